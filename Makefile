@@ -1,0 +1,47 @@
+# The two commands the README promises on a fresh Debian 12 machine:
+#   make demo   installs what is missing, builds, and runs the main job
+#   make test   installs what is missing, builds, and runs every test
+BUILD ?= build
+JOBS ?= $(shell nproc)
+CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo -DORDO_WERROR=ON
+ORDO := $(BUILD)/cli/ordo
+PROCESS := processes/order-acceptance.bpmn
+FUZZ_SECONDS ?= 180
+
+.PHONY: all deps configure build demo test bench fuzz install-check clean format
+
+all: build
+
+deps:
+	@scripts/install-deps
+
+$(BUILD)/build.ninja:
+	cmake -S . -B $(BUILD) -G Ninja $(CMAKE_FLAGS)
+
+configure: deps $(BUILD)/build.ninja
+
+build: configure
+	cmake --build $(BUILD) -j $(JOBS)
+
+demo: build
+	$(ORDO) validate $(PROCESS)
+	$(ORDO) inspect $(PROCESS)
+
+test: build
+	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
+
+bench: build
+	$(BUILD)/bench/ordo_bench_load --benchmark_min_time=1
+
+fuzz:
+	@scripts/install-deps --fuzz
+	CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DORDO_BUILD_FUZZERS=ON -DORDO_BUILD_TESTS=OFF -DORDO_BUILD_BENCH=OFF -DORDO_BUILD_EXAMPLES=OFF
+	cmake --build build-fuzz -j $(JOBS) --target ordo_fuzz_loader
+	scripts/run-fuzzer build-fuzz/fuzz/ordo_fuzz_loader $(FUZZ_SECONDS)
+
+format:
+	git ls-files '*.cc' '*.h' | xargs clang-format -i
+
+clean:
+	rm -rf $(BUILD) build-fuzz

@@ -1,0 +1,33 @@
+// Internal interface between the parts of the loader.
+#pragma once
+
+#include <memory>
+#include <string_view>
+
+#include "ordo/definition.h"
+#include "parse/xml_context.h"
+
+namespace ordo::parse {
+
+// Maximum element nesting the loader walks; deeper documents are rejected, not recursed into.
+inline constexpr int kMaxDepth = 128;
+
+// Classifies an expression as written: "=..." is FEEL, "${...}"/"#{...}" is JUEL, anything
+// else is a static value, or FEEL when `always_expression` (conditions are never static).
+Expression make_expression(std::string_view raw, SourceLocation at, bool always_expression);
+
+// Builds one executable process. `document` supplies the messages, errors, signals and
+// escalations its events refer to.
+std::shared_ptr<ProcessDefinition> build_process(XmlContext& x, pugi::xml_node process,
+                                                 const BpmnDocument& document);
+
+// extensions.cc: Zeebe and Camunda 7 extension elements and attributes.
+void read_extension_elements(XmlContext& x, pugi::xml_node extension_elements, Element& e);
+void read_camunda_attributes(XmlContext& x, pugi::xml_node node, Element& e);
+void read_message_extensions(XmlContext& x, pugi::xml_node extension_elements,
+                             MessageDefinition& m);
+// Warns about every element of `extension_elements` (used where Ordo reads none).
+void warn_unused_extensions(XmlContext& x, pugi::xml_node extension_elements,
+                            std::string_view where);
+
+}  // namespace ordo::parse

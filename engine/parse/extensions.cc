@@ -1,0 +1,251 @@
+// Zeebe (Camunda 8) and Camunda 7 extensions: the parts of a model that BPMN leaves to
+// vendors, such as a service task's job type or a call activity's variable mappings.
+#include <cstring>
+#include <string>
+
+#include "parse/builder.h"
+
+namespace ordo::parse {
+namespace {
+
+bool parse_bool(std::string_view v, bool fallback) {
+  if (v == "true") return true;
+  if (v == "false") return false;
+  return fallback;
+}
+
+// Zeebe elements Ordo accepts but that do not change how it runs a process (forms, user task
+// assignment, modeler properties): no warning.
+bool is_zeebe_metadata(std::string_view local) {
+  static constexpr std::string_view kNames[] = {
+      "assignmentDefinition", "formDefinition", "userTask",    "taskSchedule",
+      "priorityDefinition",   "properties",     "versionTag",  "linkedResources",
+      "property",             "header",
+  };
+  for (std::string_view n : kNames) {
+    if (n == local) return true;
+  }
+  return false;
+}
+
+bool is_camunda_metadata(std::string_view local) {
+  static constexpr std::string_view kNames[] = {"properties", "formData", "property",
+                                                "formField", "field"};
+  for (std::string_view n : kNames) {
+    if (n == local) return true;
+  }
+  return false;
+}
+
+IoMapping zeebe_mapping(XmlContext& x, pugi::xml_node node) {
+  IoMapping m;
+  m.source = make_expression(attr(node, "source"), x.location(node, "source"), false);
+  m.target = std::string(attr(node, "target"));
+  return m;
+}
+
+void read_zeebe(XmlContext& x, pugi::xml_node node, std::string_view local, Element& e) {
+  if (local == "taskDefinition") {
+    e.task.type = make_expression(attr(node, "type"), x.location(node, "type"), false);
+    if (e.task.type.empty()) e.task.type.location = x.location(node);
+    std::string_view retries = attr(node, "retries");
+    if (!retries.empty()) {
+      e.task.retries = make_expression(retries, x.location(node, "retries"), false);
+    }
+    e.task.origin = TaskTypeOrigin::kZeebe;
+  } else if (local == "ioMapping") {
+    for (pugi::xml_node c : node.children()) {
+      if (c.type() != pugi::node_element) continue;
+      QName q = x.ns().element(c);
+      if (q.ns == Ns::kZeebe && q.local == "input") {
+        e.inputs.push_back(zeebe_mapping(x, c));
+      } else if (q.ns == Ns::kZeebe && q.local == "output") {
+        e.outputs.push_back(zeebe_mapping(x, c));
+      } else {
+        x.warning(c, "unknown-extension",
+                  "element " + quote(c.name()) + " inside zeebe:ioMapping is not known; "
+                  "use zeebe:input or zeebe:output");
+      }
+    }
+  } else if (local == "taskHeaders") {
+    for (pugi::xml_node h : node.children()) {
+      if (h.type() != pugi::node_element) continue;
+      e.headers.push_back({std::string(attr(h, "key")), std::string(h.attribute("value").value())});
+    }
+  } else if (local == "calledElement") {
+    e.called.process_id =
+        make_expression(attr(node, "processId"), x.location(node, "processId"), false);
+    if (e.called.process_id.empty()) e.called.process_id.location = x.location(node);
+    e.called.propagate_all_child_variables =
+        parse_bool(attr(node, "propagateAllChildVariables"), true);
+    e.called.propagate_all_parent_variables =
+        parse_bool(attr(node, "propagateAllParentVariables"), true);
+  } else if (local == "loopCharacteristics") {
+    e.loop.input_collection =
+        make_expression(attr(node, "inputCollection"), x.location(node, "inputCollection"), false);
+    e.loop.input_element = std::string(attr(node, "inputElement"));
+    e.loop.output_collection = std::string(attr(node, "outputCollection"));
+    e.loop.output_element =
+        make_expression(attr(node, "outputElement"), x.location(node, "outputElement"), false);
+  } else if (local == "script") {
+    e.script = make_expression(attr(node, "expression"), x.location(node, "expression"), true);
+    if (e.script.empty()) e.script.location = x.location(node);
+    e.result_variable = std::string(attr(node, "resultVariable"));
+  } else if (local == "calledDecision") {
+    x.error(node, "unsupported-element",
+            "zeebe:calledDecision is not supported: Ordo has no DMN engine; give the "
+            "business rule task a zeebe:taskDefinition and decide in a job handler");
+  } else if (local == "executionListeners" || local == "taskListeners") {
+    x.warning(node, "ignored-extension",
+              "zeebe:" + std::string(local) + " is ignored: Ordo does not run listeners");
+  } else if (!is_zeebe_metadata(local)) {
+    x.warning(node, "unknown-extension",
+              "unknown Zeebe extension zeebe:" + std::string(local) + " is ignored");
+  }
+}
+
+void read_camunda_io(XmlContext& x, pugi::xml_node node, Element& e) {
+  for (pugi::xml_node c : node.children()) {
+    if (c.type() != pugi::node_element) continue;
+    QName q = x.ns().element(c);
+    bool input = q.local == "inputParameter";
+    if (q.ns != Ns::kCamunda || (!input && q.local != "outputParameter")) continue;
+    if (c.find_child([](pugi::xml_node n) { return n.type() == pugi::node_element; })) {
+      x.warning(c, "ignored-extension",
+                "camunda:" + std::string(q.local) + " with a list, map or script value is "
+                "ignored; write the value as an expression");
+      continue;
+    }
+    IoMapping m;
+    m.target = std::string(attr(c, "name"));
+    m.source = make_expression(text_of(c), x.location(c), false);
+    (input ? e.inputs : e.outputs).push_back(std::move(m));
+  }
+}
+
+void read_camunda(XmlContext& x, pugi::xml_node node, std::string_view local, Element& e) {
+  if (local == "inputOutput") {
+    read_camunda_io(x, node, e);
+  } else if (local == "in" || local == "out") {
+    bool in = local == "in";
+    if (attr(node, "variables") == "all") {
+      (in ? e.called.propagate_all_parent_variables : e.called.propagate_all_child_variables) =
+          true;
+      return;
+    }
+    IoMapping m;
+    std::string_view source = attr(node, "source");
+    std::string_view source_expr = attr(node, "sourceExpression");
+    m.source = source_expr.empty()
+                   ? make_expression(source, x.location(node, "source"), false)
+                   : make_expression(source_expr, x.location(node, "sourceExpression"), true);
+    m.target = std::string(attr(node, "target"));
+    (in ? e.inputs : e.outputs).push_back(std::move(m));
+  } else if (local == "failedJobRetryTimeCycle") {
+    e.task.retry_backoff = make_expression(text_of(node), x.location(node), false);
+  } else if (local == "connector") {
+    x.error(node, "unsupported-element",
+            "camunda:connector is not supported; use camunda:type=\"external\" with "
+            "camunda:topic and an Ordo adapter for the topic");
+  } else if (local == "executionListener" || local == "taskListener") {
+    x.warning(node, "ignored-extension",
+              "camunda:" + std::string(local) + " is ignored: Ordo does not run Java listeners");
+  } else if (!is_camunda_metadata(local)) {
+    x.warning(node, "unknown-extension",
+              "unknown Camunda extension camunda:" + std::string(local) + " is ignored");
+  }
+}
+
+}  // namespace
+
+void read_extension_elements(XmlContext& x, pugi::xml_node ext, Element& e) {
+  for (pugi::xml_node c : ext.children()) {
+    if (c.type() != pugi::node_element) continue;
+    std::size_t mark = x.ns().push(c);
+    QName q = x.ns().element(c);
+    if (q.ns == Ns::kZeebe) {
+      read_zeebe(x, c, q.local, e);
+    } else if (q.ns == Ns::kCamunda) {
+      read_camunda(x, c, q.local, e);
+    } else {
+      x.warning(c, "unknown-extension",
+                "extension element " + quote(c.name()) + " is not known to Ordo and is ignored");
+    }
+    x.ns().pop(mark);
+  }
+}
+
+void read_camunda_attributes(XmlContext& x, pugi::xml_node node, Element& e) {
+  std::string_view type, topic;
+  for (pugi::xml_attribute a : node.attributes()) {
+    QName q = x.ns().attribute(a);
+    if (q.ns != Ns::kCamunda) continue;
+    std::string_view v = trim(a.value());
+    SourceLocation at = x.location(node, a.name());
+    if (q.local == "type") {
+      type = v;
+    } else if (q.local == "topic") {
+      topic = v;
+      e.task.type = make_expression(v, at, false);
+    } else if (q.local == "class") {
+      e.task.type = Expression{ExpressionDialect::kStatic, std::string(v), at};
+      e.task.origin = TaskTypeOrigin::kCamundaClass;
+    } else if (q.local == "expression" || q.local == "delegateExpression") {
+      e.task.type = Expression{ExpressionDialect::kStatic, std::string(v), at};
+      e.task.origin = TaskTypeOrigin::kCamundaExpression;
+    } else if (q.local == "asyncBefore" || q.local == "async") {
+      e.async_before = v == "true";
+    } else if (q.local == "asyncAfter") {
+      e.async_after = v == "true";
+    } else if (q.local == "resultVariable") {
+      e.result_variable = std::string(v);
+    } else if (q.local == "decisionRef") {
+      x.report(at, Severity::kError, "unsupported-element",
+               "camunda:decisionRef is not supported: Ordo has no DMN engine; use "
+               "camunda:type=\"external\" and decide in a job handler");
+    }
+  }
+  if (!topic.empty() || type == "external") {
+    e.task.origin = TaskTypeOrigin::kCamundaExternal;
+    if (topic.empty()) e.task.type = Expression{};
+  } else if (!type.empty()) {
+    x.report(x.location(node, "camunda:type"), Severity::kError, "unsupported-element",
+             "camunda:type=" + quote(type) + " is not supported; use camunda:type=\"external\" "
+             "with camunda:topic");
+  }
+}
+
+void read_message_extensions(XmlContext& x, pugi::xml_node ext, MessageDefinition& m) {
+  for (pugi::xml_node c : ext.children()) {
+    if (c.type() != pugi::node_element) continue;
+    QName q = x.ns().element(c);
+    if (q.ns == Ns::kZeebe && q.local == "subscription") {
+      m.correlation_key =
+          make_expression(attr(c, "correlationKey"), x.location(c, "correlationKey"), false);
+    } else if (!(q.ns == Ns::kZeebe && is_zeebe_metadata(q.local))) {
+      x.warning(c, "unknown-extension",
+                "extension element " + quote(c.name()) + " on a message is ignored");
+    }
+  }
+}
+
+void warn_unused_extensions(XmlContext& x, pugi::xml_node ext, std::string_view where) {
+  for (pugi::xml_node c : ext.children()) {
+    if (c.type() != pugi::node_element) continue;
+    QName q = x.ns().element(c);
+    if ((q.ns == Ns::kZeebe && is_zeebe_metadata(q.local)) ||
+        (q.ns == Ns::kCamunda && is_camunda_metadata(q.local))) {
+      continue;
+    }
+    if (q.ns == Ns::kCamunda && (q.local == "executionListener" || q.local == "taskListener")) {
+      x.warning(c, "ignored-extension",
+                "camunda:" + std::string(q.local) + " is ignored: Ordo does not run Java listeners");
+      continue;
+    }
+    x.warning(c, "unknown-extension",
+              "extension element " + quote(c.name()) + " on " + std::string(where) +
+                  " is not used by Ordo and is ignored");
+  }
+}
+
+}  // namespace ordo::parse

@@ -1,0 +1,168 @@
+#include "parse/xml_context.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace ordo::parse {
+
+Ns namespace_of_uri(std::string_view uri) noexcept {
+  if (uri == "http://www.omg.org/spec/BPMN/20100524/MODEL") return Ns::kBpmn;
+  if (uri == "http://www.omg.org/spec/BPMN/20100524/DI") return Ns::kBpmnDi;
+  if (uri == "http://www.omg.org/spec/DD/20100524/DC") return Ns::kDc;
+  if (uri == "http://www.omg.org/spec/DD/20100524/DI") return Ns::kDi;
+  if (uri == "http://camunda.org/schema/zeebe/1.0") return Ns::kZeebe;
+  if (uri == "http://camunda.org/schema/1.0/bpmn" || uri == "http://activiti.org/bpmn") {
+    return Ns::kCamunda;
+  }
+  if (uri == "http://camunda.org/schema/modeler/1.0") return Ns::kModeler;
+  if (uri == "http://www.w3.org/2001/XMLSchema-instance") return Ns::kXsi;
+  return Ns::kOther;
+}
+
+SourceMap::SourceMap(std::string_view text) : text_(text) {
+  line_starts_.reserve(text.size() / 40 + 1);
+  line_starts_.push_back(0);
+  const char* begin = text.data();
+  const char* end = begin + text.size();
+  for (const char* p = begin; p < end;) {
+    const void* nl = std::memchr(p, '\n', static_cast<std::size_t>(end - p));
+    if (!nl) break;
+    p = static_cast<const char*>(nl) + 1;
+    line_starts_.push_back(static_cast<std::size_t>(p - begin));
+  }
+}
+
+SourceLocation SourceMap::locate(std::size_t offset) const noexcept {
+  offset = std::min(offset, text_.size());
+  auto it = std::upper_bound(line_starts_.begin(), line_starts_.end(), offset);
+  std::size_t line = static_cast<std::size_t>(it - line_starts_.begin());  // 1-based
+  std::size_t start = line_starts_[line - 1];
+  std::uint32_t column = 1;
+  for (std::size_t i = start; i < offset; ++i) {
+    // Count characters, not bytes: skip UTF-8 continuation bytes.
+    if ((static_cast<unsigned char>(text_[i]) & 0xC0) != 0x80) ++column;
+  }
+  return {static_cast<std::uint32_t>(line), column};
+}
+
+SourceLocation SourceMap::locate_attribute(std::size_t tag_offset,
+                                           std::string_view name) const noexcept {
+  if (tag_offset >= text_.size()) return locate(tag_offset);
+  std::size_t end = text_.find('>', tag_offset);
+  if (end == std::string_view::npos) end = text_.size();
+  std::string_view tag = text_.substr(tag_offset, end - tag_offset);
+  // Find `name` preceded by white space and followed by optional space and '='.
+  for (std::size_t pos = tag.find(name); pos != std::string_view::npos;
+       pos = tag.find(name, pos + 1)) {
+    bool space_before = pos > 0 && (tag[pos - 1] == ' ' || tag[pos - 1] == '\t' ||
+                                    tag[pos - 1] == '\n' || tag[pos - 1] == '\r');
+    std::size_t after = pos + name.size();
+    while (after < tag.size() && (tag[after] == ' ' || tag[after] == '\t')) ++after;
+    if (space_before && after < tag.size() && tag[after] == '=') {
+      return locate(tag_offset + pos);
+    }
+  }
+  return locate(tag_offset);
+}
+
+std::size_t NamespaceScope::push(pugi::xml_node node) {
+  std::size_t mark = decls_.size();
+  for (pugi::xml_attribute a : node.attributes()) {
+    const char* n = a.name();
+    if (std::strncmp(n, "xmlns", 5) != 0) continue;
+    if (n[5] == '\0') {
+      decls_.push_back({std::string_view(), namespace_of_uri(a.value())});
+    } else if (n[5] == ':') {
+      decls_.push_back({std::string_view(n + 6), namespace_of_uri(a.value())});
+    }
+  }
+  return mark;
+}
+
+QName NamespaceScope::resolve(std::string_view qualified, bool use_default) const noexcept {
+  std::size_t colon = qualified.find(':');
+  std::string_view prefix;
+  QName out;
+  if (colon == std::string_view::npos) {
+    out.local = qualified;
+    if (!use_default) return out;  // unprefixed attributes have no namespace
+  } else {
+    prefix = qualified.substr(0, colon);
+    out.local = qualified.substr(colon + 1);
+    if (prefix == "xml") {
+      out.ns = Ns::kOther;
+      return out;
+    }
+  }
+  for (auto it = decls_.rbegin(); it != decls_.rend(); ++it) {
+    if (it->prefix == prefix) {
+      out.ns = it->ns;
+      return out;
+    }
+  }
+  out.ns = prefix.empty() ? Ns::kNone : Ns::kOther;
+  return out;
+}
+
+std::size_t XmlContext::tag_offset(pugi::xml_node node) const noexcept {
+  std::ptrdiff_t off = node.offset_debug();
+  if (off <= 0) return 0;
+  // pugixml reports the offset of the element's name; point at its '<'.
+  auto o = static_cast<std::size_t>(off);
+  return (o > 0 && o <= text_.size() && text_[o - 1] == '<') ? o - 1 : o;
+}
+
+SourceLocation XmlContext::location(pugi::xml_node node) const noexcept {
+  if (node.type() != pugi::node_element) {
+    std::ptrdiff_t off = node.offset_debug();
+    return map_.locate(off < 0 ? 0 : static_cast<std::size_t>(off));
+  }
+  return map_.locate(tag_offset(node));
+}
+
+SourceLocation XmlContext::location(pugi::xml_node node, std::string_view attribute) const noexcept {
+  return map_.locate_attribute(tag_offset(node), attribute);
+}
+
+void XmlContext::report(SourceLocation at, Severity severity, std::string_view rule,
+                        std::string message) {
+  out_.push_back(Diagnostic{file_, at.line, at.column, severity, std::string(rule),
+                            std::move(message)});
+}
+
+std::string quote(std::string_view s) {
+  constexpr std::size_t kMax = 80;
+  std::string out = "'";
+  if (s.size() > kMax) {
+    out.append(s.substr(0, kMax));
+    out += "...";
+  } else {
+    out.append(s);
+  }
+  out += '\'';
+  return out;
+}
+
+std::string_view trim(std::string_view s) noexcept {
+  constexpr std::string_view kSpace = " \t\r\n";
+  std::size_t b = s.find_first_not_of(kSpace);
+  if (b == std::string_view::npos) return {};
+  std::size_t e = s.find_last_not_of(kSpace);
+  return s.substr(b, e - b + 1);
+}
+
+std::string_view attr(pugi::xml_node node, const char* name) noexcept {
+  return trim(node.attribute(name).value());
+}
+
+std::string_view text_of(pugi::xml_node node) noexcept {
+  for (pugi::xml_node c : node.children()) {
+    if (c.type() == pugi::node_pcdata || c.type() == pugi::node_cdata) {
+      std::string_view t = trim(c.value());
+      if (!t.empty()) return t;
+    }
+  }
+  return {};
+}
+
+}  // namespace ordo::parse

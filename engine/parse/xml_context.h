@@ -1,0 +1,114 @@
+// The parsed XML of one file and what every reader of it needs: namespace resolution by URI
+// (prefixes are arbitrary), positions as line and column, and the diagnostics sink.
+#pragma once
+
+#include <pugixml.hpp>
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ordo/definition.h"
+#include "ordo/diagnostic.h"
+
+namespace ordo::parse {
+
+// The namespaces the loader understands, identified by URI.
+enum class Ns : unsigned char {
+  kNone,     // no namespace (unprefixed attributes)
+  kOther,    // a namespace Ordo does not know
+  kBpmn,     // http://www.omg.org/spec/BPMN/20100524/MODEL
+  kBpmnDi,   // http://www.omg.org/spec/BPMN/20100524/DI
+  kDc,       // http://www.omg.org/spec/DD/20100524/DC
+  kDi,       // http://www.omg.org/spec/DD/20100524/DI
+  kZeebe,    // http://camunda.org/schema/zeebe/1.0
+  kCamunda,  // http://camunda.org/schema/1.0/bpmn (and Activiti's, which Camunda 7 accepts)
+  kModeler,  // http://camunda.org/schema/modeler/1.0
+  kXsi,      // http://www.w3.org/2001/XMLSchema-instance
+};
+
+Ns namespace_of_uri(std::string_view uri) noexcept;
+
+// Maps a byte offset in the source to a 1-based line and column (in characters).
+class SourceMap {
+ public:
+  explicit SourceMap(std::string_view text);
+  SourceLocation locate(std::size_t offset) const noexcept;
+  // The position of attribute `name` in the start tag that begins at `tag_offset`, or the
+  // tag's own position when the attribute is not found there.
+  SourceLocation locate_attribute(std::size_t tag_offset, std::string_view name) const noexcept;
+
+ private:
+  std::string_view text_;
+  std::vector<std::size_t> line_starts_;
+};
+
+struct QName {
+  Ns ns = Ns::kNone;
+  std::string_view local;
+};
+
+// In-scope namespace declarations while walking the tree. push() at each element, pop()
+// when leaving it.
+class NamespaceScope {
+ public:
+  std::size_t push(pugi::xml_node node);
+  void pop(std::size_t mark) { decls_.resize(mark); }
+  QName element(pugi::xml_node node) const noexcept { return resolve(node.name(), true); }
+  QName attribute(pugi::xml_attribute attr) const noexcept { return resolve(attr.name(), false); }
+  // Resolves a prefixed value such as xsi:type="bpmn:tFormalExpression".
+  QName value(std::string_view qualified) const noexcept { return resolve(qualified, true); }
+
+ private:
+  QName resolve(std::string_view qualified, bool use_default) const noexcept;
+  struct Decl {
+    std::string_view prefix;  // empty: the default namespace
+    Ns ns;
+  };
+  std::vector<Decl> decls_;
+};
+
+// One file being loaded: the XML tree, positions, namespaces and diagnostics.
+class XmlContext {
+ public:
+  XmlContext(std::string_view text, std::string file, std::vector<Diagnostic>& out)
+      : text_(text), file_(std::move(file)), map_(text), out_(out) {}
+
+  const std::string& file() const noexcept { return file_; }
+  NamespaceScope& ns() noexcept { return ns_; }
+
+  SourceLocation location(pugi::xml_node node) const noexcept;
+  SourceLocation location(pugi::xml_node node, std::string_view attribute) const noexcept;
+  SourceLocation location_of_offset(std::size_t offset) const noexcept {
+    return map_.locate(offset);
+  }
+
+  void report(SourceLocation at, Severity severity, std::string_view rule, std::string message);
+  void error(pugi::xml_node node, std::string_view rule, std::string message) {
+    report(location(node), Severity::kError, rule, std::move(message));
+  }
+  void warning(pugi::xml_node node, std::string_view rule, std::string message) {
+    report(location(node), Severity::kWarning, rule, std::move(message));
+  }
+
+ private:
+  std::size_t tag_offset(pugi::xml_node node) const noexcept;
+
+  std::string_view text_;
+  std::string file_;
+  SourceMap map_;
+  NamespaceScope ns_;
+  std::vector<Diagnostic>& out_;
+};
+
+// "'name'" quoted for messages; trims to a readable length.
+std::string quote(std::string_view s);
+
+// An attribute's value with surrounding white space trimmed.
+std::string_view attr(pugi::xml_node node, const char* name) noexcept;
+// The element's text content, trimmed (CDATA included).
+std::string_view text_of(pugi::xml_node node) noexcept;
+std::string_view trim(std::string_view s) noexcept;
+
+}  // namespace ordo::parse
