@@ -269,15 +269,15 @@ void ProcessBuilder::read_flow_node(pugi::xml_node node, ElementKind kind, Eleme
 }
 
 void ProcessBuilder::read_flow(pugi::xml_node node) {
-  std::string_view id = attr(node, "id");
-  if (id.empty()) {
-    x_.error(node, "missing-id", "sequence flow has no id; give it an id unique in the file");
-    return;
-  }
   SequenceFlow& f = p_.flows.emplace_back();
-  f.id = std::string(id);
-  f.name = std::string(node.attribute("name").value());
   f.location = x_.location(node);
+  f.id = std::string(attr(node, "id"));
+  if (f.id.empty()) {
+    // BPMN makes the id optional; nothing refers to such a flow, but history names it.
+    f.id = "sequenceFlow@" + std::to_string(f.location.line) + ":" +
+           std::to_string(f.location.column);
+  }
+  f.name = std::string(node.attribute("name").value());
   flow_refs_.push_back({node, attr(node, "sourceRef"), attr(node, "targetRef")});
   for (pugi::xml_node child : node.children()) {
     if (child.type() != pugi::node_element) continue;

@@ -140,15 +140,19 @@ void Rules::check_flows(const Element& e) {
       break;
   }
   if (!e.outgoing.empty()) return;
+  // A converging gateway without outgoing flows ends its path, like an activity; any other
+  // gateway without one is a modelling error.
+  bool converging_gateway = is_gateway(e.kind) && e.incoming.size() > 1;
   bool needs_outgoing =
-      is_gateway(e.kind) || e.kind == ElementKind::kStartEvent ||
+      (is_gateway(e.kind) && !converging_gateway) || e.kind == ElementKind::kStartEvent ||
       e.kind == ElementKind::kIntermediateCatchEvent ||
       (e.kind == ElementKind::kBoundaryEvent && e.event.type != EventType::kCompensation) ||
       (e.kind == ElementKind::kIntermediateThrowEvent && e.event.type != EventType::kLink);
   if (needs_outgoing) {
     report(e.location, Severity::kError, "missing-outgoing",
            name(e) + " has no outgoing sequence flow; connect it to the next step");
-  } else if (is_activity(e.kind) && e.kind != ElementKind::kEventSubProcess) {
+  } else if ((is_activity(e.kind) && e.kind != ElementKind::kEventSubProcess) ||
+             converging_gateway) {
     report(e.location, Severity::kWarning, "implicit-end",
            name(e) + " has no outgoing sequence flow, so its path ends there; connect it to "
            "an end event to make that explicit");
@@ -204,7 +208,11 @@ void Rules::check_event(const Element& e) {
   switch (ev.type) {
     case EventType::kMessage:
       if (is_throw) break;  // a message throw is a job; it needs no message reference
-      if (ev.ref.empty()) {
+      if (ev.ref.empty() && e.kind == ElementKind::kReceiveTask) {
+        report(at, Severity::kWarning, "receive-without-message",
+               name(e) + " names no message, so only the API can complete it (a Camunda 7 "
+               "wait state); set messageRef to correlate a message instead");
+      } else if (ev.ref.empty()) {
         report(at, Severity::kError, "missing-message",
                name(e) + " waits for a message but names none; set messageRef to a "
                "<bpmn:message> with a name");
@@ -309,7 +317,11 @@ void Rules::check_timer(const Element& e) {
     case TimerType::kNone:
       break;
   }
-  if (!valid) {
+  if (!valid && ev.timer_type == TimerType::kCycle && v.find(' ') != std::string::npos) {
+    report(at, Severity::kError, "invalid-timer-value",
+           "timer cycle " + q(v) + " of " + name(e) + " looks like a cron expression, which "
+           "Ordo does not support yet; write an ISO 8601 repeating interval such as R/PT5M");
+  } else if (!valid) {
     report(at, Severity::kError, "invalid-timer-value",
            "timer value " + q(v) + " of " + name(e) + " is not " + example +
                "; write an expression as =...");

@@ -1,0 +1,76 @@
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "test_util.h"
+
+namespace ordo {
+namespace {
+
+std::shared_ptr<const BpmnDocument> shipped() {
+  LoadResult r = load_bpmn_file(ORDO_SOURCE_DIR "/processes/order-acceptance.bpmn");
+  EXPECT_TRUE(r.ok());
+  return r.document;
+}
+
+TEST(Outline, ListsElementsFlowsTaskTypesMessagesAndTimers) {
+  std::string text = outline_text(*shipped());
+  for (const char* expected :
+       {"process order-acceptance  \"Order acceptance\"", "service task", "type payment.charge",
+        "header template = order-confirmation", "-> notify-unavailable  \"No\"  (default)",
+        "when =available = true", "message payment-confirmed, key =orderId",
+        "timer duration PT30M, interrupting", "attached to take-payment",
+        "messages:   payment-confirmed, order-delivered", "errors:     PAYMENT_DECLINED"}) {
+    EXPECT_NE(text.find(expected), std::string::npos) << expected << "\n" << text;
+  }
+  // The subprocess's children are indented under it.
+  EXPECT_NE(text.find("\n    service task              charge-payment"), std::string::npos) << text;
+}
+
+TEST(Outline, FollowsThePathFromTheStart) {
+  std::string text = outline_text(*shipped());
+  EXPECT_LT(text.find("order-received"), text.find("check-availability"));
+  EXPECT_LT(text.find("check-availability"), text.find("reserve-stock"));
+  EXPECT_LT(text.find("ship-order"), text.find("end-delivered"));
+}
+
+TEST(OutlineJson, IsTheModelAsData) {
+  auto j = nlohmann::json::parse(outline_json(*shipped()));
+  ASSERT_EQ(j["processes"].size(), 1u);
+  const auto& p = j["processes"][0];
+  EXPECT_EQ(p["id"], "order-acceptance");
+  bool found_boundary = false;
+  for (const auto& e : p["elements"]) {
+    EXPECT_TRUE(e.contains("line"));
+    if (e["id"] == "payment-timeout") {
+      found_boundary = true;
+      EXPECT_EQ(e["kind"], "boundaryEvent");
+      EXPECT_EQ(e["attachedTo"], "take-payment");
+      EXPECT_EQ(e["event"]["timer"]["text"], "PT30M");
+    }
+  }
+  EXPECT_TRUE(found_boundary);
+  EXPECT_EQ(p["flows"].size(), 26u);
+  EXPECT_NE(std::find(p["taskTypes"].begin(), p["taskTypes"].end(), "erp.ship"), p["taskTypes"].end());
+  EXPECT_GT(j["diagram"]["shapes"].get<int>(), 0);
+}
+
+TEST(OutlineDot, IsAGraphvizDigraphWithEveryFlow) {
+  std::string dot = outline_dot(*shipped());
+  EXPECT_EQ(dot.rfind("digraph ", 0), 0u);
+  EXPECT_NE(dot.find("subgraph \"cluster_order-acceptance/take-payment\""), std::string::npos);
+  std::size_t edges = 0;
+  for (std::size_t pos = 0; (pos = dot.find(" -> ", pos)) != std::string::npos; ++pos) ++edges;
+  EXPECT_EQ(edges, 26u + 2u);  // flows plus the two boundary attachments
+}
+
+TEST(OutlineDot, QuotesIdsSafely) {
+  LoadResult r = load_bpmn(testing::process(
+      "<startEvent id=\"s\" name='say \"hi\"'/><endEvent id=\"e\"/>"
+      "<sequenceFlow id=\"f\" sourceRef=\"s\" targetRef=\"e\"/>"));
+  ASSERT_TRUE(r.ok());
+  EXPECT_NE(outline_dot(*r.document).find("say \\\"hi\\\""), std::string::npos);
+}
+
+}  // namespace
+}  // namespace ordo

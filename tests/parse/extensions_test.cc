@@ -1,0 +1,164 @@
+#include <gtest/gtest.h>
+
+#include "test_util.h"
+
+namespace ordo {
+namespace {
+
+using testing::dump;
+using testing::process;
+using testing::straight;
+using testing::with_rule;
+
+const Element& only(const LoadResult& r, std::string_view id) {
+  return *r.document->processes.at(0)->find_element(id);
+}
+
+TEST(ZeebeExtensions, TaskDefinitionHeadersAndIoMapping) {
+  LoadResult r = load_bpmn(process(straight(R"(<serviceTask id="t">
+  <extensionElements>
+    <zeebe:taskDefinition type="payment.charge" retries="5"/>
+    <zeebe:taskHeaders><zeebe:header key="template" value="order-confirmation"/></zeebe:taskHeaders>
+    <zeebe:ioMapping>
+      <zeebe:input source="=order.total" target="amount"/>
+      <zeebe:output source="=response.id" target="paymentId"/>
+    </zeebe:ioMapping>
+  </extensionElements>
+</serviceTask>)")));
+  ASSERT_TRUE(r.ok()) << dump(r);
+  EXPECT_TRUE(r.diagnostics.empty()) << dump(r);
+  const Element& t = only(r, "t");
+  EXPECT_EQ(t.task.type.text, "payment.charge");
+  EXPECT_EQ(t.task.type.dialect, ExpressionDialect::kStatic);
+  EXPECT_EQ(t.task.retries.text, "5");
+  EXPECT_EQ(t.task.origin, TaskTypeOrigin::kZeebe);
+  ASSERT_EQ(t.headers.size(), 1u);
+  EXPECT_EQ(t.headers[0].key, "template");
+  EXPECT_EQ(t.headers[0].value, "order-confirmation");
+  ASSERT_EQ(t.inputs.size(), 1u);
+  EXPECT_EQ(t.inputs[0].source.dialect, ExpressionDialect::kFeel);
+  EXPECT_EQ(t.inputs[0].source.text, "order.total");
+  EXPECT_EQ(t.inputs[0].target, "amount");
+  ASSERT_EQ(t.outputs.size(), 1u);
+  EXPECT_EQ(t.outputs[0].target, "paymentId");
+}
+
+TEST(ZeebeExtensions, TaskTypeMayBeAnExpression) {
+  LoadResult r = load_bpmn(process(straight(
+      R"(<serviceTask id="t"><extensionElements><zeebe:taskDefinition type="=&quot;erp.&quot; + op"/></extensionElements></serviceTask>)")));
+  ASSERT_TRUE(r.ok()) << dump(r);
+  EXPECT_EQ(only(r, "t").task.type.dialect, ExpressionDialect::kFeel);
+  EXPECT_EQ(only(r, "t").task.type.text, "\"erp.\" + op");
+}
+
+TEST(ZeebeExtensions, CalledElementLoopAndScript) {
+  LoadResult r = load_bpmn(process(R"X(
+<startEvent id="s"/>
+<callActivity id="call">
+  <extensionElements><zeebe:calledElement processId="ship-item" propagateAllChildVariables="false"/></extensionElements>
+  <multiInstanceLoopCharacteristics isSequential="true">
+    <extensionElements>
+      <zeebe:loopCharacteristics inputCollection="=items" inputElement="item" outputCollection="results" outputElement="=result"/>
+    </extensionElements>
+    <completionCondition>=numberOfCompletedInstances &gt;= 2</completionCondition>
+  </multiInstanceLoopCharacteristics>
+</callActivity>
+<scriptTask id="total"><extensionElements><zeebe:script expression="=sum(items.price)" resultVariable="total"/></extensionElements></scriptTask>
+<endEvent id="e"/>
+<sequenceFlow id="f1" sourceRef="s" targetRef="call"/>
+<sequenceFlow id="f2" sourceRef="call" targetRef="total"/>
+<sequenceFlow id="f3" sourceRef="total" targetRef="e"/>)X"));
+  ASSERT_TRUE(r.ok()) << dump(r);
+  const Element& call = only(r, "call");
+  EXPECT_EQ(call.called.process_id.text, "ship-item");
+  EXPECT_FALSE(call.called.propagate_all_child_variables);
+  EXPECT_TRUE(call.called.propagate_all_parent_variables);
+  EXPECT_TRUE(call.loop.present);
+  EXPECT_TRUE(call.loop.sequential);
+  EXPECT_EQ(call.loop.input_collection.text, "items");
+  EXPECT_EQ(call.loop.input_element, "item");
+  EXPECT_EQ(call.loop.output_collection, "results");
+  EXPECT_EQ(call.loop.output_element.text, "result");
+  EXPECT_EQ(call.loop.completion_condition.text, "numberOfCompletedInstances >= 2");
+  const Element& script = only(r, "total");
+  EXPECT_EQ(script.script.text, "sum(items.price)");
+  EXPECT_EQ(script.result_variable, "total");
+}
+
+TEST(ZeebeExtensions, UnknownExtensionIsAWarning) {
+  LoadResult r = load_bpmn(process(straight(R"(<serviceTask id="t"><extensionElements>
+  <zeebe:taskDefinition type="x"/>
+  <zeebe:somethingNew/>
+  <acme:thing xmlns:acme="urn:acme"/>
+</extensionElements></serviceTask>)")));
+  EXPECT_TRUE(r.ok()) << dump(r);
+  auto d = with_rule(r, "unknown-extension");
+  ASSERT_EQ(d.size(), 2u) << dump(r);
+  EXPECT_EQ(d[0].severity, Severity::kWarning);
+  EXPECT_EQ(d[0].line, 7u);
+  EXPECT_EQ(d[1].line, 8u);
+}
+
+TEST(ZeebeExtensions, CalledDecisionIsRejected) {
+  LoadResult r = load_bpmn(process(straight(
+      R"(<businessRuleTask id="t"><extensionElements><zeebe:calledDecision decisionId="d" resultVariable="r"/></extensionElements></businessRuleTask>)")));
+  EXPECT_EQ(with_rule(r, "unsupported-element").size(), 1u) << dump(r);
+}
+
+TEST(Camunda7Extensions, ExternalTopicAsyncAndJuel) {
+  LoadResult r = load_bpmn(process(straight(
+      R"(<serviceTask id="t" camunda:type="external" camunda:topic="erp.reserve" camunda:asyncBefore="true"/>)")));
+  ASSERT_TRUE(r.ok()) << dump(r);
+  const Element& t = only(r, "t");
+  EXPECT_EQ(t.task.type.text, "erp.reserve");
+  EXPECT_EQ(t.task.origin, TaskTypeOrigin::kCamundaExternal);
+  EXPECT_TRUE(t.async_before);
+  EXPECT_FALSE(t.async_after);
+}
+
+TEST(Camunda7Extensions, ActivitiNamespaceCountsAsCamunda) {
+  std::string xml = process(straight(
+      R"(<serviceTask id="t" a:type="external" a:topic="x" xmlns:a="http://activiti.org/bpmn"/>)"));
+  LoadResult r = load_bpmn(xml);
+  ASSERT_TRUE(r.ok()) << dump(r);
+  EXPECT_EQ(only(r, "t").task.type.text, "x");
+}
+
+TEST(Camunda7Extensions, JavaDelegateBecomesAJobTypeWithAWarning) {
+  LoadResult r = load_bpmn(process(straight(R"(<serviceTask id="t" camunda:class="org.acme.Charge"/>)")));
+  ASSERT_TRUE(r.ok()) << dump(r);
+  EXPECT_EQ(only(r, "t").task.type.text, "org.acme.Charge");
+  EXPECT_EQ(only(r, "t").task.origin, TaskTypeOrigin::kCamundaClass);
+  EXPECT_EQ(with_rule(r, "java-delegate").size(), 1u);
+}
+
+TEST(Camunda7Extensions, CollectionLoopAndRetryCycle) {
+  LoadResult r = load_bpmn(process(straight(R"(<serviceTask id="t" camunda:type="external" camunda:topic="x">
+  <extensionElements><camunda:failedJobRetryTimeCycle>R5/PT1M</camunda:failedJobRetryTimeCycle></extensionElements>
+  <multiInstanceLoopCharacteristics camunda:collection="${items}" camunda:elementVariable="item"/>
+</serviceTask>)")));
+  ASSERT_TRUE(r.ok()) << dump(r);
+  const Element& t = only(r, "t");
+  EXPECT_EQ(t.task.retry_backoff.text, "R5/PT1M");
+  EXPECT_EQ(t.loop.input_collection.dialect, ExpressionDialect::kJuel);
+  EXPECT_EQ(t.loop.input_element, "item");
+}
+
+TEST(Camunda7Extensions, GroovyScriptIsRejectedWithAHint) {
+  LoadResult r = load_bpmn(process(straight(
+      R"(<scriptTask id="t" scriptFormat="groovy"><script>println 'hi'</script></scriptTask>)")));
+  auto d = with_rule(r, "unsupported-script");
+  ASSERT_EQ(d.size(), 1u) << dump(r);
+  EXPECT_NE(d[0].message.find("zeebe:script"), std::string::npos);
+  EXPECT_TRUE(with_rule(r, "missing-script").empty());
+}
+
+TEST(Camunda7Extensions, ListenersAreIgnoredWithAWarning) {
+  LoadResult r = load_bpmn(process(straight(R"(<task id="t"><extensionElements>
+  <camunda:executionListener class="org.acme.L" event="start"/></extensionElements></task>)")));
+  EXPECT_TRUE(r.ok());
+  EXPECT_EQ(with_rule(r, "ignored-extension").size(), 1u) << dump(r);
+}
+
+}  // namespace
+}  // namespace ordo

@@ -1,0 +1,66 @@
+// Helpers shared by the test suites.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ordo/ordo.h"
+
+#define ASSERT_OK(expr)                                     \
+  do {                                                      \
+    const auto& ordo_status_ = (expr);                      \
+    ASSERT_TRUE(ordo_status_.is_ok()) << ordo_status_.to_string(); \
+  } while (0)
+
+namespace ordo::testing {
+
+// Wraps `body` in <definitions> with the usual namespaces, default namespace BPMN. The body's
+// first line is line 3 of the document.
+inline std::string bpmn(std::string_view body) {
+  std::string out =
+      "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+      "<definitions xmlns=\"http://www.omg.org/spec/BPMN/20100524/MODEL\" "
+      "xmlns:zeebe=\"http://camunda.org/schema/zeebe/1.0\" "
+      "xmlns:camunda=\"http://camunda.org/schema/1.0/bpmn\" "
+      "xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" "
+      "xmlns:bpmndi=\"http://www.omg.org/spec/BPMN/20100524/DI\" "
+      "xmlns:dc=\"http://www.omg.org/spec/DD/20100524/DC\" "
+      "xmlns:di=\"http://www.omg.org/spec/DD/20100524/DI\" id=\"defs\">\n";
+  out += body;
+  out += "\n</definitions>\n";
+  return out;
+}
+
+// A process `id` whose body is `body`, wrapped with bpmn(). The body starts on line 4.
+inline std::string process(std::string_view body, std::string_view id = "p") {
+  return bpmn("<process id=\"" + std::string(id) + "\" isExecutable=\"true\">\n" +
+              std::string(body) + "\n</process>");
+}
+
+// The diagnostics of rule `rule`.
+inline std::vector<Diagnostic> with_rule(const LoadResult& r, std::string_view rule) {
+  std::vector<Diagnostic> out;
+  for (const Diagnostic& d : r.diagnostics) {
+    if (d.rule == rule) out.push_back(d);
+  }
+  return out;
+}
+
+inline std::string dump(const LoadResult& r) {
+  std::string out;
+  for (const Diagnostic& d : r.diagnostics) out += format_diagnostic(d) + "\n";
+  return out;
+}
+
+// A minimal valid flow: start -> task -> end, with the given task XML in the middle.
+inline std::string straight(std::string_view task_xml, std::string_view task_id = "t") {
+  return std::string("<startEvent id=\"s\"/>\n") + std::string(task_xml) +
+         "\n<endEvent id=\"e\"/>\n"
+         "<sequenceFlow id=\"f1\" sourceRef=\"s\" targetRef=\"" + std::string(task_id) + "\"/>\n"
+         "<sequenceFlow id=\"f2\" sourceRef=\"" + std::string(task_id) + "\" targetRef=\"e\"/>";
+}
+
+}  // namespace ordo::testing
