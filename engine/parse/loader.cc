@@ -5,6 +5,7 @@
 // each executable process; run the validation rules; sort the diagnostics into file order.
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -46,8 +47,12 @@ bool check_tree(XmlContext& x, pugi::xml_node root) {
     if (!n || n == root) break;
     n = n.next_sibling();
   }
-  std::stable_sort(ids.begin(), ids.end(),
-                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  // Equal ids stay in document order (offsets grow along the document), so the first use is
+  // reported as the original and every later one as the duplicate.
+  std::sort(ids.begin(), ids.end(), [](const auto& a, const auto& b) {
+    return a.first != b.first ? a.first < b.first
+                              : a.second.offset_debug() < b.second.offset_debug();
+  });
   for (std::size_t i = 1; i < ids.size(); ++i) {
     if (ids[i].first.empty() || ids[i].first != ids[i - 1].first) continue;
     std::size_t first = i - 1;
@@ -59,13 +64,21 @@ bool check_tree(XmlContext& x, pugi::xml_node root) {
   return true;
 }
 
+// Diagram coordinates. std::from_chars, unlike strtod (pugixml's as_double), ignores the
+// process locale: "10.5" is 10.5 under a German locale too. It is also several times faster.
+double number(pugi::xml_node node, const char* name) {
+  std::string_view v = trim(node.attribute(name).value());
+  double out = 0;
+  std::from_chars(v.data(), v.data() + v.size(), out);
+  return out;
+}
+
 std::optional<Bounds> read_bounds(XmlContext& x, pugi::xml_node parent) {
   for (pugi::xml_node c : parent.children()) {
     if (c.type() != pugi::node_element) continue;
     QName q = x.ns().element(c);
     if (q.ns == Ns::kDc && q.local == "Bounds") {
-      return Bounds{c.attribute("x").as_double(), c.attribute("y").as_double(),
-                    c.attribute("width").as_double(), c.attribute("height").as_double()};
+      return Bounds{number(c, "x"), number(c, "y"), number(c, "width"), number(c, "height")};
     }
   }
   return std::nullopt;
@@ -107,7 +120,7 @@ Diagram read_diagram(XmlContext& x, pugi::xml_node node) {
             if (w.type() != pugi::node_element) continue;
             QName wq = x.ns().element(w);
             if (wq.ns == Ns::kDi && wq.local == "waypoint") {
-              e.waypoints.push_back({w.attribute("x").as_double(), w.attribute("y").as_double()});
+              e.waypoints.push_back({number(w, "x"), number(w, "y")});
             }
           }
           e.label = read_label(x, c);

@@ -1,5 +1,6 @@
 // Builds one ProcessDefinition from a <process> element: flow nodes (recursively through
 // subprocesses), sequence flows, event definitions, loops; then resolves references by id.
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -528,6 +529,12 @@ std::shared_ptr<ProcessDefinition> build_process(XmlContext& x, pugi::xml_node p
   p->file = x.file();
   p->location = x.location(process);
   p->diagrams = document.diagrams;
+  // Children of the process bound the number of its elements and flows well enough to avoid
+  // regrowing the vectors of large Element objects while reading.
+  std::size_t children = static_cast<std::size_t>(
+      std::distance(process.children().begin(), process.children().end()));
+  p->elements.reserve(children);
+  p->flows.reserve(children);
   ProcessBuilder builder(x, document, *p);
   builder.read_children(process, kNoIndex, true, 1);
   builder.resolve();

@@ -69,7 +69,7 @@ std::size_t NamespaceScope::push(pugi::xml_node node) {
   std::size_t mark = decls_.size();
   for (pugi::xml_attribute a : node.attributes()) {
     const char* n = a.name();
-    if (std::strncmp(n, "xmlns", 5) != 0) continue;
+    if (n[0] != 'x' || std::strncmp(n, "xmlns", 5) != 0) continue;
     if (n[5] == '\0') {
       decls_.push_back({std::string_view(), namespace_of_uri(a.value())});
     } else if (n[5] == ':') {
