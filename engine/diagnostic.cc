@@ -37,7 +37,8 @@ std::string diagnostics_to_json(const std::vector<Diagnostic>& diagnostics) {
                      {"rule", d.rule},
                      {"message", d.message}});
   }
-  return array.dump(2);
+  // Names and messages quote the file, which may hold invalid UTF-8: replace, never throw.
+  return array.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 bool has_errors(const std::vector<Diagnostic>& diagnostics) noexcept {

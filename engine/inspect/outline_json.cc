@@ -128,7 +128,8 @@ std::string outline_json(const BpmnDocument& doc) {
               {"messages", std::move(messages)},
               {"errors", std::move(errors)},
               {"diagram", {{"shapes", shapes}, {"edges", edges}}}};
-  return out.dump(2);
+  // Names quote the file, which may hold invalid UTF-8: replace, never throw.
+  return out.dump(2, ' ', false, json::error_handler_t::replace);
 }
 
 }  // namespace ordo

@@ -74,3 +74,24 @@ TEST(OutlineDot, QuotesIdsSafely) {
 
 }  // namespace
 }  // namespace ordo
+
+namespace ordo {
+namespace {
+
+// Regression (found by the loader fuzzer): invalid UTF-8 in a name made JSON output throw.
+TEST(OutlineJson, InvalidUtf8IsReplacedNotThrown) {
+  std::string xml = testing::process(
+      "<startEvent id=\"s\" name=\"bad \xC3\x28 byte\"/><endEvent id=\"e\"/>"
+      "<sequenceFlow id=\"f\" sourceRef=\"s\" targetRef=\"e\"/><task id=\"\xFF\"/>");
+  LoadResult r = load_bpmn(xml);
+  ASSERT_TRUE(r.document);
+  std::string json;
+  ASSERT_NO_THROW(json = outline_json(*r.document));
+  EXPECT_NE(json.find("bad \xEF\xBF\xBD( byte"), std::string::npos);  // U+FFFD
+  ASSERT_FALSE(r.diagnostics.empty());
+  ASSERT_NO_THROW(diagnostics_to_json(r.diagnostics));
+  EXPECT_NO_THROW(nlohmann::json::parse(diagnostics_to_json(r.diagnostics)));
+}
+
+}  // namespace
+}  // namespace ordo
