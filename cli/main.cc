@@ -87,10 +87,12 @@ int main(int argc, char** argv) {
 
   ValidateArgs validate;
   CLI::App* v = app.add_subcommand(
-      "validate", "Check BPMN files and print diagnostics as FILE:LINE:COL: severity: message [rule]");
+      "validate",
+      "Check BPMN files and print diagnostics as FILE:LINE:COL: severity: message [rule]");
   v->add_option("files", validate.files, "BPMN files to check")->required();
-  v->add_flag("--json", validate.json,
-              "Print the diagnostics as a JSON array (file, line, column, severity, rule, message)");
+  v->add_flag(
+      "--json", validate.json,
+      "Print the diagnostics as a JSON array (file, line, column, severity, rule, message)");
   v->add_flag("-q,--quiet", validate.quiet, "Print errors only, and no summary");
   v->footer("Exit status: 0 when no file has an error, 1 when any has, 2 on bad usage.");
 
@@ -99,7 +101,8 @@ int main(int argc, char** argv) {
       "inspect", "Print an outline of each process: elements, flows, task types, messages, timers");
   i->add_option("file", inspect.file, "BPMN file")->required();
   auto* json_flag = i->add_flag("--json", inspect.json, "Print the outline as JSON");
-  i->add_flag("--dot", inspect.dot, "Print the processes as a Graphviz digraph")->excludes(json_flag);
+  i->add_flag("--dot", inspect.dot, "Print the processes as a Graphviz digraph")
+      ->excludes(json_flag);
   i->footer("Exit status: 0 when the file loads without errors, 1 otherwise, 2 on bad usage.");
 
   try {

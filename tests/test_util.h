@@ -9,9 +9,9 @@
 
 #include "ordo/ordo.h"
 
-#define ASSERT_OK(expr)                                     \
-  do {                                                      \
-    const auto& ordo_status_ = (expr);                      \
+#define ASSERT_OK(expr)                                            \
+  do {                                                             \
+    const auto& ordo_status_ = (expr);                             \
     ASSERT_TRUE(ordo_status_.is_ok()) << ordo_status_.to_string(); \
   } while (0)
 
@@ -59,8 +59,11 @@ inline std::string dump(const LoadResult& r) {
 inline std::string straight(std::string_view task_xml, std::string_view task_id = "t") {
   return std::string("<startEvent id=\"s\"/>\n") + std::string(task_xml) +
          "\n<endEvent id=\"e\"/>\n"
-         "<sequenceFlow id=\"f1\" sourceRef=\"s\" targetRef=\"" + std::string(task_id) + "\"/>\n"
-         "<sequenceFlow id=\"f2\" sourceRef=\"" + std::string(task_id) + "\" targetRef=\"e\"/>";
+         "<sequenceFlow id=\"f1\" sourceRef=\"s\" targetRef=\"" +
+         std::string(task_id) +
+         "\"/>\n"
+         "<sequenceFlow id=\"f2\" sourceRef=\"" +
+         std::string(task_id) + "\" targetRef=\"e\"/>";
 }
 
 }  // namespace ordo::testing

@@ -95,8 +95,8 @@ void summarize_scope(const ProcessDefinition& p, ElementIndex scope, ProcessSumm
     if (e.event.type == EventType::kMessage) add_unique(s.messages, e.event.message_name.source());
     if (e.event.type == EventType::kError) add_unique(s.errors, e.event.code);
     if (e.event.type == EventType::kTimer) {
-      std::string t = e.id + ": " + std::string(to_string(e.event.timer_type)) + " " +
-                      e.event.timer.source();
+      std::string t =
+          e.id + ": " + std::string(to_string(e.event.timer_type)) + " " + e.event.timer.source();
       if (e.attached_to != kNoIndex) t += " on " + p.elements[e.attached_to].id;
       add_unique(s.timers, std::move(t));
     }

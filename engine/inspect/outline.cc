@@ -33,8 +33,10 @@ void element_details(const ProcessDefinition& p, const Element& e, const std::st
     out << '\n';
   }
   for (const TaskHeader& h : e.headers) out << d << "header " << h.key << " = " << h.value << '\n';
-  for (const IoMapping& m : e.inputs) out << d << "input  " << m.target << " <- " << m.source.source() << '\n';
-  for (const IoMapping& m : e.outputs) out << d << "output " << m.target << " <- " << m.source.source() << '\n';
+  for (const IoMapping& m : e.inputs)
+    out << d << "input  " << m.target << " <- " << m.source.source() << '\n';
+  for (const IoMapping& m : e.outputs)
+    out << d << "output " << m.target << " <- " << m.source.source() << '\n';
   if (std::string ev = inspect::event_summary(e); !ev.empty()) out << d << ev << '\n';
   if (e.attached_to != kNoIndex) out << d << "attached to " << p.elements[e.attached_to].id << '\n';
   if (!e.script.empty()) {

@@ -33,8 +33,8 @@ std::string node_attributes(const Element& e) {
     if (std::string ev = inspect::event_summary(e); !ev.empty()) label += "\n(" + ev + ")";
   } else if (is_gateway(e.kind)) {
     shape = "diamond";
-    label = std::string(e.kind == ElementKind::kParallelGateway    ? "+"
-                        : e.kind == ElementKind::kInclusiveGateway ? "O"
+    label = std::string(e.kind == ElementKind::kParallelGateway     ? "+"
+                        : e.kind == ElementKind::kInclusiveGateway  ? "O"
                         : e.kind == ElementKind::kEventBasedGateway ? "*"
                                                                     : "X") +
             (e.name.empty() ? "" : "\n" + e.name);
@@ -70,8 +70,8 @@ std::string outline_dot(const BpmnDocument& doc) {
   out << "digraph " << dot_string(doc.file) << " {\n  rankdir=LR;\n  node [fontsize=10];\n"
       << "  edge [fontsize=9];\n";
   for (const auto& p : doc.processes) {
-    out << "  subgraph " << dot_string("cluster_" + p->id) << " {\n    label="
-        << dot_string(p->name.empty() ? p->id : p->name) << ";\n";
+    out << "  subgraph " << dot_string("cluster_" + p->id)
+        << " {\n    label=" << dot_string(p->name.empty() ? p->id : p->name) << ";\n";
     scope_dot(*p, kNoIndex, 2, out);
     out << "  }\n";
     for (const SequenceFlow& f : p->flows) {

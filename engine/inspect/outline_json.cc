@@ -50,7 +50,8 @@ json element_json(const ProcessDefinition& p, const Element& e) {
     j["event"] = std::move(event);
   }
   if (e.kind == ElementKind::kBoundaryEvent) {
-    j["attachedTo"] = e.attached_to == kNoIndex ? json(nullptr) : json(p.elements[e.attached_to].id);
+    j["attachedTo"] =
+        e.attached_to == kNoIndex ? json(nullptr) : json(p.elements[e.attached_to].id);
     j["interrupting"] = e.cancel_activity;
   }
   if (!e.task.type.empty()) {
@@ -90,12 +91,13 @@ std::string outline_json(const BpmnDocument& doc) {
     for (const Element& e : p->elements) elements.push_back(element_json(*p, e));
     json flows = json::array();
     for (const SequenceFlow& f : p->flows) {
-      flows.push_back({{"id", f.id},
-                       {"name", f.name},
-                       {"source", f.source == kNoIndex ? json(nullptr) : json(p->elements[f.source].id)},
-                       {"target", f.target == kNoIndex ? json(nullptr) : json(p->elements[f.target].id)},
-                       {"condition", expr(f.condition)},
-                       {"default", f.is_default}});
+      flows.push_back(
+          {{"id", f.id},
+           {"name", f.name},
+           {"source", f.source == kNoIndex ? json(nullptr) : json(p->elements[f.source].id)},
+           {"target", f.target == kNoIndex ? json(nullptr) : json(p->elements[f.target].id)},
+           {"condition", expr(f.condition)},
+           {"default", f.is_default}});
     }
     inspect::ProcessSummary s = inspect::summarize(*p);
     processes.push_back({{"id", p->id},
@@ -110,7 +112,8 @@ std::string outline_json(const BpmnDocument& doc) {
   }
   json messages = json::array();
   for (const MessageDefinition& m : doc.messages) {
-    messages.push_back({{"id", m.id}, {"name", expr(m.name)}, {"correlationKey", expr(m.correlation_key)}});
+    messages.push_back(
+        {{"id", m.id}, {"name", expr(m.name)}, {"correlationKey", expr(m.correlation_key)}});
   }
   json errors = json::array();
   for (const ErrorDefinition& e : doc.errors) {

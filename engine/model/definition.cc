@@ -6,52 +6,92 @@ namespace ordo {
 
 std::string_view to_string(ElementKind kind) noexcept {
   switch (kind) {
-    case ElementKind::kStartEvent: return "startEvent";
-    case ElementKind::kEndEvent: return "endEvent";
-    case ElementKind::kIntermediateCatchEvent: return "intermediateCatchEvent";
-    case ElementKind::kIntermediateThrowEvent: return "intermediateThrowEvent";
-    case ElementKind::kBoundaryEvent: return "boundaryEvent";
-    case ElementKind::kTask: return "task";
-    case ElementKind::kServiceTask: return "serviceTask";
-    case ElementKind::kSendTask: return "sendTask";
-    case ElementKind::kReceiveTask: return "receiveTask";
-    case ElementKind::kUserTask: return "userTask";
-    case ElementKind::kManualTask: return "manualTask";
-    case ElementKind::kScriptTask: return "scriptTask";
-    case ElementKind::kBusinessRuleTask: return "businessRuleTask";
-    case ElementKind::kExclusiveGateway: return "exclusiveGateway";
-    case ElementKind::kParallelGateway: return "parallelGateway";
-    case ElementKind::kInclusiveGateway: return "inclusiveGateway";
-    case ElementKind::kEventBasedGateway: return "eventBasedGateway";
-    case ElementKind::kSubProcess: return "subProcess";
-    case ElementKind::kEventSubProcess: return "eventSubProcess";
-    case ElementKind::kCallActivity: return "callActivity";
+    case ElementKind::kStartEvent:
+      return "startEvent";
+    case ElementKind::kEndEvent:
+      return "endEvent";
+    case ElementKind::kIntermediateCatchEvent:
+      return "intermediateCatchEvent";
+    case ElementKind::kIntermediateThrowEvent:
+      return "intermediateThrowEvent";
+    case ElementKind::kBoundaryEvent:
+      return "boundaryEvent";
+    case ElementKind::kTask:
+      return "task";
+    case ElementKind::kServiceTask:
+      return "serviceTask";
+    case ElementKind::kSendTask:
+      return "sendTask";
+    case ElementKind::kReceiveTask:
+      return "receiveTask";
+    case ElementKind::kUserTask:
+      return "userTask";
+    case ElementKind::kManualTask:
+      return "manualTask";
+    case ElementKind::kScriptTask:
+      return "scriptTask";
+    case ElementKind::kBusinessRuleTask:
+      return "businessRuleTask";
+    case ElementKind::kExclusiveGateway:
+      return "exclusiveGateway";
+    case ElementKind::kParallelGateway:
+      return "parallelGateway";
+    case ElementKind::kInclusiveGateway:
+      return "inclusiveGateway";
+    case ElementKind::kEventBasedGateway:
+      return "eventBasedGateway";
+    case ElementKind::kSubProcess:
+      return "subProcess";
+    case ElementKind::kEventSubProcess:
+      return "eventSubProcess";
+    case ElementKind::kCallActivity:
+      return "callActivity";
   }
   return "unknown";
 }
 
 std::string_view describe(ElementKind kind) noexcept {
   switch (kind) {
-    case ElementKind::kStartEvent: return "start event";
-    case ElementKind::kEndEvent: return "end event";
-    case ElementKind::kIntermediateCatchEvent: return "intermediate catch event";
-    case ElementKind::kIntermediateThrowEvent: return "intermediate throw event";
-    case ElementKind::kBoundaryEvent: return "boundary event";
-    case ElementKind::kTask: return "task";
-    case ElementKind::kServiceTask: return "service task";
-    case ElementKind::kSendTask: return "send task";
-    case ElementKind::kReceiveTask: return "receive task";
-    case ElementKind::kUserTask: return "user task";
-    case ElementKind::kManualTask: return "manual task";
-    case ElementKind::kScriptTask: return "script task";
-    case ElementKind::kBusinessRuleTask: return "business rule task";
-    case ElementKind::kExclusiveGateway: return "exclusive gateway";
-    case ElementKind::kParallelGateway: return "parallel gateway";
-    case ElementKind::kInclusiveGateway: return "inclusive gateway";
-    case ElementKind::kEventBasedGateway: return "event-based gateway";
-    case ElementKind::kSubProcess: return "subprocess";
-    case ElementKind::kEventSubProcess: return "event subprocess";
-    case ElementKind::kCallActivity: return "call activity";
+    case ElementKind::kStartEvent:
+      return "start event";
+    case ElementKind::kEndEvent:
+      return "end event";
+    case ElementKind::kIntermediateCatchEvent:
+      return "intermediate catch event";
+    case ElementKind::kIntermediateThrowEvent:
+      return "intermediate throw event";
+    case ElementKind::kBoundaryEvent:
+      return "boundary event";
+    case ElementKind::kTask:
+      return "task";
+    case ElementKind::kServiceTask:
+      return "service task";
+    case ElementKind::kSendTask:
+      return "send task";
+    case ElementKind::kReceiveTask:
+      return "receive task";
+    case ElementKind::kUserTask:
+      return "user task";
+    case ElementKind::kManualTask:
+      return "manual task";
+    case ElementKind::kScriptTask:
+      return "script task";
+    case ElementKind::kBusinessRuleTask:
+      return "business rule task";
+    case ElementKind::kExclusiveGateway:
+      return "exclusive gateway";
+    case ElementKind::kParallelGateway:
+      return "parallel gateway";
+    case ElementKind::kInclusiveGateway:
+      return "inclusive gateway";
+    case ElementKind::kEventBasedGateway:
+      return "event-based gateway";
+    case ElementKind::kSubProcess:
+      return "subprocess";
+    case ElementKind::kEventSubProcess:
+      return "event subprocess";
+    case ElementKind::kCallActivity:
+      return "call activity";
   }
   return "element";
 }
@@ -67,7 +107,9 @@ bool is_gateway(ElementKind kind) noexcept {
   return kind >= ElementKind::kExclusiveGateway && kind <= ElementKind::kEventBasedGateway;
 }
 
-bool is_event(ElementKind kind) noexcept { return kind <= ElementKind::kBoundaryEvent; }
+bool is_event(ElementKind kind) noexcept {
+  return kind <= ElementKind::kBoundaryEvent;
+}
 
 bool is_job_task(ElementKind kind) noexcept {
   return kind == ElementKind::kServiceTask || kind == ElementKind::kSendTask ||
@@ -76,36 +118,54 @@ bool is_job_task(ElementKind kind) noexcept {
 
 std::string_view to_string(EventType type) noexcept {
   switch (type) {
-    case EventType::kNone: return "none";
-    case EventType::kMessage: return "message";
-    case EventType::kTimer: return "timer";
-    case EventType::kError: return "error";
-    case EventType::kSignal: return "signal";
-    case EventType::kEscalation: return "escalation";
-    case EventType::kTerminate: return "terminate";
-    case EventType::kLink: return "link";
-    case EventType::kCompensation: return "compensation";
-    case EventType::kConditional: return "conditional";
-    case EventType::kCancel: return "cancel";
+    case EventType::kNone:
+      return "none";
+    case EventType::kMessage:
+      return "message";
+    case EventType::kTimer:
+      return "timer";
+    case EventType::kError:
+      return "error";
+    case EventType::kSignal:
+      return "signal";
+    case EventType::kEscalation:
+      return "escalation";
+    case EventType::kTerminate:
+      return "terminate";
+    case EventType::kLink:
+      return "link";
+    case EventType::kCompensation:
+      return "compensation";
+    case EventType::kConditional:
+      return "conditional";
+    case EventType::kCancel:
+      return "cancel";
   }
   return "unknown";
 }
 
 std::string_view to_string(ExpressionDialect dialect) noexcept {
   switch (dialect) {
-    case ExpressionDialect::kStatic: return "static";
-    case ExpressionDialect::kFeel: return "feel";
-    case ExpressionDialect::kJuel: return "juel";
+    case ExpressionDialect::kStatic:
+      return "static";
+    case ExpressionDialect::kFeel:
+      return "feel";
+    case ExpressionDialect::kJuel:
+      return "juel";
   }
   return "unknown";
 }
 
 std::string_view to_string(TimerType type) noexcept {
   switch (type) {
-    case TimerType::kNone: return "none";
-    case TimerType::kDate: return "date";
-    case TimerType::kDuration: return "duration";
-    case TimerType::kCycle: return "cycle";
+    case TimerType::kNone:
+      return "none";
+    case TimerType::kDate:
+      return "date";
+    case TimerType::kDuration:
+      return "duration";
+    case TimerType::kCycle:
+      return "cycle";
   }
   return "unknown";
 }
@@ -128,8 +188,9 @@ std::vector<std::uint32_t> sorted_by_id(const Items& items) {
 template <typename Items>
 std::uint32_t lookup(const Items& items, const std::vector<std::uint32_t>& order,
                      std::string_view id) noexcept {
-  auto it = std::lower_bound(order.begin(), order.end(), id,
-                             [&](std::uint32_t i, std::string_view key) { return items[i].id < key; });
+  auto it =
+      std::lower_bound(order.begin(), order.end(), id,
+                       [&](std::uint32_t i, std::string_view key) { return items[i].id < key; });
   return it != order.end() && items[*it].id == id ? *it : kNoIndex;
 }
 
@@ -156,7 +217,8 @@ const Element* ProcessDefinition::find_element(std::string_view element_id) cons
 std::vector<ElementIndex> ProcessDefinition::start_events(ElementIndex scope) const {
   std::vector<ElementIndex> out;
   for (ElementIndex i = 0; i < elements.size(); ++i) {
-    if (elements[i].scope == scope && elements[i].kind == ElementKind::kStartEvent) out.push_back(i);
+    if (elements[i].scope == scope && elements[i].kind == ElementKind::kStartEvent)
+      out.push_back(i);
   }
   return out;
 }

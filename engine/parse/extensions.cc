@@ -18,9 +18,16 @@ bool parse_bool(std::string_view v, bool fallback) {
 // assignment, modeler properties): no warning.
 bool is_zeebe_metadata(std::string_view local) {
   static constexpr std::string_view kNames[] = {
-      "assignmentDefinition", "formDefinition", "userTask",    "taskSchedule",
-      "priorityDefinition",   "properties",     "versionTag",  "linkedResources",
-      "property",             "header",
+      "assignmentDefinition",
+      "formDefinition",
+      "userTask",
+      "taskSchedule",
+      "priorityDefinition",
+      "properties",
+      "versionTag",
+      "linkedResources",
+      "property",
+      "header",
   };
   for (std::string_view n : kNames) {
     if (n == local) return true;
@@ -29,8 +36,8 @@ bool is_zeebe_metadata(std::string_view local) {
 }
 
 bool is_camunda_metadata(std::string_view local) {
-  static constexpr std::string_view kNames[] = {"properties", "formData", "property",
-                                                "formField", "field"};
+  static constexpr std::string_view kNames[] = {"properties", "formData", "property", "formField",
+                                                "field"};
   for (std::string_view n : kNames) {
     if (n == local) return true;
   }
@@ -63,8 +70,9 @@ void read_zeebe(XmlContext& x, pugi::xml_node node, std::string_view local, Elem
         e.outputs.push_back(zeebe_mapping(x, c));
       } else {
         x.warning(c, "unknown-extension",
-                  "element " + quote(c.name()) + " inside zeebe:ioMapping is not known; "
-                  "use zeebe:input or zeebe:output");
+                  "element " + quote(c.name()) +
+                      " inside zeebe:ioMapping is not known; "
+                      "use zeebe:input or zeebe:output");
       }
     }
   } else if (local == "taskHeaders") {
@@ -112,8 +120,9 @@ void read_camunda_io(XmlContext& x, pugi::xml_node node, Element& e) {
     if (q.ns != Ns::kCamunda || (!input && q.local != "outputParameter")) continue;
     if (c.find_child([](pugi::xml_node n) { return n.type() == pugi::node_element; })) {
       x.warning(c, "ignored-extension",
-                "camunda:" + std::string(q.local) + " with a list, map or script value is "
-                "ignored; write the value as an expression");
+                "camunda:" + std::string(q.local) +
+                    " with a list, map or script value is "
+                    "ignored; write the value as an expression");
       continue;
     }
     IoMapping m;
@@ -210,8 +219,9 @@ void read_camunda_attributes(XmlContext& x, pugi::xml_node node, Element& e) {
     if (topic.empty()) e.task.type = Expression{};
   } else if (!type.empty()) {
     x.report(x.location(node, "camunda:type"), Severity::kError, "unsupported-element",
-             "camunda:type=" + quote(type) + " is not supported; use camunda:type=\"external\" "
-             "with camunda:topic");
+             "camunda:type=" + quote(type) +
+                 " is not supported; use camunda:type=\"external\" "
+                 "with camunda:topic");
   }
 }
 
@@ -238,8 +248,9 @@ void warn_unused_extensions(XmlContext& x, pugi::xml_node ext, std::string_view 
       continue;
     }
     if (q.ns == Ns::kCamunda && (q.local == "executionListener" || q.local == "taskListener")) {
-      x.warning(c, "ignored-extension",
-                "camunda:" + std::string(q.local) + " is ignored: Ordo does not run Java listeners");
+      x.warning(
+          c, "ignored-extension",
+          "camunda:" + std::string(q.local) + " is ignored: Ordo does not run Java listeners");
       continue;
     }
     x.warning(c, "unknown-extension",

@@ -144,19 +144,20 @@ void read_collaboration(XmlContext& x, pugi::xml_node node, BpmnDocument& doc) {
                                   std::string(c.attribute("name").value()),
                                   std::string(attr(c, "processRef"))});
     } else if (q.local == "messageFlow") {
-      doc.message_flows.push_back({std::string(attr(c, "id")),
-                                   std::string(c.attribute("name").value()),
-                                   std::string(attr(c, "sourceRef")),
-                                   std::string(attr(c, "targetRef"))});
+      doc.message_flows.push_back(
+          {std::string(attr(c, "id")), std::string(c.attribute("name").value()),
+           std::string(attr(c, "sourceRef")), std::string(attr(c, "targetRef"))});
     }
   }
 }
 
 // Root elements with no execution meaning in Ordo.
 constexpr std::string_view kIgnoredRootElements[] = {
-    "import",   "itemDefinition", "dataStore",       "category",      "interface",
-    "resource", "documentation",  "extensionElements", "relationship", "partnerEntity",
-    "partnerRole", "endPoint",    "eventDefinition", "correlationProperty",
+    "import",          "itemDefinition",      "dataStore",
+    "category",        "interface",           "resource",
+    "documentation",   "extensionElements",   "relationship",
+    "partnerEntity",   "partnerRole",         "endPoint",
+    "eventDefinition", "correlationProperty",
 };
 
 void read_definitions(XmlContext& x, pugi::xml_node defs, BpmnDocument& doc) {
@@ -241,9 +242,10 @@ LoadResult load_bpmn(std::string_view xml, std::string_view file, const LoadOpti
   pugi::xml_parse_result parsed =
       tree.load_buffer(xml.data(), xml.size(), pugi::parse_default, pugi::encoding_auto);
   if (!parsed) {
-    x.report(x.location_of_offset(static_cast<std::size_t>(std::max<std::ptrdiff_t>(0, parsed.offset))),
-             Severity::kError, "xml-syntax",
-             std::string("the XML is not well-formed: ") + parsed.description());
+    x.report(
+        x.location_of_offset(static_cast<std::size_t>(std::max<std::ptrdiff_t>(0, parsed.offset))),
+        Severity::kError, "xml-syntax",
+        std::string("the XML is not well-formed: ") + parsed.description());
     return result;
   }
   pugi::xml_node root = tree.document_element();

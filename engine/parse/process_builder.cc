@@ -38,22 +38,22 @@ constexpr FlowNodeName kFlowNodes[] = {
 
 // Children of a process or subprocess that carry no execution semantics.
 constexpr std::string_view kArtifacts[] = {
-    "documentation", "laneSet",   "textAnnotation", "association", "group",
-    "dataObject",    "dataStore", "dataObjectReference", "dataStoreReference", "property",
-    "category",      "ioSpecification", "ioBinding", "resourceRole", "performer",
+    "documentation", "laneSet",         "textAnnotation",      "association",        "group",
+    "dataObject",    "dataStore",       "dataObjectReference", "dataStoreReference", "property",
+    "category",      "ioSpecification", "ioBinding",           "resourceRole",       "performer",
 };
 
 // Flow elements BPMN defines that Ordo does not run.
 constexpr std::string_view kUnsupportedFlowElements[] = {
-    "complexGateway", "transaction", "adHocSubProcess", "callChoreography",
+    "complexGateway",   "transaction",     "adHocSubProcess",    "callChoreography",
     "choreographyTask", "subChoreography", "implicitThrowEvent",
 };
 
 // Children of a flow node that describe data or people in ways Ordo does not use.
 constexpr std::string_view kNodeChildrenIgnored[] = {
-    "ioSpecification",  "dataInputAssociation", "dataOutputAssociation", "property",
-    "humanPerformer",   "potentialOwner",       "performer",             "resourceRole",
-    "rendering",
+    "ioSpecification", "dataInputAssociation", "dataOutputAssociation",
+    "property",        "humanPerformer",       "potentialOwner",
+    "performer",       "resourceRole",         "rendering",
 };
 
 template <typename Names>
@@ -109,10 +109,29 @@ class ProcessBuilder {
   void read_script_body(pugi::xml_node node, Element& e);
   void unresolved(pugi::xml_node node, const char* attribute, std::string_view ref,
                   std::string_view what);
+  // Reads reference `attribute` into ev.ref and looks it up in `items`; reports a dangling
+  // reference. Null when the attribute is absent or dangling.
+  template <typename Items>
+  const typename Items::value_type* resolve(pugi::xml_node node, const char* attribute,
+                                            const Items& items, std::string_view what,
+                                            EventDefinition& ev) {
+    ev.ref = std::string(attr(node, attribute));
+    if (ev.ref.empty()) return nullptr;
+    const auto* found = find_by_id(items, ev.ref);
+    if (!found) unresolved(node, attribute, ev.ref, what);
+    return found;
+  }
+  void resolve_message(pugi::xml_node node, EventDefinition& ev) {
+    if (const MessageDefinition* m = resolve(node, "messageRef", doc_.messages, "message", ev)) {
+      ev.message_name = m->name;
+      ev.correlation_key = m->correlation_key;
+    }
+  }
   void warn_not_bpmn(pugi::xml_node child) {
     x_.warning(child, "unknown-extension",
-               "element " + quote(child.name()) + " is not BPMN and is ignored; put vendor "
-               "extensions inside <extensionElements>");
+               "element " + quote(child.name()) +
+                   " is not BPMN and is ignored; put vendor "
+                   "extensions inside <extensionElements>");
   }
 
   XmlContext& x_;
@@ -203,8 +222,9 @@ void ProcessBuilder::read_node_child(pugi::xml_node child, QName q, ElementIndex
     // Repeats the flows' sourceRef/targetRef, which are authoritative.
   } else if (contains(kNodeChildrenIgnored, q.local)) {
     x_.warning(child, "ignored-element",
-               std::string(q.local) + " is ignored: Ordo maps data with zeebe:ioMapping and "
-               "does not assign people");
+               std::string(q.local) +
+                   " is ignored: Ordo maps data with zeebe:ioMapping and "
+                   "does not assign people");
   } else if (e.kind == ElementKind::kSubProcess || e.kind == ElementKind::kEventSubProcess) {
     x_.error(child, "unsupported-element",
              std::string(q.local) + " at line " + std::to_string(x_.location(child).line) +
@@ -244,16 +264,7 @@ void ProcessBuilder::read_flow_node(pugi::xml_node node, ElementKind kind, Eleme
     } else if (kind == ElementKind::kReceiveTask) {
       e.event.type = EventType::kMessage;
       e.event.location = e.location;
-      std::string_view ref = attr(node, "messageRef");
-      e.event.ref = std::string(ref);
-      if (!ref.empty()) {
-        if (const MessageDefinition* m = find_by_id(doc_.messages, ref)) {
-          e.event.message_name = m->name;
-          e.event.correlation_key = m->correlation_key;
-        } else {
-          unresolved(node, "messageRef", ref, "message");
-        }
-      }
+      resolve_message(node, e.event);
     } else if (kind == ElementKind::kCallActivity) {
       std::string_view called = attr(node, "calledElement");
       if (!called.empty()) {
@@ -275,8 +286,8 @@ void ProcessBuilder::read_flow(pugi::xml_node node) {
   f.id = std::string(attr(node, "id"));
   if (f.id.empty()) {
     // BPMN makes the id optional; nothing refers to such a flow, but history names it.
-    f.id = "sequenceFlow@" + std::to_string(f.location.line) + ":" +
-           std::to_string(f.location.column);
+    f.id =
+        "sequenceFlow@" + std::to_string(f.location.line) + ":" + std::to_string(f.location.column);
   }
   f.name = std::string(node.attribute("name").value());
   flow_refs_.push_back({node, attr(node, "sourceRef"), attr(node, "targetRef")});
@@ -301,8 +312,7 @@ void ProcessBuilder::read_flow(pugi::xml_node node) {
   }
 }
 
-void ProcessBuilder::read_event_definition(pugi::xml_node def, std::string_view local,
-                                           Element& e) {
+void ProcessBuilder::read_event_definition(pugi::xml_node def, std::string_view local, Element& e) {
   EventDefinition& ev = e.event;
   if (ev.type != EventType::kNone) {
     x_.error(def, "multiple-event-definitions",
@@ -312,51 +322,28 @@ void ProcessBuilder::read_event_definition(pugi::xml_node def, std::string_view 
     return;
   }
   ev.location = x_.location(def);
-  auto ref_attr = [&](const char* name) {
-    ev.ref = std::string(attr(def, name));
-    return std::string_view(ev.ref);
-  };
   if (local == "messageEventDefinition") {
     ev.type = EventType::kMessage;
-    std::string_view ref = ref_attr("messageRef");
-    if (ref.empty()) return;
-    if (const MessageDefinition* m = find_by_id(doc_.messages, ref)) {
-      ev.message_name = m->name;
-      ev.correlation_key = m->correlation_key;
-    } else {
-      unresolved(def, "messageRef", ref, "message");
-    }
+    resolve_message(def, ev);
   } else if (local == "timerEventDefinition") {
     ev.type = EventType::kTimer;
     read_timer(def, ev);
   } else if (local == "errorEventDefinition") {
     ev.type = EventType::kError;
-    std::string_view ref = ref_attr("errorRef");
-    if (ref.empty()) return;
-    if (const ErrorDefinition* err = find_by_id(doc_.errors, ref)) {
+    if (const ErrorDefinition* err = resolve(def, "errorRef", doc_.errors, "error", ev)) {
       ev.code = err->code;
       ev.ref_name = err->name;
-    } else {
-      unresolved(def, "errorRef", ref, "error");
     }
   } else if (local == "escalationEventDefinition") {
     ev.type = EventType::kEscalation;
-    std::string_view ref = ref_attr("escalationRef");
-    if (ref.empty()) return;
-    if (const EscalationDefinition* esc = find_by_id(doc_.escalations, ref)) {
+    if (const auto* esc = resolve(def, "escalationRef", doc_.escalations, "escalation", ev)) {
       ev.code = esc->code;
       ev.ref_name = esc->name;
-    } else {
-      unresolved(def, "escalationRef", ref, "escalation");
     }
   } else if (local == "signalEventDefinition") {
     ev.type = EventType::kSignal;
-    std::string_view ref = ref_attr("signalRef");
-    if (ref.empty()) return;
-    if (const SignalDefinition* sig = find_by_id(doc_.signals, ref)) {
+    if (const SignalDefinition* sig = resolve(def, "signalRef", doc_.signals, "signal", ev)) {
       ev.ref_name = sig->name;
-    } else {
-      unresolved(def, "signalRef", ref, "signal");
     }
   } else if (local == "terminateEventDefinition") {
     ev.type = EventType::kTerminate;
@@ -461,8 +448,8 @@ void ProcessBuilder::read_script_body(pugi::xml_node node, Element& e) {
 void ProcessBuilder::unresolved(pugi::xml_node node, const char* attribute, std::string_view ref,
                                 std::string_view what) {
   x_.report(x_.location(node, attribute), Severity::kError, "unresolved-reference",
-            std::string(attribute) + " " + quote(ref) + " does not name any " +
-                std::string(what) + " in this file; check the id");
+            std::string(attribute) + " " + quote(ref) + " does not name any " + std::string(what) +
+                " in this file; check the id");
 }
 
 void ProcessBuilder::resolve() {
@@ -507,8 +494,9 @@ void ProcessBuilder::resolve() {
     }
     if (e.kind == ElementKind::kBoundaryEvent) {
       if (r.attached_ref.empty()) {
-        x_.error(r.node, "boundary-attachment",
-                 "boundary event " + quote(e.id) + " has no attachedToRef; attach it to an activity");
+        x_.error(
+            r.node, "boundary-attachment",
+            "boundary event " + quote(e.id) + " has no attachedToRef; attach it to an activity");
       } else if (ElementIndex target = p_.element_index(r.attached_ref); target == kNoIndex) {
         unresolved(r.node, "attachedToRef", r.attached_ref, "flow node");
       } else {
@@ -531,8 +519,8 @@ std::shared_ptr<ProcessDefinition> build_process(XmlContext& x, pugi::xml_node p
   p->diagrams = document.diagrams;
   // Children of the process bound the number of its elements and flows well enough to avoid
   // regrowing the vectors of large Element objects while reading.
-  std::size_t children = static_cast<std::size_t>(
-      std::distance(process.children().begin(), process.children().end()));
+  std::size_t children =
+      static_cast<std::size_t>(std::distance(process.children().begin(), process.children().end()));
   p->elements.reserve(children);
   p->flows.reserve(children);
   ProcessBuilder builder(x, document, *p);

@@ -120,14 +120,15 @@ SourceLocation XmlContext::location(pugi::xml_node node) const noexcept {
   return map_.locate(tag_offset(node));
 }
 
-SourceLocation XmlContext::location(pugi::xml_node node, std::string_view attribute) const noexcept {
+SourceLocation XmlContext::location(pugi::xml_node node,
+                                    std::string_view attribute) const noexcept {
   return map_.locate_attribute(tag_offset(node), attribute);
 }
 
 void XmlContext::report(SourceLocation at, Severity severity, std::string_view rule,
                         std::string message) {
-  out_.push_back(Diagnostic{file_, at.line, at.column, severity, std::string(rule),
-                            std::move(message)});
+  out_.push_back(
+      Diagnostic{file_, at.line, at.column, severity, std::string(rule), std::move(message)});
 }
 
 std::string quote(std::string_view s) {

@@ -5,7 +5,9 @@
 namespace ordo::time {
 namespace {
 
-bool digit(char c) { return c >= '0' && c <= '9'; }
+bool digit(char c) {
+  return c >= '0' && c <= '9';
+}
 
 // Reads exactly `n` digits.
 bool digits(std::string_view s, std::size_t& i, std::size_t n) {

@@ -10,7 +10,9 @@
 namespace ordo::validate {
 namespace {
 
-std::string q(std::string_view s) { return "'" + std::string(s) + "'"; }
+std::string q(std::string_view s) {
+  return "'" + std::string(s) + "'";
+}
 
 class Rules {
  public:
@@ -38,7 +40,8 @@ class Rules {
       if (p_.elements[f.source].scope != p_.elements[f.target].scope) {
         report(f.location, Severity::kError, "flow-crosses-scope",
                "sequence flow " + q(f.id) + " connects " + q(p_.elements[f.source].id) + " and " +
-                   q(p_.elements[f.target].id) + ", which are in different (sub)processes; "
+                   q(p_.elements[f.target].id) +
+                   ", which are in different (sub)processes; "
                    "flows cannot cross a subprocess border");
       }
     }
@@ -50,12 +53,11 @@ class Rules {
     return scope == kNoIndex ? p_.elements.size() : scope;
   }
   void report(SourceLocation at, Severity s, std::string_view rule, std::string message) {
-    out_.push_back(Diagnostic{p_.file, at.line, at.column, s, std::string(rule), std::move(message)});
+    out_.push_back(
+        Diagnostic{p_.file, at.line, at.column, s, std::string(rule), std::move(message)});
   }
   const Element& el(ElementIndex i) const { return p_.elements[i]; }
-  std::string name(const Element& e) const {
-    return std::string(describe(e.kind)) + " " + q(e.id);
-  }
+  std::string name(const Element& e) const { return std::string(describe(e.kind)) + " " + q(e.id); }
 
   void check_scope(ElementIndex scope);
   void check_flows(const Element& e);
@@ -87,8 +89,9 @@ void Rules::check_scope(ElementIndex scope) {
              name(el(scope)) + " has no start event; add a none start event inside it");
     } else if (starts.size() > 1) {
       report(el(starts[1]).location, Severity::kError, "subprocess-start-event",
-             name(el(scope)) + " has more than one start event; an embedded subprocess has "
-             "exactly one, without a trigger");
+             name(el(scope)) +
+                 " has more than one start event; an embedded subprocess has "
+                 "exactly one, without a trigger");
     } else if (el(starts[0]).event.type != EventType::kNone) {
       report(el(starts[0]).location, Severity::kError, "subprocess-start-event",
              "the start event of " + name(el(scope)) + " has a " +
@@ -100,17 +103,20 @@ void Rules::check_scope(ElementIndex scope) {
     const Element& sub = el(scope);
     if (!sub.incoming.empty() || !sub.outgoing.empty()) {
       report(sub.location, Severity::kError, "event-subprocess",
-             name(sub) + " has sequence flows; an event subprocess is started by its event, "
-             "so remove its incoming and outgoing flows");
+             name(sub) +
+                 " has sequence flows; an event subprocess is started by its event, "
+                 "so remove its incoming and outgoing flows");
     }
     if (starts.size() != 1) {
       report(sub.location, Severity::kError, "event-subprocess",
-             name(sub) + " needs exactly one start event with a trigger (message, timer, "
-             "error, escalation)");
+             name(sub) +
+                 " needs exactly one start event with a trigger (message, timer, "
+                 "error, escalation)");
     } else if (el(starts[0]).event.type == EventType::kNone) {
       report(el(starts[0]).location, Severity::kError, "event-subprocess",
-             "the start event of " + name(sub) + " has no trigger; give it a message, timer, "
-             "error or escalation event definition");
+             "the start event of " + name(sub) +
+                 " has no trigger; give it a message, timer, "
+                 "error or escalation event definition");
     }
   }
 }
@@ -132,8 +138,9 @@ void Rules::check_flows(const Element& e) {
     case ElementKind::kBoundaryEvent:
       if (!e.incoming.empty()) {
         report(e.location, Severity::kError, "boundary-incoming",
-               name(e) + " has an incoming sequence flow; a boundary event is entered only "
-               "through the activity it is attached to");
+               name(e) +
+                   " has an incoming sequence flow; a boundary event is entered only "
+                   "through the activity it is attached to");
       }
       break;
     default:
@@ -154,16 +161,16 @@ void Rules::check_flows(const Element& e) {
   } else if ((is_activity(e.kind) && e.kind != ElementKind::kEventSubProcess) ||
              converging_gateway) {
     report(e.location, Severity::kWarning, "implicit-end",
-           name(e) + " has no outgoing sequence flow, so its path ends there; connect it to "
-           "an end event to make that explicit");
+           name(e) +
+               " has no outgoing sequence flow, so its path ends there; connect it to "
+               "an end event to make that explicit");
   }
 }
 
 void Rules::check_event_allowed(const Element& e) {
   using T = EventType;
   T t = e.event.type;
-  bool in_event_sub =
-      e.scope != kNoIndex && el(e.scope).kind == ElementKind::kEventSubProcess;
+  bool in_event_sub = e.scope != kNoIndex && el(e.scope).kind == ElementKind::kEventSubProcess;
   bool ok = true;
   switch (e.kind) {
     case ElementKind::kStartEvent:
@@ -189,8 +196,8 @@ void Rules::check_event_allowed(const Element& e) {
       return;
   }
   if (ok) return;
-  std::string what = t == T::kNone ? "no event definition" : "a " + std::string(to_string(t)) +
-                                                                  " event definition";
+  std::string what = t == T::kNone ? "no event definition"
+                                   : "a " + std::string(to_string(t)) + " event definition";
   std::string hint = t == T::kCancel ? "; cancel events belong to transactions, which Ordo "
                                        "does not support"
                                      : "";
@@ -204,18 +211,21 @@ void Rules::check_event(const Element& e) {
   check_event_allowed(e);
   const EventDefinition& ev = e.event;
   SourceLocation at = ev.location.line ? ev.location : e.location;
-  bool is_throw = e.kind == ElementKind::kEndEvent || e.kind == ElementKind::kIntermediateThrowEvent;
+  bool is_throw =
+      e.kind == ElementKind::kEndEvent || e.kind == ElementKind::kIntermediateThrowEvent;
   switch (ev.type) {
     case EventType::kMessage:
       if (is_throw) break;  // a message throw is a job; it needs no message reference
       if (ev.ref.empty() && e.kind == ElementKind::kReceiveTask) {
         report(at, Severity::kWarning, "receive-without-message",
-               name(e) + " names no message, so only the API can complete it (a Camunda 7 "
-               "wait state); set messageRef to correlate a message instead");
+               name(e) +
+                   " names no message, so only the API can complete it (a Camunda 7 "
+                   "wait state); set messageRef to correlate a message instead");
       } else if (ev.ref.empty()) {
         report(at, Severity::kError, "missing-message",
-               name(e) + " waits for a message but names none; set messageRef to a "
-               "<bpmn:message> with a name");
+               name(e) +
+                   " waits for a message but names none; set messageRef to a "
+                   "<bpmn:message> with a name");
       } else if (ev.message_name.empty() && ev.message_name.location.line) {
         // A resolved reference carries the name's position; an unresolved one was reported
         // by the loader already.
@@ -236,8 +246,9 @@ void Rules::check_event(const Element& e) {
     case EventType::kEscalation:
       if (is_throw && ev.code.empty()) {
         report(at, Severity::kError, "missing-escalation-code",
-               name(e) + " throws no escalation code; reference a <bpmn:escalation> with an "
-               "escalationCode");
+               name(e) +
+                   " throws no escalation code; reference a <bpmn:escalation> with an "
+                   "escalationCode");
       }
       break;
     case EventType::kLink: {
@@ -256,12 +267,14 @@ void Rules::check_event(const Element& e) {
       }
       if (e.kind == ElementKind::kIntermediateThrowEvent && catches == 0) {
         report(at, Severity::kError, "link-unmatched",
-               name(e) + " throws link " + q(ev.link_name) + ", but no link catch event in the "
-               "same (sub)process has that name");
+               name(e) + " throws link " + q(ev.link_name) +
+                   ", but no link catch event in the "
+                   "same (sub)process has that name");
       } else if (e.kind == ElementKind::kIntermediateCatchEvent && catches > 1) {
         report(at, Severity::kError, "link-unmatched",
-               "link name " + q(ev.link_name) + " is caught by more than one event in the same "
-               "(sub)process; link names must be unique there");
+               "link name " + q(ev.link_name) +
+                   " is caught by more than one event in the same "
+                   "(sub)process; link names must be unique there");
       }
       break;
     }
@@ -293,8 +306,9 @@ void Rules::check_timer(const Element& e) {
   SourceLocation at = ev.timer.location.line ? ev.timer.location : ev.location;
   if (ev.timer_type == TimerType::kNone || ev.timer.empty()) {
     report(at, Severity::kError, "missing-timer-value",
-           name(e) + " is a timer without a time; add timeDuration (e.g. PT30M), timeDate "
-           "(e.g. 2026-12-01T10:00:00Z) or timeCycle (e.g. R3/PT10M)");
+           name(e) +
+               " is a timer without a time; add timeDuration (e.g. PT30M), timeDate "
+               "(e.g. 2026-12-01T10:00:00Z) or timeCycle (e.g. R3/PT10M)");
     return;
   }
   if (ev.timer.dialect != ExpressionDialect::kStatic) return;  // checked when compiled
@@ -319,8 +333,9 @@ void Rules::check_timer(const Element& e) {
   }
   if (!valid && ev.timer_type == TimerType::kCycle && v.find(' ') != std::string::npos) {
     report(at, Severity::kError, "invalid-timer-value",
-           "timer cycle " + q(v) + " of " + name(e) + " looks like a cron expression, which "
-           "Ordo does not support yet; write an ISO 8601 repeating interval such as R/PT5M");
+           "timer cycle " + q(v) + " of " + name(e) +
+               " looks like a cron expression, which "
+               "Ordo does not support yet; write an ISO 8601 repeating interval such as R/PT5M");
   } else if (!valid) {
     report(at, Severity::kError, "invalid-timer-value",
            "timer value " + q(v) + " of " + name(e) + " is not " + example +
@@ -331,9 +346,10 @@ void Rules::check_timer(const Element& e) {
 void Rules::check_task(const Element& e) {
   if (is_job_task(e.kind) && e.kind != ElementKind::kUserTask && e.task.type.empty()) {
     report(e.location, Severity::kError, "missing-task-type",
-           name(e) + " has no task type, so no handler can do its work; add "
-           "<zeebe:taskDefinition type=\"...\"/> (or camunda:type=\"external\" "
-           "camunda:topic=\"...\")");
+           name(e) +
+               " has no task type, so no handler can do its work; add "
+               "<zeebe:taskDefinition type=\"...\"/> (or camunda:type=\"external\" "
+               "camunda:topic=\"...\")");
   }
   if (e.task.origin == TaskTypeOrigin::kCamundaClass ||
       e.task.origin == TaskTypeOrigin::kCamundaExpression) {
@@ -343,18 +359,21 @@ void Rules::check_task(const Element& e) {
   }
   if (e.kind == ElementKind::kScriptTask && e.script.empty() && e.task.type.empty()) {
     report(e.location, Severity::kError, "missing-script",
-           name(e) + " has no script; add <zeebe:script expression=\"=...\" "
-           "resultVariable=\"...\"/>");
+           name(e) +
+               " has no script; add <zeebe:script expression=\"=...\" "
+               "resultVariable=\"...\"/>");
   }
   if (e.kind == ElementKind::kCallActivity && e.called.process_id.empty()) {
     report(e.location, Severity::kError, "missing-called-element",
-           name(e) + " does not say which process to call; add <zeebe:calledElement "
-           "processId=\"...\"/>");
+           name(e) +
+               " does not say which process to call; add <zeebe:calledElement "
+               "processId=\"...\"/>");
   }
   if (e.loop.present && e.loop.input_collection.empty() && e.loop.loop_cardinality.empty()) {
     report(e.loop.location, Severity::kError, "missing-loop-collection",
-           "multi-instance " + name(e) + " has neither an input collection nor a loop "
-           "cardinality; add <zeebe:loopCharacteristics inputCollection=\"=...\"/>");
+           "multi-instance " + name(e) +
+               " has neither an input collection nor a loop "
+               "cardinality; add <zeebe:loopCharacteristics inputCollection=\"=...\"/>");
   }
 }
 
@@ -392,9 +411,9 @@ void Rules::check_gateway(const Element& e) {
       }
       if (flow.target == kNoIndex) continue;
       const Element& t = el(flow.target);
-      bool ok = (t.kind == ElementKind::kIntermediateCatchEvent &&
-                 t.event.type != EventType::kLink) ||
-                t.kind == ElementKind::kReceiveTask;
+      bool ok =
+          (t.kind == ElementKind::kIntermediateCatchEvent && t.event.type != EventType::kLink) ||
+          t.kind == ElementKind::kReceiveTask;
       if (!ok) {
         report(flow.location, Severity::kError, "event-gateway",
                "flow " + q(flow.id) + " leads from " + name(e) + " to " + name(t) +
@@ -418,9 +437,10 @@ void Rules::check_gateway(const Element& e) {
     }
     if (any_condition && e.default_flow == kNoIndex) {
       report(e.location, Severity::kWarning, "gateway-no-default",
-             name(e) + " has conditional flows and no default flow; when no condition "
-             "holds, the instance stops with an incident. Add a default flow if that is not "
-             "intended");
+             name(e) +
+                 " has conditional flows and no default flow; when no condition "
+                 "holds, the instance stops with an incident. Add a default flow if that is not "
+                 "intended");
     }
   }
 }

@@ -143,15 +143,15 @@ struct TaskHeader {
 // Where a job task's type came from.
 enum class TaskTypeOrigin : unsigned char {
   kNone,
-  kZeebe,             // zeebe:taskDefinition type
-  kCamundaExternal,   // camunda:type="external" camunda:topic
-  kCamundaClass,      // camunda:class (a Java delegate; the class name becomes the type)
-  kCamundaExpression, // camunda:expression / camunda:delegateExpression
+  kZeebe,              // zeebe:taskDefinition type
+  kCamundaExternal,    // camunda:type="external" camunda:topic
+  kCamundaClass,       // camunda:class (a Java delegate; the class name becomes the type)
+  kCamundaExpression,  // camunda:expression / camunda:delegateExpression
 };
 
 struct TaskDefinition {
-  Expression type;     // the job type handlers register for
-  Expression retries;  // empty: the engine default (3)
+  Expression type;           // the job type handlers register for
+  Expression retries;        // empty: the engine default (3)
   Expression retry_backoff;  // an ISO 8601 cycle such as R3/PT10S (camunda:failedJobRetryTimeCycle)
   TaskTypeOrigin origin = TaskTypeOrigin::kNone;
 };
@@ -187,10 +187,10 @@ struct Element {
   std::vector<FlowIndex> outgoing;  // in document order
   FlowIndex default_flow = kNoIndex;
 
-  EventDefinition event;                 // events (and event subprocess start events)
-  ElementIndex attached_to = kNoIndex;   // boundary events
-  bool cancel_activity = true;           // boundary events: interrupting?
-  bool interrupting = true;              // start events of event subprocesses
+  EventDefinition event;                      // events (and event subprocess start events)
+  ElementIndex attached_to = kNoIndex;        // boundary events
+  bool cancel_activity = true;                // boundary events: interrupting?
+  bool interrupting = true;                   // start events of event subprocesses
   std::vector<ElementIndex> boundary_events;  // activities: events attached to them
 
   TaskDefinition task;  // job tasks

@@ -19,7 +19,7 @@ std::string_view to_string(Severity severity) noexcept;  // "warning" / "error"
 
 struct Diagnostic {
   std::string file;
-  std::uint32_t line = 0;    // 0 when the problem has no position (e.g. unreadable file)
+  std::uint32_t line = 0;  // 0 when the problem has no position (e.g. unreadable file)
   std::uint32_t column = 0;
   Severity severity = Severity::kError;
   std::string rule;     // e.g. "duplicate-id"

@@ -58,7 +58,8 @@ TEST_F(CliTest, ValidateShippedProcessExitsZero) {
 }
 
 TEST_F(CliTest, ValidatePrintsCompilerStyleDiagnosticsAndExitsOne) {
-  std::string bad = write("bad.bpmn", testing::process("<task id=\"t\"/>\n<complexGateway id=\"c\"/>"));
+  std::string bad =
+      write("bad.bpmn", testing::process("<task id=\"t\"/>\n<complexGateway id=\"c\"/>"));
   CliRun r = ordo_cli("validate " + kShipped + " " + bad);
   EXPECT_EQ(r.exit_code, 1) << r.out;
   EXPECT_NE(r.out.find(bad + ":5:1: error: complexGateway at line 5 is not supported"),
@@ -84,8 +85,9 @@ TEST_F(CliTest, ValidateJsonIsAnArrayOfDiagnostics) {
 }
 
 TEST_F(CliTest, WarningsAloneExitZero) {
-  std::string warn = write("warn.bpmn", testing::process(
-      "<startEvent id=\"s\"/><task id=\"t\"/><sequenceFlow id=\"f\" sourceRef=\"s\" targetRef=\"t\"/>"));
+  std::string warn =
+      write("warn.bpmn", testing::process("<startEvent id=\"s\"/><task id=\"t\"/><sequenceFlow "
+                                          "id=\"f\" sourceRef=\"s\" targetRef=\"t\"/>"));
   CliRun r = ordo_cli("validate " + warn);
   EXPECT_EQ(r.exit_code, 0) << r.out;
   EXPECT_NE(r.out.find("warning:"), std::string::npos);

@@ -51,7 +51,8 @@ TEST(OutlineJson, IsTheModelAsData) {
   }
   EXPECT_TRUE(found_boundary);
   EXPECT_EQ(p["flows"].size(), 26u);
-  EXPECT_NE(std::find(p["taskTypes"].begin(), p["taskTypes"].end(), "erp.ship"), p["taskTypes"].end());
+  EXPECT_NE(std::find(p["taskTypes"].begin(), p["taskTypes"].end(), "erp.ship"),
+            p["taskTypes"].end());
   EXPECT_GT(j["diagram"]["shapes"].get<int>(), 0);
 }
 
@@ -65,9 +66,9 @@ TEST(OutlineDot, IsAGraphvizDigraphWithEveryFlow) {
 }
 
 TEST(OutlineDot, QuotesIdsSafely) {
-  LoadResult r = load_bpmn(testing::process(
-      "<startEvent id=\"s\" name='say \"hi\"'/><endEvent id=\"e\"/>"
-      "<sequenceFlow id=\"f\" sourceRef=\"s\" targetRef=\"e\"/>"));
+  LoadResult r =
+      load_bpmn(testing::process("<startEvent id=\"s\" name='say \"hi\"'/><endEvent id=\"e\"/>"
+                                 "<sequenceFlow id=\"f\" sourceRef=\"s\" targetRef=\"e\"/>"));
   ASSERT_TRUE(r.ok());
   EXPECT_NE(outline_dot(*r.document).find("say \\\"hi\\\""), std::string::npos);
 }

@@ -125,7 +125,8 @@ TEST(Camunda7Extensions, ActivitiNamespaceCountsAsCamunda) {
 }
 
 TEST(Camunda7Extensions, JavaDelegateBecomesAJobTypeWithAWarning) {
-  LoadResult r = load_bpmn(process(straight(R"(<serviceTask id="t" camunda:class="org.acme.Charge"/>)")));
+  LoadResult r =
+      load_bpmn(process(straight(R"(<serviceTask id="t" camunda:class="org.acme.Charge"/>)")));
   ASSERT_TRUE(r.ok()) << dump(r);
   EXPECT_EQ(only(r, "t").task.type.text, "org.acme.Charge");
   EXPECT_EQ(only(r, "t").task.origin, TaskTypeOrigin::kCamundaClass);
@@ -133,7 +134,8 @@ TEST(Camunda7Extensions, JavaDelegateBecomesAJobTypeWithAWarning) {
 }
 
 TEST(Camunda7Extensions, CollectionLoopAndRetryCycle) {
-  LoadResult r = load_bpmn(process(straight(R"(<serviceTask id="t" camunda:type="external" camunda:topic="x">
+  LoadResult r =
+      load_bpmn(process(straight(R"(<serviceTask id="t" camunda:type="external" camunda:topic="x">
   <extensionElements><camunda:failedJobRetryTimeCycle>R5/PT1M</camunda:failedJobRetryTimeCycle></extensionElements>
   <multiInstanceLoopCharacteristics camunda:collection="${items}" camunda:elementVariable="item"/>
 </serviceTask>)")));

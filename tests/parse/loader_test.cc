@@ -52,10 +52,11 @@ TEST(Loader, SamePrefixBoundToAnotherNamespaceIsNotBpmn) {
 }
 
 TEST(Loader, MalformedXmlReportsParserMessageAndPosition) {
-  std::string xml = "<definitions xmlns=\"http://www.omg.org/spec/BPMN/20100524/MODEL\">\n"
-                    "  <process id=\"p\">\n"
-                    "    <startEvent id=\"s\">\n"
-                    "  </process>\n";
+  std::string xml =
+      "<definitions xmlns=\"http://www.omg.org/spec/BPMN/20100524/MODEL\">\n"
+      "  <process id=\"p\">\n"
+      "    <startEvent id=\"s\">\n"
+      "  </process>\n";
   LoadResult r = load_bpmn(xml, "broken.bpmn");
   EXPECT_EQ(r.document, nullptr);
   ASSERT_EQ(r.diagnostics.size(), 1u);
@@ -90,8 +91,9 @@ TEST(Loader, DirectoryIsUnreadable) {
 }
 
 TEST(Loader, ElementsKnowTheirLineAndColumn) {
-  LoadResult r = load_bpmn(process("<startEvent id=\"s\"/>\n  <endEvent id=\"e\"/>\n"
-                                   "<sequenceFlow id=\"f\" sourceRef=\"s\" targetRef=\"e\"/>"));
+  LoadResult r =
+      load_bpmn(process("<startEvent id=\"s\"/>\n  <endEvent id=\"e\"/>\n"
+                        "<sequenceFlow id=\"f\" sourceRef=\"s\" targetRef=\"e\"/>"));
   ASSERT_TRUE(r.ok()) << dump(r);
   const ProcessDefinition& p = *r.document->processes[0];
   EXPECT_EQ(p.find_element("s")->location.line, 4u);
@@ -294,8 +296,9 @@ TEST(Loader, DocumentationAndNamesAreKept) {
 }
 
 TEST(Loader, DuplicateIdsAreReportedAtTheSecondUse) {
-  LoadResult r = load_bpmn(process("<startEvent id=\"s\"/>\n<endEvent id=\"s\"/>\n"
-                                   "<sequenceFlow id=\"f\" sourceRef=\"s\" targetRef=\"s\"/>"));
+  LoadResult r =
+      load_bpmn(process("<startEvent id=\"s\"/>\n<endEvent id=\"s\"/>\n"
+                        "<sequenceFlow id=\"f\" sourceRef=\"s\" targetRef=\"s\"/>"));
   auto d = with_rule(r, "duplicate-id");
   ASSERT_EQ(d.size(), 1u) << dump(r);
   EXPECT_EQ(d[0].line, 5u);
@@ -329,8 +332,9 @@ TEST(Loader, DefaultMustLeaveItsGateway) {
 }
 
 TEST(Loader, UnsupportedElementsAreNamedWithTheirLine) {
-  LoadResult r = load_bpmn(process("<startEvent id=\"s\"/>\n<complexGateway id=\"c\"/>\n"
-                                   "<transaction id=\"tx\"/>"));
+  LoadResult r =
+      load_bpmn(process("<startEvent id=\"s\"/>\n<complexGateway id=\"c\"/>\n"
+                        "<transaction id=\"tx\"/>"));
   auto d = with_rule(r, "unsupported-element");
   ASSERT_EQ(d.size(), 2u) << dump(r);
   EXPECT_EQ(d[0].message.rfind("complexGateway at line 5 is not supported", 0), 0u);
@@ -346,8 +350,9 @@ TEST(Loader, NoExecutableProcessIsAnError) {
 }
 
 TEST(Loader, SequenceFlowsMayOmitTheirId) {
-  LoadResult r = load_bpmn(process("<startEvent id=\"s\"/><endEvent id=\"e\"/>\n"
-                                   "  <sequenceFlow sourceRef=\"s\" targetRef=\"e\"/>"));
+  LoadResult r =
+      load_bpmn(process("<startEvent id=\"s\"/><endEvent id=\"e\"/>\n"
+                        "  <sequenceFlow sourceRef=\"s\" targetRef=\"e\"/>"));
   ASSERT_TRUE(r.ok()) << dump(r);
   EXPECT_EQ(r.document->processes[0]->flows[0].id, "sequenceFlow@5:3");
 }

@@ -20,89 +20,116 @@ struct RuleCase {
 };
 
 // Flows used by many cases: s -> X -> e.
-#define S_TO(x) "<startEvent id=\"s\"/><sequenceFlow id=\"fs\" sourceRef=\"s\" targetRef=\"" x "\"/>"
+#define S_TO(x) \
+  "<startEvent id=\"s\"/><sequenceFlow id=\"fs\" sourceRef=\"s\" targetRef=\"" x "\"/>"
 #define TO_E(x) "<endEvent id=\"e\"/><sequenceFlow id=\"fe\" sourceRef=\"" x "\" targetRef=\"e\"/>"
 
 const RuleCase kCases[] = {
-    {"NoStartEvent", "no-start-event", Severity::kError, 3,
-     "<task id=\"t\"/>"},
+    {"NoStartEvent", "no-start-event", Severity::kError, 3, "<task id=\"t\"/>"},
     {"StartEventIncoming", "start-event-incoming", Severity::kError, 4,
-     "<startEvent id=\"s\"/>\n<task id=\"t\"/><sequenceFlow id=\"a\" sourceRef=\"s\" targetRef=\"t\"/>"
+     "<startEvent id=\"s\"/>\n<task id=\"t\"/><sequenceFlow id=\"a\" sourceRef=\"s\" "
+     "targetRef=\"t\"/>"
      "<sequenceFlow id=\"b\" sourceRef=\"t\" targetRef=\"s\"/>"},
     {"EndEventOutgoing", "end-event-outgoing", Severity::kError, 5,
      S_TO("e") "\n<endEvent id=\"e\"/><endEvent id=\"e2\"/>"
-     "<sequenceFlow id=\"x\" sourceRef=\"e\" targetRef=\"e2\"/>"},
+               "<sequenceFlow id=\"x\" sourceRef=\"e\" targetRef=\"e2\"/>"},
     {"GatewayWithoutOutgoing", "missing-outgoing", Severity::kError, 5,
      S_TO("g") "\n<parallelGateway id=\"g\"/>"},
     {"ConvergingGatewayWithoutOutgoingEndsImplicitly", "implicit-end", Severity::kWarning, 5,
-     S_TO("g") "\n<parallelGateway id=\"g\"/><sequenceFlow id=\"f2\" sourceRef=\"s\" targetRef=\"g\"/>"},
+     S_TO("g") "\n<parallelGateway id=\"g\"/><sequenceFlow id=\"f2\" sourceRef=\"s\" "
+               "targetRef=\"g\"/>"},
     {"CronCycle", "invalid-timer-value", Severity::kError, 5,
      S_TO("c") "<intermediateCatchEvent id=\"c\"><timerEventDefinition>\n"
-     "<timeCycle>0 0/5 * * * ?</timeCycle></timerEventDefinition></intermediateCatchEvent>" TO_E("c")},
+               "<timeCycle>0 0/5 * * * "
+               "?</timeCycle></timerEventDefinition></intermediateCatchEvent>" TO_E("c")},
     {"CatchEventWithoutOutgoing", "missing-outgoing", Severity::kError, 5,
-     S_TO("c") "\n<intermediateCatchEvent id=\"c\"><timerEventDefinition><timeDuration>PT1M</timeDuration></timerEventDefinition></intermediateCatchEvent>"},
+     S_TO("c") "\n<intermediateCatchEvent "
+               "id=\"c\"><timerEventDefinition><timeDuration>PT1M</timeDuration></"
+               "timerEventDefinition></intermediateCatchEvent>"},
     {"ActivityWithoutOutgoingEndsImplicitly", "implicit-end", Severity::kWarning, 5,
      S_TO("t") "\n<task id=\"t\"/>"},
     {"Unreachable", "unreachable", Severity::kWarning, 6,
      S_TO("e") "<endEvent id=\"e\"/>\n\n<task id=\"lost\"/>"},
     {"DefaultFlowWithCondition", "default-flow-condition", Severity::kError, 6,
      S_TO("g") "<exclusiveGateway id=\"g\" default=\"d\"/><endEvent id=\"e\"/>\n"
-     "<sequenceFlow id=\"d\" sourceRef=\"g\" targetRef=\"e\">\n"
-     "<conditionExpression>=true</conditionExpression></sequenceFlow>"},
+               "<sequenceFlow id=\"d\" sourceRef=\"g\" targetRef=\"e\">\n"
+               "<conditionExpression>=true</conditionExpression></sequenceFlow>"},
     {"ConditionOnParallelGateway", "parallel-gateway-condition", Severity::kError, 6,
      S_TO("g") "<parallelGateway id=\"g\"/><endEvent id=\"e\"/>\n"
-     "<sequenceFlow id=\"a\" sourceRef=\"g\" targetRef=\"e\">\n"
-     "<conditionExpression>=x</conditionExpression></sequenceFlow>"},
+               "<sequenceFlow id=\"a\" sourceRef=\"g\" targetRef=\"e\">\n"
+               "<conditionExpression>=x</conditionExpression></sequenceFlow>"},
     {"ConditionalGatewayWithoutDefault", "gateway-no-default", Severity::kWarning, 5,
      S_TO("g") "\n<exclusiveGateway id=\"g\"/><endEvent id=\"e\"/>"
-     "<sequenceFlow id=\"a\" sourceRef=\"g\" targetRef=\"e\"><conditionExpression>=x</conditionExpression></sequenceFlow>"
-     "<sequenceFlow id=\"b\" sourceRef=\"g\" targetRef=\"e\"><conditionExpression>=not(x)</conditionExpression></sequenceFlow>"},
+               "<sequenceFlow id=\"a\" sourceRef=\"g\" "
+               "targetRef=\"e\"><conditionExpression>=x</conditionExpression></sequenceFlow>"
+               "<sequenceFlow id=\"b\" sourceRef=\"g\" "
+               "targetRef=\"e\"><conditionExpression>=not(x)</conditionExpression></sequenceFlow>"},
     {"UnconditionalNonDefaultGatewayFlow", "missing-condition", Severity::kWarning, 6,
      S_TO("g") "<inclusiveGateway id=\"g\" default=\"a\"/><endEvent id=\"e\"/>\n"
-     "<sequenceFlow id=\"a\" sourceRef=\"g\" targetRef=\"e\"/>\n"
-     "<sequenceFlow id=\"b\" sourceRef=\"g\" targetRef=\"e\"/>"},
+               "<sequenceFlow id=\"a\" sourceRef=\"g\" targetRef=\"e\"/>\n"
+               "<sequenceFlow id=\"b\" sourceRef=\"g\" targetRef=\"e\"/>"},
     {"ServiceTaskWithoutType", "missing-task-type", Severity::kError, 5,
      S_TO("t") "\n<serviceTask id=\"t\"/>" TO_E("t")},
     {"SendTaskWithoutType", "missing-task-type", Severity::kError, 5,
      S_TO("t") "\n<sendTask id=\"t\"/>" TO_E("t")},
     {"BoundaryOnAGateway", "boundary-attachment", Severity::kError, 6,
-     S_TO("g") "<exclusiveGateway id=\"g\"/>" TO_E("g") "\n\n"
-     "<boundaryEvent id=\"b\" attachedToRef=\"g\"><timerEventDefinition><timeDuration>PT1M</timeDuration></timerEventDefinition></boundaryEvent>"
-     "<sequenceFlow id=\"bf\" sourceRef=\"b\" targetRef=\"e\"/>"},
+     S_TO("g") "<exclusiveGateway id=\"g\"/>" TO_E(
+         "g") "\n\n"
+              "<boundaryEvent id=\"b\" "
+              "attachedToRef=\"g\"><timerEventDefinition><timeDuration>PT1M</timeDuration></"
+              "timerEventDefinition></boundaryEvent>"
+              "<sequenceFlow id=\"bf\" sourceRef=\"b\" targetRef=\"e\"/>"},
     {"BoundaryWithoutAttachment", "boundary-attachment", Severity::kError, 5,
      S_TO("e") "<endEvent id=\"e\"/>\n"
-     "<boundaryEvent id=\"b\"><timerEventDefinition><timeDuration>PT1M</timeDuration></timerEventDefinition></boundaryEvent>"},
+               "<boundaryEvent "
+               "id=\"b\"><timerEventDefinition><timeDuration>PT1M</timeDuration></"
+               "timerEventDefinition></boundaryEvent>"},
     {"BoundaryWithIncomingFlow", "boundary-incoming", Severity::kError, 5,
-     S_TO("t") "<task id=\"t\"/>" TO_E("t") "\n"
-     "<boundaryEvent id=\"b\" attachedToRef=\"t\"><timerEventDefinition><timeDuration>PT1M</timeDuration></timerEventDefinition></boundaryEvent>"
-     "<sequenceFlow id=\"bf\" sourceRef=\"b\" targetRef=\"e\"/><sequenceFlow id=\"bi\" sourceRef=\"s\" targetRef=\"b\"/>"},
+     S_TO("t") "<task id=\"t\"/>" TO_E(
+         "t") "\n"
+              "<boundaryEvent id=\"b\" "
+              "attachedToRef=\"t\"><timerEventDefinition><timeDuration>PT1M</timeDuration></"
+              "timerEventDefinition></boundaryEvent>"
+              "<sequenceFlow id=\"bf\" sourceRef=\"b\" targetRef=\"e\"/><sequenceFlow id=\"bi\" "
+              "sourceRef=\"s\" targetRef=\"b\"/>"},
     {"MessageCatchWithoutMessage", "missing-message", Severity::kError, 5,
-     S_TO("c") "\n<intermediateCatchEvent id=\"c\"><messageEventDefinition/></intermediateCatchEvent>" TO_E("c")},
+     S_TO("c") "\n<intermediateCatchEvent "
+               "id=\"c\"><messageEventDefinition/></intermediateCatchEvent>" TO_E("c")},
     {"ReceiveTaskWithoutMessage", "receive-without-message", Severity::kWarning, 5,
      S_TO("r") "\n<receiveTask id=\"r\"/>" TO_E("r")},
     {"TimerWithoutTime", "missing-timer-value", Severity::kError, 6,
-     S_TO("c") "<intermediateCatchEvent id=\"c\">\n\n<timerEventDefinition/></intermediateCatchEvent>" TO_E("c")},
+     S_TO("c") "<intermediateCatchEvent "
+               "id=\"c\">\n\n<timerEventDefinition/></intermediateCatchEvent>" TO_E("c")},
     {"TimerWithMalformedDuration", "invalid-timer-value", Severity::kError, 6,
      S_TO("c") "<intermediateCatchEvent id=\"c\"><timerEventDefinition>\n\n"
-     "<timeDuration>30 minutes</timeDuration></timerEventDefinition></intermediateCatchEvent>" TO_E("c")},
+               "<timeDuration>30 "
+               "minutes</timeDuration></timerEventDefinition></intermediateCatchEvent>" TO_E("c")},
     {"TimerWithTwoValues", "timer-ambiguous", Severity::kError, 5,
-     S_TO("c") "<intermediateCatchEvent id=\"c\"><timerEventDefinition><timeDuration>PT1M</timeDuration>\n"
-     "<timeCycle>R/PT1M</timeCycle></timerEventDefinition></intermediateCatchEvent>" TO_E("c")},
+     S_TO("c") "<intermediateCatchEvent "
+               "id=\"c\"><timerEventDefinition><timeDuration>PT1M</timeDuration>\n"
+               "<timeCycle>R/PT1M</timeCycle></timerEventDefinition></intermediateCatchEvent>" TO_E(
+                   "c")},
     {"ErrorEndWithoutCode", "missing-error-code", Severity::kError, 5,
      S_TO("x") "\n<endEvent id=\"x\"><errorEventDefinition/></endEvent>"},
     {"EscalationThrowWithoutCode", "missing-escalation-code", Severity::kError, 5,
-     S_TO("x") "\n<intermediateThrowEvent id=\"x\"><escalationEventDefinition/></intermediateThrowEvent>" TO_E("x")},
+     S_TO("x") "\n<intermediateThrowEvent "
+               "id=\"x\"><escalationEventDefinition/></intermediateThrowEvent>" TO_E("x")},
     {"LinkWithoutCatch", "link-unmatched", Severity::kError, 5,
-     S_TO("x") "\n<intermediateThrowEvent id=\"x\"><linkEventDefinition name=\"A\"/></intermediateThrowEvent>"},
+     S_TO("x") "\n<intermediateThrowEvent id=\"x\"><linkEventDefinition "
+               "name=\"A\"/></intermediateThrowEvent>"},
     {"TerminateOnStart", "event-not-allowed", Severity::kError, 4,
      "<startEvent id=\"s\"><terminateEventDefinition/></startEvent>" TO_E("s")},
     {"ErrorOnIntermediateCatch", "event-not-allowed", Severity::kError, 5,
-     S_TO("c") "<intermediateCatchEvent id=\"c\">\n<errorEventDefinition/></intermediateCatchEvent>" TO_E("c")},
+     S_TO("c") "<intermediateCatchEvent "
+               "id=\"c\">\n<errorEventDefinition/></intermediateCatchEvent>" TO_E("c")},
     {"SignalIsParsedButNotExecuted", "not-executed", Severity::kWarning, 5,
-     S_TO("c") "<intermediateCatchEvent id=\"c\">\n<signalEventDefinition/></intermediateCatchEvent>" TO_E("c")},
+     S_TO("c") "<intermediateCatchEvent "
+               "id=\"c\">\n<signalEventDefinition/></intermediateCatchEvent>" TO_E("c")},
     {"TwoEventDefinitions", "multiple-event-definitions", Severity::kError, 5,
-     S_TO("c") "<intermediateCatchEvent id=\"c\"><timerEventDefinition><timeDuration>PT1M</timeDuration></timerEventDefinition>\n"
-     "<messageEventDefinition/></intermediateCatchEvent>" TO_E("c")},
+     S_TO("c") "<intermediateCatchEvent "
+               "id=\"c\"><timerEventDefinition><timeDuration>PT1M</timeDuration></"
+               "timerEventDefinition>\n"
+               "<messageEventDefinition/></intermediateCatchEvent>" TO_E("c")},
     {"ScriptTaskWithoutScript", "missing-script", Severity::kError, 5,
      S_TO("t") "\n<scriptTask id=\"t\"/>" TO_E("t")},
     {"CallActivityWithoutProcess", "missing-called-element", Severity::kError, 5,
@@ -112,32 +139,41 @@ const RuleCase kCases[] = {
     {"SubprocessWithoutStart", "no-start-event", Severity::kError, 5,
      S_TO("sub") "\n<subProcess id=\"sub\"><task id=\"in\"/></subProcess>" TO_E("sub")},
     {"SubprocessWithTimerStart", "subprocess-start-event", Severity::kError, 5,
-     S_TO("sub") "<subProcess id=\"sub\">\n<startEvent id=\"ss\"><timerEventDefinition><timeDuration>PT1M</timeDuration></timerEventDefinition></startEvent>"
-     "<endEvent id=\"se\"/><sequenceFlow id=\"sf\" sourceRef=\"ss\" targetRef=\"se\"/></subProcess>" TO_E("sub")},
+     S_TO("sub") "<subProcess id=\"sub\">\n<startEvent "
+                 "id=\"ss\"><timerEventDefinition><timeDuration>PT1M</timeDuration></"
+                 "timerEventDefinition></startEvent>"
+                 "<endEvent id=\"se\"/><sequenceFlow id=\"sf\" sourceRef=\"ss\" "
+                 "targetRef=\"se\"/></subProcess>" TO_E("sub")},
     {"EventSubprocessWithoutTrigger", "event-subprocess", Severity::kError, 5,
-     S_TO("e") "<endEvent id=\"e\"/><subProcess id=\"es\" triggeredByEvent=\"true\">\n<startEvent id=\"ss\"/>"
-     "<endEvent id=\"se\"/><sequenceFlow id=\"sf\" sourceRef=\"ss\" targetRef=\"se\"/></subProcess>"},
+     S_TO("e") "<endEvent id=\"e\"/><subProcess id=\"es\" triggeredByEvent=\"true\">\n<startEvent "
+               "id=\"ss\"/>"
+               "<endEvent id=\"se\"/><sequenceFlow id=\"sf\" sourceRef=\"ss\" "
+               "targetRef=\"se\"/></subProcess>"},
     {"FlowIntoASubprocess", "flow-crosses-scope", Severity::kError, 5,
-     S_TO("sub") "<subProcess id=\"sub\"><startEvent id=\"ss\"/><task id=\"in\"/><sequenceFlow id=\"sf\" sourceRef=\"ss\" targetRef=\"in\"/></subProcess>"
-     TO_E("sub") "\n<sequenceFlow id=\"cross\" sourceRef=\"s\" targetRef=\"in\"/>"},
+     S_TO("sub") "<subProcess id=\"sub\"><startEvent id=\"ss\"/><task id=\"in\"/><sequenceFlow "
+                 "id=\"sf\" sourceRef=\"ss\" targetRef=\"in\"/></subProcess>" TO_E(
+                     "sub") "\n<sequenceFlow id=\"cross\" sourceRef=\"s\" targetRef=\"in\"/>"},
     {"EventGatewayToATask", "event-gateway", Severity::kError, 6,
      S_TO("g") "<eventBasedGateway id=\"g\"/><task id=\"t\"/><endEvent id=\"e\"/>\n"
-     "<receiveTask id=\"r\" messageRef=\"m\"/><sequenceFlow id=\"a\" sourceRef=\"g\" targetRef=\"r\"/>\n"
-     "<sequenceFlow id=\"b\" sourceRef=\"g\" targetRef=\"t\"/>"},
+               "<receiveTask id=\"r\" messageRef=\"m\"/><sequenceFlow id=\"a\" sourceRef=\"g\" "
+               "targetRef=\"r\"/>\n"
+               "<sequenceFlow id=\"b\" sourceRef=\"g\" targetRef=\"t\"/>"},
     {"ElementWithoutId", "missing-id", Severity::kError, 5,
      S_TO("e") "<endEvent id=\"e\"/>\n<task name=\"anonymous\"/>"},
 };
 
-void PrintTo(const RuleCase& c, std::ostream* os) { *os << c.name; }
+void PrintTo(const RuleCase& c, std::ostream* os) {
+  *os << c.name;
+}
 
 class RuleTest : public ::testing::TestWithParam<RuleCase> {};
 
 TEST_P(RuleTest, FiresWithSeverityAndLine) {
   const RuleCase& c = GetParam();
-  LoadResult r = load_bpmn(
-      testing::bpmn("<message id=\"m\" name=\"m\"/>" + std::string("<process id=\"p\" isExecutable=\"true\">\n") +
-                    c.body + "\n</process>"),
-      "rule.bpmn");
+  LoadResult r = load_bpmn(testing::bpmn("<message id=\"m\" name=\"m\"/>" +
+                                         std::string("<process id=\"p\" isExecutable=\"true\">\n") +
+                                         c.body + "\n</process>"),
+                           "rule.bpmn");
   auto found = with_rule(r, c.rule);
   ASSERT_FALSE(found.empty()) << c.rule << " did not fire:\n" << dump(r);
   EXPECT_EQ(found[0].severity, c.severity) << dump(r);
@@ -173,36 +209,44 @@ TEST(Rules, CorrectedProcessesAreClean) {
 }
 
 TEST(Rules, ExpressionTimersAreLeftToTheCompiler) {
-  LoadResult r = load_bpmn(process(
-      S_TO("c") "<intermediateCatchEvent id=\"c\"><timerEventDefinition><timeDuration>=timeout</timeDuration>"
-      "</timerEventDefinition></intermediateCatchEvent>" TO_E("c")));
+  LoadResult r = load_bpmn(
+      process(S_TO("c") "<intermediateCatchEvent "
+                        "id=\"c\"><timerEventDefinition><timeDuration>=timeout</timeDuration>"
+                        "</timerEventDefinition></intermediateCatchEvent>" TO_E("c")));
   EXPECT_TRUE(r.diagnostics.empty()) << dump(r);
 }
 
 TEST(Rules, UnreachableReportsOnlyTheOutermostElement) {
   LoadResult r = load_bpmn(process(
-      S_TO("e") "<endEvent id=\"e\"/><subProcess id=\"lost\"><startEvent id=\"ls\"/><endEvent id=\"le\"/>"
-      "<sequenceFlow id=\"lf\" sourceRef=\"ls\" targetRef=\"le\"/></subProcess>"));
+      S_TO("e") "<endEvent id=\"e\"/><subProcess id=\"lost\"><startEvent id=\"ls\"/><endEvent "
+                "id=\"le\"/>"
+                "<sequenceFlow id=\"lf\" sourceRef=\"ls\" targetRef=\"le\"/></subProcess>"));
   auto d = with_rule(r, "unreachable");
   ASSERT_EQ(d.size(), 1u) << dump(r);
   EXPECT_NE(d[0].message.find("'lost'"), std::string::npos);
 }
 
 TEST(Rules, BoundaryAndLinkTargetsAreReachable) {
-  LoadResult r = load_bpmn(process(
-      S_TO("t") "<task id=\"t\"/>" TO_E("t")
-      "<boundaryEvent id=\"b\" attachedToRef=\"t\"><timerEventDefinition><timeDuration>PT1M</timeDuration></timerEventDefinition></boundaryEvent>"
-      "<intermediateThrowEvent id=\"go\"><linkEventDefinition name=\"L\"/></intermediateThrowEvent>"
-      "<intermediateCatchEvent id=\"land\"><linkEventDefinition name=\"L\"/></intermediateCatchEvent>"
-      "<endEvent id=\"e2\"/><sequenceFlow id=\"b1\" sourceRef=\"b\" targetRef=\"go\"/>"
-      "<sequenceFlow id=\"b2\" sourceRef=\"land\" targetRef=\"e2\"/>"));
+  LoadResult r = load_bpmn(process(S_TO("t") "<task id=\"t\"/>" TO_E(
+      "t") "<boundaryEvent id=\"b\" "
+           "attachedToRef=\"t\"><timerEventDefinition><timeDuration>PT1M</timeDuration></"
+           "timerEventDefinition></boundaryEvent>"
+           "<intermediateThrowEvent id=\"go\"><linkEventDefinition "
+           "name=\"L\"/></intermediateThrowEvent>"
+           "<intermediateCatchEvent id=\"land\"><linkEventDefinition "
+           "name=\"L\"/></intermediateCatchEvent>"
+           "<endEvent id=\"e2\"/><sequenceFlow id=\"b1\" sourceRef=\"b\" targetRef=\"go\"/>"
+           "<sequenceFlow id=\"b2\" sourceRef=\"land\" targetRef=\"e2\"/>"));
   EXPECT_TRUE(r.diagnostics.empty()) << dump(r);
 }
 
 TEST(Rules, CalledElementsResolveAcrossFiles) {
-  auto caller = load_bpmn(process(
-      S_TO("c") "<callActivity id=\"c\"><extensionElements><zeebe:calledElement processId=\"child\"/>"
-      "</extensionElements></callActivity>" TO_E("c"), "parent"), "parent.bpmn");
+  auto caller =
+      load_bpmn(process(S_TO("c") "<callActivity id=\"c\"><extensionElements><zeebe:calledElement "
+                                  "processId=\"child\"/>"
+                                  "</extensionElements></callActivity>" TO_E("c"),
+                        "parent"),
+                "parent.bpmn");
   auto child = load_bpmn(process(S_TO("e") "<endEvent id=\"e\"/>", "child"), "child.bpmn");
   ASSERT_TRUE(caller.ok()) << dump(caller);
   auto alone = check_called_elements({caller.document});
