@@ -61,9 +61,7 @@ void read_zeebe(XmlContext& x, pugi::xml_node node, std::string_view local, Elem
     }
     e.task.origin = TaskTypeOrigin::kZeebe;
   } else if (local == "ioMapping") {
-    for (pugi::xml_node c : node.children()) {
-      if (c.type() != pugi::node_element) continue;
-      QName q = x.ns().element(c);
+    x.each_child(node, [&](pugi::xml_node c, QName q) {
       if (q.ns == Ns::kZeebe && q.local == "input") {
         e.inputs.push_back(zeebe_mapping(x, c));
       } else if (q.ns == Ns::kZeebe && q.local == "output") {
@@ -74,12 +72,11 @@ void read_zeebe(XmlContext& x, pugi::xml_node node, std::string_view local, Elem
                       " inside zeebe:ioMapping is not known; "
                       "use zeebe:input or zeebe:output");
       }
-    }
+    });
   } else if (local == "taskHeaders") {
-    for (pugi::xml_node h : node.children()) {
-      if (h.type() != pugi::node_element) continue;
+    x.each_child(node, [&](pugi::xml_node h, QName) {
       e.headers.push_back({std::string(attr(h, "key")), std::string(h.attribute("value").value())});
-    }
+    });
   } else if (local == "calledElement") {
     e.called.process_id =
         make_expression(attr(node, "processId"), x.location(node, "processId"), false);
@@ -100,6 +97,7 @@ void read_zeebe(XmlContext& x, pugi::xml_node node, std::string_view local, Elem
     if (e.script.empty()) e.script.location = x.location(node);
     e.result_variable = std::string(attr(node, "resultVariable"));
   } else if (local == "calledDecision") {
+    e.task.origin = TaskTypeOrigin::kUnsupported;
     x.error(node, "unsupported-element",
             "zeebe:calledDecision is not supported: Ordo has no DMN engine; give the "
             "business rule task a zeebe:taskDefinition and decide in a job handler");
@@ -113,23 +111,21 @@ void read_zeebe(XmlContext& x, pugi::xml_node node, std::string_view local, Elem
 }
 
 void read_camunda_io(XmlContext& x, pugi::xml_node node, Element& e) {
-  for (pugi::xml_node c : node.children()) {
-    if (c.type() != pugi::node_element) continue;
-    QName q = x.ns().element(c);
+  x.each_child(node, [&](pugi::xml_node c, QName q) {
     bool input = q.local == "inputParameter";
-    if (q.ns != Ns::kCamunda || (!input && q.local != "outputParameter")) continue;
+    if (q.ns != Ns::kCamunda || (!input && q.local != "outputParameter")) return;
     if (c.find_child([](pugi::xml_node n) { return n.type() == pugi::node_element; })) {
       x.warning(c, "ignored-extension",
                 "camunda:" + std::string(q.local) +
                     " with a list, map or script value is "
                     "ignored; write the value as an expression");
-      continue;
+      return;
     }
     IoMapping m;
     m.target = std::string(attr(c, "name"));
     m.source = make_expression(text_of(c), x.location(c), false);
     (input ? e.inputs : e.outputs).push_back(std::move(m));
-  }
+  });
 }
 
 void read_camunda(XmlContext& x, pugi::xml_node node, std::string_view local, Element& e) {
@@ -153,6 +149,7 @@ void read_camunda(XmlContext& x, pugi::xml_node node, std::string_view local, El
   } else if (local == "failedJobRetryTimeCycle") {
     e.task.retry_backoff = make_expression(text_of(node), x.location(node), false);
   } else if (local == "connector") {
+    e.task.origin = TaskTypeOrigin::kUnsupported;
     x.error(node, "unsupported-element",
             "camunda:connector is not supported; use camunda:type=\"external\" with "
             "camunda:topic and an Ordo adapter for the topic");
@@ -168,10 +165,7 @@ void read_camunda(XmlContext& x, pugi::xml_node node, std::string_view local, El
 }  // namespace
 
 void read_extension_elements(XmlContext& x, pugi::xml_node ext, Element& e) {
-  for (pugi::xml_node c : ext.children()) {
-    if (c.type() != pugi::node_element) continue;
-    std::size_t mark = x.ns().push(c);
-    QName q = x.ns().element(c);
+  x.each_child(ext, [&](pugi::xml_node c, QName q) {
     if (q.ns == Ns::kZeebe) {
       read_zeebe(x, c, q.local, e);
     } else if (q.ns == Ns::kCamunda) {
@@ -180,12 +174,12 @@ void read_extension_elements(XmlContext& x, pugi::xml_node ext, Element& e) {
       x.warning(c, "unknown-extension",
                 "extension element " + quote(c.name()) + " is not known to Ordo and is ignored");
     }
-    x.ns().pop(mark);
-  }
+  });
 }
 
 void read_camunda_attributes(XmlContext& x, pugi::xml_node node, Element& e) {
   std::string_view type, topic;
+  const char* type_attribute = "";
   for (pugi::xml_attribute a : node.attributes()) {
     QName q = x.ns().attribute(a);
     if (q.ns != Ns::kCamunda) continue;
@@ -193,6 +187,7 @@ void read_camunda_attributes(XmlContext& x, pugi::xml_node node, Element& e) {
     SourceLocation at = x.location(node, a.name());
     if (q.local == "type") {
       type = v;
+      type_attribute = a.name();
     } else if (q.local == "topic") {
       topic = v;
       e.task.type = make_expression(v, at, false);
@@ -209,6 +204,7 @@ void read_camunda_attributes(XmlContext& x, pugi::xml_node node, Element& e) {
     } else if (q.local == "resultVariable") {
       e.result_variable = std::string(v);
     } else if (q.local == "decisionRef") {
+      e.task.origin = TaskTypeOrigin::kUnsupported;
       x.report(at, Severity::kError, "unsupported-element",
                "camunda:decisionRef is not supported: Ordo has no DMN engine; use "
                "camunda:type=\"external\" and decide in a job handler");
@@ -218,7 +214,8 @@ void read_camunda_attributes(XmlContext& x, pugi::xml_node node, Element& e) {
     e.task.origin = TaskTypeOrigin::kCamundaExternal;
     if (topic.empty()) e.task.type = Expression{};
   } else if (!type.empty()) {
-    x.report(x.location(node, "camunda:type"), Severity::kError, "unsupported-element",
+    e.task.origin = TaskTypeOrigin::kUnsupported;
+    x.report(x.location(node, type_attribute), Severity::kError, "unsupported-element",
              "camunda:type=" + quote(type) +
                  " is not supported; use camunda:type=\"external\" "
                  "with camunda:topic");
@@ -226,9 +223,7 @@ void read_camunda_attributes(XmlContext& x, pugi::xml_node node, Element& e) {
 }
 
 void read_message_extensions(XmlContext& x, pugi::xml_node ext, MessageDefinition& m) {
-  for (pugi::xml_node c : ext.children()) {
-    if (c.type() != pugi::node_element) continue;
-    QName q = x.ns().element(c);
+  x.each_child(ext, [&](pugi::xml_node c, QName q) {
     if (q.ns == Ns::kZeebe && q.local == "subscription") {
       m.correlation_key =
           make_expression(attr(c, "correlationKey"), x.location(c, "correlationKey"), false);
@@ -236,27 +231,25 @@ void read_message_extensions(XmlContext& x, pugi::xml_node ext, MessageDefinitio
       x.warning(c, "unknown-extension",
                 "extension element " + quote(c.name()) + " on a message is ignored");
     }
-  }
+  });
 }
 
 void warn_unused_extensions(XmlContext& x, pugi::xml_node ext, std::string_view where) {
-  for (pugi::xml_node c : ext.children()) {
-    if (c.type() != pugi::node_element) continue;
-    QName q = x.ns().element(c);
+  x.each_child(ext, [&](pugi::xml_node c, QName q) {
     if ((q.ns == Ns::kZeebe && is_zeebe_metadata(q.local)) ||
         (q.ns == Ns::kCamunda && is_camunda_metadata(q.local))) {
-      continue;
+      return;
     }
     if (q.ns == Ns::kCamunda && (q.local == "executionListener" || q.local == "taskListener")) {
       x.warning(
           c, "ignored-extension",
           "camunda:" + std::string(q.local) + " is ignored: Ordo does not run Java listeners");
-      continue;
+      return;
     }
     x.warning(c, "unknown-extension",
               "extension element " + quote(c.name()) + " on " + std::string(where) +
                   " is not used by Ordo and is ignored");
-  }
+  });
 }
 
 }  // namespace ordo::parse

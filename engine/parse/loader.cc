@@ -29,7 +29,11 @@ bool check_tree(XmlContext& x, pugi::xml_node root) {
   while (n) {
     if (n.type() == pugi::node_element) {
       if (pugi::xml_attribute id = n.attribute("id")) ids.emplace_back(trim(id.value()), n);
-      if (n.first_child()) {
+      // Ids inside extension elements belong to vendors (e.g. camunda:formField ids repeat
+      // across tasks); they are not BPMN ids.
+      std::string_view name = n.name();
+      bool extension = name.substr(name.find(':') + 1) == "extensionElements";
+      if (n.first_child() && !extension) {
         if (++depth > kMaxDepth * 2) {
           x.error(n, "nesting-too-deep",
                   "elements nest deeper than " + std::to_string(kMaxDepth * 2) +
@@ -74,38 +78,30 @@ double number(pugi::xml_node node, const char* name) {
 }
 
 std::optional<Bounds> read_bounds(XmlContext& x, pugi::xml_node parent) {
-  for (pugi::xml_node c : parent.children()) {
-    if (c.type() != pugi::node_element) continue;
-    QName q = x.ns().element(c);
-    if (q.ns == Ns::kDc && q.local == "Bounds") {
-      return Bounds{number(c, "x"), number(c, "y"), number(c, "width"), number(c, "height")};
+  std::optional<Bounds> out;
+  x.each_child(parent, [&](pugi::xml_node c, QName q) {
+    if (!out && q.ns == Ns::kDc && q.local == "Bounds") {
+      out = Bounds{number(c, "x"), number(c, "y"), number(c, "width"), number(c, "height")};
     }
-  }
-  return std::nullopt;
+  });
+  return out;
 }
 
 std::optional<Bounds> read_label(XmlContext& x, pugi::xml_node parent) {
-  for (pugi::xml_node c : parent.children()) {
-    if (c.type() != pugi::node_element) continue;
-    QName q = x.ns().element(c);
-    if (q.ns == Ns::kBpmnDi && q.local == "BPMNLabel") return read_bounds(x, c);
-  }
-  return std::nullopt;
+  std::optional<Bounds> out;
+  x.each_child(parent, [&](pugi::xml_node c, QName q) {
+    if (!out && q.ns == Ns::kBpmnDi && q.local == "BPMNLabel") out = read_bounds(x, c);
+  });
+  return out;
 }
 
 Diagram read_diagram(XmlContext& x, pugi::xml_node node) {
   Diagram d;
   d.id = std::string(attr(node, "id"));
-  for (pugi::xml_node plane : node.children()) {
-    if (plane.type() != pugi::node_element) continue;
-    std::size_t plane_mark = x.ns().push(plane);
-    QName pq = x.ns().element(plane);
+  x.each_child(node, [&](pugi::xml_node plane, QName pq) {
     if (pq.ns == Ns::kBpmnDi && pq.local == "BPMNPlane") {
       d.plane_element = std::string(attr(plane, "bpmnElement"));
-      for (pugi::xml_node c : plane.children()) {
-        if (c.type() != pugi::node_element) continue;
-        std::size_t mark = x.ns().push(c);
-        QName q = x.ns().element(c);
+      x.each_child(plane, [&](pugi::xml_node c, QName q) {
         if (q.ns == Ns::kBpmnDi && q.local == "BPMNShape") {
           DiagramShape s;
           s.element_id = std::string(attr(c, "bpmnElement"));
@@ -116,29 +112,23 @@ Diagram read_diagram(XmlContext& x, pugi::xml_node node) {
         } else if (q.ns == Ns::kBpmnDi && q.local == "BPMNEdge") {
           DiagramEdge e;
           e.element_id = std::string(attr(c, "bpmnElement"));
-          for (pugi::xml_node w : c.children()) {
-            if (w.type() != pugi::node_element) continue;
-            QName wq = x.ns().element(w);
+          x.each_child(c, [&](pugi::xml_node w, QName wq) {
             if (wq.ns == Ns::kDi && wq.local == "waypoint") {
               e.waypoints.push_back({number(w, "x"), number(w, "y")});
             }
-          }
+          });
           e.label = read_label(x, c);
           d.edges.push_back(std::move(e));
         }
-        x.ns().pop(mark);
-      }
+      });
     }
-    x.ns().pop(plane_mark);
-  }
+  });
   return d;
 }
 
 void read_collaboration(XmlContext& x, pugi::xml_node node, BpmnDocument& doc) {
-  for (pugi::xml_node c : node.children()) {
-    if (c.type() != pugi::node_element) continue;
-    QName q = x.ns().element(c);
-    if (q.ns != Ns::kBpmn) continue;
+  x.each_child(node, [&](pugi::xml_node c, QName q) {
+    if (q.ns != Ns::kBpmn) return;
     if (q.local == "participant") {
       doc.participants.push_back({std::string(attr(c, "id")),
                                   std::string(c.attribute("name").value()),
@@ -148,7 +138,7 @@ void read_collaboration(XmlContext& x, pugi::xml_node node, BpmnDocument& doc) {
           {std::string(attr(c, "id")), std::string(c.attribute("name").value()),
            std::string(attr(c, "sourceRef")), std::string(attr(c, "targetRef"))});
     }
-  }
+  });
 }
 
 // Root elements with no execution meaning in Ordo.
@@ -167,10 +157,7 @@ void read_definitions(XmlContext& x, pugi::xml_node defs, BpmnDocument& doc) {
 
   std::vector<pugi::xml_node> processes;
   auto diagrams = std::make_shared<std::vector<Diagram>>();
-  for (pugi::xml_node c : defs.children()) {
-    if (c.type() != pugi::node_element) continue;
-    std::size_t mark = x.ns().push(c);
-    QName q = x.ns().element(c);
+  x.each_child(defs, [&](pugi::xml_node c, QName q) {
     if (q.ns == Ns::kBpmnDi && q.local == "BPMNDiagram") {
       diagrams->push_back(read_diagram(x, c));
     } else if (q.ns != Ns::kBpmn) {
@@ -183,12 +170,11 @@ void read_definitions(XmlContext& x, pugi::xml_node defs, BpmnDocument& doc) {
       m.id = std::string(attr(c, "id"));
       m.name = make_expression(c.attribute("name").value(), x.location(c, "name"), false);
       m.location = x.location(c);
-      for (pugi::xml_node e : c.children()) {
-        QName eq = x.ns().element(e);
+      x.each_child(c, [&](pugi::xml_node e, QName eq) {
         if (eq.ns == Ns::kBpmn && eq.local == "extensionElements") {
           read_message_extensions(x, e, m);
         }
-      }
+      });
       doc.messages.push_back(std::move(m));
     } else if (q.local == "error") {
       doc.errors.push_back({std::string(attr(c, "id")), std::string(c.attribute("name").value()),
@@ -208,8 +194,7 @@ void read_definitions(XmlContext& x, pugi::xml_node defs, BpmnDocument& doc) {
               std::string(q.local) + " at line " + std::to_string(x.location(c).line) +
                   " is not supported by Ordo; docs/bpmn-support.md lists what is");
     }
-    x.ns().pop(mark);
-  }
+  });
   doc.diagrams = std::move(diagrams);
 
   for (pugi::xml_node node : processes) {
@@ -236,11 +221,20 @@ void read_definitions(XmlContext& x, pugi::xml_node defs, BpmnDocument& doc) {
 
 LoadResult load_bpmn(std::string_view xml, std::string_view file, const LoadOptions& options) {
   LoadResult result;
+  // Positions are computed on the text pugixml parses, so that text must be the UTF-8 we
+  // hold: Latin-1 is converted first, other encodings are refused.
+  std::string converted;
+  std::string encoding_problem = parse::to_utf8(xml, converted);
+  if (!converted.empty()) xml = converted;
   parse::XmlContext x(xml, std::string(file), result.diagnostics);
+  if (!encoding_problem.empty()) {
+    x.report({1, 1}, Severity::kError, "unsupported-encoding", std::move(encoding_problem));
+    return result;
+  }
 
   pugi::xml_document tree;
   pugi::xml_parse_result parsed =
-      tree.load_buffer(xml.data(), xml.size(), pugi::parse_default, pugi::encoding_auto);
+      tree.load_buffer(xml.data(), xml.size(), pugi::parse_default, pugi::encoding_utf8);
   if (!parsed) {
     x.report(
         x.location_of_offset(static_cast<std::size_t>(std::max<std::ptrdiff_t>(0, parsed.offset))),

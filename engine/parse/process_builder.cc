@@ -122,9 +122,29 @@ class ProcessBuilder {
     return found;
   }
   void resolve_message(pugi::xml_node node, EventDefinition& ev) {
-    if (const MessageDefinition* m = resolve(node, "messageRef", doc_.messages, "message", ev)) {
+    if (const MessageDefinition* m =
+            resolve(node, "messageRef", doc_.messages, "message in this file", ev)) {
       ev.message_name = m->name;
       ev.correlation_key = m->correlation_key;
+    }
+  }
+  // An error or escalation reference whose definition has no code: a throw has nothing to
+  // throw; a catch catches everything, which the designer did not ask for by naming one.
+  void codeless_reference(pugi::xml_node def, const Element& e, std::string_view what,
+                          std::string_view attribute) {
+    bool is_throw =
+        e.kind == ElementKind::kEndEvent || e.kind == ElementKind::kIntermediateThrowEvent;
+    std::string rule = "missing-" + std::string(what) + "-code";
+    std::string head = std::string(what) + " " + quote(e.event.ref) + " has no " +
+                       std::string(attribute) + ", so " + std::string(describe(e.kind)) + " " +
+                       quote(e.id);
+    if (is_throw) {
+      x_.report(x_.location(def), Severity::kError, rule,
+                head + " throws nothing; give the " + std::string(what) + " a code");
+    } else {
+      x_.report(x_.location(def), Severity::kWarning, rule,
+                head + " catches every " + std::string(what) + "; give the " + std::string(what) +
+                    " a code, or remove the reference to catch all");
     }
   }
   void warn_not_bpmn(pugi::xml_node child) {
@@ -137,16 +157,15 @@ class ProcessBuilder {
   XmlContext& x_;
   const BpmnDocument& doc_;
   ProcessDefinition& p_;
-  std::vector<NodeRefs> node_refs_;  // parallel to p_.elements
-  std::vector<FlowRefs> flow_refs_;  // parallel to p_.flows
+  std::vector<NodeRefs> node_refs_;             // parallel to p_.elements
+  std::vector<FlowRefs> flow_refs_;             // parallel to p_.flows
+  std::vector<std::string_view> rejected_ids_;  // unsupported elements, already reported
+  bool rejected(std::string_view id) const { return contains(rejected_ids_, id); }
 };
 
 void ProcessBuilder::read_children(pugi::xml_node node, ElementIndex owner, bool is_scope,
                                    int depth) {
-  for (pugi::xml_node child : node.children()) {
-    if (child.type() != pugi::node_element) continue;
-    std::size_t mark = x_.ns().push(child);
-    QName q = x_.ns().element(child);
+  x_.each_child(node, [&](pugi::xml_node child, QName q) {
     if (q.ns != Ns::kBpmn) {
       warn_not_bpmn(child);
     } else if (is_scope && read_scope_member(child, q, owner, depth)) {
@@ -156,8 +175,7 @@ void ProcessBuilder::read_children(pugi::xml_node node, ElementIndex owner, bool
     } else {
       read_node_child(child, q, owner);
     }
-    x_.ns().pop(mark);
-  }
+  });
 }
 
 bool ProcessBuilder::read_scope_member(pugi::xml_node child, QName q, ElementIndex scope,
@@ -178,6 +196,8 @@ bool ProcessBuilder::read_scope_member(pugi::xml_node child, QName q, ElementInd
     }
   }
   if (contains(kUnsupportedFlowElements, q.local)) {
+    // Flows and boundary events referring to it are not reported again as dangling.
+    if (std::string_view id = attr(child, "id"); !id.empty()) rejected_ids_.push_back(id);
     x_.error(child, "unsupported-element",
              std::string(q.local) + " at line " + std::to_string(x_.location(child).line) +
                  " is not supported by Ordo; docs/bpmn-support.md lists what is");
@@ -255,6 +275,7 @@ void ProcessBuilder::read_flow_node(pugi::xml_node node, ElementKind kind, Eleme
     e.kind = kind;
     e.location = x_.location(node);
     e.scope = scope;
+    e.for_compensation = attr(node, "isForCompensation") == "true";
     node_refs_.push_back({node, attr(node, "default"), attr(node, "attachedToRef")});
 
     if (kind == ElementKind::kBoundaryEvent) {
@@ -291,9 +312,7 @@ void ProcessBuilder::read_flow(pugi::xml_node node) {
   }
   f.name = std::string(node.attribute("name").value());
   flow_refs_.push_back({node, attr(node, "sourceRef"), attr(node, "targetRef")});
-  for (pugi::xml_node child : node.children()) {
-    if (child.type() != pugi::node_element) continue;
-    QName q = x_.ns().element(child);
+  x_.each_child(node, [&](pugi::xml_node child, QName q) {
     if (q.ns == Ns::kBpmn && q.local == "conditionExpression") {
       std::string_view language = attr(child, "language");
       if (!language.empty() && language != "feel" && language != "juel" &&
@@ -309,7 +328,7 @@ void ProcessBuilder::read_flow(pugi::xml_node node) {
       x_.warning(child, "ignored-element",
                  "element " + quote(child.name()) + " inside a sequence flow is ignored");
     }
-  }
+  });
 }
 
 void ProcessBuilder::read_event_definition(pugi::xml_node def, std::string_view local, Element& e) {
@@ -330,19 +349,24 @@ void ProcessBuilder::read_event_definition(pugi::xml_node def, std::string_view 
     read_timer(def, ev);
   } else if (local == "errorEventDefinition") {
     ev.type = EventType::kError;
-    if (const ErrorDefinition* err = resolve(def, "errorRef", doc_.errors, "error", ev)) {
+    if (const ErrorDefinition* err =
+            resolve(def, "errorRef", doc_.errors, "error in this file", ev)) {
       ev.code = err->code;
       ev.ref_name = err->name;
+      if (ev.code.empty()) codeless_reference(def, e, "error", "errorCode");
     }
   } else if (local == "escalationEventDefinition") {
     ev.type = EventType::kEscalation;
-    if (const auto* esc = resolve(def, "escalationRef", doc_.escalations, "escalation", ev)) {
+    if (const auto* esc =
+            resolve(def, "escalationRef", doc_.escalations, "escalation in this file", ev)) {
       ev.code = esc->code;
       ev.ref_name = esc->name;
+      if (ev.code.empty()) codeless_reference(def, e, "escalation", "escalationCode");
     }
   } else if (local == "signalEventDefinition") {
     ev.type = EventType::kSignal;
-    if (const SignalDefinition* sig = resolve(def, "signalRef", doc_.signals, "signal", ev)) {
+    if (const SignalDefinition* sig =
+            resolve(def, "signalRef", doc_.signals, "signal in this file", ev)) {
       ev.ref_name = sig->name;
     }
   } else if (local == "terminateEventDefinition") {
@@ -356,12 +380,11 @@ void ProcessBuilder::read_event_definition(pugi::xml_node def, std::string_view 
     ev.wait_for_completion = attr(def, "waitForCompletion") != "false";
   } else if (local == "conditionalEventDefinition") {
     ev.type = EventType::kConditional;
-    for (pugi::xml_node c : def.children()) {
-      QName q = x_.ns().element(c);
+    x_.each_child(def, [&](pugi::xml_node c, QName q) {
       if (q.ns == Ns::kBpmn && q.local == "condition") {
         ev.condition = make_expression(text_of(c), x_.location(c), true);
       }
-    }
+    });
   } else if (local == "cancelEventDefinition") {
     ev.type = EventType::kCancel;
   } else {
@@ -372,23 +395,21 @@ void ProcessBuilder::read_event_definition(pugi::xml_node def, std::string_view 
 }
 
 void ProcessBuilder::read_timer(pugi::xml_node def, EventDefinition& ev) {
-  for (pugi::xml_node c : def.children()) {
-    if (c.type() != pugi::node_element) continue;
-    QName q = x_.ns().element(c);
-    if (q.ns != Ns::kBpmn) continue;
+  x_.each_child(def, [&](pugi::xml_node c, QName q) {
+    if (q.ns != Ns::kBpmn) return;
     TimerType type = q.local == "timeDate"       ? TimerType::kDate
                      : q.local == "timeDuration" ? TimerType::kDuration
                      : q.local == "timeCycle"    ? TimerType::kCycle
                                                  : TimerType::kNone;
-    if (type == TimerType::kNone) continue;
+    if (type == TimerType::kNone) return;
     if (ev.timer_type != TimerType::kNone) {
       x_.error(c, "timer-ambiguous",
                "timer has more than one of timeDate, timeDuration and timeCycle; keep one");
-      continue;
+      return;
     }
     ev.timer_type = type;
     ev.timer = make_expression(text_of(c), x_.location(c), false);
-  }
+  });
 }
 
 void ProcessBuilder::read_loop(pugi::xml_node node, Element& e) {
@@ -408,10 +429,7 @@ void ProcessBuilder::read_loop(pugi::xml_node node, Element& e) {
       loop.input_element = std::string(v);
     }
   }
-  for (pugi::xml_node c : node.children()) {
-    if (c.type() != pugi::node_element) continue;
-    std::size_t mark = x_.ns().push(c);
-    QName q = x_.ns().element(c);
+  x_.each_child(node, [&](pugi::xml_node c, QName q) {
     if (q.ns == Ns::kBpmn) {
       if (q.local == "loopCardinality") {
         loop.loop_cardinality = make_expression(text_of(c), x_.location(c), true);
@@ -425,8 +443,7 @@ void ProcessBuilder::read_loop(pugi::xml_node node, Element& e) {
         read_extension_elements(x_, c, e);
       }
     }
-    x_.ns().pop(mark);
-  }
+  });
 }
 
 void ProcessBuilder::read_script_body(pugi::xml_node node, Element& e) {
@@ -449,7 +466,7 @@ void ProcessBuilder::unresolved(pugi::xml_node node, const char* attribute, std:
                                 std::string_view what) {
   x_.report(x_.location(node, attribute), Severity::kError, "unresolved-reference",
             std::string(attribute) + " " + quote(ref) + " does not name any " + std::string(what) +
-                " in this file; check the id");
+                "; check the id");
 }
 
 void ProcessBuilder::resolve() {
@@ -464,7 +481,7 @@ void ProcessBuilder::resolve() {
         return kNoIndex;
       }
       ElementIndex e = p_.element_index(ref);
-      if (e == kNoIndex) {
+      if (e == kNoIndex && !rejected(ref)) {
         x_.report(x_.location(r.node, attribute), Severity::kError, "unresolved-reference",
                   std::string(attribute) + " " + quote(ref) + " of sequence flow " + quote(f.id) +
                       " does not name a flow node of process " + quote(p_.id));
@@ -482,7 +499,13 @@ void ProcessBuilder::resolve() {
     if (!r.default_ref.empty()) {
       FlowIndex f = p_.flow_index(r.default_ref);
       if (f == kNoIndex) {
-        unresolved(r.node, "default", r.default_ref, "sequence flow");
+        unresolved(r.node, "default", r.default_ref, "sequence flow of this process");
+      } else if (e.kind == ElementKind::kParallelGateway ||
+                 e.kind == ElementKind::kEventBasedGateway || is_event(e.kind)) {
+        x_.report(x_.location(r.node, "default"), Severity::kError, "default-not-allowed",
+                  std::string(describe(e.kind)) + " " + quote(e.id) +
+                      " cannot have a default flow; only exclusive and inclusive gateways "
+                      "and activities choose between flows");
       } else if (p_.flows[f].source != i) {
         x_.report(x_.location(r.node, "default"), Severity::kError, "default-not-outgoing",
                   "default flow " + quote(r.default_ref) + " of " + quote(e.id) +
@@ -498,7 +521,9 @@ void ProcessBuilder::resolve() {
             r.node, "boundary-attachment",
             "boundary event " + quote(e.id) + " has no attachedToRef; attach it to an activity");
       } else if (ElementIndex target = p_.element_index(r.attached_ref); target == kNoIndex) {
-        unresolved(r.node, "attachedToRef", r.attached_ref, "flow node");
+        if (!rejected(r.attached_ref)) {
+          unresolved(r.node, "attachedToRef", r.attached_ref, "flow node of this process");
+        }
       } else {
         e.attached_to = target;
         p_.elements[target].boundary_events.push_back(i);

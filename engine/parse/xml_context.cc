@@ -1,6 +1,7 @@
 #include "parse/xml_context.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cstring>
 
 namespace ordo::parse {
@@ -47,20 +48,29 @@ SourceLocation SourceMap::locate(std::size_t offset) const noexcept {
 
 SourceLocation SourceMap::locate_attribute(std::size_t tag_offset,
                                            std::string_view name) const noexcept {
-  if (tag_offset >= text_.size()) return locate(tag_offset);
-  std::size_t end = text_.find('>', tag_offset);
-  if (end == std::string_view::npos) end = text_.size();
-  std::string_view tag = text_.substr(tag_offset, end - tag_offset);
-  // Find `name` preceded by white space and followed by optional space and '='.
-  for (std::size_t pos = tag.find(name); pos != std::string_view::npos;
-       pos = tag.find(name, pos + 1)) {
-    bool space_before = pos > 0 && (tag[pos - 1] == ' ' || tag[pos - 1] == '\t' ||
-                                    tag[pos - 1] == '\n' || tag[pos - 1] == '\r');
-    std::size_t after = pos + name.size();
-    while (after < tag.size() && (tag[after] == ' ' || tag[after] == '\t')) ++after;
-    if (space_before && after < tag.size() && tag[after] == '=') {
-      return locate(tag_offset + pos);
-    }
+  // Walks the start tag attribute by attribute, skipping quoted values, so neither a '>' nor
+  // an attribute name inside a value can mislead it.
+  auto space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
+  const std::size_t n = text_.size();
+  std::size_t i = tag_offset;
+  if (i >= n || text_[i] != '<') return locate(tag_offset);
+  ++i;
+  while (i < n && !space(text_[i]) && text_[i] != '>' && text_[i] != '/') ++i;
+  while (i < n) {
+    while (i < n && space(text_[i])) ++i;
+    if (i >= n || text_[i] == '>' || text_[i] == '/') break;
+    std::size_t start = i;
+    while (i < n && !space(text_[i]) && text_[i] != '=' && text_[i] != '>') ++i;
+    std::string_view attribute = text_.substr(start, i - start);
+    while (i < n && space(text_[i])) ++i;
+    if (i >= n || text_[i] != '=') break;
+    ++i;
+    while (i < n && space(text_[i])) ++i;
+    if (i >= n || (text_[i] != '"' && text_[i] != '\'')) break;
+    std::size_t close = text_.find(text_[i], i + 1);
+    if (close == std::string_view::npos) break;
+    if (attribute == name) return locate(start);
+    i = close + 1;
   }
   return locate(tag_offset);
 }
@@ -164,6 +174,58 @@ std::string_view text_of(pugi::xml_node node) noexcept {
     }
   }
   return {};
+}
+
+}  // namespace ordo::parse
+
+namespace ordo::parse {
+
+namespace {
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+}  // namespace
+
+std::string to_utf8(std::string_view xml, std::string& out) {
+  auto starts = [&](std::string_view prefix) { return xml.substr(0, prefix.size()) == prefix; };
+  using namespace std::string_view_literals;
+  if (starts("\xEF\xBB\xBF"sv)) return {};
+  if (starts("\xFE\xFF"sv) || starts("\xFF\xFE"sv) || starts("\x00<"sv) || starts("<\x00"sv) ||
+      starts("\x00\x00\xFE\xFF"sv)) {
+    return "the file is UTF-16 or UTF-32; save it as UTF-8";
+  }
+  if (!starts("<?xml")) return {};
+  std::size_t end = xml.find("?>");
+  if (end == std::string_view::npos) return {};
+  std::string_view decl = xml.substr(0, end);
+  std::size_t at = decl.find("encoding");
+  if (at == std::string_view::npos) return {};
+  std::size_t open = decl.find_first_of("\"'", at);
+  if (open == std::string_view::npos) return {};
+  std::size_t close = decl.find(decl[open], open + 1);
+  if (close == std::string_view::npos) return {};
+  std::string encoding = lower(decl.substr(open + 1, close - open - 1));
+  if (encoding == "utf-8" || encoding == "utf8" || encoding == "us-ascii" || encoding == "ascii") {
+    return {};
+  }
+  if (encoding == "iso-8859-1" || encoding == "latin1" || encoding == "latin-1" ||
+      encoding == "iso8859-1" || encoding == "iso_8859-1") {
+    out.reserve(xml.size() + xml.size() / 8);
+    for (char ch : xml) {
+      auto c = static_cast<unsigned char>(ch);
+      if (c < 0x80) {
+        out += ch;
+      } else {
+        out += static_cast<char>(0xC0 | (c >> 6));
+        out += static_cast<char>(0x80 | (c & 0x3F));
+      }
+    }
+    return {};
+  }
+  return "the file declares encoding " + quote(encoding) +
+         ", which Ordo does not read; save it as UTF-8";
 }
 
 }  // namespace ordo::parse

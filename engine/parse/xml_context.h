@@ -84,6 +84,19 @@ class XmlContext {
     return map_.locate(offset);
   }
 
+  // Calls f(child, qname) for each child element of `parent`, with the child's own namespace
+  // declarations in scope while f runs. Every walk over children goes through here, so a
+  // prefix declared on an inner element is always honoured.
+  template <typename F>
+  void each_child(pugi::xml_node parent, F&& f) {
+    for (pugi::xml_node c = parent.first_child(); c; c = c.next_sibling()) {
+      if (c.type() != pugi::node_element) continue;
+      std::size_t mark = ns_.push(c);
+      f(c, ns_.element(c));
+      ns_.pop(mark);
+    }
+  }
+
   void report(SourceLocation at, Severity severity, std::string_view rule, std::string message);
   void error(pugi::xml_node node, std::string_view rule, std::string message) {
     report(location(node), Severity::kError, rule, std::move(message));
@@ -110,5 +123,14 @@ std::string_view attr(pugi::xml_node node, const char* name) noexcept;
 // The element's text content, trimmed (CDATA included).
 std::string_view text_of(pugi::xml_node node) noexcept;
 std::string_view trim(std::string_view s) noexcept;
+
+}  // namespace ordo::parse
+
+namespace ordo::parse {
+
+// Ordo parses UTF-8. When `xml` declares Latin-1 (ISO-8859-1), writes its UTF-8 form to `out`
+// and returns ""; when it is UTF-8 (or ASCII), leaves `out` empty and returns ""; otherwise
+// (UTF-16, UTF-32, other declared encodings) returns a message saying what to change.
+std::string to_utf8(std::string_view xml, std::string& out);
 
 }  // namespace ordo::parse

@@ -110,8 +110,8 @@ void Rules::check_scope(ElementIndex scope) {
     if (starts.size() != 1) {
       report(sub.location, Severity::kError, "event-subprocess",
              name(sub) +
-                 " needs exactly one start event with a trigger (message, timer, "
-                 "error, escalation)");
+                 " needs exactly one start event with a trigger, such as a message, "
+                 "timer, error or escalation");
     } else if (el(starts[0]).event.type == EventType::kNone) {
       report(el(starts[0]).location, Severity::kError, "event-subprocess",
              "the start event of " + name(sub) +
@@ -158,7 +158,8 @@ void Rules::check_flows(const Element& e) {
   if (needs_outgoing) {
     report(e.location, Severity::kError, "missing-outgoing",
            name(e) + " has no outgoing sequence flow; connect it to the next step");
-  } else if ((is_activity(e.kind) && e.kind != ElementKind::kEventSubProcess) ||
+  } else if ((is_activity(e.kind) && e.kind != ElementKind::kEventSubProcess &&
+              !e.for_compensation) ||
              converging_gateway) {
     report(e.location, Severity::kWarning, "implicit-end",
            name(e) +
@@ -172,6 +173,11 @@ void Rules::check_event_allowed(const Element& e) {
   T t = e.event.type;
   bool in_event_sub = e.scope != kNoIndex && el(e.scope).kind == ElementKind::kEventSubProcess;
   bool ok = true;
+  if (e.kind == ElementKind::kStartEvent && e.scope != kNoIndex) {
+    // check_scope reports a triggered start in an embedded subprocess and an untriggered one
+    // in an event subprocess; only what it does not cover is checked here.
+    if (!in_event_sub || t == T::kNone) return;
+  }
   switch (e.kind) {
     case ElementKind::kStartEvent:
       ok = in_event_sub ? t != T::kNone && t != T::kTerminate && t != T::kLink && t != T::kCancel
@@ -195,9 +201,21 @@ void Rules::check_event_allowed(const Element& e) {
     default:
       return;
   }
+  if (ok && t == T::kError &&
+      ((e.kind == ElementKind::kBoundaryEvent && !e.cancel_activity) ||
+       (e.kind == ElementKind::kStartEvent && !e.interrupting))) {
+    report(e.location, Severity::kError, "event-not-allowed",
+           name(e) +
+               " is a non-interrupting error event; an error always interrupts, so make "
+               "it interrupting (or use an escalation to carry on)");
+    return;
+  }
   if (ok) return;
+  std::string type(to_string(t));
   std::string what = t == T::kNone ? "no event definition"
-                                   : "a " + std::string(to_string(t)) + " event definition";
+                     : std::string("aeiou").find(type[0]) != std::string::npos
+                         ? "an " + type + " event definition"
+                         : "a " + type + " event definition";
   std::string hint = t == T::kCancel ? "; cancel events belong to transactions, which Ordo "
                                        "does not support"
                                      : "";
@@ -238,13 +256,13 @@ void Rules::check_event(const Element& e) {
       check_timer(e);
       break;
     case EventType::kError:
-      if (is_throw && ev.code.empty()) {
+      if (is_throw && ev.ref.empty()) {
         report(at, Severity::kError, "missing-error-code",
                name(e) + " throws no error code; reference a <bpmn:error> with an errorCode");
       }
       break;
     case EventType::kEscalation:
-      if (is_throw && ev.code.empty()) {
+      if (is_throw && ev.ref.empty()) {
         report(at, Severity::kError, "missing-escalation-code",
                name(e) +
                    " throws no escalation code; reference a <bpmn:escalation> with an "
@@ -344,7 +362,17 @@ void Rules::check_timer(const Element& e) {
 }
 
 void Rules::check_task(const Element& e) {
-  if (is_job_task(e.kind) && e.kind != ElementKind::kUserTask && e.task.type.empty()) {
+  bool message_throw =
+      (e.kind == ElementKind::kIntermediateThrowEvent || e.kind == ElementKind::kEndEvent) &&
+      e.event.type == EventType::kMessage;
+  if (message_throw && e.task.type.empty() && e.task.origin != TaskTypeOrigin::kUnsupported) {
+    report(e.location, Severity::kError, "missing-task-type",
+           name(e) +
+               " sends its message through a job, but has no task type; add "
+               "<zeebe:taskDefinition type=\"...\"/>");
+  }
+  if (is_job_task(e.kind) && e.kind != ElementKind::kUserTask && e.task.type.empty() &&
+      e.task.origin != TaskTypeOrigin::kUnsupported) {
     report(e.location, Severity::kError, "missing-task-type",
            name(e) +
                " has no task type, so no handler can do its work; add "
@@ -398,7 +426,7 @@ void Rules::check_gateway(const Element& e) {
       }
     }
   } else if (e.kind == ElementKind::kEventBasedGateway) {
-    if (e.outgoing.size() < 2) {
+    if (e.outgoing.size() == 1) {
       report(e.location, Severity::kError, "event-gateway",
              name(e) + " needs at least two outgoing flows, each to an event to wait for");
     }
@@ -424,8 +452,11 @@ void Rules::check_gateway(const Element& e) {
   } else if ((e.kind == ElementKind::kExclusiveGateway ||
               e.kind == ElementKind::kInclusiveGateway) &&
              e.outgoing.size() > 1) {
-    bool any_condition = false;
-    for (FlowIndex f : e.outgoing) any_condition |= !p_.flows[f].condition.empty();
+    bool any_condition = false, always_taken = false;
+    for (FlowIndex f : e.outgoing) {
+      any_condition |= !p_.flows[f].condition.empty();
+      always_taken |= !p_.flows[f].is_default && p_.flows[f].condition.empty();
+    }
     for (FlowIndex f : e.outgoing) {
       const SequenceFlow& flow = p_.flows[f];
       if (!flow.is_default && flow.condition.empty()) {
@@ -435,7 +466,7 @@ void Rules::check_gateway(const Element& e) {
                    "add a condition or make it the default flow");
       }
     }
-    if (any_condition && e.default_flow == kNoIndex) {
+    if (any_condition && !always_taken && e.default_flow == kNoIndex) {
       report(e.location, Severity::kWarning, "gateway-no-default",
              name(e) +
                  " has conditional flows and no default flow; when no condition "
@@ -480,7 +511,7 @@ void Rules::check_reachability() {
   }
   for (ElementIndex i = 0; i < p_.elements.size(); ++i) {
     const Element& e = el(i);
-    if (reached[i] || (e.scope != kNoIndex && !reached[e.scope])) continue;
+    if (reached[i] || e.for_compensation || (e.scope != kNoIndex && !reached[e.scope])) continue;
     report(e.location, Severity::kWarning, "unreachable",
            name(e) + " cannot be reached from any start event; connect it or remove it");
   }

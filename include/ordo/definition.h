@@ -147,6 +147,7 @@ enum class TaskTypeOrigin : unsigned char {
   kCamundaExternal,    // camunda:type="external" camunda:topic
   kCamundaClass,       // camunda:class (a Java delegate; the class name becomes the type)
   kCamundaExpression,  // camunda:expression / camunda:delegateExpression
+  kUnsupported,        // an implementation Ordo cannot run (DMN, connectors); already an error
 };
 
 struct TaskDefinition {
@@ -197,12 +198,13 @@ struct Element {
   std::vector<TaskHeader> headers;
   std::vector<IoMapping> inputs;
   std::vector<IoMapping> outputs;
-  Expression script;            // script task (zeebe:script expression)
-  std::string result_variable;  // script task
-  CalledElement called;         // call activity
-  MultiInstance loop;           // any activity
-  bool async_before = false;    // camunda:asyncBefore
-  bool async_after = false;     // camunda:asyncAfter
+  Expression script;              // script task (zeebe:script expression)
+  std::string result_variable;    // script task
+  CalledElement called;           // call activity
+  MultiInstance loop;             // any activity
+  bool async_before = false;      // camunda:asyncBefore
+  bool async_after = false;       // camunda:asyncAfter
+  bool for_compensation = false;  // isForCompensation: a compensation handler
 };
 
 struct SequenceFlow {

@@ -381,3 +381,81 @@ TEST(Loader, ShippedProcessLoadsWithoutDiagnostics) {
 
 }  // namespace
 }  // namespace ordo
+
+namespace ordo {
+namespace {
+
+using testing::dump;
+using testing::process;
+using testing::straight;
+using testing::with_rule;
+
+TEST(Loader, IdsInsideExtensionElementsAreNotBpmnIds) {
+  // camunda:formField ids repeat across tasks in valid Camunda 7 models.
+  const char* form = R"(<extensionElements><camunda:formData>
+  <camunda:formField id="approved" type="boolean"/></camunda:formData></extensionElements>)";
+  LoadResult r = load_bpmn(process("<startEvent id=\"s\"/><userTask id=\"a\">" + std::string(form) +
+                                   "</userTask><userTask id=\"b\">" + form +
+                                   "</userTask><endEvent id=\"e\"/>"
+                                   "<sequenceFlow id=\"f1\" sourceRef=\"s\" targetRef=\"a\"/>"
+                                   "<sequenceFlow id=\"f2\" sourceRef=\"a\" targetRef=\"b\"/>"
+                                   "<sequenceFlow id=\"f3\" sourceRef=\"b\" targetRef=\"e\"/>"));
+  EXPECT_TRUE(with_rule(r, "duplicate-id").empty()) << dump(r);
+  EXPECT_TRUE(r.ok()) << dump(r);
+}
+
+TEST(Loader, Latin1FilesAreReadWithCorrectPositions) {
+  std::string xml =
+      "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>\n"
+      "<definitions xmlns=\"http://www.omg.org/spec/BPMN/20100524/MODEL\">\n"
+      "<process id=\"p\" isExecutable=\"true\">\n"
+      "<task id=\"t\" name=\"Gr\xF6\xDF\x65\"/><startEvent id=\"S\"/>\n"
+      "</process></definitions>";
+  LoadResult r = load_bpmn(xml);
+  ASSERT_TRUE(r.document) << dump(r);
+  const ProcessDefinition& p = *r.document->processes[0];
+  EXPECT_EQ(p.find_element("t")->name,
+            "Gr\xC3\xB6\xC3\x9F"
+            "e");  // Größe in UTF-8
+  EXPECT_EQ(p.find_element("S")->location.line, 4u);
+  EXPECT_EQ(p.find_element("S")->location.column, 28u);
+}
+
+TEST(Loader, Utf16AndUnknownEncodingsAreRefusedClearly) {
+  std::string utf16("\xFF\xFE<\0d\0", 6);
+  LoadResult r = load_bpmn(utf16, "wide.bpmn");
+  ASSERT_EQ(with_rule(r, "unsupported-encoding").size(), 1u) << dump(r);
+  EXPECT_NE(r.diagnostics[0].message.find("save it as UTF-8"), std::string::npos);
+  LoadResult k = load_bpmn("<?xml version=\"1.0\" encoding=\"KOI8-R\"?><definitions/>");
+  EXPECT_EQ(with_rule(k, "unsupported-encoding").size(), 1u) << dump(k);
+}
+
+TEST(Loader, PrefixesDeclaredOnInnerElementsAreHonoured) {
+  LoadResult r = load_bpmn(process(R"(<startEvent id="s"/><exclusiveGateway id="g" default="d"/>
+<intermediateCatchEvent id="c"><timerEventDefinition>
+  <t:timeDuration xmlns:t="http://www.omg.org/spec/BPMN/20100524/MODEL">PT5M</t:timeDuration>
+</timerEventDefinition></intermediateCatchEvent><endEvent id="e"/>
+<sequenceFlow id="f0" sourceRef="s" targetRef="g"/>
+<sequenceFlow id="f1" sourceRef="g" targetRef="c">
+  <k:conditionExpression xmlns:k="http://www.omg.org/spec/BPMN/20100524/MODEL">=x</k:conditionExpression>
+</sequenceFlow>
+<sequenceFlow id="d" sourceRef="g" targetRef="e"/><sequenceFlow id="f2" sourceRef="c" targetRef="e"/>)"));
+  ASSERT_TRUE(r.ok()) << dump(r);
+  const ProcessDefinition& p = *r.document->processes[0];
+  EXPECT_EQ(p.find_element("c")->event.timer.text, "PT5M");
+  EXPECT_EQ(p.flows[p.flow_index("f1")].condition.text, "x");
+}
+
+TEST(Loader, AttributePositionsIgnoreLookalikesInsideValues) {
+  LoadResult r =
+      load_bpmn(process("<startEvent id=\"s\"/>\n"
+                        "<sequenceFlow id=\"f\" name=\" targetRef=x > y\" sourceRef=\"s\" "
+                        "targetRef=\"nowhere\"/>"));
+  auto d = with_rule(r, "unresolved-reference");
+  ASSERT_EQ(d.size(), 1u) << dump(r);
+  EXPECT_EQ(d[0].line, 5u);
+  EXPECT_EQ(d[0].column, 60u);  // the real targetRef, not the text inside name
+}
+
+}  // namespace
+}  // namespace ordo

@@ -266,3 +266,94 @@ TEST(Rules, ValidationCanBeSkipped) {
 
 }  // namespace
 }  // namespace ordo
+
+namespace ordo {
+namespace {
+
+using testing::dump;
+using testing::process;
+using testing::with_rule;
+
+TEST(Rules, MessageThrowEventsNeedATaskType) {
+  LoadResult r =
+      load_bpmn(process(S_TO("m") "<intermediateThrowEvent id=\"m\"><messageEventDefinition/>"
+                                  "</intermediateThrowEvent>" TO_E("m")));
+  ASSERT_EQ(with_rule(r, "missing-task-type").size(), 1u) << dump(r);
+}
+
+TEST(Rules, ErrorWithoutCodeIsReportedOnceWhereItIsReferenced) {
+  LoadResult thrown = load_bpmn(testing::bpmn(
+      "<error id=\"err\" name=\"no code\"/><process id=\"p\" isExecutable=\"true\">" S_TO(
+          "x") "<endEvent id=\"x\"><errorEventDefinition errorRef=\"err\"/></endEvent></process>"));
+  auto d = with_rule(thrown, "missing-error-code");
+  ASSERT_EQ(d.size(), 1u) << dump(thrown);
+  EXPECT_EQ(d[0].severity, Severity::kError);
+
+  LoadResult
+      caught =
+          load_bpmn(
+              testing::bpmn(
+                  "<error id=\"err\" name=\"no code\"/><process id=\"p\" "
+                  "isExecutable=\"true\">" S_TO("t") "<task id=\"t\"/>" TO_E(
+                      "t") "<boundaryEvent id=\"b\" attachedToRef=\"t\"><errorEventDefinition "
+                           "errorRef=\"err\"/></boundaryEvent>"
+                           "<sequenceFlow id=\"bf\" sourceRef=\"b\" targetRef=\"e\"/></process>"));
+  auto c = with_rule(caught, "missing-error-code");
+  ASSERT_EQ(c.size(), 1u) << dump(caught);
+  EXPECT_EQ(c[0].severity, Severity::kWarning);
+
+  LoadResult dangling = load_bpmn(
+      process(S_TO("x") "<endEvent id=\"x\"><errorEventDefinition errorRef=\"nope\"/></endEvent>"));
+  EXPECT_EQ(with_rule(dangling, "unresolved-reference").size(), 1u);
+  EXPECT_TRUE(with_rule(dangling, "missing-error-code").empty()) << dump(dangling);
+}
+
+TEST(Rules, ErrorEventsAlwaysInterrupt) {
+  LoadResult r = load_bpmn(process(S_TO("t") "<task id=\"t\"/>" TO_E(
+      "t") "<boundaryEvent id=\"b\" attachedToRef=\"t\" "
+           "cancelActivity=\"false\"><errorEventDefinition/></boundaryEvent>"
+           "<sequenceFlow id=\"bf\" sourceRef=\"b\" targetRef=\"e\"/>"));
+  ASSERT_EQ(with_rule(r, "event-not-allowed").size(), 1u) << dump(r);
+}
+
+TEST(Rules, DefaultOnlyWhereThereIsAChoice) {
+  LoadResult r =
+      load_bpmn(process(S_TO("g") "<parallelGateway id=\"g\" default=\"a\"/><endEvent id=\"e\"/>"
+                                  "<sequenceFlow id=\"a\" sourceRef=\"g\" targetRef=\"e\"/>"));
+  ASSERT_EQ(with_rule(r, "default-not-allowed").size(), 1u) << dump(r);
+}
+
+TEST(Rules, CompensationHandlersAreNotUnreachable) {
+  LoadResult r = load_bpmn(process(
+      S_TO("t") "<task id=\"t\"/>" TO_E("t") "<task id=\"undo\" isForCompensation=\"true\"/>"));
+  EXPECT_TRUE(with_rule(r, "unreachable").empty()) << dump(r);
+  EXPECT_TRUE(with_rule(r, "implicit-end").empty()) << dump(r);
+}
+
+TEST(Rules, OneProblemOneDiagnostic) {
+  // An unsupported implementation is not also a missing task type.
+  LoadResult dmn = load_bpmn(process(S_TO(
+      "t") "<businessRuleTask id=\"t\"><extensionElements><zeebe:calledDecision decisionId=\"d\"/>"
+           "</extensionElements></businessRuleTask>" TO_E("t")));
+  EXPECT_EQ(dmn.diagnostics.size(), 1u) << dump(dmn);
+  // Flows touching an unsupported element are not also dangling.
+  LoadResult complex = load_bpmn(process(S_TO("c") "<complexGateway id=\"c\"/>" TO_E("c")));
+  EXPECT_TRUE(with_rule(complex, "unresolved-reference").empty()) << dump(complex);
+  // An untriggered start in an event subprocess is one diagnostic.
+  LoadResult sub = load_bpmn(process(S_TO("e") "<endEvent id=\"e\"/><subProcess id=\"es\" "
+                                               "triggeredByEvent=\"true\"><startEvent id=\"ss\"/>"
+                                               "<endEvent id=\"se\"/><sequenceFlow id=\"sf\" "
+                                               "sourceRef=\"ss\" targetRef=\"se\"/></subProcess>"));
+  EXPECT_EQ(sub.diagnostics.size(), 1u) << dump(sub);
+  // A gateway with an always-taken flow does not also claim an incident.
+  LoadResult gw = load_bpmn(process(
+      S_TO("g") "<exclusiveGateway id=\"g\"/><endEvent id=\"e\"/>"
+                "<sequenceFlow id=\"a\" sourceRef=\"g\" "
+                "targetRef=\"e\"><conditionExpression>=x</conditionExpression></sequenceFlow>"
+                "<sequenceFlow id=\"b\" sourceRef=\"g\" targetRef=\"e\"/>"));
+  EXPECT_EQ(with_rule(gw, "missing-condition").size(), 1u) << dump(gw);
+  EXPECT_TRUE(with_rule(gw, "gateway-no-default").empty()) << dump(gw);
+}
+
+}  // namespace
+}  // namespace ordo
