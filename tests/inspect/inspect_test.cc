@@ -73,12 +73,6 @@ TEST(OutlineDot, QuotesIdsSafely) {
   EXPECT_NE(outline_dot(*r.document).find("say \\\"hi\\\""), std::string::npos);
 }
 
-}  // namespace
-}  // namespace ordo
-
-namespace ordo {
-namespace {
-
 // Regression (found by the loader fuzzer): invalid UTF-8 in a name made JSON output throw.
 TEST(OutlineJson, InvalidUtf8IsReplacedNotThrown) {
   std::string xml = testing::process(

@@ -379,16 +379,6 @@ TEST(Loader, ShippedProcessLoadsWithoutDiagnostics) {
   EXPECT_EQ(p.find_element("await-delivery")->event.correlation_key.text, "orderId");
 }
 
-}  // namespace
-}  // namespace ordo
-
-namespace ordo {
-namespace {
-
-using testing::dump;
-using testing::process;
-using testing::straight;
-using testing::with_rule;
 
 TEST(Loader, IdsInsideExtensionElementsAreNotBpmnIds) {
   // camunda:formField ids repeat across tasks in valid Camunda 7 models.

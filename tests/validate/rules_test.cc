@@ -264,15 +264,6 @@ TEST(Rules, ValidationCanBeSkipped) {
   EXPECT_TRUE(r.ok()) << dump(r);
 }
 
-}  // namespace
-}  // namespace ordo
-
-namespace ordo {
-namespace {
-
-using testing::dump;
-using testing::process;
-using testing::with_rule;
 
 TEST(Rules, MessageThrowEventsNeedATaskType) {
   LoadResult r =
