@@ -190,9 +190,7 @@ void read_definitions(XmlContext& x, pugi::xml_node defs, BpmnDocument& doc) {
       read_collaboration(x, c, doc);
     } else if (std::find(std::begin(kIgnoredRootElements), std::end(kIgnoredRootElements),
                          q.local) == std::end(kIgnoredRootElements)) {
-      x.error(c, "unsupported-element",
-              std::string(q.local) + " at line " + std::to_string(x.location(c).line) +
-                  " is not supported by Ordo; docs/bpmn-support.md lists what is");
+      x.unsupported(c, q.local);
     }
   });
   doc.diagrams = std::move(diagrams);

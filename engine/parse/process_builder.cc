@@ -38,9 +38,9 @@ constexpr FlowNodeName kFlowNodes[] = {
 
 // Children of a process or subprocess that carry no execution semantics.
 constexpr std::string_view kArtifacts[] = {
-    "documentation", "laneSet",         "textAnnotation",      "association",        "group",
-    "dataObject",    "dataStore",       "dataObjectReference", "dataStoreReference", "property",
-    "category",      "ioSpecification", "ioBinding",           "resourceRole",       "performer",
+    "laneSet",    "textAnnotation", "association",         "group",
+    "dataObject", "dataStore",      "dataObjectReference", "dataStoreReference",
+    "category",   "ioBinding",      "resourceRole",        "performer",
 };
 
 // Flow elements BPMN defines that Ordo does not run.
@@ -198,14 +198,11 @@ bool ProcessBuilder::read_scope_member(pugi::xml_node child, QName q, ElementInd
   if (contains(kUnsupportedFlowElements, q.local)) {
     // Flows and boundary events referring to it are not reported again as dangling.
     if (std::string_view id = attr(child, "id"); !id.empty()) rejected_ids_.push_back(id);
-    x_.error(child, "unsupported-element",
-             std::string(q.local) + " at line " + std::to_string(x_.location(child).line) +
-                 " is not supported by Ordo; docs/bpmn-support.md lists what is");
+    x_.unsupported(child, q.local);
     return true;
   }
   // Lanes, annotations and data objects have no execution semantics.
-  return contains(kArtifacts, q.local) && q.local != "documentation" &&
-         q.local != "ioSpecification" && q.local != "property";
+  return contains(kArtifacts, q.local);
 }
 
 void ProcessBuilder::read_process_child(pugi::xml_node child, QName q) {
@@ -213,12 +210,10 @@ void ProcessBuilder::read_process_child(pugi::xml_node child, QName q) {
     warn_unused_extensions(x_, child, "the process");
   } else if (q.local == "documentation") {
     p_.documentation = std::string(text_of(child));
-  } else if (contains(kArtifacts, q.local)) {
-    // ioSpecification and properties of the process: no execution semantics in Ordo.
+  } else if (q.local == "ioSpecification" || q.local == "property") {
+    // The process's data interface: no execution semantics in Ordo.
   } else {
-    x_.error(child, "unsupported-element",
-             std::string(q.local) + " at line " + std::to_string(x_.location(child).line) +
-                 " is not supported by Ordo; docs/bpmn-support.md lists what is");
+    x_.unsupported(child, q.local);
   }
 }
 
@@ -246,9 +241,7 @@ void ProcessBuilder::read_node_child(pugi::xml_node child, QName q, ElementIndex
                    " is ignored: Ordo maps data with zeebe:ioMapping and "
                    "does not assign people");
   } else if (e.kind == ElementKind::kSubProcess || e.kind == ElementKind::kEventSubProcess) {
-    x_.error(child, "unsupported-element",
-             std::string(q.local) + " at line " + std::to_string(x_.location(child).line) +
-                 " is not supported by Ordo; docs/bpmn-support.md lists what is");
+    x_.unsupported(child, q.local);
   } else {
     x_.warning(child, "ignored-element",
                std::string(q.local) + " inside a " + std::string(describe(e.kind)) +
@@ -388,9 +381,7 @@ void ProcessBuilder::read_event_definition(pugi::xml_node def, std::string_view 
   } else if (local == "cancelEventDefinition") {
     ev.type = EventType::kCancel;
   } else {
-    x_.error(def, "unsupported-element",
-             std::string(local) + " at line " + std::to_string(ev.location.line) +
-                 " is not supported by Ordo");
+    x_.unsupported(def, local);
   }
 }
 

@@ -101,6 +101,13 @@ class XmlContext {
   void error(pugi::xml_node node, std::string_view rule, std::string message) {
     report(location(node), Severity::kError, rule, std::move(message));
   }
+  // "complexGateway at line 40 is not supported by Ordo; ...": the one wording for every
+  // element Ordo rejects, named by `local` (its name without prefix).
+  void unsupported(pugi::xml_node node, std::string_view local) {
+    error(node, "unsupported-element",
+          std::string(local) + " at line " + std::to_string(location(node).line) +
+              " is not supported by Ordo; docs/bpmn-support.md lists what is");
+  }
   void warning(pugi::xml_node node, std::string_view rule, std::string message) {
     report(location(node), Severity::kWarning, rule, std::move(message));
   }

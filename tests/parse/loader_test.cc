@@ -379,7 +379,6 @@ TEST(Loader, ShippedProcessLoadsWithoutDiagnostics) {
   EXPECT_EQ(p.find_element("await-delivery")->event.correlation_key.text, "orderId");
 }
 
-
 TEST(Loader, IdsInsideExtensionElementsAreNotBpmnIds) {
   // camunda:formField ids repeat across tasks in valid Camunda 7 models.
   const char* form = R"(<extensionElements><camunda:formData>

@@ -264,7 +264,6 @@ TEST(Rules, ValidationCanBeSkipped) {
   EXPECT_TRUE(r.ok()) << dump(r);
 }
 
-
 TEST(Rules, MessageThrowEventsNeedATaskType) {
   LoadResult r =
       load_bpmn(process(S_TO("m") "<intermediateThrowEvent id=\"m\"><messageEventDefinition/>"
@@ -280,15 +279,12 @@ TEST(Rules, ErrorWithoutCodeIsReportedOnceWhereItIsReferenced) {
   ASSERT_EQ(d.size(), 1u) << dump(thrown);
   EXPECT_EQ(d[0].severity, Severity::kError);
 
-  LoadResult
-      caught =
-          load_bpmn(
-              testing::bpmn(
-                  "<error id=\"err\" name=\"no code\"/><process id=\"p\" "
-                  "isExecutable=\"true\">" S_TO("t") "<task id=\"t\"/>" TO_E(
-                      "t") "<boundaryEvent id=\"b\" attachedToRef=\"t\"><errorEventDefinition "
-                           "errorRef=\"err\"/></boundaryEvent>"
-                           "<sequenceFlow id=\"bf\" sourceRef=\"b\" targetRef=\"e\"/></process>"));
+  LoadResult caught = load_bpmn(testing::bpmn(
+      "<error id=\"err\" name=\"no code\"/><process id=\"p\" "
+      "isExecutable=\"true\">" S_TO("t") "<task id=\"t\"/>" TO_E(
+          "t") "<boundaryEvent id=\"b\" attachedToRef=\"t\"><errorEventDefinition "
+               "errorRef=\"err\"/></boundaryEvent>"
+               "<sequenceFlow id=\"bf\" sourceRef=\"b\" targetRef=\"e\"/></process>"));
   auto c = with_rule(caught, "missing-error-code");
   ASSERT_EQ(c.size(), 1u) << dump(caught);
   EXPECT_EQ(c[0].severity, Severity::kWarning);
