@@ -14,3 +14,44 @@ bool is_iso_date_time(std::string_view s) noexcept;
 bool is_iso_cycle(std::string_view s) noexcept;
 
 }  // namespace ordo::time
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace ordo::time {
+
+// A parsed ISO 8601 duration: a calendar part (years, months, days — added by the calendar,
+// in UTC) and an exact part in milliseconds (hours, minutes, seconds with fractions).
+// Weeks count as 7 days.
+struct Duration {
+  std::int32_t years = 0;
+  std::int32_t months = 0;
+  std::int32_t days = 0;
+  std::int64_t millis = 0;
+  bool negative = false;  // "-PT5M" (FEEL durations may be negative)
+
+  bool operator==(const Duration&) const = default;
+};
+
+std::optional<Duration> parse_duration(std::string_view s) noexcept;
+// "PT30M", "P1DT2H", "PT0S"; "-PT5M" when negative.
+std::string format_duration(const Duration& d);
+
+// Milliseconds since the epoch, UTC. Accepts 'Z' or a ±hh:mm offset, optional fractions.
+std::optional<std::int64_t> parse_date_time(std::string_view s) noexcept;
+// "2026-12-01T10:00:00Z"; milliseconds printed only when not zero ("...:00.250Z").
+std::string format_date_time(std::int64_t epoch_ms);
+
+// `epoch_ms` plus (or minus, when negative) `d`: calendar fields first, then the exact part.
+std::int64_t add(std::int64_t epoch_ms, const Duration& d) noexcept;
+
+// A repeating interval: "R3/PT10M", "R/PT1H", "R5/2026-12-01T10:00:00Z/P1D".
+struct Cycle {
+  std::int32_t repetitions = -1;           // -1: unbounded ("R/...")
+  std::optional<std::int64_t> start_ms;    // when given, the first firing is at start
+  Duration interval;
+};
+std::optional<Cycle> parse_cycle(std::string_view s) noexcept;
+
+}  // namespace ordo::time

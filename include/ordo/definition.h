@@ -81,8 +81,8 @@ enum class EventType : unsigned char {
 };
 std::string_view to_string(EventType type) noexcept;  // "message", "timer", ...
 
-// How an expression is written. Compiling it is the execution core's job; the loader keeps
-// the text, its dialect and where it stands.
+// How an expression is written. The loader keeps the text, its dialect and where it stands,
+// and compiles FEEL and JUEL once (a syntax error is a load diagnostic).
 enum class ExpressionDialect : unsigned char {
   kStatic,  // a plain value, e.g. "PT30M" or "orderId"
   kFeel,    // written "=..." (Zeebe); `text` holds what follows the '='
@@ -90,10 +90,15 @@ enum class ExpressionDialect : unsigned char {
 };
 std::string_view to_string(ExpressionDialect dialect) noexcept;  // "static", "feel", "juel"
 
+// The compiled form of an expression; opaque outside the engine.
+class CompiledExpression;
+
 struct Expression {
   ExpressionDialect dialect = ExpressionDialect::kStatic;
   std::string text;
   SourceLocation location;
+  // Set by the loader for FEEL and JUEL expressions that compiled; null for static values.
+  std::shared_ptr<const CompiledExpression> compiled;
 
   bool empty() const noexcept { return text.empty(); }
   // As the user wrote it: "=" + text for FEEL, text otherwise.

@@ -1,0 +1,79 @@
+// The expression core: FEEL and JUEL text compiled once into an immutable program, then
+// evaluated against variables as many times as needed.
+//
+// Both front ends (FEEL "=...", JUEL "${...}") produce the same compiled form; the evaluator
+// does not know which dialect it came from. Compiling happens at load time, so a syntax error
+// is a load diagnostic; evaluating happens at run time, so an evaluation error becomes an
+// incident on the instance that asked.
+//
+// Values in and out are JSON (nlohmann::json). FEEL dates, times and durations have no JSON
+// form: they leave the evaluator as ISO 8601 strings ("2026-12-01T10:00:00Z", "PT30M").
+//
+// Thread safety: a compiled expression is immutable and may be evaluated from many threads.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include <nlohmann/json.hpp>
+
+#include "ordo/definition.h"
+#include "ordo/status.h"
+
+namespace ordo {
+
+// The compiled form of one expression (declared, opaque, in ordo/definition.h).
+class CompiledExpression;
+
+namespace expr {
+
+struct CompileError {
+  std::uint32_t offset = 0;  // 0-based character offset into the text where the error is
+  std::string message;       // for people: what is wrong and what to write instead
+};
+
+// Compiles `text` (as stored in ordo::Expression: for FEEL without the leading '=', for JUEL
+// the whole "${...}" string). kStatic text is not an expression: compile it as a string
+// literal.
+std::variant<std::shared_ptr<const CompiledExpression>, CompileError> compile(
+    ExpressionDialect dialect, std::string_view text);
+
+// Where the evaluator finds variables. `find` returns null when the name is not defined.
+// The pointer must stay valid for the duration of one evaluate() call.
+class Variables {
+ public:
+  virtual ~Variables() = default;
+  virtual const nlohmann::json* find(std::string_view name) const = 0;
+};
+
+// A Variables over one JSON object (tests, simple callers).
+class JsonVariables final : public Variables {
+ public:
+  explicit JsonVariables(const nlohmann::json& object) : object_(object) {}
+  const nlohmann::json* find(std::string_view name) const override;
+
+ private:
+  const nlohmann::json& object_;
+};
+
+struct Context {
+  const Variables* variables = nullptr;  // may be null: no variables
+  std::int64_t now_ms = 0;               // what now() returns: milliseconds since the epoch, UTC
+};
+
+// Evaluates. Failure: Status kInvalidArgument with a message a person can act on, e.g.
+// "cannot compare number 3 with string \"a\" in `price > \"a\"`".
+Result<nlohmann::json> evaluate(const CompiledExpression& e, const Context& ctx);
+
+// Evaluates a condition: the result must be a boolean; anything else (null included, e.g.
+// `price > 0` when price is not set) is an error naming the type found, as in Zeebe.
+Result<bool> evaluate_condition(const CompiledExpression& e, const Context& ctx);
+
+// The text the expression was compiled from, for messages.
+std::string_view source_text(const CompiledExpression& e) noexcept;
+
+}  // namespace expr
+}  // namespace ordo
