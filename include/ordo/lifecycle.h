@@ -1,0 +1,43 @@
+// The fixed lifecycles of process instances, element instances and jobs.
+//
+// These states are what `Engine` reports and what the store persists. The transitions
+// between them are defined once, as Boost.MSM transition tables inside the engine; a
+// transition the table does not allow is reported as an incident, never asserted.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+namespace ordo {
+
+enum class InstanceState : std::uint8_t {
+  kActive,      // tokens are moving or waiting
+  kSuspended,   // paused by an operator: nothing moves until resumed
+  kCompleted,   // every token reached an end event
+  kTerminated,  // cancelled, or ended by a terminate end event at process level
+  kIncident,    // at least one open incident blocks it; resolving it makes it active again
+};
+
+enum class ElementState : std::uint8_t {
+  kActivating,   // entered; input mappings and entry work are running
+  kActive,       // waiting: for a job, a message, a timer, or its children
+  kCompleting,   // done; output mappings are running
+  kCompleted,    // left through its outgoing flows
+  kTerminating,  // being cancelled (interrupting event, terminate end, cancel)
+  kTerminated,   // cancelled
+};
+
+enum class JobState : std::uint8_t {
+  kCreated,    // waiting for a worker (or due for retry)
+  kLocked,     // a worker has it
+  kCompleted,  // finished: completed, or a BPMN error was thrown
+  kFailed,     // failed with retries left; becomes created again when its backoff has passed
+  kIncident,   // failed with no retries left; an operator must act
+  kCancelled,  // its element was terminated
+};
+
+std::string_view to_string(InstanceState s) noexcept;  // "active", "suspended", ...
+std::string_view to_string(ElementState s) noexcept;   // "activating", "active", ...
+std::string_view to_string(JobState s) noexcept;       // "created", "locked", ...
+
+}  // namespace ordo
