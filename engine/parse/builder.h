@@ -21,6 +21,9 @@ Expression make_expression(std::string_view raw, SourceLocation at, bool always_
 std::shared_ptr<ProcessDefinition> build_process(XmlContext& x, pugi::xml_node process,
                                                  const BpmnDocument& document);
 
+// compile.cc: compiles the process's FEEL and JUEL expressions; syntax errors are reported.
+void compile_expressions(XmlContext& x, ProcessDefinition& p);
+
 // extensions.cc: Zeebe and Camunda 7 extension elements and attributes.
 void read_extension_elements(XmlContext& x, pugi::xml_node extension_elements, Element& e);
 void read_camunda_attributes(XmlContext& x, pugi::xml_node node, Element& e);

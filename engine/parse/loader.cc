@@ -204,7 +204,9 @@ void read_definitions(XmlContext& x, pugi::xml_node defs, BpmnDocument& doc) {
                 "process " + quote(attr(node, "id")) +
                     " has isExecutable=\"false\" and is skipped; set it to \"true\" to run it");
     } else {
-      doc.processes.push_back(build_process(x, node, doc));
+      std::shared_ptr<ProcessDefinition> p = build_process(x, node, doc);
+      compile_expressions(x, *p);
+      doc.processes.push_back(std::move(p));
     }
     x.ns().pop(mark);
   }
@@ -212,6 +214,20 @@ void read_definitions(XmlContext& x, pugi::xml_node defs, BpmnDocument& doc) {
     x.error(defs, "no-executable-process",
             "the file defines no executable process; add a <process isExecutable=\"true\">");
   }
+}
+
+// FNV-1a, 64 bit, as 16 hex digits: identifies a file's content for deployment versions.
+std::string content_hash(std::string_view text) {
+  std::uint64_t h = 14695981039346656037ull;
+  for (char ch : text) {
+    const auto c = static_cast<unsigned char>(ch);
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out(16, '0');
+  for (int i = 15; i >= 0; --i, h >>= 4) out[static_cast<std::size_t>(i)] = kHex[h & 15u];
+  return out;
 }
 
 }  // namespace
@@ -254,6 +270,7 @@ LoadResult load_bpmn(std::string_view xml, std::string_view file, const LoadOpti
 
   auto doc = std::make_shared<BpmnDocument>();
   doc->file = std::string(file);
+  doc->content_hash = parse::content_hash(xml);
   parse::read_definitions(x, root, *doc);
   x.ns().pop(mark);
 

@@ -316,6 +316,7 @@ struct MessageFlow {
 // Everything one BPMN file defines.
 struct BpmnDocument {
   std::string file;
+  std::string content_hash;  // of the XML text: deployments use it to version processes
   std::string target_namespace;
   std::string exporter;  // e.g. "Camunda Modeler", with exporter_version
   std::string exporter_version;

@@ -1,0 +1,371 @@
+// Entering elements: what each kind of element does when a token arrives.
+#include "expr/expr.h"
+#include "runtime/runtime.h"
+
+namespace ordo::runtime {
+
+void Runtime::enqueue(Instance& inst, ElementIndex element, ElemKey parent, FlowIndex via) {
+  if (parent == kProcessScope) {
+    ++inst.tokens;
+  } else if (ElementInstance* p = inst.find(parent)) {
+    ++p->tokens;
+  }
+  queue_.push_back(Work{inst.id, element, parent, via});
+}
+
+ElementInstance& Runtime::create(Instance& inst, ElementIndex element, ElemKey parent,
+                                 Role role) {
+  ElementInstance& el = inst.elements.emplace_back();
+  el.key = inst.next_key++;
+  el.parent = parent;
+  el.element = element;
+  el.role = role;
+  if (role != Role::kMiInner) emit(inst, HistoryKind::kElementActivated, element, el.key);
+  return el;
+}
+
+void Runtime::activate(Instance& inst, ElementIndex element, ElemKey parent, FlowIndex via) {
+  const Element& def = inst.plan->element(element);
+  if ((def.kind == ElementKind::kParallelGateway || def.kind == ElementKind::kInclusiveGateway) &&
+      def.incoming.size() > 1) {
+    arrive_at_join(inst, element, parent, via);
+    return;
+  }
+  const bool multi = def.loop.present && is_activity(def.kind);
+  const ElemKey key = create(inst, element, parent, multi ? Role::kMiBody : Role::kNormal).key;
+  enter(inst, key);
+}
+
+// The entry work of an element instance. Re-run from the start when an incident on its
+// activation is resolved.
+void Runtime::enter(Instance& inst, ElemKey key) {
+  ElementInstance* el = inst.find(key);
+  const Element& def = inst.plan->element(el->element);
+  if (el->role == Role::kMiBody) {
+    enter_multi_instance(inst, key);
+    return;
+  }
+  if (!apply_inputs(inst, key)) return;
+  el = inst.find(key);
+  if (el->state == ElementState::kActivating && !transition(inst, *el, ElementEvent::kActivated)) {
+    return;
+  }
+  if (is_activity(def.kind) && el->role == Role::kNormal && !def.boundary_events.empty()) {
+    open_boundary_waits(inst, key);
+    if (inst.find(key) == nullptr) return;
+  }
+  switch (def.kind) {
+    case ElementKind::kStartEvent:
+    case ElementKind::kTask:
+    case ElementKind::kManualTask:
+    case ElementKind::kExclusiveGateway:
+    case ElementKind::kParallelGateway:
+    case ElementKind::kInclusiveGateway:
+    case ElementKind::kBoundaryEvent:
+      finish(inst, key, nullptr);
+      return;
+    case ElementKind::kServiceTask:
+    case ElementKind::kSendTask:
+    case ElementKind::kUserTask:
+    case ElementKind::kBusinessRuleTask:
+      create_job(inst, key);
+      return;
+    case ElementKind::kReceiveTask:
+      open_wait(inst, key, el->element);
+      return;
+    case ElementKind::kScriptTask: {
+      Result<nlohmann::json> v = eval(inst, key, def.script);
+      if (!v) {
+        incident(inst, key, IncidentRetry::kActivate, "expression", v.status().message());
+        return;
+      }
+      nlohmann::json result = nlohmann::json::object();
+      if (!def.result_variable.empty()) result[def.result_variable] = std::move(*v);
+      finish(inst, key, std::move(result));
+      return;
+    }
+    case ElementKind::kEventBasedGateway:
+      for (FlowIndex f : def.outgoing) {
+        open_wait(inst, key, inst.plan->flow(f).target);
+        if (inst.find(key) == nullptr) return;
+      }
+      return;
+    case ElementKind::kIntermediateCatchEvent:
+      if (def.event.type == EventType::kMessage || def.event.type == EventType::kTimer) {
+        open_wait(inst, key, el->element);
+      } else if (def.event.type == EventType::kLink || def.event.type == EventType::kNone) {
+        finish(inst, key, nullptr);
+      } else {
+        incident(inst, key, IncidentRetry::kActivate, "unsupported",
+                 std::string(to_string(def.event.type)) +
+                     " intermediate catch events are not executed by this version");
+      }
+      return;
+    case ElementKind::kIntermediateThrowEvent:
+    case ElementKind::kEndEvent:
+      switch (def.event.type) {
+        case EventType::kMessage:
+          create_job(inst, key);
+          return;
+        case EventType::kError:
+          throw_event(inst, key, EventType::kError, def.event.code, {}, nullptr);
+          return;
+        case EventType::kEscalation:
+          if (!throw_event(inst, key, EventType::kEscalation, def.event.code, {}, nullptr)) {
+            if (inst.find(key) != nullptr) finish(inst, key, nullptr);
+          }
+          return;
+        case EventType::kTerminate: {
+          std::vector<ElemKey> siblings;
+          for (const ElementInstance& s : inst.elements) {
+            if (s.parent == el->parent && s.key != key) siblings.push_back(s.key);
+          }
+          for (ElemKey s : siblings) terminate(inst, s);
+          // Tokens queued for this scope are dropped too.
+          for (Work& w : queue_) {
+            if (w.instance == inst.id && w.parent == el->parent && w.element != kNoIndex) {
+              w.element = kNoIndex;
+              if (el->parent == kProcessScope) {
+                --inst.tokens;
+              } else if (ElementInstance* p = inst.find(el->parent)) {
+                --p->tokens;
+              }
+            }
+          }
+          finish(inst, key, nullptr);
+          return;
+        }
+        default:  // none, link, compensation (not executed), signal (rejected at load)
+          finish(inst, key, nullptr);
+          return;
+      }
+    case ElementKind::kSubProcess:
+      enter_scope(inst, key, el->element);
+      return;
+    case ElementKind::kEventSubProcess:
+      return;  // entered by activate_triggered
+    case ElementKind::kCallActivity:
+      start_call(inst, key);
+      return;
+  }
+}
+
+void Runtime::enter_scope(Instance& inst, ElemKey key, ElementIndex scope_element) {
+  const std::size_t slot = inst.plan->scope_slot(scope_element);
+  const ElementIndex start = inst.plan->none_start[slot];
+  if (start == kNoIndex) {
+    incident(inst, key, IncidentRetry::kNone, "no-start-event",
+             "the subprocess has no none start event to begin with");
+    return;
+  }
+  open_event_subprocess_waits(inst, key, scope_element);
+  enqueue(inst, start, key, kNoIndex);
+}
+
+void Runtime::enter_multi_instance(Instance& inst, ElemKey body) {
+  const Element& def = inst.plan->element(inst.find(body)->element);
+  const MultiInstance& loop = def.loop;
+  nlohmann::json items;
+  if (!loop.input_collection.empty()) {
+    Result<nlohmann::json> v = eval(inst, body, loop.input_collection);
+    if (!v) {
+      incident(inst, body, IncidentRetry::kActivate, "expression", v.status().message());
+      return;
+    }
+    if (!v->is_array()) {
+      incident(inst, body, IncidentRetry::kActivate, "expression",
+               "the input collection `" + loop.input_collection.source() + "` gave " +
+                   std::string(v->type_name()) + ", expected a list");
+      return;
+    }
+    items = std::move(*v);
+  } else if (!loop.loop_cardinality.empty()) {
+    Result<nlohmann::json> v = eval(inst, body, loop.loop_cardinality);
+    if (v && v->is_string()) {
+      try {
+        *v = std::stoll(v->get<std::string>());
+      } catch (...) {
+      }
+    }
+    if (!v || !v->is_number_integer() || v->get<std::int64_t>() < 0) {
+      incident(inst, body, IncidentRetry::kActivate, "expression",
+               "the loop cardinality `" + loop.loop_cardinality.source() +
+                   "` must give a non-negative whole number");
+      return;
+    }
+    items = nlohmann::json::array();
+    for (std::int64_t i = 0; i < v->get<std::int64_t>(); ++i) items.push_back(i + 1);
+  } else {
+    incident(inst, body, IncidentRetry::kNone, "multi-instance",
+             "multi-instance without an input collection or loop cardinality");
+    return;
+  }
+  ElementInstance* el = inst.find(body);
+  el->loop_total = static_cast<std::uint32_t>(items.size());
+  el->vars = nlohmann::json::object();
+  if (!loop.output_collection.empty()) {
+    el->vars[loop.output_collection] = nlohmann::json::array();
+    el->vars[loop.output_collection].get_ref<nlohmann::json::array_t&>().resize(items.size());
+  }
+  el->items = std::move(items);
+  if (!transition(inst, *el, ElementEvent::kActivated)) return;
+  if (!def.boundary_events.empty()) {
+    open_boundary_waits(inst, body);
+    if (inst.find(body) == nullptr) return;
+  }
+  el = inst.find(body);
+  if (el->loop_total == 0) {
+    finish(inst, body, nullptr);
+    return;
+  }
+  const std::uint32_t first_batch = loop.sequential ? 1u : el->loop_total;
+  for (std::uint32_t i = 0; i < first_batch; ++i) {
+    if (inst.find(body) == nullptr) return;  // an inner instance ended it (an error)
+    start_inner(inst, body, i);
+  }
+}
+
+void Runtime::start_inner(Instance& inst, ElemKey body, std::uint32_t index) {
+  ElementInstance* b = inst.find(body);
+  const ElementIndex element = b->element;
+  const MultiInstance& loop = inst.plan->element(element).loop;
+  b->loop_index = index + 1;
+  ++b->tokens;
+  nlohmann::json vars = nlohmann::json::object();
+  if (!loop.input_element.empty()) vars[loop.input_element] = b->items[index];
+  vars["loopCounter"] = index + 1;
+  ElementInstance& inner = create(inst, element, body, Role::kMiInner);
+  inner.loop_index = index;
+  inner.vars = std::move(vars);
+  emit(inst, HistoryKind::kElementActivated, element, inner.key, index + 1);
+  enter(inst, inner.key);
+}
+
+void Runtime::arrive_at_join(Instance& inst, ElementIndex element, ElemKey parent,
+                             FlowIndex via) {
+  const Element& def = inst.plan->element(element);
+  ElementInstance* join = nullptr;
+  for (ElementInstance& e : inst.elements) {
+    if (e.element == element && e.parent == parent && e.state == ElementState::kActive) {
+      join = &e;
+      break;
+    }
+  }
+  const std::uint16_t slot = via == kNoIndex ? 0 : inst.plan->incoming_slot[via];
+  if (join == nullptr) {
+    join = &create(inst, element, parent, Role::kNormal);
+    join->arrivals.assign(def.incoming.size(), 0);
+    join->arrivals[slot] = 1;
+    if (!transition(inst, *join, ElementEvent::kActivated)) return;
+  } else {
+    ++join->arrivals[slot];
+    // The arriving token merges into the waiting one.
+    if (parent == kProcessScope) {
+      --inst.tokens;
+    } else if (ElementInstance* p = inst.find(parent)) {
+      --p->tokens;
+    }
+  }
+  if (def.kind == ElementKind::kParallelGateway) {
+    for (std::uint16_t n : join->arrivals) {
+      if (n == 0) return;
+    }
+    const ElemKey key = join->key;
+    std::vector<std::uint16_t> left = join->arrivals;
+    bool more = false;
+    for (auto& n : left) more |= --n > 0;
+    finish(inst, key, nullptr);
+    if (more) {
+      // Tokens that arrived twice on one flow wait for the next round.
+      if (parent == kProcessScope) {
+        ++inst.tokens;
+      } else if (ElementInstance* p = inst.find(parent)) {
+        ++p->tokens;
+      }
+      ElementInstance& next = create(inst, element, parent, Role::kNormal);
+      next.arrivals = std::move(left);
+      transition(inst, next, ElementEvent::kActivated);
+    }
+    return;
+  }
+  check_inclusive_joins(inst, parent);
+}
+
+// An inclusive join fires when no token in its scope can still reach it.
+void Runtime::check_inclusive_joins(Instance& inst, ElemKey scope) {
+  for (std::size_t i = 0; i < inst.elements.size(); ++i) {
+    const ElementInstance& join = inst.elements[i];
+    if (join.parent != scope || join.arrivals.empty() || join.state != ElementState::kActive) {
+      continue;
+    }
+    const Element& def = inst.plan->element(join.element);
+    if (def.kind != ElementKind::kInclusiveGateway) continue;
+    const std::vector<bool>& reach = inst.plan->reaches_join[join.element];
+    bool blocked = false;
+    for (const ElementInstance& e : inst.elements) {
+      if (e.parent == scope && e.key != join.key && e.element < reach.size() &&
+          reach[e.element]) {
+        blocked = true;
+        break;
+      }
+    }
+    for (const Work& w : queue_) {
+      if (blocked) break;
+      if (w.instance == inst.id && w.parent == scope && w.element != kNoIndex &&
+          (w.element == join.element || reach[w.element])) {
+        blocked = true;
+      }
+    }
+    if (blocked) continue;
+    finish(inst, join.key, nullptr);
+    return;  // the element list changed; leaving will check again
+  }
+}
+
+void Runtime::start_call(Instance& inst, ElemKey key) {
+  const Element& def = inst.plan->element(inst.find(key)->element);
+  Result<std::string> id = eval_string(inst, key, def.called.process_id);
+  if (!id) {
+    incident(inst, key, IncidentRetry::kActivate, "expression", id.status().message());
+    return;
+  }
+  const Plan* plan = latest(*id);
+  if (plan == nullptr) {
+    incident(inst, key, IncidentRetry::kActivate, "called-element",
+             "call activity calls process '" + *id + "', which is not deployed; deploy it and "
+             "resolve this incident");
+    return;
+  }
+  nlohmann::json vars = def.called.propagate_all_parent_variables
+                            ? visible_variables(inst, key)
+                            : (inst.find(key)->vars.is_object() ? inst.find(key)->vars
+                                                                 : nlohmann::json::object());
+  std::shared_ptr<const Plan> shared;
+  for (const auto& p : plans_.at(*id)) {
+    if (p.get() == plan) shared = p;
+  }
+  auto child = std::make_unique<Instance>();
+  child->id = next_instance_++;
+  child->plan = std::move(shared);
+  child->business_key = inst.business_key;
+  child->vars = std::move(vars);
+  child->parent = inst.id;
+  child->parent_element = key;
+  child->started_ms = now();
+  Instance& c = *child;
+  inst.find(key)->child = c.id;
+  instances_.emplace(c.id, std::move(child));
+  touched_.push_back(c.id);
+  emit(c, HistoryKind::kInstanceStarted, kNoIndex, 0, static_cast<std::int64_t>(inst.id));
+  const ElementIndex start = c.plan->none_start[c.plan->scope_slot(kNoIndex)];
+  if (start == kNoIndex) {
+    terminate_instance(c, HistoryKind::kInstanceTerminated);
+    incident(inst, key, IncidentRetry::kActivate, "called-element",
+             "process '" + *id + "' has no none start event, so a call activity cannot start it");
+    return;
+  }
+  open_event_subprocess_waits(c, kProcessScope, kNoIndex);
+  enqueue(c, start, kProcessScope, kNoIndex);
+}
+
+}  // namespace ordo::runtime

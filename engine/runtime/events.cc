@@ -1,0 +1,376 @@
+// Events: waits (timers and message subscriptions), triggers, BPMN errors and escalations,
+// and termination.
+#include "runtime/runtime.h"
+#include "time/iso8601.h"
+
+namespace ordo::runtime {
+
+std::string subscription_key(std::string_view name, std::string_view key) {
+  std::string out;
+  out.reserve(name.size() + key.size() + 1);
+  out.append(name).push_back('\x1f');
+  out.append(key);
+  return out;
+}
+
+void Runtime::reserve_token(Instance& inst, ElemKey scope) {
+  if (scope == kProcessScope) {
+    ++inst.tokens;
+  } else if (ElementInstance* s = inst.find(scope)) {
+    ++s->tokens;
+  }
+}
+
+void Runtime::release_token(Instance& inst, ElemKey scope) {
+  if (scope == kProcessScope) {
+    --inst.tokens;
+  } else if (ElementInstance* s = inst.find(scope)) {
+    --s->tokens;
+  }
+}
+
+void Runtime::open_wait(Instance& inst, ElemKey owner, ElementIndex event) {
+  const Element& ev = inst.plan->element(event);
+  if (ev.event.type == EventType::kTimer) {
+    schedule_timer(inst, owner, event);
+    return;
+  }
+  if (ev.event.type != EventType::kMessage && ev.kind != ElementKind::kReceiveTask) return;
+  Result<std::string> name = eval_string(inst, owner, ev.event.message_name);
+  if (!name) {
+    incident(inst, owner, IncidentRetry::kActivate, "expression", name.status().message());
+    return;
+  }
+  std::string key;
+  if (!ev.event.correlation_key.empty()) {
+    Result<std::string> k = eval_string(inst, owner, ev.event.correlation_key);
+    if (!k) {
+      incident(inst, owner, IncidentRetry::kActivate, "expression",
+               "correlation key: " + k.status().message());
+      return;
+    }
+    key = std::move(*k);
+  }
+  Wait& w = inst.waits.emplace_back();
+  w.id = next_key_++;
+  w.owner = owner;
+  w.event = event;
+  w.sub_key = subscription_key(*name, key);
+  subscriptions_[w.sub_key].push_back(Subscription{inst.id, w.id, next_order_++});
+  if (recording_) {
+    emit(inst, HistoryKind::kMessageSubscribed, event, w.id, 0, *name + " / " + key);
+  }
+  if (!buffered_.empty()) {
+    const std::int64_t t = now();
+    for (auto it = buffered_.begin(); it != buffered_.end(); ++it) {
+      if (it->expires_ms >= t && it->name == *name && it->correlation_key == key) {
+        deliveries_.push_back(Delivery{inst.id, inst.waits.back().id, std::move(it->variables)});
+        buffered_.erase(it);
+        break;
+      }
+    }
+  }
+}
+
+void Runtime::open_boundary_waits(Instance& inst, ElemKey activity) {
+  const ElementIndex element = inst.find(activity)->element;
+  for (ElementIndex b : inst.plan->element(element).boundary_events) {
+    const EventType t = inst.plan->element(b).event.type;
+    if (t == EventType::kTimer || t == EventType::kMessage) open_wait(inst, activity, b);
+  }
+}
+
+void Runtime::open_event_subprocess_waits(Instance& inst, ElemKey scope,
+                                          ElementIndex scope_element) {
+  const Plan& plan = *inst.plan;
+  for (ElementIndex sub : plan.event_subprocesses[plan.scope_slot(scope_element)]) {
+    const ElementIndex start = plan.event_sub_start[sub];
+    if (start == kNoIndex) continue;
+    const EventType t = plan.element(start).event.type;
+    if (t == EventType::kTimer || t == EventType::kMessage) open_wait(inst, scope, start);
+  }
+}
+
+void Runtime::close_waits(Instance& inst, ElemKey owner) {
+  auto& waits = inst.waits;
+  for (std::size_t i = 0; i < waits.size();) {
+    if (waits[i].owner != owner) {
+      ++i;
+      continue;
+    }
+    Wait& w = waits[i];
+    if (w.timer) {
+      timers_.erase({w.due_ms, w.id});
+    } else {
+      auto it = subscriptions_.find(w.sub_key);
+      if (it != subscriptions_.end()) {
+        auto& subs = it->second;
+        std::erase_if(subs, [&](const Subscription& s) { return s.wait == w.id; });
+        if (subs.empty()) subscriptions_.erase(it);
+      }
+    }
+    waits.erase(waits.begin() + static_cast<std::ptrdiff_t>(i));
+  }
+}
+
+bool Runtime::schedule_timer(Instance& inst, ElemKey owner, ElementIndex event) {
+  const EventDefinition& ev = inst.plan->element(event).event;
+  Result<std::string> text = eval_string(inst, owner, ev.timer);
+  auto fail = [&](const std::string& why) {
+    incident(inst, owner, IncidentRetry::kActivate, "timer", why);
+    return false;
+  };
+  if (!text) return fail(text.status().message());
+  const std::int64_t t = now();
+  std::int64_t due = 0;
+  std::int32_t reps = 0;
+  std::int64_t interval = 0;
+  switch (ev.timer_type) {
+    case TimerType::kDate: {
+      auto d = time::parse_date_time(*text);
+      if (!d) return fail("timer date '" + *text + "' is not an ISO 8601 date and time");
+      due = *d;
+      break;
+    }
+    case TimerType::kDuration: {
+      auto d = time::parse_duration(*text);
+      if (!d) return fail("timer duration '" + *text + "' is not an ISO 8601 duration");
+      due = time::add(t, *d);
+      break;
+    }
+    case TimerType::kCycle: {
+      auto c = time::parse_cycle(*text);
+      if (!c) return fail("timer cycle '" + *text + "' is not an ISO 8601 repeating interval");
+      interval = time::add(t, c->interval) - t;
+      if (interval <= 0) return fail("timer cycle '" + *text + "' has no positive interval");
+      due = c->start_ms ? *c->start_ms : t + interval;
+      reps = c->repetitions < 0 ? -1 : c->repetitions - 1;
+      break;
+    }
+    case TimerType::kNone:
+      return fail("the timer event has no timeDate, timeDuration or timeCycle");
+  }
+  Wait& w = inst.waits.emplace_back();
+  w.id = next_key_++;
+  w.owner = owner;
+  w.event = event;
+  w.timer = true;
+  w.due_ms = due;
+  timers_.emplace(std::pair{due, w.id}, TimerRecord{inst.id, w.id, reps, interval});
+  emit(inst, HistoryKind::kTimerScheduled, event, w.id, due);
+  return true;
+}
+
+void Runtime::activate_triggered(Instance& inst, ElementIndex event, ElemKey parent,
+                                 nlohmann::json payload, bool reserved) {
+  if (!reserved) reserve_token(inst, parent);
+  ElementInstance& el = create(inst, event, parent, Role::kNormal);
+  const ElemKey key = el.key;
+  if (!transition(inst, el, ElementEvent::kActivated)) return;
+  finish(inst, key, std::move(payload));
+}
+
+void Runtime::trigger(Instance& inst, const Wait& wait_ref, nlohmann::json payload) {
+  const Wait wait = wait_ref;  // the waits vector changes below
+  const Plan& plan = *inst.plan;
+  const Element& ev = plan.element(wait.event);
+  if (ev.kind == ElementKind::kBoundaryEvent) {
+    ElementInstance* activity = inst.find(wait.owner);
+    if (activity == nullptr) return;
+    const ElemKey parent = activity->parent;
+    if (ev.cancel_activity) {
+      reserve_token(inst, parent);
+      terminate(inst, wait.owner);
+      activate_triggered(inst, wait.event, parent, std::move(payload), true);
+    } else {
+      activate_triggered(inst, wait.event, parent, std::move(payload), false);
+    }
+    return;
+  }
+  if (ev.kind == ElementKind::kStartEvent) {  // of an event subprocess
+    interrupt_scope_for(inst, wait.owner, ev.scope, std::move(payload), ev.interrupting);
+    return;
+  }
+  ElementInstance* owner = inst.find(wait.owner);
+  if (owner == nullptr) return;
+  if (owner->element != wait.event) {  // an event-based gateway: this event wins
+    close_waits(inst, wait.owner);
+    owner = inst.find(wait.owner);
+    const ElemKey parent = owner->parent;
+    if (!transition(inst, *owner, ElementEvent::kComplete) ||
+        !transition(inst, *owner, ElementEvent::kCompleted)) {
+      return;
+    }
+    emit(inst, HistoryKind::kElementCompleted, owner->element, owner->key);
+    auto it = std::find_if(inst.elements.begin(), inst.elements.end(),
+                           [&](const ElementInstance& e) { return e.key == wait.owner; });
+    inst.elements.erase(it);  // its token passes to the event
+    activate_triggered(inst, wait.event, parent, std::move(payload), true);
+    return;
+  }
+  finish(inst, wait.owner, std::move(payload));
+}
+
+void Runtime::interrupt_scope_for(Instance& inst, ElemKey scope, ElementIndex event_sub,
+                                  nlohmann::json payload, bool interrupting) {
+  const Plan& plan = *inst.plan;
+  reserve_token(inst, scope);
+  if (interrupting) {
+    // The other event subprocesses of the scope can no longer start.
+    auto& waits = inst.waits;
+    for (std::size_t i = 0; i < waits.size();) {
+      if (waits[i].owner == scope &&
+          plan.element(waits[i].event).kind == ElementKind::kStartEvent) {
+        Wait w = waits[i];
+        if (w.timer) {
+          timers_.erase({w.due_ms, w.id});
+        } else if (auto it = subscriptions_.find(w.sub_key); it != subscriptions_.end()) {
+          std::erase_if(it->second, [&](const Subscription& s) { return s.wait == w.id; });
+          if (it->second.empty()) subscriptions_.erase(it);
+        }
+        waits.erase(waits.begin() + static_cast<std::ptrdiff_t>(i));
+      } else {
+        ++i;
+      }
+    }
+    terminate_children(inst, scope);
+  }
+  ElementInstance& sub = create(inst, event_sub, scope, Role::kNormal);
+  const ElemKey key = sub.key;
+  if (!transition(inst, sub, ElementEvent::kActivated)) return;
+  open_event_subprocess_waits(inst, key, event_sub);
+  activate_triggered(inst, plan.event_sub_start[event_sub], key, std::move(payload), false);
+}
+
+namespace {
+
+// The catch event of `candidates` for `code`: an exact match first, then a catch-all.
+ElementIndex match_catch(const Plan& plan, const std::vector<ElementIndex>& candidates,
+                         EventType type, const std::string& code, bool start_events) {
+  ElementIndex any = kNoIndex;
+  for (ElementIndex c : candidates) {
+    const ElementIndex ev = start_events ? plan.event_sub_start[c] : c;
+    if (ev == kNoIndex) continue;
+    const EventDefinition& d = plan.element(ev).event;
+    if (d.type != type) continue;
+    if (d.code == code && !code.empty()) return c;
+    if (d.code.empty() && any == kNoIndex) any = c;
+  }
+  return any;
+}
+
+}  // namespace
+
+bool Runtime::throw_event(Instance& inst, ElemKey from, EventType type, const std::string& code,
+                          const std::string& message, nlohmann::json payload) {
+  const Plan& plan = *inst.plan;
+  emit(inst, type == EventType::kError ? HistoryKind::kErrorThrown : HistoryKind::kEscalationThrown,
+       inst.find(from)->element, 0, 0, code);
+  ElemKey cur = from;
+  while (true) {
+    const ElementInstance* el = inst.find(cur);
+    const Element& def = plan.element(el->element);
+    if (is_activity(def.kind) && el->role != Role::kMiInner && !def.boundary_events.empty()) {
+      const ElementIndex b = match_catch(plan, def.boundary_events, type, code, false);
+      if (b != kNoIndex) {
+        const ElemKey parent = el->parent;
+        const bool interrupting = type == EventType::kError || plan.element(b).cancel_activity;
+        if (interrupting) {
+          reserve_token(inst, parent);
+          terminate(inst, cur);
+          activate_triggered(inst, b, parent, std::move(payload), true);
+          return true;
+        }
+        activate_triggered(inst, b, parent, std::move(payload), false);
+        return false;
+      }
+    }
+    const ElemKey scope = el->parent;
+    const ElementInstance* s = scope == kProcessScope ? nullptr : inst.find(scope);
+    if (s == nullptr || s->role != Role::kMiBody) {
+      const ElementIndex scope_element = s == nullptr ? kNoIndex : s->element;
+      const ElementIndex sub = match_catch(
+          plan, plan.event_subprocesses[plan.scope_slot(scope_element)], type, code, true);
+      if (sub != kNoIndex) {
+        const bool interrupting =
+            type == EventType::kError || plan.element(plan.event_sub_start[sub]).interrupting;
+        interrupt_scope_for(inst, scope, sub, std::move(payload), interrupting);
+        return interrupting;
+      }
+    }
+    if (scope == kProcessScope) {
+      if (inst.parent != 0) {
+        if (Instance* parent = live(inst.parent)) {
+          return throw_event(*parent, inst.parent_element, type, code, message,
+                             std::move(payload));
+        }
+      }
+      if (type == EventType::kError) {
+        incident(inst, from, IncidentRetry::kNone, "unhandled-error",
+                 "BPMN error '" + code + "'" + (message.empty() ? "" : " (" + message + ")") +
+                     " was thrown by '" + plan.element(inst.find(from)->element).id +
+                     "' but no error boundary event or event subprocess catches it; add one, "
+                     "or fix the cause and resolve this incident to retry");
+      }
+      return false;
+    }
+    cur = scope;
+  }
+}
+
+void Runtime::terminate(Instance& inst, ElemKey key) {
+  ElementInstance* el = inst.find(key);
+  if (el == nullptr) return;
+  terminate_children(inst, key);
+  close_waits(inst, key);
+  el = inst.find(key);
+  if (el->job != 0) cancel_job(inst, *el);
+  if (el->child != 0) {
+    if (Instance* child = live(el->child)) terminate_instance(*child, HistoryKind::kInstanceTerminated);
+    el = inst.find(key);
+    el->child = 0;
+  }
+  if (el->has_incident) {
+    std::erase_if(inst.incidents, [key](const Incident& i) { return i.element == key; });
+    if (inst.incidents.empty() && inst.state == InstanceState::kIncident) {
+      transition(inst, InstanceEvent::kResolveIncident);
+    }
+  }
+  el = inst.find(key);
+  if (!transition(inst, *el, ElementEvent::kTerminate)) return;
+  transition(inst, *el, ElementEvent::kTerminated);
+  emit(inst, HistoryKind::kElementTerminated, el->element, key);
+  const ElemKey parent = el->parent;
+  auto it = std::find_if(inst.elements.begin(), inst.elements.end(),
+                         [key](const ElementInstance& e) { return e.key == key; });
+  inst.elements.erase(it);
+  release_token(inst, parent);
+}
+
+void Runtime::terminate_children(Instance& inst, ElemKey scope) {
+  std::vector<ElemKey> children;
+  for (const ElementInstance& e : inst.elements) {
+    if (e.parent == scope) children.push_back(e.key);
+  }
+  // Newest first, so a join or an event-based gateway goes before what feeds it.
+  for (auto it = children.rbegin(); it != children.rend(); ++it) terminate(inst, *it);
+  for (Work& w : queue_) {
+    if (w.instance == inst.id && w.parent == scope && w.element != kNoIndex) {
+      w.element = kNoIndex;
+      release_token(inst, scope);
+    }
+  }
+}
+
+void Runtime::terminate_instance(Instance& inst, HistoryKind kind) {
+  if (inst.finished()) return;
+  terminate_children(inst, kProcessScope);
+  close_waits(inst, kProcessScope);
+  inst.incidents.clear();
+  if (!transition(inst, InstanceEvent::kTerminate)) return;
+  inst.ended_ms = now();
+  emit(inst, kind);
+  finished_.push_back(inst.id);
+}
+
+}  // namespace ordo::runtime

@@ -1,0 +1,154 @@
+// Jobs: the work of service, send, user and business rule tasks and message throw events.
+#include "runtime/runtime.h"
+
+#include <charconv>
+
+namespace ordo::runtime {
+
+void Runtime::create_job(Instance& inst, ElemKey key) {
+  ElementInstance* el = inst.find(key);
+  const Element& def = inst.plan->element(el->element);
+  std::string type;
+  if (def.task.type.empty()) {
+    if (def.kind == ElementKind::kUserTask) {
+      type = kUserTaskJobType;
+    } else {
+      incident(inst, key, IncidentRetry::kActivate, "job-type",
+               std::string(describe(def.kind)) + " '" + def.id +
+                   "' has no job type; give it a zeebe:taskDefinition type");
+      return;
+    }
+  } else {
+    Result<std::string> t = eval_string(inst, key, def.task.type);
+    if (!t) {
+      incident(inst, key, IncidentRetry::kActivate, "expression", t.status().message());
+      return;
+    }
+    type = std::move(*t);
+  }
+  int retries = options_.default_job_retries;
+  if (!def.task.retries.empty()) {
+    Result<std::string> r = eval_string(inst, key, def.task.retries);
+    int n = 0;
+    if (!r || std::from_chars(r->data(), r->data() + r->size(), n).ec != std::errc{} || n < 0) {
+      incident(inst, key, IncidentRetry::kActivate, "expression",
+               "retries of '" + def.id + "' must be a whole number");
+      return;
+    }
+    retries = n;
+  }
+  const JobKey job_key = next_key_++;
+  JobRecord& job = jobs_[job_key];
+  job.key = job_key;
+  job.instance = inst.id;
+  job.element = key;
+  job.element_index = el->element;
+  job.retries = retries;
+  job.type = std::move(type);
+  // Stable for the life of the job, across retries and restarts.
+  job.idempotency_key.reserve(inst.plan->def->id.size() + 24);
+  job.idempotency_key.append(inst.plan->def->id).push_back(':');
+  job.idempotency_key.append(std::to_string(inst.id)).push_back(':');
+  job.idempotency_key.append(std::to_string(key));
+  el->job = job_key;
+  ready_.push_back(job_key);
+  emit(inst, HistoryKind::kJobCreated, el->element, job_key, retries, recording_ ? job.type : "");
+}
+
+void Runtime::cancel_job(Instance& inst, ElementInstance& el) {
+  auto it = jobs_.find(el.job);
+  el.job = 0;
+  if (it == jobs_.end()) return;
+  JobRecord& job = it->second;
+  if (auto n = next(job.state, JobEvent::kCancel)) job.state = *n;
+  emit(inst, HistoryKind::kJobCancelled, job.element_index, job.key);
+  jobs_.erase(it);
+}
+
+void Runtime::lock_job(JobKey key) {
+  auto it = jobs_.find(key);
+  if (it == jobs_.end()) return;
+  if (auto n = next(it->second.state, JobEvent::kLock)) it->second.state = *n;
+}
+
+Result<JobRecord*> Runtime::open_job(JobKey key) {
+  auto it = jobs_.find(key);
+  if (it == jobs_.end()) return Status::not_found("no open job " + std::to_string(key));
+  JobRecord& job = it->second;
+  if (job.state != JobState::kCreated && job.state != JobState::kLocked) {
+    return Status(StatusCode::kConflict, "job " + std::to_string(key) + " is " +
+                                             std::string(to_string(job.state)) +
+                                             ", not open");
+  }
+  if (live(job.instance) == nullptr) {
+    return Status(StatusCode::kConflict, "the instance of job " + std::to_string(key) +
+                                             " has ended");
+  }
+  return &job;
+}
+
+Status Runtime::complete_job(JobKey key, nlohmann::json variables) {
+  if (!variables.is_null() && !variables.is_object()) {
+    return Status::invalid_argument("job variables must be a JSON object");
+  }
+  Result<JobRecord*> found = open_job(key);
+  if (!found) return found.status();
+  begin();
+  JobRecord& job = **found;
+  Instance& inst = *live(job.instance);
+  const ElemKey el = job.element;
+  const ElementIndex element = job.element_index;
+  jobs_.erase(key);
+  inst.find(el)->job = 0;
+  emit(inst, HistoryKind::kJobCompleted, element, key);
+  finish(inst, el, std::move(variables));
+  run_queue();
+  commit();
+  return Status::ok();
+}
+
+Status Runtime::fail_job(JobKey key, std::string message, std::int64_t backoff_ms) {
+  Result<JobRecord*> found = open_job(key);
+  if (!found) return found.status();
+  begin();
+  JobRecord& job = **found;
+  Instance& inst = *live(job.instance);
+  job.retries = std::max(0, job.retries - 1);
+  job.last_error = std::move(message);
+  emit(inst, HistoryKind::kJobFailed, job.element_index, key, job.retries, job.last_error);
+  if (job.retries > 0) {
+    job.state = *next(job.state, JobEvent::kFail);
+    ++job.attempt;
+    if (backoff_ms > 0) {
+      timers_.emplace(std::pair{now() + backoff_ms, key}, TimerRecord{0, key, 0, 0});
+    } else {
+      job.state = *next(job.state, JobEvent::kRetry);
+      ready_.push_back(key);
+    }
+  } else {
+    job.state = *next(job.state, JobEvent::kExhaust);
+    incident(inst, job.element, IncidentRetry::kJob, "job-no-retries",
+             "job '" + job.type + "' failed and has no retries left: " + job.last_error, key);
+  }
+  commit();
+  return Status::ok();
+}
+
+Status Runtime::throw_job_error(JobKey key, std::string code, std::string message,
+                                nlohmann::json variables) {
+  Result<JobRecord*> found = open_job(key);
+  if (!found) return found.status();
+  begin();
+  JobRecord& job = **found;
+  Instance& inst = *live(job.instance);
+  const ElemKey el = job.element;
+  emit(inst, HistoryKind::kJobErrorThrown, job.element_index, key, 0, code);
+  jobs_.erase(key);
+  inst.find(el)->job = 0;
+  throw_event(inst, el, EventType::kError, code, message, std::move(variables));
+  run_queue();
+  commit();
+  return Status::ok();
+}
+
+}  // namespace ordo::runtime

@@ -1,0 +1,217 @@
+// Runtime: turns commands into state changes and history events.
+//
+// One Runtime holds the live state of every instance (instances, element instances, jobs,
+// timers, message subscriptions, buffered messages) and applies commands to it. Each command
+// runs its tokens to their next wait states through a FIFO work queue, then hands the
+// history it produced to the Store in one commit. Deterministic: keys are counters, the
+// queue is FIFO, time comes from the Clock.
+//
+// The member functions are spread over files by concern: runtime.cc (commands), activate.cc
+// (entering elements), leave.cc (leaving elements, flows, gateways, scopes), events.cc
+// (waits, triggers, errors and escalations, termination), variables.cc (scopes, mappings,
+// expressions), jobs.cc (jobs).
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "ordo/clock.h"
+#include "ordo/engine.h"
+#include "runtime/plan.h"
+#include "runtime/lifecycle.h"
+#include "runtime/state.h"
+#include "store/store.h"
+
+namespace ordo::runtime {
+
+struct RuntimeOptions {
+  int default_job_retries = 3;
+  bool keep_finished_instances = true;
+  std::uint32_t max_steps_per_command = 100000;
+};
+
+class Runtime {
+ public:
+  Runtime(RuntimeOptions options, const Clock& clock, store::Store& store);
+  ~Runtime();
+
+  // Whether history events are built at all (someone keeps or observes them).
+  void set_recording(bool on) noexcept { recording_ = on; }
+  // Told about every committed event; not owned.
+  void set_observers(const std::vector<Observer*>* observers) noexcept {
+    observers_ = observers;
+  }
+
+  // Deployments.
+  void add_plan(std::shared_ptr<const Plan> plan);
+  const Plan* latest(std::string_view process_id) const;
+
+  // Commands. Each commits its history before returning.
+  Result<InstanceId> start(const Plan& plan, nlohmann::json variables, std::string business_key);
+  Status complete_job(JobKey job, nlohmann::json variables);
+  Status fail_job(JobKey job, std::string message, std::int64_t backoff_ms);
+  Status throw_job_error(JobKey job, std::string code, std::string message,
+                         nlohmann::json variables);
+  Result<int> correlate(std::string_view name, std::string_view key, nlohmann::json variables,
+                        std::int64_t ttl_ms);
+  Status cancel(InstanceId id);
+  Status set_variables(InstanceId id, nlohmann::json variables);
+  Status resolve_incident(IncidentKey key, int job_retries);
+  // Fires the earliest timer due at or before now; false when none is due.
+  bool fire_next_due_timer();
+
+  // Locks a job for an in-process handler that answers later (JobOutcome::pending()).
+  void lock_job(JobKey key);
+
+  // Jobs ready for a handler, oldest first. The runtime only appends; the driver pops.
+  std::deque<JobKey>& ready_jobs() noexcept { return ready_; }
+  const JobRecord* job(JobKey key) const;
+  const Instance* instance(InstanceId id) const;
+  const Element& element_of(const JobRecord& job) const;
+  // The variable `name` as the job's element sees it, or null.
+  const nlohmann::json* job_variable(const JobRecord& job, std::string_view name) const;
+  nlohmann::json job_variables(const JobRecord& job) const;
+
+  std::vector<const JobRecord*> jobs() const;  // open, by key
+  std::vector<const Instance*> instances() const;  // by id
+  std::optional<std::int64_t> next_timer_due() const;
+
+  // ---- internal (used across the runtime's files) ----
+  struct Scope;  // variable lookup chain (variables.cc)
+
+ private:
+  friend class Driver;
+  struct Work {
+    InstanceId instance;
+    ElementIndex element;
+    ElemKey parent;
+    FlowIndex via;
+  };
+
+  // Command framing.
+  void begin();
+  void commit();
+  void run_queue();
+  Instance* live(InstanceId id);
+
+  // activate.cc
+  void enqueue(Instance& inst, ElementIndex element, ElemKey parent, FlowIndex via);
+  void activate(Instance& inst, ElementIndex element, ElemKey parent, FlowIndex via);
+  ElementInstance& create(Instance& inst, ElementIndex element, ElemKey parent, Role role);
+  void enter(Instance& inst, ElemKey key);
+  void enter_scope(Instance& inst, ElemKey key, ElementIndex scope_element);
+  void enter_multi_instance(Instance& inst, ElemKey body);
+  void start_inner(Instance& inst, ElemKey body, std::uint32_t index);
+  void arrive_at_join(Instance& inst, ElementIndex element, ElemKey parent, FlowIndex via);
+  void check_inclusive_joins(Instance& inst, ElemKey scope);
+  void start_call(Instance& inst, ElemKey key);
+
+  // leave.cc
+  // Output mappings (with `result` as local variables), then leave.
+  void finish(Instance& inst, ElemKey key, nlohmann::json result);
+  void leave(Instance& inst, ElemKey key);
+  bool take_flows(Instance& inst, ElementInstance& el);
+  void remove(Instance& inst, ElemKey key);
+  void token_consumed(Instance& inst, ElemKey scope);
+  void complete_scope(Instance& inst, ElemKey scope);
+  void inner_completed(Instance& inst, ElemKey body, ElemKey inner);
+  void complete_instance(Instance& inst);
+
+  // events.cc
+  void open_wait(Instance& inst, ElemKey owner, ElementIndex event);
+  void open_boundary_waits(Instance& inst, ElemKey activity);
+  void open_event_subprocess_waits(Instance& inst, ElemKey scope, ElementIndex scope_element);
+  void close_waits(Instance& inst, ElemKey owner);
+  void trigger(Instance& inst, const Wait& wait, nlohmann::json payload);
+  // Activates an event that has already happened (boundary, catch after an event-based
+  // gateway, event subprocess start) and leaves it. `reserved`: the scope already counts its
+  // token.
+  void activate_triggered(Instance& inst, ElementIndex event, ElemKey parent,
+                          nlohmann::json payload, bool reserved);
+  void reserve_token(Instance& inst, ElemKey scope);
+  void release_token(Instance& inst, ElemKey scope);
+  void interrupt_scope_for(Instance& inst, ElemKey scope, ElementIndex event_sub,
+                           nlohmann::json payload, bool interrupting);
+  // Throws a BPMN error or escalation from `from`. Returns true when `from` was terminated.
+  bool throw_event(Instance& inst, ElemKey from, EventType type, const std::string& code,
+                   const std::string& message, nlohmann::json payload);
+  void terminate(Instance& inst, ElemKey key);
+  void terminate_children(Instance& inst, ElemKey scope);
+  void terminate_instance(Instance& inst, HistoryKind kind);
+
+  // variables.cc
+  Result<nlohmann::json> eval(Instance& inst, ElemKey scope, const Expression& e);
+  Result<bool> eval_condition(Instance& inst, ElemKey scope, const Expression& e);
+  Result<std::string> eval_string(Instance& inst, ElemKey scope, const Expression& e);
+  bool apply_inputs(Instance& inst, ElemKey key);
+  // Output mappings of the element (or, without any, every variable of `result`) into the
+  // scopes around it. False (after raising an incident) when a mapping fails.
+  bool apply_outputs(Instance& inst, ElemKey key, nlohmann::json result);
+  void set_variable(Instance& inst, ElemKey from_scope, const std::string& name,
+                    nlohmann::json value);
+  nlohmann::json* find_variable(Instance& inst, ElemKey scope, std::string_view name);
+  nlohmann::json visible_variables(const Instance& inst, ElemKey scope) const;
+
+  // jobs.cc
+  void create_job(Instance& inst, ElemKey key);
+  void cancel_job(Instance& inst, ElementInstance& el);
+  Result<JobRecord*> open_job(JobKey key);
+
+  // Timers.
+  bool schedule_timer(Instance& inst, ElemKey owner, ElementIndex event);
+  void cancel_timer(std::int64_t due, std::uint64_t id);
+
+  // Incidents and history.
+  void incident(Instance& inst, ElemKey key, IncidentRetry retry, std::string type,
+                std::string message, JobKey job = 0);
+  void emit(const Instance& inst, HistoryKind kind, ElementIndex element = kNoIndex,
+            std::uint64_t key = 0, std::int64_t value = 0, std::string detail = {});
+  bool transition(Instance& inst, ElementInstance& el, ElementEvent event);
+  bool transition(Instance& inst, InstanceEvent event);
+  std::int64_t now() const noexcept { return clock_.now_ms(); }
+
+  RuntimeOptions options_;
+  const Clock& clock_;
+  store::Store& store_;
+  bool recording_ = true;
+  const std::vector<Observer*>* observers_ = nullptr;
+
+  std::unordered_map<std::string, std::vector<std::shared_ptr<const Plan>>> plans_;
+  std::vector<std::shared_ptr<const Plan>> message_start_plans_;
+  std::unordered_map<InstanceId, std::unique_ptr<Instance>> instances_;
+  std::unordered_map<JobKey, JobRecord> jobs_;
+  std::deque<JobKey> ready_;
+  std::map<std::pair<std::int64_t, std::uint64_t>, TimerRecord> timers_;
+  // Message subscriptions by "name\x1fkey".
+  std::unordered_map<std::string, std::vector<Subscription>> subscriptions_;
+  std::vector<BufferedMessage> buffered_;
+
+  InstanceId next_instance_ = 1;
+  std::uint64_t next_key_ = 1;  // jobs, waits, incidents
+  std::uint64_t next_sequence_ = 1;
+  std::uint64_t next_order_ = 1;
+
+  // The command in progress.
+  std::deque<Work> queue_;
+  struct Delivery {
+    InstanceId instance;
+    std::uint64_t wait;
+    nlohmann::json payload;
+  };
+  std::deque<Delivery> deliveries_;  // buffered messages meeting a new subscription
+  std::vector<HistoryEvent> batch_;
+  std::vector<InstanceId> touched_;
+  std::vector<InstanceId> finished_;  // to drop at the end of the command
+  std::uint32_t steps_ = 0;
+};
+
+std::string subscription_key(std::string_view name, std::string_view key);
+
+}  // namespace ordo::runtime

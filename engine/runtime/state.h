@@ -1,0 +1,131 @@
+// The runtime state of process instances: what a Store persists and the runtime changes.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "ordo/history.h"
+#include "ordo/lifecycle.h"
+#include "runtime/plan.h"
+
+namespace ordo::runtime {
+
+// Element instance key, unique within its process instance. 0 is the process itself.
+using ElemKey = std::uint32_t;
+inline constexpr ElemKey kProcessScope = 0;
+
+enum class Role : std::uint8_t { kNormal, kMiBody, kMiInner };
+
+struct ElementInstance {
+  ElemKey key = 0;
+  ElemKey parent = kProcessScope;  // the scope it runs in
+  ElementIndex element = kNoIndex;
+  ElementState state = ElementState::kActivating;
+  Role role = Role::kNormal;
+  bool has_incident = false;
+  std::uint32_t tokens = 0;  // scopes: tokens inside (queued activations + live children)
+  std::uint32_t loop_index = 0;  // multi-instance inner: 0-based position; body: next to start
+  std::uint32_t loop_total = 0;  // multi-instance body: number of inner instances
+  std::uint32_t loop_done = 0;   // multi-instance body: inner instances completed
+  JobKey job = 0;                // job tasks: the open job
+  InstanceId child = 0;          // call activities: the called instance
+  std::vector<std::uint16_t> arrivals;  // joins: tokens arrived per incoming flow
+  nlohmann::json vars;                  // local variables; null when none
+  nlohmann::json items;                 // multi-instance body: the input collection
+};
+
+// Something a scope or element waits for: a timer or a message subscription.
+struct Wait {
+  std::uint64_t id = 0;
+  ElemKey owner = 0;              // the element instance (or scope) that waits
+  ElementIndex event = kNoIndex;  // the event that fires (catch, boundary, event-sub start)
+  bool timer = false;
+  std::int64_t due_ms = 0;  // timers
+  std::string sub_key;      // subscriptions: subscription_key(name, correlation key)
+};
+
+enum class IncidentRetry : std::uint8_t { kJob, kActivate, kLeave, kNone };
+
+struct Incident {
+  IncidentKey key = 0;
+  ElemKey element = 0;
+  ElementIndex element_index = kNoIndex;
+  JobKey job = 0;
+  IncidentRetry retry = IncidentRetry::kNone;
+  std::string type;
+  std::string message;
+  std::int64_t created_ms = 0;
+};
+
+struct Instance {
+  InstanceId id = 0;
+  std::shared_ptr<const Plan> plan;
+  std::string business_key;
+  InstanceState state = InstanceState::kActive;
+  ElemKey next_key = 1;
+  std::uint32_t tokens = 0;  // tokens at process level
+  std::vector<ElementInstance> elements;  // alive, in activation order
+  std::vector<Wait> waits;
+  std::vector<Incident> incidents;  // open
+  nlohmann::json vars = nlohmann::json::object();
+  InstanceId parent = 0;  // call activity parent
+  ElemKey parent_element = 0;
+  ElementIndex end_event = kNoIndex;
+  std::int64_t started_ms = 0;
+  std::int64_t ended_ms = 0;
+
+  ElementInstance* find(ElemKey key) noexcept {
+    for (auto& e : elements) {
+      if (e.key == key) return &e;
+    }
+    return nullptr;
+  }
+  const ElementInstance* find(ElemKey key) const noexcept {
+    for (const auto& e : elements) {
+      if (e.key == key) return &e;
+    }
+    return nullptr;
+  }
+  bool finished() const noexcept {
+    return state == InstanceState::kCompleted || state == InstanceState::kTerminated;
+  }
+};
+
+struct JobRecord {
+  JobKey key = 0;
+  InstanceId instance = 0;
+  ElemKey element = 0;
+  ElementIndex element_index = kNoIndex;
+  JobState state = JobState::kCreated;
+  int retries = 3;
+  int attempt = 1;
+  std::string type;
+  std::string idempotency_key;
+  std::string last_error;
+};
+
+struct TimerRecord {
+  InstanceId instance = 0;  // 0: a job retry backoff
+  std::uint64_t wait = 0;   // the Wait id, or the job key for a retry
+  std::int32_t repetitions_left = 0;  // cycles: further firings after this one (-1: unbounded)
+  std::int64_t interval_ms = 0;       // cycles
+};
+
+struct Subscription {
+  InstanceId instance = 0;
+  std::uint64_t wait = 0;
+  std::uint64_t order = 0;  // opening order, to pick the first within an instance
+};
+
+struct BufferedMessage {
+  std::string name;
+  std::string correlation_key;
+  nlohmann::json variables;
+  std::int64_t expires_ms = 0;
+};
+
+}  // namespace ordo::runtime
