@@ -1,0 +1,85 @@
+// Simulation: run orders through a process on a virtual clock with simulated handlers.
+//
+// `ordo run` is built on this. Each order (a JSON object) starts one instance at its own
+// time; simulated handlers answer each job from the order's own fields, and the simulation
+// publishes the messages an outside system would (payment confirmations, deliveries).
+// Deterministic: the same orders give the same results, byte for byte.
+//
+// The simulated handlers and the order fields they read (with defaults) are documented in
+// docs/running-orders.md:
+//   erp.check-availability  -> available (true)
+//   erp.reserve / erp.release / erp.handover -> complete
+//   payment.charge          -> paymentOutcome: "approved" (default), "declined" (BPMN error
+//                              PAYMENT_DECLINED), "failed" (confirmed as failed), "timeout"
+//                              (never confirmed); paymentDelayMinutes (2)
+//   erp.ship                -> trackingNumber; delivered (true), deliveryDays (2)
+//   notify.send             -> records a notification (template and channel from headers,
+//                              locale and recipient from the order's customer)
+//   failTask: "<job type>"  -> that job fails on every attempt (an incident)
+//   any other job type      -> completes with no variables
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "ordo/engine.h"
+#include "ordo/status.h"
+
+namespace ordo {
+
+struct Notification {
+  std::string order_id;
+  std::string template_id;
+  std::string channel;
+  std::string locale;
+  std::string recipient;
+  std::int64_t time_ms = 0;
+};
+
+struct OrderResult {
+  std::string order_id;
+  InstanceId instance = 0;
+  InstanceState state = InstanceState::kActive;
+  std::string end_event;               // empty unless the instance completed
+  std::vector<std::string> incidents;  // "type: message" of open incidents
+  std::int64_t started_ms = 0;
+  std::int64_t ended_ms = 0;  // 0 while running
+};
+
+struct RunSummary {
+  std::vector<OrderResult> orders;  // in input order
+  std::vector<Notification> notifications;
+  std::map<std::string, int> by_end_event;  // "(running)" / "(incident)" / "(terminated)" too
+  std::map<std::string, int> by_incident;   // incident type -> count
+  std::map<std::string, int> notifications_by_channel;
+  std::map<std::string, int> notifications_by_template;
+};
+
+struct RunOptions {
+  std::string process_id;                   // empty: the only process deployed from the file
+  std::string business_key_field = "orderId";
+  // When orders have no "placedAt" (ISO date-time), they start this far apart from start_ms.
+  std::int64_t start_ms = 1'796'119'200'000;  // 2026-12-01T10:00:00Z
+  std::int64_t spacing_ms = 60'000;
+  // Stop simulating this long after the last order started (open work stays open).
+  std::int64_t horizon_ms = 90LL * 24 * 3'600'000;
+};
+
+// Deploys `process_file` into a fresh engine on a virtual clock, runs every order, and
+// summarises. Errors: the file does not load (kInvalidDefinition), an order is not a JSON
+// object (kInvalidArgument, naming its position).
+Result<RunSummary> run_orders(const std::string& process_file,
+                              const std::vector<nlohmann::json>& orders,
+                              const RunOptions& options = {});
+
+// Reads JSON Lines: one object per non-blank line. Errors name the line.
+Result<std::vector<nlohmann::json>> read_json_lines(const std::string& path);
+
+// The summary as one JSON document (what `ordo run --json` prints).
+nlohmann::json to_json(const RunSummary& summary);
+
+}  // namespace ordo

@@ -1,0 +1,325 @@
+// Activities: job tasks and handlers, user, script and receive tasks, subprocesses, call
+// activities, multi-instance, variables and mappings, cancellation, determinism.
+#include "runtime/harness.h"
+
+namespace ordo::testing {
+namespace {
+
+TEST(ServiceTask, HandlerSeesVariablesHeadersKeyAndAttempt) {
+  Harness h;
+  h.deploy(process(straight(svc("t",
+                                "<zeebe:taskHeaders><zeebe:header key=\"template\" "
+                                "value=\"order-confirmation\"/></zeebe:taskHeaders>",
+                                "notify.send"))));
+  std::string seen_key, seen_header;
+  int seen_attempt = 0;
+  nlohmann::json seen_total;
+  h.engine().register_handler("notify.send", [&](const Job& job) {
+    seen_key = std::string(job.idempotency_key());
+    seen_header = std::string(job.header("template"));
+    seen_attempt = job.attempt();
+    seen_total = *job.variable("total");
+    return JobOutcome::complete({{"sent", true}});
+  });
+  InstanceId id = h.start("p", {{"total", 99.5}});
+  EXPECT_EQ(h.engine().run_until_idle(), 1u);
+  EXPECT_EQ(seen_header, "order-confirmation");
+  EXPECT_EQ(seen_attempt, 1);
+  EXPECT_EQ(seen_total, 99.5);
+  EXPECT_FALSE(seen_key.empty());
+  InstanceInfo info = h.info(id);
+  EXPECT_EQ(info.state, InstanceState::kCompleted);
+  EXPECT_EQ(info.variables["sent"], true);
+}
+
+TEST(ServiceTask, JobWithoutHandlerStaysOpenForAnExternalWorker) {
+  Harness h;
+  h.deploy(process(straight(svc("t"))));
+  InstanceId id = h.start();
+  EXPECT_EQ(h.engine().run_until_idle(), 0u);
+  ASSERT_EQ(h.engine().open_jobs("t").size(), 1u);
+  ASSERT_OK(h.engine().complete_job(h.job_of("t"), {{"done", 1}}));
+  EXPECT_EQ(h.info(id).state, InstanceState::kCompleted);
+}
+
+TEST(ServiceTask, CompletingAJobTwiceIsAConflictOrNotFound) {
+  Harness h;
+  h.deploy(process(straight(svc("t"))));
+  h.start();
+  JobKey job = h.job_of("t");
+  ASSERT_OK(h.engine().complete_job(job));
+  EXPECT_FALSE(h.engine().complete_job(job).is_ok());
+}
+
+TEST(ServiceTask, FailedJobIsRetriedWithTheSameKeyThenBecomesAnIncident) {
+  Harness h;
+  h.deploy(process(straight(
+      "<serviceTask id=\"t\"><extensionElements><zeebe:taskDefinition type=\"erp\" "
+      "retries=\"2\"/></extensionElements></serviceTask>")));
+  std::vector<std::string> keys;
+  std::vector<int> attempts;
+  h.engine().register_handler("erp", [&](const Job& job) {
+    keys.emplace_back(job.idempotency_key());
+    attempts.push_back(job.attempt());
+    return JobOutcome::fail("ERP unreachable", 1'000);
+  });
+  InstanceId id = h.start();
+  h.engine().run_until_idle();
+  EXPECT_EQ(attempts, std::vector<int>({1})) << "the retry waits for its backoff";
+  ASSERT_OK(h.engine().advance_clock(1'000));
+  EXPECT_EQ(attempts, std::vector<int>({1, 2}));
+  ASSERT_EQ(keys.size(), 2u);
+  EXPECT_EQ(keys[0], keys[1]);
+  InstanceInfo info = h.info(id);
+  EXPECT_EQ(info.state, InstanceState::kIncident);
+  ASSERT_EQ(info.incidents.size(), 1u);
+  EXPECT_EQ(info.incidents[0].type, "job-no-retries");
+  EXPECT_NE(info.incidents[0].message.find("ERP unreachable"), std::string::npos);
+
+  h.engine().register_handler("erp", [](const Job&) { return JobOutcome::complete(); });
+  ASSERT_OK(h.engine().resolve_incident(info.incidents[0].key, 1));
+  h.engine().run_until_idle();
+  EXPECT_EQ(h.info(id).state, InstanceState::kCompleted);
+}
+
+TEST(ServiceTask, HandlerExceptionCountsAsFailure) {
+  Harness h;
+  h.deploy(process(straight(svc("t"))));
+  h.engine().register_handler("t", [](const Job&) -> JobOutcome {
+    throw std::runtime_error("socket closed");
+  });
+  h.start();
+  h.engine().run_until_idle();
+  auto jobs = h.engine().open_jobs();
+  ASSERT_EQ(jobs.size(), 1u);
+  EXPECT_NE(jobs[0].last_error.find("socket closed"), std::string::npos);
+}
+
+TEST(UserTask, IsAJobOfTheReservedTypeCompletedThroughTheApi) {
+  Harness h;
+  h.deploy(process(straight("<userTask id=\"review\"/>", "review")));
+  InstanceId id = h.start();
+  auto jobs = h.engine().open_jobs(kUserTaskJobType);
+  ASSERT_EQ(jobs.size(), 1u);
+  EXPECT_EQ(jobs[0].element_id, "review");
+  ASSERT_OK(h.engine().complete_job(jobs[0].key, {{"approved", true}}));
+  EXPECT_EQ(h.info(id).variables["approved"], true);
+}
+
+TEST(ScriptTask, FeelResultGoesIntoTheResultVariable) {
+  Harness h;
+  h.deploy(process(straight(
+      "<scriptTask id=\"t\"><extensionElements><zeebe:script expression=\"=sum(prices) * 2\" "
+      "resultVariable=\"doubled\"/></extensionElements></scriptTask>")));
+  InstanceId id = h.start("p", {{"prices", {1, 2, 3}}});
+  EXPECT_EQ(h.info(id).variables["doubled"], 12);
+}
+
+TEST(ReceiveTask, WaitsForItsMessage) {
+  Harness h;
+  h.deploy(bpmn(message_def("m", "payment-confirmed") +
+                "<process id=\"p\" isExecutable=\"true\">" +
+                straight("<receiveTask id=\"t\" messageRef=\"m\"/>") + "</process>"));
+  InstanceId id = h.start("p", {{"orderId", 42}});
+  EXPECT_EQ(h.active(id), Ids({"t"}));
+  auto n = h.engine().correlate_message("payment-confirmed", "42");
+  ASSERT_TRUE(n.is_ok());
+  EXPECT_EQ(*n, 1) << "a numeric key correlates by its text";
+  EXPECT_EQ(h.info(id).state, InstanceState::kCompleted);
+}
+
+TEST(IoMapping, InputsAreLocalAndOutputsAreMappedOut) {
+  Harness h;
+  h.deploy(process(straight(svc(
+      "t",
+      "<zeebe:ioMapping><zeebe:input source=\"=order.total\" target=\"amount\"/>"
+      "<zeebe:output source=\"=receipt.id\" target=\"receiptId\"/></zeebe:ioMapping>"))));
+  nlohmann::json seen;
+  h.engine().register_handler("t", [&](const Job& job) {
+    seen = job.variables();
+    return JobOutcome::complete({{"receipt", {{"id", "R-1"}}}, {"noise", 1}});
+  });
+  InstanceId id = h.start("p", {{"order", {{"total", 30}}}});
+  h.engine().run_until_idle();
+  EXPECT_EQ(seen["amount"], 30);
+  nlohmann::json vars = h.info(id).variables;
+  EXPECT_EQ(vars["receiptId"], "R-1");
+  EXPECT_FALSE(vars.contains("amount")) << "inputs are local to the task";
+  EXPECT_FALSE(vars.contains("noise")) << "with output mappings only mapped values leave";
+}
+
+TEST(IoMapping, FailingInputMappingIsAnIncidentOnTheTask) {
+  Harness h;
+  h.deploy(process(straight(svc(
+      "t", "<zeebe:ioMapping><zeebe:input source=\"${missing}\" target=\"x\"/>"
+           "</zeebe:ioMapping>"))));
+  h.complete_all_jobs();
+  InstanceId id = h.start("p", {{"other", 1}});
+  h.engine().run_until_idle();
+  InstanceInfo info = h.info(id);
+  ASSERT_EQ(info.incidents.size(), 1u);
+  EXPECT_EQ(info.incidents[0].type, "io-mapping");
+  EXPECT_EQ(info.incidents[0].element_id, "t");
+  EXPECT_TRUE(h.calls.empty()) << "no job before the inputs are mapped";
+}
+
+TEST(Subprocess, CompletesWhenItsLastTokenEndsAndContinuesOutside) {
+  Harness h;
+  h.deploy(process("<startEvent id=\"s\"/><subProcess id=\"sub\"><startEvent id=\"ss\"/>" +
+                   svc("inner") + "<endEvent id=\"se\"/>" + flow("ss", "inner") +
+                   flow("inner", "se") + "</subProcess>\n" + svc("after") +
+                   "<endEvent id=\"e\"/>" + flow("s", "sub") + flow("sub", "after") +
+                   flow("after", "e")));
+  h.complete_all_jobs();
+  InstanceId id = h.start();
+  h.engine().run_until_idle();
+  EXPECT_EQ(h.calls, Ids({"inner", "after"}));
+  EXPECT_EQ(h.info(id).state, InstanceState::kCompleted);
+}
+
+TEST(CallActivity, RunsTheCalledProcessWithVariablesInAndOut) {
+  Harness h;
+  h.deploy(bpmn("<process id=\"child\" isExecutable=\"true\">" + straight(svc("t")) +
+                "</process>"));
+  h.deploy(process(straight(
+      "<callActivity id=\"call\"><extensionElements><zeebe:calledElement processId=\"child\"/>"
+      "</extensionElements></callActivity>",
+      "call")));
+  h.engine().register_handler("t", [](const Job& job) {
+    return JobOutcome::complete({{"doubled", job.variable("n")->get<int>() * 2}});
+  });
+  InstanceId id = h.start("p", {{"n", 21}});
+  EXPECT_EQ(h.active(id), Ids({"call"}));
+  h.engine().run_until_idle();
+  InstanceInfo info = h.info(id);
+  EXPECT_EQ(info.state, InstanceState::kCompleted);
+  EXPECT_EQ(info.variables["doubled"], 42);
+}
+
+TEST(CallActivity, CancellingTheParentCancelsTheChild) {
+  Harness h;
+  h.deploy(bpmn("<process id=\"child\" isExecutable=\"true\">" + straight(svc("t")) +
+                "</process>"));
+  h.deploy(process(straight(
+      "<callActivity id=\"call\"><extensionElements><zeebe:calledElement processId=\"child\"/>"
+      "</extensionElements></callActivity>",
+      "call")));
+  InstanceId id = h.start();
+  ASSERT_OK(h.engine().cancel(id));
+  EXPECT_EQ(h.info(id).state, InstanceState::kTerminated);
+  EXPECT_TRUE(h.engine().open_jobs().empty());
+  EXPECT_EQ(h.info(id + 1).state, InstanceState::kTerminated);
+}
+
+std::string multi_xml(bool sequential, std::string_view extra = {}) {
+  return process(straight(
+      "<serviceTask id=\"t\"><extensionElements><zeebe:taskDefinition type=\"t\"/>"
+      "</extensionElements><multiInstanceLoopCharacteristics isSequential=\"" +
+      std::string(sequential ? "true" : "false") +
+      "\"><extensionElements><zeebe:loopCharacteristics inputCollection=\"=items\" "
+      "inputElement=\"item\" outputCollection=\"results\" outputElement=\"=item * 10\"/>"
+      "</extensionElements>" +
+      std::string(extra) + "</multiInstanceLoopCharacteristics></serviceTask>"));
+}
+
+TEST(MultiInstance, ParallelStartsOneInnerInstancePerItemAndCollectsOutputs) {
+  Harness h;
+  h.deploy(multi_xml(false));
+  InstanceId id = h.start("p", {{"items", {1, 2, 3}}});
+  EXPECT_EQ(h.engine().open_jobs().size(), 3u);
+  std::vector<int> seen;
+  h.engine().register_handler("t", [&](const Job& job) {
+    seen.push_back(job.variable("item")->get<int>());
+    return JobOutcome::complete();
+  });
+  h.engine().run_until_idle();
+  EXPECT_EQ(seen, std::vector<int>({1, 2, 3}));
+  EXPECT_EQ(h.info(id).variables["results"], nlohmann::json({10, 20, 30}));
+  EXPECT_EQ(h.info(id).state, InstanceState::kCompleted);
+}
+
+TEST(MultiInstance, SequentialRunsOneAtATime) {
+  Harness h;
+  h.deploy(multi_xml(true));
+  InstanceId id = h.start("p", {{"items", {"a", "b"}}});
+  EXPECT_EQ(h.engine().open_jobs().size(), 1u);
+  ASSERT_OK(h.engine().complete_job(h.engine().open_jobs()[0].key));
+  EXPECT_EQ(h.engine().open_jobs().size(), 1u);
+  ASSERT_OK(h.engine().complete_job(h.engine().open_jobs()[0].key));
+  EXPECT_EQ(h.info(id).state, InstanceState::kCompleted) << h.info(id).incidents.size();
+}
+
+TEST(MultiInstance, CompletionConditionEndsTheRemainingInstances) {
+  Harness h;
+  h.deploy(multi_xml(false,
+                     "<completionCondition>=numberOfCompletedInstances &gt;= 2"
+                     "</completionCondition>"));
+  InstanceId id = h.start("p", {{"items", {1, 2, 3, 4}}});
+  auto jobs = h.engine().open_jobs();
+  ASSERT_EQ(jobs.size(), 4u);
+  ASSERT_OK(h.engine().complete_job(jobs[0].key));
+  ASSERT_OK(h.engine().complete_job(jobs[2].key));
+  EXPECT_EQ(h.info(id).state, InstanceState::kCompleted);
+  EXPECT_TRUE(h.engine().open_jobs().empty());
+}
+
+TEST(MultiInstance, EmptyCollectionCompletesAtOnce) {
+  Harness h;
+  h.deploy(multi_xml(false));
+  InstanceId id = h.start("p", {{"items", nlohmann::json::array()}});
+  EXPECT_EQ(h.info(id).state, InstanceState::kCompleted);
+  EXPECT_EQ(h.info(id).variables["results"], nlohmann::json::array());
+}
+
+TEST(Instance, CancelTerminatesJobsTimersAndSubscriptions) {
+  Harness h;
+  h.deploy(process(straight(svc("t") +
+                            "<boundaryEvent id=\"b\" attachedToRef=\"t\"><timerEventDefinition>"
+                            "<timeDuration>PT1H</timeDuration></timerEventDefinition>"
+                            "</boundaryEvent>")));
+  InstanceId id = h.start();
+  ASSERT_OK(h.engine().cancel(id));
+  EXPECT_EQ(h.info(id).state, InstanceState::kTerminated);
+  EXPECT_TRUE(h.engine().open_jobs().empty());
+  EXPECT_FALSE(h.engine().next_timer_due().has_value());
+  EXPECT_EQ(h.engine().cancel(id).code(), StatusCode::kNotFound);
+}
+
+TEST(Instance, SameCommandsAndClockGiveTheSameHistory) {
+  auto run = [] {
+    Harness h;
+    h.deploy(multi_xml(false));
+    h.complete_all_jobs({{"ok", true}});
+    InstanceId id = h.start("p", {{"items", {1, 2}}});
+    h.engine().run_until_idle();
+    std::vector<std::string> out;
+    for (const HistoryEvent& e : h.engine().history(id)) {
+      out.push_back(std::to_string(e.sequence) + " " + std::string(to_string(e.kind)) + " " +
+                    std::string(e.element_id) + " " + std::to_string(e.key) + " " + e.detail);
+    }
+    return out;
+  };
+  std::vector<std::string> a = run();
+  EXPECT_GT(a.size(), 10u);
+  EXPECT_EQ(a, run());
+}
+
+TEST(Observer, SeesEveryEventAfterItsCommand) {
+  struct Counter : Observer {
+    void on_event(const HistoryEvent& e) override { kinds.push_back(e.kind); }
+    std::vector<HistoryKind> kinds;
+  } counter;
+  EngineOptions options;
+  options.keep_history = false;
+  Harness h(options);
+  h.engine().add_observer(&counter);
+  h.deploy(process(straight(svc("t"))));
+  h.start();
+  ASSERT_FALSE(counter.kinds.empty());
+  EXPECT_EQ(counter.kinds.front(), HistoryKind::kInstanceStarted);
+  EXPECT_EQ(counter.kinds.back(), HistoryKind::kJobCreated);
+  h.engine().remove_observer(&counter);
+}
+
+}  // namespace
+}  // namespace ordo::testing

@@ -1,0 +1,284 @@
+// Events: messages, timers, boundary events, errors, escalations, event subprocesses,
+// terminate and link events.
+#include "runtime/harness.h"
+
+namespace ordo::testing {
+namespace {
+
+std::string catch_xml() {
+  return bpmn(message_def("m", "delivered") +
+              "<process id=\"p\" isExecutable=\"true\">\n<startEvent id=\"s\"/>\n"
+              "<intermediateCatchEvent id=\"wait\"><messageEventDefinition messageRef=\"m\"/>"
+              "</intermediateCatchEvent>\n<endEvent id=\"e\"/>\n" +
+              flow("s", "wait") + flow("wait", "e") + "</process>");
+}
+
+TEST(MessageCatchEvent, CorrelatesOnlyTheMatchingKey) {
+  Harness h;
+  h.deploy(catch_xml());
+  InstanceId a = h.start("p", {{"orderId", "A"}});
+  InstanceId b = h.start("p", {{"orderId", "B"}});
+  auto n = h.engine().correlate_message("delivered", "B", {{"trackingId", "T-9"}});
+  ASSERT_TRUE(n.is_ok());
+  EXPECT_EQ(*n, 1);
+  EXPECT_EQ(h.info(a).state, InstanceState::kActive);
+  EXPECT_EQ(h.info(b).state, InstanceState::kCompleted);
+  EXPECT_EQ(h.info(b).variables["trackingId"], "T-9");
+}
+
+TEST(MessageCatchEvent, BufferedMessageIsDeliveredWhenTheSubscriptionOpens) {
+  Harness h;
+  h.deploy(catch_xml());
+  auto n = h.engine().correlate_message("delivered", "A", {}, 60'000);
+  ASSERT_TRUE(n.is_ok());
+  EXPECT_EQ(*n, 0);
+  InstanceId a = h.start("p", {{"orderId", "A"}});
+  EXPECT_EQ(h.info(a).state, InstanceState::kCompleted);
+}
+
+TEST(MessageCatchEvent, ExpiredBufferedMessageIsNotDelivered) {
+  Harness h;
+  h.deploy(catch_xml());
+  ASSERT_TRUE(h.engine().correlate_message("delivered", "A", {}, 1'000).is_ok());
+  h.clock().advance(2'000);
+  InstanceId a = h.start("p", {{"orderId", "A"}});
+  EXPECT_EQ(h.info(a).state, InstanceState::kActive);
+}
+
+TEST(MessageCatchEvent, MessageWithoutReceiverAndTtlIsDropped) {
+  Harness h;
+  h.deploy(catch_xml());
+  ASSERT_TRUE(h.engine().correlate_message("delivered", "A").is_ok());
+  InstanceId a = h.start("p", {{"orderId", "A"}});
+  EXPECT_EQ(h.info(a).state, InstanceState::kActive);
+}
+
+std::string boundary_xml(std::string_view boundary) {
+  return bpmn(message_def("m", "cancel-order") + "<error id=\"err\" errorCode=\"DECLINED\"/>\n" +
+              "<process id=\"p\" isExecutable=\"true\">\n<startEvent id=\"s\"/>\n" + svc("work") +
+              std::string(boundary) + svc("handle") + svc("next") +
+              "<endEvent id=\"e\"/><endEvent id=\"e2\"/>\n" + flow("s", "work") +
+              flow("work", "next") + flow("next", "e") + flow("b", "handle") +
+              flow("handle", "e2") + "</process>");
+}
+
+TEST(TimerBoundaryEvent, InterruptingTimerCancelsTheTaskAndItsJob) {
+  Harness h;
+  h.deploy(boundary_xml(
+      "<boundaryEvent id=\"b\" attachedToRef=\"work\"><timerEventDefinition>"
+      "<timeDuration>PT30M</timeDuration></timerEventDefinition></boundaryEvent>\n"));
+  InstanceId id = h.start();
+  JobKey job = h.job_of("work");
+  ASSERT_OK(h.engine().advance_clock(30 * 60'000));
+  EXPECT_EQ(h.open_job_elements(), Ids({"handle"}));
+  EXPECT_EQ(h.engine().complete_job(job).code(), StatusCode::kNotFound);
+  EXPECT_EQ(h.history(id, HistoryKind::kElementTerminated), Ids({"work"}));
+}
+
+TEST(TimerBoundaryEvent, CompletingTheTaskFirstCancelsTheTimer) {
+  Harness h;
+  h.deploy(boundary_xml(
+      "<boundaryEvent id=\"b\" attachedToRef=\"work\"><timerEventDefinition>"
+      "<timeDuration>PT30M</timeDuration></timerEventDefinition></boundaryEvent>\n"));
+  h.start();
+  ASSERT_OK(h.engine().complete_job(h.job_of("work")));
+  EXPECT_FALSE(h.engine().next_timer_due().has_value());
+}
+
+TEST(TimerBoundaryEvent, NonInterruptingCycleFiresEachRepetitionAndKeepsTheTask) {
+  Harness h;
+  h.deploy(boundary_xml(
+      "<boundaryEvent id=\"b\" attachedToRef=\"work\" cancelActivity=\"false\">"
+      "<timerEventDefinition><timeCycle>R2/PT10M</timeCycle></timerEventDefinition>"
+      "</boundaryEvent>\n"));
+  h.start();
+  ASSERT_OK(h.engine().advance_clock(10 * 60'000));
+  ASSERT_OK(h.engine().advance_clock(10 * 60'000));
+  ASSERT_OK(h.engine().advance_clock(10 * 60'000));
+  EXPECT_EQ(h.open_job_elements(), Ids({"work", "handle", "handle"}));
+  EXPECT_FALSE(h.engine().next_timer_due().has_value()) << "R2 fires twice";
+}
+
+TEST(MessageBoundaryEvent, InterruptingMessageLeavesThroughTheBoundary) {
+  Harness h;
+  h.deploy(boundary_xml(
+      "<boundaryEvent id=\"b\" attachedToRef=\"work\"><messageEventDefinition "
+      "messageRef=\"m\"/></boundaryEvent>\n"));
+  h.start("p", {{"orderId", "o-7"}});
+  ASSERT_TRUE(h.engine().correlate_message("cancel-order", "o-7").is_ok());
+  EXPECT_EQ(h.open_job_elements(), Ids({"handle"}));
+}
+
+TEST(ErrorBoundaryEvent, CatchesTheErrorAJobThrows) {
+  Harness h;
+  h.deploy(boundary_xml(
+      "<boundaryEvent id=\"b\" attachedToRef=\"work\"><errorEventDefinition "
+      "errorRef=\"err\"/></boundaryEvent>\n"));
+  InstanceId id = h.start();
+  ASSERT_OK(h.engine().throw_error(h.job_of("work"), "DECLINED", "card declined",
+                                   {{"reason", "insufficient funds"}}));
+  EXPECT_EQ(h.open_job_elements(), Ids({"handle"}));
+  EXPECT_EQ(h.info(id).variables["reason"], "insufficient funds");
+}
+
+TEST(ErrorBoundaryEvent, ErrorWithOtherCodeIsAnIncident) {
+  Harness h;
+  h.deploy(boundary_xml(
+      "<boundaryEvent id=\"b\" attachedToRef=\"work\"><errorEventDefinition "
+      "errorRef=\"err\"/></boundaryEvent>\n"));
+  InstanceId id = h.start();
+  ASSERT_OK(h.engine().throw_error(h.job_of("work"), "OTHER"));
+  InstanceInfo info = h.info(id);
+  ASSERT_EQ(info.incidents.size(), 1u);
+  EXPECT_EQ(info.incidents[0].type, "unhandled-error");
+  EXPECT_NE(info.incidents[0].message.find("OTHER"), std::string::npos);
+}
+
+std::string subprocess_error_xml() {
+  return bpmn(
+      "<error id=\"err\" errorCode=\"BOOM\"/>\n<process id=\"p\" isExecutable=\"true\">\n"
+      "<startEvent id=\"s\"/>\n<subProcess id=\"sub\">\n<startEvent id=\"ss\"/>\n" +
+      svc("inner") + svc("inner2") + "<parallelGateway id=\"f\"/>\n" +
+      "<endEvent id=\"boom\"><errorEventDefinition errorRef=\"err\"/></endEvent>\n" +
+      flow("ss", "f") + flow("f", "inner") + flow("f", "inner2") + flow("inner", "boom") +
+      "</subProcess>\n<boundaryEvent id=\"caught\" attachedToRef=\"sub\">"
+      "<errorEventDefinition errorRef=\"err\"/></boundaryEvent>\n" +
+      svc("recover") + "<endEvent id=\"e\"/><endEvent id=\"e2\"/>\n" + flow("s", "sub") +
+      flow("sub", "e") + flow("caught", "recover") + flow("recover", "e2") + "</process>");
+}
+
+TEST(ErrorEndEvent, PropagatesToTheSubprocessBoundaryAndTerminatesSiblings) {
+  Harness h;
+  h.deploy(subprocess_error_xml());
+  InstanceId id = h.start();
+  EXPECT_EQ(h.open_job_elements(), Ids({"inner", "inner2"}));
+  ASSERT_OK(h.engine().complete_job(h.job_of("inner")));
+  EXPECT_EQ(h.open_job_elements(), Ids({"recover"}));
+  EXPECT_EQ(h.history(id, HistoryKind::kElementTerminated), Ids({"inner2", "boom", "sub"}));
+}
+
+std::string event_subprocess_xml(bool interrupting) {
+  return bpmn(message_def("m", "address-changed") +
+              "<process id=\"p\" isExecutable=\"true\">\n<startEvent id=\"s\"/>\n" + svc("work") +
+              "<endEvent id=\"e\"/>\n" + flow("s", "work") + flow("work", "e") +
+              "<subProcess id=\"on-change\" triggeredByEvent=\"true\">\n"
+              "<startEvent id=\"es\" isInterrupting=\"" +
+              (interrupting ? "true" : "false") +
+              "\"><messageEventDefinition messageRef=\"m\"/></startEvent>\n" + svc("update") +
+              "<endEvent id=\"ee\"/>\n" + flow("es", "update") + flow("update", "ee") +
+              "</subProcess>\n</process>");
+}
+
+TEST(EventSubprocess, InterruptingMessageStartCancelsTheScope) {
+  Harness h;
+  h.deploy(event_subprocess_xml(true));
+  InstanceId id = h.start("p", {{"orderId", "o-1"}});
+  ASSERT_TRUE(h.engine().correlate_message("address-changed", "o-1").is_ok());
+  EXPECT_EQ(h.open_job_elements(), Ids({"update"}));
+  ASSERT_OK(h.engine().complete_job(h.job_of("update")));
+  EXPECT_EQ(h.info(id).state, InstanceState::kCompleted);
+}
+
+TEST(EventSubprocess, NonInterruptingMessageStartRunsAlongside) {
+  Harness h;
+  h.deploy(event_subprocess_xml(false));
+  InstanceId id = h.start("p", {{"orderId", "o-1"}});
+  ASSERT_TRUE(h.engine().correlate_message("address-changed", "o-1").is_ok());
+  ASSERT_TRUE(h.engine().correlate_message("address-changed", "o-1").is_ok());
+  EXPECT_EQ(h.open_job_elements(), Ids({"work", "update", "update"}));
+  ASSERT_OK(h.engine().complete_job(h.job_of("work")));
+  EXPECT_EQ(h.info(id).state, InstanceState::kCompleted)
+      << "the instance ends when its main flow ends; running event subprocesses end with it";
+}
+
+TEST(EventSubprocess, ErrorStartCatchesAnErrorThrownInTheScope) {
+  Harness h;
+  h.deploy(bpmn(
+      "<error id=\"err\" errorCode=\"X\"/>\n<process id=\"p\" isExecutable=\"true\">\n"
+      "<startEvent id=\"s\"/>\n" + svc("work") + "<endEvent id=\"e\"/>\n" + flow("s", "work") +
+      flow("work", "e") +
+      "<subProcess id=\"on-error\" triggeredByEvent=\"true\"><startEvent id=\"es\">"
+      "<errorEventDefinition errorRef=\"err\"/></startEvent>\n" + svc("cleanup") +
+      "<endEvent id=\"ee\"/>\n" + flow("es", "cleanup") + flow("cleanup", "ee") +
+      "</subProcess>\n</process>"));
+  InstanceId id = h.start();
+  ASSERT_OK(h.engine().throw_error(h.job_of("work"), "X"));
+  EXPECT_EQ(h.open_job_elements(), Ids({"cleanup"}));
+  ASSERT_OK(h.engine().complete_job(h.job_of("cleanup")));
+  EXPECT_EQ(h.info(id).state, InstanceState::kCompleted);
+}
+
+TEST(EscalationBoundaryEvent, NonInterruptingEscalationLetsTheThrowerContinue) {
+  Harness h;
+  h.deploy(bpmn(
+      "<escalation id=\"esc\" escalationCode=\"LATE\"/>\n<process id=\"p\" "
+      "isExecutable=\"true\">\n<startEvent id=\"s\"/>\n<subProcess id=\"sub\">"
+      "<startEvent id=\"ss\"/><intermediateThrowEvent id=\"throw\">"
+      "<escalationEventDefinition escalationRef=\"esc\"/></intermediateThrowEvent>\n" +
+      svc("inner") + flow("ss", "throw") + flow("throw", "inner") +
+      "</subProcess>\n<boundaryEvent id=\"b\" attachedToRef=\"sub\" cancelActivity=\"false\">"
+      "<escalationEventDefinition escalationRef=\"esc\"/></boundaryEvent>\n" +
+      svc("notify") + flow("s", "sub") + flow("b", "notify") + "</process>"));
+  h.start();
+  EXPECT_EQ(h.open_job_elements(), Ids({"notify", "inner"}));
+}
+
+TEST(TerminateEndEvent, EndsEveryTokenOfItsScope) {
+  Harness h;
+  h.deploy(process("<startEvent id=\"s\"/><parallelGateway id=\"f\"/>\n" + svc("slow") +
+                   "<endEvent id=\"stop\"><terminateEventDefinition/></endEvent>\n" +
+                   flow("s", "f") + flow("f", "slow") + flow("f", "stop")));
+  InstanceId id = h.start();
+  EXPECT_EQ(h.info(id).state, InstanceState::kCompleted);
+  EXPECT_EQ(h.info(id).end_event, "stop");
+  EXPECT_TRUE(h.open_job_elements().empty());
+}
+
+TEST(LinkEvents, ThrowContinuesAtTheCatchOfTheSameName) {
+  Harness h;
+  h.deploy(process(
+      "<startEvent id=\"s\"/><intermediateThrowEvent id=\"go\"><linkEventDefinition "
+      "name=\"L\"/></intermediateThrowEvent>\n<intermediateCatchEvent id=\"land\">"
+      "<linkEventDefinition name=\"L\"/></intermediateCatchEvent>\n" +
+      svc("after") + flow("s", "go") + flow("land", "after")));
+  h.start();
+  EXPECT_EQ(h.open_job_elements(), Ids({"after"}));
+}
+
+TEST(TimerCatchEvent, DateTimerFiresAtThatTime) {
+  Harness h;
+  h.deploy(process(
+      "<startEvent id=\"s\"/><intermediateCatchEvent id=\"t\"><timerEventDefinition>"
+      "<timeDate>2026-12-02T10:00:00Z</timeDate></timerEventDefinition>"
+      "</intermediateCatchEvent>\n" + svc("after") + flow("s", "t") + flow("t", "after")));
+  h.start();
+  EXPECT_EQ(h.engine().next_timer_due(), kEpoch + 86'400'000);
+  ASSERT_OK(h.engine().advance_clock(86'400'000 - 1));
+  EXPECT_TRUE(h.open_job_elements().empty());
+  ASSERT_OK(h.engine().advance_clock(1));
+  EXPECT_EQ(h.open_job_elements(), Ids({"after"}));
+}
+
+TEST(TimerCatchEvent, FeelExpressionGivesTheDuration) {
+  Harness h;
+  h.deploy(process(
+      "<startEvent id=\"s\"/><intermediateCatchEvent id=\"t\"><timerEventDefinition>"
+      "<timeDuration>=wait</timeDuration></timerEventDefinition>"
+      "</intermediateCatchEvent>\n" + svc("after") + flow("s", "t") + flow("t", "after")));
+  h.start("p", {{"wait", "PT5M"}});
+  EXPECT_EQ(h.engine().next_timer_due(), kEpoch + 5 * 60'000);
+}
+
+TEST(TimerCatchEvent, InvalidTimerValueIsAnIncident) {
+  Harness h;
+  h.deploy(process(
+      "<startEvent id=\"s\"/><intermediateCatchEvent id=\"t\"><timerEventDefinition>"
+      "<timeDuration>=wait</timeDuration></timerEventDefinition>"
+      "</intermediateCatchEvent>\n" + svc("after") + flow("s", "t") + flow("t", "after")));
+  InstanceId id = h.start("p", {{"wait", "soon"}});
+  ASSERT_EQ(h.info(id).incidents.size(), 1u);
+  EXPECT_EQ(h.info(id).incidents[0].type, "timer");
+}
+
+}  // namespace
+}  // namespace ordo::testing
