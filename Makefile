@@ -25,7 +25,7 @@ build: configure
 
 demo: build
 	$(ORDO) validate $(PROCESS)
-	$(ORDO) inspect $(PROCESS)
+	$(ORDO) run $(PROCESS) --orders examples/orders.jsonl
 
 test: build
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)

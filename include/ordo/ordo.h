@@ -2,9 +2,16 @@
 // or the individual headers for less.
 #pragma once
 
+#include "ordo/clock.h"
 #include "ordo/definition.h"
 #include "ordo/diagnostic.h"
+#include "ordo/engine.h"
+#include "ordo/history.h"
 #include "ordo/inspect.h"
+#include "ordo/lifecycle.h"
 #include "ordo/loader.h"
+#include "ordo/observer.h"
+#include "ordo/simulation.h"
 #include "ordo/status.h"
+#include "ordo/task_handler.h"
 #include "ordo/version.h"

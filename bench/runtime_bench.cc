@@ -1,0 +1,144 @@
+// Runtime throughput and footprint, in memory, one thread.
+//
+//   build/bench/ordo_bench_runtime
+//
+// BM_OrderAcceptance: the shipped order process from start to its "delivered" end event
+//   with trivial handlers and the two messages (payment confirmed, delivered) correlated:
+//   items_per_second is instances per second.
+// BM_StartOneTaskEnd: start -> one service task -> end.
+// BM_WaitingInstanceMemory: heap bytes per instance waiting at a message with a ten-item
+//   order, and how much of that is not the variables themselves (glibc mallinfo2).
+#include <benchmark/benchmark.h>
+#include <malloc.h>
+
+#include <string>
+
+#include "ordo/ordo.h"
+
+namespace {
+
+nlohmann::json make_order(int items) {
+  nlohmann::json order = {
+      {"orderId", "A-0"},
+      {"customer",
+       {{"name", "Anna Schmidt"}, {"email", "anna@example.de"}, {"locale", "de"}}},
+      {"total", 771.9},
+      {"currency", "EUR"}};
+  nlohmann::json list = nlohmann::json::array();
+  for (int i = 0; i < items; ++i) {
+    list.push_back({{"sku", "SKU-" + std::to_string(1000 + i)},
+                    {"quantity", 1 + i % 3},
+                    {"unitPrice", 9.5 * (i + 1)}});
+  }
+  order["items"] = std::move(list);
+  return order;
+}
+
+std::unique_ptr<ordo::Engine> order_engine(bool keep) {
+  ordo::EngineOptions options;
+  options.clock = std::make_shared<ordo::VirtualClock>(1'796'119'200'000);
+  options.keep_history = false;
+  options.keep_finished_instances = keep;
+  auto engine = std::make_unique<ordo::Engine>(options);
+  auto deployed = engine->deploy_file(ORDO_SOURCE_DIR "/processes/order-acceptance.bpmn");
+  if (!deployed) std::abort();
+  engine->register_handler("erp.check-availability", [](const ordo::Job&) {
+    return ordo::JobOutcome::complete({{"available", true}});
+  });
+  engine->set_fallback_handler([](const ordo::Job&) { return ordo::JobOutcome::complete(); });
+  return engine;
+}
+
+void BM_OrderAcceptance(benchmark::State& state) {
+  auto engine = order_engine(false);
+  const nlohmann::json order = make_order(3);
+  const nlohmann::json approved = {{"paymentStatus", "approved"}};
+  std::uint64_t n = 0;
+  for (auto _ : state) {
+    nlohmann::json vars = order;
+    std::string key = "A-" + std::to_string(++n);
+    vars["orderId"] = key;
+    auto id = engine->start("order-acceptance", std::move(vars), key);
+    engine->run_until_idle();
+    (void)engine->correlate_message("payment-confirmed", key, approved);
+    engine->run_until_idle();
+    (void)engine->correlate_message("order-delivered", key);
+    engine->run_until_idle();
+    benchmark::DoNotOptimize(id);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_OrderAcceptance);
+
+void BM_StartOneTaskEnd(benchmark::State& state) {
+  ordo::EngineOptions options;
+  options.clock = std::make_shared<ordo::VirtualClock>(0);
+  options.keep_history = false;
+  options.keep_finished_instances = false;
+  ordo::Engine engine(options);
+  auto loaded = ordo::load_bpmn(R"(<?xml version="1.0"?>
+<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL"
+             xmlns:zeebe="http://camunda.org/schema/zeebe/1.0" id="d">
+  <process id="one" isExecutable="true">
+    <startEvent id="s"/>
+    <serviceTask id="t"><extensionElements><zeebe:taskDefinition type="work"/></extensionElements></serviceTask>
+    <endEvent id="e"/>
+    <sequenceFlow id="f1" sourceRef="s" targetRef="t"/>
+    <sequenceFlow id="f2" sourceRef="t" targetRef="e"/>
+  </process>
+</definitions>)");
+  if (!loaded.ok() || !engine.deploy(loaded.document)) std::abort();
+  engine.register_handler("work", [](const ordo::Job&) { return ordo::JobOutcome::complete(); });
+  for (auto _ : state) {
+    auto id = engine.start("one");
+    engine.run_until_idle();
+    benchmark::DoNotOptimize(id);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_StartOneTaskEnd);
+
+std::size_t heap_in_use() { return mallinfo2().uordblks; }
+
+void BM_WaitingInstanceMemory(benchmark::State& state) {
+  constexpr int kInstances = 20'000;
+  for (auto _ : state) {
+    auto engine = order_engine(true);
+    const nlohmann::json order = make_order(10);
+    const nlohmann::json approved = {{"paymentStatus", "approved"}};
+    // The variables alone: what the same orders cost as plain JSON.
+    std::size_t before = heap_in_use();
+    std::vector<nlohmann::json> plain;
+    plain.reserve(kInstances);
+    for (int i = 0; i < kInstances; ++i) {
+      nlohmann::json v = order;
+      v["orderId"] = "A-" + std::to_string(i);
+      v["available"] = true;
+      v["paymentStatus"] = "approved";
+      plain.push_back(std::move(v));
+    }
+    const std::size_t vars_bytes = heap_in_use() - before - plain.capacity() * sizeof(nlohmann::json);
+    // The instances, each waiting for "order-delivered".
+    before = heap_in_use();
+    for (int i = 0; i < kInstances; ++i) {
+      nlohmann::json v = order;
+      std::string key = "A-" + std::to_string(i);
+      v["orderId"] = key;
+      (void)engine->start("order-acceptance", std::move(v), key);
+      engine->run_until_idle();
+      (void)engine->correlate_message("payment-confirmed", key, approved);
+      engine->run_until_idle();
+    }
+    const std::size_t instance_bytes = heap_in_use() - before;
+    if (engine->open_jobs().size() != 0) state.SkipWithError("instances are not all waiting");
+    state.counters["bytes_per_instance"] = static_cast<double>(instance_bytes) / kInstances;
+    state.counters["variable_bytes_per_instance"] = static_cast<double>(vars_bytes) / kInstances;
+    state.counters["beyond_variables"] =
+        static_cast<double>(instance_bytes - vars_bytes) / kInstances;
+  }
+}
+BENCHMARK(BM_WaitingInstanceMemory)->Iterations(1)->Unit(benchmark::kMillisecond);
+
+}  // namespace
+
+BENCHMARK_MAIN();
