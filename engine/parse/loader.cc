@@ -150,7 +150,8 @@ constexpr std::string_view kIgnoredRootElements[] = {
     "eventDefinition", "correlationProperty",
 };
 
-void read_definitions(XmlContext& x, pugi::xml_node defs, BpmnDocument& doc) {
+void read_definitions(XmlContext& x, pugi::xml_node defs, BpmnDocument& doc,
+                      const LoadOptions& options) {
   doc.target_namespace = std::string(attr(defs, "targetNamespace"));
   doc.exporter = std::string(attr(defs, "exporter"));
   doc.exporter_version = std::string(attr(defs, "exporterVersion"));
@@ -205,6 +206,17 @@ void read_definitions(XmlContext& x, pugi::xml_node defs, BpmnDocument& doc) {
                     " has isExecutable=\"false\" and is skipped; set it to \"true\" to run it");
     } else {
       std::shared_ptr<ProcessDefinition> p = build_process(x, node, doc);
+      if (options.task_type_defaults_to_id) {
+        for (Element& e : p->elements) {
+          const bool message_throw = (e.kind == ElementKind::kIntermediateThrowEvent ||
+                                      e.kind == ElementKind::kEndEvent) &&
+                                     e.event.type == EventType::kMessage;
+          if ((message_throw || (is_job_task(e.kind) && e.kind != ElementKind::kUserTask)) &&
+              e.task.type.empty() && e.task.origin == TaskTypeOrigin::kNone) {
+            e.task.type = Expression{ExpressionDialect::kStatic, e.id, e.location, nullptr};
+          }
+        }
+      }
       compile_expressions(x, *p);
       doc.processes.push_back(std::move(p));
     }
@@ -271,7 +283,7 @@ LoadResult load_bpmn(std::string_view xml, std::string_view file, const LoadOpti
   auto doc = std::make_shared<BpmnDocument>();
   doc->file = std::string(file);
   doc->content_hash = parse::content_hash(xml);
-  parse::read_definitions(x, root, *doc);
+  parse::read_definitions(x, root, *doc, options);
   x.ns().pop(mark);
 
   if (options.validate) {

@@ -2,8 +2,8 @@
 //
 // The loader accepts files from Camunda Modeler, bpmn.io and hand-written XML: the BPMN model
 // namespace is recognised by its URI whatever the prefix. Zeebe (Camunda 8) extensions are
-// the primary dialect, Camunda 7 the second. Expressions are kept with their dialect; the
-// execution core compiles them.
+// the primary dialect, Camunda 7 the second. FEEL and JUEL expressions are compiled here, so
+// a syntax error is a diagnostic (rule "expression-syntax").
 //
 // Loading never throws and never crashes on bad input: every problem is a Diagnostic with the
 // file, line and column, a rule id and a message that says what to change. Thread-safe: calls
@@ -25,6 +25,11 @@ struct LoadOptions {
   // that make the model impossible to build (bad XML, duplicate ids, dangling references,
   // unsupported elements) are reported.
   bool validate = true;
+  // A service, send or business rule task (or message throw event) without a task type gets
+  // its element id as job type instead of a "missing-task-type" error. For models drawn
+  // without Zeebe extensions (plain bpmn.io); off by default, because a missing type is
+  // usually a mistake.
+  bool task_type_defaults_to_id = false;
 };
 
 struct LoadResult {
