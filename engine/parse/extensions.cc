@@ -192,10 +192,10 @@ void read_camunda_attributes(XmlContext& x, pugi::xml_node node, Element& e) {
       topic = v;
       e.task.type = make_expression(v, at, false);
     } else if (q.local == "class") {
-      e.task.type = Expression{ExpressionDialect::kStatic, std::string(v), at};
+      e.task.type = Expression{ExpressionDialect::kStatic, std::string(v), at, nullptr};
       e.task.origin = TaskTypeOrigin::kCamundaClass;
     } else if (q.local == "expression" || q.local == "delegateExpression") {
-      e.task.type = Expression{ExpressionDialect::kStatic, std::string(v), at};
+      e.task.type = Expression{ExpressionDialect::kStatic, std::string(v), at, nullptr};
       e.task.origin = TaskTypeOrigin::kCamundaExpression;
     } else if (q.local == "asyncBefore" || q.local == "async") {
       e.async_before = v == "true";

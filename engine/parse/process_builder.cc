@@ -445,7 +445,7 @@ void ProcessBuilder::read_script_body(pugi::xml_node node, Element& e) {
     return;
   }
   // Keep the body as a static value so the validator does not also call the script missing.
-  e.script = Expression{ExpressionDialect::kStatic, std::string(body), x_.location(node)};
+  e.script = Expression{ExpressionDialect::kStatic, std::string(body), x_.location(node), nullptr};
   x_.report(x_.location(node.parent(), "scriptFormat"), Severity::kError, "unsupported-script",
             "script task " + quote(e.id) + " is written in " +
                 (format.empty() ? std::string("an unnamed language") : quote(format)) +
