@@ -192,8 +192,13 @@ Value Evaluator::scale(const time::Duration& d, double f) {
     note("cannot scale a duration with both months and days");
     return {};
   }
-  return Value::duration(from_totals({std::llround(static_cast<double>(t.months) * f),
-                                      std::llround(static_cast<double>(t.ms) * f)}));
+  const double months = static_cast<double>(t.months) * f, ms = static_cast<double>(t.ms) * f;
+  // About 100,000 years either way: beyond that date arithmetic would overflow.
+  if (!(std::fabs(months) < 1.2e6) || !(std::fabs(ms) < 3.2e15)) {
+    note("the scaled duration is too large");
+    return {};
+  }
+  return Value::duration(from_totals({std::llround(months), std::llround(ms)}));
 }
 
 bool Evaluator::juel_bool(const Value& v) {

@@ -224,6 +224,8 @@ TEST(Feel, StringFunctions) {
       {"string(true)", "{}", "\"true\""},
       {"string(null)", "{}", "null"},
       {"string length(12)", "{}", "null"},
+      {"substring(\"abc\", 1e300)", "{}", "null"},
+      {"substring(\"abc\", 1, 1e300)", "{}", "\"abc\""},
   });
 }
 
@@ -307,6 +309,7 @@ TEST(Feel, DatesAndDurationsComeOutAsIsoStrings) {
       {"date and time(d) + duration(p)", R"({"d": "2026-12-01T10:00:00Z", "p": "PT1H"})",
        "\"2026-12-01T11:00:00Z\""},
       {"date and time(d)", R"({"d": "not a date"})", "null"},
+      {"duration(\"PT1H\") * 1e300", "{}", "null"},
       {"date and time(\"2026-12-01T10:00:00\")", "{}", "\"2026-12-01T10:00:00Z\""},
   });
 }
