@@ -72,6 +72,14 @@ void for_items(std::span<Value> args, F&& f) {
   }
 }
 
+// A position or length argument as an integer, clamped so huge values cannot overflow.
+std::int64_t whole(double d) {
+  constexpr double kLimit = 9007199254740992.0;  // 2^53
+  if (!(d > -kLimit)) return -static_cast<std::int64_t>(kLimit);
+  if (!(d < kLimit)) return static_cast<std::int64_t>(kLimit);
+  return static_cast<std::int64_t>(std::floor(d));
+}
+
 std::size_t code_points(std::string_view s) {
   std::size_t n = 0;
   for (char c : s) n += (static_cast<unsigned char>(c) & 0xC0) != 0x80 ? 1 : 0;
@@ -95,14 +103,14 @@ Value substring(std::span<Value> args, const CallSite& site) {
   if (args[1].type() != Type::kNumber) return wrong_type(site, "a start position", args[1]);
   std::string_view s = args[0].str();
   const auto n = static_cast<std::int64_t>(code_points(s));
-  const auto start = static_cast<std::int64_t>(std::floor(args[1].as_double()));
+  const auto start = whole(args[1].as_double());
   std::int64_t from = start > 0 ? start - 1 : n + start;
   if (start == 0 || from < 0 || from > n)
     return null_because(site, "substring() start out of range");
   std::int64_t count = n - from;
   if (args.size() == 3) {
     if (args[2].type() != Type::kNumber) return wrong_type(site, "a length", args[2]);
-    count = std::min(count, static_cast<std::int64_t>(std::floor(args[2].as_double())));
+    count = std::min(count, whole(args[2].as_double()));
     if (count < 0) return null_because(site, "substring() length is negative");
   }
   std::size_t b = byte_offset(s, static_cast<std::size_t>(from));

@@ -224,6 +224,8 @@ TEST(Feel, StringFunctions) {
       {"string(true)", "{}", "\"true\""},
       {"string(null)", "{}", "null"},
       {"string length(12)", "{}", "null"},
+      {"substring(\"abc\", 1e300)", "{}", "null"},
+      {"substring(\"abc\", 1, 1e300)", "{}", "\"abc\""},
   });
 }
 
@@ -307,6 +309,7 @@ TEST(Feel, DatesAndDurationsComeOutAsIsoStrings) {
       {"date and time(d) + duration(p)", R"({"d": "2026-12-01T10:00:00Z", "p": "PT1H"})",
        "\"2026-12-01T11:00:00Z\""},
       {"date and time(d)", R"({"d": "not a date"})", "null"},
+      {"duration(\"PT1H\") * 1e300", "{}", "null"},
       {"date and time(\"2026-12-01T10:00:00\")", "{}", "\"2026-12-01T10:00:00Z\""},
   });
 }
@@ -472,6 +475,43 @@ TEST(Feel, ModerateNestingCompiles) {
   nested += "1";
   nested += std::string(40, ')');
   EXPECT_EQ(feel(nested), 1);
+}
+
+// Random token soup: the compiler must answer (a program or an error), never crash, and
+// whatever compiles must evaluate.
+TEST(Feel, ArbitraryTextNeverCrashes) {
+  const char* pieces[] = {"x",    "1",    "\"s\"", "(",       ")",    "[",    "]",
+                          "{",    "}",    ":",     ",",       ".",    "..",   "+",
+                          "-",    "*",    "/",     "**",      "=",    "!=",   "<",
+                          ">=",   "and",  "or",    "in",      "if",   "then", "else",
+                          "not(", "sum(", "items", "between", "null", "true", "date and time(",
+                          "'",    "\\",   "${",    "?",       "item", "2.5",  "-"};
+  const json vars = {{"x", 3}, {"items", {1, 2, {{"a", 1}}}}};
+  std::uint32_t seed = 12345;
+  auto next = [&seed] {
+    seed = seed * 1664525u + 1013904223u;
+    return seed >> 8;
+  };
+  for (int round = 0; round < 3000; ++round) {
+    std::string text;
+    const std::uint32_t n = 1 + next() % 12;
+    for (std::uint32_t k = 0; k < n; ++k) {
+      text += pieces[next() % std::size(pieces)];
+      text += ' ';
+    }
+    for (ExpressionDialect d : {ExpressionDialect::kFeel, ExpressionDialect::kJuel}) {
+      std::string source = d == ExpressionDialect::kJuel ? "${" + text + "}" : text;
+      auto c = compile(d, source);
+      if (auto* e = std::get_if<CompileError>(&c)) {
+        EXPECT_LE(e->offset, source.size()) << source;
+        EXPECT_FALSE(e->message.empty()) << source;
+        continue;
+      }
+      JsonVariables v(vars);
+      Context ctx{&v, testing::kNow};
+      (void)evaluate(*std::get<0>(c), ctx);
+    }
+  }
 }
 
 }  // namespace

@@ -1,0 +1,110 @@
+// The evaluator's state and steps, shared by evaluate.cc (walking the nodes) and
+// operators.cc (arithmetic, comparison and the JUEL coercions). Internal to the engine.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "expr/ast.h"
+#include "expr/expr.h"
+#include "expr/value.h"
+
+namespace ordo::expr {
+
+// Whether comparison result `c` (-1, 0, 1) satisfies `op` (< <= > >= or their unary tests).
+inline bool holds(Op op, int c) {
+  switch (op) {
+    case Op::kLt:
+    case Op::kTestLt:
+      return c < 0;
+    case Op::kLe:
+    case Op::kTestLe:
+      return c <= 0;
+    case Op::kGt:
+    case Op::kTestGt:
+      return c > 0;
+    default:
+      return c >= 0;
+  }
+}
+
+// One evaluation: not shared, not reused. Nodes flagged kStrict (JUEL) follow EL rules and
+// turn type errors into an evaluation error; the others follow FEEL, where such a value is
+// null and the first reason is remembered for the message of a failed condition.
+class Evaluator {
+ public:
+  Evaluator(const CompiledExpression& p, const Context& ctx) : p_(p), ctx_(ctx) {}
+
+  bool failed() const noexcept { return failed_; }
+  const Status& status() const noexcept { return status_; }
+
+  // Why a FEEL result is null, when something went wrong on the way ("" when unknown).
+  std::string explain_null() const {
+    if (missing_ != kNoNode) {
+      return "is variable '" + p_.names[p_.nodes[missing_].a] + "' set?";
+    }
+    return why_;
+  }
+
+  Value eval(NodeIndex i);
+
+ private:
+  // Records a JUEL evaluation error (the first one wins) and returns null.
+  Value error(std::string message) {
+    if (!failed_) {
+      failed_ = true;
+      status_ = Status::invalid_argument(message + " in `" + p_.text + "`");
+    }
+    return {};
+  }
+  void note(std::string why) {
+    if (why_.empty() && missing_ == kNoNode) why_ = std::move(why);
+  }
+  std::string* why_slot() { return why_.empty() && missing_ == kNoNode ? &why_ : nullptr; }
+  NodeIndex arg(const Node& n, std::uint32_t k) const { return p_.args[n.first_arg + k]; }
+  const Json* lookup(std::string_view name) const {
+    if (item_ != nullptr) {
+      if (name == "item") return item_;
+      if (item_->is_object()) {
+        auto it = item_->find(name);
+        if (it != item_->end()) return &*it;
+      }
+    }
+    return ctx_.variables != nullptr ? ctx_.variables->find(name) : nullptr;
+  }
+
+  Value var(NodeIndex i, const Node& n);
+  Value member(const Node& n);
+  // FEEL list[n] (1-based, negative from the end) or list[condition] (a filter).
+  Value feel_index(const Node& n);
+  // JUEL list[i] (0-based) or map["key"].
+  Value juel_index(const Node& n);
+  Value build(const Node& n);
+  Value unary(const Node& n);
+  Value binary(const Node& n);
+  Value numeric(const Node& n, const Value& l, const Value& r);
+  Value feel_arith(const Node& n, const Value& l, const Value& r);
+  static Value shift(const Value& at, time::Duration d, bool minus);
+  Value combine(const Value& l, const Value& r, int sign);
+  Value scale(const time::Duration& d, double f);
+  Value logic(const Node& n);
+  Value between(const Node& n);
+  Value in(const Node& n);
+  std::optional<bool> test(const Node& t, const Value& v);
+  [[gnu::noinline]] Value call(const Node& n);
+  bool juel_bool(const Value& v);
+  std::optional<Value> juel_number(const Value& v);
+  Value juel_arith(const Node& n, const Value& l, const Value& r);
+  std::optional<bool> juel_equals(const Value& l, const Value& r);
+  Value juel_order(const Node& n, const Value& l, const Value& r);
+
+  const CompiledExpression& p_;
+  const Context& ctx_;
+  const Json* item_ = nullptr;  // FEEL filter: the element being tested
+  bool failed_ = false;
+  Status status_;
+  std::string why_;
+  NodeIndex missing_ = kNoNode;  // the first unset variable (FEEL)
+};
+
+}  // namespace ordo::expr
