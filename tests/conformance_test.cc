@@ -7,7 +7,12 @@
 //   - it runs service tasks that have no task type (using the element id): loaded here with
 //     LoadOptions::task_type_defaults_to_id;
 //   - it ignores correlation keys: instances start with the key variables set to one value
-//     and messages are published with that key.
+//     and messages are published with that key;
+//   - it calls handlers inline while tokens move, so concurrent branches run depth-first;
+//     Ordo runs them breadth-first. The order of concurrent branches is not BPMN semantics:
+//     for the cases listed in kConcurrentOrder the same calls in another order pass;
+//   - it evaluates expressions only at run time: a syntax error that fails a job there is
+//     a load error here (kRejectedAtLoad), checked as such.
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -36,6 +41,26 @@ std::vector<std::string> split(std::string_view s, char sep) {
   return out;
 }
 
+// Cases whose branches run concurrently: the calls must match as a multiset.
+const std::vector<std::string> kConcurrentOrder = {
+    "Test_subprocess_ForkControlledExclusiveJoin",
+    "Test_subprocess_ForkControlledParallelJoin",
+};
+// Cases Ordo rejects at load, with the rule it must report.
+const std::vector<std::pair<std::string, std::string>> kRejectedAtLoad = {
+    {"Test_job_fails_on_Invalid_Output_mapping", "expression-syntax"},
+};
+
+// Cases where the source engine departs from BPMN 2.0: Ordo must call what the spec says.
+struct Departure {
+  std::string test, spec_calls, why;
+};
+const std::vector<Departure> kSpecDepartures = {
+    {"Test_inclusive_gateway_executes_all_paths", "task-a,task-b",
+     "the source also takes an inclusive gateway's default flow when other conditions are "
+     "true; BPMN 2.0 (13.3.3) takes the default only when no condition is"},
+};
+
 struct Case {
   std::string test, file, variables, actions, expected;
 };
@@ -61,10 +86,17 @@ std::string run_case(const Case& c) {
   LoadOptions options;
   options.task_type_defaults_to_id = true;
   LoadResult loaded = load_bpmn_file((kNitram / "test-cases" / c.file).string(), options);
+  for (const auto& [test, rule] : kRejectedAtLoad) {
+    if (test != c.test) continue;
+    if (loaded.ok() || with_rule(loaded, rule).empty()) return "expected a load error " + rule;
+    return {};
+  }
   if (!loaded.ok()) return "does not load: " + dump(loaded);
   Harness h;
   if (!h.engine().deploy(loaded.document)) return "does not deploy";
-  nlohmann::json vars = nlohmann::json::parse("{" + c.variables + "}", nullptr, false);
+  std::string columns = c.variables;
+  while (!columns.empty() && (columns.back() == ',' || columns.back() == ' ')) columns.pop_back();
+  nlohmann::json vars = nlohmann::json::parse("{" + columns + "}", nullptr, false);
   if (vars.is_discarded()) return "bad variables column: " + c.variables;
   for (const char* k : {"key", "message", "test"}) {
     if (!vars.contains(k)) vars[k] = kKey;
@@ -107,7 +139,16 @@ std::string run_case(const Case& c) {
     for (const JobInfo& j : h.engine().open_jobs()) (void)h.engine().fail_job(j.key, "retry", 0);
     h.engine().run_until_idle();
   }
-  if (calls != split(phases.back(), ',')) {
+  std::vector<std::string> expected = split(phases.back(), ',');
+  for (const Departure& d : kSpecDepartures) {
+    if (d.test == c.test) expected = split(d.spec_calls, ',');
+  }
+  if (std::find(kConcurrentOrder.begin(), kConcurrentOrder.end(), c.test) !=
+      kConcurrentOrder.end()) {
+    std::sort(calls.begin(), calls.end());
+    std::sort(expected.begin(), expected.end());
+  }
+  if (calls != expected) {
     std::string incidents;
     for (const IncidentInfo& i : h.engine().incidents()) incidents += " [" + i.message + "]";
     return "called " + ::testing::PrintToString(calls) + ", expected " + phases.back() +
@@ -132,7 +173,10 @@ TEST(Conformance, Nitram509CallOrders) {
     }
   }
   std::cout << "[conformance] nitram509-lib-bpmn-engine: " << passed << " of " << cases.size()
-            << " call-order cases pass\n";
+            << " call-order cases pass (" << kSpecDepartures.size()
+            << " checked against the spec where the source departs from it, "
+            << kConcurrentOrder.size() << " compared ignoring the order of concurrent branches, "
+            << kRejectedAtLoad.size() << " rejected at load)\n";
 }
 
 }  // namespace

@@ -212,7 +212,7 @@ void read_definitions(XmlContext& x, pugi::xml_node defs, BpmnDocument& doc,
                                       e.kind == ElementKind::kEndEvent) &&
                                      e.event.type == EventType::kMessage;
           if ((message_throw || (is_job_task(e.kind) && e.kind != ElementKind::kUserTask)) &&
-              e.task.type.empty() && e.task.origin == TaskTypeOrigin::kNone) {
+              e.task.type.empty() && e.task.origin != TaskTypeOrigin::kUnsupported) {
             e.task.type = Expression{ExpressionDialect::kStatic, e.id, e.location, nullptr};
           }
         }

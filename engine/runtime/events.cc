@@ -91,26 +91,26 @@ void Runtime::open_event_subprocess_waits(Instance& inst, ElemKey scope,
   }
 }
 
-void Runtime::close_waits(Instance& inst, ElemKey owner) {
-  auto& waits = inst.waits;
-  for (std::size_t i = 0; i < waits.size();) {
-    if (waits[i].owner != owner) {
-      ++i;
-      continue;
-    }
-    Wait& w = waits[i];
-    if (w.timer) {
-      timers_.erase({w.due_ms, w.id});
-    } else {
-      auto it = subscriptions_.find(w.sub_key);
-      if (it != subscriptions_.end()) {
-        auto& subs = it->second;
-        std::erase_if(subs, [&](const Subscription& s) { return s.wait == w.id; });
-        if (subs.empty()) subscriptions_.erase(it);
-      }
-    }
-    waits.erase(waits.begin() + static_cast<std::ptrdiff_t>(i));
+void Runtime::drop_wait(const Wait& w) {
+  if (w.timer) {
+    timers_.erase({w.due_ms, w.id});
+    return;
   }
+  auto it = subscriptions_.find(w.sub_key);
+  if (it == subscriptions_.end()) return;
+  std::erase_if(it->second, [&](const Subscription& s) { return s.wait == w.id; });
+  if (it->second.empty()) subscriptions_.erase(it);
+}
+
+void Runtime::close_waits(Instance& inst, ElemKey owner, bool start_events_only) {
+  std::erase_if(inst.waits, [&](const Wait& w) {
+    if (w.owner != owner) return false;
+    if (start_events_only && inst.plan->element(w.event).kind != ElementKind::kStartEvent) {
+      return false;
+    }
+    drop_wait(w);
+    return true;
+  });
 }
 
 bool Runtime::schedule_timer(Instance& inst, ElemKey owner, ElementIndex event) {
@@ -217,22 +217,7 @@ void Runtime::interrupt_scope_for(Instance& inst, ElemKey scope, ElementIndex ev
   reserve_token(inst, scope);
   if (interrupting) {
     // The other event subprocesses of the scope can no longer start.
-    auto& waits = inst.waits;
-    for (std::size_t i = 0; i < waits.size();) {
-      if (waits[i].owner == scope &&
-          plan.element(waits[i].event).kind == ElementKind::kStartEvent) {
-        Wait w = waits[i];
-        if (w.timer) {
-          timers_.erase({w.due_ms, w.id});
-        } else if (auto it = subscriptions_.find(w.sub_key); it != subscriptions_.end()) {
-          std::erase_if(it->second, [&](const Subscription& s) { return s.wait == w.id; });
-          if (it->second.empty()) subscriptions_.erase(it);
-        }
-        waits.erase(waits.begin() + static_cast<std::ptrdiff_t>(i));
-      } else {
-        ++i;
-      }
-    }
+    close_waits(inst, scope, true);
     terminate_children(inst, scope);
   }
   ElementInstance& sub = create(inst, event_sub, scope, Role::kNormal);

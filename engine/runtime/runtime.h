@@ -128,7 +128,9 @@ class Runtime {
   void open_wait(Instance& inst, ElemKey owner, ElementIndex event);
   void open_boundary_waits(Instance& inst, ElemKey activity);
   void open_event_subprocess_waits(Instance& inst, ElemKey scope, ElementIndex scope_element);
-  void close_waits(Instance& inst, ElemKey owner);
+  // Closes what `owner` waits for (only its event-subprocess starts, if asked).
+  void close_waits(Instance& inst, ElemKey owner, bool start_events_only = false);
+  void drop_wait(const Wait& w);
   void trigger(Instance& inst, const Wait& wait, nlohmann::json payload);
   // Activates an event that has already happened (boundary, catch after an event-based
   // gateway, event subprocess start) and leaves it. `reserved`: the scope already counts its

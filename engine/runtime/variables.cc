@@ -149,8 +149,7 @@ bool Runtime::apply_outputs(Instance& inst, ElemKey key, nlohmann::json result) 
       set_variable(inst, parent, head, std::move(whole));
     }
   }
-  emit(inst, HistoryKind::kVariablesUpdated, def.kind == ElementKind::kTask ? kNoIndex : kNoIndex,
-       0, 0, std::move(names));
+  emit(inst, HistoryKind::kVariablesUpdated, el->element, 0, 0, std::move(names));
   return true;
 }
 

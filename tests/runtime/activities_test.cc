@@ -276,7 +276,7 @@ TEST(Instance, CancelTerminatesJobsTimersAndSubscriptions) {
   h.deploy(process(straight(svc("t") +
                             "<boundaryEvent id=\"b\" attachedToRef=\"t\"><timerEventDefinition>"
                             "<timeDuration>PT1H</timeDuration></timerEventDefinition>"
-                            "</boundaryEvent>")));
+                            "</boundaryEvent>" + flow("b", "e"))));
   InstanceId id = h.start();
   ASSERT_OK(h.engine().cancel(id));
   EXPECT_EQ(h.info(id).state, InstanceState::kTerminated);

@@ -1,0 +1,603 @@
+// The FEEL front end: a recursive-descent parser from FEEL text (what follows '=') to nodes.
+// Precedence, loosest first: if, or, and, comparison / between / in, + -, * /, **, unary -,
+// postfix (.name, [index or filter]), primary.
+#include "expr/functions.h"
+#include "expr/parser.h"
+#include "expr/value.h"
+
+namespace ordo::expr {
+namespace {
+
+bool is_keyword(std::string_view s) {
+  for (std::string_view k : {"if", "then", "else", "and", "or", "in", "between", "for", "some",
+                             "every", "return", "satisfies", "instance", "function"}) {
+    if (s == k) return true;
+  }
+  return false;
+}
+
+std::string at_offset(const Token& t) {
+  return " opened at offset " + std::to_string(t.offset);
+}
+
+class FeelParser : public ParserBase {
+ public:
+  explicit FeelParser(CompiledExpression& out) : ParserBase(out, true) {}
+
+  void run() {
+    if (at(Tok::kEnd)) {
+      fail(0, "the expression is empty: write a value after '='");
+      return;
+    }
+    NodeIndex root = expression();
+    if (error) return;
+    if (!at(Tok::kEnd)) {
+      const Token& t = peek();
+      const Node& r = out_.nodes[root];
+      if (t.kind == Tok::kColon && r.op == Op::kVar) {
+        const std::string& name = out_.names[r.a];
+        fail(t.offset, "unexpected ':' after '" + name +
+                           "': FEEL has no assignments; a context needs braces, e.g. {" + name +
+                           ": ...}, and a comparison uses '='");
+        return;
+      }
+      if (t.kind == Tok::kInvalid) {
+        fail(t.offset, t.message);
+        return;
+      }
+      fail(t.offset, "unexpected " + quote(t) + " after a complete expression" + hint(t));
+      return;
+    }
+    finish(root);
+  }
+
+ private:
+  bool no_index_ = false;  // at the end of a range, where '[' closes it: "]1..10["
+
+  // Why a token does not fit, for people who know other languages.
+  static std::string hint(const Token& t) {
+    switch (t.kind) {
+      case Tok::kEqEq:
+        return ": FEEL compares with '=', not '=='";
+      case Tok::kAndAnd:
+        return ": FEEL writes 'and', not '&&'";
+      case Tok::kOrOr:
+        return ": FEEL writes 'or', not '||'";
+      case Tok::kBang:
+        return ": FEEL writes not(x), and '!=' for 'not equal'";
+      case Tok::kQuestion:
+        return ": FEEL writes 'if c then a else b', not 'c ? a : b'";
+      case Tok::kPercent:
+        return ": FEEL has no '%' operator; use modulo(a, b)";
+      case Tok::kName:
+      case Tok::kNumber:
+      case Tok::kString:
+        return " (is an operator or a comma missing? names cannot contain spaces)";
+      default:
+        return "";
+    }
+  }
+
+  NodeIndex expect_fail(std::string_view what) {
+    const Token& t = peek();
+    if (t.kind == Tok::kInvalid) return fail(t.offset, t.message);
+    return fail(t.offset, "expected " + std::string(what) + " but found " + quote(t) + hint(t));
+  }
+
+  NodeIndex expression() {
+    Nest nest(*this);
+    if (!nest.ok()) return too_deep();
+    // Anything nested (parentheses, lists, arguments) may index again.
+    const bool saved = no_index_;
+    no_index_ = false;
+    NodeIndex e = expression_body();
+    no_index_ = saved;
+    return e;
+  }
+
+  NodeIndex expression_body() {
+    if (at_name("if")) return if_expression();
+    if (at_name("for") || at_name("some") || at_name("every")) {
+      return fail(peek().offset,
+                  "'" + std::string(peek().text) + "' expressions are not supported by Ordo yet");
+    }
+    return disjunction();
+  }
+
+  NodeIndex if_expression() {
+    const Token kw = take();
+    NodeIndex cond = expression();
+    if (error) return kNoNode;
+    if (!at_name("then")) {
+      return expect_fail("'then' after the condition of the 'if' at offset " +
+                         std::to_string(kw.offset));
+    }
+    take();
+    NodeIndex yes = expression();
+    if (error) return kNoNode;
+    if (!at_name("else")) return expect_fail("'else' (FEEL's 'if' needs both 'then' and 'else')");
+    take();
+    NodeIndex no = expression();
+    if (error) return kNoNode;
+    return make(Op::kIf, kw.offset, {cond, yes, no});
+  }
+
+  NodeIndex disjunction() {
+    const std::uint32_t start = peek().offset;
+    NodeIndex left = conjunction();
+    while (!error && at_name("or")) {
+      take();
+      NodeIndex right = conjunction();
+      if (error) return kNoNode;
+      left = make(Op::kOr, start, {left, right});
+    }
+    return error ? kNoNode : left;
+  }
+
+  NodeIndex conjunction() {
+    const std::uint32_t start = peek().offset;
+    NodeIndex left = comparison();
+    while (!error && at_name("and")) {
+      take();
+      NodeIndex right = comparison();
+      if (error) return kNoNode;
+      left = make(Op::kAnd, start, {left, right});
+    }
+    return error ? kNoNode : left;
+  }
+
+  NodeIndex comparison() {
+    const std::uint32_t start = peek().offset;
+    NodeIndex left = additive();
+    if (error) return kNoNode;
+    Op op;
+    switch (peek().kind) {
+      case Tok::kEq:
+        op = Op::kEq;
+        break;
+      case Tok::kNe:
+        op = Op::kNe;
+        break;
+      case Tok::kLt:
+        op = Op::kLt;
+        break;
+      case Tok::kLe:
+        op = Op::kLe;
+        break;
+      case Tok::kGt:
+        op = Op::kGt;
+        break;
+      case Tok::kGe:
+        op = Op::kGe;
+        break;
+      default:
+        if (at_name("between")) {
+          take();
+          NodeIndex low = additive();
+          if (error) return kNoNode;
+          if (!at_name("and")) return expect_fail("'and' in 'between ... and ...'");
+          take();
+          NodeIndex high = additive();
+          if (error) return kNoNode;
+          return make(Op::kBetween, start, {left, low, high});
+        }
+        if (at_name("in")) {
+          take();
+          std::vector<NodeIndex> args{left};
+          if (!positive_test(args)) return kNoNode;
+          return make_with_args(Op::kIn, start, args);
+        }
+        if (at_name("instance")) return fail(peek().offset, "'instance of' is not supported");
+        return left;
+    }
+    take();
+    NodeIndex right = additive();
+    if (error) return kNoNode;
+    return make(op, start, {left, right});
+  }
+
+  // One test after `in`, appended to `tests`: "< 5", "[1..10]", "(1..10]", "[1, 2, 3]",
+  // "(< 5, > 10)", or a value (equal to it, or contained in it when it is a list).
+  bool positive_test(std::vector<NodeIndex>& tests) {
+    Nest nest(*this);
+    if (!nest.ok()) return too_deep(), false;
+    const Token& t = peek();
+    const std::uint32_t start = t.offset;
+    Op unary = Op::kConst;
+    switch (t.kind) {
+      case Tok::kLt:
+        unary = Op::kTestLt;
+        break;
+      case Tok::kLe:
+        unary = Op::kTestLe;
+        break;
+      case Tok::kGt:
+        unary = Op::kTestGt;
+        break;
+      case Tok::kGe:
+        unary = Op::kTestGe;
+        break;
+      case Tok::kEq:
+        unary = Op::kTestEq;
+        break;
+      default:
+        break;
+    }
+    if (unary != Op::kConst) {
+      take();
+      NodeIndex e = additive();
+      if (error) return false;
+      tests.push_back(make(unary, start, {e}));
+      return true;
+    }
+    if (t.kind == Tok::kLParen || t.kind == Tok::kLBracket || t.kind == Tok::kRBracket) {
+      const Token open = take();
+      if (open.kind == Tok::kLParen && is_unary_test_start()) return test_list(open, tests);
+      if (open.kind == Tok::kLBracket && at(Tok::kRBracket)) {  // x in []: never true
+        take();
+        return true;
+      }
+      NodeIndex first = expression();
+      if (error) return false;
+      if (at(Tok::kDotDot)) return range(open, first, tests);
+      if (open.kind == Tok::kRBracket) return expect_fail("'..' in a range such as ]1..10["), false;
+      tests.push_back(make(Op::kTestEq, out_.nodes[first].offset, {first}));
+      if (open.kind == Tok::kLParen && at(Tok::kComma)) {
+        take();
+        return test_list(open, tests);
+      }
+      if (open.kind == Tok::kLBracket) {  // a list literal: equal to any element
+        while (!error && at(Tok::kComma)) {
+          take();
+          NodeIndex e = expression();
+          if (error) return false;
+          tests.push_back(make(Op::kTestEq, out_.nodes[e].offset, {e}));
+        }
+      }
+      const Tok close = open.kind == Tok::kLParen ? Tok::kRParen : Tok::kRBracket;
+      if (!at(close)) {
+        return expect_fail(std::string(close == Tok::kRParen ? "')'" : "']'") + " to close '" +
+                           std::string(open.text) + "'" + at_offset(open)),
+               false;
+      }
+      take();
+      return true;
+    }
+    NodeIndex e = additive();
+    if (error) return false;
+    tests.push_back(make(Op::kTestEq, start, {e}));
+    return true;
+  }
+
+  bool is_unary_test_start() const {
+    switch (peek().kind) {
+      case Tok::kLt:
+      case Tok::kLe:
+      case Tok::kGt:
+      case Tok::kGe:
+      case Tok::kEq:
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  // Tests separated by commas up to the ')' matching `open`.
+  bool test_list(const Token& open, std::vector<NodeIndex>& tests) {
+    for (;;) {
+      if (!positive_test(tests)) return false;
+      if (at(Tok::kComma)) {
+        take();
+        continue;
+      }
+      if (!at(Tok::kRParen)) return expect_fail("',' or ')' to close '('" + at_offset(open)), false;
+      take();
+      return true;
+    }
+  }
+
+  // After "[a" / "(a" / "]a" with ".." next: the rest of a range.
+  bool range(const Token& open, NodeIndex low, std::vector<NodeIndex>& tests) {
+    take();  // ..
+    // In "]1..10[" the '[' closes the range; it does not index 10.
+    no_index_ = true;
+    NodeIndex high = disjunction();
+    no_index_ = false;
+    if (error) return false;
+    std::uint8_t flags = open.kind == Tok::kLBracket ? 0 : kOpenStart;
+    if (at(Tok::kRParen) || at(Tok::kLBracket)) {
+      flags |= kOpenEnd;
+    } else if (!at(Tok::kRBracket)) {
+      return expect_fail("']' or ')' to close the range" + at_offset(open)), false;
+    }
+    take();
+    tests.push_back(make(Op::kTestRange, open.offset, {low, high}, flags));
+    return true;
+  }
+
+  NodeIndex additive() {
+    const std::uint32_t start = peek().offset;
+    NodeIndex left = multiplicative();
+    while (!error && (at(Tok::kPlus) || at(Tok::kMinus))) {
+      const Op op = take().kind == Tok::kPlus ? Op::kAdd : Op::kSub;
+      NodeIndex right = multiplicative();
+      if (error) return kNoNode;
+      left = make(op, start, {left, right});
+    }
+    return error ? kNoNode : left;
+  }
+
+  NodeIndex multiplicative() {
+    const std::uint32_t start = peek().offset;
+    NodeIndex left = power();
+    while (!error && (at(Tok::kStar) || at(Tok::kSlash))) {
+      const Op op = take().kind == Tok::kStar ? Op::kMul : Op::kDiv;
+      NodeIndex right = power();
+      if (error) return kNoNode;
+      left = make(op, start, {left, right});
+    }
+    return error ? kNoNode : left;
+  }
+
+  NodeIndex power() {
+    const std::uint32_t start = peek().offset;
+    NodeIndex left = unary();
+    while (!error && at(Tok::kStarStar)) {
+      take();
+      NodeIndex right = unary();
+      if (error) return kNoNode;
+      left = make(Op::kPow, start, {left, right});
+    }
+    return error ? kNoNode : left;
+  }
+
+  NodeIndex unary() {
+    if (!at(Tok::kMinus)) return postfix();
+    Nest nest(*this);
+    if (!nest.ok()) return too_deep();
+    const Token minus = take();
+    NodeIndex operand = unary();
+    if (error) return kNoNode;
+    if (is_const(operand) && const_value(operand).is_number()) {  // fold "-5"
+      nlohmann::json& v = out_.constants[out_.nodes[operand].a];
+      if (v.is_number_integer() && v.get<std::int64_t>() != INT64_MIN) {
+        v = -v.get<std::int64_t>();
+      } else {
+        v = -v.get<double>();
+      }
+      Node& n = b_.at(operand);
+      n.length += n.offset - minus.offset;
+      n.offset = minus.offset;
+      return operand;
+    }
+    return make(Op::kNeg, minus.offset, {operand});
+  }
+
+  NodeIndex postfix() {
+    const std::uint32_t start = peek().offset;
+    NodeIndex e = primary();
+    while (!error) {
+      if (at(Tok::kDot)) {
+        take();
+        if (!at(Tok::kName)) return expect_fail("a name after '.'");
+        const Token name = take();
+        NodeIndex m = make(Op::kMember, start, {e});
+        b_.at(m).b = b_.name(name.text);
+        e = m;
+      } else if (at(Tok::kLBracket) && !no_index_) {
+        const Token open = take();
+        NodeIndex index = expression();
+        if (error) return kNoNode;
+        if (!at(Tok::kRBracket)) return expect_fail("']' to close '['" + at_offset(open));
+        take();
+        e = make(Op::kIndex, start, {e, index});
+      } else if (at(Tok::kLParen)) {
+        return fail(peek().offset, "only built-in functions can be called, by their name");
+      } else {
+        break;
+      }
+    }
+    return error ? kNoNode : e;
+  }
+
+  NodeIndex primary() {
+    const Token& t = peek();
+    switch (t.kind) {
+      case Tok::kNumber:
+        return number_literal(take());
+      case Tok::kString:
+        return string_literal(take());
+      case Tok::kName:
+        return name();
+      case Tok::kLParen: {
+        const Token open = take();
+        NodeIndex e = expression();
+        if (error) return kNoNode;
+        if (at(Tok::kDotDot)) {
+          return fail(peek().offset,
+                      "a range such as (1..10) can only follow 'in', e.g. x in (1..10)");
+        }
+        if (!at(Tok::kRParen)) return expect_fail("')' to close '('" + at_offset(open));
+        take();
+        return e;
+      }
+      case Tok::kLBracket:
+        return list();
+      case Tok::kLBrace:
+        return context();
+      case Tok::kLt:
+      case Tok::kLe:
+      case Tok::kGt:
+      case Tok::kGe:
+        return fail(t.offset, "a test such as '" + std::string(t.text) +
+                                  " 5' can only follow 'in', e.g. x in " + std::string(t.text) +
+                                  " 5; to compare, write x " + std::string(t.text) + " 5");
+      case Tok::kEnd:
+        return fail(t.offset, "the expression ends too early: expected a value");
+      default:
+        return expect_fail("a value (a number, \"string\", name, '(', '[' or '{')");
+    }
+  }
+
+  NodeIndex name() {
+    const Token t = take();
+    if (t.text == "true" || t.text == "false")
+      return b_.constant(t.text == "true", t.offset, t.length);
+    if (t.text == "null") return b_.constant(nullptr, t.offset, t.length);
+    if (at(Tok::kLParen)) return call(t);
+    if (t.text == "not") return fail(t.offset, "FEEL writes not(x), with parentheses");
+    if (is_keyword(t.text)) {
+      return fail(t.offset, "unexpected '" + std::string(t.text) + "': expected a value");
+    }
+    NodeIndex v = make(Op::kVar, t.offset, {});
+    b_.at(v).a = b_.name(t.text);
+    return v;
+  }
+
+  NodeIndex call(const Token& name) {
+    const BuiltinInfo* info = find_builtin(name.text);
+    if (info == nullptr) {
+      return fail(name.offset, "unknown function '" + std::string(name.text) +
+                                   "'; docs/expressions.md lists the functions Ordo supports");
+    }
+    const Token open = take();
+    std::vector<NodeIndex> args;
+    if (!at(Tok::kRParen)) {
+      for (;;) {
+        NodeIndex a = expression();
+        if (error) return kNoNode;
+        args.push_back(a);
+        if (!at(Tok::kComma)) break;
+        take();
+      }
+    }
+    if (!at(Tok::kRParen)) {
+      return expect_fail("',' or ')' to close the call of " + std::string(name.text) + "()" +
+                         at_offset(open));
+    }
+    take();
+    const std::size_t n = args.size();
+    if (n < info->min_args || (info->max_args != kVariadic && n > info->max_args)) {
+      std::string want = std::to_string(info->min_args);
+      if (info->max_args == kVariadic) {
+        want = "at least " + want;
+      } else if (info->max_args != info->min_args) {
+        want += " to " + std::to_string(info->max_args);
+      }
+      return fail(name.offset, std::string(info->name) + "() takes " + want + " argument" +
+                                   (want == "1" ? "" : "s") + ", got " + std::to_string(n));
+    }
+    if ((info->id == Builtin::kDateAndTime || info->id == Builtin::kDate ||
+         info->id == Builtin::kDuration) &&
+        n == 1 && is_const(args[0])) {
+      return fold_temporal(*info, args[0]);
+    }
+    NodeIndex c = make_with_args(Op::kCall, name.offset, args);
+    b_.at(c).fn = info->id;
+    return c;
+  }
+
+  // date and time("..."), date("..."), duration("...") with a literal: checked and converted
+  // now, so a typo is a load error and evaluation parses nothing.
+  NodeIndex fold_temporal(const BuiltinInfo& info, NodeIndex arg) {
+    const Node at_arg = out_.nodes[arg];
+    std::string why;
+    Value v = Value::borrow(const_value(arg));
+    Value r = call_builtin(info.id, std::span<Value>(&v, 1), CallSite{info.name, &why});
+    if (r.is_null()) return fail(at_arg.offset, why);
+    Node n = out_.nodes[arg];
+    n.length = last_end_ - n.offset;
+    if (r.type() == Type::kDuration) {
+      n.op = Op::kDuration;
+      n.a = static_cast<std::uint32_t>(out_.durations.size());
+      out_.durations.push_back(r.dur());
+    } else {
+      n.op = r.type() == Type::kDate ? Op::kDate : Op::kDateTime;
+      n.number = r.ms();
+    }
+    return b_.add(n);
+  }
+
+  NodeIndex list() {
+    const Token open = take();
+    std::vector<NodeIndex> items;
+    bool all_const = true;
+    if (!at(Tok::kRBracket)) {
+      for (;;) {
+        NodeIndex e = expression();
+        if (error) return kNoNode;
+        if (at(Tok::kDotDot)) {
+          return fail(peek().offset,
+                      "a range such as [1..10] can only follow 'in', e.g. x in [1..10]");
+        }
+        items.push_back(e);
+        all_const = all_const && is_const(e);
+        if (!at(Tok::kComma)) break;
+        take();
+      }
+    }
+    if (!at(Tok::kRBracket)) return expect_fail("',' or ']' to close the list" + at_offset(open));
+    take();
+    if (all_const) {  // one constant: evaluating it borrows instead of building a list
+      nlohmann::json list = nlohmann::json::array();
+      for (NodeIndex i : items) list.push_back(const_value(i));
+      return b_.constant(std::move(list), open.offset, last_end_ - open.offset);
+    }
+    return make_with_args(Op::kList, open.offset, items);
+  }
+
+  NodeIndex context() {
+    const Token open = take();
+    std::vector<NodeIndex> args;  // key constant, value, key constant, value ...
+    std::vector<std::string> keys;
+    bool all_const = true;
+    if (!at(Tok::kRBrace)) {
+      for (;;) {
+        const Token key = peek();
+        std::string k;
+        if (key.kind == Tok::kName) {
+          k = std::string(take().text);
+        } else if (key.kind == Tok::kString) {
+          NodeIndex s = string_literal(take());
+          if (error) return kNoNode;
+          k = const_value(s).get<std::string>();
+        } else {
+          return expect_fail("a key (a name or a \"string\") in the context" + at_offset(open));
+        }
+        for (const std::string& seen : keys) {
+          if (seen == k)
+            return fail(key.offset, "the key '" + k + "' appears twice in this context");
+        }
+        if (!at(Tok::kColon)) return expect_fail("':' after the key '" + k + "'");
+        take();
+        NodeIndex value = expression();
+        if (error) return kNoNode;
+        keys.push_back(k);
+        args.push_back(b_.constant(k, key.offset, key.length));
+        args.push_back(value);
+        all_const = all_const && is_const(value);
+        if (!at(Tok::kComma)) break;
+        take();
+      }
+    }
+    if (!at(Tok::kRBrace)) return expect_fail("',' or '}' to close the context" + at_offset(open));
+    take();
+    if (all_const) {
+      nlohmann::json object = nlohmann::json::object();
+      for (std::size_t i = 0; i < args.size(); i += 2)
+        object[keys[i / 2]] = const_value(args[i + 1]);
+      return b_.constant(std::move(object), open.offset, last_end_ - open.offset);
+    }
+    return make_with_args(Op::kContext, open.offset, args);
+  }
+};
+
+}  // namespace
+
+std::optional<CompileError> parse_feel(CompiledExpression& out) {
+  FeelParser p(out);
+  p.run();
+  return p.error;
+}
+
+}  // namespace ordo::expr

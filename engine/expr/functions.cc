@@ -1,0 +1,444 @@
+#include "expr/functions.h"
+
+#include <array>
+#include <cmath>
+#include <cstdio>
+#include <vector>
+
+#include "expr/value.h"
+#include "time/iso8601.h"
+
+namespace ordo::expr {
+namespace {
+
+constexpr std::int64_t kMsPerDay = 24 * 60 * 60 * 1000;
+
+constexpr BuiltinInfo kBuiltins[] = {
+    {"not", Builtin::kNot, 1, 1},
+    {"is defined", Builtin::kIsDefined, 1, 1},
+    {"now", Builtin::kNow, 0, 0},
+    {"string", Builtin::kString, 1, 1},
+    {"number", Builtin::kNumber, 1, 1},
+    {"decimal", Builtin::kDecimal, 2, 2},
+    {"floor", Builtin::kFloor, 1, 1},
+    {"ceiling", Builtin::kCeiling, 1, 1},
+    {"abs", Builtin::kAbs, 1, 1},
+    {"modulo", Builtin::kModulo, 2, 2},
+    {"string length", Builtin::kStringLength, 1, 1},
+    {"substring", Builtin::kSubstring, 2, 3},
+    {"substring before", Builtin::kSubstringBefore, 2, 2},
+    {"substring after", Builtin::kSubstringAfter, 2, 2},
+    {"upper case", Builtin::kUpperCase, 1, 1},
+    {"lower case", Builtin::kLowerCase, 1, 1},
+    {"contains", Builtin::kContains, 2, 2},
+    {"starts with", Builtin::kStartsWith, 2, 2},
+    {"ends with", Builtin::kEndsWith, 2, 2},
+    {"count", Builtin::kCount, 1, 1},
+    {"sum", Builtin::kSum, 1, kVariadic},
+    {"min", Builtin::kMin, 1, kVariadic},
+    {"max", Builtin::kMax, 1, kVariadic},
+    {"mean", Builtin::kMean, 1, kVariadic},
+    {"all", Builtin::kAll, 1, kVariadic},
+    {"any", Builtin::kAny, 1, kVariadic},
+    {"list contains", Builtin::kListContains, 2, 2},
+    {"append", Builtin::kAppend, 1, kVariadic},
+    {"concatenate", Builtin::kConcatenate, 1, kVariadic},
+    {"distinct values", Builtin::kDistinctValues, 1, 1},
+    {"flatten", Builtin::kFlatten, 1, 1},
+    {"index of", Builtin::kIndexOf, 2, 2},
+    {"reverse", Builtin::kReverse, 1, 1},
+    {"date and time", Builtin::kDateAndTime, 1, 1},
+    {"date", Builtin::kDate, 1, 3},
+    {"duration", Builtin::kDuration, 1, 1},
+};
+
+Value null_because(const CallSite& site, const std::string& what) {
+  if (site.why != nullptr && site.why->empty()) *site.why = what;
+  return Value();
+}
+
+Value wrong_type(const CallSite& site, std::string_view expected, const Value& got) {
+  return null_because(site, std::string(site.name) + "() expects " + std::string(expected) +
+                                ", got " + describe(got));
+}
+
+// Calls `f` for each item: the elements of a single list argument, or the arguments.
+template <typename F>
+void for_items(std::span<Value> args, F&& f) {
+  if (args.size() == 1 && args[0].type() == Type::kList) {
+    for (const Json& j : args[0].json()) f(Value::borrow(j));
+  } else {
+    for (const Value& v : args) f(v);
+  }
+}
+
+std::size_t code_points(std::string_view s) {
+  std::size_t n = 0;
+  for (char c : s) n += (static_cast<unsigned char>(c) & 0xC0) != 0x80 ? 1 : 0;
+  return n;
+}
+
+// Byte offset of code point `cp` (clamped to the end).
+std::size_t byte_offset(std::string_view s, std::size_t cp) {
+  std::size_t i = 0;
+  for (; i < s.size(); ++i) {
+    if ((static_cast<unsigned char>(s[i]) & 0xC0) != 0x80) {
+      if (cp == 0) return i;
+      --cp;
+    }
+  }
+  return s.size();
+}
+
+Value substring(std::span<Value> args, const CallSite& site) {
+  if (args[0].type() != Type::kString) return wrong_type(site, "a string", args[0]);
+  if (args[1].type() != Type::kNumber) return wrong_type(site, "a start position", args[1]);
+  std::string_view s = args[0].str();
+  const auto n = static_cast<std::int64_t>(code_points(s));
+  const auto start = static_cast<std::int64_t>(std::floor(args[1].as_double()));
+  std::int64_t from = start > 0 ? start - 1 : n + start;
+  if (start == 0 || from < 0 || from > n)
+    return null_because(site, "substring() start out of range");
+  std::int64_t count = n - from;
+  if (args.size() == 3) {
+    if (args[2].type() != Type::kNumber) return wrong_type(site, "a length", args[2]);
+    count = std::min(count, static_cast<std::int64_t>(std::floor(args[2].as_double())));
+    if (count < 0) return null_because(site, "substring() length is negative");
+  }
+  std::size_t b = byte_offset(s, static_cast<std::size_t>(from));
+  std::size_t e = byte_offset(s, static_cast<std::size_t>(from + count));
+  return Value::owned_string(std::string(s.substr(b, e - b)));
+}
+
+Value two_strings(Builtin fn, std::span<Value> args, const CallSite& site) {
+  if (args[0].type() != Type::kString) return wrong_type(site, "a string", args[0]);
+  if (args[1].type() != Type::kString) return wrong_type(site, "a string", args[1]);
+  std::string_view s = args[0].str(), m = args[1].str();
+  switch (fn) {
+    case Builtin::kContains:
+      return Value::boolean(s.find(m) != std::string_view::npos);
+    case Builtin::kStartsWith:
+      return Value::boolean(s.starts_with(m));
+    case Builtin::kEndsWith:
+      return Value::boolean(s.ends_with(m));
+    case Builtin::kSubstringBefore: {
+      std::size_t at = s.find(m);
+      return Value::owned_string(at == std::string_view::npos ? "" : std::string(s.substr(0, at)));
+    }
+    default: {  // kSubstringAfter
+      std::size_t at = s.find(m);
+      return Value::owned_string(
+          at == std::string_view::npos ? "" : std::string(s.substr(at + m.size())));
+    }
+  }
+}
+
+Value change_case(std::span<Value> args, bool upper, const CallSite& site) {
+  if (args[0].type() != Type::kString) return wrong_type(site, "a string", args[0]);
+  std::string s(args[0].str());
+  for (char& c : s) {
+    if (upper && c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+    if (!upper && c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return Value::owned_string(std::move(s));
+}
+
+Value sum_or_mean(std::span<Value> args, bool mean, const CallSite& site) {
+  std::int64_t isum = 0, count = 0;
+  double dsum = 0;
+  bool exact = true;
+  std::string bad;
+  for_items(args, [&](const Value& v) {
+    if (!bad.empty()) return;
+    if (v.type() != Type::kNumber) {
+      bad = describe(v);
+      return;
+    }
+    ++count;
+    if (exact && v.is_int() && !__builtin_add_overflow(isum, v.as_int(), &isum)) return;
+    if (exact) dsum = static_cast<double>(isum);
+    exact = false;
+    dsum += v.as_double();
+  });
+  if (!bad.empty()) {
+    return null_because(site, std::string(site.name) + "() takes numbers only, got " + bad);
+  }
+  if (count == 0) return Value();
+  const double total = exact ? static_cast<double>(isum) : dsum;
+  if (mean) return Value::number(total / static_cast<double>(count));
+  return exact ? Value::integer(isum) : Value::number(total);
+}
+
+// Items borrow from `args`, which outlive the call, so `best` may borrow too until returned.
+Value min_or_max(std::span<Value> args, bool max, const CallSite& site) {
+  Value best;
+  bool found = false, ok = true;
+  for_items(args, [&](const Value& v) {
+    if (!ok) return;
+    if (!found) {
+      best = v;
+      found = true;
+      return;
+    }
+    std::optional<int> c = compare(v, best);
+    if (!c) {
+      ok = false;
+      null_because(site, std::string(site.name) + "() cannot order " + describe(v) + " and " +
+                             describe(best));
+    } else if ((max && *c > 0) || (!max && *c < 0)) {
+      best = v;
+    }
+  });
+  if (!ok || !found) return Value();
+  if (best.type() == Type::kString) return Value::owned_string(std::string(best.str()));
+  if (best.type() == Type::kList || best.type() == Type::kContext) return Value::owned(best.json());
+  return best;
+}
+
+Value all_or_any(std::span<Value> args, bool all) {
+  bool saw_null = false;
+  bool decided = false;
+  for_items(args, [&](const Value& v) {
+    if (decided) return;
+    if (v.type() != Type::kBool) {
+      saw_null = true;
+    } else if (v.as_bool() != all) {
+      decided = true;
+    }
+  });
+  if (decided) return Value::boolean(!all);
+  if (saw_null) return Value();
+  return Value::boolean(all);
+}
+
+Value list_function(Builtin fn, std::span<Value> args, const CallSite& site) {
+  if (args[0].type() != Type::kList) return wrong_type(site, "a list", args[0]);
+  const Json& list = args[0].json();
+  switch (fn) {
+    case Builtin::kCount:
+      return Value::integer(static_cast<std::int64_t>(list.size()));
+    case Builtin::kListContains:
+      for (const Json& j : list) {
+        if (equals(Value::borrow(j), args[1]) == true) return Value::boolean(true);
+      }
+      return Value::boolean(false);
+    case Builtin::kIndexOf: {
+      Json out = Json::array();
+      for (std::size_t i = 0; i < list.size(); ++i) {
+        if (equals(Value::borrow(list[i]), args[1]) == true) out.push_back(i + 1);
+      }
+      return Value::owned(std::move(out));
+    }
+    case Builtin::kAppend: {
+      Json out = list;
+      for (std::size_t i = 1; i < args.size(); ++i) out.push_back(args[i].to_json());
+      return Value::owned(std::move(out));
+    }
+    case Builtin::kConcatenate: {
+      Json out = Json::array();
+      for (const Value& v : args) {
+        if (v.type() != Type::kList) return wrong_type(site, "lists", v);
+        for (const Json& j : v.json()) out.push_back(j);
+      }
+      return Value::owned(std::move(out));
+    }
+    case Builtin::kDistinctValues: {
+      Json out = Json::array();
+      for (const Json& j : list) {
+        bool seen = false;
+        for (const Json& k : out) seen = seen || k == j;
+        if (!seen) out.push_back(j);
+      }
+      return Value::owned(std::move(out));
+    }
+    case Builtin::kFlatten: {
+      // Iterative, so a deeply nested variable cannot exhaust the stack.
+      Json out = Json::array();
+      std::vector<std::pair<const Json*, std::size_t>> stack{{&list, 0}};
+      while (!stack.empty()) {
+        auto& [arr, i] = stack.back();
+        if (i == arr->size()) {
+          stack.pop_back();
+          continue;
+        }
+        const Json& item = (*arr)[i++];
+        if (item.is_array()) {
+          stack.emplace_back(&item, 0);
+        } else {
+          out.push_back(item);
+        }
+      }
+      return Value::owned(std::move(out));
+    }
+    default: {  // kReverse
+      Json out = Json::array();
+      for (auto it = list.rbegin(); it != list.rend(); ++it) out.push_back(*it);
+      return Value::owned(std::move(out));
+    }
+  }
+}
+
+Value number_function(Builtin fn, std::span<Value> args, const CallSite& site) {
+  for (const Value& v : args) {
+    if (v.type() != Type::kNumber) return wrong_type(site, "a number", v);
+  }
+  const Value& n = args[0];
+  switch (fn) {
+    case Builtin::kFloor:
+      return n.is_int() ? n : Value::number(std::floor(n.as_double()));
+    case Builtin::kCeiling:
+      return n.is_int() ? n : Value::number(std::ceil(n.as_double()));
+    case Builtin::kAbs:
+      if (n.is_int() && n.as_int() != INT64_MIN) return Value::integer(std::llabs(n.as_int()));
+      return Value::number(std::fabs(n.as_double()));
+    case Builtin::kDecimal: {
+      const double scale = std::floor(args[1].as_double());
+      if (scale < -20 || scale > 20) return null_because(site, "decimal() scale out of range");
+      const double f = std::pow(10.0, scale);
+      // Snap away binary noise first (1.135 * 100 is 113.49999...), then round half to even.
+      double scaled = n.as_double() * f;
+      if (std::fabs(scaled) < 1e9) scaled = std::round(scaled * 1e6) / 1e6;
+      return Value::number(std::nearbyint(scaled) / f);
+    }
+    default: {  // kModulo: the result has the sign of the divisor
+      const Value& d = args[1];
+      if (d.as_double() == 0) return null_because(site, "modulo() by zero");
+      if (n.is_int() && d.is_int() && d.as_int() != -1) {
+        std::int64_t r = n.as_int() % d.as_int();
+        if (r != 0 && (r < 0) != (d.as_int() < 0)) r += d.as_int();
+        return Value::integer(r);
+      }
+      const double a = n.as_double(), b = d.as_double();
+      return Value::number(a - b * std::floor(a / b));
+    }
+  }
+}
+
+std::optional<std::int64_t> date_time_from_text(std::string_view s) {
+  if (auto ms = time::parse_date_time(s)) return ms;
+  if (s.size() == 10) return time::parse_date_time(std::string(s) + "T00:00:00Z");
+  return time::parse_date_time(std::string(s) + "Z");  // no offset: taken as UTC
+}
+
+Value temporal(Builtin fn, std::span<Value> args, const CallSite& site) {
+  const Value& v = args[0];
+  if (fn == Builtin::kDate && args.size() == 3) {
+    for (const Value& a : args) {
+      if (a.type() != Type::kNumber || !a.is_int()) return wrong_type(site, "integers", a);
+    }
+    char buf[48];
+    std::snprintf(
+        buf, sizeof buf, "%04lld-%02lld-%02lldT00:00:00Z", static_cast<long long>(args[0].as_int()),
+        static_cast<long long>(args[1].as_int()), static_cast<long long>(args[2].as_int()));
+    if (auto ms = time::parse_date_time(buf)) return Value::date(*ms);
+    return null_because(site, "date() of a day that does not exist");
+  }
+  if (args.size() != 1) return null_because(site, std::string(site.name) + "() takes 1 argument");
+  if (fn == Builtin::kDuration) {
+    if (v.type() == Type::kDuration) return v;
+    if (v.type() != Type::kString) return wrong_type(site, "a string", v);
+    if (auto d = time::parse_duration(v.str())) return Value::duration(*d);
+    return null_because(site, "duration(" + Json(std::string(v.str())).dump() +
+                                  ") is not an ISO 8601 duration such as \"PT30M\" or \"P1DT2H\"");
+  }
+  std::int64_t ms = 0;
+  if (v.type() == Type::kDateTime || v.type() == Type::kDate) {
+    ms = v.ms();
+  } else if (v.type() == Type::kString) {
+    auto parsed = date_time_from_text(v.str());
+    if (!parsed || (fn == Builtin::kDate && v.str().size() != 10)) {
+      return null_because(site, std::string(site.name) + "(" + Json(std::string(v.str())).dump() +
+                                    ") is not an ISO 8601 " +
+                                    (fn == Builtin::kDate ? "date such as \"2026-12-01\""
+                                                          : "date and time such as "
+                                                            "\"2026-12-01T10:00:00Z\""));
+    }
+    ms = *parsed;
+  } else {
+    return wrong_type(site, "a string", v);
+  }
+  if (fn == Builtin::kDate) {
+    const std::int64_t day = ms >= 0 ? ms / kMsPerDay : (ms - kMsPerDay + 1) / kMsPerDay;
+    return Value::date(day * kMsPerDay);
+  }
+  return Value::date_time(ms);
+}
+
+}  // namespace
+
+const BuiltinInfo* find_builtin(std::string_view name) noexcept {
+  for (const BuiltinInfo& b : kBuiltins) {
+    if (b.name == name) return &b;
+  }
+  return nullptr;
+}
+
+std::string_view builtin_name(Builtin fn) noexcept {
+  for (const BuiltinInfo& b : kBuiltins) {
+    if (b.id == fn) return b.name;
+  }
+  return "function";
+}
+
+std::span<const BuiltinInfo> builtins() noexcept {
+  return kBuiltins;
+}
+
+Value call_builtin(Builtin fn, std::span<Value> args, const CallSite& site) {
+  switch (fn) {
+    case Builtin::kString:
+      return args[0].is_null() ? Value() : Value::owned_string(to_text(args[0]));
+    case Builtin::kNumber:
+      if (args[0].type() == Type::kNumber) return args[0];
+      if (args[0].type() != Type::kString) return wrong_type(site, "a string", args[0]);
+      if (auto n = parse_number(args[0].str())) return *n;
+      return null_because(
+          site, "number(" + Json(std::string(args[0].str())).dump() + ") is not a number");
+    case Builtin::kDecimal:
+    case Builtin::kFloor:
+    case Builtin::kCeiling:
+    case Builtin::kAbs:
+    case Builtin::kModulo:
+      return number_function(fn, args, site);
+    case Builtin::kStringLength:
+      if (args[0].type() != Type::kString) return wrong_type(site, "a string", args[0]);
+      return Value::integer(static_cast<std::int64_t>(code_points(args[0].str())));
+    case Builtin::kSubstring:
+      return substring(args, site);
+    case Builtin::kUpperCase:
+    case Builtin::kLowerCase:
+      return change_case(args, fn == Builtin::kUpperCase, site);
+    case Builtin::kContains:
+    case Builtin::kStartsWith:
+    case Builtin::kEndsWith:
+    case Builtin::kSubstringBefore:
+    case Builtin::kSubstringAfter:
+      return two_strings(fn, args, site);
+    case Builtin::kSum:
+    case Builtin::kMean:
+      return sum_or_mean(args, fn == Builtin::kMean, site);
+    case Builtin::kMin:
+    case Builtin::kMax:
+      return min_or_max(args, fn == Builtin::kMax, site);
+    case Builtin::kAll:
+    case Builtin::kAny:
+      return all_or_any(args, fn == Builtin::kAll);
+    case Builtin::kCount:
+    case Builtin::kListContains:
+    case Builtin::kIndexOf:
+    case Builtin::kAppend:
+    case Builtin::kConcatenate:
+    case Builtin::kDistinctValues:
+    case Builtin::kFlatten:
+    case Builtin::kReverse:
+      return list_function(fn, args, site);
+    case Builtin::kDateAndTime:
+    case Builtin::kDate:
+    case Builtin::kDuration:
+      return temporal(fn, args, site);
+    default:
+      return null_because(site, std::string(site.name) + "() is not available here");
+  }
+}
+
+}  // namespace ordo::expr

@@ -1,0 +1,84 @@
+// FEEL built-in functions: the table the parser resolves names against (so an unknown
+// function or a wrong argument count is a compile error) and their implementations.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace ordo::expr {
+
+class Value;
+
+enum class Builtin : std::uint8_t {
+  kNone,
+  // Handled by the evaluator itself (they look at the expression, not only at values).
+  kNot,
+  kIsDefined,
+  kNow,
+  // Conversion and numbers.
+  kString,
+  kNumber,
+  kDecimal,
+  kFloor,
+  kCeiling,
+  kAbs,
+  kModulo,
+  // Strings.
+  kStringLength,
+  kSubstring,
+  kSubstringBefore,
+  kSubstringAfter,
+  kUpperCase,
+  kLowerCase,
+  kContains,
+  kStartsWith,
+  kEndsWith,
+  // Lists.
+  kCount,
+  kSum,
+  kMin,
+  kMax,
+  kMean,
+  kAll,
+  kAny,
+  kListContains,
+  kAppend,
+  kConcatenate,
+  kDistinctValues,
+  kFlatten,
+  kIndexOf,
+  kReverse,
+  // Dates and durations.
+  kDateAndTime,
+  kDate,
+  kDuration,
+};
+
+inline constexpr std::uint8_t kVariadic = 255;
+
+struct BuiltinInfo {
+  std::string_view name;  // as written in FEEL, e.g. "string length"
+  Builtin id;
+  std::uint8_t min_args;
+  std::uint8_t max_args;  // kVariadic: any number
+};
+
+// The function called `name`, or null.
+const BuiltinInfo* find_builtin(std::string_view name) noexcept;
+// The FEEL name of `fn`, e.g. "string length".
+std::string_view builtin_name(Builtin fn) noexcept;
+// Every function, for the lexer (names with spaces) and for messages.
+std::span<const BuiltinInfo> builtins() noexcept;
+
+struct CallSite {
+  std::string_view name;  // for messages
+  std::string* why;       // where to explain a null result; set only when empty
+};
+
+// Calls `fn` (not one of the evaluator's own). FEEL semantics: an argument of the wrong type
+// gives null, and `why` says what was wrong.
+Value call_builtin(Builtin fn, std::span<Value> args, const CallSite& site);
+
+}  // namespace ordo::expr

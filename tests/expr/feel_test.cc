@@ -1,0 +1,478 @@
+#include <gtest/gtest.h>
+
+#include "expr/expr.h"
+#include "expr/expr_test_util.h"
+
+namespace ordo::expr {
+namespace {
+
+using testing::Case;
+using testing::json;
+
+constexpr auto kFeel = ExpressionDialect::kFeel;
+
+json feel(std::string_view text, const json& vars = json::object()) {
+  return testing::value_of(kFeel, text, vars);
+}
+
+void table(std::initializer_list<Case> cases) {
+  testing::check_table(kFeel, cases);
+}
+
+TEST(Feel, Literals) {
+  table({
+      {"1", "{}", "1"},
+      {"-2.5", "{}", "-2.5"},
+      {"1e3", "{}", "1000.0"},
+      {"\"text\"", "{}", "\"text\""},
+      {R"("a\"b\\c\nd\u00e9")", "{}", R"("a\"b\\c\nd\u00e9")"},
+      {"true", "{}", "true"},
+      {"false", "{}", "false"},
+      {"null", "{}", "null"},
+      {"[1, \"a\", [true]]", "{}", R"([1, "a", [true]])"},
+      {"[]", "{}", "[]"},
+      {R"({"name": "order1", "id": "1234"})", "{}", R"({"name": "order1", "id": "1234"})"},
+      {"{a: 1, b: {c: [2]}}", "{}", R"({"a": 1, "b": {"c": [2]}})"},
+      {"{a: x + 1}", R"({"x": 1})", R"({"a": 2})"},
+      {"[x, x * 2]", R"({"x": 3})", "[3, 6]"},
+  });
+}
+
+TEST(Feel, VariablesAndPaths) {
+  table({
+      {"orderId", R"({"orderId": "A-17"})", "\"A-17\""},
+      {"order.customer.locale", R"({"order": {"customer": {"locale": "de"}}})", "\"de\""},
+      {"order.missing", R"({"order": {}})", "null"},
+      {"unknown", "{}", "null"},
+      {"unknown.deeper", "{}", "null"},
+      {"items[1]", R"({"items": [10, 20, 30]})", "10"},
+      {"items[-1]", R"({"items": [10, 20, 30]})", "30"},
+      {"items[4]", R"({"items": [10, 20, 30]})", "null"},
+      {"items[i]", R"({"items": [10, 20, 30], "i": 2})", "20"},
+      {"items[1].price", R"({"items": [{"price": 5}]})", "5"},
+      {"items.price", R"({"items": [{"price": 5}, {"price": 7}]})", "[5, 7]"},
+      {"[1, 2, 3][2]", "{}", "2"},
+      {"{a: {b: 1}}.a.b", "{}", "1"},
+      {"user_2", R"({"user_2": 1})", "1"},
+  });
+}
+
+TEST(Feel, ListFilters) {
+  table({
+      {"items[price > 10]", R"({"items": [{"price": 5}, {"price": 12}, {"price": 20}]})",
+       R"([{"price": 12}, {"price": 20}])"},
+      {"items[item > 1]", R"({"items": [1, 2, 3]})", "[2, 3]"},
+      {"count(items[price > 100])", R"({"items": [{"price": 5}]})", "0"},
+      {"items[price > limit].id", R"({"limit": 6, "items": [{"id": 1, "price": 5}, {"id": 2,
+        "price": 7}]})",
+       "[2]"},
+  });
+}
+
+TEST(Feel, ComparisonOperators) {
+  table({
+      {"1 = 1", "{}", "true"},
+      {"1 = 1.0", "{}", "true"},
+      {"1 != 2", "{}", "true"},
+      {"2 < 3", "{}", "true"},
+      {"2.5 >= 3", "{}", "false"},
+      {"\"a\" < \"b\"", "{}", "true"},
+      {"paymentStatus = \"approved\"", R"({"paymentStatus": "approved"})", "true"},
+      {"available = true", R"({"available": false})", "false"},
+      {"[1, 2] = [1, 2]", "{}", "true"},
+      {"{a: 1} = {a: 1}", "{}", "true"},
+      {"price > 0", R"({"price": 12.5})", "true"},
+      {"price = 0", R"({"price": 0})", "true"},
+      {"COUNT <= 30 and COUNT > 20", R"({"COUNT": 25})", "true"},
+      {"COUNT <= 30 and COUNT > 20", R"({"COUNT": 31})", "false"},
+      {"hasReachedMaxAttempts=true", R"({"hasReachedMaxAttempts": true})", "true"},
+  });
+}
+
+TEST(Feel, NullComparedWithEqualsIsABoolean) {
+  table({
+      {"null = null", "{}", "true"},
+      {"x = null", "{}", "true"},
+      {"x = null", R"({"x": 1})", "false"},
+      {"x != null", R"({"x": 1})", "true"},
+      {"null = 0", "{}", "false"},
+  });
+}
+
+TEST(Feel, NullComparedWithLessThanIsNull) {
+  table({
+      {"null < 1", "{}", "null"},
+      {"price > 0", "{}", "null"},
+      {"1 >= x", R"({"x": null})", "null"},
+  });
+}
+
+TEST(Feel, ComparingDifferentTypesIsNull) {
+  table({
+      {"1 < \"a\"", "{}", "null"},
+      {"1 = \"1\"", "{}", "null"},
+      {"true < false", "{}", "null"},
+  });
+}
+
+TEST(Feel, ArithmeticKeepsIntegersIntegral) {
+  json seven = feel("3 + 4");
+  EXPECT_EQ(seven, 7);
+  EXPECT_TRUE(seven.is_number_integer());
+  json half = feel("7 / 2");
+  EXPECT_EQ(half, 3.5);
+  EXPECT_TRUE(half.is_number_float());
+  json two = feel("6 / 3");
+  EXPECT_TRUE(two.is_number_integer());
+  EXPECT_TRUE(feel("1.5 + 1.5").is_number_integer());
+  EXPECT_TRUE(feel("x * 2", {{"x", 2.5}}).is_number_integer());
+}
+
+TEST(Feel, Arithmetic) {
+  table({
+      {"1 + 2 * 3", "{}", "7"},
+      {"(1 + 2) * 3", "{}", "9"},
+      {"10 - 4 - 3", "{}", "3"},
+      {"2 ** 10", "{}", "1024"},
+      {"2 ** -1", "{}", "0.5"},
+      {"-x", R"({"x": 4})", "-4"},
+      {"- (1 + 2)", "{}", "-3"},
+      {"X / Y", R"({"X": 9, "Y": 3})", "3"},
+      {"X / Y", R"({"X": 1, "Y": 4})", "0.25"},
+      {"X / Y", R"({"X": 1, "Y": 0})", "null"},
+      {"9223372036854775807 + 1", "{}", "9.223372036854776e18"},
+      {"\"order-\" + id", R"({"id": "17"})", "\"order-17\""},
+      {"1 + null", "{}", "null"},
+      {"missing * 2", "{}", "null"},
+      {"\"a\" + 1", "{}", "null"},
+  });
+}
+
+TEST(Feel, ThreeValuedLogic) {
+  table({
+      {"true and true", "{}", "true"},
+      {"true and false", "{}", "false"},
+      {"false and null", "{}", "false"},
+      {"null and false", "{}", "false"},
+      {"true and null", "{}", "null"},
+      {"true or null", "{}", "true"},
+      {"null or true", "{}", "true"},
+      {"false or null", "{}", "null"},
+      {"false or false", "{}", "false"},
+      {"true and 1", "{}", "null"},
+      {"not(true)", "{}", "false"},
+      {"not(null)", "{}", "null"},
+      {"not(x > 1)", R"({"x": 0})", "true"},
+  });
+}
+
+TEST(Feel, IfThenElse) {
+  table({
+      {"if x > 1 then \"big\" else \"small\"", R"({"x": 5})", "\"big\""},
+      {"if x > 1 then \"big\" else \"small\"", R"({"x": 0})", "\"small\""},
+      {"if null then 1 else 2", "{}", "2"},
+      {"if a then if b then 1 else 2 else 3", R"({"a": true, "b": false})", "2"},
+  });
+}
+
+TEST(Feel, InListsRangesAndUnaryTests) {
+  table({
+      {"x in [1, 2, 3]", R"({"x": 2})", "true"},
+      {"x in [1, 2, 3]", R"({"x": 4})", "false"},
+      {"x in [1..10]", R"({"x": 10})", "true"},
+      {"x in [1..10)", R"({"x": 10})", "false"},
+      {"x in (1..10]", R"({"x": 1})", "false"},
+      {"x in ]1..10[", R"({"x": 5})", "true"},
+      {"x in > 5", R"({"x": 6})", "true"},
+      {"x in <= 5", R"({"x": 6})", "false"},
+      {"x in (< 0, > 10)", R"({"x": 11})", "true"},
+      {"x in (1, 2)", R"({"x": 2})", "true"},
+      {"x in list", R"({"x": "b", "list": ["a", "b"]})", "true"},
+      {"x in \"a\"", R"({"x": "a"})", "true"},
+      {"x in [\"a\"..\"c\"]", R"({"x": "b"})", "true"},
+      {"x in []", R"({"x": 1})", "false"},
+      {"x in [1..10] and y", R"({"x": 2, "y": true})", "true"},
+      {"x in [1..10]", "{}", "null"},
+  });
+}
+
+TEST(Feel, Between) {
+  table({
+      {"x between 1 and 10", R"({"x": 1})", "true"},
+      {"x between 1 and 10", R"({"x": 11})", "false"},
+      {"x between 1 and 10 and y", R"({"x": 5, "y": false})", "false"},
+      {"x between 1 and 10", "{}", "null"},
+  });
+}
+
+TEST(Feel, StringFunctions) {
+  table({
+      {"string length(\"héllo\")", "{}", "5"},
+      {"string length (name)", R"({"name": "abc"})", "3"},
+      {"substring(\"foobar\", 3)", "{}", "\"obar\""},
+      {"substring(\"foobar\", 3, 3)", "{}", "\"oba\""},
+      {"substring(\"foobar\", -2, 1)", "{}", "\"a\""},
+      {"upper case(\"abc\")", "{}", "\"ABC\""},
+      {"lower case(\"ABC\")", "{}", "\"abc\""},
+      {"contains(\"foobar\", \"ob\")", "{}", "true"},
+      {"starts with(\"foobar\", \"fo\")", "{}", "true"},
+      {"ends with(\"foobar\", \"x\")", "{}", "false"},
+      {"substring before(\"foo-bar\", \"-\")", "{}", "\"foo\""},
+      {"substring after(\"foo-bar\", \"-\")", "{}", "\"bar\""},
+      {"string(12)", "{}", "\"12\""},
+      {"string(1.5)", "{}", "\"1.5\""},
+      {"string(true)", "{}", "\"true\""},
+      {"string(null)", "{}", "null"},
+      {"string length(12)", "{}", "null"},
+  });
+}
+
+TEST(Feel, ListFunctions) {
+  table({
+      {"count([1, 2, 3])", "{}", "3"},
+      {"sum([1, 2, 3])", "{}", "6"},
+      {"sum(1, 2.5)", "{}", "3.5"},
+      {"sum([])", "{}", "null"},
+      {"min([3, 1, 2])", "{}", "1"},
+      {"max(3, 1, 2)", "{}", "3"},
+      {"max([\"a\", \"c\", \"b\"])", "{}", "\"c\""},
+      {"min([1, \"a\"])", "{}", "null"},
+      {"mean([1, 2, 3, 4])", "{}", "2.5"},
+      {"list contains([1, 2], 2)", "{}", "true"},
+      {"list contains(items, \"x\")", R"({"items": ["a"]})", "false"},
+      {"append([1], 2, 3)", "{}", "[1, 2, 3]"},
+      {"concatenate([1], [2, 3], [])", "{}", "[1, 2, 3]"},
+      {"distinct values([1, 2, 1, 3, 2])", "{}", "[1, 2, 3]"},
+      {"flatten([1, [2, [3, 4]], [[5]]])", "{}", "[1, 2, 3, 4, 5]"},
+      {"index of([1, 2, 3, 2], 2)", "{}", "[2, 4]"},
+      {"reverse([1, 2, 3])", "{}", "[3, 2, 1]"},
+      {"all([true, true])", "{}", "true"},
+      {"all([true, false, null])", "{}", "false"},
+      {"all([true, null])", "{}", "null"},
+      {"all([])", "{}", "true"},
+      {"any([false, true])", "{}", "true"},
+      {"any([false, null])", "{}", "null"},
+      {"any([])", "{}", "false"},
+      {"count(\"abc\")", "{}", "null"},
+  });
+}
+
+TEST(Feel, NumberFunctions) {
+  table({
+      {"floor(1.5)", "{}", "1"},
+      {"floor(-1.5)", "{}", "-2"},
+      {"ceiling(1.2)", "{}", "2"},
+      {"abs(-3)", "{}", "3"},
+      {"decimal(1.125, 2)", "{}", "1.12"},
+      {"decimal(1.135, 2)", "{}", "1.14"},
+      {"decimal(2.5, 0)", "{}", "2"},
+      {"modulo(10, 3)", "{}", "1"},
+      {"modulo(-10, 3)", "{}", "2"},
+      {"number(\"42\")", "{}", "42"},
+      {"number(\"-1.5\")", "{}", "-1.5"},
+      {"number(\"abc\")", "{}", "null"},
+  });
+}
+
+TEST(Feel, IsDefinedTellsUnsetFromNull) {
+  table({
+      {"is defined(x)", R"({"x": null})", "true"},
+      {"is defined(x)", "{}", "false"},
+      {"is defined(order.id)", R"({"order": {"id": 1}})", "true"},
+      {"is defined(order.id)", R"({"order": {}})", "false"},
+  });
+}
+
+TEST(Feel, DatesAndDurationsComeOutAsIsoStrings) {
+  table({
+      {"date and time(\"2026-12-01T10:00:00Z\")", "{}", "\"2026-12-01T10:00:00Z\""},
+      {"date and time(\"2026-12-01T11:00:00+01:00\")", "{}", "\"2026-12-01T10:00:00Z\""},
+      {"date(\"2026-12-01\")", "{}", "\"2026-12-01\""},
+      {"date(2026, 2, 28)", "{}", "\"2026-02-28\""},
+      {"duration(\"PT30M\")", "{}", "\"PT30M\""},
+      {"now()", "{}", "\"2026-12-01T10:00:00Z\""},
+      {"date and time(\"2026-12-01T10:00:00Z\") + duration(\"PT30M\")", "{}",
+       "\"2026-12-01T10:30:00Z\""},
+      {"duration(\"P1D\") + date and time(\"2026-12-31T10:00:00Z\")", "{}",
+       "\"2027-01-01T10:00:00Z\""},
+      {"date and time(\"2026-12-01T10:00:00Z\") - duration(\"P1M\")", "{}",
+       "\"2026-11-01T10:00:00Z\""},
+      {"date and time(\"2026-12-02T12:30:00Z\") - date and time(\"2026-12-01T10:00:00Z\")", "{}",
+       "\"P1DT2H30M\""},
+      {"date(\"2026-12-01\") + duration(\"P1D\")", "{}", "\"2026-12-02\""},
+      {"duration(\"PT1H\") + duration(\"PT30M\")", "{}", "\"PT1H30M\""},
+      {"duration(\"PT1H\") * 2", "{}", "\"PT2H\""},
+      {"duration(\"PT1H\") / duration(\"PT30M\")", "{}", "2"},
+      {"-duration(\"PT5M\")", "{}", "\"-PT5M\""},
+      {"date and time(d) + duration(p)", R"({"d": "2026-12-01T10:00:00Z", "p": "PT1H"})",
+       "\"2026-12-01T11:00:00Z\""},
+      {"date and time(d)", R"({"d": "not a date"})", "null"},
+      {"date and time(\"2026-12-01T10:00:00\")", "{}", "\"2026-12-01T10:00:00Z\""},
+  });
+}
+
+TEST(Feel, DateAndDurationComparisons) {
+  table({
+      {"duration(\"PT1H\") > duration(\"PT30M\")", "{}", "true"},
+      {"duration(\"P1D\") = duration(\"PT24H\")", "{}", "true"},
+      {"duration(\"P1Y\") > duration(\"P11M\")", "{}", "true"},
+      {"duration(\"P1Y\") > duration(\"P1D\")", "{}", "null"},
+      {"date and time(\"2026-12-01T10:00:00Z\") < now()", "{}", "false"},
+      {"date and time(\"2026-12-01T10:00:00Z\") = date and time(\"2026-12-01T11:00:00+01:00\")",
+       "{}", "true"},
+      {"now() > date and time(\"2026-01-01T00:00:00Z\")", "{}", "true"},
+      {"date and time(\"2026-12-01T10:00:00Z\") in [date and "
+       "time(\"2026-01-01T00:00:00Z\")..now()]",
+       "{}", "true"},
+  });
+}
+
+TEST(Feel, FunctionNamesWithSpacesNeedTheirParenthesis) {
+  // "string" alone is a variable; "string length" is a function only when called.
+  table({
+      {"string", R"({"string": "s"})", "\"s\""},
+      {"string length(\"ab\") + 1", "{}", "3"},
+      {"upper  case(\"a\")", "{}", "\"A\""},
+  });
+}
+
+TEST(Feel, CommentsAreIgnored) {
+  table({{"1 + // one\n 2 /* two */", "{}", "3"}});
+}
+
+TEST(Feel, StaticTextIsAStringLiteral) {
+  EXPECT_EQ(testing::value_of(ExpressionDialect::kStatic, "PT30M"), "PT30M");
+  EXPECT_EQ(testing::value_of(ExpressionDialect::kStatic, "a = b ${x}"), "a = b ${x}");
+}
+
+// --- Conditions
+
+TEST(Feel, ConditionOnUnsetVariableNamesTheVariable) {
+  auto r = testing::condition(kFeel, "price > 0");
+  ASSERT_TRUE(std::holds_alternative<std::string>(r));
+  EXPECT_EQ(std::get<std::string>(r),
+            "condition `price > 0` evaluated to null, not a boolean (is variable 'price' set?)");
+}
+
+TEST(Feel, ConditionOnTypeMismatchSaysWhatWasCompared) {
+  auto r = testing::condition(kFeel, "price > \"a\"", {{"price", 3}});
+  ASSERT_TRUE(std::holds_alternative<std::string>(r));
+  EXPECT_EQ(std::get<std::string>(r),
+            "condition `price > \"a\"` evaluated to null, not a boolean (cannot compare number 3 "
+            "with string \"a\")");
+}
+
+TEST(Feel, ConditionOnNonBooleanNamesTheType) {
+  auto r = testing::condition(kFeel, "orderId", {{"orderId", "A-17"}});
+  ASSERT_TRUE(std::holds_alternative<std::string>(r));
+  EXPECT_EQ(std::get<std::string>(r),
+            "condition `orderId` evaluated to string \"A-17\", not a boolean");
+}
+
+TEST(Feel, ConditionTrueAndFalse) {
+  EXPECT_EQ(testing::condition(kFeel, "price > 0", {{"price", 1}}),
+            (std::variant<bool, std::string>(true)));
+  EXPECT_EQ(testing::condition(kFeel, "price = 0", {{"price", 1}}),
+            (std::variant<bool, std::string>(false)));
+}
+
+TEST(Feel, SourceTextIsKept) {
+  auto c = compile(kFeel, "a + 1");
+  ASSERT_TRUE(std::holds_alternative<std::shared_ptr<const CompiledExpression>>(c));
+  EXPECT_EQ(source_text(*std::get<0>(c)), "a + 1");
+}
+
+TEST(Feel, EvaluatesWithoutVariables) {
+  auto c = compile(kFeel, "x = null");
+  Context ctx;
+  auto r = evaluate(*std::get<0>(c), ctx);
+  ASSERT_TRUE(r.is_ok());
+  EXPECT_EQ(*r, true);
+}
+
+// --- Compile errors
+
+struct ErrorCase {
+  const char* text;
+  std::uint32_t offset;
+  const char* message;
+};
+
+TEST(Feel, CompileErrorsSayWhereAndWhat) {
+  const ErrorCase cases[] = {
+      {"iban: \"DE456\"", 4,
+       "unexpected ':' after 'iban': FEEL has no assignments; a context needs braces, e.g. "
+       "{iban: ...}, and a comparison uses '='"},
+      {"f(1", 0, "unknown function 'f'; docs/expressions.md lists the functions Ordo supports"},
+      {"sum(1", 5,
+       "expected ',' or ')' to close the call of sum() opened at offset 3 but found "
+       "the end of the expression"},
+      {"(a + (b)", 8,
+       "expected ')' to close '(' opened at offset 0 but found the end of the expression"},
+      {"a == 1", 2,
+       "unexpected '==' after a complete expression: FEEL compares with '=', not '=='"},
+      {"a && b", 2, "unexpected '&&' after a complete expression: FEEL writes 'and', not '&&'"},
+      {"\"abc", 0, "the string opened at offset 0 is never closed: add a closing \""},
+      {"'abc'", 0, "FEEL strings use double quotes: write \"text\", not 'text'"},
+      {"1abc", 0, "'1abc' is not a number, and a name cannot start with a digit"},
+      {"", 0, "the expression is empty: write a value after '='"},
+      {"if a then b", 11,
+       "expected 'else' (FEEL's 'if' needs both 'then' and 'else') but found the end of the "
+       "expression"},
+      {"substring(\"a\")", 0, "substring() takes 2 to 3 arguments, got 1"},
+      {"now(1)", 0, "now() takes 0 arguments, got 1"},
+      {"date and time(\"2026-13-01T00:00:00Z\")", 14,
+       "date and time(\"2026-13-01T00:00:00Z\") is not an ISO 8601 date and time such as "
+       "\"2026-12-01T10:00:00Z\""},
+      {"duration(\"30 minutes\")", 9,
+       "duration(\"30 minutes\") is not an ISO 8601 duration such as \"PT30M\" or \"P1DT2H\""},
+      {"[1..10]", 2, "a range such as [1..10] can only follow 'in', e.g. x in [1..10]"},
+      {"> 5", 0,
+       "a test such as '> 5' can only follow 'in', e.g. x in > 5; to compare, write x > 5"},
+      {"{a: 1, a: 2}", 7, "the key 'a' appears twice in this context"},
+      {"\"a\\q\"", 2,
+       "unknown escape '\\q' in a string; write \\\\ for a backslash, \\\" for a quote"},
+      {"for x in y return x", 0, "'for' expressions are not supported by Ordo yet"},
+      {"a b", 2,
+       "unexpected 'b' after a complete expression (is an operator or a comma missing? "
+       "names cannot contain spaces)"},
+      {"x # 1", 2, "unexpected character '#'"},
+      {"not x", 0, "FEEL writes not(x), with parentheses"},
+      {"a % 2", 2,
+       "unexpected '%' after a complete expression: FEEL has no '%' operator; use "
+       "modulo(a, b)"},
+  };
+  for (const ErrorCase& c : cases) {
+    CompileError e = testing::compile_error(kFeel, c.text);
+    EXPECT_EQ(e.offset, c.offset) << c.text;
+    EXPECT_EQ(e.message, c.message) << c.text;
+  }
+}
+
+TEST(Feel, DeepNestingIsACompileErrorNotACrash) {
+  std::string deep(10000, '(');
+  deep += "1";
+  deep += std::string(10000, ')');
+  CompileError e = testing::compile_error(kFeel, deep);
+  EXPECT_NE(e.message.find("nested too deeply"), std::string::npos) << e.message;
+
+  std::string minus(10000, '-');
+  minus += "1";
+  e = testing::compile_error(kFeel, minus);
+  EXPECT_NE(e.message.find("nested too deeply"), std::string::npos) << e.message;
+
+  std::string chain = "1";
+  for (int i = 0; i < 5000; ++i) chain += " + 1";
+  e = testing::compile_error(kFeel, chain);
+  EXPECT_NE(e.message.find("too long"), std::string::npos) << e.message;
+}
+
+TEST(Feel, ModerateNestingCompiles) {
+  std::string nested(40, '(');
+  nested += "1";
+  nested += std::string(40, ')');
+  EXPECT_EQ(feel(nested), 1);
+}
+
+}  // namespace
+}  // namespace ordo::expr
