@@ -193,7 +193,7 @@ const std::vector<Case>& cases() {
        R"({"input":2})", {"advance:0"}, "my task"},
       {"InclusiveGatewayTest.testPartialMergingInclusiveGateway",
        "gateway/InclusiveGatewayTest.testPartialMergingInclusiveGateway.bpmn20.xml",
-       R"({"input":2})", {"expect:partialTask", "complete:partialTask"}, "theTask"},
+       R"({"input":2})", {"expect:my partial task", "complete:my partial task"}, "my task"},
       {"InclusiveGatewayTest.testNoSequenceFlowSelected",
        "gateway/InclusiveGatewayTest.testNoSequenceFlowSelected.bpmn20.xml", R"({"input":4})",
        {}, "incident"},
@@ -290,9 +290,10 @@ const std::vector<Case>& cases() {
       {"InclusiveGatewayTest.testDecisionFunctionality/4",
        "gateway/InclusiveGatewayTest.testDecisionFunctionality.bpmn20.xml", R"({"input":4})", {},
        "incident"},
+      // Despite its name the file's loop has no isSequential, so (BPMN default) it is parallel.
       {"InclusiveGatewayTest.testJoinAfterSequentialMultiInstanceSubProcess",
        "gateway/InclusiveGatewayTest.testJoinAfterSequentialMultiInstanceSubProcess.bpmn20.xml",
-       "{}", {"complete:task"}, "innerTask"},
+       "{}", {"complete:task"}, "innerTask*2"},
       {"InclusiveGatewayTest.testJoinAfterParallelMultiInstanceSubProcess",
        "gateway/InclusiveGatewayTest.testJoinAfterParallelMultiInstanceSubProcess.bpmn20.xml",
        "{}", {"complete:task"}, "innerTask*2"},
@@ -823,11 +824,22 @@ class Run {
     return out;
   }
 
+  // Waiting tasks: job tasks (user, service, send, business rule) by their open jobs, so the
+  // body of a multi-instance task is not counted with its instances; other tasks (receive,
+  // manual, plain) by their element instances, leaving out multi-instance bodies.
   std::vector<std::string> waiting() const {
     std::vector<std::string> out;
     for (const InstanceInfo& info : family()) {
       for (const ElementInfo& e : info.elements) {
-        if (is_task(e.kind)) out.push_back(label(info.process_id, e.element_id));
+        if (!is_task(e.kind) || is_job_task(e.kind)) continue;
+        auto it = processes_.find(info.process_id);
+        const Element* def =
+            it == processes_.end() ? nullptr : it->second->find_element(e.element_id);
+        if (def != nullptr && def->loop.present) continue;
+        out.push_back(label(info.process_id, e.element_id));
+      }
+      for (const JobInfo& j : h_.engine().open_jobs()) {
+        if (j.instance == info.id) out.push_back(label(info.process_id, j.element_id));
       }
     }
     std::sort(out.begin(), out.end());
@@ -919,12 +931,15 @@ class Run {
     } else if (verb == "error") {
       st = e.throw_error(job, code, "thrown by the delegate");
     } else if (verb == "fail") {
+      // Fail it until its retries run out (the job then stays with an incident).
       for (int i = 0; i < 20 && st.is_ok(); ++i) {
         st = e.fail_job(job, "delegate threw", 0);
         e.run_until_idle();
-        bool open = false;
-        for (const JobInfo& j : e.open_jobs()) open = open || j.key == job;
-        if (!open) break;
+        bool retry = false;
+        for (const JobInfo& j : e.open_jobs()) {
+          retry = retry || (j.key == job && j.state != JobState::kIncident);
+        }
+        if (!retry) break;
       }
     } else {
       return "unknown step verb '" + std::string(verb) + "'";
@@ -944,7 +959,7 @@ class Run {
     return "?";
   }
 
-  Harness h_;
+  mutable Harness h_;  // reading an Engine is const, but Harness only hands out a mutable one
   std::vector<std::shared_ptr<const BpmnDocument>> documents_;
   std::map<std::string, std::shared_ptr<const ProcessDefinition>> processes_;
   InstanceId root_ = 0;
@@ -1010,15 +1025,15 @@ TEST(Conformance, CamundaBpmPlatform) {
     }
   }
   const std::size_t total = cases().size() - skipped.size() - departures.size();
+  auto list = [](const std::vector<std::string>& items) {
+    std::string out;
+    for (const std::string& item : items) out += "\n    " + item;
+    return out;
+  };
   std::cout << "[conformance] camunda-bpm-platform: " << passed << " of " << total
-            << " cases pass (" << skipped.size() << " skipped";
-  if (!skipped.empty()) std::cout << ":";
-  std::cout << "\n";
-  for (const std::string& s : skipped) std::cout << "  skipped " << s << "\n";
-  std::cout << "  " << departures.size() << " documented departures";
-  std::cout << (departures.empty() ? "" : ":") << "\n";
-  for (const std::string& d : departures) std::cout << "  departure " << d << "\n";
-  std::cout << ")\n";
+            << " cases pass (" << skipped.size() << " skipped: " << list(skipped) << "\n  "
+            << departures.size() << " documented departures, reported only:"
+            << list(departures) << ")\n";
   EXPECT_EQ(failed, 0);
 }
 
