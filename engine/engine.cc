@@ -131,10 +131,11 @@ Result<std::vector<Deployment>> Engine::deploy(std::shared_ptr<const BpmnDocumen
   std::vector<Deployment> out;
   for (const auto& process : document->processes) {
     auto& hashes = impl_->versions[process->id];
-    auto same = std::find(hashes.begin(), hashes.end(), document->content_hash);
-    if (same != hashes.end() && !document->content_hash.empty()) {
-      out.push_back({process->id, static_cast<int>(same - hashes.begin()) + 1,
-                     document->content_hash});
+    // As Zeebe: the same content as the latest version is that version; anything else (an
+    // older version's content included) becomes a new latest version.
+    if (!hashes.empty() && hashes.back() == document->content_hash &&
+        !document->content_hash.empty()) {
+      out.push_back({process->id, static_cast<int>(hashes.size()), document->content_hash});
       continue;
     }
     hashes.push_back(document->content_hash);

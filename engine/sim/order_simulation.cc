@@ -137,25 +137,6 @@ Result<std::vector<nlohmann::json>> read_json_lines(const std::string& path) {
 Result<RunSummary> run_orders(const std::string& process_file,
                               const std::vector<nlohmann::json>& orders,
                               const RunOptions& options) {
-  auto clock = std::make_shared<VirtualClock>(options.start_ms);
-  EngineOptions engine_options;
-  engine_options.clock = clock;
-  engine_options.keep_history = false;
-  Engine engine(engine_options);
-  auto deployed = engine.deploy_file(process_file);
-  if (!deployed) return deployed.status();
-  std::string process_id = options.process_id;
-  if (process_id.empty()) {
-    if (deployed->size() != 1) {
-      return Status::invalid_argument(process_file + " defines " +
-                                      std::to_string(deployed->size()) +
-                                      " processes; say which one to run");
-    }
-    process_id = deployed->front().process_id;
-  }
-  World world(engine, *clock);
-  world.install();
-
   struct Start {
     std::int64_t time_ms;
     std::size_t index;
@@ -180,12 +161,32 @@ Result<RunSummary> run_orders(const std::string& process_file,
   std::stable_sort(starts.begin(), starts.end(),
                    [](const Start& a, const Start& b) { return a.time_ms < b.time_ms; });
 
+  // The clock starts at the earliest order, so recorded history replays at its own times.
+  auto clock = std::make_shared<VirtualClock>(starts.empty() ? options.start_ms
+                                                             : starts.front().time_ms);
+  EngineOptions engine_options;
+  engine_options.clock = clock;
+  engine_options.keep_history = false;
+  Engine engine(engine_options);
+  auto deployed = engine.deploy_file(process_file);
+  if (!deployed) return deployed.status();
+  std::string process_id = options.process_id;
+  if (process_id.empty()) {
+    if (deployed->size() != 1) {
+      return Status::invalid_argument(process_file + " defines " +
+                                      std::to_string(deployed->size()) +
+                                      " processes; say which one to run");
+    }
+    process_id = deployed->front().process_id;
+  }
+  World world(engine, *clock);
+  world.install();
+
   RunSummary summary;
   summary.orders.resize(orders.size());
   const std::int64_t last_start = starts.empty() ? options.start_ms : starts.back().time_ms;
   const std::int64_t end = last_start + options.horizon_ms;
   std::size_t next_start = 0;
-  if (!starts.empty()) clock->set(std::min(starts.front().time_ms, clock->now_ms()));
   while (true) {
     std::int64_t t = INT64_MAX;
     if (next_start < starts.size()) t = std::min(t, starts[next_start].time_ms);

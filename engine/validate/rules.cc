@@ -447,6 +447,11 @@ void Rules::check_gateway(const Element& e) {
                "flow " + q(flow.id) + " leads from " + name(e) + " to " + name(t) +
                    "; after an event-based gateway comes an intermediate catch event "
                    "(message, timer) or a receive task");
+      } else if (t.incoming.size() > 1) {
+        report(t.location, Severity::kError, "event-gateway",
+               name(t) + " follows " + name(e) +
+                   " and so must have no other incoming flow (BPMN 2.0, 10.5.6); route the "
+                   "other path to the gateway instead");
       }
     }
   } else if ((e.kind == ElementKind::kExclusiveGateway ||

@@ -107,9 +107,10 @@ class Engine {
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
 
-  // Deploys every process of a loaded document (LoadResult::document). A document with
-  // errors is refused (kInvalidDefinition). Deploying content already deployed returns the
-  // existing versions.
+  // Deploys every process of a loaded document (LoadResult::document). Check
+  // LoadResult::ok() first: a document with errors must not be deployed (deploy_file does
+  // this check). Content identical to a process's latest version returns that version;
+  // anything else becomes the new latest version.
   Result<std::vector<Deployment>> deploy(std::shared_ptr<const BpmnDocument> document);
   // Loads, validates and deploys a file; diagnostics are in the error message.
   Result<std::vector<Deployment>> deploy_file(const std::string& path);

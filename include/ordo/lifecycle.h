@@ -14,7 +14,7 @@ enum class InstanceState : std::uint8_t {
   kActive,      // tokens are moving or waiting
   kSuspended,   // paused by an operator: nothing moves until resumed
   kCompleted,   // every token reached an end event
-  kTerminated,  // cancelled, or ended by a terminate end event at process level
+  kTerminated,  // cancelled (a terminate end event at process level completes it)
   kIncident,    // at least one open incident blocks it; resolving it makes it active again
 };
 

@@ -53,7 +53,7 @@ struct OrderResult {
 struct RunSummary {
   std::vector<OrderResult> orders;  // in input order
   std::vector<Notification> notifications;
-  std::map<std::string, int> by_end_event;  // "(running)" / "(incident)" / "(terminated)" too
+  std::map<std::string, int> by_end_event;  // "(waiting)" / "(incident)" / "(terminated)" too
   std::map<std::string, int> by_incident;   // incident type -> count
   std::map<std::string, int> notifications_by_channel;
   std::map<std::string, int> notifications_by_template;
@@ -62,7 +62,8 @@ struct RunSummary {
 struct RunOptions {
   std::string process_id;                   // empty: the only process deployed from the file
   std::string business_key_field = "orderId";
-  // When orders have no "placedAt" (ISO date-time), they start this far apart from start_ms.
+  // Orders with "placedAt" (ISO date-time) start then, and the clock starts at the earliest
+  // of them; orders without it start this far apart from start_ms.
   std::int64_t start_ms = 1'796'119'200'000;  // 2026-12-01T10:00:00Z
   std::int64_t spacing_ms = 60'000;
   // Stop simulating this long after the last order started (open work stays open).

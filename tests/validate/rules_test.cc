@@ -158,6 +158,14 @@ const RuleCase kCases[] = {
                "<receiveTask id=\"r\" messageRef=\"m\"/><sequenceFlow id=\"a\" sourceRef=\"g\" "
                "targetRef=\"r\"/>\n"
                "<sequenceFlow id=\"b\" sourceRef=\"g\" targetRef=\"t\"/>"},
+    {"EventGatewayTargetWithOtherIncoming", "event-gateway", Severity::kError, 5,
+     S_TO("g") "<eventBasedGateway id=\"g\"/><endEvent id=\"e\"/>\n"
+               "<receiveTask id=\"r1\" messageRef=\"m\"/><receiveTask id=\"r2\" "
+               "messageRef=\"m\"/>\n"
+               "<sequenceFlow id=\"a\" sourceRef=\"g\" targetRef=\"r1\"/>"
+               "<sequenceFlow id=\"b\" sourceRef=\"g\" targetRef=\"r2\"/>"
+               "<sequenceFlow id=\"c\" sourceRef=\"r2\" targetRef=\"r1\"/>"
+               "<sequenceFlow id=\"d\" sourceRef=\"r1\" targetRef=\"e\"/>"},
     {"ElementWithoutId", "missing-id", Severity::kError, 5,
      S_TO("e") "<endEvent id=\"e\"/>\n<task name=\"anonymous\"/>"},
 };
