@@ -707,18 +707,6 @@ const std::vector<Case>& cases() {
   return kCases;
 }
 
-std::vector<std::string> split(std::string_view s, char sep) {
-  std::vector<std::string> out;
-  std::size_t start = 0;
-  while (start <= s.size()) {
-    std::size_t end = s.find(sep, start);
-    if (end == std::string_view::npos) end = s.size();
-    out.emplace_back(s.substr(start, end - start));
-    start = end + 1;
-  }
-  return out;
-}
-
 // "a|b*2" -> sorted {a, b, b}; "" -> {}.
 std::vector<std::string> parse_waiting(std::string_view spec) {
   std::vector<std::string> out;

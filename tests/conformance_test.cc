@@ -29,18 +29,6 @@ namespace fs = std::filesystem;
 const fs::path kNitram = fs::path(ORDO_CORPUS_DIR) / "nitram509-lib-bpmn-engine";
 constexpr std::string_view kKey = "conformance-key";
 
-std::vector<std::string> split(std::string_view s, char sep) {
-  std::vector<std::string> out;
-  std::size_t start = 0;
-  while (start <= s.size()) {
-    std::size_t end = s.find(sep, start);
-    if (end == std::string_view::npos) end = s.size();
-    out.emplace_back(s.substr(start, end - start));
-    start = end + 1;
-  }
-  return out;
-}
-
 // Cases whose branches run concurrently: the calls must match as a multiset.
 const std::vector<std::string> kConcurrentOrder = {
     "Test_subprocess_ForkControlledExclusiveJoin",

@@ -49,6 +49,19 @@ inline std::vector<Diagnostic> with_rule(const LoadResult& r, std::string_view r
   return out;
 }
 
+// "a,b,,c" split at ',' is {"a", "b", "", "c"}; an empty string gives {""}.
+inline std::vector<std::string> split(std::string_view s, char sep) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start <= s.size()) {
+    std::size_t end = s.find(sep, start);
+    if (end == std::string_view::npos) end = s.size();
+    out.emplace_back(s.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
+}
+
 inline std::string dump(const LoadResult& r) {
   std::string out;
   for (const Diagnostic& d : r.diagnostics) out += format_diagnostic(d) + "\n";

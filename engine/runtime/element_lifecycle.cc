@@ -32,42 +32,20 @@ using lifecycle::msmf::Row;
 
 // Events, one per runtime enum value.
 namespace ev {
-struct Activated {
-  static constexpr ElementEvent kEvent = ElementEvent::kActivated;
-};
-struct Complete {
-  static constexpr ElementEvent kEvent = ElementEvent::kComplete;
-};
-struct Completed {
-  static constexpr ElementEvent kEvent = ElementEvent::kCompleted;
-};
-struct Terminate {
-  static constexpr ElementEvent kEvent = ElementEvent::kTerminate;
-};
-struct Terminated {
-  static constexpr ElementEvent kEvent = ElementEvent::kTerminated;
-};
+using Activated = lifecycle::Event<ElementEvent::kActivated>;
+using Complete = lifecycle::Event<ElementEvent::kComplete>;
+using Completed = lifecycle::Event<ElementEvent::kCompleted>;
+using Terminate = lifecycle::Event<ElementEvent::kTerminate>;
+using Terminated = lifecycle::Event<ElementEvent::kTerminated>;
 }  // namespace ev
 
 struct ElementMachine : lifecycle::LifecycleMachine<ElementMachine> {
-  struct Activating : lifecycle::msmf::state<> {
-    static constexpr ElementState kState = ElementState::kActivating;
-  };
-  struct Active : lifecycle::msmf::state<> {
-    static constexpr ElementState kState = ElementState::kActive;
-  };
-  struct Completing : lifecycle::msmf::state<> {
-    static constexpr ElementState kState = ElementState::kCompleting;
-  };
-  struct Completed : lifecycle::msmf::state<> {
-    static constexpr ElementState kState = ElementState::kCompleted;
-  };
-  struct Terminating : lifecycle::msmf::state<> {
-    static constexpr ElementState kState = ElementState::kTerminating;
-  };
-  struct Terminated : lifecycle::msmf::state<> {
-    static constexpr ElementState kState = ElementState::kTerminated;
-  };
+  using Activating = lifecycle::State<ElementState::kActivating>;
+  using Active = lifecycle::State<ElementState::kActive>;
+  using Completing = lifecycle::State<ElementState::kCompleting>;
+  using Completed = lifecycle::State<ElementState::kCompleted>;
+  using Terminating = lifecycle::State<ElementState::kTerminating>;
+  using Terminated = lifecycle::State<ElementState::kTerminated>;
 
   using initial_state = Activating;
 

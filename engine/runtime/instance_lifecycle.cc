@@ -30,42 +30,20 @@ using lifecycle::msmf::Row;
 
 // Events, one per runtime enum value.
 namespace ev {
-struct Suspend {
-  static constexpr InstanceEvent kEvent = InstanceEvent::kSuspend;
-};
-struct Resume {
-  static constexpr InstanceEvent kEvent = InstanceEvent::kResume;
-};
-struct Complete {
-  static constexpr InstanceEvent kEvent = InstanceEvent::kComplete;
-};
-struct Terminate {
-  static constexpr InstanceEvent kEvent = InstanceEvent::kTerminate;
-};
-struct RaiseIncident {
-  static constexpr InstanceEvent kEvent = InstanceEvent::kRaiseIncident;
-};
-struct ResolveIncident {
-  static constexpr InstanceEvent kEvent = InstanceEvent::kResolveIncident;
-};
+using Suspend = lifecycle::Event<InstanceEvent::kSuspend>;
+using Resume = lifecycle::Event<InstanceEvent::kResume>;
+using Complete = lifecycle::Event<InstanceEvent::kComplete>;
+using Terminate = lifecycle::Event<InstanceEvent::kTerminate>;
+using RaiseIncident = lifecycle::Event<InstanceEvent::kRaiseIncident>;
+using ResolveIncident = lifecycle::Event<InstanceEvent::kResolveIncident>;
 }  // namespace ev
 
 struct InstanceMachine : lifecycle::LifecycleMachine<InstanceMachine> {
-  struct Active : lifecycle::msmf::state<> {
-    static constexpr InstanceState kState = InstanceState::kActive;
-  };
-  struct Suspended : lifecycle::msmf::state<> {
-    static constexpr InstanceState kState = InstanceState::kSuspended;
-  };
-  struct Completed : lifecycle::msmf::state<> {
-    static constexpr InstanceState kState = InstanceState::kCompleted;
-  };
-  struct Terminated : lifecycle::msmf::state<> {
-    static constexpr InstanceState kState = InstanceState::kTerminated;
-  };
-  struct Incident : lifecycle::msmf::state<> {
-    static constexpr InstanceState kState = InstanceState::kIncident;
-  };
+  using Active = lifecycle::State<InstanceState::kActive>;
+  using Suspended = lifecycle::State<InstanceState::kSuspended>;
+  using Completed = lifecycle::State<InstanceState::kCompleted>;
+  using Terminated = lifecycle::State<InstanceState::kTerminated>;
+  using Incident = lifecycle::State<InstanceState::kIncident>;
 
   using initial_state = Active;
 

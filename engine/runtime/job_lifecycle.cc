@@ -32,54 +32,24 @@ using lifecycle::msmf::Row;
 
 // Events, one per runtime enum value.
 namespace ev {
-struct Lock {
-  static constexpr JobEvent kEvent = JobEvent::kLock;
-};
-struct Unlock {
-  static constexpr JobEvent kEvent = JobEvent::kUnlock;
-};
-struct Complete {
-  static constexpr JobEvent kEvent = JobEvent::kComplete;
-};
-struct ThrowError {
-  static constexpr JobEvent kEvent = JobEvent::kThrowError;
-};
-struct Fail {
-  static constexpr JobEvent kEvent = JobEvent::kFail;
-};
-struct Exhaust {
-  static constexpr JobEvent kEvent = JobEvent::kExhaust;
-};
-struct Retry {
-  static constexpr JobEvent kEvent = JobEvent::kRetry;
-};
-struct Resolve {
-  static constexpr JobEvent kEvent = JobEvent::kResolve;
-};
-struct Cancel {
-  static constexpr JobEvent kEvent = JobEvent::kCancel;
-};
+using Lock = lifecycle::Event<JobEvent::kLock>;
+using Unlock = lifecycle::Event<JobEvent::kUnlock>;
+using Complete = lifecycle::Event<JobEvent::kComplete>;
+using ThrowError = lifecycle::Event<JobEvent::kThrowError>;
+using Fail = lifecycle::Event<JobEvent::kFail>;
+using Exhaust = lifecycle::Event<JobEvent::kExhaust>;
+using Retry = lifecycle::Event<JobEvent::kRetry>;
+using Resolve = lifecycle::Event<JobEvent::kResolve>;
+using Cancel = lifecycle::Event<JobEvent::kCancel>;
 }  // namespace ev
 
 struct JobMachine : lifecycle::LifecycleMachine<JobMachine> {
-  struct Created : lifecycle::msmf::state<> {
-    static constexpr JobState kState = JobState::kCreated;
-  };
-  struct Locked : lifecycle::msmf::state<> {
-    static constexpr JobState kState = JobState::kLocked;
-  };
-  struct Completed : lifecycle::msmf::state<> {
-    static constexpr JobState kState = JobState::kCompleted;
-  };
-  struct Failed : lifecycle::msmf::state<> {
-    static constexpr JobState kState = JobState::kFailed;
-  };
-  struct Incident : lifecycle::msmf::state<> {
-    static constexpr JobState kState = JobState::kIncident;
-  };
-  struct Cancelled : lifecycle::msmf::state<> {
-    static constexpr JobState kState = JobState::kCancelled;
-  };
+  using Created = lifecycle::State<JobState::kCreated>;
+  using Locked = lifecycle::State<JobState::kLocked>;
+  using Completed = lifecycle::State<JobState::kCompleted>;
+  using Failed = lifecycle::State<JobState::kFailed>;
+  using Incident = lifecycle::State<JobState::kIncident>;
+  using Cancelled = lifecycle::State<JobState::kCancelled>;
 
   using initial_state = Created;
 

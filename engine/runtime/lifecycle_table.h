@@ -34,6 +34,18 @@ namespace msmf = boost::msm::front;
 
 // The front-end base of every lifecycle. Events are processed one at a time by the caller, so
 // no message queue; nothing throws, so no exception handling.
+// A state of a lifecycle, tagged with the public enum value it stands for.
+template <auto Value>
+struct State : msmf::state<> {
+  static constexpr auto kState = Value;
+};
+
+// An event of a lifecycle, tagged with the runtime enum value it stands for.
+template <auto Value>
+struct Event {
+  static constexpr auto kEvent = Value;
+};
+
 template <class Derived>
 struct LifecycleMachine : msmf::state_machine_def<Derived> {
   typedef int no_message_queue;
