@@ -10,21 +10,32 @@
 
 namespace ordo::runtime {
 
+namespace {
+
+// The variable `name` as seen from scope `start`: the innermost scope that has it wins.
+// Works for const and non-const instances alike.
+template <class Inst>
+auto lookup(Inst& inst, ElemKey start, std::string_view name) -> decltype(&*inst.vars.find(name)) {
+  ElemKey key = start;
+  while (key != kProcessScope) {
+    auto* el = inst.find(key);
+    if (el == nullptr) break;
+    if (el->vars.is_object()) {
+      auto it = el->vars.find(name);
+      if (it != el->vars.end()) return &*it;
+    }
+    key = el->parent;
+  }
+  auto it = inst.vars.find(name);
+  return it == inst.vars.end() ? nullptr : &*it;
+}
+
+}  // namespace
+
 struct Runtime::Scope final : expr::Variables {
   Scope(const Instance& i, ElemKey k) : inst(i), start(k) {}
   const nlohmann::json* find(std::string_view name) const override {
-    ElemKey key = start;
-    while (key != kProcessScope) {
-      const ElementInstance* el = inst.find(key);
-      if (el == nullptr) break;
-      if (el->vars.is_object()) {
-        auto it = el->vars.find(name);
-        if (it != el->vars.end()) return &*it;
-      }
-      key = el->parent;
-    }
-    auto it = inst.vars.find(name);
-    return it == inst.vars.end() ? nullptr : &*it;
+    return lookup(inst, start, name);
   }
   const Instance& inst;
   ElemKey start;
@@ -154,18 +165,7 @@ bool Runtime::apply_outputs(Instance& inst, ElemKey key, nlohmann::json result) 
 }
 
 nlohmann::json* Runtime::find_variable(Instance& inst, ElemKey scope, std::string_view name) {
-  ElemKey key = scope;
-  while (key != kProcessScope) {
-    ElementInstance* el = inst.find(key);
-    if (el == nullptr) break;
-    if (el->vars.is_object()) {
-      auto it = el->vars.find(name);
-      if (it != el->vars.end()) return &*it;
-    }
-    key = el->parent;
-  }
-  auto it = inst.vars.find(name);
-  return it == inst.vars.end() ? nullptr : &*it;
+  return lookup(inst, scope, name);
 }
 
 void Runtime::set_variable(Instance& inst, ElemKey from_scope, const std::string& name,
