@@ -37,5 +37,7 @@ int main() {
   (void)engine.correlate_message("order-delivered", "A-3", {}, 3'600'000);
   auto a3 = engine.start("delivery", {{"orderId", "A-3"}});
   std::cout << "A-3: " << ordo::to_string(engine.instance(*a3)->state) << "\n";
-  return 0;
+  const bool ok = *n == 1 && engine.instance(*a1)->state == ordo::InstanceState::kActive &&
+                  engine.instance(*a3)->state == ordo::InstanceState::kCompleted;
+  return ok ? 0 : 1;
 }
