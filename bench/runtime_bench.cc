@@ -5,6 +5,7 @@
 // BM_OrderAcceptance: the shipped order process from start to its "delivered" end event
 //   with trivial handlers and the two messages (payment confirmed, delivered) correlated:
 //   items_per_second is instances per second.
+// BM_OrderAcceptanceObserved: the same, with history events built and sent to an observer.
 // BM_StartOneTaskEnd: start -> one service task -> end.
 // BM_WaitingInstanceMemory: heap bytes per instance waiting at a message with a ten-item
 //   order, and how much of that is not the variables themselves (glibc mallinfo2).
@@ -49,8 +50,15 @@ std::unique_ptr<ordo::Engine> order_engine(bool keep) {
   return engine;
 }
 
-void BM_OrderAcceptance(benchmark::State& state) {
+struct CountingObserver : ordo::Observer {
+  void on_event(const ordo::HistoryEvent&) override { ++events; }
+  std::uint64_t events = 0;
+};
+
+void order_loop(benchmark::State& state, bool observed) {
   auto engine = order_engine(false);
+  CountingObserver observer;
+  if (observed) engine->add_observer(&observer);
   const nlohmann::json order = make_order(3);
   const nlohmann::json approved = {{"paymentStatus", "approved"}};
   std::uint64_t n = 0;
@@ -67,8 +75,17 @@ void BM_OrderAcceptance(benchmark::State& state) {
     benchmark::DoNotOptimize(id);
   }
   state.SetItemsProcessed(state.iterations());
+  if (observed) {
+    state.counters["events_per_instance"] =
+        static_cast<double>(observer.events) / static_cast<double>(state.iterations());
+  }
 }
+
+void BM_OrderAcceptance(benchmark::State& state) { order_loop(state, false); }
 BENCHMARK(BM_OrderAcceptance);
+// The same with every history event built and handed to an observer.
+void BM_OrderAcceptanceObserved(benchmark::State& state) { order_loop(state, true); }
+BENCHMARK(BM_OrderAcceptanceObserved);
 
 void BM_StartOneTaskEnd(benchmark::State& state) {
   ordo::EngineOptions options;
