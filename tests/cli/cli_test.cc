@@ -135,5 +135,47 @@ TEST_F(CliTest, InspectOfABrokenFileExitsOne) {
   EXPECT_NE(r.out.find("[xml-syntax]"), std::string::npos) << r.out;
 }
 
+TEST_F(CliTest, RunTakesEachOrderDownItsOwnPath) {
+  std::string orders = write(
+      "orders.jsonl",
+      "{\"orderId\": \"O-1\", \"customer\": {\"email\": \"a@example.de\", \"locale\": "
+      "\"de\"}}\n"
+      "\n"
+      "{\"orderId\": \"O-2\", \"available\": false}\n"
+      "{\"orderId\": \"O-3\", \"paymentOutcome\": \"declined\"}\n"
+      "{\"orderId\": \"O-4\", \"paymentOutcome\": \"timeout\"}\n"
+      "{\"orderId\": \"O-5\", \"failTask\": \"erp.ship\"}\n");
+  CliRun r = ordo_cli("run " + kShipped + " --orders " + orders + " --json");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  nlohmann::json out = nlohmann::json::parse(r.out);
+  const nlohmann::json& o = out["orders"];
+  ASSERT_EQ(o.size(), 5u);
+  EXPECT_EQ(o[0]["endEvent"], "end-delivered");
+  EXPECT_EQ(o[1]["endEvent"], "end-unavailable");
+  EXPECT_EQ(o[2]["endEvent"], "end-payment-failed");
+  EXPECT_EQ(o[3]["endEvent"], "end-payment-failed");
+  EXPECT_EQ(o[4]["state"], "incident");
+  EXPECT_EQ(out["summary"]["byIncident"]["job-no-retries"], 1);
+  // O-1: confirmation, shipped, delivered; O-2: unavailable; O-3, O-4: payment failed; O-5:
+  // confirmation only (shipping fails).
+  EXPECT_EQ(out["summary"]["notificationsByTemplate"]["order-confirmation"], 2);
+  EXPECT_EQ(out["summary"]["notificationsByTemplate"]["payment-failed"], 2);
+  int to_o1 = 0;
+  for (const nlohmann::json& n : out["notifications"]) {
+    if (n["orderId"] != "O-1") continue;
+    ++to_o1;
+    EXPECT_EQ(n["locale"], "de");
+    EXPECT_EQ(n["recipient"], n["channel"] == "email" ? "a@example.de" : "") << n.dump();
+  }
+  EXPECT_EQ(to_o1, 3);
+}
+
+TEST_F(CliTest, RunReportsTheLineOfABadOrderAndExitsOne) {
+  std::string orders = write("orders.jsonl", "{\"orderId\": \"O-1\"}\n[1, 2]\n");
+  CliRun r = ordo_cli("run " + kShipped + " --orders " + orders);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.out.find("orders.jsonl:2: expected a JSON object"), std::string::npos) << r.out;
+}
+
 }  // namespace
 }  // namespace ordo

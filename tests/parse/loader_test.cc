@@ -448,3 +448,33 @@ TEST(Loader, AttributePositionsIgnoreLookalikesInsideValues) {
 
 }  // namespace
 }  // namespace ordo
+
+namespace ordo {
+namespace {
+
+TEST(LoaderExpressions, SyntaxErrorIsADiagnosticAtTheExpressionsLine) {
+  LoadResult r = load_bpmn(testing::process(
+      "<startEvent id=\"s\"/><exclusiveGateway id=\"g\" default=\"d\"/>\n"
+      "<endEvent id=\"a\"/><endEvent id=\"b\"/>\n"
+      "<sequenceFlow id=\"c\" sourceRef=\"g\" targetRef=\"a\"><conditionExpression>"
+      "=total &gt; (10</conditionExpression></sequenceFlow>\n"
+      "<sequenceFlow id=\"d\" sourceRef=\"g\" targetRef=\"b\"/>"
+      "<sequenceFlow id=\"f\" sourceRef=\"s\" targetRef=\"g\"/>"));
+  auto found = testing::with_rule(r, "expression-syntax");
+  ASSERT_EQ(found.size(), 1u) << testing::dump(r);
+  EXPECT_EQ(found[0].line, 6u);
+  EXPECT_EQ(found[0].severity, Severity::kError);
+  EXPECT_NE(found[0].message.find("=total > (10"), std::string::npos) << found[0].message;
+  EXPECT_FALSE(r.ok());
+}
+
+TEST(LoaderExpressions, CompiledExpressionsAreAttachedToTheDefinition) {
+  LoadResult r = load_bpmn(testing::process(testing::straight(
+      "<scriptTask id=\"t\"><extensionElements><zeebe:script expression=\"=1 + 2\" "
+      "resultVariable=\"x\"/></extensionElements></scriptTask>")));
+  ASSERT_TRUE(r.ok()) << testing::dump(r);
+  EXPECT_NE(r.document->processes[0]->find_element("t")->script.compiled, nullptr);
+}
+
+}  // namespace
+}  // namespace ordo
