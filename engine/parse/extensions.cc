@@ -141,8 +141,11 @@ void read_camunda(XmlContext& x, pugi::xml_node node, std::string_view local, El
     IoMapping m;
     std::string_view source = attr(node, "source");
     std::string_view source_expr = attr(node, "sourceExpression");
+    // `source` names a variable (read as a FEEL name: a missing one passes null, as in
+    // Camunda); `sourceExpression` is an expression.
     m.source = source_expr.empty()
-                   ? make_expression(source, x.location(node, "source"), false)
+                   ? Expression{ExpressionDialect::kFeel, std::string(source),
+                                x.location(node, "source"), nullptr}
                    : make_expression(source_expr, x.location(node, "sourceExpression"), true);
     m.target = std::string(attr(node, "target"));
     (in ? e.inputs : e.outputs).push_back(std::move(m));

@@ -226,8 +226,11 @@ void Runtime::complete_instance(Instance& inst) {
     if (call == nullptr) return;
     call->child = 0;
     const Element& def = parent->plan->element(call->element);
-    nlohmann::json result =
-        def.called.propagate_all_child_variables ? inst.vars : nlohmann::json::object();
+    // Output mappings always read the child's variables; without any, every child variable
+    // comes back only when propagateAllChildVariables says so.
+    nlohmann::json result = def.called.propagate_all_child_variables || !def.outputs.empty()
+                                ? inst.vars
+                                : nlohmann::json::object();
     finish(*parent, call->key, std::move(result));
   }
 }

@@ -196,6 +196,29 @@ TEST(CallActivity, RunsTheCalledProcessWithVariablesInAndOut) {
   EXPECT_EQ(info.variables["doubled"], 42);
 }
 
+TEST(CallActivity, CamundaInAndOutMapVariablesByName) {
+  Harness h;
+  h.deploy(bpmn("<process id=\"child\" isExecutable=\"true\">" + straight(svc("t")) +
+                "</process>"));
+  h.deploy(process(straight(
+      "<callActivity id=\"call\" calledElement=\"child\"><extensionElements>"
+      "<camunda:in source=\"amount\" target=\"charge\"/>"
+      "<camunda:out source=\"receipt\" target=\"chargeReceipt\"/>"
+      "</extensionElements></callActivity>",
+      "call")));
+  nlohmann::json seen;
+  h.engine().register_handler("t", [&](const Job& job) {
+    seen = *job.variable("charge");
+    return JobOutcome::complete({{"receipt", "R-7"}});
+  });
+  InstanceId id = h.start("p", {{"amount", 12.5}});
+  h.engine().run_until_idle();
+  EXPECT_EQ(seen, 12.5);
+  EXPECT_EQ(h.info(id).variables["chargeReceipt"], "R-7");
+  EXPECT_FALSE(h.info(id).variables.contains("receipt"))
+      << "Camunda 7 passes back only what camunda:out maps";
+}
+
 TEST(CallActivity, CancellingTheParentCancelsTheChild) {
   Harness h;
   h.deploy(bpmn("<process id=\"child\" isExecutable=\"true\">" + straight(svc("t")) +
