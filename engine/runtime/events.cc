@@ -29,17 +29,18 @@ void Runtime::release_token(Instance& inst, ElemKey scope) {
   }
 }
 
-void Runtime::open_wait(Instance& inst, ElemKey owner, ElementIndex event) {
-  const Element& ev = inst.plan->element(event);
-  if (ev.event.type == EventType::kTimer) {
-    schedule_timer(inst, owner, event);
-    return;
+bool Runtime::open_wait(Instance& inst, ElemKey owner, ElementIndex event) {
+  // Entering again (an activation incident resolved) keeps the waits opened before it.
+  for (const Wait& w : inst.waits) {
+    if (w.owner == owner && w.event == event) return true;
   }
-  if (ev.event.type != EventType::kMessage && ev.kind != ElementKind::kReceiveTask) return;
+  const Element& ev = inst.plan->element(event);
+  if (ev.event.type == EventType::kTimer) return schedule_timer(inst, owner, event);
+  if (ev.event.type != EventType::kMessage && ev.kind != ElementKind::kReceiveTask) return true;
   Result<std::string> name = eval_string(inst, owner, ev.event.message_name);
   if (!name) {
     incident(inst, owner, IncidentRetry::kActivate, "expression", name.status().message());
-    return;
+    return false;
   }
   std::string key;
   if (!ev.event.correlation_key.empty()) {
@@ -47,7 +48,7 @@ void Runtime::open_wait(Instance& inst, ElemKey owner, ElementIndex event) {
     if (!k) {
       incident(inst, owner, IncidentRetry::kActivate, "expression",
                "correlation key: " + k.status().message());
-      return;
+      return false;
     }
     key = std::move(*k);
   }
@@ -70,25 +71,32 @@ void Runtime::open_wait(Instance& inst, ElemKey owner, ElementIndex event) {
       }
     }
   }
+  return true;
 }
 
-void Runtime::open_boundary_waits(Instance& inst, ElemKey activity) {
+bool Runtime::open_boundary_waits(Instance& inst, ElemKey activity) {
   const ElementIndex element = inst.find(activity)->element;
   for (ElementIndex b : inst.plan->element(element).boundary_events) {
     const EventType t = inst.plan->element(b).event.type;
-    if (t == EventType::kTimer || t == EventType::kMessage) open_wait(inst, activity, b);
+    if ((t == EventType::kTimer || t == EventType::kMessage) && !open_wait(inst, activity, b)) {
+      return false;
+    }
   }
+  return true;
 }
 
-void Runtime::open_event_subprocess_waits(Instance& inst, ElemKey scope,
+bool Runtime::open_event_subprocess_waits(Instance& inst, ElemKey scope,
                                           ElementIndex scope_element) {
   const Plan& plan = *inst.plan;
   for (ElementIndex sub : plan.event_subprocesses[plan.scope_slot(scope_element)]) {
     const ElementIndex start = plan.event_sub_start[sub];
     if (start == kNoIndex) continue;
     const EventType t = plan.element(start).event.type;
-    if (t == EventType::kTimer || t == EventType::kMessage) open_wait(inst, scope, start);
+    if ((t == EventType::kTimer || t == EventType::kMessage) && !open_wait(inst, scope, start)) {
+      return false;
+    }
   }
+  return true;
 }
 
 void Runtime::drop_wait(const Wait& w) {

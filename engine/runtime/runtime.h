@@ -125,9 +125,11 @@ class Runtime {
   void complete_instance(Instance& inst);
 
   // events.cc
-  void open_wait(Instance& inst, ElemKey owner, ElementIndex event);
-  void open_boundary_waits(Instance& inst, ElemKey activity);
-  void open_event_subprocess_waits(Instance& inst, ElemKey scope, ElementIndex scope_element);
+  // These return false after raising an incident on the owner (an expression failed): the
+  // owner must stop there, and resolving the incident enters it again.
+  bool open_wait(Instance& inst, ElemKey owner, ElementIndex event);
+  bool open_boundary_waits(Instance& inst, ElemKey activity);
+  bool open_event_subprocess_waits(Instance& inst, ElemKey scope, ElementIndex scope_element);
   // Closes what `owner` waits for (only its event-subprocess starts, if asked).
   void close_waits(Instance& inst, ElemKey owner, bool start_events_only = false);
   void drop_wait(const Wait& w);

@@ -54,6 +54,53 @@ TEST(ReviewIncident, ResolvingAnActivationIncidentDoesNotOpenBoundaryWaitsTwice)
       << "one boundary timer, so one boundary token";
 }
 
+// A multi-instance body whose boundary timer cannot be scheduled: resolving the incident
+// enters the body again, which must not be refused as a second activation.
+TEST(ReviewIncident, ResolvingAnActivationIncidentOnAMultiInstanceBodyStartsTheItems) {
+  Harness h;
+  h.deploy(bpmn(
+      "<process id=\"p\" isExecutable=\"true\">\n<startEvent id=\"s\"/>\n"
+      "<serviceTask id=\"work\"><extensionElements><zeebe:taskDefinition type=\"work\"/>"
+      "</extensionElements><multiInstanceLoopCharacteristics><extensionElements>"
+      "<zeebe:loopCharacteristics inputCollection=\"=items\" inputElement=\"item\"/>"
+      "</extensionElements></multiInstanceLoopCharacteristics></serviceTask>\n"
+      "<boundaryEvent id=\"b\" attachedToRef=\"work\"><timerEventDefinition>"
+      "<timeDuration>=limit</timeDuration></timerEventDefinition></boundaryEvent>\n"
+      "<endEvent id=\"e\"/><endEvent id=\"e2\"/>\n" + flow("s", "work") + flow("work", "e") +
+      flow("b", "e2") + "</process>"));
+  InstanceId id = h.start("p", {{"items", {1, 2}}});
+  InstanceInfo info = h.info(id);
+  ASSERT_EQ(info.incidents.size(), 1u);
+  EXPECT_EQ(info.incidents[0].type, "timer");
+  ASSERT_OK(h.engine().set_variables(id, {{"limit", "PT1H"}}));
+  ASSERT_OK(h.engine().resolve_incident(info.incidents[0].key, 1));
+  info = h.info(id);
+  EXPECT_TRUE(info.incidents.empty()) << info.incidents[0].type << ": " << info.incidents[0].message;
+  EXPECT_EQ(h.open_job_elements(), Ids({"work", "work"}));
+}
+
+// A task whose boundary timer cannot be scheduled stops at the incident: no job yet, and
+// resolving it creates exactly one job.
+TEST(ReviewIncident, ActivityWhoseBoundaryWaitFailsGetsOneJobAfterResolving) {
+  Harness h;
+  h.deploy(bpmn(
+      "<process id=\"p\" isExecutable=\"true\">\n<startEvent id=\"s\"/>\n" + svc("work") +
+      "<boundaryEvent id=\"b\" attachedToRef=\"work\"><timerEventDefinition>"
+      "<timeDuration>=limit</timeDuration></timerEventDefinition></boundaryEvent>\n"
+      "<endEvent id=\"e\"/><endEvent id=\"e2\"/>\n" + flow("s", "work") + flow("work", "e") +
+      flow("b", "e2") + "</process>"));
+  InstanceId id = h.start();
+  InstanceInfo info = h.info(id);
+  ASSERT_EQ(info.incidents.size(), 1u);
+  EXPECT_TRUE(h.open_job_elements().empty()) << "the task waits for the incident";
+  ASSERT_OK(h.engine().set_variables(id, {{"limit", "PT1H"}}));
+  ASSERT_OK(h.engine().resolve_incident(info.incidents[0].key, 1));
+  EXPECT_EQ(h.open_job_elements(), Ids({"work"}));
+  ASSERT_OK(h.engine().complete_job(h.job_of("work")));
+  EXPECT_EQ(h.info(id).state, InstanceState::kCompleted);
+  EXPECT_FALSE(h.engine().next_timer_due().has_value());
+}
+
 // ---- errors and call activities ----
 
 // An error thrown in a called process that nothing catches: the incident must be one that
@@ -75,6 +122,23 @@ TEST(ReviewCallActivity, UncaughtErrorInTheCalledProcessCanBeRetried) {
   EXPECT_EQ(h.open_job_elements(), Ids({"t"})) << "resolving retries the task that threw";
   ASSERT_OK(h.engine().complete_job(h.job_of("t")));
   EXPECT_EQ(h.info(id).state, InstanceState::kCompleted);
+}
+
+// An error end event that nothing catches: resolving the incident throws the error again
+// (here: into the new incident), instead of leaving a token that never moves.
+TEST(ReviewError, ResolvingAnUncaughtErrorEndEventThrowsAgain) {
+  Harness h;
+  h.deploy(bpmn("<error id=\"err\" errorCode=\"X\"/>\n<process id=\"p\" isExecutable=\"true\">"
+                "<startEvent id=\"s\"/><endEvent id=\"boom\"><errorEventDefinition "
+                "errorRef=\"err\"/></endEvent>" + flow("s", "boom") + "</process>"));
+  InstanceId id = h.start();
+  InstanceInfo info = h.info(id);
+  ASSERT_EQ(info.incidents.size(), 1u);
+  ASSERT_OK(h.engine().resolve_incident(info.incidents[0].key, 1));
+  info = h.info(id);
+  EXPECT_EQ(info.state, InstanceState::kIncident);
+  ASSERT_EQ(info.incidents.size(), 1u);
+  EXPECT_EQ(info.incidents[0].type, "unhandled-error");
 }
 
 // ---- messages ----
