@@ -256,6 +256,24 @@ ElementIndex match_catch(const Plan& plan, const std::vector<ElementIndex>& cand
 
 bool Runtime::throw_event(Instance& inst, ElemKey from, EventType type, const std::string& code,
                           const std::string& message, nlohmann::json payload) {
+  const Caught caught = propagate(inst, from, type, code, std::move(payload));
+  if (caught != Caught::kNo) return caught == Caught::kInterrupting;
+  if (type == EventType::kError && inst.find(from) != nullptr) {
+    // The incident belongs where the error was thrown (in a called process too), so that
+    // resolving it retries the thrower: a job task gets a new job, an event throws again.
+    const Element& def = inst.plan->element(inst.find(from)->element);
+    incident(inst, from, is_job_task(def.kind) ? IncidentRetry::kNone : IncidentRetry::kActivate,
+             "unhandled-error",
+             "BPMN error '" + code + "'" + (message.empty() ? "" : " (" + message + ")") +
+                 " was thrown by '" + def.id +
+                 "' but no error boundary event or event subprocess catches it; add one, "
+                 "or fix the cause and resolve this incident to retry");
+  }
+  return false;
+}
+
+Runtime::Caught Runtime::propagate(Instance& inst, ElemKey from, EventType type,
+                                   const std::string& code, nlohmann::json payload) {
   const Plan& plan = *inst.plan;
   emit(inst, type == EventType::kError ? HistoryKind::kErrorThrown : HistoryKind::kEscalationThrown,
        inst.find(from)->element, 0, 0, code);
@@ -272,10 +290,10 @@ bool Runtime::throw_event(Instance& inst, ElemKey from, EventType type, const st
           reserve_token(inst, parent);
           terminate(inst, cur);
           activate_triggered(inst, b, parent, std::move(payload), true);
-          return true;
+          return Caught::kInterrupting;
         }
         activate_triggered(inst, b, parent, std::move(payload), false);
-        return false;
+        return Caught::kYes;
       }
     }
     const ElemKey scope = el->parent;
@@ -288,24 +306,16 @@ bool Runtime::throw_event(Instance& inst, ElemKey from, EventType type, const st
         const bool interrupting =
             type == EventType::kError || plan.element(plan.event_sub_start[sub]).interrupting;
         interrupt_scope_for(inst, scope, sub, std::move(payload), interrupting);
-        return interrupting;
+        return interrupting ? Caught::kInterrupting : Caught::kYes;
       }
     }
     if (scope == kProcessScope) {
       if (inst.parent != 0) {
         if (Instance* parent = live(inst.parent)) {
-          return throw_event(*parent, inst.parent_element, type, code, message,
-                             std::move(payload));
+          return propagate(*parent, inst.parent_element, type, code, std::move(payload));
         }
       }
-      if (type == EventType::kError) {
-        incident(inst, from, IncidentRetry::kNone, "unhandled-error",
-                 "BPMN error '" + code + "'" + (message.empty() ? "" : " (" + message + ")") +
-                     " was thrown by '" + plan.element(inst.find(from)->element).id +
-                     "' but no error boundary event or event subprocess catches it; add one, "
-                     "or fix the cause and resolve this incident to retry");
-      }
-      return false;
+      return Caught::kNo;
     }
     cur = scope;
   }

@@ -146,6 +146,11 @@ class Runtime {
   // Throws a BPMN error or escalation from `from`. Returns true when `from` was terminated.
   bool throw_event(Instance& inst, ElemKey from, EventType type, const std::string& code,
                    const std::string& message, nlohmann::json payload);
+  enum class Caught : std::uint8_t { kNo, kYes, kInterrupting };
+  // Finds the catch of an error or escalation thrown by `from`, outward and into the calling
+  // instances, and triggers it.
+  Caught propagate(Instance& inst, ElemKey from, EventType type, const std::string& code,
+                   nlohmann::json payload);
   void terminate(Instance& inst, ElemKey key);
   void terminate_children(Instance& inst, ElemKey scope);
   void terminate_instance(Instance& inst, HistoryKind kind);
