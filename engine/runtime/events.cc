@@ -65,7 +65,7 @@ bool Runtime::open_wait(Instance& inst, ElemKey owner, ElementIndex event) {
     const std::int64_t t = now();
     for (auto it = buffered_.begin(); it != buffered_.end(); ++it) {
       if (it->expires_ms >= t && it->name == *name && it->correlation_key == key) {
-        deliveries_.push_back(Delivery{inst.id, inst.waits.back().id, std::move(it->variables)});
+        deliveries_.push_back(Delivery{inst.id, inst.waits.back().id, std::move(*it)});
         buffered_.erase(it);
         break;
       }

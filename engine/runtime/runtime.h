@@ -212,7 +212,7 @@ class Runtime {
   struct Delivery {
     InstanceId instance;
     std::uint64_t wait;
-    nlohmann::json payload;
+    BufferedMessage message;  // its variables are the payload
   };
   std::deque<Delivery> deliveries_;  // buffered messages meeting a new subscription
   std::vector<HistoryEvent> batch_;
