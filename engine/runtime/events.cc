@@ -298,7 +298,9 @@ Runtime::Caught Runtime::propagate(Instance& inst, ElemKey from, EventType type,
     }
     const ElemKey scope = el->parent;
     const ElementInstance* s = scope == kProcessScope ? nullptr : inst.find(scope);
-    if (s == nullptr || s->role != Role::kMiBody) {
+    // What an event subprocess throws goes past the event subprocesses of its own scope (it
+    // would catch itself, again and again).
+    if ((s == nullptr || s->role != Role::kMiBody) && def.kind != ElementKind::kEventSubProcess) {
       const ElementIndex scope_element = s == nullptr ? kNoIndex : s->element;
       const ElementIndex sub = match_catch(
           plan, plan.event_subprocesses[plan.scope_slot(scope_element)], type, code, true);

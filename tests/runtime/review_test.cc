@@ -141,6 +141,27 @@ TEST(ReviewError, ResolvingAnUncaughtErrorEndEventThrowsAgain) {
   EXPECT_EQ(info.incidents[0].type, "unhandled-error");
 }
 
+// An error thrown inside an error event subprocess, with the same code: the event
+// subprocess that is handling it must not catch its own error again (and again).
+TEST(ReviewError, ErrorThrownInsideAnErrorEventSubprocessIsNotCaughtByItAgain) {
+  Harness h;
+  h.deploy(bpmn(
+      "<error id=\"err\" errorCode=\"X\"/>\n<process id=\"p\" isExecutable=\"true\">\n"
+      "<startEvent id=\"s\"/>\n" + svc("work") + "<endEvent id=\"e\"/>\n" + flow("s", "work") +
+      flow("work", "e") +
+      "<subProcess id=\"on-error\" triggeredByEvent=\"true\"><startEvent id=\"es\">"
+      "<errorEventDefinition errorRef=\"err\"/></startEvent>\n"
+      "<endEvent id=\"rethrow\"><errorEventDefinition errorRef=\"err\"/></endEvent>\n" +
+      flow("es", "rethrow") + "</subProcess>\n</process>"));
+  InstanceId id = h.start();
+  ASSERT_OK(h.engine().throw_error(h.job_of("work"), "X"));
+  InstanceInfo info = h.info(id);
+  ASSERT_EQ(info.incidents.size(), 1u);
+  EXPECT_EQ(info.incidents[0].type, "unhandled-error") << info.incidents[0].message;
+  EXPECT_EQ(h.history(id, HistoryKind::kElementActivated).size(), 5u)
+      << "s, work, on-error, es, rethrow: the event subprocess ran once";
+}
+
 // ---- messages ----
 
 // A message that both meets a subscription and starts a process by its message start event:
