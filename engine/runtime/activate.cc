@@ -116,20 +116,18 @@ void Runtime::enter(Instance& inst, ElemKey key) {
           }
           return;
         case EventType::kTerminate: {
+          // `el` dangles once a sibling is erased from inst.elements: keep its scope.
+          const ElemKey scope = el->parent;
           std::vector<ElemKey> siblings;
           for (const ElementInstance& s : inst.elements) {
-            if (s.parent == el->parent && s.key != key) siblings.push_back(s.key);
+            if (s.parent == scope && s.key != key) siblings.push_back(s.key);
           }
           for (ElemKey s : siblings) terminate(inst, s);
           // Tokens queued for this scope are dropped too.
           for (Work& w : queue_) {
-            if (w.instance == inst.id && w.parent == el->parent && w.element != kNoIndex) {
+            if (w.instance == inst.id && w.parent == scope && w.element != kNoIndex) {
               w.element = kNoIndex;
-              if (el->parent == kProcessScope) {
-                --inst.tokens;
-              } else if (ElementInstance* p = inst.find(el->parent)) {
-                --p->tokens;
-              }
+              release_token(inst, scope);
             }
           }
           finish(inst, key, nullptr);
