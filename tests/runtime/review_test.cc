@@ -162,6 +162,23 @@ TEST(ReviewError, ErrorThrownInsideAnErrorEventSubprocessIsNotCaughtByItAgain) {
       << "s, work, on-error, es, rethrow: the event subprocess ran once";
 }
 
+// Not fixed (a decision: refuse the cancel, or end the call activity): cancelling a called
+// instance directly leaves the parent's call activity waiting for ever.
+TEST(ReviewCallActivity, DISABLED_CancellingTheCalledInstanceDoesNotStrandTheParent) {
+  Harness h;
+  h.deploy(bpmn("<process id=\"child\" isExecutable=\"true\">" + straight(svc("t")) +
+                "</process>"));
+  h.deploy(process(straight(
+      "<callActivity id=\"call\"><extensionElements><zeebe:calledElement processId=\"child\"/>"
+      "</extensionElements></callActivity>",
+      "call")));
+  InstanceId id = h.start();
+  const Status s = h.engine().cancel(id + 1);
+  EXPECT_TRUE(!s.is_ok() || h.info(id).state != InstanceState::kActive ||
+              !h.info(id).incidents.empty())
+      << "the parent waits in 'call' for a child that is gone";
+}
+
 // ---- messages ----
 
 // A message that both meets a subscription and starts a process by its message start event:
