@@ -51,8 +51,7 @@ void Runtime::enter(Instance& inst, ElemKey key) {
     return;
   }
   if (is_activity(def.kind) && el->role == Role::kNormal && !def.boundary_events.empty()) {
-    open_boundary_waits(inst, key);
-    if (inst.find(key) == nullptr) return;
+    if (!open_boundary_waits(inst, key) || inst.find(key) == nullptr) return;
   }
   switch (def.kind) {
     case ElementKind::kStartEvent:
@@ -86,8 +85,9 @@ void Runtime::enter(Instance& inst, ElemKey key) {
     }
     case ElementKind::kEventBasedGateway:
       for (FlowIndex f : def.outgoing) {
-        open_wait(inst, key, inst.plan->flow(f).target);
-        if (inst.find(key) == nullptr) return;
+        if (!open_wait(inst, key, inst.plan->flow(f).target) || inst.find(key) == nullptr) {
+          return;
+        }
       }
       return;
     case ElementKind::kIntermediateCatchEvent:
@@ -116,20 +116,18 @@ void Runtime::enter(Instance& inst, ElemKey key) {
           }
           return;
         case EventType::kTerminate: {
+          // `el` dangles once a sibling is erased from inst.elements: keep its scope.
+          const ElemKey scope = el->parent;
           std::vector<ElemKey> siblings;
           for (const ElementInstance& s : inst.elements) {
-            if (s.parent == el->parent && s.key != key) siblings.push_back(s.key);
+            if (s.parent == scope && s.key != key) siblings.push_back(s.key);
           }
           for (ElemKey s : siblings) terminate(inst, s);
           // Tokens queued for this scope are dropped too.
           for (Work& w : queue_) {
-            if (w.instance == inst.id && w.parent == el->parent && w.element != kNoIndex) {
+            if (w.instance == inst.id && w.parent == scope && w.element != kNoIndex) {
               w.element = kNoIndex;
-              if (el->parent == kProcessScope) {
-                --inst.tokens;
-              } else if (ElementInstance* p = inst.find(el->parent)) {
-                --p->tokens;
-              }
+              release_token(inst, scope);
             }
           }
           finish(inst, key, nullptr);
@@ -158,7 +156,7 @@ void Runtime::enter_scope(Instance& inst, ElemKey key, ElementIndex scope_elemen
              "the subprocess has no none start event to begin with");
     return;
   }
-  open_event_subprocess_waits(inst, key, scope_element);
+  if (!open_event_subprocess_waits(inst, key, scope_element)) return;
   enqueue(inst, start, key, kNoIndex);
 }
 
@@ -208,10 +206,11 @@ void Runtime::enter_multi_instance(Instance& inst, ElemKey body) {
     el->vars[loop.output_collection].get_ref<nlohmann::json::array_t&>().resize(items.size());
   }
   el->items = std::move(items);
-  if (!transition(inst, *el, ElementEvent::kActivated)) return;
+  if (el->state == ElementState::kActivating && !transition(inst, *el, ElementEvent::kActivated)) {
+    return;
+  }
   if (!def.boundary_events.empty()) {
-    open_boundary_waits(inst, body);
-    if (inst.find(body) == nullptr) return;
+    if (!open_boundary_waits(inst, body) || inst.find(body) == nullptr) return;
   }
   el = inst.find(body);
   if (el->loop_total == 0) {

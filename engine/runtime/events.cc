@@ -29,17 +29,18 @@ void Runtime::release_token(Instance& inst, ElemKey scope) {
   }
 }
 
-void Runtime::open_wait(Instance& inst, ElemKey owner, ElementIndex event) {
-  const Element& ev = inst.plan->element(event);
-  if (ev.event.type == EventType::kTimer) {
-    schedule_timer(inst, owner, event);
-    return;
+bool Runtime::open_wait(Instance& inst, ElemKey owner, ElementIndex event) {
+  // Entering again (an activation incident resolved) keeps the waits opened before it.
+  for (const Wait& w : inst.waits) {
+    if (w.owner == owner && w.event == event) return true;
   }
-  if (ev.event.type != EventType::kMessage && ev.kind != ElementKind::kReceiveTask) return;
+  const Element& ev = inst.plan->element(event);
+  if (ev.event.type == EventType::kTimer) return schedule_timer(inst, owner, event);
+  if (ev.event.type != EventType::kMessage && ev.kind != ElementKind::kReceiveTask) return true;
   Result<std::string> name = eval_string(inst, owner, ev.event.message_name);
   if (!name) {
     incident(inst, owner, IncidentRetry::kActivate, "expression", name.status().message());
-    return;
+    return false;
   }
   std::string key;
   if (!ev.event.correlation_key.empty()) {
@@ -47,7 +48,7 @@ void Runtime::open_wait(Instance& inst, ElemKey owner, ElementIndex event) {
     if (!k) {
       incident(inst, owner, IncidentRetry::kActivate, "expression",
                "correlation key: " + k.status().message());
-      return;
+      return false;
     }
     key = std::move(*k);
   }
@@ -64,31 +65,38 @@ void Runtime::open_wait(Instance& inst, ElemKey owner, ElementIndex event) {
     const std::int64_t t = now();
     for (auto it = buffered_.begin(); it != buffered_.end(); ++it) {
       if (it->expires_ms >= t && it->name == *name && it->correlation_key == key) {
-        deliveries_.push_back(Delivery{inst.id, inst.waits.back().id, std::move(it->variables)});
+        deliveries_.push_back(Delivery{inst.id, inst.waits.back().id, std::move(*it)});
         buffered_.erase(it);
         break;
       }
     }
   }
+  return true;
 }
 
-void Runtime::open_boundary_waits(Instance& inst, ElemKey activity) {
+bool Runtime::open_boundary_waits(Instance& inst, ElemKey activity) {
   const ElementIndex element = inst.find(activity)->element;
   for (ElementIndex b : inst.plan->element(element).boundary_events) {
     const EventType t = inst.plan->element(b).event.type;
-    if (t == EventType::kTimer || t == EventType::kMessage) open_wait(inst, activity, b);
+    if ((t == EventType::kTimer || t == EventType::kMessage) && !open_wait(inst, activity, b)) {
+      return false;
+    }
   }
+  return true;
 }
 
-void Runtime::open_event_subprocess_waits(Instance& inst, ElemKey scope,
+bool Runtime::open_event_subprocess_waits(Instance& inst, ElemKey scope,
                                           ElementIndex scope_element) {
   const Plan& plan = *inst.plan;
   for (ElementIndex sub : plan.event_subprocesses[plan.scope_slot(scope_element)]) {
     const ElementIndex start = plan.event_sub_start[sub];
     if (start == kNoIndex) continue;
     const EventType t = plan.element(start).event.type;
-    if (t == EventType::kTimer || t == EventType::kMessage) open_wait(inst, scope, start);
+    if ((t == EventType::kTimer || t == EventType::kMessage) && !open_wait(inst, scope, start)) {
+      return false;
+    }
   }
+  return true;
 }
 
 void Runtime::drop_wait(const Wait& w) {
@@ -248,6 +256,24 @@ ElementIndex match_catch(const Plan& plan, const std::vector<ElementIndex>& cand
 
 bool Runtime::throw_event(Instance& inst, ElemKey from, EventType type, const std::string& code,
                           const std::string& message, nlohmann::json payload) {
+  const Caught caught = propagate(inst, from, type, code, std::move(payload));
+  if (caught != Caught::kNo) return caught == Caught::kInterrupting;
+  if (type == EventType::kError && inst.find(from) != nullptr) {
+    // The incident belongs where the error was thrown (in a called process too), so that
+    // resolving it retries the thrower: a job task gets a new job, an event throws again.
+    const Element& def = inst.plan->element(inst.find(from)->element);
+    incident(inst, from, is_job_task(def.kind) ? IncidentRetry::kNone : IncidentRetry::kActivate,
+             "unhandled-error",
+             "BPMN error '" + code + "'" + (message.empty() ? "" : " (" + message + ")") +
+                 " was thrown by '" + def.id +
+                 "' but no error boundary event or event subprocess catches it; add one, "
+                 "or fix the cause and resolve this incident to retry");
+  }
+  return false;
+}
+
+Runtime::Caught Runtime::propagate(Instance& inst, ElemKey from, EventType type,
+                                   const std::string& code, nlohmann::json payload) {
   const Plan& plan = *inst.plan;
   emit(inst, type == EventType::kError ? HistoryKind::kErrorThrown : HistoryKind::kEscalationThrown,
        inst.find(from)->element, 0, 0, code);
@@ -264,15 +290,17 @@ bool Runtime::throw_event(Instance& inst, ElemKey from, EventType type, const st
           reserve_token(inst, parent);
           terminate(inst, cur);
           activate_triggered(inst, b, parent, std::move(payload), true);
-          return true;
+          return Caught::kInterrupting;
         }
         activate_triggered(inst, b, parent, std::move(payload), false);
-        return false;
+        return Caught::kYes;
       }
     }
     const ElemKey scope = el->parent;
     const ElementInstance* s = scope == kProcessScope ? nullptr : inst.find(scope);
-    if (s == nullptr || s->role != Role::kMiBody) {
+    // What an event subprocess throws goes past the event subprocesses of its own scope (it
+    // would catch itself, again and again).
+    if ((s == nullptr || s->role != Role::kMiBody) && def.kind != ElementKind::kEventSubProcess) {
       const ElementIndex scope_element = s == nullptr ? kNoIndex : s->element;
       const ElementIndex sub = match_catch(
           plan, plan.event_subprocesses[plan.scope_slot(scope_element)], type, code, true);
@@ -280,24 +308,16 @@ bool Runtime::throw_event(Instance& inst, ElemKey from, EventType type, const st
         const bool interrupting =
             type == EventType::kError || plan.element(plan.event_sub_start[sub]).interrupting;
         interrupt_scope_for(inst, scope, sub, std::move(payload), interrupting);
-        return interrupting;
+        return interrupting ? Caught::kInterrupting : Caught::kYes;
       }
     }
     if (scope == kProcessScope) {
       if (inst.parent != 0) {
         if (Instance* parent = live(inst.parent)) {
-          return throw_event(*parent, inst.parent_element, type, code, message,
-                             std::move(payload));
+          return propagate(*parent, inst.parent_element, type, code, std::move(payload));
         }
       }
-      if (type == EventType::kError) {
-        incident(inst, from, IncidentRetry::kNone, "unhandled-error",
-                 "BPMN error '" + code + "'" + (message.empty() ? "" : " (" + message + ")") +
-                     " was thrown by '" + plan.element(inst.find(from)->element).id +
-                     "' but no error boundary event or event subprocess catches it; add one, "
-                     "or fix the cause and resolve this incident to retry");
-      }
-      return false;
+      return Caught::kNo;
     }
     cur = scope;
   }

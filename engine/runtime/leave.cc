@@ -210,7 +210,9 @@ void Runtime::inner_completed(Instance& inst, ElemKey body, ElemKey inner) {
     start_inner(inst, body, b->loop_index);
     return;
   }
-  if (b->tokens == 0) finish(inst, body, nullptr);
+  // A parallel body whose inner instances complete at once reaches no tokens before the
+  // last one has started: it is done only when every inner instance has started.
+  if (b->tokens == 0 && b->loop_index >= b->loop_total) finish(inst, body, nullptr);
 }
 
 void Runtime::complete_instance(Instance& inst) {

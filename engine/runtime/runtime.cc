@@ -66,15 +66,21 @@ void Runtime::run_queue() {
       Delivery d = std::move(deliveries_.front());
       deliveries_.pop_front();
       Instance* inst = live(d.instance);
-      if (inst == nullptr) continue;
-      for (const Wait& w : inst->waits) {
-        if (w.id == d.wait) {
-          emit(*inst, HistoryKind::kMessageCorrelated, w.event, w.id);
-          Wait copy = w;
-          trigger(*inst, copy, std::move(d.payload));
-          break;
+      const Wait* wait = nullptr;
+      if (inst != nullptr) {
+        for (const Wait& w : inst->waits) {
+          if (w.id == d.wait) wait = &w;
         }
       }
+      if (wait == nullptr) {
+        // The subscription closed before the message got to it (another event after an
+        // event-based gateway won, the scope ended): the message stays buffered.
+        buffered_.insert(buffered_.begin(), std::move(d.message));
+        continue;
+      }
+      emit(*inst, HistoryKind::kMessageCorrelated, wait->event, wait->id);
+      const Wait copy = *wait;
+      trigger(*inst, copy, std::move(d.message.variables));
       continue;
     }
     Work w = queue_.front();
@@ -155,7 +161,8 @@ Result<int> Runtime::correlate(std::string_view name, std::string_view key,
         touched_.push_back(inst->id);
         emit(*inst, HistoryKind::kMessageCorrelated, copy.event, copy.id, 0,
              std::string(name) + " / " + std::string(key));
-        trigger(*inst, copy, chosen.size() > 1 ? variables : std::move(variables));
+        // A copy: message start events below and the buffer may need the variables too.
+        trigger(*inst, copy, variables);
         ++count;
         break;
       }

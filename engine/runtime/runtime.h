@@ -125,9 +125,11 @@ class Runtime {
   void complete_instance(Instance& inst);
 
   // events.cc
-  void open_wait(Instance& inst, ElemKey owner, ElementIndex event);
-  void open_boundary_waits(Instance& inst, ElemKey activity);
-  void open_event_subprocess_waits(Instance& inst, ElemKey scope, ElementIndex scope_element);
+  // These return false after raising an incident on the owner (an expression failed): the
+  // owner must stop there, and resolving the incident enters it again.
+  bool open_wait(Instance& inst, ElemKey owner, ElementIndex event);
+  bool open_boundary_waits(Instance& inst, ElemKey activity);
+  bool open_event_subprocess_waits(Instance& inst, ElemKey scope, ElementIndex scope_element);
   // Closes what `owner` waits for (only its event-subprocess starts, if asked).
   void close_waits(Instance& inst, ElemKey owner, bool start_events_only = false);
   void drop_wait(const Wait& w);
@@ -144,6 +146,11 @@ class Runtime {
   // Throws a BPMN error or escalation from `from`. Returns true when `from` was terminated.
   bool throw_event(Instance& inst, ElemKey from, EventType type, const std::string& code,
                    const std::string& message, nlohmann::json payload);
+  enum class Caught : std::uint8_t { kNo, kYes, kInterrupting };
+  // Finds the catch of an error or escalation thrown by `from`, outward and into the calling
+  // instances, and triggers it.
+  Caught propagate(Instance& inst, ElemKey from, EventType type, const std::string& code,
+                   nlohmann::json payload);
   void terminate(Instance& inst, ElemKey key);
   void terminate_children(Instance& inst, ElemKey scope);
   void terminate_instance(Instance& inst, HistoryKind kind);
@@ -205,7 +212,7 @@ class Runtime {
   struct Delivery {
     InstanceId instance;
     std::uint64_t wait;
-    nlohmann::json payload;
+    BufferedMessage message;  // its variables are the payload
   };
   std::deque<Delivery> deliveries_;  // buffered messages meeting a new subscription
   std::vector<HistoryEvent> batch_;
