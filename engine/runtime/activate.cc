@@ -224,12 +224,12 @@ void Runtime::enter_multi_instance(Instance& inst, ElemKey body) {
   }
 }
 
-void Runtime::start_inner(Instance& inst, ElemKey body, std::uint32_t index) {
+void Runtime::start_inner(Instance& inst, ElemKey body, std::uint32_t index, bool reserved) {
   ElementInstance* b = inst.find(body);
   const ElementIndex element = b->element;
   const MultiInstance& loop = inst.plan->element(element).loop;
   b->loop_index = index + 1;
-  ++b->tokens;
+  if (!reserved) ++b->tokens;
   nlohmann::json vars = nlohmann::json::object();
   if (!loop.input_element.empty()) vars[loop.input_element] = b->items[index];
   vars["loopCounter"] = index + 1;

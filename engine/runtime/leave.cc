@@ -207,7 +207,9 @@ void Runtime::inner_completed(Instance& inst, ElemKey body, ElemKey inner) {
     return;
   }
   if (loop.sequential && b->loop_index < b->loop_total) {
-    start_inner(inst, body, b->loop_index);
+    ++b->tokens;
+    b->loop_index += 1;  // claimed; start_inner sets it again
+    queue_.push_back(Work{inst.id, b->element, body, kNoIndex, b->loop_index - 1});
     return;
   }
   // A parallel body whose inner instances complete at once reaches no tokens before the

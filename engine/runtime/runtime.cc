@@ -89,6 +89,10 @@ void Runtime::run_queue() {
     Instance* inst = live(w.instance);
     if (inst == nullptr) continue;
     if (w.parent != kProcessScope && inst->find(w.parent) == nullptr) continue;
+    if (w.inner != kNoIndex) {
+      start_inner(*inst, w.parent, w.inner, true);
+      continue;
+    }
     if (++steps_ > options_.max_steps_per_command) {
       // A loop without a wait state: stop this instance here rather than spin.
       release_token(*inst, w.parent);
@@ -200,6 +204,17 @@ Result<int> Runtime::correlate(std::string_view name, std::string_view key,
 Status Runtime::cancel(InstanceId id) {
   Instance* inst = live(id);
   if (inst == nullptr) return Status::not_found("no running instance " + std::to_string(id));
+  if (inst->parent != 0) {
+    InstanceId root = inst->parent;
+    while (const Instance* p = instance(root)) {
+      if (p->parent == 0) break;
+      root = p->parent;
+    }
+    return Status(StatusCode::kConflict,
+                  "instance " + std::to_string(id) + " was started by a call activity of instance " +
+                      std::to_string(inst->parent) + "; cancel instance " +
+                      std::to_string(root) + " instead");
+  }
   begin();
   touched_.push_back(id);
   terminate_instance(*inst, HistoryKind::kInstanceTerminated);
@@ -244,8 +259,10 @@ Status Runtime::resolve_incident(IncidentKey key, int job_retries) {
       case IncidentRetry::kJob:
         if (auto j = jobs_.find(inc.job); j != jobs_.end()) {
           j->second.retries = std::max(1, job_retries);
-          j->second.state = *next(j->second.state, JobEvent::kResolve);
-          ready_.push_back(inc.job);
+          if (auto n = next(j->second.state, JobEvent::kResolve)) {
+            j->second.state = *n;
+            ready_.push_back(inc.job);
+          }
         }
         break;
       case IncidentRetry::kActivate:

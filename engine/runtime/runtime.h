@@ -93,6 +93,9 @@ class Runtime {
     ElementIndex element;
     ElemKey parent;
     FlowIndex via;
+    // kNoIndex: activate `element` in `parent`; else start this inner instance of the
+    // sequential multi-instance body `parent` (queued, so long loops do not recurse).
+    std::uint32_t inner = kNoIndex;
   };
 
   // Command framing.
@@ -108,7 +111,8 @@ class Runtime {
   void enter(Instance& inst, ElemKey key);
   void enter_scope(Instance& inst, ElemKey key, ElementIndex scope_element);
   void enter_multi_instance(Instance& inst, ElemKey body);
-  void start_inner(Instance& inst, ElemKey body, std::uint32_t index);
+  // `reserved`: the body already counts the inner instance's token.
+  void start_inner(Instance& inst, ElemKey body, std::uint32_t index, bool reserved = false);
   void arrive_at_join(Instance& inst, ElementIndex element, ElemKey parent, FlowIndex via);
   void check_inclusive_joins(Instance& inst, ElemKey scope);
   void start_call(Instance& inst, ElemKey key);

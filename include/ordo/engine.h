@@ -146,7 +146,9 @@ class Engine {
                                 nlohmann::json variables = nlohmann::json::object(),
                                 std::int64_t ttl_ms = 0);
 
-  // Terminates an instance and everything it waits for (jobs, timers, child instances).
+  // Terminates an instance and everything it waits for (jobs, timers, called instances).
+  // An instance started by a call activity is cancelled through its root instance
+  // (kConflict names it).
   Status cancel(InstanceId instance);
   // Sets process-level variables (e.g. to fix what caused an incident).
   Status set_variables(InstanceId instance, nlohmann::json variables);

@@ -286,6 +286,22 @@ TEST(MultiInstance, CompletionConditionEndsTheRemainingInstances) {
   EXPECT_TRUE(h.engine().open_jobs().empty());
 }
 
+TEST(MultiInstance, LongSequentialLoopOfInstantTasksDoesNotRecurse) {
+  Harness h;
+  h.deploy(process(straight(
+      "<task id=\"t\"><multiInstanceLoopCharacteristics isSequential=\"true\">"
+      "<extensionElements><zeebe:loopCharacteristics inputCollection=\"=items\" "
+      "inputElement=\"item\" outputCollection=\"results\" outputElement=\"=item + 1\"/>"
+      "</extensionElements></multiInstanceLoopCharacteristics></task>")));
+  nlohmann::json items = nlohmann::json::array();
+  for (int i = 0; i < 50'000; ++i) items.push_back(i);
+  InstanceId id = h.start("p", {{"items", items}});
+  InstanceInfo info = h.info(id);
+  EXPECT_EQ(info.state, InstanceState::kCompleted);
+  ASSERT_EQ(info.variables["results"].size(), 50'000u);
+  EXPECT_EQ(info.variables["results"][49'999], 50'000);
+}
+
 TEST(MultiInstance, EmptyCollectionCompletesAtOnce) {
   Harness h;
   h.deploy(multi_xml(false));

@@ -164,7 +164,8 @@ TEST(ReviewError, ErrorThrownInsideAnErrorEventSubprocessIsNotCaughtByItAgain) {
 
 // Not fixed (a decision: refuse the cancel, or end the call activity): cancelling a called
 // instance directly leaves the parent's call activity waiting for ever.
-TEST(ReviewCallActivity, DISABLED_CancellingTheCalledInstanceDoesNotStrandTheParent) {
+// As in Zeebe, a called instance is cancelled through its root instance, never on its own.
+TEST(ReviewCallActivity, CancellingTheCalledInstanceIsRefused) {
   Harness h;
   h.deploy(bpmn("<process id=\"child\" isExecutable=\"true\">" + straight(svc("t")) +
                 "</process>"));
@@ -174,9 +175,12 @@ TEST(ReviewCallActivity, DISABLED_CancellingTheCalledInstanceDoesNotStrandThePar
       "call")));
   InstanceId id = h.start();
   const Status s = h.engine().cancel(id + 1);
-  EXPECT_TRUE(!s.is_ok() || h.info(id).state != InstanceState::kActive ||
-              !h.info(id).incidents.empty())
-      << "the parent waits in 'call' for a child that is gone";
+  EXPECT_EQ(s.code(), StatusCode::kConflict);
+  EXPECT_NE(s.message().find("cancel instance " + std::to_string(id)), std::string::npos)
+      << s.message();
+  EXPECT_EQ(h.info(id + 1).state, InstanceState::kActive);
+  ASSERT_OK(h.engine().cancel(id));
+  EXPECT_EQ(h.info(id + 1).state, InstanceState::kTerminated);
 }
 
 // ---- messages ----
