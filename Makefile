@@ -32,6 +32,8 @@ test: build
 
 bench: build
 	$(BUILD)/bench/ordo_bench_load --benchmark_min_time=1
+	$(BUILD)/bench/ordo_bench_expr --benchmark_min_time=0.5
+	$(BUILD)/bench/ordo_bench_runtime --benchmark_min_time=1
 
 fuzz:
 	@scripts/install-deps --fuzz
