@@ -160,11 +160,11 @@ Result<std::vector<Deployment>> Engine::deploy_file(const std::string& path) {
 
 Result<InstanceId> Engine::start(std::string_view process_id, nlohmann::json variables,
                                  std::string business_key) {
-  const runtime::Plan* plan = impl_->rt.latest(process_id);
+  std::shared_ptr<const runtime::Plan> plan = impl_->rt.latest(process_id);
   if (plan == nullptr) {
     return Status::not_found("no process '" + std::string(process_id) + "' is deployed");
   }
-  return impl_->rt.start(*plan, std::move(variables), std::move(business_key));
+  return impl_->rt.start(std::move(plan), std::move(variables), std::move(business_key));
 }
 
 void Engine::register_handler(std::string type, TaskHandler handler) {

@@ -16,7 +16,7 @@ NodeIndex ParserBase::fail(std::uint32_t offset, std::string message) {
 NodeIndex ParserBase::fail_expected(std::string_view what) {
   const Token& t = peek();
   if (t.kind == Tok::kInvalid) return fail(t.offset, t.message);
-  return fail(t.offset, "expected " + std::string(what) + " but found " + quote(t));
+  return fail(t.offset, "expected " + std::string(what) + " but found " + quote(t) + hint_(t));
 }
 
 NodeIndex ParserBase::too_deep() {

@@ -22,7 +22,7 @@ std::string at_offset(const Token& t) {
 
 class FeelParser : public ParserBase {
  public:
-  explicit FeelParser(CompiledExpression& out) : ParserBase(out, true) {}
+  explicit FeelParser(CompiledExpression& out) : ParserBase(out, true, &FeelParser::hint) {}
 
   void run() {
     if (at(Tok::kEnd)) {
@@ -78,12 +78,6 @@ class FeelParser : public ParserBase {
     }
   }
 
-  NodeIndex expect_fail(std::string_view what) {
-    const Token& t = peek();
-    if (t.kind == Tok::kInvalid) return fail(t.offset, t.message);
-    return fail(t.offset, "expected " + std::string(what) + " but found " + quote(t) + hint(t));
-  }
-
   NodeIndex expression() {
     Nest nest(*this);
     if (!nest.ok()) return too_deep();
@@ -109,13 +103,13 @@ class FeelParser : public ParserBase {
     NodeIndex cond = expression();
     if (error) return kNoNode;
     if (!at_name("then")) {
-      return expect_fail("'then' after the condition of the 'if' at offset " +
+      return fail_expected("'then' after the condition of the 'if' at offset " +
                          std::to_string(kw.offset));
     }
     take();
     NodeIndex yes = expression();
     if (error) return kNoNode;
-    if (!at_name("else")) return expect_fail("'else' (FEEL's 'if' needs both 'then' and 'else')");
+    if (!at_name("else")) return fail_expected("'else' (FEEL's 'if' needs both 'then' and 'else')");
     take();
     NodeIndex no = expression();
     if (error) return kNoNode;
@@ -175,7 +169,7 @@ class FeelParser : public ParserBase {
           take();
           NodeIndex low = additive();
           if (error) return kNoNode;
-          if (!at_name("and")) return expect_fail("'and' in 'between ... and ...'");
+          if (!at_name("and")) return fail_expected("'and' in 'between ... and ...'");
           take();
           NodeIndex high = additive();
           if (error) return kNoNode;
@@ -240,7 +234,7 @@ class FeelParser : public ParserBase {
       NodeIndex first = expression();
       if (error) return false;
       if (at(Tok::kDotDot)) return range(open, first, tests);
-      if (open.kind == Tok::kRBracket) return expect_fail("'..' in a range such as ]1..10["), false;
+      if (open.kind == Tok::kRBracket) return fail_expected("'..' in a range such as ]1..10["), false;
       tests.push_back(make(Op::kTestEq, out_.nodes[first].offset, {first}));
       if (open.kind == Tok::kLParen && at(Tok::kComma)) {
         take();
@@ -256,7 +250,7 @@ class FeelParser : public ParserBase {
       }
       const Tok close = open.kind == Tok::kLParen ? Tok::kRParen : Tok::kRBracket;
       if (!at(close)) {
-        return expect_fail(std::string(close == Tok::kRParen ? "')'" : "']'") + " to close '" +
+        return fail_expected(std::string(close == Tok::kRParen ? "')'" : "']'") + " to close '" +
                            std::string(open.text) + "'" + at_offset(open)),
                false;
       }
@@ -290,7 +284,7 @@ class FeelParser : public ParserBase {
         take();
         continue;
       }
-      if (!at(Tok::kRParen)) return expect_fail("',' or ')' to close '('" + at_offset(open)), false;
+      if (!at(Tok::kRParen)) return fail_expected("',' or ')' to close '('" + at_offset(open)), false;
       take();
       return true;
     }
@@ -308,7 +302,7 @@ class FeelParser : public ParserBase {
     if (at(Tok::kRParen) || at(Tok::kLBracket)) {
       flags |= kOpenEnd;
     } else if (!at(Tok::kRBracket)) {
-      return expect_fail("']' or ')' to close the range" + at_offset(open)), false;
+      return fail_expected("']' or ')' to close the range" + at_offset(open)), false;
     }
     take();
     tests.push_back(make(Op::kTestRange, open.offset, {low, high}, flags));
@@ -379,7 +373,7 @@ class FeelParser : public ParserBase {
     while (!error) {
       if (at(Tok::kDot)) {
         take();
-        if (!at(Tok::kName)) return expect_fail("a name after '.'");
+        if (!at(Tok::kName)) return fail_expected("a name after '.'");
         const Token name = take();
         NodeIndex m = make(Op::kMember, start, {e});
         b_.at(m).b = b_.name(name.text);
@@ -388,7 +382,7 @@ class FeelParser : public ParserBase {
         const Token open = take();
         NodeIndex index = expression();
         if (error) return kNoNode;
-        if (!at(Tok::kRBracket)) return expect_fail("']' to close '['" + at_offset(open));
+        if (!at(Tok::kRBracket)) return fail_expected("']' to close '['" + at_offset(open));
         take();
         e = make(Op::kIndex, start, {e, index});
       } else if (at(Tok::kLParen)) {
@@ -417,7 +411,7 @@ class FeelParser : public ParserBase {
           return fail(peek().offset,
                       "a range such as (1..10) can only follow 'in', e.g. x in (1..10)");
         }
-        if (!at(Tok::kRParen)) return expect_fail("')' to close '('" + at_offset(open));
+        if (!at(Tok::kRParen)) return fail_expected("')' to close '('" + at_offset(open));
         take();
         return e;
       }
@@ -435,7 +429,7 @@ class FeelParser : public ParserBase {
       case Tok::kEnd:
         return fail(t.offset, "the expression ends too early: expected a value");
       default:
-        return expect_fail("a value (a number, \"string\", name, '(', '[' or '{')");
+        return fail_expected("a value (a number, \"string\", name, '(', '[' or '{')");
     }
   }
 
@@ -472,7 +466,7 @@ class FeelParser : public ParserBase {
       }
     }
     if (!at(Tok::kRParen)) {
-      return expect_fail("',' or ')' to close the call of " + std::string(name.text) + "()" +
+      return fail_expected("',' or ')' to close the call of " + std::string(name.text) + "()" +
                          at_offset(open));
     }
     take();
@@ -536,7 +530,7 @@ class FeelParser : public ParserBase {
         take();
       }
     }
-    if (!at(Tok::kRBracket)) return expect_fail("',' or ']' to close the list" + at_offset(open));
+    if (!at(Tok::kRBracket)) return fail_expected("',' or ']' to close the list" + at_offset(open));
     take();
     if (all_const) {  // one constant: evaluating it borrows instead of building a list
       nlohmann::json list = nlohmann::json::array();
@@ -562,13 +556,13 @@ class FeelParser : public ParserBase {
           if (error) return kNoNode;
           k = const_value(s).get<std::string>();
         } else {
-          return expect_fail("a key (a name or a \"string\") in the context" + at_offset(open));
+          return fail_expected("a key (a name or a \"string\") in the context" + at_offset(open));
         }
         for (const std::string& seen : keys) {
           if (seen == k)
             return fail(key.offset, "the key '" + k + "' appears twice in this context");
         }
-        if (!at(Tok::kColon)) return expect_fail("':' after the key '" + k + "'");
+        if (!at(Tok::kColon)) return fail_expected("':' after the key '" + k + "'");
         take();
         NodeIndex value = expression();
         if (error) return kNoNode;
@@ -580,7 +574,7 @@ class FeelParser : public ParserBase {
         take();
       }
     }
-    if (!at(Tok::kRBrace)) return expect_fail("',' or '}' to close the context" + at_offset(open));
+    if (!at(Tok::kRBrace)) return fail_expected("',' or '}' to close the context" + at_offset(open));
     take();
     if (all_const) {
       nlohmann::json object = nlohmann::json::object();

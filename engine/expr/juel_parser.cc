@@ -17,7 +17,7 @@ bool is_reserved(std::string_view s) {
 
 class JuelParser : public ParserBase {
  public:
-  explicit JuelParser(CompiledExpression& out) : ParserBase(out, false) {}
+  explicit JuelParser(CompiledExpression& out) : ParserBase(out, false, &JuelParser::hint) {}
 
   void run() {
     const std::string& s = out_.text;
@@ -46,7 +46,7 @@ class JuelParser : public ParserBase {
         NodeIndex e = expression();
         if (error) return;
         if (!at(Tok::kRBrace)) {
-          expect_fail("'}' to close '" + s.substr(i, 2) + "' opened at offset " +
+          fail_expected("'}' to close '" + s.substr(i, 2) + "' opened at offset " +
                       std::to_string(i));
           return;
         }
@@ -94,12 +94,6 @@ class JuelParser : public ParserBase {
     }
   }
 
-  NodeIndex expect_fail(std::string_view what) {
-    const Token& t = peek();
-    if (t.kind == Tok::kInvalid) return fail(t.offset, t.message);
-    return fail(t.offset, "expected " + std::string(what) + " but found " + quote(t) + hint(t));
-  }
-
   bool at_op(Tok symbol, std::string_view word) const { return at(symbol) || at_name(word); }
 
   NodeIndex expression() {
@@ -112,7 +106,7 @@ class JuelParser : public ParserBase {
     NodeIndex yes = expression();
     if (error) return kNoNode;
     if (!at(Tok::kColon)) {
-      return expect_fail("':' after the '?' at offset " + std::to_string(q.offset));
+      return fail_expected("':' after the '?' at offset " + std::to_string(q.offset));
     }
     take();
     NodeIndex no = expression();
@@ -200,7 +194,7 @@ class JuelParser : public ParserBase {
     while (!error) {
       if (at(Tok::kDot)) {
         take();
-        if (!at(Tok::kName)) return expect_fail("a property name after '.'");
+        if (!at(Tok::kName)) return fail_expected("a property name after '.'");
         const Token name = take();
         if (at(Tok::kLParen)) {
           return fail(name.offset, "method calls such as '" + std::string(name.text) +
@@ -215,7 +209,7 @@ class JuelParser : public ParserBase {
         NodeIndex index = expression();
         if (error) return kNoNode;
         if (!at(Tok::kRBracket)) {
-          return expect_fail("']' to close '[' opened at offset " + std::to_string(open.offset));
+          return fail_expected("']' to close '[' opened at offset " + std::to_string(open.offset));
         }
         take();
         e = make(Op::kIndex, start, {e, index}, kStrict);
@@ -238,7 +232,7 @@ class JuelParser : public ParserBase {
         NodeIndex e = expression();
         if (error) return kNoNode;
         if (!at(Tok::kRParen)) {
-          return expect_fail("')' to close '(' opened at offset " + std::to_string(open.offset));
+          return fail_expected("')' to close '(' opened at offset " + std::to_string(open.offset));
         }
         take();
         return e;
@@ -264,7 +258,7 @@ class JuelParser : public ParserBase {
       case Tok::kEnd:
         return fail(t.offset, "the expression ends too early: expected a value");
       default:
-        return expect_fail("a value (a number, 'string', name or '(')");
+        return fail_expected("a value (a number, 'string', name or '(')");
     }
   }
 };

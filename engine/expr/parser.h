@@ -16,12 +16,15 @@ class ParserBase {
   std::optional<CompileError> error;
 
  protected:
-  ParserBase(CompiledExpression& out, bool feel, std::size_t start = 0)
-      : out_(out), b_(out), lex_(out.text, feel, start), feel_(feel) {}
+  // `hint` adds a dialect's advice for an unexpected token (e.g. FEEL: "compare with '='").
+  using Hint = std::string (*)(const Token&);
+  ParserBase(CompiledExpression& out, bool feel, Hint hint, std::size_t start = 0)
+      : out_(out), b_(out), lex_(out.text, feel, start), feel_(feel), hint_(hint) {}
 
   // Records the first error; returns kNoNode so callers can `return fail(...)`.
   NodeIndex fail(std::uint32_t offset, std::string message);
-  // "expected <what> but found <token>" at the next token (or the lexer's own message).
+  // "expected <what> but found <token>" plus the dialect's hint, at the next token (or the
+  // lexer's own message).
   NodeIndex fail_expected(std::string_view what);
 
   const Token& peek() const noexcept { return lex_.peek(); }
@@ -69,6 +72,7 @@ class ParserBase {
   Builder b_;
   Lexer lex_;
   bool feel_;
+  Hint hint_;
   int depth_ = 0;
   std::uint32_t last_end_ = 0;
 };

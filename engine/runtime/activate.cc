@@ -5,11 +5,7 @@
 namespace ordo::runtime {
 
 void Runtime::enqueue(Instance& inst, ElementIndex element, ElemKey parent, FlowIndex via) {
-  if (parent == kProcessScope) {
-    ++inst.tokens;
-  } else if (ElementInstance* p = inst.find(parent)) {
-    ++p->tokens;
-  }
+  reserve_token(inst, parent);
   queue_.push_back(Work{inst.id, element, parent, via});
 }
 
@@ -123,13 +119,7 @@ void Runtime::enter(Instance& inst, ElemKey key) {
             if (s.parent == scope && s.key != key) siblings.push_back(s.key);
           }
           for (ElemKey s : siblings) terminate(inst, s);
-          // Tokens queued for this scope are dropped too.
-          for (Work& w : queue_) {
-            if (w.instance == inst.id && w.parent == scope && w.element != kNoIndex) {
-              w.element = kNoIndex;
-              release_token(inst, scope);
-            }
-          }
+          drop_queued(inst, scope);
           finish(inst, key, nullptr);
           return;
         }
@@ -258,12 +248,7 @@ void Runtime::arrive_at_join(Instance& inst, ElementIndex element, ElemKey paren
     if (!transition(inst, *join, ElementEvent::kActivated)) return;
   } else {
     ++join->arrivals[slot];
-    // The arriving token merges into the waiting one.
-    if (parent == kProcessScope) {
-      --inst.tokens;
-    } else if (ElementInstance* p = inst.find(parent)) {
-      --p->tokens;
-    }
+    release_token(inst, parent);  // the arriving token merges into the waiting one
   }
   if (def.kind == ElementKind::kParallelGateway) {
     for (std::uint16_t n : join->arrivals) {
@@ -276,11 +261,7 @@ void Runtime::arrive_at_join(Instance& inst, ElementIndex element, ElemKey paren
     finish(inst, key, nullptr);
     if (more) {
       // Tokens that arrived twice on one flow wait for the next round.
-      if (parent == kProcessScope) {
-        ++inst.tokens;
-      } else if (ElementInstance* p = inst.find(parent)) {
-        ++p->tokens;
-      }
+      reserve_token(inst, parent);
       ElementInstance& next = create(inst, element, parent, Role::kNormal);
       next.arrivals = std::move(left);
       transition(inst, next, ElementEvent::kActivated);
@@ -328,7 +309,7 @@ void Runtime::start_call(Instance& inst, ElemKey key) {
     incident(inst, key, IncidentRetry::kActivate, "expression", id.status().message());
     return;
   }
-  const Plan* plan = latest(*id);
+  std::shared_ptr<const Plan> plan = latest(*id);
   if (plan == nullptr) {
     incident(inst, key, IncidentRetry::kActivate, "called-element",
              "call activity calls process '" + *id + "', which is not deployed; deploy it and "
@@ -339,23 +320,8 @@ void Runtime::start_call(Instance& inst, ElemKey key) {
                             ? visible_variables(inst, key)
                             : (inst.find(key)->vars.is_object() ? inst.find(key)->vars
                                                                  : nlohmann::json::object());
-  std::shared_ptr<const Plan> shared;
-  for (const auto& p : plans_.at(*id)) {
-    if (p.get() == plan) shared = p;
-  }
-  auto child = std::make_unique<Instance>();
-  child->id = next_instance_++;
-  child->plan = std::move(shared);
-  child->business_key = inst.business_key;
-  child->vars = std::move(vars);
-  child->parent = inst.id;
-  child->parent_element = key;
-  child->started_ms = now();
-  Instance& c = *child;
+  Instance& c = new_instance(std::move(plan), inst.business_key, std::move(vars), inst.id, key);
   inst.find(key)->child = c.id;
-  instances_.emplace(c.id, std::move(child));
-  touched_.push_back(c.id);
-  emit(c, HistoryKind::kInstanceStarted, kNoIndex, 0, static_cast<std::int64_t>(inst.id));
   const ElementIndex start = c.plan->none_start[c.plan->scope_slot(kNoIndex)];
   if (start == kNoIndex) {
     terminate_instance(c, HistoryKind::kInstanceTerminated);

@@ -210,9 +210,7 @@ void Runtime::trigger(Instance& inst, const Wait& wait_ref, nlohmann::json paylo
       return;
     }
     emit(inst, HistoryKind::kElementCompleted, owner->element, owner->key);
-    auto it = std::find_if(inst.elements.begin(), inst.elements.end(),
-                           [&](const ElementInstance& e) { return e.key == wait.owner; });
-    inst.elements.erase(it);  // its token passes to the event
+    inst.erase(wait.owner);  // its token passes to the event
     activate_triggered(inst, wait.event, parent, std::move(payload), true);
     return;
   }
@@ -346,9 +344,7 @@ void Runtime::terminate(Instance& inst, ElemKey key) {
   transition(inst, *el, ElementEvent::kTerminated);
   emit(inst, HistoryKind::kElementTerminated, el->element, key);
   const ElemKey parent = el->parent;
-  auto it = std::find_if(inst.elements.begin(), inst.elements.end(),
-                         [key](const ElementInstance& e) { return e.key == key; });
-  inst.elements.erase(it);
+  inst.erase(key);
   release_token(inst, parent);
 }
 
@@ -359,6 +355,10 @@ void Runtime::terminate_children(Instance& inst, ElemKey scope) {
   }
   // Newest first, so a join or an event-based gateway goes before what feeds it.
   for (auto it = children.rbegin(); it != children.rend(); ++it) terminate(inst, *it);
+  drop_queued(inst, scope);
+}
+
+void Runtime::drop_queued(Instance& inst, ElemKey scope) {
   for (Work& w : queue_) {
     if (w.instance == inst.id && w.parent == scope && w.element != kNoIndex) {
       w.element = kNoIndex;

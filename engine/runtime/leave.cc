@@ -45,12 +45,7 @@ bool Runtime::take_flows(Instance& inst, ElementInstance& el) {
   const ElemKey parent = el.parent;
   auto take = [&](FlowIndex f) {
     if (recording_) {
-      HistoryEvent& e = batch_.emplace_back();
-      e.sequence = next_sequence_++;
-      e.time_ms = now();
-      e.instance = inst.id;
-      e.kind = HistoryKind::kFlowTaken;
-      e.process_id = plan.def->id;
+      HistoryEvent& e = record(inst, HistoryKind::kFlowTaken);
       e.element_id = plan.flow(f).id;
       e.value = key;
     }
@@ -128,10 +123,8 @@ bool Runtime::take_flows(Instance& inst, ElementInstance& el) {
 
 // Removes a finished element instance; its token is gone from the scope.
 void Runtime::remove(Instance& inst, ElemKey key) {
-  auto it = std::find_if(inst.elements.begin(), inst.elements.end(),
-                         [key](const ElementInstance& e) { return e.key == key; });
-  const ElemKey parent = it->parent;
-  inst.elements.erase(it);
+  const ElemKey parent = inst.find(key)->parent;
+  inst.erase(key);
   token_consumed(inst, parent);
 }
 
@@ -196,9 +189,7 @@ void Runtime::inner_completed(Instance& inst, ElemKey body, ElemKey inner) {
   in = inst.find(inner);
   if (!transition(inst, *in, ElementEvent::kCompleted)) return;
   emit(inst, HistoryKind::kElementCompleted, in->element, inner, index + 1);
-  auto it = std::find_if(inst.elements.begin(), inst.elements.end(),
-                         [inner](const ElementInstance& e) { return e.key == inner; });
-  inst.elements.erase(it);
+  inst.erase(inner);
   b = inst.find(body);
   --b->tokens;
   if (done) {

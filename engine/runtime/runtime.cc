@@ -20,9 +20,9 @@ void Runtime::add_plan(std::shared_ptr<const Plan> plan) {
   if (!plan->message_starts.empty()) message_start_plans_.push_back(std::move(plan));
 }
 
-const Plan* Runtime::latest(std::string_view process_id) const {
+std::shared_ptr<const Plan> Runtime::latest(std::string_view process_id) const {
   auto it = plans_.find(std::string(process_id));
-  return it == plans_.end() || it->second.empty() ? nullptr : it->second.back().get();
+  return it == plans_.end() || it->second.empty() ? nullptr : it->second.back();
 }
 
 void Runtime::begin() {
@@ -107,30 +107,34 @@ void Runtime::run_queue() {
   }
 }
 
-Result<InstanceId> Runtime::start(const Plan& plan, nlohmann::json variables,
-                                  std::string business_key) {
-  if (variables.is_null()) variables = nlohmann::json::object();
-  if (!variables.is_object()) return Status::invalid_argument("variables must be a JSON object");
-  const ElementIndex start = plan.none_start[plan.scope_slot(kNoIndex)];
-  if (start == kNoIndex) {
-    return Status::invalid_argument("process '" + plan.def->id +
-                                    "' has no none start event; start it with a message");
-  }
-  std::shared_ptr<const Plan> shared;
-  for (const auto& p : plans_[plan.def->id]) {
-    if (p.get() == &plan) shared = p;
-  }
-  begin();
+Instance& Runtime::new_instance(std::shared_ptr<const Plan> plan, std::string business_key,
+                                nlohmann::json vars, InstanceId parent, ElemKey parent_element) {
   auto owned = std::make_unique<Instance>();
   Instance& inst = *owned;
   inst.id = next_instance_++;
-  inst.plan = std::move(shared);
+  inst.plan = std::move(plan);
   inst.business_key = std::move(business_key);
-  inst.vars = std::move(variables);
+  inst.vars = std::move(vars);
+  inst.parent = parent;
+  inst.parent_element = parent_element;
   inst.started_ms = now();
   instances_.emplace(inst.id, std::move(owned));
   touched_.push_back(inst.id);
-  emit(inst, HistoryKind::kInstanceStarted);
+  emit(inst, HistoryKind::kInstanceStarted, kNoIndex, 0, static_cast<std::int64_t>(parent));
+  return inst;
+}
+
+Result<InstanceId> Runtime::start(std::shared_ptr<const Plan> plan, nlohmann::json variables,
+                                  std::string business_key) {
+  if (variables.is_null()) variables = nlohmann::json::object();
+  if (!variables.is_object()) return Status::invalid_argument("variables must be a JSON object");
+  const ElementIndex start = plan->none_start[plan->scope_slot(kNoIndex)];
+  if (start == kNoIndex) {
+    return Status::invalid_argument("process '" + plan->def->id +
+                                    "' has no none start event; start it with a message");
+  }
+  begin();
+  Instance& inst = new_instance(std::move(plan), std::move(business_key), std::move(variables));
   open_event_subprocess_waits(inst, kProcessScope, kNoIndex);
   enqueue(inst, start, kProcessScope, kNoIndex);
   run_queue();
@@ -177,15 +181,7 @@ Result<int> Runtime::correlate(std::string_view name, std::string_view key,
     for (ElementIndex s : plan->message_starts) {
       const Expression& n = plan->element(s).event.message_name;
       if (n.dialect != ExpressionDialect::kStatic || n.text != name) continue;
-      auto owned = std::make_unique<Instance>();
-      Instance& inst = *owned;
-      inst.id = next_instance_++;
-      inst.plan = plan;
-      inst.business_key = std::string(key);
-      inst.started_ms = now();
-      instances_.emplace(inst.id, std::move(owned));
-      touched_.push_back(inst.id);
-      emit(inst, HistoryKind::kInstanceStarted);
+      Instance& inst = new_instance(plan, std::string(key), nlohmann::json::object());
       open_event_subprocess_waits(inst, kProcessScope, kNoIndex);
       activate_triggered(inst, s, kProcessScope, variables, false);
       run_queue();
@@ -351,15 +347,20 @@ void Runtime::incident(Instance& inst, ElemKey key, IncidentRetry retry, std::st
   emit(inst, HistoryKind::kIncidentRaised, i.element_index, i.key, 0, i.message);
 }
 
-void Runtime::emit(const Instance& inst, HistoryKind kind, ElementIndex element,
-                   std::uint64_t key, std::int64_t value, std::string detail) {
-  if (!recording_) return;
+HistoryEvent& Runtime::record(const Instance& inst, HistoryKind kind) {
   HistoryEvent& e = batch_.emplace_back();
   e.sequence = next_sequence_++;
   e.time_ms = now();
   e.instance = inst.id;
   e.kind = kind;
   e.process_id = inst.plan->def->id;
+  return e;
+}
+
+void Runtime::emit(const Instance& inst, HistoryKind kind, ElementIndex element,
+                   std::uint64_t key, std::int64_t value, std::string detail) {
+  if (!recording_) return;
+  HistoryEvent& e = record(inst, kind);
   if (element != kNoIndex) {
     const Element& def = inst.plan->element(element);
     e.element_id = def.id;

@@ -51,10 +51,11 @@ class Runtime {
 
   // Deployments.
   void add_plan(std::shared_ptr<const Plan> plan);
-  const Plan* latest(std::string_view process_id) const;
+  std::shared_ptr<const Plan> latest(std::string_view process_id) const;
 
   // Commands. Each commits its history before returning.
-  Result<InstanceId> start(const Plan& plan, nlohmann::json variables, std::string business_key);
+  Result<InstanceId> start(std::shared_ptr<const Plan> plan, nlohmann::json variables,
+                           std::string business_key);
   Status complete_job(JobKey job, nlohmann::json variables);
   Status fail_job(JobKey job, std::string message, std::int64_t backoff_ms);
   Status throw_job_error(JobKey job, std::string code, std::string message,
@@ -103,6 +104,9 @@ class Runtime {
   void commit();
   void run_queue();
   Instance* live(InstanceId id);
+  // A new instance of `plan`, registered and announced (kInstanceStarted); nothing runs yet.
+  Instance& new_instance(std::shared_ptr<const Plan> plan, std::string business_key,
+                         nlohmann::json vars, InstanceId parent = 0, ElemKey parent_element = 0);
 
   // activate.cc
   void enqueue(Instance& inst, ElementIndex element, ElemKey parent, FlowIndex via);
@@ -157,6 +161,8 @@ class Runtime {
                    nlohmann::json payload);
   void terminate(Instance& inst, ElemKey key);
   void terminate_children(Instance& inst, ElemKey scope);
+  // Drops the tokens queued for `scope` (its activations that have not run yet).
+  void drop_queued(Instance& inst, ElemKey scope);
   void terminate_instance(Instance& inst, HistoryKind kind);
 
   // variables.cc
@@ -184,6 +190,9 @@ class Runtime {
   // Incidents and history.
   void incident(Instance& inst, ElemKey key, IncidentRetry retry, std::string type,
                 std::string message, JobKey job = 0);
+  // A new history event with its sequence, time, instance and process filled in; the
+  // caller checks recording_ first.
+  HistoryEvent& record(const Instance& inst, HistoryKind kind);
   void emit(const Instance& inst, HistoryKind kind, ElementIndex element = kNoIndex,
             std::uint64_t key = 0, std::int64_t value = 0, std::string detail = {});
   bool transition(Instance& inst, ElementInstance& el, ElementEvent event);

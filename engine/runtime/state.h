@@ -90,6 +90,16 @@ struct Instance {
     }
     return nullptr;
   }
+  // Removes the element instance `key` (which must exist); its token accounting is the
+  // caller's.
+  void erase(ElemKey key) {
+    for (auto it = elements.begin(); it != elements.end(); ++it) {
+      if (it->key == key) {
+        elements.erase(it);
+        return;
+      }
+    }
+  }
   bool finished() const noexcept {
     return state == InstanceState::kCompleted || state == InstanceState::kTerminated;
   }

@@ -179,12 +179,7 @@ TEST(Subprocess, CompletesWhenItsLastTokenEndsAndContinuesOutside) {
 
 TEST(CallActivity, RunsTheCalledProcessWithVariablesInAndOut) {
   Harness h;
-  h.deploy(bpmn("<process id=\"child\" isExecutable=\"true\">" + straight(svc("t")) +
-                "</process>"));
-  h.deploy(process(straight(
-      "<callActivity id=\"call\"><extensionElements><zeebe:calledElement processId=\"child\"/>"
-      "</extensionElements></callActivity>",
-      "call")));
+  h.deploy_call_child();
   h.engine().register_handler("t", [](const Job& job) {
     return JobOutcome::complete({{"doubled", job.variable("n")->get<int>() * 2}});
   });
@@ -221,12 +216,7 @@ TEST(CallActivity, CamundaInAndOutMapVariablesByName) {
 
 TEST(CallActivity, CancellingTheParentCancelsTheChild) {
   Harness h;
-  h.deploy(bpmn("<process id=\"child\" isExecutable=\"true\">" + straight(svc("t")) +
-                "</process>"));
-  h.deploy(process(straight(
-      "<callActivity id=\"call\"><extensionElements><zeebe:calledElement processId=\"child\"/>"
-      "</extensionElements></callActivity>",
-      "call")));
+  h.deploy_call_child();
   InstanceId id = h.start();
   ASSERT_OK(h.engine().cancel(id));
   EXPECT_EQ(h.info(id).state, InstanceState::kTerminated);

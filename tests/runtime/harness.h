@@ -60,6 +60,17 @@ class Harness {
     ASSERT_TRUE(d.is_ok()) << d.status().to_string();
   }
 
+  // Process "child": start -> service task "t" -> end; process "p": start -> call activity
+  // "call" (calling "child") -> end.
+  void deploy_call_child() {
+    deploy(bpmn("<process id=\"child\" isExecutable=\"true\">" + straight(svc("t")) +
+                "</process>"));
+    deploy(process(straight(
+        "<callActivity id=\"call\"><extensionElements><zeebe:calledElement "
+        "processId=\"child\"/></extensionElements></callActivity>",
+        "call")));
+  }
+
   InstanceId start(std::string_view process_id = "p",
                    nlohmann::json vars = nlohmann::json::object()) {
     auto id = engine_->start(process_id, std::move(vars));

@@ -107,12 +107,7 @@ TEST(ReviewIncident, ActivityWhoseBoundaryWaitFailsGetsOneJobAfterResolving) {
 // can be resolved to retry, as for an error thrown at the top level.
 TEST(ReviewCallActivity, UncaughtErrorInTheCalledProcessCanBeRetried) {
   Harness h;
-  h.deploy(bpmn("<process id=\"child\" isExecutable=\"true\">" + straight(svc("t")) +
-                "</process>"));
-  h.deploy(process(straight(
-      "<callActivity id=\"call\"><extensionElements><zeebe:calledElement processId=\"child\"/>"
-      "</extensionElements></callActivity>",
-      "call")));
+  h.deploy_call_child();
   InstanceId id = h.start();
   ASSERT_OK(h.engine().throw_error(h.job_of("t"), "BOOM"));
   std::vector<IncidentInfo> incidents = h.engine().incidents();
@@ -167,12 +162,7 @@ TEST(ReviewError, ErrorThrownInsideAnErrorEventSubprocessIsNotCaughtByItAgain) {
 // As in Zeebe, a called instance is cancelled through its root instance, never on its own.
 TEST(ReviewCallActivity, CancellingTheCalledInstanceIsRefused) {
   Harness h;
-  h.deploy(bpmn("<process id=\"child\" isExecutable=\"true\">" + straight(svc("t")) +
-                "</process>"));
-  h.deploy(process(straight(
-      "<callActivity id=\"call\"><extensionElements><zeebe:calledElement processId=\"child\"/>"
-      "</extensionElements></callActivity>",
-      "call")));
+  h.deploy_call_child();
   InstanceId id = h.start();
   const Status s = h.engine().cancel(id + 1);
   EXPECT_EQ(s.code(), StatusCode::kConflict);
