@@ -2,11 +2,20 @@
 // runtime does the token work and the store keeps what it committed.
 #include "ordo/engine.h"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <condition_variable>
+#include <csignal>
+#include <deque>
+#include <mutex>
+#include <random>
+#include <thread>
 
 #include "ordo/loader.h"
 #include "runtime/plan.h"
 #include "runtime/runtime.h"
+#include "store/sqlite/sqlite_store.h"
 #include "store/store.h"
 
 namespace ordo {
@@ -15,7 +24,7 @@ namespace {
 // The handler's view of a job.
 class JobView final : public Job {
  public:
-  JobView(const runtime::Runtime& rt, const runtime::JobRecord& job)
+  JobView(runtime::Runtime& rt, const runtime::JobRecord& job)
       : rt_(rt), job_(job), inst_(*rt.instance(job.instance)), def_(rt.element_of(job)) {}
   JobKey key() const noexcept override { return job_.key; }
   InstanceId instance() const noexcept override { return job_.instance; }
@@ -38,6 +47,87 @@ class JobView final : public Job {
   const runtime::Instance& inst_;
   const Element& def_;
 };
+
+// A job as a handler thread sees it: copies, so the handler needs nothing of the runtime.
+class JobSnapshot final : public Job {
+ public:
+  JobSnapshot(const runtime::Runtime& rt, const runtime::JobRecord& job,
+              const runtime::Instance& inst, const Element& def)
+      : key_(job.key),
+        instance_(job.instance),
+        type_(job.type),
+        plan_(inst.plan),
+        def_(def),
+        business_key_(inst.business_key),
+        idempotency_key_(job.idempotency_key),
+        attempt_(job.attempt),
+        retries_(job.retries),
+        variables_(rt.job_variables(job)) {}
+  JobKey key() const noexcept override { return key_; }
+  InstanceId instance() const noexcept override { return instance_; }
+  std::string_view type() const noexcept override { return type_; }
+  std::string_view process_id() const noexcept override { return plan_->def->id; }
+  std::string_view element_id() const noexcept override { return def_.id; }
+  std::string_view business_key() const noexcept override { return business_key_; }
+  std::string_view idempotency_key() const noexcept override { return idempotency_key_; }
+  int attempt() const noexcept override { return attempt_; }
+  int retries_left() const noexcept override { return retries_; }
+  std::span<const TaskHeader> headers() const noexcept override { return def_.headers; }
+  const nlohmann::json* variable(std::string_view name) const override {
+    auto it = variables_.find(name);
+    return it == variables_.end() ? nullptr : &*it;
+  }
+  nlohmann::json variables() const override { return variables_; }
+
+ private:
+  JobKey key_;
+  InstanceId instance_;
+  std::string type_;
+  std::shared_ptr<const runtime::Plan> plan_;  // keeps def_ alive
+  const Element& def_;
+  std::string business_key_;
+  std::string idempotency_key_;
+  int attempt_;
+  int retries_;
+  nlohmann::json variables_;
+};
+
+// Runs a handler, turning exceptions into failures.
+JobOutcome call_handler(const TaskHandler& handler, const Job& job) {
+  try {
+    return handler(job);
+  } catch (const std::exception& e) {
+    return JobOutcome::fail(std::string("the handler threw: ") + e.what());
+  } catch (...) {
+    return JobOutcome::fail("the handler threw a non-standard exception");
+  }
+}
+
+std::string default_worker_id() {
+  char host[256] = {};
+  if (gethostname(host, sizeof host - 1) != 0) host[0] = 0;
+  std::random_device rd;
+  char suffix[9];
+  std::snprintf(suffix, sizeof suffix, "%08x", rd());
+  return std::string(host) + ":" + std::to_string(getpid()) + ":" + suffix;
+}
+
+// Whether a lock owner named like default_worker_id() is a process of this host that has
+// ended. Anything else (another host, a custom name, a live process) is presumed alive.
+bool owner_is_dead(const std::string& owner) {
+  const std::size_t a = owner.find(':');
+  const std::size_t b = a == std::string::npos ? a : owner.find(':', a + 1);
+  if (b == std::string::npos) return false;
+  char host[256] = {};
+  if (gethostname(host, sizeof host - 1) != 0 || owner.compare(0, a, host) != 0) return false;
+  long pid = 0;
+  for (std::size_t i = a + 1; i < b; ++i) {
+    if (owner[i] < '0' || owner[i] > '9') return false;
+    pid = pid * 10 + (owner[i] - '0');
+  }
+  if (pid <= 0 || pid == getpid()) return false;
+  return kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH;
+}
 
 struct StringHash {
   using is_transparent = void;
@@ -69,66 +159,402 @@ std::string_view Job::header(std::string_view key) const noexcept {
 
 class Engine::Impl {
  public:
-  explicit Impl(EngineOptions o)
+  Impl(EngineOptions o, std::unique_ptr<store::sqlite::SqliteStore> database)
       : options(std::move(o)),
         clock(options.clock ? options.clock : std::make_shared<SystemClock>()),
         store(options.keep_history),
+        db(std::move(database)),
         rt({options.default_job_retries, options.keep_finished_instances,
-            options.max_steps_per_command},
-           *clock, store) {
-    rt.set_recording(options.keep_history);
+            options.max_steps_per_command, options.cached_instances},
+           *clock, store, db.get()) {
+    rt.set_recording(options.keep_history || db != nullptr);
     rt.set_observers(&observers);
+    if (db) {
+      if (options.worker_id.empty()) options.worker_id = default_worker_id();
+      rt.set_lock(options.worker_id, options.job_lock_ms);
+      rt.set_plan_source([this](std::string_view process_id, int version) {
+        return load_plan(process_id, version);
+      });
+    }
   }
 
   EngineOptions options;
   std::shared_ptr<Clock> clock;
   store::MemoryStore store;
+  std::unique_ptr<store::sqlite::SqliteStore> db;
   runtime::Runtime rt;
   std::unordered_map<std::string, TaskHandler, StringHash, std::equal_to<>> handlers;
   TaskHandler fallback;
   std::vector<Observer*> observers;
-  // process id -> content hashes of its versions, oldest first
+  // In memory: process id -> content hashes of its versions, oldest first.
   std::unordered_map<std::string, std::vector<std::string>> versions;
+  // Durable: documents loaded back from the database, by content hash.
+  std::unordered_map<std::string, std::shared_ptr<const BpmnDocument>> documents;
 
+  const TaskHandler* handler_for(std::string_view type) const {
+    if (auto it = handlers.find(type); it != handlers.end() && it->second) return &it->second;
+    return fallback ? &fallback : nullptr;
+  }
+
+  Status apply(JobKey key, JobOutcome& outcome) {
+    switch (outcome.kind()) {
+      case JobOutcome::Kind::kComplete:
+        return rt.complete_job(key, std::move(outcome.variables()));
+      case JobOutcome::Kind::kFail:
+        return rt.fail_job(key, outcome.message(), outcome.backoff_ms());
+      case JobOutcome::Kind::kError:
+        return rt.throw_job_error(key, outcome.error_code(), outcome.message(),
+                                  std::move(outcome.variables()));
+      case JobOutcome::Kind::kPending:
+        // Durable: the job stays locked by this worker until its lock expires.
+        return db ? Status::ok() : rt.lock_job(key);
+    }
+    return Status::ok();
+  }
+
+  // In memory: hands one ready job to its handler.
   bool dispatch(JobKey key) {
     const runtime::JobRecord* job = rt.job(key);
     if (job == nullptr || job->state != JobState::kCreated) return false;
-    const TaskHandler* handler = &fallback;
-    if (auto it = handlers.find(job->type); it != handlers.end()) handler = &it->second;
-    if (!*handler) return false;  // left for an external worker
-    JobOutcome outcome = JobOutcome::pending();
-    try {
-      outcome = (*handler)(JobView(rt, *job));
-    } catch (const std::exception& e) {
-      outcome = JobOutcome::fail(std::string("the handler threw: ") + e.what());
-    } catch (...) {
-      outcome = JobOutcome::fail("the handler threw a non-standard exception");
-    }
-    switch (outcome.kind()) {
-      case JobOutcome::Kind::kComplete:
-        (void)rt.complete_job(key, std::move(outcome.variables()));
-        break;
-      case JobOutcome::Kind::kFail:
-        (void)rt.fail_job(key, outcome.message(), outcome.backoff_ms());
-        break;
-      case JobOutcome::Kind::kError:
-        (void)rt.throw_job_error(key, outcome.error_code(), outcome.message(),
-                                 std::move(outcome.variables()));
-        break;
-      case JobOutcome::Kind::kPending:
-        rt.lock_job(key);
-        break;
-    }
+    const TaskHandler* handler = handler_for(job->type);
+    if (handler == nullptr) return false;  // left for an external worker
+    JobOutcome outcome = call_handler(*handler, JobView(rt, *job));
+    (void)apply(key, outcome);
     return true;
   }
+
+  // ---- durable ----
+
+  // The plan of a stored version (0: the latest), loading its document when needed.
+  std::shared_ptr<const runtime::Plan> load_plan(std::string_view process_id, int version) {
+    Result<std::vector<store::sqlite::DeploymentRow>> rows = db->deployments(process_id);
+    if (!rows || rows->empty()) return nullptr;
+    const store::sqlite::DeploymentRow* row = &rows->back();
+    if (version != 0) {
+      row = nullptr;
+      for (const auto& r : *rows) {
+        if (r.version == version) row = &r;
+      }
+      if (row == nullptr) return nullptr;
+    }
+    if (auto p = rt.plan(process_id, row->version); p != nullptr && version != 0) return p;
+    if (auto latest = rt.latest(process_id); latest && latest->version == row->version) {
+      return latest;
+    }
+    std::shared_ptr<const BpmnDocument> doc = document_of(*row);
+    if (doc == nullptr) return nullptr;
+    const ProcessDefinition* def = doc->find_process(process_id);
+    if (def == nullptr) return nullptr;
+    std::shared_ptr<const ProcessDefinition> process;
+    for (const auto& p : doc->processes) {
+      if (p.get() == def) process = p;
+    }
+    auto plan = runtime::make_plan(doc, process, row->version, row->content_hash);
+    rt.add_plan(plan);
+    return plan;
+  }
+
+  std::shared_ptr<const BpmnDocument> document_of(const store::sqlite::DeploymentRow& row) {
+    if (auto it = documents.find(row.content_hash); it != documents.end()) return it->second;
+    LoadOptions lo;
+    lo.task_type_defaults_to_id = (row.load_flags & 1) != 0;
+    LoadResult loaded = load_bpmn(row.xml, row.file, lo);
+    if (!loaded.document) return nullptr;
+    documents.emplace(row.content_hash, loaded.document);
+    return loaded.document;
+  }
+
+  Status load_deployments() {
+    Result<std::vector<store::sqlite::DeploymentRow>> rows = db->deployments();
+    if (!rows) return rows.status();
+    for (const auto& row : *rows) (void)load_plan(row.process_id, row.version);
+    return Status::ok();
+  }
+
+  // Frees the jobs of workers of this host that died holding them.
+  Status release_dead_locks() {
+    Result<std::vector<std::string>> owners = db->lock_owners();
+    if (!owners) return owners.status();
+    for (const std::string& owner : *owners) {
+      if (!owner_is_dead(owner)) continue;
+      Status s = store::sqlite::in_transaction(db->database(), [&]() -> Status {
+        Result<int> n = db->release_locks(owner);
+        return n ? Status::ok() : n.status();
+      });
+      if (!s) return s;
+    }
+    return Status::ok();
+  }
+
+  struct Acquired {
+    JobKey key = 0;
+    const TaskHandler* handler = nullptr;
+    std::unique_ptr<JobSnapshot> job;
+  };
+
+  // Locks up to `limit` jobs that have handlers here, in one transaction.
+  Result<std::vector<Acquired>> acquire(int limit) {
+    const std::int64_t now = clock->now_ms();
+    std::vector<JobKey> keys;
+    Status s = store::sqlite::in_transaction(db->database(), [&]() -> Status {
+      auto take = [&](std::string_view type) -> Status {
+        const int room = limit - static_cast<int>(keys.size());
+        if (room <= 0) return Status::ok();
+        Result<std::vector<JobKey>> got =
+            db->acquire_jobs(type, options.worker_id, now, now + options.job_lock_ms, room);
+        if (!got) return got.status();
+        keys.insert(keys.end(), got->begin(), got->end());
+        return Status::ok();
+      };
+      if (fallback) return take({});
+      for (const auto& [type, handler] : handlers) {
+        if (Status t = take(type); !t) return t;
+      }
+      return Status::ok();
+    });
+    if (!s) return s;
+    std::sort(keys.begin(), keys.end());
+    std::vector<Acquired> out;
+    out.reserve(keys.size());
+    for (JobKey key : keys) {
+      const runtime::JobRecord* job = rt.job(key);
+      if (job == nullptr) continue;
+      const runtime::Instance* inst = rt.instance(job->instance);
+      if (inst == nullptr) continue;
+      Acquired a;
+      a.key = key;
+      a.handler = handler_for(job->type);
+      if (a.handler == nullptr) continue;
+      a.job = std::make_unique<JobSnapshot>(rt, *job, *inst,
+                                            inst->plan->element(job->element_index));
+      out.push_back(std::move(a));
+    }
+    return out;
+  }
+
+  // Applies outcomes (and fires due timers) in groups of options.group_commit.
+  struct Outcome {
+    JobKey key;
+    JobOutcome outcome;
+  };
+  Result<std::size_t> apply_all(std::vector<Outcome>& outcomes) {
+    std::size_t done = 0;
+    const std::size_t group = static_cast<std::size_t>(std::max(1, options.group_commit));
+    for (std::size_t i = 0; i < outcomes.size(); i += group) {
+      if (group > 1) {
+        if (Status s = rt.begin_group(); !s) return s;
+      }
+      const std::size_t end = std::min(outcomes.size(), i + group);
+      for (std::size_t k = i; k < end; ++k) {
+        Status s = apply(outcomes[k].key, outcomes[k].outcome);
+        // A job another worker finished or cancelled meanwhile is not an error here.
+        if (!s && s.code() != StatusCode::kNotFound && s.code() != StatusCode::kConflict) {
+          (void)rt.end_group();
+          return s;
+        }
+      }
+      if (Status s = rt.end_group(); !s) return s;
+      done += end - i;
+    }
+    return done;
+  }
+
+  Result<std::size_t> fire_due_timers() {
+    std::size_t fired = 0;
+    const std::size_t group = static_cast<std::size_t>(std::max(1, options.group_commit));
+    while (true) {
+      if (group > 1) {
+        if (Status s = rt.begin_group(); !s) return s;
+      }
+      std::size_t in_group = 0;
+      bool more = true;
+      while (in_group < group) {
+        Result<bool> f = rt.fire_next_due_timer();
+        if (!f) {
+          (void)rt.end_group();
+          return f.status();
+        }
+        if (!*f) {
+          more = false;
+          break;
+        }
+        ++in_group;
+      }
+      if (Status s = rt.end_group(); !s) return s;
+      fired += in_group;
+      if (!more) return fired;
+    }
+  }
+
+  Result<std::size_t> run_durable_until_idle() {
+    std::size_t done = 0;
+    while (true) {
+      Result<std::vector<Acquired>> jobs = acquire(std::max(1, options.group_commit) * 4);
+      if (!jobs) return jobs.status();
+      std::vector<Outcome> outcomes;
+      outcomes.reserve(jobs->size());
+      for (Acquired& a : *jobs) outcomes.push_back({a.key, call_handler(*a.handler, *a.job)});
+      Result<std::size_t> applied = apply_all(outcomes);
+      if (!applied) return applied.status();
+      Result<std::size_t> fired = fire_due_timers();
+      if (!fired) return fired.status();
+      done += *applied + *fired;
+      if (jobs->empty() && *fired == 0) return done;
+    }
+  }
+
+  Result<std::size_t> work(const WorkOptions& wo);
 };
 
-Engine::Engine(EngineOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
+// The executor: this thread locks jobs and applies outcomes; `threads` threads run handlers.
+Result<std::size_t> Engine::Impl::work(const WorkOptions& wo) {
+  std::mutex mu;
+  std::condition_variable cv_work, cv_done;
+  std::deque<Acquired> todo;
+  std::vector<Outcome> done;
+  bool closing = false;
+  std::size_t in_flight = 0;
+  std::vector<std::thread> pool;
+  for (int i = 0; i < std::max(1, wo.threads); ++i) {
+    pool.emplace_back([&] {
+      std::unique_lock lock(mu);
+      while (true) {
+        cv_work.wait(lock, [&] { return closing || !todo.empty(); });
+        if (todo.empty()) return;
+        Acquired a = std::move(todo.front());
+        todo.pop_front();
+        lock.unlock();
+        JobOutcome outcome = call_handler(*a.handler, *a.job);
+        lock.lock();
+        done.push_back({a.key, std::move(outcome)});
+        cv_done.notify_one();
+      }
+    });
+  }
+  auto stop_pool = [&] {
+    {
+      std::lock_guard lock(mu);
+      closing = true;
+    }
+    cv_work.notify_all();
+    for (auto& t : pool) t.join();
+  };
+  std::size_t total = 0;
+  Status failure;
+  const auto stopped = [&] { return wo.stop != nullptr && wo.stop->load(); };
+  while (!stopped()) {
+    // Keep the handlers busy: top up what they have to do.
+    const int room = wo.max_jobs_per_poll - static_cast<int>(in_flight);
+    std::size_t acquired = 0;
+    if (room > 0) {
+      Result<std::vector<Acquired>> jobs = acquire(room);
+      if (!jobs) {
+        failure = jobs.status();
+        break;
+      }
+      acquired = jobs->size();
+      if (acquired > 0) {
+        std::lock_guard lock(mu);
+        for (Acquired& a : *jobs) todo.push_back(std::move(a));
+        in_flight += acquired;
+      }
+      if (acquired > 0) cv_work.notify_all();
+    }
+    Result<std::size_t> fired = fire_due_timers();
+    if (!fired) {
+      failure = fired.status();
+      break;
+    }
+    total += *fired;
+    std::vector<Outcome> ready;
+    {
+      std::unique_lock lock(mu);
+      if (in_flight > 0) {
+        cv_done.wait_for(lock, std::chrono::milliseconds(wo.poll_interval_ms),
+                         [&] { return !done.empty(); });
+      }
+      ready.swap(done);
+      in_flight -= ready.size();
+    }
+    if (!ready.empty()) {
+      Result<std::size_t> applied = apply_all(ready);
+      if (!applied) {
+        failure = applied.status();
+        break;
+      }
+      total += *applied;
+      continue;
+    }
+    if (acquired == 0 && *fired == 0 && in_flight == 0) {
+      if (wo.until_idle) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(wo.poll_interval_ms));
+    }
+  }
+  stop_pool();
+  // Outcomes that arrived while stopping are applied: their side effects happened.
+  if (failure.ok() && !done.empty()) {
+    Result<std::size_t> applied = apply_all(done);
+    if (!applied) return applied.status();
+    total += *applied;
+  }
+  if (!failure.ok()) return failure;
+  return total;
+}
+
+Engine::Engine(EngineOptions options)
+    : impl_(std::make_unique<Impl>(std::move(options), nullptr)) {}
 Engine::~Engine() = default;
+
+Result<std::unique_ptr<Engine>> Engine::open(const std::string& path, EngineOptions options) {
+  store::sqlite::OpenOptions oo;
+  oo.synchronous_full = options.synchronous_full;
+  oo.busy_timeout_ms = options.busy_timeout_ms;
+  Result<std::unique_ptr<store::sqlite::SqliteStore>> db =
+      store::sqlite::SqliteStore::open(path, oo);
+  if (!db) return db.status();
+  std::unique_ptr<Engine> engine(new Engine());
+  engine->impl_ = std::make_unique<Impl>(std::move(options), std::move(*db));
+  if (Status s = engine->impl_->load_deployments(); !s) return s;
+  if (Status s = engine->impl_->release_dead_locks(); !s) return s;
+  return engine;
+}
+
+bool Engine::durable() const noexcept { return impl_->db != nullptr; }
 
 Result<std::vector<Deployment>> Engine::deploy(std::shared_ptr<const BpmnDocument> document) {
   if (!document) return Status::invalid_argument("no document to deploy");
   std::vector<Deployment> out;
+  if (impl_->db) {
+    auto& db = *impl_->db;
+    std::vector<std::pair<std::shared_ptr<const ProcessDefinition>, int>> added;
+    Status s = store::sqlite::in_transaction(db.database(), [&]() -> Status {
+      for (const auto& process : document->processes) {
+        Result<std::pair<int, std::string>> latest = db.latest_deployment(process->id);
+        if (!latest) return latest.status();
+        if (latest->first > 0 && latest->second == document->content_hash) {
+          out.push_back({process->id, latest->first, document->content_hash});
+          continue;
+        }
+        const int version = latest->first + 1;
+        if (Status a = db.add_deployment({process->id, version, document->content_hash,
+                                          document->file, document->xml,
+                                          document->task_type_defaults_to_id ? 1 : 0,
+                                          impl_->clock->now_ms()});
+            !a) {
+          return a;
+        }
+        added.emplace_back(process, version);
+        out.push_back({process->id, version, document->content_hash});
+      }
+      return Status::ok();
+    });
+    if (!s) return s;
+    impl_->documents.emplace(document->content_hash, document);
+    for (auto& [process, version] : added) {
+      impl_->rt.add_plan(runtime::make_plan(document, process, version, document->content_hash));
+    }
+    return out;
+  }
   for (const auto& process : document->processes) {
     auto& hashes = impl_->versions[process->id];
     // As Zeebe: the same content as the latest version is that version; anything else (an
@@ -160,11 +586,36 @@ Result<std::vector<Deployment>> Engine::deploy_file(const std::string& path) {
 
 Result<InstanceId> Engine::start(std::string_view process_id, nlohmann::json variables,
                                  std::string business_key) {
-  std::shared_ptr<const runtime::Plan> plan = impl_->rt.latest(process_id);
-  if (plan == nullptr) {
-    return Status::not_found("no process '" + std::string(process_id) + "' is deployed");
+  StartRequest r;
+  r.process_id = std::string(process_id);
+  r.variables = std::move(variables);
+  r.business_key = std::move(business_key);
+  Result<StartResult> started = start_instance(r);
+  if (!started) return started.status();
+  return started->id;
+}
+
+Result<StartResult> Engine::start_instance(const StartRequest& request) {
+  std::shared_ptr<const runtime::Plan> plan;
+  if (impl_->db) {
+    // Another process may have deployed a newer version.
+    plan = impl_->load_plan(request.process_id, request.version);
+  } else if (request.version == 0) {
+    plan = impl_->rt.latest(request.process_id);
+  } else {
+    plan = impl_->rt.plan(request.process_id, request.version);
   }
-  return impl_->rt.start(std::move(plan), std::move(variables), std::move(business_key));
+  if (plan == nullptr) {
+    return Status::not_found("no process '" + request.process_id + "'" +
+                             (request.version ? " version " + std::to_string(request.version)
+                                              : std::string()) +
+                             " is deployed");
+  }
+  const int version = plan->version;
+  Result<runtime::StartOutcome> r =
+      impl_->rt.start(std::move(plan), request.variables, request.business_key);
+  if (!r) return r.status();
+  return StartResult{r->id, r->created, version};
 }
 
 void Engine::register_handler(std::string type, TaskHandler handler) {
@@ -174,6 +625,10 @@ void Engine::register_handler(std::string type, TaskHandler handler) {
 void Engine::set_fallback_handler(TaskHandler handler) { impl_->fallback = std::move(handler); }
 
 std::size_t Engine::run_until_idle() {
+  if (impl_->db) {
+    Result<std::size_t> done = impl_->run_durable_until_idle();
+    return done ? *done : 0;
+  }
   std::size_t done = 0;
   auto& ready = impl_->rt.ready_jobs();
   while (true) {
@@ -182,10 +637,19 @@ std::size_t Engine::run_until_idle() {
       ready.pop_front();
       if (impl_->dispatch(key)) ++done;
     }
-    if (!impl_->rt.fire_next_due_timer()) break;
+    Result<bool> fired = impl_->rt.fire_next_due_timer();
+    if (!fired || !*fired) break;
     ++done;
   }
   return done;
+}
+
+Result<std::size_t> Engine::work(const WorkOptions& options) {
+  if (!impl_->db) {
+    return Status::invalid_argument("work() needs a durable engine (Engine::open); use "
+                                    "run_until_idle() in memory");
+  }
+  return impl_->work(options);
 }
 
 Status Engine::complete_job(JobKey job, nlohmann::json variables) {
@@ -202,7 +666,18 @@ Status Engine::throw_error(JobKey job, std::string code, std::string message,
 
 Result<int> Engine::correlate_message(std::string_view name, std::string_view correlation_key,
                                       nlohmann::json variables, std::int64_t ttl_ms) {
-  return impl_->rt.correlate(name, correlation_key, std::move(variables), ttl_ms);
+  Result<runtime::Correlation> c =
+      impl_->rt.correlate(name, correlation_key, std::move(variables), ttl_ms);
+  if (!c) return c.status();
+  return static_cast<int>(c->instances.size());
+}
+
+Result<MessageResult> Engine::publish_message(Message message) {
+  Result<runtime::Correlation> c =
+      impl_->rt.correlate(message.name, message.correlation_key, std::move(message.variables),
+                          message.ttl_ms, message.message_id);
+  if (!c) return c.status();
+  return MessageResult{std::move(c->instances), c->buffered, c->duplicate};
 }
 
 Status Engine::cancel(InstanceId instance) { return impl_->rt.cancel(instance); }
@@ -251,32 +726,141 @@ Result<InstanceInfo> Engine::instance(InstanceId id) const {
 
 std::vector<JobInfo> Engine::open_jobs(std::string_view type) const {
   std::vector<JobInfo> out;
-  for (const runtime::JobRecord* j : impl_->rt.jobs()) {
-    if (!type.empty() && j->type != type) continue;
+  auto add = [&](const runtime::JobRecord& j, const std::string& element_id) {
+    if (!type.empty() && j.type != type) return;
     JobInfo info;
-    info.key = j->key;
-    info.instance = j->instance;
-    info.type = j->type;
-    info.element_id = impl_->rt.element_of(*j).id;
-    info.state = j->state;
-    info.retries = j->retries;
-    info.attempt = j->attempt;
-    info.idempotency_key = j->idempotency_key;
-    info.last_error = j->last_error;
+    info.key = j.key;
+    info.instance = j.instance;
+    info.type = j.type;
+    info.element_id = element_id;
+    info.state = j.state;
+    info.retries = j.retries;
+    info.attempt = j.attempt;
+    info.idempotency_key = j.idempotency_key;
+    info.last_error = j.last_error;
     out.push_back(std::move(info));
+  };
+  if (impl_->db) {
+    Result<std::vector<runtime::JobRecord>> jobs = impl_->db->jobs(type);
+    if (!jobs) return out;
+    for (const runtime::JobRecord& j : *jobs) {
+      const runtime::Instance* inst = impl_->rt.instance(j.instance);
+      add(j, inst ? inst->plan->element(j.element_index).id : std::string());
+    }
+    return out;
   }
+  for (const runtime::JobRecord* j : impl_->rt.jobs()) add(*j, impl_->rt.element_of(*j).id);
   return out;
 }
 
 std::vector<IncidentInfo> Engine::incidents() const {
   std::vector<IncidentInfo> out;
+  if (impl_->db) {
+    Result<std::vector<store::sqlite::SqliteStore::IncidentRow>> rows = impl_->db->incidents();
+    if (!rows) return out;
+    for (auto& r : *rows) {
+      out.push_back({r.key, r.instance, std::move(r.element_id), r.job, std::move(r.type),
+                     std::move(r.message), r.created_ms});
+    }
+    return out;
+  }
   for (const runtime::Instance* inst : impl_->rt.instances()) {
     for (const runtime::Incident& i : inst->incidents) out.push_back(incident_info(*inst, i));
   }
   return out;
 }
 
-std::vector<HistoryEvent> Engine::history(InstanceId id) const { return impl_->store.history(id); }
+std::vector<HistoryEvent> Engine::history(InstanceId id) const {
+  if (!impl_->db) return impl_->store.history(id);
+  std::vector<HistoryEvent> out;
+  const runtime::Instance* inst = impl_->rt.instance(id);
+  if (inst == nullptr) return out;
+  Result<std::vector<store::sqlite::StoredEvent>> rows = impl_->db->history(id);
+  if (!rows) return out;
+  const ProcessDefinition& def = *inst->plan->def;
+  out.reserve(rows->size());
+  for (auto& r : *rows) {
+    HistoryEvent& e = out.emplace_back();
+    e.sequence = r.sequence;
+    e.time_ms = r.time_ms;
+    e.instance = r.instance;
+    e.kind = r.kind;
+    e.process_id = def.id;
+    if (const Element* el = r.element_id.empty() ? nullptr : def.find_element(r.element_id)) {
+      e.element_id = el->id;
+      e.element_kind = el->kind;
+    }
+    e.key = r.key;
+    e.value = r.value;
+    e.detail = std::move(r.detail);
+  }
+  return out;
+}
+
+Result<std::vector<InstanceInfo>> Engine::instances(const InstanceFilter& filter) const {
+  std::vector<InstanceInfo> out;
+  if (impl_->db) {
+    Result<std::vector<store::sqlite::InstanceRow>> rows = impl_->db->instances(
+        filter.state ? to_string(*filter.state) : std::string_view(), filter.process_id,
+        filter.limit);
+    if (!rows) return rows.status();
+    for (auto& r : *rows) {
+      InstanceInfo i;
+      i.id = r.id;
+      i.process_id = std::move(r.process_id);
+      i.version = r.version;
+      i.business_key = std::move(r.business_key);
+      i.state = r.state;
+      i.end_event = std::move(r.end_event);
+      i.started_ms = r.started_ms;
+      i.ended_ms = r.ended_ms;
+      i.parent = r.parent;
+      out.push_back(std::move(i));
+    }
+    return out;
+  }
+  for (const runtime::Instance* inst : impl_->rt.instances()) {
+    if (!filter.process_id.empty() && inst->plan->def->id != filter.process_id) continue;
+    if (filter.state && inst->state != *filter.state) continue;
+    if (static_cast<int>(out.size()) >= filter.limit) break;
+    InstanceInfo i;
+    i.id = inst->id;
+    i.process_id = inst->plan->def->id;
+    i.version = inst->plan->version;
+    i.business_key = inst->business_key;
+    i.state = inst->state;
+    if (inst->end_event != kNoIndex) i.end_event = inst->plan->element(inst->end_event).id;
+    i.started_ms = inst->started_ms;
+    i.ended_ms = inst->ended_ms;
+    i.parent = inst->parent;
+    out.push_back(std::move(i));
+  }
+  return out;
+}
+
+std::vector<Deployment> Engine::deployments() const {
+  std::vector<Deployment> out;
+  if (impl_->db) {
+    Result<std::vector<store::sqlite::DeploymentRow>> rows = impl_->db->deployments();
+    if (!rows) return out;
+    for (auto& r : *rows) out.push_back({r.process_id, r.version, r.content_hash});
+    return out;
+  }
+  for (const auto& [id, hashes] : impl_->versions) {
+    for (std::size_t v = 0; v < hashes.size(); ++v) {
+      out.push_back({id, static_cast<int>(v + 1), hashes[v]});
+    }
+  }
+  std::sort(out.begin(), out.end(), [](const Deployment& a, const Deployment& b) {
+    return std::tie(a.process_id, a.version) < std::tie(b.process_id, b.version);
+  });
+  return out;
+}
+
+Status Engine::backup(const std::string& dest) const {
+  if (!impl_->db) return Status::invalid_argument("an in-memory engine has no database to back up");
+  return impl_->db->backup(dest);
+}
 
 std::optional<std::int64_t> Engine::next_timer_due() const { return impl_->rt.next_timer_due(); }
 

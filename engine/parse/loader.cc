@@ -283,6 +283,8 @@ LoadResult load_bpmn(std::string_view xml, std::string_view file, const LoadOpti
   auto doc = std::make_shared<BpmnDocument>();
   doc->file = std::string(file);
   doc->content_hash = parse::content_hash(xml);
+  doc->xml = std::string(xml);
+  doc->task_type_defaults_to_id = options.task_type_defaults_to_id;
   parse::read_definitions(x, root, *doc, options);
   x.ns().pop(mark);
 

@@ -53,22 +53,34 @@ bool Runtime::open_wait(Instance& inst, ElemKey owner, ElementIndex event) {
     key = std::move(*k);
   }
   Wait& w = inst.waits.emplace_back();
-  w.id = next_key_++;
+  w.id = new_key();
   w.owner = owner;
   w.event = event;
   w.sub_key = subscription_key(*name, key);
-  subscriptions_[w.sub_key].push_back(Subscription{inst.id, w.id, next_order_++});
-  if (recording_) {
-    emit(inst, HistoryKind::kMessageSubscribed, event, w.id, 0, *name + " / " + key);
+  const std::uint64_t wait_id = w.id;
+  if (durable_ == nullptr) {
+    subscriptions_[w.sub_key].push_back(Subscription{inst.id, wait_id});
+  } else {
+    failed(durable_->add_subscription(w.sub_key, Subscription{inst.id, wait_id}));
   }
-  if (!buffered_.empty()) {
-    const std::int64_t t = now();
-    for (auto it = buffered_.begin(); it != buffered_.end(); ++it) {
-      if (it->expires_ms >= t && it->name == *name && it->correlation_key == key) {
-        deliveries_.push_back(Delivery{inst.id, inst.waits.back().id, std::move(*it)});
-        buffered_.erase(it);
-        break;
-      }
+  if (recording_) {
+    emit(inst, HistoryKind::kMessageSubscribed, event, wait_id, 0, *name + " / " + key);
+  }
+  const std::int64_t t = now();
+  if (durable_ != nullptr) {
+    Result<std::optional<BufferedMessage>> m = durable_->take_buffered(*name, key, t);
+    if (!m) {
+      failed(m.status());
+    } else if (*m) {
+      deliveries_.push_back(Delivery{inst.id, wait_id, std::move(**m)});
+    }
+    return true;
+  }
+  for (auto it = buffered_.begin(); it != buffered_.end(); ++it) {
+    if (it->expires_ms >= t && it->name == *name && it->correlation_key == key) {
+      deliveries_.push_back(Delivery{inst.id, wait_id, std::move(*it)});
+      buffered_.erase(it);
+      break;
     }
   }
   return true;
@@ -101,7 +113,11 @@ bool Runtime::open_event_subprocess_waits(Instance& inst, ElemKey scope,
 
 void Runtime::drop_wait(const Wait& w) {
   if (w.timer) {
-    timers_.erase({w.due_ms, w.id});
+    cancel_timer(w.due_ms, w.id);
+    return;
+  }
+  if (durable_ != nullptr) {
+    failed(durable_->remove_subscription(w.id));
     return;
   }
   auto it = subscriptions_.find(w.sub_key);
@@ -159,12 +175,12 @@ bool Runtime::schedule_timer(Instance& inst, ElemKey owner, ElementIndex event) 
       return fail("the timer event has no timeDate, timeDuration or timeCycle");
   }
   Wait& w = inst.waits.emplace_back();
-  w.id = next_key_++;
+  w.id = new_key();
   w.owner = owner;
   w.event = event;
   w.timer = true;
   w.due_ms = due;
-  timers_.emplace(std::pair{due, w.id}, TimerRecord{inst.id, w.id, reps, interval});
+  add_timer(due, w.id, TimerRecord{inst.id, w.id, reps, interval});
   emit(inst, HistoryKind::kTimerScheduled, event, w.id, due);
   return true;
 }
@@ -335,6 +351,7 @@ void Runtime::terminate(Instance& inst, ElemKey key) {
   }
   if (el->has_incident) {
     std::erase_if(inst.incidents, [key](const Incident& i) { return i.element == key; });
+    inst.incidents_changed = true;
     if (inst.incidents.empty() && inst.state == InstanceState::kIncident) {
       transition(inst, InstanceEvent::kResolveIncident);
     }
@@ -371,6 +388,7 @@ void Runtime::terminate_instance(Instance& inst, HistoryKind kind) {
   if (inst.finished()) return;
   terminate_children(inst, kProcessScope);
   close_waits(inst, kProcessScope);
+  inst.incidents_changed |= !inst.incidents.empty();
   inst.incidents.clear();
   if (!transition(inst, InstanceEvent::kTerminate)) return;
   inst.ended_ms = now();

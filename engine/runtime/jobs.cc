@@ -37,7 +37,7 @@ void Runtime::create_job(Instance& inst, ElemKey key) {
     }
     retries = n;
   }
-  const JobKey job_key = next_key_++;
+  const JobKey job_key = new_key();
   JobRecord& job = jobs_[job_key];
   job.key = job_key;
   job.instance = inst.id;
@@ -51,68 +51,93 @@ void Runtime::create_job(Instance& inst, ElemKey key) {
   job.idempotency_key.append(std::to_string(inst.id)).push_back(':');
   job.idempotency_key.append(std::to_string(key));
   el->job = job_key;
-  ready_.push_back(job_key);
+  touch_job(job_key);
+  if (durable_ == nullptr) ready_.push_back(job_key);
   emit(inst, HistoryKind::kJobCreated, el->element, job_key, retries, recording_ ? job.type : "");
 }
 
 void Runtime::cancel_job(Instance& inst, ElementInstance& el) {
-  auto it = jobs_.find(el.job);
+  const JobKey key = el.job;
   el.job = 0;
-  if (it == jobs_.end()) return;
-  JobRecord& job = it->second;
-  if (auto n = next(job.state, JobEvent::kCancel)) job.state = *n;
-  emit(inst, HistoryKind::kJobCancelled, job.element_index, job.key);
-  jobs_.erase(it);
+  JobRecord* job = find_job(key);
+  if (job == nullptr) return;
+  if (auto n = next(job->state, JobEvent::kCancel)) job->state = *n;
+  emit(inst, HistoryKind::kJobCancelled, job->element_index, key);
+  jobs_.erase(key);
+  touch_job(key);
 }
 
-void Runtime::lock_job(JobKey key) {
-  auto it = jobs_.find(key);
-  if (it == jobs_.end()) return;
-  if (auto n = next(it->second.state, JobEvent::kLock)) it->second.state = *n;
+Status Runtime::lock_job(JobKey key) {
+  if (Status s = begin(); !s) return s;
+  JobRecord* job = find_job(key);
+  if (job == nullptr) {
+    abandon();
+    return store_failure_.ok() ? Status::not_found("no open job " + std::to_string(key))
+                               : store_failure_;
+  }
+  if (auto n = next(job->state, JobEvent::kLock)) job->state = *n;
+  if (durable_ != nullptr) {
+    job->lock_owner = lock_owner_;
+    job->lock_expires_ms = now() + lock_ms_;
+  }
+  touch_job(key);
+  return commit();
 }
 
 Result<JobRecord*> Runtime::open_job(JobKey key) {
-  auto it = jobs_.find(key);
-  if (it == jobs_.end()) return Status::not_found("no open job " + std::to_string(key));
-  JobRecord& job = it->second;
-  if (job.state != JobState::kCreated && job.state != JobState::kLocked) {
+  JobRecord* job = find_job(key);
+  if (job == nullptr) {
+    if (!store_failure_.ok()) return store_failure_;
+    return Status::not_found("no open job " + std::to_string(key));
+  }
+  if (job->state != JobState::kCreated && job->state != JobState::kLocked) {
     return Status(StatusCode::kConflict, "job " + std::to_string(key) + " is " +
-                                             std::string(to_string(job.state)) +
+                                             std::string(to_string(job->state)) +
                                              ", not open");
   }
-  if (live(job.instance) == nullptr) {
+  if (live(job->instance) == nullptr) {
+    if (!store_failure_.ok()) return store_failure_;
     return Status(StatusCode::kConflict, "the instance of job " + std::to_string(key) +
                                              " has ended");
   }
-  return &job;
+  return job;
 }
 
 Status Runtime::complete_job(JobKey key, nlohmann::json variables) {
   if (!variables.is_null() && !variables.is_object()) {
     return Status::invalid_argument("job variables must be a JSON object");
   }
+  if (Status s = begin(); !s) return s;
   Result<JobRecord*> found = open_job(key);
-  if (!found) return found.status();
-  begin();
+  if (!found) {
+    abandon();
+    return found.status();
+  }
   JobRecord& job = **found;
   Instance& inst = *live(job.instance);
   const ElemKey el = job.element;
   const ElementIndex element = job.element_index;
   jobs_.erase(key);
+  touch_job(key);
   inst.find(el)->job = 0;
   emit(inst, HistoryKind::kJobCompleted, element, key);
   finish(inst, el, std::move(variables));
   run_queue();
-  commit();
-  return Status::ok();
+  return commit();
 }
 
 Status Runtime::fail_job(JobKey key, std::string message, std::int64_t backoff_ms) {
+  if (Status s = begin(); !s) return s;
   Result<JobRecord*> found = open_job(key);
-  if (!found) return found.status();
-  begin();
+  if (!found) {
+    abandon();
+    return found.status();
+  }
   JobRecord& job = **found;
   Instance& inst = *live(job.instance);
+  touch_job(key);
+  job.lock_owner.clear();
+  job.lock_expires_ms = 0;
   job.retries = std::max(0, job.retries - 1);
   job.last_error = std::move(message);
   emit(inst, HistoryKind::kJobFailed, job.element_index, key, job.retries, job.last_error);
@@ -120,35 +145,37 @@ Status Runtime::fail_job(JobKey key, std::string message, std::int64_t backoff_m
     job.state = *next(job.state, JobEvent::kFail);
     ++job.attempt;
     if (backoff_ms > 0) {
-      timers_.emplace(std::pair{now() + backoff_ms, key}, TimerRecord{0, key, 0, 0});
+      add_timer(now() + backoff_ms, key, TimerRecord{0, key, 0, 0});
     } else {
       job.state = *next(job.state, JobEvent::kRetry);
-      ready_.push_back(key);
+      if (durable_ == nullptr) ready_.push_back(key);
     }
   } else {
     job.state = *next(job.state, JobEvent::kExhaust);
     incident(inst, job.element, IncidentRetry::kJob, "job-no-retries",
              "job '" + job.type + "' failed and has no retries left: " + job.last_error, key);
   }
-  commit();
-  return Status::ok();
+  return commit();
 }
 
 Status Runtime::throw_job_error(JobKey key, std::string code, std::string message,
                                 nlohmann::json variables) {
+  if (Status s = begin(); !s) return s;
   Result<JobRecord*> found = open_job(key);
-  if (!found) return found.status();
-  begin();
+  if (!found) {
+    abandon();
+    return found.status();
+  }
   JobRecord& job = **found;
   Instance& inst = *live(job.instance);
   const ElemKey el = job.element;
   emit(inst, HistoryKind::kJobErrorThrown, job.element_index, key, 0, code);
   jobs_.erase(key);
+  touch_job(key);
   inst.find(el)->job = 0;
   throw_event(inst, el, EventType::kError, code, message, std::move(variables));
   run_queue();
-  commit();
-  return Status::ok();
+  return commit();
 }
 
 }  // namespace ordo::runtime

@@ -6,14 +6,23 @@
 
 namespace ordo::runtime {
 
-Runtime::Runtime(RuntimeOptions options, const Clock& clock, store::Store& store)
-    : options_(options), clock_(clock), store_(store) {}
+Runtime::Runtime(RuntimeOptions options, const Clock& clock, store::Store& history,
+                 store::Durable* durable)
+    : options_(options), clock_(clock), store_(history), durable_(durable) {
+  if (durable_ != nullptr) next_key_ = next_instance_ = 0;  // numbers come from the store
+}
 
-Runtime::~Runtime() = default;
+Runtime::~Runtime() {
+  if (in_txn_) roll_back();
+}
 
 void Runtime::add_plan(std::shared_ptr<const Plan> plan) {
   auto& versions = plans_[plan->def->id];
+  const bool newest = versions.empty() || versions.back()->version < plan->version;
   versions.push_back(plan);
+  std::sort(versions.begin(), versions.end(),
+            [](const auto& a, const auto& b) { return a->version < b->version; });
+  if (!newest) return;
   // Only the latest version of a process starts instances by message.
   std::erase_if(message_start_plans_,
                 [&](const auto& p) { return p->def->id == plan->def->id; });
@@ -25,20 +34,124 @@ std::shared_ptr<const Plan> Runtime::latest(std::string_view process_id) const {
   return it == plans_.end() || it->second.empty() ? nullptr : it->second.back();
 }
 
-void Runtime::begin() {
-  batch_.clear();
-  touched_.clear();
-  steps_ = 0;
+std::shared_ptr<const Plan> Runtime::plan(std::string_view process_id, int version) const {
+  auto it = plans_.find(std::string(process_id));
+  if (it != plans_.end()) {
+    for (const auto& p : it->second) {
+      if (p->version == version) return p;
+    }
+  }
+  return plan_source_ ? plan_source_(process_id, version) : nullptr;
 }
 
-void Runtime::commit() {
-  if (Status s = store_.commit(store::Batch{batch_, touched_}); !s) {
-    // The in-memory state is ahead of the store; the durable store (next milestone) must
-    // refuse the command instead. Nothing else can be done here.
-    (void)s;
+// ---- transactions and commands ----
+
+Status Runtime::begin() {
+  ++command_;
+  touched_.clear();
+  steps_ = 0;
+  if (durable_ == nullptr) {
+    batch_.clear();
+    return Status::ok();
   }
+  if (group_) return store_failure_;  // a failed group refuses the rest of its commands
+  if (Status s = durable_->begin(); !s) return s;
+  in_txn_ = true;
+  ++txn_;
+  jobs_.clear();
+  store_failure_ = Status::ok();
+  return Status::ok();
+}
+
+void Runtime::failed(Status s) {
+  if (store_failure_.ok() && !s.ok()) store_failure_ = std::move(s);
+}
+
+void Runtime::roll_back() noexcept {
+  if (in_txn_) durable_->rollback();
+  in_txn_ = false;
+  // The cache may be ahead of the store now: forget it.
+  instances_.clear();
+  jobs_.clear();
+  dirty_jobs_.clear();
+  pending_.clear();
+  batch_.clear();
+  queue_.clear();
+  deliveries_.clear();
+  finished_.clear();
+  next_key_ = key_end_ = 0;
+  next_instance_ = instance_end_ = 0;
+}
+
+void Runtime::abandon() {
+  batch_.clear();
+  if (durable_ == nullptr || group_) return;
+  // Nothing was written: give the write lock back.
+  roll_back();
+}
+
+Status Runtime::commit() {
+  if (durable_ == nullptr) {
+    (void)store_.commit(store::Batch{batch_, touched_});
+    if (observers_ != nullptr) {
+      for (const HistoryEvent& e : batch_) {
+        for (Observer* o : *observers_) {
+          try {
+            o->on_event(e);
+          } catch (...) {
+          }
+        }
+      }
+    }
+    batch_.clear();
+    if (!options_.keep_finished_instances) {
+      for (InstanceId id : finished_) instances_.erase(id);
+    }
+    finished_.clear();
+    return Status::ok();
+  }
+  if (store_failure_.ok()) {
+    store::Durable::Changes changes;
+    changes.instances.reserve(touched_.size());
+    for (InstanceId id : touched_) {
+      auto it = instances_.find(id);
+      if (it != instances_.end()) changes.instances.push_back(it->second.get());
+    }
+    std::sort(dirty_jobs_.begin(), dirty_jobs_.end());
+    dirty_jobs_.erase(std::unique(dirty_jobs_.begin(), dirty_jobs_.end()), dirty_jobs_.end());
+    for (JobKey k : dirty_jobs_) {
+      auto it = jobs_.find(k);
+      changes.jobs.emplace_back(k, it == jobs_.end() ? nullptr : &it->second);
+    }
+    changes.events = &batch_;
+    failed(durable_->write(changes));
+  }
+  dirty_jobs_.clear();
+  if (!store_failure_.ok()) {
+    Status s = store_failure_;
+    roll_back();
+    if (group_) store_failure_ = s;  // the rest of the group is refused
+    return s;
+  }
+  for (InstanceId id : finished_) instances_.erase(id);
+  finished_.clear();
+  if (recording_) {
+    pending_.insert(pending_.end(), std::make_move_iterator(batch_.begin()),
+                    std::make_move_iterator(batch_.end()));
+  }
+  batch_.clear();
+  if (group_) return Status::ok();
+  return finish_transaction();
+}
+
+Status Runtime::finish_transaction() {
+  if (Status s = durable_->commit(); !s) {
+    roll_back();
+    return s;
+  }
+  in_txn_ = false;
   if (observers_ != nullptr) {
-    for (const HistoryEvent& e : batch_) {
+    for (const HistoryEvent& e : pending_) {
       for (Observer* o : *observers_) {
         try {
           o->on_event(e);
@@ -47,17 +160,169 @@ void Runtime::commit() {
       }
     }
   }
-  batch_.clear();
-  if (!options_.keep_finished_instances) {
-    for (InstanceId id : finished_) instances_.erase(id);
+  pending_.clear();
+  if (instances_.size() > options_.cached_instances) instances_.clear();
+  return Status::ok();
+}
+
+Status Runtime::begin_group() {
+  if (durable_ == nullptr || group_) return Status::ok();
+  if (Status s = durable_->begin(); !s) return s;
+  in_txn_ = true;
+  ++txn_;
+  jobs_.clear();
+  store_failure_ = Status::ok();
+  group_ = true;
+  return Status::ok();
+}
+
+Status Runtime::end_group() {
+  if (!group_) return Status::ok();
+  group_ = false;
+  Status failure = std::exchange(store_failure_, Status::ok());
+  if (!failure.ok()) return failure;  // already rolled back
+  if (!in_txn_) return Status::ok();
+  return finish_transaction();
+}
+
+// ---- state access ----
+
+Instance* Runtime::get(InstanceId id) {
+  auto it = instances_.find(id);
+  Instance* cached = it == instances_.end() ? nullptr : it->second.get();
+  if (durable_ == nullptr) return cached;
+  if (cached != nullptr && in_txn_ && cached->checked_in == txn_) return cached;
+  if (!in_txn_) ++txn_;  // a read between commands: checked now, and again next time
+  auto fresh = std::make_unique<Instance>();
+  Result<store::Durable::Loaded> loaded =
+      durable_->load_instance(id, cached != nullptr ? cached->rev : 0, *fresh);
+  if (!loaded) {
+    failed(loaded.status());
+    return nullptr;
   }
-  finished_.clear();
+  switch (loaded->load) {
+    case store::Durable::Load::kMissing:
+      if (cached != nullptr) instances_.erase(it);
+      return nullptr;
+    case store::Durable::Load::kUnchanged:
+      cached->checked_in = txn_;
+      return cached;
+    case store::Durable::Load::kLoaded:
+      break;
+  }
+  fresh->plan = plan(loaded->process_id, loaded->version);
+  if (fresh->plan == nullptr) {
+    failed(Status(StatusCode::kNotFound,
+                  "instance " + std::to_string(id) + " runs version " +
+                      std::to_string(loaded->version) + " of process '" + loaded->process_id +
+                      "', which is not deployed in this database"));
+    return nullptr;
+  }
+  fresh->checked_in = txn_;
+  if (cached != nullptr) {
+    *cached = std::move(*fresh);
+    return cached;
+  }
+  Instance* out = fresh.get();
+  instances_.emplace(id, std::move(fresh));
+  return out;
 }
 
 Instance* Runtime::live(InstanceId id) {
-  auto it = instances_.find(id);
-  if (it == instances_.end() || it->second->finished()) return nullptr;
-  return it->second.get();
+  Instance* inst = get(id);
+  if (inst == nullptr || inst->finished()) return nullptr;
+  touch(*inst);
+  return inst;
+}
+
+void Runtime::touch(Instance& inst) {
+  if (inst.touched_in == command_) return;
+  inst.touched_in = command_;
+  touched_.push_back(inst.id);
+}
+
+JobRecord* Runtime::find_job(JobKey key) {
+  auto it = jobs_.find(key);
+  if (it != jobs_.end()) return &it->second;
+  if (durable_ == nullptr) return nullptr;
+  Result<std::optional<JobRecord>> loaded = durable_->load_job(key);
+  if (!loaded) {
+    failed(loaded.status());
+    return nullptr;
+  }
+  if (!*loaded) return nullptr;
+  return &jobs_.emplace(key, std::move(**loaded)).first->second;
+}
+
+void Runtime::touch_job(JobKey key) {
+  if (durable_ != nullptr) dirty_jobs_.push_back(key);
+}
+
+std::uint64_t Runtime::new_key() {
+  if (durable_ != nullptr && next_key_ == key_end_) {
+    constexpr std::uint64_t kBlock = 4096;
+    Result<std::uint64_t> first = durable_->allocate("key", kBlock);
+    if (!first) {
+      failed(first.status());
+      return 0;
+    }
+    next_key_ = *first;
+    key_end_ = *first + kBlock;
+  }
+  return next_key_++;
+}
+
+InstanceId Runtime::new_instance_id() {
+  if (durable_ != nullptr && next_instance_ == instance_end_) {
+    constexpr std::uint64_t kBlock = 256;
+    Result<std::uint64_t> first = durable_->allocate("instance", kBlock);
+    if (!first) {
+      failed(first.status());
+      return 0;
+    }
+    next_instance_ = *first;
+    instance_end_ = *first + kBlock;
+  }
+  return next_instance_++;
+}
+
+void Runtime::add_timer(std::int64_t due, std::uint64_t id, TimerRecord rec) {
+  if (durable_ == nullptr) {
+    timers_.emplace(std::pair{due, id}, rec);
+    return;
+  }
+  failed(durable_->add_timer(store::TimerRow{due, id, rec}));
+}
+
+void Runtime::cancel_timer(std::int64_t due, std::uint64_t id) {
+  if (durable_ == nullptr) {
+    timers_.erase({due, id});
+    return;
+  }
+  failed(durable_->remove_timer(id));
+}
+
+void Runtime::buffer(BufferedMessage message) {
+  if (durable_ == nullptr) {
+    buffered_.push_back(std::move(message));
+    return;
+  }
+  failed(durable_->add_buffered(message));
+}
+
+std::optional<InstanceId> Runtime::find_business_key(const Plan& plan, const std::string& key) {
+  if (key.empty()) return std::nullopt;
+  if (durable_ == nullptr) {
+    auto it = business_keys_.find(plan.def->id + '\x1f' + key);
+    if (it == business_keys_.end()) return std::nullopt;
+    return it->second;
+  }
+  Result<std::optional<InstanceId>> found = durable_->find_business_key(plan.def->id, key);
+  if (!found) {
+    failed(found.status());
+    return std::nullopt;
+  }
+  return *found;
 }
 
 void Runtime::run_queue() {
@@ -75,7 +340,11 @@ void Runtime::run_queue() {
       if (wait == nullptr) {
         // The subscription closed before the message got to it (another event after an
         // event-based gateway won, the scope ended): the message stays buffered.
-        buffered_.insert(buffered_.begin(), std::move(d.message));
+        if (durable_ == nullptr) {
+          buffered_.insert(buffered_.begin(), std::move(d.message));
+        } else {
+          buffer(std::move(d.message));  // keeps its id, so its place in line
+        }
         continue;
       }
       emit(*inst, HistoryKind::kMessageCorrelated, wait->event, wait->id);
@@ -111,21 +380,25 @@ Instance& Runtime::new_instance(std::shared_ptr<const Plan> plan, std::string bu
                                 nlohmann::json vars, InstanceId parent, ElemKey parent_element) {
   auto owned = std::make_unique<Instance>();
   Instance& inst = *owned;
-  inst.id = next_instance_++;
+  inst.id = new_instance_id();
   inst.plan = std::move(plan);
   inst.business_key = std::move(business_key);
   inst.vars = std::move(vars);
   inst.parent = parent;
   inst.parent_element = parent_element;
   inst.started_ms = now();
+  inst.checked_in = txn_;
+  if (durable_ == nullptr && parent == 0 && !inst.business_key.empty()) {
+    business_keys_.emplace(inst.plan->def->id + '\x1f' + inst.business_key, inst.id);
+  }
   instances_.emplace(inst.id, std::move(owned));
-  touched_.push_back(inst.id);
+  touch(inst);
   emit(inst, HistoryKind::kInstanceStarted, kNoIndex, 0, static_cast<std::int64_t>(parent));
   return inst;
 }
 
-Result<InstanceId> Runtime::start(std::shared_ptr<const Plan> plan, nlohmann::json variables,
-                                  std::string business_key) {
+Result<StartOutcome> Runtime::start(std::shared_ptr<const Plan> plan, nlohmann::json variables,
+                                    std::string business_key) {
   if (variables.is_null()) variables = nlohmann::json::object();
   if (!variables.is_object()) return Status::invalid_argument("variables must be a JSON object");
   const ElementIndex start = plan->none_start[plan->scope_slot(kNoIndex)];
@@ -133,50 +406,103 @@ Result<InstanceId> Runtime::start(std::shared_ptr<const Plan> plan, nlohmann::js
     return Status::invalid_argument("process '" + plan->def->id +
                                     "' has no none start event; start it with a message");
   }
-  begin();
+  if (Status s = begin(); !s) return s;
+  if (std::optional<InstanceId> existing = find_business_key(*plan, business_key)) {
+    abandon();
+    return StartOutcome{*existing, false};
+  }
   Instance& inst = new_instance(std::move(plan), std::move(business_key), std::move(variables));
   open_event_subprocess_waits(inst, kProcessScope, kNoIndex);
   enqueue(inst, start, kProcessScope, kNoIndex);
   run_queue();
   const InstanceId id = inst.id;
-  commit();
-  return id;
+  if (Status s = commit(); !s) return s;
+  return StartOutcome{id, true};
 }
 
-Result<int> Runtime::correlate(std::string_view name, std::string_view key,
-                               nlohmann::json variables, std::int64_t ttl_ms) {
+namespace {
+
+std::string correlation_json(const Correlation& c) {
+  nlohmann::json j = {{"instances", c.instances}, {"buffered", c.buffered}};
+  return j.dump();
+}
+
+Correlation correlation_from_json(const std::string& text) {
+  Correlation c;
+  c.duplicate = true;
+  nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
+  if (j.is_object()) {
+    for (const auto& i : j.value("instances", nlohmann::json::array())) {
+      if (i.is_number_unsigned()) c.instances.push_back(i.get<InstanceId>());
+    }
+    c.buffered = j.value("buffered", false);
+  }
+  return c;
+}
+
+}  // namespace
+
+Result<Correlation> Runtime::correlate(std::string_view name, std::string_view key,
+                                       nlohmann::json variables, std::int64_t ttl_ms,
+                                       std::string_view message_id) {
   if (variables.is_null()) variables = nlohmann::json::object();
   if (!variables.is_object()) {
     return Status::invalid_argument("message variables must be a JSON object");
   }
-  begin();
-  int count = 0;
-  auto it = subscriptions_.find(subscription_key(name, key));
-  if (it != subscriptions_.end()) {
-    // One subscription per instance: the first opened.
-    std::vector<Subscription> chosen;
-    for (const Subscription& s : it->second) {
-      bool seen = false;
-      for (const Subscription& c : chosen) seen |= c.instance == s.instance;
-      if (!seen) chosen.push_back(s);
-    }
-    for (const Subscription& s : chosen) {
-      Instance* inst = live(s.instance);
-      if (inst == nullptr) continue;
-      for (const Wait& w : inst->waits) {
-        if (w.id != s.wait) continue;
-        Wait copy = w;
-        touched_.push_back(inst->id);
-        emit(*inst, HistoryKind::kMessageCorrelated, copy.event, copy.id, 0,
-             std::string(name) + " / " + std::string(key));
-        // A copy: message start events below and the buffer may need the variables too.
-        trigger(*inst, copy, variables);
-        ++count;
-        break;
+  if (Status s = begin(); !s) return s;
+  Correlation out;
+  if (!message_id.empty()) {
+    if (durable_ == nullptr) {
+      if (auto it = published_.find(std::string(message_id)); it != published_.end()) {
+        abandon();
+        Correlation dup = it->second;
+        dup.duplicate = true;
+        return dup;
+      }
+    } else {
+      Result<std::optional<std::string>> seen = durable_->published(message_id);
+      if (!seen) {
+        abandon();
+        return seen.status();
+      }
+      if (*seen) {
+        abandon();
+        return correlation_from_json(**seen);
       }
     }
-    run_queue();
   }
+  std::vector<Subscription> subs;
+  const std::string sub_key = subscription_key(name, key);
+  if (durable_ == nullptr) {
+    if (auto it = subscriptions_.find(sub_key); it != subscriptions_.end()) subs = it->second;
+  } else {
+    Result<std::vector<Subscription>> found = durable_->subscriptions(sub_key);
+    if (!found) {
+      abandon();
+      return found.status();
+    }
+    subs = std::move(*found);
+  }
+  // One subscription per instance: the first opened.
+  for (std::size_t i = 0; i < subs.size(); ++i) {
+    const Subscription& s = subs[i];
+    if (std::find(out.instances.begin(), out.instances.end(), s.instance) != out.instances.end()) {
+      continue;
+    }
+    Instance* inst = live(s.instance);
+    if (inst == nullptr) continue;
+    for (const Wait& w : inst->waits) {
+      if (w.id != s.wait) continue;
+      Wait copy = w;
+      emit(*inst, HistoryKind::kMessageCorrelated, copy.event, copy.id, 0,
+           recording_ ? std::string(name) + " / " + std::string(key) : std::string());
+      // A copy: message start events below and the buffer may need the variables too.
+      trigger(*inst, copy, variables);
+      out.instances.push_back(inst->id);
+      break;
+    }
+  }
+  run_queue();
   for (const auto& plan : message_start_plans_) {
     for (ElementIndex s : plan->message_starts) {
       const Expression& n = plan->element(s).event.message_name;
@@ -185,123 +511,176 @@ Result<int> Runtime::correlate(std::string_view name, std::string_view key,
       open_event_subprocess_waits(inst, kProcessScope, kNoIndex);
       activate_triggered(inst, s, kProcessScope, variables, false);
       run_queue();
-      ++count;
+      out.instances.push_back(inst.id);
       break;
     }
   }
-  if (count == 0 && ttl_ms > 0) {
-    buffered_.push_back(BufferedMessage{std::string(name), std::string(key),
-                                        std::move(variables), now() + ttl_ms});
+  if (out.instances.empty() && ttl_ms > 0) {
+    buffer(BufferedMessage{0, std::string(name), std::string(key), std::move(variables),
+                           now() + ttl_ms});
+    out.buffered = true;
   }
-  commit();
-  return count;
+  if (!message_id.empty()) {
+    if (durable_ == nullptr) {
+      published_.emplace(std::string(message_id), out);
+    } else {
+      failed(durable_->record_published(message_id, name, key, correlation_json(out), now()));
+    }
+  }
+  if (Status s = commit(); !s) return s;
+  return out;
 }
 
+namespace {
+Status no_running_instance(InstanceId id) {
+  return Status::not_found("no running instance " + std::to_string(id));
+}
+}  // namespace
+
 Status Runtime::cancel(InstanceId id) {
+  if (Status s = begin(); !s) return s;
   Instance* inst = live(id);
-  if (inst == nullptr) return Status::not_found("no running instance " + std::to_string(id));
+  if (inst == nullptr) {
+    Status s = store_failure_.ok() ? no_running_instance(id) : store_failure_;
+    abandon();
+    return s;
+  }
   if (inst->parent != 0) {
     InstanceId root = inst->parent;
-    while (const Instance* p = instance(root)) {
+    while (const Instance* p = get(root)) {
       if (p->parent == 0) break;
       root = p->parent;
     }
+    const InstanceId parent = inst->parent;
+    abandon();
     return Status(StatusCode::kConflict,
                   "instance " + std::to_string(id) + " was started by a call activity of instance " +
-                      std::to_string(inst->parent) + "; cancel instance " +
-                      std::to_string(root) + " instead");
+                      std::to_string(parent) + "; cancel instance " + std::to_string(root) +
+                      " instead");
   }
-  begin();
-  touched_.push_back(id);
   terminate_instance(*inst, HistoryKind::kInstanceTerminated);
   run_queue();
-  commit();
-  return Status::ok();
+  return commit();
 }
 
 Status Runtime::set_variables(InstanceId id, nlohmann::json variables) {
   if (!variables.is_object()) return Status::invalid_argument("variables must be a JSON object");
+  if (Status s = begin(); !s) return s;
   Instance* inst = live(id);
-  if (inst == nullptr) return Status::not_found("no running instance " + std::to_string(id));
-  begin();
-  touched_.push_back(id);
+  if (inst == nullptr) {
+    Status s = store_failure_.ok() ? no_running_instance(id) : store_failure_;
+    abandon();
+    return s;
+  }
   std::string names;
   for (auto& [name, value] : variables.items()) {
     names += (names.empty() ? "" : ",") + name;
     inst->vars[name] = std::move(value);
   }
   emit(*inst, HistoryKind::kVariablesUpdated, kNoIndex, 0, 0, std::move(names));
-  commit();
-  return Status::ok();
+  return commit();
 }
 
 Status Runtime::resolve_incident(IncidentKey key, int job_retries) {
-  for (auto& [id, owned] : instances_) {
-    Instance& inst = *owned;
-    auto it = std::find_if(inst.incidents.begin(), inst.incidents.end(),
-                           [key](const Incident& i) { return i.key == key; });
-    if (it == inst.incidents.end()) continue;
-    begin();
-    touched_.push_back(id);
-    const Incident inc = *it;
-    inst.incidents.erase(it);
-    if (ElementInstance* el = inst.find(inc.element)) {
-      el->has_incident = std::any_of(inst.incidents.begin(), inst.incidents.end(),
-                                     [&](const Incident& i) { return i.element == inc.element; });
+  if (Status s = begin(); !s) return s;
+  Instance* found = nullptr;
+  if (durable_ == nullptr) {
+    for (auto& [id, owned] : instances_) {
+      for (const Incident& i : owned->incidents) {
+        if (i.key == key) found = owned.get();
+      }
     }
-    emit(inst, HistoryKind::kIncidentResolved, inc.element_index, key);
-    if (inst.incidents.empty()) transition(inst, InstanceEvent::kResolveIncident);
-    switch (inc.retry) {
-      case IncidentRetry::kJob:
-        if (auto j = jobs_.find(inc.job); j != jobs_.end()) {
-          j->second.retries = std::max(1, job_retries);
-          if (auto n = next(j->second.state, JobEvent::kResolve)) {
-            j->second.state = *n;
-            ready_.push_back(inc.job);
-          }
-        }
-        break;
-      case IncidentRetry::kActivate:
-        if (inst.find(inc.element) != nullptr) enter(inst, inc.element);
-        break;
-      case IncidentRetry::kLeave:
-        if (inst.find(inc.element) != nullptr) finish(inst, inc.element, nullptr);
-        break;
-      case IncidentRetry::kNone:
-        if (ElementInstance* el = inst.find(inc.element)) {
-          if (is_job_task(inst.plan->element(el->element).kind) && el->job == 0) {
-            create_job(inst, inc.element);
-          }
-        }
-        break;
-    }
-    run_queue();
-    commit();
-    return Status::ok();
+  } else if (Result<std::optional<InstanceId>> owner = durable_->incident_instance(key); !owner) {
+    failed(owner.status());
+  } else if (*owner) {
+    found = get(**owner);
   }
-  return Status::not_found("no open incident " + std::to_string(key));
+  auto it = found == nullptr ? std::vector<Incident>::iterator{}
+                             : std::find_if(found->incidents.begin(), found->incidents.end(),
+                                            [key](const Incident& i) { return i.key == key; });
+  if (found == nullptr || it == found->incidents.end()) {
+    Status s = store_failure_.ok() ? Status::not_found("no open incident " + std::to_string(key))
+                                   : store_failure_;
+    abandon();
+    return s;
+  }
+  Instance& inst = *found;
+  touch(inst);
+  const Incident inc = *it;
+  inst.incidents.erase(it);
+  inst.incidents_changed = true;
+  if (ElementInstance* el = inst.find(inc.element)) {
+    el->has_incident = std::any_of(inst.incidents.begin(), inst.incidents.end(),
+                                   [&](const Incident& i) { return i.element == inc.element; });
+  }
+  emit(inst, HistoryKind::kIncidentResolved, inc.element_index, key);
+  if (inst.incidents.empty()) transition(inst, InstanceEvent::kResolveIncident);
+  switch (inc.retry) {
+    case IncidentRetry::kJob:
+      if (JobRecord* j = find_job(inc.job)) {
+        j->retries = std::max(1, job_retries);
+        if (auto n = next(j->state, JobEvent::kResolve)) {
+          j->state = *n;
+          j->lock_owner.clear();
+          j->lock_expires_ms = 0;
+          touch_job(inc.job);
+          if (durable_ == nullptr) ready_.push_back(inc.job);
+        }
+      }
+      break;
+    case IncidentRetry::kActivate:
+      if (inst.find(inc.element) != nullptr) enter(inst, inc.element);
+      break;
+    case IncidentRetry::kLeave:
+      if (inst.find(inc.element) != nullptr) finish(inst, inc.element, nullptr);
+      break;
+    case IncidentRetry::kNone:
+      if (ElementInstance* el = inst.find(inc.element)) {
+        if (is_job_task(inst.plan->element(el->element).kind) && el->job == 0) {
+          create_job(inst, inc.element);
+        }
+      }
+      break;
+  }
+  run_queue();
+  return commit();
 }
 
-bool Runtime::fire_next_due_timer() {
-  if (timers_.empty()) return false;
-  auto it = timers_.begin();
-  if (it->first.first > now()) return false;
-  const std::int64_t due = it->first.first;
-  const TimerRecord rec = it->second;
-  timers_.erase(it);
-  begin();
-  if (rec.instance == 0) {  // a job's retry backoff has passed
-    auto j = jobs_.find(rec.wait);
-    if (j != jobs_.end() && j->second.state == JobState::kFailed) {
-      j->second.state = *next(j->second.state, JobEvent::kRetry);
-      ready_.push_back(j->first);
+Result<bool> Runtime::fire_next_due_timer() {
+  if (durable_ == nullptr && (timers_.empty() || timers_.begin()->first.first > now())) {
+    return false;
+  }
+  if (Status s = begin(); !s) return s;
+  std::int64_t due = 0;
+  TimerRecord rec;
+  if (durable_ == nullptr) {
+    auto it = timers_.begin();
+    due = it->first.first;
+    rec = it->second;
+    timers_.erase(it);
+  } else {
+    Result<std::optional<store::TimerRow>> row = durable_->next_timer();
+    if (!row || !*row || (*row)->due_ms > now()) {
+      abandon();
+      if (!row) return row.status();
+      return false;
     }
-    commit();
+    due = (*row)->due_ms;
+    rec = (*row)->record;
+    failed(durable_->remove_timer((*row)->id));
+  }
+  if (rec.instance == 0) {  // a job's retry backoff has passed
+    JobRecord* j = find_job(rec.wait);
+    if (j != nullptr && j->state == JobState::kFailed) {
+      j->state = *next(j->state, JobEvent::kRetry);
+      touch_job(j->key);
+      if (durable_ == nullptr) ready_.push_back(j->key);
+    }
+    if (Status s = commit(); !s) return s;
     return true;
   }
   Instance* inst = live(rec.instance);
   if (inst != nullptr) {
-    touched_.push_back(inst->id);
     auto w = std::find_if(inst->waits.begin(), inst->waits.end(),
                           [&](const Wait& x) { return x.id == rec.wait; });
     if (w != inst->waits.end()) {
@@ -312,10 +691,10 @@ bool Runtime::fire_next_due_timer() {
           (ev.kind == ElementKind::kStartEvent && !ev.interrupting);
       if (keeps_running && rec.repetitions_left != 0) {
         w->due_ms = due + rec.interval_ms;
-        timers_.emplace(std::pair{w->due_ms, w->id},
-                        TimerRecord{rec.instance, rec.wait,
-                                    rec.repetitions_left < 0 ? -1 : rec.repetitions_left - 1,
-                                    rec.interval_ms});
+        add_timer(w->due_ms, w->id,
+                  TimerRecord{rec.instance, rec.wait,
+                              rec.repetitions_left < 0 ? -1 : rec.repetitions_left - 1,
+                              rec.interval_ms});
       } else {
         inst->waits.erase(w);
       }
@@ -324,14 +703,15 @@ bool Runtime::fire_next_due_timer() {
       run_queue();
     }
   }
-  commit();
+  if (Status s = commit(); !s) return s;
   return true;
 }
 
 void Runtime::incident(Instance& inst, ElemKey key, IncidentRetry retry, std::string type,
                        std::string message, JobKey job) {
   Incident& i = inst.incidents.emplace_back();
-  i.key = next_key_++;
+  i.key = new_key();
+  inst.incidents_changed = true;
   i.element = key;
   ElementInstance* el = key == kProcessScope ? nullptr : inst.find(key);
   i.element_index = el ? el->element : kNoIndex;
@@ -349,7 +729,7 @@ void Runtime::incident(Instance& inst, ElemKey key, IncidentRetry retry, std::st
 
 HistoryEvent& Runtime::record(const Instance& inst, HistoryKind kind) {
   HistoryEvent& e = batch_.emplace_back();
-  e.sequence = next_sequence_++;
+  e.sequence = durable_ == nullptr ? next_sequence_++ : 0;  // durable: the store numbers it
   e.time_ms = now();
   e.instance = inst.id;
   e.kind = kind;
@@ -391,18 +771,15 @@ bool Runtime::transition(Instance& inst, InstanceEvent event) {
   return false;
 }
 
-const JobRecord* Runtime::job(JobKey key) const {
-  auto it = jobs_.find(key);
-  return it == jobs_.end() ? nullptr : &it->second;
+const JobRecord* Runtime::job(JobKey key) {
+  if (durable_ != nullptr && !in_txn_) jobs_.erase(key);  // between commands: read it fresh
+  return find_job(key);
 }
 
-const Instance* Runtime::instance(InstanceId id) const {
-  auto it = instances_.find(id);
-  return it == instances_.end() ? nullptr : it->second.get();
-}
+const Instance* Runtime::instance(InstanceId id) { return get(id); }
 
-const Element& Runtime::element_of(const JobRecord& job) const {
-  return instance(job.instance)->plan->element(job.element_index);
+const Element& Runtime::element_of(const JobRecord& job) {
+  return get(job.instance)->plan->element(job.element_index);
 }
 
 std::vector<const JobRecord*> Runtime::jobs() const {
@@ -419,7 +796,12 @@ std::vector<const Instance*> Runtime::instances() const {
   return out;
 }
 
-std::optional<std::int64_t> Runtime::next_timer_due() const {
+std::optional<std::int64_t> Runtime::next_timer_due() {
+  if (durable_ != nullptr) {
+    Result<std::optional<store::TimerRow>> row = durable_->next_timer();
+    if (!row || !*row) return std::nullopt;
+    return (*row)->due_ms;
+  }
   if (timers_.empty()) return std::nullopt;
   return timers_.begin()->first.first;
 }

@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -35,11 +36,32 @@ struct RuntimeOptions {
   int default_job_retries = 3;
   bool keep_finished_instances = true;
   std::uint32_t max_steps_per_command = 100000;
+  // Durable stores: how many instances to keep cached between transactions.
+  std::size_t cached_instances = 10000;
+};
+
+// Finds a deployed plan the runtime does not have yet (deployed by another process sharing
+// the database): version 0 means the latest.
+using PlanSource = std::function<std::shared_ptr<const Plan>(std::string_view process_id,
+                                                             int version)>;
+
+struct StartOutcome {
+  InstanceId id = 0;
+  bool created = true;  // false: an instance with this business key already existed
+};
+
+struct Correlation {
+  std::vector<InstanceId> instances;  // received it (or were started by it), in order
+  bool buffered = false;              // nobody received it; kept for its time to live
+  bool duplicate = false;             // its message id was published before: nothing done
 };
 
 class Runtime {
  public:
-  Runtime(RuntimeOptions options, const Clock& clock, store::Store& store);
+  // `durable`: the store that holds the state (null: the runtime's maps are the state, and
+  // `history` keeps what the commands recorded).
+  Runtime(RuntimeOptions options, const Clock& clock, store::Store& history,
+          store::Durable* durable = nullptr);
   ~Runtime();
 
   // Whether history events are built at all (someone keeps or observes them).
@@ -48,41 +70,61 @@ class Runtime {
   void set_observers(const std::vector<Observer*>* observers) noexcept {
     observers_ = observers;
   }
+  void set_plan_source(PlanSource source) { plan_source_ = std::move(source); }
+  // Durable stores: the worker name written into job locks taken by lock_job().
+  void set_lock(std::string owner, std::int64_t duration_ms) {
+    lock_owner_ = std::move(owner);
+    lock_ms_ = duration_ms;
+  }
+  bool durable() const noexcept { return durable_ != nullptr; }
 
   // Deployments.
   void add_plan(std::shared_ptr<const Plan> plan);
   std::shared_ptr<const Plan> latest(std::string_view process_id) const;
+  std::shared_ptr<const Plan> plan(std::string_view process_id, int version) const;
 
-  // Commands. Each commits its history before returning.
-  Result<InstanceId> start(std::shared_ptr<const Plan> plan, nlohmann::json variables,
-                           std::string business_key);
+  // Commands. Each commits before returning (unless a group is open); a store failure rolls
+  // the command back and is returned.
+  Result<StartOutcome> start(std::shared_ptr<const Plan> plan, nlohmann::json variables,
+                             std::string business_key);
   Status complete_job(JobKey job, nlohmann::json variables);
   Status fail_job(JobKey job, std::string message, std::int64_t backoff_ms);
   Status throw_job_error(JobKey job, std::string code, std::string message,
                          nlohmann::json variables);
-  Result<int> correlate(std::string_view name, std::string_view key, nlohmann::json variables,
-                        std::int64_t ttl_ms);
+  Result<Correlation> correlate(std::string_view name, std::string_view key,
+                                nlohmann::json variables, std::int64_t ttl_ms,
+                                std::string_view message_id = {});
   Status cancel(InstanceId id);
   Status set_variables(InstanceId id, nlohmann::json variables);
   Status resolve_incident(IncidentKey key, int job_retries);
   // Fires the earliest timer due at or before now; false when none is due.
-  bool fire_next_due_timer();
+  Result<bool> fire_next_due_timer();
+  // Locks a job for a handler that answers later (JobOutcome::pending()).
+  Status lock_job(JobKey key);
 
-  // Locks a job for an in-process handler that answers later (JobOutcome::pending()).
-  void lock_job(JobKey key);
+  // Group commit (durable stores): the commands between begin_group() and end_group() share
+  // one transaction, made durable by end_group(); observers hear of their events only then.
+  // A failure inside the group rolls all of it back and end_group() returns it.
+  Status begin_group();
+  Status end_group();
+  bool in_group() const noexcept { return group_; }
 
-  // Jobs ready for a handler, oldest first. The runtime only appends; the driver pops.
+  // Jobs ready for a handler, oldest first (in-memory state only; durable engines ask the
+  // store). The runtime only appends; the driver pops.
   std::deque<JobKey>& ready_jobs() noexcept { return ready_; }
-  const JobRecord* job(JobKey key) const;
-  const Instance* instance(InstanceId id) const;
-  const Element& element_of(const JobRecord& job) const;
+  // Reading state between commands. Durable: loads (and checks) what is asked for.
+  const JobRecord* job(JobKey key);
+  const Instance* instance(InstanceId id);
+  const Element& element_of(const JobRecord& job);
   // The variable `name` as the job's element sees it, or null.
+  // Read the cached instance: call instance() for it first.
   const nlohmann::json* job_variable(const JobRecord& job, std::string_view name) const;
   nlohmann::json job_variables(const JobRecord& job) const;
 
+  // In-memory state only (durable engines ask the store).
   std::vector<const JobRecord*> jobs() const;  // open, by key
   std::vector<const Instance*> instances() const;  // by id
-  std::optional<std::int64_t> next_timer_due() const;
+  std::optional<std::int64_t> next_timer_due();
 
   // ---- internal (used across the runtime's files) ----
   struct Scope;  // variable lookup chain (variables.cc)
@@ -99,14 +141,33 @@ class Runtime {
     std::uint32_t inner = kNoIndex;
   };
 
-  // Command framing.
-  void begin();
-  void commit();
+  // Command framing. begin() opens the command (and, durable and outside a group, its
+  // transaction); commit() writes and commits what it did and returns the store's verdict;
+  // abandon() ends a command that changed nothing.
+  Status begin();
+  Status commit();
+  void abandon();
+  // Ends the transaction: commits, then tells observers; rolls back on failure.
+  Status finish_transaction();
+  void roll_back() noexcept;
+  // Records a store failure inside a command: the command (and its group) will roll back.
+  void failed(Status s);
   void run_queue();
+  // The instance `id` (loaded and checked once per transaction when durable), or null.
+  Instance* get(InstanceId id);
+  // get(), for a running instance the command will change: marks it touched.
   Instance* live(InstanceId id);
+  void touch(Instance& inst);
+  JobRecord* find_job(JobKey key);
+  void touch_job(JobKey key);
+  std::uint64_t new_key();
+  InstanceId new_instance_id();
   // A new instance of `plan`, registered and announced (kInstanceStarted); nothing runs yet.
   Instance& new_instance(std::shared_ptr<const Plan> plan, std::string business_key,
                          nlohmann::json vars, InstanceId parent = 0, ElemKey parent_element = 0);
+  std::optional<InstanceId> find_business_key(const Plan& plan, const std::string& key);
+  void add_timer(std::int64_t due, std::uint64_t id, TimerRecord rec);
+  void buffer(BufferedMessage message);
 
   // activate.cc
   void enqueue(Instance& inst, ElementIndex element, ElemKey parent, FlowIndex via);
@@ -202,23 +263,42 @@ class Runtime {
   RuntimeOptions options_;
   const Clock& clock_;
   store::Store& store_;
+  store::Durable* durable_;
+  PlanSource plan_source_;
   bool recording_ = true;
   const std::vector<Observer*>* observers_ = nullptr;
+  std::string lock_owner_;
+  std::int64_t lock_ms_ = 300000;
 
   std::unordered_map<std::string, std::vector<std::shared_ptr<const Plan>>> plans_;
   std::vector<std::shared_ptr<const Plan>> message_start_plans_;
+  // The state (in memory), or a cache of it (durable).
   std::unordered_map<InstanceId, std::unique_ptr<Instance>> instances_;
+  // The jobs (in memory), or those read or written in the current transaction (durable).
   std::unordered_map<JobKey, JobRecord> jobs_;
+  // In memory only: the store holds these when durable.
   std::deque<JobKey> ready_;
   std::map<std::pair<std::int64_t, std::uint64_t>, TimerRecord> timers_;
-  // Message subscriptions by "name\x1fkey".
-  std::unordered_map<std::string, std::vector<Subscription>> subscriptions_;
+  std::unordered_map<std::string, std::vector<Subscription>> subscriptions_;  // "name\x1fkey"
   std::vector<BufferedMessage> buffered_;
+  std::unordered_map<std::string, InstanceId> business_keys_;  // "process\x1fkey"
+  std::unordered_map<std::string, Correlation> published_;     // by message id
 
   InstanceId next_instance_ = 1;
   std::uint64_t next_key_ = 1;  // jobs, waits, incidents
   std::uint64_t next_sequence_ = 1;
-  std::uint64_t next_order_ = 1;
+  // Durable: numbers allocated from the store, [next, end).
+  std::uint64_t key_end_ = 0;
+  InstanceId instance_end_ = 0;
+
+  // Transactions and commands (durable).
+  bool in_txn_ = false;
+  bool group_ = false;
+  std::uint64_t txn_ = 0;      // the transaction in progress (or the last one)
+  std::uint64_t command_ = 0;  // the command in progress (or the last one)
+  Status store_failure_;
+  std::vector<JobKey> dirty_jobs_;
+  std::vector<HistoryEvent> pending_;  // written, waiting for the group to commit
 
   // The command in progress.
   std::deque<Work> queue_;

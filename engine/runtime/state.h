@@ -78,6 +78,13 @@ struct Instance {
   std::int64_t started_ms = 0;
   std::int64_t ended_ms = 0;
 
+  // Durable stores: the stored revision this copy was loaded at (or last written as), and
+  // the transaction in which it was last checked against the store or marked touched.
+  std::uint64_t rev = 0;
+  std::uint64_t checked_in = 0;
+  std::uint64_t touched_in = 0;
+  bool incidents_changed = false;  // the incidents rows must be rewritten
+
   ElementInstance* find(ElemKey key) noexcept {
     for (auto& e : elements) {
       if (e.key == key) return &e;
@@ -116,6 +123,9 @@ struct JobRecord {
   std::string type;
   std::string idempotency_key;
   std::string last_error;
+  // Durable stores: the worker holding the job and until when (0: not locked).
+  std::string lock_owner;
+  std::int64_t lock_expires_ms = 0;
 };
 
 struct TimerRecord {
@@ -127,11 +137,11 @@ struct TimerRecord {
 
 struct Subscription {
   InstanceId instance = 0;
-  std::uint64_t wait = 0;
-  std::uint64_t order = 0;  // opening order, to pick the first within an instance
+  std::uint64_t wait = 0;  // subscriptions are listed in the order their waits opened
 };
 
 struct BufferedMessage {
+  std::uint64_t id = 0;  // durable stores: its row
   std::string name;
   std::string correlation_key;
   nlohmann::json variables;

@@ -317,6 +317,8 @@ struct MessageFlow {
 struct BpmnDocument {
   std::string file;
   std::string content_hash;  // of the XML text: deployments use it to version processes
+  std::string xml;           // the XML text itself (durable deployments store it)
+  bool task_type_defaults_to_id = false;  // the LoadOptions it was loaded with
   std::string target_namespace;
   std::string exporter;  // e.g. "Camunda Modeler", with exporter_version
   std::string exporter_version;

@@ -13,10 +13,17 @@
 // call still returns OK and every other instance carries on. Calls return a non-OK Status
 // only for what the caller got wrong: an unknown instance or job, a job already finished.
 //
-// Thread safety: an Engine is not thread-safe; call it from one thread (or guard it). Two
-// engines share nothing.
+// State lives in memory (the default: tests, simulation) or, opened with Engine::open(), in an
+// SQLite database file: then every command is one transaction (or shares one with a group,
+// see EngineOptions::group_commit), instances survive crashes and restarts, and several
+// processes can work on one database file together (docs/operations.md).
+//
+// Thread safety: an Engine is not thread-safe; call it from one thread (or guard it). Its
+// own worker threads (work()) only run handlers. Two engines share nothing but, when durable,
+// the database file.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -49,6 +56,73 @@ struct EngineOptions {
   // A command that moves tokens more than this many steps without reaching a wait state
   // (a loop without a wait) raises an incident instead of running forever.
   std::uint32_t max_steps_per_command = 100000;
+
+  // ---- durable engines (Engine::open) ----
+  // synchronous=FULL: a commit is on the disk before the call returns. NORMAL: WAL commits
+  // reach the disk at the next checkpoint; a power cut (not a crash) may lose the last ones.
+  bool synchronous_full = true;
+  // How long to wait for another process's write lock before a command fails.
+  int busy_timeout_ms = 5000;
+  // Group commit: run_until_idle() and work() let up to this many job outcomes and timers
+  // share one transaction (1: a transaction each). Nothing is reported done (observers,
+  // returned counts) before its transaction is durable.
+  int group_commit = 1;
+  // How long a worker holds a job before another worker may take it (its handler is
+  // presumed dead). Handlers that answer later (JobOutcome::pending()) must answer in time.
+  std::int64_t job_lock_ms = 5 * 60 * 1000;
+  // This engine's name in job locks; default "host:pid:random". Locks held by a process of
+  // this host that no longer runs are released when an engine opens the database.
+  std::string worker_id;
+  // Instances kept in memory between transactions (the database holds them all).
+  std::size_t cached_instances = 10000;
+};
+
+struct StartRequest {
+  std::string process_id;
+  nlohmann::json variables = nlohmann::json::object();
+  // Unique per process among instances started here: starting again with the same key
+  // returns the existing instance (created = false) instead of starting another.
+  std::string business_key;
+  int version = 0;  // 0: the latest
+};
+
+struct StartResult {
+  InstanceId id = 0;
+  bool created = true;  // false: the business key already had this instance
+  int version = 0;
+};
+
+struct Message {
+  std::string name;
+  std::string correlation_key;
+  nlohmann::json variables = nlohmann::json::object();
+  // Kept this long for a subscription that opens later, when nobody receives it now.
+  std::int64_t ttl_ms = 0;
+  // Publishing the same id again does nothing and returns what the first publication did.
+  std::string message_id;
+};
+
+struct MessageResult {
+  std::vector<InstanceId> instances;  // received it, or were started by it
+  bool buffered = false;              // nobody received it yet; kept for ttl_ms
+  bool duplicate = false;             // its message id was published before
+};
+
+struct InstanceFilter {
+  std::string process_id;              // empty: any
+  std::optional<InstanceState> state;  // empty: any
+  int limit = 1000;
+};
+
+// A worker loop over a durable engine (work()).
+struct WorkOptions {
+  int threads = 2;            // handler threads
+  int max_jobs_per_poll = 64;
+  // Return once nothing is left to do now (no open job with a handler, no due timer).
+  // Otherwise run until `stop` becomes true, polling every poll_interval_ms when idle.
+  bool until_idle = true;
+  const std::atomic<bool>* stop = nullptr;
+  std::int64_t poll_interval_ms = 50;
 };
 
 struct Deployment {
@@ -102,7 +176,14 @@ struct JobInfo {
 
 class Engine {
  public:
+  // An engine whose state is in memory.
   explicit Engine(EngineOptions options = {});
+  // An engine whose state is in the SQLite database at `path` (created when missing, its
+  // schema migrated when older). Fails with a message naming the file for a file that is
+  // not an Ordo database, one from a newer Ordo, a read-only or damaged file; the file is
+  // left untouched then. Deployed processes are loaded back from the database.
+  static Result<std::unique_ptr<Engine>> open(const std::string& path,
+                                              EngineOptions options = {});
   ~Engine();
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
@@ -120,6 +201,8 @@ class Engine {
   Result<InstanceId> start(std::string_view process_id,
                            nlohmann::json variables = nlohmann::json::object(),
                            std::string business_key = {});
+  // The same, with a version and telling whether the business key already had an instance.
+  Result<StartResult> start_instance(const StartRequest& request);
 
   // Handlers, by job type. Registering a type again replaces its handler.
   void register_handler(std::string type, TaskHandler handler);
@@ -145,6 +228,8 @@ class Engine {
   Result<int> correlate_message(std::string_view name, std::string_view correlation_key,
                                 nlohmann::json variables = nlohmann::json::object(),
                                 std::int64_t ttl_ms = 0);
+  // The same, with a message id (idempotent publishing) and telling who received it.
+  Result<MessageResult> publish_message(Message message);
 
   // Terminates an instance and everything it waits for (jobs, timers, called instances).
   // An instance started by a call activity is cancelled through its root instance
@@ -156,6 +241,12 @@ class Engine {
   // re-runs the step that failed.
   Status resolve_incident(IncidentKey incident, int job_retries = 1);
 
+  // Durable engines: runs the job executor. Handler threads run the handlers outside any
+  // transaction; this thread locks jobs, fires timers and applies outcomes (grouped per
+  // EngineOptions::group_commit). Returns the jobs handled and timers fired, or the store
+  // error that stopped it.
+  Result<std::size_t> work(const WorkOptions& options = {});
+
   // With a VirtualClock: moves it forward and runs until idle. kInvalidArgument otherwise.
   Status advance_clock(std::int64_t ms);
   const Clock& clock() const noexcept;
@@ -165,6 +256,13 @@ class Engine {
   std::vector<JobInfo> open_jobs(std::string_view type = {}) const;  // all types when empty
   std::vector<IncidentInfo> incidents() const;                         // all open incidents
   std::vector<HistoryEvent> history(InstanceId id) const;  // empty unless keep_history
+  // Root and called instances, by id, without variables or elements.
+  Result<std::vector<InstanceInfo>> instances(const InstanceFilter& filter = {}) const;
+  // Every deployed version of every process.
+  std::vector<Deployment> deployments() const;
+  bool durable() const noexcept;
+  // Durable engines: writes a consistent copy of the database to `dest` while it runs.
+  Status backup(const std::string& dest) const;
   // The due time of the earliest timer (including job retry backoffs), if any.
   std::optional<std::int64_t> next_timer_due() const;
 

@@ -55,7 +55,7 @@ TEST_F(SqliteTest, NewFileGetsTheCurrentSchemaInWalMode) {
   auto st = (*db)->prepare("SELECT count(*) FROM sqlite_schema WHERE type = 'table'");
   ASSERT_TRUE(st.is_ok());
   ASSERT_TRUE(*st->step());
-  EXPECT_GE(st->int64(0), 11);
+  EXPECT_GE(st->int64(0), 10);
   auto mode = (*db)->prepare("PRAGMA journal_mode");
   ASSERT_TRUE(*mode->step());
   EXPECT_EQ(mode->text(0), "wal");
@@ -90,7 +90,7 @@ TEST_F(SqliteTest, FailedTransactionLeavesNothingBehind) {
     return dup->run();  // violates the primary key
   });
   EXPECT_EQ(s.code(), StatusCode::kConflict) << s.to_string();
-  auto st = (*db)->prepare("SELECT count(*) FROM meta");
+  auto st = (*db)->prepare("SELECT count(*) FROM meta WHERE name = 'a'");
   ASSERT_TRUE(*st->step());
   EXPECT_EQ(st->int64(0), 0);
 }

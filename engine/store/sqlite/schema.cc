@@ -18,113 +18,104 @@ CREATE TABLE meta (
   name  TEXT PRIMARY KEY,
   value INTEGER NOT NULL
 ) STRICT;
+INSERT INTO meta (name, value) VALUES ('key', 1), ('instance', 1);
 CREATE TABLE deployments (
   process_id   TEXT NOT NULL,
   version      INTEGER NOT NULL,
   content_hash TEXT NOT NULL,
   file         TEXT NOT NULL,
   xml          TEXT NOT NULL,
+  load_flags   INTEGER NOT NULL,
   deployed_at  INTEGER NOT NULL,
   PRIMARY KEY (process_id, version)
 ) STRICT;
+-- One row per process instance. `variables` holds the process-level variables (a JSON
+-- object); `runtime` the element instances with their tokens and local variables, the waits
+-- and the open incidents (JSON, layout in codec.cc). `rev` counts the writes, so a process
+-- sharing the database knows when its cached copy is stale.
 CREATE TABLE instances (
   id             INTEGER PRIMARY KEY,
   process_id     TEXT NOT NULL,
   version        INTEGER NOT NULL,
   business_key   TEXT,
-  state          INTEGER NOT NULL,
+  state          TEXT NOT NULL,
   parent_id      INTEGER,
   parent_element INTEGER,
-  next_key       INTEGER NOT NULL,
-  tokens         INTEGER NOT NULL,
-  end_event      TEXT,
+  rev            INTEGER NOT NULL,
   started_at     INTEGER NOT NULL,
   ended_at       INTEGER,
+  end_event      TEXT,
+  variables      TEXT NOT NULL,
+  runtime        TEXT NOT NULL,
   FOREIGN KEY (process_id, version) REFERENCES deployments (process_id, version)
 ) STRICT;
 CREATE UNIQUE INDEX instances_business_key ON instances (process_id, business_key)
   WHERE business_key IS NOT NULL AND parent_id IS NULL;
-CREATE INDEX instances_state ON instances (state);
-CREATE TABLE element_instances (
-  instance_id INTEGER NOT NULL REFERENCES instances (id) ON DELETE CASCADE,
-  key         INTEGER NOT NULL,
-  parent_key  INTEGER NOT NULL,
-  element_id  TEXT NOT NULL,
-  state       INTEGER NOT NULL,
-  role        INTEGER NOT NULL,
-  tokens      INTEGER NOT NULL,
-  loop_index  INTEGER NOT NULL,
-  loop_total  INTEGER NOT NULL,
-  loop_done   INTEGER NOT NULL,
-  job_key     INTEGER,
-  child_id    INTEGER,
-  arrivals    TEXT,
-  items       TEXT,
-  PRIMARY KEY (instance_id, key)
-) STRICT;
-CREATE TABLE variables (
-  instance_id INTEGER NOT NULL REFERENCES instances (id) ON DELETE CASCADE,
-  scope_key   INTEGER NOT NULL,
-  name        TEXT NOT NULL,
-  value       TEXT NOT NULL,
-  PRIMARY KEY (instance_id, scope_key, name)
-) STRICT;
+CREATE INDEX instances_state ON instances (state, id);
 CREATE TABLE jobs (
   key             INTEGER PRIMARY KEY,
-  instance_id     INTEGER NOT NULL REFERENCES instances (id) ON DELETE CASCADE,
+  instance_id     INTEGER NOT NULL
+                  REFERENCES instances (id) DEFERRABLE INITIALLY DEFERRED,
   element_key     INTEGER NOT NULL,
-  element_id      TEXT NOT NULL,
+  element_index   INTEGER NOT NULL,
   type            TEXT NOT NULL,
-  state           INTEGER NOT NULL,
+  state           TEXT NOT NULL,
   retries         INTEGER NOT NULL,
   attempt         INTEGER NOT NULL,
   idempotency_key TEXT NOT NULL UNIQUE,
-  last_error      TEXT,
-  due_at          INTEGER,
+  last_error      TEXT NOT NULL,
   lock_owner      TEXT,
-  lock_expires_at INTEGER
+  lock_expires_at INTEGER NOT NULL
 ) STRICT;
-CREATE INDEX jobs_ready ON jobs (state, type, due_at);
+CREATE INDEX jobs_ready ON jobs (type, state, key);
+-- Timers of instances, and job retry backoffs (instance_id 0, wait_id the job key).
 CREATE TABLE timers (
   id               INTEGER PRIMARY KEY,
-  instance_id      INTEGER NOT NULL REFERENCES instances (id) ON DELETE CASCADE,
-  owner_key        INTEGER NOT NULL,
-  event_id         TEXT NOT NULL,
+  instance_id      INTEGER NOT NULL,
+  wait_id          INTEGER NOT NULL,
   due_at           INTEGER NOT NULL,
   repetitions_left INTEGER NOT NULL,
   interval_ms      INTEGER NOT NULL
 ) STRICT;
 CREATE INDEX timers_due ON timers (due_at, id);
 CREATE TABLE subscriptions (
-  id              INTEGER PRIMARY KEY,
-  instance_id     INTEGER NOT NULL REFERENCES instances (id) ON DELETE CASCADE,
-  owner_key       INTEGER NOT NULL,
-  event_id        TEXT NOT NULL,
+  wait_id         INTEGER PRIMARY KEY,
+  instance_id     INTEGER NOT NULL
+                  REFERENCES instances (id) DEFERRABLE INITIALLY DEFERRED,
+  sub_key         TEXT NOT NULL,
   message_name    TEXT NOT NULL,
-  correlation_key TEXT NOT NULL,
-  opened          INTEGER NOT NULL
+  correlation_key TEXT NOT NULL
 ) STRICT;
-CREATE INDEX subscriptions_message ON subscriptions (message_name, correlation_key, opened);
+CREATE INDEX subscriptions_message ON subscriptions (sub_key, wait_id);
 CREATE TABLE buffered_messages (
   id              INTEGER PRIMARY KEY,
   message_name    TEXT NOT NULL,
   correlation_key TEXT NOT NULL,
-  message_id      TEXT UNIQUE,
   variables       TEXT NOT NULL,
   expires_at      INTEGER NOT NULL
 ) STRICT;
-CREATE INDEX buffered_messages_message ON buffered_messages (message_name, correlation_key);
+CREATE INDEX buffered_messages_message
+  ON buffered_messages (message_name, correlation_key, id);
+-- Message ids already published, with what their publication did (JSON).
+CREATE TABLE messages (
+  message_id      TEXT PRIMARY KEY,
+  message_name    TEXT NOT NULL,
+  correlation_key TEXT NOT NULL,
+  outcome         TEXT NOT NULL,
+  published_at    INTEGER NOT NULL
+) STRICT;
+-- Open incidents (also kept in instances.runtime): for listing them across instances.
 CREATE TABLE incidents (
   key         INTEGER PRIMARY KEY,
-  instance_id INTEGER NOT NULL REFERENCES instances (id) ON DELETE CASCADE,
-  element_key INTEGER NOT NULL,
+  instance_id INTEGER NOT NULL
+              REFERENCES instances (id) DEFERRABLE INITIALLY DEFERRED,
   element_id  TEXT,
-  job_key     INTEGER,
+  job_key     INTEGER NOT NULL,
   type        TEXT NOT NULL,
-  retry       INTEGER NOT NULL,
   message     TEXT NOT NULL,
   created_at  INTEGER NOT NULL
 ) STRICT;
+CREATE INDEX incidents_instance ON incidents (instance_id);
 CREATE TABLE history (
   sequence    INTEGER PRIMARY KEY,
   instance_id INTEGER NOT NULL,

@@ -1,0 +1,24 @@
+// The stored form of an instance's runtime state (instances.runtime): element instances with
+// their tokens and local variables, waits, open incidents. JSON, compact but readable with
+// SQLite's json functions:
+//
+//   {"k": next element key, "t": process-level tokens,
+//    "e": [[key, parent, element index, state, role, has incident, tokens, loop index,
+//           loop total, loop done, job, child, arrivals|null, vars|null, items|null], ...],
+//    "w": [[id, owner, event index, timer 0/1, due ms, subscription key], ...],
+//    "i": [[key, element key, element index, job, retry, type, message, created ms], ...]}
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "ordo/status.h"
+#include "runtime/state.h"
+
+namespace ordo::store::sqlite {
+
+std::string encode_runtime(const runtime::Instance& inst);
+// Fills the runtime part of `inst`; a damaged value is kCorruption naming the instance.
+Status decode_runtime(std::string_view text, runtime::Instance& inst);
+
+}  // namespace ordo::store::sqlite

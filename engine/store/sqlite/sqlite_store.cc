@@ -1,0 +1,697 @@
+#include "store/sqlite/sqlite_store.h"
+
+#include <sqlite3.h>
+
+#include "store/sqlite/codec.h"
+
+namespace ordo::store::sqlite {
+namespace {
+
+// Prepared statements, by slot.
+enum Sql : int {
+  kAllocateRead,
+  kAllocateWrite,
+  kLoadInstance,
+  kFindBusinessKey,
+  kInsertInstance,
+  kUpdateInstance,
+  kDeleteIncidents,
+  kInsertIncident,
+  kUpsertJob,
+  kDeleteJob,
+  kInsertHistory,
+  kLoadJob,
+  kIncidentInstance,
+  kAddTimer,
+  kRemoveTimer,
+  kNextTimer,
+  kAddSubscription,
+  kRemoveSubscription,
+  kSubscriptions,
+  kAddBuffered,
+  kAddBufferedWithId,
+  kTakeBuffered,
+  kDeleteBuffered,
+  kPublished,
+  kRecordPublished,
+  kLatestDeployment,
+  kAddDeployment,
+  kSqlCount
+};
+
+template <class E, E Last>
+std::optional<E> enum_from(std::string_view text) {
+  for (int i = 0; i <= static_cast<int>(Last); ++i) {
+    if (to_string(static_cast<E>(i)) == text) return static_cast<E>(i);
+  }
+  return std::nullopt;
+}
+
+// Resets a statement when the scope ends, whatever happened.
+class Using {
+ public:
+  explicit Using(Statement& s) : s_(s) {}
+  ~Using() { s_.reset(); }
+  Using(const Using&) = delete;
+  Using& operator=(const Using&) = delete;
+
+ private:
+  Statement& s_;
+};
+
+std::int64_t i64(std::uint64_t v) { return static_cast<std::int64_t>(v); }
+
+runtime::JobRecord job_from(const Statement& st) {
+  runtime::JobRecord j;
+  j.key = static_cast<JobKey>(st.int64(0));
+  j.instance = static_cast<InstanceId>(st.int64(1));
+  j.element = static_cast<runtime::ElemKey>(st.int64(2));
+  j.element_index = static_cast<ElementIndex>(st.int64(3));
+  j.type = st.text(4);
+  j.state = enum_from<JobState, JobState::kCancelled>(st.text(5)).value_or(JobState::kCreated);
+  j.retries = static_cast<int>(st.int64(6));
+  j.attempt = static_cast<int>(st.int64(7));
+  j.idempotency_key = st.text(8);
+  j.last_error = st.text(9);
+  j.lock_owner = st.text(10);
+  j.lock_expires_ms = st.int64(11);
+  return j;
+}
+
+constexpr std::string_view kJobColumns =
+    "key, instance_id, element_key, element_index, type, state, retries, attempt, "
+    "idempotency_key, last_error, lock_owner, lock_expires_at";
+
+}  // namespace
+
+SqliteStore::SqliteStore(std::unique_ptr<Database> db) : db_(std::move(db)) {
+  statements_.resize(kSqlCount);
+}
+
+SqliteStore::~SqliteStore() {
+  statements_.clear();  // finalized before the connection closes
+}
+
+Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path,
+                                                       const OpenOptions& options) {
+  Result<std::unique_ptr<Database>> db = Database::open(path, options);
+  if (!db) return db.status();
+  return std::unique_ptr<SqliteStore>(new SqliteStore(std::move(*db)));
+}
+
+Result<Statement*> SqliteStore::statement(int id, std::string_view sql) {
+  auto& slot = statements_[static_cast<std::size_t>(id)];
+  if (!slot) {
+    Result<Statement> st = db_->prepare(sql);
+    if (!st) return st.status();
+    slot = std::make_unique<Statement>(std::move(*st));
+  }
+  return slot.get();
+}
+
+#define ORDO_STATEMENT(var, id, sql)                  \
+  Result<Statement*> var##_found = statement(id, sql); \
+  if (!var##_found) return var##_found.status();       \
+  Statement& var = **var##_found;                      \
+  Using var##_using(var)
+
+Status SqliteStore::begin() { return db_->begin(); }
+Status SqliteStore::commit() { return db_->commit(); }
+void SqliteStore::rollback() noexcept { db_->rollback(); }
+
+Result<std::uint64_t> SqliteStore::allocate(std::string_view counter, std::uint64_t count) {
+  std::uint64_t first = 0;
+  {
+    ORDO_STATEMENT(st, kAllocateRead, "SELECT value FROM meta WHERE name = ?1");
+    st.bind(1, counter);
+    Result<bool> row = st.step();
+    if (!row) return row.status();
+    if (!*row) {
+      return Status(StatusCode::kCorruption, db_->path() + " has no '" + std::string(counter) +
+                                                 "' counter; restore it from a backup");
+    }
+    first = static_cast<std::uint64_t>(st.int64(0));
+  }
+  ORDO_STATEMENT(st, kAllocateWrite, "UPDATE meta SET value = ?2 WHERE name = ?1");
+  st.bind(1, counter).bind(2, i64(first + count));
+  if (Status s = st.run(); !s) return s;
+  return first;
+}
+
+Result<Durable::Loaded> SqliteStore::load_instance(InstanceId id, std::uint64_t known_rev,
+                                                   runtime::Instance& out) {
+  ORDO_STATEMENT(st, kLoadInstance,
+                 "SELECT rev, process_id, version, business_key, state, parent_id, "
+                 "parent_element, started_at, ended_at, variables, runtime "
+                 "FROM instances WHERE id = ?1");
+  st.bind(1, i64(id));
+  Result<bool> row = st.step();
+  if (!row) return row.status();
+  Loaded loaded;
+  if (!*row) return loaded;
+  const auto rev = static_cast<std::uint64_t>(st.int64(0));
+  if (rev == known_rev) {
+    loaded.load = Load::kUnchanged;
+    return loaded;
+  }
+  loaded.load = Load::kLoaded;
+  loaded.process_id = st.text(1);
+  loaded.version = static_cast<int>(st.int64(2));
+  out.id = id;
+  out.rev = rev;
+  out.business_key = st.text(3);
+  auto state = enum_from<InstanceState, InstanceState::kIncident>(st.text(4));
+  if (!state) {
+    return Status(StatusCode::kCorruption, "instance " + std::to_string(id) + " in " +
+                                               db_->path() + " has an unknown state '" +
+                                               st.text(4) + "'; restore it from a backup");
+  }
+  out.state = *state;
+  out.parent = static_cast<InstanceId>(st.int64(5));
+  out.parent_element = static_cast<runtime::ElemKey>(st.int64(6));
+  out.started_ms = st.int64(7);
+  out.ended_ms = st.int64(8);
+  out.vars = nlohmann::json::parse(st.text(9), nullptr, false);
+  if (!out.vars.is_object()) {
+    return Status(StatusCode::kCorruption, "the variables of instance " + std::to_string(id) +
+                                               " in " + db_->path() +
+                                               " are damaged; restore it from a backup");
+  }
+  if (Status s = decode_runtime(st.text(10), out); !s) return s;
+  return loaded;
+}
+
+Result<std::optional<InstanceId>> SqliteStore::find_business_key(std::string_view process_id,
+                                                                 std::string_view key) {
+  ORDO_STATEMENT(st, kFindBusinessKey,
+                 "SELECT id FROM instances WHERE process_id = ?1 AND business_key = ?2 "
+                 "AND parent_id IS NULL");
+  st.bind(1, process_id).bind(2, key);
+  Result<bool> row = st.step();
+  if (!row) return row.status();
+  if (!*row) return std::optional<InstanceId>();
+  return std::optional<InstanceId>(static_cast<InstanceId>(st.int64(0)));
+}
+
+Status SqliteStore::write(const Changes& changes) {
+  for (runtime::Instance* inst : changes.instances) {
+    const std::string vars = inst->vars.dump();
+    const std::string rt = encode_runtime(*inst);
+    const std::string_view end_event =
+        inst->end_event == kNoIndex ? std::string_view() : inst->plan->element(inst->end_event).id;
+    if (inst->rev == 0) {
+      ORDO_STATEMENT(st, kInsertInstance,
+                     "INSERT INTO instances (id, process_id, version, business_key, state, "
+                     "parent_id, parent_element, rev, started_at, ended_at, end_event, "
+                     "variables, runtime) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 1, ?8, ?9, ?10, "
+                     "?11, ?12)");
+      st.bind(1, i64(inst->id)).bind(2, inst->plan->def->id).bind(3, static_cast<std::int64_t>(inst->plan->version));
+      if (inst->business_key.empty()) {
+        st.bind_null(4);
+      } else {
+        st.bind(4, inst->business_key);
+      }
+      st.bind(5, to_string(inst->state));
+      if (inst->parent == 0) {
+        st.bind_null(6).bind_null(7);
+      } else {
+        st.bind(6, i64(inst->parent)).bind(7, static_cast<std::int64_t>(inst->parent_element));
+      }
+      st.bind(8, inst->started_ms);
+      if (inst->ended_ms == 0) {
+        st.bind_null(9);
+      } else {
+        st.bind(9, inst->ended_ms);
+      }
+      if (end_event.empty()) {
+        st.bind_null(10);
+      } else {
+        st.bind(10, end_event);
+      }
+      st.bind(11, vars).bind(12, rt);
+      if (Status s = st.run(); !s) return s;
+    } else {
+      ORDO_STATEMENT(st, kUpdateInstance,
+                     "UPDATE instances SET state = ?2, rev = rev + 1, ended_at = ?3, "
+                     "end_event = ?4, variables = ?5, runtime = ?6 WHERE id = ?1 AND rev = ?7");
+      st.bind(1, i64(inst->id)).bind(2, to_string(inst->state));
+      if (inst->ended_ms == 0) {
+        st.bind_null(3);
+      } else {
+        st.bind(3, inst->ended_ms);
+      }
+      if (end_event.empty()) {
+        st.bind_null(4);
+      } else {
+        st.bind(4, end_event);
+      }
+      st.bind(5, vars).bind(6, rt).bind(7, i64(inst->rev));
+      if (Status s = st.run(); !s) return s;
+      if (sqlite3_changes(db_->handle()) != 1) {
+        return Status(StatusCode::kConflict,
+                      "instance " + std::to_string(inst->id) +
+                          " was changed by another process during this command; run it again");
+      }
+    }
+    ++inst->rev;
+    if (inst->incidents_changed) {
+      {
+        ORDO_STATEMENT(st, kDeleteIncidents, "DELETE FROM incidents WHERE instance_id = ?1");
+        st.bind(1, i64(inst->id));
+        if (Status s = st.run(); !s) return s;
+      }
+      for (const runtime::Incident& i : inst->incidents) {
+        ORDO_STATEMENT(st, kInsertIncident,
+                       "INSERT INTO incidents (key, instance_id, element_id, job_key, type, "
+                       "message, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+        st.bind(1, i64(i.key)).bind(2, i64(inst->id));
+        if (i.element_index == kNoIndex) {
+          st.bind_null(3);
+        } else {
+          st.bind(3, inst->plan->element(i.element_index).id);
+        }
+        st.bind(4, i64(i.job)).bind(5, i.type).bind(6, i.message).bind(7, i.created_ms);
+        if (Status s = st.run(); !s) return s;
+      }
+      inst->incidents_changed = false;
+    }
+  }
+  for (const auto& [key, job] : changes.jobs) {
+    if (job == nullptr) {
+      ORDO_STATEMENT(st, kDeleteJob, "DELETE FROM jobs WHERE key = ?1");
+      st.bind(1, i64(key));
+      if (Status s = st.run(); !s) return s;
+      continue;
+    }
+    ORDO_STATEMENT(st, kUpsertJob,
+                   "INSERT OR REPLACE INTO jobs (key, instance_id, element_key, element_index, "
+                   "type, state, retries, attempt, idempotency_key, last_error, lock_owner, "
+                   "lock_expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)");
+    st.bind(1, i64(job->key)).bind(2, i64(job->instance));
+    st.bind(3, static_cast<std::int64_t>(job->element));
+    st.bind(4, static_cast<std::int64_t>(job->element_index));
+    st.bind(5, job->type).bind(6, to_string(job->state));
+    st.bind(7, static_cast<std::int64_t>(job->retries));
+    st.bind(8, static_cast<std::int64_t>(job->attempt));
+    st.bind(9, job->idempotency_key).bind(10, job->last_error);
+    if (job->lock_owner.empty()) {
+      st.bind_null(11);
+    } else {
+      st.bind(11, job->lock_owner);
+    }
+    st.bind(12, job->lock_expires_ms);
+    if (Status s = st.run(); !s) return s;
+  }
+  if (changes.events != nullptr) {
+    for (HistoryEvent& e : *changes.events) {
+      ORDO_STATEMENT(st, kInsertHistory,
+                     "INSERT INTO history (instance_id, time, kind, element_id, key, value, "
+                     "detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+      st.bind(1, i64(e.instance)).bind(2, e.time_ms).bind(3, to_string(e.kind));
+      if (e.element_id.empty()) {
+        st.bind_null(4);
+      } else {
+        st.bind(4, e.element_id);
+      }
+      st.bind(5, i64(e.key)).bind(6, e.value);
+      if (e.detail.empty()) {
+        st.bind_null(7);
+      } else {
+        st.bind(7, e.detail);
+      }
+      if (Status s = st.run(); !s) return s;
+      e.sequence = static_cast<std::uint64_t>(sqlite3_last_insert_rowid(db_->handle()));
+    }
+  }
+  return Status::ok();
+}
+
+Result<std::optional<runtime::JobRecord>> SqliteStore::load_job(JobKey key) {
+  static const std::string sql = "SELECT " + std::string(kJobColumns) + " FROM jobs WHERE key = ?1";
+  ORDO_STATEMENT(st, kLoadJob, sql);
+  st.bind(1, i64(key));
+  Result<bool> row = st.step();
+  if (!row) return row.status();
+  if (!*row) return std::optional<runtime::JobRecord>();
+  return std::optional<runtime::JobRecord>(job_from(st));
+}
+
+Result<std::optional<InstanceId>> SqliteStore::incident_instance(IncidentKey key) {
+  ORDO_STATEMENT(st, kIncidentInstance, "SELECT instance_id FROM incidents WHERE key = ?1");
+  st.bind(1, i64(key));
+  Result<bool> row = st.step();
+  if (!row) return row.status();
+  if (!*row) return std::optional<InstanceId>();
+  return std::optional<InstanceId>(static_cast<InstanceId>(st.int64(0)));
+}
+
+Status SqliteStore::add_timer(const TimerRow& row) {
+  ORDO_STATEMENT(st, kAddTimer,
+                 "INSERT OR REPLACE INTO timers (id, instance_id, wait_id, due_at, "
+                 "repetitions_left, interval_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+  st.bind(1, i64(row.id)).bind(2, i64(row.record.instance)).bind(3, i64(row.record.wait));
+  st.bind(4, row.due_ms).bind(5, static_cast<std::int64_t>(row.record.repetitions_left));
+  st.bind(6, row.record.interval_ms);
+  return st.run();
+}
+
+Status SqliteStore::remove_timer(std::uint64_t id) {
+  ORDO_STATEMENT(st, kRemoveTimer, "DELETE FROM timers WHERE id = ?1");
+  st.bind(1, i64(id));
+  return st.run();
+}
+
+Result<std::optional<TimerRow>> SqliteStore::next_timer() {
+  ORDO_STATEMENT(st, kNextTimer,
+                 "SELECT id, instance_id, wait_id, due_at, repetitions_left, interval_ms "
+                 "FROM timers ORDER BY due_at, id LIMIT 1");
+  Result<bool> row = st.step();
+  if (!row) return row.status();
+  if (!*row) return std::optional<TimerRow>();
+  TimerRow t;
+  t.id = static_cast<std::uint64_t>(st.int64(0));
+  t.record.instance = static_cast<InstanceId>(st.int64(1));
+  t.record.wait = static_cast<std::uint64_t>(st.int64(2));
+  t.due_ms = st.int64(3);
+  t.record.repetitions_left = static_cast<std::int32_t>(st.int64(4));
+  t.record.interval_ms = st.int64(5);
+  return std::optional<TimerRow>(t);
+}
+
+Status SqliteStore::add_subscription(std::string_view sub_key, const runtime::Subscription& s) {
+  ORDO_STATEMENT(st, kAddSubscription,
+                 "INSERT INTO subscriptions (wait_id, instance_id, sub_key, message_name, "
+                 "correlation_key) VALUES (?1, ?2, ?3, ?4, ?5)");
+  const std::size_t cut = sub_key.find('\x1f');
+  st.bind(1, i64(s.wait)).bind(2, i64(s.instance)).bind(3, sub_key);
+  st.bind(4, sub_key.substr(0, cut));
+  st.bind(5, cut == std::string_view::npos ? std::string_view() : sub_key.substr(cut + 1));
+  return st.run();
+}
+
+Status SqliteStore::remove_subscription(std::uint64_t wait) {
+  ORDO_STATEMENT(st, kRemoveSubscription, "DELETE FROM subscriptions WHERE wait_id = ?1");
+  st.bind(1, i64(wait));
+  return st.run();
+}
+
+Result<std::vector<runtime::Subscription>> SqliteStore::subscriptions(std::string_view sub_key) {
+  ORDO_STATEMENT(st, kSubscriptions,
+                 "SELECT instance_id, wait_id FROM subscriptions WHERE sub_key = ?1 "
+                 "ORDER BY wait_id");
+  st.bind(1, sub_key);
+  std::vector<runtime::Subscription> out;
+  while (true) {
+    Result<bool> row = st.step();
+    if (!row) return row.status();
+    if (!*row) break;
+    out.push_back({static_cast<InstanceId>(st.int64(0)), static_cast<std::uint64_t>(st.int64(1))});
+  }
+  return out;
+}
+
+Status SqliteStore::add_buffered(runtime::BufferedMessage& m) {
+  if (m.id != 0) {
+    ORDO_STATEMENT(st, kAddBufferedWithId,
+                   "INSERT INTO buffered_messages (id, message_name, correlation_key, variables, "
+                   "expires_at) VALUES (?1, ?2, ?3, ?4, ?5)");
+    st.bind(1, i64(m.id)).bind(2, m.name).bind(3, m.correlation_key);
+    st.bind(4, m.variables.dump()).bind(5, m.expires_ms);
+    return st.run();
+  }
+  ORDO_STATEMENT(st, kAddBuffered,
+                 "INSERT INTO buffered_messages (message_name, correlation_key, variables, "
+                 "expires_at) VALUES (?1, ?2, ?3, ?4)");
+  st.bind(1, m.name).bind(2, m.correlation_key).bind(3, m.variables.dump()).bind(4, m.expires_ms);
+  if (Status s = st.run(); !s) return s;
+  m.id = static_cast<std::uint64_t>(sqlite3_last_insert_rowid(db_->handle()));
+  return Status::ok();
+}
+
+Result<std::optional<runtime::BufferedMessage>> SqliteStore::take_buffered(std::string_view name,
+                                                                           std::string_view key,
+                                                                           std::int64_t now_ms) {
+  runtime::BufferedMessage m;
+  {
+    ORDO_STATEMENT(st, kTakeBuffered,
+                   "SELECT id, variables, expires_at FROM buffered_messages "
+                   "WHERE message_name = ?1 AND correlation_key = ?2 AND expires_at >= ?3 "
+                   "ORDER BY id LIMIT 1");
+    st.bind(1, name).bind(2, key).bind(3, now_ms);
+    Result<bool> row = st.step();
+    if (!row) return row.status();
+    if (!*row) return std::optional<runtime::BufferedMessage>();
+    m.id = static_cast<std::uint64_t>(st.int64(0));
+    m.name = std::string(name);
+    m.correlation_key = std::string(key);
+    m.variables = nlohmann::json::parse(st.text(1), nullptr, false);
+    if (m.variables.is_discarded()) m.variables = nlohmann::json::object();
+    m.expires_ms = st.int64(2);
+  }
+  ORDO_STATEMENT(st, kDeleteBuffered, "DELETE FROM buffered_messages WHERE id = ?1");
+  st.bind(1, i64(m.id));
+  if (Status s = st.run(); !s) return s;
+  return std::optional<runtime::BufferedMessage>(std::move(m));
+}
+
+Result<std::optional<std::string>> SqliteStore::published(std::string_view message_id) {
+  ORDO_STATEMENT(st, kPublished, "SELECT outcome FROM messages WHERE message_id = ?1");
+  st.bind(1, message_id);
+  Result<bool> row = st.step();
+  if (!row) return row.status();
+  if (!*row) return std::optional<std::string>();
+  return std::optional<std::string>(st.text(0));
+}
+
+Status SqliteStore::record_published(std::string_view message_id, std::string_view name,
+                                     std::string_view key, std::string_view outcome,
+                                     std::int64_t now_ms) {
+  ORDO_STATEMENT(st, kRecordPublished,
+                 "INSERT INTO messages (message_id, message_name, correlation_key, outcome, "
+                 "published_at) VALUES (?1, ?2, ?3, ?4, ?5)");
+  st.bind(1, message_id).bind(2, name).bind(3, key).bind(4, outcome).bind(5, now_ms);
+  return st.run();
+}
+
+// ---- deployments ----
+
+Result<std::vector<DeploymentRow>> SqliteStore::deployments(std::string_view process_id) {
+  Result<Statement> st = db_->prepare(
+      "SELECT process_id, version, content_hash, file, xml, load_flags, deployed_at "
+      "FROM deployments WHERE ?1 = '' OR process_id = ?1 ORDER BY process_id, version");
+  if (!st) return st.status();
+  st->bind(1, process_id);
+  std::vector<DeploymentRow> out;
+  while (true) {
+    Result<bool> row = st->step();
+    if (!row) return row.status();
+    if (!*row) break;
+    out.push_back({st->text(0), static_cast<int>(st->int64(1)), st->text(2), st->text(3),
+                   st->text(4), static_cast<int>(st->int64(5)), st->int64(6)});
+  }
+  return out;
+}
+
+Result<std::pair<int, std::string>> SqliteStore::latest_deployment(std::string_view process_id) {
+  ORDO_STATEMENT(st, kLatestDeployment,
+                 "SELECT version, content_hash FROM deployments WHERE process_id = ?1 "
+                 "ORDER BY version DESC LIMIT 1");
+  st.bind(1, process_id);
+  Result<bool> row = st.step();
+  if (!row) return row.status();
+  if (!*row) return std::pair<int, std::string>{0, {}};
+  return std::pair<int, std::string>{static_cast<int>(st.int64(0)), st.text(1)};
+}
+
+Status SqliteStore::add_deployment(const DeploymentRow& d) {
+  ORDO_STATEMENT(st, kAddDeployment,
+                 "INSERT INTO deployments (process_id, version, content_hash, file, xml, "
+                 "load_flags, deployed_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+  st.bind(1, d.process_id).bind(2, static_cast<std::int64_t>(d.version)).bind(3, d.content_hash);
+  st.bind(4, d.file).bind(5, d.xml).bind(6, static_cast<std::int64_t>(d.load_flags));
+  st.bind(7, d.deployed_ms);
+  return st.run();
+}
+
+// ---- jobs for workers ----
+
+Result<std::vector<JobKey>> SqliteStore::acquire_jobs(std::string_view type,
+                                                      std::string_view owner,
+                                                      std::int64_t now_ms,
+                                                      std::int64_t lock_until_ms, int limit) {
+  static constexpr std::string_view kAny =
+      "UPDATE jobs SET state = 'locked', lock_owner = ?1, lock_expires_at = ?2 "
+      "WHERE key IN (SELECT key FROM jobs WHERE (state = 'created' OR (state = 'locked' AND "
+      "lock_expires_at < ?3)) ORDER BY key LIMIT ?4) RETURNING key";
+  static constexpr std::string_view kTyped =
+      "UPDATE jobs SET state = 'locked', lock_owner = ?1, lock_expires_at = ?2 "
+      "WHERE key IN (SELECT key FROM jobs WHERE type = ?5 AND (state = 'created' OR "
+      "(state = 'locked' AND lock_expires_at < ?3)) ORDER BY key LIMIT ?4) RETURNING key";
+  Result<Statement> st = db_->prepare(type.empty() ? kAny : kTyped);
+  if (!st) return st.status();
+  st->bind(1, owner).bind(2, lock_until_ms).bind(3, now_ms).bind(4, static_cast<std::int64_t>(limit));
+  if (!type.empty()) st->bind(5, type);
+  std::vector<JobKey> out;
+  while (true) {
+    Result<bool> row = st->step();
+    if (!row) return row.status();
+    if (!*row) break;
+    out.push_back(static_cast<JobKey>(st->int64(0)));
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+Result<std::vector<std::string>> SqliteStore::lock_owners() {
+  Result<Statement> st = db_->prepare(
+      "SELECT DISTINCT lock_owner FROM jobs WHERE state = 'locked' AND lock_owner IS NOT NULL");
+  if (!st) return st.status();
+  std::vector<std::string> out;
+  while (true) {
+    Result<bool> row = st->step();
+    if (!row) return row.status();
+    if (!*row) break;
+    out.push_back(st->text(0));
+  }
+  return out;
+}
+
+Result<int> SqliteStore::release_locks(std::string_view owner) {
+  Result<Statement> st = db_->prepare(
+      "UPDATE jobs SET state = 'created', lock_owner = NULL, lock_expires_at = 0 "
+      "WHERE state = 'locked' AND lock_owner = ?1");
+  if (!st) return st.status();
+  st->bind(1, owner);
+  if (Status s = st->run(); !s) return s;
+  return sqlite3_changes(db_->handle());
+}
+
+// ---- listings ----
+
+Result<std::vector<InstanceRow>> SqliteStore::instances(std::string_view state,
+                                                        std::string_view process_id, int limit) {
+  Result<Statement> st = db_->prepare(
+      "SELECT id, process_id, version, business_key, state, parent_id, started_at, ended_at, "
+      "end_event FROM instances WHERE (?1 = '' OR state = ?1) AND (?2 = '' OR process_id = ?2) "
+      "ORDER BY id LIMIT ?3");
+  if (!st) return st.status();
+  st->bind(1, state).bind(2, process_id).bind(3, static_cast<std::int64_t>(limit));
+  std::vector<InstanceRow> out;
+  while (true) {
+    Result<bool> row = st->step();
+    if (!row) return row.status();
+    if (!*row) break;
+    InstanceRow r;
+    r.id = static_cast<InstanceId>(st->int64(0));
+    r.process_id = st->text(1);
+    r.version = static_cast<int>(st->int64(2));
+    r.business_key = st->text(3);
+    r.state = enum_from<InstanceState, InstanceState::kIncident>(st->text(4))
+                  .value_or(InstanceState::kActive);
+    r.parent = static_cast<InstanceId>(st->int64(5));
+    r.started_ms = st->int64(6);
+    r.ended_ms = st->int64(7);
+    r.end_event = st->text(8);
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+Result<std::vector<runtime::JobRecord>> SqliteStore::jobs(std::string_view type) {
+  Result<Statement> st = db_->prepare("SELECT " + std::string(kJobColumns) +
+                                      " FROM jobs WHERE ?1 = '' OR type = ?1 ORDER BY key");
+  if (!st) return st.status();
+  st->bind(1, type);
+  std::vector<runtime::JobRecord> out;
+  while (true) {
+    Result<bool> row = st->step();
+    if (!row) return row.status();
+    if (!*row) break;
+    out.push_back(job_from(*st));
+  }
+  return out;
+}
+
+Result<std::vector<SqliteStore::IncidentRow>> SqliteStore::incidents() {
+  Result<Statement> st = db_->prepare(
+      "SELECT key, instance_id, element_id, job_key, type, message, created_at FROM incidents "
+      "ORDER BY key");
+  if (!st) return st.status();
+  std::vector<IncidentRow> out;
+  while (true) {
+    Result<bool> row = st->step();
+    if (!row) return row.status();
+    if (!*row) break;
+    out.push_back({static_cast<IncidentKey>(st->int64(0)), static_cast<InstanceId>(st->int64(1)),
+                   st->text(2), static_cast<JobKey>(st->int64(3)), st->text(4), st->text(5),
+                   st->int64(6)});
+  }
+  return out;
+}
+
+Result<std::vector<StoredEvent>> SqliteStore::history(InstanceId id) {
+  Result<Statement> st = db_->prepare(
+      "SELECT sequence, instance_id, time, kind, element_id, key, value, detail FROM history "
+      "WHERE instance_id = ?1 ORDER BY sequence");
+  if (!st) return st.status();
+  st->bind(1, i64(id));
+  std::vector<StoredEvent> out;
+  while (true) {
+    Result<bool> row = st->step();
+    if (!row) return row.status();
+    if (!*row) break;
+    StoredEvent e;
+    e.sequence = static_cast<std::uint64_t>(st->int64(0));
+    e.instance = static_cast<InstanceId>(st->int64(1));
+    e.time_ms = st->int64(2);
+    e.kind = enum_from<HistoryKind, HistoryKind::kIncidentResolved>(st->text(3))
+                 .value_or(HistoryKind::kInstanceStarted);
+    e.element_id = st->text(4);
+    e.key = static_cast<std::uint64_t>(st->int64(5));
+    e.value = st->int64(6);
+    e.detail = st->text(7);
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+Result<std::vector<std::pair<std::string, std::int64_t>>> SqliteStore::instance_counts() {
+  Result<Statement> st =
+      db_->prepare("SELECT state, count(*) FROM instances GROUP BY state ORDER BY state");
+  if (!st) return st.status();
+  std::vector<std::pair<std::string, std::int64_t>> out;
+  while (true) {
+    Result<bool> row = st->step();
+    if (!row) return row.status();
+    if (!*row) break;
+    out.emplace_back(st->text(0), st->int64(1));
+  }
+  return out;
+}
+
+Status SqliteStore::backup(const std::string& dest) {
+  sqlite3* target = nullptr;
+  int rc = sqlite3_open_v2(dest.c_str(), &target, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+                           nullptr);
+  auto fail = [&](std::string_view doing, int code) {
+    std::string message = "cannot back up " + db_->path() + " to " + dest + ": " +
+                          std::string(doing) + ": " +
+                          (target ? sqlite3_errmsg(target) : sqlite3_errstr(code));
+    sqlite3_close(target);
+    return Status::io_error(std::move(message));
+  };
+  if (rc != SQLITE_OK) return fail("open", rc);
+  sqlite3_backup* b = sqlite3_backup_init(target, "main", db_->handle(), "main");
+  if (b == nullptr) return fail("start", sqlite3_errcode(target));
+  // In steps, so writers are not held off for the whole copy.
+  do {
+    rc = sqlite3_backup_step(b, 256);
+    if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) sqlite3_sleep(5);
+  } while (rc == SQLITE_OK || rc == SQLITE_BUSY || rc == SQLITE_LOCKED);
+  sqlite3_backup_finish(b);
+  if (rc != SQLITE_DONE) return fail("copy", rc);
+  if (sqlite3_close(target) != SQLITE_OK) return Status::io_error("cannot close " + dest);
+  return Status::ok();
+}
+
+}  // namespace ordo::store::sqlite

@@ -1,0 +1,136 @@
+// SqliteStore: the durable store, one SQLite database file (WAL).
+//
+// Implements store::Durable for the runtime (instances, jobs, timers, subscriptions, buffered
+// messages, history, inside one transaction per command or group) and adds what the engine
+// and the tools need around it: deployments, job acquisition with locks, listings, backup.
+// Every statement is prepared once and bound; nothing is built from values.
+//
+// Thread safety: one thread at a time (the engine serialises its calls).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ordo/history.h"
+#include "ordo/lifecycle.h"
+#include "store/sqlite/database.h"
+#include "store/store.h"
+
+namespace ordo::store::sqlite {
+
+struct DeploymentRow {
+  std::string process_id;
+  int version = 0;
+  std::string content_hash;
+  std::string file;
+  std::string xml;
+  int load_flags = 0;
+  std::int64_t deployed_ms = 0;
+};
+
+struct InstanceRow {
+  InstanceId id = 0;
+  std::string process_id;
+  int version = 0;
+  std::string business_key;
+  InstanceState state = InstanceState::kActive;
+  InstanceId parent = 0;
+  std::int64_t started_ms = 0;
+  std::int64_t ended_ms = 0;
+  std::string end_event;
+};
+
+struct StoredEvent {
+  std::uint64_t sequence = 0;
+  InstanceId instance = 0;
+  std::int64_t time_ms = 0;
+  HistoryKind kind = HistoryKind::kInstanceStarted;
+  std::string element_id;
+  std::uint64_t key = 0;
+  std::int64_t value = 0;
+  std::string detail;
+};
+
+class SqliteStore final : public Durable {
+ public:
+  static Result<std::unique_ptr<SqliteStore>> open(const std::string& path,
+                                                   const OpenOptions& options = {});
+  ~SqliteStore() override;
+
+  Database& database() noexcept { return *db_; }
+
+  // ---- Durable ----
+  Status begin() override;
+  Status commit() override;
+  void rollback() noexcept override;
+  Result<std::uint64_t> allocate(std::string_view counter, std::uint64_t count) override;
+  Result<Loaded> load_instance(InstanceId id, std::uint64_t known_rev,
+                               runtime::Instance& out) override;
+  Result<std::optional<InstanceId>> find_business_key(std::string_view process_id,
+                                                      std::string_view key) override;
+  Status write(const Changes& changes) override;
+  Result<std::optional<runtime::JobRecord>> load_job(JobKey key) override;
+  Result<std::optional<InstanceId>> incident_instance(IncidentKey key) override;
+  Status add_timer(const TimerRow& row) override;
+  Status remove_timer(std::uint64_t id) override;
+  Result<std::optional<TimerRow>> next_timer() override;
+  Status add_subscription(std::string_view sub_key, const runtime::Subscription& s) override;
+  Status remove_subscription(std::uint64_t wait) override;
+  Result<std::vector<runtime::Subscription>> subscriptions(std::string_view sub_key) override;
+  Status add_buffered(runtime::BufferedMessage& message) override;
+  Result<std::optional<runtime::BufferedMessage>> take_buffered(std::string_view name,
+                                                                std::string_view key,
+                                                                std::int64_t now_ms) override;
+  Result<std::optional<std::string>> published(std::string_view message_id) override;
+  Status record_published(std::string_view message_id, std::string_view name,
+                          std::string_view key, std::string_view outcome,
+                          std::int64_t now_ms) override;
+
+  // ---- deployments (inside a transaction for add) ----
+  Result<std::vector<DeploymentRow>> deployments(std::string_view process_id = {});
+  // The latest version of `process_id` (0 when none) and its content hash.
+  Result<std::pair<int, std::string>> latest_deployment(std::string_view process_id);
+  Status add_deployment(const DeploymentRow& row);
+
+  // ---- jobs for workers (each its own transaction) ----
+  // Locks up to `limit` jobs of `type` (any type when empty) that are created, or locked
+  // with an expired lock, for `owner` until `lock_until_ms`; returns their keys.
+  Result<std::vector<JobKey>> acquire_jobs(std::string_view type, std::string_view owner,
+                                           std::int64_t now_ms, std::int64_t lock_until_ms,
+                                           int limit);
+  // Owners holding locks now.
+  Result<std::vector<std::string>> lock_owners();
+  // Makes the jobs locked by `owner` available again (the owner is known to be dead).
+  Result<int> release_locks(std::string_view owner);
+
+  // ---- listings for the API and the tools (read-only) ----
+  Result<std::vector<InstanceRow>> instances(std::string_view state, std::string_view process_id,
+                                             int limit);
+  Result<std::vector<runtime::JobRecord>> jobs(std::string_view type);
+  struct IncidentRow {
+    IncidentKey key = 0;
+    InstanceId instance = 0;
+    std::string element_id;
+    JobKey job = 0;
+    std::string type;
+    std::string message;
+    std::int64_t created_ms = 0;
+  };
+  Result<std::vector<IncidentRow>> incidents();
+  Result<std::vector<StoredEvent>> history(InstanceId id);
+  // Counts of instances per state.
+  Result<std::vector<std::pair<std::string, std::int64_t>>> instance_counts();
+
+  // Writes a consistent copy of the database to `dest` (SQLite online backup).
+  Status backup(const std::string& dest);
+
+ private:
+  explicit SqliteStore(std::unique_ptr<Database> db);
+  Result<Statement*> statement(int id, std::string_view sql);
+
+  std::unique_ptr<Database> db_;
+  std::vector<std::unique_ptr<Statement>> statements_;
+};
+
+}  // namespace ordo::store::sqlite
