@@ -218,6 +218,19 @@ Instance* Runtime::get(InstanceId id) {
                       "', which is not deployed in this database"));
     return nullptr;
   }
+  // A damaged row must not index outside the definition.
+  const std::size_t n = fresh->plan->def->elements.size();
+  bool sane = fresh->end_event == kNoIndex || fresh->end_event < n;
+  for (const ElementInstance& e : fresh->elements) sane &= e.element < n;
+  for (const Wait& w : fresh->waits) sane &= w.event < n;
+  for (const Incident& i : fresh->incidents) sane &= i.element_index == kNoIndex || i.element_index < n;
+  if (!sane) {
+    failed(Status(StatusCode::kCorruption,
+                  "the stored state of instance " + std::to_string(id) + " does not fit version " +
+                      std::to_string(loaded->version) + " of process '" + loaded->process_id +
+                      "'; restore the database from a backup"));
+    return nullptr;
+  }
   fresh->checked_in = txn_;
   if (cached != nullptr) {
     *cached = std::move(*fresh);

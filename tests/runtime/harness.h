@@ -2,6 +2,11 @@
 // writing BPMN in tests, and a handler that records which tasks ran.
 #pragma once
 
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -42,12 +47,39 @@ inline std::string message_def(std::string_view id, std::string_view name,
          "\"/></extensionElements></message>\n";
 }
 
+// With ORDO_TEST_DURABLE set, every Harness runs on a fresh SQLite database (removed
+// afterwards): the whole runtime suite then checks that the durable engine behaves as the
+// in-memory one, command for command (ctest runs the suite both ways).
 class Harness {
  public:
   explicit Harness(EngineOptions options = {}) : clock_(std::make_shared<VirtualClock>(kEpoch)) {
     options.clock = clock_;
+    if (const char* d = std::getenv("ORDO_TEST_DURABLE"); d != nullptr && *d != 0) {
+      static int counter = 0;
+      db_path_ = (std::filesystem::temp_directory_path() /
+                  ("ordo-harness-" + std::to_string(::getpid()) + "-" +
+                   std::to_string(++counter) + ".db"))
+                     .string();
+      options.synchronous_full = false;
+      auto opened = Engine::open(db_path_, std::move(options));
+      if (!opened) {
+        ADD_FAILURE() << opened.status().to_string();
+        engine_ = std::make_unique<Engine>();
+        return;
+      }
+      engine_ = std::move(*opened);
+      return;
+    }
     engine_ = std::make_unique<Engine>(std::move(options));
   }
+  ~Harness() {
+    engine_.reset();
+    if (!db_path_.empty()) {
+      for (const char* suffix : {"", "-wal", "-shm"}) std::remove((db_path_ + suffix).c_str());
+    }
+  }
+  Harness(const Harness&) = delete;
+  Harness& operator=(const Harness&) = delete;
 
   Engine& engine() { return *engine_; }
   VirtualClock& clock() { return *clock_; }
@@ -127,6 +159,7 @@ class Harness {
  private:
   std::shared_ptr<VirtualClock> clock_;
   std::unique_ptr<Engine> engine_;
+  std::string db_path_;
 };
 
 using Ids = std::vector<std::string>;

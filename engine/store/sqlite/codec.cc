@@ -22,7 +22,8 @@ std::string encode_runtime(const runtime::Instance& inst) {
                                      static_cast<int>(i.retry), i.type, i.message,
                                      i.created_ms}));
   }
-  json out = {{"k", inst.next_key}, {"t", inst.tokens}, {"e", std::move(elements)},
+  json out = {{"k", inst.next_key}, {"t", inst.tokens}, {"x", inst.end_event},
+              {"e", std::move(elements)},
               {"w", std::move(waits)}, {"i", std::move(incidents)}};
   return out.dump();
 }
@@ -47,6 +48,7 @@ Status decode_runtime(std::string_view text, runtime::Instance& inst) {
   try {
     inst.next_key = j.at("k").get<runtime::ElemKey>();
     inst.tokens = j.at("t").get<std::uint32_t>();
+    inst.end_event = j.at("x").get<ElementIndex>();
     inst.elements.clear();
     for (const json& a : j.at("e")) {
       runtime::ElementInstance& e = inst.elements.emplace_back();

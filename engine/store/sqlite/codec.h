@@ -2,7 +2,7 @@
 // their tokens and local variables, waits, open incidents. JSON, compact but readable with
 // SQLite's json functions:
 //
-//   {"k": next element key, "t": process-level tokens,
+//   {"k": next element key, "t": process-level tokens, "x": end event index reached,
 //    "e": [[key, parent, element index, state, role, has incident, tokens, loop index,
 //           loop total, loop done, job, child, arrivals|null, vars|null, items|null], ...],
 //    "w": [[id, owner, event index, timer 0/1, due ms, subscription key], ...],

@@ -96,8 +96,9 @@ Statement& Statement::bind(int index, double value) {
 
 Statement& Statement::bind(int index, std::string_view text) {
   if (bind_status_) {
-    bind_status_ = bind_result(sqlite3_bind_text64(stmt_, index, text.data(), text.size(),
-                                                   SQLITE_TRANSIENT, SQLITE_UTF8),
+    // An empty view may have no data pointer, which SQLite would bind as NULL.
+    bind_status_ = bind_result(sqlite3_bind_text64(stmt_, index, text.empty() ? "" : text.data(),
+                                                   text.size(), SQLITE_TRANSIENT, SQLITE_UTF8),
                                path_, index);
   }
   return *this;
