@@ -165,7 +165,8 @@ class Engine::Impl {
         store(options.keep_history),
         db(std::move(database)),
         rt({options.default_job_retries, options.keep_finished_instances,
-            options.max_steps_per_command, options.cached_instances},
+            options.max_steps_per_command, options.cached_instances, options.retry_backoff_ms,
+            options.retry_backoff_max_ms},
            *clock, store, db.get()) {
     rt.set_recording(options.keep_history || db != nullptr);
     rt.set_observers(&observers);

@@ -947,7 +947,8 @@ class Run {
     return "?";
   }
 
-  mutable Harness h_;  // reading an Engine is const, but Harness only hands out a mutable one
+  // The cases fail jobs and expect the next attempt at once, as Camunda's tests do.
+  mutable Harness h_{immediate_retries()};  // reading an Engine is const, but Harness only hands out a mutable one
   std::vector<std::shared_ptr<const BpmnDocument>> documents_;
   std::map<std::string, std::shared_ptr<const ProcessDefinition>> processes_;
   InstanceId root_ = 0;

@@ -3,6 +3,8 @@
 
 #include <charconv>
 
+#include "time/iso8601.h"
+
 namespace ordo::runtime {
 
 void Runtime::create_job(Instance& inst, ElemKey key) {
@@ -103,6 +105,21 @@ Result<JobRecord*> Runtime::open_job(JobKey key) {
   return job;
 }
 
+std::int64_t Runtime::retry_backoff(Instance& inst, const JobRecord& job) {
+  const Element& def = inst.plan->element(job.element_index);
+  if (!def.task.retry_backoff.empty()) {
+    // camunda:failedJobRetryTimeCycle: a cycle such as R3/PT10S, or a plain duration.
+    if (Result<std::string> text = eval_string(inst, job.element, def.task.retry_backoff)) {
+      const std::int64_t t = now();
+      if (auto c = time::parse_cycle(*text)) return time::add(t, c->interval) - t;
+      if (auto d = time::parse_duration(*text)) return time::add(t, *d) - t;
+    }
+  }
+  std::int64_t backoff = options_.retry_backoff_ms;
+  for (int i = 1; i < job.attempt && backoff < options_.retry_backoff_max_ms; ++i) backoff *= 2;
+  return std::min(backoff, options_.retry_backoff_max_ms);
+}
+
 Status Runtime::complete_job(JobKey key, nlohmann::json variables) {
   if (!variables.is_null() && !variables.is_object()) {
     return Status::invalid_argument("job variables must be a JSON object");
@@ -143,6 +160,7 @@ Status Runtime::fail_job(JobKey key, std::string message, std::int64_t backoff_m
   emit(inst, HistoryKind::kJobFailed, job.element_index, key, job.retries, job.last_error);
   if (job.retries > 0) {
     job.state = *next(job.state, JobEvent::kFail);
+    if (backoff_ms <= 0) backoff_ms = retry_backoff(inst, job);
     ++job.attempt;
     if (backoff_ms > 0) {
       add_timer(now() + backoff_ms, key, TimerRecord{0, key, 0, 0});

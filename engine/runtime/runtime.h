@@ -38,6 +38,9 @@ struct RuntimeOptions {
   std::uint32_t max_steps_per_command = 100000;
   // Durable stores: how many instances to keep cached between transactions.
   std::size_t cached_instances = 10000;
+  // Retry backoff when neither the worker nor the task says: doubling from the first, capped.
+  std::int64_t retry_backoff_ms = 1000;
+  std::int64_t retry_backoff_max_ms = 10 * 60 * 1000;
 };
 
 // Finds a deployed plan the runtime does not have yet (deployed by another process sharing
@@ -243,6 +246,8 @@ class Runtime {
   void create_job(Instance& inst, ElemKey key);
   void cancel_job(Instance& inst, ElementInstance& el);
   Result<JobRecord*> open_job(JobKey key);
+  // How long a failed job waits before its next attempt when the worker did not say.
+  std::int64_t retry_backoff(Instance& inst, const JobRecord& job);
 
   // Timers.
   bool schedule_timer(Instance& inst, ElemKey owner, ElementIndex event);

@@ -48,6 +48,11 @@ struct EngineOptions {
   std::shared_ptr<Clock> clock;
   // Retries of a job whose task does not say (zeebe:taskDefinition retries).
   int default_job_retries = 3;
+  // Backoff before a failed job runs again, when neither the worker (JobOutcome::fail) nor
+  // the task (camunda:failedJobRetryTimeCycle, e.g. R3/PT10S) says: exponential, starting
+  // here and doubling per attempt up to the maximum. 0: retry at once.
+  std::int64_t retry_backoff_ms = 1000;
+  std::int64_t retry_backoff_max_ms = 10 * 60 * 1000;
   // Keep history events in memory so history() can return them. Observers see every event
   // either way; turn this off for long simulations that aggregate through an observer.
   bool keep_history = true;

@@ -47,6 +47,13 @@ inline std::string message_def(std::string_view id, std::string_view name,
          "\"/></extensionElements></message>\n";
 }
 
+// Options under which a failed job runs again at once (no backoff).
+inline EngineOptions immediate_retries() {
+  EngineOptions o;
+  o.retry_backoff_ms = 0;
+  return o;
+}
+
 // With ORDO_TEST_DURABLE set, every Harness runs on a fresh SQLite database (removed
 // afterwards): the whole runtime suite then checks that the durable engine behaves as the
 // in-memory one, command for command (ctest runs the suite both ways).
