@@ -84,6 +84,9 @@ struct RunArgs {
   std::string process_id;
   std::string key_field = "orderId";
   bool json = false;
+  std::string db;
+  int group_commit = 64;
+  std::string sync = "full";
 };
 
 std::string duration_text(std::int64_t ms) {
@@ -104,6 +107,9 @@ int run_run(const RunArgs& args) {
   ordo::RunOptions options;
   options.process_id = args.process_id;
   options.business_key_field = args.key_field;
+  options.database = args.db;
+  options.group_commit = args.group_commit;
+  options.synchronous_full = args.sync == "full";
   auto summary = ordo::run_orders(args.process, *orders, options);
   if (!summary) {
     std::cerr << "ordo run: " << summary.status().message() << "\n";
@@ -179,6 +185,16 @@ int main(int argc, char** argv) {
   r->add_option("--key-field", run.key_field, "Order field used as business key")
       ->capture_default_str();
   r->add_flag("--json", run.json, "Print the results and summary as one JSON document");
+  r->add_option("--db", run.db,
+                "Run durably in this SQLite database; running again on it resumes unfinished "
+                "orders instead of starting them again (side effects: DB.effects.jsonl)");
+  r->add_option("--group-commit", run.group_commit,
+                "With --db: job outcomes and timers per transaction")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100000));
+  r->add_option("--sync", run.sync, "With --db: full (each commit on disk) or normal")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"full", "normal"}));
   r->footer(
       "Each order becomes one instance; simulated handlers answer from its fields (see "
       "docs/running-orders.md).\nExit status: 0 when every order ran (incidents included), 1 "

@@ -238,10 +238,7 @@ class Engine::Impl {
       }
       if (row == nullptr) return nullptr;
     }
-    if (auto p = rt.plan(process_id, row->version); p != nullptr && version != 0) return p;
-    if (auto latest = rt.latest(process_id); latest && latest->version == row->version) {
-      return latest;
-    }
+    if (auto p = rt.known_plan(process_id, row->version)) return p;
     std::shared_ptr<const BpmnDocument> doc = document_of(*row);
     if (doc == nullptr) return nullptr;
     const ProcessDefinition* def = doc->find_process(process_id);

@@ -34,13 +34,18 @@ std::shared_ptr<const Plan> Runtime::latest(std::string_view process_id) const {
   return it == plans_.end() || it->second.empty() ? nullptr : it->second.back();
 }
 
-std::shared_ptr<const Plan> Runtime::plan(std::string_view process_id, int version) const {
+std::shared_ptr<const Plan> Runtime::known_plan(std::string_view process_id, int version) const {
   auto it = plans_.find(std::string(process_id));
   if (it != plans_.end()) {
     for (const auto& p : it->second) {
       if (p->version == version) return p;
     }
   }
+  return nullptr;
+}
+
+std::shared_ptr<const Plan> Runtime::plan(std::string_view process_id, int version) const {
+  if (auto p = known_plan(process_id, version)) return p;
   return plan_source_ ? plan_source_(process_id, version) : nullptr;
 }
 

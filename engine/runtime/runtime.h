@@ -84,7 +84,10 @@ class Runtime {
   // Deployments.
   void add_plan(std::shared_ptr<const Plan> plan);
   std::shared_ptr<const Plan> latest(std::string_view process_id) const;
+  // A version, asking the plan source when it is not known here.
   std::shared_ptr<const Plan> plan(std::string_view process_id, int version) const;
+  // A version known here, or null.
+  std::shared_ptr<const Plan> known_plan(std::string_view process_id, int version) const;
 
   // Commands. Each commits before returning (unless a group is open); a store failure rolls
   // the command back and is returned.

@@ -1,9 +1,17 @@
 // run_orders: the shipped order process (or any process) over a list of orders, on a virtual
 // clock, with simulated handlers that answer from each order's own fields.
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <climits>
+#include <cstring>
 #include <fstream>
+#include <mutex>
 #include <queue>
 #include <sstream>
+#include <unordered_set>
 
 #include "ordo/simulation.h"
 #include "time/iso8601.h"
@@ -14,17 +22,6 @@ namespace {
 constexpr std::int64_t kMinute = 60'000;
 constexpr std::int64_t kDay = 24 * 60 * kMinute;
 
-struct Publication {
-  std::int64_t time_ms;
-  std::uint64_t seq;
-  std::string name;
-  std::string key;
-  nlohmann::json variables;
-  bool operator>(const Publication& o) const {
-    return time_ms != o.time_ms ? time_ms > o.time_ms : seq > o.seq;
-  }
-};
-
 std::string text_of(const nlohmann::json* v, std::string fallback = {}) {
   if (v == nullptr || v->is_null()) return fallback;
   return v->is_string() ? v->get<std::string>() : v->dump();
@@ -34,81 +31,192 @@ std::int64_t number_of(const nlohmann::json* v, std::int64_t fallback) {
   return v != nullptr && v->is_number() ? v->get<std::int64_t>() : fallback;
 }
 
-// The simulated outside world: handlers plus the messages it publishes later.
-class World {
- public:
-  World(Engine& engine, const Clock& clock) : engine_(engine), clock_(clock) {}
+}  // namespace
 
-  void install() {
-    engine_.set_fallback_handler([this](const Job& job) { return handle(job); });
-  }
-
-  std::priority_queue<Publication, std::vector<Publication>, std::greater<>> publications;
+struct SimulatedWorld::State {
+  explicit State(const Clock& c) : clock(c) {}
+  const Clock& clock;
+  mutable std::mutex mu;
+  std::multimap<std::int64_t, Publication> publications;  // by due time, in recording order
   std::vector<Notification> notifications;
+  std::unordered_set<std::string> recorded;  // "idempotency key|effect"
+  std::size_t repeated = 0;
+  int log_fd = -1;
 
- private:
-  void publish_in(std::int64_t delay_ms, std::string name, std::string key, nlohmann::json vars) {
-    publications.push(Publication{clock_.now_ms() + delay_ms, seq_++, std::move(name),
-                                  std::move(key), std::move(vars)});
+  // Records an effect once; false when its key was recorded before.
+  bool record(const std::string& key, const nlohmann::json& line) {
+    if (!recorded.insert(key).second) {
+      ++repeated;
+      return false;
+    }
+    if (log_fd >= 0) {
+      std::string text = line.dump();
+      text.push_back('\n');
+      // One write of a short line: appended whole, and in the kernel before the handler
+      // returns, so a killed process never loses an effect whose job was completed.
+      const char* p = text.data();
+      std::size_t left = text.size();
+      while (left > 0) {
+        const ssize_t n = ::write(log_fd, p, left);
+        if (n <= 0) break;
+        p += n;
+        left -= static_cast<std::size_t>(n);
+      }
+    }
+    return true;
   }
 
-  JobOutcome handle(const Job& job) {
-    const std::string_view type = job.type();
-    const std::string order_id(job.business_key());
-    if (text_of(job.variable("failTask")) == type) {
-      return JobOutcome::fail("simulated failure of " + std::string(type));
-    }
-    if (type == "erp.check-availability") {
-      const nlohmann::json* available = job.variable("available");
-      return JobOutcome::complete(
-          {{"available", available != nullptr && available->is_boolean() ? available->get<bool>()
-                                                                          : true}});
-    }
-    if (type == "payment.charge") {
-      const std::string outcome = text_of(job.variable("paymentOutcome"), "approved");
-      if (outcome == "declined") {
-        return JobOutcome::error("PAYMENT_DECLINED", "the card was declined");
-      }
-      const std::int64_t delay = number_of(job.variable("paymentDelayMinutes"), 2) * kMinute;
-      if (outcome == "approved" || outcome == "failed") {
-        publish_in(delay, "payment-confirmed", order_id, {{"paymentStatus", outcome}});
-      }
-      return JobOutcome::complete({{"paymentId", "PAY-" + order_id}});
-    }
-    if (type == "erp.ship") {
-      const nlohmann::json* delivered = job.variable("delivered");
-      if (delivered == nullptr || delivered->is_null() || *delivered == true) {
-        const std::int64_t days = number_of(job.variable("deliveryDays"), 2);
-        publish_in(days * kDay, "order-delivered", order_id,
-                   {{"deliveredAt", time::format_date_time(clock_.now_ms() + days * kDay)}});
-      }
-      return JobOutcome::complete({{"trackingNumber", "TRK-" + order_id}});
-    }
-    if (type == "notify.send") {
-      Notification n;
-      n.order_id = order_id;
-      n.template_id = std::string(job.header("template"));
-      n.channel = std::string(job.header("channel"));
-      const nlohmann::json* customer = job.variable("customer");
-      const nlohmann::json* locale = job.variable("locale");
-      if (customer != nullptr && customer->is_object()) {
-        if (locale == nullptr && customer->contains("locale")) locale = &(*customer)["locale"];
-        const char* field = n.channel == "sms" ? "phone" : "email";
-        if (customer->contains(field)) n.recipient = text_of(&(*customer)[field]);
-      }
-      n.locale = text_of(locale, "en");
-      n.time_ms = clock_.now_ms();
-      notifications.push_back(std::move(n));
-      return JobOutcome::complete();
-    }
-    return JobOutcome::complete();
+  void publish_in(const Job& job, std::int64_t delay_ms, std::string name, std::string key,
+                  nlohmann::json vars) {
+    Publication p;
+    p.time_ms = clock.now_ms() + delay_ms;
+    p.message_id = std::string(job.idempotency_key()) + "/" + name;
+    p.name = std::move(name);
+    p.correlation_key = std::move(key);
+    p.variables = std::move(vars);
+    std::lock_guard lock(mu);
+    nlohmann::json line = {{"effect", "publish"},     {"key", p.message_id},
+                           {"at", p.time_ms},         {"name", p.name},
+                           {"correlationKey", p.correlation_key}, {"variables", p.variables}};
+    if (record(p.message_id, line)) publications.emplace(p.time_ms, std::move(p));
   }
 
-  Engine& engine_;
-  const Clock& clock_;
-  std::uint64_t seq_ = 0;
+  void notify(const Job& job, Notification n) {
+    std::lock_guard lock(mu);
+    nlohmann::json line = {{"effect", "notify"},       {"key", std::string(job.idempotency_key())},
+                           {"order", n.order_id},      {"template", n.template_id},
+                           {"channel", n.channel},     {"locale", n.locale},
+                           {"recipient", n.recipient}, {"at", n.time_ms}};
+    if (record(std::string(job.idempotency_key()), line)) notifications.push_back(std::move(n));
+  }
 };
 
+SimulatedWorld::SimulatedWorld(const Clock& clock) : state_(std::make_unique<State>(clock)) {}
+
+SimulatedWorld::~SimulatedWorld() {
+  if (state_->log_fd >= 0) ::close(state_->log_fd);
+}
+
+Status SimulatedWorld::open_effects_log(const std::string& path) {
+  std::lock_guard lock(state_->mu);
+  if (std::ifstream in(path); in) {
+    std::string line;
+    while (std::getline(in, line)) {
+      nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
+      // A line cut short by a kill is skipped: its job was not completed either.
+      if (!j.is_object() || !j.contains("key") || !j.contains("effect")) continue;
+      const std::string key = j.value("key", "");
+      if (!state_->recorded.insert(key).second) continue;
+      if (j["effect"] == "publish") {
+        Publication p;
+        p.time_ms = j.value("at", std::int64_t{0});
+        p.message_id = key;
+        p.name = j.value("name", "");
+        p.correlation_key = j.value("correlationKey", "");
+        p.variables = j.value("variables", nlohmann::json::object());
+        state_->publications.emplace(p.time_ms, std::move(p));
+      } else if (j["effect"] == "notify") {
+        Notification n;
+        n.order_id = j.value("order", "");
+        n.template_id = j.value("template", "");
+        n.channel = j.value("channel", "");
+        n.locale = j.value("locale", "");
+        n.recipient = j.value("recipient", "");
+        n.time_ms = j.value("at", std::int64_t{0});
+        state_->notifications.push_back(std::move(n));
+      }
+    }
+  }
+  state_->log_fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (state_->log_fd < 0) {
+    return Status::io_error("cannot write the effects log " + path + ": " + std::strerror(errno));
+  }
+  return Status::ok();
+}
+
+TaskHandler SimulatedWorld::handler() {
+  return [this](const Job& job) { return handle(job); };
+}
+
+std::vector<Publication> SimulatedWorld::take_due(std::int64_t until_ms) {
+  std::lock_guard lock(state_->mu);
+  std::vector<Publication> out;
+  auto end = state_->publications.upper_bound(until_ms);
+  for (auto it = state_->publications.begin(); it != end; ++it) out.push_back(std::move(it->second));
+  state_->publications.erase(state_->publications.begin(), end);
+  return out;
+}
+
+std::optional<std::int64_t> SimulatedWorld::next_publication() const {
+  std::lock_guard lock(state_->mu);
+  if (state_->publications.empty()) return std::nullopt;
+  return state_->publications.begin()->first;
+}
+
+std::vector<Notification> SimulatedWorld::notifications() const {
+  std::lock_guard lock(state_->mu);
+  return state_->notifications;
+}
+
+std::size_t SimulatedWorld::repeated_effects() const {
+  std::lock_guard lock(state_->mu);
+  return state_->repeated;
+}
+
+JobOutcome SimulatedWorld::handle(const Job& job) {
+  const std::string_view type = job.type();
+  const std::string order_id(job.business_key());
+  const Clock& clock = state_->clock;
+  if (text_of(job.variable("failTask")) == type) {
+    return JobOutcome::fail("simulated failure of " + std::string(type));
+  }
+  if (type == "erp.check-availability") {
+    const nlohmann::json* available = job.variable("available");
+    return JobOutcome::complete(
+        {{"available", available != nullptr && available->is_boolean() ? available->get<bool>()
+                                                                        : true}});
+  }
+  if (type == "payment.charge") {
+    const std::string outcome = text_of(job.variable("paymentOutcome"), "approved");
+    if (outcome == "declined") {
+      return JobOutcome::error("PAYMENT_DECLINED", "the card was declined");
+    }
+    const std::int64_t delay = number_of(job.variable("paymentDelayMinutes"), 2) * kMinute;
+    if (outcome == "approved" || outcome == "failed") {
+      state_->publish_in(job, delay, "payment-confirmed", order_id, {{"paymentStatus", outcome}});
+    }
+    return JobOutcome::complete({{"paymentId", "PAY-" + order_id}});
+  }
+  if (type == "erp.ship") {
+    const nlohmann::json* delivered = job.variable("delivered");
+    if (delivered == nullptr || delivered->is_null() || *delivered == true) {
+      const std::int64_t days = number_of(job.variable("deliveryDays"), 2);
+      state_->publish_in(job, days * kDay, "order-delivered", order_id,
+                         {{"deliveredAt", time::format_date_time(clock.now_ms() + days * kDay)}});
+    }
+    return JobOutcome::complete({{"trackingNumber", "TRK-" + order_id}});
+  }
+  if (type == "notify.send") {
+    Notification n;
+    n.order_id = order_id;
+    n.template_id = std::string(job.header("template"));
+    n.channel = std::string(job.header("channel"));
+    const nlohmann::json* customer = job.variable("customer");
+    const nlohmann::json* locale = job.variable("locale");
+    if (customer != nullptr && customer->is_object()) {
+      if (locale == nullptr && customer->contains("locale")) locale = &(*customer)["locale"];
+      const char* field = n.channel == "sms" ? "phone" : "email";
+      if (customer->contains(field)) n.recipient = text_of(&(*customer)[field]);
+    }
+    n.locale = text_of(locale, "en");
+    n.time_ms = clock.now_ms();
+    state_->notify(job, std::move(n));
+    return JobOutcome::complete();
+  }
+  return JobOutcome::complete();
+}
+
+namespace {
 }  // namespace
 
 Result<std::vector<nlohmann::json>> read_json_lines(const std::string& path) {
@@ -167,7 +275,17 @@ Result<RunSummary> run_orders(const std::string& process_file,
   EngineOptions engine_options;
   engine_options.clock = clock;
   engine_options.keep_history = false;
-  Engine engine(engine_options);
+  std::unique_ptr<Engine> owned;
+  if (options.database.empty()) {
+    owned = std::make_unique<Engine>(engine_options);
+  } else {
+    engine_options.group_commit = options.group_commit;
+    engine_options.synchronous_full = options.synchronous_full;
+    Result<std::unique_ptr<Engine>> opened = Engine::open(options.database, engine_options);
+    if (!opened) return opened.status();
+    owned = std::move(*opened);
+  }
+  Engine& engine = *owned;
   auto deployed = engine.deploy_file(process_file);
   if (!deployed) return deployed.status();
   std::string process_id = options.process_id;
@@ -179,8 +297,19 @@ Result<RunSummary> run_orders(const std::string& process_file,
     }
     process_id = deployed->front().process_id;
   }
-  World world(engine, *clock);
-  world.install();
+  SimulatedWorld world(*clock);
+  if (!options.database.empty()) {
+    if (Status s = world.open_effects_log(options.database + ".effects.jsonl"); !s) return s;
+    // Resuming: the simulated time had reached at least the last start or end stored.
+    InstanceFilter all;
+    all.limit = INT32_MAX;
+    Result<std::vector<InstanceInfo>> known = engine.instances(all);
+    if (!known) return known.status();
+    std::int64_t reached = clock->now_ms();
+    for (const InstanceInfo& i : *known) reached = std::max({reached, i.started_ms, i.ended_ms});
+    clock->set(reached);
+  }
+  engine.set_fallback_handler(world.handler());
 
   RunSummary summary;
   summary.orders.resize(orders.size());
@@ -190,11 +319,11 @@ Result<RunSummary> run_orders(const std::string& process_file,
   while (true) {
     std::int64_t t = INT64_MAX;
     if (next_start < starts.size()) t = std::min(t, starts[next_start].time_ms);
-    if (!world.publications.empty()) t = std::min(t, world.publications.top().time_ms);
+    if (auto due = world.next_publication()) t = std::min(t, *due);
     if (auto due = engine.next_timer_due()) t = std::min(t, *due);
     if (t == INT64_MAX || t > end) break;
-    clock->set(t);
-    while (next_start < starts.size() && starts[next_start].time_ms <= t) {
+    clock->set(std::max(t, clock->now_ms()));  // a resumed run never goes back in time
+    while (next_start < starts.size() && starts[next_start].time_ms <= clock->now_ms()) {
       const std::size_t i = starts[next_start++].index;
       const nlohmann::json& order = orders[i];
       std::string key;
@@ -207,10 +336,15 @@ Result<RunSummary> run_orders(const std::string& process_file,
       r.instance = *id;
       engine.run_until_idle();
     }
-    while (!world.publications.empty() && world.publications.top().time_ms <= t) {
-      Publication p = world.publications.top();
-      world.publications.pop();
-      (void)engine.correlate_message(p.name, p.key, std::move(p.variables), kDay);
+    for (Publication& p : world.take_due(clock->now_ms())) {
+      Message m;
+      m.name = std::move(p.name);
+      m.correlation_key = std::move(p.correlation_key);
+      m.variables = std::move(p.variables);
+      m.ttl_ms = kDay;
+      m.message_id = std::move(p.message_id);
+      auto published = engine.publish_message(std::move(m));
+      if (!published && engine.durable()) return published.status();
       engine.run_until_idle();
     }
     engine.run_until_idle();
@@ -233,7 +367,7 @@ Result<RunSummary> run_orders(const std::string& process_file,
     if (r.state == InstanceState::kTerminated) bucket = "(terminated)";
     ++summary.by_end_event[bucket];
   }
-  summary.notifications = std::move(world.notifications);
+  summary.notifications = world.notifications();
   for (const Notification& n : summary.notifications) {
     ++summary.notifications_by_channel[n.channel];
     ++summary.notifications_by_template[n.template_id];

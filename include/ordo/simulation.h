@@ -21,6 +21,8 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -38,6 +40,47 @@ struct Notification {
   std::string locale;
   std::string recipient;
   std::int64_t time_ms = 0;
+};
+
+// A message the simulated world publishes at a time. Its id is derived from the job that
+// caused it, so publishing it again (after a crash) is recognised as a duplicate.
+struct Publication {
+  std::int64_t time_ms = 0;
+  std::string message_id;
+  std::string name;
+  std::string correlation_key;
+  nlohmann::json variables;
+};
+
+// The simulated outside world: answers jobs from the order's fields (above), and records the
+// side effects it would have (messages to publish later, notifications sent). Every side
+// effect is keyed by the job's idempotency key, so a job handled twice (a retry after a
+// crash) has its effects once. With an effects log, each effect is appended to the file
+// before the handler returns, and opening the log again restores them.
+// Thread-safe: handlers may run on several threads.
+class SimulatedWorld {
+ public:
+  explicit SimulatedWorld(const Clock& clock);
+  ~SimulatedWorld();
+  SimulatedWorld(const SimulatedWorld&) = delete;
+  SimulatedWorld& operator=(const SimulatedWorld&) = delete;
+
+  // Reads what an earlier run recorded in `path` (if it exists), then appends to it.
+  Status open_effects_log(const std::string& path);
+  // The handler for every job type: Engine::set_fallback_handler(world.handler()).
+  TaskHandler handler();
+  JobOutcome handle(const Job& job);
+  // Publications due at or before `until_ms`, in time order, removed from the queue.
+  std::vector<Publication> take_due(std::int64_t until_ms);
+  std::optional<std::int64_t> next_publication() const;
+  // Notifications sent, in the order they were sent (one per job).
+  std::vector<Notification> notifications() const;
+  // Side effects that were asked for again with a key already recorded (and not repeated).
+  std::size_t repeated_effects() const;
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
 };
 
 struct OrderResult {
@@ -68,6 +111,13 @@ struct RunOptions {
   std::int64_t spacing_ms = 60'000;
   // Stop simulating this long after the last order started (open work stays open).
   std::int64_t horizon_ms = 90LL * 24 * 3'600'000;
+  // Durable runs: the database file. Running again on the same file resumes: orders already
+  // started are not started again (their order id is the business key), open jobs and due
+  // timers carry on, and the side effects recorded in DATABASE.effects.jsonl are not
+  // repeated. Empty: in memory.
+  std::string database;
+  int group_commit = 64;
+  bool synchronous_full = true;
 };
 
 // Deploys `process_file` into a fresh engine on a virtual clock, runs every order, and
