@@ -1,0 +1,90 @@
+// Helpers for the durability tests: temporary directories and the ordo binary as a real
+// process (run to the end, or spawned to be killed).
+#pragma once
+
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+namespace ordo::testing {
+
+class TempDir {
+ public:
+  explicit TempDir(const std::string& name)
+      : dir_(std::filesystem::temp_directory_path() /
+             ("ordo-" + name + "-" + std::to_string(::getpid()) + "-" +
+              ::testing::UnitTest::GetInstance()->current_test_info()->name())) {
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  std::string path(const std::string& file) const { return (dir_ / file).string(); }
+
+ private:
+  std::filesystem::path dir_;
+};
+
+inline std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// Starts `ordo ARGS...` with stdout and stderr going to `output`.
+inline pid_t spawn_ordo(const std::vector<std::string>& args, const std::string& output) {
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    const int fd = ::open(output.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd >= 0) {
+      ::dup2(fd, 1);
+      ::dup2(fd, 2);
+      ::close(fd);
+    }
+    std::vector<char*> argv;
+    std::string exe = ORDO_CLI;
+    argv.push_back(exe.data());
+    std::vector<std::string> copy = args;
+    for (std::string& a : copy) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    ::execv(exe.c_str(), argv.data());
+    ::_exit(127);
+  }
+  return pid;
+}
+
+struct ProcessRun {
+  int exit_code = -1;
+  std::string out;
+};
+
+// Runs `ordo ARGS...` to the end; stdout only in `out` (stderr goes to the test's).
+inline ProcessRun run_ordo(const std::vector<std::string>& args) {
+  char name[] = "/tmp/ordo-run-XXXXXX";
+  const int fd = ::mkstemp(name);
+  ::close(fd);
+  const pid_t pid = spawn_ordo(args, name);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  ProcessRun r;
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.out = read_file(name);
+  std::remove(name);
+  return r;
+}
+
+}  // namespace ordo::testing
