@@ -490,12 +490,12 @@ Result<std::size_t> Engine::Impl::work(const WorkOptions& wo) {
   }
   stop_pool();
   // Outcomes that arrived while stopping are applied: their side effects happened.
-  if (failure.ok() && !done.empty()) {
+  if (failure.is_ok() && !done.empty()) {
     Result<std::size_t> applied = apply_all(done);
     if (!applied) return applied.status();
     total += *applied;
   }
-  if (!failure.ok()) return failure;
+  if (!failure.is_ok()) return failure;
   return total;
 }
 
@@ -510,6 +510,13 @@ Result<std::unique_ptr<Engine>> Engine::open(const std::string& path, EngineOpti
   Result<std::unique_ptr<store::sqlite::SqliteStore>> db =
       store::sqlite::SqliteStore::open(path, oo);
   if (!db) return db.status();
+  if (options.max_database_pages > 0) {
+    if (Status s = (*db)->database().exec("PRAGMA max_page_count=" +
+                                          std::to_string(options.max_database_pages));
+        !s) {
+      return s;
+    }
+  }
   std::unique_ptr<Engine> engine(new Engine());
   engine->impl_ = std::make_unique<Impl>(std::move(options), std::move(*db));
   if (Status s = engine->impl_->load_deployments(); !s) return s;

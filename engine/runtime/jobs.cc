@@ -74,7 +74,7 @@ Status Runtime::lock_job(JobKey key) {
   JobRecord* job = find_job(key);
   if (job == nullptr) {
     abandon();
-    return store_failure_.ok() ? Status::not_found("no open job " + std::to_string(key))
+    return store_failure_.is_ok() ? Status::not_found("no open job " + std::to_string(key))
                                : store_failure_;
   }
   if (auto n = next(job->state, JobEvent::kLock)) job->state = *n;
@@ -89,7 +89,7 @@ Status Runtime::lock_job(JobKey key) {
 Result<JobRecord*> Runtime::open_job(JobKey key) {
   JobRecord* job = find_job(key);
   if (job == nullptr) {
-    if (!store_failure_.ok()) return store_failure_;
+    if (!store_failure_.is_ok()) return store_failure_;
     return Status::not_found("no open job " + std::to_string(key));
   }
   if (job->state != JobState::kCreated && job->state != JobState::kLocked) {
@@ -98,7 +98,7 @@ Result<JobRecord*> Runtime::open_job(JobKey key) {
                                              ", not open");
   }
   if (live(job->instance) == nullptr) {
-    if (!store_failure_.ok()) return store_failure_;
+    if (!store_failure_.is_ok()) return store_failure_;
     return Status(StatusCode::kConflict, "the instance of job " + std::to_string(key) +
                                              " has ended");
   }

@@ -69,7 +69,7 @@ Status Runtime::begin() {
 }
 
 void Runtime::failed(Status s) {
-  if (store_failure_.ok() && !s.ok()) store_failure_ = std::move(s);
+  if (store_failure_.is_ok() && !s.is_ok()) store_failure_ = std::move(s);
 }
 
 void Runtime::roll_back() noexcept {
@@ -115,7 +115,7 @@ Status Runtime::commit() {
     finished_.clear();
     return Status::ok();
   }
-  if (store_failure_.ok()) {
+  if (store_failure_.is_ok()) {
     store::Durable::Changes changes;
     changes.instances.reserve(touched_.size());
     for (InstanceId id : touched_) {
@@ -132,7 +132,7 @@ Status Runtime::commit() {
     failed(durable_->write(changes));
   }
   dirty_jobs_.clear();
-  if (!store_failure_.ok()) {
+  if (!store_failure_.is_ok()) {
     Status s = store_failure_;
     roll_back();
     if (group_) store_failure_ = s;  // the rest of the group is refused
@@ -185,7 +185,7 @@ Status Runtime::end_group() {
   if (!group_) return Status::ok();
   group_ = false;
   Status failure = std::exchange(store_failure_, Status::ok());
-  if (!failure.ok()) return failure;  // already rolled back
+  if (!failure.is_ok()) return failure;  // already rolled back
   if (!in_txn_) return Status::ok();
   return finish_transaction();
 }
@@ -559,7 +559,7 @@ Status Runtime::cancel(InstanceId id) {
   if (Status s = begin(); !s) return s;
   Instance* inst = live(id);
   if (inst == nullptr) {
-    Status s = store_failure_.ok() ? no_running_instance(id) : store_failure_;
+    Status s = store_failure_.is_ok() ? no_running_instance(id) : store_failure_;
     abandon();
     return s;
   }
@@ -586,7 +586,7 @@ Status Runtime::set_variables(InstanceId id, nlohmann::json variables) {
   if (Status s = begin(); !s) return s;
   Instance* inst = live(id);
   if (inst == nullptr) {
-    Status s = store_failure_.ok() ? no_running_instance(id) : store_failure_;
+    Status s = store_failure_.is_ok() ? no_running_instance(id) : store_failure_;
     abandon();
     return s;
   }
@@ -617,7 +617,7 @@ Status Runtime::resolve_incident(IncidentKey key, int job_retries) {
                              : std::find_if(found->incidents.begin(), found->incidents.end(),
                                             [key](const Incident& i) { return i.key == key; });
   if (found == nullptr || it == found->incidents.end()) {
-    Status s = store_failure_.ok() ? Status::not_found("no open incident " + std::to_string(key))
+    Status s = store_failure_.is_ok() ? Status::not_found("no open incident " + std::to_string(key))
                                    : store_failure_;
     abandon();
     return s;

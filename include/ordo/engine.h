@@ -80,6 +80,9 @@ struct EngineOptions {
   std::string worker_id;
   // Instances kept in memory between transactions (the database holds them all).
   std::size_t cached_instances = 10000;
+  // Caps the database file at this many pages (SQLite's max_page_count; 0: no cap). A
+  // command that would grow it further fails as if the disk were full, and changes nothing.
+  std::int64_t max_database_pages = 0;
 };
 
 struct StartRequest {

@@ -1,0 +1,279 @@
+// Recovery of every wait state across a restart (the engine closed and opened again on the
+// same file), versions and idempotent starts, message ids, and bad database files at the
+// engine's level.
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "durability_util.h"
+#include "ordo/engine.h"
+#include "ordo/loader.h"
+#include "test_util.h"
+
+namespace ordo::testing {
+namespace {
+
+constexpr std::int64_t kT0 = 1'796'119'200'000;  // 2026-12-01T10:00:00Z
+constexpr std::int64_t kHour = 3'600'000;
+
+std::string svc(const std::string& id) {
+  return "<serviceTask id=\"" + id + "\"><extensionElements><zeebe:taskDefinition type=\"" + id +
+         "\"/></extensionElements></serviceTask>";
+}
+std::string flow(const std::string& a, const std::string& b) {
+  return "<sequenceFlow id=\"" + a + "-" + b + "\" sourceRef=\"" + a + "\" targetRef=\"" + b +
+         "\"/>";
+}
+
+class Recovery : public ::testing::Test {
+ protected:
+  Recovery() : dir_("recovery"), db_(dir_.path("ordo.db")) {}
+
+  // Opens the database with the virtual clock at `now`.
+  std::unique_ptr<Engine> open(std::int64_t now, std::string worker = "test:1:a") {
+    EngineOptions o;
+    o.clock = std::make_shared<VirtualClock>(now);
+    o.worker_id = std::move(worker);
+    o.job_lock_ms = 10 * 60'000;
+    auto e = Engine::open(db_, o);
+    EXPECT_TRUE(e.is_ok()) << e.status().to_string();
+    return e.is_ok() ? std::move(*e) : nullptr;
+  }
+  void deploy(Engine& e, const std::string& body) {
+    LoadResult r = load_bpmn(process(body), "p.bpmn");
+    ASSERT_TRUE(r.ok()) << dump(r);
+    auto d = e.deploy(r.document);
+    ASSERT_TRUE(d.is_ok()) << d.status().to_string();
+  }
+  static VirtualClock& clock(Engine& e) {
+    return const_cast<VirtualClock&>(dynamic_cast<const VirtualClock&>(e.clock()));
+  }
+
+  TempDir dir_;
+  std::string db_;
+};
+
+TEST_F(Recovery, JobInFlightIsPickedUpAgainWithTheSameKeyAfterItsLockExpires) {
+  std::string first_key;
+  InstanceId id = 0;
+  {
+    auto e = open(kT0, "worker-a:1:x");
+    deploy(*e, "<startEvent id=\"s\"/>" + svc("charge") + "<endEvent id=\"e\"/>" +
+                   flow("s", "charge") + flow("charge", "e"));
+    id = *e->start("p", {{"orderId", "A-1"}}, "A-1");
+    // The handler takes the job and never answers: the worker "dies" with it locked.
+    e->set_fallback_handler([&](const Job& job) {
+      first_key = std::string(job.idempotency_key());
+      return JobOutcome::pending();
+    });
+    e->run_until_idle();
+    ASSERT_FALSE(first_key.empty());
+    ASSERT_EQ(e->open_jobs().at(0).state, JobState::kLocked);
+  }
+  {
+    // Another worker, before the lock expires: the job is not its to take.
+    auto e = open(kT0 + 60'000, "worker-b:1:y");
+    int calls = 0;
+    e->set_fallback_handler([&](const Job&) {
+      ++calls;
+      return JobOutcome::complete();
+    });
+    e->run_until_idle();
+    EXPECT_EQ(calls, 0);
+    // After it expires, it is.
+    clock(*e).set(kT0 + 11 * 60'000);
+    std::string second_key;
+    e->set_fallback_handler([&](const Job& job) {
+      second_key = std::string(job.idempotency_key());
+      return JobOutcome::complete();
+    });
+    e->run_until_idle();
+    EXPECT_EQ(second_key, first_key);
+    EXPECT_EQ(e->instance(id)->state, InstanceState::kCompleted);
+  }
+}
+
+TEST_F(Recovery, TimersFireAfterARestartWhenDueAndWaitWhenNot) {
+  const std::string body =
+      "<startEvent id=\"s\"/><intermediateCatchEvent id=\"wait\"><timerEventDefinition>"
+      "<timeDuration>PT1H</timeDuration></timerEventDefinition></intermediateCatchEvent>"
+      "<endEvent id=\"e\"/>" + flow("s", "wait") + flow("wait", "e");
+  InstanceId id = 0;
+  {
+    auto e = open(kT0);
+    deploy(*e, body);
+    id = *e->start("p");
+    EXPECT_EQ(e->next_timer_due(), kT0 + kHour);
+  }
+  {
+    auto e = open(kT0 + 30 * 60'000);  // not yet due
+    e->run_until_idle();
+    EXPECT_EQ(e->instance(id)->state, InstanceState::kActive);
+    EXPECT_EQ(e->next_timer_due(), kT0 + kHour);
+  }
+  {
+    auto e = open(kT0 + 5 * kHour);  // fell due while the engine was down
+    e->run_until_idle();
+    EXPECT_EQ(e->instance(id)->state, InstanceState::kCompleted);
+    EXPECT_EQ(e->instance(id)->end_event, "e");
+    EXPECT_FALSE(e->next_timer_due().has_value());
+  }
+}
+
+TEST_F(Recovery, MessageSubscriptionSurvivesARestartAndSaysWhoReceived) {
+  const std::string body =
+      "<startEvent id=\"s\"/><intermediateCatchEvent id=\"paid\"><messageEventDefinition "
+      "messageRef=\"m\"/></intermediateCatchEvent><endEvent id=\"e\"/>" +
+      flow("s", "paid") + flow("paid", "e") + "</process><message id=\"m\" name=\"paid\">"
+      "<extensionElements><zeebe:subscription correlationKey=\"=orderId\"/></extensionElements>"
+      "</message><process id=\"unused\" isExecutable=\"false\"><startEvent id=\"u\"/>";
+  InstanceId id = 0;
+  {
+    auto e = open(kT0);
+    deploy(*e, body);
+    id = *e->start("p", {{"orderId", "A-7"}}, "A-7");
+  }
+  auto e = open(kT0 + 1000);
+  Message m;
+  m.name = "paid";
+  m.correlation_key = "A-7";
+  m.message_id = "psp-event-1";
+  m.variables = {{"amount", 12}};
+  auto r = e->publish_message(m);
+  ASSERT_TRUE(r.is_ok()) << r.status().to_string();
+  EXPECT_EQ(r->instances, std::vector<InstanceId>{id});
+  EXPECT_FALSE(r->duplicate);
+  EXPECT_EQ(e->instance(id)->state, InstanceState::kCompleted);
+  EXPECT_EQ(e->instance(id)->variables["amount"], 12);
+  // The same message id again: nothing happens, and the caller learns what did the first time.
+  auto again = e->publish_message(m);
+  ASSERT_TRUE(again.is_ok()) << again.status().to_string();
+  EXPECT_TRUE(again->duplicate);
+  EXPECT_EQ(again->instances, std::vector<InstanceId>{id});
+}
+
+TEST_F(Recovery, BufferedMessageWaitsAcrossARestartForItsSubscription) {
+  const std::string body =
+      "<startEvent id=\"s\"/><intermediateCatchEvent id=\"paid\"><messageEventDefinition "
+      "messageRef=\"m\"/></intermediateCatchEvent><endEvent id=\"e\"/>" +
+      flow("s", "paid") + flow("paid", "e") + "</process><message id=\"m\" name=\"paid\">"
+      "<extensionElements><zeebe:subscription correlationKey=\"=orderId\"/></extensionElements>"
+      "</message><process id=\"unused\" isExecutable=\"false\"><startEvent id=\"u\"/>";
+  {
+    auto e = open(kT0);
+    deploy(*e, body);
+    Message m;
+    m.name = "paid";
+    m.correlation_key = "A-9";
+    m.ttl_ms = kHour;
+    auto r = e->publish_message(m);
+    ASSERT_TRUE(r.is_ok()) << r.status().to_string();
+    EXPECT_TRUE(r->buffered);
+    EXPECT_TRUE(r->instances.empty());
+  }
+  auto e = open(kT0 + 10 * 60'000);
+  InstanceId id = *e->start("p", {{"orderId", "A-9"}}, "A-9");
+  EXPECT_EQ(e->instance(id)->state, InstanceState::kCompleted);
+}
+
+TEST_F(Recovery, IncidentSurvivesARestartAndCanBeResolved) {
+  InstanceId id = 0;
+  {
+    auto e = open(kT0);
+    deploy(*e, "<startEvent id=\"s\"/><serviceTask id=\"ship\"><extensionElements>"
+                   "<zeebe:taskDefinition type=\"ship\" retries=\"1\"/></extensionElements>"
+                   "</serviceTask><endEvent id=\"e\"/>" + flow("s", "ship") + flow("ship", "e"));
+    id = *e->start("p");
+    e->set_fallback_handler([](const Job&) { return JobOutcome::fail("carrier down"); });
+    e->run_until_idle();
+    ASSERT_EQ(e->incidents().size(), 1u);
+  }
+  auto e = open(kT0 + kHour);
+  std::vector<IncidentInfo> incidents = e->incidents();
+  ASSERT_EQ(incidents.size(), 1u);
+  EXPECT_EQ(incidents[0].instance, id);
+  EXPECT_EQ(incidents[0].element_id, "ship");
+  EXPECT_NE(incidents[0].message.find("carrier down"), std::string::npos);
+  EXPECT_EQ(e->instance(id)->state, InstanceState::kIncident);
+  ASSERT_OK(e->resolve_incident(incidents[0].key, 2));
+  e->set_fallback_handler([](const Job&) { return JobOutcome::complete(); });
+  e->run_until_idle();
+  EXPECT_EQ(e->instance(id)->state, InstanceState::kCompleted);
+  EXPECT_TRUE(e->incidents().empty());
+}
+
+TEST_F(Recovery, VersionsAndIdempotentStartsAreKeptInTheDatabase) {
+  const std::string v1 = "<startEvent id=\"s\"/>" + svc("a") + "<endEvent id=\"e\"/>" +
+                         flow("s", "a") + flow("a", "e");
+  const std::string v2 = "<startEvent id=\"s\"/>" + svc("b") + "<endEvent id=\"e\"/>" +
+                         flow("s", "b") + flow("b", "e");
+  InstanceId old_instance = 0;
+  {
+    auto e = open(kT0);
+    deploy(*e, v1);
+    deploy(*e, v1);  // the same content: still version 1
+    EXPECT_EQ(e->deployments().size(), 1u);
+    old_instance = *e->start("p", {}, "K-1");
+  }
+  auto e = open(kT0);
+  deploy(*e, v2);
+  ASSERT_EQ(e->deployments().size(), 2u);
+  StartRequest again;
+  again.process_id = "p";
+  again.business_key = "K-1";
+  auto r = e->start_instance(again);
+  ASSERT_TRUE(r.is_ok()) << r.status().to_string();
+  EXPECT_FALSE(r->created);
+  EXPECT_EQ(r->id, old_instance);
+  // The running instance stays on version 1; a new one takes version 2, unless asked.
+  EXPECT_EQ(e->instance(old_instance)->version, 1);
+  EXPECT_EQ(e->open_jobs().at(0).type, "a");
+  StartRequest fresh;
+  fresh.process_id = "p";
+  fresh.business_key = "K-2";
+  EXPECT_EQ(e->start_instance(fresh)->version, 2);
+  fresh.business_key = "K-3";
+  fresh.version = 1;
+  EXPECT_EQ(e->start_instance(fresh)->version, 1);
+}
+
+TEST_F(Recovery, FullDatabaseFailsTheCommandAndKeepsWhatWasCommitted) {
+  InstanceId first = 0;
+  {
+    auto e = open(kT0);
+    deploy(*e, "<startEvent id=\"s\"/>" + svc("a") + "<endEvent id=\"e\"/>" + flow("s", "a") +
+                   flow("a", "e"));
+    first = *e->start("p", {{"note", "small"}}, "K-1");
+  }
+  EngineOptions o;
+  o.clock = std::make_shared<VirtualClock>(kT0);
+  o.max_database_pages = 1;  // already more than that: nothing more fits
+  auto e = Engine::open(db_, o);
+  ASSERT_TRUE(e.is_ok()) << e.status().to_string();
+  const std::string big(200'000, 'x');
+  auto r = (*e)->start("p", {{"note", big}}, "K-2");
+  ASSERT_FALSE(r.is_ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kIoError);
+  EXPECT_NE(r.status().message().find("full"), std::string::npos) << r.status().to_string();
+  // Nothing of the failed command, everything from before.
+  InstanceFilter all;
+  auto instances = (*e)->instances(all);
+  ASSERT_TRUE(instances.is_ok()) << instances.status().to_string();
+  ASSERT_EQ(instances->size(), 1u);
+  EXPECT_EQ(instances->at(0).id, first);
+  EXPECT_EQ((*e)->instance(first)->variables["note"], "small");
+}
+
+TEST_F(Recovery, BadDatabaseFilesAreRefusedByTheEngineAndLeftUntouched) {
+  {
+    std::ofstream(db_) << "orderId,total\nA-1,10\n";
+  }
+  auto e = Engine::open(db_);
+  ASSERT_FALSE(e.is_ok());
+  EXPECT_NE(e.status().message().find(db_), std::string::npos);
+  EXPECT_NE(e.status().message().find("not an Ordo database"), std::string::npos);
+  EXPECT_EQ(read_file(db_), "orderId,total\nA-1,10\n");
+}
+
+}  // namespace
+}  // namespace ordo::testing
