@@ -556,7 +556,9 @@ Result<std::vector<Deployment>> Engine::deploy(std::shared_ptr<const BpmnDocumen
     if (!s) return s;
     impl_->documents.emplace(document->content_hash, document);
     for (auto& [process, version] : added) {
-      impl_->rt.add_plan(runtime::make_plan(document, process, version, document->content_hash));
+      auto plan = runtime::make_plan(document, process, version, document->content_hash);
+      impl_->rt.add_plan(plan);
+      if (Status t = impl_->rt.arm_start_timers(*plan); !t) return t;
     }
     return out;
   }
@@ -571,7 +573,9 @@ Result<std::vector<Deployment>> Engine::deploy(std::shared_ptr<const BpmnDocumen
     }
     hashes.push_back(document->content_hash);
     const int version = static_cast<int>(hashes.size());
-    impl_->rt.add_plan(runtime::make_plan(document, process, version, document->content_hash));
+    auto plan = runtime::make_plan(document, process, version, document->content_hash);
+    impl_->rt.add_plan(plan);
+    if (Status t = impl_->rt.arm_start_timers(*plan); !t) return t;
     out.push_back({process->id, version, document->content_hash});
   }
   return out;

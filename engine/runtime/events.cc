@@ -137,52 +137,90 @@ void Runtime::close_waits(Instance& inst, ElemKey owner, bool start_events_only)
   });
 }
 
+Result<TimerSchedule> plan_timer(TimerType type, const std::string& text, std::int64_t t) {
+  auto fail = [](std::string why) { return Status::invalid_argument(std::move(why)); };
+  TimerSchedule out;
+  switch (type) {
+    case TimerType::kDate: {
+      auto d = time::parse_date_time(text);
+      if (!d) return fail("timer date '" + text + "' is not an ISO 8601 date and time");
+      out.due = *d;
+      return out;
+    }
+    case TimerType::kDuration: {
+      auto d = time::parse_duration(text);
+      if (!d) return fail("timer duration '" + text + "' is not an ISO 8601 duration");
+      out.due = time::add(t, *d);
+      return out;
+    }
+    case TimerType::kCycle: {
+      auto c = time::parse_cycle(text);
+      if (!c) return fail("timer cycle '" + text + "' is not an ISO 8601 repeating interval");
+      out.interval = time::add(t, c->interval) - t;
+      if (out.interval <= 0) return fail("timer cycle '" + text + "' has no positive interval");
+      out.due = c->start_ms ? *c->start_ms : t + out.interval;
+      out.repetitions = c->repetitions < 0 ? -1 : c->repetitions - 1;
+      return out;
+    }
+    case TimerType::kNone:
+      break;
+  }
+  return fail("the timer event has no timeDate, timeDuration or timeCycle");
+}
+
 bool Runtime::schedule_timer(Instance& inst, ElemKey owner, ElementIndex event) {
   const EventDefinition& ev = inst.plan->element(event).event;
   Result<std::string> text = eval_string(inst, owner, ev.timer);
-  auto fail = [&](const std::string& why) {
-    incident(inst, owner, IncidentRetry::kActivate, "timer", why);
+  Result<TimerSchedule> when = text ? plan_timer(ev.timer_type, *text, now())
+                                    : Result<TimerSchedule>(text.status());
+  if (!when) {
+    incident(inst, owner, IncidentRetry::kActivate, "timer", when.status().message());
     return false;
-  };
-  if (!text) return fail(text.status().message());
-  const std::int64_t t = now();
-  std::int64_t due = 0;
-  std::int32_t reps = 0;
-  std::int64_t interval = 0;
-  switch (ev.timer_type) {
-    case TimerType::kDate: {
-      auto d = time::parse_date_time(*text);
-      if (!d) return fail("timer date '" + *text + "' is not an ISO 8601 date and time");
-      due = *d;
-      break;
-    }
-    case TimerType::kDuration: {
-      auto d = time::parse_duration(*text);
-      if (!d) return fail("timer duration '" + *text + "' is not an ISO 8601 duration");
-      due = time::add(t, *d);
-      break;
-    }
-    case TimerType::kCycle: {
-      auto c = time::parse_cycle(*text);
-      if (!c) return fail("timer cycle '" + *text + "' is not an ISO 8601 repeating interval");
-      interval = time::add(t, c->interval) - t;
-      if (interval <= 0) return fail("timer cycle '" + *text + "' has no positive interval");
-      due = c->start_ms ? *c->start_ms : t + interval;
-      reps = c->repetitions < 0 ? -1 : c->repetitions - 1;
-      break;
-    }
-    case TimerType::kNone:
-      return fail("the timer event has no timeDate, timeDuration or timeCycle");
   }
   Wait& w = inst.waits.emplace_back();
   w.id = new_key();
   w.owner = owner;
   w.event = event;
   w.timer = true;
-  w.due_ms = due;
-  add_timer(due, w.id, TimerRecord{inst.id, w.id, reps, interval});
-  emit(inst, HistoryKind::kTimerScheduled, event, w.id, due);
+  w.due_ms = when->due;
+  add_timer(when->due, w.id, TimerRecord{inst.id, w.id, when->repetitions, when->interval, {}, 0,
+                                         kNoIndex});
+  emit(inst, HistoryKind::kTimerScheduled, event, w.id, when->due);
   return true;
+}
+
+Status Runtime::arm_start_timers(const Plan& plan) {
+  // Checked before anything changes: a timer start that cannot be scheduled refuses the
+  // deployment's timers as a whole.
+  std::vector<std::pair<ElementIndex, TimerSchedule>> armed;
+  for (ElementIndex s : plan.timer_starts) {
+    const EventDefinition& ev = plan.element(s).event;
+    if (ev.timer.dialect != ExpressionDialect::kStatic) {
+      return Status::invalid_argument("timer start event '" + plan.element(s).id +
+                                      "' must give its timer as plain text (no expression): "
+                                      "nothing is there for an expression to read yet");
+    }
+    Result<TimerSchedule> when = plan_timer(ev.timer_type, ev.timer.text, now());
+    if (!when) {
+      return Status::invalid_argument("timer start event '" + plan.element(s).id +
+                                      "': " + when.status().message());
+    }
+    armed.emplace_back(s, *when);
+  }
+  if (Status s = begin(); !s) return s;
+  // A new version replaces the timer start events of the ones before it.
+  if (durable_ == nullptr) {
+    std::erase_if(timers_, [&](const auto& t) {
+      return t.second.start_event != kNoIndex && t.second.process_id == plan.def->id;
+    });
+  } else {
+    failed(durable_->remove_start_timers(plan.def->id));
+  }
+  for (const auto& [event, when] : armed) {
+    TimerRecord rec{0, 0, when.repetitions, when.interval, plan.def->id, plan.version, event};
+    add_timer(when.due, new_key(), std::move(rec));
+  }
+  return commit();
 }
 
 void Runtime::activate_triggered(Instance& inst, ElementIndex event, ElemKey parent,

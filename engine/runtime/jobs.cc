@@ -163,7 +163,7 @@ Status Runtime::fail_job(JobKey key, std::string message, std::int64_t backoff_m
     if (backoff_ms <= 0) backoff_ms = retry_backoff(inst, job);
     ++job.attempt;
     if (backoff_ms > 0) {
-      add_timer(now() + backoff_ms, key, TimerRecord{0, key, 0, 0});
+      add_timer(now() + backoff_ms, key, TimerRecord{0, key, 0, 0, {}, 0, kNoIndex});
     } else {
       job.state = *next(job.state, JobEvent::kRetry);
       if (durable_ == nullptr) ready_.push_back(key);

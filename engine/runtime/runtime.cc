@@ -687,6 +687,22 @@ Result<bool> Runtime::fire_next_due_timer() {
     rec = (*row)->record;
     failed(durable_->remove_timer((*row)->id));
   }
+  if (rec.start_event != kNoIndex) {  // a timer start event: a new instance
+    if (std::shared_ptr<const Plan> p = plan(rec.process_id, rec.version)) {
+      if (rec.repetitions_left != 0) {
+        add_timer(due + rec.interval_ms, new_key(),
+                  TimerRecord{0, 0, rec.repetitions_left < 0 ? -1 : rec.repetitions_left - 1,
+                              rec.interval_ms, rec.process_id, rec.version, rec.start_event});
+      }
+      Instance& inst = new_instance(std::move(p), {}, nlohmann::json::object());
+      emit(inst, HistoryKind::kTimerFired, rec.start_event, 0, due);
+      open_event_subprocess_waits(inst, kProcessScope, kNoIndex);
+      activate_triggered(inst, rec.start_event, kProcessScope, nullptr, false);
+      run_queue();
+    }
+    if (Status s = commit(); !s) return s;
+    return true;
+  }
   if (rec.instance == 0) {  // a job's retry backoff has passed
     JobRecord* j = find_job(rec.wait);
     if (j != nullptr && j->state == JobState::kFailed) {
@@ -712,7 +728,7 @@ Result<bool> Runtime::fire_next_due_timer() {
         add_timer(w->due_ms, w->id,
                   TimerRecord{rec.instance, rec.wait,
                               rec.repetitions_left < 0 ? -1 : rec.repetitions_left - 1,
-                              rec.interval_ms});
+                              rec.interval_ms, {}, 0, kNoIndex});
       } else {
         inst->waits.erase(w);
       }

@@ -59,6 +59,14 @@ struct Correlation {
   bool duplicate = false;             // its message id was published before: nothing done
 };
 
+// When a timer fires: its first due time, and for cycles the interval and how many more.
+struct TimerSchedule {
+  std::int64_t due = 0;
+  std::int32_t repetitions = 0;  // further firings after the first (-1: unbounded)
+  std::int64_t interval = 0;
+};
+Result<TimerSchedule> plan_timer(TimerType type, const std::string& text, std::int64_t now_ms);
+
 class Runtime {
  public:
   // `durable`: the store that holds the state (null: the runtime's maps are the state, and
@@ -83,6 +91,9 @@ class Runtime {
 
   // Deployments.
   void add_plan(std::shared_ptr<const Plan> plan);
+  // Schedules the process-level timer start events of `plan` (a newly deployed latest
+  // version), replacing those of earlier versions. One command.
+  Status arm_start_timers(const Plan& plan);
   std::shared_ptr<const Plan> latest(std::string_view process_id) const;
   // A version, asking the plan source when it is not known here.
   std::shared_ptr<const Plan> plan(std::string_view process_id, int version) const;

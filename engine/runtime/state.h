@@ -129,10 +129,14 @@ struct JobRecord {
 };
 
 struct TimerRecord {
-  InstanceId instance = 0;  // 0: a job retry backoff
+  InstanceId instance = 0;  // 0: a job retry backoff, or a process's timer start event
   std::uint64_t wait = 0;   // the Wait id, or the job key for a retry
   std::int32_t repetitions_left = 0;  // cycles: further firings after this one (-1: unbounded)
   std::int64_t interval_ms = 0;       // cycles
+  // Timer start events: the process version and start event that fire.
+  std::string process_id;
+  int version = 0;
+  ElementIndex start_event = kNoIndex;
 };
 
 struct Subscription {

@@ -96,6 +96,8 @@ class Durable {
   // Timers.
   virtual Status add_timer(const TimerRow& row) = 0;
   virtual Status remove_timer(std::uint64_t id) = 0;
+  // Removes the timer start events of every version of `process_id`.
+  virtual Status remove_start_timers(std::string_view process_id) = 0;
   // The earliest timer, if any (due or not).
   virtual Result<std::optional<TimerRow>> next_timer() = 0;
 

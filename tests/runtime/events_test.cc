@@ -284,3 +284,58 @@ TEST(TimerCatchEvent, InvalidTimerValueIsAnIncident) {
 
 }  // namespace
 }  // namespace ordo::testing
+
+namespace ordo::testing {
+namespace {
+
+std::string timer_start_process(std::string_view timer, std::string_view task = "work") {
+  return process("<startEvent id=\"tick\"><timerEventDefinition>" + std::string(timer) +
+                 "</timerEventDefinition></startEvent>\n" + svc(task) +
+                 "<endEvent id=\"e\"/>\n" + flow("tick", task) + flow(task, "e"));
+}
+
+std::size_t instance_count(Harness& h) {
+  auto all = h.engine().instances();
+  EXPECT_TRUE(all.is_ok());
+  return all.is_ok() ? all->size() : 0;
+}
+
+TEST(TimerStartEvent, CycleStartsAnInstanceAtEachRepetition) {
+  Harness h;
+  h.deploy(timer_start_process("<timeCycle>R3/PT1H</timeCycle>"));
+  EXPECT_EQ(instance_count(h), 0u);
+  EXPECT_EQ(h.engine().next_timer_due(), kEpoch + 3'600'000);
+  ASSERT_OK(h.engine().advance_clock(3'600'000));
+  EXPECT_EQ(instance_count(h), 1u);
+  EXPECT_EQ(h.open_job_elements(), Ids({"work"}));
+  ASSERT_OK(h.engine().advance_clock(5 * 3'600'000));
+  EXPECT_EQ(instance_count(h), 3u) << "R3: three firings, then no more";
+  EXPECT_FALSE(h.engine().next_timer_due().has_value());
+}
+
+TEST(TimerStartEvent, DateFiresOnceAndANewVersionReplacesTheOldTimers) {
+  Harness h;
+  h.deploy(timer_start_process("<timeDate>2026-12-01T12:00:00Z</timeDate>"));
+  EXPECT_EQ(h.engine().next_timer_due(), kEpoch + 2 * 3'600'000);
+  // Version 2 fires every 30 minutes instead; version 1's date never fires.
+  h.deploy(timer_start_process("<timeCycle>R2/PT30M</timeCycle>", "other"));
+  EXPECT_EQ(h.engine().next_timer_due(), kEpoch + 1'800'000);
+  ASSERT_OK(h.engine().advance_clock(3 * 3'600'000));
+  EXPECT_EQ(instance_count(h), 2u);
+  auto all = h.engine().instances();
+  ASSERT_TRUE(all.is_ok());
+  for (const InstanceInfo& i : *all) EXPECT_EQ(i.version, 2);
+  EXPECT_EQ(h.open_job_elements(), Ids({"other", "other"}));
+}
+
+TEST(TimerStartEvent, ATimerGivenAsAnExpressionIsRefusedAtDeployment) {
+  Harness h;
+  LoadResult r = load_bpmn(timer_start_process("<timeCycle>=cycle</timeCycle>"), "t.bpmn");
+  ASSERT_TRUE(r.ok()) << dump(r);
+  auto d = h.engine().deploy(r.document);
+  ASSERT_FALSE(d.is_ok());
+  EXPECT_NE(d.status().message().find("plain text"), std::string::npos) << d.status().to_string();
+}
+
+}  // namespace
+}  // namespace ordo::testing

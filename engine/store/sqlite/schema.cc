@@ -68,14 +68,18 @@ CREATE TABLE jobs (
   lock_expires_at INTEGER NOT NULL
 ) STRICT;
 CREATE INDEX jobs_ready ON jobs (type, state, key);
--- Timers of instances, and job retry backoffs (instance_id 0, wait_id the job key).
+-- Timers of instances, job retry backoffs (instance_id 0, wait_id the job key) and timer
+-- start events (instance_id 0, process_id, version and the start event's index).
 CREATE TABLE timers (
   id               INTEGER PRIMARY KEY,
   instance_id      INTEGER NOT NULL,
   wait_id          INTEGER NOT NULL,
   due_at           INTEGER NOT NULL,
   repetitions_left INTEGER NOT NULL,
-  interval_ms      INTEGER NOT NULL
+  interval_ms      INTEGER NOT NULL,
+  process_id       TEXT,
+  version          INTEGER,
+  start_event      INTEGER
 ) STRICT;
 CREATE INDEX timers_due ON timers (due_at, id);
 CREATE TABLE subscriptions (

@@ -24,6 +24,7 @@ enum Sql : int {
   kIncidentInstance,
   kAddTimer,
   kRemoveTimer,
+  kRemoveStartTimers,
   kNextTimer,
   kAddSubscription,
   kRemoveSubscription,
@@ -348,10 +349,24 @@ Result<std::optional<InstanceId>> SqliteStore::incident_instance(IncidentKey key
 Status SqliteStore::add_timer(const TimerRow& row) {
   ORDO_STATEMENT(st, kAddTimer,
                  "INSERT OR REPLACE INTO timers (id, instance_id, wait_id, due_at, "
-                 "repetitions_left, interval_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+                 "repetitions_left, interval_ms, process_id, version, start_event) "
+                 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
   st.bind(1, i64(row.id)).bind(2, i64(row.record.instance)).bind(3, i64(row.record.wait));
   st.bind(4, row.due_ms).bind(5, static_cast<std::int64_t>(row.record.repetitions_left));
   st.bind(6, row.record.interval_ms);
+  if (row.record.start_event == kNoIndex) {
+    st.bind_null(7).bind_null(8).bind_null(9);
+  } else {
+    st.bind(7, row.record.process_id).bind(8, static_cast<std::int64_t>(row.record.version));
+    st.bind(9, static_cast<std::int64_t>(row.record.start_event));
+  }
+  return st.run();
+}
+
+Status SqliteStore::remove_start_timers(std::string_view process_id) {
+  ORDO_STATEMENT(st, kRemoveStartTimers,
+                 "DELETE FROM timers WHERE process_id = ?1 AND start_event IS NOT NULL");
+  st.bind(1, process_id);
   return st.run();
 }
 
@@ -363,8 +378,8 @@ Status SqliteStore::remove_timer(std::uint64_t id) {
 
 Result<std::optional<TimerRow>> SqliteStore::next_timer() {
   ORDO_STATEMENT(st, kNextTimer,
-                 "SELECT id, instance_id, wait_id, due_at, repetitions_left, interval_ms "
-                 "FROM timers ORDER BY due_at, id LIMIT 1");
+                 "SELECT id, instance_id, wait_id, due_at, repetitions_left, interval_ms, "
+                 "process_id, version, start_event FROM timers ORDER BY due_at, id LIMIT 1");
   Result<bool> row = st.step();
   if (!row) return row.status();
   if (!*row) return std::optional<TimerRow>();
@@ -375,7 +390,12 @@ Result<std::optional<TimerRow>> SqliteStore::next_timer() {
   t.due_ms = st.int64(3);
   t.record.repetitions_left = static_cast<std::int32_t>(st.int64(4));
   t.record.interval_ms = st.int64(5);
-  return std::optional<TimerRow>(t);
+  if (!st.is_null(8)) {
+    t.record.process_id = st.text(6);
+    t.record.version = static_cast<int>(st.int64(7));
+    t.record.start_event = static_cast<ElementIndex>(st.int64(8));
+  }
+  return std::optional<TimerRow>(std::move(t));
 }
 
 Status SqliteStore::add_subscription(std::string_view sub_key, const runtime::Subscription& s) {

@@ -74,6 +74,7 @@ class SqliteStore final : public Durable {
   Result<std::optional<InstanceId>> incident_instance(IncidentKey key) override;
   Status add_timer(const TimerRow& row) override;
   Status remove_timer(std::uint64_t id) override;
+  Status remove_start_timers(std::string_view process_id) override;
   Result<std::optional<TimerRow>> next_timer() override;
   Status add_subscription(std::string_view sub_key, const runtime::Subscription& s) override;
   Status remove_subscription(std::uint64_t wait) override;
