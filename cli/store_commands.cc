@@ -90,14 +90,20 @@ CLI::Validator iso_duration() {
       "ISO 8601 duration", "ISO 8601 duration");
 }
 
-std::string when(std::int64_t ms) { return ms == 0 ? std::string() : time::format_date_time(ms); }
-json when_json(std::int64_t ms) { return ms == 0 ? json() : json(time::format_date_time(ms)); }
+std::string when(std::int64_t ms) {
+  return ms == 0 ? std::string() : time::format_date_time(ms);
+}
+json when_json(std::int64_t ms) {
+  return ms == 0 ? json() : json(time::format_date_time(ms));
+}
 
 void print_json(const json& j) {
   std::cout << j.dump(2, ' ', false, json::error_handler_t::replace) << '\n';
 }
 
-std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+std::string dump(const json& j) {
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
 
 // Columns padded to their widest cell; the last column is not padded.
 void print_table(const std::vector<std::string>& header,
@@ -129,8 +135,8 @@ std::unique_ptr<Engine> open_db(const std::string& cmd, const std::string& path,
                                 EngineOptions options = {}) {
   std::error_code ec;
   if (!create && !fs::exists(path, ec)) {
-    std::cerr << "ordo " << cmd << ": no database at " << path
-              << " (ordo deploy --db " << path << " FILE creates one)\n";
+    std::cerr << "ordo " << cmd << ": no database at " << path << " (ordo deploy --db " << path
+              << " FILE creates one)\n";
     return nullptr;
   }
   Result<std::unique_ptr<Engine>> opened = Engine::open(path, std::move(options));
@@ -148,8 +154,10 @@ int fail(const std::string& cmd, const Status& status) {
 
 const std::map<std::string, InstanceState>& instance_states() {
   static const std::map<std::string, InstanceState> states = {
-      {"active", InstanceState::kActive},       {"completed", InstanceState::kCompleted},
-      {"terminated", InstanceState::kTerminated}, {"incident", InstanceState::kIncident},
+      {"active", InstanceState::kActive},
+      {"completed", InstanceState::kCompleted},
+      {"terminated", InstanceState::kTerminated},
+      {"incident", InstanceState::kIncident},
       {"suspended", InstanceState::kSuspended}};
   return states;
 }
@@ -203,8 +211,8 @@ int run_deploy(const DeployArgs& args) {
                        {"contentHash", d.content_hash}});
       } else {
         std::cout << d.process_id << ": version " << d.version
-                  << (fresh ? ", new" : ", unchanged (same content as the latest version)")
-                  << " (" << file << ")\n";
+                  << (fresh ? ", new" : ", unchanged (same content as the latest version)") << " ("
+                  << file << ")\n";
       }
     }
   }
@@ -300,8 +308,7 @@ int run_correlate(const CorrelateArgs& args) {
     std::cout << "duplicate: message id " << args.message_id
               << " was published before; nothing done (the first time: " << outcome << ")\n";
   } else {
-    std::cout << args.name << (args.key.empty() ? "" : " / " + args.key) << ": " << outcome
-              << '\n';
+    std::cout << args.name << (args.key.empty() ? "" : " / " + args.key) << ": " << outcome << '\n';
   }
   return kExitOk;
 }
@@ -401,8 +408,9 @@ int run_show(const ShowArgs& args) {
   if (args.json) {
     json elements = json::array();
     for (const ElementInfo& e : i.elements) {
-      elements.push_back(
-          {{"elementId", e.element_id}, {"kind", to_string(e.kind)}, {"state", to_string(e.state)}});
+      elements.push_back({{"elementId", e.element_id},
+                          {"kind", to_string(e.kind)},
+                          {"state", to_string(e.state)}});
     }
     json incidents = json::array();
     for (const IncidentInfo& inc : i.incidents) incidents.push_back(incident_json(inc));
@@ -453,7 +461,8 @@ int run_show(const ShowArgs& args) {
     std::cout << "\nwaiting in\n";
     std::vector<std::vector<std::string>> rows;
     for (const ElementInfo& e : i.elements) {
-      rows.push_back({e.element_id, std::string(to_string(e.kind)), std::string(to_string(e.state))});
+      rows.push_back(
+          {e.element_id, std::string(to_string(e.kind)), std::string(to_string(e.state))});
     }
     for (auto& r : rows) r[0] = "  " + r[0];
     print_table({"  ELEMENT", "KIND", "STATE"}, rows);
@@ -520,8 +529,8 @@ int run_retry(const RetryArgs& args) {
     if (i.key == args.key) incident = std::move(i);
   }
   if (!incident) {
-    std::cerr << "ordo retry: no open incident " << args.key << " (ordo incidents --db "
-              << args.db << " lists them)\n";
+    std::cerr << "ordo retry: no open incident " << args.key << " (ordo incidents --db " << args.db
+              << " lists them)\n";
     return kExitFound;
   }
   if (!args.vars.empty()) {
@@ -566,7 +575,9 @@ struct WorkerArgs : DbArgs {
 std::atomic<bool> g_stop{false};
 static_assert(std::atomic<bool>::is_always_lock_free, "set from a signal handler");
 
-void on_stop_signal(int) { g_stop.store(true); }
+void on_stop_signal(int) {
+  g_stop.store(true);
+}
 
 void install_stop_handlers() {
   struct sigaction sa {};
@@ -631,8 +642,8 @@ int run_worker(const WorkerArgs& args) {
     return kExitOk;
   }
   std::cout << "worker " << (g_stop.load() ? "stopped" : "idle") << ": " << handled
-            << " jobs and timers handled, " << published
-            << (published == 1 ? " message" : " messages") << " published";
+            << (handled == 1 ? " job or timer handled, " : " jobs and timers handled, ")
+            << published << (published == 1 ? " message" : " messages") << " published";
   if (scheduled > 0) std::cout << ", " << scheduled << " due later";
   if (incidents > 0) {
     std::cout << ", " << incidents << (incidents == 1 ? " open incident" : " open incidents");
@@ -710,8 +721,7 @@ struct StoreCommands::Impl {
 
 StoreCommands::StoreCommands(CLI::App& app) : impl_(std::make_unique<Impl>()) {
   Impl& m = *impl_;
-  const std::string exit_status =
-      "Exit status: 0 on success, 1 when the database is refused or ";
+  const std::string exit_status = "Exit status: 0 on success, 1 when the database is refused or ";
 
   {
     CLI::App* c = m.deploy_cmd = app.add_subcommand(
@@ -730,8 +740,7 @@ StoreCommands::StoreCommands(CLI::App& app) : impl_(std::make_unique<Impl>()) {
         app.add_subcommand("start", "Start an instance of a deployed process");
     add_db_option(c, m.start);
     c->add_option("process-id", m.start.process_id, "The process id (not the file)")->required();
-    c->add_option("--vars", m.start.vars, "Process variables, a JSON object")
-        ->check(json_object());
+    c->add_option("--vars", m.start.vars, "Process variables, a JSON object")->check(json_object());
     c->add_option("--key", m.start.key,
                   "Business key: starting again with the same key returns the instance it "
                   "already has instead of starting another");
@@ -742,8 +751,8 @@ StoreCommands::StoreCommands(CLI::App& app) : impl_(std::make_unique<Impl>()) {
               exit_status + "the process is not deployed, 2 on bad usage.");
   }
   {
-    CLI::App* c = m.correlate_cmd = app.add_subcommand(
-        "correlate", "Publish a message to the instances waiting for it");
+    CLI::App* c = m.correlate_cmd =
+        app.add_subcommand("correlate", "Publish a message to the instances waiting for it");
     add_db_option(c, m.correlate);
     c->add_option("name", m.correlate.name, "Message name")->required();
     c->add_option("--key", m.correlate.key, "Correlation key");
@@ -755,7 +764,8 @@ StoreCommands::StoreCommands(CLI::App& app) : impl_(std::make_unique<Impl>()) {
         ->check(iso_duration());
     c->add_option("--message-id", m.correlate.message_id,
                   "Publishing the same id again does nothing (idempotent publishing)");
-    add_json_flag(c, m.correlate, "name, correlationKey, messageId, instances, buffered, duplicate");
+    add_json_flag(c, m.correlate,
+                  "name, correlationKey, messageId, instances, buffered, duplicate");
     c->footer(
         "Each waiting instance receives it once; message start events start instances. A "
         "message nobody receives is dropped unless --ttl is given.\n" +
@@ -763,8 +773,9 @@ StoreCommands::StoreCommands(CLI::App& app) : impl_(std::make_unique<Impl>()) {
   }
   {
     CLI::App* c = m.instances_cmd =
-        app.add_subcommand("instances", "List instances: id, process:version, business key, "
-                                        "state, started, ended, end event");
+        app.add_subcommand("instances",
+                           "List instances: id, process:version, business key, "
+                           "state, started, ended, end event");
     add_db_option(c, m.instances);
     c->add_option("--state", m.instances.state, "Only instances in this state")
         ->check(CLI::IsMember({"active", "completed", "terminated", "incident", "suspended"}));
@@ -796,8 +807,7 @@ StoreCommands::StoreCommands(CLI::App& app) : impl_(std::make_unique<Impl>()) {
     CLI::App* c = m.retry_cmd =
         app.add_subcommand("retry", "Resolve an incident: retry what it stopped");
     add_db_option(c, m.retry);
-    c->add_option("incident", m.retry.key, "Incident key (ordo incidents lists them)")
-        ->required();
+    c->add_option("incident", m.retry.key, "Incident key (ordo incidents lists them)")->required();
     c->add_option("--retries", m.retry.retries, "Retries the failed job gets")
         ->capture_default_str()
         ->check(CLI::PositiveNumber);
@@ -810,13 +820,12 @@ StoreCommands::StoreCommands(CLI::App& app) : impl_(std::make_unique<Impl>()) {
         exit_status + "there is no such open incident, 2 on bad usage.");
   }
   {
-    CLI::App* c = m.cancel_cmd = app.add_subcommand(
-        "cancel", "Cancel an instance and everything it waits for");
+    CLI::App* c = m.cancel_cmd =
+        app.add_subcommand("cancel", "Cancel an instance and everything it waits for");
     add_db_option(c, m.cancel);
     c->add_option("id", m.cancel.id, "Instance id")->required();
-    c->footer(
-        "An instance started by a call activity is cancelled through its root instance.\n" +
-        exit_status + "the instance is unknown or cannot be cancelled, 2 on bad usage.");
+    c->footer("An instance started by a call activity is cancelled through its root instance.\n" +
+              exit_status + "the instance is unknown or cannot be cancelled, 2 on bad usage.");
   }
   {
     CLI::App* c = m.worker_cmd = app.add_subcommand(
@@ -840,8 +849,8 @@ StoreCommands::StoreCommands(CLI::App& app) : impl_(std::make_unique<Impl>()) {
         exit_status + "the work stops on a database error, 2 on bad usage.");
   }
   {
-    CLI::App* c = m.backup_cmd = app.add_subcommand(
-        "backup", "Copy the database consistently while it is in use");
+    CLI::App* c = m.backup_cmd =
+        app.add_subcommand("backup", "Copy the database consistently while it is in use");
     add_db_option(c, m.backup);
     c->add_option("dest", m.backup.dest, "The copy, a new file")->required();
     c->add_flag("--force", m.backup.force, "Replace DEST when it exists");
