@@ -50,7 +50,9 @@ struct DbArgs {
 };
 
 void add_db_option(CLI::App* cmd, DbArgs& args) {
-  cmd->add_option("--db", args.db, "The Ordo database (an SQLite file)")->required();
+  cmd->add_option("--db", args.db, "The Ordo database (an SQLite file)")
+      ->required()
+      ->type_name("FILE");
 }
 
 void add_json_flag(CLI::App* cmd, DbArgs& args, const std::string& what) {
@@ -70,7 +72,7 @@ CLI::Validator json_object() {
         }
         return {};
       },
-      "JSON object", "JSON object");
+      "", "JSON object");
 }
 
 json parse_object(const std::string& text) {
@@ -87,7 +89,7 @@ CLI::Validator iso_duration() {
         if (d->negative) return "a negative duration: " + text;
         return {};
       },
-      "ISO 8601 duration", "ISO 8601 duration");
+      "", "ISO 8601 duration");
 }
 
 std::string when(std::int64_t ms) {
@@ -569,8 +571,10 @@ struct WorkerArgs : DbArgs {
   int threads = 2;
   bool until_idle = false;
   int group_commit = 64;
-  int poll_ms = 200;
 };
+
+// How long an idle worker waits before it looks for work again.
+constexpr int kIdlePollMs = 200;
 
 std::atomic<bool> g_stop{false};
 static_assert(std::atomic<bool>::is_always_lock_free, "set from a signal handler");
@@ -623,15 +627,12 @@ int run_worker(const WorkerArgs& args) {
     published += sent;
     if (*done > 0 || sent > 0) continue;
     if (args.until_idle) break;
-    for (int waited = 0; waited < args.poll_ms && !g_stop.load(); waited += 10) {
+    for (int waited = 0; waited < kIdlePollMs && !g_stop.load(); waited += 10) {
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
   }
-  std::size_t scheduled = 0;
-  for (const Publication& p : world.take_due(INT64_MAX)) {
-    (void)p;
-    ++scheduled;
-  }
+  // Not lost: the effects log has them, and the next worker publishes them when due.
+  const std::size_t scheduled = world.take_due(INT64_MAX).size();
   const std::size_t incidents = engine->incidents().size();
   if (args.json) {
     print_json({{"handled", handled},
@@ -740,7 +741,9 @@ StoreCommands::StoreCommands(CLI::App& app) : impl_(std::make_unique<Impl>()) {
         app.add_subcommand("start", "Start an instance of a deployed process");
     add_db_option(c, m.start);
     c->add_option("process-id", m.start.process_id, "The process id (not the file)")->required();
-    c->add_option("--vars", m.start.vars, "Process variables, a JSON object")->check(json_object());
+    c->add_option("--vars", m.start.vars, "Process variables, a JSON object")
+        ->check(json_object())
+        ->type_name("JSON");
     c->add_option("--key", m.start.key,
                   "Business key: starting again with the same key returns the instance it "
                   "already has instead of starting another");
@@ -757,11 +760,13 @@ StoreCommands::StoreCommands(CLI::App& app) : impl_(std::make_unique<Impl>()) {
     c->add_option("name", m.correlate.name, "Message name")->required();
     c->add_option("--key", m.correlate.key, "Correlation key");
     c->add_option("--vars", m.correlate.vars, "Message variables, a JSON object")
-        ->check(json_object());
+        ->check(json_object())
+        ->type_name("JSON");
     c->add_option("--ttl", m.correlate.ttl,
                   "Keep the message this long (ISO 8601 duration, e.g. PT1H) when nobody "
                   "waits for it yet")
-        ->check(iso_duration());
+        ->check(iso_duration())
+        ->type_name("DURATION");
     c->add_option("--message-id", m.correlate.message_id,
                   "Publishing the same id again does nothing (idempotent publishing)");
     add_json_flag(c, m.correlate,
@@ -813,7 +818,8 @@ StoreCommands::StoreCommands(CLI::App& app) : impl_(std::make_unique<Impl>()) {
         ->check(CLI::PositiveNumber);
     c->add_option("--vars", m.retry.vars,
                   "Set these process variables first (to fix the cause), a JSON object")
-        ->check(json_object());
+        ->check(json_object())
+        ->type_name("JSON");
     c->footer(
         "A job out of retries gets --retries more and runs at the next ordo worker; any other "
         "incident re-runs the step that failed at once.\n" +
@@ -844,8 +850,8 @@ StoreCommands::StoreCommands(CLI::App& app) : impl_(std::make_unique<Impl>()) {
     c->footer(
         "The simulated handlers answer from each instance's variables as in ordo run (see "
         "docs/running-orders.md) and publish the messages an outside system would, when they "
-        "are due; their side effects are recorded in DB.effects.jsonl and not repeated. "
-        "Several workers may share one database.\n" +
+        "are due; their side effects are recorded in DB.effects.jsonl and not repeated."
+        "\n" +
         exit_status + "the work stops on a database error, 2 on bad usage.");
   }
   {
