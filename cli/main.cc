@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "ordo/ordo.h"
+#include "store_commands.h"
 
 namespace {
 
@@ -200,6 +201,8 @@ int main(int argc, char** argv) {
       "docs/running-orders.md).\nExit status: 0 when every order ran (incidents included), 1 "
       "when the process or the orders cannot be read, 2 on bad usage.");
 
+  ordo::cli::StoreCommands store(app);  // deploy, start, correlate, ... (store_commands.cc)
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -215,5 +218,6 @@ int main(int argc, char** argv) {
   if (v->parsed()) return run_validate(validate);
   if (i->parsed()) return run_inspect(inspect);
   if (r->parsed()) return run_run(run);
+  if (auto status = store.run()) return *status;
   return kExitUsage;
 }

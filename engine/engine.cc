@@ -798,6 +798,11 @@ std::vector<HistoryEvent> Engine::history(InstanceId id) const {
     if (const Element* el = r.element_id.empty() ? nullptr : def.find_element(r.element_id)) {
       e.element_id = el->id;
       e.element_kind = el->kind;
+    } else if (r.kind == HistoryKind::kFlowTaken) {
+      // Flow events name a sequence flow, which is not an element.
+      if (const FlowIndex f = def.flow_index(r.element_id); f != kNoIndex) {
+        e.element_id = def.flows[f].id;
+      }
     }
     e.key = r.key;
     e.value = r.value;

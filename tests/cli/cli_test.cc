@@ -19,8 +19,8 @@ struct CliRun {
   std::string out;  // stdout and stderr together
 };
 
-CliRun ordo_cli(const std::string& args) {
-  std::string cmd = std::string(ORDO_CLI) + " " + args + " 2>&1";
+// Runs a shell command line, stdout and stderr together.
+CliRun capture(const std::string& cmd) {
   CliRun run;
   FILE* pipe = popen(cmd.c_str(), "r");
   if (!pipe) return run;
@@ -30,6 +30,10 @@ CliRun ordo_cli(const std::string& args) {
   int status = pclose(pipe);
   run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return run;
+}
+
+CliRun ordo_cli(const std::string& args) {
+  return capture(std::string(ORDO_CLI) + " " + args + " 2>&1");
 }
 
 class CliTest : public ::testing::Test {
@@ -109,7 +113,10 @@ TEST_F(CliTest, BadUsageExitsTwo) {
 }
 
 TEST_F(CliTest, EveryCommandHasHelp) {
-  for (const char* cmd : {"--help", "validate --help", "inspect --help"}) {
+  for (const char* cmd :
+       {"--help", "validate --help", "inspect --help", "run --help", "deploy --help",
+        "start --help", "correlate --help", "instances --help", "show --help", "incidents --help",
+        "retry --help", "cancel --help", "worker --help", "backup --help"}) {
     CliRun r = ordo_cli(cmd);
     EXPECT_EQ(r.exit_code, 0) << cmd;
     EXPECT_NE(r.out.find("Usage:"), std::string::npos) << cmd << r.out;
@@ -175,6 +182,400 @@ TEST_F(CliTest, RunReportsTheLineOfABadOrderAndExitsOne) {
   CliRun r = ordo_cli("run " + kShipped + " --orders " + orders);
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.out.find("orders.jsonl:2: expected a JSON object"), std::string::npos) << r.out;
+}
+
+// ---- the database commands ----
+
+bool contains(const std::string& haystack, const std::string& needle) {
+  return haystack.find(needle) != std::string::npos;
+}
+
+// A line of `text` that has each of `parts`, in this order.
+bool has_line(const std::string& text, const std::vector<std::string>& parts) {
+  std::size_t start = 0;
+  while (start < text.size()) {
+    std::size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    const std::string line = text.substr(start, end - start);
+    std::size_t at = 0;
+    bool all = true;
+    for (const std::string& part : parts) {
+      at = line.find(part, at);
+      if (at == std::string::npos) {
+        all = false;
+        break;
+      }
+      at += part.size();
+    }
+    if (all) return true;
+    start = end + 1;
+  }
+  return false;
+}
+
+bool is_iso_utc(const nlohmann::json& j) {
+  if (!j.is_string()) return false;
+  const std::string s = j.get<std::string>();
+  return s.size() >= 20 && s[4] == '-' && s[10] == 'T' && s.back() == 'Z';
+}
+
+// A database in the test's directory with the order process deployed; orders are started
+// with the variables the simulated handlers read (docs/running-orders.md).
+class CliDbTest : public CliTest {
+ protected:
+  void SetUp() override {
+    CliTest::SetUp();
+    db_ = (dir_ / "ordo.db").string();
+    CliRun r = ordo_cli("deploy --db " + db_ + " " + kShipped);
+    ASSERT_EQ(r.exit_code, 0) << r.out;
+  }
+  CliRun db(const std::string& args) { return ordo_cli(args + " --db " + db_); }
+  nlohmann::json db_json(const std::string& args) {
+    CliRun r = db(args + " --json");
+    EXPECT_EQ(r.exit_code, 0) << args << "\n" << r.out;
+    nlohmann::json j = nlohmann::json::parse(r.out, nullptr, false);
+    EXPECT_FALSE(j.is_discarded()) << args << "\n" << r.out;
+    return j;
+  }
+  // Starts an order and returns its instance id. `vars` is a JSON object without braces.
+  std::uint64_t start_order(const std::string& id, const std::string& vars = "") {
+    std::string object = "{\"orderId\": \"" + id + "\"" + (vars.empty() ? "" : ", " + vars) + "}";
+    nlohmann::json j = db_json("start order-acceptance --key " + id + " --vars '" + object + "'");
+    return j.value("instance", std::uint64_t{0});
+  }
+  // Payment confirmed and the order delivered at once, so one worker run ends it.
+  std::uint64_t start_quick_order(const std::string& id) {
+    return start_order(id, "\"paymentDelayMinutes\": 0, \"deliveryDays\": 0");
+  }
+  std::string db_;
+};
+
+TEST_F(CliDbTest, DeploySaysWhetherAVersionIsNew) {
+  CliRun again = db("deploy " + kShipped);
+  EXPECT_EQ(again.exit_code, 0) << again.out;
+  EXPECT_EQ(again.out,
+            "order-acceptance: version 1, unchanged (same content as the latest version) (" +
+                kShipped + ")\n");
+  // Different content: a new version.
+  std::string changed = write("changed.bpmn", [] {
+    std::ifstream in(kShipped);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    return text + "\n<!-- changed -->\n";
+  }());
+  nlohmann::json j = db_json("deploy " + changed);
+  ASSERT_EQ(j.size(), 1u) << j.dump();
+  EXPECT_EQ(j[0]["processId"], "order-acceptance");
+  EXPECT_EQ(j[0]["version"], 2);
+  EXPECT_EQ(j[0]["new"], true);
+  EXPECT_EQ(j[0]["file"], changed);
+
+  // A file with errors is not deployed; the others are.
+  std::string bad = write("bad.bpmn", "<definitions");
+  std::string other =
+      write("other.bpmn", testing::process(testing::straight("<task id=\"t\"/>"), "other"));
+  CliRun mixed = db("deploy " + bad + " " + other);
+  EXPECT_EQ(mixed.exit_code, 1) << mixed.out;
+  EXPECT_TRUE(contains(mixed.out, "ordo deploy: cannot deploy " + bad)) << mixed.out;
+  EXPECT_TRUE(contains(mixed.out, "other: version 1, new")) << mixed.out;
+}
+
+TEST_F(CliDbTest, StartWithTheSameBusinessKeyReturnsTheExistingInstance) {
+  CliRun first = db("start order-acceptance --key A-1 --vars '{\"orderId\": \"A-1\"}'");
+  EXPECT_EQ(first.exit_code, 0) << first.out;
+  EXPECT_TRUE(contains(first.out, "started instance ")) << first.out;
+  EXPECT_TRUE(contains(first.out, " of order-acceptance:1 (business key A-1): active"))
+      << first.out;
+  CliRun second = db("start order-acceptance --key A-1");
+  EXPECT_EQ(second.exit_code, 0) << second.out;
+  EXPECT_TRUE(contains(second.out, "already exists for business key A-1")) << second.out;
+  EXPECT_TRUE(contains(second.out, "not started again")) << second.out;
+
+  nlohmann::json j = db_json("start order-acceptance --key A-1");
+  EXPECT_EQ(j["created"], false);
+  EXPECT_EQ(j["version"], 1);
+  nlohmann::json listed = db_json("instances");
+  ASSERT_EQ(listed.size(), 1u) << listed.dump();
+  EXPECT_EQ(listed[0]["id"], j["instance"]);
+  EXPECT_EQ(listed[0]["businessKey"], "A-1");
+
+  nlohmann::json other = db_json("start order-acceptance --key A-2 --version 1");
+  EXPECT_EQ(other["created"], true);
+  EXPECT_NE(other["instance"], j["instance"]);
+
+  CliRun unknown = db("start no-such-process");
+  EXPECT_EQ(unknown.exit_code, 1);
+  EXPECT_TRUE(contains(unknown.out, "ordo start: no process 'no-such-process' is deployed"))
+      << unknown.out;
+  EXPECT_EQ(db("start order-acceptance --vars '[1, 2]'").exit_code, 2);
+  EXPECT_EQ(db("start order-acceptance --vars '{oops'").exit_code, 2);
+  EXPECT_EQ(db("start order-acceptance --version 0").exit_code, 2);
+}
+
+TEST_F(CliDbTest, CorrelateReportsReceiversBufferingAndDuplicates) {
+  // Payment never confirmed by the simulated world: the instance waits for the message.
+  const std::uint64_t id = start_order("A-2", "\"paymentOutcome\": \"timeout\"");
+  ASSERT_NE(id, 0u);
+  ASSERT_EQ(db("worker --until-idle").exit_code, 0);
+
+  CliRun first =
+      db("correlate payment-confirmed --key A-2 --vars '{\"paymentStatus\": \"approved\"}' "
+         "--message-id pay-A-2");
+  EXPECT_EQ(first.exit_code, 0) << first.out;
+  EXPECT_EQ(first.out,
+            "payment-confirmed / A-2: received by instance " + std::to_string(id) + "\n");
+  CliRun again = db("correlate payment-confirmed --key A-2 --message-id pay-A-2");
+  EXPECT_EQ(again.exit_code, 0) << again.out;
+  EXPECT_TRUE(contains(again.out,
+                       "duplicate: message id pay-A-2 was published before; nothing "
+                       "done"))
+      << again.out;
+  nlohmann::json dup = db_json("correlate payment-confirmed --key A-2 --message-id pay-A-2");
+  EXPECT_EQ(dup["duplicate"], true);
+  EXPECT_EQ(dup["instances"], nlohmann::json::array({id}));
+  // The variables arrived with the first publication only.
+  EXPECT_EQ(db_json("show " + std::to_string(id))["variables"]["paymentStatus"], "approved");
+
+  nlohmann::json buffered = db_json("correlate payment-confirmed --key A-9 --ttl PT1H");
+  EXPECT_EQ(buffered["buffered"], true);
+  EXPECT_EQ(buffered["instances"], nlohmann::json::array());
+  CliRun dropped = db("correlate payment-confirmed --key A-10");
+  EXPECT_EQ(dropped.exit_code, 0);
+  EXPECT_TRUE(contains(dropped.out, "nobody was waiting for it: dropped")) << dropped.out;
+
+  // A buffered message reaches the instance that subscribes later.
+  const std::uint64_t late = start_order("A-9", "\"paymentOutcome\": \"timeout\"");
+  ASSERT_EQ(db("worker --until-idle").exit_code, 0);
+  nlohmann::json shown = db_json("show " + std::to_string(late));
+  bool correlated = false;
+  for (const auto& e : shown["history"]) correlated |= e["kind"] == "message-correlated";
+  EXPECT_TRUE(correlated) << shown.dump(2);
+
+  CliRun bad_ttl = db("correlate payment-confirmed --ttl 1h");
+  EXPECT_EQ(bad_ttl.exit_code, 2);
+  EXPECT_TRUE(contains(bad_ttl.out, "not an ISO 8601 duration")) << bad_ttl.out;
+}
+
+TEST_F(CliDbTest, WorkerRunsOrdersToTheirEndAndShowHasTheTimeline) {
+  const std::uint64_t quick = start_quick_order("A-1");
+  const std::uint64_t waiting = start_order("A-2", "\"paymentOutcome\": \"timeout\"");
+  CliRun worker = db("worker --until-idle");
+  EXPECT_EQ(worker.exit_code, 0) << worker.out;
+  // Payment confirmed and delivered: the two messages the simulated world publishes.
+  EXPECT_TRUE(contains(worker.out, "worker idle: ")) << worker.out;
+  EXPECT_TRUE(contains(worker.out, " jobs and timers handled, 2 messages published")) << worker.out;
+  EXPECT_TRUE(fs::exists(db_ + ".effects.jsonl"));
+
+  nlohmann::json completed = db_json("instances --state completed");
+  ASSERT_EQ(completed.size(), 1u) << completed.dump(2);
+  EXPECT_EQ(completed[0]["id"], quick);
+  EXPECT_EQ(completed[0]["endEvent"], "end-delivered");
+  EXPECT_TRUE(is_iso_utc(completed[0]["startedAt"])) << completed.dump(2);
+  EXPECT_TRUE(is_iso_utc(completed[0]["endedAt"])) << completed.dump(2);
+  nlohmann::json active = db_json("instances --state active --process order-acceptance");
+  ASSERT_EQ(active.size(), 1u);
+  EXPECT_EQ(active[0]["id"], waiting);
+  EXPECT_EQ(db_json("instances --process other").size(), 0u);
+  EXPECT_EQ(db_json("instances --limit 1").size(), 1u);
+
+  CliRun table = db("instances");
+  EXPECT_EQ(table.out.rfind("ID", 0), 0u) << table.out;
+  EXPECT_TRUE(contains(table.out, "END EVENT")) << table.out;
+  EXPECT_TRUE(contains(table.out, "order-acceptance:1  A-1  completed")) << table.out;
+  EXPECT_TRUE(contains(table.out, "end-delivered")) << table.out;
+  EXPECT_EQ(db("instances --state sleeping").exit_code, 2);
+
+  CliRun show = db("show " + std::to_string(quick));
+  EXPECT_EQ(show.exit_code, 0) << show.out;
+  EXPECT_TRUE(contains(show.out, "order-acceptance:1  key A-1\n")) << show.out;
+  EXPECT_TRUE(contains(show.out, "state    completed (end-delivered)")) << show.out;
+  EXPECT_TRUE(contains(show.out, "  trackingNumber = \"TRK-A-1\"")) << show.out;
+  EXPECT_TRUE(contains(show.out, "\nhistory\n  TIME ")) << show.out;
+  // Timeline rows: time, element (flows named too), event, detail.
+  EXPECT_TRUE(has_line(show.out, {"  20", "Z  order-received", "element-activated"})) << show.out;
+  EXPECT_TRUE(has_line(show.out, {"Z  f-pay-start", "flow-taken"})) << show.out;
+  EXPECT_TRUE(has_line(show.out, {"check-availability", "job-created", "job ",
+                                  " erp.check-availability, 3 retries"}))
+      << show.out;
+  EXPECT_TRUE(has_line(show.out, {"charge-payment", "variables-updated", "set paymentId"}))
+      << show.out;
+  EXPECT_TRUE(contains(show.out, "message-correlated")) << show.out;
+  EXPECT_TRUE(contains(show.out, "instance-completed")) << show.out;
+
+  nlohmann::json shown = db_json("show " + std::to_string(waiting));
+  EXPECT_EQ(shown["state"], "active");
+  EXPECT_EQ(shown["businessKey"], "A-2");
+  bool waits_for_payment = false;
+  for (const auto& e : shown["elements"]) {
+    waits_for_payment |= e["elementId"] == "await-payment-confirmation";
+  }
+  EXPECT_TRUE(waits_for_payment) << shown.dump(2);
+  ASSERT_FALSE(shown["history"].empty());
+  EXPECT_EQ(shown["history"][0]["kind"], "instance-started");
+  EXPECT_TRUE(is_iso_utc(shown["history"][0]["time"]));
+
+  CliRun unknown = db("show 999999");
+  EXPECT_EQ(unknown.exit_code, 1);
+  EXPECT_TRUE(contains(unknown.out, "ordo show: no instance 999999")) << unknown.out;
+
+  // Running again finds nothing new to do: the effects are not repeated.
+  CliRun again = db("worker --until-idle");
+  EXPECT_TRUE(contains(again.out, "worker idle: 0 jobs and timers handled, 0 messages published"))
+      << again.out;
+}
+
+TEST_F(CliDbTest, WorkerStopsOnSigterm) {
+  const std::uint64_t id = start_order("A-1", "\"paymentOutcome\": \"timeout\"");
+  // Without --until-idle the worker runs until a signal: sent once it has charged the payment.
+  const std::string ordo = ORDO_CLI, id_text = std::to_string(id),
+                    log = (dir_ / "worker.log").string();
+  CliRun r = capture(ordo + " worker --db " + db_ + " > " + log + " 2>&1 & pid=$!; i=0; " +
+                     "while [ $i -lt 200 ] && ! " + ordo + " show --db " + db_ + " " + id_text +
+                     " | grep -q charge-payment.*job-completed; do sleep 0.05; i=$((i+1)); done; " +
+                     "kill -TERM $pid; wait $pid; echo exit=$?; cat " + log);
+  EXPECT_TRUE(contains(r.out, "exit=0\n")) << r.out;
+  EXPECT_TRUE(contains(r.out, "worker stopped: ")) << r.out;
+  CliRun show = db("show " + id_text);
+  EXPECT_TRUE(has_line(show.out, {"charge-payment", "job-completed"})) << show.out;
+  EXPECT_TRUE(
+      has_line(show.out, {"await-payment-confirmation", "intermediateCatchEvent", "active"}))
+      << show.out;
+}
+
+TEST_F(CliDbTest, IncidentsCanBeListedAndRetried) {
+  // A job with one retry whose simulated handler fails while failTask names it.
+  std::string flaky = write(
+      "flaky.bpmn",
+      testing::process(testing::straight("<serviceTask id=\"flaky\"><extensionElements>"
+                                         "<zeebe:taskDefinition type=\"flaky\" retries=\"1\"/>"
+                                         "</extensionElements></serviceTask>",
+                                         "flaky"),
+                       "flaky-process"));
+  ASSERT_EQ(db("deploy " + flaky).exit_code, 0);
+  nlohmann::json started = db_json("start flaky-process --vars '{\"failTask\": \"flaky\"}'");
+  const std::uint64_t id = started["instance"];
+  CliRun worker = db("worker --until-idle");
+  EXPECT_TRUE(contains(worker.out, ", 1 open incident")) << worker.out;
+
+  nlohmann::json incidents = db_json("incidents");
+  ASSERT_EQ(incidents.size(), 1u) << incidents.dump(2);
+  EXPECT_EQ(incidents[0]["instance"], id);
+  EXPECT_EQ(incidents[0]["elementId"], "flaky");
+  EXPECT_EQ(incidents[0]["type"], "job-no-retries");
+  EXPECT_TRUE(is_iso_utc(incidents[0]["createdAt"]));
+  const std::string key = std::to_string(incidents[0]["key"].get<std::uint64_t>());
+  CliRun table = db("incidents");
+  EXPECT_TRUE(contains(table.out, "KEY")) << table.out;
+  EXPECT_TRUE(contains(table.out, "simulated failure of flaky")) << table.out;
+  CliRun show = db("show " + std::to_string(id));
+  EXPECT_TRUE(contains(show.out, "state    incident")) << show.out;
+  EXPECT_TRUE(
+      has_line(show.out, {"flaky", "incident-raised",
+                          "incident " + key + ": job 'flaky' failed and has no retries left"}))
+      << show.out;
+
+  // Retrying without fixing the cause: the job runs and fails again, a new incident.
+  CliRun retry = db("retry " + key);
+  EXPECT_EQ(retry.exit_code, 0) << retry.out;
+  EXPECT_TRUE(contains(retry.out, "resolved incident " + key + " (job-no-retries at flaky)"))
+      << retry.out;
+  EXPECT_TRUE(contains(retry.out, "has 1 retry for the next ordo worker")) << retry.out;
+  EXPECT_EQ(db("incidents").out, "no open incidents\n");
+  EXPECT_TRUE(contains(db("worker --until-idle").out, ", 1 open incident"));
+  nlohmann::json again = db_json("incidents");
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_NE(again[0]["key"], incidents[0]["key"]);
+
+  // Fixing the variable that makes it fail: the instance completes.
+  const std::string key2 = std::to_string(again[0]["key"].get<std::uint64_t>());
+  CliRun fixed = db("retry " + key2 + " --retries 2 --vars '{\"failTask\": null}'");
+  EXPECT_EQ(fixed.exit_code, 0) << fixed.out;
+  EXPECT_TRUE(contains(fixed.out, "has 2 retries")) << fixed.out;
+  EXPECT_EQ(db("worker --until-idle").exit_code, 0);
+  EXPECT_EQ(db_json("show " + std::to_string(id))["state"], "completed");
+  EXPECT_EQ(db_json("incidents"), nlohmann::json::array());
+
+  CliRun unknown = db("retry " + key2);
+  EXPECT_EQ(unknown.exit_code, 1);
+  EXPECT_TRUE(contains(unknown.out, "ordo retry: no open incident " + key2)) << unknown.out;
+}
+
+TEST_F(CliDbTest, CancelTerminatesAnInstance) {
+  const std::uint64_t id = start_order("A-1");
+  CliRun r = db("cancel " + std::to_string(id));
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_EQ(r.out, "cancelled instance " + std::to_string(id) + "\n");
+  nlohmann::json terminated = db_json("instances --state terminated");
+  ASSERT_EQ(terminated.size(), 1u);
+  EXPECT_EQ(terminated[0]["id"], id);
+  nlohmann::json shown = db_json("show " + std::to_string(id));
+  EXPECT_EQ(shown["elements"], nlohmann::json::array());
+  EXPECT_EQ(shown["history"].back()["kind"], "instance-terminated");
+  // Nothing is left for a worker.
+  EXPECT_TRUE(contains(db("worker --until-idle").out, "0 jobs and timers handled"));
+
+  CliRun unknown = db("cancel 999999");
+  EXPECT_EQ(unknown.exit_code, 1);
+  EXPECT_TRUE(has_line(unknown.out, {"ordo cancel: ", " 999999"})) << unknown.out;
+  EXPECT_EQ(db("cancel not-a-number").exit_code, 2);
+}
+
+TEST_F(CliDbTest, BackupIsADatabaseWithTheSameInstances) {
+  start_quick_order("A-1");
+  start_order("A-2", "\"paymentOutcome\": \"timeout\"");
+  ASSERT_EQ(db("worker --until-idle").exit_code, 0);
+  const std::string copy = (dir_ / "copy.db").string();
+  CliRun r = db("backup " + copy);
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_EQ(r.out, "backed up " + db_ + " to " + copy + "\n");
+  nlohmann::json original = db_json("instances");
+  ASSERT_EQ(original.size(), 2u);
+  CliRun listed = ordo_cli("instances --json --db " + copy);
+  EXPECT_EQ(listed.exit_code, 0) << listed.out;
+  EXPECT_EQ(nlohmann::json::parse(listed.out, nullptr, false), original);
+  // No leftovers of the temporary file.
+  for (const auto& entry : fs::directory_iterator(dir_)) {
+    EXPECT_FALSE(contains(entry.path().filename().string(), ".partial-")) << entry.path();
+  }
+
+  // An existing DEST is replaced only with --force, and never by the database itself.
+  start_order("A-3");
+  CliRun refused = db("backup " + copy);
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_TRUE(contains(refused.out, "ordo backup: " + copy + " exists; give --force"))
+      << refused.out;
+  EXPECT_EQ(nlohmann::json::parse(ordo_cli("instances --json --db " + copy).out).size(), 2u);
+  EXPECT_EQ(db("backup --force " + copy).exit_code, 0);
+  EXPECT_EQ(nlohmann::json::parse(ordo_cli("instances --json --db " + copy).out).size(), 3u);
+  CliRun itself = db("backup --force " + db_);
+  EXPECT_EQ(itself.exit_code, 1);
+  EXPECT_TRUE(contains(itself.out, "is the database itself")) << itself.out;
+  EXPECT_EQ(db_json("instances").size(), 3u);
+}
+
+TEST_F(CliTest, ARefusedDatabaseIsNamedAndExitsOne) {
+  const std::string text = write("notes.txt", "not a database\n");
+  for (const std::string& cmd :
+       std::vector<std::string>{"instances", "incidents", "show 1", "worker --until-idle",
+                                "deploy " + kShipped, "backup " + (dir_ / "b.db").string()}) {
+    CliRun r = ordo_cli(cmd + " --db " + text);
+    EXPECT_EQ(r.exit_code, 1) << cmd << "\n" << r.out;
+    const std::string verb = cmd.substr(0, cmd.find(' '));
+    EXPECT_TRUE(contains(r.out, "ordo " + verb + ": " + text + " is not an Ordo database"))
+        << cmd << "\n"
+        << r.out;
+  }
+  std::ifstream in(text);
+  std::string kept((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(kept, "not a database\n");
+  EXPECT_FALSE(fs::exists(dir_ / "b.db"));
+
+  // Only deploy creates a database; elsewhere a missing file is a mistake.
+  const std::string missing = (dir_ / "missing.db").string();
+  CliRun r = ordo_cli("instances --db " + missing);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_TRUE(contains(r.out, "ordo instances: no database at " + missing)) << r.out;
+  EXPECT_FALSE(fs::exists(missing));
+  EXPECT_EQ(ordo_cli("instances").exit_code, 2);  // --db is required
 }
 
 }  // namespace

@@ -91,6 +91,9 @@ TEST(ParallelGateway, JoinWaitsForEveryIncomingFlow) {
   EXPECT_EQ(h.info(id).state, InstanceState::kCompleted);
   EXPECT_EQ(h.history(id, HistoryKind::kElementCompleted),
             Ids({"s", "fork", "a", "b", "join", "after", "e"}));
+  // Flow events name the flow, in memory and read back from a database alike.
+  EXPECT_EQ(h.history(id, HistoryKind::kFlowTaken),
+            Ids({"s-fork", "fork-a", "fork-b", "a-join", "b-join", "join-after", "after-e"}));
 }
 
 std::string inclusive_xml() {
