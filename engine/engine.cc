@@ -402,6 +402,30 @@ class Engine::Impl {
   }
 
   Result<std::size_t> work(const WorkOptions& wo);
+
+  // The version a start request names (the latest when 0), with a none start event.
+  Result<std::shared_ptr<const runtime::Plan>> plan_for(const StartRequest& request) {
+    std::shared_ptr<const runtime::Plan> plan;
+    if (db) {
+      // Another process may have deployed a newer version.
+      plan = load_plan(request.process_id, request.version);
+    } else if (request.version == 0) {
+      plan = rt.latest(request.process_id);
+    } else {
+      plan = rt.plan(request.process_id, request.version);
+    }
+    if (plan == nullptr) {
+      return Status::not_found("no process '" + request.process_id + "'" +
+                               (request.version ? " version " + std::to_string(request.version)
+                                                : std::string()) +
+                               " is deployed");
+    }
+    if (plan->none_start[plan->scope_slot(kNoIndex)] == kNoIndex) {
+      return Status::invalid_argument("process '" + request.process_id +
+                                      "' has no none start event; start it with a message");
+    }
+    return plan;
+  }
 };
 
 // The executor: this thread locks jobs and applies outcomes; `threads` threads run handlers.
@@ -604,25 +628,61 @@ Result<InstanceId> Engine::start(std::string_view process_id, nlohmann::json var
   return started->id;
 }
 
+Result<std::vector<StartResult>> Engine::start_many(const std::vector<StartRequest>& requests) {
+  // Everything the caller could have got wrong is checked before anything starts.
+  std::vector<std::shared_ptr<const runtime::Plan>> plans;
+  plans.reserve(requests.size());
+  for (std::size_t i = 0; i < requests.size(); ++i) {
+    Result<std::shared_ptr<const runtime::Plan>> plan = impl_->plan_for(requests[i]);
+    if (!plan) {
+      return Status(plan.status().code(),
+                    "request " + std::to_string(i + 1) + ": " + plan.status().message());
+    }
+    if (!requests[i].variables.is_null() && !requests[i].variables.is_object()) {
+      return Status::invalid_argument("request " + std::to_string(i + 1) +
+                                      ": variables must be a JSON object");
+    }
+    plans.push_back(std::move(*plan));
+  }
+  std::vector<StartResult> out;
+  out.reserve(requests.size());
+  if (Status s = impl_->rt.begin_group(); !s) return s;
+  for (std::size_t i = 0; i < requests.size(); ++i) {
+    const int version = plans[i]->version;
+    Result<runtime::StartOutcome> r =
+        impl_->rt.start(std::move(plans[i]), requests[i].variables, requests[i].business_key);
+    if (!r) {
+      impl_->rt.abort_group();
+      return r.status();
+    }
+    out.push_back({r->id, r->created, version});
+  }
+  if (Status s = impl_->rt.end_group(); !s) return s;
+  return out;
+}
+
+Result<std::vector<MessageResult>> Engine::publish_many(std::vector<Message> messages) {
+  std::vector<MessageResult> out;
+  out.reserve(messages.size());
+  if (Status s = impl_->rt.begin_group(); !s) return s;
+  for (Message& m : messages) {
+    Result<MessageResult> r = publish_message(std::move(m));
+    if (!r) {
+      impl_->rt.abort_group();
+      return r.status();
+    }
+    out.push_back(std::move(*r));
+  }
+  if (Status s = impl_->rt.end_group(); !s) return s;
+  return out;
+}
+
 Result<StartResult> Engine::start_instance(const StartRequest& request) {
-  std::shared_ptr<const runtime::Plan> plan;
-  if (impl_->db) {
-    // Another process may have deployed a newer version.
-    plan = impl_->load_plan(request.process_id, request.version);
-  } else if (request.version == 0) {
-    plan = impl_->rt.latest(request.process_id);
-  } else {
-    plan = impl_->rt.plan(request.process_id, request.version);
-  }
-  if (plan == nullptr) {
-    return Status::not_found("no process '" + request.process_id + "'" +
-                             (request.version ? " version " + std::to_string(request.version)
-                                              : std::string()) +
-                             " is deployed");
-  }
-  const int version = plan->version;
+  Result<std::shared_ptr<const runtime::Plan>> plan = impl_->plan_for(request);
+  if (!plan) return plan.status();
+  const int version = (*plan)->version;
   Result<runtime::StartOutcome> r =
-      impl_->rt.start(std::move(plan), request.variables, request.business_key);
+      impl_->rt.start(std::move(*plan), request.variables, request.business_key);
   if (!r) return r.status();
   return StartResult{r->id, r->created, version};
 }

@@ -190,6 +190,13 @@ Status Runtime::end_group() {
   return finish_transaction();
 }
 
+void Runtime::abort_group() noexcept {
+  if (!group_) return;
+  group_ = false;
+  store_failure_ = Status::ok();
+  roll_back();
+}
+
 // ---- state access ----
 
 Instance* Runtime::get(InstanceId id) {

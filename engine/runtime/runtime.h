@@ -124,6 +124,8 @@ class Runtime {
   // A failure inside the group rolls all of it back and end_group() returns it.
   Status begin_group();
   Status end_group();
+  // Rolls the group back: none of its commands happened.
+  void abort_group() noexcept;
   bool in_group() const noexcept { return group_; }
 
   // Jobs ready for a handler, oldest first (in-memory state only; durable engines ask the

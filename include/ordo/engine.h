@@ -211,6 +211,10 @@ class Engine {
                            std::string business_key = {});
   // The same, with a version and telling whether the business key already had an instance.
   Result<StartResult> start_instance(const StartRequest& request);
+  // Starts many instances in one transaction (group commit): all of them or, on a store
+  // failure, none; returns once they are durable. A request that is wrong by itself (no
+  // such process, variables not an object) fails the whole batch before anything starts.
+  Result<std::vector<StartResult>> start_many(const std::vector<StartRequest>& requests);
 
   // Handlers, by job type. Registering a type again replaces its handler.
   void register_handler(std::string type, TaskHandler handler);
@@ -238,6 +242,8 @@ class Engine {
                                 std::int64_t ttl_ms = 0);
   // The same, with a message id (idempotent publishing) and telling who received it.
   Result<MessageResult> publish_message(Message message);
+  // Publishes many messages in one transaction (group commit); returns once it is durable.
+  Result<std::vector<MessageResult>> publish_many(std::vector<Message> messages);
 
   // Terminates an instance and everything it waits for (jobs, timers, called instances).
   // An instance started by a call activity is cancelled through its root instance
