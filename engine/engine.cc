@@ -228,6 +228,14 @@ class Engine::Impl {
 
   // The plan of a stored version (0: the latest), loading its document when needed.
   std::shared_ptr<const runtime::Plan> load_plan(std::string_view process_id, int version) {
+    if (version == 0) {
+      // The common case, on every start: the latest version is the one known here.
+      Result<std::pair<int, std::string>> latest = db->latest_deployment(process_id);
+      if (!latest || latest->first == 0) return nullptr;
+      if (auto p = rt.known_plan(process_id, latest->first)) return p;
+      version = latest->first;
+    }
+    if (auto p = rt.known_plan(process_id, version)) return p;
     Result<std::vector<store::sqlite::DeploymentRow>> rows = db->deployments(process_id);
     if (!rows || rows->empty()) return nullptr;
     const store::sqlite::DeploymentRow* row = &rows->back();
@@ -290,29 +298,35 @@ class Engine::Impl {
     std::unique_ptr<JobSnapshot> job;
   };
 
-  // Locks up to `limit` jobs that have handlers here, in one transaction.
+  // Locks up to `limit` jobs that have handlers here and takes what their handlers need,
+  // in one transaction.
   Result<std::vector<Acquired>> acquire(int limit) {
     const std::int64_t now = clock->now_ms();
     std::vector<JobKey> keys;
-    Status s = store::sqlite::in_transaction(db->database(), [&]() -> Status {
-      auto take = [&](std::string_view type) -> Status {
-        const int room = limit - static_cast<int>(keys.size());
-        if (room <= 0) return Status::ok();
-        Result<std::vector<JobKey>> got =
-            db->acquire_jobs(type, options.worker_id, now, now + options.job_lock_ms, room);
-        if (!got) return got.status();
-        keys.insert(keys.end(), got->begin(), got->end());
-        return Status::ok();
-      };
-      if (fallback) return take({});
-      for (const auto& [type, handler] : handlers) {
-        if (Status t = take(type); !t) return t;
-      }
-      return Status::ok();
-    });
-    if (!s) return s;
-    std::sort(keys.begin(), keys.end());
     std::vector<Acquired> out;
+    if (Status s = rt.begin_group(); !s) return s;
+    auto take = [&](std::string_view type) -> Status {
+      const int room = limit - static_cast<int>(keys.size());
+      if (room <= 0) return Status::ok();
+      Result<std::vector<JobKey>> got =
+          db->acquire_jobs(type, options.worker_id, now, now + options.job_lock_ms, room);
+      if (!got) return got.status();
+      keys.insert(keys.end(), got->begin(), got->end());
+      return Status::ok();
+    };
+    Status s;
+    if (fallback) {
+      s = take({});
+    } else {
+      for (const auto& [type, handler] : handlers) {
+        if (s = take(type); !s) break;
+      }
+    }
+    if (!s) {
+      rt.abort_group();
+      return s;
+    }
+    std::sort(keys.begin(), keys.end());
     out.reserve(keys.size());
     for (JobKey key : keys) {
       const runtime::JobRecord* job = rt.job(key);
@@ -327,6 +341,7 @@ class Engine::Impl {
                                             inst->plan->element(job->element_index));
       out.push_back(std::move(a));
     }
+    if (Status e = rt.end_group(); !e) return e;
     return out;
   }
 

@@ -598,6 +598,7 @@ Status Runtime::set_variables(InstanceId id, nlohmann::json variables) {
     return s;
   }
   std::string names;
+  inst->vars_changed = true;
   for (auto& [name, value] : variables.items()) {
     names += (names.empty() ? "" : ",") + name;
     inst->vars[name] = std::move(value);
@@ -813,7 +814,7 @@ bool Runtime::transition(Instance& inst, InstanceEvent event) {
 }
 
 const JobRecord* Runtime::job(JobKey key) {
-  if (durable_ != nullptr && !in_txn_) jobs_.erase(key);  // between commands: read it fresh
+  if (durable_ != nullptr && !in_txn_) jobs_.erase(key);  // between transactions: read it fresh
   return find_job(key);
 }
 

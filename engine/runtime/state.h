@@ -84,6 +84,7 @@ struct Instance {
   std::uint64_t checked_in = 0;
   std::uint64_t touched_in = 0;
   bool incidents_changed = false;  // the incidents rows must be rewritten
+  bool vars_changed = true;        // the process-level variables must be written
 
   ElementInstance* find(ElemKey key) noexcept {
     for (auto& e : elements) {

@@ -18,7 +18,7 @@ CREATE TABLE meta (
   name  TEXT PRIMARY KEY,
   value INTEGER NOT NULL
 ) STRICT;
-INSERT INTO meta (name, value) VALUES ('key', 1), ('instance', 1);
+INSERT INTO meta (name, value) VALUES ('key', 1), ('instance', 1), ('history', 1);
 CREATE TABLE deployments (
   process_id   TEXT NOT NULL,
   version      INTEGER NOT NULL,
@@ -67,7 +67,8 @@ CREATE TABLE jobs (
   lock_owner      TEXT,
   lock_expires_at INTEGER NOT NULL
 ) STRICT;
-CREATE INDEX jobs_ready ON jobs (type, state, key);
+CREATE INDEX jobs_ready ON jobs (state, key);
+CREATE INDEX jobs_expiring ON jobs (state, lock_expires_at);
 -- Timers of instances, job retry backoffs (instance_id 0, wait_id the job key) and timer
 -- start events (instance_id 0, process_id, version and the start event's index).
 CREATE TABLE timers (
@@ -120,15 +121,14 @@ CREATE TABLE incidents (
   created_at  INTEGER NOT NULL
 ) STRICT;
 CREATE INDEX incidents_instance ON incidents (instance_id);
+-- The append-only history. One row per instance per command: `events` is a JSON array of
+-- [time, kind, element id or null, key, value, detail or null], and the events are
+-- numbered from `sequence` on (the engine-wide counter 'history' in meta). Read it as rows
+-- with: SELECT h.sequence + e.key, e.value FROM history h, json_each(h.events) e.
 CREATE TABLE history (
   sequence    INTEGER PRIMARY KEY,
   instance_id INTEGER NOT NULL,
-  time        INTEGER NOT NULL,
-  kind        TEXT NOT NULL,
-  element_id  TEXT,
-  key         INTEGER NOT NULL,
-  value       INTEGER NOT NULL,
-  detail      TEXT
+  events      TEXT NOT NULL
 ) STRICT;
 CREATE INDEX history_instance ON history (instance_id, sequence);
 )sql",

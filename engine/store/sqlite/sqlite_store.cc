@@ -12,9 +12,11 @@ enum Sql : int {
   kAllocateRead,
   kAllocateWrite,
   kLoadInstance,
+  kInstanceRev,
   kFindBusinessKey,
   kInsertInstance,
   kUpdateInstance,
+  kUpdateInstanceKeepVars,
   kDeleteIncidents,
   kInsertIncident,
   kUpsertJob,
@@ -37,6 +39,8 @@ enum Sql : int {
   kRecordPublished,
   kLatestDeployment,
   kAddDeployment,
+  kAcquireAny,
+  kAcquireTyped,
   kSqlCount
 };
 
@@ -116,9 +120,25 @@ Result<Statement*> SqliteStore::statement(int id, std::string_view sql) {
   Statement& var = **var##_found;                      \
   Using var##_using(var)
 
-Status SqliteStore::begin() { return db_->begin(); }
-Status SqliteStore::commit() { return db_->commit(); }
-void SqliteStore::rollback() noexcept { db_->rollback(); }
+Status SqliteStore::begin() {
+  history_read_ = false;
+  return db_->begin();
+}
+
+Status SqliteStore::commit() {
+  if (history_read_ && history_next_ != history_first_) {
+    ORDO_STATEMENT(st, kAllocateWrite, "UPDATE meta SET value = ?2 WHERE name = ?1");
+    st.bind(1, std::string_view("history")).bind(2, i64(history_next_));
+    if (Status s = st.run(); !s) return s;
+  }
+  history_read_ = false;
+  return db_->commit();
+}
+
+void SqliteStore::rollback() noexcept {
+  history_read_ = false;
+  db_->rollback();
+}
 
 Result<std::uint64_t> SqliteStore::allocate(std::string_view counter, std::uint64_t count) {
   std::uint64_t first = 0;
@@ -141,6 +161,15 @@ Result<std::uint64_t> SqliteStore::allocate(std::string_view counter, std::uint6
 
 Result<Durable::Loaded> SqliteStore::load_instance(InstanceId id, std::uint64_t known_rev,
                                                    runtime::Instance& out) {
+  if (known_rev != 0) {
+    // Usually the cached copy is current: check the revision alone first.
+    ORDO_STATEMENT(st, kInstanceRev, "SELECT rev FROM instances WHERE id = ?1");
+    st.bind(1, i64(id));
+    Result<bool> row = st.step();
+    if (!row) return row.status();
+    if (!*row) return Loaded{};
+    if (static_cast<std::uint64_t>(st.int64(0)) == known_rev) return Loaded{Load::kUnchanged, {}, 0};
+  }
   ORDO_STATEMENT(st, kLoadInstance,
                  "SELECT rev, process_id, version, business_key, state, parent_id, "
                  "parent_element, started_at, ended_at, variables, runtime "
@@ -173,6 +202,7 @@ Result<Durable::Loaded> SqliteStore::load_instance(InstanceId id, std::uint64_t 
   out.started_ms = st.int64(7);
   out.ended_ms = st.int64(8);
   out.vars = nlohmann::json::parse(st.text(9), nullptr, false);
+  out.vars_changed = false;
   if (!out.vars.is_object()) {
     return Status(StatusCode::kCorruption, "the variables of instance " + std::to_string(id) +
                                                " in " + db_->path() +
@@ -196,7 +226,7 @@ Result<std::optional<InstanceId>> SqliteStore::find_business_key(std::string_vie
 
 Status SqliteStore::write(const Changes& changes) {
   for (runtime::Instance* inst : changes.instances) {
-    const std::string vars = inst->vars.dump();
+    const std::string vars = inst->rev == 0 || inst->vars_changed ? inst->vars.dump() : std::string();
     const std::string rt = encode_runtime(*inst);
     const std::string_view end_event =
         inst->end_event == kNoIndex ? std::string_view() : inst->plan->element(inst->end_event).id;
@@ -232,9 +262,18 @@ Status SqliteStore::write(const Changes& changes) {
       st.bind(11, vars).bind(12, rt);
       if (Status s = st.run(); !s) return s;
     } else {
-      ORDO_STATEMENT(st, kUpdateInstance,
-                     "UPDATE instances SET state = ?2, rev = rev + 1, ended_at = ?3, "
-                     "end_event = ?4, variables = ?5, runtime = ?6 WHERE id = ?1 AND rev = ?7");
+      // The variables are written only when a command may have changed them.
+      Result<Statement*> found =
+          inst->vars_changed
+              ? statement(kUpdateInstance,
+                          "UPDATE instances SET state = ?2, rev = rev + 1, ended_at = ?3, "
+                          "end_event = ?4, runtime = ?6, variables = ?5 WHERE id = ?1 AND rev = ?7")
+              : statement(kUpdateInstanceKeepVars,
+                          "UPDATE instances SET state = ?2, rev = rev + 1, ended_at = ?3, "
+                          "end_event = ?4, runtime = ?6 WHERE id = ?1 AND rev = ?7");
+      if (!found) return found.status();
+      Statement& st = **found;
+      Using using_st(st);
       st.bind(1, i64(inst->id)).bind(2, to_string(inst->state));
       if (inst->ended_ms == 0) {
         st.bind_null(3);
@@ -246,7 +285,8 @@ Status SqliteStore::write(const Changes& changes) {
       } else {
         st.bind(4, end_event);
       }
-      st.bind(5, vars).bind(6, rt).bind(7, i64(inst->rev));
+      if (inst->vars_changed) st.bind(5, vars);
+      st.bind(6, rt).bind(7, i64(inst->rev));
       if (Status s = st.run(); !s) return s;
       if (sqlite3_changes(db_->handle()) != 1) {
         return Status(StatusCode::kConflict,
@@ -254,6 +294,7 @@ Status SqliteStore::write(const Changes& changes) {
                           " was changed by another process during this command; run it again");
       }
     }
+    inst->vars_changed = false;
     ++inst->rev;
     if (inst->incidents_changed) {
       {
@@ -303,25 +344,42 @@ Status SqliteStore::write(const Changes& changes) {
     st.bind(12, job->lock_expires_ms);
     if (Status s = st.run(); !s) return s;
   }
-  if (changes.events != nullptr) {
-    for (HistoryEvent& e : *changes.events) {
+  if (changes.events != nullptr && !changes.events->empty()) {
+    std::vector<HistoryEvent>& events = *changes.events;
+    if (!history_read_) {
+      ORDO_STATEMENT(st, kAllocateRead, "SELECT value FROM meta WHERE name = ?1");
+      st.bind(1, std::string_view("history"));
+      Result<bool> row = st.step();
+      if (!row) return row.status();
+      if (!*row) {
+        return Status(StatusCode::kCorruption,
+                      db_->path() + " has no 'history' counter; restore it from a backup");
+      }
+      history_first_ = history_next_ = static_cast<std::uint64_t>(st.int64(0));
+      history_read_ = true;
+    }
+    const std::uint64_t first = history_next_;
+    history_next_ += events.size();
+    // One row per run of events of one instance.
+    std::size_t begin = 0;
+    while (begin < events.size()) {
+      std::size_t end = begin;
+      nlohmann::json rows = nlohmann::json::array();
+      while (end < events.size() && events[end].instance == events[begin].instance) {
+        HistoryEvent& e = events[end];
+        e.sequence = first + end;
+        rows.push_back(nlohmann::json::array(
+            {e.time_ms, to_string(e.kind),
+             e.element_id.empty() ? nlohmann::json() : nlohmann::json(e.element_id), e.key,
+             e.value, e.detail.empty() ? nlohmann::json() : nlohmann::json(e.detail)}));
+        ++end;
+      }
       ORDO_STATEMENT(st, kInsertHistory,
-                     "INSERT INTO history (instance_id, time, kind, element_id, key, value, "
-                     "detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
-      st.bind(1, i64(e.instance)).bind(2, e.time_ms).bind(3, to_string(e.kind));
-      if (e.element_id.empty()) {
-        st.bind_null(4);
-      } else {
-        st.bind(4, e.element_id);
-      }
-      st.bind(5, i64(e.key)).bind(6, e.value);
-      if (e.detail.empty()) {
-        st.bind_null(7);
-      } else {
-        st.bind(7, e.detail);
-      }
+                     "INSERT INTO history (sequence, instance_id, events) VALUES (?1, ?2, ?3)");
+      st.bind(1, i64(events[begin].sequence)).bind(2, i64(events[begin].instance));
+      st.bind(3, rows.dump());
       if (Status s = st.run(); !s) return s;
-      e.sequence = static_cast<std::uint64_t>(sqlite3_last_insert_rowid(db_->handle()));
+      begin = end;
     }
   }
   return Status::ok();
@@ -539,16 +597,24 @@ Result<std::vector<JobKey>> SqliteStore::acquire_jobs(std::string_view type,
                                                       std::string_view owner,
                                                       std::int64_t now_ms,
                                                       std::int64_t lock_until_ms, int limit) {
+  // Created jobs by key, then locked ones whose lock has expired: each half has its index.
   static constexpr std::string_view kAny =
       "UPDATE jobs SET state = 'locked', lock_owner = ?1, lock_expires_at = ?2 "
-      "WHERE key IN (SELECT key FROM jobs WHERE (state = 'created' OR (state = 'locked' AND "
-      "lock_expires_at < ?3)) ORDER BY key LIMIT ?4) RETURNING key";
+      "WHERE key IN (SELECT key FROM (SELECT key FROM jobs WHERE state = 'created' "
+      "ORDER BY key LIMIT ?4) UNION ALL SELECT key FROM (SELECT key FROM jobs "
+      "WHERE state = 'locked' AND lock_expires_at < ?3 ORDER BY lock_expires_at LIMIT ?4) "
+      "LIMIT ?4) RETURNING key";
   static constexpr std::string_view kTyped =
       "UPDATE jobs SET state = 'locked', lock_owner = ?1, lock_expires_at = ?2 "
-      "WHERE key IN (SELECT key FROM jobs WHERE type = ?5 AND (state = 'created' OR "
-      "(state = 'locked' AND lock_expires_at < ?3)) ORDER BY key LIMIT ?4) RETURNING key";
-  Result<Statement> st = db_->prepare(type.empty() ? kAny : kTyped);
-  if (!st) return st.status();
+      "WHERE key IN (SELECT key FROM (SELECT key FROM jobs WHERE state = 'created' "
+      "AND type = ?5 ORDER BY key LIMIT ?4) UNION ALL SELECT key FROM (SELECT key FROM jobs "
+      "WHERE state = 'locked' AND lock_expires_at < ?3 AND type = ?5 "
+      "ORDER BY lock_expires_at LIMIT ?4) LIMIT ?4) RETURNING key";
+  Result<Statement*> found =
+      type.empty() ? statement(kAcquireAny, kAny) : statement(kAcquireTyped, kTyped);
+  if (!found) return found.status();
+  Statement* st = *found;
+  Using using_st(*st);
   st->bind(1, owner).bind(2, lock_until_ms).bind(3, now_ms).bind(4, static_cast<std::int64_t>(limit));
   if (!type.empty()) st->bind(5, type);
   std::vector<JobKey> out;
@@ -651,8 +717,7 @@ Result<std::vector<SqliteStore::IncidentRow>> SqliteStore::incidents() {
 
 Result<std::vector<StoredEvent>> SqliteStore::history(InstanceId id) {
   Result<Statement> st = db_->prepare(
-      "SELECT sequence, instance_id, time, kind, element_id, key, value, detail FROM history "
-      "WHERE instance_id = ?1 ORDER BY sequence");
+      "SELECT sequence, events FROM history WHERE instance_id = ?1 ORDER BY sequence");
   if (!st) return st.status();
   st->bind(1, i64(id));
   std::vector<StoredEvent> out;
@@ -660,17 +725,29 @@ Result<std::vector<StoredEvent>> SqliteStore::history(InstanceId id) {
     Result<bool> row = st->step();
     if (!row) return row.status();
     if (!*row) break;
-    StoredEvent e;
-    e.sequence = static_cast<std::uint64_t>(st->int64(0));
-    e.instance = static_cast<InstanceId>(st->int64(1));
-    e.time_ms = st->int64(2);
-    e.kind = enum_from<HistoryKind, HistoryKind::kIncidentResolved>(st->text(3))
-                 .value_or(HistoryKind::kInstanceStarted);
-    e.element_id = st->text(4);
-    e.key = static_cast<std::uint64_t>(st->int64(5));
-    e.value = st->int64(6);
-    e.detail = st->text(7);
-    out.push_back(std::move(e));
+    const auto first = static_cast<std::uint64_t>(st->int64(0));
+    nlohmann::json rows = nlohmann::json::parse(st->text(1), nullptr, false);
+    if (!rows.is_array()) {
+      return Status(StatusCode::kCorruption, "the history of instance " + std::to_string(id) +
+                                                 " in " + db_->path() +
+                                                 " is damaged; restore it from a backup");
+    }
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      const nlohmann::json& r = rows[i];
+      if (!r.is_array() || r.size() != 6) continue;
+      StoredEvent e;
+      e.sequence = first + i;
+      e.instance = id;
+      e.time_ms = r[0].is_number() ? r[0].get<std::int64_t>() : 0;
+      e.kind = enum_from<HistoryKind, HistoryKind::kIncidentResolved>(
+                   r[1].is_string() ? r[1].get<std::string>() : std::string())
+                   .value_or(HistoryKind::kInstanceStarted);
+      if (r[2].is_string()) e.element_id = r[2].get<std::string>();
+      e.key = r[3].is_number() ? r[3].get<std::uint64_t>() : 0;
+      e.value = r[4].is_number() ? r[4].get<std::int64_t>() : 0;
+      if (r[5].is_string()) e.detail = r[5].get<std::string>();
+      out.push_back(std::move(e));
+    }
   }
   return out;
 }

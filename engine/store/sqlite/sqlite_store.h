@@ -132,6 +132,10 @@ class SqliteStore final : public Durable {
 
   std::unique_ptr<Database> db_;
   std::vector<std::unique_ptr<Statement>> statements_;
+  // The history counter, read once per transaction and written back at its commit.
+  bool history_read_ = false;
+  std::uint64_t history_first_ = 0;
+  std::uint64_t history_next_ = 0;
 };
 
 }  // namespace ordo::store::sqlite
