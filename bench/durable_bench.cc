@@ -48,7 +48,7 @@ nlohmann::json make_order(const std::string& id) {
 void BM_DurableOrders(benchmark::State& state) {
   const bool full = state.range(0) != 0;
   const int group = static_cast<int>(state.range(1));
-  constexpr std::size_t kBatch = 64;
+  const auto kBatch = static_cast<std::size_t>(std::max<std::int64_t>(64, state.range(1)));
   const std::string path = temp_db("orders");
   ordo::EngineOptions options;
   options.clock = std::make_shared<ordo::VirtualClock>(1'796'119'200'000);
@@ -118,6 +118,8 @@ BENCHMARK(BM_DurableOrders)
     ->Args({1, 64})
     ->Args({0, 1})
     ->Args({0, 64})
+    ->Args({1, 256})
+    ->Args({0, 256})
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 

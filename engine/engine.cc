@@ -301,47 +301,66 @@ class Engine::Impl {
   // Locks up to `limit` jobs that have handlers here and takes what their handlers need,
   // in one transaction.
   Result<std::vector<Acquired>> acquire(int limit) {
-    const std::int64_t now = clock->now_ms();
-    std::vector<JobKey> keys;
-    std::vector<Acquired> out;
     if (Status s = rt.begin_group(); !s) return s;
-    auto take = [&](std::string_view type) -> Status {
-      const int room = limit - static_cast<int>(keys.size());
-      if (room <= 0) return Status::ok();
-      Result<std::vector<JobKey>> got =
-          db->acquire_jobs(type, options.worker_id, now, now + options.job_lock_ms, room);
-      if (!got) return got.status();
-      keys.insert(keys.end(), got->begin(), got->end());
-      return Status::ok();
-    };
-    Status s;
-    if (fallback) {
-      s = take({});
-    } else {
-      for (const auto& [type, handler] : handlers) {
-        if (s = take(type); !s) break;
-      }
-    }
-    if (!s) {
+    Result<std::vector<Acquired>> out = acquire_in_group(limit);
+    if (!out) {
       rt.abort_group();
-      return s;
-    }
-    std::sort(keys.begin(), keys.end());
-    out.reserve(keys.size());
-    for (JobKey key : keys) {
-      const runtime::JobRecord* job = rt.job(key);
-      if (job == nullptr) continue;
-      const runtime::Instance* inst = rt.instance(job->instance);
-      if (inst == nullptr) continue;
-      Acquired a;
-      a.key = key;
-      a.handler = handler_for(job->type);
-      if (a.handler == nullptr) continue;
-      a.job = std::make_unique<JobSnapshot>(rt, *job, *inst,
-                                            inst->plan->element(job->element_index));
-      out.push_back(std::move(a));
+      return out;
     }
     if (Status e = rt.end_group(); !e) return e;
+    return out;
+  }
+
+  // What a handler needs of a job locked here, read in the current transaction; nothing
+  // when the job is gone (cancelled) or has no handler here.
+  std::optional<Acquired> snapshot(JobKey key) {
+    const runtime::JobRecord* job = rt.job(key);
+    if (job == nullptr || job->state != JobState::kLocked) return std::nullopt;
+    const runtime::Instance* inst = rt.instance(job->instance);
+    if (inst == nullptr) return std::nullopt;
+    Acquired a;
+    a.key = key;
+    a.handler = handler_for(job->type);
+    if (a.handler == nullptr) return std::nullopt;
+    a.job = std::make_unique<JobSnapshot>(rt, *job, *inst, inst->plan->element(job->element_index));
+    return a;
+  }
+
+  // Locks up to `limit` jobs with handlers here, inside an open group (its transaction).
+  Result<std::vector<runtime::JobRecord>> acquire_records(int limit) {
+    const std::int64_t now = clock->now_ms();
+    std::vector<runtime::JobRecord> jobs;
+    auto take = [&](std::string_view type) -> Status {
+      const int room = limit - static_cast<int>(jobs.size());
+      if (room <= 0) return Status::ok();
+      Result<std::vector<runtime::JobRecord>> got =
+          db->acquire_jobs(type, options.worker_id, now, now + options.job_lock_ms, room);
+      if (!got) return got.status();
+      for (auto& j : *got) jobs.push_back(std::move(j));
+      return Status::ok();
+    };
+    if (fallback) {
+      if (Status s = take({}); !s) return s;
+    } else {
+      for (const auto& [type, handler] : handlers) {
+        if (Status s = take(type); !s) return s;
+      }
+    }
+    return jobs;
+  }
+
+  // The same, with their snapshots.
+  Result<std::vector<Acquired>> acquire_in_group(int limit) {
+    Result<std::vector<runtime::JobRecord>> jobs = acquire_records(limit);
+    if (!jobs) return jobs.status();
+    std::sort(jobs->begin(), jobs->end(), [](const auto& a, const auto& b) { return a.key < b.key; });
+    std::vector<Acquired> out;
+    out.reserve(jobs->size());
+    for (runtime::JobRecord& record : *jobs) {
+      const JobKey key = record.key;
+      rt.remember_job(std::move(record));
+      if (std::optional<Acquired> a = snapshot(key)) out.push_back(std::move(*a));
+    }
     return out;
   }
 
@@ -399,20 +418,67 @@ class Engine::Impl {
     }
   }
 
+  // Rounds of one transaction each: the outcomes of the last round's jobs, the timers due
+  // now (up to the group size), and the locks on the next round's jobs; the handlers run
+  // between transactions.
   Result<std::size_t> run_durable_until_idle() {
+    const int group = std::max(1, options.group_commit);
     std::size_t done = 0;
+    std::vector<Outcome> outcomes;
+    std::vector<JobKey> carry;  // locked here, not handled yet
+    // Jobs the rounds create for handlers here are locked as they are created.
+    rt.set_claim([this](std::string_view type) { return handler_for(type) != nullptr; });
+    struct Unclaim {
+      runtime::Runtime& rt;
+      ~Unclaim() {
+        rt.set_claim(nullptr);
+        rt.claimed().clear();
+      }
+    } unclaim{rt};
     while (true) {
-      Result<std::vector<Acquired>> jobs = acquire(std::max(1, options.group_commit) * 4);
-      if (!jobs) return jobs.status();
-      std::vector<Outcome> outcomes;
-      outcomes.reserve(jobs->size());
-      for (Acquired& a : *jobs) outcomes.push_back({a.key, call_handler(*a.handler, *a.job)});
-      Result<std::size_t> applied = apply_all(outcomes);
-      if (!applied) return applied.status();
-      Result<std::size_t> fired = fire_due_timers();
-      if (!fired) return fired.status();
-      done += *applied + *fired;
-      if (jobs->empty() && *fired == 0) return done;
+      if (Status s = rt.begin_group(); !s) return s;
+      auto fail = [&](Status s) -> Result<std::size_t> {
+        rt.abort_group();
+        return s;
+      };
+      for (Outcome& o : outcomes) {
+        Status s = apply(o.key, o.outcome);
+        // A job another worker finished or cancelled meanwhile is not an error here.
+        if (!s && s.code() != StatusCode::kNotFound && s.code() != StatusCode::kConflict) {
+          return fail(s);
+        }
+      }
+      std::size_t fired = 0;
+      while (fired < static_cast<std::size_t>(group)) {
+        Result<bool> f = rt.fire_next_due_timer();
+        if (!f) return fail(f.status());
+        if (!*f) break;
+        ++fired;
+      }
+      // This round's jobs: the `group` oldest (lowest keys) of those carried over, created
+      // locked by this round's commands, and still waiting to be acquired, as in memory.
+      for (JobKey key : rt.claimed()) carry.push_back(key);
+      rt.claimed().clear();
+      Result<std::vector<runtime::JobRecord>> acquired = acquire_records(group);
+      if (!acquired) return fail(acquired.status());
+      for (runtime::JobRecord& j : *acquired) {
+        carry.push_back(j.key);
+        rt.remember_job(std::move(j));
+      }
+      std::sort(carry.begin(), carry.end());
+      const std::size_t take = std::min(carry.size(), static_cast<std::size_t>(group));
+      std::vector<Acquired> jobs;
+      for (std::size_t i = 0; i < take; ++i) {
+        // The snapshot is taken now, in the transaction before the handler runs.
+        if (std::optional<Acquired> a = snapshot(carry[i])) jobs.push_back(std::move(*a));
+      }
+      carry.erase(carry.begin(), carry.begin() + static_cast<std::ptrdiff_t>(take));
+      if (Status s = rt.end_group(); !s) return s;
+      done += outcomes.size() + fired;
+      outcomes.clear();
+      if (jobs.empty() && fired == 0 && carry.empty()) return done;
+      outcomes.reserve(jobs.size());
+      for (Acquired& a : jobs) outcomes.push_back({a.key, call_handler(*a.handler, *a.job)});
     }
   }
 

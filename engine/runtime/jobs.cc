@@ -54,7 +54,14 @@ void Runtime::create_job(Instance& inst, ElemKey key) {
   job.idempotency_key.append(std::to_string(key));
   el->job = job_key;
   touch_job(job_key);
-  if (durable_ == nullptr) ready_.push_back(job_key);
+  if (durable_ == nullptr) {
+    ready_.push_back(job_key);
+  } else if (claim_ && claim_(job.type)) {
+    job.state = *next(job.state, JobEvent::kLock);
+    job.lock_owner = lock_owner_;
+    job.lock_expires_ms = now() + lock_ms_;
+    claimed_.push_back(job_key);
+  }
   emit(inst, HistoryKind::kJobCreated, el->element, job_key, retries, recording_ ? job.type : "");
 }
 

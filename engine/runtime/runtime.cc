@@ -84,6 +84,7 @@ void Runtime::roll_back() noexcept {
   queue_.clear();
   deliveries_.clear();
   finished_.clear();
+  claimed_.clear();
   next_key_ = key_end_ = 0;
   next_instance_ = instance_end_ = 0;
 }
@@ -816,6 +817,11 @@ bool Runtime::transition(Instance& inst, InstanceEvent event) {
 const JobRecord* Runtime::job(JobKey key) {
   if (durable_ != nullptr && !in_txn_) jobs_.erase(key);  // between transactions: read it fresh
   return find_job(key);
+}
+
+const JobRecord* Runtime::remember_job(JobRecord job) {
+  const JobKey key = job.key;
+  return &(jobs_[key] = std::move(job));
 }
 
 const Instance* Runtime::instance(InstanceId id) { return get(id); }

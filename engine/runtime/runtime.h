@@ -88,6 +88,11 @@ class Runtime {
     lock_ms_ = duration_ms;
   }
   bool durable() const noexcept { return durable_ != nullptr; }
+  // Durable: while set, jobs whose type it accepts are created locked by this worker (as if
+  // acquired at once) and listed in claimed(), so a worker loop hands them to handlers
+  // without acquiring them in a separate write.
+  void set_claim(std::function<bool(std::string_view type)> claim) { claim_ = std::move(claim); }
+  std::vector<JobKey>& claimed() noexcept { return claimed_; }
 
   // Deployments.
   void add_plan(std::shared_ptr<const Plan> plan);
@@ -133,6 +138,9 @@ class Runtime {
   std::deque<JobKey>& ready_jobs() noexcept { return ready_; }
   // Reading state between commands. Durable: loads (and checks) what is asked for.
   const JobRecord* job(JobKey key);
+  // Durable, inside a transaction: a job just read from the store (acquired), so reading it
+  // again in this transaction needs no query.
+  const JobRecord* remember_job(JobRecord job);
   const Instance* instance(InstanceId id);
   const Element& element_of(const JobRecord& job);
   // The variable `name` as the job's element sees it, or null.
@@ -290,6 +298,8 @@ class Runtime {
   const std::vector<Observer*>* observers_ = nullptr;
   std::string lock_owner_;
   std::int64_t lock_ms_ = 300000;
+  std::function<bool(std::string_view)> claim_;
+  std::vector<JobKey> claimed_;
 
   std::unordered_map<std::string, std::vector<std::shared_ptr<const Plan>>> plans_;
   std::vector<std::shared_ptr<const Plan>> message_start_plans_;

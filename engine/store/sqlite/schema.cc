@@ -62,7 +62,7 @@ CREATE TABLE jobs (
   state           TEXT NOT NULL,
   retries         INTEGER NOT NULL,
   attempt         INTEGER NOT NULL,
-  idempotency_key TEXT NOT NULL UNIQUE,
+  idempotency_key TEXT NOT NULL,  -- unique by construction: process:instance:element key
   last_error      TEXT NOT NULL,
   lock_owner      TEXT,
   lock_expires_at INTEGER NOT NULL

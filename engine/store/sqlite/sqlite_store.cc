@@ -593,7 +593,7 @@ Status SqliteStore::add_deployment(const DeploymentRow& d) {
 
 // ---- jobs for workers ----
 
-Result<std::vector<JobKey>> SqliteStore::acquire_jobs(std::string_view type,
+Result<std::vector<runtime::JobRecord>> SqliteStore::acquire_jobs(std::string_view type,
                                                       std::string_view owner,
                                                       std::int64_t now_ms,
                                                       std::int64_t lock_until_ms, int limit) {
@@ -603,13 +603,16 @@ Result<std::vector<JobKey>> SqliteStore::acquire_jobs(std::string_view type,
       "WHERE key IN (SELECT key FROM (SELECT key FROM jobs WHERE state = 'created' "
       "ORDER BY key LIMIT ?4) UNION ALL SELECT key FROM (SELECT key FROM jobs "
       "WHERE state = 'locked' AND lock_expires_at < ?3 ORDER BY lock_expires_at LIMIT ?4) "
-      "LIMIT ?4) RETURNING key";
+      "LIMIT ?4) RETURNING key, instance_id, element_key, element_index, type, state, retries, "
+      "attempt, idempotency_key, last_error, lock_owner, lock_expires_at";
   static constexpr std::string_view kTyped =
       "UPDATE jobs SET state = 'locked', lock_owner = ?1, lock_expires_at = ?2 "
       "WHERE key IN (SELECT key FROM (SELECT key FROM jobs WHERE state = 'created' "
       "AND type = ?5 ORDER BY key LIMIT ?4) UNION ALL SELECT key FROM (SELECT key FROM jobs "
       "WHERE state = 'locked' AND lock_expires_at < ?3 AND type = ?5 "
-      "ORDER BY lock_expires_at LIMIT ?4) LIMIT ?4) RETURNING key";
+      "ORDER BY lock_expires_at LIMIT ?4) LIMIT ?4) RETURNING key, instance_id, element_key, "
+      "element_index, type, state, retries, attempt, idempotency_key, last_error, lock_owner, "
+      "lock_expires_at";
   Result<Statement*> found =
       type.empty() ? statement(kAcquireAny, kAny) : statement(kAcquireTyped, kTyped);
   if (!found) return found.status();
@@ -617,14 +620,14 @@ Result<std::vector<JobKey>> SqliteStore::acquire_jobs(std::string_view type,
   Using using_st(*st);
   st->bind(1, owner).bind(2, lock_until_ms).bind(3, now_ms).bind(4, static_cast<std::int64_t>(limit));
   if (!type.empty()) st->bind(5, type);
-  std::vector<JobKey> out;
+  std::vector<runtime::JobRecord> out;
   while (true) {
     Result<bool> row = st->step();
     if (!row) return row.status();
     if (!*row) break;
-    out.push_back(static_cast<JobKey>(st->int64(0)));
+    out.push_back(job_from(*st));
   }
-  std::sort(out.begin(), out.end());
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.key < b.key; });
   return out;
 }
 

@@ -96,8 +96,8 @@ class SqliteStore final : public Durable {
 
   // ---- jobs for workers (each its own transaction) ----
   // Locks up to `limit` jobs of `type` (any type when empty) that are created, or locked
-  // with an expired lock, for `owner` until `lock_until_ms`; returns their keys.
-  Result<std::vector<JobKey>> acquire_jobs(std::string_view type, std::string_view owner,
+  // with an expired lock, for `owner` until `lock_until_ms`; returns them as now stored.
+  Result<std::vector<runtime::JobRecord>> acquire_jobs(std::string_view type, std::string_view owner,
                                            std::int64_t now_ms, std::int64_t lock_until_ms,
                                            int limit);
   // Owners holding locks now.
