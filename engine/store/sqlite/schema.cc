@@ -54,8 +54,7 @@ CREATE UNIQUE INDEX instances_business_key ON instances (process_id, business_ke
 CREATE INDEX instances_state ON instances (state, id);
 CREATE TABLE jobs (
   key             INTEGER PRIMARY KEY,
-  instance_id     INTEGER NOT NULL
-                  REFERENCES instances (id) DEFERRABLE INITIALLY DEFERRED,
+  instance_id     INTEGER NOT NULL,  -- no foreign key: see subscriptions
   element_key     INTEGER NOT NULL,
   element_index   INTEGER NOT NULL,
   type            TEXT NOT NULL,
@@ -85,8 +84,9 @@ CREATE TABLE timers (
 CREATE INDEX timers_due ON timers (due_at, id);
 CREATE TABLE subscriptions (
   wait_id         INTEGER PRIMARY KEY,
-  instance_id     INTEGER NOT NULL
-                  REFERENCES instances (id) DEFERRABLE INITIALLY DEFERRED,
+  -- No foreign key: a command writes its waits before its instance row, and a deferred
+  -- check would search this table for every new instance. The runtime keeps them in step.
+  instance_id     INTEGER NOT NULL,
   sub_key         TEXT NOT NULL,
   message_name    TEXT NOT NULL,
   correlation_key TEXT NOT NULL
