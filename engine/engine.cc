@@ -523,7 +523,7 @@ Result<std::size_t> Engine::Impl::work(const WorkOptions& wo) {
       std::unique_lock lock(mu);
       while (true) {
         cv_work.wait(lock, [&] { return closing || !todo.empty(); });
-        if (todo.empty()) return;
+        if (closing || todo.empty()) return;  // what is left is released below
         Acquired a = std::move(todo.front());
         todo.pop_front();
         lock.unlock();
@@ -594,6 +594,17 @@ Result<std::size_t> Engine::Impl::work(const WorkOptions& wo) {
     }
   }
   stop_pool();
+  // Jobs locked here whose handlers never started go back at once, not at lock expiry.
+  if (!todo.empty()) {
+    Status released = store::sqlite::in_transaction(db->database(), [&]() -> Status {
+      for (const Acquired& a : todo) {
+        if (Status r = db->release_job(a.key, options.worker_id); !r) return r;
+      }
+      return Status::ok();
+    });
+    if (failure.is_ok() && !released) failure = released;
+    todo.clear();
+  }
   // Outcomes that arrived while stopping are applied: their side effects happened.
   if (failure.is_ok() && !done.empty()) {
     Result<std::size_t> applied = apply_all(done);

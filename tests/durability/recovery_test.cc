@@ -3,7 +3,10 @@
 // engine's level.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <fstream>
+#include <mutex>
+#include <set>
 
 #include "durability_util.h"
 #include "ordo/engine.h"
@@ -273,6 +276,52 @@ TEST_F(Recovery, BadDatabaseFilesAreRefusedByTheEngineAndLeftUntouched) {
   EXPECT_NE(e.status().message().find(db_), std::string::npos);
   EXPECT_NE(e.status().message().find("not an Ordo database"), std::string::npos);
   EXPECT_EQ(read_file(db_), "orderId,total\nA-1,10\n");
+}
+
+TEST_F(Recovery, WorkerThreadsRunEveryJobAndAStoppedWorkerGivesBackWhatItDidNotStart) {
+  auto e = open(kT0);
+  deploy(*e, "<startEvent id=\"s\"/>" + svc("a") + svc("b") + "<endEvent id=\"e\"/>" +
+                 flow("s", "a") + flow("a", "b") + flow("b", "e"));
+  std::vector<StartRequest> starts(40);
+  for (std::size_t i = 0; i < starts.size(); ++i) {
+    starts[i].process_id = "p";
+    starts[i].business_key = "K-" + std::to_string(i);
+  }
+  ASSERT_TRUE(e->start_many(starts).is_ok());
+  // A worker that is stopped after its first handler: nothing it did not start stays locked.
+  std::atomic<bool> stop{false};
+  std::atomic<int> calls{0};
+  e->set_fallback_handler([&](const Job&) {
+    ++calls;
+    stop = true;
+    return JobOutcome::complete();
+  });
+  WorkOptions w;
+  w.threads = 1;
+  w.until_idle = false;
+  w.stop = &stop;
+  auto first = e->work(w);
+  ASSERT_TRUE(first.is_ok()) << first.status().to_string();
+  for (const JobInfo& j : e->open_jobs()) {
+    EXPECT_EQ(j.state, JobState::kCreated) << "job " << j.key << " is still locked";
+  }
+  // Now everything, on two handler threads.
+  std::mutex mu;
+  std::set<std::string> keys;
+  e->set_fallback_handler([&](const Job& job) {
+    std::lock_guard lock(mu);
+    EXPECT_TRUE(keys.insert(std::string(job.idempotency_key())).second) << "a job ran twice";
+    return JobOutcome::complete();
+  });
+  w.threads = 2;
+  w.until_idle = true;
+  w.stop = nullptr;
+  auto rest = e->work(w);
+  ASSERT_TRUE(rest.is_ok()) << rest.status().to_string();
+  EXPECT_EQ(keys.size() + static_cast<std::size_t>(calls.load()), 80u);
+  InstanceFilter completed;
+  completed.state = InstanceState::kCompleted;
+  EXPECT_EQ(e->instances(completed)->size(), 40u);
 }
 
 }  // namespace

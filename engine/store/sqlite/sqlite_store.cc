@@ -655,6 +655,15 @@ Result<int> SqliteStore::release_locks(std::string_view owner) {
   return sqlite3_changes(db_->handle());
 }
 
+Status SqliteStore::release_job(JobKey key, std::string_view owner) {
+  Result<Statement> st = db_->prepare(
+      "UPDATE jobs SET state = 'created', lock_owner = NULL, lock_expires_at = 0 "
+      "WHERE key = ?1 AND state = 'locked' AND lock_owner = ?2");
+  if (!st) return st.status();
+  st->bind(1, i64(key)).bind(2, owner);
+  return st->run();
+}
+
 // ---- listings ----
 
 Result<std::vector<InstanceRow>> SqliteStore::instances(std::string_view state,

@@ -104,6 +104,8 @@ class SqliteStore final : public Durable {
   Result<std::vector<std::string>> lock_owners();
   // Makes the jobs locked by `owner` available again (the owner is known to be dead).
   Result<int> release_locks(std::string_view owner);
+  // Makes one job locked by `owner` available again (its handler never ran).
+  Status release_job(JobKey key, std::string_view owner);
 
   // ---- listings for the API and the tools (read-only) ----
   Result<std::vector<InstanceRow>> instances(std::string_view state, std::string_view process_id,
