@@ -1,31 +1,93 @@
 #include "store/sqlite/codec.h"
 
+#include <charconv>
+
 namespace ordo::store::sqlite {
 
 using nlohmann::json;
 
+namespace {
+
+// Writes JSON text straight into a string: the runtime state is mostly small numbers, and
+// building a JSON tree for each command only to print it costs more than the rest of the
+// encoding.
+class Writer {
+ public:
+  explicit Writer(std::string& out) : out_(out) {}
+  Writer& raw(std::string_view s) {
+    out_.append(s);
+    return *this;
+  }
+  template <class T>
+  Writer& num(T v) {
+    char buf[24];
+    auto r = std::to_chars(buf, buf + sizeof buf, v);
+    out_.append(buf, r.ptr);
+    return *this;
+  }
+  Writer& str(std::string_view s) {
+    // Through the JSON library, which escapes and replaces invalid UTF-8.
+    out_.append(json(std::string(s)).dump(-1, ' ', false, json::error_handler_t::replace));
+    return *this;
+  }
+  Writer& value(const json& v) {
+    if (v.is_null()) return raw("null");
+    out_.append(v.dump(-1, ' ', false, json::error_handler_t::replace));
+    return *this;
+  }
+
+ private:
+  std::string& out_;
+};
+
+}  // namespace
+
 std::string encode_runtime(const runtime::Instance& inst) {
-  json elements = json::array();
+  std::string out;
+  out.reserve(128 + 96 * inst.elements.size() + 48 * inst.waits.size());
+  Writer w(out);
+  w.raw("{\"k\":").num(inst.next_key).raw(",\"t\":").num(inst.tokens);
+  w.raw(",\"x\":").num(inst.end_event).raw(",\"e\":[");
+  bool first = true;
   for (const runtime::ElementInstance& e : inst.elements) {
-    elements.push_back(json::array(
-        {e.key, e.parent, e.element, static_cast<int>(e.state), static_cast<int>(e.role),
-         e.has_incident ? 1 : 0, e.tokens, e.loop_index, e.loop_total, e.loop_done, e.job,
-         e.child, e.arrivals.empty() ? json() : json(e.arrivals), e.vars, e.items}));
+    w.raw(first ? "[" : ",[");
+    first = false;
+    w.num(e.key).raw(",").num(e.parent).raw(",").num(e.element).raw(",");
+    w.num(static_cast<int>(e.state)).raw(",").num(static_cast<int>(e.role)).raw(",");
+    w.num(e.has_incident ? 1 : 0).raw(",").num(e.tokens).raw(",").num(e.loop_index).raw(",");
+    w.num(e.loop_total).raw(",").num(e.loop_done).raw(",").num(e.job).raw(",").num(e.child);
+    w.raw(",");
+    if (e.arrivals.empty()) {
+      w.raw("null");
+    } else {
+      w.raw("[");
+      for (std::size_t i = 0; i < e.arrivals.size(); ++i) {
+        if (i) w.raw(",");
+        w.num(e.arrivals[i]);
+      }
+      w.raw("]");
+    }
+    w.raw(",").value(e.vars).raw(",").value(e.items).raw("]");
   }
-  json waits = json::array();
-  for (const runtime::Wait& w : inst.waits) {
-    waits.push_back(json::array({w.id, w.owner, w.event, w.timer ? 1 : 0, w.due_ms, w.sub_key}));
+  w.raw("],\"w\":[");
+  first = true;
+  for (const runtime::Wait& x : inst.waits) {
+    w.raw(first ? "[" : ",[");
+    first = false;
+    w.num(x.id).raw(",").num(x.owner).raw(",").num(x.event).raw(",").num(x.timer ? 1 : 0);
+    w.raw(",").num(x.due_ms).raw(",").str(x.sub_key).raw("]");
   }
-  json incidents = json::array();
+  w.raw("],\"i\":[");
+  first = true;
   for (const runtime::Incident& i : inst.incidents) {
-    incidents.push_back(json::array({i.key, i.element, i.element_index, i.job,
-                                     static_cast<int>(i.retry), i.type, i.message,
-                                     i.created_ms}));
+    w.raw(first ? "[" : ",[");
+    first = false;
+    w.num(i.key).raw(",").num(i.element).raw(",").num(i.element_index).raw(",").num(i.job);
+    w.raw(",").num(static_cast<int>(i.retry)).raw(",").str(i.type).raw(",").str(i.message);
+    w.raw(",").num(i.created_ms).raw("]");
   }
-  json out = {{"k", inst.next_key}, {"t", inst.tokens}, {"x", inst.end_event},
-              {"e", std::move(elements)},
-              {"w", std::move(waits)}, {"i", std::move(incidents)}};
-  return out.dump();
+  w.raw("]}");
+  return out;
 }
 
 namespace {
