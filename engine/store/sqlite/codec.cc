@@ -90,6 +90,31 @@ std::string encode_runtime(const runtime::Instance& inst) {
   return out;
 }
 
+std::string encode_history(const HistoryEvent* begin, const HistoryEvent* end) {
+  std::string out;
+  out.reserve(64 * static_cast<std::size_t>(end - begin) + 2);
+  Writer w(out);
+  w.raw("[");
+  for (const HistoryEvent* e = begin; e != end; ++e) {
+    w.raw(e == begin ? "[" : ",[");
+    w.num(e->time_ms).raw(",\"").raw(to_string(e->kind)).raw("\",");
+    if (e->element_id.empty()) {
+      w.raw("null");
+    } else {
+      w.str(e->element_id);
+    }
+    w.raw(",").num(e->key).raw(",").num(e->value).raw(",");
+    if (e->detail.empty()) {
+      w.raw("null");
+    } else {
+      w.str(e->detail);
+    }
+    w.raw("]");
+  }
+  w.raw("]");
+  return out;
+}
+
 namespace {
 
 template <class T>

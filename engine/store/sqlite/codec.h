@@ -18,6 +18,9 @@
 namespace ordo::store::sqlite {
 
 std::string encode_runtime(const runtime::Instance& inst);
+// A run of history events as stored in one history row (schema.cc): a JSON array of
+// [time, kind, element id or null, key, value, detail or null].
+std::string encode_history(const HistoryEvent* begin, const HistoryEvent* end);
 // Fills the runtime part of `inst`; a damaged value is kCorruption naming the instance.
 Status decode_runtime(std::string_view text, runtime::Instance& inst);
 

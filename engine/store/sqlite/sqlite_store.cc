@@ -364,20 +364,15 @@ Status SqliteStore::write(const Changes& changes) {
     std::size_t begin = 0;
     while (begin < events.size()) {
       std::size_t end = begin;
-      nlohmann::json rows = nlohmann::json::array();
       while (end < events.size() && events[end].instance == events[begin].instance) {
-        HistoryEvent& e = events[end];
-        e.sequence = first + end;
-        rows.push_back(nlohmann::json::array(
-            {e.time_ms, to_string(e.kind),
-             e.element_id.empty() ? nlohmann::json() : nlohmann::json(e.element_id), e.key,
-             e.value, e.detail.empty() ? nlohmann::json() : nlohmann::json(e.detail)}));
+        events[end].sequence = first + end;
         ++end;
       }
+      const std::string rows = encode_history(events.data() + begin, events.data() + end);
       ORDO_STATEMENT(st, kInsertHistory,
                      "INSERT INTO history (sequence, instance_id, events) VALUES (?1, ?2, ?3)");
       st.bind(1, i64(events[begin].sequence)).bind(2, i64(events[begin].instance));
-      st.bind(3, rows.dump());
+      st.bind(3, rows);
       if (Status s = st.run(); !s) return s;
       begin = end;
     }
