@@ -7,6 +7,7 @@
 
 #include <fstream>
 #include <map>
+#include <set>
 #include <thread>
 
 #include "durability_util.h"
@@ -131,6 +132,99 @@ TEST(SharedDatabase, TwoProcessesRunAThousandOrdersTogether) {
     EXPECT_EQ(full->variables["reserveDone"], true);
     EXPECT_EQ(full->variables["chargeDone"], true);
   }
+}
+
+// Both processes publish the same 500 messages (same ids) at the same time: each message
+// correlates once, the other publication is told it was a duplicate and who received it.
+[[noreturn]] void publisher(const std::string& db, const std::string& log, int go_fd, int orders) {
+  char c = 0;
+  if (::read(go_fd, &c, 1) != 1) ::_exit(3);
+  EngineOptions o;
+  o.synchronous_full = false;
+  o.busy_timeout_ms = 30'000;
+  auto engine = Engine::open(db, o);
+  if (!engine) ::_exit(2);
+  std::ofstream out(log);
+  for (int i = 0; i < orders; ++i) {
+    Message m;
+    m.name = "paid";
+    m.correlation_key = "O-" + std::to_string(i);
+    m.message_id = "psp-" + std::to_string(i);
+    auto r = (*engine)->publish_message(std::move(m));
+    if (!r) ::_exit(1);
+    out << i << " " << (r->duplicate ? 1 : 0) << " " << r->instances.size() << " "
+        << (r->instances.empty() ? 0 : r->instances.front()) << "\n";
+  }
+  out.flush();
+  ::_exit(0);
+}
+
+TEST(SharedDatabase, EachMessageCorrelatesOnceWhenTwoProcessesPublishIt) {
+  constexpr int kWaiting = 500;
+  TempDir dir("shared-messages");
+  const std::string db = dir.path("shared.db");
+  std::vector<InstanceId> ids;
+  {
+    EngineOptions o;
+    o.synchronous_full = false;
+    auto engine = Engine::open(db, o);
+    ASSERT_TRUE(engine.is_ok()) << engine.status().to_string();
+    LoadResult r = load_bpmn(
+        bpmn("<message id=\"m\" name=\"paid\"><extensionElements><zeebe:subscription "
+             "correlationKey=\"=orderId\"/></extensionElements></message>"
+             "<process id=\"p\" isExecutable=\"true\"><startEvent id=\"s\"/>"
+             "<intermediateCatchEvent id=\"wait\"><messageEventDefinition messageRef=\"m\"/>"
+             "</intermediateCatchEvent><endEvent id=\"e\"/>"
+             "<sequenceFlow id=\"f1\" sourceRef=\"s\" targetRef=\"wait\"/>"
+             "<sequenceFlow id=\"f2\" sourceRef=\"wait\" targetRef=\"e\"/></process>"),
+        "p.bpmn");
+    ASSERT_TRUE(r.ok()) << dump(r);
+    ASSERT_TRUE((*engine)->deploy(r.document).is_ok());
+    for (int i = 0; i < kWaiting; ++i) {
+      const std::string key = "O-" + std::to_string(i);
+      auto id = (*engine)->start("p", {{"orderId", key}}, key);
+      ASSERT_TRUE(id.is_ok());
+      ids.push_back(*id);
+    }
+  }
+  int go[2];
+  ASSERT_EQ(::pipe(go), 0);
+  std::vector<pid_t> pids;
+  for (int w = 0; w < 2; ++w) {
+    const pid_t pid = ::fork();
+    if (pid == 0) publisher(db, dir.path("pub" + std::to_string(w) + ".log"), go[0], kWaiting);
+    pids.push_back(pid);
+  }
+  ASSERT_EQ(::write(go[1], "gg", 2), 2);
+  for (pid_t pid : pids) {
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    ASSERT_TRUE(WIFEXITED(status));
+    ASSERT_EQ(WEXITSTATUS(status), 0);
+  }
+  std::map<int, int> firsts;                      // message -> publications that correlated
+  std::map<int, std::set<InstanceId>> receivers;  // message -> instances reported
+  for (int w = 0; w < 2; ++w) {
+    std::ifstream in(dir.path("pub" + std::to_string(w) + ".log"));
+    int i = 0, dup = 0;
+    std::size_t count = 0;
+    InstanceId who = 0;
+    while (in >> i >> dup >> count >> who) {
+      if (dup == 0) ++firsts[i];
+      EXPECT_EQ(count, 1u) << "message " << i;
+      receivers[i].insert(who);
+    }
+  }
+  ASSERT_EQ(receivers.size(), static_cast<std::size_t>(kWaiting));
+  for (int i = 0; i < kWaiting; ++i) {
+    EXPECT_EQ(firsts[i], 1) << "message " << i << " correlated " << firsts[i] << " times";
+    EXPECT_EQ(receivers[i], std::set<InstanceId>{ids[static_cast<std::size_t>(i)]});
+  }
+  auto engine = Engine::open(db);
+  ASSERT_TRUE(engine.is_ok());
+  InstanceFilter completed;
+  completed.state = InstanceState::kCompleted;
+  EXPECT_EQ((*engine)->instances(completed)->size(), static_cast<std::size_t>(kWaiting));
 }
 
 }  // namespace
