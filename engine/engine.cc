@@ -288,6 +288,7 @@ class Engine::Impl {
         return n ? Status::ok() : n.status();
       });
       if (!s) return s;
+      rt.forget_jobs();
     }
     return Status::ok();
   }
@@ -426,6 +427,7 @@ class Engine::Impl {
     std::size_t done = 0;
     std::vector<Outcome> outcomes;
     std::vector<JobKey> carry;  // locked here, not handled yet
+    bool maybe_more = true;  // the last acquisition was full, or there was none yet
     // Jobs the rounds create for handlers here are locked as they are created.
     rt.set_claim([this](std::string_view type) { return handler_for(type) != nullptr; });
     struct Unclaim {
@@ -459,11 +461,16 @@ class Engine::Impl {
       // locked by this round's commands, and still waiting to be acquired, as in memory.
       for (JobKey key : rt.claimed()) carry.push_back(key);
       rt.claimed().clear();
-      Result<std::vector<runtime::JobRecord>> acquired = acquire_records(group);
-      if (!acquired) return fail(acquired.status());
-      for (runtime::JobRecord& j : *acquired) {
-        carry.push_back(j.key);
-        rt.remember_job(std::move(j));
+      // The store is asked for jobs in the first round and whenever someone else may have
+      // made some; the jobs this loop creates are claimed as they are created.
+      if (rt.jobs_to_acquire() || maybe_more) {
+        Result<std::vector<runtime::JobRecord>> acquired = acquire_records(group);
+        if (!acquired) return fail(acquired.status());
+        maybe_more = acquired->size() == static_cast<std::size_t>(group);
+        for (runtime::JobRecord& j : *acquired) {
+          carry.push_back(j.key);
+          rt.remember_job(std::move(j));
+        }
       }
       std::sort(carry.begin(), carry.end());
       const std::size_t take = std::min(carry.size(), static_cast<std::size_t>(group));
@@ -604,6 +611,7 @@ Result<std::size_t> Engine::Impl::work(const WorkOptions& wo) {
     });
     if (failure.is_ok() && !released) failure = released;
     todo.clear();
+    rt.forget_jobs();
   }
   // Outcomes that arrived while stopping are applied: their side effects happened.
   if (failure.is_ok() && !done.empty()) {

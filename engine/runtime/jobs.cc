@@ -61,6 +61,8 @@ void Runtime::create_job(Instance& inst, ElemKey key) {
     job.lock_owner = lock_owner_;
     job.lock_expires_ms = now() + lock_ms_;
     claimed_.push_back(job_key);
+  } else {
+    unclaimed_jobs_ = true;
   }
   emit(inst, HistoryKind::kJobCreated, el->element, job_key, retries, recording_ ? job.type : "");
 }

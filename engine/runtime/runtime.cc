@@ -61,11 +61,20 @@ Status Runtime::begin() {
   }
   if (group_) return store_failure_;  // a failed group refuses the rest of its commands
   if (Status s = durable_->begin(); !s) return s;
-  in_txn_ = true;
-  ++txn_;
-  jobs_.clear();
-  store_failure_ = Status::ok();
+  start_transaction();
   return Status::ok();
+}
+
+void Runtime::start_transaction() {
+  in_txn_ = true;
+  store_failure_ = Status::ok();
+  // When no other process has committed since this one's last transaction, what is cached
+  // is what is stored: nothing needs checking again.
+  others_changed_ = durable_->changed_by_others();
+  if (others_changed_) {
+    ++txn_;
+    jobs_.clear();
+  }
 }
 
 void Runtime::failed(Status s) {
@@ -79,6 +88,7 @@ void Runtime::roll_back() noexcept {
   instances_.clear();
   jobs_.clear();
   dirty_jobs_.clear();
+  ++txn_;
   pending_.clear();
   batch_.clear();
   queue_.clear();
@@ -174,10 +184,7 @@ Status Runtime::finish_transaction() {
 Status Runtime::begin_group() {
   if (durable_ == nullptr || group_) return Status::ok();
   if (Status s = durable_->begin(); !s) return s;
-  in_txn_ = true;
-  ++txn_;
-  jobs_.clear();
-  store_failure_ = Status::ok();
+  start_transaction();
   group_ = true;
   return Status::ok();
 }
@@ -204,8 +211,9 @@ Instance* Runtime::get(InstanceId id) {
   auto it = instances_.find(id);
   Instance* cached = it == instances_.end() ? nullptr : it->second.get();
   if (durable_ == nullptr) return cached;
+  // Between transactions another process may have committed since the last check: read
+  // between commands are always checked.
   if (cached != nullptr && in_txn_ && cached->checked_in == txn_) return cached;
-  if (!in_txn_) ++txn_;  // a read between commands: checked now, and again next time
   auto fresh = std::make_unique<Instance>();
   Result<store::Durable::Loaded> loaded =
       durable_->load_instance(id, cached != nullptr ? cached->rev : 0, *fresh);

@@ -93,6 +93,12 @@ class Runtime {
   // without acquiring them in a separate write.
   void set_claim(std::function<bool(std::string_view type)> claim) { claim_ = std::move(claim); }
   std::vector<JobKey>& claimed() noexcept { return claimed_; }
+  // Whether a worker here must ask the store for jobs to acquire: another process committed
+  // before the current transaction, or jobs were created without being claimed, since the
+  // last call. (Jobs whose locks expire are found only when asking: ask now and then.)
+  bool jobs_to_acquire() noexcept { return others_changed_ || std::exchange(unclaimed_jobs_, false); }
+  // Forgets cached jobs (after changing job rows behind the runtime's back).
+  void forget_jobs() noexcept { jobs_.clear(); }
 
   // Deployments.
   void add_plan(std::shared_ptr<const Plan> plan);
@@ -176,6 +182,7 @@ class Runtime {
   void abandon();
   // Ends the transaction: commits, then tells observers; rolls back on failure.
   Status finish_transaction();
+  void start_transaction();
   void roll_back() noexcept;
   // Records a store failure inside a command: the command (and its group) will roll back.
   void failed(Status s);
@@ -325,6 +332,8 @@ class Runtime {
   // Transactions and commands (durable).
   bool in_txn_ = false;
   bool group_ = false;
+  bool others_changed_ = true;  // another process committed before this transaction
+  bool unclaimed_jobs_ = true;  // jobs were created that no worker here has locked
   std::uint64_t txn_ = 0;      // the transaction in progress (or the last one)
   std::uint64_t command_ = 0;  // the command in progress (or the last one)
   Status store_failure_;

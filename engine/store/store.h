@@ -62,6 +62,9 @@ class Durable {
   virtual Status begin() = 0;
   virtual Status commit() = 0;
   virtual void rollback() noexcept = 0;
+  // After begin(): whether another connection has committed since this one's previous
+  // begin() (always true the first time).
+  virtual bool changed_by_others() const noexcept = 0;
 
   // `count` fresh numbers from a named counter ("key", "instance"), the first returned.
   virtual Result<std::uint64_t> allocate(std::string_view counter, std::uint64_t count) = 0;

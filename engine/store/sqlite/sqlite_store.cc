@@ -39,6 +39,7 @@ enum Sql : int {
   kRecordPublished,
   kLatestDeployment,
   kAddDeployment,
+  kDataVersion,
   kAcquireAny,
   kAcquireTyped,
   kSqlCount
@@ -122,7 +123,17 @@ Result<Statement*> SqliteStore::statement(int id, std::string_view sql) {
 
 Status SqliteStore::begin() {
   history_read_ = false;
-  return db_->begin();
+  if (Status s = db_->begin(); !s) return s;
+  ORDO_STATEMENT(st, kDataVersion, "PRAGMA data_version");
+  Result<bool> row = st.step();
+  if (!row) {
+    db_->rollback();
+    return row.status();
+  }
+  const std::int64_t version = st.int64(0);
+  changed_by_others_ = version != data_version_;
+  data_version_ = version;
+  return Status::ok();
 }
 
 Status SqliteStore::commit() {

@@ -64,6 +64,7 @@ class SqliteStore final : public Durable {
   Status begin() override;
   Status commit() override;
   void rollback() noexcept override;
+  bool changed_by_others() const noexcept override { return changed_by_others_; }
   Result<std::uint64_t> allocate(std::string_view counter, std::uint64_t count) override;
   Result<Loaded> load_instance(InstanceId id, std::uint64_t known_rev,
                                runtime::Instance& out) override;
@@ -136,6 +137,9 @@ class SqliteStore final : public Durable {
   std::vector<std::unique_ptr<Statement>> statements_;
   // The history counter, read once per transaction and written back at its commit.
   bool history_read_ = false;
+  // PRAGMA data_version at the last begin(): it changes when another connection commits.
+  std::int64_t data_version_ = -1;
+  bool changed_by_others_ = true;
   std::uint64_t history_first_ = 0;
   std::uint64_t history_next_ = 0;
 };
