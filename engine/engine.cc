@@ -198,6 +198,13 @@ class Engine::Impl {
   }
 
   Status apply(JobKey key, JobOutcome& outcome) {
+    const bool has_vars = outcome.kind() == JobOutcome::Kind::kComplete ||
+                          outcome.kind() == JobOutcome::Kind::kError;
+    if (has_vars && !outcome.variables().is_null() && !outcome.variables().is_object()) {
+      // A handler's mistake fails its job (and becomes an incident), nothing else.
+      return rt.fail_job(key, "the handler answered with variables that are not a JSON object",
+                         0);
+    }
     switch (outcome.kind()) {
       case JobOutcome::Kind::kComplete:
         return rt.complete_job(key, std::move(outcome.variables()));
@@ -295,6 +302,7 @@ class Engine::Impl {
 
   struct Acquired {
     JobKey key = 0;
+    std::int64_t lock_expires_ms = 0;
     const TaskHandler* handler = nullptr;
     std::unique_ptr<JobSnapshot> job;
   };
@@ -316,10 +324,15 @@ class Engine::Impl {
   // when the job is gone (cancelled) or has no handler here.
   std::optional<Acquired> snapshot(JobKey key) {
     const runtime::JobRecord* job = rt.job(key);
-    if (job == nullptr || job->state != JobState::kLocked) return std::nullopt;
+    // Only a job this worker holds, with time left on its lock.
+    if (job == nullptr || job->state != JobState::kLocked || job->lock_owner != options.worker_id ||
+        job->lock_expires_ms <= clock->now_ms()) {
+      return std::nullopt;
+    }
     const runtime::Instance* inst = rt.instance(job->instance);
     if (inst == nullptr) return std::nullopt;
     Acquired a;
+    a.lock_expires_ms = job->lock_expires_ms;
     a.key = key;
     a.handler = handler_for(job->type);
     if (a.handler == nullptr) return std::nullopt;
@@ -344,6 +357,7 @@ class Engine::Impl {
       if (Status s = take({}); !s) return s;
     } else {
       for (const auto& [type, handler] : handlers) {
+        if (!handler) continue;
         if (Status s = take(type); !s) return s;
       }
     }
@@ -369,6 +383,7 @@ class Engine::Impl {
   struct Outcome {
     JobKey key;
     JobOutcome outcome;
+    bool expired = false;  // its lock ran out before the handler started: not run
   };
   Result<std::size_t> apply_all(std::vector<Outcome>& outcomes) {
     std::size_t done = 0;
@@ -379,9 +394,13 @@ class Engine::Impl {
       }
       const std::size_t end = std::min(outcomes.size(), i + group);
       for (std::size_t k = i; k < end; ++k) {
+        if (outcomes[k].expired) continue;
         Status s = apply(outcomes[k].key, outcomes[k].outcome);
-        // A job another worker finished or cancelled meanwhile is not an error here.
-        if (!s && s.code() != StatusCode::kNotFound && s.code() != StatusCode::kConflict) {
+        // A store failure ends the work; a job another worker finished or cancelled
+        // meanwhile concerns that job alone.
+        if (!s && (rt.group_failed() ||
+                   (group == 1 && s.code() != StatusCode::kNotFound &&
+                    s.code() != StatusCode::kConflict && s.code() != StatusCode::kInvalidArgument))) {
           (void)rt.end_group();
           return s;
         }
@@ -444,11 +463,11 @@ class Engine::Impl {
         return s;
       };
       for (Outcome& o : outcomes) {
+        if (o.expired) continue;
         Status s = apply(o.key, o.outcome);
-        // A job another worker finished or cancelled meanwhile is not an error here.
-        if (!s && s.code() != StatusCode::kNotFound && s.code() != StatusCode::kConflict) {
-          return fail(s);
-        }
+        // Only a store failure ends the round; a job another worker finished or cancelled
+        // meanwhile concerns that job alone.
+        if (!s && rt.group_failed()) return fail(s);
       }
       std::size_t fired = 0;
       while (fired < static_cast<std::size_t>(group)) {
@@ -473,6 +492,7 @@ class Engine::Impl {
         }
       }
       std::sort(carry.begin(), carry.end());
+      carry.erase(std::unique(carry.begin(), carry.end()), carry.end());
       const std::size_t take = std::min(carry.size(), static_cast<std::size_t>(group));
       std::vector<Acquired> jobs;
       for (std::size_t i = 0; i < take; ++i) {
@@ -534,9 +554,11 @@ Result<std::size_t> Engine::Impl::work(const WorkOptions& wo) {
         Acquired a = std::move(todo.front());
         todo.pop_front();
         lock.unlock();
-        JobOutcome outcome = call_handler(*a.handler, *a.job);
+        // A job that waited longer than its lock may be running elsewhere by now.
+        const bool expired = clock->now_ms() >= a.lock_expires_ms;
+        JobOutcome outcome = expired ? JobOutcome::pending() : call_handler(*a.handler, *a.job);
         lock.lock();
-        done.push_back({a.key, std::move(outcome)});
+        done.push_back({a.key, std::move(outcome), expired});
         cv_done.notify_one();
       }
     });
@@ -554,7 +576,9 @@ Result<std::size_t> Engine::Impl::work(const WorkOptions& wo) {
   const auto stopped = [&] { return wo.stop != nullptr && wo.stop->load(); };
   while (!stopped()) {
     // Keep the handlers busy: top up what they have to do.
-    const int room = wo.max_jobs_per_poll - static_cast<int>(in_flight);
+    // At most two jobs per handler thread ahead, so none waits long on its lock.
+    const int room = std::min(wo.max_jobs_per_poll, 2 * std::max(1, wo.threads)) -
+                     static_cast<int>(in_flight);
     std::size_t acquired = 0;
     if (room > 0) {
       Result<std::vector<Acquired>> jobs = acquire(room);
@@ -652,38 +676,44 @@ bool Engine::durable() const noexcept { return impl_->db != nullptr; }
 
 Result<std::vector<Deployment>> Engine::deploy(std::shared_ptr<const BpmnDocument> document) {
   if (!document) return Status::invalid_argument("no document to deploy");
+  // What would fail after storing fails before: nothing of a refused document is kept.
+  for (const auto& process : document->processes) {
+    auto plan = runtime::make_plan(document, process, 0, document->content_hash);
+    if (Status s = impl_->rt.check_start_timers(*plan); !s) return s;
+  }
   std::vector<Deployment> out;
   if (impl_->db) {
+    // The new versions and their timer start events, in one transaction.
     auto& db = *impl_->db;
-    std::vector<std::pair<std::shared_ptr<const ProcessDefinition>, int>> added;
-    Status s = store::sqlite::in_transaction(db.database(), [&]() -> Status {
-      for (const auto& process : document->processes) {
-        Result<std::pair<int, std::string>> latest = db.latest_deployment(process->id);
-        if (!latest) return latest.status();
-        if (latest->first > 0 && latest->second == document->content_hash) {
-          out.push_back({process->id, latest->first, document->content_hash});
-          continue;
-        }
-        const int version = latest->first + 1;
-        if (Status a = db.add_deployment({process->id, version, document->content_hash,
-                                          document->file, document->xml,
-                                          document->task_type_defaults_to_id ? 1 : 0,
-                                          impl_->clock->now_ms()});
-            !a) {
-          return a;
-        }
-        added.emplace_back(process, version);
-        out.push_back({process->id, version, document->content_hash});
+    auto& rt = impl_->rt;
+    std::vector<std::shared_ptr<const runtime::Plan>> added;
+    if (Status s = rt.begin_group(); !s) return s;
+    for (const auto& process : document->processes) {
+      Result<std::pair<int, std::string>> latest = db.latest_deployment(process->id);
+      if (!latest) {
+        rt.abort_group();
+        return latest.status();
       }
-      return Status::ok();
-    });
-    if (!s) return s;
-    impl_->documents.emplace(document->content_hash, document);
-    for (auto& [process, version] : added) {
+      if (latest->first > 0 && latest->second == document->content_hash) {
+        out.push_back({process->id, latest->first, document->content_hash});
+        continue;
+      }
+      const int version = latest->first + 1;
+      Status s = db.add_deployment({process->id, version, document->content_hash, document->file,
+                                    document->xml, document->task_type_defaults_to_id ? 1 : 0,
+                                    impl_->clock->now_ms()});
       auto plan = runtime::make_plan(document, process, version, document->content_hash);
-      impl_->rt.add_plan(plan);
-      if (Status t = impl_->rt.arm_start_timers(*plan); !t) return t;
+      if (s) s = rt.arm_start_timers(*plan);
+      if (!s) {
+        rt.abort_group();
+        return s;
+      }
+      added.push_back(std::move(plan));
+      out.push_back({process->id, version, document->content_hash});
     }
+    if (Status s = rt.end_group(); !s) return s;
+    impl_->documents.emplace(document->content_hash, document);
+    for (auto& plan : added) rt.add_plan(std::move(plan));
     return out;
   }
   for (const auto& process : document->processes) {
@@ -748,14 +778,13 @@ Result<std::vector<StartResult>> Engine::start_many(const std::vector<StartReque
   out.reserve(requests.size());
   if (Status s = impl_->rt.begin_group(); !s) return s;
   for (std::size_t i = 0; i < requests.size(); ++i) {
-    const int version = plans[i]->version;
     Result<runtime::StartOutcome> r =
         impl_->rt.start(std::move(plans[i]), requests[i].variables, requests[i].business_key);
     if (!r) {
       impl_->rt.abort_group();
       return r.status();
     }
-    out.push_back({r->id, r->created, version});
+    out.push_back({r->id, r->created, r->version});
   }
   if (Status s = impl_->rt.end_group(); !s) return s;
   return out;
@@ -780,11 +809,10 @@ Result<std::vector<MessageResult>> Engine::publish_many(std::vector<Message> mes
 Result<StartResult> Engine::start_instance(const StartRequest& request) {
   Result<std::shared_ptr<const runtime::Plan>> plan = impl_->plan_for(request);
   if (!plan) return plan.status();
-  const int version = (*plan)->version;
   Result<runtime::StartOutcome> r =
       impl_->rt.start(std::move(*plan), request.variables, request.business_key);
   if (!r) return r.status();
-  return StartResult{r->id, r->created, version};
+  return StartResult{r->id, r->created, r->version};
 }
 
 void Engine::register_handler(std::string type, TaskHandler handler) {
@@ -873,7 +901,10 @@ const Clock& Engine::clock() const noexcept { return *impl_->clock; }
 
 Result<InstanceInfo> Engine::instance(InstanceId id) const {
   const runtime::Instance* inst = impl_->rt.instance(id);
-  if (inst == nullptr) return Status::not_found("no instance " + std::to_string(id));
+  if (inst == nullptr) {
+    if (Status e = impl_->rt.take_read_error(); !e) return e;
+    return Status::not_found("no instance " + std::to_string(id));
+  }
   InstanceInfo out;
   out.id = inst->id;
   out.process_id = inst->plan->def->id;

@@ -22,6 +22,8 @@ std::string_view to_string(StatusCode code) noexcept {
       return "corruption";
     case StatusCode::kInternal:
       return "internal error";
+    case StatusCode::kBusy:
+      return "busy";
   }
   return "unknown";
 }

@@ -60,7 +60,7 @@ bool Runtime::open_wait(Instance& inst, ElemKey owner, ElementIndex event) {
   const std::uint64_t wait_id = w.id;
   if (durable_ == nullptr) {
     subscriptions_[w.sub_key].push_back(Subscription{inst.id, wait_id});
-  } else {
+  } else if (store_failure_.is_ok()) {
     failed(durable_->add_subscription(w.sub_key, Subscription{inst.id, wait_id}));
   }
   if (recording_) {
@@ -68,6 +68,7 @@ bool Runtime::open_wait(Instance& inst, ElemKey owner, ElementIndex event) {
   }
   const std::int64_t t = now();
   if (durable_ != nullptr) {
+    if (!store_failure_.is_ok()) return true;
     Result<std::optional<BufferedMessage>> m = durable_->take_buffered(*name, key, t);
     if (!m) {
       failed(m.status());
@@ -117,7 +118,7 @@ void Runtime::drop_wait(const Wait& w) {
     return;
   }
   if (durable_ != nullptr) {
-    failed(durable_->remove_subscription(w.id));
+    if (store_failure_.is_ok()) failed(durable_->remove_subscription(w.id));
     return;
   }
   auto it = subscriptions_.find(w.sub_key);
@@ -189,10 +190,7 @@ bool Runtime::schedule_timer(Instance& inst, ElemKey owner, ElementIndex event) 
   return true;
 }
 
-Status Runtime::arm_start_timers(const Plan& plan) {
-  // Checked before anything changes: a timer start that cannot be scheduled refuses the
-  // deployment's timers as a whole.
-  std::vector<std::pair<ElementIndex, TimerSchedule>> armed;
+Status Runtime::check_start_timers(const Plan& plan) const {
   for (ElementIndex s : plan.timer_starts) {
     const EventDefinition& ev = plan.element(s).event;
     if (ev.timer.dialect != ExpressionDialect::kStatic) {
@@ -200,12 +198,20 @@ Status Runtime::arm_start_timers(const Plan& plan) {
                                       "' must give its timer as plain text (no expression): "
                                       "nothing is there for an expression to read yet");
     }
-    Result<TimerSchedule> when = plan_timer(ev.timer_type, ev.timer.text, now());
-    if (!when) {
+    if (Result<TimerSchedule> when = plan_timer(ev.timer_type, ev.timer.text, now()); !when) {
       return Status::invalid_argument("timer start event '" + plan.element(s).id +
                                       "': " + when.status().message());
     }
-    armed.emplace_back(s, *when);
+  }
+  return Status::ok();
+}
+
+Status Runtime::arm_start_timers(const Plan& plan) {
+  if (Status s = check_start_timers(plan); !s) return s;
+  std::vector<std::pair<ElementIndex, TimerSchedule>> armed;
+  for (ElementIndex s : plan.timer_starts) {
+    const EventDefinition& ev = plan.element(s).event;
+    armed.emplace_back(s, *plan_timer(ev.timer_type, ev.timer.text, now()));
   }
   if (Status s = begin(); !s) return s;
   // A new version replaces the timer start events of the ones before it.

@@ -101,6 +101,12 @@ Result<JobRecord*> Runtime::open_job(JobKey key) {
     if (!store_failure_.is_ok()) return store_failure_;
     return Status::not_found("no open job " + std::to_string(key));
   }
+  if (job->state == JobState::kLocked && !job->lock_owner.empty() &&
+      job->lock_owner != lock_owner_ && job->lock_expires_ms > now()) {
+    return Status(StatusCode::kConflict,
+                  "job " + std::to_string(key) + " is locked by worker " + job->lock_owner +
+                      "; only that worker can answer it until its lock expires");
+  }
   if (job->state != JobState::kCreated && job->state != JobState::kLocked) {
     return Status(StatusCode::kConflict, "job " + std::to_string(key) + " is " +
                                              std::string(to_string(job->state)) +
@@ -176,6 +182,7 @@ Status Runtime::fail_job(JobKey key, std::string message, std::int64_t backoff_m
     } else {
       job.state = *next(job.state, JobEvent::kRetry);
       if (durable_ == nullptr) ready_.push_back(key);
+      unclaimed_jobs_ = true;
     }
   } else {
     job.state = *next(job.state, JobEvent::kExhaust);

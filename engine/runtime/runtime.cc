@@ -193,7 +193,10 @@ Status Runtime::end_group() {
   if (!group_) return Status::ok();
   group_ = false;
   Status failure = std::exchange(store_failure_, Status::ok());
-  if (!failure.is_ok()) return failure;  // already rolled back
+  if (!failure.is_ok()) {
+    roll_back();  // when the failing command was abandoned rather than committed
+    return failure;
+  }
   if (!in_txn_) return Status::ok();
   return finish_transaction();
 }
@@ -295,10 +298,14 @@ void Runtime::touch_job(JobKey key) {
 std::uint64_t Runtime::new_key() {
   if (durable_ != nullptr && next_key_ == key_end_) {
     constexpr std::uint64_t kBlock = 4096;
-    Result<std::uint64_t> first = durable_->allocate("key", kBlock);
+    Result<std::uint64_t> first =
+        store_failure_.is_ok() ? durable_->allocate("key", kBlock) : Result<std::uint64_t>(store_failure_);
     if (!first) {
+      // The command will be rolled back; its keys only need to differ from each other.
       failed(first.status());
-      return 0;
+      next_key_ = std::uint64_t{1} << 62;
+      key_end_ = ~std::uint64_t{0};
+      return next_key_++;
     }
     next_key_ = *first;
     key_end_ = *first + kBlock;
@@ -309,10 +316,13 @@ std::uint64_t Runtime::new_key() {
 InstanceId Runtime::new_instance_id() {
   if (durable_ != nullptr && next_instance_ == instance_end_) {
     constexpr std::uint64_t kBlock = 256;
-    Result<std::uint64_t> first = durable_->allocate("instance", kBlock);
+    Result<std::uint64_t> first = store_failure_.is_ok() ? durable_->allocate("instance", kBlock)
+                                                          : Result<std::uint64_t>(store_failure_);
     if (!first) {
       failed(first.status());
-      return 0;
+      next_instance_ = InstanceId{1} << 62;
+      instance_end_ = ~InstanceId{0};
+      return next_instance_++;
     }
     next_instance_ = *first;
     instance_end_ = *first + kBlock;
@@ -325,6 +335,7 @@ void Runtime::add_timer(std::int64_t due, std::uint64_t id, TimerRecord rec) {
     timers_.emplace(std::pair{due, id}, rec);
     return;
   }
+  if (!store_failure_.is_ok()) return;  // the transaction is lost: write nothing more
   failed(durable_->add_timer(store::TimerRow{due, id, rec}));
 }
 
@@ -333,6 +344,7 @@ void Runtime::cancel_timer(std::int64_t due, std::uint64_t id) {
     timers_.erase({due, id});
     return;
   }
+  if (!store_failure_.is_ok()) return;
   failed(durable_->remove_timer(id));
 }
 
@@ -341,6 +353,7 @@ void Runtime::buffer(BufferedMessage message) {
     buffered_.push_back(std::move(message));
     return;
   }
+  if (!store_failure_.is_ok()) return;
   failed(durable_->add_buffered(message));
 }
 
@@ -442,16 +455,19 @@ Result<StartOutcome> Runtime::start(std::shared_ptr<const Plan> plan, nlohmann::
   }
   if (Status s = begin(); !s) return s;
   if (std::optional<InstanceId> existing = find_business_key(*plan, business_key)) {
+    const Instance* found = get(*existing);
+    const int version = found != nullptr ? found->plan->version : plan->version;
     abandon();
-    return StartOutcome{*existing, false};
+    return StartOutcome{*existing, false, version};
   }
   Instance& inst = new_instance(std::move(plan), std::move(business_key), std::move(variables));
   open_event_subprocess_waits(inst, kProcessScope, kNoIndex);
   enqueue(inst, start, kProcessScope, kNoIndex);
   run_queue();
   const InstanceId id = inst.id;
+  const int version = inst.plan->version;
   if (Status s = commit(); !s) return s;
-  return StartOutcome{id, true};
+  return StartOutcome{id, true, version};
 }
 
 namespace {
@@ -541,6 +557,9 @@ Result<Correlation> Runtime::correlate(std::string_view name, std::string_view k
     for (ElementIndex s : plan->message_starts) {
       const Expression& n = plan->element(s).event.message_name;
       if (n.dialect != ExpressionDialect::kStatic || n.text != name) continue;
+      // The correlation key becomes the business key, unique per process: a process already
+      // started with it is not started again (the message may be buffered instead).
+      if (find_business_key(*plan, std::string(key))) break;
       Instance& inst = new_instance(plan, std::string(key), nlohmann::json::object());
       open_event_subprocess_waits(inst, kProcessScope, kNoIndex);
       activate_triggered(inst, s, kProcessScope, variables, false);
@@ -660,6 +679,7 @@ Status Runtime::resolve_incident(IncidentKey key, int job_retries) {
           j->lock_expires_ms = 0;
           touch_job(inc.job);
           if (durable_ == nullptr) ready_.push_back(inc.job);
+          unclaimed_jobs_ = true;
         }
       }
       break;
@@ -726,6 +746,7 @@ Result<bool> Runtime::fire_next_due_timer() {
       j->state = *next(j->state, JobEvent::kRetry);
       touch_job(j->key);
       if (durable_ == nullptr) ready_.push_back(j->key);
+      unclaimed_jobs_ = true;
     }
     if (Status s = commit(); !s) return s;
     return true;

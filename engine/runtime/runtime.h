@@ -51,6 +51,7 @@ using PlanSource = std::function<std::shared_ptr<const Plan>(std::string_view pr
 struct StartOutcome {
   InstanceId id = 0;
   bool created = true;  // false: an instance with this business key already existed
+  int version = 0;      // the version the instance runs
 };
 
 struct Correlation {
@@ -97,6 +98,10 @@ class Runtime {
   // before the current transaction, or jobs were created without being claimed, since the
   // last call. (Jobs whose locks expire are found only when asking: ask now and then.)
   bool jobs_to_acquire() noexcept { return others_changed_ || std::exchange(unclaimed_jobs_, false); }
+  // Between transactions: the store error the last read met (get(), job()), if any.
+  Status take_read_error() noexcept {
+    return in_txn_ ? Status::ok() : std::exchange(store_failure_, Status::ok());
+  }
   // Forgets cached jobs (after changing job rows behind the runtime's back).
   void forget_jobs() noexcept { jobs_.clear(); }
 
@@ -105,6 +110,8 @@ class Runtime {
   // Schedules the process-level timer start events of `plan` (a newly deployed latest
   // version), replacing those of earlier versions. One command.
   Status arm_start_timers(const Plan& plan);
+  // Whether arm_start_timers(plan) would succeed (checked before a version is stored).
+  Status check_start_timers(const Plan& plan) const;
   std::shared_ptr<const Plan> latest(std::string_view process_id) const;
   // A version, asking the plan source when it is not known here.
   std::shared_ptr<const Plan> plan(std::string_view process_id, int version) const;
@@ -138,6 +145,8 @@ class Runtime {
   // Rolls the group back: none of its commands happened.
   void abort_group() noexcept;
   bool in_group() const noexcept { return group_; }
+  // Whether the open group has failed (it will roll back whatever else it is given).
+  bool group_failed() const noexcept { return group_ && !store_failure_.is_ok(); }
 
   // Jobs ready for a handler, oldest first (in-memory state only; durable engines ask the
   // store). The runtime only appends; the driver pops.

@@ -55,6 +55,7 @@ struct EngineOptions {
   std::int64_t retry_backoff_max_ms = 10 * 60 * 1000;
   // Keep history events in memory so history() can return them. Observers see every event
   // either way; turn this off for long simulations that aggregate through an observer.
+  // Durable engines always store the history in the database (history() reads it there).
   bool keep_history = true;
   // Keep completed and terminated instances so instance() can report them.
   bool keep_finished_instances = true;
@@ -269,7 +270,8 @@ class Engine {
   Result<InstanceInfo> instance(InstanceId id) const;
   std::vector<JobInfo> open_jobs(std::string_view type = {}) const;  // all types when empty
   std::vector<IncidentInfo> incidents() const;                         // all open incidents
-  std::vector<HistoryEvent> history(InstanceId id) const;  // empty unless keep_history
+  // In memory: empty unless keep_history. Durable: from the database.
+  std::vector<HistoryEvent> history(InstanceId id) const;
   // Root and called instances, by id, without variables or elements.
   Result<std::vector<InstanceInfo>> instances(const InstanceFilter& filter = {}) const;
   // Every deployed version of every process.

@@ -23,6 +23,7 @@ enum class StatusCode : unsigned char {
   kIoError,            // reading or writing a file failed
   kCorruption,         // stored data is not what Ordo wrote
   kInternal,           // a bug in Ordo; please report it
+  kBusy,               // another process held the database past the busy timeout: try again
 };
 
 // Returns a stable lower-case name for `code`, e.g. "not found".

@@ -2,6 +2,7 @@
 // same file), versions and idempotent starts, message ids, and bad database files at the
 // engine's level.
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <atomic>
 #include <fstream>
@@ -322,6 +323,84 @@ TEST_F(Recovery, WorkerThreadsRunEveryJobAndAStoppedWorkerGivesBackWhatItDidNotS
   InstanceFilter completed;
   completed.state = InstanceState::kCompleted;
   EXPECT_EQ(e->instances(completed)->size(), 40u);
+}
+
+TEST_F(Recovery, ADamagedInstanceFailsItsRoundButReleasesTheDatabase) {
+  auto e = open(kT0);
+  deploy(*e, "<startEvent id=\"s\"/>" + svc("a") + "<endEvent id=\"e\"/>" + flow("s", "a") +
+                 flow("a", "e"));
+  const InstanceId broken = *e->start("p", {}, "K-1");
+  {
+    sqlite3* raw = nullptr;
+    ASSERT_EQ(sqlite3_open(db_.c_str(), &raw), SQLITE_OK);
+    const std::string sql = "UPDATE instances SET runtime = 'garbage', rev = rev + 1 WHERE id = " +
+                            std::to_string(broken);
+    ASSERT_EQ(sqlite3_exec(raw, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(raw);
+  }
+  e->set_fallback_handler([](const Job&) { return JobOutcome::complete(); });
+  e->run_until_idle();
+  // The failed round gave the write lock back: another connection can write, and so can
+  // this engine.
+  sqlite3* other = nullptr;
+  ASSERT_EQ(sqlite3_open(db_.c_str(), &other), SQLITE_OK);
+  EXPECT_EQ(sqlite3_exec(other, "BEGIN IMMEDIATE; COMMIT;", nullptr, nullptr, nullptr), SQLITE_OK)
+      << sqlite3_errmsg(other);
+  sqlite3_close(other);
+  auto fresh = e->start("p", {}, "K-2");
+  ASSERT_TRUE(fresh.is_ok()) << fresh.status().to_string();
+  auto damaged = e->instance(broken);
+  ASSERT_FALSE(damaged.is_ok());
+  EXPECT_NE(damaged.status().message().find("damaged"), std::string::npos)
+      << damaged.status().to_string();
+}
+
+TEST_F(Recovery, HandlerAnswersThatAreNotValidJsonTextOrObjectsDoNotStopOtherWork) {
+  auto e = open(kT0);
+  deploy(*e, "<startEvent id=\"s\"/>" + svc("a") + "<endEvent id=\"e\"/>" + flow("s", "a") +
+                 flow("a", "e"));
+  const InstanceId latin1 = *e->start("p", {{"kind", "latin1"}}, "K-1");
+  const InstanceId array = *e->start("p", {{"kind", "array"}}, "K-2");
+  const InstanceId fine = *e->start("p", {{"kind", "fine"}}, "K-3");
+  e->set_fallback_handler([](const Job& job) {
+    const std::string kind = job.variable("kind")->get<std::string>();
+    if (kind == "latin1") return JobOutcome::complete({{"city", "Z\xfcrich"}});  // not UTF-8
+    if (kind == "array") return JobOutcome::complete(nlohmann::json::array({1, 2}));
+    return JobOutcome::complete({{"ok", true}});
+  });
+  e->run_until_idle();
+  EXPECT_EQ(e->instance(fine)->state, InstanceState::kCompleted);
+  auto stored = e->instance(latin1);
+  ASSERT_TRUE(stored.is_ok()) << stored.status().to_string();
+  EXPECT_EQ(stored->state, InstanceState::kCompleted);
+  EXPECT_EQ(stored->variables["city"], "Z\xef\xbf\xbdrich");  // U+FFFD for the bad byte
+  // The handler's mistake is that job's failure, retried, then an incident.
+  for (int hour = 1; hour <= 4; ++hour) {
+    clock(*e).set(kT0 + hour * kHour);
+    e->run_until_idle();
+  }
+  EXPECT_EQ(e->instance(array)->state, InstanceState::kIncident);
+  ASSERT_EQ(e->incidents().size(), 1u);
+  EXPECT_NE(e->incidents()[0].message.find("not a JSON object"), std::string::npos);
+}
+
+TEST_F(Recovery, AMessageStartWithAKeyAlreadyStartedStartsNothingMore) {
+  auto e = open(kT0);
+  deploy(*e, "<startEvent id=\"s\"><messageEventDefinition messageRef=\"m\"/></startEvent>" +
+                 svc("a") + "<endEvent id=\"e\"/>" + flow("s", "a") + flow("a", "e") +
+                 "</process><message id=\"m\" name=\"order-placed\"/>"
+                 "<process id=\"unused\" isExecutable=\"false\"><startEvent id=\"u\"/>");
+  Message m;
+  m.name = "order-placed";
+  m.correlation_key = "A-1";
+  auto first = e->publish_message(m);
+  ASSERT_TRUE(first.is_ok()) << first.status().to_string();
+  ASSERT_EQ(first->instances.size(), 1u);
+  auto second = e->publish_message(m);
+  ASSERT_TRUE(second.is_ok()) << second.status().to_string();
+  EXPECT_TRUE(second->instances.empty());
+  InstanceFilter all;
+  EXPECT_EQ(e->instances(all)->size(), 1u);
 }
 
 }  // namespace

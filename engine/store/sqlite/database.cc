@@ -28,7 +28,7 @@ StatusCode code_for(int rc) {
       return StatusCode::kCorruption;
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
-      return StatusCode::kConflict;
+      return StatusCode::kBusy;
     case SQLITE_CONSTRAINT:
       return StatusCode::kConflict;
     default:

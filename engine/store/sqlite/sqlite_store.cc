@@ -236,8 +236,20 @@ Result<std::optional<InstanceId>> SqliteStore::find_business_key(std::string_vie
 }
 
 Status SqliteStore::write(const Changes& changes) {
+  try {
+    return write_changes(changes);
+  } catch (const std::exception& e) {
+    return Status::internal(std::string("cannot encode a command's changes: ") + e.what() +
+                            "; this is a bug in Ordo, please report it");
+  }
+}
+
+Status SqliteStore::write_changes(const Changes& changes) {
   for (runtime::Instance* inst : changes.instances) {
-    const std::string vars = inst->rev == 0 || inst->vars_changed ? inst->vars.dump() : std::string();
+    // Invalid UTF-8 in a string (from a handler, say) is stored as U+FFFD, not thrown.
+    const std::string vars = inst->rev == 0 || inst->vars_changed
+                                 ? inst->vars.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
+                                 : std::string();
     const std::string rt = encode_runtime(*inst);
     const std::string_view end_event =
         inst->end_event == kNoIndex ? std::string_view() : inst->plan->element(inst->end_event).id;
@@ -500,13 +512,16 @@ Status SqliteStore::add_buffered(runtime::BufferedMessage& m) {
                    "INSERT INTO buffered_messages (id, message_name, correlation_key, variables, "
                    "expires_at) VALUES (?1, ?2, ?3, ?4, ?5)");
     st.bind(1, i64(m.id)).bind(2, m.name).bind(3, m.correlation_key);
-    st.bind(4, m.variables.dump()).bind(5, m.expires_ms);
+    st.bind(4, m.variables.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    st.bind(5, m.expires_ms);
     return st.run();
   }
   ORDO_STATEMENT(st, kAddBuffered,
                  "INSERT INTO buffered_messages (message_name, correlation_key, variables, "
                  "expires_at) VALUES (?1, ?2, ?3, ?4)");
-  st.bind(1, m.name).bind(2, m.correlation_key).bind(3, m.variables.dump()).bind(4, m.expires_ms);
+  st.bind(1, m.name).bind(2, m.correlation_key);
+  st.bind(3, m.variables.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  st.bind(4, m.expires_ms);
   if (Status s = st.run(); !s) return s;
   m.id = static_cast<std::uint64_t>(sqlite3_last_insert_rowid(db_->handle()));
   return Status::ok();
@@ -798,9 +813,10 @@ Status SqliteStore::backup(const std::string& dest) {
   if (rc != SQLITE_OK) return fail("open", rc);
   sqlite3_backup* b = sqlite3_backup_init(target, "main", db_->handle(), "main");
   if (b == nullptr) return fail("start", sqlite3_errcode(target));
-  // In steps, so writers are not held off for the whole copy.
   do {
-    rc = sqlite3_backup_step(b, 256);
+    // All at once: stepping in parts restarts the copy whenever another process writes,
+    // and in WAL mode the read it holds does not stop writers anyway.
+    rc = sqlite3_backup_step(b, -1);
     if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) sqlite3_sleep(5);
   } while (rc == SQLITE_OK || rc == SQLITE_BUSY || rc == SQLITE_LOCKED);
   sqlite3_backup_finish(b);

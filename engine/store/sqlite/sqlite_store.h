@@ -132,6 +132,7 @@ class SqliteStore final : public Durable {
  private:
   explicit SqliteStore(std::unique_ptr<Database> db);
   Result<Statement*> statement(int id, std::string_view sql);
+  Status write_changes(const Changes& changes);
 
   std::unique_ptr<Database> db_;
   std::vector<std::unique_ptr<Statement>> statements_;
