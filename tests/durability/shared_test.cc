@@ -134,6 +134,41 @@ TEST(SharedDatabase, TwoProcessesRunAThousandOrdersTogether) {
   }
 }
 
+// Several processes opening a database file that does not exist yet, at the same moment:
+// one creates it, the others wait and use it.
+TEST(SharedDatabase, ProcessesCreatingOneNewFileAtOnceAllOpenIt) {
+  TempDir dir("shared-create");
+  for (int round = 0; round < 5; ++round) {
+    const std::string db = dir.path("new" + std::to_string(round) + ".db");
+    int go[2];
+    ASSERT_EQ(::pipe(go), 0);
+    std::vector<pid_t> pids;
+    for (int w = 0; w < 8; ++w) {
+      const pid_t pid = ::fork();
+      if (pid == 0) {
+        char c = 0;
+        if (::read(go[0], &c, 1) != 1) ::_exit(3);
+        auto engine = Engine::open(db);
+        if (!engine) {
+          std::fprintf(stderr, "%s\n", engine.status().to_string().c_str());
+          ::_exit(1);
+        }
+        ::_exit(0);
+      }
+      pids.push_back(pid);
+    }
+    ASSERT_EQ(::write(go[1], "gggggggg", 8), 8);
+    for (pid_t pid : pids) {
+      int status = 0;
+      ::waitpid(pid, &status, 0);
+      ASSERT_TRUE(WIFEXITED(status));
+      EXPECT_EQ(WEXITSTATUS(status), 0) << "an open failed in round " << round;
+    }
+    ::close(go[0]);
+    ::close(go[1]);
+  }
+}
+
 // Both processes publish the same 500 messages (same ids) at the same time: each message
 // correlates once, the other publication is told it was a duplicate and who received it.
 [[noreturn]] void publisher(const std::string& db, const std::string& log, int go_fd, int orders) {

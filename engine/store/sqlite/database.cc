@@ -173,8 +173,14 @@ Result<std::unique_ptr<Database>> Database::open(const std::string& path,
   sqlite3_extended_result_codes(raw, 1);
   sqlite3_busy_timeout(raw, options.busy_timeout_ms);
   if (Status s = db->check_and_migrate(); !s) return s;
-  // WAL after the checks, so a refused file is never switched to WAL.
-  if (Status s = db->exec("PRAGMA journal_mode=WAL"); !s) return s;
+  // WAL after the checks, so a refused file is never switched to WAL. Switching needs the
+  // file to itself for a moment: when several processes open a new file at once, wait.
+  for (int waited_ms = 0;; waited_ms += 10) {
+    Status s = db->exec("PRAGMA journal_mode=WAL");
+    if (s) break;
+    if (s.code() != StatusCode::kBusy || waited_ms >= options.busy_timeout_ms) return s;
+    sqlite3_sleep(10);
+  }
   if (Status s = db->exec(options.synchronous_full ? "PRAGMA synchronous=FULL"
                                                    : "PRAGMA synchronous=NORMAL");
       !s) {

@@ -144,43 +144,74 @@ Result<std::int64_t> pragma(Database& db, std::string_view name) {
 
 }  // namespace
 
-Status Database::check_and_migrate() {
-  // Reading the header pages is the first real I/O: a damaged file fails here.
-  Result<std::int64_t> app = pragma(*this, "application_id");
+namespace {
+
+struct Header {
+  std::int64_t app = 0;
+  std::int64_t version = 0;
+  bool empty = false;
+};
+
+Result<Header> read_header(Database& db) {
+  Header h;
+  Result<std::int64_t> app = pragma(db, "application_id");
   if (!app) return app.status();
-  Result<std::int64_t> version = pragma(*this, "user_version");
+  Result<std::int64_t> version = pragma(db, "user_version");
   if (!version) return version.status();
-  Result<Statement> count = prepare("SELECT count(*) FROM sqlite_schema");
+  Result<Statement> count = db.prepare("SELECT count(*) FROM sqlite_schema");
   if (!count) return count.status();
   Result<bool> row = count->step();
   if (!row) return row.status();
-  const bool empty = count->int64(0) == 0;
+  h.app = *app;
+  h.version = *version;
+  h.empty = count->int64(0) == 0;
+  return h;
+}
 
-  if (*app != kApplicationId && !(empty && *app == 0)) {
+// Refuses a file Ordo must not touch; true when it needs migrating.
+Result<bool> judge(const Header& h, const std::string& path) {
+  if (h.app != kApplicationId && !(h.empty && h.app == 0)) {
     return Status(StatusCode::kCorruption,
-                  path_ + " is an SQLite database, but not an Ordo database (application_id " +
-                      std::to_string(*app) +
+                  path + " is an SQLite database, but not an Ordo database (application_id " +
+                      std::to_string(h.app) +
                       "); the file was left untouched: give a new file name or the right file");
   }
-  if (*version > kSchemaVersion) {
+  if (h.version > kSchemaVersion) {
     return Status(StatusCode::kConflict,
-                  path_ + " was written by a newer Ordo (schema " + std::to_string(*version) +
+                  path + " was written by a newer Ordo (schema " + std::to_string(h.version) +
                       "; this build knows schema " + std::to_string(kSchemaVersion) +
                       " and older); upgrade Ordo to open it. The file was left untouched");
   }
-  if (*version == kSchemaVersion) {
-    schema_version_ = kSchemaVersion;
-    return Status::ok();
+  return h.version < kSchemaVersion;
+}
+
+}  // namespace
+
+Status Database::check_and_migrate() {
+  // Reading the header pages is the first real I/O: a damaged file fails here.
+  Result<Header> header = read_header(*this);
+  if (!header) return header.status();
+  Result<bool> migrate = judge(*header, path_);
+  if (!migrate) return migrate.status();
+  if (*migrate) {
+    Status s = in_transaction(*this, [&]() -> Status {
+      // Again under the write lock: another process may have created or migrated the
+      // file since it was read above (several processes opening a new file at once).
+      Result<Header> now = read_header(*this);
+      if (!now) return now.status();
+      Result<bool> still = judge(*now, path_);
+      if (!still) return still.status();
+      if (!*still) return Status::ok();
+      for (auto v = now->version; v < kSchemaVersion; ++v) {
+        if (Status m = exec(kMigrations[static_cast<std::size_t>(v)]); !m) return m;
+      }
+      if (Status m = exec("PRAGMA application_id=" + std::to_string(kApplicationId)); !m) {
+        return m;
+      }
+      return exec("PRAGMA user_version=" + std::to_string(kSchemaVersion));
+    });
+    if (!s) return s;
   }
-  const int from = static_cast<int>(*version);
-  Status s = in_transaction(*this, [&]() -> Status {
-    for (int v = from; v < kSchemaVersion; ++v) {
-      if (Status m = exec(kMigrations[static_cast<std::size_t>(v)]); !m) return m;
-    }
-    if (Status m = exec("PRAGMA application_id=" + std::to_string(kApplicationId)); !m) return m;
-    return exec("PRAGMA user_version=" + std::to_string(kSchemaVersion));
-  });
-  if (!s) return s;
   schema_version_ = kSchemaVersion;
   return Status::ok();
 }
