@@ -103,21 +103,39 @@ JobOutcome call_handler(const TaskHandler& handler, const Job& job) {
   }
 }
 
+// The PID namespace this process lives in ("4026531836"), so that pids are compared only
+// within one; empty when /proc does not say.
+std::string pid_namespace() {
+  char buf[64] = {};
+  const ssize_t n = ::readlink("/proc/self/ns/pid", buf, sizeof buf - 1);
+  if (n <= 0) return {};
+  std::string link(buf, static_cast<std::size_t>(n));  // "pid:[4026531836]"
+  const std::size_t open = link.find('['), close = link.find(']');
+  if (open == std::string::npos || close == std::string::npos || close <= open) return {};
+  return link.substr(open + 1, close - open - 1);
+}
+
+// "host:pid:random@pidns"
 std::string default_worker_id() {
   char host[256] = {};
   if (gethostname(host, sizeof host - 1) != 0) host[0] = 0;
   std::random_device rd;
   char suffix[9];
   std::snprintf(suffix, sizeof suffix, "%08x", rd());
-  return std::string(host) + ":" + std::to_string(getpid()) + ":" + suffix;
+  return std::string(host) + ":" + std::to_string(getpid()) + ":" + suffix + "@" +
+         pid_namespace();
 }
 
-// Whether a lock owner named like default_worker_id() is a process of this host that has
-// ended. Anything else (another host, a custom name, a live process) is presumed alive.
+// Whether a lock owner named like default_worker_id() is a process of this host and PID
+// namespace that has ended. Anything else (another host or container, a custom name, a live
+// process) is presumed alive: its locks are released only when they expire.
 bool owner_is_dead(const std::string& owner) {
   const std::size_t a = owner.find(':');
   const std::size_t b = a == std::string::npos ? a : owner.find(':', a + 1);
-  if (b == std::string::npos) return false;
+  const std::size_t at = owner.rfind('@');
+  if (b == std::string::npos || at == std::string::npos || at < b) return false;
+  const std::string ns = pid_namespace();
+  if (ns.empty() || owner.compare(at + 1, std::string::npos, ns) != 0) return false;
   char host[256] = {};
   if (gethostname(host, sizeof host - 1) != 0 || owner.compare(0, a, host) != 0) return false;
   long pid = 0;

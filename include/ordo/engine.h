@@ -76,8 +76,9 @@ struct EngineOptions {
   // How long a worker holds a job before another worker may take it (its handler is
   // presumed dead). Handlers that answer later (JobOutcome::pending()) must answer in time.
   std::int64_t job_lock_ms = 5 * 60 * 1000;
-  // This engine's name in job locks; default "host:pid:random". Locks held by a process of
-  // this host that no longer runs are released when an engine opens the database.
+  // This engine's name in job locks; default "host:pid:random@pid-namespace". Locks held by
+  // a process of this host and PID namespace that no longer runs are released when an
+  // engine opens the database; any other lock only when it expires.
   std::string worker_id;
   // Instances kept in memory between transactions (the database holds them all).
   std::size_t cached_instances = 10000;

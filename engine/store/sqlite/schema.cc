@@ -192,8 +192,9 @@ Status Database::check_and_migrate() {
   Result<Header> header = read_header(*this);
   if (!header) return header.status();
   Result<bool> migrate = judge(*header, path_);
-  if (!migrate) return migrate.status();
-  if (*migrate) {
+  // Anything but a current Ordo file is judged again under the write lock: the three reads
+  // above are separate, and another process may be creating the file between them.
+  if (!migrate || *migrate) {
     Status s = in_transaction(*this, [&]() -> Status {
       // Again under the write lock: another process may have created or migrated the
       // file since it was read above (several processes opening a new file at once).
