@@ -385,6 +385,14 @@ void Rules::check_task(const Element& e) {
            name(e) + " names Java code " + q(e.task.type.text) +
                "; Ordo runs it as a job of that type, so register a handler for it");
   }
+  if (const Expression& r = e.task.retry_backoff;
+      !r.empty() && r.dialect == ExpressionDialect::kStatic &&
+      !time::parse_cycle(r.text) && !time::parse_duration(r.text)) {
+    report(r.location, Severity::kError, "invalid-retry-cycle",
+           "retry time cycle " + q(r.text) + " of " + name(e) +
+               " is not an ISO 8601 repeating interval such as R3/PT10S (or a duration such "
+               "as PT10S); without a valid one, failed jobs back off exponentially");
+  }
   if (e.kind == ElementKind::kScriptTask && e.script.empty() && e.task.type.empty()) {
     report(e.location, Severity::kError, "missing-script",
            name(e) +

@@ -109,6 +109,10 @@ const RuleCase kCases[] = {
                "id=\"c\"><timerEventDefinition><timeDuration>PT1M</timeDuration>\n"
                "<timeCycle>R/PT1M</timeCycle></timerEventDefinition></intermediateCatchEvent>" TO_E(
                    "c")},
+    {"RetryCycleThatIsNoCycle", "invalid-retry-cycle", Severity::kError, 6,
+     S_TO("t") "\n<serviceTask id=\"t\" camunda:type=\"external\" camunda:topic=\"x\">"
+               "<extensionElements>\n<camunda:failedJobRetryTimeCycle>every 10 seconds"
+               "</camunda:failedJobRetryTimeCycle></extensionElements></serviceTask>" TO_E("t")},
     {"ErrorEndWithoutCode", "missing-error-code", Severity::kError, 5,
      S_TO("x") "\n<endEvent id=\"x\"><errorEventDefinition/></endEvent>"},
     {"EscalationThrowWithoutCode", "missing-escalation-code", Severity::kError, 5,
