@@ -406,7 +406,9 @@ int run_show(const ShowArgs& args) {
   Result<InstanceInfo> found = engine->instance(args.id);
   if (!found) return fail("show", found.status());
   const InstanceInfo& i = *found;
-  const std::vector<HistoryEvent> history = engine->history(args.id);
+  Result<std::vector<HistoryEvent>> read = engine->read_history(args.id);
+  if (!read) return fail("show", read.status());
+  const std::vector<HistoryEvent>& history = *read;
   if (args.json) {
     json elements = json::array();
     for (const ElementInfo& e : i.elements) {
@@ -497,7 +499,9 @@ int run_show(const ShowArgs& args) {
 int run_incidents(const DbArgs& args) {
   auto engine = open_db("incidents", args.db, false);
   if (!engine) return kExitFound;
-  const std::vector<IncidentInfo> open = engine->incidents();
+  Result<std::vector<IncidentInfo>> read = engine->read_incidents();
+  if (!read) return fail("incidents", read.status());
+  const std::vector<IncidentInfo>& open = *read;
   if (args.json) {
     json out = json::array();
     for (const IncidentInfo& i : open) out.push_back(incident_json(i));

@@ -972,10 +972,15 @@ std::vector<JobInfo> Engine::open_jobs(std::string_view type) const {
 }
 
 std::vector<IncidentInfo> Engine::incidents() const {
+  Result<std::vector<IncidentInfo>> r = read_incidents();
+  return r ? std::move(*r) : std::vector<IncidentInfo>{};
+}
+
+Result<std::vector<IncidentInfo>> Engine::read_incidents() const {
   std::vector<IncidentInfo> out;
   if (impl_->db) {
     Result<std::vector<store::sqlite::SqliteStore::IncidentRow>> rows = impl_->db->incidents();
-    if (!rows) return out;
+    if (!rows) return rows.status();
     for (auto& r : *rows) {
       out.push_back({r.key, r.instance, std::move(r.element_id), r.job, std::move(r.type),
                      std::move(r.message), r.created_ms});
@@ -989,12 +994,20 @@ std::vector<IncidentInfo> Engine::incidents() const {
 }
 
 std::vector<HistoryEvent> Engine::history(InstanceId id) const {
+  Result<std::vector<HistoryEvent>> r = read_history(id);
+  return r ? std::move(*r) : std::vector<HistoryEvent>{};
+}
+
+Result<std::vector<HistoryEvent>> Engine::read_history(InstanceId id) const {
   if (!impl_->db) return impl_->store.history(id);
   std::vector<HistoryEvent> out;
   const runtime::Instance* inst = impl_->rt.instance(id);
-  if (inst == nullptr) return out;
+  if (inst == nullptr) {
+    if (Status e = impl_->rt.take_read_error(); !e) return e;
+    return out;
+  }
   Result<std::vector<store::sqlite::StoredEvent>> rows = impl_->db->history(id);
-  if (!rows) return out;
+  if (!rows) return rows.status();
   const ProcessDefinition& def = *inst->plan->def;
   out.reserve(rows->size());
   for (auto& r : *rows) {

@@ -273,6 +273,10 @@ class Engine {
   std::vector<IncidentInfo> incidents() const;                         // all open incidents
   // In memory: empty unless keep_history. Durable: from the database.
   std::vector<HistoryEvent> history(InstanceId id) const;
+  // history() and incidents() that report a store error (a damaged or unreadable database)
+  // instead of answering with nothing.
+  Result<std::vector<HistoryEvent>> read_history(InstanceId id) const;
+  Result<std::vector<IncidentInfo>> read_incidents() const;
   // Root and called instances, by id, without variables or elements.
   Result<std::vector<InstanceInfo>> instances(const InstanceFilter& filter = {}) const;
   // Every deployed version of every process.

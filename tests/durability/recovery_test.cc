@@ -355,6 +355,24 @@ TEST_F(Recovery, ADamagedInstanceFailsItsRoundButReleasesTheDatabase) {
       << damaged.status().to_string();
 }
 
+TEST_F(Recovery, ADamagedHistoryIsReportedNotShownAsEmpty) {
+  auto e = open(kT0);
+  deploy(*e, "<startEvent id=\"s\"/>" + svc("a") + "<endEvent id=\"e\"/>" + flow("s", "a") +
+                 flow("a", "e"));
+  const InstanceId id = *e->start("p", {}, "K-1");
+  ASSERT_TRUE(e->read_history(id).is_ok());
+  EXPECT_FALSE(e->read_history(id)->empty());
+  sqlite3* raw = nullptr;
+  ASSERT_EQ(sqlite3_open(db_.c_str(), &raw), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(raw, "UPDATE history SET events = 'not json'", nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(raw);
+  auto damaged = e->read_history(id);
+  ASSERT_FALSE(damaged.is_ok());
+  EXPECT_EQ(damaged.status().code(), StatusCode::kCorruption);
+  EXPECT_NE(damaged.status().message().find("backup"), std::string::npos);
+}
+
 TEST_F(Recovery, HandlerAnswersThatAreNotValidJsonTextOrObjectsDoNotStopOtherWork) {
   auto e = open(kT0);
   deploy(*e, "<startEvent id=\"s\"/>" + svc("a") + "<endEvent id=\"e\"/>" + flow("s", "a") +
