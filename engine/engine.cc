@@ -227,7 +227,8 @@ class Engine::Impl {
       case JobOutcome::Kind::kComplete:
         return rt.complete_job(key, std::move(outcome.variables()));
       case JobOutcome::Kind::kFail:
-        return rt.fail_job(key, outcome.message(), outcome.backoff_ms());
+        return rt.fail_job(key, outcome.message(), outcome.backoff_ms(),
+                           outcome.no_retry() ? 0 : -1);
       case JobOutcome::Kind::kError:
         return rt.throw_job_error(key, outcome.error_code(), outcome.message(),
                                   std::move(outcome.variables()));
@@ -870,8 +871,8 @@ Result<std::size_t> Engine::work(const WorkOptions& options) {
 Status Engine::complete_job(JobKey job, nlohmann::json variables) {
   return impl_->rt.complete_job(job, std::move(variables));
 }
-Status Engine::fail_job(JobKey job, std::string message, std::int64_t backoff_ms) {
-  return impl_->rt.fail_job(job, std::move(message), backoff_ms);
+Status Engine::fail_job(JobKey job, std::string message, std::int64_t backoff_ms, int retries) {
+  return impl_->rt.fail_job(job, std::move(message), backoff_ms, retries);
 }
 Status Engine::throw_error(JobKey job, std::string code, std::string message,
                            nlohmann::json variables) {

@@ -158,7 +158,8 @@ Status Runtime::complete_job(JobKey key, nlohmann::json variables) {
   return commit();
 }
 
-Status Runtime::fail_job(JobKey key, std::string message, std::int64_t backoff_ms) {
+Status Runtime::fail_job(JobKey key, std::string message, std::int64_t backoff_ms,
+                         int retries) {
   if (Status s = begin(); !s) return s;
   Result<JobRecord*> found = open_job(key);
   if (!found) {
@@ -170,7 +171,7 @@ Status Runtime::fail_job(JobKey key, std::string message, std::int64_t backoff_m
   touch_job(key);
   job.lock_owner.clear();
   job.lock_expires_ms = 0;
-  job.retries = std::max(0, job.retries - 1);
+  job.retries = retries >= 0 ? retries : std::max(0, job.retries - 1);
   job.last_error = std::move(message);
   emit(inst, HistoryKind::kJobFailed, job.element_index, key, job.retries, job.last_error);
   if (job.retries > 0) {

@@ -123,7 +123,8 @@ class Runtime {
   Result<StartOutcome> start(std::shared_ptr<const Plan> plan, nlohmann::json variables,
                              std::string business_key);
   Status complete_job(JobKey job, nlohmann::json variables);
-  Status fail_job(JobKey job, std::string message, std::int64_t backoff_ms);
+  // `retries`: what the job has left from now on; negative: one less than before.
+  Status fail_job(JobKey job, std::string message, std::int64_t backoff_ms, int retries = -1);
   Status throw_job_error(JobKey job, std::string code, std::string message,
                          nlohmann::json variables);
   Result<Correlation> correlate(std::string_view name, std::string_view key,

@@ -230,7 +230,10 @@ class Engine {
   // Answers for jobs, from external workers or pending handlers. kNotFound for an unknown
   // job, kConflict for one that is no longer open.
   Status complete_job(JobKey job, nlohmann::json variables = nlohmann::json::object());
-  Status fail_job(JobKey job, std::string message, std::int64_t backoff_ms = 0);
+  // `retries`: how many the job has left from now on (0: an incident at once); negative: one
+  // less than before.
+  Status fail_job(JobKey job, std::string message, std::int64_t backoff_ms = 0,
+                  int retries = -1);
   Status throw_error(JobKey job, std::string code, std::string message = {},
                      nlohmann::json variables = nlohmann::json::object());
 

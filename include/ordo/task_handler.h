@@ -64,6 +64,13 @@ class JobOutcome {
   static JobOutcome fail(std::string message, std::int64_t backoff_ms = 0) {
     return JobOutcome(Kind::kFail, {}, std::move(message), nullptr, backoff_ms);
   }
+  // A failure no retry can fix (a malformed answer, a request the other side refuses): the
+  // job becomes an incident carrying `message` at once, whatever retries it had left.
+  static JobOutcome incident(std::string message) {
+    JobOutcome o(Kind::kFail, {}, std::move(message), nullptr, 0);
+    o.no_retry_ = true;
+    return o;
+  }
   // A BPMN error with `code`, caught by the nearest matching error boundary event or event
   // subprocess; uncaught, it becomes an incident.
   static JobOutcome error(std::string code, std::string message = {},
@@ -79,6 +86,7 @@ class JobOutcome {
   const std::string& message() const noexcept { return message_; }
   nlohmann::json& variables() noexcept { return variables_; }
   std::int64_t backoff_ms() const noexcept { return backoff_ms_; }
+  bool no_retry() const noexcept { return no_retry_; }
 
  private:
   JobOutcome(Kind k, std::string code, std::string message, nlohmann::json vars,
@@ -93,6 +101,7 @@ class JobOutcome {
   std::string message_;
   nlohmann::json variables_;
   std::int64_t backoff_ms_;
+  bool no_retry_ = false;
 };
 
 // A handler. An exception escaping it counts as fail(what()).

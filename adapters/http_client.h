@@ -1,0 +1,32 @@
+// One HTTP exchange through libcurl: no retries, no interpretation of the status.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "ordo/status.h"
+
+namespace ordo::adapters {
+
+struct HttpRequest {
+  std::string method = "POST";
+  std::string url;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;  // sent when not empty
+  std::int64_t connect_timeout_ms = 2000;
+  std::int64_t timeout_ms = 10000;
+};
+
+struct HttpAnswer {
+  long status = 0;
+  std::string body;
+  std::map<std::string, std::string> headers;  // names in lower case
+};
+
+// Errors (kAdapterError): the connection failed or timed out, or the URL is malformed;
+// the message names the URL and says which.
+Result<HttpAnswer> http_exchange(const HttpRequest& request);
+
+}  // namespace ordo::adapters

@@ -1,0 +1,234 @@
+// The generic HTTP adapter against a real HTTP server on loopback (cpp-httplib) that can
+// misbehave: errors, slow answers, malformed JSON.
+#include <gtest/gtest.h>
+#include <httplib.h>
+
+#include <atomic>
+#include <mutex>
+#include <thread>
+
+#include "ordo/adapters.h"
+#include "ordo/engine.h"
+#include "ordo/loader.h"
+#include "test_util.h"
+
+namespace ordo::testing {
+namespace {
+
+using nlohmann::json;
+
+// A stub peer: routes set by each test, every request recorded.
+class Peer {
+ public:
+  Peer() {
+    port_ = server_.bind_to_any_port("127.0.0.1");
+    thread_ = std::thread([this] { server_.listen_after_bind(); });
+    while (!server_.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ~Peer() {
+    server_.stop();
+    thread_.join();
+  }
+  httplib::Server& server() { return server_; }
+  std::string url(const std::string& path) const {
+    return "http://127.0.0.1:" + std::to_string(port_) + path;
+  }
+  struct Seen {
+    std::string method, path, body, idempotency_key, custom;
+  };
+  void record(const httplib::Request& r) {
+    std::lock_guard lock(mu_);
+    seen_.push_back({r.method, r.path, r.body, r.get_header_value("Idempotency-Key"),
+                     r.get_header_value("X-Shop")});
+  }
+  std::vector<Seen> seen() {
+    std::lock_guard lock(mu_);
+    return seen_;
+  }
+
+ private:
+  httplib::Server server_;
+  int port_ = 0;
+  std::thread thread_;
+  std::mutex mu_;
+  std::vector<Seen> seen_;
+};
+
+// What a handler sees of a job, without an engine.
+class FakeJob final : public Job {
+ public:
+  explicit FakeJob(json vars) : vars_(std::move(vars)) {}
+  JobKey key() const noexcept override { return 7; }
+  InstanceId instance() const noexcept override { return 3; }
+  std::string_view type() const noexcept override { return "erp.check"; }
+  std::string_view process_id() const noexcept override { return "order"; }
+  std::string_view element_id() const noexcept override { return "check"; }
+  std::string_view business_key() const noexcept override { return "A-1"; }
+  std::string_view idempotency_key() const noexcept override { return "order:3:2"; }
+  int attempt() const noexcept override { return 1; }
+  int retries_left() const noexcept override { return 3; }
+  std::span<const TaskHeader> headers() const noexcept override { return {}; }
+  const json* variable(std::string_view name) const override {
+    auto it = vars_.find(name);
+    return it == vars_.end() ? nullptr : &*it;
+  }
+  json variables() const override { return vars_; }
+
+ private:
+  json vars_;
+};
+
+TaskHandler adapter(const json& settings) {
+  auto h = make_http_adapter(settings, "adapters.erp.check");
+  EXPECT_TRUE(h.is_ok()) << h.status().to_string();
+  return h.is_ok() ? *h : TaskHandler();
+}
+
+TEST(HttpAdapter, BadSettingsAreErrorsNamingTheSetting) {
+  auto missing = make_http_adapter(json{{"method", "POST"}}, "adapters.erp.check");
+  ASSERT_FALSE(missing.is_ok());
+  EXPECT_NE(missing.status().message().find("adapters.erp.check.url"), std::string::npos);
+  auto unknown = make_http_adapter(json{{"url", "http://x"}, {"timeout", 5}}, "adapters.a");
+  ASSERT_FALSE(unknown.is_ok());
+  EXPECT_NE(unknown.status().message().find("adapters.a.timeout"), std::string::npos);
+  auto feel = make_http_adapter(json{{"url", "http://x"}, {"output", {{"ok", "=response.("}}}},
+                                "adapters.a");
+  ASSERT_FALSE(feel.is_ok());
+  EXPECT_NE(feel.status().message().find("adapters.a.output.ok"), std::string::npos);
+  auto method = make_http_adapter(json{{"url", "http://x"}, {"method", "FETCH"}}, "adapters.a");
+  ASSERT_FALSE(method.is_ok());
+  EXPECT_NE(method.status().message().find("GET, POST"), std::string::npos);
+}
+
+TEST(HttpAdapter, BuildsTheRequestFromVariablesAndMapsTheAnswer) {
+  Peer peer;
+  peer.server().Post(R"(/stock/(.*))", [&](const httplib::Request& req, httplib::Response& res) {
+    peer.record(req);
+    json body = json::parse(req.body);
+    res.set_content(json{{"available", body["items"].size() == 2}, {"warehouse", "WH-3"}}.dump(),
+                    "application/json");
+  });
+  TaskHandler h = adapter({{"url", "=\"" + peer.url("/stock/") + "\" + orderId"},
+                           {"body", "={items: items, customer: customer.name}"},
+                           {"headers", {{"X-Shop", "=shop"}}},
+                           {"output", {{"available", "=response.body.available"},
+                                       {"warehouse", "=response.body.warehouse"},
+                                       {"httpStatus", "=response.status"}}}});
+  FakeJob job(json{{"orderId", "A-1"},
+               {"shop", "de"},
+               {"items", {{{"sku", "S-1"}}, {{"sku", "S-2"}}}},
+               {"customer", {{"name", "Anna"}}}});
+  JobOutcome out = h(job);
+  ASSERT_EQ(out.kind(), JobOutcome::Kind::kComplete) << out.message();
+  EXPECT_EQ(out.variables(), json({{"available", true}, {"warehouse", "WH-3"}, {"httpStatus", 200}}));
+  auto seen = peer.seen();
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].path, "/stock/A-1");
+  EXPECT_EQ(seen[0].idempotency_key, "order:3:2");
+  EXPECT_EQ(seen[0].custom, "de");
+  EXPECT_EQ(json::parse(seen[0].body), json({{"items", {{{"sku", "S-1"}}, {{"sku", "S-2"}}}},
+                                             {"customer", "Anna"}}));
+}
+
+TEST(HttpAdapter, ClassifiesWhatGoesWrong) {
+  Peer peer;
+  peer.server().Get("/busy", [](const httplib::Request&, httplib::Response& res) {
+    res.status = 503;
+    res.set_content("maintenance", "text/plain");
+  });
+  peer.server().Get("/gone", [](const httplib::Request&, httplib::Response& res) {
+    res.status = 404;
+    res.set_content(R"({"error":"no such order"})", "application/json");
+  });
+  peer.server().Get("/garbled", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content("<html>Bad gateway</html>", "text/html");
+  });
+  peer.server().Get("/slow", [](const httplib::Request&, httplib::Response& res) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(600));
+    res.set_content("{}", "application/json");
+  });
+  FakeJob job(json{{"orderId", "A-1"}});
+
+  JobOutcome busy = adapter({{"method", "GET"}, {"url", peer.url("/busy")}, {"retryBackoffMs", 500}})(job);
+  EXPECT_EQ(busy.kind(), JobOutcome::Kind::kFail);
+  EXPECT_FALSE(busy.no_retry());
+  EXPECT_EQ(busy.backoff_ms(), 500);
+  EXPECT_NE(busy.message().find("503"), std::string::npos) << busy.message();
+
+  JobOutcome as_error =
+      adapter({{"method", "GET"}, {"url", peer.url("/gone")}, {"errorCode", "ORDER_UNKNOWN"}})(job);
+  EXPECT_EQ(as_error.kind(), JobOutcome::Kind::kError);
+  EXPECT_EQ(as_error.error_code(), "ORDER_UNKNOWN");
+  EXPECT_EQ(as_error.variables()["response"]["body"]["error"], "no such order");
+
+  JobOutcome as_incident = adapter({{"method", "GET"}, {"url", peer.url("/gone")}})(job);
+  EXPECT_EQ(as_incident.kind(), JobOutcome::Kind::kFail);
+  EXPECT_TRUE(as_incident.no_retry());
+  EXPECT_NE(as_incident.message().find("404"), std::string::npos);
+
+  JobOutcome garbled = adapter({{"method", "GET"}, {"url", peer.url("/garbled")}})(job);
+  EXPECT_TRUE(garbled.no_retry());
+  EXPECT_NE(garbled.message().find("<html>Bad gateway"), std::string::npos) << garbled.message();
+
+  JobOutcome slow =
+      adapter({{"method", "GET"}, {"url", peer.url("/slow")}, {"timeoutMs", 100}})(job);
+  EXPECT_EQ(slow.kind(), JobOutcome::Kind::kFail);
+  EXPECT_FALSE(slow.no_retry());
+  EXPECT_NE(slow.message().find("no answer within 100 ms"), std::string::npos) << slow.message();
+}
+
+TEST(HttpAdapter, AClosedPortIsARetryableFailure) {
+  int port = 0;
+  {
+    Peer closed;  // bound, then stopped: nothing listens there any more
+    port = std::stoi(closed.url("").substr(std::string("http://127.0.0.1:").size()));
+  }
+  FakeJob job(json::object());
+  JobOutcome out = adapter({{"url", "http://127.0.0.1:" + std::to_string(port) + "/x"}})(job);
+  EXPECT_EQ(out.kind(), JobOutcome::Kind::kFail);
+  EXPECT_FALSE(out.no_retry());
+}
+
+// In an engine: the same idempotency key on every retry, variables mapped into the instance.
+TEST(HttpAdapter, RetriesCarryTheSameKeyAndTheAnswerReachesTheInstance) {
+  Peer peer;
+  std::atomic<int> calls{0};
+  peer.server().Post("/charge", [&](const httplib::Request& req, httplib::Response& res) {
+    peer.record(req);
+    if (++calls < 3) {
+      res.status = 502;
+      return;
+    }
+    res.set_content(R"({"paymentId":"PAY-9","status":"captured"})", "application/json");
+  });
+  EngineOptions o;
+  o.clock = std::make_shared<VirtualClock>(1'796'119'200'000);
+  o.retry_backoff_ms = 0;
+  Engine engine(o);
+  LoadResult r = load_bpmn(process(
+      "<startEvent id=\"s\"/><serviceTask id=\"charge\"><extensionElements>"
+      "<zeebe:taskDefinition type=\"payment.charge\"/></extensionElements></serviceTask>"
+      "<endEvent id=\"e\"/><sequenceFlow id=\"f1\" sourceRef=\"s\" targetRef=\"charge\"/>"
+      "<sequenceFlow id=\"f2\" sourceRef=\"charge\" targetRef=\"e\"/>"));
+  ASSERT_TRUE(r.ok()) << dump(r);
+  ASSERT_TRUE(engine.deploy(r.document).is_ok());
+  engine.register_handler("payment.charge", adapter({{"url", peer.url("/charge")},
+                                                     {"body", "={amount: total}"}}));
+  auto id = engine.start("p", {{"total", 49.9}}, "A-1");
+  ASSERT_TRUE(id.is_ok());
+  engine.run_until_idle();
+  auto info = engine.instance(*id);
+  ASSERT_TRUE(info.is_ok());
+  EXPECT_EQ(info->state, InstanceState::kCompleted);
+  EXPECT_EQ(info->variables["paymentId"], "PAY-9");
+  auto seen = peer.seen();
+  ASSERT_EQ(seen.size(), 3u);
+  for (const auto& s : seen) {
+    EXPECT_EQ(s.idempotency_key, seen[0].idempotency_key);
+    EXPECT_EQ(json::parse(s.body), json({{"amount", 49.9}}));
+  }
+  EXPECT_FALSE(seen[0].idempotency_key.empty());
+}
+
+}  // namespace
+}  // namespace ordo::testing
