@@ -575,6 +575,7 @@ struct WorkerArgs : DbArgs {
   int threads = 2;
   bool until_idle = false;
   int group_commit = 64;
+  std::string config;
 };
 
 // How long an idle worker waits before it looks for work again.
@@ -604,6 +605,12 @@ int run_worker(const WorkerArgs& args) {
   const std::string effects = args.db + ".effects.jsonl";
   if (Status s = world.open_effects_log(effects); !s) return fail("worker", s);
   engine->set_fallback_handler(world.handler());
+  if (!args.config.empty()) {
+    // The configured adapters do their task types' work; the simulation does the rest.
+    Result<AdapterConfig> config = load_adapter_config(args.config);
+    if (!config) return fail("worker", config.status());
+    for (auto& [type, handler] : config->handlers) engine->register_handler(type, handler);
+  }
   install_stop_handlers();
 
   WorkOptions work;
@@ -850,6 +857,10 @@ StoreCommands::StoreCommands(CLI::App& app) : impl_(std::make_unique<Impl>()) {
                   "Job outcomes and timers per transaction")
         ->capture_default_str()
         ->check(CLI::Range(1, 100000));
+    c->add_option("--config", m.worker.config,
+                  "Adapters by task type (ordo.json, docs/adapters.md); the simulated handlers "
+                  "answer the types it does not name")
+        ->type_name("FILE");
     add_json_flag(c, m.worker, "the summary (handled, published, scheduled, openIncidents)");
     c->footer(
         "The simulated handlers answer from each instance's variables as in ordo run (see "

@@ -5,7 +5,10 @@
 // error naming the setting. The handler it returns may be called from several threads.
 #pragma once
 
+#include <functional>
+#include <map>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -31,5 +34,21 @@ namespace ordo {
 // JSON the output needs is an incident quoting the start of the body.
 // `where` names the adapter in errors, e.g. "adapters.erp.check-availability".
 Result<TaskHandler> make_http_adapter(const nlohmann::json& settings, const std::string& where);
+
+// The adapters of a configuration file (ordo.json):
+//   {"adapters": {"<task type>": {"adapter": "http" | "simulated", ...settings}}}
+// Any string may contain ${env:NAME}, replaced by that environment variable (secrets stay
+// out of the file). Errors name the key: an unknown adapter or top-level section, a missing
+// URL, an unset variable, a file that is not JSON (with its line and column).
+struct AdapterConfig {
+  // Handlers by task type; the "simulated" ones are absent (the caller's default answers).
+  std::map<std::string, TaskHandler> handlers;
+  std::vector<std::string> simulated;  // task types the file leaves to the simulation
+};
+// `environment` looks a variable up (default: getenv); it returns false when it is unset.
+using Environment = std::function<bool(const std::string& name, std::string& value)>;
+Result<AdapterConfig> load_adapter_config(const std::string& path, Environment environment = {});
+Result<AdapterConfig> parse_adapter_config(const std::string& text, const std::string& file,
+                                           Environment environment = {});
 
 }  // namespace ordo

@@ -2,6 +2,7 @@
 // or the individual headers for less.
 #pragma once
 
+#include "ordo/adapters.h"
 #include "ordo/clock.h"
 #include "ordo/definition.h"
 #include "ordo/diagnostic.h"

@@ -232,3 +232,69 @@ TEST(HttpAdapter, RetriesCarryTheSameKeyAndTheAnswerReachesTheInstance) {
 
 }  // namespace
 }  // namespace ordo::testing
+
+namespace ordo::testing {
+namespace {
+
+Environment fake_env(std::map<std::string, std::string> vars) {
+  return [vars](const std::string& name, std::string& value) {
+    auto it = vars.find(name);
+    if (it == vars.end()) return false;
+    value = it->second;
+    return true;
+  };
+}
+
+std::string config_error(const std::string& text) {
+  auto c = parse_adapter_config(text, "ordo.json", fake_env({}));
+  EXPECT_FALSE(c.is_ok()) << text;
+  return c.is_ok() ? std::string() : c.status().message();
+}
+
+TEST(AdapterConfig, MistakesAreErrorsNamingTheKey) {
+  EXPECT_NE(config_error("{\"adapters\": {\n  \"erp.check\": {\"adapter\": \"http\",}\n}}")
+                .find("ordo.json:2:"),
+            std::string::npos);
+  EXPECT_NE(config_error(R"({"adaptors": {}})").find("adaptors"), std::string::npos);
+  EXPECT_NE(config_error(R"({"adapters": {"erp.check": {"url": "http://x"}}})")
+                .find("adapters.erp.check.adapter"),
+            std::string::npos);
+  EXPECT_NE(config_error(R"({"adapters": {"erp.check": {"adapter": "soap"}}})")
+                .find("unknown adapter 'soap'"),
+            std::string::npos);
+  EXPECT_NE(config_error(R"({"adapters": {"erp.check": {"adapter": "http"}}})")
+                .find("adapters.erp.check.url"),
+            std::string::npos);
+  const std::string unset = config_error(
+      R"({"adapters": {"payment.charge": {"adapter": "http", "url": "http://psp",
+          "headers": {"Authorization": "Bearer ${env:PSP_TOKEN}"}}}})");
+  EXPECT_NE(unset.find("adapters.payment.charge.headers.Authorization"), std::string::npos)
+      << unset;
+  EXPECT_NE(unset.find("PSP_TOKEN is not set"), std::string::npos) << unset;
+}
+
+TEST(AdapterConfig, SecretsComeFromTheEnvironmentAndHandlersDoTheWork) {
+  Peer peer;
+  peer.server().Post("/check", [&](const httplib::Request& req, httplib::Response& res) {
+    if (req.get_header_value("Authorization") != "Bearer s3cret") {
+      res.status = 401;
+      return;
+    }
+    res.set_content(R"({"available": true})", "application/json");
+  });
+  const std::string text = R"({"adapters": {
+      "erp.check": {"adapter": "http", "url": ")" + peer.url("/check") + R"(",
+                    "headers": {"Authorization": "Bearer ${env:ERP_TOKEN}"}},
+      "notify.send": {"adapter": "simulated"}}})";
+  auto config = parse_adapter_config(text, "ordo.json", fake_env({{"ERP_TOKEN", "s3cret"}}));
+  ASSERT_TRUE(config.is_ok()) << config.status().to_string();
+  EXPECT_EQ(config->simulated, std::vector<std::string>{"notify.send"});
+  ASSERT_EQ(config->handlers.count("erp.check"), 1u);
+  FakeJob job(json{{"orderId", "A-1"}});
+  JobOutcome out = config->handlers.at("erp.check")(job);
+  ASSERT_EQ(out.kind(), JobOutcome::Kind::kComplete) << out.message();
+  EXPECT_EQ(out.variables()["available"], true);
+}
+
+}  // namespace
+}  // namespace ordo::testing

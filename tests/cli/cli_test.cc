@@ -1,10 +1,13 @@
 // The ordo binary as a user runs it: output, JSON, exit codes.
 #include <gtest/gtest.h>
+#include <httplib.h>
 #include <sys/wait.h>
 
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
+#include <thread>
 #include <nlohmann/json.hpp>
 
 #include "test_util.h"
@@ -353,6 +356,42 @@ TEST_F(CliDbTest, CorrelateReportsReceiversBufferingAndDuplicates) {
   CliRun bad_ttl = db("correlate payment-confirmed --ttl 1h");
   EXPECT_EQ(bad_ttl.exit_code, 2);
   EXPECT_TRUE(contains(bad_ttl.out, "not an ISO 8601 duration")) << bad_ttl.out;
+}
+
+// ordo worker --config: the ERP's availability answer comes from an HTTP peer on loopback;
+// the simulation answers every other task type.
+TEST_F(CliDbTest, WorkerUsesTheConfiguredAdaptersAndSimulatesTheRest) {
+  httplib::Server erp;
+  std::mutex mu;
+  std::vector<std::string> keys;
+  erp.Post("/availability", [&](const httplib::Request& req, httplib::Response& res) {
+    std::lock_guard lock(mu);
+    keys.push_back(req.get_header_value("Idempotency-Key"));
+    res.set_content(R"({"inStock": false})", "application/json");
+  });
+  const int port = erp.bind_to_any_port("127.0.0.1");
+  std::thread serving([&] { erp.listen_after_bind(); });
+  while (!erp.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  const std::string config = write(
+      "ordo.json", R"({"adapters": {"erp.check-availability": {"adapter": "http",
+          "url": "http://127.0.0.1:)" + std::to_string(port) + R"(/availability",
+          "output": {"available": "=response.body.inStock"}}}})");
+  const std::uint64_t id = start_quick_order("A-1");
+  CliRun worker = db("worker --until-idle --config " + config);
+  erp.stop();
+  serving.join();
+  EXPECT_EQ(worker.exit_code, 0) << worker.out;
+  nlohmann::json shown = db_json("show " + std::to_string(id));
+  EXPECT_EQ(shown["state"], "completed") << shown.dump(2);
+  EXPECT_EQ(shown["endEvent"], "end-unavailable") << shown.dump(2);
+  ASSERT_EQ(keys.size(), 1u);
+  EXPECT_TRUE(contains(keys[0], "order-acceptance:")) << keys[0];
+
+  const std::string bad = write("bad.json", R"({"adapters": {"erp.check-availability":
+      {"adapter": "http", "url": "http://x", "headers": {"X-Key": "${env:ORDO_TEST_UNSET_VAR}"}}}})");
+  CliRun refused = db("worker --until-idle --config " + bad);
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_TRUE(contains(refused.out, "ORDO_TEST_UNSET_VAR is not set")) << refused.out;
 }
 
 TEST_F(CliDbTest, WorkerRunsOrdersToTheirEndAndShowHasTheTimeline) {

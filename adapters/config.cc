@@ -1,0 +1,129 @@
+// ordo.json: which adapter does the work of which task type, with ${env:NAME} secrets.
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "ordo/adapters.h"
+
+namespace ordo {
+namespace {
+
+using nlohmann::json;
+
+Status config_error(const std::string& file, const std::string& key, const std::string& why) {
+  return Status::invalid_argument(file + ": " + key + ": " + why);
+}
+
+// Replaces ${env:NAME} in every string of `value`, in place.
+Status expand(json& value, const std::string& file, const std::string& key,
+              const Environment& env) {
+  if (value.is_object()) {
+    for (auto& [k, v] : value.items()) {
+      if (Status s = expand(v, file, key + "." + k, env); !s) return s;
+    }
+  } else if (value.is_array()) {
+    for (std::size_t i = 0; i < value.size(); ++i) {
+      if (Status s = expand(value[i], file, key + "[" + std::to_string(i) + "]", env); !s) {
+        return s;
+      }
+    }
+  } else if (value.is_string()) {
+    const std::string text = value.get<std::string>();
+    std::string out;
+    std::size_t at = 0;
+    while (true) {
+      const std::size_t open = text.find("${env:", at);
+      if (open == std::string::npos) break;
+      const std::size_t close = text.find('}', open);
+      if (close == std::string::npos) {
+        return config_error(file, key, "'${env:' is not closed with '}'");
+      }
+      const std::string name = text.substr(open + 6, close - open - 6);
+      std::string found;
+      if (name.empty() || !env(name, found)) {
+        return config_error(file, key,
+                            "environment variable " + (name.empty() ? "(no name)" : name) +
+                                " is not set; set it (secrets stay out of the file) or write "
+                                "the value here");
+      }
+      out.append(text, at, open - at).append(found);
+      at = close + 1;
+    }
+    if (at != 0) value = out + text.substr(at);
+  }
+  return Status::ok();
+}
+
+}  // namespace
+
+Result<AdapterConfig> parse_adapter_config(const std::string& text, const std::string& file,
+                                           Environment env) {
+  if (!env) {
+    env = [](const std::string& name, std::string& value) {
+      const char* v = std::getenv(name.c_str());
+      if (v == nullptr) return false;
+      value = v;
+      return true;
+    };
+  }
+  json doc;
+  try {
+    doc = json::parse(text);
+  } catch (const json::parse_error& e) {
+    // nlohmann reports a byte offset; people want a line and a column.
+    std::size_t line = 1, column = 1;
+    for (std::size_t i = 0; i + 1 < e.byte && i < text.size(); ++i) {
+      if (text[i] == '\n') {
+        ++line;
+        column = 1;
+      } else {
+        ++column;
+      }
+    }
+    return Status::invalid_argument(file + ":" + std::to_string(line) + ":" +
+                                    std::to_string(column) + ": not valid JSON");
+  }
+  if (!doc.is_object()) return config_error(file, "(top)", "must be a JSON object");
+  AdapterConfig out;
+  for (auto& [section, value] : doc.items()) {
+    if (section != "adapters") {
+      return config_error(file, section,
+                          "is not a section Ordo knows (this version reads \"adapters\")");
+    }
+    if (!value.is_object()) {
+      return config_error(file, "adapters", "must be an object: task type -> adapter settings");
+    }
+    for (auto& [type, settings] : value.items()) {
+      const std::string key = "adapters." + type;
+      if (!settings.is_object()) return config_error(file, key, "must be an object of settings");
+      if (Status s = expand(settings, file, key, env); !s) return s;
+      const auto adapter = settings.find("adapter");
+      if (adapter == settings.end() || !adapter->is_string()) {
+        return config_error(file, key + ".adapter",
+                            "is missing: say which adapter does this work (http, simulated)");
+      }
+      const std::string name = adapter->get<std::string>();
+      if (name == "simulated") {
+        out.simulated.push_back(type);
+      } else if (name == "http") {
+        Result<TaskHandler> h = make_http_adapter(settings, key);
+        if (!h) return Status::invalid_argument(file + ": " + h.status().message());
+        out.handlers.emplace(type, std::move(*h));
+      } else {
+        return config_error(file, key + ".adapter",
+                            "unknown adapter '" + name + "' (known: http, simulated)");
+      }
+    }
+  }
+  return out;
+}
+
+Result<AdapterConfig> load_adapter_config(const std::string& path, Environment env) {
+  std::ifstream in(path);
+  if (!in) return Status::io_error("cannot read the configuration " + path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return parse_adapter_config(text.str(), path, std::move(env));
+}
+
+}  // namespace ordo
