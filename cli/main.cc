@@ -88,6 +88,7 @@ struct RunArgs {
   std::string db;
   int group_commit = 64;
   std::string sync = "full";
+  std::string config;
 };
 
 std::string duration_text(std::int64_t ms) {
@@ -111,6 +112,14 @@ int run_run(const RunArgs& args) {
   options.database = args.db;
   options.group_commit = args.group_commit;
   options.synchronous_full = args.sync == "full";
+  if (!args.config.empty()) {
+    auto config = ordo::load_adapter_config(args.config);
+    if (!config) {
+      std::cerr << "ordo run: " << config.status().message() << "\n";
+      return kExitFound;
+    }
+    options.handlers = std::move(config->handlers);
+  }
   auto summary = ordo::run_orders(args.process, *orders, options);
   if (!summary) {
     std::cerr << "ordo run: " << summary.status().message() << "\n";
@@ -193,6 +202,10 @@ int main(int argc, char** argv) {
                 "With --db: job outcomes and timers per transaction")
       ->capture_default_str()
       ->check(CLI::Range(1, 100000));
+  r->add_option("--config", run.config,
+                "Adapters by task type (ordo.json, docs/adapters.md); the simulated handlers "
+                "answer the types it does not name")
+      ->type_name("FILE");
   r->add_option("--sync", run.sync, "With --db: full (each commit on disk) or normal")
       ->capture_default_str()
       ->check(CLI::IsMember({"full", "normal"}));

@@ -310,6 +310,7 @@ Result<RunSummary> run_orders(const std::string& process_file,
     clock->set(reached);
   }
   engine.set_fallback_handler(world.handler());
+  for (const auto& [type, handler] : options.handlers) engine.register_handler(type, handler);
 
   RunSummary summary;
   summary.orders.resize(orders.size());

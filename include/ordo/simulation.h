@@ -118,6 +118,8 @@ struct RunOptions {
   std::string database;
   int group_commit = 64;
   bool synchronous_full = true;
+  // Handlers by task type that replace the simulated ones (ordo run --config).
+  std::map<std::string, TaskHandler> handlers;
 };
 
 // Deploys `process_file` into a fresh engine on a virtual clock, runs every order, and

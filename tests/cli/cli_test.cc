@@ -358,6 +358,34 @@ TEST_F(CliDbTest, CorrelateReportsReceiversBufferingAndDuplicates) {
   EXPECT_TRUE(contains(bad_ttl.out, "not an ISO 8601 duration")) << bad_ttl.out;
 }
 
+// ordo run --config: the configured adapter answers instead of the simulation.
+TEST_F(CliTest, RunUsesTheConfiguredAdapters) {
+  httplib::Server erp;
+  erp.Get(R"(/stock/(.*))", [&](const httplib::Request& req, httplib::Response& res) {
+    res.set_content(req.matches[1] == "B-2" ? R"({"inStock": false})" : R"({"inStock": true})",
+                    "application/json");
+  });
+  const int port = erp.bind_to_any_port("127.0.0.1");
+  std::thread serving([&] { erp.listen_after_bind(); });
+  while (!erp.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  const std::string config = write(
+      "ordo.json", R"({"adapters": {"erp.check-availability": {"adapter": "http", "method": "GET",
+          "url": "=\"http://127.0.0.1:)" + std::to_string(port) + R"(/stock/\" + orderId",
+          "output": {"available": "=response.body.inStock"}}}})");
+  const std::string orders = write("orders.jsonl",
+                                   "{\"orderId\": \"B-1\", \"deliveryDays\": 1}\n"
+                                   "{\"orderId\": \"B-2\"}\n");
+  CliRun run = ordo_cli("run " + kShipped + " --orders " + orders + " --config " + config +
+                        " --json");
+  erp.stop();
+  serving.join();
+  ASSERT_EQ(run.exit_code, 0) << run.out;
+  nlohmann::json j = nlohmann::json::parse(run.out, nullptr, false);
+  ASSERT_FALSE(j.is_discarded()) << run.out;
+  EXPECT_EQ(j["orders"][0]["endEvent"], "end-delivered") << run.out;
+  EXPECT_EQ(j["orders"][1]["endEvent"], "end-unavailable") << run.out;
+}
+
 // ordo worker --config: the ERP's availability answer comes from an HTTP peer on loopback;
 // the simulation answers every other task type.
 TEST_F(CliDbTest, WorkerUsesTheConfiguredAdaptersAndSimulatesTheRest) {
