@@ -8,6 +8,7 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -34,6 +35,14 @@ namespace ordo {
 // JSON the output needs is an incident quoting the start of the body.
 // `where` names the adapter in errors, e.g. "adapters.erp.check-availability".
 Result<TaskHandler> make_http_adapter(const nlohmann::json& settings, const std::string& where);
+
+// Webhook signatures, as payment providers send them: HMAC-SHA256 of the raw body with a
+// shared secret, in hex. `signature` may carry a "sha256=" prefix and upper-case hex. The
+// comparison takes the same time whatever differs; an empty secret accepts nothing.
+bool verify_webhook_signature(std::string_view body, std::string_view secret,
+                              std::string_view signature);
+// The signature of `body` as "sha256=<hex>" (for peers and tests).
+std::string webhook_signature(std::string_view body, std::string_view secret);
 
 // The adapters of a configuration file (ordo.json):
 //   {"adapters": {"<task type>": {"adapter": "http" | "simulated", ...settings}}}

@@ -298,3 +298,31 @@ TEST(AdapterConfig, SecretsComeFromTheEnvironmentAndHandlersDoTheWork) {
 
 }  // namespace
 }  // namespace ordo::testing
+
+namespace ordo::testing {
+namespace {
+
+TEST(WebhookSignature, MatchesHmacSha256AndRefusesAnythingElse) {
+  // RFC 4231, test case 2.
+  const std::string known =
+      "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843";
+  EXPECT_EQ(webhook_signature("what do ya want for nothing?", "Jefe"), "sha256=" + known);
+  EXPECT_TRUE(verify_webhook_signature("what do ya want for nothing?", "Jefe", known));
+  EXPECT_TRUE(verify_webhook_signature("what do ya want for nothing?", "Jefe", "sha256=" + known));
+  std::string upper = known;
+  for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  EXPECT_TRUE(verify_webhook_signature("what do ya want for nothing?", "Jefe", upper));
+
+  const std::string body = R"({"orderId":"A-1","status":"captured"})";
+  const std::string good = webhook_signature(body, "whsec_1");
+  EXPECT_TRUE(verify_webhook_signature(body, "whsec_1", good));
+  EXPECT_FALSE(verify_webhook_signature(R"({"orderId":"A-1","status":"failed"})", "whsec_1", good));
+  EXPECT_FALSE(verify_webhook_signature(body, "whsec_2", good));
+  EXPECT_FALSE(verify_webhook_signature(body, "", webhook_signature(body, "")));
+  EXPECT_FALSE(verify_webhook_signature(body, "whsec_1", ""));
+  EXPECT_FALSE(verify_webhook_signature(body, "whsec_1", good.substr(0, good.size() - 2)));
+  EXPECT_FALSE(verify_webhook_signature(body, "whsec_1", "sha256=not-hex-at-all"));
+}
+
+}  // namespace
+}  // namespace ordo::testing
