@@ -154,6 +154,21 @@ struct StringHash {
   }
 };
 
+// What instances() reports of an instance: everything but variables, elements, incidents.
+InstanceInfo summary_of(const runtime::Instance& inst) {
+  InstanceInfo out;
+  out.id = inst.id;
+  out.process_id = inst.plan->def->id;
+  out.version = inst.plan->version;
+  out.business_key = inst.business_key;
+  out.state = inst.state;
+  if (inst.end_event != kNoIndex) out.end_event = inst.plan->element(inst.end_event).id;
+  out.started_ms = inst.started_ms;
+  out.ended_ms = inst.ended_ms;
+  out.parent = inst.parent;
+  return out;
+}
+
 IncidentInfo incident_info(const runtime::Instance& inst, const runtime::Incident& i) {
   IncidentInfo out;
   out.key = i.key;
@@ -404,56 +419,61 @@ class Engine::Impl {
     JobOutcome outcome;
     bool expired = false;  // its lock ran out before the handler started: not run
   };
-  Result<std::size_t> apply_all(std::vector<Outcome>& outcomes) {
-    std::size_t done = 0;
-    const std::size_t group = static_cast<std::size_t>(std::max(1, options.group_commit));
-    for (std::size_t i = 0; i < outcomes.size(); i += group) {
-      if (group > 1) {
-        if (Status s = rt.begin_group(); !s) return s;
-      }
-      const std::size_t end = std::min(outcomes.size(), i + group);
-      for (std::size_t k = i; k < end; ++k) {
-        if (outcomes[k].expired) continue;
-        Status s = apply(outcomes[k].key, outcomes[k].outcome);
-        // A store failure ends the work; a job another worker finished or cancelled
-        // meanwhile concerns that job alone.
-        if (!s && (rt.group_failed() ||
-                   (group == 1 && s.code() != StatusCode::kNotFound &&
-                    s.code() != StatusCode::kConflict && s.code() != StatusCode::kInvalidArgument))) {
-          (void)rt.end_group();
-          return s;
-        }
-      }
-      if (Status s = rt.end_group(); !s) return s;
-      done += end - i;
+  // Inside an open group: applies outcomes. Only a store failure (the group's) stops it; a
+  // job another worker finished or cancelled meanwhile concerns that job alone.
+  Status apply_in_group(std::vector<Outcome>& outcomes, std::size_t from, std::size_t to) {
+    for (std::size_t k = from; k < to; ++k) {
+      if (outcomes[k].expired) continue;
+      Status s = apply(outcomes[k].key, outcomes[k].outcome);
+      if (!s && rt.group_failed()) return s;
     }
-    return done;
+    return Status::ok();
   }
 
-  Result<std::size_t> fire_due_timers() {
+  // Inside an open group: fires up to `limit` due timers; how many it fired.
+  Result<std::size_t> fire_in_group(std::size_t limit) {
     std::size_t fired = 0;
-    const std::size_t group = static_cast<std::size_t>(std::max(1, options.group_commit));
-    while (true) {
-      if (group > 1) {
-        if (Status s = rt.begin_group(); !s) return s;
-      }
-      std::size_t in_group = 0;
-      bool more = true;
-      while (in_group < group) {
-        Result<bool> f = rt.fire_next_due_timer();
-        if (!f) {
-          (void)rt.end_group();
-          return f.status();
-        }
-        if (!*f) {
-          more = false;
-          break;
-        }
-        ++in_group;
+    while (fired < limit) {
+      Result<bool> f = rt.fire_next_due_timer();
+      if (!f) return f.status();
+      if (!*f) break;
+      ++fired;
+    }
+    return fired;
+  }
+
+  std::size_t group_size() const {
+    return static_cast<std::size_t>(std::max(1, options.group_commit));
+  }
+
+  // Applies outcomes in groups of options.group_commit, a transaction each.
+  Result<std::size_t> apply_all(std::vector<Outcome>& outcomes) {
+    const std::size_t group = group_size();
+    for (std::size_t i = 0; i < outcomes.size(); i += group) {
+      if (Status s = rt.begin_group(); !s) return s;
+      if (Status s = apply_in_group(outcomes, i, std::min(outcomes.size(), i + group)); !s) {
+        rt.abort_group();
+        return s;
       }
       if (Status s = rt.end_group(); !s) return s;
-      fired += in_group;
-      if (!more) return fired;
+    }
+    return outcomes.size();
+  }
+
+  // Fires every due timer, group_commit per transaction.
+  Result<std::size_t> fire_due_timers() {
+    const std::size_t group = group_size();
+    std::size_t total = 0;
+    while (true) {
+      if (Status s = rt.begin_group(); !s) return s;
+      Result<std::size_t> fired = fire_in_group(group);
+      if (!fired) {
+        rt.abort_group();
+        return fired.status();
+      }
+      if (Status s = rt.end_group(); !s) return s;
+      total += *fired;
+      if (*fired < group) return total;
     }
   }
 
@@ -481,20 +501,10 @@ class Engine::Impl {
         rt.abort_group();
         return s;
       };
-      for (Outcome& o : outcomes) {
-        if (o.expired) continue;
-        Status s = apply(o.key, o.outcome);
-        // Only a store failure ends the round; a job another worker finished or cancelled
-        // meanwhile concerns that job alone.
-        if (!s && rt.group_failed()) return fail(s);
-      }
-      std::size_t fired = 0;
-      while (fired < static_cast<std::size_t>(group)) {
-        Result<bool> f = rt.fire_next_due_timer();
-        if (!f) return fail(f.status());
-        if (!*f) break;
-        ++fired;
-      }
+      if (Status s = apply_in_group(outcomes, 0, outcomes.size()); !s) return fail(s);
+      Result<std::size_t> fired_now = fire_in_group(static_cast<std::size_t>(group));
+      if (!fired_now) return fail(fired_now.status());
+      const std::size_t fired = *fired_now;
       // This round's jobs: the `group` oldest (lowest keys) of those carried over, created
       // locked by this round's commands, and still waiting to be acquired, as in memory.
       for (JobKey key : rt.claimed()) carry.push_back(key);
@@ -924,22 +934,13 @@ Result<InstanceInfo> Engine::instance(InstanceId id) const {
     if (Status e = impl_->rt.take_read_error(); !e) return e;
     return Status::not_found("no instance " + std::to_string(id));
   }
-  InstanceInfo out;
-  out.id = inst->id;
-  out.process_id = inst->plan->def->id;
-  out.version = inst->plan->version;
-  out.business_key = inst->business_key;
-  out.state = inst->state;
+  InstanceInfo out = summary_of(*inst);
   out.variables = inst->vars;
   for (const runtime::ElementInstance& e : inst->elements) {
     const Element& def = inst->plan->element(e.element);
     out.elements.push_back({def.id, def.kind, e.state});
   }
   for (const runtime::Incident& i : inst->incidents) out.incidents.push_back(incident_info(*inst, i));
-  if (inst->end_event != kNoIndex) out.end_event = inst->plan->element(inst->end_event).id;
-  out.started_ms = inst->started_ms;
-  out.ended_ms = inst->ended_ms;
-  out.parent = inst->parent;
   return out;
 }
 
@@ -1060,17 +1061,7 @@ Result<std::vector<InstanceInfo>> Engine::instances(const InstanceFilter& filter
     if (!filter.process_id.empty() && inst->plan->def->id != filter.process_id) continue;
     if (filter.state && inst->state != *filter.state) continue;
     if (static_cast<int>(out.size()) >= filter.limit) break;
-    InstanceInfo i;
-    i.id = inst->id;
-    i.process_id = inst->plan->def->id;
-    i.version = inst->plan->version;
-    i.business_key = inst->business_key;
-    i.state = inst->state;
-    if (inst->end_event != kNoIndex) i.end_event = inst->plan->element(inst->end_event).id;
-    i.started_ms = inst->started_ms;
-    i.ended_ms = inst->ended_ms;
-    i.parent = inst->parent;
-    out.push_back(std::move(i));
+    out.push_back(summary_of(*inst));
   }
   return out;
 }

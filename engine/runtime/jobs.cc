@@ -135,16 +135,19 @@ std::int64_t Runtime::retry_backoff(Instance& inst, const JobRecord& job) {
   return std::min(backoff, options_.retry_backoff_max_ms);
 }
 
+Result<JobRecord*> Runtime::begin_on_job(JobKey key) {
+  if (Status s = begin(); !s) return s;
+  Result<JobRecord*> found = open_job(key);
+  if (!found) abandon();
+  return found;
+}
+
 Status Runtime::complete_job(JobKey key, nlohmann::json variables) {
   if (!variables.is_null() && !variables.is_object()) {
     return Status::invalid_argument("job variables must be a JSON object");
   }
-  if (Status s = begin(); !s) return s;
-  Result<JobRecord*> found = open_job(key);
-  if (!found) {
-    abandon();
-    return found.status();
-  }
+  Result<JobRecord*> found = begin_on_job(key);
+  if (!found) return found.status();
   JobRecord& job = **found;
   Instance& inst = *live(job.instance);
   const ElemKey el = job.element;
@@ -160,12 +163,8 @@ Status Runtime::complete_job(JobKey key, nlohmann::json variables) {
 
 Status Runtime::fail_job(JobKey key, std::string message, std::int64_t backoff_ms,
                          int retries) {
-  if (Status s = begin(); !s) return s;
-  Result<JobRecord*> found = open_job(key);
-  if (!found) {
-    abandon();
-    return found.status();
-  }
+  Result<JobRecord*> found = begin_on_job(key);
+  if (!found) return found.status();
   JobRecord& job = **found;
   Instance& inst = *live(job.instance);
   touch_job(key);
@@ -195,12 +194,8 @@ Status Runtime::fail_job(JobKey key, std::string message, std::int64_t backoff_m
 
 Status Runtime::throw_job_error(JobKey key, std::string code, std::string message,
                                 nlohmann::json variables) {
-  if (Status s = begin(); !s) return s;
-  Result<JobRecord*> found = open_job(key);
-  if (!found) {
-    abandon();
-    return found.status();
-  }
+  Result<JobRecord*> found = begin_on_job(key);
+  if (!found) return found.status();
   JobRecord& job = **found;
   Instance& inst = *live(job.instance);
   const ElemKey el = job.element;

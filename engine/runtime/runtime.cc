@@ -109,16 +109,7 @@ void Runtime::abandon() {
 Status Runtime::commit() {
   if (durable_ == nullptr) {
     (void)store_.commit(store::Batch{batch_, touched_});
-    if (observers_ != nullptr) {
-      for (const HistoryEvent& e : batch_) {
-        for (Observer* o : *observers_) {
-          try {
-            o->on_event(e);
-          } catch (...) {
-          }
-        }
-      }
-    }
+    notify(batch_);
     batch_.clear();
     if (!options_.keep_finished_instances) {
       for (InstanceId id : finished_) instances_.erase(id);
@@ -166,19 +157,22 @@ Status Runtime::finish_transaction() {
     return s;
   }
   in_txn_ = false;
-  if (observers_ != nullptr) {
-    for (const HistoryEvent& e : pending_) {
-      for (Observer* o : *observers_) {
-        try {
-          o->on_event(e);
-        } catch (...) {
-        }
-      }
-    }
-  }
+  notify(pending_);
   pending_.clear();
   if (instances_.size() > options_.cached_instances) instances_.clear();
   return Status::ok();
+}
+
+void Runtime::notify(const std::vector<HistoryEvent>& events) const {
+  if (observers_ == nullptr) return;
+  for (const HistoryEvent& e : events) {
+    for (Observer* o : *observers_) {
+      try {
+        o->on_event(e);
+      } catch (...) {  // an observer's failure is its own
+      }
+    }
+  }
 }
 
 Status Runtime::begin_group() {

@@ -192,6 +192,8 @@ class Runtime {
   void abandon();
   // Ends the transaction: commits, then tells observers; rolls back on failure.
   Status finish_transaction();
+  // Tells the observers about committed events.
+  void notify(const std::vector<HistoryEvent>& events) const;
   void start_transaction();
   void roll_back() noexcept;
   // Records a store failure inside a command: the command (and its group) will roll back.
@@ -287,6 +289,8 @@ class Runtime {
   void create_job(Instance& inst, ElemKey key);
   void cancel_job(Instance& inst, ElementInstance& el);
   Result<JobRecord*> open_job(JobKey key);
+  // begin() and open_job(), ending the command when the job is not open.
+  Result<JobRecord*> begin_on_job(JobKey key);
   // How long a failed job waits before its next attempt when the worker did not say.
   std::int64_t retry_backoff(Instance& inst, const JobRecord& job);
 

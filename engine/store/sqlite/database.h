@@ -50,6 +50,13 @@ class Statement {
   Statement& bind(int index, double value);
   Statement& bind(int index, std::string_view text);
   Statement& bind_null(int index);
+  // NULL for an empty text or a zero: columns that store "none" as NULL.
+  Statement& bind_text_or_null(int index, std::string_view text) {
+    return text.empty() ? bind_null(index) : bind(index, text);
+  }
+  Statement& bind_int_or_null(int index, std::int64_t value) {
+    return value == 0 ? bind_null(index) : bind(index, value);
+  }
 
   // Runs one step: true when a row is ready, false when done.
   Result<bool> step();

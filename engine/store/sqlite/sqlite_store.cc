@@ -2,6 +2,8 @@
 
 #include <sqlite3.h>
 
+#include <type_traits>
+
 #include "store/sqlite/codec.h"
 
 namespace ordo::store::sqlite {
@@ -66,6 +68,21 @@ class Using {
 };
 
 std::int64_t i64(std::uint64_t v) { return static_cast<std::int64_t>(v); }
+
+// Steps through every row of `st`, calling `on_row` (which may return a Status to stop).
+template <class F>
+Status each_row(Statement& st, F&& on_row) {
+  while (true) {
+    Result<bool> row = st.step();
+    if (!row) return row.status();
+    if (!*row) return Status::ok();
+    if constexpr (std::is_same_v<std::invoke_result_t<F&>, Status>) {
+      if (Status s = on_row(); !s) return s;
+    } else {
+      on_row();
+    }
+  }
+}
 
 runtime::JobRecord job_from(const Statement& st) {
   runtime::JobRecord j;
@@ -260,28 +277,15 @@ Status SqliteStore::write_changes(const Changes& changes) {
                      "variables, runtime) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 1, ?8, ?9, ?10, "
                      "?11, ?12)");
       st.bind(1, i64(inst->id)).bind(2, inst->plan->def->id).bind(3, static_cast<std::int64_t>(inst->plan->version));
-      if (inst->business_key.empty()) {
-        st.bind_null(4);
-      } else {
-        st.bind(4, inst->business_key);
-      }
+      st.bind_text_or_null(4, inst->business_key);
       st.bind(5, to_string(inst->state));
       if (inst->parent == 0) {
         st.bind_null(6).bind_null(7);
       } else {
         st.bind(6, i64(inst->parent)).bind(7, static_cast<std::int64_t>(inst->parent_element));
       }
-      st.bind(8, inst->started_ms);
-      if (inst->ended_ms == 0) {
-        st.bind_null(9);
-      } else {
-        st.bind(9, inst->ended_ms);
-      }
-      if (end_event.empty()) {
-        st.bind_null(10);
-      } else {
-        st.bind(10, end_event);
-      }
+      st.bind(8, inst->started_ms).bind_int_or_null(9, inst->ended_ms);
+      st.bind_text_or_null(10, end_event);
       st.bind(11, vars).bind(12, rt);
       if (Status s = st.run(); !s) return s;
     } else {
@@ -298,16 +302,7 @@ Status SqliteStore::write_changes(const Changes& changes) {
       Statement& st = **found;
       Using using_st(st);
       st.bind(1, i64(inst->id)).bind(2, to_string(inst->state));
-      if (inst->ended_ms == 0) {
-        st.bind_null(3);
-      } else {
-        st.bind(3, inst->ended_ms);
-      }
-      if (end_event.empty()) {
-        st.bind_null(4);
-      } else {
-        st.bind(4, end_event);
-      }
+      st.bind_int_or_null(3, inst->ended_ms).bind_text_or_null(4, end_event);
       if (inst->vars_changed) st.bind(5, vars);
       st.bind(6, rt).bind(7, i64(inst->rev));
       if (Status s = st.run(); !s) return s;
@@ -359,11 +354,7 @@ Status SqliteStore::write_changes(const Changes& changes) {
     st.bind(7, static_cast<std::int64_t>(job->retries));
     st.bind(8, static_cast<std::int64_t>(job->attempt));
     st.bind(9, job->idempotency_key).bind(10, job->last_error);
-    if (job->lock_owner.empty()) {
-      st.bind_null(11);
-    } else {
-      st.bind(11, job->lock_owner);
-    }
+    st.bind_text_or_null(11, job->lock_owner);
     st.bind(12, job->lock_expires_ms);
     if (Status s = st.run(); !s) return s;
   }
@@ -497,12 +488,10 @@ Result<std::vector<runtime::Subscription>> SqliteStore::subscriptions(std::strin
                  "ORDER BY wait_id");
   st.bind(1, sub_key);
   std::vector<runtime::Subscription> out;
-  while (true) {
-    Result<bool> row = st.step();
-    if (!row) return row.status();
-    if (!*row) break;
+  Status read = each_row(st, [&] {
     out.push_back({static_cast<InstanceId>(st.int64(0)), static_cast<std::uint64_t>(st.int64(1))});
-  }
+  });
+  if (!read) return read;
   return out;
 }
 
@@ -581,13 +570,11 @@ Result<std::vector<DeploymentRow>> SqliteStore::deployments(std::string_view pro
   if (!st) return st.status();
   st->bind(1, process_id);
   std::vector<DeploymentRow> out;
-  while (true) {
-    Result<bool> row = st->step();
-    if (!row) return row.status();
-    if (!*row) break;
+  Status read = each_row(*st, [&] {
     out.push_back({st->text(0), static_cast<int>(st->int64(1)), st->text(2), st->text(3),
                    st->text(4), static_cast<int>(st->int64(5)), st->int64(6)});
-  }
+  });
+  if (!read) return read;
   return out;
 }
 
@@ -642,12 +629,10 @@ Result<std::vector<runtime::JobRecord>> SqliteStore::acquire_jobs(std::string_vi
   st->bind(1, owner).bind(2, lock_until_ms).bind(3, now_ms).bind(4, static_cast<std::int64_t>(limit));
   if (!type.empty()) st->bind(5, type);
   std::vector<runtime::JobRecord> out;
-  while (true) {
-    Result<bool> row = st->step();
-    if (!row) return row.status();
-    if (!*row) break;
+  Status read = each_row(*st, [&] {
     out.push_back(job_from(*st));
-  }
+  });
+  if (!read) return read;
   std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.key < b.key; });
   return out;
 }
@@ -657,12 +642,10 @@ Result<std::vector<std::string>> SqliteStore::lock_owners() {
       "SELECT DISTINCT lock_owner FROM jobs WHERE state = 'locked' AND lock_owner IS NOT NULL");
   if (!st) return st.status();
   std::vector<std::string> out;
-  while (true) {
-    Result<bool> row = st->step();
-    if (!row) return row.status();
-    if (!*row) break;
+  Status read = each_row(*st, [&] {
     out.push_back(st->text(0));
-  }
+  });
+  if (!read) return read;
   return out;
 }
 
@@ -696,10 +679,7 @@ Result<std::vector<InstanceRow>> SqliteStore::instances(std::string_view state,
   if (!st) return st.status();
   st->bind(1, state).bind(2, process_id).bind(3, static_cast<std::int64_t>(limit));
   std::vector<InstanceRow> out;
-  while (true) {
-    Result<bool> row = st->step();
-    if (!row) return row.status();
-    if (!*row) break;
+  Status read = each_row(*st, [&] {
     InstanceRow r;
     r.id = static_cast<InstanceId>(st->int64(0));
     r.process_id = st->text(1);
@@ -712,7 +692,8 @@ Result<std::vector<InstanceRow>> SqliteStore::instances(std::string_view state,
     r.ended_ms = st->int64(7);
     r.end_event = st->text(8);
     out.push_back(std::move(r));
-  }
+  });
+  if (!read) return read;
   return out;
 }
 
@@ -722,12 +703,10 @@ Result<std::vector<runtime::JobRecord>> SqliteStore::jobs(std::string_view type)
   if (!st) return st.status();
   st->bind(1, type);
   std::vector<runtime::JobRecord> out;
-  while (true) {
-    Result<bool> row = st->step();
-    if (!row) return row.status();
-    if (!*row) break;
+  Status read = each_row(*st, [&] {
     out.push_back(job_from(*st));
-  }
+  });
+  if (!read) return read;
   return out;
 }
 
@@ -737,14 +716,12 @@ Result<std::vector<SqliteStore::IncidentRow>> SqliteStore::incidents() {
       "ORDER BY key");
   if (!st) return st.status();
   std::vector<IncidentRow> out;
-  while (true) {
-    Result<bool> row = st->step();
-    if (!row) return row.status();
-    if (!*row) break;
+  Status read = each_row(*st, [&] {
     out.push_back({static_cast<IncidentKey>(st->int64(0)), static_cast<InstanceId>(st->int64(1)),
                    st->text(2), static_cast<JobKey>(st->int64(3)), st->text(4), st->text(5),
                    st->int64(6)});
-  }
+  });
+  if (!read) return read;
   return out;
 }
 
@@ -754,10 +731,7 @@ Result<std::vector<StoredEvent>> SqliteStore::history(InstanceId id) {
   if (!st) return st.status();
   st->bind(1, i64(id));
   std::vector<StoredEvent> out;
-  while (true) {
-    Result<bool> row = st->step();
-    if (!row) return row.status();
-    if (!*row) break;
+  Status read = each_row(*st, [&]() -> Status {
     const auto first = static_cast<std::uint64_t>(st->int64(0));
     nlohmann::json rows = nlohmann::json::parse(st->text(1), nullptr, false);
     if (!rows.is_array()) {
@@ -781,7 +755,9 @@ Result<std::vector<StoredEvent>> SqliteStore::history(InstanceId id) {
       if (r[5].is_string()) e.detail = r[5].get<std::string>();
       out.push_back(std::move(e));
     }
-  }
+    return Status::ok();
+  });
+  if (!read) return read;
   return out;
 }
 
@@ -790,12 +766,10 @@ Result<std::vector<std::pair<std::string, std::int64_t>>> SqliteStore::instance_
       db_->prepare("SELECT state, count(*) FROM instances GROUP BY state ORDER BY state");
   if (!st) return st.status();
   std::vector<std::pair<std::string, std::int64_t>> out;
-  while (true) {
-    Result<bool> row = st->step();
-    if (!row) return row.status();
-    if (!*row) break;
+  Status read = each_row(*st, [&] {
     out.emplace_back(st->text(0), st->int64(1));
-  }
+  });
+  if (!read) return read;
   return out;
 }
 
