@@ -247,6 +247,8 @@ class Engine::Impl {
       case JobOutcome::Kind::kError:
         return rt.throw_job_error(key, outcome.error_code(), outcome.message(),
                                   std::move(outcome.variables()));
+      case JobOutcome::Kind::kDefer:
+        return rt.defer_job(key, outcome.backoff_ms(), outcome.message());
       case JobOutcome::Kind::kPending:
         // Durable: the job stays locked by this worker until its lock expires.
         return db ? Status::ok() : rt.lock_job(key);

@@ -25,6 +25,7 @@ std::string_view to_string(HistoryKind kind) noexcept {
     case HistoryKind::kVariablesUpdated: return "variables-updated";
     case HistoryKind::kIncidentRaised: return "incident-raised";
     case HistoryKind::kIncidentResolved: return "incident-resolved";
+    case HistoryKind::kJobDeferred: return "job-deferred";
   }
   return "unknown";
 }

@@ -192,6 +192,27 @@ Status Runtime::fail_job(JobKey key, std::string message, std::int64_t backoff_m
   return commit();
 }
 
+Status Runtime::defer_job(JobKey key, std::int64_t delay_ms, std::string reason) {
+  Result<JobRecord*> found = begin_on_job(key);
+  if (!found) return found.status();
+  JobRecord& job = **found;
+  Instance& inst = *live(job.instance);
+  touch_job(key);
+  job.lock_owner.clear();
+  job.lock_expires_ms = 0;
+  const std::int64_t due = now() + std::max<std::int64_t>(0, delay_ms);
+  emit(inst, HistoryKind::kJobDeferred, job.element_index, key, due, std::move(reason));
+  job.state = *next(job.state, JobEvent::kFail);
+  if (delay_ms > 0) {
+    add_timer(due, key, TimerRecord{0, key, 0, 0, {}, 0, kNoIndex});
+  } else {
+    job.state = *next(job.state, JobEvent::kRetry);
+    if (durable_ == nullptr) ready_.push_back(key);
+    unclaimed_jobs_ = true;
+  }
+  return commit();
+}
+
 Status Runtime::throw_job_error(JobKey key, std::string code, std::string message,
                                 nlohmann::json variables) {
   Result<JobRecord*> found = begin_on_job(key);

@@ -125,6 +125,9 @@ class Runtime {
   Status complete_job(JobKey job, nlohmann::json variables);
   // `retries`: what the job has left from now on; negative: one less than before.
   Status fail_job(JobKey job, std::string message, std::int64_t backoff_ms, int retries = -1);
+  // The job waits until `delay_ms` from now and is handed out again, its retries and attempt
+  // untouched (quiet hours, a rate cap).
+  Status defer_job(JobKey job, std::int64_t delay_ms, std::string reason);
   Status throw_job_error(JobKey job, std::string code, std::string message,
                          nlohmann::json variables);
   Result<Correlation> correlate(std::string_view name, std::string_view key,

@@ -40,6 +40,7 @@ enum class HistoryKind : std::uint8_t {
   kVariablesUpdated,   // detail: the names that changed, comma-separated
   kIncidentRaised,     // key: the incident; detail: its message
   kIncidentResolved,
+  kJobDeferred,  // value: when it is handed out again (ms since epoch); detail: why
 };
 std::string_view to_string(HistoryKind kind) noexcept;  // "element-activated", ...
 

@@ -54,7 +54,7 @@ class Job {
 
 class JobOutcome {
  public:
-  enum class Kind : std::uint8_t { kComplete, kFail, kError, kPending };
+  enum class Kind : std::uint8_t { kComplete, kFail, kError, kPending, kDefer };
 
   static JobOutcome complete(nlohmann::json variables = nlohmann::json::object()) {
     return JobOutcome(Kind::kComplete, {}, {}, std::move(variables), 0);
@@ -78,6 +78,11 @@ class JobOutcome {
     return JobOutcome(Kind::kError, std::move(code), std::move(message), std::move(variables),
                       0);
   }
+  // Not now: the job waits, durably, and is handed out again `delay_ms` from now (quiet
+  // hours, a rate cap). Neither a retry nor an attempt is used; history records `reason`.
+  static JobOutcome defer(std::int64_t delay_ms, std::string reason) {
+    return JobOutcome(Kind::kDefer, {}, std::move(reason), nullptr, delay_ms);
+  }
   // The handler answers later through the Engine API.
   static JobOutcome pending() { return JobOutcome(Kind::kPending, {}, {}, nullptr, 0); }
 
@@ -85,7 +90,7 @@ class JobOutcome {
   const std::string& error_code() const noexcept { return code_; }
   const std::string& message() const noexcept { return message_; }
   nlohmann::json& variables() noexcept { return variables_; }
-  std::int64_t backoff_ms() const noexcept { return backoff_ms_; }
+  std::int64_t backoff_ms() const noexcept { return backoff_ms_; }  // fail: backoff; defer: delay
   bool no_retry() const noexcept { return no_retry_; }
 
  private:

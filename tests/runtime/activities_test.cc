@@ -82,6 +82,41 @@ TEST(ServiceTask, FailedJobIsRetriedWithTheSameKeyThenBecomesAnIncident) {
   EXPECT_EQ(h.info(id).state, InstanceState::kCompleted);
 }
 
+TEST(ServiceTask, DeferredJobWaitsWithoutUsingARetryOrAnAttempt) {
+  Harness h;
+  h.deploy(process(straight(
+      "<serviceTask id=\"t\"><extensionElements><zeebe:taskDefinition type=\"sms\" "
+      "retries=\"1\"/></extensionElements></serviceTask>")));
+  std::vector<int> attempts;
+  std::vector<int> retries;
+  h.engine().register_handler("sms", [&](const Job& job) {
+    attempts.push_back(job.attempt());
+    retries.push_back(job.retries_left());
+    // Quiet hours twice, then sent: a job with one retry is deferred without an incident.
+    if (attempts.size() < 3) return JobOutcome::defer(60'000, "quiet hours");
+    return JobOutcome::complete();
+  });
+  InstanceId id = h.start();
+  h.engine().run_until_idle();
+  EXPECT_EQ(attempts.size(), 1u);
+  ASSERT_OK(h.engine().advance_clock(59'999));
+  EXPECT_EQ(attempts.size(), 1u) << "handed out before its time";
+  ASSERT_OK(h.engine().advance_clock(1));
+  ASSERT_OK(h.engine().advance_clock(60'000));
+  EXPECT_EQ(attempts, std::vector<int>({1, 1, 1}));
+  EXPECT_EQ(retries, std::vector<int>({1, 1, 1}));
+  EXPECT_EQ(h.info(id).state, InstanceState::kCompleted);
+  int deferred = 0;
+  for (const HistoryEvent& e : h.engine().history(id)) {
+    if (e.kind == HistoryKind::kJobDeferred) {
+      ++deferred;
+      EXPECT_EQ(e.detail, "quiet hours");
+    }
+    EXPECT_NE(e.kind, HistoryKind::kJobFailed);
+  }
+  EXPECT_EQ(deferred, 2);
+}
+
 TEST(ServiceTask, HandlerExceptionCountsAsFailure) {
   Harness h;
   h.deploy(process(straight(svc("t"))));

@@ -746,7 +746,7 @@ Result<std::vector<StoredEvent>> SqliteStore::history(InstanceId id) {
       e.sequence = first + i;
       e.instance = id;
       e.time_ms = r[0].is_number() ? r[0].get<std::int64_t>() : 0;
-      e.kind = enum_from<HistoryKind, HistoryKind::kIncidentResolved>(
+      e.kind = enum_from<HistoryKind, HistoryKind::kJobDeferred>(
                    r[1].is_string() ? r[1].get<std::string>() : std::string())
                    .value_or(HistoryKind::kInstanceStarted);
       if (r[2].is_string()) e.element_id = r[2].get<std::string>();
