@@ -35,6 +35,7 @@ class JobView final : public Job {
   std::string_view idempotency_key() const noexcept override { return job_.idempotency_key; }
   int attempt() const noexcept override { return job_.attempt; }
   int retries_left() const noexcept override { return job_.retries; }
+  std::int64_t now_ms() const noexcept override { return rt_.now(); }
   std::span<const TaskHeader> headers() const noexcept override { return def_.headers; }
   const nlohmann::json* variable(std::string_view name) const override {
     return rt_.job_variable(job_, name);
@@ -62,6 +63,7 @@ class JobSnapshot final : public Job {
         idempotency_key_(job.idempotency_key),
         attempt_(job.attempt),
         retries_(job.retries),
+        now_ms_(rt.now()),
         variables_(rt.job_variables(job)) {}
   JobKey key() const noexcept override { return key_; }
   InstanceId instance() const noexcept override { return instance_; }
@@ -72,6 +74,7 @@ class JobSnapshot final : public Job {
   std::string_view idempotency_key() const noexcept override { return idempotency_key_; }
   int attempt() const noexcept override { return attempt_; }
   int retries_left() const noexcept override { return retries_; }
+  std::int64_t now_ms() const noexcept override { return now_ms_; }
   std::span<const TaskHeader> headers() const noexcept override { return def_.headers; }
   const nlohmann::json* variable(std::string_view name) const override {
     auto it = variables_.find(name);
@@ -89,6 +92,7 @@ class JobSnapshot final : public Job {
   std::string idempotency_key_;
   int attempt_;
   int retries_;
+  std::int64_t now_ms_;
   nlohmann::json variables_;
 };
 

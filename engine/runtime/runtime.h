@@ -175,6 +175,8 @@ class Runtime {
   // ---- internal (used across the runtime's files) ----
   struct Scope;  // variable lookup chain (variables.cc)
 
+  std::int64_t now() const noexcept { return clock_.now_ms(); }
+
  private:
   friend class Driver;
   struct Work {
@@ -311,7 +313,6 @@ class Runtime {
             std::uint64_t key = 0, std::int64_t value = 0, std::string detail = {});
   bool transition(Instance& inst, ElementInstance& el, ElementEvent event);
   bool transition(Instance& inst, InstanceEvent event);
-  std::int64_t now() const noexcept { return clock_.now_ms(); }
 
   RuntimeOptions options_;
   const Clock& clock_;

@@ -7,6 +7,7 @@
 #include <mutex>
 #include <thread>
 
+#include "adapters/fake_job.h"
 #include "ordo/adapters.h"
 #include "ordo/engine.h"
 #include "ordo/loader.h"
@@ -54,29 +55,7 @@ class Peer {
   std::vector<Seen> seen_;
 };
 
-// What a handler sees of a job, without an engine.
-class FakeJob final : public Job {
- public:
-  explicit FakeJob(json vars) : vars_(std::move(vars)) {}
-  JobKey key() const noexcept override { return 7; }
-  InstanceId instance() const noexcept override { return 3; }
-  std::string_view type() const noexcept override { return "erp.check"; }
-  std::string_view process_id() const noexcept override { return "order"; }
-  std::string_view element_id() const noexcept override { return "check"; }
-  std::string_view business_key() const noexcept override { return "A-1"; }
-  std::string_view idempotency_key() const noexcept override { return "order:3:2"; }
-  int attempt() const noexcept override { return 1; }
-  int retries_left() const noexcept override { return 3; }
-  std::span<const TaskHeader> headers() const noexcept override { return {}; }
-  const json* variable(std::string_view name) const override {
-    auto it = vars_.find(name);
-    return it == vars_.end() ? nullptr : &*it;
-  }
-  json variables() const override { return vars_; }
-
- private:
-  json vars_;
-};
+using testing::FakeJob;
 
 TaskHandler adapter(const json& settings) {
   auto h = make_http_adapter(settings, "adapters.erp.check");
