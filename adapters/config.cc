@@ -1,9 +1,11 @@
 // ordo.json: which adapter does the work of which task type, with ${env:NAME} secrets.
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
 #include "ordo/adapters.h"
+#include "ordo/notifications.h"
 
 namespace ordo {
 namespace {
@@ -86,21 +88,33 @@ Result<AdapterConfig> parse_adapter_config(const std::string& text, const std::s
   if (!doc.is_object()) return config_error(file, "(top)", "must be a JSON object");
   AdapterConfig out;
   for (auto& [section, value] : doc.items()) {
-    if (section != "adapters") {
+    if (section != "adapters" && section != "notifications") {
       return config_error(file, section,
-                          "is not a section Ordo knows (this version reads \"adapters\")");
+                          "is not a section Ordo knows (this version reads \"adapters\" and "
+                          "\"notifications\")");
     }
-    if (!value.is_object()) {
+  }
+  if (auto n = doc.find("notifications"); n != doc.end()) {
+    if (!n->is_object()) return config_error(file, "notifications", "must be an object");
+    if (Status s = expand(*n, file, "notifications", env); !s) return s;
+    Result<std::shared_ptr<Notifier>> notifier = Notifier::create(
+        *n, std::filesystem::path(file).parent_path().string(), "notifications");
+    if (!notifier) return Status::invalid_argument(file + ": " + notifier.status().message());
+    out.notifier = std::move(*notifier);
+  }
+  if (auto value = doc.find("adapters"); value != doc.end()) {
+    if (!value->is_object()) {
       return config_error(file, "adapters", "must be an object: task type -> adapter settings");
     }
-    for (auto& [type, settings] : value.items()) {
+    for (auto& [type, settings] : value->items()) {
       const std::string key = "adapters." + type;
       if (!settings.is_object()) return config_error(file, key, "must be an object of settings");
       if (Status s = expand(settings, file, key, env); !s) return s;
       const auto adapter = settings.find("adapter");
       if (adapter == settings.end() || !adapter->is_string()) {
         return config_error(file, key + ".adapter",
-                            "is missing: say which adapter does this work (http, simulated)");
+                            "is missing: say which adapter does this work (http, notify, "
+                            "simulated)");
       }
       const std::string name = adapter->get<std::string>();
       if (name == "simulated") {
@@ -109,9 +123,21 @@ Result<AdapterConfig> parse_adapter_config(const std::string& text, const std::s
         Result<TaskHandler> h = make_http_adapter(settings, key);
         if (!h) return Status::invalid_argument(file + ": " + h.status().message());
         out.handlers.emplace(type, std::move(*h));
+      } else if (name == "notify") {
+        if (!out.notifier) {
+          return config_error(file, key + ".adapter",
+                              "the notify adapter needs a \"notifications\" section (channels, "
+                              "templates, delivery log): see docs/notifications.md");
+        }
+        if (settings.size() > 1) {
+          return config_error(file, key,
+                              "the notify adapter has no settings of its own; they live in the "
+                              "\"notifications\" section");
+        }
+        out.handlers.emplace(type, out.notifier->handler());
       } else {
         return config_error(file, key + ".adapter",
-                            "unknown adapter '" + name + "' (known: http, simulated)");
+                            "unknown adapter '" + name + "' (known: http, notify, simulated)");
       }
     }
   }

@@ -8,12 +8,13 @@
 #include <mutex>
 
 namespace ordo::adapters {
-namespace {
 
-void global_init() {
+void curl_init_once() {
   static std::once_flag once;
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
 }
+
+namespace {
 
 std::size_t on_body(char* data, std::size_t size, std::size_t count, void* user) {
   static_cast<std::string*>(user)->append(data, size * count);
@@ -46,7 +47,7 @@ struct SlistDeleter {
 }  // namespace
 
 Result<HttpAnswer> http_exchange(const HttpRequest& request) {
-  global_init();
+  curl_init_once();
   std::unique_ptr<CURL, CurlDeleter> curl(curl_easy_init());
   if (!curl) return Status(StatusCode::kAdapterError, "cannot start an HTTP client (libcurl)");
   CURL* c = curl.get();

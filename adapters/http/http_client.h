@@ -25,6 +25,9 @@ struct HttpAnswer {
   std::map<std::string, std::string> headers;  // names in lower case
 };
 
+// libcurl's global initialisation, once per process (every libcurl user calls it first).
+void curl_init_once();
+
 // Errors (kAdapterError): the connection failed or timed out, or the URL is malformed;
 // the message names the URL and says which.
 Result<HttpAnswer> http_exchange(const HttpRequest& request);

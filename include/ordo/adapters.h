@@ -7,6 +7,7 @@
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -44,8 +45,12 @@ bool verify_webhook_signature(std::string_view body, std::string_view secret,
 // The signature of `body` as "sha256=<hex>" (for peers and tests).
 std::string webhook_signature(std::string_view body, std::string_view secret);
 
+class Notifier;  // notifications.h
+
 // The adapters of a configuration file (ordo.json):
-//   {"adapters": {"<task type>": {"adapter": "http" | "simulated", ...settings}}}
+//   {"adapters": {"<task type>": {"adapter": "http" | "notify" | "simulated", ...settings}},
+//    "notifications": {...}}   (docs/notifications.md; "notify" adapters need it)
+// Relative paths in the file (templates, the delivery log) are relative to its directory.
 // Any string may contain ${env:NAME}, replaced by that environment variable (secrets stay
 // out of the file). Errors name the key: an unknown adapter or top-level section, a missing
 // URL, an unset variable, a file that is not JSON (with its line and column).
@@ -53,6 +58,9 @@ struct AdapterConfig {
   // Handlers by task type; the "simulated" ones are absent (the caller's default answers).
   std::map<std::string, TaskHandler> handlers;
   std::vector<std::string> simulated;  // task types the file leaves to the simulation
+  // The notifications section's Notifier (its delivery log, provider status callbacks), or
+  // null without one.
+  std::shared_ptr<Notifier> notifier;
 };
 // `environment` looks a variable up (default: getenv); it returns false when it is unset.
 using Environment = std::function<bool(const std::string& name, std::string& value)>;

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "adapters/fake_job.h"
+#include "peers/http_peer.h"
 #include "ordo/adapters.h"
 #include "ordo/engine.h"
 #include "ordo/loader.h"
@@ -18,43 +19,7 @@ namespace {
 
 using nlohmann::json;
 
-// A stub peer: routes set by each test, every request recorded.
-class Peer {
- public:
-  Peer() {
-    port_ = server_.bind_to_any_port("127.0.0.1");
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
-    while (!server_.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  ~Peer() {
-    server_.stop();
-    thread_.join();
-  }
-  httplib::Server& server() { return server_; }
-  std::string url(const std::string& path) const {
-    return "http://127.0.0.1:" + std::to_string(port_) + path;
-  }
-  struct Seen {
-    std::string method, path, body, idempotency_key, custom;
-  };
-  void record(const httplib::Request& r) {
-    std::lock_guard lock(mu_);
-    seen_.push_back({r.method, r.path, r.body, r.get_header_value("Idempotency-Key"),
-                     r.get_header_value("X-Shop")});
-  }
-  std::vector<Seen> seen() {
-    std::lock_guard lock(mu_);
-    return seen_;
-  }
-
- private:
-  httplib::Server server_;
-  int port_ = 0;
-  std::thread thread_;
-  std::mutex mu_;
-  std::vector<Seen> seen_;
-};
-
+using Peer = HttpPeer;
 using testing::FakeJob;
 
 TaskHandler adapter(const json& settings) {

@@ -48,6 +48,26 @@ class SqliteTest : public ::testing::Test {
   fs::path dir_;
 };
 
+TEST_F(SqliteTest, ASchemaOneFileIsMigratedKeepingItsData) {
+  const std::string p = path("v1.db");
+  { ASSERT_TRUE(Database::open(p).is_ok()); }
+  // What a file written by the first release looks like: no delivery log yet.
+  raw(p,
+      "DROP TABLE delivery_events; DROP TABLE deliveries; PRAGMA user_version=1; "
+      "INSERT INTO meta (name, value) VALUES ('probe', 42)");
+  auto db = Database::open(p);
+  ASSERT_TRUE(db.is_ok()) << db.status().to_string();
+  EXPECT_EQ((*db)->schema_version(), 2);
+  auto kept = (*db)->prepare("SELECT value FROM meta WHERE name = 'probe'");
+  ASSERT_TRUE(*kept->step());
+  EXPECT_EQ(kept->int64(0), 42);
+  auto log = (*db)->prepare("SELECT count(*) FROM deliveries");
+  ASSERT_TRUE(log.is_ok()) << log.status().to_string();
+  auto version = (*db)->prepare("PRAGMA user_version");
+  ASSERT_TRUE(*version->step());
+  EXPECT_EQ(version->int64(0), 2);
+}
+
 TEST_F(SqliteTest, NewFileGetsTheCurrentSchemaInWalMode) {
   auto db = Database::open(path("ordo.db"));
   ASSERT_TRUE(db.is_ok()) << db.status().to_string();

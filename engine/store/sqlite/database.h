@@ -13,6 +13,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 #include "ordo/status.h"
 
@@ -22,7 +23,7 @@ struct sqlite3_stmt;
 namespace ordo::store::sqlite {
 
 // The schema this build writes; older files are migrated on open.
-inline constexpr int kSchemaVersion = 1;
+inline constexpr int kSchemaVersion = 2;
 // PRAGMA application_id of every Ordo database: "ORDO".
 inline constexpr std::int32_t kApplicationId = 0x4F52444F;
 
@@ -128,6 +129,22 @@ Status in_transaction(Database& db, F&& body) {
     return c;
   }
   return Status::ok();
+}
+
+// Steps through the result rows, calling `on_row` (which reads the statement's columns) for
+// each; stops at the first error, or the first non-ok Status `on_row` returns.
+template <class F>
+Status each_row(Statement& st, F&& on_row) {
+  while (true) {
+    Result<bool> row = st.step();
+    if (!row) return row.status();
+    if (!*row) return Status::ok();
+    if constexpr (std::is_same_v<std::invoke_result_t<F&>, Status>) {
+      if (Status s = on_row(); !s) return s;
+    } else {
+      on_row();
+    }
+  }
 }
 
 }  // namespace ordo::store::sqlite

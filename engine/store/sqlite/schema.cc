@@ -132,6 +132,43 @@ CREATE TABLE history (
 ) STRICT;
 CREATE INDEX history_instance ON history (instance_id, sequence);
 )sql",
+    // 2: the notifications' delivery log (adapters/notify): one row per attempt, and the
+    // providers' status callbacks. A delivery log may live in the engine's own file or in
+    // one of its own.
+    R"sql(
+CREATE TABLE deliveries (
+  id              INTEGER PRIMARY KEY,
+  dedupe_key      TEXT NOT NULL,
+  message         TEXT NOT NULL,
+  order_id        TEXT,
+  customer        TEXT,
+  channel         TEXT NOT NULL,
+  locale          TEXT,
+  recipient       TEXT,
+  status          TEXT NOT NULL CHECK (status IN ('sending', 'sent', 'failed', 'rejected',
+                                                  'skipped', 'deferred', 'duplicate')),
+  provider_id     TEXT,
+  error           TEXT,
+  provider_status TEXT,
+  job_key         TEXT,
+  attempt         INTEGER NOT NULL,
+  created_ms      INTEGER NOT NULL,
+  updated_ms      INTEGER NOT NULL
+) STRICT;
+CREATE INDEX deliveries_dedupe ON deliveries (dedupe_key, status);
+CREATE INDEX deliveries_order ON deliveries (order_id, id);
+CREATE INDEX deliveries_customer ON deliveries (customer, created_ms)
+  WHERE status IN ('sending', 'sent');
+CREATE INDEX deliveries_provider ON deliveries (channel, provider_id)
+  WHERE provider_id IS NOT NULL;
+CREATE TABLE delivery_events (
+  delivery INTEGER NOT NULL REFERENCES deliveries (id),
+  status   TEXT NOT NULL,
+  at_ms    INTEGER NOT NULL,
+  detail   TEXT,
+  PRIMARY KEY (delivery, status)
+) STRICT;
+)sql",
 };
 
 Result<std::int64_t> pragma(Database& db, std::string_view name) {

@@ -69,21 +69,6 @@ class Using {
 
 std::int64_t i64(std::uint64_t v) { return static_cast<std::int64_t>(v); }
 
-// Steps through every row of `st`, calling `on_row` (which may return a Status to stop).
-template <class F>
-Status each_row(Statement& st, F&& on_row) {
-  while (true) {
-    Result<bool> row = st.step();
-    if (!row) return row.status();
-    if (!*row) return Status::ok();
-    if constexpr (std::is_same_v<std::invoke_result_t<F&>, Status>) {
-      if (Status s = on_row(); !s) return s;
-    } else {
-      on_row();
-    }
-  }
-}
-
 runtime::JobRecord job_from(const Statement& st) {
   runtime::JobRecord j;
   j.key = static_cast<JobKey>(st.int64(0));

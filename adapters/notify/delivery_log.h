@@ -1,0 +1,70 @@
+// The delivery log: every attempt to send a notification, and the providers' status
+// callbacks, in an Ordo database (schema 2). It is what makes "never twice" hold across
+// crashes: an attempt is reserved (a 'sending' row) in the same transaction that checks for
+// an earlier delivery of the same message and the customer's hourly cap.
+//
+// Thread-safe: one connection behind a mutex; several processes may share the file.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ordo/notifications.h"
+#include "store/sqlite/database.h"
+
+namespace ordo::notify {
+
+struct Attempt {
+  std::string dedupe_key;
+  std::string message;
+  std::string order_id;
+  std::string customer;
+  std::string channel;
+  std::string locale;
+  std::string recipient;
+  std::string job_key;
+  int attempt = 0;
+  std::int64_t now_ms = 0;
+};
+
+struct Reservation {
+  enum class Gate { kGo, kDuplicate, kCapped } gate = Gate::kGo;
+  std::int64_t row = 0;             // kGo: the 'sending' row to finish
+  DeliveryRecord earlier;           // kDuplicate: the delivery that was sent
+  std::int64_t retry_at_ms = 0;     // kCapped: when the oldest counted message leaves the hour
+};
+
+class DeliveryLog {
+ public:
+  static Result<std::unique_ptr<DeliveryLog>> open(const std::string& path);
+
+  // In one transaction: the message was sent already -> kDuplicate (a 'duplicate' row
+  // records the repeat); the customer has `cap_per_hour` messages sent or in flight in the
+  // last hour -> kCapped (a 'deferred' row); else a 'sending' row (earlier 'sending' rows of
+  // this message on this channel, cut short by a crash, are marked failed).
+  Result<Reservation> reserve(const Attempt& attempt, int cap_per_hour);
+  // The outcome of a reserved attempt: sent, failed or rejected.
+  Status finish(std::int64_t row, std::string_view status, std::string_view provider_id,
+                std::string_view error, std::int64_t now_ms);
+  // A row for an attempt that sent nothing: skipped or deferred, with the reason.
+  Status note(const Attempt& attempt, std::string_view status, std::string_view error);
+  // The channels a provider refused for good for this message (not worth trying again).
+  Result<std::vector<std::string>> rejected_channels(const std::string& dedupe_key);
+  Result<std::vector<DeliveryRecord>> list(std::string_view order_id);
+  // Records a status callback; the delivery it belongs to, or nullopt when this status was
+  // recorded before. kNotFound for an unknown provider id.
+  Result<std::optional<DeliveryRecord>> record_status(const DeliveryStatus& status);
+
+ private:
+  explicit DeliveryLog(std::unique_ptr<store::sqlite::Database> db) : db_(std::move(db)) {}
+  Status insert(const Attempt& a, std::string_view status, std::string_view error,
+                std::int64_t* row);
+  std::mutex mu_;
+  std::unique_ptr<store::sqlite::Database> db_;
+};
+
+}  // namespace ordo::notify

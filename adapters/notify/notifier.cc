@@ -1,0 +1,406 @@
+// The Notifier: notify.send's handler. Picks the channel (rules, preference, opt-outs,
+// reachability), holds the message back in quiet hours and over the hourly cap, sends it
+// once (the delivery log), retries, falls back, and raises an incident when all fails.
+#include <date/tz.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <mutex>
+
+#include <spdlog/spdlog.h>
+
+#include "channels.h"
+#include "delivery_log.h"
+#include "http/http_client.h"
+#include "ordo/notifications.h"
+#include "notify/fields.h"
+
+namespace ordo {
+
+using nlohmann::json;
+using notify::Channel;
+using notify::SendResult;
+
+namespace {
+
+using notify::field;
+using notify::text_of;
+
+
+
+// The channels the customer opted out of: optOut: ["sms"], {"sms": true}, or true / "all".
+bool opted_out(const json& customer, std::string_view channel) {
+  const json* out = field(customer, "optOut");
+  if (out == nullptr) return false;
+  if (out->is_boolean()) return out->get<bool>();
+  if (out->is_string()) return *out == "all" || *out == channel;
+  if (out->is_array()) {
+    for (const json& c : *out) {
+      if (c.is_string() && (c == channel || c == "all")) return true;
+    }
+  }
+  if (out->is_object()) {
+    const json* c = field(*out, channel);
+    return c != nullptr && c->is_boolean() && c->get<bool>();
+  }
+  return false;
+}
+
+// Milliseconds until the quiet window ends, or 0 when `now_ms` is outside it.
+std::int64_t quiet_until(const notify::QuietHours& q, const date::time_zone* zone,
+                         std::int64_t now_ms) {
+  using namespace std::chrono;
+  const sys_time<milliseconds> now{milliseconds(now_ms)};
+  const auto local = zone->to_local(now);
+  const auto midnight = date::floor<date::days>(local);
+  const int minute = static_cast<int>(duration_cast<minutes>(local - midnight).count());
+  const bool wraps = q.from_minute > q.to_minute;
+  const bool inside = wraps ? (minute >= q.from_minute || minute < q.to_minute)
+                            : (minute >= q.from_minute && minute < q.to_minute);
+  if (!inside) return 0;
+  auto end_day = midnight;
+  if (wraps && minute >= q.from_minute) end_day += date::days(1);
+  const auto end_local = end_day + minutes(q.to_minute);
+  const auto end = zone->to_sys(end_local, date::choose::latest);
+  return std::max<std::int64_t>(1, duration_cast<milliseconds>(end - now).count());
+}
+
+Result<const date::time_zone*> find_zone(const std::string& name) {
+  try {
+    return date::locate_zone(name);
+  } catch (const std::exception& e) {
+    return Status::invalid_argument("'" + name + "' is not a time zone (IANA names such as "
+                                    "Europe/Berlin): " + e.what());
+  }
+}
+
+}  // namespace
+
+struct Notifier::State {
+  NotificationTemplates templates;
+  json shop = json::object();
+  std::map<std::string, std::unique_ptr<Channel>, std::less<>> channels;
+  std::map<std::string, std::vector<std::string>, std::less<>> rules;
+  const date::time_zone* zone = nullptr;
+  std::string zone_name = "UTC";
+  int cap_per_hour = 0;
+  std::unique_ptr<notify::DeliveryLog> log;
+  // statusForward
+  std::string forward_url;
+  std::vector<std::pair<std::string, std::string>> forward_headers;
+  std::int64_t forward_timeout_ms = 10000;
+
+  explicit State(NotificationTemplates t) : templates(std::move(t)) {}
+
+  // The channels to try, in order, and why the others were left out.
+  std::vector<std::string> plan(std::string_view message, std::string_view designer_channel,
+                                const json& customer, std::vector<std::string>& left_out) const {
+    std::vector<std::string> order;
+    if (auto r = rules.find(message); r != rules.end()) {
+      order = r->second;
+    } else {
+      if (!designer_channel.empty()) order.emplace_back(designer_channel);
+      if (designer_channel != "email") order.emplace_back("email");
+    }
+    // The customer's preferred channel first, when the rules allow it for this message.
+    const std::string preferred = text_of(field(customer, "preferredChannel"));
+    if (auto p = std::find(order.begin(), order.end(), preferred); p != order.end()) {
+      std::rotate(order.begin(), p, p + 1);
+    }
+    std::vector<std::string> out;
+    for (const std::string& c : order) {
+      if (!channels.count(c)) {
+        left_out.push_back(c + ": not configured");
+      } else if (opted_out(customer, c)) {
+        left_out.push_back(c + ": the customer opted out");
+      } else {
+        out.push_back(c);
+      }
+    }
+    return out;
+  }
+
+  const date::time_zone* zone_of(const json& customer) const {
+    const std::string name = text_of(field(customer, "timeZone"));
+    if (!name.empty()) {
+      if (Result<const date::time_zone*> z = find_zone(name); z) return *z;
+    }
+    return zone;
+  }
+};
+
+Notifier::Notifier(std::unique_ptr<State> state) : state_(std::move(state)) {}
+Notifier::~Notifier() = default;
+
+const NotificationTemplates& Notifier::templates() const { return state_->templates; }
+
+TaskHandler Notifier::handler() {
+  return [self = shared_from_this()](const Job& job) { return self->handle(job); };
+}
+
+Result<std::shared_ptr<Notifier>> Notifier::create(const json& settings,
+                                                   const std::string& base_dir,
+                                                   const std::string& where) {
+  namespace fs = std::filesystem;
+  using notify::only_known;
+  using notify::read_text;
+  if (Status s = only_known(settings, where,
+                            "templates, defaultLocale, shop, channels, rules, timeZone, "
+                            "capPerHour, deliveryLog, statusForward");
+      !s) {
+    return s;
+  }
+  const auto path_of = [&](const std::string& p) {
+    return fs::path(p).is_absolute() || base_dir.empty() ? p : (fs::path(base_dir) / p).string();
+  };
+  std::string dir, locale = "en", log_path;
+  if (Status s = read_text(settings, where, "templates", dir, true); !s) return s;
+  if (Status s = read_text(settings, where, "defaultLocale", locale, false); !s) return s;
+  if (Status s = read_text(settings, where, "deliveryLog", log_path, true); !s) {
+    return Status::invalid_argument(s.message() +
+                                    ": the database file where every delivery is recorded "
+                                    "(it is what keeps a message from being sent twice)");
+  }
+  Result<NotificationTemplates> templates = NotificationTemplates::load(path_of(dir), locale);
+  if (!templates) {
+    return Status::invalid_argument(where + ".templates: " + templates.status().message());
+  }
+  auto state = std::make_unique<State>(std::move(*templates));
+  if (const json* shop = field(settings, "shop")) {
+    if (Status s = only_known(*shop, where + ".shop", "name, url, supportEmail"); !s) return s;
+    state->shop = *shop;
+  }
+  const json* channels = field(settings, "channels");
+  if (channels == nullptr || !channels->is_object() || channels->empty()) {
+    return Status::invalid_argument(where + ".channels: is missing: configure at least one of "
+                                    "email, sms, push");
+  }
+  for (const auto& [name, ch] : channels->items()) {
+    const std::string at = where + ".channels." + name;
+    Result<std::unique_ptr<Channel>> made =
+        name == "email"  ? notify::make_email_channel(ch, at)
+        : name == "sms"  ? notify::make_sms_channel(ch, at)
+        : name == "push" ? notify::make_push_channel(ch, at)
+                         : Result<std::unique_ptr<Channel>>(Status::invalid_argument(
+                               at + ": unknown channel (known: email, sms, push)"));
+    if (!made) return made.status();
+    state->channels.emplace(name, std::move(*made));
+  }
+  if (const json* rules = field(settings, "rules")) {
+    if (!rules->is_object()) {
+      return Status::invalid_argument(where + ".rules: must be an object: message -> "
+                                      "[channels, first choice first]");
+    }
+    for (const auto& [message, list] : rules->items()) {
+      const std::string at = where + ".rules." + message;
+      if (!list.is_array() || list.empty()) {
+        return Status::invalid_argument(at + ": must be a non-empty list of channels");
+      }
+      std::vector<std::string> order;
+      for (const json& c : list) {
+        const std::string name = text_of(&c);
+        if (!state->channels.count(name)) {
+          return Status::invalid_argument(at + ": channel '" + name +
+                                          "' is not configured in " + where + ".channels");
+        }
+        if (!state->templates.has(message, name)) {
+          return Status::invalid_argument(at + ": no template " + message + "." + name +
+                                          ".mustache for the default locale '" + locale +
+                                          "' in " + path_of(dir));
+        }
+        order.push_back(name);
+      }
+      state->rules.emplace(message, std::move(order));
+    }
+  }
+  if (Status s = read_text(settings, where, "timeZone", state->zone_name, false); !s) return s;
+  Result<const date::time_zone*> zone = find_zone(state->zone_name);
+  if (!zone) return Status::invalid_argument(where + ".timeZone: " + zone.status().message());
+  state->zone = *zone;
+  if (const json* cap = field(settings, "capPerHour")) {
+    if (!cap->is_number_integer() || cap->get<int>() < 0) {
+      return Status::invalid_argument(where + ".capPerHour: must be a whole number (0: no cap)");
+    }
+    state->cap_per_hour = cap->get<int>();
+  }
+  if (const json* fwd = field(settings, "statusForward")) {
+    const std::string at = where + ".statusForward";
+    if (Status s = only_known(*fwd, at, "url, headers, timeoutMs"); !s) return s;
+    if (Status s = read_text(*fwd, at, "url", state->forward_url, true); !s) return s;
+    if (const json* h = field(*fwd, "headers"); h != nullptr && h->is_object()) {
+      for (const auto& [k, v] : h->items()) state->forward_headers.emplace_back(k, text_of(&v));
+    }
+    if (Status s = notify::read_ms(*fwd, at, "timeoutMs", state->forward_timeout_ms); !s) {
+      return s;
+    }
+  }
+  Result<std::unique_ptr<notify::DeliveryLog>> log =
+      notify::DeliveryLog::open(path_of(log_path));
+  if (!log) return Status::invalid_argument(where + ".deliveryLog: " + log.status().message());
+  state->log = std::move(*log);
+  return std::shared_ptr<Notifier>(new Notifier(std::move(state)));
+}
+
+JobOutcome Notifier::handle(const Job& job) {
+  State& st = *state_;
+  const std::string message(job.header("template"));
+  if (message.empty()) {
+    return JobOutcome::incident("task " + std::string(job.element_id()) +
+                                " has no 'template' header: say which message to send (e.g. "
+                                "order-shipped)");
+  }
+  const json variables = job.variables();
+  const json empty = json::object();
+  const json& customer = field(variables, "customer") ? variables["customer"] : empty;
+  std::string order_id(job.business_key());
+  if (order_id.empty()) order_id = text_of(field(variables, "orderId"));
+  notify::Attempt a;
+  a.message = message;
+  a.order_id = order_id;
+  a.dedupe_key = message + ":" + (order_id.empty() ? std::string(job.idempotency_key())
+                                                   : order_id);
+  for (const char* k : {"id", "customerId", "email", "phone"}) {
+    if (a.customer.empty()) a.customer = text_of(field(customer, k));
+  }
+  if (a.customer.empty()) a.customer = order_id;
+  std::string requested = text_of(field(customer, "locale"));
+  if (requested.empty()) requested = text_of(field(variables, "locale"));
+  a.locale = st.templates.resolve_locale(requested);
+  a.job_key = std::string(job.idempotency_key());
+  a.attempt = job.attempt();
+  a.now_ms = job.now_ms();
+
+  std::vector<std::string> left_out;
+  std::vector<std::string> order = st.plan(message, job.header("channel"), customer, left_out);
+  if (Result<std::vector<std::string>> rejected = st.log->rejected_channels(a.dedupe_key);
+      rejected) {
+    for (const std::string& r : *rejected) {
+      if (auto it = std::find(order.begin(), order.end(), r); it != order.end()) {
+        order.erase(it);
+        left_out.push_back(r + ": refused by the provider before");
+      }
+    }
+  }
+  // Reachable channels only: an SMS needs a valid E.164 number, an email an address.
+  std::vector<std::pair<Channel*, notify::Recipient>> usable;
+  for (const std::string& name : order) {
+    Channel* ch = st.channels.find(name)->second.get();
+    Result<notify::Recipient> to = ch->recipient(customer);
+    if (!to) {
+      left_out.push_back(name + ": " + to.status().message());
+    } else if (!st.templates.has(message, name)) {
+      left_out.push_back(name + ": no template " + message + "." + name);
+    } else {
+      usable.emplace_back(ch, std::move(*to));
+    }
+  }
+  std::string reasons;
+  for (const std::string& r : left_out) reasons += (reasons.empty() ? "" : "; ") + r;
+  if (usable.empty()) {
+    // Nothing to fix by retrying: the process carries on, the log says why.
+    a.channel = order.empty() ? std::string(job.header("channel")) : order.front();
+    if (a.channel.empty()) a.channel = "none";
+    if (Status s = st.log->note(a, "skipped", "no usable channel: " + reasons); !s) {
+      return JobOutcome::fail("the delivery log: " + s.message());
+    }
+    return JobOutcome::complete();
+  }
+  // Retries go to the first channel; the last retry falls back to the next one.
+  const bool last_try = job.retries_left() <= 1;
+  std::string errors;
+  for (std::size_t i = 0; i < usable.size() && i < 2; ++i) {
+    auto& [ch, to] = usable[i];
+    a.channel = std::string(ch->name());
+    a.recipient = to.address;
+    if (ch->quiet_hours) {
+      if (std::int64_t wait = quiet_until(*ch->quiet_hours, st.zone_of(customer), a.now_ms)) {
+        const std::string why = a.channel + " quiet hours for " + a.customer + " until " +
+                                std::to_string(wait / 60'000) + " min from now";
+        if (Status s = st.log->note(a, "deferred", why); !s) {
+          return JobOutcome::fail("the delivery log: " + s.message());
+        }
+        return JobOutcome::defer(wait, why);
+      }
+    }
+    Result<notify::Reservation> r = st.log->reserve(a, st.cap_per_hour);
+    if (!r) return JobOutcome::fail("the delivery log: " + r.status().message());
+    if (r->gate == notify::Reservation::Gate::kDuplicate) return JobOutcome::complete();
+    if (r->gate == notify::Reservation::Gate::kCapped) {
+      return JobOutcome::defer(std::max<std::int64_t>(1, r->retry_at_ms - a.now_ms),
+                               "the hourly cap for " + a.customer + " is reached");
+    }
+    Result<RenderedMessage> rendered =
+        st.templates.render(message, a.channel, a.locale,
+                            st.templates.view(variables, order_id, a.locale, st.shop));
+    if (!rendered) {
+      (void)st.log->finish(r->row, "rejected", {}, rendered.status().message(), a.now_ms);
+      return JobOutcome::incident(rendered.status().message());
+    }
+    notify::Outgoing out;
+    out.message = &*rendered;
+    out.to = to;
+    out.reference = a.dedupe_key + ":" + a.channel;
+    out.order_id = order_id;
+    out.template_id = message;
+    out.now_ms = a.now_ms;
+    const SendResult sent = ch->send(out);
+    const char* status = sent.kind == SendResult::Kind::kSent       ? "sent"
+                         : sent.kind == SendResult::Kind::kRejected ? "rejected"
+                                                                    : "failed";
+    if (Status s = st.log->finish(r->row, status, sent.provider_id, sent.error, a.now_ms); !s) {
+      // Sent but not recorded: the retry sends again under the same reference.
+      return JobOutcome::fail("the delivery log: " + s.message());
+    }
+    if (sent.kind == SendResult::Kind::kSent) return JobOutcome::complete();
+    spdlog::warn("notification {} for order {} via {}: {}", message, order_id, a.channel,
+                 sent.error);
+    errors += (errors.empty() ? "" : "; ") + sent.error;
+    if (sent.kind == SendResult::Kind::kRetry && !last_try) {
+      return JobOutcome::fail(sent.error, ch->retry_backoff_ms);
+    }
+    // Refused for good, or out of retries: the next channel, now.
+  }
+  return JobOutcome::incident(message + " for order " + order_id + " was not delivered: " +
+                              errors + (reasons.empty() ? "" : " (left out: " + reasons + ")"));
+}
+
+Result<std::vector<DeliveryRecord>> Notifier::deliveries(std::string_view order_id) const {
+  return state_->log->list(order_id);
+}
+
+Result<bool> Notifier::provider_status(const DeliveryStatus& status) {
+  Result<std::optional<DeliveryRecord>> recorded = state_->log->record_status(status);
+  if (!recorded) return recorded.status();
+  if (!recorded->has_value()) return false;
+  if (state_->forward_url.empty()) return true;
+  const DeliveryRecord& d = **recorded;
+  adapters::HttpRequest req;
+  req.url = state_->forward_url;
+  req.headers = state_->forward_headers;
+  req.headers.emplace_back("Content-Type", "application/json");
+  req.headers.emplace_back("Idempotency-Key",
+                           status.channel + ":" + status.provider_id + ":" + status.status);
+  req.timeout_ms = state_->forward_timeout_ms;
+  req.body = json{{"orderId", d.order_id},
+                  {"customer", d.customer},
+                  {"message", d.message},
+                  {"channel", d.channel},
+                  {"recipient", d.recipient},
+                  {"providerId", d.provider_id},
+                  {"status", status.status},
+                  {"at", status.at_ms},
+                  {"detail", status.detail}}
+                 .dump();
+  Result<adapters::HttpAnswer> answer = adapters::http_exchange(req);
+  if (!answer) return answer.status();
+  if (answer->status < 200 || answer->status >= 300) {
+    return Status(StatusCode::kAdapterError, "forwarding the status to " +
+                                                 state_->forward_url + ": answered " +
+                                                 std::to_string(answer->status));
+  }
+  return true;
+}
+
+}  // namespace ordo

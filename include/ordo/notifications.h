@@ -1,0 +1,148 @@
+// Customer notifications: templates, channels, rules and the delivery log
+// (docs/notifications.md).
+//
+// A Notifier does the work of `notify.send` tasks. The task names the message (header
+// `template`, e.g. order-shipped) and the designer's channel (header `channel`); the
+// Notifier picks the channel by the rules in ordo.json and the customer's preference and
+// opt-outs, renders the message in the customer's language, sends it (SMTP, an SMS gateway,
+// a push webhook), and records every attempt in the delivery log. The same message for the
+// same order is sent once, also across crashes and retries; quiet hours and a per-customer
+// hourly cap make a message wait (durably: the job is deferred); failed deliveries are
+// retried, then a fallback channel is tried, then an incident tells operations.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "ordo/status.h"
+#include "ordo/task_handler.h"
+
+namespace ordo {
+
+// ---- templates ----
+
+// A message rendered for one channel: email has a subject, text and HTML; SMS has text;
+// push has a title (in `subject`) and text.
+struct RenderedMessage {
+  std::string locale;  // the locale whose template was used
+  std::string subject;
+  std::string text;
+  std::string html;
+};
+
+// The templates of processes/templates/: <locale>/<message>.<channel>.mustache (+ the
+// email's .email.html.mustache) and <locale>/strings.json (greetings, money format). Loaded
+// and checked once; immutable and thread-safe afterwards.
+class NotificationTemplates {
+ public:
+  // Errors name the file (with the Mustache error) or the missing piece: the default
+  // locale must exist and have strings.json.
+  static Result<NotificationTemplates> load(const std::string& dir,
+                                            std::string default_locale = "en");
+
+  // The locale to use for a customer's: "de-AT" -> "de" if present, else the default.
+  std::string resolve_locale(std::string_view requested) const;
+  // Whether `message` exists for `channel` in the default locale (what every locale falls
+  // back to).
+  bool has(std::string_view message, std::string_view channel) const;
+  std::vector<std::string> locales() const;
+
+  // The view the templates see, from a job's variables (the order: customer, items, total,
+  // currency, tracking, shippingAddress, ...) for `locale`: greeting (mr/ms only when the
+  // data says so, else neutral), money formatted for the locale, strings kept as given.
+  nlohmann::json view(const nlohmann::json& variables, std::string_view order_id,
+                      std::string_view locale, const nlohmann::json& shop) const;
+  // Renders `message` for `channel` ("email", "sms", "push") in `locale`, falling back to the
+  // default locale when that locale lacks it. kNotFound when no locale has it.
+  Result<RenderedMessage> render(std::string_view message, std::string_view channel,
+                                 std::string_view locale, const nlohmann::json& view) const;
+
+  NotificationTemplates(NotificationTemplates&&) noexcept;
+  NotificationTemplates& operator=(NotificationTemplates&&) noexcept;
+  ~NotificationTemplates();
+
+ private:
+  struct Data;
+  explicit NotificationTemplates(std::unique_ptr<Data> data);
+  std::unique_ptr<Data> data_;
+};
+
+// An SMS number as E.164 ("+4915123456789"): spaces, dots, dashes and parentheses are
+// dropped; anything else that is not "+" and 8 to 15 digits (the first not 0) is refused
+// with the reason. A number given as a JSON number is refused too: it has lost its "+"
+// (and any leading zero).
+Result<std::string> to_e164(const nlohmann::json& phone);
+
+// ---- the delivery log ----
+
+struct DeliveryRecord {
+  std::int64_t id = 0;
+  std::string dedupe_key;  // "<message>:<order id>"
+  std::string message;     // the template
+  std::string order_id;
+  std::string customer;
+  std::string channel;
+  std::string locale;
+  std::string recipient;
+  // sending (in flight, or cut short by a crash), sent, failed (retryable), rejected (the
+  // provider refused for good), skipped (no usable channel; `error` says why), deferred
+  // (quiet hours or the hourly cap; `error` says until when), duplicate (already sent)
+  std::string status;
+  std::string provider_id;      // the provider's message id (Message-ID for email)
+  std::string error;
+  std::string provider_status;  // the last status callback: delivered, bounced, opened, ...
+  int attempt = 0;              // the job's attempt
+  std::int64_t created_ms = 0;  // the engine's clock
+  std::int64_t updated_ms = 0;
+};
+
+struct DeliveryStatus {
+  std::string channel;
+  std::string provider_id;
+  std::string status;  // delivered, bounced, opened, clicked, failed, ...
+  std::int64_t at_ms = 0;
+  nlohmann::json detail = nlohmann::json::object();
+};
+
+// ---- the notifier ----
+
+// The `notifications` section of ordo.json (docs/notifications.md lists every setting).
+// `base_dir` resolves relative paths (templates, deliveryLog): the config file's directory.
+// Errors name the setting: a missing or unknown channel, a rule naming a channel that is not
+// configured, a message a rule names without a template in the default locale, a malformed
+// quiet-hours window or time zone, a delivery log that cannot be opened.
+class Notifier : public std::enable_shared_from_this<Notifier> {
+ public:
+  static Result<std::shared_ptr<Notifier>> create(const nlohmann::json& settings,
+                                                  const std::string& base_dir,
+                                                  const std::string& where = "notifications");
+  ~Notifier();
+
+  // The handler for notify.send (it keeps the Notifier alive); thread-safe.
+  TaskHandler handler();
+  JobOutcome handle(const Job& job);
+
+  // A provider's status callback (delivered, bounced, opened, clicked): recorded once per
+  // delivery and status (a repeated callback returns false and is not forwarded again), and
+  // forwarded to `statusForward.url` (the CRM) when configured. kNotFound for a provider id
+  // the log does not know; a failed forward is an adapter error after recording.
+  Result<bool> provider_status(const DeliveryStatus& status);
+
+  // The delivery log: every attempt, newest last; for one order when `order_id` is given.
+  Result<std::vector<DeliveryRecord>> deliveries(std::string_view order_id = {}) const;
+
+  const NotificationTemplates& templates() const;
+
+ private:
+  struct State;
+  explicit Notifier(std::unique_ptr<State> state);
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace ordo

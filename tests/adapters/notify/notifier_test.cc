@@ -1,0 +1,482 @@
+// The Notifier against real protocol peers on loopback: a real SMTP server (aiosmtpd), an
+// SMS gateway and a push service (cpp-httplib) that can misbehave, and a CRM.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <filesystem>
+
+#include "adapters/fake_job.h"
+#include "ordo/adapters.h"
+#include "ordo/notifications.h"
+#include "peers/http_peer.h"
+#include "peers/smtp_sink.h"
+#include "test_util.h"
+
+namespace ordo::testing {
+namespace {
+
+using nlohmann::json;
+
+// 2026-12-01T10:00:00Z: 11:00 in Berlin.
+constexpr std::int64_t kMorning = 1'796'119'200'000;
+constexpr std::int64_t kMinute = 60'000;
+
+json customer() {
+  return {{"id", "C-1"},
+          {"name", "Jörg Müller"},
+          {"lastName", "Müller"},
+          {"salutation", "mr"},
+          {"email", "joerg.mueller@example.de"},
+          {"phone", "+49 151 2345 6789"},
+          {"locale", "de-DE"},
+          {"timeZone", "Europe/Berlin"}};
+}
+
+json order_vars(json c = customer()) {
+  return {{"orderId", "A-1001"},
+          {"customer", std::move(c)},
+          {"items",
+           {{{"sku", "SKU-1"}, {"name", "Łódź-Kaffeemühle «Пётр»"}, {"quantity", 1},
+             {"unitPrice", 89.9}}}},
+          {"total", 89.9},
+          {"currency", "EUR"},
+          {"trackingNumber", "0034043416"},
+          {"carrier", "DHL"},
+          {"trackingUrl", "https://track.example/0034043416"}};
+}
+
+FakeJob notify_job(json vars, const char* message, const char* channel = "email") {
+  FakeJob job(std::move(vars));
+  job.with_header("template", message).with_header("channel", channel).business("A-1001");
+  job.keyed("order:3:notify").at(kMorning);
+  return job;
+}
+
+class NotifierTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = ::testing::TempDir() + "/ordo-notify-" +
+           ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    sms_.server().Post("/sms", [this](const httplib::Request& req, httplib::Response& res) {
+      sms_.record(req);
+      const int n = ++sms_calls_;
+      if (n <= sms_failures_) {
+        res.status = sms_failure_status_;
+        res.set_content(R"({"error": "gateway busy"})", "application/json");
+        return;
+      }
+      res.set_content(json{{"id", "sms-" + req.get_header_value("Idempotency-Key")}}.dump(),
+                      "application/json");
+    });
+    push_.server().Post("/push", [this](const httplib::Request& req, httplib::Response& res) {
+      push_.record(req);
+      res.set_content(json{{"id", "push-" + std::to_string(push_.seen().size())}}.dump(),
+                      "application/json");
+    });
+  }
+
+  json settings(const std::string& smtp_url, json extra = json::object()) {
+    json s = {{"templates", ORDO_SOURCE_DIR "/processes/templates"},
+              {"deliveryLog", dir_ + "/deliveries.db"},
+              {"shop", {{"name", "Ordo Shop"}, {"url", "https://shop.example"},
+                        {"supportEmail", "help@shop.example"}}},
+              {"timeZone", "Europe/Berlin"},
+              {"channels",
+               {{"email", {{"url", smtp_url}, {"from", "shop@shop.example"},
+                           {"fromName", "Ordo Shop – Kundenservice"}, {"timeoutMs", 5000}}},
+                {"sms", {{"url", sms_.url("/sms")}, {"from", "OrdoShop"}, {"timeoutMs", 2000},
+                         {"quietHours", {{"from", "21:00"}, {"to", "08:00"}}}}},
+                {"push", {{"url", push_.url("/push")}}}}},
+              {"rules",
+               {{"order-shipped", {"sms", "email"}},
+                {"order-delivered", {"sms", "push", "email"}},
+                {"order-confirmation", {"email"}}}}};
+    s.update(extra);
+    return s;
+  }
+
+  std::shared_ptr<Notifier> make(const json& s) {
+    auto n = Notifier::create(s, "");
+    EXPECT_TRUE(n.is_ok()) << n.status().to_string();
+    return n.is_ok() ? *n : nullptr;
+  }
+
+  std::vector<DeliveryRecord> log(Notifier& n) {
+    auto r = n.deliveries("A-1001");
+    EXPECT_TRUE(r.is_ok()) << r.status().to_string();
+    return r.is_ok() ? *r : std::vector<DeliveryRecord>{};
+  }
+
+  std::string dir_;
+  HttpPeer sms_, push_;
+  std::atomic<int> sms_calls_{0};
+  int sms_failures_ = 0;
+  int sms_failure_status_ = 503;
+};
+
+#define REQUIRE_SMTP(sink)                                                          \
+  if ((sink).port() == 0) {                                                         \
+    GTEST_SKIP() << "no SMTP server: install python3-aiosmtpd (scripts/install-deps)"; \
+  }
+
+TEST_F(NotifierTest, EmailArrivesOverSmtpInTheCustomersLanguageWithCorrectHeaders) {
+  SmtpSink smtp(dir_ + "/mail.jsonl");
+  REQUIRE_SMTP(smtp);
+  auto n = make(settings(smtp.url()));
+  ASSERT_TRUE(n);
+  FakeJob job = notify_job(order_vars(), "order-confirmation");
+  EXPECT_EQ(n->handle(job).kind(), JobOutcome::Kind::kComplete);
+  const auto mail = smtp.mail();
+  ASSERT_EQ(mail.size(), 1u);
+  const json& m = mail[0];
+  EXPECT_EQ(m["mail_from"], "shop@shop.example");
+  EXPECT_EQ(m["rcpt_tos"], json::array({"joerg.mueller@example.de"}));
+  EXPECT_EQ(m["to"], "Jörg Müller <joerg.mueller@example.de>");
+  EXPECT_EQ(m["from"], "Ordo Shop – Kundenservice <shop@shop.example>");
+  EXPECT_EQ(m["subject"].get<std::string>().find("A-1001") != std::string::npos, true)
+      << m["subject"];
+  EXPECT_EQ(m["mime_version"], "1.0");
+  EXPECT_EQ(m["content_type"], "multipart/alternative");
+  EXPECT_EQ(m["content_language"], "de");
+  EXPECT_EQ(m["text_charset"], "utf-8");
+  EXPECT_TRUE(m["raw_ascii"].get<bool>()) << "8-bit text must be encoded for the wire";
+  const std::string text = m["text"];
+  EXPECT_NE(text.find("Sehr geehrter Herr Müller,"), std::string::npos) << text;
+  EXPECT_NE(text.find("Łódź-Kaffeemühle «Пётр»"), std::string::npos) << text;
+  EXPECT_NE(text.find("89,90 €"), std::string::npos);
+  const std::string html = m["html"];
+  EXPECT_NE(html.find("Łódź-Kaffeemühle «Пётр»"), std::string::npos);
+  EXPECT_NE(html.find("<html"), std::string::npos);
+  const auto entries = log(*n);
+  ASSERT_EQ(entries.size(), 1u);
+  EXPECT_EQ(entries[0].status, "sent");
+  EXPECT_EQ(entries[0].channel, "email");
+  EXPECT_EQ(entries[0].locale, "de");
+  EXPECT_EQ(entries[0].provider_id, m["message_id"]);
+}
+
+TEST_F(NotifierTest, PolishAndRussianSubjectsSurviveTheWire) {
+  SmtpSink smtp(dir_ + "/mail.jsonl");
+  REQUIRE_SMTP(smtp);
+  auto n = make(settings(smtp.url()));
+  ASSERT_TRUE(n);
+  json pl = customer();
+  pl["locale"] = "pl";
+  pl["name"] = "Zażółć Gęślą";
+  pl["salutation"] = nullptr;
+  FakeJob a = notify_job(order_vars(pl), "payment-failed");
+  ASSERT_EQ(n->handle(a).kind(), JobOutcome::Kind::kComplete);
+  json ru = customer();
+  ru["locale"] = "ru";
+  ru["email"] = "ivan@example.ru";
+  FakeJob b = notify_job(order_vars(ru), "order-unavailable");
+  b.business("A-2002");
+  ASSERT_EQ(n->handle(b).kind(), JobOutcome::Kind::kComplete);
+  const auto mail = smtp.mail();
+  ASSERT_EQ(mail.size(), 2u);
+  auto rendered_pl = n->templates().render(
+      "payment-failed", "email", "pl",
+      n->templates().view(order_vars(pl), "A-1001", "pl", {}));
+  ASSERT_OK(rendered_pl.status());
+  EXPECT_EQ(mail[0]["subject"], rendered_pl->subject);
+  EXPECT_EQ(mail[0]["to"], "Zażółć Gęślą <joerg.mueller@example.de>");
+  auto rendered_ru = n->templates().render(
+      "order-unavailable", "email", "ru",
+      n->templates().view(order_vars(ru), "A-2002", "ru", {}));
+  ASSERT_OK(rendered_ru.status());
+  EXPECT_EQ(mail[1]["subject"], rendered_ru->subject);
+  EXPECT_NE(mail[1]["text"].get<std::string>().find("Уважаемый"), std::string::npos);
+}
+
+TEST_F(NotifierTest, TheSameMessageForTheSameOrderIsSentOnce) {
+  SmtpSink smtp(dir_ + "/mail.jsonl");
+  REQUIRE_SMTP(smtp);
+  auto n = make(settings(smtp.url()));
+  ASSERT_TRUE(n);
+  FakeJob job = notify_job(order_vars(), "order-confirmation");
+  ASSERT_EQ(n->handle(job).kind(), JobOutcome::Kind::kComplete);
+  // The same job again (a retry after a crash), and another element sending the same
+  // message for the same order: neither sends.
+  FakeJob again = notify_job(order_vars(), "order-confirmation");
+  again.with_attempt(2);
+  EXPECT_EQ(n->handle(again).kind(), JobOutcome::Kind::kComplete);
+  FakeJob other = notify_job(order_vars(), "order-confirmation");
+  other.keyed("order:3:another-element");
+  EXPECT_EQ(n->handle(other).kind(), JobOutcome::Kind::kComplete);
+  EXPECT_EQ(smtp.mail().size(), 1u);
+  // A new Notifier on the same log (a restarted worker) knows it too.
+  n.reset();
+  auto restarted = make(settings(smtp.url()));
+  EXPECT_EQ(restarted->handle(job).kind(), JobOutcome::Kind::kComplete);
+  EXPECT_EQ(smtp.mail().size(), 1u);
+  const auto entries = log(*restarted);
+  ASSERT_EQ(entries.size(), 4u);
+  EXPECT_EQ(entries[0].status, "sent");
+  for (std::size_t i = 1; i < entries.size(); ++i) EXPECT_EQ(entries[i].status, "duplicate");
+}
+
+TEST_F(NotifierTest, SmsGoesThroughTheGatewayWithAnIdempotencyKeyAndE164Number) {
+  auto n = make(settings("smtp://127.0.0.1:1"));
+  ASSERT_TRUE(n);
+  FakeJob job = notify_job(order_vars(), "order-shipped", "sms");
+  ASSERT_EQ(n->handle(job).kind(), JobOutcome::Kind::kComplete);
+  const auto seen = sms_.seen();
+  ASSERT_EQ(seen.size(), 1u);
+  const json body = json::parse(seen[0].body);
+  EXPECT_EQ(body["to"], "+4915123456789");
+  EXPECT_EQ(body["from"], "OrdoShop");
+  EXPECT_NE(body["text"].get<std::string>().find("https://track.example/0034043416"),
+            std::string::npos);
+  EXPECT_EQ(seen[0].idempotency_key, "order-shipped:A-1001:sms");
+  const auto entries = log(*n);
+  ASSERT_EQ(entries.size(), 1u);
+  EXPECT_EQ(entries[0].provider_id, "sms-order-shipped:A-1001:sms");
+  EXPECT_EQ(entries[0].recipient, "+4915123456789");
+}
+
+TEST_F(NotifierTest, AnInvalidNumberIsNotTextedTheReasonIsRecordedAndEmailIsUsed) {
+  SmtpSink smtp(dir_ + "/mail.jsonl");
+  REQUIRE_SMTP(smtp);
+  auto n = make(settings(smtp.url()));
+  json c = customer();
+  c["phone"] = "0151 2345678";  // national format
+  FakeJob job = notify_job(order_vars(c), "order-shipped", "sms");
+  ASSERT_EQ(n->handle(job).kind(), JobOutcome::Kind::kComplete);
+  EXPECT_TRUE(sms_.seen().empty());
+  EXPECT_EQ(smtp.mail().size(), 1u);
+  // No channel at all: nothing is sent, the process goes on, the log says why.
+  json none = customer();
+  none["phone"] = 4915123456789;
+  none.erase("email");
+  FakeJob nothing = notify_job(order_vars(none), "order-delivered", "sms");
+  nothing.business("A-1001");
+  nothing.with_header("x", "y");
+  ASSERT_EQ(n->handle(nothing).kind(), JobOutcome::Kind::kComplete);
+  const auto entries = log(*n);
+  ASSERT_EQ(entries.size(), 2u);
+  EXPECT_EQ(entries[1].status, "skipped");
+  EXPECT_NE(entries[1].error.find("JSON number"), std::string::npos) << entries[1].error;
+  EXPECT_NE(entries[1].error.find("no email address"), std::string::npos) << entries[1].error;
+}
+
+TEST_F(NotifierTest, PreferencesAndOptOutsAreRespected) {
+  auto n = make(settings("smtp://127.0.0.1:1"));
+  json c = customer();
+  c["preferredChannel"] = "push";
+  c["pushToken"] = "device-42";
+  FakeJob job = notify_job(order_vars(c), "order-delivered", "sms");
+  JobOutcome o = n->handle(job);
+  ASSERT_EQ(o.kind(), JobOutcome::Kind::kComplete) << o.message();
+  EXPECT_EQ(push_.seen().size(), 1u) << "the preferred channel, allowed by the rule";
+  EXPECT_TRUE(sms_.seen().empty());
+  const json body = json::parse(push_.seen()[0].body);
+  EXPECT_EQ(body["to"], "device-42");
+  EXPECT_FALSE(body["title"].get<std::string>().empty());
+
+  json out = customer();
+  out["optOut"] = json::array({"sms"});
+  out["pushToken"] = "device-43";
+  FakeJob shipped = notify_job(order_vars(out), "order-delivered", "sms");
+  shipped.business("A-1002");
+  ASSERT_EQ(n->handle(shipped).kind(), JobOutcome::Kind::kComplete);
+  EXPECT_TRUE(sms_.seen().empty()) << "opted out of SMS";
+  EXPECT_EQ(push_.seen().size(), 2u) << "the next channel of the rule";
+}
+
+TEST_F(NotifierTest, SmsInQuietHoursWaitsUntilTheWindowOpens) {
+  auto n = make(settings("smtp://127.0.0.1:1"));
+  // 2026-12-01T21:30:00Z is 22:30 in Berlin; the window opens at 08:00 Berlin = 07:00Z.
+  const std::int64_t late = kMorning + 11 * 60 * kMinute + 30 * kMinute;
+  FakeJob job = notify_job(order_vars(), "order-shipped", "sms");
+  job.at(late);
+  JobOutcome o = n->handle(job);
+  ASSERT_EQ(o.kind(), JobOutcome::Kind::kDefer);
+  EXPECT_EQ(o.backoff_ms(), 9 * 60 * kMinute + 30 * kMinute);
+  EXPECT_TRUE(sms_.seen().empty());
+  // A customer in another zone: 22:30Z is 01:30 in Moscow (UTC+3): also quiet, until 05:00Z.
+  json c = customer();
+  c["timeZone"] = "Europe/Moscow";
+  FakeJob moscow = notify_job(order_vars(c), "order-shipped", "sms");
+  moscow.business("A-1002").at(late + 60 * kMinute);
+  JobOutcome m = n->handle(moscow);
+  ASSERT_EQ(m.kind(), JobOutcome::Kind::kDefer);
+  EXPECT_EQ(m.backoff_ms(), 6 * 60 * kMinute + 30 * kMinute);
+  // When the window opens, the message goes.
+  job.at(late + o.backoff_ms());
+  EXPECT_EQ(n->handle(job).kind(), JobOutcome::Kind::kComplete);
+  EXPECT_EQ(sms_.seen().size(), 1u);
+}
+
+TEST_F(NotifierTest, TheHourlyCapMakesFurtherMessagesWait) {
+  auto n = make(settings("smtp://127.0.0.1:1", {{"capPerHour", 2},
+                                                {"rules", {{"order-shipped", {"sms"}},
+                                                           {"order-delivered", {"sms"}},
+                                                           {"payment-failed", {"sms"}}}}}));
+  FakeJob a = notify_job(order_vars(), "order-shipped", "sms");
+  ASSERT_EQ(n->handle(a).kind(), JobOutcome::Kind::kComplete);
+  FakeJob b = notify_job(order_vars(), "order-delivered", "sms");
+  b.at(kMorning + 10 * kMinute);
+  ASSERT_EQ(n->handle(b).kind(), JobOutcome::Kind::kComplete);
+  FakeJob c = notify_job(order_vars(), "payment-failed", "sms");
+  c.at(kMorning + 20 * kMinute);
+  JobOutcome o = n->handle(c);
+  ASSERT_EQ(o.kind(), JobOutcome::Kind::kDefer);
+  EXPECT_EQ(o.backoff_ms(), 40 * kMinute) << "until the first leaves the hour";
+  c.at(kMorning + 60 * kMinute + 1);
+  EXPECT_EQ(n->handle(c).kind(), JobOutcome::Kind::kComplete);
+  EXPECT_EQ(sms_.seen().size(), 3u);
+}
+
+TEST_F(NotifierTest, FailuresAreRetriedThenTheFallbackChannelThenAnIncident) {
+  SmtpSink smtp(dir_ + "/mail.jsonl", {"--reject", "joerg"});
+  REQUIRE_SMTP(smtp);
+  auto n = make(settings(smtp.url()));
+  sms_failures_ = 100;
+  FakeJob job = notify_job(order_vars(), "order-shipped", "sms");
+  job.with_retries(3);
+  JobOutcome first = n->handle(job);
+  ASSERT_EQ(first.kind(), JobOutcome::Kind::kFail) << "a 503 is retried";
+  EXPECT_FALSE(first.no_retry());
+  EXPECT_NE(first.message().find("503"), std::string::npos);
+  job.with_retries(1).with_attempt(3);
+  JobOutcome last = n->handle(job);
+  ASSERT_EQ(last.kind(), JobOutcome::Kind::kFail);
+  EXPECT_TRUE(last.no_retry()) << "both channels failed: an incident";
+  EXPECT_NE(last.message().find("503"), std::string::npos) << last.message();
+  EXPECT_NE(last.message().find("550"), std::string::npos) << last.message();
+  EXPECT_EQ(sms_.seen().size(), 2u);
+  const auto entries = log(*n);
+  ASSERT_EQ(entries.size(), 3u);
+  EXPECT_EQ(entries[0].status, "failed");
+  EXPECT_EQ(entries[1].status, "failed");
+  EXPECT_EQ(entries[2].status, "rejected");
+  EXPECT_EQ(entries[2].channel, "email");
+  EXPECT_TRUE(smtp.mail().empty());
+}
+
+TEST_F(NotifierTest, OnTheLastRetryTheFallbackChannelDelivers) {
+  SmtpSink smtp(dir_ + "/mail.jsonl", {"--fail-first", "1"});
+  REQUIRE_SMTP(smtp);
+  auto n = make(settings(smtp.url()));
+  sms_failures_ = 100;
+  sms_failure_status_ = 400;  // refused for good: straight to the fallback
+  FakeJob job = notify_job(order_vars(), "order-shipped", "sms");
+  JobOutcome o = n->handle(job);
+  ASSERT_EQ(o.kind(), JobOutcome::Kind::kFail) << "the email got a 451: retried later";
+  EXPECT_FALSE(o.no_retry());
+  job.with_attempt(2);
+  ASSERT_EQ(n->handle(job).kind(), JobOutcome::Kind::kComplete);
+  EXPECT_EQ(sms_.seen().size(), 1u) << "a channel refused for good is not tried again";
+  ASSERT_EQ(smtp.mail().size(), 1u);
+  EXPECT_NE(smtp.mail()[0]["text"].get<std::string>().find("0034043416"), std::string::npos);
+}
+
+TEST_F(NotifierTest, ProviderCallbacksAreRecordedOnceAndForwardedToTheCrm) {
+  HttpPeer crm;
+  crm.server().Post("/events", [&](const httplib::Request& req, httplib::Response& res) {
+    crm.record(req);
+    res.status = 204;
+  });
+  auto n = make(settings("smtp://127.0.0.1:1", {{"statusForward", {{"url", crm.url("/events")}}}}));
+  FakeJob job = notify_job(order_vars(), "order-shipped", "sms");
+  ASSERT_EQ(n->handle(job).kind(), JobOutcome::Kind::kComplete);
+  const std::string id = "sms-order-shipped:A-1001:sms";
+  auto delivered = n->provider_status({"sms", id, "delivered", kMorning + 5000, {}});
+  ASSERT_OK(delivered.status());
+  EXPECT_TRUE(*delivered);
+  auto again = n->provider_status({"sms", id, "delivered", kMorning + 5000, {}});
+  ASSERT_OK(again.status());
+  EXPECT_FALSE(*again) << "a repeated callback is recorded once";
+  // Out of order: "clicked" arrives, then a late "sent" with an earlier time.
+  auto clicked = n->provider_status({"sms", id, "clicked", kMorning + 9000, {}});
+  ASSERT_OK(clicked.status());
+  auto accepted = n->provider_status({"sms", id, "accepted", kMorning + 1000, {}});
+  ASSERT_OK(accepted.status());
+  EXPECT_EQ(log(*n)[0].provider_status, "clicked");
+  const auto seen = crm.seen();
+  ASSERT_EQ(seen.size(), 3u);
+  const json body = json::parse(seen[0].body);
+  EXPECT_EQ(body["orderId"], "A-1001");
+  EXPECT_EQ(body["status"], "delivered");
+  EXPECT_EQ(body["channel"], "sms");
+  EXPECT_EQ(n->provider_status({"sms", "unknown", "delivered", 0, {}}).status().code(),
+            StatusCode::kNotFound);
+}
+
+TEST(NotificationConfig, MistakesAreErrorsNamingTheSetting) {
+  const std::string dir = ::testing::TempDir();
+  const json good = {{"templates", ORDO_SOURCE_DIR "/processes/templates"},
+                     {"deliveryLog", dir + "/cfg-deliveries.db"},
+                     {"channels", {{"sms", {{"url", "http://127.0.0.1:9/sms"}}}}}};
+  auto made = Notifier::create(good, "");
+  ASSERT_OK(made.status());
+  const auto error_of = [&](json patch) {
+    json s = good;
+    s.merge_patch(patch);
+    auto n = Notifier::create(s, "");
+    return n.is_ok() ? std::string("(ok)") : n.status().message();
+  };
+  EXPECT_NE(error_of({{"channels", {{"fax", {{"url", "x"}}}}}}).find("notifications.channels.fax"),
+            std::string::npos);
+  EXPECT_NE(error_of({{"rules", {{"order-shipped", {"email"}}}}})
+                .find("notifications.rules.order-shipped: channel 'email' is not configured"),
+            std::string::npos);
+  EXPECT_NE(error_of({{"rules", {{"order-lost", {"sms"}}}}}).find("no template order-lost.sms"),
+            std::string::npos);
+  EXPECT_NE(error_of({{"channels", {{"sms", {{"quietHours", {{"from", "25:00"}, {"to", "08:00"}}}}}}}})
+                .find("notifications.channels.sms.quietHours.from"),
+            std::string::npos);
+  EXPECT_NE(error_of({{"timeZone", "Mars/Olympus"}}).find("notifications.timeZone"),
+            std::string::npos);
+  EXPECT_NE(error_of({{"deliveryLog", nullptr}}).find("notifications.deliveryLog: is missing"),
+            std::string::npos);
+  EXPECT_NE(error_of({{"channels", {{"sms", {{"url", nullptr}}}}}})
+                .find("notifications.channels.sms.url: is missing"),
+            std::string::npos);
+  EXPECT_NE(error_of({{"channels", {{"email", {{"url", "smtp://x"}}}}}})
+                .find("notifications.channels.email.from: is missing"),
+            std::string::npos);
+  EXPECT_NE(error_of({{"templates", "/nowhere"}}).find("notifications.templates"),
+            std::string::npos);
+}
+
+TEST(NotificationConfig, OrdoJsonWiresTheNotifyAdapterAndChecksSecrets) {
+  const std::string dir = ::testing::TempDir() + "/ordo-cfg";
+  std::filesystem::create_directories(dir);
+  const std::string text = R"({
+    "adapters": {"notify.send": {"adapter": "notify"}},
+    "notifications": {
+      "templates": ")" ORDO_SOURCE_DIR R"(/processes/templates",
+      "deliveryLog": "deliveries.db",
+      "channels": {"email": {"url": "smtp://127.0.0.1:2525", "from": "shop@example.com",
+                             "password": "${env:SMTP_PASSWORD}"}}
+    }
+  })";
+  const auto env = [](const std::string& name, std::string& value) {
+    if (name != "SMTP_PASSWORD") return false;
+    value = "s3cret";
+    return true;
+  };
+  auto cfg = parse_adapter_config(text, dir + "/ordo.json", env);
+  ASSERT_OK(cfg.status());
+  EXPECT_TRUE(cfg->handlers.count("notify.send"));
+  ASSERT_TRUE(cfg->notifier);
+  EXPECT_TRUE(std::filesystem::exists(dir + "/deliveries.db"))
+      << "relative to the configuration file";
+  auto unset = parse_adapter_config(text, dir + "/ordo.json",
+                                    [](const std::string&, std::string&) { return false; });
+  ASSERT_FALSE(unset.is_ok());
+  EXPECT_NE(unset.status().message().find("notifications.channels.email.password"),
+            std::string::npos)
+      << unset.status().message();
+  auto orphan = parse_adapter_config(R"({"adapters": {"notify.send": {"adapter": "notify"}}})",
+                                     dir + "/ordo.json");
+  ASSERT_FALSE(orphan.is_ok());
+  EXPECT_NE(orphan.status().message().find("needs a \"notifications\" section"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace ordo::testing
