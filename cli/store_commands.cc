@@ -706,6 +706,48 @@ int run_backup(const BackupArgs& args) {
   return kExitOk;
 }
 
+// ---- deliveries ----
+
+struct DeliveriesArgs {
+  std::string log;
+  std::string order;
+  bool json = false;
+};
+
+int run_deliveries(const DeliveriesArgs& args) {
+  Result<std::vector<DeliveryRecord>> rows = read_delivery_log(args.log, args.order);
+  if (!rows) return fail("deliveries", rows.status());
+  if (args.json) {
+    json out = json::array();
+    for (const DeliveryRecord& d : *rows) {
+      out.push_back({{"id", d.id},           {"message", d.message},
+                     {"orderId", d.order_id}, {"customer", d.customer},
+                     {"channel", d.channel},  {"locale", d.locale},
+                     {"recipient", d.recipient}, {"status", d.status},
+                     {"providerId", d.provider_id}, {"providerStatus", d.provider_status},
+                     {"error", d.error},      {"attempt", d.attempt},
+                     {"time", time::format_date_time(d.created_ms)}});
+    }
+    print_json(out);
+    return kExitOk;
+  }
+  if (rows->empty()) {
+    std::cout << "no deliveries" << (args.order.empty() ? "" : " for " + args.order) << '\n';
+    return kExitOk;
+  }
+  for (const DeliveryRecord& d : *rows) {
+    std::cout << time::format_date_time(d.created_ms) << "  " << d.order_id << "  " << d.message << "  "
+              << d.channel << "  " << d.status;
+    if (!d.recipient.empty()) std::cout << "  to " << d.recipient;
+    if (!d.locale.empty()) std::cout << " (" << d.locale << ")";
+    if (!d.provider_id.empty()) std::cout << "  id " << d.provider_id;
+    if (!d.provider_status.empty()) std::cout << "  [" << d.provider_status << "]";
+    if (!d.error.empty()) std::cout << "\n    " << d.error;
+    std::cout << '\n';
+  }
+  return kExitOk;
+}
+
 }  // namespace
 
 struct StoreCommands::Impl {
@@ -719,6 +761,7 @@ struct StoreCommands::Impl {
   CancelArgs cancel;
   WorkerArgs worker;
   BackupArgs backup;
+  DeliveriesArgs deliveries;
   CLI::App* deploy_cmd = nullptr;
   CLI::App* start_cmd = nullptr;
   CLI::App* correlate_cmd = nullptr;
@@ -729,6 +772,7 @@ struct StoreCommands::Impl {
   CLI::App* cancel_cmd = nullptr;
   CLI::App* worker_cmd = nullptr;
   CLI::App* backup_cmd = nullptr;
+  CLI::App* deliveries_cmd = nullptr;
 };
 
 StoreCommands::StoreCommands(CLI::App& app) : impl_(std::make_unique<Impl>()) {
@@ -878,6 +922,17 @@ StoreCommands::StoreCommands(CLI::App& app) : impl_(std::make_unique<Impl>()) {
     c->footer("The copy is an Ordo database like the original (ordo instances --db DEST).\n" +
               exit_status + "DEST exists (without --force) or cannot be written, 2 on bad usage.");
   }
+  {
+    CLI::App* c = m.deliveries_cmd = app.add_subcommand(
+        "deliveries", "List the notifications' delivery log: every attempt and its outcome");
+    c->add_option("--log", m.deliveries.log,
+                  "The delivery log (notifications.deliveryLog in ordo.json)")
+        ->required();
+    c->add_option("--order", m.deliveries.order, "Only this order's deliveries");
+    c->add_flag("--json", m.deliveries.json, "Print JSON");
+    c->footer("See docs/notifications.md.\n" + exit_status +
+              "the log is missing or unreadable, 2 on bad usage.");
+  }
 }
 
 StoreCommands::~StoreCommands() = default;
@@ -894,6 +949,7 @@ std::optional<int> StoreCommands::run() const {
   if (m.cancel_cmd->parsed()) return run_cancel(m.cancel);
   if (m.worker_cmd->parsed()) return run_worker(m.worker);
   if (m.backup_cmd->parsed()) return run_backup(m.backup);
+  if (m.deliveries_cmd->parsed()) return run_deliveries(m.deliveries);
   return std::nullopt;
 }
 

@@ -370,6 +370,17 @@ Result<std::vector<DeliveryRecord>> Notifier::deliveries(std::string_view order_
   return state_->log->list(order_id);
 }
 
+Result<std::vector<DeliveryRecord>> read_delivery_log(const std::string& path,
+                                                      std::string_view order_id) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) {
+    return Status::not_found("no delivery log at " + path);
+  }
+  Result<std::unique_ptr<notify::DeliveryLog>> log = notify::DeliveryLog::open(path);
+  if (!log) return log.status();
+  return (*log)->list(order_id);
+}
+
 Result<bool> Notifier::provider_status(const DeliveryStatus& status) {
   Result<std::optional<DeliveryRecord>> recorded = state_->log->record_status(status);
   if (!recorded) return recorded.status();

@@ -110,6 +110,11 @@ struct DeliveryStatus {
   nlohmann::json detail = nlohmann::json::object();
 };
 
+// The delivery log in `path` (an Ordo database), for one order when `order_id` is given.
+// Errors: the file is missing or not an Ordo database.
+Result<std::vector<DeliveryRecord>> read_delivery_log(const std::string& path,
+                                                      std::string_view order_id = {});
+
 // ---- the notifier ----
 
 // The `notifications` section of ordo.json (docs/notifications.md lists every setting).

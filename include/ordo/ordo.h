@@ -11,6 +11,7 @@
 #include "ordo/inspect.h"
 #include "ordo/lifecycle.h"
 #include "ordo/loader.h"
+#include "ordo/notifications.h"
 #include "ordo/observer.h"
 #include "ordo/simulation.h"
 #include "ordo/status.h"

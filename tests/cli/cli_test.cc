@@ -119,7 +119,8 @@ TEST_F(CliTest, EveryCommandHasHelp) {
   for (const char* cmd :
        {"--help", "validate --help", "inspect --help", "run --help", "deploy --help",
         "start --help", "correlate --help", "instances --help", "show --help", "incidents --help",
-        "retry --help", "cancel --help", "worker --help", "backup --help"}) {
+        "retry --help", "cancel --help", "worker --help", "backup --help",
+        "deliveries --help"}) {
     CliRun r = ordo_cli(cmd);
     EXPECT_EQ(r.exit_code, 0) << cmd;
     EXPECT_NE(r.out.find("Usage:"), std::string::npos) << cmd << r.out;
@@ -420,6 +421,55 @@ TEST_F(CliDbTest, WorkerUsesTheConfiguredAdaptersAndSimulatesTheRest) {
   CliRun refused = db("worker --until-idle --config " + bad);
   EXPECT_EQ(refused.exit_code, 1);
   EXPECT_TRUE(contains(refused.out, "ORDO_TEST_UNSET_VAR is not set")) << refused.out;
+}
+
+TEST_F(CliDbTest, WorkerSendsNotificationsAndDeliveriesListsThem) {
+  // An SMS gateway and a push service; email is configured but this customer has no address.
+  httplib::Server gateway;
+  std::mutex mu;
+  std::vector<nlohmann::json> sent;
+  gateway.Post(R"(/(sms|push))", [&](const httplib::Request& req, httplib::Response& res) {
+    std::lock_guard lock(mu);
+    sent.push_back(nlohmann::json::parse(req.body));
+    sent.back()["path"] = req.path;
+    res.set_content(R"({"id": "p-)" + std::to_string(sent.size()) + R"("})", "application/json");
+  });
+  const int port = gateway.bind_to_any_port("127.0.0.1");
+  std::thread serving([&] { gateway.listen_after_bind(); });
+  while (!gateway.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  const std::string base = "http://127.0.0.1:" + std::to_string(port);
+  const std::string config = write("ordo.json", R"({
+    "adapters": {"notify.send": {"adapter": "notify"}},
+    "notifications": {
+      "templates": ")" ORDO_SOURCE_DIR R"(/processes/templates",
+      "deliveryLog": "deliveries.db",
+      "channels": {"sms": {"url": ")" + base + R"(/sms"}, "push": {"url": ")" + base + R"(/push"},
+                   "email": {"url": "smtp://127.0.0.1:1", "from": "shop@example.com"}},
+      "rules": {"order-confirmation": ["push", "email"], "order-shipped": ["sms"],
+                "order-delivered": ["sms"]}}})");
+  const std::uint64_t id = start_order(
+      "A-7", R"("paymentDelayMinutes": 0, "deliveryDays": 0, "customer": {"name": "Jan Kowalski",
+      "phone": "+48 601 234 567", "pushToken": "dev-1", "locale": "pl"})");
+  CliRun worker = db("worker --until-idle --config " + config);
+  gateway.stop();
+  serving.join();
+  EXPECT_EQ(worker.exit_code, 0) << worker.out;
+  EXPECT_EQ(db_json("show " + std::to_string(id))["endEvent"], "end-delivered");
+  ASSERT_EQ(sent.size(), 3u);
+  EXPECT_EQ(sent[0]["path"], "/push");
+  EXPECT_EQ(sent[1]["to"], "+48601234567");
+  const std::string log = (fs::path(config).parent_path() / "deliveries.db").string();
+  CliRun listed = ordo_cli("deliveries --log " + log + " --order A-7");
+  EXPECT_EQ(listed.exit_code, 0) << listed.out;
+  EXPECT_TRUE(contains(listed.out, "order-shipped  sms  sent  to +48601234567 (pl)")) << listed.out;
+  nlohmann::json rows = nlohmann::json::parse(ordo_cli("deliveries --json --log " + log).out);
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[0]["message"], "order-confirmation");
+  EXPECT_EQ(rows[0]["channel"], "push");
+  EXPECT_EQ(rows[2]["message"], "order-delivered");
+  CliRun missing = ordo_cli("deliveries --log " + log + ".nowhere");
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_TRUE(contains(missing.out, "no delivery log at")) << missing.out;
 }
 
 TEST_F(CliDbTest, WorkerRunsOrdersToTheirEndAndShowHasTheTimeline) {
