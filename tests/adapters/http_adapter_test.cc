@@ -7,6 +7,7 @@
 #include <mutex>
 #include <thread>
 
+#include "adapters/peer.h"
 #include "ordo/adapters.h"
 #include "ordo/engine.h"
 #include "ordo/loader.h"
@@ -16,67 +17,6 @@ namespace ordo::testing {
 namespace {
 
 using nlohmann::json;
-
-// A stub peer: routes set by each test, every request recorded.
-class Peer {
- public:
-  Peer() {
-    port_ = server_.bind_to_any_port("127.0.0.1");
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
-    while (!server_.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  ~Peer() {
-    server_.stop();
-    thread_.join();
-  }
-  httplib::Server& server() { return server_; }
-  std::string url(const std::string& path) const {
-    return "http://127.0.0.1:" + std::to_string(port_) + path;
-  }
-  struct Seen {
-    std::string method, path, body, idempotency_key, custom;
-  };
-  void record(const httplib::Request& r) {
-    std::lock_guard lock(mu_);
-    seen_.push_back({r.method, r.path, r.body, r.get_header_value("Idempotency-Key"),
-                     r.get_header_value("X-Shop")});
-  }
-  std::vector<Seen> seen() {
-    std::lock_guard lock(mu_);
-    return seen_;
-  }
-
- private:
-  httplib::Server server_;
-  int port_ = 0;
-  std::thread thread_;
-  std::mutex mu_;
-  std::vector<Seen> seen_;
-};
-
-// What a handler sees of a job, without an engine.
-class FakeJob final : public Job {
- public:
-  explicit FakeJob(json vars) : vars_(std::move(vars)) {}
-  JobKey key() const noexcept override { return 7; }
-  InstanceId instance() const noexcept override { return 3; }
-  std::string_view type() const noexcept override { return "erp.check"; }
-  std::string_view process_id() const noexcept override { return "order"; }
-  std::string_view element_id() const noexcept override { return "check"; }
-  std::string_view business_key() const noexcept override { return "A-1"; }
-  std::string_view idempotency_key() const noexcept override { return "order:3:2"; }
-  int attempt() const noexcept override { return 1; }
-  int retries_left() const noexcept override { return 3; }
-  std::span<const TaskHeader> headers() const noexcept override { return {}; }
-  const json* variable(std::string_view name) const override {
-    auto it = vars_.find(name);
-    return it == vars_.end() ? nullptr : &*it;
-  }
-  json variables() const override { return vars_; }
-
- private:
-  json vars_;
-};
 
 TaskHandler adapter(const json& settings) {
   auto h = make_http_adapter(settings, "adapters.erp.check");
