@@ -99,8 +99,9 @@ Result<AdapterConfig> parse_adapter_config(const std::string& text, const std::s
       if (Status s = expand(settings, file, key, env); !s) return s;
       const auto adapter = settings.find("adapter");
       if (adapter == settings.end() || !adapter->is_string()) {
-        return config_error(file, key + ".adapter",
-                            "is missing: say which adapter does this work (http, simulated)");
+        return config_error(
+            file, key + ".adapter",
+            "is missing: say which adapter does this work (erp, http, payment, simulated)");
       }
       const std::string name = adapter->get<std::string>();
       if (name == "simulated") {
@@ -109,9 +110,15 @@ Result<AdapterConfig> parse_adapter_config(const std::string& text, const std::s
         Result<TaskHandler> h = make_http_adapter(settings, key);
         if (!h) return Status::invalid_argument(file + ": " + h.status().message());
         out.handlers.emplace(type, std::move(*h));
+      } else if (name == "erp" || name == "payment") {
+        Result<TaskHandler> h =
+            name == "erp" ? make_erp_adapter(settings, key) : make_payment_adapter(settings, key);
+        if (!h) return Status::invalid_argument(file + ": " + h.status().message());
+        out.handlers.emplace(type, std::move(*h));
       } else {
-        return config_error(file, key + ".adapter",
-                            "unknown adapter '" + name + "' (known: http, simulated)");
+        return config_error(
+            file, key + ".adapter",
+            "unknown adapter '" + name + "' (known: erp, http, payment, simulated)");
       }
     }
   }

@@ -36,6 +36,39 @@ namespace ordo {
 // `where` names the adapter in errors, e.g. "adapters.erp.check-availability".
 Result<TaskHandler> make_http_adapter(const nlohmann::json& settings, const std::string& where);
 
+// The ERP adapter: one operation per task type, JSON over HTTP under `baseUrl`, on the same
+// call machinery as the http adapter (Idempotency-Key, timeouts, retries, incidents).
+//   operation        required: check-availability, reserve, release, handover, ship
+//   baseUrl          required: http(s)://...; the operation's path is appended
+//   errorCode        reserve only: the BPMN error a 409 (stock gone) throws; "OUT_OF_STOCK"
+//   headers, connectTimeoutMs, timeoutMs, retryBackoffMs   as for the http adapter
+// Requests read the job's variables orderId (else the business key), items ([{sku,
+// quantity}]), reservationId, warehouseOrderId, shippingAddress. Outputs:
+//   check-availability  POST /availability        -> available, unavailableItems
+//   reserve             POST /reservations        -> reservationId; 409 -> errorCode
+//   release             POST /reservations/{reservationId}/release -> nothing; 404 counts as
+//                       released; no reservationId variable: completes without a request
+//   handover            POST /warehouse-orders    -> warehouseOrderId
+//   ship                POST /shipments           -> trackingNumber, carrier, trackingUrl
+// An answer without the fields the operation needs is an incident quoting it. The exact
+// request and answer shapes are in docs/adapters.md#erp. `where` names the adapter in
+// errors, e.g. "adapters.erp.reserve".
+Result<TaskHandler> make_erp_adapter(const nlohmann::json& settings, const std::string& where);
+
+// The payment adapter, the same way (docs/adapters.md#payment):
+//   operation        required: charge, cancel
+//   baseUrl          required
+//   errorCode        charge only: the BPMN error of a declined charge; "PAYMENT_DECLINED"
+//   headers, connectTimeoutMs, timeoutMs, retryBackoffMs
+//   charge  POST /charges {orderId, amount (variable total), currency, customerId?,
+//           paymentMethod?} -> paymentId and paymentStatus ("pending" or "approved");
+//           "declined" or HTTP 402 -> errorCode with the variable declineReason. The
+//           confirmation comes later as a webhook, correlated as a message.
+//   cancel  POST /charges/{paymentId}/cancel -> paymentCancellation ("voided", "refunded",
+//           "none"); no paymentId variable, 404 or 409: "none" (no request without one).
+// The provider should honour Idempotency-Key: a retried charge carries the same key.
+Result<TaskHandler> make_payment_adapter(const nlohmann::json& settings, const std::string& where);
+
 // Webhook signatures, as payment providers send them: HMAC-SHA256 of the raw body with a
 // shared secret, in hex. `signature` may carry a "sha256=" prefix and upper-case hex. The
 // comparison takes the same time whatever differs; an empty secret accepts nothing.
@@ -45,7 +78,8 @@ bool verify_webhook_signature(std::string_view body, std::string_view secret,
 std::string webhook_signature(std::string_view body, std::string_view secret);
 
 // The adapters of a configuration file (ordo.json):
-//   {"adapters": {"<task type>": {"adapter": "http" | "simulated", ...settings}}}
+//   {"adapters": {"<task type>": {"adapter": "http" | "erp" | "payment" | "simulated",
+//                                 ...settings}}}
 // Any string may contain ${env:NAME}, replaced by that environment variable (secrets stay
 // out of the file). Errors name the key: an unknown adapter or top-level section, a missing
 // URL, an unset variable, a file that is not JSON (with its line and column).
