@@ -5,16 +5,23 @@
 // error naming the setting. The handler it returns may be called from several threads.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "ordo/engine.h"
 #include "ordo/status.h"
 #include "ordo/task_handler.h"
+
+namespace spdlog {
+class logger;
+}
 
 namespace ordo {
 
@@ -63,11 +70,34 @@ Result<TaskHandler> make_erp_adapter(const nlohmann::json& settings, const std::
 //   charge  POST /charges {orderId, amount (variable total), currency, customerId?,
 //           paymentMethod?} -> paymentId and paymentStatus ("pending" or "approved");
 //           "declined" or HTTP 402 -> errorCode with the variable declineReason. The
-//           confirmation comes later as a webhook, correlated as a message.
+//           confirmation comes later as a webhook (payment_webhook_message).
 //   cancel  POST /charges/{paymentId}/cancel -> paymentCancellation ("voided", "refunded",
 //           "none"); no paymentId variable, 404 or 409: "none" (no request without one).
 // The provider should honour Idempotency-Key: a retried charge carries the same key.
 Result<TaskHandler> make_payment_adapter(const nlohmann::json& settings, const std::string& where);
+
+struct PaymentWebhookOptions {
+  // The message the process waits for.
+  std::string message_name = "payment-confirmed";
+  // How long the message waits for an instance that is not yet waiting for it.
+  std::int64_t ttl_ms = 60 * 60 * 1000;
+  // Where rejected webhooks are logged (as warnings). Null: spdlog's default logger.
+  std::shared_ptr<spdlog::logger> logger;
+};
+// A payment provider's webhook as the message to publish (Engine::publish_message). Checks
+// `signature` (the header's value) against `secret` first; then reads the body
+//   {"id": "evt_...", "type": "payment.succeeded" | "payment.failed",
+//    "data": {"paymentId": "...", "orderId": "...", "reason": "..."?}}
+// into: name options.message_name, correlation key data.orderId, message id "payment:<id>"
+// (a webhook delivered twice is published once: the engine drops the repeated id),
+// variables {paymentStatus: "approved" | "failed", paymentId, paymentFailureReason (failed
+// events with a reason)}, ttl options.ttl_ms (a webhook that comes before the instance
+// waits is kept for it). Errors, each logged as a warning: kUnauthenticated for a missing
+// or wrong signature (or an empty secret), nothing read from the body; kInvalidArgument for
+// a body that is not that JSON, naming the field. Thread-safe.
+Result<Message> payment_webhook_message(std::string_view body, std::string_view signature,
+                                        std::string_view secret,
+                                        const PaymentWebhookOptions& options = {});
 
 // Webhook signatures, as payment providers send them: HMAC-SHA256 of the raw body with a
 // shared secret, in hex. `signature` may carry a "sha256=" prefix and upper-case hex. The

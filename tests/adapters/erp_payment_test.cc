@@ -1,5 +1,10 @@
-// The ERP and payment adapters against stub peers on loopback (erp_payment_stubs.h).
+// The ERP and payment adapters against stub peers on loopback (erp_payment_stubs.h), and
+// the payment webhook mapping (erp_payment_engine_test.cc has them in a real Engine).
 #include <gtest/gtest.h>
+#include <spdlog/logger.h>
+#include <spdlog/sinks/ostream_sink.h>
+
+#include <sstream>
 
 #include "adapters/erp_payment_stubs.h"
 #include "ordo/adapters.h"
@@ -366,6 +371,84 @@ TEST(PaymentAdapter, SettingsMistakesNameTheKey) {
       make_payment_adapter({{"operation", "refund"}, {"baseUrl", "https://psp"}}, "adapters.p");
   ASSERT_FALSE(unknown.is_ok());
   EXPECT_TRUE(has(unknown.status().message(), "(known: charge, cancel)"));
+}
+
+// ---- the webhook ----
+
+constexpr const char* kSecret = "whsec_test";
+
+std::string event(const std::string& id, const std::string& type, const std::string& order_id,
+                  const json& extra = json::object()) {
+  json data = {{"paymentId", "PAY-1"}, {"orderId", order_id}};
+  data.update(extra);
+  return json{{"id", id}, {"type", type}, {"data", data}}.dump();
+}
+
+TEST(PaymentWebhook, ASignedSucceededEventIsTheConfirmationMessage) {
+  const std::string body = event("evt_1", "payment.succeeded", "O-1");
+  auto m = payment_webhook_message(body, webhook_signature(body, kSecret), kSecret);
+  ASSERT_TRUE(m.is_ok()) << m.status().to_string();
+  EXPECT_EQ(m->name, "payment-confirmed");
+  EXPECT_EQ(m->correlation_key, "O-1");
+  EXPECT_EQ(m->message_id, "payment:evt_1");
+  EXPECT_EQ(m->ttl_ms, 3'600'000);
+  EXPECT_EQ(m->variables, json({{"paymentStatus", "approved"}, {"paymentId", "PAY-1"}}));
+}
+
+TEST(PaymentWebhook, AFailedEventCarriesTheReasonAndOptionsRenameTheMessage) {
+  const std::string body = event("evt_2", "payment.failed", "O-1", {{"reason", "3ds_failed"}});
+  PaymentWebhookOptions options;
+  options.message_name = "psp-event";
+  options.ttl_ms = 5000;
+  auto m = payment_webhook_message(body, webhook_signature(body, kSecret), kSecret, options);
+  ASSERT_TRUE(m.is_ok()) << m.status().to_string();
+  EXPECT_EQ(m->name, "psp-event");
+  EXPECT_EQ(m->ttl_ms, 5000);
+  EXPECT_EQ(m->variables, json({{"paymentStatus", "failed"},
+                                {"paymentId", "PAY-1"},
+                                {"paymentFailureReason", "3ds_failed"}}));
+}
+
+TEST(PaymentWebhook, AMissingOrWrongSignatureIsRejectedAndLogged) {
+  std::ostringstream logged;
+  PaymentWebhookOptions options;
+  options.logger = std::make_shared<spdlog::logger>(
+      "webhooks", std::make_shared<spdlog::sinks::ostream_sink_mt>(logged));
+  const std::string body = event("evt_1", "payment.succeeded", "O-1");
+  const std::string forged = event("evt_1", "payment.succeeded", "O-2");
+  struct Case {
+    std::string body, signature, secret, why;
+  };
+  for (const Case& c :
+       {Case{body, "", kSecret, "carries no signature"},
+        Case{forged, webhook_signature(body, kSecret), kSecret, "signature does not verify"},
+        Case{body, webhook_signature(body, "other"), kSecret, "signature does not verify"},
+        Case{body, webhook_signature(body, ""), "", "no shared secret"}}) {
+    auto m = payment_webhook_message(c.body, c.signature, c.secret, options);
+    ASSERT_FALSE(m.is_ok());
+    EXPECT_EQ(m.status().code(), StatusCode::kUnauthenticated);
+    EXPECT_TRUE(has(m.status().message(), c.why)) << m.status().message();
+  }
+  EXPECT_TRUE(has(logged.str(), "[warning] payment webhook rejected")) << logged.str();
+  EXPECT_TRUE(has(logged.str(), "signature does not verify")) << logged.str();
+}
+
+TEST(PaymentWebhook, MalformedEventsAreErrorsNamingTheField) {
+  const auto error = [](const std::string& body) {
+    auto m = payment_webhook_message(body, webhook_signature(body, kSecret), kSecret);
+    EXPECT_FALSE(m.is_ok()) << body;
+    EXPECT_EQ(m.status().code(), StatusCode::kInvalidArgument);
+    return m.status().message();
+  };
+  EXPECT_TRUE(has(error("{oops"), "not a JSON object"));
+  EXPECT_TRUE(has(error(R"({"type": "payment.succeeded", "data": {}})"), "id"));
+  EXPECT_TRUE(has(error(event("evt_3", "payment.refunded", "O-1")),
+                  "type 'payment.refunded' is not one Ordo maps"));
+  EXPECT_TRUE(has(error(R"({"id": "evt_4", "type": "payment.failed"})"), "data"));
+  EXPECT_TRUE(has(error(R"({"id": "e", "type": "payment.failed", "data": {"paymentId": "P"}})"),
+                  "data.orderId"));
+  EXPECT_TRUE(has(error(R"({"id": "e", "type": "payment.failed", "data": {"orderId": "O"}})"),
+                  "data.paymentId"));
 }
 
 }  // namespace
