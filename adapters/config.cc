@@ -113,14 +113,19 @@ Result<AdapterConfig> parse_adapter_config(const std::string& text, const std::s
       const auto adapter = settings.find("adapter");
       if (adapter == settings.end() || !adapter->is_string()) {
         return config_error(file, key + ".adapter",
-                            "is missing: say which adapter does this work (http, notify, "
-                            "simulated)");
+                            "is missing: say which adapter does this work (erp, http, "
+                            "notify, payment, simulated)");
       }
       const std::string name = adapter->get<std::string>();
       if (name == "simulated") {
         out.simulated.push_back(type);
       } else if (name == "http") {
         Result<TaskHandler> h = make_http_adapter(settings, key);
+        if (!h) return Status::invalid_argument(file + ": " + h.status().message());
+        out.handlers.emplace(type, std::move(*h));
+      } else if (name == "erp" || name == "payment") {
+        Result<TaskHandler> h =
+            name == "erp" ? make_erp_adapter(settings, key) : make_payment_adapter(settings, key);
         if (!h) return Status::invalid_argument(file + ": " + h.status().message());
         out.handlers.emplace(type, std::move(*h));
       } else if (name == "notify") {
@@ -136,8 +141,9 @@ Result<AdapterConfig> parse_adapter_config(const std::string& text, const std::s
         }
         out.handlers.emplace(type, out.notifier->handler());
       } else {
-        return config_error(file, key + ".adapter",
-                            "unknown adapter '" + name + "' (known: http, notify, simulated)");
+        return config_error(
+            file, key + ".adapter",
+            "unknown adapter '" + name + "' (known: erp, http, notify, payment, simulated)");
       }
     }
   }

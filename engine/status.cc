@@ -24,6 +24,8 @@ std::string_view to_string(StatusCode code) noexcept {
       return "internal error";
     case StatusCode::kBusy:
       return "busy";
+    case StatusCode::kUnauthenticated:
+      return "unauthenticated";
   }
   return "unknown";
 }

@@ -9,13 +9,20 @@
 
 #include "ordo/ordo.h"
 
-#define ASSERT_OK(expr)                                            \
-  do {                                                             \
-    const auto& ordo_status_ = (expr);                             \
-    ASSERT_TRUE(ordo_status_.is_ok()) << ordo_status_.to_string(); \
+// A copy of the status: `expr` may be a temporary's member (`f().status()`).
+#define ASSERT_OK(expr)                                                     \
+  do {                                                                      \
+    const ::ordo::Status ordo_status_ = ::ordo::testing::status_of(expr);   \
+    ASSERT_TRUE(ordo_status_.is_ok()) << ordo_status_.to_string();          \
   } while (0)
 
 namespace ordo::testing {
+
+inline Status status_of(const Status& s) { return s; }
+template <class T>
+Status status_of(const Result<T>& r) {
+  return r.status();
+}
 
 // Wraps `body` in <definitions> with the usual namespaces, default namespace BPMN. The body's
 // first line is line 3 of the document.

@@ -187,6 +187,18 @@ JobOutcome SimulatedWorld::handle(const Job& job) {
     }
     return JobOutcome::complete({{"paymentId", "PAY-" + order_id}});
   }
+  if (type == "payment.cancel") {
+    // As a provider would: a charge confirmed as failed (or never made) leaves nothing to
+    // cancel; a pending one is voided, an approved one refunded.
+    const std::string status = text_of(job.variable("paymentStatus"));
+    const char* cancellation = "voided";
+    if (job.variable("paymentId") == nullptr || status == "failed") {
+      cancellation = "none";
+    } else if (status == "approved") {
+      cancellation = "refunded";
+    }
+    return JobOutcome::complete({{"paymentCancellation", cancellation}});
+  }
   if (type == "erp.ship") {
     const nlohmann::json* delivered = job.variable("delivered");
     if (delivered == nullptr || delivered->is_null() || *delivered == true) {

@@ -5,6 +5,7 @@
 // error naming the setting. The handler it returns may be called from several threads.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -14,8 +15,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include "ordo/engine.h"
 #include "ordo/status.h"
 #include "ordo/task_handler.h"
+
+namespace spdlog {
+class logger;
+}
 
 namespace ordo {
 
@@ -37,6 +43,62 @@ namespace ordo {
 // `where` names the adapter in errors, e.g. "adapters.erp.check-availability".
 Result<TaskHandler> make_http_adapter(const nlohmann::json& settings, const std::string& where);
 
+// The ERP adapter: one operation per task type, JSON over HTTP under `baseUrl`, on the same
+// call machinery as the http adapter (Idempotency-Key, timeouts, retries, incidents).
+//   operation        required: check-availability, reserve, release, handover, ship
+//   baseUrl          required: http(s)://...; the operation's path is appended
+//   errorCode        reserve only: the BPMN error a 409 (stock gone) throws; "OUT_OF_STOCK"
+//   headers, connectTimeoutMs, timeoutMs, retryBackoffMs   as for the http adapter
+// Requests read the job's variables orderId (else the business key), items ([{sku,
+// quantity}]), reservationId, warehouseOrderId, shippingAddress. Outputs:
+//   check-availability  POST /availability        -> available, unavailableItems
+//   reserve             POST /reservations        -> reservationId; 409 -> errorCode
+//   release             POST /reservations/{reservationId}/release -> nothing; 404 counts as
+//                       released; no reservationId variable: completes without a request
+//   handover            POST /warehouse-orders    -> warehouseOrderId
+//   ship                POST /shipments           -> trackingNumber, carrier, trackingUrl
+// An answer without the fields the operation needs is an incident quoting it. The exact
+// request and answer shapes are in docs/adapters.md#erp. `where` names the adapter in
+// errors, e.g. "adapters.erp.reserve".
+Result<TaskHandler> make_erp_adapter(const nlohmann::json& settings, const std::string& where);
+
+// The payment adapter, the same way (docs/adapters.md#payment):
+//   operation        required: charge, cancel
+//   baseUrl          required
+//   errorCode        charge only: the BPMN error of a declined charge; "PAYMENT_DECLINED"
+//   headers, connectTimeoutMs, timeoutMs, retryBackoffMs
+//   charge  POST /charges {orderId, amount (variable total), currency, customerId?,
+//           paymentMethod?} -> paymentId and paymentStatus ("pending" or "approved");
+//           "declined" or HTTP 402 -> errorCode with the variable declineReason. The
+//           confirmation comes later as a webhook (payment_webhook_message).
+//   cancel  POST /charges/{paymentId}/cancel -> paymentCancellation ("voided", "refunded",
+//           "none"); no paymentId variable, 404 or 409: "none" (no request without one).
+// The provider should honour Idempotency-Key: a retried charge carries the same key.
+Result<TaskHandler> make_payment_adapter(const nlohmann::json& settings, const std::string& where);
+
+struct PaymentWebhookOptions {
+  // The message the process waits for.
+  std::string message_name = "payment-confirmed";
+  // How long the message waits for an instance that is not yet waiting for it.
+  std::int64_t ttl_ms = 60 * 60 * 1000;
+  // Where rejected webhooks are logged (as warnings). Null: spdlog's default logger.
+  std::shared_ptr<spdlog::logger> logger;
+};
+// A payment provider's webhook as the message to publish (Engine::publish_message). Checks
+// `signature` (the header's value) against `secret` first; then reads the body
+//   {"id": "evt_...", "type": "payment.succeeded" | "payment.failed",
+//    "data": {"paymentId": "...", "orderId": "...", "reason": "..."?}}
+// into: name options.message_name, correlation key data.orderId, message id "payment:<id>"
+// (a webhook delivered twice is published once: the engine drops the repeated id),
+// variables {paymentStatus: "approved" | "failed", paymentId, paymentFailureReason (failed
+// events with a reason)}, ttl options.ttl_ms (a webhook that comes before the instance
+// waits is kept for it). Errors, each logged as a warning: kUnauthenticated for a missing
+// or wrong signature (or an empty secret), nothing read from the body; kInvalidArgument for
+// a body that is not that JSON, naming the field. Thread-safe.
+Result<Message> payment_webhook_message(std::string_view body, std::string_view signature,
+                                        std::string_view secret,
+                                        const PaymentWebhookOptions& options = {});
+
 // Webhook signatures, as payment providers send them: HMAC-SHA256 of the raw body with a
 // shared secret, in hex. `signature` may carry a "sha256=" prefix and upper-case hex. The
 // comparison takes the same time whatever differs; an empty secret accepts nothing.
@@ -48,7 +110,8 @@ std::string webhook_signature(std::string_view body, std::string_view secret);
 class Notifier;  // notifications.h
 
 // The adapters of a configuration file (ordo.json):
-//   {"adapters": {"<task type>": {"adapter": "http" | "notify" | "simulated", ...settings}},
+//   {"adapters": {"<task type>": {"adapter": "http" | "erp" | "payment" | "notify" |
+//                                             "simulated", ...settings}},
 //    "notifications": {...}}   (docs/notifications.md; "notify" adapters need it)
 // Relative paths in the file (templates, the delivery log) are relative to its directory.
 // Any string may contain ${env:NAME}, replaced by that environment variable (secrets stay

@@ -12,6 +12,9 @@
 //   payment.charge          -> paymentOutcome: "approved" (default), "declined" (BPMN error
 //                              PAYMENT_DECLINED), "failed" (confirmed as failed), "timeout"
 //                              (never confirmed); paymentDelayMinutes (2)
+//   payment.cancel          -> paymentCancellation: "none" without a paymentId or when the
+//                              payment was confirmed as failed, "refunded" when approved,
+//                              "voided" otherwise (a charge never confirmed)
 //   erp.ship                -> trackingNumber; delivered (true), deliveryDays (2)
 //   notify.send             -> records a notification (template and channel from headers,
 //                              locale and recipient from the order's customer)

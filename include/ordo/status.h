@@ -24,6 +24,7 @@ enum class StatusCode : unsigned char {
   kCorruption,         // stored data is not what Ordo wrote
   kInternal,           // a bug in Ordo; please report it
   kBusy,               // another process held the database past the busy timeout: try again
+  kUnauthenticated,    // the caller did not prove who it is (a webhook whose signature fails)
 };
 
 // Returns a stable lower-case name for `code`, e.g. "not found".

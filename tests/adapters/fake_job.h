@@ -12,7 +12,8 @@ namespace ordo::testing {
 
 class FakeJob final : public Job {
  public:
-  explicit FakeJob(nlohmann::json vars) : vars_(std::move(vars)) {}
+  explicit FakeJob(nlohmann::json vars, std::string idempotency_key = "order:3:2")
+      : vars_(std::move(vars)), idempotency_key_(std::move(idempotency_key)) {}
   JobKey key() const noexcept override { return 7; }
   InstanceId instance() const noexcept override { return 3; }
   std::string_view type() const noexcept override { return type_; }
@@ -60,7 +61,7 @@ class FakeJob final : public Job {
   std::string type_ = "erp.check";
   std::string element_ = "check";
   std::string business_key_ = "A-1";
-  std::string idempotency_key_ = "order:3:2";
+  std::string idempotency_key_;
   int attempt_ = 1;
   int retries_ = 3;
   std::int64_t now_ms_ = 1'796'119'200'000;  // 2026-12-01T10:00:00Z

@@ -50,7 +50,7 @@ TEST(OutlineJson, IsTheModelAsData) {
     }
   }
   EXPECT_TRUE(found_boundary);
-  EXPECT_EQ(p["flows"].size(), 26u);
+  EXPECT_EQ(p["flows"].size(), 27u);
   EXPECT_NE(std::find(p["taskTypes"].begin(), p["taskTypes"].end(), "erp.ship"),
             p["taskTypes"].end());
   EXPECT_GT(j["diagram"]["shapes"].get<int>(), 0);
@@ -62,7 +62,7 @@ TEST(OutlineDot, IsAGraphvizDigraphWithEveryFlow) {
   EXPECT_NE(dot.find("subgraph \"cluster_order-acceptance/take-payment\""), std::string::npos);
   std::size_t edges = 0;
   for (std::size_t pos = 0; (pos = dot.find(" -> ", pos)) != std::string::npos; ++pos) ++edges;
-  EXPECT_EQ(edges, 26u + 2u);  // flows plus the two boundary attachments
+  EXPECT_EQ(edges, 27u + 2u);  // flows plus the two boundary attachments
 }
 
 TEST(OutlineDot, QuotesIdsSafely) {
