@@ -4,6 +4,8 @@
 
 #include <atomic>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 
 #include "adapters/fake_job.h"
 #include "ordo/adapters.h"
@@ -476,6 +478,37 @@ TEST(NotificationConfig, OrdoJsonWiresTheNotifyAdapterAndChecksSecrets) {
   ASSERT_FALSE(orphan.is_ok());
   EXPECT_NE(orphan.status().message().find("needs a \"notifications\" section"),
             std::string::npos);
+}
+
+}  // namespace
+}  // namespace ordo::testing
+
+namespace ordo::testing {
+namespace {
+
+// The worked example of docs/notifications.md loads as it is written (its delivery log moved
+// to a temporary directory).
+TEST(NotificationConfig, TheWorkedExampleInTheDocsLoads) {
+  std::ifstream in(ORDO_SOURCE_DIR "/docs/notifications.md");
+  std::stringstream doc;
+  doc << in.rdbuf();
+  const std::string text = doc.str();
+  const std::size_t start = text.find("```json\n{\n  \"adapters\"");
+  ASSERT_NE(start, std::string::npos);
+  const std::size_t end = text.find("```", start + 7);
+  std::string example = text.substr(start + 8, end - start - 8);
+  const std::string log = ::testing::TempDir() + "/docs-example-deliveries.db";
+  const std::string from = "\"deliveryLog\": \"deliveries.db\"";
+  ASSERT_NE(example.find(from), std::string::npos);
+  example.replace(example.find(from), from.size(), "\"deliveryLog\": \"" + log + "\"");
+  const auto env = [](const std::string&, std::string& value) {
+    value = "secret";
+    return true;
+  };
+  auto cfg = parse_adapter_config(example, ORDO_SOURCE_DIR "/ordo.json", env);
+  ASSERT_OK(cfg.status());
+  EXPECT_TRUE(cfg->notifier);
+  EXPECT_TRUE(cfg->handlers.count("notify.send"));
 }
 
 }  // namespace
