@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <thread>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -373,6 +374,43 @@ TEST_F(NotifierTest, OnTheLastRetryTheFallbackChannelDelivers) {
   EXPECT_EQ(sms_.seen().size(), 1u) << "a channel refused for good is not tried again";
   ASSERT_EQ(smtp.mail().size(), 1u);
   EXPECT_NE(smtp.mail()[0]["text"].get<std::string>().find("0034043416"), std::string::npos);
+}
+
+TEST_F(NotifierTest, ASlowOrGarbledGatewayIsRetriedUnderTheSameKey) {
+  HttpPeer slow;
+  std::atomic<int> calls{0};
+  slow.server().Post("/sms", [&](const httplib::Request& req, httplib::Response& res) {
+    slow.record(req);
+    const int n = ++calls;
+    if (n == 1) std::this_thread::sleep_for(std::chrono::milliseconds(600));  // past timeoutMs
+    if (n == 2) {
+      res.set_content("<html>Bad Gateway</html>", "text/html");  // 200, but no id
+      return;
+    }
+    res.set_content(R"({"id": "sms-77"})", "application/json");
+  });
+  json s = settings("smtp://127.0.0.1:1");
+  s["channels"]["sms"]["url"] = slow.url("/sms");
+  s["channels"]["sms"]["timeoutMs"] = 200;
+  auto n = make(s);
+  FakeJob job = notify_job(order_vars(), "order-shipped", "sms");
+  JobOutcome timed_out = n->handle(job);
+  ASSERT_EQ(timed_out.kind(), JobOutcome::Kind::kFail);
+  EXPECT_NE(timed_out.message().find("no answer within 200 ms"), std::string::npos)
+      << timed_out.message();
+  job.with_attempt(2);
+  JobOutcome garbled = n->handle(job);
+  ASSERT_EQ(garbled.kind(), JobOutcome::Kind::kFail);
+  EXPECT_NE(garbled.message().find("without a message id"), std::string::npos);
+  job.with_attempt(3);
+  ASSERT_EQ(n->handle(job).kind(), JobOutcome::Kind::kComplete);
+  const auto seen = slow.seen();
+  ASSERT_EQ(seen.size(), 3u);
+  for (const auto& r : seen) EXPECT_EQ(r.idempotency_key, "order-shipped:A-1001:sms");
+  const auto entries = log(*n);
+  ASSERT_EQ(entries.size(), 3u);
+  EXPECT_EQ(entries[2].status, "sent");
+  EXPECT_EQ(entries[2].provider_id, "sms-77");
 }
 
 TEST_F(NotifierTest, ProviderCallbacksAreRecordedOnceAndForwardedToTheCrm) {
