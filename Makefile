@@ -35,6 +35,7 @@ bench: build
 	$(BUILD)/bench/ordo_bench_expr --benchmark_min_time=0.5
 	$(BUILD)/bench/ordo_bench_runtime --benchmark_min_time=1
 	$(BUILD)/bench/ordo_bench_durable --benchmark_min_time=2
+	$(BUILD)/bench/ordo_bench_notify --benchmark_min_time=1
 
 fuzz:
 	@scripts/install-deps --fuzz

@@ -5,6 +5,8 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <memory>
+#include <mutex>
 #include <sstream>
 
 #include <kainjow/mustache.hpp>
@@ -63,6 +65,24 @@ MustacheData to_data(const json& value) {
   }
 }
 
+// A template compiled once. kainjow's render() is not const (it records errors), so each
+// has its own lock; a render takes microseconds, a send milliseconds.
+struct Compiled {
+  explicit Compiled(const std::string& source, bool html) : tmpl(source) {
+    if (!html) tmpl.set_custom_escape([](const std::string& s) { return s; });
+  }
+  Mustache tmpl;
+  std::mutex mu;
+};
+
+Result<std::string> render_compiled(Compiled& c, const MustacheData& view,
+                                    const std::string& name) {
+  std::lock_guard lock(c.mu);
+  std::string out = c.tmpl.render(view);
+  if (!c.tmpl.is_valid()) return Status::invalid_argument(name + ": " + c.tmpl.error_message());
+  return out;
+}
+
 // Renders `source` over `view`; text (not HTML) is not escaped.
 Result<std::string> render_text(const std::string& source, const MustacheData& view, bool html,
                                 const std::string& name) {
@@ -101,14 +121,16 @@ struct NotificationTemplates::Data {
   std::string dir;
   std::string default_locale;
   // locale -> "message.channel" or "message.email.html" -> source
-  std::map<std::string, std::map<std::string, std::string, std::less<>>, std::less<>> sources;
+  std::map<std::string, std::map<std::string, std::unique_ptr<Compiled>, std::less<>>,
+           std::less<>>
+      sources;
   std::map<std::string, LocaleStrings, std::less<>> strings;
 
-  const std::string* find(std::string_view locale, const std::string& name) const {
+  Compiled* find(std::string_view locale, const std::string& name) const {
     auto l = sources.find(locale);
     if (l == sources.end()) return nullptr;
     auto s = l->second.find(name);
-    return s == l->second.end() ? nullptr : &s->second;
+    return s == l->second.end() ? nullptr : s->second.get();
   }
 
   std::string money(const json* amount, std::string_view currency,
@@ -209,8 +231,12 @@ Result<NotificationTemplates> NotificationTemplates::load(const std::string& dir
       // Checked now, so a broken template is a load error, not a failed delivery.
       const std::string key = name.substr(0, name.size() - kExt.size());
       const bool html = key.size() > 5 && key.compare(key.size() - 5, 5, ".html") == 0;
-      if (Result<std::string> r = render_text(*text, probe, html, where); !r) return r.status();
-      sources[key] = std::move(*text);
+      auto compiled = std::make_unique<Compiled>(*text, html);
+      if (!compiled->tmpl.is_valid()) {
+        return Status::invalid_argument(where + ": " + compiled->tmpl.error_message());
+      }
+      if (Result<std::string> r = render_compiled(*compiled, probe, where); !r) return r.status();
+      sources[key] = std::move(compiled);
     }
   }
   if (!data->sources.count(data->default_locale)) {
@@ -355,7 +381,7 @@ Result<RenderedMessage> NotificationTemplates::render(std::string_view message,
   const std::string key = std::string(message) + "." + std::string(channel);
   RenderedMessage out;
   out.locale = std::string(locale);
-  const std::string* source = data_->find(locale, key);
+  Compiled* source = data_->find(locale, key);
   if (source == nullptr) {
     out.locale = data_->default_locale;
     source = data_->find(out.locale, key);
@@ -366,7 +392,7 @@ Result<RenderedMessage> NotificationTemplates::render(std::string_view message,
   }
   const MustacheData data = to_data(view);
   const std::string where = data_->dir + "/" + out.locale + "/" + key + ".mustache";
-  Result<std::string> text = render_text(*source, data, false, where);
+  Result<std::string> text = render_compiled(*source, data, where);
   if (!text) return text.status();
   if (channel == "email" || channel == "push") {
     const std::string_view header = channel == "email" ? "Subject" : "Title";
@@ -378,8 +404,8 @@ Result<RenderedMessage> NotificationTemplates::render(std::string_view message,
     out.text = trim(*text);
   }
   if (channel == "email") {
-    if (const std::string* html = data_->find(out.locale, key + ".html")) {
-      Result<std::string> h = render_text(*html, data, true, where);
+    if (Compiled* html = data_->find(out.locale, key + ".html")) {
+      Result<std::string> h = render_compiled(*html, data, where);
       if (!h) return h.status();
       out.html = std::move(*h);
     }
