@@ -63,7 +63,7 @@ class JobSnapshot final : public Job {
         idempotency_key_(job.idempotency_key),
         attempt_(job.attempt),
         retries_(job.retries),
-        now_ms_(rt.now()),
+        clock_(rt.clock()),
         variables_(rt.job_variables(job)) {}
   JobKey key() const noexcept override { return key_; }
   InstanceId instance() const noexcept override { return instance_; }
@@ -74,7 +74,8 @@ class JobSnapshot final : public Job {
   std::string_view idempotency_key() const noexcept override { return idempotency_key_; }
   int attempt() const noexcept override { return attempt_; }
   int retries_left() const noexcept override { return retries_; }
-  std::int64_t now_ms() const noexcept override { return now_ms_; }
+  // Read when asked: a job may wait behind others in a handler thread's queue.
+  std::int64_t now_ms() const noexcept override { return clock_.now_ms(); }
   std::span<const TaskHeader> headers() const noexcept override { return def_.headers; }
   const nlohmann::json* variable(std::string_view name) const override {
     auto it = variables_.find(name);
@@ -92,7 +93,7 @@ class JobSnapshot final : public Job {
   std::string idempotency_key_;
   int attempt_;
   int retries_;
-  std::int64_t now_ms_;
+  const Clock& clock_;  // the engine's; it outlives every job
   nlohmann::json variables_;
 };
 

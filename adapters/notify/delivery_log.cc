@@ -76,19 +76,10 @@ Result<Reservation> DeliveryLog::reserve(const Attempt& a, int cap_per_hour) {
   std::lock_guard lock(mu_);
   Reservation out;
   Status s = store::sqlite::in_transaction(*db_, [&]() -> Status {
-    Result<Statement> sent = db_->prepare(
-        "SELECT " + std::string(kColumns) +
-        " FROM deliveries WHERE dedupe_key = ?1 AND status = 'sent' ORDER BY id LIMIT 1");
+    Result<std::optional<DeliveryRecord>> sent = find_sent_locked(a.dedupe_key);
     if (!sent) return sent.status();
-    sent->bind(1, a.dedupe_key);
-    bool found = false;
-    if (Status r = store::sqlite::each_row(*sent, [&] {
-          out.earlier = record_from(*sent);
-          found = true;
-        });
-        !r) {
-      return r;
-    }
+    const bool found = sent->has_value();
+    if (found) out.earlier = **sent;
     if (found) {
       out.gate = Reservation::Gate::kDuplicate;
       Attempt dup = a;
@@ -129,6 +120,33 @@ Result<Reservation> DeliveryLog::reserve(const Attempt& a, int cap_per_hour) {
   });
   if (!s) return s;
   return out;
+}
+
+Result<std::optional<DeliveryRecord>> DeliveryLog::find_sent_locked(
+    const std::string& dedupe_key) {
+  Result<Statement> st = db_->prepare(
+      "SELECT " + std::string(kColumns) +
+      " FROM deliveries WHERE dedupe_key = ?1 AND status = 'sent' ORDER BY id LIMIT 1");
+  if (!st) return st.status();
+  st->bind(1, dedupe_key);
+  std::optional<DeliveryRecord> out;
+  if (Status s = store::sqlite::each_row(*st, [&] { out = record_from(*st); }); !s) return s;
+  return out;
+}
+
+Result<std::optional<DeliveryRecord>> DeliveryLog::find_sent(const std::string& dedupe_key) {
+  std::lock_guard lock(mu_);
+  return find_sent_locked(dedupe_key);
+}
+
+Status DeliveryLog::mark_forwarded(std::int64_t delivery, const std::string& status,
+                                   std::int64_t now_ms) {
+  std::lock_guard lock(mu_);
+  Result<Statement> st = db_->prepare(
+      "UPDATE delivery_events SET forwarded_ms = ?3 WHERE delivery = ?1 AND status = ?2");
+  if (!st) return st.status();
+  st->bind(1, delivery).bind(2, status).bind(3, now_ms);
+  return st->run();
 }
 
 Status DeliveryLog::finish(std::int64_t row, std::string_view status,
@@ -200,7 +218,15 @@ Result<std::optional<DeliveryRecord>> DeliveryLog::record_status(const DeliveryS
         .bind(4, status.detail.dump());
     if (Status r = add->run(); !r) return r;
     fresh = sqlite3_changes(db_->handle()) == 1;
-    if (!fresh) return Status::ok();
+    if (!fresh) {
+      // Seen before: again only if it never reached the CRM.
+      Result<Statement> pending = db_->prepare(
+          "SELECT 1 FROM delivery_events WHERE delivery = ?1 AND status = ?2 AND "
+          "forwarded_ms IS NULL");
+      if (!pending) return pending.status();
+      pending->bind(1, delivery->id).bind(2, status.status);
+      return store::sqlite::each_row(*pending, [&] { fresh = true; });
+    }
     // The latest by the provider's time, so callbacks arriving out of order do not move the
     // status backwards.
     Result<Statement> latest = db_->prepare(

@@ -55,14 +55,19 @@ class DeliveryLog {
   // The channels a provider refused for good for this message (not worth trying again).
   Result<std::vector<std::string>> rejected_channels(const std::string& dedupe_key);
   Result<std::vector<DeliveryRecord>> list(std::string_view order_id);
-  // Records a status callback; the delivery it belongs to, or nullopt when this status was
-  // recorded before. kNotFound for an unknown provider id.
+  // The delivery of this message that was sent, if any.
+  Result<std::optional<DeliveryRecord>> find_sent(const std::string& dedupe_key);
+  // Records a status callback: the delivery it belongs to, or nullopt when this status was
+  // recorded and forwarded before (a status recorded but not forwarded is returned again,
+  // so a repeated callback retries the forward). kNotFound for an unknown provider id.
   Result<std::optional<DeliveryRecord>> record_status(const DeliveryStatus& status);
+  Status mark_forwarded(std::int64_t delivery, const std::string& status, std::int64_t now_ms);
 
  private:
   explicit DeliveryLog(std::unique_ptr<store::sqlite::Database> db) : db_(std::move(db)) {}
   Status insert(const Attempt& a, std::string_view status, std::string_view error,
                 std::int64_t* row);
+  Result<std::optional<DeliveryRecord>> find_sent_locked(const std::string& dedupe_key);
   std::mutex mu_;
   std::unique_ptr<store::sqlite::Database> db_;
 };

@@ -42,7 +42,9 @@ std::string encode_header(std::string_view value) {
   std::string out;
   std::size_t at = 0;
   while (at < value.size()) {
-    std::size_t end = std::min(value.size(), at + 45);  // 45 bytes -> 60 base64 characters
+    // 39 bytes -> 52 base64 characters: with "=?UTF-8?B?...?=" and "Subject: " a line stays
+    // within 76 characters.
+    std::size_t end = std::min(value.size(), at + 39);
     while (end < value.size() && (static_cast<unsigned char>(value[end]) & 0xC0) == 0x80) {
       --end;
     }
@@ -69,23 +71,31 @@ std::string mailbox(std::string_view name, std::string_view address) {
   return display + " <" + std::string(address) + ">";
 }
 
-// Base64 body lines of 76 characters, CRLF-terminated.
-std::string body_lines(std::string_view bytes) {
-  const std::string b = base64(bytes);
+// Base64 body lines of 76 characters, CRLF-terminated; the text's own line breaks become
+// CRLF first (RFC 2045: text in canonical form before it is encoded).
+std::string body_lines(std::string_view text) {
+  std::string canonical;
+  canonical.reserve(text.size() + text.size() / 40);
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '\n' && (i == 0 || text[i - 1] != '\r')) canonical += '\r';
+    canonical += text[i];
+  }
+  const std::string b = base64(canonical);
   std::string out;
   for (std::size_t i = 0; i < b.size(); i += 76) out += b.substr(i, 76) + "\r\n";
   return out;
 }
 
-// A plausible address: one '@', no spaces, no control characters, no angle brackets
-// (so nothing can be smuggled into the SMTP envelope or the headers).
+// A plausible address: one '@', plain ASCII (the message stays 7-bit; no SMTPUTF8), no
+// spaces, control characters or angle brackets (nothing smuggled into the envelope or the
+// headers).
 bool valid_address(std::string_view a) {
   const std::size_t at = a.find('@');
   if (at == std::string_view::npos || at == 0 || at + 1 >= a.size()) return false;
   if (a.find('@', at + 1) != std::string_view::npos) return false;
   for (char ch : a) {
     const auto c = static_cast<unsigned char>(ch);
-    if (c <= 0x20 || c == 0x7f || c == '<' || c == '>' || c == '"' || c == ',') return false;
+    if (c <= 0x20 || c >= 0x7f || c == '<' || c == '>' || c == '"' || c == ',') return false;
   }
   return a.find('.', at) != std::string_view::npos;
 }
@@ -108,10 +118,21 @@ std::string rfc5322_date(std::int64_t ms) {
 
 // A Message-ID from the delivery's stable reference: the same on every retry, so mail
 // systems and clients that see it twice (an SMTP answer lost in a crash) show it once.
+// Readable (message and order, characters outside [A-Za-z0-9-] as '-', at most 60) and
+// unique (a SHA-256 prefix of the whole reference).
 std::string message_id(std::string_view reference, std::string_view from_address) {
   std::string local;
-  for (char c : reference) {
-    local += (std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-') ? c : '.';
+  for (char c : reference.substr(0, 60)) {
+    local += std::isalnum(static_cast<unsigned char>(c)) || c == '-' ? c : (c == ':' ? '.' : '-');
+  }
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int size = 0;
+  EVP_Digest(reference.data(), reference.size(), digest, &size, EVP_sha256(), nullptr);
+  static constexpr char kHex[] = "0123456789abcdef";
+  local += '.';
+  for (unsigned int i = 0; i < 8 && i < size; ++i) {
+    local += kHex[digest[i] >> 4];
+    local += kHex[digest[i] & 15];
   }
   const std::size_t at = from_address.find('@');
   const std::string domain =
@@ -227,10 +248,11 @@ class EmailChannel final : public Channel {
     }
     result.error = "SMTP to " + out.to.address + " via " + url + " failed: " + why +
                    (reply != 0 ? " (reply " + std::to_string(reply) + ")" : "");
-    // 5xx: the server refuses this mail for good (unknown mailbox, rejected content); a
-    // 4xx, a timeout or a broken connection may pass later.
-    result.kind = reply >= 500 && reply < 600 ? SendResult::Kind::kRejected
-                                              : SendResult::Kind::kRetry;
+    // 550/551/553: this mailbox does not exist or is not accepted here, for good. Anything
+    // else (a 4xx, a timeout, but also 530/535: TLS or credentials, which operations can
+    // fix) is retried and, after the retries, an incident.
+    result.kind = reply == 550 || reply == 551 || reply == 553 ? SendResult::Kind::kRejected
+                                                                : SendResult::Kind::kRetry;
     return result;
   }
 };

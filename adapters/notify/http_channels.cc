@@ -24,7 +24,7 @@ class HttpChannel : public Channel {
     req.headers.emplace_back("Content-Type", "application/json");
     req.headers.emplace_back("Accept", "application/json");
     req.headers.emplace_back("Idempotency-Key", reference);
-    req.body = body.dump();
+    req.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
     req.connect_timeout_ms = connect_timeout_ms;
     req.timeout_ms = timeout_ms;
     SendResult result;
@@ -52,8 +52,11 @@ class HttpChannel : public Channel {
     }
     result.error = std::string(name()) + " gateway " + url + " answered " +
                    std::to_string(status) + ": " + start;
-    const bool transient = status >= 500 || status == 408 || status == 429;
-    result.kind = transient ? SendResult::Kind::kRetry : SendResult::Kind::kRejected;
+    // 400/404/410/422: the gateway refuses this message or number for good. 401/403 (a
+    // token), 5xx, 408, 429 and the rest can be fixed or pass later: retried, then an
+    // incident.
+    const bool refused = status == 400 || status == 404 || status == 410 || status == 422;
+    result.kind = refused ? SendResult::Kind::kRejected : SendResult::Kind::kRetry;
     return result;
   }
 

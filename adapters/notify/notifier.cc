@@ -272,15 +272,36 @@ JobOutcome Notifier::handle(const Job& job) {
   a.attempt = job.attempt();
   a.now_ms = job.now_ms();
 
+  // Sent before (a retry, a crash, another step): done, whatever the hour.
+  if (Result<std::optional<DeliveryRecord>> sent = st.log->find_sent(a.dedupe_key); !sent) {
+    return JobOutcome::fail("the delivery log: " + sent.status().message());
+  } else if (sent->has_value()) {
+    notify::Attempt dup = a;
+    dup.channel = (*sent)->channel;
+    dup.recipient = (*sent)->recipient;
+    (void)st.log->note(dup, "duplicate", "sent before (delivery " +
+                                             std::to_string((*sent)->id) + ")");
+    return JobOutcome::complete();
+  }
+
   std::vector<std::string> left_out;
   std::vector<std::string> order = st.plan(message, job.header("channel"), customer, left_out);
+  // A channel whose provider refused this message for good is not tried again in this
+  // run of retries; when that would leave none, an operator retried the incident (having
+  // fixed something): every channel gets another chance.
   if (Result<std::vector<std::string>> rejected = st.log->rejected_channels(a.dedupe_key);
-      rejected) {
-    for (const std::string& r : *rejected) {
-      if (auto it = std::find(order.begin(), order.end(), r); it != order.end()) {
-        order.erase(it);
-        left_out.push_back(r + ": refused by the provider before");
+      rejected && !rejected->empty()) {
+    std::vector<std::string> rest;
+    for (const std::string& c : order) {
+      if (std::find(rejected->begin(), rejected->end(), c) == rejected->end()) rest.push_back(c);
+    }
+    if (!rest.empty()) {
+      for (const std::string& c : order) {
+        if (std::find(rest.begin(), rest.end(), c) == rest.end()) {
+          left_out.push_back(c + ": refused by the provider before");
+        }
       }
+      order = std::move(rest);
     }
   }
   // Reachable channels only: an SMS needs a valid E.164 number, an email an address.
@@ -335,7 +356,7 @@ JobOutcome Notifier::handle(const Job& job) {
         st.templates.render(message, a.channel, a.locale,
                             st.templates.view(variables, order_id, a.locale, st.shop));
     if (!rendered) {
-      (void)st.log->finish(r->row, "rejected", {}, rendered.status().message(), a.now_ms);
+      (void)st.log->finish(r->row, "failed", {}, rendered.status().message(), a.now_ms);
       return JobOutcome::incident(rendered.status().message());
     }
     notify::Outgoing out;
@@ -385,8 +406,14 @@ Result<bool> Notifier::provider_status(const DeliveryStatus& status) {
   Result<std::optional<DeliveryRecord>> recorded = state_->log->record_status(status);
   if (!recorded) return recorded.status();
   if (!recorded->has_value()) return false;
-  if (state_->forward_url.empty()) return true;
   const DeliveryRecord& d = **recorded;
+  const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+  if (state_->forward_url.empty()) {
+    if (Status s = state_->log->mark_forwarded(d.id, status.status, now); !s) return s;
+    return true;
+  }
   adapters::HttpRequest req;
   req.url = state_->forward_url;
   req.headers = state_->forward_headers;
@@ -409,8 +436,11 @@ Result<bool> Notifier::provider_status(const DeliveryStatus& status) {
   if (answer->status < 200 || answer->status >= 300) {
     return Status(StatusCode::kAdapterError, "forwarding the status to " +
                                                  state_->forward_url + ": answered " +
-                                                 std::to_string(answer->status));
+                                                 std::to_string(answer->status) +
+                                                 " (recorded; the provider's next callback "
+                                                 "forwards it again)");
   }
+  if (Status s = state_->log->mark_forwarded(d.id, status.status, now); !s) return s;
   return true;
 }
 

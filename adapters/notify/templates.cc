@@ -54,6 +54,8 @@ MustacheData to_data(const json& value) {
       return d;
     }
     case json::value_t::string:
+      // An empty text is "absent": {{#trackingUrl}} must not print a label without a link.
+      if (value.get_ref<const std::string&>().empty()) return MustacheData{false};
       return MustacheData{value.get<std::string>()};
     case json::value_t::boolean:
       return MustacheData{value.get<bool>()};
@@ -211,8 +213,8 @@ Result<NotificationTemplates> NotificationTemplates::load(const std::string& dir
           }
         }
         if (const json* m = field(doc, "money"); m != nullptr) {
-          ls.decimal_separator = text_of(field(*m, "decimalSeparator"));
-          ls.group_separator = text_of(field(*m, "groupSeparator"));
+          if (const json* d = field(*m, "decimalSeparator")) ls.decimal_separator = text_of(d);
+          if (const json* g = field(*m, "groupSeparator")) ls.group_separator = text_of(g);
           if (const json* p = field(*m, "pattern")) ls.money_pattern = text_of(p);
         }
         if (const json* c = field(doc, "currencySymbols"); c != nullptr && c->is_object()) {
@@ -228,6 +230,11 @@ Result<NotificationTemplates> NotificationTemplates::load(const std::string& dir
       }
       Result<std::string> text = read_file(file.path());
       if (!text) return text.status();
+      try {
+        (void)json(*text).dump();  // throws on bytes that are not UTF-8
+      } catch (const json::exception&) {
+        return Status::invalid_argument(where + ": not UTF-8 text; save it as UTF-8");
+      }
       // Checked now, so a broken template is a load error, not a failed delivery.
       const std::string key = name.substr(0, name.size() - kExt.size());
       const bool html = key.size() > 5 && key.compare(key.size() - 5, 5, ".html") == 0;
@@ -327,7 +334,8 @@ json NotificationTemplates::view(const json& variables, std::string_view order_i
   for (const char* k : {"trackingNumber", "carrier", "trackingUrl"}) {
     if (const json* t = field(variables, k)) v[k] = text_of(t);
   }
-  v["hasTracking"] = v.contains("trackingNumber");
+  v["hasTracking"] =
+      v.contains("trackingNumber") && !v["trackingNumber"].get<std::string>().empty();
   const json* address = field(variables, "shippingAddress");
   if (address == nullptr) address = field(customer, "address");
   if (address != nullptr && address->is_object()) {
@@ -424,8 +432,14 @@ Result<std::string> to_e164(const json& phone) {
     return Status::invalid_argument("no phone number");
   }
   const std::string given = phone.get<std::string>();
+  // "+49 (0)151 ...": the national trunk zero in brackets is not dialled with the country
+  // code.
+  std::string digits = given;
+  if (const std::size_t trunk = digits.find("(0)"); trunk != std::string::npos) {
+    digits.erase(trunk, 3);
+  }
   std::string out;
-  for (char c : given) {
+  for (char c : digits) {
     if (c == ' ' || c == '.' || c == '-' || c == '(' || c == ')') continue;
     out.push_back(c);
   }

@@ -176,6 +176,7 @@ class Runtime {
   struct Scope;  // variable lookup chain (variables.cc)
 
   std::int64_t now() const noexcept { return clock_.now_ms(); }
+  const Clock& clock() const noexcept { return clock_; }
 
  private:
   friend class Driver;

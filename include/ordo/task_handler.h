@@ -42,8 +42,8 @@ class Job {
   virtual std::string_view idempotency_key() const noexcept = 0;
   virtual int attempt() const noexcept = 0;       // 1 for the first try
   virtual int retries_left() const noexcept = 0;  // counting this attempt
-  // The engine's clock when the job was handed out (virtual time in simulations): use it,
-  // not the wall clock, for anything time-of-day (quiet hours, rate caps).
+  // The engine's clock now (virtual time in simulations): use it, not the wall clock, for
+  // anything time-of-day (quiet hours, rate caps).
   virtual std::int64_t now_ms() const noexcept = 0;
   virtual std::span<const TaskHeader> headers() const noexcept = 0;
   // The header's value, or empty.

@@ -348,11 +348,11 @@ TEST(OrderNotificationsEndToEnd, EveryCustomerGetsExactlyTheirMessagesOnceInThei
   ASSERT_OK(templates.status());
   std::map<std::string, std::map<std::string, std::vector<json>>> mail;  // order -> message
   for (const json& m : smtp.mail()) {
-    const std::string id = m["message_id"];  // <ordo.MESSAGE.ORDER.email@shop.example>
+    const std::string id = m["message_id"];  // <ordo.MESSAGE.ORDER.email.HASH@shop.example>
     const std::size_t order_at = id.find(".E-");
     ASSERT_NE(order_at, std::string::npos) << id;
     const std::string message = id.substr(6, order_at - 6);
-    const std::string order = id.substr(order_at + 1, id.find(".email@") - order_at - 1);
+    const std::string order = id.substr(order_at + 1, id.find(".email.") - order_at - 1);
     mail[order][message].push_back(m);
   }
   const auto sms = world.sms();

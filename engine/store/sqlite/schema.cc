@@ -162,10 +162,11 @@ CREATE INDEX deliveries_customer ON deliveries (customer, created_ms)
 CREATE INDEX deliveries_provider ON deliveries (channel, provider_id)
   WHERE provider_id IS NOT NULL;
 CREATE TABLE delivery_events (
-  delivery INTEGER NOT NULL REFERENCES deliveries (id),
-  status   TEXT NOT NULL,
-  at_ms    INTEGER NOT NULL,
-  detail   TEXT,
+  delivery     INTEGER NOT NULL REFERENCES deliveries (id),
+  status       TEXT NOT NULL,
+  at_ms        INTEGER NOT NULL,
+  detail       TEXT,
+  forwarded_ms INTEGER,  -- when the CRM took it; NULL: not (yet) forwarded
   PRIMARY KEY (delivery, status)
 ) STRICT;
 )sql",

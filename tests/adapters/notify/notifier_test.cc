@@ -158,6 +158,9 @@ TEST_F(NotifierTest, EmailArrivesOverSmtpInTheCustomersLanguageWithCorrectHeader
   EXPECT_EQ(entries[0].channel, "email");
   EXPECT_EQ(entries[0].locale, "de");
   EXPECT_EQ(entries[0].provider_id, m["message_id"]);
+  const std::string id = m["message_id"];
+  EXPECT_EQ(id.rfind("<ordo.order-confirmation.A-1001.email.", 0), 0u) << id;
+  EXPECT_EQ(id.find(".."), std::string::npos) << id;
 }
 
 TEST_F(NotifierTest, PolishAndRussianSubjectsSurviveTheWire) {
@@ -411,6 +414,54 @@ TEST_F(NotifierTest, ASlowOrGarbledGatewayIsRetriedUnderTheSameKey) {
   ASSERT_EQ(entries.size(), 3u);
   EXPECT_EQ(entries[2].status, "sent");
   EXPECT_EQ(entries[2].provider_id, "sms-77");
+}
+
+TEST_F(NotifierTest, AfterAnIncidentIsRetriedEveryChannelGetsAnotherChance) {
+  SmtpSink smtp(dir_ + "/mail.jsonl", {"--reject", "joerg"});
+  REQUIRE_SMTP(smtp);
+  auto n = make(settings(smtp.url()));
+  sms_failures_ = 1;
+  sms_failure_status_ = 422;  // the gateway refuses the number
+  FakeJob job = notify_job(order_vars(), "order-shipped", "sms");
+  JobOutcome refused = n->handle(job);
+  ASSERT_EQ(refused.kind(), JobOutcome::Kind::kFail);
+  EXPECT_TRUE(refused.no_retry()) << "both refused for good: an incident";
+  // Operations fixed the data at the gateway and retried the incident.
+  job.with_attempt(4);
+  ASSERT_EQ(n->handle(job).kind(), JobOutcome::Kind::kComplete);
+  EXPECT_EQ(sms_.seen().size(), 2u);
+}
+
+TEST_F(NotifierTest, AMessageSentBeforeIsNotHeldBackByQuietHours) {
+  auto n = make(settings("smtp://127.0.0.1:1"));
+  FakeJob job = notify_job(order_vars(), "order-shipped", "sms");
+  ASSERT_EQ(n->handle(job).kind(), JobOutcome::Kind::kComplete);
+  // Handed out again (the worker died before completing it), now at 22:30 in Berlin.
+  job.at(kMorning + 11 * 60 * kMinute + 30 * kMinute);
+  EXPECT_EQ(n->handle(job).kind(), JobOutcome::Kind::kComplete);
+  EXPECT_EQ(sms_.seen().size(), 1u);
+}
+
+TEST_F(NotifierTest, AFailedForwardToTheCrmIsRetriedByTheNextCallback) {
+  HttpPeer crm;
+  std::atomic<int> calls{0};
+  crm.server().Post("/events", [&](const httplib::Request& req, httplib::Response& res) {
+    crm.record(req);
+    res.status = ++calls == 1 ? 503 : 204;
+  });
+  auto n = make(settings("smtp://127.0.0.1:1", {{"statusForward", {{"url", crm.url("/events")}}}}));
+  FakeJob job = notify_job(order_vars(), "order-shipped", "sms");
+  ASSERT_EQ(n->handle(job).kind(), JobOutcome::Kind::kComplete);
+  const std::string id = "sms-order-shipped:A-1001:sms";
+  auto first = n->provider_status({"sms", id, "delivered", kMorning, {}});
+  EXPECT_EQ(first.status().code(), StatusCode::kAdapterError);
+  auto second = n->provider_status({"sms", id, "delivered", kMorning, {}});
+  ASSERT_OK(second.status());
+  EXPECT_TRUE(*second) << "forwarded this time";
+  auto third = n->provider_status({"sms", id, "delivered", kMorning, {}});
+  ASSERT_OK(third.status());
+  EXPECT_FALSE(*third);
+  EXPECT_EQ(crm.seen().size(), 2u);
 }
 
 TEST_F(NotifierTest, ProviderCallbacksAreRecordedOnceAndForwardedToTheCrm) {

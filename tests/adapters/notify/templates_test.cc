@@ -124,6 +124,20 @@ TEST(NotificationTemplates, MoneyFollowsTheLocaleAndStringsStayStrings) {
   EXPECT_NE(email->text.find("https://track.example/00340434161094042557"), std::string::npos);
 }
 
+TEST(NotificationTemplates, AnEmptyTextCountsAsAbsent) {
+  NotificationTemplates t = load();
+  json vars = order({{"name", "Anna Schmidt"}});
+  vars["trackingUrl"] = "";
+  vars["trackingNumber"] = "";
+  const json view = t.view(vars, "A-1", "en", {});
+  EXPECT_FALSE(view["hasTracking"].get<bool>());
+  auto sms = t.render("order-shipped", "sms", "en", view);
+  ASSERT_OK(sms.status());
+  EXPECT_EQ(sms->text.find("http"), std::string::npos) << sms->text;
+  EXPECT_EQ(sms->text.find(": ."), std::string::npos) << sms->text;
+  EXPECT_EQ(sms->text.back(), '.') << sms->text;
+}
+
 TEST(NotificationTemplates, OnlyHtmlIsEscaped) {
   NotificationTemplates t = load();
   json vars = order({{"name", "Müller & Söhne <GmbH>"}});
@@ -169,6 +183,7 @@ TEST(NotificationTemplates, ABrokenTemplateIsALoadErrorNamingTheFile) {
 TEST(E164, FormattingIsDroppedAndAnythingElseIsRefusedWithTheReason) {
   EXPECT_EQ(*to_e164("+49 151 2345 6789"), "+4915123456789");
   EXPECT_EQ(*to_e164("+48 (22) 123-45-67"), "+48221234567");
+  EXPECT_EQ(*to_e164("+49 (0)151 23456789"), "+4915123456789") << "the trunk zero is dropped";
   EXPECT_FALSE(to_e164("0151 23456789").is_ok()) << "national format: no country code";
   EXPECT_FALSE(to_e164("+0151234567").is_ok());
   EXPECT_FALSE(to_e164("+49 151 CALL ME").is_ok());
