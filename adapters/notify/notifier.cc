@@ -125,7 +125,9 @@ struct Notifier::State {
   const date::time_zone* zone_of(const json& customer) const {
     const std::string name = text_of(field(customer, "timeZone"));
     if (!name.empty()) {
-      if (Result<const date::time_zone*> z = find_zone(name); z) return *z;
+      Result<const date::time_zone*> z = find_zone(name);
+      if (z) return *z;
+      spdlog::warn("customer.timeZone {}; quiet hours use {}", z.status().message(), zone_name);
     }
     return zone;
   }
