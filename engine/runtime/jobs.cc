@@ -161,29 +161,42 @@ Status Runtime::complete_job(JobKey key, nlohmann::json variables) {
   return commit();
 }
 
-Status Runtime::fail_job(JobKey key, std::string message, std::int64_t backoff_ms,
-                         int retries) {
+// The job leaves its worker (unlocked) and waits `wait_ms` before it is handed out again
+// (none: at once). It is in the failed state meanwhile, its timer a plain job timer.
+void Runtime::hand_back(JobRecord& job, std::int64_t wait_ms) {
+  job.state = *next(job.state, JobEvent::kFail);
+  if (wait_ms > 0) {
+    add_timer(now() + wait_ms, job.key, TimerRecord{0, job.key, 0, 0, {}, 0, kNoIndex});
+  } else {
+    job.state = *next(job.state, JobEvent::kRetry);
+    if (durable_ == nullptr) ready_.push_back(job.key);
+    unclaimed_jobs_ = true;
+  }
+}
+
+Result<Runtime::JobInInstance> Runtime::release_job(JobKey key) {
   Result<JobRecord*> found = begin_on_job(key);
   if (!found) return found.status();
   JobRecord& job = **found;
-  Instance& inst = *live(job.instance);
   touch_job(key);
   job.lock_owner.clear();
   job.lock_expires_ms = 0;
+  return JobInInstance{&job, live(job.instance)};
+}
+
+Status Runtime::fail_job(JobKey key, std::string message, std::int64_t backoff_ms,
+                         int retries) {
+  Result<JobInInstance> released = release_job(key);
+  if (!released) return released.status();
+  JobRecord& job = *released->job;
+  Instance& inst = *released->instance;
   job.retries = retries >= 0 ? retries : std::max(0, job.retries - 1);
   job.last_error = std::move(message);
   emit(inst, HistoryKind::kJobFailed, job.element_index, key, job.retries, job.last_error);
   if (job.retries > 0) {
-    job.state = *next(job.state, JobEvent::kFail);
     if (backoff_ms <= 0) backoff_ms = retry_backoff(inst, job);
     ++job.attempt;
-    if (backoff_ms > 0) {
-      add_timer(now() + backoff_ms, key, TimerRecord{0, key, 0, 0, {}, 0, kNoIndex});
-    } else {
-      job.state = *next(job.state, JobEvent::kRetry);
-      if (durable_ == nullptr) ready_.push_back(key);
-      unclaimed_jobs_ = true;
-    }
+    hand_back(job, backoff_ms);
   } else {
     job.state = *next(job.state, JobEvent::kExhaust);
     incident(inst, job.element, IncidentRetry::kJob, "job-no-retries",
@@ -193,23 +206,13 @@ Status Runtime::fail_job(JobKey key, std::string message, std::int64_t backoff_m
 }
 
 Status Runtime::defer_job(JobKey key, std::int64_t delay_ms, std::string reason) {
-  Result<JobRecord*> found = begin_on_job(key);
-  if (!found) return found.status();
-  JobRecord& job = **found;
-  Instance& inst = *live(job.instance);
-  touch_job(key);
-  job.lock_owner.clear();
-  job.lock_expires_ms = 0;
-  const std::int64_t due = now() + std::max<std::int64_t>(0, delay_ms);
-  emit(inst, HistoryKind::kJobDeferred, job.element_index, key, due, std::move(reason));
-  job.state = *next(job.state, JobEvent::kFail);
-  if (delay_ms > 0) {
-    add_timer(due, key, TimerRecord{0, key, 0, 0, {}, 0, kNoIndex});
-  } else {
-    job.state = *next(job.state, JobEvent::kRetry);
-    if (durable_ == nullptr) ready_.push_back(key);
-    unclaimed_jobs_ = true;
-  }
+  Result<JobInInstance> released = release_job(key);
+  if (!released) return released.status();
+  JobRecord& job = *released->job;
+  delay_ms = std::max<std::int64_t>(0, delay_ms);
+  emit(*released->instance, HistoryKind::kJobDeferred, job.element_index, key, now() + delay_ms,
+       std::move(reason));
+  hand_back(job, delay_ms);
   return commit();
 }
 

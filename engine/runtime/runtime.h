@@ -310,6 +310,13 @@ class Runtime {
   // A new history event with its sequence, time, instance and process filled in; the
   // caller checks recording_ first.
   HistoryEvent& record(const Instance& inst, HistoryKind kind);
+  // fail_job / defer_job: the job opened for a command and unlocked, with its instance.
+  struct JobInInstance {
+    JobRecord* job;
+    Instance* instance;
+  };
+  Result<JobInInstance> release_job(JobKey key);
+  void hand_back(JobRecord& job, std::int64_t wait_ms);
   void emit(const Instance& inst, HistoryKind kind, ElementIndex element = kNoIndex,
             std::uint64_t key = 0, std::int64_t value = 0, std::string detail = {});
   bool transition(Instance& inst, ElementInstance& el, ElementEvent event);
