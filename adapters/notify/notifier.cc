@@ -253,6 +253,16 @@ JobOutcome Notifier::handle(const Job& job) {
                                 " has no 'template' header: say which message to send (e.g. "
                                 "order-shipped)");
   }
+  // A message no channel has a template for is a mistake in the process or the templates,
+  // not a customer who cannot be reached: an incident, to fix and retry.
+  bool known = false;
+  for (const auto& [name, _] : st.channels) known = known || st.templates.has(message, name);
+  if (!known) {
+    return JobOutcome::incident("no template for message '" + message +
+                                "' on any configured channel (e.g. " + message +
+                                ".email.mustache in the default locale): add it, or fix the "
+                                "task's 'template' header");
+  }
   const json variables = job.variables();
   const json empty = json::object();
   const json& customer = field(variables, "customer") ? variables["customer"] : empty;

@@ -464,6 +464,21 @@ TEST_F(NotifierTest, AFailedForwardToTheCrmIsRetriedByTheNextCallback) {
   EXPECT_EQ(crm.seen().size(), 2u);
 }
 
+TEST_F(NotifierTest, AMessageWithoutTemplatesOrATemplateHeaderIsAnIncident) {
+  auto n = make(settings("smtp://127.0.0.1:1"));
+  FakeJob typo = notify_job(order_vars(), "order-shiped", "sms");
+  JobOutcome o = n->handle(typo);
+  ASSERT_EQ(o.kind(), JobOutcome::Kind::kFail);
+  EXPECT_TRUE(o.no_retry());
+  EXPECT_NE(o.message().find("no template for message 'order-shiped'"), std::string::npos)
+      << o.message();
+  FakeJob none(order_vars());
+  JobOutcome missing = n->handle(none);
+  ASSERT_EQ(missing.kind(), JobOutcome::Kind::kFail);
+  EXPECT_NE(missing.message().find("no 'template' header"), std::string::npos);
+  EXPECT_TRUE(sms_.seen().empty());
+}
+
 TEST_F(NotifierTest, ProviderCallbacksAreRecordedOnceAndForwardedToTheCrm) {
   HttpPeer crm;
   crm.server().Post("/events", [&](const httplib::Request& req, httplib::Response& res) {
