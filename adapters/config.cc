@@ -88,11 +88,15 @@ Result<AdapterConfig> parse_adapter_config(const std::string& text, const std::s
   if (!doc.is_object()) return config_error(file, "(top)", "must be a JSON object");
   AdapterConfig out;
   for (auto& [section, value] : doc.items()) {
-    if (section != "adapters" && section != "notifications") {
+    if (section != "adapters" && section != "notifications" && section != "server") {
       return config_error(file, section,
-                          "is not a section Ordo knows (this version reads \"adapters\" and "
-                          "\"notifications\")");
+                          "is not a section Ordo knows (this version reads \"adapters\", "
+                          "\"notifications\" and \"server\")");
     }
+  }
+  if (auto srv = doc.find("server"); srv != doc.end()) {
+    if (Status s = expand(*srv, file, "server", env); !s) return s;
+    out.server = *srv;
   }
   if (auto n = doc.find("notifications"); n != doc.end()) {
     if (!n->is_object()) return config_error(file, "notifications", "must be an object");

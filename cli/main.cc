@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "ordo/ordo.h"
+#include "serve_command.h"
 #include "store_commands.h"
 
 namespace {
@@ -215,6 +216,7 @@ int main(int argc, char** argv) {
       "when the process or the orders cannot be read, 2 on bad usage.");
 
   ordo::cli::StoreCommands store(app);  // deploy, start, correlate, ... (store_commands.cc)
+  ordo::cli::ServeCommand serve(app);   // the HTTP API (serve_command.cc, server/)
 
   try {
     app.parse(argc, argv);
@@ -232,5 +234,6 @@ int main(int argc, char** argv) {
   if (i->parsed()) return run_inspect(inspect);
   if (r->parsed()) return run_run(run);
   if (auto status = store.run()) return *status;
+  if (auto status = serve.run()) return *status;
   return kExitUsage;
 }

@@ -28,6 +28,8 @@
 // Internal to the library (engine/ is on the CLI's include path): the same ISO 8601 parser
 // and formatter the engine uses for timers, so --ttl and printed times read as in BPMN files.
 #include "time/iso8601.h"
+#include "views.h"
+#include "work_loop.h"
 
 namespace ordo::cli {
 namespace {
@@ -38,9 +40,6 @@ using nlohmann::json;
 constexpr int kExitOk = 0;
 constexpr int kExitFound = 1;
 
-// Messages the simulated world publishes are kept this long for a subscription that is not
-// open yet (as `ordo run` does).
-constexpr std::int64_t kPublicationTtlMs = 24LL * 3'600'000;
 
 // ---- shared helpers ----
 
@@ -95,9 +94,7 @@ CLI::Validator iso_duration() {
 std::string when(std::int64_t ms) {
   return ms == 0 ? std::string() : time::format_date_time(ms);
 }
-json when_json(std::int64_t ms) {
-  return ms == 0 ? json() : json(time::format_date_time(ms));
-}
+json when_json(std::int64_t ms) { return server::when_view(ms); }
 
 void print_json(const json& j) {
   std::cout << j.dump(2, ' ', false, json::error_handler_t::replace) << '\n';
@@ -173,15 +170,7 @@ std::string instance_list(const std::vector<InstanceId>& ids) {
   return out;
 }
 
-json incident_json(const IncidentInfo& i) {
-  return {{"key", i.key},
-          {"instance", i.instance},
-          {"elementId", i.element_id},
-          {"job", i.job == 0 ? json() : json(i.job)},
-          {"type", i.type},
-          {"message", i.message},
-          {"createdAt", when_json(i.created_ms)}};
-}
+json incident_json(const IncidentInfo& i) { return server::incident_view(i); }
 
 // ---- deploy ----
 
@@ -420,14 +409,9 @@ int run_show(const ShowArgs& args) {
     for (const IncidentInfo& inc : i.incidents) incidents.push_back(incident_json(inc));
     json events = json::array();
     for (const HistoryEvent& e : history) {
-      events.push_back({{"sequence", e.sequence},
-                        {"time", time::format_date_time(e.time_ms)},
-                        {"kind", to_string(e.kind)},
-                        {"elementId", e.element_id.empty() ? json() : json(e.element_id)},
-                        {"key", e.key},
-                        {"value", e.value},
-                        {"detail", e.detail},
-                        {"text", detail_text(e)}});
+      json event = server::event_view(e);
+      event["text"] = detail_text(e);
+      events.push_back(std::move(event));
     }
     print_json({{"id", i.id},
                 {"processId", i.process_id},
@@ -578,24 +562,6 @@ struct WorkerArgs : DbArgs {
   std::string config;
 };
 
-// How long an idle worker waits before it looks for work again.
-constexpr int kIdlePollMs = 200;
-
-std::atomic<bool> g_stop{false};
-static_assert(std::atomic<bool>::is_always_lock_free, "set from a signal handler");
-
-void on_stop_signal(int) {
-  g_stop.store(true);
-}
-
-void install_stop_handlers() {
-  struct sigaction sa {};
-  sa.sa_handler = on_stop_signal;
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGINT, &sa, nullptr);
-  sigaction(SIGTERM, &sa, nullptr);
-}
-
 int run_worker(const WorkerArgs& args) {
   EngineOptions options;
   options.group_commit = args.group_commit;
@@ -615,33 +581,9 @@ int run_worker(const WorkerArgs& args) {
 
   WorkOptions work;
   work.threads = args.threads;
-  work.until_idle = true;  // this loop waits itself, to publish what the world sends meanwhile
-  work.stop = &g_stop;
-  std::size_t handled = 0, published = 0;
-  while (!g_stop.load()) {
-    Result<std::size_t> done = engine->work(work);
-    if (!done) return fail("worker", done.status());
-    handled += *done;
-    std::size_t sent = 0;
-    for (Publication& p : world.take_due(engine->clock().now_ms())) {
-      Message m;
-      m.name = std::move(p.name);
-      m.correlation_key = std::move(p.correlation_key);
-      m.variables = std::move(p.variables);
-      m.ttl_ms = kPublicationTtlMs;
-      m.message_id = std::move(p.message_id);
-      Result<MessageResult> r = engine->publish_message(std::move(m));
-      if (!r) return fail("worker", r.status());
-      // Publications restored from the effects log were mostly published by an earlier run.
-      if (!r->duplicate) ++sent;
-    }
-    published += sent;
-    if (*done > 0 || sent > 0) continue;
-    if (args.until_idle) break;
-    for (int waited = 0; waited < kIdlePollMs && !g_stop.load(); waited += 10) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-  }
+  Result<LoopTotals> totals = work_loop(*engine, world, work, args.until_idle, stop_flag());
+  if (!totals) return fail("worker", totals.status());
+  const std::size_t handled = totals->handled, published = totals->published;
   // Not lost: the effects log has them, and the next worker publishes them when due.
   const std::size_t scheduled = world.take_due(INT64_MAX).size();
   const std::size_t incidents = engine->incidents().size();
@@ -650,10 +592,10 @@ int run_worker(const WorkerArgs& args) {
                 {"published", published},
                 {"scheduled", scheduled},
                 {"openIncidents", incidents},
-                {"stopped", g_stop.load()}});
+                {"stopped", stop_flag().load()}});
     return kExitOk;
   }
-  std::cout << "worker " << (g_stop.load() ? "stopped" : "idle") << ": " << handled
+  std::cout << "worker " << (stop_flag().load() ? "stopped" : "idle") << ": " << handled
             << (handled == 1 ? " job or timer handled, " : " jobs and timers handled, ")
             << published << (published == 1 ? " message" : " messages") << " published";
   if (scheduled > 0) std::cout << ", " << scheduled << " due later";

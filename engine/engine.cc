@@ -1047,7 +1047,7 @@ Result<std::vector<InstanceInfo>> Engine::instances(const InstanceFilter& filter
   if (impl_->db) {
     Result<std::vector<store::sqlite::InstanceRow>> rows = impl_->db->instances(
         filter.state ? to_string(*filter.state) : std::string_view(), filter.process_id,
-        filter.limit);
+        filter.limit, filter.business_key);
     if (!rows) return rows.status();
     for (auto& r : *rows) {
       InstanceInfo i;
@@ -1067,6 +1067,7 @@ Result<std::vector<InstanceInfo>> Engine::instances(const InstanceFilter& filter
   for (const runtime::Instance* inst : impl_->rt.instances()) {
     if (!filter.process_id.empty() && inst->plan->def->id != filter.process_id) continue;
     if (filter.state && inst->state != *filter.state) continue;
+    if (!filter.business_key.empty() && inst->business_key != filter.business_key) continue;
     if (static_cast<int>(out.size()) >= filter.limit) break;
     out.push_back(summary_of(*inst));
   }

@@ -124,6 +124,8 @@ struct AdapterConfig {
   // The notifications section's Notifier (its delivery log, provider status callbacks), or
   // null without one.
   std::shared_ptr<Notifier> notifier;
+  // The "server" section (ordo serve: tokens, limits), secrets expanded; null without one.
+  nlohmann::json server;
 };
 // `environment` looks a variable up (default: getenv); it returns false when it is unset.
 using Environment = std::function<bool(const std::string& name, std::string& value)>;

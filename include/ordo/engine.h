@@ -122,6 +122,7 @@ struct InstanceFilter {
   std::string process_id;              // empty: any
   std::optional<InstanceState> state;  // empty: any
   int limit = 1000;
+  std::string business_key;  // empty: any (an order's instances, also long-running ones)
 };
 
 // A worker loop over a durable engine (work()).

@@ -120,7 +120,7 @@ TEST_F(CliTest, EveryCommandHasHelp) {
        {"--help", "validate --help", "inspect --help", "run --help", "deploy --help",
         "start --help", "correlate --help", "instances --help", "show --help", "incidents --help",
         "retry --help", "cancel --help", "worker --help", "backup --help",
-        "deliveries --help"}) {
+        "deliveries --help", "serve --help"}) {
     CliRun r = ordo_cli(cmd);
     EXPECT_EQ(r.exit_code, 0) << cmd;
     EXPECT_NE(r.out.find("Usage:"), std::string::npos) << cmd << r.out;

@@ -307,8 +307,8 @@ TEST(OrderNotificationsEndToEnd, EveryCustomerGetsExactlyTheirMessagesOnceInThei
   std::mt19937 rng(20261123);
   int kills = 0;
   const auto all_ended = [&] {
-    auto completed = (*engine)->instances({"", InstanceState::kCompleted, kOrders + 1});
-    auto incidents = (*engine)->instances({"", InstanceState::kIncident, kOrders + 1});
+    auto completed = (*engine)->instances({"", InstanceState::kCompleted, kOrders + 1, ""});
+    auto incidents = (*engine)->instances({"", InstanceState::kIncident, kOrders + 1, ""});
     // An incident will not go away by waiting: stop and report it.
     return (completed.is_ok() && completed->size() == static_cast<std::size_t>(kOrders)) ||
            (incidents.is_ok() && !incidents->empty());

@@ -656,13 +656,15 @@ Status SqliteStore::release_job(JobKey key, std::string_view owner) {
 // ---- listings ----
 
 Result<std::vector<InstanceRow>> SqliteStore::instances(std::string_view state,
-                                                        std::string_view process_id, int limit) {
+                                                        std::string_view process_id, int limit,
+                                                        std::string_view business_key) {
   Result<Statement> st = db_->prepare(
       "SELECT id, process_id, version, business_key, state, parent_id, started_at, ended_at, "
       "end_event FROM instances WHERE (?1 = '' OR state = ?1) AND (?2 = '' OR process_id = ?2) "
-      "ORDER BY id LIMIT ?3");
+      "AND (?4 = '' OR business_key = ?4) ORDER BY id LIMIT ?3");
   if (!st) return st.status();
-  st->bind(1, state).bind(2, process_id).bind(3, static_cast<std::int64_t>(limit));
+  st->bind(1, state).bind(2, process_id).bind(3, static_cast<std::int64_t>(limit))
+      .bind(4, business_key);
   std::vector<InstanceRow> out;
   Status read = each_row(*st, [&] {
     InstanceRow r;

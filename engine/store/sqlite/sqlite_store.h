@@ -110,7 +110,7 @@ class SqliteStore final : public Durable {
 
   // ---- listings for the API and the tools (read-only) ----
   Result<std::vector<InstanceRow>> instances(std::string_view state, std::string_view process_id,
-                                             int limit);
+                                             int limit, std::string_view business_key = {});
   Result<std::vector<runtime::JobRecord>> jobs(std::string_view type);
   struct IncidentRow {
     IncidentKey key = 0;

@@ -1,0 +1,110 @@
+#include "serve_command.h"
+
+#include <iostream>
+#include <thread>
+
+#include "http_server.h"
+#include "ordo/ordo.h"
+#include "work_loop.h"
+
+namespace ordo::cli {
+
+struct ServeCommand::Args {
+  std::string db;
+  std::string config;
+  std::string listen = "127.0.0.1:8080";
+  int threads = 2;
+};
+
+ServeCommand::ServeCommand(CLI::App& app) : args_(std::make_unique<Args>()) {
+  cmd_ = app.add_subcommand("serve", "Serve the HTTP API over a database, and work its jobs");
+  cmd_->add_option("--db", args_->db, "The Ordo database (created when missing)")->required();
+  cmd_->add_option("--config", args_->config,
+                   "ordo.json: adapters, notifications and the server section (tokens, limits)")
+      ->type_name("FILE");
+  cmd_->add_option("--listen", args_->listen, "HOST:PORT to listen on (port 0: any free one)")
+      ->capture_default_str();
+  cmd_->add_option("--threads", args_->threads, "Handler threads of the worker")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 64));
+  cmd_->footer(
+      "The API is documented in docs/http-api.md. Without tokens in the config's server "
+      "section the server only listens on loopback. SIGINT or SIGTERM stop it: no new "
+      "requests, the ones in flight answered, jobs in flight finished or released.\nExit "
+      "status: 0 after a stop, 1 when the database, the config or the address cannot be "
+      "used, 2 on bad usage.");
+}
+
+ServeCommand::~ServeCommand() = default;
+
+std::optional<int> ServeCommand::run() const {
+  if (!cmd_->parsed()) return std::nullopt;
+  const Args& a = *args_;
+  const auto fail = [](const std::string& why) {
+    std::cerr << "ordo serve: " << why << '\n';
+    return 1;
+  };
+  const std::size_t colon = a.listen.rfind(':');
+  server::ListenOptions listen;
+  try {
+    if (colon == std::string::npos) throw std::invalid_argument("no port");
+    listen.host = a.listen.substr(0, colon);
+    listen.port = std::stoi(a.listen.substr(colon + 1));
+    if (listen.port < 0 || listen.port > 65535) throw std::out_of_range("port");
+  } catch (const std::exception&) {
+    return fail("--listen " + a.listen + ": give HOST:PORT, e.g. 127.0.0.1:8080");
+  }
+  AdapterConfig config;
+  if (!a.config.empty()) {
+    Result<AdapterConfig> loaded = load_adapter_config(a.config);
+    if (!loaded) return fail(loaded.status().message());
+    config = std::move(*loaded);
+  }
+  Result<server::ServerSettings> settings = server::read_server_settings(config.server);
+  if (!settings) return fail(a.config + ": " + settings.status().message());
+  if (settings->api.tokens.empty() && !server::is_loopback(listen.host)) {
+    return fail("refusing to listen on " + listen.host +
+                " without authentication: configure bearer tokens in the server section of "
+                "ordo.json (docs/http-api.md), or listen on 127.0.0.1");
+  }
+  listen.max_body_bytes = settings->max_body_bytes;
+  listen.max_in_flight = settings->max_in_flight;
+
+  // Two engines on one file: the API's and the worker's, each with its own connection, as
+  // two processes would be (the store keeps them consistent).
+  Result<std::unique_ptr<Engine>> api_engine = Engine::open(a.db);
+  if (!api_engine) return fail(api_engine.status().message());
+  Result<std::unique_ptr<Engine>> worker_engine = Engine::open(a.db);
+  if (!worker_engine) return fail(worker_engine.status().message());
+  Engine& worker = **worker_engine;
+  SimulatedWorld world(worker.clock());
+  if (Status s = world.open_effects_log(a.db + ".effects.jsonl"); !s) return fail(s.message());
+  worker.set_fallback_handler(world.handler());
+  for (auto& [type, handler] : config.handlers) worker.register_handler(type, handler);
+
+  install_stop_handlers();
+  std::atomic<bool>& stop = stop_flag();
+  Status worker_status;
+  std::thread working([&] {
+    WorkOptions work;
+    work.threads = a.threads;
+    Result<LoopTotals> done = work_loop(worker, world, work, false, stop);
+    if (!done) {
+      worker_status = done.status();
+      stop.store(true);
+    }
+  });
+  server::Api api(**api_engine, settings->api);
+  listen.on_listening = [&](int port) {
+    std::cout << "ordo serve: listening on http://" << listen.host << ":" << port << std::endl;
+  };
+  Status served = server::serve(api, listen, stop);
+  stop.store(true);
+  working.join();
+  if (!served) return fail(served.message());
+  if (!worker_status) return fail("the worker stopped: " + worker_status.message());
+  std::cout << "ordo serve: stopped" << std::endl;
+  return 0;
+}
+
+}  // namespace ordo::cli

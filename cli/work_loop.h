@@ -1,0 +1,28 @@
+// The worker loop `ordo worker` and `ordo serve` share: jobs and timers through
+// Engine::work, and the messages the simulated world sends meanwhile; and stopping on
+// SIGINT/SIGTERM.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+
+#include "ordo/engine.h"
+#include "ordo/simulation.h"
+
+namespace ordo::cli {
+
+// Set by SIGINT and SIGTERM once install_stop_handlers() ran.
+std::atomic<bool>& stop_flag();
+void install_stop_handlers();
+
+struct LoopTotals {
+  std::size_t handled = 0;    // jobs and timers
+  std::size_t published = 0;  // messages the simulated world published
+};
+
+// Works until `stop`, or (until_idle) until nothing is left to do now. Errors: the
+// database failed.
+Result<LoopTotals> work_loop(Engine& engine, SimulatedWorld& world, WorkOptions work,
+                             bool until_idle, const std::atomic<bool>& stop);
+
+}  // namespace ordo::cli

@@ -1,0 +1,387 @@
+#include "api.h"
+
+#include <algorithm>
+#include <charconv>
+
+#include "ordo/loader.h"
+#include "time/iso8601.h"
+#include "views.h"
+
+namespace ordo::server {
+namespace {
+
+using nlohmann::json;
+
+int http_status(StatusCode code) {
+  switch (code) {
+    case StatusCode::kOk: return 200;
+    case StatusCode::kNotFound: return 404;
+    case StatusCode::kInvalidDefinition:
+    case StatusCode::kInvalidArgument: return 400;
+    case StatusCode::kConflict: return 409;
+    case StatusCode::kUnauthenticated: return 401;
+    case StatusCode::kBusy: return 503;
+    case StatusCode::kAdapterError: return 502;
+    default: return 500;
+  }
+}
+
+Response from_status(const Status& s) { return error_response(http_status(s.code()), s.message()); }
+
+Response json_response(int status, const json& body) {
+  return {status, body.dump(-1, ' ', false, json::error_handler_t::replace), "application/json"};
+}
+
+json summary_view(const InstanceInfo& i) {
+  return {{"id", i.id},
+          {"processId", i.process_id},
+          {"version", i.version},
+          {"businessKey", i.business_key.empty() ? json() : json(i.business_key)},
+          {"state", to_string(i.state)},
+          {"startedAt", when_view(i.started_ms)},
+          {"endedAt", when_view(i.ended_ms)},
+          {"endEvent", i.end_event.empty() ? json() : json(i.end_event)}};
+}
+
+// The body as a JSON object, or a 400 saying what is wrong with it.
+bool parse_object(const Request& r, json& out, Response& error) {
+  out = json::parse(r.body.empty() ? std::string("{}") : r.body, nullptr, false);
+  if (out.is_discarded()) {
+    error = error_response(400, "the body is not valid JSON");
+    return false;
+  }
+  if (!out.is_object()) {
+    error = error_response(400, "the body must be a JSON object");
+    return false;
+  }
+  return true;
+}
+
+// Every field of `body` must be one of `known`; each present one of its type.
+bool check_fields(const json& body, std::initializer_list<std::pair<const char*, json::value_t>> known,
+                  Response& error) {
+  for (const auto& [key, value] : body.items()) {
+    auto it = std::find_if(known.begin(), known.end(),
+                           [&](const auto& k) { return key == k.first; });
+    if (it == known.end()) {
+      std::string names;
+      for (const auto& k : known) names += (names.empty() ? "" : ", ") + std::string(k.first);
+      error = error_response(400, "unknown field '" + key + "' (known: " + names + ")");
+      return false;
+    }
+    const json::value_t want = it->second;
+    const bool ok = value.is_null() || value.type() == want ||
+                    (want == json::value_t::number_integer && value.is_number_unsigned());
+    if (!ok) {
+      static const std::map<json::value_t, const char*> kNames = {
+          {json::value_t::string, "a string"},
+          {json::value_t::object, "an object"},
+          {json::value_t::number_integer, "a whole number"},
+          {json::value_t::boolean, "true or false"}};
+      error = error_response(400, "field '" + key + "' must be " + kNames.at(want));
+      return false;
+    }
+  }
+  return true;
+}
+
+std::string text(const json& body, const char* key) {
+  auto it = body.find(key);
+  return it == body.end() || it->is_null() ? std::string() : it->get<std::string>();
+}
+
+bool parse_id(std::string_view text, std::uint64_t& out) {
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+  return ec == std::errc() && end == text.data() + text.size() && !text.empty();
+}
+
+// "/v1/process-instances/42/cancel" -> {"v1", "process-instances", "42", "cancel"}
+std::vector<std::string_view> segments(std::string_view path) {
+  std::vector<std::string_view> out;
+  std::size_t at = 0;
+  while (at < path.size()) {
+    if (path[at] == '/') {
+      ++at;
+      continue;
+    }
+    const std::size_t end = std::min(path.find('/', at), path.size());
+    out.push_back(path.substr(at, end - at));
+    at = end;
+  }
+  return out;
+}
+
+const char* scope_for(const Request& r, const std::vector<std::string_view>& seg) {
+  if (seg.size() >= 2 && seg[1] == "incidents" && r.method != "GET") return "admin";
+  return r.method == "GET" ? "read" : "write";
+}
+
+}  // namespace
+
+Response error_response(int status, const std::string& message) {
+  return json_response(status, {{"error", {{"status", status}, {"message", message}}}});
+}
+
+Result<ServerSettings> read_server_settings(const json& section) {
+  ServerSettings out;
+  if (section.is_null()) return out;
+  if (!section.is_object()) return Status::invalid_argument("server: must be an object");
+  for (const auto& [key, value] : section.items()) {
+    if (key == "tokens") {
+      if (!value.is_array()) {
+        return Status::invalid_argument("server.tokens: must be a list of {token, scopes}");
+      }
+      for (std::size_t i = 0; i < value.size(); ++i) {
+        const std::string at = "server.tokens[" + std::to_string(i) + "]";
+        const json& t = value[i];
+        if (!t.is_object() || !t.contains("token") || !t["token"].is_string() ||
+            t["token"].get<std::string>().size() < 16) {
+          return Status::invalid_argument(at + ".token: must be a string of 16 characters or "
+                                               "more (use ${env:NAME})");
+        }
+        Token token{t["token"].get<std::string>(), {}};
+        if (!t.contains("scopes") || !t["scopes"].is_array() || t["scopes"].empty()) {
+          return Status::invalid_argument(at + ".scopes: list what it may do: read, write, "
+                                               "worker, admin");
+        }
+        for (const json& s : t["scopes"]) {
+          const std::string scope = s.is_string() ? s.get<std::string>() : s.dump();
+          if (scope != "read" && scope != "write" && scope != "worker" && scope != "admin") {
+            return Status::invalid_argument(at + ".scopes: unknown scope '" + scope +
+                                            "' (known: read, write, worker, admin)");
+          }
+          token.scopes.push_back(scope);
+        }
+        out.api.tokens.push_back(std::move(token));
+      }
+    } else if (key == "maxBodyBytes" || key == "maxInFlight") {
+      if (!value.is_number_integer() || value.get<std::int64_t>() < 1) {
+        return Status::invalid_argument("server." + key + ": must be a whole number, 1 or more");
+      }
+      if (key == "maxBodyBytes") out.max_body_bytes = value.get<std::size_t>();
+      if (key == "maxInFlight") out.max_in_flight = value.get<int>();
+    } else {
+      return Status::invalid_argument("server." + key +
+                                      ": is not a setting (known: tokens, maxBodyBytes, "
+                                      "maxInFlight)");
+    }
+  }
+  return out;
+}
+
+Api::Api(Engine& engine, ApiOptions options) : engine_(engine), options_(std::move(options)) {}
+
+Response Api::handle(const Request& r) {
+  const std::vector<std::string_view> seg = segments(r.path);
+  if (seg.size() == 1 && seg[0] == "health") {
+    return json_response(200, {{"status", "ok"}});
+  }
+  if (!options_.tokens.empty()) {
+    auto auth = r.headers.find("authorization");
+    const std::string given = auth == r.headers.end() || auth->second.rfind("Bearer ", 0) != 0
+                                  ? std::string()
+                                  : auth->second.substr(7);
+    const Token* token = nullptr;
+    for (const Token& t : options_.tokens) {
+      // Compared in full whatever differs, like webhook signatures.
+      if (t.token.size() != given.size()) continue;
+      unsigned char diff = 0;
+      for (std::size_t i = 0; i < given.size(); ++i) {
+        diff |= static_cast<unsigned char>(t.token[i] ^ given[i]);
+      }
+      if (diff == 0) token = &t;
+    }
+    if (token == nullptr) {
+      Response out = error_response(401, "a valid bearer token is required "
+                                         "(Authorization: Bearer <token>)");
+      return out;
+    }
+    const std::string scope = scope_for(r, seg);
+    if (std::find(token->scopes.begin(), token->scopes.end(), scope) == token->scopes.end()) {
+      return error_response(403, "this token lacks the '" + scope + "' scope");
+    }
+  }
+  try {
+    std::lock_guard lock(engine_mu_);
+    return route(r);
+  } catch (const std::exception& e) {
+    return error_response(500, std::string("internal error: ") + e.what());
+  }
+}
+
+Response Api::route(const Request& r) {
+  const std::vector<std::string_view> seg = segments(r.path);
+  if (seg.empty() || seg[0] != "v1" || seg.size() < 2) {
+    return error_response(404, "no such resource: " + r.path + " (the API is under /v1/)");
+  }
+  const std::string_view resource = seg[1];
+  Response error;
+  json body;
+
+  if (resource == "deployments" && seg.size() == 2 && r.method == "POST") {
+    LoadResult loaded = load_bpmn(r.body, r.query.count("name") ? r.query.at("name") : "request");
+    if (!loaded.ok()) {
+      json out = {{"error", {{"status", 400},
+                             {"message", "the process definition has errors"},
+                             {"diagnostics", json::parse(diagnostics_to_json(loaded.diagnostics))}}}};
+      return json_response(400, out);
+    }
+    const std::size_t before = engine_.deployments().size();
+    Result<std::vector<Deployment>> deployed = engine_.deploy(loaded.document);
+    if (!deployed) return from_status(deployed.status());
+    json list = json::array();
+    for (const Deployment& d : *deployed) {
+      list.push_back({{"processId", d.process_id}, {"version", d.version},
+                      {"contentHash", d.content_hash}});
+    }
+    const bool created = engine_.deployments().size() > before;
+    return json_response(created ? 201 : 200, {{"deployments", list}, {"new", created}});
+  }
+
+  if (resource == "process-instances") {
+    if (seg.size() == 2 && r.method == "POST") {
+      if (!parse_object(r, body, error)) return error;
+      if (!check_fields(body, {{"processId", json::value_t::string},
+                               {"businessKey", json::value_t::string},
+                               {"variables", json::value_t::object},
+                               {"version", json::value_t::number_integer}},
+                        error)) {
+        return error;
+      }
+      StartRequest start;
+      start.process_id = text(body, "processId");
+      if (start.process_id.empty()) return error_response(400, "field 'processId' is required");
+      start.business_key = text(body, "businessKey");
+      if (body.contains("variables") && body["variables"].is_object()) {
+        start.variables = std::move(body["variables"]);
+      }
+      if (body.contains("version") && !body["version"].is_null()) {
+        start.version = body["version"].get<int>();
+      }
+      Result<StartResult> started = engine_.start_instance(start);
+      if (!started) return from_status(started.status());
+      return json_response(started->created ? 201 : 200,
+                           {{"id", started->id}, {"created", started->created},
+                            {"version", started->version}});
+    }
+    if (seg.size() == 2 && r.method == "GET") {
+      InstanceFilter filter;
+      if (auto k = r.query.find("businessKey"); k != r.query.end()) filter.business_key = k->second;
+      if (auto p = r.query.find("processId"); p != r.query.end()) filter.process_id = p->second;
+      if (auto s = r.query.find("state"); s != r.query.end()) {
+        for (InstanceState st : {InstanceState::kActive, InstanceState::kCompleted,
+                                 InstanceState::kTerminated, InstanceState::kIncident}) {
+          if (to_string(st) == s->second) filter.state = st;
+        }
+        if (!filter.state) {
+          return error_response(400, "query 'state' must be active, completed, terminated or "
+                                     "incident");
+        }
+      }
+      if (auto l = r.query.find("limit"); l != r.query.end()) {
+        std::uint64_t limit = 0;
+        if (!parse_id(l->second, limit) || limit == 0 || limit > 10000) {
+          return error_response(400, "query 'limit' must be a whole number from 1 to 10000");
+        }
+        filter.limit = static_cast<int>(limit);
+      }
+      Result<std::vector<InstanceInfo>> found = engine_.instances(filter);
+      if (!found) return from_status(found.status());
+      json list = json::array();
+      for (const InstanceInfo& i : *found) list.push_back(summary_view(i));
+      return json_response(200, {{"instances", list}});
+    }
+    std::uint64_t id = 0;
+    if (seg.size() >= 3 && !parse_id(seg[2], id)) {
+      return error_response(404, "no process instance '" + std::string(seg[2]) +
+                                     "' (ids are whole numbers; find one by business key with "
+                                     "?businessKey=)");
+    }
+    if (seg.size() == 3 && r.method == "GET") {
+      Result<InstanceInfo> found = engine_.instance(id);
+      if (!found) return from_status(found.status());
+      json out = summary_view(*found);
+      out["variables"] = found->variables;
+      json elements = json::array();
+      for (const ElementInfo& e : found->elements) {
+        elements.push_back({{"elementId", e.element_id},
+                            {"kind", to_string(e.kind)},
+                            {"state", to_string(e.state)}});
+      }
+      out["elements"] = std::move(elements);
+      json incidents = json::array();
+      for (const IncidentInfo& i : found->incidents) incidents.push_back(incident_view(i));
+      out["incidents"] = std::move(incidents);
+      if (r.query.count("history")) {
+        Result<std::vector<HistoryEvent>> history = engine_.read_history(id);
+        if (!history) return from_status(history.status());
+        json events = json::array();
+        for (const HistoryEvent& e : *history) events.push_back(event_view(e));
+        out["history"] = std::move(events);
+      }
+      return json_response(200, out);
+    }
+    if (seg.size() == 4 && seg[3] == "cancel" && r.method == "POST") {
+      if (Status s = engine_.cancel(id); !s) return from_status(s);
+      return json_response(200, {{"id", id}, {"state", "terminated"}});
+    }
+  }
+
+  if (resource == "messages" && seg.size() == 2 && r.method == "POST") {
+    if (!parse_object(r, body, error)) return error;
+    if (!check_fields(body, {{"name", json::value_t::string},
+                             {"correlationKey", json::value_t::string},
+                             {"variables", json::value_t::object},
+                             {"messageId", json::value_t::string},
+                             {"timeToLive", json::value_t::string}},
+                      error)) {
+      return error;
+    }
+    Message m;
+    m.name = text(body, "name");
+    if (m.name.empty()) return error_response(400, "field 'name' is required");
+    m.correlation_key = text(body, "correlationKey");
+    m.message_id = text(body, "messageId");
+    if (body.contains("variables") && body["variables"].is_object()) {
+      m.variables = std::move(body["variables"]);
+    }
+    if (const std::string ttl = text(body, "timeToLive"); !ttl.empty()) {
+      auto parsed = time::parse_duration(ttl);
+      if (!parsed || parsed->negative) {
+        return error_response(400, "field 'timeToLive' must be an ISO 8601 duration such as "
+                                   "PT1H");
+      }
+      const std::int64_t now = engine_.clock().now_ms();
+      m.ttl_ms = time::add(now, *parsed) - now;
+    }
+    Result<MessageResult> published = engine_.publish_message(std::move(m));
+    if (!published) return from_status(published.status());
+    return json_response(200, {{"instances", published->instances},
+                               {"buffered", published->buffered},
+                               {"duplicate", published->duplicate}});
+  }
+
+  if (resource == "incidents") {
+    if (seg.size() == 2 && r.method == "GET") {
+      Result<std::vector<IncidentInfo>> open = engine_.read_incidents();
+      if (!open) return from_status(open.status());
+      json list = json::array();
+      for (const IncidentInfo& i : *open) list.push_back(incident_view(i));
+      return json_response(200, {{"incidents", list}});
+    }
+    std::uint64_t key = 0;
+    if (seg.size() == 4 && seg[3] == "resolve" && r.method == "POST" && parse_id(seg[2], key)) {
+      if (!parse_object(r, body, error)) return error;
+      if (!check_fields(body, {{"retries", json::value_t::number_integer}}, error)) return error;
+      const int retries = body.contains("retries") && !body["retries"].is_null()
+                              ? body["retries"].get<int>()
+                              : 1;
+      if (retries < 1) return error_response(400, "field 'retries' must be 1 or more");
+      if (Status s = engine_.resolve_incident(key, retries); !s) return from_status(s);
+      return json_response(200, {{"key", key}, {"resolved", true}});
+    }
+  }
+  return error_response(404, "no such resource: " + r.method + " " + r.path);
+}
+
+}  // namespace ordo::server

@@ -1,0 +1,69 @@
+// The HTTP API of `ordo serve` (docs/http-api.md), apart from the transport: a request in,
+// a response out. Kept free of the HTTP library so it can be tested and fuzzed directly.
+//
+// Thread-safe: requests may come from several server threads; the engine is used by one at a
+// time.
+#pragma once
+
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "ordo/engine.h"
+
+namespace ordo::server {
+
+struct Request {
+  std::string method;                         // GET, POST, ...
+  std::string path;                           // without the query
+  std::map<std::string, std::string> query;   // decoded
+  std::map<std::string, std::string> headers;  // names in lower case
+  std::string body;
+};
+
+struct Response {
+  int status = 200;
+  std::string body;  // JSON unless content_type says otherwise
+  std::string content_type = "application/json";
+};
+
+// What a bearer token may do: read (GET), write (deploy, start, cancel, messages), admin
+// (incidents). worker comes with external workers.
+struct Token {
+  std::string token;
+  std::vector<std::string> scopes;
+};
+
+struct ApiOptions {
+  // Bearer tokens; none: every request is allowed (the server then listens on loopback only).
+  std::vector<Token> tokens;
+};
+
+// Reads the config's "server" section: {"tokens": [{"token": "...", "scopes": [...]}],
+// "maxBodyBytes": N, "maxInFlight": N}. Errors name the key.
+struct ServerSettings {
+  ApiOptions api;
+  std::size_t max_body_bytes = 1 << 20;
+  int max_in_flight = 64;
+};
+Result<ServerSettings> read_server_settings(const nlohmann::json& section);
+
+class Api {
+ public:
+  Api(Engine& engine, ApiOptions options);
+  Response handle(const Request& request);
+
+ private:
+  Response route(const Request& request);
+  Engine& engine_;
+  ApiOptions options_;
+  std::mutex engine_mu_;
+};
+
+// {"error": {"status": N, "message": "..."}}
+Response error_response(int status, const std::string& message);
+
+}  // namespace ordo::server

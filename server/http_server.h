@@ -1,0 +1,29 @@
+// The transport of `ordo serve`: HTTP/1.1 on cpp-httplib, in front of an Api.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <string>
+
+#include "api.h"
+
+namespace ordo::server {
+
+struct ListenOptions {
+  std::string host = "127.0.0.1";
+  int port = 8080;  // 0: any free port
+  std::size_t max_body_bytes = 1 << 20;
+  int max_in_flight = 64;
+  int threads = 8;
+  // Called once listening, with the port (e.g. to print it).
+  std::function<void(int port)> on_listening;
+};
+
+// Whether `host` is a loopback address (the only place a server without tokens may listen).
+bool is_loopback(const std::string& host);
+
+// Serves until `stop` becomes true (checked every 100 ms), then stops accepting and returns
+// once the requests in flight are answered. Errors: the address cannot be bound.
+Status serve(Api& api, const ListenOptions& options, const std::atomic<bool>& stop);
+
+}  // namespace ordo::server

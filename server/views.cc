@@ -1,0 +1,31 @@
+#include "views.h"
+
+#include "time/iso8601.h"
+
+namespace ordo::server {
+
+using nlohmann::json;
+
+json when_view(std::int64_t ms) { return ms == 0 ? json() : json(time::format_date_time(ms)); }
+
+json incident_view(const IncidentInfo& i) {
+  return {{"key", i.key},
+          {"instance", i.instance},
+          {"elementId", i.element_id},
+          {"job", i.job == 0 ? json() : json(i.job)},
+          {"type", i.type},
+          {"message", i.message},
+          {"createdAt", when_view(i.created_ms)}};
+}
+
+json event_view(const HistoryEvent& e) {
+  return {{"sequence", e.sequence},
+          {"time", time::format_date_time(e.time_ms)},
+          {"kind", to_string(e.kind)},
+          {"elementId", e.element_id.empty() ? json() : json(e.element_id)},
+          {"key", e.key},
+          {"value", e.value},
+          {"detail", e.detail}};
+}
+
+}  // namespace ordo::server

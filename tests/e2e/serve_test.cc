@@ -1,0 +1,128 @@
+// `ordo serve` as a user runs it: a real process, real HTTP on loopback, SIGTERM to stop.
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <signal.h>
+
+#include <chrono>
+#include <thread>
+
+#include "durability/durability_util.h"
+#include "test_util.h"
+
+namespace ordo::testing {
+namespace {
+
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+// Starts `ordo serve ARGS... --listen 127.0.0.1:0` and waits for its port.
+class Served {
+ public:
+  Served(const TempDir& dir, std::vector<std::string> args) : out_(dir.path("serve.out")) {
+    args.insert(args.begin(), "serve");
+    args.insert(args.end(), {"--listen", "127.0.0.1:0"});
+    pid_ = spawn_ordo(args, out_);
+    for (int i = 0; i < 200 && port_ == 0; ++i) {
+      std::this_thread::sleep_for(20ms);
+      const std::string text = read_file(out_);
+      const std::size_t at = text.find("listening on http://127.0.0.1:");
+      if (at != std::string::npos) port_ = std::atoi(text.c_str() + at + 30);
+    }
+  }
+  ~Served() {
+    if (pid_ > 0) stop();
+  }
+  int stop() {
+    ::kill(pid_, SIGTERM);
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+    pid_ = -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  }
+  int port() const { return port_; }
+  std::string output() const { return read_file(out_); }
+
+ private:
+  std::string out_;
+  pid_t pid_ = -1;
+  int port_ = 0;
+};
+
+TEST(Serve, OrdersStartedOverHttpRunToTheirEndAndMessagesAreIdempotent) {
+  TempDir dir("serve");
+  Served served(dir, {"--db", dir.path("orders.db")});
+  ASSERT_GT(served.port(), 0) << served.output();
+  httplib::Client http("127.0.0.1", served.port());
+  auto health = http.Get("/health");
+  ASSERT_TRUE(health);
+  EXPECT_EQ(health->status, 200);
+  auto deployed = http.Post("/v1/deployments", read_file(ORDO_SOURCE_DIR "/processes/order-acceptance.bpmn"),
+                            "application/xml");
+  ASSERT_TRUE(deployed);
+  ASSERT_EQ(deployed->status, 201) << deployed->body;
+  constexpr int kOrders = 40;
+  for (int i = 0; i < kOrders; ++i) {
+    const std::string id = "H-" + std::to_string(i);
+    json start = {{"processId", "order-acceptance"},
+                  {"businessKey", id},
+                  {"variables", {{"orderId", id}, {"paymentDelayMinutes", 0}, {"deliveryDays", 0}}}};
+    auto r = http.Post("/v1/process-instances", start.dump(), "application/json");
+    ASSERT_TRUE(r);
+    ASSERT_EQ(r->status, 201) << r->body;
+  }
+  // The worker inside `ordo serve` takes them to their end.
+  int completed = 0;
+  for (int i = 0; i < 300 && completed < kOrders; ++i) {
+    std::this_thread::sleep_for(50ms);
+    auto list = http.Get("/v1/process-instances?state=completed&limit=1000");
+    ASSERT_TRUE(list);
+    completed = static_cast<int>(json::parse(list->body)["instances"].size());
+  }
+  EXPECT_EQ(completed, kOrders);
+  auto one = http.Get("/v1/process-instances?businessKey=H-7");
+  ASSERT_TRUE(one);
+  const json found = json::parse(one->body)["instances"];
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0]["endEvent"], "end-delivered");
+
+  const std::string msg = json{{"name", "order-delivered"}, {"correlationKey", "nobody"},
+                               {"messageId", "m-1"}, {"timeToLive", "PT1M"}}
+                              .dump();
+  auto first = http.Post("/v1/messages", msg, "application/json");
+  auto second = http.Post("/v1/messages", msg, "application/json");
+  ASSERT_TRUE(first && second);
+  EXPECT_TRUE(json::parse(first->body)["buffered"].get<bool>());
+  EXPECT_TRUE(json::parse(second->body)["duplicate"].get<bool>());
+  auto bad = http.Post("/v1/process-instances", "{\"processId\": 1}", "application/json");
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(bad->status, 400);
+
+  EXPECT_EQ(served.stop(), 0);
+  EXPECT_NE(served.output().find("ordo serve: stopped"), std::string::npos) << served.output();
+}
+
+TEST(Serve, WithoutTokensItListensOnLoopbackOnlyAndTokensAreRequiredWhenConfigured) {
+  TempDir dir("serve-auth");
+  ProcessRun refused = run_ordo({"serve", "--db", dir.path("a.db"), "--listen", "0.0.0.0:0"});
+  EXPECT_EQ(refused.exit_code, 1);
+  {
+    std::ofstream(dir.path("ordo.json"))
+        << R"({"server": {"tokens": [{"token": "t0k3n-for-the-serve-test", "scopes": ["read"]}]}})";
+  }
+  Served served(dir, {"--db", dir.path("a.db"), "--config", dir.path("ordo.json")});
+  ASSERT_GT(served.port(), 0) << served.output();
+  httplib::Client http("127.0.0.1", served.port());
+  auto anonymous = http.Get("/v1/incidents");
+  ASSERT_TRUE(anonymous);
+  EXPECT_EQ(anonymous->status, 401);
+  auto reader = http.Get("/v1/incidents", {{"Authorization", "Bearer t0k3n-for-the-serve-test"}});
+  ASSERT_TRUE(reader);
+  EXPECT_EQ(reader->status, 200);
+  auto write = http.Post("/v1/messages", {{"Authorization", "Bearer t0k3n-for-the-serve-test"}},
+                         "{}", "application/json");
+  ASSERT_TRUE(write);
+  EXPECT_EQ(write->status, 403);
+}
+
+}  // namespace
+}  // namespace ordo::testing

@@ -1,0 +1,169 @@
+// The HTTP API's request handling, without the transport (server/api.cc).
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "api.h"
+#include "test_util.h"
+
+namespace ordo::testing {
+namespace {
+
+using nlohmann::json;
+using server::Api;
+using server::Request;
+using server::Response;
+
+std::string shipped_process() {
+  std::ifstream in(ORDO_SOURCE_DIR "/processes/order-acceptance.bpmn");
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+Request req(std::string method, std::string path, std::string body = {}) {
+  Request r;
+  r.method = std::move(method);
+  r.path = std::move(path);
+  r.body = std::move(body);
+  return r;
+}
+
+json body_of(const Response& r) { return json::parse(r.body); }
+
+class ApiTest : public ::testing::Test {
+ protected:
+  ApiTest() : engine_(std::make_unique<Engine>()), api_(*engine_, {}) {}
+  Response call(std::string method, std::string path, std::string body = {}) {
+    return api_.handle(req(std::move(method), std::move(path), std::move(body)));
+  }
+  void deploy() { ASSERT_EQ(call("POST", "/v1/deployments", shipped_process()).status, 201); }
+  std::unique_ptr<Engine> engine_;
+  Api api_;
+};
+
+TEST_F(ApiTest, DeployStartAndReadAnInstanceByIdAndByBusinessKey) {
+  deploy();
+  Response again = call("POST", "/v1/deployments", shipped_process());
+  EXPECT_EQ(again.status, 200) << "the same content is not a new version";
+  EXPECT_FALSE(body_of(again)["new"].get<bool>());
+  Response started = call("POST", "/v1/process-instances",
+                          R"({"processId": "order-acceptance", "businessKey": "A-1",
+                              "variables": {"orderId": "A-1", "postalCode": "01067"}})");
+  ASSERT_EQ(started.status, 201) << started.body;
+  const auto id = body_of(started)["id"].get<std::uint64_t>();
+  Response repeat = call("POST", "/v1/process-instances",
+                         R"({"processId": "order-acceptance", "businessKey": "A-1"})");
+  EXPECT_EQ(repeat.status, 200);
+  EXPECT_EQ(body_of(repeat)["id"], id);
+  EXPECT_FALSE(body_of(repeat)["created"].get<bool>());
+
+  Response one = call("GET", "/v1/process-instances/" + std::to_string(id));
+  ASSERT_EQ(one.status, 200);
+  const json view = body_of(one);
+  EXPECT_EQ(view["state"], "active");
+  EXPECT_EQ(view["variables"]["postalCode"], "01067");
+  ASSERT_FALSE(view["elements"].empty());
+  EXPECT_EQ(view["elements"][0]["elementId"], "check-availability");
+
+  Request by_key = req("GET", "/v1/process-instances");
+  by_key.query["businessKey"] = "A-1";
+  const json found = body_of(api_.handle(by_key));
+  ASSERT_EQ(found["instances"].size(), 1u);
+  EXPECT_EQ(found["instances"][0]["id"], id);
+  by_key.query["businessKey"] = "A-2";
+  EXPECT_TRUE(body_of(api_.handle(by_key))["instances"].empty());
+
+  Request with_history = req("GET", "/v1/process-instances/" + std::to_string(id));
+  with_history.query["history"] = "";
+  EXPECT_FALSE(body_of(api_.handle(with_history))["history"].empty());
+
+  Response cancelled = call("POST", "/v1/process-instances/" + std::to_string(id) + "/cancel");
+  EXPECT_EQ(cancelled.status, 200);
+  EXPECT_EQ(body_of(call("GET", "/v1/process-instances/" + std::to_string(id)))["state"],
+            "terminated");
+}
+
+TEST_F(ApiTest, AMessageIdIsCorrelatedOnceAndAnEarlyMessageIsBuffered) {
+  deploy();
+  const std::string msg = R"({"name": "payment-confirmed", "correlationKey": "A-9",
+      "messageId": "payment:evt_1", "timeToLive": "PT1H",
+      "variables": {"paymentStatus": "approved"}})";
+  Response early = call("POST", "/v1/messages", msg);
+  ASSERT_EQ(early.status, 200) << early.body;
+  EXPECT_TRUE(body_of(early)["buffered"].get<bool>());
+  Response again = call("POST", "/v1/messages", msg);
+  EXPECT_TRUE(body_of(again)["duplicate"].get<bool>());
+}
+
+TEST_F(ApiTest, BadRequestsGetAMessageNamingTheField) {
+  deploy();
+  const auto message_of = [&](const std::string& method, const std::string& path,
+                              const std::string& body) {
+    Response r = call(method, path, body);
+    return std::to_string(r.status) + " " + body_of(r)["error"]["message"].get<std::string>();
+  };
+  EXPECT_EQ(message_of("POST", "/v1/process-instances", "{not json"),
+            "400 the body is not valid JSON");
+  EXPECT_EQ(message_of("POST", "/v1/process-instances", "[1]"),
+            "400 the body must be a JSON object");
+  EXPECT_EQ(message_of("POST", "/v1/process-instances", R"({"processId": 7})"),
+            "400 field 'processId' must be a string");
+  EXPECT_EQ(message_of("POST", "/v1/process-instances", R"({"processid": "x"})").rfind(
+                "400 unknown field 'processid'", 0),
+            0u);
+  EXPECT_EQ(message_of("POST", "/v1/process-instances", R"({"variables": {}})"),
+            "400 field 'processId' is required");
+  EXPECT_EQ(message_of("POST", "/v1/process-instances", R"({"processId": "nope"})").substr(0, 3),
+            "404");
+  EXPECT_EQ(message_of("POST", "/v1/messages", R"({"name": "m", "timeToLive": "1h"})"),
+            "400 field 'timeToLive' must be an ISO 8601 duration such as PT1H");
+  EXPECT_EQ(message_of("GET", "/v1/process-instances/abc", "").substr(0, 3), "404");
+  EXPECT_EQ(message_of("GET", "/v1/process-instances/12345", "").substr(0, 3), "404");
+  EXPECT_EQ(message_of("GET", "/v2/things", "").substr(0, 3), "404");
+  EXPECT_EQ(message_of("POST", "/v1/incidents/7/resolve", R"({"retries": 0})"),
+            "400 field 'retries' must be 1 or more");
+  Response bpmn = call("POST", "/v1/deployments", "<definitions>");
+  EXPECT_EQ(bpmn.status, 400);
+  EXPECT_FALSE(body_of(bpmn)["error"]["diagnostics"].empty());
+  // Nothing was started by any of it.
+  auto all = engine_->instances();
+  ASSERT_OK(all.status());
+  EXPECT_TRUE(all->empty());
+}
+
+TEST(ApiAuth, TokensAndScopesAreChecked) {
+  Engine engine;
+  server::ApiOptions options;
+  options.tokens = {{"reader-token-0123456789", {"read"}},
+                    {"writer-token-0123456789", {"read", "write"}}};
+  Api api(engine, options);
+  const auto status = [&](const std::string& token, const std::string& method,
+                          const std::string& path) {
+    Request r = req(method, path, "{}");
+    if (!token.empty()) r.headers["authorization"] = "Bearer " + token;
+    return api.handle(r).status;
+  };
+  EXPECT_EQ(status("", "GET", "/health"), 200) << "liveness needs no token";
+  EXPECT_EQ(status("", "GET", "/v1/incidents"), 401);
+  EXPECT_EQ(status("reader-token-012345678X", "GET", "/v1/incidents"), 401);
+  EXPECT_EQ(status("reader-token-0123456789", "GET", "/v1/incidents"), 200);
+  EXPECT_EQ(status("reader-token-0123456789", "POST", "/v1/messages"), 403);
+  EXPECT_EQ(status("writer-token-0123456789", "POST", "/v1/incidents/1/resolve"), 403);
+  EXPECT_EQ(status("writer-token-0123456789", "POST", "/v1/process-instances"), 400);
+}
+
+TEST(ServerSettings, MistakesNameTheKey) {
+  ASSERT_OK(server::read_server_settings(json()).status());
+  const auto error = [](const json& j) { return server::read_server_settings(j).status().message(); };
+  EXPECT_NE(error({{"tokens", {{{"token", "short"}, {"scopes", {"read"}}}}}}).find("server.tokens[0].token"),
+            std::string::npos);
+  EXPECT_NE(error({{"tokens", {{{"token", "0123456789abcdef"}, {"scopes", {"root"}}}}}})
+                .find("unknown scope 'root'"),
+            std::string::npos);
+  EXPECT_NE(error({{"port", 8080}}).find("server.port"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace ordo::testing
