@@ -67,6 +67,7 @@ std::optional<int> ServeCommand::run() const {
                 " without authentication: configure bearer tokens in the server section of "
                 "ordo.json (docs/http-api.md), or listen on 127.0.0.1");
   }
+  settings->api.notifier = config.notifier;  // delivery status callbacks
   listen.max_body_bytes = settings->max_body_bytes;
   listen.max_in_flight = settings->max_in_flight;
 

@@ -160,10 +160,58 @@ Result<ServerSettings> read_server_settings(const json& section) {
       }
       if (key == "maxBodyBytes") out.max_body_bytes = value.get<std::size_t>();
       if (key == "maxInFlight") out.max_in_flight = value.get<int>();
+    } else if (key == "webhooks") {
+      if (!value.is_object()) return Status::invalid_argument("server.webhooks: must be an object");
+      for (const auto& [kind, hook] : value.items()) {
+        const std::string at = "server.webhooks." + kind;
+        if (kind != "payment" && kind != "notifications") {
+          return Status::invalid_argument(at + ": unknown webhook (known: payment, "
+                                               "notifications)");
+        }
+        WebhookRoute& route = kind == "payment" ? out.api.payment : out.api.notifications;
+        if (!hook.is_object() || !hook.contains("secret") || !hook["secret"].is_string() ||
+            hook["secret"].get<std::string>().empty()) {
+          return Status::invalid_argument(at + ".secret: is missing: the shared secret the "
+                                               "provider signs with (use ${env:NAME})");
+        }
+        for (const auto& [setting, v] : hook.items()) {
+          const bool known = setting == "secret" || setting == "signatureHeader" ||
+                             (kind == "payment" &&
+                              (setting == "messageName" || setting == "timeToLive"));
+          if (!known || !v.is_string()) {
+            return Status::invalid_argument(at + "." + setting +
+                                            (known ? ": must be a string"
+                                                   : ": is not a setting (known: secret, "
+                                                     "signatureHeader" +
+                                                         std::string(kind == "payment"
+                                                                         ? ", messageName, "
+                                                                           "timeToLive)"
+                                                                         : ")")));
+          }
+        }
+        route.secret = hook["secret"].get<std::string>();
+        if (hook.contains("signatureHeader")) {
+          route.signature_header = hook["signatureHeader"].get<std::string>();
+          for (char& c : route.signature_header) {
+            c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+          }
+        }
+        if (kind == "payment" && hook.contains("messageName")) {
+          out.api.payment_options.message_name = hook["messageName"].get<std::string>();
+        }
+        if (kind == "payment" && hook.contains("timeToLive")) {
+          auto d = time::parse_duration(hook["timeToLive"].get<std::string>());
+          if (!d || d->negative || d->years != 0 || d->months != 0) {
+            return Status::invalid_argument(at + ".timeToLive: must be a duration such as "
+                                                 "PT1H (days, hours, minutes, seconds)");
+          }
+          out.api.payment_options.ttl_ms = d->days * 86'400'000LL + d->millis;
+        }
+      }
     } else {
       return Status::invalid_argument("server." + key +
                                       ": is not a setting (known: tokens, maxBodyBytes, "
-                                      "maxInFlight)");
+                                      "maxInFlight, webhooks)");
     }
   }
   return out;
@@ -175,6 +223,15 @@ Response Api::handle(const Request& r) {
   const std::vector<std::string_view> seg = segments(r.path);
   if (seg.size() == 1 && seg[0] == "health") {
     return json_response(200, {{"status", "ok"}});
+  }
+  // Providers' webhooks prove themselves by their signature, not a bearer token.
+  if (seg.size() >= 3 && seg[0] == "v1" && seg[1] == "webhooks" && r.method == "POST") {
+    try {
+      std::lock_guard lock(engine_mu_);
+      return webhook(r, seg[2], seg.size() == 4 ? seg[3] : std::string_view());
+    } catch (const std::exception& e) {
+      return error_response(500, std::string("internal error: ") + e.what());
+    }
   }
   if (!options_.tokens.empty()) {
     auto auth = r.headers.find("authorization");
@@ -207,6 +264,61 @@ Response Api::handle(const Request& r) {
   } catch (const std::exception& e) {
     return error_response(500, std::string("internal error: ") + e.what());
   }
+}
+
+Response Api::webhook(const Request& r, std::string_view kind, std::string_view channel) {
+  const bool payment = kind == "payment" && channel.empty();
+  const bool status = kind == "notifications" && !channel.empty();
+  const WebhookRoute* route = payment ? &options_.payment : status ? &options_.notifications
+                                                                   : nullptr;
+  if (route == nullptr || route->secret.empty() || (status && !options_.notifier)) {
+    return error_response(404, "no webhook at " + r.path +
+                                   " (configure it in the server section: webhooks)");
+  }
+  auto header = r.headers.find(route->signature_header);
+  const std::string signature = header == r.headers.end() ? std::string() : header->second;
+  if (payment) {
+    Result<Message> m =
+        payment_webhook_message(r.body, signature, route->secret, options_.payment_options);
+    if (!m) return from_status(m.status());
+    Result<MessageResult> published = engine_.publish_message(std::move(*m));
+    if (!published) return from_status(published.status());
+    return json_response(200, {{"instances", published->instances},
+                               {"buffered", published->buffered},
+                               {"duplicate", published->duplicate}});
+  }
+  if (!verify_webhook_signature(r.body, route->secret, signature)) {
+    return error_response(401, "the signature in '" + route->signature_header +
+                                   "' does not match the body (HMAC-SHA256 with the shared "
+                                   "secret)");
+  }
+  json body;
+  Response error;
+  if (!parse_object(r, body, error)) return error;
+  if (!check_fields(body, {{"providerId", json::value_t::string},
+                           {"status", json::value_t::string},
+                           {"at", json::value_t::string},
+                           {"detail", json::value_t::object}},
+                    error)) {
+    return error;
+  }
+  DeliveryStatus update;
+  update.channel = std::string(channel);
+  update.provider_id = text(body, "providerId");
+  update.status = text(body, "status");
+  if (update.provider_id.empty() || update.status.empty()) {
+    return error_response(400, "fields 'providerId' and 'status' are required");
+  }
+  update.at_ms = engine_.clock().now_ms();
+  if (const std::string at = text(body, "at"); !at.empty()) {
+    auto parsed = time::parse_date_time(at);
+    if (!parsed) return error_response(400, "field 'at' must be an ISO 8601 date-time");
+    update.at_ms = *parsed;
+  }
+  if (body.contains("detail") && body["detail"].is_object()) update.detail = body["detail"];
+  Result<bool> recorded = options_.notifier->provider_status(update);
+  if (!recorded) return from_status(recorded.status());
+  return json_response(200, {{"recorded", *recorded}});
 }
 
 Response Api::route(const Request& r) {

@@ -12,7 +12,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "ordo/adapters.h"
 #include "ordo/engine.h"
+#include "ordo/notifications.h"
 
 namespace ordo::server {
 
@@ -37,13 +39,29 @@ struct Token {
   std::vector<std::string> scopes;
 };
 
+// A provider's webhook route: authenticated by the provider's HMAC-SHA256 signature of the
+// body (verify_webhook_signature) in `signature_header`, not by a bearer token.
+struct WebhookRoute {
+  std::string secret;                          // empty: the route is off (404)
+  std::string signature_header = "x-signature";  // lower case
+};
+
 struct ApiOptions {
   // Bearer tokens; none: every request is allowed (the server then listens on loopback only).
   std::vector<Token> tokens;
+  // POST /v1/webhooks/payment: the payment provider's confirmations.
+  WebhookRoute payment;
+  PaymentWebhookOptions payment_options;
+  // POST /v1/webhooks/notifications/{channel}: delivery status callbacks, recorded by
+  // `notifier` (and forwarded to the CRM).
+  WebhookRoute notifications;
+  std::shared_ptr<Notifier> notifier;
 };
 
 // Reads the config's "server" section: {"tokens": [{"token": "...", "scopes": [...]}],
-// "maxBodyBytes": N, "maxInFlight": N}. Errors name the key.
+// "maxBodyBytes": N, "maxInFlight": N, "webhooks": {"payment": {"secret", "signatureHeader",
+// "messageName", "timeToLive"}, "notifications": {"secret", "signatureHeader"}}}. Errors name
+// the key.
 struct ServerSettings {
   ApiOptions api;
   std::size_t max_body_bytes = 1 << 20;
@@ -58,6 +76,7 @@ class Api {
 
  private:
   Response route(const Request& request);
+  Response webhook(const Request& request, std::string_view kind, std::string_view channel);
   Engine& engine_;
   ApiOptions options_;
   std::mutex engine_mu_;

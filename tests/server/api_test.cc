@@ -1,10 +1,14 @@
 // The HTTP API's request handling, without the transport (server/api.cc).
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <fstream>
 #include <sstream>
 
+#include "adapters/fake_job.h"
 #include "api.h"
+#include "peers/http_peer.h"
+#include "ordo/adapters.h"
 #include "test_util.h"
 
 namespace ordo::testing {
@@ -154,6 +158,71 @@ TEST(ApiAuth, TokensAndScopesAreChecked) {
   EXPECT_EQ(status("writer-token-0123456789", "POST", "/v1/process-instances"), 400);
 }
 
+TEST_F(ApiTest, PaymentWebhooksAreCheckedCorrelatedOnceAndBufferedWhenEarly) {
+  deploy();
+  server::ApiOptions options;
+  options.tokens = {{"backend-token-0123456789", {"read", "write"}}};
+  options.payment.secret = "whsec_test";
+  Api api(*engine_, options);
+  const std::string event =
+      R"({"id": "evt_1", "type": "payment.succeeded", "data": {"paymentId": "P-1", "orderId": "A-5"}})";
+  Request hook = req("POST", "/v1/webhooks/payment", event);
+  EXPECT_EQ(api.handle(hook).status, 401) << "no signature";
+  hook.headers["x-signature"] = webhook_signature(event + " ", "whsec_test");
+  EXPECT_EQ(api.handle(hook).status, 401) << "the signature of another body";
+  hook.headers["x-signature"] = webhook_signature(event, "whsec_test");
+  Response early = api.handle(hook);  // no bearer token: the signature is the proof
+  ASSERT_EQ(early.status, 200) << early.body;
+  EXPECT_TRUE(body_of(early)["buffered"].get<bool>()) << "before the order waits";
+  EXPECT_TRUE(body_of(api.handle(hook))["duplicate"].get<bool>()) << "delivered twice";
+  Request garbled = hook;
+  garbled.body = R"({"id": "evt_2", "type": "payment.refunded"})";
+  garbled.headers["x-signature"] = webhook_signature(garbled.body, "whsec_test");
+  EXPECT_EQ(api.handle(garbled).status, 400);
+  EXPECT_EQ(api_.handle(hook).status, 404) << "not configured: no route";
+  EXPECT_EQ(api.handle(req("POST", "/v1/webhooks/notifications/sms", "{}")).status, 404);
+}
+
+TEST(ApiWebhooks, DeliveryStatusCallbacksReachTheDeliveryLogOnce) {
+  HttpPeer gateway;
+  gateway.server().Post("/sms", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content(R"({"id": "sms-1"})", "application/json");
+  });
+  const std::string log_file = ::testing::TempDir() + "/api-webhook-deliveries.db";
+  for (const char* suffix : {"", "-wal", "-shm"}) std::remove((log_file + suffix).c_str());
+  auto notifier = Notifier::create(
+      {{"templates", ORDO_SOURCE_DIR "/processes/templates"},
+       {"deliveryLog", log_file},
+       {"channels", {{"sms", {{"url", gateway.url("/sms")}}}}}},
+      "");
+  ASSERT_OK(notifier.status());
+  FakeJob job(json{{"customer", {{"phone", "+4915123456789"}}}});
+  job.with_header("template", "order-shipped").with_header("channel", "sms")
+      .business("A-77");
+  ASSERT_EQ((*notifier)->handle(job).kind(), JobOutcome::Kind::kComplete);
+  Engine engine;
+  server::ApiOptions options;
+  options.notifications.secret = "cb-secret";
+  options.notifier = *notifier;
+  Api api(engine, options);
+  Request cb = req("POST", "/v1/webhooks/notifications/sms",
+                   R"({"providerId": "sms-1", "status": "delivered", "at": "2026-12-01T10:00:05Z"})");
+  EXPECT_EQ(api.handle(cb).status, 401);
+  cb.headers["x-signature"] = webhook_signature(cb.body, "cb-secret");
+  Response first = api.handle(cb);
+  ASSERT_EQ(first.status, 200) << first.body;
+  EXPECT_TRUE(body_of(first)["recorded"].get<bool>());
+  EXPECT_FALSE(body_of(api.handle(cb))["recorded"].get<bool>()) << "a repeated callback";
+  auto log = (*notifier)->deliveries(job.business_key());
+  ASSERT_OK(log.status());
+  ASSERT_EQ(log->size(), 1u);
+  EXPECT_EQ((*log)[0].provider_status, "delivered");
+  Request unknown = cb;
+  unknown.body = R"({"providerId": "sms-404", "status": "delivered"})";
+  unknown.headers["x-signature"] = webhook_signature(unknown.body, "cb-secret");
+  EXPECT_EQ(api.handle(unknown).status, 404);
+}
+
 TEST(ServerSettings, MistakesNameTheKey) {
   ASSERT_OK(server::read_server_settings(json()).status());
   const auto error = [](const json& j) { return server::read_server_settings(j).status().message(); };
@@ -163,6 +232,17 @@ TEST(ServerSettings, MistakesNameTheKey) {
                 .find("unknown scope 'root'"),
             std::string::npos);
   EXPECT_NE(error({{"port", 8080}}).find("server.port"), std::string::npos);
+  EXPECT_NE(error({{"webhooks", {{"payment", {{"signatureHeader", "X-Sig"}}}}}})
+                .find("server.webhooks.payment.secret: is missing"),
+            std::string::npos);
+  EXPECT_NE(error({{"webhooks", {{"stripe", {{"secret", "x"}}}}}}).find("server.webhooks.stripe"),
+            std::string::npos);
+  auto good = server::read_server_settings(
+      {{"webhooks", {{"payment", {{"secret", "s"}, {"signatureHeader", "X-PSP-Signature"},
+                                  {"timeToLive", "PT2H"}}}}}});
+  ASSERT_OK(good.status());
+  EXPECT_EQ(good->api.payment.signature_header, "x-psp-signature");
+  EXPECT_EQ(good->api.payment_options.ttl_ms, 7'200'000);
 }
 
 }  // namespace
