@@ -41,8 +41,9 @@ fuzz:
 	@scripts/install-deps --fuzz
 	CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 	  -DORDO_BUILD_FUZZERS=ON -DORDO_BUILD_TESTS=OFF -DORDO_BUILD_BENCH=OFF -DORDO_BUILD_EXAMPLES=OFF
-	cmake --build build-fuzz -j $(JOBS) --target ordo_fuzz_loader
+	cmake --build build-fuzz -j $(JOBS) --target ordo_fuzz_loader ordo_fuzz_api
 	scripts/run-fuzzer build-fuzz/fuzz/ordo_fuzz_loader $(FUZZ_SECONDS)
+	scripts/run-fuzzer build-fuzz/fuzz/ordo_fuzz_api $(FUZZ_SECONDS) fuzz/api_corpus
 
 format:
 	git ls-files '*.cc' '*.h' | xargs clang-format -i

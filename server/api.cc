@@ -60,7 +60,9 @@ bool parse_object(const Request& r, json& out, Response& error) {
 // Every field of `body` must be one of `known`; each present one of its type.
 bool check_fields(const json& body, std::initializer_list<std::pair<const char*, json::value_t>> known,
                   Response& error) {
-  for (const auto& [key, value] : body.items()) {
+  for (const auto& item : body.items()) {
+    const std::string& key = item.key();
+    const json& value = item.value();
     auto it = std::find_if(known.begin(), known.end(),
                            [&](const auto& k) { return key == k.first; });
     if (it == known.end()) {
