@@ -17,11 +17,15 @@ constexpr std::int64_t kPublicationTtlMs = 24LL * 3'600'000;
 std::atomic<bool> g_stop{false};
 static_assert(std::atomic<bool>::is_always_lock_free, "set from a signal handler");
 
-void on_stop_signal(int) { g_stop.store(true); }
+void on_stop_signal(int) {
+  g_stop.store(true);
+}
 
 }  // namespace
 
-std::atomic<bool>& stop_flag() { return g_stop; }
+std::atomic<bool>& stop_flag() {
+  return g_stop;
+}
 
 void install_stop_handlers() {
   struct sigaction sa {};

@@ -10,23 +10,35 @@
 namespace ordo::server {
 namespace {
 
+constexpr int kMaxDepth = 64;
+
 using nlohmann::json;
 
 int http_status(StatusCode code) {
   switch (code) {
-    case StatusCode::kOk: return 200;
-    case StatusCode::kNotFound: return 404;
+    case StatusCode::kOk:
+      return 200;
+    case StatusCode::kNotFound:
+      return 404;
     case StatusCode::kInvalidDefinition:
-    case StatusCode::kInvalidArgument: return 400;
-    case StatusCode::kConflict: return 409;
-    case StatusCode::kUnauthenticated: return 401;
-    case StatusCode::kBusy: return 503;
-    case StatusCode::kAdapterError: return 502;
-    default: return 500;
+    case StatusCode::kInvalidArgument:
+      return 400;
+    case StatusCode::kConflict:
+      return 409;
+    case StatusCode::kUnauthenticated:
+      return 401;
+    case StatusCode::kBusy:
+      return 503;
+    case StatusCode::kAdapterError:
+      return 502;
+    default:
+      return 500;
   }
 }
 
-Response from_status(const Status& s) { return error_response(http_status(s.code()), s.message()); }
+Response from_status(const Status& s) {
+  return error_response(http_status(s.code()), s.message());
+}
 
 Response json_response(int status, const json& body) {
   return {status, body.dump(-1, ' ', false, json::error_handler_t::replace), "application/json"};
@@ -41,6 +53,31 @@ json summary_view(const InstanceInfo& i) {
           {"startedAt", when_view(i.started_ms)},
           {"endedAt", when_view(i.ended_ms)},
           {"endEvent", i.end_event.empty() ? json() : json(i.end_event)}};
+}
+
+// Whether `text` nests arrays and objects deeper than `limit` (outside strings): such a body
+// is refused before it is parsed, so no recursion runs away on it.
+bool nested_deeper_than(std::string_view text, int limit) {
+  int depth = 0;
+  bool in_string = false, escaped = false;
+  for (char c : text) {
+    if (in_string) {
+      if (escaped) {
+        escaped = false;
+      } else if (c == '\\') {
+        escaped = true;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > limit) return true;
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return false;
 }
 
 // The body as a JSON object, or a 400 saying what is wrong with it.
@@ -58,13 +95,14 @@ bool parse_object(const Request& r, json& out, Response& error) {
 }
 
 // Every field of `body` must be one of `known`; each present one of its type.
-bool check_fields(const json& body, std::initializer_list<std::pair<const char*, json::value_t>> known,
+bool check_fields(const json& body,
+                  std::initializer_list<std::pair<const char*, json::value_t>> known,
                   Response& error) {
   for (const auto& item : body.items()) {
     const std::string& key = item.key();
     const json& value = item.value();
-    auto it = std::find_if(known.begin(), known.end(),
-                           [&](const auto& k) { return key == k.first; });
+    auto it =
+        std::find_if(known.begin(), known.end(), [&](const auto& k) { return key == k.first; });
     if (it == known.end()) {
       std::string names;
       for (const auto& k : known) names += (names.empty() ? "" : ", ") + std::string(k.first);
@@ -114,8 +152,8 @@ std::vector<std::string_view> segments(std::string_view path) {
 }
 
 const char* scope_for(const Request& r, const std::vector<std::string_view>& seg) {
-  if (seg.size() >= 2 && seg[1] == "incidents" && r.method != "GET") return "admin";
-  return r.method == "GET" ? "read" : "write";
+  if (r.method == "GET" || r.method == "HEAD") return "read";
+  return seg.size() >= 2 && seg[1] == "incidents" ? "admin" : "write";
 }
 
 }  // namespace
@@ -138,13 +176,15 @@ Result<ServerSettings> read_server_settings(const json& section) {
         const json& t = value[i];
         if (!t.is_object() || !t.contains("token") || !t["token"].is_string() ||
             t["token"].get<std::string>().size() < 16) {
-          return Status::invalid_argument(at + ".token: must be a string of 16 characters or "
-                                               "more (use ${env:NAME})");
+          return Status::invalid_argument(at +
+                                          ".token: must be a string of 16 characters or "
+                                          "more (use ${env:NAME})");
         }
         Token token{t["token"].get<std::string>(), {}};
         if (!t.contains("scopes") || !t["scopes"].is_array() || t["scopes"].empty()) {
-          return Status::invalid_argument(at + ".scopes: list what it may do: read, write, "
-                                               "worker, admin");
+          return Status::invalid_argument(at +
+                                          ".scopes: list what it may do: read, write, "
+                                          "worker, admin");
         }
         for (const json& s : t["scopes"]) {
           const std::string scope = s.is_string() ? s.get<std::string>() : s.dump();
@@ -157,8 +197,11 @@ Result<ServerSettings> read_server_settings(const json& section) {
         out.api.tokens.push_back(std::move(token));
       }
     } else if (key == "maxBodyBytes" || key == "maxInFlight") {
-      if (!value.is_number_integer() || value.get<std::int64_t>() < 1) {
-        return Status::invalid_argument("server." + key + ": must be a whole number, 1 or more");
+      const std::int64_t most = key == "maxBodyBytes" ? (1LL << 30) : 1024;
+      if (!value.is_number_integer() || value.get<std::int64_t>() < 1 ||
+          value.get<std::int64_t>() > most) {
+        return Status::invalid_argument("server." + key + ": must be a whole number from 1 to " +
+                                        std::to_string(most));
       }
       if (key == "maxBodyBytes") out.max_body_bytes = value.get<std::size_t>();
       if (key == "maxInFlight") out.max_in_flight = value.get<int>();
@@ -167,28 +210,30 @@ Result<ServerSettings> read_server_settings(const json& section) {
       for (const auto& [kind, hook] : value.items()) {
         const std::string at = "server.webhooks." + kind;
         if (kind != "payment" && kind != "notifications") {
-          return Status::invalid_argument(at + ": unknown webhook (known: payment, "
-                                               "notifications)");
+          return Status::invalid_argument(at +
+                                          ": unknown webhook (known: payment, "
+                                          "notifications)");
         }
         WebhookRoute& route = kind == "payment" ? out.api.payment : out.api.notifications;
         if (!hook.is_object() || !hook.contains("secret") || !hook["secret"].is_string() ||
             hook["secret"].get<std::string>().empty()) {
-          return Status::invalid_argument(at + ".secret: is missing: the shared secret the "
-                                               "provider signs with (use ${env:NAME})");
+          return Status::invalid_argument(at +
+                                          ".secret: is missing: the shared secret the "
+                                          "provider signs with (use ${env:NAME})");
         }
         for (const auto& [setting, v] : hook.items()) {
-          const bool known = setting == "secret" || setting == "signatureHeader" ||
-                             (kind == "payment" &&
-                              (setting == "messageName" || setting == "timeToLive"));
+          const bool known =
+              setting == "secret" || setting == "signatureHeader" ||
+              (kind == "payment" && (setting == "messageName" || setting == "timeToLive"));
           if (!known || !v.is_string()) {
-            return Status::invalid_argument(at + "." + setting +
-                                            (known ? ": must be a string"
-                                                   : ": is not a setting (known: secret, "
-                                                     "signatureHeader" +
-                                                         std::string(kind == "payment"
-                                                                         ? ", messageName, "
-                                                                           "timeToLive)"
-                                                                         : ")")));
+            return Status::invalid_argument(
+                at + "." + setting +
+                (known ? ": must be a string"
+                       : ": is not a setting (known: secret, "
+                         "signatureHeader" +
+                             std::string(kind == "payment" ? ", messageName, "
+                                                             "timeToLive)"
+                                                           : ")")));
           }
         }
         route.secret = hook["secret"].get<std::string>();
@@ -204,8 +249,9 @@ Result<ServerSettings> read_server_settings(const json& section) {
         if (kind == "payment" && hook.contains("timeToLive")) {
           auto d = time::parse_duration(hook["timeToLive"].get<std::string>());
           if (!d || d->negative || d->years != 0 || d->months != 0) {
-            return Status::invalid_argument(at + ".timeToLive: must be a duration such as "
-                                                 "PT1H (days, hours, minutes, seconds)");
+            return Status::invalid_argument(at +
+                                            ".timeToLive: must be a duration such as "
+                                            "PT1H (days, hours, minutes, seconds)");
           }
           out.api.payment_options.ttl_ms = d->days * 86'400'000LL + d->millis;
         }
@@ -226,20 +272,50 @@ Response Api::handle(const Request& r) {
   if (seg.size() == 1 && seg[0] == "health") {
     return json_response(200, {{"status", "ok"}});
   }
+  if (nested_deeper_than(r.body, kMaxDepth)) {
+    return error_response(400, "the body nests arrays and objects more than " +
+                                   std::to_string(kMaxDepth) + " deep");
+  }
   // Providers' webhooks prove themselves by their signature, not a bearer token.
-  if (seg.size() >= 3 && seg[0] == "v1" && seg[1] == "webhooks" && r.method == "POST") {
+  if ((seg.size() == 3 || seg.size() == 4) && seg[0] == "v1" && seg[1] == "webhooks" &&
+      r.method == "POST") {
     try {
-      std::lock_guard lock(engine_mu_);
+      if (seg[2] == "payment" && seg.size() == 3) {
+        std::lock_guard lock(engine_mu_);
+        return webhook(r, seg[2], {});
+      }
+      // The delivery log has its own lock, and the CRM may be slow: not under the engine's.
       return webhook(r, seg[2], seg.size() == 4 ? seg[3] : std::string_view());
     } catch (const std::exception& e) {
       return error_response(500, std::string("internal error: ") + e.what());
     }
   }
+  if (options_.tokens.empty()) {
+    // Loopback without tokens: refuse what a web page could send (a cross-site form post,
+    // DNS rebinding), which would otherwise act with no proof at all.
+    if (r.headers.count("origin")) {
+      return error_response(403, "requests from web pages (with an Origin header) need a "
+                                 "bearer token: configure tokens in the server section");
+    }
+    if (auto host = r.headers.find("host"); host != r.headers.end()) {
+      std::string name = host->second.substr(0, host->second.rfind(':'));
+      if (!name.empty() && name.front() == '[') name = name.substr(1, name.size() - 2);
+      if (host->second.find(':') == std::string::npos) name = host->second;
+      if (name != "localhost" && name != "::1" && name.rfind("127.", 0) != 0) {
+        return error_response(403, "Host '" + host->second +
+                                       "' is not loopback: without tokens the API answers "
+                                       "only to 127.0.0.1 or localhost");
+      }
+    }
+  }
   if (!options_.tokens.empty()) {
     auto auth = r.headers.find("authorization");
-    const std::string given = auth == r.headers.end() || auth->second.rfind("Bearer ", 0) != 0
-                                  ? std::string()
-                                  : auth->second.substr(7);
+    std::string given;
+    if (auth != r.headers.end() && auth->second.size() > 7) {
+      std::string scheme = auth->second.substr(0, 7);
+      for (char& c : scheme) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      if (scheme == "bearer ") given = auth->second.substr(7);  // RFC 7235: any case
+    }
     const Token* token = nullptr;
     for (const Token& t : options_.tokens) {
       // Compared in full whatever differs, like webhook signatures.
@@ -251,8 +327,9 @@ Response Api::handle(const Request& r) {
       if (diff == 0) token = &t;
     }
     if (token == nullptr) {
-      Response out = error_response(401, "a valid bearer token is required "
-                                         "(Authorization: Bearer <token>)");
+      Response out = error_response(401,
+                                    "a valid bearer token is required "
+                                    "(Authorization: Bearer <token>)");
       return out;
     }
     const std::string scope = scope_for(r, seg);
@@ -271,11 +348,12 @@ Response Api::handle(const Request& r) {
 Response Api::webhook(const Request& r, std::string_view kind, std::string_view channel) {
   const bool payment = kind == "payment" && channel.empty();
   const bool status = kind == "notifications" && !channel.empty();
-  const WebhookRoute* route = payment ? &options_.payment : status ? &options_.notifications
-                                                                   : nullptr;
+  const WebhookRoute* route = payment  ? &options_.payment
+                              : status ? &options_.notifications
+                                       : nullptr;
   if (route == nullptr || route->secret.empty() || (status && !options_.notifier)) {
-    return error_response(404, "no webhook at " + r.path +
-                                   " (configure it in the server section: webhooks)");
+    return error_response(
+        404, "no webhook at " + r.path + " (configure it in the server section: webhooks)");
   }
   auto header = r.headers.find(route->signature_header);
   const std::string signature = header == r.headers.end() ? std::string() : header->second;
@@ -297,10 +375,11 @@ Response Api::webhook(const Request& r, std::string_view kind, std::string_view 
   json body;
   Response error;
   if (!parse_object(r, body, error)) return error;
-  if (!check_fields(body, {{"providerId", json::value_t::string},
-                           {"status", json::value_t::string},
-                           {"at", json::value_t::string},
-                           {"detail", json::value_t::object}},
+  if (!check_fields(body,
+                    {{"providerId", json::value_t::string},
+                     {"status", json::value_t::string},
+                     {"at", json::value_t::string},
+                     {"detail", json::value_t::object}},
                     error)) {
     return error;
   }
@@ -335,9 +414,10 @@ Response Api::route(const Request& r) {
   if (resource == "deployments" && seg.size() == 2 && r.method == "POST") {
     LoadResult loaded = load_bpmn(r.body, r.query.count("name") ? r.query.at("name") : "request");
     if (!loaded.ok()) {
-      json out = {{"error", {{"status", 400},
-                             {"message", "the process definition has errors"},
-                             {"diagnostics", json::parse(diagnostics_to_json(loaded.diagnostics))}}}};
+      json out = {{"error",
+                   {{"status", 400},
+                    {"message", "the process definition has errors"},
+                    {"diagnostics", json::parse(diagnostics_to_json(loaded.diagnostics))}}}};
       return json_response(400, out);
     }
     const std::size_t before = engine_.deployments().size();
@@ -345,8 +425,8 @@ Response Api::route(const Request& r) {
     if (!deployed) return from_status(deployed.status());
     json list = json::array();
     for (const Deployment& d : *deployed) {
-      list.push_back({{"processId", d.process_id}, {"version", d.version},
-                      {"contentHash", d.content_hash}});
+      list.push_back(
+          {{"processId", d.process_id}, {"version", d.version}, {"contentHash", d.content_hash}});
     }
     const bool created = engine_.deployments().size() > before;
     return json_response(created ? 201 : 200, {{"deployments", list}, {"new", created}});
@@ -355,10 +435,11 @@ Response Api::route(const Request& r) {
   if (resource == "process-instances") {
     if (seg.size() == 2 && r.method == "POST") {
       if (!parse_object(r, body, error)) return error;
-      if (!check_fields(body, {{"processId", json::value_t::string},
-                               {"businessKey", json::value_t::string},
-                               {"variables", json::value_t::object},
-                               {"version", json::value_t::number_integer}},
+      if (!check_fields(body,
+                        {{"processId", json::value_t::string},
+                         {"businessKey", json::value_t::string},
+                         {"variables", json::value_t::object},
+                         {"version", json::value_t::number_integer}},
                         error)) {
         return error;
       }
@@ -370,13 +451,19 @@ Response Api::route(const Request& r) {
         start.variables = std::move(body["variables"]);
       }
       if (body.contains("version") && !body["version"].is_null()) {
-        start.version = body["version"].get<int>();
+        const json& v = body["version"];
+        if (v.is_number_unsigned()
+                ? v.get<std::uint64_t>() > 1'000'000
+                : (v.get<std::int64_t>() < 1 || v.get<std::int64_t>() > 1'000'000)) {
+          return error_response(400, "field 'version' must be a deployed version: 1 or more");
+        }
+        start.version = v.get<int>();
       }
       Result<StartResult> started = engine_.start_instance(start);
       if (!started) return from_status(started.status());
-      return json_response(started->created ? 201 : 200,
-                           {{"id", started->id}, {"created", started->created},
-                            {"version", started->version}});
+      return json_response(
+          started->created ? 201 : 200,
+          {{"id", started->id}, {"created", started->created}, {"version", started->version}});
     }
     if (seg.size() == 2 && r.method == "GET") {
       InstanceFilter filter;
@@ -388,8 +475,9 @@ Response Api::route(const Request& r) {
           if (to_string(st) == s->second) filter.state = st;
         }
         if (!filter.state) {
-          return error_response(400, "query 'state' must be active, completed, terminated or "
-                                     "incident");
+          return error_response(400,
+                                "query 'state' must be active, completed, terminated or "
+                                "incident");
         }
       }
       if (auto l = r.query.find("limit"); l != r.query.end()) {
@@ -443,11 +531,12 @@ Response Api::route(const Request& r) {
 
   if (resource == "messages" && seg.size() == 2 && r.method == "POST") {
     if (!parse_object(r, body, error)) return error;
-    if (!check_fields(body, {{"name", json::value_t::string},
-                             {"correlationKey", json::value_t::string},
-                             {"variables", json::value_t::object},
-                             {"messageId", json::value_t::string},
-                             {"timeToLive", json::value_t::string}},
+    if (!check_fields(body,
+                      {{"name", json::value_t::string},
+                       {"correlationKey", json::value_t::string},
+                       {"variables", json::value_t::object},
+                       {"messageId", json::value_t::string},
+                       {"timeToLive", json::value_t::string}},
                       error)) {
       return error;
     }
@@ -460,10 +549,12 @@ Response Api::route(const Request& r) {
       m.variables = std::move(body["variables"]);
     }
     if (const std::string ttl = text(body, "timeToLive"); !ttl.empty()) {
-      auto parsed = time::parse_duration(ttl);
-      if (!parsed || parsed->negative) {
-        return error_response(400, "field 'timeToLive' must be an ISO 8601 duration such as "
-                                   "PT1H");
+      auto parsed = ttl.size() <= 24 ? time::parse_duration(ttl) : std::nullopt;
+      if (!parsed || parsed->negative || parsed->years > 10 || parsed->months > 120 ||
+          parsed->days > 3660 || parsed->millis > 3660LL * 86'400'000) {
+        return error_response(400,
+                              "field 'timeToLive' must be an ISO 8601 duration such as "
+                              "PT1H");
       }
       const std::int64_t now = engine_.clock().now_ms();
       m.ttl_ms = time::add(now, *parsed) - now;
@@ -487,11 +578,15 @@ Response Api::route(const Request& r) {
     if (seg.size() == 4 && seg[3] == "resolve" && r.method == "POST" && parse_id(seg[2], key)) {
       if (!parse_object(r, body, error)) return error;
       if (!check_fields(body, {{"retries", json::value_t::number_integer}}, error)) return error;
-      const int retries = body.contains("retries") && !body["retries"].is_null()
-                              ? body["retries"].get<int>()
-                              : 1;
-      if (retries < 1) return error_response(400, "field 'retries' must be 1 or more");
-      if (Status s = engine_.resolve_incident(key, retries); !s) return from_status(s);
+      const std::int64_t retries = body.contains("retries") && !body["retries"].is_null()
+                                       ? body["retries"].get<std::int64_t>()
+                                       : 1;
+      if (retries < 1 || retries > 1000) {
+        return error_response(400, "field 'retries' must be 1 or more (at most 1000)");
+      }
+      if (Status s = engine_.resolve_incident(key, static_cast<int>(retries)); !s) {
+        return from_status(s);
+      }
       return json_response(200, {{"key", key}, {"resolved", true}});
     }
   }

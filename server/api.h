@@ -19,9 +19,9 @@
 namespace ordo::server {
 
 struct Request {
-  std::string method;                         // GET, POST, ...
-  std::string path;                           // without the query
-  std::map<std::string, std::string> query;   // decoded
+  std::string method;                          // GET, POST, ...
+  std::string path;                            // without the query
+  std::map<std::string, std::string> query;    // decoded
   std::map<std::string, std::string> headers;  // names in lower case
   std::string body;
 };
@@ -42,7 +42,7 @@ struct Token {
 // A provider's webhook route: authenticated by the provider's HMAC-SHA256 signature of the
 // body (verify_webhook_signature) in `signature_header`, not by a bearer token.
 struct WebhookRoute {
-  std::string secret;                          // empty: the route is off (404)
+  std::string secret;                            // empty: the route is off (404)
   std::string signature_header = "x-signature";  // lower case
 };
 

@@ -1,6 +1,7 @@
 // cpp-httplib glue, in its own file: the library's header is large and slow to compile.
 #include "http_server.h"
 
+#include <arpa/inet.h>
 #include <httplib.h>
 
 #include <chrono>
@@ -9,28 +10,28 @@
 namespace ordo::server {
 
 bool is_loopback(const std::string& host) {
-  return host == "127.0.0.1" || host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+  // Literal addresses only (a name could resolve anywhere), and "localhost".
+  std::string h = host;
+  if (h.size() > 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
+  if (h == "localhost") return true;
+  in_addr v4{};
+  if (inet_pton(AF_INET, h.c_str(), &v4) == 1) return (ntohl(v4.s_addr) >> 24) == 127;
+  in6_addr v6{};
+  if (inet_pton(AF_INET6, h.c_str(), &v6) == 1) return IN6_IS_ADDR_LOOPBACK(&v6);
+  return false;
 }
 
 Status serve(Api& api, const ListenOptions& options, const std::atomic<bool>& stop) {
   httplib::Server http;
-  std::atomic<int> in_flight{0};
-  http.new_task_queue = [n = static_cast<std::size_t>(options.threads)] {
+  // maxInFlight requests are handled at once, one per thread; more wait their turn, and a
+  // client that takes longer than the timeouts to send or read is cut off.
+  http.new_task_queue = [n = static_cast<std::size_t>(options.max_in_flight)] {
     return new httplib::ThreadPool(n);
   };
+  http.set_read_timeout(5, 0);
+  http.set_write_timeout(5, 0);
   http.set_payload_max_length(options.max_body_bytes);
   const auto handler = [&](const httplib::Request& req, httplib::Response& res) {
-    struct Count {
-      std::atomic<int>& n;
-      ~Count() { --n; }
-    } count{in_flight};
-    if (++in_flight > options.max_in_flight) {
-      Response busy = error_response(503, "too many requests in flight; try again shortly");
-      res.status = busy.status;
-      res.set_header("Retry-After", "1");
-      res.set_content(busy.body, busy.content_type);
-      return;
-    }
     Request r;
     r.method = req.method;
     r.path = req.path;
@@ -51,11 +52,16 @@ Status serve(Api& api, const ListenOptions& options, const std::atomic<bool>& st
   http.Put(any, handler);
   http.Delete(any, handler);
   http.Patch(any, handler);
+  // Errors the HTTP library answers itself get the API's error shape too.
   http.set_error_handler([](const httplib::Request&, httplib::Response& res) {
-    if (res.status == 413) {
-      Response too_big = error_response(413, "the body is larger than server.maxBodyBytes");
-      res.set_content(too_big.body, too_big.content_type);
-    }
+    if (!res.body.empty()) return;
+    const std::string message =
+        res.status == 413 ? "the body is larger than server.maxBodyBytes"
+        : res.status == 400
+            ? "malformed HTTP request (a POST needs a body or Content-Length: 0)"
+            : "HTTP " + std::to_string(res.status) + " from the HTTP layer (see docs/http-api.md)";
+    Response out = error_response(res.status, message);
+    res.set_content(out.body, out.content_type);
   });
   int port = options.port;
   if (port == 0) {
@@ -68,13 +74,21 @@ Status serve(Api& api, const ListenOptions& options, const std::atomic<bool>& st
                             std::to_string(options.port) +
                             " (in use, or not an address of this machine)");
   }
+  std::atomic<bool> ended{false};
   std::thread watcher([&] {
-    while (!stop.load()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    while (!stop.load() && !ended.load()) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
     http.stop();
   });
   if (options.on_listening) options.on_listening(port);
-  http.listen_after_bind();
+  const bool listened = http.listen_after_bind();
+  ended.store(true);
   watcher.join();
+  if (!listened && !stop.load()) {
+    return Status::io_error("the server stopped accepting connections on " + options.host +
+                            ":" + std::to_string(port));
+  }
   return Status::ok();
 }
 

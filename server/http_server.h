@@ -13,13 +13,13 @@ struct ListenOptions {
   std::string host = "127.0.0.1";
   int port = 8080;  // 0: any free port
   std::size_t max_body_bytes = 1 << 20;
-  int max_in_flight = 64;
-  int threads = 8;
+  int max_in_flight = 64;  // requests handled at once (threads); more wait their turn
   // Called once listening, with the port (e.g. to print it).
   std::function<void(int port)> on_listening;
 };
 
-// Whether `host` is a loopback address (the only place a server without tokens may listen).
+// Whether `host` is a loopback address: a literal 127.0.0.0/8 or ::1 address (with or without
+// brackets), or "localhost" (the only places a server without tokens may listen).
 bool is_loopback(const std::string& host);
 
 // Serves until `stop` becomes true (checked every 100 ms), then stops accepting and returns

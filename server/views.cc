@@ -6,7 +6,9 @@ namespace ordo::server {
 
 using nlohmann::json;
 
-json when_view(std::int64_t ms) { return ms == 0 ? json() : json(time::format_date_time(ms)); }
+json when_view(std::int64_t ms) {
+  return ms == 0 ? json() : json(time::format_date_time(ms));
+}
 
 json incident_view(const IncidentInfo& i) {
   return {{"key", i.key},

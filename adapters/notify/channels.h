@@ -71,8 +71,7 @@ Status read_text(const nlohmann::json& settings, const std::string& where, const
 Status read_ms(const nlohmann::json& settings, const std::string& where, const char* key,
                std::int64_t& out);
 // Every key of `settings` must be in `known` (a comma-separated list).
-Status only_known(const nlohmann::json& settings, const std::string& where,
-                  std::string_view known);
+Status only_known(const nlohmann::json& settings, const std::string& where, std::string_view known);
 // "HH:MM"-"HH:MM" (a channel's quietHours: {"from", "to"}).
 Status read_quiet_hours(const nlohmann::json& settings, const std::string& where,
                         std::optional<QuietHours>& out);

@@ -71,7 +71,6 @@ Status DeliveryLog::insert(const Attempt& a, std::string_view status, std::strin
   return Status::ok();
 }
 
-
 Result<Reservation> DeliveryLog::reserve(const Attempt& a, int cap_per_hour) {
   std::lock_guard lock(mu_);
   Reservation out;
@@ -85,8 +84,8 @@ Result<Reservation> DeliveryLog::reserve(const Attempt& a, int cap_per_hour) {
       Attempt dup = a;
       dup.channel = out.earlier.channel;
       dup.recipient = out.earlier.recipient;
-      return insert(dup, "duplicate", "sent before (delivery " +
-                                          std::to_string(out.earlier.id) + ")", nullptr);
+      return insert(dup, "duplicate",
+                    "sent before (delivery " + std::to_string(out.earlier.id) + ")", nullptr);
     }
     if (cap_per_hour > 0 && !a.customer.empty()) {
       Result<Statement> recent = db_->prepare(
@@ -122,8 +121,7 @@ Result<Reservation> DeliveryLog::reserve(const Attempt& a, int cap_per_hour) {
   return out;
 }
 
-Result<std::optional<DeliveryRecord>> DeliveryLog::find_sent_locked(
-    const std::string& dedupe_key) {
+Result<std::optional<DeliveryRecord>> DeliveryLog::find_sent_locked(const std::string& dedupe_key) {
   Result<Statement> st = db_->prepare(
       "SELECT " + std::string(kColumns) +
       " FROM deliveries WHERE dedupe_key = ?1 AND status = 'sent' ORDER BY id LIMIT 1");
@@ -149,15 +147,17 @@ Status DeliveryLog::mark_forwarded(std::int64_t delivery, const std::string& sta
   return st->run();
 }
 
-Status DeliveryLog::finish(std::int64_t row, std::string_view status,
-                           std::string_view provider_id, std::string_view error,
-                           std::int64_t now_ms) {
+Status DeliveryLog::finish(std::int64_t row, std::string_view status, std::string_view provider_id,
+                           std::string_view error, std::int64_t now_ms) {
   std::lock_guard lock(mu_);
   Result<Statement> st = db_->prepare(
       "UPDATE deliveries SET status = ?2, provider_id = ?3, error = ?4, updated_ms = ?5 "
       "WHERE id = ?1");
   if (!st) return st.status();
-  st->bind(1, row).bind(2, status).bind_text_or_null(3, provider_id).bind_text_or_null(4, error)
+  st->bind(1, row)
+      .bind(2, status)
+      .bind_text_or_null(3, provider_id)
+      .bind_text_or_null(4, error)
       .bind(5, now_ms);
   return st->run();
 }
@@ -197,10 +197,10 @@ Result<std::optional<DeliveryRecord>> DeliveryLog::record_status(const DeliveryS
   std::optional<DeliveryRecord> delivery;
   bool fresh = false;
   Status s = store::sqlite::in_transaction(*db_, [&]() -> Status {
-    Result<Statement> find = db_->prepare(
-        "SELECT " + std::string(kColumns) +
-        " FROM deliveries WHERE channel = ?1 AND provider_id = ?2 AND status = 'sent' "
-        "ORDER BY id DESC LIMIT 1");
+    Result<Statement> find =
+        db_->prepare("SELECT " + std::string(kColumns) +
+                     " FROM deliveries WHERE channel = ?1 AND provider_id = ?2 AND status = 'sent' "
+                     "ORDER BY id DESC LIMIT 1");
     if (!find) return find.status();
     find->bind(1, status.channel).bind(2, status.provider_id);
     if (Status r = store::sqlite::each_row(*find, [&] { delivery = record_from(*find); }); !r) {
@@ -214,7 +214,9 @@ Result<std::optional<DeliveryRecord>> DeliveryLog::record_status(const DeliveryS
         "INSERT INTO delivery_events (delivery, status, at_ms, detail) VALUES (?1, ?2, ?3, ?4) "
         "ON CONFLICT DO NOTHING");
     if (!add) return add.status();
-    add->bind(1, delivery->id).bind(2, status.status).bind(3, status.at_ms)
+    add->bind(1, delivery->id)
+        .bind(2, status.status)
+        .bind(3, status.at_ms)
         .bind(4, status.detail.dump());
     if (Status r = add->run(); !r) return r;
     fresh = sqlite3_changes(db_->handle()) == 1;

@@ -33,9 +33,9 @@ struct Attempt {
 
 struct Reservation {
   enum class Gate { kGo, kDuplicate, kCapped } gate = Gate::kGo;
-  std::int64_t row = 0;             // kGo: the 'sending' row to finish
-  DeliveryRecord earlier;           // kDuplicate: the delivery that was sent
-  std::int64_t retry_at_ms = 0;     // kCapped: when the oldest counted message leaves the hour
+  std::int64_t row = 0;          // kGo: the 'sending' row to finish
+  DeliveryRecord earlier;        // kDuplicate: the delivery that was sent
+  std::int64_t retry_at_ms = 0;  // kCapped: when the oldest counted message leaves the hour
 };
 
 class DeliveryLog {

@@ -105,9 +105,9 @@ std::string rfc5322_date(std::int64_t ms) {
   std::tm tm{};
   gmtime_r(&t, &tm);
   static constexpr std::array<const char*, 7> kDays = {"Sun", "Mon", "Tue", "Wed",
-                                                      "Thu", "Fri", "Sat"};
-  static constexpr std::array<const char*, 12> kMonths = {
-      "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+                                                       "Thu", "Fri", "Sat"};
+  static constexpr std::array<const char*, 12> kMonths = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                                          "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
   char buf[64];
   std::snprintf(buf, sizeof buf, "%s, %02d %s %04d %02d:%02d:%02d +0000",
                 kDays[static_cast<std::size_t>(tm.tm_wday)], tm.tm_mday,
@@ -252,7 +252,7 @@ class EmailChannel final : public Channel {
     // else (a 4xx, a timeout, but also 530/535: TLS or credentials, which operations can
     // fix) is retried and, after the retries, an incident.
     result.kind = reply == 550 || reply == 551 || reply == 553 ? SendResult::Kind::kRejected
-                                                                : SendResult::Kind::kRetry;
+                                                               : SendResult::Kind::kRetry;
     return result;
   }
 };
@@ -270,7 +270,8 @@ Result<std::unique_ptr<Channel>> make_email_channel(const json& settings,
   }
   if (Status s = read_text(settings, where, "url", ch->url, true); !s) return s;
   if (ch->url.rfind("smtp://", 0) != 0 && ch->url.rfind("smtps://", 0) != 0) {
-    return Status::invalid_argument(where + ".url: must start with smtp:// or smtps:// (e.g. "
+    return Status::invalid_argument(where +
+                                    ".url: must start with smtp:// or smtps:// (e.g. "
                                     "smtp://mail.example.com:587)");
   }
   if (Status s = read_text(settings, where, "from", ch->from_address, true); !s) return s;

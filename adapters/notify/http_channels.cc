@@ -38,10 +38,10 @@ class HttpChannel : public Channel {
     const std::string start = answer->body.substr(0, 200);
     if (status >= 200 && status < 300) {
       json doc = json::parse(answer->body, nullptr, false);
-      if (doc.is_object() && doc.contains("id") && (doc["id"].is_string() ||
-                                                    doc["id"].is_number())) {
-        result.provider_id = doc["id"].is_string() ? doc["id"].get<std::string>()
-                                                   : doc["id"].dump();
+      if (doc.is_object() && doc.contains("id") &&
+          (doc["id"].is_string() || doc["id"].is_number())) {
+        result.provider_id =
+            doc["id"].is_string() ? doc["id"].get<std::string>() : doc["id"].dump();
         return result;
       }
       // Sent, most likely, but unrecorded: the retry carries the same Idempotency-Key.
@@ -50,8 +50,8 @@ class HttpChannel : public Channel {
                      std::to_string(status) + " without a message id: " + start;
       return result;
     }
-    result.error = std::string(name()) + " gateway " + url + " answered " +
-                   std::to_string(status) + ": " + start;
+    result.error = std::string(name()) + " gateway " + url + " answered " + std::to_string(status) +
+                   ": " + start;
     // 400/404/410/422: the gateway refuses this message or number for good. 401/403 (a
     // token), 5xx, 408, 429 and the rest can be fixed or pass later: retried, then an
     // incident.
@@ -104,8 +104,7 @@ class SmsChannel final : public HttpChannel {
     return Recipient{*number, {}};
   }
   SendResult send(const Outgoing& out) override {
-    json body = {{"to", out.to.address}, {"text", out.message->text},
-                 {"reference", out.reference}};
+    json body = {{"to", out.to.address}, {"text", out.message->text}, {"reference", out.reference}};
     if (!sender.empty()) body["from"] = sender;
     return post(body, out.reference);
   }
@@ -135,35 +134,31 @@ class PushChannel final : public HttpChannel {
 
 }  // namespace
 
-Result<std::unique_ptr<Channel>> make_sms_channel(const json& settings,
-                                                  const std::string& where) {
+Result<std::unique_ptr<Channel>> make_sms_channel(const json& settings, const std::string& where) {
   auto ch = std::make_unique<SmsChannel>();
   if (Status s = ch->configure(settings, where, ", from"); !s) return s;
   if (Status s = read_text(settings, where, "from", ch->sender, false); !s) return s;
   return std::unique_ptr<Channel>(std::move(ch));
 }
 
-Result<std::unique_ptr<Channel>> make_push_channel(const json& settings,
-                                                   const std::string& where) {
+Result<std::unique_ptr<Channel>> make_push_channel(const json& settings, const std::string& where) {
   auto ch = std::make_unique<PushChannel>();
   if (Status s = ch->configure(settings, where, ""); !s) return s;
   return std::unique_ptr<Channel>(std::move(ch));
 }
 
-Status read_text(const json& settings, const std::string& where, const char* key,
-                 std::string& out, bool required) {
+Status read_text(const json& settings, const std::string& where, const char* key, std::string& out,
+                 bool required) {
   auto it = settings.find(key);
   if (it == settings.end()) {
-    return required ? Status::invalid_argument(where + "." + key + ": is missing")
-                    : Status::ok();
+    return required ? Status::invalid_argument(where + "." + key + ": is missing") : Status::ok();
   }
   if (!it->is_string()) return Status::invalid_argument(where + "." + key + ": must be a string");
   out = it->get<std::string>();
   return Status::ok();
 }
 
-Status read_ms(const json& settings, const std::string& where, const char* key,
-               std::int64_t& out) {
+Status read_ms(const json& settings, const std::string& where, const char* key, std::int64_t& out) {
   auto it = settings.find(key);
   if (it == settings.end()) return Status::ok();
   if (!it->is_number_integer() || it->get<std::int64_t>() < 0) {
@@ -188,8 +183,8 @@ Status only_known(const json& settings, const std::string& where, std::string_vi
       at = comma + 1;
     }
     if (!ok) {
-      return Status::invalid_argument(where + "." + key + ": is not a setting here (known: " +
-                                      std::string(known) + ")");
+      return Status::invalid_argument(
+          where + "." + key + ": is not a setting here (known: " + std::string(known) + ")");
     }
   }
   return Status::ok();
@@ -202,8 +197,8 @@ Status read_quiet_hours(const json& settings, const std::string& where,
   const std::string at = where + ".quietHours";
   if (Status s = only_known(*it, at, "from, to"); !s) return s;
   QuietHours q;
-  for (auto [key, minute] : {std::pair<const char*, int*>{"from", &q.from_minute},
-                             {"to", &q.to_minute}}) {
+  for (auto [key, minute] :
+       {std::pair<const char*, int*>{"from", &q.from_minute}, {"to", &q.to_minute}}) {
     std::string text;
     if (Status s = read_text(*it, at, key, text, true); !s) return s;
     const auto digit = [&](std::size_t i) { return text[i] >= '0' && text[i] <= '9'; };

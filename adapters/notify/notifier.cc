@@ -14,8 +14,8 @@
 #include "channels.h"
 #include "delivery_log.h"
 #include "http/http_client.h"
-#include "ordo/notifications.h"
 #include "notify/fields.h"
+#include "ordo/notifications.h"
 
 namespace ordo {
 
@@ -27,8 +27,6 @@ namespace {
 
 using notify::field;
 using notify::text_of;
-
-
 
 // The channels the customer opted out of: optOut: ["sms"], {"sms": true}, or true / "all".
 bool opted_out(const json& customer, std::string_view channel) {
@@ -71,8 +69,10 @@ Result<const date::time_zone*> find_zone(const std::string& name) {
   try {
     return date::locate_zone(name);
   } catch (const std::exception& e) {
-    return Status::invalid_argument("'" + name + "' is not a time zone (IANA names such as "
-                                    "Europe/Berlin): " + e.what());
+    return Status::invalid_argument("'" + name +
+                                    "' is not a time zone (IANA names such as "
+                                    "Europe/Berlin): " +
+                                    e.what());
   }
 }
 
@@ -136,7 +136,9 @@ struct Notifier::State {
 Notifier::Notifier(std::unique_ptr<State> state) : state_(std::move(state)) {}
 Notifier::~Notifier() = default;
 
-const NotificationTemplates& Notifier::templates() const { return state_->templates; }
+const NotificationTemplates& Notifier::templates() const {
+  return state_->templates;
+}
 
 TaskHandler Notifier::handler() {
   return [self = shared_from_this()](const Job& job) { return self->handle(job); };
@@ -176,7 +178,8 @@ Result<std::shared_ptr<Notifier>> Notifier::create(const json& settings,
   }
   const json* channels = field(settings, "channels");
   if (channels == nullptr || !channels->is_object() || channels->empty()) {
-    return Status::invalid_argument(where + ".channels: is missing: configure at least one of "
+    return Status::invalid_argument(where +
+                                    ".channels: is missing: configure at least one of "
                                     "email, sms, push");
   }
   for (const auto& [name, ch] : channels->items()) {
@@ -192,7 +195,8 @@ Result<std::shared_ptr<Notifier>> Notifier::create(const json& settings,
   }
   if (const json* rules = field(settings, "rules")) {
     if (!rules->is_object()) {
-      return Status::invalid_argument(where + ".rules: must be an object: message -> "
+      return Status::invalid_argument(where +
+                                      ".rules: must be an object: message -> "
                                       "[channels, first choice first]");
     }
     for (const auto& [message, list] : rules->items()) {
@@ -204,13 +208,13 @@ Result<std::shared_ptr<Notifier>> Notifier::create(const json& settings,
       for (const json& c : list) {
         const std::string name = text_of(&c);
         if (!state->channels.count(name)) {
-          return Status::invalid_argument(at + ": channel '" + name +
-                                          "' is not configured in " + where + ".channels");
+          return Status::invalid_argument(at + ": channel '" + name + "' is not configured in " +
+                                          where + ".channels");
         }
         if (!state->templates.has(message, name)) {
           return Status::invalid_argument(at + ": no template " + message + "." + name +
-                                          ".mustache for the default locale '" + locale +
-                                          "' in " + path_of(dir));
+                                          ".mustache for the default locale '" + locale + "' in " +
+                                          path_of(dir));
         }
         order.push_back(name);
       }
@@ -238,8 +242,7 @@ Result<std::shared_ptr<Notifier>> Notifier::create(const json& settings,
       return s;
     }
   }
-  Result<std::unique_ptr<notify::DeliveryLog>> log =
-      notify::DeliveryLog::open(path_of(log_path));
+  Result<std::unique_ptr<notify::DeliveryLog>> log = notify::DeliveryLog::open(path_of(log_path));
   if (!log) return Status::invalid_argument(where + ".deliveryLog: " + log.status().message());
   state->log = std::move(*log);
   return std::shared_ptr<Notifier>(new Notifier(std::move(state)));
@@ -271,8 +274,7 @@ JobOutcome Notifier::handle(const Job& job) {
   notify::Attempt a;
   a.message = message;
   a.order_id = order_id;
-  a.dedupe_key = message + ":" + (order_id.empty() ? std::string(job.idempotency_key())
-                                                   : order_id);
+  a.dedupe_key = message + ":" + (order_id.empty() ? std::string(job.idempotency_key()) : order_id);
   for (const char* k : {"id", "customerId", "email", "phone"}) {
     if (a.customer.empty()) a.customer = text_of(field(customer, k));
   }
@@ -291,8 +293,8 @@ JobOutcome Notifier::handle(const Job& job) {
     notify::Attempt dup = a;
     dup.channel = (*sent)->channel;
     dup.recipient = (*sent)->recipient;
-    (void)st.log->note(dup, "duplicate", "sent before (delivery " +
-                                             std::to_string((*sent)->id) + ")");
+    (void)st.log->note(dup, "duplicate",
+                       "sent before (delivery " + std::to_string((*sent)->id) + ")");
     return JobOutcome::complete();
   }
 
@@ -364,9 +366,8 @@ JobOutcome Notifier::handle(const Job& job) {
       return JobOutcome::defer(std::max<std::int64_t>(1, r->retry_at_ms - a.now_ms),
                                "the hourly cap for " + a.customer + " is reached");
     }
-    Result<RenderedMessage> rendered =
-        st.templates.render(message, a.channel, a.locale,
-                            st.templates.view(variables, order_id, a.locale, st.shop));
+    Result<RenderedMessage> rendered = st.templates.render(
+        message, a.channel, a.locale, st.templates.view(variables, order_id, a.locale, st.shop));
     if (!rendered) {
       (void)st.log->finish(r->row, "failed", {}, rendered.status().message(), a.now_ms);
       return JobOutcome::incident(rendered.status().message());
@@ -395,8 +396,8 @@ JobOutcome Notifier::handle(const Job& job) {
     }
     // Refused for good, or out of retries: the next channel, now.
   }
-  return JobOutcome::incident(message + " for order " + order_id + " was not delivered: " +
-                              errors + (reasons.empty() ? "" : " (left out: " + reasons + ")"));
+  return JobOutcome::incident(message + " for order " + order_id + " was not delivered: " + errors +
+                              (reasons.empty() ? "" : " (left out: " + reasons + ")"));
 }
 
 Result<std::vector<DeliveryRecord>> Notifier::deliveries(std::string_view order_id) const {
@@ -433,22 +434,16 @@ Result<bool> Notifier::provider_status(const DeliveryStatus& status) {
   req.headers.emplace_back("Idempotency-Key",
                            status.channel + ":" + status.provider_id + ":" + status.status);
   req.timeout_ms = state_->forward_timeout_ms;
-  req.body = json{{"orderId", d.order_id},
-                  {"customer", d.customer},
-                  {"message", d.message},
-                  {"channel", d.channel},
-                  {"recipient", d.recipient},
-                  {"providerId", d.provider_id},
-                  {"status", status.status},
-                  {"at", status.at_ms},
-                  {"detail", status.detail}}
-                 .dump();
+  req.body =
+      json{{"orderId", d.order_id},   {"customer", d.customer},   {"message", d.message},
+           {"channel", d.channel},    {"recipient", d.recipient}, {"providerId", d.provider_id},
+           {"status", status.status}, {"at", status.at_ms},       {"detail", status.detail}}
+          .dump();
   Result<adapters::HttpAnswer> answer = adapters::http_exchange(req);
   if (!answer) return answer.status();
   if (answer->status < 200 || answer->status >= 300) {
-    return Status(StatusCode::kAdapterError, "forwarding the status to " +
-                                                 state_->forward_url + ": answered " +
-                                                 std::to_string(answer->status) +
+    return Status(StatusCode::kAdapterError, "forwarding the status to " + state_->forward_url +
+                                                 ": answered " + std::to_string(answer->status) +
                                                  " (recorded; the provider's next callback "
                                                  "forwards it again)");
   }

@@ -11,8 +11,8 @@
 
 #include <kainjow/mustache.hpp>
 
-#include "ordo/notifications.h"
 #include "notify/fields.h"
+#include "ordo/notifications.h"
 
 namespace ordo {
 namespace {
@@ -109,13 +109,11 @@ bool split_header(const std::string& rendered, std::string_view header, std::str
   const std::string prefix = std::string(header) + ":";
   if (rendered.compare(0, prefix.size(), prefix) != 0) return false;
   const std::size_t eol = rendered.find('\n');
-  first = trim(rendered.substr(prefix.size(), eol == std::string::npos ? std::string::npos
-                                                                       : eol - prefix.size()));
+  first = trim(rendered.substr(prefix.size(),
+                               eol == std::string::npos ? std::string::npos : eol - prefix.size()));
   body = eol == std::string::npos ? std::string() : trim(rendered.substr(eol + 1));
   return true;
 }
-
-
 
 }  // namespace
 
@@ -123,8 +121,7 @@ struct NotificationTemplates::Data {
   std::string dir;
   std::string default_locale;
   // locale -> "message.channel" or "message.email.html" -> source
-  std::map<std::string, std::map<std::string, std::unique_ptr<Compiled>, std::less<>>,
-           std::less<>>
+  std::map<std::string, std::map<std::string, std::unique_ptr<Compiled>, std::less<>>, std::less<>>
       sources;
   std::map<std::string, LocaleStrings, std::less<>> strings;
 
@@ -135,8 +132,7 @@ struct NotificationTemplates::Data {
     return s == l->second.end() ? nullptr : s->second.get();
   }
 
-  std::string money(const json* amount, std::string_view currency,
-                    const LocaleStrings& ls) const {
+  std::string money(const json* amount, std::string_view currency, const LocaleStrings& ls) const {
     if (amount == nullptr || !amount->is_number()) return text_of(amount);
     const double value = amount->get<double>();
     const auto cents = static_cast<long long>(std::llround(std::fabs(value) * 100.0));
@@ -160,11 +156,9 @@ struct NotificationTemplates::Data {
   }
 };
 
-NotificationTemplates::NotificationTemplates(std::unique_ptr<Data> data)
-    : data_(std::move(data)) {}
+NotificationTemplates::NotificationTemplates(std::unique_ptr<Data> data) : data_(std::move(data)) {}
 NotificationTemplates::NotificationTemplates(NotificationTemplates&&) noexcept = default;
-NotificationTemplates& NotificationTemplates::operator=(NotificationTemplates&&) noexcept =
-    default;
+NotificationTemplates& NotificationTemplates::operator=(NotificationTemplates&&) noexcept = default;
 NotificationTemplates::~NotificationTemplates() = default;
 
 Result<NotificationTemplates> NotificationTemplates::load(const std::string& dir,
@@ -195,10 +189,10 @@ Result<NotificationTemplates> NotificationTemplates::load(const std::string& dir
         LocaleStrings ls;
         if (const json* g = field(doc, "greeting"); g != nullptr && g->is_object()) {
           for (const auto& [k, v] : g->items()) {
-            if (!v.is_string()) return Status::invalid_argument(where + ": greeting." + k +
-                                                                ": must be a string");
-            if (Result<std::string> r = render_text(v.get<std::string>(), probe, false,
-                                                    where + ": greeting." + k);
+            if (!v.is_string())
+              return Status::invalid_argument(where + ": greeting." + k + ": must be a string");
+            if (Result<std::string> r =
+                    render_text(v.get<std::string>(), probe, false, where + ": greeting." + k);
                 !r) {
               return r.status();
             }
@@ -224,8 +218,8 @@ Result<NotificationTemplates> NotificationTemplates::load(const std::string& dir
         continue;
       }
       constexpr std::string_view kExt = ".mustache";
-      if (name.size() <= kExt.size() || name.compare(name.size() - kExt.size(), kExt.size(),
-                                                     kExt) != 0) {
+      if (name.size() <= kExt.size() ||
+          name.compare(name.size() - kExt.size(), kExt.size(), kExt) != 0) {
         continue;
       }
       Result<std::string> text = read_file(file.path());
@@ -272,8 +266,8 @@ std::string NotificationTemplates::resolve_locale(std::string_view requested) co
 }
 
 bool NotificationTemplates::has(std::string_view message, std::string_view channel) const {
-  return data_->find(data_->default_locale,
-                     std::string(message) + "." + std::string(channel)) != nullptr;
+  return data_->find(data_->default_locale, std::string(message) + "." + std::string(channel)) !=
+         nullptr;
 }
 
 std::vector<std::string> NotificationTemplates::locales() const {
@@ -405,8 +399,8 @@ Result<RenderedMessage> NotificationTemplates::render(std::string_view message,
   if (channel == "email" || channel == "push") {
     const std::string_view header = channel == "email" ? "Subject" : "Title";
     if (!split_header(*text, header, out.subject, out.text)) {
-      return Status::invalid_argument(where + ": the first line must be '" +
-                                      std::string(header) + ": ...'");
+      return Status::invalid_argument(where + ": the first line must be '" + std::string(header) +
+                                      ": ...'");
     }
   } else {
     out.text = trim(*text);
@@ -443,10 +437,9 @@ Result<std::string> to_e164(const json& phone) {
     if (c == ' ' || c == '.' || c == '-' || c == '(' || c == ')') continue;
     out.push_back(c);
   }
-  const bool ok = out.size() >= 9 && out.size() <= 16 && out[0] == '+' && out[1] >= '1' &&
-                  out[1] <= '9' &&
-                  std::all_of(out.begin() + 1, out.end(),
-                              [](char c) { return c >= '0' && c <= '9'; });
+  const bool ok =
+      out.size() >= 9 && out.size() <= 16 && out[0] == '+' && out[1] >= '1' && out[1] <= '9' &&
+      std::all_of(out.begin() + 1, out.end(), [](char c) { return c >= '0' && c <= '9'; });
   if (!ok) {
     return Status::invalid_argument("'" + given +
                                     "' is not an E.164 number (+, country code, number: "

@@ -1,5 +1,6 @@
 #include "time/iso8601.h"
 
+#include <cstdint>
 #include <cstdio>
 
 namespace ordo::time {
@@ -137,6 +138,8 @@ std::optional<Duration> parse_duration(std::string_view s) noexcept {
           d.months = v32;
           break;
         case 'W':
+          // In 64 bits: 7 times the largest field still fits; days is checked below.
+          if (7LL * v32 + d.days > INT32_MAX) return std::nullopt;
           d.days += 7 * v32;
           break;
         default:

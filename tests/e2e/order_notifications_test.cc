@@ -59,19 +59,19 @@ std::vector<Order> make_orders() {
     o.resolved = locales[static_cast<std::size_t>(i) % locales.size()].second;
     o.phone_ok = i % 10 != 9;
     const std::string sku = o.scenario == Scenario::kUnavailable ? "SKU-OUT" : "SKU-1";
-    o.vars = {{"orderId", o.id},
-              {"customer",
-               {{"id", "C-" + std::to_string(i)},
-                {"name", "Kunde Nr. " + std::to_string(i)},
-                {"email", "c" + std::to_string(i) + "@example.com"},
-                {"phone", o.phone_ok ? "+49 151 " + std::to_string(1000000 + i) : "0151 123"},
-                {"locale", o.locale}}},
-              {"items", {{{"sku", sku}, {"name", "Kaffeemühle"}, {"quantity", 1},
-                          {"unitPrice", 49.5}}}},
-              {"total", 49.5},
-              {"currency", "EUR"},
-              {"shippingAddress", {{"street", "Hauptstr. 1"}, {"postalCode", "01067"},
-                                   {"city", "Dresden"}}}};
+    o.vars = {
+        {"orderId", o.id},
+        {"customer",
+         {{"id", "C-" + std::to_string(i)},
+          {"name", "Kunde Nr. " + std::to_string(i)},
+          {"email", "c" + std::to_string(i) + "@example.com"},
+          {"phone", o.phone_ok ? "+49 151 " + std::to_string(1000000 + i) : "0151 123"},
+          {"locale", o.locale}}},
+        {"items", {{{"sku", sku}, {"name", "Kaffeemühle"}, {"quantity", 1}, {"unitPrice", 49.5}}}},
+        {"total", 49.5},
+        {"currency", "EUR"},
+        {"shippingAddress",
+         {{"street", "Hauptstr. 1"}, {"postalCode", "01067"}, {"city", "Dresden"}}}};
     out.push_back(std::move(o));
   }
   return out;
@@ -95,10 +95,13 @@ std::map<std::string, std::string> expected_messages(const Order& o) {
 
 const char* expected_end(Scenario s) {
   switch (s) {
-    case Scenario::kUnavailable: return "end-unavailable";
+    case Scenario::kUnavailable:
+      return "end-unavailable";
     case Scenario::kDeclined:
-    case Scenario::kPaymentFailed: return "end-payment-failed";
-    case Scenario::kDelivered: return "end-delivered";
+    case Scenario::kPaymentFailed:
+      return "end-payment-failed";
+    case Scenario::kDelivered:
+      return "end-delivered";
   }
   return "";
 }
@@ -256,12 +259,14 @@ class World {
 std::string config_json(const World& world, const std::string& smtp, const std::string& log) {
   json adapters = json::object();
   for (const char* op : {"check-availability", "reserve", "release", "handover", "ship"}) {
-    adapters[std::string("erp.") + op] = {{"adapter", "erp"}, {"operation", op},
+    adapters[std::string("erp.") + op] = {{"adapter", "erp"},
+                                          {"operation", op},
                                           {"baseUrl", world.erp_url()},
                                           {"retryBackoffMs", 100}};
   }
   for (const char* op : {"charge", "cancel"}) {
-    adapters[std::string("payment.") + op] = {{"adapter", "payment"}, {"operation", op},
+    adapters[std::string("payment.") + op] = {{"adapter", "payment"},
+                                              {"operation", op},
                                               {"baseUrl", world.psp_url()},
                                               {"retryBackoffMs", 100}};
   }
@@ -269,11 +274,16 @@ std::string config_json(const World& world, const std::string& smtp, const std::
   json notifications = {
       {"templates", ORDO_SOURCE_DIR "/processes/templates"},
       {"deliveryLog", log},
-      {"shop", {{"name", "Ordo Shop"}, {"url", "https://shop.example"},
-                {"supportEmail", "help@shop.example"}}},
+      {"shop",
+       {{"name", "Ordo Shop"},
+        {"url", "https://shop.example"},
+        {"supportEmail", "help@shop.example"}}},
       {"channels",
-       {{"email", {{"url", smtp}, {"from", "shop@shop.example"}, {"fromName", "Ordo Shop"},
-                   {"retryBackoffMs", 100}}},
+       {{"email",
+         {{"url", smtp},
+          {"from", "shop@shop.example"},
+          {"fromName", "Ordo Shop"},
+          {"retryBackoffMs", 100}}},
         {"sms", {{"url", world.sms_url()}, {"from", "OrdoShop"}, {"retryBackoffMs", 100}}}}},
       {"rules",
        {{"order-confirmation", {"email"}},
@@ -292,9 +302,7 @@ TEST(OrderNotificationsEndToEnd, EveryCustomerGetsExactlyTheirMessagesOnceInThei
   World world(orders);
   const std::string db = dir.path("orders.db");
   const std::string log = dir.path("deliveries.db");
-  {
-    std::ofstream(dir.path("ordo.json")) << config_json(world, smtp.url(), log);
-  }
+  { std::ofstream(dir.path("ordo.json")) << config_json(world, smtp.url(), log); }
   auto engine = Engine::open(db);
   ASSERT_OK(engine.status());
   ASSERT_OK((*engine)->deploy_file(ORDO_SOURCE_DIR "/processes/order-acceptance.bpmn").status());

@@ -56,16 +56,18 @@ TEST(Serve, OrdersStartedOverHttpRunToTheirEndAndMessagesAreIdempotent) {
   auto health = http.Get("/health");
   ASSERT_TRUE(health);
   EXPECT_EQ(health->status, 200);
-  auto deployed = http.Post("/v1/deployments", read_file(ORDO_SOURCE_DIR "/processes/order-acceptance.bpmn"),
-                            "application/xml");
+  auto deployed =
+      http.Post("/v1/deployments", read_file(ORDO_SOURCE_DIR "/processes/order-acceptance.bpmn"),
+                "application/xml");
   ASSERT_TRUE(deployed);
   ASSERT_EQ(deployed->status, 201) << deployed->body;
   constexpr int kOrders = 40;
   for (int i = 0; i < kOrders; ++i) {
     const std::string id = "H-" + std::to_string(i);
-    json start = {{"processId", "order-acceptance"},
-                  {"businessKey", id},
-                  {"variables", {{"orderId", id}, {"paymentDelayMinutes", 0}, {"deliveryDays", 0}}}};
+    json start = {
+        {"processId", "order-acceptance"},
+        {"businessKey", id},
+        {"variables", {{"orderId", id}, {"paymentDelayMinutes", 0}, {"deliveryDays", 0}}}};
     auto r = http.Post("/v1/process-instances", start.dump(), "application/json");
     ASSERT_TRUE(r);
     ASSERT_EQ(r->status, 201) << r->body;
@@ -85,9 +87,11 @@ TEST(Serve, OrdersStartedOverHttpRunToTheirEndAndMessagesAreIdempotent) {
   ASSERT_EQ(found.size(), 1u);
   EXPECT_EQ(found[0]["endEvent"], "end-delivered");
 
-  const std::string msg = json{{"name", "order-delivered"}, {"correlationKey", "nobody"},
-                               {"messageId", "m-1"}, {"timeToLive", "PT1M"}}
-                              .dump();
+  const std::string msg = json{
+      {"name", "order-delivered"},
+      {"correlationKey", "nobody"},
+      {"messageId", "m-1"},
+      {"timeToLive", "PT1M"}}.dump();
   auto first = http.Post("/v1/messages", msg, "application/json");
   auto second = http.Post("/v1/messages", msg, "application/json");
   ASSERT_TRUE(first && second);

@@ -29,8 +29,8 @@ class SmtpSink {
       dup2(from_child[1], 1);
       close(to_child[1]);
       close(from_child[0]);
-      std::vector<std::string> args = {"/usr/bin/python3", ORDO_SOURCE_DIR "/tests/peers/smtp_sink.py",
-                                       "--out", out_};
+      std::vector<std::string> args = {"/usr/bin/python3",
+                                       ORDO_SOURCE_DIR "/tests/peers/smtp_sink.py", "--out", out_};
       args.insert(args.end(), extra.begin(), extra.end());
       std::vector<char*> argv;
       for (auto& a : args) argv.push_back(a.data());

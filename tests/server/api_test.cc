@@ -7,8 +7,9 @@
 
 #include "adapters/fake_job.h"
 #include "api.h"
-#include "peers/http_peer.h"
+#include "http_server.h"
 #include "ordo/adapters.h"
+#include "peers/http_peer.h"
 #include "test_util.h"
 
 namespace ordo::testing {
@@ -34,7 +35,9 @@ Request req(std::string method, std::string path, std::string body = {}) {
   return r;
 }
 
-json body_of(const Response& r) { return json::parse(r.body); }
+json body_of(const Response& r) {
+  return json::parse(r.body);
+}
 
 class ApiTest : public ::testing::Test {
  protected:
@@ -114,8 +117,8 @@ TEST_F(ApiTest, BadRequestsGetAMessageNamingTheField) {
             "400 the body must be a JSON object");
   EXPECT_EQ(message_of("POST", "/v1/process-instances", R"({"processId": 7})"),
             "400 field 'processId' must be a string");
-  EXPECT_EQ(message_of("POST", "/v1/process-instances", R"({"processid": "x"})").rfind(
-                "400 unknown field 'processid'", 0),
+  EXPECT_EQ(message_of("POST", "/v1/process-instances", R"({"processid": "x"})")
+                .rfind("400 unknown field 'processid'", 0),
             0u);
   EXPECT_EQ(message_of("POST", "/v1/process-instances", R"({"variables": {}})"),
             "400 field 'processId' is required");
@@ -127,7 +130,13 @@ TEST_F(ApiTest, BadRequestsGetAMessageNamingTheField) {
   EXPECT_EQ(message_of("GET", "/v1/process-instances/12345", "").substr(0, 3), "404");
   EXPECT_EQ(message_of("GET", "/v2/things", "").substr(0, 3), "404");
   EXPECT_EQ(message_of("POST", "/v1/incidents/7/resolve", R"({"retries": 0})"),
-            "400 field 'retries' must be 1 or more");
+            "400 field 'retries' must be 1 or more (at most 1000)");
+  EXPECT_EQ(message_of("POST", "/v1/process-instances",
+                       R"({"processId": "order-acceptance", "version": 99999999999})"),
+            "400 field 'version' must be a deployed version: 1 or more");
+  EXPECT_EQ(message_of("POST", "/v1/process-instances",
+                       R"({"processId": "order-acceptance", "version": 1e30})"),
+            "400 field 'version' must be a whole number");
   Response bpmn = call("POST", "/v1/deployments", "<definitions>");
   EXPECT_EQ(bpmn.status, 400);
   EXPECT_FALSE(body_of(bpmn)["error"]["diagnostics"].empty());
@@ -135,6 +144,34 @@ TEST_F(ApiTest, BadRequestsGetAMessageNamingTheField) {
   auto all = engine_->instances();
   ASSERT_OK(all.status());
   EXPECT_TRUE(all->empty());
+}
+
+TEST_F(ApiTest, HostileBodiesAndWebPagesAreRefusedAndChangeNothing) {
+  deploy();
+  std::string deep = R"({"name": "m", "variables": {"a": )";
+  for (int i = 0; i < 100'000; ++i) deep += '[';
+  Response nested = call("POST", "/v1/messages", deep);
+  EXPECT_EQ(nested.status, 400);
+  EXPECT_NE(body_of(nested)["error"]["message"].get<std::string>().find("64 deep"),
+            std::string::npos);
+  EXPECT_EQ(call("POST", "/v1/messages", R"({"name": "m", "timeToLive": "P999999999W"})").status,
+            400);
+  EXPECT_EQ(call("POST", "/v1/messages", R"({"name": "m", "timeToLive": "P20Y"})").status, 400);
+  // Without tokens: a cross-site request from a web page, or a rebound DNS name.
+  Request page = req("POST", "/v1/process-instances",
+                     R"({"processId": "order-acceptance", "businessKey": "X"})");
+  page.headers["origin"] = "https://evil.example";
+  EXPECT_EQ(api_.handle(page).status, 403);
+  Request rebound = page;
+  rebound.headers.erase("origin");
+  rebound.headers["host"] = "evil.example:8080";
+  EXPECT_EQ(api_.handle(rebound).status, 403);
+  Request local = rebound;
+  local.headers["host"] = "127.0.0.1:8080";
+  EXPECT_EQ(api_.handle(local).status, 201);
+  auto all = engine_->instances();
+  ASSERT_OK(all.status());
+  EXPECT_EQ(all->size(), 1u) << "only the loopback request started one";
 }
 
 TEST(ApiAuth, TokensAndScopesAreChecked) {
@@ -156,6 +193,10 @@ TEST(ApiAuth, TokensAndScopesAreChecked) {
   EXPECT_EQ(status("reader-token-0123456789", "POST", "/v1/messages"), 403);
   EXPECT_EQ(status("writer-token-0123456789", "POST", "/v1/incidents/1/resolve"), 403);
   EXPECT_EQ(status("writer-token-0123456789", "POST", "/v1/process-instances"), 400);
+  EXPECT_EQ(status("reader-token-0123456789", "HEAD", "/v1/incidents"), 404) << "HEAD reads";
+  Request lower = req("GET", "/v1/incidents");
+  lower.headers["authorization"] = "bearer reader-token-0123456789";
+  EXPECT_EQ(api.handle(lower).status, 200) << "the scheme is case-insensitive";
 }
 
 TEST_F(ApiTest, PaymentWebhooksAreCheckedCorrelatedOnceAndBufferedWhenEarly) {
@@ -190,23 +231,22 @@ TEST(ApiWebhooks, DeliveryStatusCallbacksReachTheDeliveryLogOnce) {
   });
   const std::string log_file = ::testing::TempDir() + "/api-webhook-deliveries.db";
   for (const char* suffix : {"", "-wal", "-shm"}) std::remove((log_file + suffix).c_str());
-  auto notifier = Notifier::create(
-      {{"templates", ORDO_SOURCE_DIR "/processes/templates"},
-       {"deliveryLog", log_file},
-       {"channels", {{"sms", {{"url", gateway.url("/sms")}}}}}},
-      "");
+  auto notifier = Notifier::create({{"templates", ORDO_SOURCE_DIR "/processes/templates"},
+                                    {"deliveryLog", log_file},
+                                    {"channels", {{"sms", {{"url", gateway.url("/sms")}}}}}},
+                                   "");
   ASSERT_OK(notifier.status());
   FakeJob job(json{{"customer", {{"phone", "+4915123456789"}}}});
-  job.with_header("template", "order-shipped").with_header("channel", "sms")
-      .business("A-77");
+  job.with_header("template", "order-shipped").with_header("channel", "sms").business("A-77");
   ASSERT_EQ((*notifier)->handle(job).kind(), JobOutcome::Kind::kComplete);
   Engine engine;
   server::ApiOptions options;
   options.notifications.secret = "cb-secret";
   options.notifier = *notifier;
   Api api(engine, options);
-  Request cb = req("POST", "/v1/webhooks/notifications/sms",
-                   R"({"providerId": "sms-1", "status": "delivered", "at": "2026-12-01T10:00:05Z"})");
+  Request cb =
+      req("POST", "/v1/webhooks/notifications/sms",
+          R"({"providerId": "sms-1", "status": "delivered", "at": "2026-12-01T10:00:05Z"})");
   EXPECT_EQ(api.handle(cb).status, 401);
   cb.headers["x-signature"] = webhook_signature(cb.body, "cb-secret");
   Response first = api.handle(cb);
@@ -223,23 +263,40 @@ TEST(ApiWebhooks, DeliveryStatusCallbacksReachTheDeliveryLogOnce) {
   EXPECT_EQ(api.handle(unknown).status, 404);
 }
 
+TEST(ServerSettings, OnlyLiteralLoopbackAddressesCountAsLoopback) {
+  for (const char* yes : {"127.0.0.1", "127.1.2.3", "::1", "[::1]", "localhost"}) {
+    EXPECT_TRUE(server::is_loopback(yes)) << yes;
+  }
+  for (const char* no : {"0.0.0.0", "10.0.0.1", "127.0.0.1.evil.example", "::", "example.com",
+                         "128.0.0.1", ""}) {
+    EXPECT_FALSE(server::is_loopback(no)) << no;
+  }
+}
+
 TEST(ServerSettings, MistakesNameTheKey) {
   ASSERT_OK(server::read_server_settings(json()).status());
-  const auto error = [](const json& j) { return server::read_server_settings(j).status().message(); };
-  EXPECT_NE(error({{"tokens", {{{"token", "short"}, {"scopes", {"read"}}}}}}).find("server.tokens[0].token"),
+  const auto error = [](const json& j) {
+    return server::read_server_settings(j).status().message();
+  };
+  EXPECT_NE(error({{"tokens", {{{"token", "short"}, {"scopes", {"read"}}}}}})
+                .find("server.tokens[0].token"),
             std::string::npos);
   EXPECT_NE(error({{"tokens", {{{"token", "0123456789abcdef"}, {"scopes", {"root"}}}}}})
                 .find("unknown scope 'root'"),
             std::string::npos);
   EXPECT_NE(error({{"port", 8080}}).find("server.port"), std::string::npos);
+  EXPECT_NE(error({{"maxInFlight", 4294967296LL}}).find("server.maxInFlight: must be a whole "
+                                                         "number from 1 to 1024"),
+            std::string::npos);
   EXPECT_NE(error({{"webhooks", {{"payment", {{"signatureHeader", "X-Sig"}}}}}})
                 .find("server.webhooks.payment.secret: is missing"),
             std::string::npos);
   EXPECT_NE(error({{"webhooks", {{"stripe", {{"secret", "x"}}}}}}).find("server.webhooks.stripe"),
             std::string::npos);
   auto good = server::read_server_settings(
-      {{"webhooks", {{"payment", {{"secret", "s"}, {"signatureHeader", "X-PSP-Signature"},
-                                  {"timeToLive", "PT2H"}}}}}});
+      {{"webhooks",
+        {{"payment",
+          {{"secret", "s"}, {"signatureHeader", "X-PSP-Signature"}, {"timeToLive", "PT2H"}}}}}});
   ASSERT_OK(good.status());
   EXPECT_EQ(good->api.payment.signature_header, "x-psp-signature");
   EXPECT_EQ(good->api.payment_options.ttl_ms, 7'200'000);

@@ -3,10 +3,10 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
-#include <thread>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "adapters/fake_job.h"
 #include "ordo/adapters.h"
@@ -39,7 +39,9 @@ json order_vars(json c = customer()) {
   return {{"orderId", "A-1001"},
           {"customer", std::move(c)},
           {"items",
-           {{{"sku", "SKU-1"}, {"name", "Łódź-Kaffeemühle «Пётр»"}, {"quantity", 1},
+           {{{"sku", "SKU-1"},
+             {"name", "Łódź-Kaffeemühle «Пётр»"},
+             {"quantity", 1},
              {"unitPrice", 89.9}}}},
           {"total", 89.9},
           {"currency", "EUR"},
@@ -83,14 +85,22 @@ class NotifierTest : public ::testing::Test {
   json settings(const std::string& smtp_url, json extra = json::object()) {
     json s = {{"templates", ORDO_SOURCE_DIR "/processes/templates"},
               {"deliveryLog", dir_ + "/deliveries.db"},
-              {"shop", {{"name", "Ordo Shop"}, {"url", "https://shop.example"},
-                        {"supportEmail", "help@shop.example"}}},
+              {"shop",
+               {{"name", "Ordo Shop"},
+                {"url", "https://shop.example"},
+                {"supportEmail", "help@shop.example"}}},
               {"timeZone", "Europe/Berlin"},
               {"channels",
-               {{"email", {{"url", smtp_url}, {"from", "shop@shop.example"},
-                           {"fromName", "Ordo Shop – Kundenservice"}, {"timeoutMs", 5000}}},
-                {"sms", {{"url", sms_.url("/sms")}, {"from", "OrdoShop"}, {"timeoutMs", 2000},
-                         {"quietHours", {{"from", "21:00"}, {"to", "08:00"}}}}},
+               {{"email",
+                 {{"url", smtp_url},
+                  {"from", "shop@shop.example"},
+                  {"fromName", "Ordo Shop – Kundenservice"},
+                  {"timeoutMs", 5000}}},
+                {"sms",
+                 {{"url", sms_.url("/sms")},
+                  {"from", "OrdoShop"},
+                  {"timeoutMs", 2000},
+                  {"quietHours", {{"from", "21:00"}, {"to", "08:00"}}}}},
                 {"push", {{"url", push_.url("/push")}}}}},
               {"rules",
                {{"order-shipped", {"sms", "email"}},
@@ -119,8 +129,8 @@ class NotifierTest : public ::testing::Test {
   int sms_failure_status_ = 503;
 };
 
-#define REQUIRE_SMTP(sink)                                                          \
-  if ((sink).port() == 0) {                                                         \
+#define REQUIRE_SMTP(sink)                                                             \
+  if ((sink).port() == 0) {                                                            \
     GTEST_SKIP() << "no SMTP server: install python3-aiosmtpd (scripts/install-deps)"; \
   }
 
@@ -182,15 +192,13 @@ TEST_F(NotifierTest, PolishAndRussianSubjectsSurviveTheWire) {
   ASSERT_EQ(n->handle(b).kind(), JobOutcome::Kind::kComplete);
   const auto mail = smtp.mail();
   ASSERT_EQ(mail.size(), 2u);
-  auto rendered_pl = n->templates().render(
-      "payment-failed", "email", "pl",
-      n->templates().view(order_vars(pl), "A-1001", "pl", {}));
+  auto rendered_pl = n->templates().render("payment-failed", "email", "pl",
+                                           n->templates().view(order_vars(pl), "A-1001", "pl", {}));
   ASSERT_OK(rendered_pl.status());
   EXPECT_EQ(mail[0]["subject"], rendered_pl->subject);
   EXPECT_EQ(mail[0]["to"], "Zażółć Gęślą <joerg.mueller@example.de>");
-  auto rendered_ru = n->templates().render(
-      "order-unavailable", "email", "ru",
-      n->templates().view(order_vars(ru), "A-2002", "ru", {}));
+  auto rendered_ru = n->templates().render("order-unavailable", "email", "ru",
+                                           n->templates().view(order_vars(ru), "A-2002", "ru", {}));
   ASSERT_OK(rendered_ru.status());
   EXPECT_EQ(mail[1]["subject"], rendered_ru->subject);
   EXPECT_NE(mail[1]["text"].get<std::string>().find("Уважаемый"), std::string::npos);
@@ -316,10 +324,11 @@ TEST_F(NotifierTest, SmsInQuietHoursWaitsUntilTheWindowOpens) {
 }
 
 TEST_F(NotifierTest, TheHourlyCapMakesFurtherMessagesWait) {
-  auto n = make(settings("smtp://127.0.0.1:1", {{"capPerHour", 2},
-                                                {"rules", {{"order-shipped", {"sms"}},
-                                                           {"order-delivered", {"sms"}},
-                                                           {"payment-failed", {"sms"}}}}}));
+  auto n = make(settings(
+      "smtp://127.0.0.1:1",
+      {{"capPerHour", 2},
+       {"rules",
+        {{"order-shipped", {"sms"}}, {"order-delivered", {"sms"}}, {"payment-failed", {"sms"}}}}}));
   FakeJob a = notify_job(order_vars(), "order-shipped", "sms");
   ASSERT_EQ(n->handle(a).kind(), JobOutcome::Kind::kComplete);
   FakeJob b = notify_job(order_vars(), "order-delivered", "sms");
@@ -531,9 +540,10 @@ TEST(NotificationConfig, MistakesAreErrorsNamingTheSetting) {
             std::string::npos);
   EXPECT_NE(error_of({{"rules", {{"order-lost", {"sms"}}}}}).find("no template order-lost.sms"),
             std::string::npos);
-  EXPECT_NE(error_of({{"channels", {{"sms", {{"quietHours", {{"from", "25:00"}, {"to", "08:00"}}}}}}}})
-                .find("notifications.channels.sms.quietHours.from"),
-            std::string::npos);
+  EXPECT_NE(
+      error_of({{"channels", {{"sms", {{"quietHours", {{"from", "25:00"}, {"to", "08:00"}}}}}}}})
+          .find("notifications.channels.sms.quietHours.from"),
+      std::string::npos);
   EXPECT_NE(error_of({{"timeZone", "Mars/Olympus"}}).find("notifications.timeZone"),
             std::string::npos);
   EXPECT_NE(error_of({{"deliveryLog", nullptr}}).find("notifications.deliveryLog: is missing"),
@@ -580,8 +590,7 @@ TEST(NotificationConfig, OrdoJsonWiresTheNotifyAdapterAndChecksSecrets) {
   auto orphan = parse_adapter_config(R"({"adapters": {"notify.send": {"adapter": "notify"}}})",
                                      dir + "/ordo.json");
   ASSERT_FALSE(orphan.is_ok());
-  EXPECT_NE(orphan.status().message().find("needs a \"notifications\" section"),
-            std::string::npos);
+  EXPECT_NE(orphan.status().message().find("needs a \"notifications\" section"), std::string::npos);
 }
 
 }  // namespace

@@ -17,19 +17,20 @@ using nlohmann::json;
 const std::string kTemplates = ORDO_SOURCE_DIR "/processes/templates";
 
 json order(json customer) {
-  return {{"orderId", "A-1001"},
-          {"customer", std::move(customer)},
-          {"items",
-           {{{"sku", "SKU-1"}, {"name", "Espresso machine"}, {"quantity", 2}, {"unitPrice", 1249.5}},
-            {{"sku", "SKU-2"}, {"quantity", 1}, {"unitPrice", 24.9}}}},
-          {"total", 2523.9},
-          {"currency", "EUR"},
-          {"trackingNumber", "00340434161094042557"},
-          {"carrier", "DHL"},
-          {"trackingUrl", "https://track.example/00340434161094042557"},
-          {"shippingAddress",
-           {{"street", "Königsbrücker Str. 1"}, {"postalCode", "01067"}, {"city", "Dresden"}}},
-          {"unavailableItems", {{{"sku", "SKU-1"}, {"requested", 2}, {"available", 0}}}}};
+  return {
+      {"orderId", "A-1001"},
+      {"customer", std::move(customer)},
+      {"items",
+       {{{"sku", "SKU-1"}, {"name", "Espresso machine"}, {"quantity", 2}, {"unitPrice", 1249.5}},
+        {{"sku", "SKU-2"}, {"quantity", 1}, {"unitPrice", 24.9}}}},
+      {"total", 2523.9},
+      {"currency", "EUR"},
+      {"trackingNumber", "00340434161094042557"},
+      {"carrier", "DHL"},
+      {"trackingUrl", "https://track.example/00340434161094042557"},
+      {"shippingAddress",
+       {{"street", "Königsbrücker Str. 1"}, {"postalCode", "01067"}, {"city", "Dresden"}}},
+      {"unavailableItems", {{{"sku", "SKU-1"}, {"requested", 2}, {"available", 0}}}}};
 }
 
 NotificationTemplates load() {
@@ -74,16 +75,16 @@ TEST(NotificationTemplates, TheSalutationComesFromTheDataAndIsNeverGuessed) {
   const auto greeting = [&](json customer, const char* locale) {
     return t.view(order(std::move(customer)), "A-1", locale, {})["greeting"].get<std::string>();
   };
-  EXPECT_EQ(greeting({{"name", "Anna Schmidt"}, {"lastName", "Schmidt"}, {"salutation", "ms"}},
-                     "de"),
-            "Sehr geehrte Frau Schmidt,");
-  EXPECT_EQ(greeting({{"name", "Jonas Becker"}, {"lastName", "Becker"}, {"salutation", "MR"}},
-                     "de"),
-            "Sehr geehrter Herr Becker,");
+  EXPECT_EQ(
+      greeting({{"name", "Anna Schmidt"}, {"lastName", "Schmidt"}, {"salutation", "ms"}}, "de"),
+      "Sehr geehrte Frau Schmidt,");
+  EXPECT_EQ(
+      greeting({{"name", "Jonas Becker"}, {"lastName", "Becker"}, {"salutation", "MR"}}, "de"),
+      "Sehr geehrter Herr Becker,");
   // A first name that "sounds" female or male says nothing: neutral.
-  EXPECT_EQ(greeting({{"name", "Anna Schmidt"}, {"firstName", "Anna"}, {"lastName", "Schmidt"}},
-                     "de"),
-            "Guten Tag Anna Schmidt,");
+  EXPECT_EQ(
+      greeting({{"name", "Anna Schmidt"}, {"firstName", "Anna"}, {"lastName", "Schmidt"}}, "de"),
+      "Guten Tag Anna Schmidt,");
   // A salutation without a last name cannot be used: neutral, not "Herr ,".
   EXPECT_EQ(greeting({{"name", "Kim"}, {"salutation", "mr"}}, "en"), "Hello Kim,");
   EXPECT_EQ(greeting(json::object(), "en"), "Hello,");
@@ -154,12 +155,15 @@ TEST(NotificationTemplates, ALocaleWithoutAMessageFallsBackToTheDefault) {
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir + "/en");
   std::filesystem::create_directories(dir + "/de");
-  std::ofstream(dir + "/en/strings.json") << R"({"greeting": {"neutral": "Hi {{name}},", "anonymous": "Hi,"}})";
-  std::ofstream(dir + "/de/strings.json") << R"({"greeting": {"neutral": "Hallo {{name}},", "anonymous": "Hallo,"}})";
+  std::ofstream(dir + "/en/strings.json")
+      << R"({"greeting": {"neutral": "Hi {{name}},", "anonymous": "Hi,"}})";
+  std::ofstream(dir + "/de/strings.json")
+      << R"({"greeting": {"neutral": "Hallo {{name}},", "anonymous": "Hallo,"}})";
   std::ofstream(dir + "/en/ping.sms.mustache") << "{{greeting}} ping {{orderId}}\n";
   auto t = NotificationTemplates::load(dir);
   ASSERT_OK(t.status());
-  auto r = t->render("ping", "sms", "de", t->view({{"customer", {{"name", "Jo"}}}}, "A-7", "de", {}));
+  auto r =
+      t->render("ping", "sms", "de", t->view({{"customer", {{"name", "Jo"}}}}, "A-7", "de", {}));
   ASSERT_OK(r.status());
   EXPECT_EQ(r->locale, "en");
   EXPECT_EQ(r->text, "Hallo Jo, ping A-7") << "the greeting still speaks the customer's language";
@@ -170,7 +174,8 @@ TEST(NotificationTemplates, ABrokenTemplateIsALoadErrorNamingTheFile) {
   const std::string dir = ::testing::TempDir() + "/ordo-templates-broken";
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir + "/en");
-  std::ofstream(dir + "/en/strings.json") << R"({"greeting": {"neutral": "Hi", "anonymous": "Hi"}})";
+  std::ofstream(dir + "/en/strings.json")
+      << R"({"greeting": {"neutral": "Hi", "anonymous": "Hi"}})";
   std::ofstream(dir + "/en/ping.sms.mustache") << "{{#items}} unclosed\n";
   auto t = NotificationTemplates::load(dir);
   ASSERT_FALSE(t.is_ok());
