@@ -174,6 +174,31 @@ TEST_F(ApiTest, HostileBodiesAndWebPagesAreRefusedAndChangeNothing) {
   EXPECT_EQ(all->size(), 1u) << "only the loopback request started one";
 }
 
+// docs/openapi.json describes routes that exist: none of them answers "no such resource".
+TEST_F(ApiTest, EveryRouteOfTheOpenApiFileExists) {
+  std::ifstream in(ORDO_SOURCE_DIR "/docs/openapi.json");
+  const json spec = json::parse(in);
+  int routes = 0;
+  for (const auto& [path, methods] : spec["paths"].items()) {
+    std::string concrete = path;
+    for (const auto& [from, to] :
+         {std::pair<std::string, std::string>{"{id}", "1"}, {"{key}", "1"}, {"{channel}", "sms"}}) {
+      if (auto at = concrete.find(from); at != std::string::npos)
+        concrete.replace(at, from.size(), to);
+    }
+    for (const auto& [method, _] : methods.items()) {
+      std::string upper = method;
+      for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      Response r = call(upper, concrete, "{}");
+      const std::string message =
+          r.status == 404 ? body_of(r)["error"]["message"].get<std::string>() : std::string();
+      EXPECT_EQ(message.find("no such resource"), std::string::npos) << upper << " " << path;
+      ++routes;
+    }
+  }
+  EXPECT_EQ(routes, 11);
+}
+
 TEST(ApiAuth, TokensAndScopesAreChecked) {
   Engine engine;
   server::ApiOptions options;
@@ -267,8 +292,8 @@ TEST(ServerSettings, OnlyLiteralLoopbackAddressesCountAsLoopback) {
   for (const char* yes : {"127.0.0.1", "127.1.2.3", "::1", "[::1]", "localhost"}) {
     EXPECT_TRUE(server::is_loopback(yes)) << yes;
   }
-  for (const char* no : {"0.0.0.0", "10.0.0.1", "127.0.0.1.evil.example", "::", "example.com",
-                         "128.0.0.1", ""}) {
+  for (const char* no :
+       {"0.0.0.0", "10.0.0.1", "127.0.0.1.evil.example", "::", "example.com", "128.0.0.1", ""}) {
     EXPECT_FALSE(server::is_loopback(no)) << no;
   }
 }
@@ -285,8 +310,9 @@ TEST(ServerSettings, MistakesNameTheKey) {
                 .find("unknown scope 'root'"),
             std::string::npos);
   EXPECT_NE(error({{"port", 8080}}).find("server.port"), std::string::npos);
-  EXPECT_NE(error({{"maxInFlight", 4294967296LL}}).find("server.maxInFlight: must be a whole "
-                                                         "number from 1 to 1024"),
+  EXPECT_NE(error({{"maxInFlight", 4294967296LL}})
+                .find("server.maxInFlight: must be a whole "
+                      "number from 1 to 1024"),
             std::string::npos);
   EXPECT_NE(error({{"webhooks", {{"payment", {{"signatureHeader", "X-Sig"}}}}}})
                 .find("server.webhooks.payment.secret: is missing"),
