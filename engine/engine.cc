@@ -8,9 +8,11 @@
 #include <condition_variable>
 #include <csignal>
 #include <deque>
+#include <map>
 #include <mutex>
 #include <random>
 #include <thread>
+#include <tuple>
 
 #include "ordo/loader.h"
 #include "runtime/plan.h"
@@ -1038,6 +1040,32 @@ Result<std::vector<HistoryEvent>> Engine::read_history(InstanceId id) const {
     e.key = r.key;
     e.value = r.value;
     e.detail = std::move(r.detail);
+  }
+  return out;
+}
+
+Result<std::vector<InstanceCount>> Engine::count_instances() const {
+  std::vector<InstanceCount> out;
+  if (impl_->db) {
+    auto rows = impl_->db->count_instances();
+    if (!rows) return rows.status();
+    for (auto& [process, state, end, n] : *rows) {
+      InstanceCount c;
+      c.process_id = std::move(process);
+      c.state = state;
+      c.end_event = std::move(end);
+      c.count = n;
+      out.push_back(std::move(c));
+    }
+    return out;
+  }
+  std::map<std::tuple<std::string, InstanceState, std::string>, std::int64_t> counts;
+  for (const runtime::Instance* inst : impl_->rt.instances()) {
+    const InstanceInfo i = summary_of(*inst);
+    ++counts[{i.process_id, i.state, i.end_event}];
+  }
+  for (const auto& [key, n] : counts) {
+    out.push_back({std::get<0>(key), std::get<1>(key), std::get<2>(key), n});
   }
   return out;
 }

@@ -269,12 +269,18 @@ Api::Api(Engine& engine, ApiOptions options) : engine_(engine), options_(std::mo
 
 Response Api::handle(const Request& r) {
   const std::vector<std::string_view> seg = segments(r.path);
+  Response out = dispatch(r, seg);
+  count(r, seg, out.status);
+  return out;
+}
+
+Response Api::dispatch(const Request& r, const std::vector<std::string_view>& seg) {
   if (seg.size() == 1 && seg[0] == "health") {
     return json_response(200, {{"status", "ok"}});
   }
   if (nested_deeper_than(r.body, kMaxDepth)) {
-    return error_response(400, "the body nests arrays and objects more than " +
-                                   std::to_string(kMaxDepth) + " deep");
+    return error_response(
+        400, "the body nests arrays and objects more than " + std::to_string(kMaxDepth) + " deep");
   }
   // Providers' webhooks prove themselves by their signature, not a bearer token.
   if ((seg.size() == 3 || seg.size() == 4) && seg[0] == "v1" && seg[1] == "webhooks" &&
@@ -294,8 +300,9 @@ Response Api::handle(const Request& r) {
     // Loopback without tokens: refuse what a web page could send (a cross-site form post,
     // DNS rebinding), which would otherwise act with no proof at all.
     if (r.headers.count("origin")) {
-      return error_response(403, "requests from web pages (with an Origin header) need a "
-                                 "bearer token: configure tokens in the server section");
+      return error_response(403,
+                            "requests from web pages (with an Origin header) need a "
+                            "bearer token: configure tokens in the server section");
     }
     if (auto host = r.headers.find("host"); host != r.headers.end()) {
       std::string name = host->second.substr(0, host->second.rfind(':'));
@@ -337,12 +344,104 @@ Response Api::handle(const Request& r) {
       return error_response(403, "this token lacks the '" + scope + "' scope");
     }
   }
+  if (seg.size() == 1 && seg[0] == "metrics" && r.method == "GET") return metrics();
   try {
     std::lock_guard lock(engine_mu_);
     return route(r);
   } catch (const std::exception& e) {
     return error_response(500, std::string("internal error: ") + e.what());
   }
+}
+
+namespace {
+
+// A Prometheus label value: backslash, double quote and newline escaped.
+std::string label(std::string_view v) {
+  std::string out;
+  for (char c : v) {
+    if (c == '\\' || c == '"') out += '\\';
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out += c;
+  }
+  return out;
+}
+
+}  // namespace
+
+void Api::count(const Request& r, const std::vector<std::string_view>& seg, int status) {
+  // The route with ids as placeholders, so the labels stay few.
+  std::string route;
+  for (std::size_t i = 0; i < seg.size() && i < 4; ++i) {
+    std::uint64_t id = 0;
+    route += "/" + (parse_id(seg[i], id) ? std::string("{id}") : std::string(seg[i]));
+  }
+  const bool known = (seg.size() == 1 && (seg[0] == "health" || seg[0] == "metrics")) ||
+                     (seg.size() >= 2 && seg[0] == "v1" &&
+                      (seg[1] == "deployments" || seg[1] == "process-instances" ||
+                       seg[1] == "messages" || seg[1] == "incidents" || seg[1] == "webhooks"));
+  if (!known) route = "(other)";
+  std::lock_guard lock(metrics_mu_);
+  ++requests_[{route, r.method.size() <= 7 ? r.method : std::string("(other)"), status}];
+  if (status == 401 && seg.size() >= 3 && seg[1] == "webhooks") {
+    ++webhook_rejections_[std::string(seg[2])];
+  }
+}
+
+Response Api::metrics() {
+  std::string out;
+  const auto family = [&](const char* name, const char* type, const char* help) {
+    out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n";
+  };
+  {
+    std::lock_guard lock(engine_mu_);
+    Result<std::vector<InstanceCount>> counts = engine_.count_instances();
+    if (!counts) return from_status(counts.status());
+    family("ordo_instances", "gauge",
+           "Process instances by process, state and (completed) end event.");
+    for (const InstanceCount& c : *counts) {
+      out += "ordo_instances{process=\"" + label(c.process_id) + "\",state=\"" +
+             std::string(to_string(c.state)) + "\",end_event=\"" + label(c.end_event) + "\"} " +
+             std::to_string(c.count) + "\n";
+    }
+    Result<std::vector<IncidentInfo>> incidents = engine_.read_incidents();
+    if (!incidents) return from_status(incidents.status());
+    family("ordo_incidents_open", "gauge", "Open incidents.");
+    out += "ordo_incidents_open " + std::to_string(incidents->size()) + "\n";
+    std::map<std::pair<std::string, std::string>, std::uint64_t> jobs;
+    for (const JobInfo& j : engine_.open_jobs()) ++jobs[{j.type, std::string(to_string(j.state))}];
+    family("ordo_jobs_open", "gauge", "Open jobs by type and state.");
+    for (const auto& [key, n] : jobs) {
+      out += "ordo_jobs_open{type=\"" + label(key.first) + "\",state=\"" + key.second + "\"} " +
+             std::to_string(n) + "\n";
+    }
+  }
+  if (options_.notifier) {
+    Result<std::vector<Notifier::Count>> sent = options_.notifier->delivery_counts();
+    if (!sent) return from_status(sent.status());
+    family("ordo_notification_attempts", "gauge",
+           "Notification delivery attempts by channel and status (the delivery log).");
+    for (const Notifier::Count& c : *sent) {
+      out += "ordo_notification_attempts{channel=\"" + label(c.channel) + "\",status=\"" +
+             label(c.status) + "\"} " + std::to_string(c.count) + "\n";
+    }
+  }
+  std::lock_guard lock(metrics_mu_);
+  family("ordo_http_requests_total", "counter", "HTTP requests by route, method and status.");
+  for (const auto& [key, n] : requests_) {
+    out += "ordo_http_requests_total{route=\"" + label(std::get<0>(key)) + "\",method=\"" +
+           label(std::get<1>(key)) + "\",status=\"" + std::to_string(std::get<2>(key)) + "\"} " +
+           std::to_string(n) + "\n";
+  }
+  family("ordo_webhook_rejections_total", "counter",
+         "Webhooks refused because their signature did not verify.");
+  for (const auto& [kind, n] : webhook_rejections_) {
+    out += "ordo_webhook_rejections_total{webhook=\"" + label(kind) + "\"} " + std::to_string(n) +
+           "\n";
+  }
+  return {200, out, "text/plain; version=0.0.4"};
 }
 
 Response Api::webhook(const Request& r, std::string_view kind, std::string_view channel) {

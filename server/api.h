@@ -8,6 +8,7 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -75,11 +76,18 @@ class Api {
   Response handle(const Request& request);
 
  private:
+  Response dispatch(const Request& request, const std::vector<std::string_view>& seg);
   Response route(const Request& request);
   Response webhook(const Request& request, std::string_view kind, std::string_view channel);
+  Response metrics();
+  void count(const Request& request, const std::vector<std::string_view>& seg, int status);
   Engine& engine_;
   ApiOptions options_;
   std::mutex engine_mu_;
+  std::mutex metrics_mu_;
+  // (route, method, status) -> requests; webhook kind -> rejected signatures
+  std::map<std::tuple<std::string, std::string, int>, std::uint64_t> requests_;
+  std::map<std::string, std::uint64_t> webhook_rejections_;
 };
 
 // {"error": {"status": N, "message": "..."}}

@@ -192,6 +192,19 @@ Result<std::vector<DeliveryRecord>> DeliveryLog::list(std::string_view order_id)
   return out;
 }
 
+Result<std::vector<Notifier::Count>> DeliveryLog::counts() {
+  std::lock_guard lock(mu_);
+  Result<Statement> st =
+      db_->prepare("SELECT channel, status, count(*) FROM deliveries GROUP BY channel, status");
+  if (!st) return st.status();
+  std::vector<Notifier::Count> out;
+  Status s = store::sqlite::each_row(*st, [&] {
+    out.push_back({st->text(0), st->text(1), st->int64(2)});
+  });
+  if (!s) return s;
+  return out;
+}
+
 Result<std::optional<DeliveryRecord>> DeliveryLog::record_status(const DeliveryStatus& status) {
   std::lock_guard lock(mu_);
   std::optional<DeliveryRecord> delivery;

@@ -55,6 +55,7 @@ class DeliveryLog {
   // The channels a provider refused for good for this message (not worth trying again).
   Result<std::vector<std::string>> rejected_channels(const std::string& dedupe_key);
   Result<std::vector<DeliveryRecord>> list(std::string_view order_id);
+  Result<std::vector<Notifier::Count>> counts();
   // The delivery of this message that was sent, if any.
   Result<std::optional<DeliveryRecord>> find_sent(const std::string& dedupe_key);
   // Records a status callback: the delivery it belongs to, or nullopt when this status was

@@ -400,6 +400,10 @@ JobOutcome Notifier::handle(const Job& job) {
                               (reasons.empty() ? "" : " (left out: " + reasons + ")"));
 }
 
+Result<std::vector<Notifier::Count>> Notifier::delivery_counts() const {
+  return state_->log->counts();
+}
+
 Result<std::vector<DeliveryRecord>> Notifier::deliveries(std::string_view order_id) const {
   return state_->log->list(order_id);
 }

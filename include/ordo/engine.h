@@ -173,6 +173,14 @@ struct InstanceInfo {
   InstanceId parent = 0;      // the calling instance, for instances started by a call activity
 };
 
+// How many root and child instances are in a state (and, completed, at which end event).
+struct InstanceCount {
+  std::string process_id;
+  InstanceState state = InstanceState::kActive;
+  std::string end_event;  // completed instances only
+  std::int64_t count = 0;
+};
+
 struct JobInfo {
   JobKey key = 0;
   InstanceId instance = 0;
@@ -283,6 +291,9 @@ class Engine {
   Result<std::vector<IncidentInfo>> read_incidents() const;
   // Root and called instances, by id, without variables or elements.
   Result<std::vector<InstanceInfo>> instances(const InstanceFilter& filter = {}) const;
+  // Instances counted by process, state and end event (for metrics): one query, however
+  // many instances the database holds.
+  Result<std::vector<InstanceCount>> count_instances() const;
   // Every deployed version of every process.
   std::vector<Deployment> deployments() const;
   bool durable() const noexcept;

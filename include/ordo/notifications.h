@@ -142,6 +142,14 @@ class Notifier : public std::enable_shared_from_this<Notifier> {
   // The delivery log: every attempt, newest last; for one order when `order_id` is given.
   Result<std::vector<DeliveryRecord>> deliveries(std::string_view order_id = {}) const;
 
+  // Attempts counted by channel and status (for metrics); one query.
+  struct Count {
+    std::string channel;
+    std::string status;
+    std::int64_t count = 0;
+  };
+  Result<std::vector<Count>> delivery_counts() const;
+
   const NotificationTemplates& templates() const;
 
  private:

@@ -196,7 +196,33 @@ TEST_F(ApiTest, EveryRouteOfTheOpenApiFileExists) {
       ++routes;
     }
   }
-  EXPECT_EQ(routes, 11);
+  EXPECT_EQ(routes, 12);
+}
+
+TEST_F(ApiTest, MetricsCountInstancesJobsAndRequestsInThePrometheusFormat) {
+  deploy();
+  ASSERT_EQ(call("POST", "/v1/process-instances",
+                 R"({"processId": "order-acceptance", "businessKey": "M-1"})")
+                .status,
+            201);
+  ASSERT_EQ(call("POST", "/v1/process-instances", R"({"processId": 1})").status, 400);
+  ASSERT_EQ(call("GET", "/v1/process-instances/1").status, 200);
+  Response m = call("GET", "/metrics");
+  ASSERT_EQ(m.status, 200);
+  EXPECT_EQ(m.content_type, "text/plain; version=0.0.4");
+  for (const char* line :
+       {"# TYPE ordo_instances gauge\n",
+        "ordo_instances{process=\"order-acceptance\",state=\"active\",end_event=\"\"} 1\n",
+        "ordo_incidents_open 0\n",
+        "ordo_jobs_open{type=\"erp.check-availability\",state=\"created\"} 1\n",
+        "ordo_http_requests_total{route=\"/v1/process-instances\",method=\"POST\",status=\"201\"} "
+        "1\n",
+        "ordo_http_requests_total{route=\"/v1/process-instances\",method=\"POST\",status=\"400\"} "
+        "1\n",
+        "ordo_http_requests_total{route=\"/v1/process-instances/"
+        "{id}\",method=\"GET\",status=\"200\"} 1\n"}) {
+    EXPECT_NE(m.body.find(line), std::string::npos) << line << "\nin:\n" << m.body;
+  }
 }
 
 TEST(ApiAuth, TokensAndScopesAreChecked) {

@@ -655,6 +655,23 @@ Status SqliteStore::release_job(JobKey key, std::string_view owner) {
 
 // ---- listings ----
 
+Result<std::vector<std::tuple<std::string, InstanceState, std::string, std::int64_t>>>
+SqliteStore::count_instances() {
+  Result<Statement> st = db_->prepare(
+      "SELECT process_id, state, coalesce(end_event, ''), count(*) FROM instances "
+      "GROUP BY process_id, state, end_event");
+  if (!st) return st.status();
+  std::vector<std::tuple<std::string, InstanceState, std::string, std::int64_t>> out;
+  Status read = each_row(*st, [&] {
+    out.emplace_back(st->text(0),
+                     enum_from<InstanceState, InstanceState::kIncident>(st->text(1))
+                         .value_or(InstanceState::kActive),
+                     st->text(2), st->int64(3));
+  });
+  if (!read) return read;
+  return out;
+}
+
 Result<std::vector<InstanceRow>> SqliteStore::instances(std::string_view state,
                                                         std::string_view process_id, int limit,
                                                         std::string_view business_key) {

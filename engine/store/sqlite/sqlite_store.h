@@ -10,6 +10,7 @@
 
 #include <memory>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "ordo/history.h"
@@ -109,6 +110,9 @@ class SqliteStore final : public Durable {
   Status release_job(JobKey key, std::string_view owner);
 
   // ---- listings for the API and the tools (read-only) ----
+  // (process id, state, end event or empty, count)
+  Result<std::vector<std::tuple<std::string, InstanceState, std::string, std::int64_t>>>
+  count_instances();
   Result<std::vector<InstanceRow>> instances(std::string_view state, std::string_view process_id,
                                              int limit, std::string_view business_key = {});
   Result<std::vector<runtime::JobRecord>> jobs(std::string_view type);
