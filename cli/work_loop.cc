@@ -46,13 +46,7 @@ Result<LoopTotals> work_loop(Engine& engine, SimulatedWorld& world, WorkOptions 
     totals.handled += *done;
     std::size_t sent = 0;
     for (Publication& p : world.take_due(engine.clock().now_ms())) {
-      Message m;
-      m.name = std::move(p.name);
-      m.correlation_key = std::move(p.correlation_key);
-      m.variables = std::move(p.variables);
-      m.ttl_ms = kPublicationTtlMs;
-      m.message_id = std::move(p.message_id);
-      Result<MessageResult> r = engine.publish_message(std::move(m));
+      Result<MessageResult> r = engine.publish_message(to_message(std::move(p), kPublicationTtlMs));
       if (!r) return r.status();
       // Publications restored from the effects log were mostly published by an earlier run.
       if (!r->duplicate) ++sent;

@@ -350,13 +350,7 @@ Result<RunSummary> run_orders(const std::string& process_file,
       engine.run_until_idle();
     }
     for (Publication& p : world.take_due(clock->now_ms())) {
-      Message m;
-      m.name = std::move(p.name);
-      m.correlation_key = std::move(p.correlation_key);
-      m.variables = std::move(p.variables);
-      m.ttl_ms = kDay;
-      m.message_id = std::move(p.message_id);
-      auto published = engine.publish_message(std::move(m));
+      auto published = engine.publish_message(to_message(std::move(p), kDay));
       if (!published && engine.durable()) return published.status();
       engine.run_until_idle();
     }
@@ -416,6 +410,16 @@ nlohmann::json to_json(const RunSummary& s) {
             {"notificationsByChannel", s.notifications_by_channel},
             {"notificationsByTemplate", s.notifications_by_template}}},
           {"notifications", notifications}};
+}
+
+Message to_message(Publication&& p, std::int64_t ttl_ms) {
+  Message m;
+  m.name = std::move(p.name);
+  m.correlation_key = std::move(p.correlation_key);
+  m.variables = std::move(p.variables);
+  m.ttl_ms = ttl_ms;
+  m.message_id = std::move(p.message_id);
+  return m;
 }
 
 }  // namespace ordo

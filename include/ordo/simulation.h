@@ -55,6 +55,10 @@ struct Publication {
   nlohmann::json variables;
 };
 
+// The message to publish for a publication, waiting `ttl_ms` for a subscription that is not
+// open yet.
+Message to_message(Publication&& publication, std::int64_t ttl_ms);
+
 // The simulated outside world: answers jobs from the order's fields (above), and records the
 // side effects it would have (messages to publish later, notifications sent). Every side
 // effect is keyed by the job's idempotency key, so a job handled twice (a retry after a
