@@ -101,8 +101,8 @@ Result<AdapterConfig> parse_adapter_config(const std::string& text, const std::s
   if (auto n = doc.find("notifications"); n != doc.end()) {
     if (!n->is_object()) return config_error(file, "notifications", "must be an object");
     if (Status s = expand(*n, file, "notifications", env); !s) return s;
-    Result<std::shared_ptr<Notifier>> notifier = Notifier::create(
-        *n, std::filesystem::path(file).parent_path().string(), "notifications");
+    Result<std::shared_ptr<Notifier>> notifier =
+        Notifier::create(*n, std::filesystem::path(file).parent_path().string(), "notifications");
     if (!notifier) return Status::invalid_argument(file + ": " + notifier.status().message());
     out.notifier = std::move(*notifier);
   }
@@ -117,12 +117,15 @@ Result<AdapterConfig> parse_adapter_config(const std::string& text, const std::s
       const auto adapter = settings.find("adapter");
       if (adapter == settings.end() || !adapter->is_string()) {
         return config_error(file, key + ".adapter",
-                            "is missing: say which adapter does this work (erp, http, "
-                            "notify, payment, simulated)");
+                            "is missing: say which adapter does this work (erp, external, "
+                            "http, notify, payment, simulated)");
       }
       const std::string name = adapter->get<std::string>();
-      if (name == "simulated") {
-        out.simulated.push_back(type);
+      if (name == "simulated" || name == "external") {
+        if (settings.size() > 1) {
+          return config_error(file, key, "the " + name + " adapter has no settings");
+        }
+        (name == "simulated" ? out.simulated : out.external).push_back(type);
       } else if (name == "http") {
         Result<TaskHandler> h = make_http_adapter(settings, key);
         if (!h) return Status::invalid_argument(file + ": " + h.status().message());
@@ -145,9 +148,9 @@ Result<AdapterConfig> parse_adapter_config(const std::string& text, const std::s
         }
         out.handlers.emplace(type, out.notifier->handler());
       } else {
-        return config_error(
-            file, key + ".adapter",
-            "unknown adapter '" + name + "' (known: erp, http, notify, payment, simulated)");
+        return config_error(file, key + ".adapter",
+                            "unknown adapter '" + name +
+                                "' (known: erp, external, http, notify, payment, simulated)");
       }
     }
   }

@@ -82,6 +82,7 @@ std::optional<int> ServeCommand::run() const {
   if (Status s = world.open_effects_log(a.db + ".effects.jsonl"); !s) return fail(s.message());
   worker.set_fallback_handler(world.handler());
   for (auto& [type, handler] : config.handlers) worker.register_handler(type, handler);
+  worker.leave_to_external_workers(config.external);
 
   install_stop_handlers();
   std::atomic<bool>& stop = stop_flag();

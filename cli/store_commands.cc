@@ -576,6 +576,7 @@ int run_worker(const WorkerArgs& args) {
     Result<AdapterConfig> config = load_adapter_config(args.config);
     if (!config) return fail("worker", config.status());
     for (auto& [type, handler] : config->handlers) engine->register_handler(type, handler);
+    engine->leave_to_external_workers(config->external);
   }
   install_stop_handlers();
 

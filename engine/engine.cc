@@ -11,6 +11,7 @@
 #include <map>
 #include <mutex>
 #include <random>
+#include <set>
 #include <thread>
 #include <tuple>
 
@@ -129,8 +130,7 @@ std::string default_worker_id() {
   std::random_device rd;
   char suffix[9];
   std::snprintf(suffix, sizeof suffix, "%08x", rd());
-  return std::string(host) + ":" + std::to_string(getpid()) + ":" + suffix + "@" +
-         pid_namespace();
+  return std::string(host) + ":" + std::to_string(getpid()) + ":" + suffix + "@" + pid_namespace();
 }
 
 // Whether a lock owner named like default_worker_id() is a process of this host and PID
@@ -231,26 +231,28 @@ class Engine::Impl {
   std::unordered_map<std::string, std::vector<std::string>> versions;
   // Durable: documents loaded back from the database, by content hash.
   std::unordered_map<std::string, std::shared_ptr<const BpmnDocument>> documents;
+  // Job types left to external workers, and the same as a JSON array (for the store).
+  std::set<std::string, std::less<>> external;
+  std::string external_json = "[]";
 
   const TaskHandler* handler_for(std::string_view type) const {
+    if (!external.empty() && external.count(type) != 0) return nullptr;
     if (auto it = handlers.find(type); it != handlers.end() && it->second) return &it->second;
     return fallback ? &fallback : nullptr;
   }
 
   Status apply(JobKey key, JobOutcome& outcome) {
-    const bool has_vars = outcome.kind() == JobOutcome::Kind::kComplete ||
-                          outcome.kind() == JobOutcome::Kind::kError;
+    const bool has_vars =
+        outcome.kind() == JobOutcome::Kind::kComplete || outcome.kind() == JobOutcome::Kind::kError;
     if (has_vars && !outcome.variables().is_null() && !outcome.variables().is_object()) {
       // A handler's mistake fails its job (and becomes an incident), nothing else.
-      return rt.fail_job(key, "the handler answered with variables that are not a JSON object",
-                         0);
+      return rt.fail_job(key, "the handler answered with variables that are not a JSON object", 0);
     }
     switch (outcome.kind()) {
       case JobOutcome::Kind::kComplete:
         return rt.complete_job(key, std::move(outcome.variables()));
       case JobOutcome::Kind::kFail:
-        return rt.fail_job(key, outcome.message(), outcome.backoff_ms(),
-                           outcome.no_retry() ? 0 : -1);
+        return rt.fail_job(key, outcome.message(), outcome.backoff_ms(), outcome.retries());
       case JobOutcome::Kind::kError:
         return rt.throw_job_error(key, outcome.error_code(), outcome.message(),
                                   std::move(outcome.variables()));
@@ -387,17 +389,17 @@ class Engine::Impl {
   Result<std::vector<runtime::JobRecord>> acquire_records(int limit) {
     const std::int64_t now = clock->now_ms();
     std::vector<runtime::JobRecord> jobs;
-    auto take = [&](std::string_view type) -> Status {
+    auto take = [&](std::string_view type, std::string_view except = "[]") -> Status {
       const int room = limit - static_cast<int>(jobs.size());
       if (room <= 0) return Status::ok();
       Result<std::vector<runtime::JobRecord>> got =
-          db->acquire_jobs(type, options.worker_id, now, now + options.job_lock_ms, room);
+          db->acquire_jobs(type, options.worker_id, now, now + options.job_lock_ms, room, except);
       if (!got) return got.status();
       for (auto& j : *got) jobs.push_back(std::move(j));
       return Status::ok();
     };
     if (fallback) {
-      if (Status s = take({}); !s) return s;
+      if (Status s = take({}, external_json); !s) return s;
     } else {
       for (const auto& [type, handler] : handlers) {
         if (!handler) continue;
@@ -411,7 +413,8 @@ class Engine::Impl {
   Result<std::vector<Acquired>> acquire_in_group(int limit) {
     Result<std::vector<runtime::JobRecord>> jobs = acquire_records(limit);
     if (!jobs) return jobs.status();
-    std::sort(jobs->begin(), jobs->end(), [](const auto& a, const auto& b) { return a.key < b.key; });
+    std::sort(jobs->begin(), jobs->end(),
+              [](const auto& a, const auto& b) { return a.key < b.key; });
     std::vector<Acquired> out;
     out.reserve(jobs->size());
     for (runtime::JobRecord& record : *jobs) {
@@ -494,7 +497,7 @@ class Engine::Impl {
     std::size_t done = 0;
     std::vector<Outcome> outcomes;
     std::vector<JobKey> carry;  // locked here, not handled yet
-    bool maybe_more = true;  // the last acquisition was full, or there was none yet
+    bool maybe_more = true;     // the last acquisition was full, or there was none yet
     // Jobs the rounds create for handlers here are locked as they are created.
     rt.set_claim([this](std::string_view type) { return handler_for(type) != nullptr; });
     struct Unclaim {
@@ -561,10 +564,10 @@ class Engine::Impl {
       plan = rt.plan(request.process_id, request.version);
     }
     if (plan == nullptr) {
-      return Status::not_found("no process '" + request.process_id + "'" +
-                               (request.version ? " version " + std::to_string(request.version)
-                                                : std::string()) +
-                               " is deployed");
+      return Status::not_found(
+          "no process '" + request.process_id + "'" +
+          (request.version ? " version " + std::to_string(request.version) : std::string()) +
+          " is deployed");
     }
     if (plan->none_start[plan->scope_slot(kNoIndex)] == kNoIndex) {
       return Status::invalid_argument("process '" + request.process_id +
@@ -615,8 +618,8 @@ Result<std::size_t> Engine::Impl::work(const WorkOptions& wo) {
   while (!stopped()) {
     // Keep the handlers busy: top up what they have to do.
     // At most two jobs per handler thread ahead, so none waits long on its lock.
-    const int room = std::min(wo.max_jobs_per_poll, 2 * std::max(1, wo.threads)) -
-                     static_cast<int>(in_flight);
+    const int room =
+        std::min(wo.max_jobs_per_poll, 2 * std::max(1, wo.threads)) - static_cast<int>(in_flight);
     std::size_t acquired = 0;
     if (room > 0) {
       Result<std::vector<Acquired>> jobs = acquire(room);
@@ -710,7 +713,9 @@ Result<std::unique_ptr<Engine>> Engine::open(const std::string& path, EngineOpti
   return engine;
 }
 
-bool Engine::durable() const noexcept { return impl_->db != nullptr; }
+bool Engine::durable() const noexcept {
+  return impl_->db != nullptr;
+}
 
 Result<std::vector<Deployment>> Engine::deploy(std::shared_ptr<const BpmnDocument> document) {
   if (!document) return Status::invalid_argument("no document to deploy");
@@ -857,7 +862,9 @@ void Engine::register_handler(std::string type, TaskHandler handler) {
   impl_->handlers[std::move(type)] = std::move(handler);
 }
 
-void Engine::set_fallback_handler(TaskHandler handler) { impl_->fallback = std::move(handler); }
+void Engine::set_fallback_handler(TaskHandler handler) {
+  impl_->fallback = std::move(handler);
+}
 
 std::size_t Engine::run_until_idle() {
   if (impl_->db) {
@@ -881,8 +888,9 @@ std::size_t Engine::run_until_idle() {
 
 Result<std::size_t> Engine::work(const WorkOptions& options) {
   if (!impl_->db) {
-    return Status::invalid_argument("work() needs a durable engine (Engine::open); use "
-                                    "run_until_idle() in memory");
+    return Status::invalid_argument(
+        "work() needs a durable engine (Engine::open); use "
+        "run_until_idle() in memory");
   }
   return impl_->work(options);
 }
@@ -895,8 +903,139 @@ Status Engine::fail_job(JobKey job, std::string message, std::int64_t backoff_ms
 }
 Status Engine::throw_error(JobKey job, std::string code, std::string message,
                            nlohmann::json variables) {
-  return impl_->rt.throw_job_error(job, std::move(code), std::move(message),
-                                   std::move(variables));
+  return impl_->rt.throw_job_error(job, std::move(code), std::move(message), std::move(variables));
+}
+
+namespace {
+
+// What an external worker gets of a job it has locked (read in the locking transaction).
+LockedJob locked_view(runtime::Runtime& rt, const runtime::JobRecord& job,
+                      const std::vector<std::string>& names) {
+  const runtime::Instance& inst = *rt.instance(job.instance);
+  const Element& def = inst.plan->element(job.element_index);
+  LockedJob out;
+  out.key = job.key;
+  out.instance = job.instance;
+  out.type = job.type;
+  out.process_id = inst.plan->def->id;
+  out.element_id = def.id;
+  out.business_key = inst.business_key;
+  out.idempotency_key = job.idempotency_key;
+  out.attempt = job.attempt;
+  out.retries = job.retries;
+  out.headers = def.headers;
+  out.lock_expires_ms = job.lock_expires_ms;
+  if (names.empty()) {
+    out.variables = rt.job_variables(job);
+  } else {
+    out.variables = nlohmann::json::object();
+    for (const std::string& name : names) {
+      if (const nlohmann::json* v = rt.job_variable(job, name)) out.variables[name] = *v;
+    }
+  }
+  return out;
+}
+
+// Clears the acting worker however the command ends.
+class ActingWorker {
+ public:
+  ActingWorker(runtime::Runtime& rt, std::string_view worker) : rt_(rt) {
+    rt_.set_acting_worker(worker);
+  }
+  ~ActingWorker() { rt_.set_acting_worker({}); }
+  ActingWorker(const ActingWorker&) = delete;
+  ActingWorker& operator=(const ActingWorker&) = delete;
+
+ private:
+  runtime::Runtime& rt_;
+};
+
+Status check_worker(std::string_view worker) {
+  if (worker.empty()) return Status::invalid_argument("the worker's name is missing");
+  return Status::ok();
+}
+
+}  // namespace
+
+Result<std::vector<LockedJob>> Engine::fetch_and_lock(const FetchRequest& request) {
+  if (Status s = check_worker(request.worker); !s) return s;
+  if (request.types.empty()) return Status::invalid_argument("name the job types to fetch");
+  if (request.max_jobs < 1) return Status::invalid_argument("fetch at least one job");
+  if (request.lock_ms < 1) return Status::invalid_argument("the lock duration must be positive");
+  runtime::Runtime& rt = impl_->rt;
+  const std::int64_t now = impl_->clock->now_ms();
+  const std::int64_t until = now + request.lock_ms;
+  std::vector<LockedJob> out;
+  if (!impl_->db) {
+    for (const runtime::JobRecord* j : rt.jobs()) {
+      if (out.size() >= static_cast<std::size_t>(request.max_jobs)) break;
+      if (std::find(request.types.begin(), request.types.end(), j->type) == request.types.end()) {
+        continue;
+      }
+      const JobKey key = j->key;
+      if (j->state != JobState::kCreated &&
+          (j->state != JobState::kLocked || j->lock_expires_ms > now)) {
+        continue;
+      }
+      if (Status s = rt.lock_for(key, request.worker, until); !s) return s;
+      out.push_back(locked_view(rt, *rt.job(key), request.variables));
+    }
+    return out;
+  }
+  if (Status s = rt.begin_group(); !s) return s;
+  Status failed;
+  std::vector<runtime::JobRecord> jobs;
+  for (const std::string& type : request.types) {
+    const int room = request.max_jobs - static_cast<int>(jobs.size());
+    if (room <= 0 || type.empty()) continue;
+    Result<std::vector<runtime::JobRecord>> got =
+        impl_->db->acquire_jobs(type, request.worker, now, until, room);
+    if (!got) {
+      failed = got.status();
+      break;
+    }
+    for (auto& j : *got) jobs.push_back(std::move(j));
+  }
+  if (failed.is_ok()) {
+    std::sort(jobs.begin(), jobs.end(), [](const auto& a, const auto& b) { return a.key < b.key; });
+    for (runtime::JobRecord& record : jobs) {
+      const runtime::JobRecord* job = rt.remember_job(std::move(record));
+      if (rt.instance(job->instance) == nullptr) continue;  // its instance is gone
+      out.push_back(locked_view(rt, *job, request.variables));
+    }
+  }
+  if (!failed.is_ok()) {
+    rt.abort_group();
+    return failed;
+  }
+  if (Status s = rt.end_group(); !s) return s;  // also a failed read of an instance
+  return out;
+}
+
+Status Engine::answer_job(JobKey job, std::string_view worker, JobOutcome outcome) {
+  if (Status s = check_worker(worker); !s) return s;
+  if (outcome.kind() == JobOutcome::Kind::kPending) {
+    return Status::invalid_argument("an external worker answers with an outcome, not pending");
+  }
+  ActingWorker acting(impl_->rt, worker);
+  return impl_->apply(job, outcome);
+}
+
+Status Engine::extend_lock(JobKey job, std::string_view worker, std::int64_t lock_ms) {
+  if (Status s = check_worker(worker); !s) return s;
+  if (lock_ms < 1) return Status::invalid_argument("the lock duration must be positive");
+  ActingWorker acting(impl_->rt, worker);
+  return impl_->rt.extend_lock(job, impl_->clock->now_ms() + lock_ms);
+}
+
+void Engine::leave_to_external_workers(std::vector<std::string> types) {
+  impl_->external.clear();
+  nlohmann::json list = nlohmann::json::array();
+  for (std::string& t : types) {
+    list.push_back(t);
+    impl_->external.insert(std::move(t));
+  }
+  impl_->external_json = list.dump();
 }
 
 Result<int> Engine::correlate_message(std::string_view name, std::string_view correlation_key,
@@ -915,7 +1054,9 @@ Result<MessageResult> Engine::publish_message(Message message) {
   return MessageResult{std::move(c->instances), c->buffered, c->duplicate};
 }
 
-Status Engine::cancel(InstanceId instance) { return impl_->rt.cancel(instance); }
+Status Engine::cancel(InstanceId instance) {
+  return impl_->rt.cancel(instance);
+}
 
 Status Engine::set_variables(InstanceId instance, nlohmann::json variables) {
   return impl_->rt.set_variables(instance, std::move(variables));
@@ -935,7 +1076,9 @@ Status Engine::advance_clock(std::int64_t ms) {
   return Status::ok();
 }
 
-const Clock& Engine::clock() const noexcept { return *impl_->clock; }
+const Clock& Engine::clock() const noexcept {
+  return *impl_->clock;
+}
 
 Result<InstanceInfo> Engine::instance(InstanceId id) const {
   const runtime::Instance* inst = impl_->rt.instance(id);
@@ -949,7 +1092,8 @@ Result<InstanceInfo> Engine::instance(InstanceId id) const {
     const Element& def = inst->plan->element(e.element);
     out.elements.push_back({def.id, def.kind, e.state});
   }
-  for (const runtime::Incident& i : inst->incidents) out.incidents.push_back(incident_info(*inst, i));
+  for (const runtime::Incident& i : inst->incidents)
+    out.incidents.push_back(incident_info(*inst, i));
   return out;
 }
 
@@ -1073,9 +1217,9 @@ Result<std::vector<InstanceCount>> Engine::count_instances() const {
 Result<std::vector<InstanceInfo>> Engine::instances(const InstanceFilter& filter) const {
   std::vector<InstanceInfo> out;
   if (impl_->db) {
-    Result<std::vector<store::sqlite::InstanceRow>> rows = impl_->db->instances(
-        filter.state ? to_string(*filter.state) : std::string_view(), filter.process_id,
-        filter.limit, filter.business_key);
+    Result<std::vector<store::sqlite::InstanceRow>> rows =
+        impl_->db->instances(filter.state ? to_string(*filter.state) : std::string_view(),
+                             filter.process_id, filter.limit, filter.business_key);
     if (!rows) return rows.status();
     for (auto& r : *rows) {
       InstanceInfo i;
@@ -1126,7 +1270,9 @@ Status Engine::backup(const std::string& dest) const {
   return impl_->db->backup(dest);
 }
 
-std::optional<std::int64_t> Engine::next_timer_due() const { return impl_->rt.next_timer_due(); }
+std::optional<std::int64_t> Engine::next_timer_due() const {
+  return impl_->rt.next_timer_due();
+}
 
 void Engine::add_observer(Observer* observer) {
   impl_->observers.push_back(observer);

@@ -4,6 +4,7 @@
 #include <charconv>
 
 #include "ordo/loader.h"
+#include "request.h"
 #include "time/iso8601.h"
 #include "views.h"
 
@@ -14,36 +15,6 @@ constexpr int kMaxDepth = 64;
 
 using nlohmann::json;
 
-int http_status(StatusCode code) {
-  switch (code) {
-    case StatusCode::kOk:
-      return 200;
-    case StatusCode::kNotFound:
-      return 404;
-    case StatusCode::kInvalidDefinition:
-    case StatusCode::kInvalidArgument:
-      return 400;
-    case StatusCode::kConflict:
-      return 409;
-    case StatusCode::kUnauthenticated:
-      return 401;
-    case StatusCode::kBusy:
-      return 503;
-    case StatusCode::kAdapterError:
-      return 502;
-    default:
-      return 500;
-  }
-}
-
-Response from_status(const Status& s) {
-  return error_response(http_status(s.code()), s.message());
-}
-
-Response json_response(int status, const json& body) {
-  return {status, body.dump(-1, ' ', false, json::error_handler_t::replace), "application/json"};
-}
-
 json summary_view(const InstanceInfo& i) {
   return {{"id", i.id},
           {"processId", i.process_id},
@@ -53,86 +24,6 @@ json summary_view(const InstanceInfo& i) {
           {"startedAt", when_view(i.started_ms)},
           {"endedAt", when_view(i.ended_ms)},
           {"endEvent", i.end_event.empty() ? json() : json(i.end_event)}};
-}
-
-// Whether `text` nests arrays and objects deeper than `limit` (outside strings): such a body
-// is refused before it is parsed, so no recursion runs away on it.
-bool nested_deeper_than(std::string_view text, int limit) {
-  int depth = 0;
-  bool in_string = false, escaped = false;
-  for (char c : text) {
-    if (in_string) {
-      if (escaped) {
-        escaped = false;
-      } else if (c == '\\') {
-        escaped = true;
-      } else if (c == '"') {
-        in_string = false;
-      }
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '[' || c == '{') {
-      if (++depth > limit) return true;
-    } else if (c == ']' || c == '}') {
-      --depth;
-    }
-  }
-  return false;
-}
-
-// The body as a JSON object, or a 400 saying what is wrong with it.
-bool parse_object(const Request& r, json& out, Response& error) {
-  out = json::parse(r.body.empty() ? std::string("{}") : r.body, nullptr, false);
-  if (out.is_discarded()) {
-    error = error_response(400, "the body is not valid JSON");
-    return false;
-  }
-  if (!out.is_object()) {
-    error = error_response(400, "the body must be a JSON object");
-    return false;
-  }
-  return true;
-}
-
-// Every field of `body` must be one of `known`; each present one of its type.
-bool check_fields(const json& body,
-                  std::initializer_list<std::pair<const char*, json::value_t>> known,
-                  Response& error) {
-  for (const auto& item : body.items()) {
-    const std::string& key = item.key();
-    const json& value = item.value();
-    auto it =
-        std::find_if(known.begin(), known.end(), [&](const auto& k) { return key == k.first; });
-    if (it == known.end()) {
-      std::string names;
-      for (const auto& k : known) names += (names.empty() ? "" : ", ") + std::string(k.first);
-      error = error_response(400, "unknown field '" + key + "' (known: " + names + ")");
-      return false;
-    }
-    const json::value_t want = it->second;
-    const bool ok = value.is_null() || value.type() == want ||
-                    (want == json::value_t::number_integer && value.is_number_unsigned());
-    if (!ok) {
-      static const std::map<json::value_t, const char*> kNames = {
-          {json::value_t::string, "a string"},
-          {json::value_t::object, "an object"},
-          {json::value_t::number_integer, "a whole number"},
-          {json::value_t::boolean, "true or false"}};
-      error = error_response(400, "field '" + key + "' must be " + kNames.at(want));
-      return false;
-    }
-  }
-  return true;
-}
-
-std::string text(const json& body, const char* key) {
-  auto it = body.find(key);
-  return it == body.end() || it->is_null() ? std::string() : it->get<std::string>();
-}
-
-bool parse_id(std::string_view text, std::uint64_t& out) {
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
-  return ec == std::errc() && end == text.data() + text.size() && !text.empty();
 }
 
 // "/v1/process-instances/42/cancel" -> {"v1", "process-instances", "42", "cancel"}
@@ -152,15 +43,12 @@ std::vector<std::string_view> segments(std::string_view path) {
 }
 
 const char* scope_for(const Request& r, const std::vector<std::string_view>& seg) {
+  if (seg.size() >= 2 && seg[1] == "jobs" && r.method == "POST") return "worker";
   if (r.method == "GET" || r.method == "HEAD") return "read";
   return seg.size() >= 2 && seg[1] == "incidents" ? "admin" : "write";
 }
 
 }  // namespace
-
-Response error_response(int status, const std::string& message) {
-  return json_response(status, {{"error", {{"status", status}, {"message", message}}}});
-}
 
 Result<ServerSettings> read_server_settings(const json& section) {
   ServerSettings out;
@@ -287,8 +175,13 @@ Response Api::dispatch(const Request& r, const std::vector<std::string_view>& se
       r.method == "POST") {
     try {
       if (seg[2] == "payment" && seg.size() == 3) {
-        std::lock_guard lock(engine_mu_);
-        return webhook(r, seg[2], {});
+        Response out;
+        {
+          std::lock_guard lock(engine_mu_);
+          out = webhook(r, seg[2], {});
+        }
+        if (out.status < 300) jobs_cv_.notify_all();
+        return out;
       }
       // The delivery log has its own lock, and the CRM may be slow: not under the engine's.
       return webhook(r, seg[2], seg.size() == 4 ? seg[3] : std::string_view());
@@ -346,8 +239,15 @@ Response Api::dispatch(const Request& r, const std::vector<std::string_view>& se
   }
   if (seg.size() == 1 && seg[0] == "metrics" && r.method == "GET") return metrics();
   try {
-    std::lock_guard lock(engine_mu_);
-    return route(r);
+    if (seg.size() >= 2 && seg[0] == "v1" && seg[1] == "jobs") return jobs(r, seg);
+    Response out;
+    {
+      std::lock_guard lock(engine_mu_);
+      out = route(r);
+    }
+    // Starts and messages create jobs: long polls of external workers look again.
+    if (r.method == "POST" && out.status < 300) jobs_cv_.notify_all();
+    return out;
   } catch (const std::exception& e) {
     return error_response(500, std::string("internal error: ") + e.what());
   }
@@ -378,10 +278,11 @@ void Api::count(const Request& r, const std::vector<std::string_view>& seg, int 
     std::uint64_t id = 0;
     route += "/" + (parse_id(seg[i], id) ? std::string("{id}") : std::string(seg[i]));
   }
-  const bool known = (seg.size() == 1 && (seg[0] == "health" || seg[0] == "metrics")) ||
-                     (seg.size() >= 2 && seg[0] == "v1" &&
-                      (seg[1] == "deployments" || seg[1] == "process-instances" ||
-                       seg[1] == "messages" || seg[1] == "incidents" || seg[1] == "webhooks"));
+  const bool known =
+      (seg.size() == 1 && (seg[0] == "health" || seg[0] == "metrics")) ||
+      (seg.size() >= 2 && seg[0] == "v1" &&
+       (seg[1] == "deployments" || seg[1] == "process-instances" || seg[1] == "messages" ||
+        seg[1] == "incidents" || seg[1] == "webhooks" || seg[1] == "jobs"));
   if (!known) route = "(other)";
   std::lock_guard lock(metrics_mu_);
   ++requests_[{route, r.method.size() <= 7 ? r.method : std::string("(other)"), status}];
@@ -549,15 +450,12 @@ Response Api::route(const Request& r) {
       if (body.contains("variables") && body["variables"].is_object()) {
         start.variables = std::move(body["variables"]);
       }
-      if (body.contains("version") && !body["version"].is_null()) {
-        const json& v = body["version"];
-        if (v.is_number_unsigned()
-                ? v.get<std::uint64_t>() > 1'000'000
-                : (v.get<std::int64_t>() < 1 || v.get<std::int64_t>() > 1'000'000)) {
-          return error_response(400, "field 'version' must be a deployed version: 1 or more");
-        }
-        start.version = v.get<int>();
+      std::int64_t version = 0;
+      if (!int_field(body, "version", 1, 1'000'000, "a deployed version: 1 or more", version,
+                     error)) {
+        return error;
       }
+      start.version = static_cast<int>(version);
       Result<StartResult> started = engine_.start_instance(start);
       if (!started) return from_status(started.status());
       return json_response(
@@ -677,11 +575,9 @@ Response Api::route(const Request& r) {
     if (seg.size() == 4 && seg[3] == "resolve" && r.method == "POST" && parse_id(seg[2], key)) {
       if (!parse_object(r, body, error)) return error;
       if (!check_fields(body, {{"retries", json::value_t::number_integer}}, error)) return error;
-      const std::int64_t retries = body.contains("retries") && !body["retries"].is_null()
-                                       ? body["retries"].get<std::int64_t>()
-                                       : 1;
-      if (retries < 1 || retries > 1000) {
-        return error_response(400, "field 'retries' must be 1 or more (at most 1000)");
+      std::int64_t retries = 1;
+      if (!int_field(body, "retries", 1, 1000, "1 or more (at most 1000)", retries, error)) {
+        return error;
       }
       if (Status s = engine_.resolve_incident(key, static_cast<int>(retries)); !s) {
         return from_status(s);

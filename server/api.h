@@ -5,6 +5,7 @@
 // time.
 #pragma once
 
+#include <condition_variable>
 #include <map>
 #include <mutex>
 #include <string>
@@ -33,8 +34,8 @@ struct Response {
   std::string content_type = "application/json";
 };
 
-// What a bearer token may do: read (GET), write (deploy, start, cancel, messages), admin
-// (incidents). worker comes with external workers.
+// What a bearer token may do: read (GET), write (deploy, start, cancel, messages), worker
+// (fetch, lock and answer jobs: /v1/jobs), admin (incidents).
 struct Token {
   std::string token;
   std::vector<std::string> scopes;
@@ -74,16 +75,23 @@ class Api {
  public:
   Api(Engine& engine, ApiOptions options);
   Response handle(const Request& request);
+  // Ends the long polls of external workers at once (the server is stopping).
+  void close();
 
  private:
   Response dispatch(const Request& request, const std::vector<std::string_view>& seg);
   Response route(const Request& request);
   Response webhook(const Request& request, std::string_view kind, std::string_view channel);
   Response metrics();
+  // /v1/jobs: external workers (jobs.cc). Takes the engine's lock itself: a fetch may wait.
+  Response jobs(const Request& request, const std::vector<std::string_view>& seg);
   void count(const Request& request, const std::vector<std::string_view>& seg, int status);
   Engine& engine_;
   ApiOptions options_;
   std::mutex engine_mu_;
+  // Signalled when the API may have created jobs (and on close): long polls look again.
+  std::condition_variable jobs_cv_;
+  bool closing_ = false;  // under engine_mu_
   std::mutex metrics_mu_;
   // (route, method, status) -> requests; webhook kind -> rejected signatures
   std::map<std::tuple<std::string, std::string, int>, std::uint64_t> requests_;

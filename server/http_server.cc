@@ -79,6 +79,7 @@ Status serve(Api& api, const ListenOptions& options, const std::atomic<bool>& st
     while (!stop.load() && !ended.load()) {
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
+    api.close();  // long polls answer now
     http.stop();
   });
   if (options.on_listening) options.on_listening(port);
@@ -86,8 +87,8 @@ Status serve(Api& api, const ListenOptions& options, const std::atomic<bool>& st
   ended.store(true);
   watcher.join();
   if (!listened && !stop.load()) {
-    return Status::io_error("the server stopped accepting connections on " + options.host +
-                            ":" + std::to_string(port));
+    return Status::io_error("the server stopped accepting connections on " + options.host + ":" +
+                            std::to_string(port));
   }
   return Status::ok();
 }

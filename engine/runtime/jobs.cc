@@ -78,19 +78,51 @@ void Runtime::cancel_job(Instance& inst, ElementInstance& el) {
   touch_job(key);
 }
 
-Status Runtime::lock_job(JobKey key) {
+Result<JobRecord*> Runtime::begin_with_job(JobKey key) {
   if (Status s = begin(); !s) return s;
   JobRecord* job = find_job(key);
   if (job == nullptr) {
     abandon();
     return store_failure_.is_ok() ? Status::not_found("no open job " + std::to_string(key))
-                               : store_failure_;
+                                  : store_failure_;
   }
+  return job;
+}
+
+Status Runtime::lock_job(JobKey key) {
+  Result<JobRecord*> found = begin_with_job(key);
+  if (!found) return found.status();
+  JobRecord* job = *found;
   if (auto n = next(job->state, JobEvent::kLock)) job->state = *n;
   if (durable_ != nullptr) {
     job->lock_owner = lock_owner_;
     job->lock_expires_ms = now() + lock_ms_;
   }
+  touch_job(key);
+  return commit();
+}
+
+Status Runtime::lock_for(JobKey key, std::string_view owner, std::int64_t until_ms) {
+  Result<JobRecord*> found = begin_with_job(key);
+  if (!found) return found.status();
+  JobRecord* job = *found;
+  const bool free = job->state == JobState::kCreated ||
+                    (job->state == JobState::kLocked && job->lock_expires_ms <= now());
+  if (!free) {
+    abandon();
+    return Status(StatusCode::kConflict, "job " + std::to_string(key) + " is not available");
+  }
+  if (auto n = next(job->state, JobEvent::kLock)) job->state = *n;
+  job->lock_owner.assign(owner);
+  job->lock_expires_ms = until_ms;
+  touch_job(key);
+  return commit();
+}
+
+Status Runtime::extend_lock(JobKey key, std::int64_t until_ms) {
+  Result<JobRecord*> found = begin_on_job(key);
+  if (!found) return found.status();
+  (*found)->lock_expires_ms = until_ms;
   touch_job(key);
   return commit();
 }
@@ -101,21 +133,33 @@ Result<JobRecord*> Runtime::open_job(JobKey key) {
     if (!store_failure_.is_ok()) return store_failure_;
     return Status::not_found("no open job " + std::to_string(key));
   }
-  if (job->state == JobState::kLocked && !job->lock_owner.empty() &&
-      job->lock_owner != lock_owner_ && job->lock_expires_ms > now()) {
+  if (!acting_.empty() && (job->state != JobState::kLocked || job->lock_owner != acting_)) {
+    // An external worker answers only what it holds. Its lock may have run out: as long as
+    // nobody else has fetched the job since, the answer still counts.
+    std::string why = "job " + std::to_string(key) + " is not locked by worker '" + acting_ + "'";
+    if (job->state == JobState::kLocked && !job->lock_owner.empty()) {
+      why +=
+          ": worker '" + job->lock_owner + "' holds it (the lock ran out and it was fetched again)";
+    } else {
+      why += ": fetch and lock it first";
+    }
+    return Status(StatusCode::kConflict, std::move(why));
+  }
+  const std::string& me = acting_.empty() ? lock_owner_ : acting_;
+  if (job->state == JobState::kLocked && !job->lock_owner.empty() && job->lock_owner != me &&
+      job->lock_expires_ms > now()) {
     return Status(StatusCode::kConflict,
                   "job " + std::to_string(key) + " is locked by worker " + job->lock_owner +
                       "; only that worker can answer it until its lock expires");
   }
   if (job->state != JobState::kCreated && job->state != JobState::kLocked) {
     return Status(StatusCode::kConflict, "job " + std::to_string(key) + " is " +
-                                             std::string(to_string(job->state)) +
-                                             ", not open");
+                                             std::string(to_string(job->state)) + ", not open");
   }
   if (live(job->instance) == nullptr) {
     if (!store_failure_.is_ok()) return store_failure_;
-    return Status(StatusCode::kConflict, "the instance of job " + std::to_string(key) +
-                                             " has ended");
+    return Status(StatusCode::kConflict,
+                  "the instance of job " + std::to_string(key) + " has ended");
   }
   return job;
 }
@@ -184,8 +228,7 @@ Result<Runtime::JobInInstance> Runtime::release_job(JobKey key) {
   return JobInInstance{&job, live(job.instance)};
 }
 
-Status Runtime::fail_job(JobKey key, std::string message, std::int64_t backoff_ms,
-                         int retries) {
+Status Runtime::fail_job(JobKey key, std::string message, std::int64_t backoff_ms, int retries) {
   Result<JobInInstance> released = release_job(key);
   if (!released) return released.status();
   JobRecord& job = *released->job;

@@ -140,6 +140,14 @@ class Runtime {
   Result<bool> fire_next_due_timer();
   // Locks a job for a handler that answers later (JobOutcome::pending()).
   Status lock_job(JobKey key);
+  // In memory (durable stores lock in SQL): locks a job that is created, or locked with an
+  // expired lock, for `owner` until `until_ms`. kConflict when someone else holds it.
+  Status lock_for(JobKey key, std::string_view owner, std::int64_t until_ms);
+  // The acting worker (set_acting_worker) holds `key`: its lock now runs until `until_ms`.
+  Status extend_lock(JobKey key, std::int64_t until_ms);
+  // While set, commands on a job (complete, fail, error, defer, extend) act for this
+  // external worker: only a job it has locked may be answered. Empty: the engine itself.
+  void set_acting_worker(std::string_view worker) { acting_.assign(worker); }
 
   // Group commit (durable stores): the commands between begin_group() and end_group() share
   // one transaction, made durable by end_group(); observers hear of their events only then.
@@ -295,6 +303,8 @@ class Runtime {
   void create_job(Instance& inst, ElemKey key);
   void cancel_job(Instance& inst, ElementInstance& el);
   Result<JobRecord*> open_job(JobKey key);
+  // Opens a command on job `key`, whatever its state (kNotFound: none).
+  Result<JobRecord*> begin_with_job(JobKey key);
   // begin() and open_job(), ending the command when the job is not open.
   Result<JobRecord*> begin_on_job(JobKey key);
   // How long a failed job waits before its next attempt when the worker did not say.
@@ -330,6 +340,7 @@ class Runtime {
   bool recording_ = true;
   const std::vector<Observer*>* observers_ = nullptr;
   std::string lock_owner_;
+  std::string acting_;  // an external worker answering (set_acting_worker)
   std::int64_t lock_ms_ = 300000;
   std::function<bool(std::string_view)> claim_;
   std::vector<JobKey> claimed_;

@@ -121,6 +121,9 @@ struct AdapterConfig {
   // Handlers by task type; the "simulated" ones are absent (the caller's default answers).
   std::map<std::string, TaskHandler> handlers;
   std::vector<std::string> simulated;  // task types the file leaves to the simulation
+  // Task types done by external workers over the HTTP API ("adapter": "external"): no
+  // handler here takes them (Engine::leave_to_external_workers).
+  std::vector<std::string> external;
   // The notifications section's Notifier (its delivery log, provider status callbacks), or
   // null without one.
   std::shared_ptr<Notifier> notifier;

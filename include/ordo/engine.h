@@ -193,6 +193,34 @@ struct JobInfo {
   std::string last_error;
 };
 
+// External workers (fetch_and_lock): a service elsewhere does the work of a job type.
+struct FetchRequest {
+  // The worker's name, written into the locks; answers must come with it. Distinct workers
+  // need distinct names.
+  std::string worker;
+  std::vector<std::string> types;  // job types it does
+  int max_jobs = 10;
+  // How long the jobs are the worker's: once the lock runs out, another fetch may take them.
+  std::int64_t lock_ms = 60000;
+  // The variables to hand out; empty: every variable the task sees.
+  std::vector<std::string> variables;
+};
+
+struct LockedJob {
+  JobKey key = 0;
+  InstanceId instance = 0;
+  std::string type;
+  std::string process_id;
+  std::string element_id;
+  std::string business_key;
+  std::string idempotency_key;  // as Job::idempotency_key: stable across retries
+  int attempt = 1;
+  int retries = 0;  // left, counting this attempt
+  std::vector<TaskHeader> headers;
+  nlohmann::json variables;  // an object
+  std::int64_t lock_expires_ms = 0;
+};
+
 class Engine {
  public:
   // An engine whose state is in memory.
@@ -245,6 +273,20 @@ class Engine {
                   int retries = -1);
   Status throw_error(JobKey job, std::string code, std::string message = {},
                      nlohmann::json variables = nlohmann::json::object());
+
+  // External workers. Locks up to request.max_jobs jobs of the given types that are open, or
+  // whose lock has run out, for request.worker (one transaction when durable), oldest first,
+  // and returns what the worker needs to do them.
+  Result<std::vector<LockedJob>> fetch_and_lock(const FetchRequest& request);
+  // Answers a job as `worker`, which must hold its lock (kConflict otherwise; a lock that ran
+  // out still counts until another worker fetches the job). `outcome` is what a handler
+  // would answer: complete, fail (with retries and backoff), error or defer.
+  Status answer_job(JobKey job, std::string_view worker, JobOutcome outcome);
+  // `worker` keeps its job for `lock_ms` from now.
+  Status extend_lock(JobKey job, std::string_view worker, std::int64_t lock_ms);
+  // Job types left to external workers: no handler here takes them, not the fallback
+  // handler either.
+  void leave_to_external_workers(std::vector<std::string> types);
 
   // Correlates a message to every instance waiting for `name` with `correlation_key` (one
   // subscription per instance: the one opened first), and starts instances of processes

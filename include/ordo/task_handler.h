@@ -62,10 +62,13 @@ class JobOutcome {
   static JobOutcome complete(nlohmann::json variables = nlohmann::json::object()) {
     return JobOutcome(Kind::kComplete, {}, {}, std::move(variables), 0);
   }
-  // Retryable failure: the job is retried after `backoff_ms` while retries remain, then
-  // becomes an incident carrying `message`.
-  static JobOutcome fail(std::string message, std::int64_t backoff_ms = 0) {
-    return JobOutcome(Kind::kFail, {}, std::move(message), nullptr, backoff_ms);
+  // Retryable failure: the job is retried after `backoff_ms` (0: the engine's backoff) while
+  // retries remain, then becomes an incident carrying `message`. `retries`: how many the job
+  // has left from now on (0: an incident at once); negative: one less than before.
+  static JobOutcome fail(std::string message, std::int64_t backoff_ms = 0, int retries = -1) {
+    JobOutcome o(Kind::kFail, {}, std::move(message), nullptr, backoff_ms);
+    o.retries_ = retries;
+    return o;
   }
   // A failure no retry can fix (a malformed answer, a request the other side refuses): the
   // job becomes an incident carrying `message` at once, whatever retries it had left.
@@ -95,6 +98,7 @@ class JobOutcome {
   nlohmann::json& variables() noexcept { return variables_; }
   std::int64_t backoff_ms() const noexcept { return backoff_ms_; }  // fail: backoff; defer: delay
   bool no_retry() const noexcept { return no_retry_; }
+  int retries() const noexcept { return no_retry_ ? 0 : retries_; }  // fail: see fail()
 
  private:
   JobOutcome(Kind k, std::string code, std::string message, nlohmann::json vars,
@@ -110,6 +114,7 @@ class JobOutcome {
   nlohmann::json variables_;
   std::int64_t backoff_ms_;
   bool no_retry_ = false;
+  int retries_ = -1;
 };
 
 // A handler. An exception escaping it counts as fail(what()).

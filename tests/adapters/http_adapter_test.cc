@@ -8,10 +8,10 @@
 #include <thread>
 
 #include "adapters/fake_job.h"
-#include "peers/http_peer.h"
 #include "ordo/adapters.h"
 #include "ordo/engine.h"
 #include "ordo/loader.h"
+#include "peers/http_peer.h"
 #include "test_util.h"
 
 namespace ordo::testing {
@@ -55,23 +55,25 @@ TEST(HttpAdapter, BuildsTheRequestFromVariablesAndMapsTheAnswer) {
   TaskHandler h = adapter({{"url", "=\"" + peer.url("/stock/") + "\" + orderId"},
                            {"body", "={items: items, customer: customer.name}"},
                            {"headers", {{"X-Shop", "=shop"}}},
-                           {"output", {{"available", "=response.body.available"},
-                                       {"warehouse", "=response.body.warehouse"},
-                                       {"httpStatus", "=response.status"}}}});
+                           {"output",
+                            {{"available", "=response.body.available"},
+                             {"warehouse", "=response.body.warehouse"},
+                             {"httpStatus", "=response.status"}}}});
   FakeJob job(json{{"orderId", "A-1"},
-               {"shop", "de"},
-               {"items", {{{"sku", "S-1"}}, {{"sku", "S-2"}}}},
-               {"customer", {{"name", "Anna"}}}});
+                   {"shop", "de"},
+                   {"items", {{{"sku", "S-1"}}, {{"sku", "S-2"}}}},
+                   {"customer", {{"name", "Anna"}}}});
   JobOutcome out = h(job);
   ASSERT_EQ(out.kind(), JobOutcome::Kind::kComplete) << out.message();
-  EXPECT_EQ(out.variables(), json({{"available", true}, {"warehouse", "WH-3"}, {"httpStatus", 200}}));
+  EXPECT_EQ(out.variables(),
+            json({{"available", true}, {"warehouse", "WH-3"}, {"httpStatus", 200}}));
   auto seen = peer.seen();
   ASSERT_EQ(seen.size(), 1u);
   EXPECT_EQ(seen[0].path, "/stock/A-1");
   EXPECT_EQ(seen[0].idempotency_key, "order:3:2");
   EXPECT_EQ(seen[0].custom, "de");
-  EXPECT_EQ(json::parse(seen[0].body), json({{"items", {{{"sku", "S-1"}}, {{"sku", "S-2"}}}},
-                                             {"customer", "Anna"}}));
+  EXPECT_EQ(json::parse(seen[0].body),
+            json({{"items", {{{"sku", "S-1"}}, {{"sku", "S-2"}}}}, {"customer", "Anna"}}));
 }
 
 TEST(HttpAdapter, ClassifiesWhatGoesWrong) {
@@ -93,7 +95,8 @@ TEST(HttpAdapter, ClassifiesWhatGoesWrong) {
   });
   FakeJob job(json{{"orderId", "A-1"}});
 
-  JobOutcome busy = adapter({{"method", "GET"}, {"url", peer.url("/busy")}, {"retryBackoffMs", 500}})(job);
+  JobOutcome busy =
+      adapter({{"method", "GET"}, {"url", peer.url("/busy")}, {"retryBackoffMs", 500}})(job);
   EXPECT_EQ(busy.kind(), JobOutcome::Kind::kFail);
   EXPECT_FALSE(busy.no_retry());
   EXPECT_EQ(busy.backoff_ms(), 500);
@@ -149,15 +152,15 @@ TEST(HttpAdapter, RetriesCarryTheSameKeyAndTheAnswerReachesTheInstance) {
   o.clock = std::make_shared<VirtualClock>(1'796'119'200'000);
   o.retry_backoff_ms = 0;
   Engine engine(o);
-  LoadResult r = load_bpmn(process(
-      "<startEvent id=\"s\"/><serviceTask id=\"charge\"><extensionElements>"
-      "<zeebe:taskDefinition type=\"payment.charge\"/></extensionElements></serviceTask>"
-      "<endEvent id=\"e\"/><sequenceFlow id=\"f1\" sourceRef=\"s\" targetRef=\"charge\"/>"
-      "<sequenceFlow id=\"f2\" sourceRef=\"charge\" targetRef=\"e\"/>"));
+  LoadResult r = load_bpmn(
+      process("<startEvent id=\"s\"/><serviceTask id=\"charge\"><extensionElements>"
+              "<zeebe:taskDefinition type=\"payment.charge\"/></extensionElements></serviceTask>"
+              "<endEvent id=\"e\"/><sequenceFlow id=\"f1\" sourceRef=\"s\" targetRef=\"charge\"/>"
+              "<sequenceFlow id=\"f2\" sourceRef=\"charge\" targetRef=\"e\"/>"));
   ASSERT_TRUE(r.ok()) << dump(r);
   ASSERT_TRUE(engine.deploy(r.document).is_ok());
-  engine.register_handler("payment.charge", adapter({{"url", peer.url("/charge")},
-                                                     {"body", "={amount: total}"}}));
+  engine.register_handler("payment.charge",
+                          adapter({{"url", peer.url("/charge")}, {"body", "={amount: total}"}}));
   auto id = engine.start("p", {{"total", 49.9}}, "A-1");
   ASSERT_TRUE(id.is_ok());
   engine.run_until_idle();
@@ -227,12 +230,21 @@ TEST(AdapterConfig, SecretsComeFromTheEnvironmentAndHandlersDoTheWork) {
     res.set_content(R"({"available": true})", "application/json");
   });
   const std::string text = R"({"adapters": {
-      "erp.check": {"adapter": "http", "url": ")" + peer.url("/check") + R"(",
+      "erp.check": {"adapter": "http", "url": ")" +
+                           peer.url("/check") + R"(",
                     "headers": {"Authorization": "Bearer ${env:ERP_TOKEN}"}},
-      "notify.send": {"adapter": "simulated"}}})";
+      "notify.send": {"adapter": "simulated"},
+      "payment.charge": {"adapter": "external"}}})";
   auto config = parse_adapter_config(text, "ordo.json", fake_env({{"ERP_TOKEN", "s3cret"}}));
   ASSERT_TRUE(config.is_ok()) << config.status().to_string();
   EXPECT_EQ(config->simulated, std::vector<std::string>{"notify.send"});
+  EXPECT_EQ(config->external, std::vector<std::string>{"payment.charge"});
+  EXPECT_EQ(config->handlers.count("payment.charge"), 0u);
+  auto with_url = parse_adapter_config(
+      R"({"adapters": {"payment.charge": {"adapter": "external", "url": "http://x"}}})",
+      "ordo.json");
+  EXPECT_EQ(with_url.status().message(),
+            "ordo.json: adapters.payment.charge: the external adapter has no settings");
   ASSERT_EQ(config->handlers.count("erp.check"), 1u);
   FakeJob job(json{{"orderId", "A-1"}});
   JobOutcome out = config->handlers.at("erp.check")(job);
@@ -248,8 +260,7 @@ namespace {
 
 TEST(WebhookSignature, MatchesHmacSha256AndRefusesAnythingElse) {
   // RFC 4231, test case 2.
-  const std::string known =
-      "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843";
+  const std::string known = "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843";
   EXPECT_EQ(webhook_signature("what do ya want for nothing?", "Jefe"), "sha256=" + known);
   EXPECT_TRUE(verify_webhook_signature("what do ya want for nothing?", "Jefe", known));
   EXPECT_TRUE(verify_webhook_signature("what do ya want for nothing?", "Jefe", "sha256=" + known));

@@ -4,6 +4,7 @@
 #include <signal.h>
 
 #include <chrono>
+#include <fstream>
 #include <thread>
 
 #include "durability/durability_util.h"
@@ -103,6 +104,87 @@ TEST(Serve, OrdersStartedOverHttpRunToTheirEndAndMessagesAreIdempotent) {
 
   EXPECT_EQ(served.stop(), 0);
   EXPECT_NE(served.output().find("ordo serve: stopped"), std::string::npos) << served.output();
+}
+
+// An external worker over real HTTP does the availability checks (left to it in ordo.json);
+// the worker inside `ordo serve` does the rest with the simulated handlers.
+TEST(Serve, AnExternalWorkerFetchesLocksAndAnswersOverHttp) {
+  TempDir dir("serve-external");
+  std::ofstream(dir.path("ordo.json"))
+      << R"({"adapters": {"erp.check-availability": {"adapter": "external"}}})";
+  Served served(dir, {"--db", dir.path("orders.db"), "--config", dir.path("ordo.json")});
+  ASSERT_GT(served.port(), 0) << served.output();
+  httplib::Client http("127.0.0.1", served.port());
+  http.set_read_timeout(30, 0);
+  auto deployed =
+      http.Post("/v1/deployments", read_file(ORDO_SOURCE_DIR "/processes/order-acceptance.bpmn"),
+                "application/xml");
+  ASSERT_TRUE(deployed && deployed->status == 201);
+  constexpr int kOrders = 6;
+  for (int i = 0; i < kOrders; ++i) {
+    const std::string id = "X-" + std::to_string(i);
+    json start = {
+        {"processId", "order-acceptance"},
+        {"businessKey", id},
+        {"variables", {{"orderId", id}, {"paymentDelayMinutes", 0}, {"deliveryDays", 0}}}};
+    auto r = http.Post("/v1/process-instances", start.dump(), "application/json");
+    ASSERT_TRUE(r && r->status == 201);
+  }
+  // The built-in worker leaves them alone: they wait, unlocked, for an external worker.
+  std::this_thread::sleep_for(300ms);
+  auto open = http.Get("/v1/jobs?type=erp.check-availability");
+  ASSERT_TRUE(open);
+  const json waiting = json::parse(open->body)["jobs"];
+  ASSERT_EQ(waiting.size(), static_cast<std::size_t>(kOrders)) << open->body;
+  for (const json& j : waiting) EXPECT_EQ(j["state"], "created") << j.dump();
+
+  // The worker: long polls, fails the first job once (retried after its backoff), completes
+  // everything else.
+  bool failed_once = false;
+  int answered = 0;
+  for (int round = 0; round < 50 && answered < kOrders; ++round) {
+    const json ask = {{"workerId", "erp-bridge"},
+                      {"types", json::array({"erp.check-availability"})},
+                      {"maxJobs", 4},
+                      {"lockDuration", "PT30S"},
+                      {"requestTimeout", "PT2S"}};
+    auto got = http.Post("/v1/jobs/fetch-and-lock", ask.dump(), "application/json");
+    ASSERT_TRUE(got);
+    ASSERT_EQ(got->status, 200) << got->body;
+    const json fetched = json::parse(got->body);
+    for (const json& job : fetched["jobs"]) {
+      EXPECT_EQ(job["variables"]["orderId"], job["businessKey"]);
+      const std::string path = "/v1/jobs/" + std::to_string(job["key"].get<std::uint64_t>());
+      if (!failed_once) {
+        failed_once = true;
+        const json fail = {
+            {"workerId", "erp-bridge"}, {"errorMessage", "ERP busy"}, {"retryBackoff", "PT0.2S"}};
+        auto r = http.Post(path + "/fail", fail.dump(), "application/json");
+        ASSERT_TRUE(r && r->status == 200) << (r ? r->body : "no answer");
+        continue;
+      }
+      const json done = {{"workerId", "erp-bridge"}, {"variables", {{"available", true}}}};
+      auto r = http.Post(path + "/complete", done.dump(), "application/json");
+      ASSERT_TRUE(r);
+      ASSERT_EQ(r->status, 200) << r->body;
+      ++answered;
+    }
+  }
+  ASSERT_EQ(answered, kOrders) << "every order's check, the failed one after its retry";
+
+  int delivered = 0;
+  for (int i = 0; i < 300 && delivered < kOrders; ++i) {
+    std::this_thread::sleep_for(50ms);
+    auto list = http.Get("/v1/process-instances?state=completed&limit=1000");
+    ASSERT_TRUE(list);
+    delivered = 0;
+    const json listed = json::parse(list->body);
+    for (const json& inst : listed["instances"]) {
+      delivered += inst["endEvent"] == "end-delivered";
+    }
+  }
+  EXPECT_EQ(delivered, kOrders);
+  EXPECT_EQ(served.stop(), 0);
 }
 
 TEST(Serve, WithoutTokensItListensOnLoopbackOnlyAndTokensAreRequiredWhenConfigured) {

@@ -4,12 +4,14 @@
 #include <cstdio>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "adapters/fake_job.h"
 #include "api.h"
 #include "http_server.h"
 #include "ordo/adapters.h"
 #include "peers/http_peer.h"
+#include "runtime/harness.h"
 #include "test_util.h"
 
 namespace ordo::testing {
@@ -135,6 +137,10 @@ TEST_F(ApiTest, BadRequestsGetAMessageNamingTheField) {
                        R"({"processId": "order-acceptance", "version": 99999999999})"),
             "400 field 'version' must be a deployed version: 1 or more");
   EXPECT_EQ(message_of("POST", "/v1/process-instances",
+                       R"({"processId": "order-acceptance", "version": 0})"),
+            "400 field 'version' must be a deployed version: 1 or more")
+      << "0 parses as an unsigned number and must still be refused";
+  EXPECT_EQ(message_of("POST", "/v1/process-instances",
                        R"({"processId": "order-acceptance", "version": 1e30})"),
             "400 field 'version' must be a whole number");
   Response bpmn = call("POST", "/v1/deployments", "<definitions>");
@@ -196,7 +202,7 @@ TEST_F(ApiTest, EveryRouteOfTheOpenApiFileExists) {
       ++routes;
     }
   }
-  EXPECT_EQ(routes, 12);
+  EXPECT_EQ(routes, 18);
 }
 
 TEST_F(ApiTest, MetricsCountInstancesJobsAndRequestsInThePrometheusFormat) {
@@ -225,11 +231,128 @@ TEST_F(ApiTest, MetricsCountInstancesJobsAndRequestsInThePrometheusFormat) {
   }
 }
 
+// start -> charge (payment.charge) -> end "paid"; a DECLINED error on charge ends at "declined".
+std::string charge_process() {
+  return bpmn(
+      "<error id=\"err\" errorCode=\"DECLINED\"/>\n"
+      "<process id=\"charge\" isExecutable=\"true\">\n<startEvent id=\"s\"/>\n" +
+      svc("pay", "", "payment.charge") +
+      "<boundaryEvent id=\"b\" attachedToRef=\"pay\"><errorEventDefinition errorRef=\"err\"/>"
+      "</boundaryEvent>\n<endEvent id=\"paid\"/>\n<endEvent id=\"declined\"/>\n" +
+      flow("s", "pay") + flow("pay", "paid") + flow("b", "declined") + "</process>");
+}
+
+TEST_F(ApiTest, ExternalWorkersFetchLockAndAnswerJobs) {
+  ASSERT_EQ(call("POST", "/v1/deployments", charge_process()).status, 201);
+  for (const char* key : {"C-1", "C-2", "C-3"}) {
+    ASSERT_EQ(call("POST", "/v1/process-instances",
+                   std::string(R"({"processId": "charge", "businessKey": ")") + key +
+                       R"(", "variables": {"amount": 10, "orderId": ")" + key + "\"}}")
+                  .status,
+              201);
+  }
+  Response fetched = call("POST", "/v1/jobs/fetch-and-lock",
+                          R"({"workerId": "pay-1", "types": ["payment.charge"], "maxJobs": 2,
+                              "lockDuration": "PT1M", "variables": ["orderId"]})");
+  ASSERT_EQ(fetched.status, 200) << fetched.body;
+  const json jobs = body_of(fetched)["jobs"];
+  ASSERT_EQ(jobs.size(), 2u);
+  EXPECT_EQ(jobs[0]["businessKey"], "C-1");
+  EXPECT_EQ(jobs[0]["variables"], json({{"orderId", "C-1"}}));
+  EXPECT_EQ(jobs[0]["elementId"], "pay");
+  EXPECT_TRUE(jobs[0]["lockExpiresAt"].is_string());
+  const std::string first = "/v1/jobs/" + std::to_string(jobs[0]["key"].get<std::uint64_t>());
+  const std::string second = "/v1/jobs/" + std::to_string(jobs[1]["key"].get<std::uint64_t>());
+
+  // Someone else's job: 409 naming the holder; nothing changes.
+  Response stolen = call("POST", first + "/complete", R"({"workerId": "pay-2"})");
+  EXPECT_EQ(stolen.status, 409) << stolen.body;
+  EXPECT_NE(stolen.body.find("pay-1"), std::string::npos);
+
+  Response done = call("POST", first + "/complete",
+                       R"({"workerId": "pay-1", "variables": {"chargeId": "ch_1"}})");
+  ASSERT_EQ(done.status, 200) << done.body;
+  EXPECT_EQ(body_of(done)["answered"], "complete");
+  EXPECT_EQ(call("POST", first + "/complete", R"({"workerId": "pay-1"})").status, 404)
+      << "answered already";
+  Request by_key = req("GET", "/v1/process-instances");
+  by_key.query["businessKey"] = "C-1";
+  const json c1 = body_of(api_.handle(by_key))["instances"][0];
+  EXPECT_EQ(c1["endEvent"], "paid");
+
+  Response declined =
+      call("POST", second + "/bpmn-error",
+           R"({"workerId": "pay-1", "errorCode": "DECLINED", "errorMessage": "card expired"})");
+  ASSERT_EQ(declined.status, 200) << declined.body;
+  by_key.query["businessKey"] = "C-2";
+  EXPECT_EQ(body_of(api_.handle(by_key))["instances"][0]["endEvent"], "declined");
+
+  // The third: fail with no retries left -> an incident with the worker's message.
+  const json third = body_of(call("POST", "/v1/jobs/fetch-and-lock",
+                                  R"({"workerId": "pay-2", "types": ["payment.charge"]})"))["jobs"];
+  ASSERT_EQ(third.size(), 1u);
+  const std::string path = "/v1/jobs/" + std::to_string(third[0]["key"].get<std::uint64_t>());
+  ASSERT_EQ(call("POST", path + "/extend-lock", R"({"workerId": "pay-2", "lockDuration": "PT5M"})")
+                .status,
+            200);
+  ASSERT_EQ(call("POST", path + "/fail",
+                 R"({"workerId": "pay-2", "errorMessage": "provider down", "retries": 0})")
+                .status,
+            200);
+  const json incidents = body_of(call("GET", "/v1/incidents"))["incidents"];
+  ASSERT_EQ(incidents.size(), 1u);
+  EXPECT_NE(incidents[0]["message"].get<std::string>().find("provider down"), std::string::npos);
+  EXPECT_TRUE(body_of(call("POST", "/v1/jobs/fetch-and-lock",
+                           R"({"workerId": "pay-2", "types": ["payment.charge"]})"))["jobs"]
+                  .empty());
+}
+
+TEST_F(ApiTest, ExternalWorkerRequestsAreCheckedFieldByField) {
+  const auto status_and = [&](const std::string& path, const std::string& body,
+                              const std::string& says) {
+    Response r = call("POST", path, body);
+    EXPECT_EQ(r.status, 400) << body;
+    EXPECT_NE(r.body.find(says), std::string::npos) << r.body;
+  };
+  status_and("/v1/jobs/fetch-and-lock", R"({"types": ["a"]})", "workerId");
+  status_and("/v1/jobs/fetch-and-lock", R"({"workerId": "a:b", "types": ["a"]})", "workerId");
+  status_and("/v1/jobs/fetch-and-lock", R"({"workerId": "w"})", "'types' is required");
+  status_and("/v1/jobs/fetch-and-lock", R"({"workerId": "w", "types": [1]})", "types");
+  status_and("/v1/jobs/fetch-and-lock", R"({"workerId": "w", "types": ["a"], "maxJobs": 0})",
+             "maxJobs");
+  status_and("/v1/jobs/fetch-and-lock",
+             R"({"workerId": "w", "types": ["a"], "lockDuration": "60000"})", "lockDuration");
+  status_and("/v1/jobs/fetch-and-lock",
+             R"({"workerId": "w", "types": ["a"], "requestTimeout": "PT5M"})", "requestTimeout");
+  status_and("/v1/jobs/fetch-and-lock", R"({"workerId": "w", "types": ["a"], "lock": "PT1M"})",
+             "unknown field 'lock'");
+  status_and("/v1/jobs/1/fail", R"({"workerId": "w", "retries": -1})", "retries");
+  status_and("/v1/jobs/1/bpmn-error", R"({"workerId": "w"})", "errorCode");
+  EXPECT_EQ(call("POST", "/v1/jobs/1/finish", R"({"workerId": "w"})").status, 404);
+  EXPECT_EQ(call("POST", "/v1/jobs/x/complete", R"({"workerId": "w"})").status, 404);
+  EXPECT_EQ(call("POST", "/v1/jobs/77/complete", R"({"workerId": "w"})").status, 404);
+}
+
+TEST_F(ApiTest, ALongPollAnswersAsSoonAsAStartCreatesAJob) {
+  ASSERT_EQ(call("POST", "/v1/deployments", charge_process()).status, 201);
+  Response polled;
+  std::thread worker([&] {
+    polled = call("POST", "/v1/jobs/fetch-and-lock",
+                  R"({"workerId": "w", "types": ["payment.charge"], "requestTimeout": "PT50S"})");
+  });
+  // Whenever the poll began, the start wakes it (or it finds the job on its first look).
+  ASSERT_EQ(call("POST", "/v1/process-instances", R"({"processId": "charge"})").status, 201);
+  worker.join();
+  ASSERT_EQ(polled.status, 200) << polled.body;
+  EXPECT_EQ(body_of(polled)["jobs"].size(), 1u);
+}
+
 TEST(ApiAuth, TokensAndScopesAreChecked) {
   Engine engine;
   server::ApiOptions options;
   options.tokens = {{"reader-token-0123456789", {"read"}},
-                    {"writer-token-0123456789", {"read", "write"}}};
+                    {"writer-token-0123456789", {"read", "write"}},
+                    {"worker-token-0123456789", {"worker"}}};
   Api api(engine, options);
   const auto status = [&](const std::string& token, const std::string& method,
                           const std::string& path) {
@@ -245,6 +368,10 @@ TEST(ApiAuth, TokensAndScopesAreChecked) {
   EXPECT_EQ(status("writer-token-0123456789", "POST", "/v1/incidents/1/resolve"), 403);
   EXPECT_EQ(status("writer-token-0123456789", "POST", "/v1/process-instances"), 400);
   EXPECT_EQ(status("reader-token-0123456789", "HEAD", "/v1/incidents"), 404) << "HEAD reads";
+  EXPECT_EQ(status("writer-token-0123456789", "POST", "/v1/jobs/fetch-and-lock"), 403)
+      << "external workers need the worker scope";
+  EXPECT_EQ(status("worker-token-0123456789", "POST", "/v1/jobs/fetch-and-lock"), 400);
+  EXPECT_EQ(status("worker-token-0123456789", "POST", "/v1/messages"), 403);
   Request lower = req("GET", "/v1/incidents");
   lower.headers["authorization"] = "bearer reader-token-0123456789";
   EXPECT_EQ(api.handle(lower).status, 200) << "the scheme is case-insensitive";

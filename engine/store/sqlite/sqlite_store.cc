@@ -67,7 +67,9 @@ class Using {
   Statement& s_;
 };
 
-std::int64_t i64(std::uint64_t v) { return static_cast<std::int64_t>(v); }
+std::int64_t i64(std::uint64_t v) {
+  return static_cast<std::int64_t>(v);
+}
 
 runtime::JobRecord job_from(const Statement& st) {
   runtime::JobRecord j;
@@ -117,7 +119,7 @@ Result<Statement*> SqliteStore::statement(int id, std::string_view sql) {
   return slot.get();
 }
 
-#define ORDO_STATEMENT(var, id, sql)                  \
+#define ORDO_STATEMENT(var, id, sql)                   \
   Result<Statement*> var##_found = statement(id, sql); \
   if (!var##_found) return var##_found.status();       \
   Statement& var = **var##_found;                      \
@@ -181,7 +183,8 @@ Result<Durable::Loaded> SqliteStore::load_instance(InstanceId id, std::uint64_t 
     Result<bool> row = st.step();
     if (!row) return row.status();
     if (!*row) return Loaded{};
-    if (static_cast<std::uint64_t>(st.int64(0)) == known_rev) return Loaded{Load::kUnchanged, {}, 0};
+    if (static_cast<std::uint64_t>(st.int64(0)) == known_rev)
+      return Loaded{Load::kUnchanged, {}, 0};
   }
   ORDO_STATEMENT(st, kLoadInstance,
                  "SELECT rev, process_id, version, business_key, state, parent_id, "
@@ -205,9 +208,9 @@ Result<Durable::Loaded> SqliteStore::load_instance(InstanceId id, std::uint64_t 
   out.business_key = st.text(3);
   auto state = enum_from<InstanceState, InstanceState::kIncident>(st.text(4));
   if (!state) {
-    return Status(StatusCode::kCorruption, "instance " + std::to_string(id) + " in " +
-                                               db_->path() + " has an unknown state '" +
-                                               st.text(4) + "'; restore it from a backup");
+    return Status(StatusCode::kCorruption, "instance " + std::to_string(id) + " in " + db_->path() +
+                                               " has an unknown state '" + st.text(4) +
+                                               "'; restore it from a backup");
   }
   out.state = *state;
   out.parent = static_cast<InstanceId>(st.int64(5));
@@ -249,9 +252,10 @@ Status SqliteStore::write(const Changes& changes) {
 Status SqliteStore::write_changes(const Changes& changes) {
   for (runtime::Instance* inst : changes.instances) {
     // Invalid UTF-8 in a string (from a handler, say) is stored as U+FFFD, not thrown.
-    const std::string vars = inst->rev == 0 || inst->vars_changed
-                                 ? inst->vars.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
-                                 : std::string();
+    const std::string vars =
+        inst->rev == 0 || inst->vars_changed
+            ? inst->vars.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
+            : std::string();
     const std::string rt = encode_runtime(*inst);
     const std::string_view end_event =
         inst->end_event == kNoIndex ? std::string_view() : inst->plan->element(inst->end_event).id;
@@ -261,7 +265,9 @@ Status SqliteStore::write_changes(const Changes& changes) {
                      "parent_id, parent_element, rev, started_at, ended_at, end_event, "
                      "variables, runtime) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 1, ?8, ?9, ?10, "
                      "?11, ?12)");
-      st.bind(1, i64(inst->id)).bind(2, inst->plan->def->id).bind(3, static_cast<std::int64_t>(inst->plan->version));
+      st.bind(1, i64(inst->id))
+          .bind(2, inst->plan->def->id)
+          .bind(3, static_cast<std::int64_t>(inst->plan->version));
       st.bind_text_or_null(4, inst->business_key);
       st.bind(5, to_string(inst->state));
       if (inst->parent == 0) {
@@ -586,17 +592,18 @@ Status SqliteStore::add_deployment(const DeploymentRow& d) {
 
 // ---- jobs for workers ----
 
-Result<std::vector<runtime::JobRecord>> SqliteStore::acquire_jobs(std::string_view type,
-                                                      std::string_view owner,
-                                                      std::int64_t now_ms,
-                                                      std::int64_t lock_until_ms, int limit) {
+Result<std::vector<runtime::JobRecord>> SqliteStore::acquire_jobs(
+    std::string_view type, std::string_view owner, std::int64_t now_ms, std::int64_t lock_until_ms,
+    int limit, std::string_view except_json) {
   // Created jobs by key, then locked ones whose lock has expired: each half has its index.
   static constexpr std::string_view kAny =
       "UPDATE jobs SET state = 'locked', lock_owner = ?1, lock_expires_at = ?2 "
       "WHERE key IN (SELECT key FROM (SELECT key FROM jobs WHERE state = 'created' "
-      "ORDER BY key LIMIT ?4) UNION ALL SELECT key FROM (SELECT key FROM jobs "
-      "WHERE state = 'locked' AND lock_expires_at < ?3 ORDER BY lock_expires_at LIMIT ?4) "
-      "LIMIT ?4) RETURNING key, instance_id, element_key, element_index, type, state, retries, "
+      "AND type NOT IN (SELECT value FROM json_each(?5)) ORDER BY key LIMIT ?4) "
+      "UNION ALL SELECT key FROM (SELECT key FROM jobs WHERE state = 'locked' "
+      "AND lock_expires_at < ?3 AND type NOT IN (SELECT value FROM json_each(?5)) "
+      "ORDER BY lock_expires_at LIMIT ?4) LIMIT ?4) RETURNING key, instance_id, element_key, "
+      "element_index, type, state, retries, "
       "attempt, idempotency_key, last_error, lock_owner, lock_expires_at";
   static constexpr std::string_view kTyped =
       "UPDATE jobs SET state = 'locked', lock_owner = ?1, lock_expires_at = ?2 "
@@ -611,12 +618,13 @@ Result<std::vector<runtime::JobRecord>> SqliteStore::acquire_jobs(std::string_vi
   if (!found) return found.status();
   Statement* st = *found;
   Using using_st(*st);
-  st->bind(1, owner).bind(2, lock_until_ms).bind(3, now_ms).bind(4, static_cast<std::int64_t>(limit));
-  if (!type.empty()) st->bind(5, type);
+  st->bind(1, owner)
+      .bind(2, lock_until_ms)
+      .bind(3, now_ms)
+      .bind(4, static_cast<std::int64_t>(limit));
+  st->bind(5, type.empty() ? except_json : type);
   std::vector<runtime::JobRecord> out;
-  Status read = each_row(*st, [&] {
-    out.push_back(job_from(*st));
-  });
+  Status read = each_row(*st, [&] { out.push_back(job_from(*st)); });
   if (!read) return read;
   std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.key < b.key; });
   return out;
@@ -627,9 +635,7 @@ Result<std::vector<std::string>> SqliteStore::lock_owners() {
       "SELECT DISTINCT lock_owner FROM jobs WHERE state = 'locked' AND lock_owner IS NOT NULL");
   if (!st) return st.status();
   std::vector<std::string> out;
-  Status read = each_row(*st, [&] {
-    out.push_back(st->text(0));
-  });
+  Status read = each_row(*st, [&] { out.push_back(st->text(0)); });
   if (!read) return read;
   return out;
 }
@@ -680,7 +686,9 @@ Result<std::vector<InstanceRow>> SqliteStore::instances(std::string_view state,
       "end_event FROM instances WHERE (?1 = '' OR state = ?1) AND (?2 = '' OR process_id = ?2) "
       "AND (?4 = '' OR business_key = ?4) ORDER BY id LIMIT ?3");
   if (!st) return st.status();
-  st->bind(1, state).bind(2, process_id).bind(3, static_cast<std::int64_t>(limit))
+  st->bind(1, state)
+      .bind(2, process_id)
+      .bind(3, static_cast<std::int64_t>(limit))
       .bind(4, business_key);
   std::vector<InstanceRow> out;
   Status read = each_row(*st, [&] {
@@ -707,9 +715,7 @@ Result<std::vector<runtime::JobRecord>> SqliteStore::jobs(std::string_view type)
   if (!st) return st.status();
   st->bind(1, type);
   std::vector<runtime::JobRecord> out;
-  Status read = each_row(*st, [&] {
-    out.push_back(job_from(*st));
-  });
+  Status read = each_row(*st, [&] { out.push_back(job_from(*st)); });
   if (!read) return read;
   return out;
 }
@@ -730,8 +736,8 @@ Result<std::vector<SqliteStore::IncidentRow>> SqliteStore::incidents() {
 }
 
 Result<std::vector<StoredEvent>> SqliteStore::history(InstanceId id) {
-  Result<Statement> st = db_->prepare(
-      "SELECT sequence, events FROM history WHERE instance_id = ?1 ORDER BY sequence");
+  Result<Statement> st =
+      db_->prepare("SELECT sequence, events FROM history WHERE instance_id = ?1 ORDER BY sequence");
   if (!st) return st.status();
   st->bind(1, i64(id));
   std::vector<StoredEvent> out;
@@ -770,17 +776,15 @@ Result<std::vector<std::pair<std::string, std::int64_t>>> SqliteStore::instance_
       db_->prepare("SELECT state, count(*) FROM instances GROUP BY state ORDER BY state");
   if (!st) return st.status();
   std::vector<std::pair<std::string, std::int64_t>> out;
-  Status read = each_row(*st, [&] {
-    out.emplace_back(st->text(0), st->int64(1));
-  });
+  Status read = each_row(*st, [&] { out.emplace_back(st->text(0), st->int64(1)); });
   if (!read) return read;
   return out;
 }
 
 Status SqliteStore::backup(const std::string& dest) {
   sqlite3* target = nullptr;
-  int rc = sqlite3_open_v2(dest.c_str(), &target, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
-                           nullptr);
+  int rc =
+      sqlite3_open_v2(dest.c_str(), &target, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
   auto fail = [&](std::string_view doing, int code) {
     std::string message = "cannot back up " + db_->path() + " to " + dest + ": " +
                           std::string(doing) + ": " +

@@ -97,11 +97,12 @@ class SqliteStore final : public Durable {
   Status add_deployment(const DeploymentRow& row);
 
   // ---- jobs for workers (each its own transaction) ----
-  // Locks up to `limit` jobs of `type` (any type when empty) that are created, or locked
-  // with an expired lock, for `owner` until `lock_until_ms`; returns them as now stored.
+  // Locks up to `limit` jobs of `type` (any type when empty, but those in `except_json`, a
+  // JSON array of type names) that are created, or locked with an expired lock, for `owner`
+  // until `lock_until_ms`; returns them as now stored.
   Result<std::vector<runtime::JobRecord>> acquire_jobs(std::string_view type, std::string_view owner,
                                            std::int64_t now_ms, std::int64_t lock_until_ms,
-                                           int limit);
+                                           int limit, std::string_view except_json = "[]");
   // Owners holding locks now.
   Result<std::vector<std::string>> lock_owners();
   // Makes the jobs locked by `owner` available again (the owner is known to be dead).

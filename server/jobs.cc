@@ -1,0 +1,254 @@
+// /v1/jobs: external workers fetch and lock jobs, answer them and extend their locks
+// (docs/http-api.md#external-workers).
+#include <chrono>
+
+#include "api.h"
+#include "request.h"
+#include "time/iso8601.h"
+#include "views.h"
+
+namespace ordo::server {
+namespace {
+
+using nlohmann::json;
+
+constexpr std::int64_t kMaxLockMs = 7LL * 86'400'000;  // a week
+constexpr std::int64_t kMaxPollMs = 60'000;
+constexpr int kMaxJobs = 1000;
+
+// A duration field ("PT30S") in milliseconds, from `least` to `most`; `fallback` when absent.
+bool duration_field(const json& body, const char* key, std::int64_t fallback, std::int64_t least,
+                    std::int64_t most, std::int64_t& out, Response& error) {
+  const std::string value = text(body, key);
+  if (value.empty()) {
+    out = fallback;
+    return true;
+  }
+  auto d = value.size() <= 24 ? time::parse_duration(value) : std::nullopt;
+  if (d && !d->negative && d->years == 0 && d->months == 0 && d->days <= 3660) {
+    out = d->days * 86'400'000LL + d->millis;
+    if (out >= least && out <= most) return true;
+  }
+  error = error_response(
+      400, std::string("field '") + key + "' must be an ISO 8601 duration such as PT30S, from " +
+               std::to_string(least) + " ms to " + std::to_string(most / 1000) + " s");
+  return false;
+}
+
+// workerId: required; letters, digits and . _ - @ (no colon, which engine worker names use).
+bool worker_field(const json& body, std::string& out, Response& error) {
+  out = text(body, "workerId");
+  bool ok = !out.empty() && out.size() <= 128;
+  for (char c : out) {
+    ok = ok && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                c == '.' || c == '_' || c == '-' || c == '@');
+  }
+  if (!ok) {
+    error = error_response(400,
+                           "field 'workerId' is required: the worker's name, up to 128 letters, "
+                           "digits and . _ - @");
+  }
+  return ok;
+}
+
+// A list of strings (each non-empty), at most `most` long.
+bool names_field(const json& body, const char* key, std::size_t most, std::vector<std::string>& out,
+                 Response& error) {
+  auto it = body.find(key);
+  if (it == body.end() || it->is_null()) return true;
+  bool ok = it->size() <= most;
+  for (const json& v : *it) ok = ok && v.is_string() && !v.get<std::string>().empty();
+  if (!ok) {
+    error = error_response(400, std::string("field '") + key + "' must be a list of at most " +
+                                    std::to_string(most) + " non-empty strings");
+    return false;
+  }
+  for (const json& v : *it) out.push_back(v.get<std::string>());
+  return true;
+}
+
+json job_view(const LockedJob& j) {
+  json headers = json::object();
+  for (const TaskHeader& h : j.headers) headers[h.key] = h.value;
+  return {{"key", j.key},
+          {"type", j.type},
+          {"processInstanceId", j.instance},
+          {"processId", j.process_id},
+          {"elementId", j.element_id},
+          {"businessKey", j.business_key.empty() ? json() : json(j.business_key)},
+          {"idempotencyKey", j.idempotency_key},
+          {"attempt", j.attempt},
+          {"retries", j.retries},
+          {"headers", std::move(headers)},
+          {"variables", j.variables},
+          {"lockExpiresAt", when_view(j.lock_expires_ms)}};
+}
+
+}  // namespace
+
+void Api::close() {
+  {
+    std::lock_guard lock(engine_mu_);
+    closing_ = true;
+  }
+  jobs_cv_.notify_all();
+}
+
+Response Api::jobs(const Request& r, const std::vector<std::string_view>& seg) {
+  json body;
+  Response error;
+  if (seg.size() == 2 && r.method == "GET") {
+    std::string type;
+    if (auto t = r.query.find("type"); t != r.query.end()) type = t->second;
+    json list = json::array();
+    std::lock_guard lock(engine_mu_);
+    for (const JobInfo& j : engine_.open_jobs(type)) {
+      list.push_back({{"key", j.key},
+                      {"type", j.type},
+                      {"processInstanceId", j.instance},
+                      {"elementId", j.element_id},
+                      {"state", to_string(j.state)},
+                      {"retries", j.retries},
+                      {"attempt", j.attempt},
+                      {"lastError", j.last_error.empty() ? json() : json(j.last_error)}});
+    }
+    return json_response(200, {{"jobs", std::move(list)}});
+  }
+  if (r.method != "POST")
+    return error_response(404, "no such resource: " + r.method + " " + r.path);
+  if (!parse_object(r, body, error)) return error;
+
+  if (seg.size() == 3 && seg[2] == "fetch-and-lock") {
+    if (!check_fields(body,
+                      {{"workerId", json::value_t::string},
+                       {"types", json::value_t::array},
+                       {"maxJobs", json::value_t::number_integer},
+                       {"lockDuration", json::value_t::string},
+                       {"variables", json::value_t::array},
+                       {"requestTimeout", json::value_t::string}},
+                      error)) {
+      return error;
+    }
+    FetchRequest fetch;
+    std::int64_t poll_ms = 0;
+    if (!worker_field(body, fetch.worker, error) ||
+        !names_field(body, "types", 64, fetch.types, error) ||
+        !names_field(body, "variables", 1000, fetch.variables, error) ||
+        !duration_field(body, "lockDuration", 60'000, 1, kMaxLockMs, fetch.lock_ms, error) ||
+        !duration_field(body, "requestTimeout", 0, 0, kMaxPollMs, poll_ms, error)) {
+      return error;
+    }
+    if (fetch.types.empty())
+      return error_response(400, "field 'types' is required: the job types to fetch");
+    std::int64_t max_jobs = fetch.max_jobs;
+    if (!int_field(body, "maxJobs", 1, kMaxJobs,
+                   "a whole number from 1 to " + std::to_string(kMaxJobs), max_jobs, error)) {
+      return error;
+    }
+    fetch.max_jobs = static_cast<int>(max_jobs);
+    // A long poll: when nothing is there, wait (without holding the engine) until a request
+    // here may have created jobs, or a quarter second has passed (another process may have),
+    // and look again, until the request timeout.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(poll_ms);
+    std::unique_lock lock(engine_mu_);
+    while (true) {
+      Result<std::vector<LockedJob>> got = engine_.fetch_and_lock(fetch);
+      if (!got) return from_status(got.status());
+      const auto now = std::chrono::steady_clock::now();
+      if (!got->empty() || closing_ || now >= deadline) {
+        json list = json::array();
+        for (const LockedJob& j : *got) list.push_back(job_view(j));
+        return json_response(200, {{"jobs", std::move(list)}});
+      }
+      jobs_cv_.wait_until(lock, std::min(deadline, now + std::chrono::milliseconds(250)));
+    }
+  }
+
+  std::uint64_t key = 0;
+  if (seg.size() != 4 || !parse_id(seg[2], key)) {
+    return error_response(404, "no such resource: " + r.method + " " + r.path +
+                                   " (jobs are /v1/jobs/{key}/complete, fail, bpmn-error, "
+                                   "extend-lock)");
+  }
+  const std::string_view action = seg[3];
+  std::string worker;
+  Status done;
+  if (action == "complete") {
+    if (!check_fields(body,
+                      {{"workerId", json::value_t::string}, {"variables", json::value_t::object}},
+                      error) ||
+        !worker_field(body, worker, error)) {
+      return error;
+    }
+    json vars = body.contains("variables") && body["variables"].is_object()
+                    ? std::move(body["variables"])
+                    : json::object();
+    std::lock_guard lock(engine_mu_);
+    done = engine_.answer_job(key, worker, JobOutcome::complete(std::move(vars)));
+  } else if (action == "fail") {
+    if (!check_fields(body,
+                      {{"workerId", json::value_t::string},
+                       {"errorMessage", json::value_t::string},
+                       {"retries", json::value_t::number_integer},
+                       {"retryBackoff", json::value_t::string}},
+                      error) ||
+        !worker_field(body, worker, error)) {
+      return error;
+    }
+    std::int64_t backoff = 0;
+    if (!duration_field(body, "retryBackoff", 0, 0, kMaxLockMs, backoff, error)) return error;
+    std::int64_t retries = -1;
+    if (!int_field(body, "retries", 0, 1000,
+                   "how many retries the job has left, 0 to 1000 (0: an incident now)", retries,
+                   error)) {
+      return error;
+    }
+    std::string message = text(body, "errorMessage");
+    if (message.empty()) message = "failed by worker " + worker;
+    std::lock_guard lock(engine_mu_);
+    done = engine_.answer_job(
+        key, worker, JobOutcome::fail(std::move(message), backoff, static_cast<int>(retries)));
+  } else if (action == "bpmn-error") {
+    if (!check_fields(body,
+                      {{"workerId", json::value_t::string},
+                       {"errorCode", json::value_t::string},
+                       {"errorMessage", json::value_t::string},
+                       {"variables", json::value_t::object}},
+                      error) ||
+        !worker_field(body, worker, error)) {
+      return error;
+    }
+    std::string code = text(body, "errorCode");
+    if (code.empty()) return error_response(400, "field 'errorCode' is required");
+    json vars = body.contains("variables") && body["variables"].is_object()
+                    ? std::move(body["variables"])
+                    : json::object();
+    std::lock_guard lock(engine_mu_);
+    done = engine_.answer_job(
+        key, worker,
+        JobOutcome::error(std::move(code), text(body, "errorMessage"), std::move(vars)));
+  } else if (action == "extend-lock") {
+    if (!check_fields(
+            body, {{"workerId", json::value_t::string}, {"lockDuration", json::value_t::string}},
+            error) ||
+        !worker_field(body, worker, error)) {
+      return error;
+    }
+    std::int64_t lock_ms = 0;
+    if (!duration_field(body, "lockDuration", 60'000, 1, kMaxLockMs, lock_ms, error)) return error;
+    std::lock_guard lock(engine_mu_);
+    done = engine_.extend_lock(key, worker, lock_ms);
+    if (done) {
+      return json_response(
+          200, {{"key", key}, {"lockExpiresAt", when_view(engine_.clock().now_ms() + lock_ms)}});
+    }
+  } else {
+    return error_response(404, "no such resource: " + r.method + " " + r.path +
+                                   " (answers are complete, fail, bpmn-error, extend-lock)");
+  }
+  if (!done) return from_status(done);
+  jobs_cv_.notify_all();  // the answer may have created jobs
+  return json_response(200, {{"key", key}, {"answered", std::string(action)}});
+}
+
+}  // namespace ordo::server
