@@ -84,9 +84,41 @@ std::optional<int> ServeCommand::run() const {
   for (auto& [type, handler] : config.handlers) worker.register_handler(type, handler);
   worker.leave_to_external_workers(config.external);
 
+  // Metrics from both engines' events, and the KPI rules over them. The monitor reads open
+  // incidents through an engine of its own (engines are not thread-safe).
+  server::TelemetryOptions measured;
+  measured.cycle_times = server::cycle_time_spans(settings->alerts);
+  server::Telemetry telemetry(measured);
+  Result<std::unique_ptr<Engine>> monitor_engine = Engine::open(a.db);
+  if (!monitor_engine) return fail(monitor_engine.status().message());
+  server::KpiSources sources;
+  sources.open_incidents = [&engine = **monitor_engine]() -> Result<std::int64_t> {
+    Result<std::vector<IncidentInfo>> open = engine.read_incidents();
+    if (!open) return open.status();
+    return static_cast<std::int64_t>(open->size());
+  };
+  if (config.notifier) {
+    sources.delivery_counts = [notifier = config.notifier] { return notifier->delivery_counts(); };
+  }
+  server::KpiMonitor kpis(settings->alerts, telemetry, sources);
+  struct Observed {  // removes the observers before telemetry goes
+    Engine& api;
+    Engine& worker;
+    server::Telemetry& telemetry;
+    ~Observed() {
+      api.remove_observer(&telemetry);
+      worker.remove_observer(&telemetry);
+    }
+  } observed{**api_engine, worker, telemetry};
+  (*api_engine)->add_observer(&telemetry);
+  worker.add_observer(&telemetry);
+  settings->api.telemetry = &telemetry;
+  settings->api.kpis = &kpis;
+
   install_stop_handlers();
   std::atomic<bool>& stop = stop_flag();
   Status worker_status;
+  std::atomic<bool> working_now{true};
   std::thread working([&] {
     WorkOptions work;
     work.threads = a.threads;
@@ -95,7 +127,13 @@ std::optional<int> ServeCommand::run() const {
       worker_status = done.status();
       stop.store(true);
     }
+    working_now.store(false);
   });
+  settings->api.ready = [&]() -> Status {
+    if (!working_now.load()) return Status(StatusCode::kBusy, "the worker has stopped");
+    return Status::ok();
+  };
+  if (!settings->alerts.rules.empty()) kpis.start(worker.clock());
   server::Api api(**api_engine, settings->api);
   listen.on_listening = [&](int port) {
     std::cout << "ordo serve: listening on http://" << listen.host << ":" << port << std::endl;
@@ -103,6 +141,7 @@ std::optional<int> ServeCommand::run() const {
   Status served = server::serve(api, listen, stop);
   stop.store(true);
   working.join();
+  kpis.stop();
   if (!served) return fail(served.message());
   if (!worker_status) return fail("the worker stopped: " + worker_status.message());
   std::cout << "ordo serve: stopped" << std::endl;

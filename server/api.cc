@@ -4,6 +4,7 @@
 #include <charconv>
 
 #include "ordo/loader.h"
+#include "prometheus.h"
 #include "request.h"
 #include "time/iso8601.h"
 #include "views.h"
@@ -144,10 +145,14 @@ Result<ServerSettings> read_server_settings(const json& section) {
           out.api.payment_options.ttl_ms = d->days * 86'400'000LL + d->millis;
         }
       }
+    } else if (key == "alerts") {
+      Result<AlertSettings> alerts = read_alert_settings(value);
+      if (!alerts) return alerts.status();
+      out.alerts = std::move(*alerts);
     } else {
       return Status::invalid_argument("server." + key +
                                       ": is not a setting (known: tokens, maxBodyBytes, "
-                                      "maxInFlight, webhooks)");
+                                      "maxInFlight, webhooks, alerts)");
     }
   }
   return out;
@@ -166,6 +171,7 @@ Response Api::dispatch(const Request& r, const std::vector<std::string_view>& se
   if (seg.size() == 1 && seg[0] == "health") {
     return json_response(200, {{"status", "ok"}});
   }
+  if (seg.size() == 2 && seg[0] == "health" && seg[1] == "ready") return readiness();
   if (nested_deeper_than(r.body, kMaxDepth)) {
     return error_response(
         400, "the body nests arrays and objects more than " + std::to_string(kMaxDepth) + " deep");
@@ -253,24 +259,6 @@ Response Api::dispatch(const Request& r, const std::vector<std::string_view>& se
   }
 }
 
-namespace {
-
-// A Prometheus label value: backslash, double quote and newline escaped.
-std::string label(std::string_view v) {
-  std::string out;
-  for (char c : v) {
-    if (c == '\\' || c == '"') out += '\\';
-    if (c == '\n') {
-      out += "\\n";
-      continue;
-    }
-    out += c;
-  }
-  return out;
-}
-
-}  // namespace
-
 void Api::count(const Request& r, const std::vector<std::string_view>& seg, int status) {
   // The route with ids as placeholders, so the labels stay few.
   std::string route;
@@ -279,7 +267,8 @@ void Api::count(const Request& r, const std::vector<std::string_view>& seg, int 
     route += "/" + (parse_id(seg[i], id) ? std::string("{id}") : std::string(seg[i]));
   }
   const bool known =
-      (seg.size() == 1 && (seg[0] == "health" || seg[0] == "metrics")) ||
+      ((seg.size() == 1 || (seg.size() == 2 && seg[1] == "ready")) &&
+       (seg[0] == "health" || seg[0] == "metrics")) ||
       (seg.size() >= 2 && seg[0] == "v1" &&
        (seg[1] == "deployments" || seg[1] == "process-instances" || seg[1] == "messages" ||
         seg[1] == "incidents" || seg[1] == "webhooks" || seg[1] == "jobs"));
@@ -293,8 +282,9 @@ void Api::count(const Request& r, const std::vector<std::string_view>& seg, int 
 
 Response Api::metrics() {
   std::string out;
+  using prometheus::label;
   const auto family = [&](const char* name, const char* type, const char* help) {
-    out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n";
+    prometheus::family(out, name, type, help);
   };
   {
     std::lock_guard lock(engine_mu_);
@@ -342,7 +332,24 @@ Response Api::metrics() {
     out += "ordo_webhook_rejections_total{webhook=\"" + label(kind) + "\"} " + std::to_string(n) +
            "\n";
   }
+  if (options_.telemetry) options_.telemetry->write_prometheus(out);
+  if (options_.kpis) options_.kpis->write_prometheus(out);
   return {200, out, "text/plain; version=0.0.4"};
+}
+
+Response Api::readiness() {
+  // The database answers (one indexed row), and whatever else the service needs runs.
+  {
+    std::lock_guard lock(engine_mu_);
+    InstanceFilter one;
+    one.limit = 1;
+    Result<std::vector<InstanceInfo>> probe = engine_.instances(one);
+    if (!probe) return error_response(503, "not ready: " + probe.status().message());
+  }
+  if (options_.ready) {
+    if (Status s = options_.ready(); !s) return error_response(503, "not ready: " + s.message());
+  }
+  return json_response(200, {{"status", "ready"}});
 }
 
 Response Api::webhook(const Request& r, std::string_view kind, std::string_view channel) {

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
@@ -14,9 +15,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include "kpi.h"
 #include "ordo/adapters.h"
 #include "ordo/engine.h"
 #include "ordo/notifications.h"
+#include "telemetry.h"
 
 namespace ordo::server {
 
@@ -58,14 +61,21 @@ struct ApiOptions {
   // `notifier` (and forwarded to the CRM).
   WebhookRoute notifications;
   std::shared_ptr<Notifier> notifier;
+  // GET /metrics also writes these (not owned; null: left out).
+  const Telemetry* telemetry = nullptr;
+  const KpiMonitor* kpis = nullptr;
+  // GET /health/ready: whether the service can do its work beyond answering (the worker
+  // runs); null: ready whenever the database answers.
+  std::function<Status()> ready;
 };
 
 // Reads the config's "server" section: {"tokens": [{"token": "...", "scopes": [...]}],
 // "maxBodyBytes": N, "maxInFlight": N, "webhooks": {"payment": {"secret", "signatureHeader",
-// "messageName", "timeToLive"}, "notifications": {"secret", "signatureHeader"}}}. Errors name
-// the key.
+// "messageName", "timeToLive"}, "notifications": {"secret", "signatureHeader"}}, "alerts":
+// {...} (kpi.h)}. Errors name the key.
 struct ServerSettings {
   ApiOptions api;
+  AlertSettings alerts;
   std::size_t max_body_bytes = 1 << 20;
   int max_in_flight = 64;
 };
@@ -83,6 +93,7 @@ class Api {
   Response route(const Request& request);
   Response webhook(const Request& request, std::string_view kind, std::string_view channel);
   Response metrics();
+  Response readiness();
   // /v1/jobs: external workers (jobs.cc). Takes the engine's lock itself: a fetch may wait.
   Response jobs(const Request& request, const std::vector<std::string_view>& seg);
   void count(const Request& request, const std::vector<std::string_view>& seg, int status);

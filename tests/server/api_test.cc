@@ -202,7 +202,7 @@ TEST_F(ApiTest, EveryRouteOfTheOpenApiFileExists) {
       ++routes;
     }
   }
-  EXPECT_EQ(routes, 18);
+  EXPECT_EQ(routes, 19);
 }
 
 TEST_F(ApiTest, MetricsCountInstancesJobsAndRequestsInThePrometheusFormat) {
@@ -345,6 +345,46 @@ TEST_F(ApiTest, ALongPollAnswersAsSoonAsAStartCreatesAJob) {
   worker.join();
   ASSERT_EQ(polled.status, 200) << polled.body;
   EXPECT_EQ(body_of(polled)["jobs"].size(), 1u);
+}
+
+TEST(ApiHealth, ReadinessAsksTheDatabaseAndTheService) {
+  Engine engine;
+  server::ApiOptions options;
+  bool worker_runs = true;
+  options.ready = [&]() -> Status {
+    return worker_runs ? Status::ok() : Status(StatusCode::kBusy, "the worker has stopped");
+  };
+  options.tokens = {{"reader-token-0123456789", {"read"}}};
+  Api api(engine, options);
+  Response ready = api.handle(req("GET", "/health/ready"));
+  EXPECT_EQ(ready.status, 200) << "probes need no token";
+  EXPECT_EQ(body_of(ready)["status"], "ready");
+  worker_runs = false;
+  Response not_ready = api.handle(req("GET", "/health/ready"));
+  EXPECT_EQ(not_ready.status, 503);
+  EXPECT_EQ(body_of(not_ready)["error"]["message"], "not ready: the worker has stopped");
+  EXPECT_EQ(api.handle(req("GET", "/health")).status, 200) << "alive all the same";
+}
+
+TEST_F(ApiTest, MetricsIncludeTheTelemetryOfTheEngines) {
+  server::Telemetry telemetry;
+  engine_->add_observer(&telemetry);
+  server::ApiOptions options;
+  options.telemetry = &telemetry;
+  Api api(*engine_, options);
+  ASSERT_EQ(api.handle(req("POST", "/v1/deployments", shipped_process())).status, 201);
+  ASSERT_EQ(api.handle(req("POST", "/v1/process-instances",
+                           R"({"processId": "order-acceptance", "businessKey": "T-1"})"))
+                .status,
+            201);
+  const std::string text = api.handle(req("GET", "/metrics")).body;
+  engine_->remove_observer(&telemetry);
+  EXPECT_NE(text.find("ordo_instances_started_total{process=\"order-acceptance\"} 1\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("ordo_jobs_total{type=\"erp.check-availability\",outcome=\"created\"} 1\n"),
+            std::string::npos)
+      << text;
 }
 
 TEST(ApiAuth, TokensAndScopesAreChecked) {
