@@ -75,7 +75,9 @@ std::optional<int> ServeCommand::run() const {
   // two processes would be (the store keeps them consistent).
   Result<std::unique_ptr<Engine>> api_engine = Engine::open(a.db);
   if (!api_engine) return fail(api_engine.status().message());
-  Result<std::unique_ptr<Engine>> worker_engine = Engine::open(a.db);
+  EngineOptions worker_options;
+  worker_options.group_commit = 64;  // as ordo worker: job outcomes share transactions
+  Result<std::unique_ptr<Engine>> worker_engine = Engine::open(a.db, worker_options);
   if (!worker_engine) return fail(worker_engine.status().message());
   Engine& worker = **worker_engine;
   SimulatedWorld world(worker.clock());

@@ -180,15 +180,7 @@ Response Api::dispatch(const Request& r, const std::vector<std::string_view>& se
   if ((seg.size() == 3 || seg.size() == 4) && seg[0] == "v1" && seg[1] == "webhooks" &&
       r.method == "POST") {
     try {
-      if (seg[2] == "payment" && seg.size() == 3) {
-        Response out;
-        {
-          std::lock_guard lock(engine_mu_);
-          out = webhook(r, seg[2], {});
-        }
-        if (out.status < 300) jobs_cv_.notify_all();
-        return out;
-      }
+      if (seg[2] == "payment" && seg.size() == 3) return webhook(r, seg[2], {});
       // The delivery log has its own lock, and the CRM may be slow: not under the engine's.
       return webhook(r, seg[2], seg.size() == 4 ? seg[3] : std::string_view());
     } catch (const std::exception& e) {
@@ -246,6 +238,11 @@ Response Api::dispatch(const Request& r, const std::vector<std::string_view>& se
   if (seg.size() == 1 && seg[0] == "metrics" && r.method == "GET") return metrics();
   try {
     if (seg.size() >= 2 && seg[0] == "v1" && seg[1] == "jobs") return jobs(r, seg);
+    // Starts and messages share transactions with the concurrent ones (group commit).
+    if (seg.size() == 2 && seg[0] == "v1" && r.method == "POST") {
+      if (seg[1] == "process-instances") return start(r);
+      if (seg[1] == "messages") return publish(r);
+    }
     Response out;
     {
       std::lock_guard lock(engine_mu_);
@@ -368,11 +365,7 @@ Response Api::webhook(const Request& r, std::string_view kind, std::string_view 
     Result<Message> m =
         payment_webhook_message(r.body, signature, route->secret, options_.payment_options);
     if (!m) return from_status(m.status());
-    Result<MessageResult> published = engine_.publish_message(std::move(*m));
-    if (!published) return from_status(published.status());
-    return json_response(200, {{"instances", published->instances},
-                               {"buffered", published->buffered},
-                               {"duplicate", published->duplicate}});
+    return published_response(publish_grouped(std::move(*m)));
   }
   if (!verify_webhook_signature(r.body, route->secret, signature)) {
     return error_response(401, "the signature in '" + route->signature_header +
@@ -440,35 +433,6 @@ Response Api::route(const Request& r) {
   }
 
   if (resource == "process-instances") {
-    if (seg.size() == 2 && r.method == "POST") {
-      if (!parse_object(r, body, error)) return error;
-      if (!check_fields(body,
-                        {{"processId", json::value_t::string},
-                         {"businessKey", json::value_t::string},
-                         {"variables", json::value_t::object},
-                         {"version", json::value_t::number_integer}},
-                        error)) {
-        return error;
-      }
-      StartRequest start;
-      start.process_id = text(body, "processId");
-      if (start.process_id.empty()) return error_response(400, "field 'processId' is required");
-      start.business_key = text(body, "businessKey");
-      if (body.contains("variables") && body["variables"].is_object()) {
-        start.variables = std::move(body["variables"]);
-      }
-      std::int64_t version = 0;
-      if (!int_field(body, "version", 1, 1'000'000, "a deployed version: 1 or more", version,
-                     error)) {
-        return error;
-      }
-      start.version = static_cast<int>(version);
-      Result<StartResult> started = engine_.start_instance(start);
-      if (!started) return from_status(started.status());
-      return json_response(
-          started->created ? 201 : 200,
-          {{"id", started->id}, {"created", started->created}, {"version", started->version}});
-    }
     if (seg.size() == 2 && r.method == "GET") {
       InstanceFilter filter;
       if (auto k = r.query.find("businessKey"); k != r.query.end()) filter.business_key = k->second;
@@ -531,43 +495,6 @@ Response Api::route(const Request& r) {
       if (Status s = engine_.cancel(id); !s) return from_status(s);
       return json_response(200, {{"id", id}, {"state", "terminated"}});
     }
-  }
-
-  if (resource == "messages" && seg.size() == 2 && r.method == "POST") {
-    if (!parse_object(r, body, error)) return error;
-    if (!check_fields(body,
-                      {{"name", json::value_t::string},
-                       {"correlationKey", json::value_t::string},
-                       {"variables", json::value_t::object},
-                       {"messageId", json::value_t::string},
-                       {"timeToLive", json::value_t::string}},
-                      error)) {
-      return error;
-    }
-    Message m;
-    m.name = text(body, "name");
-    if (m.name.empty()) return error_response(400, "field 'name' is required");
-    m.correlation_key = text(body, "correlationKey");
-    m.message_id = text(body, "messageId");
-    if (body.contains("variables") && body["variables"].is_object()) {
-      m.variables = std::move(body["variables"]);
-    }
-    if (const std::string ttl = text(body, "timeToLive"); !ttl.empty()) {
-      auto parsed = ttl.size() <= 24 ? time::parse_duration(ttl) : std::nullopt;
-      if (!parsed || parsed->negative || parsed->years > 10 || parsed->months > 120 ||
-          parsed->days > 3660 || parsed->millis > 3660LL * 86'400'000) {
-        return error_response(400,
-                              "field 'timeToLive' must be an ISO 8601 duration such as "
-                              "PT1H");
-      }
-      const std::int64_t now = engine_.clock().now_ms();
-      m.ttl_ms = time::add(now, *parsed) - now;
-    }
-    Result<MessageResult> published = engine_.publish_message(std::move(m));
-    if (!published) return from_status(published.status());
-    return json_response(200, {{"instances", published->instances},
-                               {"buffered", published->buffered},
-                               {"duplicate", published->duplicate}});
   }
 
   if (resource == "incidents") {

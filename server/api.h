@@ -94,6 +94,14 @@ class Api {
   Response webhook(const Request& request, std::string_view kind, std::string_view channel);
   Response metrics();
   Response readiness();
+  // POST /v1/process-instances and /v1/messages (grouped.cc): parsed here, then run in the
+  // next group commit with the requests that arrive meanwhile.
+  struct Grouped;
+  Response start(const Request& request);
+  Response publish(const Request& request);
+  Result<MessageResult> publish_grouped(Message message);
+  void submit(Grouped& request);
+  void run_group(std::vector<Grouped*>& group);
   // /v1/jobs: external workers (jobs.cc). Takes the engine's lock itself: a fetch may wait.
   Response jobs(const Request& request, const std::vector<std::string_view>& seg);
   void count(const Request& request, const std::vector<std::string_view>& seg, int status);
@@ -103,6 +111,12 @@ class Api {
   // Signalled when the API may have created jobs (and on close): long polls look again.
   std::condition_variable jobs_cv_;
   bool closing_ = false;  // under engine_mu_
+  // Group commit: requests waiting for the next transaction, and whether a thread is running
+  // one (the leader); followers wait on group_cv_ until theirs is done.
+  std::mutex group_mu_;
+  std::condition_variable group_cv_;
+  std::vector<Grouped*> waiting_;
+  bool leading_ = false;
   std::mutex metrics_mu_;
   // (route, method, status) -> requests; webhook kind -> rejected signatures
   std::map<std::tuple<std::string, std::string, int>, std::uint64_t> requests_;

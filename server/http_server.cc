@@ -28,6 +28,9 @@ Status serve(Api& api, const ListenOptions& options, const std::atomic<bool>& st
   http.new_task_queue = [n = static_cast<std::size_t>(options.max_in_flight)] {
     return new httplib::ThreadPool(n);
   };
+  // Answers go out at once (headers and body are separate writes: with Nagle and delayed
+  // ACKs each keep-alive request would wait 40 ms).
+  http.set_tcp_nodelay(true);
   http.set_read_timeout(5, 0);
   http.set_write_timeout(5, 0);
   http.set_payload_max_length(options.max_body_bytes);

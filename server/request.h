@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "api.h"
+#include "ordo/engine.h"
 #include "ordo/status.h"
 
 namespace ordo::server {
@@ -19,6 +20,9 @@ namespace ordo::server {
 int http_status(StatusCode code);
 Response from_status(const Status& s);
 Response json_response(int status, const nlohmann::json& body);
+
+// A message publication's answer: {"instances", "buffered", "duplicate"}, or the error.
+Response published_response(const Result<MessageResult>& published);
 
 // Whether `text` nests arrays and objects deeper than `limit` (outside strings): such a body
 // is refused before it is parsed, so no recursion runs away on it.

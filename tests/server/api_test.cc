@@ -1,8 +1,11 @@
 // The HTTP API's request handling, without the transport (server/api.cc).
 #include <gtest/gtest.h>
 
+#include <unistd.h>
 #include <cstdio>
 #include <fstream>
+#include <map>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -385,6 +388,83 @@ TEST_F(ApiTest, MetricsIncludeTheTelemetryOfTheEngines) {
   EXPECT_NE(text.find("ordo_jobs_total{type=\"erp.check-availability\",outcome=\"created\"} 1\n"),
             std::string::npos)
       << text;
+}
+
+// Concurrent starts and messages share transactions; each request still gets its own answer:
+// a bad one fails alone, a business key started twice at once gives one instance.
+TEST(ApiGroupCommit, ConcurrentRequestsShareTransactionsAndKeepTheirOwnAnswers) {
+  const std::string db =
+      ::testing::TempDir() + "ordo-api-group-" + std::to_string(::getpid()) + ".db";
+  for (const char* suffix : {"", "-wal", "-shm"}) std::remove((db + suffix).c_str());
+  auto engine = Engine::open(db);
+  ASSERT_OK(engine);
+  Api api(**engine, {});
+  ASSERT_EQ(api.handle(req("POST", "/v1/deployments", shipped_process())).status, 201);
+  constexpr int kThreads = 16, kEach = 20;
+  std::vector<std::vector<Response>> answers(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kEach; ++i) {
+        std::string body;
+        if (i % 10 == 9) {
+          body = R"({"processId": "no-such-process"})";
+        } else if (i % 5 == 4) {
+          // Every thread starts the same shared key at about the same time.
+          body = R"({"processId": "order-acceptance", "businessKey": "SHARED-)" +
+                 std::to_string(i) + "\"}";
+        } else if (i % 2 == 1) {
+          body = R"({"name": "payment-confirmed", "correlationKey": "nobody", "messageId": "m-)" +
+                 std::to_string(i) + R"(", "timeToLive": "PT1M"})";
+          answers[static_cast<std::size_t>(t)].push_back(
+              api.handle(req("POST", "/v1/messages", body)));
+          continue;
+        } else {
+          body = R"({"processId": "order-acceptance", "businessKey": "K-)" + std::to_string(t) +
+                 "-" + std::to_string(i) + "\"}";
+        }
+        answers[static_cast<std::size_t>(t)].push_back(
+            api.handle(req("POST", "/v1/process-instances", body)));
+      }
+    });
+  }
+  for (std::thread& th : threads) th.join();
+  std::map<int, int> created_shared;  // shared key index -> 201s
+  std::map<int, std::set<std::uint64_t>> shared_ids;
+  std::map<int, int> message_firsts;  // message index -> non-duplicate answers
+  std::set<std::uint64_t> unique_ids;
+  for (int t = 0; t < kThreads; ++t) {
+    ASSERT_EQ(answers[static_cast<std::size_t>(t)].size(), static_cast<std::size_t>(kEach));
+    for (int i = 0; i < kEach; ++i) {
+      const Response& r = answers[static_cast<std::size_t>(t)][static_cast<std::size_t>(i)];
+      if (i % 10 == 9) {
+        EXPECT_EQ(r.status, 404) << r.body;
+      } else if (i % 5 == 4) {
+        ASSERT_TRUE(r.status == 201 || r.status == 200) << r.body;
+        created_shared[i] += r.status == 201;
+        shared_ids[i].insert(body_of(r)["id"].get<std::uint64_t>());
+      } else if (i % 2 == 1) {
+        ASSERT_EQ(r.status, 200) << r.body;
+        message_firsts[i] += !body_of(r)["duplicate"].get<bool>();
+      } else {
+        ASSERT_EQ(r.status, 201) << r.body;
+        unique_ids.insert(body_of(r)["id"].get<std::uint64_t>());
+      }
+    }
+  }
+  for (const auto& [i, n] : created_shared) {
+    EXPECT_EQ(n, 1) << "SHARED-" << i << " was created " << n << " times";
+    EXPECT_EQ(shared_ids[i].size(), 1u) << "SHARED-" << i << " answered with several ids";
+  }
+  for (const auto& [i, n] : message_firsts) EXPECT_EQ(n, 1) << "m-" << i;
+  EXPECT_EQ(unique_ids.size(), static_cast<std::size_t>(kThreads * 8));
+  InstanceFilter every;
+  every.limit = 10000;
+  auto all = (*engine)->instances(every);
+  ASSERT_OK(all);
+  EXPECT_EQ(all->size(), unique_ids.size() + created_shared.size()) << "nothing else started";
+  engine->reset();
+  for (const char* suffix : {"", "-wal", "-shm"}) std::remove((db + suffix).c_str());
 }
 
 TEST(ApiAuth, TokensAndScopesAreChecked) {

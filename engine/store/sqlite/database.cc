@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 namespace ordo::store::sqlite {
 namespace {
@@ -171,7 +172,8 @@ Result<std::unique_ptr<Database>> Database::open(const std::string& path,
                                    "(and the directory, for the WAL file)");
   }
   sqlite3_extended_result_codes(raw, 1);
-  sqlite3_busy_timeout(raw, options.busy_timeout_ms);
+  db->busy_timeout_ms_ = options.busy_timeout_ms;
+  sqlite3_busy_handler(raw, &Database::wait_for_lock, db.get());
   if (Status s = db->check_and_migrate(); !s) return s;
   // WAL after the checks, so a refused file is never switched to WAL. Switching needs the
   // file to itself for a moment: when several processes open a new file at once, wait.
@@ -194,6 +196,17 @@ Result<std::unique_ptr<Database>> Database::open(const std::string& path,
 }
 
 Database::~Database() { sqlite3_close_v2(db_); }
+
+int Database::wait_for_lock(void* self, int count) {
+  auto& db = *static_cast<Database*>(self);
+  const auto now = std::chrono::steady_clock::now();
+  if (count == 0) db.busy_since_ = now;
+  if (now - db.busy_since_ >= std::chrono::milliseconds(db.busy_timeout_ms_)) return 0;
+  // A commit holds the lock for about a millisecond: look again soon, then less often.
+  const int micros = count < 50 ? 100 : count < 250 ? 1000 : 5000;
+  std::this_thread::sleep_for(std::chrono::microseconds(micros));
+  return 1;
+}
 
 Status Database::error(std::string_view doing, int code) const {
   std::string message = std::string(doing) + " " + path_ + ": ";

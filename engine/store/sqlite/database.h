@@ -8,6 +8,7 @@
 // Thread safety: a Database (and its statements) is used by one thread at a time.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -109,10 +110,15 @@ class Database {
   Database(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
   Status error(std::string_view doing, int code) const;
   Status check_and_migrate();
+  // SQLite's busy handler: waits for another connection's write lock in short steps (its
+  // own sleeps grow to 100 ms, far longer than a commit holds the lock) until the timeout.
+  static int wait_for_lock(void* self, int count);
 
   sqlite3* db_ = nullptr;
   std::string path_;
   int schema_version_ = 0;
+  int busy_timeout_ms_ = 5000;
+  std::chrono::steady_clock::time_point busy_since_;
 };
 
 // Runs `body` inside begin()/commit(); rolls back if it (or the commit) fails.
