@@ -70,6 +70,7 @@ std::optional<int> ServeCommand::run() const {
   settings->api.notifier = config.notifier;  // delivery status callbacks
   listen.max_body_bytes = settings->max_body_bytes;
   listen.max_in_flight = settings->max_in_flight;
+  settings->api.max_in_flight = settings->max_in_flight;
 
   // Two engines on one file: the API's and the worker's, each with its own connection, as
   // two processes would be (the store keeps them consistent).

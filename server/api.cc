@@ -162,7 +162,24 @@ Api::Api(Engine& engine, ApiOptions options) : engine_(engine), options_(std::mo
 
 Response Api::handle(const Request& r) {
   const std::vector<std::string_view> seg = segments(r.path);
-  Response out = dispatch(r, seg);
+  // Overload: beyond max_in_flight requests at once, answer at once rather than queue up
+  // (probes still get through).
+  struct InFlight {
+    std::atomic<int>& n;
+    int now;
+    explicit InFlight(std::atomic<int>& c) : n(c), now(++c) {}
+    ~InFlight() { --n; }
+  } in_flight(in_flight_);
+  const bool probe = !seg.empty() && seg[0] == "health";
+  Response out;
+  if (options_.max_in_flight > 0 && in_flight.now > options_.max_in_flight && !probe) {
+    out = error_response(503, "the server is busy: more than server.maxInFlight (" +
+                                  std::to_string(options_.max_in_flight) +
+                                  ") requests at once; retry shortly");
+    out.retry_after_s = 1;
+  } else {
+    out = dispatch(r, seg);
+  }
   count(r, seg, out.status);
   return out;
 }

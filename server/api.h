@@ -5,6 +5,7 @@
 // time.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <functional>
 #include <map>
@@ -35,6 +36,7 @@ struct Response {
   int status = 200;
   std::string body;  // JSON unless content_type says otherwise
   std::string content_type = "application/json";
+  int retry_after_s = 0;  // > 0: a Retry-After header (503 when overloaded)
 };
 
 // What a bearer token may do: read (GET), write (deploy, start, cancel, messages), worker
@@ -64,6 +66,9 @@ struct ApiOptions {
   // GET /metrics also writes these (not owned; null: left out).
   const Telemetry* telemetry = nullptr;
   const KpiMonitor* kpis = nullptr;
+  // Requests handled at once; more get 503 with Retry-After (0: no limit). /health and
+  // /health/ready are always answered.
+  int max_in_flight = 0;
   // GET /health/ready: whether the service can do its work beyond answering (the worker
   // runs); null: ready whenever the database answers.
   std::function<Status()> ready;
@@ -108,6 +113,7 @@ class Api {
   Engine& engine_;
   ApiOptions options_;
   std::mutex engine_mu_;
+  std::atomic<int> in_flight_{0};
   // Signalled when the API may have created jobs (and on close): long polls look again.
   std::condition_variable jobs_cv_;
   bool closing_ = false;  // under engine_mu_

@@ -25,7 +25,9 @@ Status serve(Api& api, const ListenOptions& options, const std::atomic<bool>& st
   httplib::Server http;
   // maxInFlight requests are handled at once, one per thread; more wait their turn, and a
   // client that takes longer than the timeouts to send or read is cut off.
-  http.new_task_queue = [n = static_cast<std::size_t>(options.max_in_flight)] {
+  // Twice as many threads: the Api answers 503 beyond maxInFlight, at once, so overload
+  // shows as refusals (that clients retry) rather than as a queue that only grows.
+  http.new_task_queue = [n = static_cast<std::size_t>(options.max_in_flight) * 2] {
     return new httplib::ThreadPool(n);
   };
   // Answers go out at once (headers and body are separate writes: with Nagle and delayed
@@ -47,6 +49,7 @@ Status serve(Api& api, const ListenOptions& options, const std::atomic<bool>& st
     r.body = req.body;
     Response out = api.handle(r);
     res.status = out.status;
+    if (out.retry_after_s > 0) res.set_header("Retry-After", std::to_string(out.retry_after_s));
     res.set_content(out.body, out.content_type);
   };
   const char* any = R"(/.*)";

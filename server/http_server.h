@@ -13,7 +13,7 @@ struct ListenOptions {
   std::string host = "127.0.0.1";
   int port = 8080;  // 0: any free port
   std::size_t max_body_bytes = 1 << 20;
-  int max_in_flight = 64;  // requests handled at once (threads); more wait their turn
+  int max_in_flight = 64;  // requests handled at once (2x threads: the Api refuses the rest)
   // Called once listening, with the port (e.g. to print it).
   std::function<void(int port)> on_listening;
 };

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <unistd.h>
+#include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <map>
@@ -465,6 +466,33 @@ TEST(ApiGroupCommit, ConcurrentRequestsShareTransactionsAndKeepTheirOwnAnswers) 
   EXPECT_EQ(all->size(), unique_ids.size() + created_shared.size()) << "nothing else started";
   engine->reset();
   for (const char* suffix : {"", "-wal", "-shm"}) std::remove((db + suffix).c_str());
+}
+
+TEST(ApiLimits, BeyondMaxInFlightRequestsGet503AtOnceButProbesGetThrough) {
+  Engine engine;
+  server::ApiOptions options;
+  options.max_in_flight = 1;
+  Api api(engine, options);
+  // A long poll holds the one request slot.
+  Response polled;
+  std::thread poll([&] {
+    polled = api.handle(req("POST", "/v1/jobs/fetch-and-lock",
+                            R"({"workerId": "w", "types": ["t"], "requestTimeout": "PT50S"})"));
+  });
+  Response refused;
+  for (int i = 0; i < 500 && refused.status != 503; ++i) {
+    refused = api.handle(req("GET", "/v1/incidents"));
+    if (refused.status != 503) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(refused.status, 503) << refused.body;
+  EXPECT_EQ(refused.retry_after_s, 1);
+  EXPECT_NE(refused.body.find("maxInFlight"), std::string::npos);
+  EXPECT_EQ(api.handle(req("GET", "/health")).status, 200);
+  EXPECT_EQ(api.handle(req("GET", "/health/ready")).status, 200);
+  api.close();
+  poll.join();
+  EXPECT_EQ(polled.status, 200);
+  EXPECT_EQ(api.handle(req("GET", "/v1/incidents")).status, 200) << "the slot is free again";
 }
 
 TEST(ApiAuth, TokensAndScopesAreChecked) {
