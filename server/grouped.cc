@@ -54,7 +54,16 @@ void Api::submit(Grouped& g) {
     std::vector<Grouped*> group;
     group.swap(waiting_);
     lock.unlock();
-    run_group(group);
+    try {
+      run_group(group);
+    } catch (const std::exception& e) {
+      // Whatever was not answered fails; the next group must still get a leader.
+      const Status failed(StatusCode::kInternal, std::string("internal error: ") + e.what());
+      for (Grouped* x : group) {
+        if (x->is_start && !x->started) x->started = failed;
+        if (!x->is_start && !x->published) x->published = failed;
+      }
+    }
     lock.lock();
     for (Grouped* x : group) x->done = true;
     leading_ = false;
