@@ -5,9 +5,11 @@
 
 #include <chrono>
 #include <fstream>
+#include <mutex>
 #include <thread>
 
 #include "durability/durability_util.h"
+#include "peers/http_peer.h"
 #include "test_util.h"
 
 namespace ordo::testing {
@@ -184,6 +186,82 @@ TEST(Serve, AnExternalWorkerFetchesLocksAndAnswersOverHttp) {
     }
   }
   EXPECT_EQ(delivered, kOrders);
+  EXPECT_EQ(served.stop(), 0);
+}
+
+// A KPI rule over open incidents: an incident fires the alert webhook once, resolving it
+// posts "resolved" once; /metrics shows the rule, /health/ready the running worker.
+TEST(Serve, AnIncidentCrossingAKpiThresholdAlertsOnceAndResolvesOnce) {
+  HttpPeer ops;
+  std::mutex mu;
+  std::vector<json> alerts;
+  ops.server().Post("/alerts", [&](const httplib::Request& req, httplib::Response& res) {
+    std::lock_guard lock(mu);
+    alerts.push_back(json::parse(req.body));
+    res.set_content("{}", "application/json");
+  });
+  const auto received = [&] {
+    std::lock_guard lock(mu);
+    return alerts;
+  };
+  TempDir dir("serve-kpi");
+  const json config = {
+      {"adapters", {{"erp.check-availability", {{"adapter", "external"}}}}},
+      {"server",
+       {{"alerts",
+         {{"interval", "PT1S"},
+          {"webhook", {{"url", ops.url("/alerts")}}},
+          {"rules",
+           json::array({{{"name", "incidents"}, {"kind", "incidents"}, {"above", 0}}})}}}}}};
+  std::ofstream(dir.path("ordo.json")) << config.dump();
+  Served served(dir, {"--db", dir.path("orders.db"), "--config", dir.path("ordo.json")});
+  ASSERT_GT(served.port(), 0) << served.output();
+  httplib::Client http("127.0.0.1", served.port());
+  auto ready = http.Get("/health/ready");
+  ASSERT_TRUE(ready);
+  EXPECT_EQ(ready->status, 200) << ready->body;
+  auto deployed =
+      http.Post("/v1/deployments", read_file(ORDO_SOURCE_DIR "/processes/order-acceptance.bpmn"),
+                "application/xml");
+  ASSERT_TRUE(deployed && deployed->status == 201);
+  const json start = {{"processId", "order-acceptance"},
+                      {"businessKey", "K-1"},
+                      {"variables", {{"orderId", "K-1"}}}};
+  ASSERT_EQ(http.Post("/v1/process-instances", start.dump(), "application/json")->status, 201);
+  const json ask = {{"workerId", "erp-bridge"},
+                    {"types", json::array({"erp.check-availability"})},
+                    {"requestTimeout", "PT5S"}};
+  auto got = http.Post("/v1/jobs/fetch-and-lock", ask.dump(), "application/json");
+  ASSERT_TRUE(got && got->status == 200);
+  const json jobs = json::parse(got->body)["jobs"];
+  ASSERT_EQ(jobs.size(), 1u) << got->body;
+  const std::string job = std::to_string(jobs[0]["key"].get<std::uint64_t>());
+  const json fail = {{"workerId", "erp-bridge"}, {"errorMessage", "ERP gone"}, {"retries", 0}};
+  ASSERT_EQ(http.Post("/v1/jobs/" + job + "/fail", fail.dump(), "application/json")->status, 200);
+
+  for (int i = 0; i < 200 && received().empty(); ++i) std::this_thread::sleep_for(50ms);
+  ASSERT_EQ(received().size(), 1u) << "the crossing is posted";
+  EXPECT_EQ(received()[0]["rule"], "incidents");
+  EXPECT_EQ(received()[0]["state"], "firing");
+  auto metrics = http.Get("/metrics");
+  ASSERT_TRUE(metrics);
+  EXPECT_NE(metrics->body.find("ordo_kpi_firing{rule=\"incidents\"} 1"), std::string::npos)
+      << metrics->body;
+  EXPECT_NE(
+      metrics->body.find("ordo_jobs_total{type=\"erp.check-availability\",outcome=\"failed\"} 1"),
+      std::string::npos)
+      << metrics->body;
+  std::this_thread::sleep_for(2500ms);  // two more evaluations, still breached
+  EXPECT_EQ(received().size(), 1u) << "once per crossing, not once per evaluation";
+
+  auto incidents = http.Get("/v1/incidents");
+  ASSERT_TRUE(incidents);
+  const std::string key =
+      std::to_string(json::parse(incidents->body)["incidents"][0]["key"].get<std::uint64_t>());
+  ASSERT_EQ(http.Post("/v1/incidents/" + key + "/resolve", "{}", "application/json")->status, 200);
+  for (int i = 0; i < 200 && received().size() < 2; ++i) std::this_thread::sleep_for(50ms);
+  ASSERT_EQ(received().size(), 2u);
+  EXPECT_EQ(received()[1]["state"], "resolved");
   EXPECT_EQ(served.stop(), 0);
 }
 
