@@ -107,6 +107,7 @@ TEST(OrderNotificationsEndToEnd, EveryCustomerGetsExactlyTheirMessagesOnceInThei
     EXPECT_EQ(i.end_event, expected_end(o.scenario)) << o.id;
   }
 
+  expect_each_side_effect_once(orders, world);
   int repeats = 0;
   expect_each_customer_got_their_messages_once(orders, smtp.mail(), world.sms(), log, repeats);
   // A copy can only come from a worker killed after the server's 250 and before the log's

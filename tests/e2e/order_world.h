@@ -146,7 +146,9 @@ class World {
              });
     erp.Post("/warehouse-orders", [this](const httplib::Request& req, httplib::Response& res) {
       if (flaky(req)) return fail(res);
-      res.set_content(json{{"warehouseOrderId", "W-" + id_of(req)}}.dump(), "application/json");
+      const std::string id = id_of(req);
+      note_key(req, id);
+      res.set_content(json{{"warehouseOrderId", "W-" + id}}.dump(), "application/json");
     });
     erp.Post("/shipments", [this](const httplib::Request& req, httplib::Response& res) {
       const std::string id = id_of(req);
@@ -213,7 +215,8 @@ class World {
     return sms_sent_;
   }
   // The Idempotency-Keys the ERP and the provider saw, by path ("/reservations",
-  // "/shipments", "/charges") and order: a side effect done once has one key.
+  // "/warehouse-orders", "/shipments", "/charges") and order: a side effect done once has one
+  // key.
   std::map<std::string, std::map<std::string, std::set<std::string>>> keys() {
     std::lock_guard lock(mu_);
     return keys_;
@@ -294,6 +297,25 @@ inline nlohmann::json order_config(const World& world, const std::string& smtp,
         {"payment-failed", {"email"}},
         {"order-unavailable", {"email"}}}}};
   return json{{"adapters", adapters}, {"notifications", notifications}};
+}
+
+// Each reservation, charge, warehouse order and shipment an order calls for reached the ERP
+// or the payment provider under one Idempotency-Key (however often it was retried), and none
+// that it does not call for.
+inline void expect_each_side_effect_once(const std::vector<Order>& orders, World& world) {
+  auto keys = world.keys();
+  for (const Order& o : orders) {
+    const bool available = o.scenario != Scenario::kUnavailable;
+    const bool paid = o.scenario == Scenario::kDelivered;
+    const std::map<std::string, bool> expected = {{"/reservations", available},
+                                                  {"/charges", available},
+                                                  {"/warehouse-orders", paid},
+                                                  {"/shipments", paid}};
+    for (const auto& [path, once] : expected) {
+      EXPECT_EQ(keys[path][o.id].size(), once ? 1u : 0u)
+          << o.id << " " << path << ": " << ::testing::PrintToString(keys[path][o.id]);
+    }
+  }
 }
 
 // Every customer got exactly the messages the process and the channel rules call for, once,
