@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "durability/durability_util.h"
+#include "e2e/served.h"
 #include "peers/http_peer.h"
 #include "test_util.h"
 
@@ -17,39 +18,6 @@ namespace {
 
 using nlohmann::json;
 using namespace std::chrono_literals;
-
-// Starts `ordo serve ARGS... --listen 127.0.0.1:0` and waits for its port.
-class Served {
- public:
-  Served(const TempDir& dir, std::vector<std::string> args) : out_(dir.path("serve.out")) {
-    args.insert(args.begin(), "serve");
-    args.insert(args.end(), {"--listen", "127.0.0.1:0"});
-    pid_ = spawn_ordo(args, out_);
-    for (int i = 0; i < 200 && port_ == 0; ++i) {
-      std::this_thread::sleep_for(20ms);
-      const std::string text = read_file(out_);
-      const std::size_t at = text.find("listening on http://127.0.0.1:");
-      if (at != std::string::npos) port_ = std::atoi(text.c_str() + at + 30);
-    }
-  }
-  ~Served() {
-    if (pid_ > 0) stop();
-  }
-  int stop() {
-    ::kill(pid_, SIGTERM);
-    int status = 0;
-    ::waitpid(pid_, &status, 0);
-    pid_ = -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  }
-  int port() const { return port_; }
-  std::string output() const { return read_file(out_); }
-
- private:
-  std::string out_;
-  pid_t pid_ = -1;
-  int port_ = 0;
-};
 
 TEST(Serve, OrdersStartedOverHttpRunToTheirEndAndMessagesAreIdempotent) {
   TempDir dir("serve");

@@ -1,0 +1,70 @@
+// `ordo serve` as a user runs it: a real process on loopback, stopped with SIGTERM (or
+// killed with SIGKILL), its output in a file.
+#pragma once
+
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "durability/durability_util.h"
+
+namespace ordo::testing {
+
+// Starts `ordo serve ARGS... --listen LISTEN` and waits until it listens (port 0: any free
+// one, read from its output). The output goes to `out` in `dir`.
+class Served {
+ public:
+  Served(const TempDir& dir, std::vector<std::string> args,
+         const std::string& listen = "127.0.0.1:0", const std::string& out = "serve.out")
+      : out_(dir.path(out)) {
+    args.insert(args.begin(), "serve");
+    args.insert(args.end(), {"--listen", listen});
+    pid_ = spawn_ordo(args, out_);
+    // Generous: a restart after SIGKILL recovers the database first, on a busy machine.
+    for (int i = 0; i < 1000 && port_ == 0; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      const std::string text = read_file(out_);
+      const std::size_t at = text.find("listening on http://127.0.0.1:");
+      if (at != std::string::npos) port_ = std::atoi(text.c_str() + at + 30);
+      int status = 0;
+      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+        pid_ = -1;
+        break;
+      }
+    }
+  }
+  ~Served() {
+    if (pid_ > 0) stop();
+  }
+  Served(const Served&) = delete;
+  Served& operator=(const Served&) = delete;
+
+  // SIGTERM: the exit code, -1 when it did not exit by itself.
+  int stop() { return end(SIGTERM); }
+  // SIGKILL, whatever it was doing.
+  void kill() { end(SIGKILL); }
+  // 0 when it did not get to listen (see output()).
+  int port() const { return port_; }
+  std::string output() const { return read_file(out_); }
+
+ private:
+  int end(int signal) {
+    if (pid_ <= 0) return -1;
+    ::kill(pid_, signal);
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+    pid_ = -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  }
+
+  std::string out_;
+  pid_t pid_ = -1;
+  int port_ = 0;
+};
+
+}  // namespace ordo::testing
