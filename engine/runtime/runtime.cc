@@ -434,7 +434,8 @@ Instance& Runtime::new_instance(std::shared_ptr<const Plan> plan, std::string bu
   }
   instances_.emplace(inst.id, std::move(owned));
   touch(inst);
-  emit(inst, HistoryKind::kInstanceStarted, kNoIndex, 0, static_cast<std::int64_t>(parent));
+  emit(inst, HistoryKind::kInstanceStarted, kNoIndex, 0, static_cast<std::int64_t>(parent),
+       recording_ ? inst.business_key : std::string());
   return inst;
 }
 
