@@ -388,7 +388,8 @@ void Runtime::run_queue() {
         }
         continue;
       }
-      emit(*inst, HistoryKind::kMessageCorrelated, wait->event, wait->id);
+      emit(*inst, HistoryKind::kMessageCorrelated, wait->event, wait->id, 0,
+           recording_ ? d.message.name + " / " + d.message.correlation_key : std::string());
       const Wait copy = *wait;
       trigger(*inst, copy, std::move(d.message.variables));
       continue;
