@@ -388,7 +388,8 @@ void Runtime::run_queue() {
         }
         continue;
       }
-      emit(*inst, HistoryKind::kMessageCorrelated, wait->event, wait->id);
+      emit(*inst, HistoryKind::kMessageCorrelated, wait->event, wait->id, 0,
+           recording_ ? d.message.name + " / " + d.message.correlation_key : std::string());
       const Wait copy = *wait;
       trigger(*inst, copy, std::move(d.message.variables));
       continue;
@@ -434,7 +435,8 @@ Instance& Runtime::new_instance(std::shared_ptr<const Plan> plan, std::string bu
   }
   instances_.emplace(inst.id, std::move(owned));
   touch(inst);
-  emit(inst, HistoryKind::kInstanceStarted, kNoIndex, 0, static_cast<std::int64_t>(parent));
+  emit(inst, HistoryKind::kInstanceStarted, kNoIndex, 0, static_cast<std::int64_t>(parent),
+       recording_ ? inst.business_key : std::string());
   return inst;
 }
 

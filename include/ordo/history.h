@@ -19,7 +19,7 @@ using JobKey = std::uint64_t;
 using IncidentKey = std::uint64_t;
 
 enum class HistoryKind : std::uint8_t {
-  kInstanceStarted,
+  kInstanceStarted,  // value: the calling instance (0: none); detail: the business key
   kInstanceCompleted,
   kInstanceTerminated,
   kElementActivated,
@@ -28,7 +28,7 @@ enum class HistoryKind : std::uint8_t {
   kFlowTaken,
   kJobCreated,
   kJobCompleted,
-  kJobFailed,  // detail: the worker's message; retries left in `value`
+  kJobFailed,       // detail: the worker's message; retries left in `value`
   kJobErrorThrown,  // detail: the error code
   kJobCancelled,
   kTimerScheduled,  // value: due time (ms since epoch)

@@ -368,6 +368,23 @@ TEST(Instance, SameCommandsAndClockGiveTheSameHistory) {
   EXPECT_EQ(a, run());
 }
 
+TEST(Observer, InstanceStartedCarriesTheBusinessKey) {
+  Harness h;
+  h.deploy_call_child();
+  auto id = h.engine().start("p", nlohmann::json::object(), "A-1");
+  ASSERT_TRUE(id.is_ok()) << id.status().to_string();
+  auto all = h.engine().instances();
+  ASSERT_TRUE(all.is_ok()) << all.status().to_string();
+  ASSERT_EQ(all->size(), 2u);  // the caller and the instance its call activity started
+  for (const InstanceInfo& i : *all) {
+    std::vector<std::string> started;
+    for (const HistoryEvent& e : h.engine().history(i.id)) {
+      if (e.kind == HistoryKind::kInstanceStarted) started.push_back(e.detail);
+    }
+    EXPECT_EQ(started, Ids{"A-1"}) << "instance " << i.id;
+  }
+}
+
 TEST(Observer, SeesEveryEventAfterItsCommand) {
   struct Counter : Observer {
     void on_event(const HistoryEvent& e) override { kinds.push_back(e.kind); }

@@ -34,6 +34,12 @@ TEST(MessageCatchEvent, BufferedMessageIsDeliveredWhenTheSubscriptionOpens) {
   EXPECT_EQ(*n, 0);
   InstanceId a = h.start("p", {{"orderId", "A"}});
   EXPECT_EQ(h.info(a).state, InstanceState::kCompleted);
+  // Its history names the message as for one received at once (history.h).
+  std::vector<std::string> correlated;
+  for (const HistoryEvent& e : h.engine().history(a)) {
+    if (e.kind == HistoryKind::kMessageCorrelated) correlated.push_back(e.detail);
+  }
+  EXPECT_EQ(correlated, Ids{"delivered / A"});
 }
 
 TEST(MessageCatchEvent, ExpiredBufferedMessageIsNotDelivered) {
