@@ -3,17 +3,42 @@
 #include <iostream>
 #include <thread>
 
+#include <spdlog/spdlog.h>
+
 #include "http_server.h"
+#include "logging.h"
 #include "ordo/ordo.h"
 #include "work_loop.h"
 
 namespace ordo::cli {
+namespace {
+
+// An observer on some engines for as long as this lives (declare it after the observer).
+class Observing {
+ public:
+  Observing(std::initializer_list<Engine*> engines, Observer& observer)
+      : engines_(engines), observer_(observer) {
+    for (Engine* e : engines_) e->add_observer(&observer_);
+  }
+  ~Observing() {
+    for (Engine* e : engines_) e->remove_observer(&observer_);
+  }
+  Observing(const Observing&) = delete;
+  Observing& operator=(const Observing&) = delete;
+
+ private:
+  std::vector<Engine*> engines_;
+  Observer& observer_;
+};
+
+}  // namespace
 
 struct ServeCommand::Args {
   std::string db;
   std::string config;
   std::string listen = "127.0.0.1:8080";
   int threads = 2;
+  std::string log_format = "text";
 };
 
 ServeCommand::ServeCommand(CLI::App& app) : args_(std::make_unique<Args>()) {
@@ -27,6 +52,10 @@ ServeCommand::ServeCommand(CLI::App& app) : args_(std::make_unique<Args>()) {
   cmd_->add_option("--threads", args_->threads, "Handler threads of the worker")
       ->capture_default_str()
       ->check(CLI::Range(1, 64));
+  cmd_->add_option("--log-format", args_->log_format,
+                   "text (for people) or json (one object per line, for log collectors)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"text", "json"}));
   cmd_->footer(
       "The API is documented in docs/http-api.md. Without tokens in the config's server "
       "section the server only listens on loopback. SIGINT or SIGTERM stop it: no new "
@@ -40,8 +69,22 @@ ServeCommand::~ServeCommand() = default;
 std::optional<int> ServeCommand::run() const {
   if (!cmd_->parsed()) return std::nullopt;
   const Args& a = *args_;
-  const auto fail = [](const std::string& why) {
-    std::cerr << "ordo serve: " << why << '\n';
+  const bool json_logs = a.log_format == "json";
+  server::set_log_format(json_logs ? server::LogFormat::kJson : server::LogFormat::kText);
+  // What people read on the terminal; with JSON logs, a log line like any other.
+  const auto say = [json_logs](const std::string& line) {
+    if (json_logs) {
+      spdlog::info(line);
+    } else {
+      std::cout << line << std::endl;
+    }
+  };
+  const auto fail = [json_logs](const std::string& why) {
+    if (json_logs) {
+      spdlog::error("ordo serve: " + why);
+    } else {
+      std::cerr << "ordo serve: " << why << '\n';
+    }
     return 1;
   };
   const std::size_t colon = a.listen.rfind(':');
@@ -104,19 +147,22 @@ std::optional<int> ServeCommand::run() const {
     sources.delivery_counts = [notifier = config.notifier] { return notifier->delivery_counts(); };
   }
   server::KpiMonitor kpis(settings->alerts, telemetry, sources);
-  struct Observed {  // removes the observers before telemetry goes
-    Engine& api;
-    Engine& worker;
-    server::Telemetry& telemetry;
-    ~Observed() {
-      api.remove_observer(&telemetry);
-      worker.remove_observer(&telemetry);
-    }
-  } observed{**api_engine, worker, telemetry};
-  (*api_engine)->add_observer(&telemetry);
-  worker.add_observer(&telemetry);
+  Observing observed({api_engine->get(), &worker}, telemetry);
   settings->api.telemetry = &telemetry;
   settings->api.kpis = &kpis;
+
+  // Logs of what happens to instances, with their business keys: learnt from their starts,
+  // or for instances started before this run read through a connection of its own
+  // (observers must not call back into the engine that notifies them).
+  Result<std::unique_ptr<Engine>> key_engine = Engine::open(a.db);
+  if (!key_engine) return fail(key_engine.status().message());
+  server::InstanceLogOptions log_options;
+  log_options.lookup = [&keys = **key_engine](InstanceId id) {
+    Result<InstanceInfo> info = keys.instance(id);
+    return info ? info->business_key : std::string();
+  };
+  server::InstanceLog instance_log(std::move(log_options));
+  Observing logged({api_engine->get(), &worker}, instance_log);
 
   install_stop_handlers();
   std::atomic<bool>& stop = stop_flag();
@@ -139,7 +185,7 @@ std::optional<int> ServeCommand::run() const {
   if (!settings->alerts.rules.empty()) kpis.start(worker.clock());
   server::Api api(**api_engine, settings->api);
   listen.on_listening = [&](int port) {
-    std::cout << "ordo serve: listening on http://" << listen.host << ":" << port << std::endl;
+    say("ordo serve: listening on http://" + listen.host + ":" + std::to_string(port));
   };
   Status served = server::serve(api, listen, stop);
   stop.store(true);
@@ -147,7 +193,7 @@ std::optional<int> ServeCommand::run() const {
   kpis.stop();
   if (!served) return fail(served.message());
   if (!worker_status) return fail("the worker stopped: " + worker_status.message());
-  std::cout << "ordo serve: stopped" << std::endl;
+  say("ordo serve: stopped");
   return 0;
 }
 

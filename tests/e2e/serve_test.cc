@@ -233,6 +233,49 @@ TEST(Serve, AnIncidentCrossingAKpiThresholdAlertsOnceAndResolvesOnce) {
   EXPECT_EQ(served.stop(), 0);
 }
 
+// --log-format json: every line of the output is one JSON object, and the lines about an
+// instance carry its id and business key.
+TEST(Serve, JsonLogsAreOneObjectPerLineWithTheBusinessKey) {
+  TempDir dir("serve-logs");
+  Served served(dir, {"--db", dir.path("orders.db"), "--log-format", "json"});
+  ASSERT_GT(served.port(), 0) << served.output();
+  httplib::Client http("127.0.0.1", served.port());
+  auto deployed =
+      http.Post("/v1/deployments", read_file(ORDO_SOURCE_DIR "/processes/order-acceptance.bpmn"),
+                "application/xml");
+  ASSERT_TRUE(deployed && deployed->status == 201);
+  const json start = {
+      {"processId", "order-acceptance"},
+      {"businessKey", "L-1"},
+      {"variables", {{"orderId", "L-1"}, {"paymentDelayMinutes", 0}, {"deliveryDays", 0}}}};
+  ASSERT_EQ(http.Post("/v1/process-instances", start.dump(), "application/json")->status, 201);
+  for (int i = 0; i < 200; ++i) {
+    auto list = http.Get("/v1/process-instances?state=completed");
+    ASSERT_TRUE(list);
+    if (!json::parse(list->body)["instances"].empty()) break;
+    std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_EQ(served.stop(), 0);
+  const std::string text = served.output();
+  std::size_t lines = 0, completed = 0;
+  for (const std::string& line : split(text, '\n')) {
+    if (line.empty()) continue;
+    const json entry = json::parse(line, nullptr, false);
+    ASSERT_FALSE(entry.is_discarded()) << "not JSON: " << line;
+    EXPECT_TRUE(entry.contains("time") && entry.contains("level") && entry.contains("message"))
+        << line;
+    ++lines;
+    if (entry["message"] == "instance completed") {
+      ++completed;
+      EXPECT_EQ(entry["businessKey"], "L-1");
+      EXPECT_EQ(entry["instance"], 1);
+      EXPECT_EQ(entry["element"], "end-delivered");
+    }
+  }
+  EXPECT_GE(lines, 3u) << text;  // listening, the instance's lines, stopped
+  EXPECT_EQ(completed, 1u) << text;
+}
+
 TEST(Serve, WithoutTokensItListensOnLoopbackOnlyAndTokensAreRequiredWhenConfigured) {
   TempDir dir("serve-auth");
   ProcessRun refused = run_ordo({"serve", "--db", dir.path("a.db"), "--listen", "0.0.0.0:0"});
