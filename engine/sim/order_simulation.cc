@@ -165,7 +165,12 @@ std::size_t SimulatedWorld::repeated_effects() const {
 
 JobOutcome SimulatedWorld::handle(const Job& job) {
   const std::string_view type = job.type();
-  const std::string order_id(job.business_key());
+  // The process correlates its messages by orderId; the business key is the fallback (the
+  // two differ when an order was started over the API with a key of the caller's own).
+  const nlohmann::json* order_var = job.variable("orderId");
+  const std::string order_id = order_var != nullptr && order_var->is_string()
+                                   ? order_var->get<std::string>()
+                                   : std::string(job.business_key());
   const Clock& clock = state_->clock;
   if (text_of(job.variable("failTask")) == type) {
     return JobOutcome::fail("simulated failure of " + std::string(type));

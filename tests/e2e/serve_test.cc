@@ -246,7 +246,7 @@ TEST(Serve, JsonLogsAreOneObjectPerLineWithTheBusinessKey) {
   ASSERT_TRUE(deployed && deployed->status == 201);
   const json start = {
       {"processId", "order-acceptance"},
-      {"businessKey", "L-1"},
+      {"businessKey", "shop-7:L-1"},  // not the order id: messages still find the order
       {"variables", {{"orderId", "L-1"}, {"paymentDelayMinutes", 0}, {"deliveryDays", 0}}}};
   ASSERT_EQ(http.Post("/v1/process-instances", start.dump(), "application/json")->status, 201);
   for (int i = 0; i < 200; ++i) {
@@ -267,7 +267,7 @@ TEST(Serve, JsonLogsAreOneObjectPerLineWithTheBusinessKey) {
     ++lines;
     if (entry["message"] == "instance completed") {
       ++completed;
-      EXPECT_EQ(entry["businessKey"], "L-1");
+      EXPECT_EQ(entry["businessKey"], "shop-7:L-1");
       EXPECT_EQ(entry["instance"], 1);
       EXPECT_EQ(entry["element"], "end-delivered");
     }
