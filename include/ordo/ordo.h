@@ -8,6 +8,7 @@
 #include "ordo/diagnostic.h"
 #include "ordo/engine.h"
 #include "ordo/history.h"
+#include "ordo/history_file.h"
 #include "ordo/history_gen.h"
 #include "ordo/inspect.h"
 #include "ordo/lifecycle.h"

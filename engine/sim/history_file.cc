@@ -1,0 +1,214 @@
+// Reading order history, CSV (RFC 4180) or JSON Lines: see include/ordo/history_file.h.
+#include "ordo/history_file.h"
+
+#include <fstream>
+#include <set>
+#include <sstream>
+
+namespace ordo {
+namespace {
+
+using nlohmann::json;
+
+bool ends_with(const std::string& s, std::string_view suffix) {
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+// Lines of a stream, counted, without their line ends (LF or CRLF).
+class Lines {
+ public:
+  explicit Lines(std::unique_ptr<std::istream> in) : in_(std::move(in)) {}
+  bool next(std::string& line) {
+    if (!std::getline(*in_, line)) return false;
+    ++number_;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    return true;
+  }
+  std::int64_t number() const noexcept { return number_; }
+  bool failed() const { return in_->bad(); }
+
+ private:
+  std::unique_ptr<std::istream> in_;
+  std::int64_t number_ = 0;
+};
+
+class CsvReader final : public HistoryReader {
+ public:
+  CsvReader(std::unique_ptr<std::istream> in, std::string name)
+      : lines_(std::move(in)), name_(std::move(name)) {}
+
+  Status read_header() {
+    std::vector<std::string> cells;
+    std::int64_t at = 0;
+    Result<bool> got = record(cells, at);
+    if (!got) return got.status();
+    if (!*got || (cells.size() == 1 && cells[0].empty())) {
+      return Status::invalid_argument(name_ +
+                                      ":1: the header is missing: the first line names "
+                                      "the columns (orderId,createdAt,...)");
+    }
+    std::set<std::string> seen;
+    for (std::size_t i = 0; i < cells.size(); ++i) {
+      if (cells[i].empty()) {
+        return Status::invalid_argument(name_ + ":1: column " + std::to_string(i + 1) +
+                                        " of the header has no name");
+      }
+      if (!seen.insert(cells[i]).second) {
+        return Status::invalid_argument(name_ + ":1: the header names column '" + cells[i] +
+                                        "' twice");
+      }
+    }
+    header_ = std::move(cells);
+    return Status::ok();
+  }
+
+  Result<std::optional<HistoryRecord>> next() override {
+    std::vector<std::string>& cells = cells_;
+    while (true) {
+      std::int64_t at = 0;
+      Result<bool> got = record(cells, at);
+      if (!got) return got.status();
+      if (!*got) {
+        if (lines_.failed()) return Status::io_error(name_ + ": reading failed");
+        return std::optional<HistoryRecord>();
+      }
+      if (cells.size() == 1 && cells[0].empty()) continue;  // a blank line
+      if (cells.size() != header_.size()) {
+        return Status::invalid_argument(name_ + ":" + std::to_string(at) + ": " +
+                                        std::to_string(cells.size()) + " fields, the header has " +
+                                        std::to_string(header_.size()));
+      }
+      HistoryRecord out;
+      out.line = at;
+      out.fields = json::object();
+      for (std::size_t i = 0; i < cells.size(); ++i) {
+        if (!cells[i].empty()) out.fields[header_[i]] = std::move(cells[i]);
+      }
+      return std::optional<HistoryRecord>(std::move(out));
+    }
+  }
+
+ private:
+  // One record (it may span lines inside quotes) into `cells`; false at the end.
+  Result<bool> record(std::vector<std::string>& cells, std::int64_t& at) {
+    cells.clear();
+    if (!lines_.next(line_)) return false;
+    at = lines_.number();
+    std::string cell;
+    bool quoted = false;      // inside a quoted field
+    bool was_quoted = false;  // the current field was quoted (only a comma may follow)
+    std::size_t i = 0;
+    while (true) {
+      if (i == line_.size()) {
+        if (!quoted) break;
+        // A line end inside quotes belongs to the field.
+        if (!lines_.next(line_)) {
+          return Status::invalid_argument(name_ + ":" + std::to_string(at) +
+                                          ": a quoted field is not closed before the end of "
+                                          "the file");
+        }
+        cell.push_back('\n');
+        i = 0;
+        continue;
+      }
+      const char c = line_[i++];
+      if (quoted) {
+        if (c != '"') {
+          cell.push_back(c);
+        } else if (i < line_.size() && line_[i] == '"') {
+          cell.push_back('"');
+          ++i;
+        } else {
+          quoted = false;
+        }
+      } else if (c == ',') {
+        cells.push_back(std::move(cell));
+        cell.clear();
+        was_quoted = false;
+      } else if (c == '"' && cell.empty() && !was_quoted) {
+        quoted = was_quoted = true;
+      } else if (was_quoted || c == '"') {
+        return Status::invalid_argument(
+            name_ + ":" + std::to_string(lines_.number()) + ": column " +
+            std::to_string(cells.size() + 1) +
+            (was_quoted ? ": text after a closing quote (a field is either all in quotes or "
+                          "has none; write \"\" for a quote inside quotes)"
+                        : ": a quote inside an unquoted field (put the field in quotes and "
+                          "write the quote as \"\")"));
+      } else {
+        cell.push_back(c);
+      }
+    }
+    cells.push_back(std::move(cell));
+    return true;
+  }
+
+  Lines lines_;
+  std::string name_;
+  std::vector<std::string> header_;
+  std::vector<std::string> cells_;
+  std::string line_;
+};
+
+class JsonLinesReader final : public HistoryReader {
+ public:
+  JsonLinesReader(std::unique_ptr<std::istream> in, std::string name)
+      : lines_(std::move(in)), name_(std::move(name)) {}
+
+  Result<std::optional<HistoryRecord>> next() override {
+    while (lines_.next(line_)) {
+      if (line_.find_first_not_of(" \t") == std::string::npos) continue;
+      const std::string where = name_ + ":" + std::to_string(lines_.number());
+      HistoryRecord out;
+      out.line = lines_.number();
+      try {
+        out.fields = json::parse(line_);
+      } catch (const json::parse_error& e) {
+        return Status::invalid_argument(where + ":" + std::to_string(e.byte) +
+                                        ": not valid JSON (one object per line)");
+      }
+      if (!out.fields.is_object()) {
+        return Status::invalid_argument(where + ": a record must be a JSON object");
+      }
+      return std::optional<HistoryRecord>(std::move(out));
+    }
+    if (lines_.failed()) return Status::io_error(name_ + ": reading failed");
+    return std::optional<HistoryRecord>();
+  }
+
+ private:
+  Lines lines_;
+  std::string name_;
+  std::string line_;
+};
+
+Result<std::unique_ptr<HistoryReader>> make(std::unique_ptr<std::istream> in,
+                                            const std::string& name, bool csv) {
+  if (!csv) return std::unique_ptr<HistoryReader>(new JsonLinesReader(std::move(in), name));
+  auto reader = std::make_unique<CsvReader>(std::move(in), name);
+  if (Status s = reader->read_header(); !s) return s;
+  return std::unique_ptr<HistoryReader>(std::move(reader));
+}
+
+}  // namespace
+
+Result<std::unique_ptr<HistoryReader>> HistoryReader::open(const std::string& path) {
+  const bool csv = ends_with(path, ".csv");
+  if (!csv && !ends_with(path, ".jsonl") && !ends_with(path, ".ndjson") &&
+      !ends_with(path, ".json")) {
+    return Status::invalid_argument(path +
+                                    ": say the format by the name: .csv (with a header) or "
+                                    ".jsonl (JSON Lines)");
+  }
+  auto in = std::make_unique<std::ifstream>(path, std::ios::binary);
+  if (!*in) return Status::io_error("cannot read " + path);
+  return make(std::move(in), path, csv);
+}
+
+Result<std::unique_ptr<HistoryReader>> HistoryReader::from_text(std::string text,
+                                                                const std::string& name, bool csv) {
+  return make(std::make_unique<std::istringstream>(std::move(text)), name, csv);
+}
+
+}  // namespace ordo

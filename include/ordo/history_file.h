@@ -1,0 +1,44 @@
+// Reading order history for replays (docs/simulation.md#the-history-format): CSV with a
+// header, or JSON Lines, one record at a time, so files of millions of records are streamed.
+//
+// A record is a JSON object. From CSV: column name -> the cell as a string (an empty cell is
+// left out: "did not happen" is an absent field; values stay strings, so "01067" keeps its
+// leading zero). From JSON Lines: the line's object as it is.
+//
+// A malformed record is an error naming the file and line ("orders.csv:7: 18 fields, the
+// header has 19"); reading goes on with the next record, so the caller chooses between
+// skipping it and stopping.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "ordo/status.h"
+
+namespace ordo {
+
+struct HistoryRecord {
+  std::int64_t line = 0;  // where the record starts (1: the first line of the file)
+  nlohmann::json fields;  // an object
+};
+
+class HistoryReader {
+ public:
+  // The format follows the name: .csv, or .jsonl / .ndjson / .json (JSON Lines). Errors: the
+  // file cannot be read; a CSV header that is empty or names a column twice.
+  static Result<std::unique_ptr<HistoryReader>> open(const std::string& path);
+  // The same over text in memory (tests, small inputs); `name` is used in messages.
+  static Result<std::unique_ptr<HistoryReader>> from_text(std::string text, const std::string& name,
+                                                          bool csv);
+  virtual ~HistoryReader() = default;
+
+  // The next record, or nullopt at the end. kInvalidArgument for a malformed record (the
+  // next call reads on after it); kIoError when the file fails.
+  virtual Result<std::optional<HistoryRecord>> next() = 0;
+};
+
+}  // namespace ordo

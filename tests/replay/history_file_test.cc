@@ -1,0 +1,145 @@
+// Reading history for replays: CSV (RFC 4180) and JSON Lines, streamed, with line numbers.
+#include <gtest/gtest.h>
+
+#include <sstream>
+
+#include "ordo/history_file.h"
+#include "ordo/history_gen.h"
+#include "test_util.h"
+
+namespace ordo::testing {
+namespace {
+
+using nlohmann::json;
+
+std::unique_ptr<HistoryReader> reader(std::string text, bool csv = true) {
+  auto r = HistoryReader::from_text(std::move(text), "orders.csv", csv);
+  EXPECT_TRUE(r.is_ok()) << r.status().to_string();
+  return r.is_ok() ? std::move(*r) : nullptr;
+}
+
+// Every record, or the first error's message in place of the record.
+std::vector<std::string> all(HistoryReader& r) {
+  std::vector<std::string> out;
+  while (true) {
+    Result<std::optional<HistoryRecord>> got = r.next();
+    if (!got) {
+      out.push_back("error: " + got.status().message());
+      continue;
+    }
+    if (!*got) return out;
+    out.push_back(std::to_string((*got)->line) + " " + (*got)->fields.dump());
+  }
+}
+
+TEST(HistoryFile, ReadsWhatGenHistoryWrites) {
+  std::ostringstream csv;
+  HistoryGenOptions options;
+  options.orders = 300;
+  ASSERT_OK(write_synthetic_history(csv, options));
+  auto r = reader(csv.str());
+  ASSERT_NE(r, nullptr);
+  std::int64_t expected_line = 2, declined = 0;
+  while (true) {
+    auto got = r->next();
+    ASSERT_OK(got);
+    if (!*got) break;
+    const HistoryRecord& rec = **got;
+    EXPECT_EQ(rec.line, expected_line++);
+    EXPECT_TRUE(rec.fields["orderId"].is_string());
+    EXPECT_TRUE(rec.fields["total"].is_string()) << "values stay strings";
+    if (rec.fields.value("paymentOutcome", "") == "declined") {
+      ++declined;
+      EXPECT_FALSE(rec.fields.contains("shippedAt")) << "an empty cell is an absent field";
+    }
+  }
+  EXPECT_EQ(expected_line, 302);
+  EXPECT_GT(declined, 0);
+}
+
+TEST(HistoryFile, CsvQuotesCommasLineBreaksAndCrLf) {
+  auto r = reader(
+      "orderId,note,postalCode\r\n"
+      "A-1,\"Smith, John\",01067\r\n"
+      "A-2,\"said \"\"hi\"\"\nand left\",\r\n"
+      "\n"
+      "A-3,,80331\n");
+  ASSERT_NE(r, nullptr);
+  EXPECT_EQ(all(*r), std::vector<std::string>({
+                         R"(2 {"note":"Smith, John","orderId":"A-1","postalCode":"01067"})",
+                         R"(3 {"note":"said \"hi\"\nand left","orderId":"A-2"})",
+                         R"(6 {"orderId":"A-3","postalCode":"80331"})",
+                     }));
+}
+
+TEST(HistoryFile, AMalformedCsvRecordNamesItsLineAndReadingGoesOn) {
+  auto r = reader(
+      "orderId,createdAt\n"
+      "A-1,2026-09-01T10:00:00Z\n"
+      "A-2\n"
+      "A-3,\"x\"y\n"
+      "A-4,a\"b\n"
+      "A-5,2026-09-01T11:00:00Z\n"
+      "A-6,\"never closed\n");
+  ASSERT_NE(r, nullptr);
+  EXPECT_EQ(
+      all(*r),
+      std::vector<std::string>({
+          R"(2 {"createdAt":"2026-09-01T10:00:00Z","orderId":"A-1"})",
+          "error: orders.csv:3: 1 fields, the header has 2",
+          "error: orders.csv:4: column 2: text after a closing quote (a field is either all in "
+          "quotes or has none; write \"\" for a quote inside quotes)",
+          "error: orders.csv:5: column 2: a quote inside an unquoted field (put the field in "
+          "quotes and write the quote as \"\")",
+          R"(6 {"createdAt":"2026-09-01T11:00:00Z","orderId":"A-5"})",
+          "error: orders.csv:7: a quoted field is not closed before the end of the file",
+      }));
+}
+
+TEST(HistoryFile, ABadHeaderIsRefused) {
+  for (const auto& [text, says] : std::vector<std::pair<std::string, std::string>>{
+           {"", "orders.csv:1: the header is missing"},
+           {"orderId,,total\n", "orders.csv:1: column 2 of the header has no name"},
+           {"orderId,total,orderId\n", "orders.csv:1: the header names column 'orderId' twice"},
+       }) {
+    auto r = HistoryReader::from_text(text, "orders.csv", true);
+    ASSERT_FALSE(r.is_ok()) << text;
+    EXPECT_EQ(r.status().message().rfind(says, 0), 0u) << r.status().message();
+  }
+}
+
+TEST(HistoryFile, JsonLinesKeepTheirTypesAndBadLinesNameTheirPlace) {
+  auto r = reader(
+      "{\"orderId\": \"A-1\", \"inStock\": true, \"total\": 12.5}\n"
+      "\n"
+      "{\"orderId\": \"A-2\", \n"
+      "[1, 2]\n"
+      "{\"orderId\": \"A-3\"}\n",
+      false);
+  ASSERT_NE(r, nullptr);
+  const std::vector<std::string> got = all(*r);
+  ASSERT_EQ(got.size(), 4u);
+  EXPECT_EQ(got[0], R"(1 {"inStock":true,"orderId":"A-1","total":12.5})");
+  EXPECT_EQ(got[1].rfind("error: orders.csv:3:", 0), 0u) << got[1];
+  EXPECT_NE(got[1].find("not valid JSON"), std::string::npos) << got[1];
+  EXPECT_EQ(got[2], "error: orders.csv:4: a record must be a JSON object");
+  EXPECT_EQ(got[3], R"(5 {"orderId":"A-3"})");
+}
+
+TEST(HistoryFile, OpenChoosesTheFormatByNameAndReadsTheSample) {
+  EXPECT_EQ(HistoryReader::open("orders.txt").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(HistoryReader::open("/nonexistent/orders.csv").status().code(), StatusCode::kIoError);
+  auto r = HistoryReader::open(ORDO_SOURCE_DIR "/examples/history/orders.csv");
+  ASSERT_OK(r);
+  std::size_t n = 0;
+  while (true) {
+    auto got = (*r)->next();
+    ASSERT_OK(got);
+    if (!*got) break;
+    ++n;
+  }
+  EXPECT_EQ(n, 200u);
+}
+
+}  // namespace
+}  // namespace ordo::testing
