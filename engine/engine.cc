@@ -188,6 +188,26 @@ IncidentInfo incident_info(const runtime::Instance& inst, const runtime::Inciden
   return out;
 }
 
+// Rolls an open group back unless it was ended: an exception inside a group must not leave
+// the runtime in group mode (every later command would then go uncommitted).
+class GroupGuard {
+ public:
+  explicit GroupGuard(runtime::Runtime& rt) : rt_(rt) {}
+  ~GroupGuard() {
+    if (!ended_) rt_.abort_group();
+  }
+  GroupGuard(const GroupGuard&) = delete;
+  GroupGuard& operator=(const GroupGuard&) = delete;
+  Status end() {
+    ended_ = true;
+    return rt_.end_group();
+  }
+
+ private:
+  runtime::Runtime& rt_;
+  bool ended_ = false;
+};
+
 }  // namespace
 
 std::string_view Job::header(std::string_view key) const noexcept {
@@ -820,16 +840,14 @@ Result<std::vector<StartResult>> Engine::start_many(const std::vector<StartReque
   std::vector<StartResult> out;
   out.reserve(requests.size());
   if (Status s = impl_->rt.begin_group(); !s) return s;
+  GroupGuard group(impl_->rt);
   for (std::size_t i = 0; i < requests.size(); ++i) {
     Result<runtime::StartOutcome> r =
         impl_->rt.start(std::move(plans[i]), requests[i].variables, requests[i].business_key);
-    if (!r) {
-      impl_->rt.abort_group();
-      return r.status();
-    }
+    if (!r) return r.status();  // the guard rolls the group back
     out.push_back({r->id, r->created, r->version});
   }
-  if (Status s = impl_->rt.end_group(); !s) return s;
+  if (Status s = group.end(); !s) return s;
   return out;
 }
 
@@ -837,15 +855,13 @@ Result<std::vector<MessageResult>> Engine::publish_many(std::vector<Message> mes
   std::vector<MessageResult> out;
   out.reserve(messages.size());
   if (Status s = impl_->rt.begin_group(); !s) return s;
+  GroupGuard group(impl_->rt);
   for (Message& m : messages) {
     Result<MessageResult> r = publish_message(std::move(m));
-    if (!r) {
-      impl_->rt.abort_group();
-      return r.status();
-    }
+    if (!r) return r.status();  // the guard rolls the group back
     out.push_back(std::move(*r));
   }
-  if (Status s = impl_->rt.end_group(); !s) return s;
+  if (Status s = group.end(); !s) return s;
   return out;
 }
 
@@ -983,6 +999,7 @@ Result<std::vector<LockedJob>> Engine::fetch_and_lock(const FetchRequest& reques
     return out;
   }
   if (Status s = rt.begin_group(); !s) return s;
+  GroupGuard group(rt);
   Status failed;
   std::vector<runtime::JobRecord> jobs;
   for (const std::string& type : request.types) {
@@ -1004,11 +1021,8 @@ Result<std::vector<LockedJob>> Engine::fetch_and_lock(const FetchRequest& reques
       out.push_back(locked_view(rt, *job, request.variables));
     }
   }
-  if (!failed.is_ok()) {
-    rt.abort_group();
-    return failed;
-  }
-  if (Status s = rt.end_group(); !s) return s;  // also a failed read of an instance
+  if (!failed.is_ok()) return failed;        // the guard rolls the group back
+  if (Status s = group.end(); !s) return s;  // also a failed read of an instance
   return out;
 }
 

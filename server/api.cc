@@ -164,15 +164,19 @@ Response Api::handle(const Request& r) {
   const std::vector<std::string_view> seg = segments(r.path);
   // Overload: beyond max_in_flight requests at once, answer at once rather than queue up
   // (probes still get through).
-  struct InFlight {
-    std::atomic<int>& n;
-    int now;
-    explicit InFlight(std::atomic<int>& c) : n(c), now(++c) {}
-    ~InFlight() { --n; }
-  } in_flight(in_flight_);
+  // Probes are neither counted nor refused.
   const bool probe = !seg.empty() && seg[0] == "health";
+  struct InFlight {
+    std::atomic<int>* n;
+    int now;
+    InFlight(std::atomic<int>& c, bool counted)
+        : n(counted ? &c : nullptr), now(counted ? ++c : 0) {}
+    ~InFlight() {
+      if (n != nullptr) --*n;
+    }
+  } in_flight(in_flight_, !probe);
   Response out;
-  if (options_.max_in_flight > 0 && in_flight.now > options_.max_in_flight && !probe) {
+  if (options_.max_in_flight > 0 && in_flight.now > options_.max_in_flight) {
     out = error_response(503, "the server is busy: more than server.maxInFlight (" +
                                   std::to_string(options_.max_in_flight) +
                                   ") requests at once; retry shortly");

@@ -86,7 +86,12 @@ Status serve(Api& api, const ListenOptions& options, const std::atomic<bool>& st
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
     api.close();  // long polls answer now
-    http.stop();
+    // stop() does nothing until the server runs: a stop that comes while it is still
+    // starting must be repeated until the listening ends.
+    while (!ended.load()) {
+      http.stop();
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
   });
   if (options.on_listening) options.on_listening(port);
   const bool listened = http.listen_after_bind();

@@ -160,7 +160,11 @@ Response Api::jobs(const Request& r, const std::vector<std::string_view>& seg) {
         for (const LockedJob& j : *got) list.push_back(job_view(j));
         return json_response(200, {{"jobs", std::move(list)}});
       }
+      // A poll that waits is not in flight: workers waiting for jobs must not crowd out
+      // their own answers (or anyone's requests) under maxInFlight.
+      --in_flight_;
       jobs_cv_.wait_until(lock, std::min(deadline, now + std::chrono::milliseconds(250)));
+      ++in_flight_;
     }
   }
 

@@ -1,5 +1,6 @@
 // The HTTP API's request handling, without the transport (server/api.cc).
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <unistd.h>
 #include <chrono>
@@ -469,15 +470,25 @@ TEST(ApiGroupCommit, ConcurrentRequestsShareTransactionsAndKeepTheirOwnAnswers) 
 }
 
 TEST(ApiLimits, BeyondMaxInFlightRequestsGet503AtOnceButProbesGetThrough) {
-  Engine engine;
+  const std::string db =
+      ::testing::TempDir() + "ordo-api-limits-" + std::to_string(::getpid()) + ".db";
+  for (const char* suffix : {"", "-wal", "-shm"}) std::remove((db + suffix).c_str());
+  EngineOptions eo;
+  eo.busy_timeout_ms = 30000;
+  auto engine = Engine::open(db, eo);
+  ASSERT_OK(engine);
   server::ApiOptions options;
   options.max_in_flight = 1;
-  Api api(engine, options);
-  // A long poll holds the one request slot.
-  Response polled;
-  std::thread poll([&] {
-    polled = api.handle(req("POST", "/v1/jobs/fetch-and-lock",
-                            R"({"workerId": "w", "types": ["t"], "requestTimeout": "PT50S"})"));
+  Api api(**engine, options);
+  ASSERT_EQ(api.handle(req("POST", "/v1/deployments", shipped_process())).status, 201);
+  // Another connection holds the write lock: a start waits for it, in flight.
+  sqlite3* other = nullptr;
+  ASSERT_EQ(sqlite3_open(db.c_str(), &other), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(other, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
+  Response started;
+  std::thread start([&] {
+    started = api.handle(req("POST", "/v1/process-instances",
+                             R"({"processId": "order-acceptance", "businessKey": "L-1"})"));
   });
   Response refused;
   for (int i = 0; i < 500 && refused.status != 503; ++i) {
@@ -487,12 +498,15 @@ TEST(ApiLimits, BeyondMaxInFlightRequestsGet503AtOnceButProbesGetThrough) {
   EXPECT_EQ(refused.status, 503) << refused.body;
   EXPECT_EQ(refused.retry_after_s, 1);
   EXPECT_NE(refused.body.find("maxInFlight"), std::string::npos);
-  EXPECT_EQ(api.handle(req("GET", "/health")).status, 200);
-  EXPECT_EQ(api.handle(req("GET", "/health/ready")).status, 200);
-  api.close();
-  poll.join();
-  EXPECT_EQ(polled.status, 200);
+  EXPECT_EQ(api.handle(req("GET", "/health")).status, 200) << "probes get through";
+  sqlite3_exec(other, "COMMIT", nullptr, nullptr, nullptr);
+  sqlite3_close(other);
+  start.join();
+  EXPECT_EQ(started.status, 201) << started.body << " (the waiting request was not refused)";
   EXPECT_EQ(api.handle(req("GET", "/v1/incidents")).status, 200) << "the slot is free again";
+  EXPECT_EQ(api.handle(req("GET", "/health/ready")).status, 200);
+  engine->reset();
+  for (const char* suffix : {"", "-wal", "-shm"}) std::remove((db + suffix).c_str());
 }
 
 TEST(ApiAuth, TokensAndScopesAreChecked) {
