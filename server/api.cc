@@ -136,13 +136,13 @@ Result<ServerSettings> read_server_settings(const json& section) {
           out.api.payment_options.message_name = hook["messageName"].get<std::string>();
         }
         if (kind == "payment" && hook.contains("timeToLive")) {
-          auto d = time::parse_duration(hook["timeToLive"].get<std::string>());
-          if (!d || d->negative || d->years != 0 || d->months != 0) {
+          const auto ttl = time::parse_fixed_duration_ms(hook["timeToLive"].get<std::string>());
+          if (!ttl) {
             return Status::invalid_argument(at +
                                             ".timeToLive: must be a duration such as "
                                             "PT1H (days, hours, minutes, seconds)");
           }
-          out.api.payment_options.ttl_ms = d->days * 86'400'000LL + d->millis;
+          out.api.payment_options.ttl_ms = *ttl;
         }
       }
     } else if (key == "alerts") {

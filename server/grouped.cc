@@ -137,9 +137,7 @@ Response Api::start(const Request& r) {
   start.process_id = text(body, "processId");
   if (start.process_id.empty()) return error_response(400, "field 'processId' is required");
   start.business_key = text(body, "businessKey");
-  if (body.contains("variables") && body["variables"].is_object()) {
-    start.variables = std::move(body["variables"]);
-  }
+  start.variables = take_object(body, "variables");
   std::int64_t version = 0;
   if (!int_field(body, "version", 1, 1'000'000, "a deployed version: 1 or more", version, error)) {
     return error;
@@ -171,9 +169,7 @@ Response Api::publish(const Request& r) {
   if (m.name.empty()) return error_response(400, "field 'name' is required");
   m.correlation_key = text(body, "correlationKey");
   m.message_id = text(body, "messageId");
-  if (body.contains("variables") && body["variables"].is_object()) {
-    m.variables = std::move(body["variables"]);
-  }
+  m.variables = take_object(body, "variables");
   if (const std::string ttl = text(body, "timeToLive"); !ttl.empty()) {
     auto parsed = ttl.size() <= 24 ? time::parse_duration(ttl) : std::nullopt;
     if (!parsed || parsed->negative || parsed->years > 10 || parsed->months > 120 ||

@@ -24,10 +24,9 @@ bool duration_field(const json& body, const char* key, std::int64_t fallback, st
     out = fallback;
     return true;
   }
-  auto d = value.size() <= 24 ? time::parse_duration(value) : std::nullopt;
-  if (d && !d->negative && d->years == 0 && d->months == 0 && d->days <= 3660) {
-    out = d->days * 86'400'000LL + d->millis;
-    if (out >= least && out <= most) return true;
+  if (const auto ms = time::parse_fixed_duration_ms(value); ms && *ms >= least && *ms <= most) {
+    out = *ms;
+    return true;
   }
   error = error_response(
       400, std::string("field '") + key + "' must be an ISO 8601 duration such as PT30S, from " +
@@ -184,9 +183,7 @@ Response Api::jobs(const Request& r, const std::vector<std::string_view>& seg) {
         !worker_field(body, worker, error)) {
       return error;
     }
-    json vars = body.contains("variables") && body["variables"].is_object()
-                    ? std::move(body["variables"])
-                    : json::object();
+    json vars = take_object(body, "variables");
     std::lock_guard lock(engine_mu_);
     done = engine_.answer_job(key, worker, JobOutcome::complete(std::move(vars)));
   } else if (action == "fail") {
@@ -224,9 +221,7 @@ Response Api::jobs(const Request& r, const std::vector<std::string_view>& seg) {
     }
     std::string code = text(body, "errorCode");
     if (code.empty()) return error_response(400, "field 'errorCode' is required");
-    json vars = body.contains("variables") && body["variables"].is_object()
-                    ? std::move(body["variables"])
-                    : json::object();
+    json vars = take_object(body, "variables");
     std::lock_guard lock(engine_mu_);
     done = engine_.answer_job(
         key, worker,

@@ -9,26 +9,21 @@ namespace {
 
 using nlohmann::json;
 
-constexpr std::int64_t kMsPerDay = 86'400'000;
-
 Status error(const std::string& at, const std::string& why) {
   return Status::invalid_argument(at + ": " + why);
 }
 
 // A duration in days, hours, minutes and seconds, longer than zero, as milliseconds.
 Result<std::int64_t> duration_ms(const json& value, const std::string& at) {
-  std::optional<time::Duration> d;
-  if (value.is_string() && value.get_ref<const std::string&>().size() <= 32) {
-    d = time::parse_duration(value.get<std::string>());
-  }
-  // At most ten years (3660 days): the sum below cannot overflow.
-  if (!d || d->negative || d->years != 0 || d->months != 0 || d->days > 3660 ||
-      d->millis > 3660 * kMsPerDay || d->days * kMsPerDay + d->millis <= 0) {
+  const std::optional<std::int64_t> ms =
+      value.is_string() ? time::parse_fixed_duration_ms(value.get_ref<const std::string&>())
+                        : std::nullopt;
+  if (!ms || *ms <= 0) {
     return error(at,
                  "must be a duration longer than zero such as PT30S or PT24H (days, hours, "
                  "minutes, seconds)");
   }
-  return d->days * kMsPerDay + d->millis;
+  return *ms;
 }
 
 Result<std::string> text(const json& value, const std::string& at) {

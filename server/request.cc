@@ -114,6 +114,11 @@ std::string text(const json& body, const char* key) {
   return it == body.end() || it->is_null() ? std::string() : it->get<std::string>();
 }
 
+json take_object(json& body, const char* key) {
+  auto it = body.find(key);
+  return it != body.end() && it->is_object() ? std::move(*it) : json::object();
+}
+
 bool int_field(const json& body, const char* key, std::int64_t least, std::int64_t most,
                const std::string& what, std::int64_t& out, Response& error) {
   auto it = body.find(key);

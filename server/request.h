@@ -40,6 +40,10 @@ bool check_fields(const nlohmann::json& body,
 // A string field, or empty when absent or null (check_fields has checked its type).
 std::string text(const nlohmann::json& body, const char* key);
 
+// The object field `key` moved out of `body` (check_fields has checked its type), or an empty
+// object when it is absent or null.
+nlohmann::json take_object(nlohmann::json& body, const char* key);
+
 // A whole-number field from `least` to `most` (`out` untouched when absent or null), or a 400
 // saying `what` it must be.
 bool int_field(const nlohmann::json& body, const char* key, std::int64_t least, std::int64_t most,

@@ -14,10 +14,7 @@ using nlohmann::json;
 // An ISO 8601 duration of days, hours, minutes and seconds, in ms.
 std::optional<std::int64_t> duration_ms(const json& v) {
   if (!v.is_string()) return std::nullopt;
-  const std::string text = v.get<std::string>();
-  auto d = text.size() <= 32 ? time::parse_duration(text) : std::nullopt;
-  if (!d || d->negative || d->years != 0 || d->months != 0 || d->days > 36600) return std::nullopt;
-  return d->days * 86'400'000LL + d->millis;
+  return time::parse_fixed_duration_ms(v.get_ref<const std::string&>());
 }
 
 Status bad(const std::string& where, const std::string& key, const std::string& why) {

@@ -93,6 +93,18 @@ std::int64_t floor_div(std::int64_t a, std::int64_t b) noexcept {
 
 }  // namespace
 
+std::optional<std::int64_t> parse_fixed_duration_ms(std::string_view s) noexcept {
+  constexpr std::int64_t kDay = 86'400'000;
+  if (s.size() > 32) return std::nullopt;
+  const std::optional<Duration> d = parse_duration(s);
+  // Bounded, so the sum cannot overflow.
+  if (!d || d->negative || d->years != 0 || d->months != 0 || d->days > 3660 ||
+      d->millis > 3660 * kDay) {
+    return std::nullopt;
+  }
+  return d->days * kDay + d->millis;
+}
+
 std::optional<Duration> parse_duration(std::string_view s) noexcept {
   Duration d;
   std::size_t i = 0;

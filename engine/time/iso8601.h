@@ -35,6 +35,10 @@ struct Duration {
 };
 
 std::optional<Duration> parse_duration(std::string_view s) noexcept;
+// A duration of a fixed length (days, hours, minutes, seconds; no years or months, not
+// negative) of at most ten years (3660 days), in milliseconds: lock times, time-outs,
+// windows, latencies. nullopt for anything else.
+std::optional<std::int64_t> parse_fixed_duration_ms(std::string_view s) noexcept;
 // "PT30M", "P1DT2H", "PT0S"; "-PT5M" when negative.
 std::string format_duration(const Duration& d);
 
@@ -48,8 +52,8 @@ std::int64_t add(std::int64_t epoch_ms, const Duration& d) noexcept;
 
 // A repeating interval: "R3/PT10M", "R/PT1H", "R5/2026-12-01T10:00:00Z/P1D".
 struct Cycle {
-  std::int32_t repetitions = -1;           // -1: unbounded ("R/...")
-  std::optional<std::int64_t> start_ms;    // when given, the first firing is at start
+  std::int32_t repetitions = -1;         // -1: unbounded ("R/...")
+  std::optional<std::int64_t> start_ms;  // when given, the first firing is at start
   Duration interval;
 };
 std::optional<Cycle> parse_cycle(std::string_view s) noexcept;

@@ -19,6 +19,16 @@ TEST(IsoDuration, RejectsMalformed) {
   }
 }
 
+TEST(IsoDuration, FixedLengthsInMilliseconds) {
+  EXPECT_EQ(parse_fixed_duration_ms("PT1.5S"), 1500);
+  EXPECT_EQ(parse_fixed_duration_ms("P1DT2H"), 26 * 3'600'000LL);
+  EXPECT_EQ(parse_fixed_duration_ms("PT0S"), 0);
+  EXPECT_EQ(parse_fixed_duration_ms("P3660D"), 3660 * 86'400'000LL);
+  for (const char* no : {"P1M", "P1Y", "-PT5S", "P3661D", "PT88000H", "30s", ""}) {
+    EXPECT_FALSE(parse_fixed_duration_ms(no).has_value()) << no;
+  }
+}
+
 TEST(IsoDateTime, NeedsAnOffset) {
   EXPECT_TRUE(is_iso_date_time("2026-12-01T10:00:00Z"));
   EXPECT_TRUE(is_iso_date_time("2026-12-01T10:00Z"));
