@@ -2,6 +2,8 @@
 // to one element kind.
 #include "runtime/runtime.h"
 
+#include <algorithm>
+
 #include "runtime/lifecycle.h"
 
 namespace ordo::runtime {
@@ -112,7 +114,17 @@ Status Runtime::commit() {
     notify(batch_);
     batch_.clear();
     if (!options_.keep_finished_instances) {
-      for (InstanceId id : finished_) instances_.erase(id);
+      for (InstanceId id : finished_) {
+        auto it = instances_.find(id);
+        if (it == instances_.end()) continue;
+        // Forgotten instances free their business key too, or a long simulation would keep
+        // one entry per order it ever ran.
+        const Instance& inst = *it->second;
+        if (inst.parent == 0 && !inst.business_key.empty()) {
+          business_keys_.erase(inst.plan->def->id + '\x1f' + inst.business_key);
+        }
+        instances_.erase(it);
+      }
     }
     finished_.clear();
     return Status::ok();
@@ -344,6 +356,13 @@ void Runtime::cancel_timer(std::int64_t due, std::uint64_t id) {
 
 void Runtime::buffer(BufferedMessage message) {
   if (durable_ == nullptr) {
+    // Messages nobody received in time are dropped now and then (amortised: a sweep each
+    // time the buffer has doubled), so a long simulation does not keep every late one.
+    if (buffered_.size() >= buffered_sweep_at_) {
+      const std::int64_t t = now();
+      std::erase_if(buffered_, [t](const BufferedMessage& m) { return m.expires_ms < t; });
+      buffered_sweep_at_ = std::max<std::size_t>(64, 2 * buffered_.size());
+    }
     buffered_.push_back(std::move(message));
     return;
   }

@@ -356,6 +356,7 @@ class Runtime {
   std::map<std::pair<std::int64_t, std::uint64_t>, TimerRecord> timers_;
   std::unordered_map<std::string, std::vector<Subscription>> subscriptions_;  // "name\x1fkey"
   std::vector<BufferedMessage> buffered_;
+  std::size_t buffered_sweep_at_ = 64;
   std::unordered_map<std::string, InstanceId> business_keys_;  // "process\x1fkey"
   std::unordered_map<std::string, Correlation> published_;     // by message id
 
