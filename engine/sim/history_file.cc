@@ -26,6 +26,10 @@ class Lines {
     return true;
   }
   std::int64_t number() const noexcept { return number_; }
+  std::uint64_t position() const {
+    const std::streamoff at = in_->rdbuf()->pubseekoff(0, std::ios::cur, std::ios::in);
+    return at < 0 ? 0 : static_cast<std::uint64_t>(at);
+  }
   bool failed() const { return in_->bad(); }
 
  private:
@@ -144,6 +148,10 @@ class CsvReader final : public HistoryReader {
     return true;
   }
 
+ public:
+  std::uint64_t bytes_read() const override { return lines_.position(); }
+
+ private:
   Lines lines_;
   std::string name_;
   std::vector<std::string> header_;
@@ -176,6 +184,9 @@ class JsonLinesReader final : public HistoryReader {
     if (lines_.failed()) return Status::io_error(name_ + ": reading failed");
     return std::optional<HistoryRecord>();
   }
+
+ public:
+  std::uint64_t bytes_read() const override { return lines_.position(); }
 
  private:
   Lines lines_;

@@ -27,7 +27,7 @@ Result<Latency> read_latency(const json& spec, const std::string& where) {
   if (!spec.is_object()) {
     return Status::invalid_argument(
         where +
-        ": must be an object: {\"fixed\": \"PT2S\"}, {\"field\": NAME} or "
+        ": must be an object: {\"fixed\": \"PT2S\"}, {\"field\": NAME}, {\"until\": NAME} or "
         "{\"distribution\": ...}");
   }
   Latency out;
@@ -55,6 +55,13 @@ Result<Latency> read_latency(const json& spec, const std::string& where) {
     const std::string unit = spec.value("unit", std::string("s"));
     if (unit != "s" && unit != "ms") return bad(where, "unit", "must be s or ms");
     out.unit_ms = unit == "s" ? 1000 : 1;
+  } else if (spec.contains("until")) {
+    out.kind = Latency::Kind::kUntil;
+    known = {"until"};
+    if (!spec["until"].is_string() || spec["until"].get<std::string>().empty()) {
+      return bad(where, "until", "must name a field of the history records holding a date-time");
+    }
+    out.field = spec["until"].get<std::string>();
   } else if (spec.contains("distribution")) {
     known = {"distribution"};
     const std::string d =
@@ -118,7 +125,7 @@ Result<Latency> read_latency(const json& spec, const std::string& where) {
     }
   } else {
     return Status::invalid_argument(where +
-                                    ": say how long it takes: \"fixed\", \"field\" or "
+                                    ": say how long it takes: \"fixed\", \"field\", \"until\" or "
                                     "\"distribution\"");
   }
   if (!s) return s;
@@ -130,7 +137,7 @@ Result<Latency> read_latency(const json& spec, const std::string& where) {
   return out;
 }
 
-Result<std::int64_t> sample(const Latency& l, Random& r, const json& record) {
+Result<std::int64_t> sample(const Latency& l, Random& r, const json& record, std::int64_t now_ms) {
   const auto ms = [](double v) {
     return static_cast<std::int64_t>(std::llround(std::max(0.0, v)));
   };
@@ -155,6 +162,20 @@ Result<std::int64_t> sample(const Latency& l, Random& r, const json& record) {
       return Status::invalid_argument(
           "'" + l.field + "' is " + it->dump() + ", not a duration (a number of " +
           (l.unit_ms == 1000 ? "seconds" : "milliseconds") + " or PT30S)");
+    }
+    case Latency::Kind::kUntil: {
+      auto it = record.find(l.field);
+      if (it == record.end() || it->is_null()) {
+        return Status::invalid_argument("the record has no '" + l.field + "'");
+      }
+      std::optional<std::int64_t> at;
+      if (it->is_string()) at = time::parse_date_time(it->get_ref<const std::string&>());
+      if (!at) {
+        return Status::invalid_argument("'" + l.field + "' is " + it->dump() +
+                                        ", not an ISO 8601 date-time such as "
+                                        "2026-09-01T10:00:00Z");
+      }
+      return std::max<std::int64_t>(0, *at - now_ms);
     }
     case Latency::Kind::kExponential:
       return ms(-std::log(1.0 - r.uniform()) * static_cast<double>(l.a_ms));

@@ -23,6 +23,8 @@ struct Latency {
     kLognormal,    // {"distribution": "lognormal", "median": "PT20S", "sigma": 1.1}
     kUniform,      // {"distribution": "uniform", "min": "PT1S", "max": "PT3S"}
     kEmpirical,    // {"distribution": "empirical", "values": ["PT1S", ...], "weights": [...]}
+    kUntil,        // {"until": "shippedAt"}: until the ISO 8601 date-time recorded in a field
+                   // (0 when that time has already passed)
   };
   Kind kind = Kind::kFixed;
   std::int64_t a_ms = 0;  // fixed, mean, median, min
@@ -38,8 +40,10 @@ struct Latency {
 // mean: ...").
 Result<Latency> read_latency(const nlohmann::json& spec, const std::string& where);
 
-// A duration in milliseconds (never negative). kField: kInvalidArgument when the record lacks
-// the field or it is not a duration ("the record has no 'shippedAt'").
-Result<std::int64_t> sample(const Latency& latency, Random& random, const nlohmann::json& record);
+// A duration in milliseconds (never negative), from `now_ms` (for kUntil). kField and kUntil:
+// kInvalidArgument when the record lacks the field or it is not a duration or date-time
+// ("the record has no 'shippedAt'").
+Result<std::int64_t> sample(const Latency& latency, Random& random, const nlohmann::json& record,
+                            std::int64_t now_ms = 0);
 
 }  // namespace ordo::sim

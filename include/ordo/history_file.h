@@ -39,6 +39,8 @@ class HistoryReader {
   // The next record, or nullopt at the end. kInvalidArgument for a malformed record (the
   // next call reads on after it); kIoError when the file fails.
   virtual Result<std::optional<HistoryRecord>> next() = 0;
+  // How far into the input reading has got, in bytes (for progress bars; a system call).
+  virtual std::uint64_t bytes_read() const = 0;
 };
 
 }  // namespace ordo

@@ -5,6 +5,7 @@
 #include <map>
 
 #include "sim/latency.h"
+#include "time/iso8601.h"
 #include "test_util.h"
 
 namespace ordo::testing {
@@ -99,8 +100,23 @@ TEST(Latency, MistakesNameTheKey) {
   EXPECT_EQ(error({{"fixed", "PT1S"}, {"jitter", "PT1S"}}),
             "replay.json: tasks.t.latency.jitter: is not a setting of this latency");
   EXPECT_EQ(error(json::object()),
-            "replay.json: tasks.t.latency: say how long it takes: \"fixed\", \"field\" or "
-            "\"distribution\"");
+            "replay.json: tasks.t.latency: say how long it takes: \"fixed\", \"field\", "
+            "\"until\" or \"distribution\"");
+}
+
+TEST(Latency, UntilATimeRecordedInTheRecord) {
+  sim::Random r(1);
+  const Latency until = latency({{"until", "shippedAt"}});
+  const std::int64_t now = *time::parse_date_time("2026-09-01T10:00:00Z");
+  EXPECT_EQ(*sim::sample(until, r, {{"shippedAt", "2026-09-01T10:00:10Z"}}, now), 10000);
+  EXPECT_EQ(*sim::sample(until, r, {{"shippedAt", "2026-09-01T09:00:00Z"}}, now), 0)
+      << "a time already past takes no time";
+  auto missing = sim::sample(until, r, json::object(), now);
+  ASSERT_FALSE(missing.is_ok());
+  EXPECT_EQ(missing.status().message(), "the record has no 'shippedAt'");
+  auto malformed = sim::sample(until, r, {{"shippedAt", "tomorrow"}}, now);
+  ASSERT_FALSE(malformed.is_ok());
+  EXPECT_NE(malformed.status().message().find("not an ISO 8601 date-time"), std::string::npos);
 }
 
 }  // namespace
