@@ -9,6 +9,8 @@
 #include <vector>
 
 #include "ordo/ordo.h"
+#include "conformance_command.h"
+#include "replay_command.h"
 #include "serve_command.h"
 #include "store_commands.h"
 #include "time/iso8601.h"
@@ -271,6 +273,8 @@ int main(int argc, char** argv) {
 
   ordo::cli::StoreCommands store(app);  // deploy, start, correlate, ... (store_commands.cc)
   ordo::cli::ServeCommand serve(app);   // the HTTP API (serve_command.cc, server/)
+  ordo::cli::ReplayCommand replay(app);  // history through variants (replay_command.cc)
+  ordo::cli::ConformanceCommand conformance(app);  // event logs against a process
 
   try {
     app.parse(argc, argv);
@@ -290,5 +294,7 @@ int main(int argc, char** argv) {
   if (g->parsed()) return run_gen_history(gen);
   if (auto status = store.run()) return *status;
   if (auto status = serve.run()) return *status;
+  if (auto status = replay.run()) return *status;
+  if (auto status = conformance.run()) return *status;
   return kExitUsage;
 }

@@ -15,6 +15,7 @@
 #include "ordo/loader.h"
 #include "ordo/notifications.h"
 #include "ordo/observer.h"
+#include "ordo/replay.h"
 #include "ordo/simulation.h"
 #include "ordo/status.h"
 #include "ordo/task_handler.h"

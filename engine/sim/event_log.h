@@ -1,0 +1,37 @@
+// The replay's event log (docs/simulation.md#the-event-log): one case per order, as CSV or
+// as XES (IEEE 1849-2016) with the concept, time and lifecycle extensions.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "ordo/definition.h"
+
+namespace ordo::sim {
+
+enum class EventLogFormat : std::uint8_t { kCsv, kXes };
+
+// One element instance of a case: a flow node other than a gateway.
+struct LogRow {
+  std::uint32_t element = 0;
+  std::int64_t start_ms = 0;
+  std::int64_t end_ms = -1;  // -1: still active when the replay stopped following the case
+  bool terminated = false;   // ended without completing (an interrupting event, a cancel)
+};
+
+// Appends "2026-09-01T10:00:00.000Z".
+void append_timestamp(std::string& out, std::int64_t epoch_ms);
+
+// What starts and ends the file. `name` names the log (the variant).
+std::string event_log_header(EventLogFormat format, std::string_view name);
+std::string event_log_footer(EventLogFormat format);
+
+// Appends one case: CSV rows (case_id, activity, activity_id, start_time, end_time,
+// lifecycle, adapter) in activation order, or one XES <trace> with a start and an end event
+// per activity (one event for an event that took no time), in time order.
+void append_case(std::string& out, EventLogFormat format, std::string_view case_id,
+                 const ProcessDefinition& definition, std::span<const LogRow> rows);
+
+}  // namespace ordo::sim

@@ -1,0 +1,460 @@
+// replay(): reads the history once, spreads the orders over lanes (threads, each with its own
+// engines, one per variant), merges what the lanes measured and writes the event logs. See
+// include/ordo/replay.h and docs/simulation.md.
+#include "ordo/replay.h"
+
+#include <algorithm>
+#include <condition_variable>
+#include <cstring>
+#include <deque>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <optional>
+#include <sstream>
+#include <thread>
+
+#include "ordo/history_file.h"
+#include "ordo/loader.h"
+#include "sim/replay_sim.h"
+#include "time/iso8601.h"
+
+namespace ordo {
+namespace {
+
+using nlohmann::json;
+using namespace sim;
+
+constexpr std::size_t kBatch = 256;
+// Records are started in time order; a record up to this many places early is put right.
+constexpr std::size_t kReorderWindow = 4096;
+
+// A bounded queue between the reading thread and a lane.
+template <class T>
+class Channel {
+ public:
+  explicit Channel(std::size_t capacity) : capacity_(capacity) {}
+  void push(T item) {
+    std::unique_lock lock(mu_);
+    room_.wait(lock, [&] { return items_.size() < capacity_; });
+    items_.push_back(std::move(item));
+    ready_.notify_one();
+  }
+  std::optional<T> pop() {
+    std::unique_lock lock(mu_);
+    ready_.wait(lock, [&] { return closed_ || !items_.empty(); });
+    if (items_.empty()) return std::nullopt;
+    T item = std::move(items_.front());
+    items_.pop_front();
+    room_.notify_one();
+    return item;
+  }
+  void close() {
+    std::lock_guard lock(mu_);
+    closed_ = true;
+    ready_.notify_all();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable ready_, room_;
+  std::deque<T> items_;
+  std::size_t capacity_;
+  bool closed_ = false;
+};
+
+using Batch = std::vector<std::unique_ptr<ReplayRecord>>;
+
+struct Lane {
+  std::vector<std::unique_ptr<ReplaySim>> sims;
+  Channel<Batch> input{16};
+  std::thread thread;
+};
+
+std::string text_of(const json& v) {
+  return v.is_string() ? v.get<std::string>() : v.dump();
+}
+
+Result<json> read_config_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::io_error("cannot read the replay config " + path);
+  std::stringstream text;
+  text << in.rdbuf();
+  try {
+    return json::parse(text.str());
+  } catch (const json::parse_error& e) {
+    return Status::invalid_argument(path + ": not valid JSON: " + e.what());
+  }
+}
+
+Result<std::unique_ptr<ReplayVariant>> load_variant(const std::string& file,
+                                                    const ReplayConfig& config) {
+  LoadResult loaded = load_bpmn_file(file);
+  std::string errors;
+  for (const Diagnostic& d : loaded.diagnostics) {
+    if (d.severity == Severity::kError) errors += "\n" + format_diagnostic(d);
+  }
+  if (!loaded.document || !errors.empty()) {
+    return Status::invalid_definition(file + " does not load:" + errors);
+  }
+  if (loaded.document->processes.size() != 1) {
+    return Status::invalid_argument(file + " defines " +
+                                    std::to_string(loaded.document->processes.size()) +
+                                    " executable processes; a replay variant is one process");
+  }
+  auto v = std::make_unique<ReplayVariant>();
+  v->file = file;
+  v->name = std::filesystem::path(file).stem().string();
+  v->document = loaded.document;
+  v->def = loaded.document->processes.front().get();
+  const ProcessDefinition& def = *v->def;
+  v->milestone_of.assign(def.elements.size(), -1);
+  v->logged.assign(def.elements.size(), 0);
+  for (std::uint32_t i = 0; i < def.elements.size(); ++i) {
+    const Element& e = def.elements[i];
+    v->element_at.emplace(e.id.data(), i);
+    v->logged[i] = is_gateway(e.kind) ? 0 : 1;
+    if (is_job_task(e.kind) && e.task.type.dialect == ExpressionDialect::kStatic &&
+        config.task(e.task.type.text) == nullptr) {
+      return Status::invalid_argument(
+          config.source + ": tasks: no entry for job type '" + e.task.type.text + "' (" +
+          std::string(describe(e.kind)) + " '" + e.id + "' at " + file + ":" +
+          std::to_string(e.location.line) + ":" + std::to_string(e.location.column) +
+          "); add one, or a \"default\" for the types it does not name");
+    }
+  }
+  for (std::uint32_t i = 0; i < def.flows.size(); ++i)
+    v->flow_at.emplace(def.flows[i].id.data(), i);
+  for (std::size_t m = 0; m < config.milestones.size(); ++m) {
+    const ElementIndex at = def.element_index(config.milestones[m].second);
+    if (at != kNoIndex) v->milestone_of[at] = static_cast<int>(m);
+  }
+  return v;
+}
+
+// Element ids the config names must exist in some variant (a variant may lack one).
+Status check_ids(const ReplayConfig& config,
+                 const std::vector<std::unique_ptr<ReplayVariant>>& variants) {
+  const auto known = [&](const std::string& id) {
+    return std::any_of(variants.begin(), variants.end(),
+                       [&](const auto& v) { return v->def->element_index(id) != kNoIndex; });
+  };
+  for (const auto& [name, id] : config.milestones) {
+    if (!known(id)) {
+      return Status::invalid_argument(config.source + ": milestones." + name +
+                                      ": no process has an element '" + id + "'");
+    }
+  }
+  for (const RateSpec& r : config.rates) {
+    if (!known(r.reached)) {
+      return Status::invalid_argument(config.source + ": rates." + r.name +
+                                      ".reached: no process has an element '" + r.reached + "'");
+    }
+    if (!r.of.empty() && !known(r.of)) {
+      return Status::invalid_argument(config.source + ": rates." + r.name +
+                                      ".of: no process has an element '" + r.of + "'");
+    }
+  }
+  return Status::ok();
+}
+
+std::string variant_path(const std::string& path, const std::string& name, bool several) {
+  if (!several) return path;
+  std::filesystem::path p(path);
+  return (p.parent_path() / (p.stem().string() + "." + name + p.extension().string())).string();
+}
+
+// The lanes' spills, merged by (start, line): cases in the order they started.
+Status write_event_log(const std::string& path, EventLogFormat format, const std::string& name,
+                       std::vector<std::FILE*> spills) {
+  std::ofstream out(path, std::ios::binary);
+  if (!out) return Status::io_error("cannot write the event log " + path);
+  out << event_log_header(format, name);
+  struct Head {
+    std::int64_t v[3];
+    bool live = false;
+  };
+  std::vector<Head> heads(spills.size());
+  const auto read_head = [&](std::size_t i) {
+    heads[i].live = std::fread(heads[i].v, sizeof heads[i].v, 1, spills[i]) == 1;
+  };
+  for (std::size_t i = 0; i < spills.size(); ++i) read_head(i);
+  std::vector<char> buffer;
+  while (true) {
+    std::size_t best = spills.size();
+    for (std::size_t i = 0; i < spills.size(); ++i) {
+      if (!heads[i].live) continue;
+      if (best == spills.size() || heads[i].v[0] < heads[best].v[0] ||
+          (heads[i].v[0] == heads[best].v[0] && heads[i].v[1] < heads[best].v[1])) {
+        best = i;
+      }
+    }
+    if (best == spills.size()) break;
+    buffer.resize(static_cast<std::size_t>(heads[best].v[2]));
+    if (std::fread(buffer.data(), 1, buffer.size(), spills[best]) != buffer.size()) {
+      return Status::io_error("the event log's temporary file was cut short");
+    }
+    out.write(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+    read_head(best);
+  }
+  out << event_log_footer(format);
+  out.close();
+  if (!out) return Status::io_error("cannot write the event log " + path);
+  return Status::ok();
+}
+
+// "orders.csv:7: ..." -> 7, for ordering bad records by line.
+std::int64_t line_of(const std::string& message, const std::string& name) {
+  if (message.compare(0, name.size() + 1, name + ":") != 0) return 0;
+  return std::atoll(message.c_str() + name.size() + 1);
+}
+
+}  // namespace
+
+Result<ReplayResult> replay(const ReplayOptions& options) {
+  if (options.processes.empty()) return Status::invalid_argument("give at least one BPMN file");
+  json config_json = options.config;
+  std::string config_name = "the replay config";
+  if (!options.config_path.empty()) {
+    Result<json> read = read_config_file(options.config_path);
+    if (!read) return read.status();
+    config_json = std::move(*read);
+    config_name = options.config_path;
+  }
+  if (config_json.is_null()) config_json = json::object();
+  Result<ReplayConfig> config = read_replay_config(config_json, config_name);
+  if (!config) return config.status();
+
+  std::vector<std::unique_ptr<ReplayVariant>> variants;
+  for (const std::string& file : options.processes) {
+    Result<std::unique_ptr<ReplayVariant>> v = load_variant(file, *config);
+    if (!v) return v.status();
+    variants.push_back(std::move(*v));
+  }
+  for (std::size_t i = 0; i < variants.size(); ++i) {
+    for (std::size_t j = 0; j < i; ++j) {
+      if (variants[i]->name == variants[j]->name) variants[i]->name += "-" + std::to_string(i + 1);
+    }
+  }
+  if (Status s = check_ids(*config, variants); !s) return s;
+
+  ReplayShared shared;
+  shared.config = &*config;
+  shared.seed = options.seed;
+  BadRecords bad;
+  shared.bad = &bad;
+  shared.history_name = options.history;
+  if (!options.events_path.empty()) {
+    const std::string ext = std::filesystem::path(options.events_path).extension().string();
+    if (ext != ".csv" && ext != ".xes") {
+      return Status::invalid_argument("--events " + options.events_path +
+                                      ": name a .csv or a .xes file");
+    }
+    shared.log_events = true;
+    shared.log_format = ext == ".csv" ? EventLogFormat::kCsv : EventLogFormat::kXes;
+  }
+
+  Result<std::unique_ptr<HistoryReader>> reader = HistoryReader::open(options.history);
+  if (!reader) return reader.status();
+  std::error_code size_error;
+  const std::uint64_t total_bytes = std::filesystem::file_size(options.history, size_error);
+
+  int threads = options.threads;
+  if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  threads = std::min(threads, 64);
+  std::vector<std::unique_ptr<Lane>> lanes;
+  for (int i = 0; i < threads; ++i) {
+    auto lane = std::make_unique<Lane>();
+    for (const auto& v : variants) {
+      auto sim = std::make_unique<ReplaySim>(*v, shared);
+      if (Status s = sim->init(); !s) return s;
+      lane->sims.push_back(std::move(sim));
+    }
+    lanes.push_back(std::move(lane));
+  }
+  std::atomic<bool> stop{false};
+  for (auto& lane : lanes) {
+    Lane* l = lane.get();
+    l->thread = std::thread([l, &stop, &bad, &options, &config] {
+      while (std::optional<Batch> batch = l->input.pop()) {
+        if (stop.load(std::memory_order_relaxed)) continue;  // drop: the run is stopping
+        for (std::unique_ptr<ReplayRecord>& r : *batch) {
+          Result<json> vars = start_variables(*config, *r);
+          if (!vars) {
+            bad.add(r->line, options.history + ":" + std::to_string(r->line) + ": " +
+                                 vars.status().message());
+            if (!options.skip_bad_records) stop = true;
+            continue;
+          }
+          keep_task_fields(*config, *r);
+          const RecordPtr record(std::move(r));
+          for (std::size_t i = 0; i < l->sims.size(); ++i) {
+            l->sims[i]->replay(record, i + 1 == l->sims.size() ? std::move(*vars) : *vars);
+          }
+        }
+      }
+      for (auto& sim : l->sims) sim->drain();
+    });
+  }
+
+  // ---- reading (this thread) ----
+  const ReplayConfig& cfg = *config;
+  std::int64_t read = 0;
+  Status failure;
+  std::vector<Batch> batches(lanes.size());
+  const auto by_time = [](const std::unique_ptr<ReplayRecord>& a,
+                          const std::unique_ptr<ReplayRecord>& b) {
+    return a->start_ms != b->start_ms ? a->start_ms > b->start_ms : a->line > b->line;
+  };
+  Batch window;  // a heap: earliest first
+  const auto take_earliest = [&] {
+    std::pop_heap(window.begin(), window.end(), by_time);
+    std::unique_ptr<ReplayRecord> r = std::move(window.back());
+    window.pop_back();
+    return r;
+  };
+  std::int64_t last_start = INT64_MIN;
+  const auto reject = [&](std::int64_t line, std::string message) {
+    bad.add(line, options.history + ":" + std::to_string(line) + ": " + std::move(message));
+    if (!options.skip_bad_records) stop = true;
+  };
+  const auto release = [&](std::unique_ptr<ReplayRecord> r) {
+    if (r->start_ms < last_start) {
+      reject(r->line, "starts at " + time::format_date_time(r->start_ms) +
+                          ", before orders already started (" + time::format_date_time(last_start) +
+                          "); the history must be in time order (sort it by '" + cfg.time_field +
+                          "')");
+      return;
+    }
+    last_start = r->start_ms;
+    const json& fields = r->fields;
+    auto p = fields.find(cfg.partition_field);
+    const std::string key = p != fields.end() ? text_of(*p) : r->order_id;
+    const std::size_t lane = std::hash<std::string>{}(key) % lanes.size();
+    batches[lane].push_back(std::move(r));
+    if (batches[lane].size() >= kBatch) {
+      lanes[lane]->input.push(std::move(batches[lane]));
+      batches[lane].clear();
+    }
+  };
+  while (!stop) {
+    Result<std::optional<HistoryRecord>> next = (*reader)->next();
+    if (!next) {
+      if (next.status().code() != StatusCode::kInvalidArgument) {
+        failure = next.status();
+        break;
+      }
+      ++read;
+      const std::string& m = next.status().message();
+      bad.add(line_of(m, options.history), m);
+      if (!options.skip_bad_records) stop = true;
+      continue;
+    }
+    if (!*next) break;
+    ++read;
+    if (options.progress && read % 8192 == 0)
+      options.progress((*reader)->bytes_read(), total_bytes);
+    HistoryRecord& h = **next;
+    auto record = std::make_unique<ReplayRecord>();
+    record->line = h.line;
+    const auto field = [&](const std::string& name) -> const json* {
+      auto it = h.fields.find(name);
+      return it == h.fields.end() || it->is_null() ? nullptr : &*it;
+    };
+    const json* created = field(cfg.time_field);
+    if (created == nullptr) {
+      reject(h.line, "the record has no '" + cfg.time_field + "' (when the order was placed)");
+      continue;
+    }
+    std::optional<std::int64_t> at;
+    if (created->is_string()) at = time::parse_date_time(created->get_ref<const std::string&>());
+    if (!at) {
+      reject(h.line, "'" + cfg.time_field + "' is " + created->dump() +
+                         ", not an ISO 8601 date-time such as 2026-09-01T10:00:00Z");
+      continue;
+    }
+    record->start_ms = *at;
+    const json* id = field(cfg.id_field);
+    if (id == nullptr) {
+      reject(h.line, "the record has no '" + cfg.id_field + "' (the order's id)");
+      continue;
+    }
+    record->order_id = text_of(*id);
+    bool complete = true;
+    for (const std::string& f : cfg.requires_fields) {
+      if (field(f) == nullptr) {
+        reject(h.line, "the record has no '" + f + "', which the config requires");
+        complete = false;
+        break;
+      }
+    }
+    if (!complete) continue;
+    record->fields = std::move(h.fields);
+    window.push_back(std::move(record));
+    std::push_heap(window.begin(), window.end(), by_time);
+    if (window.size() > kReorderWindow) release(take_earliest());
+  }
+  while (!stop && !window.empty()) release(take_earliest());
+  for (std::size_t i = 0; i < lanes.size(); ++i) {
+    if (!batches[i].empty()) lanes[i]->input.push(std::move(batches[i]));
+    lanes[i]->input.close();
+  }
+  for (auto& lane : lanes) lane->thread.join();
+  if (options.progress) options.progress(total_bytes, total_bytes);
+  if (!failure) return failure;
+  if (!options.skip_bad_records && bad.count() > 0) {
+    std::string message = bad.first().front().second;
+    if (bad.count() > 1) message += " (and " + std::to_string(bad.count() - 1) + " more)";
+    return Status::invalid_argument(message +
+                                    "; fix the record, or pass --skip-bad-records to leave such "
+                                    "orders out");
+  }
+
+  ReplayResult result;
+  json report;
+  report["ordoReplay"] = 1;
+  report["history"] = options.history;
+  report["seed"] = options.seed;
+  json skipped = json::array();
+  for (const auto& [line, message] : bad.first())
+    skipped.push_back({{"line", line}, {"message", message}});
+  json out_variants = json::array();
+  std::int64_t replayed = 0;
+  for (std::size_t v = 0; v < variants.size(); ++v) {
+    VariantStats total(*variants[v]->def, cfg);
+    std::int64_t orders = 0;
+    for (auto& lane : lanes) {
+      total.merge(lane->sims[v]->stats());
+      orders += lane->sims[v]->replayed();
+    }
+    replayed = std::max(replayed, orders);
+    json variant = {{"name", variants[v]->name},
+                    {"file", variants[v]->file},
+                    {"process", variants[v]->def->id},
+                    {"processName", variants[v]->def->name}};
+    variant.update(total.to_json());
+    out_variants.push_back(std::move(variant));
+    result.documents.push_back(variants[v]->document);
+  }
+  report["records"] = {{"read", read},
+                       {"replayed", replayed},
+                       {"skipped", bad.count()},
+                       {"skippedRecords", std::move(skipped)}};
+  report["variants"] = std::move(out_variants);
+  result.report = std::move(report);
+
+  if (shared.log_events) {
+    for (std::size_t v = 0; v < variants.size(); ++v) {
+      std::vector<std::FILE*> spills;
+      for (auto& lane : lanes) spills.push_back(lane->sims[v]->spill());
+      const std::string path =
+          variant_path(options.events_path, variants[v]->name, variants.size() > 1);
+      if (Status s = write_event_log(path, shared.log_format, variants[v]->name, spills); !s)
+        return s;
+      result.event_files.push_back(path);
+    }
+  }
+  return result;
+}
+
+}  // namespace ordo

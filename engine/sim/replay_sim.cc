@@ -1,0 +1,547 @@
+// One variant's replay on one lane: see sim/replay_sim.h.
+#include "sim/replay_sim.h"
+
+#include <algorithm>
+#include <climits>
+
+#include "sim/random.h"
+
+namespace ordo::sim {
+
+using nlohmann::json;
+
+Result<json> start_variables(const ReplayConfig& config, const ReplayRecord& record) {
+  if (config.start_variables.empty()) return record.fields;
+  json variables = json::object();
+  ReplayVariables vars(nullptr, record.fields, nullptr);
+  for (const NamedValue& v : config.start_variables) {
+    Result<json> value = evaluate(v.value, vars, record.start_ms);
+    if (!value) return value.status();
+    variables[v.name] = std::move(*value);
+  }
+  return variables;
+}
+
+void keep_task_fields(const ReplayConfig& config, ReplayRecord& record) {
+  json kept = json::object();
+  for (const std::string& name : config.task_fields) {
+    auto it = record.fields.find(name);
+    if (it != record.fields.end()) kept[name] = std::move(*it);
+  }
+  record.fields = std::move(kept);
+}
+
+void BadRecords::add(std::int64_t line, std::string message) {
+  std::lock_guard lock(mu_);
+  ++count_;
+  kept_.emplace_back(line, std::move(message));
+  std::sort(kept_.begin(), kept_.end());
+  if (kept_.size() > 100) kept_.pop_back();
+}
+
+std::int64_t BadRecords::count() const {
+  std::lock_guard lock(mu_);
+  return count_;
+}
+
+std::vector<std::pair<std::int64_t, std::string>> BadRecords::first() const {
+  std::lock_guard lock(mu_);
+  return kept_;
+}
+
+struct ReplaySim::Track {
+  std::uint64_t id = 0;
+  RecordPtr record;
+  InstanceId root = 0;
+  std::vector<InstanceId> instances;
+  bool finished = false;
+  bool failed = false;  // a bad record: dropped, not counted
+  OrderOutcome outcome;
+  struct Open {
+    std::uint64_t key;
+    std::uint32_t element;
+    std::int64_t start_ms;
+    std::int64_t processing_ms;
+    std::uint32_t row;  // in `rows`, or UINT32_MAX
+  };
+  std::vector<Open> open;
+  std::vector<LogRow> rows;
+  std::vector<std::pair<std::uint64_t, std::uint32_t>> occurrences;  // task stream -> jobs
+
+  std::uint32_t occurrence(std::uint64_t stream) {
+    for (auto& [s, n] : occurrences) {
+      if (s == stream) return n++;
+    }
+    occurrences.emplace_back(stream, 1);
+    return 0;
+  }
+};
+
+struct ReplaySim::Action {
+  enum class Kind : std::uint8_t { kAnswer, kPublish, kAbandon };
+  Kind kind = Kind::kAnswer;
+  std::uint64_t track = 0;
+  JobKey job = 0;
+  std::uint32_t element = UINT32_MAX;
+  std::int64_t latency_ms = 0;
+  std::optional<JobOutcome> outcome;
+  Message message;
+};
+
+namespace {
+
+bool later(const auto& a, const auto& b) {
+  return a.time != b.time ? a.time > b.time : a.seq > b.seq;
+}
+
+void set_bit(std::vector<std::uint64_t>& bits, std::size_t i) {
+  if (bits.size() <= i / 64) bits.resize(i / 64 + 1, 0);
+  bits[i / 64] |= std::uint64_t{1} << (i % 64);
+}
+
+std::string text_of(const json& v) {
+  return v.is_string() ? v.get<std::string>() : v.dump();
+}
+
+class JobVariables final : public expr::Variables {
+ public:
+  explicit JobVariables(const Job& job) : job_(job) {}
+  const json* find(std::string_view name) const override { return job_.variable(name); }
+
+ private:
+  const Job& job_;
+};
+
+}  // namespace
+
+ReplaySim::ReplaySim(const ReplayVariant& variant, const ReplayShared& shared)
+    : variant_(variant), shared_(shared), stats_(*variant.def, *shared.config) {}
+
+ReplaySim::~ReplaySim() {
+  if (engine_) engine_->remove_observer(this);
+  if (spill_ != nullptr) std::fclose(spill_);
+}
+
+Status ReplaySim::init() {
+  clock_ = std::make_shared<ReplayClock>();
+  EngineOptions options;
+  options.clock = clock_;
+  options.keep_history = false;
+  options.keep_finished_instances = false;
+  // A pending job is answered when its simulated latency has passed, which may be days.
+  options.job_lock_ms = INT64_MAX / 4;
+  engine_ = std::make_unique<Engine>(options);
+  Result<std::vector<Deployment>> deployed = engine_->deploy(variant_.document);
+  if (!deployed) return deployed.status();
+  engine_->set_fallback_handler([this](const Job& job) { return handle(job); });
+  engine_->add_observer(this);
+  if (shared_.log_events) {
+    spill_ = std::tmpfile();
+    if (spill_ == nullptr)
+      return Status::io_error("cannot create a temporary file for the event log");
+  }
+  return Status::ok();
+}
+
+void ReplaySim::push(std::int64_t time, Action action) {
+  std::uint32_t slot;
+  if (free_slots_.empty()) {
+    slot = static_cast<std::uint32_t>(slots_.size());
+    slots_.push_back(std::move(action));
+  } else {
+    slot = free_slots_.back();
+    free_slots_.pop_back();
+    slots_[slot] = std::move(action);
+  }
+  agenda_.push_back({time, seq_++, slot});
+  std::push_heap(agenda_.begin(), agenda_.end(),
+                 [](const Due& a, const Due& b) { return later(a, b); });
+}
+
+ReplaySim::Track* ReplaySim::track_of(InstanceId instance) const {
+  auto it = by_instance_.find(instance);
+  return it == by_instance_.end() ? nullptr : it->second;
+}
+
+void ReplaySim::bind(InstanceId instance, Track* track) {
+  by_instance_[instance] = track;
+  track->instances.push_back(instance);
+}
+
+void ReplaySim::replay(const RecordPtr& record, json variables) {
+  const auto cmp = [](const Due& a, const Due& b) { return later(a, b); };
+  clock_->set(record->start_ms);
+  auto owned = std::make_unique<Track>();
+  Track& track = *owned;
+  track.id = next_track_++;
+  track.record = record;
+  track.outcome.started_ms = record->start_ms;
+  track.outcome.milestone_ms.assign(shared_.config->milestones.size(), -1);
+  tracks_.emplace(track.id, std::move(owned));
+  starting_ = &track;
+  Result<InstanceId> id = engine_->start(variant_.def->id, std::move(variables));
+  starting_ = nullptr;
+  if (!id) {
+    shared_.bad->add(record->line, shared_.history_name + ":" + std::to_string(record->line) +
+                                       ": " + id.status().message());
+    tracks_.erase(track.id);
+    return;
+  }
+  ++replayed_;
+  const std::uint64_t key = track.id;
+  const std::int64_t horizon = record->start_ms + shared_.config->horizon_ms;
+  engine_->run_until_idle();
+  sweep();
+  while (tracks_.count(key) != 0) {
+    std::int64_t t = agenda_.empty() ? INT64_MAX : agenda_.front().time;
+    if (auto due = engine_->next_timer_due()) t = std::min(t, *due);
+    if (t > horizon) {
+      // Nothing more happens before the horizon (or ever): it stays as it is now.
+      clock_->set(horizon);
+      deadline(key);
+      break;
+    }
+    clock_->set(t);
+    while (!agenda_.empty() && agenda_.front().time <= t) {
+      std::pop_heap(agenda_.begin(), agenda_.end(), cmp);
+      const std::uint32_t slot = agenda_.back().slot;
+      agenda_.pop_back();
+      Action a = std::move(slots_[slot]);
+      free_slots_.push_back(slot);
+      apply(a);
+    }
+    engine_->run_until_idle();
+    sweep();
+  }
+  // What the outside world would still have done for it (a confirmation after the order
+  // gave up waiting) changes nothing now.
+  agenda_.clear();
+  slots_.clear();
+  free_slots_.clear();
+}
+
+void ReplaySim::drain() {
+  if (spill_ != nullptr) {
+    std::fflush(spill_);
+    std::rewind(spill_);
+  }
+}
+
+
+void ReplaySim::apply(Action& a) {
+  auto it = tracks_.find(a.track);
+  Track* track = it == tracks_.end() ? nullptr : it->second.get();
+  switch (a.kind) {
+    case Action::Kind::kAnswer: {
+      if (track == nullptr || track->finished) return;
+      for (Track::Open& o : track->open) {
+        if (o.element == a.element) {
+          o.processing_ms += a.latency_ms;
+          break;
+        }
+      }
+      JobOutcome& out = *a.outcome;
+      // A job whose activity was interrupted meanwhile is gone: its answer comes too late.
+      switch (out.kind()) {
+        case JobOutcome::Kind::kComplete:
+          (void)engine_->complete_job(a.job, std::move(out.variables()));
+          break;
+        case JobOutcome::Kind::kError:
+          (void)engine_->throw_error(a.job, out.error_code(), out.message(),
+                                     std::move(out.variables()));
+          break;
+        default:
+          (void)engine_->fail_job(a.job, out.message());
+          break;
+      }
+      return;
+    }
+    case Action::Kind::kPublish:
+      if (track == nullptr || track->finished) return;
+      (void)engine_->publish_message(std::move(a.message));
+      return;
+    case Action::Kind::kAbandon: {
+      if (track == nullptr || track->finished) return;
+      const InstanceId root = track->root;
+      track->finished = true;
+      done_.push_back(track);  // not counted: its record was bad
+      sweep();
+      (void)engine_->cancel(root);
+      return;
+    }
+  }
+}
+
+// The order's horizon: whatever it waits for now, the replay stops following it.
+void ReplaySim::deadline(std::uint64_t id) {
+  auto it = tracks_.find(id);
+  if (it == tracks_.end() || it->second->finished) return;
+  Track& track = *it->second;
+  Result<InstanceInfo> info = engine_->instance(track.root);
+  std::string bucket = "(waiting)";
+  if (info) {
+    if (info->state == InstanceState::kIncident) bucket = "(incident)";
+    for (const IncidentInfo& i : info->incidents) {
+      track.outcome.incidents.push_back({i.type, i.element_id});
+    }
+  }
+  const InstanceId root = track.root;
+  finalize(track, std::move(bucket), false);
+  sweep();
+  (void)engine_->cancel(root);
+}
+
+void ReplaySim::fail_record(Track& track, const std::string& message) {
+  if (track.finished || track.failed) return;
+  track.failed = true;
+  shared_.bad->add(track.record->line, shared_.history_name + ":" +
+                                           std::to_string(track.record->line) + ": " + message);
+  --replayed_;
+  Action a;
+  a.kind = Action::Kind::kAbandon;
+  a.track = track.id;
+  push(clock_->now_ms(), std::move(a));
+}
+
+JobOutcome ReplaySim::handle(const Job& job) {
+  Track* track = track_of(job.instance());
+  const TaskSpec* spec = shared_.config->task(job.type());
+  if (track == nullptr) return JobOutcome::complete();
+  if (spec == nullptr) {
+    return JobOutcome::incident("the replay config has no entry for job type '" +
+                                std::string(job.type()) + "' and no \"default\"");
+  }
+  const ReplayRecord& record = *track->record;
+  for (const std::string& field : spec->requires_fields) {
+    auto it = record.fields.find(field);
+    if (it == record.fields.end() || it->is_null()) {
+      fail_record(*track,
+                  "the record has no '" + field + "', which tasks." + spec->type + ".requires");
+      return JobOutcome::pending();
+    }
+  }
+  const std::int64_t now = job.now_ms();
+  json job_json;
+  if (spec->uses_job) {
+    json headers = json::object();
+    for (const TaskHeader& h : job.headers()) headers[h.key] = h.value;
+    job_json = {{"type", job.type()},
+                {"elementId", job.element_id()},
+                {"attempt", job.attempt()},
+                {"headers", std::move(headers)}};
+  }
+  JobVariables process(job);
+  ReplayVariables vars(spec->uses_job ? &job_json : nullptr, record.fields, &process);
+  const std::uint32_t n = track->occurrence(spec->stream);
+  Random random(stream(shared_.seed, spec->stream + n * 0x9E3779B97F4A7C15ULL,
+                       static_cast<std::uint64_t>(record.line)));
+  const auto bad = [&](const Status& s) {
+    fail_record(*track, s.message());
+    return JobOutcome::pending();
+  };
+
+  const OutcomeSpec* chosen = nullptr;
+  double draw = -1, cumulative = 0;
+  for (const OutcomeSpec& o : spec->outcomes) {
+    if (o.when) {
+      Result<bool> hit = evaluate_condition(*o.when, vars, now);
+      if (!hit) return bad(hit.status());
+      if (*hit) {
+        chosen = &o;
+        break;
+      }
+    } else if (o.probability) {
+      if (draw < 0) draw = random.uniform();
+      cumulative += *o.probability;
+      if (draw < cumulative) {
+        chosen = &o;
+        break;
+      }
+    } else {
+      chosen = &o;
+      break;
+    }
+  }
+  const Latency& latency = chosen != nullptr && chosen->latency ? *chosen->latency : spec->latency;
+  Result<std::int64_t> took = sample(latency, random, record.fields, now);
+  if (!took)
+    return bad(
+        Status::invalid_argument(took.status().message() + " (tasks." + spec->type + ".latency)"));
+
+  Action answer;
+  answer.kind = Action::Kind::kAnswer;
+  answer.track = track->id;
+  answer.job = job.key();
+  answer.latency_ms = *took;
+  if (auto at = variant_.element_at.find(job.element_id().data());
+      at != variant_.element_at.end()) {
+    answer.element = at->second;
+  }
+  json outputs = json::object();
+  if (chosen != nullptr) {
+    for (const NamedValue& v : chosen->outputs) {
+      Result<json> value = evaluate(v.value, vars, now);
+      if (!value) return bad(value.status());
+      outputs[v.name] = std::move(*value);
+    }
+  }
+  if (chosen != nullptr && !chosen->error_code.empty()) {
+    std::string message;
+    if (chosen->error_message) {
+      Result<json> m = evaluate(*chosen->error_message, vars, now);
+      if (!m) return bad(m.status());
+      if (!m->is_null()) message = text_of(*m);
+    }
+    answer.outcome = JobOutcome::error(chosen->error_code, std::move(message), std::move(outputs));
+  } else if (chosen != nullptr && chosen->fail) {
+    Result<json> m = evaluate(*chosen->fail, vars, now);
+    if (!m) return bad(m.status());
+    answer.outcome = JobOutcome::fail(m->is_null() ? "simulated failure" : text_of(*m));
+  } else {
+    answer.outcome = JobOutcome::complete(std::move(outputs));
+  }
+  if (chosen != nullptr) {
+    for (const PublishSpec& p : chosen->publish) {
+      if (p.when) {
+        Result<bool> hit = evaluate_condition(*p.when, vars, now);
+        if (!hit) return bad(hit.status());
+        if (!*hit) continue;
+      }
+      Result<json> key = evaluate(p.correlation_key, vars, now);
+      if (!key) return bad(key.status());
+      Result<std::int64_t> after = sample(p.after, random, record.fields, now);
+      if (!after) {
+        return bad(Status::invalid_argument(after.status().message() + " (" + p.where + ".after)"));
+      }
+      Action publish;
+      publish.kind = Action::Kind::kPublish;
+      publish.track = track->id;
+      publish.message.name = p.message;
+      publish.message.correlation_key = text_of(*key);
+      publish.message.ttl_ms = shared_.config->message_ttl_ms;
+      for (const NamedValue& v : p.variables) {
+        Result<json> value = evaluate(v.value, vars, now);
+        if (!value) return bad(value.status());
+        publish.message.variables[v.name] = std::move(*value);
+      }
+      push(now + *after, std::move(publish));
+    }
+  }
+  if (spec->notification) {
+    OrderOutcome::Note note;
+    Result<json> t = evaluate(spec->notification->template_id, vars, now);
+    if (!t) return bad(t.status());
+    Result<json> c = evaluate(spec->notification->channel, vars, now);
+    if (!c) return bad(c.status());
+    note.template_id = t->is_null() ? "(none)" : text_of(*t);
+    note.channel = c->is_null() ? "(none)" : text_of(*c);
+    if (spec->notification->bounced) {
+      Result<json> b = evaluate(*spec->notification->bounced, vars, now);
+      if (!b) return bad(b.status());
+      note.bounced = b->is_boolean() && b->get<bool>();
+    }
+    track->outcome.notifications.push_back(std::move(note));
+  }
+  push(now + *took, std::move(answer));
+  return JobOutcome::pending();
+}
+
+void ReplaySim::on_event(const HistoryEvent& e) {
+  if (e.kind == HistoryKind::kInstanceStarted) {
+    if (e.value == 0) {
+      if (starting_ != nullptr) {
+        starting_->root = e.instance;
+        bind(e.instance, starting_);
+      }
+    } else if (Track* parent = track_of(static_cast<InstanceId>(e.value))) {
+      bind(e.instance, parent);
+    }
+    return;
+  }
+  Track* t = track_of(e.instance);
+  if (t == nullptr || t->finished || e.instance != t->root) return;
+  switch (e.kind) {
+    case HistoryKind::kElementActivated: {
+      auto at = variant_.element_at.find(e.element_id.data());
+      if (at == variant_.element_at.end()) return;
+      const std::uint32_t el = at->second;
+      set_bit(t->outcome.elements, el);
+      std::uint32_t row = UINT32_MAX;
+      if (variant_.logged[el] != 0) {
+        t->outcome.path.push_back(el);
+        if (shared_.log_events) {
+          row = static_cast<std::uint32_t>(t->rows.size());
+          t->rows.push_back({el, e.time_ms, -1, false});
+        }
+      }
+      t->open.push_back({e.key, el, e.time_ms, 0, row});
+      return;
+    }
+    case HistoryKind::kElementCompleted:
+    case HistoryKind::kElementTerminated: {
+      for (auto o = t->open.begin(); o != t->open.end(); ++o) {
+        if (o->key != e.key) continue;
+        const bool completed = e.kind == HistoryKind::kElementCompleted;
+        const std::int64_t took = e.time_ms - o->start_ms;
+        const ElementKind kind = variant_.def->elements[o->element].kind;
+        if (completed && is_reported_activity(kind)) {
+          const std::int64_t processing = std::min(o->processing_ms, took);
+          t->outcome.activities.push_back({o->element, took - processing, processing});
+        }
+        const int m = variant_.milestone_of[o->element];
+        if (completed && m >= 0 && t->outcome.milestone_ms[static_cast<std::size_t>(m)] < 0) {
+          t->outcome.milestone_ms[static_cast<std::size_t>(m)] = e.time_ms - t->outcome.started_ms;
+        }
+        if (o->row != UINT32_MAX) {
+          t->rows[o->row].end_ms = e.time_ms;
+          t->rows[o->row].terminated = !completed;
+        }
+        t->open.erase(o);
+        return;
+      }
+      return;
+    }
+    case HistoryKind::kFlowTaken: {
+      auto at = variant_.flow_at.find(e.element_id.data());
+      if (at != variant_.flow_at.end()) set_bit(t->outcome.flows, at->second);
+      return;
+    }
+    case HistoryKind::kInstanceCompleted:
+      t->outcome.ended_ms = e.time_ms;
+      finalize(*t, e.element_id.empty() ? "(completed)" : std::string(e.element_id), true);
+      return;
+    case HistoryKind::kInstanceTerminated:
+      finalize(*t, "(terminated)", false);
+      return;
+    default:
+      return;
+  }
+}
+
+void ReplaySim::finalize(Track& t, std::string bucket, bool completed) {
+  t.finished = true;
+  done_.push_back(&t);
+  if (t.failed) return;
+  OrderOutcome& o = t.outcome;
+  o.bucket = std::move(bucket);
+  o.finalized_ms = clock_->now_ms();
+  if (!completed) o.ended_ms = 0;
+  stats_.add(o);
+  if (spill_ == nullptr) return;
+  chunk_.clear();
+  append_case(chunk_, shared_.log_format, t.record->order_id, *variant_.def, t.rows);
+  const std::int64_t head[3] = {o.started_ms, t.record->line,
+                                static_cast<std::int64_t>(chunk_.size())};
+  std::fwrite(head, sizeof head, 1, spill_);
+  std::fwrite(chunk_.data(), 1, chunk_.size(), spill_);
+}
+
+void ReplaySim::sweep() {
+  for (Track* t : done_) {
+    for (InstanceId i : t->instances) by_instance_.erase(i);
+    tracks_.erase(t->id);
+  }
+  done_.clear();
+}
+
+}  // namespace ordo::sim

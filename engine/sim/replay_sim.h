@@ -1,0 +1,152 @@
+// One variant's replay on one lane: an Engine on a virtual clock whose jobs are answered by
+// the config's simulated adapters after their latency, an agenda of what happens next, and
+// an observer that follows an order from start to end and hands it to the statistics (and
+// the event log) when it ends. The lane thread drives it; nothing here is shared.
+//
+// Orders do not share anything in the simulated world (no stock levels, no queues for
+// resources), so each is followed on its own: the clock is set to its recorded start, and
+// runs through its timers, latencies and messages until it ends or its horizon passes; then
+// the next order starts at its own time. The engine holds one order at a time, which keeps
+// it small and fast, and the result of an order cannot depend on which others share the
+// lane.
+#pragma once
+
+#include <cstdint>
+#include <cstdio>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "ordo/clock.h"
+#include "ordo/engine.h"
+#include "ordo/observer.h"
+#include "sim/event_log.h"
+#include "sim/replay_config.h"
+#include "sim/replay_stats.h"
+
+namespace ordo::sim {
+
+// One history record, shared by the variants of its lane.
+struct ReplayRecord {
+  std::int64_t line = 0;  // where it starts in the history file: also its random stream
+  std::int64_t start_ms = 0;
+  std::string order_id;
+  nlohmann::json fields;
+};
+using RecordPtr = std::shared_ptr<const ReplayRecord>;
+
+// The variables an order starts with: the config's start.variables over the record, or the
+// record itself. Errors name the key.
+Result<nlohmann::json> start_variables(const ReplayConfig& config, const ReplayRecord& record);
+// Drops the fields nothing after the start reads (ReplayConfig::task_fields).
+void keep_task_fields(const ReplayConfig& config, ReplayRecord& record);
+
+// Bad records found while replaying: all counted, the first 100 by line kept.
+class BadRecords {
+ public:
+  void add(std::int64_t line, std::string message);
+  std::int64_t count() const;
+  std::vector<std::pair<std::int64_t, std::string>> first() const;  // by line
+
+ private:
+  mutable std::mutex mu_;
+  std::int64_t count_ = 0;
+  std::vector<std::pair<std::int64_t, std::string>> kept_;
+};
+
+// A variant, loaded once and shared (read-only) by every lane.
+struct ReplayVariant {
+  std::string name;  // the file's stem
+  std::string file;
+  std::shared_ptr<const BpmnDocument> document;
+  const ProcessDefinition* def = nullptr;
+  // Element and flow ids as the engine's history events point at them -> index.
+  std::unordered_map<const char*, std::uint32_t> element_at, flow_at;
+  std::vector<int> milestone_of;  // per element: the milestone it marks, or -1
+  std::vector<std::uint8_t> logged;  // per element: goes into the event log / path
+};
+
+// A clock the lane sets to each order's time, forwards and (between orders) backwards.
+class ReplayClock final : public Clock {
+ public:
+  std::int64_t now_ms() const noexcept override { return now_; }
+  void set(std::int64_t ms) noexcept { now_ = ms; }
+
+ private:
+  std::int64_t now_ = 0;
+};
+
+struct ReplayShared {
+  const ReplayConfig* config = nullptr;
+  std::uint64_t seed = 1;
+  BadRecords* bad = nullptr;
+  std::string history_name;
+  bool log_events = false;
+  EventLogFormat log_format = EventLogFormat::kCsv;
+};
+
+class ReplaySim final : public Observer {
+ public:
+  ReplaySim(const ReplayVariant& variant, const ReplayShared& shared);
+  ~ReplaySim() override;
+  ReplaySim(const ReplaySim&) = delete;
+  ReplaySim& operator=(const ReplaySim&) = delete;
+
+  Status init();
+  // Replays an order with these variables, from its start to its end or its horizon.
+  void replay(const RecordPtr& record, nlohmann::json variables);
+  // After the last order: the event log is complete.
+  void drain();
+
+  const VariantStats& stats() const { return stats_; }
+  std::int64_t replayed() const { return replayed_; }
+  // The event log so far, cases in the order they started: [start][line][length][bytes],
+  // sorted by (start, line). Rewound for reading once drained.
+  std::FILE* spill() { return spill_; }
+
+  void on_event(const HistoryEvent& event) override;
+
+ private:
+  struct Track;
+  struct Action;
+  // The agenda: a heap of small entries pointing at actions kept in slots (so the heap moves
+  // 24 bytes, not a message), and the orders' horizons, which come in start order.
+  struct Due {
+    std::int64_t time;
+    std::uint64_t seq;
+    std::uint32_t slot;
+  };
+  JobOutcome handle(const Job& job);
+  void apply(Action& action);
+  void deadline(std::uint64_t track);
+  void push(std::int64_t time, Action action);
+  Track* track_of(InstanceId instance) const;
+  void bind(InstanceId instance, Track* track);
+  void finalize(Track& track, std::string bucket, bool completed);
+  void fail_record(Track& track, const std::string& message);
+  void sweep();
+
+  const ReplayVariant& variant_;
+  const ReplayShared& shared_;
+  std::shared_ptr<ReplayClock> clock_;
+  std::unique_ptr<Engine> engine_;
+  VariantStats stats_;
+  std::vector<Due> agenda_;  // a heap: earliest first
+  std::vector<Action> slots_;
+  std::vector<std::uint32_t> free_slots_;
+  std::uint64_t seq_ = 0;
+  std::unordered_map<std::uint64_t, std::unique_ptr<Track>> tracks_;  // by track id
+  std::unordered_map<InstanceId, Track*> by_instance_;
+  std::vector<Track*> done_;
+  Track* starting_ = nullptr;
+  std::uint64_t next_track_ = 1;
+  std::int64_t replayed_ = 0;
+  std::FILE* spill_ = nullptr;
+  std::string chunk_;
+};
+
+}  // namespace ordo::sim
