@@ -36,6 +36,7 @@ bench: build
 	$(BUILD)/bench/ordo_bench_runtime --benchmark_min_time=1
 	$(BUILD)/bench/ordo_bench_durable --benchmark_min_time=2
 	$(BUILD)/bench/ordo_bench_notify --benchmark_min_time=1
+	$(BUILD)/bench/ordo_bench_replay
 
 fuzz:
 	@scripts/install-deps --fuzz

@@ -1,6 +1,7 @@
 // Reading order history, CSV (RFC 4180) or JSON Lines: see include/ordo/history_file.h.
 #include "ordo/history_file.h"
 
+#include <algorithm>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -64,6 +65,11 @@ class CsvReader final : public HistoryReader {
       }
     }
     header_ = std::move(cells);
+    // Cells go into the record's map in name order, each at its end: no searching.
+    by_name_.resize(header_.size());
+    for (std::size_t i = 0; i < by_name_.size(); ++i) by_name_[i] = i;
+    std::sort(by_name_.begin(), by_name_.end(),
+              [&](std::size_t a, std::size_t b) { return header_[a] < header_[b]; });
     return Status::ok();
   }
 
@@ -86,8 +92,9 @@ class CsvReader final : public HistoryReader {
       HistoryRecord out;
       out.line = at;
       out.fields = json::object();
-      for (std::size_t i = 0; i < cells.size(); ++i) {
-        if (!cells[i].empty()) out.fields[header_[i]] = std::move(cells[i]);
+      auto& object = out.fields.get_ref<json::object_t&>();
+      for (std::size_t i : by_name_) {
+        if (!cells[i].empty()) object.emplace_hint(object.end(), header_[i], std::move(cells[i]));
       }
       return std::optional<HistoryRecord>(std::move(out));
     }
@@ -155,6 +162,7 @@ class CsvReader final : public HistoryReader {
   Lines lines_;
   std::string name_;
   std::vector<std::string> header_;
+  std::vector<std::size_t> by_name_;  // header indices in name order
   std::vector<std::string> cells_;
   std::string line_;
 };

@@ -272,18 +272,19 @@ Result<ReplayResult> replay(const ReplayOptions& options) {
     }
     lanes.push_back(std::move(lane));
   }
-  std::atomic<bool> stop{false};
+  // Stopping at a bad record: nothing after it is started any more, but everything before it
+  // still is, so an earlier bad record is found and named whatever the threads.
+  const auto stopping = [&] { return !options.skip_bad_records && bad.smallest() != INT64_MAX; };
   for (auto& lane : lanes) {
     Lane* l = lane.get();
-    l->thread = std::thread([l, &stop, &bad, &options, &config] {
+    l->thread = std::thread([l, &stopping, &bad, &options, &config] {
       while (std::optional<Batch> batch = l->input.pop()) {
-        if (stop.load(std::memory_order_relaxed)) continue;  // drop: the run is stopping
         for (std::unique_ptr<ReplayRecord>& r : *batch) {
+          if (stopping() && r->line > bad.smallest()) continue;
           Result<json> vars = start_variables(*config, *r);
           if (!vars) {
             bad.add(r->line, options.history + ":" + std::to_string(r->line) + ": " +
                                  vars.status().message());
-            if (!options.skip_bad_records) stop = true;
             continue;
           }
           keep_task_fields(*config, *r);
@@ -316,7 +317,6 @@ Result<ReplayResult> replay(const ReplayOptions& options) {
   std::int64_t last_start = INT64_MIN;
   const auto reject = [&](std::int64_t line, std::string message) {
     bad.add(line, options.history + ":" + std::to_string(line) + ": " + std::move(message));
-    if (!options.skip_bad_records) stop = true;
   };
   const auto release = [&](std::unique_ptr<ReplayRecord> r) {
     if (r->start_ms < last_start) {
@@ -337,7 +337,7 @@ Result<ReplayResult> replay(const ReplayOptions& options) {
       batches[lane].clear();
     }
   };
-  while (!stop) {
+  while (!stopping()) {
     Result<std::optional<HistoryRecord>> next = (*reader)->next();
     if (!next) {
       if (next.status().code() != StatusCode::kInvalidArgument) {
@@ -347,7 +347,6 @@ Result<ReplayResult> replay(const ReplayOptions& options) {
       ++read;
       const std::string& m = next.status().message();
       bad.add(line_of(m, options.history), m);
-      if (!options.skip_bad_records) stop = true;
       continue;
     }
     if (!*next) break;
@@ -394,7 +393,10 @@ Result<ReplayResult> replay(const ReplayOptions& options) {
     std::push_heap(window.begin(), window.end(), by_time);
     if (window.size() > kReorderWindow) release(take_earliest());
   }
-  while (!stop && !window.empty()) release(take_earliest());
+  while (!window.empty()) {
+    std::unique_ptr<ReplayRecord> r = take_earliest();
+    if (!stopping() || r->line < bad.smallest()) release(std::move(r));
+  }
   for (std::size_t i = 0; i < lanes.size(); ++i) {
     if (!batches[i].empty()) lanes[i]->input.push(std::move(batches[i]));
     lanes[i]->input.close();

@@ -23,17 +23,26 @@ Result<json> start_variables(const ReplayConfig& config, const ReplayRecord& rec
 }
 
 void keep_task_fields(const ReplayConfig& config, ReplayRecord& record) {
-  json kept = json::object();
-  for (const std::string& name : config.task_fields) {
-    auto it = record.fields.find(name);
-    if (it != record.fields.end()) kept[name] = std::move(*it);
+  if (!record.fields.is_object()) return;
+  // Both are in name order: one walk.
+  auto& object = record.fields.get_ref<json::object_t&>();
+  auto keep = config.task_fields.begin();
+  for (auto it = object.begin(); it != object.end();) {
+    while (keep != config.task_fields.end() && *keep < it->first) ++keep;
+    if (keep != config.task_fields.end() && *keep == it->first) {
+      ++it;
+    } else {
+      it = object.erase(it);
+    }
   }
-  record.fields = std::move(kept);
 }
 
 void BadRecords::add(std::int64_t line, std::string message) {
   std::lock_guard lock(mu_);
   ++count_;
+  if (line < smallest_.load(std::memory_order_relaxed)) {
+    smallest_.store(line, std::memory_order_release);
+  }
   kept_.emplace_back(line, std::move(message));
   std::sort(kept_.begin(), kept_.end());
   if (kept_.size() > 100) kept_.pop_back();
@@ -321,17 +330,24 @@ JobOutcome ReplaySim::handle(const Job& job) {
     }
   }
   const std::int64_t now = job.now_ms();
-  json job_json;
+  const json* job_json = nullptr;
   if (spec->uses_job) {
-    json headers = json::object();
-    for (const TaskHeader& h : job.headers()) headers[h.key] = h.value;
-    job_json = {{"type", job.type()},
-                {"elementId", job.element_id()},
-                {"attempt", job.attempt()},
-                {"headers", std::move(headers)}};
+    // What `job` says of an element does not change but for the attempt: built once.
+    auto [it, added] = job_json_.try_emplace(job.element_id().data());
+    json& j = it->second;
+    if (added) {
+      json headers = json::object();
+      for (const TaskHeader& h : job.headers()) headers[h.key] = h.value;
+      j = {{"type", job.type()},
+           {"elementId", job.element_id()},
+           {"attempt", 1},
+           {"headers", std::move(headers)}};
+    }
+    j["attempt"] = job.attempt();
+    job_json = &j;
   }
   JobVariables process(job);
-  ReplayVariables vars(spec->uses_job ? &job_json : nullptr, record.fields, &process);
+  ReplayVariables vars(job_json, record.fields, &process);
   const std::uint32_t n = track->occurrence(spec->stream);
   Random random(stream(shared_.seed, spec->stream + n * 0x9E3779B97F4A7C15ULL,
                        static_cast<std::uint64_t>(record.line)));

@@ -11,6 +11,8 @@
 // lane.
 #pragma once
 
+#include <atomic>
+#include <climits>
 #include <cstdint>
 #include <cstdio>
 #include <memory>
@@ -51,8 +53,13 @@ class BadRecords {
   void add(std::int64_t line, std::string message);
   std::int64_t count() const;
   std::vector<std::pair<std::int64_t, std::string>> first() const;  // by line
+  // The smallest line found bad so far (INT64_MAX: none). A run that stops at bad records
+  // still replays every record before that line, so the one it names is the first bad one
+  // in the file, whatever the threads.
+  std::int64_t smallest() const noexcept { return smallest_.load(std::memory_order_acquire); }
 
  private:
+  std::atomic<std::int64_t> smallest_{INT64_MAX};
   mutable std::mutex mu_;
   std::int64_t count_ = 0;
   std::vector<std::pair<std::int64_t, std::string>> kept_;
@@ -147,6 +154,7 @@ class ReplaySim final : public Observer {
   std::int64_t replayed_ = 0;
   std::FILE* spill_ = nullptr;
   std::string chunk_;
+  std::unordered_map<const char*, nlohmann::json> job_json_;  // by element id
 };
 
 }  // namespace ordo::sim

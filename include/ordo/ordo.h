@@ -4,6 +4,7 @@
 
 #include "ordo/adapters.h"
 #include "ordo/clock.h"
+#include "ordo/conformance.h"
 #include "ordo/definition.h"
 #include "ordo/diagnostic.h"
 #include "ordo/engine.h"

@@ -254,6 +254,23 @@ TEST(Replay, BadRecordsStopTheRunNamingTheLineOrAreSkipped) {
   EXPECT_EQ(skipped->report["variants"][0]["elements"]["check-availability"], 6);
 }
 
+TEST(Replay, AStoppedRunNamesTheFirstBadRecordWhateverTheThreads) {
+  const std::string dir = temp_dir();
+  // Line 3 lacks shippedAt, which only the ship task finds out, an hour into the order;
+  // line 9 has a malformed time, which reading finds at once.
+  std::string history = std::string(kHandMade);
+  history.replace(history.find("2026-09-01T11:00:00Z,2026-09-04"), 20, "");
+  history += "G,yesterday,C6,true,approved,30,2026-09-01T15:00:00Z,2026-09-02T15:00:00Z\n";
+  const std::string file = write(dir + "/h.csv", history);
+  for (int threads : {1, 2, 3}) {
+    auto r = run(file, fixed_config(), threads);
+    ASSERT_FALSE(r.is_ok());
+    EXPECT_TRUE(r.status().message().starts_with(dir + "/h.csv:3: the record has no 'shippedAt'"))
+        << threads << ": " << r.status().message();
+    EXPECT_NE(r.status().message().find("(and 1 more)"), std::string::npos) << r.status().message();
+  }
+}
+
 TEST(Replay, ConfigMistakesNameTheirKey) {
   const std::string dir = temp_dir();
   const std::string history = write(dir + "/h.csv", kHandMade);
@@ -425,6 +442,21 @@ TEST(Replay, VariantsSideBySideShowTheLongerPaymentWait) {
   EXPECT_EQ(r->event_files, (std::vector<std::string>{dir + "/events.order-acceptance.csv",
                                                        dir + "/events.order-acceptance-express.csv"}));
   for (const std::string& f : r->event_files) EXPECT_TRUE(fs::exists(f)) << f;
+}
+
+TEST(Replay, ItsOwnEventLogConformsToTheProcess) {
+  const std::string dir = temp_dir();
+  auto r = run(kSampleHistory, json::parse(read(kSampleConfig)), 2, dir + "/events.csv");
+  ASSERT_OK(r);
+  LoadResult loaded = load_bpmn_file(kProcess);
+  ASSERT_TRUE(loaded.document);
+  auto log = HistoryReader::open(dir + "/events.csv");
+  ASSERT_OK(log);
+  auto report = check_conformance(*loaded.document->processes.front(), **log);
+  ASSERT_OK(report);
+  EXPECT_EQ(report->cases.size(), 200u);
+  EXPECT_EQ(report->fitting_cases, 200u) << to_json(*report).dump().substr(0, 2000);
+  EXPECT_DOUBLE_EQ(report->fitness, 1.0);
 }
 
 }  // namespace
