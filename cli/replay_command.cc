@@ -64,7 +64,7 @@ void print_summary(const json& report, std::ostream& out) {
       for (const auto& [name, r] : v["rates"].items()) {
         char line[160];
         std::snprintf(line, sizeof line, "    %-28s %7.2f%%  (%lld of %lld)\n", name.c_str(),
-                      r["rate"].get<double>() * 100,
+                      r["rate"].is_number() ? r["rate"].get<double>() * 100 : 0.0,
                       static_cast<long long>(r["numerator"].get<std::int64_t>()),
                       static_cast<long long>(r["denominator"].get<std::int64_t>()));
         out << line;
@@ -81,7 +81,7 @@ void print_summary(const json& report, std::ostream& out) {
                     s["name"].get<std::string>().c_str(),
                     static_cast<long long>(s["breached"].get<std::int64_t>()),
                     static_cast<long long>(s["applicable"].get<std::int64_t>()),
-                    s["breachRate"].get<double>() * 100);
+                    s["breachRate"].is_number() ? s["breachRate"].get<double>() * 100 : 0.0);
       out << line;
     }
     out << "  incidents: " << v["incidents"]["total"] << "\n";

@@ -1288,6 +1288,15 @@ std::optional<std::int64_t> Engine::next_timer_due() const {
   return impl_->rt.next_timer_due();
 }
 
+Result<std::size_t> Engine::discard_buffered_messages() {
+  if (impl_->db) {
+    return Status::invalid_argument(
+        "discard_buffered_messages() is for engines in memory; a durable engine's buffered "
+        "messages expire by their TTL");
+  }
+  return impl_->rt.discard_buffered();
+}
+
 void Engine::add_observer(Observer* observer) {
   impl_->observers.push_back(observer);
   impl_->rt.set_recording(true);

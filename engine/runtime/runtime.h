@@ -179,6 +179,12 @@ class Runtime {
   std::vector<const JobRecord*> jobs() const;  // open, by key
   std::vector<const Instance*> instances() const;  // by id
   std::optional<std::int64_t> next_timer_due();
+  // In memory: drops every buffered message; returns how many.
+  std::size_t discard_buffered() noexcept {
+    const std::size_t n = buffered_.size();
+    buffered_.clear();
+    return n;
+  }
 
   // ---- internal (used across the runtime's files) ----
   struct Scope;  // variable lookup chain (variables.cc)

@@ -58,9 +58,19 @@ void xml_text(std::string& out, std::string_view v) {
       case '"':
         out += "&quot;";
         break;
+      // Attribute values: a parser would turn raw line breaks and tabs into spaces.
+      case '\n':
+        out += "&#10;";
+        break;
+      case '\r':
+        out += "&#13;";
+        break;
+      case '\t':
+        out += "&#9;";
+        break;
       default:
-        // Control characters are not allowed in XML 1.0; they cannot come from BPMN names.
-        if (static_cast<unsigned char>(c) < 0x20 && c != '\t' && c != '\n' && c != '\r') {
+        // Other control characters are not allowed in XML 1.0.
+        if (static_cast<unsigned char>(c) < 0x20) {
           out.push_back(' ');
         } else {
           out.push_back(c);
@@ -151,8 +161,8 @@ void append_case(std::string& out, EventLogFormat format, std::string_view case_
       out.push_back(',');
       append_timestamp(out, r.start_ms);
       out.push_back(',');
-      if (r.end_ms >= 0) append_timestamp(out, r.end_ms);
-      out += r.end_ms < 0 ? ",active," : r.terminated ? ",terminated," : ",complete,";
+      if (r.ended) append_timestamp(out, r.end_ms);
+      out += !r.ended ? ",active," : r.terminated ? ",terminated," : ",complete,";
       csv_field(out, adapter_of(e));
       out.push_back('\n');
     }
@@ -169,9 +179,10 @@ void append_case(std::string& out, EventLogFormat format, std::string_view case_
   std::uint32_t n = 0;
   for (std::uint32_t i = 0; i < rows.size(); ++i) {
     const LogRow& r = rows[i];
-    const bool instant = r.end_ms == r.start_ms && is_event(def.elements[r.element].kind);
+    const bool instant =
+        r.ended && r.end_ms == r.start_ms && is_event(def.elements[r.element].kind);
     if (!instant) entries.push_back({r.start_ms, n++, i, "start"});
-    if (r.end_ms >= 0) {
+    if (r.ended) {
       entries.push_back({r.end_ms, n++, i, r.terminated ? "ate_abort" : "complete"});
     }
   }

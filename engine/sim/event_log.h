@@ -17,8 +17,9 @@ enum class EventLogFormat : std::uint8_t { kCsv, kXes };
 struct LogRow {
   std::uint32_t element = 0;
   std::int64_t start_ms = 0;
-  std::int64_t end_ms = -1;  // -1: still active when the replay stopped following the case
-  bool terminated = false;   // ended without completing (an interrupting event, a cancel)
+  std::int64_t end_ms = 0;
+  bool ended = false;       // false: still active when the replay stopped following the case
+  bool terminated = false;  // ended without completing (an interrupting event, a cancel)
 };
 
 // Appends "2026-09-01T10:00:00.000Z".

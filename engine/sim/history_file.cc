@@ -2,6 +2,7 @@
 #include "ordo/history_file.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -14,6 +15,43 @@ using nlohmann::json;
 bool ends_with(const std::string& s, std::string_view suffix) {
   return s.size() >= suffix.size() &&
          s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+// Whether `s` is UTF-8 (no overlong forms, surrogates or code points past U+10FFFF).
+bool valid_utf8(std::string_view s) {
+  std::size_t i = 0;
+  const std::size_t n = s.size();
+  while (i < n) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    std::size_t len = 0;
+    std::uint32_t cp = 0;
+    if ((c & 0xE0) == 0xC0) {
+      len = 2;
+      cp = c & 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+      len = 3;
+      cp = c & 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+      len = 4;
+      cp = c & 0x07;
+    } else {
+      return false;
+    }
+    if (i + len > n) return false;
+    for (std::size_t k = 1; k < len; ++k) {
+      const auto cc = static_cast<unsigned char>(s[i + k]);
+      if ((cc & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (cc & 0x3F);
+    }
+    static constexpr std::uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (cp < kMin[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+    i += len;
+  }
+  return true;
 }
 
 // Lines of a stream, counted, without their line ends (LF or CRLF).
@@ -55,6 +93,11 @@ class CsvReader final : public HistoryReader {
     }
     std::set<std::string> seen;
     for (std::size_t i = 0; i < cells.size(); ++i) {
+      if (!valid_utf8(cells[i])) {
+        return Status::invalid_argument(name_ + ":1: column " + std::to_string(i + 1) +
+                                        " of the header is not valid UTF-8; save the file as "
+                                        "UTF-8");
+      }
       if (cells[i].empty()) {
         return Status::invalid_argument(name_ + ":1: column " + std::to_string(i + 1) +
                                         " of the header has no name");
@@ -88,6 +131,13 @@ class CsvReader final : public HistoryReader {
         return Status::invalid_argument(name_ + ":" + std::to_string(at) + ": " +
                                         std::to_string(cells.size()) + " fields, the header has " +
                                         std::to_string(header_.size()));
+      }
+      for (std::size_t i = 0; i < cells.size(); ++i) {
+        if (!valid_utf8(cells[i])) {
+          return Status::invalid_argument(name_ + ":" + std::to_string(at) + ": column " +
+                                          std::to_string(i + 1) + " ('" + header_[i] +
+                                          "') is not valid UTF-8; save the file as UTF-8");
+        }
       }
       HistoryRecord out;
       out.line = at;

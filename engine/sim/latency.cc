@@ -130,6 +130,7 @@ Result<Latency> read_latency(const json& spec, const std::string& where) {
   }
   if (!s) return s;
   for (const auto& [key, value] : spec.items()) {
+    if (key.starts_with("$")) continue;  // "$comment": a note for people
     if (std::find(known.begin(), known.end(), key) == known.end()) {
       return bad(where, key, "is not a setting of this latency");
     }

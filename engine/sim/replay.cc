@@ -12,6 +12,7 @@
 #include <mutex>
 #include <optional>
 #include <sstream>
+#include <set>
 #include <thread>
 
 #include "ordo/history_file.h"
@@ -67,6 +68,7 @@ using Batch = std::vector<std::unique_ptr<ReplayRecord>>;
 
 struct Lane {
   std::vector<std::unique_ptr<ReplaySim>> sims;
+  std::int64_t replayed = 0;  // records every variant replayed
   Channel<Batch> input{16};
   std::thread thread;
 };
@@ -132,9 +134,26 @@ Result<std::unique_ptr<ReplayVariant>> load_variant(const std::string& file,
   return v;
 }
 
-// Element ids the config names must exist in some variant (a variant may lack one).
+// Element ids and job types the config names must exist in some variant (a variant may
+// lack one): a misspelt type would otherwise leave its jobs to the "default".
 Status check_ids(const ReplayConfig& config,
                  const std::vector<std::unique_ptr<ReplayVariant>>& variants) {
+  std::set<std::string, std::less<>> types;
+  for (const auto& v : variants) {
+    for (const Element& e : v->def->elements) {
+      if (is_job_task(e.kind) && e.task.type.dialect == ExpressionDialect::kStatic) {
+        types.insert(e.task.type.text);
+      }
+    }
+  }
+  for (const auto& [type, spec] : config.tasks) {
+    if (types.count(type) != 0) continue;
+    std::string known;
+    for (const std::string& t : types) known += (known.empty() ? "" : ", ") + t;
+    return Status::invalid_argument(config.source + ": tasks." + type +
+                                    ": no process has a job of this type (they have: " + known +
+                                    ")");
+  }
   const auto known = [&](const std::string& id) {
     return std::any_of(variants.begin(), variants.end(),
                        [&](const auto& v) { return v->def->element_index(id) != kNoIndex; });
@@ -242,7 +261,6 @@ Result<ReplayResult> replay(const ReplayOptions& options) {
   shared.config = &*config;
   shared.seed = options.seed;
   BadRecords bad;
-  shared.bad = &bad;
   shared.history_name = options.history;
   if (!options.events_path.empty()) {
     const std::string ext = std::filesystem::path(options.events_path).extension().string();
@@ -277,7 +295,8 @@ Result<ReplayResult> replay(const ReplayOptions& options) {
   const auto stopping = [&] { return !options.skip_bad_records && bad.smallest() != INT64_MAX; };
   for (auto& lane : lanes) {
     Lane* l = lane.get();
-    l->thread = std::thread([l, &stopping, &bad, &options, &config] {
+    const bool several = variants.size() > 1;
+    l->thread = std::thread([l, &stopping, &bad, &options, &config, &variants, several] {
       while (std::optional<Batch> batch = l->input.pop()) {
         for (std::unique_ptr<ReplayRecord>& r : *batch) {
           if (stopping() && r->line > bad.smallest()) continue;
@@ -289,8 +308,21 @@ Result<ReplayResult> replay(const ReplayOptions& options) {
           }
           keep_task_fields(*config, *r);
           const RecordPtr record(std::move(r));
-          for (std::size_t i = 0; i < l->sims.size(); ++i) {
-            l->sims[i]->replay(record, i + 1 == l->sims.size() ? std::move(*vars) : *vars);
+          // A record counts in every variant or in none, so the variants compare the same
+          // orders; a record bad in one of them is reported once.
+          std::size_t failed = l->sims.size();
+          for (std::size_t i = 0; i < l->sims.size() && failed == l->sims.size(); ++i) {
+            if (!l->sims[i]->replay(record, i + 1 == l->sims.size() ? std::move(*vars) : *vars)) {
+              failed = i;
+            }
+          }
+          if (failed == l->sims.size()) {
+            for (auto& sim : l->sims) sim->commit();
+            ++l->replayed;
+          } else {
+            for (auto& sim : l->sims) sim->discard();
+            bad.add(record->line, l->sims[failed]->error() +
+                                      (several ? " (in " + variants[failed]->name + ")" : ""));
           }
         }
       }
@@ -405,9 +437,9 @@ Result<ReplayResult> replay(const ReplayOptions& options) {
   if (options.progress) options.progress(total_bytes, total_bytes);
   if (!failure) return failure;
   if (!options.skip_bad_records && bad.count() > 0) {
-    std::string message = bad.first().front().second;
-    if (bad.count() > 1) message += " (and " + std::to_string(bad.count() - 1) + " more)";
-    return Status::invalid_argument(message +
+    // Only the first is named: how many more were found before the run stopped depends on
+    // how far the lanes had got.
+    return Status::invalid_argument(bad.first().front().second +
                                     "; fix the record, or pass --skip-bad-records to leave such "
                                     "orders out");
   }
@@ -422,14 +454,10 @@ Result<ReplayResult> replay(const ReplayOptions& options) {
     skipped.push_back({{"line", line}, {"message", message}});
   json out_variants = json::array();
   std::int64_t replayed = 0;
+  for (auto& lane : lanes) replayed += lane->replayed;
   for (std::size_t v = 0; v < variants.size(); ++v) {
     VariantStats total(*variants[v]->def, cfg);
-    std::int64_t orders = 0;
-    for (auto& lane : lanes) {
-      total.merge(lane->sims[v]->stats());
-      orders += lane->sims[v]->replayed();
-    }
-    replayed = std::max(replayed, orders);
+    for (auto& lane : lanes) total.merge(lane->sims[v]->stats());
     json variant = {{"name", variants[v]->name},
                     {"file", variants[v]->file},
                     {"process", variants[v]->def->id},

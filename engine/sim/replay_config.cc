@@ -67,6 +67,7 @@ class Reader {
     if (!v.is_object()) return bad(where, "must be an object of names and values");
     std::vector<NamedValue> out;
     for (const auto& [name, spec] : v.items()) {
+      if (name.starts_with("$")) continue;  // "$comment": a note, not a variable
       Result<ConfigValue> c = value(spec, where + "." + name, uses_job);
       if (!c) return c.status();
       out.push_back({name, std::move(*c)});
@@ -336,8 +337,15 @@ class Reader {
         if (name == "end")
           return bad("milestones.end",
                      "\"end\" is the cycle time to any end event; pick another name");
+        if (name.starts_with("$")) continue;
         if (!id.is_string() || id.get<std::string>().empty()) {
           return bad("milestones." + name, "must be the id of an element of the process");
+        }
+        for (const auto& [other, other_id] : out.milestones) {
+          if (other_id == id.get<std::string>()) {
+            return bad("milestones." + name, "'" + other_id + "' is already milestone '" +
+                                                 other + "'; an element marks one milestone");
+          }
         }
         out.milestones.emplace_back(name, id.get<std::string>());
       }

@@ -72,8 +72,10 @@ struct ReplaySim::Track {
     std::int64_t start_ms;
     std::int64_t processing_ms;
     std::uint32_t row;  // in `rows`, or UINT32_MAX
+    bool body;          // a multi-instance activity as a whole (its instances are entries too)
   };
   std::vector<Open> open;
+  std::vector<std::pair<JobKey, std::uint64_t>> jobs;  // job -> its element instance's key
   std::vector<LogRow> rows;
   std::vector<std::pair<std::uint64_t, std::uint32_t>> occurrences;  // task stream -> jobs
 
@@ -91,9 +93,9 @@ struct ReplaySim::Action {
   Kind kind = Kind::kAnswer;
   std::uint64_t track = 0;
   JobKey job = 0;
-  std::uint32_t element = UINT32_MAX;
   std::int64_t latency_ms = 0;
   std::optional<JobOutcome> outcome;
+  std::optional<OrderOutcome::Note> note;  // a notification, sent when the job completes
   Message message;
 };
 
@@ -177,8 +179,11 @@ void ReplaySim::bind(InstanceId instance, Track* track) {
   track->instances.push_back(instance);
 }
 
-void ReplaySim::replay(const RecordPtr& record, json variables) {
+bool ReplaySim::replay(const RecordPtr& record, json variables) {
   const auto cmp = [](const Due& a, const Due& b) { return later(a, b); };
+  outcome_.reset();
+  error_.clear();
+  outcome_line_ = record->line;
   clock_->set(record->start_ms);
   auto owned = std::make_unique<Track>();
   Track& track = *owned;
@@ -191,12 +196,12 @@ void ReplaySim::replay(const RecordPtr& record, json variables) {
   Result<InstanceId> id = engine_->start(variant_.def->id, std::move(variables));
   starting_ = nullptr;
   if (!id) {
-    shared_.bad->add(record->line, shared_.history_name + ":" + std::to_string(record->line) +
-                                       ": " + id.status().message());
+    error_ = shared_.history_name + ":" + std::to_string(record->line) + ": " +
+             id.status().message();
     tracks_.erase(track.id);
-    return;
+    by_instance_.clear();
+    return false;
   }
-  ++replayed_;
   const std::uint64_t key = track.id;
   const std::int64_t horizon = record->start_ms + shared_.config->horizon_ms;
   engine_->run_until_idle();
@@ -223,11 +228,28 @@ void ReplaySim::replay(const RecordPtr& record, json variables) {
     sweep();
   }
   // What the outside world would still have done for it (a confirmation after the order
-  // gave up waiting) changes nothing now.
+  // gave up waiting) changes nothing now, and must not reach the next order (which may have
+  // the same correlation key, and starts earlier or later on this clock).
   agenda_.clear();
   slots_.clear();
   free_slots_.clear();
+  (void)engine_->discard_buffered_messages();
+  return error_.empty();
 }
+
+void ReplaySim::commit() {
+  if (!outcome_) return;
+  stats_.add(*outcome_);
+  if (spill_ != nullptr) {
+    const std::int64_t head[3] = {outcome_->started_ms, outcome_line_,
+                                  static_cast<std::int64_t>(chunk_.size())};
+    std::fwrite(head, sizeof head, 1, spill_);
+    std::fwrite(chunk_.data(), 1, chunk_.size(), spill_);
+  }
+  outcome_.reset();
+}
+
+void ReplaySim::discard() { outcome_.reset(); }
 
 void ReplaySim::drain() {
   if (spill_ != nullptr) {
@@ -236,25 +258,33 @@ void ReplaySim::drain() {
   }
 }
 
-
 void ReplaySim::apply(Action& a) {
   auto it = tracks_.find(a.track);
   Track* track = it == tracks_.end() ? nullptr : it->second.get();
   switch (a.kind) {
     case Action::Kind::kAnswer: {
       if (track == nullptr || track->finished) return;
-      for (Track::Open& o : track->open) {
-        if (o.element == a.element) {
-          o.processing_ms += a.latency_ms;
-          break;
+      for (auto j = track->jobs.begin(); j != track->jobs.end(); ++j) {
+        if (j->first != a.job) continue;
+        for (Track::Open& o : track->open) {
+          if (o.key == j->second) o.processing_ms += a.latency_ms;
         }
+        track->jobs.erase(j);
+        break;
       }
       JobOutcome& out = *a.outcome;
       // A job whose activity was interrupted meanwhile is gone: its answer comes too late.
       switch (out.kind()) {
-        case JobOutcome::Kind::kComplete:
-          (void)engine_->complete_job(a.job, std::move(out.variables()));
+        case JobOutcome::Kind::kComplete: {
+          // Counted as sent when the job completes (before: completing it may end the
+          // order), not when it was handed out: a failed attempt sent nothing.
+          auto& notes = track->outcome.notifications;
+          if (a.note) notes.push_back(std::move(*a.note));
+          const std::size_t noted = notes.size();
+          const Status done = engine_->complete_job(a.job, std::move(out.variables()));
+          if (!done && a.note && !track->finished && notes.size() == noted) notes.pop_back();
           break;
+        }
         case JobOutcome::Kind::kError:
           (void)engine_->throw_error(a.job, out.error_code(), out.message(),
                                      std::move(out.variables()));
@@ -303,9 +333,7 @@ void ReplaySim::deadline(std::uint64_t id) {
 void ReplaySim::fail_record(Track& track, const std::string& message) {
   if (track.finished || track.failed) return;
   track.failed = true;
-  shared_.bad->add(track.record->line, shared_.history_name + ":" +
-                                           std::to_string(track.record->line) + ": " + message);
-  --replayed_;
+  error_ = shared_.history_name + ":" + std::to_string(track.record->line) + ": " + message;
   Action a;
   a.kind = Action::Kind::kAbandon;
   a.track = track.id;
@@ -314,8 +342,19 @@ void ReplaySim::fail_record(Track& track, const std::string& message) {
 
 JobOutcome ReplaySim::handle(const Job& job) {
   Track* track = track_of(job.instance());
-  const TaskSpec* spec = shared_.config->task(job.type());
   if (track == nullptr) return JobOutcome::complete();
+  try {
+    return respond(job, *track);
+  } catch (const std::exception& e) {
+    // A value the JSON library refuses (text that is not UTF-8, say) is the record's fault.
+    fail_record(*track, e.what());
+    return JobOutcome::pending();
+  }
+}
+
+JobOutcome ReplaySim::respond(const Job& job, Track& order) {
+  Track* track = &order;
+  const TaskSpec* spec = shared_.config->task(job.type());
   if (spec == nullptr) {
     return JobOutcome::incident("the replay config has no entry for job type '" +
                                 std::string(job.type()) + "' and no \"default\"");
@@ -378,21 +417,26 @@ JobOutcome ReplaySim::handle(const Job& job) {
       break;
     }
   }
-  const Latency& latency = chosen != nullptr && chosen->latency ? *chosen->latency : spec->latency;
+  if (chosen == nullptr && !spec->outcomes.empty()) {
+    return bad(Status::invalid_argument(
+        "no outcome of tasks." + spec->type +
+        " applies to this record (give the last outcome no \"when\" and no \"probability\", "
+        "as the otherwise, or let the probabilities add up to 1)"));
+  }
+  const bool own = chosen != nullptr && chosen->latency;
+  const Latency& latency = own ? *chosen->latency : spec->latency;
   Result<std::int64_t> took = sample(latency, random, record.fields, now);
-  if (!took)
-    return bad(
-        Status::invalid_argument(took.status().message() + " (tasks." + spec->type + ".latency)"));
+  if (!took) {
+    return bad(Status::invalid_argument(took.status().message() + " (" +
+                                        (own ? chosen->where : "tasks." + spec->type) +
+                                        ".latency)"));
+  }
 
   Action answer;
   answer.kind = Action::Kind::kAnswer;
   answer.track = track->id;
   answer.job = job.key();
   answer.latency_ms = *took;
-  if (auto at = variant_.element_at.find(job.element_id().data());
-      at != variant_.element_at.end()) {
-    answer.element = at->second;
-  }
   json outputs = json::object();
   if (chosen != nullptr) {
     for (const NamedValue& v : chosen->outputs) {
@@ -456,7 +500,7 @@ JobOutcome ReplaySim::handle(const Job& job) {
       if (!b) return bad(b.status());
       note.bounced = b->is_boolean() && b->get<bool>();
     }
-    track->outcome.notifications.push_back(std::move(note));
+    answer.note = std::move(note);
   }
   push(now + *took, std::move(answer));
   return JobOutcome::pending();
@@ -482,15 +526,30 @@ void ReplaySim::on_event(const HistoryEvent& e) {
       if (at == variant_.element_at.end()) return;
       const std::uint32_t el = at->second;
       set_bit(t->outcome.elements, el);
+      // A multi-instance activity is activated as a whole (value 0), then once per instance
+      // (value: the instance's number): the instances are what ran.
+      const bool body = variant_.def->elements[el].loop.present && e.value == 0;
       std::uint32_t row = UINT32_MAX;
-      if (variant_.logged[el] != 0) {
+      if (variant_.logged[el] != 0 && !body) {
         t->outcome.path.push_back(el);
         if (shared_.log_events) {
           row = static_cast<std::uint32_t>(t->rows.size());
-          t->rows.push_back({el, e.time_ms, -1, false});
+          t->rows.push_back({el, e.time_ms, 0, false, false});
         }
       }
-      t->open.push_back({e.key, el, e.time_ms, 0, row});
+      t->open.push_back({e.key, el, e.time_ms, 0, row, body});
+      return;
+    }
+    case HistoryKind::kJobCreated: {
+      // The job belongs to the element instance of its element activated last.
+      auto at = variant_.element_at.find(e.element_id.data());
+      if (at == variant_.element_at.end()) return;
+      for (auto o = t->open.rbegin(); o != t->open.rend(); ++o) {
+        if (o->element == at->second && !o->body) {
+          t->jobs.emplace_back(e.key, o->key);
+          break;
+        }
+      }
       return;
     }
     case HistoryKind::kElementCompleted:
@@ -499,17 +558,19 @@ void ReplaySim::on_event(const HistoryEvent& e) {
         if (o->key != e.key) continue;
         const bool completed = e.kind == HistoryKind::kElementCompleted;
         const std::int64_t took = e.time_ms - o->start_ms;
-        const ElementKind kind = variant_.def->elements[o->element].kind;
-        if (completed && is_reported_activity(kind)) {
+        const Element& def = variant_.def->elements[o->element];
+        if (completed && !o->body && is_reported_activity(def.kind)) {
           const std::int64_t processing = std::min(o->processing_ms, took);
           t->outcome.activities.push_back({o->element, took - processing, processing});
         }
-        const int m = variant_.milestone_of[o->element];
+        // A multi-instance milestone is reached when all its instances are done.
+        const int m = def.loop.present && !o->body ? -1 : variant_.milestone_of[o->element];
         if (completed && m >= 0 && t->outcome.milestone_ms[static_cast<std::size_t>(m)] < 0) {
           t->outcome.milestone_ms[static_cast<std::size_t>(m)] = e.time_ms - t->outcome.started_ms;
         }
         if (o->row != UINT32_MAX) {
           t->rows[o->row].end_ms = e.time_ms;
+          t->rows[o->row].ended = true;
           t->rows[o->row].terminated = !completed;
         }
         t->open.erase(o);
@@ -523,6 +584,7 @@ void ReplaySim::on_event(const HistoryEvent& e) {
       return;
     }
     case HistoryKind::kInstanceCompleted:
+      t->outcome.completed = true;
       t->outcome.ended_ms = e.time_ms;
       finalize(*t, e.element_id.empty() ? "(completed)" : std::string(e.element_id), true);
       return;
@@ -541,15 +603,12 @@ void ReplaySim::finalize(Track& t, std::string bucket, bool completed) {
   OrderOutcome& o = t.outcome;
   o.bucket = std::move(bucket);
   o.finalized_ms = clock_->now_ms();
-  if (!completed) o.ended_ms = 0;
-  stats_.add(o);
-  if (spill_ == nullptr) return;
-  chunk_.clear();
-  append_case(chunk_, shared_.log_format, t.record->order_id, *variant_.def, t.rows);
-  const std::int64_t head[3] = {o.started_ms, t.record->line,
-                                static_cast<std::int64_t>(chunk_.size())};
-  std::fwrite(head, sizeof head, 1, spill_);
-  std::fwrite(chunk_.data(), 1, chunk_.size(), spill_);
+  if (!completed) o.completed = false;
+  if (spill_ != nullptr) {
+    chunk_.clear();
+    append_case(chunk_, shared_.log_format, t.record->order_id, *variant_.def, t.rows);
+  }
+  outcome_ = std::move(o);
 }
 
 void ReplaySim::sweep() {

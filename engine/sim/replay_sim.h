@@ -17,6 +17,7 @@
 #include <cstdio>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -90,7 +91,6 @@ class ReplayClock final : public Clock {
 struct ReplayShared {
   const ReplayConfig* config = nullptr;
   std::uint64_t seed = 1;
-  BadRecords* bad = nullptr;
   std::string history_name;
   bool log_events = false;
   EventLogFormat log_format = EventLogFormat::kCsv;
@@ -104,13 +104,17 @@ class ReplaySim final : public Observer {
   ReplaySim& operator=(const ReplaySim&) = delete;
 
   Status init();
-  // Replays an order with these variables, from its start to its end or its horizon.
-  void replay(const RecordPtr& record, nlohmann::json variables);
+  // Replays an order with these variables, from its start to its end or its horizon. False
+  // when its record turned out bad (error() says why). Its outcome counts only once the lane
+  // commits it (every variant replayed the record): commit() or discard() follows.
+  bool replay(const RecordPtr& record, nlohmann::json variables);
+  const std::string& error() const noexcept { return error_; }
+  void commit();
+  void discard();
   // After the last order: the event log is complete.
   void drain();
 
   const VariantStats& stats() const { return stats_; }
-  std::int64_t replayed() const { return replayed_; }
   // The event log so far, cases in the order they started: [start][line][length][bytes],
   // sorted by (start, line). Rewound for reading once drained.
   std::FILE* spill() { return spill_; }
@@ -121,13 +125,14 @@ class ReplaySim final : public Observer {
   struct Track;
   struct Action;
   // The agenda: a heap of small entries pointing at actions kept in slots (so the heap moves
-  // 24 bytes, not a message), and the orders' horizons, which come in start order.
+  // 24 bytes, not a message).
   struct Due {
     std::int64_t time;
     std::uint64_t seq;
     std::uint32_t slot;
   };
   JobOutcome handle(const Job& job);
+  JobOutcome respond(const Job& job, Track& track);
   void apply(Action& action);
   void deadline(std::uint64_t track);
   void push(std::int64_t time, Action action);
@@ -151,9 +156,12 @@ class ReplaySim final : public Observer {
   std::vector<Track*> done_;
   Track* starting_ = nullptr;
   std::uint64_t next_track_ = 1;
-  std::int64_t replayed_ = 0;
   std::FILE* spill_ = nullptr;
+  // The last order, until the lane commits or discards it.
+  std::optional<OrderOutcome> outcome_;
+  std::int64_t outcome_line_ = 0;
   std::string chunk_;
+  std::string error_;
   std::unordered_map<const char*, nlohmann::json> job_json_;  // by element id
 };
 

@@ -151,7 +151,7 @@ VariantStats::VariantStats(const ProcessDefinition& definition, const ReplayConf
 void VariantStats::add(const OrderOutcome& o) {
   ++orders_;
   ++end_events_[o.bucket];
-  const bool completed = o.ended_ms != 0;
+  const bool completed = o.completed;
   const bool open = o.bucket == "(waiting)" || o.bucket == "(incident)";
   if (completed) cycle_[0].add(o.ended_ms - o.started_ms);
   for (std::size_t m = 0; m < o.milestone_ms.size() && m + 1 < cycle_.size(); ++m) {
@@ -283,7 +283,9 @@ json VariantStats::to_json() const {
     const ElementIndex of = r.of.empty() ? kNoIndex : def_.element_index(r.of);
     const std::int64_t num = reached == kNoIndex ? 0 : element_orders_[reached];
     const std::int64_t den = r.of.empty() ? orders_ : (of == kNoIndex ? 0 : element_orders_[of]);
-    rates[r.name] = {{"numerator", num}, {"denominator", den}, {"rate", ratio(num, den)}};
+    rates[r.name] = {{"numerator", num},
+                     {"denominator", den},
+                     {"rate", den == 0 ? json() : json(ratio(num, den))}};
   }
   out["rates"] = std::move(rates);
 
@@ -320,7 +322,9 @@ json VariantStats::to_json() const {
                    {"applicable", sla_applicable_[s]},
                    {"met", sla_applicable_[s] - sla_breached_[s]},
                    {"breached", sla_breached_[s]},
-                   {"breachRate", ratio(sla_breached_[s], sla_applicable_[s])}});
+                   {"breachRate", sla_applicable_[s] == 0
+                                      ? json()
+                                      : json(ratio(sla_breached_[s], sla_applicable_[s]))}});
   }
   out["sla"] = std::move(sla);
   out["incidents"] = {

@@ -55,7 +55,8 @@ double seconds(std::int64_t ms) noexcept;
 struct OrderOutcome {
   std::string bucket;  // its end event, or "(waiting)", "(incident)", "(terminated)"
   std::int64_t started_ms = 0;
-  std::int64_t ended_ms = 0;       // completed orders; else 0
+  bool completed = false;
+  std::int64_t ended_ms = 0;       // completed orders
   std::int64_t finalized_ms = 0;   // when the replay stopped following it
   std::vector<std::int64_t> milestone_ms;  // per config milestone: from start, or -1
   std::vector<std::uint64_t> elements;     // bitset of element indices passed

@@ -343,6 +343,11 @@ class Engine {
   Status backup(const std::string& dest) const;
   // The due time of the earliest timer (including job retry backoffs), if any.
   std::optional<std::int64_t> next_timer_due() const;
+  // In memory: drops every buffered message nobody received yet and returns how many. For
+  // simulations that run unrelated orders one after another on one engine (ordo replay),
+  // where one order's late message must never reach the next. Durable engines:
+  // kInvalidArgument.
+  Result<std::size_t> discard_buffered_messages();
 
   // Observers are not owned; remove them before destroying them.
   void add_observer(Observer* observer);

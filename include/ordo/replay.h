@@ -23,13 +23,14 @@
 //     "process": "order-acceptance", "processName": "Order acceptance",
 //     "orders": 198,                       // orders replayed through this variant
 //     "endEvents": {"end-delivered": 150, "(waiting)": 2, "(incident)": 1},
-//     "cycleTimes": {                      // "end" (order to any end event), then milestones
+//     "cycleTimes": {                      // "end" (order to any end event) and one per
+//                                          // milestone, keys in name order
 //       "end": {"count": 180, "mean": 9.5, "p50": 1, "p90": 2, "p95": 3, "p99": 4, "max": 5,
 //               "histogram": [{"upTo": 60, "count": 3}, ..., {"upTo": null, "count": 0}]},
 //       "confirmation": {...}, "shipping": {...}},
 //     "activities": [{"id": "check-availability", "name": "Check availability",
 //                     "kind": "serviceTask", "adapter": "erp.check-availability",
-//                     "count": 198, "orders": 198,
+//                     "count": 198, "orders": 198,   // completed runs; orders passing it
 //                     "waiting": {"mean": 0, "p50": 0, "p90": 0, "max": 0},
 //                     "processing": {"mean": 2, "p50": 2, "p90": 2, "max": 2}}],
 //     "elements": {"check-availability": 198, ...},   // orders that passed each flow node
@@ -37,6 +38,7 @@
 //     "traces": [{"path": ["order-received", "check-availability", ...],
 //                 "count": 150, "share": 0.7576}],     // most frequent first
 //     "rates": {"availability": {"numerator": 178, "denominator": 198, "rate": 0.899}},
+//                                          // rate (and SLA breachRate) null when nothing counts
 //     "notifications": {"total": 500, "byChannel": {"email": 400}, "byTemplate": {...},
 //                       "byChannelAndTemplate": {"email": {"order-confirmation": 150}},
 //                       "bounced": 3,

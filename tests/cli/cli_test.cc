@@ -696,4 +696,47 @@ TEST_F(CliTest, ARefusedDatabaseIsNamedAndExitsOne) {
 }
 
 }  // namespace
+TEST_F(CliTest, ReplayWritesJsonReportAndEventsAndSummarises) {
+  const std::string history = ORDO_SOURCE_DIR "/examples/history/orders.csv";
+  const std::string config = ORDO_SOURCE_DIR "/examples/history/replay.json";
+  const std::string json_out = (dir_ / "kpis.json").string();
+  const std::string html = (dir_ / "report.html").string();
+  const std::string events = (dir_ / "events.xes").string();
+  CliRun r = ordo_cli("replay " + kShipped + " --history " + history + " --config " + config +
+                      " --threads 2 --json " + json_out + " --report " + html + " --events " +
+                      events);
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("200 records read, 200 replayed, 0 skipped"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("end-delivered"), std::string::npos);
+  EXPECT_EQ(r.out.find("\r["), std::string::npos) << "no progress bar when stderr is no terminal";
+  std::ifstream in(json_out);
+  const nlohmann::json kpis = nlohmann::json::parse(in, nullptr, false);
+  ASSERT_TRUE(kpis.is_object());
+  EXPECT_EQ(kpis["variants"][0]["orders"], 200);
+  EXPECT_GT(fs::file_size(html), 10000u);
+  EXPECT_GT(fs::file_size(events), 100000u);
+
+  CliRun to_stdout = ordo_cli("replay " + kShipped + " --history " + history + " --config " +
+                              config + " --json -");
+  ASSERT_EQ(to_stdout.exit_code, 0);
+  EXPECT_EQ(nlohmann::json::parse(to_stdout.out, nullptr, false), kpis)
+      << "--json - prints the same document, and nothing else";
+}
+
+TEST_F(CliTest, ReplayBadRecordExitsOneNamingTheLine) {
+  const std::string history =
+      write("h.csv", "orderId,createdAt,inStock\nA,2026-09-01T10:00:00Z,false\nB,soon,true\n");
+  const std::string config = ORDO_SOURCE_DIR "/examples/history/replay.json";
+  CliRun r = ordo_cli("replay " + kShipped + " --history " + history + " --config " + config);
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+  EXPECT_NE(r.out.find("h.csv:3: 'createdAt' is \"soon\""), std::string::npos) << r.out;
+  CliRun skipped = ordo_cli("replay " + kShipped + " --history " + history + " --config " +
+                            config + " --skip-bad-records");
+  EXPECT_EQ(skipped.exit_code, 0) << skipped.out;
+  EXPECT_NE(skipped.out.find("2 records read, 1 replayed, 1 skipped"), std::string::npos)
+      << skipped.out;
+  CliRun usage = ordo_cli("replay " + kShipped + " --config " + config);
+  EXPECT_EQ(usage.exit_code, 2) << usage.out;
+}
+
 }  // namespace ordo

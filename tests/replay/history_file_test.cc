@@ -96,6 +96,16 @@ TEST(HistoryFile, AMalformedCsvRecordNamesItsLineAndReadingGoesOn) {
       }));
 }
 
+TEST(HistoryFile, TextThatIsNotUtf8IsAMalformedRecord) {
+  auto r = reader("orderId,name\nA,M\xfcller\nB,M\xc3\xbcller\nC,\xed\xa0\x80\n");
+  EXPECT_EQ(all(*r),
+            (std::vector<std::string>{
+                "error: orders.csv:2: column 2 ('name') is not valid UTF-8; save the file as UTF-8",
+                "3 {\"name\":\"M\xc3\xbcller\",\"orderId\":\"B\"}",
+                "error: orders.csv:4: column 2 ('name') is not valid UTF-8; save the file as "
+                "UTF-8"}));
+}
+
 TEST(HistoryFile, ABadHeaderIsRefused) {
   for (const auto& [text, says] : std::vector<std::pair<std::string, std::string>>{
            {"", "orders.csv:1: the header is missing"},

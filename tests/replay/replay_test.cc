@@ -267,7 +267,6 @@ TEST(Replay, AStoppedRunNamesTheFirstBadRecordWhateverTheThreads) {
     ASSERT_FALSE(r.is_ok());
     EXPECT_TRUE(r.status().message().starts_with(dir + "/h.csv:3: the record has no 'shippedAt'"))
         << threads << ": " << r.status().message();
-    EXPECT_NE(r.status().message().find("(and 1 more)"), std::string::npos) << r.status().message();
   }
 }
 
@@ -457,6 +456,128 @@ TEST(Replay, ItsOwnEventLogConformsToTheProcess) {
   EXPECT_EQ(report->cases.size(), 200u);
   EXPECT_EQ(report->fitting_cases, 200u) << to_json(*report).dump().substr(0, 2000);
   EXPECT_DOUBLE_EQ(report->fitness, 1.0);
+}
+
+TEST(Replay, OneOrdersLateMessageNeverReachesTheNextOrder) {
+  const std::string dir = temp_dir();
+  // Two orders with the same id, one lane: the first is out of stock, and (a config quirk)
+  // its availability check publishes a delivery nobody waits for. The second must wait for
+  // its own delivery, two days after it was placed.
+  json c = fixed_config();
+  c["tasks"]["erp.check-availability"]["publish"] = {
+      {{"message", "order-delivered"}, {"correlationKey", "=orderId"},
+       {"when", "=inStock = \"false\""}, {"after", {{"fixed", "PT1S"}}}}};
+  const std::string history = write(
+      dir + "/h.csv",
+      "orderId,createdAt,customerId,inStock,paymentOutcome,paymentConfirmSeconds,shippedAt,deliveredAt\n"
+      "X,2026-09-01T08:00:00Z,C1,false,,,,\n"
+      "X,2026-09-01T09:00:00Z,C1,true,approved,60,2026-09-01T10:00:00Z,2026-09-03T09:00:00Z\n");
+  auto r = run(history, c, 1);
+  ASSERT_OK(r);
+  const json& end = r->report["variants"][0]["cycleTimes"]["end"];
+  EXPECT_EQ(end["count"], 2);
+  EXPECT_DOUBLE_EQ(end["max"].get<double>(), 2 * 86400 + 1) << end;
+}
+
+TEST(Replay, MultiInstanceActivitiesCountTheirInstances) {
+  const std::string dir = temp_dir();
+  const std::string bpmn = write(dir + "/mi.bpmn", process(R"(
+    <startEvent id="s"/>
+    <sequenceFlow id="f1" sourceRef="s" targetRef="t"/>
+    <serviceTask id="t" name="Pick item">
+      <extensionElements><zeebe:taskDefinition type="pick"/></extensionElements>
+      <multiInstanceLoopCharacteristics>
+        <extensionElements><zeebe:loopCharacteristics inputCollection="=items" inputElement="item"/></extensionElements>
+      </multiInstanceLoopCharacteristics>
+    </serviceTask>
+    <sequenceFlow id="f2" sourceRef="t" targetRef="e"/>
+    <endEvent id="e"/>)", "mi"));
+  const std::string history =
+      write(dir + "/h.csv", "orderId,createdAt\nA,2026-09-01T08:00:00Z\n");
+  json c = json::parse(R"({"start": {"variables": {"items": "=[1, 2, 3]"}},
+                            "milestones": {"picked": "t"},
+                            "tasks": {"pick": {"latency": {"fixed": "PT10S"}}}})");
+  auto r = run(history, c, 1, dir + "/events.csv", {bpmn});
+  ASSERT_OK(r);
+  const json& v = r->report["variants"][0];
+  ASSERT_EQ(v["activities"].size(), 1u);
+  const json& pick = v["activities"][0];
+  EXPECT_EQ(pick["count"], 3);
+  EXPECT_EQ(pick["orders"], 1);
+  EXPECT_DOUBLE_EQ(pick["processing"]["p50"].get<double>(), 10);
+  EXPECT_DOUBLE_EQ(pick["waiting"]["max"].get<double>(), 0);
+  EXPECT_EQ(v["traces"][0]["path"], json({"s", "t", "t", "t", "e"}));
+  EXPECT_DOUBLE_EQ(v["cycleTimes"]["picked"]["p50"].get<double>(), 10) << "in parallel";
+  const std::string csv = read(dir + "/events.csv");
+  std::size_t rows = 0;
+  for (std::size_t at = csv.find(",Pick item,"); at != std::string::npos; at = csv.find(",Pick item,", at + 1)) ++rows;
+  EXPECT_EQ(rows, 3u);
+}
+
+TEST(Replay, ANotificationCountsOnceItsJobCompletes) {
+  const std::string dir = temp_dir();
+  json c = fixed_config();
+  // Every first attempt of a notification fails and is retried (after the engine's backoff).
+  c["tasks"]["notify.send"]["outcomes"] = {
+      {{"when", "=job.attempt = 1"}, {"fail", "gateway timeout"}}, json::object()};
+  auto r = run(write(dir + "/h.csv", kHandMade), c);
+  ASSERT_OK(r);
+  const json& n = r->report["variants"][0]["notifications"];
+  EXPECT_EQ(n["total"], 11) << "the same as without failures: " << n;
+  EXPECT_EQ(n["perOrder"]["max"], 3);
+}
+
+TEST(Replay, MoreConfigMistakes) {
+  const std::string dir = temp_dir();
+  const std::string history = write(dir + "/h.csv", kHandMade);
+  json c = fixed_config();
+  c["tasks"]["erp.shipp"] = {{"latency", {{"fixed", "PT1S"}}}};
+  auto typo = run(history, c);
+  ASSERT_FALSE(typo.is_ok());
+  EXPECT_NE(typo.status().message().find("tasks.erp.shipp: no process has a job of this type"),
+            std::string::npos)
+      << typo.status().message();
+  c = fixed_config();
+  c["milestones"]["again"] = "send-confirmation";
+  auto twice = run(history, c);
+  ASSERT_FALSE(twice.is_ok());
+  EXPECT_NE(twice.status().message().find("milestones.confirmation: 'send-confirmation' is already milestone 'again'"),
+            std::string::npos)
+      << twice.status().message();
+  // No outcome applies: the record cannot be replayed as configured; nothing is made up.
+  c = fixed_config();
+  c["tasks"]["erp.reserve"]["outcomes"] = {{{"when", "=orderId = \"A\""}}};
+  c["tasks"]["erp.reserve"].erase("latency");
+  auto none = run(history, c, 1, {}, {kProcess}, true);
+  ASSERT_OK(none);
+  EXPECT_EQ(none->report["records"]["replayed"], 2) << "A, and C which never reserves";
+  EXPECT_NE(none->report["records"]["skippedRecords"][0]["message"].get<std::string>().find(
+                "no outcome of tasks.erp.reserve applies to this record"),
+            std::string::npos);
+}
+
+TEST(Replay, ARecordBadInOneVariantIsLeftOutOfAllAndReportedOnce) {
+  ReplayOptions o;
+  o.processes = {kProcess, kExpress};
+  o.history = kSampleHistory;
+  json c = json::parse(read(kSampleConfig));
+  // Without its fallback outcome, erp.ship needs shippedAt: the express variant ships
+  // orders whose confirmation came late, which history never shipped.
+  c["tasks"]["erp.ship"]["outcomes"].erase(1);
+  o.config = c;
+  o.skip_bad_records = true;
+  auto r = replay(o);
+  ASSERT_OK(r);
+  const json& rec = r->report["records"];
+  EXPECT_GT(rec["skipped"].get<int>(), 0);
+  EXPECT_EQ(rec["replayed"].get<int>() + rec["skipped"].get<int>(), 200);
+  EXPECT_EQ(r->report["variants"][0]["orders"], rec["replayed"]);
+  EXPECT_EQ(r->report["variants"][1]["orders"], rec["replayed"]);
+  std::set<std::int64_t> lines;
+  for (const json& s : rec["skippedRecords"]) {
+    EXPECT_TRUE(lines.insert(s["line"].get<std::int64_t>()).second) << "once: " << s;
+    EXPECT_NE(s["message"].get<std::string>().find("(in order-acceptance-express)"), std::string::npos);
+  }
 }
 
 }  // namespace
