@@ -48,6 +48,13 @@ class Reader {
         return bad(where, "column " + std::to_string(error->offset + 2) + ": " + error->message);
       }
       out.expression = std::get<std::shared_ptr<const CompiledExpression>>(compiled);
+      constexpr std::string_view kHeaders = "=job.headers.";
+      const std::string& text = v.get_ref<const std::string&>();
+      if (text.starts_with(kHeaders) && text.size() > kHeaders.size() &&
+          text.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_",
+                                 kHeaders.size()) == std::string::npos) {
+        out.header = text.substr(kHeaders.size());
+      }
       if (names_ != nullptr) {
         for (const expr::Node& n : out.expression->nodes) {
           if (n.op == expr::Op::kVar) names_->insert(out.expression->names[n.a]);

@@ -23,6 +23,8 @@ struct ConfigValue {
   std::shared_ptr<const CompiledExpression> expression;  // null: `literal`
   nlohmann::json literal;
   std::string where;  // "tasks.erp.ship.outputs.trackingNumber", for messages
+  // Set when the expression is just `job.headers.NAME`: read the header, skip the evaluator.
+  std::string header;
 };
 
 struct NamedValue {

@@ -79,6 +79,28 @@ struct ReplaySim::Track {
   std::vector<LogRow> rows;
   std::vector<std::pair<std::uint64_t, std::uint32_t>> occurrences;  // task stream -> jobs
 
+  // Empties it for the next order, keeping what its vectors have allocated.
+  void reset() {
+    record.reset();
+    root = 0;
+    instances.clear();
+    finished = failed = false;
+    outcome.bucket.clear();
+    outcome.started_ms = outcome.ended_ms = outcome.finalized_ms = 0;
+    outcome.completed = false;
+    outcome.milestone_ms.clear();
+    outcome.elements.clear();
+    outcome.flows.clear();
+    outcome.path.clear();
+    outcome.activities.clear();
+    outcome.notifications.clear();
+    outcome.incidents.clear();
+    open.clear();
+    jobs.clear();
+    rows.clear();
+    occurrences.clear();
+  }
+
   std::uint32_t occurrence(std::uint64_t stream) {
     for (auto& [s, n] : occurrences) {
       if (s == stream) return n++;
@@ -181,11 +203,12 @@ void ReplaySim::bind(InstanceId instance, Track* track) {
 
 bool ReplaySim::replay(const RecordPtr& record, json variables) {
   const auto cmp = [](const Due& a, const Due& b) { return later(a, b); };
-  outcome_.reset();
+  has_outcome_ = false;
   error_.clear();
   outcome_line_ = record->line;
   clock_->set(record->start_ms);
-  auto owned = std::make_unique<Track>();
+  std::unique_ptr<Track> owned = spare_ ? std::move(spare_) : std::make_unique<Track>();
+  owned->reset();
   Track& track = *owned;
   track.id = next_track_++;
   track.record = record;
@@ -238,18 +261,18 @@ bool ReplaySim::replay(const RecordPtr& record, json variables) {
 }
 
 void ReplaySim::commit() {
-  if (!outcome_) return;
-  stats_.add(*outcome_);
+  if (!has_outcome_) return;
+  stats_.add(outcome_);
   if (spill_ != nullptr) {
-    const std::int64_t head[3] = {outcome_->started_ms, outcome_line_,
+    const std::int64_t head[3] = {outcome_.started_ms, outcome_line_,
                                   static_cast<std::int64_t>(chunk_.size())};
     std::fwrite(head, sizeof head, 1, spill_);
     std::fwrite(chunk_.data(), 1, chunk_.size(), spill_);
   }
-  outcome_.reset();
+  has_outcome_ = false;
 }
 
-void ReplaySim::discard() { outcome_.reset(); }
+void ReplaySim::discard() { has_outcome_ = false; }
 
 void ReplaySim::drain() {
   if (spill_ != nullptr) {
@@ -489,12 +512,20 @@ JobOutcome ReplaySim::respond(const Job& job, Track& order) {
   }
   if (spec->notification) {
     OrderOutcome::Note note;
-    Result<json> t = evaluate(spec->notification->template_id, vars, now);
-    if (!t) return bad(t.status());
-    Result<json> c = evaluate(spec->notification->channel, vars, now);
-    if (!c) return bad(c.status());
-    note.template_id = t->is_null() ? "(none)" : text_of(*t);
-    note.channel = c->is_null() ? "(none)" : text_of(*c);
+    // Usually a task header: read it without evaluating anything.
+    const auto text = [&](const ConfigValue& v, std::string& into) -> Status {
+      if (!v.header.empty()) {
+        const std::string_view h = job.header(v.header);
+        into = h.empty() ? std::string("(none)") : std::string(h);
+        return Status::ok();
+      }
+      Result<json> r = evaluate(v, vars, now);
+      if (!r) return r.status();
+      into = r->is_null() ? "(none)" : text_of(*r);
+      return Status::ok();
+    };
+    if (Status st = text(spec->notification->template_id, note.template_id); !st) return bad(st);
+    if (Status st = text(spec->notification->channel, note.channel); !st) return bad(st);
     if (spec->notification->bounced) {
       Result<json> b = evaluate(*spec->notification->bounced, vars, now);
       if (!b) return bad(b.status());
@@ -608,13 +639,17 @@ void ReplaySim::finalize(Track& t, std::string bucket, bool completed) {
     chunk_.clear();
     append_case(chunk_, shared_.log_format, t.record->order_id, *variant_.def, t.rows);
   }
-  outcome_ = std::move(o);
+  std::swap(outcome_, o);
+  has_outcome_ = true;
 }
 
 void ReplaySim::sweep() {
   for (Track* t : done_) {
     for (InstanceId i : t->instances) by_instance_.erase(i);
-    tracks_.erase(t->id);
+    auto it = tracks_.find(t->id);
+    if (it == tracks_.end()) continue;
+    spare_ = std::move(it->second);
+    tracks_.erase(it);
   }
   done_.clear();
 }

@@ -158,8 +158,12 @@ class ReplaySim final : public Observer {
   std::uint64_t next_track_ = 1;
   std::FILE* spill_ = nullptr;
   // The last order, until the lane commits or discards it.
-  std::optional<OrderOutcome> outcome_;
+  // (Swapped with the order's track, so both keep their vectors' capacity: the hot path
+  // allocates little once the first orders have run.)
+  OrderOutcome outcome_;
+  bool has_outcome_ = false;
   std::int64_t outcome_line_ = 0;
+  std::unique_ptr<Track> spare_;  // the last order's track, to reuse
   std::string chunk_;
   std::string error_;
   std::unordered_map<const char*, nlohmann::json> job_json_;  // by element id
