@@ -176,7 +176,11 @@ class CsvReader final : public HistoryReader {
       const char c = line_[i++];
       if (quoted) {
         if (c != '"') {
-          cell.push_back(c);
+          // The run of text up to the next quote, at once.
+          std::size_t end = line_.find('"', i);
+          if (end == std::string::npos) end = line_.size();
+          cell.append(line_, i - 1, end - (i - 1));
+          i = end;
         } else if (i < line_.size() && line_[i] == '"') {
           cell.push_back('"');
           ++i;
@@ -198,7 +202,11 @@ class CsvReader final : public HistoryReader {
                         : ": a quote inside an unquoted field (put the field in quotes and "
                           "write the quote as \"\")"));
       } else {
-        cell.push_back(c);
+        // The run of text up to the next comma or quote, at once.
+        std::size_t end = line_.find_first_of(",\"", i);
+        if (end == std::string::npos) end = line_.size();
+        cell.append(line_, i - 1, end - (i - 1));
+        i = end;
       }
     }
     cells.push_back(std::move(cell));
