@@ -63,10 +63,15 @@ void print_summary(const json& report, std::ostream& out) {
       out << "  rates:\n";
       for (const auto& [name, r] : v["rates"].items()) {
         char line[160];
-        std::snprintf(line, sizeof line, "    %-28s %7.2f%%  (%lld of %lld)\n", name.c_str(),
-                      r["rate"].is_number() ? r["rate"].get<double>() * 100 : 0.0,
-                      static_cast<long long>(r["numerator"].get<std::int64_t>()),
-                      static_cast<long long>(r["denominator"].get<std::int64_t>()));
+        if (r["rate"].is_number()) {
+          std::snprintf(line, sizeof line, "    %-28s %7.2f%%  (%lld of %lld)\n", name.c_str(),
+                        r["rate"].get<double>() * 100,
+                        static_cast<long long>(r["numerator"].get<std::int64_t>()),
+                        static_cast<long long>(r["denominator"].get<std::int64_t>()));
+        } else {
+          std::snprintf(line, sizeof line, "    %-28s      n/a  (no order to count)\n",
+                        name.c_str());
+        }
         out << line;
       }
     }

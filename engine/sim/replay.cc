@@ -139,14 +139,19 @@ Result<std::unique_ptr<ReplayVariant>> load_variant(const std::string& file,
 Status check_ids(const ReplayConfig& config,
                  const std::vector<std::unique_ptr<ReplayVariant>>& variants) {
   std::set<std::string, std::less<>> types;
+  bool computed = false;  // a type given as an expression: any entry may be for it
   for (const auto& v : variants) {
     for (const Element& e : v->def->elements) {
-      if (is_job_task(e.kind) && e.task.type.dialect == ExpressionDialect::kStatic) {
+      if (!is_job_task(e.kind)) continue;
+      if (e.task.type.dialect == ExpressionDialect::kStatic) {
         types.insert(e.task.type.text);
+      } else {
+        computed = true;
       }
     }
   }
   for (const auto& [type, spec] : config.tasks) {
+    if (computed) break;
     if (types.count(type) != 0) continue;
     std::string known;
     for (const std::string& t : types) known += (known.empty() ? "" : ", ") + t;
@@ -362,7 +367,7 @@ Result<ReplayResult> replay(const ReplayOptions& options) {
     const json& fields = r->fields;
     auto p = fields.find(cfg.partition_field);
     const std::string key = p != fields.end() ? text_of(*p) : r->order_id;
-    const std::size_t lane = std::hash<std::string>{}(key) % lanes.size();
+    const std::size_t lane = stable_hash(key) % lanes.size();
     batches[lane].push_back(std::move(r));
     if (batches[lane].size() >= kBatch) {
       lanes[lane]->input.push(std::move(batches[lane]));
@@ -440,7 +445,7 @@ Result<ReplayResult> replay(const ReplayOptions& options) {
     // Only the first is named: how many more were found before the run stopped depends on
     // how far the lanes had got.
     return Status::invalid_argument(bad.first().front().second +
-                                    "; fix the record, or pass --skip-bad-records to leave such "
+                                    "; fix the record (or the config), or pass --skip-bad-records to leave such "
                                     "orders out");
   }
 

@@ -14,6 +14,20 @@ namespace {
 
 using nlohmann::json;
 
+}  // namespace
+
+std::uint64_t stable_hash(std::string_view text) noexcept {
+  // FNV-1a: the same on every machine and standard library (std::hash is not).
+  std::uint64_t h = 0xcbf29ce484222325ULL;
+  for (char c : text) {
+    h ^= static_cast<unsigned char>(c);
+    h *= 0x100000001b3ULL;
+  }
+  return h;
+}
+
+namespace {
+
 class Reader {
  public:
   explicit Reader(std::string source) : source_(std::move(source)) {}
@@ -225,7 +239,7 @@ class Reader {
     }
     TaskSpec out;
     out.type = type;
-    out.stream = std::hash<std::string>{}(type);
+    out.stream = stable_hash(type);
     if (v.contains("latency")) {
       Result<Latency> l = read_latency(v["latency"], source_ + ": " + where + ".latency");
       if (!l) return l.status();
@@ -361,6 +375,7 @@ class Reader {
       const json& r = c["rates"];
       if (!r.is_object()) return bad("rates", "must map names to {\"reached\": ID, \"of\": ID}");
       for (const auto& [name, spec] : r.items()) {
+        if (name.starts_with("$")) continue;
         const std::string at = "rates." + name;
         if (!spec.is_object() || !spec.contains("reached") || !spec["reached"].is_string()) {
           return bad(
@@ -407,6 +422,7 @@ class Reader {
       const json& t = c["tasks"];
       if (!t.is_object()) return bad("tasks", "must map job types to what their adapter does");
       for (const auto& [type, spec] : t.items()) {
+        if (type.starts_with("$")) continue;
         auto parsed = task(spec, type, "tasks." + type);
         if (!parsed) return parsed.status();
         out.tasks.emplace(type, std::move(*parsed));

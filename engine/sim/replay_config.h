@@ -103,6 +103,9 @@ struct ReplayConfig {
   const TaskSpec* task(std::string_view type) const;
 };
 
+// A 64-bit hash of text that is the same everywhere (FNV-1a): random streams are keyed by it.
+std::uint64_t stable_hash(std::string_view text) noexcept;
+
 // Reads and compiles a config; every mistake names its key ("replay.json: tasks.payment.charge.
 // outcomes[0].when: ...").
 Result<ReplayConfig> read_replay_config(const nlohmann::json& config, const std::string& source);

@@ -410,8 +410,11 @@ JobOutcome ReplaySim::respond(const Job& job, Track& order) {
   }
   JobVariables process(job);
   ReplayVariables vars(job_json, record.fields, &process);
-  const std::uint32_t n = track->occurrence(spec->stream);
-  Random random(stream(shared_.seed, spec->stream + n * 0x9E3779B97F4A7C15ULL,
+  // Each job type its own stream (also the types left to "default"), each job of it in the
+  // order its own numbers: a variant that adds or drops other tasks leaves these draws be.
+  const std::uint64_t type_stream = spec->type.empty() ? stable_hash(job.type()) : spec->stream;
+  const std::uint32_t n = track->occurrence(type_stream);
+  Random random(stream(shared_.seed, type_stream + n * 0x9E3779B97F4A7C15ULL,
                        static_cast<std::uint64_t>(record.line)));
   const auto bad = [&](const Status& s) {
     fail_record(*track, s.message());
