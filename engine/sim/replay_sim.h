@@ -157,6 +157,7 @@ class ReplaySim final : public Observer {
   Track* starting_ = nullptr;
   std::uint64_t next_track_ = 1;
   std::FILE* spill_ = nullptr;
+  std::vector<char> spill_buffer_;  // declared after spill_: the file is closed first
   // The last order, until the lane commits or discards it.
   // (Swapped with the order's track, so both keep their vectors' capacity: the hot path
   // allocates little once the first orders have run.)
