@@ -1,6 +1,8 @@
 // The replay's event log, CSV and XES: see sim/event_log.h.
 #include "sim/event_log.h"
 
+#include "sim/xml_text.h"
+
 #include <algorithm>
 #include <charconv>
 #include <vector>
@@ -43,41 +45,7 @@ void csv_field(std::string& out, std::string_view v) {
   out.push_back('"');
 }
 
-void xml_text(std::string& out, std::string_view v) {
-  for (char c : v) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      // Attribute values: a parser would turn raw line breaks and tabs into spaces.
-      case '\n':
-        out += "&#10;";
-        break;
-      case '\r':
-        out += "&#13;";
-        break;
-      case '\t':
-        out += "&#9;";
-        break;
-      default:
-        // Other control characters are not allowed in XML 1.0.
-        if (static_cast<unsigned char>(c) < 0x20) {
-          out.push_back(' ');
-        } else {
-          out.push_back(c);
-        }
-    }
-  }
-}
+void xml_text(std::string& out, std::string_view v) { append_xml_escaped(out, v); }
 
 std::string_view activity_name(const Element& e) {
   return e.name.empty() ? e.id : e.name;

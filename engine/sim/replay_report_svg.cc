@@ -1,5 +1,6 @@
 // The replay report's drawings and formatting: see sim/replay_report_svg.h.
 #include "sim/replay_report_svg.h"
+#include "sim/xml_text.h"
 
 #include <algorithm>
 #include <array>
@@ -364,31 +365,7 @@ int layer(const Node& node) {
 std::string escape(std::string_view text) {
   std::string out;
   out.reserve(text.size());
-  for (char ch : text) {
-    switch (ch) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        if (static_cast<unsigned char>(ch) < 0x20 && ch != '\t' && ch != '\n' && ch != '\r') {
-          out += ' ';
-        } else {
-          out += ch;
-        }
-    }
-  }
+  append_xml_escaped(out, text);
   return out;
 }
 
