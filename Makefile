@@ -26,6 +26,9 @@ build: configure
 demo: build
 	$(ORDO) validate $(PROCESS)
 	$(ORDO) run $(PROCESS) --orders examples/orders.jsonl
+	$(ORDO) replay $(PROCESS) processes/order-acceptance-express.bpmn \
+	  --history examples/history/orders.csv --config examples/history/replay.json \
+	  --report $(BUILD)/replay-report.html
 
 test: build
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
