@@ -46,15 +46,22 @@ std::size_t Histogram::bucket(std::int64_t ms) noexcept {
   return kExact + static_cast<std::size_t>(e - 8) * kSub + sub;
 }
 
+Histogram::Block& Histogram::block(std::size_t b) {
+  if (blocks_.empty()) blocks_.resize(kBuckets / kSub);
+  std::unique_ptr<Block>& block = blocks_[b / kSub];
+  if (!block) {
+    block = std::make_unique<Block>();
+    block->fill({0, INT64_MAX});
+  }
+  return *block;
+}
+
 void Histogram::add(std::int64_t ms) {
   ms = std::max<std::int64_t>(0, ms);
-  if (counts_.empty()) {
-    counts_.assign(kBuckets, 0);
-    mins_.assign(kBuckets, INT64_MAX);
-  }
   const std::size_t b = bucket(ms);
-  ++counts_[b];
-  mins_[b] = std::min(mins_[b], ms);
+  Bucket& bucket = block(b)[b % kSub];
+  ++bucket.count;
+  bucket.min = std::min(bucket.min, ms);
   const auto& edges = chart_edges();
   const auto bin =
       static_cast<std::size_t>(std::lower_bound(edges.begin(), edges.end(), ms) - edges.begin());
@@ -66,13 +73,14 @@ void Histogram::add(std::int64_t ms) {
 
 void Histogram::merge(const Histogram& o) {
   if (o.count_ == 0) return;
-  if (counts_.empty()) {
-    counts_.assign(kBuckets, 0);
-    mins_.assign(kBuckets, INT64_MAX);
-  }
-  for (std::size_t i = 0; i < kBuckets; ++i) {
-    counts_[i] += o.counts_[i];
-    mins_[i] = std::min(mins_[i], o.mins_[i]);
+  for (std::size_t k = 0; k < o.blocks_.size(); ++k) {
+    if (!o.blocks_[k]) continue;
+    Block& mine = block(k * kSub);
+    const Block& theirs = *o.blocks_[k];
+    for (std::size_t i = 0; i < kSub; ++i) {
+      mine[i].count += theirs[i].count;
+      mine[i].min = std::min(mine[i].min, theirs[i].min);
+    }
   }
   for (std::size_t i = 0; i < chart_.size(); ++i) chart_[i] += o.chart_[i];
   count_ += o.count_;
@@ -85,9 +93,12 @@ std::int64_t Histogram::percentile(double p) const {
   const auto rank = std::max<std::int64_t>(
       1, static_cast<std::int64_t>(std::ceil(p / 100.0 * static_cast<double>(count_) - 1e-9)));
   std::int64_t seen = 0;
-  for (std::size_t i = 0; i < kBuckets; ++i) {
-    seen += counts_[i];
-    if (seen >= rank) return std::min(mins_[i], max_);
+  for (const std::unique_ptr<Block>& block : blocks_) {
+    if (!block) continue;
+    for (const Bucket& b : *block) {
+      seen += b.count;
+      if (seen >= rank) return std::min(b.min, max_);
+    }
   }
   return max_;
 }

@@ -6,6 +6,7 @@
 #include <array>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -19,8 +20,9 @@ namespace ordo::sim {
 // Durations in ms. Buckets are exact below 256 ms and 1/128 of their value wide above, and
 // each remembers the smallest value it holds: a percentile is that smallest value of the
 // bucket holding its rank, so it is exact whenever a bucket holds one distinct value (small
-// or hand-made histories) and within 0.8% otherwise. Memory is fixed (about 117 KB once
-// used), whatever the number of values.
+// or hand-made histories) and within 0.8% otherwise. Buckets are kept in blocks of 128, one
+// per power of two, made when a value first falls there: a few KB for most durations, 117
+// KB at the very most, whatever the number of values.
 class Histogram {
  public:
   // The chart's bins (upper edges, in ms); a last bin is open.
@@ -41,9 +43,14 @@ class Histogram {
   nlohmann::json brief_json() const;
 
  private:
+  struct Bucket {
+    std::int64_t count;
+    std::int64_t min;
+  };
+  using Block = std::array<Bucket, 128>;
   static std::size_t bucket(std::int64_t ms) noexcept;
-  std::vector<std::int64_t> counts_;
-  std::vector<std::int64_t> mins_;
+  Block& block(std::size_t bucket);
+  std::vector<std::unique_ptr<Block>> blocks_;
   std::array<std::int64_t, 18> chart_{};
   std::int64_t count_ = 0, sum_ = 0, max_ = 0;
 };
