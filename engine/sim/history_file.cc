@@ -143,8 +143,14 @@ class CsvReader final : public HistoryReader {
       out.line = at;
       out.fields = json::object();
       auto& object = out.fields.get_ref<json::object_t&>();
+      if (kept_columns_.size() != header_.size()) {
+        kept_columns_.resize(header_.size());
+        for (std::size_t i = 0; i < header_.size(); ++i) kept_columns_[i] = kept(header_[i]);
+      }
       for (std::size_t i : by_name_) {
-        if (!cells[i].empty()) object.emplace_hint(object.end(), header_[i], std::move(cells[i]));
+        if (!cells[i].empty() && kept_columns_[i]) {
+          object.emplace_hint(object.end(), header_[i], std::move(cells[i]));
+        }
       }
       return std::optional<HistoryRecord>(std::move(out));
     }
@@ -221,6 +227,7 @@ class CsvReader final : public HistoryReader {
   std::string name_;
   std::vector<std::string> header_;
   std::vector<std::size_t> by_name_;  // header indices in name order
+  std::vector<bool> kept_columns_;    // by header index (keep_only)
   std::vector<std::string> cells_;
   std::string line_;
 };
@@ -244,6 +251,10 @@ class JsonLinesReader final : public HistoryReader {
       }
       if (!out.fields.is_object()) {
         return Status::invalid_argument(where + ": a record must be a JSON object");
+      }
+      auto& object = out.fields.get_ref<json::object_t&>();
+      for (auto it = object.begin(); it != object.end();) {
+        it = kept(it->first) ? std::next(it) : object.erase(it);
       }
       return std::optional<HistoryRecord>(std::move(out));
     }
@@ -269,6 +280,16 @@ Result<std::unique_ptr<HistoryReader>> make(std::unique_ptr<std::istream> in,
 }
 
 }  // namespace
+
+void HistoryReader::keep_only(std::vector<std::string> fields) {
+  std::sort(fields.begin(), fields.end());
+  fields.erase(std::unique(fields.begin(), fields.end()), fields.end());
+  keep_ = std::move(fields);
+}
+
+bool HistoryReader::kept(std::string_view field) const {
+  return keep_.empty() || std::binary_search(keep_.begin(), keep_.end(), field);
+}
 
 Result<std::unique_ptr<HistoryReader>> HistoryReader::open(const std::string& path) {
   const bool csv = ends_with(path, ".csv");

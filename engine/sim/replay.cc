@@ -283,6 +283,7 @@ Result<ReplayResult> replay(const ReplayOptions& options) {
 
   Result<std::unique_ptr<HistoryReader>> reader = HistoryReader::open(options.history);
   if (!reader) return reader.status();
+  (*reader)->keep_only(config->record_fields);
   std::error_code size_error;
   const std::uint64_t total_bytes = std::filesystem::file_size(options.history, size_error);
 

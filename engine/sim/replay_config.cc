@@ -303,7 +303,8 @@ class Reader {
     return out;
   }
 
-  Result<ReplayConfig> config(const json& c, std::set<std::string>* task_names) {
+  Result<ReplayConfig> config(const json& c, std::set<std::string>* task_names,
+                              std::set<std::string>* start_names) {
     if (!c.is_object()) return Status::invalid_argument(source_ + ": must be a JSON object");
     if (Status s = only(c, "",
                         {"start", "horizon", "messageTtl", "milestones", "rates", "sla", "tasks",
@@ -330,7 +331,9 @@ class Reader {
       if (Status st = field("orderId", out.id_field); !st) return st;
       if (Status st = field("partition", out.partition_field); !st) return st;
       if (s.contains("variables")) {
+        names_ = start_names;
         auto vars = values(s["variables"], "start.variables", nullptr);
+        names_ = nullptr;
         if (!vars) return vars.status();
         out.start_variables = std::move(*vars);
       }
@@ -466,15 +469,20 @@ const TaskSpec* ReplayConfig::task(std::string_view type) const {
 
 Result<ReplayConfig> read_replay_config(const json& config, const std::string& source) {
   Reader reader(source);
-  std::set<std::string> names;
-  // Start variables are read before the task names are collected (the `config` reads
-  // "start" first), so only what tasks need stays in the records.
-  Result<ReplayConfig> out = reader.config(config, &names);
+  std::set<std::string> names, start;
+  Result<ReplayConfig> out = reader.config(config, &names, &start);
   if (!out) return out;
   for (const auto& [type, t] : out->tasks) task_fields(t, names);
   if (out->default_task) task_fields(*out->default_task, names);
   names.erase("job");
   out->task_fields.assign(names.begin(), names.end());
+  if (!out->start_variables.empty()) {
+    // Without start.variables the record itself is what an order starts with: all of it.
+    start.insert(names.begin(), names.end());
+    start.insert(out->requires_fields.begin(), out->requires_fields.end());
+    start.insert({out->time_field, out->id_field, out->partition_field});
+    out->record_fields.assign(start.begin(), start.end());
+  }
   return out;
 }
 

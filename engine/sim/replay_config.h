@@ -99,6 +99,9 @@ struct ReplayConfig {
   // The record fields anything after the start reads (expressions, latencies, requires):
   // records keep only these once their order has started.
   std::vector<std::string> task_fields;
+  // Every field the replay reads from a record (empty: all of them): the reader builds only
+  // these.
+  std::vector<std::string> record_fields;
 
   const TaskSpec* task(std::string_view type) const;
 };

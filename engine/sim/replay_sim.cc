@@ -194,13 +194,22 @@ void ReplaySim::push(std::int64_t time, Action action) {
                  [](const Due& a, const Due& b) { return later(a, b); });
 }
 
+ReplaySim::Track* ReplaySim::find_track(std::uint64_t id) const {
+  for (const std::unique_ptr<Track>& t : tracks_) {
+    if (t->id == id) return t.get();
+  }
+  return nullptr;
+}
+
 ReplaySim::Track* ReplaySim::track_of(InstanceId instance) const {
-  auto it = by_instance_.find(instance);
-  return it == by_instance_.end() ? nullptr : it->second;
+  for (const auto& [id, track] : by_instance_) {
+    if (id == instance) return track;
+  }
+  return nullptr;
 }
 
 void ReplaySim::bind(InstanceId instance, Track* track) {
-  by_instance_[instance] = track;
+  by_instance_.emplace_back(instance, track);
   track->instances.push_back(instance);
 }
 
@@ -217,14 +226,15 @@ bool ReplaySim::replay(const RecordPtr& record, json variables) {
   track.record = record;
   track.outcome.started_ms = record->start_ms;
   track.outcome.milestone_ms.assign(shared_.config->milestones.size(), -1);
-  tracks_.emplace(track.id, std::move(owned));
+  tracks_.push_back(std::move(owned));
   starting_ = &track;
   Result<InstanceId> id = engine_->start(variant_.def->id, std::move(variables));
   starting_ = nullptr;
   if (!id) {
     error_ = shared_.history_name + ":" + std::to_string(record->line) + ": " +
              id.status().message();
-    tracks_.erase(track.id);
+    spare_ = std::move(tracks_.back());
+    tracks_.pop_back();
     by_instance_.clear();
     return false;
   }
@@ -232,7 +242,7 @@ bool ReplaySim::replay(const RecordPtr& record, json variables) {
   const std::int64_t horizon = record->start_ms + shared_.config->horizon_ms;
   engine_->run_until_idle();
   sweep();
-  while (tracks_.count(key) != 0) {
+  while (find_track(key) != nullptr) {
     std::int64_t t = agenda_.empty() ? INT64_MAX : agenda_.front().time;
     if (auto due = engine_->next_timer_due()) t = std::min(t, *due);
     if (t > horizon) {
@@ -285,8 +295,7 @@ void ReplaySim::drain() {
 }
 
 void ReplaySim::apply(Action& a) {
-  auto it = tracks_.find(a.track);
-  Track* track = it == tracks_.end() ? nullptr : it->second.get();
+  Track* track = find_track(a.track);
   switch (a.kind) {
     case Action::Kind::kAnswer: {
       if (track == nullptr || track->finished) return;
@@ -339,9 +348,9 @@ void ReplaySim::apply(Action& a) {
 
 // The order's horizon: whatever it waits for now, the replay stops following it.
 void ReplaySim::deadline(std::uint64_t id) {
-  auto it = tracks_.find(id);
-  if (it == tracks_.end() || it->second->finished) return;
-  Track& track = *it->second;
+  Track* found = find_track(id);
+  if (found == nullptr || found->finished) return;
+  Track& track = *found;
   Result<InstanceInfo> info = engine_->instance(track.root);
   std::string bucket = "(waiting)";
   if (info) {
@@ -466,7 +475,7 @@ JobOutcome ReplaySim::respond(const Job& job, Track& order) {
   answer.track = track->id;
   answer.job = job.key();
   answer.latency_ms = *took;
-  json outputs = json::object();
+  json outputs;  // null: no variables (an empty object would cost an allocation a job)
   if (chosen != nullptr) {
     for (const NamedValue& v : chosen->outputs) {
       Result<json> value = evaluate(v.value, vars, now);
@@ -651,10 +660,11 @@ void ReplaySim::finalize(Track& t, std::string bucket, bool completed) {
 
 void ReplaySim::sweep() {
   for (Track* t : done_) {
-    for (InstanceId i : t->instances) by_instance_.erase(i);
-    auto it = tracks_.find(t->id);
+    std::erase_if(by_instance_, [t](const auto& entry) { return entry.second == t; });
+    auto it = std::find_if(tracks_.begin(), tracks_.end(),
+                           [t](const std::unique_ptr<Track>& x) { return x.get() == t; });
     if (it == tracks_.end()) continue;
-    spare_ = std::move(it->second);
+    spare_ = std::move(*it);
     tracks_.erase(it);
   }
   done_.clear();

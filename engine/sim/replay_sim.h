@@ -151,8 +151,10 @@ class ReplaySim final : public Observer {
   std::vector<Action> slots_;
   std::vector<std::uint32_t> free_slots_;
   std::uint64_t seq_ = 0;
-  std::unordered_map<std::uint64_t, std::unique_ptr<Track>> tracks_;  // by track id
-  std::unordered_map<InstanceId, Track*> by_instance_;
+  // An order at a time (two while one is swept): small vectors beat hash maps here.
+  std::vector<std::unique_ptr<Track>> tracks_;
+  std::vector<std::pair<InstanceId, Track*>> by_instance_;
+  Track* find_track(std::uint64_t id) const;
   std::vector<Track*> done_;
   Track* starting_ = nullptr;
   std::uint64_t next_track_ = 1;

@@ -14,6 +14,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -41,6 +43,16 @@ class HistoryReader {
   virtual Result<std::optional<HistoryRecord>> next() = 0;
   // How far into the input reading has got, in bytes (for progress bars; a system call).
   virtual std::uint64_t bytes_read() const = 0;
+  // Records hold only these fields from now on (a reader that needs a few of many columns
+  // saves building the rest); empty: every field. Malformed records are found as before.
+  void keep_only(std::vector<std::string> fields);
+
+ protected:
+  // Whether a field is to be kept (keep_only).
+  bool kept(std::string_view field) const;
+
+ private:
+  std::vector<std::string> keep_;  // sorted; empty: all
 };
 
 }  // namespace ordo
