@@ -164,6 +164,7 @@ Status ReplaySim::init() {
   // A pending job is answered when its simulated latency has passed, which may be days.
   options.job_lock_ms = INT64_MAX / 4;
   engine_ = std::make_unique<Engine>(options);
+  element_cache_.resize(variant_.def->elements.size());
   Result<std::vector<Deployment>> deployed = engine_->deploy(variant_.document);
   if (!deployed) return deployed.status();
   engine_->set_fallback_handler([this](const Job& job) { return handle(job); });
@@ -389,7 +390,22 @@ JobOutcome ReplaySim::handle(const Job& job) {
 
 JobOutcome ReplaySim::respond(const Job& job, Track& order) {
   Track* track = &order;
-  const TaskSpec* spec = shared_.config->task(job.type());
+  // What an element's jobs need from the config, looked up once (elements whose job type is
+  // an expression, or of a called process, are looked up each time).
+  ElementCache* cached = nullptr;
+  if (auto at = variant_.element_at.find(job.element_id().data()); at != variant_.element_at.end() &&
+      variant_.def->elements[at->second].task.type.dialect == ExpressionDialect::kStatic) {
+    cached = &element_cache_[at->second];
+    if (!cached->ready) {
+      cached->ready = true;
+      cached->spec = shared_.config->task(job.type());
+      if (cached->spec != nullptr) {
+        cached->stream =
+            cached->spec->type.empty() ? stable_hash(job.type()) : cached->spec->stream;
+      }
+    }
+  }
+  const TaskSpec* spec = cached != nullptr ? cached->spec : shared_.config->task(job.type());
   if (spec == nullptr) {
     return JobOutcome::incident("the replay config has no entry for job type '" +
                                 std::string(job.type()) + "' and no \"default\"");
@@ -405,11 +421,11 @@ JobOutcome ReplaySim::respond(const Job& job, Track& order) {
   }
   const std::int64_t now = job.now_ms();
   const json* job_json = nullptr;
+  json built;
   if (spec->uses_job) {
     // What `job` says of an element does not change but for the attempt: built once.
-    auto [it, added] = job_json_.try_emplace(job.element_id().data());
-    json& j = it->second;
-    if (added) {
+    json& j = cached != nullptr ? cached->job : built;
+    if (j.is_null()) {
       json headers = json::object();
       for (const TaskHeader& h : job.headers()) headers[h.key] = h.value;
       j = {{"type", job.type()},
@@ -424,7 +440,9 @@ JobOutcome ReplaySim::respond(const Job& job, Track& order) {
   ReplayVariables vars(job_json, record.fields, &process);
   // Each job type its own stream (also the types left to "default"), each job of it in the
   // order its own numbers: a variant that adds or drops other tasks leaves these draws be.
-  const std::uint64_t type_stream = spec->type.empty() ? stable_hash(job.type()) : spec->stream;
+  const std::uint64_t type_stream =
+      cached != nullptr ? cached->stream
+                        : (spec->type.empty() ? stable_hash(job.type()) : spec->stream);
   const std::uint32_t n = track->occurrence(type_stream);
   Random random(stream(shared_.seed, type_stream + n * 0x9E3779B97F4A7C15ULL,
                        static_cast<std::uint64_t>(record.line)));

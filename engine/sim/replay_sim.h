@@ -169,7 +169,13 @@ class ReplaySim final : public Observer {
   std::unique_ptr<Track> spare_;  // the last order's track, to reuse
   std::string chunk_;
   std::string error_;
-  std::unordered_map<const char*, nlohmann::json> job_json_;  // by element id
+  struct ElementCache {
+    bool ready = false;
+    const TaskSpec* spec = nullptr;
+    std::uint64_t stream = 0;
+    nlohmann::json job;  // what `job` says, but for the attempt
+  };
+  std::vector<ElementCache> element_cache_;  // by element index
 };
 
 }  // namespace ordo::sim
