@@ -226,7 +226,7 @@ class Engine::Impl {
         db(std::move(database)),
         rt({options.default_job_retries, options.keep_finished_instances,
             options.max_steps_per_command, options.cached_instances, options.retry_backoff_ms,
-            options.retry_backoff_max_ms},
+            options.retry_backoff_max_ms, options.history_details},
            *clock, store, db.get()) {
     rt.set_recording(options.keep_history || db != nullptr);
     rt.set_observers(&observers);

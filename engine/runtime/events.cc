@@ -64,7 +64,8 @@ bool Runtime::open_wait(Instance& inst, ElemKey owner, ElementIndex event) {
     failed(durable_->add_subscription(w.sub_key, Subscription{inst.id, wait_id}));
   }
   if (recording_) {
-    emit(inst, HistoryKind::kMessageSubscribed, event, wait_id, 0, *name + " / " + key);
+    emit(inst, HistoryKind::kMessageSubscribed, event, wait_id, 0,
+         detailed() ? *name + " / " + key : std::string());
   }
   const std::int64_t t = now();
   if (durable_ != nullptr) {

@@ -64,7 +64,7 @@ void Runtime::create_job(Instance& inst, ElemKey key) {
   } else {
     unclaimed_jobs_ = true;
   }
-  emit(inst, HistoryKind::kJobCreated, el->element, job_key, retries, recording_ ? job.type : "");
+  emit(inst, HistoryKind::kJobCreated, el->element, job_key, retries, detailed() ? job.type : "");
 }
 
 void Runtime::cancel_job(Instance& inst, ElementInstance& el) {

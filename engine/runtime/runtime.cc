@@ -408,7 +408,7 @@ void Runtime::run_queue() {
         continue;
       }
       emit(*inst, HistoryKind::kMessageCorrelated, wait->event, wait->id, 0,
-           recording_ ? d.message.name + " / " + d.message.correlation_key : std::string());
+           detailed() ? d.message.name + " / " + d.message.correlation_key : std::string());
       const Wait copy = *wait;
       trigger(*inst, copy, std::move(d.message.variables));
       continue;
@@ -455,7 +455,7 @@ Instance& Runtime::new_instance(std::shared_ptr<const Plan> plan, std::string bu
   instances_.emplace(inst.id, std::move(owned));
   touch(inst);
   emit(inst, HistoryKind::kInstanceStarted, kNoIndex, 0, static_cast<std::int64_t>(parent),
-       recording_ ? inst.business_key : std::string());
+       detailed() ? inst.business_key : std::string());
   return inst;
 }
 
@@ -560,7 +560,7 @@ Result<Correlation> Runtime::correlate(std::string_view name, std::string_view k
       if (w.id != s.wait) continue;
       Wait copy = w;
       emit(*inst, HistoryKind::kMessageCorrelated, copy.event, copy.id, 0,
-           recording_ ? std::string(name) + " / " + std::string(key) : std::string());
+           detailed() ? std::string(name) + " / " + std::string(key) : std::string());
       // A copy: message start events below and the buffer may need the variables too.
       trigger(*inst, copy, variables);
       out.instances.push_back(inst->id);

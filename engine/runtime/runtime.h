@@ -41,6 +41,8 @@ struct RuntimeOptions {
   // Retry backoff when neither the worker nor the task says: doubling from the first, capped.
   std::int64_t retry_backoff_ms = 1000;
   std::int64_t retry_backoff_max_ms = 10 * 60 * 1000;
+  // History events carry their detail text (EngineOptions::history_details).
+  bool history_details = true;
 };
 
 // Finds a deployed plan the runtime does not have yet (deployed by another process sharing
@@ -78,6 +80,8 @@ class Runtime {
 
   // Whether history events are built at all (someone keeps or observes them).
   void set_recording(bool on) noexcept { recording_ = on; }
+  // Events are recorded with their detail text.
+  bool detailed() const noexcept { return recording_ && (options_.history_details || durable_); }
   // Told about every committed event; not owned.
   void set_observers(const std::vector<Observer*>* observers) noexcept {
     observers_ = observers;

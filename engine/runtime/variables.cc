@@ -121,7 +121,7 @@ bool Runtime::apply_outputs(Instance& inst, ElemKey key, nlohmann::json result) 
     if (result.is_object() && !result.empty()) {
       std::string names;
       for (auto& [name, value] : result.items()) {
-        if (recording_) names += (names.empty() ? "" : ",") + name;
+        if (detailed()) names += (names.empty() ? "" : ",") + name;
         set_variable(inst, key, name, std::move(value));
       }
       emit(inst, HistoryKind::kVariablesUpdated, inst.find(key)->element, 0, 0, std::move(names));
@@ -150,7 +150,7 @@ bool Runtime::apply_outputs(Instance& inst, ElemKey key, nlohmann::json result) 
   for (auto& [m, v] : values) {
     const std::string& target = m->target;
     const std::string head = target.substr(0, target.find('.'));
-    if (recording_) names += (names.empty() ? "" : ",") + head;
+    if (detailed()) names += (names.empty() ? "" : ",") + head;
     if (head.size() == target.size()) {
       set_variable(inst, parent, target, std::move(v));
     } else {

@@ -161,6 +161,7 @@ Status ReplaySim::init() {
   options.clock = clock_;
   options.keep_history = false;
   options.keep_finished_instances = false;
+  options.history_details = false;  // the observer counts; it reads no detail
   // A pending job is answered when its simulated latency has passed, which may be days.
   options.job_lock_ms = INT64_MAX / 4;
   engine_ = std::make_unique<Engine>(options);

@@ -59,6 +59,10 @@ struct EngineOptions {
   bool keep_history = true;
   // Keep completed and terminated instances so instance() can report them.
   bool keep_finished_instances = true;
+  // History events carry their `detail` text (message names and keys, job types, variable
+  // names, business keys). Off, observers get them without it, and nothing is built for it:
+  // for simulations that only count. Durable engines always store it.
+  bool history_details = true;
   // A command that moves tokens more than this many steps without reaching a wait state
   // (a loop without a wait) raises an incident instead of running forever.
   std::uint32_t max_steps_per_command = 100000;

@@ -42,6 +42,37 @@ TEST(MessageCatchEvent, BufferedMessageIsDeliveredWhenTheSubscriptionOpens) {
   EXPECT_EQ(correlated, Ids{"delivered / A"});
 }
 
+TEST(MessageCatchEvent, WithoutHistoryDetailsObserversSeeTheSameEventsWithoutTheirText) {
+  struct Recorder final : Observer {
+    std::vector<std::pair<HistoryKind, std::string>> events;
+    void on_event(const HistoryEvent& e) override { events.emplace_back(e.kind, e.detail); }
+  };
+  std::vector<std::pair<HistoryKind, std::string>> seen[2];
+  for (bool details : {true, false}) {
+    EngineOptions o;
+    o.keep_history = false;
+    o.history_details = details;
+    Engine engine(o);
+    Recorder r;
+    engine.add_observer(&r);
+    auto loaded = load_bpmn(catch_xml());
+    ASSERT_TRUE(loaded.ok());
+    ASSERT_OK(engine.deploy(loaded.document));
+    ASSERT_OK(engine.start("p", {{"orderId", "A"}}, "key-1"));
+    ASSERT_OK(engine.correlate_message("delivered", "A"));
+    engine.remove_observer(&r);
+    seen[details ? 0 : 1] = r.events;
+  }
+  ASSERT_EQ(seen[0].size(), seen[1].size());
+  std::size_t with_text = 0;
+  for (std::size_t i = 0; i < seen[0].size(); ++i) {
+    EXPECT_EQ(seen[0][i].first, seen[1][i].first);
+    EXPECT_EQ(seen[1][i].second, "") << to_string(seen[1][i].first);
+    if (!seen[0][i].second.empty()) ++with_text;
+  }
+  EXPECT_GE(with_text, 3u) << "business key, subscription and correlation carry text by default";
+}
+
 TEST(MessageCatchEvent, ExpiredBufferedMessageIsNotDelivered) {
   Harness h;
   h.deploy(catch_xml());
