@@ -62,10 +62,12 @@ void Histogram::add(std::int64_t ms) {
   Bucket& bucket = block(b)[b % kSub];
   ++bucket.count;
   bucket.min = std::min(bucket.min, ms);
-  const auto& edges = chart_edges();
-  const auto bin =
-      static_cast<std::size_t>(std::lower_bound(edges.begin(), edges.end(), ms) - edges.begin());
-  ++chart_[bin];
+  if (charted_) {
+    const auto& edges = chart_edges();
+    const auto bin =
+        static_cast<std::size_t>(std::lower_bound(edges.begin(), edges.end(), ms) - edges.begin());
+    ++chart_[bin];
+  }
   ++count_;
   sum_ += ms;
   max_ = std::max(max_, ms);
@@ -143,6 +145,7 @@ bool is_reported_activity(ElementKind kind) noexcept {
 VariantStats::VariantStats(const ProcessDefinition& definition, const ReplayConfig& config)
     : def_(definition), config_(config) {
   cycle_.resize(1 + config.milestones.size());
+  for (Histogram& h : cycle_) h.set_charted();
   element_orders_.assign(def_.elements.size(), 0);
   flow_orders_.assign(def_.flows.size(), 0);
   activity_count_.assign(def_.elements.size(), 0);

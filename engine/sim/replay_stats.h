@@ -28,6 +28,8 @@ class Histogram {
   // The chart's bins (upper edges, in ms); a last bin is open.
   static const std::array<std::int64_t, 17>& chart_edges();
 
+  // Histograms that are charted (cycle times) also count their values into the chart's bins.
+  void set_charted() noexcept { charted_ = true; }
   void add(std::int64_t ms);
   void merge(const Histogram& other);
   std::int64_t count() const noexcept { return count_; }
@@ -52,6 +54,7 @@ class Histogram {
   Block& block(std::size_t bucket);
   std::vector<std::unique_ptr<Block>> blocks_;
   std::array<std::int64_t, 18> chart_{};
+  bool charted_ = false;
   std::int64_t count_ = 0, sum_ = 0, max_ = 0;
 };
 
