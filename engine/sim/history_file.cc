@@ -120,13 +120,18 @@ class CsvReader final : public HistoryReader {
     std::vector<std::string>& cells = cells_;
     while (true) {
       std::int64_t at = 0;
-      Result<bool> got = record(cells, at);
+      if (kept_columns_.size() != header_.size()) {
+        kept_columns_.resize(header_.size());
+        for (std::size_t i = 0; i < header_.size(); ++i) kept_columns_[i] = kept(header_[i]);
+      }
+      bool blank = false;
+      Result<bool> got = record(cells, at, &kept_columns_, &blank);
       if (!got) return got.status();
       if (!*got) {
         if (lines_.failed()) return Status::io_error(name_ + ": reading failed");
         return std::optional<HistoryRecord>();
       }
-      if (cells.size() == 1 && cells[0].empty()) continue;  // a blank line
+      if (blank) continue;
       if (cells.size() != header_.size()) {
         return Status::invalid_argument(name_ + ":" + std::to_string(at) + ": " +
                                         std::to_string(cells.size()) + " fields, the header has " +
@@ -143,10 +148,6 @@ class CsvReader final : public HistoryReader {
       out.line = at;
       out.fields = json::object();
       auto& object = out.fields.get_ref<json::object_t&>();
-      if (kept_columns_.size() != header_.size()) {
-        kept_columns_.resize(header_.size());
-        for (std::size_t i = 0; i < header_.size(); ++i) kept_columns_[i] = kept(header_[i]);
-      }
       for (std::size_t i : by_name_) {
         if (!cells[i].empty() && kept_columns_[i]) {
           object.emplace_hint(object.end(), header_[i], std::move(cells[i]));
@@ -158,13 +159,22 @@ class CsvReader final : public HistoryReader {
 
  private:
   // One record (it may span lines inside quotes) into `cells`; false at the end.
-  Result<bool> record(std::vector<std::string>& cells, std::int64_t& at) {
+  // Cells of columns `keep` says false are left empty (parsed, not copied). `blank`: the line
+  // is empty (or just "").
+  Result<bool> record(std::vector<std::string>& cells, std::int64_t& at,
+                      const std::vector<bool>* keep = nullptr, bool* blank = nullptr) {
     cells.clear();
     if (!lines_.next(line_)) return false;
     at = lines_.number();
+    if (blank != nullptr) *blank = line_.empty() || line_ == "\"\"";
     std::string cell;
     bool quoted = false;      // inside a quoted field
     bool was_quoted = false;  // the current field was quoted (only a comma may follow)
+    bool fresh = true;        // nothing of the current field read yet
+    const auto keeping = [&] {
+      return keep == nullptr || cells.size() >= keep->size() || (*keep)[cells.size()];
+    };
+    bool copy = keeping();
     std::size_t i = 0;
     while (true) {
       if (i == line_.size()) {
@@ -175,20 +185,22 @@ class CsvReader final : public HistoryReader {
                                           ": a quoted field is not closed before the end of "
                                           "the file");
         }
-        cell.push_back('\n');
+        if (copy) cell.push_back('\n');
         i = 0;
         continue;
       }
       const char c = line_[i++];
+      const bool first = fresh;
+      fresh = false;
       if (quoted) {
         if (c != '"') {
           // The run of text up to the next quote, at once.
           std::size_t end = line_.find('"', i);
           if (end == std::string::npos) end = line_.size();
-          cell.append(line_, i - 1, end - (i - 1));
+          if (copy) cell.append(line_, i - 1, end - (i - 1));
           i = end;
         } else if (i < line_.size() && line_[i] == '"') {
-          cell.push_back('"');
+          if (copy) cell.push_back('"');
           ++i;
         } else {
           quoted = false;
@@ -197,7 +209,9 @@ class CsvReader final : public HistoryReader {
         cells.push_back(std::move(cell));
         cell.clear();
         was_quoted = false;
-      } else if (c == '"' && cell.empty() && !was_quoted) {
+        fresh = true;
+        copy = keeping();
+      } else if (c == '"' && first && !was_quoted) {
         quoted = was_quoted = true;
       } else if (was_quoted || c == '"') {
         return Status::invalid_argument(
@@ -211,7 +225,7 @@ class CsvReader final : public HistoryReader {
         // The run of text up to the next comma or quote, at once.
         std::size_t end = line_.find_first_of(",\"", i);
         if (end == std::string::npos) end = line_.size();
-        cell.append(line_, i - 1, end - (i - 1));
+        if (copy) cell.append(line_, i - 1, end - (i - 1));
         i = end;
       }
     }

@@ -106,6 +106,21 @@ TEST(HistoryFile, TextThatIsNotUtf8IsAMalformedRecord) {
                 "UTF-8"}));
 }
 
+TEST(HistoryFile, KeepOnlyDropsOtherFieldsButStillFindsMalformedRecords) {
+  auto csv = reader("a,b,c\n1,\"x,y\",3\n4,ab\"c,6\n7,8\n\n10,\"11\n12\",13\n");
+  csv->keep_only({"a", "c"});
+  EXPECT_EQ(all(*csv),
+            (std::vector<std::string>{
+                "2 {\"a\":\"1\",\"c\":\"3\"}",
+                "error: orders.csv:3: column 2: a quote inside an unquoted field (put the field "
+                "in quotes and write the quote as \"\")",
+                "error: orders.csv:4: 2 fields, the header has 3",
+                "6 {\"a\":\"10\",\"c\":\"13\"}"}));
+  auto jsonl = reader("{\"a\": 1, \"b\": 2}\n", false);
+  jsonl->keep_only({"a"});
+  EXPECT_EQ(all(*jsonl), (std::vector<std::string>{"1 {\"a\":1}"}));
+}
+
 TEST(HistoryFile, ABadHeaderIsRefused) {
   for (const auto& [text, says] : std::vector<std::pair<std::string, std::string>>{
            {"", "orders.csv:1: the header is missing"},
