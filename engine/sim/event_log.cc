@@ -45,8 +45,6 @@ void csv_field(std::string& out, std::string_view v) {
   out.push_back('"');
 }
 
-void xml_text(std::string& out, std::string_view v) { append_xml_escaped(out, v); }
-
 std::string_view activity_name(const Element& e) {
   return e.name.empty() ? e.id : e.name;
 }
@@ -61,7 +59,7 @@ void xes_string(std::string& out, std::string_view key, std::string_view value) 
   out += "<string key=\"";
   out.append(key);
   out += "\" value=\"";
-  xml_text(out, value);
+  append_xml_escaped(out, value);
   out += "\"/>";
 }
 

@@ -126,6 +126,7 @@ class CsvReader final : public HistoryReader {
       }
       bool blank = false;
       Result<bool> got = record(cells, at, &kept_columns_, &blank);
+      last_line_ = at;
       if (!got) return got.status();
       if (!*got) {
         if (lines_.failed()) return Status::io_error(name_ + ": reading failed");
@@ -235,8 +236,10 @@ class CsvReader final : public HistoryReader {
 
  public:
   std::uint64_t bytes_read() const override { return lines_.position(); }
+  std::int64_t line() const override { return last_line_; }
 
  private:
+  std::int64_t last_line_ = 0;
   Lines lines_;
   std::string name_;
   std::vector<std::string> header_;
@@ -255,6 +258,7 @@ class JsonLinesReader final : public HistoryReader {
     while (lines_.next(line_)) {
       if (line_.find_first_not_of(" \t") == std::string::npos) continue;
       const std::string where = name_ + ":" + std::to_string(lines_.number());
+      last_line_ = lines_.number();
       HistoryRecord out;
       out.line = lines_.number();
       try {
@@ -278,8 +282,10 @@ class JsonLinesReader final : public HistoryReader {
 
  public:
   std::uint64_t bytes_read() const override { return lines_.position(); }
+  std::int64_t line() const override { return last_line_; }
 
  private:
+  std::int64_t last_line_ = 0;
   Lines lines_;
   std::string name_;
   std::string line_;

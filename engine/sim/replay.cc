@@ -11,8 +11,8 @@
 #include <fstream>
 #include <mutex>
 #include <optional>
-#include <sstream>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "ordo/history_file.h"
@@ -72,10 +72,6 @@ struct Lane {
   Channel<Batch> input{16};
   std::thread thread;
 };
-
-std::string text_of(const json& v) {
-  return v.is_string() ? v.get<std::string>() : v.dump();
-}
 
 Result<json> read_config_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -231,12 +227,6 @@ Status write_event_log(const std::string& path, EventLogFormat format, const std
   return Status::ok();
 }
 
-// "orders.csv:7: ..." -> 7, for ordering bad records by line.
-std::int64_t line_of(const std::string& message, const std::string& name) {
-  if (message.compare(0, name.size() + 1, name + ":") != 0) return 0;
-  return std::atoll(message.c_str() + name.size() + 1);
-}
-
 }  // namespace
 
 Result<ReplayResult> replay(const ReplayOptions& options) {
@@ -312,8 +302,7 @@ Result<ReplayResult> replay(const ReplayOptions& options) {
           if (stopping() && r->line > bad.smallest()) continue;
           Result<json> vars = start_variables(*config, *r);
           if (!vars) {
-            bad.add(r->line, options.history + ":" + std::to_string(r->line) + ": " +
-                                 vars.status().message());
+            bad.add(r->line, at_line(options.history, r->line, vars.status().message()));
             continue;
           }
           keep_task_fields(*config, *r);
@@ -358,7 +347,7 @@ Result<ReplayResult> replay(const ReplayOptions& options) {
   };
   std::int64_t last_start = INT64_MIN;
   const auto reject = [&](std::int64_t line, std::string message) {
-    bad.add(line, options.history + ":" + std::to_string(line) + ": " + std::move(message));
+    bad.add(line, at_line(options.history, line, message));
   };
   const auto release = [&](std::unique_ptr<ReplayRecord> r) {
     if (r->start_ms < last_start) {
@@ -388,7 +377,7 @@ Result<ReplayResult> replay(const ReplayOptions& options) {
       }
       ++read;
       const std::string& m = next.status().message();
-      bad.add(line_of(m, options.history), m);
+      bad.add((*reader)->line(), m);
       continue;
     }
     if (!*next) break;
@@ -449,9 +438,10 @@ Result<ReplayResult> replay(const ReplayOptions& options) {
   if (!options.skip_bad_records && bad.count() > 0) {
     // Only the first is named: how many more were found before the run stopped depends on
     // how far the lanes had got.
-    return Status::invalid_argument(bad.first().front().second +
-                                    "; fix the record (or the config), or pass --skip-bad-records to leave such "
-                                    "orders out");
+    return Status::invalid_argument(
+        bad.first().front().second +
+        "; fix the record (or the config), or pass --skip-bad-records to leave such "
+        "orders out");
   }
 
   ReplayResult result;

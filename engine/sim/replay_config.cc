@@ -16,6 +16,14 @@ using nlohmann::json;
 
 }  // namespace
 
+std::string text_of(const json& value) {
+  return value.is_string() ? value.get<std::string>() : value.dump();
+}
+
+std::string at_line(const std::string& file, std::int64_t line, const std::string& message) {
+  return file + ":" + std::to_string(line) + ": " + message;
+}
+
 std::uint64_t stable_hash(std::string_view text) noexcept {
   // FNV-1a: the same on every machine and standard library (std::hash is not).
   std::uint64_t h = 0xcbf29ce484222325ULL;
@@ -69,13 +77,12 @@ class Reader {
                                  kHeaders.size()) == std::string::npos) {
         out.header = text.substr(kHeaders.size());
       }
-      if (names_ != nullptr) {
-        for (const expr::Node& n : out.expression->nodes) {
-          if (n.op == expr::Op::kVar) names_->insert(out.expression->names[n.a]);
-        }
-      }
-      if (uses_job != nullptr && v.get_ref<const std::string&>().find("job") != std::string::npos) {
-        *uses_job = true;
+      for (const expr::Node& n : out.expression->nodes) {
+        if (n.op != expr::Op::kVar) continue;
+        const std::string& name = out.expression->names[n.a];
+        if (names_ != nullptr) names_->insert(name);
+        // A header read directly (out.header) needs no `job` object built.
+        if (uses_job != nullptr && name == "job" && out.header.empty()) *uses_job = true;
       }
     } else {
       out.literal = v;
@@ -367,8 +374,8 @@ class Reader {
         }
         for (const auto& [other, other_id] : out.milestones) {
           if (other_id == id.get<std::string>()) {
-            return bad("milestones." + name, "'" + other_id + "' is already milestone '" +
-                                                 other + "'; an element marks one milestone");
+            return bad("milestones." + name, "'" + other_id + "' is already milestone '" + other +
+                                                 "'; an element marks one milestone");
           }
         }
         out.milestones.emplace_back(name, id.get<std::string>());

@@ -42,7 +42,7 @@ struct PublishSpec {
 };
 
 struct OutcomeSpec {
-  std::optional<ConfigValue> when;   // chosen when true (recorded outcomes)
+  std::optional<ConfigValue> when;    // chosen when true (recorded outcomes)
   std::optional<double> probability;  // chosen with this probability (what-if runs)
   std::vector<NamedValue> outputs;
   std::string error_code;  // a BPMN error instead of completing
@@ -65,7 +65,7 @@ struct TaskSpec {
   std::vector<std::string> requires_fields;
   std::vector<OutcomeSpec> outcomes;  // the first that applies; none: complete, no variables
   std::optional<NotificationSpec> notification;
-  bool uses_job = false;  // some expression reads `job` (built only then)
+  bool uses_job = false;     // some expression reads `job` (built only then)
   std::uint64_t stream = 0;  // hash of the type: its own random numbers
 };
 
@@ -105,6 +105,12 @@ struct ReplayConfig {
 
   const TaskSpec* task(std::string_view type) const;
 };
+
+// A value as text: a string as it is, anything else as JSON ("42", "true").
+std::string text_of(const nlohmann::json& value);
+
+// "orders.csv:17: <message>": how every problem with a record is reported.
+std::string at_line(const std::string& file, std::int64_t line, const std::string& message);
 
 // A 64-bit hash of text that is the same everywhere (FNV-1a): random streams are keyed by it.
 std::uint64_t stable_hash(std::string_view text) noexcept;

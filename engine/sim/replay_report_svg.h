@@ -16,8 +16,7 @@
 
 namespace ordo::sim::report {
 
-// `text` with &, <, >, " and ' escaped for XML text and attributes; control characters XML
-// cannot carry (all below U+0020 but tab, line feed and carriage return) become spaces.
+// `text` escaped for XML text and attributes (sim/xml_text.h: append_xml_escaped).
 std::string escape(std::string_view text);
 
 // `value` with exactly `decimals` digits after the point, locale-independent; no "-0".

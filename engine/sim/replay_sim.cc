@@ -132,10 +132,6 @@ void set_bit(std::vector<std::uint64_t>& bits, std::size_t i) {
   bits[i / 64] |= std::uint64_t{1} << (i % 64);
 }
 
-std::string text_of(const json& v) {
-  return v.is_string() ? v.get<std::string>() : v.dump();
-}
-
 class JobVariables final : public expr::Variables {
  public:
   explicit JobVariables(const Job& job) : job_(job) {}
@@ -233,8 +229,7 @@ bool ReplaySim::replay(const RecordPtr& record, json variables) {
   Result<InstanceId> id = engine_->start(variant_.def->id, std::move(variables));
   starting_ = nullptr;
   if (!id) {
-    error_ = shared_.history_name + ":" + std::to_string(record->line) + ": " +
-             id.status().message();
+    error_ = at_line(shared_.history_name, record->line, id.status().message());
     spare_ = std::move(tracks_.back());
     tracks_.pop_back();
     by_instance_.clear();
@@ -287,7 +282,9 @@ void ReplaySim::commit() {
   has_outcome_ = false;
 }
 
-void ReplaySim::discard() { has_outcome_ = false; }
+void ReplaySim::discard() {
+  has_outcome_ = false;
+}
 
 void ReplaySim::drain() {
   if (spill_ != nullptr) {
@@ -362,7 +359,7 @@ void ReplaySim::deadline(std::uint64_t id) {
     }
   }
   const InstanceId root = track.root;
-  finalize(track, std::move(bucket), false);
+  finalize(track, std::move(bucket));
   sweep();
   (void)engine_->cancel(root);
 }
@@ -370,7 +367,7 @@ void ReplaySim::deadline(std::uint64_t id) {
 void ReplaySim::fail_record(Track& track, const std::string& message) {
   if (track.finished || track.failed) return;
   track.failed = true;
-  error_ = shared_.history_name + ":" + std::to_string(track.record->line) + ": " + message;
+  error_ = at_line(shared_.history_name, track.record->line, message);
   Action a;
   a.kind = Action::Kind::kAbandon;
   a.track = track.id;
@@ -394,7 +391,8 @@ JobOutcome ReplaySim::respond(const Job& job, Track& order) {
   // What an element's jobs need from the config, looked up once (elements whose job type is
   // an expression, or of a called process, are looked up each time).
   ElementCache* cached = nullptr;
-  if (auto at = variant_.element_at.find(job.element_id().data()); at != variant_.element_at.end() &&
+  if (auto at = variant_.element_at.find(job.element_id().data());
+      at != variant_.element_at.end() &&
       variant_.def->elements[at->second].task.type.dialect == ExpressionDialect::kStatic) {
     cached = &element_cache_[at->second];
     if (!cached->ready) {
@@ -651,24 +649,23 @@ void ReplaySim::on_event(const HistoryEvent& e) {
     case HistoryKind::kInstanceCompleted:
       t->outcome.completed = true;
       t->outcome.ended_ms = e.time_ms;
-      finalize(*t, e.element_id.empty() ? "(completed)" : std::string(e.element_id), true);
+      finalize(*t, e.element_id.empty() ? "(completed)" : std::string(e.element_id));
       return;
     case HistoryKind::kInstanceTerminated:
-      finalize(*t, "(terminated)", false);
+      finalize(*t, "(terminated)");
       return;
     default:
       return;
   }
 }
 
-void ReplaySim::finalize(Track& t, std::string bucket, bool completed) {
+void ReplaySim::finalize(Track& t, std::string bucket) {
   t.finished = true;
   done_.push_back(&t);
   if (t.failed) return;
   OrderOutcome& o = t.outcome;
   o.bucket = std::move(bucket);
   o.finalized_ms = clock_->now_ms();
-  if (!completed) o.completed = false;
   if (spill_ != nullptr) {
     chunk_.clear();
     append_case(chunk_, shared_.log_format, t.record->order_id, *variant_.def, t.rows);

@@ -74,7 +74,7 @@ struct ReplayVariant {
   const ProcessDefinition* def = nullptr;
   // Element and flow ids as the engine's history events point at them -> index.
   std::unordered_map<const char*, std::uint32_t> element_at, flow_at;
-  std::vector<int> milestone_of;  // per element: the milestone it marks, or -1
+  std::vector<int> milestone_of;     // per element: the milestone it marks, or -1
   std::vector<std::uint8_t> logged;  // per element: goes into the event log / path
 };
 
@@ -138,7 +138,8 @@ class ReplaySim final : public Observer {
   void push(std::int64_t time, Action action);
   Track* track_of(InstanceId instance) const;
   void bind(InstanceId instance, Track* track);
-  void finalize(Track& track, std::string bucket, bool completed);
+  // The order ended (outcome.completed says whether at an end event) or reached its horizon.
+  void finalize(Track& track, std::string bucket);
   void fail_record(Track& track, const std::string& message);
   void sweep();
 

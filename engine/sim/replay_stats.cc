@@ -105,18 +105,20 @@ std::int64_t Histogram::percentile(double p) const {
   return max_;
 }
 
-json Histogram::to_json(bool chart) const {
-  json out = {
-      {"count", count_},
-      {"mean", count_ == 0
-                   ? 0.0
-                   : std::round(static_cast<double>(sum_) / static_cast<double>(count_)) / 1000.0},
-      {"p50", seconds(percentile(50))},
-      {"p90", seconds(percentile(90))},
-      {"p95", seconds(percentile(95))},
-      {"p99", seconds(percentile(99))},
-      {"max", seconds(max_)}};
-  if (chart) {
+double Histogram::mean_seconds() const {
+  if (count_ == 0) return 0.0;
+  return std::round(static_cast<double>(sum_) / static_cast<double>(count_)) / 1000.0;
+}
+
+json Histogram::to_json() const {
+  json out = {{"count", count_},
+              {"mean", mean_seconds()},
+              {"p50", seconds(percentile(50))},
+              {"p90", seconds(percentile(90))},
+              {"p95", seconds(percentile(95))},
+              {"p99", seconds(percentile(99))},
+              {"max", seconds(max_)}};
+  if (charted_) {
     json bins = json::array();
     const auto& edges = chart_edges();
     for (std::size_t i = 0; i < chart_.size(); ++i) {
@@ -129,13 +131,10 @@ json Histogram::to_json(bool chart) const {
 }
 
 json Histogram::brief_json() const {
-  return {
-      {"mean", count_ == 0
-                   ? 0.0
-                   : std::round(static_cast<double>(sum_) / static_cast<double>(count_)) / 1000.0},
-      {"p50", seconds(percentile(50))},
-      {"p90", seconds(percentile(90))},
-      {"max", seconds(max_)}};
+  return {{"mean", mean_seconds()},
+          {"p50", seconds(percentile(50))},
+          {"p90", seconds(percentile(90))},
+          {"max", seconds(max_)}};
 }
 
 bool is_reported_activity(ElementKind kind) noexcept {
@@ -241,9 +240,9 @@ json VariantStats::to_json() const {
   out["orders"] = orders_;
   out["endEvents"] = end_events_;
   json cycle = json::object();
-  cycle["end"] = cycle_[0].to_json(true);
+  cycle["end"] = cycle_[0].to_json();
   for (std::size_t m = 0; m < config_.milestones.size(); ++m) {
-    cycle[config_.milestones[m].first] = cycle_[m + 1].to_json(true);
+    cycle[config_.milestones[m].first] = cycle_[m + 1].to_json();
   }
   out["cycleTimes"] = std::move(cycle);
 
@@ -330,15 +329,15 @@ json VariantStats::to_json() const {
 
   json sla = json::array();
   for (std::size_t s = 0; s < config_.sla.size(); ++s) {
-    sla.push_back({{"name", config_.sla[s].name},
-                   {"milestone", config_.sla[s].milestone},
-                   {"target", seconds(config_.sla[s].within_ms)},
-                   {"applicable", sla_applicable_[s]},
-                   {"met", sla_applicable_[s] - sla_breached_[s]},
-                   {"breached", sla_breached_[s]},
-                   {"breachRate", sla_applicable_[s] == 0
-                                      ? json()
-                                      : json(ratio(sla_breached_[s], sla_applicable_[s]))}});
+    sla.push_back(
+        {{"name", config_.sla[s].name},
+         {"milestone", config_.sla[s].milestone},
+         {"target", seconds(config_.sla[s].within_ms)},
+         {"applicable", sla_applicable_[s]},
+         {"met", sla_applicable_[s] - sla_breached_[s]},
+         {"breached", sla_breached_[s]},
+         {"breachRate",
+          sla_applicable_[s] == 0 ? json() : json(ratio(sla_breached_[s], sla_applicable_[s]))}});
   }
   out["sla"] = std::move(sla);
   out["incidents"] = {

@@ -39,8 +39,8 @@ class Histogram {
   // values at or below it. 0 when empty.
   std::int64_t percentile(double p) const;
   // {"count", "mean", "p50", "p90", "p95", "p99", "max"} in seconds, with the chart bins
-  // when `chart`.
-  nlohmann::json to_json(bool chart) const;
+  // ("histogram") when charted.
+  nlohmann::json to_json() const;
   // {"mean", "p50", "p90", "max"} in seconds.
   nlohmann::json brief_json() const;
 
@@ -51,6 +51,7 @@ class Histogram {
   };
   using Block = std::array<Bucket, 128>;
   static std::size_t bucket(std::int64_t ms) noexcept;
+  double mean_seconds() const;
   Block& block(std::size_t bucket);
   std::vector<std::unique_ptr<Block>> blocks_;
   std::array<std::int64_t, 18> chart_{};
@@ -66,8 +67,8 @@ struct OrderOutcome {
   std::string bucket;  // its end event, or "(waiting)", "(incident)", "(terminated)"
   std::int64_t started_ms = 0;
   bool completed = false;
-  std::int64_t ended_ms = 0;       // completed orders
-  std::int64_t finalized_ms = 0;   // when the replay stopped following it
+  std::int64_t ended_ms = 0;               // completed orders
+  std::int64_t finalized_ms = 0;           // when the replay stopped following it
   std::vector<std::int64_t> milestone_ms;  // per config milestone: from start, or -1
   std::vector<std::uint64_t> elements;     // bitset of element indices passed
   std::vector<std::uint64_t> flows;        // bitset of flow indices taken

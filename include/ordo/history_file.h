@@ -43,6 +43,8 @@ class HistoryReader {
   virtual Result<std::optional<HistoryRecord>> next() = 0;
   // How far into the input reading has got, in bytes (for progress bars; a system call).
   virtual std::uint64_t bytes_read() const = 0;
+  // The line where the record next() last returned, or refused as malformed, starts.
+  virtual std::int64_t line() const = 0;
   // Records hold only these fields from now on (a reader that needs a few of many columns
   // saves building the rest); empty: every field. Malformed records are found as before.
   void keep_only(std::vector<std::string> fields);
