@@ -47,6 +47,7 @@ bool Runtime::take_flows(Instance& inst, ElementInstance& el) {
     if (recording_) {
       HistoryEvent& e = record(inst, HistoryKind::kFlowTaken);
       e.element_id = plan.flow(f).id;
+      e.element_index = f;
       e.value = key;
     }
     enqueue(inst, plan.flow(f).target, parent, f);

@@ -831,6 +831,7 @@ void Runtime::emit(const Instance& inst, HistoryKind kind, ElementIndex element,
   if (element != kNoIndex) {
     const Element& def = inst.plan->element(element);
     e.element_id = def.id;
+    e.element_index = element;
     e.element_kind = def.kind;
   }
   e.key = key;

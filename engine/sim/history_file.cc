@@ -84,8 +84,10 @@ class CsvReader final : public HistoryReader {
   Status read_header() {
     std::vector<std::string> cells;
     std::int64_t at = 0;
-    Result<bool> got = record(cells, at);
+    std::size_t n = 0;
+    Result<bool> got = record(cells, n, at);
     if (!got) return got.status();
+    cells.resize(n);
     if (!*got || (cells.size() == 1 && cells[0].empty())) {
       return Status::invalid_argument(name_ +
                                       ":1: the header is missing: the first line names "
@@ -117,6 +119,14 @@ class CsvReader final : public HistoryReader {
   }
 
   Result<std::optional<HistoryRecord>> next() override {
+    HistoryRecord out;
+    Result<bool> got = next_into(out);
+    if (!got) return got.status();
+    if (!*got) return std::optional<HistoryRecord>();
+    return std::optional<HistoryRecord>(std::move(out));
+  }
+
+  Result<bool> next_into(HistoryRecord& out) override {
     std::vector<std::string>& cells = cells_;
     while (true) {
       std::int64_t at = 0;
@@ -125,56 +135,85 @@ class CsvReader final : public HistoryReader {
         for (std::size_t i = 0; i < header_.size(); ++i) kept_columns_[i] = kept(header_[i]);
       }
       bool blank = false;
-      Result<bool> got = record(cells, at, &kept_columns_, &blank);
+      std::size_t n = 0;
+      Result<bool> got = record(cells, n, at, &kept_columns_, &blank);
       last_line_ = at;
       if (!got) return got.status();
       if (!*got) {
         if (lines_.failed()) return Status::io_error(name_ + ": reading failed");
-        return std::optional<HistoryRecord>();
+        return false;
       }
       if (blank) continue;
-      if (cells.size() != header_.size()) {
+      if (n != header_.size()) {
         return Status::invalid_argument(name_ + ":" + std::to_string(at) + ": " +
-                                        std::to_string(cells.size()) + " fields, the header has " +
+                                        std::to_string(n) + " fields, the header has " +
                                         std::to_string(header_.size()));
       }
-      for (std::size_t i = 0; i < cells.size(); ++i) {
+      for (std::size_t i = 0; i < n; ++i) {
         if (!valid_utf8(cells[i])) {
           return Status::invalid_argument(name_ + ":" + std::to_string(at) + ": column " +
                                           std::to_string(i + 1) + " ('" + header_[i] +
                                           "') is not valid UTF-8; save the file as UTF-8");
         }
       }
-      HistoryRecord out;
       out.line = at;
-      out.fields = json::object();
-      auto& object = out.fields.get_ref<json::object_t&>();
-      for (std::size_t i : by_name_) {
-        if (!cells[i].empty() && kept_columns_[i]) {
-          object.emplace_hint(object.end(), header_[i], std::move(cells[i]));
-        }
-      }
-      return std::optional<HistoryRecord>(std::move(out));
+      fill(out.fields);
+      return true;
     }
   }
 
  private:
-  // One record (it may span lines inside quotes) into `cells`; false at the end.
-  // Cells of columns `keep` says false are left empty (parsed, not copied). `blank`: the line
-  // is empty (or just "").
-  Result<bool> record(std::vector<std::string>& cells, std::int64_t& at,
+  // The record's object gets the kept, non-empty cells, by name. Both are in name order: one
+  // walk that overwrites the nodes already there (an earlier record of this file left the
+  // same names, usually), and adds or drops only where a cell is empty in one and not the
+  // other.
+  void fill(json& fields) {
+    if (!fields.is_object()) fields = json::object();
+    auto& object = fields.get_ref<json::object_t&>();
+    auto it = object.begin();
+    for (std::size_t i : by_name_) {
+      if (!kept_columns_[i]) continue;
+      const std::string& name = header_[i];
+      while (it != object.end() && it->first < name) it = object.erase(it);
+      const bool here = it != object.end() && it->first == name;
+      if (cells_[i].empty()) {
+        if (here) it = object.erase(it);
+        continue;
+      }
+      if (!here) {
+        it = object.emplace_hint(it, name, cells_[i]);
+      } else if (it->second.is_string()) {
+        it->second.get_ref<std::string&>().assign(cells_[i]);
+      } else {
+        it->second = cells_[i];
+      }
+      ++it;
+    }
+    object.erase(it, object.end());
+  }
+
+ private:
+  // One record (it may span lines inside quotes) into the first `n` of `cells`; false at the
+  // end. `cells` only grows, so its strings keep their buffers from record to record. Cells
+  // of columns `keep` says false are left empty (parsed, not copied). `blank`: the line is
+  // empty (or just "").
+  Result<bool> record(std::vector<std::string>& cells, std::size_t& n, std::int64_t& at,
                       const std::vector<bool>* keep = nullptr, bool* blank = nullptr) {
-    cells.clear();
+    n = 0;
     if (!lines_.next(line_)) return false;
     at = lines_.number();
     if (blank != nullptr) *blank = line_.empty() || line_ == "\"\"";
-    std::string cell;
+    const auto begin_cell = [&]() -> std::string& {
+      if (cells.size() == n) cells.emplace_back();
+      std::string& c = cells[n];
+      c.clear();
+      return c;
+    };
+    std::string* cell = &begin_cell();
     bool quoted = false;      // inside a quoted field
     bool was_quoted = false;  // the current field was quoted (only a comma may follow)
     bool fresh = true;        // nothing of the current field read yet
-    const auto keeping = [&] {
-      return keep == nullptr || cells.size() >= keep->size() || (*keep)[cells.size()];
-    };
+    const auto keeping = [&] { return keep == nullptr || n >= keep->size() || (*keep)[n]; };
     bool copy = keeping();
     std::size_t i = 0;
     while (true) {
@@ -186,7 +225,7 @@ class CsvReader final : public HistoryReader {
                                           ": a quoted field is not closed before the end of "
                                           "the file");
         }
-        if (copy) cell.push_back('\n');
+        if (copy) cell->push_back('\n');
         i = 0;
         continue;
       }
@@ -198,17 +237,17 @@ class CsvReader final : public HistoryReader {
           // The run of text up to the next quote, at once.
           std::size_t end = line_.find('"', i);
           if (end == std::string::npos) end = line_.size();
-          if (copy) cell.append(line_, i - 1, end - (i - 1));
+          if (copy) cell->append(line_, i - 1, end - (i - 1));
           i = end;
         } else if (i < line_.size() && line_[i] == '"') {
-          if (copy) cell.push_back('"');
+          if (copy) cell->push_back('"');
           ++i;
         } else {
           quoted = false;
         }
       } else if (c == ',') {
-        cells.push_back(std::move(cell));
-        cell.clear();
+        ++n;
+        cell = &begin_cell();
         was_quoted = false;
         fresh = true;
         copy = keeping();
@@ -216,8 +255,7 @@ class CsvReader final : public HistoryReader {
         quoted = was_quoted = true;
       } else if (was_quoted || c == '"') {
         return Status::invalid_argument(
-            name_ + ":" + std::to_string(lines_.number()) + ": column " +
-            std::to_string(cells.size() + 1) +
+            name_ + ":" + std::to_string(lines_.number()) + ": column " + std::to_string(n + 1) +
             (was_quoted ? ": text after a closing quote (a field is either all in quotes or "
                           "has none; write \"\" for a quote inside quotes)"
                         : ": a quote inside an unquoted field (put the field in quotes and "
@@ -226,11 +264,11 @@ class CsvReader final : public HistoryReader {
         // The run of text up to the next comma or quote, at once.
         std::size_t end = line_.find_first_of(",\"", i);
         if (end == std::string::npos) end = line_.size();
-        if (copy) cell.append(line_, i - 1, end - (i - 1));
+        if (copy) cell->append(line_, i - 1, end - (i - 1));
         i = end;
       }
     }
-    cells.push_back(std::move(cell));
+    ++n;
     return true;
   }
 
@@ -245,7 +283,7 @@ class CsvReader final : public HistoryReader {
   std::vector<std::string> header_;
   std::vector<std::size_t> by_name_;  // header indices in name order
   std::vector<bool> kept_columns_;    // by header index (keep_only)
-  std::vector<std::string> cells_;
+  std::vector<std::string> cells_;    // the current record's (and more: it only grows)
   std::string line_;
 };
 
@@ -300,6 +338,14 @@ Result<std::unique_ptr<HistoryReader>> make(std::unique_ptr<std::istream> in,
 }
 
 }  // namespace
+
+Result<bool> HistoryReader::next_into(HistoryRecord& record) {
+  Result<std::optional<HistoryRecord>> got = next();
+  if (!got) return got.status();
+  if (!*got) return false;
+  record = std::move(**got);
+  return true;
+}
 
 void HistoryReader::keep_only(std::vector<std::string> fields) {
   std::sort(fields.begin(), fields.end());

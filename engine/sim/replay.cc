@@ -121,8 +121,6 @@ Result<std::unique_ptr<ReplayVariant>> load_variant(const std::string& file,
           "); add one, or a \"default\" for the types it does not name");
     }
   }
-  for (std::uint32_t i = 0; i < def.flows.size(); ++i)
-    v->flow_at.emplace(def.flows[i].id.data(), i);
   for (std::size_t m = 0; m < config.milestones.size(); ++m) {
     const ElementIndex at = def.element_index(config.milestones[m].second);
     if (at != kNoIndex) v->milestone_of[at] = static_cast<int>(m);
@@ -293,20 +291,20 @@ Result<ReplayResult> replay(const ReplayOptions& options) {
   // Stopping at a bad record: nothing after it is started any more, but everything before it
   // still is, so an earlier bad record is found and named whatever the threads.
   const auto stopping = [&] { return !options.skip_bad_records && bad.smallest() != INT64_MAX; };
+  RecordPool pool;
   for (auto& lane : lanes) {
     Lane* l = lane.get();
     const bool several = variants.size() > 1;
-    l->thread = std::thread([l, &stopping, &bad, &options, &config, &variants, several] {
+    l->thread = std::thread([l, &stopping, &bad, &options, &config, &variants, &pool, several] {
       while (std::optional<Batch> batch = l->input.pop()) {
-        for (std::unique_ptr<ReplayRecord>& r : *batch) {
-          if (stopping() && r->line > bad.smallest()) continue;
-          Result<json> vars = start_variables(*config, *r);
+        for (const std::unique_ptr<ReplayRecord>& r : *batch) {
+          const ReplayRecord& record = *r;
+          if (stopping() && record.line > bad.smallest()) continue;
+          Result<json> vars = start_variables(*config, record);
           if (!vars) {
-            bad.add(r->line, at_line(options.history, r->line, vars.status().message()));
+            bad.add(record.line, at_line(options.history, record.line, vars.status().message()));
             continue;
           }
-          keep_task_fields(*config, *r);
-          const RecordPtr record(std::move(r));
           // A record counts in every variant or in none, so the variants compare the same
           // orders; a record bad in one of them is reported once.
           std::size_t failed = l->sims.size();
@@ -320,10 +318,11 @@ Result<ReplayResult> replay(const ReplayOptions& options) {
             ++l->replayed;
           } else {
             for (auto& sim : l->sims) sim->discard();
-            bad.add(record->line, l->sims[failed]->error() +
-                                      (several ? " (in " + variants[failed]->name + ")" : ""));
+            bad.add(record.line, l->sims[failed]->error() +
+                                     (several ? " (in " + variants[failed]->name + ")" : ""));
           }
         }
+        pool.give(*batch);
       }
       for (auto& sim : l->sims) sim->drain();
     });
@@ -368,8 +367,10 @@ Result<ReplayResult> replay(const ReplayOptions& options) {
       batches[lane].clear();
     }
   };
+  std::unique_ptr<ReplayRecord> record;
   while (!stopping()) {
-    Result<std::optional<HistoryRecord>> next = (*reader)->next();
+    if (!record) record = pool.take();
+    Result<bool> next = (*reader)->next_into(*record);
     if (!next) {
       if (next.status().code() != StatusCode::kInvalidArgument) {
         failure = next.status();
@@ -384,42 +385,43 @@ Result<ReplayResult> replay(const ReplayOptions& options) {
     ++read;
     if (options.progress && read % 8192 == 0)
       options.progress((*reader)->bytes_read(), total_bytes);
-    HistoryRecord& h = **next;
-    auto record = std::make_unique<ReplayRecord>();
-    record->line = h.line;
+    const std::int64_t line = record->line;
     const auto field = [&](const std::string& name) -> const json* {
-      auto it = h.fields.find(name);
-      return it == h.fields.end() || it->is_null() ? nullptr : &*it;
+      auto it = record->fields.find(name);
+      return it == record->fields.end() || it->is_null() ? nullptr : &*it;
     };
     const json* created = field(cfg.time_field);
     if (created == nullptr) {
-      reject(h.line, "the record has no '" + cfg.time_field + "' (when the order was placed)");
+      reject(line, "the record has no '" + cfg.time_field + "' (when the order was placed)");
       continue;
     }
     std::optional<std::int64_t> at;
     if (created->is_string()) at = time::parse_date_time(created->get_ref<const std::string&>());
     if (!at) {
-      reject(h.line, "'" + cfg.time_field + "' is " + created->dump() +
-                         ", not an ISO 8601 date-time such as 2026-09-01T10:00:00Z");
+      reject(line, "'" + cfg.time_field + "' is " + created->dump() +
+                       ", not an ISO 8601 date-time such as 2026-09-01T10:00:00Z");
       continue;
     }
     record->start_ms = *at;
     const json* id = field(cfg.id_field);
     if (id == nullptr) {
-      reject(h.line, "the record has no '" + cfg.id_field + "' (the order's id)");
+      reject(line, "the record has no '" + cfg.id_field + "' (the order's id)");
       continue;
     }
-    record->order_id = text_of(*id);
+    if (id->is_string()) {
+      record->order_id.assign(id->get_ref<const std::string&>());
+    } else {
+      record->order_id = text_of(*id);
+    }
     bool complete = true;
     for (const std::string& f : cfg.requires_fields) {
       if (field(f) == nullptr) {
-        reject(h.line, "the record has no '" + f + "', which the config requires");
+        reject(line, "the record has no '" + f + "', which the config requires");
         complete = false;
         break;
       }
     }
     if (!complete) continue;
-    record->fields = std::move(h.fields);
     window.push_back(std::move(record));
     std::push_heap(window.begin(), window.end(), by_time);
     if (window.size() > kReorderWindow) release(take_earliest());

@@ -22,19 +22,25 @@ Result<json> start_variables(const ReplayConfig& config, const ReplayRecord& rec
   return variables;
 }
 
-void keep_task_fields(const ReplayConfig& config, ReplayRecord& record) {
-  if (!record.fields.is_object()) return;
-  // Both are in name order: one walk.
-  auto& object = record.fields.get_ref<json::object_t&>();
-  auto keep = config.task_fields.begin();
-  for (auto it = object.begin(); it != object.end();) {
-    while (keep != config.task_fields.end() && *keep < it->first) ++keep;
-    if (keep != config.task_fields.end() && *keep == it->first) {
-      ++it;
-    } else {
-      it = object.erase(it);
-    }
+std::unique_ptr<ReplayRecord> RecordPool::take() {
+  if (local_.empty()) {
+    std::lock_guard lock(mu_);
+    local_.swap(shared_);
   }
+  if (local_.empty()) return std::make_unique<ReplayRecord>();
+  std::unique_ptr<ReplayRecord> r = std::move(local_.back());
+  local_.pop_back();
+  return r;
+}
+
+void RecordPool::give(std::vector<std::unique_ptr<ReplayRecord>>& records) {
+  std::lock_guard lock(mu_);
+  if (shared_.empty()) {
+    shared_.swap(records);
+  } else {
+    for (auto& r : records) shared_.push_back(std::move(r));
+  }
+  records.clear();
 }
 
 void BadRecords::add(std::int64_t line, std::string message) {
@@ -60,7 +66,7 @@ std::vector<std::pair<std::int64_t, std::string>> BadRecords::first() const {
 
 struct ReplaySim::Track {
   std::uint64_t id = 0;
-  RecordPtr record;
+  const ReplayRecord* record = nullptr;  // the lane's, while the order is replayed
   InstanceId root = 0;
   std::vector<InstanceId> instances;
   bool finished = false;
@@ -81,7 +87,7 @@ struct ReplaySim::Track {
 
   // Empties it for the next order, keeping what its vectors have allocated.
   void reset() {
-    record.reset();
+    record = nullptr;
     root = 0;
     instances.clear();
     finished = failed = false;
@@ -211,32 +217,32 @@ void ReplaySim::bind(InstanceId instance, Track* track) {
   track->instances.push_back(instance);
 }
 
-bool ReplaySim::replay(const RecordPtr& record, json variables) {
+bool ReplaySim::replay(const ReplayRecord& record, json variables) {
   const auto cmp = [](const Due& a, const Due& b) { return later(a, b); };
   has_outcome_ = false;
   error_.clear();
-  outcome_line_ = record->line;
-  clock_->set(record->start_ms);
+  outcome_line_ = record.line;
+  clock_->set(record.start_ms);
   std::unique_ptr<Track> owned = spare_ ? std::move(spare_) : std::make_unique<Track>();
   owned->reset();
   Track& track = *owned;
   track.id = next_track_++;
-  track.record = record;
-  track.outcome.started_ms = record->start_ms;
+  track.record = &record;
+  track.outcome.started_ms = record.start_ms;
   track.outcome.milestone_ms.assign(shared_.config->milestones.size(), -1);
   tracks_.push_back(std::move(owned));
   starting_ = &track;
   Result<InstanceId> id = engine_->start(variant_.def->id, std::move(variables));
   starting_ = nullptr;
   if (!id) {
-    error_ = at_line(shared_.history_name, record->line, id.status().message());
+    error_ = at_line(shared_.history_name, record.line, id.status().message());
     spare_ = std::move(tracks_.back());
     tracks_.pop_back();
     by_instance_.clear();
     return false;
   }
   const std::uint64_t key = track.id;
-  const std::int64_t horizon = record->start_ms + shared_.config->horizon_ms;
+  const std::int64_t horizon = record.start_ms + shared_.config->horizon_ms;
   engine_->run_until_idle();
   sweep();
   while (find_track(key) != nullptr) {
@@ -267,6 +273,7 @@ bool ReplaySim::replay(const RecordPtr& record, json variables) {
   slots_.clear();
   free_slots_.clear();
   (void)engine_->discard_buffered_messages();
+  if (spare_) spare_->record = nullptr;  // the lane is about to give the record back
   return error_.empty();
 }
 
@@ -585,9 +592,8 @@ void ReplaySim::on_event(const HistoryEvent& e) {
   if (t == nullptr || t->finished || e.instance != t->root) return;
   switch (e.kind) {
     case HistoryKind::kElementActivated: {
-      auto at = variant_.element_at.find(e.element_id.data());
-      if (at == variant_.element_at.end()) return;
-      const std::uint32_t el = at->second;
+      const std::uint32_t el = e.element_index;
+      if (el >= variant_.logged.size()) return;
       set_bit(t->outcome.elements, el);
       // A multi-instance activity is activated as a whole (value 0), then once per instance
       // (value: the instance's number): the instances are what ran.
@@ -605,10 +611,8 @@ void ReplaySim::on_event(const HistoryEvent& e) {
     }
     case HistoryKind::kJobCreated: {
       // The job belongs to the element instance of its element activated last.
-      auto at = variant_.element_at.find(e.element_id.data());
-      if (at == variant_.element_at.end()) return;
       for (auto o = t->open.rbegin(); o != t->open.rend(); ++o) {
-        if (o->element == at->second && !o->body) {
+        if (o->element == e.element_index && !o->body) {
           t->jobs.emplace_back(e.key, o->key);
           break;
         }
@@ -641,11 +645,9 @@ void ReplaySim::on_event(const HistoryEvent& e) {
       }
       return;
     }
-    case HistoryKind::kFlowTaken: {
-      auto at = variant_.flow_at.find(e.element_id.data());
-      if (at != variant_.flow_at.end()) set_bit(t->outcome.flows, at->second);
+    case HistoryKind::kFlowTaken:
+      if (e.element_index < variant_.def->flows.size()) set_bit(t->outcome.flows, e.element_index);
       return;
-    }
     case HistoryKind::kInstanceCompleted:
       t->outcome.completed = true;
       t->outcome.ended_ms = e.time_ms;

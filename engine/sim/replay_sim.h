@@ -26,6 +26,7 @@
 
 #include "ordo/clock.h"
 #include "ordo/engine.h"
+#include "ordo/history_file.h"
 #include "ordo/observer.h"
 #include "sim/event_log.h"
 #include "sim/replay_config.h"
@@ -33,20 +34,30 @@
 
 namespace ordo::sim {
 
-// One history record, shared by the variants of its lane.
-struct ReplayRecord {
-  std::int64_t line = 0;  // where it starts in the history file: also its random stream
+// One history record, replayed by each variant of its lane in turn. `line` (where it starts
+// in the history file) is also its random stream.
+struct ReplayRecord : HistoryRecord {
   std::int64_t start_ms = 0;
   std::string order_id;
-  nlohmann::json fields;
 };
-using RecordPtr = std::shared_ptr<const ReplayRecord>;
+
+// Records go back to the reader once their lane is done with them, to be read into again:
+// their fields keep their map nodes and buffers, and no record is freed on a thread other
+// than the one that made it. A record handed out again has the fields of an earlier one.
+class RecordPool {
+ public:
+  std::unique_ptr<ReplayRecord> take();
+  void give(std::vector<std::unique_ptr<ReplayRecord>>& records);  // empties `records`
+
+ private:
+  std::mutex mu_;
+  std::vector<std::unique_ptr<ReplayRecord>> shared_;  // given back, under mu_
+  std::vector<std::unique_ptr<ReplayRecord>> local_;   // the reader's own, no lock
+};
 
 // The variables an order starts with: the config's start.variables over the record, or the
 // record itself. Errors name the key.
 Result<nlohmann::json> start_variables(const ReplayConfig& config, const ReplayRecord& record);
-// Drops the fields nothing after the start reads (ReplayConfig::task_fields).
-void keep_task_fields(const ReplayConfig& config, ReplayRecord& record);
 
 // Bad records found while replaying: all counted, the first 100 by line kept.
 class BadRecords {
@@ -72,8 +83,8 @@ struct ReplayVariant {
   std::string file;
   std::shared_ptr<const BpmnDocument> document;
   const ProcessDefinition* def = nullptr;
-  // Element and flow ids as the engine's history events point at them -> index.
-  std::unordered_map<const char*, std::uint32_t> element_at, flow_at;
+  // Element ids as the engine's jobs point at them -> index (history events carry theirs).
+  std::unordered_map<const char*, std::uint32_t> element_at;
   std::vector<int> milestone_of;     // per element: the milestone it marks, or -1
   std::vector<std::uint8_t> logged;  // per element: goes into the event log / path
 };
@@ -107,7 +118,7 @@ class ReplaySim final : public Observer {
   // Replays an order with these variables, from its start to its end or its horizon. False
   // when its record turned out bad (error() says why). Its outcome counts only once the lane
   // commits it (every variant replayed the record): commit() or discard() follows.
-  bool replay(const RecordPtr& record, nlohmann::json variables);
+  bool replay(const ReplayRecord& record, nlohmann::json variables);
   const std::string& error() const noexcept { return error_; }
   void commit();
   void discard();

@@ -50,6 +50,10 @@ struct HistoryEvent {
   InstanceId instance = 0;
   HistoryKind kind = HistoryKind::kElementActivated;
   ElementKind element_kind = ElementKind::kTask;
+  // Where element_id is in its process definition: ProcessDefinition::elements (or, for
+  // kFlowTaken, ::flows), so an observer needs no lookup by id. kNoIndex for instance-level
+  // events, and for events read back from a durable store (Engine::history()).
+  std::uint32_t element_index = kNoIndex;
   // Point into the deployed definition, which the engine keeps alive as long as itself.
   std::string_view process_id;
   std::string_view element_id;  // empty for instance-level events

@@ -41,6 +41,11 @@ class HistoryReader {
   // The next record, or nullopt at the end. kInvalidArgument for a malformed record (the
   // next call reads on after it); kIoError when the file fails.
   virtual Result<std::optional<HistoryRecord>> next() = 0;
+  // The same into `record`, reusing what its fields have allocated: a CSV reader refills the
+  // fields a record of the same file had (their map nodes and string buffers), so a reader
+  // that recycles its records reads millions of them almost without allocating. False at the
+  // end (`record` is then unspecified); errors as next().
+  virtual Result<bool> next_into(HistoryRecord& record);
   // How far into the input reading has got, in bytes (for progress bars; a system call).
   virtual std::uint64_t bytes_read() const = 0;
   // The line where the record next() last returned, or refused as malformed, starts.

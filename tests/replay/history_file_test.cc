@@ -121,6 +121,40 @@ TEST(HistoryFile, KeepOnlyDropsOtherFieldsButStillFindsMalformedRecords) {
   EXPECT_EQ(all(*jsonl), (std::vector<std::string>{"1 {\"a\":1}"}));
 }
 
+// Reading into the same record again and again (as a replay does) gives what next() gives:
+// a field one record has and the next lacks is gone, a value type left by someone else is
+// replaced, and a field the file does not have at all is dropped.
+TEST(HistoryFile, NextIntoAReusedRecordGivesWhatNextGives) {
+  const std::string text =
+      "id,note,when\n1,first,2026-09-01\n2,,2026-09-02\n3,\"a, b\",\n4,\"x\"\"y\",2026-09-04\n"
+      "5,5,\n";
+  auto plain = reader(text);
+  const std::vector<std::string> expected = all(*plain);
+  ASSERT_EQ(expected.size(), 5u);
+
+  auto r = reader(text);
+  HistoryRecord record;
+  record.fields = {{"aaa", 1}, {"note", 42}, {"zzz", "left over"}};
+  std::vector<std::string> got;
+  while (true) {
+    Result<bool> more = r->next_into(record);
+    ASSERT_OK(more);
+    if (!*more) break;
+    got.push_back(std::to_string(record.line) + " " + record.fields.dump());
+  }
+  EXPECT_EQ(got, expected);
+  EXPECT_EQ(got[1], "3 {\"id\":\"2\",\"when\":\"2026-09-02\"}");
+
+  auto jsonl = reader("{\"a\": 1}\n{\"b\": [2]}\n", false);
+  ASSERT_OK(jsonl->next_into(record));
+  EXPECT_EQ(record.fields.dump(), "{\"a\":1}");
+  ASSERT_OK(jsonl->next_into(record));
+  EXPECT_EQ(record.fields.dump(), "{\"b\":[2]}");
+  Result<bool> end = jsonl->next_into(record);
+  ASSERT_OK(end);
+  EXPECT_FALSE(*end);
+}
+
 TEST(HistoryFile, ABadHeaderIsRefused) {
   for (const auto& [text, says] : std::vector<std::pair<std::string, std::string>>{
            {"", "orders.csv:1: the header is missing"},
