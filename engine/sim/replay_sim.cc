@@ -183,16 +183,29 @@ Status ReplaySim::init() {
   return Status::ok();
 }
 
-void ReplaySim::push(std::int64_t time, Action action) {
-  std::uint32_t slot;
+std::uint32_t ReplaySim::take_slot() {
   if (free_slots_.empty()) {
-    slot = static_cast<std::uint32_t>(slots_.size());
-    slots_.push_back(std::move(action));
-  } else {
-    slot = free_slots_.back();
-    free_slots_.pop_back();
-    slots_[slot] = std::move(action);
+    slots_.emplace_back();
+    return static_cast<std::uint32_t>(slots_.size() - 1);
   }
+  const std::uint32_t slot = free_slots_.back();
+  free_slots_.pop_back();
+  Action& a = slots_[slot];
+  a.kind = Action::Kind::kAnswer;
+  a.track = 0;
+  a.job = 0;
+  a.latency_ms = 0;
+  a.outcome.reset();
+  a.note.reset();
+  a.message.name.clear();
+  a.message.correlation_key.clear();
+  a.message.variables = nullptr;
+  a.message.ttl_ms = 0;
+  a.message.message_id.clear();
+  return slot;
+}
+
+void ReplaySim::schedule(std::int64_t time, std::uint32_t slot) {
   agenda_.push_back({time, seq_++, slot});
   std::push_heap(agenda_.begin(), agenda_.end(),
                  [](const Due& a, const Due& b) { return later(a, b); });
@@ -259,9 +272,8 @@ bool ReplaySim::replay(const ReplayRecord& record, json variables) {
       std::pop_heap(agenda_.begin(), agenda_.end(), cmp);
       const std::uint32_t slot = agenda_.back().slot;
       agenda_.pop_back();
-      Action a = std::move(slots_[slot]);
-      free_slots_.push_back(slot);
-      apply(a);
+      apply(slots_[slot]);
+      release_slot(slot);
     }
     engine_->run_until_idle();
     sweep();
@@ -270,8 +282,8 @@ bool ReplaySim::replay(const ReplayRecord& record, json variables) {
   // gave up waiting) changes nothing now, and must not reach the next order (which may have
   // the same correlation key, and starts earlier or later on this clock).
   agenda_.clear();
-  slots_.clear();
-  free_slots_.clear();
+  free_slots_.resize(slots_.size());
+  for (std::uint32_t i = 0; i < free_slots_.size(); ++i) free_slots_[i] = i;
   (void)engine_->discard_buffered_messages();
   if (spare_) spare_->record = nullptr;  // the lane is about to give the record back
   return error_.empty();
@@ -375,10 +387,10 @@ void ReplaySim::fail_record(Track& track, const std::string& message) {
   if (track.finished || track.failed) return;
   track.failed = true;
   error_ = at_line(shared_.history_name, track.record->line, message);
-  Action a;
-  a.kind = Action::Kind::kAbandon;
-  a.track = track.id;
-  push(clock_->now_ms(), std::move(a));
+  const std::uint32_t slot = take_slot();
+  slots_[slot].kind = Action::Kind::kAbandon;
+  slots_[slot].track = track.id;
+  schedule(clock_->now_ms(), slot);
 }
 
 JobOutcome ReplaySim::handle(const Job& job) {
@@ -452,6 +464,8 @@ JobOutcome ReplaySim::respond(const Job& job, Track& order) {
   const std::uint32_t n = track->occurrence(type_stream);
   Random random(stream(shared_.seed, type_stream + n * 0x9E3779B97F4A7C15ULL,
                        static_cast<std::uint64_t>(record.line)));
+  // (A slot taken here for an action that is never scheduled, because the record turns out
+  // bad half-way, is free again when the order ends.)
   const auto bad = [&](const Status& s) {
     fail_record(*track, s.message());
     return JobOutcome::pending();
@@ -494,7 +508,8 @@ JobOutcome ReplaySim::respond(const Job& job, Track& order) {
                                         ".latency)"));
   }
 
-  Action answer;
+  const std::uint32_t answer_slot = take_slot();
+  Action& answer = slots_[answer_slot];
   answer.kind = Action::Kind::kAnswer;
   answer.track = track->id;
   answer.job = job.key();
@@ -535,7 +550,8 @@ JobOutcome ReplaySim::respond(const Job& job, Track& order) {
       if (!after) {
         return bad(Status::invalid_argument(after.status().message() + " (" + p.where + ".after)"));
       }
-      Action publish;
+      const std::uint32_t publish_slot = take_slot();
+      Action& publish = slots_[publish_slot];
       publish.kind = Action::Kind::kPublish;
       publish.track = track->id;
       publish.message.name = p.message;
@@ -546,7 +562,7 @@ JobOutcome ReplaySim::respond(const Job& job, Track& order) {
         if (!value) return bad(value.status());
         publish.message.variables[v.name] = std::move(*value);
       }
-      push(now + *after, std::move(publish));
+      schedule(now + *after, publish_slot);
     }
   }
   if (spec->notification) {
@@ -572,7 +588,7 @@ JobOutcome ReplaySim::respond(const Job& job, Track& order) {
     }
     answer.note = std::move(note);
   }
-  push(now + *took, std::move(answer));
+  schedule(now + *took, answer_slot);
   return JobOutcome::pending();
 }
 

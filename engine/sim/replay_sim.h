@@ -15,6 +15,7 @@
 #include <climits>
 #include <cstdint>
 #include <cstdio>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -146,7 +147,11 @@ class ReplaySim final : public Observer {
   JobOutcome respond(const Job& job, Track& track);
   void apply(Action& action);
   void deadline(std::uint64_t track);
-  void push(std::int64_t time, Action action);
+  // Actions are built in their slot, which keeps the buffers of the last action there.
+  // (A deque: taking a slot leaves references to the others valid.)
+  std::uint32_t take_slot();
+  void release_slot(std::uint32_t slot) { free_slots_.push_back(slot); }
+  void schedule(std::int64_t time, std::uint32_t slot);
   Track* track_of(InstanceId instance) const;
   void bind(InstanceId instance, Track* track);
   // The order ended (outcome.completed says whether at an end event) or reached its horizon.
@@ -160,7 +165,7 @@ class ReplaySim final : public Observer {
   std::unique_ptr<Engine> engine_;
   VariantStats stats_;
   std::vector<Due> agenda_;  // a heap: earliest first
-  std::vector<Action> slots_;
+  std::deque<Action> slots_;
   std::vector<std::uint32_t> free_slots_;
   std::uint64_t seq_ = 0;
   // An order at a time (two while one is swept): small vectors beat hash maps here.
