@@ -261,9 +261,11 @@ class CsvReader final : public HistoryReader {
                         : ": a quote inside an unquoted field (put the field in quotes and "
                           "write the quote as \"\")"));
       } else {
-        // The run of text up to the next comma or quote, at once.
-        std::size_t end = line_.find_first_of(",\"", i);
-        if (end == std::string::npos) end = line_.size();
+        // The run of text up to the next comma or quote, at once. (A loop of its own:
+        // find_first_of calls memchr over the two characters for every character.)
+        const char* text = line_.data();
+        std::size_t end = i;
+        while (end < line_.size() && text[end] != ',' && text[end] != '"') ++end;
         if (copy) cell->append(line_, i - 1, end - (i - 1));
         i = end;
       }
