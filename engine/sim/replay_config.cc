@@ -77,6 +77,10 @@ class Reader {
                                  kHeaders.size()) == std::string::npos) {
         out.header = text.substr(kHeaders.size());
       }
+      const CompiledExpression& e = *out.expression;
+      if (e.nodes.size() == 1 && e.nodes[e.root].op == expr::Op::kVar) {
+        out.name = e.names[e.nodes[e.root].a];
+      }
       for (const expr::Node& n : out.expression->nodes) {
         if (n.op != expr::Op::kVar) continue;
         const std::string& name = out.expression->names[n.a];
@@ -502,6 +506,11 @@ const json* ReplayVariables::find(std::string_view name) const {
 Result<json> evaluate(const ConfigValue& value, const expr::Variables& variables,
                       std::int64_t now_ms) {
   if (!value.expression) return value.literal;
+  if (!value.name.empty()) {
+    const json* found = variables.find(value.name);
+    if (found == nullptr || found->is_null()) return json();  // FEEL: an unknown name is null
+    if (found->is_string()) return *found;
+  }
   expr::Context ctx{&variables, now_ms};
   Result<json> r = expr::evaluate(*value.expression, ctx);
   if (!r) return Status::invalid_argument(value.where + ": " + r.status().message());

@@ -25,6 +25,9 @@ struct ConfigValue {
   std::string where;  // "tasks.erp.ship.outputs.trackingNumber", for messages
   // Set when the expression is just `job.headers.NAME`: read the header, skip the evaluator.
   std::string header;
+  // Set when the expression is just a name (`=orderId`): a text found under it is the value
+  // as it is, without the evaluator (anything else still goes through it).
+  std::string name;
 };
 
 struct NamedValue {
