@@ -140,23 +140,37 @@ std::string event_log_footer(EventLogFormat format) {
   return format == EventLogFormat::kCsv ? std::string() : std::string("</log>\n");
 }
 
-void append_case(std::string& out, EventLogFormat format, std::string_view case_id,
-                 const ProcessDefinition& def, std::span<const LogRow> rows) {
-  if (format == EventLogFormat::kCsv) {
+CaseWriter::CaseWriter(EventLogFormat format, const ProcessDefinition& definition)
+    : format_(format), def_(definition) {
+  if (format_ != EventLogFormat::kCsv) return;
+  csv_element_.resize(def_.elements.size());
+  csv_adapter_.resize(def_.elements.size());
+  for (std::size_t i = 0; i < def_.elements.size(); ++i) {
+    const Element& e = def_.elements[i];
+    csv_field(csv_element_[i], activity_name(e));
+    csv_element_[i].push_back(',');
+    csv_field(csv_element_[i], e.id);
+    csv_element_[i].push_back(',');
+    csv_field(csv_adapter_[i], adapter_of(e));
+    csv_adapter_[i].push_back('\n');
+  }
+}
+
+void CaseWriter::append(std::string& out, std::string_view case_id,
+                        std::span<const LogRow> rows) const {
+  const ProcessDefinition& def = def_;
+  if (format_ == EventLogFormat::kCsv) {
+    std::string id;
+    csv_field(id, case_id);
+    id.push_back(',');
     for (const LogRow& r : rows) {
-      const Element& e = def.elements[r.element];
-      csv_field(out, case_id);
-      out.push_back(',');
-      csv_field(out, activity_name(e));
-      out.push_back(',');
-      csv_field(out, e.id);
-      out.push_back(',');
+      out += id;
+      out += csv_element_[r.element];
       append_timestamp(out, r.start_ms);
       out.push_back(',');
       if (r.ended) append_timestamp(out, r.end_ms);
       out += !r.ended ? ",active," : r.terminated ? ",terminated," : ",complete,";
-      csv_field(out, adapter_of(e));
-      out.push_back('\n');
+      out += csv_adapter_[r.element];
     }
     return;
   }

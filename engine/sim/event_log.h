@@ -6,6 +6,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "ordo/definition.h"
 
@@ -29,10 +30,22 @@ void append_timestamp(std::string& out, std::int64_t epoch_ms);
 std::string event_log_header(EventLogFormat format, std::string_view name);
 std::string event_log_footer(EventLogFormat format);
 
-// Appends one case: CSV rows (case_id, activity, activity_id, start_time, end_time,
-// lifecycle, adapter) in activation order, or one XES <trace> with a start and an end event
-// per activity (one event for an event that took no time), in time order.
-void append_case(std::string& out, EventLogFormat format, std::string_view case_id,
-                 const ProcessDefinition& definition, std::span<const LogRow> rows);
+// Writes the cases of one process's log. What a row says of its element (activity name, id,
+// adapter, escaped) is worked out once, when the writer is made.
+class CaseWriter {
+ public:
+  CaseWriter(EventLogFormat format, const ProcessDefinition& definition);
+
+  // Appends one case: CSV rows (case_id, activity, activity_id, start_time, end_time,
+  // lifecycle, adapter) in activation order, or one XES <trace> with a start and an end
+  // event per activity (one event for an event that took no time), in time order.
+  void append(std::string& out, std::string_view case_id, std::span<const LogRow> rows) const;
+
+ private:
+  EventLogFormat format_;
+  const ProcessDefinition& def_;
+  std::vector<std::string> csv_element_;  // per element: "activity,activity_id,"
+  std::vector<std::string> csv_adapter_;  // per element: "adapter\n"
+};
 
 }  // namespace ordo::sim

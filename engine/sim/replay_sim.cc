@@ -173,6 +173,7 @@ Status ReplaySim::init() {
   engine_->set_fallback_handler([this](const Job& job) { return handle(job); });
   engine_->add_observer(this);
   if (shared_.log_events) {
+    case_writer_ = std::make_unique<CaseWriter>(shared_.log_format, *variant_.def);
     spill_ = std::tmpfile();
     if (spill_ == nullptr)
       return Status::io_error("cannot create a temporary file for the event log");
@@ -686,7 +687,7 @@ void ReplaySim::finalize(Track& t, std::string bucket) {
   o.finalized_ms = clock_->now_ms();
   if (spill_ != nullptr) {
     chunk_.clear();
-    append_case(chunk_, shared_.log_format, t.record->order_id, *variant_.def, t.rows);
+    case_writer_->append(chunk_, t.record->order_id, t.rows);
   }
   std::swap(outcome_, o);
   has_outcome_ = true;

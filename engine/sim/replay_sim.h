@@ -175,6 +175,7 @@ class ReplaySim final : public Observer {
   std::vector<Track*> done_;
   Track* starting_ = nullptr;
   std::uint64_t next_track_ = 1;
+  std::unique_ptr<CaseWriter> case_writer_;  // with an event log
   std::FILE* spill_ = nullptr;
   std::vector<char> spill_buffer_;  // declared after spill_: the file is closed first
   // The last order, until the lane commits or discards it.
