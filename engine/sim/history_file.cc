@@ -127,6 +127,23 @@ class CsvReader final : public HistoryReader {
   }
 
   Result<bool> next_into(HistoryRecord& out) override {
+    Result<bool> got = next_cells(flat_);
+    if (!got || !*got) return got;
+    out.line = flat_.line;
+    if (columns_.empty()) columns_ = columns();
+    fill(out.fields, columns_, flat_);
+    return true;
+  }
+
+  std::vector<std::string> columns() const override {
+    std::vector<std::string> out;
+    for (std::size_t i : by_name_) {
+      if (kept(header_[i])) out.push_back(header_[i]);
+    }
+    return out;
+  }
+
+  Result<bool> next_cells(HistoryCells& out) override {
     std::vector<std::string>& cells = cells_;
     while (true) {
       std::int64_t at = 0;
@@ -157,39 +174,15 @@ class CsvReader final : public HistoryReader {
         }
       }
       out.line = at;
-      fill(out.fields);
+      out.text.clear();
+      out.ends.clear();
+      for (std::size_t i : by_name_) {
+        if (!kept_columns_[i]) continue;
+        out.text += cells[i];
+        out.ends.push_back(static_cast<std::uint32_t>(out.text.size()));
+      }
       return true;
     }
-  }
-
- private:
-  // The record's object gets the kept, non-empty cells, by name. Both are in name order: one
-  // walk that overwrites the nodes already there (an earlier record of this file left the
-  // same names, usually), and adds or drops only where a cell is empty in one and not the
-  // other.
-  void fill(json& fields) {
-    if (!fields.is_object()) fields = json::object();
-    auto& object = fields.get_ref<json::object_t&>();
-    auto it = object.begin();
-    for (std::size_t i : by_name_) {
-      if (!kept_columns_[i]) continue;
-      const std::string& name = header_[i];
-      while (it != object.end() && it->first < name) it = object.erase(it);
-      const bool here = it != object.end() && it->first == name;
-      if (cells_[i].empty()) {
-        if (here) it = object.erase(it);
-        continue;
-      }
-      if (!here) {
-        it = object.emplace_hint(it, name, cells_[i]);
-      } else if (it->second.is_string()) {
-        it->second.get_ref<std::string&>().assign(cells_[i]);
-      } else {
-        it->second = cells_[i];
-      }
-      ++it;
-    }
-    object.erase(it, object.end());
   }
 
  private:
@@ -286,6 +279,8 @@ class CsvReader final : public HistoryReader {
   std::vector<std::size_t> by_name_;  // header indices in name order
   std::vector<bool> kept_columns_;    // by header index (keep_only)
   std::vector<std::string> cells_;    // the current record's (and more: it only grows)
+  HistoryCells flat_;                 // next_into's
+  std::vector<std::string> columns_;  // next_into's: columns(), once keep_only is settled
   std::string line_;
 };
 
@@ -340,6 +335,39 @@ Result<std::unique_ptr<HistoryReader>> make(std::unique_ptr<std::istream> in,
 }
 
 }  // namespace
+
+Result<bool> HistoryReader::next_cells(HistoryCells&) {
+  return Status::invalid_argument("JSON Lines records have no columns; read them with next()");
+}
+
+// Both are in name order: one walk that overwrites the nodes already there (an earlier
+// record of the file left the same names, usually), and adds or drops only where a cell is
+// empty in one and not the other.
+void HistoryReader::fill(json& fields, const std::vector<std::string>& columns,
+                         const HistoryCells& cells) {
+  if (!fields.is_object()) fields = json::object();
+  auto& object = fields.get_ref<json::object_t&>();
+  auto it = object.begin();
+  for (std::size_t k = 0; k < columns.size(); ++k) {
+    const std::string& name = columns[k];
+    const std::string_view cell = cells.cell(k);
+    while (it != object.end() && it->first < name) it = object.erase(it);
+    const bool here = it != object.end() && it->first == name;
+    if (cell.empty()) {
+      if (here) it = object.erase(it);
+      continue;
+    }
+    if (!here) {
+      it = object.emplace_hint(it, name, std::string(cell));
+    } else if (it->second.is_string()) {
+      it->second.get_ref<std::string&>().assign(cell);
+    } else {
+      it->second = std::string(cell);
+    }
+    ++it;
+  }
+  object.erase(it, object.end());
+}
 
 Result<bool> HistoryReader::next_into(HistoryRecord& record) {
   Result<std::optional<HistoryRecord>> got = next();

@@ -272,6 +272,7 @@ Result<ReplayResult> replay(const ReplayOptions& options) {
   Result<std::unique_ptr<HistoryReader>> reader = HistoryReader::open(options.history);
   if (!reader) return reader.status();
   (*reader)->keep_only(config->record_fields);
+  const std::vector<std::string> columns = (*reader)->columns();  // empty: JSON Lines
   std::error_code size_error;
   const std::uint64_t total_bytes = std::filesystem::file_size(options.history, size_error);
 
@@ -295,11 +296,19 @@ Result<ReplayResult> replay(const ReplayOptions& options) {
   for (auto& lane : lanes) {
     Lane* l = lane.get();
     const bool several = variants.size() > 1;
-    l->thread = std::thread([l, &stopping, &bad, &options, &config, &variants, &pool, several] {
+    l->thread = std::thread([l, &stopping, &bad, &options, &config, &variants, &pool, &columns,
+                             several] {
+      ReplayRecord local;  // a CSV record's fields, filled here
       while (std::optional<Batch> batch = l->input.pop()) {
         for (const std::unique_ptr<ReplayRecord>& r : *batch) {
-          const ReplayRecord& record = *r;
-          if (stopping() && record.line > bad.smallest()) continue;
+          if (stopping() && r->line > bad.smallest()) continue;
+          if (!columns.empty()) {
+            local.line = r->line;
+            local.start_ms = r->start_ms;
+            local.order_id.assign(r->order_id);
+            HistoryReader::fill(local.fields, columns, r->cells);
+          }
+          const ReplayRecord& record = columns.empty() ? *r : local;
           Result<json> vars = start_variables(*config, record);
           if (!vars) {
             bad.add(record.line, at_line(options.history, record.line, vars.status().message()));
@@ -357,20 +366,28 @@ Result<ReplayResult> replay(const ReplayOptions& options) {
       return;
     }
     last_start = r->start_ms;
-    const json& fields = r->fields;
-    auto p = fields.find(cfg.partition_field);
-    const std::string key = p != fields.end() ? text_of(*p) : r->order_id;
-    const std::size_t lane = stable_hash(key) % lanes.size();
+    const std::size_t lane = r->partition % lanes.size();
     batches[lane].push_back(std::move(r));
     if (batches[lane].size() >= kBatch) {
       lanes[lane]->input.push(std::move(batches[lane]));
       batches[lane].clear();
     }
   };
+  // Where the fields the reader needs are among a CSV record's cells.
+  const auto column = [&](const std::string& name) {
+    auto it = std::lower_bound(columns.begin(), columns.end(), name);
+    return it != columns.end() && *it == name ? static_cast<std::size_t>(it - columns.begin())
+                                              : columns.size();
+  };
+  const std::size_t time_column = column(cfg.time_field), id_column = column(cfg.id_field),
+                    partition_column = column(cfg.partition_field);
+  std::vector<std::size_t> required_columns;
+  for (const std::string& f : cfg.requires_fields) required_columns.push_back(column(f));
   std::unique_ptr<ReplayRecord> record;
   while (!stopping()) {
     if (!record) record = pool.take();
-    Result<bool> next = (*reader)->next_into(*record);
+    Result<bool> next =
+        columns.empty() ? (*reader)->next_into(*record) : (*reader)->next_cells(record->cells);
     if (!next) {
       if (next.status().code() != StatusCode::kInvalidArgument) {
         failure = next.status();
@@ -385,43 +402,60 @@ Result<ReplayResult> replay(const ReplayOptions& options) {
     ++read;
     if (options.progress && read % 8192 == 0)
       options.progress((*reader)->bytes_read(), total_bytes);
+    if (!columns.empty()) record->line = record->cells.line;
     const std::int64_t line = record->line;
-    const auto field = [&](const std::string& name) -> const json* {
+    // A field as text (a CSV cell, or a JSON value as text_of gives it); absent: nullopt.
+    std::string scratch;
+    const auto text = [&](std::size_t k,
+                          const std::string& name) -> std::optional<std::string_view> {
+      if (!columns.empty()) {
+        if (k == columns.size() || record->cells.cell(k).empty()) return std::nullopt;
+        return record->cells.cell(k);
+      }
       auto it = record->fields.find(name);
-      return it == record->fields.end() || it->is_null() ? nullptr : &*it;
+      if (it == record->fields.end() || it->is_null()) return std::nullopt;
+      if (it->is_string()) return std::string_view(it->get_ref<const std::string&>());
+      scratch = text_of(*it);
+      return std::string_view(scratch);
     };
-    const json* created = field(cfg.time_field);
-    if (created == nullptr) {
+    std::optional<std::string_view> created = text(time_column, cfg.time_field);
+    if (!created) {
       reject(line, "the record has no '" + cfg.time_field + "' (when the order was placed)");
       continue;
     }
     std::optional<std::int64_t> at;
-    if (created->is_string()) at = time::parse_date_time(created->get_ref<const std::string&>());
+    const json* created_json = nullptr;
+    if (columns.empty()) {
+      created_json = &*record->fields.find(cfg.time_field);
+      if (created_json->is_string()) at = time::parse_date_time(*created);
+    } else {
+      at = time::parse_date_time(*created);
+    }
     if (!at) {
-      reject(line, "'" + cfg.time_field + "' is " + created->dump() +
+      reject(line, "'" + cfg.time_field + "' is " +
+                       (created_json != nullptr ? created_json->dump() : json(*created).dump()) +
                        ", not an ISO 8601 date-time such as 2026-09-01T10:00:00Z");
       continue;
     }
     record->start_ms = *at;
-    const json* id = field(cfg.id_field);
-    if (id == nullptr) {
+    std::optional<std::string_view> id = text(id_column, cfg.id_field);
+    if (!id) {
       reject(line, "the record has no '" + cfg.id_field + "' (the order's id)");
       continue;
     }
-    if (id->is_string()) {
-      record->order_id.assign(id->get_ref<const std::string&>());
-    } else {
-      record->order_id = text_of(*id);
-    }
+    record->order_id.assign(*id);
     bool complete = true;
-    for (const std::string& f : cfg.requires_fields) {
-      if (field(f) == nullptr) {
-        reject(line, "the record has no '" + f + "', which the config requires");
+    for (std::size_t i = 0; i < cfg.requires_fields.size(); ++i) {
+      if (!text(required_columns[i], cfg.requires_fields[i])) {
+        reject(line,
+               "the record has no '" + cfg.requires_fields[i] + "', which the config requires");
         complete = false;
         break;
       }
     }
     if (!complete) continue;
+    std::optional<std::string_view> partition = text(partition_column, cfg.partition_field);
+    record->partition = stable_hash(partition ? *partition : std::string_view(record->order_id));
     window.push_back(std::move(record));
     std::push_heap(window.begin(), window.end(), by_time);
     if (window.size() > kReorderWindow) release(take_earliest());

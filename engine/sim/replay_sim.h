@@ -40,6 +40,10 @@ namespace ordo::sim {
 struct ReplayRecord : HistoryRecord {
   std::int64_t start_ms = 0;
   std::string order_id;
+  std::uint64_t partition = 0;  // stable_hash of its partition field (or id): picks its lane
+  // From CSV, the record travels to its lane as cells, one block, and `fields` is filled on
+  // the lane, in an object of the lane's own: the map's nodes are not passed between cores.
+  HistoryCells cells;
 };
 
 // Records go back to the reader once their lane is done with them, to be read into again:

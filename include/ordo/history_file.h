@@ -28,6 +28,21 @@ struct HistoryRecord {
   nlohmann::json fields;  // an object
 };
 
+// A CSV record as the texts of its columns, for a caller that builds objects of its own from
+// them (the replay hands each record to another thread as one block, and fills an object
+// there): `text` holds the cells one after another, `ends[k]` is where the k-th of
+// HistoryReader::columns() ends. An empty cell is an absent field.
+struct HistoryCells {
+  std::int64_t line = 0;
+  std::string text;
+  std::vector<std::uint32_t> ends;
+
+  std::string_view cell(std::size_t k) const noexcept {
+    const std::uint32_t begin = k == 0 ? 0 : ends[k - 1];
+    return std::string_view(text).substr(begin, ends[k] - begin);
+  }
+};
+
 class HistoryReader {
  public:
   // The format follows the name: .csv, or .jsonl / .ndjson / .json (JSON Lines). Errors: the
@@ -46,6 +61,15 @@ class HistoryReader {
   // that recycles its records reads millions of them almost without allocating. False at the
   // end (`record` is then unspecified); errors as next().
   virtual Result<bool> next_into(HistoryRecord& record);
+  // CSV: the columns a record keeps (keep_only), in name order, and the next record as their
+  // cells (false at the end; errors as next()). JSON Lines records are objects of their own:
+  // no columns, and next_cells() refuses.
+  virtual std::vector<std::string> columns() const { return {}; }
+  virtual Result<bool> next_cells(HistoryCells& cells);
+  // Makes `fields` the object next() gives for these cells of `columns`, reusing the nodes
+  // and string buffers it has.
+  static void fill(nlohmann::json& fields, const std::vector<std::string>& columns,
+                   const HistoryCells& cells);
   // How far into the input reading has got, in bytes (for progress bars; a system call).
   virtual std::uint64_t bytes_read() const = 0;
   // The line where the record next() last returned, or refused as malformed, starts.

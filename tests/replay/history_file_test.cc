@@ -145,7 +145,26 @@ TEST(HistoryFile, NextIntoAReusedRecordGivesWhatNextGives) {
   EXPECT_EQ(got, expected);
   EXPECT_EQ(got[1], "3 {\"id\":\"2\",\"when\":\"2026-09-02\"}");
 
+  // The same as cells of columns(), filled into an object elsewhere (as a replay's lanes do).
+  auto cells_reader = reader(text);
+  cells_reader->keep_only({"when", "id", "missing"});
+  EXPECT_EQ(cells_reader->columns(), (std::vector<std::string>{"id", "when"}));
+  HistoryCells cells;
+  ASSERT_OK(cells_reader->next_cells(cells));
+  EXPECT_EQ(cells.line, 2);
+  EXPECT_EQ(cells.cell(0), "1");
+  EXPECT_EQ(cells.cell(1), "2026-09-01");
+  ASSERT_OK(cells_reader->next_cells(cells));
+  ASSERT_OK(cells_reader->next_cells(cells));
+  EXPECT_EQ(cells.cell(1), "") << "an empty cell";
+  HistoryRecord filled;
+  filled.fields = {{"zzz", 1}};
+  HistoryReader::fill(filled.fields, cells_reader->columns(), cells);
+  EXPECT_EQ(filled.fields.dump(), "{\"id\":\"3\"}");
+
   auto jsonl = reader("{\"a\": 1}\n{\"b\": [2]}\n", false);
+  EXPECT_TRUE(jsonl->columns().empty());
+  EXPECT_EQ(jsonl->next_cells(cells).status().code(), StatusCode::kInvalidArgument);
   ASSERT_OK(jsonl->next_into(record));
   EXPECT_EQ(record.fields.dump(), "{\"a\":1}");
   ASSERT_OK(jsonl->next_into(record));

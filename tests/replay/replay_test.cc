@@ -10,6 +10,7 @@
 #include <set>
 #include <sstream>
 
+#include "ordo/history_file.h"
 #include "test_util.h"
 
 namespace ordo::testing {
@@ -200,6 +201,60 @@ TEST(Replay, SameInputGivesTheSameBytesWhateverTheThreads) {
     EXPECT_EQ(read(dir + "/e" + std::to_string(threads) + ".xes"), first_xes) << threads;
   }
   EXPECT_GT(first_csv.size(), 10000u);
+}
+
+// A CSV record reaches its lane as cells and becomes an object there; a JSON Lines record is
+// an object from the start. The same orders either way give the same report, and the same
+// bad record is named. (A record's line is also its random stream: the JSON Lines file starts
+// with a blank line where the CSV has its header, so the lines match.)
+TEST(Replay, JsonLinesHistoryGivesWhatTheSameCsvGives) {
+  const std::string dir = temp_dir();
+  auto csv_reader = HistoryReader::open(kSampleHistory);
+  ASSERT_OK(csv_reader);
+  std::string jsonl = "\n";
+  while (true) {
+    auto r = (*csv_reader)->next();
+    ASSERT_OK(r);
+    if (!*r) break;
+    jsonl += (*r)->fields.dump() + "\n";
+  }
+  const std::string history = write(dir + "/orders.jsonl", jsonl);
+  for (int threads : {1, 2}) {
+    auto from_csv = run(kSampleHistory, json::parse(read(kSampleConfig)), threads);
+    auto from_jsonl = run(history, json::parse(read(kSampleConfig)), threads);
+    ASSERT_OK(from_csv);
+    ASSERT_OK(from_jsonl);
+    json a = from_csv->report, b = from_jsonl->report;
+    a.erase("history");
+    b.erase("history");
+    EXPECT_EQ(a, b) << threads << " threads";
+    EXPECT_EQ(b["variants"][0]["orders"], 200);
+  }
+  // Line 3 loses its createdAt: named as such, from either format.
+  std::string broken_csv = read(kSampleHistory);
+  std::string broken_jsonl = jsonl;
+  {
+    std::vector<std::string> lines;
+    std::istringstream in(broken_csv);
+    for (std::string l; std::getline(in, l);) lines.push_back(l);
+    const std::size_t comma = lines[2].find(','), next = lines[2].find(',', comma + 1);
+    lines[2].erase(comma + 1, next - comma - 1);
+    broken_csv.clear();
+    for (const std::string& l : lines) broken_csv += l + "\n";
+    // Line 3: after the blank line and the first record.
+    const std::size_t a = jsonl.find('\n', 1) + 1, b = jsonl.find('\n', a);
+    json second = json::parse(jsonl.substr(a, b - a));
+    second.erase("createdAt");
+    broken_jsonl = jsonl.substr(0, a) + second.dump() + jsonl.substr(b);
+  }
+  auto bad_csv = run(write(dir + "/broken.csv", broken_csv), json::parse(read(kSampleConfig)), 2);
+  auto bad_jsonl = run(write(dir + "/broken.jsonl", broken_jsonl), json::parse(read(kSampleConfig)), 2);
+  ASSERT_FALSE(bad_csv.is_ok());
+  ASSERT_FALSE(bad_jsonl.is_ok());
+  EXPECT_NE(bad_csv.status().message().find("broken.csv:3: the record has no 'createdAt'"),
+            std::string::npos) << bad_csv.status().message();
+  EXPECT_NE(bad_jsonl.status().message().find("broken.jsonl:3: the record has no 'createdAt'"),
+            std::string::npos) << bad_jsonl.status().message();
 }
 
 TEST(Replay, AnotherSeedChangesDrawnLatenciesOnly) {
