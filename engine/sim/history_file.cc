@@ -337,7 +337,8 @@ Result<std::unique_ptr<HistoryReader>> make(std::unique_ptr<std::istream> in,
 }  // namespace
 
 Result<bool> HistoryReader::next_cells(HistoryCells&) {
-  return Status::invalid_argument("JSON Lines records have no columns; read them with next()");
+  // Not kInvalidArgument: that is a malformed record, after which reading goes on.
+  return Status::internal("JSON Lines records have no columns; read them with next()");
 }
 
 // Both are in name order: one walk that overwrites the nodes already there (an earlier

@@ -61,9 +61,9 @@ class HistoryReader {
   // that recycles its records reads millions of them almost without allocating. False at the
   // end (`record` is then unspecified); errors as next().
   virtual Result<bool> next_into(HistoryRecord& record);
-  // CSV: the columns a record keeps (keep_only), in name order, and the next record as their
-  // cells (false at the end; errors as next()). JSON Lines records are objects of their own:
-  // no columns, and next_cells() refuses.
+  // CSV: the columns a record keeps (keep_only, called before the first record), in name
+  // order, and the next record as their cells (false at the end; errors as next()). JSON
+  // Lines records are objects of their own: no columns, and next_cells() refuses (kInternal).
   virtual std::vector<std::string> columns() const { return {}; }
   virtual Result<bool> next_cells(HistoryCells& cells);
   // Makes `fields` the object next() gives for these cells of `columns`, reusing the nodes
