@@ -423,14 +423,10 @@ Result<ReplayResult> replay(const ReplayOptions& options) {
       reject(line, "the record has no '" + cfg.time_field + "' (when the order was placed)");
       continue;
     }
+    // From JSON Lines the time must be a JSON string (text() also gives numbers as text).
+    const json* created_json = columns.empty() ? &*record->fields.find(cfg.time_field) : nullptr;
     std::optional<std::int64_t> at;
-    const json* created_json = nullptr;
-    if (columns.empty()) {
-      created_json = &*record->fields.find(cfg.time_field);
-      if (created_json->is_string()) at = time::parse_date_time(*created);
-    } else {
-      at = time::parse_date_time(*created);
-    }
+    if (created_json == nullptr || created_json->is_string()) at = time::parse_date_time(*created);
     if (!at) {
       reject(line, "'" + cfg.time_field + "' is " +
                        (created_json != nullptr ? created_json->dump() : json(*created).dump()) +

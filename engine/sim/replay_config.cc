@@ -486,7 +486,6 @@ Result<ReplayConfig> read_replay_config(const json& config, const std::string& s
   for (const auto& [type, t] : out->tasks) task_fields(t, names);
   if (out->default_task) task_fields(*out->default_task, names);
   names.erase("job");
-  out->task_fields.assign(names.begin(), names.end());
   if (!out->start_variables.empty()) {
     // Without start.variables the record itself is what an order starts with: all of it.
     start.insert(names.begin(), names.end());

@@ -99,9 +99,6 @@ struct ReplayConfig {
   std::vector<SlaSpec> sla;
   std::map<std::string, TaskSpec, std::less<>> tasks;
   std::optional<TaskSpec> default_task;  // job types the config does not name
-  // The record fields anything after the start reads (expressions, latencies, requires):
-  // records keep only these once their order has started.
-  std::vector<std::string> task_fields;
   // Every field the replay reads from a record (empty: all of them): the reader builds only
   // these.
   std::vector<std::string> record_fields;
