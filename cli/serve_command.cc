@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "http_server.h"
+#include "job_types.h"
 #include "logging.h"
 #include "ordo/ordo.h"
 #include "work_loop.h"
@@ -39,6 +40,7 @@ struct ServeCommand::Args {
   std::string listen = "127.0.0.1:8080";
   int threads = 2;
   std::string log_format = "text";
+  bool simulate = false;
 };
 
 ServeCommand::ServeCommand(CLI::App& app) : args_(std::make_unique<Args>()) {
@@ -52,6 +54,10 @@ ServeCommand::ServeCommand(CLI::App& app) : args_(std::make_unique<Args>()) {
   cmd_->add_option("--threads", args_->threads, "Handler threads of the worker")
       ->capture_default_str()
       ->check(CLI::Range(1, 64));
+  cmd_->add_flag("--simulate", args_->simulate,
+                 "Answer the job types no adapter handles with the simulated order world "
+                 "(ordo run's answers, docs/running-orders.md) on the system clock: for trying "
+                 "a process, never for real orders");
   cmd_->add_option("--log-format", args_->log_format,
                    "text (for people) or json (one object per line, for log collectors)")
       ->capture_default_str()
@@ -61,7 +67,9 @@ ServeCommand::ServeCommand(CLI::App& app) : args_(std::make_unique<Args>()) {
       "section the server only listens on loopback. SIGINT or SIGTERM stop it: no new "
       "requests, the ones in flight answered, jobs in flight finished or released.\nExit "
       "status: 0 after a stop, 1 when the database, the config or the address cannot be "
-      "used, 2 on bad usage.");
+      "used, 2 on bad usage.\nNothing is simulated unless --simulate says so (or a type's "
+      "adapter is \"simulated\"): a job whose type has no adapter waits for an external worker, "
+      "and each such type is logged once and listed by /health/ready.");
 }
 
 ServeCommand::~ServeCommand() = default;
@@ -124,11 +132,26 @@ std::optional<int> ServeCommand::run() const {
   Result<std::unique_ptr<Engine>> worker_engine = Engine::open(a.db, worker_options);
   if (!worker_engine) return fail(worker_engine.status().message());
   Engine& worker = **worker_engine;
-  SimulatedWorld world(worker.clock());
-  if (Status s = world.open_effects_log(a.db + ".effects.jsonl"); !s) return fail(s.message());
-  worker.set_fallback_handler(world.handler());
+  // Nothing is simulated unless asked for: a type without an adapter waits for an external
+  // worker, it is never answered with made-up data.
+  std::unique_ptr<SimulatedWorld> world;
+  if (a.simulate || !config.simulated.empty()) {
+    world = std::make_unique<SimulatedWorld>(worker.clock());
+    if (Status s = world->open_effects_log(a.db + ".effects.jsonl"); !s) return fail(s.message());
+    if (a.simulate) {
+      worker.set_fallback_handler(world->handler());
+      spdlog::warn("ordo serve: --simulate: job types without an adapter are answered by the "
+                   "simulated order world; no ERP, payment provider or gateway is called for them");
+    }
+    for (const std::string& type : config.simulated) worker.register_handler(type, world->handler());
+  }
   for (auto& [type, handler] : config.handlers) worker.register_handler(type, handler);
   worker.leave_to_external_workers(config.external);
+  JobTypeWatch job_types(handling_of(config, a.config, a.simulate),
+                         [](const std::string& line) { spdlog::warn("ordo serve: " + line); });
+  if (Status s = job_types.check(worker); !s) return fail(s.message());
+  settings->api.unhandled_job_types = [&job_types] { return job_types.unhandled(); };
+  settings->api.on_deployed = [&job_types](const Engine& engine) { (void)job_types.check(engine); };
 
   // Metrics from both engines' events, and the KPI rules over them. The monitor reads open
   // incidents through an engine of its own (engines are not thread-safe).
@@ -171,7 +194,16 @@ std::optional<int> ServeCommand::run() const {
   std::thread working([&] {
     WorkOptions work;
     work.threads = a.threads;
-    Result<LoopTotals> done = work_loop(worker, world, work, false, stop);
+    // Deployments by other processes on the database are noticed within a second.
+    auto last_check = std::chrono::steady_clock::now();
+    const auto check_deployments = [&] {
+      const auto now = std::chrono::steady_clock::now();
+      if (now - last_check < std::chrono::seconds(1)) return;
+      last_check = now;
+      if (Status s = job_types.check(worker); !s) spdlog::warn("ordo serve: " + s.message());
+    };
+    Result<LoopTotals> done =
+        work_loop(worker, world.get(), work, false, stop, check_deployments);
     if (!done) {
       worker_status = done.status();
       stop.store(true);

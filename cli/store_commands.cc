@@ -27,6 +27,7 @@
 #include "ordo/ordo.h"
 // Internal to the library (engine/ is on the CLI's include path): the same ISO 8601 parser
 // and formatter the engine uses for timers, so --ttl and printed times read as in BPMN files.
+#include "job_types.h"
 #include "time/iso8601.h"
 #include "views.h"
 #include "work_loop.h"
@@ -560,6 +561,7 @@ struct WorkerArgs : DbArgs {
   bool until_idle = false;
   int group_commit = 64;
   std::string config;
+  bool simulate = false;
 };
 
 int run_worker(const WorkerArgs& args) {
@@ -567,26 +569,44 @@ int run_worker(const WorkerArgs& args) {
   options.group_commit = args.group_commit;
   auto engine = open_db("worker", args.db, false, options);
   if (!engine) return kExitFound;
-  SimulatedWorld world(engine->clock());
-  const std::string effects = args.db + ".effects.jsonl";
-  if (Status s = world.open_effects_log(effects); !s) return fail("worker", s);
-  engine->set_fallback_handler(world.handler());
+  AdapterConfig config;
   if (!args.config.empty()) {
-    // The configured adapters do their task types' work; the simulation does the rest.
-    Result<AdapterConfig> config = load_adapter_config(args.config);
-    if (!config) return fail("worker", config.status());
-    for (auto& [type, handler] : config->handlers) engine->register_handler(type, handler);
-    engine->leave_to_external_workers(config->external);
+    Result<AdapterConfig> loaded = load_adapter_config(args.config);
+    if (!loaded) return fail("worker", loaded.status());
+    config = std::move(*loaded);
   }
+  // Nothing is simulated unless asked for: a job whose type has no adapter waits for an
+  // external worker.
+  std::unique_ptr<SimulatedWorld> world;
+  if (args.simulate || !config.simulated.empty()) {
+    world = std::make_unique<SimulatedWorld>(engine->clock());
+    const std::string effects = args.db + ".effects.jsonl";
+    if (Status s = world->open_effects_log(effects); !s) return fail("worker", s);
+    if (args.simulate) engine->set_fallback_handler(world->handler());
+    for (const std::string& type : config.simulated) engine->register_handler(type, world->handler());
+  }
+  for (auto& [type, handler] : config.handlers) engine->register_handler(type, handler);
+  engine->leave_to_external_workers(config.external);
+  JobTypeWatch job_types(handling_of(config, args.config, args.simulate),
+                         [](const std::string& line) { std::cerr << "ordo worker: " << line << '\n'; });
+  if (Status s = job_types.check(*engine); !s) return fail("worker", s);
   install_stop_handlers();
 
   WorkOptions work;
   work.threads = args.threads;
-  Result<LoopTotals> totals = work_loop(*engine, world, work, args.until_idle, stop_flag());
+  auto last_check = std::chrono::steady_clock::now();
+  const auto check_deployments = [&] {
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_check < std::chrono::seconds(1)) return;
+    last_check = now;
+    if (Status s = job_types.check(*engine); !s) std::cerr << "ordo worker: " << s.message() << '\n';
+  };
+  Result<LoopTotals> totals =
+      work_loop(*engine, world.get(), work, args.until_idle, stop_flag(), check_deployments);
   if (!totals) return fail("worker", totals.status());
   const std::size_t handled = totals->handled, published = totals->published;
   // Not lost: the effects log has them, and the next worker publishes them when due.
-  const std::size_t scheduled = world.take_due(INT64_MAX).size();
+  const std::size_t scheduled = world ? world->take_due(INT64_MAX).size() : 0;
   const std::size_t incidents = engine->incidents().size();
   if (args.json) {
     print_json({{"handled", handled},
@@ -833,7 +853,7 @@ StoreCommands::StoreCommands(CLI::App& app) : impl_(std::make_unique<Impl>()) {
   }
   {
     CLI::App* c = m.worker_cmd = app.add_subcommand(
-        "worker", "Work on jobs and timers with simulated handlers, on the system clock");
+        "worker", "Work on jobs and timers with the adapters of --config, on the system clock");
     add_db_option(c, m.worker);
     c->add_option("--threads", m.worker.threads, "Handler threads")
         ->capture_default_str()
@@ -845,15 +865,19 @@ StoreCommands::StoreCommands(CLI::App& app) : impl_(std::make_unique<Impl>()) {
         ->capture_default_str()
         ->check(CLI::Range(1, 100000));
     c->add_option("--config", m.worker.config,
-                  "Adapters by task type (ordo.json, docs/adapters.md); the simulated handlers "
-                  "answer the types it does not name")
+                  "Adapters by task type (ordo.json, docs/adapters.md)")
         ->type_name("FILE");
+    c->add_flag("--simulate", m.worker.simulate,
+                "Answer the job types no adapter handles with the simulated order world: for "
+                "trying a process, never for real orders");
     add_json_flag(c, m.worker, "the summary (handled, published, scheduled, openIncidents)");
     c->footer(
-        "The simulated handlers answer from each instance's variables as in ordo run (see "
-        "docs/running-orders.md) and publish the messages an outside system would, when they "
-        "are due; their side effects are recorded in DB.effects.jsonl and not repeated."
-        "\n" +
+        "A job whose type has no adapter is not answered: it waits for an external worker "
+        "(ordo serve's /v1/jobs), and each such type is named once on stderr. With --simulate "
+        "(or \"adapter\": \"simulated\" for a type) the simulated handlers answer from each "
+        "instance's variables as in ordo run (docs/running-orders.md) and publish the messages "
+        "an outside system would, when they are due; their side effects are recorded in "
+        "DB.effects.jsonl and not repeated.\n" +
         exit_status + "the work stops on a database error, 2 on bad usage.");
   }
   {

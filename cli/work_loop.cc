@@ -35,8 +35,9 @@ void install_stop_handlers() {
   sigaction(SIGTERM, &sa, nullptr);
 }
 
-Result<LoopTotals> work_loop(Engine& engine, SimulatedWorld& world, WorkOptions work,
-                             bool until_idle, const std::atomic<bool>& stop) {
+Result<LoopTotals> work_loop(Engine& engine, SimulatedWorld* world, WorkOptions work,
+                             bool until_idle, const std::atomic<bool>& stop,
+                             const std::function<void()>& between_rounds) {
   work.until_idle = true;  // this loop waits itself, to publish what the world sends meanwhile
   work.stop = &stop;
   LoopTotals totals;
@@ -44,8 +45,10 @@ Result<LoopTotals> work_loop(Engine& engine, SimulatedWorld& world, WorkOptions 
     Result<std::size_t> done = engine.work(work);
     if (!done) return done.status();
     totals.handled += *done;
+    if (between_rounds) between_rounds();
     std::size_t sent = 0;
-    for (Publication& p : world.take_due(engine.clock().now_ms())) {
+    for (Publication& p : world ? world->take_due(engine.clock().now_ms())
+                                : std::vector<Publication>{}) {
       Result<MessageResult> r = engine.publish_message(to_message(std::move(p), kPublicationTtlMs));
       if (!r) return r.status();
       // Publications restored from the effects log were mostly published by an earlier run.

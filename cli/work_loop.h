@@ -1,10 +1,11 @@
 // The worker loop `ordo worker` and `ordo serve` share: jobs and timers through
-// Engine::work, and the messages the simulated world sends meanwhile; and stopping on
-// SIGINT/SIGTERM.
+// Engine::work, and (when simulating) the messages the simulated world sends meanwhile; and
+// stopping on SIGINT/SIGTERM.
 #pragma once
 
 #include <atomic>
 #include <cstddef>
+#include <functional>
 
 #include "ordo/engine.h"
 #include "ordo/simulation.h"
@@ -20,9 +21,11 @@ struct LoopTotals {
   std::size_t published = 0;  // messages the simulated world published
 };
 
-// Works until `stop`, or (until_idle) until nothing is left to do now. Errors: the
-// database failed.
-Result<LoopTotals> work_loop(Engine& engine, SimulatedWorld& world, WorkOptions work,
-                             bool until_idle, const std::atomic<bool>& stop);
+// Works until `stop`, or (until_idle) until nothing is left to do now. `world`: the simulated
+// world whose messages are published when due (null: nothing is simulated). `between_rounds`
+// runs on this thread after each round of work (null: nothing). Errors: the database failed.
+Result<LoopTotals> work_loop(Engine& engine, SimulatedWorld* world, WorkOptions work,
+                             bool until_idle, const std::atomic<bool>& stop,
+                             const std::function<void()>& between_rounds = {});
 
 }  // namespace ordo::cli

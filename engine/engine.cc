@@ -1279,6 +1279,22 @@ std::vector<Deployment> Engine::deployments() const {
   return out;
 }
 
+Result<std::shared_ptr<const ProcessDefinition>> Engine::definition(std::string_view process_id,
+                                                                    int version) const {
+  std::shared_ptr<const runtime::Plan> plan;
+  if (impl_->db) {
+    plan = impl_->load_plan(process_id, version);
+  } else {
+    plan = version == 0 ? impl_->rt.latest(process_id) : impl_->rt.known_plan(process_id, version);
+  }
+  if (plan == nullptr) {
+    return Status::not_found("no process '" + std::string(process_id) + "'" +
+                             (version ? " version " + std::to_string(version) : std::string()) +
+                             " is deployed");
+  }
+  return plan->definition;
+}
+
 Status Engine::backup(const std::string& dest) const {
   if (!impl_->db) return Status::invalid_argument("an in-memory engine has no database to back up");
   return impl_->db->backup(dest);

@@ -350,6 +350,13 @@ Response Api::metrics() {
     out += "ordo_webhook_rejections_total{webhook=\"" + label(kind) + "\"} " + std::to_string(n) +
            "\n";
   }
+  if (options_.unhandled_job_types) {
+    family("ordo_job_types_unhandled", "gauge",
+           "Job types of the deployed processes that no adapter here handles (their jobs wait "
+           "for external workers; /health/ready lists them).");
+    out += "ordo_job_types_unhandled " + std::to_string(options_.unhandled_job_types().size()) +
+           "\n";
+  }
   if (options_.telemetry) options_.telemetry->write_prometheus(out);
   if (options_.kpis) options_.kpis->write_prometheus(out);
   return {200, out, "text/plain; version=0.0.4"};
@@ -367,7 +374,9 @@ Response Api::readiness() {
   if (options_.ready) {
     if (Status s = options_.ready(); !s) return error_response(503, "not ready: " + s.message());
   }
-  return json_response(200, {{"status", "ready"}});
+  json out = {{"status", "ready"}};
+  if (options_.unhandled_job_types) out["unhandledJobTypes"] = options_.unhandled_job_types();
+  return json_response(200, out);
 }
 
 Response Api::webhook(const Request& r, std::string_view kind, std::string_view channel) {
@@ -450,6 +459,7 @@ Response Api::route(const Request& r) {
           {{"processId", d.process_id}, {"version", d.version}, {"contentHash", d.content_hash}});
     }
     const bool created = engine_.deployments().size() > before;
+    if (created && options_.on_deployed) options_.on_deployed(engine_);
     return json_response(created ? 201 : 200, {{"deployments", list}, {"new", created}});
   }
 

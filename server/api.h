@@ -72,6 +72,13 @@ struct ApiOptions {
   // GET /health/ready: whether the service can do its work beyond answering (the worker
   // runs); null: ready whenever the database answers.
   std::function<Status()> ready;
+  // Job types of the deployed processes that nothing in this service handles: their jobs
+  // wait for external workers. Listed by /health/ready (`unhandledJobTypes`) and counted by
+  // /metrics (ordo_job_types_unhandled). Null: not known (left out).
+  std::function<std::vector<std::string>()> unhandled_job_types;
+  // Called after POST /v1/deployments deployed a new version, with the engine it used (still
+  // held by the API for the call).
+  std::function<void(const Engine&)> on_deployed;
 };
 
 // Reads the config's "server" section: {"tokens": [{"token": "...", "scopes": [...]}],

@@ -19,6 +19,7 @@
 #include "ordo/loader.h"
 #include "sim/replay_sim.h"
 #include "time/iso8601.h"
+#include "util/spelling.h"
 
 namespace ordo {
 namespace {
@@ -149,9 +150,12 @@ Status check_ids(const ReplayConfig& config,
     if (types.count(type) != 0) continue;
     std::string known;
     for (const std::string& t : types) known += (known.empty() ? "" : ", ") + t;
-    return Status::invalid_argument(config.source + ": tasks." + type +
-                                    ": no process has a job of this type (they have: " + known +
-                                    ")");
+    const std::optional<std::string> near =
+        util::closest_name(type, std::vector<std::string>(types.begin(), types.end()));
+    return Status::invalid_argument(
+        config.source + ": tasks." + type + ": no process has a job of this type" +
+        (near ? "; did you mean '" + *near + "'?" : std::string()) + " (they have: " + known +
+        ")");
   }
   const auto known = [&](const std::string& id) {
     return std::any_of(variants.begin(), variants.end(),

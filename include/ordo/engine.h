@@ -342,6 +342,10 @@ class Engine {
   Result<std::vector<InstanceCount>> count_instances() const;
   // Every deployed version of every process.
   std::vector<Deployment> deployments() const;
+  // The definition of a deployed version (0: the latest), for tools that look at what is
+  // deployed (job types, diagrams). kNotFound when no such version is deployed.
+  Result<std::shared_ptr<const ProcessDefinition>> definition(std::string_view process_id,
+                                                              int version = 0) const;
   bool durable() const noexcept;
   // Durable engines: writes a consistent copy of the database to `dest` while it runs.
   Status backup(const std::string& dest) const;

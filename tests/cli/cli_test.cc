@@ -319,7 +319,7 @@ TEST_F(CliDbTest, CorrelateReportsReceiversBufferingAndDuplicates) {
   // Payment never confirmed by the simulated world: the instance waits for the message.
   const std::uint64_t id = start_order("A-2", "\"paymentOutcome\": \"timeout\"");
   ASSERT_NE(id, 0u);
-  ASSERT_EQ(db("worker --until-idle").exit_code, 0);
+  ASSERT_EQ(db("worker --until-idle --simulate").exit_code, 0);
 
   CliRun first =
       db("correlate payment-confirmed --key A-2 --vars '{\"paymentStatus\": \"approved\"}' "
@@ -348,7 +348,7 @@ TEST_F(CliDbTest, CorrelateReportsReceiversBufferingAndDuplicates) {
 
   // A buffered message reaches the instance that subscribes later.
   const std::uint64_t late = start_order("A-9", "\"paymentOutcome\": \"timeout\"");
-  ASSERT_EQ(db("worker --until-idle").exit_code, 0);
+  ASSERT_EQ(db("worker --until-idle --simulate").exit_code, 0);
   nlohmann::json shown = db_json("show " + std::to_string(late));
   bool correlated = false;
   for (const auto& e : shown["history"]) correlated |= e["kind"] == "message-correlated";
@@ -387,9 +387,10 @@ TEST_F(CliTest, RunUsesTheConfiguredAdapters) {
   EXPECT_EQ(j["orders"][1]["endEvent"], "end-unavailable") << run.out;
 }
 
-// ordo worker --config: the ERP's availability answer comes from an HTTP peer on loopback;
-// the simulation answers every other task type.
-TEST_F(CliDbTest, WorkerUsesTheConfiguredAdaptersAndSimulatesTheRest) {
+// ordo worker --config: the ERP's availability answer comes from an HTTP peer on loopback.
+// Nothing else is answered (the order waits at its notification, whose type has no
+// adapter) until --simulate says the simulation may answer the rest.
+TEST_F(CliDbTest, WorkerUsesTheConfiguredAdaptersAndSimulatesOnlyWhenAsked) {
   httplib::Server erp;
   std::mutex mu;
   std::vector<std::string> keys;
@@ -407,9 +408,27 @@ TEST_F(CliDbTest, WorkerUsesTheConfiguredAdaptersAndSimulatesTheRest) {
           "output": {"available": "=response.body.inStock"}}}})");
   const std::uint64_t id = start_quick_order("A-1");
   CliRun worker = db("worker --until-idle --config " + config);
+  EXPECT_EQ(worker.exit_code, 0) << worker.out;
+  // The types nothing answers are named once each, with where they are used.
+  EXPECT_TRUE(contains(worker.out,
+                       "ordo worker: job type 'notify.send' (process 'order-acceptance' version "
+                       "1, element 'notify-unavailable' at "))
+      << worker.out;
+  EXPECT_TRUE(contains(worker.out, "has no adapter in " + config +
+                                       ": its jobs wait for an external worker"))
+      << worker.out;
+  EXPECT_FALSE(contains(worker.out, "job type 'erp.check-availability'")) << worker.out;
+  nlohmann::json waiting = db_json("show " + std::to_string(id));
+  EXPECT_EQ(waiting["state"], "active") << waiting.dump(2);
+  ASSERT_EQ(waiting["elements"].size(), 1u) << waiting.dump(2);
+  EXPECT_EQ(waiting["elements"][0]["elementId"], "notify-unavailable");
+  EXPECT_FALSE(fs::exists(db_ + ".effects.jsonl")) << "nothing was simulated";
+
+  CliRun simulated = db("worker --until-idle --simulate --config " + config);
   erp.stop();
   serving.join();
-  EXPECT_EQ(worker.exit_code, 0) << worker.out;
+  EXPECT_EQ(simulated.exit_code, 0) << simulated.out;
+  EXPECT_FALSE(contains(simulated.out, "has no adapter")) << simulated.out;
   nlohmann::json shown = db_json("show " + std::to_string(id));
   EXPECT_EQ(shown["state"], "completed") << shown.dump(2);
   EXPECT_EQ(shown["endEvent"], "end-unavailable") << shown.dump(2);
@@ -421,6 +440,29 @@ TEST_F(CliDbTest, WorkerUsesTheConfiguredAdaptersAndSimulatesTheRest) {
   CliRun refused = db("worker --until-idle --config " + bad);
   EXPECT_EQ(refused.exit_code, 1);
   EXPECT_TRUE(contains(refused.out, "ORDO_TEST_UNSET_VAR is not set")) << refused.out;
+}
+
+// A misspelt type in ordo.json: its adapter never runs, the real type waits, and both are
+// named, the misspelt one with the type it most likely meant.
+TEST_F(CliDbTest, WorkerNamesAMisspeltAdapterTypeAndTheTypeItMeant) {
+  const std::string config =
+      write("typo.json", R"({"adapters": {"erp.check-availabilty": {"adapter": "simulated"}}})");
+  const std::uint64_t id = start_quick_order("A-1");
+  CliRun worker = db("worker --until-idle --config " + config);
+  EXPECT_EQ(worker.exit_code, 0) << worker.out;
+  EXPECT_TRUE(contains(worker.out, "ordo worker: " + config +
+                                       ": adapters.erp.check-availabilty: no deployed process "
+                                       "has a job of this type; did you mean "
+                                       "'erp.check-availability'?"))
+      << worker.out;
+  EXPECT_TRUE(contains(worker.out, "job type 'erp.check-availability' (process "
+                                   "'order-acceptance' version 1, element 'check-availability'"))
+      << worker.out;
+  EXPECT_TRUE(contains(worker.out, "0 jobs and timers handled")) << worker.out;
+  nlohmann::json jobs = db_json("show " + std::to_string(id));
+  ASSERT_EQ(jobs["elements"].size(), 1u) << jobs.dump(2);
+  EXPECT_EQ(jobs["elements"][0]["elementId"], "check-availability");
+  EXPECT_EQ(jobs["variables"].count("available"), 0u) << "nothing made up: " << jobs.dump(2);
 }
 
 TEST_F(CliDbTest, WorkerSendsNotificationsAndDeliveriesListsThem) {
@@ -450,7 +492,7 @@ TEST_F(CliDbTest, WorkerSendsNotificationsAndDeliveriesListsThem) {
   const std::uint64_t id = start_order(
       "A-7", R"("paymentDelayMinutes": 0, "deliveryDays": 0, "customer": {"name": "Jan Kowalski",
       "phone": "+48 601 234 567", "pushToken": "dev-1", "locale": "pl"})");
-  CliRun worker = db("worker --until-idle --config " + config);
+  CliRun worker = db("worker --until-idle --simulate --config " + config);
   gateway.stop();
   serving.join();
   EXPECT_EQ(worker.exit_code, 0) << worker.out;
@@ -475,7 +517,7 @@ TEST_F(CliDbTest, WorkerSendsNotificationsAndDeliveriesListsThem) {
 TEST_F(CliDbTest, WorkerRunsOrdersToTheirEndAndShowHasTheTimeline) {
   const std::uint64_t quick = start_quick_order("A-1");
   const std::uint64_t waiting = start_order("A-2", "\"paymentOutcome\": \"timeout\"");
-  CliRun worker = db("worker --until-idle");
+  CliRun worker = db("worker --until-idle --simulate");
   EXPECT_EQ(worker.exit_code, 0) << worker.out;
   // Payment confirmed and delivered: the two messages the simulated world publishes.
   EXPECT_TRUE(contains(worker.out, "worker idle: ")) << worker.out;
@@ -535,7 +577,7 @@ TEST_F(CliDbTest, WorkerRunsOrdersToTheirEndAndShowHasTheTimeline) {
   EXPECT_TRUE(contains(unknown.out, "ordo show: no instance 999999")) << unknown.out;
 
   // Running again finds nothing new to do: the effects are not repeated.
-  CliRun again = db("worker --until-idle");
+  CliRun again = db("worker --until-idle --simulate");
   EXPECT_TRUE(contains(again.out, "worker idle: 0 jobs and timers handled, 0 messages published"))
       << again.out;
 }
@@ -545,7 +587,7 @@ TEST_F(CliDbTest, WorkerStopsOnSigterm) {
   // Without --until-idle the worker runs until a signal: sent once it has charged the payment.
   const std::string ordo = ORDO_CLI, id_text = std::to_string(id),
                     log = (dir_ / "worker.log").string();
-  CliRun r = capture(ordo + " worker --db " + db_ + " > " + log + " 2>&1 & pid=$!; i=0; " +
+  CliRun r = capture(ordo + " worker --simulate --db " + db_ + " > " + log + " 2>&1 & pid=$!; i=0; " +
                      "while [ $i -lt 200 ] && ! " + ordo + " show --db " + db_ + " " + id_text +
                      " | grep -q charge-payment.*job-completed; do sleep 0.05; i=$((i+1)); done; " +
                      "kill -TERM $pid; wait $pid; echo exit=$?; cat " + log);
@@ -570,7 +612,7 @@ TEST_F(CliDbTest, IncidentsCanBeListedAndRetried) {
   ASSERT_EQ(db("deploy " + flaky).exit_code, 0);
   nlohmann::json started = db_json("start flaky-process --vars '{\"failTask\": \"flaky\"}'");
   const std::uint64_t id = started["instance"];
-  CliRun worker = db("worker --until-idle");
+  CliRun worker = db("worker --until-idle --simulate");
   EXPECT_TRUE(contains(worker.out, ", 1 open incident")) << worker.out;
 
   nlohmann::json incidents = db_json("incidents");
@@ -597,7 +639,7 @@ TEST_F(CliDbTest, IncidentsCanBeListedAndRetried) {
       << retry.out;
   EXPECT_TRUE(contains(retry.out, "has 1 retry for the next ordo worker")) << retry.out;
   EXPECT_EQ(db("incidents").out, "no open incidents\n");
-  EXPECT_TRUE(contains(db("worker --until-idle").out, ", 1 open incident"));
+  EXPECT_TRUE(contains(db("worker --until-idle --simulate").out, ", 1 open incident"));
   nlohmann::json again = db_json("incidents");
   ASSERT_EQ(again.size(), 1u);
   EXPECT_NE(again[0]["key"], incidents[0]["key"]);
@@ -607,7 +649,7 @@ TEST_F(CliDbTest, IncidentsCanBeListedAndRetried) {
   CliRun fixed = db("retry " + key2 + " --retries 2 --vars '{\"failTask\": null}'");
   EXPECT_EQ(fixed.exit_code, 0) << fixed.out;
   EXPECT_TRUE(contains(fixed.out, "has 2 retries")) << fixed.out;
-  EXPECT_EQ(db("worker --until-idle").exit_code, 0);
+  EXPECT_EQ(db("worker --until-idle --simulate").exit_code, 0);
   EXPECT_EQ(db_json("show " + std::to_string(id))["state"], "completed");
   EXPECT_EQ(db_json("incidents"), nlohmann::json::array());
 
@@ -628,7 +670,10 @@ TEST_F(CliDbTest, CancelTerminatesAnInstance) {
   EXPECT_EQ(shown["elements"], nlohmann::json::array());
   EXPECT_EQ(shown["history"].back()["kind"], "instance-terminated");
   // Nothing is left for a worker.
-  EXPECT_TRUE(contains(db("worker --until-idle").out, "0 jobs and timers handled"));
+  EXPECT_TRUE(contains(db("worker --until-idle --simulate").out, "0 jobs and timers handled"));
+  // Without --simulate nothing is answered either: the worker only names what it cannot do.
+  CliRun plain = db("worker --until-idle");
+  EXPECT_TRUE(contains(plain.out, "0 jobs and timers handled")) << plain.out;
 
   CliRun unknown = db("cancel 999999");
   EXPECT_EQ(unknown.exit_code, 1);
@@ -639,7 +684,7 @@ TEST_F(CliDbTest, CancelTerminatesAnInstance) {
 TEST_F(CliDbTest, BackupIsADatabaseWithTheSameInstances) {
   start_quick_order("A-1");
   start_order("A-2", "\"paymentOutcome\": \"timeout\"");
-  ASSERT_EQ(db("worker --until-idle").exit_code, 0);
+  ASSERT_EQ(db("worker --until-idle --simulate").exit_code, 0);
   const std::string copy = (dir_ / "copy.db").string();
   CliRun r = db("backup " + copy);
   EXPECT_EQ(r.exit_code, 0) << r.out;

@@ -19,9 +19,10 @@ namespace {
 using nlohmann::json;
 using namespace std::chrono_literals;
 
+// --simulate: the simulated order world answers every job (asked for explicitly).
 TEST(Serve, OrdersStartedOverHttpRunToTheirEndAndMessagesAreIdempotent) {
   TempDir dir("serve");
-  Served served(dir, {"--db", dir.path("orders.db")});
+  Served served(dir, {"--db", dir.path("orders.db"), "--simulate"});
   ASSERT_GT(served.port(), 0) << served.output();
   httplib::Client http("127.0.0.1", served.port());
   auto health = http.Get("/health");
@@ -77,12 +78,13 @@ TEST(Serve, OrdersStartedOverHttpRunToTheirEndAndMessagesAreIdempotent) {
 }
 
 // An external worker over real HTTP does the availability checks (left to it in ordo.json);
-// the worker inside `ordo serve` does the rest with the simulated handlers.
+// the worker inside `ordo serve` does the rest with the simulated handlers (--simulate).
 TEST(Serve, AnExternalWorkerFetchesLocksAndAnswersOverHttp) {
   TempDir dir("serve-external");
   std::ofstream(dir.path("ordo.json"))
       << R"({"adapters": {"erp.check-availability": {"adapter": "external"}}})";
-  Served served(dir, {"--db", dir.path("orders.db"), "--config", dir.path("ordo.json")});
+  Served served(dir, {"--db", dir.path("orders.db"), "--config", dir.path("ordo.json"),
+                      "--simulate"});
   ASSERT_GT(served.port(), 0) << served.output();
   httplib::Client http("127.0.0.1", served.port());
   http.set_read_timeout(30, 0);
@@ -237,7 +239,7 @@ TEST(Serve, AnIncidentCrossingAKpiThresholdAlertsOnceAndResolvesOnce) {
 // instance carry its id and business key.
 TEST(Serve, JsonLogsAreOneObjectPerLineWithTheBusinessKey) {
   TempDir dir("serve-logs");
-  Served served(dir, {"--db", dir.path("orders.db"), "--log-format", "json"});
+  Served served(dir, {"--db", dir.path("orders.db"), "--log-format", "json", "--simulate"});
   ASSERT_GT(served.port(), 0) << served.output();
   httplib::Client http("127.0.0.1", served.port());
   auto deployed =
@@ -274,6 +276,94 @@ TEST(Serve, JsonLogsAreOneObjectPerLineWithTheBusinessKey) {
   }
   EXPECT_GE(lines, 3u) << text;  // listening, the instance's lines, stopped
   EXPECT_EQ(completed, 1u) << text;
+}
+
+// Without --simulate nothing is made up: a job whose type has no adapter (here a misspelt
+// one) waits, visible to external workers, and both types are named in the log once, in
+// /health/ready and in /metrics; a later deployment's new types are reported as it lands.
+TEST(Serve, AJobWithoutAnAdapterWaitsAndItsTypeIsReported) {
+  TempDir dir("serve-unhandled");
+  json adapters = json::object();
+  for (const char* type : {"erp.check-availability", "erp.reserve", "erp.release",
+                           "erp.handover", "erp.ship", "notify.send", "payment.cancel",
+                           "payment.charges"}) {
+    adapters[type] = {{"adapter", "simulated"}};
+  }
+  std::ofstream(dir.path("ordo.json")) << json{{"adapters", adapters}}.dump();
+  Served served(dir, {"--db", dir.path("orders.db"), "--config", dir.path("ordo.json")});
+  ASSERT_GT(served.port(), 0) << served.output();
+  httplib::Client http("127.0.0.1", served.port());
+  auto deployed =
+      http.Post("/v1/deployments", read_file(ORDO_SOURCE_DIR "/processes/order-acceptance.bpmn"),
+                "application/xml");
+  ASSERT_TRUE(deployed && deployed->status == 201);
+  const json start = {{"processId", "order-acceptance"},
+                      {"businessKey", "U-1"},
+                      {"variables", {{"orderId", "U-1"}, {"paymentDelayMinutes", 0}}}};
+  auto started = http.Post("/v1/process-instances", start.dump(), "application/json");
+  ASSERT_TRUE(started && started->status == 201);
+  const std::uint64_t id = json::parse(started->body)["id"];
+
+  // The charge waits, unlocked, for an external worker; no payment id is made up.
+  json jobs;
+  for (int i = 0; i < 200 && jobs.empty(); ++i) {
+    std::this_thread::sleep_for(50ms);
+    auto open = http.Get("/v1/jobs?type=payment.charge");
+    ASSERT_TRUE(open);
+    jobs = json::parse(open->body)["jobs"];
+  }
+  ASSERT_EQ(jobs.size(), 1u);
+  EXPECT_EQ(jobs[0]["state"], "created") << jobs.dump();
+  std::this_thread::sleep_for(500ms);
+  auto shown = http.Get("/v1/process-instances/" + std::to_string(id));
+  ASSERT_TRUE(shown);
+  const json instance = json::parse(shown->body);
+  EXPECT_EQ(instance["state"], "active") << shown->body;
+  EXPECT_FALSE(instance["variables"].contains("paymentId")) << shown->body;
+  auto still = http.Get("/v1/jobs?type=payment.charge");
+  ASSERT_TRUE(still);
+  EXPECT_EQ(json::parse(still->body)["jobs"].size(), 1u) << still->body;
+
+  auto ready = http.Get("/health/ready");
+  ASSERT_TRUE(ready);
+  EXPECT_EQ(ready->status, 200);
+  EXPECT_EQ(json::parse(ready->body)["unhandledJobTypes"], json::array({"payment.charge"}))
+      << ready->body;
+  auto metrics = http.Get("/metrics");
+  ASSERT_TRUE(metrics);
+  EXPECT_NE(metrics->body.find("\nordo_job_types_unhandled 1\n"), std::string::npos)
+      << metrics->body;
+
+  // A new process with a type nobody handles: reported on its deployment.
+  const std::string other = process(
+      straight("<serviceTask id=\"label\"><extensionElements><zeebe:taskDefinition "
+               "type=\"warehouse.print-label\"/></extensionElements></serviceTask>",
+               "label"),
+      "labels");
+  auto second = http.Post("/v1/deployments", other, "application/xml");
+  ASSERT_TRUE(second && second->status == 201) << (second ? second->body : "");
+  auto ready_again = http.Get("/health/ready");
+  ASSERT_TRUE(ready_again);
+  EXPECT_EQ(json::parse(ready_again->body)["unhandledJobTypes"],
+            json::array({"payment.charge", "warehouse.print-label"}))
+      << ready_again->body;
+
+  EXPECT_EQ(served.stop(), 0);
+  const std::string log = served.output();
+  const auto count = [&](const std::string& what) {
+    std::size_t n = 0;
+    for (std::size_t at = log.find(what); at != std::string::npos; at = log.find(what, at + 1)) ++n;
+    return n;
+  };
+  EXPECT_EQ(count("job type 'payment.charge' (process 'order-acceptance' version 1, element "
+                  "'charge-payment' at "),
+            1u)
+      << log;
+  EXPECT_EQ(count("adapters.payment.charges: no deployed process has a job of this type; did "
+                  "you mean 'payment.charge'?"),
+            1u)
+      << log;
+  EXPECT_EQ(count("job type 'warehouse.print-label'"), 1u) << log;
 }
 
 TEST(Serve, WithoutTokensItListensOnLoopbackOnlyAndTokensAreRequiredWhenConfigured) {

@@ -585,7 +585,9 @@ TEST(Replay, MoreConfigMistakes) {
   json c = fixed_config();
   c["tasks"]["erp.shipp"] = {{"latency", {{"fixed", "PT1S"}}}};
   const std::string typo = refusal(run(history, c));
-  EXPECT_NE(typo.find("tasks.erp.shipp: no process has a job of this type"), std::string::npos) << typo;
+  EXPECT_NE(typo.find("tasks.erp.shipp: no process has a job of this type; did you mean 'erp.ship'?"),
+            std::string::npos)
+      << typo;
   c = fixed_config();
   c["milestones"]["again"] = "send-confirmation";
   const std::string twice = refusal(run(history, c));
