@@ -8,27 +8,34 @@ ORDO := $(BUILD)/cli/ordo
 PROCESS := processes/order-acceptance.bpmn
 FUZZ_SECONDS ?= 180
 
-.PHONY: all deps configure build demo test bench fuzz install-check clean format
+.PHONY: all deps deps-test configure build demo test bench fuzz install-check clean format
 
 all: build
 
 deps:
 	@scripts/install-deps
 
-$(BUILD)/build.ninja:
-	cmake -S . -B $(BUILD) -G Ninja $(CMAKE_FLAGS)
+deps-test:
+	@scripts/install-deps --test
 
-configure: deps $(BUILD)/build.ninja
-
-build: configure
-	cmake --build $(BUILD) -j $(JOBS)
-
-demo: build
+# The demo builds only the ordo program: the first configure leaves out the tests, the
+# benchmarks and the examples, which `make test` (or `make build`) adds to the same tree.
+demo: deps
+	@test -f $(BUILD)/build.ninja || cmake -S . -B $(BUILD) -G Ninja $(CMAKE_FLAGS) \
+	  -DORDO_BUILD_TESTS=OFF -DORDO_BUILD_BENCH=OFF -DORDO_BUILD_EXAMPLES=OFF
+	cmake --build $(BUILD) -j $(JOBS) --target ordo_cli
 	$(ORDO) validate $(PROCESS)
 	$(ORDO) run $(PROCESS) --orders examples/orders.jsonl
 	$(ORDO) replay $(PROCESS) processes/order-acceptance-express.bpmn \
 	  --history examples/history/orders.csv --config examples/history/replay.json \
 	  --report $(BUILD)/replay-report.html
+
+configure: deps-test
+	cmake -S . -B $(BUILD) -G Ninja $(CMAKE_FLAGS) \
+	  -DORDO_BUILD_TESTS=ON -DORDO_BUILD_BENCH=ON -DORDO_BUILD_EXAMPLES=ON
+
+build: configure
+	cmake --build $(BUILD) -j $(JOBS)
 
 test: build
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)

@@ -15,10 +15,10 @@ namespace {
 
 using nlohmann::json;
 
-constexpr const char* kSecret = "whsec_shop";
+constexpr const char* kShopSecret = "whsec_shop";
 constexpr std::int64_t kMinute = 60'000;
 
-json order(const std::string& id) {
+json order_variables(const std::string& id) {
   return {{"orderId", id},
           {"items", {{{"sku", "SKU-1"}, {"name", "Desk lamp"}, {"quantity", 2}}}},
           {"total", 90.0},
@@ -79,7 +79,7 @@ class Shop {
     });
   }
   InstanceId start(const std::string& id) {
-    auto started = engine->start("order-acceptance", order(id), id);
+    auto started = engine->start("order-acceptance", order_variables(id), id);
     EXPECT_TRUE(started.is_ok()) << started.status().to_string();
     engine->run_until_idle();
     return started.is_ok() ? *started : 0;
@@ -90,7 +90,7 @@ class Shop {
                                   {"type", type},
                                   {"data", {{"paymentId", payment_id}, {"orderId", order_id}}}}
                                  .dump();
-    auto message = payment_webhook_message(body, webhook_signature(body, kSecret), kSecret);
+    auto message = payment_webhook_message(body, webhook_signature(body, kShopSecret), kShopSecret);
     EXPECT_TRUE(message.is_ok()) << message.status().to_string();
     auto published = engine->publish_message(*message);
     EXPECT_TRUE(published.is_ok()) << published.status().to_string();
@@ -228,13 +228,13 @@ TEST(PaymentWebhook, ADuplicatedWebhookIsCorrelatedOnce) {
 TEST(PaymentWebhook, AWebhookBeforeTheInstanceWaitsIsKeptAndCorrelatedWhenItArrives) {
   Shop shop;
   // The instance exists, but its first job has not run: nobody waits for the payment yet.
-  auto started = shop.engine->start("order-acceptance", order("O-7"), "O-7");
+  auto started = shop.engine->start("order-acceptance", order_variables("O-7"), "O-7");
   ASSERT_TRUE(started.is_ok());
   const std::string body = json{{"id", "evt_7"},
                                 {"type", "payment.succeeded"},
                                 {"data", {{"paymentId", "PAY-1"}, {"orderId", "O-7"}}}}
                                .dump();
-  auto message = payment_webhook_message(body, webhook_signature(body, kSecret), kSecret);
+  auto message = payment_webhook_message(body, webhook_signature(body, kShopSecret), kShopSecret);
   ASSERT_TRUE(message.is_ok());
   auto early = shop.engine->publish_message(*message);
   ASSERT_TRUE(early.is_ok());

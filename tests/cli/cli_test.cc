@@ -740,7 +740,6 @@ TEST_F(CliTest, ARefusedDatabaseIsNamedAndExitsOne) {
   EXPECT_EQ(ordo_cli("instances").exit_code, 2);  // --db is required
 }
 
-}  // namespace
 TEST_F(CliTest, ReplayWritesJsonReportAndEventsAndSummarises) {
   const std::string history = ORDO_SOURCE_DIR "/examples/history/orders.csv";
   const std::string config = ORDO_SOURCE_DIR "/examples/history/replay.json";
@@ -783,5 +782,7 @@ TEST_F(CliTest, ReplayBadRecordExitsOneNamingTheLine) {
   CliRun usage = ordo_cli("replay " + kShipped + " --config " + config);
   EXPECT_EQ(usage.exit_code, 2) << usage.out;
 }
+
+}  // namespace
 
 }  // namespace ordo

@@ -18,7 +18,7 @@
 namespace ordo::testing {
 namespace {
 
-constexpr int kOrders = 1000;
+constexpr int kSharedOrders = 1000;
 
 std::int64_t monotonic_ns() {
   timespec ts{};
@@ -74,7 +74,7 @@ TEST(SharedDatabase, TwoProcessesRunAThousandOrdersTogether) {
         "p.bpmn");
     ASSERT_TRUE(r.ok()) << dump(r);
     ASSERT_TRUE((*engine)->deploy(r.document).is_ok());
-    for (int i = 0; i < kOrders; ++i) {
+    for (int i = 0; i < kSharedOrders; ++i) {
       ASSERT_TRUE((*engine)->start("p", {{"n", i}}, "O-" + std::to_string(i)).is_ok());
     }
   }
@@ -110,7 +110,7 @@ TEST(SharedDatabase, TwoProcessesRunAThousandOrdersTogether) {
       ++per_worker[w];
     }
   }
-  EXPECT_EQ(runs.size(), static_cast<std::size_t>(2 * kOrders)) << "every job ran";
+  EXPECT_EQ(runs.size(), static_cast<std::size_t>(2 * kSharedOrders)) << "every job ran";
   for (const auto& [idem, list] : runs) {
     EXPECT_EQ(list.size(), 1u) << idem << " ran " << list.size() << " times";
   }
@@ -124,7 +124,7 @@ TEST(SharedDatabase, TwoProcessesRunAThousandOrdersTogether) {
   completed.limit = 1 << 30;
   auto done = (*engine)->instances(completed);
   ASSERT_TRUE(done.is_ok());
-  EXPECT_EQ(done->size(), static_cast<std::size_t>(kOrders));
+  EXPECT_EQ(done->size(), static_cast<std::size_t>(kSharedOrders));
   EXPECT_TRUE((*engine)->open_jobs().empty());
   for (const InstanceInfo& i : *done) {
     auto full = (*engine)->instance(i.id);

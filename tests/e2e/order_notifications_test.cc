@@ -27,7 +27,7 @@ namespace {
 using nlohmann::json;
 using namespace std::chrono_literals;
 
-constexpr int kOrders = 300;
+constexpr int kNotifiedOrders = 300;
 
 // What the outside world sends to the engine now: payment webhooks (each twice), and
 // deliveries of shipped orders.
@@ -54,7 +54,7 @@ TEST(OrderNotificationsEndToEnd, EveryCustomerGetsExactlyTheirMessagesOnceInThei
   TempDir dir("e2e");
   SmtpSink smtp(dir.path("mail.jsonl"), {"--fail-first", "3"});
   if (smtp.port() == 0) GTEST_SKIP() << "no SMTP server: install python3-aiosmtpd";
-  const std::vector<Order> orders = make_orders(kOrders);
+  const std::vector<Order> orders = make_orders(kNotifiedOrders);
   World world(orders);
   const std::string db = dir.path("orders.db");
   const std::string log = dir.path("deliveries.db");
@@ -71,10 +71,10 @@ TEST(OrderNotificationsEndToEnd, EveryCustomerGetsExactlyTheirMessagesOnceInThei
   std::mt19937 rng(20261123);
   int kills = 0;
   const auto all_ended = [&] {
-    auto completed = (*engine)->instances({"", InstanceState::kCompleted, kOrders + 1, ""});
-    auto incidents = (*engine)->instances({"", InstanceState::kIncident, kOrders + 1, ""});
+    auto completed = (*engine)->instances({"", InstanceState::kCompleted, kNotifiedOrders + 1, ""});
+    auto incidents = (*engine)->instances({"", InstanceState::kIncident, kNotifiedOrders + 1, ""});
     // An incident will not go away by waiting: stop and report it.
-    return (completed.is_ok() && completed->size() == static_cast<std::size_t>(kOrders)) ||
+    return (completed.is_ok() && completed->size() == static_cast<std::size_t>(kNotifiedOrders)) ||
            (incidents.is_ok() && !incidents->empty());
   };
   const auto deadline = std::chrono::steady_clock::now() + 240s;
@@ -114,7 +114,7 @@ TEST(OrderNotificationsEndToEnd, EveryCustomerGetsExactlyTheirMessagesOnceInThei
   // record (at most one per handler thread and kill); it carries the same Message-ID, so
   // the mailbox shows it once.
   EXPECT_LE(repeats, 2 * kills);
-  std::cout << "[ e2e ] " << kOrders << " orders, " << kills << " worker runs (SIGKILL), "
+  std::cout << "[ e2e ] " << kNotifiedOrders << " orders, " << kills << " worker runs (SIGKILL), "
             << smtp.mail().size() << " mails, " << world.sms().size() << " SMS, " << repeats
             << " repeated mail(s) with the same Message-ID\n";
 }

@@ -41,7 +41,7 @@ using nlohmann::json;
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
-constexpr int kOrders = 500;
+constexpr int kServedOrders = 500;
 constexpr int kClients = 4;        // threads starting orders
 constexpr int kWorkerThreads = 2;  // the handler threads of the worker inside `ordo serve`
 constexpr int kKills = 3;
@@ -207,7 +207,7 @@ TEST(ServeOrdersEndToEnd, FiveHundredOrdersOverHttpSurviveKillsOfTheServer) {
   TempDir dir("serve-orders");
   SmtpSink smtp(dir.path("mail.jsonl"), {"--fail-first", "3"});
   if (smtp.port() == 0) GTEST_SKIP() << "no SMTP server: install python3-aiosmtpd";
-  const std::vector<Order> orders = make_orders(kOrders);
+  const std::vector<Order> orders = make_orders(kServedOrders);
   World world(orders);
   const std::string db = dir.path("orders.db");
   const std::string log = dir.path("deliveries.db");
@@ -256,7 +256,7 @@ TEST(ServeOrdersEndToEnd, FiveHundredOrdersOverHttpSurviveKillsOfTheServer) {
   for (int c = 0; c < kClients; ++c) {
     clients.emplace_back([&, c] {
       std::mt19937 pace(static_cast<unsigned>(c));
-      for (int i = next++; i < kOrders; i = next++) {
+      for (int i = next++; i < kServedOrders; i = next++) {
         // Orders come in over a few seconds, while the earlier ones run.
         std::this_thread::sleep_for(std::chrono::milliseconds(5 + pace() % 20));
         const Order& o = orders[static_cast<std::size_t>(i)];
@@ -334,10 +334,10 @@ TEST(ServeOrdersEndToEnd, FiveHundredOrdersOverHttpSurviveKillsOfTheServer) {
       why_not_done = "incidents: " + (*incidents)["incidents"].dump(2);
       break;
     }
-    if (completed >= kOrders && kills == kKills) break;
+    if (completed >= kServedOrders && kills == kKills) break;
   }
-  if (completed < kOrders && why_not_done.empty()) {
-    why_not_done = std::to_string(completed) + " of " + std::to_string(kOrders) +
+  if (completed < kServedOrders && why_not_done.empty()) {
+    why_not_done = std::to_string(completed) + " of " + std::to_string(kServedOrders) +
                    " orders completed by the deadline";
   }
   if (!why_not_done.empty()) wire.abandon();
@@ -353,12 +353,12 @@ TEST(ServeOrdersEndToEnd, FiveHundredOrdersOverHttpSurviveKillsOfTheServer) {
     std::lock_guard lock(mu);
     EXPECT_TRUE(start_failures.empty()) << ::testing::PrintToString(start_failures);
   }
-  EXPECT_EQ(answered.load(), kOrders);
+  EXPECT_EQ(answered.load(), kServedOrders);
   const json all = wire.get_until_answered("/v1/process-instances?limit=10000");
   ASSERT_TRUE(all.contains("instances")) << all;
   std::map<std::string, std::vector<json>> by_order;
   for (const json& i : all["instances"]) by_order[i["businessKey"]].push_back(i);
-  EXPECT_EQ(all["instances"].size(), static_cast<std::size_t>(kOrders));
+  EXPECT_EQ(all["instances"].size(), static_cast<std::size_t>(kServedOrders));
   for (const Order& o : orders) {
     const std::vector<json>& found = by_order[o.id];
     ASSERT_EQ(found.size(), 1u) << o.id << ": " << json(found).dump();
@@ -384,7 +384,7 @@ TEST(ServeOrdersEndToEnd, FiveHundredOrdersOverHttpSurviveKillsOfTheServer) {
   // log's record: at most one per handler thread and kill.
   EXPECT_LE(repeats, kWorkerThreads * kills);
   EXPECT_EQ(kills, kKills);
-  std::cout << "[ e2e ] " << kOrders << " orders over HTTP, " << kills << " kills (SIGKILL) of "
+  std::cout << "[ e2e ] " << kServedOrders << " orders over HTTP, " << kills << " kills (SIGKILL) of "
             << "ordo serve (at " << kill_moments << " orders started/completed), "
             << kills_in_flight << " with requests in flight, " << wire.retried()
             << " requests retried, " << created.load() << " starts created, " << repeated.load()
