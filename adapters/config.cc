@@ -4,8 +4,8 @@
 #include <fstream>
 #include <sstream>
 
-#include "ordo/adapters.h"
-#include "ordo/notifications.h"
+#include "ordo/adapters/adapters.h"
+#include "ordo/adapters/notifications.h"
 
 namespace ordo {
 namespace {

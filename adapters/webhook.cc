@@ -6,7 +6,7 @@
 
 #include <cctype>
 
-#include "ordo/adapters.h"
+#include "ordo/adapters/adapters.h"
 
 namespace ordo {
 namespace {

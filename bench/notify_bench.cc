@@ -8,7 +8,7 @@
 #include <filesystem>
 #include <thread>
 
-#include "ordo/notifications.h"
+#include "ordo/adapters/notifications.h"
 
 namespace {
 

@@ -18,6 +18,8 @@
 #include <fstream>
 #include <string>
 
+#include "ordo/sim/history_gen.h"
+#include "ordo/sim/replay.h"
 #include "ordo/ordo.h"
 
 namespace {

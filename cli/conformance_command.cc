@@ -4,7 +4,7 @@
 #include <iostream>
 #include <string>
 
-#include "ordo/conformance.h"
+#include "ordo/mining/conformance.h"
 #include "ordo/ordo.h"
 
 namespace ordo::cli {

@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "ordo/adapters.h"
+#include "ordo/adapters/adapters.h"
 #include "ordo/engine.h"
 
 namespace ordo::cli {

@@ -8,6 +8,9 @@
 #include <string>
 #include <vector>
 
+#include "ordo/adapters/adapters.h"
+#include "ordo/sim/history_gen.h"
+#include "ordo/sim/simulation.h"
 #include "ordo/ordo.h"
 #include "conformance_command.h"
 #include "replay_command.h"

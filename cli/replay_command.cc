@@ -1,4 +1,4 @@
-// `ordo replay`: history through process variants in virtual time (ordo/replay.h).
+// `ordo replay`: history through process variants in virtual time (ordo/sim/replay.h).
 #include "replay_command.h"
 
 #include <unistd.h>
@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "ordo/replay.h"
+#include "ordo/sim/replay.h"
 
 namespace ordo::cli {
 namespace {

@@ -1,4 +1,4 @@
-// `ordo replay`: history through process variants in virtual time (ordo/replay.h).
+// `ordo replay`: history through process variants in virtual time (ordo/sim/replay.h).
 #pragma once
 
 #include <CLI/CLI.hpp>

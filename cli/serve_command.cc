@@ -8,6 +8,8 @@
 #include "http_server.h"
 #include "job_types.h"
 #include "logging.h"
+#include "ordo/adapters/adapters.h"
+#include "ordo/sim/simulation.h"
 #include "ordo/ordo.h"
 #include "work_loop.h"
 

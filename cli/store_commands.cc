@@ -24,6 +24,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "ordo/adapters/adapters.h"
+#include "ordo/adapters/notifications.h"
+#include "ordo/sim/simulation.h"
 #include "ordo/ordo.h"
 // Internal to the library (engine/ is on the CLI's include path): the same ISO 8601 parser
 // and formatter the engine uses for timers, so --ttl and printed times read as in BPMN files.

@@ -8,7 +8,7 @@
 #include <functional>
 
 #include "ordo/engine.h"
-#include "ordo/simulation.h"
+#include "ordo/sim/simulation.h"
 
 namespace ordo::cli {
 

@@ -17,9 +17,9 @@
 #include <nlohmann/json.hpp>
 
 #include "kpi.h"
-#include "ordo/adapters.h"
+#include "ordo/adapters/adapters.h"
 #include "ordo/engine.h"
-#include "ordo/notifications.h"
+#include "ordo/adapters/notifications.h"
 #include "telemetry.h"
 
 namespace ordo::server {

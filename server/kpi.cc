@@ -9,7 +9,7 @@
 #include <numeric>
 
 #include "http/http_client.h"
-#include "ordo/adapters.h"
+#include "ordo/adapters/adapters.h"
 #include "prometheus.h"
 #include "time/iso8601.h"
 #include "views.h"

@@ -18,7 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "ordo/clock.h"
-#include "ordo/notifications.h"
+#include "ordo/adapters/notifications.h"
 #include "ordo/status.h"
 #include "telemetry.h"
 

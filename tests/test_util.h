@@ -7,6 +7,13 @@
 #include <string_view>
 #include <vector>
 
+#include "ordo/adapters/adapters.h"
+#include "ordo/adapters/notifications.h"
+#include "ordo/mining/conformance.h"
+#include "ordo/sim/history_file.h"
+#include "ordo/sim/history_gen.h"
+#include "ordo/sim/replay.h"
+#include "ordo/sim/simulation.h"
 #include "ordo/ordo.h"
 
 // A copy of the status: `expr` may be a temporary's member (`f().status()`).

@@ -5,7 +5,7 @@
 #include <variant>
 
 #include "http/protocol_adapter.h"
-#include "ordo/adapters.h"
+#include "ordo/adapters/adapters.h"
 
 namespace ordo {
 namespace {

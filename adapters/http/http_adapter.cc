@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "http_call.h"
-#include "ordo/adapters.h"
+#include "ordo/adapters/adapters.h"
 
 namespace ordo {
 namespace {

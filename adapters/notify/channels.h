@@ -9,7 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "ordo/notifications.h"
+#include "ordo/adapters/notifications.h"
 #include "ordo/status.h"
 
 namespace ordo::notify {

@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "ordo/notifications.h"
+#include "ordo/adapters/notifications.h"
 #include "store/sqlite/database.h"
 
 namespace ordo::notify {

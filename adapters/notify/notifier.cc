@@ -15,7 +15,7 @@
 #include "delivery_log.h"
 #include "http/http_client.h"
 #include "notify/fields.h"
-#include "ordo/notifications.h"
+#include "ordo/adapters/notifications.h"
 
 namespace ordo {
 

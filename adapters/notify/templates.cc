@@ -12,7 +12,7 @@
 #include <kainjow/mustache.hpp>
 
 #include "notify/fields.h"
-#include "ordo/notifications.h"
+#include "ordo/adapters/notifications.h"
 
 namespace ordo {
 namespace {

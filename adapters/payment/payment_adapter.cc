@@ -4,7 +4,7 @@
 #include <array>
 
 #include "http/protocol_adapter.h"
-#include "ordo/adapters.h"
+#include "ordo/adapters/adapters.h"
 
 namespace ordo {
 namespace {

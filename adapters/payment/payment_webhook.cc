@@ -4,7 +4,7 @@
 
 #include <optional>
 
-#include "ordo/adapters.h"
+#include "ordo/adapters/adapters.h"
 
 namespace ordo {
 namespace {

@@ -6,7 +6,7 @@
 #include <mutex>
 
 #include "adapters/erp_payment_stubs.h"
-#include "ordo/adapters.h"
+#include "ordo/adapters/adapters.h"
 #include "ordo/engine.h"
 #include "test_util.h"
 

@@ -7,7 +7,7 @@
 #include <sstream>
 
 #include "adapters/erp_payment_stubs.h"
-#include "ordo/adapters.h"
+#include "ordo/adapters/adapters.h"
 #include "ordo/engine.h"
 #include "test_util.h"
 

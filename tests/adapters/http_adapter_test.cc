@@ -8,7 +8,7 @@
 #include <thread>
 
 #include "adapters/fake_job.h"
-#include "ordo/adapters.h"
+#include "ordo/adapters/adapters.h"
 #include "ordo/engine.h"
 #include "ordo/loader.h"
 #include "peers/http_peer.h"

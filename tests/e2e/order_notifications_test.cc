@@ -16,7 +16,7 @@
 
 #include "durability/durability_util.h"
 #include "e2e/order_world.h"
-#include "ordo/adapters.h"
+#include "ordo/adapters/adapters.h"
 #include "ordo/engine.h"
 #include "peers/smtp_sink.h"
 #include "test_util.h"

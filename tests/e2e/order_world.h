@@ -17,8 +17,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "ordo/adapters.h"
-#include "ordo/notifications.h"
+#include "ordo/adapters/adapters.h"
+#include "ordo/adapters/notifications.h"
 #include "peers/http_peer.h"
 #include "test_util.h"
 

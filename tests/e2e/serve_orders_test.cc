@@ -30,7 +30,7 @@
 #include "durability/durability_util.h"
 #include "e2e/order_world.h"
 #include "e2e/served.h"
-#include "ordo/adapters.h"
+#include "ordo/adapters/adapters.h"
 #include "peers/smtp_sink.h"
 #include "test_util.h"
 

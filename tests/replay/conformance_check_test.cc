@@ -9,7 +9,7 @@
 #include <fstream>
 #include <map>
 
-#include "ordo/conformance.h"
+#include "ordo/mining/conformance.h"
 #include "test_util.h"
 #include "time/iso8601.h"
 

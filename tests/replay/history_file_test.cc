@@ -3,8 +3,8 @@
 
 #include <sstream>
 
-#include "ordo/history_file.h"
-#include "ordo/history_gen.h"
+#include "ordo/sim/history_file.h"
+#include "ordo/sim/history_gen.h"
 #include "test_util.h"
 
 namespace ordo::testing {

@@ -6,7 +6,7 @@
 #include <sstream>
 
 #include "durability/durability_util.h"
-#include "ordo/history_gen.h"
+#include "ordo/sim/history_gen.h"
 #include "test_util.h"
 #include "time/iso8601.h"
 

@@ -8,7 +8,7 @@
 #include <string>
 
 #include "ordo/loader.h"
-#include "ordo/replay.h"
+#include "ordo/sim/replay.h"
 #include "sim/replay_report_svg.h"
 #include "test_util.h"
 
@@ -38,7 +38,7 @@ json histogram(std::initializer_list<int> counts) {
   return bins;
 }
 
-// A variant of the shipped process, as the header comment of ordo/replay.h describes it.
+// A variant of the shipped process, as the header comment of ordo/sim/replay.h describes it.
 json variant(const std::string& name, double p50, int incidents, int notifications,
              double availability) {
   json elements = json::object();

@@ -10,7 +10,7 @@
 #include <set>
 #include <sstream>
 
-#include "ordo/history_file.h"
+#include "ordo/sim/history_file.h"
 #include "test_util.h"
 
 namespace ordo::testing {

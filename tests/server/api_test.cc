@@ -14,7 +14,7 @@
 #include "adapters/fake_job.h"
 #include "api.h"
 #include "http_server.h"
-#include "ordo/adapters.h"
+#include "ordo/adapters/adapters.h"
 #include "peers/http_peer.h"
 #include "runtime/harness.h"
 #include "test_util.h"

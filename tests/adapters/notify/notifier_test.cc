@@ -9,8 +9,8 @@
 #include <thread>
 
 #include "adapters/fake_job.h"
-#include "ordo/adapters.h"
-#include "ordo/notifications.h"
+#include "ordo/adapters/adapters.h"
+#include "ordo/adapters/notifications.h"
 #include "peers/http_peer.h"
 #include "peers/smtp_sink.h"
 #include "test_util.h"

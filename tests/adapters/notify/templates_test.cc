@@ -6,7 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "ordo/notifications.h"
+#include "ordo/adapters/notifications.h"
 #include "test_util.h"
 
 namespace ordo::testing {

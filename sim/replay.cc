@@ -1,7 +1,7 @@
 // replay(): reads the history once, spreads the orders over lanes (threads, each with its own
 // engines, one per variant), merges what the lanes measured and writes the event logs. See
-// include/ordo/replay.h and docs/simulation.md.
-#include "ordo/replay.h"
+// include/ordo/sim/replay.h and docs/simulation.md.
+#include "ordo/sim/replay.h"
 
 #include <algorithm>
 #include <condition_variable>
@@ -15,7 +15,7 @@
 #include <sstream>
 #include <thread>
 
-#include "ordo/history_file.h"
+#include "ordo/sim/history_file.h"
 #include "ordo/loader.h"
 #include "sim/replay_sim.h"
 #include "time/iso8601.h"

@@ -97,7 +97,7 @@ class VariantStats {
   VariantStats(const ProcessDefinition& definition, const ReplayConfig& config);
   void add(const OrderOutcome& order);
   void merge(const VariantStats& other);
-  // The variant's object in the report (ordo/replay.h), without its name and file.
+  // The variant's object in the report (ordo/sim/replay.h), without its name and file.
   nlohmann::json to_json() const;
 
  private:

@@ -1,5 +1,5 @@
-// Reading order history, CSV (RFC 4180) or JSON Lines: see include/ordo/history_file.h.
-#include "ordo/history_file.h"
+// Reading order history, CSV (RFC 4180) or JSON Lines: see include/ordo/sim/history_file.h.
+#include "ordo/sim/history_file.h"
 
 #include <algorithm>
 #include <cstdint>

@@ -1,6 +1,6 @@
-// Conformance checking by token-based replay: see include/ordo/conformance.h and
+// Conformance checking by token-based replay: see include/ordo/mining/conformance.h and
 // docs/conformance.md (the mapping from BPMN to the Petri net, and its approximations).
-#include "ordo/conformance.h"
+#include "ordo/mining/conformance.h"
 
 #include <algorithm>
 #include <optional>
@@ -8,7 +8,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
-#include "sim/petri_net.h"
+#include "petri_net.h"
 #include "time/iso8601.h"
 
 namespace ordo {

@@ -1,4 +1,4 @@
-// The replay's HTML report: see render_replay_html in include/ordo/replay.h, and
+// The replay's HTML report: see render_replay_html in include/ordo/sim/replay.h, and
 // docs/replay-report.md for how to read it. This file lays out the page (header, KPI
 // comparison, activities, traces); sim/replay_report_svg.cc draws the charts and diagrams.
 //
@@ -14,7 +14,7 @@
 #include <string_view>
 #include <vector>
 
-#include "ordo/replay.h"
+#include "ordo/sim/replay.h"
 #include "sim/replay_report_svg.h"
 
 namespace ordo {

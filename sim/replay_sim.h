@@ -27,7 +27,7 @@
 
 #include "ordo/clock.h"
 #include "ordo/engine.h"
-#include "ordo/history_file.h"
+#include "ordo/sim/history_file.h"
 #include "ordo/observer.h"
 #include "sim/event_log.h"
 #include "sim/replay_config.h"

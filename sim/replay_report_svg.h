@@ -1,4 +1,4 @@
-// The pieces of the replay's HTML report (render_replay_html, ordo/replay.h) that draw: the
+// The pieces of the replay's HTML report (render_replay_html, ordo/sim/replay.h) that draw: the
 // cycle-time bar charts and the process diagram coloured by how many orders passed each
 // element, as inline SVG; and the text formatting both halves share. Everything here returns
 // well-formed XML text (every string it is given is escaped) and depends only on its

@@ -67,7 +67,7 @@ namespace ordo {
 struct ReplayOptions {
   // BPMN files, one variant each (the first is the baseline the report compares against).
   std::vector<std::string> processes;
-  // History: CSV with a header, or JSON Lines (ordo/history_file.h).
+  // History: CSV with a header, or JSON Lines (ordo/sim/history_file.h).
   std::string history;
   // The replay config (docs/simulation.md#the-replay-config): a file, or the JSON itself
   // when `config_path` is empty.

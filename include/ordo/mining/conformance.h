@@ -23,7 +23,7 @@
 #include <nlohmann/json.hpp>
 
 #include "ordo/definition.h"
-#include "ordo/history_file.h"
+#include "ordo/sim/history_file.h"
 #include "ordo/status.h"
 
 namespace ordo {

@@ -13,7 +13,7 @@
 #include <sstream>
 #include <unordered_set>
 
-#include "ordo/simulation.h"
+#include "ordo/sim/simulation.h"
 #include "time/iso8601.h"
 
 namespace ordo {

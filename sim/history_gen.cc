@@ -1,5 +1,5 @@
-// Synthetic order history (ordo gen-history): see include/ordo/history_gen.h.
-#include "ordo/history_gen.h"
+// Synthetic order history (ordo gen-history): see include/ordo/sim/history_gen.h.
+#include "ordo/sim/history_gen.h"
 
 #include <date/tz.h>
 
