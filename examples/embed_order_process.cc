@@ -2,14 +2,16 @@
 //
 // Shows: deploying a file, registering handlers by job type, starting an instance with an
 // order as its variables, driving it, correlating the payment and delivery messages, and
-// reading the outcome.   Run: build/examples/example_embed_order_process
+// reading the outcome.
+//   Run: build/examples/example_embed_order_process processes/order-acceptance.bpmn
 #include <iostream>
 
 #include "ordo/ordo.h"
 
-int main() {
+int main(int argc, char** argv) {
+  const char* file = argc > 1 ? argv[1] : "processes/order-acceptance.bpmn";
   ordo::Engine engine;  // system clock, in-memory state
-  auto deployed = engine.deploy_file(ORDO_SOURCE_DIR "/processes/order-acceptance.bpmn");
+  auto deployed = engine.deploy_file(file);
   if (!deployed) {
     std::cerr << deployed.status().to_string() << "\n";
     return 1;

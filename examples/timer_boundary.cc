@@ -1,16 +1,18 @@
 // A timer boundary event on a virtual clock: the payment confirmation never arrives, so
 // after 30 minutes the "payment-timeout" boundary event interrupts "take-payment" and the
-// order takes the payment-failed path.   Run: build/examples/example_timer_boundary
+// order takes the payment-failed path.
+//   Run: build/examples/example_timer_boundary processes/order-acceptance.bpmn
 #include <iostream>
 
 #include "ordo/ordo.h"
 
-int main() {
+int main(int argc, char** argv) {
+  const char* file = argc > 1 ? argv[1] : "processes/order-acceptance.bpmn";
   auto clock = std::make_shared<ordo::VirtualClock>(1'796'119'200'000);  // 2026-12-01T10:00Z
   ordo::EngineOptions options;
   options.clock = clock;
   ordo::Engine engine(options);
-  if (!engine.deploy_file(ORDO_SOURCE_DIR "/processes/order-acceptance.bpmn")) return 1;
+  if (!engine.deploy_file(file)) return 1;
   engine.register_handler("erp.check-availability", [](const ordo::Job&) {
     return ordo::JobOutcome::complete({{"available", true}});
   });

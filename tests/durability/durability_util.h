@@ -45,8 +45,9 @@ inline std::string read_file(const std::string& path) {
   return s.str();
 }
 
-// Starts `ordo ARGS...` with stdout and stderr going to `output`.
-inline pid_t spawn_ordo(const std::vector<std::string>& args, const std::string& output) {
+// Starts the program `exe` with ARGS..., stdout and stderr going to `output`.
+inline pid_t spawn_program(const std::string& exe, const std::vector<std::string>& args,
+                           const std::string& output) {
   const pid_t pid = ::fork();
   if (pid == 0) {
     const int fd = ::open(output.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
@@ -56,15 +57,20 @@ inline pid_t spawn_ordo(const std::vector<std::string>& args, const std::string&
       ::close(fd);
     }
     std::vector<char*> argv;
-    std::string exe = ORDO_CLI;
-    argv.push_back(exe.data());
+    std::string path = exe;
+    argv.push_back(path.data());
     std::vector<std::string> copy = args;
     for (std::string& a : copy) argv.push_back(a.data());
     argv.push_back(nullptr);
-    ::execv(exe.c_str(), argv.data());
+    ::execv(path.c_str(), argv.data());
     ::_exit(127);
   }
   return pid;
+}
+
+// Starts `ordo ARGS...` with stdout and stderr going to `output`.
+inline pid_t spawn_ordo(const std::vector<std::string>& args, const std::string& output) {
+  return spawn_program(ORDO_CLI, args, output);
 }
 
 struct ProcessRun {

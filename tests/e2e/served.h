@@ -15,6 +15,24 @@
 
 namespace ordo::testing {
 
+// Waits until the program `pid` writes "listening on http://127.0.0.1:PORT" to the file
+// `out`, and returns PORT; 0 when it exits first (then `pid` becomes -1) or takes 20 s.
+// Generous: a restart after SIGKILL recovers the database first, on a busy machine.
+inline int wait_until_listening(pid_t& pid, const std::string& out) {
+  for (int i = 0; i < 1000; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    const std::string text = read_file(out);
+    const std::size_t at = text.find("listening on http://127.0.0.1:");
+    if (at != std::string::npos) return std::atoi(text.c_str() + at + 30);
+    int status = 0;
+    if (::waitpid(pid, &status, WNOHANG) == pid) {
+      pid = -1;
+      return 0;
+    }
+  }
+  return 0;
+}
+
 // Starts `ordo serve ARGS... --listen LISTEN` and waits until it listens (port 0: any free
 // one, read from its output). The output goes to `out` in `dir`.
 class Served {
@@ -25,18 +43,7 @@ class Served {
     args.insert(args.begin(), "serve");
     args.insert(args.end(), {"--listen", listen});
     pid_ = spawn_ordo(args, out_);
-    // Generous: a restart after SIGKILL recovers the database first, on a busy machine.
-    for (int i = 0; i < 1000 && port_ == 0; ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-      const std::string text = read_file(out_);
-      const std::size_t at = text.find("listening on http://127.0.0.1:");
-      if (at != std::string::npos) port_ = std::atoi(text.c_str() + at + 30);
-      int status = 0;
-      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
-        break;
-      }
-    }
+    port_ = wait_until_listening(pid_, out_);
   }
   ~Served() {
     if (pid_ > 0) stop();
