@@ -278,6 +278,47 @@ TEST(Serve, JsonLogsAreOneObjectPerLineWithTheBusinessKey) {
   EXPECT_EQ(completed, 1u) << text;
 }
 
+// The shipped examples/ordo.json, every adapter and the server section, with its secrets
+// in the environment: `ordo serve` starts on it, every job type of the order process has its
+// adapter (or is left to external workers), and the tokens it names are enforced.
+TEST(Serve, StartsOnTheShippedExampleConfig) {
+  TempDir dir("serve-example-config");
+  ::setenv("ORDO_DATA", dir.path("").c_str(), 1);
+  for (const char* name : {"ERP_TOKEN", "PSP_TOKEN", "SMTP_PASSWORD", "SMS_TOKEN", "PUSH_TOKEN",
+                           "ORDO_WAREHOUSE_TOKEN", "ORDO_OPS_TOKEN", "PSP_WEBHOOK_SECRET",
+                           "SMS_WEBHOOK_SECRET", "ALERT_SECRET"}) {
+    ::setenv(name, (std::string(name) + "-0123456789abcdef").c_str(), 1);
+  }
+  const std::string token = "backend-0123456789abcdef";
+  ::setenv("ORDO_BACKEND_TOKEN", token.c_str(), 1);
+  Served served(dir, {"--db", dir.path("orders.db"), "--config",
+                      ORDO_SOURCE_DIR "/examples/ordo.json"});
+  ASSERT_GT(served.port(), 0) << served.output();
+  httplib::Client http("127.0.0.1", served.port());
+  auto anonymous = http.Post("/v1/deployments", "<x/>", "application/xml");
+  ASSERT_TRUE(anonymous);
+  EXPECT_EQ(anonymous->status, 401);
+  http.set_bearer_token_auth(token);
+  auto deployed =
+      http.Post("/v1/deployments", read_file(ORDO_SOURCE_DIR "/processes/order-acceptance.bpmn"),
+                "application/xml");
+  ASSERT_TRUE(deployed);
+  ASSERT_EQ(deployed->status, 201) << deployed->body;
+  auto ready = http.Get("/health/ready");
+  ASSERT_TRUE(ready);
+  EXPECT_EQ(ready->status, 200) << ready->body;
+  EXPECT_EQ(json::parse(ready->body)["unhandledJobTypes"], json::array()) << ready->body;
+  EXPECT_EQ(served.stop(), 0);
+  // Nothing was reported as unused or unhandled.
+  EXPECT_EQ(served.output().find("warn"), std::string::npos) << served.output();
+  for (const char* name : {"ORDO_DATA", "ERP_TOKEN", "PSP_TOKEN", "SMTP_PASSWORD", "SMS_TOKEN",
+                           "PUSH_TOKEN", "ORDO_BACKEND_TOKEN", "ORDO_WAREHOUSE_TOKEN",
+                           "ORDO_OPS_TOKEN", "PSP_WEBHOOK_SECRET", "SMS_WEBHOOK_SECRET",
+                           "ALERT_SECRET"}) {
+    ::unsetenv(name);
+  }
+}
+
 // Without --simulate nothing is made up: a job whose type has no adapter (here a misspelt
 // one) waits, visible to external workers, and both types are named in the log once, in
 // /health/ready and in /metrics; a later deployment's new types are reported as it lands.
