@@ -18,8 +18,8 @@
 #include "ordo/loader.h"
 #include "runtime/plan.h"
 #include "runtime/runtime.h"
+#include "store/memory_store.h"
 #include "store/sqlite/sqlite_store.h"
-#include "store/store.h"
 
 namespace ordo {
 namespace {
@@ -27,7 +27,7 @@ namespace {
 // The handler's view of a job.
 class JobView final : public Job {
  public:
-  JobView(runtime::Runtime& rt, const runtime::JobRecord& job)
+  JobView(runtime::Runtime& rt, const state::JobRecord& job)
       : rt_(rt), job_(job), inst_(*rt.instance(job.instance)), def_(rt.element_of(job)) {}
   JobKey key() const noexcept override { return job_.key; }
   InstanceId instance() const noexcept override { return job_.instance; }
@@ -47,16 +47,16 @@ class JobView final : public Job {
 
  private:
   const runtime::Runtime& rt_;
-  const runtime::JobRecord& job_;
-  const runtime::Instance& inst_;
+  const state::JobRecord& job_;
+  const state::Instance& inst_;
   const Element& def_;
 };
 
 // A job as a handler thread sees it: copies, so the handler needs nothing of the runtime.
 class JobSnapshot final : public Job {
  public:
-  JobSnapshot(const runtime::Runtime& rt, const runtime::JobRecord& job,
-              const runtime::Instance& inst, const Element& def)
+  JobSnapshot(const runtime::Runtime& rt, const state::JobRecord& job,
+              const state::Instance& inst, const Element& def)
       : key_(job.key),
         instance_(job.instance),
         type_(job.type),
@@ -162,7 +162,7 @@ struct StringHash {
 };
 
 // What instances() reports of an instance: everything but variables, elements, incidents.
-InstanceInfo summary_of(const runtime::Instance& inst) {
+InstanceInfo summary_of(const state::Instance& inst) {
   InstanceInfo out;
   out.id = inst.id;
   out.process_id = inst.plan->def->id;
@@ -176,7 +176,7 @@ InstanceInfo summary_of(const runtime::Instance& inst) {
   return out;
 }
 
-IncidentInfo incident_info(const runtime::Instance& inst, const runtime::Incident& i) {
+IncidentInfo incident_info(const state::Instance& inst, const state::Incident& i) {
   IncidentInfo out;
   out.key = i.key;
   out.instance = inst.id;
@@ -219,18 +219,22 @@ std::string_view Job::header(std::string_view key) const noexcept {
 
 class Engine::Impl {
  public:
+  // `database`: the engine's state is in it (Engine::open); null: in memory.
   Impl(EngineOptions o, std::unique_ptr<store::sqlite::SqliteStore> database)
       : options(std::move(o)),
         clock(options.clock ? options.clock : std::make_shared<SystemClock>()),
-        store(options.keep_history),
-        db(std::move(database)),
-        rt({options.default_job_retries, options.keep_finished_instances,
-            options.max_steps_per_command, options.cached_instances, options.retry_backoff_ms,
-            options.retry_backoff_max_ms, options.history_details},
-           *clock, store, db.get()) {
+        db(database.get()),
+        store(make_store(options, std::move(database))),
+        memory(db != nullptr ? nullptr : static_cast<store::MemoryStore*>(store.get())),
+        rt(runtime_options(options, db != nullptr), *clock, *store) {
+    // A database keeps every event with its detail; in memory, only when asked.
     rt.set_recording(options.keep_history || db != nullptr);
     rt.set_observers(&observers);
+    // In memory, run_until_idle() hands out the jobs commands made ready; a database's
+    // workers acquire them from the database.
+    rt.track_ready(db == nullptr);
     if (db) {
+      db->set_cache_limit(options.cached_instances);
       if (options.worker_id.empty()) options.worker_id = default_worker_id();
       rt.set_lock(options.worker_id, options.job_lock_ms);
       rt.set_plan_source([this](std::string_view process_id, int version) {
@@ -239,10 +243,27 @@ class Engine::Impl {
     }
   }
 
+  static std::unique_ptr<store::Store> make_store(
+      const EngineOptions& o, std::unique_ptr<store::sqlite::SqliteStore> database) {
+    if (database) return database;
+    return std::make_unique<store::MemoryStore>(
+        store::MemoryStore::Options{o.keep_history, o.keep_finished_instances});
+  }
+  static runtime::RuntimeOptions runtime_options(const EngineOptions& o, bool durable) {
+    runtime::RuntimeOptions r;
+    r.default_job_retries = o.default_job_retries;
+    r.max_steps_per_command = o.max_steps_per_command;
+    r.retry_backoff_ms = o.retry_backoff_ms;
+    r.retry_backoff_max_ms = o.retry_backoff_max_ms;
+    r.history_details = o.history_details || durable;
+    return r;
+  }
+
   EngineOptions options;
   std::shared_ptr<Clock> clock;
-  store::MemoryStore store;
-  std::unique_ptr<store::sqlite::SqliteStore> db;
+  store::sqlite::SqliteStore* db;  // the store, when it is a database
+  std::unique_ptr<store::Store> store;
+  store::MemoryStore* memory;  // the store, when it is in memory
   runtime::Runtime rt;
   std::unordered_map<std::string, TaskHandler, StringHash, std::equal_to<>> handlers;
   TaskHandler fallback;
@@ -287,7 +308,7 @@ class Engine::Impl {
 
   // In memory: hands one ready job to its handler.
   bool dispatch(JobKey key) {
-    const runtime::JobRecord* job = rt.job(key);
+    const state::JobRecord* job = rt.job(key);
     if (job == nullptr || job->state != JobState::kCreated) return false;
     const TaskHandler* handler = handler_for(job->type);
     if (handler == nullptr) return false;  // left for an external worker
@@ -360,7 +381,7 @@ class Engine::Impl {
         return n ? Status::ok() : n.status();
       });
       if (!s) return s;
-      rt.forget_jobs();
+      db->forget_jobs();
     }
     return Status::ok();
   }
@@ -388,13 +409,13 @@ class Engine::Impl {
   // What a handler needs of a job locked here, read in the current transaction; nothing
   // when the job is gone (cancelled) or has no handler here.
   std::optional<Acquired> snapshot(JobKey key) {
-    const runtime::JobRecord* job = rt.job(key);
+    const state::JobRecord* job = rt.job(key);
     // Only a job this worker holds, with time left on its lock.
     if (job == nullptr || job->state != JobState::kLocked || job->lock_owner != options.worker_id ||
         job->lock_expires_ms <= clock->now_ms()) {
       return std::nullopt;
     }
-    const runtime::Instance* inst = rt.instance(job->instance);
+    const state::Instance* inst = rt.instance(job->instance);
     if (inst == nullptr) return std::nullopt;
     Acquired a;
     a.lock_expires_ms = job->lock_expires_ms;
@@ -406,13 +427,13 @@ class Engine::Impl {
   }
 
   // Locks up to `limit` jobs with handlers here, inside an open group (its transaction).
-  Result<std::vector<runtime::JobRecord>> acquire_records(int limit) {
+  Result<std::vector<state::JobRecord>> acquire_records(int limit) {
     const std::int64_t now = clock->now_ms();
-    std::vector<runtime::JobRecord> jobs;
+    std::vector<state::JobRecord> jobs;
     auto take = [&](std::string_view type, std::string_view except = "[]") -> Status {
       const int room = limit - static_cast<int>(jobs.size());
       if (room <= 0) return Status::ok();
-      Result<std::vector<runtime::JobRecord>> got =
+      Result<std::vector<state::JobRecord>> got =
           db->acquire_jobs(type, options.worker_id, now, now + options.job_lock_ms, room, except);
       if (!got) return got.status();
       for (auto& j : *got) jobs.push_back(std::move(j));
@@ -431,13 +452,13 @@ class Engine::Impl {
 
   // The same, with their snapshots.
   Result<std::vector<Acquired>> acquire_in_group(int limit) {
-    Result<std::vector<runtime::JobRecord>> jobs = acquire_records(limit);
+    Result<std::vector<state::JobRecord>> jobs = acquire_records(limit);
     if (!jobs) return jobs.status();
     std::sort(jobs->begin(), jobs->end(),
               [](const auto& a, const auto& b) { return a.key < b.key; });
     std::vector<Acquired> out;
     out.reserve(jobs->size());
-    for (runtime::JobRecord& record : *jobs) {
+    for (state::JobRecord& record : *jobs) {
       const JobKey key = record.key;
       rt.remember_job(std::move(record));
       if (std::optional<Acquired> a = snapshot(key)) out.push_back(std::move(*a));
@@ -544,10 +565,10 @@ class Engine::Impl {
       // The store is asked for jobs in the first round and whenever someone else may have
       // made some; the jobs this loop creates are claimed as they are created.
       if (rt.jobs_to_acquire() || maybe_more) {
-        Result<std::vector<runtime::JobRecord>> acquired = acquire_records(group);
+        Result<std::vector<state::JobRecord>> acquired = acquire_records(group);
         if (!acquired) return fail(acquired.status());
         maybe_more = acquired->size() == static_cast<std::size_t>(group);
-        for (runtime::JobRecord& j : *acquired) {
+        for (state::JobRecord& j : *acquired) {
           carry.push_back(j.key);
           rt.remember_job(std::move(j));
         }
@@ -696,7 +717,7 @@ Result<std::size_t> Engine::Impl::work(const WorkOptions& wo) {
     });
     if (failure.is_ok() && !released) failure = released;
     todo.clear();
-    rt.forget_jobs();
+    db->forget_jobs();
   }
   // Outcomes that arrived while stopping are applied: their side effects happened.
   if (failure.is_ok() && !done.empty()) {
@@ -816,7 +837,7 @@ Result<InstanceId> Engine::start(std::string_view process_id, nlohmann::json var
   r.process_id = std::string(process_id);
   r.variables = std::move(variables);
   r.business_key = std::move(business_key);
-  Result<StartResult> started = start_instance(r);
+  Result<StartResult> started = start_instance(std::move(r));
   if (!started) return started.status();
   return started->id;
 }
@@ -865,11 +886,11 @@ Result<std::vector<MessageResult>> Engine::publish_many(std::vector<Message> mes
   return out;
 }
 
-Result<StartResult> Engine::start_instance(const StartRequest& request) {
+Result<StartResult> Engine::start_instance(StartRequest request) {
   Result<std::shared_ptr<const runtime::Plan>> plan = impl_->plan_for(request);
   if (!plan) return plan.status();
-  Result<runtime::StartOutcome> r =
-      impl_->rt.start(std::move(*plan), request.variables, request.business_key);
+  Result<runtime::StartOutcome> r = impl_->rt.start(std::move(*plan), std::move(request.variables),
+                                                    std::move(request.business_key));
   if (!r) return r.status();
   return StartResult{r->id, r->created, r->version};
 }
@@ -925,9 +946,9 @@ Status Engine::throw_error(JobKey job, std::string code, std::string message,
 namespace {
 
 // What an external worker gets of a job it has locked (read in the locking transaction).
-LockedJob locked_view(runtime::Runtime& rt, const runtime::JobRecord& job,
+LockedJob locked_view(runtime::Runtime& rt, const state::JobRecord& job,
                       const std::vector<std::string>& names) {
-  const runtime::Instance& inst = *rt.instance(job.instance);
+  const state::Instance& inst = *rt.instance(job.instance);
   const Element& def = inst.plan->element(job.element_index);
   LockedJob out;
   out.key = job.key;
@@ -983,7 +1004,7 @@ Result<std::vector<LockedJob>> Engine::fetch_and_lock(const FetchRequest& reques
   const std::int64_t until = now + request.lock_ms;
   std::vector<LockedJob> out;
   if (!impl_->db) {
-    for (const runtime::JobRecord* j : rt.jobs()) {
+    for (const state::JobRecord* j : impl_->memory->jobs()) {
       if (out.size() >= static_cast<std::size_t>(request.max_jobs)) break;
       if (std::find(request.types.begin(), request.types.end(), j->type) == request.types.end()) {
         continue;
@@ -1001,11 +1022,11 @@ Result<std::vector<LockedJob>> Engine::fetch_and_lock(const FetchRequest& reques
   if (Status s = rt.begin_group(); !s) return s;
   GroupGuard group(rt);
   Status failed;
-  std::vector<runtime::JobRecord> jobs;
+  std::vector<state::JobRecord> jobs;
   for (const std::string& type : request.types) {
     const int room = request.max_jobs - static_cast<int>(jobs.size());
     if (room <= 0 || type.empty()) continue;
-    Result<std::vector<runtime::JobRecord>> got =
+    Result<std::vector<state::JobRecord>> got =
         impl_->db->acquire_jobs(type, request.worker, now, until, room);
     if (!got) {
       failed = got.status();
@@ -1015,8 +1036,8 @@ Result<std::vector<LockedJob>> Engine::fetch_and_lock(const FetchRequest& reques
   }
   if (failed.is_ok()) {
     std::sort(jobs.begin(), jobs.end(), [](const auto& a, const auto& b) { return a.key < b.key; });
-    for (runtime::JobRecord& record : jobs) {
-      const runtime::JobRecord* job = rt.remember_job(std::move(record));
+    for (state::JobRecord& record : jobs) {
+      const state::JobRecord* job = rt.remember_job(std::move(record));
       if (rt.instance(job->instance) == nullptr) continue;  // its instance is gone
       out.push_back(locked_view(rt, *job, request.variables));
     }
@@ -1095,25 +1116,25 @@ const Clock& Engine::clock() const noexcept {
 }
 
 Result<InstanceInfo> Engine::instance(InstanceId id) const {
-  const runtime::Instance* inst = impl_->rt.instance(id);
+  const state::Instance* inst = impl_->rt.instance(id);
   if (inst == nullptr) {
     if (Status e = impl_->rt.take_read_error(); !e) return e;
     return Status::not_found("no instance " + std::to_string(id));
   }
   InstanceInfo out = summary_of(*inst);
   out.variables = inst->vars;
-  for (const runtime::ElementInstance& e : inst->elements) {
+  for (const state::ElementInstance& e : inst->elements) {
     const Element& def = inst->plan->element(e.element);
     out.elements.push_back({def.id, def.kind, e.state});
   }
-  for (const runtime::Incident& i : inst->incidents)
+  for (const state::Incident& i : inst->incidents)
     out.incidents.push_back(incident_info(*inst, i));
   return out;
 }
 
 std::vector<JobInfo> Engine::open_jobs(std::string_view type) const {
   std::vector<JobInfo> out;
-  auto add = [&](const runtime::JobRecord& j, const std::string& element_id) {
+  auto add = [&](const state::JobRecord& j, const std::string& element_id) {
     if (!type.empty() && j.type != type) return;
     JobInfo info;
     info.key = j.key;
@@ -1128,15 +1149,15 @@ std::vector<JobInfo> Engine::open_jobs(std::string_view type) const {
     out.push_back(std::move(info));
   };
   if (impl_->db) {
-    Result<std::vector<runtime::JobRecord>> jobs = impl_->db->jobs(type);
+    Result<std::vector<state::JobRecord>> jobs = impl_->db->jobs(type);
     if (!jobs) return out;
-    for (const runtime::JobRecord& j : *jobs) {
-      const runtime::Instance* inst = impl_->rt.instance(j.instance);
+    for (const state::JobRecord& j : *jobs) {
+      const state::Instance* inst = impl_->rt.instance(j.instance);
       add(j, inst ? inst->plan->element(j.element_index).id : std::string());
     }
     return out;
   }
-  for (const runtime::JobRecord* j : impl_->rt.jobs()) add(*j, impl_->rt.element_of(*j).id);
+  for (const state::JobRecord* j : impl_->memory->jobs()) add(*j, impl_->rt.element_of(*j).id);
   return out;
 }
 
@@ -1156,8 +1177,8 @@ Result<std::vector<IncidentInfo>> Engine::read_incidents() const {
     }
     return out;
   }
-  for (const runtime::Instance* inst : impl_->rt.instances()) {
-    for (const runtime::Incident& i : inst->incidents) out.push_back(incident_info(*inst, i));
+  for (const state::Instance* inst : impl_->memory->instances()) {
+    for (const state::Incident& i : inst->incidents) out.push_back(incident_info(*inst, i));
   }
   return out;
 }
@@ -1168,9 +1189,9 @@ std::vector<HistoryEvent> Engine::history(InstanceId id) const {
 }
 
 Result<std::vector<HistoryEvent>> Engine::read_history(InstanceId id) const {
-  if (!impl_->db) return impl_->store.history(id);
+  if (!impl_->db) return impl_->memory->history(id);
   std::vector<HistoryEvent> out;
-  const runtime::Instance* inst = impl_->rt.instance(id);
+  const state::Instance* inst = impl_->rt.instance(id);
   if (inst == nullptr) {
     if (Status e = impl_->rt.take_read_error(); !e) return e;
     return out;
@@ -1218,7 +1239,7 @@ Result<std::vector<InstanceCount>> Engine::count_instances() const {
     return out;
   }
   std::map<std::tuple<std::string, InstanceState, std::string>, std::int64_t> counts;
-  for (const runtime::Instance* inst : impl_->rt.instances()) {
+  for (const state::Instance* inst : impl_->memory->instances()) {
     const InstanceInfo i = summary_of(*inst);
     ++counts[{i.process_id, i.state, i.end_event}];
   }
@@ -1250,7 +1271,7 @@ Result<std::vector<InstanceInfo>> Engine::instances(const InstanceFilter& filter
     }
     return out;
   }
-  for (const runtime::Instance* inst : impl_->rt.instances()) {
+  for (const state::Instance* inst : impl_->memory->instances()) {
     if (!filter.process_id.empty() && inst->plan->def->id != filter.process_id) continue;
     if (filter.state && inst->state != *filter.state) continue;
     if (!filter.business_key.empty() && inst->business_key != filter.business_key) continue;
@@ -1310,7 +1331,7 @@ Result<std::size_t> Engine::discard_buffered_messages() {
         "discard_buffered_messages() is for engines in memory; a durable engine's buffered "
         "messages expire by their TTL");
   }
-  return impl_->rt.discard_buffered();
+  return impl_->memory->discard_buffered();
 }
 
 void Engine::add_observer(Observer* observer) {

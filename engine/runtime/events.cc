@@ -58,32 +58,20 @@ bool Runtime::open_wait(Instance& inst, ElemKey owner, ElementIndex event) {
   w.event = event;
   w.sub_key = subscription_key(*name, key);
   const std::uint64_t wait_id = w.id;
-  if (durable_ == nullptr) {
-    subscriptions_[w.sub_key].push_back(Subscription{inst.id, wait_id});
-  } else if (store_failure_.is_ok()) {
-    failed(durable_->add_subscription(w.sub_key, Subscription{inst.id, wait_id}));
+  if (store_failure_.is_ok()) {
+    failed(store_.add_subscription(w.sub_key, Subscription{inst.id, wait_id}));
   }
   if (recording_) {
     emit(inst, HistoryKind::kMessageSubscribed, event, wait_id, 0,
          detailed() ? *name + " / " + key : std::string());
   }
   const std::int64_t t = now();
-  if (durable_ != nullptr) {
-    if (!store_failure_.is_ok()) return true;
-    Result<std::optional<BufferedMessage>> m = durable_->take_buffered(*name, key, t);
-    if (!m) {
-      failed(m.status());
-    } else if (*m) {
-      deliveries_.push_back(Delivery{inst.id, wait_id, std::move(**m)});
-    }
-    return true;
-  }
-  for (auto it = buffered_.begin(); it != buffered_.end(); ++it) {
-    if (it->expires_ms >= t && it->name == *name && it->correlation_key == key) {
-      deliveries_.push_back(Delivery{inst.id, wait_id, std::move(*it)});
-      buffered_.erase(it);
-      break;
-    }
+  if (!store_failure_.is_ok()) return true;
+  Result<std::optional<BufferedMessage>> m = store_.take_buffered(*name, key, t);
+  if (!m) {
+    failed(m.status());
+  } else if (*m) {
+    deliveries_.push_back(Delivery{inst.id, wait_id, std::move(**m)});
   }
   return true;
 }
@@ -118,14 +106,7 @@ void Runtime::drop_wait(const Wait& w) {
     cancel_timer(w.due_ms, w.id);
     return;
   }
-  if (durable_ != nullptr) {
-    if (store_failure_.is_ok()) failed(durable_->remove_subscription(w.id));
-    return;
-  }
-  auto it = subscriptions_.find(w.sub_key);
-  if (it == subscriptions_.end()) return;
-  std::erase_if(it->second, [&](const Subscription& s) { return s.wait == w.id; });
-  if (it->second.empty()) subscriptions_.erase(it);
+  if (store_failure_.is_ok()) failed(store_.remove_subscription(w.sub_key, w.id));
 }
 
 void Runtime::close_waits(Instance& inst, ElemKey owner, bool start_events_only) {
@@ -216,13 +197,7 @@ Status Runtime::arm_start_timers(const Plan& plan) {
   }
   if (Status s = begin(); !s) return s;
   // A new version replaces the timer start events of the ones before it.
-  if (durable_ == nullptr) {
-    std::erase_if(timers_, [&](const auto& t) {
-      return t.second.start_event != kNoIndex && t.second.process_id == plan.def->id;
-    });
-  } else {
-    failed(durable_->remove_start_timers(plan.def->id));
-  }
+  failed(store_.remove_start_timers(plan.def->id));
   for (const auto& [event, when] : armed) {
     TimerRecord rec{0, 0, when.repetitions, when.interval, plan.def->id, plan.version, event};
     add_timer(when.due, new_key(), std::move(rec));

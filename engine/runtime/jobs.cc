@@ -3,6 +3,7 @@
 
 #include <charconv>
 
+#include "ordo/task_handler.h"  // kUserTaskJobType
 #include "time/iso8601.h"
 
 namespace ordo::runtime {
@@ -40,8 +41,9 @@ void Runtime::create_job(Instance& inst, ElemKey key) {
     retries = n;
   }
   const JobKey job_key = new_key();
-  JobRecord& job = jobs_[job_key];
-  job.key = job_key;
+  JobRecord fresh;
+  fresh.key = job_key;
+  JobRecord& job = store_.put_job(std::move(fresh));
   job.instance = inst.id;
   job.element = key;
   job.element_index = el->element;
@@ -54,15 +56,13 @@ void Runtime::create_job(Instance& inst, ElemKey key) {
   job.idempotency_key.append(std::to_string(key));
   el->job = job_key;
   touch_job(job_key);
-  if (durable_ == nullptr) {
-    ready_.push_back(job_key);
-  } else if (claim_ && claim_(job.type)) {
+  if (claim_ && claim_(job.type)) {
     job.state = *next(job.state, JobEvent::kLock);
     job.lock_owner = lock_owner_;
     job.lock_expires_ms = now() + lock_ms_;
     claimed_.push_back(job_key);
   } else {
-    unclaimed_jobs_ = true;
+    made_ready(job_key);
   }
   emit(inst, HistoryKind::kJobCreated, el->element, job_key, retries, detailed() ? job.type : "");
 }
@@ -74,7 +74,7 @@ void Runtime::cancel_job(Instance& inst, ElementInstance& el) {
   if (job == nullptr) return;
   if (auto n = next(job->state, JobEvent::kCancel)) job->state = *n;
   emit(inst, HistoryKind::kJobCancelled, job->element_index, key);
-  jobs_.erase(key);
+  store_.remove_job(key);
   touch_job(key);
 }
 
@@ -94,7 +94,7 @@ Status Runtime::lock_job(JobKey key) {
   if (!found) return found.status();
   JobRecord* job = *found;
   if (auto n = next(job->state, JobEvent::kLock)) job->state = *n;
-  if (durable_ != nullptr) {
+  if (!lock_owner_.empty()) {  // a worker with a name: its lock runs out if it dies
     job->lock_owner = lock_owner_;
     job->lock_expires_ms = now() + lock_ms_;
   }
@@ -196,7 +196,7 @@ Status Runtime::complete_job(JobKey key, nlohmann::json variables) {
   Instance& inst = *live(job.instance);
   const ElemKey el = job.element;
   const ElementIndex element = job.element_index;
-  jobs_.erase(key);
+  store_.remove_job(key);
   touch_job(key);
   inst.find(el)->job = 0;
   emit(inst, HistoryKind::kJobCompleted, element, key);
@@ -213,8 +213,7 @@ void Runtime::hand_back(JobRecord& job, std::int64_t wait_ms) {
     add_timer(now() + wait_ms, job.key, TimerRecord{0, job.key, 0, 0, {}, 0, kNoIndex});
   } else {
     job.state = *next(job.state, JobEvent::kRetry);
-    if (durable_ == nullptr) ready_.push_back(job.key);
-    unclaimed_jobs_ = true;
+    made_ready(job.key);
   }
 }
 
@@ -267,7 +266,7 @@ Status Runtime::throw_job_error(JobKey key, std::string code, std::string messag
   Instance& inst = *live(job.instance);
   const ElemKey el = job.element;
   emit(inst, HistoryKind::kJobErrorThrown, job.element_index, key, 0, code);
-  jobs_.erase(key);
+  store_.remove_job(key);
   touch_job(key);
   inst.find(el)->job = 0;
   throw_event(inst, el, EventType::kError, code, message, std::move(variables));

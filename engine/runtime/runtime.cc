@@ -8,10 +8,11 @@
 
 namespace ordo::runtime {
 
-Runtime::Runtime(RuntimeOptions options, const Clock& clock, store::Store& history,
-                 store::Durable* durable)
-    : options_(options), clock_(clock), store_(history), durable_(durable) {
-  if (durable_ != nullptr) next_key_ = next_instance_ = 0;  // numbers come from the store
+Runtime::Runtime(RuntimeOptions options, const Clock& clock, store::Store& store)
+    : options_(options), clock_(clock), store_(store) {
+  store_.set_attach([this](Instance& inst, std::string_view process_id, int version) {
+    return attach(inst, process_id, version);
+  });
 }
 
 Runtime::~Runtime() {
@@ -57,26 +58,17 @@ Status Runtime::begin() {
   ++command_;
   touched_.clear();
   steps_ = 0;
-  if (durable_ == nullptr) {
-    batch_.clear();
-    return Status::ok();
-  }
   if (group_) return store_failure_;  // a failed group refuses the rest of its commands
-  if (Status s = durable_->begin(); !s) return s;
+  if (Status s = store_.begin(); !s) return s;
   start_transaction();
   return Status::ok();
 }
 
 void Runtime::start_transaction() {
   in_txn_ = true;
+  allocated_in_txn_ = false;
   store_failure_ = Status::ok();
-  // When no other process has committed since this one's last transaction, what is cached
-  // is what is stored: nothing needs checking again.
-  others_changed_ = durable_->changed_by_others();
-  if (others_changed_) {
-    ++txn_;
-    jobs_.clear();
-  }
+  others_changed_ = store_.changed_by_others();
 }
 
 void Runtime::failed(Status s) {
@@ -84,79 +76,50 @@ void Runtime::failed(Status s) {
 }
 
 void Runtime::roll_back() noexcept {
-  if (in_txn_) durable_->rollback();
+  if (in_txn_) store_.rollback();
   in_txn_ = false;
-  // The cache may be ahead of the store now: forget it.
-  instances_.clear();
-  jobs_.clear();
   dirty_jobs_.clear();
-  ++txn_;
   pending_.clear();
   batch_.clear();
   queue_.clear();
   deliveries_.clear();
   finished_.clear();
   claimed_.clear();
-  next_key_ = key_end_ = 0;
-  next_instance_ = instance_end_ = 0;
+  // Numbers taken from the store in this transaction were given back with it.
+  if (allocated_in_txn_) {
+    next_key_ = key_end_ = 0;
+    next_instance_ = instance_end_ = 0;
+    allocated_in_txn_ = false;
+  }
 }
 
 void Runtime::abandon() {
   batch_.clear();
-  if (durable_ == nullptr || group_) return;
-  // Nothing was written: give the write lock back.
+  if (group_) return;
+  // Nothing was written: give the transaction (and a shared store's write lock) back.
   roll_back();
 }
 
 Status Runtime::commit() {
-  if (durable_ == nullptr) {
-    (void)store_.commit(store::Batch{batch_, touched_});
-    notify(batch_);
-    batch_.clear();
-    if (!options_.keep_finished_instances) {
-      for (InstanceId id : finished_) {
-        auto it = instances_.find(id);
-        if (it == instances_.end()) continue;
-        // Forgotten instances free their business key too, or a long simulation would keep
-        // one entry per order it ever ran.
-        const Instance& inst = *it->second;
-        if (inst.parent == 0 && !inst.business_key.empty()) {
-          business_keys_.erase(inst.plan->def->id + '\x1f' + inst.business_key);
-        }
-        instances_.erase(it);
-      }
-    }
-    finished_.clear();
-    return Status::ok();
-  }
   if (store_failure_.is_ok()) {
-    store::Durable::Changes changes;
-    changes.instances.reserve(touched_.size());
-    for (InstanceId id : touched_) {
-      auto it = instances_.find(id);
-      if (it != instances_.end()) changes.instances.push_back(it->second.get());
-    }
-    std::sort(dirty_jobs_.begin(), dirty_jobs_.end());
-    dirty_jobs_.erase(std::unique(dirty_jobs_.begin(), dirty_jobs_.end()), dirty_jobs_.end());
-    for (JobKey k : dirty_jobs_) {
-      auto it = jobs_.find(k);
-      changes.jobs.emplace_back(k, it == jobs_.end() ? nullptr : &it->second);
-    }
-    changes.events = &batch_;
-    failed(durable_->write(changes));
+    store::Changes changes{touched_, dirty_jobs_, finished_, batch_};
+    failed(store_.write(changes));
   }
   dirty_jobs_.clear();
+  finished_.clear();
   if (!store_failure_.is_ok()) {
     Status s = store_failure_;
     roll_back();
     if (group_) store_failure_ = s;  // the rest of the group is refused
     return s;
   }
-  for (InstanceId id : finished_) instances_.erase(id);
-  finished_.clear();
   if (recording_) {
-    pending_.insert(pending_.end(), std::make_move_iterator(batch_.begin()),
-                    std::make_move_iterator(batch_.end()));
+    if (pending_.empty()) {
+      pending_.swap(batch_);
+    } else {
+      pending_.insert(pending_.end(), std::make_move_iterator(batch_.begin()),
+                      std::make_move_iterator(batch_.end()));
+    }
   }
   batch_.clear();
   if (group_) return Status::ok();
@@ -164,14 +127,13 @@ Status Runtime::commit() {
 }
 
 Status Runtime::finish_transaction() {
-  if (Status s = durable_->commit(); !s) {
+  if (Status s = store_.commit(); !s) {
     roll_back();
     return s;
   }
   in_txn_ = false;
   notify(pending_);
   pending_.clear();
-  if (instances_.size() > options_.cached_instances) instances_.clear();
   return Status::ok();
 }
 
@@ -188,8 +150,8 @@ void Runtime::notify(const std::vector<HistoryEvent>& events) const {
 }
 
 Status Runtime::begin_group() {
-  if (durable_ == nullptr || group_) return Status::ok();
-  if (Status s = durable_->begin(); !s) return s;
+  if (group_) return Status::ok();
+  if (Status s = store_.begin(); !s) return s;
   start_transaction();
   group_ = true;
   return Status::ok();
@@ -216,59 +178,36 @@ void Runtime::abort_group() noexcept {
 
 // ---- state access ----
 
-Instance* Runtime::get(InstanceId id) {
-  auto it = instances_.find(id);
-  Instance* cached = it == instances_.end() ? nullptr : it->second.get();
-  if (durable_ == nullptr) return cached;
-  // Between transactions another process may have committed since the last check: read
-  // between commands are always checked.
-  if (cached != nullptr && in_txn_ && cached->checked_in == txn_) return cached;
-  auto fresh = std::make_unique<Instance>();
-  Result<store::Durable::Loaded> loaded =
-      durable_->load_instance(id, cached != nullptr ? cached->rev : 0, *fresh);
-  if (!loaded) {
-    failed(loaded.status());
-    return nullptr;
-  }
-  switch (loaded->load) {
-    case store::Durable::Load::kMissing:
-      if (cached != nullptr) instances_.erase(it);
-      return nullptr;
-    case store::Durable::Load::kUnchanged:
-      cached->checked_in = txn_;
-      return cached;
-    case store::Durable::Load::kLoaded:
-      break;
-  }
-  fresh->plan = plan(loaded->process_id, loaded->version);
-  if (fresh->plan == nullptr) {
-    failed(Status(StatusCode::kNotFound,
-                  "instance " + std::to_string(id) + " runs version " +
-                      std::to_string(loaded->version) + " of process '" + loaded->process_id +
-                      "', which is not deployed in this database"));
-    return nullptr;
+Status Runtime::attach(Instance& inst, std::string_view process_id, int version) {
+  inst.plan = plan(process_id, version);
+  if (inst.plan == nullptr) {
+    return Status(StatusCode::kNotFound,
+                  "instance " + std::to_string(inst.id) + " runs version " +
+                      std::to_string(version) + " of process '" + std::string(process_id) +
+                      "', which is not deployed in this database");
   }
   // A damaged row must not index outside the definition.
-  const std::size_t n = fresh->plan->def->elements.size();
-  bool sane = fresh->end_event == kNoIndex || fresh->end_event < n;
-  for (const ElementInstance& e : fresh->elements) sane &= e.element < n;
-  for (const Wait& w : fresh->waits) sane &= w.event < n;
-  for (const Incident& i : fresh->incidents) sane &= i.element_index == kNoIndex || i.element_index < n;
+  const std::size_t n = inst.plan->def->elements.size();
+  bool sane = inst.end_event == kNoIndex || inst.end_event < n;
+  for (const ElementInstance& e : inst.elements) sane &= e.element < n;
+  for (const Wait& w : inst.waits) sane &= w.event < n;
+  for (const Incident& i : inst.incidents) sane &= i.element_index == kNoIndex || i.element_index < n;
   if (!sane) {
-    failed(Status(StatusCode::kCorruption,
-                  "the stored state of instance " + std::to_string(id) + " does not fit version " +
-                      std::to_string(loaded->version) + " of process '" + loaded->process_id +
-                      "'; restore the database from a backup"));
+    return Status(StatusCode::kCorruption,
+                  "the stored state of instance " + std::to_string(inst.id) +
+                      " does not fit version " + std::to_string(version) + " of process '" +
+                      std::string(process_id) + "'; restore the database from a backup");
+  }
+  return Status::ok();
+}
+
+Instance* Runtime::get(InstanceId id) {
+  Result<Instance*> found = store_.instance(id);
+  if (!found) {
+    failed(found.status());
     return nullptr;
   }
-  fresh->checked_in = txn_;
-  if (cached != nullptr) {
-    *cached = std::move(*fresh);
-    return cached;
-  }
-  Instance* out = fresh.get();
-  instances_.emplace(id, std::move(fresh));
-  return out;
+  return *found;
 }
 
 Instance* Runtime::live(InstanceId id) {
@@ -285,27 +224,24 @@ void Runtime::touch(Instance& inst) {
 }
 
 JobRecord* Runtime::find_job(JobKey key) {
-  auto it = jobs_.find(key);
-  if (it != jobs_.end()) return &it->second;
-  if (durable_ == nullptr) return nullptr;
-  Result<std::optional<JobRecord>> loaded = durable_->load_job(key);
-  if (!loaded) {
-    failed(loaded.status());
+  Result<JobRecord*> found = store_.job(key);
+  if (!found) {
+    failed(found.status());
     return nullptr;
   }
-  if (!*loaded) return nullptr;
-  return &jobs_.emplace(key, std::move(**loaded)).first->second;
+  return *found;
 }
 
 void Runtime::touch_job(JobKey key) {
-  if (durable_ != nullptr) dirty_jobs_.push_back(key);
+  dirty_jobs_.push_back(key);
 }
 
 std::uint64_t Runtime::new_key() {
-  if (durable_ != nullptr && next_key_ == key_end_) {
+  if (next_key_ == key_end_) {
     constexpr std::uint64_t kBlock = 4096;
+    allocated_in_txn_ = true;
     Result<std::uint64_t> first =
-        store_failure_.is_ok() ? durable_->allocate("key", kBlock) : Result<std::uint64_t>(store_failure_);
+        store_failure_.is_ok() ? store_.allocate("key", kBlock) : Result<std::uint64_t>(store_failure_);
     if (!first) {
       // The command will be rolled back; its keys only need to differ from each other.
       failed(first.status());
@@ -320,9 +256,10 @@ std::uint64_t Runtime::new_key() {
 }
 
 InstanceId Runtime::new_instance_id() {
-  if (durable_ != nullptr && next_instance_ == instance_end_) {
+  if (next_instance_ == instance_end_) {
     constexpr std::uint64_t kBlock = 256;
-    Result<std::uint64_t> first = store_failure_.is_ok() ? durable_->allocate("instance", kBlock)
+    allocated_in_txn_ = true;
+    Result<std::uint64_t> first = store_failure_.is_ok() ? store_.allocate("instance", kBlock)
                                                           : Result<std::uint64_t>(store_failure_);
     if (!first) {
       failed(first.status());
@@ -337,47 +274,23 @@ InstanceId Runtime::new_instance_id() {
 }
 
 void Runtime::add_timer(std::int64_t due, std::uint64_t id, TimerRecord rec) {
-  if (durable_ == nullptr) {
-    timers_.emplace(std::pair{due, id}, rec);
-    return;
-  }
   if (!store_failure_.is_ok()) return;  // the transaction is lost: write nothing more
-  failed(durable_->add_timer(store::TimerRow{due, id, rec}));
+  failed(store_.add_timer(store::TimerRow{due, id, std::move(rec)}));
 }
 
 void Runtime::cancel_timer(std::int64_t due, std::uint64_t id) {
-  if (durable_ == nullptr) {
-    timers_.erase({due, id});
-    return;
-  }
   if (!store_failure_.is_ok()) return;
-  failed(durable_->remove_timer(id));
+  failed(store_.remove_timer(due, id));
 }
 
 void Runtime::buffer(BufferedMessage message) {
-  if (durable_ == nullptr) {
-    // Messages nobody received in time are dropped now and then (amortised: a sweep each
-    // time the buffer has doubled), so a long simulation does not keep every late one.
-    if (buffered_.size() >= buffered_sweep_at_) {
-      const std::int64_t t = now();
-      std::erase_if(buffered_, [t](const BufferedMessage& m) { return m.expires_ms < t; });
-      buffered_sweep_at_ = std::max<std::size_t>(64, 2 * buffered_.size());
-    }
-    buffered_.push_back(std::move(message));
-    return;
-  }
   if (!store_failure_.is_ok()) return;
-  failed(durable_->add_buffered(message));
+  failed(store_.add_buffered(message, now()));
 }
 
 std::optional<InstanceId> Runtime::find_business_key(const Plan& plan, const std::string& key) {
   if (key.empty()) return std::nullopt;
-  if (durable_ == nullptr) {
-    auto it = business_keys_.find(plan.def->id + '\x1f' + key);
-    if (it == business_keys_.end()) return std::nullopt;
-    return it->second;
-  }
-  Result<std::optional<InstanceId>> found = durable_->find_business_key(plan.def->id, key);
+  Result<std::optional<InstanceId>> found = store_.find_business_key(plan.def->id, key);
   if (!found) {
     failed(found.status());
     return std::nullopt;
@@ -400,11 +313,7 @@ void Runtime::run_queue() {
       if (wait == nullptr) {
         // The subscription closed before the message got to it (another event after an
         // event-based gateway won, the scope ended): the message stays buffered.
-        if (durable_ == nullptr) {
-          buffered_.insert(buffered_.begin(), std::move(d.message));
-        } else {
-          buffer(std::move(d.message));  // keeps its id, so its place in line
-        }
+        buffer(std::move(d.message));  // keeps its id, so its place in line
         continue;
       }
       emit(*inst, HistoryKind::kMessageCorrelated, wait->event, wait->id, 0,
@@ -440,19 +349,15 @@ void Runtime::run_queue() {
 Instance& Runtime::new_instance(std::shared_ptr<const Plan> plan, std::string business_key,
                                 nlohmann::json vars, InstanceId parent, ElemKey parent_element) {
   auto owned = std::make_unique<Instance>();
+  owned->id = new_instance_id();
   Instance& inst = *owned;
-  inst.id = new_instance_id();
   inst.plan = std::move(plan);
   inst.business_key = std::move(business_key);
   inst.vars = std::move(vars);
   inst.parent = parent;
   inst.parent_element = parent_element;
   inst.started_ms = now();
-  inst.checked_in = txn_;
-  if (durable_ == nullptr && parent == 0 && !inst.business_key.empty()) {
-    business_keys_.emplace(inst.plan->def->id + '\x1f' + inst.business_key, inst.id);
-  }
-  instances_.emplace(inst.id, std::move(owned));
+  store_.add_instance(std::move(owned));
   touch(inst);
   emit(inst, HistoryKind::kInstanceStarted, kNoIndex, 0, static_cast<std::int64_t>(parent),
        detailed() ? inst.business_key : std::string());
@@ -517,36 +422,21 @@ Result<Correlation> Runtime::correlate(std::string_view name, std::string_view k
   if (Status s = begin(); !s) return s;
   Correlation out;
   if (!message_id.empty()) {
-    if (durable_ == nullptr) {
-      if (auto it = published_.find(std::string(message_id)); it != published_.end()) {
-        abandon();
-        Correlation dup = it->second;
-        dup.duplicate = true;
-        return dup;
-      }
-    } else {
-      Result<std::optional<std::string>> seen = durable_->published(message_id);
-      if (!seen) {
-        abandon();
-        return seen.status();
-      }
-      if (*seen) {
-        abandon();
-        return correlation_from_json(**seen);
-      }
+    Result<std::optional<std::string>> seen = store_.published(message_id);
+    if (!seen) {
+      abandon();
+      return seen.status();
+    }
+    if (*seen) {
+      abandon();
+      return correlation_from_json(**seen);
     }
   }
-  std::vector<Subscription> subs;
-  const std::string sub_key = subscription_key(name, key);
-  if (durable_ == nullptr) {
-    if (auto it = subscriptions_.find(sub_key); it != subscriptions_.end()) subs = it->second;
-  } else {
-    Result<std::vector<Subscription>> found = durable_->subscriptions(sub_key);
-    if (!found) {
-      abandon();
-      return found.status();
-    }
-    subs = std::move(*found);
+  // A member, so its room is kept from one message to the next.
+  std::vector<Subscription>& subs = subscribers_;
+  if (Status s = store_.subscriptions(subscription_key(name, key), subs); !s) {
+    abandon();
+    return s;
   }
   // One subscription per instance: the first opened.
   for (std::size_t i = 0; i < subs.size(); ++i) {
@@ -589,10 +479,8 @@ Result<Correlation> Runtime::correlate(std::string_view name, std::string_view k
     out.buffered = true;
   }
   if (!message_id.empty()) {
-    if (durable_ == nullptr) {
-      published_.emplace(std::string(message_id), out);
-    } else {
-      failed(durable_->record_published(message_id, name, key, correlation_json(out), now()));
+    if (store_failure_.is_ok()) {
+      failed(store_.record_published(message_id, name, key, correlation_json(out), now()));
     }
   }
   if (Status s = commit(); !s) return s;
@@ -653,13 +541,7 @@ Status Runtime::set_variables(InstanceId id, nlohmann::json variables) {
 Status Runtime::resolve_incident(IncidentKey key, int job_retries) {
   if (Status s = begin(); !s) return s;
   Instance* found = nullptr;
-  if (durable_ == nullptr) {
-    for (auto& [id, owned] : instances_) {
-      for (const Incident& i : owned->incidents) {
-        if (i.key == key) found = owned.get();
-      }
-    }
-  } else if (Result<std::optional<InstanceId>> owner = durable_->incident_instance(key); !owner) {
+  if (Result<std::optional<InstanceId>> owner = store_.incident_instance(key); !owner) {
     failed(owner.status());
   } else if (*owner) {
     found = get(**owner);
@@ -693,8 +575,7 @@ Status Runtime::resolve_incident(IncidentKey key, int job_retries) {
           j->lock_owner.clear();
           j->lock_expires_ms = 0;
           touch_job(inc.job);
-          if (durable_ == nullptr) ready_.push_back(inc.job);
-          unclaimed_jobs_ = true;
+          made_ready(inc.job);
         }
       }
       break;
@@ -717,28 +598,20 @@ Status Runtime::resolve_incident(IncidentKey key, int job_retries) {
 }
 
 Result<bool> Runtime::fire_next_due_timer() {
-  if (durable_ == nullptr && (timers_.empty() || timers_.begin()->first.first > now())) {
+  // A look before the transaction: most calls find nothing due.
+  Result<std::optional<store::TimerRow>> peek = store_.next_timer();
+  if (!peek) return peek.status();
+  if (!*peek || (*peek)->due_ms > now()) return false;
+  if (Status s = begin(); !s) return s;
+  Result<std::optional<store::TimerRow>> row = store_.next_timer();
+  if (!row || !*row || (*row)->due_ms > now()) {
+    abandon();
+    if (!row) return row.status();
     return false;
   }
-  if (Status s = begin(); !s) return s;
-  std::int64_t due = 0;
-  TimerRecord rec;
-  if (durable_ == nullptr) {
-    auto it = timers_.begin();
-    due = it->first.first;
-    rec = it->second;
-    timers_.erase(it);
-  } else {
-    Result<std::optional<store::TimerRow>> row = durable_->next_timer();
-    if (!row || !*row || (*row)->due_ms > now()) {
-      abandon();
-      if (!row) return row.status();
-      return false;
-    }
-    due = (*row)->due_ms;
-    rec = (*row)->record;
-    failed(durable_->remove_timer((*row)->id));
-  }
+  const std::int64_t due = (*row)->due_ms;
+  TimerRecord rec = std::move((*row)->record);
+  failed(store_.remove_timer(due, (*row)->id));
   if (rec.start_event != kNoIndex) {  // a timer start event: a new instance
     if (std::shared_ptr<const Plan> p = plan(rec.process_id, rec.version)) {
       if (rec.repetitions_left != 0) {
@@ -760,8 +633,7 @@ Result<bool> Runtime::fire_next_due_timer() {
     if (j != nullptr && j->state == JobState::kFailed) {
       j->state = *next(j->state, JobEvent::kRetry);
       touch_job(j->key);
-      if (durable_ == nullptr) ready_.push_back(j->key);
-      unclaimed_jobs_ = true;
+      made_ready(j->key);
     }
     if (Status s = commit(); !s) return s;
     return true;
@@ -816,7 +688,7 @@ void Runtime::incident(Instance& inst, ElemKey key, IncidentRetry retry, std::st
 
 HistoryEvent& Runtime::record(const Instance& inst, HistoryKind kind) {
   HistoryEvent& e = batch_.emplace_back();
-  e.sequence = durable_ == nullptr ? next_sequence_++ : 0;  // durable: the store numbers it
+  // The store numbers it when the command is written.
   e.time_ms = now();
   e.instance = inst.id;
   e.kind = kind;
@@ -860,13 +732,11 @@ bool Runtime::transition(Instance& inst, InstanceEvent event) {
 }
 
 const JobRecord* Runtime::job(JobKey key) {
-  if (durable_ != nullptr && !in_txn_) jobs_.erase(key);  // between transactions: read it fresh
   return find_job(key);
 }
 
 const JobRecord* Runtime::remember_job(JobRecord job) {
-  const JobKey key = job.key;
-  return &(jobs_[key] = std::move(job));
+  return &store_.put_job(std::move(job));
 }
 
 const Instance* Runtime::instance(InstanceId id) { return get(id); }
@@ -875,28 +745,14 @@ const Element& Runtime::element_of(const JobRecord& job) {
   return get(job.instance)->plan->element(job.element_index);
 }
 
-std::vector<const JobRecord*> Runtime::jobs() const {
-  std::vector<const JobRecord*> out;
-  for (const auto& [key, job] : jobs_) out.push_back(&job);
-  std::sort(out.begin(), out.end(), [](auto* a, auto* b) { return a->key < b->key; });
-  return out;
-}
-
-std::vector<const Instance*> Runtime::instances() const {
-  std::vector<const Instance*> out;
-  for (const auto& [id, inst] : instances_) out.push_back(inst.get());
-  std::sort(out.begin(), out.end(), [](auto* a, auto* b) { return a->id < b->id; });
-  return out;
-}
-
 std::optional<std::int64_t> Runtime::next_timer_due() {
-  if (durable_ != nullptr) {
-    Result<std::optional<store::TimerRow>> row = durable_->next_timer();
-    if (!row || !*row) return std::nullopt;
-    return (*row)->due_ms;
+  Result<std::optional<store::TimerRow>> row = store_.next_timer();
+  if (!row) {
+    failed(row.status());
+    return std::nullopt;
   }
-  if (timers_.empty()) return std::nullopt;
-  return timers_.begin()->first.first;
+  if (!*row) return std::nullopt;
+  return (*row)->due_ms;
 }
 
 }  // namespace ordo::runtime

@@ -24,20 +24,32 @@
 #include <nlohmann/json.hpp>
 
 #include "ordo/clock.h"
-#include "ordo/engine.h"
-#include "runtime/plan.h"
+#include "ordo/observer.h"
+#include "ordo/status.h"
 #include "runtime/lifecycle.h"
-#include "runtime/state.h"
+#include "runtime/plan.h"
+#include "state/records.h"
 #include "store/store.h"
 
 namespace ordo::runtime {
 
+// The records the runtime changes (state/records.h), by their short names.
+using state::BufferedMessage;
+using state::ElemKey;
+using state::ElementInstance;
+using state::Incident;
+using state::IncidentRetry;
+using state::Instance;
+using state::JobRecord;
+using state::kProcessScope;
+using state::Role;
+using state::Subscription;
+using state::TimerRecord;
+using state::Wait;
+
 struct RuntimeOptions {
   int default_job_retries = 3;
-  bool keep_finished_instances = true;
   std::uint32_t max_steps_per_command = 100000;
-  // Durable stores: how many instances to keep cached between transactions.
-  std::size_t cached_instances = 10000;
   // Retry backoff when neither the worker nor the task says: doubling from the first, capped.
   std::int64_t retry_backoff_ms = 1000;
   std::int64_t retry_backoff_max_ms = 10 * 60 * 1000;
@@ -72,28 +84,26 @@ Result<TimerSchedule> plan_timer(TimerType type, const std::string& text, std::i
 
 class Runtime {
  public:
-  // `durable`: the store that holds the state (null: the runtime's maps are the state, and
-  // `history` keeps what the commands recorded).
-  Runtime(RuntimeOptions options, const Clock& clock, store::Store& history,
-          store::Durable* durable = nullptr);
+  // `store` holds the state: the runtime reads and changes it one transaction per command.
+  Runtime(RuntimeOptions options, const Clock& clock, store::Store& store);
   ~Runtime();
 
   // Whether history events are built at all (someone keeps or observes them).
   void set_recording(bool on) noexcept { recording_ = on; }
   // Events are recorded with their detail text.
-  bool detailed() const noexcept { return recording_ && (options_.history_details || durable_); }
+  bool detailed() const noexcept { return recording_ && options_.history_details; }
   // Told about every committed event; not owned.
   void set_observers(const std::vector<Observer*>* observers) noexcept {
     observers_ = observers;
   }
   void set_plan_source(PlanSource source) { plan_source_ = std::move(source); }
-  // Durable stores: the worker name written into job locks taken by lock_job().
+  // The worker name written into job locks taken by lock_job() (none: such jobs are locked
+  // without an owner or expiry).
   void set_lock(std::string owner, std::int64_t duration_ms) {
     lock_owner_ = std::move(owner);
     lock_ms_ = duration_ms;
   }
-  bool durable() const noexcept { return durable_ != nullptr; }
-  // Durable: while set, jobs whose type it accepts are created locked by this worker (as if
+  // While set, jobs whose type it accepts are created locked by this worker (as if
   // acquired at once) and listed in claimed(), so a worker loop hands them to handlers
   // without acquiring them in a separate write.
   void set_claim(std::function<bool(std::string_view type)> claim) { claim_ = std::move(claim); }
@@ -106,8 +116,6 @@ class Runtime {
   Status take_read_error() noexcept {
     return in_txn_ ? Status::ok() : std::exchange(store_failure_, Status::ok());
   }
-  // Forgets cached jobs (after changing job rows behind the runtime's back).
-  void forget_jobs() noexcept { jobs_.clear(); }
 
   // Deployments.
   void add_plan(std::shared_ptr<const Plan> plan);
@@ -144,7 +152,7 @@ class Runtime {
   Result<bool> fire_next_due_timer();
   // Locks a job for a handler that answers later (JobOutcome::pending()).
   Status lock_job(JobKey key);
-  // In memory (durable stores lock in SQL): locks a job that is created, or locked with an
+  // Locks a job that is created, or locked with an
   // expired lock, for `owner` until `until_ms`. kConflict when someone else holds it.
   Status lock_for(JobKey key, std::string_view owner, std::int64_t until_ms);
   // The acting worker (set_acting_worker) holds `key`: its lock now runs until `until_ms`.
@@ -153,7 +161,7 @@ class Runtime {
   // external worker: only a job it has locked may be answered. Empty: the engine itself.
   void set_acting_worker(std::string_view worker) { acting_.assign(worker); }
 
-  // Group commit (durable stores): the commands between begin_group() and end_group() share
+  // Group commit: the commands between begin_group() and end_group() share
   // one transaction, made durable by end_group(); observers hear of their events only then.
   // A failure inside the group rolls all of it back and end_group() returns it.
   Status begin_group();
@@ -164,31 +172,25 @@ class Runtime {
   // Whether the open group has failed (it will roll back whatever else it is given).
   bool group_failed() const noexcept { return group_ && !store_failure_.is_ok(); }
 
-  // Jobs ready for a handler, oldest first (in-memory state only; durable engines ask the
-  // store). The runtime only appends; the driver pops.
+  // Jobs that commands here made ready for a handler (created, or due again after a
+  // failure), oldest first. The runtime only appends; the driver pops or clears.
   std::deque<JobKey>& ready_jobs() noexcept { return ready_; }
-  // Reading state between commands. Durable: loads (and checks) what is asked for.
+  // Whether ready_jobs() is kept at all (a driver that hands out jobs from it turns it on).
+  void track_ready(bool on) noexcept { track_ready_ = on; }
+  // Reading state between commands: what is stored now.
   const JobRecord* job(JobKey key);
-  // Durable, inside a transaction: a job just read from the store (acquired), so reading it
-  // again in this transaction needs no query.
+  // Inside a transaction: a job just read from the store (acquired), so reading it again in
+  // this transaction needs no query.
   const JobRecord* remember_job(JobRecord job);
   const Instance* instance(InstanceId id);
   const Element& element_of(const JobRecord& job);
   // The variable `name` as the job's element sees it, or null.
-  // Read the cached instance: call instance() for it first.
+  // Read the instance as last read: call instance() for it first.
   const nlohmann::json* job_variable(const JobRecord& job, std::string_view name) const;
   nlohmann::json job_variables(const JobRecord& job) const;
 
-  // In-memory state only (durable engines ask the store).
-  std::vector<const JobRecord*> jobs() const;  // open, by key
-  std::vector<const Instance*> instances() const;  // by id
+  // The due time of the earliest timer, if any.
   std::optional<std::int64_t> next_timer_due();
-  // In memory: drops every buffered message; returns how many.
-  std::size_t discard_buffered() noexcept {
-    const std::size_t n = buffered_.size();
-    buffered_.clear();
-    return n;
-  }
 
   // ---- internal (used across the runtime's files) ----
   struct Scope;  // variable lookup chain (variables.cc)
@@ -208,8 +210,7 @@ class Runtime {
     std::uint32_t inner = kNoIndex;
   };
 
-  // Command framing. begin() opens the command (and, durable and outside a group, its
-  // transaction); commit() writes and commits what it did and returns the store's verdict;
+  // Command framing. begin() opens the command (and, outside a group, its transaction); commit() writes and commits what it did and returns the store's verdict;
   // abandon() ends a command that changed nothing.
   Status begin();
   Status commit();
@@ -223,13 +224,20 @@ class Runtime {
   // Records a store failure inside a command: the command (and its group) will roll back.
   void failed(Status s);
   void run_queue();
-  // The instance `id` (loaded and checked once per transaction when durable), or null.
+  // The instance `id` (read and checked by the store once per transaction), or null.
   Instance* get(InstanceId id);
   // get(), for a running instance the command will change: marks it touched.
   Instance* live(InstanceId id);
   void touch(Instance& inst);
   JobRecord* find_job(JobKey key);
   void touch_job(JobKey key);
+  // A job can be handed out now: to a driver here (ready_jobs()) or a worker anywhere.
+  void made_ready(JobKey key) {
+    if (track_ready_) ready_.push_back(key);
+    unclaimed_jobs_ = true;
+  }
+  // Gives an instance read from the store its plan (store::Attach).
+  Status attach(Instance& inst, std::string_view process_id, int version);
   std::uint64_t new_key();
   InstanceId new_instance_id();
   // A new instance of `plan`, registered and announced (kInstanceStarted); nothing runs yet.
@@ -345,7 +353,6 @@ class Runtime {
   RuntimeOptions options_;
   const Clock& clock_;
   store::Store& store_;
-  store::Durable* durable_;
   PlanSource plan_source_;
   bool recording_ = true;
   const std::vector<Observer*>* observers_ = nullptr;
@@ -357,32 +364,22 @@ class Runtime {
 
   std::unordered_map<std::string, std::vector<std::shared_ptr<const Plan>>> plans_;
   std::vector<std::shared_ptr<const Plan>> message_start_plans_;
-  // The state (in memory), or a cache of it (durable).
-  std::unordered_map<InstanceId, std::unique_ptr<Instance>> instances_;
-  // The jobs (in memory), or those read or written in the current transaction (durable).
-  std::unordered_map<JobKey, JobRecord> jobs_;
-  // In memory only: the store holds these when durable.
   std::deque<JobKey> ready_;
-  std::map<std::pair<std::int64_t, std::uint64_t>, TimerRecord> timers_;
-  std::unordered_map<std::string, std::vector<Subscription>> subscriptions_;  // "name\x1fkey"
-  std::vector<BufferedMessage> buffered_;
-  std::size_t buffered_sweep_at_ = 64;
-  std::unordered_map<std::string, InstanceId> business_keys_;  // "process\x1fkey"
-  std::unordered_map<std::string, Correlation> published_;     // by message id
+  bool track_ready_ = false;
 
-  InstanceId next_instance_ = 1;
-  std::uint64_t next_key_ = 1;  // jobs, waits, incidents
-  std::uint64_t next_sequence_ = 1;
-  // Durable: numbers allocated from the store, [next, end).
+  // Numbers allocated from the store in blocks, [next, end): jobs, waits and incidents share
+  // the keys. A block allocated in a transaction that rolls back is given up.
+  std::uint64_t next_key_ = 0;
   std::uint64_t key_end_ = 0;
+  InstanceId next_instance_ = 0;
   InstanceId instance_end_ = 0;
+  bool allocated_in_txn_ = false;
 
-  // Transactions and commands (durable).
+  // Transactions and commands.
   bool in_txn_ = false;
   bool group_ = false;
   bool others_changed_ = true;  // another process committed before this transaction
   bool unclaimed_jobs_ = true;  // jobs were created that no worker here has locked
-  std::uint64_t txn_ = 0;      // the transaction in progress (or the last one)
   std::uint64_t command_ = 0;  // the command in progress (or the last one)
   Status store_failure_;
   std::vector<JobKey> dirty_jobs_;
@@ -399,6 +396,7 @@ class Runtime {
   std::vector<HistoryEvent> batch_;
   std::vector<InstanceId> touched_;
   std::vector<InstanceId> finished_;  // to drop at the end of the command
+  std::vector<Subscription> subscribers_;  // of the message being correlated
   std::uint32_t steps_ = 0;
 };
 

@@ -194,18 +194,16 @@ nlohmann::json Runtime::visible_variables(const Instance& inst, ElemKey scope) c
   return out;
 }
 
-// Both read the cached instance: the caller fetched it (instance()) before the job view.
+// Both read the instance as last read: the caller fetched it (instance()) before the job view.
 const nlohmann::json* Runtime::job_variable(const JobRecord& job, std::string_view name) const {
-  auto it = instances_.find(job.instance);
-  const Instance* inst = it == instances_.end() ? nullptr : it->second.get();
+  const Instance* inst = store_.cached_instance(job.instance);
   if (inst == nullptr) return nullptr;
   Scope s(*inst, job.element);
   return s.find(name);
 }
 
 nlohmann::json Runtime::job_variables(const JobRecord& job) const {
-  auto it = instances_.find(job.instance);
-  const Instance* inst = it == instances_.end() ? nullptr : it->second.get();
+  const Instance* inst = store_.cached_instance(job.instance);
   return inst ? visible_variables(*inst, job.element) : nlohmann::json::object();
 }
 

@@ -1,16 +1,229 @@
-#include "store/store.h"
+#include "store/memory_store.h"
+
+#include <algorithm>
+
+#include "runtime/plan.h"  // the process id of an instance, for its business key
 
 namespace ordo::store {
 
-Status MemoryStore::commit(const Batch& batch) {
-  if (!keep_history_) return Status::ok();
-  for (const HistoryEvent& e : batch.events) history_[e.instance].push_back(e);
+Status MemoryStore::begin() {
+  at_begin_ = next_;
   return Status::ok();
 }
 
-std::vector<HistoryEvent> MemoryStore::history(InstanceId id) const {
+void MemoryStore::rollback() noexcept {
+  // Nothing in memory fails, so a rolled-back command changed no instance and no job (it
+  // ended before it changed anything); what it took from the counters goes back.
+  next_ = at_begin_;
+}
+
+Result<std::uint64_t> MemoryStore::allocate(std::string_view counter, std::uint64_t count) {
+  std::uint64_t* next = counter == "instance" ? &next_.instance : &next_.key;
+  const std::uint64_t first = *next;
+  *next += count;
+  return first;
+}
+
+std::string MemoryStore::business_key_of(std::string_view process_id, std::string_view key) {
+  std::string out;
+  out.reserve(process_id.size() + 1 + key.size());
+  out.append(process_id).push_back('\x1f');
+  out.append(key);
+  return out;
+}
+
+// ---- instances ----
+
+Result<state::Instance*> MemoryStore::instance(InstanceId id) {
+  auto it = instances_.find(id);
+  return it == instances_.end() ? nullptr : it->second.get();
+}
+
+const state::Instance* MemoryStore::cached_instance(InstanceId id) const noexcept {
+  auto it = instances_.find(id);
+  return it == instances_.end() ? nullptr : it->second.get();
+}
+
+state::Instance& MemoryStore::add_instance(std::unique_ptr<state::Instance> instance) {
+  state::Instance& inst = *instance;
+  if (inst.parent == 0 && !inst.business_key.empty()) {
+    business_keys_.emplace(business_key_of(inst.plan->def->id, inst.business_key), inst.id);
+  }
+  instances_.emplace(inst.id, std::move(instance));
+  return inst;
+}
+
+Result<std::optional<InstanceId>> MemoryStore::find_business_key(std::string_view process_id,
+                                                                 std::string_view key) {
+  auto it = business_keys_.find(business_key_of(process_id, key));
+  if (it == business_keys_.end()) return std::optional<InstanceId>();
+  return std::optional<InstanceId>(it->second);
+}
+
+Result<std::optional<InstanceId>> MemoryStore::incident_instance(IncidentKey key) {
+  for (const auto& [id, inst] : instances_) {
+    for (const state::Incident& i : inst->incidents) {
+      if (i.key == key) return std::optional<InstanceId>(id);
+    }
+  }
+  return std::optional<InstanceId>();
+}
+
+// ---- jobs ----
+
+Result<state::JobRecord*> MemoryStore::job(JobKey key) {
+  auto it = jobs_.find(key);
+  return it == jobs_.end() ? nullptr : &it->second;
+}
+
+state::JobRecord& MemoryStore::put_job(state::JobRecord job) {
+  const JobKey key = job.key;
+  return jobs_[key] = std::move(job);
+}
+
+Status MemoryStore::write(Changes& changes) {
+  for (HistoryEvent& e : changes.events) e.sequence = next_sequence_++;
+  if (options_.keep_history) {
+    for (const HistoryEvent& e : changes.events) history_[e.instance].push_back(e);
+  }
+  if (!options_.keep_finished_instances) {
+    // Forgotten instances free their business key too, or a long simulation would keep one
+    // entry per order it ever ran.
+    for (InstanceId id : changes.finished) {
+      auto it = instances_.find(id);
+      if (it == instances_.end()) continue;
+      const state::Instance& inst = *it->second;
+      if (inst.parent == 0 && !inst.business_key.empty()) {
+        business_keys_.erase(business_key_of(inst.plan->def->id, inst.business_key));
+      }
+      instances_.erase(it);
+    }
+  }
+  return Status::ok();
+}
+
+// ---- timers ----
+
+Status MemoryStore::add_timer(const TimerRow& row) {
+  timers_.insert_or_assign(std::pair{row.due_ms, row.id}, row.record);
+  return Status::ok();
+}
+
+Status MemoryStore::remove_timer(std::int64_t due_ms, std::uint64_t id) {
+  timers_.erase({due_ms, id});
+  return Status::ok();
+}
+
+Status MemoryStore::remove_start_timers(std::string_view process_id) {
+  std::erase_if(timers_, [&](const auto& t) {
+    return t.second.start_event != kNoIndex && t.second.process_id == process_id;
+  });
+  return Status::ok();
+}
+
+Result<std::optional<TimerRow>> MemoryStore::next_timer() {
+  if (timers_.empty()) return std::optional<TimerRow>();
+  const auto& [when, record] = *timers_.begin();
+  return std::optional<TimerRow>(TimerRow{when.first, when.second, record});
+}
+
+// ---- subscriptions ----
+
+Status MemoryStore::add_subscription(std::string_view sub_key, const state::Subscription& s) {
+  auto it = subscriptions_.find(sub_key);
+  if (it == subscriptions_.end()) {
+    it = subscriptions_.emplace(std::string(sub_key), std::vector<state::Subscription>{}).first;
+  }
+  it->second.push_back(s);
+  return Status::ok();
+}
+
+Status MemoryStore::remove_subscription(std::string_view sub_key, std::uint64_t wait) {
+  auto it = subscriptions_.find(sub_key);
+  if (it == subscriptions_.end()) return Status::ok();
+  std::erase_if(it->second, [&](const state::Subscription& s) { return s.wait == wait; });
+  if (it->second.empty()) subscriptions_.erase(it);
+  return Status::ok();
+}
+
+Status MemoryStore::subscriptions(std::string_view sub_key,
+                                  std::vector<state::Subscription>& out) {
+  out.clear();
+  auto it = subscriptions_.find(sub_key);
+  if (it != subscriptions_.end()) out.assign(it->second.begin(), it->second.end());
+  return Status::ok();
+}
+
+// ---- buffered messages ----
+
+Status MemoryStore::add_buffered(state::BufferedMessage& message, std::int64_t now_ms) {
+  // Messages nobody received in time are dropped now and then (amortised: a sweep each time
+  // the buffer has doubled), so a long simulation does not keep every late one.
+  if (buffered_.size() >= buffered_sweep_at_) {
+    std::erase_if(buffered_, [now_ms](const auto& m) { return m.second.expires_ms < now_ms; });
+    buffered_sweep_at_ = std::max<std::size_t>(64, 2 * buffered_.size());
+  }
+  if (message.id == 0) message.id = next_.buffered++;
+  buffered_.insert_or_assign(message.id, message);
+  return Status::ok();
+}
+
+Result<std::optional<state::BufferedMessage>> MemoryStore::take_buffered(std::string_view name,
+                                                                           std::string_view key,
+                                                                           std::int64_t now_ms) {
+  for (auto it = buffered_.begin(); it != buffered_.end(); ++it) {
+    const state::BufferedMessage& m = it->second;
+    if (m.expires_ms >= now_ms && m.name == name && m.correlation_key == key) {
+      std::optional<state::BufferedMessage> out(std::move(it->second));
+      buffered_.erase(it);
+      return out;
+    }
+  }
+  return std::optional<state::BufferedMessage>();
+}
+
+std::size_t MemoryStore::discard_buffered() noexcept {
+  const std::size_t n = buffered_.size();
+  buffered_.clear();
+  return n;
+}
+
+// ---- published message ids ----
+
+Result<std::optional<std::string>> MemoryStore::published(std::string_view message_id) {
+  auto it = published_.find(message_id);
+  if (it == published_.end()) return std::optional<std::string>();
+  return std::optional<std::string>(it->second);
+}
+
+Status MemoryStore::record_published(std::string_view message_id, std::string_view,
+                                     std::string_view, std::string_view outcome, std::int64_t) {
+  published_.emplace(std::string(message_id), std::string(outcome));
+  return Status::ok();
+}
+
+// ---- reading everything ----
+
+std::vector<const state::Instance*> MemoryStore::instances() const {
+  std::vector<const state::Instance*> out;
+  out.reserve(instances_.size());
+  for (const auto& [id, inst] : instances_) out.push_back(inst.get());
+  std::sort(out.begin(), out.end(), [](auto* a, auto* b) { return a->id < b->id; });
+  return out;
+}
+
+std::vector<const state::JobRecord*> MemoryStore::jobs() const {
+  std::vector<const state::JobRecord*> out;
+  out.reserve(jobs_.size());
+  for (const auto& [key, job] : jobs_) out.push_back(&job);
+  std::sort(out.begin(), out.end(), [](auto* a, auto* b) { return a->key < b->key; });
+  return out;
+}
+
+const std::vector<HistoryEvent>& MemoryStore::history(InstanceId id) const {
+  static const std::vector<HistoryEvent> kNone;
   auto it = history_.find(id);
-  return it == history_.end() ? std::vector<HistoryEvent>{} : it->second;
+  return it == history_.end() ? kNone : it->second;
 }
 
 }  // namespace ordo::store

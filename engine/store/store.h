@@ -1,121 +1,121 @@
-// Store: where the runtime commits what each command did.
+// Store: where the state of every instance lives, and where each command commits what it did.
 //
-// Two kinds. A MemoryStore only keeps history: the runtime's own maps are the state (tests,
-// simulation). A Durable store (SQLite) is the state: the runtime's maps become a cache that
-// is filled from the store on demand and checked against it once per transaction, and every
-// command's changes are written inside a transaction, so several processes can share one
-// database and a restart loses nothing that was committed.
+// One interface, several implementations: MemoryStore keeps the state in this process
+// (tests, simulation, replay), sqlite::SqliteStore in a database file that several
+// processes may share. The runtime works the same on each: it opens a transaction per
+// command (or group of commands), reads and changes instances and jobs through the store,
+// and hands the store what the command changed. A store that others share (a database) keeps
+// what it has read as a cache and checks it against what is stored once per transaction; the
+// memory store's objects are the state itself.
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "ordo/history.h"
 #include "ordo/status.h"
-#include "runtime/state.h"
+#include "state/records.h"
 
 namespace ordo::store {
 
-struct Batch {
-  std::vector<HistoryEvent>& events;
-  const std::vector<InstanceId>& touched;
+// A timer as stored: instance 0 marks a job's retry backoff (`wait` is the job key) or a
+// process's timer start event.
+struct TimerRow {
+  std::int64_t due_ms = 0;
+  std::uint64_t id = 0;
+  state::TimerRecord record;
 };
+
+// What a command changed, handed to write() before its transaction commits.
+struct Changes {
+  const std::vector<InstanceId>& instances;  // new or changed, in the order first touched
+  const std::vector<JobKey>& jobs;           // created, changed or removed (may repeat)
+  const std::vector<InstanceId>& finished;   // completed or terminated by the command
+  std::vector<HistoryEvent>& events;         // numbered by write(), in order
+};
+
+// Gives an instance read from the store the process version it runs (`plan`), checking that
+// the stored state fits that version. The runtime provides it; an error stops the command.
+using Attach =
+    std::function<Status(state::Instance& instance, std::string_view process_id, int version)>;
 
 class Store {
  public:
   virtual ~Store() = default;
-  virtual Status commit(const Batch& batch) = 0;
-  virtual std::vector<HistoryEvent> history(InstanceId id) const = 0;
-};
 
-class MemoryStore final : public Store {
- public:
-  explicit MemoryStore(bool keep_history) : keep_history_(keep_history) {}
-  Status commit(const Batch& batch) override;
-  std::vector<HistoryEvent> history(InstanceId id) const override;
-
- private:
-  bool keep_history_;
-  std::unordered_map<InstanceId, std::vector<HistoryEvent>> history_;
-};
-
-// A timer as stored: instance 0 marks a job's retry backoff (`wait` is the job key).
-struct TimerRow {
-  std::int64_t due_ms = 0;
-  std::uint64_t id = 0;
-  runtime::TimerRecord record;
-};
-
-// What the runtime needs from a store that holds the state. Every call but the reads made
-// between commands runs inside begin()/commit(); any error means the transaction must be
-// rolled back.
-class Durable {
- public:
-  virtual ~Durable() = default;
-
-  // Transactions. begin() takes the write lock (waiting for other processes up to the busy
-  // timeout); commit() returns once the transaction is durable.
+  // ---- transactions ----
+  // begin() takes the write lock (a shared store waits for other processes up to its busy
+  // timeout); commit() returns once the transaction is durable; rollback() undoes it, and
+  // the instances and jobs read in it must be read again.
   virtual Status begin() = 0;
   virtual Status commit() = 0;
   virtual void rollback() noexcept = 0;
-  // After begin(): whether another connection has committed since this one's previous
-  // begin() (always true the first time).
+  // After begin(): whether another process committed since this store's previous begin()
+  // (always true the first time for a shared store; never for one only this process uses).
   virtual bool changed_by_others() const noexcept = 0;
 
-  // `count` fresh numbers from a named counter ("key", "instance"), the first returned.
+  // How instances read from the store get their process version (set once, by the runtime).
+  virtual void set_attach(Attach attach) = 0;
+
+  // `count` fresh numbers from a named counter ("key", "instance"); the first is returned.
   virtual Result<std::uint64_t> allocate(std::string_view counter, std::uint64_t count) = 0;
 
-  // Instances. Loads `id` into `out` unless the stored revision equals `known_rev` (then
-  // returns kUnchanged and leaves `out` alone). `out.plan` is left for the caller to resolve
-  // from the process id and version returned.
-  enum class Load : std::uint8_t { kMissing, kUnchanged, kLoaded };
-  struct Loaded {
-    Load load = Load::kMissing;
-    std::string process_id;
-    int version = 0;
-  };
-  virtual Result<Loaded> load_instance(InstanceId id, std::uint64_t known_rev,
-                                       runtime::Instance& out) = 0;
+  // ---- instances: owned by the store; a pointer stays valid until the transaction ends ----
+  // The instance `id` as stored (null: none). Between transactions, what is stored now.
+  virtual Result<state::Instance*> instance(InstanceId id) = 0;
+  // The instance as this store last read or wrote it, without reading: for views of a job
+  // between the command that read its instance and the next.
+  virtual const state::Instance* cached_instance(InstanceId id) const noexcept = 0;
+  // A new instance, stored by the write() of the command that made it.
+  virtual state::Instance& add_instance(std::unique_ptr<state::Instance> instance) = 0;
+  // The root instance of `process_id` with business key `key`, if any (whatever its state).
   virtual Result<std::optional<InstanceId>> find_business_key(std::string_view process_id,
                                                               std::string_view key) = 0;
-  // Writes the command's changes: instances (the whole of each; bumps `rev`), jobs (a null
-  // record deletes the job), and history (assigns each event its sequence).
-  struct Changes {
-    std::vector<runtime::Instance*> instances;
-    std::vector<std::pair<JobKey, const runtime::JobRecord*>> jobs;
-    std::vector<HistoryEvent>* events = nullptr;
-  };
-  virtual Status write(const Changes& changes) = 0;
-
-  // Jobs.
-  virtual Result<std::optional<runtime::JobRecord>> load_job(JobKey key) = 0;
-  // The incident `key`'s instance, if the incident is open.
+  // The instance of the open incident `key`, if it is open.
   virtual Result<std::optional<InstanceId>> incident_instance(IncidentKey key) = 0;
 
-  // Timers.
+  // ---- jobs (open ones; a completed or cancelled job is removed) ----
+  // Between transactions, what is stored now.
+  virtual Result<state::JobRecord*> job(JobKey key) = 0;
+  // Holds `job` as the job's current record: a new job, or one just acquired. Stored by the
+  // write() of a command that lists it.
+  virtual state::JobRecord& put_job(state::JobRecord job) = 0;
+  // The job is gone; stored by the write() of a command that lists it.
+  virtual void remove_job(JobKey key) = 0;
+
+  // Stores what a command changed (instances whole; each event gets its sequence).
+  virtual Status write(Changes& changes) = 0;
+
+  // ---- timers ----
   virtual Status add_timer(const TimerRow& row) = 0;
-  virtual Status remove_timer(std::uint64_t id) = 0;
+  virtual Status remove_timer(std::int64_t due_ms, std::uint64_t id) = 0;
   // Removes the timer start events of every version of `process_id`.
   virtual Status remove_start_timers(std::string_view process_id) = 0;
   // The earliest timer, if any (due or not).
   virtual Result<std::optional<TimerRow>> next_timer() = 0;
 
-  // Message subscriptions by subscription key ("name\x1fcorrelation key"), in opening order.
-  virtual Status add_subscription(std::string_view sub_key, const runtime::Subscription& s) = 0;
-  virtual Status remove_subscription(std::uint64_t wait) = 0;
-  virtual Result<std::vector<runtime::Subscription>> subscriptions(std::string_view sub_key) = 0;
+  // ---- message subscriptions, by subscription key ("name\x1fcorrelation key") ----
+  virtual Status add_subscription(std::string_view sub_key, const state::Subscription& s) = 0;
+  virtual Status remove_subscription(std::string_view sub_key, std::uint64_t wait) = 0;
+  // Into `out` (replacing what it held), in the order they were opened.
+  virtual Status subscriptions(std::string_view sub_key,
+                               std::vector<state::Subscription>& out) = 0;
 
-  // Buffered messages. take_buffered removes and returns the oldest unexpired match.
-  virtual Status add_buffered(runtime::BufferedMessage& message) = 0;
-  virtual Result<std::optional<runtime::BufferedMessage>> take_buffered(std::string_view name,
-                                                                         std::string_view key,
-                                                                         std::int64_t now_ms) = 0;
+  // ---- buffered messages ----
+  // Stores `message`; a new one (id 0) gets its id, which is its place in line; one put
+  // back keeps its id. A store may drop messages expired before `now_ms` meanwhile.
+  virtual Status add_buffered(state::BufferedMessage& message, std::int64_t now_ms) = 0;
+  // Removes and returns the oldest unexpired message with this name and key.
+  virtual Result<std::optional<state::BufferedMessage>> take_buffered(std::string_view name,
+                                                                        std::string_view key,
+                                                                        std::int64_t now_ms) = 0;
 
-  // Published message ids, with what their first publication did (JSON text).
+  // ---- published message ids, with what their first publication did (JSON text) ----
   virtual Result<std::optional<std::string>> published(std::string_view message_id) = 0;
   virtual Status record_published(std::string_view message_id, std::string_view name,
                                   std::string_view key, std::string_view outcome,

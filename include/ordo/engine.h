@@ -253,7 +253,7 @@ class Engine {
                            nlohmann::json variables = nlohmann::json::object(),
                            std::string business_key = {});
   // The same, with a version and telling whether the business key already had an instance.
-  Result<StartResult> start_instance(const StartRequest& request);
+  Result<StartResult> start_instance(StartRequest request);
   // Starts many instances in one transaction (group commit): all of them or, on a store
   // failure, none; returns once they are durable. A request that is wrong by itself (no
   // such process, variables not an object) fails the whole batch before anything starts.

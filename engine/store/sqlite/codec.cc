@@ -42,14 +42,14 @@ class Writer {
 
 }  // namespace
 
-std::string encode_runtime(const runtime::Instance& inst) {
+std::string encode_runtime(const state::Instance& inst) {
   std::string out;
   out.reserve(128 + 96 * inst.elements.size() + 48 * inst.waits.size());
   Writer w(out);
   w.raw("{\"k\":").num(inst.next_key).raw(",\"t\":").num(inst.tokens);
   w.raw(",\"x\":").num(inst.end_event).raw(",\"e\":[");
   bool first = true;
-  for (const runtime::ElementInstance& e : inst.elements) {
+  for (const state::ElementInstance& e : inst.elements) {
     w.raw(first ? "[" : ",[");
     first = false;
     w.num(e.key).raw(",").num(e.parent).raw(",").num(e.element).raw(",");
@@ -71,7 +71,7 @@ std::string encode_runtime(const runtime::Instance& inst) {
   }
   w.raw("],\"w\":[");
   first = true;
-  for (const runtime::Wait& x : inst.waits) {
+  for (const state::Wait& x : inst.waits) {
     w.raw(first ? "[" : ",[");
     first = false;
     w.num(x.id).raw(",").num(x.owner).raw(",").num(x.event).raw(",").num(x.timer ? 1 : 0);
@@ -79,7 +79,7 @@ std::string encode_runtime(const runtime::Instance& inst) {
   }
   w.raw("],\"i\":[");
   first = true;
-  for (const runtime::Incident& i : inst.incidents) {
+  for (const state::Incident& i : inst.incidents) {
     w.raw(first ? "[" : ",[");
     first = false;
     w.num(i.key).raw(",").num(i.element).raw(",").num(i.element_index).raw(",").num(i.job);
@@ -124,7 +124,7 @@ T number(const json& a, std::size_t i) {
 
 }  // namespace
 
-Status decode_runtime(std::string_view text, runtime::Instance& inst) {
+Status decode_runtime(std::string_view text, state::Instance& inst) {
   json j = json::parse(text, nullptr, false);
   auto damaged = [&](const std::string& why) {
     return Status(StatusCode::kCorruption,
@@ -133,17 +133,17 @@ Status decode_runtime(std::string_view text, runtime::Instance& inst) {
   };
   if (!j.is_object()) return damaged("not a JSON object");
   try {
-    inst.next_key = j.at("k").get<runtime::ElemKey>();
+    inst.next_key = j.at("k").get<state::ElemKey>();
     inst.tokens = j.at("t").get<std::uint32_t>();
     inst.end_event = j.at("x").get<ElementIndex>();
     inst.elements.clear();
     for (const json& a : j.at("e")) {
-      runtime::ElementInstance& e = inst.elements.emplace_back();
-      e.key = number<runtime::ElemKey>(a, 0);
-      e.parent = number<runtime::ElemKey>(a, 1);
+      state::ElementInstance& e = inst.elements.emplace_back();
+      e.key = number<state::ElemKey>(a, 0);
+      e.parent = number<state::ElemKey>(a, 1);
       e.element = number<ElementIndex>(a, 2);
       e.state = static_cast<ElementState>(number<int>(a, 3));
-      e.role = static_cast<runtime::Role>(number<int>(a, 4));
+      e.role = static_cast<state::Role>(number<int>(a, 4));
       e.has_incident = number<int>(a, 5) != 0;
       e.tokens = number<std::uint32_t>(a, 6);
       e.loop_index = number<std::uint32_t>(a, 7);
@@ -157,9 +157,9 @@ Status decode_runtime(std::string_view text, runtime::Instance& inst) {
     }
     inst.waits.clear();
     for (const json& a : j.at("w")) {
-      runtime::Wait& w = inst.waits.emplace_back();
+      state::Wait& w = inst.waits.emplace_back();
       w.id = number<std::uint64_t>(a, 0);
-      w.owner = number<runtime::ElemKey>(a, 1);
+      w.owner = number<state::ElemKey>(a, 1);
       w.event = number<ElementIndex>(a, 2);
       w.timer = number<int>(a, 3) != 0;
       w.due_ms = number<std::int64_t>(a, 4);
@@ -167,12 +167,12 @@ Status decode_runtime(std::string_view text, runtime::Instance& inst) {
     }
     inst.incidents.clear();
     for (const json& a : j.at("i")) {
-      runtime::Incident& i = inst.incidents.emplace_back();
+      state::Incident& i = inst.incidents.emplace_back();
       i.key = number<IncidentKey>(a, 0);
-      i.element = number<runtime::ElemKey>(a, 1);
+      i.element = number<state::ElemKey>(a, 1);
       i.element_index = number<ElementIndex>(a, 2);
       i.job = number<JobKey>(a, 3);
-      i.retry = static_cast<runtime::IncidentRetry>(number<int>(a, 4));
+      i.retry = static_cast<state::IncidentRetry>(number<int>(a, 4));
       i.type = a.at(5).get<std::string>();
       i.message = a.at(6).get<std::string>();
       i.created_ms = number<std::int64_t>(a, 7);

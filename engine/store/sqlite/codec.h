@@ -13,15 +13,15 @@
 #include <string_view>
 
 #include "ordo/status.h"
-#include "runtime/state.h"
+#include "state/records.h"
 
 namespace ordo::store::sqlite {
 
-std::string encode_runtime(const runtime::Instance& inst);
+std::string encode_runtime(const state::Instance& inst);
 // A run of history events as stored in one history row (schema.cc): a JSON array of
 // [time, kind, element id or null, key, value, detail or null].
 std::string encode_history(const HistoryEvent* begin, const HistoryEvent* end);
 // Fills the runtime part of `inst`; a damaged value is kCorruption naming the instance.
-Status decode_runtime(std::string_view text, runtime::Instance& inst);
+Status decode_runtime(std::string_view text, state::Instance& inst);
 
 }  // namespace ordo::store::sqlite

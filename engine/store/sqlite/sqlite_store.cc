@@ -2,8 +2,10 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <type_traits>
 
+#include "runtime/plan.h"  // element ids and versions of the processes instances run
 #include "store/sqlite/codec.h"
 
 namespace ordo::store::sqlite {
@@ -71,11 +73,11 @@ std::int64_t i64(std::uint64_t v) {
   return static_cast<std::int64_t>(v);
 }
 
-runtime::JobRecord job_from(const Statement& st) {
-  runtime::JobRecord j;
+state::JobRecord job_from(const Statement& st) {
+  state::JobRecord j;
   j.key = static_cast<JobKey>(st.int64(0));
   j.instance = static_cast<InstanceId>(st.int64(1));
-  j.element = static_cast<runtime::ElemKey>(st.int64(2));
+  j.element = static_cast<state::ElemKey>(st.int64(2));
   j.element_index = static_cast<ElementIndex>(st.int64(3));
   j.type = st.text(4);
   j.state = enum_from<JobState, JobState::kCancelled>(st.text(5)).value_or(JobState::kCreated);
@@ -137,6 +139,13 @@ Status SqliteStore::begin() {
   const std::int64_t version = st.int64(0);
   changed_by_others_ = version != data_version_;
   data_version_ = version;
+  in_txn_ = true;
+  // When no other connection has committed since this one's last transaction, what is
+  // cached is what is stored: nothing needs checking again.
+  if (changed_by_others_) {
+    ++txn_;
+    jobs_.clear();
+  }
   return Status::ok();
 }
 
@@ -147,12 +156,79 @@ Status SqliteStore::commit() {
     if (Status s = st.run(); !s) return s;
   }
   history_read_ = false;
-  return db_->commit();
+  if (Status s = db_->commit(); !s) return s;
+  in_txn_ = false;
+  if (cache_.size() > cache_limit_) cache_.clear();
+  return Status::ok();
 }
 
 void SqliteStore::rollback() noexcept {
   history_read_ = false;
   db_->rollback();
+  in_txn_ = false;
+  // The cache may be ahead of the file now: forget it.
+  cache_.clear();
+  jobs_.clear();
+  ++txn_;
+}
+
+// ---- instances and jobs, through the cache ----
+
+Result<state::Instance*> SqliteStore::instance(InstanceId id) {
+  auto it = cache_.find(id);
+  state::Instance* cached = it == cache_.end() ? nullptr : it->second.get();
+  // Checked in this transaction already. Reads between transactions are always checked:
+  // another process may have committed since.
+  if (cached != nullptr && in_txn_ && cached->checked_in == txn_) return cached;
+  auto fresh = std::make_unique<state::Instance>();
+  Result<Loaded> loaded = load_instance(id, cached != nullptr ? cached->rev : 0, *fresh);
+  if (!loaded) return loaded.status();
+  switch (loaded->load) {
+    case Load::kMissing:
+      if (cached != nullptr) cache_.erase(it);
+      return nullptr;
+    case Load::kUnchanged:
+      cached->checked_in = txn_;
+      return cached;
+    case Load::kLoaded:
+      break;
+  }
+  if (!attach_) return Status::internal("an instance was read before the runtime could attach it");
+  if (Status s = attach_(*fresh, loaded->process_id, loaded->version); !s) return s;
+  fresh->checked_in = txn_;
+  if (cached != nullptr) {
+    *cached = std::move(*fresh);  // those who hold the pointer see the fresh state
+    return cached;
+  }
+  state::Instance* out = fresh.get();
+  cache_.emplace(id, std::move(fresh));
+  return out;
+}
+
+const state::Instance* SqliteStore::cached_instance(InstanceId id) const noexcept {
+  auto it = cache_.find(id);
+  return it == cache_.end() ? nullptr : it->second.get();
+}
+
+state::Instance& SqliteStore::add_instance(std::unique_ptr<state::Instance> instance) {
+  instance->checked_in = txn_;
+  state::Instance& inst = *instance;
+  cache_.insert_or_assign(inst.id, std::move(instance));
+  return inst;
+}
+
+Result<state::JobRecord*> SqliteStore::job(JobKey key) {
+  if (!in_txn_) jobs_.erase(key);  // between transactions: read it fresh
+  if (auto it = jobs_.find(key); it != jobs_.end()) return &it->second;
+  Result<std::optional<state::JobRecord>> loaded = load_job(key);
+  if (!loaded) return loaded.status();
+  if (!*loaded) return nullptr;
+  return &jobs_.insert_or_assign(key, std::move(**loaded)).first->second;
+}
+
+state::JobRecord& SqliteStore::put_job(state::JobRecord job) {
+  const JobKey key = job.key;
+  return jobs_.insert_or_assign(key, std::move(job)).first->second;
 }
 
 Result<std::uint64_t> SqliteStore::allocate(std::string_view counter, std::uint64_t count) {
@@ -174,8 +250,8 @@ Result<std::uint64_t> SqliteStore::allocate(std::string_view counter, std::uint6
   return first;
 }
 
-Result<Durable::Loaded> SqliteStore::load_instance(InstanceId id, std::uint64_t known_rev,
-                                                   runtime::Instance& out) {
+Result<SqliteStore::Loaded> SqliteStore::load_instance(InstanceId id, std::uint64_t known_rev,
+                                                   state::Instance& out) {
   if (known_rev != 0) {
     // Usually the cached copy is current: check the revision alone first.
     ORDO_STATEMENT(st, kInstanceRev, "SELECT rev FROM instances WHERE id = ?1");
@@ -214,7 +290,7 @@ Result<Durable::Loaded> SqliteStore::load_instance(InstanceId id, std::uint64_t 
   }
   out.state = *state;
   out.parent = static_cast<InstanceId>(st.int64(5));
-  out.parent_element = static_cast<runtime::ElemKey>(st.int64(6));
+  out.parent_element = static_cast<state::ElemKey>(st.int64(6));
   out.started_ms = st.int64(7);
   out.ended_ms = st.int64(8);
   out.vars = nlohmann::json::parse(st.text(9), nullptr, false);
@@ -240,17 +316,37 @@ Result<std::optional<InstanceId>> SqliteStore::find_business_key(std::string_vie
   return std::optional<InstanceId>(static_cast<InstanceId>(st.int64(0)));
 }
 
-Status SqliteStore::write(const Changes& changes) {
+Status SqliteStore::write(Changes& changes) {
+  Rows rows;
+  rows.instances.reserve(changes.instances.size());
+  for (InstanceId id : changes.instances) {
+    auto it = cache_.find(id);
+    if (it != cache_.end()) rows.instances.push_back(it->second.get());
+  }
+  std::vector<JobKey> keys = changes.jobs;
+  std::sort(keys.begin(), keys.end());
+  keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+  rows.jobs.reserve(keys.size());
+  for (JobKey k : keys) {
+    auto it = jobs_.find(k);
+    rows.jobs.emplace_back(k, it == jobs_.end() ? nullptr : &it->second);
+  }
+  rows.events = &changes.events;
+  Status written;
   try {
-    return write_changes(changes);
+    written = write_rows(rows);
   } catch (const std::exception& e) {
     return Status::internal(std::string("cannot encode a command's changes: ") + e.what() +
                             "; this is a bug in Ordo, please report it");
   }
+  if (!written) return written;
+  // Finished instances are read again if anyone asks: the cache keeps the running ones.
+  for (InstanceId id : changes.finished) cache_.erase(id);
+  return Status::ok();
 }
 
-Status SqliteStore::write_changes(const Changes& changes) {
-  for (runtime::Instance* inst : changes.instances) {
+Status SqliteStore::write_rows(const Rows& changes) {
+  for (state::Instance* inst : changes.instances) {
     // Invalid UTF-8 in a string (from a handler, say) is stored as U+FFFD, not thrown.
     const std::string vars =
         inst->rev == 0 || inst->vars_changed
@@ -311,7 +407,7 @@ Status SqliteStore::write_changes(const Changes& changes) {
         st.bind(1, i64(inst->id));
         if (Status s = st.run(); !s) return s;
       }
-      for (const runtime::Incident& i : inst->incidents) {
+      for (const state::Incident& i : inst->incidents) {
         ORDO_STATEMENT(st, kInsertIncident,
                        "INSERT INTO incidents (key, instance_id, element_id, job_key, type, "
                        "message, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
@@ -385,14 +481,14 @@ Status SqliteStore::write_changes(const Changes& changes) {
   return Status::ok();
 }
 
-Result<std::optional<runtime::JobRecord>> SqliteStore::load_job(JobKey key) {
+Result<std::optional<state::JobRecord>> SqliteStore::load_job(JobKey key) {
   static const std::string sql = "SELECT " + std::string(kJobColumns) + " FROM jobs WHERE key = ?1";
   ORDO_STATEMENT(st, kLoadJob, sql);
   st.bind(1, i64(key));
   Result<bool> row = st.step();
   if (!row) return row.status();
-  if (!*row) return std::optional<runtime::JobRecord>();
-  return std::optional<runtime::JobRecord>(job_from(st));
+  if (!*row) return std::optional<state::JobRecord>();
+  return std::optional<state::JobRecord>(job_from(st));
 }
 
 Result<std::optional<InstanceId>> SqliteStore::incident_instance(IncidentKey key) {
@@ -428,7 +524,7 @@ Status SqliteStore::remove_start_timers(std::string_view process_id) {
   return st.run();
 }
 
-Status SqliteStore::remove_timer(std::uint64_t id) {
+Status SqliteStore::remove_timer(std::int64_t, std::uint64_t id) {
   ORDO_STATEMENT(st, kRemoveTimer, "DELETE FROM timers WHERE id = ?1");
   st.bind(1, i64(id));
   return st.run();
@@ -456,7 +552,7 @@ Result<std::optional<TimerRow>> SqliteStore::next_timer() {
   return std::optional<TimerRow>(std::move(t));
 }
 
-Status SqliteStore::add_subscription(std::string_view sub_key, const runtime::Subscription& s) {
+Status SqliteStore::add_subscription(std::string_view sub_key, const state::Subscription& s) {
   ORDO_STATEMENT(st, kAddSubscription,
                  "INSERT INTO subscriptions (wait_id, instance_id, sub_key, message_name, "
                  "correlation_key) VALUES (?1, ?2, ?3, ?4, ?5)");
@@ -467,26 +563,25 @@ Status SqliteStore::add_subscription(std::string_view sub_key, const runtime::Su
   return st.run();
 }
 
-Status SqliteStore::remove_subscription(std::uint64_t wait) {
+Status SqliteStore::remove_subscription(std::string_view, std::uint64_t wait) {
   ORDO_STATEMENT(st, kRemoveSubscription, "DELETE FROM subscriptions WHERE wait_id = ?1");
   st.bind(1, i64(wait));
   return st.run();
 }
 
-Result<std::vector<runtime::Subscription>> SqliteStore::subscriptions(std::string_view sub_key) {
+Status SqliteStore::subscriptions(std::string_view sub_key,
+                                  std::vector<state::Subscription>& out) {
+  out.clear();
   ORDO_STATEMENT(st, kSubscriptions,
                  "SELECT instance_id, wait_id FROM subscriptions WHERE sub_key = ?1 "
                  "ORDER BY wait_id");
   st.bind(1, sub_key);
-  std::vector<runtime::Subscription> out;
-  Status read = each_row(st, [&] {
+  return each_row(st, [&] {
     out.push_back({static_cast<InstanceId>(st.int64(0)), static_cast<std::uint64_t>(st.int64(1))});
   });
-  if (!read) return read;
-  return out;
 }
 
-Status SqliteStore::add_buffered(runtime::BufferedMessage& m) {
+Status SqliteStore::add_buffered(state::BufferedMessage& m, std::int64_t) {
   if (m.id != 0) {
     ORDO_STATEMENT(st, kAddBufferedWithId,
                    "INSERT INTO buffered_messages (id, message_name, correlation_key, variables, "
@@ -507,10 +602,10 @@ Status SqliteStore::add_buffered(runtime::BufferedMessage& m) {
   return Status::ok();
 }
 
-Result<std::optional<runtime::BufferedMessage>> SqliteStore::take_buffered(std::string_view name,
+Result<std::optional<state::BufferedMessage>> SqliteStore::take_buffered(std::string_view name,
                                                                            std::string_view key,
                                                                            std::int64_t now_ms) {
-  runtime::BufferedMessage m;
+  state::BufferedMessage m;
   {
     ORDO_STATEMENT(st, kTakeBuffered,
                    "SELECT id, variables, expires_at FROM buffered_messages "
@@ -519,7 +614,7 @@ Result<std::optional<runtime::BufferedMessage>> SqliteStore::take_buffered(std::
     st.bind(1, name).bind(2, key).bind(3, now_ms);
     Result<bool> row = st.step();
     if (!row) return row.status();
-    if (!*row) return std::optional<runtime::BufferedMessage>();
+    if (!*row) return std::optional<state::BufferedMessage>();
     m.id = static_cast<std::uint64_t>(st.int64(0));
     m.name = std::string(name);
     m.correlation_key = std::string(key);
@@ -530,7 +625,7 @@ Result<std::optional<runtime::BufferedMessage>> SqliteStore::take_buffered(std::
   ORDO_STATEMENT(st, kDeleteBuffered, "DELETE FROM buffered_messages WHERE id = ?1");
   st.bind(1, i64(m.id));
   if (Status s = st.run(); !s) return s;
-  return std::optional<runtime::BufferedMessage>(std::move(m));
+  return std::optional<state::BufferedMessage>(std::move(m));
 }
 
 Result<std::optional<std::string>> SqliteStore::published(std::string_view message_id) {
@@ -592,7 +687,7 @@ Status SqliteStore::add_deployment(const DeploymentRow& d) {
 
 // ---- jobs for workers ----
 
-Result<std::vector<runtime::JobRecord>> SqliteStore::acquire_jobs(
+Result<std::vector<state::JobRecord>> SqliteStore::acquire_jobs(
     std::string_view type, std::string_view owner, std::int64_t now_ms, std::int64_t lock_until_ms,
     int limit, std::string_view except_json) {
   // Created jobs by key, then locked ones whose lock has expired: each half has its index.
@@ -623,7 +718,7 @@ Result<std::vector<runtime::JobRecord>> SqliteStore::acquire_jobs(
       .bind(3, now_ms)
       .bind(4, static_cast<std::int64_t>(limit));
   st->bind(5, type.empty() ? except_json : type);
-  std::vector<runtime::JobRecord> out;
+  std::vector<state::JobRecord> out;
   Status read = each_row(*st, [&] { out.push_back(job_from(*st)); });
   if (!read) return read;
   std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.key < b.key; });
@@ -709,12 +804,12 @@ Result<std::vector<InstanceRow>> SqliteStore::instances(std::string_view state,
   return out;
 }
 
-Result<std::vector<runtime::JobRecord>> SqliteStore::jobs(std::string_view type) {
+Result<std::vector<state::JobRecord>> SqliteStore::jobs(std::string_view type) {
   Result<Statement> st = db_->prepare("SELECT " + std::string(kJobColumns) +
                                       " FROM jobs WHERE ?1 = '' OR type = ?1 ORDER BY key");
   if (!st) return st.status();
   st->bind(1, type);
-  std::vector<runtime::JobRecord> out;
+  std::vector<state::JobRecord> out;
   Status read = each_row(*st, [&] { out.push_back(job_from(*st)); });
   if (!read) return read;
   return out;

@@ -1,6 +1,6 @@
 // SqliteStore: the durable store, one SQLite database file (WAL).
 //
-// Implements store::Durable for the runtime (instances, jobs, timers, subscriptions, buffered
+// Implements store::Store for the runtime (instances, jobs, timers, subscriptions, buffered
 // messages, history, inside one transaction per command or group) and adds what the engine
 // and the tools need around it: deployments, job acquisition with locks, listings, backup.
 // Every statement is prepared once and bound; nothing is built from values.
@@ -11,6 +11,7 @@
 #include <memory>
 #include <string>
 #include <tuple>
+#include <unordered_map>
 #include <vector>
 
 #include "ordo/history.h"
@@ -53,36 +54,44 @@ struct StoredEvent {
   std::string detail;
 };
 
-class SqliteStore final : public Durable {
+class SqliteStore final : public Store {
  public:
   static Result<std::unique_ptr<SqliteStore>> open(const std::string& path,
                                                    const OpenOptions& options = {});
   ~SqliteStore() override;
 
   Database& database() noexcept { return *db_; }
+  // How many instances to keep cached between transactions (the file holds them all).
+  void set_cache_limit(std::size_t instances) noexcept { cache_limit_ = instances; }
+  // Forgets the jobs read (after changing job rows outside the Store interface).
+  void forget_jobs() noexcept { jobs_.clear(); }
 
-  // ---- Durable ----
+  // ---- Store ----
   Status begin() override;
   Status commit() override;
   void rollback() noexcept override;
   bool changed_by_others() const noexcept override { return changed_by_others_; }
+  void set_attach(Attach attach) override { attach_ = std::move(attach); }
   Result<std::uint64_t> allocate(std::string_view counter, std::uint64_t count) override;
-  Result<Loaded> load_instance(InstanceId id, std::uint64_t known_rev,
-                               runtime::Instance& out) override;
+  Result<state::Instance*> instance(InstanceId id) override;
+  const state::Instance* cached_instance(InstanceId id) const noexcept override;
+  state::Instance& add_instance(std::unique_ptr<state::Instance> instance) override;
   Result<std::optional<InstanceId>> find_business_key(std::string_view process_id,
                                                       std::string_view key) override;
-  Status write(const Changes& changes) override;
-  Result<std::optional<runtime::JobRecord>> load_job(JobKey key) override;
   Result<std::optional<InstanceId>> incident_instance(IncidentKey key) override;
+  Result<state::JobRecord*> job(JobKey key) override;
+  state::JobRecord& put_job(state::JobRecord job) override;
+  void remove_job(JobKey key) override { jobs_.erase(key); }
+  Status write(Changes& changes) override;
   Status add_timer(const TimerRow& row) override;
-  Status remove_timer(std::uint64_t id) override;
+  Status remove_timer(std::int64_t due_ms, std::uint64_t id) override;
   Status remove_start_timers(std::string_view process_id) override;
   Result<std::optional<TimerRow>> next_timer() override;
-  Status add_subscription(std::string_view sub_key, const runtime::Subscription& s) override;
-  Status remove_subscription(std::uint64_t wait) override;
-  Result<std::vector<runtime::Subscription>> subscriptions(std::string_view sub_key) override;
-  Status add_buffered(runtime::BufferedMessage& message) override;
-  Result<std::optional<runtime::BufferedMessage>> take_buffered(std::string_view name,
+  Status add_subscription(std::string_view sub_key, const state::Subscription& s) override;
+  Status remove_subscription(std::string_view sub_key, std::uint64_t wait) override;
+  Status subscriptions(std::string_view sub_key, std::vector<state::Subscription>& out) override;
+  Status add_buffered(state::BufferedMessage& message, std::int64_t now_ms) override;
+  Result<std::optional<state::BufferedMessage>> take_buffered(std::string_view name,
                                                                 std::string_view key,
                                                                 std::int64_t now_ms) override;
   Result<std::optional<std::string>> published(std::string_view message_id) override;
@@ -100,7 +109,7 @@ class SqliteStore final : public Durable {
   // Locks up to `limit` jobs of `type` (any type when empty, but those in `except_json`, a
   // JSON array of type names) that are created, or locked with an expired lock, for `owner`
   // until `lock_until_ms`; returns them as now stored.
-  Result<std::vector<runtime::JobRecord>> acquire_jobs(std::string_view type, std::string_view owner,
+  Result<std::vector<state::JobRecord>> acquire_jobs(std::string_view type, std::string_view owner,
                                            std::int64_t now_ms, std::int64_t lock_until_ms,
                                            int limit, std::string_view except_json = "[]");
   // Owners holding locks now.
@@ -116,7 +125,7 @@ class SqliteStore final : public Durable {
   count_instances();
   Result<std::vector<InstanceRow>> instances(std::string_view state, std::string_view process_id,
                                              int limit, std::string_view business_key = {});
-  Result<std::vector<runtime::JobRecord>> jobs(std::string_view type);
+  Result<std::vector<state::JobRecord>> jobs(std::string_view type);
   struct IncidentRow {
     IncidentKey key = 0;
     InstanceId instance = 0;
@@ -137,7 +146,22 @@ class SqliteStore final : public Durable {
  private:
   explicit SqliteStore(std::unique_ptr<Database> db);
   Result<Statement*> statement(int id, std::string_view sql);
-  Status write_changes(const Changes& changes);
+  // A command's changes as rows to write: the instances and job records themselves.
+  struct Rows {
+    std::vector<state::Instance*> instances;
+    std::vector<std::pair<JobKey, const state::JobRecord*>> jobs;  // null: delete the job
+    std::vector<HistoryEvent>* events = nullptr;
+  };
+  Status write_rows(const Rows& rows);
+  // Reads instance `id` into `out` unless the stored revision is `known_rev`.
+  enum class Load : std::uint8_t { kMissing, kUnchanged, kLoaded };
+  struct Loaded {
+    Load load = Load::kMissing;
+    std::string process_id;
+    int version = 0;
+  };
+  Result<Loaded> load_instance(InstanceId id, std::uint64_t known_rev, state::Instance& out);
+  Result<std::optional<state::JobRecord>> load_job(JobKey key);
 
   std::unique_ptr<Database> db_;
   std::vector<std::unique_ptr<Statement>> statements_;
@@ -148,6 +172,16 @@ class SqliteStore final : public Durable {
   bool changed_by_others_ = true;
   std::uint64_t history_first_ = 0;
   std::uint64_t history_next_ = 0;
+
+  // What was read: a cache of the file, checked against it once per transaction (an
+  // instance by its revision) and dropped when another connection has committed (jobs) or a
+  // transaction rolls back (both).
+  Attach attach_;
+  std::unordered_map<InstanceId, std::unique_ptr<state::Instance>> cache_;
+  std::unordered_map<JobKey, state::JobRecord> jobs_;
+  std::size_t cache_limit_ = 10000;
+  bool in_txn_ = false;
+  std::uint64_t txn_ = 1;  // counts transactions after which the cache must be checked again
 };
 
 }  // namespace ordo::store::sqlite

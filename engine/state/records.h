@@ -1,4 +1,6 @@
-// The runtime state of process instances: what a Store persists and the runtime changes.
+// The persisted records: the state of process instances, jobs, timers, subscriptions and
+// buffered messages, as the runtime changes them and a Store keeps them. Records only: no
+// behaviour beyond finding an element instance.
 #pragma once
 
 #include <cstdint>
@@ -8,11 +10,17 @@
 
 #include <nlohmann/json.hpp>
 
+#include "ordo/definition.h"
 #include "ordo/history.h"
 #include "ordo/lifecycle.h"
-#include "runtime/plan.h"
 
 namespace ordo::runtime {
+struct Plan;  // the compiled process an instance runs (runtime/plan.h)
+}  // namespace ordo::runtime
+
+namespace ordo::state {
+
+using runtime::Plan;
 
 // Element instance key, unique within its process instance. 0 is the process itself.
 using ElemKey = std::uint32_t;
@@ -153,4 +161,4 @@ struct BufferedMessage {
   std::int64_t expires_ms = 0;
 };
 
-}  // namespace ordo::runtime
+}  // namespace ordo::state

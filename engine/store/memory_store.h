@@ -1,0 +1,108 @@
+// MemoryStore: the state kept in this process. Its objects are the state itself: nothing is
+// copied or encoded, a transaction is nothing to open or commit, and nothing fails. For
+// tests, simulation and replay, where millions of short instances come and go.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "store/store.h"
+
+namespace ordo::store {
+
+class MemoryStore final : public Store {
+ public:
+  struct Options {
+    // Keep history events, so history() returns them.
+    bool keep_history = true;
+    // Keep completed and terminated instances (and their business keys); off, they are
+    // forgotten when their command ends.
+    bool keep_finished_instances = true;
+  };
+  explicit MemoryStore(Options options) : options_(options) {}
+
+  Status begin() override;
+  Status commit() override { return Status::ok(); }
+  void rollback() noexcept override;
+  bool changed_by_others() const noexcept override { return false; }
+  void set_attach(Attach) override {}  // instances never leave memory: they keep their plan
+  Result<std::uint64_t> allocate(std::string_view counter, std::uint64_t count) override;
+
+  Result<state::Instance*> instance(InstanceId id) override;
+  const state::Instance* cached_instance(InstanceId id) const noexcept override;
+  state::Instance& add_instance(std::unique_ptr<state::Instance> instance) override;
+  Result<std::optional<InstanceId>> find_business_key(std::string_view process_id,
+                                                      std::string_view key) override;
+  Result<std::optional<InstanceId>> incident_instance(IncidentKey key) override;
+
+  Result<state::JobRecord*> job(JobKey key) override;
+  state::JobRecord& put_job(state::JobRecord job) override;
+  void remove_job(JobKey key) override { jobs_.erase(key); }
+
+  Status write(Changes& changes) override;
+
+  Status add_timer(const TimerRow& row) override;
+  Status remove_timer(std::int64_t due_ms, std::uint64_t id) override;
+  Status remove_start_timers(std::string_view process_id) override;
+  Result<std::optional<TimerRow>> next_timer() override;
+
+  Status add_subscription(std::string_view sub_key, const state::Subscription& s) override;
+  Status remove_subscription(std::string_view sub_key, std::uint64_t wait) override;
+  Status subscriptions(std::string_view sub_key, std::vector<state::Subscription>& out) override;
+
+  Status add_buffered(state::BufferedMessage& message, std::int64_t now_ms) override;
+  Result<std::optional<state::BufferedMessage>> take_buffered(std::string_view name,
+                                                                std::string_view key,
+                                                                std::int64_t now_ms) override;
+
+  Result<std::optional<std::string>> published(std::string_view message_id) override;
+  Status record_published(std::string_view message_id, std::string_view name,
+                          std::string_view key, std::string_view outcome,
+                          std::int64_t now_ms) override;
+
+  // ---- reading everything (an in-memory engine's listings) ----
+  std::vector<const state::Instance*> instances() const;  // by id
+  std::vector<const state::JobRecord*> jobs() const;      // by key
+  // Empty when history is not kept.
+  const std::vector<HistoryEvent>& history(InstanceId id) const;
+  // Drops every buffered message; how many there were.
+  std::size_t discard_buffered() noexcept;
+
+ private:
+  static std::string business_key_of(std::string_view process_id, std::string_view key);
+  // Looks strings up by std::string_view, without making a std::string of each key.
+  struct StringHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept {
+      return std::hash<std::string_view>{}(s);
+    }
+  };
+  template <class T>
+  using ByString = std::unordered_map<std::string, T, StringHash, std::equal_to<>>;
+
+  Options options_;
+  std::unordered_map<InstanceId, std::unique_ptr<state::Instance>> instances_;
+  std::unordered_map<JobKey, state::JobRecord> jobs_;
+  std::map<std::pair<std::int64_t, std::uint64_t>, state::TimerRecord> timers_;
+  ByString<std::vector<state::Subscription>> subscriptions_;
+  std::map<std::uint64_t, state::BufferedMessage> buffered_;  // by id: their place in line
+  std::size_t buffered_sweep_at_ = 64;
+  ByString<InstanceId> business_keys_;  // "process\x1fkey"
+  ByString<std::string> published_;     // message id -> outcome
+  std::unordered_map<InstanceId, std::vector<HistoryEvent>> history_;
+
+  // Counters, and what they were when the transaction began (a rollback restores them).
+  struct Counters {
+    std::uint64_t key = 1;
+    std::uint64_t instance = 1;
+    std::uint64_t buffered = 1;
+  };
+  Counters next_;
+  Counters at_begin_;
+  std::uint64_t next_sequence_ = 1;
+};
+
+}  // namespace ordo::store
