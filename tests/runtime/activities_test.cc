@@ -5,7 +5,19 @@
 namespace ordo::testing {
 namespace {
 
-TEST(ServiceTask, HandlerSeesVariablesHeadersKeyAndAttempt) {
+// Every test runs on each store (harness.h).
+ORDO_ON_EACH_STORE(ServiceTask);
+ORDO_ON_EACH_STORE(UserTask);
+ORDO_ON_EACH_STORE(ScriptTask);
+ORDO_ON_EACH_STORE(ReceiveTask);
+ORDO_ON_EACH_STORE(IoMapping);
+ORDO_ON_EACH_STORE(Subprocess);
+ORDO_ON_EACH_STORE(CallActivity);
+ORDO_ON_EACH_STORE(MultiInstance);
+ORDO_ON_EACH_STORE(Instance);
+ORDO_ON_EACH_STORE(Observing);
+
+TEST_P(ServiceTask, HandlerSeesVariablesHeadersKeyAndAttempt) {
   Harness h;
   h.deploy(process(straight(svc("t",
                                 "<zeebe:taskHeaders><zeebe:header key=\"template\" "
@@ -32,7 +44,7 @@ TEST(ServiceTask, HandlerSeesVariablesHeadersKeyAndAttempt) {
   EXPECT_EQ(info.variables["sent"], true);
 }
 
-TEST(ServiceTask, JobWithoutHandlerStaysOpenForAnExternalWorker) {
+TEST_P(ServiceTask, JobWithoutHandlerStaysOpenForAnExternalWorker) {
   Harness h;
   h.deploy(process(straight(svc("t"))));
   InstanceId id = h.start();
@@ -42,7 +54,7 @@ TEST(ServiceTask, JobWithoutHandlerStaysOpenForAnExternalWorker) {
   EXPECT_EQ(h.info(id).state, InstanceState::kCompleted);
 }
 
-TEST(ServiceTask, CompletingAJobTwiceIsAConflictOrNotFound) {
+TEST_P(ServiceTask, CompletingAJobTwiceIsAConflictOrNotFound) {
   Harness h;
   h.deploy(process(straight(svc("t"))));
   h.start();
@@ -51,7 +63,7 @@ TEST(ServiceTask, CompletingAJobTwiceIsAConflictOrNotFound) {
   EXPECT_FALSE(h.engine().complete_job(job).is_ok());
 }
 
-TEST(ServiceTask, FailedJobIsRetriedWithTheSameKeyThenBecomesAnIncident) {
+TEST_P(ServiceTask, FailedJobIsRetriedWithTheSameKeyThenBecomesAnIncident) {
   Harness h;
   h.deploy(process(straight(
       "<serviceTask id=\"t\"><extensionElements><zeebe:taskDefinition type=\"erp\" "
@@ -82,7 +94,7 @@ TEST(ServiceTask, FailedJobIsRetriedWithTheSameKeyThenBecomesAnIncident) {
   EXPECT_EQ(h.info(id).state, InstanceState::kCompleted);
 }
 
-TEST(ServiceTask, DeferredJobWaitsWithoutUsingARetryOrAnAttempt) {
+TEST_P(ServiceTask, DeferredJobWaitsWithoutUsingARetryOrAnAttempt) {
   Harness h;
   h.deploy(process(straight(
       "<serviceTask id=\"t\"><extensionElements><zeebe:taskDefinition type=\"sms\" "
@@ -117,7 +129,7 @@ TEST(ServiceTask, DeferredJobWaitsWithoutUsingARetryOrAnAttempt) {
   EXPECT_EQ(deferred, 2);
 }
 
-TEST(ServiceTask, HandlerExceptionCountsAsFailure) {
+TEST_P(ServiceTask, HandlerExceptionCountsAsFailure) {
   Harness h;
   h.deploy(process(straight(svc("t"))));
   h.engine().register_handler("t", [](const Job&) -> JobOutcome {
@@ -130,7 +142,7 @@ TEST(ServiceTask, HandlerExceptionCountsAsFailure) {
   EXPECT_NE(jobs[0].last_error.find("socket closed"), std::string::npos);
 }
 
-TEST(UserTask, IsAJobOfTheReservedTypeCompletedThroughTheApi) {
+TEST_P(UserTask, IsAJobOfTheReservedTypeCompletedThroughTheApi) {
   Harness h;
   h.deploy(process(straight("<userTask id=\"review\"/>", "review")));
   InstanceId id = h.start();
@@ -141,7 +153,7 @@ TEST(UserTask, IsAJobOfTheReservedTypeCompletedThroughTheApi) {
   EXPECT_EQ(h.info(id).variables["approved"], true);
 }
 
-TEST(ScriptTask, FeelResultGoesIntoTheResultVariable) {
+TEST_P(ScriptTask, FeelResultGoesIntoTheResultVariable) {
   Harness h;
   h.deploy(process(straight(
       "<scriptTask id=\"t\"><extensionElements><zeebe:script expression=\"=sum(prices) * 2\" "
@@ -150,7 +162,7 @@ TEST(ScriptTask, FeelResultGoesIntoTheResultVariable) {
   EXPECT_EQ(h.info(id).variables["doubled"], 12);
 }
 
-TEST(ReceiveTask, WaitsForItsMessage) {
+TEST_P(ReceiveTask, WaitsForItsMessage) {
   Harness h;
   h.deploy(bpmn(message_def("m", "payment-confirmed") +
                 "<process id=\"p\" isExecutable=\"true\">" +
@@ -163,7 +175,7 @@ TEST(ReceiveTask, WaitsForItsMessage) {
   EXPECT_EQ(h.info(id).state, InstanceState::kCompleted);
 }
 
-TEST(IoMapping, InputsAreLocalAndOutputsAreMappedOut) {
+TEST_P(IoMapping, InputsAreLocalAndOutputsAreMappedOut) {
   Harness h;
   h.deploy(process(straight(svc(
       "t",
@@ -183,7 +195,7 @@ TEST(IoMapping, InputsAreLocalAndOutputsAreMappedOut) {
   EXPECT_FALSE(vars.contains("noise")) << "with output mappings only mapped values leave";
 }
 
-TEST(IoMapping, FailingInputMappingIsAnIncidentOnTheTask) {
+TEST_P(IoMapping, FailingInputMappingIsAnIncidentOnTheTask) {
   Harness h;
   h.deploy(process(straight(svc(
       "t", "<zeebe:ioMapping><zeebe:input source=\"${missing}\" target=\"x\"/>"
@@ -198,7 +210,7 @@ TEST(IoMapping, FailingInputMappingIsAnIncidentOnTheTask) {
   EXPECT_TRUE(h.calls.empty()) << "no job before the inputs are mapped";
 }
 
-TEST(Subprocess, CompletesWhenItsLastTokenEndsAndContinuesOutside) {
+TEST_P(Subprocess, CompletesWhenItsLastTokenEndsAndContinuesOutside) {
   Harness h;
   h.deploy(process("<startEvent id=\"s\"/><subProcess id=\"sub\"><startEvent id=\"ss\"/>" +
                    svc("inner") + "<endEvent id=\"se\"/>" + flow("ss", "inner") +
@@ -212,7 +224,7 @@ TEST(Subprocess, CompletesWhenItsLastTokenEndsAndContinuesOutside) {
   EXPECT_EQ(h.info(id).state, InstanceState::kCompleted);
 }
 
-TEST(CallActivity, RunsTheCalledProcessWithVariablesInAndOut) {
+TEST_P(CallActivity, RunsTheCalledProcessWithVariablesInAndOut) {
   Harness h;
   h.deploy_call_child();
   h.engine().register_handler("t", [](const Job& job) {
@@ -226,7 +238,7 @@ TEST(CallActivity, RunsTheCalledProcessWithVariablesInAndOut) {
   EXPECT_EQ(info.variables["doubled"], 42);
 }
 
-TEST(CallActivity, CamundaInAndOutMapVariablesByName) {
+TEST_P(CallActivity, CamundaInAndOutMapVariablesByName) {
   Harness h;
   h.deploy(bpmn("<process id=\"child\" isExecutable=\"true\">" + straight(svc("t")) +
                 "</process>"));
@@ -249,7 +261,7 @@ TEST(CallActivity, CamundaInAndOutMapVariablesByName) {
       << "Camunda 7 passes back only what camunda:out maps";
 }
 
-TEST(CallActivity, CancellingTheParentCancelsTheChild) {
+TEST_P(CallActivity, CancellingTheParentCancelsTheChild) {
   Harness h;
   h.deploy_call_child();
   InstanceId id = h.start();
@@ -270,7 +282,7 @@ std::string multi_xml(bool sequential, std::string_view extra = {}) {
       std::string(extra) + "</multiInstanceLoopCharacteristics></serviceTask>"));
 }
 
-TEST(MultiInstance, ParallelStartsOneInnerInstancePerItemAndCollectsOutputs) {
+TEST_P(MultiInstance, ParallelStartsOneInnerInstancePerItemAndCollectsOutputs) {
   Harness h;
   h.deploy(multi_xml(false));
   InstanceId id = h.start("p", {{"items", {1, 2, 3}}});
@@ -286,7 +298,7 @@ TEST(MultiInstance, ParallelStartsOneInnerInstancePerItemAndCollectsOutputs) {
   EXPECT_EQ(h.info(id).state, InstanceState::kCompleted);
 }
 
-TEST(MultiInstance, SequentialRunsOneAtATime) {
+TEST_P(MultiInstance, SequentialRunsOneAtATime) {
   Harness h;
   h.deploy(multi_xml(true));
   InstanceId id = h.start("p", {{"items", {"a", "b"}}});
@@ -297,7 +309,7 @@ TEST(MultiInstance, SequentialRunsOneAtATime) {
   EXPECT_EQ(h.info(id).state, InstanceState::kCompleted) << h.info(id).incidents.size();
 }
 
-TEST(MultiInstance, CompletionConditionEndsTheRemainingInstances) {
+TEST_P(MultiInstance, CompletionConditionEndsTheRemainingInstances) {
   Harness h;
   h.deploy(multi_xml(false,
                      "<completionCondition>=numberOfCompletedInstances &gt;= 2"
@@ -311,7 +323,7 @@ TEST(MultiInstance, CompletionConditionEndsTheRemainingInstances) {
   EXPECT_TRUE(h.engine().open_jobs().empty());
 }
 
-TEST(MultiInstance, LongSequentialLoopOfInstantTasksDoesNotRecurse) {
+TEST_P(MultiInstance, LongSequentialLoopOfInstantTasksDoesNotRecurse) {
   Harness h;
   h.deploy(process(straight(
       "<task id=\"t\"><multiInstanceLoopCharacteristics isSequential=\"true\">"
@@ -327,7 +339,7 @@ TEST(MultiInstance, LongSequentialLoopOfInstantTasksDoesNotRecurse) {
   EXPECT_EQ(info.variables["results"][49'999], 50'000);
 }
 
-TEST(MultiInstance, EmptyCollectionCompletesAtOnce) {
+TEST_P(MultiInstance, EmptyCollectionCompletesAtOnce) {
   Harness h;
   h.deploy(multi_xml(false));
   InstanceId id = h.start("p", {{"items", nlohmann::json::array()}});
@@ -335,7 +347,7 @@ TEST(MultiInstance, EmptyCollectionCompletesAtOnce) {
   EXPECT_EQ(h.info(id).variables["results"], nlohmann::json::array());
 }
 
-TEST(Instance, CancelTerminatesJobsTimersAndSubscriptions) {
+TEST_P(Instance, CancelTerminatesJobsTimersAndSubscriptions) {
   Harness h;
   h.deploy(process(straight(svc("t") +
                             "<boundaryEvent id=\"b\" attachedToRef=\"t\"><timerEventDefinition>"
@@ -349,7 +361,7 @@ TEST(Instance, CancelTerminatesJobsTimersAndSubscriptions) {
   EXPECT_EQ(h.engine().cancel(id).code(), StatusCode::kNotFound);
 }
 
-TEST(Instance, SameCommandsAndClockGiveTheSameHistory) {
+TEST_P(Instance, SameCommandsAndClockGiveTheSameHistory) {
   auto run = [] {
     Harness h;
     h.deploy(multi_xml(false));
@@ -368,7 +380,7 @@ TEST(Instance, SameCommandsAndClockGiveTheSameHistory) {
   EXPECT_EQ(a, run());
 }
 
-TEST(Observer, InstanceStartedCarriesTheBusinessKey) {
+TEST_P(Observing, InstanceStartedCarriesTheBusinessKey) {
   Harness h;
   h.deploy_call_child();
   auto id = h.engine().start("p", nlohmann::json::object(), "A-1");
@@ -385,7 +397,7 @@ TEST(Observer, InstanceStartedCarriesTheBusinessKey) {
   }
 }
 
-TEST(Observer, SeesEveryEventAfterItsCommand) {
+TEST_P(Observing, SeesEveryEventAfterItsCommand) {
   struct Counter : Observer {
     void on_event(const HistoryEvent& e) override { kinds.push_back(e.kind); }
     std::vector<HistoryKind> kinds;

@@ -13,7 +13,20 @@ std::string catch_xml() {
               flow("s", "wait") + flow("wait", "e") + "</process>");
 }
 
-TEST(MessageCatchEvent, CorrelatesOnlyTheMatchingKey) {
+// Every test runs on each store (harness.h).
+ORDO_ON_EACH_STORE(MessageCatchEvent);
+ORDO_ON_EACH_STORE(TimerBoundaryEvent);
+ORDO_ON_EACH_STORE(MessageBoundaryEvent);
+ORDO_ON_EACH_STORE(ErrorBoundaryEvent);
+ORDO_ON_EACH_STORE(ErrorEndEvent);
+ORDO_ON_EACH_STORE(EventSubprocess);
+ORDO_ON_EACH_STORE(EscalationBoundaryEvent);
+ORDO_ON_EACH_STORE(TerminateEndEvent);
+ORDO_ON_EACH_STORE(LinkEvents);
+ORDO_ON_EACH_STORE(TimerCatchEvent);
+ORDO_ON_EACH_STORE(TimerStartEvent);
+
+TEST_P(MessageCatchEvent, CorrelatesOnlyTheMatchingKey) {
   Harness h;
   h.deploy(catch_xml());
   InstanceId a = h.start("p", {{"orderId", "A"}});
@@ -26,7 +39,7 @@ TEST(MessageCatchEvent, CorrelatesOnlyTheMatchingKey) {
   EXPECT_EQ(h.info(b).variables["trackingId"], "T-9");
 }
 
-TEST(MessageCatchEvent, BufferedMessageIsDeliveredWhenTheSubscriptionOpens) {
+TEST_P(MessageCatchEvent, BufferedMessageIsDeliveredWhenTheSubscriptionOpens) {
   Harness h;
   h.deploy(catch_xml());
   auto n = h.engine().correlate_message("delivered", "A", {}, 60'000);
@@ -42,7 +55,7 @@ TEST(MessageCatchEvent, BufferedMessageIsDeliveredWhenTheSubscriptionOpens) {
   EXPECT_EQ(correlated, Ids{"delivered / A"});
 }
 
-TEST(MessageCatchEvent, WithoutHistoryDetailsObserversSeeTheSameEventsWithoutTheirText) {
+TEST_P(MessageCatchEvent, WithoutHistoryDetailsObserversSeeTheSameEventsWithoutTheirText) {
   struct Recorder final : Observer {
     std::vector<std::pair<HistoryKind, std::string>> events;
     void on_event(const HistoryEvent& e) override { events.emplace_back(e.kind, e.detail); }
@@ -73,7 +86,7 @@ TEST(MessageCatchEvent, WithoutHistoryDetailsObserversSeeTheSameEventsWithoutThe
   EXPECT_GE(with_text, 3u) << "business key, subscription and correlation carry text by default";
 }
 
-TEST(MessageCatchEvent, ExpiredBufferedMessageIsNotDelivered) {
+TEST_P(MessageCatchEvent, ExpiredBufferedMessageIsNotDelivered) {
   Harness h;
   h.deploy(catch_xml());
   ASSERT_TRUE(h.engine().correlate_message("delivered", "A", {}, 1'000).is_ok());
@@ -82,7 +95,7 @@ TEST(MessageCatchEvent, ExpiredBufferedMessageIsNotDelivered) {
   EXPECT_EQ(h.info(a).state, InstanceState::kActive);
 }
 
-TEST(MessageCatchEvent, MessageWithoutReceiverAndTtlIsDropped) {
+TEST_P(MessageCatchEvent, MessageWithoutReceiverAndTtlIsDropped) {
   Harness h;
   h.deploy(catch_xml());
   ASSERT_TRUE(h.engine().correlate_message("delivered", "A").is_ok());
@@ -99,7 +112,7 @@ std::string boundary_xml(std::string_view boundary) {
               flow("handle", "e2") + "</process>");
 }
 
-TEST(TimerBoundaryEvent, InterruptingTimerCancelsTheTaskAndItsJob) {
+TEST_P(TimerBoundaryEvent, InterruptingTimerCancelsTheTaskAndItsJob) {
   Harness h;
   h.deploy(boundary_xml(
       "<boundaryEvent id=\"b\" attachedToRef=\"work\"><timerEventDefinition>"
@@ -112,7 +125,7 @@ TEST(TimerBoundaryEvent, InterruptingTimerCancelsTheTaskAndItsJob) {
   EXPECT_EQ(h.history(id, HistoryKind::kElementTerminated), Ids({"work"}));
 }
 
-TEST(TimerBoundaryEvent, CompletingTheTaskFirstCancelsTheTimer) {
+TEST_P(TimerBoundaryEvent, CompletingTheTaskFirstCancelsTheTimer) {
   Harness h;
   h.deploy(boundary_xml(
       "<boundaryEvent id=\"b\" attachedToRef=\"work\"><timerEventDefinition>"
@@ -122,7 +135,7 @@ TEST(TimerBoundaryEvent, CompletingTheTaskFirstCancelsTheTimer) {
   EXPECT_FALSE(h.engine().next_timer_due().has_value());
 }
 
-TEST(TimerBoundaryEvent, NonInterruptingCycleFiresEachRepetitionAndKeepsTheTask) {
+TEST_P(TimerBoundaryEvent, NonInterruptingCycleFiresEachRepetitionAndKeepsTheTask) {
   Harness h;
   h.deploy(boundary_xml(
       "<boundaryEvent id=\"b\" attachedToRef=\"work\" cancelActivity=\"false\">"
@@ -136,7 +149,7 @@ TEST(TimerBoundaryEvent, NonInterruptingCycleFiresEachRepetitionAndKeepsTheTask)
   EXPECT_FALSE(h.engine().next_timer_due().has_value()) << "R2 fires twice";
 }
 
-TEST(MessageBoundaryEvent, InterruptingMessageLeavesThroughTheBoundary) {
+TEST_P(MessageBoundaryEvent, InterruptingMessageLeavesThroughTheBoundary) {
   Harness h;
   h.deploy(boundary_xml(
       "<boundaryEvent id=\"b\" attachedToRef=\"work\"><messageEventDefinition "
@@ -146,7 +159,7 @@ TEST(MessageBoundaryEvent, InterruptingMessageLeavesThroughTheBoundary) {
   EXPECT_EQ(h.open_job_elements(), Ids({"handle"}));
 }
 
-TEST(ErrorBoundaryEvent, CatchesTheErrorAJobThrows) {
+TEST_P(ErrorBoundaryEvent, CatchesTheErrorAJobThrows) {
   Harness h;
   h.deploy(boundary_xml(
       "<boundaryEvent id=\"b\" attachedToRef=\"work\"><errorEventDefinition "
@@ -158,7 +171,7 @@ TEST(ErrorBoundaryEvent, CatchesTheErrorAJobThrows) {
   EXPECT_EQ(h.info(id).variables["reason"], "insufficient funds");
 }
 
-TEST(ErrorBoundaryEvent, ErrorWithOtherCodeIsAnIncident) {
+TEST_P(ErrorBoundaryEvent, ErrorWithOtherCodeIsAnIncident) {
   Harness h;
   h.deploy(boundary_xml(
       "<boundaryEvent id=\"b\" attachedToRef=\"work\"><errorEventDefinition "
@@ -184,7 +197,7 @@ std::string subprocess_error_xml() {
       flow("sub", "e") + flow("caught", "recover") + flow("recover", "e2") + "</process>");
 }
 
-TEST(ErrorEndEvent, PropagatesToTheSubprocessBoundaryAndTerminatesSiblings) {
+TEST_P(ErrorEndEvent, PropagatesToTheSubprocessBoundaryAndTerminatesSiblings) {
   Harness h;
   h.deploy(subprocess_error_xml());
   InstanceId id = h.start();
@@ -206,7 +219,7 @@ std::string event_subprocess_xml(bool interrupting) {
               "</subProcess>\n</process>");
 }
 
-TEST(EventSubprocess, InterruptingMessageStartCancelsTheScope) {
+TEST_P(EventSubprocess, InterruptingMessageStartCancelsTheScope) {
   Harness h;
   h.deploy(event_subprocess_xml(true));
   InstanceId id = h.start("p", {{"orderId", "o-1"}});
@@ -216,7 +229,7 @@ TEST(EventSubprocess, InterruptingMessageStartCancelsTheScope) {
   EXPECT_EQ(h.info(id).state, InstanceState::kCompleted);
 }
 
-TEST(EventSubprocess, NonInterruptingMessageStartRunsAlongside) {
+TEST_P(EventSubprocess, NonInterruptingMessageStartRunsAlongside) {
   Harness h;
   h.deploy(event_subprocess_xml(false));
   InstanceId id = h.start("p", {{"orderId", "o-1"}});
@@ -230,7 +243,7 @@ TEST(EventSubprocess, NonInterruptingMessageStartRunsAlongside) {
   EXPECT_EQ(h.info(id).state, InstanceState::kCompleted);
 }
 
-TEST(EventSubprocess, ErrorStartCatchesAnErrorThrownInTheScope) {
+TEST_P(EventSubprocess, ErrorStartCatchesAnErrorThrownInTheScope) {
   Harness h;
   h.deploy(bpmn(
       "<error id=\"err\" errorCode=\"X\"/>\n<process id=\"p\" isExecutable=\"true\">\n"
@@ -247,7 +260,7 @@ TEST(EventSubprocess, ErrorStartCatchesAnErrorThrownInTheScope) {
   EXPECT_EQ(h.info(id).state, InstanceState::kCompleted);
 }
 
-TEST(EscalationBoundaryEvent, NonInterruptingEscalationLetsTheThrowerContinue) {
+TEST_P(EscalationBoundaryEvent, NonInterruptingEscalationLetsTheThrowerContinue) {
   Harness h;
   h.deploy(bpmn(
       "<escalation id=\"esc\" escalationCode=\"LATE\"/>\n<process id=\"p\" "
@@ -262,7 +275,7 @@ TEST(EscalationBoundaryEvent, NonInterruptingEscalationLetsTheThrowerContinue) {
   EXPECT_EQ(h.open_job_elements(), Ids({"notify", "inner"}));
 }
 
-TEST(TerminateEndEvent, EndsEveryTokenOfItsScope) {
+TEST_P(TerminateEndEvent, EndsEveryTokenOfItsScope) {
   Harness h;
   h.deploy(process("<startEvent id=\"s\"/><parallelGateway id=\"f\"/>\n" + svc("slow") +
                    "<endEvent id=\"stop\"><terminateEventDefinition/></endEvent>\n" +
@@ -273,7 +286,7 @@ TEST(TerminateEndEvent, EndsEveryTokenOfItsScope) {
   EXPECT_TRUE(h.open_job_elements().empty());
 }
 
-TEST(LinkEvents, ThrowContinuesAtTheCatchOfTheSameName) {
+TEST_P(LinkEvents, ThrowContinuesAtTheCatchOfTheSameName) {
   Harness h;
   h.deploy(process(
       "<startEvent id=\"s\"/><intermediateThrowEvent id=\"go\"><linkEventDefinition "
@@ -284,7 +297,7 @@ TEST(LinkEvents, ThrowContinuesAtTheCatchOfTheSameName) {
   EXPECT_EQ(h.open_job_elements(), Ids({"after"}));
 }
 
-TEST(TimerCatchEvent, DateTimerFiresAtThatTime) {
+TEST_P(TimerCatchEvent, DateTimerFiresAtThatTime) {
   Harness h;
   h.deploy(process(
       "<startEvent id=\"s\"/><intermediateCatchEvent id=\"t\"><timerEventDefinition>"
@@ -298,7 +311,7 @@ TEST(TimerCatchEvent, DateTimerFiresAtThatTime) {
   EXPECT_EQ(h.open_job_elements(), Ids({"after"}));
 }
 
-TEST(TimerCatchEvent, FeelExpressionGivesTheDuration) {
+TEST_P(TimerCatchEvent, FeelExpressionGivesTheDuration) {
   Harness h;
   h.deploy(process(
       "<startEvent id=\"s\"/><intermediateCatchEvent id=\"t\"><timerEventDefinition>"
@@ -308,7 +321,7 @@ TEST(TimerCatchEvent, FeelExpressionGivesTheDuration) {
   EXPECT_EQ(h.engine().next_timer_due(), kEpoch + 5 * 60'000);
 }
 
-TEST(TimerCatchEvent, InvalidTimerValueIsAnIncident) {
+TEST_P(TimerCatchEvent, InvalidTimerValueIsAnIncident) {
   Harness h;
   h.deploy(process(
       "<startEvent id=\"s\"/><intermediateCatchEvent id=\"t\"><timerEventDefinition>"
@@ -337,7 +350,7 @@ std::size_t instance_count(Harness& h) {
   return all.is_ok() ? all->size() : 0;
 }
 
-TEST(TimerStartEvent, CycleStartsAnInstanceAtEachRepetition) {
+TEST_P(TimerStartEvent, CycleStartsAnInstanceAtEachRepetition) {
   Harness h;
   h.deploy(timer_start_process("<timeCycle>R3/PT1H</timeCycle>"));
   EXPECT_EQ(instance_count(h), 0u);
@@ -350,7 +363,7 @@ TEST(TimerStartEvent, CycleStartsAnInstanceAtEachRepetition) {
   EXPECT_FALSE(h.engine().next_timer_due().has_value());
 }
 
-TEST(TimerStartEvent, DateFiresOnceAndANewVersionReplacesTheOldTimers) {
+TEST_P(TimerStartEvent, DateFiresOnceAndANewVersionReplacesTheOldTimers) {
   Harness h;
   h.deploy(timer_start_process("<timeDate>2026-12-01T12:00:00Z</timeDate>"));
   EXPECT_EQ(h.engine().next_timer_due(), kEpoch + 2 * 3'600'000);
@@ -365,7 +378,7 @@ TEST(TimerStartEvent, DateFiresOnceAndANewVersionReplacesTheOldTimers) {
   EXPECT_EQ(h.open_job_elements(), Ids({"other", "other"}));
 }
 
-TEST(TimerStartEvent, ATimerGivenAsAnExpressionIsRefusedAtDeployment) {
+TEST_P(TimerStartEvent, ATimerGivenAsAnExpressionIsRefusedAtDeployment) {
   Harness h;
   LoadResult r = load_bpmn(timer_start_process("<timeCycle>=cycle</timeCycle>"), "t.bpmn");
   ASSERT_TRUE(r.ok()) << dump(r);

@@ -33,7 +33,8 @@ FetchRequest fetch(std::string worker, std::int64_t lock_ms = 10'000) {
   return f;
 }
 
-class ExternalWorker : public ::testing::Test {
+// Every test runs on each store (harness.h).
+class ExternalWorker : public OnEachStore {
  protected:
   void SetUp() override { h.deploy(payment_process()); }
   InstanceId start_order(const std::string& order) {
@@ -50,7 +51,9 @@ class ExternalWorker : public ::testing::Test {
   Harness h;
 };
 
-TEST_F(ExternalWorker, FetchLocksJobsOfTheTypesAskedForWithWhatTheWorkNeeds) {
+ORDO_STORES_OF(ExternalWorker);
+
+TEST_P(ExternalWorker, FetchLocksJobsOfTheTypesAskedForWithWhatTheWorkNeeds) {
   const InstanceId id = start_order("A-1");
   FetchRequest other = fetch("w1");
   other.types = {"erp.reserve"};
@@ -79,7 +82,7 @@ TEST_F(ExternalWorker, FetchLocksJobsOfTheTypesAskedForWithWhatTheWorkNeeds) {
   EXPECT_TRUE(take(fetch("w1")).empty()) << "nor handed out twice to its holder";
 }
 
-TEST_F(ExternalWorker, FetchHandsOutOnlyTheVariablesAskedForAndAtMostMaxJobs) {
+TEST_P(ExternalWorker, FetchHandsOutOnlyTheVariablesAskedForAndAtMostMaxJobs) {
   for (const char* order : {"A-1", "A-2", "A-3"}) start_order(order);
   FetchRequest f = fetch("w1");
   f.max_jobs = 2;
@@ -92,7 +95,7 @@ TEST_F(ExternalWorker, FetchHandsOutOnlyTheVariablesAskedForAndAtMostMaxJobs) {
   EXPECT_TRUE(take(f).empty());
 }
 
-TEST_F(ExternalWorker, OnlyTheHolderOfTheLockAnswers) {
+TEST_P(ExternalWorker, OnlyTheHolderOfTheLockAnswers) {
   const InstanceId id = start_order("A-1");
   const JobKey key = h.job_of("pay");
   // Not fetched: no worker holds it.
@@ -115,7 +118,7 @@ TEST_F(ExternalWorker, OnlyTheHolderOfTheLockAnswers) {
       << "a job answered twice";
 }
 
-TEST_F(ExternalWorker, AJobWhoseLockRunsOutGoesBackToThePool) {
+TEST_P(ExternalWorker, AJobWhoseLockRunsOutGoesBackToThePool) {
   const InstanceId id = start_order("A-1");
   const JobKey key = take(fetch("w1", 10'000)).at(0).key;
   ASSERT_OK(h.engine().advance_clock(9'999));
@@ -133,7 +136,7 @@ TEST_F(ExternalWorker, AJobWhoseLockRunsOutGoesBackToThePool) {
   EXPECT_EQ(h.info(id).end_event, "paid");
 }
 
-TEST_F(ExternalWorker, ALateAnswerCountsWhileNobodyElseHasTheJob) {
+TEST_P(ExternalWorker, ALateAnswerCountsWhileNobodyElseHasTheJob) {
   const InstanceId id = start_order("A-1");
   const JobKey key = take(fetch("w1", 1'000)).at(0).key;
   ASSERT_OK(h.engine().advance_clock(60'000));
@@ -141,7 +144,7 @@ TEST_F(ExternalWorker, ALateAnswerCountsWhileNobodyElseHasTheJob) {
   EXPECT_EQ(h.info(id).state, InstanceState::kCompleted);
 }
 
-TEST_F(ExternalWorker, FailureRetriesAfterTheBackoffThenBecomesAnIncident) {
+TEST_P(ExternalWorker, FailureRetriesAfterTheBackoffThenBecomesAnIncident) {
   const InstanceId id = start_order("A-1");
   const JobKey key = take(fetch("w1")).at(0).key;
   ASSERT_OK(h.engine().answer_job(key, "w1", JobOutcome::fail("gateway timeout", 30'000, 2)));
@@ -164,7 +167,7 @@ TEST_F(ExternalWorker, FailureRetriesAfterTheBackoffThenBecomesAnIncident) {
   ASSERT_EQ(take(fetch("w2")).size(), 1u);
 }
 
-TEST_F(ExternalWorker, ABpmnErrorIsCaughtByTheBoundaryEvent) {
+TEST_P(ExternalWorker, ABpmnErrorIsCaughtByTheBoundaryEvent) {
   const InstanceId id = start_order("A-1");
   const JobKey key = take(fetch("w1")).at(0).key;
   ASSERT_OK(h.engine().answer_job(
@@ -174,7 +177,7 @@ TEST_F(ExternalWorker, ABpmnErrorIsCaughtByTheBoundaryEvent) {
   EXPECT_EQ(info.variables["declineCode"], "51");
 }
 
-TEST_F(ExternalWorker, ExtendingTheLockKeepsTheJobAndOnlyTheHolderMayExtendIt) {
+TEST_P(ExternalWorker, ExtendingTheLockKeepsTheJobAndOnlyTheHolderMayExtendIt) {
   start_order("A-1");
   const JobKey key = take(fetch("w1", 10'000)).at(0).key;
   ASSERT_OK(h.engine().advance_clock(5'000));
@@ -186,7 +189,7 @@ TEST_F(ExternalWorker, ExtendingTheLockKeepsTheJobAndOnlyTheHolderMayExtendIt) {
   EXPECT_EQ(take(fetch("w2")).size(), 1u);
 }
 
-TEST_F(ExternalWorker, BadRequestsAreRefused) {
+TEST_P(ExternalWorker, BadRequestsAreRefused) {
   FetchRequest no_worker = fetch("");
   EXPECT_EQ(h.engine().fetch_and_lock(no_worker).status().code(), StatusCode::kInvalidArgument);
   FetchRequest no_types = fetch("w1");
@@ -199,7 +202,7 @@ TEST_F(ExternalWorker, BadRequestsAreRefused) {
   EXPECT_EQ(h.engine().extend_lock(424242, "w1", 1000).code(), StatusCode::kNotFound);
 }
 
-TEST_F(ExternalWorker, TypesLeftToExternalWorkersAreNotTakenByTheFallbackHandler) {
+TEST_P(ExternalWorker, TypesLeftToExternalWorkersAreNotTakenByTheFallbackHandler) {
   std::vector<std::string> handled;
   h.engine().set_fallback_handler([&](const Job& job) {
     handled.emplace_back(job.type());

@@ -15,7 +15,13 @@ std::string exclusive_xml(bool with_default) {
       (with_default ? flow("c", "e") : ""));
 }
 
-TEST(ExclusiveGateway, TakesFirstTrueFlowInDocumentOrder) {
+// Every test runs on each store (harness.h).
+ORDO_ON_EACH_STORE(ExclusiveGateway);
+ORDO_ON_EACH_STORE(ParallelGateway);
+ORDO_ON_EACH_STORE(InclusiveGateway);
+ORDO_ON_EACH_STORE(EventBasedGateway);
+
+TEST_P(ExclusiveGateway, TakesFirstTrueFlowInDocumentOrder) {
   Harness h;
   h.deploy(exclusive_xml(true));
   InstanceId id = h.start("p", {{"x", 20}});
@@ -23,14 +29,14 @@ TEST(ExclusiveGateway, TakesFirstTrueFlowInDocumentOrder) {
   EXPECT_EQ(h.info(id).state, InstanceState::kActive);
 }
 
-TEST(ExclusiveGateway, TakesDefaultFlowWhenNoConditionIsTrue) {
+TEST_P(ExclusiveGateway, TakesDefaultFlowWhenNoConditionIsTrue) {
   Harness h;
   h.deploy(exclusive_xml(true));
   h.start("p", {{"x", 1}});
   EXPECT_EQ(h.open_job_elements(), Ids({"c"}));
 }
 
-TEST(ExclusiveGateway, NoTrueConditionAndNoDefaultRaisesIncident) {
+TEST_P(ExclusiveGateway, NoTrueConditionAndNoDefaultRaisesIncident) {
   Harness h;
   h.deploy(exclusive_xml(false));
   InstanceId id = h.start("p", {{"x", 1}});
@@ -42,7 +48,7 @@ TEST(ExclusiveGateway, NoTrueConditionAndNoDefaultRaisesIncident) {
   EXPECT_TRUE(h.open_job_elements().empty());
 }
 
-TEST(ExclusiveGateway, ResolvingTheIncidentAfterFixingVariablesContinues) {
+TEST_P(ExclusiveGateway, ResolvingTheIncidentAfterFixingVariablesContinues) {
   Harness h;
   h.deploy(exclusive_xml(false));
   InstanceId id = h.start("p", {{"x", 1}});
@@ -52,7 +58,7 @@ TEST(ExclusiveGateway, ResolvingTheIncidentAfterFixingVariablesContinues) {
   EXPECT_EQ(h.open_job_elements(), Ids({"b"}));
 }
 
-TEST(ExclusiveGateway, ConditionOnMissingVariableRaisesIncidentNamingTheExpression) {
+TEST_P(ExclusiveGateway, ConditionOnMissingVariableRaisesIncidentNamingTheExpression) {
   Harness h;
   h.deploy(exclusive_xml(true));
   InstanceId id = h.start("p");
@@ -71,14 +77,14 @@ std::string parallel_xml() {
                  flow("join", "after") + flow("after", "e"));
 }
 
-TEST(ParallelGateway, ForksToEveryOutgoingFlow) {
+TEST_P(ParallelGateway, ForksToEveryOutgoingFlow) {
   Harness h;
   h.deploy(parallel_xml());
   h.start();
   EXPECT_EQ(h.open_job_elements(), Ids({"a", "b"}));
 }
 
-TEST(ParallelGateway, JoinWaitsForEveryIncomingFlow) {
+TEST_P(ParallelGateway, JoinWaitsForEveryIncomingFlow) {
   Harness h;
   h.deploy(parallel_xml());
   InstanceId id = h.start();
@@ -105,21 +111,21 @@ std::string inclusive_xml() {
                  flow("join", "after") + flow("after", "e"));
 }
 
-TEST(InclusiveGateway, ForksToEveryTrueFlow) {
+TEST_P(InclusiveGateway, ForksToEveryTrueFlow) {
   Harness h;
   h.deploy(inclusive_xml());
   h.start("p", {{"x", 5}});
   EXPECT_EQ(h.open_job_elements(), Ids({"a", "b"}));
 }
 
-TEST(InclusiveGateway, TakesDefaultOnlyWhenNoConditionIsTrue) {
+TEST_P(InclusiveGateway, TakesDefaultOnlyWhenNoConditionIsTrue) {
   Harness h;
   h.deploy(inclusive_xml());
   h.start("p", {{"x", 0}});
   EXPECT_EQ(h.open_job_elements(), Ids({"c"}));
 }
 
-TEST(InclusiveGateway, JoinWaitsOnlyForFlowsThatCanStillReceiveAToken) {
+TEST_P(InclusiveGateway, JoinWaitsOnlyForFlowsThatCanStillReceiveAToken) {
   Harness h;
   h.deploy(inclusive_xml());
   InstanceId id = h.start("p", {{"x", 5}});
@@ -130,7 +136,7 @@ TEST(InclusiveGateway, JoinWaitsOnlyForFlowsThatCanStillReceiveAToken) {
   (void)id;
 }
 
-TEST(InclusiveGateway, JoinFiresAtOnceForASingleToken) {
+TEST_P(InclusiveGateway, JoinFiresAtOnceForASingleToken) {
   Harness h;
   h.deploy(inclusive_xml());
   h.start("p", {{"x", 0}});
@@ -153,7 +159,7 @@ std::string event_gateway_xml() {
               "</process>");
 }
 
-TEST(EventBasedGateway, MessageFirstWinsAndWithdrawsTheTimer) {
+TEST_P(EventBasedGateway, MessageFirstWinsAndWithdrawsTheTimer) {
   Harness h;
   h.deploy(event_gateway_xml());
   InstanceId id = h.start("p", {{"orderId", "o-1"}});
@@ -166,7 +172,7 @@ TEST(EventBasedGateway, MessageFirstWinsAndWithdrawsTheTimer) {
   EXPECT_EQ(h.info(id).variables["amount"], 10);
 }
 
-TEST(EventBasedGateway, TimerFirstWinsAndWithdrawsTheSubscription) {
+TEST_P(EventBasedGateway, TimerFirstWinsAndWithdrawsTheSubscription) {
   Harness h;
   h.deploy(event_gateway_xml());
   h.start("p", {{"orderId", "o-1"}});

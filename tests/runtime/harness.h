@@ -54,14 +54,51 @@ inline EngineOptions immediate_retries() {
   return o;
 }
 
-// With ORDO_TEST_DURABLE set, every Harness runs on a fresh SQLite database (removed
-// afterwards): the whole runtime suite then checks that the durable engine behaves as the
-// in-memory one, command for command (ctest runs the suite both ways).
+// The stores an engine can keep its state in. The runtime suites run every test on each
+// (ORDO_ON_EACH_STORE): an engine must behave the same, command for command, wherever its
+// state lives.
+enum class StoreKind { kMemory, kSqlite };
+
+// The store the Harnesses of the running test use (memory unless the test says otherwise).
+inline StoreKind& current_store() {
+  static StoreKind kind = StoreKind::kMemory;
+  return kind;
+}
+
+// A fixture mixin: the test's parameter is the store its Harnesses use. Set in the
+// constructor, so a Harness that is a member of the fixture gets it too.
+class StoreParam : public ::testing::WithParamInterface<StoreKind> {
+ public:
+  StoreParam() { current_store() = GetParam(); }
+  ~StoreParam() { current_store() = StoreKind::kMemory; }
+  StoreParam(const StoreParam&) = delete;
+  StoreParam& operator=(const StoreParam&) = delete;
+};
+
+class OnEachStore : public ::testing::Test, public StoreParam {};
+
+inline std::string store_name(const ::testing::TestParamInfo<StoreKind>& info) {
+  return info.param == StoreKind::kMemory ? "Memory" : "Sqlite";
+}
+
+#define ORDO_STORES_OF(Suite)                                                              \
+  INSTANTIATE_TEST_SUITE_P(Stores, Suite,                                                   \
+                           ::testing::Values(::ordo::testing::StoreKind::kMemory,           \
+                                             ::ordo::testing::StoreKind::kSqlite),          \
+                           ::ordo::testing::store_name)
+
+// Declares the suite `Suite` of TEST_P tests that run on each store.
+#define ORDO_ON_EACH_STORE(Suite)                   \
+  class Suite : public ::ordo::testing::OnEachStore {}; \
+  ORDO_STORES_OF(Suite)
+
+// An Engine on a virtual clock, in the store of the running test: on SQLite, a fresh
+// database file, removed afterwards.
 class Harness {
  public:
   explicit Harness(EngineOptions options = {}) : clock_(std::make_shared<VirtualClock>(kEpoch)) {
     options.clock = clock_;
-    if (const char* d = std::getenv("ORDO_TEST_DURABLE"); d != nullptr && *d != 0) {
+    if (current_store() == StoreKind::kSqlite) {
       static int counter = 0;
       db_path_ = (std::filesystem::temp_directory_path() /
                   ("ordo-harness-" + std::to_string(::getpid()) + "-" +

@@ -7,9 +7,16 @@ namespace {
 
 // ---- multi-instance ----
 
+// Every test runs on each store (harness.h).
+ORDO_ON_EACH_STORE(ReviewMultiInstance);
+ORDO_ON_EACH_STORE(ReviewIncident);
+ORDO_ON_EACH_STORE(ReviewCallActivity);
+ORDO_ON_EACH_STORE(ReviewError);
+ORDO_ON_EACH_STORE(ReviewMessage);
+
 // A parallel multi-instance activity whose inner instances complete at once (a plain task):
 // every item must run, not only the first.
-TEST(ReviewMultiInstance, ParallelInnerInstancesThatCompleteAtOnceAllRun) {
+TEST_P(ReviewMultiInstance, ParallelInnerInstancesThatCompleteAtOnceAllRun) {
   Harness h;
   h.deploy(process(straight(
       "<task id=\"t\"><multiInstanceLoopCharacteristics isSequential=\"false\">"
@@ -33,7 +40,7 @@ TEST(ReviewMultiInstance, ParallelInnerInstancesThatCompleteAtOnceAllRun) {
 
 // A service task with a non-interrupting timer boundary event whose job type cannot be
 // evaluated: resolving the incident must not open the boundary timer a second time.
-TEST(ReviewIncident, ResolvingAnActivationIncidentDoesNotOpenBoundaryWaitsTwice) {
+TEST_P(ReviewIncident, ResolvingAnActivationIncidentDoesNotOpenBoundaryWaitsTwice) {
   Harness h;
   h.deploy(bpmn(
       "<process id=\"p\" isExecutable=\"true\">\n<startEvent id=\"s\"/>\n" +
@@ -56,7 +63,7 @@ TEST(ReviewIncident, ResolvingAnActivationIncidentDoesNotOpenBoundaryWaitsTwice)
 
 // A multi-instance body whose boundary timer cannot be scheduled: resolving the incident
 // enters the body again, which must not be refused as a second activation.
-TEST(ReviewIncident, ResolvingAnActivationIncidentOnAMultiInstanceBodyStartsTheItems) {
+TEST_P(ReviewIncident, ResolvingAnActivationIncidentOnAMultiInstanceBodyStartsTheItems) {
   Harness h;
   h.deploy(bpmn(
       "<process id=\"p\" isExecutable=\"true\">\n<startEvent id=\"s\"/>\n"
@@ -81,7 +88,7 @@ TEST(ReviewIncident, ResolvingAnActivationIncidentOnAMultiInstanceBodyStartsTheI
 
 // A task whose boundary timer cannot be scheduled stops at the incident: no job yet, and
 // resolving it creates exactly one job.
-TEST(ReviewIncident, ActivityWhoseBoundaryWaitFailsGetsOneJobAfterResolving) {
+TEST_P(ReviewIncident, ActivityWhoseBoundaryWaitFailsGetsOneJobAfterResolving) {
   Harness h;
   h.deploy(bpmn(
       "<process id=\"p\" isExecutable=\"true\">\n<startEvent id=\"s\"/>\n" + svc("work") +
@@ -105,7 +112,7 @@ TEST(ReviewIncident, ActivityWhoseBoundaryWaitFailsGetsOneJobAfterResolving) {
 
 // An error thrown in a called process that nothing catches: the incident must be one that
 // can be resolved to retry, as for an error thrown at the top level.
-TEST(ReviewCallActivity, UncaughtErrorInTheCalledProcessCanBeRetried) {
+TEST_P(ReviewCallActivity, UncaughtErrorInTheCalledProcessCanBeRetried) {
   Harness h;
   h.deploy_call_child();
   InstanceId id = h.start();
@@ -121,7 +128,7 @@ TEST(ReviewCallActivity, UncaughtErrorInTheCalledProcessCanBeRetried) {
 
 // An error end event that nothing catches: resolving the incident throws the error again
 // (here: into the new incident), instead of leaving a token that never moves.
-TEST(ReviewError, ResolvingAnUncaughtErrorEndEventThrowsAgain) {
+TEST_P(ReviewError, ResolvingAnUncaughtErrorEndEventThrowsAgain) {
   Harness h;
   h.deploy(bpmn("<error id=\"err\" errorCode=\"X\"/>\n<process id=\"p\" isExecutable=\"true\">"
                 "<startEvent id=\"s\"/><endEvent id=\"boom\"><errorEventDefinition "
@@ -138,7 +145,7 @@ TEST(ReviewError, ResolvingAnUncaughtErrorEndEventThrowsAgain) {
 
 // An error thrown inside an error event subprocess, with the same code: the event
 // subprocess that is handling it must not catch its own error again (and again).
-TEST(ReviewError, ErrorThrownInsideAnErrorEventSubprocessIsNotCaughtByItAgain) {
+TEST_P(ReviewError, ErrorThrownInsideAnErrorEventSubprocessIsNotCaughtByItAgain) {
   Harness h;
   h.deploy(bpmn(
       "<error id=\"err\" errorCode=\"X\"/>\n<process id=\"p\" isExecutable=\"true\">\n"
@@ -160,7 +167,7 @@ TEST(ReviewError, ErrorThrownInsideAnErrorEventSubprocessIsNotCaughtByItAgain) {
 // Not fixed (a decision: refuse the cancel, or end the call activity): cancelling a called
 // instance directly leaves the parent's call activity waiting for ever.
 // As in Zeebe, a called instance is cancelled through its root instance, never on its own.
-TEST(ReviewCallActivity, CancellingTheCalledInstanceIsRefused) {
+TEST_P(ReviewCallActivity, CancellingTheCalledInstanceIsRefused) {
   Harness h;
   h.deploy_call_child();
   InstanceId id = h.start();
@@ -177,7 +184,7 @@ TEST(ReviewCallActivity, CancellingTheCalledInstanceIsRefused) {
 
 // A message that both meets a subscription and starts a process by its message start event:
 // the started instance gets the message's variables too.
-TEST(ReviewMessage, MessageStartGetsTheVariablesWhenASubscriptionAlsoMatched) {
+TEST_P(ReviewMessage, MessageStartGetsTheVariablesWhenASubscriptionAlsoMatched) {
   Harness h;
   h.deploy(bpmn(message_def("m", "paid") +
                 "<process id=\"p\" isExecutable=\"true\">\n<startEvent id=\"s\"/>\n"
@@ -199,7 +206,7 @@ TEST(ReviewMessage, MessageStartGetsTheVariablesWhenASubscriptionAlsoMatched) {
 
 // Two buffered messages meet the two message catch events after an event-based gateway: the
 // first one wins, and the second must stay buffered for another instance, not be lost.
-TEST(ReviewMessage, BufferedMessageNotUsedByAnEventGatewayStaysBuffered) {
+TEST_P(ReviewMessage, BufferedMessageNotUsedByAnEventGatewayStaysBuffered) {
   Harness h;
   h.deploy(bpmn(message_def("ma", "a") + message_def("mb", "b") +
                 "<process id=\"p\" isExecutable=\"true\">\n"

@@ -174,7 +174,8 @@ TEST_F(LogFormatTest, LevelsBelowTheLoggersAreNotFormatted) {
 
 // ---- InstanceLog on an engine ----
 
-class InstanceLogTest : public CapturedLog {
+// On each store (harness.h).
+class InstanceLogTest : public CapturedLog, public StoreParam {
  protected:
   void SetUp() override {
     CapturedLog::SetUp();
@@ -202,7 +203,9 @@ class InstanceLogTest : public CapturedLog {
   }
 };
 
-TEST_F(InstanceLogTest, LogsStartAndEndWithTheBusinessKeyAndNoElementsAtInfo) {
+ORDO_STORES_OF(InstanceLogTest);
+
+TEST_P(InstanceLogTest, LogsStartAndEndWithTheBusinessKeyAndNoElementsAtInfo) {
   Harness h;
   h.deploy(process(straight(svc("t"))));
   InstanceLog log;
@@ -223,7 +226,7 @@ TEST_F(InstanceLogTest, LogsStartAndEndWithTheBusinessKeyAndNoElementsAtInfo) {
   EXPECT_EQ(completed[0]["level"], "info");
 }
 
-TEST_F(InstanceLogTest, FailedJobIsAWarningAndTheIncidentAnError) {
+TEST_P(InstanceLogTest, FailedJobIsAWarningAndTheIncidentAnError) {
   Harness h(immediate_retries());
   h.deploy(process(straight(svc("t", "", "charge"))));
   InstanceLog log;
@@ -255,7 +258,7 @@ TEST_F(InstanceLogTest, FailedJobIsAWarningAndTheIncidentAnError) {
   EXPECT_NE(incidents[0]["error"].get<std::string>().find("card \"declined\""), std::string::npos);
 }
 
-TEST_F(InstanceLogTest, InstanceStartedBeforeItWasAttachedGetsItsKeyFromTheLookup) {
+TEST_P(InstanceLogTest, InstanceStartedBeforeItWasAttachedGetsItsKeyFromTheLookup) {
   Harness h(immediate_retries());
   h.deploy(process(straight(svc("t"))));
   auto id = h.engine().start("p", json::object(), "A-3");
@@ -282,7 +285,7 @@ TEST_F(InstanceLogTest, InstanceStartedBeforeItWasAttachedGetsItsKeyFromTheLooku
   EXPECT_EQ(asked, 1);  // then remembered
 }
 
-TEST_F(InstanceLogTest, DeferredJobThrownErrorResolvedIncidentAndCancelAreInfoLines) {
+TEST_P(InstanceLogTest, DeferredJobThrownErrorResolvedIncidentAndCancelAreInfoLines) {
   Harness h;
   h.deploy(process(straight(svc("t"))));
   InstanceLog log;
@@ -322,7 +325,7 @@ TEST_F(InstanceLogTest, DeferredJobThrownErrorResolvedIncidentAndCancelAreInfoLi
   EXPECT_EQ(resolved[0]["incident"], incident);
 }
 
-TEST_F(InstanceLogTest, CorrelatedMessageNamesTheMessageAndKey) {
+TEST_P(InstanceLogTest, CorrelatedMessageNamesTheMessageAndKey) {
   Harness h;
   h.deploy(bpmn(message_def("m", "payment-confirmed") + "<process id=\"p\" isExecutable=\"true\">" +
                 straight("<intermediateCatchEvent id=\"wait\"><messageEventDefinition "
@@ -344,7 +347,7 @@ TEST_F(InstanceLogTest, CorrelatedMessageNamesTheMessageAndKey) {
   EXPECT_EQ(correlated[0]["correlationKey"], "A-4");
 }
 
-TEST_F(InstanceLogTest, ElementEventsAreDebugLines) {
+TEST_P(InstanceLogTest, ElementEventsAreDebugLines) {
   Harness h;
   h.deploy(process(straight(svc("t"))));
   InstanceLogOptions options;

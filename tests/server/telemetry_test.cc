@@ -95,7 +95,10 @@ struct Orders {
   Telemetry telemetry;
 };
 
-TEST(Telemetry, CountsInstancesByEndEventAndJobsByTypeAndOutcome) {
+// Every test runs on each store (harness.h).
+ORDO_ON_EACH_STORE(TelemetryTest);
+
+TEST_P(TelemetryTest, CountsInstancesByEndEventAndJobsByTypeAndOutcome) {
   Orders orders;
   orders.run();
   const std::string text = prometheus_text(orders.telemetry);
@@ -128,7 +131,7 @@ TEST(Telemetry, CountsInstancesByEndEventAndJobsByTypeAndOutcome) {
   EXPECT_NE(text.find("# TYPE ordo_jobs_total counter\n"), std::string::npos);
 }
 
-TEST(Telemetry, JobLatencyHistogramFromCreationToCompletionOrError) {
+TEST_P(TelemetryTest, JobLatencyHistogramFromCreationToCompletionOrError) {
   Orders orders;
   orders.run();
   const std::string text = prometheus_text(orders.telemetry);
@@ -161,7 +164,7 @@ TEST(Telemetry, JobLatencyHistogramFromCreationToCompletionOrError) {
   EXPECT_NE(all.find("ordo_job_duration_seconds_sum{type=\"erp.ship\"} 0.08\n"), std::string::npos);
 }
 
-TEST(Telemetry, CycleTimesFromStartToTheFirstCompletionOfAnElement) {
+TEST_P(TelemetryTest, CycleTimesFromStartToTheFirstCompletionOfAnElement) {
   TelemetryOptions options;
   options.cycle_times = {{"order", "ship", 60 * 60 * 1000}, {"order", "rejected", 60'000}};
   Orders orders(options);
@@ -183,7 +186,7 @@ TEST(Telemetry, CycleTimesFromStartToTheFirstCompletionOfAnElement) {
   EXPECT_EQ(telemetry.cycle_times("order", "ship", 0), std::vector<std::int64_t>({3240}));
 }
 
-TEST(Telemetry, IncidentsRaisedAndResolvedByProcess) {
+TEST_P(TelemetryTest, IncidentsRaisedAndResolvedByProcess) {
   Harness h;
   Telemetry telemetry;
   h.engine().add_observer(&telemetry);
@@ -209,7 +212,7 @@ TEST(Telemetry, IncidentsRaisedAndResolvedByProcess) {
             std::string::npos);
 }
 
-TEST(Telemetry, JobsCreatedBeforeItWasAttachedCountAsUnknownType) {
+TEST_P(TelemetryTest, JobsCreatedBeforeItWasAttachedCountAsUnknownType) {
   Harness h;
   h.deploy(process(straight(svc("t"))));
   h.start();  // its job is open before telemetry watches
@@ -228,7 +231,7 @@ TEST(Telemetry, JobsCreatedBeforeItWasAttachedCountAsUnknownType) {
             "ordo_instances_ended_total{process=\"p\",end_event=\"e\"} 1\n");
 }
 
-TEST(Telemetry, LabelValuesAreEscaped) {
+TEST_P(TelemetryTest, LabelValuesAreEscaped) {
   Harness h;
   Telemetry telemetry;
   h.engine().add_observer(&telemetry);
@@ -247,7 +250,7 @@ TEST(Telemetry, LabelValuesAreEscaped) {
 
 // ordo serve: the API's engine creates a job, the worker's engine completes it; one
 // Telemetry sees both and attributes the completion to the job's type.
-TEST(Telemetry, OneTelemetryAcrossTwoEnginesOnOneDatabase) {
+TEST_P(TelemetryTest, OneTelemetryAcrossTwoEnginesOnOneDatabase) {
   const std::string db = (std::filesystem::temp_directory_path() /
                           ("ordo-telemetry-" + std::to_string(::getpid()) + ".db"))
                              .string();
