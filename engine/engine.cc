@@ -268,9 +268,8 @@ class Engine::Impl {
   std::unordered_map<std::string, TaskHandler, StringHash, std::equal_to<>> handlers;
   TaskHandler fallback;
   std::vector<Observer*> observers;
-  // In memory: process id -> content hashes of its versions, oldest first.
-  std::unordered_map<std::string, std::vector<std::string>> versions;
-  // Durable: documents loaded back from the database, by content hash.
+  // The deployed documents, by content hash (loaded back from a shared store when another
+  // process deployed them).
   std::unordered_map<std::string, std::shared_ptr<const BpmnDocument>> documents;
   // Job types left to external workers, and the same as a JSON array (for the store).
   std::set<std::string, std::less<>> external;
@@ -317,21 +316,22 @@ class Engine::Impl {
     return true;
   }
 
-  // ---- durable ----
+  // ---- deployments ----
 
-  // The plan of a stored version (0: the latest), loading its document when needed.
+  // The plan of a stored version (0: the latest), loading its document when needed (a
+  // version another process deployed to a shared store).
   std::shared_ptr<const runtime::Plan> load_plan(std::string_view process_id, int version) {
     if (version == 0) {
       // The common case, on every start: the latest version is the one known here.
-      Result<std::pair<int, std::string>> latest = db->latest_deployment(process_id);
-      if (!latest || latest->first == 0) return nullptr;
-      if (auto p = rt.known_plan(process_id, latest->first)) return p;
-      version = latest->first;
+      Result<int> latest = store->latest_version(process_id);
+      if (!latest || *latest == 0) return nullptr;
+      if (auto p = rt.known_plan(process_id, *latest)) return p;
+      version = *latest;
     }
     if (auto p = rt.known_plan(process_id, version)) return p;
-    Result<std::vector<store::sqlite::DeploymentRow>> rows = db->deployments(process_id);
+    Result<std::vector<store::DeploymentRow>> rows = store->deployments(process_id);
     if (!rows || rows->empty()) return nullptr;
-    const store::sqlite::DeploymentRow* row = &rows->back();
+    const store::DeploymentRow* row = &rows->back();
     if (version != 0) {
       row = nullptr;
       for (const auto& r : *rows) {
@@ -353,7 +353,7 @@ class Engine::Impl {
     return plan;
   }
 
-  std::shared_ptr<const BpmnDocument> document_of(const store::sqlite::DeploymentRow& row) {
+  std::shared_ptr<const BpmnDocument> document_of(const store::DeploymentRow& row) {
     if (auto it = documents.find(row.content_hash); it != documents.end()) return it->second;
     LoadOptions lo;
     lo.task_type_defaults_to_id = (row.load_flags & 1) != 0;
@@ -364,7 +364,7 @@ class Engine::Impl {
   }
 
   Status load_deployments() {
-    Result<std::vector<store::sqlite::DeploymentRow>> rows = db->deployments();
+    Result<std::vector<store::DeploymentRow>> rows = store->deployments();
     if (!rows) return rows.status();
     for (const auto& row : *rows) (void)load_plan(row.process_id, row.version);
     return Status::ok();
@@ -595,15 +595,8 @@ class Engine::Impl {
 
   // The version a start request names (the latest when 0), with a none start event.
   Result<std::shared_ptr<const runtime::Plan>> plan_for(const StartRequest& request) {
-    std::shared_ptr<const runtime::Plan> plan;
-    if (db) {
-      // Another process may have deployed a newer version.
-      plan = load_plan(request.process_id, request.version);
-    } else if (request.version == 0) {
-      plan = rt.latest(request.process_id);
-    } else {
-      plan = rt.plan(request.process_id, request.version);
-    }
+    // Another process may have deployed a newer version to a shared store.
+    std::shared_ptr<const runtime::Plan> plan = load_plan(request.process_id, request.version);
     if (plan == nullptr) {
       return Status::not_found(
           "no process '" + request.process_id + "'" +
@@ -765,57 +758,41 @@ Result<std::vector<Deployment>> Engine::deploy(std::shared_ptr<const BpmnDocumen
     auto plan = runtime::make_plan(document, process, 0, document->content_hash);
     if (Status s = impl_->rt.check_start_timers(*plan); !s) return s;
   }
+  // The new versions and their timer start events, in one transaction.
   std::vector<Deployment> out;
-  if (impl_->db) {
-    // The new versions and their timer start events, in one transaction.
-    auto& db = *impl_->db;
-    auto& rt = impl_->rt;
-    std::vector<std::shared_ptr<const runtime::Plan>> added;
-    if (Status s = rt.begin_group(); !s) return s;
-    for (const auto& process : document->processes) {
-      Result<std::pair<int, std::string>> latest = db.latest_deployment(process->id);
-      if (!latest) {
-        rt.abort_group();
-        return latest.status();
-      }
-      if (latest->first > 0 && latest->second == document->content_hash) {
-        out.push_back({process->id, latest->first, document->content_hash});
-        continue;
-      }
-      const int version = latest->first + 1;
-      Status s = db.add_deployment({process->id, version, document->content_hash, document->file,
-                                    document->xml, document->task_type_defaults_to_id ? 1 : 0,
-                                    impl_->clock->now_ms()});
-      auto plan = runtime::make_plan(document, process, version, document->content_hash);
-      if (s) s = rt.arm_start_timers(*plan);
-      if (!s) {
-        rt.abort_group();
-        return s;
-      }
-      added.push_back(std::move(plan));
-      out.push_back({process->id, version, document->content_hash});
-    }
-    if (Status s = rt.end_group(); !s) return s;
-    impl_->documents.emplace(document->content_hash, document);
-    for (auto& plan : added) rt.add_plan(std::move(plan));
-    return out;
-  }
+  store::Store& stored = *impl_->store;
+  runtime::Runtime& rt = impl_->rt;
+  std::vector<std::shared_ptr<const runtime::Plan>> added;
+  if (Status s = rt.begin_group(); !s) return s;
+  auto fail = [&](Status s) -> Result<std::vector<Deployment>> {
+    rt.abort_group();
+    return s;
+  };
   for (const auto& process : document->processes) {
-    auto& hashes = impl_->versions[process->id];
+    Result<std::vector<store::DeploymentRow>> versions = stored.deployments(process->id);
+    if (!versions) return fail(versions.status());
+    const int latest = versions->empty() ? 0 : versions->back().version;
     // As Zeebe: the same content as the latest version is that version; anything else (an
     // older version's content included) becomes a new latest version.
-    if (!hashes.empty() && hashes.back() == document->content_hash &&
+    if (latest > 0 && versions->back().content_hash == document->content_hash &&
         !document->content_hash.empty()) {
-      out.push_back({process->id, static_cast<int>(hashes.size()), document->content_hash});
+      out.push_back({process->id, latest, document->content_hash});
       continue;
     }
-    hashes.push_back(document->content_hash);
-    const int version = static_cast<int>(hashes.size());
+    const int version = latest + 1;
+    Status s = stored.add_deployment({process->id, version, document->content_hash,
+                                      document->file, document->xml,
+                                      document->task_type_defaults_to_id ? 1 : 0,
+                                      impl_->clock->now_ms()});
     auto plan = runtime::make_plan(document, process, version, document->content_hash);
-    impl_->rt.add_plan(plan);
-    if (Status t = impl_->rt.arm_start_timers(*plan); !t) return t;
+    if (s) s = rt.arm_start_timers(*plan);
+    if (!s) return fail(s);
+    added.push_back(std::move(plan));
     out.push_back({process->id, version, document->content_hash});
   }
+  if (Status s = rt.end_group(); !s) return s;
+  impl_->documents.emplace(document->content_hash, document);
+  for (auto& plan : added) rt.add_plan(std::move(plan));
   return out;
 }
 
@@ -1134,30 +1111,22 @@ Result<InstanceInfo> Engine::instance(InstanceId id) const {
 
 std::vector<JobInfo> Engine::open_jobs(std::string_view type) const {
   std::vector<JobInfo> out;
-  auto add = [&](const state::JobRecord& j, const std::string& element_id) {
-    if (!type.empty() && j.type != type) return;
+  Result<std::vector<state::JobRecord>> jobs = impl_->store->list_jobs(type);
+  if (!jobs) return out;
+  for (state::JobRecord& j : *jobs) {
+    const state::Instance* inst = impl_->rt.instance(j.instance);
     JobInfo info;
     info.key = j.key;
     info.instance = j.instance;
-    info.type = j.type;
-    info.element_id = element_id;
+    info.type = std::move(j.type);
+    if (inst != nullptr) info.element_id = inst->plan->element(j.element_index).id;
     info.state = j.state;
     info.retries = j.retries;
     info.attempt = j.attempt;
-    info.idempotency_key = j.idempotency_key;
-    info.last_error = j.last_error;
+    info.idempotency_key = std::move(j.idempotency_key);
+    info.last_error = std::move(j.last_error);
     out.push_back(std::move(info));
-  };
-  if (impl_->db) {
-    Result<std::vector<state::JobRecord>> jobs = impl_->db->jobs(type);
-    if (!jobs) return out;
-    for (const state::JobRecord& j : *jobs) {
-      const state::Instance* inst = impl_->rt.instance(j.instance);
-      add(j, inst ? inst->plan->element(j.element_index).id : std::string());
-    }
-    return out;
   }
-  for (const state::JobRecord* j : impl_->memory->jobs()) add(*j, impl_->rt.element_of(*j).id);
   return out;
 }
 
@@ -1167,18 +1136,13 @@ std::vector<IncidentInfo> Engine::incidents() const {
 }
 
 Result<std::vector<IncidentInfo>> Engine::read_incidents() const {
+  Result<std::vector<store::IncidentRow>> rows = impl_->store->list_incidents();
+  if (!rows) return rows.status();
   std::vector<IncidentInfo> out;
-  if (impl_->db) {
-    Result<std::vector<store::sqlite::SqliteStore::IncidentRow>> rows = impl_->db->incidents();
-    if (!rows) return rows.status();
-    for (auto& r : *rows) {
-      out.push_back({r.key, r.instance, std::move(r.element_id), r.job, std::move(r.type),
-                     std::move(r.message), r.created_ms});
-    }
-    return out;
-  }
-  for (const state::Instance* inst : impl_->memory->instances()) {
-    for (const state::Incident& i : inst->incidents) out.push_back(incident_info(*inst, i));
+  out.reserve(rows->size());
+  for (auto& r : *rows) {
+    out.push_back({r.key, r.instance, std::move(r.element_id), r.job, std::move(r.type),
+                   std::move(r.message), r.created_ms});
   }
   return out;
 }
@@ -1189,125 +1153,57 @@ std::vector<HistoryEvent> Engine::history(InstanceId id) const {
 }
 
 Result<std::vector<HistoryEvent>> Engine::read_history(InstanceId id) const {
-  if (!impl_->db) return impl_->memory->history(id);
-  std::vector<HistoryEvent> out;
-  const state::Instance* inst = impl_->rt.instance(id);
-  if (inst == nullptr) {
-    if (Status e = impl_->rt.take_read_error(); !e) return e;
-    return out;
-  }
-  Result<std::vector<store::sqlite::StoredEvent>> rows = impl_->db->history(id);
-  if (!rows) return rows.status();
-  const ProcessDefinition& def = *inst->plan->def;
-  out.reserve(rows->size());
-  for (auto& r : *rows) {
-    HistoryEvent& e = out.emplace_back();
-    e.sequence = r.sequence;
-    e.time_ms = r.time_ms;
-    e.instance = r.instance;
-    e.kind = r.kind;
-    e.process_id = def.id;
-    if (const Element* el = r.element_id.empty() ? nullptr : def.find_element(r.element_id)) {
-      e.element_id = el->id;
-      e.element_kind = el->kind;
-    } else if (r.kind == HistoryKind::kFlowTaken) {
-      // Flow events name a sequence flow, which is not an element.
-      if (const FlowIndex f = def.flow_index(r.element_id); f != kNoIndex) {
-        e.element_id = def.flows[f].id;
-      }
-    }
-    e.key = r.key;
-    e.value = r.value;
-    e.detail = std::move(r.detail);
-  }
-  return out;
+  return impl_->store->history(id);
 }
 
 Result<std::vector<InstanceCount>> Engine::count_instances() const {
+  Result<std::vector<store::InstanceCountRow>> rows = impl_->store->count_instances();
+  if (!rows) return rows.status();
   std::vector<InstanceCount> out;
-  if (impl_->db) {
-    auto rows = impl_->db->count_instances();
-    if (!rows) return rows.status();
-    for (auto& [process, state, end, n] : *rows) {
-      InstanceCount c;
-      c.process_id = std::move(process);
-      c.state = state;
-      c.end_event = std::move(end);
-      c.count = n;
-      out.push_back(std::move(c));
-    }
-    return out;
-  }
-  std::map<std::tuple<std::string, InstanceState, std::string>, std::int64_t> counts;
-  for (const state::Instance* inst : impl_->memory->instances()) {
-    const InstanceInfo i = summary_of(*inst);
-    ++counts[{i.process_id, i.state, i.end_event}];
-  }
-  for (const auto& [key, n] : counts) {
-    out.push_back({std::get<0>(key), std::get<1>(key), std::get<2>(key), n});
+  out.reserve(rows->size());
+  for (auto& r : *rows) {
+    out.push_back({std::move(r.process_id), r.state, std::move(r.end_event), r.count});
   }
   return out;
 }
 
 Result<std::vector<InstanceInfo>> Engine::instances(const InstanceFilter& filter) const {
+  store::InstanceQuery query;
+  query.state = filter.state;
+  query.process_id = filter.process_id;
+  query.business_key = filter.business_key;
+  query.limit = filter.limit;
+  Result<std::vector<store::InstanceRow>> rows = impl_->store->list_instances(query);
+  if (!rows) return rows.status();
   std::vector<InstanceInfo> out;
-  if (impl_->db) {
-    Result<std::vector<store::sqlite::InstanceRow>> rows =
-        impl_->db->instances(filter.state ? to_string(*filter.state) : std::string_view(),
-                             filter.process_id, filter.limit, filter.business_key);
-    if (!rows) return rows.status();
-    for (auto& r : *rows) {
-      InstanceInfo i;
-      i.id = r.id;
-      i.process_id = std::move(r.process_id);
-      i.version = r.version;
-      i.business_key = std::move(r.business_key);
-      i.state = r.state;
-      i.end_event = std::move(r.end_event);
-      i.started_ms = r.started_ms;
-      i.ended_ms = r.ended_ms;
-      i.parent = r.parent;
-      out.push_back(std::move(i));
-    }
-    return out;
-  }
-  for (const state::Instance* inst : impl_->memory->instances()) {
-    if (!filter.process_id.empty() && inst->plan->def->id != filter.process_id) continue;
-    if (filter.state && inst->state != *filter.state) continue;
-    if (!filter.business_key.empty() && inst->business_key != filter.business_key) continue;
-    if (static_cast<int>(out.size()) >= filter.limit) break;
-    out.push_back(summary_of(*inst));
+  out.reserve(rows->size());
+  for (auto& r : *rows) {
+    InstanceInfo i;
+    i.id = r.id;
+    i.process_id = std::move(r.process_id);
+    i.version = r.version;
+    i.business_key = std::move(r.business_key);
+    i.state = r.state;
+    i.end_event = std::move(r.end_event);
+    i.started_ms = r.started_ms;
+    i.ended_ms = r.ended_ms;
+    i.parent = r.parent;
+    out.push_back(std::move(i));
   }
   return out;
 }
 
 std::vector<Deployment> Engine::deployments() const {
   std::vector<Deployment> out;
-  if (impl_->db) {
-    Result<std::vector<store::sqlite::DeploymentRow>> rows = impl_->db->deployments();
-    if (!rows) return out;
-    for (auto& r : *rows) out.push_back({r.process_id, r.version, r.content_hash});
-    return out;
-  }
-  for (const auto& [id, hashes] : impl_->versions) {
-    for (std::size_t v = 0; v < hashes.size(); ++v) {
-      out.push_back({id, static_cast<int>(v + 1), hashes[v]});
-    }
-  }
-  std::sort(out.begin(), out.end(), [](const Deployment& a, const Deployment& b) {
-    return std::tie(a.process_id, a.version) < std::tie(b.process_id, b.version);
-  });
+  Result<std::vector<store::DeploymentRow>> rows = impl_->store->deployments();
+  if (!rows) return out;
+  for (auto& r : *rows) out.push_back({r.process_id, r.version, r.content_hash});
   return out;
 }
 
 Result<std::shared_ptr<const ProcessDefinition>> Engine::definition(std::string_view process_id,
                                                                     int version) const {
-  std::shared_ptr<const runtime::Plan> plan;
-  if (impl_->db) {
-    plan = impl_->load_plan(process_id, version);
-  } else {
-    plan = version == 0 ? impl_->rt.latest(process_id) : impl_->rt.known_plan(process_id, version);
-  }
+  std::shared_ptr<const runtime::Plan> plan = impl_->load_plan(process_id, version);
   if (plan == nullptr) {
     return Status::not_found("no process '" + std::string(process_id) + "'" +
                              (version ? " version " + std::to_string(version) : std::string()) +

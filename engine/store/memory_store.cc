@@ -1,6 +1,7 @@
 #include "store/memory_store.h"
 
 #include <algorithm>
+#include <tuple>
 
 #include "runtime/plan.h"  // the process id of an instance, for its business key
 
@@ -202,14 +203,101 @@ Status MemoryStore::record_published(std::string_view message_id, std::string_vi
   return Status::ok();
 }
 
-// ---- reading everything ----
+// ---- deployments ----
 
-std::vector<const state::Instance*> MemoryStore::instances() const {
+Result<std::vector<DeploymentRow>> MemoryStore::deployments(std::string_view process_id) {
+  std::vector<DeploymentRow> out;
+  for (const DeploymentRow& d : deployments_) {
+    if (process_id.empty() || d.process_id == process_id) out.push_back(d);
+  }
+  std::sort(out.begin(), out.end(), [](const DeploymentRow& a, const DeploymentRow& b) {
+    return std::tie(a.process_id, a.version) < std::tie(b.process_id, b.version);
+  });
+  return out;
+}
+
+Result<int> MemoryStore::latest_version(std::string_view process_id) {
+  auto it = latest_.find(process_id);
+  return it == latest_.end() ? 0 : it->second;
+}
+
+Status MemoryStore::add_deployment(const DeploymentRow& row) {
+  deployments_.push_back(row);
+  int& latest = latest_[row.process_id];
+  latest = std::max(latest, row.version);
+  return Status::ok();
+}
+
+// ---- reading ----
+
+std::vector<const state::Instance*> MemoryStore::sorted_instances() const {
   std::vector<const state::Instance*> out;
   out.reserve(instances_.size());
   for (const auto& [id, inst] : instances_) out.push_back(inst.get());
   std::sort(out.begin(), out.end(), [](auto* a, auto* b) { return a->id < b->id; });
   return out;
+}
+
+namespace {
+
+std::string end_event_of(const state::Instance& inst) {
+  return inst.end_event == kNoIndex ? std::string() : inst.plan->element(inst.end_event).id;
+}
+
+}  // namespace
+
+Result<std::vector<InstanceRow>> MemoryStore::list_instances(const InstanceQuery& query) {
+  std::vector<InstanceRow> out;
+  for (const state::Instance* inst : sorted_instances()) {
+    if (static_cast<int>(out.size()) >= query.limit) break;
+    if (!query.process_id.empty() && inst->plan->def->id != query.process_id) continue;
+    if (query.state && inst->state != *query.state) continue;
+    if (!query.business_key.empty() && inst->business_key != query.business_key) continue;
+    out.push_back({inst->id, inst->plan->def->id, inst->plan->version, inst->business_key,
+                   inst->state, inst->parent, inst->started_ms, inst->ended_ms,
+                   end_event_of(*inst)});
+  }
+  return out;
+}
+
+Result<std::vector<state::JobRecord>> MemoryStore::list_jobs(std::string_view type) {
+  std::vector<state::JobRecord> out;
+  for (const state::JobRecord* j : jobs()) {
+    if (type.empty() || j->type == type) out.push_back(*j);
+  }
+  return out;
+}
+
+Result<std::vector<IncidentRow>> MemoryStore::list_incidents() {
+  std::vector<IncidentRow> out;
+  for (const state::Instance* inst : sorted_instances()) {
+    for (const state::Incident& i : inst->incidents) {
+      out.push_back({i.key, inst->id,
+                     i.element_index == kNoIndex ? std::string()
+                                                 : inst->plan->element(i.element_index).id,
+                     i.job, i.type, i.message, i.created_ms});
+    }
+  }
+  std::sort(out.begin(), out.end(),
+            [](const IncidentRow& a, const IncidentRow& b) { return a.key < b.key; });
+  return out;
+}
+
+Result<std::vector<InstanceCountRow>> MemoryStore::count_instances() {
+  std::map<std::tuple<std::string, InstanceState, std::string>, std::int64_t> counts;
+  for (const auto& [id, inst] : instances_) {
+    ++counts[{inst->plan->def->id, inst->state, end_event_of(*inst)}];
+  }
+  std::vector<InstanceCountRow> out;
+  for (const auto& [key, n] : counts) {
+    out.push_back({std::get<0>(key), std::get<1>(key), std::get<2>(key), n});
+  }
+  return out;
+}
+
+Result<std::vector<HistoryEvent>> MemoryStore::history(InstanceId id) {
+  auto it = history_.find(id);
+  return it == history_.end() ? std::vector<HistoryEvent>{} : it->second;
 }
 
 std::vector<const state::JobRecord*> MemoryStore::jobs() const {
@@ -218,12 +306,6 @@ std::vector<const state::JobRecord*> MemoryStore::jobs() const {
   for (const auto& [key, job] : jobs_) out.push_back(&job);
   std::sort(out.begin(), out.end(), [](auto* a, auto* b) { return a->key < b->key; });
   return out;
-}
-
-const std::vector<HistoryEvent>& MemoryStore::history(InstanceId id) const {
-  static const std::vector<HistoryEvent> kNone;
-  auto it = history_.find(id);
-  return it == history_.end() ? kNone : it->second;
 }
 
 }  // namespace ordo::store

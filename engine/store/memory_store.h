@@ -63,11 +63,18 @@ class MemoryStore final : public Store {
                           std::string_view key, std::string_view outcome,
                           std::int64_t now_ms) override;
 
-  // ---- reading everything (an in-memory engine's listings) ----
-  std::vector<const state::Instance*> instances() const;  // by id
-  std::vector<const state::JobRecord*> jobs() const;      // by key
-  // Empty when history is not kept.
-  const std::vector<HistoryEvent>& history(InstanceId id) const;
+  Result<std::vector<DeploymentRow>> deployments(std::string_view process_id = {}) override;
+  Result<int> latest_version(std::string_view process_id) override;
+  Status add_deployment(const DeploymentRow& row) override;
+
+  Result<std::vector<InstanceRow>> list_instances(const InstanceQuery& query) override;
+  Result<std::vector<state::JobRecord>> list_jobs(std::string_view type) override;
+  Result<std::vector<IncidentRow>> list_incidents() override;
+  Result<std::vector<InstanceCountRow>> count_instances() override;
+  Result<std::vector<HistoryEvent>> history(InstanceId id) override;
+
+  // Every open job, by key, without copying (an in-memory engine's external workers).
+  std::vector<const state::JobRecord*> jobs() const;
   // Drops every buffered message; how many there were.
   std::size_t discard_buffered() noexcept;
 
@@ -93,6 +100,10 @@ class MemoryStore final : public Store {
   ByString<InstanceId> business_keys_;  // "process\x1fkey"
   ByString<std::string> published_;     // message id -> outcome
   std::unordered_map<InstanceId, std::vector<HistoryEvent>> history_;
+  std::vector<DeploymentRow> deployments_;  // in the order deployed
+  ByString<int> latest_;                    // process id -> its latest version
+  // Instances by id, in order (the listings).
+  std::vector<const state::Instance*> sorted_instances() const;
 
   // Counters, and what they were when the transaction began (a rollback restores them).
   struct Counters {

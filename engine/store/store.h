@@ -31,6 +31,55 @@ struct TimerRow {
   state::TimerRecord record;
 };
 
+// A deployed version of a process, with the file it came from (to load it again).
+struct DeploymentRow {
+  std::string process_id;
+  int version = 0;
+  std::string content_hash;
+  std::string file;
+  std::string xml;
+  int load_flags = 0;  // 1: task types default to the element id
+  std::int64_t deployed_ms = 0;
+};
+
+// An instance as listed: what it is and where it stands, not its state.
+struct InstanceRow {
+  InstanceId id = 0;
+  std::string process_id;
+  int version = 0;
+  std::string business_key;
+  InstanceState state = InstanceState::kActive;
+  InstanceId parent = 0;
+  std::int64_t started_ms = 0;
+  std::int64_t ended_ms = 0;
+  std::string end_event;  // the last process-level end event reached; empty: none
+};
+
+struct InstanceQuery {
+  std::optional<InstanceState> state;  // empty: any
+  std::string process_id;              // empty: any
+  std::string business_key;            // empty: any
+  int limit = 1000;
+};
+
+struct IncidentRow {
+  IncidentKey key = 0;
+  InstanceId instance = 0;
+  std::string element_id;
+  JobKey job = 0;
+  std::string type;
+  std::string message;
+  std::int64_t created_ms = 0;
+};
+
+// How many instances of a process are in a state (completed ones: at an end event).
+struct InstanceCountRow {
+  std::string process_id;
+  InstanceState state = InstanceState::kActive;
+  std::string end_event;
+  std::int64_t count = 0;
+};
+
 // What a command changed, handed to write() before its transaction commits.
 struct Changes {
   const std::vector<InstanceId>& instances;  // new or changed, in the order first touched
@@ -120,6 +169,25 @@ class Store {
   virtual Status record_published(std::string_view message_id, std::string_view name,
                                   std::string_view key, std::string_view outcome,
                                   std::int64_t now_ms) = 0;
+
+  // ---- deployments ----
+  // Every stored version (of `process_id` only, unless empty), by process and version.
+  virtual Result<std::vector<DeploymentRow>> deployments(std::string_view process_id = {}) = 0;
+  // The latest version of `process_id` (0 when none).
+  virtual Result<int> latest_version(std::string_view process_id) = 0;
+  // Inside a transaction.
+  virtual Status add_deployment(const DeploymentRow& row) = 0;
+
+  // ---- reading, between transactions (listings for the API and the tools) ----
+  // Root and called instances by id.
+  virtual Result<std::vector<InstanceRow>> list_instances(const InstanceQuery& query) = 0;
+  // Open jobs (of `type` only, unless empty), by key.
+  virtual Result<std::vector<state::JobRecord>> list_jobs(std::string_view type) = 0;
+  // Open incidents of every instance, by key.
+  virtual Result<std::vector<IncidentRow>> list_incidents() = 0;
+  virtual Result<std::vector<InstanceCountRow>> count_instances() = 0;
+  // The history of instance `id`, in order (empty when none is kept).
+  virtual Result<std::vector<HistoryEvent>> history(InstanceId id) = 0;
 };
 
 }  // namespace ordo::store

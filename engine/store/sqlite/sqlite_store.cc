@@ -664,15 +664,15 @@ Result<std::vector<DeploymentRow>> SqliteStore::deployments(std::string_view pro
   return out;
 }
 
-Result<std::pair<int, std::string>> SqliteStore::latest_deployment(std::string_view process_id) {
+Result<int> SqliteStore::latest_version(std::string_view process_id) {
   ORDO_STATEMENT(st, kLatestDeployment,
-                 "SELECT version, content_hash FROM deployments WHERE process_id = ?1 "
+                 "SELECT version FROM deployments WHERE process_id = ?1 "
                  "ORDER BY version DESC LIMIT 1");
   st.bind(1, process_id);
   Result<bool> row = st.step();
   if (!row) return row.status();
-  if (!*row) return std::pair<int, std::string>{0, {}};
-  return std::pair<int, std::string>{static_cast<int>(st.int64(0)), st.text(1)};
+  if (!*row) return 0;
+  return static_cast<int>(st.int64(0));
 }
 
 Status SqliteStore::add_deployment(const DeploymentRow& d) {
@@ -756,35 +756,33 @@ Status SqliteStore::release_job(JobKey key, std::string_view owner) {
 
 // ---- listings ----
 
-Result<std::vector<std::tuple<std::string, InstanceState, std::string, std::int64_t>>>
-SqliteStore::count_instances() {
+Result<std::vector<InstanceCountRow>> SqliteStore::count_instances() {
   Result<Statement> st = db_->prepare(
       "SELECT process_id, state, coalesce(end_event, ''), count(*) FROM instances "
       "GROUP BY process_id, state, end_event");
   if (!st) return st.status();
-  std::vector<std::tuple<std::string, InstanceState, std::string, std::int64_t>> out;
+  std::vector<InstanceCountRow> out;
   Status read = each_row(*st, [&] {
-    out.emplace_back(st->text(0),
-                     enum_from<InstanceState, InstanceState::kIncident>(st->text(1))
-                         .value_or(InstanceState::kActive),
-                     st->text(2), st->int64(3));
+    out.push_back({st->text(0),
+                   enum_from<InstanceState, InstanceState::kIncident>(st->text(1))
+                       .value_or(InstanceState::kActive),
+                   st->text(2), st->int64(3)});
   });
   if (!read) return read;
   return out;
 }
 
-Result<std::vector<InstanceRow>> SqliteStore::instances(std::string_view state,
-                                                        std::string_view process_id, int limit,
-                                                        std::string_view business_key) {
+Result<std::vector<InstanceRow>> SqliteStore::list_instances(const InstanceQuery& query) {
+  const std::string_view state = query.state ? to_string(*query.state) : std::string_view();
   Result<Statement> st = db_->prepare(
       "SELECT id, process_id, version, business_key, state, parent_id, started_at, ended_at, "
       "end_event FROM instances WHERE (?1 = '' OR state = ?1) AND (?2 = '' OR process_id = ?2) "
       "AND (?4 = '' OR business_key = ?4) ORDER BY id LIMIT ?3");
   if (!st) return st.status();
   st->bind(1, state)
-      .bind(2, process_id)
-      .bind(3, static_cast<std::int64_t>(limit))
-      .bind(4, business_key);
+      .bind(2, query.process_id)
+      .bind(3, static_cast<std::int64_t>(query.limit))
+      .bind(4, query.business_key);
   std::vector<InstanceRow> out;
   Status read = each_row(*st, [&] {
     InstanceRow r;
@@ -804,7 +802,7 @@ Result<std::vector<InstanceRow>> SqliteStore::instances(std::string_view state,
   return out;
 }
 
-Result<std::vector<state::JobRecord>> SqliteStore::jobs(std::string_view type) {
+Result<std::vector<state::JobRecord>> SqliteStore::list_jobs(std::string_view type) {
   Result<Statement> st = db_->prepare("SELECT " + std::string(kJobColumns) +
                                       " FROM jobs WHERE ?1 = '' OR type = ?1 ORDER BY key");
   if (!st) return st.status();
@@ -815,7 +813,7 @@ Result<std::vector<state::JobRecord>> SqliteStore::jobs(std::string_view type) {
   return out;
 }
 
-Result<std::vector<SqliteStore::IncidentRow>> SqliteStore::incidents() {
+Result<std::vector<IncidentRow>> SqliteStore::list_incidents() {
   Result<Statement> st = db_->prepare(
       "SELECT key, instance_id, element_id, job_key, type, message, created_at FROM incidents "
       "ORDER BY key");
@@ -830,12 +828,17 @@ Result<std::vector<SqliteStore::IncidentRow>> SqliteStore::incidents() {
   return out;
 }
 
-Result<std::vector<StoredEvent>> SqliteStore::history(InstanceId id) {
+Result<std::vector<HistoryEvent>> SqliteStore::history(InstanceId id) {
+  std::vector<HistoryEvent> out;
+  // The instance's definition names what the rows refer to.
+  Result<state::Instance*> inst = instance(id);
+  if (!inst) return inst.status();
+  if (*inst == nullptr) return out;
+  const ProcessDefinition& def = *(*inst)->plan->def;
   Result<Statement> st =
       db_->prepare("SELECT sequence, events FROM history WHERE instance_id = ?1 ORDER BY sequence");
   if (!st) return st.status();
   st->bind(1, i64(id));
-  std::vector<StoredEvent> out;
   Status read = each_row(*st, [&]() -> Status {
     const auto first = static_cast<std::uint64_t>(st->int64(0));
     nlohmann::json rows = nlohmann::json::parse(st->text(1), nullptr, false);
@@ -847,31 +850,30 @@ Result<std::vector<StoredEvent>> SqliteStore::history(InstanceId id) {
     for (std::size_t i = 0; i < rows.size(); ++i) {
       const nlohmann::json& r = rows[i];
       if (!r.is_array() || r.size() != 6) continue;
-      StoredEvent e;
+      HistoryEvent& e = out.emplace_back();
       e.sequence = first + i;
       e.instance = id;
+      e.process_id = def.id;
       e.time_ms = r[0].is_number() ? r[0].get<std::int64_t>() : 0;
       e.kind = enum_from<HistoryKind, HistoryKind::kJobDeferred>(
                    r[1].is_string() ? r[1].get<std::string>() : std::string())
                    .value_or(HistoryKind::kInstanceStarted);
-      if (r[2].is_string()) e.element_id = r[2].get<std::string>();
+      const std::string element_id = r[2].is_string() ? r[2].get<std::string>() : std::string();
+      if (const Element* el = element_id.empty() ? nullptr : def.find_element(element_id)) {
+        e.element_id = el->id;
+        e.element_kind = el->kind;
+      } else if (e.kind == HistoryKind::kFlowTaken) {
+        // Flow events name a sequence flow, which is not an element.
+        if (const FlowIndex f = def.flow_index(element_id); f != kNoIndex) {
+          e.element_id = def.flows[f].id;
+        }
+      }
       e.key = r[3].is_number() ? r[3].get<std::uint64_t>() : 0;
       e.value = r[4].is_number() ? r[4].get<std::int64_t>() : 0;
       if (r[5].is_string()) e.detail = r[5].get<std::string>();
-      out.push_back(std::move(e));
     }
     return Status::ok();
   });
-  if (!read) return read;
-  return out;
-}
-
-Result<std::vector<std::pair<std::string, std::int64_t>>> SqliteStore::instance_counts() {
-  Result<Statement> st =
-      db_->prepare("SELECT state, count(*) FROM instances GROUP BY state ORDER BY state");
-  if (!st) return st.status();
-  std::vector<std::pair<std::string, std::int64_t>> out;
-  Status read = each_row(*st, [&] { out.emplace_back(st->text(0), st->int64(1)); });
   if (!read) return read;
   return out;
 }

@@ -21,39 +21,6 @@
 
 namespace ordo::store::sqlite {
 
-struct DeploymentRow {
-  std::string process_id;
-  int version = 0;
-  std::string content_hash;
-  std::string file;
-  std::string xml;
-  int load_flags = 0;
-  std::int64_t deployed_ms = 0;
-};
-
-struct InstanceRow {
-  InstanceId id = 0;
-  std::string process_id;
-  int version = 0;
-  std::string business_key;
-  InstanceState state = InstanceState::kActive;
-  InstanceId parent = 0;
-  std::int64_t started_ms = 0;
-  std::int64_t ended_ms = 0;
-  std::string end_event;
-};
-
-struct StoredEvent {
-  std::uint64_t sequence = 0;
-  InstanceId instance = 0;
-  std::int64_t time_ms = 0;
-  HistoryKind kind = HistoryKind::kInstanceStarted;
-  std::string element_id;
-  std::uint64_t key = 0;
-  std::int64_t value = 0;
-  std::string detail;
-};
-
 class SqliteStore final : public Store {
  public:
   static Result<std::unique_ptr<SqliteStore>> open(const std::string& path,
@@ -99,12 +66,6 @@ class SqliteStore final : public Store {
                           std::string_view key, std::string_view outcome,
                           std::int64_t now_ms) override;
 
-  // ---- deployments (inside a transaction for add) ----
-  Result<std::vector<DeploymentRow>> deployments(std::string_view process_id = {});
-  // The latest version of `process_id` (0 when none) and its content hash.
-  Result<std::pair<int, std::string>> latest_deployment(std::string_view process_id);
-  Status add_deployment(const DeploymentRow& row);
-
   // ---- jobs for workers (each its own transaction) ----
   // Locks up to `limit` jobs of `type` (any type when empty, but those in `except_json`, a
   // JSON array of type names) that are created, or locked with an expired lock, for `owner`
@@ -119,26 +80,15 @@ class SqliteStore final : public Store {
   // Makes one job locked by `owner` available again (its handler never ran).
   Status release_job(JobKey key, std::string_view owner);
 
-  // ---- listings for the API and the tools (read-only) ----
-  // (process id, state, end event or empty, count)
-  Result<std::vector<std::tuple<std::string, InstanceState, std::string, std::int64_t>>>
-  count_instances();
-  Result<std::vector<InstanceRow>> instances(std::string_view state, std::string_view process_id,
-                                             int limit, std::string_view business_key = {});
-  Result<std::vector<state::JobRecord>> jobs(std::string_view type);
-  struct IncidentRow {
-    IncidentKey key = 0;
-    InstanceId instance = 0;
-    std::string element_id;
-    JobKey job = 0;
-    std::string type;
-    std::string message;
-    std::int64_t created_ms = 0;
-  };
-  Result<std::vector<IncidentRow>> incidents();
-  Result<std::vector<StoredEvent>> history(InstanceId id);
-  // Counts of instances per state.
-  Result<std::vector<std::pair<std::string, std::int64_t>>> instance_counts();
+  // ---- reading ----
+  Result<std::vector<InstanceRow>> list_instances(const InstanceQuery& query) override;
+  Result<std::vector<state::JobRecord>> list_jobs(std::string_view type) override;
+  Result<std::vector<IncidentRow>> list_incidents() override;
+  Result<std::vector<InstanceCountRow>> count_instances() override;
+  Result<std::vector<HistoryEvent>> history(InstanceId id) override;
+  Result<std::vector<DeploymentRow>> deployments(std::string_view process_id = {}) override;
+  Result<int> latest_version(std::string_view process_id) override;
+  Status add_deployment(const DeploymentRow& row) override;
 
   // Writes a consistent copy of the database to `dest` (SQLite online backup).
   Status backup(const std::string& dest);
