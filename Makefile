@@ -27,7 +27,7 @@ demo: deps
 	$(ORDO) validate $(PROCESS)
 	$(ORDO) run $(PROCESS) --orders examples/orders.jsonl
 	$(ORDO) replay $(PROCESS) processes/order-acceptance-express.bpmn \
-	  --history examples/history/orders.csv --config examples/history/replay.json \
+	  --order-log examples/order-log/orders.csv --config examples/order-log/replay.json \
 	  --report $(BUILD)/replay-report.html
 
 configure: deps-test

@@ -18,7 +18,7 @@
 #include <fstream>
 #include <string>
 
-#include "ordo/sim/history_gen.h"
+#include "ordo/sim/order_log_gen.h"
 #include "ordo/sim/replay.h"
 #include "ordo/ordo.h"
 
@@ -40,10 +40,10 @@ const std::string& history(bool tenth) {
   static const std::string all = [] {
     const std::string path = temp_path("history.csv");
     std::ofstream out(path, std::ios::binary);
-    ordo::HistoryGenOptions o;
+    ordo::OrderLogGenOptions o;
     o.orders = orders_wanted();
     o.seed = 7;
-    (void)ordo::write_synthetic_history(out, o);
+    (void)ordo::write_synthetic_order_log(out, o);
     return path;
   }();
   static const std::string first = [] {
@@ -76,8 +76,8 @@ double peak_rss_mb() {
 ordo::ReplayOptions options(int threads, int events, bool tenth) {
   ordo::ReplayOptions o;
   o.processes = {ORDO_SOURCE_DIR "/processes/order-acceptance.bpmn"};
-  o.history = history(tenth);
-  o.config_path = ORDO_SOURCE_DIR "/examples/history/replay.json";
+  o.order_log = history(tenth);
+  o.config_path = ORDO_SOURCE_DIR "/examples/order-log/replay.json";
   o.threads = threads;
   if (events == 1) o.events_path = temp_path("events.csv");
   if (events == 2) o.events_path = temp_path("events.xes");

@@ -115,7 +115,7 @@ std::optional<int> ConformanceCommand::run() const {
   } else if (!(process = loaded.document->find_process(a.process_id))) {
     return fail(a.process + ": no process '" + a.process_id + "'");
   }
-  Result<std::unique_ptr<HistoryReader>> log = HistoryReader::open(a.log);
+  Result<std::unique_ptr<OrderLogReader>> log = OrderLogReader::open(a.log);
   if (!log) return fail(log.status().message());
   ConformanceOptions options;
   options.case_column = a.case_column;

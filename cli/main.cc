@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "ordo/adapters/adapters.h"
-#include "ordo/sim/history_gen.h"
+#include "ordo/sim/order_log_gen.h"
 #include "ordo/sim/simulation.h"
 #include "ordo/ordo.h"
 #include "conformance_command.h"
@@ -167,33 +167,33 @@ int run_run(const RunArgs& args) {
   return kExitOk;
 }
 
-struct GenHistoryArgs {
-  ordo::HistoryGenOptions options;
+struct GenOrderLogArgs {
+  ordo::OrderLogGenOptions options;
   std::string start = "2026-09-01T00:00:00Z";
   std::string out;
 };
 
-int run_gen_history(GenHistoryArgs& args) {
+int run_gen_order_log(GenOrderLogArgs& args) {
   const auto start = ordo::time::parse_date_time(args.start);
   if (!start) {
-    std::cerr << "ordo gen-history: --start " << args.start
+    std::cerr << "ordo gen-order-log: --start " << args.start
               << ": give an ISO 8601 date-time such as 2026-09-01T00:00:00Z\n";
     return kExitUsage;
   }
   args.options.start_ms = *start;
   ordo::Status s;
   if (args.out.empty()) {
-    s = ordo::write_synthetic_history(std::cout, args.options);
+    s = ordo::write_synthetic_order_log(std::cout, args.options);
   } else {
     std::ofstream file(args.out, std::ios::binary);
     if (!file) {
-      std::cerr << "ordo gen-history: cannot write " << args.out << "\n";
+      std::cerr << "ordo gen-order-log: cannot write " << args.out << "\n";
       return 1;
     }
-    s = ordo::write_synthetic_history(file, args.options);
+    s = ordo::write_synthetic_order_log(file, args.options);
   }
   if (!s) {
-    std::cerr << "ordo gen-history: " << s.message() << "\n";
+    std::cerr << "ordo gen-order-log: " << s.message() << "\n";
     return 1;
   }
   return kExitOk;
@@ -255,9 +255,10 @@ int main(int argc, char** argv) {
       "docs/running-orders.md).\nExit status: 0 when every order ran (incidents included), 1 "
       "when the process or the orders cannot be read, 2 on bad usage.");
 
-  GenHistoryArgs gen;
-  CLI::App* g = app.add_subcommand("gen-history",
-                                   "Write realistic synthetic order history as CSV, for replays");
+  GenOrderLogArgs gen;
+  CLI::App* g = app.add_subcommand("gen-order-log",
+                                   "Write a realistic synthetic order log as CSV, for replays");
+  g->alias("gen-history");  // its name before 0.2
   g->add_option("--orders", gen.options.orders, "How many orders")
       ->capture_default_str()
       ->check(CLI::Range(std::int64_t{0}, std::int64_t{100'000'000}));
@@ -270,13 +271,13 @@ int main(int argc, char** argv) {
   g->add_option("--out", gen.out, "Write to this file instead of standard output")
       ->type_name("FILE");
   g->footer(
-      "Columns: see docs/simulation.md (the history format). About 90% of orders in stock, "
+      "Columns: see docs/simulation.md (the order log format). About 90% of orders in stock, "
       "5-8% of payments declined, shipping on working days.\nExit status: 0 when written, 1 "
       "when the file cannot be written, 2 on bad usage.");
 
   ordo::cli::StoreCommands store(app);  // deploy, start, correlate, ... (store_commands.cc)
   ordo::cli::ServeCommand serve(app);   // the HTTP API (serve_command.cc, server/)
-  ordo::cli::ReplayCommand replay(app);  // history through variants (replay_command.cc)
+  ordo::cli::ReplayCommand replay(app);  // an order log through variants (replay_command.cc)
   ordo::cli::ConformanceCommand conformance(app);  // event logs against a process
 
   try {
@@ -294,7 +295,7 @@ int main(int argc, char** argv) {
   if (v->parsed()) return run_validate(validate);
   if (i->parsed()) return run_inspect(inspect);
   if (r->parsed()) return run_run(run);
-  if (g->parsed()) return run_gen_history(gen);
+  if (g->parsed()) return run_gen_order_log(gen);
   if (auto status = store.run()) return *status;
   if (auto status = serve.run()) return *status;
   if (auto status = replay.run()) return *status;

@@ -1,4 +1,4 @@
-// `ordo replay`: history through process variants in virtual time (ordo/sim/replay.h).
+// `ordo replay`: an order log through process variants in virtual time (ordo/sim/replay.h).
 #include "replay_command.h"
 
 #include <unistd.h>
@@ -117,13 +117,15 @@ ReplayCommand::ReplayCommand(CLI::App& app) : args_(std::make_unique<Args>()) {
   Args& a = *args_;
   cmd_ = app.add_subcommand(
       "replay",
-      "Replay order history through one or more process variants in virtual time and report "
+      "Replay an order log through one or more process variants in virtual time and report "
       "KPIs");
   cmd_->add_option("processes", a.options.processes,
                    "BPMN files: the variants to compare (the first is the baseline)")
       ->required()
       ->check(CLI::ExistingFile);
-  cmd_->add_option("--history", a.options.history, "Order history: .csv with a header, or .jsonl")
+  // --history: its name before 0.2 (the history is the audit trail of an instance).
+  cmd_->add_option("--order-log,--history", a.options.order_log,
+                   "The recorded orders: .csv with a header, or .jsonl")
       ->required()
       ->check(CLI::ExistingFile);
   cmd_->add_option("--config", a.options.config_path,

@@ -282,7 +282,7 @@ double token_fitness(const TokenCounts& k) noexcept {
   return 0.5 * (1.0 - missing) + 0.5 * (1.0 - remaining);
 }
 
-Result<ConformanceReport> check_conformance(const ProcessDefinition& process, HistoryReader& log,
+Result<ConformanceReport> check_conformance(const ProcessDefinition& process, OrderLogReader& log,
                                             const ConformanceOptions& o) {
   const ActivityMatcher matcher(process);
   std::vector<Trace> traces;
@@ -295,14 +295,14 @@ Result<ConformanceReport> check_conformance(const ProcessDefinition& process, Hi
   };
   static const std::vector<std::string> kTimeColumns{"timestamp", "end_time", "start_time"};
   while (true) {
-    Result<std::optional<HistoryRecord>> next = log.next();
+    Result<std::optional<OrderRecord>> next = log.next();
     if (!next) {
       if (next.status().code() != StatusCode::kInvalidArgument) return next.status();
       error(next.status().message());
       continue;
     }
     if (!*next) break;
-    const HistoryRecord& rec = **next;
+    const OrderRecord& rec = **next;
     const std::string where = o.log_name + ":" + std::to_string(rec.line) + ": ";
     const std::optional<std::string> case_id = field(rec.fields, o.case_column);
     const std::optional<std::string> activity_id = field(rec.fields, o.activity_id_column);

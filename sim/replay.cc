@@ -1,4 +1,4 @@
-// replay(): reads the history once, spreads the orders over lanes (threads, each with its own
+// replay(): reads the order log once, spreads the orders over lanes (threads, each with its own
 // engines, one per variant), merges what the lanes measured and writes the event logs. See
 // include/ordo/sim/replay.h and docs/simulation.md.
 #include "ordo/sim/replay.h"
@@ -15,7 +15,7 @@
 #include <sstream>
 #include <thread>
 
-#include "ordo/sim/history_file.h"
+#include "ordo/sim/order_log.h"
 #include "ordo/loader.h"
 #include "sim/replay_sim.h"
 #include "time/iso8601.h"
@@ -262,7 +262,7 @@ Result<ReplayResult> replay(const ReplayOptions& options) {
   shared.config = &*config;
   shared.seed = options.seed;
   BadRecords bad;
-  shared.history_name = options.history;
+  shared.order_log_name = options.order_log;
   if (!options.events_path.empty()) {
     const std::string ext = std::filesystem::path(options.events_path).extension().string();
     if (ext != ".csv" && ext != ".xes") {
@@ -273,12 +273,12 @@ Result<ReplayResult> replay(const ReplayOptions& options) {
     shared.log_format = ext == ".csv" ? EventLogFormat::kCsv : EventLogFormat::kXes;
   }
 
-  Result<std::unique_ptr<HistoryReader>> reader = HistoryReader::open(options.history);
+  Result<std::unique_ptr<OrderLogReader>> reader = OrderLogReader::open(options.order_log);
   if (!reader) return reader.status();
   (*reader)->keep_only(config->record_fields);
   const std::vector<std::string> columns = (*reader)->columns();  // empty: JSON Lines
   std::error_code size_error;
-  const std::uint64_t total_bytes = std::filesystem::file_size(options.history, size_error);
+  const std::uint64_t total_bytes = std::filesystem::file_size(options.order_log, size_error);
 
   int threads = options.threads;
   if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
@@ -310,12 +310,12 @@ Result<ReplayResult> replay(const ReplayOptions& options) {
             local.line = r->line;
             local.start_ms = r->start_ms;
             local.order_id.assign(r->order_id);
-            HistoryReader::fill(local.fields, columns, r->cells);
+            OrderLogReader::fill(local.fields, columns, r->cells);
           }
           const ReplayRecord& record = columns.empty() ? *r : local;
           Result<json> vars = start_variables(*config, record);
           if (!vars) {
-            bad.add(record.line, at_line(options.history, record.line, vars.status().message()));
+            bad.add(record.line, at_line(options.order_log, record.line, vars.status().message()));
             continue;
           }
           // A record counts in every variant or in none, so the variants compare the same
@@ -359,13 +359,13 @@ Result<ReplayResult> replay(const ReplayOptions& options) {
   };
   std::int64_t last_start = INT64_MIN;
   const auto reject = [&](std::int64_t line, std::string message) {
-    bad.add(line, at_line(options.history, line, message));
+    bad.add(line, at_line(options.order_log, line, message));
   };
   const auto release = [&](std::unique_ptr<ReplayRecord> r) {
     if (r->start_ms < last_start) {
       reject(r->line, "starts at " + time::format_date_time(r->start_ms) +
                           ", before orders already started (" + time::format_date_time(last_start) +
-                          "); the history must be in time order (sort it by '" + cfg.time_field +
+                          "); the order log must be in time order (sort it by '" + cfg.time_field +
                           "')");
       return;
     }
@@ -483,7 +483,7 @@ Result<ReplayResult> replay(const ReplayOptions& options) {
   ReplayResult result;
   json report;
   report["ordoReplay"] = 1;
-  report["history"] = options.history;
+  report["orderLog"] = options.order_log;
   report["seed"] = options.seed;
   json skipped = json::array();
   for (const auto& [line, message] : bad.first())

@@ -333,7 +333,7 @@ class Reader {
       auto field = [&](const char* key, std::string& into) -> Status {
         if (!s.contains(key)) return Status::ok();
         if (!s[key].is_string() || s[key].get<std::string>().empty()) {
-          return bad(std::string("start.") + key, "must name a field of the history records");
+          return bad(std::string("start.") + key, "must name a field of the order records");
         }
         into = s[key].get<std::string>();
         return Status::ok();

@@ -476,8 +476,8 @@ std::string header(const json& report) {
     const auto v = number(at(records, key));
     return v ? trimmed(*v, 0) : std::string(kDash);
   };
-  std::string out = "<header><h1>Replay report</h1><dl class=\"run\"><dt>History</dt><dd>" +
-                    escape(text(at(report, "history"))) + "</dd><dt>Seed</dt><dd>" +
+  std::string out = "<header><h1>Replay report</h1><dl class=\"run\"><dt>Order log</dt><dd>" +
+                    escape(text(at(report, "orderLog"))) + "</dd><dt>Seed</dt><dd>" +
                     escape(text(at(report, "seed"))) + "</dd><dt>Records</dt><dd>" + n("read") +
                     " read, " + n("replayed") + " replayed, " + n("skipped") + " skipped</dd></dl>";
   const json& skipped = at(records, "skippedRecords");
@@ -544,12 +544,12 @@ std::string render_replay_html(const nlohmann::json& report,
     }
   }
 
-  const std::string history = text(at(report, "history"));
+  const std::string order_log = text(at(report, "orderLog"));
   std::string out =
       "<!DOCTYPE html>\n<html xmlns=\"http://www.w3.org/1999/xhtml\" lang=\"en\"><head><meta "
       "charset=\"utf-8\"/><meta name=\"viewport\" content=\"width=device-width, "
       "initial-scale=1\"/><title>Replay report" +
-      (history.empty() ? std::string() : ": " + escape(history)) + "</title><style>" +
+      (order_log.empty() ? std::string() : ": " + escape(order_log)) + "</title><style>" +
       std::string(kStyle) + "</style></head>\n<body>";
   out += header(report);
   if (variants.empty()) {

@@ -249,7 +249,7 @@ bool ReplaySim::replay(const ReplayRecord& record, json variables) {
   Result<InstanceId> id = engine_->start(variant_.def->id, std::move(variables));
   starting_ = nullptr;
   if (!id) {
-    error_ = at_line(shared_.history_name, record.line, id.status().message());
+    error_ = at_line(shared_.order_log_name, record.line, id.status().message());
     spare_ = std::move(tracks_.back());
     tracks_.pop_back();
     by_instance_.clear();
@@ -387,7 +387,7 @@ void ReplaySim::deadline(std::uint64_t id) {
 void ReplaySim::fail_record(Track& track, const std::string& message) {
   if (track.finished || track.failed) return;
   track.failed = true;
-  error_ = at_line(shared_.history_name, track.record->line, message);
+  error_ = at_line(shared_.order_log_name, track.record->line, message);
   const std::uint32_t slot = take_slot();
   slots_[slot].kind = Action::Kind::kAbandon;
   slots_[slot].track = track.id;

@@ -27,7 +27,7 @@
 
 #include "ordo/clock.h"
 #include "ordo/engine.h"
-#include "ordo/sim/history_file.h"
+#include "ordo/sim/order_log.h"
 #include "ordo/observer.h"
 #include "sim/event_log.h"
 #include "sim/replay_config.h"
@@ -35,15 +35,15 @@
 
 namespace ordo::sim {
 
-// One history record, replayed by each variant of its lane in turn. `line` (where it starts
-// in the history file) is also its random stream.
-struct ReplayRecord : HistoryRecord {
+// One order record, replayed by each variant of its lane in turn. `line` (where it starts
+// in the order log) is also its random stream.
+struct ReplayRecord : OrderRecord {
   std::int64_t start_ms = 0;
   std::string order_id;
   std::uint64_t partition = 0;  // stable_hash of its partition field (or id): picks its lane
   // From CSV, the record travels to its lane as cells, one block, and `fields` is filled on
   // the lane, in an object of the lane's own: the map's nodes are not passed between cores.
-  HistoryCells cells;
+  OrderLogCells cells;
 };
 
 // Records go back to the reader once their lane is done with them, to be read into again:
@@ -107,7 +107,7 @@ class ReplayClock final : public Clock {
 struct ReplayShared {
   const ReplayConfig* config = nullptr;
   std::uint64_t seed = 1;
-  std::string history_name;
+  std::string order_log_name;
   bool log_events = false;
   EventLogFormat log_format = EventLogFormat::kCsv;
 };

@@ -741,12 +741,12 @@ TEST_F(CliTest, ARefusedDatabaseIsNamedAndExitsOne) {
 }
 
 TEST_F(CliTest, ReplayWritesJsonReportAndEventsAndSummarises) {
-  const std::string history = ORDO_SOURCE_DIR "/examples/history/orders.csv";
-  const std::string config = ORDO_SOURCE_DIR "/examples/history/replay.json";
+  const std::string history = ORDO_SOURCE_DIR "/examples/order-log/orders.csv";
+  const std::string config = ORDO_SOURCE_DIR "/examples/order-log/replay.json";
   const std::string json_out = (dir_ / "kpis.json").string();
   const std::string html = (dir_ / "report.html").string();
   const std::string events = (dir_ / "events.xes").string();
-  CliRun r = ordo_cli("replay " + kShipped + " --history " + history + " --config " + config +
+  CliRun r = ordo_cli("replay " + kShipped + " --order-log " + history + " --config " + config +
                       " --threads 2 --json " + json_out + " --report " + html + " --events " +
                       events);
   ASSERT_EQ(r.exit_code, 0) << r.out;
@@ -760,7 +760,7 @@ TEST_F(CliTest, ReplayWritesJsonReportAndEventsAndSummarises) {
   EXPECT_GT(fs::file_size(html), 10000u);
   EXPECT_GT(fs::file_size(events), 100000u);
 
-  CliRun to_stdout = ordo_cli("replay " + kShipped + " --history " + history + " --config " +
+  CliRun to_stdout = ordo_cli("replay " + kShipped + " --order-log " + history + " --config " +
                               config + " --json -");
   ASSERT_EQ(to_stdout.exit_code, 0);
   EXPECT_EQ(nlohmann::json::parse(to_stdout.out, nullptr, false), kpis)
@@ -770,10 +770,11 @@ TEST_F(CliTest, ReplayWritesJsonReportAndEventsAndSummarises) {
 TEST_F(CliTest, ReplayBadRecordExitsOneNamingTheLine) {
   const std::string history =
       write("h.csv", "orderId,createdAt,inStock\nA,2026-09-01T10:00:00Z,false\nB,soon,true\n");
-  const std::string config = ORDO_SOURCE_DIR "/examples/history/replay.json";
-  CliRun r = ordo_cli("replay " + kShipped + " --history " + history + " --config " + config);
+  const std::string config = ORDO_SOURCE_DIR "/examples/order-log/replay.json";
+  CliRun r = ordo_cli("replay " + kShipped + " --order-log " + history + " --config " + config);
   EXPECT_EQ(r.exit_code, 1) << r.out;
   EXPECT_NE(r.out.find("h.csv:3: 'createdAt' is \"soon\""), std::string::npos) << r.out;
+  // --history, the option's name before 0.2, is still understood.
   CliRun skipped = ordo_cli("replay " + kShipped + " --history " + history + " --config " +
                             config + " --skip-bad-records");
   EXPECT_EQ(skipped.exit_code, 0) << skipped.out;

@@ -51,7 +51,7 @@ std::string rows(const std::string& id, const std::vector<std::string>& activiti
 }
 
 Result<ConformanceReport> check(const ProcessDefinition& p, const std::string& csv) {
-  auto log = HistoryReader::from_text(csv, "events.csv", true);
+  auto log = OrderLogReader::from_text(csv, "events.csv", true);
   if (!log) return log.status();
   ConformanceOptions options;
   options.log_name = "events.csv";

@@ -105,7 +105,7 @@ json variant(const std::string& name, double p50, int incidents, int notificatio
 
 json report(std::vector<json> variants) {
   return {{"ordoReplay", 1},
-          {"history", "orders.csv"},
+          {"orderLog", "orders.csv"},
           {"seed", 7},
           {"records",
            {{"read", 200},
@@ -388,7 +388,7 @@ TEST(ReplayReportPage, EscapesHostileNames) {
   v["elements"] = {{"s", 3}, {"t", 2}, {"e", 1}};
   v["traces"] = {{{"path", {"s", "t", "e"}}, {"count", 3}, {"share", 1}}};
   json rep = report({v});
-  rep["history"] = "<&\">.csv";
+  rep["orderLog"] = "<&\">.csv";
   rep["records"]["skippedRecords"][0]["message"] = "bad \x01 byte </td>";
   const std::string html = render_replay_html(rep, {r.document});
   const pugi::xml_document doc = parse(html);

@@ -10,7 +10,7 @@
 #include <set>
 #include <sstream>
 
-#include "ordo/sim/history_file.h"
+#include "ordo/sim/order_log.h"
 #include "test_util.h"
 
 namespace ordo::testing {
@@ -21,8 +21,8 @@ namespace fs = std::filesystem;
 
 const std::string kProcess = ORDO_SOURCE_DIR "/processes/order-acceptance.bpmn";
 const std::string kExpress = ORDO_SOURCE_DIR "/processes/order-acceptance-express.bpmn";
-const std::string kSampleHistory = ORDO_SOURCE_DIR "/examples/history/orders.csv";
-const std::string kSampleConfig = ORDO_SOURCE_DIR "/examples/history/replay.json";
+const std::string kSampleHistory = ORDO_SOURCE_DIR "/examples/order-log/orders.csv";
+const std::string kSampleConfig = ORDO_SOURCE_DIR "/examples/order-log/replay.json";
 
 std::string temp_dir() {
   const fs::path dir = fs::temp_directory_path() /
@@ -89,7 +89,7 @@ Result<ReplayResult> run(const std::string& history, json config, int threads = 
                          bool skip = false) {
   ReplayOptions o;
   o.processes = std::move(processes);
-  o.history = history;
+  o.order_log = history;
   o.config = std::move(config);
   o.threads = threads;
   o.events_path = std::move(events);
@@ -215,7 +215,7 @@ TEST(Replay, SameInputGivesTheSameBytesWhateverTheThreads) {
 // with a blank line where the CSV has its header, so the lines match.)
 TEST(Replay, JsonLinesHistoryGivesWhatTheSameCsvGives) {
   const std::string dir = temp_dir();
-  auto csv_reader = HistoryReader::open(kSampleHistory);
+  auto csv_reader = OrderLogReader::open(kSampleHistory);
   ASSERT_OK(csv_reader);
   std::string jsonl = "\n";
   while (true) {
@@ -231,8 +231,8 @@ TEST(Replay, JsonLinesHistoryGivesWhatTheSameCsvGives) {
     ASSERT_OK(from_csv);
     ASSERT_OK(from_jsonl);
     json a = from_csv->report, b = from_jsonl->report;
-    a.erase("history");
-    b.erase("history");
+    a.erase("orderLog");
+    b.erase("orderLog");
     EXPECT_EQ(a, b) << threads << " threads";
     EXPECT_EQ(b["variants"][0]["orders"], 200);
   }
@@ -265,7 +265,7 @@ TEST(Replay, JsonLinesHistoryGivesWhatTheSameCsvGives) {
 TEST(Replay, AnotherSeedChangesDrawnLatenciesOnly) {
   ReplayOptions o;
   o.processes = {kProcess};
-  o.history = kSampleHistory;
+  o.order_log = kSampleHistory;
   o.config_path = kSampleConfig;
   o.seed = 1;
   auto a = replay(o);
@@ -471,7 +471,7 @@ TEST(Replay, WhatIfProbabilitiesReplaceRecordedOutcomes) {
 TEST(Replay, VariantsSideBySideShowTheLongerPaymentWait) {
   ReplayOptions o;
   o.processes = {kProcess, kExpress};
-  o.history = kSampleHistory;
+  o.order_log = kSampleHistory;
   o.config_path = kSampleConfig;
   o.threads = 2;
   const std::string dir = temp_dir();
@@ -501,7 +501,7 @@ TEST(Replay, ItsOwnEventLogConformsToTheProcess) {
   ASSERT_OK(r);
   LoadResult loaded = load_bpmn_file(kProcess);
   ASSERT_TRUE(loaded.document);
-  auto log = HistoryReader::open(dir + "/events.csv");
+  auto log = OrderLogReader::open(dir + "/events.csv");
   ASSERT_OK(log);
   auto report = check_conformance(*loaded.document->processes.front(), **log);
   ASSERT_OK(report);
@@ -609,7 +609,7 @@ TEST(Replay, MoreConfigMistakes) {
 TEST(Replay, ARecordBadInOneVariantIsLeftOutOfAllAndReportedOnce) {
   ReplayOptions o;
   o.processes = {kProcess, kExpress};
-  o.history = kSampleHistory;
+  o.order_log = kSampleHistory;
   json c = json::parse(read(kSampleConfig));
   // Without its fallback outcome, erp.ship needs shippedAt: the express variant ships
   // orders whose confirmation came late, which history never shipped.

@@ -23,7 +23,7 @@
 #include <nlohmann/json.hpp>
 
 #include "ordo/definition.h"
-#include "ordo/sim/history_file.h"
+#include "ordo/sim/order_log.h"
 #include "ordo/status.h"
 
 namespace ordo {
@@ -111,12 +111,12 @@ struct ConformanceReport {
 // groups the events by case, orders each case by time (stably: equal times keep log order)
 // and replays every case on the Petri net of `process`.
 //
-// Errors: kInvalidArgument when a record is malformed (as HistoryReader reports it) or lacks
+// Errors: kInvalidArgument when a record is malformed (as OrderLogReader reports it) or lacks
 // the case, the activity or the time, or its time is not an ISO 8601 date-time with an offset;
 // the message lists every such record as "<log_name>:<line>: ..." (one per line, at most 20).
 // kIoError when reading fails. Events naming no element are not errors: they are deviations
 // of their case (unknown_activities). `process` must stay alive during the call only.
-Result<ConformanceReport> check_conformance(const ProcessDefinition& process, HistoryReader& log,
+Result<ConformanceReport> check_conformance(const ProcessDefinition& process, OrderLogReader& log,
                                             const ConformanceOptions& options = {});
 
 // {"process", "log", "cases", "fittingCases", "fitness", "tokens": {"produced", "consumed",

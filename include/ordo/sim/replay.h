@@ -6,7 +6,7 @@
 // The replay runs the production runtime (Engine) with a VirtualClock and pending task
 // handlers: a job is answered when its simulated latency has passed in virtual time. Orders
 // are spread over `threads` lanes, each with its own engines; orders do not share state, so
-// the outputs do not depend on how many lanes there are: the same history, config and seed
+// the outputs do not depend on how many lanes there are: the same order log, config and seed
 // give the same bytes.
 //
 // The report (ReplayResult::report, what `--json` writes) has stable keys; every duration is
@@ -14,7 +14,7 @@
 //
 // {
 //   "ordoReplay": 1,                       // the format's version
-//   "history": "orders.csv", "seed": 1,
+//   "orderLog": "orders.csv", "seed": 1,
 //   "records": {"read": 200, "replayed": 198, "skipped": 2,
 //               "skippedRecords": [{"line": 7, "message": "..."}]},   // the first 100 by line
 //   "variants": [{
@@ -67,8 +67,8 @@ namespace ordo {
 struct ReplayOptions {
   // BPMN files, one variant each (the first is the baseline the report compares against).
   std::vector<std::string> processes;
-  // History: CSV with a header, or JSON Lines (ordo/sim/history_file.h).
-  std::string history;
+  // The order log: CSV with a header, or JSON Lines (ordo/sim/order_log.h).
+  std::string order_log;
   // The replay config (docs/simulation.md#the-replay-config): a file, or the JSON itself
   // when `config_path` is empty.
   std::string config_path;
@@ -81,7 +81,7 @@ struct ReplayOptions {
   // The event log: a .csv or .xes file; empty: none. With several variants each gets its
   // own file, the variant's name inserted before the extension (events.order-acceptance.csv).
   std::string events_path;
-  // Called now and then from the reading thread with the bytes of history read so far and
+  // Called now and then from the reading thread with the bytes of the order log read so far and
   // the file's size (for a progress bar).
   std::function<void(std::uint64_t read, std::uint64_t total)> progress;
 };

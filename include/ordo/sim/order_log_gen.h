@@ -1,5 +1,5 @@
-// Synthetic order history: realistic records of past orders for replays (ordo gen-history,
-// docs/simulation.md#the-history-format), written as CSV with a header.
+// Synthetic order logs: realistic records of past orders for replays (ordo gen-order-log,
+// docs/simulation.md#the-order-log-format), written as CSV with a header.
 //
 // Each record is one order: when it was placed, who ordered (locale, time zone, channel,
 // contact), what (items, total, currency), and what happened to it (in stock or not, payment
@@ -19,7 +19,7 @@
 
 namespace ordo {
 
-struct HistoryGenOptions {
+struct OrderLogGenOptions {
   std::int64_t orders = 1000;
   std::uint64_t seed = 1;
   // Orders are placed from here on (2026-09-01T00:00:00Z: a quarter) over `days` days, more
@@ -29,13 +29,13 @@ struct HistoryGenOptions {
 };
 
 // The CSV columns, in order (the header line).
-inline constexpr const char* kHistoryColumns =
+inline constexpr const char* kOrderLogColumns =
     "orderId,createdAt,customerId,locale,timeZone,country,preferredChannel,email,phone,"
     "itemCount,total,currency,inStock,paymentOutcome,declineReason,paymentConfirmSeconds,"
     "shippedAt,deliveredAt,notificationBounced";
 
 // Writes the header and options.orders records, one line each, streamed. Errors: a bad
 // option (kInvalidArgument), the stream failing (kIoError).
-Status write_synthetic_history(std::ostream& out, const HistoryGenOptions& options);
+Status write_synthetic_order_log(std::ostream& out, const OrderLogGenOptions& options);
 
 }  // namespace ordo

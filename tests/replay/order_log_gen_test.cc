@@ -1,4 +1,4 @@
-// Synthetic history (ordo gen-history): deterministic, plausible, and consistent with itself.
+// Synthetic order logs (ordo gen-order-log): deterministic, plausible, and consistent with itself.
 #include <date/tz.h>
 #include <gtest/gtest.h>
 
@@ -6,7 +6,7 @@
 #include <sstream>
 
 #include "durability/durability_util.h"
-#include "ordo/sim/history_gen.h"
+#include "ordo/sim/order_log_gen.h"
 #include "test_util.h"
 #include "time/iso8601.h"
 
@@ -15,10 +15,10 @@ namespace {
 
 std::string generate(std::int64_t orders, std::uint64_t seed) {
   std::ostringstream out;
-  HistoryGenOptions options;
+  OrderLogGenOptions options;
   options.orders = orders;
   options.seed = seed;
-  const Status s = write_synthetic_history(out, options);
+  const Status s = write_synthetic_order_log(out, options);
   EXPECT_TRUE(s.is_ok()) << s.to_string();
   return out.str();
 }
@@ -39,14 +39,14 @@ std::vector<std::map<std::string, std::string>> rows_of(const std::string& csv) 
   return out;
 }
 
-TEST(HistoryGen, TheSameSeedGivesTheSameBytesAndAnotherSeedOthers) {
+TEST(OrderLogGen, TheSameSeedGivesTheSameBytesAndAnotherSeedOthers) {
   const std::string a = generate(2000, 42);
   EXPECT_EQ(a, generate(2000, 42));
   EXPECT_NE(a, generate(2000, 43));
-  EXPECT_EQ(a.substr(0, a.find('\n')), kHistoryColumns);
+  EXPECT_EQ(a.substr(0, a.find('\n')), kOrderLogColumns);
 }
 
-TEST(HistoryGen, OrdersArePlausible) {
+TEST(OrderLogGen, OrdersArePlausible) {
   const auto rows = rows_of(generate(20000, 7));
   ASSERT_EQ(rows.size(), 20000u);
   std::size_t in_stock = 0, declined = 0, bounced = 0;
@@ -71,7 +71,7 @@ TEST(HistoryGen, OrdersArePlausible) {
   EXPECT_EQ(channels.size(), 3u);
 }
 
-TEST(HistoryGen, PaidOrdersShipAndArriveOnWorkingDaysInTheCustomersZoneAndNothingElseDoes) {
+TEST(OrderLogGen, PaidOrdersShipAndArriveOnWorkingDaysInTheCustomersZoneAndNothingElseDoes) {
   for (const auto& r : rows_of(generate(5000, 11))) {
     const std::string& outcome = r.at("paymentOutcome");
     const bool in_stock = r.at("inStock") == "true";
@@ -99,7 +99,7 @@ TEST(HistoryGen, PaidOrdersShipAndArriveOnWorkingDaysInTheCustomersZoneAndNothin
   }
 }
 
-TEST(HistoryGen, ACustomerKeepsTheirLocaleAndContactAcrossOrders) {
+TEST(OrderLogGen, ACustomerKeepsTheirLocaleAndContactAcrossOrders) {
   std::map<std::string, std::string> seen;
   for (const auto& r : rows_of(generate(3000, 5))) {
     const std::string who = r.at("locale") + "|" + r.at("timeZone") + "|" + r.at("email") + "|" +
@@ -112,29 +112,30 @@ TEST(HistoryGen, ACustomerKeepsTheirLocaleAndContactAcrossOrders) {
   EXPECT_LT(seen.size(), 3000u) << "customers order more than once";
 }
 
-TEST(HistoryGen, TheSampleInExamplesIsWhatTheGeneratorWrites) {
-  EXPECT_EQ(read_file(ORDO_SOURCE_DIR "/examples/history/orders.csv"), generate(200, 1))
-      << "regenerate it: ordo gen-history --orders 200 --seed 1 --out examples/history/orders.csv";
+TEST(OrderLogGen, TheSampleInExamplesIsWhatTheGeneratorWrites) {
+  EXPECT_EQ(read_file(ORDO_SOURCE_DIR "/examples/order-log/orders.csv"), generate(200, 1))
+      << "regenerate it: ordo gen-order-log --orders 200 --seed 1 --out examples/order-log/orders.csv";
 }
 
-TEST(HistoryGen, BadOptionsAreRefused) {
+TEST(OrderLogGen, BadOptionsAreRefused) {
   std::ostringstream out;
-  HistoryGenOptions o;
+  OrderLogGenOptions o;
   o.orders = -1;
-  EXPECT_EQ(write_synthetic_history(out, o).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(write_synthetic_order_log(out, o).code(), StatusCode::kInvalidArgument);
   o.orders = 10;
   o.days = 0;
-  EXPECT_EQ(write_synthetic_history(out, o).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(write_synthetic_order_log(out, o).code(), StatusCode::kInvalidArgument);
 }
 
-TEST(HistoryGen, TheCommandWritesTheFileAndRefusesABadStart) {
-  TempDir dir("gen-history");
+TEST(OrderLogGen, TheCommandWritesTheFileAndRefusesABadStart) {
+  TempDir dir("gen-order-log");
   ProcessRun ok =
-      run_ordo({"gen-history", "--orders", "25", "--seed", "3", "--out", dir.path("h.csv")});
+      run_ordo({"gen-order-log", "--orders", "25", "--seed", "3", "--out", dir.path("h.csv")});
   ASSERT_EQ(ok.exit_code, 0) << ok.out;
   const std::string written = read_file(dir.path("h.csv"));
   EXPECT_EQ(rows_of(written).size(), 25u);
   EXPECT_EQ(written, generate(25, 3)) << "the command writes what the library does";
+  // gen-history, its name before 0.2, is still understood.
   ProcessRun bad = run_ordo({"gen-history", "--start", "yesterday"});
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_NE(bad.out.find("--start yesterday: give an ISO 8601 date-time"), std::string::npos)

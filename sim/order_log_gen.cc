@@ -1,5 +1,5 @@
-// Synthetic order history (ordo gen-history): see include/ordo/sim/history_gen.h.
-#include "ordo/sim/history_gen.h"
+// Synthetic order logs (ordo gen-order-log): see include/ordo/sim/order_log_gen.h.
+#include "ordo/sim/order_log_gen.h"
 
 #include <date/tz.h>
 
@@ -151,10 +151,10 @@ Customer customer(std::uint64_t seed, std::int64_t number) {
 
 }  // namespace
 
-Status write_synthetic_history(std::ostream& out, const HistoryGenOptions& options) {
+Status write_synthetic_order_log(std::ostream& out, const OrderLogGenOptions& options) {
   if (options.orders < 0) return Status::invalid_argument("the number of orders must be 0 or more");
   if (options.days < 1 || options.days > 3660) {
-    return Status::invalid_argument("the history must span 1 to 3660 days");
+    return Status::invalid_argument("the order log must span 1 to 3660 days");
   }
   std::array<const date::time_zone*, kMarkets.size()> zones{};
   for (std::size_t i = 0; i < kMarkets.size(); ++i) {
@@ -165,7 +165,7 @@ Status write_synthetic_history(std::ostream& out, const HistoryGenOptions& optio
                               " (install tzdata)");
     }
   }
-  out << kHistoryColumns << '\n';
+  out << kOrderLogColumns << '\n';
   // Orders per day in proportion to the day's weight (fewer at weekends), then their times
   // within the day drawn and sorted, so the file is in time order.
   const std::int64_t first_day = options.start_ms / kDay;
@@ -268,10 +268,10 @@ Status write_synthetic_history(std::ostream& out, const HistoryGenOptions& optio
       line.append(bounced ? "true" : "false").push_back('\n');
       out << line;
     }
-    if (!out) return Status::io_error("could not write the history");
+    if (!out) return Status::io_error("could not write the order log");
   }
   out.flush();
-  if (!out) return Status::io_error("could not write the history");
+  if (!out) return Status::io_error("could not write the order log");
   return Status::ok();
 }
 

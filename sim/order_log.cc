@@ -1,5 +1,5 @@
-// Reading order history, CSV (RFC 4180) or JSON Lines: see include/ordo/sim/history_file.h.
-#include "ordo/sim/history_file.h"
+// Reading order logs, CSV (RFC 4180) or JSON Lines: see include/ordo/sim/order_log.h.
+#include "ordo/sim/order_log.h"
 
 #include <algorithm>
 #include <cstdint>
@@ -76,7 +76,7 @@ class Lines {
   std::int64_t number_ = 0;
 };
 
-class CsvReader final : public HistoryReader {
+class CsvReader final : public OrderLogReader {
  public:
   CsvReader(std::unique_ptr<std::istream> in, std::string name)
       : lines_(std::move(in)), name_(std::move(name)) {}
@@ -118,15 +118,15 @@ class CsvReader final : public HistoryReader {
     return Status::ok();
   }
 
-  Result<std::optional<HistoryRecord>> next() override {
-    HistoryRecord out;
+  Result<std::optional<OrderRecord>> next() override {
+    OrderRecord out;
     Result<bool> got = next_into(out);
     if (!got) return got.status();
-    if (!*got) return std::optional<HistoryRecord>();
-    return std::optional<HistoryRecord>(std::move(out));
+    if (!*got) return std::optional<OrderRecord>();
+    return std::optional<OrderRecord>(std::move(out));
   }
 
-  Result<bool> next_into(HistoryRecord& out) override {
+  Result<bool> next_into(OrderRecord& out) override {
     Result<bool> got = next_cells(flat_);
     if (!got || !*got) return got;
     out.line = flat_.line;
@@ -143,7 +143,7 @@ class CsvReader final : public HistoryReader {
     return out;
   }
 
-  Result<bool> next_cells(HistoryCells& out) override {
+  Result<bool> next_cells(OrderLogCells& out) override {
     std::vector<std::string>& cells = cells_;
     while (true) {
       std::int64_t at = 0;
@@ -279,22 +279,22 @@ class CsvReader final : public HistoryReader {
   std::vector<std::size_t> by_name_;  // header indices in name order
   std::vector<bool> kept_columns_;    // by header index (keep_only)
   std::vector<std::string> cells_;    // the current record's (and more: it only grows)
-  HistoryCells flat_;                 // next_into's
+  OrderLogCells flat_;                 // next_into's
   std::vector<std::string> columns_;  // next_into's: columns(), once keep_only is settled
   std::string line_;
 };
 
-class JsonLinesReader final : public HistoryReader {
+class JsonLinesReader final : public OrderLogReader {
  public:
   JsonLinesReader(std::unique_ptr<std::istream> in, std::string name)
       : lines_(std::move(in)), name_(std::move(name)) {}
 
-  Result<std::optional<HistoryRecord>> next() override {
+  Result<std::optional<OrderRecord>> next() override {
     while (lines_.next(line_)) {
       if (line_.find_first_not_of(" \t") == std::string::npos) continue;
       const std::string where = name_ + ":" + std::to_string(lines_.number());
       last_line_ = lines_.number();
-      HistoryRecord out;
+      OrderRecord out;
       out.line = lines_.number();
       try {
         out.fields = json::parse(line_);
@@ -309,10 +309,10 @@ class JsonLinesReader final : public HistoryReader {
       for (auto it = object.begin(); it != object.end();) {
         it = kept(it->first) ? std::next(it) : object.erase(it);
       }
-      return std::optional<HistoryRecord>(std::move(out));
+      return std::optional<OrderRecord>(std::move(out));
     }
     if (lines_.failed()) return Status::io_error(name_ + ": reading failed");
-    return std::optional<HistoryRecord>();
+    return std::optional<OrderRecord>();
   }
 
  public:
@@ -326,17 +326,17 @@ class JsonLinesReader final : public HistoryReader {
   std::string line_;
 };
 
-Result<std::unique_ptr<HistoryReader>> make(std::unique_ptr<std::istream> in,
+Result<std::unique_ptr<OrderLogReader>> make(std::unique_ptr<std::istream> in,
                                             const std::string& name, bool csv) {
-  if (!csv) return std::unique_ptr<HistoryReader>(new JsonLinesReader(std::move(in), name));
+  if (!csv) return std::unique_ptr<OrderLogReader>(new JsonLinesReader(std::move(in), name));
   auto reader = std::make_unique<CsvReader>(std::move(in), name);
   if (Status s = reader->read_header(); !s) return s;
-  return std::unique_ptr<HistoryReader>(std::move(reader));
+  return std::unique_ptr<OrderLogReader>(std::move(reader));
 }
 
 }  // namespace
 
-Result<bool> HistoryReader::next_cells(HistoryCells&) {
+Result<bool> OrderLogReader::next_cells(OrderLogCells&) {
   // Not kInvalidArgument: that is a malformed record, after which reading goes on.
   return Status::internal("JSON Lines records have no columns; read them with next()");
 }
@@ -344,8 +344,8 @@ Result<bool> HistoryReader::next_cells(HistoryCells&) {
 // Both are in name order: one walk that overwrites the nodes already there (an earlier
 // record of the file left the same names, usually), and adds or drops only where a cell is
 // empty in one and not the other.
-void HistoryReader::fill(json& fields, const std::vector<std::string>& columns,
-                         const HistoryCells& cells) {
+void OrderLogReader::fill(json& fields, const std::vector<std::string>& columns,
+                         const OrderLogCells& cells) {
   if (!fields.is_object()) fields = json::object();
   auto& object = fields.get_ref<json::object_t&>();
   auto it = object.begin();
@@ -370,25 +370,25 @@ void HistoryReader::fill(json& fields, const std::vector<std::string>& columns,
   object.erase(it, object.end());
 }
 
-Result<bool> HistoryReader::next_into(HistoryRecord& record) {
-  Result<std::optional<HistoryRecord>> got = next();
+Result<bool> OrderLogReader::next_into(OrderRecord& record) {
+  Result<std::optional<OrderRecord>> got = next();
   if (!got) return got.status();
   if (!*got) return false;
   record = std::move(**got);
   return true;
 }
 
-void HistoryReader::keep_only(std::vector<std::string> fields) {
+void OrderLogReader::keep_only(std::vector<std::string> fields) {
   std::sort(fields.begin(), fields.end());
   fields.erase(std::unique(fields.begin(), fields.end()), fields.end());
   keep_ = std::move(fields);
 }
 
-bool HistoryReader::kept(std::string_view field) const {
+bool OrderLogReader::kept(std::string_view field) const {
   return keep_.empty() || std::binary_search(keep_.begin(), keep_.end(), field);
 }
 
-Result<std::unique_ptr<HistoryReader>> HistoryReader::open(const std::string& path) {
+Result<std::unique_ptr<OrderLogReader>> OrderLogReader::open(const std::string& path) {
   const bool csv = ends_with(path, ".csv");
   if (!csv && !ends_with(path, ".jsonl") && !ends_with(path, ".ndjson") &&
       !ends_with(path, ".json")) {
@@ -401,7 +401,7 @@ Result<std::unique_ptr<HistoryReader>> HistoryReader::open(const std::string& pa
   return make(std::move(in), path, csv);
 }
 
-Result<std::unique_ptr<HistoryReader>> HistoryReader::from_text(std::string text,
+Result<std::unique_ptr<OrderLogReader>> OrderLogReader::from_text(std::string text,
                                                                 const std::string& name, bool csv) {
   return make(std::make_unique<std::istringstream>(std::move(text)), name, csv);
 }

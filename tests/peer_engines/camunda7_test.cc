@@ -1,4 +1,5 @@
-// Conformance with Camunda 7's own JUnit tests, over ../shared/corpus/camunda-bpm-platform.
+// Behaving as Camunda 7's own JUnit tests expect, over ../shared/corpus/camunda-bpm-platform
+// (a peer engine's suite, not process-mining conformance: that is mining/).
 //
 // Each case below is one Camunda test method (or one branch of it): the BPMN file, the start
 // variables, what the test then does (complete a user task or a Java-delegate service task,
@@ -989,7 +990,7 @@ Verdict run_case(const Case& c, std::string& why) {
   return why.empty() ? Verdict::kPass : Verdict::kFail;
 }
 
-TEST(Conformance, CamundaBpmPlatform) {
+TEST(PeerEngines, CamundaBpmPlatform) {
   if (!fs::exists(kResources)) {
     GTEST_SKIP() << "corpus not found at " << kCamunda << "; conformance not checked";
   }

@@ -1,4 +1,5 @@
-// Conformance with the behaviour other engines' test suites expect, over ../shared/corpus.
+// Behaving as another engine's test suite expects, over ../shared/corpus (a peer engine's
+// suite, not process-mining conformance: that is mining/).
 //
 // nitram509/lib-bpmn-engine: EXPECTATIONS.tsv lists, per test, the BPMN file, the start
 // variables, messages to publish and timers to let pass, and the order in which task
@@ -146,7 +147,7 @@ std::string run_case(const Case& c) {
   return {};
 }
 
-TEST(Conformance, Nitram509CallOrders) {
+TEST(PeerEngines, LibBpmnEngineCallOrders) {
   if (!fs::exists(kNitram / "EXPECTATIONS.tsv")) {
     GTEST_SKIP() << "corpus not found at " << kNitram << "; conformance not checked";
   }

@@ -3,8 +3,8 @@
 
 #include <sstream>
 
-#include "ordo/sim/history_file.h"
-#include "ordo/sim/history_gen.h"
+#include "ordo/sim/order_log.h"
+#include "ordo/sim/order_log_gen.h"
 #include "test_util.h"
 
 namespace ordo::testing {
@@ -12,17 +12,17 @@ namespace {
 
 using nlohmann::json;
 
-std::unique_ptr<HistoryReader> reader(std::string text, bool csv = true) {
-  auto r = HistoryReader::from_text(std::move(text), "orders.csv", csv);
+std::unique_ptr<OrderLogReader> reader(std::string text, bool csv = true) {
+  auto r = OrderLogReader::from_text(std::move(text), "orders.csv", csv);
   EXPECT_TRUE(r.is_ok()) << r.status().to_string();
   return r.is_ok() ? std::move(*r) : nullptr;
 }
 
 // Every record, or the first error's message in place of the record.
-std::vector<std::string> all(HistoryReader& r) {
+std::vector<std::string> all(OrderLogReader& r) {
   std::vector<std::string> out;
   while (true) {
-    Result<std::optional<HistoryRecord>> got = r.next();
+    Result<std::optional<OrderRecord>> got = r.next();
     if (!got) {
       out.push_back("error: " + got.status().message());
       continue;
@@ -32,11 +32,11 @@ std::vector<std::string> all(HistoryReader& r) {
   }
 }
 
-TEST(HistoryFile, ReadsWhatGenHistoryWrites) {
+TEST(OrderLog, ReadsWhatGenHistoryWrites) {
   std::ostringstream csv;
-  HistoryGenOptions options;
+  OrderLogGenOptions options;
   options.orders = 300;
-  ASSERT_OK(write_synthetic_history(csv, options));
+  ASSERT_OK(write_synthetic_order_log(csv, options));
   auto r = reader(csv.str());
   ASSERT_NE(r, nullptr);
   std::int64_t expected_line = 2, declined = 0;
@@ -44,7 +44,7 @@ TEST(HistoryFile, ReadsWhatGenHistoryWrites) {
     auto got = r->next();
     ASSERT_OK(got);
     if (!*got) break;
-    const HistoryRecord& rec = **got;
+    const OrderRecord& rec = **got;
     EXPECT_EQ(rec.line, expected_line++);
     EXPECT_TRUE(rec.fields["orderId"].is_string());
     EXPECT_TRUE(rec.fields["total"].is_string()) << "values stay strings";
@@ -57,7 +57,7 @@ TEST(HistoryFile, ReadsWhatGenHistoryWrites) {
   EXPECT_GT(declined, 0);
 }
 
-TEST(HistoryFile, CsvQuotesCommasLineBreaksAndCrLf) {
+TEST(OrderLog, CsvQuotesCommasLineBreaksAndCrLf) {
   auto r = reader(
       "orderId,note,postalCode\r\n"
       "A-1,\"Smith, John\",01067\r\n"
@@ -72,7 +72,7 @@ TEST(HistoryFile, CsvQuotesCommasLineBreaksAndCrLf) {
                      }));
 }
 
-TEST(HistoryFile, AMalformedCsvRecordNamesItsLineAndReadingGoesOn) {
+TEST(OrderLog, AMalformedCsvRecordNamesItsLineAndReadingGoesOn) {
   auto r = reader(
       "orderId,createdAt\n"
       "A-1,2026-09-01T10:00:00Z\n"
@@ -96,7 +96,7 @@ TEST(HistoryFile, AMalformedCsvRecordNamesItsLineAndReadingGoesOn) {
       }));
 }
 
-TEST(HistoryFile, TextThatIsNotUtf8IsAMalformedRecord) {
+TEST(OrderLog, TextThatIsNotUtf8IsAMalformedRecord) {
   auto r = reader("orderId,name\nA,M\xfcller\nB,M\xc3\xbcller\nC,\xed\xa0\x80\n");
   EXPECT_EQ(all(*r),
             (std::vector<std::string>{
@@ -106,7 +106,7 @@ TEST(HistoryFile, TextThatIsNotUtf8IsAMalformedRecord) {
                 "UTF-8"}));
 }
 
-TEST(HistoryFile, KeepOnlyDropsOtherFieldsButStillFindsMalformedRecords) {
+TEST(OrderLog, KeepOnlyDropsOtherFieldsButStillFindsMalformedRecords) {
   auto csv = reader("a,b,c\n1,\"x,y\",3\n4,ab\"c,6\n7,8\n\n10,\"11\n12\",13\n");
   csv->keep_only({"a", "c"});
   EXPECT_EQ(all(*csv),
@@ -124,7 +124,7 @@ TEST(HistoryFile, KeepOnlyDropsOtherFieldsButStillFindsMalformedRecords) {
 // Reading into the same record again and again (as a replay does) gives what next() gives:
 // a field one record has and the next lacks is gone, a value type left by someone else is
 // replaced, and a field the file does not have at all is dropped.
-TEST(HistoryFile, NextIntoAReusedRecordGivesWhatNextGives) {
+TEST(OrderLog, NextIntoAReusedRecordGivesWhatNextGives) {
   const std::string text =
       "id,note,when\n1,first,2026-09-01\n2,,2026-09-02\n3,\"a, b\",\n4,\"x\"\"y\",2026-09-04\n"
       "5,5,\n";
@@ -133,7 +133,7 @@ TEST(HistoryFile, NextIntoAReusedRecordGivesWhatNextGives) {
   ASSERT_EQ(expected.size(), 5u);
 
   auto r = reader(text);
-  HistoryRecord record;
+  OrderRecord record;
   record.fields = {{"aaa", 1}, {"note", 42}, {"zzz", "left over"}};
   std::vector<std::string> got;
   while (true) {
@@ -149,7 +149,7 @@ TEST(HistoryFile, NextIntoAReusedRecordGivesWhatNextGives) {
   auto cells_reader = reader(text);
   cells_reader->keep_only({"when", "id", "missing"});
   EXPECT_EQ(cells_reader->columns(), (std::vector<std::string>{"id", "when"}));
-  HistoryCells cells;
+  OrderLogCells cells;
   ASSERT_OK(cells_reader->next_cells(cells));
   EXPECT_EQ(cells.line, 2);
   EXPECT_EQ(cells.cell(0), "1");
@@ -157,9 +157,9 @@ TEST(HistoryFile, NextIntoAReusedRecordGivesWhatNextGives) {
   ASSERT_OK(cells_reader->next_cells(cells));
   ASSERT_OK(cells_reader->next_cells(cells));
   EXPECT_EQ(cells.cell(1), "") << "an empty cell";
-  HistoryRecord filled;
+  OrderRecord filled;
   filled.fields = {{"zzz", 1}};
-  HistoryReader::fill(filled.fields, cells_reader->columns(), cells);
+  OrderLogReader::fill(filled.fields, cells_reader->columns(), cells);
   EXPECT_EQ(filled.fields.dump(), "{\"id\":\"3\"}");
 
   auto jsonl = reader("{\"a\": 1}\n{\"b\": [2]}\n", false);
@@ -174,19 +174,19 @@ TEST(HistoryFile, NextIntoAReusedRecordGivesWhatNextGives) {
   EXPECT_FALSE(*end);
 }
 
-TEST(HistoryFile, ABadHeaderIsRefused) {
+TEST(OrderLog, ABadHeaderIsRefused) {
   for (const auto& [text, says] : std::vector<std::pair<std::string, std::string>>{
            {"", "orders.csv:1: the header is missing"},
            {"orderId,,total\n", "orders.csv:1: column 2 of the header has no name"},
            {"orderId,total,orderId\n", "orders.csv:1: the header names column 'orderId' twice"},
        }) {
-    auto r = HistoryReader::from_text(text, "orders.csv", true);
+    auto r = OrderLogReader::from_text(text, "orders.csv", true);
     ASSERT_FALSE(r.is_ok()) << text;
     EXPECT_EQ(r.status().message().rfind(says, 0), 0u) << r.status().message();
   }
 }
 
-TEST(HistoryFile, JsonLinesKeepTheirTypesAndBadLinesNameTheirPlace) {
+TEST(OrderLog, JsonLinesKeepTheirTypesAndBadLinesNameTheirPlace) {
   auto r = reader(
       "{\"orderId\": \"A-1\", \"inStock\": true, \"total\": 12.5}\n"
       "\n"
@@ -204,10 +204,10 @@ TEST(HistoryFile, JsonLinesKeepTheirTypesAndBadLinesNameTheirPlace) {
   EXPECT_EQ(got[3], R"(5 {"orderId":"A-3"})");
 }
 
-TEST(HistoryFile, OpenChoosesTheFormatByNameAndReadsTheSample) {
-  EXPECT_EQ(HistoryReader::open("orders.txt").status().code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(HistoryReader::open("/nonexistent/orders.csv").status().code(), StatusCode::kIoError);
-  auto r = HistoryReader::open(ORDO_SOURCE_DIR "/examples/history/orders.csv");
+TEST(OrderLog, OpenChoosesTheFormatByNameAndReadsTheSample) {
+  EXPECT_EQ(OrderLogReader::open("orders.txt").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(OrderLogReader::open("/nonexistent/orders.csv").status().code(), StatusCode::kIoError);
+  auto r = OrderLogReader::open(ORDO_SOURCE_DIR "/examples/order-log/orders.csv");
   ASSERT_OK(r);
   std::size_t n = 0;
   while (true) {

@@ -1,4 +1,4 @@
-// Reading order history for replays (docs/simulation.md#the-history-format): CSV with a
+// Reading order logs for replays (docs/simulation.md#the-order-log-format): CSV with a
 // header, or JSON Lines, one record at a time, so files of millions of records are streamed.
 //
 // A record is a JSON object. From CSV: column name -> the cell as a string (an empty cell is
@@ -23,7 +23,7 @@
 
 namespace ordo {
 
-struct HistoryRecord {
+struct OrderRecord {
   std::int64_t line = 0;  // where the record starts (1: the first line of the file)
   nlohmann::json fields;  // an object
 };
@@ -31,8 +31,8 @@ struct HistoryRecord {
 // A CSV record as the texts of its columns, for a caller that builds objects of its own from
 // them (the replay hands each record to another thread as one block, and fills an object
 // there): `text` holds the cells one after another, `ends[k]` is where the k-th of
-// HistoryReader::columns() ends. An empty cell is an absent field.
-struct HistoryCells {
+// OrderLogReader::columns() ends. An empty cell is an absent field.
+struct OrderLogCells {
   std::int64_t line = 0;
   std::string text;
   std::vector<std::uint32_t> ends;
@@ -43,33 +43,33 @@ struct HistoryCells {
   }
 };
 
-class HistoryReader {
+class OrderLogReader {
  public:
   // The format follows the name: .csv, or .jsonl / .ndjson / .json (JSON Lines). Errors: the
   // file cannot be read; a CSV header that is empty or names a column twice.
-  static Result<std::unique_ptr<HistoryReader>> open(const std::string& path);
+  static Result<std::unique_ptr<OrderLogReader>> open(const std::string& path);
   // The same over text in memory (tests, small inputs); `name` is used in messages.
-  static Result<std::unique_ptr<HistoryReader>> from_text(std::string text, const std::string& name,
+  static Result<std::unique_ptr<OrderLogReader>> from_text(std::string text, const std::string& name,
                                                           bool csv);
-  virtual ~HistoryReader() = default;
+  virtual ~OrderLogReader() = default;
 
   // The next record, or nullopt at the end. kInvalidArgument for a malformed record (the
   // next call reads on after it); kIoError when the file fails.
-  virtual Result<std::optional<HistoryRecord>> next() = 0;
+  virtual Result<std::optional<OrderRecord>> next() = 0;
   // The same into `record`, reusing what its fields have allocated: a CSV reader refills the
   // fields a record of the same file had (their map nodes and string buffers), so a reader
   // that recycles its records reads millions of them almost without allocating. False at the
   // end (`record` is then unspecified); errors as next().
-  virtual Result<bool> next_into(HistoryRecord& record);
+  virtual Result<bool> next_into(OrderRecord& record);
   // CSV: the columns a record keeps (keep_only, called before the first record), in name
   // order, and the next record as their cells (false at the end; errors as next()). JSON
   // Lines records are objects of their own: no columns, and next_cells() refuses (kInternal).
   virtual std::vector<std::string> columns() const { return {}; }
-  virtual Result<bool> next_cells(HistoryCells& cells);
+  virtual Result<bool> next_cells(OrderLogCells& cells);
   // Makes `fields` the object next() gives for these cells of `columns`, reusing the nodes
   // and string buffers it has.
   static void fill(nlohmann::json& fields, const std::vector<std::string>& columns,
-                   const HistoryCells& cells);
+                   const OrderLogCells& cells);
   // How far into the input reading has got, in bytes (for progress bars; a system call).
   virtual std::uint64_t bytes_read() const = 0;
   // The line where the record next() last returned, or refused as malformed, starts.
