@@ -59,7 +59,7 @@ Status expand(json& value, const std::string& file, const std::string& key,
 }  // namespace
 
 Result<AdapterConfig> parse_adapter_config(const std::string& text, const std::string& file,
-                                           Environment env) {
+                                           Environment env, LogFunction log) {
   if (!env) {
     env = [](const std::string& name, std::string& value) {
       const char* v = std::getenv(name.c_str());
@@ -102,7 +102,8 @@ Result<AdapterConfig> parse_adapter_config(const std::string& text, const std::s
     if (!n->is_object()) return config_error(file, "notifications", "must be an object");
     if (Status s = expand(*n, file, "notifications", env); !s) return s;
     Result<std::shared_ptr<Notifier>> notifier =
-        Notifier::create(*n, std::filesystem::path(file).parent_path().string(), "notifications");
+        Notifier::create(*n, std::filesystem::path(file).parent_path().string(), "notifications",
+                         log);
     if (!notifier) return Status::invalid_argument(file + ": " + notifier.status().message());
     out.notifier = std::move(*notifier);
   }
@@ -157,12 +158,13 @@ Result<AdapterConfig> parse_adapter_config(const std::string& text, const std::s
   return out;
 }
 
-Result<AdapterConfig> load_adapter_config(const std::string& path, Environment env) {
+Result<AdapterConfig> load_adapter_config(const std::string& path, Environment env,
+                                          LogFunction log) {
   std::ifstream in(path);
   if (!in) return Status::io_error("cannot read the configuration " + path);
   std::stringstream text;
   text << in.rdbuf();
-  return parse_adapter_config(text.str(), path, std::move(env));
+  return parse_adapter_config(text.str(), path, std::move(env), std::move(log));
 }
 
 }  // namespace ordo

@@ -13,6 +13,7 @@
 #include "ordo/sim/simulation.h"
 #include "ordo/ordo.h"
 #include "conformance_command.h"
+#include "logging.h"  // library_log
 #include "replay_command.h"
 #include "serve_command.h"
 #include "store_commands.h"
@@ -121,7 +122,8 @@ int run_run(const RunArgs& args) {
   options.group_commit = args.group_commit;
   options.synchronous_full = args.sync == "full";
   if (!args.config.empty()) {
-    auto config = ordo::load_adapter_config(args.config);
+    auto config =
+        ordo::load_adapter_config(args.config, {}, ordo::server::library_log("adapters"));
     if (!config) {
       std::cerr << "ordo run: " << config.status().message() << "\n";
       return kExitFound;

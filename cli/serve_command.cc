@@ -109,7 +109,7 @@ std::optional<int> ServeCommand::run() const {
   }
   AdapterConfig config;
   if (!a.config.empty()) {
-    Result<AdapterConfig> loaded = load_adapter_config(a.config);
+    Result<AdapterConfig> loaded = load_adapter_config(a.config, {}, server::library_log("adapters"));
     if (!loaded) return fail(loaded.status().message());
     config = std::move(*loaded);
   }
@@ -121,6 +121,7 @@ std::optional<int> ServeCommand::run() const {
                 "ordo.json (docs/http-api.md), or listen on 127.0.0.1");
   }
   settings->api.notifier = config.notifier;  // delivery status callbacks
+  settings->api.payment_options.log = server::library_log("webhooks");
   listen.max_body_bytes = settings->max_body_bytes;
   listen.max_in_flight = settings->max_in_flight;
   settings->api.max_in_flight = settings->max_in_flight;

@@ -31,6 +31,7 @@
 // Internal to the library (engine/ is on the CLI's include path): the same ISO 8601 parser
 // and formatter the engine uses for timers, so --ttl and printed times read as in BPMN files.
 #include "job_types.h"
+#include "logging.h"  // library_log
 #include "time/iso8601.h"
 #include "views.h"
 #include "work_loop.h"
@@ -574,7 +575,8 @@ int run_worker(const WorkerArgs& args) {
   if (!engine) return kExitFound;
   AdapterConfig config;
   if (!args.config.empty()) {
-    Result<AdapterConfig> loaded = load_adapter_config(args.config);
+    Result<AdapterConfig> loaded =
+        load_adapter_config(args.config, {}, server::library_log("adapters"));
     if (!loaded) return fail("worker", loaded.status());
     config = std::move(*loaded);
   }

@@ -166,6 +166,27 @@ std::shared_ptr<spdlog::logger> named_logger(const std::string& name) {
   return logger;
 }
 
+LogFunction library_log(const std::string& name) {
+  return [logger = named_logger(name)](LogLevel level, std::string_view message) {
+    spdlog::level::level_enum l = spdlog::level::info;
+    switch (level) {
+      case LogLevel::kDebug:
+        l = spdlog::level::debug;
+        break;
+      case LogLevel::kInfo:
+        l = spdlog::level::info;
+        break;
+      case LogLevel::kWarning:
+        l = spdlog::level::warn;
+        break;
+      case LogLevel::kError:
+        l = spdlog::level::err;
+        break;
+    }
+    logger->log(l, "{}", message);
+  };
+}
+
 void log_event(spdlog::logger& logger, spdlog::level::level_enum level, std::string_view message,
                const nlohmann::json& fields) {
   if (!logger.should_log(level)) return;

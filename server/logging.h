@@ -28,6 +28,7 @@
 #include <nlohmann/json.hpp>
 
 #include "ordo/history.h"
+#include "ordo/log.h"
 #include "ordo/observer.h"
 
 namespace spdlog {
@@ -60,6 +61,10 @@ void set_log_format(LogFormat format);
 // format set_log_format() installs, now or later. Registered with spdlog: the same name
 // gives the same logger. It keeps the sinks the default logger had when it was made.
 std::shared_ptr<spdlog::logger> named_logger(const std::string& name);
+
+// What the library reports (ordo::LogFunction) as lines of the logger named `name`
+// (named_logger), at the same level.
+LogFunction library_log(const std::string& name);
 
 // Logs `message` with `fields` (a JSON object; anything else is logged under "fields") at
 // `level` through `logger` (the default logger when not given). Does nothing, cheaply, when

@@ -9,7 +9,6 @@
 #include <map>
 #include <mutex>
 
-#include <spdlog/spdlog.h>
 
 #include "channels.h"
 #include "delivery_log.h"
@@ -87,6 +86,7 @@ struct Notifier::State {
   std::string zone_name = "UTC";
   int cap_per_hour = 0;
   std::unique_ptr<notify::DeliveryLog> log;
+  LogFunction report;  // warnings no outcome carries
   // statusForward
   std::string forward_url;
   std::vector<std::pair<std::string, std::string>> forward_headers;
@@ -127,7 +127,10 @@ struct Notifier::State {
     if (!name.empty()) {
       Result<const date::time_zone*> z = find_zone(name);
       if (z) return *z;
-      spdlog::warn("customer.timeZone {}; quiet hours use {}", z.status().message(), zone_name);
+      if (report) {
+        report(LogLevel::kWarning, "customer.timeZone " + z.status().message() +
+                                       "; quiet hours use " + zone_name);
+      }
     }
     return zone;
   }
@@ -146,7 +149,7 @@ TaskHandler Notifier::handler() {
 
 Result<std::shared_ptr<Notifier>> Notifier::create(const json& settings,
                                                    const std::string& base_dir,
-                                                   const std::string& where) {
+                                                   const std::string& where, LogFunction report) {
   namespace fs = std::filesystem;
   using notify::only_known;
   using notify::read_text;
@@ -172,6 +175,7 @@ Result<std::shared_ptr<Notifier>> Notifier::create(const json& settings,
     return Status::invalid_argument(where + ".templates: " + templates.status().message());
   }
   auto state = std::make_unique<State>(std::move(*templates));
+  state->report = std::move(report);
   if (const json* shop = field(settings, "shop")) {
     if (Status s = only_known(*shop, where + ".shop", "name, url, supportEmail"); !s) return s;
     state->shop = *shop;
@@ -388,8 +392,10 @@ JobOutcome Notifier::handle(const Job& job) {
       return JobOutcome::fail("the delivery log: " + s.message());
     }
     if (sent.kind == SendResult::Kind::kSent) return JobOutcome::complete();
-    spdlog::warn("notification {} for order {} via {}: {}", message, order_id, a.channel,
-                 sent.error);
+    if (st.report) {
+      st.report(LogLevel::kWarning, "notification " + message + " for order " + order_id +
+                                        " via " + a.channel + ": " + sent.error);
+    }
     errors += (errors.empty() ? "" : "; ") + sent.error;
     if (sent.kind == SendResult::Kind::kRetry && !last_try) {
       return JobOutcome::fail(sent.error, ch->retry_backoff_ms);

@@ -1,6 +1,5 @@
 // Payment webhooks -> messages: the signature checked first, then the event mapped to the
 // message the order process waits for (docs/adapters.md#the-payment-webhook).
-#include <spdlog/spdlog.h>
 
 #include <optional>
 
@@ -61,16 +60,18 @@ Result<Message> parse_event(std::string_view body, const PaymentWebhookOptions& 
 Result<Message> payment_webhook_message(std::string_view body, std::string_view signature,
                                         std::string_view secret,
                                         const PaymentWebhookOptions& options) {
-  spdlog::logger& log = options.logger ? *options.logger : *spdlog::default_logger_raw();
   if (signature.empty() || !verify_webhook_signature(body, secret, signature)) {
     const std::string why = secret.empty()      ? "no shared secret is configured"
                             : signature.empty() ? "it carries no signature"
                                                 : "its signature does not verify";
-    log.warn("payment webhook rejected ({} bytes): {}", body.size(), why);
+    if (options.log) {
+      options.log(LogLevel::kWarning, "payment webhook rejected (" + std::to_string(body.size()) +
+                                          " bytes): " + why);
+    }
     return Status(StatusCode::kUnauthenticated, "payment webhook rejected: " + why);
   }
   Result<Message> message = parse_event(body, options);
-  if (!message) log.warn("{}", message.status().message());
+  if (!message && options.log) options.log(LogLevel::kWarning, message.status().message());
   return message;
 }
 

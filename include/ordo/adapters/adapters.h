@@ -16,12 +16,9 @@
 #include <nlohmann/json.hpp>
 
 #include "ordo/engine.h"
+#include "ordo/log.h"
 #include "ordo/status.h"
 #include "ordo/task_handler.h"
-
-namespace spdlog {
-class logger;
-}
 
 namespace ordo {
 
@@ -81,8 +78,8 @@ struct PaymentWebhookOptions {
   std::string message_name = "payment-confirmed";
   // How long the message waits for an instance that is not yet waiting for it.
   std::int64_t ttl_ms = 60 * 60 * 1000;
-  // Where rejected webhooks are logged (as warnings). Null: spdlog's default logger.
-  std::shared_ptr<spdlog::logger> logger;
+  // Where rejected webhooks are reported (as warnings); null: nowhere (the Status says why).
+  LogFunction log;
 };
 // A payment provider's webhook as the message to publish (Engine::publish_message). Checks
 // `signature` (the header's value) against `secret` first; then reads the body
@@ -132,8 +129,11 @@ struct AdapterConfig {
 };
 // `environment` looks a variable up (default: getenv); it returns false when it is unset.
 using Environment = std::function<bool(const std::string& name, std::string& value)>;
-Result<AdapterConfig> load_adapter_config(const std::string& path, Environment environment = {});
+// `log`: where the adapters report what their jobs' outcomes do not say (a customer's unknown
+// time zone, a failed delivery before its retry); null: nowhere.
+Result<AdapterConfig> load_adapter_config(const std::string& path, Environment environment = {},
+                                          LogFunction log = {});
 Result<AdapterConfig> parse_adapter_config(const std::string& text, const std::string& file,
-                                           Environment environment = {});
+                                           Environment environment = {}, LogFunction log = {});
 
 }  // namespace ordo

@@ -20,6 +20,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "ordo/log.h"
 #include "ordo/status.h"
 #include "ordo/task_handler.h"
 
@@ -124,9 +125,11 @@ Result<std::vector<DeliveryRecord>> read_delivery_log(const std::string& path,
 // quiet-hours window or time zone, a delivery log that cannot be opened.
 class Notifier : public std::enable_shared_from_this<Notifier> {
  public:
+  // `log`: where failed deliveries and unknown time zones are reported; null: nowhere.
   static Result<std::shared_ptr<Notifier>> create(const nlohmann::json& settings,
                                                   const std::string& base_dir,
-                                                  const std::string& where = "notifications");
+                                                  const std::string& where = "notifications",
+                                                  LogFunction log = {});
   ~Notifier();
 
   // The handler for notify.send (it keeps the Notifier alive); thread-safe.
