@@ -1,0 +1,152 @@
+// Deploying processes, and finding the deployed version a command names (also one another
+// process deployed to a shared store).
+#include "facade/impl.h"
+
+namespace ordo {
+
+// The plan of a stored version (0: the latest), loading its document when needed (a
+// version another process deployed to a shared store).
+std::shared_ptr<const runtime::Plan> Engine::Impl::load_plan(std::string_view process_id,
+                                                             int version) {
+  if (version == 0) {
+    // The common case, on every start: the latest version is the one known here.
+    Result<int> latest = store->latest_version(process_id);
+    if (!latest || *latest == 0) return nullptr;
+    if (auto p = rt.known_plan(process_id, *latest)) return p;
+    version = *latest;
+  }
+  if (auto p = rt.known_plan(process_id, version)) return p;
+  Result<std::vector<store::DeploymentRow>> rows = store->deployments(process_id);
+  if (!rows || rows->empty()) return nullptr;
+  const store::DeploymentRow* row = &rows->back();
+  if (version != 0) {
+    row = nullptr;
+    for (const auto& r : *rows) {
+      if (r.version == version) row = &r;
+    }
+    if (row == nullptr) return nullptr;
+  }
+  if (auto p = rt.known_plan(process_id, row->version)) return p;
+  std::shared_ptr<const BpmnDocument> doc = document_of(*row);
+  if (doc == nullptr) return nullptr;
+  const ProcessDefinition* def = doc->find_process(process_id);
+  if (def == nullptr) return nullptr;
+  std::shared_ptr<const ProcessDefinition> process;
+  for (const auto& p : doc->processes) {
+    if (p.get() == def) process = p;
+  }
+  auto plan = runtime::make_plan(doc, process, row->version, row->content_hash);
+  rt.add_plan(plan);
+  return plan;
+}
+
+std::shared_ptr<const BpmnDocument> Engine::Impl::document_of(const store::DeploymentRow& row) {
+  if (auto it = documents.find(row.content_hash); it != documents.end()) return it->second;
+  LoadOptions lo;
+  lo.task_type_defaults_to_id = (row.load_flags & 1) != 0;
+  LoadResult loaded = load_bpmn(row.xml, row.file, lo);
+  if (!loaded.document) return nullptr;
+  documents.emplace(row.content_hash, loaded.document);
+  return loaded.document;
+}
+
+Status Engine::Impl::load_deployments() {
+  Result<std::vector<store::DeploymentRow>> rows = store->deployments();
+  if (!rows) return rows.status();
+  for (const auto& row : *rows) (void)load_plan(row.process_id, row.version);
+  return Status::ok();
+}
+
+// The version a start request names (the latest when 0), with a none start event.
+Result<std::shared_ptr<const runtime::Plan>> Engine::Impl::plan_for(const StartRequest& request) {
+  // Another process may have deployed a newer version to a shared store.
+  std::shared_ptr<const runtime::Plan> plan = load_plan(request.process_id, request.version);
+  if (plan == nullptr) {
+    return Status::not_found(
+        "no process '" + request.process_id + "'" +
+        (request.version ? " version " + std::to_string(request.version) : std::string()) +
+        " is deployed");
+  }
+  if (plan->none_start[plan->scope_slot(kNoIndex)] == kNoIndex) {
+    return Status::invalid_argument("process '" + request.process_id +
+                                    "' has no none start event; start it with a message");
+  }
+  return plan;
+}
+
+Result<std::vector<Deployment>> Engine::deploy(std::shared_ptr<const BpmnDocument> document) {
+  if (!document) return Status::invalid_argument("no document to deploy");
+  // What would fail after storing fails before: nothing of a refused document is kept.
+  for (const auto& process : document->processes) {
+    auto plan = runtime::make_plan(document, process, 0, document->content_hash);
+    if (Status s = impl_->rt.check_start_timers(*plan); !s) return s;
+  }
+  // The new versions and their timer start events, in one transaction.
+  std::vector<Deployment> out;
+  store::Store& stored = *impl_->store;
+  runtime::Runtime& rt = impl_->rt;
+  std::vector<std::shared_ptr<const runtime::Plan>> added;
+  if (Status s = rt.begin_group(); !s) return s;
+  auto fail = [&](Status s) -> Result<std::vector<Deployment>> {
+    rt.abort_group();
+    return s;
+  };
+  for (const auto& process : document->processes) {
+    Result<std::vector<store::DeploymentRow>> versions = stored.deployments(process->id);
+    if (!versions) return fail(versions.status());
+    const int latest = versions->empty() ? 0 : versions->back().version;
+    // As Zeebe: the same content as the latest version is that version; anything else (an
+    // older version's content included) becomes a new latest version.
+    if (latest > 0 && versions->back().content_hash == document->content_hash &&
+        !document->content_hash.empty()) {
+      out.push_back({process->id, latest, document->content_hash});
+      continue;
+    }
+    const int version = latest + 1;
+    Status s = stored.add_deployment({process->id, version, document->content_hash, document->file,
+                                      document->xml, document->task_type_defaults_to_id ? 1 : 0,
+                                      impl_->clock->now_ms()});
+    auto plan = runtime::make_plan(document, process, version, document->content_hash);
+    if (s) s = rt.arm_start_timers(*plan);
+    if (!s) return fail(s);
+    added.push_back(std::move(plan));
+    out.push_back({process->id, version, document->content_hash});
+  }
+  if (Status s = rt.end_group(); !s) return s;
+  impl_->documents.emplace(document->content_hash, document);
+  for (auto& plan : added) rt.add_plan(std::move(plan));
+  return out;
+}
+
+Result<std::vector<Deployment>> Engine::deploy_file(const std::string& path) {
+  LoadResult loaded = load_bpmn_file(path);
+  if (!loaded.ok()) {
+    std::string message = "cannot deploy " + path + ":";
+    for (const Diagnostic& d : loaded.diagnostics) {
+      if (d.severity == Severity::kError) message += "\n  " + format_diagnostic(d);
+    }
+    return Status::invalid_definition(std::move(message));
+  }
+  return deploy(loaded.document);
+}
+
+std::vector<Deployment> Engine::deployments() const {
+  std::vector<Deployment> out;
+  Result<std::vector<store::DeploymentRow>> rows = impl_->store->deployments();
+  if (!rows) return out;
+  for (auto& r : *rows) out.push_back({r.process_id, r.version, r.content_hash});
+  return out;
+}
+
+Result<std::shared_ptr<const ProcessDefinition>> Engine::definition(std::string_view process_id,
+                                                                    int version) const {
+  std::shared_ptr<const runtime::Plan> plan = impl_->load_plan(process_id, version);
+  if (plan == nullptr) {
+    return Status::not_found("no process '" + std::string(process_id) + "'" +
+                             (version ? " version " + std::to_string(version) : std::string()) +
+                             " is deployed");
+  }
+  return plan->definition;
+}
+
+}  // namespace ordo

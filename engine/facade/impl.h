@@ -1,0 +1,210 @@
+// Engine::Impl: what the files of the facade share (engine.cc and facade/). Internal to the
+// engine: the public API is include/ordo/engine.h.
+//
+//   engine.cc                construction, commands (start, messages, cancel, ...), observers
+//   facade/executor.cc       handing jobs to handlers: run_until_idle(), work(), group commit
+//   facade/deployments.cc    deploying, and finding the version a command names
+//   facade/workers.cc        external workers (fetch and lock, answers) and worker identity
+//   facade/reads.cc          reading state: instances, jobs, incidents, history, counts
+#pragma once
+
+#include <memory>
+#include <set>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "ordo/engine.h"
+#include "ordo/loader.h"
+#include "runtime/plan.h"
+#include "runtime/runtime.h"
+#include "store/memory_store.h"
+#include "store/sqlite/sqlite_store.h"
+
+namespace ordo {
+namespace facade {
+
+class JobSnapshot;  // a job as a handler thread sees it (executor.cc)
+
+// This process's name in job locks: "host:pid:random@pid-namespace" (workers.cc).
+std::string default_worker_id();
+
+struct StringHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view s) const noexcept {
+    return std::hash<std::string_view>{}(s);
+  }
+};
+
+// Rolls an open group back unless it was ended: an exception inside a group must not leave
+// the runtime in group mode (every later command would then go uncommitted).
+class GroupGuard {
+ public:
+  explicit GroupGuard(runtime::Runtime& rt) : rt_(rt) {}
+  ~GroupGuard() {
+    if (!ended_) rt_.abort_group();
+  }
+  GroupGuard(const GroupGuard&) = delete;
+  GroupGuard& operator=(const GroupGuard&) = delete;
+  Status end() {
+    ended_ = true;
+    return rt_.end_group();
+  }
+
+ private:
+  runtime::Runtime& rt_;
+  bool ended_ = false;
+};
+
+}  // namespace facade
+
+using facade::default_worker_id;
+using facade::GroupGuard;
+using facade::JobSnapshot;
+using facade::StringHash;
+
+class Engine::Impl {
+ public:
+  // `database`: the engine's state is in it (Engine::open); null: in memory.
+  Impl(EngineOptions o, std::unique_ptr<store::sqlite::SqliteStore> database)
+      : options(std::move(o)),
+        clock(options.clock ? options.clock : std::make_shared<SystemClock>()),
+        db(database.get()),
+        store(make_store(options, std::move(database))),
+        memory(db != nullptr ? nullptr : static_cast<store::MemoryStore*>(store.get())),
+        rt(runtime_options(options, db != nullptr), *clock, *store) {
+    // A database keeps every event with its detail; in memory, only when asked.
+    rt.set_recording(options.keep_history || db != nullptr);
+    rt.set_observers(&observers);
+    // In memory, run_until_idle() hands out the jobs commands made ready; a database's
+    // workers acquire them from the database.
+    rt.track_ready(db == nullptr);
+    if (db) {
+      db->set_cache_limit(options.cached_instances);
+      if (options.worker_id.empty()) options.worker_id = default_worker_id();
+      rt.set_lock(options.worker_id, options.job_lock_ms);
+      rt.set_plan_source([this](std::string_view process_id, int version) {
+        return load_plan(process_id, version);
+      });
+    }
+  }
+
+  static std::unique_ptr<store::Store> make_store(
+      const EngineOptions& o, std::unique_ptr<store::sqlite::SqliteStore> database) {
+    if (database) return database;
+    return std::make_unique<store::MemoryStore>(
+        store::MemoryStore::Options{o.keep_history, o.keep_finished_instances});
+  }
+  static runtime::RuntimeOptions runtime_options(const EngineOptions& o, bool durable) {
+    runtime::RuntimeOptions r;
+    r.default_job_retries = o.default_job_retries;
+    r.max_steps_per_command = o.max_steps_per_command;
+    r.retry_backoff_ms = o.retry_backoff_ms;
+    r.retry_backoff_max_ms = o.retry_backoff_max_ms;
+    r.history_details = o.history_details || durable;
+    return r;
+  }
+
+  EngineOptions options;
+  std::shared_ptr<Clock> clock;
+  store::sqlite::SqliteStore* db;  // the store, when it is a database
+  std::unique_ptr<store::Store> store;
+  store::MemoryStore* memory;  // the store, when it is in memory
+  runtime::Runtime rt;
+  std::unordered_map<std::string, TaskHandler, StringHash, std::equal_to<>> handlers;
+  TaskHandler fallback;
+  std::vector<Observer*> observers;
+  // The deployed documents, by content hash (loaded back from a shared store when another
+  // process deployed them).
+  std::unordered_map<std::string, std::shared_ptr<const BpmnDocument>> documents;
+  // Job types left to external workers, and the same as a JSON array (for the store).
+  std::set<std::string, std::less<>> external;
+  std::string external_json = "[]";
+
+  const TaskHandler* handler_for(std::string_view type) const {
+    if (!external.empty() && external.count(type) != 0) return nullptr;
+    if (auto it = handlers.find(type); it != handlers.end() && it->second) return &it->second;
+    return fallback ? &fallback : nullptr;
+  }
+
+  // ---- handing jobs to handlers (facade/executor.cc) ----
+
+  Status apply(JobKey key, JobOutcome& outcome);
+
+  // In memory: hands one ready job to its handler.
+  bool dispatch(JobKey key);
+
+  struct Acquired {
+    JobKey key = 0;
+    std::int64_t lock_expires_ms = 0;
+    const TaskHandler* handler = nullptr;
+    std::unique_ptr<JobSnapshot> job;
+  };
+
+  // Locks up to `limit` jobs that have handlers here and takes what their handlers need,
+  // in one transaction.
+  Result<std::vector<Acquired>> acquire(int limit);
+
+  // What a handler needs of a job locked here, read in the current transaction; nothing
+  // when the job is gone (cancelled) or has no handler here.
+  std::optional<Acquired> snapshot(JobKey key);
+
+  // Locks up to `limit` jobs with handlers here, inside an open group (its transaction).
+  Result<std::vector<state::JobRecord>> acquire_records(int limit);
+
+  // The same, with their snapshots.
+  Result<std::vector<Acquired>> acquire_in_group(int limit);
+
+  // Applies outcomes (and fires due timers) in groups of options.group_commit.
+  struct Outcome {
+    JobKey key;
+    JobOutcome outcome;
+    bool expired = false;  // its lock ran out before the handler started: not run
+  };
+
+  // Inside an open group: applies outcomes. Only a store failure (the group's) stops it; a
+  // job another worker finished or cancelled meanwhile concerns that job alone.
+  Status apply_in_group(std::vector<Outcome>& outcomes, std::size_t from, std::size_t to);
+
+  // Inside an open group: fires up to `limit` due timers; how many it fired.
+  Result<std::size_t> fire_in_group(std::size_t limit);
+
+  std::size_t group_size() const {
+    return static_cast<std::size_t>(std::max(1, options.group_commit));
+  }
+
+  // Applies outcomes in groups of options.group_commit, a transaction each.
+  Result<std::size_t> apply_all(std::vector<Outcome>& outcomes);
+
+  // Fires every due timer, group_commit per transaction.
+  Result<std::size_t> fire_due_timers();
+
+  // Rounds of one transaction each: the outcomes of the last round's jobs, the timers due
+  // now (up to the group size), and the locks on the next round's jobs; the handlers run
+  // between transactions.
+  Result<std::size_t> run_durable_until_idle();
+
+  // The executor: this thread locks jobs and applies outcomes; handler threads run them.
+  Result<std::size_t> work(const WorkOptions& wo);
+
+  // ---- deployments (facade/deployments.cc) ----
+
+  // The plan of a stored version (0: the latest), loading its document when needed (a
+  // version another process deployed to a shared store).
+  std::shared_ptr<const runtime::Plan> load_plan(std::string_view process_id, int version);
+
+  std::shared_ptr<const BpmnDocument> document_of(const store::DeploymentRow& row);
+
+  Status load_deployments();
+
+  // The version a start request names (the latest when 0), with a none start event.
+  Result<std::shared_ptr<const runtime::Plan>> plan_for(const StartRequest& request);
+
+  // ---- workers (facade/workers.cc) ----
+
+  // Frees the jobs of workers of this host that died holding them.
+  Status release_dead_locks();
+};
+
+}  // namespace ordo

@@ -1,0 +1,137 @@
+// Reading state: instances, open jobs and incidents, history, counts. Each goes through the
+// store, whichever it is.
+#include "facade/impl.h"
+
+namespace ordo {
+namespace {
+
+// What instances() reports of an instance: everything but variables, elements, incidents.
+InstanceInfo summary_of(const state::Instance& inst) {
+  InstanceInfo out;
+  out.id = inst.id;
+  out.process_id = inst.plan->def->id;
+  out.version = inst.plan->version;
+  out.business_key = inst.business_key;
+  out.state = inst.state;
+  if (inst.end_event != kNoIndex) out.end_event = inst.plan->element(inst.end_event).id;
+  out.started_ms = inst.started_ms;
+  out.ended_ms = inst.ended_ms;
+  out.parent = inst.parent;
+  return out;
+}
+
+IncidentInfo incident_info(const state::Instance& inst, const state::Incident& i) {
+  IncidentInfo out;
+  out.key = i.key;
+  out.instance = inst.id;
+  if (i.element_index != kNoIndex) out.element_id = inst.plan->element(i.element_index).id;
+  out.job = i.job;
+  out.type = i.type;
+  out.message = i.message;
+  out.created_ms = i.created_ms;
+  return out;
+}
+
+}  // namespace
+
+Result<InstanceInfo> Engine::instance(InstanceId id) const {
+  const state::Instance* inst = impl_->rt.instance(id);
+  if (inst == nullptr) {
+    if (Status e = impl_->rt.take_read_error(); !e) return e;
+    return Status::not_found("no instance " + std::to_string(id));
+  }
+  InstanceInfo out = summary_of(*inst);
+  out.variables = inst->vars;
+  for (const state::ElementInstance& e : inst->elements) {
+    const Element& def = inst->plan->element(e.element);
+    out.elements.push_back({def.id, def.kind, e.state});
+  }
+  for (const state::Incident& i : inst->incidents) out.incidents.push_back(incident_info(*inst, i));
+  return out;
+}
+
+std::vector<JobInfo> Engine::open_jobs(std::string_view type) const {
+  std::vector<JobInfo> out;
+  Result<std::vector<state::JobRecord>> jobs = impl_->store->list_jobs(type);
+  if (!jobs) return out;
+  for (state::JobRecord& j : *jobs) {
+    const state::Instance* inst = impl_->rt.instance(j.instance);
+    JobInfo info;
+    info.key = j.key;
+    info.instance = j.instance;
+    info.type = std::move(j.type);
+    if (inst != nullptr) info.element_id = inst->plan->element(j.element_index).id;
+    info.state = j.state;
+    info.retries = j.retries;
+    info.attempt = j.attempt;
+    info.idempotency_key = std::move(j.idempotency_key);
+    info.last_error = std::move(j.last_error);
+    out.push_back(std::move(info));
+  }
+  return out;
+}
+
+std::vector<IncidentInfo> Engine::incidents() const {
+  Result<std::vector<IncidentInfo>> r = read_incidents();
+  return r ? std::move(*r) : std::vector<IncidentInfo>{};
+}
+
+Result<std::vector<IncidentInfo>> Engine::read_incidents() const {
+  Result<std::vector<store::IncidentRow>> rows = impl_->store->list_incidents();
+  if (!rows) return rows.status();
+  std::vector<IncidentInfo> out;
+  out.reserve(rows->size());
+  for (auto& r : *rows) {
+    out.push_back({r.key, r.instance, std::move(r.element_id), r.job, std::move(r.type),
+                   std::move(r.message), r.created_ms});
+  }
+  return out;
+}
+
+std::vector<HistoryEvent> Engine::history(InstanceId id) const {
+  Result<std::vector<HistoryEvent>> r = read_history(id);
+  return r ? std::move(*r) : std::vector<HistoryEvent>{};
+}
+
+Result<std::vector<HistoryEvent>> Engine::read_history(InstanceId id) const {
+  return impl_->store->history(id);
+}
+
+Result<std::vector<InstanceCount>> Engine::count_instances() const {
+  Result<std::vector<store::InstanceCountRow>> rows = impl_->store->count_instances();
+  if (!rows) return rows.status();
+  std::vector<InstanceCount> out;
+  out.reserve(rows->size());
+  for (auto& r : *rows) {
+    out.push_back({std::move(r.process_id), r.state, std::move(r.end_event), r.count});
+  }
+  return out;
+}
+
+Result<std::vector<InstanceInfo>> Engine::instances(const InstanceFilter& filter) const {
+  store::InstanceQuery query;
+  query.state = filter.state;
+  query.process_id = filter.process_id;
+  query.business_key = filter.business_key;
+  query.limit = filter.limit;
+  Result<std::vector<store::InstanceRow>> rows = impl_->store->list_instances(query);
+  if (!rows) return rows.status();
+  std::vector<InstanceInfo> out;
+  out.reserve(rows->size());
+  for (auto& r : *rows) {
+    InstanceInfo i;
+    i.id = r.id;
+    i.process_id = std::move(r.process_id);
+    i.version = r.version;
+    i.business_key = std::move(r.business_key);
+    i.state = r.state;
+    i.end_event = std::move(r.end_event);
+    i.started_ms = r.started_ms;
+    i.ended_ms = r.ended_ms;
+    i.parent = r.parent;
+    out.push_back(std::move(i));
+  }
+  return out;
+}
+
+}  // namespace ordo
