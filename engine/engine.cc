@@ -18,8 +18,10 @@ std::string_view Job::header(std::string_view key) const noexcept {
   return {};
 }
 
-Engine::Engine(EngineOptions options)
-    : impl_(std::make_unique<Impl>(std::move(options), nullptr)) {}
+Engine::Engine(EngineOptions options) {
+  store::MemoryStore::Options kept{options.keep_history, options.keep_finished_instances};
+  impl_ = std::make_unique<Impl>(std::move(options), std::make_unique<store::MemoryStore>(kept));
+}
 
 Engine::~Engine() = default;
 
@@ -37,6 +39,7 @@ Result<std::unique_ptr<Engine>> Engine::open(const std::string& path, EngineOpti
       return s;
     }
   }
+    (*db)->set_cache_limit(options.cached_instances);
   std::unique_ptr<Engine> engine(new Engine());
   engine->impl_ = std::make_unique<Impl>(std::move(options), std::move(*db));
   if (Status s = engine->impl_->load_deployments(); !s) return s;
@@ -45,7 +48,7 @@ Result<std::unique_ptr<Engine>> Engine::open(const std::string& path, EngineOpti
 }
 
 bool Engine::durable() const noexcept {
-  return impl_->db != nullptr;
+    return impl_->store->shared();
 }
 
 Result<InstanceId> Engine::start(std::string_view process_id, nlohmann::json variables,
@@ -176,8 +179,7 @@ const Clock& Engine::clock() const noexcept {
 }
 
 Status Engine::backup(const std::string& dest) const {
-  if (!impl_->db) return Status::invalid_argument("an in-memory engine has no database to back up");
-  return impl_->db->backup(dest);
+  return impl_->store->backup(dest);
 }
 
 std::optional<std::int64_t> Engine::next_timer_due() const {
@@ -185,12 +187,7 @@ std::optional<std::int64_t> Engine::next_timer_due() const {
 }
 
 Result<std::size_t> Engine::discard_buffered_messages() {
-  if (impl_->db) {
-    return Status::invalid_argument(
-        "discard_buffered_messages() is for engines in memory; a durable engine's buffered "
-        "messages expire by their TTL");
-  }
-  return impl_->memory->discard_buffered();
+    return impl_->store->discard_buffered();
 }
 
 void Engine::add_observer(Observer* observer) {

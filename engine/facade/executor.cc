@@ -123,8 +123,9 @@ Status Engine::Impl::apply(JobKey key, JobOutcome& outcome) {
     case JobOutcome::Kind::kDefer:
       return rt.defer_job(key, outcome.backoff_ms(), outcome.message());
     case JobOutcome::Kind::kPending:
-      // Durable: the job stays locked by this worker until its lock expires.
-      return db ? Status::ok() : rt.lock_job(key);
+      // A shared store: the job is locked by this worker already, until its lock runs out.
+      // Otherwise it is locked now, and stays so until it is answered.
+      return store->shared() ? Status::ok() : rt.lock_job(key);
   }
   return Status::ok();
 }
@@ -179,17 +180,17 @@ std::optional<Engine::Impl::Acquired> Engine::Impl::snapshot(JobKey key) {
 Result<std::vector<state::JobRecord>> Engine::Impl::acquire_records(int limit) {
   const std::int64_t now = clock->now_ms();
   std::vector<state::JobRecord> jobs;
-  auto take = [&](std::string_view type, std::string_view except = "[]") -> Status {
+  auto take = [&](std::string_view type) -> Status {
     const int room = limit - static_cast<int>(jobs.size());
     if (room <= 0) return Status::ok();
-    Result<std::vector<state::JobRecord>> got =
-        db->acquire_jobs(type, options.worker_id, now, now + options.job_lock_ms, room, except);
+    Result<std::vector<state::JobRecord>> got = store->acquire_jobs(
+        type, options.worker_id, now, now + options.job_lock_ms, room, external_list);
     if (!got) return got.status();
     for (auto& j : *got) jobs.push_back(std::move(j));
     return Status::ok();
   };
   if (fallback) {
-    if (Status s = take({}, external_json); !s) return s;
+    if (Status s = take({}); !s) return s;
   } else {
     for (const auto& [type, handler] : handlers) {
       if (!handler) continue;
@@ -421,15 +422,15 @@ Result<std::size_t> Engine::Impl::work(const WorkOptions& wo) {
   stop_pool();
   // Jobs locked here whose handlers never started go back at once, not at lock expiry.
   if (!todo.empty()) {
-    Status released = store::sqlite::in_transaction(db->database(), [&]() -> Status {
+    Status released = in_transaction([&]() -> Status {
       for (const Acquired& a : todo) {
-        if (Status r = db->release_job(a.key, options.worker_id); !r) return r;
+        if (Status r = store->release_job(a.key, options.worker_id); !r) return r;
       }
       return Status::ok();
     });
     if (failure.is_ok() && !released) failure = released;
     todo.clear();
-    db->forget_jobs();
+    store->forget_jobs();
   }
   // Outcomes that arrived while stopping are applied: their side effects happened.
   if (failure.is_ok() && !done.empty()) {
@@ -442,7 +443,10 @@ Result<std::size_t> Engine::Impl::work(const WorkOptions& wo) {
 }
 
 std::size_t Engine::run_until_idle() {
-  if (impl_->db) {
+  // Where another process may take a job, jobs are locked before their handlers run, in
+  // rounds that share transactions; otherwise the jobs the commands made ready are handed
+  // out as they come.
+  if (impl_->store->shared()) {
     Result<std::size_t> done = impl_->run_durable_until_idle();
     return done ? *done : 0;
   }
@@ -462,11 +466,6 @@ std::size_t Engine::run_until_idle() {
 }
 
 Result<std::size_t> Engine::work(const WorkOptions& options) {
-  if (!impl_->db) {
-    return Status::invalid_argument(
-        "work() needs a durable engine (Engine::open); use "
-        "run_until_idle() in memory");
-  }
   return impl_->work(options);
 }
 

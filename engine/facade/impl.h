@@ -66,51 +66,42 @@ using facade::StringHash;
 
 class Engine::Impl {
  public:
-  // `database`: the engine's state is in it (Engine::open); null: in memory.
-  Impl(EngineOptions o, std::unique_ptr<store::sqlite::SqliteStore> database)
+  // `stored`: where the state lives (a MemoryStore, or a database from Engine::open).
+  Impl(EngineOptions o, std::unique_ptr<store::Store> stored)
       : options(std::move(o)),
         clock(options.clock ? options.clock : std::make_shared<SystemClock>()),
-        db(database.get()),
-        store(make_store(options, std::move(database))),
-        memory(db != nullptr ? nullptr : static_cast<store::MemoryStore*>(store.get())),
-        rt(runtime_options(options, db != nullptr), *clock, *store) {
-    // A database keeps every event with its detail; in memory, only when asked.
-    rt.set_recording(options.keep_history || db != nullptr);
+        store(std::move(stored)),
+        rt(runtime_options(options, store->shared()), *clock, *store) {
+    // A shared store keeps every event with its detail (others read them); otherwise only
+    // when asked.
+    rt.set_recording(options.keep_history || store->shared());
     rt.set_observers(&observers);
-    // In memory, run_until_idle() hands out the jobs commands made ready; a database's
-    // workers acquire them from the database.
-    rt.track_ready(db == nullptr);
-    if (db) {
-      db->set_cache_limit(options.cached_instances);
-      if (options.worker_id.empty()) options.worker_id = default_worker_id();
-      rt.set_lock(options.worker_id, options.job_lock_ms);
-      rt.set_plan_source([this](std::string_view process_id, int version) {
-        return load_plan(process_id, version);
-      });
-    }
+    // Where nobody else takes jobs, run_until_idle() hands out the jobs commands made ready
+    // as they come; on a shared store, workers acquire (lock) them first.
+    rt.track_ready(!store->shared());
+    if (options.worker_id.empty()) options.worker_id = default_worker_id();
+        // A lock this engine's own handlers take (JobOutcome::pending) runs out only where
+    // another process could take the job over; otherwise it lasts until the job is answered.
+    constexpr std::int64_t kUntilAnswered = std::int64_t{1} << 62;
+    rt.set_lock(options.worker_id, store->shared() ? options.job_lock_ms : kUntilAnswered);
+    rt.set_plan_source([this](std::string_view process_id, int version) {
+      return load_plan(process_id, version);
+    });
   }
 
-  static std::unique_ptr<store::Store> make_store(
-      const EngineOptions& o, std::unique_ptr<store::sqlite::SqliteStore> database) {
-    if (database) return database;
-    return std::make_unique<store::MemoryStore>(
-        store::MemoryStore::Options{o.keep_history, o.keep_finished_instances});
-  }
-  static runtime::RuntimeOptions runtime_options(const EngineOptions& o, bool durable) {
+  static runtime::RuntimeOptions runtime_options(const EngineOptions& o, bool shared) {
     runtime::RuntimeOptions r;
     r.default_job_retries = o.default_job_retries;
     r.max_steps_per_command = o.max_steps_per_command;
     r.retry_backoff_ms = o.retry_backoff_ms;
     r.retry_backoff_max_ms = o.retry_backoff_max_ms;
-    r.history_details = o.history_details || durable;
+    r.history_details = o.history_details || shared;
     return r;
   }
 
   EngineOptions options;
   std::shared_ptr<Clock> clock;
-  store::sqlite::SqliteStore* db;  // the store, when it is a database
   std::unique_ptr<store::Store> store;
-  store::MemoryStore* memory;  // the store, when it is in memory
   runtime::Runtime rt;
   std::unordered_map<std::string, TaskHandler, StringHash, std::equal_to<>> handlers;
   TaskHandler fallback;
@@ -118,9 +109,19 @@ class Engine::Impl {
   // The deployed documents, by content hash (loaded back from a shared store when another
   // process deployed them).
   std::unordered_map<std::string, std::shared_ptr<const BpmnDocument>> documents;
-  // Job types left to external workers, and the same as a JSON array (for the store).
+  // Job types left to external workers (a set to look up, a list for the store).
   std::set<std::string, std::less<>> external;
-  std::string external_json = "[]";
+  std::vector<std::string> external_list;
+
+  // Runs `body` in a transaction of its own (for work outside the runtime's commands).
+  template <typename Body>
+  Status in_transaction(Body body) {
+    if (Status s = store->begin(); !s) return s;
+    Status s = body();
+    if (s) s = store->commit();
+    if (!s) store->rollback();
+    return s;
+  }
 
   const TaskHandler* handler_for(std::string_view type) const {
     if (!external.empty() && external.count(type) != 0) return nullptr;

@@ -67,16 +67,16 @@ bool owner_is_dead(const std::string& owner) {
 
 // Frees the jobs of workers of this host that died holding them.
 Status Engine::Impl::release_dead_locks() {
-  Result<std::vector<std::string>> owners = db->lock_owners();
+  Result<std::vector<std::string>> owners = store->lock_owners();
   if (!owners) return owners.status();
   for (const std::string& owner : *owners) {
     if (!owner_is_dead(owner)) continue;
-    Status s = store::sqlite::in_transaction(db->database(), [&]() -> Status {
-      Result<int> n = db->release_locks(owner);
+    Status s = in_transaction([&]() -> Status {
+      Result<int> n = store->release_locks(owner);
       return n ? Status::ok() : n.status();
     });
     if (!s) return s;
-    db->forget_jobs();
+    store->forget_jobs();
   }
   return Status::ok();
 }
@@ -141,22 +141,6 @@ Result<std::vector<LockedJob>> Engine::fetch_and_lock(const FetchRequest& reques
   const std::int64_t now = impl_->clock->now_ms();
   const std::int64_t until = now + request.lock_ms;
   std::vector<LockedJob> out;
-  if (!impl_->db) {
-    for (const state::JobRecord* j : impl_->memory->jobs()) {
-      if (out.size() >= static_cast<std::size_t>(request.max_jobs)) break;
-      if (std::find(request.types.begin(), request.types.end(), j->type) == request.types.end()) {
-        continue;
-      }
-      const JobKey key = j->key;
-      if (j->state != JobState::kCreated &&
-          (j->state != JobState::kLocked || j->lock_expires_ms > now)) {
-        continue;
-      }
-      if (Status s = rt.lock_for(key, request.worker, until); !s) return s;
-      out.push_back(locked_view(rt, *rt.job(key), request.variables));
-    }
-    return out;
-  }
   if (Status s = rt.begin_group(); !s) return s;
   GroupGuard group(rt);
   Status failed;
@@ -165,7 +149,7 @@ Result<std::vector<LockedJob>> Engine::fetch_and_lock(const FetchRequest& reques
     const int room = request.max_jobs - static_cast<int>(jobs.size());
     if (room <= 0 || type.empty()) continue;
     Result<std::vector<state::JobRecord>> got =
-        impl_->db->acquire_jobs(type, request.worker, now, until, room);
+        impl_->store->acquire_jobs(type, request.worker, now, until, room, {});
     if (!got) {
       failed = got.status();
       break;
@@ -203,12 +187,8 @@ Status Engine::extend_lock(JobKey job, std::string_view worker, std::int64_t loc
 
 void Engine::leave_to_external_workers(std::vector<std::string> types) {
   impl_->external.clear();
-  nlohmann::json list = nlohmann::json::array();
-  for (std::string& t : types) {
-    list.push_back(t);
-    impl_->external.insert(std::move(t));
-  }
-  impl_->external_json = list.dump();
+  impl_->external_list = types;
+  for (std::string& t : types) impl_->external.insert(std::move(t));
 }
 
 }  // namespace ordo

@@ -102,23 +102,6 @@ Status Runtime::lock_job(JobKey key) {
   return commit();
 }
 
-Status Runtime::lock_for(JobKey key, std::string_view owner, std::int64_t until_ms) {
-  Result<JobRecord*> found = begin_with_job(key);
-  if (!found) return found.status();
-  JobRecord* job = *found;
-  const bool free = job->state == JobState::kCreated ||
-                    (job->state == JobState::kLocked && job->lock_expires_ms <= now());
-  if (!free) {
-    abandon();
-    return Status(StatusCode::kConflict, "job " + std::to_string(key) + " is not available");
-  }
-  if (auto n = next(job->state, JobEvent::kLock)) job->state = *n;
-  job->lock_owner.assign(owner);
-  job->lock_expires_ms = until_ms;
-  touch_job(key);
-  return commit();
-}
-
 Status Runtime::extend_lock(JobKey key, std::int64_t until_ms) {
   Result<JobRecord*> found = begin_on_job(key);
   if (!found) return found.status();

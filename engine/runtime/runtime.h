@@ -152,9 +152,7 @@ class Runtime {
   Result<bool> fire_next_due_timer();
   // Locks a job for a handler that answers later (JobOutcome::pending()).
   Status lock_job(JobKey key);
-  // Locks a job that is created, or locked with an
-  // expired lock, for `owner` until `until_ms`. kConflict when someone else holds it.
-  Status lock_for(JobKey key, std::string_view owner, std::int64_t until_ms);
+  
   // The acting worker (set_acting_worker) holds `key`: its lock now runs until `until_ms`.
   Status extend_lock(JobKey key, std::int64_t until_ms);
   // While set, commands on a job (complete, fail, error, defer, extend) act for this

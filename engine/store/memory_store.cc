@@ -103,6 +103,78 @@ Status MemoryStore::write(Changes& changes) {
   return Status::ok();
 }
 
+// ---- job locks ----
+
+Result<std::vector<state::JobRecord>> MemoryStore::acquire_jobs(
+    std::string_view type, std::string_view owner, std::int64_t now_ms,
+    std::int64_t lock_until_ms, int limit, const std::vector<std::string>& except) {
+  std::vector<state::JobRecord> out;
+  const auto wanted = [&](const state::JobRecord& j) {
+    if (!type.empty()) return j.type == type;
+    return std::find(except.begin(), except.end(), j.type) == except.end();
+  };
+  // Created jobs by key, then locked ones whose lock has run out, oldest lock first.
+  std::vector<state::JobRecord*> created, expired;
+  for (auto& [key, job] : jobs_) {
+    if (!wanted(job)) continue;
+    if (job.state == JobState::kCreated) created.push_back(&job);
+    if (job.state == JobState::kLocked && job.lock_expires_ms < now_ms) expired.push_back(&job);
+  }
+  std::sort(created.begin(), created.end(), [](auto* a, auto* b) { return a->key < b->key; });
+  std::sort(expired.begin(), expired.end(), [](auto* a, auto* b) {
+    return std::tie(a->lock_expires_ms, a->key) < std::tie(b->lock_expires_ms, b->key);
+  });
+  for (auto* list : {&created, &expired}) {
+    for (state::JobRecord* j : *list) {
+      if (static_cast<int>(out.size()) >= limit) break;
+      j->state = JobState::kLocked;
+      j->lock_owner = std::string(owner);
+      j->lock_expires_ms = lock_until_ms;
+      out.push_back(*j);
+    }
+  }
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.key < b.key; });
+  return out;
+}
+
+Result<std::vector<std::string>> MemoryStore::lock_owners() {
+  std::vector<std::string> out;
+  for (const auto& [key, job] : jobs_) {
+    if (job.state == JobState::kLocked && !job.lock_owner.empty() &&
+        std::find(out.begin(), out.end(), job.lock_owner) == out.end()) {
+      out.push_back(job.lock_owner);
+    }
+  }
+  return out;
+}
+
+Result<int> MemoryStore::release_locks(std::string_view owner) {
+  int n = 0;
+  for (auto& [key, job] : jobs_) {
+    if (job.state == JobState::kLocked && job.lock_owner == owner) {
+      job.state = JobState::kCreated;
+      job.lock_owner.clear();
+      job.lock_expires_ms = 0;
+      ++n;
+    }
+  }
+  return n;
+}
+
+Status MemoryStore::release_job(JobKey key, std::string_view owner) {
+  auto it = jobs_.find(key);
+  if (it != jobs_.end() && it->second.state == JobState::kLocked && it->second.lock_owner == owner) {
+    it->second.state = JobState::kCreated;
+    it->second.lock_owner.clear();
+    it->second.lock_expires_ms = 0;
+  }
+  return Status::ok();
+}
+
+Status MemoryStore::backup(const std::string&) {
+  return Status::invalid_argument("an in-memory engine has no database to back up");
+}
+
 // ---- timers ----
 
 Status MemoryStore::add_timer(const TimerRow& row) {
@@ -183,7 +255,7 @@ Result<std::optional<state::BufferedMessage>> MemoryStore::take_buffered(std::st
   return std::optional<state::BufferedMessage>();
 }
 
-std::size_t MemoryStore::discard_buffered() noexcept {
+Result<std::size_t> MemoryStore::discard_buffered() {
   const std::size_t n = buffered_.size();
   buffered_.clear();
   return n;

@@ -28,6 +28,7 @@ class MemoryStore final : public Store {
   Status commit() override { return Status::ok(); }
   void rollback() noexcept override;
   bool changed_by_others() const noexcept override { return false; }
+  bool shared() const noexcept override { return false; }
   void set_attach(Attach) override {}  // instances never leave memory: they keep their plan
   Result<std::uint64_t> allocate(std::string_view counter, std::uint64_t count) override;
 
@@ -41,6 +42,17 @@ class MemoryStore final : public Store {
   Result<state::JobRecord*> job(JobKey key) override;
   state::JobRecord& put_job(state::JobRecord job) override;
   void remove_job(JobKey key) override { jobs_.erase(key); }
+  void forget_jobs() noexcept override {}  // nothing is read: the records are the state
+
+  Result<std::vector<state::JobRecord>> acquire_jobs(std::string_view type, std::string_view owner,
+                                                     std::int64_t now_ms,
+                                                     std::int64_t lock_until_ms, int limit,
+                                                     const std::vector<std::string>& except) override;
+  Result<std::vector<std::string>> lock_owners() override;
+  Result<int> release_locks(std::string_view owner) override;
+  Status release_job(JobKey key, std::string_view owner) override;
+    Status backup(const std::string& dest) override;
+  Result<std::size_t> discard_buffered() override;
 
   Status write(Changes& changes) override;
 
@@ -73,10 +85,8 @@ class MemoryStore final : public Store {
   Result<std::vector<InstanceCountRow>> count_instances() override;
   Result<std::vector<HistoryEvent>> history(InstanceId id) override;
 
-  // Every open job, by key, without copying (an in-memory engine's external workers).
-  std::vector<const state::JobRecord*> jobs() const;
-  // Drops every buffered message; how many there were.
-  std::size_t discard_buffered() noexcept;
+  
+  
 
  private:
   static std::string business_key_of(std::string_view process_id, std::string_view key);
@@ -102,8 +112,9 @@ class MemoryStore final : public Store {
   std::unordered_map<InstanceId, std::vector<HistoryEvent>> history_;
   std::vector<DeploymentRow> deployments_;  // in the order deployed
   ByString<int> latest_;                    // process id -> its latest version
-  // Instances by id, in order (the listings).
+    // Instances by id and open jobs by key, in order (the listings).
   std::vector<const state::Instance*> sorted_instances() const;
+  std::vector<const state::JobRecord*> jobs() const;
 
   // Counters, and what they were when the transaction began (a rollback restores them).
   struct Counters {

@@ -107,6 +107,11 @@ class Store {
   // After begin(): whether another process committed since this store's previous begin()
   // (always true the first time for a shared store; never for one only this process uses).
   virtual bool changed_by_others() const noexcept = 0;
+  // Whether other processes may change the state between this store's transactions (a
+  // database that others open too). Then a job is locked before a handler gets it, since
+  // another worker could take it meanwhile; a store only this process uses needs no such
+  // lock for a handler that answers at once.
+  virtual bool shared() const noexcept = 0;
 
   // How instances read from the store get their process version (set once, by the runtime).
   virtual void set_attach(Attach attach) = 0;
@@ -136,6 +141,31 @@ class Store {
   virtual state::JobRecord& put_job(state::JobRecord job) = 0;
   // The job is gone; stored by the write() of a command that lists it.
   virtual void remove_job(JobKey key) = 0;
+  // Forgets the jobs read, so the next read asks the store (after lock changes below).
+  virtual void forget_jobs() noexcept = 0;
+
+  // ---- job locks (workers) ----
+  // Inside a transaction: locks up to `limit` jobs of `type` (of any type but those in
+  // `except` when `type` is empty) that are created, or locked with a lock that ran out
+  // before `now_ms`, for `owner` until `lock_until_ms`. Returns them as now stored, by key.
+  virtual Result<std::vector<state::JobRecord>> acquire_jobs(
+      std::string_view type, std::string_view owner, std::int64_t now_ms,
+      std::int64_t lock_until_ms, int limit, const std::vector<std::string>& except) = 0;
+  // The owners of locks held now.
+  virtual Result<std::vector<std::string>> lock_owners() = 0;
+  // Inside a transaction: the jobs `owner` holds are created again (it is known dead); how
+  // many.
+  virtual Result<int> release_locks(std::string_view owner) = 0;
+  // Inside a transaction: job `key`, if `owner` holds it, is created again (its handler never
+  // ran).
+  virtual Status release_job(JobKey key, std::string_view owner) = 0;
+
+    // A consistent copy of everything stored, written to `dest` while the engine runs.
+  virtual Status backup(const std::string& dest) = 0;
+  // Drops every buffered message nobody received yet; how many there were. For simulations
+  // that run unrelated orders one after another (a shared store refuses: its messages are
+  // others' too, and expire by their time to live).
+  virtual Result<std::size_t> discard_buffered() = 0;
 
   // Stores what a command changed (instances whole; each event gets its sequence).
   virtual Status write(Changes& changes) = 0;

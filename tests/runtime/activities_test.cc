@@ -1,5 +1,7 @@
 // Activities: job tasks and handlers, user, script and receive tasks, subprocesses, call
 // activities, multi-instance, variables and mappings, cancellation, determinism.
+#include <atomic>
+
 #include "runtime/harness.h"
 
 namespace ordo::testing {
@@ -42,6 +44,38 @@ TEST_P(ServiceTask, HandlerSeesVariablesHeadersKeyAndAttempt) {
   InstanceInfo info = h.info(id);
   EXPECT_EQ(info.state, InstanceState::kCompleted);
   EXPECT_EQ(info.variables["sent"], true);
+}
+
+// work(): handlers on threads of their own, on either store; each job is handled once and
+// every instance ends.
+TEST_P(ServiceTask, WorkRunsTheHandlersOnHandlerThreads) {
+  Harness h;
+  h.deploy(process("<startEvent id=\"s\"/>" + svc("charge") + svc("ship") +
+                   "<endEvent id=\"e\"/>" + flow("s", "charge") + flow("charge", "ship") +
+                   flow("ship", "e")));
+  std::atomic<int> charged{0}, shipped{0};
+  h.engine().register_handler("charge", [&](const Job& job) {
+    ++charged;
+    return JobOutcome::complete({{"paid", job.variable("amount")->get<int>()}});
+  });
+  h.engine().register_handler("ship", [&](const Job&) {
+    ++shipped;
+    return JobOutcome::complete();
+  });
+  std::vector<InstanceId> ids;
+  for (int i = 0; i < 12; ++i) ids.push_back(h.start("p", {{"amount", i}}));
+  WorkOptions work;
+  work.threads = 3;
+  Result<std::size_t> handled = h.engine().work(work);
+  ASSERT_TRUE(handled.is_ok()) << handled.status().to_string();
+  EXPECT_EQ(*handled, 24u);
+  EXPECT_EQ(charged.load(), 12);
+  EXPECT_EQ(shipped.load(), 12);
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    const InstanceInfo info = h.info(ids[i]);
+    EXPECT_EQ(info.state, InstanceState::kCompleted);
+    EXPECT_EQ(info.variables["paid"], static_cast<int>(i));
+  }
 }
 
 TEST_P(ServiceTask, JobWithoutHandlerStaysOpenForAnExternalWorker) {

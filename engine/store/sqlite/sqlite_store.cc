@@ -689,7 +689,8 @@ Status SqliteStore::add_deployment(const DeploymentRow& d) {
 
 Result<std::vector<state::JobRecord>> SqliteStore::acquire_jobs(
     std::string_view type, std::string_view owner, std::int64_t now_ms, std::int64_t lock_until_ms,
-    int limit, std::string_view except_json) {
+    int limit, const std::vector<std::string>& except) {
+  const std::string except_json = nlohmann::json(except).dump();
   // Created jobs by key, then locked ones whose lock has expired: each half has its index.
   static constexpr std::string_view kAny =
       "UPDATE jobs SET state = 'locked', lock_owner = ?1, lock_expires_at = ?2 "

@@ -30,14 +30,14 @@ class SqliteStore final : public Store {
   Database& database() noexcept { return *db_; }
   // How many instances to keep cached between transactions (the file holds them all).
   void set_cache_limit(std::size_t instances) noexcept { cache_limit_ = instances; }
-  // Forgets the jobs read (after changing job rows outside the Store interface).
-  void forget_jobs() noexcept { jobs_.clear(); }
+
 
   // ---- Store ----
   Status begin() override;
   Status commit() override;
   void rollback() noexcept override;
   bool changed_by_others() const noexcept override { return changed_by_others_; }
+  bool shared() const noexcept override { return true; }
   void set_attach(Attach attach) override { attach_ = std::move(attach); }
   Result<std::uint64_t> allocate(std::string_view counter, std::uint64_t count) override;
   Result<state::Instance*> instance(InstanceId id) override;
@@ -49,6 +49,7 @@ class SqliteStore final : public Store {
   Result<state::JobRecord*> job(JobKey key) override;
   state::JobRecord& put_job(state::JobRecord job) override;
   void remove_job(JobKey key) override { jobs_.erase(key); }
+  void forget_jobs() noexcept override { jobs_.clear(); }
   Status write(Changes& changes) override;
   Status add_timer(const TimerRow& row) override;
   Status remove_timer(std::int64_t due_ms, std::uint64_t id) override;
@@ -66,19 +67,14 @@ class SqliteStore final : public Store {
                           std::string_view key, std::string_view outcome,
                           std::int64_t now_ms) override;
 
-  // ---- jobs for workers (each its own transaction) ----
-  // Locks up to `limit` jobs of `type` (any type when empty, but those in `except_json`, a
-  // JSON array of type names) that are created, or locked with an expired lock, for `owner`
-  // until `lock_until_ms`; returns them as now stored.
+  // ---- job locks ----
   Result<std::vector<state::JobRecord>> acquire_jobs(std::string_view type, std::string_view owner,
-                                           std::int64_t now_ms, std::int64_t lock_until_ms,
-                                           int limit, std::string_view except_json = "[]");
-  // Owners holding locks now.
-  Result<std::vector<std::string>> lock_owners();
-  // Makes the jobs locked by `owner` available again (the owner is known to be dead).
-  Result<int> release_locks(std::string_view owner);
-  // Makes one job locked by `owner` available again (its handler never ran).
-  Status release_job(JobKey key, std::string_view owner);
+                                                     std::int64_t now_ms,
+                                                     std::int64_t lock_until_ms, int limit,
+                                                     const std::vector<std::string>& except) override;
+  Result<std::vector<std::string>> lock_owners() override;
+  Result<int> release_locks(std::string_view owner) override;
+  Status release_job(JobKey key, std::string_view owner) override;
 
   // ---- reading ----
   Result<std::vector<InstanceRow>> list_instances(const InstanceQuery& query) override;
@@ -91,7 +87,12 @@ class SqliteStore final : public Store {
   Status add_deployment(const DeploymentRow& row) override;
 
   // Writes a consistent copy of the database to `dest` (SQLite online backup).
-  Status backup(const std::string& dest);
+    Status backup(const std::string& dest) override;
+  Result<std::size_t> discard_buffered() override {
+    return Status::invalid_argument(
+        "discard_buffered_messages() is for engines in memory; a durable engine's buffered "
+        "messages expire by their TTL");
+  }
 
  private:
   explicit SqliteStore(std::unique_ptr<Database> db);
