@@ -147,7 +147,7 @@ void BM_WaitingInstanceMemory(benchmark::State& state) {
       engine->run_until_idle();
     }
     const std::size_t instance_bytes = heap_in_use() - before;
-    if (engine->open_jobs().size() != 0) state.SkipWithError("instances are not all waiting");
+        if (!engine->open_jobs()->empty()) state.SkipWithError("instances are not all waiting");
     state.counters["bytes_per_instance"] = static_cast<double>(instance_bytes) / kInstances;
     state.counters["variable_bytes_per_instance"] = static_cast<double>(vars_bytes) / kInstances;
     state.counters["beyond_variables"] =

@@ -23,7 +23,9 @@ JobTypeWatch::JobTypeWatch(JobTypeHandling handling, Warn warn)
 Status JobTypeWatch::check(const Engine& engine) {
   std::lock_guard lock(mu_);
   bool changed = false;
-  for (const Deployment& d : engine.deployments()) {
+    Result<std::vector<Deployment>> deployments = engine.deployments();
+  if (!deployments) return deployments.status();
+  for (const Deployment& d : *deployments) {
     if (!seen_.emplace(d.process_id, d.version).second) continue;
     changed = true;
     Result<std::shared_ptr<const ProcessDefinition>> def = engine.definition(d.process_id, d.version);

@@ -165,7 +165,7 @@ std::optional<int> ServeCommand::run() const {
   if (!monitor_engine) return fail(monitor_engine.status().message());
   server::KpiSources sources;
   sources.open_incidents = [&engine = **monitor_engine]() -> Result<std::int64_t> {
-    Result<std::vector<IncidentInfo>> open = engine.read_incidents();
+    Result<std::vector<IncidentInfo>> open = engine.incidents();
     if (!open) return open.status();
     return static_cast<std::int64_t>(open->size());
   };

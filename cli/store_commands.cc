@@ -186,8 +186,10 @@ struct DeployArgs : DbArgs {
 int run_deploy(const DeployArgs& args) {
   auto engine = open_db("deploy", args.db, /*create=*/true);
   if (!engine) return kExitFound;
-  std::set<std::pair<std::string, int>> known;
-  for (const Deployment& d : engine->deployments()) known.emplace(d.process_id, d.version);
+    std::set<std::pair<std::string, int>> known;
+  Result<std::vector<Deployment>> stored = engine->deployments();
+  if (!stored) return fail("deploy", stored.status());
+  for (const Deployment& d : *stored) known.emplace(d.process_id, d.version);
   json out = json::array();
   int failed = 0;
   for (const std::string& file : args.files) {
@@ -400,7 +402,7 @@ int run_show(const ShowArgs& args) {
   Result<InstanceInfo> found = engine->instance(args.id);
   if (!found) return fail("show", found.status());
   const InstanceInfo& i = *found;
-  Result<std::vector<HistoryEvent>> read = engine->read_history(args.id);
+  Result<std::vector<HistoryEvent>> read = engine->history(args.id);
   if (!read) return fail("show", read.status());
   const std::vector<HistoryEvent>& history = *read;
   if (args.json) {
@@ -488,7 +490,7 @@ int run_show(const ShowArgs& args) {
 int run_incidents(const DbArgs& args) {
   auto engine = open_db("incidents", args.db, false);
   if (!engine) return kExitFound;
-  Result<std::vector<IncidentInfo>> read = engine->read_incidents();
+  Result<std::vector<IncidentInfo>> read = engine->incidents();
   if (!read) return fail("incidents", read.status());
   const std::vector<IncidentInfo>& open = *read;
   if (args.json) {
@@ -519,8 +521,10 @@ struct RetryArgs : DbArgs {
 int run_retry(const RetryArgs& args) {
   auto engine = open_db("retry", args.db, false);
   if (!engine) return kExitFound;
-  std::optional<IncidentInfo> incident;
-  for (IncidentInfo& i : engine->incidents()) {
+    std::optional<IncidentInfo> incident;
+  Result<std::vector<IncidentInfo>> open = engine->incidents();
+  if (!open) return fail("retry", open.status());
+  for (IncidentInfo& i : *open) {
     if (i.key == args.key) incident = std::move(i);
   }
   if (!incident) {
@@ -612,7 +616,9 @@ int run_worker(const WorkerArgs& args) {
   const std::size_t handled = totals->handled, published = totals->published;
   // Not lost: the effects log has them, and the next worker publishes them when due.
   const std::size_t scheduled = world ? world->take_due(INT64_MAX).size() : 0;
-  const std::size_t incidents = engine->incidents().size();
+    Result<std::vector<IncidentInfo>> open = engine->incidents();
+  if (!open) return fail("worker", open.status());
+  const std::size_t incidents = open->size();
   if (args.json) {
     print_json({{"handled", handled},
                 {"published", published},

@@ -315,12 +315,14 @@ Response Api::metrics() {
              std::string(to_string(c.state)) + "\",end_event=\"" + label(c.end_event) + "\"} " +
              std::to_string(c.count) + "\n";
     }
-    Result<std::vector<IncidentInfo>> incidents = engine_.read_incidents();
+    Result<std::vector<IncidentInfo>> incidents = engine_.incidents();
     if (!incidents) return from_status(incidents.status());
     family("ordo_incidents_open", "gauge", "Open incidents.");
     out += "ordo_incidents_open " + std::to_string(incidents->size()) + "\n";
     std::map<std::pair<std::string, std::string>, std::uint64_t> jobs;
-    for (const JobInfo& j : engine_.open_jobs()) ++jobs[{j.type, std::string(to_string(j.state))}];
+        Result<std::vector<JobInfo>> open_jobs = engine_.open_jobs();
+    if (!open_jobs) return from_status(open_jobs.status());
+    for (const JobInfo& j : *open_jobs) ++jobs[{j.type, std::string(to_string(j.state))}];
     family("ordo_jobs_open", "gauge", "Open jobs by type and state.");
     for (const auto& [key, n] : jobs) {
       out += "ordo_jobs_open{type=\"" + label(key.first) + "\",state=\"" + key.second + "\"} " +
@@ -450,7 +452,8 @@ Response Api::route(const Request& r) {
                     {"diagnostics", json::parse(diagnostics_to_json(loaded.diagnostics))}}}};
       return json_response(400, out);
     }
-    const std::size_t before = engine_.deployments().size();
+        Result<std::vector<Deployment>> known = engine_.deployments();
+    if (!known) return from_status(known.status());
     Result<std::vector<Deployment>> deployed = engine_.deploy(loaded.document);
     if (!deployed) return from_status(deployed.status());
     json list = json::array();
@@ -458,7 +461,9 @@ Response Api::route(const Request& r) {
       list.push_back(
           {{"processId", d.process_id}, {"version", d.version}, {"contentHash", d.content_hash}});
     }
-    const bool created = engine_.deployments().size() > before;
+        Result<std::vector<Deployment>> now_known = engine_.deployments();
+    if (!now_known) return from_status(now_known.status());
+    const bool created = now_known->size() > known->size();
     if (created && options_.on_deployed) options_.on_deployed(engine_);
     return json_response(created ? 201 : 200, {{"deployments", list}, {"new", created}});
   }
@@ -514,7 +519,7 @@ Response Api::route(const Request& r) {
       for (const IncidentInfo& i : found->incidents) incidents.push_back(incident_view(i));
       out["incidents"] = std::move(incidents);
       if (r.query.count("history")) {
-        Result<std::vector<HistoryEvent>> history = engine_.read_history(id);
+        Result<std::vector<HistoryEvent>> history = engine_.history(id);
         if (!history) return from_status(history.status());
         json events = json::array();
         for (const HistoryEvent& e : *history) events.push_back(event_view(e));
@@ -530,7 +535,7 @@ Response Api::route(const Request& r) {
 
   if (resource == "incidents") {
     if (seg.size() == 2 && r.method == "GET") {
-      Result<std::vector<IncidentInfo>> open = engine_.read_incidents();
+      Result<std::vector<IncidentInfo>> open = engine_.incidents();
       if (!open) return from_status(open.status());
       json list = json::array();
       for (const IncidentInfo& i : *open) list.push_back(incident_view(i));

@@ -101,7 +101,9 @@ Response Api::jobs(const Request& r, const std::vector<std::string_view>& seg) {
     if (auto t = r.query.find("type"); t != r.query.end()) type = t->second;
     json list = json::array();
     std::lock_guard lock(engine_mu_);
-    for (const JobInfo& j : engine_.open_jobs(type)) {
+        Result<std::vector<JobInfo>> open = engine_.open_jobs(type);
+    if (!open) return from_status(open.status());
+    for (const JobInfo& j : *open) {
       list.push_back({{"key", j.key},
                       {"type", j.type},
                       {"processInstanceId", j.instance},

@@ -23,7 +23,11 @@
     ASSERT_TRUE(ordo_status_.is_ok()) << ordo_status_.to_string();          \
   } while (0)
 
+#include "must.h"
+
 namespace ordo::testing {
+
+
 
 inline Status status_of(const Status& s) { return s; }
 template <class T>

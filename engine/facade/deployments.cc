@@ -130,10 +130,10 @@ Result<std::vector<Deployment>> Engine::deploy_file(const std::string& path) {
   return deploy(loaded.document);
 }
 
-std::vector<Deployment> Engine::deployments() const {
+Result<std::vector<Deployment>> Engine::deployments() const {
   std::vector<Deployment> out;
   Result<std::vector<store::DeploymentRow>> rows = impl_->store->deployments();
-  if (!rows) return out;
+  if (!rows) return rows.status();
   for (auto& r : *rows) out.push_back({r.process_id, r.version, r.content_hash});
   return out;
 }

@@ -50,10 +50,10 @@ Result<InstanceInfo> Engine::instance(InstanceId id) const {
   return out;
 }
 
-std::vector<JobInfo> Engine::open_jobs(std::string_view type) const {
+Result<std::vector<JobInfo>> Engine::open_jobs(std::string_view type) const {
   std::vector<JobInfo> out;
   Result<std::vector<state::JobRecord>> jobs = impl_->store->list_jobs(type);
-  if (!jobs) return out;
+  if (!jobs) return jobs.status();
   for (state::JobRecord& j : *jobs) {
     const state::Instance* inst = impl_->rt.instance(j.instance);
     JobInfo info;
@@ -71,12 +71,7 @@ std::vector<JobInfo> Engine::open_jobs(std::string_view type) const {
   return out;
 }
 
-std::vector<IncidentInfo> Engine::incidents() const {
-  Result<std::vector<IncidentInfo>> r = read_incidents();
-  return r ? std::move(*r) : std::vector<IncidentInfo>{};
-}
-
-Result<std::vector<IncidentInfo>> Engine::read_incidents() const {
+Result<std::vector<IncidentInfo>> Engine::incidents() const {
   Result<std::vector<store::IncidentRow>> rows = impl_->store->list_incidents();
   if (!rows) return rows.status();
   std::vector<IncidentInfo> out;
@@ -88,12 +83,7 @@ Result<std::vector<IncidentInfo>> Engine::read_incidents() const {
   return out;
 }
 
-std::vector<HistoryEvent> Engine::history(InstanceId id) const {
-  Result<std::vector<HistoryEvent>> r = read_history(id);
-  return r ? std::move(*r) : std::vector<HistoryEvent>{};
-}
-
-Result<std::vector<HistoryEvent>> Engine::read_history(InstanceId id) const {
+Result<std::vector<HistoryEvent>> Engine::history(InstanceId id) const {
   return impl_->store->history(id);
 }
 

@@ -327,21 +327,19 @@ class Engine {
 
   // Reading state.
   Result<InstanceInfo> instance(InstanceId id) const;
-  std::vector<JobInfo> open_jobs(std::string_view type = {}) const;  // all types when empty
-  std::vector<IncidentInfo> incidents() const;                         // all open incidents
+    // Every read below reports a store error (an unreadable or damaged database) as such,
+  // never as an empty answer.
+  Result<std::vector<JobInfo>> open_jobs(std::string_view type = {}) const;  // all types: ""
+  Result<std::vector<IncidentInfo>> incidents() const;                         // all open ones
   // In memory: empty unless keep_history. Durable: from the database.
-  std::vector<HistoryEvent> history(InstanceId id) const;
-  // history() and incidents() that report a store error (a damaged or unreadable database)
-  // instead of answering with nothing.
-  Result<std::vector<HistoryEvent>> read_history(InstanceId id) const;
-  Result<std::vector<IncidentInfo>> read_incidents() const;
+  Result<std::vector<HistoryEvent>> history(InstanceId id) const;
   // Root and called instances, by id, without variables or elements.
   Result<std::vector<InstanceInfo>> instances(const InstanceFilter& filter = {}) const;
   // Instances counted by process, state and end event (for metrics): one query, however
   // many instances the database holds.
   Result<std::vector<InstanceCount>> count_instances() const;
   // Every deployed version of every process.
-  std::vector<Deployment> deployments() const;
+    Result<std::vector<Deployment>> deployments() const;
   // The definition of a deployed version (0: the latest), for tools that look at what is
   // deployed (job types, diagrams). kNotFound when no such version is deployed.
   Result<std::shared_ptr<const ProcessDefinition>> definition(std::string_view process_id,

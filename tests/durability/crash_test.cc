@@ -148,14 +148,14 @@ TEST(Crash, TwoThousandOrdersSurviveTwentyKills) {
   auto instances = (*engine)->instances(all);
   ASSERT_TRUE(instances.is_ok());
   ASSERT_EQ(instances->size(), static_cast<std::size_t>(kOrders));
-  EXPECT_TRUE((*engine)->open_jobs().empty());
-  EXPECT_TRUE((*engine)->incidents().empty());
+  EXPECT_TRUE(must((*engine)->open_jobs()).empty());
+  EXPECT_TRUE(must((*engine)->incidents()).empty());
   for (const InstanceInfo& i : *instances) {
     ASSERT_EQ(i.state, InstanceState::kCompleted) << i.business_key;
     std::map<std::uint64_t, int> entered, left;
     int ends = 0;
     std::uint64_t last_sequence = 0;
-    for (const HistoryEvent& e : (*engine)->history(i.id)) {
+    for (const HistoryEvent& e : must((*engine)->history(i.id))) {
       EXPECT_GT(e.sequence, last_sequence);
       last_sequence = e.sequence;
       if (e.kind == HistoryKind::kElementActivated) ++entered[e.key];

@@ -15,6 +15,8 @@
 
 #include <gtest/gtest.h>
 
+#include "must.h"
+
 namespace ordo::testing {
 
 class TempDir {

@@ -72,7 +72,7 @@ TEST_F(Recovery, JobInFlightIsPickedUpAgainWithTheSameKeyAfterItsLockExpires) {
     });
     e->run_until_idle();
     ASSERT_FALSE(first_key.empty());
-    ASSERT_EQ(e->open_jobs().at(0).state, JobState::kLocked);
+    ASSERT_EQ(must(e->open_jobs()).at(0).state, JobState::kLocked);
   }
   {
     // Another worker, before the lock expires: the job is not its to take.
@@ -190,10 +190,10 @@ TEST_F(Recovery, IncidentSurvivesARestartAndCanBeResolved) {
     id = *e->start("p");
     e->set_fallback_handler([](const Job&) { return JobOutcome::fail("carrier down"); });
     e->run_until_idle();
-    ASSERT_EQ(e->incidents().size(), 1u);
+    ASSERT_EQ(must(e->incidents()).size(), 1u);
   }
   auto e = open(kT0 + kHour);
-  std::vector<IncidentInfo> incidents = e->incidents();
+  std::vector<IncidentInfo> incidents = must(e->incidents());
   ASSERT_EQ(incidents.size(), 1u);
   EXPECT_EQ(incidents[0].instance, id);
   EXPECT_EQ(incidents[0].element_id, "ship");
@@ -203,7 +203,7 @@ TEST_F(Recovery, IncidentSurvivesARestartAndCanBeResolved) {
   e->set_fallback_handler([](const Job&) { return JobOutcome::complete(); });
   e->run_until_idle();
   EXPECT_EQ(e->instance(id)->state, InstanceState::kCompleted);
-  EXPECT_TRUE(e->incidents().empty());
+  EXPECT_TRUE(must(e->incidents()).empty());
 }
 
 TEST_F(Recovery, VersionsAndIdempotentStartsAreKeptInTheDatabase) {
@@ -216,12 +216,12 @@ TEST_F(Recovery, VersionsAndIdempotentStartsAreKeptInTheDatabase) {
     auto e = open(kT0);
     deploy(*e, v1);
     deploy(*e, v1);  // the same content: still version 1
-    EXPECT_EQ(e->deployments().size(), 1u);
+    EXPECT_EQ(must(e->deployments()).size(), 1u);
     old_instance = *e->start("p", {}, "K-1");
   }
   auto e = open(kT0);
   deploy(*e, v2);
-  ASSERT_EQ(e->deployments().size(), 2u);
+  ASSERT_EQ(must(e->deployments()).size(), 2u);
   StartRequest again;
   again.process_id = "p";
   again.business_key = "K-1";
@@ -231,7 +231,7 @@ TEST_F(Recovery, VersionsAndIdempotentStartsAreKeptInTheDatabase) {
   EXPECT_EQ(r->id, old_instance);
   // The running instance stays on version 1; a new one takes version 2, unless asked.
   EXPECT_EQ(e->instance(old_instance)->version, 1);
-  EXPECT_EQ(e->open_jobs().at(0).type, "a");
+  EXPECT_EQ(must(e->open_jobs()).at(0).type, "a");
   StartRequest fresh;
   fresh.process_id = "p";
   fresh.business_key = "K-2";
@@ -303,7 +303,7 @@ TEST_F(Recovery, WorkerThreadsRunEveryJobAndAStoppedWorkerGivesBackWhatItDidNotS
   w.stop = &stop;
   auto first = e->work(w);
   ASSERT_TRUE(first.is_ok()) << first.status().to_string();
-  for (const JobInfo& j : e->open_jobs()) {
+  for (const JobInfo& j : must(e->open_jobs())) {
     EXPECT_EQ(j.state, JobState::kCreated) << "job " << j.key << " is still locked";
   }
   // Now everything, on two handler threads.
@@ -360,14 +360,14 @@ TEST_F(Recovery, ADamagedHistoryIsReportedNotShownAsEmpty) {
   deploy(*e, "<startEvent id=\"s\"/>" + svc("a") + "<endEvent id=\"e\"/>" + flow("s", "a") +
                  flow("a", "e"));
   const InstanceId id = *e->start("p", {}, "K-1");
-  ASSERT_TRUE(e->read_history(id).is_ok());
-  EXPECT_FALSE(e->read_history(id)->empty());
+  ASSERT_TRUE(e->history(id).is_ok());
+  EXPECT_FALSE(e->history(id)->empty());
   sqlite3* raw = nullptr;
   ASSERT_EQ(sqlite3_open(db_.c_str(), &raw), SQLITE_OK);
   ASSERT_EQ(sqlite3_exec(raw, "UPDATE history SET events = 'not json'", nullptr, nullptr, nullptr),
             SQLITE_OK);
   sqlite3_close(raw);
-  auto damaged = e->read_history(id);
+  auto damaged = e->history(id);
   ASSERT_FALSE(damaged.is_ok());
   EXPECT_EQ(damaged.status().code(), StatusCode::kCorruption);
   EXPECT_NE(damaged.status().message().find("backup"), std::string::npos);
@@ -398,8 +398,8 @@ TEST_F(Recovery, HandlerAnswersThatAreNotValidJsonTextOrObjectsDoNotStopOtherWor
     e->run_until_idle();
   }
   EXPECT_EQ(e->instance(array)->state, InstanceState::kIncident);
-  ASSERT_EQ(e->incidents().size(), 1u);
-  EXPECT_NE(e->incidents()[0].message.find("not a JSON object"), std::string::npos);
+  ASSERT_EQ(must(e->incidents()).size(), 1u);
+  EXPECT_NE(must(e->incidents())[0].message.find("not a JSON object"), std::string::npos);
 }
 
 TEST_F(Recovery, AMessageStartWithAKeyAlreadyStartedStartsNothingMore) {

@@ -125,7 +125,7 @@ TEST(SharedDatabase, TwoProcessesRunAThousandOrdersTogether) {
   auto done = (*engine)->instances(completed);
   ASSERT_TRUE(done.is_ok());
   EXPECT_EQ(done->size(), static_cast<std::size_t>(kSharedOrders));
-  EXPECT_TRUE((*engine)->open_jobs().empty());
+  EXPECT_TRUE(must((*engine)->open_jobs()).empty());
   for (const InstanceInfo& i : *done) {
     auto full = (*engine)->instance(i.id);
     ASSERT_TRUE(full.is_ok());

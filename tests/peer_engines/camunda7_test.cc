@@ -795,7 +795,7 @@ class Run {
   std::vector<InstanceInfo> family() const {
     std::vector<InstanceInfo> out;
     std::vector<InstanceId> ids{root_};
-    for (const JobInfo& j : h_.engine().open_jobs()) {
+    for (const JobInfo& j : must(h_.engine().open_jobs())) {
       if (std::find(ids.begin(), ids.end(), j.instance) != ids.end()) continue;
       for (InstanceId at = j.instance; at != 0;) {
         auto info = h_.engine().instance(at);
@@ -827,7 +827,7 @@ class Run {
         if (def != nullptr && def->loop.present) continue;
         out.push_back(label(info.process_id, e.element_id));
       }
-      for (const JobInfo& j : h_.engine().open_jobs()) {
+      for (const JobInfo& j : must(h_.engine().open_jobs())) {
         if (j.instance == info.id) out.push_back(label(info.process_id, j.element_id));
       }
     }
@@ -873,7 +873,7 @@ class Run {
 
   // The open job of the task named (or with id) `name`, or 0.
   JobKey job_of(std::string_view name) const {
-    for (const JobInfo& j : h_.engine().open_jobs()) {
+    for (const JobInfo& j : must(h_.engine().open_jobs())) {
       auto info = h_.engine().instance(j.instance);
       const std::string process = info ? info->process_id : std::string();
       if (j.element_id == name || label(process, j.element_id) == name) return j.key;
@@ -925,7 +925,7 @@ class Run {
         st = e.fail_job(job, "delegate threw", 0);
         e.run_until_idle();
         bool retry = false;
-        for (const JobInfo& j : e.open_jobs()) {
+        for (const JobInfo& j : must(e.open_jobs())) {
           retry = retry || (j.key == job && j.state != JobState::kIncident);
         }
         if (!retry) break;

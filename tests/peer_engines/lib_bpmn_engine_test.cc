@@ -126,7 +126,7 @@ std::string run_case(const Case& c) {
   if (restrict) {
     if (calls != allowed) return "first phase called " + ::testing::PrintToString(calls);
     restrict = false;
-    for (const JobInfo& j : h.engine().open_jobs()) (void)h.engine().fail_job(j.key, "retry", 0);
+    for (const JobInfo& j : must(h.engine().open_jobs())) (void)h.engine().fail_job(j.key, "retry", 0);
     h.engine().run_until_idle();
   }
   std::vector<std::string> expected = split(phases.back(), ',');
@@ -140,7 +140,7 @@ std::string run_case(const Case& c) {
   }
   if (calls != expected) {
     std::string incidents;
-    for (const IncidentInfo& i : h.engine().incidents()) incidents += " [" + i.message + "]";
+    for (const IncidentInfo& i : must(h.engine().incidents())) incidents += " [" + i.message + "]";
     return "called " + ::testing::PrintToString(calls) + ", expected " + phases.back() +
            incidents;
   }

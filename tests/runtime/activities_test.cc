@@ -83,7 +83,7 @@ TEST_P(ServiceTask, JobWithoutHandlerStaysOpenForAnExternalWorker) {
   h.deploy(process(straight(svc("t"))));
   InstanceId id = h.start();
   EXPECT_EQ(h.engine().run_until_idle(), 0u);
-  ASSERT_EQ(h.engine().open_jobs("t").size(), 1u);
+  ASSERT_EQ(must(h.engine().open_jobs("t")).size(), 1u);
   ASSERT_OK(h.engine().complete_job(h.job_of("t"), {{"done", 1}}));
   EXPECT_EQ(h.info(id).state, InstanceState::kCompleted);
 }
@@ -153,7 +153,7 @@ TEST_P(ServiceTask, DeferredJobWaitsWithoutUsingARetryOrAnAttempt) {
   EXPECT_EQ(retries, std::vector<int>({1, 1, 1}));
   EXPECT_EQ(h.info(id).state, InstanceState::kCompleted);
   int deferred = 0;
-  for (const HistoryEvent& e : h.engine().history(id)) {
+  for (const HistoryEvent& e : must(h.engine().history(id))) {
     if (e.kind == HistoryKind::kJobDeferred) {
       ++deferred;
       EXPECT_EQ(e.detail, "quiet hours");
@@ -171,7 +171,7 @@ TEST_P(ServiceTask, HandlerExceptionCountsAsFailure) {
   });
   h.start();
   h.engine().run_until_idle();
-  auto jobs = h.engine().open_jobs();
+  auto jobs = must(h.engine().open_jobs());
   ASSERT_EQ(jobs.size(), 1u);
   EXPECT_NE(jobs[0].last_error.find("socket closed"), std::string::npos);
 }
@@ -180,7 +180,7 @@ TEST_P(UserTask, IsAJobOfTheReservedTypeCompletedThroughTheApi) {
   Harness h;
   h.deploy(process(straight("<userTask id=\"review\"/>", "review")));
   InstanceId id = h.start();
-  auto jobs = h.engine().open_jobs(kUserTaskJobType);
+  auto jobs = must(h.engine().open_jobs(kUserTaskJobType));
   ASSERT_EQ(jobs.size(), 1u);
   EXPECT_EQ(jobs[0].element_id, "review");
   ASSERT_OK(h.engine().complete_job(jobs[0].key, {{"approved", true}}));
@@ -301,7 +301,7 @@ TEST_P(CallActivity, CancellingTheParentCancelsTheChild) {
   InstanceId id = h.start();
   ASSERT_OK(h.engine().cancel(id));
   EXPECT_EQ(h.info(id).state, InstanceState::kTerminated);
-  EXPECT_TRUE(h.engine().open_jobs().empty());
+  EXPECT_TRUE(must(h.engine().open_jobs()).empty());
   EXPECT_EQ(h.info(id + 1).state, InstanceState::kTerminated);
 }
 
@@ -320,7 +320,7 @@ TEST_P(MultiInstance, ParallelStartsOneInnerInstancePerItemAndCollectsOutputs) {
   Harness h;
   h.deploy(multi_xml(false));
   InstanceId id = h.start("p", {{"items", {1, 2, 3}}});
-  EXPECT_EQ(h.engine().open_jobs().size(), 3u);
+  EXPECT_EQ(must(h.engine().open_jobs()).size(), 3u);
   std::vector<int> seen;
   h.engine().register_handler("t", [&](const Job& job) {
     seen.push_back(job.variable("item")->get<int>());
@@ -336,10 +336,10 @@ TEST_P(MultiInstance, SequentialRunsOneAtATime) {
   Harness h;
   h.deploy(multi_xml(true));
   InstanceId id = h.start("p", {{"items", {"a", "b"}}});
-  EXPECT_EQ(h.engine().open_jobs().size(), 1u);
-  ASSERT_OK(h.engine().complete_job(h.engine().open_jobs()[0].key));
-  EXPECT_EQ(h.engine().open_jobs().size(), 1u);
-  ASSERT_OK(h.engine().complete_job(h.engine().open_jobs()[0].key));
+  EXPECT_EQ(must(h.engine().open_jobs()).size(), 1u);
+  ASSERT_OK(h.engine().complete_job(must(h.engine().open_jobs())[0].key));
+  EXPECT_EQ(must(h.engine().open_jobs()).size(), 1u);
+  ASSERT_OK(h.engine().complete_job(must(h.engine().open_jobs())[0].key));
   EXPECT_EQ(h.info(id).state, InstanceState::kCompleted) << h.info(id).incidents.size();
 }
 
@@ -349,12 +349,12 @@ TEST_P(MultiInstance, CompletionConditionEndsTheRemainingInstances) {
                      "<completionCondition>=numberOfCompletedInstances &gt;= 2"
                      "</completionCondition>"));
   InstanceId id = h.start("p", {{"items", {1, 2, 3, 4}}});
-  auto jobs = h.engine().open_jobs();
+  auto jobs = must(h.engine().open_jobs());
   ASSERT_EQ(jobs.size(), 4u);
   ASSERT_OK(h.engine().complete_job(jobs[0].key));
   ASSERT_OK(h.engine().complete_job(jobs[2].key));
   EXPECT_EQ(h.info(id).state, InstanceState::kCompleted);
-  EXPECT_TRUE(h.engine().open_jobs().empty());
+  EXPECT_TRUE(must(h.engine().open_jobs()).empty());
 }
 
 TEST_P(MultiInstance, LongSequentialLoopOfInstantTasksDoesNotRecurse) {
@@ -390,7 +390,7 @@ TEST_P(Instance, CancelTerminatesJobsTimersAndSubscriptions) {
   InstanceId id = h.start();
   ASSERT_OK(h.engine().cancel(id));
   EXPECT_EQ(h.info(id).state, InstanceState::kTerminated);
-  EXPECT_TRUE(h.engine().open_jobs().empty());
+  EXPECT_TRUE(must(h.engine().open_jobs()).empty());
   EXPECT_FALSE(h.engine().next_timer_due().has_value());
   EXPECT_EQ(h.engine().cancel(id).code(), StatusCode::kNotFound);
 }
@@ -403,7 +403,7 @@ TEST_P(Instance, SameCommandsAndClockGiveTheSameHistory) {
     InstanceId id = h.start("p", {{"items", {1, 2}}});
     h.engine().run_until_idle();
     std::vector<std::string> out;
-    for (const HistoryEvent& e : h.engine().history(id)) {
+    for (const HistoryEvent& e : must(h.engine().history(id))) {
       out.push_back(std::to_string(e.sequence) + " " + std::string(to_string(e.kind)) + " " +
                     std::string(e.element_id) + " " + std::to_string(e.key) + " " + e.detail);
     }
@@ -424,7 +424,7 @@ TEST_P(Observing, InstanceStartedCarriesTheBusinessKey) {
   ASSERT_EQ(all->size(), 2u);  // the caller and the instance its call activity started
   for (const InstanceInfo& i : *all) {
     std::vector<std::string> started;
-    for (const HistoryEvent& e : h.engine().history(i.id)) {
+    for (const HistoryEvent& e : must(h.engine().history(i.id))) {
       if (e.kind == HistoryKind::kInstanceStarted) started.push_back(e.detail);
     }
     EXPECT_EQ(started, Ids{"A-1"}) << "instance " << i.id;

@@ -49,7 +49,7 @@ TEST_P(MessageCatchEvent, BufferedMessageIsDeliveredWhenTheSubscriptionOpens) {
   EXPECT_EQ(h.info(a).state, InstanceState::kCompleted);
   // Its history names the message as for one received at once (history.h).
   std::vector<std::string> correlated;
-  for (const HistoryEvent& e : h.engine().history(a)) {
+  for (const HistoryEvent& e : must(h.engine().history(a))) {
     if (e.kind == HistoryKind::kMessageCorrelated) correlated.push_back(e.detail);
   }
   EXPECT_EQ(correlated, Ids{"delivered / A"});
@@ -239,7 +239,7 @@ TEST_P(EventSubprocess, NonInterruptingMessageStartRunsAlongside) {
   ASSERT_OK(h.engine().complete_job(h.job_of("work")));
   EXPECT_EQ(h.info(id).state, InstanceState::kActive)
       << "running event subprocesses are tokens of the process too";
-  for (const JobInfo& j : h.engine().open_jobs()) ASSERT_OK(h.engine().complete_job(j.key));
+  for (const JobInfo& j : must(h.engine().open_jobs())) ASSERT_OK(h.engine().complete_job(j.key));
   EXPECT_EQ(h.info(id).state, InstanceState::kCompleted);
 }
 

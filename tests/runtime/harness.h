@@ -177,12 +177,12 @@ class Harness {
 
   std::vector<std::string> open_job_elements() {
     std::vector<std::string> out;
-    for (const JobInfo& j : engine_->open_jobs()) out.push_back(j.element_id);
+    for (const JobInfo& j : must(engine_->open_jobs())) out.push_back(j.element_id);
     return out;
   }
 
   JobKey job_of(std::string_view element_id) {
-    for (const JobInfo& j : engine_->open_jobs()) {
+    for (const JobInfo& j : must(engine_->open_jobs())) {
       if (j.element_id == element_id) return j.key;
     }
     ADD_FAILURE() << "no open job for " << element_id;
@@ -192,7 +192,7 @@ class Harness {
   // Element ids of the history events of `kind`.
   std::vector<std::string> history(InstanceId id, HistoryKind kind) {
     std::vector<std::string> out;
-    for (const HistoryEvent& e : engine_->history(id)) {
+    for (const HistoryEvent& e : must(engine_->history(id))) {
       if (e.kind == kind) out.emplace_back(e.element_id);
     }
     return out;

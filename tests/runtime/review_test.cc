@@ -28,7 +28,7 @@ TEST_P(ReviewMultiInstance, ParallelInnerInstancesThatCompleteAtOnceAllRun) {
   EXPECT_EQ(info.state, InstanceState::kCompleted);
   EXPECT_EQ(info.variables["results"], nlohmann::json({10, 20, 30}));
   int inner_completions = 0;
-  for (const HistoryEvent& e : h.engine().history(id)) {
+  for (const HistoryEvent& e : must(h.engine().history(id))) {
     if (e.kind == HistoryKind::kElementCompleted && e.element_id == "t" && e.value > 0) {
       ++inner_completions;
     }
@@ -117,7 +117,7 @@ TEST_P(ReviewCallActivity, UncaughtErrorInTheCalledProcessCanBeRetried) {
   h.deploy_call_child();
   InstanceId id = h.start();
   ASSERT_OK(h.engine().throw_error(h.job_of("t"), "BOOM"));
-  std::vector<IncidentInfo> incidents = h.engine().incidents();
+  std::vector<IncidentInfo> incidents = must(h.engine().incidents());
   ASSERT_EQ(incidents.size(), 1u);
   EXPECT_EQ(incidents[0].type, "unhandled-error");
   ASSERT_OK(h.engine().resolve_incident(incidents[0].key, 1));

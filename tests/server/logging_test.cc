@@ -299,8 +299,8 @@ TEST_P(InstanceLogTest, DeferredJobThrownErrorResolvedIncidentAndCancelAreInfoLi
   ASSERT_TRUE(id.is_ok()) << id.status().to_string();
   h.engine().run_until_idle();
   ASSERT_OK(h.engine().advance_clock(60'000));
-  ASSERT_EQ(h.engine().incidents().size(), 1u);
-  const IncidentKey incident = h.engine().incidents()[0].key;
+  ASSERT_EQ(must(h.engine().incidents()).size(), 1u);
+  const IncidentKey incident = must(h.engine().incidents())[0].key;
   ASSERT_OK(h.engine().resolve_incident(incident));
   ASSERT_OK(h.engine().cancel(*id));
   h.engine().remove_observer(&log);
