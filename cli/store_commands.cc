@@ -466,7 +466,7 @@ int run_show(const ShowArgs& args) {
     std::cout << "\nopen incidents (ordo retry --db " << args.db << " KEY)\n";
     std::vector<std::vector<std::string>> rows;
     for (const IncidentInfo& inc : i.incidents) {
-      rows.push_back({"  " + std::to_string(inc.key), inc.element_id, inc.type, inc.message});
+      rows.push_back({"  " + std::to_string(inc.key), inc.element_id, std::string(to_string(inc.kind)), inc.message});
     }
     print_table({"  KEY", "ELEMENT", "TYPE", "MESSAGE"}, rows);
   }
@@ -505,7 +505,7 @@ int run_incidents(const DbArgs& args) {
   }
   std::vector<std::vector<std::string>> rows;
   for (const IncidentInfo& i : open) {
-    rows.push_back({std::to_string(i.key), std::to_string(i.instance), i.element_id, i.type,
+    rows.push_back({std::to_string(i.key), std::to_string(i.instance), i.element_id, std::string(to_string(i.kind)),
                     when(i.created_ms), i.message});
   }
   print_table({"KEY", "INSTANCE", "ELEMENT", "TYPE", "CREATED", "MESSAGE"}, rows);
@@ -539,7 +539,7 @@ int run_retry(const RetryArgs& args) {
   }
   if (Status s = engine->resolve_incident(args.key, args.retries); !s) return fail("retry", s);
   Result<InstanceInfo> after = engine->instance(incident->instance);
-  std::cout << "resolved incident " << args.key << " (" << incident->type << " at "
+  std::cout << "resolved incident " << args.key << " (" << to_string(incident->kind) << " at "
             << incident->element_id << ")";
   if (incident->job != 0) {
     std::cout << "; job " << incident->job << " has " << args.retries

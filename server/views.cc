@@ -15,7 +15,7 @@ json incident_view(const IncidentInfo& i) {
           {"instance", i.instance},
           {"elementId", i.element_id},
           {"job", i.job == 0 ? json() : json(i.job)},
-          {"type", i.type},
+          {"type", to_string(i.kind)},
           {"message", i.message},
           {"createdAt", when_view(i.created_ms)}};
 }

@@ -370,8 +370,8 @@ Result<RunSummary> run_orders(const std::string& process_file,
     r.started_ms = info->started_ms;
     r.ended_ms = info->ended_ms;
     for (const IncidentInfo& i : info->incidents) {
-      r.incidents.push_back(i.type + ": " + i.message);
-      ++summary.by_incident[i.type];
+      r.incidents.push_back(std::string(to_string(i.kind)) + ": " + i.message);
+      ++summary.by_incident[std::string(to_string(i.kind))];
     }
     std::string bucket = r.end_event;
     if (r.state == InstanceState::kIncident) bucket = "(incident)";

@@ -375,7 +375,7 @@ void ReplaySim::deadline(std::uint64_t id) {
   if (info) {
     if (info->state == InstanceState::kIncident) bucket = "(incident)";
     for (const IncidentInfo& i : info->incidents) {
-      track.outcome.incidents.push_back({i.type, i.element_id});
+      track.outcome.incidents.push_back({std::string(to_string(i.kind)), i.element_id});
     }
   }
   const InstanceId root = track.root;

@@ -26,7 +26,7 @@ IncidentInfo incident_info(const state::Instance& inst, const state::Incident& i
   out.instance = inst.id;
   if (i.element_index != kNoIndex) out.element_id = inst.plan->element(i.element_index).id;
   out.job = i.job;
-  out.type = i.type;
+    out.kind = i.kind;
   out.message = i.message;
   out.created_ms = i.created_ms;
   return out;
@@ -77,7 +77,7 @@ Result<std::vector<IncidentInfo>> Engine::incidents() const {
   std::vector<IncidentInfo> out;
   out.reserve(rows->size());
   for (auto& r : *rows) {
-    out.push_back({r.key, r.instance, std::move(r.element_id), r.job, std::move(r.type),
+        out.push_back({r.key, r.instance, std::move(r.element_id), r.job, r.kind,
                    std::move(r.message), r.created_ms});
   }
   return out;

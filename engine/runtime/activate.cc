@@ -71,7 +71,7 @@ void Runtime::enter(Instance& inst, ElemKey key) {
     case ElementKind::kScriptTask: {
       Result<nlohmann::json> v = eval(inst, key, def.script);
       if (!v) {
-        incident(inst, key, IncidentRetry::kActivate, "expression", v.status().message());
+        incident(inst, key, IncidentRetry::kActivate, IncidentKind::kExpression, v.status().message());
         return;
       }
       nlohmann::json result = nlohmann::json::object();
@@ -92,7 +92,7 @@ void Runtime::enter(Instance& inst, ElemKey key) {
       } else if (def.event.type == EventType::kLink || def.event.type == EventType::kNone) {
         finish(inst, key, nullptr);
       } else {
-        incident(inst, key, IncidentRetry::kActivate, "unsupported",
+        incident(inst, key, IncidentRetry::kActivate, IncidentKind::kUnsupported,
                  std::string(to_string(def.event.type)) +
                      " intermediate catch events are not executed by this version");
       }
@@ -142,7 +142,7 @@ void Runtime::enter_scope(Instance& inst, ElemKey key, ElementIndex scope_elemen
   const std::size_t slot = inst.plan->scope_slot(scope_element);
   const ElementIndex start = inst.plan->none_start[slot];
   if (start == kNoIndex) {
-    incident(inst, key, IncidentRetry::kNone, "no-start-event",
+    incident(inst, key, IncidentRetry::kNone, IncidentKind::kNoStartEvent,
              "the subprocess has no none start event to begin with");
     return;
   }
@@ -157,11 +157,11 @@ void Runtime::enter_multi_instance(Instance& inst, ElemKey body) {
   if (!loop.input_collection.empty()) {
     Result<nlohmann::json> v = eval(inst, body, loop.input_collection);
     if (!v) {
-      incident(inst, body, IncidentRetry::kActivate, "expression", v.status().message());
+      incident(inst, body, IncidentRetry::kActivate, IncidentKind::kExpression, v.status().message());
       return;
     }
     if (!v->is_array()) {
-      incident(inst, body, IncidentRetry::kActivate, "expression",
+      incident(inst, body, IncidentRetry::kActivate, IncidentKind::kExpression,
                "the input collection `" + loop.input_collection.source() + "` gave " +
                    std::string(v->type_name()) + ", expected a list");
       return;
@@ -176,7 +176,7 @@ void Runtime::enter_multi_instance(Instance& inst, ElemKey body) {
       }
     }
     if (!v || !v->is_number_integer() || v->get<std::int64_t>() < 0) {
-      incident(inst, body, IncidentRetry::kActivate, "expression",
+      incident(inst, body, IncidentRetry::kActivate, IncidentKind::kExpression,
                "the loop cardinality `" + loop.loop_cardinality.source() +
                    "` must give a non-negative whole number");
       return;
@@ -184,7 +184,7 @@ void Runtime::enter_multi_instance(Instance& inst, ElemKey body) {
     items = nlohmann::json::array();
     for (std::int64_t i = 0; i < v->get<std::int64_t>(); ++i) items.push_back(i + 1);
   } else {
-    incident(inst, body, IncidentRetry::kNone, "multi-instance",
+    incident(inst, body, IncidentRetry::kNone, IncidentKind::kMultiInstance,
              "multi-instance without an input collection or loop cardinality");
     return;
   }
@@ -306,12 +306,12 @@ void Runtime::start_call(Instance& inst, ElemKey key) {
   const Element& def = inst.plan->element(inst.find(key)->element);
   Result<std::string> id = eval_string(inst, key, def.called.process_id);
   if (!id) {
-    incident(inst, key, IncidentRetry::kActivate, "expression", id.status().message());
+    incident(inst, key, IncidentRetry::kActivate, IncidentKind::kExpression, id.status().message());
     return;
   }
   std::shared_ptr<const Plan> plan = latest(*id);
   if (plan == nullptr) {
-    incident(inst, key, IncidentRetry::kActivate, "called-element",
+    incident(inst, key, IncidentRetry::kActivate, IncidentKind::kCalledElement,
              "call activity calls process '" + *id + "', which is not deployed; deploy it and "
              "resolve this incident");
     return;
@@ -325,7 +325,7 @@ void Runtime::start_call(Instance& inst, ElemKey key) {
   const ElementIndex start = c.plan->none_start[c.plan->scope_slot(kNoIndex)];
   if (start == kNoIndex) {
     terminate_instance(c, HistoryKind::kInstanceTerminated);
-    incident(inst, key, IncidentRetry::kActivate, "called-element",
+    incident(inst, key, IncidentRetry::kActivate, IncidentKind::kCalledElement,
              "process '" + *id + "' has no none start event, so a call activity cannot start it");
     return;
   }

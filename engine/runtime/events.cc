@@ -39,14 +39,14 @@ bool Runtime::open_wait(Instance& inst, ElemKey owner, ElementIndex event) {
   if (ev.event.type != EventType::kMessage && ev.kind != ElementKind::kReceiveTask) return true;
   Result<std::string> name = eval_string(inst, owner, ev.event.message_name);
   if (!name) {
-    incident(inst, owner, IncidentRetry::kActivate, "expression", name.status().message());
+    incident(inst, owner, IncidentRetry::kActivate, IncidentKind::kExpression, name.status().message());
     return false;
   }
   std::string key;
   if (!ev.event.correlation_key.empty()) {
     Result<std::string> k = eval_string(inst, owner, ev.event.correlation_key);
     if (!k) {
-      incident(inst, owner, IncidentRetry::kActivate, "expression",
+      incident(inst, owner, IncidentRetry::kActivate, IncidentKind::kExpression,
                "correlation key: " + k.status().message());
       return false;
     }
@@ -157,7 +157,7 @@ bool Runtime::schedule_timer(Instance& inst, ElemKey owner, ElementIndex event) 
   Result<TimerSchedule> when = text ? plan_timer(ev.timer_type, *text, now())
                                     : Result<TimerSchedule>(text.status());
   if (!when) {
-    incident(inst, owner, IncidentRetry::kActivate, "timer", when.status().message());
+    incident(inst, owner, IncidentRetry::kActivate, IncidentKind::kTimer, when.status().message());
     return false;
   }
   Wait& w = inst.waits.emplace_back();
@@ -297,7 +297,7 @@ bool Runtime::throw_event(Instance& inst, ElemKey from, EventType type, const st
     // resolving it retries the thrower: a job task gets a new job, an event throws again.
     const Element& def = inst.plan->element(inst.find(from)->element);
     incident(inst, from, is_job_task(def.kind) ? IncidentRetry::kNone : IncidentRetry::kActivate,
-             "unhandled-error",
+             IncidentKind::kUnhandledError,
              "BPMN error '" + code + "'" + (message.empty() ? "" : " (" + message + ")") +
                  " was thrown by '" + def.id +
                  "' but no error boundary event or event subprocess catches it; add one, "

@@ -16,7 +16,7 @@ void Runtime::create_job(Instance& inst, ElemKey key) {
     if (def.kind == ElementKind::kUserTask) {
       type = kUserTaskJobType;
     } else {
-      incident(inst, key, IncidentRetry::kActivate, "job-type",
+      incident(inst, key, IncidentRetry::kActivate, IncidentKind::kJobType,
                std::string(describe(def.kind)) + " '" + def.id +
                    "' has no job type; give it a zeebe:taskDefinition type");
       return;
@@ -24,7 +24,7 @@ void Runtime::create_job(Instance& inst, ElemKey key) {
   } else {
     Result<std::string> t = eval_string(inst, key, def.task.type);
     if (!t) {
-      incident(inst, key, IncidentRetry::kActivate, "expression", t.status().message());
+      incident(inst, key, IncidentRetry::kActivate, IncidentKind::kExpression, t.status().message());
       return;
     }
     type = std::move(*t);
@@ -34,7 +34,7 @@ void Runtime::create_job(Instance& inst, ElemKey key) {
     Result<std::string> r = eval_string(inst, key, def.task.retries);
     int n = 0;
     if (!r || std::from_chars(r->data(), r->data() + r->size(), n).ec != std::errc{} || n < 0) {
-      incident(inst, key, IncidentRetry::kActivate, "expression",
+      incident(inst, key, IncidentRetry::kActivate, IncidentKind::kExpression,
                "retries of '" + def.id + "' must be a whole number");
       return;
     }
@@ -224,7 +224,7 @@ Status Runtime::fail_job(JobKey key, std::string message, std::int64_t backoff_m
     hand_back(job, backoff_ms);
   } else {
     job.state = *next(job.state, JobEvent::kExhaust);
-    incident(inst, job.element, IncidentRetry::kJob, "job-no-retries",
+    incident(inst, job.element, IncidentRetry::kJob, IncidentKind::kJobNoRetries,
              "job '" + job.type + "' failed and has no retries left: " + job.last_error, key);
   }
   return commit();

@@ -59,7 +59,7 @@ bool Runtime::take_flows(Instance& inst, ElementInstance& el) {
         return true;
       }
     }
-    incident(inst, key, IncidentRetry::kLeave, "no-link-catch",
+    incident(inst, key, IncidentRetry::kLeave, IncidentKind::kNoLinkCatch,
              "no intermediate link catch event named '" + def.event.link_name +
                  "' in the same scope");
     return false;
@@ -96,7 +96,7 @@ bool Runtime::take_flows(Instance& inst, ElementInstance& el) {
     if (!flow.condition.empty()) {
       Result<bool> r = eval_condition(inst, key, flow.condition);
       if (!r) {
-        incident(inst, key, IncidentRetry::kLeave, "expression",
+        incident(inst, key, IncidentRetry::kLeave, IncidentKind::kExpression,
                  "condition of sequence flow '" + flow.id + "': " + r.status().message());
         return false;
       }
@@ -109,7 +109,7 @@ bool Runtime::take_flows(Instance& inst, ElementInstance& el) {
   }
   if (chosen.empty()) {
     if (def.default_flow == kNoIndex) {
-      incident(inst, key, IncidentRetry::kLeave, "no-outgoing-flow",
+      incident(inst, key, IncidentRetry::kLeave, IncidentKind::kNoOutgoingFlow,
                "no condition of the outgoing sequence flows of " +
                    std::string(describe(def.kind)) + " '" + def.id +
                    "' is true and it has no default flow; add a default flow or fix the "
@@ -167,7 +167,7 @@ void Runtime::inner_completed(Instance& inst, ElemKey body, ElemKey inner) {
   if (!loop.output_collection.empty() && !loop.output_element.empty()) {
     Result<nlohmann::json> v = eval(inst, inner, loop.output_element);
     if (!v) {
-      incident(inst, inner, IncidentRetry::kLeave, "expression", v.status().message());
+      incident(inst, inner, IncidentRetry::kLeave, IncidentKind::kExpression, v.status().message());
       return;
     }
     inst.find(body)->vars[loop.output_collection][index] = std::move(*v);
@@ -182,7 +182,7 @@ void Runtime::inner_completed(Instance& inst, ElemKey body, ElemKey inner) {
     Result<bool> r = eval_condition(inst, inner, loop.completion_condition);
     if (!r) {
       --inst.find(body)->loop_done;
-      incident(inst, inner, IncidentRetry::kLeave, "expression", r.status().message());
+      incident(inst, inner, IncidentRetry::kLeave, IncidentKind::kExpression, r.status().message());
       return;
     }
     done = *r;

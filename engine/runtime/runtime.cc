@@ -335,7 +335,7 @@ void Runtime::run_queue() {
     if (++steps_ > options_.max_steps_per_command) {
       // A loop without a wait state: stop this instance here rather than spin.
       release_token(*inst, w.parent);
-      incident(*inst, w.parent, IncidentRetry::kNone, "endless-loop",
+      incident(*inst, w.parent, IncidentRetry::kNone, IncidentKind::kEndlessLoop,
                "more than " + std::to_string(options_.max_steps_per_command) +
                    " steps without reaching a wait state; the process loops without waiting "
                    "(stopped before '" + inst->plan->element(w.element).id + "')");
@@ -666,7 +666,7 @@ Result<bool> Runtime::fire_next_due_timer() {
   return true;
 }
 
-void Runtime::incident(Instance& inst, ElemKey key, IncidentRetry retry, std::string type,
+void Runtime::incident(Instance& inst, ElemKey key, IncidentRetry retry, IncidentKind kind,
                        std::string message, JobKey job) {
   Incident& i = inst.incidents.emplace_back();
   i.key = new_key();
@@ -676,7 +676,7 @@ void Runtime::incident(Instance& inst, ElemKey key, IncidentRetry retry, std::st
   i.element_index = el ? el->element : kNoIndex;
   i.job = job;
   i.retry = retry;
-  i.type = std::move(type);
+    i.kind = kind;
   i.message = std::move(message);
   i.created_ms = now();
   if (el) el->has_incident = true;
@@ -716,7 +716,7 @@ bool Runtime::transition(Instance& inst, ElementInstance& el, ElementEvent event
     el.state = *n;
     return true;
   }
-  incident(inst, el.key, IncidentRetry::kNone, "lifecycle",
+  incident(inst, el.key, IncidentRetry::kNone, IncidentKind::kLifecycle,
            "element '" + inst.plan->element(el.element).id + "' cannot go from " +
                std::string(to_string(el.state)) + " by '" + std::string(to_string(event)) +
                "'; this is a bug in Ordo, please report it");

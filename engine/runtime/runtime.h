@@ -331,7 +331,7 @@ class Runtime {
   void cancel_timer(std::int64_t due, std::uint64_t id);
 
   // Incidents and history.
-  void incident(Instance& inst, ElemKey key, IncidentRetry retry, std::string type,
+    void incident(Instance& inst, ElemKey key, IncidentRetry retry, IncidentKind kind,
                 std::string message, JobKey job = 0);
   // A new history event with its sequence, time, instance and process filled in; the
   // caller checks recording_ first.

@@ -103,7 +103,7 @@ bool Runtime::apply_inputs(Instance& inst, ElemKey key) {
   for (const IoMapping& m : def.inputs) {
     Result<nlohmann::json> v = eval(inst, key, m.source);
     if (!v) {
-      incident(inst, key, IncidentRetry::kActivate, "io-mapping",
+      incident(inst, key, IncidentRetry::kActivate, IncidentKind::kIoMapping,
                "input mapping to '" + m.target + "' failed: " + v.status().message());
       return false;
     }
@@ -138,7 +138,7 @@ bool Runtime::apply_outputs(Instance& inst, ElemKey key, nlohmann::json result) 
   for (const IoMapping& m : def.outputs) {
     Result<nlohmann::json> v = eval(inst, key, m.source);
     if (!v) {
-      incident(inst, key, IncidentRetry::kLeave, "io-mapping",
+      incident(inst, key, IncidentRetry::kLeave, IncidentKind::kIoMapping,
                "output mapping to '" + m.target + "' failed: " + v.status().message());
       return false;
     }

@@ -63,8 +63,8 @@ struct Incident {
   ElemKey element = 0;
   ElementIndex element_index = kNoIndex;
   JobKey job = 0;
-  IncidentRetry retry = IncidentRetry::kNone;
-  std::string type;
+    IncidentRetry retry = IncidentRetry::kNone;
+  IncidentKind kind = IncidentKind::kUnsupported;
   std::string message;
   std::int64_t created_ms = 0;
 };

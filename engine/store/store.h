@@ -67,7 +67,7 @@ struct IncidentRow {
   InstanceId instance = 0;
   std::string element_id;
   JobKey job = 0;
-  std::string type;
+  IncidentKind kind = IncidentKind::kExpression;
   std::string message;
   std::int64_t created_ms = 0;
 };

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string_view>
 
 namespace ordo {
@@ -36,8 +37,29 @@ enum class JobState : std::uint8_t {
   kCancelled,  // its element was terminated
 };
 
+// Why an instance stopped at an element and waits for an operator (IncidentInfo::kind).
+enum class IncidentKind : std::uint8_t {
+  kExpression,  // an expression (condition, mapping, correlation key, task type, ...) failed
+  kNoOutgoingFlow,  // no condition of a gateway or activity held and there is no default flow
+  kUnhandledError,  // a BPMN error nobody catches
+  kJobNoRetries,  // a job failed with no retries left
+  kJobType,  // a task has no job type
+  kCalledElement,  // a call activity names a process that is not deployed, or cannot start
+  kEndlessLoop,  // tokens moved too long without reaching a wait state
+  kIoMapping,  // an input or output mapping failed
+  kLifecycle,  // an element cannot make a lifecycle transition (a bug in Ordo)
+  kMultiInstance,  // a multi-instance collection is not a list
+  kNoLinkCatch,  // a link throw event has no catch event of its name
+  kNoStartEvent,  // a subprocess has no start event
+  kTimer,  // a timer expression does not give a date, duration or cycle
+  kUnsupported,  // an element Ordo cannot run
+};
+
 std::string_view to_string(InstanceState s) noexcept;  // "active", "suspended", ...
 std::string_view to_string(ElementState s) noexcept;   // "activating", "active", ...
 std::string_view to_string(JobState s) noexcept;       // "created", "locked", ...
+std::string_view to_string(IncidentKind k) noexcept;   // "expression", "job-no-retries", ...
+// The kind named `text` (as to_string gives it), if any.
+std::optional<IncidentKind> incident_kind_from(std::string_view text) noexcept;
 
 }  // namespace ordo

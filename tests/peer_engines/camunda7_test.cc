@@ -842,7 +842,7 @@ class Run {
                       join(waiting());
     for (const InstanceInfo& i : family()) {
       for (const IncidentInfo& inc : i.incidents) {
-        out += ", incident at " + inc.element_id + " (" + inc.type + ": " + inc.message + ")";
+        out += ", incident at " + inc.element_id + " (" + std::string(to_string(inc.kind)) + ": " + inc.message + ")";
       }
     }
     return out;

@@ -119,7 +119,7 @@ TEST_P(ServiceTask, FailedJobIsRetriedWithTheSameKeyThenBecomesAnIncident) {
   InstanceInfo info = h.info(id);
   EXPECT_EQ(info.state, InstanceState::kIncident);
   ASSERT_EQ(info.incidents.size(), 1u);
-  EXPECT_EQ(info.incidents[0].type, "job-no-retries");
+  EXPECT_EQ(to_string(info.incidents[0].kind), "job-no-retries");
   EXPECT_NE(info.incidents[0].message.find("ERP unreachable"), std::string::npos);
 
   h.engine().register_handler("erp", [](const Job&) { return JobOutcome::complete(); });
@@ -239,7 +239,7 @@ TEST_P(IoMapping, FailingInputMappingIsAnIncidentOnTheTask) {
   h.engine().run_until_idle();
   InstanceInfo info = h.info(id);
   ASSERT_EQ(info.incidents.size(), 1u);
-  EXPECT_EQ(info.incidents[0].type, "io-mapping");
+  EXPECT_EQ(to_string(info.incidents[0].kind), "io-mapping");
   EXPECT_EQ(info.incidents[0].element_id, "t");
   EXPECT_TRUE(h.calls.empty()) << "no job before the inputs are mapped";
 }

@@ -180,7 +180,7 @@ TEST_P(ErrorBoundaryEvent, ErrorWithOtherCodeIsAnIncident) {
   ASSERT_OK(h.engine().throw_error(h.job_of("work"), "OTHER"));
   InstanceInfo info = h.info(id);
   ASSERT_EQ(info.incidents.size(), 1u);
-  EXPECT_EQ(info.incidents[0].type, "unhandled-error");
+  EXPECT_EQ(to_string(info.incidents[0].kind), "unhandled-error");
   EXPECT_NE(info.incidents[0].message.find("OTHER"), std::string::npos);
 }
 
@@ -329,7 +329,7 @@ TEST_P(TimerCatchEvent, InvalidTimerValueIsAnIncident) {
       "</intermediateCatchEvent>\n" + svc("after") + flow("s", "t") + flow("t", "after")));
   InstanceId id = h.start("p", {{"wait", "soon"}});
   ASSERT_EQ(h.info(id).incidents.size(), 1u);
-  EXPECT_EQ(h.info(id).incidents[0].type, "timer");
+  EXPECT_EQ(to_string(h.info(id).incidents[0].kind), "timer");
 }
 
 }  // namespace

@@ -158,7 +158,7 @@ TEST_P(ExternalWorker, FailureRetriesAfterTheBackoffThenBecomesAnIncident) {
   ASSERT_OK(h.engine().answer_job(key, "w1", JobOutcome::fail("card service down", 0, 0)));
   const InstanceInfo info = h.info(id);
   ASSERT_EQ(info.incidents.size(), 1u);
-  EXPECT_EQ(info.incidents[0].type, "job-no-retries");
+  EXPECT_EQ(to_string(info.incidents[0].kind), "job-no-retries");
   EXPECT_NE(info.incidents[0].message.find("card service down"), std::string::npos);
   EXPECT_TRUE(take(fetch("w1")).empty()) << "an incident's job is not handed out";
 

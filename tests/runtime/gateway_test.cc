@@ -43,7 +43,7 @@ TEST_P(ExclusiveGateway, NoTrueConditionAndNoDefaultRaisesIncident) {
   InstanceInfo info = h.info(id);
   EXPECT_EQ(info.state, InstanceState::kIncident);
   ASSERT_EQ(info.incidents.size(), 1u);
-  EXPECT_EQ(info.incidents[0].type, "no-outgoing-flow");
+  EXPECT_EQ(to_string(info.incidents[0].kind), "no-outgoing-flow");
   EXPECT_EQ(info.incidents[0].element_id, "g");
   EXPECT_TRUE(h.open_job_elements().empty());
 }
@@ -64,7 +64,7 @@ TEST_P(ExclusiveGateway, ConditionOnMissingVariableRaisesIncidentNamingTheExpres
   InstanceId id = h.start("p");
   InstanceInfo info = h.info(id);
   ASSERT_EQ(info.incidents.size(), 1u);
-  EXPECT_EQ(info.incidents[0].type, "expression");
+  EXPECT_EQ(to_string(info.incidents[0].kind), "expression");
   EXPECT_NE(info.incidents[0].message.find("x > 10"), std::string::npos)
       << info.incidents[0].message;
 }

@@ -78,11 +78,12 @@ TEST_P(ReviewIncident, ResolvingAnActivationIncidentOnAMultiInstanceBodyStartsTh
   InstanceId id = h.start("p", {{"items", {1, 2}}});
   InstanceInfo info = h.info(id);
   ASSERT_EQ(info.incidents.size(), 1u);
-  EXPECT_EQ(info.incidents[0].type, "timer");
+  EXPECT_EQ(to_string(info.incidents[0].kind), "timer");
   ASSERT_OK(h.engine().set_variables(id, {{"limit", "PT1H"}}));
   ASSERT_OK(h.engine().resolve_incident(info.incidents[0].key, 1));
   info = h.info(id);
-  EXPECT_TRUE(info.incidents.empty()) << info.incidents[0].type << ": " << info.incidents[0].message;
+  EXPECT_TRUE(info.incidents.empty())
+      << to_string(info.incidents[0].kind) << ": " << info.incidents[0].message;
   EXPECT_EQ(h.open_job_elements(), Ids({"work", "work"}));
 }
 
@@ -119,7 +120,7 @@ TEST_P(ReviewCallActivity, UncaughtErrorInTheCalledProcessCanBeRetried) {
   ASSERT_OK(h.engine().throw_error(h.job_of("t"), "BOOM"));
   std::vector<IncidentInfo> incidents = must(h.engine().incidents());
   ASSERT_EQ(incidents.size(), 1u);
-  EXPECT_EQ(incidents[0].type, "unhandled-error");
+  EXPECT_EQ(to_string(incidents[0].kind), "unhandled-error");
   ASSERT_OK(h.engine().resolve_incident(incidents[0].key, 1));
   EXPECT_EQ(h.open_job_elements(), Ids({"t"})) << "resolving retries the task that threw";
   ASSERT_OK(h.engine().complete_job(h.job_of("t")));
@@ -140,7 +141,7 @@ TEST_P(ReviewError, ResolvingAnUncaughtErrorEndEventThrowsAgain) {
   info = h.info(id);
   EXPECT_EQ(info.state, InstanceState::kIncident);
   ASSERT_EQ(info.incidents.size(), 1u);
-  EXPECT_EQ(info.incidents[0].type, "unhandled-error");
+  EXPECT_EQ(to_string(info.incidents[0].kind), "unhandled-error");
 }
 
 // An error thrown inside an error event subprocess, with the same code: the event
@@ -159,7 +160,7 @@ TEST_P(ReviewError, ErrorThrownInsideAnErrorEventSubprocessIsNotCaughtByItAgain)
   ASSERT_OK(h.engine().throw_error(h.job_of("work"), "X"));
   InstanceInfo info = h.info(id);
   ASSERT_EQ(info.incidents.size(), 1u);
-  EXPECT_EQ(info.incidents[0].type, "unhandled-error") << info.incidents[0].message;
+  EXPECT_EQ(to_string(info.incidents[0].kind), "unhandled-error") << info.incidents[0].message;
   EXPECT_EQ(h.history(id, HistoryKind::kElementActivated).size(), 5u)
       << "s, work, on-error, es, rethrow: the event subprocess ran once";
 }

@@ -83,7 +83,7 @@ std::string encode_runtime(const state::Instance& inst) {
     w.raw(first ? "[" : ",[");
     first = false;
     w.num(i.key).raw(",").num(i.element).raw(",").num(i.element_index).raw(",").num(i.job);
-    w.raw(",").num(static_cast<int>(i.retry)).raw(",").str(i.type).raw(",").str(i.message);
+    w.raw(",").num(static_cast<int>(i.retry)).raw(",").str(to_string(i.kind)).raw(",").str(i.message);
     w.raw(",").num(i.created_ms).raw("]");
   }
   w.raw("]}");
@@ -173,7 +173,9 @@ Status decode_runtime(std::string_view text, state::Instance& inst) {
       i.element_index = number<ElementIndex>(a, 2);
       i.job = number<JobKey>(a, 3);
       i.retry = static_cast<state::IncidentRetry>(number<int>(a, 4));
-      i.type = a.at(5).get<std::string>();
+            const std::optional<IncidentKind> kind = incident_kind_from(a.at(5).get<std::string>());
+      if (!kind) throw json::other_error::create(501, "an unknown incident kind", nullptr);
+      i.kind = *kind;
       i.message = a.at(6).get<std::string>();
       i.created_ms = number<std::int64_t>(a, 7);
     }

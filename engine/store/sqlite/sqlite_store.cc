@@ -417,7 +417,7 @@ Status SqliteStore::write_rows(const Rows& changes) {
         } else {
           st.bind(3, inst->plan->element(i.element_index).id);
         }
-        st.bind(4, i64(i.job)).bind(5, i.type).bind(6, i.message).bind(7, i.created_ms);
+        st.bind(4, i64(i.job)).bind(5, to_string(i.kind)).bind(6, i.message).bind(7, i.created_ms);
         if (Status s = st.run(); !s) return s;
       }
       inst->incidents_changed = false;
@@ -819,11 +819,18 @@ Result<std::vector<IncidentRow>> SqliteStore::list_incidents() {
       "SELECT key, instance_id, element_id, job_key, type, message, created_at FROM incidents "
       "ORDER BY key");
   if (!st) return st.status();
-  std::vector<IncidentRow> out;
-  Status read = each_row(*st, [&] {
+    std::vector<IncidentRow> out;
+  Status read = each_row(*st, [&]() -> Status {
+    const std::optional<IncidentKind> kind = incident_kind_from(st->text(4));
+    if (!kind) {
+      return Status(StatusCode::kCorruption, "incident " + std::to_string(st->int64(0)) + " in " +
+                                                 db_->path() + " has an unknown kind '" +
+                                                 st->text(4) + "'; restore it from a backup");
+    }
     out.push_back({static_cast<IncidentKey>(st->int64(0)), static_cast<InstanceId>(st->int64(1)),
-                   st->text(2), static_cast<JobKey>(st->int64(3)), st->text(4), st->text(5),
+                   st->text(2), static_cast<JobKey>(st->int64(3)), *kind, st->text(5),
                    st->int64(6)});
+    return Status::ok();
   });
   if (!read) return read;
   return out;
