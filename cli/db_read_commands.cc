@@ -1,0 +1,241 @@
+// instances, show, incidents, deliveries: the commands that read a database.
+#include "db_commands.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <iostream>
+#include <map>
+#include <set>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "ordo/adapters/adapters.h"
+#include "ordo/adapters/notifications.h"
+#include "ordo/sim/simulation.h"
+#include "ordo/ordo.h"
+// Internal to the library (engine/ is on the CLI's include path): the same ISO 8601 parser
+// and formatter the engine uses for timers, so --ttl and printed times read as in BPMN files.
+#include "job_types.h"
+#include "logging.h"  // library_log
+#include "time/iso8601.h"
+#include "views.h"
+#include "work_loop.h"
+
+namespace ordo::cli::db {
+
+namespace fs = std::filesystem;
+
+// ---- instances ----
+
+
+int run_instances(const InstancesArgs& args) {
+  auto engine = open_db("instances", args.db, false);
+  if (!engine) return kExitFound;
+  InstanceFilter filter;
+  filter.process_id = args.process_id;
+  if (!args.state.empty()) filter.state = instance_states().at(args.state);
+  filter.limit = args.limit;
+  Result<std::vector<InstanceInfo>> found = engine->instances(filter);
+  if (!found) return fail("instances", found.status());
+  if (args.json) {
+    json out = json::array();
+    for (const InstanceInfo& i : *found) {
+      out.push_back({{"id", i.id},
+                     {"processId", i.process_id},
+                     {"version", i.version},
+                     {"businessKey", i.business_key},
+                     {"state", to_string(i.state)},
+                     {"startedAt", when_json(i.started_ms)},
+                     {"endedAt", when_json(i.ended_ms)},
+                     {"endEvent", i.end_event.empty() ? json() : json(i.end_event)},
+                     {"parent", i.parent == 0 ? json() : json(i.parent)}});
+    }
+    print_json(out);
+    return kExitOk;
+  }
+  if (found->empty()) {
+    std::cout << "no instances\n";
+    return kExitOk;
+  }
+  std::vector<std::vector<std::string>> rows;
+  for (const InstanceInfo& i : *found) {
+    rows.push_back({std::to_string(i.id), i.process_id + ":" + std::to_string(i.version),
+                    i.business_key, std::string(to_string(i.state)), when(i.started_ms),
+                    when(i.ended_ms), i.end_event});
+  }
+  print_table({"ID", "PROCESS", "KEY", "STATE", "STARTED", "ENDED", "END EVENT"}, rows);
+  if (static_cast<int>(found->size()) == args.limit) {
+    std::cout << "(the first " << args.limit << "; --limit shows more)\n";
+  }
+  return kExitOk;
+}
+
+// ---- show ----
+
+
+// What a history event says beyond its kind, for people.
+std::string detail_text(const HistoryEvent& e) {
+  switch (e.kind) {
+    case HistoryKind::kInstanceStarted:
+      return e.value != 0 ? "called by instance " + std::to_string(e.value) : std::string();
+    case HistoryKind::kJobCreated:
+      return "job " + std::to_string(e.key) + " " + e.detail + ", " + std::to_string(e.value) +
+             (e.value == 1 ? " retry" : " retries");
+    case HistoryKind::kJobCompleted:
+    case HistoryKind::kJobCancelled:
+      return "job " + std::to_string(e.key);
+    case HistoryKind::kJobFailed:
+      return "job " + std::to_string(e.key) + ": " + e.detail + " (" + std::to_string(e.value) +
+             (e.value == 1 ? " retry left)" : " retries left)");
+    case HistoryKind::kJobErrorThrown:
+      return "job " + std::to_string(e.key) + ": error " + e.detail;
+    case HistoryKind::kTimerScheduled:
+      return "due " + when(e.value);
+    case HistoryKind::kVariablesUpdated:
+      return "set " + e.detail;
+    case HistoryKind::kIncidentRaised:
+      return "incident " + std::to_string(e.key) + ": " + e.detail;
+    case HistoryKind::kIncidentResolved:
+      return "incident " + std::to_string(e.key);
+    default:
+      return e.detail;
+  }
+}
+
+int run_show(const ShowArgs& args) {
+  auto engine = open_db("show", args.db, false);
+  if (!engine) return kExitFound;
+  Result<InstanceInfo> found = engine->instance(args.id);
+  if (!found) return fail("show", found.status());
+  const InstanceInfo& i = *found;
+  Result<std::vector<HistoryEvent>> read = engine->history(args.id);
+  if (!read) return fail("show", read.status());
+  const std::vector<HistoryEvent>& history = *read;
+  if (args.json) {
+    json elements = json::array();
+    for (const ElementInfo& e : i.elements) {
+      elements.push_back({{"elementId", e.element_id},
+                          {"kind", to_string(e.kind)},
+                          {"state", to_string(e.state)}});
+    }
+    json incidents = json::array();
+    for (const IncidentInfo& inc : i.incidents) incidents.push_back(incident_json(inc));
+    json events = json::array();
+    for (const HistoryEvent& e : history) {
+      json event = server::event_view(e);
+      event["text"] = detail_text(e);
+      events.push_back(std::move(event));
+    }
+    print_json({{"id", i.id},
+                {"processId", i.process_id},
+                {"version", i.version},
+                {"businessKey", i.business_key},
+                {"state", to_string(i.state)},
+                {"startedAt", when_json(i.started_ms)},
+                {"endedAt", when_json(i.ended_ms)},
+                {"endEvent", i.end_event.empty() ? json() : json(i.end_event)},
+                {"parent", i.parent == 0 ? json() : json(i.parent)},
+                {"variables", i.variables.is_null() ? json::object() : i.variables},
+                {"elements", elements},
+                {"incidents", incidents},
+                {"history", events}});
+    return kExitOk;
+  }
+  std::cout << "instance " << i.id << "  " << i.process_id << ":" << i.version;
+  if (!i.business_key.empty()) std::cout << "  key " << i.business_key;
+  std::cout << '\n';
+  std::cout << "state    " << to_string(i.state);
+  if (!i.end_event.empty()) std::cout << " (" << i.end_event << ")";
+  std::cout << '\n';
+  if (i.parent != 0) std::cout << "called by instance " << i.parent << '\n';
+  std::cout << "started  " << when(i.started_ms) << '\n';
+  if (i.ended_ms != 0) std::cout << "ended    " << when(i.ended_ms) << '\n';
+
+  std::cout << "\nvariables\n";
+  if (!i.variables.is_object() || i.variables.empty()) std::cout << "  (none)\n";
+  if (i.variables.is_object()) {
+    for (const auto& [name, value] : i.variables.items()) {
+      std::cout << "  " << name << " = " << dump(value) << '\n';
+    }
+  }
+  if (!i.elements.empty()) {
+    std::cout << "\nwaiting in\n";
+    std::vector<std::vector<std::string>> rows;
+    for (const ElementInfo& e : i.elements) {
+      rows.push_back(
+          {e.element_id, std::string(to_string(e.kind)), std::string(to_string(e.state))});
+    }
+    for (auto& r : rows) r[0] = "  " + r[0];
+    print_table({"  ELEMENT", "KIND", "STATE"}, rows);
+  }
+  if (!i.incidents.empty()) {
+    std::cout << "\nopen incidents (ordo retry --db " << args.db << " KEY)\n";
+    std::vector<std::vector<std::string>> rows;
+    for (const IncidentInfo& inc : i.incidents) {
+      rows.push_back({"  " + std::to_string(inc.key), inc.element_id, std::string(to_string(inc.kind)), inc.message});
+    }
+    print_table({"  KEY", "ELEMENT", "TYPE", "MESSAGE"}, rows);
+  }
+  std::cout << "\nhistory\n";
+  if (history.empty()) {
+    std::cout << "  (none recorded)\n";
+    return kExitOk;
+  }
+  std::vector<std::vector<std::string>> rows;
+  for (const HistoryEvent& e : history) {
+    rows.push_back({"  " + time::format_date_time(e.time_ms),
+                    e.element_id.empty() ? std::string("-") : std::string(e.element_id),
+                    std::string(to_string(e.kind)), detail_text(e)});
+  }
+  print_table({"  TIME", "ELEMENT", "EVENT", "DETAIL"}, rows);
+  return kExitOk;
+}
+
+// ---- deliveries ----
+
+
+int run_deliveries(const DeliveriesArgs& args) {
+  Result<std::vector<DeliveryRecord>> rows = read_delivery_log(args.log, args.order);
+  if (!rows) return fail("deliveries", rows.status());
+  if (args.json) {
+    json out = json::array();
+    for (const DeliveryRecord& d : *rows) {
+      out.push_back({{"id", d.id},           {"message", d.message},
+                     {"orderId", d.order_id}, {"customer", d.customer},
+                     {"channel", d.channel},  {"locale", d.locale},
+                     {"recipient", d.recipient}, {"status", d.status},
+                     {"providerId", d.provider_id}, {"providerStatus", d.provider_status},
+                     {"error", d.error},      {"attempt", d.attempt},
+                     {"time", time::format_date_time(d.created_ms)}});
+    }
+    print_json(out);
+    return kExitOk;
+  }
+  if (rows->empty()) {
+    std::cout << "no deliveries" << (args.order.empty() ? "" : " for " + args.order) << '\n';
+    return kExitOk;
+  }
+  for (const DeliveryRecord& d : *rows) {
+    std::cout << time::format_date_time(d.created_ms) << "  " << d.order_id << "  " << d.message << "  "
+              << d.channel << "  " << d.status;
+    if (!d.recipient.empty()) std::cout << "  to " << d.recipient;
+    if (!d.locale.empty()) std::cout << " (" << d.locale << ")";
+    if (!d.provider_id.empty()) std::cout << "  id " << d.provider_id;
+    if (!d.provider_status.empty()) std::cout << "  [" << d.provider_status << "]";
+    if (!d.error.empty()) std::cout << "\n    " << d.error;
+    std::cout << '\n';
+  }
+  return kExitOk;
+}
+
+}  // namespace ordo::cli::db

@@ -1,0 +1,264 @@
+// deploy, start, correlate, incidents, retry, cancel, backup: the commands that change a
+// database (and the list of incidents retry works on).
+#include "db_commands.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <iostream>
+#include <map>
+#include <set>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "ordo/adapters/adapters.h"
+#include "ordo/adapters/notifications.h"
+#include "ordo/sim/simulation.h"
+#include "ordo/ordo.h"
+// Internal to the library (engine/ is on the CLI's include path): the same ISO 8601 parser
+// and formatter the engine uses for timers, so --ttl and printed times read as in BPMN files.
+#include "job_types.h"
+#include "logging.h"  // library_log
+#include "time/iso8601.h"
+#include "views.h"
+#include "work_loop.h"
+
+namespace ordo::cli::db {
+
+namespace fs = std::filesystem;
+
+// ---- deploy ----
+
+
+int run_deploy(const DeployArgs& args) {
+  auto engine = open_db("deploy", args.db, /*create=*/true);
+  if (!engine) return kExitFound;
+    std::set<std::pair<std::string, int>> known;
+  Result<std::vector<Deployment>> stored = engine->deployments();
+  if (!stored) return fail("deploy", stored.status());
+  for (const Deployment& d : *stored) known.emplace(d.process_id, d.version);
+  json out = json::array();
+  int failed = 0;
+  for (const std::string& file : args.files) {
+    Result<std::vector<Deployment>> deployed = engine->deploy_file(file);
+    if (!deployed) {
+      fail("deploy", deployed.status());
+      ++failed;
+      continue;
+    }
+    for (const Deployment& d : *deployed) {
+      const bool fresh = known.emplace(d.process_id, d.version).second;
+      if (args.json) {
+        out.push_back({{"file", file},
+                       {"processId", d.process_id},
+                       {"version", d.version},
+                       {"new", fresh},
+                       {"contentHash", d.content_hash}});
+      } else {
+        std::cout << d.process_id << ": version " << d.version
+                  << (fresh ? ", new" : ", unchanged (same content as the latest version)") << " ("
+                  << file << ")\n";
+      }
+    }
+  }
+  if (args.json) print_json(out);
+  return failed > 0 ? kExitFound : kExitOk;
+}
+
+// ---- start ----
+
+
+int run_start(const StartArgs& args) {
+  auto engine = open_db("start", args.db, false);
+  if (!engine) return kExitFound;
+  StartRequest request;
+  request.process_id = args.process_id;
+  request.variables = parse_object(args.vars);
+  request.business_key = args.key;
+  request.version = args.version;
+  Result<StartResult> started = engine->start_instance(request);
+  if (!started) return fail("start", started.status());
+  Result<InstanceInfo> info = engine->instance(started->id);
+  const std::string state = info ? std::string(to_string(info->state)) : std::string("unknown");
+  if (args.json) {
+    print_json({{"instance", started->id},
+                {"created", started->created},
+                {"processId", args.process_id},
+                {"version", started->version},
+                {"businessKey", args.key},
+                {"state", state}});
+    return kExitOk;
+  }
+  const std::string what = args.process_id + ":" + std::to_string(started->version);
+  if (started->created) {
+    std::cout << "started instance " << started->id << " of " << what;
+    if (!args.key.empty()) std::cout << " (business key " << args.key << ")";
+    std::cout << ": " << state << '\n';
+  } else {
+    std::cout << "instance " << started->id << " of " << what << " already exists for business key "
+              << args.key << " (" << state << "); not started again\n";
+  }
+  return kExitOk;
+}
+
+// ---- correlate ----
+
+
+int run_correlate(const CorrelateArgs& args) {
+  auto engine = open_db("correlate", args.db, false);
+  if (!engine) return kExitFound;
+  Message m;
+  m.name = args.name;
+  m.correlation_key = args.key;
+  m.variables = parse_object(args.vars);
+  m.message_id = args.message_id;
+  if (!args.ttl.empty()) {
+    // Calendar parts (days, months) are counted from now.
+    const std::int64_t now = engine->clock().now_ms();
+    m.ttl_ms = time::add(now, *time::parse_duration(args.ttl)) - now;
+  }
+  Result<MessageResult> r = engine->publish_message(std::move(m));
+  if (!r) return fail("correlate", r.status());
+  if (args.json) {
+    print_json({{"name", args.name},
+                {"correlationKey", args.key},
+                {"messageId", args.message_id.empty() ? json() : json(args.message_id)},
+                {"instances", r->instances},
+                {"buffered", r->buffered},
+                {"duplicate", r->duplicate}});
+    return kExitOk;
+  }
+  std::string outcome;
+  if (!r->instances.empty()) {
+    outcome = "received by " + instance_list(r->instances);
+  } else if (r->buffered) {
+    outcome = "nobody is waiting for it yet: buffered for " + args.ttl;
+  } else {
+    outcome = "nobody was waiting for it: dropped (--ttl keeps a message for later)";
+  }
+  if (r->duplicate) {
+    std::cout << "duplicate: message id " << args.message_id
+              << " was published before; nothing done (the first time: " << outcome << ")\n";
+  } else {
+    std::cout << args.name << (args.key.empty() ? "" : " / " + args.key) << ": " << outcome << '\n';
+  }
+  return kExitOk;
+}
+
+// ---- incidents, retry, cancel ----
+
+int run_incidents(const DbArgs& args) {
+  auto engine = open_db("incidents", args.db, false);
+  if (!engine) return kExitFound;
+  Result<std::vector<IncidentInfo>> read = engine->incidents();
+  if (!read) return fail("incidents", read.status());
+  const std::vector<IncidentInfo>& open = *read;
+  if (args.json) {
+    json out = json::array();
+    for (const IncidentInfo& i : open) out.push_back(incident_json(i));
+    print_json(out);
+    return kExitOk;
+  }
+  if (open.empty()) {
+    std::cout << "no open incidents\n";
+    return kExitOk;
+  }
+  std::vector<std::vector<std::string>> rows;
+  for (const IncidentInfo& i : open) {
+    rows.push_back({std::to_string(i.key), std::to_string(i.instance), i.element_id, std::string(to_string(i.kind)),
+                    when(i.created_ms), i.message});
+  }
+  print_table({"KEY", "INSTANCE", "ELEMENT", "TYPE", "CREATED", "MESSAGE"}, rows);
+  return kExitOk;
+}
+
+
+int run_retry(const RetryArgs& args) {
+  auto engine = open_db("retry", args.db, false);
+  if (!engine) return kExitFound;
+    std::optional<IncidentInfo> incident;
+  Result<std::vector<IncidentInfo>> open = engine->incidents();
+  if (!open) return fail("retry", open.status());
+  for (IncidentInfo& i : *open) {
+    if (i.key == args.key) incident = std::move(i);
+  }
+  if (!incident) {
+    std::cerr << "ordo retry: no open incident " << args.key << " (ordo incidents --db " << args.db
+              << " lists them)\n";
+    return kExitFound;
+  }
+  if (!args.vars.empty()) {
+    if (Status s = engine->set_variables(incident->instance, parse_object(args.vars)); !s) {
+      return fail("retry", s);
+    }
+  }
+  if (Status s = engine->resolve_incident(args.key, args.retries); !s) return fail("retry", s);
+  Result<InstanceInfo> after = engine->instance(incident->instance);
+  std::cout << "resolved incident " << args.key << " (" << to_string(incident->kind) << " at "
+            << incident->element_id << ")";
+  if (incident->job != 0) {
+    std::cout << "; job " << incident->job << " has " << args.retries
+              << (args.retries == 1 ? " retry" : " retries") << " for the next ordo worker";
+  }
+  std::cout << "\ninstance " << incident->instance << " is "
+            << (after ? to_string(after->state) : std::string_view("unknown")) << '\n';
+  return kExitOk;
+}
+
+
+int run_cancel(const CancelArgs& args) {
+  auto engine = open_db("cancel", args.db, false);
+  if (!engine) return kExitFound;
+  if (Status s = engine->cancel(args.id); !s) return fail("cancel", s);
+  std::cout << "cancelled instance " << args.id << '\n';
+  return kExitOk;
+}
+
+// ---- backup ----
+
+
+int run_backup(const BackupArgs& args) {
+  std::error_code ec;
+  if (fs::exists(args.dest, ec)) {
+    if (fs::exists(args.db, ec) && fs::equivalent(args.db, args.dest, ec)) {
+      std::cerr << "ordo backup: " << args.dest << " is the database itself\n";
+      return kExitFound;
+    }
+    if (!args.force) {
+      std::cerr << "ordo backup: " << args.dest << " exists; give --force to replace it\n";
+      return kExitFound;
+    }
+  }
+  auto engine = open_db("backup", args.db, false);
+  if (!engine) return kExitFound;
+  // Into a new file next to DEST, renamed when complete: DEST is never half-written, and an
+  // old DEST is replaced whole rather than overwritten page by page.
+  const std::string partial = args.dest + ".partial-" + std::to_string(::getpid());
+  fs::remove(partial, ec);
+  if (Status s = engine->backup(partial); !s) {
+    fs::remove(partial, ec);
+    return fail("backup", s);
+  }
+  // A write-ahead log left by the old DEST would be applied to the new one.
+  fs::remove(args.dest + "-wal", ec);
+  fs::remove(args.dest + "-shm", ec);
+  fs::rename(partial, args.dest, ec);
+  if (ec) {
+    fs::remove(partial, ec);
+    std::cerr << "ordo backup: cannot write " << args.dest << ": " << ec.message() << '\n';
+    return kExitFound;
+  }
+  std::cout << "backed up " << args.db << " to " << args.dest << '\n';
+  return kExitOk;
+}
+
+}  // namespace ordo::cli::db

@@ -1,0 +1,278 @@
+// The SQLite store: deployments, job locks, the listings, history and backups (the rest of
+// SqliteStore is in sqlite_store.cc).
+#include <sqlite3.h>
+
+#include <algorithm>
+
+#include "runtime/plan.h"  // element ids of the history it reads
+#include "store/sqlite/sqlite_store.h"
+#include "store/sqlite/statements.h"
+
+namespace ordo::store::sqlite {
+
+// ---- deployments ----
+
+Result<std::vector<DeploymentRow>> SqliteStore::deployments(std::string_view process_id) {
+  Result<Statement> st = db_->prepare(
+      "SELECT process_id, version, content_hash, file, xml, load_flags, deployed_at "
+      "FROM deployments WHERE ?1 = '' OR process_id = ?1 ORDER BY process_id, version");
+  if (!st) return st.status();
+  st->bind(1, process_id);
+  std::vector<DeploymentRow> out;
+  Status read = each_row(*st, [&] {
+    out.push_back({st->text(0), static_cast<int>(st->int64(1)), st->text(2), st->text(3),
+                   st->text(4), static_cast<int>(st->int64(5)), st->int64(6)});
+  });
+  if (!read) return read;
+  return out;
+}
+
+Result<int> SqliteStore::latest_version(std::string_view process_id) {
+  ORDO_STATEMENT(st, kLatestDeployment,
+                 "SELECT version FROM deployments WHERE process_id = ?1 "
+                 "ORDER BY version DESC LIMIT 1");
+  st.bind(1, process_id);
+  Result<bool> row = st.step();
+  if (!row) return row.status();
+  if (!*row) return 0;
+  return static_cast<int>(st.int64(0));
+}
+
+Status SqliteStore::add_deployment(const DeploymentRow& d) {
+  ORDO_STATEMENT(st, kAddDeployment,
+                 "INSERT INTO deployments (process_id, version, content_hash, file, xml, "
+                 "load_flags, deployed_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+  st.bind(1, d.process_id).bind(2, static_cast<std::int64_t>(d.version)).bind(3, d.content_hash);
+  st.bind(4, d.file).bind(5, d.xml).bind(6, static_cast<std::int64_t>(d.load_flags));
+  st.bind(7, d.deployed_ms);
+  return st.run();
+}
+
+// ---- jobs for workers ----
+
+Result<std::vector<state::JobRecord>> SqliteStore::acquire_jobs(
+    std::string_view type, std::string_view owner, std::int64_t now_ms, std::int64_t lock_until_ms,
+    int limit, const std::vector<std::string>& except) {
+  const std::string except_json = nlohmann::json(except).dump();
+  // Created jobs by key, then locked ones whose lock has expired: each half has its index.
+  static constexpr std::string_view kAny =
+      "UPDATE jobs SET state = 'locked', lock_owner = ?1, lock_expires_at = ?2 "
+      "WHERE key IN (SELECT key FROM (SELECT key FROM jobs WHERE state = 'created' "
+      "AND type NOT IN (SELECT value FROM json_each(?5)) ORDER BY key LIMIT ?4) "
+      "UNION ALL SELECT key FROM (SELECT key FROM jobs WHERE state = 'locked' "
+      "AND lock_expires_at < ?3 AND type NOT IN (SELECT value FROM json_each(?5)) "
+      "ORDER BY lock_expires_at LIMIT ?4) LIMIT ?4) RETURNING key, instance_id, element_key, "
+      "element_index, type, state, retries, "
+      "attempt, idempotency_key, last_error, lock_owner, lock_expires_at";
+  static constexpr std::string_view kTyped =
+      "UPDATE jobs SET state = 'locked', lock_owner = ?1, lock_expires_at = ?2 "
+      "WHERE key IN (SELECT key FROM (SELECT key FROM jobs WHERE state = 'created' "
+      "AND type = ?5 ORDER BY key LIMIT ?4) UNION ALL SELECT key FROM (SELECT key FROM jobs "
+      "WHERE state = 'locked' AND lock_expires_at < ?3 AND type = ?5 "
+      "ORDER BY lock_expires_at LIMIT ?4) LIMIT ?4) RETURNING key, instance_id, element_key, "
+      "element_index, type, state, retries, attempt, idempotency_key, last_error, lock_owner, "
+      "lock_expires_at";
+  Result<Statement*> found =
+      type.empty() ? statement(kAcquireAny, kAny) : statement(kAcquireTyped, kTyped);
+  if (!found) return found.status();
+  Statement* st = *found;
+  Using using_st(*st);
+  st->bind(1, owner)
+      .bind(2, lock_until_ms)
+      .bind(3, now_ms)
+      .bind(4, static_cast<std::int64_t>(limit));
+  st->bind(5, type.empty() ? except_json : type);
+  std::vector<state::JobRecord> out;
+  Status read = each_row(*st, [&] { out.push_back(job_from(*st)); });
+  if (!read) return read;
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.key < b.key; });
+  return out;
+}
+
+Result<std::vector<std::string>> SqliteStore::lock_owners() {
+  Result<Statement> st = db_->prepare(
+      "SELECT DISTINCT lock_owner FROM jobs WHERE state = 'locked' AND lock_owner IS NOT NULL");
+  if (!st) return st.status();
+  std::vector<std::string> out;
+  Status read = each_row(*st, [&] { out.push_back(st->text(0)); });
+  if (!read) return read;
+  return out;
+}
+
+Result<int> SqliteStore::release_locks(std::string_view owner) {
+  Result<Statement> st = db_->prepare(
+      "UPDATE jobs SET state = 'created', lock_owner = NULL, lock_expires_at = 0 "
+      "WHERE state = 'locked' AND lock_owner = ?1");
+  if (!st) return st.status();
+  st->bind(1, owner);
+  if (Status s = st->run(); !s) return s;
+  return sqlite3_changes(db_->handle());
+}
+
+Status SqliteStore::release_job(JobKey key, std::string_view owner) {
+  Result<Statement> st = db_->prepare(
+      "UPDATE jobs SET state = 'created', lock_owner = NULL, lock_expires_at = 0 "
+      "WHERE key = ?1 AND state = 'locked' AND lock_owner = ?2");
+  if (!st) return st.status();
+  st->bind(1, i64(key)).bind(2, owner);
+  return st->run();
+}
+
+// ---- listings ----
+
+Result<std::vector<InstanceCountRow>> SqliteStore::count_instances() {
+  Result<Statement> st = db_->prepare(
+      "SELECT process_id, state, coalesce(end_event, ''), count(*) FROM instances "
+      "GROUP BY process_id, state, end_event");
+  if (!st) return st.status();
+  std::vector<InstanceCountRow> out;
+  Status read = each_row(*st, [&] {
+    out.push_back({st->text(0),
+                   enum_from<InstanceState, InstanceState::kIncident>(st->text(1))
+                       .value_or(InstanceState::kActive),
+                   st->text(2), st->int64(3)});
+  });
+  if (!read) return read;
+  return out;
+}
+
+Result<std::vector<InstanceRow>> SqliteStore::list_instances(const InstanceQuery& query) {
+  const std::string_view state = query.state ? to_string(*query.state) : std::string_view();
+  Result<Statement> st = db_->prepare(
+      "SELECT id, process_id, version, business_key, state, parent_id, started_at, ended_at, "
+      "end_event FROM instances WHERE (?1 = '' OR state = ?1) AND (?2 = '' OR process_id = ?2) "
+      "AND (?4 = '' OR business_key = ?4) ORDER BY id LIMIT ?3");
+  if (!st) return st.status();
+  st->bind(1, state)
+      .bind(2, query.process_id)
+      .bind(3, static_cast<std::int64_t>(query.limit))
+      .bind(4, query.business_key);
+  std::vector<InstanceRow> out;
+  Status read = each_row(*st, [&] {
+    InstanceRow r;
+    r.id = static_cast<InstanceId>(st->int64(0));
+    r.process_id = st->text(1);
+    r.version = static_cast<int>(st->int64(2));
+    r.business_key = st->text(3);
+    r.state = enum_from<InstanceState, InstanceState::kIncident>(st->text(4))
+                  .value_or(InstanceState::kActive);
+    r.parent = static_cast<InstanceId>(st->int64(5));
+    r.started_ms = st->int64(6);
+    r.ended_ms = st->int64(7);
+    r.end_event = st->text(8);
+    out.push_back(std::move(r));
+  });
+  if (!read) return read;
+  return out;
+}
+
+Result<std::vector<state::JobRecord>> SqliteStore::list_jobs(std::string_view type) {
+  Result<Statement> st = db_->prepare("SELECT " + std::string(kJobColumns) +
+                                      " FROM jobs WHERE ?1 = '' OR type = ?1 ORDER BY key");
+  if (!st) return st.status();
+  st->bind(1, type);
+  std::vector<state::JobRecord> out;
+  Status read = each_row(*st, [&] { out.push_back(job_from(*st)); });
+  if (!read) return read;
+  return out;
+}
+
+Result<std::vector<IncidentRow>> SqliteStore::list_incidents() {
+  Result<Statement> st = db_->prepare(
+      "SELECT key, instance_id, element_id, job_key, type, message, created_at FROM incidents "
+      "ORDER BY key");
+  if (!st) return st.status();
+    std::vector<IncidentRow> out;
+  Status read = each_row(*st, [&]() -> Status {
+    const std::optional<IncidentKind> kind = incident_kind_from(st->text(4));
+    if (!kind) {
+      return Status(StatusCode::kCorruption, "incident " + std::to_string(st->int64(0)) + " in " +
+                                                 db_->path() + " has an unknown kind '" +
+                                                 st->text(4) + "'; restore it from a backup");
+    }
+    out.push_back({static_cast<IncidentKey>(st->int64(0)), static_cast<InstanceId>(st->int64(1)),
+                   st->text(2), static_cast<JobKey>(st->int64(3)), *kind, st->text(5),
+                   st->int64(6)});
+    return Status::ok();
+  });
+  if (!read) return read;
+  return out;
+}
+
+Result<std::vector<HistoryEvent>> SqliteStore::history(InstanceId id) {
+  std::vector<HistoryEvent> out;
+  // The instance's definition names what the rows refer to.
+  Result<state::Instance*> inst = instance(id);
+  if (!inst) return inst.status();
+  if (*inst == nullptr) return out;
+  const ProcessDefinition& def = *(*inst)->plan->def;
+  Result<Statement> st =
+      db_->prepare("SELECT sequence, events FROM history WHERE instance_id = ?1 ORDER BY sequence");
+  if (!st) return st.status();
+  st->bind(1, i64(id));
+  Status read = each_row(*st, [&]() -> Status {
+    const auto first = static_cast<std::uint64_t>(st->int64(0));
+    nlohmann::json rows = nlohmann::json::parse(st->text(1), nullptr, false);
+    if (!rows.is_array()) {
+      return Status(StatusCode::kCorruption, "the history of instance " + std::to_string(id) +
+                                                 " in " + db_->path() +
+                                                 " is damaged; restore it from a backup");
+    }
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      const nlohmann::json& r = rows[i];
+      if (!r.is_array() || r.size() != 6) continue;
+      HistoryEvent& e = out.emplace_back();
+      e.sequence = first + i;
+      e.instance = id;
+      e.process_id = def.id;
+      e.time_ms = r[0].is_number() ? r[0].get<std::int64_t>() : 0;
+      e.kind = enum_from<HistoryKind, HistoryKind::kJobDeferred>(
+                   r[1].is_string() ? r[1].get<std::string>() : std::string())
+                   .value_or(HistoryKind::kInstanceStarted);
+      const std::string element_id = r[2].is_string() ? r[2].get<std::string>() : std::string();
+      if (const Element* el = element_id.empty() ? nullptr : def.find_element(element_id)) {
+        e.element_id = el->id;
+        e.element_kind = el->kind;
+      } else if (e.kind == HistoryKind::kFlowTaken) {
+        // Flow events name a sequence flow, which is not an element.
+        if (const FlowIndex f = def.flow_index(element_id); f != kNoIndex) {
+          e.element_id = def.flows[f].id;
+        }
+      }
+      e.key = r[3].is_number() ? r[3].get<std::uint64_t>() : 0;
+      e.value = r[4].is_number() ? r[4].get<std::int64_t>() : 0;
+      if (r[5].is_string()) e.detail = r[5].get<std::string>();
+    }
+    return Status::ok();
+  });
+  if (!read) return read;
+  return out;
+}
+
+Status SqliteStore::backup(const std::string& dest) {
+  sqlite3* target = nullptr;
+  int rc =
+      sqlite3_open_v2(dest.c_str(), &target, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
+  auto fail = [&](std::string_view doing, int code) {
+    std::string message = "cannot back up " + db_->path() + " to " + dest + ": " +
+                          std::string(doing) + ": " +
+                          (target ? sqlite3_errmsg(target) : sqlite3_errstr(code));
+    sqlite3_close(target);
+    return Status::io_error(std::move(message));
+  };
+  if (rc != SQLITE_OK) return fail("open", rc);
+  sqlite3_backup* b = sqlite3_backup_init(target, "main", db_->handle(), "main");
+  if (b == nullptr) return fail("start", sqlite3_errcode(target));
+  do {
+    // All at once: stepping in parts restarts the copy whenever another process writes,
+    // and in WAL mode the read it holds does not stop writers anyway.
+    rc = sqlite3_backup_step(b, -1);
+    if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) sqlite3_sleep(5);
+  } while (rc == SQLITE_OK || rc == SQLITE_BUSY || rc == SQLITE_LOCKED);
+  sqlite3_backup_finish(b);
+  if (rc != SQLITE_DONE) return fail("copy", rc);
+  if (sqlite3_close(target) != SQLITE_OK) return Status::io_error("cannot close " + dest);
+  return Status::ok();
+}
+
+}  // namespace ordo::store::sqlite
