@@ -6,7 +6,9 @@
 // history it produced to the Store in one commit. Deterministic: keys are counters, the
 // queue is FIFO, time comes from the Clock.
 //
-// The member functions are spread over files by concern: runtime.cc (commands), activate.cc
+// The member functions are spread over files by concern: transactions.cc (command framing,
+// transactions and groups, reading and changing state through the store), runtime.cc
+// (commands), activate.cc
 // (entering elements), leave.cc (leaving elements, flows, gateways, scopes), events.cc
 // (waits, triggers, errors and escalations, termination), variables.cc (scopes, mappings,
 // expressions), jobs.cc (jobs).

@@ -1,0 +1,255 @@
+// Transactions and state: how a command opens and commits its transaction (and a group of
+// commands shares one), and how the runtime reads and changes state through the store.
+#include "runtime/runtime.h"
+
+#include <algorithm>
+
+namespace ordo::runtime {
+
+// ---- transactions and commands ----
+
+Status Runtime::begin() {
+  ++command_;
+  touched_.clear();
+  steps_ = 0;
+  if (group_) return store_failure_;  // a failed group refuses the rest of its commands
+  if (Status s = store_.begin(); !s) return s;
+  start_transaction();
+  return Status::ok();
+}
+
+void Runtime::start_transaction() {
+  in_txn_ = true;
+  allocated_in_txn_ = false;
+  store_failure_ = Status::ok();
+  others_changed_ = store_.changed_by_others();
+}
+
+void Runtime::failed(Status s) {
+  if (store_failure_.is_ok() && !s.is_ok()) store_failure_ = std::move(s);
+}
+
+void Runtime::roll_back() noexcept {
+  if (in_txn_) store_.rollback();
+  in_txn_ = false;
+  dirty_jobs_.clear();
+  pending_.clear();
+  batch_.clear();
+  queue_.clear();
+  deliveries_.clear();
+  finished_.clear();
+  claimed_.clear();
+  // Numbers taken from the store in this transaction were given back with it.
+  if (allocated_in_txn_) {
+    next_key_ = key_end_ = 0;
+    next_instance_ = instance_end_ = 0;
+    allocated_in_txn_ = false;
+  }
+}
+
+void Runtime::abandon() {
+  batch_.clear();
+  if (group_) return;
+  // Nothing was written: give the transaction (and a shared store's write lock) back.
+  roll_back();
+}
+
+Status Runtime::commit() {
+  if (store_failure_.is_ok()) {
+    store::Changes changes{touched_, dirty_jobs_, finished_, batch_};
+    failed(store_.write(changes));
+  }
+  dirty_jobs_.clear();
+  finished_.clear();
+  if (!store_failure_.is_ok()) {
+    Status s = store_failure_;
+    roll_back();
+    if (group_) store_failure_ = s;  // the rest of the group is refused
+    return s;
+  }
+  if (recording_) {
+    if (pending_.empty()) {
+      pending_.swap(batch_);
+    } else {
+      pending_.insert(pending_.end(), std::make_move_iterator(batch_.begin()),
+                      std::make_move_iterator(batch_.end()));
+    }
+  }
+  batch_.clear();
+  if (group_) return Status::ok();
+  return finish_transaction();
+}
+
+Status Runtime::finish_transaction() {
+  if (Status s = store_.commit(); !s) {
+    roll_back();
+    return s;
+  }
+  in_txn_ = false;
+  notify(pending_);
+  pending_.clear();
+  return Status::ok();
+}
+
+void Runtime::notify(const std::vector<HistoryEvent>& events) const {
+  if (observers_ == nullptr) return;
+  for (const HistoryEvent& e : events) {
+    for (Observer* o : *observers_) {
+      try {
+        o->on_event(e);
+      } catch (...) {  // an observer's failure is its own
+      }
+    }
+  }
+}
+
+Status Runtime::begin_group() {
+  if (group_) return Status::ok();
+  if (Status s = store_.begin(); !s) return s;
+  start_transaction();
+  group_ = true;
+  return Status::ok();
+}
+
+Status Runtime::end_group() {
+  if (!group_) return Status::ok();
+  group_ = false;
+  Status failure = std::exchange(store_failure_, Status::ok());
+  if (!failure.is_ok()) {
+    roll_back();  // when the failing command was abandoned rather than committed
+    return failure;
+  }
+  if (!in_txn_) return Status::ok();
+  return finish_transaction();
+}
+
+void Runtime::abort_group() noexcept {
+  if (!group_) return;
+  group_ = false;
+  store_failure_ = Status::ok();
+  roll_back();
+}
+
+// ---- state access ----
+
+Status Runtime::attach(Instance& inst, std::string_view process_id, int version) {
+  inst.plan = plan(process_id, version);
+  if (inst.plan == nullptr) {
+    return Status(StatusCode::kNotFound,
+                  "instance " + std::to_string(inst.id) + " runs version " +
+                      std::to_string(version) + " of process '" + std::string(process_id) +
+                      "', which is not deployed in this database");
+  }
+  // A damaged row must not index outside the definition.
+  const std::size_t n = inst.plan->def->elements.size();
+  bool sane = inst.end_event == kNoIndex || inst.end_event < n;
+  for (const ElementInstance& e : inst.elements) sane &= e.element < n;
+  for (const Wait& w : inst.waits) sane &= w.event < n;
+  for (const Incident& i : inst.incidents) sane &= i.element_index == kNoIndex || i.element_index < n;
+  if (!sane) {
+    return Status(StatusCode::kCorruption,
+                  "the stored state of instance " + std::to_string(inst.id) +
+                      " does not fit version " + std::to_string(version) + " of process '" +
+                      std::string(process_id) + "'; restore the database from a backup");
+  }
+  return Status::ok();
+}
+
+Instance* Runtime::get(InstanceId id) {
+  Result<Instance*> found = store_.instance(id);
+  if (!found) {
+    failed(found.status());
+    return nullptr;
+  }
+  return *found;
+}
+
+Instance* Runtime::live(InstanceId id) {
+  Instance* inst = get(id);
+  if (inst == nullptr || inst->finished()) return nullptr;
+  touch(*inst);
+  return inst;
+}
+
+void Runtime::touch(Instance& inst) {
+  if (inst.touched_in == command_) return;
+  inst.touched_in = command_;
+  touched_.push_back(inst.id);
+}
+
+JobRecord* Runtime::find_job(JobKey key) {
+  Result<JobRecord*> found = store_.job(key);
+  if (!found) {
+    failed(found.status());
+    return nullptr;
+  }
+  return *found;
+}
+
+void Runtime::touch_job(JobKey key) {
+  dirty_jobs_.push_back(key);
+}
+
+std::uint64_t Runtime::new_key() {
+  if (next_key_ == key_end_) {
+    constexpr std::uint64_t kBlock = 4096;
+    allocated_in_txn_ = true;
+    Result<std::uint64_t> first =
+        store_failure_.is_ok() ? store_.allocate("key", kBlock) : Result<std::uint64_t>(store_failure_);
+    if (!first) {
+      // The command will be rolled back; its keys only need to differ from each other.
+      failed(first.status());
+      next_key_ = std::uint64_t{1} << 62;
+      key_end_ = ~std::uint64_t{0};
+      return next_key_++;
+    }
+    next_key_ = *first;
+    key_end_ = *first + kBlock;
+  }
+  return next_key_++;
+}
+
+InstanceId Runtime::new_instance_id() {
+  if (next_instance_ == instance_end_) {
+    constexpr std::uint64_t kBlock = 256;
+    allocated_in_txn_ = true;
+    Result<std::uint64_t> first = store_failure_.is_ok() ? store_.allocate("instance", kBlock)
+                                                          : Result<std::uint64_t>(store_failure_);
+    if (!first) {
+      failed(first.status());
+      next_instance_ = InstanceId{1} << 62;
+      instance_end_ = ~InstanceId{0};
+      return next_instance_++;
+    }
+    next_instance_ = *first;
+    instance_end_ = *first + kBlock;
+  }
+  return next_instance_++;
+}
+
+void Runtime::add_timer(std::int64_t due, std::uint64_t id, TimerRecord rec) {
+  if (!store_failure_.is_ok()) return;  // the transaction is lost: write nothing more
+  failed(store_.add_timer(store::TimerRow{due, id, std::move(rec)}));
+}
+
+void Runtime::cancel_timer(std::int64_t due, std::uint64_t id) {
+  if (!store_failure_.is_ok()) return;
+  failed(store_.remove_timer(due, id));
+}
+
+void Runtime::buffer(BufferedMessage message) {
+  if (!store_failure_.is_ok()) return;
+  failed(store_.add_buffered(message, now()));
+}
+
+std::optional<InstanceId> Runtime::find_business_key(const Plan& plan, const std::string& key) {
+  if (key.empty()) return std::nullopt;
+  Result<std::optional<InstanceId>> found = store_.find_business_key(plan.def->id, key);
+  if (!found) {
+    failed(found.status());
+    return std::nullopt;
+  }
+  return *found;
+}
+
+}  // namespace ordo::runtime
