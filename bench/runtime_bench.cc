@@ -68,9 +68,9 @@ void order_loop(benchmark::State& state, bool observed) {
     vars["orderId"] = key;
     auto id = engine->start("order-acceptance", std::move(vars), key);
     engine->run_until_idle();
-    (void)engine->correlate_message("payment-confirmed", key, approved);
+    (void)engine->publish_message("payment-confirmed", key, approved);
     engine->run_until_idle();
-    (void)engine->correlate_message("order-delivered", key);
+    (void)engine->publish_message("order-delivered", key);
     engine->run_until_idle();
     benchmark::DoNotOptimize(id);
   }
@@ -143,7 +143,7 @@ void BM_WaitingInstanceMemory(benchmark::State& state) {
       v["orderId"] = key;
       (void)engine->start("order-acceptance", std::move(v), key);
       engine->run_until_idle();
-      (void)engine->correlate_message("payment-confirmed", key, approved);
+      (void)engine->publish_message("payment-confirmed", key, approved);
       engine->run_until_idle();
     }
     const std::size_t instance_bytes = heap_in_use() - before;

@@ -136,12 +136,13 @@ Status Engine::throw_error(JobKey job, std::string code, std::string message,
   return impl_->rt.throw_job_error(job, std::move(code), std::move(message), std::move(variables));
 }
 
-Result<int> Engine::correlate_message(std::string_view name, std::string_view correlation_key,
-                                      nlohmann::json variables, std::int64_t ttl_ms) {
+Result<MessageResult> Engine::publish_message(std::string_view name,
+                                              std::string_view correlation_key,
+                                              nlohmann::json variables, std::int64_t ttl_ms) {
   Result<runtime::Correlation> c =
       impl_->rt.correlate(name, correlation_key, std::move(variables), ttl_ms);
   if (!c) return c.status();
-  return static_cast<int>(c->instances.size());
+  return MessageResult{std::move(c->instances), c->buffered, c->duplicate};
 }
 
 Result<MessageResult> Engine::publish_message(Message message) {

@@ -44,9 +44,9 @@ int main(int argc, char** argv) {
   }
   engine.run_until_idle();  // runs handlers until the instance waits for the payment message
 
-  (void)engine.correlate_message("payment-confirmed", "A-1001", {{"paymentStatus", "approved"}});
+  (void)engine.publish_message("payment-confirmed", "A-1001", {{"paymentStatus", "approved"}});
   engine.run_until_idle();
-  (void)engine.correlate_message("order-delivered", "A-1001");
+  (void)engine.publish_message("order-delivered", "A-1001");
   engine.run_until_idle();
 
   auto info = engine.instance(*id);

@@ -292,16 +292,17 @@ class Engine {
   // handler either.
   void leave_to_external_workers(std::vector<std::string> types);
 
-  // Correlates a message to every instance waiting for `name` with `correlation_key` (one
-  // subscription per instance: the one opened first), and starts instances of processes
-  // with a matching message start event. With no receiver and ttl_ms > 0 the message is
-  // buffered until a subscription opens or the ttl passes. Returns how many instances
-  // received or were started by it.
-  Result<int> correlate_message(std::string_view name, std::string_view correlation_key,
-                                nlohmann::json variables = nlohmann::json::object(),
-                                std::int64_t ttl_ms = 0);
-  // The same, with a message id (idempotent publishing) and telling who received it.
-  Result<MessageResult> publish_message(Message message);
+    // Publishes a message: it goes to every instance waiting for `name` with its correlation
+  // key (one subscription per instance: the one opened first), and starts instances of
+  // processes with a matching message start event. With no receiver and ttl_ms > 0 it is
+  // buffered until a subscription opens or the ttl passes. A message id makes publishing
+  // idempotent. The result says who received it.
+    Result<MessageResult> publish_message(Message message);
+  // The same for a message without an id:
+  //   engine.publish_message("payment-confirmed", "A-1001", {{"paymentStatus", "approved"}});
+  Result<MessageResult> publish_message(std::string_view name, std::string_view correlation_key,
+                                        nlohmann::json variables = nlohmann::json::object(),
+                                        std::int64_t ttl_ms = 0);
   // Publishes many messages in one transaction (group commit); returns once it is durable.
   Result<std::vector<MessageResult>> publish_many(std::vector<Message> messages);
 

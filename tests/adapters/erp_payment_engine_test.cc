@@ -145,7 +145,7 @@ TEST(ErpPaymentProcess, AConfirmedPaymentShipsTheOrderAndItIsDelivered) {
   EXPECT_EQ(shipped.variables["trackingNumber"], "TRK-O-1");
   EXPECT_EQ(shipped.variables["carrier"], "DHL");
 
-  ASSERT_TRUE(shop.engine->correlate_message("order-delivered", "O-1").is_ok());
+  ASSERT_TRUE(shop.engine->publish_message("order-delivered", "O-1").is_ok());
   shop.engine->run_until_idle();
   InstanceInfo done = shop.info(id);
   EXPECT_EQ(done.state, InstanceState::kCompleted);

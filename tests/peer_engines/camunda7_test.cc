@@ -893,10 +893,10 @@ class Run {
       return st ? std::string() : st.to_string();
     }
     if (verb == "message" || verb == "nomessage") {
-      auto n = e.correlate_message(arg, "");
+      auto n = e.publish_message(arg, "");
       if (!n) return n.status().to_string();
-      if (verb == "message" && *n == 0) return "no instance received the message";
-      if (verb == "nomessage" && *n != 0) return "an instance still received the message";
+      if (verb == "message" && n->instances.empty()) return "no instance received the message";
+      if (verb == "nomessage" && !n->instances.empty()) return "an instance still received the message";
       return {};
     }
     nlohmann::json vars = nlohmann::json::object();

@@ -117,7 +117,7 @@ std::string run_case(const Case& c) {
           key = m.correlation_key.text;
         }
       }
-      (void)h.engine().correlate_message(name, key, {}, 60'000);
+      (void)h.engine().publish_message(name, key, {}, 60'000);
     } else if (action.rfind("sleep:", 0) == 0) {
       (void)h.engine().advance_clock(1'000);
     }

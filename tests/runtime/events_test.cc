@@ -31,9 +31,9 @@ TEST_P(MessageCatchEvent, CorrelatesOnlyTheMatchingKey) {
   h.deploy(catch_xml());
   InstanceId a = h.start("p", {{"orderId", "A"}});
   InstanceId b = h.start("p", {{"orderId", "B"}});
-  auto n = h.engine().correlate_message("delivered", "B", {{"trackingId", "T-9"}});
+  auto n = h.engine().publish_message("delivered", "B", {{"trackingId", "T-9"}});
   ASSERT_TRUE(n.is_ok());
-  EXPECT_EQ(*n, 1);
+  EXPECT_EQ(n->instances.size(), 1u);
   EXPECT_EQ(h.info(a).state, InstanceState::kActive);
   EXPECT_EQ(h.info(b).state, InstanceState::kCompleted);
   EXPECT_EQ(h.info(b).variables["trackingId"], "T-9");
@@ -42,9 +42,9 @@ TEST_P(MessageCatchEvent, CorrelatesOnlyTheMatchingKey) {
 TEST_P(MessageCatchEvent, BufferedMessageIsDeliveredWhenTheSubscriptionOpens) {
   Harness h;
   h.deploy(catch_xml());
-  auto n = h.engine().correlate_message("delivered", "A", {}, 60'000);
+  auto n = h.engine().publish_message("delivered", "A", {}, 60'000);
   ASSERT_TRUE(n.is_ok());
-  EXPECT_EQ(*n, 0);
+  EXPECT_TRUE(n->instances.empty());
   InstanceId a = h.start("p", {{"orderId", "A"}});
   EXPECT_EQ(h.info(a).state, InstanceState::kCompleted);
   // Its history names the message as for one received at once (history.h).
@@ -72,7 +72,7 @@ TEST_P(MessageCatchEvent, WithoutHistoryDetailsObserversSeeTheSameEventsWithoutT
     ASSERT_TRUE(loaded.ok());
     ASSERT_OK(engine.deploy(loaded.document));
     ASSERT_OK(engine.start("p", {{"orderId", "A"}}, "key-1"));
-    ASSERT_OK(engine.correlate_message("delivered", "A"));
+    ASSERT_OK(engine.publish_message("delivered", "A"));
     engine.remove_observer(&r);
     seen[details ? 0 : 1] = r.events;
   }
@@ -89,7 +89,7 @@ TEST_P(MessageCatchEvent, WithoutHistoryDetailsObserversSeeTheSameEventsWithoutT
 TEST_P(MessageCatchEvent, ExpiredBufferedMessageIsNotDelivered) {
   Harness h;
   h.deploy(catch_xml());
-  ASSERT_TRUE(h.engine().correlate_message("delivered", "A", {}, 1'000).is_ok());
+  ASSERT_TRUE(h.engine().publish_message("delivered", "A", {}, 1'000).is_ok());
   h.clock().advance(2'000);
   InstanceId a = h.start("p", {{"orderId", "A"}});
   EXPECT_EQ(h.info(a).state, InstanceState::kActive);
@@ -98,7 +98,7 @@ TEST_P(MessageCatchEvent, ExpiredBufferedMessageIsNotDelivered) {
 TEST_P(MessageCatchEvent, MessageWithoutReceiverAndTtlIsDropped) {
   Harness h;
   h.deploy(catch_xml());
-  ASSERT_TRUE(h.engine().correlate_message("delivered", "A").is_ok());
+  ASSERT_TRUE(h.engine().publish_message("delivered", "A").is_ok());
   InstanceId a = h.start("p", {{"orderId", "A"}});
   EXPECT_EQ(h.info(a).state, InstanceState::kActive);
 }
@@ -155,7 +155,7 @@ TEST_P(MessageBoundaryEvent, InterruptingMessageLeavesThroughTheBoundary) {
       "<boundaryEvent id=\"b\" attachedToRef=\"work\"><messageEventDefinition "
       "messageRef=\"m\"/></boundaryEvent>\n"));
   h.start("p", {{"orderId", "o-7"}});
-  ASSERT_TRUE(h.engine().correlate_message("cancel-order", "o-7").is_ok());
+  ASSERT_TRUE(h.engine().publish_message("cancel-order", "o-7").is_ok());
   EXPECT_EQ(h.open_job_elements(), Ids({"handle"}));
 }
 
@@ -223,7 +223,7 @@ TEST_P(EventSubprocess, InterruptingMessageStartCancelsTheScope) {
   Harness h;
   h.deploy(event_subprocess_xml(true));
   InstanceId id = h.start("p", {{"orderId", "o-1"}});
-  ASSERT_TRUE(h.engine().correlate_message("address-changed", "o-1").is_ok());
+  ASSERT_TRUE(h.engine().publish_message("address-changed", "o-1").is_ok());
   EXPECT_EQ(h.open_job_elements(), Ids({"update"}));
   ASSERT_OK(h.engine().complete_job(h.job_of("update")));
   EXPECT_EQ(h.info(id).state, InstanceState::kCompleted);
@@ -233,8 +233,8 @@ TEST_P(EventSubprocess, NonInterruptingMessageStartRunsAlongside) {
   Harness h;
   h.deploy(event_subprocess_xml(false));
   InstanceId id = h.start("p", {{"orderId", "o-1"}});
-  ASSERT_TRUE(h.engine().correlate_message("address-changed", "o-1").is_ok());
-  ASSERT_TRUE(h.engine().correlate_message("address-changed", "o-1").is_ok());
+  ASSERT_TRUE(h.engine().publish_message("address-changed", "o-1").is_ok());
+  ASSERT_TRUE(h.engine().publish_message("address-changed", "o-1").is_ok());
   EXPECT_EQ(h.open_job_elements(), Ids({"work", "update", "update"}));
   ASSERT_OK(h.engine().complete_job(h.job_of("work")));
   EXPECT_EQ(h.info(id).state, InstanceState::kActive)

@@ -196,9 +196,9 @@ TEST_P(ReviewMessage, MessageStartGetsTheVariablesWhenASubscriptionAlsoMatched) 
                 "<messageEventDefinition messageRef=\"m\"/></startEvent>\n" + svc("u") +
                 flow("ms", "u") + "</process>"));
   InstanceId a = h.start("p", {{"orderId", "o-1"}});
-  auto n = h.engine().correlate_message("paid", "o-1", {{"amount", 5}});
+  auto n = h.engine().publish_message("paid", "o-1", {{"amount", 5}});
   ASSERT_TRUE(n.is_ok());
-  EXPECT_EQ(*n, 2);
+  EXPECT_EQ(n->instances.size(), 2u);
   EXPECT_EQ(h.info(a).variables["amount"], 5);
   const InstanceId started = a + 1;
   EXPECT_EQ(h.info(started).process_id, "q");
@@ -218,8 +218,8 @@ TEST_P(ReviewMessage, BufferedMessageNotUsedByAnEventGatewayStaysBuffered) {
                 "</intermediateCatchEvent>\n<endEvent id=\"e1\"/><endEvent id=\"e2\"/>\n" +
                 flow("s", "g") + flow("g", "ca") + flow("g", "cb") + flow("ca", "e1") +
                 flow("cb", "e2") + "</process>"));
-  ASSERT_TRUE(h.engine().correlate_message("a", "o-1", {}, 60'000).is_ok());
-  ASSERT_TRUE(h.engine().correlate_message("b", "o-1", {}, 60'000).is_ok());
+  ASSERT_TRUE(h.engine().publish_message("a", "o-1", {}, 60'000).is_ok());
+  ASSERT_TRUE(h.engine().publish_message("b", "o-1", {}, 60'000).is_ok());
   InstanceId first = h.start("p", {{"orderId", "o-1"}});
   EXPECT_EQ(h.info(first).state, InstanceState::kCompleted);
   InstanceId second = h.start("p", {{"orderId", "o-1"}});

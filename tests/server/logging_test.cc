@@ -336,7 +336,7 @@ TEST_P(InstanceLogTest, CorrelatedMessageNamesTheMessageAndKey) {
   h.engine().add_observer(&log);
   auto id = h.engine().start("p", {{"orderId", "A-4"}}, "A-4");
   ASSERT_TRUE(id.is_ok()) << id.status().to_string();
-  ASSERT_TRUE(h.engine().correlate_message("payment-confirmed", "A-4").is_ok());
+  ASSERT_TRUE(h.engine().publish_message("payment-confirmed", "A-4").is_ok());
   h.engine().remove_observer(&log);
 
   expect_every_line_about(*id, "A-4");
