@@ -1,6 +1,7 @@
 #include "serve_command.h"
 
 #include <iostream>
+#include <mutex>
 #include <thread>
 
 #include <spdlog/spdlog.h>
@@ -156,15 +157,20 @@ std::optional<int> ServeCommand::run() const {
   settings->api.unhandled_job_types = [&job_types] { return job_types.unhandled(); };
   settings->api.on_deployed = [&job_types](const Engine& engine) { (void)job_types.check(engine); };
 
-  // Metrics from both engines' events, and the KPI rules over them. The monitor reads open
-  // incidents through an engine of its own (engines are not thread-safe).
+    // Reads from other threads (the KPI monitor's, the instance log's lookups) go through an
+  // engine of their own, one call at a time (engines are not thread-safe; observers must not
+  // call back into the engine that notifies them).
+  Result<std::unique_ptr<Engine>> read_engine = Engine::open(a.db);
+  if (!read_engine) return fail(read_engine.status().message());
+  std::mutex read_mu;
+
+  // Metrics from both engines' events, and the KPI rules over them.
   server::TelemetryOptions measured;
   measured.cycle_times = server::cycle_time_spans(settings->alerts);
   server::Telemetry telemetry(measured);
-  Result<std::unique_ptr<Engine>> monitor_engine = Engine::open(a.db);
-  if (!monitor_engine) return fail(monitor_engine.status().message());
   server::KpiSources sources;
-  sources.open_incidents = [&engine = **monitor_engine]() -> Result<std::int64_t> {
+  sources.open_incidents = [&engine = **read_engine, &read_mu]() -> Result<std::int64_t> {
+    std::lock_guard lock(read_mu);
     Result<std::vector<IncidentInfo>> open = engine.incidents();
     if (!open) return open.status();
     return static_cast<std::int64_t>(open->size());
@@ -177,13 +183,11 @@ std::optional<int> ServeCommand::run() const {
   settings->api.telemetry = &telemetry;
   settings->api.kpis = &kpis;
 
-  // Logs of what happens to instances, with their business keys: learnt from their starts,
-  // or for instances started before this run read through a connection of its own
-  // (observers must not call back into the engine that notifies them).
-  Result<std::unique_ptr<Engine>> key_engine = Engine::open(a.db);
-  if (!key_engine) return fail(key_engine.status().message());
+    // Logs of what happens to instances, with their business keys: learnt from their starts,
+  // or for instances started before this run read through the reading engine.
   server::InstanceLogOptions log_options;
-  log_options.lookup = [&keys = **key_engine](InstanceId id) {
+  log_options.lookup = [&keys = **read_engine, &read_mu](InstanceId id) {
+    std::lock_guard lock(read_mu);
     Result<InstanceInfo> info = keys.instance(id);
     return info ? info->business_key : std::string();
   };
