@@ -313,5 +313,19 @@ TEST(Lifecycle, NamesAreLowercaseWords) {
   EXPECT_EQ(to_string(static_cast<JS>(99)), "unknown");
 }
 
+// Incident kinds are stored and shown by name: every kind has one, and it reads back.
+TEST(IncidentKinds, EveryKindHasANameThatReadsBack) {
+  std::set<std::string_view> names;
+  for (int i = 0; i <= static_cast<int>(IncidentKind::kUnsupported); ++i) {
+    const auto kind = static_cast<IncidentKind>(i);
+    const std::string_view name = to_string(kind);
+    EXPECT_NE(name, "unknown");
+    EXPECT_TRUE(names.insert(name).second) << name << " is the name of two kinds";
+    EXPECT_TRUE(incident_kind_from(name) == kind) << name;
+  }
+  EXPECT_EQ(names.count("job-no-retries"), 1u);
+  EXPECT_FALSE(incident_kind_from("job-no-retry").has_value());
+}
+
 }  // namespace
 }  // namespace ordo::runtime

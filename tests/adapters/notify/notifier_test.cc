@@ -5,6 +5,7 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <sstream>
 #include <thread>
 
@@ -321,6 +322,35 @@ TEST_F(NotifierTest, SmsInQuietHoursWaitsUntilTheWindowOpens) {
   job.at(late + o.backoff_ms());
   EXPECT_EQ(n->handle(job).kind(), JobOutcome::Kind::kComplete);
   EXPECT_EQ(sms_.seen().size(), 1u);
+}
+
+// What no job outcome says goes to the LogFunction handed in, and nowhere without one.
+TEST_F(NotifierTest, AnUnknownTimeZoneAndAFailedSendAreReportedThroughTheLogFunction) {
+  std::vector<std::pair<LogLevel, std::string>> reported;
+  std::mutex mu;
+  auto made = Notifier::create(settings("smtp://127.0.0.1:1"), "", "notifications",
+                               [&](LogLevel level, std::string_view message) {
+                                 std::lock_guard lock(mu);
+                                 reported.emplace_back(level, std::string(message));
+                               });
+  ASSERT_TRUE(made.is_ok()) << made.status().to_string();
+  json c = customer();
+  c["timeZone"] = "Mars/Olympus";
+  sms_failures_ = 1;
+  FakeJob job = notify_job(order_vars(c), "order-shipped", "sms");
+  job.with_retries(3).at(kMorning + 3 * 60 * kMinute);  // 13:00 in Berlin: not quiet
+  JobOutcome o = (*made)->handle(job);
+  EXPECT_EQ(o.kind(), JobOutcome::Kind::kFail) << "the gateway's 503 is retried";
+  std::lock_guard lock(mu);
+  std::string all;
+  for (const auto& [level, message] : reported) {
+    EXPECT_EQ(level, LogLevel::kWarning) << message;
+    all += message + "\n";
+  }
+  EXPECT_NE(all.find("customer.timeZone"), std::string::npos) << all;
+  EXPECT_NE(all.find("quiet hours use Europe/Berlin"), std::string::npos) << all;
+  EXPECT_NE(all.find("notification order-shipped for order A-1001 via sms"), std::string::npos)
+      << all;
 }
 
 TEST_F(NotifierTest, TheHourlyCapMakesFurtherMessagesWait) {
