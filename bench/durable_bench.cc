@@ -91,7 +91,7 @@ void BM_DurableOrders(benchmark::State& state) {
       engine.run_until_idle();
     } else {
       for (auto& s : starts) {
-        if (!engine.start_instance(s)) std::abort();
+        if (!engine.start(s)) std::abort();
       }
       engine.run_until_idle();
       for (auto& m : paid) (void)engine.publish_message(std::move(m));

@@ -85,7 +85,7 @@ int run_start(const StartArgs& args) {
   request.variables = parse_object(args.vars);
   request.business_key = args.key;
   request.version = args.version;
-  Result<StartResult> started = engine->start_instance(request);
+  Result<StartResult> started = engine->start(request);
   if (!started) return fail("start", started.status());
   Result<InstanceInfo> info = engine->instance(started->id);
   const std::string state = info ? std::string(to_string(info->state)) : std::string("unknown");

@@ -51,15 +51,13 @@ bool Engine::durable() const noexcept {
     return impl_->store->shared();
 }
 
-Result<InstanceId> Engine::start(std::string_view process_id, nlohmann::json variables,
-                                 std::string business_key) {
+Result<StartResult> Engine::start(std::string_view process_id, nlohmann::json variables,
+                                  std::string business_key) {
   StartRequest r;
   r.process_id = std::string(process_id);
   r.variables = std::move(variables);
   r.business_key = std::move(business_key);
-  Result<StartResult> started = start_instance(std::move(r));
-  if (!started) return started.status();
-  return started->id;
+  return start(std::move(r));
 }
 
 Result<std::vector<StartResult>> Engine::start_many(const std::vector<StartRequest>& requests) {
@@ -106,7 +104,7 @@ Result<std::vector<MessageResult>> Engine::publish_many(std::vector<Message> mes
   return out;
 }
 
-Result<StartResult> Engine::start_instance(StartRequest request) {
+Result<StartResult> Engine::start(StartRequest request) {
   Result<std::shared_ptr<const runtime::Plan>> plan = impl_->plan_for(request);
   if (!plan) return plan.status();
   Result<runtime::StartOutcome> r = impl_->rt.start(std::move(*plan), std::move(request.variables),

@@ -49,8 +49,8 @@ int main(int argc, char** argv) {
   (void)engine.publish_message("order-delivered", "A-1001");
   engine.run_until_idle();
 
-  auto info = engine.instance(*id);
-  std::cout << "instance " << *id << " is " << ordo::to_string(info->state) << " at "
+  auto info = engine.instance(id->id);
+  std::cout << "instance " << id->id << " is " << ordo::to_string(info->state) << " at "
             << info->end_event << "\n";
   return info->state == ordo::InstanceState::kCompleted ? 0 : 1;
 }

@@ -29,15 +29,15 @@ int main() {
   auto a2 = engine.start("delivery", {{"orderId", "A-2"}});
   auto n = engine.publish_message("order-delivered", "A-2", {{"signedBy", "J. Doe"}});
   std::cout << "correlated to " << n->instances.size() << " instance(s)\n";
-  std::cout << "A-1: " << ordo::to_string(engine.instance(*a1)->state) << "\n";
-  std::cout << "A-2: " << ordo::to_string(engine.instance(*a2)->state) << ", signed by "
-            << engine.instance(*a2)->variables["signedBy"] << "\n";
+  std::cout << "A-1: " << ordo::to_string(engine.instance(a1->id)->state) << "\n";
+  std::cout << "A-2: " << ordo::to_string(engine.instance(a2->id)->state) << ", signed by "
+            << engine.instance(a2->id)->variables["signedBy"] << "\n";
 
   // Published before the instance exists: kept for one hour, delivered when it subscribes.
   (void)engine.publish_message("order-delivered", "A-3", {}, 3'600'000);
   auto a3 = engine.start("delivery", {{"orderId", "A-3"}});
-  std::cout << "A-3: " << ordo::to_string(engine.instance(*a3)->state) << "\n";
-  const bool ok = n->instances.size() == 1 && engine.instance(*a1)->state == ordo::InstanceState::kActive &&
-                  engine.instance(*a3)->state == ordo::InstanceState::kCompleted;
+  std::cout << "A-3: " << ordo::to_string(engine.instance(a3->id)->state) << "\n";
+  const bool ok = n->instances.size() == 1 && engine.instance(a1->id)->state == ordo::InstanceState::kActive &&
+                  engine.instance(a3->id)->state == ordo::InstanceState::kCompleted;
   return ok ? 0 : 1;
 }

@@ -133,7 +133,7 @@ class OrderService {
       start.business_key = order["orderId"].get<std::string>();
       start.variables = std::move(order);
       std::lock_guard lock(mutex_);
-      ordo::Result<ordo::StartResult> started = engine_.start_instance(start);
+      ordo::Result<ordo::StartResult> started = engine_.start(start);
       if (!started) return reply_error(res, started.status());
       reply(res, started->created ? 201 : 200,
             {{"instance", started->id}, {"created", started->created}});

@@ -24,9 +24,9 @@ int main(int argc, char** argv) {
             << (*engine.next_timer_due() - clock->now_ms()) / 60'000 << " minutes\n";
 
   (void)engine.advance_clock(29 * 60'000);  // not yet
-  std::cout << "after 29 min: " << ordo::to_string(engine.instance(*id)->state) << "\n";
+  std::cout << "after 29 min: " << ordo::to_string(engine.instance(id->id)->state) << "\n";
   (void)engine.advance_clock(60'000);  // the boundary timer fires; the handlers run
-  auto info = engine.instance(*id);
+  auto info = engine.instance(id->id);
   std::cout << "after 30 min: " << ordo::to_string(info->state) << " at " << info->end_event
             << "\n";
   return info->end_event == "end-payment-failed" ? 0 : 1;

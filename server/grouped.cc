@@ -86,7 +86,7 @@ void Api::run_group(std::vector<Grouped*>& group) {
         if (all) {
           starts[i]->started = (*all)[i - at];
         } else if (request_error(all.status())) {
-          starts[i]->started = engine_.start_instance(batch[i - at]);  // one by one
+          starts[i]->started = engine_.start(batch[i - at]);  // one by one
         } else {
           starts[i]->started = all.status();
         }

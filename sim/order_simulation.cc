@@ -351,7 +351,7 @@ Result<RunSummary> run_orders(const std::string& process_file,
       r.order_id = key;
       auto id = engine.start(process_id, order, key);
       if (!id) return id.status();
-      r.instance = *id;
+            r.instance = id->id;
       engine.run_until_idle();
     }
     for (Publication& p : world.take_due(clock->now_ms())) {

@@ -246,7 +246,7 @@ bool ReplaySim::replay(const ReplayRecord& record, json variables) {
   track.outcome.milestone_ms.assign(shared_.config->milestones.size(), -1);
   tracks_.push_back(std::move(owned));
   starting_ = &track;
-  Result<InstanceId> id = engine_->start(variant_.def->id, std::move(variables));
+  Result<StartResult> id = engine_->start(variant_.def->id, std::move(variables));
   starting_ = nullptr;
   if (!id) {
     error_ = at_line(shared_.order_log_name, record.line, id.status().message());

@@ -247,13 +247,16 @@ class Engine {
   // Loads, validates and deploys a file; diagnostics are in the error message.
   Result<std::vector<Deployment>> deploy_file(const std::string& path);
 
-  // Starts an instance of the latest version of `process_id` at its none start event.
-  // `variables` must be a JSON object (or null). The instance runs to its first wait states.
-  Result<InstanceId> start(std::string_view process_id,
-                           nlohmann::json variables = nlohmann::json::object(),
-                           std::string business_key = {});
-  // The same, with a version and telling whether the business key already had an instance.
-  Result<StartResult> start_instance(StartRequest request);
+    // Starts an instance of a process (its latest version unless the request names one) at
+  // its none start event, and runs it to its first wait states. `variables` must be a JSON
+  // object (or null). A business key the process already has returns that instance
+  // (StartResult::created false) and starts nothing.
+  Result<StartResult> start(StartRequest request);
+  // The same, for the latest version:
+  //   auto started = engine.start("order-acceptance", order, "A-1001");  // started->id
+  Result<StartResult> start(std::string_view process_id,
+                            nlohmann::json variables = nlohmann::json::object(),
+                            std::string business_key = {});
   // Starts many instances in one transaction (group commit): all of them or, on a store
   // failure, none; returns once they are durable. A request that is wrong by itself (no
   // such process, variables not an object) fails the whole batch before anything starts.

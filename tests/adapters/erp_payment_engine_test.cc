@@ -82,7 +82,7 @@ class Shop {
     auto started = engine->start("order-acceptance", order_variables(id), id);
     EXPECT_TRUE(started.is_ok()) << started.status().to_string();
     engine->run_until_idle();
-    return started.is_ok() ? *started : 0;
+    return started.is_ok() ? started->id : 0;
   }
   MessageResult webhook(const std::string& event_id, const std::string& type,
                         const std::string& order_id, const std::string& payment_id) {
@@ -241,7 +241,7 @@ TEST(PaymentWebhook, AWebhookBeforeTheInstanceWaitsIsKeptAndCorrelatedWhenItArri
   EXPECT_TRUE(early->buffered);
   EXPECT_TRUE(early->instances.empty());
   shop.engine->run_until_idle();
-  InstanceInfo info = shop.info(*started);
+  InstanceInfo info = shop.info(started->id);
   EXPECT_TRUE(waits_at(info, "await-delivery")) << info.variables.dump();
   EXPECT_EQ(info.variables["paymentStatus"], "approved");
 }

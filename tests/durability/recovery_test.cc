@@ -64,7 +64,7 @@ TEST_F(Recovery, JobInFlightIsPickedUpAgainWithTheSameKeyAfterItsLockExpires) {
     auto e = open(kT0, "worker-a:1:x");
     deploy(*e, "<startEvent id=\"s\"/>" + svc("charge") + "<endEvent id=\"e\"/>" +
                    flow("s", "charge") + flow("charge", "e"));
-    id = *e->start("p", {{"orderId", "A-1"}}, "A-1");
+    id = e->start("p", {{"orderId", "A-1"}}, "A-1")->id;
     // The handler takes the job and never answers: the worker "dies" with it locked.
     e->set_fallback_handler([&](const Job& job) {
       first_key = std::string(job.idempotency_key());
@@ -106,7 +106,7 @@ TEST_F(Recovery, TimersFireAfterARestartWhenDueAndWaitWhenNot) {
   {
     auto e = open(kT0);
     deploy(*e, body);
-    id = *e->start("p");
+    id = e->start("p")->id;
     EXPECT_EQ(e->next_timer_due(), kT0 + kHour);
   }
   {
@@ -135,7 +135,7 @@ TEST_F(Recovery, MessageSubscriptionSurvivesARestartAndSaysWhoReceived) {
   {
     auto e = open(kT0);
     deploy(*e, body);
-    id = *e->start("p", {{"orderId", "A-7"}}, "A-7");
+    id = e->start("p", {{"orderId", "A-7"}}, "A-7")->id;
   }
   auto e = open(kT0 + 1000);
   Message m;
@@ -176,7 +176,7 @@ TEST_F(Recovery, BufferedMessageWaitsAcrossARestartForItsSubscription) {
     EXPECT_TRUE(r->instances.empty());
   }
   auto e = open(kT0 + 10 * 60'000);
-  InstanceId id = *e->start("p", {{"orderId", "A-9"}}, "A-9");
+  InstanceId id = e->start("p", {{"orderId", "A-9"}}, "A-9")->id;
   EXPECT_EQ(e->instance(id)->state, InstanceState::kCompleted);
 }
 
@@ -187,7 +187,7 @@ TEST_F(Recovery, IncidentSurvivesARestartAndCanBeResolved) {
     deploy(*e, "<startEvent id=\"s\"/><serviceTask id=\"ship\"><extensionElements>"
                    "<zeebe:taskDefinition type=\"ship\" retries=\"1\"/></extensionElements>"
                    "</serviceTask><endEvent id=\"e\"/>" + flow("s", "ship") + flow("ship", "e"));
-    id = *e->start("p");
+    id = e->start("p")->id;
     e->set_fallback_handler([](const Job&) { return JobOutcome::fail("carrier down"); });
     e->run_until_idle();
     ASSERT_EQ(must(e->incidents()).size(), 1u);
@@ -217,7 +217,7 @@ TEST_F(Recovery, VersionsAndIdempotentStartsAreKeptInTheDatabase) {
     deploy(*e, v1);
     deploy(*e, v1);  // the same content: still version 1
     EXPECT_EQ(must(e->deployments()).size(), 1u);
-    old_instance = *e->start("p", {}, "K-1");
+    old_instance = e->start("p", {}, "K-1")->id;
   }
   auto e = open(kT0);
   deploy(*e, v2);
@@ -225,7 +225,7 @@ TEST_F(Recovery, VersionsAndIdempotentStartsAreKeptInTheDatabase) {
   StartRequest again;
   again.process_id = "p";
   again.business_key = "K-1";
-  auto r = e->start_instance(again);
+  auto r = e->start(again);
   ASSERT_TRUE(r.is_ok()) << r.status().to_string();
   EXPECT_FALSE(r->created);
   EXPECT_EQ(r->id, old_instance);
@@ -235,10 +235,10 @@ TEST_F(Recovery, VersionsAndIdempotentStartsAreKeptInTheDatabase) {
   StartRequest fresh;
   fresh.process_id = "p";
   fresh.business_key = "K-2";
-  EXPECT_EQ(e->start_instance(fresh)->version, 2);
+  EXPECT_EQ(e->start(fresh)->version, 2);
   fresh.business_key = "K-3";
   fresh.version = 1;
-  EXPECT_EQ(e->start_instance(fresh)->version, 1);
+  EXPECT_EQ(e->start(fresh)->version, 1);
 }
 
 TEST_F(Recovery, FullDatabaseFailsTheCommandAndKeepsWhatWasCommitted) {
@@ -247,7 +247,7 @@ TEST_F(Recovery, FullDatabaseFailsTheCommandAndKeepsWhatWasCommitted) {
     auto e = open(kT0);
     deploy(*e, "<startEvent id=\"s\"/>" + svc("a") + "<endEvent id=\"e\"/>" + flow("s", "a") +
                    flow("a", "e"));
-    first = *e->start("p", {{"note", "small"}}, "K-1");
+    first = e->start("p", {{"note", "small"}}, "K-1")->id;
   }
   EngineOptions o;
   o.clock = std::make_shared<VirtualClock>(kT0);
@@ -329,7 +329,7 @@ TEST_F(Recovery, ADamagedInstanceFailsItsRoundButReleasesTheDatabase) {
   auto e = open(kT0);
   deploy(*e, "<startEvent id=\"s\"/>" + svc("a") + "<endEvent id=\"e\"/>" + flow("s", "a") +
                  flow("a", "e"));
-  const InstanceId broken = *e->start("p", {}, "K-1");
+  const InstanceId broken = e->start("p", {}, "K-1")->id;
   {
     sqlite3* raw = nullptr;
     ASSERT_EQ(sqlite3_open(db_.c_str(), &raw), SQLITE_OK);
@@ -359,7 +359,7 @@ TEST_F(Recovery, ADamagedHistoryIsReportedNotShownAsEmpty) {
   auto e = open(kT0);
   deploy(*e, "<startEvent id=\"s\"/>" + svc("a") + "<endEvent id=\"e\"/>" + flow("s", "a") +
                  flow("a", "e"));
-  const InstanceId id = *e->start("p", {}, "K-1");
+  const InstanceId id = e->start("p", {}, "K-1")->id;
   ASSERT_TRUE(e->history(id).is_ok());
   EXPECT_FALSE(e->history(id)->empty());
   sqlite3* raw = nullptr;
@@ -377,9 +377,9 @@ TEST_F(Recovery, HandlerAnswersThatAreNotValidJsonTextOrObjectsDoNotStopOtherWor
   auto e = open(kT0);
   deploy(*e, "<startEvent id=\"s\"/>" + svc("a") + "<endEvent id=\"e\"/>" + flow("s", "a") +
                  flow("a", "e"));
-  const InstanceId latin1 = *e->start("p", {{"kind", "latin1"}}, "K-1");
-  const InstanceId array = *e->start("p", {{"kind", "array"}}, "K-2");
-  const InstanceId fine = *e->start("p", {{"kind", "fine"}}, "K-3");
+  const InstanceId latin1 = e->start("p", {{"kind", "latin1"}}, "K-1")->id;
+  const InstanceId array = e->start("p", {{"kind", "array"}}, "K-2")->id;
+  const InstanceId fine = e->start("p", {{"kind", "fine"}}, "K-3")->id;
   e->set_fallback_handler([](const Job& job) {
     const std::string kind = job.variable("kind")->get<std::string>();
     if (kind == "latin1") return JobOutcome::complete({{"city", "Z\xfcrich"}});  // not UTF-8

@@ -219,7 +219,7 @@ TEST(SharedDatabase, EachMessageCorrelatesOnceWhenTwoProcessesPublishIt) {
       const std::string key = "O-" + std::to_string(i);
       auto id = (*engine)->start("p", {{"orderId", key}}, key);
       ASSERT_TRUE(id.is_ok());
-      ids.push_back(*id);
+      ids.push_back(id->id);
     }
   }
   int go[2];

@@ -779,7 +779,7 @@ class Run {
     }
     auto started = h_.engine().start(id, vars);
     if (!started) return "does not start: " + started.status().to_string();
-    root_ = *started;
+    root_ = started->id;
     return {};
   }
 

@@ -151,7 +151,7 @@ class Harness {
                    nlohmann::json vars = nlohmann::json::object()) {
     auto id = engine_->start(process_id, std::move(vars));
     EXPECT_TRUE(id.is_ok()) << id.status().to_string();
-    return id.is_ok() ? *id : 0;
+    return id.is_ok() ? id->id : 0;
   }
 
   // Every job is completed by a fallback handler that records its element id.

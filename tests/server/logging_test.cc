@@ -219,7 +219,7 @@ TEST_P(InstanceLogTest, LogsStartAndEndWithTheBusinessKeyAndNoElementsAtInfo) {
   std::vector<std::string> messages;
   for (const json& line : objects()) messages.push_back(line["message"]);
   EXPECT_EQ(messages, (Ids{"instance started", "instance completed"}));
-  expect_every_line_about(*id, "A-1");
+  expect_every_line_about(id->id, "A-1");
   const std::vector<json> completed = with_message("instance completed");
   ASSERT_EQ(completed.size(), 1u);
   EXPECT_EQ(completed[0]["element"], "e");  // the end event
@@ -238,7 +238,7 @@ TEST_P(InstanceLogTest, FailedJobIsAWarningAndTheIncidentAnError) {
   h.engine().run_until_idle();
   h.engine().remove_observer(&log);
 
-  expect_every_line_about(*id, "A-2");
+  expect_every_line_about(id->id, "A-2");
   const std::vector<json> failed = with_message("job failed");
   ASSERT_EQ(failed.size(), 3u) << out.str();  // the default 3 retries
   std::vector<int> retries_left;
@@ -267,7 +267,7 @@ TEST_P(InstanceLogTest, InstanceStartedBeforeItWasAttachedGetsItsKeyFromTheLooku
   InstanceLogOptions options;
   options.lookup = [&](InstanceId instance) {
     ++asked;
-    return instance == *id ? std::string("A-3") : std::string();
+    return instance == id->id ? std::string("A-3") : std::string();
   };
   InstanceLog log(options);
   h.engine().add_observer(&log);
@@ -281,7 +281,7 @@ TEST_P(InstanceLogTest, InstanceStartedBeforeItWasAttachedGetsItsKeyFromTheLooku
 
   EXPECT_EQ(with_message("job failed").size(), 1u) << out.str();
   EXPECT_EQ(with_message("instance completed").size(), 1u) << out.str();
-  expect_every_line_about(*id, "A-3");
+  expect_every_line_about(id->id, "A-3");
   EXPECT_EQ(asked, 1);  // then remembered
 }
 
@@ -302,10 +302,10 @@ TEST_P(InstanceLogTest, DeferredJobThrownErrorResolvedIncidentAndCancelAreInfoLi
   ASSERT_EQ(must(h.engine().incidents()).size(), 1u);
   const IncidentKey incident = must(h.engine().incidents())[0].key;
   ASSERT_OK(h.engine().resolve_incident(incident));
-  ASSERT_OK(h.engine().cancel(*id));
+  ASSERT_OK(h.engine().cancel(id->id));
   h.engine().remove_observer(&log);
 
-  expect_every_line_about(*id, "A-5");
+  expect_every_line_about(id->id, "A-5");
   std::vector<std::string> messages;
   for (const json& line : objects()) messages.push_back(line["message"]);
   EXPECT_EQ(messages, (Ids{"instance started", "job deferred", "job threw an error",
@@ -339,7 +339,7 @@ TEST_P(InstanceLogTest, CorrelatedMessageNamesTheMessageAndKey) {
   ASSERT_TRUE(h.engine().publish_message("payment-confirmed", "A-4").is_ok());
   h.engine().remove_observer(&log);
 
-  expect_every_line_about(*id, "A-4");
+  expect_every_line_about(id->id, "A-4");
   const std::vector<json> correlated = with_message("message correlated");
   ASSERT_EQ(correlated.size(), 1u) << out.str();
   EXPECT_EQ(correlated[0]["element"], "wait");
