@@ -84,20 +84,20 @@ void BM_DurableOrders(benchmark::State& state) {
     }
     if (group > 1) {
       if (!engine.start_many(starts)) std::abort();
-      engine.run_until_idle();
+      (void)engine.run_until_idle();
       if (!engine.publish_many(std::move(paid))) std::abort();
-      engine.run_until_idle();
+      (void)engine.run_until_idle();
       if (!engine.publish_many(std::move(delivered))) std::abort();
-      engine.run_until_idle();
+      (void)engine.run_until_idle();
     } else {
       for (auto& s : starts) {
         if (!engine.start(s)) std::abort();
       }
-      engine.run_until_idle();
+      (void)engine.run_until_idle();
       for (auto& m : paid) (void)engine.publish_message(std::move(m));
-      engine.run_until_idle();
+      (void)engine.run_until_idle();
       for (auto& m : delivered) (void)engine.publish_message(std::move(m));
-      engine.run_until_idle();
+      (void)engine.run_until_idle();
     }
     completed += kBatch;
   }

@@ -67,11 +67,11 @@ void order_loop(benchmark::State& state, bool observed) {
     std::string key = "A-" + std::to_string(++n);
     vars["orderId"] = key;
     auto id = engine->start("order-acceptance", std::move(vars), key);
-    engine->run_until_idle();
+    (void)engine->run_until_idle();
     (void)engine->publish_message("payment-confirmed", key, approved);
-    engine->run_until_idle();
+    (void)engine->run_until_idle();
     (void)engine->publish_message("order-delivered", key);
-    engine->run_until_idle();
+    (void)engine->run_until_idle();
     benchmark::DoNotOptimize(id);
   }
   state.SetItemsProcessed(state.iterations());
@@ -108,7 +108,7 @@ void BM_StartOneTaskEnd(benchmark::State& state) {
   engine.register_handler("work", [](const ordo::Job&) { return ordo::JobOutcome::complete(); });
   for (auto _ : state) {
     auto id = engine.start("one");
-    engine.run_until_idle();
+    (void)engine.run_until_idle();
     benchmark::DoNotOptimize(id);
   }
   state.SetItemsProcessed(state.iterations());
@@ -142,9 +142,9 @@ void BM_WaitingInstanceMemory(benchmark::State& state) {
       std::string key = "A-" + std::to_string(i);
       v["orderId"] = key;
       (void)engine->start("order-acceptance", std::move(v), key);
-      engine->run_until_idle();
+      (void)engine->run_until_idle();
       (void)engine->publish_message("payment-confirmed", key, approved);
-      engine->run_until_idle();
+      (void)engine->run_until_idle();
     }
     const std::size_t instance_bytes = heap_in_use() - before;
         if (!engine->open_jobs()->empty()) state.SkipWithError("instances are not all waiting");

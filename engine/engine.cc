@@ -168,9 +168,9 @@ Status Engine::advance_clock(std::int64_t ms) {
   if (virtual_clock == nullptr) {
     return Status::invalid_argument("advance_clock needs an engine built with a VirtualClock");
   }
-  virtual_clock->advance(ms);
-  run_until_idle();
-  return Status::ok();
+    virtual_clock->advance(ms);
+  Result<std::size_t> ran = run_until_idle();
+  return ran ? Status::ok() : ran.status();
 }
 
 const Clock& Engine::clock() const noexcept {

@@ -42,12 +42,12 @@ int main(int argc, char** argv) {
     std::cerr << id.status().to_string() << "\n";
     return 1;
   }
-  engine.run_until_idle();  // runs handlers until the instance waits for the payment message
+  if (!engine.run_until_idle()) return 1;  // runs handlers until the instance waits for the payment message
 
   (void)engine.publish_message("payment-confirmed", "A-1001", {{"paymentStatus", "approved"}});
-  engine.run_until_idle();
+  if (!engine.run_until_idle()) return 1;
   (void)engine.publish_message("order-delivered", "A-1001");
-  engine.run_until_idle();
+  if (!engine.run_until_idle()) return 1;
 
   auto info = engine.instance(id->id);
   std::cout << "instance " << id->id << " is " << ordo::to_string(info->state) << " at "

@@ -19,7 +19,7 @@ int main(int argc, char** argv) {
   engine.set_fallback_handler([](const ordo::Job&) { return ordo::JobOutcome::complete(); });
 
   auto id = engine.start("order-acceptance", {{"orderId", "A-2002"}}, "A-2002");
-  engine.run_until_idle();
+  if (!engine.run_until_idle()) return 1;
   std::cout << "waiting; next timer due in "
             << (*engine.next_timer_due() - clock->now_ms()) / 60'000 << " minutes\n";
 

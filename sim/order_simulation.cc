@@ -352,14 +352,14 @@ Result<RunSummary> run_orders(const std::string& process_file,
       auto id = engine.start(process_id, order, key);
       if (!id) return id.status();
             r.instance = id->id;
-      engine.run_until_idle();
+      if (auto ran = engine.run_until_idle(); !ran) return ran.status();
     }
     for (Publication& p : world.take_due(clock->now_ms())) {
       auto published = engine.publish_message(to_message(std::move(p), kDay));
-      if (!published && engine.durable()) return published.status();
-      engine.run_until_idle();
+            if (!published && engine.durable()) return published.status();
+      if (auto ran = engine.run_until_idle(); !ran) return ran.status();
     }
-    engine.run_until_idle();
+    if (auto ran = engine.run_until_idle(); !ran) return ran.status();
   }
 
   for (OrderResult& r : summary.orders) {

@@ -257,7 +257,8 @@ bool ReplaySim::replay(const ReplayRecord& record, json variables) {
   }
   const std::uint64_t key = track.id;
   const std::int64_t horizon = record.start_ms + shared_.config->horizon_ms;
-  engine_->run_until_idle();
+  // In memory nothing fails: a replay's engine has no store that could refuse a write.
+  (void)engine_->run_until_idle();
   sweep();
   while (find_track(key) != nullptr) {
     std::int64_t t = agenda_.empty() ? INT64_MAX : agenda_.front().time;
@@ -276,7 +277,7 @@ bool ReplaySim::replay(const ReplayRecord& record, json variables) {
       apply(slots_[slot]);
       release_slot(slot);
     }
-    engine_->run_until_idle();
+    (void)engine_->run_until_idle();
     sweep();
   }
   // What the outside world would still have done for it (a confirmation after the order

@@ -442,14 +442,11 @@ Result<std::size_t> Engine::Impl::work(const WorkOptions& wo) {
   return total;
 }
 
-std::size_t Engine::run_until_idle() {
+Result<std::size_t> Engine::run_until_idle() {
   // Where another process may take a job, jobs are locked before their handlers run, in
   // rounds that share transactions; otherwise the jobs the commands made ready are handed
   // out as they come.
-  if (impl_->store->shared()) {
-    Result<std::size_t> done = impl_->run_durable_until_idle();
-    return done ? *done : 0;
-  }
+  if (impl_->store->shared()) return impl_->run_durable_until_idle();
   std::size_t done = 0;
   auto& ready = impl_->rt.ready_jobs();
   while (true) {
@@ -458,8 +455,9 @@ std::size_t Engine::run_until_idle() {
       ready.pop_front();
       if (impl_->dispatch(key)) ++done;
     }
-    Result<bool> fired = impl_->rt.fire_next_due_timer();
-    if (!fired || !*fired) break;
+        Result<bool> fired = impl_->rt.fire_next_due_timer();
+    if (!fired) return fired.status();
+    if (!*fired) break;
     ++done;
   }
   return done;

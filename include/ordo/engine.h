@@ -267,9 +267,10 @@ class Engine {
   // Called for job types with no handler of their own (none by default).
   void set_fallback_handler(TaskHandler handler);
 
-  // Hands open jobs to their handlers and fires due timers until nothing more can happen at
-  // the current time. Returns the number of jobs handled and timers fired.
-  std::size_t run_until_idle();
+    // Hands open jobs to their handlers and fires due timers until nothing more can happen at
+  // the current time. Returns the number of jobs handled and timers fired, or the store
+  // error that stopped it.
+  Result<std::size_t> run_until_idle();
 
   // Answers for jobs, from external workers or pending handlers. kNotFound for an unknown
   // job, kConflict for one that is no longer open.

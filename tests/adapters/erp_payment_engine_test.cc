@@ -81,7 +81,7 @@ class Shop {
   InstanceId start(const std::string& id) {
     auto started = engine->start("order-acceptance", order_variables(id), id);
     EXPECT_TRUE(started.is_ok()) << started.status().to_string();
-    engine->run_until_idle();
+    must(engine->run_until_idle());
     return started.is_ok() ? started->id : 0;
   }
   MessageResult webhook(const std::string& event_id, const std::string& type,
@@ -94,7 +94,7 @@ class Shop {
     EXPECT_TRUE(message.is_ok()) << message.status().to_string();
     auto published = engine->publish_message(*message);
     EXPECT_TRUE(published.is_ok()) << published.status().to_string();
-    engine->run_until_idle();
+    must(engine->run_until_idle());
     return published.is_ok() ? *published : MessageResult{};
   }
   InstanceInfo info(InstanceId id) {
@@ -146,7 +146,7 @@ TEST(ErpPaymentProcess, AConfirmedPaymentShipsTheOrderAndItIsDelivered) {
   EXPECT_EQ(shipped.variables["carrier"], "DHL");
 
   ASSERT_TRUE(shop.engine->publish_message("order-delivered", "O-1").is_ok());
-  shop.engine->run_until_idle();
+  must(shop.engine->run_until_idle());
   InstanceInfo done = shop.info(id);
   EXPECT_EQ(done.state, InstanceState::kCompleted);
   EXPECT_EQ(done.end_event, "end-delivered");
@@ -240,7 +240,7 @@ TEST(PaymentWebhook, AWebhookBeforeTheInstanceWaitsIsKeptAndCorrelatedWhenItArri
   ASSERT_TRUE(early.is_ok());
   EXPECT_TRUE(early->buffered);
   EXPECT_TRUE(early->instances.empty());
-  shop.engine->run_until_idle();
+  must(shop.engine->run_until_idle());
   InstanceInfo info = shop.info(started->id);
   EXPECT_TRUE(waits_at(info, "await-delivery")) << info.variables.dump();
   EXPECT_EQ(info.variables["paymentStatus"], "approved");

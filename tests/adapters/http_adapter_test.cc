@@ -163,7 +163,7 @@ TEST(HttpAdapter, RetriesCarryTheSameKeyAndTheAnswerReachesTheInstance) {
                           adapter({{"url", peer.url("/charge")}, {"body", "={amount: total}"}}));
   auto id = engine.start("p", {{"total", 49.9}}, "A-1");
   ASSERT_TRUE(id.is_ok());
-  engine.run_until_idle();
+  must(engine.run_until_idle());
   auto info = engine.instance(id->id);
   ASSERT_TRUE(info.is_ok());
   EXPECT_EQ(info->state, InstanceState::kCompleted);

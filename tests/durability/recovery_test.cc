@@ -70,7 +70,7 @@ TEST_F(Recovery, JobInFlightIsPickedUpAgainWithTheSameKeyAfterItsLockExpires) {
       first_key = std::string(job.idempotency_key());
       return JobOutcome::pending();
     });
-    e->run_until_idle();
+    must(e->run_until_idle());
     ASSERT_FALSE(first_key.empty());
     ASSERT_EQ(must(e->open_jobs()).at(0).state, JobState::kLocked);
   }
@@ -82,7 +82,7 @@ TEST_F(Recovery, JobInFlightIsPickedUpAgainWithTheSameKeyAfterItsLockExpires) {
       ++calls;
       return JobOutcome::complete();
     });
-    e->run_until_idle();
+    must(e->run_until_idle());
     EXPECT_EQ(calls, 0);
     // After it expires, it is.
     clock(*e).set(kT0 + 11 * 60'000);
@@ -91,7 +91,7 @@ TEST_F(Recovery, JobInFlightIsPickedUpAgainWithTheSameKeyAfterItsLockExpires) {
       second_key = std::string(job.idempotency_key());
       return JobOutcome::complete();
     });
-    e->run_until_idle();
+    must(e->run_until_idle());
     EXPECT_EQ(second_key, first_key);
     EXPECT_EQ(e->instance(id)->state, InstanceState::kCompleted);
   }
@@ -111,13 +111,13 @@ TEST_F(Recovery, TimersFireAfterARestartWhenDueAndWaitWhenNot) {
   }
   {
     auto e = open(kT0 + 30 * 60'000);  // not yet due
-    e->run_until_idle();
+    must(e->run_until_idle());
     EXPECT_EQ(e->instance(id)->state, InstanceState::kActive);
     EXPECT_EQ(e->next_timer_due(), kT0 + kHour);
   }
   {
     auto e = open(kT0 + 5 * kHour);  // fell due while the engine was down
-    e->run_until_idle();
+    must(e->run_until_idle());
     EXPECT_EQ(e->instance(id)->state, InstanceState::kCompleted);
     EXPECT_EQ(e->instance(id)->end_event, "e");
     EXPECT_FALSE(e->next_timer_due().has_value());
@@ -189,7 +189,7 @@ TEST_F(Recovery, IncidentSurvivesARestartAndCanBeResolved) {
                    "</serviceTask><endEvent id=\"e\"/>" + flow("s", "ship") + flow("ship", "e"));
     id = e->start("p")->id;
     e->set_fallback_handler([](const Job&) { return JobOutcome::fail("carrier down"); });
-    e->run_until_idle();
+    must(e->run_until_idle());
     ASSERT_EQ(must(e->incidents()).size(), 1u);
   }
   auto e = open(kT0 + kHour);
@@ -201,7 +201,7 @@ TEST_F(Recovery, IncidentSurvivesARestartAndCanBeResolved) {
   EXPECT_EQ(e->instance(id)->state, InstanceState::kIncident);
   ASSERT_OK(e->resolve_incident(incidents[0].key, 2));
   e->set_fallback_handler([](const Job&) { return JobOutcome::complete(); });
-  e->run_until_idle();
+  must(e->run_until_idle());
   EXPECT_EQ(e->instance(id)->state, InstanceState::kCompleted);
   EXPECT_TRUE(must(e->incidents()).empty());
 }
@@ -339,7 +339,10 @@ TEST_F(Recovery, ADamagedInstanceFailsItsRoundButReleasesTheDatabase) {
     sqlite3_close(raw);
   }
   e->set_fallback_handler([](const Job&) { return JobOutcome::complete(); });
-  e->run_until_idle();
+  // The round that meets the damaged instance fails, and says why.
+  Result<std::size_t> round = e->run_until_idle();
+  ASSERT_FALSE(round.is_ok());
+  EXPECT_EQ(round.status().code(), StatusCode::kCorruption) << round.status().to_string();
   // The failed round gave the write lock back: another connection can write, and so can
   // this engine.
   sqlite3* other = nullptr;
@@ -386,7 +389,7 @@ TEST_F(Recovery, HandlerAnswersThatAreNotValidJsonTextOrObjectsDoNotStopOtherWor
     if (kind == "array") return JobOutcome::complete(nlohmann::json::array({1, 2}));
     return JobOutcome::complete({{"ok", true}});
   });
-  e->run_until_idle();
+  must(e->run_until_idle());
   EXPECT_EQ(e->instance(fine)->state, InstanceState::kCompleted);
   auto stored = e->instance(latin1);
   ASSERT_TRUE(stored.is_ok()) << stored.status().to_string();
@@ -395,7 +398,7 @@ TEST_F(Recovery, HandlerAnswersThatAreNotValidJsonTextOrObjectsDoNotStopOtherWor
   // The handler's mistake is that job's failure, retried, then an incident.
   for (int hour = 1; hour <= 4; ++hour) {
     clock(*e).set(kT0 + hour * kHour);
-    e->run_until_idle();
+    must(e->run_until_idle());
   }
   EXPECT_EQ(e->instance(array)->state, InstanceState::kIncident);
   ASSERT_EQ(must(e->incidents()).size(), 1u);

@@ -923,7 +923,7 @@ class Run {
       // Fail it until its retries run out (the job then stays with an incident).
       for (int i = 0; i < 20 && st.is_ok(); ++i) {
         st = e.fail_job(job, "delegate threw", 0);
-        e.run_until_idle();
+        must(e.run_until_idle());
         bool retry = false;
         for (const JobInfo& j : must(e.open_jobs())) {
           retry = retry || (j.key == job && j.state != JobState::kIncident);

@@ -106,7 +106,7 @@ std::string run_case(const Case& c) {
   });
   auto id = h.engine().start(loaded.document->processes.front()->id, vars);
   if (!id) return "does not start: " + id.status().to_string();
-  h.engine().run_until_idle();
+  must(h.engine().run_until_idle());
   for (const std::string& action : split(c.actions, ' ')) {
     if (action.rfind("publish:", 0) == 0) {
       const std::string name = action.substr(8);
@@ -121,13 +121,13 @@ std::string run_case(const Case& c) {
     } else if (action.rfind("sleep:", 0) == 0) {
       (void)h.engine().advance_clock(1'000);
     }
-    h.engine().run_until_idle();
+    must(h.engine().run_until_idle());
   }
   if (restrict) {
     if (calls != allowed) return "first phase called " + ::testing::PrintToString(calls);
     restrict = false;
     for (const JobInfo& j : must(h.engine().open_jobs())) (void)h.engine().fail_job(j.key, "retry", 0);
-    h.engine().run_until_idle();
+    must(h.engine().run_until_idle());
   }
   std::vector<std::string> expected = split(phases.back(), ',');
   for (const Departure& d : kSpecDepartures) {

@@ -36,7 +36,7 @@ TEST_P(ServiceTask, HandlerSeesVariablesHeadersKeyAndAttempt) {
     return JobOutcome::complete({{"sent", true}});
   });
   InstanceId id = h.start("p", {{"total", 99.5}});
-  EXPECT_EQ(h.engine().run_until_idle(), 1u);
+  EXPECT_EQ(must(h.engine().run_until_idle()), 1u);
   EXPECT_EQ(seen_header, "order-confirmation");
   EXPECT_EQ(seen_attempt, 1);
   EXPECT_EQ(seen_total, 99.5);
@@ -82,7 +82,7 @@ TEST_P(ServiceTask, JobWithoutHandlerStaysOpenForAnExternalWorker) {
   Harness h;
   h.deploy(process(straight(svc("t"))));
   InstanceId id = h.start();
-  EXPECT_EQ(h.engine().run_until_idle(), 0u);
+  EXPECT_EQ(must(h.engine().run_until_idle()), 0u);
   ASSERT_EQ(must(h.engine().open_jobs("t")).size(), 1u);
   ASSERT_OK(h.engine().complete_job(h.job_of("t"), {{"done", 1}}));
   EXPECT_EQ(h.info(id).state, InstanceState::kCompleted);
@@ -110,7 +110,7 @@ TEST_P(ServiceTask, FailedJobIsRetriedWithTheSameKeyThenBecomesAnIncident) {
     return JobOutcome::fail("ERP unreachable", 1'000);
   });
   InstanceId id = h.start();
-  h.engine().run_until_idle();
+  must(h.engine().run_until_idle());
   EXPECT_EQ(attempts, std::vector<int>({1})) << "the retry waits for its backoff";
   ASSERT_OK(h.engine().advance_clock(1'000));
   EXPECT_EQ(attempts, std::vector<int>({1, 2}));
@@ -124,7 +124,7 @@ TEST_P(ServiceTask, FailedJobIsRetriedWithTheSameKeyThenBecomesAnIncident) {
 
   h.engine().register_handler("erp", [](const Job&) { return JobOutcome::complete(); });
   ASSERT_OK(h.engine().resolve_incident(info.incidents[0].key, 1));
-  h.engine().run_until_idle();
+  must(h.engine().run_until_idle());
   EXPECT_EQ(h.info(id).state, InstanceState::kCompleted);
 }
 
@@ -143,7 +143,7 @@ TEST_P(ServiceTask, DeferredJobWaitsWithoutUsingARetryOrAnAttempt) {
     return JobOutcome::complete();
   });
   InstanceId id = h.start();
-  h.engine().run_until_idle();
+  must(h.engine().run_until_idle());
   EXPECT_EQ(attempts.size(), 1u);
   ASSERT_OK(h.engine().advance_clock(59'999));
   EXPECT_EQ(attempts.size(), 1u) << "handed out before its time";
@@ -170,7 +170,7 @@ TEST_P(ServiceTask, HandlerExceptionCountsAsFailure) {
     throw std::runtime_error("socket closed");
   });
   h.start();
-  h.engine().run_until_idle();
+  must(h.engine().run_until_idle());
   auto jobs = must(h.engine().open_jobs());
   ASSERT_EQ(jobs.size(), 1u);
   EXPECT_NE(jobs[0].last_error.find("socket closed"), std::string::npos);
@@ -221,7 +221,7 @@ TEST_P(IoMapping, InputsAreLocalAndOutputsAreMappedOut) {
     return JobOutcome::complete({{"receipt", {{"id", "R-1"}}}, {"noise", 1}});
   });
   InstanceId id = h.start("p", {{"order", {{"total", 30}}}});
-  h.engine().run_until_idle();
+  must(h.engine().run_until_idle());
   EXPECT_EQ(seen["amount"], 30);
   nlohmann::json vars = h.info(id).variables;
   EXPECT_EQ(vars["receiptId"], "R-1");
@@ -236,7 +236,7 @@ TEST_P(IoMapping, FailingInputMappingIsAnIncidentOnTheTask) {
            "</zeebe:ioMapping>"))));
   h.complete_all_jobs();
   InstanceId id = h.start("p", {{"other", 1}});
-  h.engine().run_until_idle();
+  must(h.engine().run_until_idle());
   InstanceInfo info = h.info(id);
   ASSERT_EQ(info.incidents.size(), 1u);
   EXPECT_EQ(to_string(info.incidents[0].kind), "io-mapping");
@@ -253,7 +253,7 @@ TEST_P(Subprocess, CompletesWhenItsLastTokenEndsAndContinuesOutside) {
                    flow("after", "e")));
   h.complete_all_jobs();
   InstanceId id = h.start();
-  h.engine().run_until_idle();
+  must(h.engine().run_until_idle());
   EXPECT_EQ(h.calls, Ids({"inner", "after"}));
   EXPECT_EQ(h.info(id).state, InstanceState::kCompleted);
 }
@@ -266,7 +266,7 @@ TEST_P(CallActivity, RunsTheCalledProcessWithVariablesInAndOut) {
   });
   InstanceId id = h.start("p", {{"n", 21}});
   EXPECT_EQ(h.active(id), Ids({"call"}));
-  h.engine().run_until_idle();
+  must(h.engine().run_until_idle());
   InstanceInfo info = h.info(id);
   EXPECT_EQ(info.state, InstanceState::kCompleted);
   EXPECT_EQ(info.variables["doubled"], 42);
@@ -288,7 +288,7 @@ TEST_P(CallActivity, CamundaInAndOutMapVariablesByName) {
     return JobOutcome::complete({{"receipt", "R-7"}});
   });
   InstanceId id = h.start("p", {{"amount", 12.5}});
-  h.engine().run_until_idle();
+  must(h.engine().run_until_idle());
   EXPECT_EQ(seen, 12.5);
   EXPECT_EQ(h.info(id).variables["chargeReceipt"], "R-7");
   EXPECT_FALSE(h.info(id).variables.contains("receipt"))
@@ -326,7 +326,7 @@ TEST_P(MultiInstance, ParallelStartsOneInnerInstancePerItemAndCollectsOutputs) {
     seen.push_back(job.variable("item")->get<int>());
     return JobOutcome::complete();
   });
-  h.engine().run_until_idle();
+  must(h.engine().run_until_idle());
   EXPECT_EQ(seen, std::vector<int>({1, 2, 3}));
   EXPECT_EQ(h.info(id).variables["results"], nlohmann::json({10, 20, 30}));
   EXPECT_EQ(h.info(id).state, InstanceState::kCompleted);
@@ -401,7 +401,7 @@ TEST_P(Instance, SameCommandsAndClockGiveTheSameHistory) {
     h.deploy(multi_xml(false));
     h.complete_all_jobs({{"ok", true}});
     InstanceId id = h.start("p", {{"items", {1, 2}}});
-    h.engine().run_until_idle();
+    must(h.engine().run_until_idle());
     std::vector<std::string> out;
     for (const HistoryEvent& e : must(h.engine().history(id))) {
       out.push_back(std::to_string(e.sequence) + " " + std::string(to_string(e.kind)) + " " +

@@ -210,7 +210,7 @@ TEST_P(ExternalWorker, TypesLeftToExternalWorkersAreNotTakenByTheFallbackHandler
   });
   h.engine().leave_to_external_workers({"payment.charge"});
   const InstanceId id = start_order("A-1");
-  h.engine().run_until_idle();
+  must(h.engine().run_until_idle());
   EXPECT_TRUE(handled.empty()) << "the fallback took " << handled.front();
   ASSERT_EQ(take(fetch("w1")).size(), 1u);
   EXPECT_EQ(h.info(id).state, InstanceState::kActive);

@@ -213,7 +213,7 @@ TEST_P(InstanceLogTest, LogsStartAndEndWithTheBusinessKeyAndNoElementsAtInfo) {
   h.complete_all_jobs();
   auto id = h.engine().start("p", json::object(), "A-1");
   ASSERT_TRUE(id.is_ok()) << id.status().to_string();
-  h.engine().run_until_idle();
+  must(h.engine().run_until_idle());
   h.engine().remove_observer(&log);
 
   std::vector<std::string> messages;
@@ -235,7 +235,7 @@ TEST_P(InstanceLogTest, FailedJobIsAWarningAndTheIncidentAnError) {
       [](const Job&) { return JobOutcome::fail("card \"declined\"\nby the bank"); });
   auto id = h.engine().start("p", json::object(), "A-2");
   ASSERT_TRUE(id.is_ok()) << id.status().to_string();
-  h.engine().run_until_idle();
+  must(h.engine().run_until_idle());
   h.engine().remove_observer(&log);
 
   expect_every_line_about(id->id, "A-2");
@@ -276,7 +276,7 @@ TEST_P(InstanceLogTest, InstanceStartedBeforeItWasAttachedGetsItsKeyFromTheLooku
     if (std::exchange(failed_once, true)) return JobOutcome::complete();
     return JobOutcome::fail("busy");
   });
-  h.engine().run_until_idle();
+  must(h.engine().run_until_idle());
   h.engine().remove_observer(&log);
 
   EXPECT_EQ(with_message("job failed").size(), 1u) << out.str();
@@ -297,7 +297,7 @@ TEST_P(InstanceLogTest, DeferredJobThrownErrorResolvedIncidentAndCancelAreInfoLi
   });
   auto id = h.engine().start("p", json::object(), "A-5");
   ASSERT_TRUE(id.is_ok()) << id.status().to_string();
-  h.engine().run_until_idle();
+  must(h.engine().run_until_idle());
   ASSERT_OK(h.engine().advance_clock(60'000));
   ASSERT_EQ(must(h.engine().incidents()).size(), 1u);
   const IncidentKey incident = must(h.engine().incidents())[0].key;

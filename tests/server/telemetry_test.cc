@@ -82,12 +82,12 @@ struct Orders {
   // payment attempt and its backoff.
   void run() {
     h.start("order");
-    h.engine().run_until_idle();
+    must(h.engine().run_until_idle());
     h.start("order", {{"declined", true}});
-    h.engine().run_until_idle();
+    must(h.engine().run_until_idle());
     ASSERT_OK(h.engine().cancel(h.start("order")));
     h.start("order", {{"flaky", true}});
-    h.engine().run_until_idle();  // the payment fails and waits for its backoff
+    must(h.engine().run_until_idle());  // the payment fails and waits for its backoff
     ASSERT_OK(h.engine().advance_clock(1000));
   }
 
@@ -182,7 +182,7 @@ TEST_P(TelemetryTest, CycleTimesFromStartToTheFirstCompletionOfAnElement) {
   // Two hours later a new sample pushes the ones outside the window out.
   h.clock().advance(2 * 60 * 60 * 1000);
   h.start("order");
-  h.engine().run_until_idle();
+  must(h.engine().run_until_idle());
   EXPECT_EQ(telemetry.cycle_times("order", "ship", 0), std::vector<std::int64_t>({3240}));
 }
 
@@ -193,11 +193,11 @@ TEST_P(TelemetryTest, IncidentsRaisedAndResolvedByProcess) {
   h.deploy(process(straight(svc("t")), "fragile"));
   h.engine().register_handler("t", [](const Job&) { return JobOutcome::incident("no stock"); });
   InstanceId id = h.start("fragile");
-  h.engine().run_until_idle();
+  must(h.engine().run_until_idle());
   ASSERT_EQ(h.info(id).incidents.size(), 1u);
   h.engine().register_handler("t", [](const Job&) { return JobOutcome::complete(); });
   ASSERT_OK(h.engine().resolve_incident(h.info(id).incidents[0].key, 1));
-  h.engine().run_until_idle();
+  must(h.engine().run_until_idle());
   h.engine().remove_observer(&telemetry);
 
   const std::string text = prometheus_text(telemetry);
