@@ -181,7 +181,7 @@ Status Engine::backup(const std::string& dest) const {
   return impl_->store->backup(dest);
 }
 
-std::optional<std::int64_t> Engine::next_timer_due() const {
+Result<std::optional<std::int64_t>> Engine::next_timer_due() const {
   return impl_->rt.next_timer_due();
 }
 

@@ -21,7 +21,7 @@ int main(int argc, char** argv) {
   auto id = engine.start("order-acceptance", {{"orderId", "A-2002"}}, "A-2002");
   if (!engine.run_until_idle()) return 1;
   std::cout << "waiting; next timer due in "
-            << (*engine.next_timer_due() - clock->now_ms()) / 60'000 << " minutes\n";
+            << (**engine.next_timer_due() - clock->now_ms()) / 60'000 << " minutes\n";
 
   (void)engine.advance_clock(29 * 60'000);  // not yet
   std::cout << "after 29 min: " << ordo::to_string(engine.instance(id->id)->state) << "\n";

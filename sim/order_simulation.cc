@@ -338,7 +338,9 @@ Result<RunSummary> run_orders(const std::string& process_file,
     std::int64_t t = INT64_MAX;
     if (next_start < starts.size()) t = std::min(t, starts[next_start].time_ms);
     if (auto due = world.next_publication()) t = std::min(t, *due);
-    if (auto due = engine.next_timer_due()) t = std::min(t, *due);
+        Result<std::optional<std::int64_t>> timer = engine.next_timer_due();
+    if (!timer) return timer.status();
+    if (*timer) t = std::min(t, **timer);
     if (t == INT64_MAX || t > end) break;
     clock->set(std::max(t, clock->now_ms()));  // a resumed run never goes back in time
     while (next_start < starts.size() && starts[next_start].time_ms <= clock->now_ms()) {

@@ -499,14 +499,11 @@ const Element& Runtime::element_of(const JobRecord& job) {
   return get(job.instance)->plan->element(job.element_index);
 }
 
-std::optional<std::int64_t> Runtime::next_timer_due() {
+Result<std::optional<std::int64_t>> Runtime::next_timer_due() {
   Result<std::optional<store::TimerRow>> row = store_.next_timer();
-  if (!row) {
-    failed(row.status());
-    return std::nullopt;
-  }
-  if (!*row) return std::nullopt;
-  return (*row)->due_ms;
+  if (!row) return row.status();
+  if (!*row) return std::optional<std::int64_t>();
+  return std::optional<std::int64_t>((*row)->due_ms);
 }
 
 }  // namespace ordo::runtime

@@ -190,7 +190,7 @@ class Runtime {
   nlohmann::json job_variables(const JobRecord& job) const;
 
   // The due time of the earliest timer, if any.
-  std::optional<std::int64_t> next_timer_due();
+    Result<std::optional<std::int64_t>> next_timer_due();
 
   // ---- internal (used across the runtime's files) ----
   struct Scope;  // variable lookup chain (variables.cc)

@@ -352,8 +352,8 @@ class Engine {
   bool durable() const noexcept;
   // Durable engines: writes a consistent copy of the database to `dest` while it runs.
   Status backup(const std::string& dest) const;
-  // The due time of the earliest timer (including job retry backoffs), if any.
-  std::optional<std::int64_t> next_timer_due() const;
+    // The due time of the earliest timer (including job retry backoffs), if any.
+  Result<std::optional<std::int64_t>> next_timer_due() const;
   // In memory: drops every buffered message nobody received yet and returns how many. For
   // simulations that run unrelated orders one after another on one engine (ordo replay),
   // where one order's late message must never reach the next. Durable engines:

@@ -391,7 +391,7 @@ TEST_P(Instance, CancelTerminatesJobsTimersAndSubscriptions) {
   ASSERT_OK(h.engine().cancel(id));
   EXPECT_EQ(h.info(id).state, InstanceState::kTerminated);
   EXPECT_TRUE(must(h.engine().open_jobs()).empty());
-  EXPECT_FALSE(h.engine().next_timer_due().has_value());
+  EXPECT_FALSE(must(h.engine().next_timer_due()).has_value());
   EXPECT_EQ(h.engine().cancel(id).code(), StatusCode::kNotFound);
 }
 

@@ -132,7 +132,7 @@ TEST_P(TimerBoundaryEvent, CompletingTheTaskFirstCancelsTheTimer) {
       "<timeDuration>PT30M</timeDuration></timerEventDefinition></boundaryEvent>\n"));
   h.start();
   ASSERT_OK(h.engine().complete_job(h.job_of("work")));
-  EXPECT_FALSE(h.engine().next_timer_due().has_value());
+  EXPECT_FALSE(must(h.engine().next_timer_due()).has_value());
 }
 
 TEST_P(TimerBoundaryEvent, NonInterruptingCycleFiresEachRepetitionAndKeepsTheTask) {
@@ -146,7 +146,7 @@ TEST_P(TimerBoundaryEvent, NonInterruptingCycleFiresEachRepetitionAndKeepsTheTas
   ASSERT_OK(h.engine().advance_clock(10 * 60'000));
   ASSERT_OK(h.engine().advance_clock(10 * 60'000));
   EXPECT_EQ(h.open_job_elements(), Ids({"work", "handle", "handle"}));
-  EXPECT_FALSE(h.engine().next_timer_due().has_value()) << "R2 fires twice";
+  EXPECT_FALSE(must(h.engine().next_timer_due()).has_value()) << "R2 fires twice";
 }
 
 TEST_P(MessageBoundaryEvent, InterruptingMessageLeavesThroughTheBoundary) {
@@ -304,7 +304,7 @@ TEST_P(TimerCatchEvent, DateTimerFiresAtThatTime) {
       "<timeDate>2026-12-02T10:00:00Z</timeDate></timerEventDefinition>"
       "</intermediateCatchEvent>\n" + svc("after") + flow("s", "t") + flow("t", "after")));
   h.start();
-  EXPECT_EQ(h.engine().next_timer_due(), kEpoch + 86'400'000);
+  EXPECT_EQ(must(h.engine().next_timer_due()), kEpoch + 86'400'000);
   ASSERT_OK(h.engine().advance_clock(86'400'000 - 1));
   EXPECT_TRUE(h.open_job_elements().empty());
   ASSERT_OK(h.engine().advance_clock(1));
@@ -318,7 +318,7 @@ TEST_P(TimerCatchEvent, FeelExpressionGivesTheDuration) {
       "<timeDuration>=wait</timeDuration></timerEventDefinition>"
       "</intermediateCatchEvent>\n" + svc("after") + flow("s", "t") + flow("t", "after")));
   h.start("p", {{"wait", "PT5M"}});
-  EXPECT_EQ(h.engine().next_timer_due(), kEpoch + 5 * 60'000);
+  EXPECT_EQ(must(h.engine().next_timer_due()), kEpoch + 5 * 60'000);
 }
 
 TEST_P(TimerCatchEvent, InvalidTimerValueIsAnIncident) {
@@ -354,22 +354,22 @@ TEST_P(TimerStartEvent, CycleStartsAnInstanceAtEachRepetition) {
   Harness h;
   h.deploy(timer_start_process("<timeCycle>R3/PT1H</timeCycle>"));
   EXPECT_EQ(instance_count(h), 0u);
-  EXPECT_EQ(h.engine().next_timer_due(), kEpoch + 3'600'000);
+  EXPECT_EQ(must(h.engine().next_timer_due()), kEpoch + 3'600'000);
   ASSERT_OK(h.engine().advance_clock(3'600'000));
   EXPECT_EQ(instance_count(h), 1u);
   EXPECT_EQ(h.open_job_elements(), Ids({"work"}));
   ASSERT_OK(h.engine().advance_clock(5 * 3'600'000));
   EXPECT_EQ(instance_count(h), 3u) << "R3: three firings, then no more";
-  EXPECT_FALSE(h.engine().next_timer_due().has_value());
+  EXPECT_FALSE(must(h.engine().next_timer_due()).has_value());
 }
 
 TEST_P(TimerStartEvent, DateFiresOnceAndANewVersionReplacesTheOldTimers) {
   Harness h;
   h.deploy(timer_start_process("<timeDate>2026-12-01T12:00:00Z</timeDate>"));
-  EXPECT_EQ(h.engine().next_timer_due(), kEpoch + 2 * 3'600'000);
+  EXPECT_EQ(must(h.engine().next_timer_due()), kEpoch + 2 * 3'600'000);
   // Version 2 fires every 30 minutes instead; version 1's date never fires.
   h.deploy(timer_start_process("<timeCycle>R2/PT30M</timeCycle>", "other"));
-  EXPECT_EQ(h.engine().next_timer_due(), kEpoch + 1'800'000);
+  EXPECT_EQ(must(h.engine().next_timer_due()), kEpoch + 1'800'000);
   ASSERT_OK(h.engine().advance_clock(3 * 3'600'000));
   EXPECT_EQ(instance_count(h), 2u);
   auto all = h.engine().instances();
