@@ -8,6 +8,8 @@
 #include <tuple>
 
 #include "facade/impl.h"
+#include "store/memory_store.h"
+#include "store/sqlite/sqlite_store.h"
 
 namespace ordo {
 

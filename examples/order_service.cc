@@ -9,7 +9,8 @@
 //   handlers and fires the timers. The database keeps both consistent, as it would two
 //   processes; a crash loses nothing a call reported done.
 // - The payment provider's and the carrier's webhooks arrive at the service's own endpoints.
-//   Each is authenticated first (HMAC-SHA256 of the body, in X-Signature as sha256=HEX),
+//   Each is authenticated first (HMAC-SHA256 of the body, in X-Signature as sha256=HEX,
+//   checked by ordo::verify_webhook_signature),
 //   and its delivery id becomes the message id: a webhook delivered twice moves the order
 //   once.
 // - SIGTERM or SIGINT: the server stops taking requests, the worker finishes its round, and
@@ -21,21 +22,18 @@
 //   POST /webhooks/carrier     {"id": "trk-1", "orderId": "A-1", "signedBy": "J. Doe"}
 //   GET  /instances/ID
 #include <httplib.h>
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <signal.h>
 
 #include <atomic>
 #include <charconv>
 #include <chrono>
-#include <cstdio>
 #include <cstdlib>
 #include <iostream>
 #include <mutex>
 #include <string>
 #include <thread>
 
+#include "ordo/adapters/adapters.h"  // verify_webhook_signature
 #include "ordo/ordo.h"
 
 namespace {
@@ -78,20 +76,6 @@ void register_handlers(ordo::Engine& engine) {
     say("erp: " + std::string(job.type()) + " for " + std::string(job.business_key()));
     return ordo::JobOutcome::complete();
   });
-}
-
-// HMAC-SHA256 of `body` under `secret`, checked against "sha256=HEX" in constant time.
-bool signature_valid(const std::string& secret, const std::string& body,
-                     const std::string& header) {
-  constexpr std::string_view kPrefix = "sha256=";
-  if (header.rfind(kPrefix, 0) != 0 || header.size() != kPrefix.size() + 64) return false;
-  unsigned char mac[EVP_MAX_MD_SIZE];
-  unsigned int mac_len = 0;
-  HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
-       reinterpret_cast<const unsigned char*>(body.data()), body.size(), mac, &mac_len);
-  char hex[2 * EVP_MAX_MD_SIZE + 1];
-  for (unsigned int i = 0; i < mac_len; ++i) std::snprintf(hex + 2 * i, 3, "%02x", mac[i]);
-  return mac_len == 32 && CRYPTO_memcmp(hex, header.data() + kPrefix.size(), 64) == 0;
 }
 
 void reply(httplib::Response& res, int status, const json& body) {
@@ -170,7 +154,7 @@ class OrderService {
   void webhook(httplib::Server& http, const std::string& path, std::string name,
                Variables variables) {
     http.Post(path, [this, name, variables](const httplib::Request& req, httplib::Response& res) {
-      if (!signature_valid(secret_, req.body, req.get_header_value("X-Signature"))) {
+      if (!ordo::verify_webhook_signature(req.body, secret_, req.get_header_value("X-Signature"))) {
         return reply(res, 401, {{"error", "the X-Signature header does not sign this body"}});
       }
       json body;

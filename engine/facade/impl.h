@@ -19,8 +19,8 @@
 #include "ordo/loader.h"
 #include "runtime/plan.h"
 #include "runtime/runtime.h"
-#include "store/memory_store.h"
-#include "store/sqlite/sqlite_store.h"
+#include "store/store.h"
+#include "util/string_hash.h"
 
 namespace ordo {
 namespace facade {
@@ -30,12 +30,7 @@ class JobSnapshot;  // a job as a handler thread sees it (executor.cc)
 // This process's name in job locks: "host:pid:random@pid-namespace" (workers.cc).
 std::string default_worker_id();
 
-struct StringHash {
-  using is_transparent = void;
-  std::size_t operator()(std::string_view s) const noexcept {
-    return std::hash<std::string_view>{}(s);
-  }
-};
+
 
 // Rolls an open group back unless it was ended: an exception inside a group must not leave
 // the runtime in group mode (every later command would then go uncommitted).
@@ -62,7 +57,8 @@ class GroupGuard {
 using facade::default_worker_id;
 using facade::GroupGuard;
 using facade::JobSnapshot;
-using facade::StringHash;
+using util::StringHash;
+
 
 class Engine::Impl {
  public:

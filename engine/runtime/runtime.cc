@@ -353,9 +353,9 @@ Status Runtime::resolve_incident(IncidentKey key, int job_retries) {
 
 Result<bool> Runtime::fire_next_due_timer() {
   // A look before the transaction: most calls find nothing due.
-  Result<std::optional<store::TimerRow>> peek = store_.next_timer();
-  if (!peek) return peek.status();
-  if (!*peek || (*peek)->due_ms > now()) return false;
+        Result<std::optional<std::int64_t>> soonest = next_timer_due();
+  if (!soonest) return soonest.status();
+  if (!*soonest || **soonest > now()) return false;
   if (Status s = begin(); !s) return s;
   Result<std::optional<store::TimerRow>> row = store_.next_timer();
   if (!row || !*row || (*row)->due_ms > now()) {

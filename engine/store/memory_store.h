@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "store/store.h"
+#include "util/string_hash.h"
 
 namespace ordo::store {
 
@@ -90,15 +91,9 @@ class MemoryStore final : public Store {
 
  private:
   static std::string business_key_of(std::string_view process_id, std::string_view key);
-  // Looks strings up by std::string_view, without making a std::string of each key.
-  struct StringHash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const noexcept {
-      return std::hash<std::string_view>{}(s);
-    }
-  };
+    // Looked up by std::string_view, without making a std::string of each key.
   template <class T>
-  using ByString = std::unordered_map<std::string, T, StringHash, std::equal_to<>>;
+  using ByString = std::unordered_map<std::string, T, util::StringHash, std::equal_to<>>;
 
   Options options_;
   std::unordered_map<InstanceId, std::unique_ptr<state::Instance>> instances_;

@@ -3,8 +3,6 @@
 // SIGTERM to stop, and a restart on the same file.
 #include <gtest/gtest.h>
 #include <httplib.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <signal.h>
 #include <sys/wait.h>
 
@@ -13,6 +11,7 @@
 #include <thread>
 
 #include "durability/durability_util.h"
+#include "ordo/adapters/adapters.h"  // webhook_signature
 #include "e2e/served.h"
 
 namespace ordo::testing {
@@ -24,17 +23,7 @@ using namespace std::chrono_literals;
 constexpr const char* kSecret = "whsec-test-4711";
 
 std::string sign(const std::string& body, const std::string& secret = kSecret) {
-  unsigned char mac[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
-       reinterpret_cast<const unsigned char*>(body.data()), body.size(), mac, &len);
-  std::string hex = "sha256=";
-  char byte[3];
-  for (unsigned int i = 0; i < len; ++i) {
-    std::snprintf(byte, sizeof byte, "%02x", mac[i]);
-    hex += byte;
-  }
-  return hex;
+  return webhook_signature(body, secret);
 }
 
 // The example program, started with the secret in its environment; waits until it listens.
