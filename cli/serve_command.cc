@@ -1,7 +1,6 @@
 #include "serve_command.h"
 
 #include <iostream>
-#include <mutex>
 #include <thread>
 
 #include <spdlog/spdlog.h>
@@ -17,21 +16,18 @@
 namespace ordo::cli {
 namespace {
 
-// An observer on some engines for as long as this lives (declare it after the observer).
+// An observer on the engine for as long as this lives (declare it after the observer).
 class Observing {
  public:
-  Observing(std::initializer_list<Engine*> engines, Observer& observer)
-      : engines_(engines), observer_(observer) {
-    for (Engine* e : engines_) e->add_observer(&observer_);
+  Observing(Engine& engine, Observer& observer) : engine_(engine), observer_(observer) {
+    engine_.add_observer(&observer_);
   }
-  ~Observing() {
-    for (Engine* e : engines_) e->remove_observer(&observer_);
-  }
+  ~Observing() { engine_.remove_observer(&observer_); }
   Observing(const Observing&) = delete;
   Observing& operator=(const Observing&) = delete;
 
  private:
-  std::vector<Engine*> engines_;
+  Engine& engine_;
   Observer& observer_;
 };
 
@@ -127,50 +123,40 @@ std::optional<int> ServeCommand::run() const {
   listen.max_in_flight = settings->max_in_flight;
   settings->api.max_in_flight = settings->max_in_flight;
 
-  // Two engines on one file: the API's and the worker's, each with its own connection, as
-  // two processes would be (the store keeps them consistent).
-  Result<std::unique_ptr<Engine>> api_engine = Engine::open(a.db);
-  if (!api_engine) return fail(api_engine.status().message());
-  EngineOptions worker_options;
-  worker_options.group_commit = 64;  // as ordo worker: job outcomes share transactions
-  Result<std::unique_ptr<Engine>> worker_engine = Engine::open(a.db, worker_options);
-  if (!worker_engine) return fail(worker_engine.status().message());
-  Engine& worker = **worker_engine;
+  // One engine, safe to call from every thread: the API's request threads, the worker, the
+  // KPI monitor. Job outcomes of the worker share transactions.
+  EngineOptions engine_options;
+  engine_options.group_commit = 64;
+  Result<std::unique_ptr<Engine>> opened = Engine::open(a.db, engine_options);
+  if (!opened) return fail(opened.status().message());
+  Engine& engine = **opened;
   // Nothing is simulated unless asked for: a type without an adapter waits for an external
   // worker, it is never answered with made-up data.
   std::unique_ptr<SimulatedWorld> world;
   if (a.simulate || !config.simulated.empty()) {
-    world = std::make_unique<SimulatedWorld>(worker.clock());
+    world = std::make_unique<SimulatedWorld>(engine.clock());
     if (Status s = world->open_effects_log(a.db + ".effects.jsonl"); !s) return fail(s.message());
     if (a.simulate) {
-      worker.set_fallback_handler(world->handler());
+      engine.set_fallback_handler(world->handler());
       spdlog::warn("ordo serve: --simulate: job types without an adapter are answered by the "
                    "simulated order world; no ERP, payment provider or gateway is called for them");
     }
-    for (const std::string& type : config.simulated) worker.register_handler(type, world->handler());
+    for (const std::string& type : config.simulated) engine.register_handler(type, world->handler());
   }
-  for (auto& [type, handler] : config.handlers) worker.register_handler(type, handler);
-  worker.leave_to_external_workers(config.external);
+  for (auto& [type, handler] : config.handlers) engine.register_handler(type, handler);
+  engine.leave_to_external_workers(config.external);
   JobTypeWatch job_types(handling_of(config, a.config, a.simulate),
                          [](const std::string& line) { spdlog::warn("ordo serve: " + line); });
-  if (Status s = job_types.check(worker); !s) return fail(s.message());
+  if (Status s = job_types.check(engine); !s) return fail(s.message());
   settings->api.unhandled_job_types = [&job_types] { return job_types.unhandled(); };
-  settings->api.on_deployed = [&job_types](const Engine& engine) { (void)job_types.check(engine); };
+  settings->api.on_deployed = [&job_types](const Engine& deployed) { (void)job_types.check(deployed); };
 
-    // Reads from other threads (the KPI monitor's, the instance log's lookups) go through an
-  // engine of their own, one call at a time (engines are not thread-safe; observers must not
-  // call back into the engine that notifies them).
-  Result<std::unique_ptr<Engine>> read_engine = Engine::open(a.db);
-  if (!read_engine) return fail(read_engine.status().message());
-  std::mutex read_mu;
-
-  // Metrics from both engines' events, and the KPI rules over them.
+  // Metrics from the engine's events, and the KPI rules over them.
   server::TelemetryOptions measured;
   measured.cycle_times = server::cycle_time_spans(settings->alerts);
   server::Telemetry telemetry(measured);
   server::KpiSources sources;
-  sources.open_incidents = [&engine = **read_engine, &read_mu]() -> Result<std::int64_t> {
-    std::lock_guard lock(read_mu);
+  sources.open_incidents = [&engine]() -> Result<std::int64_t> {
     Result<std::vector<IncidentInfo>> open = engine.incidents();
     if (!open) return open.status();
     return static_cast<std::int64_t>(open->size());
@@ -179,20 +165,19 @@ std::optional<int> ServeCommand::run() const {
     sources.delivery_counts = [notifier = config.notifier] { return notifier->delivery_counts(); };
   }
   server::KpiMonitor kpis(settings->alerts, telemetry, sources);
-  Observing observed({api_engine->get(), &worker}, telemetry);
+  Observing observed(engine, telemetry);
   settings->api.telemetry = &telemetry;
   settings->api.kpis = &kpis;
 
-    // Logs of what happens to instances, with their business keys: learnt from their starts,
-  // or for instances started before this run read through the reading engine.
+  // Logs of what happens to instances, with their business keys: learnt from their starts,
+  // or for instances started before this run read from the engine (observers may read it).
   server::InstanceLogOptions log_options;
-  log_options.lookup = [&keys = **read_engine, &read_mu](InstanceId id) {
-    std::lock_guard lock(read_mu);
-    Result<InstanceInfo> info = keys.instance(id);
+  log_options.lookup = [&engine](InstanceId id) {
+    Result<InstanceInfo> info = engine.instance(id);
     return info ? info->business_key : std::string();
   };
   server::InstanceLog instance_log(std::move(log_options));
-  Observing logged({api_engine->get(), &worker}, instance_log);
+  Observing logged(engine, instance_log);
 
   install_stop_handlers();
   std::atomic<bool>& stop = stop_flag();
@@ -207,10 +192,10 @@ std::optional<int> ServeCommand::run() const {
       const auto now = std::chrono::steady_clock::now();
       if (now - last_check < std::chrono::seconds(1)) return;
       last_check = now;
-      if (Status s = job_types.check(worker); !s) spdlog::warn("ordo serve: " + s.message());
+      if (Status s = job_types.check(engine); !s) spdlog::warn("ordo serve: " + s.message());
     };
     Result<LoopTotals> done =
-        work_loop(worker, world.get(), work, false, stop, check_deployments);
+        work_loop(engine, world.get(), work, false, stop, check_deployments);
     if (!done) {
       worker_status = done.status();
       stop.store(true);
@@ -221,8 +206,8 @@ std::optional<int> ServeCommand::run() const {
     if (!working_now.load()) return Status(StatusCode::kBusy, "the worker has stopped");
     return Status::ok();
   };
-  if (!settings->alerts.rules.empty()) kpis.start(worker.clock());
-  server::Api api(**api_engine, settings->api);
+  if (!settings->alerts.rules.empty()) kpis.start(engine.clock());
+  server::Api api(engine, settings->api);
   listen.on_listening = [&](int port) {
     say("ordo serve: listening on http://" + listen.host + ":" + std::to_string(port));
   };

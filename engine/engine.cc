@@ -63,6 +63,7 @@ Result<StartResult> Engine::start(std::string_view process_id, nlohmann::json va
 }
 
 Result<std::vector<StartResult>> Engine::start_many(const std::vector<StartRequest>& requests) {
+  Impl::Call call(*impl_);
   // Everything the caller could have got wrong is checked before anything starts.
   std::vector<std::shared_ptr<const runtime::Plan>> plans;
   plans.reserve(requests.size());
@@ -93,12 +94,13 @@ Result<std::vector<StartResult>> Engine::start_many(const std::vector<StartReque
 }
 
 Result<std::vector<MessageResult>> Engine::publish_many(std::vector<Message> messages) {
+  Impl::Call call(*impl_);
   std::vector<MessageResult> out;
   out.reserve(messages.size());
   if (Status s = impl_->rt.begin_group(); !s) return s;
   GroupGuard group(impl_->rt);
   for (Message& m : messages) {
-    Result<MessageResult> r = publish_message(std::move(m));
+    Result<MessageResult> r = impl_->publish(std::move(m));
     if (!r) return r.status();  // the guard rolls the group back
     out.push_back(std::move(*r));
   }
@@ -107,6 +109,7 @@ Result<std::vector<MessageResult>> Engine::publish_many(std::vector<Message> mes
 }
 
 Result<StartResult> Engine::start(StartRequest request) {
+  Impl::Call call(*impl_);
   Result<std::shared_ptr<const runtime::Plan>> plan = impl_->plan_for(request);
   if (!plan) return plan.status();
   Result<runtime::StartOutcome> r = impl_->rt.start(std::move(*plan), std::move(request.variables),
@@ -116,29 +119,35 @@ Result<StartResult> Engine::start(StartRequest request) {
 }
 
 void Engine::register_handler(std::string type, TaskHandler handler) {
+  Impl::Call call(*impl_);
   impl_->handlers[std::move(type)] = std::move(handler);
 }
 
 void Engine::set_fallback_handler(TaskHandler handler) {
+  Impl::Call call(*impl_);
   impl_->fallback = std::move(handler);
 }
 
 Status Engine::complete_job(JobKey job, nlohmann::json variables) {
+  Impl::Call call(*impl_);
   return impl_->rt.complete_job(job, std::move(variables));
 }
 
 Status Engine::fail_job(JobKey job, std::string message, std::int64_t backoff_ms, int retries) {
+  Impl::Call call(*impl_);
   return impl_->rt.fail_job(job, std::move(message), backoff_ms, retries);
 }
 
 Status Engine::throw_error(JobKey job, std::string code, std::string message,
                            nlohmann::json variables) {
+  Impl::Call call(*impl_);
   return impl_->rt.throw_job_error(job, std::move(code), std::move(message), std::move(variables));
 }
 
 Result<MessageResult> Engine::publish_message(std::string_view name,
                                               std::string_view correlation_key,
                                               nlohmann::json variables, std::int64_t ttl_ms) {
+  Impl::Call call(*impl_);
   Result<runtime::Correlation> c =
       impl_->rt.correlate(name, correlation_key, std::move(variables), ttl_ms);
   if (!c) return c.status();
@@ -146,22 +155,30 @@ Result<MessageResult> Engine::publish_message(std::string_view name,
 }
 
 Result<MessageResult> Engine::publish_message(Message message) {
+  Impl::Call call(*impl_);
+  return impl_->publish(std::move(message));
+}
+
+Result<MessageResult> Engine::Impl::publish(Message message) {
   Result<runtime::Correlation> c =
-      impl_->rt.correlate(message.name, message.correlation_key, std::move(message.variables),
-                          message.ttl_ms, message.message_id);
+      rt.correlate(message.name, message.correlation_key, std::move(message.variables),
+                   message.ttl_ms, message.message_id);
   if (!c) return c.status();
   return MessageResult{std::move(c->instances), c->buffered, c->duplicate};
 }
 
 Status Engine::cancel(InstanceId instance) {
+  Impl::Call call(*impl_);
   return impl_->rt.cancel(instance);
 }
 
 Status Engine::set_variables(InstanceId instance, nlohmann::json variables) {
+  Impl::Call call(*impl_);
   return impl_->rt.set_variables(instance, std::move(variables));
 }
 
 Status Engine::resolve_incident(IncidentKey incident, int job_retries) {
+  Impl::Call call(*impl_);
   return impl_->rt.resolve_incident(incident, job_retries);
 }
 
@@ -180,25 +197,95 @@ const Clock& Engine::clock() const noexcept {
 }
 
 Status Engine::backup(const std::string& dest) const {
+  Impl::Call call(*impl_);
   return impl_->store->backup(dest);
 }
 
 Result<std::optional<std::int64_t>> Engine::next_timer_due() const {
+  Impl::Call call(*impl_);
   return impl_->rt.next_timer_due();
 }
 
 Result<std::size_t> Engine::discard_buffered_messages() {
+  Impl::Call call(*impl_);
     return impl_->store->discard_buffered();
 }
 
 void Engine::add_observer(Observer* observer) {
-  impl_->observers.push_back(observer);
+  std::size_t now_observing = 0;
+  {
+    std::lock_guard observers(impl_->deliver_mu);
+    impl_->observers.push_back(observer);
+    now_observing = impl_->observers.size();
+  }
+  impl_->observer_count.store(now_observing);
+  Impl::Call call(*impl_);
   impl_->rt.set_recording(true);
 }
 
 void Engine::remove_observer(Observer* observer) {
-  std::erase(impl_->observers, observer);
-  impl_->rt.set_recording(impl_->options.keep_history || !impl_->observers.empty());
+  std::size_t now_observing = 0;
+  {
+    // Once this returns, the observer is not called again (a delivery holds this lock).
+    std::lock_guard observers(impl_->deliver_mu);
+    std::erase(impl_->observers, observer);
+    now_observing = impl_->observers.size();
+  }
+  impl_->observer_count.store(now_observing);
+  Impl::Call call(*impl_);
+  impl_->rt.set_recording(impl_->options.keep_history || impl_->store->shared() ||
+                          now_observing > 0);
+}
+
+void Engine::Impl::take_committed() {
+  std::vector<HistoryEvent>& done = rt.committed();
+  if (done.empty()) return;
+  if (observer_count.load(std::memory_order_relaxed) == 0) {
+    done.clear();
+    return;
+  }
+  std::lock_guard lock(events_mu);
+  if (undelivered.empty()) {
+    undelivered.swap(done);
+  } else {
+    undelivered.insert(undelivered.end(), std::make_move_iterator(done.begin()),
+                       std::make_move_iterator(done.end()));
+    done.clear();
+  }
+  has_undelivered.store(true, std::memory_order_release);
+}
+
+void Engine::Impl::deliver() {
+  // The engine whose observers this thread is calling, if any: an observer reading its
+  // engine leaves the delivery to the loop it is called from.
+  thread_local const Impl* delivering_here = nullptr;
+  if (delivering_here == this) return;
+  // A thread that finds another delivering leaves its events to it: the deliverer looks
+  // again after letting go, so nothing is left behind.
+  while (has_undelivered.load(std::memory_order_acquire)) {
+    std::unique_lock lock(deliver_mu, std::try_to_lock);
+    if (!lock.owns_lock()) return;
+    const Impl* outer = std::exchange(delivering_here, this);
+    struct Restore {
+      const Impl*& at;
+      const Impl* was;
+      ~Restore() { at = was; }
+    } restore{delivering_here, outer};
+    delivering.clear();
+    {
+      std::lock_guard taken(events_mu);
+      delivering.swap(undelivered);
+      has_undelivered.store(false, std::memory_order_relaxed);
+    }
+    for (const HistoryEvent& e : delivering) {
+      for (Observer* o : observers) {
+        try {
+          o->on_event(e);
+        } catch (...) {  // an observer's failure is its own
+        }
+      }
+    }
+  }
 }
 
 }  // namespace ordo

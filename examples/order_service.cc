@@ -2,12 +2,10 @@
 //
 //   ORDER_SERVICE_WEBHOOK_SECRET=... example_order_service orders.db order-acceptance.bpmn 8080
 //
-// - A durable engine (the SQLite file orders.db) takes the service's commands: start an
-//   order, turn a webhook into a message, read an instance. An engine is not thread-safe,
-//   so the HTTP threads share it under a mutex.
-// - A second engine on the same file runs work() on a thread of its own: it calls the task
-//   handlers and fires the timers. The database keeps both consistent, as it would two
-//   processes; a crash loses nothing a call reported done.
+// - One durable engine (the SQLite file orders.db), called from every thread: the HTTP
+//   threads start orders, turn webhooks into messages and read instances, while work() runs
+//   on a thread of its own, calling the task handlers and firing the timers. A crash loses
+//   nothing a call reported done.
 // - The payment provider's and the carrier's webhooks arrive at the service's own endpoints.
 //   Each is authenticated first (HMAC-SHA256 of the body, in X-Signature as sha256=HEX,
 //   checked by ordo::verify_webhook_signature),
@@ -116,7 +114,6 @@ class OrderService {
       start.process_id = "order-acceptance";
       start.business_key = order["orderId"].get<std::string>();
       start.variables = std::move(order);
-      std::lock_guard lock(mutex_);
       ordo::Result<ordo::StartResult> started = engine_.start(start);
       if (!started) return reply_error(res, started.status());
       reply(res, started->created ? 201 : 200,
@@ -134,7 +131,6 @@ class OrderService {
       if (std::from_chars(digits.data(), digits.data() + digits.size(), id).ec != std::errc()) {
         return reply(res, 404, {{"error", "no instance " + digits}});
       }
-      std::lock_guard lock(mutex_);
       ordo::Result<ordo::InstanceInfo> info = engine_.instance(id);
       if (!info) return reply_error(res, info.status());
       reply(res, 200,
@@ -168,7 +164,6 @@ class OrderService {
       message.message_id = name + ":" + body["id"].get<std::string>();
       message.variables = variables(body);
       message.ttl_ms = 3'600'000;
-      std::lock_guard lock(mutex_);
       ordo::Result<ordo::MessageResult> published = engine_.publish_message(std::move(message));
       if (!published) return reply_error(res, published.status());
       reply(res, 200,
@@ -180,7 +175,6 @@ class OrderService {
 
   ordo::Engine& engine_;
   std::string secret_;
-  std::mutex mutex_;
 };
 
 }  // namespace
@@ -198,26 +192,21 @@ int main(int argc, char** argv) {
   }
   const int port = argc == 4 ? std::atoi(argv[3]) : 0;
 
-  // The commands' engine: deploying again after a restart keeps the version when the file
-  // did not change.
-  ordo::Result<std::unique_ptr<ordo::Engine>> commands = ordo::Engine::open(argv[1]);
-  if (!commands) {
-    std::cerr << commands.status().to_string() << "\n";
+  // Job outcomes share transactions (group commit). Deploying again after a restart keeps
+  // the version when the file did not change.
+  ordo::EngineOptions options;
+  options.group_commit = 32;
+  ordo::Result<std::unique_ptr<ordo::Engine>> opened = ordo::Engine::open(argv[1], options);
+  if (!opened) {
+    std::cerr << opened.status().to_string() << "\n";
     return 1;
   }
-  if (auto deployed = (*commands)->deploy_file(argv[2]); !deployed) {
+  ordo::Engine& engine = **opened;
+  if (auto deployed = engine.deploy_file(argv[2]); !deployed) {
     std::cerr << deployed.status().to_string() << "\n";
     return 1;
   }
-  // The worker's engine: job outcomes share transactions (group commit).
-  ordo::EngineOptions worker_options;
-  worker_options.group_commit = 32;
-  ordo::Result<std::unique_ptr<ordo::Engine>> worker = ordo::Engine::open(argv[1], worker_options);
-  if (!worker) {
-    std::cerr << worker.status().to_string() << "\n";
-    return 1;
-  }
-  register_handlers(**worker);
+  register_handlers(engine);  // before work() starts
 
   struct sigaction sa {};
   sa.sa_handler = on_signal;
@@ -230,7 +219,7 @@ int main(int argc, char** argv) {
     ordo::WorkOptions work;
     work.until_idle = false;  // poll until stopped
     work.stop = &g_stop;
-    ordo::Result<std::size_t> done = (*worker)->work(work);
+    ordo::Result<std::size_t> done = engine.work(work);
     if (!done) {
       worker_status = done.status();
       g_stop.store(true);
@@ -238,7 +227,7 @@ int main(int argc, char** argv) {
   });
 
   httplib::Server http;
-  OrderService service(**commands, secret);
+  OrderService service(engine, secret);
   service.route(http);
   const int bound = port == 0 ? http.bind_to_any_port("127.0.0.1") :
                                 (http.bind_to_port("127.0.0.1", port) ? port : -1);

@@ -264,13 +264,9 @@ Response Api::dispatch(const Request& r, const std::vector<std::string_view>& se
       if (seg[1] == "process-instances") return start(r);
       if (seg[1] == "messages") return publish(r);
     }
-    Response out;
-    {
-      std::lock_guard lock(engine_mu_);
-      out = route(r);
-    }
+    Response out = route(r);
     // Starts and messages create jobs: long polls of external workers look again.
-    if (r.method == "POST" && out.status < 300) jobs_cv_.notify_all();
+    if (r.method == "POST" && out.status < 300) jobs_may_exist();
     return out;
   } catch (const std::exception& e) {
     return error_response(500, std::string("internal error: ") + e.what());
@@ -305,7 +301,6 @@ Response Api::metrics() {
     prometheus::family(out, name, type, help);
   };
   {
-    std::lock_guard lock(engine_mu_);
     Result<std::vector<InstanceCount>> counts = engine_.count_instances();
     if (!counts) return from_status(counts.status());
     family("ordo_instances", "gauge",
@@ -367,7 +362,6 @@ Response Api::metrics() {
 Response Api::readiness() {
   // The database answers (one indexed row), and whatever else the service needs runs.
   {
-    std::lock_guard lock(engine_mu_);
     InstanceFilter one;
     one.limit = 1;
     Result<std::vector<InstanceInfo>> probe = engine_.instances(one);

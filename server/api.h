@@ -1,8 +1,7 @@
 // The HTTP API of `ordo serve` (docs/http-api.md), apart from the transport: a request in,
 // a response out. Kept free of the HTTP library so it can be tested and fuzzed directly.
 //
-// Thread-safe: requests may come from several server threads; the engine is used by one at a
-// time.
+// Thread-safe: requests may come from several server threads, as the engine's calls may.
 #pragma once
 
 #include <atomic>
@@ -114,16 +113,19 @@ class Api {
   Result<MessageResult> publish_grouped(Message message);
   void submit(Grouped& request);
   void run_group(std::vector<Grouped*>& group);
-  // /v1/jobs: external workers (jobs.cc). Takes the engine's lock itself: a fetch may wait.
+  // /v1/jobs: external workers (jobs.cc). A fetch may wait (a long poll).
   Response jobs(const Request& request, const std::vector<std::string_view>& seg);
   void count(const Request& request, const std::vector<std::string_view>& seg, int status);
   Engine& engine_;
   ApiOptions options_;
-  std::mutex engine_mu_;
   std::atomic<int> in_flight_{0};
-  // Signalled when the API may have created jobs (and on close): long polls look again.
+  // Long polls wait on jobs_cv_ until the API may have created jobs (jobs_generation_
+  // moved on), or it closes.
+  void jobs_may_exist();
+  std::mutex poll_mu_;
   std::condition_variable jobs_cv_;
-  bool closing_ = false;  // under engine_mu_
+  std::uint64_t jobs_generation_ = 0;  // under poll_mu_
+  bool closing_ = false;               // under poll_mu_
   // Group commit: requests waiting for the next transaction, and whether a thread is running
   // one (the leader); followers wait on group_cv_ until theirs is done.
   std::mutex group_mu_;

@@ -75,7 +75,6 @@ void Api::run_group(std::vector<Grouped*>& group) {
   std::vector<Grouped*> starts, messages;
   for (Grouped* g : group) (g->is_start ? starts : messages).push_back(g);
   {
-    std::lock_guard lock(engine_mu_);
     for (std::size_t at = 0; at < starts.size(); at += kMaxGroup) {
       const std::size_t end = std::min(starts.size(), at + kMaxGroup);
       std::vector<StartRequest> batch;
@@ -109,7 +108,7 @@ void Api::run_group(std::vector<Grouped*>& group) {
       }
     }
   }
-  jobs_cv_.notify_all();  // starts and messages create jobs: long polls look again
+  jobs_may_exist();  // starts and messages create jobs: long polls look again
 }
 
 Result<MessageResult> Api::publish_grouped(Message message) {

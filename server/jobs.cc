@@ -87,8 +87,16 @@ json job_view(const LockedJob& j) {
 
 void Api::close() {
   {
-    std::lock_guard lock(engine_mu_);
+    std::lock_guard lock(poll_mu_);
     closing_ = true;
+  }
+  jobs_cv_.notify_all();
+}
+
+void Api::jobs_may_exist() {
+  {
+    std::lock_guard lock(poll_mu_);
+    ++jobs_generation_;
   }
   jobs_cv_.notify_all();
 }
@@ -100,7 +108,6 @@ Response Api::jobs(const Request& r, const std::vector<std::string_view>& seg) {
     std::string type;
     if (auto t = r.query.find("type"); t != r.query.end()) type = t->second;
     json list = json::array();
-    std::lock_guard lock(engine_mu_);
         Result<std::vector<JobInfo>> open = engine_.open_jobs(type);
     if (!open) return from_status(open.status());
     for (const JobInfo& j : *open) {
@@ -151,12 +158,18 @@ Response Api::jobs(const Request& r, const std::vector<std::string_view>& seg) {
     // here may have created jobs, or a quarter second has passed (another process may have),
     // and look again, until the request timeout.
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(poll_ms);
-    std::unique_lock lock(engine_mu_);
     while (true) {
+      std::uint64_t seen = 0;
+      {
+        std::lock_guard lock(poll_mu_);
+        seen = jobs_generation_;
+      }
       Result<std::vector<LockedJob>> got = engine_.fetch_and_lock(fetch);
       if (!got) return from_status(got.status());
       const auto now = std::chrono::steady_clock::now();
+      std::unique_lock lock(poll_mu_);
       if (!got->empty() || closing_ || now >= deadline) {
+        lock.unlock();
         json list = json::array();
         for (const LockedJob& j : *got) list.push_back(job_view(j));
         return json_response(200, {{"jobs", std::move(list)}});
@@ -164,7 +177,8 @@ Response Api::jobs(const Request& r, const std::vector<std::string_view>& seg) {
       // A poll that waits is not in flight: workers waiting for jobs must not crowd out
       // their own answers (or anyone's requests) under maxInFlight.
       --in_flight_;
-      jobs_cv_.wait_until(lock, std::min(deadline, now + std::chrono::milliseconds(250)));
+      jobs_cv_.wait_until(lock, std::min(deadline, now + std::chrono::milliseconds(250)),
+                          [&] { return closing_ || jobs_generation_ != seen; });
       ++in_flight_;
     }
   }
@@ -186,7 +200,6 @@ Response Api::jobs(const Request& r, const std::vector<std::string_view>& seg) {
       return error;
     }
     json vars = take_object(body, "variables");
-    std::lock_guard lock(engine_mu_);
     done = engine_.answer_job(key, worker, JobOutcome::complete(std::move(vars)));
   } else if (action == "fail") {
     if (!check_fields(body,
@@ -208,7 +221,6 @@ Response Api::jobs(const Request& r, const std::vector<std::string_view>& seg) {
     }
     std::string message = text(body, "errorMessage");
     if (message.empty()) message = "failed by worker " + worker;
-    std::lock_guard lock(engine_mu_);
     done = engine_.answer_job(
         key, worker, JobOutcome::fail(std::move(message), backoff, static_cast<int>(retries)));
   } else if (action == "bpmn-error") {
@@ -224,7 +236,6 @@ Response Api::jobs(const Request& r, const std::vector<std::string_view>& seg) {
     std::string code = text(body, "errorCode");
     if (code.empty()) return error_response(400, "field 'errorCode' is required");
     json vars = take_object(body, "variables");
-    std::lock_guard lock(engine_mu_);
     done = engine_.answer_job(
         key, worker,
         JobOutcome::error(std::move(code), text(body, "errorMessage"), std::move(vars)));
@@ -237,7 +248,6 @@ Response Api::jobs(const Request& r, const std::vector<std::string_view>& seg) {
     }
     std::int64_t lock_ms = 0;
     if (!duration_field(body, "lockDuration", 60'000, 1, kMaxLockMs, lock_ms, error)) return error;
-    std::lock_guard lock(engine_mu_);
     done = engine_.extend_lock(key, worker, lock_ms);
     if (done) {
       return json_response(
@@ -248,7 +258,7 @@ Response Api::jobs(const Request& r, const std::vector<std::string_view>& seg) {
                                    " (answers are complete, fail, bpmn-error, extend-lock)");
   }
   if (!done) return from_status(done);
-  jobs_cv_.notify_all();  // the answer may have created jobs
+  jobs_may_exist();  // the answer may have created jobs
   return json_response(200, {{"key", key}, {"answered", std::string(action)}});
 }
 

@@ -76,9 +76,8 @@ void log_event(spdlog::level::level_enum level, std::string_view message,
 
 // Asked for the business key of an instance whose start InstanceLog did not see (it started
 // before a restart, or in another process); "" when it has none. Called under InstanceLog's
-// lock, so never twice at once, on the thread of the engine whose event is being logged:
-// it must not use that engine (observers must not call back into it), but an engine of its
-// own. Exceptions are caught (the line is logged without the key).
+// lock, so never twice at once, from the observer: it may read the engine being observed
+// (Engine::instance). Exceptions are caught (the line is logged without the key).
 using BusinessKeyLookup = std::function<std::string(InstanceId)>;
 
 struct InstanceLogOptions {

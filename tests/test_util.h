@@ -27,7 +27,9 @@
 
 namespace ordo::testing {
 
-
+// Durations in milliseconds, as the engine counts them.
+inline constexpr std::int64_t kMinute = 60'000;
+inline constexpr std::int64_t kHour = 60 * kMinute;
 
 inline Status status_of(const Status& s) { return s; }
 template <class T>

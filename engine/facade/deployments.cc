@@ -75,6 +75,7 @@ Result<std::shared_ptr<const runtime::Plan>> Engine::Impl::plan_for(const StartR
 }
 
 Result<std::vector<Deployment>> Engine::deploy(std::shared_ptr<const BpmnDocument> document) {
+  Impl::Call call(*impl_);
   if (!document) return Status::invalid_argument("no document to deploy");
   // What would fail after storing fails before: nothing of a refused document is kept.
   for (const auto& process : document->processes) {
@@ -131,6 +132,7 @@ Result<std::vector<Deployment>> Engine::deploy_file(const std::string& path) {
 }
 
 Result<std::vector<Deployment>> Engine::deployments() const {
+  Impl::Call call(*impl_);
   std::vector<Deployment> out;
   Result<std::vector<store::DeploymentRow>> rows = impl_->store->deployments();
   if (!rows) return rows.status();
@@ -140,6 +142,7 @@ Result<std::vector<Deployment>> Engine::deployments() const {
 
 Result<std::shared_ptr<const ProcessDefinition>> Engine::definition(std::string_view process_id,
                                                                     int version) const {
+  Impl::Call call(*impl_);
   std::shared_ptr<const runtime::Plan> plan = impl_->load_plan(process_id, version);
   if (plan == nullptr) {
     return Status::not_found("no process '" + std::string(process_id) + "'" +

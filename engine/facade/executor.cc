@@ -273,7 +273,7 @@ Result<std::size_t> Engine::Impl::fire_due_timers() {
 // Rounds of one transaction each: the outcomes of the last round's jobs, the timers due
 // now (up to the group size), and the locks on the next round's jobs; the handlers run
 // between transactions.
-Result<std::size_t> Engine::Impl::run_durable_until_idle() {
+Result<std::size_t> Engine::Impl::run_durable_until_idle(Call& call) {
   const int group = std::max(1, options.group_commit);
   std::size_t done = 0;
   std::vector<Outcome> outcomes;
@@ -326,8 +326,11 @@ Result<std::size_t> Engine::Impl::run_durable_until_idle() {
     done += outcomes.size() + fired;
     outcomes.clear();
     if (jobs.empty() && fired == 0 && carry.empty()) return done;
+    // The handlers run without the engine lock: other calls go on meanwhile.
+    call.leave();
     outcomes.reserve(jobs.size());
     for (Acquired& a : jobs) outcomes.push_back({a.key, call_handler(*a.handler, *a.job)});
+    call.enter();
   }
 }
 
@@ -376,7 +379,12 @@ Result<std::size_t> Engine::Impl::work(const WorkOptions& wo) {
         std::min(wo.max_jobs_per_poll, 2 * std::max(1, wo.threads)) - static_cast<int>(in_flight);
     std::size_t acquired = 0;
     if (room > 0) {
-      Result<std::vector<Acquired>> jobs = acquire(room);
+      Result<std::vector<Acquired>> jobs = [&] {
+        Call call(*this);
+        // What commands made ready for run_until_idle() is found here by the store.
+        rt.ready_jobs().clear();
+        return acquire(room);
+      }();
       if (!jobs) {
         failure = jobs.status();
         break;
@@ -389,7 +397,10 @@ Result<std::size_t> Engine::Impl::work(const WorkOptions& wo) {
       }
       if (acquired > 0) cv_work.notify_all();
     }
-    Result<std::size_t> fired = fire_due_timers();
+    Result<std::size_t> fired = [&] {
+      Call call(*this);
+      return fire_due_timers();
+    }();
     if (!fired) {
       failure = fired.status();
       break;
@@ -406,7 +417,10 @@ Result<std::size_t> Engine::Impl::work(const WorkOptions& wo) {
       in_flight -= ready.size();
     }
     if (!ready.empty()) {
-      Result<std::size_t> applied = apply_all(ready);
+      Result<std::size_t> applied = [&] {
+        Call call(*this);
+        return apply_all(ready);
+      }();
       if (!applied) {
         failure = applied.status();
         break;
@@ -421,6 +435,7 @@ Result<std::size_t> Engine::Impl::work(const WorkOptions& wo) {
   }
   stop_pool();
   // Jobs locked here whose handlers never started go back at once, not at lock expiry.
+  Call call(*this);
   if (!todo.empty()) {
     Status released = in_transaction([&]() -> Status {
       for (const Acquired& a : todo) {
@@ -446,7 +461,8 @@ Result<std::size_t> Engine::run_until_idle() {
   // Where another process may take a job, jobs are locked before their handlers run, in
   // rounds that share transactions; otherwise the jobs the commands made ready are handed
   // out as they come.
-  if (impl_->store->shared()) return impl_->run_durable_until_idle();
+  Impl::Call call(*impl_);
+  if (impl_->store->shared()) return impl_->run_durable_until_idle(call);
   std::size_t done = 0;
   auto& ready = impl_->rt.ready_jobs();
   while (true) {

@@ -8,7 +8,9 @@
 //   facade/reads.cc          reading state: instances, jobs, incidents, history, counts
 #pragma once
 
+#include <atomic>
 #include <memory>
+#include <mutex>
 #include <set>
 #include <string>
 #include <string_view>
@@ -71,7 +73,6 @@ class Engine::Impl {
     // A shared store keeps every event with its detail (others read them); otherwise only
     // when asked.
     rt.set_recording(options.keep_history || store->shared());
-    rt.set_observers(&observers);
     // Where nobody else takes jobs, run_until_idle() hands out the jobs commands made ready
     // as they come; on a shared store, workers acquire (lock) them first.
     rt.track_ready(!store->shared());
@@ -101,7 +102,53 @@ class Engine::Impl {
   runtime::Runtime rt;
   std::unordered_map<std::string, TaskHandler, StringHash, std::equal_to<>> handlers;
   TaskHandler fallback;
+
+  // ---- one call at a time (engine.cc) ----
+  //
+  // The engine lock: every public call holds it (Call), so one command or read runs
+  // at a time whichever thread calls. work() and run_until_idle() on a shared store let go
+  // of it while handlers run. Observers are called outside it, one thread at a time, in
+  // sequence order, so an observer may read the engine.
+  std::mutex engine_mu;
+  // Events committed and not yet handed to the observers.
+  std::mutex events_mu;
+  std::vector<HistoryEvent> undelivered;
+  std::atomic<bool> has_undelivered{false};
+  // Held while observers are called; guards `observers`.
+  std::mutex deliver_mu;
   std::vector<Observer*> observers;
+  std::vector<HistoryEvent> delivering;
+  std::atomic<std::size_t> observer_count{0};
+
+  // Under the engine lock: takes the events the runtime committed, for deliver().
+  void take_committed();
+  // Not under the engine lock: hands what is undelivered to the observers, unless another
+  // thread is doing so already (it takes these too).
+  void deliver();
+
+  // The engine lock for one public call (engine_mu). On leaving, the events the call
+  // committed go to the observers, outside the lock.
+  class Call {
+   public:
+    explicit Call(Impl& impl) : impl_(impl), lock_(impl.engine_mu) {}
+    ~Call() {
+      if (lock_.owns_lock()) leave();
+    }
+    Call(const Call&) = delete;
+    Call& operator=(const Call&) = delete;
+
+    // Lets go of the lock (while handlers run, say), telling observers what was committed.
+    void leave() {
+      impl_.take_committed();
+      lock_.unlock();
+      impl_.deliver();
+    }
+    void enter() { lock_.lock(); }
+
+   private:
+    Impl& impl_;
+    std::unique_lock<std::mutex> lock_;
+  };
   // The deployed documents, by content hash (loaded back from a shared store when another
   // process deployed them).
   std::unordered_map<std::string, std::shared_ptr<const BpmnDocument>> documents;
@@ -124,6 +171,9 @@ class Engine::Impl {
     if (auto it = handlers.find(type); it != handlers.end() && it->second) return &it->second;
     return fallback ? &fallback : nullptr;
   }
+
+  // Publishes one message (engine.cc).
+  Result<MessageResult> publish(Message message);
 
   // ---- handing jobs to handlers (facade/executor.cc) ----
 
@@ -180,7 +230,8 @@ class Engine::Impl {
   // Rounds of one transaction each: the outcomes of the last round's jobs, the timers due
   // now (up to the group size), and the locks on the next round's jobs; the handlers run
   // between transactions.
-  Result<std::size_t> run_durable_until_idle();
+  // Called under the engine lock (`call`), which it lets go of while handlers run.
+  Result<std::size_t> run_durable_until_idle(Call& call);
 
   // The executor: this thread locks jobs and applies outcomes; handler threads run them.
   Result<std::size_t> work(const WorkOptions& wo);

@@ -35,6 +35,7 @@ IncidentInfo incident_info(const state::Instance& inst, const state::Incident& i
 }  // namespace
 
 Result<InstanceInfo> Engine::instance(InstanceId id) const {
+  Impl::Call call(*impl_);
   const state::Instance* inst = impl_->rt.instance(id);
   if (inst == nullptr) {
     if (Status e = impl_->rt.take_read_error(); !e) return e;
@@ -51,6 +52,7 @@ Result<InstanceInfo> Engine::instance(InstanceId id) const {
 }
 
 Result<std::vector<JobInfo>> Engine::open_jobs(std::string_view type) const {
+  Impl::Call call(*impl_);
   std::vector<JobInfo> out;
   Result<std::vector<state::JobRecord>> jobs = impl_->store->list_jobs(type);
   if (!jobs) return jobs.status();
@@ -72,6 +74,7 @@ Result<std::vector<JobInfo>> Engine::open_jobs(std::string_view type) const {
 }
 
 Result<std::vector<IncidentInfo>> Engine::incidents() const {
+  Impl::Call call(*impl_);
   Result<std::vector<store::IncidentRow>> rows = impl_->store->list_incidents();
   if (!rows) return rows.status();
   std::vector<IncidentInfo> out;
@@ -84,10 +87,12 @@ Result<std::vector<IncidentInfo>> Engine::incidents() const {
 }
 
 Result<std::vector<HistoryEvent>> Engine::history(InstanceId id) const {
+  Impl::Call call(*impl_);
   return impl_->store->history(id);
 }
 
 Result<std::vector<InstanceCount>> Engine::count_instances() const {
+  Impl::Call call(*impl_);
   Result<std::vector<store::InstanceCountRow>> rows = impl_->store->count_instances();
   if (!rows) return rows.status();
   std::vector<InstanceCount> out;
@@ -99,6 +104,7 @@ Result<std::vector<InstanceCount>> Engine::count_instances() const {
 }
 
 Result<std::vector<InstanceInfo>> Engine::instances(const InstanceFilter& filter) const {
+  Impl::Call call(*impl_);
   store::InstanceQuery query;
   query.state = filter.state;
   query.process_id = filter.process_id;

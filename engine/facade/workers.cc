@@ -133,6 +133,7 @@ Status check_worker(std::string_view worker) {
 }  // namespace
 
 Result<std::vector<LockedJob>> Engine::fetch_and_lock(const FetchRequest& request) {
+  Impl::Call call(*impl_);
   if (Status s = check_worker(request.worker); !s) return s;
   if (request.types.empty()) return Status::invalid_argument("name the job types to fetch");
   if (request.max_jobs < 1) return Status::invalid_argument("fetch at least one job");
@@ -170,6 +171,7 @@ Result<std::vector<LockedJob>> Engine::fetch_and_lock(const FetchRequest& reques
 }
 
 Status Engine::answer_job(JobKey job, std::string_view worker, JobOutcome outcome) {
+  Impl::Call call(*impl_);
   if (Status s = check_worker(worker); !s) return s;
   if (outcome.kind() == JobOutcome::Kind::kPending) {
     return Status::invalid_argument("an external worker answers with an outcome, not pending");
@@ -179,6 +181,7 @@ Status Engine::answer_job(JobKey job, std::string_view worker, JobOutcome outcom
 }
 
 Status Engine::extend_lock(JobKey job, std::string_view worker, std::int64_t lock_ms) {
+  Impl::Call call(*impl_);
   if (Status s = check_worker(worker); !s) return s;
   if (lock_ms < 1) return Status::invalid_argument("the lock duration must be positive");
   ActingWorker acting(impl_->rt, worker);
@@ -186,6 +189,7 @@ Status Engine::extend_lock(JobKey job, std::string_view worker, std::int64_t loc
 }
 
 void Engine::leave_to_external_workers(std::vector<std::string> types) {
+  Impl::Call call(*impl_);
   impl_->external.clear();
   impl_->external_list = types;
   for (std::string& t : types) impl_->external.insert(std::move(t));

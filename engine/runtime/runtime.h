@@ -26,7 +26,7 @@
 #include <nlohmann/json.hpp>
 
 #include "ordo/clock.h"
-#include "ordo/observer.h"
+#include "ordo/history.h"
 #include "ordo/status.h"
 #include "runtime/lifecycle.h"
 #include "runtime/plan.h"
@@ -94,10 +94,9 @@ class Runtime {
   void set_recording(bool on) noexcept { recording_ = on; }
   // Events are recorded with their detail text.
   bool detailed() const noexcept { return recording_ && options_.history_details; }
-  // Told about every committed event; not owned.
-  void set_observers(const std::vector<Observer*>* observers) noexcept {
-    observers_ = observers;
-  }
+  // The events of committed transactions, in sequence order, while recording: the caller
+  // takes them (to hand them to observers) and leaves the vector empty.
+  std::vector<HistoryEvent>& committed() noexcept { return committed_; }
   void set_plan_source(PlanSource source) { plan_source_ = std::move(source); }
   // The worker name written into job locks taken by lock_job() (none: such jobs are locked
   // without an owner or expiry).
@@ -215,10 +214,8 @@ class Runtime {
   Status begin();
   Status commit();
   void abandon();
-  // Ends the transaction: commits, then tells observers; rolls back on failure.
+  // Ends the transaction: commits, then passes its events on (committed()); rolls back on failure.
   Status finish_transaction();
-  // Tells the observers about committed events.
-  void notify(const std::vector<HistoryEvent>& events) const;
   void start_transaction();
   void roll_back() noexcept;
   // Records a store failure inside a command: the command (and its group) will roll back.
@@ -355,7 +352,6 @@ class Runtime {
   store::Store& store_;
   PlanSource plan_source_;
   bool recording_ = true;
-  const std::vector<Observer*>* observers_ = nullptr;
   std::string lock_owner_;
   std::string acting_;  // an external worker answering (set_acting_worker)
   std::int64_t lock_ms_ = 300000;
@@ -384,6 +380,7 @@ class Runtime {
   Status store_failure_;
   std::vector<JobKey> dirty_jobs_;
   std::vector<HistoryEvent> pending_;  // written, waiting for the group to commit
+  std::vector<HistoryEvent> committed_;  // committed, not taken yet (committed())
 
   // The command in progress.
   std::deque<Work> queue_;

@@ -86,21 +86,14 @@ Status Runtime::finish_transaction() {
     return s;
   }
   in_txn_ = false;
-  notify(pending_);
+  if (committed_.empty()) {
+    committed_.swap(pending_);
+  } else {
+    committed_.insert(committed_.end(), std::make_move_iterator(pending_.begin()),
+                      std::make_move_iterator(pending_.end()));
+  }
   pending_.clear();
   return Status::ok();
-}
-
-void Runtime::notify(const std::vector<HistoryEvent>& events) const {
-  if (observers_ == nullptr) return;
-  for (const HistoryEvent& e : events) {
-    for (Observer* o : *observers_) {
-      try {
-        o->on_event(e);
-      } catch (...) {  // an observer's failure is its own
-      }
-    }
-  }
 }
 
 Status Runtime::begin_group() {

@@ -18,9 +18,12 @@
 // see EngineOptions::group_commit), instances survive crashes and restarts, and several
 // processes can work on one database file together (docs/operations.md).
 //
-// Thread safety: an Engine is not thread-safe; call it from one thread (or guard it). Its
-// own worker threads (work()) only run handlers. Two engines share nothing but, when durable,
-// the database file.
+// Thread safety: an Engine may be called from several threads at once (commands, reads,
+// work(), fetch_and_lock ...): its calls take turns, one at a time. work() and a durable
+// run_until_idle() let other calls in while their handlers run; the in-memory
+// run_until_idle() runs handlers in the call, so a handler must not call its engine (it
+// would wait for itself). Register handlers before work() starts. Two engines share
+// nothing but, when durable, the database file: one engine per process is enough.
 #pragma once
 
 #include <atomic>
@@ -320,10 +323,10 @@ class Engine {
   // re-runs the step that failed.
   Status resolve_incident(IncidentKey incident, int job_retries = 1);
 
-  // Durable engines: runs the job executor. Handler threads run the handlers outside any
-  // transaction; this thread locks jobs, fires timers and applies outcomes (grouped per
-  // EngineOptions::group_commit). Returns the jobs handled and timers fired, or the store
-  // error that stopped it.
+  // Runs the job executor. Handler threads run the handlers outside any transaction and
+  // outside the engine's turn; this thread locks jobs, fires timers and applies outcomes
+  // (grouped per EngineOptions::group_commit), while other threads' calls go on between
+  // its steps. Returns the jobs handled and timers fired, or the store error that stopped it.
   Result<std::size_t> work(const WorkOptions& options = {});
 
   // With a VirtualClock: moves it forward and runs until idle. kInvalidArgument otherwise.
@@ -360,7 +363,8 @@ class Engine {
   // kInvalidArgument.
   Result<std::size_t> discard_buffered_messages();
 
-  // Observers are not owned; remove them before destroying them.
+  // Observers are not owned; remove them before destroying them (once remove_observer()
+  // returns, the observer is not called again).
   void add_observer(Observer* observer);
   void remove_observer(Observer* observer);
 

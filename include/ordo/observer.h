@@ -9,8 +9,9 @@ class Observer {
  public:
   virtual ~Observer() = default;
   // Called once per history event, in sequence order, after the command that produced it
-  // has been committed. Called on the thread that ran the command; must not call back into
-  // the engine. An exception thrown here is caught and dropped, never propagated.
+  // has been committed, outside the engine's turn: it may read the engine; it must not add or remove observers.
+  // Called on the thread of that command or of one that came after it, one call at a time.
+  // An exception thrown here is caught and dropped, never propagated.
   virtual void on_event(const HistoryEvent& event) = 0;
 };
 

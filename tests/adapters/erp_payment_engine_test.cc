@@ -16,7 +16,6 @@ namespace {
 using nlohmann::json;
 
 constexpr const char* kShopSecret = "whsec_shop";
-constexpr std::int64_t kMinute = 60'000;
 
 json order_variables(const std::string& id) {
   return {{"orderId", id},

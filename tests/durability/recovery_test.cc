@@ -18,7 +18,6 @@ namespace ordo::testing {
 namespace {
 
 constexpr std::int64_t kT0 = 1'796'119'200'000;  // 2026-12-01T10:00:00Z
-constexpr std::int64_t kHour = 3'600'000;
 
 std::string svc(const std::string& id) {
   return "<serviceTask id=\"" + id + "\"><extensionElements><zeebe:taskDefinition type=\"" + id +

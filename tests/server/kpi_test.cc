@@ -21,7 +21,6 @@ using server::KpiSources;
 using server::KpiState;
 using server::Telemetry;
 
-constexpr std::int64_t kHour = 60 * 60 * 1000;
 constexpr std::int64_t kT0 = 1'796'119'200'000;  // 2026-12-01T10:00:00Z
 
 // Receives alerts at /alerts, answering with `status` (changeable); records each request.

@@ -23,7 +23,6 @@ using nlohmann::json;
 
 // 2026-12-01T10:00:00Z: 11:00 in Berlin.
 constexpr std::int64_t kMorning = 1'796'119'200'000;
-constexpr std::int64_t kMinute = 60'000;
 
 json customer() {
   return {{"id", "C-1"},
