@@ -35,6 +35,8 @@
 
 namespace ordo::sim {
 
+class Random;  // sim/random.h
+
 // One order record, replayed by each variant of its lane in turn. `line` (where it starts
 // in the order log) is also its random stream.
 struct ReplayRecord : OrderRecord {
@@ -147,8 +149,14 @@ class ReplaySim final : public Observer {
     std::uint64_t seq;
     std::uint32_t slot;
   };
+  struct ElementCache;
+  // Answering jobs (sim/replay_answer.cc).
   JobOutcome handle(const Job& job);
   JobOutcome respond(const Job& job, Track& track);
+  ElementCache* element_cache(const Job& job);
+  // Schedules the messages `chosen` publishes some time after now.
+  Status publish_later(const OutcomeSpec& chosen, Track& track, const expr::Variables& vars,
+                       Random& random, std::int64_t now);
   void apply(Action& action);
   void deadline(std::uint64_t track);
   // Actions are built in their slot, which keeps the buffers of the last action there.
@@ -198,6 +206,72 @@ class ReplaySim final : public Observer {
     nlohmann::json job;  // what `job` says, but for the attempt
   };
   std::vector<ElementCache> element_cache_;  // by element index
+};
+
+// An order being replayed: its instances, what is open, what it has done so far.
+struct ReplaySim::Track {
+  std::uint64_t id = 0;
+  const ReplayRecord* record = nullptr;  // the lane's, while the order is replayed
+  InstanceId root = 0;
+  std::vector<InstanceId> instances;
+  bool finished = false;
+  bool failed = false;  // a bad record: dropped, not counted
+  OrderOutcome outcome;
+  struct Open {
+    std::uint64_t key;
+    std::uint32_t element;
+    std::int64_t start_ms;
+    std::int64_t processing_ms;
+    std::uint32_t row;  // in `rows`, or UINT32_MAX
+    bool body;          // a multi-instance activity as a whole (its instances are entries too)
+  };
+  std::vector<Open> open;
+  std::vector<std::pair<JobKey, std::uint64_t>> jobs;  // job -> its element instance's key
+  std::vector<LogRow> rows;
+  std::vector<std::pair<std::uint64_t, std::uint32_t>> occurrences;  // task stream -> jobs
+
+  // Empties it for the next order, keeping what its vectors have allocated.
+  void reset() {
+    record = nullptr;
+    root = 0;
+    instances.clear();
+    finished = failed = false;
+    outcome.bucket.clear();
+    outcome.started_ms = outcome.ended_ms = outcome.finalized_ms = 0;
+    outcome.completed = false;
+    outcome.milestone_ms.clear();
+    outcome.elements.clear();
+    outcome.flows.clear();
+    outcome.path.clear();
+    outcome.activities.clear();
+    outcome.notifications.clear();
+    outcome.incidents.clear();
+    open.clear();
+    jobs.clear();
+    rows.clear();
+    occurrences.clear();
+  }
+
+  std::uint32_t occurrence(std::uint64_t stream) {
+    for (auto& [s, n] : occurrences) {
+      if (s == stream) return n++;
+    }
+    occurrences.emplace_back(stream, 1);
+    return 0;
+  }
+};
+
+// Something the replay does at a time of its own: answer a job, publish a message, give up
+// on an order.
+struct ReplaySim::Action {
+  enum class Kind : std::uint8_t { kAnswer, kPublish, kAbandon };
+  Kind kind = Kind::kAnswer;
+  std::uint64_t track = 0;
+  JobKey job = 0;
+  std::int64_t latency_ms = 0;
+  std::optional<JobOutcome> outcome;
+  std::optional<OrderOutcome::Note> note;  // a notification, sent when the job completes
+  Message message;
 };
 
 }  // namespace ordo::sim
