@@ -65,10 +65,10 @@ Result<StartResult> Engine::start(std::string_view process_id, nlohmann::json va
 Result<std::vector<StartResult>> Engine::start_many(const std::vector<StartRequest>& requests) {
   Impl::Call call(*impl_);
   // Everything the caller could have got wrong is checked before anything starts.
-  std::vector<std::shared_ptr<const runtime::Plan>> plans;
+  std::vector<std::shared_ptr<const state::Plan>> plans;
   plans.reserve(requests.size());
   for (std::size_t i = 0; i < requests.size(); ++i) {
-    Result<std::shared_ptr<const runtime::Plan>> plan = impl_->plan_for(requests[i]);
+    Result<std::shared_ptr<const state::Plan>> plan = impl_->plan_for(requests[i]);
     if (!plan) {
       return Status(plan.status().code(),
                     "request " + std::to_string(i + 1) + ": " + plan.status().message());
@@ -110,7 +110,7 @@ Result<std::vector<MessageResult>> Engine::publish_many(std::vector<Message> mes
 
 Result<StartResult> Engine::start(StartRequest request) {
   Impl::Call call(*impl_);
-  Result<std::shared_ptr<const runtime::Plan>> plan = impl_->plan_for(request);
+  Result<std::shared_ptr<const state::Plan>> plan = impl_->plan_for(request);
   if (!plan) return plan.status();
   Result<runtime::StartOutcome> r = impl_->rt.start(std::move(*plan), std::move(request.variables),
                                                     std::move(request.business_key));

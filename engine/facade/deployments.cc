@@ -6,7 +6,7 @@ namespace ordo {
 
 // The plan of a stored version (0: the latest), loading its document when needed (a
 // version another process deployed to a shared store).
-std::shared_ptr<const runtime::Plan> Engine::Impl::load_plan(std::string_view process_id,
+std::shared_ptr<const state::Plan> Engine::Impl::load_plan(std::string_view process_id,
                                                              int version) {
   if (version == 0) {
     // The common case, on every start: the latest version is the one known here.
@@ -35,7 +35,7 @@ std::shared_ptr<const runtime::Plan> Engine::Impl::load_plan(std::string_view pr
   for (const auto& p : doc->processes) {
     if (p.get() == def) process = p;
   }
-  auto plan = runtime::make_plan(doc, process, row->version, row->content_hash);
+  auto plan = state::make_plan(doc, process, row->version, row->content_hash);
   rt.add_plan(plan);
   return plan;
 }
@@ -58,9 +58,9 @@ Status Engine::Impl::load_deployments() {
 }
 
 // The version a start request names (the latest when 0), with a none start event.
-Result<std::shared_ptr<const runtime::Plan>> Engine::Impl::plan_for(const StartRequest& request) {
+Result<std::shared_ptr<const state::Plan>> Engine::Impl::plan_for(const StartRequest& request) {
   // Another process may have deployed a newer version to a shared store.
-  std::shared_ptr<const runtime::Plan> plan = load_plan(request.process_id, request.version);
+  std::shared_ptr<const state::Plan> plan = load_plan(request.process_id, request.version);
   if (plan == nullptr) {
     return Status::not_found(
         "no process '" + request.process_id + "'" +
@@ -79,14 +79,14 @@ Result<std::vector<Deployment>> Engine::deploy(std::shared_ptr<const BpmnDocumen
   if (!document) return Status::invalid_argument("no document to deploy");
   // What would fail after storing fails before: nothing of a refused document is kept.
   for (const auto& process : document->processes) {
-    auto plan = runtime::make_plan(document, process, 0, document->content_hash);
+    auto plan = state::make_plan(document, process, 0, document->content_hash);
     if (Status s = impl_->rt.check_start_timers(*plan); !s) return s;
   }
   // The new versions and their timer start events, in one transaction.
   std::vector<Deployment> out;
   store::Store& stored = *impl_->store;
   runtime::Runtime& rt = impl_->rt;
-  std::vector<std::shared_ptr<const runtime::Plan>> added;
+  std::vector<std::shared_ptr<const state::Plan>> added;
   if (Status s = rt.begin_group(); !s) return s;
   auto fail = [&](Status s) -> Result<std::vector<Deployment>> {
     rt.abort_group();
@@ -107,7 +107,7 @@ Result<std::vector<Deployment>> Engine::deploy(std::shared_ptr<const BpmnDocumen
     Status s = stored.add_deployment({process->id, version, document->content_hash, document->file,
                                       document->xml, document->task_type_defaults_to_id ? 1 : 0,
                                       impl_->clock->now_ms()});
-    auto plan = runtime::make_plan(document, process, version, document->content_hash);
+    auto plan = state::make_plan(document, process, version, document->content_hash);
     if (s) s = rt.arm_start_timers(*plan);
     if (!s) return fail(s);
     added.push_back(std::move(plan));
@@ -143,7 +143,7 @@ Result<std::vector<Deployment>> Engine::deployments() const {
 Result<std::shared_ptr<const ProcessDefinition>> Engine::definition(std::string_view process_id,
                                                                     int version) const {
   Impl::Call call(*impl_);
-  std::shared_ptr<const runtime::Plan> plan = impl_->load_plan(process_id, version);
+  std::shared_ptr<const state::Plan> plan = impl_->load_plan(process_id, version);
   if (plan == nullptr) {
     return Status::not_found("no process '" + std::string(process_id) + "'" +
                              (version ? " version " + std::to_string(version) : std::string()) +

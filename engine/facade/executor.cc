@@ -50,7 +50,7 @@ class JobSnapshot final : public Job {
   JobKey key_;
   InstanceId instance_;
   std::string type_;
-  std::shared_ptr<const runtime::Plan> plan_;  // keeps def_ alive
+  std::shared_ptr<const state::Plan> plan_;  // keeps def_ alive
   const Element& def_;
   std::string business_key_;
   std::string idempotency_key_;

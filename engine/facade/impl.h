@@ -19,7 +19,7 @@
 
 #include "ordo/engine.h"
 #include "ordo/loader.h"
-#include "runtime/plan.h"
+#include "state/plan.h"
 #include "runtime/runtime.h"
 #include "store/store.h"
 #include "util/string_hash.h"
@@ -240,14 +240,14 @@ class Engine::Impl {
 
   // The plan of a stored version (0: the latest), loading its document when needed (a
   // version another process deployed to a shared store).
-  std::shared_ptr<const runtime::Plan> load_plan(std::string_view process_id, int version);
+  std::shared_ptr<const state::Plan> load_plan(std::string_view process_id, int version);
 
   std::shared_ptr<const BpmnDocument> document_of(const store::DeploymentRow& row);
 
   Status load_deployments();
 
   // The version a start request names (the latest when 0), with a none start event.
-  Result<std::shared_ptr<const runtime::Plan>> plan_for(const StartRequest& request);
+  Result<std::shared_ptr<const state::Plan>> plan_for(const StartRequest& request);
 
   // ---- workers (facade/workers.cc) ----
 

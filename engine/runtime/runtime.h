@@ -29,7 +29,7 @@
 #include "ordo/history.h"
 #include "ordo/status.h"
 #include "runtime/lifecycle.h"
-#include "runtime/plan.h"
+#include "state/plan.h"
 #include "state/records.h"
 #include "store/store.h"
 
@@ -44,6 +44,8 @@ using state::IncidentRetry;
 using state::Instance;
 using state::JobRecord;
 using state::kProcessScope;
+using state::make_plan;
+using state::Plan;
 using state::Role;
 using state::Subscription;
 using state::TimerRecord;

@@ -14,13 +14,9 @@
 #include "ordo/history.h"
 #include "ordo/lifecycle.h"
 
-namespace ordo::runtime {
-struct Plan;  // the compiled process an instance runs (runtime/plan.h)
-}  // namespace ordo::runtime
-
 namespace ordo::state {
 
-using runtime::Plan;
+struct Plan;  // the compiled process an instance runs (state/plan.h)
 
 // Element instance key, unique within its process instance. 0 is the process itself.
 using ElemKey = std::uint32_t;

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <tuple>
 
-#include "runtime/plan.h"  // the process id of an instance, for its business key
+#include "state/plan.h"  // the process id of an instance, for its business key
 
 namespace ordo::store {
 

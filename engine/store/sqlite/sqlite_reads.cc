@@ -4,7 +4,7 @@
 
 #include <algorithm>
 
-#include "runtime/plan.h"  // element ids of the history it reads
+#include "state/plan.h"  // element ids of the history it reads
 #include "store/sqlite/sqlite_store.h"
 #include "store/sqlite/statements.h"
 

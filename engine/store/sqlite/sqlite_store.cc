@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <type_traits>
 
-#include "runtime/plan.h"  // element ids and versions of the processes instances run
+#include "state/plan.h"  // element ids and versions of the processes instances run
 #include "store/sqlite/codec.h"
 #include "store/sqlite/statements.h"
 

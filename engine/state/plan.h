@@ -1,4 +1,4 @@
-// ExecutionPlan: what the runtime precomputes once per deployed process, so that moving a
+// Plan: a deployed process as the runtime runs it, precomputed once per version so that moving a
 // token never searches the definition.
 #pragma once
 
@@ -9,7 +9,7 @@
 
 #include "ordo/definition.h"
 
-namespace ordo::runtime {
+namespace ordo::state {
 
 struct Plan {
   std::shared_ptr<const BpmnDocument> document;  // keeps the definition alive
@@ -46,4 +46,4 @@ std::shared_ptr<const Plan> make_plan(std::shared_ptr<const BpmnDocument> docume
                                       std::shared_ptr<const ProcessDefinition> definition,
                                       int version, std::string content_hash);
 
-}  // namespace ordo::runtime
+}  // namespace ordo::state

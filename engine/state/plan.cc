@@ -1,8 +1,8 @@
-#include "runtime/plan.h"
+#include "state/plan.h"
 
 #include <deque>
 
-namespace ordo::runtime {
+namespace ordo::state {
 
 std::shared_ptr<const Plan> make_plan(std::shared_ptr<const BpmnDocument> document,
                                       std::shared_ptr<const ProcessDefinition> definition,
@@ -88,4 +88,4 @@ std::shared_ptr<const Plan> make_plan(std::shared_ptr<const BpmnDocument> docume
   return plan;
 }
 
-}  // namespace ordo::runtime
+}  // namespace ordo::state
