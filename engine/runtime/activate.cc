@@ -302,11 +302,39 @@ void Runtime::check_inclusive_joins(Instance& inst, ElemKey scope) {
   }
 }
 
+std::uint32_t Runtime::call_depth(Instance& inst) {
+  if (inst.call_depth != Instance::kDepthUnknown) return inst.call_depth;
+  // Up to the first caller whose depth is known (or the root).
+  std::uint32_t depth = 0;
+  std::uint32_t above = 0;
+  for (InstanceId up = inst.parent; up != 0 && depth <= options_.max_call_depth; ++depth) {
+    const Instance* caller = get(up);
+    if (caller == nullptr) break;
+    if (caller->call_depth != Instance::kDepthUnknown) {
+      above = caller->call_depth;
+      ++depth;
+      break;
+    }
+    up = caller->parent;
+  }
+  inst.call_depth = above + depth;
+  return inst.call_depth;
+}
+
 void Runtime::start_call(Instance& inst, ElemKey key) {
   const Element& def = inst.plan->element(inst.find(key)->element);
   Result<std::string> id = eval_string(inst, key, def.called.process_id);
   if (!id) {
     incident(inst, key, IncidentRetry::kActivate, IncidentKind::kExpression, id.status().message());
+    return;
+  }
+  if (const std::uint32_t depth = call_depth(inst) + 1; depth > options_.max_call_depth) {
+    incident(inst, key, IncidentRetry::kActivate, IncidentKind::kCallDepth,
+             "call activity would start process '" + *id + "' at call depth " +
+                 std::to_string(depth) + ", beyond the limit of " +
+                 std::to_string(options_.max_call_depth) +
+                 " (EngineOptions::max_call_depth): does the process call itself without end? "
+                 "Cancel the root instance, or raise the limit and resolve this incident");
     return;
   }
   std::shared_ptr<const Plan> plan = latest(*id);
@@ -320,7 +348,9 @@ void Runtime::start_call(Instance& inst, ElemKey key) {
                             ? visible_variables(inst, key)
                             : (inst.find(key)->vars.is_object() ? inst.find(key)->vars
                                                                  : nlohmann::json::object());
+  const std::uint32_t caller_depth = call_depth(inst);
   Instance& c = new_instance(std::move(plan), inst.business_key, std::move(vars), inst.id, key);
+  c.call_depth = caller_depth + 1;
   inst.find(key)->child = c.id;
   const ElementIndex start = c.plan->none_start[c.plan->scope_slot(kNoIndex)];
   if (start == kNoIndex) {

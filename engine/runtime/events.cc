@@ -306,11 +306,29 @@ bool Runtime::throw_event(Instance& inst, ElemKey from, EventType type, const st
   return false;
 }
 
-Runtime::Caught Runtime::propagate(Instance& inst, ElemKey from, EventType type,
+Runtime::Caught Runtime::propagate(Instance& thrower, ElemKey thrown_from, EventType type,
                                    const std::string& code, nlohmann::json payload) {
+  // Out through the scopes and on into the calling instance, in a loop: a process that
+  // calls itself may nest deeper than a stack would hold.
+  Instance* at = &thrower;
+  ElemKey from = thrown_from;
+  while (true) {
+    Instance& inst = *at;
+    emit(inst,
+         type == EventType::kError ? HistoryKind::kErrorThrown : HistoryKind::kEscalationThrown,
+         inst.find(from)->element, 0, 0, code);
+    std::optional<Caught> caught = catch_in(inst, from, type, code, payload);
+    if (caught) return *caught;
+    Instance* parent = inst.parent != 0 ? live(inst.parent) : nullptr;
+    if (parent == nullptr) return Caught::kNo;
+    at = parent;
+    from = inst.parent_element;
+  }
+}
+
+std::optional<Runtime::Caught> Runtime::catch_in(Instance& inst, ElemKey from, EventType type,
+                                                 const std::string& code, nlohmann::json& payload) {
   const Plan& plan = *inst.plan;
-  emit(inst, type == EventType::kError ? HistoryKind::kErrorThrown : HistoryKind::kEscalationThrown,
-       inst.find(from)->element, 0, 0, code);
   ElemKey cur = from;
   while (true) {
     const ElementInstance* el = inst.find(cur);
@@ -345,14 +363,7 @@ Runtime::Caught Runtime::propagate(Instance& inst, ElemKey from, EventType type,
         return interrupting ? Caught::kInterrupting : Caught::kYes;
       }
     }
-    if (scope == kProcessScope) {
-      if (inst.parent != 0) {
-        if (Instance* parent = live(inst.parent)) {
-          return propagate(*parent, inst.parent_element, type, code, std::move(payload));
-        }
-      }
-      return Caught::kNo;
-    }
+    if (scope == kProcessScope) return std::nullopt;
     cur = scope;
   }
 }
@@ -365,7 +376,7 @@ void Runtime::terminate(Instance& inst, ElemKey key) {
   el = inst.find(key);
   if (el->job != 0) cancel_job(inst, *el);
   if (el->child != 0) {
-    if (Instance* child = live(el->child)) terminate_instance(*child, HistoryKind::kInstanceTerminated);
+    terminate_called(el->child);
     el = inst.find(key);
     el->child = 0;
   }
@@ -383,6 +394,23 @@ void Runtime::terminate(Instance& inst, ElemKey key) {
   const ElemKey parent = el->parent;
   inst.erase(key);
   release_token(inst, parent);
+}
+
+void Runtime::terminate_called(InstanceId child) {
+  // The instance and every instance it called, and so on down, deepest first: then no
+  // termination finds a live called instance below it, and none recurses (a process that
+  // calls itself may nest deeper than a stack would hold).
+  std::vector<InstanceId> found{child};
+  for (std::size_t i = 0; i < found.size(); ++i) {
+    const Instance* inst = live(found[i]);
+    if (inst == nullptr) continue;
+    for (const ElementInstance& e : inst->elements) {
+      if (e.child != 0) found.push_back(e.child);
+    }
+  }
+  for (auto it = found.rbegin(); it != found.rend(); ++it) {
+    if (Instance* inst = live(*it)) terminate_instance(*inst, HistoryKind::kInstanceTerminated);
+  }
 }
 
 void Runtime::terminate_children(Instance& inst, ElemKey scope) {

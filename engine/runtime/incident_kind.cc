@@ -33,12 +33,14 @@ std::string_view to_string(IncidentKind k) noexcept {
       return "timer";
     case IncidentKind::kUnsupported:
       return "unsupported";
+    case IncidentKind::kCallDepth:
+      return "call-depth";
   }
   return "unknown";
 }
 
 std::optional<IncidentKind> incident_kind_from(std::string_view text) noexcept {
-  for (int i = 0; i <= static_cast<int>(IncidentKind::kUnsupported); ++i) {
+  for (int i = 0; i <= static_cast<int>(IncidentKind::kCallDepth); ++i) {
     const auto k = static_cast<IncidentKind>(i);
     if (to_string(k) == text) return k;
   }

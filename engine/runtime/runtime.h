@@ -19,6 +19,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -54,6 +55,7 @@ using state::Wait;
 struct RuntimeOptions {
   int default_job_retries = 3;
   std::uint32_t max_steps_per_command = 100000;
+  std::uint32_t max_call_depth = 100;  // EngineOptions::max_call_depth
   // Retry backoff when neither the worker nor the task says: doubling from the first, capped.
   std::int64_t retry_backoff_ms = 1000;
   std::int64_t retry_backoff_max_ms = 10 * 60 * 1000;
@@ -297,8 +299,17 @@ class Runtime {
   // instances, and triggers it.
   Caught propagate(Instance& inst, ElemKey from, EventType type, const std::string& code,
                    nlohmann::json payload);
+  // The catch within one instance, outward from `from`: triggered, or nothing when the
+  // thrown event leaves the instance (`payload` is left to the caller then).
+  std::optional<Caught> catch_in(Instance& inst, ElemKey from, EventType type,
+                                 const std::string& code, nlohmann::json& payload);
   void terminate(Instance& inst, ElemKey key);
+  // How many call activities up its root is (0: a root instance); counted up to one past
+  // max_call_depth.
+  std::uint32_t call_depth(Instance& inst);
   void terminate_children(Instance& inst, ElemKey scope);
+  // Terminates a called instance and all it called in turn, without recursing.
+  void terminate_called(InstanceId child);
   // Drops the tokens queued for `scope` (its activations that have not run yet).
   void drop_queued(Instance& inst, ElemKey scope);
   void terminate_instance(Instance& inst, HistoryKind kind);

@@ -78,6 +78,10 @@ struct Instance {
   nlohmann::json vars = nlohmann::json::object();
   InstanceId parent = 0;  // call activity parent
   ElemKey parent_element = 0;
+  // How many call activities up its root is, once known (not stored: counted again after
+  // a load).
+  static constexpr std::uint32_t kDepthUnknown = ~std::uint32_t{0};
+  std::uint32_t call_depth = kDepthUnknown;
   ElementIndex end_event = kNoIndex;
   std::int64_t started_ms = 0;
   std::int64_t ended_ms = 0;

@@ -69,6 +69,10 @@ struct EngineOptions {
   // A command that moves tokens more than this many steps without reaching a wait state
   // (a loop without a wait) raises an incident instead of running forever.
   std::uint32_t max_steps_per_command = 100000;
+  // How deep call activities may nest instances (a root instance is at depth 0). A call
+  // activity that would start an instance deeper raises a "call-depth" incident on itself:
+  // a process that calls itself without end stops there, and can be cancelled.
+  std::uint32_t max_call_depth = 100;
 
   // ---- durable engines (Engine::open) ----
   // synchronous=FULL: a commit is on the disk before the call returns. NORMAL: WAL commits

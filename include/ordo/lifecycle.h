@@ -53,6 +53,7 @@ enum class IncidentKind : std::uint8_t {
   kNoStartEvent,  // a subprocess has no start event
   kTimer,  // a timer expression does not give a date, duration or cycle
   kUnsupported,  // an element Ordo cannot run
+  kCallDepth,    // a call activity would nest instances deeper than max_call_depth
 };
 
 std::string_view to_string(InstanceState s) noexcept;  // "active", "suspended", ...

@@ -305,6 +305,55 @@ TEST_P(CallActivity, CancellingTheParentCancelsTheChild) {
   EXPECT_EQ(h.info(id + 1).state, InstanceState::kTerminated);
 }
 
+// Process "p": start -> call activity "again" calling "p" -> end. Runs away unless stopped.
+std::string calls_itself() {
+  return process(straight(
+      "<callActivity id=\"again\"><extensionElements><zeebe:calledElement processId=\"p\"/>"
+      "</extensionElements></callActivity>",
+      "again"));
+}
+
+TEST_P(CallActivity, AProcessCallingItselfStopsAtTheCallDepthLimitWithAnIncident) {
+  EngineOptions options;
+  options.max_call_depth = 5;
+  Harness h(options);
+  h.deploy(calls_itself());
+  InstanceId root = h.start();
+  // The root and five nested instances; the deepest one's call activity is the incident.
+  EXPECT_EQ(must(h.engine().instances()).size(), 6u);
+  std::vector<IncidentInfo> incidents = must(h.engine().incidents());
+  ASSERT_EQ(incidents.size(), 1u);
+  EXPECT_EQ(incidents[0].kind, IncidentKind::kCallDepth);
+  EXPECT_EQ(incidents[0].element_id, "again");
+  EXPECT_NE(incidents[0].message.find("call depth 6"), std::string::npos) << incidents[0].message;
+  EXPECT_NE(incidents[0].message.find("max_call_depth"), std::string::npos);
+  ASSERT_OK(h.engine().cancel(root));
+  for (const InstanceInfo& i : must(h.engine().instances())) {
+    EXPECT_EQ(i.state, InstanceState::kTerminated) << "instance " << i.id;
+  }
+  EXPECT_TRUE(must(h.engine().incidents()).empty());
+}
+
+// Instances nested far deeper than a call stack holds (as a database written before the
+// limit may have them) are cancelled without recursing once per level.
+TEST_P(CallActivity, CancellingAChainOfNestedInstancesDoesNotRecursePerLevel) {
+  const std::uint32_t depth = GetParam() == StoreKind::kMemory ? 60000 : 5000;
+  EngineOptions options;
+  options.max_call_depth = depth;
+  options.max_steps_per_command = 10 * depth;
+  Harness h(options);
+  h.deploy(calls_itself());
+  InstanceId root = h.start();
+  ASSERT_EQ(must(h.engine().incidents()).size(), 1u);  // at the bottom
+  ASSERT_OK(h.engine().cancel(root));
+  std::int64_t terminated = 0;
+  for (const InstanceCount& c : must(h.engine().count_instances())) {
+    if (c.state == InstanceState::kTerminated) terminated += c.count;
+    else ADD_FAILURE() << c.count << " instances " << to_string(c.state);
+  }
+  EXPECT_EQ(terminated, std::int64_t{depth} + 1);
+}
+
 std::string multi_xml(bool sequential, std::string_view extra = {}) {
   return process(straight(
       "<serviceTask id=\"t\"><extensionElements><zeebe:taskDefinition type=\"t\"/>"
