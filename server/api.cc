@@ -28,6 +28,47 @@ json summary_view(const InstanceInfo& i) {
 }
 
 // "/v1/process-instances/42/cancel" -> {"v1", "process-instances", "42", "cancel"}
+// The metrics label of a path: the API route it matches, ids as placeholders, or
+// "(other)". Only these few labels exist, whatever paths clients send.
+std::string_view route_template(const std::vector<std::string_view>& seg) {
+  static constexpr std::string_view kRoutes[] = {
+      "/health",
+      "/health/ready",
+      "/metrics",
+      "/v1/deployments",
+      "/v1/process-instances",
+      "/v1/process-instances/{id}",
+      "/v1/process-instances/{id}/cancel",
+      "/v1/messages",
+      "/v1/incidents",
+      "/v1/incidents/{id}/resolve",
+      "/v1/jobs",
+      "/v1/jobs/fetch-and-lock",
+      "/v1/jobs/{id}/complete",
+      "/v1/jobs/{id}/fail",
+      "/v1/jobs/{id}/bpmn-error",
+      "/v1/jobs/{id}/extend-lock",
+      "/v1/webhooks/payment",
+      "/v1/webhooks/notifications/{channel}",
+  };
+  for (std::string_view route : kRoutes) {
+    std::size_t i = 0;
+    std::size_t at = 1;  // past the leading '/'
+    bool match = true;
+    while (match && at <= route.size()) {
+      const std::size_t end = std::min(route.find('/', at), route.size());
+      const std::string_view part = route.substr(at, end - at);
+      std::uint64_t id = 0;
+      match = i < seg.size() && (part == seg[i] || part == "{channel}" ||
+                                 (part == "{id}" && parse_id(seg[i], id)));
+      ++i;
+      at = end + 1;
+    }
+    if (match && i == seg.size()) return route;
+  }
+  return "(other)";
+}
+
 std::vector<std::string_view> segments(std::string_view path) {
   std::vector<std::string_view> out;
   std::size_t at = 0;
@@ -274,22 +315,14 @@ Response Api::dispatch(const Request& r, const std::vector<std::string_view>& se
 }
 
 void Api::count(const Request& r, const std::vector<std::string_view>& seg, int status) {
-  // The route with ids as placeholders, so the labels stay few.
-  std::string route;
-  for (std::size_t i = 0; i < seg.size() && i < 4; ++i) {
-    std::uint64_t id = 0;
-    route += "/" + (parse_id(seg[i], id) ? std::string("{id}") : std::string(seg[i]));
+  const std::string_view route = route_template(seg);
+  std::string_view method = "(other)";
+  for (std::string_view known : {"GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"}) {
+    if (r.method == known) method = known;
   }
-  const bool known =
-      ((seg.size() == 1 || (seg.size() == 2 && seg[1] == "ready")) &&
-       (seg[0] == "health" || seg[0] == "metrics")) ||
-      (seg.size() >= 2 && seg[0] == "v1" &&
-       (seg[1] == "deployments" || seg[1] == "process-instances" || seg[1] == "messages" ||
-        seg[1] == "incidents" || seg[1] == "webhooks" || seg[1] == "jobs"));
-  if (!known) route = "(other)";
   std::lock_guard lock(metrics_mu_);
-  ++requests_[{route, r.method.size() <= 7 ? r.method : std::string("(other)"), status}];
-  if (status == 401 && seg.size() >= 3 && seg[1] == "webhooks") {
+  ++requests_[{std::string(route), std::string(method), status}];
+  if (status == 401 && route.starts_with("/v1/webhooks/")) {
     ++webhook_rejections_[std::string(seg[2])];
   }
 }

@@ -210,6 +210,52 @@ TEST_F(ApiTest, EveryRouteOfTheOpenApiFileExists) {
   EXPECT_EQ(routes, 19);
 }
 
+// Request metrics are labelled by route template: every documented route has its own label,
+// and whatever else clients send (random paths, ids that are not numbers, made-up methods)
+// shares one, so no series is added per path.
+TEST_F(ApiTest, RequestMetricsHaveOneLabelPerRouteWhateverPathsArrive) {
+  std::ifstream in(ORDO_SOURCE_DIR "/docs/openapi.json");
+  const json spec = json::parse(in);
+  std::set<std::string> documented;
+  for (const auto& [path, methods] : spec["paths"].items()) {
+    std::string concrete = path, label = path;
+    for (const auto& [from, to] :
+         {std::pair<std::string, std::string>{"{id}", "7"}, {"{key}", "7"}, {"{channel}", "sms"}}) {
+      if (auto at = concrete.find(from); at != std::string::npos) concrete.replace(at, from.size(), to);
+    }
+    if (auto at = label.find("{key}"); at != std::string::npos) label.replace(at, 5, "{id}");
+    documented.insert(label);
+    for (const auto& [method, _] : methods.items()) {
+      std::string upper = method;
+      for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      call(upper, concrete, "{}");
+    }
+  }
+  for (int i = 0; i < 50; ++i) {
+    const std::string n = std::to_string(i);
+    call("GET", "/random-" + n);
+    call("GET", "/v1/process-instances/random-" + n);
+    call("POST", "/v1/jobs/" + n + "/random-" + n, "{}");
+    call("POST", "/v1/webhooks/random-" + n, "{}");
+    call("RANDOM" + n, "/v1/deployments");
+  }
+  const std::string body = call("GET", "/metrics").body;
+  std::set<std::string> labels;
+  std::istringstream lines(body);
+  for (std::string line; std::getline(lines, line);) {
+    if (!line.starts_with("ordo_http_requests_total{")) continue;
+    EXPECT_EQ(line.find("random"), std::string::npos) << line;
+    EXPECT_EQ(line.find("RANDOM"), std::string::npos) << line;
+    const std::size_t from = line.find("route=\"") + 7;
+    labels.insert(line.substr(from, line.find('"', from) - from));
+  }
+  for (const std::string& route : documented) {
+    EXPECT_EQ(labels.count(route), 1u) << route << " has no label of its own";
+  }
+  EXPECT_EQ(labels.count("(other)"), 1u);
+  EXPECT_LE(labels.size(), documented.size() + 1);
+}
+
 TEST_F(ApiTest, MetricsCountInstancesJobsAndRequestsInThePrometheusFormat) {
   deploy();
   ASSERT_EQ(call("POST", "/v1/process-instances",
