@@ -168,7 +168,9 @@ Value Evaluator::feel_arith(const Node& n, const Value& l, const Value& r) {
 
 Value Evaluator::shift(const Value& at, time::Duration d, bool minus) {
   if (minus) d.negative = !d.negative;
-  const std::int64_t ms = time::add(at.ms(), d);
+  const std::optional<std::int64_t> shifted = time::add_within(at.ms(), d);
+  if (!shifted) return {};  // null: beyond the years 0000 to 9999
+  const std::int64_t ms = *shifted;
   if (at.type() == Type::kDate) {
     constexpr std::int64_t kDay = 24 * 60 * 60 * 1000;
     return Value::date((ms >= 0 ? ms / kDay : (ms - kDay + 1) / kDay) * kDay);

@@ -120,6 +120,15 @@ void Runtime::close_waits(Instance& inst, ElemKey owner, bool start_events_only)
   });
 }
 
+namespace {
+
+std::string beyond_horizon(std::string_view what, const std::string& text) {
+  return "timer " + std::string(what) + " '" + text +
+         "' reaches beyond the year 9999, where no timer can be due; give a shorter one";
+}
+
+}  // namespace
+
 Result<TimerSchedule> plan_timer(TimerType type, const std::string& text, std::int64_t t) {
   auto fail = [](std::string why) { return Status::invalid_argument(std::move(why)); };
   TimerSchedule out;
@@ -133,13 +142,17 @@ Result<TimerSchedule> plan_timer(TimerType type, const std::string& text, std::i
     case TimerType::kDuration: {
       auto d = time::parse_duration(text);
       if (!d) return fail("timer duration '" + text + "' is not an ISO 8601 duration");
-      out.due = time::add(t, *d);
+      auto due = time::add_within(t, *d);
+      if (!due) return fail(beyond_horizon("duration", text));
+      out.due = *due;
       return out;
     }
     case TimerType::kCycle: {
       auto c = time::parse_cycle(text);
       if (!c) return fail("timer cycle '" + text + "' is not an ISO 8601 repeating interval");
-      out.interval = time::add(t, c->interval) - t;
+      auto next = time::add_within(t, c->interval);
+      if (!next) return fail(beyond_horizon("cycle", text));
+      out.interval = *next - t;
       if (out.interval <= 0) return fail("timer cycle '" + text + "' has no positive interval");
       out.due = c->start_ms ? *c->start_ms : t + out.interval;
       out.repetitions = c->repetitions < 0 ? -1 : c->repetitions - 1;

@@ -153,8 +153,12 @@ std::int64_t Runtime::retry_backoff(Instance& inst, const JobRecord& job) {
     // camunda:failedJobRetryTimeCycle: a cycle such as R3/PT10S, or a plain duration.
     if (Result<std::string> text = eval_string(inst, job.element, def.task.retry_backoff)) {
       const std::int64_t t = now();
-      if (auto c = time::parse_cycle(*text)) return time::add(t, c->interval) - t;
-      if (auto d = time::parse_duration(*text)) return time::add(t, *d) - t;
+      // (A backoff beyond the year 9999 is taken as the longest there is.)
+      const auto after = [t](const time::Duration& d) {
+        return time::add_within(t, d).value_or(time::kLatestMs) - t;
+      };
+      if (auto c = time::parse_cycle(*text)) return after(c->interval);
+      if (auto d = time::parse_duration(*text)) return after(*d);
     }
   }
   std::int64_t backoff = options_.retry_backoff_ms;

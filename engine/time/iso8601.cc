@@ -275,6 +275,20 @@ std::int64_t add(std::int64_t epoch_ms, const Duration& d) noexcept {
   return days * kMsPerDay + time_of_day + sign * d.millis;
 }
 
+bool within_horizon(const Duration& d) noexcept {
+  constexpr std::int64_t kYears = 10000;
+  constexpr std::int64_t kDays = kYears * 366;
+  return d.years <= kYears && d.months <= 12 * kYears && d.days <= kDays &&
+         d.millis <= kDays * kMsPerDay;
+}
+
+std::optional<std::int64_t> add_within(std::int64_t epoch_ms, const Duration& d) noexcept {
+  if (!within_horizon(d) || epoch_ms < kEarliestMs || epoch_ms > kLatestMs) return std::nullopt;
+  const std::int64_t out = add(epoch_ms, d);
+  if (out < kEarliestMs || out > kLatestMs) return std::nullopt;
+  return out;
+}
+
 std::optional<Cycle> parse_cycle(std::string_view s) noexcept {
   Cycle c;
   std::size_t i = 0;

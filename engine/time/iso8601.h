@@ -48,7 +48,17 @@ std::optional<std::int64_t> parse_date_time(std::string_view s) noexcept;
 std::string format_date_time(std::int64_t epoch_ms);
 
 // `epoch_ms` plus (or minus, when negative) `d`: calendar fields first, then the exact part.
+// Only for values known to be within the horizon (below); add_within() checks.
 std::int64_t add(std::int64_t epoch_ms, const Duration& d) noexcept;
+
+// The horizon: times Ordo computes with are within the years 0000 to 9999, as ISO 8601's
+// four-digit years are (0000-01-01T00:00:00Z to 9999-12-31T23:59:59.999Z).
+inline constexpr std::int64_t kEarliestMs = -62167219200000;
+inline constexpr std::int64_t kLatestMs = 253402300799999;
+// Whether each field of `d` spans less than 10,000 years (so adding it cannot overflow).
+bool within_horizon(const Duration& d) noexcept;
+// `epoch_ms` plus `d`, or nullopt when `d` or the result lies beyond the horizon.
+std::optional<std::int64_t> add_within(std::int64_t epoch_ms, const Duration& d) noexcept;
 
 // A repeating interval: "R3/PT10M", "R/PT1H", "R5/2026-12-01T10:00:00Z/P1D".
 struct Cycle {

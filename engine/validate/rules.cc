@@ -349,6 +349,18 @@ void Rules::check_timer(const Element& e) {
     case TimerType::kNone:
       break;
   }
+  // A value the clock could never reach (P999999999Y): refused now, not at run time.
+  std::optional<time::Duration> length;
+  if (valid && ev.timer_type == TimerType::kDuration) length = time::parse_duration(v);
+  if (valid && ev.timer_type == TimerType::kCycle) {
+    if (auto c = time::parse_cycle(v)) length = c->interval;
+  }
+  if (length && !time::add_within(0, *length)) {
+    report(at, Severity::kError, "invalid-timer-value",
+           "timer value " + q(v) + " of " + name(e) +
+               " reaches beyond the year 9999, where no timer can be due; give a shorter one");
+    return;
+  }
   if (!valid && ev.timer_type == TimerType::kCycle && v.find(' ') != std::string::npos) {
     report(at, Severity::kError, "invalid-timer-value",
            "timer cycle " + q(v) + " of " + name(e) +

@@ -332,6 +332,26 @@ TEST_P(TimerCatchEvent, InvalidTimerValueIsAnIncident) {
   EXPECT_EQ(to_string(h.info(id).incidents[0].kind), "timer");
 }
 
+// A duration that overflows the calendar (it once fired at once, in year -169106073) is an
+// incident naming the horizon, and nothing is scheduled.
+TEST_P(TimerCatchEvent, ADurationBeyondTheYear9999IsAnIncident) {
+  Harness h;
+  h.deploy(process(
+      "<startEvent id=\"s\"/><intermediateCatchEvent id=\"t\"><timerEventDefinition>"
+      "<timeDuration>=wait</timeDuration></timerEventDefinition>"
+      "</intermediateCatchEvent>\n" + svc("after") + flow("s", "t") + flow("t", "after")));
+  for (const char* wait : {"P999999999Y", "P8000Y", "PT999999999H"}) {
+    InstanceId id = h.start("p", {{"wait", wait}});
+    const InstanceInfo info = h.info(id);
+    ASSERT_EQ(info.incidents.size(), 1u) << wait;
+    EXPECT_EQ(info.incidents[0].kind, IncidentKind::kTimer) << wait;
+    EXPECT_NE(info.incidents[0].message.find("beyond the year 9999"), std::string::npos)
+        << info.incidents[0].message;
+  }
+  EXPECT_FALSE(must(h.engine().next_timer_due()).has_value());
+  EXPECT_TRUE(h.open_job_elements().empty());
+}
+
 }  // namespace
 }  // namespace ordo::testing
 

@@ -164,3 +164,22 @@ TEST(IsoCycle, DurationThenEndStartsThatManyIntervalsBeforeTheEnd) {
 
 }  // namespace
 }  // namespace ordo::time
+
+namespace ordo::time {
+namespace {
+
+TEST(IsoHorizon, AddingStopsAtTheYears0000To9999) {
+  const std::int64_t t = *parse_date_time("2026-12-06T00:00:00Z");
+  EXPECT_EQ(add_within(t, *parse_duration("P1Y")), *parse_date_time("2027-12-06T00:00:00Z"));
+  EXPECT_EQ(add_within(t, *parse_duration("P7973Y")), *parse_date_time("9999-12-06T00:00:00Z"));
+  EXPECT_FALSE(add_within(t, *parse_duration("P7974Y")));
+  EXPECT_FALSE(add_within(t, *parse_duration("P999999999Y")));
+  EXPECT_FALSE(add_within(t, *parse_duration("P999999999M")));
+  EXPECT_FALSE(add_within(t, *parse_duration("P99999999W")));
+  EXPECT_FALSE(add_within(t, *parse_duration("PT999999999H")));
+  EXPECT_FALSE(add_within(t, *parse_duration("-P999999999Y")));
+  EXPECT_EQ(add_within(kLatestMs, *parse_duration("PT0S")), kLatestMs);
+}
+
+}  // namespace
+}  // namespace ordo::time

@@ -104,6 +104,14 @@ const RuleCase kCases[] = {
      S_TO("c") "<intermediateCatchEvent id=\"c\"><timerEventDefinition>\n\n"
                "<timeDuration>30 "
                "minutes</timeDuration></timerEventDefinition></intermediateCatchEvent>" TO_E("c")},
+    {"TimerBeyondTheYear9999", "invalid-timer-value", Severity::kError, 6,
+     S_TO("c") "<intermediateCatchEvent id=\"c\"><timerEventDefinition>\n\n"
+               "<timeDuration>P999999999Y</timeDuration></timerEventDefinition>"
+               "</intermediateCatchEvent>" TO_E("c")},
+    {"CycleBeyondTheYear9999", "invalid-timer-value", Severity::kError, 6,
+     S_TO("c") "<intermediateCatchEvent id=\"c\"><timerEventDefinition>\n\n"
+               "<timeCycle>R/P99999Y</timeCycle></timerEventDefinition>"
+               "</intermediateCatchEvent>" TO_E("c")},
     {"TimerWithTwoValues", "timer-ambiguous", Severity::kError, 5,
      S_TO("c") "<intermediateCatchEvent "
                "id=\"c\"><timerEventDefinition><timeDuration>PT1M</timeDuration>\n"
