@@ -470,6 +470,21 @@ TEST(Feel, DeepNestingIsACompileErrorNotACrash) {
   EXPECT_NE(e.message.find("too long"), std::string::npos) << e.message;
 }
 
+// Nesting is how deep brackets go, not how many there are: a long flat list of lists, a
+// chain of filters and a list of a hundred ranges all compile and give their value.
+TEST(Feel, ManyBracketsSideBySideAreNotNesting) {
+  std::string lists = "[";
+  for (int i = 0; i < 100; ++i) lists += (i ? ",[" : "[") + std::to_string(i) + "]";
+  lists += "]";
+  EXPECT_EQ(feel("count(" + lists + ")"), 100);
+  std::string filters = "[1,2]";
+  for (int i = 0; i < 80; ++i) filters += "[item > 0]";
+  EXPECT_EQ(feel("count(" + filters + ")"), 2);
+  std::string sums = "0";
+  for (int i = 0; i < 70; ++i) sums += " + count([" + std::to_string(i) + "])";
+  EXPECT_EQ(feel(sums), 70);
+}
+
 TEST(Feel, ModerateNestingCompiles) {
   std::string nested(40, '(');
   nested += "1";

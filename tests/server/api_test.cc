@@ -213,6 +213,33 @@ TEST_F(ApiTest, EveryRouteOfTheOpenApiFileExists) {
 // Request metrics are labelled by route template: every documented route has its own label,
 // and whatever else clients send (random paths, ids that are not numbers, made-up methods)
 // shares one, so no series is added per path.
+// A deployment's body is XML: brackets in its expressions are not JSON nesting (a process
+// whose expression had more than 64 '[' was refused as "nested too deep").
+TEST_F(ApiTest, AProcessWithManyBracketsInAnExpressionDeploysAndRuns) {
+  // Forty half-open ranges: eighty '[' that no ']' closes, in a condition's text.
+  std::string ranges = "=";
+  for (int i = 0; i < 40; ++i) {
+    ranges += (i ? " or x in [" : "x in [") + std::to_string(i * 10) + ".." +
+              std::to_string(i * 10 + 5) + "[";
+  }
+  const std::string xml = process(
+      "<startEvent id=\"s\"/><exclusiveGateway id=\"g\" default=\"g-out\"/>"
+      "<endEvent id=\"in\"/><endEvent id=\"out\"/>" +
+      flow("s", "g") + flow("g", "in", ranges) + flow("g", "out"));
+  Response deployed = call("POST", "/v1/deployments", xml);
+  ASSERT_EQ(deployed.status, 201) << deployed.body;
+  for (const auto& [x, end] : {std::pair<int, const char*>{392, "in"}, {397, "out"}}) {
+    Response started =
+        call("POST", "/v1/process-instances", json{{"processId", "p"}, {"variables", {{"x", x}}}}.dump());
+    ASSERT_EQ(started.status, 201) << started.body;
+    Response read = call("GET", "/v1/process-instances/" +
+                                    std::to_string(body_of(started)["id"].get<std::uint64_t>()));
+    EXPECT_EQ(body_of(read)["endEvent"], end) << read.body;
+  }
+  // A JSON body is still measured.
+  EXPECT_EQ(call("POST", "/v1/messages", std::string(100, '[') + std::string(100, ']')).status, 400);
+}
+
 TEST_F(ApiTest, RequestMetricsHaveOneLabelPerRouteWhateverPathsArrive) {
   std::ifstream in(ORDO_SOURCE_DIR "/docs/openapi.json");
   const json spec = json::parse(in);
