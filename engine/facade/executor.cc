@@ -253,21 +253,16 @@ Result<std::size_t> Engine::Impl::apply_all(std::vector<Outcome>& outcomes) {
   return outcomes.size();
 }
 
-// Fires every due timer, group_commit per transaction.
-Result<std::size_t> Engine::Impl::fire_due_timers() {
-  const std::size_t group = group_size();
-  std::size_t total = 0;
-  while (true) {
-    if (Status s = rt.begin_group(); !s) return s;
-    Result<std::size_t> fired = fire_in_group(group);
-    if (!fired) {
-      rt.abort_group();
-      return fired.status();
-    }
-    if (Status s = rt.end_group(); !s) return s;
-    total += *fired;
-    if (*fired < group) return total;
+// Fires up to group_commit due timers in one transaction.
+Result<std::size_t> Engine::Impl::fire_due_group() {
+  if (Status s = rt.begin_group(); !s) return s;
+  Result<std::size_t> fired = fire_in_group(group_size());
+  if (!fired) {
+    rt.abort_group();
+    return fired.status();
   }
+  if (Status s = rt.end_group(); !s) return s;
+  return fired;
 }
 
 // Rounds of one transaction each: the outcomes of the last round's jobs, the timers due
@@ -399,7 +394,8 @@ Result<std::size_t> Engine::Impl::work(const WorkOptions& wo) {
     }
     Result<std::size_t> fired = [&] {
       Call call(*this);
-      return fire_due_timers();
+      // One group a round: however many timers are due, a stop is noticed between groups.
+      return fire_due_group();
     }();
     if (!fired) {
       failure = fired.status();

@@ -225,8 +225,8 @@ class Engine::Impl {
   // Applies outcomes in groups of options.group_commit, a transaction each.
   Result<std::size_t> apply_all(std::vector<Outcome>& outcomes);
 
-  // Fires every due timer, group_commit per transaction.
-  Result<std::size_t> fire_due_timers();
+  // Fires up to group_commit due timers in one transaction.
+  Result<std::size_t> fire_due_group();
 
   // Rounds of one transaction each: the outcomes of the last round's jobs, the timers due
   // now (up to the group size), and the locks on the next round's jobs; the handlers run

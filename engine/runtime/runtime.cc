@@ -351,6 +351,15 @@ Status Runtime::resolve_incident(IncidentKey key, int job_retries) {
   return commit();
 }
 
+std::int64_t Runtime::next_tick(std::int64_t due, std::int64_t interval) const {
+  const std::int64_t next = due + interval;
+  const std::int64_t t = now();
+  if (next > t) return next;
+  // The cycle started in the past, or nothing fired for a while (the engine was down): the
+  // missed ticks were caught up by this one firing; the next is the cycle's first after now.
+  return next + ((t - next) / interval + 1) * interval;
+}
+
 Result<bool> Runtime::fire_next_due_timer() {
   // A look before the transaction: most calls find nothing due.
         Result<std::optional<std::int64_t>> soonest = next_timer_due();
@@ -369,7 +378,7 @@ Result<bool> Runtime::fire_next_due_timer() {
   if (rec.start_event != kNoIndex) {  // a timer start event: a new instance
     if (std::shared_ptr<const Plan> p = plan(rec.process_id, rec.version)) {
       if (rec.repetitions_left != 0) {
-        add_timer(due + rec.interval_ms, new_key(),
+        add_timer(next_tick(due, rec.interval_ms), new_key(),
                   TimerRecord{0, 0, rec.repetitions_left < 0 ? -1 : rec.repetitions_left - 1,
                               rec.interval_ms, rec.process_id, rec.version, rec.start_event});
       }
@@ -403,7 +412,7 @@ Result<bool> Runtime::fire_next_due_timer() {
           (ev.kind == ElementKind::kBoundaryEvent && !ev.cancel_activity) ||
           (ev.kind == ElementKind::kStartEvent && !ev.interrupting);
       if (keeps_running && rec.repetitions_left != 0) {
-        w->due_ms = due + rec.interval_ms;
+        w->due_ms = next_tick(due, rec.interval_ms);
         add_timer(w->due_ms, w->id,
                   TimerRecord{rec.instance, rec.wait,
                               rec.repetitions_left < 0 ? -1 : rec.repetitions_left - 1,

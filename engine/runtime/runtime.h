@@ -304,6 +304,9 @@ class Runtime {
   std::optional<Caught> catch_in(Instance& inst, ElemKey from, EventType type,
                                  const std::string& code, nlohmann::json& payload);
   void terminate(Instance& inst, ElemKey key);
+  // When a cycle that fired at `due` fires next: one interval later, or, when that time has
+  // passed, its first tick after now (missed ticks are caught up once, not one by one).
+  std::int64_t next_tick(std::int64_t due, std::int64_t interval) const;
   // How many call activities up its root is (0: a root instance); counted up to one past
   // max_call_depth.
   std::uint32_t call_depth(Instance& inst);

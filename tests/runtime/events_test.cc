@@ -383,6 +383,36 @@ TEST_P(TimerStartEvent, CycleStartsAnInstanceAtEachRepetition) {
   EXPECT_FALSE(must(h.engine().next_timer_due()).has_value());
 }
 
+// A cycle that began in the past fires once for all the ticks it missed, then keeps to its
+// ticks from now on (it once fired every missed tick: 720 instances for a month of hours).
+TEST_P(TimerStartEvent, ACycleThatBeganInThePastCatchesUpOnce) {
+  Harness h;
+  h.deploy(timer_start_process("<timeCycle>R/2026-11-01T10:00:00Z/PT1H</timeCycle>"));
+  must(h.engine().run_until_idle());
+  EXPECT_EQ(instance_count(h), 1u);
+  EXPECT_EQ(must(h.engine().next_timer_due()), kEpoch + 3'600'000);
+  ASSERT_OK(h.engine().advance_clock(3 * 3'600'000));
+  EXPECT_EQ(instance_count(h), 4u) << "then one an hour";
+}
+
+// The same for a repeating boundary timer whose ticks the engine slept through.
+TEST_P(TimerBoundaryEvent, ARepeatingTimerCatchesUpOnceAfterTheClockJumped) {
+  Harness h;
+  h.deploy(process(
+      "<startEvent id=\"s\"/>" + svc("work") +
+      "<boundaryEvent id=\"b\" attachedToRef=\"work\" cancelActivity=\"false\">"
+      "<timerEventDefinition><timeCycle>R/PT10M</timeCycle></timerEventDefinition>"
+      "</boundaryEvent>" + svc("remind") + "<endEvent id=\"e\"/><endEvent id=\"e2\"/>" +
+      flow("s", "work") + flow("work", "e") + flow("b", "remind") + flow("remind", "e2")));
+  h.start();
+  h.clock().advance(24 * 3'600'000);  // a day passes with nothing running (a stopped server)
+  must(h.engine().run_until_idle());
+  std::size_t reminders = 0;
+  for (const std::string& e : h.open_job_elements()) reminders += e == "remind";
+  EXPECT_EQ(reminders, 1u);
+  EXPECT_EQ(must(h.engine().next_timer_due()), kEpoch + 24 * 3'600'000 + 10 * 60'000);
+}
+
 TEST_P(TimerStartEvent, DateFiresOnceAndANewVersionReplacesTheOldTimers) {
   Harness h;
   h.deploy(timer_start_process("<timeDate>2026-12-01T12:00:00Z</timeDate>"));
