@@ -91,6 +91,7 @@ class Engine::Impl {
     r.default_job_retries = o.default_job_retries;
     r.max_steps_per_command = o.max_steps_per_command;
     r.max_call_depth = o.max_call_depth;
+    r.max_multi_instance = o.max_multi_instance;
     r.retry_backoff_ms = o.retry_backoff_ms;
     r.retry_backoff_max_ms = o.retry_backoff_max_ms;
     r.history_details = o.history_details || shared;

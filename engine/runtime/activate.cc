@@ -150,6 +150,15 @@ void Runtime::enter_scope(Instance& inst, ElemKey key, ElementIndex scope_elemen
   enqueue(inst, start, key, kNoIndex);
 }
 
+void Runtime::too_many_instances(Instance& inst, ElemKey body, std::uint64_t n) {
+  incident(inst, body, IncidentRetry::kActivate, IncidentKind::kMultiInstance,
+           "the multi-instance activity would run " + std::to_string(n) +
+               " instances, more than the limit of " +
+               std::to_string(options_.max_multi_instance) +
+               " (EngineOptions::max_multi_instance); split the collection, or raise the limit "
+               "and resolve this incident");
+}
+
 void Runtime::enter_multi_instance(Instance& inst, ElemKey body) {
   const Element& def = inst.plan->element(inst.find(body)->element);
   const MultiInstance& loop = def.loop;
@@ -164,6 +173,10 @@ void Runtime::enter_multi_instance(Instance& inst, ElemKey body) {
       incident(inst, body, IncidentRetry::kActivate, IncidentKind::kExpression,
                "the input collection `" + loop.input_collection.source() + "` gave " +
                    std::string(v->type_name()) + ", expected a list");
+      return;
+    }
+    if (v->size() > options_.max_multi_instance) {
+      too_many_instances(inst, body, v->size());
       return;
     }
     items = std::move(*v);
@@ -181,8 +194,13 @@ void Runtime::enter_multi_instance(Instance& inst, ElemKey body) {
                    "` must give a non-negative whole number");
       return;
     }
+    const std::int64_t n = v->get<std::int64_t>();
+    if (static_cast<std::uint64_t>(n) > options_.max_multi_instance) {
+      too_many_instances(inst, body, static_cast<std::uint64_t>(n));
+      return;
+    }
     items = nlohmann::json::array();
-    for (std::int64_t i = 0; i < v->get<std::int64_t>(); ++i) items.push_back(i + 1);
+    for (std::int64_t i = 0; i < n; ++i) items.push_back(i + 1);
   } else {
     incident(inst, body, IncidentRetry::kNone, IncidentKind::kMultiInstance,
              "multi-instance without an input collection or loop cardinality");

@@ -56,6 +56,7 @@ struct RuntimeOptions {
   int default_job_retries = 3;
   std::uint32_t max_steps_per_command = 100000;
   std::uint32_t max_call_depth = 100;  // EngineOptions::max_call_depth
+  std::uint64_t max_multi_instance = 10000;  // EngineOptions::max_multi_instance
   // Retry backoff when neither the worker nor the task says: doubling from the first, capped.
   std::int64_t retry_backoff_ms = 1000;
   std::int64_t retry_backoff_max_ms = 10 * 60 * 1000;
@@ -310,6 +311,8 @@ class Runtime {
   // How many call activities up its root is (0: a root instance); counted up to one past
   // max_call_depth.
   std::uint32_t call_depth(Instance& inst);
+  // The multi-instance incident for a collection beyond max_multi_instance.
+  void too_many_instances(Instance& inst, ElemKey body, std::uint64_t n);
   void terminate_children(Instance& inst, ElemKey scope);
   // Terminates a called instance and all it called in turn, without recursing.
   void terminate_called(InstanceId child);

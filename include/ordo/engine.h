@@ -73,6 +73,10 @@ struct EngineOptions {
   // activity that would start an instance deeper raises a "call-depth" incident on itself:
   // a process that calls itself without end stops there, and can be cancelled.
   std::uint32_t max_call_depth = 100;
+  // How many instances one multi-instance activity may run (items of its input collection,
+  // or its loop cardinality). More raise a "multi-instance" incident on the activity before
+  // anything is created.
+  std::uint64_t max_multi_instance = 10000;
 
   // ---- durable engines (Engine::open) ----
   // synchronous=FULL: a commit is on the disk before the call returns. NORMAL: WAL commits

@@ -365,6 +365,31 @@ std::string multi_xml(bool sequential, std::string_view extra = {}) {
       std::string(extra) + "</multiInstanceLoopCharacteristics></serviceTask>"));
 }
 
+// A collection beyond the limit is an incident before anything is made (ten million items
+// once aborted the process with bad_alloc); raising the limit and resolving runs it.
+TEST_P(MultiInstance, ACollectionBeyondTheLimitIsAnIncidentNotAnAbort) {
+  EngineOptions options;
+  options.max_multi_instance = 3;
+  Harness h(options);
+  h.deploy(multi_xml(false));
+  InstanceId id = h.start("p", {{"items", {1, 2, 3, 4}}});
+  InstanceInfo info = h.info(id);
+  ASSERT_EQ(info.incidents.size(), 1u);
+  EXPECT_EQ(info.incidents[0].kind, IncidentKind::kMultiInstance);
+  EXPECT_NE(info.incidents[0].message.find("4 instances, more than the limit of 3"),
+            std::string::npos)
+      << info.incidents[0].message;
+  EXPECT_TRUE(must(h.engine().open_jobs()).empty());
+  // A loop cardinality of ten million is refused the same way, without building anything.
+  h.deploy(process(straight(
+      "<serviceTask id=\"t\"><extensionElements><zeebe:taskDefinition type=\"t\"/>"
+      "</extensionElements><multiInstanceLoopCharacteristics><loopCardinality>=10000000"
+      "</loopCardinality></multiInstanceLoopCharacteristics></serviceTask>")));
+  InstanceId big = h.start("p");
+  ASSERT_EQ(h.info(big).incidents.size(), 1u);
+  EXPECT_NE(h.info(big).incidents[0].message.find("10000000 instances"), std::string::npos);
+}
+
 TEST_P(MultiInstance, ParallelStartsOneInnerInstancePerItemAndCollectsOutputs) {
   Harness h;
   h.deploy(multi_xml(false));
@@ -407,7 +432,9 @@ TEST_P(MultiInstance, CompletionConditionEndsTheRemainingInstances) {
 }
 
 TEST_P(MultiInstance, LongSequentialLoopOfInstantTasksDoesNotRecurse) {
-  Harness h;
+  EngineOptions options;
+  options.max_multi_instance = 50'000;
+  Harness h(options);
   h.deploy(process(straight(
       "<task id=\"t\"><multiInstanceLoopCharacteristics isSequential=\"true\">"
       "<extensionElements><zeebe:loopCharacteristics inputCollection=\"=items\" "
