@@ -70,6 +70,33 @@ void BM_LoadLargestCorpusFile(benchmark::State& state) {
 }
 BENCHMARK(BM_LoadLargestCorpusFile);
 
+// A process of N service tasks written on one line, as some tools export it: loading must
+// stay linear in the file (locating a diagnostic once counted from the line's start).
+std::string one_line_process(int tasks) {
+  std::string xml =
+      "<?xml version=\"1.0\" encoding=\"UTF-8\"?><definitions "
+      "xmlns=\"http://www.omg.org/spec/BPMN/20100524/MODEL\" "
+      "xmlns:zeebe=\"http://camunda.org/schema/zeebe/1.0\" id=\"d\" targetNamespace=\"t\">"
+      "<process id=\"p\" isExecutable=\"true\"><startEvent id=\"s\"/>";
+  std::string prev = "s";
+  for (int i = 0; i < tasks; ++i) {
+    const std::string id = "t" + std::to_string(i);
+    xml += "<serviceTask id=\"" + id + "\"><extensionElements><zeebe:taskDefinition type=\"job" +
+           std::to_string(i) + "\"/></extensionElements></serviceTask><sequenceFlow id=\"f" +
+           std::to_string(i) + "\" sourceRef=\"" + prev + "\" targetRef=\"" + id + "\"/>";
+    prev = id;
+  }
+  return xml + "<endEvent id=\"e\"/><sequenceFlow id=\"fe\" sourceRef=\"" + prev +
+         "\" targetRef=\"e\"/></process></definitions>";
+}
+
+void BM_LoadOneLine(benchmark::State& state) {
+  const std::string xml = one_line_process(static_cast<int>(state.range(0)));
+  state.SetLabel(std::to_string(xml.size()) + " bytes on one line");
+  load_loop(state, xml, "one-line.bpmn", true);
+}
+BENCHMARK(BM_LoadOneLine)->Arg(1000)->Arg(4000)->Unit(benchmark::kMillisecond);
+
 }  // namespace
 
 BENCHMARK_MAIN();

@@ -31,6 +31,19 @@ SourceMap::SourceMap(std::string_view text) : text_(text) {
     p = static_cast<const char*>(nl) + 1;
     line_starts_.push_back(static_cast<std::size_t>(p - begin));
   }
+  // The column at each block start, so that locating counts at most one block of a long
+  // line (a file on one line would otherwise take time quadratic in its length).
+  block_columns_.reserve(text.size() / kBlock + 1);
+  std::uint32_t column = 1;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (i % kBlock == 0) block_columns_.push_back(column);
+    const unsigned char c = static_cast<unsigned char>(text[i]);
+    if (c == '\n') {
+      column = 1;
+    } else if ((c & 0xC0) != 0x80) {
+      ++column;
+    }
+  }
 }
 
 SourceLocation SourceMap::locate(std::size_t offset) const noexcept {
@@ -39,6 +52,10 @@ SourceLocation SourceMap::locate(std::size_t offset) const noexcept {
   std::size_t line = static_cast<std::size_t>(it - line_starts_.begin());  // 1-based
   std::size_t start = line_starts_[line - 1];
   std::uint32_t column = 1;
+  if (const std::size_t block = offset / kBlock; block * kBlock > start) {
+    start = block * kBlock;
+    column = block_columns_[block];
+  }
   for (std::size_t i = start; i < offset; ++i) {
     // Count characters, not bytes: skip UTF-8 continuation bytes.
     if ((static_cast<unsigned char>(text_[i]) & 0xC0) != 0x80) ++column;

@@ -40,8 +40,10 @@ class SourceMap {
   SourceLocation locate_attribute(std::size_t tag_offset, std::string_view name) const noexcept;
 
  private:
+  static constexpr std::size_t kBlock = 4096;
   std::string_view text_;
   std::vector<std::size_t> line_starts_;
+  std::vector<std::uint32_t> block_columns_;  // the column at each kBlock-th byte
 };
 
 struct QName {

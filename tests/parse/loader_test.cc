@@ -111,6 +111,31 @@ TEST(Loader, ColumnsCountCharactersNotBytes) {
   EXPECT_EQ(p.find_element("ü")->name, "Größe");
 }
 
+// On a line tens of kilobytes long (a file written on one line), columns still count
+// characters from the line's start, across the multi-byte ones before them.
+TEST(Loader, ColumnsOnAVeryLongLineCountEveryCharacterBeforeThem) {
+  std::string body;
+  for (int i = 0; i < 2000; ++i) {
+    body += "<task id=\"t" + std::to_string(i) + "\" name=\"Größe ü\"/>";
+  }
+  const std::string xml = process(body);
+  LoadResult r = load_bpmn(xml);
+  ASSERT_TRUE(r.document) << dump(r);
+  const ProcessDefinition& p = *r.document->processes[0];
+  for (int i : {0, 1, 500, 1999}) {
+    const std::string tag = "<task id=\"t" + std::to_string(i) + "\"";
+    const std::size_t at = xml.find(tag);
+    const std::size_t line_start = xml.rfind('\n', at) + 1;
+    std::uint32_t column = 1;
+    for (std::size_t k = line_start; k < at; ++k) {
+      if ((static_cast<unsigned char>(xml[k]) & 0xC0) != 0x80) ++column;
+    }
+    const Element* e = p.find_element("t" + std::to_string(i));
+    ASSERT_NE(e, nullptr);
+    EXPECT_EQ(e->location.column, column) << "t" << i;
+  }
+}
+
 TEST(Loader, SequenceFlowsConnectElementsInDocumentOrder) {
   LoadResult r = load_bpmn(process(R"(
 <startEvent id="s"/>
