@@ -1,6 +1,7 @@
 #include "serve_command.h"
 
 #include <iostream>
+#include <mutex>
 #include <thread>
 
 #include <spdlog/spdlog.h>
@@ -183,6 +184,20 @@ std::optional<int> ServeCommand::run() const {
   std::atomic<bool>& stop = stop_flag();
   Status worker_status;
   std::atomic<bool> working_now{true};
+  // A store error (the file locked by another process, a full disk) does not end the
+  // server: the worker backs off and tries again, the API answers (503 where it must), and
+  // /health/ready says what is wrong until a round succeeds.
+  std::mutex trouble_mu;
+  Status worker_trouble;
+  const StoreTrouble trouble = [&](const Status& s) {
+    std::lock_guard lock(trouble_mu);
+    if (!s.is_ok() && s.message() != worker_trouble.message()) {
+      spdlog::warn("ordo serve: the worker cannot use the database, retrying: " + s.message());
+    } else if (s.is_ok() && !worker_trouble.is_ok()) {
+      spdlog::info("ordo serve: the worker uses the database again");
+    }
+    worker_trouble = s;
+  };
   std::thread working([&] {
     WorkOptions work;
     work.threads = a.threads;
@@ -195,7 +210,7 @@ std::optional<int> ServeCommand::run() const {
       if (Status s = job_types.check(engine); !s) spdlog::warn("ordo serve: " + s.message());
     };
     Result<LoopTotals> done =
-        work_loop(engine, world.get(), work, false, stop, check_deployments);
+        work_loop(engine, world.get(), work, false, stop, check_deployments, trouble);
     if (!done) {
       worker_status = done.status();
       stop.store(true);
@@ -204,6 +219,11 @@ std::optional<int> ServeCommand::run() const {
   });
   settings->api.ready = [&]() -> Status {
     if (!working_now.load()) return Status(StatusCode::kBusy, "the worker has stopped");
+    std::lock_guard lock(trouble_mu);
+    if (!worker_trouble.is_ok()) {
+      return Status(StatusCode::kBusy,
+                    "the worker cannot use the database (retrying): " + worker_trouble.message());
+    }
     return Status::ok();
   };
   if (!settings->alerts.rules.empty()) kpis.start(engine.clock());

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 #include <signal.h>
+#include <sqlite3.h>
 
 #include <chrono>
 #include <fstream>
@@ -428,6 +429,54 @@ TEST(Serve, WithoutTokensItListensOnLoopbackOnlyAndTokensAreRequiredWhenConfigur
                          "{}", "application/json");
   ASSERT_TRUE(write);
   EXPECT_EQ(write->status, 403);
+}
+
+}  // namespace
+}  // namespace ordo::testing
+
+namespace ordo::testing {
+namespace {
+
+// Another process holds the database's write lock longer than the busy timeout: the
+// built-in worker backs off and tries again instead of ending the server (it exited 1).
+// /health/ready says what is wrong meanwhile, and all is well again once the lock is gone.
+TEST(Serve, TheWorkerOutlastsADatabaseLockedByAnotherProcess) {
+  TempDir dir("serve-locked");
+  const std::string db = dir.path("orders.db");
+  Served served(dir, {"--db", db, "--simulate"});
+  ASSERT_GT(served.port(), 0) << served.output();
+  httplib::Client http("127.0.0.1", served.port());
+  http.set_read_timeout(30, 0);
+
+  sqlite3* other = nullptr;
+  ASSERT_EQ(sqlite3_open(db.c_str(), &other), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(other, "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr), SQLITE_OK);
+  std::string seen;  // the readiness answer while locked
+  const auto until = std::chrono::steady_clock::now() + 12s;
+  while (seen.empty() && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(200ms);
+    auto ready = http.Get("/health/ready");
+    if (ready && ready->status == 503 &&
+        ready->body.find("cannot use the database") != std::string::npos) {
+      seen = ready->body;
+    }
+  }
+  sqlite3_exec(other, "COMMIT", nullptr, nullptr, nullptr);
+  sqlite3_close(other);
+  EXPECT_FALSE(seen.empty()) << "readiness never reported the locked database\n"
+                             << served.output();
+  EXPECT_NE(seen.find("locked"), std::string::npos) << seen;
+
+  int status = 0;
+  for (int i = 0; i < 150 && status != 200; ++i) {
+    std::this_thread::sleep_for(100ms);
+    auto ready = http.Get("/health/ready");
+    ASSERT_TRUE(ready) << "the server is gone\n" << served.output();
+    status = ready->status;
+  }
+  EXPECT_EQ(status, 200) << served.output();
+  EXPECT_NE(served.output().find("retrying"), std::string::npos) << served.output();
+  EXPECT_EQ(served.stop(), 0) << served.output();
 }
 
 }  // namespace
