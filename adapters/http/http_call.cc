@@ -152,7 +152,7 @@ JobOutcome call(const CallSettings& s, const std::string& where, const Job& job,
   if (!answer) return JobOutcome::fail(answer.status().message(), s.retry_backoff_ms);
   Reply reply;
   reply.status = answer->status;
-  reply.said = r.method + " " + r.url + " answered " + std::to_string(answer->status);
+  reply.said = r.method + " " + redact_url(r.url) + " answered " + std::to_string(answer->status);
   reply.start = start_of(answer->body);
   if (reply.status >= 500 || reply.status == 429 || reply.status == 408) {
     return JobOutcome::fail(reply.said + ": " + reply.start, s.retry_backoff_ms);

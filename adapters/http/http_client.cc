@@ -46,6 +46,42 @@ struct SlistDeleter {
 
 }  // namespace
 
+std::string redact_url(std::string_view url) {
+  std::string out(url);
+  // user:password@host
+  if (const std::size_t scheme = out.find("://"); scheme != std::string::npos) {
+    const std::size_t authority = scheme + 3;
+    const std::size_t end = std::min(out.find_first_of("/?#", authority), out.size());
+    const std::size_t at = out.substr(authority, end - authority).rfind('@');
+    if (at != std::string::npos) out.replace(authority, at, "***");
+  }
+  // ?api_key=...&token=...
+  const std::size_t query = out.find('?');
+  if (query == std::string::npos) return out;
+  static constexpr std::string_view kSecret[] = {"key",  "token", "secret", "pass", "pwd",
+                                                  "auth", "sig",   "credential", "session"};
+  std::size_t at = query + 1;
+  while (at < out.size() && out[at] != '#') {
+    std::size_t end = out.find_first_of("&#", at);
+    if (end == std::string::npos) end = out.size();
+    const std::size_t eq = out.find('=', at);
+    if (eq != std::string::npos && eq < end) {
+      std::string name = out.substr(at, eq - at);
+      std::transform(name.begin(), name.end(), name.begin(),
+                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+      const bool secret = std::any_of(std::begin(kSecret), std::end(kSecret),
+                                      [&](std::string_view s) { return name.find(s) != std::string::npos; });
+      if (secret && end > eq + 1) {
+        out.replace(eq + 1, end - eq - 1, "***");
+        end = eq + 4;
+      }
+    }
+    at = end + (end < out.size() && out[end] == '&' ? 1 : 0);
+    if (end < out.size() && out[end] == '#') break;
+  }
+  return out;
+}
+
 Result<HttpAnswer> http_exchange(const HttpRequest& request) {
   curl_init_once();
   std::unique_ptr<CURL, CurlDeleter> curl(curl_easy_init());
@@ -58,6 +94,9 @@ Result<HttpAnswer> http_exchange(const HttpRequest& request) {
   }
   std::unique_ptr<curl_slist, SlistDeleter> headers(raw_headers);
   curl_easy_setopt(c, CURLOPT_URL, request.url.c_str());
+  // Only the web: a URL built from variables must not read files or reach other protocols.
+  curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, request.method.c_str());
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers.get());
   if (!request.body.empty()) {
@@ -76,9 +115,11 @@ Result<HttpAnswer> http_exchange(const HttpRequest& request) {
     std::string why = curl_easy_strerror(rc);
     if (rc == CURLE_OPERATION_TIMEDOUT) {
       why = "no answer within " + std::to_string(request.timeout_ms) + " ms";
+    } else if (rc == CURLE_UNSUPPORTED_PROTOCOL) {
+      why = "only http:// and https:// URLs are fetched";
     }
     return Status(StatusCode::kAdapterError,
-                  request.method + " " + request.url + " failed: " + why);
+                  request.method + " " + redact_url(request.url) + " failed: " + why);
   }
   curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &answer.status);
   return answer;

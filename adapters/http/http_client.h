@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "ordo/status.h"
@@ -28,8 +29,14 @@ struct HttpAnswer {
 // libcurl's global initialisation, once per process (every libcurl user calls it first).
 void curl_init_once();
 
-// Errors (kAdapterError): the connection failed or timed out, or the URL is malformed;
-// the message names the URL and says which.
+// The URL as errors, logs and job answers may show it: credentials before '@' and the values
+// of query parameters whose names look secret (api_key, token, signature, password, ...) are
+// replaced by "***".
+std::string redact_url(std::string_view url);
+
+// Errors (kAdapterError): the connection failed or timed out, or the URL is malformed or not
+// http(s) (nothing else is fetched: no file://); the message names the URL (redacted) and
+// says which.
 Result<HttpAnswer> http_exchange(const HttpRequest& request);
 
 }  // namespace ordo::adapters

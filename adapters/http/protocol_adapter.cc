@@ -3,6 +3,8 @@
 
 #include <memory>
 
+#include "http_client.h"
+
 namespace ordo::adapters {
 namespace {
 
@@ -48,7 +50,7 @@ Result<TaskHandler> make_protocol_adapter(const json& settings, const std::strin
           s.base_url = value.get<std::string>();
           if (s.base_url.rfind("http://", 0) != 0 && s.base_url.rfind("https://", 0) != 0) {
             return bad_setting(at,
-                               "must start with http:// or https://, not \"" + s.base_url + "\"");
+                               "must start with http:// or https://, not \"" + redact_url(s.base_url) + "\"");
           }
           while (s.base_url.size() > 8 && s.base_url.back() == '/') s.base_url.pop_back();
         } else if (key == "errorCode" && has_error_code) {

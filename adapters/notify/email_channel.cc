@@ -246,7 +246,7 @@ class EmailChannel final : public Channel {
     if (rc == CURLE_OPERATION_TIMEDOUT) {
       why = "no answer within " + std::to_string(timeout_ms) + " ms";
     }
-    result.error = "SMTP to " + out.to.address + " via " + url + " failed: " + why +
+    result.error = "SMTP to " + out.to.address + " via " + adapters::redact_url(url) + " failed: " + why +
                    (reply != 0 ? " (reply " + std::to_string(reply) + ")" : "");
     // 550/551/553: this mailbox does not exist or is not accepted here, for good. Anything
     // else (a 4xx, a timeout, but also 530/535: TLS or credentials, which operations can

@@ -46,11 +46,12 @@ class HttpChannel : public Channel {
       }
       // Sent, most likely, but unrecorded: the retry carries the same Idempotency-Key.
       result.kind = SendResult::Kind::kRetry;
-      result.error = std::string(name()) + " gateway " + url + " answered " +
+      result.error = std::string(name()) + " gateway " + adapters::redact_url(url) + " answered " +
                      std::to_string(status) + " without a message id: " + start;
       return result;
     }
-    result.error = std::string(name()) + " gateway " + url + " answered " + std::to_string(status) +
+    result.error = std::string(name()) + " gateway " + adapters::redact_url(url) + " answered " +
+                   std::to_string(status) +
                    ": " + start;
     // 400/404/410/422: the gateway refuses this message or number for good. 401/403 (a
     // token), 5xx, 408, 429 and the rest can be fixed or pass later: retried, then an

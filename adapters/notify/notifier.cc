@@ -452,7 +452,7 @@ Result<bool> Notifier::provider_status(const DeliveryStatus& status) {
   Result<adapters::HttpAnswer> answer = adapters::http_exchange(req);
   if (!answer) return answer.status();
   if (answer->status < 200 || answer->status >= 300) {
-    return Status(StatusCode::kAdapterError, "forwarding the status to " + state_->forward_url +
+    return Status(StatusCode::kAdapterError, "forwarding the status to " + adapters::redact_url(state_->forward_url) +
                                                  ": answered " + std::to_string(answer->status) +
                                                  " (recorded; the provider's next callback "
                                                  "forwards it again)");

@@ -4,10 +4,13 @@
 #include <httplib.h>
 
 #include <atomic>
+#include <fstream>
 #include <mutex>
 #include <thread>
 
 #include "adapters/fake_job.h"
+#include "durability/durability_util.h"
+#include "http/http_client.h"
 #include "ordo/adapters/adapters.h"
 #include "ordo/engine.h"
 #include "ordo/loader.h"
@@ -134,6 +137,48 @@ TEST(HttpAdapter, AClosedPortIsARetryableFailure) {
   JobOutcome out = adapter({{"url", "http://127.0.0.1:" + std::to_string(port) + "/x"}})(job);
   EXPECT_EQ(out.kind(), JobOutcome::Kind::kFail);
   EXPECT_FALSE(out.no_retry());
+}
+
+TEST(RedactUrl, HidesCredentialsAndSecretLookingParameters) {
+  using adapters::redact_url;
+  EXPECT_EQ(redact_url("https://shop:hunter2@erp.example/orders?id=7"),
+            "https://***@erp.example/orders?id=7");
+  EXPECT_EQ(redact_url("https://erp.example/x?api_key=S3&order=A-1&Token=T&sig=abc#frag"),
+            "https://erp.example/x?api_key=***&order=A-1&Token=***&sig=***#frag");
+  EXPECT_EQ(redact_url("http://127.0.0.1:8080/path/with@sign"), "http://127.0.0.1:8080/path/with@sign");
+  EXPECT_EQ(redact_url("smtp://mailer:pw@smtp.example:587"), "smtp://***@smtp.example:587");
+  EXPECT_EQ(redact_url("https://erp.example/x?password="), "https://erp.example/x?password=");
+}
+
+// A URL's credentials and keys never reach what a job's failure says (which becomes the
+// job's error, an incident, a log line and GET /v1/jobs).
+TEST(HttpAdapter, AFailureNeverShowsTheUrlsSecrets) {
+  int port = 0;
+  {
+    Peer closed;
+    port = std::stoi(closed.url("").substr(std::string("http://127.0.0.1:").size()));
+  }
+  FakeJob job(json::object());
+  JobOutcome out = adapter({{"url", "http://shop:hunter2@127.0.0.1:" + std::to_string(port) +
+                                        "/x?api_key=S3CRET&order=A-1"}})(job);
+  EXPECT_EQ(out.kind(), JobOutcome::Kind::kFail);
+  EXPECT_EQ(out.message().find("hunter2"), std::string::npos) << out.message();
+  EXPECT_EQ(out.message().find("S3CRET"), std::string::npos) << out.message();
+  EXPECT_NE(out.message().find("http://***@127.0.0.1"), std::string::npos) << out.message();
+  EXPECT_NE(out.message().find("order=A-1"), std::string::npos) << out.message();
+}
+
+// A URL built from variables reaches the web only: file:// (or any other scheme) is refused,
+// and nothing of the file comes back.
+TEST(HttpAdapter, OnlyHttpAndHttpsUrlsAreFetched) {
+  TempDir dir("http-adapter-file");
+  const std::string secret = dir.path("secret.json");
+  std::ofstream(secret) << R"({"card": "4111111111111111"})";
+  FakeJob job(json{{"target", "file://" + secret}});
+  JobOutcome out = adapter({{"method", "GET"}, {"url", "=target"}})(job);
+  EXPECT_NE(out.kind(), JobOutcome::Kind::kComplete);
+  EXPECT_EQ(out.message().find("4111"), std::string::npos) << out.message();
+  EXPECT_NE(out.message().find("only http:// and https://"), std::string::npos) << out.message();
 }
 
 // In an engine: the same idempotency key on every retry, variables mapped into the instance.
