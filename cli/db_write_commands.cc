@@ -204,7 +204,7 @@ int run_retry(const RetryArgs& args) {
   if (Status s = engine->resolve_incident(args.key, args.retries); !s) return fail("retry", s);
   Result<InstanceInfo> after = engine->instance(incident->instance);
   std::cout << "resolved incident " << args.key << " (" << to_string(incident->kind) << " at "
-            << incident->element_id << ")";
+            << shown(incident->element_id) << ")";
   if (incident->job != 0) {
     std::cout << "; job " << incident->job << " has " << args.retries
               << (args.retries == 1 ? " retry" : " retries") << " for the next ordo worker";

@@ -1,0 +1,68 @@
+// The commands on a database (cli/db_*.cc, cli/worker_command.cc, cli/serve_command.cc) as a
+// user runs them, against what a careless or hostile input leaves in the files they read.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "durability/durability_util.h"
+#include "test_util.h"
+
+namespace ordo::db_commands_test {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::ProcessRun;
+using testing::run_ordo;
+using testing::TempDir;
+
+bool holds(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+const std::string kOrderProcess = ORDO_SOURCE_DIR "/processes/order-acceptance.bpmn";
+
+class DbCommands : public ::testing::Test {
+ protected:
+  void deploy() {
+    ProcessRun r = run_ordo({"deploy", "--db", db_, kOrderProcess});
+    ASSERT_EQ(r.exit_code, 0) << r.out;
+  }
+  TempDir dir_{"dbcmd"};
+  std::string db_ = dir_.path("orders.db");
+};
+
+// ---- printing what the database holds ----
+
+TEST_F(DbCommands, InstancesAndShowEscapeControlCharactersTheDatabaseHolds) {
+  // A business key and a variable name as a client could send them over the API: an escape
+  // sequence that clears the screen, a bell, and a newline that forges a line of output.
+  const std::string key = "A-1\x1b[2J\x07\nforged";
+  {
+    auto engine = Engine::open(db_);
+    ASSERT_OK(engine.status());
+    ASSERT_OK((*engine)->deploy_file(kOrderProcess).status());
+    ASSERT_OK((*engine)->start("order-acceptance", {{"note\x1b]0;title\x07", "x"}}, key).status());
+  }
+  for (const std::vector<std::string>& cmd :
+       {std::vector<std::string>{"instances", "--db", db_}, {"show", "--db", db_, "1"}}) {
+    ProcessRun r = run_ordo(cmd);
+    ASSERT_EQ(r.exit_code, 0) << cmd[0] << "\n" << r.out;
+    EXPECT_FALSE(holds(r.out, "\x1b")) << cmd[0] << ": a raw escape character";
+    EXPECT_FALSE(holds(r.out, "\x07")) << cmd[0] << ": a raw bell";
+    EXPECT_TRUE(holds(r.out, "A-1\\x1b[2J\\x07\\nforged")) << cmd[0] << "\n" << r.out;
+    EXPECT_FALSE(holds(r.out, "\nforged")) << cmd[0] << ": the key's newline started a line";
+  }
+  ProcessRun show = run_ordo({"show", "--db", db_, "1"});
+  EXPECT_TRUE(holds(show.out, "note\\x1b]0;title\\x07 = \"x\"")) << show.out;
+  // JSON output escapes in its own way, and keeps the data exact.
+  ProcessRun json = run_ordo({"instances", "--json", "--db", db_});
+  ASSERT_EQ(json.exit_code, 0) << json.out;
+  EXPECT_EQ(nlohmann::json::parse(json.out)[0]["businessKey"], key);
+}
+
+}  // namespace
+}  // namespace ordo::db_commands_test
