@@ -64,5 +64,45 @@ TEST_F(DbCommands, InstancesAndShowEscapeControlCharactersTheDatabaseHolds) {
   EXPECT_EQ(nlohmann::json::parse(json.out)[0]["businessKey"], key);
 }
 
+// ---- the simulated world's effects log ----
+
+TEST_F(DbCommands, AnEffectsLogLineWithWrongTypesIsReportedByLineAndNothingAborts) {
+  deploy();
+  const std::string effects = db_ + ".effects.jsonl";
+  {
+    std::ofstream out(effects);
+    out << R"({"effect":"notify","key":"1/0","order":"A-1","template":"t","channel":"sms",)"
+        << R"("locale":"de","recipient":"+49","at":1796119200000})" << '\n'
+        << R"({"effect":"publish","key":7,"at":"soon"})" << '\n';
+  }
+  const std::string orders = dir_.path("orders.jsonl");
+  std::ofstream(orders) << R"({"orderId": "A-1"})" << '\n';
+  for (const std::vector<std::string>& cmd :
+       {std::vector<std::string>{"run", kOrderProcess, "--orders", orders, "--db", db_},
+        {"worker", "--until-idle", "--simulate", "--db", db_},
+        {"serve", "--simulate", "--listen", "127.0.0.1:0", "--db", db_}}) {
+    ProcessRun r = run_ordo(cmd);
+    EXPECT_EQ(r.exit_code, 1) << cmd[0] << "\n" << r.out;
+    EXPECT_TRUE(holds(r.out, effects + ":2: \"key\" is 7, not a string")) << cmd[0] << "\n"
+                                                                          << r.out;
+    EXPECT_TRUE(holds(r.out, "repair the line, or delete it")) << cmd[0] << "\n" << r.out;
+  }
+  // The first mistake of a line is named, whichever field it is in.
+  {
+    std::ofstream out(effects);
+    out << R"({"effect":"publish","key":"1/0/payment-confirmed","at":"soon"})" << '\n';
+  }
+  ProcessRun r = run_ordo({"worker", "--until-idle", "--simulate", "--db", db_});
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+  EXPECT_TRUE(holds(r.out, ":1: \"at\" is \"soon\", not a whole number")) << r.out;
+}
+
+TEST_F(DbCommands, AnEffectsLogLineCutShortByAKillIsSkipped) {
+  deploy();
+  std::ofstream(db_ + ".effects.jsonl") << R"({"effect":"notify","key":"1/0","ord)";
+  ProcessRun r = run_ordo({"worker", "--until-idle", "--simulate", "--db", db_});
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+}
+
 }  // namespace
 }  // namespace ordo::db_commands_test
