@@ -104,5 +104,39 @@ TEST_F(DbCommands, AnEffectsLogLineCutShortByAKillIsSkipped) {
   EXPECT_EQ(r.exit_code, 0) << r.out;
 }
 
+// ---- backup ----
+
+// A PID that no process has any more: a child's, after it ended and was reaped.
+pid_t dead_pid() {
+  const pid_t child = ::fork();
+  if (child == 0) ::_exit(0);
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  return child;
+}
+
+TEST_F(DbCommands, BackupRemovesPartialFilesOfKilledBackupsAndLeavesALiveOnesAlone) {
+  deploy();
+  const std::string dest = dir_.path("backup.db");
+  // What `ordo backup` killed with SIGKILL leaves: its copy so far, under its PID.
+  const std::string stale = dest + ".partial-" + std::to_string(dead_pid());
+  std::ofstream(stale) << std::string(4096, 'x');
+  std::ofstream(stale + "-journal") << "j";
+  // One of a process that runs (this test): a backup in progress, not to be touched.
+  const std::string live = dest + ".partial-" + std::to_string(::getpid());
+  std::ofstream(live) << "in progress";
+  // Not a partial file of ours.
+  const std::string other = dest + ".partial-notes";
+  std::ofstream(other) << "mine";
+
+  ProcessRun r = run_ordo({"backup", "--db", db_, dest});
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_FALSE(fs::exists(stale)) << "the killed backup's copy is removed";
+  EXPECT_FALSE(fs::exists(stale + "-journal"));
+  EXPECT_TRUE(fs::exists(live)) << "a live process's partial file is left alone";
+  EXPECT_TRUE(fs::exists(other));
+  EXPECT_TRUE(fs::exists(dest));
+}
+
 }  // namespace
 }  // namespace ordo::db_commands_test
