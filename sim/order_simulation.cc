@@ -363,6 +363,7 @@ Result<RunSummary> run_orders(const std::string& process_file,
   } else {
     engine_options.group_commit = options.group_commit;
     engine_options.synchronous_full = options.synchronous_full;
+    engine_options.max_database_pages = options.max_database_pages;
     Result<std::unique_ptr<Engine>> opened = Engine::open(options.database, engine_options);
     if (!opened) return opened.status();
     owned = std::move(*opened);
