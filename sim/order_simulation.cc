@@ -15,6 +15,7 @@
 
 #include "ordo/sim/simulation.h"
 #include "time/iso8601.h"
+#include "util/private_file.h"
 
 namespace ordo {
 namespace {
@@ -192,7 +193,8 @@ Status SimulatedWorld::open_effects_log(const std::string& path) {
       }
     }
   }
-  state_->log_fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  // Notifications name their recipients: the log is the owner's alone (0600).
+  state_->log_fd = util::open_private(path, O_WRONLY | O_APPEND);
   if (state_->log_fd < 0) {
     return Status::io_error("cannot write the effects log " + path + ": " + std::strerror(errno));
   }

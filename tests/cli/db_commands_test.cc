@@ -1,6 +1,7 @@
 // The commands on a database (cli/db_*.cc, cli/worker_command.cc, cli/serve_command.cc) as a
 // user runs them, against what a careless or hostile input leaves in the files they read.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -8,6 +9,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "adapters/notify/delivery_log.h"
 #include "durability/durability_util.h"
 #include "test_util.h"
 
@@ -136,6 +138,67 @@ TEST_F(DbCommands, BackupRemovesPartialFilesOfKilledBackupsAndLeavesALiveOnesAlo
   EXPECT_TRUE(fs::exists(live)) << "a live process's partial file is left alone";
   EXPECT_TRUE(fs::exists(other));
   EXPECT_TRUE(fs::exists(dest));
+}
+
+// ---- file modes ----
+
+// The mode bits of `path`, or -1 when it does not exist.
+int mode_of(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return -1;
+  return static_cast<int>(st.st_mode & 0777);
+}
+
+// Sets the process's umask for a test (the ordo processes it starts inherit it).
+class Umask {
+ public:
+  explicit Umask(mode_t mask) : saved_(::umask(mask)) {}
+  ~Umask() { ::umask(saved_); }
+  Umask(const Umask&) = delete;
+  Umask& operator=(const Umask&) = delete;
+
+ private:
+  mode_t saved_;
+};
+
+// The database, its WAL, the effects log, the delivery log and a backup hold customers'
+// names, addresses and orders: only their owner may read them, whatever the umask says.
+TEST_F(DbCommands, FilesWithPersonalDataAreCreatedReadableByTheirOwnerOnly) {
+  const Umask umask(022);
+  const std::string orders = dir_.path("orders.jsonl");
+  std::ofstream(orders) << R"({"orderId": "A-1"})" << '\n';
+  ProcessRun run = run_ordo({"run", kOrderProcess, "--orders", orders, "--db", db_});
+  ASSERT_EQ(run.exit_code, 0) << run.out;
+  EXPECT_EQ(mode_of(db_), 0600);
+  EXPECT_EQ(mode_of(db_ + ".effects.jsonl"), 0600);
+  {
+    // The WAL exists while an engine has the file open and has written to it.
+    auto engine = Engine::open(db_);
+    ASSERT_OK(engine.status());
+    ASSERT_OK((*engine)->start("order-acceptance", {{"orderId", "A-2"}}, "A-2").status());
+    EXPECT_EQ(mode_of(db_ + "-wal"), 0600);
+    EXPECT_EQ(mode_of(db_ + "-shm"), 0600);
+  }
+  const std::string deliveries = dir_.path("deliveries.db");
+  ASSERT_OK(notify::DeliveryLog::open(deliveries).status());
+  EXPECT_EQ(mode_of(deliveries), 0600);
+
+  // A backup, and the backup put back in the database's place and written to.
+  const std::string dest = dir_.path("backup.db");
+  ProcessRun backup = run_ordo({"backup", "--db", db_, dest});
+  ASSERT_EQ(backup.exit_code, 0) << backup.out;
+  EXPECT_EQ(mode_of(dest), 0600);
+  const std::string restored = dir_.path("restored.db");
+  fs::rename(dest, restored);
+  ProcessRun start = run_ordo({"start", "order-acceptance", "--key", "A-3", "--db", restored});
+  ASSERT_EQ(start.exit_code, 0) << start.out;
+  EXPECT_EQ(mode_of(restored), 0600);
+  {
+    auto engine = Engine::open(restored);
+    ASSERT_OK(engine.status());
+    ASSERT_OK((*engine)->start("order-acceptance", {{"orderId", "A-4"}}, "A-4").status());
+    EXPECT_EQ(mode_of(restored + "-wal"), 0600);
+  }
 }
 
 }  // namespace
