@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -36,8 +37,13 @@ std::string when(std::int64_t ms);
 json when_json(std::int64_t ms);
 void print_json(const json& j);
 std::string dump(const json& j);
+// Columns padded to their widest cell. Cells are printed with their control characters
+// escaped (shown()): they hold what the database or a client supplied.
 void print_table(const std::vector<std::string>& header,
                  const std::vector<std::vector<std::string>>& rows);
+// Text the database or a client supplied, safe to print on a terminal: control characters
+// escaped (an escape character as \x1b, a newline as \n; util/printable.h).
+std::string shown(std::string_view text);
 // Opens the database, printing "ordo CMD: <why>" when it cannot. Only `deploy` creates a
 // database: on a missing file every other command is a mistake (a typo in the path).
 std::unique_ptr<Engine> open_db(const std::string& cmd, const std::string& path, bool create,

@@ -28,6 +28,7 @@
 #include "job_types.h"
 #include "logging.h"  // library_log
 #include "time/iso8601.h"
+#include "util/printable.h"
 #include "views.h"
 #include "work_loop.h"
 
@@ -91,9 +92,21 @@ std::string dump(const json& j) {
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
+std::string shown(std::string_view text) {
+  return util::escape_control(text);
+}
+
 // Columns padded to their widest cell; the last column is not padded.
-void print_table(const std::vector<std::string>& header,
-                 const std::vector<std::vector<std::string>>& rows) {
+void print_table(const std::vector<std::string>& raw_header,
+                 const std::vector<std::vector<std::string>>& raw_rows) {
+  // Escaped before measuring, so the columns line up as printed.
+  std::vector<std::string> header;
+  for (const std::string& cell : raw_header) header.push_back(shown(cell));
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& raw : raw_rows) {
+    rows.emplace_back();
+    for (const std::string& cell : raw) rows.back().push_back(shown(cell));
+  }
   std::vector<std::size_t> width(header.size());
   for (std::size_t c = 0; c < header.size(); ++c) width[c] = header[c].size();
   for (const auto& row : rows) {

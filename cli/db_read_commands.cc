@@ -151,11 +151,11 @@ int run_show(const ShowArgs& args) {
                 {"history", events}});
     return kExitOk;
   }
-  std::cout << "instance " << i.id << "  " << i.process_id << ":" << i.version;
-  if (!i.business_key.empty()) std::cout << "  key " << i.business_key;
+  std::cout << "instance " << i.id << "  " << shown(i.process_id) << ":" << i.version;
+  if (!i.business_key.empty()) std::cout << "  key " << shown(i.business_key);
   std::cout << '\n';
   std::cout << "state    " << to_string(i.state);
-  if (!i.end_event.empty()) std::cout << " (" << i.end_event << ")";
+  if (!i.end_event.empty()) std::cout << " (" << shown(i.end_event) << ")";
   std::cout << '\n';
   if (i.parent != 0) std::cout << "called by instance " << i.parent << '\n';
   std::cout << "started  " << when(i.started_ms) << '\n';
@@ -165,7 +165,7 @@ int run_show(const ShowArgs& args) {
   if (!i.variables.is_object() || i.variables.empty()) std::cout << "  (none)\n";
   if (i.variables.is_object()) {
     for (const auto& [name, value] : i.variables.items()) {
-      std::cout << "  " << name << " = " << dump(value) << '\n';
+      std::cout << "  " << shown(name) << " = " << shown(dump(value)) << '\n';
     }
   }
   if (!i.elements.empty()) {
@@ -222,17 +222,17 @@ int run_deliveries(const DeliveriesArgs& args) {
     return kExitOk;
   }
   if (rows->empty()) {
-    std::cout << "no deliveries" << (args.order.empty() ? "" : " for " + args.order) << '\n';
+    std::cout << "no deliveries" << (args.order.empty() ? "" : " for " + shown(args.order)) << '\n';
     return kExitOk;
   }
   for (const DeliveryRecord& d : *rows) {
-    std::cout << time::format_date_time(d.created_ms) << "  " << d.order_id << "  " << d.message << "  "
-              << d.channel << "  " << d.status;
-    if (!d.recipient.empty()) std::cout << "  to " << d.recipient;
-    if (!d.locale.empty()) std::cout << " (" << d.locale << ")";
-    if (!d.provider_id.empty()) std::cout << "  id " << d.provider_id;
-    if (!d.provider_status.empty()) std::cout << "  [" << d.provider_status << "]";
-    if (!d.error.empty()) std::cout << "\n    " << d.error;
+    std::cout << time::format_date_time(d.created_ms) << "  " << shown(d.order_id) << "  "
+              << shown(d.message) << "  " << shown(d.channel) << "  " << shown(d.status);
+    if (!d.recipient.empty()) std::cout << "  to " << shown(d.recipient);
+    if (!d.locale.empty()) std::cout << " (" << shown(d.locale) << ")";
+    if (!d.provider_id.empty()) std::cout << "  id " << shown(d.provider_id);
+    if (!d.provider_status.empty()) std::cout << "  [" << shown(d.provider_status) << "]";
+    if (!d.error.empty()) std::cout << "\n    " << shown(d.error);
     std::cout << '\n';
   }
   return kExitOk;

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
@@ -204,7 +205,7 @@ int run_retry(const RetryArgs& args) {
   if (Status s = engine->resolve_incident(args.key, args.retries); !s) return fail("retry", s);
   Result<InstanceInfo> after = engine->instance(incident->instance);
   std::cout << "resolved incident " << args.key << " (" << to_string(incident->kind) << " at "
-            << incident->element_id << ")";
+            << shown(incident->element_id) << ")";
   if (incident->job != 0) {
     std::cout << "; job " << incident->job << " has " << args.retries
               << (args.retries == 1 ? " retry" : " retries") << " for the next ordo worker";
@@ -225,6 +226,34 @@ int run_cancel(const CancelArgs& args) {
 
 // ---- backup ----
 
+namespace {
+
+// Removes what killed backups to `dest` left: DEST.partial-PID files (and their SQLite
+// journals) whose process no longer runs. One of a live process (a backup running now, or
+// a process that took over the PID) is left alone.
+void remove_stale_partials(const std::string& dest) {
+  const fs::path target(dest);
+  const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
+  const std::string prefix = target.filename().string() + ".partial-";
+  std::error_code ec;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (name.rfind(prefix, 0) != 0) continue;
+    const std::string digits = name.substr(prefix.size());
+    if (digits.empty() || digits.size() > 9 ||
+        digits.find_first_not_of("0123456789") != std::string::npos) {
+      continue;  // not ours, or a journal: removed with its file below
+    }
+    const pid_t pid = static_cast<pid_t>(std::stol(digits));
+    if (pid <= 0 || pid == ::getpid() || ::kill(pid, 0) == 0 || errno != ESRCH) continue;
+    std::error_code removed;
+    for (const char* suffix : {"", "-journal", "-wal", "-shm"}) {
+      fs::remove(it->path().string() + suffix, removed);
+    }
+  }
+}
+
+}  // namespace
 
 int run_backup(const BackupArgs& args) {
   std::error_code ec;
@@ -243,6 +272,7 @@ int run_backup(const BackupArgs& args) {
   // Into a new file next to DEST, renamed when complete: DEST is never half-written, and an
   // old DEST is replaced whole rather than overwritten page by page.
   const std::string partial = args.dest + ".partial-" + std::to_string(::getpid());
+  remove_stale_partials(args.dest);
   fs::remove(partial, ec);
   if (Status s = engine->backup(partial); !s) {
     fs::remove(partial, ec);

@@ -39,7 +39,12 @@ std::string human(double seconds) {
 void print_summary(const json& report, std::ostream& out) {
   const json& records = report["records"];
   out << records["read"] << " records read, " << records["replayed"] << " replayed, "
-      << records["skipped"] << " skipped\n";
+      << records["skipped"] << " skipped";
+  const std::int64_t duplicates = records["duplicates"].get<std::int64_t>();
+  if (duplicates > 0) {
+    out << ", " << duplicates << (duplicates == 1 ? " duplicate" : " duplicates") << " left out";
+  }
+  out << "\n";
   for (const json& v : report["variants"]) {
     out << "\n" << v["name"].get<std::string>() << " (" << v["file"].get<std::string>() << "): "
         << v["orders"] << " orders\n";
@@ -90,6 +95,24 @@ void print_summary(const json& report, std::ostream& out) {
       out << line;
     }
     out << "  incidents: " << v["incidents"]["total"] << "\n";
+  }
+}
+
+// A record repeating an order id was left out: say so, by line, so the order log can be
+// mended (the report holds the first 100 too).
+void warn_duplicates(const json& report, std::ostream& out) {
+  const json& records = report["records"];
+  const std::string log = report["orderLog"].get<std::string>();
+  for (const json& d : records["duplicateRecords"]) {
+    out << "ordo replay: warning: " << log << ":" << d["line"] << ": order id "
+        << d["orderId"].dump() << " repeats the order of line " << d["firstLine"]
+        << "; this record was left out (the first record of an order is replayed)\n";
+  }
+  const std::int64_t more = records["duplicates"].get<std::int64_t>() -
+                            static_cast<std::int64_t>(records["duplicateRecords"].size());
+  if (more > 0) {
+    out << "ordo replay: warning: " << more << " more records repeat an order id and were left "
+        << "out (the report lists the first 100)\n";
   }
 }
 
@@ -146,7 +169,7 @@ ReplayCommand::ReplayCommand(CLI::App& app) : args_(std::make_unique<Args>()) {
   cmd_->add_flag("--skip-bad-records", a.options.skip_bad_records,
                  "Leave out orders whose record is malformed or lacks a field the config needs "
                  "(reported), instead of stopping");
-  cmd_->add_flag("-q,--quiet", a.quiet, "No progress bar and no summary");
+  cmd_->add_flag("-q,--quiet", a.quiet, "No progress bar, no warnings and no summary");
   cmd_->footer(
       "Exit status: 0 when the replay ran, 1 when an input has a mistake (a process, the config, "
       "a record without --skip-bad-records) or an output cannot be written, 2 on bad usage. See "
@@ -189,6 +212,7 @@ std::optional<int> ReplayCommand::run() const {
     std::cerr << "ordo replay: cannot write " << a.report_out << "\n";
     return 1;
   }
+  if (!a.quiet) warn_duplicates(result->report, std::cerr);
   if (!a.quiet && a.json_out != "-") print_summary(result->report, std::cout);
   return 0;
 }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 
+#include "http_server.h"
 #include "ordo/loader.h"
 #include "prometheus.h"
 #include "request.h"
@@ -260,15 +261,14 @@ Response Api::dispatch(const Request& r, const std::vector<std::string_view>& se
                             "requests from web pages (with an Origin header) need a "
                             "bearer token: configure tokens in the server section");
     }
-    if (auto host = r.headers.find("host"); host != r.headers.end()) {
-      std::string name = host->second.substr(0, host->second.rfind(':'));
-      if (!name.empty() && name.front() == '[') name = name.substr(1, name.size() - 2);
-      if (host->second.find(':') == std::string::npos) name = host->second;
-      if (name != "localhost" && name != "::1" && name.rfind("127.", 0) != 0) {
-        return error_response(403, "Host '" + host->second +
-                                       "' is not loopback: without tokens the API answers "
-                                       "only to 127.0.0.1 or localhost");
-      }
+    if (auto host = r.headers.find("host");
+        host != r.headers.end() && !host_header_is_loopback(host->second)) {
+      return error_response(403, "Host '" + host->second +
+                                     "' is not a loopback address: without tokens the API "
+                                     "answers only requests addressed to localhost, "
+                                     "127.0.0.1 or [::1] (a browser may have been sent "
+                                     "here by a rebound DNS name); use one of those, or "
+                                     "configure tokens in the server section");
     }
   }
   if (!options_.tokens.empty()) {

@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <httplib.h>
 
+#include <cctype>
 #include <chrono>
 #include <thread>
 
@@ -19,6 +20,25 @@ bool is_loopback(const std::string& host) {
   in6_addr v6{};
   if (inet_pton(AF_INET6, h.c_str(), &v6) == 1) return IN6_IS_ADDR_LOOPBACK(&v6);
   return false;
+}
+
+bool host_header_is_loopback(const std::string& value) {
+  // The whole name is compared: "127.evil.example" or "127.0.0.1.nip.io" are names a
+  // rebound DNS record could point at this machine, not loopback literals.
+  std::string host = value;
+  if (!host.empty() && host.front() == '[') {
+    const std::size_t close = host.find(']');
+    if (close == std::string::npos) return false;
+    const std::string rest = host.substr(close + 1);
+    if (!rest.empty() && rest.front() != ':') return false;
+    host = host.substr(1, close - 1);
+    if (host.find(':') == std::string::npos) return false;  // "[localhost]" is no address
+  } else if (const std::size_t colon = host.find(':'); colon != std::string::npos) {
+    if (host.find(':', colon + 1) != std::string::npos) return false;  // IPv6 without brackets
+    host.resize(colon);
+  }
+  for (char& c : host) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return is_loopback(host);
 }
 
 Status serve(Api& api, const ListenOptions& options, const std::atomic<bool>& stop) {

@@ -22,6 +22,12 @@ struct ListenOptions {
 // brackets), or "localhost" (the only places a server without tokens may listen).
 bool is_loopback(const std::string& host);
 
+// Whether a Host header's value names a loopback address: its host, without the port, is one
+// is_loopback() accepts ("127.0.0.1:8080", "[::1]:8080", "localhost"). A server without
+// tokens listens only on such an address, so it is the listening address too; any other
+// name ("127.0.0.1.nip.io") may be a DNS record rebound to this machine by a web page.
+bool host_header_is_loopback(const std::string& value);
+
 // Serves until `stop` becomes true (checked every 100 ms), then stops accepting and returns
 // once the requests in flight are answered. Errors: the address cannot be bound.
 Status serve(Api& api, const ListenOptions& options, const std::atomic<bool>& stop);

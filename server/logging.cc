@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "time/iso8601.h"
+#include "util/printable.h"
 
 namespace ordo::server {
 namespace {
@@ -68,7 +69,7 @@ std::string text_token(std::string_view s) {
 }
 
 std::string text_line(std::string_view message, const ordered_json& fields) {
-  std::string out(message);
+  std::string out = util::escape_control(message);
   for (const auto& [key, value] : fields.items()) {
     out += ' ';
     out += text_token(key);
@@ -123,11 +124,14 @@ class TextFormatter final : public spdlog::formatter {
  public:
   void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
     std::optional<Framed> framed = unframe(view(msg.payload));
-    if (!framed) {
+    if (!framed && !util::needs_escaping(view(msg.payload))) {
       pattern_.format(msg, dest);
       return;
     }
-    const std::string text = text_line(framed->message, framed->fields);
+    // A message may carry what a client sent (a business key, an error text): a newline in
+    // it must not start a forged line, an escape sequence must not reach the terminal.
+    const std::string text = framed ? text_line(framed->message, framed->fields)
+                                    : util::escape_control(view(msg.payload));
     spdlog::details::log_msg copy = msg;
     copy.payload = spdlog::string_view_t(text.data(), text.size());
     pattern_.format(copy, dest);

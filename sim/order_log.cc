@@ -54,12 +54,16 @@ bool valid_utf8(std::string_view s) {
   return true;
 }
 
-// Lines of a stream, counted, without their line ends (LF or CRLF).
+// Lines of a stream, counted, without their line ends (LF or CRLF), and the first without a
+// UTF-8 byte order mark.
 class Lines {
  public:
   explicit Lines(std::unique_ptr<std::istream> in) : in_(std::move(in)) {}
   bool next(std::string& line) {
     if (!std::getline(*in_, line)) return false;
+    // A byte order mark, as spreadsheet programs put before UTF-8 they save, is no part of
+    // the first name (it would hide the header's first column).
+    if (number_ == 0 && line.rfind("\xEF\xBB\xBF", 0) == 0) line.erase(0, 3);
     ++number_;
     if (!line.empty() && line.back() == '\r') line.pop_back();
     return true;

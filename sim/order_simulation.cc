@@ -15,6 +15,7 @@
 
 #include "ordo/sim/simulation.h"
 #include "time/iso8601.h"
+#include "util/private_file.h"
 
 namespace ordo {
 namespace {
@@ -31,6 +32,49 @@ std::int64_t number_of(const nlohmann::json* v, std::int64_t fallback) {
   return v != nullptr && v->is_number() ? v->get<std::int64_t>() : fallback;
 }
 
+// The fields of one line of the effects log, each read with its type checked: a line that
+// parses but holds the wrong types was not written by Ordo, and must not stop the program
+// with an exception. The first mistake is kept.
+class EffectLine {
+ public:
+  explicit EffectLine(const nlohmann::json& j) : j_(j) {}
+  std::string text(const char* key, bool required = false) {
+    const nlohmann::json* v = field(key, required, nlohmann::json::value_t::string, "a string");
+    return v != nullptr ? v->get<std::string>() : std::string();
+  }
+  std::int64_t time(const char* key) {
+    const nlohmann::json* v = field(key, false, nlohmann::json::value_t::number_integer,
+                                    "a whole number (milliseconds since 1970)");
+    return v != nullptr ? v->get<std::int64_t>() : 0;
+  }
+  nlohmann::json object(const char* key) {
+    const nlohmann::json* v = field(key, false, nlohmann::json::value_t::object, "an object");
+    return v != nullptr ? *v : nlohmann::json::object();
+  }
+  const std::string& error() const noexcept { return error_; }
+
+ private:
+  const nlohmann::json* field(const char* key, bool required, nlohmann::json::value_t type,
+                              const char* expected) {
+    auto it = j_.find(key);
+    if (it == j_.end() || it->is_null()) {
+      if (required && error_.empty()) error_ = std::string("\"") + key + "\" is missing";
+      return nullptr;
+    }
+    // A whole number may come back as unsigned: it is still one.
+    const bool fits =
+        it->type() == type || (type == nlohmann::json::value_t::number_integer &&
+                               it->is_number_unsigned() && it->get<std::uint64_t>() <= INT64_MAX);
+    if (fits) return &*it;
+    if (error_.empty()) {
+      error_ = std::string("\"") + key + "\" is " + it->dump() + ", not " + expected;
+    }
+    return nullptr;
+  }
+  const nlohmann::json& j_;
+  std::string error_;
+};
+
 }  // namespace
 
 struct SimulatedWorld::State {
@@ -42,6 +86,38 @@ struct SimulatedWorld::State {
   std::unordered_set<std::string> recorded;  // "idempotency key|effect"
   std::size_t repeated = 0;
   int log_fd = -1;
+
+  // Restores one recorded effect (a line of the effects log, parsed); what is wrong with it.
+  std::string restore(const nlohmann::json& j) {
+    if (!j.is_object()) return std::string("a ") + j.type_name() + ", not a JSON object";
+    EffectLine line(j);
+    const std::string key = line.text("key", true);
+    const std::string effect = line.text("effect", true);
+    if (!line.error().empty()) return line.error();
+    if (effect == "publish") {
+      Publication p;
+      p.time_ms = line.time("at");
+      p.message_id = key;
+      p.name = line.text("name");
+      p.correlation_key = line.text("correlationKey");
+      p.variables = line.object("variables");
+      if (!line.error().empty()) return line.error();
+      if (recorded.insert(key).second) publications.emplace(p.time_ms, std::move(p));
+    } else if (effect == "notify") {
+      Notification n;
+      n.order_id = line.text("order");
+      n.template_id = line.text("template");
+      n.channel = line.text("channel");
+      n.locale = line.text("locale");
+      n.recipient = line.text("recipient");
+      n.time_ms = line.time("at");
+      if (!line.error().empty()) return line.error();
+      if (recorded.insert(key).second) notifications.push_back(std::move(n));
+    } else {
+      recorded.insert(key);  // an effect of a later version: not repeated either
+    }
+    return {};
+  }
 
   // Records an effect once; false when its key was recorded before.
   bool record(const std::string& key, const nlohmann::json& line) {
@@ -101,33 +177,24 @@ Status SimulatedWorld::open_effects_log(const std::string& path) {
   std::lock_guard lock(state_->mu);
   if (std::ifstream in(path); in) {
     std::string line;
+    std::int64_t number = 0;
     while (std::getline(in, line)) {
+      ++number;
       nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
-      // A line cut short by a kill is skipped: its job was not completed either.
-      if (!j.is_object() || !j.contains("key") || !j.contains("effect")) continue;
-      const std::string key = j.value("key", "");
-      if (!state_->recorded.insert(key).second) continue;
-      if (j["effect"] == "publish") {
-        Publication p;
-        p.time_ms = j.value("at", std::int64_t{0});
-        p.message_id = key;
-        p.name = j.value("name", "");
-        p.correlation_key = j.value("correlationKey", "");
-        p.variables = j.value("variables", nlohmann::json::object());
-        state_->publications.emplace(p.time_ms, std::move(p));
-      } else if (j["effect"] == "notify") {
-        Notification n;
-        n.order_id = j.value("order", "");
-        n.template_id = j.value("template", "");
-        n.channel = j.value("channel", "");
-        n.locale = j.value("locale", "");
-        n.recipient = j.value("recipient", "");
-        n.time_ms = j.value("at", std::int64_t{0});
-        state_->notifications.push_back(std::move(n));
+      // A line cut short by a kill is skipped: its job was not completed either. (A cut
+      // line is never valid JSON: every line is one object.)
+      if (j.is_discarded()) continue;
+      if (std::string wrong = state_->restore(j); !wrong.empty()) {
+        return Status(StatusCode::kCorruption,
+                      path + ":" + std::to_string(number) + ": " + wrong +
+                          "; this file records the simulated world's side effects, one JSON "
+                          "object per line as Ordo wrote it: repair the line, or delete it "
+                          "(the effect it recorded may then happen again)");
       }
     }
   }
-  state_->log_fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  // Notifications name their recipients: the log is the owner's alone (0600).
+  state_->log_fd = util::open_private(path, O_WRONLY | O_APPEND);
   if (state_->log_fd < 0) {
     return Status::io_error("cannot write the effects log " + path + ": " + std::strerror(errno));
   }
@@ -298,6 +365,7 @@ Result<RunSummary> run_orders(const std::string& process_file,
   } else {
     engine_options.group_commit = options.group_commit;
     engine_options.synchronous_full = options.synchronous_full;
+    engine_options.max_database_pages = options.max_database_pages;
     Result<std::unique_ptr<Engine>> opened = Engine::open(options.database, engine_options);
     if (!opened) return opened.status();
     owned = std::move(*opened);

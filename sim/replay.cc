@@ -262,6 +262,7 @@ Result<ReplayResult> replay(const ReplayOptions& options) {
   shared.config = &*config;
   shared.seed = options.seed;
   BadRecords bad;
+  DuplicateOrders duplicates;
   shared.order_log_name = options.order_log;
   if (!options.events_path.empty()) {
     const std::string ext = std::filesystem::path(options.events_path).extension().string();
@@ -454,6 +455,8 @@ Result<ReplayResult> replay(const ReplayOptions& options) {
       }
     }
     if (!complete) continue;
+    // The first record of an order is replayed; a later one is reported and left out.
+    if (duplicates.repeats(record->order_id, line)) continue;
     std::optional<std::string_view> partition = text(partition_column, cfg.partition_field);
     record->partition = stable_hash(partition ? *partition : std::string_view(record->order_id));
     window.push_back(std::move(record));
@@ -502,10 +505,16 @@ Result<ReplayResult> replay(const ReplayOptions& options) {
     out_variants.push_back(std::move(variant));
     result.documents.push_back(variants[v]->document);
   }
+  json repeated = json::array();
+  for (const DuplicateOrders::Repeat& d : duplicates.first()) {
+    repeated.push_back({{"line", d.line}, {"orderId", d.order_id}, {"firstLine", d.first_line}});
+  }
   report["records"] = {{"read", read},
                        {"replayed", replayed},
                        {"skipped", bad.count()},
-                       {"skippedRecords", std::move(skipped)}};
+                       {"skippedRecords", std::move(skipped)},
+                       {"duplicates", duplicates.count()},
+                       {"duplicateRecords", std::move(repeated)}};
   report["variants"] = std::move(out_variants);
   result.report = std::move(report);
 

@@ -64,6 +64,14 @@ std::vector<std::pair<std::int64_t, std::string>> BadRecords::first() const {
   return kept_;
 }
 
+bool DuplicateOrders::repeats(std::string_view order_id, std::int64_t line) {
+  const auto [it, first] = first_line_.emplace(std::hash<std::string_view>{}(order_id), line);
+  if (first) return false;
+  ++count_;
+  if (kept_.size() < 100) kept_.push_back({line, std::string(order_id), it->second});
+  return true;
+}
+
 namespace {
 
 bool later(const auto& a, const auto& b) {

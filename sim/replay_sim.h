@@ -20,6 +20,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -82,6 +83,30 @@ class BadRecords {
   mutable std::mutex mu_;
   std::int64_t count_ = 0;
   std::vector<std::pair<std::int64_t, std::string>> kept_;
+};
+
+// Order ids the reader has seen, to find a record that repeats one (an order exported twice):
+// replayed again, the order would count twice in every KPI. Keeps a 64-bit hash of each id
+// and the line of its first record, about 40 bytes an order, not the ids themselves; two
+// different ids share a hash with a chance of about n^2 / 2^65 (one in 300,000 for ten
+// million orders). Used by the reading thread only.
+class DuplicateOrders {
+ public:
+  struct Repeat {
+    std::int64_t line;
+    std::string order_id;
+    std::int64_t first_line;  // of the first record with this id
+  };
+  // Whether a record with `order_id` came before (then this one at `line` is counted, and
+  // kept among the first 100); otherwise this one is remembered as the first.
+  bool repeats(std::string_view order_id, std::int64_t line);
+  std::int64_t count() const noexcept { return count_; }
+  const std::vector<Repeat>& first() const noexcept { return kept_; }  // by line
+
+ private:
+  std::unordered_map<std::uint64_t, std::int64_t> first_line_;
+  std::int64_t count_ = 0;
+  std::vector<Repeat> kept_;
 };
 
 // A variant, loaded once and shared (read-only) by every lane.

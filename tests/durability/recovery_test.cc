@@ -267,6 +267,50 @@ TEST_F(Recovery, FullDatabaseFailsTheCommandAndKeepsWhatWasCommitted) {
   EXPECT_EQ((*e)->instance(first)->variables["note"], "small");
 }
 
+// Pages of the database at `path` (WAL included), read as SQLite counts them.
+std::int64_t page_count(const std::string& path) {
+  sqlite3* db = nullptr;
+  std::int64_t pages = -1;
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
+    sqlite3_stmt* stmt = nullptr;
+    if (sqlite3_prepare_v2(db, "PRAGMA page_count", -1, &stmt, nullptr) == SQLITE_OK &&
+        sqlite3_step(stmt) == SQLITE_ROW) {
+      pages = sqlite3_column_int64(stmt, 0);
+    }
+    sqlite3_finalize(stmt);
+  }
+  sqlite3_close(db);
+  return pages;
+}
+
+// `ordo run --db` on a full disk: the order stops with the store's error, not a loop that
+// fires a timer it cannot store, again and again, at full speed. The order is started (its
+// 400 KB note fits), then the first step that writes the instance again does not: with its
+// payment timeout due, the run went round forever.
+TEST_F(Recovery, RunningOrdersOnAFullDatabaseStopsWithTheStoresError) {
+  const std::string shipped = ORDO_SOURCE_DIR "/processes/order-acceptance.bpmn";
+  const nlohmann::json order = {{"orderId", "A-1"},
+                                {"paymentDelayMinutes", 60},  // after the 30-minute timeout
+                                {"note", std::string(400'000, 'x')}};
+  // How many pages the deployment and the started order take, found on a scratch file.
+  const std::string scratch = dir_.path("scratch.db");
+  {
+    auto e = Engine::open(scratch);
+    ASSERT_TRUE(e.is_ok()) << e.status().to_string();
+    ASSERT_TRUE((*e)->deploy_file(shipped).is_ok());
+    ASSERT_TRUE((*e)->start("order-acceptance", order, "A-1").is_ok());
+  }
+  const std::int64_t started = page_count(scratch);
+  ASSERT_GT(started, 100);
+  RunOptions o;
+  o.database = db_;
+  o.max_database_pages = started + 30;  // not the 100 more a second copy of the note needs
+  auto r = run_orders(shipped, {order}, o);
+  ASSERT_FALSE(r.is_ok()) << "the run cannot have finished in a database this small";
+  EXPECT_EQ(r.status().code(), StatusCode::kIoError) << r.status().to_string();
+  EXPECT_NE(r.status().message().find("full"), std::string::npos) << r.status().to_string();
+}
+
 TEST_F(Recovery, BadDatabaseFilesAreRefusedByTheEngineAndLeftUntouched) {
   {
     std::ofstream(db_) << "orderId,total\nA-1,10\n";

@@ -204,6 +204,22 @@ TEST(OrderLog, JsonLinesKeepTheirTypesAndBadLinesNameTheirPlace) {
   EXPECT_EQ(got[3], R"(5 {"orderId":"A-3"})");
 }
 
+// Spreadsheet programs save "CSV UTF-8" with a byte order mark before the header.
+TEST(OrderLog, AByteOrderMarkIsNoPartOfTheFirstColumnsName) {
+  auto csv = reader("\xEF\xBB\xBForderId,total\r\nA-1,10\r\n");
+  ASSERT_NE(csv, nullptr);
+  EXPECT_EQ(csv->columns(), std::vector<std::string>({"orderId", "total"}));
+  EXPECT_EQ(all(*csv), std::vector<std::string>({R"(2 {"orderId":"A-1","total":"10"})"}));
+  auto lines = reader("\xEF\xBB\xBF{\"orderId\": \"A-1\"}\n", false);
+  ASSERT_NE(lines, nullptr);
+  EXPECT_EQ(all(*lines), std::vector<std::string>({R"(1 {"orderId":"A-1"})"}));
+  // Only at the start of the file: elsewhere it is text of a cell.
+  auto later = reader("orderId,note\nA-1,\xEF\xBB\xBFx\n");
+  ASSERT_NE(later, nullptr);
+  EXPECT_EQ(all(*later),
+            std::vector<std::string>({"2 {\"note\":\"\xEF\xBB\xBFx\",\"orderId\":\"A-1\"}"}));
+}
+
 TEST(OrderLog, OpenChoosesTheFormatByNameAndReadsTheSample) {
   EXPECT_EQ(OrderLogReader::open("orders.txt").status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(OrderLogReader::open("/nonexistent/orders.csv").status().code(), StatusCode::kIoError);

@@ -312,6 +312,33 @@ TEST(Replay, BadRecordsStopTheRunNamingTheLineOrAreSkipped) {
   EXPECT_EQ(skipped->report["variants"][0]["elements"]["check-availability"], 6);
 }
 
+// An order exported twice would count twice in every KPI: the first record of an order is
+// replayed, a later one left out and reported with both lines, whatever the threads.
+TEST(Replay, ARepeatedOrderIdIsLeftOutAndReportedWithBothLines) {
+  const std::string dir = temp_dir();
+  const std::string history =
+      write(dir + "/h.csv",
+            "\xEF\xBB\xBF" + std::string(kHandMade) +  // saved by a spreadsheet: a byte order mark
+                "B,2026-09-01T14:00:00Z,C2,true,approved,120,2026-09-01T15:00:00Z,\n"   // line 8
+                "G,2026-09-01T15:00:00Z,C6,false,,,,\n"                                 // line 9
+                "A,2026-09-01T16:00:00Z,C1,true,approved,60,2026-09-01T17:00:00Z,\n");  // line 10
+  for (int threads : {1, 3}) {
+    auto r = run(history, fixed_config(), threads);
+    ASSERT_OK(r);
+    const json& rec = r->report["records"];
+    EXPECT_EQ(rec["read"], 9);
+    EXPECT_EQ(rec["replayed"], 7);
+    EXPECT_EQ(rec["skipped"], 0);
+    EXPECT_EQ(rec["duplicates"], 2);
+    EXPECT_EQ(rec["duplicateRecords"], json::parse(R"([{"line": 8, "orderId": "B", "firstLine": 3},
+                              {"line": 10, "orderId": "A", "firstLine": 2}])"));
+    const json& v = r->report["variants"][0];
+    EXPECT_EQ(v["orders"], 7);
+    EXPECT_EQ(v["endEvents"]["end-delivered"], 2) << "A and B once each";
+    EXPECT_EQ(v["endEvents"]["end-unavailable"], 2) << "C and G";
+  }
+}
+
 TEST(Replay, AStoppedRunNamesTheFirstBadRecordWhateverTheThreads) {
   const std::string dir = temp_dir();
   // Line 3 lacks shippedAt, which only the ship task finds out, an hour into the order;
@@ -512,18 +539,20 @@ TEST(Replay, ItsOwnEventLogConformsToTheProcess) {
 
 TEST(Replay, OneOrdersLateMessageNeverReachesTheNextOrder) {
   const std::string dir = temp_dir();
-  // Two orders with the same id, one lane: the first is out of stock, and (a config quirk)
-  // its availability check publishes a delivery nobody waits for. The second must wait for
-  // its own delivery, two days after it was placed.
+  // Two orders (records R1 and R2) correlated by the same key, one lane: the first is out of
+  // stock, and (a config quirk) its availability check publishes a delivery nobody waits for.
+  // The second must wait for its own delivery, two days after it was placed.
   json c = fixed_config();
+  c["start"]["orderId"] = "record";
   c["tasks"]["erp.check-availability"]["publish"] = {
       {{"message", "order-delivered"}, {"correlationKey", "=orderId"},
        {"when", "=inStock = \"false\""}, {"after", {{"fixed", "PT1S"}}}}};
   const std::string history = write(
       dir + "/h.csv",
-      "orderId,createdAt,customerId,inStock,paymentOutcome,paymentConfirmSeconds,shippedAt,deliveredAt\n"
-      "X,2026-09-01T08:00:00Z,C1,false,,,,\n"
-      "X,2026-09-01T09:00:00Z,C1,true,approved,60,2026-09-01T10:00:00Z,2026-09-03T09:00:00Z\n");
+      "record,orderId,createdAt,customerId,inStock,paymentOutcome,paymentConfirmSeconds,shippedAt,"
+      "deliveredAt\n"
+      "R1,X,2026-09-01T08:00:00Z,C1,false,,,,\n"
+      "R2,X,2026-09-01T09:00:00Z,C1,true,approved,60,2026-09-01T10:00:00Z,2026-09-03T09:00:00Z\n");
   auto r = run(history, c, 1);
   ASSERT_OK(r);
   const json& end = r->report["variants"][0]["cycleTimes"]["end"];

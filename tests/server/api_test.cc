@@ -185,6 +185,32 @@ TEST_F(ApiTest, HostileBodiesAndWebPagesAreRefusedAndChangeNothing) {
   EXPECT_EQ(all->size(), 1u) << "only the loopback request started one";
 }
 
+// DNS rebinding: a page on evil.example makes its name resolve to 127.0.0.1; the browser then
+// sends "Host: <that name>". Names that merely begin like a loopback address are such names.
+TEST_F(ApiTest, WithoutTokensOnlyRequestsAddressedToALoopbackAddressAreAnswered) {
+  deploy();
+  ASSERT_EQ(call("POST", "/v1/process-instances",
+                 R"({"processId": "order-acceptance", "businessKey": "A-1"})")
+                .status,
+            201);
+  for (const char* rebound :
+       {"127.evil.com", "127.0.0.1.nip.io", "127.0.0.1.nip.io:8080", "localhost.evil.example",
+        "[::1].evil.example", "[::1]x:80", "::1", "[localhost]:8080", "evil.example", ""}) {
+    Request r = req("GET", "/v1/process-instances");
+    r.headers["host"] = rebound;
+    const Response out = api_.handle(r);
+    EXPECT_EQ(out.status, 403) << rebound;
+    EXPECT_NE(out.body.find("is not a loopback address"), std::string::npos) << out.body;
+    EXPECT_EQ(out.body.find("A-1"), std::string::npos) << "no instance is read for " << rebound;
+  }
+  for (const char* local : {"127.0.0.1", "127.0.0.1:8080", "localhost:8080", "LOCALHOST",
+                            "[::1]:8080", "[::1]", "127.0.0.2:80"}) {
+    Request r = req("GET", "/v1/process-instances");
+    r.headers["host"] = local;
+    EXPECT_EQ(api_.handle(r).status, 200) << local;
+  }
+}
+
 // docs/openapi.json describes routes that exist: none of them answers "no such resource".
 TEST_F(ApiTest, EveryRouteOfTheOpenApiFileExists) {
   std::ifstream in(ORDO_SOURCE_DIR "/docs/openapi.json");

@@ -166,6 +166,20 @@ TEST_F(LogFormatTest, TextShowsFieldsAsKeyValuePairs) {
       << text[1];
 }
 
+// A message may carry a client's text (an incident's error, a business key in a warning).
+TEST_F(LogFormatTest, TextEscapesControlCharactersOfTheMessage) {
+  server::set_log_format(LogFormat::kText);
+  spdlog::warn("order A-1\n[2026-12-01 11:00:00.000] [info] forged\x1b[2J");
+  server::log_event(spdlog::level::info, "key A-2\x1b]0;t\x07", {{"instance", 7}});
+  const std::vector<std::string> text = lines();
+  ASSERT_EQ(text.size(), 2u) << out.str();
+  EXPECT_TRUE(
+      text[0].ends_with("[warning] order A-1\\n[2026-12-01 11:00:00.000] [info] "
+                        "forged\\x1b[2J"))
+      << text[0];
+  EXPECT_TRUE(text[1].ends_with("[info] key A-2\\x1b]0;t\\x07 instance=7")) << text[1];
+}
+
 TEST_F(LogFormatTest, LevelsBelowTheLoggersAreNotFormatted) {
   server::set_log_format(LogFormat::kJson);
   server::log_event(spdlog::level::debug, "element activated", {{"instance", 1}});

@@ -1,10 +1,16 @@
 #include "store/sqlite/database.h"
 
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <thread>
+
+#include "util/private_file.h"
 
 namespace ordo::store::sqlite {
 namespace {
@@ -161,6 +167,12 @@ Result<std::unique_ptr<Database>> Database::open(const std::string& path,
                   path + " is not an Ordo database (it is not an SQLite file); the file was "
                          "left untouched: give a new file name or the right file");
   }
+  // The database holds personal data (customers, addresses, what they ordered): a new file
+  // is created 0600 first, whatever the umask. SQLite gives its -wal and -shm files the
+  // mode of the database file.
+  if (!exists) {
+    if (Status s = create_private_file(path); !s) return s;
+  }
   sqlite3* raw = nullptr;
   const int flags = SQLITE_OPEN_READWRITE | (exists ? 0 : SQLITE_OPEN_CREATE) |
                     SQLITE_OPEN_NOMUTEX;
@@ -196,6 +208,16 @@ Result<std::unique_ptr<Database>> Database::open(const std::string& path,
 }
 
 Database::~Database() { sqlite3_close_v2(db_); }
+
+Status create_private_file(const std::string& path) {
+  const int fd = util::open_private(path, O_RDWR);
+  if (fd < 0) {
+    return Status::io_error("cannot create " + path + ": " + std::strerror(errno) +
+                            " (check that the directory exists and is writable)");
+  }
+  ::close(fd);
+  return Status::ok();
+}
 
 int Database::wait_for_lock(void* self, int count) {
   auto& db = *static_cast<Database*>(self);

@@ -80,6 +80,11 @@ class Statement {
   Status bind_status_;
 };
 
+// Creates `path`, empty, readable and writable by its owner only (0600, whatever the umask),
+// unless it exists (then its mode is kept): an Ordo database, its backups and its logs hold
+// personal data. Errors: kIoError naming the path.
+Status create_private_file(const std::string& path);
+
 class Database {
  public:
   // Opens (or creates) an Ordo database, checks what it is, and migrates it. Failures:

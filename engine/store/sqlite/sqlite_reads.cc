@@ -250,6 +250,8 @@ Result<std::vector<HistoryEvent>> SqliteStore::history(InstanceId id) {
 }
 
 Status SqliteStore::backup(const std::string& dest) {
+  // The copy is as private as the database (and stays so when it is put back in its place).
+  if (Status s = create_private_file(dest); !s) return s;
   sqlite3* target = nullptr;
   int rc =
       sqlite3_open_v2(dest.c_str(), &target, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);

@@ -15,8 +15,12 @@
 // {
 //   "ordoReplay": 1,                       // the format's version
 //   "orderLog": "orders.csv", "seed": 1,
-//   "records": {"read": 200, "replayed": 198, "skipped": 2,
-//               "skippedRecords": [{"line": 7, "message": "..."}]},   // the first 100 by line
+//   "records": {"read": 201, "replayed": 198, "skipped": 2,
+//               "skippedRecords": [{"line": 7, "message": "..."}],    // the first 100 by line
+//               "duplicates": 1,                // records repeating an earlier order id: left
+//                                               // out, the first record of an order replayed
+//               "duplicateRecords": [{"line": 9, "orderId": "A-1", "firstLine": 3}]},
+//                                               // the first 100 by line
 //   "variants": [{
 //     "name": "order-acceptance",          // the BPMN file's stem
 //     "file": "processes/order-acceptance.bpmn",

@@ -125,6 +125,8 @@ struct RunOptions {
   std::string database;
   int group_commit = 64;
   bool synchronous_full = true;
+  // Caps the database at this many pages (EngineOptions::max_database_pages; 0: no cap).
+  std::int64_t max_database_pages = 0;
   // Handlers by task type that replace the simulated ones (ordo run --config).
   std::map<std::string, TaskHandler> handlers;
 };

@@ -1,0 +1,205 @@
+// The commands on a database (cli/db_*.cc, cli/worker_command.cc, cli/serve_command.cc) as a
+// user runs them, against what a careless or hostile input leaves in the files they read.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "adapters/notify/delivery_log.h"
+#include "durability/durability_util.h"
+#include "test_util.h"
+
+namespace ordo::db_commands_test {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::ProcessRun;
+using testing::run_ordo;
+using testing::TempDir;
+
+bool holds(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+const std::string kOrderProcess = ORDO_SOURCE_DIR "/processes/order-acceptance.bpmn";
+
+class DbCommands : public ::testing::Test {
+ protected:
+  void deploy() {
+    ProcessRun r = run_ordo({"deploy", "--db", db_, kOrderProcess});
+    ASSERT_EQ(r.exit_code, 0) << r.out;
+  }
+  TempDir dir_{"dbcmd"};
+  std::string db_ = dir_.path("orders.db");
+};
+
+// ---- printing what the database holds ----
+
+TEST_F(DbCommands, InstancesAndShowEscapeControlCharactersTheDatabaseHolds) {
+  // A business key and a variable name as a client could send them over the API: an escape
+  // sequence that clears the screen, a bell, and a newline that forges a line of output.
+  const std::string key = "A-1\x1b[2J\x07\nforged";
+  {
+    auto engine = Engine::open(db_);
+    ASSERT_OK(engine.status());
+    ASSERT_OK((*engine)->deploy_file(kOrderProcess).status());
+    ASSERT_OK((*engine)->start("order-acceptance", {{"note\x1b]0;title\x07", "x"}}, key).status());
+  }
+  for (const std::vector<std::string>& cmd :
+       {std::vector<std::string>{"instances", "--db", db_}, {"show", "--db", db_, "1"}}) {
+    ProcessRun r = run_ordo(cmd);
+    ASSERT_EQ(r.exit_code, 0) << cmd[0] << "\n" << r.out;
+    EXPECT_FALSE(holds(r.out, "\x1b")) << cmd[0] << ": a raw escape character";
+    EXPECT_FALSE(holds(r.out, "\x07")) << cmd[0] << ": a raw bell";
+    EXPECT_TRUE(holds(r.out, "A-1\\x1b[2J\\x07\\nforged")) << cmd[0] << "\n" << r.out;
+    EXPECT_FALSE(holds(r.out, "\nforged")) << cmd[0] << ": the key's newline started a line";
+  }
+  ProcessRun show = run_ordo({"show", "--db", db_, "1"});
+  EXPECT_TRUE(holds(show.out, "note\\x1b]0;title\\x07 = \"x\"")) << show.out;
+  // JSON output escapes in its own way, and keeps the data exact.
+  ProcessRun json = run_ordo({"instances", "--json", "--db", db_});
+  ASSERT_EQ(json.exit_code, 0) << json.out;
+  EXPECT_EQ(nlohmann::json::parse(json.out)[0]["businessKey"], key);
+}
+
+// ---- the simulated world's effects log ----
+
+TEST_F(DbCommands, AnEffectsLogLineWithWrongTypesIsReportedByLineAndNothingAborts) {
+  deploy();
+  const std::string effects = db_ + ".effects.jsonl";
+  {
+    std::ofstream out(effects);
+    out << R"({"effect":"notify","key":"1/0","order":"A-1","template":"t","channel":"sms",)"
+        << R"("locale":"de","recipient":"+49","at":1796119200000})" << '\n'
+        << R"({"effect":"publish","key":7,"at":"soon"})" << '\n';
+  }
+  const std::string orders = dir_.path("orders.jsonl");
+  std::ofstream(orders) << R"({"orderId": "A-1"})" << '\n';
+  for (const std::vector<std::string>& cmd :
+       {std::vector<std::string>{"run", kOrderProcess, "--orders", orders, "--db", db_},
+        {"worker", "--until-idle", "--simulate", "--db", db_},
+        {"serve", "--simulate", "--listen", "127.0.0.1:0", "--db", db_}}) {
+    ProcessRun r = run_ordo(cmd);
+    EXPECT_EQ(r.exit_code, 1) << cmd[0] << "\n" << r.out;
+    EXPECT_TRUE(holds(r.out, effects + ":2: \"key\" is 7, not a string")) << cmd[0] << "\n"
+                                                                          << r.out;
+    EXPECT_TRUE(holds(r.out, "repair the line, or delete it")) << cmd[0] << "\n" << r.out;
+  }
+  // The first mistake of a line is named, whichever field it is in.
+  {
+    std::ofstream out(effects);
+    out << R"({"effect":"publish","key":"1/0/payment-confirmed","at":"soon"})" << '\n';
+  }
+  ProcessRun r = run_ordo({"worker", "--until-idle", "--simulate", "--db", db_});
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+  EXPECT_TRUE(holds(r.out, ":1: \"at\" is \"soon\", not a whole number")) << r.out;
+}
+
+TEST_F(DbCommands, AnEffectsLogLineCutShortByAKillIsSkipped) {
+  deploy();
+  std::ofstream(db_ + ".effects.jsonl") << R"({"effect":"notify","key":"1/0","ord)";
+  ProcessRun r = run_ordo({"worker", "--until-idle", "--simulate", "--db", db_});
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+}
+
+// ---- backup ----
+
+// A PID that no process has any more: a child's, after it ended and was reaped.
+pid_t dead_pid() {
+  const pid_t child = ::fork();
+  if (child == 0) ::_exit(0);
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  return child;
+}
+
+TEST_F(DbCommands, BackupRemovesPartialFilesOfKilledBackupsAndLeavesALiveOnesAlone) {
+  deploy();
+  const std::string dest = dir_.path("backup.db");
+  // What `ordo backup` killed with SIGKILL leaves: its copy so far, under its PID.
+  const std::string stale = dest + ".partial-" + std::to_string(dead_pid());
+  std::ofstream(stale) << std::string(4096, 'x');
+  std::ofstream(stale + "-journal") << "j";
+  // One of a process that runs (this test): a backup in progress, not to be touched.
+  const std::string live = dest + ".partial-" + std::to_string(::getpid());
+  std::ofstream(live) << "in progress";
+  // Not a partial file of ours.
+  const std::string other = dest + ".partial-notes";
+  std::ofstream(other) << "mine";
+
+  ProcessRun r = run_ordo({"backup", "--db", db_, dest});
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_FALSE(fs::exists(stale)) << "the killed backup's copy is removed";
+  EXPECT_FALSE(fs::exists(stale + "-journal"));
+  EXPECT_TRUE(fs::exists(live)) << "a live process's partial file is left alone";
+  EXPECT_TRUE(fs::exists(other));
+  EXPECT_TRUE(fs::exists(dest));
+}
+
+// ---- file modes ----
+
+// The mode bits of `path`, or -1 when it does not exist.
+int mode_of(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return -1;
+  return static_cast<int>(st.st_mode & 0777);
+}
+
+// Sets the process's umask for a test (the ordo processes it starts inherit it).
+class Umask {
+ public:
+  explicit Umask(mode_t mask) : saved_(::umask(mask)) {}
+  ~Umask() { ::umask(saved_); }
+  Umask(const Umask&) = delete;
+  Umask& operator=(const Umask&) = delete;
+
+ private:
+  mode_t saved_;
+};
+
+// The database, its WAL, the effects log, the delivery log and a backup hold customers'
+// names, addresses and orders: only their owner may read them, whatever the umask says.
+TEST_F(DbCommands, FilesWithPersonalDataAreCreatedReadableByTheirOwnerOnly) {
+  const Umask umask(022);
+  const std::string orders = dir_.path("orders.jsonl");
+  std::ofstream(orders) << R"({"orderId": "A-1"})" << '\n';
+  ProcessRun run = run_ordo({"run", kOrderProcess, "--orders", orders, "--db", db_});
+  ASSERT_EQ(run.exit_code, 0) << run.out;
+  EXPECT_EQ(mode_of(db_), 0600);
+  EXPECT_EQ(mode_of(db_ + ".effects.jsonl"), 0600);
+  {
+    // The WAL exists while an engine has the file open and has written to it.
+    auto engine = Engine::open(db_);
+    ASSERT_OK(engine.status());
+    ASSERT_OK((*engine)->start("order-acceptance", {{"orderId", "A-2"}}, "A-2").status());
+    EXPECT_EQ(mode_of(db_ + "-wal"), 0600);
+    EXPECT_EQ(mode_of(db_ + "-shm"), 0600);
+  }
+  const std::string deliveries = dir_.path("deliveries.db");
+  ASSERT_OK(notify::DeliveryLog::open(deliveries).status());
+  EXPECT_EQ(mode_of(deliveries), 0600);
+
+  // A backup, and the backup put back in the database's place and written to.
+  const std::string dest = dir_.path("backup.db");
+  ProcessRun backup = run_ordo({"backup", "--db", db_, dest});
+  ASSERT_EQ(backup.exit_code, 0) << backup.out;
+  EXPECT_EQ(mode_of(dest), 0600);
+  const std::string restored = dir_.path("restored.db");
+  fs::rename(dest, restored);
+  ProcessRun start = run_ordo({"start", "order-acceptance", "--key", "A-3", "--db", restored});
+  ASSERT_EQ(start.exit_code, 0) << start.out;
+  EXPECT_EQ(mode_of(restored), 0600);
+  {
+    auto engine = Engine::open(restored);
+    ASSERT_OK(engine.status());
+    ASSERT_OK((*engine)->start("order-acceptance", {{"orderId", "A-4"}}, "A-4").status());
+    EXPECT_EQ(mode_of(restored + "-wal"), 0600);
+  }
+}
+
+}  // namespace
+}  // namespace ordo::db_commands_test
