@@ -230,6 +230,67 @@ Response Api::handle(const Request& r) {
   return out;
 }
 
+// Who may ask: without tokens, loopback requests that no web page sent; with tokens, a valid
+// one with the route's scope. A refusal, or nothing when the request may go on. Reads only
+// the method, path and headers: it runs before the body is read, too.
+std::optional<Response> Api::admit(const Request& r,
+                                   const std::vector<std::string_view>& seg) const {
+  if (options_.tokens.empty()) {
+    // Loopback without tokens: refuse what a web page could send (a cross-site form post,
+    // DNS rebinding), which would otherwise act with no proof at all.
+    if (r.headers.count("origin")) {
+      return error_response(403,
+                            "requests from web pages (with an Origin header) need a "
+                            "bearer token: configure tokens in the server section");
+    }
+    if (auto host = r.headers.find("host");
+        host != r.headers.end() && !host_header_is_loopback(host->second)) {
+      return error_response(403, "Host '" + host->second +
+                                     "' is not a loopback address: without tokens the API "
+                                     "answers only requests addressed to localhost, "
+                                     "127.0.0.1 or [::1] (a browser may have been sent "
+                                     "here by a rebound DNS name); use one of those, or "
+                                     "configure tokens in the server section");
+    }
+    return std::nullopt;
+  }
+  auto auth = r.headers.find("authorization");
+  std::string given;
+  if (auth != r.headers.end() && auth->second.size() > 7) {
+    std::string scheme = auth->second.substr(0, 7);
+    for (char& c : scheme) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (scheme == "bearer ") given = auth->second.substr(7);  // RFC 7235: any case
+  }
+  const Token* token = nullptr;
+  for (const Token& t : options_.tokens) {
+    // Compared in full whatever differs, like webhook signatures.
+    if (t.token.size() != given.size()) continue;
+    unsigned char diff = 0;
+    for (std::size_t i = 0; i < given.size(); ++i) {
+      diff |= static_cast<unsigned char>(t.token[i] ^ given[i]);
+    }
+    if (diff == 0) token = &t;
+  }
+  if (token == nullptr) {
+    return error_response(401, "a valid bearer token is required (Authorization: Bearer <token>)");
+  }
+  const std::string scope = scope_for(r, seg);
+  if (std::find(token->scopes.begin(), token->scopes.end(), scope) == token->scopes.end()) {
+    return error_response(403, "this token lacks the '" + scope + "' scope");
+  }
+  return std::nullopt;
+}
+
+std::optional<Response> Api::refuse_before_body(const Request& r) {
+  const std::vector<std::string_view> seg = segments(r.path);
+  // Probes need nothing; webhooks prove themselves by a signature of their body.
+  if (!seg.empty() && seg[0] == "health") return std::nullopt;
+  if (seg.size() >= 2 && seg[0] == "v1" && seg[1] == "webhooks") return std::nullopt;
+  std::optional<Response> refused = admit(r, seg);
+  if (refused) count(r, seg, refused->status);
+  return refused;
+}
+
 Response Api::dispatch(const Request& r, const std::vector<std::string_view>& seg) {
   if (seg.size() == 1 && seg[0] == "health") {
     return json_response(200, {{"status", "ok"}});
@@ -253,53 +314,7 @@ Response Api::dispatch(const Request& r, const std::vector<std::string_view>& se
       return error_response(500, std::string("internal error: ") + e.what());
     }
   }
-  if (options_.tokens.empty()) {
-    // Loopback without tokens: refuse what a web page could send (a cross-site form post,
-    // DNS rebinding), which would otherwise act with no proof at all.
-    if (r.headers.count("origin")) {
-      return error_response(403,
-                            "requests from web pages (with an Origin header) need a "
-                            "bearer token: configure tokens in the server section");
-    }
-    if (auto host = r.headers.find("host");
-        host != r.headers.end() && !host_header_is_loopback(host->second)) {
-      return error_response(403, "Host '" + host->second +
-                                     "' is not a loopback address: without tokens the API "
-                                     "answers only requests addressed to localhost, "
-                                     "127.0.0.1 or [::1] (a browser may have been sent "
-                                     "here by a rebound DNS name); use one of those, or "
-                                     "configure tokens in the server section");
-    }
-  }
-  if (!options_.tokens.empty()) {
-    auto auth = r.headers.find("authorization");
-    std::string given;
-    if (auth != r.headers.end() && auth->second.size() > 7) {
-      std::string scheme = auth->second.substr(0, 7);
-      for (char& c : scheme) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      if (scheme == "bearer ") given = auth->second.substr(7);  // RFC 7235: any case
-    }
-    const Token* token = nullptr;
-    for (const Token& t : options_.tokens) {
-      // Compared in full whatever differs, like webhook signatures.
-      if (t.token.size() != given.size()) continue;
-      unsigned char diff = 0;
-      for (std::size_t i = 0; i < given.size(); ++i) {
-        diff |= static_cast<unsigned char>(t.token[i] ^ given[i]);
-      }
-      if (diff == 0) token = &t;
-    }
-    if (token == nullptr) {
-      Response out = error_response(401,
-                                    "a valid bearer token is required "
-                                    "(Authorization: Bearer <token>)");
-      return out;
-    }
-    const std::string scope = scope_for(r, seg);
-    if (std::find(token->scopes.begin(), token->scopes.end(), scope) == token->scopes.end()) {
-      return error_response(403, "this token lacks the '" + scope + "' scope");
-    }
-  }
+  if (std::optional<Response> refused = admit(r, seg)) return *refused;
   if (seg.size() == 1 && seg[0] == "metrics" && r.method == "GET") return metrics();
   try {
     if (seg.size() >= 2 && seg[0] == "v1" && seg[1] == "jobs") return jobs(r, seg);

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <functional>
+#include <optional>
 #include <map>
 #include <mutex>
 #include <string>
@@ -96,11 +97,16 @@ class Api {
  public:
   Api(Engine& engine, ApiOptions options);
   Response handle(const Request& request);
+  // Before the body is read (its method, path and headers only): the refusal of a request
+  // that has no right to send one, or nothing. Counted in the metrics like any answer.
+  std::optional<Response> refuse_before_body(const Request& request);
   // Ends the long polls of external workers at once (the server is stopping).
   void close();
 
  private:
   Response dispatch(const Request& request, const std::vector<std::string_view>& seg);
+  std::optional<Response> admit(const Request& request,
+                                const std::vector<std::string_view>& seg) const;
   Response route(const Request& request);
   Response webhook(const Request& request, std::string_view kind, std::string_view channel);
   Response metrics();

@@ -5,6 +5,7 @@
 #include <httplib.h>
 
 #include <cctype>
+#include <optional>
 #include <chrono>
 #include <thread>
 
@@ -41,6 +42,25 @@ bool host_header_is_loopback(const std::string& value) {
   return is_loopback(host);
 }
 
+namespace {
+
+// The API's view of a request; without its body before the body is read.
+Request request_of(const httplib::Request& req, bool with_body) {
+  Request r;
+  r.method = req.method;
+  r.path = req.path;
+  for (const auto& [k, v] : req.params) r.query.emplace(k, v);
+  for (const auto& [k, v] : req.headers) {
+    std::string name = k;
+    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    r.headers.emplace(std::move(name), v);
+  }
+  if (with_body) r.body = req.body;
+  return r;
+}
+
+}  // namespace
+
 Status serve(Api& api, const ListenOptions& options, const std::atomic<bool>& stop) {
   httplib::Server http;
   // maxInFlight requests are handled at once, one per thread; more wait their turn, and a
@@ -56,21 +76,38 @@ Status serve(Api& api, const ListenOptions& options, const std::atomic<bool>& st
   http.set_read_timeout(5, 0);
   http.set_write_timeout(5, 0);
   http.set_payload_max_length(options.max_body_bytes);
-  const auto handler = [&](const httplib::Request& req, httplib::Response& res) {
-    Request r;
-    r.method = req.method;
-    r.path = req.path;
-    for (const auto& [k, v] : req.params) r.query.emplace(k, v);
-    for (const auto& [k, v] : req.headers) {
-      std::string name = k;
-      for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      r.headers.emplace(std::move(name), v);
-    }
-    r.body = req.body;
-    Response out = api.handle(r);
+  const auto answer = [](const Response& out, httplib::Response& res) {
     res.status = out.status;
     if (out.retry_after_s > 0) res.set_header("Retry-After", std::to_string(out.retry_after_s));
     res.set_content(out.body, out.content_type);
+  };
+  // Before any byte of the body is read: who may not send one is refused (so an
+  // unauthenticated client cannot make the server read megabytes), and a chunked body, whose
+  // size is not known beforehand, is refused: maxBodyBytes holds whatever a client sends.
+  http.set_pre_routing_handler([&](const httplib::Request& req, httplib::Response& res) {
+    std::string encoding = req.get_header_value("Transfer-Encoding");
+    for (char& c : encoding) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (encoding.find("chunked") != std::string::npos) {
+      answer(error_response(411, "send the body with a Content-Length (at most " +
+                                     std::to_string(options.max_body_bytes) +
+                                     " bytes, server.maxBodyBytes); chunked bodies are not "
+                                     "accepted"),
+             res);
+      res.set_header("Connection", "close");
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    if (std::optional<Response> refused = api.refuse_before_body(request_of(req, false))) {
+      answer(*refused, res);
+      // The body is not read: the connection cannot carry another request.
+      if (req.has_header("Content-Length") && req.get_header_value("Content-Length") != "0") {
+        res.set_header("Connection", "close");
+      }
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    return httplib::Server::HandlerResponse::Unhandled;
+  });
+  const auto handler = [&](const httplib::Request& req, httplib::Response& res) {
+    answer(api.handle(request_of(req, true)), res);
   };
   const char* any = R"(/.*)";
   http.Get(any, handler);

@@ -1,8 +1,12 @@
 // `ordo serve` as a user runs it: a real process, real HTTP on loopback, SIGTERM to stop.
 #include <gtest/gtest.h>
 #include <httplib.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <sqlite3.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <fstream>
@@ -476,6 +480,74 @@ TEST(Serve, TheWorkerOutlastsADatabaseLockedByAnotherProcess) {
   }
   EXPECT_EQ(status, 200) << served.output();
   EXPECT_NE(served.output().find("retrying"), std::string::npos) << served.output();
+  EXPECT_EQ(served.stop(), 0) << served.output();
+}
+
+}  // namespace
+}  // namespace ordo::testing
+
+namespace ordo::testing {
+namespace {
+
+// Sends `head` (a request's line and headers, and whatever else) on a fresh connection to
+// 127.0.0.1:port and returns the status of the answer (0 when none came within 20 s).
+int raw_status(int port, const std::string& head) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<std::uint16_t>(port));
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd);
+    return 0;
+  }
+  timeval wait{20, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &wait, sizeof wait);
+  (void)::send(fd, head.data(), head.size(), MSG_NOSIGNAL);
+  char buf[256] = {};
+  const ssize_t n = ::recv(fd, buf, sizeof buf - 1, 0);
+  ::close(fd);
+  if (n < 12 || std::string_view(buf, 9) != "HTTP/1.1 ") return 0;
+  return std::atoi(buf + 9);
+}
+
+// A request without a valid token is refused from its headers: the server does not wait for
+// (or read) the body it announces. Before, it read the body first: 4 x 50 MB reached 500 MB.
+TEST(Serve, AnUnauthenticatedRequestIsRefusedBeforeItsBodyIsRead) {
+  TempDir dir("serve-auth-first");
+  std::ofstream(dir.path("ordo.json"))
+      << json{{"server", {{"tokens", {{{"token", "s3cret-token-123456"}, {"scopes", {"read"}}}}}}}}
+             .dump();
+  Served served(dir, {"--db", dir.path("orders.db"), "--config", dir.path("ordo.json")});
+  ASSERT_GT(served.port(), 0) << served.output();
+  // Half a megabyte announced (under maxBodyBytes), not one byte of it sent.
+  EXPECT_EQ(raw_status(served.port(),
+                       "POST /v1/process-instances HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                       "Content-Type: application/json\r\nContent-Length: 524288\r\n\r\n"),
+            401);
+  EXPECT_EQ(raw_status(served.port(),
+                       "POST /v1/deployments HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                       "Authorization: Bearer wrong\r\nContent-Length: 524288\r\n\r\n"),
+            401);
+  EXPECT_EQ(served.stop(), 0) << served.output();
+}
+
+// A chunked body has no size to check before it arrives: it is refused (411), and the
+// server goes on. Before, chunked bodies were read whatever maxBodyBytes said (200 MB took
+// the server to 1.8 GB and down).
+TEST(Serve, AChunkedBodyIsRefusedWithLengthRequired) {
+  TempDir dir("serve-chunked");
+  Served served(dir, {"--db", dir.path("orders.db")});
+  ASSERT_GT(served.port(), 0) << served.output();
+  EXPECT_EQ(raw_status(served.port(),
+                       "POST /v1/messages HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                       "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+                       "2\r\n{}\r\n0\r\n\r\n"),
+            411);
+  httplib::Client http("127.0.0.1", served.port());
+  auto health = http.Get("/health");
+  ASSERT_TRUE(health);
+  EXPECT_EQ(health->status, 200);
   EXPECT_EQ(served.stop(), 0) << served.output();
 }
 
