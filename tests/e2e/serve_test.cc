@@ -454,6 +454,7 @@ TEST(Serve, TheWorkerOutlastsADatabaseLockedByAnotherProcess) {
 
   sqlite3* other = nullptr;
   ASSERT_EQ(sqlite3_open(db.c_str(), &other), SQLITE_OK);
+  sqlite3_busy_timeout(other, 10'000);  // the worker may be in a transaction of its own
   ASSERT_EQ(sqlite3_exec(other, "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr), SQLITE_OK);
   std::string seen;  // the readiness answer while locked
   const auto until = std::chrono::steady_clock::now() + 12s;
