@@ -111,7 +111,20 @@ Result<ServerSettings> read_server_settings(const json& section) {
                                           ".token: must be a string of 16 characters or "
                                           "more (use ${env:NAME})");
         }
-        Token token{t["token"].get<std::string>(), {}};
+        Token token{t["token"].get<std::string>(), {}, {}};
+        if (t.contains("jobTypes")) {
+          if (!t["jobTypes"].is_array()) {
+            return Status::invalid_argument(at + ".jobTypes: must be a list of job types "
+                                                 "(\"payment.*\" for every type starting so)");
+          }
+          for (const json& type : t["jobTypes"]) {
+            if (!type.is_string() || type.get<std::string>().empty()) {
+              return Status::invalid_argument(at + ".jobTypes: " + type.dump() +
+                                              " is not a job type");
+            }
+            token.job_types.push_back(type.get<std::string>());
+          }
+        }
         if (!t.contains("scopes") || !t["scopes"].is_array() || t["scopes"].empty()) {
           return Status::invalid_argument(at +
                                           ".scopes: list what it may do: read, write, "
@@ -254,6 +267,18 @@ std::optional<Response> Api::admit(const Request& r,
     }
     return std::nullopt;
   }
+  const Token* token = token_of(r);
+  if (token == nullptr) {
+    return error_response(401, "a valid bearer token is required (Authorization: Bearer <token>)");
+  }
+  const std::string scope = scope_for(r, seg);
+  if (std::find(token->scopes.begin(), token->scopes.end(), scope) == token->scopes.end()) {
+    return error_response(403, "this token lacks the '" + scope + "' scope");
+  }
+  return std::nullopt;
+}
+
+const Token* Api::token_of(const Request& r) const {
   auto auth = r.headers.find("authorization");
   std::string given;
   if (auth != r.headers.end() && auth->second.size() > 7) {
@@ -271,14 +296,30 @@ std::optional<Response> Api::admit(const Request& r,
     }
     if (diff == 0) token = &t;
   }
-  if (token == nullptr) {
-    return error_response(401, "a valid bearer token is required (Authorization: Bearer <token>)");
+  return token;
+}
+
+std::string Api::may_not_fetch(const Request& r, std::string_view type) const {
+  if (options_.tokens.empty()) return {};  // loopback without tokens: anyone here may
+  const Token* token = token_of(r);
+  if (token == nullptr) return "no token";  // admit() refused it already
+  if (!token->job_types.empty()) {
+    for (const std::string& allowed : token->job_types) {
+      if (allowed == type) return {};
+      if (allowed.ends_with('*') &&
+          type.starts_with(std::string_view(allowed).substr(0, allowed.size() - 1))) {
+        return {};
+      }
+    }
+    return "this token may fetch jobs of the types its jobTypes list, not '" +
+           std::string(type) + "'";
   }
-  const std::string scope = scope_for(r, seg);
-  if (std::find(token->scopes.begin(), token->scopes.end(), scope) == token->scopes.end()) {
-    return error_response(403, "this token lacks the '" + scope + "' scope");
+  if (options_.handled_here && options_.handled_here(type)) {
+    return "jobs of type '" + std::string(type) +
+           "' are this server's own (an adapter in ordo.json handles them); a worker token "
+           "fetches them only when its jobTypes name them";
   }
-  return std::nullopt;
+  return {};
 }
 
 std::optional<Response> Api::refuse_before_body(const Request& r) {

@@ -44,6 +44,9 @@ struct Response {
 struct Token {
   std::string token;
   std::vector<std::string> scopes;
+  // With the worker scope: the job types it may fetch ("payment.*": every type starting
+  // "payment."; "*": all). Empty: only the types no adapter of this server handles.
+  std::vector<std::string> job_types;
 };
 
 // A provider's webhook route: authenticated by the provider's HMAC-SHA256 signature of the
@@ -76,6 +79,9 @@ struct ApiOptions {
   // wait for external workers. Listed by /health/ready (`unhandledJobTypes`) and counted by
   // /metrics (ordo_job_types_unhandled). Null: not known (left out).
   std::function<std::vector<std::string>()> unhandled_job_types;
+  // Whether this server's own worker handles a job type (an adapter or the simulated world):
+  // a worker token fetches such jobs only when its jobTypes name them. Null: none is.
+  std::function<bool(std::string_view)> handled_here;
   // Called after POST /v1/deployments deployed a new version, with the engine it used (still
   // held by the API for the call).
   std::function<void(const Engine&)> on_deployed;
@@ -107,6 +113,10 @@ class Api {
   Response dispatch(const Request& request, const std::vector<std::string_view>& seg);
   std::optional<Response> admit(const Request& request,
                                 const std::vector<std::string_view>& seg) const;
+  // The configured token the request carries, if any.
+  const Token* token_of(const Request& request) const;
+  // Why the request's token may not fetch jobs of `type`, or "" when it may.
+  std::string may_not_fetch(const Request& request, std::string_view type) const;
   Response route(const Request& request);
   Response webhook(const Request& request, std::string_view kind, std::string_view channel);
   Response metrics();

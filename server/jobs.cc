@@ -148,6 +148,9 @@ Response Api::jobs(const Request& r, const std::vector<std::string_view>& seg) {
     }
     if (fetch.types.empty())
       return error_response(400, "field 'types' is required: the job types to fetch");
+    for (const std::string& type : fetch.types) {
+      if (std::string why = may_not_fetch(r, type); !why.empty()) return error_response(403, why);
+    }
     std::int64_t max_jobs = fetch.max_jobs;
     if (!int_field(body, "maxJobs", 1, kMaxJobs,
                    "a whole number from 1 to " + std::to_string(kMaxJobs), max_jobs, error)) {

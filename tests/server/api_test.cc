@@ -458,7 +458,7 @@ TEST(ApiHealth, ReadinessAsksTheDatabaseAndTheService) {
   options.ready = [&]() -> Status {
     return worker_runs ? Status::ok() : Status(StatusCode::kBusy, "the worker has stopped");
   };
-  options.tokens = {{"reader-token-0123456789", {"read"}}};
+  options.tokens = {{"reader-token-0123456789", {"read"}, {}}};
   Api api(engine, options);
   Response ready = api.handle(req("GET", "/health/ready"));
   EXPECT_EQ(ready.status, 200) << "probes need no token";
@@ -611,9 +611,9 @@ TEST(ApiLimits, BeyondMaxInFlightRequestsGet503AtOnceButProbesGetThrough) {
 TEST(ApiAuth, TokensAndScopesAreChecked) {
   Engine engine;
   server::ApiOptions options;
-  options.tokens = {{"reader-token-0123456789", {"read"}},
-                    {"writer-token-0123456789", {"read", "write"}},
-                    {"worker-token-0123456789", {"worker"}}};
+  options.tokens = {{"reader-token-0123456789", {"read"}, {}},
+                    {"writer-token-0123456789", {"read", "write"}, {}},
+                    {"worker-token-0123456789", {"worker"}, {}}};
   Api api(engine, options);
   const auto status = [&](const std::string& token, const std::string& method,
                           const std::string& path) {
@@ -638,10 +638,45 @@ TEST(ApiAuth, TokensAndScopesAreChecked) {
   EXPECT_EQ(api.handle(lower).status, 200) << "the scheme is case-insensitive";
 }
 
+// A worker token takes the job types it is meant for: without jobTypes, only types no
+// adapter here handles (notify.send, done by the built-in worker, is refused); with them,
+// the types they name.
+TEST(ApiAuth, WorkerTokensFetchOnlyTheJobTypesTheyMayTake) {
+  Engine engine;
+  server::ApiOptions options;
+  options.tokens = {{"worker-token-0123456789", {"worker"}, {}},
+                    {"payments-token-01234567", {"worker"}, {"payment.*"}}};
+  options.handled_here = [](std::string_view type) { return type == "notify.send"; };
+  Api api(engine, options);
+  const auto fetch = [&](const std::string& token, const std::string& type) {
+    Request r = req("POST", "/v1/jobs/fetch-and-lock",
+                    json{{"workerId", "w-1"}, {"types", {type}}}.dump());
+    r.headers["authorization"] = "Bearer " + token;
+    return api.handle(r);
+  };
+  EXPECT_EQ(fetch("worker-token-0123456789", "erp.reserve").status, 200);
+  Response internal = fetch("worker-token-0123456789", "notify.send");
+  EXPECT_EQ(internal.status, 403);
+  EXPECT_NE(internal.body.find("jobTypes"), std::string::npos) << internal.body;
+  EXPECT_EQ(fetch("payments-token-01234567", "payment.charge").status, 200);
+  EXPECT_EQ(fetch("payments-token-01234567", "erp.reserve").status, 403);
+  EXPECT_EQ(fetch("payments-token-01234567", "notify.send").status, 403);
+  // Read from ordo.json's server section.
+  auto settings = server::read_server_settings(
+      json{{"tokens", {{{"token", "payments-token-01234567"}, {"scopes", {"worker"}},
+                        {"jobTypes", {"payment.*", "notify.send"}}}}}});
+  ASSERT_TRUE(settings.is_ok()) << settings.status().to_string();
+  EXPECT_EQ(settings->api.tokens[0].job_types, (std::vector<std::string>{"payment.*", "notify.send"}));
+  EXPECT_FALSE(server::read_server_settings(
+                   json{{"tokens", {{{"token", "payments-token-01234567"},
+                                     {"scopes", {"worker"}}, {"jobTypes", "payment.*"}}}}})
+                   .is_ok());
+}
+
 TEST_F(ApiTest, PaymentWebhooksAreCheckedCorrelatedOnceAndBufferedWhenEarly) {
   deploy();
   server::ApiOptions options;
-  options.tokens = {{"backend-token-0123456789", {"read", "write"}}};
+  options.tokens = {{"backend-token-0123456789", {"read", "write"}, {}}};
   options.payment.secret = "whsec_test";
   Api api(*engine_, options);
   const std::string event =
