@@ -434,7 +434,13 @@ Result<RunSummary> run_orders(const std::string& process_file,
 
   for (OrderResult& r : summary.orders) {
     auto info = engine.instance(r.instance);
-    if (!info) continue;
+    if (!info && info.status().code() == StatusCode::kNotFound) continue;  // not kept
+    if (!info) {
+      // A row that cannot be read is no order waiting since 1970: the run says so and fails.
+      return Status(info.status().code(), "order " + r.order_id + " (instance " +
+                                              std::to_string(r.instance) +
+                                              ") cannot be read: " + info.status().message());
+    }
     r.state = info->state;
     r.end_event = info->state == InstanceState::kCompleted ? info->end_event : "";
     r.started_ms = info->started_ms;

@@ -311,6 +311,40 @@ TEST_F(Recovery, RunningOrdersOnAFullDatabaseStopsWithTheStoresError) {
   EXPECT_NE(r.status().message().find("full"), std::string::npos) << r.status().to_string();
 }
 
+// `ordo run --db` resuming over an instance whose row is damaged: the run fails naming the
+// order, instead of showing it waiting since 1970 and ending well.
+TEST_F(Recovery, ResumingARunOverADamagedInstanceFailsNamingTheOrder) {
+  const std::string file = dir_.path("waits.bpmn");
+  std::ofstream(file) << bpmn(
+      "<message id=\"m\" name=\"never\"><extensionElements><zeebe:subscription "
+      "correlationKey=\"=orderId\"/></extensionElements></message>"
+      "<process id=\"p\" isExecutable=\"true\"><startEvent id=\"s\"/>"
+      "<intermediateCatchEvent id=\"wait\"><messageEventDefinition messageRef=\"m\"/>"
+      "</intermediateCatchEvent><endEvent id=\"e\"/>"
+      "<sequenceFlow id=\"f1\" sourceRef=\"s\" targetRef=\"wait\"/>"
+      "<sequenceFlow id=\"f2\" sourceRef=\"wait\" targetRef=\"e\"/></process>");
+  const std::vector<nlohmann::json> orders = {{{"orderId", "A-1"}}, {{"orderId", "A-2"}}};
+  RunOptions o;
+  o.database = db_;
+  auto first = run_orders(file, orders, o);
+  ASSERT_TRUE(first.is_ok()) << first.status().to_string();
+  const InstanceId broken = first->orders[0].instance;
+  {
+    sqlite3* raw = nullptr;
+    ASSERT_EQ(sqlite3_open(db_.c_str(), &raw), SQLITE_OK);
+    const std::string sql = "UPDATE instances SET runtime = 'garbage', rev = rev + 1 WHERE id = " +
+                            std::to_string(broken);
+    ASSERT_EQ(sqlite3_exec(raw, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(raw);
+  }
+  auto again = run_orders(file, orders, o);
+  ASSERT_FALSE(again.is_ok()) << "the damaged order was reported as "
+                              << to_string(again->orders[0].state);
+  EXPECT_EQ(again.status().code(), StatusCode::kCorruption) << again.status().to_string();
+  EXPECT_NE(again.status().message().find("A-1"), std::string::npos) << again.status().to_string();
+  EXPECT_NE(again.status().message().find(std::to_string(broken)), std::string::npos);
+}
+
 TEST_F(Recovery, BadDatabaseFilesAreRefusedByTheEngineAndLeftUntouched) {
   {
     std::ofstream(db_) << "orderId,total\nA-1,10\n";
