@@ -128,6 +128,8 @@ std::optional<int> ServeCommand::run() const {
   // KPI monitor. Job outcomes of the worker share transactions.
   EngineOptions engine_options;
   engine_options.group_commit = 64;
+  engine_options.max_call_depth = settings->max_call_depth;
+  engine_options.max_multi_instance = settings->max_multi_instance;
   Result<std::unique_ptr<Engine>> opened = Engine::open(a.db, engine_options);
   if (!opened) return fail(opened.status().message());
   Engine& engine = **opened;

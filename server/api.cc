@@ -200,6 +200,15 @@ Result<ServerSettings> read_server_settings(const json& section) {
           out.api.payment_options.ttl_ms = *ttl;
         }
       }
+    } else if (key == "maxCallDepth" || key == "maxMultiInstance") {
+      const std::int64_t most = key == "maxCallDepth" ? 100'000 : 10'000'000;
+      if (!value.is_number_integer() || value.get<std::int64_t>() < 1 ||
+          value.get<std::int64_t>() > most) {
+        return Status::invalid_argument("server." + key + ": must be a whole number from 1 to " +
+                                        std::to_string(most));
+      }
+      if (key == "maxCallDepth") out.max_call_depth = value.get<std::uint32_t>();
+      if (key == "maxMultiInstance") out.max_multi_instance = value.get<std::uint64_t>();
     } else if (key == "alerts") {
       Result<AlertSettings> alerts = read_alert_settings(value);
       if (!alerts) return alerts.status();
@@ -207,7 +216,8 @@ Result<ServerSettings> read_server_settings(const json& section) {
     } else {
       return Status::invalid_argument("server." + key +
                                       ": is not a setting (known: tokens, maxBodyBytes, "
-                                      "maxInFlight, webhooks, alerts)");
+                                      "maxInFlight, maxCallDepth, maxMultiInstance, webhooks, "
+                                      "alerts)");
     }
   }
   return out;

@@ -96,6 +96,9 @@ struct ServerSettings {
   AlertSettings alerts;
   std::size_t max_body_bytes = 1 << 20;
   int max_in_flight = 64;
+  // The engine's limits (EngineOptions::max_call_depth, max_multi_instance).
+  std::uint32_t max_call_depth = EngineOptions{}.max_call_depth;
+  std::uint64_t max_multi_instance = EngineOptions{}.max_multi_instance;
 };
 Result<ServerSettings> read_server_settings(const nlohmann::json& section);
 

@@ -667,6 +667,11 @@ TEST(ApiAuth, WorkerTokensFetchOnlyTheJobTypesTheyMayTake) {
                         {"jobTypes", {"payment.*", "notify.send"}}}}}});
   ASSERT_TRUE(settings.is_ok()) << settings.status().to_string();
   EXPECT_EQ(settings->api.tokens[0].job_types, (std::vector<std::string>{"payment.*", "notify.send"}));
+  auto limits = server::read_server_settings(json{{"maxCallDepth", 20}, {"maxMultiInstance", 500}});
+  ASSERT_TRUE(limits.is_ok()) << limits.status().to_string();
+  EXPECT_EQ(limits->max_call_depth, 20u);
+  EXPECT_EQ(limits->max_multi_instance, 500u);
+  EXPECT_FALSE(server::read_server_settings(json{{"maxCallDepth", 0}}).is_ok());
   EXPECT_FALSE(server::read_server_settings(
                    json{{"tokens", {{{"token", "payments-token-01234567"},
                                      {"scopes", {"worker"}}, {"jobTypes", "payment.*"}}}}})
