@@ -18,6 +18,7 @@
 #include "serve_command.h"
 #include "store_commands.h"
 #include "time/iso8601.h"
+#include "util/printable.h"
 
 namespace {
 
@@ -142,21 +143,26 @@ int run_run(const RunArgs& args) {
     return kExitOk;
   }
   const ordo::RunSummary& s = *summary;
+  // Order ids, messages and template names come from the orders file and the process: what a
+  // terminal could take as a command is written out as an escape.
+  using ordo::util::escape_control;
   std::size_t width = 8;
-  for (const auto& r : s.orders) width = std::max(width, r.order_id.size() + 2);
+  for (const auto& r : s.orders) width = std::max(width, escape_control(r.order_id).size() + 2);
   for (const auto& r : s.orders) {
     std::string outcome = r.end_event;
     if (r.state == ordo::InstanceState::kIncident) outcome = "INCIDENT " + r.incidents.front();
     if (r.state == ordo::InstanceState::kActive) outcome = "(still waiting)";
     if (r.state == ordo::InstanceState::kTerminated) outcome = "(terminated)";
-    std::cout << r.order_id << std::string(width - r.order_id.size(), ' ') << outcome;
+    const std::string id = escape_control(r.order_id);
+    std::cout << id << std::string(width - id.size(), ' ') << escape_control(outcome);
     if (r.ended_ms != 0) std::cout << "  after " << duration_text(r.ended_ms - r.started_ms);
     std::cout << "\n";
   }
   auto table = [](const char* title, const std::map<std::string, int>& counts) {
     if (counts.empty()) return;
     std::cout << "\n" << title << "\n";
-    for (const auto& [name, n] : counts) {
+    for (const auto& [raw, n] : counts) {
+      const std::string name = ordo::util::escape_control(raw);
       std::cout << "  " << name << std::string(name.size() < 28 ? 28 - name.size() : 1, ' ') << n
                 << "\n";
     }

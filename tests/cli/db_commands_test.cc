@@ -66,6 +66,17 @@ TEST_F(DbCommands, InstancesAndShowEscapeControlCharactersTheDatabaseHolds) {
   EXPECT_EQ(nlohmann::json::parse(json.out)[0]["businessKey"], key);
 }
 
+// `ordo run` prints order ids from the orders file: escaped the same way.
+TEST_F(DbCommands, RunEscapesControlCharactersOfTheOrdersFile) {
+  const std::string orders = dir_.path("orders.jsonl");
+  std::ofstream(orders) << nlohmann::json{{"orderId", "R-1\x1b[2J\nforged"}}.dump() << '\n';
+  ProcessRun r = run_ordo({"run", kOrderProcess, "--orders", orders});
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_FALSE(holds(r.out, "\x1b")) << "a raw escape character";
+  EXPECT_TRUE(holds(r.out, "R-1\\x1b[2J\\nforged")) << r.out;
+  EXPECT_FALSE(holds(r.out, "\nforged")) << "the id's newline started a line";
+}
+
 // ---- the simulated world's effects log ----
 
 TEST_F(DbCommands, AnEffectsLogLineWithWrongTypesIsReportedByLineAndNothingAborts) {
