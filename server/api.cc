@@ -111,6 +111,13 @@ Result<ServerSettings> read_server_settings(const json& section) {
                                           ".token: must be a string of 16 characters or "
                                           "more (use ${env:NAME})");
         }
+        for (const auto& [field, ignored] : t.items()) {
+          if (field != "token" && field != "scopes" && field != "jobTypes") {
+            return Status::invalid_argument(at + "." + field +
+                                            ": is not a setting of a token (known: token, "
+                                            "scopes, jobTypes)");
+          }
+        }
         Token token{t["token"].get<std::string>(), {}, {}};
         if (t.contains("jobTypes")) {
           if (!t["jobTypes"].is_array()) {

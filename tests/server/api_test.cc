@@ -672,6 +672,13 @@ TEST(ApiAuth, WorkerTokensFetchOnlyTheJobTypesTheyMayTake) {
   EXPECT_EQ(limits->max_call_depth, 20u);
   EXPECT_EQ(limits->max_multi_instance, 500u);
   EXPECT_FALSE(server::read_server_settings(json{{"maxCallDepth", 0}}).is_ok());
+  // A misspelt key of a token is an error, not a token without its restriction.
+  auto misspelt = server::read_server_settings(
+      json{{"tokens", {{{"token", "payments-token-01234567"}, {"scopes", {"worker"}},
+                        {"jobtypes", {"payment.*"}}}}}});
+  ASSERT_FALSE(misspelt.is_ok());
+  EXPECT_NE(misspelt.status().message().find("server.tokens[0].jobtypes"), std::string::npos)
+      << misspelt.status().to_string();
   EXPECT_FALSE(server::read_server_settings(
                    json{{"tokens", {{{"token", "payments-token-01234567"},
                                      {"scopes", {"worker"}}, {"jobTypes", "payment.*"}}}}})
