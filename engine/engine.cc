@@ -262,7 +262,6 @@ void Engine::Impl::take_committed() {
                        std::make_move_iterator(done.end()));
     done.clear();
   }
-  has_undelivered.store(true, std::memory_order_release);
 }
 
 void Engine::Impl::deliver() {
@@ -270,22 +269,30 @@ void Engine::Impl::deliver() {
   // engine leaves the delivery to the loop it is called from.
   thread_local const Impl* delivering_here = nullptr;
   if (delivering_here == this) return;
-  // A thread that finds another delivering leaves its events to it: the deliverer looks
-  // again after letting go, so nothing is left behind.
-  while (has_undelivered.load(std::memory_order_acquire)) {
-    std::unique_lock lock(deliver_mu, std::try_to_lock);
-    if (!lock.owns_lock()) return;
-    const Impl* outer = std::exchange(delivering_here, this);
-    struct Restore {
-      const Impl*& at;
-      const Impl* was;
-      ~Restore() { at = was; }
-    } restore{delivering_here, outer};
+  // One thread delivers at a time; a thread that finds another delivering leaves its events
+  // to it, and the deliverer stops only when it finds nothing left (both under events_mu,
+  // so nothing is left behind).
+  {
+    std::lock_guard taken(events_mu);
+    if (delivering_now || undelivered.empty()) return;
+    delivering_now = true;
+  }
+  const Impl* outer = std::exchange(delivering_here, this);
+  struct Restore {
+    const Impl*& at;
+    const Impl* was;
+    ~Restore() { at = was; }
+  } restore{delivering_here, outer};
+  while (true) {
+    std::lock_guard lock(deliver_mu);  // the observers stay as they are meanwhile
     delivering.clear();
     {
       std::lock_guard taken(events_mu);
+      if (undelivered.empty()) {
+        delivering_now = false;
+        return;
+      }
       delivering.swap(undelivered);
-      has_undelivered.store(false, std::memory_order_relaxed);
     }
     for (const HistoryEvent& e : delivering) {
       for (Observer* o : observers) {

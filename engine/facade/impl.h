@@ -115,7 +115,7 @@ class Engine::Impl {
   // Events committed and not yet handed to the observers.
   std::mutex events_mu;
   std::vector<HistoryEvent> undelivered;
-  std::atomic<bool> has_undelivered{false};
+  bool delivering_now = false;  // a thread is calling observers (under events_mu)
   // Held while observers are called; guards `observers`.
   std::mutex deliver_mu;
   std::vector<Observer*> observers;

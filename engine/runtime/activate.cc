@@ -327,7 +327,7 @@ std::uint32_t Runtime::call_depth(Instance& inst) {
   std::uint32_t above = 0;
   for (InstanceId up = inst.parent; up != 0 && depth <= options_.max_call_depth; ++depth) {
     const Instance* caller = get(up);
-    if (caller == nullptr) break;
+    if (caller == nullptr) return depth + 1;  // unreadable (the command fails): not kept
     if (caller->call_depth != Instance::kDepthUnknown) {
       above = caller->call_depth;
       ++depth;

@@ -352,6 +352,8 @@ Status Runtime::resolve_incident(IncidentKey key, int job_retries) {
 }
 
 std::int64_t Runtime::next_tick(std::int64_t due, std::int64_t interval) const {
+  // (plan_timer refuses a cycle without a positive interval; a stored one is not trusted.)
+  if (interval <= 0) return std::max(due, now()) + 1;
   const std::int64_t next = due + interval;
   const std::int64_t t = now();
   if (next > t) return next;

@@ -330,7 +330,9 @@ std::optional<Cycle> parse_cycle(std::string_view s) noexcept {
   }
   Duration back{static_cast<std::int32_t>(back_years), static_cast<std::int32_t>(back_months),
                 static_cast<std::int32_t>(back_days), reps * d->millis, true};
-  c.start_ms = add(*end, back);
+  // The first firing, that many intervals before the end: within the years 0000 to 9999.
+  c.start_ms = add_within(*end, back);
+  if (!c.start_ms) return std::nullopt;
   c.interval = *d;
   return c;
 }

@@ -512,6 +512,28 @@ int raw_status(int port, const std::string& head) {
   return std::atoi(buf + 9);
 }
 
+// Sends `bytes` on a fresh connection and returns everything the server answers until it
+// closes the connection (or 3 s pass without a byte).
+std::string raw_exchange(int port, const std::string& bytes) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<std::uint16_t>(port));
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd);
+    return {};
+  }
+  timeval wait{3, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &wait, sizeof wait);
+  (void)::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+  std::string out;
+  char buf[4096];
+  for (ssize_t n; (n = ::recv(fd, buf, sizeof buf, 0)) > 0;) out.append(buf, static_cast<std::size_t>(n));
+  ::close(fd);
+  return out;
+}
+
 // A request without a valid token is refused from its headers: the server does not wait for
 // (or read) the body it announces. Before, it read the body first: 4 x 50 MB reached 500 MB.
 TEST(Serve, AnUnauthenticatedRequestIsRefusedBeforeItsBodyIsRead) {
@@ -530,6 +552,14 @@ TEST(Serve, AnUnauthenticatedRequestIsRefusedBeforeItsBodyIsRead) {
                        "POST /v1/deployments HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                        "Authorization: Bearer wrong\r\nContent-Length: 524288\r\n\r\n"),
             401);
+  // The unread body of a refused request is never taken for a request of its own: the
+  // connection ends with the refusal (no request smuggling behind a proxy).
+  const std::string inner = "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+  const std::string answered = raw_exchange(
+      served.port(), "POST /v1/messages HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: " +
+                         std::to_string(inner.size()) + "\r\n\r\n" + inner);
+  EXPECT_EQ(answered.rfind("HTTP/1.1 401", 0), 0u) << answered;
+  EXPECT_EQ(answered.find("HTTP/1.1 ", 1), std::string::npos) << "a second answer:\n" << answered;
   EXPECT_EQ(served.stop(), 0) << served.output();
 }
 

@@ -179,6 +179,9 @@ TEST(IsoHorizon, AddingStopsAtTheYears0000To9999) {
   EXPECT_FALSE(add_within(t, *parse_duration("PT999999999H")));
   EXPECT_FALSE(add_within(t, *parse_duration("-P999999999Y")));
   EXPECT_EQ(add_within(kLatestMs, *parse_duration("PT0S")), kLatestMs);
+  // A cycle that ends at a date began repetitions x interval before it: within the years too.
+  EXPECT_FALSE(parse_cycle("R999999999/P1Y/2026-01-01T00:00:00Z").has_value());
+  EXPECT_TRUE(parse_cycle("R3/P1Y/2026-01-01T00:00:00Z").has_value());
 }
 
 }  // namespace
