@@ -55,29 +55,30 @@ std::string redact_url(std::string_view url) {
     const std::size_t at = out.substr(authority, end - authority).rfind('@');
     if (at != std::string::npos) out.replace(authority, at, "***");
   }
-  // ?api_key=...&token=...
-  const std::size_t query = out.find('?');
-  if (query == std::string::npos) return out;
-  static constexpr std::string_view kSecret[] = {"key",  "token", "secret", "pass", "pwd",
-                                                  "auth", "sig",   "credential", "session"};
-  std::size_t at = query + 1;
-  while (at < out.size() && out[at] != '#') {
-    std::size_t end = out.find_first_of("&#", at);
+  // ?api_key=...&token=...;sig=...#access_token=...: every name=value after the path.
+  const std::size_t params = out.find_first_of("?#");
+  if (params == std::string::npos) return out;
+  static constexpr std::string_view kSecret[] = {"key",  "token", "secret", "pass", "pwd", "auth",
+                                                  "sig",  "credential", "session", "jwt",
+                                                  "bearer", "hmac"};
+  std::size_t at = params + 1;
+  while (at <= out.size()) {
+    std::size_t end = out.find_first_of("&;#", at);
     if (end == std::string::npos) end = out.size();
     const std::size_t eq = out.find('=', at);
     if (eq != std::string::npos && eq < end) {
       std::string name = out.substr(at, eq - at);
       std::transform(name.begin(), name.end(), name.begin(),
                      [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-      const bool secret = std::any_of(std::begin(kSecret), std::end(kSecret),
-                                      [&](std::string_view s) { return name.find(s) != std::string::npos; });
+      const bool secret =
+          std::any_of(std::begin(kSecret), std::end(kSecret),
+                      [&](std::string_view word) { return name.find(word) != std::string::npos; });
       if (secret && end > eq + 1) {
         out.replace(eq + 1, end - eq - 1, "***");
         end = eq + 4;
       }
     }
-    at = end + (end < out.size() && out[end] == '&' ? 1 : 0);
-    if (end < out.size() && out[end] == '#') break;
+    at = end + 1;
   }
   return out;
 }

@@ -148,6 +148,10 @@ TEST(RedactUrl, HidesCredentialsAndSecretLookingParameters) {
   EXPECT_EQ(redact_url("http://127.0.0.1:8080/path/with@sign"), "http://127.0.0.1:8080/path/with@sign");
   EXPECT_EQ(redact_url("smtp://mailer:pw@smtp.example:587"), "smtp://***@smtp.example:587");
   EXPECT_EQ(redact_url("https://erp.example/x?password="), "https://erp.example/x?password=");
+  EXPECT_EQ(redact_url("https://erp.example/cb#access_token=T1&state=s"),
+            "https://erp.example/cb#access_token=***&state=s");
+  EXPECT_EQ(redact_url("https://erp.example/x?a=1;apikey=K;b=2"),
+            "https://erp.example/x?a=1;apikey=***;b=2");
 }
 
 // A URL's credentials and keys never reach what a job's failure says (which becomes the
