@@ -37,6 +37,22 @@ namespace fs = std::filesystem;
 
 // ---- instances ----
 
+namespace {
+
+// What `instances --json` lists of an instance, and `show --json` begins with.
+json summary_json(const InstanceInfo& i) {
+  return {{"id", i.id},
+          {"processId", i.process_id},
+          {"version", i.version},
+          {"businessKey", i.business_key},
+          {"state", to_string(i.state)},
+          {"startedAt", when_json(i.started_ms)},
+          {"endedAt", when_json(i.ended_ms)},
+          {"endEvent", i.end_event.empty() ? json() : json(i.end_event)},
+          {"parent", i.parent == 0 ? json() : json(i.parent)}};
+}
+
+}  // namespace
 
 int run_instances(const InstancesArgs& args) {
   auto engine = open_db("instances", args.db, false);
@@ -50,15 +66,7 @@ int run_instances(const InstancesArgs& args) {
   if (args.json) {
     json out = json::array();
     for (const InstanceInfo& i : *found) {
-      out.push_back({{"id", i.id},
-                     {"processId", i.process_id},
-                     {"version", i.version},
-                     {"businessKey", i.business_key},
-                     {"state", to_string(i.state)},
-                     {"startedAt", when_json(i.started_ms)},
-                     {"endedAt", when_json(i.ended_ms)},
-                     {"endEvent", i.end_event.empty() ? json() : json(i.end_event)},
-                     {"parent", i.parent == 0 ? json() : json(i.parent)}});
+      out.push_back(summary_json(i));
     }
     print_json(out);
     return kExitOk;
@@ -136,19 +144,12 @@ int run_show(const ShowArgs& args) {
       event["text"] = detail_text(e);
       events.push_back(std::move(event));
     }
-    print_json({{"id", i.id},
-                {"processId", i.process_id},
-                {"version", i.version},
-                {"businessKey", i.business_key},
-                {"state", to_string(i.state)},
-                {"startedAt", when_json(i.started_ms)},
-                {"endedAt", when_json(i.ended_ms)},
-                {"endEvent", i.end_event.empty() ? json() : json(i.end_event)},
-                {"parent", i.parent == 0 ? json() : json(i.parent)},
-                {"variables", i.variables.is_null() ? json::object() : i.variables},
-                {"elements", elements},
-                {"incidents", incidents},
-                {"history", events}});
+    json out = summary_json(i);
+    out["variables"] = i.variables.is_null() ? json::object() : i.variables;
+    out["elements"] = std::move(elements);
+    out["incidents"] = std::move(incidents);
+    out["history"] = std::move(events);
+    print_json(out);
     return kExitOk;
   }
   std::cout << "instance " << i.id << "  " << shown(i.process_id) << ":" << i.version;

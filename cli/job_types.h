@@ -12,6 +12,7 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "ordo/adapters/adapters.h"
@@ -24,6 +25,11 @@ struct JobTypeHandling {
   std::set<std::string, std::less<>> external;   // "adapter": "external"
   bool simulate_rest = false;                    // --simulate: every other type is simulated
   std::string config_file;                       // named in warnings; empty: no config
+
+  // Whether this process's own worker answers jobs of `type`.
+  bool handled_here(std::string_view type) const {
+    return external.count(type) == 0 && (simulate_rest || adapters.count(type) != 0);
+  }
 };
 
 // What a config handles, with or without --simulate.
@@ -41,6 +47,7 @@ class JobTypeWatch {
   Status check(const Engine& engine);
   // Job types of deployed processes that nothing here handles, sorted.
   std::vector<std::string> unhandled() const;
+  const JobTypeHandling& handling() const noexcept { return handling_; }
 
  private:
   JobTypeHandling handling_;

@@ -153,13 +153,8 @@ std::optional<int> ServeCommand::run() const {
   if (Status s = job_types.check(engine); !s) return fail(s.message());
   settings->api.unhandled_job_types = [&job_types] { return job_types.unhandled(); };
   // The types the built-in worker does: worker tokens fetch them only when they name them.
-  settings->api.handled_here = [&config, simulate = a.simulate](std::string_view type) {
-    const auto listed = [type](const std::vector<std::string>& types) {
-      return std::find(types.begin(), types.end(), type) != types.end();
-    };
-    if (listed(config.external)) return false;
-    if (config.handlers.count(std::string(type)) != 0 || listed(config.simulated)) return true;
-    return simulate;
+  settings->api.handled_here = [&job_types](std::string_view type) {
+    return job_types.handling().handled_here(type);
   };
   settings->api.on_deployed = [&job_types](const Engine& deployed) { (void)job_types.check(deployed); };
 

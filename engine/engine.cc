@@ -242,6 +242,10 @@ void Engine::remove_observer(Observer* observer) {
     now_observing = impl_->observers.size();
   }
   impl_->observer_count.store(now_observing);
+  if (now_observing == 0) {
+    std::lock_guard taken(impl_->events_mu);
+    impl_->undelivered.clear();  // nobody to tell, now or later
+  }
   Impl::Call call(*impl_);
   impl_->rt.set_recording(impl_->options.keep_history || impl_->store->shared() ||
                           now_observing > 0);
@@ -269,6 +273,8 @@ void Engine::Impl::deliver() {
   // engine leaves the delivery to the loop it is called from.
   thread_local const Impl* delivering_here = nullptr;
   if (delivering_here == this) return;
+  // Nothing is queued without observers (take_committed): no lock taken on every call.
+  if (observer_count.load(std::memory_order_relaxed) == 0) return;
   // One thread delivers at a time; a thread that finds another delivering leaves its events
   // to it, and the deliverer stops only when it finds nothing left (both under events_mu,
   // so nothing is left behind).

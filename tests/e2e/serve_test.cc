@@ -490,9 +490,9 @@ TEST(Serve, TheWorkerOutlastsADatabaseLockedByAnotherProcess) {
 namespace ordo::testing {
 namespace {
 
-// Sends `head` (a request's line and headers, and whatever else) on a fresh connection to
-// 127.0.0.1:port and returns the status of the answer (0 when none came within 20 s).
-int raw_status(int port, const std::string& head) {
+// Sends `bytes` on a fresh connection to 127.0.0.1:port; -1 when it cannot connect. Reads
+// on it wait at most `seconds` for a byte.
+int send_on_loopback(int port, const std::string& bytes, int seconds) {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
@@ -500,11 +500,19 @@ int raw_status(int port, const std::string& head) {
   addr.sin_port = htons(static_cast<std::uint16_t>(port));
   if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
     ::close(fd);
-    return 0;
+    return -1;
   }
-  timeval wait{20, 0};
+  timeval wait{seconds, 0};
   ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &wait, sizeof wait);
-  (void)::send(fd, head.data(), head.size(), MSG_NOSIGNAL);
+  (void)::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+  return fd;
+}
+
+// Sends `head` (a request's line and headers, and whatever else) and returns the status of
+// the answer (0 when none came within 20 s).
+int raw_status(int port, const std::string& head) {
+  const int fd = send_on_loopback(port, head, 20);
+  if (fd < 0) return 0;
   char buf[256] = {};
   const ssize_t n = ::recv(fd, buf, sizeof buf - 1, 0);
   ::close(fd);
@@ -512,21 +520,11 @@ int raw_status(int port, const std::string& head) {
   return std::atoi(buf + 9);
 }
 
-// Sends `bytes` on a fresh connection and returns everything the server answers until it
-// closes the connection (or 3 s pass without a byte).
+// Sends `bytes` and returns everything the server answers until it closes the connection
+// (or 3 s pass without a byte).
 std::string raw_exchange(int port, const std::string& bytes) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(static_cast<std::uint16_t>(port));
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    ::close(fd);
-    return {};
-  }
-  timeval wait{3, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &wait, sizeof wait);
-  (void)::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+  const int fd = send_on_loopback(port, bytes, 3);
+  if (fd < 0) return {};
   std::string out;
   char buf[4096];
   for (ssize_t n; (n = ::recv(fd, buf, sizeof buf, 0)) > 0;) out.append(buf, static_cast<std::size_t>(n));
