@@ -122,6 +122,8 @@ std::optional<int> ServeCommand::run() const {
   settings->api.payment_options.log = server::library_log("webhooks");
   listen.max_body_bytes = settings->max_body_bytes;
   listen.max_in_flight = settings->max_in_flight;
+  listen.max_connections = settings->max_connections;
+  listen.max_connections_per_peer = settings->max_connections_per_peer;
   settings->api.max_in_flight = settings->max_in_flight;
 
   // One engine, safe to call from every thread: the API's request threads, the worker, the

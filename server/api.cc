@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <future>
 
 #include "http_server.h"
 #include "ordo/loader.h"
@@ -70,21 +71,6 @@ std::string_view route_template(const std::vector<std::string_view>& seg) {
   return "(other)";
 }
 
-std::vector<std::string_view> segments(std::string_view path) {
-  std::vector<std::string_view> out;
-  std::size_t at = 0;
-  while (at < path.size()) {
-    if (path[at] == '/') {
-      ++at;
-      continue;
-    }
-    const std::size_t end = std::min(path.find('/', at), path.size());
-    out.push_back(path.substr(at, end - at));
-    at = end;
-  }
-  return out;
-}
-
 const char* scope_for(const Request& r, const std::vector<std::string_view>& seg) {
   if (seg.size() >= 2 && seg[1] == "jobs" && r.method == "POST") return "worker";
   if (r.method == "GET" || r.method == "HEAD") return "read";
@@ -147,8 +133,11 @@ Result<ServerSettings> read_server_settings(const json& section) {
         }
         out.api.tokens.push_back(std::move(token));
       }
-    } else if (key == "maxBodyBytes" || key == "maxInFlight") {
-      const std::int64_t most = key == "maxBodyBytes" ? (1LL << 30) : 1024;
+    } else if (key == "maxBodyBytes" || key == "maxInFlight" || key == "maxConnections" ||
+               key == "maxConnectionsPerPeer") {
+      const std::int64_t most = key == "maxBodyBytes" ? (1LL << 30)
+                                : key == "maxInFlight" ? 1024
+                                                       : 100'000;
       if (!value.is_number_integer() || value.get<std::int64_t>() < 1 ||
           value.get<std::int64_t>() > most) {
         return Status::invalid_argument("server." + key + ": must be a whole number from 1 to " +
@@ -156,6 +145,8 @@ Result<ServerSettings> read_server_settings(const json& section) {
       }
       if (key == "maxBodyBytes") out.max_body_bytes = value.get<std::size_t>();
       if (key == "maxInFlight") out.max_in_flight = value.get<int>();
+      if (key == "maxConnections") out.max_connections = value.get<int>();
+      if (key == "maxConnectionsPerPeer") out.max_connections_per_peer = value.get<int>();
     } else if (key == "webhooks") {
       if (!value.is_object()) return Status::invalid_argument("server.webhooks: must be an object");
       for (const auto& [kind, hook] : value.items()) {
@@ -223,8 +214,8 @@ Result<ServerSettings> read_server_settings(const json& section) {
     } else {
       return Status::invalid_argument("server." + key +
                                       ": is not a setting (known: tokens, maxBodyBytes, "
-                                      "maxInFlight, maxCallDepth, maxMultiInstance, webhooks, "
-                                      "alerts)");
+                                      "maxInFlight, maxConnections, maxConnectionsPerPeer, "
+                                      "maxCallDepth, maxMultiInstance, webhooks, alerts)");
     }
   }
   return out;
@@ -232,7 +223,19 @@ Result<ServerSettings> read_server_settings(const json& section) {
 
 Api::Api(Engine& engine, ApiOptions options) : engine_(engine), options_(std::move(options)) {}
 
+Api::~Api() {
+  close();
+  if (poller_.joinable()) poller_.join();
+}
+
 Response Api::handle(const Request& r) {
+  std::promise<Response> answered;
+  std::future<Response> answer = answered.get_future();
+  handle(r, [&answered](Response out) { answered.set_value(std::move(out)); });
+  return answer.get();
+}
+
+void Api::handle(const Request& r, Reply reply) {
   const std::vector<std::string_view> seg = segments(r.path);
   // Overload: beyond max_in_flight requests at once, answer at once rather than queue up
   // (probes still get through).
@@ -254,10 +257,12 @@ Response Api::handle(const Request& r) {
                                   ") requests at once; retry shortly");
     out.retry_after_s = 1;
   } else {
-    out = dispatch(r, seg);
+    out = dispatch(r, seg, &reply);
+    // A parked poll is counted when it is answered.
+    if (out.status == kParked) return;
   }
   count(r, seg, out.status);
-  return out;
+  reply(std::move(out));
 }
 
 // Who may ask: without tokens, loopback requests that no web page sent; with tokens, a valid
@@ -349,7 +354,8 @@ std::optional<Response> Api::refuse_before_body(const Request& r) {
   return refused;
 }
 
-Response Api::dispatch(const Request& r, const std::vector<std::string_view>& seg) {
+Response Api::dispatch(const Request& r, const std::vector<std::string_view>& seg,
+                       Reply* reply) {
   if (seg.size() == 1 && seg[0] == "health") {
     return json_response(200, {{"status", "ok"}});
   }
@@ -375,7 +381,7 @@ Response Api::dispatch(const Request& r, const std::vector<std::string_view>& se
   if (std::optional<Response> refused = admit(r, seg)) return *refused;
   if (seg.size() == 1 && seg[0] == "metrics" && r.method == "GET") return metrics();
   try {
-    if (seg.size() >= 2 && seg[0] == "v1" && seg[1] == "jobs") return jobs(r, seg);
+    if (seg.size() >= 2 && seg[0] == "v1" && seg[1] == "jobs") return jobs(r, seg, reply);
     // Starts and messages share transactions with the concurrent ones (group commit).
     if (seg.size() == 2 && seg[0] == "v1" && r.method == "POST") {
       if (seg[1] == "process-instances") return start(r);
@@ -401,6 +407,13 @@ void Api::count(const Request& r, const std::vector<std::string_view>& seg, int 
   if (status == 401 && route.starts_with("/v1/webhooks/")) {
     ++webhook_rejections_[std::string(seg[2])];
   }
+}
+
+void Api::count_refused(std::string_view reason) {
+  std::lock_guard lock(metrics_mu_);
+  auto it = refused_.find(reason);
+  if (it == refused_.end()) it = refused_.emplace(std::string(reason), 0).first;
+  ++it->second;
 }
 
 Response Api::metrics() {
@@ -454,6 +467,14 @@ Response Api::metrics() {
          "Webhooks refused because their signature did not verify.");
   for (const auto& [kind, n] : webhook_rejections_) {
     out += "ordo_webhook_rejections_total{webhook=\"" + label(kind) + "\"} " + std::to_string(n) +
+           "\n";
+  }
+  family("ordo_http_refused_total", "counter",
+         "Connections and requests the HTTP layer refused or cut off by reason: connections "
+         "(server.maxConnections, maxConnectionsPerPeer), slow (a deadline passed), "
+         "head-too-large, body-too-large, malformed.");
+  for (const auto& [reason, n] : refused_) {
+    out += "ordo_http_refused_total{reason=\"" + label(reason) + "\"} " + std::to_string(n) +
            "\n";
   }
   if (options_.unhandled_job_types) {

@@ -5,12 +5,15 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <map>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <tuple>
 #include <vector>
 
@@ -88,7 +91,8 @@ struct ApiOptions {
 };
 
 // Reads the config's "server" section: {"tokens": [{"token": "...", "scopes": [...]}],
-// "maxBodyBytes": N, "maxInFlight": N, "webhooks": {"payment": {"secret", "signatureHeader",
+// "maxBodyBytes": N, "maxInFlight": N, "maxConnections": N, "maxConnectionsPerPeer": N,
+// "webhooks": {"payment": {"secret", "signatureHeader",
 // "messageName", "timeToLive"}, "notifications": {"secret", "signatureHeader"}}, "alerts":
 // {...} (kpi.h)}. Errors name the key.
 struct ServerSettings {
@@ -96,6 +100,8 @@ struct ServerSettings {
   AlertSettings alerts;
   std::size_t max_body_bytes = 1 << 20;
   int max_in_flight = 64;
+  int max_connections = 1024;         // ListenOptions::max_connections
+  int max_connections_per_peer = 128;
   // The engine's limits (EngineOptions::max_call_depth, max_multi_instance).
   std::uint32_t max_call_depth = EngineOptions{}.max_call_depth;
   std::uint64_t max_multi_instance = EngineOptions{}.max_multi_instance;
@@ -105,15 +111,32 @@ Result<ServerSettings> read_server_settings(const nlohmann::json& section);
 class Api {
  public:
   Api(Engine& engine, ApiOptions options);
+  ~Api();
+  Api(const Api&) = delete;
+  Api& operator=(const Api&) = delete;
+
+  // The answer to `request`, given to `reply` exactly once: before handle() returns for
+  // every request but a long poll of an external worker that finds no job. Such a poll is
+  // parked (it holds no thread) and answered later from the API's one poller thread, when a
+  // job came or its requestTimeout ended.
+  using Reply = std::function<void(Response)>;
+  void handle(const Request& request, Reply reply);
+  // The same, waiting for the answer (tests and fuzzing).
   Response handle(const Request& request);
   // Before the body is read (its method, path and headers only): the refusal of a request
   // that has no right to send one, or nothing. Counted in the metrics like any answer.
   std::optional<Response> refuse_before_body(const Request& request);
   // Ends the long polls of external workers at once (the server is stopping).
   void close();
+  // The transport refused a connection or request itself, for `reason` ("connections",
+  // "slow", "head-too-large", "body-too-large", "malformed"): counted in /metrics.
+  void count_refused(std::string_view reason);
 
  private:
-  Response dispatch(const Request& request, const std::vector<std::string_view>& seg);
+  // A route that parks the request (a long poll) moves `*reply` away and answers this.
+  static constexpr int kParked = 0;
+  Response dispatch(const Request& request, const std::vector<std::string_view>& seg,
+                    Reply* reply);
   std::optional<Response> admit(const Request& request,
                                 const std::vector<std::string_view>& seg) const;
   // The configured token the request carries, if any.
@@ -132,19 +155,31 @@ class Api {
   Result<MessageResult> publish_grouped(Message message);
   void submit(Grouped& request);
   void run_group(std::vector<Grouped*>& group);
-  // /v1/jobs: external workers (jobs.cc). A fetch may wait (a long poll).
-  Response jobs(const Request& request, const std::vector<std::string_view>& seg);
+  // /v1/jobs: external workers (jobs.cc). A fetch that finds nothing may park (a long poll).
+  Response jobs(const Request& request, const std::vector<std::string_view>& seg, Reply* reply);
+  struct Poll {
+    FetchRequest fetch;
+    std::chrono::steady_clock::time_point deadline;
+    std::uint64_t seen = 0;  // the jobs generation of its last look
+    std::string method;      // for the metrics
+    std::string path;
+    Reply reply;
+  };
+  void poll_loop();
   void count(const Request& request, const std::vector<std::string_view>& seg, int status);
   Engine& engine_;
   ApiOptions options_;
   std::atomic<int> in_flight_{0};
-  // Long polls wait on jobs_cv_ until the API may have created jobs (jobs_generation_
-  // moved on), or it closes.
+  // Parked long polls look again when the API may have created jobs (jobs_generation_
+  // moved on), every quarter second (another process may have), at their deadline, and
+  // when the API closes. The poller thread starts with the first parked poll.
   void jobs_may_exist();
   std::mutex poll_mu_;
   std::condition_variable jobs_cv_;
-  std::uint64_t jobs_generation_ = 0;  // under poll_mu_
-  bool closing_ = false;               // under poll_mu_
+  std::uint64_t jobs_generation_ = 0;       // under poll_mu_
+  bool closing_ = false;                    // under poll_mu_
+  std::vector<std::unique_ptr<Poll>> polls_;  // under poll_mu_
+  std::thread poller_;
   // Group commit: requests waiting for the next transaction, and whether a thread is running
   // one (the leader); followers wait on group_cv_ until theirs is done.
   std::mutex group_mu_;
@@ -155,6 +190,7 @@ class Api {
   // (route, method, status) -> requests; webhook kind -> rejected signatures
   std::map<std::tuple<std::string, std::string, int>, std::uint64_t> requests_;
   std::map<std::string, std::uint64_t> webhook_rejections_;
+  std::map<std::string, std::uint64_t, std::less<>> refused_;  // transport refusals by reason
 };
 
 // {"error": {"status": N, "message": "..."}}

@@ -101,7 +101,66 @@ void Api::jobs_may_exist() {
   jobs_cv_.notify_all();
 }
 
-Response Api::jobs(const Request& r, const std::vector<std::string_view>& seg) {
+// The poller: one thread looks again for every parked poll, so workers waiting for jobs hold
+// no request thread (and cannot crowd out anyone's requests, /health's included).
+void Api::poll_loop() {
+  using Clock = std::chrono::steady_clock;
+  std::unique_lock lock(poll_mu_);
+  while (true) {
+    if (polls_.empty()) {
+      if (closing_) return;
+      jobs_cv_.wait(lock, [&] { return closing_ || !polls_.empty(); });
+      continue;
+    }
+    // Until a poll may find something: jobs were made here, a quarter second passed (another
+    // process may have made some), a deadline came, or the API closes.
+    auto until = Clock::now() + std::chrono::milliseconds(250);
+    for (const auto& p : polls_) until = std::min(until, p->deadline);
+    const auto moved_on = [&] {
+      if (closing_) return true;
+      for (const auto& p : polls_) {
+        if (p->seen != jobs_generation_) return true;
+      }
+      return false;
+    };
+    jobs_cv_.wait_until(lock, until, moved_on);
+    const std::uint64_t generation = jobs_generation_;
+    const bool closing = closing_;
+    std::vector<std::unique_ptr<Poll>> round;
+    round.swap(polls_);
+    lock.unlock();
+    std::vector<std::unique_ptr<Poll>> waiting;
+    for (std::unique_ptr<Poll>& p : round) {
+      p->seen = generation;
+      Result<std::vector<LockedJob>> got =
+          closing ? Result<std::vector<LockedJob>>(std::vector<LockedJob>{})
+                  : engine_.fetch_and_lock(p->fetch);
+      if (got && got->empty() && Clock::now() < p->deadline && !closing) {
+        waiting.push_back(std::move(p));
+        continue;
+      }
+      Response out;
+      if (!got) {
+        out = from_status(got.status());
+      } else {
+        json list = json::array();
+        for (const LockedJob& j : *got) list.push_back(job_view(j));
+        out = json_response(200, {{"jobs", std::move(list)}});
+      }
+      Request counted;
+      counted.method = std::move(p->method);
+      counted.path = std::move(p->path);
+      count(counted, segments(counted.path), out.status);
+      p->reply(std::move(out));
+    }
+    lock.lock();
+    // The polls that wait on go before the ones parked meanwhile, in the order they came.
+    polls_.insert(polls_.begin(), std::make_move_iterator(waiting.begin()),
+                  std::make_move_iterator(waiting.end()));
+  }
+}
+
+Response Api::jobs(const Request& r, const std::vector<std::string_view>& seg, Reply* reply) {
   json body;
   Response error;
   if (seg.size() == 2 && r.method == "GET") {
@@ -157,33 +216,37 @@ Response Api::jobs(const Request& r, const std::vector<std::string_view>& seg) {
       return error;
     }
     fetch.max_jobs = static_cast<int>(max_jobs);
-    // A long poll: when nothing is there, wait (without holding the engine) until a request
-    // here may have created jobs, or a quarter second has passed (another process may have),
-    // and look again, until the request timeout.
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(poll_ms);
-    while (true) {
-      std::uint64_t seen = 0;
-      {
-        std::lock_guard lock(poll_mu_);
-        seen = jobs_generation_;
-      }
-      Result<std::vector<LockedJob>> got = engine_.fetch_and_lock(fetch);
-      if (!got) return from_status(got.status());
-      const auto now = std::chrono::steady_clock::now();
-      std::unique_lock lock(poll_mu_);
-      if (!got->empty() || closing_ || now >= deadline) {
-        lock.unlock();
-        json list = json::array();
-        for (const LockedJob& j : *got) list.push_back(job_view(j));
-        return json_response(200, {{"jobs", std::move(list)}});
-      }
-      // A poll that waits is not in flight: workers waiting for jobs must not crowd out
-      // their own answers (or anyone's requests) under maxInFlight.
-      --in_flight_;
-      jobs_cv_.wait_until(lock, std::min(deadline, now + std::chrono::milliseconds(250)),
-                          [&] { return closing_ || jobs_generation_ != seen; });
-      ++in_flight_;
+    // A long poll: when nothing is there, the request is parked until a job comes or its
+    // requestTimeout ends (poll_loop).
+    std::uint64_t seen = 0;
+    {
+      std::lock_guard lock(poll_mu_);
+      seen = jobs_generation_;
     }
+    Result<std::vector<LockedJob>> got = engine_.fetch_and_lock(fetch);
+    if (!got) return from_status(got.status());
+    if (got->empty() && poll_ms > 0 && reply != nullptr) {
+      std::unique_lock lock(poll_mu_);
+      if (!closing_) {
+        auto poll = std::make_unique<Poll>();
+        poll->fetch = std::move(fetch);
+        poll->deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(poll_ms);
+        poll->seen = seen;
+        poll->method = r.method;
+        poll->path = r.path;
+        poll->reply = std::move(*reply);
+        polls_.push_back(std::move(poll));
+        if (!poller_.joinable()) poller_ = std::thread([this] { poll_loop(); });
+        lock.unlock();
+        jobs_cv_.notify_all();
+        Response parked;
+        parked.status = kParked;
+        return parked;
+      }
+    }
+    json list = json::array();
+    for (const LockedJob& j : *got) list.push_back(job_view(j));
+    return json_response(200, {{"jobs", std::move(list)}});
   }
 
   std::uint64_t key = 0;

@@ -142,4 +142,19 @@ bool parse_id(std::string_view text, std::uint64_t& out) {
   return ec == std::errc() && end == text.data() + text.size() && !text.empty();
 }
 
+std::vector<std::string_view> segments(std::string_view path) {
+  std::vector<std::string_view> out;
+  std::size_t at = 0;
+  while (at < path.size()) {
+    if (path[at] == '/') {
+      ++at;
+      continue;
+    }
+    const std::size_t end = std::min(path.find('/', at), path.size());
+    out.push_back(path.substr(at, end - at));
+    at = end;
+  }
+  return out;
+}
+
 }  // namespace ordo::server

@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -48,6 +49,9 @@ nlohmann::json take_object(nlohmann::json& body, const char* key);
 // saying `what` it must be.
 bool int_field(const nlohmann::json& body, const char* key, std::int64_t least, std::int64_t most,
                const std::string& what, std::int64_t& out, Response& error);
+
+// The parts of a path between slashes ("/v1/jobs/" -> v1, jobs), viewing `path`.
+std::vector<std::string_view> segments(std::string_view path);
 
 // A whole number in decimal, nothing else.
 bool parse_id(std::string_view text, std::uint64_t& out);

@@ -3,6 +3,12 @@
 
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -26,6 +32,28 @@
 #include "must.h"
 
 namespace ordo::testing {
+
+// A TCP socket connected to `port` on 127.0.0.1, from the address `from` (any 127.0.0.0/8
+// address: a peer of its own to the server), its reads waiting at most `seconds`; -1 when it
+// cannot connect.
+inline int connect_on_loopback(int port, const char* from = "127.0.0.1", int seconds = 20) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in local{};
+  local.sin_family = AF_INET;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<std::uint16_t>(port));
+  if (::inet_pton(AF_INET, from, &local.sin_addr) != 1 ||
+      ::bind(fd, reinterpret_cast<sockaddr*>(&local), sizeof local) != 0 ||
+      ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  timeval wait{seconds, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &wait, sizeof wait);
+  return fd;
+}
 
 // Durations in milliseconds, as the engine counts them.
 inline constexpr std::int64_t kMinute = 60'000;
