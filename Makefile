@@ -52,9 +52,10 @@ fuzz:
 	@scripts/install-deps --fuzz
 	CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 	  -DORDO_BUILD_FUZZERS=ON -DORDO_BUILD_TESTS=OFF -DORDO_BUILD_BENCH=OFF -DORDO_BUILD_EXAMPLES=OFF
-	cmake --build build-fuzz -j $(JOBS) --target ordo_fuzz_loader ordo_fuzz_api
+	cmake --build build-fuzz -j $(JOBS) --target ordo_fuzz_loader ordo_fuzz_api ordo_fuzz_http
 	scripts/run-fuzzer build-fuzz/fuzz/ordo_fuzz_loader $(FUZZ_SECONDS)
 	scripts/run-fuzzer build-fuzz/fuzz/ordo_fuzz_api $(FUZZ_SECONDS) fuzz/api_corpus
+	scripts/run-fuzzer build-fuzz/fuzz/ordo_fuzz_http $(FUZZ_SECONDS) fuzz/http_corpus
 
 format:
 	git ls-files '*.cc' '*.h' | xargs clang-format -i

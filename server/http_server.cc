@@ -66,7 +66,6 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
 
-constexpr std::size_t kHeadBytes = 16 * 1024;  // request line and headers
 
 // "%2F" -> "/"; in a query also "+" -> " ". A malformed escape stays as it is.
 std::string decoded(std::string_view in, bool query) {
@@ -91,28 +90,35 @@ std::string decoded(std::string_view in, bool query) {
   return out;
 }
 
+}  // namespace
+
+void read_target(std::string_view target, Request& r) {
+  const std::size_t q = target.find('?');
+  r.path = decoded(target.substr(0, q), false);
+  r.query.clear();
+  if (q == std::string_view::npos) return;
+  std::string_view rest = target.substr(q + 1);
+  while (!rest.empty()) {
+    const std::size_t amp = rest.find('&');
+    const std::string_view pair = rest.substr(0, amp);
+    if (!pair.empty()) {
+      const std::size_t eq = pair.find('=');
+      r.query.emplace(decoded(pair.substr(0, eq), true),
+                      eq == std::string_view::npos ? std::string()
+                                                   : decoded(pair.substr(eq + 1), true));
+    }
+    if (amp == std::string_view::npos) break;
+    rest.remove_prefix(amp + 1);
+  }
+}
+
+namespace {
+
 // The API's view of a request's head: method, decoded path and query, headers in lower case.
 Request head_of(const http::request<http::string_body>& req) {
   Request r;
   r.method = std::string(req.method_string());
-  const std::string_view target = req.target();
-  const std::size_t q = target.find('?');
-  r.path = decoded(target.substr(0, q), false);
-  if (q != std::string_view::npos) {
-    std::string_view rest = target.substr(q + 1);
-    while (!rest.empty()) {
-      const std::size_t amp = rest.find('&');
-      const std::string_view pair = rest.substr(0, amp);
-      if (!pair.empty()) {
-        const std::size_t eq = pair.find('=');
-        r.query.emplace(decoded(pair.substr(0, eq), true),
-                        eq == std::string_view::npos ? std::string()
-                                                     : decoded(pair.substr(eq + 1), true));
-      }
-      if (amp == std::string_view::npos) break;
-      rest.remove_prefix(amp + 1);
-    }
-  }
+  read_target(req.target(), r);
   for (const auto& field : req) {
     std::string name(field.name_string());
     for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -187,7 +193,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void read_head() {
     parser_.emplace();
-    parser_->header_limit(static_cast<std::uint32_t>(kHeadBytes));
+    parser_->header_limit(static_cast<std::uint32_t>(kMaxHeadBytes));
     parser_->body_limit(server_.options().max_body_bytes);
     stream_.expires_after(server_.options().header_timeout);
     http::async_read_header(stream_, buffer_, *parser_,
@@ -207,7 +213,7 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     if (ec == http::error::header_limit) {
       return refuse(431, "head-too-large", "the request's line and headers are larger than " +
-                             std::to_string(kHeadBytes / 1024) + " KB");
+                             std::to_string(kMaxHeadBytes / 1024) + " KB");
     }
     if (ec) return refuse(400, "malformed", "malformed HTTP request: " + ec.message());
     const auto& req = parser_->get();

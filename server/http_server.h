@@ -12,6 +12,7 @@
 #include <chrono>
 #include <functional>
 #include <string>
+#include <string_view>
 
 #include "api.h"
 
@@ -45,6 +46,13 @@ bool is_loopback(const std::string& host);
 // tokens listens only on such an address, so it is the listening address too; any other
 // name ("127.0.0.1.nip.io") may be a DNS record rebound to this machine by a web page.
 bool host_header_is_loopback(const std::string& value);
+
+// Request lines and headers beyond this get 431.
+inline constexpr std::size_t kMaxHeadBytes = 16 * 1024;
+
+// A request line's target ("/v1/x%20y?businessKey=A+1") into `r.path` and `r.query`,
+// percent-decoded ("+" is a space in the query; a malformed escape stays as it is).
+void read_target(std::string_view target, Request& r);
 
 // Serves until `stop` becomes true (checked every 100 ms), then stops accepting and returns
 // once the requests in flight (parked long polls too) are answered. Errors: the address
