@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <cstdint>
+#include <filesystem>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -32,6 +33,31 @@
 #include "must.h"
 
 namespace ordo::testing {
+
+// A directory of the running test's own, under the system's temporary directory, made empty
+// at the start and removed at the end: names shared between runs (or between worktrees on one
+// machine) let one run read what another left behind.
+class TempDir {
+ public:
+  explicit TempDir(const std::string& name)
+      : dir_(std::filesystem::temp_directory_path() /
+             ("ordo-" + name + "-" + std::to_string(::getpid()) + "-" +
+              ::testing::UnitTest::GetInstance()->current_test_info()->name())) {
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  std::string path(const std::string& file) const { return (dir_ / file).string(); }
+  std::string dir() const { return dir_.string(); }
+
+ private:
+  std::filesystem::path dir_;
+};
 
 // A TCP socket connected to `port` on 127.0.0.1, from the address `from` (any 127.0.0.0/8
 // address: a peer of its own to the server), its reads waiting at most `seconds`; -1 when it

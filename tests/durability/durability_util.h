@@ -16,29 +16,9 @@
 #include <gtest/gtest.h>
 
 #include "must.h"
+#include "test_util.h"
 
 namespace ordo::testing {
-
-class TempDir {
- public:
-  explicit TempDir(const std::string& name)
-      : dir_(std::filesystem::temp_directory_path() /
-             ("ordo-" + name + "-" + std::to_string(::getpid()) + "-" +
-              ::testing::UnitTest::GetInstance()->current_test_info()->name())) {
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  std::string path(const std::string& file) const { return (dir_ / file).string(); }
-
- private:
-  std::filesystem::path dir_;
-};
 
 inline std::string read_file(const std::string& path) {
   std::ifstream in(path);

@@ -26,7 +26,7 @@ const std::string kSampleConfig = ORDO_SOURCE_DIR "/examples/order-log/replay.js
 
 std::string temp_dir() {
   const fs::path dir = fs::temp_directory_path() /
-                       ("ordo-replay-" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) +
+                       ("ordo-replay-" + std::to_string(::getpid()) +
                         "-" + ::testing::UnitTest::GetInstance()->current_test_info()->name());
   fs::create_directories(dir);
   return dir.string();

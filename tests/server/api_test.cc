@@ -715,8 +715,8 @@ TEST(ApiWebhooks, DeliveryStatusCallbacksReachTheDeliveryLogOnce) {
   gateway.server().Post("/sms", [](const httplib::Request&, httplib::Response& res) {
     res.set_content(R"({"id": "sms-1"})", "application/json");
   });
-  const std::string log_file = ::testing::TempDir() + "/api-webhook-deliveries.db";
-  for (const char* suffix : {"", "-wal", "-shm"}) std::remove((log_file + suffix).c_str());
+  const TempDir scratch("api-webhooks");
+  const std::string log_file = scratch.path("deliveries.db");
   auto notifier = Notifier::create({{"templates", ORDO_SOURCE_DIR "/processes/templates"},
                                     {"deliveryLog", log_file},
                                     {"channels", {{"sms", {{"url", gateway.url("/sms")}}}}}},

@@ -60,10 +60,7 @@ FakeJob notify_job(json vars, const char* message, const char* channel = "email"
 class NotifierTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = ::testing::TempDir() + "/ordo-notify-" +
-           ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
+    dir_ = scratch_.dir();
     sms_.server().Post("/sms", [this](const httplib::Request& req, httplib::Response& res) {
       sms_.record(req);
       const int n = ++sms_calls_;
@@ -122,6 +119,7 @@ class NotifierTest : public ::testing::Test {
     return r.is_ok() ? *r : std::vector<DeliveryRecord>{};
   }
 
+  TempDir scratch_{"notify"};
   std::string dir_;
   HttpPeer sms_, push_;
   std::atomic<int> sms_calls_{0};
@@ -550,7 +548,8 @@ TEST_F(NotifierTest, ProviderCallbacksAreRecordedOnceAndForwardedToTheCrm) {
 }
 
 TEST(NotificationConfig, MistakesAreErrorsNamingTheSetting) {
-  const std::string dir = ::testing::TempDir();
+  const TempDir scratch("notify-cfg");
+  const std::string dir = scratch.dir();
   const json good = {{"templates", ORDO_SOURCE_DIR "/processes/templates"},
                      {"deliveryLog", dir + "/cfg-deliveries.db"},
                      {"channels", {{"sms", {{"url", "http://127.0.0.1:9/sms"}}}}}};
@@ -588,8 +587,8 @@ TEST(NotificationConfig, MistakesAreErrorsNamingTheSetting) {
 }
 
 TEST(NotificationConfig, OrdoJsonWiresTheNotifyAdapterAndChecksSecrets) {
-  const std::string dir = ::testing::TempDir() + "/ordo-cfg";
-  std::filesystem::create_directories(dir);
+  const TempDir scratch("ordo-cfg");
+  const std::string dir = scratch.dir();
   const std::string text = R"({
     "adapters": {"notify.send": {"adapter": "notify"}},
     "notifications": {
@@ -639,7 +638,8 @@ TEST(NotificationConfig, TheWorkedExampleInTheDocsLoads) {
   ASSERT_NE(start, std::string::npos);
   const std::size_t end = text.find("```", start + 7);
   std::string example = text.substr(start + 8, end - start - 8);
-  const std::string log = ::testing::TempDir() + "/docs-example-deliveries.db";
+  const TempDir scratch("notify-docs");
+  const std::string log = scratch.path("docs-example-deliveries.db");
   const std::string from = "\"deliveryLog\": \"deliveries.db\"";
   ASSERT_NE(example.find(from), std::string::npos);
   example.replace(example.find(from), from.size(), "\"deliveryLog\": \"" + log + "\"");

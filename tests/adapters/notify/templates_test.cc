@@ -151,8 +151,8 @@ TEST(NotificationTemplates, OnlyHtmlIsEscaped) {
 }
 
 TEST(NotificationTemplates, ALocaleWithoutAMessageFallsBackToTheDefault) {
-  const std::string dir = ::testing::TempDir() + "/ordo-templates";
-  std::filesystem::remove_all(dir);
+  const TempDir scratch("templates");
+  const std::string dir = scratch.dir();
   std::filesystem::create_directories(dir + "/en");
   std::filesystem::create_directories(dir + "/de");
   std::ofstream(dir + "/en/strings.json")
@@ -171,8 +171,8 @@ TEST(NotificationTemplates, ALocaleWithoutAMessageFallsBackToTheDefault) {
 }
 
 TEST(NotificationTemplates, ABrokenTemplateIsALoadErrorNamingTheFile) {
-  const std::string dir = ::testing::TempDir() + "/ordo-templates-broken";
-  std::filesystem::remove_all(dir);
+  const TempDir scratch("templates-broken");
+  const std::string dir = scratch.dir();
   std::filesystem::create_directories(dir + "/en");
   std::ofstream(dir + "/en/strings.json")
       << R"({"greeting": {"neutral": "Hi", "anonymous": "Hi"}})";
