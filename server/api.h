@@ -161,6 +161,7 @@ class Api {
     FetchRequest fetch;
     std::chrono::steady_clock::time_point deadline;
     std::uint64_t seen = 0;  // the jobs generation of its last look
+    std::string types;       // its job types, sorted and joined: polls alike look once a round
     std::string method;      // for the metrics
     std::string path;
     Reply reply;
@@ -177,7 +178,7 @@ class Api {
   std::mutex poll_mu_;
   std::condition_variable jobs_cv_;
   std::uint64_t jobs_generation_ = 0;       // under poll_mu_
-  bool closing_ = false;                    // under poll_mu_
+  std::atomic<bool> closing_{false};        // set under poll_mu_
   std::vector<std::unique_ptr<Poll>> polls_;  // under poll_mu_
   std::thread poller_;
   // Group commit: requests waiting for the next transaction, and whether a thread is running

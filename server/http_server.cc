@@ -9,6 +9,9 @@
 #include <arpa/inet.h>
 #include <sys/resource.h>
 
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -129,6 +132,8 @@ Request head_of(const http::request<http::string_body>& req) {
 
 class Session;
 
+constexpr const char* kStopping = "the server is stopping; retry on another node or shortly";
+
 class Server {
  public:
   Server(Api& api, const ListenOptions& options)
@@ -204,8 +209,14 @@ class Session : public std::enable_shared_from_this<Session> {
 
  private:
   void on_head(beast::error_code ec) {
-    // Too slow (a timed-out stream is closed already), or closed: nothing to answer.
-    if (ec == beast::error::timeout) return server_.api().count_refused("slow");
+    // Too slow (a timed-out stream is closed already), or closed: nothing to answer. A
+    // keep-alive connection that sent nothing more is idle, not slow.
+    if (ec == beast::error::timeout) {
+      if (answered_ == 0 || buffer_.size() > 0 || parser_->got_some()) {
+        server_.api().count_refused("slow");
+      }
+      return;
+    }
     if (ec == http::error::end_of_stream ||
         ec == asio::error::operation_aborted || ec == asio::error::connection_reset ||
         ec == asio::error::eof) {
@@ -217,8 +228,11 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     if (ec) return refuse(400, "malformed", "malformed HTTP request: " + ec.message());
     const auto& req = parser_->get();
-    head_ = head_of(req);
     keep_alive_ = req.keep_alive();
+    head_only_ = req.method() == http::verb::head;
+    // Stopping: what was read before is answered, nothing new is started.
+    if (server_.stopping()) return refuse(503, "stopping", kStopping);
+    head_ = head_of(req);
     // Before any byte of the body is read: who may not send one is refused, so a client
     // without a token cannot make the server read megabytes.
     if (std::optional<Response> refused = server_.api().refuse_before_body(head_)) {
@@ -263,7 +277,12 @@ class Session : public std::enable_shared_from_this<Session> {
     if (ec) return refuse(400, "malformed", "malformed HTTP request body: " + ec.message());
     stream_.expires_never();
     head_.body = std::move(parser_->get().body());
+    // Counted before the check: a stop that begins after it waits for this request.
     server_.busy();
+    if (server_.stopping()) {
+      server_.done();
+      return refuse(503, "stopping", kStopping);
+    }
     // /health answers whatever the handler threads are doing (it reads nothing).
     if (head_.path == "/health") {
       server_.api().handle(head_, [this](Response out) { write(std::move(out), true); });
@@ -272,13 +291,23 @@ class Session : public std::enable_shared_from_this<Session> {
     // The task owns the request: the connection may read its next one as soon as this one is
     // answered, while the handler thread returns.
     asio::post(server_.handlers(), [self = shared_from_this(), r = std::move(head_)] {
-      self->server_.api().handle(r, [self](Response out) {
+      auto answered = std::make_shared<std::atomic<bool>>(false);
+      const auto answer = [self, answered](Response out) {
+        if (answered->exchange(true)) return;
         // Answered on a handler thread, or later by the Api's poller: written on the I/O
         // thread of the connection.
         asio::post(self->stream_.get_executor(), [self, out = std::move(out)]() mutable {
           self->write(std::move(out), true);
         });
-      });
+      };
+      try {
+        self->server_.api().handle(r, answer);
+      } catch (const std::exception& e) {
+        // A fault of Ordo's, not the client's: the request still gets an answer (and the
+        // server still counts it done), the thread goes on.
+        spdlog::error("{} {}: {}", r.method, r.path, e.what());
+        answer(error_response(500, std::string("internal error: ") + e.what()));
+      }
     });
   }
 
@@ -304,6 +333,12 @@ class Session : public std::enable_shared_from_this<Session> {
     res_->body() = std::move(out.body);
     res_->keep_alive(keep_alive_ && !server_.stopping());
     res_->prepare_payload();
+    if (head_only_) {
+      // The length a GET would have, without the body (RFC 9110 9.3.2).
+      const std::size_t length = res_->body().size();
+      res_->body().clear();
+      res_->content_length(length);
+    }
     stream_.expires_after(server_.options().write_timeout);
     http::async_write(stream_, *res_,
                       [self = shared_from_this()](beast::error_code ec, std::size_t) {
@@ -313,6 +348,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void on_written(beast::error_code ec) {
     const bool again = !ec && res_->keep_alive();
+    ++answered_;
     res_.reset();
     if (handled_) server_.done();
     handled_ = false;
@@ -344,7 +380,9 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<http::response<http::string_body>> res_;
   Request head_;
   bool keep_alive_ = true;
+  bool head_only_ = false;  // a HEAD request: its answer has no body
   bool handled_ = false;  // the answer is to a request counted busy
+  int answered_ = 0;  // answers written on this connection
 };
 
 std::string Server::refusal(const std::string& peer) {
@@ -435,8 +473,23 @@ Status Server::listen(int& port) {
 }
 
 void Server::run(const std::atomic<bool>& stop) {
+  // Kept running until the end: once the acceptor is closed, answers still to be written
+  // (parked long polls answered by the Api as it closes) may be all the work there is.
+  auto work = asio::make_work_guard(io_);
   std::vector<std::thread> io_threads;
-  for (int i = 0; i < 2; ++i) io_threads.emplace_back([this] { io_.run(); });
+  for (int i = 0; i < 2; ++i) {
+    io_threads.emplace_back([this] {
+      while (true) {
+        try {
+          io_.run();
+          return;
+        } catch (const std::exception& e) {
+          // A fault in one connection's handler: logged, and the thread serves on.
+          spdlog::error("HTTP I/O thread: {}", e.what());
+        }
+      }
+    });
+  }
   while (!stop.load()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   // Stop accepting; answer the requests read (parked long polls at once); then drop the
   // connections that wait for a next request.
@@ -451,6 +504,7 @@ void Server::run(const std::atomic<bool>& stop) {
     std::unique_lock lock(mu_);
     idle_.wait(lock, [&] { return busy_.load() == 0; });
   }
+  work.reset();
   io_.stop();
   for (std::thread& t : io_threads) t.join();
   handlers_.join();

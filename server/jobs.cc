@@ -1,5 +1,6 @@
 // /v1/jobs: external workers fetch and lock jobs, answer them and extend their locks
 // (docs/http-api.md#external-workers).
+#include <algorithm>
 #include <chrono>
 
 #include "api.h"
@@ -106,15 +107,19 @@ void Api::jobs_may_exist() {
 void Api::poll_loop() {
   using Clock = std::chrono::steady_clock;
   std::unique_lock lock(poll_mu_);
+  auto next_look = Clock::now();
   while (true) {
     if (polls_.empty()) {
       if (closing_) return;
       jobs_cv_.wait(lock, [&] { return closing_ || !polls_.empty(); });
+      // The first poll has just looked.
+      next_look = Clock::now() + std::chrono::milliseconds(250);
       continue;
     }
-    // Until a poll may find something: jobs were made here, a quarter second passed (another
-    // process may have made some), a deadline came, or the API closes.
-    auto until = Clock::now() + std::chrono::milliseconds(250);
+    // Until a poll may find something: jobs were made here, a quarter second passed since
+    // the last look (another process may have made some), a deadline came, or the API
+    // closes. A poll parked meanwhile only shortens the wait to its deadline.
+    auto until = next_look;
     for (const auto& p : polls_) until = std::min(until, p->deadline);
     const auto moved_on = [&] {
       if (closing_) return true;
@@ -123,29 +128,48 @@ void Api::poll_loop() {
       }
       return false;
     };
-    jobs_cv_.wait_until(lock, until, moved_on);
+    const std::size_t parked = polls_.size();
+    jobs_cv_.wait_until(lock, until, [&] { return moved_on() || polls_.size() != parked; });
+    if (!moved_on() && Clock::now() < until) continue;  // only a new poll: its deadline counts
+    next_look = Clock::now() + std::chrono::milliseconds(250);
     const std::uint64_t generation = jobs_generation_;
-    const bool closing = closing_;
     std::vector<std::unique_ptr<Poll>> round;
     round.swap(polls_);
     lock.unlock();
     std::vector<std::unique_ptr<Poll>> waiting;
+    // Job types a fetch found nothing of in this round: the polls alike after it do not ask
+    // the store again (hundreds of idle workers cost one query a round per kind, not each).
+    std::vector<std::string_view> found_nothing;
     for (std::unique_ptr<Poll>& p : round) {
       p->seen = generation;
-      Result<std::vector<LockedJob>> got =
-          closing ? Result<std::vector<LockedJob>>(std::vector<LockedJob>{})
-                  : engine_.fetch_and_lock(p->fetch);
-      if (got && got->empty() && Clock::now() < p->deadline && !closing) {
-        waiting.push_back(std::move(p));
-        continue;
-      }
+      const bool closing = closing_.load();
+      const bool expired = Clock::now() >= p->deadline;
       Response out;
-      if (!got) {
-        out = from_status(got.status());
-      } else {
-        json list = json::array();
-        for (const LockedJob& j : *got) list.push_back(job_view(j));
-        out = json_response(200, {{"jobs", std::move(list)}});
+      try {
+        const bool alike = std::find(found_nothing.begin(), found_nothing.end(), p->types) !=
+                           found_nothing.end();
+        if (!closing && alike && !expired) {
+          waiting.push_back(std::move(p));
+          continue;
+        }
+        Result<std::vector<LockedJob>> got =
+            closing || alike ? Result<std::vector<LockedJob>>(std::vector<LockedJob>{})
+                             : engine_.fetch_and_lock(p->fetch);
+        if (got && got->empty() && !alike) found_nothing.push_back(p->types);
+        if (got && got->empty() && !expired && !closing) {
+          waiting.push_back(std::move(p));
+          continue;
+        }
+        if (!got) {
+          out = from_status(got.status());
+        } else {
+          json list = json::array();
+          for (const LockedJob& j : *got) list.push_back(job_view(j));
+          out = json_response(200, {{"jobs", std::move(list)}});
+        }
+      } catch (const std::exception& e) {
+        // The poll still gets an answer, and the poller goes on with the others.
+        out = error_response(500, std::string("internal error: ") + e.what());
       }
       Request counted;
       counted.method = std::move(p->method);
@@ -232,6 +256,9 @@ Response Api::jobs(const Request& r, const std::vector<std::string_view>& seg, R
         poll->fetch = std::move(fetch);
         poll->deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(poll_ms);
         poll->seen = seen;
+        std::vector<std::string> types = poll->fetch.types;
+        std::sort(types.begin(), types.end());
+        for (const std::string& t : types) poll->types.append(t).push_back('\n');
         poll->method = r.method;
         poll->path = r.path;
         poll->reply = std::move(*reply);
