@@ -132,6 +132,7 @@ std::optional<int> ServeCommand::run() const {
   engine_options.group_commit = 64;
   engine_options.max_call_depth = settings->max_call_depth;
   engine_options.max_multi_instance = settings->max_multi_instance;
+  engine_options.multi_instance_batch = settings->multi_instance_batch;
   Result<std::unique_ptr<Engine>> opened = Engine::open(a.db, engine_options);
   if (!opened) return fail(opened.status().message());
   Engine& engine = **opened;

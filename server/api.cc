@@ -198,7 +198,8 @@ Result<ServerSettings> read_server_settings(const json& section) {
           out.api.payment_options.ttl_ms = *ttl;
         }
       }
-    } else if (key == "maxCallDepth" || key == "maxMultiInstance") {
+    } else if (key == "maxCallDepth" || key == "maxMultiInstance" ||
+               key == "multiInstanceBatch") {
       const std::int64_t most = key == "maxCallDepth" ? 100'000 : 10'000'000;
       if (!value.is_number_integer() || value.get<std::int64_t>() < 1 ||
           value.get<std::int64_t>() > most) {
@@ -207,6 +208,7 @@ Result<ServerSettings> read_server_settings(const json& section) {
       }
       if (key == "maxCallDepth") out.max_call_depth = value.get<std::uint32_t>();
       if (key == "maxMultiInstance") out.max_multi_instance = value.get<std::uint64_t>();
+      if (key == "multiInstanceBatch") out.multi_instance_batch = value.get<std::uint32_t>();
     } else if (key == "alerts") {
       Result<AlertSettings> alerts = read_alert_settings(value);
       if (!alerts) return alerts.status();
@@ -215,7 +217,8 @@ Result<ServerSettings> read_server_settings(const json& section) {
       return Status::invalid_argument("server." + key +
                                       ": is not a setting (known: tokens, maxBodyBytes, "
                                       "maxInFlight, maxConnections, maxConnectionsPerPeer, "
-                                      "maxCallDepth, maxMultiInstance, webhooks, alerts)");
+                                      "maxCallDepth, maxMultiInstance, multiInstanceBatch, webhooks, "
+                                      "alerts)");
     }
   }
   return out;
@@ -472,7 +475,7 @@ Response Api::metrics() {
   family("ordo_http_refused_total", "counter",
          "Connections and requests the HTTP layer refused or cut off by reason: connections "
          "(server.maxConnections, maxConnectionsPerPeer), slow (a deadline passed), "
-         "head-too-large, body-too-large, malformed.");
+         "head-too-large, body-too-large, malformed, stopping (arrived as the server stopped).");
   for (const auto& [reason, n] : refused_) {
     out += "ordo_http_refused_total{reason=\"" + label(reason) + "\"} " + std::to_string(n) +
            "\n";

@@ -102,9 +102,11 @@ struct ServerSettings {
   int max_in_flight = 64;
   int max_connections = 1024;         // ListenOptions::max_connections
   int max_connections_per_peer = 128;
-  // The engine's limits (EngineOptions::max_call_depth, max_multi_instance).
+  // The engine's limits (EngineOptions::max_call_depth, max_multi_instance,
+  // multi_instance_batch).
   std::uint32_t max_call_depth = EngineOptions{}.max_call_depth;
   std::uint64_t max_multi_instance = EngineOptions{}.max_multi_instance;
+  std::uint32_t multi_instance_batch = EngineOptions{}.multi_instance_batch;
 };
 Result<ServerSettings> read_server_settings(const nlohmann::json& section);
 

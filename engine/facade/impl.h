@@ -92,6 +92,7 @@ class Engine::Impl {
     r.max_steps_per_command = o.max_steps_per_command;
     r.max_call_depth = o.max_call_depth;
     r.max_multi_instance = o.max_multi_instance;
+    r.multi_instance_batch = std::max<std::uint32_t>(1, o.multi_instance_batch);
     r.retry_backoff_ms = o.retry_backoff_ms;
     r.retry_backoff_max_ms = o.retry_backoff_max_ms;
     r.history_details = o.history_details || shared;

@@ -225,11 +225,40 @@ void Runtime::enter_multi_instance(Instance& inst, ElemKey body) {
     finish(inst, body, nullptr);
     return;
   }
-  const std::uint32_t first_batch = loop.sequential ? 1u : el->loop_total;
-  for (std::uint32_t i = 0; i < first_batch; ++i) {
+  if (loop.sequential) {
+    start_inner(inst, body, 0);
+    return;
+  }
+  start_inner_batch(inst, body);
+}
+
+void Runtime::start_inner_batch(Instance& inst, ElemKey body) {
+  const ElementInstance* b = inst.find(body);
+  const std::uint32_t from = b->loop_index;  // started so far
+  const std::uint32_t total = b->loop_total;
+  const std::uint32_t to = total - from > options_.multi_instance_batch
+                               ? from + options_.multi_instance_batch
+                               : total;
+  for (std::uint32_t i = from; i < to; ++i) {
     if (inst.find(body) == nullptr) return;  // an inner instance ended it (an error)
     start_inner(inst, body, i);
   }
+  b = inst.find(body);
+  if (b == nullptr || to == total || b->state != ElementState::kActive) return;
+  // Not a BPMN timer: no history event, and the wait closes with the body (it completes by
+  // its completion condition, is interrupted or cancelled) like its boundary events'.
+  Wait& w = inst.waits.emplace_back();
+  w.id = new_key();
+  w.owner = body;
+  w.event = b->element;
+  w.timer = true;
+  w.due_ms = now();
+  add_timer(w.due_ms, w.id, TimerRecord{inst.id, w.id, 0, 0, {}, 0, kNoIndex});
+}
+
+bool Runtime::is_batch_wait(const Instance& inst, const Wait& w) {
+  const ElementInstance* owner = inst.find(w.owner);
+  return owner != nullptr && owner->role == Role::kMiBody && owner->element == w.event;
 }
 
 void Runtime::start_inner(Instance& inst, ElemKey body, std::uint32_t index, bool reserved) {

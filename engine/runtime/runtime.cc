@@ -407,7 +407,12 @@ Result<bool> Runtime::fire_next_due_timer() {
   if (inst != nullptr) {
     auto w = std::find_if(inst->waits.begin(), inst->waits.end(),
                           [&](const Wait& x) { return x.id == rec.wait; });
-    if (w != inst->waits.end()) {
+    if (w != inst->waits.end() && is_batch_wait(*inst, *w)) {
+      const ElemKey body = w->owner;
+      inst->waits.erase(w);
+      start_inner_batch(*inst, body);
+      run_queue();
+    } else if (w != inst->waits.end()) {
       Wait fired = *w;
       const Element& ev = inst->plan->element(fired.event);
       const bool keeps_running =

@@ -57,6 +57,7 @@ struct RuntimeOptions {
   std::uint32_t max_steps_per_command = 100000;
   std::uint32_t max_call_depth = 100;  // EngineOptions::max_call_depth
   std::uint64_t max_multi_instance = 10000;  // EngineOptions::max_multi_instance
+  std::uint32_t multi_instance_batch = 1000;  // EngineOptions::multi_instance_batch (>= 1)
   // Retry backoff when neither the worker nor the task says: doubling from the first, capped.
   std::int64_t retry_backoff_ms = 1000;
   std::int64_t retry_backoff_max_ms = 10 * 60 * 1000;
@@ -258,6 +259,12 @@ class Runtime {
   void enter_multi_instance(Instance& inst, ElemKey body);
   // `reserved`: the body already counts the inner instance's token.
   void start_inner(Instance& inst, ElemKey body, std::uint32_t index, bool reserved = false);
+  // A parallel body: starts its next multi_instance_batch inner instances and, while more
+  // are left, a wait (a timer due now) that starts the batch after in a command of its own.
+  void start_inner_batch(Instance& inst, ElemKey body);
+  // Whether `w` is such a wait: its owner is a multi-instance body, its event the body's
+  // own element.
+  static bool is_batch_wait(const Instance& inst, const Wait& w);
   void arrive_at_join(Instance& inst, ElementIndex element, ElemKey parent, FlowIndex via);
   void check_inclusive_joins(Instance& inst, ElemKey scope);
   void start_call(Instance& inst, ElemKey key);

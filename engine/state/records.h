@@ -3,6 +3,7 @@
 // behaviour beyond finding an element instance.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -94,31 +95,33 @@ struct Instance {
   bool incidents_changed = false;  // the incidents rows must be rewritten
   bool vars_changed = true;        // the process-level variables must be written
 
+  // `elements` is in key order: create() appends each with next_key++, erase() keeps the
+  // order, and the codec refuses a stored state that is not. A multi-instance body with
+  // thousands of inner instances is searched in log n, not n.
   ElementInstance* find(ElemKey key) noexcept {
-    for (auto& e : elements) {
-      if (e.key == key) return &e;
-    }
-    return nullptr;
+    auto it = lower(key);
+    return it != elements.end() && it->key == key ? &*it : nullptr;
   }
   const ElementInstance* find(ElemKey key) const noexcept {
-    for (const auto& e : elements) {
-      if (e.key == key) return &e;
-    }
-    return nullptr;
+    return const_cast<Instance*>(this)->find(key);
   }
   // Removes the element instance `key` (which must exist); its token accounting is the
   // caller's.
   void erase(ElemKey key) {
-    for (auto it = elements.begin(); it != elements.end(); ++it) {
-      if (it->key == key) {
-        elements.erase(it);
-        return;
-      }
-    }
+    auto it = lower(key);
+    if (it != elements.end() && it->key == key) elements.erase(it);
   }
   bool finished() const noexcept {
     return state == InstanceState::kCompleted || state == InstanceState::kTerminated;
   }
+
+ private:
+  std::vector<ElementInstance>::iterator lower(ElemKey key) noexcept {
+    return std::lower_bound(elements.begin(), elements.end(), key,
+                            [](const ElementInstance& e, ElemKey k) { return e.key < k; });
+  }
+
+ public:
 };
 
 struct JobRecord {

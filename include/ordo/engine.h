@@ -77,6 +77,11 @@ struct EngineOptions {
   // or its loop cardinality). More raise a "multi-instance" incident on the activity before
   // anything is created.
   std::uint64_t max_multi_instance = 10000;
+  // How many instances a parallel multi-instance activity starts in one command. The rest
+  // follow in later commands, this many at a time (a timer due at once, so they survive a
+  // crash), and other orders' work goes in between: a long collection does not hold the
+  // engine, nor make every other order wait behind its jobs.
+  std::uint32_t multi_instance_batch = 1000;
 
   // ---- durable engines (Engine::open) ----
   // synchronous=FULL: a commit is on the disk before the call returns. NORMAL: WAL commits

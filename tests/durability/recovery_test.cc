@@ -38,6 +38,7 @@ class Recovery : public ::testing::Test {
     o.clock = std::make_shared<VirtualClock>(now);
     o.worker_id = std::move(worker);
     o.job_lock_ms = 10 * 60'000;
+    o.multi_instance_batch = multi_instance_batch_;
     auto e = Engine::open(db_, o);
     EXPECT_TRUE(e.is_ok()) << e.status().to_string();
     return e.is_ok() ? std::move(*e) : nullptr;
@@ -54,6 +55,7 @@ class Recovery : public ::testing::Test {
 
   TempDir dir_;
   std::string db_;
+  std::uint32_t multi_instance_batch_ = EngineOptions{}.multi_instance_batch;
 };
 
 TEST_F(Recovery, JobInFlightIsPickedUpAgainWithTheSameKeyAfterItsLockExpires) {
@@ -121,6 +123,37 @@ TEST_F(Recovery, TimersFireAfterARestartWhenDueAndWaitWhenNot) {
     EXPECT_EQ(e->instance(id)->end_event, "e");
     EXPECT_FALSE(must(e->next_timer_due()).has_value());
   }
+}
+
+// The batches of a parallel multi-instance activity still to start are in the database: a
+// restart between them starts them, once each.
+TEST_F(Recovery, MultiInstanceBatchesStillToStartSurviveARestart) {
+  multi_instance_batch_ = 3;
+  const std::string body =
+      "<startEvent id=\"s\"/><serviceTask id=\"t\"><extensionElements><zeebe:taskDefinition "
+      "type=\"t\"/></extensionElements><multiInstanceLoopCharacteristics><extensionElements>"
+      "<zeebe:loopCharacteristics inputCollection=\"=items\" inputElement=\"item\" "
+      "outputCollection=\"results\" outputElement=\"=item\"/></extensionElements>"
+      "</multiInstanceLoopCharacteristics></serviceTask><endEvent id=\"e\"/>" +
+      flow("s", "t") + flow("t", "e");
+  InstanceId id = 0;
+  {
+    auto e = open(kT0);
+    deploy(*e, body);
+    id = e->start("p", {{"items", {1, 2, 3, 4, 5, 6, 7, 8}}})->id;
+    EXPECT_EQ(must(e->open_jobs()).size(), 3u);
+  }
+  auto e = open(kT0);
+  std::multiset<int> handled;
+  e->register_handler("t", [&](const Job& job) {
+    handled.insert(job.variables()["item"].get<int>());
+    return JobOutcome::complete();
+  });
+  must(e->run_until_idle());
+  EXPECT_EQ(handled, (std::multiset<int>{1, 2, 3, 4, 5, 6, 7, 8}));
+  const InstanceInfo info = must(e->instance(id));
+  EXPECT_EQ(info.state, InstanceState::kCompleted);
+  EXPECT_EQ(info.variables["results"], nlohmann::json({1, 2, 3, 4, 5, 6, 7, 8}));
 }
 
 TEST_F(Recovery, MessageSubscriptionSurvivesARestartAndSaysWhoReceived) {

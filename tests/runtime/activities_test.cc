@@ -449,6 +449,59 @@ TEST_P(MultiInstance, LongSequentialLoopOfInstantTasksDoesNotRecurse) {
   EXPECT_EQ(info.variables["results"][49'999], 50'000);
 }
 
+// A parallel body starts multi_instance_batch instances a command; the rest follow in later
+// commands, so an order started after it is not behind all its jobs. Before, 100,000 service
+// tasks were made in one command and every other order waited behind them.
+TEST_P(MultiInstance, AParallelBodyStartsItsInstancesInBatchesAndOtherOrdersGoInBetween) {
+  EngineOptions options;
+  options.multi_instance_batch = 10;
+  Harness h(options);
+  h.deploy(multi_xml(false));
+  h.deploy(process(straight(svc("other"), "other"), "q"));
+  nlohmann::json items = nlohmann::json::array();
+  for (int i = 0; i < 35; ++i) items.push_back(i);
+  const InstanceId id = h.start("p", {{"items", items}});
+  EXPECT_EQ(must(h.engine().open_jobs()).size(), 10u) << "the first batch only";
+  const std::optional<std::int64_t> due = must(h.engine().next_timer_due());
+  ASSERT_TRUE(due.has_value()) << "the next batch waits on a timer";
+  EXPECT_EQ(*due, h.clock().now_ms()) << "due at once";
+  const InstanceId other = h.start("q");
+  h.complete_all_jobs();
+  ASSERT_OK(h.engine().run_until_idle().status());
+  const auto at = std::find(h.calls.begin(), h.calls.end(), "other");
+  ASSERT_NE(at, h.calls.end());
+  EXPECT_LE(at - h.calls.begin(), 10) << "the other order's job came after the first batch";
+  EXPECT_EQ(h.calls.size(), 36u);
+  EXPECT_EQ(h.info(other).state, InstanceState::kCompleted);
+  const InstanceInfo info = h.info(id);
+  EXPECT_EQ(info.state, InstanceState::kCompleted);
+  ASSERT_EQ(info.variables["results"].size(), 35u);
+  for (std::size_t i = 0; i < 35; ++i) EXPECT_EQ(info.variables["results"][i], i * 10) << i;
+  EXPECT_FALSE(must(h.engine().next_timer_due()).has_value());
+}
+
+// The wait for the next batch closes with the body: ended by its completion condition, or
+// the instance cancelled, nothing more is started.
+TEST_P(MultiInstance, TheNextBatchIsNotStartedOnceTheBodyEnded) {
+  EngineOptions options;
+  options.multi_instance_batch = 2;
+  Harness h(options);
+  h.deploy(multi_xml(false,
+                     "<completionCondition>=numberOfCompletedInstances &gt;= 1"
+                     "</completionCondition>"));
+  const InstanceId done = h.start("p", {{"items", {1, 2, 3, 4, 5}}});
+  auto jobs = must(h.engine().open_jobs());
+  ASSERT_EQ(jobs.size(), 2u);
+  ASSERT_OK(h.engine().complete_job(jobs[0].key));
+  EXPECT_EQ(h.info(done).state, InstanceState::kCompleted);
+  EXPECT_FALSE(must(h.engine().next_timer_due()).has_value());
+  const InstanceId cancelled = h.start("p", {{"items", {1, 2, 3, 4, 5}}});
+  ASSERT_OK(h.engine().cancel(cancelled));
+  EXPECT_FALSE(must(h.engine().next_timer_due()).has_value());
+  ASSERT_OK(h.engine().run_until_idle().status());
+  EXPECT_TRUE(must(h.engine().open_jobs()).empty());
+}
+
 TEST_P(MultiInstance, EmptyCollectionCompletesAtOnce) {
   Harness h;
   h.deploy(multi_xml(false));

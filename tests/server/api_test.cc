@@ -667,10 +667,13 @@ TEST(ApiAuth, WorkerTokensFetchOnlyTheJobTypesTheyMayTake) {
                         {"jobTypes", {"payment.*", "notify.send"}}}}}});
   ASSERT_TRUE(settings.is_ok()) << settings.status().to_string();
   EXPECT_EQ(settings->api.tokens[0].job_types, (std::vector<std::string>{"payment.*", "notify.send"}));
-  auto limits = server::read_server_settings(json{{"maxCallDepth", 20}, {"maxMultiInstance", 500}});
+  auto limits = server::read_server_settings(
+      json{{"maxCallDepth", 20}, {"maxMultiInstance", 500}, {"multiInstanceBatch", 50}});
   ASSERT_TRUE(limits.is_ok()) << limits.status().to_string();
   EXPECT_EQ(limits->max_call_depth, 20u);
   EXPECT_EQ(limits->max_multi_instance, 500u);
+  EXPECT_EQ(limits->multi_instance_batch, 50u);
+  EXPECT_FALSE(server::read_server_settings(json{{"multiInstanceBatch", 0}}).is_ok());
   EXPECT_FALSE(server::read_server_settings(json{{"maxCallDepth", 0}}).is_ok());
   // A misspelt key of a token is an error, not a token without its restriction.
   auto misspelt = server::read_server_settings(

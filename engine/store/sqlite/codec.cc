@@ -154,6 +154,9 @@ Status decode_runtime(std::string_view text, state::Instance& inst) {
       if (!a.at(12).is_null()) e.arrivals = a.at(12).get<std::vector<std::uint16_t>>();
       e.vars = a.at(13);
       e.items = a.at(14);
+      if (inst.elements.size() > 1 && inst.elements[inst.elements.size() - 2].key >= e.key) {
+        return damaged("element " + std::to_string(e.key) + " is out of order");
+      }
     }
     inst.waits.clear();
     for (const json& a : j.at("w")) {
