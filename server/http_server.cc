@@ -20,6 +20,7 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
+#include <array>
 #include <cctype>
 #include <chrono>
 #include <condition_variable>
@@ -167,6 +168,8 @@ class Server {
   void accept();
   // Why a new connection from `peer` is refused (counted as open when not).
   std::string refusal(const std::string& peer);
+  // Closes a connection refused with a 503, after reading what it still sends for a moment.
+  void refuse_closing(tcp::socket socket);
 
   Api& api_;
   const ListenOptions& options_;
@@ -177,6 +180,7 @@ class Server {
   std::unordered_map<std::string, int> peers_;  // under mu_
   int open_ = 0;                                // under mu_
   std::atomic<int> busy_{0};
+  std::atomic<int> lingering_{0};  // refused connections being closed
   std::atomic<bool> stopping_{false};
   asio::io_context io_;
   // The acceptor and its retry timer on a strand of their own: they are closed from another
@@ -385,6 +389,46 @@ class Session : public std::enable_shared_from_this<Session> {
   int answered_ = 0;  // answers written on this connection
 };
 
+// A refused connection: closing it with the client's request unread would reset it, and a
+// reset may discard the 503 before the client reads it. What it sends is read and dropped
+// for a second, then it closes; beyond 256 such connections at once, they close at once.
+struct Refused : std::enable_shared_from_this<Refused> {
+  explicit Refused(tcp::socket s, std::atomic<int>& count)
+      : socket(std::move(s)), timer(socket.get_executor()), lingering(count) {
+    ++lingering;
+  }
+  ~Refused() { --lingering; }
+  Refused(const Refused&) = delete;
+  Refused& operator=(const Refused&) = delete;
+  void drain() {
+    socket.async_read_some(asio::buffer(bytes), [self = shared_from_this()](
+                                                    beast::error_code ec, std::size_t) {
+      if (!ec) return self->drain();
+      self->timer.cancel();
+    });
+  }
+  tcp::socket socket;
+  asio::steady_timer timer;
+  std::atomic<int>& lingering;
+  std::array<char, 4096> bytes{};
+};
+
+void Server::refuse_closing(tcp::socket socket) {
+  beast::error_code ignored;
+  socket.shutdown(tcp::socket::shutdown_send, ignored);
+  if (lingering_.load() >= 256) {
+    socket.close(ignored);
+    return;
+  }
+  auto refused = std::make_shared<Refused>(std::move(socket), lingering_);
+  refused->timer.expires_after(std::chrono::seconds(1));
+  refused->timer.async_wait([refused](beast::error_code) {
+    beast::error_code e;
+    refused->socket.close(e);
+  });
+  refused->drain();
+}
+
 std::string Server::refusal(const std::string& peer) {
   std::lock_guard lock(mu_);
   if (open_ >= max_open_) {
@@ -429,9 +473,8 @@ void Server::accept() {
                                  "\r\nConnection: close\r\n\r\n" + out.body;
         socket.non_blocking(true, ignored);
         socket.write_some(asio::buffer(text), ignored);
-        socket.shutdown(tcp::socket::shutdown_both, ignored);
-        socket.close(ignored);
         api_.count_refused("connections");
+        refuse_closing(std::move(socket));
       } else {
         std::make_shared<Session>(*this, std::move(socket), std::move(peer))->read_head();
       }

@@ -252,6 +252,9 @@ Response Api::jobs(const Request& r, const std::vector<std::string_view>& seg, R
     if (got->empty() && poll_ms > 0 && reply != nullptr) {
       std::unique_lock lock(poll_mu_);
       if (!closing_) {
+        // Started before the reply moves in: if the thread cannot be made, the request fails
+        // (500) with nothing parked.
+        if (!poller_.joinable()) poller_ = std::thread([this] { poll_loop(); });
         auto poll = std::make_unique<Poll>();
         poll->fetch = std::move(fetch);
         poll->deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(poll_ms);
@@ -263,7 +266,6 @@ Response Api::jobs(const Request& r, const std::vector<std::string_view>& seg, R
         poll->path = r.path;
         poll->reply = std::move(*reply);
         polls_.push_back(std::move(poll));
-        if (!poller_.joinable()) poller_ = std::thread([this] { poll_loop(); });
         lock.unlock();
         jobs_cv_.notify_all();
         Response parked;
