@@ -24,12 +24,15 @@ const std::string kExpress = ORDO_SOURCE_DIR "/processes/order-acceptance-expres
 const std::string kSampleHistory = ORDO_SOURCE_DIR "/examples/order-log/orders.csv";
 const std::string kSampleConfig = ORDO_SOURCE_DIR "/examples/order-log/replay.json";
 
+// The running test's own directory: a TempDir kept for the rest of the test program (the
+// tests hand its path around), removed at the program's end.
 std::string temp_dir() {
-  const fs::path dir = fs::temp_directory_path() /
-                       ("ordo-replay-" + std::to_string(::getpid()) +
-                        "-" + ::testing::UnitTest::GetInstance()->current_test_info()->name());
-  fs::create_directories(dir);
-  return dir.string();
+  static std::vector<std::pair<std::string, std::unique_ptr<TempDir>>> made;
+  const std::string test = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+  if (made.empty() || made.back().first != test) {
+    made.emplace_back(test, std::make_unique<TempDir>("replay"));
+  }
+  return made.back().second->dir();
 }
 
 std::string write(const std::string& path, const std::string& text) {
