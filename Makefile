@@ -37,8 +37,13 @@ configure: deps-test
 build: configure
 	cmake --build $(BUILD) -j $(JOBS)
 
+# One throwaway PostgreSQL server for the whole run (scripts/pg-test-server), stopped after
+# it whatever the outcome; the tests find it in ORDO_TEST_PG_URL.
 test: build
-	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
+	@pg=$$(mktemp -d "$${TMPDIR:-/tmp}/ordo-pg-XXXXXX") && \
+	url=$$(scripts/pg-test-server start "$$pg") || { rm -rf "$$pg"; exit 1; }; \
+	ORDO_TEST_PG_URL="$$url" ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS); \
+	status=$$?; scripts/pg-test-server stop "$$pg"; exit $$status
 
 bench: build
 	$(BUILD)/bench/ordo_bench_load --benchmark_min_time=1

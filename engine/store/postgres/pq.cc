@@ -1,0 +1,159 @@
+#include "store/postgres/pq.h"
+
+#include <libpq-fe.h>
+
+#include <charconv>
+
+namespace ordo::store::pg {
+namespace {
+
+// What a failed statement means to the caller, from its SQLSTATE class
+// (https://www.postgresql.org/docs/15/errcodes-appendix.html).
+StatusCode code_of(std::string_view state) {
+  if (state.size() != 5) return StatusCode::kIoError;  // no answer: the connection broke
+  const std::string_view cls = state.substr(0, 2);
+  if (cls == "08" || cls == "57" || cls == "53" || cls == "58") {
+    return StatusCode::kIoError;  // connection, shutdown, resources (disk full), system
+  }
+  if (state == "40001" || state == "40P01" || state == "55P03") {
+    return StatusCode::kBusy;  // serialization failure, deadlock, lock not available
+  }
+  if (cls == "23") return StatusCode::kConflict;  // a constraint (a unique key taken)
+  if (cls == "28") return StatusCode::kUnauthenticated;
+  return StatusCode::kInternal;  // a statement of Ordo's the server refused: a bug
+}
+
+// libpq's messages end with a newline (several lines for some); one line for ours.
+std::string one_line(const char* message) {
+  std::string out = message != nullptr ? message : "";
+  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
+  for (char& c : out) {
+    if (c == '\n') c = ' ';
+  }
+  return out;
+}
+
+}  // namespace
+
+bool is_url(std::string_view location) {
+  return location.starts_with("postgresql://") || location.starts_with("postgres://");
+}
+
+std::string redacted(std::string_view url) {
+  std::string out(url);
+  // postgresql://user:password@host -> postgresql://user:***@host
+  const std::size_t scheme = out.find("://");
+  if (scheme != std::string::npos) {
+    const std::size_t start = scheme + 3;
+    const std::size_t at = out.find('@', start);
+    const std::size_t slash = out.find('/', start);
+    if (at != std::string::npos && (slash == std::string::npos || at < slash)) {
+      const std::size_t colon = out.find(':', start);
+      if (colon != std::string::npos && colon < at) out.replace(colon + 1, at - colon - 1, "***");
+    }
+  }
+  // ...?password=secret&sslmode=... -> ...?password=***&sslmode=...
+  for (std::size_t at = out.find("password="); at != std::string::npos;
+       at = out.find("password=", at + 1)) {
+    if (at > 0 && out[at - 1] != '?' && out[at - 1] != '&') continue;
+    const std::size_t value = at + 9;
+    const std::size_t end = out.find('&', value);
+    out.replace(value, (end == std::string::npos ? out.size() : end) - value, "***");
+  }
+  return out;
+}
+
+void Rows::Clear::operator()(pg_result* r) const noexcept { PQclear(r); }
+
+int Rows::size() const noexcept { return r_ ? PQntuples(r_.get()) : 0; }
+
+bool Rows::is_null(int row, int column) const noexcept {
+  return PQgetisnull(r_.get(), row, column) != 0;
+}
+
+std::string_view Rows::text(int row, int column) const noexcept {
+  return {PQgetvalue(r_.get(), row, column),
+          static_cast<std::size_t>(PQgetlength(r_.get(), row, column))};
+}
+
+std::optional<std::int64_t> Rows::integer(int row, int column) const noexcept {
+  if (is_null(row, column)) return std::nullopt;
+  const std::string_view t = text(row, column);
+  std::int64_t v = 0;
+  const auto [end, error] = std::from_chars(t.data(), t.data() + t.size(), v);
+  if (error != std::errc() || end != t.data() + t.size()) return std::nullopt;
+  return v;
+}
+
+std::int64_t Rows::affected() const noexcept {
+  if (!r_) return 0;
+  const char* n = PQcmdTuples(r_.get());
+  std::int64_t v = 0;
+  std::from_chars(n, n + std::char_traits<char>::length(n), v);
+  return v;
+}
+
+void Connection::Finish::operator()(pg_conn* c) const noexcept { PQfinish(c); }
+
+Result<Connection> Connection::open(const std::string& url, std::chrono::seconds timeout) {
+  // connect_timeout first: the URI's own settings, expanded from dbname, override it.
+  const std::string seconds = std::to_string(timeout.count());
+  const char* keys[] = {"connect_timeout", "application_name", "dbname", nullptr};
+  const char* values[] = {seconds.c_str(), "ordo", url.c_str(), nullptr};
+  pg_conn* c = PQconnectdbParams(keys, values, 1);
+  if (c == nullptr) return Status::internal("libpq could not allocate a connection");
+  std::unique_ptr<pg_conn, Finish> owned(c);
+  if (PQstatus(c) != CONNECTION_OK) {
+    return Status::io_error("cannot connect to PostgreSQL at " + redacted(url) + ": " +
+                            one_line(PQerrorMessage(c)) +
+                            " (check the host, port, database name, user and password)");
+  }
+  std::string where = std::string(PQhost(c)) + ":" + PQport(c) + "/" + PQdb(c);
+  // Notices (e.g. "schema already exists, skipping") are not for the caller's stderr.
+  PQsetNoticeProcessor(c, [](void*, const char*) {}, nullptr);
+  return Connection(owned.release(), std::move(where));
+}
+
+Connection::~Connection() = default;
+
+bool Connection::ok() const noexcept { return c_ && PQstatus(c_.get()) == CONNECTION_OK; }
+
+int Connection::server_version() const noexcept { return c_ ? PQserverVersion(c_.get()) : 0; }
+
+Result<Rows> Connection::check(pg_result* r, std::string_view what) {
+  Rows rows(r);
+  const ExecStatusType s = r != nullptr ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+  if (s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK) return rows;
+  const char* state = r != nullptr ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
+  std::string message =
+      one_line(r != nullptr ? PQresultErrorMessage(r) : PQerrorMessage(c_.get()));
+  if (message.empty()) message = one_line(PQerrorMessage(c_.get()));
+  return Status(code_of(state != nullptr ? state : ""),
+                "PostgreSQL at " + where_ + ", " + std::string(what) + ": " + message +
+                    (state != nullptr ? " (SQLSTATE " + std::string(state) + ")" : ""));
+}
+
+Status Connection::exec(std::string_view sql) {
+  const std::string text(sql);
+  return check(PQexec(c_.get(), text.c_str()), "running SQL").status();
+}
+
+Status Connection::prepare(const std::string& name, const std::string& sql) {
+  return check(PQprepare(c_.get(), name.c_str(), sql.c_str(), 0, nullptr),
+               "preparing " + name)
+      .status();
+}
+
+Result<Rows> Connection::run(const std::string& name, std::initializer_list<Param> params) {
+  return check(PQexecPrepared(c_.get(), name.c_str(), static_cast<int>(params.size()),
+                              params.begin(), nullptr, nullptr, 0),
+               name);
+}
+
+Result<Rows> Connection::run_once(const std::string& sql, std::initializer_list<Param> params) {
+  return check(PQexecParams(c_.get(), sql.c_str(), static_cast<int>(params.size()), nullptr,
+                            params.begin(), nullptr, nullptr, 0),
+               "running SQL");
+}
+
+}  // namespace ordo::store::pg

@@ -1,0 +1,134 @@
+// The libpq layer of the PostgreSQL store (engine/store/postgres/pq.h) against a real
+// server: bound parameters, errors by kind, and connections that fail clearly.
+#include <gtest/gtest.h>
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <string>
+
+#include "store/pg_server.h"
+#include "store/postgres/pq.h"
+#include "test_util.h"
+
+namespace ordo::testing {
+namespace {
+
+namespace pg = store::pg;
+
+// The test server's URL; the test fails (not skips) without one.
+#define ORDO_PG_URL(var)                                          \
+  std::string var##_why;                                          \
+  const std::string var = PgTestServer::url(var##_why);           \
+  ASSERT_FALSE(var.empty()) << var##_why
+
+// The URL with another password.
+std::string with_password(const std::string& url, const std::string& password) {
+  const std::size_t colon = url.find(':', url.find("://") + 3);
+  const std::size_t at = url.find('@');
+  return url.substr(0, colon + 1) + password + url.substr(at);
+}
+
+TEST(PgConnection, RunsPreparedStatementsWithBoundParameters) {
+  ORDO_PG_URL(url);
+  Result<pg::Connection> c = pg::Connection::open(url);
+  ASSERT_OK(c.status());
+  EXPECT_GE(c->server_version(), 150000);
+  ASSERT_OK(c->prepare("sum", "SELECT $1::bigint + $2::bigint, $3::text IS NULL, $4::text"));
+  // A value that looks like SQL is only ever a value.
+  const std::string sneaky = "x'); DROP TABLE pg_class; --";
+  Result<pg::Rows> r = c->run("sum", {"2", "40", nullptr, sneaky.c_str()});
+  ASSERT_OK(r.status());
+  ASSERT_EQ(r->size(), 1);
+  EXPECT_EQ(r->integer(0, 0), 42);
+  EXPECT_EQ(r->text(0, 1), "t");
+  EXPECT_EQ(r->text(0, 2), sneaky);
+  EXPECT_FALSE(r->is_null(0, 2));
+  Result<pg::Rows> again = c->run("sum", {"1", "1", "a", "b"});
+  ASSERT_OK(again.status());
+  EXPECT_EQ(again->integer(0, 0), 2);
+  EXPECT_EQ(again->text(0, 1), "f");
+}
+
+TEST(PgConnection, ErrorsSayWhatKindTheyAre) {
+  ORDO_PG_URL(url);
+  Result<pg::Connection> c = pg::Connection::open(url);
+  ASSERT_OK(c.status());
+  ASSERT_OK(c->exec("CREATE TEMPORARY TABLE taken (k text PRIMARY KEY)"));
+  ASSERT_OK(c->run_once("INSERT INTO taken VALUES ($1)", {"A-1"}).status());
+  Result<pg::Rows> twice = c->run_once("INSERT INTO taken VALUES ($1)", {"A-1"});
+  EXPECT_EQ(twice.status().code(), StatusCode::kConflict) << twice.status().to_string();
+  EXPECT_NE(twice.status().message().find("SQLSTATE 23505"), std::string::npos);
+  Result<pg::Rows> inserted = c->run_once("INSERT INTO taken VALUES ($1), ($2)", {"A-2", "A-3"});
+  ASSERT_OK(inserted.status());
+  EXPECT_EQ(inserted->affected(), 2);
+  const Status bad = c->exec("SELEC 1");
+  EXPECT_EQ(bad.code(), StatusCode::kInternal) << bad.to_string();
+  EXPECT_NE(bad.message().find("syntax error"), std::string::npos) << bad.message();
+  EXPECT_NE(bad.message().find(c->where()), std::string::npos) << bad.message();
+  EXPECT_TRUE(c->ok()) << "a refused statement leaves the connection usable";
+  ASSERT_OK(c->run_once("SELECT 1").status());
+}
+
+TEST(PgConnection, AWrongPasswordIsAClearErrorThatDoesNotRepeatIt) {
+  ORDO_PG_URL(url);
+  Result<pg::Connection> c = pg::Connection::open(with_password(url, "not-the-password-42"));
+  ASSERT_FALSE(c.is_ok());
+  EXPECT_EQ(c.status().code(), StatusCode::kIoError);
+  EXPECT_NE(c.status().message().find("password authentication failed"), std::string::npos)
+      << c.status().message();
+  EXPECT_EQ(c.status().message().find("not-the-password-42"), std::string::npos)
+      << c.status().message();
+}
+
+TEST(PgConnection, AServerThatNeverAnswersTimesOut) {
+  // A listening socket nobody serves: the connection is accepted by the kernel and then
+  // nothing comes back, as with a host behind a dropping firewall.
+  const int listener = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(listener, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&addr), len), 0);
+  ASSERT_EQ(::listen(listener, 4), 0);
+  ASSERT_EQ(::getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  const std::string url =
+      "postgresql://ordo:secret@127.0.0.1:" + std::to_string(ntohs(addr.sin_port)) + "/ordo";
+  Result<pg::Connection> c = pg::Connection::open(url, std::chrono::seconds(2));
+  ::close(listener);
+  ASSERT_FALSE(c.is_ok());
+  EXPECT_EQ(c.status().code(), StatusCode::kIoError);
+  EXPECT_NE(c.status().message().find("timeout"), std::string::npos) << c.status().message();
+  EXPECT_EQ(c.status().message().find("secret"), std::string::npos) << c.status().message();
+}
+
+TEST(PgConnection, AMalformedUrlOrAMissingDatabaseIsNamed) {
+  ORDO_PG_URL(url);
+  Result<pg::Connection> bad = pg::Connection::open("postgresql://ordo@127.0.0.1:notaport/x");
+  ASSERT_FALSE(bad.is_ok());
+  EXPECT_NE(bad.status().message().find("cannot connect to PostgreSQL"), std::string::npos)
+      << bad.status().message();
+  const std::string other = url.substr(0, url.rfind('/')) + "/no_such_database";
+  Result<pg::Connection> missing = pg::Connection::open(other);
+  ASSERT_FALSE(missing.is_ok());
+  EXPECT_NE(missing.status().message().find("no_such_database"), std::string::npos)
+      << missing.status().message();
+}
+
+TEST(PgUrl, PasswordsAreRedactedAndUrlsRecognised) {
+  EXPECT_EQ(pg::redacted("postgresql://ordo:s3cret@db.example:5432/orders"),
+            "postgresql://ordo:***@db.example:5432/orders");
+  EXPECT_EQ(pg::redacted("postgres://db/orders?sslmode=require&password=s3cret&x=1"),
+            "postgres://db/orders?sslmode=require&password=***&x=1");
+  EXPECT_EQ(pg::redacted("postgresql://ordo@db/orders"), "postgresql://ordo@db/orders");
+  EXPECT_EQ(pg::redacted("postgresql://db/a?mypassword=x"), "postgresql://db/a?mypassword=x");
+  EXPECT_TRUE(pg::is_url("postgresql://db/orders"));
+  EXPECT_TRUE(pg::is_url("postgres://db/orders"));
+  EXPECT_FALSE(pg::is_url("orders.db"));
+  EXPECT_FALSE(pg::is_url("/var/lib/postgresql/orders.db"));
+}
+
+}  // namespace
+}  // namespace ordo::testing
