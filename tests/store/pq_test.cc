@@ -6,10 +6,14 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "store/pg_server.h"
 #include "store/postgres/pq.h"
+#include "store/postgres/schema.h"
 #include "test_util.h"
 
 namespace ordo::testing {
@@ -115,6 +119,99 @@ TEST(PgConnection, AMalformedUrlOrAMissingDatabaseIsNamed) {
   ASSERT_FALSE(missing.is_ok());
   EXPECT_NE(missing.status().message().find("no_such_database"), std::string::npos)
       << missing.status().message();
+}
+
+// A PostgreSQL schema of the running test's own, dropped when it ends.
+class PgScratchSchema {
+ public:
+  explicit PgScratchSchema(std::string url)
+      : url_(std::move(url)),
+        name_("ordo_test_" + std::to_string(::getpid()) + "_" + std::to_string(++made_)) {}
+  ~PgScratchSchema() {
+    if (Result<pg::Connection> c = pg::Connection::open(url_)) {
+      (void)c->exec("DROP SCHEMA IF EXISTS " + name_ + " CASCADE");
+    }
+  }
+  PgScratchSchema(const PgScratchSchema&) = delete;
+  PgScratchSchema& operator=(const PgScratchSchema&) = delete;
+  const std::string& name() const { return name_; }
+
+ private:
+  static inline int made_ = 0;
+  std::string url_;
+  std::string name_;
+};
+
+// Four nodes opening a new database at once: one creates the schema, the others find it
+// made (each migration creates its tables without IF NOT EXISTS, so applying one twice fails).
+TEST(PgSchema, NodesStartingTogetherMigrateOnce) {
+  ORDO_PG_URL(url);
+  PgScratchSchema schema(url);
+  std::vector<std::thread> nodes;
+  std::vector<Status> results(4);
+  std::vector<int> found(4, -1);
+  for (std::size_t i = 0; i < 4; ++i) {
+    nodes.emplace_back([&, i] {
+      Result<pg::Connection> c = pg::Connection::open(url);
+      if (!c) {
+        results[i] = c.status();
+        return;
+      }
+      Result<int> v = pg::migrate(*c, schema.name());
+      results[i] = v.status();
+      if (v) found[i] = *v;
+    });
+  }
+  for (std::thread& t : nodes) t.join();
+  int created = 0;
+  for (std::size_t i = 0; i < 4; ++i) {
+    EXPECT_TRUE(results[i].is_ok()) << results[i].to_string();
+    created += found[i] == 0 ? 1 : 0;
+  }
+  EXPECT_EQ(created, 1) << "one node found the schema new";
+  Result<pg::Connection> c = pg::Connection::open(url);
+  ASSERT_OK(c.status());
+  Result<pg::Rows> version =
+      c->run_once("SELECT value FROM " + schema.name() + ".meta WHERE name = 'schema'");
+  ASSERT_OK(version.status());
+  EXPECT_EQ(version->integer(0, 0), pg::kSchemaVersion);
+  Result<int> again = pg::migrate(*c, schema.name());
+  ASSERT_OK(again.status());
+  EXPECT_EQ(*again, pg::kSchemaVersion);
+}
+
+// Another application's tables, or a schema of a newer Ordo: refused, nothing changed.
+TEST(PgSchema, ForeignOrNewerSchemasAreRefusedUntouched) {
+  ORDO_PG_URL(url);
+  PgScratchSchema foreign(url);
+  Result<pg::Connection> c = pg::Connection::open(url);
+  ASSERT_OK(c.status());
+  ASSERT_OK(c->exec("CREATE SCHEMA " + foreign.name() + "; CREATE TABLE " + foreign.name() +
+                    ".orders (id int); INSERT INTO " + foreign.name() + ".orders VALUES (7)"));
+  Result<int> refused = pg::migrate(*c, foreign.name());
+  ASSERT_FALSE(refused.is_ok());
+  EXPECT_NE(refused.status().message().find("not Ordo's"), std::string::npos)
+      << refused.status().message();
+  Result<pg::Rows> tables = c->run_once(
+      "SELECT count(*) FROM information_schema.tables WHERE table_schema = $1",
+      {foreign.name().c_str()});
+  ASSERT_OK(tables.status());
+  EXPECT_EQ(tables->integer(0, 0), 1) << "nothing was created beside it";
+  ASSERT_TRUE(c->ok());
+
+  PgScratchSchema newer(url);
+  ASSERT_OK(pg::migrate(*c, newer.name()).status());
+  ASSERT_OK(c->exec("UPDATE " + newer.name() + ".meta SET value = 99 WHERE name = 'schema'"));
+  Result<int> too_new = pg::migrate(*c, newer.name());
+  ASSERT_FALSE(too_new.is_ok());
+  EXPECT_EQ(too_new.status().code(), StatusCode::kConflict);
+  EXPECT_NE(too_new.status().message().find("newer Ordo (schema 99"), std::string::npos)
+      << too_new.status().message();
+
+  EXPECT_EQ(pg::migrate(*c, "Robert'); DROP TABLE x; --").status().code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(pg::check_schema_name("9lives").code(), StatusCode::kInvalidArgument);
+  EXPECT_TRUE(pg::check_schema_name("ordo_eu_1").is_ok());
 }
 
 TEST(PgUrl, PasswordsAreRedactedAndUrlsRecognised) {

@@ -1,0 +1,248 @@
+#include "store/postgres/schema.h"
+
+#include <array>
+
+namespace ordo::store::pg {
+namespace {
+
+// Migration N takes a schema from version N-1 to N, run with the search path set to it.
+// Never edit a released one: add another. The tables follow the SQLite store's
+// (store/sqlite/schema.cc), which says what each holds.
+constexpr std::array<std::string_view, kSchemaVersion> kMigrations = {
+    // 1: the first schema.
+    R"sql(
+CREATE TABLE meta (
+  name  TEXT PRIMARY KEY,
+  value BIGINT NOT NULL
+);
+INSERT INTO meta (name, value) VALUES ('key', 1), ('instance', 1), ('history', 1);
+CREATE TABLE deployments (
+  process_id   TEXT NOT NULL,
+  version      INTEGER NOT NULL,
+  content_hash TEXT NOT NULL,
+  file         TEXT NOT NULL,
+  xml          TEXT NOT NULL,
+  load_flags   INTEGER NOT NULL,
+  deployed_at  BIGINT NOT NULL,
+  PRIMARY KEY (process_id, version)
+);
+CREATE TABLE instances (
+  id             BIGINT PRIMARY KEY,
+  process_id     TEXT NOT NULL,
+  version        INTEGER NOT NULL,
+  business_key   TEXT,
+  state          TEXT NOT NULL,
+  parent_id      BIGINT,
+  parent_element BIGINT,
+  rev            BIGINT NOT NULL,
+  started_at     BIGINT NOT NULL,
+  ended_at       BIGINT,
+  end_event      TEXT,
+  variables      TEXT NOT NULL,
+  runtime        TEXT NOT NULL,
+  FOREIGN KEY (process_id, version) REFERENCES deployments (process_id, version)
+);
+CREATE UNIQUE INDEX instances_business_key ON instances (process_id, business_key)
+  WHERE business_key IS NOT NULL AND parent_id IS NULL;
+CREATE INDEX instances_state ON instances (state, id);
+CREATE TABLE jobs (
+  key             BIGINT PRIMARY KEY,
+  instance_id     BIGINT NOT NULL,
+  element_key     BIGINT NOT NULL,
+  element_index   INTEGER NOT NULL,
+  type            TEXT NOT NULL,
+  state           TEXT NOT NULL,
+  retries         INTEGER NOT NULL,
+  attempt         INTEGER NOT NULL,
+  idempotency_key TEXT NOT NULL,
+  last_error      TEXT NOT NULL,
+  lock_owner      TEXT,
+  lock_expires_at BIGINT NOT NULL
+);
+CREATE INDEX jobs_ready ON jobs (state, key);
+CREATE INDEX jobs_expiring ON jobs (state, lock_expires_at);
+CREATE TABLE timers (
+  id               BIGINT PRIMARY KEY,
+  instance_id      BIGINT NOT NULL,
+  wait_id          BIGINT NOT NULL,
+  due_at           BIGINT NOT NULL,
+  repetitions_left INTEGER NOT NULL,
+  interval_ms      BIGINT NOT NULL,
+  process_id       TEXT,
+  version          INTEGER,
+  start_event      INTEGER
+);
+CREATE INDEX timers_due ON timers (due_at, id);
+CREATE TABLE subscriptions (
+  wait_id         BIGINT PRIMARY KEY,
+  instance_id     BIGINT NOT NULL,
+  sub_key         TEXT NOT NULL,
+  message_name    TEXT NOT NULL,
+  correlation_key TEXT NOT NULL
+);
+CREATE INDEX subscriptions_message ON subscriptions (sub_key, wait_id);
+CREATE TABLE buffered_messages (
+  id              BIGINT PRIMARY KEY,
+  message_name    TEXT NOT NULL,
+  correlation_key TEXT NOT NULL,
+  variables       TEXT NOT NULL,
+  expires_at      BIGINT NOT NULL
+);
+CREATE INDEX buffered_messages_message
+  ON buffered_messages (message_name, correlation_key, id);
+CREATE TABLE messages (
+  message_id      TEXT PRIMARY KEY,
+  message_name    TEXT NOT NULL,
+  correlation_key TEXT NOT NULL,
+  outcome         TEXT NOT NULL,
+  published_at    BIGINT NOT NULL
+);
+CREATE TABLE incidents (
+  key         BIGINT PRIMARY KEY,
+  instance_id BIGINT NOT NULL
+              REFERENCES instances (id) DEFERRABLE INITIALLY DEFERRED,
+  element_id  TEXT,
+  job_key     BIGINT NOT NULL,
+  type        TEXT NOT NULL,
+  message     TEXT NOT NULL,
+  created_at  BIGINT NOT NULL
+);
+CREATE INDEX incidents_instance ON incidents (instance_id);
+CREATE TABLE history (
+  sequence    BIGINT PRIMARY KEY,
+  instance_id BIGINT NOT NULL,
+  events      TEXT NOT NULL
+);
+CREATE INDEX history_instance ON history (instance_id, sequence);
+CREATE TABLE deliveries (
+  id              BIGINT PRIMARY KEY,
+  dedupe_key      TEXT NOT NULL,
+  message         TEXT NOT NULL,
+  order_id        TEXT,
+  customer        TEXT,
+  channel         TEXT NOT NULL,
+  locale          TEXT,
+  recipient       TEXT,
+  status          TEXT NOT NULL CHECK (status IN ('sending', 'sent', 'failed', 'rejected',
+                                                  'skipped', 'deferred', 'duplicate')),
+  provider_id     TEXT,
+  error           TEXT,
+  provider_status TEXT,
+  job_key         TEXT,
+  attempt         INTEGER NOT NULL,
+  created_ms      BIGINT NOT NULL,
+  updated_ms      BIGINT NOT NULL
+);
+CREATE INDEX deliveries_dedupe ON deliveries (dedupe_key, status);
+CREATE INDEX deliveries_order ON deliveries (order_id, id);
+CREATE INDEX deliveries_customer ON deliveries (customer, created_ms)
+  WHERE status IN ('sending', 'sent');
+CREATE INDEX deliveries_provider ON deliveries (channel, provider_id)
+  WHERE provider_id IS NOT NULL;
+CREATE TABLE delivery_events (
+  delivery     BIGINT NOT NULL REFERENCES deliveries (id),
+  status       TEXT NOT NULL,
+  at_ms        BIGINT NOT NULL,
+  detail       TEXT,
+  forwarded_ms BIGINT,
+  PRIMARY KEY (delivery, status)
+);
+)sql",
+};
+
+// What the schema holds before anything is changed.
+struct Found {
+  bool ordo = false;     // a meta table with Ordo's mark
+  bool tables = false;   // any table at all
+  std::int64_t version = 0;
+};
+
+Result<Found> look(Connection& c, const std::string& schema) {
+  Found f;
+  Result<Rows> tables = c.run_once(
+      "SELECT count(*), bool_or(table_name = 'meta') FROM information_schema.tables "
+      "WHERE table_schema = $1",
+      {schema.c_str()});
+  if (!tables) return tables.status();
+  f.tables = tables->integer(0, 0).value_or(0) > 0;
+  if (!f.tables || tables->text(0, 1) != "t") return f;
+  Result<Rows> meta = c.run_once("SELECT name, value FROM " + schema +
+                                     ".meta WHERE name IN ('application', 'schema')",
+                                 {});
+  if (!meta) return f;  // a "meta" table of another application's
+  std::int64_t mark = 0;
+  for (int i = 0; i < meta->size(); ++i) {
+    if (meta->text(i, 0) == "application") mark = meta->integer(i, 1).value_or(0);
+    if (meta->text(i, 0) == "schema") f.version = meta->integer(i, 1).value_or(0);
+  }
+  f.ordo = mark == kApplicationMark;
+  return f;
+}
+
+}  // namespace
+
+Status check_schema_name(std::string_view name) {
+  bool ok = !name.empty() && name.size() <= 63 && !(name[0] >= '0' && name[0] <= '9');
+  for (char ch : name) {
+    ok &= (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_';
+  }
+  if (ok) return Status::ok();
+  return Status::invalid_argument("'" + std::string(name) +
+                                  "' cannot be Ordo's PostgreSQL schema: use lower-case letters, "
+                                  "digits and '_' (not first), at most 63 of them");
+}
+
+Result<int> migrate(Connection& c, const std::string& schema) {
+  if (Status s = check_schema_name(schema); !s) return s;
+  if (Status s = c.exec("BEGIN"); !s) return s;
+  // Every change below in this one transaction: a failure leaves the schema as it was.
+  const auto fail = [&](Status s) -> Result<int> {
+    (void)c.exec("ROLLBACK");
+    return s;
+  };
+  // Nodes starting together take turns here; the later ones find the work done.
+  const std::string lock_name = "ordo schema " + schema;
+  if (Result<Rows> locked =
+          c.run_once("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", {lock_name.c_str()});
+      !locked) {
+    return fail(locked.status());
+  }
+  Result<Found> found = look(c, schema);
+  if (!found) return fail(found.status());
+  const std::string where = "schema " + schema + " of PostgreSQL at " + c.where();
+  if (found->tables && !found->ordo) {
+    return fail(Status(StatusCode::kCorruption,
+                       where + " holds tables that are not Ordo's; they were left untouched: "
+                               "give Ordo a schema of its own"));
+  }
+  if (found->version > kSchemaVersion) {
+    return fail(Status(StatusCode::kConflict,
+                       where + " was written by a newer Ordo (schema " +
+                           std::to_string(found->version) + "; this build knows schema " +
+                           std::to_string(kSchemaVersion) +
+                           " and older); upgrade Ordo to open it. Nothing was changed"));
+  }
+  if (found->version < kSchemaVersion) {
+    if (Status s = c.exec("CREATE SCHEMA IF NOT EXISTS " + schema + "; SET LOCAL search_path TO " +
+                          schema);
+        !s) {
+      return fail(s);
+    }
+    for (auto v = found->version; v < kSchemaVersion; ++v) {
+      if (Status s = c.exec(kMigrations[static_cast<std::size_t>(v)]); !s) return fail(s);
+    }
+    const std::string version = std::to_string(kSchemaVersion);
+    const std::string mark = std::to_string(kApplicationMark);
+    if (Result<Rows> r = c.run_once(
+            "INSERT INTO meta (name, value) VALUES ('application', $1), ('schema', $2) "
+            "ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value",
+            {mark.c_str(), version.c_str()});
+        !r) {
+      return fail(r.status());
+    }
+  }
+  if (Status s = c.exec("COMMIT"); !s) return fail(s);
+  return static_cast<int>(found->version);
+}
+
+}  // namespace ordo::store::pg
