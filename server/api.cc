@@ -226,10 +226,7 @@ Result<ServerSettings> read_server_settings(const json& section) {
 
 Api::Api(Engine& engine, ApiOptions options) : engine_(engine), options_(std::move(options)) {}
 
-Api::~Api() {
-  close();
-  if (poller_.joinable()) poller_.join();
-}
+Api::~Api() { close(); }
 
 Response Api::handle(const Request& r) {
   std::promise<Response> answered;

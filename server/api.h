@@ -128,7 +128,9 @@ class Api {
   // Before the body is read (its method, path and headers only): the refusal of a request
   // that has no right to send one, or nothing. Counted in the metrics like any answer.
   std::optional<Response> refuse_before_body(const Request& request);
-  // Ends the long polls of external workers at once (the server is stopping).
+  // Ends the long polls of external workers at once (the server is stopping): each is
+  // answered with no jobs, and close() returns once the poller has let go of every one (a
+  // reply may hold the connection it answers).
   void close();
   // The transport refused a connection or request itself, for `reason` ("connections",
   // "slow", "head-too-large", "body-too-large", "malformed"): counted in /metrics.

@@ -181,6 +181,7 @@ class Server {
   int open_ = 0;                                // under mu_
   std::atomic<int> busy_{0};
   std::atomic<int> lingering_{0};  // refused connections being closed
+  int max_lingering_ = 256;         // within the file descriptors left beside max_open_
   std::atomic<bool> stopping_{false};
   asio::io_context io_;
   // The acceptor and its retry timer on a strand of their own: they are closed from another
@@ -201,6 +202,7 @@ class Session : public std::enable_shared_from_this<Session> {
   Session& operator=(const Session&) = delete;
 
   void read_head() {
+    head_only_ = false;
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(kMaxHeadBytes));
     parser_->body_limit(server_.options().max_body_bytes);
@@ -235,7 +237,10 @@ class Session : public std::enable_shared_from_this<Session> {
     keep_alive_ = req.keep_alive();
     head_only_ = req.method() == http::verb::head;
     // Stopping: what was read before is answered, nothing new is started.
-    if (server_.stopping()) return refuse(503, "stopping", kStopping);
+    if (server_.stopping()) {
+      server_.busy();
+      return refuse_stopping();
+    }
     head_ = head_of(req);
     // Before any byte of the body is read: who may not send one is refused, so a client
     // without a token cannot make the server read megabytes.
@@ -283,10 +288,7 @@ class Session : public std::enable_shared_from_this<Session> {
     head_.body = std::move(parser_->get().body());
     // Counted before the check: a stop that begins after it waits for this request.
     server_.busy();
-    if (server_.stopping()) {
-      server_.done();
-      return refuse(503, "stopping", kStopping);
-    }
+    if (server_.stopping()) return refuse_stopping();
     // /health answers whatever the handler threads are doing (it reads nothing).
     if (head_.path == "/health") {
       server_.api().handle(head_, [this](Response out) { write(std::move(out), true); });
@@ -318,6 +320,16 @@ class Session : public std::enable_shared_from_this<Session> {
   std::string too_large() const {
     return "the body is larger than server.maxBodyBytes (" +
            std::to_string(server_.options().max_body_bytes) + " bytes)";
+  }
+
+  // A request that came once the server began to stop (counted busy, so the stop waits for
+  // this answer): 503, and the connection closes.
+  void refuse_stopping() {
+    server_.api().count_refused("stopping");
+    keep_alive_ = false;
+    Response out = error_response(503, kStopping);
+    out.retry_after_s = 1;
+    write(std::move(out), true);
   }
 
   // An error the transport answers itself, in the API's shape; the connection then closes.
@@ -391,7 +403,8 @@ class Session : public std::enable_shared_from_this<Session> {
 
 // A refused connection: closing it with the client's request unread would reset it, and a
 // reset may discard the 503 before the client reads it. What it sends is read and dropped
-// for a second, then it closes; beyond 256 such connections at once, they close at once.
+// for a second, then it closes; beyond 256 such connections at once (fewer when the file
+// limit leaves less room beside the connections served), they close at once.
 struct Refused : std::enable_shared_from_this<Refused> {
   explicit Refused(tcp::socket s, std::atomic<int>& count)
       : socket(std::move(s)), timer(socket.get_executor()), lingering(count) {
@@ -416,7 +429,7 @@ struct Refused : std::enable_shared_from_this<Refused> {
 void Server::refuse_closing(tcp::socket socket) {
   beast::error_code ignored;
   socket.shutdown(tcp::socket::shutdown_send, ignored);
-  if (lingering_.load() >= 256) {
+  if (lingering_.load() >= max_lingering_) {
     socket.close(ignored);
     return;
   }
@@ -487,8 +500,11 @@ Status Server::listen(int& port) {
   // Kept below the process's file limit (the database and logs need some too).
   max_open_ = options_.max_connections;
   if (rlimit files{}; getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur != RLIM_INFINITY) {
-    max_open_ = static_cast<int>(std::min<rlim_t>(static_cast<rlim_t>(max_open_),
-                                                  files.rlim_cur > 64 ? files.rlim_cur - 64 : 1));
+    const auto limit = static_cast<std::int64_t>(files.rlim_cur);
+    max_open_ = static_cast<int>(std::min<std::int64_t>(max_open_, limit > 64 ? limit - 64 : 1));
+    // What is left beside the connections and the 64 kept for the database and logs.
+    max_lingering_ = static_cast<int>(
+        std::clamp<std::int64_t>(limit - 64 - max_open_, 0, max_lingering_));
   }
   const std::string where = options_.host + ":" + std::to_string(options_.port);
   const auto cannot = [&](const std::string& why) {

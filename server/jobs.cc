@@ -92,6 +92,8 @@ void Api::close() {
     closing_ = true;
   }
   jobs_cv_.notify_all();
+  // No poller starts once closing_ is set (jobs() checks it under the same lock).
+  if (poller_.joinable() && poller_.get_id() != std::this_thread::get_id()) poller_.join();
 }
 
 void Api::jobs_may_exist() {
@@ -139,7 +141,7 @@ void Api::poll_loop() {
     std::vector<std::unique_ptr<Poll>> waiting;
     // Job types a fetch found nothing of in this round: the polls alike after it do not ask
     // the store again (hundreds of idle workers cost one query a round per kind, not each).
-    std::vector<std::string_view> found_nothing;
+    std::vector<std::string> found_nothing;  // copies: a poll answered is let go at once
     for (std::unique_ptr<Poll>& p : round) {
       p->seen = generation;
       const bool closing = closing_.load();
@@ -171,11 +173,16 @@ void Api::poll_loop() {
         // The poll still gets an answer, and the poller goes on with the others.
         out = error_response(500, std::string("internal error: ") + e.what());
       }
-      Request counted;
-      counted.method = std::move(p->method);
-      counted.path = std::move(p->path);
-      count(counted, segments(counted.path), out.status);
-      p->reply(std::move(out));
+      try {
+        Request counted;
+        counted.method = std::move(p->method);
+        counted.path = std::move(p->path);
+        count(counted, segments(counted.path), out.status);
+        p->reply(std::move(out));
+      } catch (const std::exception&) {
+        // Out of memory answering: this poll's connection is cut when the server stops.
+      }
+      p.reset();  // its reply (and the connection it holds) goes now, not with the round
     }
     lock.lock();
     // The polls that wait on go before the ones parked meanwhile, in the order they came.

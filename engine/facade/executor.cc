@@ -467,7 +467,7 @@ Result<std::size_t> Engine::run_until_idle() {
       ready.pop_front();
       if (impl_->dispatch(key)) ++done;
     }
-        Result<bool> fired = impl_->rt.fire_next_due_timer();
+    Result<bool> fired = impl_->rt.fire_next_due_timer();
     if (!fired) return fired.status();
     if (!*fired) break;
     ++done;

@@ -254,6 +254,7 @@ void Runtime::start_inner_batch(Instance& inst, ElemKey body) {
   w.timer = true;
   w.due_ms = now();
   add_timer(w.due_ms, w.id, TimerRecord{inst.id, w.id, 0, 0, {}, 0, kNoIndex});
+  fresh_batches_.push_back(w.id);
 }
 
 bool Runtime::is_batch_wait(const Instance& inst, const Wait& w) {

@@ -178,7 +178,10 @@ void Runtime::inner_completed(Instance& inst, ElemKey body, ElemKey inner) {
   if (!loop.completion_condition.empty()) {
     b->vars["numberOfInstances"] = b->loop_total;
     b->vars["numberOfCompletedInstances"] = b->loop_done;
-    b->vars["numberOfActiveInstances"] = b->tokens - 1;
+    // Of a parallel body, the instances not started yet (a batch at a time) count as active,
+    // as when all started at once.
+    b->vars["numberOfActiveInstances"] =
+        b->tokens - 1 + (loop.sequential ? 0u : b->loop_total - b->loop_index);
     Result<bool> r = eval_condition(inst, inner, loop.completion_condition);
     if (!r) {
       --inst.find(body)->loop_done;

@@ -369,7 +369,9 @@ Result<bool> Runtime::fire_next_due_timer() {
   if (!*soonest || **soonest > now()) return false;
   if (Status s = begin(); !s) return s;
   Result<std::optional<store::TimerRow>> row = store_.next_timer();
-  if (!row || !*row || (*row)->due_ms > now()) {
+  if (!row || !*row || (*row)->due_ms > now() ||
+      std::find(fresh_batches_.begin(), fresh_batches_.end(), (*row)->id) !=
+          fresh_batches_.end()) {
     abandon();
     if (!row) return row.status();
     return false;

@@ -396,6 +396,9 @@ class Runtime {
   InstanceId next_instance_ = 0;
   InstanceId instance_end_ = 0;
   bool allocated_in_txn_ = false;
+  // Timers of multi-instance batches made in this transaction (a group's too): not fired in
+  // it, so a group of commands starts one batch of a body, not all of them in a row.
+  std::vector<std::uint64_t> fresh_batches_;
 
   // Transactions and commands.
   bool in_txn_ = false;

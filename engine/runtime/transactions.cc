@@ -21,6 +21,7 @@ Status Runtime::begin() {
 void Runtime::start_transaction() {
   in_txn_ = true;
   allocated_in_txn_ = false;
+  fresh_batches_.clear();
   store_failure_ = Status::ok();
   others_changed_ = store_.changed_by_others();
 }

@@ -1,6 +1,7 @@
 // Activities: job tasks and handlers, user, script and receive tasks, subprocesses, call
 // activities, multi-instance, variables and mappings, cancellation, determinism.
 #include <atomic>
+#include <mutex>
 
 #include "runtime/harness.h"
 
@@ -478,6 +479,60 @@ TEST_P(MultiInstance, AParallelBodyStartsItsInstancesInBatchesAndOtherOrdersGoIn
   ASSERT_EQ(info.variables["results"].size(), 35u);
   for (std::size_t i = 0; i < 35; ++i) EXPECT_EQ(info.variables["results"][i], i * 10) << i;
   EXPECT_FALSE(must(h.engine().next_timer_due()).has_value());
+}
+
+// Commands that share a transaction (group commit) start one batch of a body, not every
+// batch in a row: the next one waits for the next transaction, and the engine is not held
+// for the whole collection. Before, a group fired each next batch's timer as soon as it was
+// made. Seen from an observer, which runs right after each transaction commits. Groups are
+// a shared store's (an in-memory engine tells its observers when the whole call returns).
+TEST(MultiInstanceOnSqlite, AGroupOfCommandsStartsOneBatchOfABodyNotAllOfThem) {
+  struct OnSqlite {
+    OnSqlite() { current_store() = StoreKind::kSqlite; }
+    ~OnSqlite() { current_store() = StoreKind::kMemory; }
+  } on_sqlite;
+  EngineOptions options;
+  options.multi_instance_batch = 10;
+  options.group_commit = 64;
+  Harness h(options);
+  h.deploy(multi_xml(false));
+  struct SecondBatch : Observer {
+    explicit SecondBatch(Engine& e) : engine(e) {}
+    void on_event(const HistoryEvent& e) override {
+      if (e.kind == HistoryKind::kElementActivated && e.element_id == "t" && e.value == 11) {
+        open_then = engine.open_jobs()->size();
+      }
+    }
+    Engine& engine;
+    std::size_t open_then = 0;
+  } second_batch(h.engine());
+  h.engine().add_observer(&second_batch);
+  nlohmann::json items = nlohmann::json::array();
+  for (int i = 0; i < 35; ++i) items.push_back(i);
+  h.start("p", {{"items", items}});
+  // No handler for the jobs: only the batches' timers fire.
+  ASSERT_OK(h.engine().run_until_idle().status());
+  EXPECT_EQ(second_batch.open_then, 20u) << "the transaction of the second batch made more";
+  EXPECT_EQ(must(h.engine().open_jobs()).size(), 35u);
+  h.engine().remove_observer(&second_batch);
+}
+
+// Instances of a parallel body not started yet count as active, as if all had started at
+// once: a completion condition on numberOfActiveInstances waits for them.
+TEST_P(MultiInstance, InstancesNotStartedYetCountAsActive) {
+  EngineOptions options;
+  options.multi_instance_batch = 2;
+  Harness h(options);
+  h.deploy(multi_xml(false,
+                     "<completionCondition>=numberOfActiveInstances = 0"
+                     "</completionCondition>"));
+  const InstanceId id = h.start("p", {{"items", {1, 2, 3, 4, 5}}});
+  h.complete_all_jobs();
+  ASSERT_OK(h.engine().run_until_idle().status());
+  EXPECT_EQ(h.calls.size(), 5u);
+  const InstanceInfo info = h.info(id);
+  EXPECT_EQ(info.state, InstanceState::kCompleted);
+  EXPECT_EQ(info.variables["results"], nlohmann::json({10, 20, 30, 40, 50}));
 }
 
 // The wait for the next batch closes with the body: ended by its completion condition, or
