@@ -97,14 +97,19 @@ Result<std::vector<MessageResult>> Engine::publish_many(std::vector<Message> mes
   Impl::Call call(*impl_);
   std::vector<MessageResult> out;
   out.reserve(messages.size());
-  if (Status s = impl_->rt.begin_group(); !s) return s;
-  GroupGuard group(impl_->rt);
-  for (Message& m : messages) {
-    Result<MessageResult> r = impl_->publish(std::move(m));
-    if (!r) return r.status();  // the guard rolls the group back
-    out.push_back(std::move(*r));
-  }
-  if (Status s = group.end(); !s) return s;
+  Status published = [&]() -> Status {
+    if (Status s = impl_->rt.begin_group(); !s) return s;
+    GroupGuard group(impl_->rt);
+    for (Message& m : messages) {
+      Result<MessageResult> r = impl_->publish(std::move(m));
+      if (!r) return r.status();  // the guard rolls the group back
+      out.push_back(std::move(*r));
+    }
+    return group.end();
+  }();
+  // None of the group happened; a damaged instance it met is held, so that it goes through
+  // when sent again.
+  if (!published) return impl_->held_if_damaged(published);
   return out;
 }
 
@@ -130,28 +135,31 @@ void Engine::set_fallback_handler(TaskHandler handler) {
 
 Status Engine::complete_job(JobKey job, nlohmann::json variables) {
   Impl::Call call(*impl_);
-  return impl_->rt.complete_job(job, std::move(variables));
+  return impl_->held_if_damaged(impl_->rt.complete_job(job, std::move(variables)));
 }
 
 Status Engine::fail_job(JobKey job, std::string message, std::int64_t backoff_ms, int retries) {
   Impl::Call call(*impl_);
-  return impl_->rt.fail_job(job, std::move(message), backoff_ms, retries);
+  return impl_->held_if_damaged(
+      impl_->rt.fail_job(job, std::move(message), backoff_ms, retries));
 }
 
 Status Engine::throw_error(JobKey job, std::string code, std::string message,
                            nlohmann::json variables) {
   Impl::Call call(*impl_);
-  return impl_->rt.throw_job_error(job, std::move(code), std::move(message), std::move(variables));
+  return impl_->held_if_damaged(impl_->rt.throw_job_error(job, std::move(code), std::move(message),
+                                                          std::move(variables)));
 }
 
 Result<MessageResult> Engine::publish_message(std::string_view name,
                                               std::string_view correlation_key,
                                               nlohmann::json variables, std::int64_t ttl_ms) {
-  Impl::Call call(*impl_);
-  Result<runtime::Correlation> c =
-      impl_->rt.correlate(name, correlation_key, std::move(variables), ttl_ms);
-  if (!c) return c.status();
-  return MessageResult{std::move(c->instances), c->buffered, c->duplicate};
+  Message m;
+  m.name = std::string(name);
+  m.correlation_key = std::string(correlation_key);
+  m.variables = std::move(variables);
+  m.ttl_ms = ttl_ms;
+  return publish_message(std::move(m));
 }
 
 Result<MessageResult> Engine::publish_message(Message message) {
@@ -160,21 +168,27 @@ Result<MessageResult> Engine::publish_message(Message message) {
 }
 
 Result<MessageResult> Engine::Impl::publish(Message message) {
-  Result<runtime::Correlation> c =
-      rt.correlate(message.name, message.correlation_key, std::move(message.variables),
-                   message.ttl_ms, message.message_id);
+  auto correlate = [&](nlohmann::json variables) {
+    return rt.correlate(message.name, message.correlation_key, std::move(variables),
+                        message.ttl_ms, message.message_id);
+  };
+  // An instance subscribed to it found damaged is held; then it goes to the others. In
+  // memory nothing is damaged; in a group (publish_many) the caller holds.
+  Result<runtime::Correlation> c = rt.in_group() || !store->shared()
+                                       ? correlate(std::move(message.variables))
+                                       : holding_damaged([&] { return correlate(message.variables); });
   if (!c) return c.status();
   return MessageResult{std::move(c->instances), c->buffered, c->duplicate};
 }
 
 Status Engine::cancel(InstanceId instance) {
   Impl::Call call(*impl_);
-  return impl_->rt.cancel(instance);
+  return impl_->held_if_damaged(impl_->rt.cancel(instance));
 }
 
 Status Engine::set_variables(InstanceId instance, nlohmann::json variables) {
   Impl::Call call(*impl_);
-  return impl_->rt.set_variables(instance, std::move(variables));
+  return impl_->held_if_damaged(impl_->rt.set_variables(instance, std::move(variables)));
 }
 
 Status Engine::resolve_incident(IncidentKey incident, int job_retries) {

@@ -146,14 +146,24 @@ bool Engine::Impl::dispatch(JobKey key) {
 // Locks up to `limit` jobs that have handlers here and takes what their handlers need,
 // in one transaction.
 Result<std::vector<Engine::Impl::Acquired>> Engine::Impl::acquire(int limit) {
-  if (Status s = rt.begin_group(); !s) return s;
-  Result<std::vector<Acquired>> out = acquire_in_group(limit);
-  if (!out) {
-    rt.abort_group();
+  return holding_damaged([&]() -> Result<std::vector<Acquired>> {
+    if (Status s = rt.begin_group(); !s) return s;
+    Result<std::vector<Acquired>> out = acquire_in_group(limit);
+    if (!out) {
+      rt.abort_group();
+      return out;
+    }
+    if (Status e = rt.end_group(); !e) return e;
     return out;
-  }
-  if (Status e = rt.end_group(); !e) return e;
-  return out;
+  });
+}
+
+bool Engine::Impl::hold_damaged(const Status& failure) {
+  if (failure.code() != StatusCode::kCorruption) return false;
+  const std::optional<InstanceId> id = rt.take_damaged();
+  if (!id) return false;
+  Result<bool> held = rt.hold_damaged(*id, failure.message());
+  return held.is_ok() && *held;
 }
 
 // What a handler needs of a job locked here, read in the current transaction; nothing
@@ -243,26 +253,31 @@ Result<std::size_t> Engine::Impl::fire_in_group(std::size_t limit) {
 Result<std::size_t> Engine::Impl::apply_all(std::vector<Outcome>& outcomes) {
   const std::size_t group = group_size();
   for (std::size_t i = 0; i < outcomes.size(); i += group) {
-    if (Status s = rt.begin_group(); !s) return s;
-    if (Status s = apply_in_group(outcomes, i, std::min(outcomes.size(), i + group)); !s) {
-      rt.abort_group();
-      return s;
-    }
-    if (Status s = rt.end_group(); !s) return s;
+    Status applied = holding_damaged([&]() -> Status {
+      if (Status s = rt.begin_group(); !s) return s;
+      if (Status s = apply_in_group(outcomes, i, std::min(outcomes.size(), i + group)); !s) {
+        rt.abort_group();
+        return s;
+      }
+      return rt.end_group();
+    });
+    if (!applied) return applied;
   }
   return outcomes.size();
 }
 
 // Fires up to group_commit due timers in one transaction.
 Result<std::size_t> Engine::Impl::fire_due_group() {
-  if (Status s = rt.begin_group(); !s) return s;
-  Result<std::size_t> fired = fire_in_group(group_size());
-  if (!fired) {
-    rt.abort_group();
-    return fired.status();
-  }
-  if (Status s = rt.end_group(); !s) return s;
-  return fired;
+  return holding_damaged([&]() -> Result<std::size_t> {
+    if (Status s = rt.begin_group(); !s) return s;
+    Result<std::size_t> fired = fire_in_group(group_size());
+    if (!fired) {
+      rt.abort_group();
+      return fired.status();
+    }
+    if (Status s = rt.end_group(); !s) return s;
+    return fired;
+  });
 }
 
 // Rounds of one transaction each: the outcomes of the last round's jobs, the timers due
@@ -284,14 +299,28 @@ Result<std::size_t> Engine::Impl::run_durable_until_idle(Call& call) {
     }
   } unclaim{rt};
   while (true) {
-    if (Status s = rt.begin_group(); !s) return s;
-    auto fail = [&](Status s) -> Result<std::size_t> {
-      rt.abort_group();
-      return s;
+    // A round that meets a damaged instance is done again once the instance is held, from
+    // where it began (what it did was rolled back).
+    const std::vector<JobKey> carried = carry;
+    const bool maybe_more_before = maybe_more;
+    auto retry = [&](const Status& s) {
+      if (!hold_damaged(s)) return false;
+      carry = carried;
+      maybe_more = maybe_more_before;
+      return true;
     };
-    if (Status s = apply_in_group(outcomes, 0, outcomes.size()); !s) return fail(s);
+    if (Status s = rt.begin_group(); !s) return s;
+    if (Status s = apply_in_group(outcomes, 0, outcomes.size()); !s) {
+      rt.abort_group();
+      if (retry(s)) continue;
+      return s;
+    }
     Result<std::size_t> fired_now = fire_in_group(static_cast<std::size_t>(group));
-    if (!fired_now) return fail(fired_now.status());
+    if (!fired_now) {
+      rt.abort_group();
+      if (retry(fired_now.status())) continue;
+      return fired_now.status();
+    }
     const std::size_t fired = *fired_now;
     // This round's jobs: the `group` oldest (lowest keys) of those carried over, created
     // locked by this round's commands, and still waiting to be acquired, as in memory.
@@ -301,7 +330,11 @@ Result<std::size_t> Engine::Impl::run_durable_until_idle(Call& call) {
     // made some; the jobs this loop creates are claimed as they are created.
     if (rt.jobs_to_acquire() || maybe_more) {
       Result<std::vector<state::JobRecord>> acquired = acquire_records(group);
-      if (!acquired) return fail(acquired.status());
+      if (!acquired) {
+        rt.abort_group();
+        if (retry(acquired.status())) continue;
+        return acquired.status();
+      }
       maybe_more = acquired->size() == static_cast<std::size_t>(group);
       for (state::JobRecord& j : *acquired) {
         carry.push_back(j.key);
@@ -317,7 +350,10 @@ Result<std::size_t> Engine::Impl::run_durable_until_idle(Call& call) {
       if (std::optional<Acquired> a = snapshot(carry[i])) jobs.push_back(std::move(*a));
     }
     carry.erase(carry.begin(), carry.begin() + static_cast<std::ptrdiff_t>(take));
-    if (Status s = rt.end_group(); !s) return s;
+    if (Status s = rt.end_group(); !s) {
+      if (retry(s)) continue;
+      return s;
+    }
     done += outcomes.size() + fired;
     outcomes.clear();
     if (jobs.empty() && fired == 0 && carry.empty()) return done;

@@ -14,6 +14,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <unordered_map>
 #include <vector>
 
@@ -177,6 +178,33 @@ class Engine::Impl {
 
   // Publishes one message (engine.cc).
   Result<MessageResult> publish(Message message);
+
+  // ---- damaged instances (facade/executor.cc) ----
+  // One instance whose stored state cannot be read must not stop every other order: after
+  // `failure`, when its transaction met such an instance, holds it (Runtime::hold_damaged,
+  // a `damaged` incident) and returns true, so the caller does its work again without it.
+  // False for any other failure, and for an instance held already.
+  bool hold_damaged(const Status& failure);
+  // A command on one instance: `failure` as it is, its instance held if it is damaged (the
+  // command would fail the same way again; other work then passes it by).
+  Status held_if_damaged(Status failure) {
+    (void)hold_damaged(failure);
+    return failure;
+  }
+  // Runs `work` (a command, or a group of them) again after each damaged instance it met
+  // is held; each round holds a new one, so this ends.
+  template <typename Work>
+  auto holding_damaged(Work work) -> decltype(work()) {
+    while (true) {
+      auto r = work();
+      if (r.is_ok()) return r;
+      if constexpr (std::is_same_v<decltype(r), Status>) {
+        if (!hold_damaged(r)) return r;
+      } else {
+        if (!hold_damaged(r.status())) return r;
+      }
+    }
+  }
 
   // ---- handing jobs to handlers (facade/executor.cc) ----
 

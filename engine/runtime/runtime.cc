@@ -292,8 +292,35 @@ Status Runtime::set_variables(InstanceId id, nlohmann::json variables) {
   return commit();
 }
 
+// The hold of a damaged instance ends once its state reads again (repaired, or restored from
+// a backup): its jobs go back to the queue, its timers and subscriptions count again.
+Status Runtime::release_damaged(IncidentKey key, InstanceId id) {
+  Instance* inst = live(id);
+  if (inst == nullptr && store_failure_.is_ok()) {
+    // Finished meanwhile (restored as such): nothing of it waits any more.
+    if (Status s = store_.release_damaged(id, key); !s) failed(s);
+    return commit();
+  }
+  if (inst == nullptr) {
+    Status why = store_failure_;
+    abandon();
+    return Status(StatusCode::kCorruption,
+                  "instance " + std::to_string(id) + " is still damaged (" + why.message() +
+                      "); repair its row or restore it, then resolve incident " +
+                      std::to_string(key) + " again");
+  }
+  if (Status s = store_.release_damaged(id, key); !s) failed(s);
+  emit(*inst, HistoryKind::kIncidentResolved, kNoIndex, key);
+  return commit();
+}
+
 Status Runtime::resolve_incident(IncidentKey key, int job_retries) {
   if (Status s = begin(); !s) return s;
+  if (Result<std::optional<InstanceId>> held = store_.damaged_instance(key); !held) {
+    failed(held.status());
+  } else if (*held) {
+    return release_damaged(key, **held);
+  }
   Instance* found = nullptr;
   if (Result<std::optional<InstanceId>> owner = store_.incident_instance(key); !owner) {
     failed(owner.status());

@@ -22,6 +22,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -177,6 +178,15 @@ class Runtime {
   // Whether the open group has failed (it will roll back whatever else it is given).
   bool group_failed() const noexcept { return group_ && !store_failure_.is_ok(); }
 
+  // Damaged instances. The instance whose stored state could not be read in the last
+  // transaction, if any (a kCorruption failure of that transaction names it).
+  std::optional<InstanceId> take_damaged() noexcept { return std::exchange(damaged_, {}); }
+  // In a transaction of its own, puts instance `id` aside with a `damaged` incident saying
+  // `why` (Store::hold_damaged), so that work failed by it can be done again without it.
+  // False when it was held already. Resolving the incident ends the hold once the instance
+  // reads again.
+  Result<bool> hold_damaged(InstanceId id, std::string_view why);
+
   // Jobs that commands here made ready for a handler (created, or due again after a
   // failure), oldest first. The runtime only appends; the driver pops or clears.
   std::deque<JobKey>& ready_jobs() noexcept { return ready_; }
@@ -232,6 +242,8 @@ class Runtime {
   // get(), for a running instance the command will change: marks it touched.
   Instance* live(InstanceId id);
   void touch(Instance& inst);
+  // resolve_incident() of the `damaged` incident `key`, inside its transaction.
+  Status release_damaged(IncidentKey key, InstanceId id);
   JobRecord* find_job(JobKey key);
   void touch_job(JobKey key);
   // A job can be handed out now: to a driver here (ready_jobs()) or a worker anywhere.
@@ -399,6 +411,7 @@ class Runtime {
   // Timers of multi-instance batches made in this transaction (a group's too): not fired in
   // it, so a group of commands starts one batch of a body, not all of them in a row.
   std::vector<std::uint64_t> fresh_batches_;
+  std::optional<InstanceId> damaged_;  // take_damaged()
 
   // Transactions and commands.
   bool in_txn_ = false;

@@ -22,6 +22,7 @@ void Runtime::start_transaction() {
   in_txn_ = true;
   allocated_in_txn_ = false;
   fresh_batches_.clear();
+  damaged_.reset();
   store_failure_ = Status::ok();
   others_changed_ = store_.changed_by_others();
 }
@@ -152,10 +153,40 @@ Status Runtime::attach(Instance& inst, std::string_view process_id, int version)
 Instance* Runtime::get(InstanceId id) {
   Result<Instance*> found = store_.instance(id);
   if (!found) {
+    // Named when it is what fails the transaction.
+    if (found.status().code() == StatusCode::kCorruption && store_failure_.is_ok()) damaged_ = id;
     failed(found.status());
     return nullptr;
   }
   return *found;
+}
+
+Result<bool> Runtime::hold_damaged(InstanceId id, std::string_view why) {
+  if (in_txn_ || group_) {
+    return Status(StatusCode::kInternal, "hold_damaged inside a transaction");
+  }
+  if (Status s = begin(); !s) return s;
+  const IncidentKey key = new_key();
+  std::string message = std::string(why) +
+                        "; meanwhile its jobs, timers and messages wait: resolve this incident "
+                        "once it reads again";
+  Result<bool> held = store_failure_.is_ok() ? store_.hold_damaged(id, key, message, now())
+                                             : Result<bool>(store_failure_);
+  if (!held || !*held) {
+    abandon();
+    return held;
+  }
+  if (recording_) {
+    // Told like any incident (the instance's process is not known: its row cannot be read).
+    HistoryEvent& e = batch_.emplace_back();
+    e.time_ms = now();
+    e.instance = id;
+    e.kind = HistoryKind::kIncidentRaised;
+    e.key = key;
+    e.detail = std::move(message);
+  }
+  if (Status s = commit(); !s) return s;
+  return true;
 }
 
 Instance* Runtime::live(InstanceId id) {

@@ -39,6 +39,13 @@ class MemoryStore final : public Store {
   Result<std::optional<InstanceId>> find_business_key(std::string_view process_id,
                                                       std::string_view key) override;
   Result<std::optional<InstanceId>> incident_instance(IncidentKey key) override;
+  Result<bool> hold_damaged(InstanceId, IncidentKey, std::string_view, std::int64_t) override {
+    return false;
+  }
+  Result<std::optional<InstanceId>> damaged_instance(IncidentKey) override {
+    return std::optional<InstanceId>();
+  }
+  Status release_damaged(InstanceId, IncidentKey) override { return Status::ok(); }
 
   Result<state::JobRecord*> job(JobKey key) override;
   state::JobRecord& put_job(state::JobRecord job) override;

@@ -133,6 +133,19 @@ class Store {
   // The instance of the open incident `key`, if it is open.
   virtual Result<std::optional<InstanceId>> incident_instance(IncidentKey key) = 0;
 
+  // ---- damaged instances (a shared store's: state in memory cannot be damaged) ----
+  // Puts aside instance `id`, whose stored state cannot be read, so that the rest of the
+  // work goes on: a `damaged` incident `key` saying `message`, its jobs waiting for a worker
+  // or for a retry taken off the queue (state incident), and its timers and subscriptions skipped while the
+  // incident is open. Its row is not touched. False when it is held already.
+  virtual Result<bool> hold_damaged(InstanceId id, IncidentKey key, std::string_view message,
+                                    std::int64_t now_ms) = 0;
+  // The instance held by incident `key`, if `key` is an open `damaged` incident.
+  virtual Result<std::optional<InstanceId>> damaged_instance(IncidentKey key) = 0;
+  // Ends the hold of incident `key` on `id`: the incident removed, the jobs held for it
+  // back in the queue (its other incidents' jobs stay as they are).
+  virtual Status release_damaged(InstanceId id, IncidentKey key) = 0;
+
   // ---- jobs (open ones; a completed or cancelled job is removed) ----
   // Between transactions, what is stored now.
   virtual Result<state::JobRecord*> job(JobKey key) = 0;

@@ -167,7 +167,7 @@ struct IncidentInfo {
   InstanceId instance = 0;
   std::string element_id;
   JobKey job = 0;  // 0 unless the incident is a job out of retries
-    IncidentKind kind = IncidentKind::kExpression;  // to_string(kind): "expression", ...
+  IncidentKind kind = IncidentKind::kExpression;  // to_string(kind): "expression", ...
   std::string message;
   std::int64_t created_ms = 0;
 };

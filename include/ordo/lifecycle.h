@@ -54,6 +54,7 @@ enum class IncidentKind : std::uint8_t {
   kTimer,  // a timer expression does not give a date, duration or cycle
   kUnsupported,  // an element Ordo cannot run
   kCallDepth,    // a call activity would nest instances deeper than max_call_depth
+  kDamaged,      // the instance's stored state cannot be read: it is held, the rest goes on
 };
 
 std::string_view to_string(InstanceState s) noexcept;  // "active", "suspended", ...

@@ -435,37 +435,214 @@ TEST_F(Recovery, WorkerThreadsRunEveryJobAndAStoppedWorkerGivesBackWhatItDidNotS
   EXPECT_EQ(e->instances(completed)->size(), 40u);
 }
 
-TEST_F(Recovery, ADamagedInstanceFailsItsRoundButReleasesTheDatabase) {
+// What the row of instance `id` stores as its runtime state, and writing it (as damage,
+// or as a repair), from another connection.
+std::string stored_runtime(const std::string& db, InstanceId id) {
+  sqlite3* raw = nullptr;
+  EXPECT_EQ(sqlite3_open(db.c_str(), &raw), SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  EXPECT_EQ(sqlite3_prepare_v2(raw, "SELECT runtime FROM instances WHERE id = ?1", -1, &st, nullptr),
+            SQLITE_OK);
+  sqlite3_bind_int64(st, 1, static_cast<sqlite3_int64>(id));
+  std::string out;
+  if (sqlite3_step(st) == SQLITE_ROW) {
+    out = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
+  }
+  sqlite3_finalize(st);
+  sqlite3_close(raw);
+  return out;
+}
+void store_runtime(const std::string& db, InstanceId id, const std::string& runtime) {
+  sqlite3* raw = nullptr;
+  ASSERT_EQ(sqlite3_open(db.c_str(), &raw), SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(raw, "UPDATE instances SET runtime = ?1, rev = rev + 1 WHERE id = ?2",
+                               -1, &st, nullptr),
+            SQLITE_OK);
+  sqlite3_bind_text(st, 1, runtime.c_str(), -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64(st, 2, static_cast<sqlite3_int64>(id));
+  EXPECT_EQ(sqlite3_step(st), SQLITE_DONE) << sqlite3_errmsg(raw);
+  sqlite3_finalize(st);
+  sqlite3_close(raw);
+}
+
+std::vector<IncidentInfo> damaged_incidents(Engine& e) {
+  std::vector<IncidentInfo> out;
+  for (IncidentInfo& i : must(e.incidents())) {
+    if (i.kind == IncidentKind::kDamaged) out.push_back(std::move(i));
+  }
+  return out;
+}
+
+// One instance whose stored state cannot be read: the round that meets it holds it with a
+// `damaged` incident and does its work again without it, so every other order goes on; it
+// stays held across restarts, and its handler is never called.
+TEST_F(Recovery, ADamagedInstanceIsHeldWithAnIncidentAndEveryOtherOrderGoesOn) {
+  auto e = open(kT0);
+  deploy(*e, "<startEvent id=\"s\"/>" + svc("a") + "<endEvent id=\"e\"/>" + flow("s", "a") +
+                 flow("a", "e"));
+  std::vector<InstanceId> ids;
+  for (const char* key : {"K-1", "K-2", "K-3"}) ids.push_back(e->start("p", {}, key)->id);
+  const InstanceId broken = ids[1];
+  store_runtime(db_, broken, "garbage");
+  std::vector<InstanceId> called;
+  e->set_fallback_handler([&](const Job& job) {
+    called.push_back(job.instance());
+    return JobOutcome::complete();
+  });
+  Result<std::size_t> round = e->run_until_idle();
+  ASSERT_TRUE(round.is_ok()) << round.status().to_string();
+  EXPECT_EQ(called, (std::vector<InstanceId>{ids[0], ids[2]}));
+  EXPECT_EQ(must(e->instance(ids[0])).state, InstanceState::kCompleted);
+  EXPECT_EQ(must(e->instance(ids[2])).state, InstanceState::kCompleted);
+  std::vector<IncidentInfo> held = damaged_incidents(*e);
+  ASSERT_EQ(held.size(), 1u);
+  EXPECT_EQ(held[0].instance, broken);
+  EXPECT_NE(held[0].message.find("damaged"), std::string::npos) << held[0].message;
+  EXPECT_NE(held[0].message.find("resolve this incident"), std::string::npos) << held[0].message;
+  // Its job waits for an operator, not for a worker.
+  std::vector<JobInfo> jobs = must(e->open_jobs());
+  ASSERT_EQ(jobs.size(), 1u);
+  EXPECT_EQ(jobs[0].instance, broken);
+  EXPECT_EQ(jobs[0].state, JobState::kIncident);
+  // Reading it says what is wrong; acting on it too, and it is not held twice.
+  EXPECT_EQ(e->instance(broken).status().code(), StatusCode::kCorruption);
+  EXPECT_EQ(e->cancel(broken).code(), StatusCode::kCorruption);
+  EXPECT_EQ(damaged_incidents(*e).size(), 1u);
+  // After a restart nothing fails the same way again: the hold is stored.
+  e.reset();
+  e = open(kT0 + 1000);
+  e->set_fallback_handler([&](const Job& job) {
+    called.push_back(job.instance());
+    return JobOutcome::complete();
+  });
+  ASSERT_TRUE(e->run_until_idle().is_ok());
+  ASSERT_TRUE(e->start("p", {}, "K-4").is_ok());
+  WorkOptions w;
+  w.threads = 2;
+  auto worked = e->work(w);
+  ASSERT_TRUE(worked.is_ok()) << worked.status().to_string();
+  EXPECT_EQ(called.size(), 3u);
+  EXPECT_EQ(std::count(called.begin(), called.end(), broken), 0);
+  EXPECT_EQ(damaged_incidents(*e).size(), 1u);
+}
+
+// The built-in worker's path (work()) and a timer: a damaged instance whose timer is due
+// first does not keep the timers after it from firing.
+TEST_F(Recovery, ADamagedInstanceDueFirstDoesNotHoldBackOtherTimers) {
+  auto e = open(kT0);
+  deploy(*e, "<startEvent id=\"s\"/><intermediateCatchEvent id=\"wait\"><timerEventDefinition>"
+             "<timeDuration>=duration(d)</timeDuration></timerEventDefinition>"
+             "</intermediateCatchEvent><endEvent id=\"e\"/>" +
+                 flow("s", "wait") + flow("wait", "e"));
+  const InstanceId broken = e->start("p", {{"d", "PT1M"}}, "K-1")->id;
+  const InstanceId other = e->start("p", {{"d", "PT2M"}}, "K-2")->id;
+  store_runtime(db_, broken, "{\"e\": 7}");
+  clock(*e).set(kT0 + 3 * 60'000);
+  WorkOptions w;
+  w.threads = 1;
+  auto worked = e->work(w);
+  ASSERT_TRUE(worked.is_ok()) << worked.status().to_string();
+  EXPECT_EQ(must(e->instance(other)).state, InstanceState::kCompleted);
+  std::vector<IncidentInfo> held = damaged_incidents(*e);
+  ASSERT_EQ(held.size(), 1u);
+  EXPECT_EQ(held[0].instance, broken);
+  // Its timer is still there, waiting for the repair.
+  auto due = e->next_timer_due();
+  ASSERT_TRUE(due.is_ok());
+  EXPECT_FALSE(due->has_value()) << "a held instance's timer counts as due";
+}
+
+// A job of a damaged instance waiting out a retry backoff stays with the hold: it does not
+// come back to the workers (and fail every round after it) when the backoff has passed.
+TEST_F(Recovery, AJobWaitingToRetryStaysHeldWithItsDamagedInstance) {
   auto e = open(kT0);
   deploy(*e, "<startEvent id=\"s\"/>" + svc("a") + "<endEvent id=\"e\"/>" + flow("s", "a") +
                  flow("a", "e"));
   const InstanceId broken = e->start("p", {}, "K-1")->id;
-  {
-    sqlite3* raw = nullptr;
-    ASSERT_EQ(sqlite3_open(db_.c_str(), &raw), SQLITE_OK);
-    const std::string sql = "UPDATE instances SET runtime = 'garbage', rev = rev + 1 WHERE id = " +
-                            std::to_string(broken);
-    ASSERT_EQ(sqlite3_exec(raw, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
-    sqlite3_close(raw);
+  int calls = 0;
+  e->set_fallback_handler([&](const Job&) {
+    ++calls;
+    return JobOutcome::fail("ERP down", 60'000, 3);
+  });
+  ASSERT_TRUE(e->run_until_idle().is_ok());
+  ASSERT_EQ(calls, 1);
+  ASSERT_EQ(must(e->open_jobs()).at(0).state, JobState::kFailed);
+  store_runtime(db_, broken, "garbage");
+  // Something else meets it first: an operator's cancel.
+  ASSERT_TRUE(e->cancel(broken).code() == StatusCode::kCorruption);
+  ASSERT_EQ(damaged_incidents(*e).size(), 1u);
+  clock(*e).set(kT0 + 2 * 60'000);
+  e->set_fallback_handler([&](const Job&) {
+    ++calls;
+    return JobOutcome::complete();
+  });
+  for (int round = 0; round < 2; ++round) {
+    Result<std::size_t> r = e->run_until_idle();
+    ASSERT_TRUE(r.is_ok()) << r.status().to_string();
   }
-  e->set_fallback_handler([](const Job&) { return JobOutcome::complete(); });
-  // The round that meets the damaged instance fails, and says why.
-  Result<std::size_t> round = e->run_until_idle();
-  ASSERT_FALSE(round.is_ok());
-  EXPECT_EQ(round.status().code(), StatusCode::kCorruption) << round.status().to_string();
-  // The failed round gave the write lock back: another connection can write, and so can
-  // this engine.
-  sqlite3* other = nullptr;
-  ASSERT_EQ(sqlite3_open(db_.c_str(), &other), SQLITE_OK);
-  EXPECT_EQ(sqlite3_exec(other, "BEGIN IMMEDIATE; COMMIT;", nullptr, nullptr, nullptr), SQLITE_OK)
-      << sqlite3_errmsg(other);
-  sqlite3_close(other);
-  auto fresh = e->start("p", {}, "K-2");
-  ASSERT_TRUE(fresh.is_ok()) << fresh.status().to_string();
-  auto damaged = e->instance(broken);
-  ASSERT_FALSE(damaged.is_ok());
-  EXPECT_NE(damaged.status().message().find("damaged"), std::string::npos)
-      << damaged.status().to_string();
+  EXPECT_EQ(calls, 1);
+  EXPECT_EQ(must(e->open_jobs()).at(0).state, JobState::kIncident);
+}
+
+// A message for a damaged instance: the instance is held and the message is kept for a
+// later subscriber (its time to live) instead of failing; other instances get theirs.
+TEST_F(Recovery, AMessageForADamagedInstanceDoesNotFailThePublisher) {
+  auto e = open(kT0);
+  deploy(*e, "<startEvent id=\"s\"/><intermediateCatchEvent id=\"wait\">"
+             "<messageEventDefinition messageRef=\"m\"/></intermediateCatchEvent>"
+             "<endEvent id=\"e\"/>" +
+                 flow("s", "wait") + flow("wait", "e") +
+                 "</process><message id=\"m\" name=\"paid\"><extensionElements>"
+                 "<zeebe:subscription correlationKey=\"=orderId\"/></extensionElements>"
+                 "</message><process id=\"unused\" isExecutable=\"false\">"
+                 "<startEvent id=\"u\"/>");
+  const InstanceId broken = e->start("p", {{"orderId", "A-1"}}, "A-1")->id;
+  const InstanceId other = e->start("p", {{"orderId", "A-2"}}, "A-2")->id;
+  store_runtime(db_, broken, "[]");
+  auto sent = e->publish_message("paid", "A-1", {}, 60'000);
+  ASSERT_TRUE(sent.is_ok()) << sent.status().to_string();
+  EXPECT_TRUE(sent->instances.empty());
+  EXPECT_TRUE(sent->buffered);
+  ASSERT_EQ(damaged_incidents(*e).size(), 1u);
+  Message m;
+  m.name = "paid";
+  m.correlation_key = "A-2";
+  auto many = e->publish_many({m});
+  ASSERT_TRUE(many.is_ok()) << many.status().to_string();
+  EXPECT_EQ(many->at(0).instances, std::vector<InstanceId>{other});
+}
+
+// Resolving the incident ends the hold once the row reads again (repaired, or restored);
+// before that it says the instance is still damaged, and holds on.
+TEST_F(Recovery, ResolvingTheDamagedIncidentAfterARepairRunsTheInstanceOn) {
+  auto e = open(kT0);
+  deploy(*e, "<startEvent id=\"s\"/>" + svc("a") + "<endEvent id=\"e\"/>" + flow("s", "a") +
+                 flow("a", "e"));
+  const InstanceId broken = e->start("p", {}, "K-1")->id;
+  const std::string good = stored_runtime(db_, broken);
+  ASSERT_FALSE(good.empty());
+  store_runtime(db_, broken, "garbage");
+  int calls = 0;
+  e->set_fallback_handler([&](const Job&) {
+    ++calls;
+    return JobOutcome::complete();
+  });
+  ASSERT_TRUE(e->run_until_idle().is_ok());
+  ASSERT_EQ(calls, 0);
+  std::vector<IncidentInfo> held = damaged_incidents(*e);
+  ASSERT_EQ(held.size(), 1u);
+  Status early = e->resolve_incident(held[0].key);
+  EXPECT_FALSE(early.is_ok());
+  EXPECT_NE(early.message().find("still damaged"), std::string::npos) << early.to_string();
+  EXPECT_EQ(damaged_incidents(*e).size(), 1u);
+  store_runtime(db_, broken, good);
+  Status resolved = e->resolve_incident(held[0].key);
+  ASSERT_TRUE(resolved.is_ok()) << resolved.to_string();
+  EXPECT_TRUE(damaged_incidents(*e).empty());
+  ASSERT_TRUE(e->run_until_idle().is_ok());
+  EXPECT_EQ(calls, 1);
+  EXPECT_EQ(must(e->instance(broken)).state, InstanceState::kCompleted);
 }
 
 TEST_F(Recovery, ADamagedHistoryIsReportedNotShownAsEmpty) {

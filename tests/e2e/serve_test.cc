@@ -484,6 +484,70 @@ TEST(Serve, TheWorkerOutlastsADatabaseLockedByAnotherProcess) {
   EXPECT_EQ(served.stop(), 0) << served.output();
 }
 
+// An order whose stored row is damaged: the server's worker holds it with a `damaged`
+// incident (logged like any incident) and takes every other order to its end; the next
+// start does not fail on it again. Before, the worker's error ended the server, at every
+// start.
+TEST(Serve, ADamagedOrderIsHeldAsAnIncidentAndTheOthersGoOn) {
+  TempDir dir("serve-damaged");
+  const std::string db = dir.path("orders.db");
+  std::vector<std::string> ids;
+  {
+    // Without --simulate the jobs wait for adapters that are not there.
+    Served waiting(dir, {"--db", db});
+    ASSERT_GT(waiting.port(), 0) << waiting.output();
+    httplib::Client http("127.0.0.1", waiting.port());
+    auto deployed =
+        http.Post("/v1/deployments", read_file(ORDO_SOURCE_DIR "/processes/order-acceptance.bpmn"),
+                  "application/xml");
+    ASSERT_TRUE(deployed);
+    ASSERT_EQ(deployed->status, 201) << deployed->body;
+    for (const char* key : {"D-1", "D-2", "D-3"}) {
+      json start = {{"processId", "order-acceptance"},
+                    {"businessKey", key},
+                    {"variables", {{"orderId", key}, {"paymentDelayMinutes", 0}, {"deliveryDays", 0}}}};
+      auto r = http.Post("/v1/process-instances", start.dump(), "application/json");
+      ASSERT_TRUE(r);
+      ASSERT_EQ(r->status, 201) << r->body;
+      ids.push_back(json::parse(r->body)["id"].dump());
+    }
+    ASSERT_EQ(waiting.stop(), 0) << waiting.output();
+  }
+  {
+    sqlite3* raw = nullptr;
+    ASSERT_EQ(sqlite3_open(db.c_str(), &raw), SQLITE_OK);
+    const std::string sql = "UPDATE instances SET runtime = '{\"elements\": 3}' WHERE id = " + ids[1];
+    ASSERT_EQ(sqlite3_exec(raw, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(raw);
+  }
+  for (int start = 0; start < 2; ++start) {
+    Served served(dir, {"--db", db, "--simulate"});
+    ASSERT_GT(served.port(), 0) << served.output();
+    httplib::Client http("127.0.0.1", served.port());
+    int completed = 0;
+    for (int i = 0; i < 300 && completed < 2; ++i) {
+      std::this_thread::sleep_for(50ms);
+      auto list = http.Get("/v1/process-instances?state=completed&limit=1000");
+      ASSERT_TRUE(list) << "the server is gone\n" << served.output();
+      completed = static_cast<int>(json::parse(list->body)["instances"].size());
+    }
+    EXPECT_EQ(completed, 2) << served.output();
+    auto incidents = http.Get("/v1/incidents");
+    ASSERT_TRUE(incidents);
+    const json list = json::parse(incidents->body)["incidents"];
+    ASSERT_EQ(list.size(), 1u) << incidents->body;
+    EXPECT_EQ(list[0]["type"], "damaged");
+    EXPECT_EQ(list[0]["instance"].dump(), ids[1]);
+    auto ready = http.Get("/health/ready");
+    ASSERT_TRUE(ready);
+    EXPECT_EQ(ready->status, 200) << ready->body;
+    EXPECT_EQ(served.stop(), 0) << served.output();
+    if (start == 0) {
+      EXPECT_NE(served.output().find("incident raised"), std::string::npos) << served.output();
+    }
+  }
+}
+
 }  // namespace
 }  // namespace ordo::testing
 

@@ -182,7 +182,7 @@ Result<std::vector<IncidentRow>> SqliteStore::list_incidents() {
       "SELECT key, instance_id, element_id, job_key, type, message, created_at FROM incidents "
       "ORDER BY key");
   if (!st) return st.status();
-    std::vector<IncidentRow> out;
+  std::vector<IncidentRow> out;
   Status read = each_row(*st, [&]() -> Status {
     const std::optional<IncidentKind> kind = incident_kind_from(st->text(4));
     if (!kind) {

@@ -10,6 +10,13 @@
 #include "store/sqlite/statements.h"
 
 namespace ordo::store::sqlite {
+namespace {
+
+constexpr std::string_view kInsertIncidentSql =
+    "INSERT INTO incidents (key, instance_id, element_id, job_key, type, message, created_at) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+
+}  // namespace
 
 SqliteStore::SqliteStore(std::unique_ptr<Database> db) : db_(std::move(db)) {
   statements_.resize(kSqlCount);
@@ -318,9 +325,7 @@ Status SqliteStore::write_rows(const Rows& changes) {
         if (Status s = st.run(); !s) return s;
       }
       for (const state::Incident& i : inst->incidents) {
-        ORDO_STATEMENT(st, kInsertIncident,
-                       "INSERT INTO incidents (key, instance_id, element_id, job_key, type, "
-                       "message, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+        ORDO_STATEMENT(st, kInsertIncident, kInsertIncidentSql);
         st.bind(1, i64(i.key)).bind(2, i64(inst->id));
         if (i.element_index == kNoIndex) {
           st.bind_null(3);
@@ -410,6 +415,60 @@ Result<std::optional<InstanceId>> SqliteStore::incident_instance(IncidentKey key
   return std::optional<InstanceId>(static_cast<InstanceId>(st.int64(0)));
 }
 
+// ---- damaged instances ----
+// A held instance is one with an open `damaged` incident: the queries for the next timer
+// and for subscriptions skip its rows (kHeld below), its jobs are set aside here.
+
+Result<bool> SqliteStore::hold_damaged(InstanceId id, IncidentKey key, std::string_view message,
+                                       std::int64_t now_ms) {
+  {
+    ORDO_STATEMENT(st, kIsHeld,
+                   "SELECT 1 FROM incidents WHERE instance_id = ?1 AND type = 'damaged'");
+    st.bind(1, i64(id));
+    Result<bool> row = st.step();
+    if (!row) return row.status();
+    if (*row) return false;
+  }
+  {
+    ORDO_STATEMENT(st, kInsertIncident, kInsertIncidentSql);
+    st.bind(1, i64(key)).bind(2, i64(id)).bind_null(3).bind(4, std::int64_t{0});
+    st.bind(5, to_string(IncidentKind::kDamaged)).bind(6, message).bind(7, now_ms);
+    if (Status s = st.run(); !s) return s;
+  }
+  ORDO_STATEMENT(st, kHoldJobs,
+                 "UPDATE jobs SET state = 'incident', lock_owner = NULL, lock_expires_at = 0 "
+                 "WHERE instance_id = ?1 AND state IN ('created', 'locked', 'failed')");
+  st.bind(1, i64(id));
+  if (Status s = st.run(); !s) return s;
+  std::erase_if(jobs_, [id](const auto& j) { return j.second.instance == id; });
+  return true;
+}
+
+Result<std::optional<InstanceId>> SqliteStore::damaged_instance(IncidentKey key) {
+  ORDO_STATEMENT(st, kDamagedInstance,
+                 "SELECT instance_id FROM incidents WHERE key = ?1 AND type = 'damaged'");
+  st.bind(1, i64(key));
+  Result<bool> row = st.step();
+  if (!row) return row.status();
+  if (!*row) return std::optional<InstanceId>();
+  return std::optional<InstanceId>(static_cast<InstanceId>(st.int64(0)));
+}
+
+Status SqliteStore::release_damaged(InstanceId id, IncidentKey key) {
+  {
+    ORDO_STATEMENT(st, kDeleteIncident, "DELETE FROM incidents WHERE key = ?1");
+    st.bind(1, i64(key));
+    if (Status s = st.run(); !s) return s;
+  }
+  ORDO_STATEMENT(st, kReleaseJobs,
+                 "UPDATE jobs SET state = 'created' WHERE instance_id = ?1 AND state = 'incident' "
+                 "AND key NOT IN (SELECT job_key FROM incidents WHERE instance_id = ?1)");
+  st.bind(1, i64(id));
+  if (Status s = st.run(); !s) return s;
+  std::erase_if(jobs_, [id](const auto& j) { return j.second.instance == id; });
+  return Status::ok();
+}
+
 Status SqliteStore::add_timer(const TimerRow& row) {
   ORDO_STATEMENT(st, kAddTimer,
                  "INSERT OR REPLACE INTO timers (id, instance_id, wait_id, due_at, "
@@ -443,7 +502,9 @@ Status SqliteStore::remove_timer(std::int64_t, std::uint64_t id) {
 Result<std::optional<TimerRow>> SqliteStore::next_timer() {
   ORDO_STATEMENT(st, kNextTimer,
                  "SELECT id, instance_id, wait_id, due_at, repetitions_left, interval_ms, "
-                 "process_id, version, start_event FROM timers ORDER BY due_at, id LIMIT 1");
+                 "process_id, version, start_event FROM timers t WHERE NOT EXISTS (SELECT 1 FROM "
+                 "incidents i WHERE i.instance_id = t.instance_id AND i.type = 'damaged') "
+                 "ORDER BY due_at, id LIMIT 1");
   Result<bool> row = st.step();
   if (!row) return row.status();
   if (!*row) return std::optional<TimerRow>();
@@ -483,8 +544,9 @@ Status SqliteStore::subscriptions(std::string_view sub_key,
                                   std::vector<state::Subscription>& out) {
   out.clear();
   ORDO_STATEMENT(st, kSubscriptions,
-                 "SELECT instance_id, wait_id FROM subscriptions WHERE sub_key = ?1 "
-                 "ORDER BY wait_id");
+                 "SELECT instance_id, wait_id FROM subscriptions s WHERE sub_key = ?1 AND NOT "
+                 "EXISTS (SELECT 1 FROM incidents i WHERE i.instance_id = s.instance_id AND "
+                 "i.type = 'damaged') ORDER BY wait_id");
   st.bind(1, sub_key);
   return each_row(st, [&] {
     out.push_back({static_cast<InstanceId>(st.int64(0)), static_cast<std::uint64_t>(st.int64(1))});

@@ -46,6 +46,10 @@ class SqliteStore final : public Store {
   Result<std::optional<InstanceId>> find_business_key(std::string_view process_id,
                                                       std::string_view key) override;
   Result<std::optional<InstanceId>> incident_instance(IncidentKey key) override;
+  Result<bool> hold_damaged(InstanceId id, IncidentKey key, std::string_view message,
+                            std::int64_t now_ms) override;
+  Result<std::optional<InstanceId>> damaged_instance(IncidentKey key) override;
+  Status release_damaged(InstanceId id, IncidentKey key) override;
   Result<state::JobRecord*> job(JobKey key) override;
   state::JobRecord& put_job(state::JobRecord job) override;
   void remove_job(JobKey key) override { jobs_.erase(key); }
