@@ -112,14 +112,18 @@ Status Engine::Impl::apply(JobKey key, JobOutcome& outcome) {
     // A handler's mistake fails its job (and becomes an incident), nothing else.
     return rt.fail_job(key, "the handler answered with variables that are not a JSON object", 0);
   }
+  // A shared store's group may be rolled back and applied again (a damaged instance held
+  // meanwhile, holding_damaged): its outcomes keep their variables. In memory they move.
+  auto variables = [&] {
+    return store->shared() ? nlohmann::json(outcome.variables()) : std::move(outcome.variables());
+  };
   switch (outcome.kind()) {
     case JobOutcome::Kind::kComplete:
-      return rt.complete_job(key, std::move(outcome.variables()));
+      return rt.complete_job(key, variables());
     case JobOutcome::Kind::kFail:
       return rt.fail_job(key, outcome.message(), outcome.backoff_ms(), outcome.retries());
     case JobOutcome::Kind::kError:
-      return rt.throw_job_error(key, outcome.error_code(), outcome.message(),
-                                std::move(outcome.variables()));
+      return rt.throw_job_error(key, outcome.error_code(), outcome.message(), variables());
     case JobOutcome::Kind::kDefer:
       return rt.defer_job(key, outcome.backoff_ms(), outcome.message());
     case JobOutcome::Kind::kPending:

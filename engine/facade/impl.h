@@ -178,6 +178,8 @@ class Engine::Impl {
 
   // Publishes one message (engine.cc).
   Result<MessageResult> publish(Message message);
+  // Engine::fetch_and_lock, once (facade/workers.cc).
+  Result<std::vector<LockedJob>> fetch_once(const FetchRequest& request);
 
   // ---- damaged instances (facade/executor.cc) ----
   // One instance whose stored state cannot be read must not stop every other order: after

@@ -138,8 +138,12 @@ Result<std::vector<LockedJob>> Engine::fetch_and_lock(const FetchRequest& reques
   if (request.types.empty()) return Status::invalid_argument("name the job types to fetch");
   if (request.max_jobs < 1) return Status::invalid_argument("fetch at least one job");
   if (request.lock_ms < 1) return Status::invalid_argument("the lock duration must be positive");
-  runtime::Runtime& rt = impl_->rt;
-  const std::int64_t now = impl_->clock->now_ms();
+  // A job of a damaged instance: the instance is held and the fetch made again without it.
+  return impl_->holding_damaged([&] { return impl_->fetch_once(request); });
+}
+
+Result<std::vector<LockedJob>> Engine::Impl::fetch_once(const FetchRequest& request) {
+  const std::int64_t now = clock->now_ms();
   const std::int64_t until = now + request.lock_ms;
   std::vector<LockedJob> out;
   if (Status s = rt.begin_group(); !s) return s;
@@ -150,7 +154,7 @@ Result<std::vector<LockedJob>> Engine::fetch_and_lock(const FetchRequest& reques
     const int room = request.max_jobs - static_cast<int>(jobs.size());
     if (room <= 0 || type.empty()) continue;
     Result<std::vector<state::JobRecord>> got =
-        impl_->store->acquire_jobs(type, request.worker, now, until, room, {});
+        store->acquire_jobs(type, request.worker, now, until, room, {});
     if (!got) {
       failed = got.status();
       break;
@@ -177,7 +181,7 @@ Status Engine::answer_job(JobKey job, std::string_view worker, JobOutcome outcom
     return Status::invalid_argument("an external worker answers with an outcome, not pending");
   }
   ActingWorker acting(impl_->rt, worker);
-  return impl_->apply(job, outcome);
+  return impl_->held_if_damaged(impl_->apply(job, outcome));
 }
 
 Status Engine::extend_lock(JobKey job, std::string_view worker, std::int64_t lock_ms) {

@@ -297,8 +297,9 @@ Status Runtime::set_variables(InstanceId id, nlohmann::json variables) {
 Status Runtime::release_damaged(IncidentKey key, InstanceId id) {
   Instance* inst = live(id);
   if (inst == nullptr && store_failure_.is_ok()) {
-    // Finished meanwhile (restored as such): nothing of it waits any more.
-    if (Status s = store_.release_damaged(id, key); !s) failed(s);
+    // Finished meanwhile (restored as such): nothing of it waits any more, its held jobs
+    // go (a worker would run them for nothing).
+    if (Status s = store_.release_damaged(id, key, true); !s) failed(s);
     return commit();
   }
   if (inst == nullptr) {
@@ -309,7 +310,7 @@ Status Runtime::release_damaged(IncidentKey key, InstanceId id) {
                       "); repair its row or restore it, then resolve incident " +
                       std::to_string(key) + " again");
   }
-  if (Status s = store_.release_damaged(id, key); !s) failed(s);
+  if (Status s = store_.release_damaged(id, key, false); !s) failed(s);
   emit(*inst, HistoryKind::kIncidentResolved, kNoIndex, key);
   return commit();
 }

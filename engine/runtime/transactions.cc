@@ -166,24 +166,47 @@ Result<bool> Runtime::hold_damaged(InstanceId id, std::string_view why) {
     return Status(StatusCode::kInternal, "hold_damaged inside a transaction");
   }
   if (Status s = begin(); !s) return s;
-  const IncidentKey key = new_key();
-  std::string message = std::string(why) +
-                        "; meanwhile its jobs, timers and messages wait: resolve this incident "
-                        "once it reads again";
-  Result<bool> held = store_failure_.is_ok() ? store_.hold_damaged(id, key, message, now())
-                                             : Result<bool>(store_failure_);
-  if (!held || !*held) {
+  // The whole call tree is held: a command on any of its instances may need the damaged one.
+  Result<std::vector<store::Store::TreeMember>> tree = store_.call_tree(id);
+  if (!tree) {
     abandon();
-    return held;
+    return tree.status();
   }
-  if (recording_) {
-    // Told like any incident (the instance's process is not known: its row cannot be read).
-    HistoryEvent& e = batch_.emplace_back();
-    e.time_ms = now();
-    e.instance = id;
-    e.kind = HistoryKind::kIncidentRaised;
-    e.key = key;
-    e.detail = std::move(message);
+  bool any = false;
+  for (const store::Store::TreeMember& m : *tree) {
+    const IncidentKey key = new_key();
+    std::string message =
+        m.id == id ? std::string(why) +
+                         "; meanwhile its jobs, timers and messages wait: resolve this incident "
+                         "once it reads again"
+                   : "held with instance " + std::to_string(id) +
+                         " of its call tree, whose stored state cannot be read: resolve this "
+                         "incident once that one is resolved";
+    Result<bool> held = store_failure_.is_ok() ? store_.hold_damaged(m.id, key, message, now())
+                                               : Result<bool>(store_failure_);
+    if (!held) {
+      abandon();
+      return held.status();
+    }
+    if (!*held) continue;
+    any = true;
+    if (recording_) {
+      // Told like any incident. The process is read from the row's columns (the plan keeps
+      // the text the event points into).
+      HistoryEvent& e = batch_.emplace_back();
+      e.time_ms = now();
+      e.instance = m.id;
+      e.kind = HistoryKind::kIncidentRaised;
+      if (std::shared_ptr<const Plan> p = plan(m.process_id, m.version)) {
+        e.process_id = p->def->id;
+      }
+      e.key = key;
+      e.detail = std::move(message);
+    }
+  }
+  if (!any) {
+    abandon();
+    return false;
   }
   if (Status s = commit(); !s) return s;
   return true;

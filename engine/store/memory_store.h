@@ -45,7 +45,10 @@ class MemoryStore final : public Store {
   Result<std::optional<InstanceId>> damaged_instance(IncidentKey) override {
     return std::optional<InstanceId>();
   }
-  Status release_damaged(InstanceId, IncidentKey) override { return Status::ok(); }
+  Result<std::vector<TreeMember>> call_tree(InstanceId id) override {
+    return std::vector<TreeMember>{{id, {}, 0}};
+  }
+  Status release_damaged(InstanceId, IncidentKey, bool) override { return Status::ok(); }
 
   Result<state::JobRecord*> job(JobKey key) override;
   state::JobRecord& put_job(state::JobRecord job) override;

@@ -140,11 +140,22 @@ class Store {
   // incident is open. Its row is not touched. False when it is held already.
   virtual Result<bool> hold_damaged(InstanceId id, IncidentKey key, std::string_view message,
                                     std::int64_t now_ms) = 0;
+  // The running instances of `id`'s call tree (from its root down, `id` always among them),
+  // with the process version each runs: read from the rows' plain columns, which a damaged
+  // row still has. What is held with a damaged instance, since a command on any of them may
+  // need it (a child completing into its parent, a parent cancelling its children).
+  struct TreeMember {
+    InstanceId id = 0;
+    std::string process_id;
+    int version = 0;
+  };
+  virtual Result<std::vector<TreeMember>> call_tree(InstanceId id) = 0;
   // The instance held by incident `key`, if `key` is an open `damaged` incident.
   virtual Result<std::optional<InstanceId>> damaged_instance(IncidentKey key) = 0;
   // Ends the hold of incident `key` on `id`: the incident removed, the jobs held for it
-  // back in the queue (its other incidents' jobs stay as they are).
-  virtual Status release_damaged(InstanceId id, IncidentKey key) = 0;
+  // back in the queue (its other incidents' jobs stay as they are), or removed when the
+  // instance has `ended` meanwhile (restored as such).
+  virtual Status release_damaged(InstanceId id, IncidentKey key, bool ended) = 0;
 
   // ---- jobs (open ones; a completed or cancelled job is removed) ----
   // Between transactions, what is stored now.

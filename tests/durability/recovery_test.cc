@@ -585,6 +585,121 @@ TEST_F(Recovery, AJobWaitingToRetryStaysHeldWithItsDamagedInstance) {
   EXPECT_EQ(must(e->open_jobs()).at(0).state, JobState::kIncident);
 }
 
+// A round done again after a hold applies the same answers: the variables a handler gave
+// are not lost on the way (they were moved out by the first try).
+TEST_F(Recovery, ARoundDoneAgainAfterAHoldKeepsTheHandlersVariables) {
+  auto e = open(kT0);
+  deploy(*e, "<startEvent id=\"s\"/>" + svc("a") + "<endEvent id=\"e\"/>" + flow("s", "a") +
+                 flow("a", "e"));
+  LoadResult timer = load_bpmn(
+      process("<startEvent id=\"s\"/><intermediateCatchEvent id=\"wait\"><timerEventDefinition>"
+              "<timeDuration>PT1M</timeDuration></timerEventDefinition></intermediateCatchEvent>"
+              "<endEvent id=\"e\"/>" +
+                  flow("s", "wait") + flow("wait", "e"),
+              "t"),
+      "t.bpmn");
+  ASSERT_TRUE(timer.ok()) << dump(timer);
+  ASSERT_TRUE(e->deploy(timer.document).is_ok());
+  const InstanceId waiting = e->start("t", {}, "T-1")->id;
+  store_runtime(db_, waiting, "garbage");
+  const InstanceId order = e->start("p", {}, "K-1")->id;
+  // The damaged timer falls due while the handler runs: the next round applies the answer,
+  // meets the timer, holds its instance, and applies the answer again.
+  e->set_fallback_handler([&](const Job&) {
+    clock(*e).set(kT0 + 2 * 60'000);
+    return JobOutcome::complete({{"x", 1}});
+  });
+  ASSERT_TRUE(e->run_until_idle().is_ok());
+  const InstanceInfo done = must(e->instance(order));
+  EXPECT_EQ(done.state, InstanceState::kCompleted);
+  EXPECT_EQ(done.variables.value("x", 0), 1) << done.variables.dump();
+  ASSERT_EQ(damaged_incidents(*e).size(), 1u);
+}
+
+// A called instance completing into a damaged caller: the whole call tree is held (the
+// child too, or its job would come back and fail every round).
+TEST_F(Recovery, TheCallTreeOfADamagedInstanceIsHeldWithIt) {
+  auto e = open(kT0);
+  LoadResult child = load_bpmn(
+      process("<startEvent id=\"s\"/>" + svc("t") + "<endEvent id=\"e\"/>" + flow("s", "t") +
+                  flow("t", "e"),
+              "child"),
+      "child.bpmn");
+  ASSERT_TRUE(child.ok()) << dump(child);
+  ASSERT_TRUE(e->deploy(child.document).is_ok());
+  deploy(*e, "<startEvent id=\"s\"/><callActivity id=\"call\"><extensionElements>"
+             "<zeebe:calledElement processId=\"child\"/></extensionElements></callActivity>"
+             "<endEvent id=\"e\"/>" +
+                 flow("s", "call") + flow("call", "e"));
+  const InstanceId parent = e->start("p", {}, "K-1")->id;
+  const InstanceId other = e->start("p", {}, "K-2")->id;
+  store_runtime(db_, parent, "garbage");
+  int calls = 0;
+  e->set_fallback_handler([&](const Job&) {
+    ++calls;
+    return JobOutcome::complete();
+  });
+  for (int round = 0; round < 2; ++round) {
+    Result<std::size_t> r = e->run_until_idle();
+    ASSERT_TRUE(r.is_ok()) << r.status().to_string();
+  }
+  EXPECT_EQ(must(e->instance(other)).state, InstanceState::kCompleted);
+  std::set<InstanceId> held;
+  for (const IncidentInfo& i : damaged_incidents(*e)) held.insert(i.instance);
+  ASSERT_EQ(held.size(), 2u) << "the caller and its child";
+  EXPECT_EQ(held.count(parent), 1u);
+  // One job each: the child of the damaged caller was answered once (the answer could not
+  // be applied), and its job waits now, not run again.
+  EXPECT_EQ(calls, 2);
+  std::size_t waiting = 0;
+  for (const JobInfo& j : must(e->open_jobs())) waiting += j.state == JobState::kIncident ? 1 : 0;
+  EXPECT_EQ(waiting, 1u);
+}
+
+// An external worker's fetch meets the damaged instance's job: the instance is held and the
+// fetch hands out the other jobs instead of failing (every fetch of the type did).
+TEST_F(Recovery, AnExternalFetchPassesADamagedInstanceBy) {
+  auto e = open(kT0);
+  deploy(*e, "<startEvent id=\"s\"/>" + svc("ext") + "<endEvent id=\"e\"/>" +
+                 flow("s", "ext") + flow("ext", "e"));
+  e->leave_to_external_workers({"ext"});
+  const InstanceId broken = e->start("p", {}, "K-1")->id;
+  const InstanceId other = e->start("p", {}, "K-2")->id;
+  store_runtime(db_, broken, "garbage");
+  FetchRequest fetch;
+  fetch.worker = "erp-worker";
+  fetch.types = {"ext"};
+  auto got = e->fetch_and_lock(fetch);
+  ASSERT_TRUE(got.is_ok()) << got.status().to_string();
+  ASSERT_EQ(got->size(), 1u);
+  EXPECT_EQ(got->at(0).instance, other);
+  ASSERT_EQ(damaged_incidents(*e).size(), 1u);
+  EXPECT_TRUE(e->answer_job(got->at(0).key, "erp-worker", JobOutcome::complete()).is_ok());
+  EXPECT_EQ(must(e->instance(other)).state, InstanceState::kCompleted);
+}
+
+// Resolving another incident of a held instance (after its repair) keeps the hold: the
+// instance's incidents are written again, but the `damaged` one is the hold's.
+TEST_F(Recovery, ResolvingAnotherIncidentOfAHeldInstanceKeepsTheHold) {
+  auto e = open(kT0);
+  deploy(*e, "<startEvent id=\"s\"/><parallelGateway id=\"fork\"/>" + svc("a") + svc("b") +
+                 "<endEvent id=\"e1\"/><endEvent id=\"e2\"/>" + flow("s", "fork") +
+                 flow("fork", "a") + flow("fork", "b") + flow("a", "e1") + flow("b", "e2"));
+  const InstanceId id = e->start("p", {}, "K-1")->id;
+  e->register_handler("a", [](const Job&) { return JobOutcome::fail("no stock", 0, 0); });
+  e->register_handler("b", [](const Job&) { return JobOutcome::pending(); });
+  ASSERT_TRUE(e->run_until_idle().is_ok());
+  std::vector<IncidentInfo> before = must(e->incidents());
+  ASSERT_EQ(before.size(), 1u);
+  const std::string good = stored_runtime(db_, id);
+  store_runtime(db_, id, "garbage");
+  EXPECT_EQ(e->cancel(id).code(), StatusCode::kCorruption);
+  ASSERT_EQ(damaged_incidents(*e).size(), 1u);
+  store_runtime(db_, id, good);  // repaired, the hold not resolved yet
+  ASSERT_TRUE(e->resolve_incident(before[0].key, 1).is_ok());
+  EXPECT_EQ(damaged_incidents(*e).size(), 1u) << "resolving the other one ended the hold";
+}
+
 // A message for a damaged instance: the instance is held and the message is kept for a
 // later subscriber (its time to live) instead of failing; other instances get theirs.
 TEST_F(Recovery, AMessageForADamagedInstanceDoesNotFailThePublisher) {

@@ -320,7 +320,9 @@ Status SqliteStore::write_rows(const Rows& changes) {
     ++inst->rev;
     if (inst->incidents_changed) {
       {
-        ORDO_STATEMENT(st, kDeleteIncidents, "DELETE FROM incidents WHERE instance_id = ?1");
+        // The instance's own incidents; a `damaged` one is the hold's (release_damaged).
+        ORDO_STATEMENT(st, kDeleteIncidents,
+                       "DELETE FROM incidents WHERE instance_id = ?1 AND type <> 'damaged'");
         st.bind(1, i64(inst->id));
         if (Status s = st.run(); !s) return s;
       }
@@ -454,15 +456,42 @@ Result<std::optional<InstanceId>> SqliteStore::damaged_instance(IncidentKey key)
   return std::optional<InstanceId>(static_cast<InstanceId>(st.int64(0)));
 }
 
-Status SqliteStore::release_damaged(InstanceId id, IncidentKey key) {
+Result<std::vector<Store::TreeMember>> SqliteStore::call_tree(InstanceId id) {
+  // Up to the root, then down from it (no index on parent_id: this runs once per hold).
+  ORDO_STATEMENT(st, kCallTree,
+                 "WITH RECURSIVE up(id, parent_id) AS (SELECT id, parent_id FROM instances "
+                 "WHERE id = ?1 UNION SELECT i.id, i.parent_id FROM instances i JOIN up ON "
+                 "i.id = up.parent_id), down(id) AS (SELECT id FROM up WHERE parent_id IS NULL "
+                 "UNION SELECT i.id FROM instances i JOIN down ON i.parent_id = down.id) "
+                 "SELECT id, process_id, version FROM instances WHERE id = ?1 OR (id IN "
+                 "(SELECT id FROM down) AND state NOT IN ('completed', 'terminated')) ORDER BY id");
+  st.bind(1, i64(id));
+  std::vector<TreeMember> out;
+  Status read = each_row(st, [&] {
+    out.push_back({static_cast<InstanceId>(st.int64(0)), st.text(1), static_cast<int>(st.int64(2))});
+  });
+  if (!read) return read;
+  if (out.empty()) out.push_back({id, {}, 0});
+  return out;
+}
+
+Status SqliteStore::release_damaged(InstanceId id, IncidentKey key, bool ended) {
   {
     ORDO_STATEMENT(st, kDeleteIncident, "DELETE FROM incidents WHERE key = ?1");
     st.bind(1, i64(key));
     if (Status s = st.run(); !s) return s;
   }
-  ORDO_STATEMENT(st, kReleaseJobs,
-                 "UPDATE jobs SET state = 'created' WHERE instance_id = ?1 AND state = 'incident' "
-                 "AND key NOT IN (SELECT job_key FROM incidents WHERE instance_id = ?1)");
+  Result<Statement*> found =
+      ended ? statement(kDeleteHeldJobs,
+                        "DELETE FROM jobs WHERE instance_id = ?1 AND state = 'incident' AND key "
+                        "NOT IN (SELECT job_key FROM incidents WHERE instance_id = ?1)")
+            : statement(kReleaseJobs,
+                        "UPDATE jobs SET state = 'created' WHERE instance_id = ?1 AND state = "
+                        "'incident' AND key NOT IN (SELECT job_key FROM incidents WHERE "
+                        "instance_id = ?1)");
+  if (!found) return found.status();
+  Statement& st = **found;
+  Using using_st(st);
   st.bind(1, i64(id));
   if (Status s = st.run(); !s) return s;
   std::erase_if(jobs_, [id](const auto& j) { return j.second.instance == id; });

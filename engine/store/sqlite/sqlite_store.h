@@ -49,7 +49,8 @@ class SqliteStore final : public Store {
   Result<bool> hold_damaged(InstanceId id, IncidentKey key, std::string_view message,
                             std::int64_t now_ms) override;
   Result<std::optional<InstanceId>> damaged_instance(IncidentKey key) override;
-  Status release_damaged(InstanceId id, IncidentKey key) override;
+  Result<std::vector<TreeMember>> call_tree(InstanceId id) override;
+  Status release_damaged(InstanceId id, IncidentKey key, bool ended) override;
   Result<state::JobRecord*> job(JobKey key) override;
   state::JobRecord& put_job(state::JobRecord job) override;
   void remove_job(JobKey key) override { jobs_.erase(key); }

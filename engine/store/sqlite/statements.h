@@ -33,6 +33,8 @@ enum Sql : int {
   kDamagedInstance,
   kReleaseJobs,
   kDeleteIncident,
+  kCallTree,
+  kDeleteHeldJobs,
   kAddTimer,
   kRemoveTimer,
   kRemoveStartTimers,
