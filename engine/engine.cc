@@ -9,6 +9,8 @@
 
 #include "facade/impl.h"
 #include "store/memory_store.h"
+#include "store/postgres/pg_store.h"
+#include "store/postgres/pq.h"
 #include "store/sqlite/sqlite_store.h"
 
 namespace ordo {
@@ -27,7 +29,10 @@ Engine::Engine(EngineOptions options) {
 
 Engine::~Engine() = default;
 
-Result<std::unique_ptr<Engine>> Engine::open(const std::string& path, EngineOptions options) {
+namespace {
+
+Result<std::unique_ptr<store::sqlite::SqliteStore>> open_sqlite(const std::string& path,
+                                                               const EngineOptions& options) {
   store::sqlite::OpenOptions oo;
   oo.synchronous_full = options.synchronous_full;
   oo.busy_timeout_ms = options.busy_timeout_ms;
@@ -41,16 +46,36 @@ Result<std::unique_ptr<Engine>> Engine::open(const std::string& path, EngineOpti
       return s;
     }
   }
+  (*db)->set_cache_limit(options.cached_instances);
+  return db;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Engine>> Engine::open(const std::string& path, EngineOptions options) {
+  std::unique_ptr<store::Store> opened;
+  if (store::pg::is_url(path)) {
+    store::pg::PgOptions po;
+    po.schema = options.database_schema;
+    Result<std::unique_ptr<store::pg::PgStore>> db = store::pg::PgStore::open(path, po);
+    if (!db) return db.status();
     (*db)->set_cache_limit(options.cached_instances);
+    opened = std::move(*db);
+  } else {
+    Result<std::unique_ptr<store::sqlite::SqliteStore>> db = open_sqlite(path, options);
+    if (!db) return db.status();
+    opened = std::move(*db);
+  }
   std::unique_ptr<Engine> engine(new Engine());
-  engine->impl_ = std::make_unique<Impl>(std::move(options), std::move(*db));
+  engine->impl_ = std::make_unique<Impl>(std::move(options), std::move(opened));
   if (Status s = engine->impl_->load_deployments(); !s) return s;
   if (Status s = engine->impl_->release_dead_locks(); !s) return s;
   return engine;
 }
 
+
 bool Engine::durable() const noexcept {
-    return impl_->store->shared();
+  return impl_->store->shared();
 }
 
 Result<StartResult> Engine::start(std::string_view process_id, nlohmann::json variables,

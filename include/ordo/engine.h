@@ -105,6 +105,9 @@ struct EngineOptions {
   // Caps the database file at this many pages (SQLite's max_page_count; 0: no cap). A
   // command that would grow it further fails as if the disk were full, and changes nothing.
   std::int64_t max_database_pages = 0;
+  // PostgreSQL (a postgresql:// URL given to Engine::open): the schema that holds Ordo's
+  // tables, created when missing. Engines that share a database share a schema.
+  std::string database_schema = "ordo";
 };
 
 struct StartRequest {
@@ -249,6 +252,9 @@ class Engine {
   // schema migrated when older). Fails with a message naming the file for a file that is
   // not an Ordo database, one from a newer Ordo, a read-only or damaged file; the file is
   // left untouched then. Deployed processes are loaded back from the database.
+  // `path` may instead be a PostgreSQL URL ("postgresql://user@host:port/db", or
+  // "postgres://"): the state is then in that database, in options.database_schema, which
+  // several engines (on several hosts) may share.
   static Result<std::unique_ptr<Engine>> open(const std::string& path,
                                               EngineOptions options = {});
   ~Engine();

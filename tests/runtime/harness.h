@@ -14,6 +14,8 @@
 
 #include "ordo/engine.h"
 #include "ordo/loader.h"
+#include "store/pg_server.h"
+#include "store/postgres/pq.h"
 #include "test_util.h"
 
 namespace ordo::testing {
@@ -57,7 +59,7 @@ inline EngineOptions immediate_retries() {
 // The stores an engine can keep its state in. The runtime suites run every test on each
 // (ORDO_ON_EACH_STORE): an engine must behave the same, command for command, wherever its
 // state lives.
-enum class StoreKind { kMemory, kSqlite };
+enum class StoreKind { kMemory, kSqlite, kPostgres };
 
 // The store the Harnesses of the running test use (memory unless the test says otherwise).
 inline StoreKind& current_store() {
@@ -78,13 +80,22 @@ class StoreParam : public ::testing::WithParamInterface<StoreKind> {
 class OnEachStore : public ::testing::Test, public StoreParam {};
 
 inline std::string store_name(const ::testing::TestParamInfo<StoreKind>& info) {
-  return info.param == StoreKind::kMemory ? "Memory" : "Sqlite";
+  switch (info.param) {
+    case StoreKind::kMemory:
+      return "Memory";
+    case StoreKind::kSqlite:
+      return "Sqlite";
+    case StoreKind::kPostgres:
+      return "Postgres";
+  }
+  return "Unknown";
 }
 
 #define ORDO_STORES_OF(Suite)                                                              \
   INSTANTIATE_TEST_SUITE_P(Stores, Suite,                                                   \
                            ::testing::Values(::ordo::testing::StoreKind::kMemory,           \
-                                             ::ordo::testing::StoreKind::kSqlite),          \
+                                             ::ordo::testing::StoreKind::kSqlite,           \
+                                             ::ordo::testing::StoreKind::kPostgres),        \
                            ::ordo::testing::store_name)
 
 // Declares the suite `Suite` of TEST_P tests that run on each store.
@@ -93,31 +104,52 @@ inline std::string store_name(const ::testing::TestParamInfo<StoreKind>& info) {
   ORDO_STORES_OF(Suite)
 
 // An Engine on a virtual clock, in the store of the running test: on SQLite, a fresh
-// database file, removed afterwards.
+// database file, on PostgreSQL a fresh schema in the test server's database, both removed
+// afterwards.
 class Harness {
  public:
   explicit Harness(EngineOptions options = {}) : clock_(std::make_shared<VirtualClock>(kEpoch)) {
     options.clock = clock_;
-    if (current_store() == StoreKind::kSqlite) {
-      static int counter = 0;
-      db_path_ = (std::filesystem::temp_directory_path() /
-                  ("ordo-harness-" + std::to_string(::getpid()) + "-" +
-                   std::to_string(++counter) + ".db"))
-                     .string();
-      options.synchronous_full = false;
-      auto opened = Engine::open(db_path_, std::move(options));
-      if (!opened) {
-        ADD_FAILURE() << opened.status().to_string();
-        engine_ = std::make_unique<Engine>();
+    static int counter = 0;
+    ++counter;
+    std::string location;
+    switch (current_store()) {
+      case StoreKind::kMemory:
+        engine_ = std::make_unique<Engine>(std::move(options));
         return;
+      case StoreKind::kSqlite:
+        db_path_ = (std::filesystem::temp_directory_path() /
+                    ("ordo-harness-" + std::to_string(::getpid()) + "-" +
+                     std::to_string(counter) + ".db"))
+                       .string();
+        options.synchronous_full = false;
+        location = db_path_;
+        break;
+      case StoreKind::kPostgres: {
+        std::string why;
+        pg_url_ = PgTestServer::url(why);
+        if (pg_url_.empty()) ADD_FAILURE() << why;
+        pg_schema_ = "harness_" + std::to_string(::getpid()) + "_" + std::to_string(counter);
+        options.database_schema = pg_schema_;
+        location = pg_url_;
+        break;
       }
-      engine_ = std::move(*opened);
+    }
+    auto opened = Engine::open(location, std::move(options));
+    if (!opened) {
+      ADD_FAILURE() << opened.status().to_string();
+      engine_ = std::make_unique<Engine>();
       return;
     }
-    engine_ = std::make_unique<Engine>(std::move(options));
+    engine_ = std::move(*opened);
   }
   ~Harness() {
     engine_.reset();
+    if (!pg_url_.empty()) {
+      if (auto c = store::pg::Connection::open(pg_url_)) {
+        (void)c->exec("DROP SCHEMA IF EXISTS " + pg_schema_ + " CASCADE");
+      }
+    }
     if (!db_path_.empty()) {
       for (const char* suffix : {"", "-wal", "-shm"}) std::remove((db_path_ + suffix).c_str());
     }
@@ -204,6 +236,8 @@ class Harness {
   std::shared_ptr<VirtualClock> clock_;
   std::unique_ptr<Engine> engine_;
   std::string db_path_;
+  std::string pg_url_;     // PostgreSQL: the server, and the schema of this Harness
+  std::string pg_schema_;
 };
 
 using Ids = std::vector<std::string>;

@@ -92,7 +92,7 @@ class SqliteStore final : public Store {
   Status add_deployment(const DeploymentRow& row) override;
 
   // Writes a consistent copy of the database to `dest` (SQLite online backup).
-    Status backup(const std::string& dest) override;
+  Status backup(const std::string& dest) override;
   Result<std::size_t> discard_buffered() override {
     return Status::invalid_argument(
         "discard_buffered_messages() is for engines in memory; a durable engine's buffered "

@@ -1,0 +1,181 @@
+// PgStore: the durable store on a PostgreSQL server, which several engine nodes may share.
+//
+// Behaves as sqlite::SqliteStore does, method for method (the same tables, the same JSON in
+// them, the same cache rules), and adds what sharing one database between nodes needs:
+//  - a transaction is READ COMMITTED; reading an instance in it locks the instance's row
+//    (FOR UPDATE) until commit, so commands on one instance run one after another across
+//    nodes, and the revision check on write still refuses (kConflict) a stale copy;
+//  - counters (keys, instance ids, history sequence numbers) are taken with one UPDATE ...
+//    RETURNING, whose row lock lasts until commit: numbers are unique, and given back when
+//    the transaction rolls back;
+//  - jobs and buffered messages are taken with FOR UPDATE SKIP LOCKED, so two nodes never
+//    take the same one.
+// Every statement is prepared once per connection and run with bound parameters; the
+// PostgreSQL schema (options.schema) is the only name written into SQL, after
+// check_schema_name().
+//
+// A connection that breaks fails the call that finds it (kIoError), and the transaction
+// with it; the next call outside a transaction connects again (begin() at once, when the
+// server closed an idle connection). A deadlock between nodes is kBusy.
+//
+// Thread safety: one thread at a time (the engine serialises its calls).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <initializer_list>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "store/postgres/pq.h"
+#include "store/store.h"
+
+namespace ordo::store::pg {
+
+struct PgOptions {
+  // The PostgreSQL schema holding Ordo's tables, created on first open: lower-case letters,
+  // digits and '_'. Engines that share it share their state; give unrelated engines (or
+  // tests) schemas of their own.
+  std::string schema = "ordo";
+  // How long to wait for the server to answer a connection (unless the URL says).
+  std::chrono::seconds connect_timeout{10};
+};
+
+class PgStore final : public Store {
+ public:
+  // Connects to `url` (a libpq URI), creates or upgrades the schema (schema.h) and prepares
+  // the statements. Errors name the server without its password.
+  static Result<std::unique_ptr<PgStore>> open(const std::string& url,
+                                               const PgOptions& options = {});
+  ~PgStore() override;
+
+  // The connection (for tests and tools; null while it cannot be had).
+  Connection* connection() noexcept { return conn_ ? &*conn_ : nullptr; }
+  // How many instances to keep cached between transactions (the server holds them all).
+  void set_cache_limit(std::size_t instances) noexcept { cache_limit_ = instances; }
+
+  // ---- Store ----
+  Status begin() override;
+  Status commit() override;
+  void rollback() noexcept override;
+  // No cheap way to ask PostgreSQL whether another node committed: always true, and the
+  // revision check once per transaction keeps the cached instances right.
+  bool changed_by_others() const noexcept override { return true; }
+  bool shared() const noexcept override { return true; }
+  void set_attach(Attach attach) override { attach_ = std::move(attach); }
+  Result<std::uint64_t> allocate(std::string_view counter, std::uint64_t count) override;
+  Result<state::Instance*> instance(InstanceId id) override;
+  const state::Instance* cached_instance(InstanceId id) const noexcept override;
+  state::Instance& add_instance(std::unique_ptr<state::Instance> instance) override;
+  Result<std::optional<InstanceId>> find_business_key(std::string_view process_id,
+                                                      std::string_view key) override;
+  Result<std::optional<InstanceId>> incident_instance(IncidentKey key) override;
+  Result<bool> hold_damaged(InstanceId id, IncidentKey key, std::string_view message,
+                            std::int64_t now_ms) override;
+  Result<std::optional<InstanceId>> damaged_instance(IncidentKey key) override;
+  Result<std::vector<TreeMember>> call_tree(InstanceId id) override;
+  Status release_damaged(InstanceId id, IncidentKey key, bool ended) override;
+  Result<state::JobRecord*> job(JobKey key) override;
+  state::JobRecord& put_job(state::JobRecord job) override;
+  void remove_job(JobKey key) override { jobs_.erase(key); }
+  void forget_jobs() noexcept override { jobs_.clear(); }
+  Status write(Changes& changes) override;
+  Status add_timer(const TimerRow& row) override;
+  Status remove_timer(std::int64_t due_ms, std::uint64_t id) override;
+  Status remove_start_timers(std::string_view process_id) override;
+  Result<std::optional<TimerRow>> next_timer() override;
+  Status add_subscription(std::string_view sub_key, const state::Subscription& s) override;
+  Status remove_subscription(std::string_view sub_key, std::uint64_t wait) override;
+  Status subscriptions(std::string_view sub_key, std::vector<state::Subscription>& out) override;
+  Status add_buffered(state::BufferedMessage& message, std::int64_t now_ms) override;
+  Result<std::optional<state::BufferedMessage>> take_buffered(std::string_view name,
+                                                              std::string_view key,
+                                                              std::int64_t now_ms) override;
+  Result<std::optional<std::string>> published(std::string_view message_id) override;
+  Status record_published(std::string_view message_id, std::string_view name, std::string_view key,
+                          std::string_view outcome, std::int64_t now_ms) override;
+
+  // ---- job locks ----
+  Result<std::vector<state::JobRecord>> acquire_jobs(
+      std::string_view type, std::string_view owner, std::int64_t now_ms,
+      std::int64_t lock_until_ms, int limit, const std::vector<std::string>& except) override;
+  Result<std::vector<std::string>> lock_owners() override;
+  Result<int> release_locks(std::string_view owner) override;
+  Status release_job(JobKey key, std::string_view owner) override;
+
+  // ---- reading ----
+  Result<std::vector<InstanceRow>> list_instances(const InstanceQuery& query) override;
+  Result<std::vector<state::JobRecord>> list_jobs(std::string_view type) override;
+  Result<std::vector<IncidentRow>> list_incidents() override;
+  Result<std::vector<InstanceCountRow>> count_instances() override;
+  Result<std::vector<HistoryEvent>> history(InstanceId id) override;
+  Result<std::vector<DeploymentRow>> deployments(std::string_view process_id = {}) override;
+  Result<int> latest_version(std::string_view process_id) override;
+  Status add_deployment(const DeploymentRow& row) override;
+
+  // Refused (kInvalidArgument): a PostgreSQL schema is backed up with pg_dump --schema.
+  Status backup(const std::string& dest) override;
+  Result<std::size_t> discard_buffered() override {
+    return Status::invalid_argument(
+        "discard_buffered_messages() is for engines in memory; a durable engine's buffered "
+        "messages expire by their TTL");
+  }
+
+ private:
+  // The prepared statements, by slot (pg_store.cc writes them).
+  enum class Sql : std::uint8_t;
+  static std::string_view sql_text(Sql id) noexcept;
+
+  PgStore(std::string url, PgOptions options) noexcept
+      : url_(std::move(url)), options_(std::move(options)) {}
+  // Connects again (after the connection broke).
+  Status connect();
+  // Readies the new connection conn_: the search path, the prepared statements.
+  Status prepare_session();
+  // The connection, ready for a statement: connects again between transactions when it
+  // broke; inside one, a broken connection is the transaction lost.
+  Status connected();
+  Result<Rows> run(Sql id, std::initializer_list<Param> params = {});
+  // Where the state is, for messages: "schema ordo of PostgreSQL at host:port/db".
+  std::string where() const;
+
+  enum class Load : std::uint8_t { kMissing, kUnchanged, kLoaded };
+  struct Loaded {
+    Load load = Load::kMissing;
+    std::string process_id;
+    int version = 0;
+  };
+  // Reads instance `id` into `out` unless the stored revision is `known_rev` (locking its
+  // row inside a transaction).
+  Result<Loaded> load_instance(InstanceId id, std::uint64_t known_rev, state::Instance& out);
+  Result<std::optional<state::JobRecord>> load_job(JobKey key);
+  Status write_instance(state::Instance& inst);
+  Status write_job(JobKey key, const state::JobRecord* job);
+  Status write_history(std::vector<HistoryEvent>& events);
+  // Forgets what was read in a transaction that did not commit.
+  void forget_transaction() noexcept;
+
+  std::string url_;
+  PgOptions options_;
+  std::optional<Connection> conn_;
+  std::vector<std::string> names_;  // the prepared statements' names, by slot
+
+  // What was read: a cache of the server, checked against it once per transaction (an
+  // instance by its revision; the jobs dropped at each begin()) and dropped when a
+  // transaction rolls back.
+  Attach attach_;
+  std::unordered_map<InstanceId, std::unique_ptr<state::Instance>> cache_;
+  std::unordered_map<JobKey, state::JobRecord> jobs_;
+  std::size_t cache_limit_ = 10000;
+  bool in_txn_ = false;
+  // A statement of the open transaction failed: PostgreSQL has aborted it, so it must not
+  // be reported as committed.
+  bool txn_failed_ = false;
+  std::uint64_t txn_ = 1;  // counts transactions: a cached instance checked in this one is current
+};
+
+}  // namespace ordo::store::pg
