@@ -29,6 +29,8 @@ struct DbArgs {
 };
 
 void add_db_option(CLI::App* cmd, DbArgs& args);
+// --db as it may be printed: a PostgreSQL URL without its password.
+std::string shown_db(const std::string& db);
 void add_json_flag(CLI::App* cmd, DbArgs& args, const std::string& what);
 CLI::Validator json_object();
 json parse_object(const std::string& text);

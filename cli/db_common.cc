@@ -27,6 +27,7 @@
 // and formatter the engine uses for timers, so --ttl and printed times read as in BPMN files.
 #include "job_types.h"
 #include "logging.h"  // library_log
+#include "store/postgres/pq.h"  // redacted
 #include "time/iso8601.h"
 #include "util/printable.h"
 #include "views.h"
@@ -37,10 +38,14 @@ namespace ordo::cli::db {
 namespace fs = std::filesystem;
 
 void add_db_option(CLI::App* cmd, DbArgs& args) {
-  cmd->add_option("--db", args.db, "The Ordo database (an SQLite file)")
+  cmd->add_option("--db", args.db,
+                  "The Ordo database: an SQLite file, or a PostgreSQL URL "
+                  "(postgresql://user@host/db?schema=NAME)")
       ->required()
-      ->type_name("FILE");
+      ->type_name("FILE|URL");
 }
+
+std::string shown_db(const std::string& db) { return store::pg::redacted(db); }
 
 void add_json_flag(CLI::App* cmd, DbArgs& args, const std::string& what) {
   cmd->add_flag("--json", args.json, "Print " + what + " as JSON");
@@ -133,7 +138,8 @@ void print_table(const std::vector<std::string>& raw_header,
 std::unique_ptr<Engine> open_db(const std::string& cmd, const std::string& path, bool create,
                                 EngineOptions options) {
   std::error_code ec;
-  if (!create && !fs::exists(path, ec)) {
+  const bool url = path.starts_with("postgresql://") || path.starts_with("postgres://");
+  if (!create && !url && !fs::exists(path, ec)) {
     std::cerr << "ordo " << cmd << ": no database at " << path << " (ordo deploy --db " << path
               << " FILE creates one)\n";
     return nullptr;

@@ -180,7 +180,7 @@ int run_show(const ShowArgs& args) {
     print_table({"  ELEMENT", "KIND", "STATE"}, rows);
   }
   if (!i.incidents.empty()) {
-    std::cout << "\nopen incidents (ordo retry --db " << args.db << " KEY)\n";
+    std::cout << "\nopen incidents (ordo retry --db " << shown_db(args.db) << " KEY)\n";
     std::vector<std::vector<std::string>> rows;
     for (const IncidentInfo& inc : i.incidents) {
       rows.push_back({"  " + std::to_string(inc.key), inc.element_id, std::string(to_string(inc.kind)), inc.message});

@@ -193,7 +193,7 @@ int run_retry(const RetryArgs& args) {
     if (i.key == args.key) incident = std::move(i);
   }
   if (!incident) {
-    std::cerr << "ordo retry: no open incident " << args.key << " (ordo incidents --db " << args.db
+    std::cerr << "ordo retry: no open incident " << args.key << " (ordo incidents --db " << shown_db(args.db)
               << " lists them)\n";
     return kExitFound;
   }
@@ -287,7 +287,7 @@ int run_backup(const BackupArgs& args) {
     std::cerr << "ordo backup: cannot write " << args.dest << ": " << ec.message() << '\n';
     return kExitFound;
   }
-  std::cout << "backed up " << args.db << " to " << args.dest << '\n';
+  std::cout << "backed up " << shown_db(args.db) << " to " << args.dest << '\n';
   return kExitOk;
 }
 

@@ -45,7 +45,10 @@ struct ServeCommand::Args {
 
 ServeCommand::ServeCommand(CLI::App& app) : args_(std::make_unique<Args>()) {
   cmd_ = app.add_subcommand("serve", "Serve the HTTP API over a database, and work its jobs");
-  cmd_->add_option("--db", args_->db, "The Ordo database (created when missing)")->required();
+  cmd_->add_option("--db", args_->db,
+                   "The Ordo database, created when missing: an SQLite file, or a PostgreSQL URL "
+                   "(postgresql://user@host/db?schema=NAME) that several servers may share")
+      ->required();
   cmd_->add_option("--config", args_->config,
                    "ordo.json: adapters, notifications and the server section (tokens, limits)")
       ->type_name("FILE");
@@ -141,7 +144,9 @@ std::optional<int> ServeCommand::run() const {
   std::unique_ptr<SimulatedWorld> world;
   if (a.simulate || !config.simulated.empty()) {
     world = std::make_unique<SimulatedWorld>(engine.clock());
-    if (Status s = world->open_effects_log(a.db + ".effects.jsonl"); !s) return fail(s.message());
+    if (Status s = world->open_effects_log(SimulatedWorld::effects_log_for(a.db)); !s) {
+      return fail(s.message());
+    }
     if (a.simulate) {
       engine.set_fallback_handler(world->handler());
       spdlog::warn("ordo serve: --simulate: job types without an adapter are answered by the "

@@ -55,7 +55,7 @@ int run_worker(const WorkerArgs& args) {
   std::unique_ptr<SimulatedWorld> world;
   if (args.simulate || !config.simulated.empty()) {
     world = std::make_unique<SimulatedWorld>(engine->clock());
-    const std::string effects = args.db + ".effects.jsonl";
+    const std::string effects = SimulatedWorld::effects_log_for(args.db);
     if (Status s = world->open_effects_log(effects); !s) return fail("worker", s);
     if (args.simulate) engine->set_fallback_handler(world->handler());
     for (const std::string& type : config.simulated) engine->register_handler(type, world->handler());

@@ -55,9 +55,10 @@ Result<std::unique_ptr<store::sqlite::SqliteStore>> open_sqlite(const std::strin
 Result<std::unique_ptr<Engine>> Engine::open(const std::string& path, EngineOptions options) {
   std::unique_ptr<store::Store> opened;
   if (store::pg::is_url(path)) {
+    store::pg::SchemaInUrl where = store::pg::take_schema(path);
     store::pg::PgOptions po;
-    po.schema = options.database_schema;
-    Result<std::unique_ptr<store::pg::PgStore>> db = store::pg::PgStore::open(path, po);
+    po.schema = where.schema.value_or(options.database_schema);
+    Result<std::unique_ptr<store::pg::PgStore>> db = store::pg::PgStore::open(where.url, po);
     if (!db) return db.status();
     (*db)->set_cache_limit(options.cached_instances);
     opened = std::move(*db);

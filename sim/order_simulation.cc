@@ -173,6 +173,18 @@ SimulatedWorld::~SimulatedWorld() {
   if (state_->log_fd >= 0) ::close(state_->log_fd);
 }
 
+std::string SimulatedWorld::effects_log_for(const std::string& database) {
+  if (!database.starts_with("postgresql://") && !database.starts_with("postgres://")) {
+    return database + ".effects.jsonl";
+  }
+  const std::size_t at = database.find("schema=");
+  std::string schema = "ordo";
+  if (at != std::string::npos && (database[at - 1] == '?' || database[at - 1] == '&')) {
+    schema = database.substr(at + 7, database.find('&', at) - (at + 7));
+  }
+  return schema + ".effects.jsonl";
+}
+
 Status SimulatedWorld::open_effects_log(const std::string& path) {
   std::lock_guard lock(state_->mu);
   if (std::ifstream in(path); in) {
@@ -384,7 +396,9 @@ Result<RunSummary> run_orders(const std::string& process_file,
   }
   SimulatedWorld world(*clock);
   if (!options.database.empty()) {
-    if (Status s = world.open_effects_log(options.database + ".effects.jsonl"); !s) return s;
+    if (Status s = world.open_effects_log(SimulatedWorld::effects_log_for(options.database)); !s) {
+      return s;
+    }
     // Resuming: the simulated time had reached at least the last start or end stored.
     InstanceFilter all;
     all.limit = INT32_MAX;

@@ -106,7 +106,8 @@ struct EngineOptions {
   // command that would grow it further fails as if the disk were full, and changes nothing.
   std::int64_t max_database_pages = 0;
   // PostgreSQL (a postgresql:// URL given to Engine::open): the schema that holds Ordo's
-  // tables, created when missing. Engines that share a database share a schema.
+  // tables, created when missing. Engines that share a database share a schema. A
+  // `schema=NAME` parameter of the URL takes precedence.
   std::string database_schema = "ordo";
 };
 
@@ -253,8 +254,8 @@ class Engine {
   // not an Ordo database, one from a newer Ordo, a read-only or damaged file; the file is
   // left untouched then. Deployed processes are loaded back from the database.
   // `path` may instead be a PostgreSQL URL ("postgresql://user@host:port/db", or
-  // "postgres://"): the state is then in that database, in options.database_schema, which
-  // several engines (on several hosts) may share.
+  // "postgres://", with `?schema=NAME` if not options.database_schema): the state is then in
+  // that database, which several engines (on several hosts) may share.
   static Result<std::unique_ptr<Engine>> open(const std::string& path,
                                               EngineOptions options = {});
   ~Engine();

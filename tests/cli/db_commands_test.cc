@@ -11,6 +11,8 @@
 
 #include "adapters/notify/delivery_log.h"
 #include "durability/durability_util.h"
+#include "store/pg_server.h"
+#include "store/postgres/pq.h"
 #include "test_util.h"
 
 namespace ordo::db_commands_test {
@@ -36,6 +38,54 @@ class DbCommands : public ::testing::Test {
   TempDir dir_{"dbcmd"};
   std::string db_ = dir_.path("orders.db");
 };
+
+// ---- PostgreSQL ----
+
+// Every command on a database takes a PostgreSQL URL where it takes a file, with the schema
+// in the URL; an order deployed, started and worked through by separate commands reaches
+// its end, and no output shows the URL's password.
+TEST_F(DbCommands, TheCommandsTakeAPostgresqlUrlAndNeverPrintItsPassword) {
+  std::string why;
+  const std::string& server = testing::PgTestServer::url(why);
+  ASSERT_FALSE(server.empty()) << why;
+  const std::string schema = "cli_" + std::to_string(::getpid());
+  const std::string url =
+      server + (server.find('?') == std::string::npos ? "?" : "&") + "schema=" + schema;
+  const std::size_t colon = server.find(':', server.find("://") + 3);
+  const std::string password = server.substr(colon + 1, server.find('@') - colon - 1);
+  ASSERT_FALSE(password.empty()) << "the test server's URL has a password";
+  // The simulated world's effects log goes to the working directory: this test's.
+  struct InDir {
+    explicit InDir(const std::string& dir) : was(fs::current_path()) { fs::current_path(dir); }
+    ~InDir() { fs::current_path(was); }
+    fs::path was;
+  } in_dir(dir_.dir());
+  std::vector<ProcessRun> runs;
+  runs.push_back(run_ordo({"deploy", "--db", url, kOrderProcess}));
+  runs.push_back(run_ordo({"start", "--db", url, "order-acceptance", "--key", "PG-1", "--vars",
+                           R"({"orderId": "PG-1", "paymentDelayMinutes": 0, "deliveryDays": 0})"}));
+  runs.push_back(run_ordo({"worker", "--db", url, "--simulate", "--until-idle"}));
+  runs.push_back(run_ordo({"instances", "--db", url, "--json"}));
+  for (const ProcessRun& r : runs) {
+    EXPECT_EQ(r.exit_code, 0) << r.out;
+    EXPECT_FALSE(holds(r.out, password)) << r.out;
+  }
+  const nlohmann::json listed = nlohmann::json::parse(runs.back().out);
+  ASSERT_EQ(listed.size(), 1u) << runs.back().out;
+  EXPECT_EQ(listed[0]["businessKey"], "PG-1");
+  EXPECT_EQ(listed[0]["state"], "completed") << runs.back().out;
+  EXPECT_TRUE(fs::exists(dir_.path(schema + ".effects.jsonl")));
+  ProcessRun incidents = run_ordo({"incidents", "--db", url});
+  EXPECT_EQ(incidents.exit_code, 0) << incidents.out;
+  EXPECT_FALSE(holds(incidents.out, password)) << incidents.out;
+  // A backup of PostgreSQL is pg_dump's: said so, nothing written.
+  ProcessRun backup = run_ordo({"backup", "--db", url, dir_.path("copy.db")});
+  EXPECT_NE(backup.exit_code, 0);
+  EXPECT_FALSE(fs::exists(dir_.path("copy.db")));
+  auto c = store::pg::Connection::open(server);
+  ASSERT_TRUE(c.is_ok());
+  EXPECT_TRUE(c->exec("DROP SCHEMA " + schema + " CASCADE").is_ok());
+}
 
 // ---- printing what the database holds ----
 

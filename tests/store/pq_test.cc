@@ -7,10 +7,13 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "ordo/engine.h"
+#include "ordo/loader.h"
 #include "store/pg_server.h"
 #include "store/postgres/pq.h"
 #include "store/postgres/schema.h"
@@ -225,6 +228,54 @@ TEST(PgUrl, PasswordsAreRedactedAndUrlsRecognised) {
   EXPECT_TRUE(pg::is_url("postgres://db/orders"));
   EXPECT_FALSE(pg::is_url("orders.db"));
   EXPECT_FALSE(pg::is_url("/var/lib/postgresql/orders.db"));
+}
+
+// `schema=` is Ordo's parameter: taken out of the URL before libpq (which refuses it) sees
+// it, wherever it stands among the others.
+TEST(PgUrl, TheSchemaParameterIsTakenOutOfTheUrl) {
+  auto check = [](std::string_view url, std::string_view rest,
+                  std::optional<std::string> schema) {
+    pg::SchemaInUrl got = pg::take_schema(url);
+    EXPECT_EQ(got.url, rest) << url;
+    EXPECT_EQ(got.schema, schema) << url;
+  };
+  check("postgresql://db/orders", "postgresql://db/orders", std::nullopt);
+  check("postgresql://db/orders?schema=eu", "postgresql://db/orders", "eu");
+  check("postgresql://db/orders?sslmode=require&schema=eu", "postgresql://db/orders?sslmode=require",
+        "eu");
+  check("postgresql://db/orders?schema=eu&sslmode=require", "postgresql://db/orders?sslmode=require",
+        "eu");
+  check("postgresql://db/o?a=1&schema=eu&b=2", "postgresql://db/o?a=1&b=2", "eu");
+  check("postgresql://db/o?myschema=x", "postgresql://db/o?myschema=x", std::nullopt);
+}
+
+// A URL's schema is where Engine::open keeps the state: two schemas, two separate engines.
+TEST(PgUrl, EngineOpenUsesTheSchemaTheUrlNames) {
+  std::string why;
+  const std::string& url = PgTestServer::url(why);
+  ASSERT_FALSE(url.empty()) << why;
+  const std::string sep = url.find('?') == std::string::npos ? "?" : "&";
+  const std::string a = "pgurl_a_" + std::to_string(::getpid());
+  const std::string b = "pgurl_b_" + std::to_string(::getpid());
+  {
+    auto first = Engine::open(url + sep + "schema=" + a);
+    ASSERT_TRUE(first.is_ok()) << first.status().to_string();
+    LoadResult r = load_bpmn(process("<startEvent id=\"s\"/><endEvent id=\"e\"/>"
+                                     "<sequenceFlow id=\"f\" sourceRef=\"s\" targetRef=\"e\"/>"),
+                             "p.bpmn");
+    ASSERT_TRUE(r.ok());
+    ASSERT_TRUE((*first)->deploy(r.document).is_ok());
+    ASSERT_TRUE((*first)->start("p", {}, "K-1").is_ok());
+    auto second = Engine::open(url + sep + "schema=" + b);
+    ASSERT_TRUE(second.is_ok()) << second.status().to_string();
+    EXPECT_TRUE(must((*second)->instances({})).empty());
+    auto again = Engine::open(url + sep + "schema=" + a);
+    ASSERT_TRUE(again.is_ok());
+    EXPECT_EQ(must((*again)->instances({})).size(), 1u);
+  }
+  auto c = pg::Connection::open(url);
+  ASSERT_TRUE(c.is_ok());
+  EXPECT_TRUE(c->exec("DROP SCHEMA " + a + " CASCADE; DROP SCHEMA " + b + " CASCADE").is_ok());
 }
 
 }  // namespace

@@ -63,6 +63,29 @@ std::string redacted(std::string_view url) {
   return out;
 }
 
+SchemaInUrl take_schema(std::string_view url) {
+  SchemaInUrl out{std::string(url), std::nullopt};
+  const std::size_t query = out.url.find('?');
+  if (query == std::string::npos) return out;
+  std::size_t at = query + 1;
+  while (at < out.url.size()) {
+    std::size_t end = out.url.find('&', at);
+    if (end == std::string::npos) end = out.url.size();
+    if (std::string_view(out.url).substr(at, end - at).starts_with("schema=")) {
+      out.schema = out.url.substr(at + 7, end - at - 7);
+      // Drop the parameter with one of its separators ('&' after it, or the one before).
+      if (end < out.url.size()) {
+        out.url.erase(at, end + 1 - at);
+      } else {
+        out.url.erase(at - 1);
+      }
+      continue;
+    }
+    at = end + 1;
+  }
+  return out;
+}
+
 void Rows::Clear::operator()(pg_result* r) const noexcept { PQclear(r); }
 
 int Rows::size() const noexcept { return r_ ? PQntuples(r_.get()) : 0; }

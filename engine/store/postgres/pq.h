@@ -29,6 +29,15 @@ bool is_url(std::string_view location);
 // messages and logs.
 std::string redacted(std::string_view url);
 
+// Ordo's own parameter of a URI, `schema=NAME` (libpq refuses parameters it does not know):
+// the URI without it, and the schema it names, if any. So that one --db value says where,
+// for every command: postgresql://shop@db1/orders?schema=eu.
+struct SchemaInUrl {
+  std::string url;
+  std::optional<std::string> schema;
+};
+SchemaInUrl take_schema(std::string_view url);
+
 // The rows a statement returned; empty for a command.
 class Rows {
  public:

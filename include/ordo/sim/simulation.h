@@ -74,6 +74,10 @@ class SimulatedWorld {
 
   // Reads what an earlier run recorded in `path` (if it exists), then appends to it.
   Status open_effects_log(const std::string& path);
+  // Where the world of the engine on `database` keeps its effects log: DB.effects.jsonl
+  // beside an SQLite file; for a PostgreSQL URL, SCHEMA.effects.jsonl in the working
+  // directory (the world's effects are this machine's, not the database's).
+  static std::string effects_log_for(const std::string& database);
   // The handler for every job type: Engine::set_fallback_handler(world.handler()).
   TaskHandler handler();
   JobOutcome handle(const Job& job);
