@@ -107,15 +107,20 @@ Result<std::vector<StartResult>> Engine::start_many(const std::vector<StartReque
   }
   std::vector<StartResult> out;
   out.reserve(requests.size());
-  if (Status s = impl_->rt.begin_group(); !s) return s;
-  GroupGuard group(impl_->rt);
-  for (std::size_t i = 0; i < requests.size(); ++i) {
-    Result<runtime::StartOutcome> r =
-        impl_->rt.start(std::move(plans[i]), requests[i].variables, requests[i].business_key);
-    if (!r) return r.status();  // the guard rolls the group back
-    out.push_back({r->id, r->created, r->version});
-  }
-  if (Status s = group.end(); !s) return s;
+  // All or none; done again when it lost a race with another engine (Engine::start).
+  Status started = impl_->retrying_races([&]() -> Status {
+    out.clear();
+    if (Status s = impl_->rt.begin_group(); !s) return s;
+    GroupGuard group(impl_->rt);
+    for (std::size_t i = 0; i < requests.size(); ++i) {
+      Result<runtime::StartOutcome> r =
+          impl_->rt.start(plans[i], requests[i].variables, requests[i].business_key);
+      if (!r) return r.status();  // the guard rolls the group back
+      out.push_back({r->id, r->created, r->version});
+    }
+    return group.end();
+  });
+  if (!started) return started;
   return out;
 }
 
@@ -123,16 +128,20 @@ Result<std::vector<MessageResult>> Engine::publish_many(std::vector<Message> mes
   Impl::Call call(*impl_);
   std::vector<MessageResult> out;
   out.reserve(messages.size());
-  Status published = [&]() -> Status {
+  // Done again when it lost a race with another engine (a message id published there at
+  // the same moment): a shared store's messages are kept for that, in memory they move.
+  const bool again = impl_->store->shared();
+  Status published = impl_->retrying_races([&]() -> Status {
+    out.clear();
     if (Status s = impl_->rt.begin_group(); !s) return s;
     GroupGuard group(impl_->rt);
     for (Message& m : messages) {
-      Result<MessageResult> r = impl_->publish(std::move(m));
+      Result<MessageResult> r = impl_->publish(again ? Message(m) : std::move(m));
       if (!r) return r.status();  // the guard rolls the group back
       out.push_back(std::move(*r));
     }
     return group.end();
-  }();
+  });
   // None of the group happened; a damaged instance it met is held, so that it goes through
   // when sent again.
   if (!published) return impl_->held_if_damaged(published);
@@ -143,8 +152,15 @@ Result<StartResult> Engine::start(StartRequest request) {
   Impl::Call call(*impl_);
   Result<std::shared_ptr<const state::Plan>> plan = impl_->plan_for(request);
   if (!plan) return plan.status();
-  Result<runtime::StartOutcome> r = impl_->rt.start(std::move(*plan), std::move(request.variables),
-                                                    std::move(request.business_key));
+  // Another engine on the database may start the same business key at the same moment: the
+  // start that loses is done again and finds the other's instance. In memory, no copies.
+  Result<runtime::StartOutcome> r =
+      impl_->store->shared()
+          ? impl_->retrying_races([&] {
+              return impl_->rt.start(*plan, request.variables, request.business_key);
+            })
+          : impl_->rt.start(std::move(*plan), std::move(request.variables),
+                            std::move(request.business_key));
   if (!r) return r.status();
   return StartResult{r->id, r->created, r->version};
 }
@@ -200,9 +216,13 @@ Result<MessageResult> Engine::Impl::publish(Message message) {
   };
   // An instance subscribed to it found damaged is held; then it goes to the others. In
   // memory nothing is damaged; in a group (publish_many) the caller holds.
-  Result<runtime::Correlation> c = rt.in_group() || !store->shared()
-                                       ? correlate(std::move(message.variables))
-                                       : holding_damaged([&] { return correlate(message.variables); });
+  // The same message id published on another engine at the same moment: the loser is done
+  // again and finds it published.
+  Result<runtime::Correlation> c =
+      rt.in_group() || !store->shared()
+          ? correlate(std::move(message.variables))
+          : holding_damaged(
+                [&] { return retrying_races([&] { return correlate(message.variables); }); });
   if (!c) return c.status();
   return MessageResult{std::move(c->instances), c->buffered, c->duplicate};
 }

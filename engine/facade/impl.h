@@ -187,6 +187,17 @@ class Engine::Impl {
   // a `damaged` incident) and returns true, so the caller does its work again without it.
   // False for any other failure, and for an instance held already.
   bool hold_damaged(const Status& failure);
+  // A shared store's command that lost a race with another engine (Runtime::lost_race) is
+  // done again, a few times: it then sees what the other did (the instance it started for a
+  // business key, the message id it published), and the caller never sees the race.
+  template <typename Work>
+  auto retrying_races(Work work) -> decltype(work()) {
+    for (int attempt = 1;; ++attempt) {
+      auto r = work();
+      if (r.is_ok() || attempt == kRaceAttempts || !rt.lost_race()) return r;
+    }
+  }
+  static constexpr int kRaceAttempts = 5;
   // A command on one instance: `failure` as it is, its instance held if it is damaged (the
   // command would fail the same way again; other work then passes it by).
   Status held_if_damaged(Status failure) {

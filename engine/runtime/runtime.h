@@ -178,6 +178,11 @@ class Runtime {
   // Whether the open group has failed (it will roll back whatever else it is given).
   bool group_failed() const noexcept { return group_ && !store_failure_.is_ok(); }
 
+  // Whether the last transaction failed on a write another engine made conflict (a
+  // business key or message id it took meanwhile, an instance it changed, a deadlock):
+  // done again, the command sees what the other did.
+  bool lost_race() const noexcept { return lost_race_; }
+
   // Damaged instances. The instance whose stored state could not be read in the last
   // transaction, if any (a kCorruption failure of that transaction names it).
   std::optional<InstanceId> take_damaged() noexcept { return std::exchange(damaged_, {}); }
@@ -412,6 +417,7 @@ class Runtime {
   // it, so a group of commands starts one batch of a body, not all of them in a row.
   std::vector<std::uint64_t> fresh_batches_;
   std::optional<InstanceId> damaged_;  // take_damaged()
+  bool lost_race_ = false;             // lost_race()
 
   // Transactions and commands.
   bool in_txn_ = false;

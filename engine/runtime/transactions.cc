@@ -23,12 +23,16 @@ void Runtime::start_transaction() {
   allocated_in_txn_ = false;
   fresh_batches_.clear();
   damaged_.reset();
+  lost_race_ = false;
   store_failure_ = Status::ok();
   others_changed_ = store_.changed_by_others();
 }
 
 void Runtime::failed(Status s) {
-  if (store_failure_.is_ok() && !s.is_ok()) store_failure_ = std::move(s);
+  if (store_failure_.is_ok() && !s.is_ok()) {
+    lost_race_ = s.code() == StatusCode::kConflict;
+    store_failure_ = std::move(s);
+  }
 }
 
 void Runtime::roll_back() noexcept {

@@ -15,9 +15,10 @@ StatusCode code_of(std::string_view state) {
   if (cls == "08" || cls == "57" || cls == "53" || cls == "58") {
     return StatusCode::kIoError;  // connection, shutdown, resources (disk full), system
   }
-  if (state == "40001" || state == "40P01" || state == "55P03") {
-    return StatusCode::kBusy;  // serialization failure, deadlock, lock not available
-  }
+  // A transaction that lost a race with another (serialization failure, deadlock victim):
+  // done again, it goes through. A lock that could not be had at once: busy.
+  if (state == "40001" || state == "40P01") return StatusCode::kConflict;
+  if (state == "55P03") return StatusCode::kBusy;
   if (cls == "23") return StatusCode::kConflict;  // a constraint (a unique key taken)
   if (cls == "28") return StatusCode::kUnauthenticated;
   return StatusCode::kInternal;  // a statement of Ordo's the server refused: a bug
