@@ -3,21 +3,13 @@
 #include <algorithm>
 #include <charconv>
 #include <concepts>
+#include <functional>
 
 #include "state/plan.h"  // element ids and versions of the processes instances run
+#include "store/codec.h"  // the rows are the same in both stores
 #include "store/postgres/schema.h"
-#include "store/sqlite/codec.h"  // the stored JSON is the same in both stores
 
 namespace ordo::store::pg {
-
-using sqlite::decode_runtime;
-using sqlite::encode_history;
-using sqlite::encode_runtime;
-
-// The columns of a job, in the order job_from() reads them.
-#define ORDO_PG_JOB_COLUMNS                                                       \
-  "key, instance_id, element_key, element_index, type, state, retries, attempt, " \
-  "idempotency_key, last_error, lock_owner, lock_expires_at"
 
 enum class PgStore::Sql : std::uint8_t {
   kAllocate,
@@ -86,11 +78,9 @@ std::string_view PgStore::sql_text(Sql id) noexcept {
       // Inside a transaction: commands on one instance take turns across nodes.
       return "SELECT rev FROM instances WHERE id = $1 FOR UPDATE";
     case Sql::kLoadInstance:
-      return "SELECT rev, process_id, version, business_key, state, parent_id, parent_element, "
-             "started_at, ended_at, variables, runtime FROM instances WHERE id = $1";
+      return "SELECT " ORDO_INSTANCE_COLUMNS " FROM instances WHERE id = $1";
     case Sql::kLoadInstanceLocked:
-      return "SELECT rev, process_id, version, business_key, state, parent_id, parent_element, "
-             "started_at, ended_at, variables, runtime FROM instances WHERE id = $1 FOR UPDATE";
+      return "SELECT " ORDO_INSTANCE_COLUMNS " FROM instances WHERE id = $1 FOR UPDATE";
     case Sql::kFindBusinessKey:
       return "SELECT id FROM instances WHERE process_id = $1 AND business_key = $2 "
              "AND parent_id IS NULL";
@@ -111,7 +101,7 @@ std::string_view PgStore::sql_text(Sql id) noexcept {
       return "INSERT INTO incidents (key, instance_id, element_id, job_key, type, message, "
              "created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)";
     case Sql::kUpsertJob:
-      return "INSERT INTO jobs (" ORDO_PG_JOB_COLUMNS
+      return "INSERT INTO jobs (" ORDO_JOB_COLUMNS
              ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) "
              "ON CONFLICT (key) DO UPDATE SET instance_id = EXCLUDED.instance_id, "
              "element_key = EXCLUDED.element_key, element_index = EXCLUDED.element_index, "
@@ -124,7 +114,7 @@ std::string_view PgStore::sql_text(Sql id) noexcept {
     case Sql::kInsertHistory:
       return "INSERT INTO history (sequence, instance_id, events) VALUES ($1, $2, $3)";
     case Sql::kLoadJob:
-      return "SELECT " ORDO_PG_JOB_COLUMNS " FROM jobs WHERE key = $1";
+      return "SELECT " ORDO_JOB_COLUMNS " FROM jobs WHERE key = $1";
     case Sql::kIncidentInstance:
       return "SELECT instance_id FROM incidents WHERE key = $1";
     case Sql::kIsHeld:
@@ -216,14 +206,14 @@ std::string_view PgStore::sql_text(Sql id) noexcept {
              "FOR UPDATE SKIP LOCKED) fresh UNION ALL SELECT key FROM (SELECT key FROM jobs "
              "WHERE state = 'locked' AND lock_expires_at < $3 AND type NOT IN (SELECT "
              "json_array_elements_text($5::json)) ORDER BY lock_expires_at LIMIT $4 FOR UPDATE "
-             "SKIP LOCKED) expired LIMIT $4) RETURNING " ORDO_PG_JOB_COLUMNS;
+             "SKIP LOCKED) expired LIMIT $4) RETURNING " ORDO_JOB_COLUMNS;
     case Sql::kAcquireTyped:
       return "UPDATE jobs SET state = 'locked', lock_owner = $1, lock_expires_at = $2 "
              "WHERE key IN (SELECT key FROM (SELECT key FROM jobs WHERE state = 'created' AND "
              "type = $5 ORDER BY key LIMIT $4 FOR UPDATE SKIP LOCKED) fresh UNION ALL "
              "SELECT key FROM (SELECT key FROM jobs WHERE state = 'locked' AND "
              "lock_expires_at < $3 AND type = $5 ORDER BY lock_expires_at LIMIT $4 FOR UPDATE "
-             "SKIP LOCKED) expired LIMIT $4) RETURNING " ORDO_PG_JOB_COLUMNS;
+             "SKIP LOCKED) expired LIMIT $4) RETURNING " ORDO_JOB_COLUMNS;
     case Sql::kLockOwners:
       return "SELECT DISTINCT lock_owner FROM jobs WHERE state = 'locked' "
              "AND lock_owner IS NOT NULL";
@@ -244,7 +234,7 @@ std::string_view PgStore::sql_text(Sql id) noexcept {
              "AND ($2 = '' OR process_id = $2) AND ($4 = '' OR business_key = $4) "
              "ORDER BY id LIMIT $3";
     case Sql::kListJobs:
-      return "SELECT " ORDO_PG_JOB_COLUMNS " FROM jobs WHERE $1 = '' OR type = $1 ORDER BY key";
+      return "SELECT " ORDO_JOB_COLUMNS " FROM jobs WHERE $1 = '' OR type = $1 ORDER BY key";
     case Sql::kListIncidents:
       return "SELECT key, instance_id, element_id, job_key, type, message, created_at "
              "FROM incidents ORDER BY key";
@@ -255,8 +245,6 @@ std::string_view PgStore::sql_text(Sql id) noexcept {
   }
   return {};
 }
-
-#undef ORDO_PG_JOB_COLUMNS
 
 namespace {
 
@@ -293,33 +281,26 @@ std::int64_t int64_at(const Rows& r, int row, int column) noexcept {
   return r.integer(row, column).value_or(0);
 }
 
-template <class E, E Last>
-std::optional<E> enum_from(std::string_view text) {
-  for (int i = 0; i <= static_cast<int>(Last); ++i) {
-    if (to_string(static_cast<E>(i)) == text) return static_cast<E>(i);
-  }
-  return std::nullopt;
-}
+// Row `row` of `r` for the decoders (codec.h).
+class ResultRow final : public Columns {
+ public:
+  ResultRow(const Rows& r, int row) noexcept : r_(r), row_(row) {}
+  std::int64_t integer(int column) const override { return int64_at(r_, row_, column); }
+  std::string text(int column) const override { return std::string(r_.text(row_, column)); }
+  bool is_null(int column) const override { return r_.is_null(row_, column); }
 
-nlohmann::json parse_json(std::string_view text) {
-  return nlohmann::json::parse(text.begin(), text.end(), nullptr, false);
-}
+ private:
+  const Rows& r_;
+  int row_;
+};
 
-state::JobRecord job_from(const Rows& r, int row) {
-  state::JobRecord j;
-  j.key = static_cast<JobKey>(int64_at(r, row, 0));
-  j.instance = static_cast<InstanceId>(int64_at(r, row, 1));
-  j.element = static_cast<state::ElemKey>(int64_at(r, row, 2));
-  j.element_index = static_cast<ElementIndex>(int64_at(r, row, 3));
-  j.type = r.text(row, 4);
-  j.state = enum_from<JobState, JobState::kCancelled>(r.text(row, 5)).value_or(JobState::kCreated);
-  j.retries = static_cast<int>(int64_at(r, row, 6));
-  j.attempt = static_cast<int>(int64_at(r, row, 7));
-  j.idempotency_key = r.text(row, 8);
-  j.last_error = r.text(row, 9);
-  j.lock_owner = r.text(row, 10);
-  j.lock_expires_ms = int64_at(r, row, 11);
-  return j;
+// Each row of `r`, decoded with `from`.
+template <class From>
+auto decode_rows(const Rows& r, From from) {
+  std::vector<decltype(from(ResultRow(r, 0)))> out;
+  out.reserve(static_cast<std::size_t>(r.size()));
+  for (int i = 0; i < r.size(); ++i) out.push_back(from(ResultRow(r, i)));
+  return out;
 }
 
 }  // namespace
@@ -409,10 +390,9 @@ Status PgStore::begin() {
   }
   if (!s) return s;
   in_txn_ = true;
-  // Another node may have committed anything since: cached instances are checked again
-  // (once, by revision) and jobs read again.
-  ++txn_;
-  jobs_.clear();
+  // Another node may have committed anything since, and PostgreSQL has no cheap way to tell:
+  // cached instances are checked again (once, by revision) and jobs read again.
+  cache_.check_again();
   return Status::ok();
 }
 
@@ -439,7 +419,7 @@ Status PgStore::commit() {
     return s;
   }
   in_txn_ = false;
-  if (cache_.size() > cache_limit_) cache_.clear();
+  cache_.committed();
   return Status::ok();
 }
 
@@ -453,14 +433,7 @@ void PgStore::rollback() noexcept {
   }
   in_txn_ = false;
   txn_failed_ = false;
-  forget_transaction();
-}
-
-void PgStore::forget_transaction() noexcept {
-  // The cache may be ahead of the server now: forget it.
-  cache_.clear();
-  jobs_.clear();
-  ++txn_;
+  cache_.forget();
 }
 
 Result<std::uint64_t> PgStore::allocate(std::string_view counter, std::uint64_t count) {
@@ -476,64 +449,18 @@ Result<std::uint64_t> PgStore::allocate(std::string_view counter, std::uint64_t 
 // ---- instances and jobs, through the cache (as SqliteStore's) ----
 
 Result<state::Instance*> PgStore::instance(InstanceId id) {
-  auto it = cache_.find(id);
-  state::Instance* cached = it == cache_.end() ? nullptr : it->second.get();
-  // Checked (and locked) in this transaction already. Reads between transactions are
-  // always checked: another node may have committed since.
-  if (cached != nullptr && in_txn_ && cached->checked_in == txn_) return cached;
-  auto fresh = std::make_unique<state::Instance>();
-  Result<Loaded> loaded = load_instance(id, cached != nullptr ? cached->rev : 0, *fresh);
-  if (!loaded) return loaded.status();
-  switch (loaded->load) {
-    case Load::kMissing:
-      if (cached != nullptr) cache_.erase(it);
-      return nullptr;
-    case Load::kUnchanged:
-      cached->checked_in = txn_;
-      return cached;
-    case Load::kLoaded:
-      break;
-  }
-  if (!attach_) return Status::internal("an instance was read before the runtime could attach it");
-  if (Status s = attach_(*fresh, loaded->process_id, loaded->version); !s) return s;
-  fresh->checked_in = txn_;
-  if (cached != nullptr) {
-    *cached = std::move(*fresh);  // those who hold the pointer see the fresh state
-    return cached;
-  }
-  state::Instance* out = fresh.get();
-  cache_.emplace(id, std::move(fresh));
-  return out;
-}
-
-const state::Instance* PgStore::cached_instance(InstanceId id) const noexcept {
-  auto it = cache_.find(id);
-  return it == cache_.end() ? nullptr : it->second.get();
-}
-
-state::Instance& PgStore::add_instance(std::unique_ptr<state::Instance> instance) {
-  instance->checked_in = txn_;
-  state::Instance& inst = *instance;
-  cache_.insert_or_assign(inst.id, std::move(instance));
-  return inst;
+  // An instance checked in this transaction is locked too: load_instance() took its row.
+  return cache_.instance(id, in_txn_, std::bind_front(&PgStore::load_instance, this), attach_);
 }
 
 Result<state::JobRecord*> PgStore::job(JobKey key) {
-  if (!in_txn_) jobs_.erase(key);  // between transactions: read it fresh
-  if (auto it = jobs_.find(key); it != jobs_.end()) return &it->second;
-  Result<std::optional<state::JobRecord>> loaded = load_job(key);
-  if (!loaded) return loaded.status();
-  if (!*loaded) return nullptr;
-  return &jobs_.insert_or_assign(key, std::move(**loaded)).first->second;
+  return cache_.job(key, in_txn_, std::bind_front(&PgStore::load_job, this));
 }
 
-state::JobRecord& PgStore::put_job(state::JobRecord job) {
-  const JobKey key = job.key;
-  return jobs_.insert_or_assign(key, std::move(job)).first->second;
-}
-
-Result<PgStore::Loaded> PgStore::load_instance(InstanceId id, std::uint64_t known_rev,
-                                               state::Instance& out) {
+Result<RowCache::Loaded> PgStore::load_instance(InstanceId id, std::uint64_t known_rev,
+                                                state::Instance& out) {
+  using Load = RowCache::Load;
+  using Loaded = RowCache::Loaded;
   const Num id_param(id);
   if (known_rev != 0) {
     // Usually the cached copy is current: check the revision alone first.
@@ -546,46 +473,15 @@ Result<PgStore::Loaded> PgStore::load_instance(InstanceId id, std::uint64_t know
   }
   Result<Rows> r = run(in_txn_ ? Sql::kLoadInstanceLocked : Sql::kLoadInstance, {id_param.c_str()});
   if (!r) return r.status();
-  Loaded loaded;
-  if (r->empty()) return loaded;
-  const auto rev = static_cast<std::uint64_t>(int64_at(*r, 0, 0));
-  if (rev == known_rev) {
-    loaded.load = Load::kUnchanged;
-    return loaded;
-  }
-  loaded.load = Load::kLoaded;
-  loaded.process_id = r->text(0, 1);
-  loaded.version = static_cast<int>(int64_at(*r, 0, 2));
-  out.id = id;
-  out.rev = rev;
-  out.business_key = r->text(0, 3);
-  auto state = enum_from<InstanceState, InstanceState::kIncident>(r->text(0, 4));
-  if (!state) {
-    return Status(StatusCode::kCorruption,
-                  "instance " + std::to_string(id) + " in " + where() + " has an unknown state '" +
-                      std::string(r->text(0, 4)) + "'; restore it from a backup");
-  }
-  out.state = *state;
-  out.parent = static_cast<InstanceId>(int64_at(*r, 0, 5));
-  out.parent_element = static_cast<state::ElemKey>(int64_at(*r, 0, 6));
-  out.started_ms = int64_at(*r, 0, 7);
-  out.ended_ms = int64_at(*r, 0, 8);
-  out.vars = parse_json(r->text(0, 9));
-  out.vars_changed = false;
-  if (!out.vars.is_object()) {
-    return Status(StatusCode::kCorruption, "the variables of instance " + std::to_string(id) +
-                                               " in " + where() +
-                                               " are damaged; restore it from a backup");
-  }
-  if (Status s = decode_runtime(r->text(0, 10), out); !s) return s;
-  return loaded;
+  if (r->empty()) return Loaded{};
+  return instance_from(ResultRow(*r, 0), id, known_rev, where(), out);
 }
 
 Result<std::optional<state::JobRecord>> PgStore::load_job(JobKey key) {
   Result<Rows> r = run(Sql::kLoadJob, {Num(key).c_str()});
   if (!r) return r.status();
   if (r->empty()) return std::optional<state::JobRecord>();
-  return std::optional<state::JobRecord>(job_from(*r, 0));
+  return std::optional<state::JobRecord>(job_from(ResultRow(*r, 0)));
 }
 
 Result<std::optional<InstanceId>> PgStore::find_business_key(std::string_view process_id,
@@ -607,42 +503,23 @@ Result<std::optional<InstanceId>> PgStore::incident_instance(IncidentKey key) {
 // ---- writing a command's changes ----
 
 Status PgStore::write(Changes& changes) {
-  // The instances and job records themselves, found before anything is written.
-  std::vector<state::Instance*> instances;
-  instances.reserve(changes.instances.size());
-  for (InstanceId id : changes.instances) {
-    auto it = cache_.find(id);
-    if (it != cache_.end()) instances.push_back(it->second.get());
+  return cache_.write(changes, [this](const RowCache::Rows& rows) { return write_rows(rows); });
+}
+
+Status PgStore::write_rows(const RowCache::Rows& rows) {
+  for (state::Instance* inst : rows.instances) {
+    if (Status s = write_instance(*inst); !s) return s;
   }
-  std::vector<JobKey> keys = changes.jobs;
-  std::sort(keys.begin(), keys.end());
-  keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
-  try {
-    for (state::Instance* inst : instances) {
-      if (Status s = write_instance(*inst); !s) return s;
-    }
-    for (JobKey k : keys) {
-      auto it = jobs_.find(k);
-      if (Status s = write_job(k, it == jobs_.end() ? nullptr : &it->second); !s) return s;
-    }
-    if (!changes.events.empty()) {
-      if (Status s = write_history(changes.events); !s) return s;
-    }
-  } catch (const std::exception& e) {
-    return Status::internal(std::string("cannot encode a command's changes: ") + e.what() +
-                            "; this is a bug in Ordo, please report it");
+  for (const auto& [key, job] : rows.jobs) {
+    if (Status s = write_job(key, job); !s) return s;
   }
-  // Finished instances are read again if anyone asks: the cache keeps the running ones.
-  for (InstanceId id : changes.finished) cache_.erase(id);
+  if (rows.events != nullptr && !rows.events->empty()) return write_history(*rows.events);
   return Status::ok();
 }
 
 Status PgStore::write_instance(state::Instance& inst) {
-  // Invalid UTF-8 in a string (from a handler, say) is stored as U+FFFD, not thrown.
   const std::string vars =
-      inst.rev == 0 || inst.vars_changed
-          ? inst.vars.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
-          : std::string();
+      inst.rev == 0 || inst.vars_changed ? encode_json(inst.vars) : std::string();
   const std::string rt = encode_runtime(inst);
   const char* end_event =
       inst.end_event == kNoIndex ? nullptr : inst.plan->element(inst.end_event).id.c_str();
@@ -710,21 +587,13 @@ Status PgStore::write_history(std::vector<HistoryEvent>& events) {
   // numbers; the lock makes them follow on from the previous one's.
   Result<std::uint64_t> first = allocate("history", events.size());
   if (!first) return first.status();
-  // One row per run of events of one instance.
-  std::size_t begin = 0;
-  while (begin < events.size()) {
-    std::size_t end = begin;
-    while (end < events.size() && events[end].instance == events[begin].instance) {
-      events[end].sequence = *first + end;
-      ++end;
-    }
-    const std::string rows = encode_history(events.data() + begin, events.data() + end);
-    Result<Rows> r = run(Sql::kInsertHistory, {Num(events[begin].sequence).c_str(),
-                                               Num(events[begin].instance).c_str(), rows.c_str()});
-    if (!r) return r.status();
-    begin = end;
-  }
-  return Status::ok();
+  return store::write_history(
+      events, *first,
+      [this](std::uint64_t sequence, InstanceId instance, const std::string& rows) -> Status {
+        return run(Sql::kInsertHistory,
+                   {Num(sequence).c_str(), Num(instance).c_str(), rows.c_str()})
+            .status();
+      });
 }
 
 // ---- damaged instances ----
@@ -750,7 +619,7 @@ Result<bool> PgStore::hold_damaged(InstanceId id, IncidentKey key, std::string_v
     return r.status();
   }
   if (Result<Rows> r = run(Sql::kHoldJobs, {id_param.c_str()}); !r) return r.status();
-  std::erase_if(jobs_, [id](const auto& j) { return j.second.instance == id; });
+  cache_.forget_jobs_of(id);
   return true;
 }
 
@@ -781,7 +650,7 @@ Status PgStore::release_damaged(InstanceId id, IncidentKey key, bool ended) {
       !r) {
     return r.status();
   }
-  std::erase_if(jobs_, [id](const auto& j) { return j.second.instance == id; });
+  cache_.forget_jobs_of(id);
   return Status::ok();
 }
 
@@ -810,19 +679,7 @@ Result<std::optional<TimerRow>> PgStore::next_timer() {
   Result<Rows> r = run(Sql::kNextTimer);
   if (!r) return r.status();
   if (r->empty()) return std::optional<TimerRow>();
-  TimerRow t;
-  t.id = static_cast<std::uint64_t>(int64_at(*r, 0, 0));
-  t.record.instance = static_cast<InstanceId>(int64_at(*r, 0, 1));
-  t.record.wait = static_cast<std::uint64_t>(int64_at(*r, 0, 2));
-  t.due_ms = int64_at(*r, 0, 3);
-  t.record.repetitions_left = static_cast<std::int32_t>(int64_at(*r, 0, 4));
-  t.record.interval_ms = int64_at(*r, 0, 5);
-  if (!r->is_null(0, 8)) {
-    t.record.process_id = r->text(0, 6);
-    t.record.version = static_cast<int>(int64_at(*r, 0, 7));
-    t.record.start_event = static_cast<ElementIndex>(int64_at(*r, 0, 8));
-  }
-  return std::optional<TimerRow>(std::move(t));
+  return std::optional<TimerRow>(timer_from(ResultRow(*r, 0)));
 }
 
 // ---- message subscriptions ----
@@ -857,8 +714,7 @@ Status PgStore::subscriptions(std::string_view sub_key, std::vector<state::Subsc
 // ---- buffered messages ----
 
 Status PgStore::add_buffered(state::BufferedMessage& m, std::int64_t) {
-  const std::string vars =
-      m.variables.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  const std::string vars = encode_json(m.variables);
   const Num expires(m.expires_ms);
   if (m.id != 0) {
     return run(Sql::kAddBufferedWithId, {Num(m.id).c_str(), m.name.c_str(),
@@ -889,14 +745,7 @@ Result<std::optional<state::BufferedMessage>> PgStore::take_buffered(std::string
                        {std::string(name).c_str(), std::string(key).c_str(), Num(now_ms).c_str()});
   if (!r) return r.status();
   if (r->empty()) return std::optional<state::BufferedMessage>();
-  state::BufferedMessage m;
-  m.id = static_cast<std::uint64_t>(int64_at(*r, 0, 0));
-  m.name = std::string(name);
-  m.correlation_key = std::string(key);
-  m.variables = parse_json(r->text(0, 1));
-  if (m.variables.is_discarded()) m.variables = nlohmann::json::object();
-  m.expires_ms = int64_at(*r, 0, 2);
-  return std::optional<state::BufferedMessage>(std::move(m));
+  return std::optional<state::BufferedMessage>(buffered_from(ResultRow(*r, 0), name, key));
 }
 
 // ---- published message ids ----
@@ -932,15 +781,7 @@ Status PgStore::record_published(std::string_view message_id, std::string_view n
 Result<std::vector<DeploymentRow>> PgStore::deployments(std::string_view process_id) {
   Result<Rows> r = run(Sql::kDeployments, {std::string(process_id).c_str()});
   if (!r) return r.status();
-  std::vector<DeploymentRow> out;
-  out.reserve(static_cast<std::size_t>(r->size()));
-  for (int i = 0; i < r->size(); ++i) {
-    out.push_back({std::string(r->text(i, 0)), static_cast<int>(int64_at(*r, i, 1)),
-                   std::string(r->text(i, 2)), std::string(r->text(i, 3)),
-                   std::string(r->text(i, 4)), static_cast<int>(int64_at(*r, i, 5)),
-                   int64_at(*r, i, 6)});
-  }
-  return out;
+  return decode_rows(*r, deployment_from);
 }
 
 Result<int> PgStore::latest_version(std::string_view process_id) {
@@ -967,9 +808,7 @@ Result<std::vector<state::JobRecord>> PgStore::acquire_jobs(
                        {std::string(owner).c_str(), Num(lock_until_ms).c_str(), Num(now_ms).c_str(),
                         Num(limit).c_str(), filter.c_str()});
   if (!r) return r.status();
-  std::vector<state::JobRecord> out;
-  out.reserve(static_cast<std::size_t>(r->size()));
-  for (int i = 0; i < r->size(); ++i) out.push_back(job_from(*r, i));
+  std::vector<state::JobRecord> out = decode_rows(*r, job_from);
   std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.key < b.key; });
   return out;
 }
@@ -998,15 +837,7 @@ Status PgStore::release_job(JobKey key, std::string_view owner) {
 Result<std::vector<InstanceCountRow>> PgStore::count_instances() {
   Result<Rows> r = run(Sql::kCountInstances);
   if (!r) return r.status();
-  std::vector<InstanceCountRow> out;
-  out.reserve(static_cast<std::size_t>(r->size()));
-  for (int i = 0; i < r->size(); ++i) {
-    out.push_back({std::string(r->text(i, 0)),
-                   enum_from<InstanceState, InstanceState::kIncident>(r->text(i, 1))
-                       .value_or(InstanceState::kActive),
-                   std::string(r->text(i, 2)), int64_at(*r, i, 3)});
-  }
-  return out;
+  return decode_rows(*r, count_row_from);
 }
 
 Result<std::vector<InstanceRow>> PgStore::list_instances(const InstanceQuery& query) {
@@ -1014,31 +845,13 @@ Result<std::vector<InstanceRow>> PgStore::list_instances(const InstanceQuery& qu
   Result<Rows> r = run(Sql::kListInstances, {state.c_str(), query.process_id.c_str(),
                                              Num(query.limit).c_str(), query.business_key.c_str()});
   if (!r) return r.status();
-  std::vector<InstanceRow> out;
-  out.reserve(static_cast<std::size_t>(r->size()));
-  for (int i = 0; i < r->size(); ++i) {
-    InstanceRow& row = out.emplace_back();
-    row.id = static_cast<InstanceId>(int64_at(*r, i, 0));
-    row.process_id = r->text(i, 1);
-    row.version = static_cast<int>(int64_at(*r, i, 2));
-    row.business_key = r->text(i, 3);
-    row.state = enum_from<InstanceState, InstanceState::kIncident>(r->text(i, 4))
-                    .value_or(InstanceState::kActive);
-    row.parent = static_cast<InstanceId>(int64_at(*r, i, 5));
-    row.started_ms = int64_at(*r, i, 6);
-    row.ended_ms = int64_at(*r, i, 7);
-    row.end_event = r->text(i, 8);
-  }
-  return out;
+  return decode_rows(*r, instance_row_from);
 }
 
 Result<std::vector<state::JobRecord>> PgStore::list_jobs(std::string_view type) {
   Result<Rows> r = run(Sql::kListJobs, {std::string(type).c_str()});
   if (!r) return r.status();
-  std::vector<state::JobRecord> out;
-  out.reserve(static_cast<std::size_t>(r->size()));
-  for (int i = 0; i < r->size(); ++i) out.push_back(job_from(*r, i));
-  return out;
+  return decode_rows(*r, job_from);
 }
 
 Result<std::vector<IncidentRow>> PgStore::list_incidents() {
@@ -1046,18 +859,11 @@ Result<std::vector<IncidentRow>> PgStore::list_incidents() {
   if (!r) return r.status();
   std::vector<IncidentRow> out;
   out.reserve(static_cast<std::size_t>(r->size()));
+  const std::string in = where();
   for (int i = 0; i < r->size(); ++i) {
-    const std::optional<IncidentKind> kind = incident_kind_from(r->text(i, 4));
-    if (!kind) {
-      return Status(StatusCode::kCorruption, "incident " + std::string(r->text(i, 0)) + " in " +
-                                                 where() + " has an unknown kind '" +
-                                                 std::string(r->text(i, 4)) +
-                                                 "'; restore it from a backup");
-    }
-    out.push_back({static_cast<IncidentKey>(int64_at(*r, i, 0)),
-                   static_cast<InstanceId>(int64_at(*r, i, 1)), std::string(r->text(i, 2)),
-                   static_cast<JobKey>(int64_at(*r, i, 3)), *kind, std::string(r->text(i, 5)),
-                   int64_at(*r, i, 6)});
+    Result<IncidentRow> row = incident_row_from(ResultRow(*r, i), in);
+    if (!row) return row.status();
+    out.push_back(std::move(*row));
   }
   return out;
 }
@@ -1071,40 +877,12 @@ Result<std::vector<HistoryEvent>> PgStore::history(InstanceId id) {
   const ProcessDefinition& def = *(*inst)->plan->def;
   Result<Rows> r = run(Sql::kHistory, {Num(id).c_str()});
   if (!r) return r.status();
-  // The rows as SqliteStore::history() reads them (codec.h: encode_history()).
+  const std::string in = where();
   for (int row = 0; row < r->size(); ++row) {
-    const auto first = static_cast<std::uint64_t>(int64_at(*r, row, 0));
-    const nlohmann::json events = parse_json(r->text(row, 1));
-    if (!events.is_array()) {
-      return Status(StatusCode::kCorruption, "the history of instance " + std::to_string(id) +
-                                                 " in " + where() +
-                                                 " is damaged; restore it from a backup");
-    }
-    for (std::size_t i = 0; i < events.size(); ++i) {
-      const nlohmann::json& e_json = events[i];
-      if (!e_json.is_array() || e_json.size() != 6) continue;
-      HistoryEvent& e = out.emplace_back();
-      e.sequence = first + i;
-      e.instance = id;
-      e.process_id = def.id;
-      e.time_ms = e_json[0].is_number() ? e_json[0].get<std::int64_t>() : 0;
-      e.kind = enum_from<HistoryKind, HistoryKind::kJobDeferred>(
-                   e_json[1].is_string() ? e_json[1].get<std::string>() : std::string())
-                   .value_or(HistoryKind::kInstanceStarted);
-      const std::string element_id =
-          e_json[2].is_string() ? e_json[2].get<std::string>() : std::string();
-      if (const Element* el = element_id.empty() ? nullptr : def.find_element(element_id)) {
-        e.element_id = el->id;
-        e.element_kind = el->kind;
-      } else if (e.kind == HistoryKind::kFlowTaken) {
-        // Flow events name a sequence flow, which is not an element.
-        if (const FlowIndex f = def.flow_index(element_id); f != kNoIndex) {
-          e.element_id = def.flows[f].id;
-        }
-      }
-      e.key = e_json[3].is_number() ? e_json[3].get<std::uint64_t>() : 0;
-      e.value = e_json[4].is_number() ? e_json[4].get<std::int64_t>() : 0;
-      if (e_json[5].is_string()) e.detail = e_json[5].get<std::string>();
+    if (Status s = decode_history(r->text(row, 1), static_cast<std::uint64_t>(int64_at(*r, row, 0)),
+                                  id, def, in, out);
+        !s) {
+      return s;
     }
   }
   return out;

@@ -1,7 +1,8 @@
 // PgStore: the durable store on a PostgreSQL server, which several engine nodes may share.
 //
 // Behaves as sqlite::SqliteStore does, method for method (the same tables, the same JSON in
-// them, the same cache rules), and adds what sharing one database between nodes needs:
+// them: codec.h; the same cache rules: RowCache), and adds what sharing one database between
+// nodes needs:
 //  - a transaction is READ COMMITTED; reading an instance in it locks the instance's row
 //    (FOR UPDATE) until commit, so commands on one instance run one after another across
 //    nodes, and the revision check on write still refuses (kConflict) a stale copy;
@@ -28,10 +29,10 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "store/postgres/pq.h"
+#include "store/row_cache.h"
 #include "store/store.h"
 
 namespace ordo::store::pg {
@@ -56,7 +57,7 @@ class PgStore final : public Store {
   // The connection (for tests and tools; null while it cannot be had).
   Connection* connection() noexcept { return conn_ ? &*conn_ : nullptr; }
   // How many instances to keep cached between transactions (the server holds them all).
-  void set_cache_limit(std::size_t instances) noexcept { cache_limit_ = instances; }
+  void set_cache_limit(std::size_t instances) noexcept { cache_.set_limit(instances); }
 
   // ---- Store ----
   Status begin() override;
@@ -69,8 +70,12 @@ class PgStore final : public Store {
   void set_attach(Attach attach) override { attach_ = std::move(attach); }
   Result<std::uint64_t> allocate(std::string_view counter, std::uint64_t count) override;
   Result<state::Instance*> instance(InstanceId id) override;
-  const state::Instance* cached_instance(InstanceId id) const noexcept override;
-  state::Instance& add_instance(std::unique_ptr<state::Instance> instance) override;
+  const state::Instance* cached_instance(InstanceId id) const noexcept override {
+    return cache_.cached_instance(id);
+  }
+  state::Instance& add_instance(std::unique_ptr<state::Instance> instance) override {
+    return cache_.add_instance(std::move(instance));
+  }
   Result<std::optional<InstanceId>> find_business_key(std::string_view process_id,
                                                       std::string_view key) override;
   Result<std::optional<InstanceId>> incident_instance(IncidentKey key) override;
@@ -80,9 +85,11 @@ class PgStore final : public Store {
   Result<std::vector<TreeMember>> call_tree(InstanceId id) override;
   Status release_damaged(InstanceId id, IncidentKey key, bool ended) override;
   Result<state::JobRecord*> job(JobKey key) override;
-  state::JobRecord& put_job(state::JobRecord job) override;
-  void remove_job(JobKey key) override { jobs_.erase(key); }
-  void forget_jobs() noexcept override { jobs_.clear(); }
+  state::JobRecord& put_job(state::JobRecord job) override {
+    return cache_.put_job(std::move(job));
+  }
+  void remove_job(JobKey key) override { cache_.remove_job(key); }
+  void forget_jobs() noexcept override { cache_.forget_jobs(); }
   Status write(Changes& changes) override;
   Status add_timer(const TimerRow& row) override;
   Status remove_timer(std::int64_t due_ms, std::uint64_t id) override;
@@ -143,21 +150,15 @@ class PgStore final : public Store {
   // Where the state is, for messages: "schema ordo of PostgreSQL at host:port/db".
   std::string where() const;
 
-  enum class Load : std::uint8_t { kMissing, kUnchanged, kLoaded };
-  struct Loaded {
-    Load load = Load::kMissing;
-    std::string process_id;
-    int version = 0;
-  };
   // Reads instance `id` into `out` unless the stored revision is `known_rev` (locking its
   // row inside a transaction).
-  Result<Loaded> load_instance(InstanceId id, std::uint64_t known_rev, state::Instance& out);
+  Result<RowCache::Loaded> load_instance(InstanceId id, std::uint64_t known_rev,
+                                         state::Instance& out);
   Result<std::optional<state::JobRecord>> load_job(JobKey key);
+  Status write_rows(const RowCache::Rows& rows);
   Status write_instance(state::Instance& inst);
   Status write_job(JobKey key, const state::JobRecord* job);
   Status write_history(std::vector<HistoryEvent>& events);
-  // Forgets what was read in a transaction that did not commit.
-  void forget_transaction() noexcept;
 
   std::string url_;
   PgOptions options_;
@@ -168,14 +169,11 @@ class PgStore final : public Store {
   // instance by its revision; the jobs dropped at each begin()) and dropped when a
   // transaction rolls back.
   Attach attach_;
-  std::unordered_map<InstanceId, std::unique_ptr<state::Instance>> cache_;
-  std::unordered_map<JobKey, state::JobRecord> jobs_;
-  std::size_t cache_limit_ = 10000;
+  RowCache cache_;
   bool in_txn_ = false;
   // A statement of the open transaction failed: PostgreSQL has aborted it, so it must not
   // be reported as committed.
   bool txn_failed_ = false;
-  std::uint64_t txn_ = 1;  // counts transactions: a cached instance checked in this one is current
 };
 
 }  // namespace ordo::store::pg

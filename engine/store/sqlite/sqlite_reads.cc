@@ -4,7 +4,7 @@
 
 #include <algorithm>
 
-#include "state/plan.h"  // element ids of the history it reads
+#include "state/plan.h"  // the process definitions of the history it reads
 #include "store/sqlite/sqlite_store.h"
 #include "store/sqlite/statements.h"
 
@@ -19,10 +19,7 @@ Result<std::vector<DeploymentRow>> SqliteStore::deployments(std::string_view pro
   if (!st) return st.status();
   st->bind(1, process_id);
   std::vector<DeploymentRow> out;
-  Status read = each_row(*st, [&] {
-    out.push_back({st->text(0), static_cast<int>(st->int64(1)), st->text(2), st->text(3),
-                   st->text(4), static_cast<int>(st->int64(5)), st->int64(6)});
-  });
+  Status read = each_row(*st, [&] { out.push_back(deployment_from(StatementRow(*st))); });
   if (!read) return read;
   return out;
 }
@@ -61,17 +58,13 @@ Result<std::vector<state::JobRecord>> SqliteStore::acquire_jobs(
       "AND type NOT IN (SELECT value FROM json_each(?5)) ORDER BY key LIMIT ?4) "
       "UNION ALL SELECT key FROM (SELECT key FROM jobs WHERE state = 'locked' "
       "AND lock_expires_at < ?3 AND type NOT IN (SELECT value FROM json_each(?5)) "
-      "ORDER BY lock_expires_at LIMIT ?4) LIMIT ?4) RETURNING key, instance_id, element_key, "
-      "element_index, type, state, retries, "
-      "attempt, idempotency_key, last_error, lock_owner, lock_expires_at";
+      "ORDER BY lock_expires_at LIMIT ?4) LIMIT ?4) RETURNING " ORDO_JOB_COLUMNS;
   static constexpr std::string_view kTyped =
       "UPDATE jobs SET state = 'locked', lock_owner = ?1, lock_expires_at = ?2 "
       "WHERE key IN (SELECT key FROM (SELECT key FROM jobs WHERE state = 'created' "
       "AND type = ?5 ORDER BY key LIMIT ?4) UNION ALL SELECT key FROM (SELECT key FROM jobs "
       "WHERE state = 'locked' AND lock_expires_at < ?3 AND type = ?5 "
-      "ORDER BY lock_expires_at LIMIT ?4) LIMIT ?4) RETURNING key, instance_id, element_key, "
-      "element_index, type, state, retries, attempt, idempotency_key, last_error, lock_owner, "
-      "lock_expires_at";
+      "ORDER BY lock_expires_at LIMIT ?4) LIMIT ?4) RETURNING " ORDO_JOB_COLUMNS;
   Result<Statement*> found =
       type.empty() ? statement(kAcquireAny, kAny) : statement(kAcquireTyped, kTyped);
   if (!found) return found.status();
@@ -83,7 +76,7 @@ Result<std::vector<state::JobRecord>> SqliteStore::acquire_jobs(
       .bind(4, static_cast<std::int64_t>(limit));
   st->bind(5, type.empty() ? except_json : type);
   std::vector<state::JobRecord> out;
-  Status read = each_row(*st, [&] { out.push_back(job_from(*st)); });
+  Status read = each_row(*st, [&] { out.push_back(job_from(StatementRow(*st))); });
   if (!read) return read;
   std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.key < b.key; });
   return out;
@@ -126,12 +119,7 @@ Result<std::vector<InstanceCountRow>> SqliteStore::count_instances() {
       "GROUP BY process_id, state, end_event");
   if (!st) return st.status();
   std::vector<InstanceCountRow> out;
-  Status read = each_row(*st, [&] {
-    out.push_back({st->text(0),
-                   enum_from<InstanceState, InstanceState::kIncident>(st->text(1))
-                       .value_or(InstanceState::kActive),
-                   st->text(2), st->int64(3)});
-  });
+  Status read = each_row(*st, [&] { out.push_back(count_row_from(StatementRow(*st))); });
   if (!read) return read;
   return out;
 }
@@ -148,31 +136,18 @@ Result<std::vector<InstanceRow>> SqliteStore::list_instances(const InstanceQuery
       .bind(3, static_cast<std::int64_t>(query.limit))
       .bind(4, query.business_key);
   std::vector<InstanceRow> out;
-  Status read = each_row(*st, [&] {
-    InstanceRow r;
-    r.id = static_cast<InstanceId>(st->int64(0));
-    r.process_id = st->text(1);
-    r.version = static_cast<int>(st->int64(2));
-    r.business_key = st->text(3);
-    r.state = enum_from<InstanceState, InstanceState::kIncident>(st->text(4))
-                  .value_or(InstanceState::kActive);
-    r.parent = static_cast<InstanceId>(st->int64(5));
-    r.started_ms = st->int64(6);
-    r.ended_ms = st->int64(7);
-    r.end_event = st->text(8);
-    out.push_back(std::move(r));
-  });
+  Status read = each_row(*st, [&] { out.push_back(instance_row_from(StatementRow(*st))); });
   if (!read) return read;
   return out;
 }
 
 Result<std::vector<state::JobRecord>> SqliteStore::list_jobs(std::string_view type) {
-  Result<Statement> st = db_->prepare("SELECT " + std::string(kJobColumns) +
-                                      " FROM jobs WHERE ?1 = '' OR type = ?1 ORDER BY key");
+  Result<Statement> st =
+      db_->prepare("SELECT " ORDO_JOB_COLUMNS " FROM jobs WHERE ?1 = '' OR type = ?1 ORDER BY key");
   if (!st) return st.status();
   st->bind(1, type);
   std::vector<state::JobRecord> out;
-  Status read = each_row(*st, [&] { out.push_back(job_from(*st)); });
+  Status read = each_row(*st, [&] { out.push_back(job_from(StatementRow(*st))); });
   if (!read) return read;
   return out;
 }
@@ -184,15 +159,9 @@ Result<std::vector<IncidentRow>> SqliteStore::list_incidents() {
   if (!st) return st.status();
   std::vector<IncidentRow> out;
   Status read = each_row(*st, [&]() -> Status {
-    const std::optional<IncidentKind> kind = incident_kind_from(st->text(4));
-    if (!kind) {
-      return Status(StatusCode::kCorruption, "incident " + std::to_string(st->int64(0)) + " in " +
-                                                 db_->path() + " has an unknown kind '" +
-                                                 st->text(4) + "'; restore it from a backup");
-    }
-    out.push_back({static_cast<IncidentKey>(st->int64(0)), static_cast<InstanceId>(st->int64(1)),
-                   st->text(2), static_cast<JobKey>(st->int64(3)), *kind, st->text(5),
-                   st->int64(6)});
+    Result<IncidentRow> row = incident_row_from(StatementRow(*st), db_->path());
+    if (!row) return row.status();
+    out.push_back(std::move(*row));
     return Status::ok();
   });
   if (!read) return read;
@@ -210,40 +179,9 @@ Result<std::vector<HistoryEvent>> SqliteStore::history(InstanceId id) {
       db_->prepare("SELECT sequence, events FROM history WHERE instance_id = ?1 ORDER BY sequence");
   if (!st) return st.status();
   st->bind(1, i64(id));
-  Status read = each_row(*st, [&]() -> Status {
-    const auto first = static_cast<std::uint64_t>(st->int64(0));
-    nlohmann::json rows = nlohmann::json::parse(st->text(1), nullptr, false);
-    if (!rows.is_array()) {
-      return Status(StatusCode::kCorruption, "the history of instance " + std::to_string(id) +
-                                                 " in " + db_->path() +
-                                                 " is damaged; restore it from a backup");
-    }
-    for (std::size_t i = 0; i < rows.size(); ++i) {
-      const nlohmann::json& r = rows[i];
-      if (!r.is_array() || r.size() != 6) continue;
-      HistoryEvent& e = out.emplace_back();
-      e.sequence = first + i;
-      e.instance = id;
-      e.process_id = def.id;
-      e.time_ms = r[0].is_number() ? r[0].get<std::int64_t>() : 0;
-      e.kind = enum_from<HistoryKind, HistoryKind::kJobDeferred>(
-                   r[1].is_string() ? r[1].get<std::string>() : std::string())
-                   .value_or(HistoryKind::kInstanceStarted);
-      const std::string element_id = r[2].is_string() ? r[2].get<std::string>() : std::string();
-      if (const Element* el = element_id.empty() ? nullptr : def.find_element(element_id)) {
-        e.element_id = el->id;
-        e.element_kind = el->kind;
-      } else if (e.kind == HistoryKind::kFlowTaken) {
-        // Flow events name a sequence flow, which is not an element.
-        if (const FlowIndex f = def.flow_index(element_id); f != kNoIndex) {
-          e.element_id = def.flows[f].id;
-        }
-      }
-      e.key = r[3].is_number() ? r[3].get<std::uint64_t>() : 0;
-      e.value = r[4].is_number() ? r[4].get<std::int64_t>() : 0;
-      if (r[5].is_string()) e.detail = r[5].get<std::string>();
-    }
-    return Status::ok();
+  Status read = each_row(*st, [&] {
+    return decode_history(st->text(1), static_cast<std::uint64_t>(st->int64(0)), id, def,
+                          db_->path(), out);
   });
   if (!read) return read;
   return out;

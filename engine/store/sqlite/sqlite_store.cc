@@ -3,10 +3,11 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <functional>
 #include <type_traits>
 
 #include "state/plan.h"  // element ids and versions of the processes instances run
-#include "store/sqlite/codec.h"
+#include "store/codec.h"
 #include "store/sqlite/statements.h"
 
 namespace ordo::store::sqlite {
@@ -59,10 +60,7 @@ Status SqliteStore::begin() {
   in_txn_ = true;
   // When no other connection has committed since this one's last transaction, what is
   // cached is what is stored: nothing needs checking again.
-  if (changed_by_others_) {
-    ++txn_;
-    jobs_.clear();
-  }
+  if (changed_by_others_) cache_.check_again();
   return Status::ok();
 }
 
@@ -75,7 +73,7 @@ Status SqliteStore::commit() {
   history_read_ = false;
   if (Status s = db_->commit(); !s) return s;
   in_txn_ = false;
-  if (cache_.size() > cache_limit_) cache_.clear();
+  cache_.committed();
   return Status::ok();
 }
 
@@ -83,69 +81,17 @@ void SqliteStore::rollback() noexcept {
   history_read_ = false;
   db_->rollback();
   in_txn_ = false;
-  // The cache may be ahead of the file now: forget it.
-  cache_.clear();
-  jobs_.clear();
-  ++txn_;
+  cache_.forget();
 }
 
 // ---- instances and jobs, through the cache ----
 
 Result<state::Instance*> SqliteStore::instance(InstanceId id) {
-  auto it = cache_.find(id);
-  state::Instance* cached = it == cache_.end() ? nullptr : it->second.get();
-  // Checked in this transaction already. Reads between transactions are always checked:
-  // another process may have committed since.
-  if (cached != nullptr && in_txn_ && cached->checked_in == txn_) return cached;
-  auto fresh = std::make_unique<state::Instance>();
-  Result<Loaded> loaded = load_instance(id, cached != nullptr ? cached->rev : 0, *fresh);
-  if (!loaded) return loaded.status();
-  switch (loaded->load) {
-    case Load::kMissing:
-      if (cached != nullptr) cache_.erase(it);
-      return nullptr;
-    case Load::kUnchanged:
-      cached->checked_in = txn_;
-      return cached;
-    case Load::kLoaded:
-      break;
-  }
-  if (!attach_) return Status::internal("an instance was read before the runtime could attach it");
-  if (Status s = attach_(*fresh, loaded->process_id, loaded->version); !s) return s;
-  fresh->checked_in = txn_;
-  if (cached != nullptr) {
-    *cached = std::move(*fresh);  // those who hold the pointer see the fresh state
-    return cached;
-  }
-  state::Instance* out = fresh.get();
-  cache_.emplace(id, std::move(fresh));
-  return out;
-}
-
-const state::Instance* SqliteStore::cached_instance(InstanceId id) const noexcept {
-  auto it = cache_.find(id);
-  return it == cache_.end() ? nullptr : it->second.get();
-}
-
-state::Instance& SqliteStore::add_instance(std::unique_ptr<state::Instance> instance) {
-  instance->checked_in = txn_;
-  state::Instance& inst = *instance;
-  cache_.insert_or_assign(inst.id, std::move(instance));
-  return inst;
+  return cache_.instance(id, in_txn_, std::bind_front(&SqliteStore::load_instance, this), attach_);
 }
 
 Result<state::JobRecord*> SqliteStore::job(JobKey key) {
-  if (!in_txn_) jobs_.erase(key);  // between transactions: read it fresh
-  if (auto it = jobs_.find(key); it != jobs_.end()) return &it->second;
-  Result<std::optional<state::JobRecord>> loaded = load_job(key);
-  if (!loaded) return loaded.status();
-  if (!*loaded) return nullptr;
-  return &jobs_.insert_or_assign(key, std::move(**loaded)).first->second;
-}
-
-state::JobRecord& SqliteStore::put_job(state::JobRecord job) {
-  const JobKey key = job.key;
-  return jobs_.insert_or_assign(key, std::move(job)).first->second;
+  return cache_.job(key, in_txn_, std::bind_front(&SqliteStore::load_job, this));
 }
 
 Result<std::uint64_t> SqliteStore::allocate(std::string_view counter, std::uint64_t count) {
@@ -167,8 +113,10 @@ Result<std::uint64_t> SqliteStore::allocate(std::string_view counter, std::uint6
   return first;
 }
 
-Result<SqliteStore::Loaded> SqliteStore::load_instance(InstanceId id, std::uint64_t known_rev,
-                                                   state::Instance& out) {
+Result<RowCache::Loaded> SqliteStore::load_instance(InstanceId id, std::uint64_t known_rev,
+                                                    state::Instance& out) {
+  using Load = RowCache::Load;
+  using Loaded = RowCache::Loaded;
   if (known_rev != 0) {
     // Usually the cached copy is current: check the revision alone first.
     ORDO_STATEMENT(st, kInstanceRev, "SELECT rev FROM instances WHERE id = ?1");
@@ -180,45 +128,12 @@ Result<SqliteStore::Loaded> SqliteStore::load_instance(InstanceId id, std::uint6
       return Loaded{Load::kUnchanged, {}, 0};
   }
   ORDO_STATEMENT(st, kLoadInstance,
-                 "SELECT rev, process_id, version, business_key, state, parent_id, "
-                 "parent_element, started_at, ended_at, variables, runtime "
-                 "FROM instances WHERE id = ?1");
+                 "SELECT " ORDO_INSTANCE_COLUMNS " FROM instances WHERE id = ?1");
   st.bind(1, i64(id));
   Result<bool> row = st.step();
   if (!row) return row.status();
-  Loaded loaded;
-  if (!*row) return loaded;
-  const auto rev = static_cast<std::uint64_t>(st.int64(0));
-  if (rev == known_rev) {
-    loaded.load = Load::kUnchanged;
-    return loaded;
-  }
-  loaded.load = Load::kLoaded;
-  loaded.process_id = st.text(1);
-  loaded.version = static_cast<int>(st.int64(2));
-  out.id = id;
-  out.rev = rev;
-  out.business_key = st.text(3);
-  auto state = enum_from<InstanceState, InstanceState::kIncident>(st.text(4));
-  if (!state) {
-    return Status(StatusCode::kCorruption, "instance " + std::to_string(id) + " in " + db_->path() +
-                                               " has an unknown state '" + st.text(4) +
-                                               "'; restore it from a backup");
-  }
-  out.state = *state;
-  out.parent = static_cast<InstanceId>(st.int64(5));
-  out.parent_element = static_cast<state::ElemKey>(st.int64(6));
-  out.started_ms = st.int64(7);
-  out.ended_ms = st.int64(8);
-  out.vars = nlohmann::json::parse(st.text(9), nullptr, false);
-  out.vars_changed = false;
-  if (!out.vars.is_object()) {
-    return Status(StatusCode::kCorruption, "the variables of instance " + std::to_string(id) +
-                                               " in " + db_->path() +
-                                               " are damaged; restore it from a backup");
-  }
-  if (Status s = decode_runtime(st.text(10), out); !s) return s;
-  return loaded;
+  if (!*row) return Loaded{};
+  return instance_from(StatementRow(st), id, known_rev, db_->path(), out);
 }
 
 Result<std::optional<InstanceId>> SqliteStore::find_business_key(std::string_view process_id,
@@ -234,41 +149,13 @@ Result<std::optional<InstanceId>> SqliteStore::find_business_key(std::string_vie
 }
 
 Status SqliteStore::write(Changes& changes) {
-  Rows rows;
-  rows.instances.reserve(changes.instances.size());
-  for (InstanceId id : changes.instances) {
-    auto it = cache_.find(id);
-    if (it != cache_.end()) rows.instances.push_back(it->second.get());
-  }
-  std::vector<JobKey> keys = changes.jobs;
-  std::sort(keys.begin(), keys.end());
-  keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
-  rows.jobs.reserve(keys.size());
-  for (JobKey k : keys) {
-    auto it = jobs_.find(k);
-    rows.jobs.emplace_back(k, it == jobs_.end() ? nullptr : &it->second);
-  }
-  rows.events = &changes.events;
-  Status written;
-  try {
-    written = write_rows(rows);
-  } catch (const std::exception& e) {
-    return Status::internal(std::string("cannot encode a command's changes: ") + e.what() +
-                            "; this is a bug in Ordo, please report it");
-  }
-  if (!written) return written;
-  // Finished instances are read again if anyone asks: the cache keeps the running ones.
-  for (InstanceId id : changes.finished) cache_.erase(id);
-  return Status::ok();
+  return cache_.write(changes, [this](const RowCache::Rows& rows) { return write_rows(rows); });
 }
 
-Status SqliteStore::write_rows(const Rows& changes) {
+Status SqliteStore::write_rows(const RowCache::Rows& changes) {
   for (state::Instance* inst : changes.instances) {
-    // Invalid UTF-8 in a string (from a handler, say) is stored as U+FFFD, not thrown.
     const std::string vars =
-        inst->rev == 0 || inst->vars_changed
-            ? inst->vars.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
-            : std::string();
+        inst->rev == 0 || inst->vars_changed ? encode_json(inst->vars) : std::string();
     const std::string rt = encode_runtime(*inst);
     const std::string_view end_event =
         inst->end_event == kNoIndex ? std::string_view() : inst->plan->element(inst->end_event).id;
@@ -378,34 +265,25 @@ Status SqliteStore::write_rows(const Rows& changes) {
     }
     const std::uint64_t first = history_next_;
     history_next_ += events.size();
-    // One row per run of events of one instance.
-    std::size_t begin = 0;
-    while (begin < events.size()) {
-      std::size_t end = begin;
-      while (end < events.size() && events[end].instance == events[begin].instance) {
-        events[end].sequence = first + end;
-        ++end;
-      }
-      const std::string rows = encode_history(events.data() + begin, events.data() + end);
+    const auto insert = [this](std::uint64_t sequence, InstanceId instance,
+                               const std::string& rows) -> Status {
       ORDO_STATEMENT(st, kInsertHistory,
                      "INSERT INTO history (sequence, instance_id, events) VALUES (?1, ?2, ?3)");
-      st.bind(1, i64(events[begin].sequence)).bind(2, i64(events[begin].instance));
-      st.bind(3, rows);
-      if (Status s = st.run(); !s) return s;
-      begin = end;
-    }
+      st.bind(1, i64(sequence)).bind(2, i64(instance)).bind(3, rows);
+      return st.run();
+    };
+    return write_history(events, first, insert);
   }
   return Status::ok();
 }
 
 Result<std::optional<state::JobRecord>> SqliteStore::load_job(JobKey key) {
-  static const std::string sql = "SELECT " + std::string(kJobColumns) + " FROM jobs WHERE key = ?1";
-  ORDO_STATEMENT(st, kLoadJob, sql);
+  ORDO_STATEMENT(st, kLoadJob, "SELECT " ORDO_JOB_COLUMNS " FROM jobs WHERE key = ?1");
   st.bind(1, i64(key));
   Result<bool> row = st.step();
   if (!row) return row.status();
   if (!*row) return std::optional<state::JobRecord>();
-  return std::optional<state::JobRecord>(job_from(st));
+  return std::optional<state::JobRecord>(job_from(StatementRow(st)));
 }
 
 Result<std::optional<InstanceId>> SqliteStore::incident_instance(IncidentKey key) {
@@ -442,7 +320,7 @@ Result<bool> SqliteStore::hold_damaged(InstanceId id, IncidentKey key, std::stri
                  "WHERE instance_id = ?1 AND state IN ('created', 'locked', 'failed')");
   st.bind(1, i64(id));
   if (Status s = st.run(); !s) return s;
-  std::erase_if(jobs_, [id](const auto& j) { return j.second.instance == id; });
+  cache_.forget_jobs_of(id);
   return true;
 }
 
@@ -494,7 +372,7 @@ Status SqliteStore::release_damaged(InstanceId id, IncidentKey key, bool ended) 
   Using using_st(st);
   st.bind(1, i64(id));
   if (Status s = st.run(); !s) return s;
-  std::erase_if(jobs_, [id](const auto& j) { return j.second.instance == id; });
+  cache_.forget_jobs_of(id);
   return Status::ok();
 }
 
@@ -537,19 +415,7 @@ Result<std::optional<TimerRow>> SqliteStore::next_timer() {
   Result<bool> row = st.step();
   if (!row) return row.status();
   if (!*row) return std::optional<TimerRow>();
-  TimerRow t;
-  t.id = static_cast<std::uint64_t>(st.int64(0));
-  t.record.instance = static_cast<InstanceId>(st.int64(1));
-  t.record.wait = static_cast<std::uint64_t>(st.int64(2));
-  t.due_ms = st.int64(3);
-  t.record.repetitions_left = static_cast<std::int32_t>(st.int64(4));
-  t.record.interval_ms = st.int64(5);
-  if (!st.is_null(8)) {
-    t.record.process_id = st.text(6);
-    t.record.version = static_cast<int>(st.int64(7));
-    t.record.start_event = static_cast<ElementIndex>(st.int64(8));
-  }
-  return std::optional<TimerRow>(std::move(t));
+  return std::optional<TimerRow>(timer_from(StatementRow(st)));
 }
 
 Status SqliteStore::add_subscription(std::string_view sub_key, const state::Subscription& s) {
@@ -588,16 +454,14 @@ Status SqliteStore::add_buffered(state::BufferedMessage& m, std::int64_t) {
                    "INSERT INTO buffered_messages (id, message_name, correlation_key, variables, "
                    "expires_at) VALUES (?1, ?2, ?3, ?4, ?5)");
     st.bind(1, i64(m.id)).bind(2, m.name).bind(3, m.correlation_key);
-    st.bind(4, m.variables.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
-    st.bind(5, m.expires_ms);
+    st.bind(4, encode_json(m.variables)).bind(5, m.expires_ms);
     return st.run();
   }
   ORDO_STATEMENT(st, kAddBuffered,
                  "INSERT INTO buffered_messages (message_name, correlation_key, variables, "
                  "expires_at) VALUES (?1, ?2, ?3, ?4)");
   st.bind(1, m.name).bind(2, m.correlation_key);
-  st.bind(3, m.variables.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
-  st.bind(4, m.expires_ms);
+  st.bind(3, encode_json(m.variables)).bind(4, m.expires_ms);
   if (Status s = st.run(); !s) return s;
   m.id = static_cast<std::uint64_t>(sqlite3_last_insert_rowid(db_->handle()));
   return Status::ok();
@@ -616,12 +480,7 @@ Result<std::optional<state::BufferedMessage>> SqliteStore::take_buffered(std::st
     Result<bool> row = st.step();
     if (!row) return row.status();
     if (!*row) return std::optional<state::BufferedMessage>();
-    m.id = static_cast<std::uint64_t>(st.int64(0));
-    m.name = std::string(name);
-    m.correlation_key = std::string(key);
-    m.variables = nlohmann::json::parse(st.text(1), nullptr, false);
-    if (m.variables.is_discarded()) m.variables = nlohmann::json::object();
-    m.expires_ms = st.int64(2);
+    m = buffered_from(StatementRow(st), name, key);
   }
   ORDO_STATEMENT(st, kDeleteBuffered, "DELETE FROM buffered_messages WHERE id = ?1");
   st.bind(1, i64(m.id));

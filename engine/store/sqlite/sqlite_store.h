@@ -10,12 +10,11 @@
 
 #include <memory>
 #include <string>
-#include <tuple>
-#include <unordered_map>
 #include <vector>
 
 #include "ordo/history.h"
 #include "ordo/lifecycle.h"
+#include "store/row_cache.h"
 #include "store/sqlite/database.h"
 #include "store/store.h"
 
@@ -29,8 +28,7 @@ class SqliteStore final : public Store {
 
   Database& database() noexcept { return *db_; }
   // How many instances to keep cached between transactions (the file holds them all).
-  void set_cache_limit(std::size_t instances) noexcept { cache_limit_ = instances; }
-
+  void set_cache_limit(std::size_t instances) noexcept { cache_.set_limit(instances); }
 
   // ---- Store ----
   Status begin() override;
@@ -41,8 +39,12 @@ class SqliteStore final : public Store {
   void set_attach(Attach attach) override { attach_ = std::move(attach); }
   Result<std::uint64_t> allocate(std::string_view counter, std::uint64_t count) override;
   Result<state::Instance*> instance(InstanceId id) override;
-  const state::Instance* cached_instance(InstanceId id) const noexcept override;
-  state::Instance& add_instance(std::unique_ptr<state::Instance> instance) override;
+  const state::Instance* cached_instance(InstanceId id) const noexcept override {
+    return cache_.cached_instance(id);
+  }
+  state::Instance& add_instance(std::unique_ptr<state::Instance> instance) override {
+    return cache_.add_instance(std::move(instance));
+  }
   Result<std::optional<InstanceId>> find_business_key(std::string_view process_id,
                                                       std::string_view key) override;
   Result<std::optional<InstanceId>> incident_instance(IncidentKey key) override;
@@ -52,9 +54,11 @@ class SqliteStore final : public Store {
   Result<std::vector<TreeMember>> call_tree(InstanceId id) override;
   Status release_damaged(InstanceId id, IncidentKey key, bool ended) override;
   Result<state::JobRecord*> job(JobKey key) override;
-  state::JobRecord& put_job(state::JobRecord job) override;
-  void remove_job(JobKey key) override { jobs_.erase(key); }
-  void forget_jobs() noexcept override { jobs_.clear(); }
+  state::JobRecord& put_job(state::JobRecord job) override {
+    return cache_.put_job(std::move(job));
+  }
+  void remove_job(JobKey key) override { cache_.remove_job(key); }
+  void forget_jobs() noexcept override { cache_.forget_jobs(); }
   Status write(Changes& changes) override;
   Status add_timer(const TimerRow& row) override;
   Status remove_timer(std::int64_t due_ms, std::uint64_t id) override;
@@ -102,21 +106,10 @@ class SqliteStore final : public Store {
  private:
   explicit SqliteStore(std::unique_ptr<Database> db);
   Result<Statement*> statement(int id, std::string_view sql);
-  // A command's changes as rows to write: the instances and job records themselves.
-  struct Rows {
-    std::vector<state::Instance*> instances;
-    std::vector<std::pair<JobKey, const state::JobRecord*>> jobs;  // null: delete the job
-    std::vector<HistoryEvent>* events = nullptr;
-  };
-  Status write_rows(const Rows& rows);
+  Status write_rows(const RowCache::Rows& rows);
   // Reads instance `id` into `out` unless the stored revision is `known_rev`.
-  enum class Load : std::uint8_t { kMissing, kUnchanged, kLoaded };
-  struct Loaded {
-    Load load = Load::kMissing;
-    std::string process_id;
-    int version = 0;
-  };
-  Result<Loaded> load_instance(InstanceId id, std::uint64_t known_rev, state::Instance& out);
+  Result<RowCache::Loaded> load_instance(InstanceId id, std::uint64_t known_rev,
+                                         state::Instance& out);
   Result<std::optional<state::JobRecord>> load_job(JobKey key);
 
   std::unique_ptr<Database> db_;
@@ -131,13 +124,11 @@ class SqliteStore final : public Store {
 
   // What was read: a cache of the file, checked against it once per transaction (an
   // instance by its revision) and dropped when another connection has committed (jobs) or a
-  // transaction rolls back (both).
+  // transaction rolls back (both). When no other connection has committed since the last
+  // transaction, nothing is checked again (begin()).
   Attach attach_;
-  std::unordered_map<InstanceId, std::unique_ptr<state::Instance>> cache_;
-  std::unordered_map<JobKey, state::JobRecord> jobs_;
-  std::size_t cache_limit_ = 10000;
+  RowCache cache_;
   bool in_txn_ = false;
-  std::uint64_t txn_ = 1;  // counts transactions after which the cache must be checked again
 };
 
 }  // namespace ordo::store::sqlite
