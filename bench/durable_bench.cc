@@ -45,17 +45,15 @@ nlohmann::json make_order(const std::string& id) {
           {"currency", "EUR"}};
 }
 
-void BM_DurableOrders(benchmark::State& state) {
-  const bool full = state.range(0) != 0;
-  const int group = static_cast<int>(state.range(1));
-  const auto kBatch = static_cast<std::size_t>(std::max<std::int64_t>(64, state.range(1)));
-  const std::string path = temp_db("orders");
-  ordo::EngineOptions options;
+// Orders through the engine on `location` (a file or a PostgreSQL URL), `group` per
+// transaction; items are orders completed.
+void run_orders(benchmark::State& state, const std::string& location, int group,
+                ordo::EngineOptions options) {
+  const auto kBatch = static_cast<std::size_t>(std::max(64, group));
   options.clock = std::make_shared<ordo::VirtualClock>(1'796'119'200'000);
-  options.synchronous_full = full;
   options.group_commit = group;
   options.keep_history = false;
-  auto opened = ordo::Engine::open(path, options);
+  auto opened = ordo::Engine::open(location, options);
   if (!opened) {
     state.SkipWithError(opened.status().to_string().c_str());
     return;
@@ -109,7 +107,13 @@ void BM_DurableOrders(benchmark::State& state) {
     state.SkipWithError("not every order completed");
   }
   state.SetItemsProcessed(static_cast<std::int64_t>(completed));
-  opened->reset();
+}
+
+void BM_DurableOrders(benchmark::State& state) {
+  const std::string path = temp_db("orders");
+  ordo::EngineOptions options;
+  options.synchronous_full = state.range(0) != 0;
+  run_orders(state, path, static_cast<int>(state.range(1)), options);
   remove_db(path);
 }
 BENCHMARK(BM_DurableOrders)
@@ -214,6 +218,29 @@ void BM_WaitingInstances(benchmark::State& state) {
     remove_db(path);
   }
 }
+// The same on PostgreSQL (synchronous_commit as the server has it: on for
+// scripts/pg-test-server), one engine: ORDO_BENCH_PG_URL names the server; each run uses a
+// fresh schema.
+void BM_DurableOrdersPostgres(benchmark::State& state) {
+  const char* server = std::getenv("ORDO_BENCH_PG_URL");
+  if (server == nullptr || *server == '\0') {
+    state.SkipWithError("set ORDO_BENCH_PG_URL (scripts/pg-test-server start DIR prints one)");
+    return;
+  }
+  static int run = 0;
+  const std::string url = std::string(server) +
+                          (std::string_view(server).find('?') == std::string_view::npos ? "?" : "&") +
+                          "schema=bench_" + std::to_string(::getpid()) + "_" + std::to_string(++run);
+  run_orders(state, url, static_cast<int>(state.range(0)), {});
+}
+BENCHMARK(BM_DurableOrdersPostgres)
+    ->ArgNames({"group"})
+    ->Arg(1)
+    ->Arg(64)
+    ->Arg(256)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+
 BENCHMARK(BM_WaitingInstances)->Iterations(1)->Unit(benchmark::kSecond)->UseRealTime();
 
 }  // namespace
