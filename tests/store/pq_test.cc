@@ -78,6 +78,39 @@ TEST(PgConnection, ErrorsSayWhatKindTheyAre) {
   ASSERT_OK(c->run_once("SELECT 1").status());
 }
 
+// A pipeline: many statements, one round trip, answers in order; a failing statement is
+// reported (the first one), what follows it is not run, and the connection goes on.
+TEST(PgConnection, APipelineAnswersInOrderAndReportsItsFirstFailure) {
+  ORDO_PG_URL(url);
+  Result<pg::Connection> c = pg::Connection::open(url);
+  ASSERT_OK(c.status());
+  ASSERT_OK(c->exec("CREATE TEMPORARY TABLE piped (k text PRIMARY KEY, n int)"));
+  ASSERT_OK(c->prepare("put", "INSERT INTO piped VALUES ($1, $2)"));
+  ASSERT_OK(c->prepare("bump", "UPDATE piped SET n = n + 1 WHERE k = $1"));
+  ASSERT_OK(c->begin_pipeline());
+  ASSERT_OK(c->send("put", {"a", "1"}));
+  ASSERT_OK(c->send("put", {"b", "2"}));
+  ASSERT_OK(c->send("bump", {"a"}));
+  ASSERT_OK(c->send("bump", {"zzz"}));
+  Result<std::vector<pg::Rows>> answered = c->end_pipeline();
+  ASSERT_OK(answered.status());
+  ASSERT_EQ(answered->size(), 4u);
+  EXPECT_EQ((*answered)[2].affected(), 1);
+  EXPECT_EQ((*answered)[3].affected(), 0);
+  ASSERT_OK(c->begin_pipeline());
+  ASSERT_OK(c->send("put", {"c", "3"}));
+  ASSERT_OK(c->send("put", {"a", "9"}));  // taken
+  ASSERT_OK(c->send("put", {"d", "4"}));  // not run: the pipeline stops at the failure
+  Result<std::vector<pg::Rows>> failed = c->end_pipeline();
+  EXPECT_EQ(failed.status().code(), StatusCode::kConflict) << failed.status().to_string();
+  ASSERT_TRUE(c->ok());
+  Result<pg::Rows> rows = c->run_once("SELECT k FROM piped ORDER BY k");
+  ASSERT_OK(rows.status());
+  // Outside BEGIN a pipeline is one transaction: c went with the failure.
+  ASSERT_EQ(rows->size(), 2);
+  EXPECT_EQ(rows->text(1, 0), "b");
+}
+
 TEST(PgConnection, AWrongPasswordIsAClearErrorThatDoesNotRepeatIt) {
   ORDO_PG_URL(url);
   Result<pg::Connection> c = pg::Connection::open(with_password(url, "not-the-password-42"));

@@ -168,12 +168,10 @@ std::string_view PgStore::sql_text(Sql id) noexcept {
              "EXISTS (SELECT 1 FROM incidents i WHERE i.instance_id = s.instance_id AND "
              "i.type = 'damaged') ORDER BY wait_id";
     case Sql::kAddBuffered:
-      // The next id after the last, as SQLite numbers rows. Two nodes may count the same one:
-      // the second waits for the first to commit and then inserts nothing (add_buffered()
-      // counts again) rather than failing its transaction.
+      // Ids from a sequence: increasing, as SQLite numbers rows, and never waited for.
       return "INSERT INTO buffered_messages (id, message_name, correlation_key, variables, "
-             "expires_at) SELECT coalesce(max(id), 0) + 1, $1::text, $2::text, $3::text, "
-             "$4::bigint FROM buffered_messages ON CONFLICT (id) DO NOTHING RETURNING id";
+             "expires_at) VALUES (nextval('buffered_message_ids'), $1, $2, $3, $4) "
+             "RETURNING id";
     case Sql::kAddBufferedWithId:
       return "INSERT INTO buffered_messages (id, message_name, correlation_key, variables, "
              "expires_at) VALUES ($1, $2, $3, $4, $5)";
@@ -363,6 +361,14 @@ std::string PgStore::where() const {
 
 Result<Rows> PgStore::run(Sql id, std::initializer_list<Param> params) {
   if (Status s = connected(); !s) return s;
+  if (queuing_) {
+    if (Status s = conn_->send(names_[static_cast<std::size_t>(id)], params); !s) {
+      txn_failed_ = true;
+      return s;
+    }
+    ++queued_;
+    return Rows();
+  }
   Result<Rows> rows = conn_->run(names_[static_cast<std::size_t>(id)], params);
   if (rows) return rows;
   // PostgreSQL aborts a transaction at its first error: nothing more of it may commit.
@@ -380,6 +386,7 @@ Result<Rows> PgStore::run(Sql id, std::initializer_list<Param> params) {
 Status PgStore::begin() {
   in_txn_ = false;
   txn_failed_ = false;
+  history_locked_ = false;
   if (Status s = connected(); !s) return s;
   Status s = conn_->exec("BEGIN");
   if (!s && !conn_->ok()) {
@@ -407,6 +414,15 @@ Status PgStore::commit() {
         "a statement of this transaction failed, so PostgreSQL rolled it "
         "back; it cannot be committed");
   }
+  if (history_locked_ && history_next_ != history_counter_) {
+    // The counter moves past the numbers the later writes of this transaction gave.
+    Result<std::uint64_t> moved = allocate("history", history_next_ - history_counter_);
+    if (!moved) {
+      rollback();
+      return moved.status();
+    }
+  }
+  history_locked_ = false;
   if (Status s = conn_->exec("COMMIT"); !s) {
     const bool broke = !conn_->ok();
     rollback();
@@ -433,6 +449,7 @@ void PgStore::rollback() noexcept {
   }
   in_txn_ = false;
   txn_failed_ = false;
+  history_locked_ = false;
   cache_.forget();
 }
 
@@ -507,13 +524,56 @@ Status PgStore::write(Changes& changes) {
 }
 
 Status PgStore::write_rows(const RowCache::Rows& rows) {
-  for (state::Instance* inst : rows.instances) {
-    if (Status s = write_instance(*inst); !s) return s;
+  // The history numbers are the one answer needed: taken first, then every row of the
+  // command goes in one pipeline, a single round trip.
+  std::optional<std::uint64_t> first_event;
+  if (rows.events != nullptr && !rows.events->empty()) {
+    // The counter's row stays locked until commit, so writers of history on every node take
+    // turns from here to their commit: the price of numbers without gaps in commit order.
+    // (The place to improve if history writing becomes the bottleneck: number at commit, or
+    // per node, and give up "gap-free".)
+    if (!history_locked_) {
+      Result<std::uint64_t> first = allocate("history", rows.events->size());
+      if (!first) return first.status();
+      history_locked_ = true;
+      history_next_ = *first;
+      history_counter_ = *first + rows.events->size();
+    }
+    first_event = history_next_;
+    history_next_ += rows.events->size();
   }
-  for (const auto& [key, job] : rows.jobs) {
-    if (Status s = write_job(key, job); !s) return s;
+  if (Status s = connected(); !s) return s;
+  if (Status s = conn_->begin_pipeline(); !s) {
+    txn_failed_ = true;
+    return s;
   }
-  if (rows.events != nullptr && !rows.events->empty()) return write_history(*rows.events);
+  queuing_ = true;
+  queued_ = 0;
+  must_change_one_.clear();
+  Status queued = [&]() -> Status {
+    for (state::Instance* inst : rows.instances) {
+      if (Status s = write_instance(*inst); !s) return s;
+    }
+    for (const auto& [key, job] : rows.jobs) {
+      if (Status s = write_job(key, job); !s) return s;
+    }
+    if (first_event) return write_history(*rows.events, *first_event);
+    return Status::ok();
+  }();
+  queuing_ = false;
+  Result<std::vector<Rows>> answered = conn_->end_pipeline();
+  if (!queued.is_ok()) return queued;
+  if (!answered) {
+    txn_failed_ = true;
+    return answered.status();
+  }
+  for (const auto& [statement, id] : must_change_one_) {
+    if (statement < answered->size() && (*answered)[statement].affected() != 1) {
+      return Status(StatusCode::kConflict,
+                    "instance " + std::to_string(id) +
+                        " was changed by another process during this command; run it again");
+    }
+  }
   return Status::ok();
 }
 
@@ -545,11 +605,7 @@ Status PgStore::write_instance(state::Instance& inst) {
             : run(Sql::kUpdateInstanceKeepVars,
                   {id.c_str(), state.c_str(), ended.c_str(), end_event, rt.c_str(), rev.c_str()});
     if (!r) return r.status();
-    if (r->affected() != 1) {
-      return Status(StatusCode::kConflict,
-                    "instance " + std::to_string(inst.id) +
-                        " was changed by another process during this command; run it again");
-    }
+    must_change_one_.emplace_back(queued_ - 1, inst.id);  // checked once answered
   }
   inst.vars_changed = false;
   ++inst.rev;
@@ -579,16 +635,9 @@ Status PgStore::write_job(JobKey key, const state::JobRecord* job) {
       .status();
 }
 
-Status PgStore::write_history(std::vector<HistoryEvent>& events) {
-  // The counter's row stays locked until commit, so writers of history on every node take
-  // turns from here to their commit: the price of numbers without gaps in commit order.
-  // (The place to improve if history writing becomes the bottleneck: number at commit, or
-  // per node, and give up "gap-free".) Each write() of a transaction takes its own run of
-  // numbers; the lock makes them follow on from the previous one's.
-  Result<std::uint64_t> first = allocate("history", events.size());
-  if (!first) return first.status();
+Status PgStore::write_history(std::vector<HistoryEvent>& events, std::uint64_t first) {
   return store::write_history(
-      events, *first,
+      events, first,
       [this](std::uint64_t sequence, InstanceId instance, const std::string& rows) -> Status {
         return run(Sql::kInsertHistory,
                    {Num(sequence).c_str(), Num(instance).c_str(), rows.c_str()})
@@ -721,21 +770,11 @@ Status PgStore::add_buffered(state::BufferedMessage& m, std::int64_t) {
                                          m.correlation_key.c_str(), vars.c_str(), expires.c_str()})
         .status();
   }
-  // Each try that inserts nothing lost its id to a node that committed meanwhile, so a few
-  // tries are enough unless many nodes buffer at once.
-  constexpr int kTries = 16;
-  for (int i = 0; i < kTries; ++i) {
-    Result<Rows> r = run(Sql::kAddBuffered, {m.name.c_str(), m.correlation_key.c_str(),
-                                             vars.c_str(), expires.c_str()});
-    if (!r) return r.status();
-    if (!r->empty()) {
-      m.id = static_cast<std::uint64_t>(int64_at(*r, 0, 0));
-      return Status::ok();
-    }
-  }
-  return Status(StatusCode::kBusy, "other nodes buffered messages at the same time " +
-                                       std::to_string(kTries) +
-                                       " times over; publish the message again");
+  Result<Rows> r = run(Sql::kAddBuffered,
+                       {m.name.c_str(), m.correlation_key.c_str(), vars.c_str(), expires.c_str()});
+  if (!r) return r.status();
+  m.id = static_cast<std::uint64_t>(int64_at(*r, 0, 0));
+  return Status::ok();
 }
 
 Result<std::optional<state::BufferedMessage>> PgStore::take_buffered(std::string_view name,

@@ -158,7 +158,8 @@ class PgStore final : public Store {
   Status write_rows(const RowCache::Rows& rows);
   Status write_instance(state::Instance& inst);
   Status write_job(JobKey key, const state::JobRecord* job);
-  Status write_history(std::vector<HistoryEvent>& events);
+  // Queues the history rows of `events`, numbered from `first`.
+  Status write_history(std::vector<HistoryEvent>& events, std::uint64_t first);
 
   std::string url_;
   PgOptions options_;
@@ -174,6 +175,18 @@ class PgStore final : public Store {
   // A statement of the open transaction failed: PostgreSQL has aborted it, so it must not
   // be reported as committed.
   bool txn_failed_ = false;
+  // write_rows() sends a command's statements in one pipeline: run() queues them then, and
+  // the instance updates whose row count must be 1 are checked when all are answered.
+  bool queuing_ = false;
+  // History numbers: the first write() of a transaction takes a run from the counter (whose
+  // row then stays locked until commit, so no other node numbers meanwhile); the later
+  // ones number on from it here, and commit() moves the counter past what was used. One
+  // statement per transaction, not one per command.
+  bool history_locked_ = false;
+  std::uint64_t history_next_ = 0;     // the next number to give
+  std::uint64_t history_counter_ = 0;  // where the counter stands in the database
+  std::size_t queued_ = 0;
+  std::vector<std::pair<std::size_t, InstanceId>> must_change_one_;  // statement, instance
 };
 
 }  // namespace ordo::store::pg

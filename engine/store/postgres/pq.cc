@@ -174,6 +174,64 @@ Result<Rows> Connection::run(const std::string& name, std::initializer_list<Para
                name);
 }
 
+Status Connection::begin_pipeline() {
+  sent_ = 0;
+  if (PQenterPipelineMode(c_.get()) != 1) {
+    return check(nullptr, "entering pipeline mode").status();
+  }
+  return Status::ok();
+}
+
+Status Connection::send(const std::string& name, std::initializer_list<Param> params) {
+  if (PQsendQueryPrepared(c_.get(), name.c_str(), static_cast<int>(params.size()),
+                          params.begin(), nullptr, nullptr, 0) != 1) {
+    return check(nullptr, "sending " + name).status();
+  }
+  ++sent_;
+  return Status::ok();
+}
+
+Result<std::vector<Rows>> Connection::end_pipeline() {
+  pg_conn* c = c_.get();
+  Status failure;
+  std::vector<Rows> out;
+  out.reserve(sent_);
+  bool readable = PQpipelineSync(c) == 1;
+  if (!readable) failure = check(nullptr, "ending a pipeline").status();
+  // Every answer is read, also after a failure: pipeline mode ends only when all are.
+  for (std::size_t i = 0; i < sent_ && readable; ++i) {
+    pg_result* r = PQgetResult(c);
+    if (r == nullptr) {
+      if (failure.is_ok()) failure = check(nullptr, "reading a pipeline's answers").status();
+      readable = false;
+      break;
+    }
+    if (PQresultStatus(r) == PGRES_PIPELINE_ABORTED) {
+      out.emplace_back(r);  // skipped after an earlier failure, which is reported
+    } else if (Result<Rows> rows = check(r, "a statement of a pipeline"); rows) {
+      out.push_back(std::move(*rows));
+    } else if (failure.is_ok()) {
+      failure = rows.status();
+    }
+    // Each statement's results end with a null.
+    while (pg_result* extra = PQgetResult(c)) PQclear(extra);
+  }
+  // The sync's own result, then out of pipeline mode (which needs every result read).
+  if (readable) {
+    while (pg_result* r = PQgetResult(c)) {
+      const bool sync = PQresultStatus(r) == PGRES_PIPELINE_SYNC;
+      PQclear(r);
+      if (sync) break;
+    }
+  }
+  sent_ = 0;
+  if (PQexitPipelineMode(c) != 1 && failure.is_ok()) {
+    failure = check(nullptr, "leaving pipeline mode").status();
+  }
+  if (!failure.is_ok()) return failure;
+  return out;
+}
+
 Result<Rows> Connection::run_once(const std::string& sql, std::initializer_list<Param> params) {
   return check(PQexecParams(c_.get(), sql.c_str(), static_cast<int>(params.size()), nullptr,
                             params.begin(), nullptr, nullptr, 0),

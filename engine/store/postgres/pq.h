@@ -13,6 +13,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "ordo/status.h"
 
@@ -90,6 +91,15 @@ class Connection {
   // Runs `sql` once with `params` (not prepared: for statements run rarely).
   Result<Rows> run_once(const std::string& sql, std::initializer_list<Param> params = {});
 
+  // Pipeline mode: between begin_pipeline() and end_pipeline(), send() queues a prepared
+  // statement without waiting for its answer (its parameters are copied at once);
+  // end_pipeline() waits once for all of them and returns their results in order, or the
+  // first failure (PostgreSQL skips what follows a failed statement). One round trip for
+  // many statements, where none needs the answer of another.
+  Status begin_pipeline();
+  Status send(const std::string& name, std::initializer_list<Param> params);
+  Result<std::vector<Rows>> end_pipeline();
+
   // Whether the connection is still up (false after the server went away).
   bool ok() const noexcept;
   // The server's version as a number (150018 for 15.18).
@@ -106,6 +116,7 @@ class Connection {
 
   std::unique_ptr<pg_conn, Finish> c_;
   std::string where_;
+  std::size_t sent_ = 0;  // statements queued in the open pipeline
 };
 
 }  // namespace ordo::store::pg

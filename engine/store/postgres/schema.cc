@@ -90,6 +90,9 @@ CREATE TABLE buffered_messages (
 );
 CREATE INDEX buffered_messages_message
   ON buffered_messages (message_name, correlation_key, id);
+-- Ids of buffered messages, increasing: a sequence, so that nodes buffering at once never
+-- wait for each other (gaps do not matter; the order does).
+CREATE SEQUENCE buffered_message_ids;
 CREATE TABLE messages (
   message_id      TEXT PRIMARY KEY,
   message_name    TEXT NOT NULL,
