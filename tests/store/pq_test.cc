@@ -263,6 +263,16 @@ TEST(PgUrl, PasswordsAreRedactedAndUrlsRecognised) {
   EXPECT_FALSE(pg::is_url("/var/lib/postgresql/orders.db"));
 }
 
+// libpq quotes what it cannot parse of a URI, a password with a bare '%' for one: the
+// message says what is wrong without it.
+TEST(PgUrl, AnUnparsableUrlIsReportedWithoutItsPassword) {
+  Result<pg::Connection> c = pg::Connection::open("postgresql://shop:50%off@127.0.0.1:1/orders");
+  ASSERT_FALSE(c.is_ok());
+  EXPECT_EQ(c.status().message().find("50%off"), std::string::npos) << c.status().message();
+  EXPECT_EQ(c.status().message().find("%off"), std::string::npos) << c.status().message();
+  EXPECT_NE(c.status().message().find("***"), std::string::npos) << c.status().message();
+}
+
 // `schema=` is Ordo's parameter: taken out of the URL before libpq (which refuses it) sees
 // it, wherever it stands among the others.
 TEST(PgUrl, TheSchemaParameterIsTakenOutOfTheUrl) {

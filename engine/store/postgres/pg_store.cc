@@ -27,6 +27,8 @@ enum class PgStore::Sql : std::uint8_t {
   kDeleteJob,
   kInsertHistory,
   kLoadJob,
+  kLoadJobLocked,
+  kLockMessageKey,
   kIncidentInstance,
   kIsHeld,
   kHoldJobs,
@@ -115,6 +117,14 @@ std::string_view PgStore::sql_text(Sql id) noexcept {
       return "INSERT INTO history (sequence, instance_id, events) VALUES ($1, $2, $3)";
     case Sql::kLoadJob:
       return "SELECT " ORDO_JOB_COLUMNS " FROM jobs WHERE key = $1";
+    case Sql::kLockMessageKey:
+      // Until commit: a subscription being made and a message being published for the same
+      // name and key take turns (class 0x4F52444F, "ORDO"; a hash collision only serialises).
+      return "SELECT pg_advisory_xact_lock(1330791503, hashtext($1))";
+    case Sql::kLoadJobLocked:
+      // In a transaction: the job stays as read until commit (another node re-acquiring it
+      // meanwhile waits), so its write never overwrites a lock taken in between.
+      return "SELECT " ORDO_JOB_COLUMNS " FROM jobs WHERE key = $1 FOR UPDATE";
     case Sql::kIncidentInstance:
       return "SELECT instance_id FROM incidents WHERE key = $1";
     case Sql::kIsHeld:
@@ -157,7 +167,9 @@ std::string_view PgStore::sql_text(Sql id) noexcept {
       return "SELECT id, instance_id, wait_id, due_at, repetitions_left, interval_ms, "
              "process_id, version, start_event FROM timers t WHERE NOT EXISTS (SELECT 1 FROM "
              "incidents i WHERE i.instance_id = t.instance_id AND i.type = 'damaged') "
-             "ORDER BY due_at, id LIMIT 1";
+             // Locked until the firing commits; another node takes the next one meanwhile,
+             // so a timer fires once (a start or cycle timer has no wait to check it by).
+             "ORDER BY due_at, id LIMIT 1 FOR UPDATE OF t SKIP LOCKED";
     case Sql::kAddSubscription:
       return "INSERT INTO subscriptions (wait_id, instance_id, sub_key, message_name, "
              "correlation_key) VALUES ($1, $2, $3, $4, $5)";
@@ -387,6 +399,7 @@ Status PgStore::begin() {
   in_txn_ = false;
   txn_failed_ = false;
   history_locked_ = false;
+  locked_keys_.clear();
   if (Status s = connected(); !s) return s;
   Status s = conn_->exec("BEGIN");
   if (!s && !conn_->ok()) {
@@ -442,8 +455,9 @@ Status PgStore::commit() {
 void PgStore::rollback() noexcept {
   if (conn_ && conn_->ok()) {
     try {
-      // Harmless when the server has ended the transaction already (a failed COMMIT).
-      (void)conn_->exec("ROLLBACK");
+      // Harmless when the server has ended the transaction already (a failed COMMIT). If
+      // even that fails the connection is in no state to go on: the next call connects anew.
+      if (!conn_->exec("ROLLBACK")) conn_.reset();
     } catch (...) {  // std::bad_alloc building the statement: the server rolls back anyway
     }                // when the connection closes
   }
@@ -467,11 +481,13 @@ Result<std::uint64_t> PgStore::allocate(std::string_view counter, std::uint64_t 
 
 Result<state::Instance*> PgStore::instance(InstanceId id) {
   // An instance checked in this transaction is locked too: load_instance() took its row.
-  return cache_.instance(id, in_txn_, std::bind_front(&PgStore::load_instance, this), attach_);
+  return cache_.instance(id, in_txn_, [this](InstanceId i, std::uint64_t rev, state::Instance& out) {
+                           return load_instance(i, rev, out);
+                         }, attach_);
 }
 
 Result<state::JobRecord*> PgStore::job(JobKey key) {
-  return cache_.job(key, in_txn_, std::bind_front(&PgStore::load_job, this));
+  return cache_.job(key, in_txn_, [this](JobKey k) { return load_job(k); });
 }
 
 Result<RowCache::Loaded> PgStore::load_instance(InstanceId id, std::uint64_t known_rev,
@@ -495,7 +511,7 @@ Result<RowCache::Loaded> PgStore::load_instance(InstanceId id, std::uint64_t kno
 }
 
 Result<std::optional<state::JobRecord>> PgStore::load_job(JobKey key) {
-  Result<Rows> r = run(Sql::kLoadJob, {Num(key).c_str()});
+  Result<Rows> r = run(in_txn_ ? Sql::kLoadJobLocked : Sql::kLoadJob, {Num(key).c_str()});
   if (!r) return r.status();
   if (r->empty()) return std::optional<state::JobRecord>();
   return std::optional<state::JobRecord>(job_from(ResultRow(*r, 0)));
@@ -550,6 +566,18 @@ Status PgStore::write_rows(const RowCache::Rows& rows) {
   queuing_ = true;
   queued_ = 0;
   must_change_one_.clear();
+  // Whatever happens while queuing (a value that cannot be encoded throws), the pipeline is
+  // ended: a connection left in pipeline mode could not even roll back.
+  struct EndPipeline {
+    PgStore& store;
+    bool ended = false;
+    ~EndPipeline() {
+      if (ended) return;
+      store.queuing_ = false;
+      store.txn_failed_ = true;
+      (void)store.conn_->end_pipeline();
+    }
+  } guard{*this};
   Status queued = [&]() -> Status {
     for (state::Instance* inst : rows.instances) {
       if (Status s = write_instance(*inst); !s) return s;
@@ -560,6 +588,7 @@ Status PgStore::write_rows(const RowCache::Rows& rows) {
     if (first_event) return write_history(*rows.events, *first_event);
     return Status::ok();
   }();
+  guard.ended = true;
   queuing_ = false;
   Result<std::vector<Rows>> answered = conn_->end_pipeline();
   if (!queued.is_ok()) return queued;
@@ -733,7 +762,21 @@ Result<std::optional<TimerRow>> PgStore::next_timer() {
 
 // ---- message subscriptions ----
 
+// A subscriber adds its subscription, then looks in the buffer; a publisher reads the
+// subscriptions, then buffers. Under READ COMMITTED neither would see the other's
+// uncommitted row, and the message would wait in the buffer beside its subscriber: both
+// take the key's lock first, so one sees what the other committed.
+Status PgStore::lock_message_key(std::string_view sub_key) {
+  if (!in_txn_) return Status::ok();
+  std::string key(sub_key);
+  if (locked_keys_.count(key) != 0) return Status::ok();
+  if (Result<Rows> r = run(Sql::kLockMessageKey, {key.c_str()}); !r) return r.status();
+  locked_keys_.insert(std::move(key));
+  return Status::ok();
+}
+
 Status PgStore::add_subscription(std::string_view sub_key, const state::Subscription& s) {
+  if (Status locked = lock_message_key(sub_key); !locked) return locked;
   const std::size_t cut = sub_key.find('\x1f');
   const std::string name(sub_key.substr(0, cut));
   const std::string correlation(cut == std::string_view::npos ? std::string_view()
@@ -750,6 +793,7 @@ Status PgStore::remove_subscription(std::string_view, std::uint64_t wait) {
 
 Status PgStore::subscriptions(std::string_view sub_key, std::vector<state::Subscription>& out) {
   out.clear();
+  if (Status locked = lock_message_key(sub_key); !locked) return locked;
   Result<Rows> r = run(Sql::kSubscriptions, {std::string(sub_key).c_str()});
   if (!r) return r.status();
   out.reserve(static_cast<std::size_t>(r->size()));

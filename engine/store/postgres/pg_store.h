@@ -17,7 +17,8 @@
 //
 // A connection that breaks fails the call that finds it (kIoError), and the transaction
 // with it; the next call outside a transaction connects again (begin() at once, when the
-// server closed an idle connection). A deadlock between nodes is kBusy.
+// server closed an idle connection). A deadlock between nodes, or a unique key another node
+// took, is kConflict: the command lost a race and may be run again (Runtime::lost_race).
 //
 // Thread safety: one thread at a time (the engine serialises its calls).
 #pragma once
@@ -29,6 +30,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 #include <vector>
 
 #include "store/postgres/pq.h"
@@ -182,6 +184,9 @@ class PgStore final : public Store {
   // row then stays locked until commit, so no other node numbers meanwhile); the later
   // ones number on from it here, and commit() moves the counter past what was used. One
   // statement per transaction, not one per command.
+  // The message keys whose advisory lock this transaction holds (lock_message_key()).
+  std::unordered_set<std::string> locked_keys_;
+  Status lock_message_key(std::string_view sub_key);
   bool history_locked_ = false;
   std::uint64_t history_next_ = 0;     // the next number to give
   std::uint64_t history_counter_ = 0;  // where the counter stands in the database

@@ -40,6 +40,39 @@ bool is_url(std::string_view location) {
   return location.starts_with("postgresql://") || location.starts_with("postgres://");
 }
 
+namespace {
+
+// libpq quotes parts of a URI it cannot parse (a password with a bare '%' in it, say), and
+// may quote the URI: neither the URI nor its password goes out in a message.
+std::string without_secrets(std::string message, std::string_view url) {
+  auto cut = [&message](std::string_view secret) {
+    if (secret.empty()) return;
+    for (std::size_t at = message.find(secret); at != std::string::npos;
+         at = message.find(secret, at + 3)) {
+      message.replace(at, secret.size(), "***");
+    }
+  };
+  cut(url);
+  const std::size_t scheme = url.find("://");
+  if (scheme != std::string_view::npos) {
+    const std::size_t start = scheme + 3;
+    const std::size_t at = url.find('@', start);
+    const std::size_t colon = url.find(':', start);
+    if (at != std::string_view::npos && colon != std::string_view::npos && colon < at) {
+      cut(url.substr(colon + 1, at - colon - 1));
+    }
+  }
+  for (std::size_t at = url.find("password="); at != std::string_view::npos;
+       at = url.find("password=", at + 1)) {
+    const std::size_t value = at + 9;
+    const std::size_t end = url.find('&', value);
+    cut(url.substr(value, (end == std::string_view::npos ? url.size() : end) - value));
+  }
+  return message;
+}
+
+}  // namespace
+
 std::string redacted(std::string_view url) {
   std::string out(url);
   // postgresql://user:password@host -> postgresql://user:***@host
@@ -129,7 +162,7 @@ Result<Connection> Connection::open(const std::string& url, std::chrono::seconds
   std::unique_ptr<pg_conn, Finish> owned(c);
   if (PQstatus(c) != CONNECTION_OK) {
     return Status::io_error("cannot connect to PostgreSQL at " + redacted(url) + ": " +
-                            one_line(PQerrorMessage(c)) +
+                            without_secrets(one_line(PQerrorMessage(c)), url) +
                             " (check the host, port, database name, user and password)");
   }
   std::string where = std::string(PQhost(c)) + ":" + PQport(c) + "/" + PQdb(c);

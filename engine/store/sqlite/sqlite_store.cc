@@ -87,11 +87,13 @@ void SqliteStore::rollback() noexcept {
 // ---- instances and jobs, through the cache ----
 
 Result<state::Instance*> SqliteStore::instance(InstanceId id) {
-  return cache_.instance(id, in_txn_, std::bind_front(&SqliteStore::load_instance, this), attach_);
+  return cache_.instance(id, in_txn_, [this](InstanceId i, std::uint64_t rev, state::Instance& out) {
+                           return load_instance(i, rev, out);
+                         }, attach_);
 }
 
 Result<state::JobRecord*> SqliteStore::job(JobKey key) {
-  return cache_.job(key, in_txn_, std::bind_front(&SqliteStore::load_job, this));
+  return cache_.job(key, in_txn_, [this](JobKey k) { return load_job(k); });
 }
 
 Result<std::uint64_t> SqliteStore::allocate(std::string_view counter, std::uint64_t count) {
