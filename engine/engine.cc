@@ -177,20 +177,27 @@ void Engine::set_fallback_handler(TaskHandler handler) {
 
 Status Engine::complete_job(JobKey job, nlohmann::json variables) {
   Impl::Call call(*impl_);
-  return impl_->held_if_damaged(impl_->rt.complete_job(job, std::move(variables)));
+  return impl_->command([&](bool keep) {
+    return impl_->rt.complete_job(job, keep ? nlohmann::json(variables) : std::move(variables));
+  });
 }
 
 Status Engine::fail_job(JobKey job, std::string message, std::int64_t backoff_ms, int retries) {
   Impl::Call call(*impl_);
-  return impl_->held_if_damaged(
-      impl_->rt.fail_job(job, std::move(message), backoff_ms, retries));
+  return impl_->command([&](bool keep) {
+    return impl_->rt.fail_job(job, keep ? std::string(message) : std::move(message), backoff_ms,
+                              retries);
+  });
 }
 
 Status Engine::throw_error(JobKey job, std::string code, std::string message,
                            nlohmann::json variables) {
   Impl::Call call(*impl_);
-  return impl_->held_if_damaged(impl_->rt.throw_job_error(job, std::move(code), std::move(message),
-                                                          std::move(variables)));
+  return impl_->command([&](bool keep) {
+    return keep ? impl_->rt.throw_job_error(job, code, message, variables)
+                : impl_->rt.throw_job_error(job, std::move(code), std::move(message),
+                                            std::move(variables));
+  });
 }
 
 Result<MessageResult> Engine::publish_message(std::string_view name,
@@ -229,17 +236,20 @@ Result<MessageResult> Engine::Impl::publish(Message message) {
 
 Status Engine::cancel(InstanceId instance) {
   Impl::Call call(*impl_);
-  return impl_->held_if_damaged(impl_->rt.cancel(instance));
+  return impl_->command([&](bool) { return impl_->rt.cancel(instance); });
 }
 
 Status Engine::set_variables(InstanceId instance, nlohmann::json variables) {
   Impl::Call call(*impl_);
-  return impl_->held_if_damaged(impl_->rt.set_variables(instance, std::move(variables)));
+  return impl_->command([&](bool keep) {
+    return impl_->rt.set_variables(instance,
+                                   keep ? nlohmann::json(variables) : std::move(variables));
+  });
 }
 
 Status Engine::resolve_incident(IncidentKey incident, int job_retries) {
   Impl::Call call(*impl_);
-  return impl_->rt.resolve_incident(incident, job_retries);
+  return impl_->command([&](bool) { return impl_->rt.resolve_incident(incident, job_retries); });
 }
 
 Status Engine::advance_clock(std::int64_t ms) {

@@ -198,6 +198,14 @@ class Engine::Impl {
     }
   }
   static constexpr int kRaceAttempts = 5;
+  // A command on one instance, `run(keep)`: in memory once, moving its inputs (keep false);
+  // on a shared store with copies of them (keep true), done again when it lost a race, and
+  // its instance held if it is damaged.
+  template <typename Command>
+  Status command(Command run) {
+    if (!store->shared()) return run(false);
+    return held_if_damaged(retrying_races([&] { return run(true); }));
+  }
   // A command on one instance: `failure` as it is, its instance held if it is damaged (the
   // command would fail the same way again; other work then passes it by).
   Status held_if_damaged(Status failure) {

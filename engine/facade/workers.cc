@@ -181,7 +181,8 @@ Status Engine::answer_job(JobKey job, std::string_view worker, JobOutcome outcom
     return Status::invalid_argument("an external worker answers with an outcome, not pending");
   }
   ActingWorker acting(impl_->rt, worker);
-  return impl_->held_if_damaged(impl_->apply(job, outcome));
+  // apply() keeps the outcome's variables on a shared store: it may run again.
+  return impl_->command([&](bool) { return impl_->apply(job, outcome); });
 }
 
 Status Engine::extend_lock(JobKey job, std::string_view worker, std::int64_t lock_ms) {
