@@ -22,6 +22,7 @@ int http_status(StatusCode code) {
     case StatusCode::kUnauthenticated:
       return 401;
     case StatusCode::kBusy:
+    case StatusCode::kIoError:  // the database is locked, gone away, or its disk full
       return 503;
     case StatusCode::kAdapterError:
       return 502;

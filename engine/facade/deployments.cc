@@ -8,15 +8,18 @@ namespace ordo {
 // version another process deployed to a shared store).
 std::shared_ptr<const state::Plan> Engine::Impl::load_plan(std::string_view process_id,
                                                              int version) {
+  plan_error = Status::ok();
   if (version == 0) {
     // The common case, on every start: the latest version is the one known here.
     Result<int> latest = store->latest_version(process_id);
+    if (!latest) plan_error = latest.status();
     if (!latest || *latest == 0) return nullptr;
     if (auto p = rt.known_plan(process_id, *latest)) return p;
     version = *latest;
   }
   if (auto p = rt.known_plan(process_id, version)) return p;
   Result<std::vector<store::DeploymentRow>> rows = store->deployments(process_id);
+  if (!rows) plan_error = rows.status();
   if (!rows || rows->empty()) return nullptr;
   const store::DeploymentRow* row = &rows->back();
   if (version != 0) {
@@ -61,6 +64,7 @@ Status Engine::Impl::load_deployments() {
 Result<std::shared_ptr<const state::Plan>> Engine::Impl::plan_for(const StartRequest& request) {
   // Another process may have deployed a newer version to a shared store.
   std::shared_ptr<const state::Plan> plan = load_plan(request.process_id, request.version);
+  if (plan == nullptr && !plan_error.is_ok()) return plan_error;  // the store, not the name
   if (plan == nullptr) {
     return Status::not_found(
         "no process '" + request.process_id + "'" +

@@ -293,6 +293,9 @@ class Engine::Impl {
   // The plan of a stored version (0: the latest), loading its document when needed (a
   // version another process deployed to a shared store).
   std::shared_ptr<const state::Plan> load_plan(std::string_view process_id, int version);
+  // Why the last load_plan() found nothing, when the store could not be read (so that a
+  // database gone away is not reported as a process that is not deployed).
+  Status plan_error;
 
   std::shared_ptr<const BpmnDocument> document_of(const store::DeploymentRow& row);
 

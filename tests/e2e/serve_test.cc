@@ -484,6 +484,113 @@ TEST(Serve, TheWorkerOutlastsADatabaseLockedByAnotherProcess) {
   EXPECT_EQ(served.stop(), 0) << served.output();
 }
 
+// Runs scripts/pg-test-server COMMAND DIR; its output (the URL for start), or "" on failure
+// with the reason in `why`.
+std::string pg_test_server(const std::string& command, const std::string& dir, std::string& why) {
+  const std::string line = ORDO_SOURCE_DIR "/scripts/pg-test-server " + command + " " + dir + " 2>&1";
+  std::string out;
+  FILE* p = ::popen(line.c_str(), "r");
+  if (p == nullptr) {
+    why = "cannot run scripts/pg-test-server";
+    return {};
+  }
+  char buf[512];
+  while (std::fgets(buf, sizeof buf, p) != nullptr) out += buf;
+  const int status = ::pclose(p);
+  while (!out.empty() && out.back() == '\n') out.pop_back();
+  if (status != 0) {
+    why = "scripts/pg-test-server " + command + ": " + out;
+    return {};
+  }
+  return out.empty() ? std::string("ok") : out;
+}
+
+// ordo serve on PostgreSQL whose server goes away mid-run: /health/ready and the requests
+// that need the database answer 503 (the server stays up, nothing is half done), and once
+// the database is back the node goes on by itself: the order started before finishes, and
+// new ones are taken.
+TEST(Serve, ANodeThatLosesItsPostgresqlAnswers503AndRecoversByItself) {
+  TempDir dir("serve-pg-lost");
+  const std::string pg = dir.path("pg");
+  std::string why;
+  const std::string url = pg_test_server("start", pg, why);
+  ASSERT_FALSE(url.empty()) << why;
+  struct StopServer {
+    std::string dir;
+    ~StopServer() {
+      std::string ignored;
+      (void)pg_test_server("stop", dir, ignored);
+    }
+  } stop_server{pg};
+  Served served(dir, {"--db", url + "?schema=shop", "--simulate"});
+  ASSERT_GT(served.port(), 0) << served.output();
+  httplib::Client http("127.0.0.1", served.port());
+  http.set_read_timeout(30, 0);
+  auto deployed =
+      http.Post("/v1/deployments", read_file(ORDO_SOURCE_DIR "/processes/order-acceptance.bpmn"),
+                "application/xml");
+  ASSERT_TRUE(deployed);
+  ASSERT_EQ(deployed->status, 201) << deployed->body;
+  auto start = [&](const std::string& key) {
+    json body = {{"processId", "order-acceptance"},
+                 {"businessKey", key},
+                 {"variables", {{"orderId", key}, {"paymentDelayMinutes", 0}, {"deliveryDays", 0}}}};
+    return http.Post("/v1/process-instances", body.dump(), "application/json");
+  };
+  auto completed = [&]() -> int {
+    auto list = http.Get("/v1/process-instances?state=completed&limit=100");
+    if (!list || list->status != 200) return -1;
+    return static_cast<int>(json::parse(list->body)["instances"].size());
+  };
+  auto first = start("L-1");
+  ASSERT_TRUE(first);
+  ASSERT_EQ(first->status, 201) << first->body;
+  int done = 0;
+  for (int i = 0; i < 300 && done < 1; ++i) {
+    std::this_thread::sleep_for(50ms);
+    done = completed();
+  }
+  ASSERT_EQ(done, 1) << served.output();
+
+  ASSERT_FALSE(pg_test_server("pause", pg, why).empty()) << why;
+  std::string ready_body;
+  for (int i = 0; i < 200 && ready_body.empty(); ++i) {
+    std::this_thread::sleep_for(100ms);
+    auto ready = http.Get("/health/ready");
+    ASSERT_TRUE(ready) << "the server is gone\n" << served.output();
+    if (ready->status == 503) ready_body = ready->body;
+  }
+  EXPECT_NE(ready_body.find("PostgreSQL"), std::string::npos)
+      << ready_body << "\n" << served.output();
+  auto refused = start("L-2");
+  ASSERT_TRUE(refused) << "the server is gone\n" << served.output();
+  EXPECT_EQ(refused->status, 503) << refused->body;
+  EXPECT_EQ(refused->body.find(url.substr(url.find(':', 13) + 1, 10)), std::string::npos)
+      << "the password is in the answer: " << refused->body;
+  auto health = http.Get("/health");
+  ASSERT_TRUE(health);
+  EXPECT_EQ(health->status, 200);
+
+  ASSERT_FALSE(pg_test_server("resume", pg, why).empty()) << why;
+  int ready_status = 0;
+  for (int i = 0; i < 300 && ready_status != 200; ++i) {
+    std::this_thread::sleep_for(100ms);
+    auto ready = http.Get("/health/ready");
+    ASSERT_TRUE(ready);
+    ready_status = ready->status;
+  }
+  EXPECT_EQ(ready_status, 200) << served.output();
+  auto again = start("L-2");
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->status, 201) << again->body;
+  for (int i = 0; i < 300 && done < 2; ++i) {
+    std::this_thread::sleep_for(50ms);
+    done = completed();
+  }
+  EXPECT_EQ(done, 2) << served.output();
+  EXPECT_EQ(served.stop(), 0) << served.output();
+}
+
 // An order whose stored row is damaged: the server's worker holds it with a `damaged`
 // incident (logged like any incident) and takes every other order to its end; the next
 // start does not fail on it again. Before, the worker's error ended the server, at every
