@@ -126,6 +126,7 @@ Result<std::vector<StartResult>> Engine::start_many(const std::vector<StartReque
 
 Result<std::vector<MessageResult>> Engine::publish_many(std::vector<Message> messages) {
   Impl::Call call(*impl_);
+  impl_->notice_deployments();
   std::vector<MessageResult> out;
   out.reserve(messages.size());
   // Done again when it lost a race with another engine (a message id published there at
@@ -213,6 +214,7 @@ Result<MessageResult> Engine::publish_message(std::string_view name,
 
 Result<MessageResult> Engine::publish_message(Message message) {
   Impl::Call call(*impl_);
+  impl_->notice_deployments();
   return impl_->publish(std::move(message));
 }
 

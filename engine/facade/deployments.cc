@@ -53,6 +53,16 @@ std::shared_ptr<const BpmnDocument> Engine::Impl::document_of(const store::Deplo
   return loaded.document;
 }
 
+void Engine::Impl::notice_deployments() {
+  if (!store->shared()) return;
+  const auto now = std::chrono::steady_clock::now();
+  if (known_deployments >= 0 && now - deployments_seen < std::chrono::seconds(1)) return;
+  deployments_seen = now;
+  Result<std::int64_t> count = store->deployment_count();
+  if (!count || *count == known_deployments) return;  // a store error: the command says it
+  if (load_deployments()) known_deployments = *count;
+}
+
 Status Engine::Impl::load_deployments() {
   Result<std::vector<store::DeploymentRow>> rows = store->deployments();
   if (!rows) return rows.status();

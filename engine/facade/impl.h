@@ -9,6 +9,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -293,6 +294,12 @@ class Engine::Impl {
   // The plan of a stored version (0: the latest), loading its document when needed (a
   // version another process deployed to a shared store).
   std::shared_ptr<const state::Plan> load_plan(std::string_view process_id, int version);
+  // On a shared store: loads what other engines deployed since the last look (at most once
+  // a second), so that their message start events are seen here too. A start needs no
+  // look: it asks the store for the latest version anyway.
+  void notice_deployments();
+  std::int64_t known_deployments = -1;
+  std::chrono::steady_clock::time_point deployments_seen{};
   // Why the last load_plan() found nothing, when the store could not be read (so that a
   // database gone away is not reported as a process that is not deployed).
   Status plan_error;

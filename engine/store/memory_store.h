@@ -88,6 +88,9 @@ class MemoryStore final : public Store {
 
   Result<std::vector<DeploymentRow>> deployments(std::string_view process_id = {}) override;
   Result<int> latest_version(std::string_view process_id) override;
+  Result<std::int64_t> deployment_count() override {
+    return static_cast<std::int64_t>(deployments_.size());
+  }
   Status add_deployment(const DeploymentRow& row) override;
 
   Result<std::vector<InstanceRow>> list_instances(const InstanceQuery& query) override;

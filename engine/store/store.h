@@ -229,6 +229,9 @@ class Store {
   virtual Result<std::vector<DeploymentRow>> deployments(std::string_view process_id = {}) = 0;
   // The latest version of `process_id` (0 when none).
   virtual Result<int> latest_version(std::string_view process_id) = 0;
+  // How many versions are stored, of every process: a cheap sign that another engine on a
+  // shared store deployed something.
+  virtual Result<std::int64_t> deployment_count() = 0;
   // Inside a transaction.
   virtual Status add_deployment(const DeploymentRow& row) = 0;
 

@@ -112,6 +112,48 @@ TEST_F(PgNodes, RacesForOneBusinessKeyOrMessageIdNeverReachTheCaller) {
   for (const auto& [id, count] : taken) EXPECT_EQ(count, 1) << id;
 }
 
+// A process deployed on one node is used by the others without a restart: the next start
+// there runs the new version, and a message sent there starts its message start event.
+TEST_F(PgNodes, ADeploymentOnOneNodeIsUsedByTheOthers) {
+  auto a = node();
+  auto b = node();
+  ASSERT_NE(a, nullptr);
+  ASSERT_NE(b, nullptr);
+  auto deploy = [&](const std::string& task) {
+    LoadResult r = load_bpmn(
+        process("<startEvent id=\"s\"/><userTask id=\"" + task + "\"/><endEvent id=\"e\"/>"
+                "<sequenceFlow id=\"f1\" sourceRef=\"s\" targetRef=\"" + task + "\"/>"
+                "<sequenceFlow id=\"f2\" sourceRef=\"" + task + "\" targetRef=\"e\"/>"),
+        "p.bpmn");
+    ASSERT_TRUE(r.ok()) << dump(r);
+    ASSERT_TRUE(a->deploy(r.document).is_ok());
+  };
+  deploy("first");
+  auto one = b->start("p", {}, "K-1");
+  ASSERT_TRUE(one.is_ok()) << one.status().to_string();
+  EXPECT_EQ(one->version, 1);
+  deploy("second");
+  auto two = b->start("p", {}, "K-2");
+  ASSERT_TRUE(two.is_ok()) << two.status().to_string();
+  EXPECT_EQ(two->version, 2);
+  EXPECT_EQ(must(b->instance(two->id)).elements.at(0).element_id, "second");
+
+  LoadResult m = load_bpmn(
+      process("<startEvent id=\"s\"><messageEventDefinition messageRef=\"m\"/></startEvent>"
+              "<userTask id=\"w\"/><endEvent id=\"e\"/>"
+              "<sequenceFlow id=\"f1\" sourceRef=\"s\" targetRef=\"w\"/>"
+              "<sequenceFlow id=\"f2\" sourceRef=\"w\" targetRef=\"e\"/></process>"
+              "<message id=\"m\" name=\"order-placed\"/>"
+              "<process id=\"unused\" isExecutable=\"false\"><startEvent id=\"u\"/>",
+              "q"),
+      "q.bpmn");
+  ASSERT_TRUE(m.ok()) << dump(m);
+  ASSERT_TRUE(a->deploy(m.document).is_ok());
+  auto started = b->publish_message("order-placed", "", {}, 0);
+  ASSERT_TRUE(started.is_ok()) << started.status().to_string();
+  EXPECT_EQ(started->instances.size(), 1u) << "the other node's message start event was not seen";
+}
+
 // A timer start event ticking on two nodes whose workers both run at each tick: each tick
 // starts one instance, not one per node (a start timer has no wait that a second firing
 // would miss: the timer row itself must be taken once).

@@ -28,6 +28,7 @@ enum class PgStore::Sql : std::uint8_t {
   kInsertHistory,
   kLoadJob,
   kLoadJobLocked,
+  kDeploymentCount,
   kLockMessageKey,
   kIncidentInstance,
   kIsHeld,
@@ -201,6 +202,8 @@ std::string_view PgStore::sql_text(Sql id) noexcept {
       return "SELECT process_id, version, content_hash, file, xml, load_flags, deployed_at "
              "FROM deployments WHERE $1 = '' OR process_id = $1 "
              "ORDER BY process_id COLLATE \"C\", version";
+    case Sql::kDeploymentCount:
+      return "SELECT count(*) FROM deployments";
     case Sql::kLatestVersion:
       return "SELECT max(version) FROM deployments WHERE process_id = $1";
     case Sql::kAddDeployment:
@@ -871,6 +874,12 @@ Result<int> PgStore::latest_version(std::string_view process_id) {
   Result<Rows> r = run(Sql::kLatestVersion, {std::string(process_id).c_str()});
   if (!r) return r.status();
   return static_cast<int>(int64_at(*r, 0, 0));  // max() of no rows is NULL: 0
+}
+
+Result<std::int64_t> PgStore::deployment_count() {
+  Result<Rows> r = run(Sql::kDeploymentCount);
+  if (!r) return r.status();
+  return int64_at(*r, 0, 0);
 }
 
 Status PgStore::add_deployment(const DeploymentRow& d) {

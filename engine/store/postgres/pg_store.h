@@ -124,6 +124,7 @@ class PgStore final : public Store {
   Result<std::vector<HistoryEvent>> history(InstanceId id) override;
   Result<std::vector<DeploymentRow>> deployments(std::string_view process_id = {}) override;
   Result<int> latest_version(std::string_view process_id) override;
+  Result<std::int64_t> deployment_count() override;
   Status add_deployment(const DeploymentRow& row) override;
 
   // Refused (kInvalidArgument): a PostgreSQL schema is backed up with pg_dump --schema.

@@ -35,6 +35,13 @@ Result<int> SqliteStore::latest_version(std::string_view process_id) {
   return static_cast<int>(st.int64(0));
 }
 
+Result<std::int64_t> SqliteStore::deployment_count() {
+  ORDO_STATEMENT(st, kDeploymentCount, "SELECT count(*) FROM deployments");
+  Result<bool> row = st.step();
+  if (!row) return row.status();
+  return *row ? st.int64(0) : 0;
+}
+
 Status SqliteStore::add_deployment(const DeploymentRow& d) {
   ORDO_STATEMENT(st, kAddDeployment,
                  "INSERT INTO deployments (process_id, version, content_hash, file, xml, "

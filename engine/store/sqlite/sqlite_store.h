@@ -93,6 +93,7 @@ class SqliteStore final : public Store {
   Result<std::vector<HistoryEvent>> history(InstanceId id) override;
   Result<std::vector<DeploymentRow>> deployments(std::string_view process_id = {}) override;
   Result<int> latest_version(std::string_view process_id) override;
+  Result<std::int64_t> deployment_count() override;
   Status add_deployment(const DeploymentRow& row) override;
 
   // Writes a consistent copy of the database to `dest` (SQLite online backup).

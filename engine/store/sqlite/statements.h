@@ -34,6 +34,7 @@ enum Sql : int {
   kReleaseJobs,
   kDeleteIncident,
   kCallTree,
+  kDeploymentCount,
   kDeleteHeldJobs,
   kAddTimer,
   kRemoveTimer,
