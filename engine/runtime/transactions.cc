@@ -92,6 +92,9 @@ Status Runtime::finish_transaction() {
     return s;
   }
   in_txn_ = false;
+  if (const std::int64_t shift = store_.history_shift(); shift != 0) {
+    for (HistoryEvent& e : pending_) e.sequence += static_cast<std::uint64_t>(shift);
+  }
   if (committed_.empty()) {
     committed_.swap(pending_);
   } else {

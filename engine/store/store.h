@@ -104,6 +104,10 @@ class Store {
   virtual Status begin() = 0;
   virtual Status commit() = 0;
   virtual void rollback() noexcept = 0;
+  // After commit(): how far the history numbers write() gave in that transaction moved. A
+  // store shared by several engines numbers history when it commits, so that the counter is
+  // held only for that moment (PgStore); write() gives numbers from 1 meanwhile.
+  virtual std::int64_t history_shift() const noexcept { return 0; }
   // After begin(): whether another process committed since this store's previous begin()
   // (always true the first time for a shared store; never for one only this process uses).
   virtual bool changed_by_others() const noexcept = 0;

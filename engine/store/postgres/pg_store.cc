@@ -401,7 +401,9 @@ Result<Rows> PgStore::run(Sql id, std::initializer_list<Param> params) {
 Status PgStore::begin() {
   in_txn_ = false;
   txn_failed_ = false;
-  history_locked_ = false;
+  history_rows_.clear();
+  history_next_ = 1;
+  history_shift_ = 0;
   locked_keys_.clear();
   if (Status s = connected(); !s) return s;
   Status s = conn_->exec("BEGIN");
@@ -430,15 +432,13 @@ Status PgStore::commit() {
         "a statement of this transaction failed, so PostgreSQL rolled it "
         "back; it cannot be committed");
   }
-  if (history_locked_ && history_next_ != history_counter_) {
-    // The counter moves past the numbers the later writes of this transaction gave.
-    Result<std::uint64_t> moved = allocate("history", history_next_ - history_counter_);
-    if (!moved) {
-      rollback();
-      return moved.status();
-    }
+  // The history last: the counter's row is locked from here to the COMMIT below.
+  if (Status s = insert_history(); !s) {
+    rollback();
+    return s;
   }
-  history_locked_ = false;
+  history_rows_.clear();
+  history_next_ = 1;
   if (Status s = conn_->exec("COMMIT"); !s) {
     const bool broke = !conn_->ok();
     rollback();
@@ -466,7 +466,9 @@ void PgStore::rollback() noexcept {
   }
   in_txn_ = false;
   txn_failed_ = false;
-  history_locked_ = false;
+  history_rows_.clear();
+  history_next_ = 1;
+  history_shift_ = 0;
   cache_.forget();
 }
 
@@ -545,21 +547,17 @@ Status PgStore::write(Changes& changes) {
 Status PgStore::write_rows(const RowCache::Rows& rows) {
   // The history numbers are the one answer needed: taken first, then every row of the
   // command goes in one pipeline, a single round trip.
-  std::optional<std::uint64_t> first_event;
   if (rows.events != nullptr && !rows.events->empty()) {
-    // The counter's row stays locked until commit, so writers of history on every node take
-    // turns from here to their commit: the price of numbers without gaps in commit order.
-    // (The place to improve if history writing becomes the bottleneck: number at commit, or
-    // per node, and give up "gap-free".)
-    if (!history_locked_) {
-      Result<std::uint64_t> first = allocate("history", rows.events->size());
-      if (!first) return first.status();
-      history_locked_ = true;
-      history_next_ = *first;
-      history_counter_ = *first + rows.events->size();
-    }
-    first_event = history_next_;
+    // Numbered from 1 in this transaction and kept: commit() numbers and inserts them.
+    const std::uint64_t first = history_next_;
     history_next_ += rows.events->size();
+    Status kept = store::write_history(
+        *rows.events, first,
+        [this](std::uint64_t sequence, InstanceId instance, const std::string& events) {
+          history_rows_.push_back({sequence, instance, events});
+          return Status::ok();
+        });
+    if (!kept) return kept;
   }
   if (Status s = connected(); !s) return s;
   if (Status s = conn_->begin_pipeline(); !s) {
@@ -588,7 +586,6 @@ Status PgStore::write_rows(const RowCache::Rows& rows) {
     for (const auto& [key, job] : rows.jobs) {
       if (Status s = write_job(key, job); !s) return s;
     }
-    if (first_event) return write_history(*rows.events, *first_event);
     return Status::ok();
   }();
   guard.ended = true;
@@ -667,14 +664,25 @@ Status PgStore::write_job(JobKey key, const state::JobRecord* job) {
       .status();
 }
 
-Status PgStore::write_history(std::vector<HistoryEvent>& events, std::uint64_t first) {
-  return store::write_history(
-      events, first,
-      [this](std::uint64_t sequence, InstanceId instance, const std::string& rows) -> Status {
-        return run(Sql::kInsertHistory,
-                   {Num(sequence).c_str(), Num(instance).c_str(), rows.c_str()})
-            .status();
-      });
+Status PgStore::insert_history() {
+  history_shift_ = 0;
+  if (history_rows_.empty()) return Status::ok();
+  Result<std::uint64_t> first = allocate("history", history_next_ - 1);
+  if (!first) return first.status();
+  const std::uint64_t shift = *first - 1;
+  if (Status s = conn_->begin_pipeline(); !s) return s;
+  Status queued;
+  for (const HistoryRow& row : history_rows_) {
+    queued = conn_->send(names_[static_cast<std::size_t>(Sql::kInsertHistory)],
+                         {Num(row.sequence + shift).c_str(), Num(row.instance).c_str(),
+                          row.events.c_str()});
+    if (!queued) break;
+  }
+  Result<std::vector<Rows>> answered = conn_->end_pipeline();
+  if (!queued) return queued;
+  if (!answered) return answered.status();
+  history_shift_ = static_cast<std::int64_t>(shift);
+  return Status::ok();
 }
 
 // ---- damaged instances ----

@@ -64,6 +64,7 @@ class PgStore final : public Store {
   // ---- Store ----
   Status begin() override;
   Status commit() override;
+  std::int64_t history_shift() const noexcept override { return history_shift_; }
   void rollback() noexcept override;
   // No cheap way to ask PostgreSQL whether another node committed: always true, and the
   // revision check once per transaction keeps the cached instances right.
@@ -161,8 +162,8 @@ class PgStore final : public Store {
   Status write_rows(const RowCache::Rows& rows);
   Status write_instance(state::Instance& inst);
   Status write_job(JobKey key, const state::JobRecord* job);
-  // Queues the history rows of `events`, numbered from `first`.
-  Status write_history(std::vector<HistoryEvent>& events, std::uint64_t first);
+  // At commit: numbers the transaction's history rows from the counter and inserts them.
+  Status insert_history();
 
   std::string url_;
   PgOptions options_;
@@ -181,18 +182,23 @@ class PgStore final : public Store {
   // write_rows() sends a command's statements in one pipeline: run() queues them then, and
   // the instance updates whose row count must be 1 are checked when all are answered.
   bool queuing_ = false;
-  // History numbers: the first write() of a transaction takes a run from the counter (whose
-  // row then stays locked until commit, so no other node numbers meanwhile); the later
-  // ones number on from it here, and commit() moves the counter past what was used. One
-  // statement per transaction, not one per command.
+  std::size_t queued_ = 0;
+  std::vector<std::pair<std::size_t, InstanceId>> must_change_one_;  // statement, instance
   // The message keys whose advisory lock this transaction holds (lock_message_key()).
   std::unordered_set<std::string> locked_keys_;
   Status lock_message_key(std::string_view sub_key);
-  bool history_locked_ = false;
-  std::uint64_t history_next_ = 0;     // the next number to give
-  std::uint64_t history_counter_ = 0;  // where the counter stands in the database
-  std::size_t queued_ = 0;
-  std::vector<std::pair<std::size_t, InstanceId>> must_change_one_;  // statement, instance
+  // History is numbered when the transaction commits: write() gives numbers from 1 and keeps
+  // the rows; commit() takes the run from the counter (whose row is then locked only until
+  // the COMMIT right after), inserts the rows moved by history_shift(), and commits. So
+  // nodes take turns on the counter only for their commits, in commit order.
+  struct HistoryRow {
+    std::uint64_t sequence = 0;  // as write() numbered it
+    InstanceId instance = 0;
+    std::string events;
+  };
+  std::vector<HistoryRow> history_rows_;
+  std::uint64_t history_next_ = 1;  // the next number write() gives
+  std::int64_t history_shift_ = 0;
 };
 
 }  // namespace ordo::store::pg
