@@ -221,9 +221,14 @@ Result<std::vector<Engine::Impl::Acquired>> Engine::Impl::acquire_in_group(int l
   std::sort(jobs->begin(), jobs->end(), [](const auto& a, const auto& b) { return a.key < b.key; });
   std::vector<Acquired> out;
   out.reserve(jobs->size());
+  std::vector<JobKey> keys;
+  keys.reserve(jobs->size());
   for (state::JobRecord& record : *jobs) {
-    const JobKey key = record.key;
+    keys.push_back(record.key);
     rt.remember_job(std::move(record));
+  }
+  if (Status s = store->prefetch_jobs(keys); !s) return s;  // their instances, at once
+  for (JobKey key : keys) {
     if (std::optional<Acquired> a = snapshot(key)) out.push_back(std::move(*a));
   }
   return out;
@@ -233,6 +238,14 @@ Result<std::vector<Engine::Impl::Acquired>> Engine::Impl::acquire_in_group(int l
 // job another worker finished or cancelled meanwhile concerns that job alone.
 Status Engine::Impl::apply_in_group(std::vector<Outcome>& outcomes, std::size_t from,
                                     std::size_t to) {
+  if (to - from > 1) {
+    std::vector<JobKey> keys;
+    keys.reserve(to - from);
+    for (std::size_t k = from; k < to; ++k) {
+      if (!outcomes[k].expired) keys.push_back(outcomes[k].key);
+    }
+    if (Status s = store->prefetch_jobs(keys); !s) return s;
+  }
   for (std::size_t k = from; k < to; ++k) {
     if (outcomes[k].expired) continue;
     Status s = apply(outcomes[k].key, outcomes[k].outcome);
@@ -348,6 +361,13 @@ Result<std::size_t> Engine::Impl::run_durable_until_idle(Call& call) {
     std::sort(carry.begin(), carry.end());
     carry.erase(std::unique(carry.begin(), carry.end()), carry.end());
     const std::size_t take = std::min(carry.size(), static_cast<std::size_t>(group));
+    if (Status s = store->prefetch_jobs(std::vector<JobKey>(
+            carry.begin(), carry.begin() + static_cast<std::ptrdiff_t>(take)));
+        !s) {
+      rt.abort_group();
+      if (retry(s)) continue;
+      return s;
+    }
     std::vector<Acquired> jobs;
     for (std::size_t i = 0; i < take; ++i) {
       // The snapshot is taken now, in the transaction before the handler runs.

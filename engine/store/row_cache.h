@@ -80,6 +80,11 @@ class RowCache {
   // Job `key` (null: none), read with `load` unless read in this transaction (`in_txn`).
   Result<state::JobRecord*> job(JobKey key, bool in_txn, const LoadJob& load);
   state::JobRecord& put_job(state::JobRecord job);
+  // The job as read in this transaction, if it was.
+  const state::JobRecord* cached_job(JobKey key) const noexcept {
+    auto it = jobs_.find(key);
+    return it == jobs_.end() ? nullptr : &it->second;
+  }
   void remove_job(JobKey key) { jobs_.erase(key); }
   void forget_jobs() noexcept { jobs_.clear(); }
   // Forgets the jobs of instance `id`, whose rows the store changed itself.

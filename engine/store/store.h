@@ -164,6 +164,13 @@ class Store {
   // ---- jobs (open ones; a completed or cancelled job is removed) ----
   // Between transactions, what is stored now.
   virtual Result<state::JobRecord*> job(JobKey key) = 0;
+  // Before commands on these jobs in the open transaction: a store whose every read is a
+  // round trip (PostgreSQL) reads the jobs, and the instances they belong to, at once (and
+  // locks them, as reading them one by one would). Nothing is required of it.
+  virtual Status prefetch_jobs(const std::vector<JobKey>& keys) {
+    (void)keys;
+    return Status::ok();
+  }
   // Holds `job` as the job's current record: a new job, or one just acquired. Stored by the
   // write() of a command that lists it.
   virtual state::JobRecord& put_job(state::JobRecord job) = 0;

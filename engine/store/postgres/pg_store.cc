@@ -28,6 +28,8 @@ enum class PgStore::Sql : std::uint8_t {
   kInsertHistory,
   kLoadJob,
   kLoadJobLocked,
+  kPrefetchJobs,
+  kPrefetchInstances,
   kDeploymentCount,
   kLockMessageKey,
   kIncidentInstance,
@@ -122,6 +124,14 @@ std::string_view PgStore::sql_text(Sql id) noexcept {
       // Until commit: a subscription being made and a message being published for the same
       // name and key take turns (class 0x4F52444F, "ORDO"; a hash collision only serialises).
       return "SELECT pg_advisory_xact_lock(1330791503, hashtext($1))";
+    case Sql::kPrefetchJobs:
+      // Locked in key order, as acquiring them locked them.
+      return "SELECT " ORDO_JOB_COLUMNS " FROM jobs WHERE key = ANY($1::bigint[]) "
+             "ORDER BY key FOR UPDATE";
+    case Sql::kPrefetchInstances:
+      // The id last: instance_from() reads the columns before it.
+      return "SELECT " ORDO_INSTANCE_COLUMNS ", id FROM instances WHERE id = ANY($1::bigint[]) "
+             "ORDER BY id FOR UPDATE";
     case Sql::kLoadJobLocked:
       // In a transaction: the job stays as read until commit (another node re-acquiring it
       // meanwhile waits), so its write never overwrites a lock taken in between.
@@ -513,6 +523,64 @@ Result<RowCache::Loaded> PgStore::load_instance(InstanceId id, std::uint64_t kno
   if (!r) return r.status();
   if (r->empty()) return Loaded{};
   return instance_from(ResultRow(*r, 0), id, known_rev, where(), out);
+}
+
+namespace {
+
+// A PostgreSQL array of numbers, as a parameter's text: {1,2,3}.
+template <typename Numbers>
+std::string array_of(const Numbers& numbers) {
+  std::string out = "{";
+  for (auto n : numbers) {
+    if (out.size() > 1) out += ',';
+    out += std::to_string(n);
+  }
+  out += '}';
+  return out;
+}
+
+}  // namespace
+
+// Two queries for a group's jobs and their instances, instead of two round trips per
+// command. What cannot be read here (a damaged instance) is left for the command to meet.
+Status PgStore::prefetch_jobs(const std::vector<JobKey>& keys) {
+  if (!in_txn_ || keys.size() < 2) return Status::ok();
+  std::vector<JobKey> missing;
+  std::vector<InstanceId> ids;
+  for (JobKey k : keys) {
+    if (const state::JobRecord* known = cache_.cached_job(k)) {
+      ids.push_back(known->instance);
+    } else {
+      missing.push_back(k);
+    }
+  }
+  if (!missing.empty()) {
+    std::sort(missing.begin(), missing.end());
+    Result<Rows> r = run(Sql::kPrefetchJobs, {array_of(missing).c_str()});
+    if (!r) return r.status();
+    for (int i = 0; i < r->size(); ++i) {
+      state::JobRecord job = job_from(ResultRow(*r, i));
+      ids.push_back(job.instance);
+      cache_.put_job(std::move(job));
+    }
+  }
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  if (ids.empty()) return Status::ok();
+  Result<Rows> r = run(Sql::kPrefetchInstances, {array_of(ids).c_str()});
+  if (!r) return r.status();
+  constexpr int kIdColumn = 11;  // after ORDO_INSTANCE_COLUMNS
+  for (int i = 0; i < r->size(); ++i) {
+    const auto id = static_cast<InstanceId>(int64_at(*r, i, kIdColumn));
+    const ResultRow row(*r, i);
+    (void)cache_.instance(
+        id, true,
+        [&](InstanceId, std::uint64_t known_rev, state::Instance& out) {
+          return instance_from(row, id, known_rev, where(), out);
+        },
+        attach_);
+  }
+  return Status::ok();
 }
 
 Result<std::optional<state::JobRecord>> PgStore::load_job(JobKey key) {

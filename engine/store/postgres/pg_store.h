@@ -64,6 +64,7 @@ class PgStore final : public Store {
   // ---- Store ----
   Status begin() override;
   Status commit() override;
+  Status prefetch_jobs(const std::vector<JobKey>& keys) override;
   std::int64_t history_shift() const noexcept override { return history_shift_; }
   void rollback() noexcept override;
   // No cheap way to ask PostgreSQL whether another node committed: always true, and the
