@@ -384,8 +384,60 @@ std::string PgStore::where() const {
          (conn_ ? conn_->where() : redacted(url_));
 }
 
+Status PgStore::run_later(Sql id, std::initializer_list<Param> params) {
+  if (!in_txn_ || queuing_) return run(id, params).status();
+  Later& l = later_.emplace_back();
+  l.id = id;
+  l.params.reserve(params.size());
+  for (Param p : params) {
+    l.params.push_back(p == nullptr ? std::nullopt : std::optional<std::string>(p));
+  }
+  return Status::ok();
+}
+
+Status PgStore::send_later() {
+  std::vector<Param> params;
+  for (const Later& l : later_) {
+    params.clear();
+    for (const auto& p : l.params) params.push_back(p ? p->c_str() : nullptr);
+    if (Status s = conn_->send(names_[static_cast<std::size_t>(l.id)], params); !s) return s;
+    ++queued_;
+  }
+  later_.clear();
+  return Status::ok();
+}
+
+Status PgStore::flush_later() {
+  if (later_.empty()) return Status::ok();
+  Status s = conn_->begin_pipeline();
+  if (s) {
+    queued_ = 0;
+    s = send_later();
+    Result<std::vector<Rows>> answered = conn_->end_pipeline();
+    if (s && !answered) s = answered.status();
+  }
+  if (!s) txn_failed_ = true;
+  return s;
+}
+
 Result<Rows> PgStore::run(Sql id, std::initializer_list<Param> params) {
   if (Status s = connected(); !s) return s;
+  if (!queuing_ && !later_.empty()) {
+    // What waited goes first, in the same round trip; this statement's answer is the last.
+    if (Status s = conn_->begin_pipeline(); !s) {
+      txn_failed_ = true;
+      return s;
+    }
+    queued_ = 0;
+    Status sent = send_later();
+    if (sent) sent = conn_->send(names_[static_cast<std::size_t>(id)], params);
+    Result<std::vector<Rows>> answered = conn_->end_pipeline();
+    if (!sent || !answered) {
+      txn_failed_ = true;
+      return !sent ? sent : answered.status();
+    }
+    return std::move(answered->back());
+  }
   if (queuing_) {
     if (Status s = conn_->send(names_[static_cast<std::size_t>(id)], params); !s) {
       txn_failed_ = true;
@@ -415,6 +467,7 @@ Status PgStore::begin() {
   history_next_ = 1;
   history_shift_ = 0;
   locked_keys_.clear();
+  later_.clear();
   if (Status s = connected(); !s) return s;
   Status s = conn_->exec("BEGIN");
   if (!s && !conn_->ok()) {
@@ -442,10 +495,12 @@ Status PgStore::commit() {
         "a statement of this transaction failed, so PostgreSQL rolled it "
         "back; it cannot be committed");
   }
-  // The history last: the counter's row is locked from here to the COMMIT below.
-  if (Status s = insert_history(); !s) {
+  // The history last: the counter's row is locked from here to the COMMIT below. (Taking
+  // the counter sends what waited first; without history, it is sent on its own.)
+  Status flushed = history_rows_.empty() ? flush_later() : insert_history();
+  if (!flushed) {
     rollback();
-    return s;
+    return flushed;
   }
   history_rows_.clear();
   history_next_ = 1;
@@ -479,6 +534,7 @@ void PgStore::rollback() noexcept {
   history_rows_.clear();
   history_next_ = 1;
   history_shift_ = 0;
+  later_.clear();
   cache_.forget();
 }
 
@@ -635,6 +691,12 @@ Status PgStore::write_rows(const RowCache::Rows& rows) {
   queuing_ = true;
   queued_ = 0;
   must_change_one_.clear();
+  if (Status s = send_later(); !s) {  // what waited goes first, in order
+    queuing_ = false;
+    txn_failed_ = true;
+    (void)conn_->end_pipeline();
+    return s;
+  }
   // Whatever happens while queuing (a value that cannot be encoded throws), the pipeline is
   // ended: a connection left in pipeline mode could not even roll back.
   struct EndPipeline {
@@ -816,20 +878,20 @@ Status PgStore::release_damaged(InstanceId id, IncidentKey key, bool ended) {
 Status PgStore::add_timer(const TimerRow& row) {
   const state::TimerRecord& t = row.record;
   const bool start = t.start_event != kNoIndex;
-  return run(Sql::kAddTimer,
-             {Num(row.id).c_str(), Num(t.instance).c_str(), Num(t.wait).c_str(),
-              Num(row.due_ms).c_str(), Num(t.repetitions_left).c_str(), Num(t.interval_ms).c_str(),
-              start ? t.process_id.c_str() : nullptr, start ? Num(t.version).c_str() : nullptr,
-              start ? Num(t.start_event).c_str() : nullptr})
-      .status();
+  return run_later(Sql::kAddTimer,
+                   {Num(row.id).c_str(), Num(t.instance).c_str(), Num(t.wait).c_str(),
+                    Num(row.due_ms).c_str(), Num(t.repetitions_left).c_str(),
+                    Num(t.interval_ms).c_str(), start ? t.process_id.c_str() : nullptr,
+                    start ? Num(t.version).c_str() : nullptr,
+                    start ? Num(t.start_event).c_str() : nullptr});
 }
 
 Status PgStore::remove_timer(std::int64_t, std::uint64_t id) {
-  return run(Sql::kRemoveTimer, {Num(id).c_str()}).status();
+  return run_later(Sql::kRemoveTimer, {Num(id).c_str()});
 }
 
 Status PgStore::remove_start_timers(std::string_view process_id) {
-  return run(Sql::kRemoveStartTimers, {std::string(process_id).c_str()}).status();
+  return run_later(Sql::kRemoveStartTimers, {std::string(process_id).c_str()});
 }
 
 Result<std::optional<TimerRow>> PgStore::next_timer() {
@@ -849,7 +911,7 @@ Status PgStore::lock_message_key(std::string_view sub_key) {
   if (!in_txn_) return Status::ok();
   std::string key(sub_key);
   if (locked_keys_.count(key) != 0) return Status::ok();
-  if (Result<Rows> r = run(Sql::kLockMessageKey, {key.c_str()}); !r) return r.status();
+  if (Status s = run_later(Sql::kLockMessageKey, {key.c_str()}); !s) return s;
   locked_keys_.insert(std::move(key));
   return Status::ok();
 }
@@ -860,14 +922,13 @@ Status PgStore::add_subscription(std::string_view sub_key, const state::Subscrip
   const std::string name(sub_key.substr(0, cut));
   const std::string correlation(cut == std::string_view::npos ? std::string_view()
                                                               : sub_key.substr(cut + 1));
-  return run(Sql::kAddSubscription,
-             {Num(s.wait).c_str(), Num(s.instance).c_str(), std::string(sub_key).c_str(),
-              name.c_str(), correlation.c_str()})
-      .status();
+  return run_later(Sql::kAddSubscription,
+                   {Num(s.wait).c_str(), Num(s.instance).c_str(), std::string(sub_key).c_str(),
+                    name.c_str(), correlation.c_str()});
 }
 
 Status PgStore::remove_subscription(std::string_view, std::uint64_t wait) {
-  return run(Sql::kRemoveSubscription, {Num(wait).c_str()}).status();
+  return run_later(Sql::kRemoveSubscription, {Num(wait).c_str()});
 }
 
 Status PgStore::subscriptions(std::string_view sub_key, std::vector<state::Subscription>& out) {

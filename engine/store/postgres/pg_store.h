@@ -152,6 +152,14 @@ class PgStore final : public Store {
   // broke; inside one, a broken connection is the transaction lost.
   Status connected();
   Result<Rows> run(Sql id, std::initializer_list<Param> params = {});
+  // A statement whose answer nothing waits for (a timer or subscription written, a lock
+  // taken): inside a transaction it goes with the next statement that is sent, in one
+  // round trip, in order; a failure shows there (and fails the transaction, as it would).
+  Status run_later(Sql id, std::initializer_list<Param> params);
+  // Sends what run_later() kept into the open pipeline.
+  Status send_later();
+  // Sends what run_later() kept, on its own (at commit, when nothing else goes).
+  Status flush_later();
   // Where the state is, for messages: "schema ordo of PostgreSQL at host:port/db".
   std::string where() const;
 
@@ -185,6 +193,11 @@ class PgStore final : public Store {
   bool queuing_ = false;
   std::size_t queued_ = 0;
   std::vector<std::pair<std::size_t, InstanceId>> must_change_one_;  // statement, instance
+  struct Later {
+    Sql id;
+    std::vector<std::optional<std::string>> params;  // nullopt: NULL
+  };
+  std::vector<Later> later_;
   // The message keys whose advisory lock this transaction holds (lock_message_key()).
   std::unordered_set<std::string> locked_keys_;
   Status lock_message_key(std::string_view sub_key);

@@ -216,8 +216,12 @@ Status Connection::begin_pipeline() {
 }
 
 Status Connection::send(const std::string& name, std::initializer_list<Param> params) {
+  return send(name, std::vector<Param>(params));
+}
+
+Status Connection::send(const std::string& name, const std::vector<Param>& params) {
   if (PQsendQueryPrepared(c_.get(), name.c_str(), static_cast<int>(params.size()),
-                          params.begin(), nullptr, nullptr, 0) != 1) {
+                          params.data(), nullptr, nullptr, 0) != 1) {
     return check(nullptr, "sending " + name).status();
   }
   ++sent_;

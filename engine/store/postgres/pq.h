@@ -98,6 +98,7 @@ class Connection {
   // many statements, where none needs the answer of another.
   Status begin_pipeline();
   Status send(const std::string& name, std::initializer_list<Param> params);
+  Status send(const std::string& name, const std::vector<Param>& params);
   Result<std::vector<Rows>> end_pipeline();
 
   // Whether the connection is still up (false after the server went away).
