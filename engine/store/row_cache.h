@@ -80,6 +80,11 @@ class RowCache {
   // Job `key` (null: none), read with `load` unless read in this transaction (`in_txn`).
   Result<state::JobRecord*> job(JobKey key, bool in_txn, const LoadJob& load);
   state::JobRecord& put_job(state::JobRecord job);
+  // Whether instance `id` was read or checked in this transaction (it is current).
+  bool checked(InstanceId id) const noexcept {
+    auto it = instances_.find(id);
+    return it != instances_.end() && it->second->checked_in == txn_;
+  }
   // The job as read in this transaction, if it was.
   const state::JobRecord* cached_job(JobKey key) const noexcept {
     auto it = jobs_.find(key);

@@ -414,6 +414,29 @@ TEST_F(PgStoreTest, SubscriptionsAreListedInTheOrderTheyOpened) {
   EXPECT_EQ(subs[1].wait, 30u);
 }
 
+// A write sent later (with the next statement that needs an answer) that fails: the failure
+// shows there, the transaction cannot commit, nothing of it stays, and the store goes on.
+TEST_F(PgStoreTest, AWriteSentLaterThatFailsFailsItsTransactionAndNothingStays) {
+  std::unique_ptr<PgStore> a = open_node();
+  ASSERT_TRUE(a);
+  const std::string key = std::string("paid") + '\x1f' + "B-1";
+  ASSERT_OK(a->begin());
+  ASSERT_OK(a->add_subscription(key, {1, 50}));
+  ASSERT_OK(a->add_subscription(key, {2, 50}));  // the same wait: refused when it is sent
+  std::vector<state::Subscription> subs;
+  const Status read = a->subscriptions(key, subs);
+  EXPECT_EQ(read.code(), StatusCode::kConflict) << read.to_string();
+  EXPECT_FALSE(a->commit().is_ok()) << "a transaction with a failed statement committed";
+  ASSERT_OK(a->subscriptions(key, subs));
+  EXPECT_TRUE(subs.empty()) << "the first subscription of the failed transaction stayed";
+  ASSERT_OK(a->begin());
+  ASSERT_OK(a->add_subscription(key, {1, 51}));
+  ASSERT_OK(a->commit());
+  ASSERT_OK(a->subscriptions(key, subs));
+  ASSERT_EQ(subs.size(), 1u);
+  EXPECT_EQ(subs[0].wait, 51u);
+}
+
 TEST_F(PgStoreTest, ABufferedMessageIsTakenOnce) {
   std::unique_ptr<PgStore> a = open_node();
   std::unique_ptr<PgStore> b = open_node();

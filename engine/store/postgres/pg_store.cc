@@ -397,14 +397,17 @@ Status PgStore::run_later(Sql id, std::initializer_list<Param> params) {
 
 Status PgStore::send_later() {
   std::vector<Param> params;
+  Status sent;
   for (const Later& l : later_) {
     params.clear();
     for (const auto& p : l.params) params.push_back(p ? p->c_str() : nullptr);
-    if (Status s = conn_->send(names_[static_cast<std::size_t>(l.id)], params); !s) return s;
+    sent = conn_->send(names_[static_cast<std::size_t>(l.id)], params);
+    if (!sent) break;
     ++queued_;
   }
-  later_.clear();
-  return Status::ok();
+  later_.clear();  // sent, or lost with the transaction: never sent twice
+  if (!sent) txn_failed_ = true;
+  return sent;
 }
 
 Status PgStore::flush_later() {
@@ -622,6 +625,8 @@ Status PgStore::prefetch_jobs(const std::vector<JobKey>& keys) {
   }
   std::sort(ids.begin(), ids.end());
   ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  // Those this transaction has read (and locked) already are current.
+  std::erase_if(ids, [this](InstanceId id) { return cache_.checked(id); });
   if (ids.empty()) return Status::ok();
   Result<Rows> r = run(Sql::kPrefetchInstances, {array_of(ids).c_str()});
   if (!r) return r.status();
@@ -669,8 +674,8 @@ Status PgStore::write(Changes& changes) {
 }
 
 Status PgStore::write_rows(const RowCache::Rows& rows) {
-  // The history numbers are the one answer needed: taken first, then every row of the
-  // command goes in one pipeline, a single round trip.
+  // Every row of the command goes in one pipeline, a single round trip, after what waited
+  // (run_later); the history is kept for commit().
   if (rows.events != nullptr && !rows.events->empty()) {
     // Numbered from 1 in this transaction and kept: commit() numbers and inserts them.
     const std::uint64_t first = history_next_;
@@ -683,6 +688,7 @@ Status PgStore::write_rows(const RowCache::Rows& rows) {
         });
     if (!kept) return kept;
   }
+  if (rows.instances.empty() && rows.jobs.empty()) return Status::ok();  // nothing to send yet
   if (Status s = connected(); !s) return s;
   if (Status s = conn_->begin_pipeline(); !s) {
     txn_failed_ = true;
