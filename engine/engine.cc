@@ -74,7 +74,6 @@ Result<std::unique_ptr<Engine>> Engine::open(const std::string& path, EngineOpti
   return engine;
 }
 
-
 bool Engine::durable() const noexcept {
   return impl_->store->shared();
 }

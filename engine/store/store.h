@@ -140,8 +140,9 @@ class Store {
   // ---- damaged instances (a shared store's: state in memory cannot be damaged) ----
   // Puts aside instance `id`, whose stored state cannot be read, so that the rest of the
   // work goes on: a `damaged` incident `key` saying `message`, its jobs waiting for a worker
-  // or for a retry taken off the queue (state incident), and its timers and subscriptions skipped while the
-  // incident is open. Its row is not touched. False when it is held already.
+  // or for a retry taken off the queue (state incident), and its timers and subscriptions
+  // skipped while the incident is open. Its row is not touched. False when it is held
+  // already.
   virtual Result<bool> hold_damaged(InstanceId id, IncidentKey key, std::string_view message,
                                     std::int64_t now_ms) = 0;
   // The running instances of `id`'s call tree (from its root down, `id` always among them),

@@ -410,35 +410,40 @@ Status PgStore::send_later() {
   return sent;
 }
 
-Status PgStore::flush_later() {
-  if (later_.empty()) return Status::ok();
-  Status s = conn_->begin_pipeline();
-  if (s) {
-    queued_ = 0;
-    s = send_later();
-    Result<std::vector<Rows>> answered = conn_->end_pipeline();
-    if (s && !answered) s = answered.status();
+template <typename Queue>
+Result<std::vector<Rows>> PgStore::in_pipeline(Queue queue) {
+  if (Status s = conn_->begin_pipeline(); !s) {
+    txn_failed_ = true;
+    return s;
   }
-  if (!s) txn_failed_ = true;
-  return s;
+  queued_ = 0;
+  Status sent;
+  try {
+    sent = queue();
+  } catch (...) {
+    queuing_ = false;
+    txn_failed_ = true;
+    (void)conn_->end_pipeline();
+    throw;
+  }
+  queuing_ = false;
+  Result<std::vector<Rows>> answered = conn_->end_pipeline();
+  if (!sent || !answered) {
+    txn_failed_ = true;
+    return !sent ? sent : answered.status();
+  }
+  return answered;
 }
 
 Result<Rows> PgStore::run(Sql id, std::initializer_list<Param> params) {
   if (Status s = connected(); !s) return s;
   if (!queuing_ && !later_.empty()) {
     // What waited goes first, in the same round trip; this statement's answer is the last.
-    if (Status s = conn_->begin_pipeline(); !s) {
-      txn_failed_ = true;
-      return s;
-    }
-    queued_ = 0;
-    Status sent = send_later();
-    if (sent) sent = conn_->send(names_[static_cast<std::size_t>(id)], params);
-    Result<std::vector<Rows>> answered = conn_->end_pipeline();
-    if (!sent || !answered) {
-      txn_failed_ = true;
-      return !sent ? sent : answered.status();
-    }
+    Result<std::vector<Rows>> answered = in_pipeline([&] {
+      Status sent = send_later();
+      return sent ? conn_->send(names_[static_cast<std::size_t>(id)], params) : sent;
+    });
+    if (!answered) return answered.status();
     return std::move(answered->back());
   }
   if (queuing_) {
@@ -500,7 +505,12 @@ Status PgStore::commit() {
   }
   // The history last: the counter's row is locked from here to the COMMIT below. (Taking
   // the counter sends what waited first; without history, it is sent on its own.)
-  Status flushed = history_rows_.empty() ? flush_later() : insert_history();
+  Status flushed;
+  if (!history_rows_.empty()) {
+    flushed = insert_history();
+  } else if (!later_.empty()) {
+    flushed = in_pipeline([this] { return send_later(); }).status();
+  }
   if (!flushed) {
     rollback();
     return flushed;
@@ -690,32 +700,10 @@ Status PgStore::write_rows(const RowCache::Rows& rows) {
   }
   if (rows.instances.empty() && rows.jobs.empty()) return Status::ok();  // nothing to send yet
   if (Status s = connected(); !s) return s;
-  if (Status s = conn_->begin_pipeline(); !s) {
-    txn_failed_ = true;
-    return s;
-  }
-  queuing_ = true;
-  queued_ = 0;
   must_change_one_.clear();
-  if (Status s = send_later(); !s) {  // what waited goes first, in order
-    queuing_ = false;
-    txn_failed_ = true;
-    (void)conn_->end_pipeline();
-    return s;
-  }
-  // Whatever happens while queuing (a value that cannot be encoded throws), the pipeline is
-  // ended: a connection left in pipeline mode could not even roll back.
-  struct EndPipeline {
-    PgStore& store;
-    bool ended = false;
-    ~EndPipeline() {
-      if (ended) return;
-      store.queuing_ = false;
-      store.txn_failed_ = true;
-      (void)store.conn_->end_pipeline();
-    }
-  } guard{*this};
-  Status queued = [&]() -> Status {
+  Result<std::vector<Rows>> answered = in_pipeline([&]() -> Status {
+    if (Status s = send_later(); !s) return s;  // what waited goes first, in order
+    queuing_ = true;
     for (state::Instance* inst : rows.instances) {
       if (Status s = write_instance(*inst); !s) return s;
     }
@@ -723,15 +711,8 @@ Status PgStore::write_rows(const RowCache::Rows& rows) {
       if (Status s = write_job(key, job); !s) return s;
     }
     return Status::ok();
-  }();
-  guard.ended = true;
-  queuing_ = false;
-  Result<std::vector<Rows>> answered = conn_->end_pipeline();
-  if (!queued.is_ok()) return queued;
-  if (!answered) {
-    txn_failed_ = true;
-    return answered.status();
-  }
+  });
+  if (!answered) return answered.status();
   for (const auto& [statement, id] : must_change_one_) {
     if (statement < answered->size() && (*answered)[statement].affected() != 1) {
       return Status(StatusCode::kConflict,
@@ -806,17 +787,16 @@ Status PgStore::insert_history() {
   Result<std::uint64_t> first = allocate("history", history_next_ - 1);
   if (!first) return first.status();
   const std::uint64_t shift = *first - 1;
-  if (Status s = conn_->begin_pipeline(); !s) return s;
-  Status queued;
-  for (const HistoryRow& row : history_rows_) {
-    queued = conn_->send(names_[static_cast<std::size_t>(Sql::kInsertHistory)],
-                         {Num(row.sequence + shift).c_str(), Num(row.instance).c_str(),
-                          row.events.c_str()});
-    if (!queued) break;
-  }
-  Result<std::vector<Rows>> answered = conn_->end_pipeline();
-  if (!queued) return queued;
-  if (!answered) return answered.status();
+  Result<std::vector<Rows>> inserted = in_pipeline([&]() -> Status {
+    for (const HistoryRow& row : history_rows_) {
+      Status sent = conn_->send(names_[static_cast<std::size_t>(Sql::kInsertHistory)],
+                                {Num(row.sequence + shift).c_str(), Num(row.instance).c_str(),
+                                 row.events.c_str()});
+      if (!sent) return sent;
+    }
+    return Status::ok();
+  });
+  if (!inserted) return inserted.status();
   history_shift_ = static_cast<std::int64_t>(shift);
   return Status::ok();
 }

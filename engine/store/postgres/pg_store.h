@@ -8,9 +8,12 @@
 //    nodes, and the revision check on write still refuses (kConflict) a stale copy;
 //  - counters (keys, instance ids, history sequence numbers) are taken with one UPDATE ...
 //    RETURNING, whose row lock lasts until commit: numbers are unique, and given back when
-//    the transaction rolls back;
-//  - jobs and buffered messages are taken with FOR UPDATE SKIP LOCKED, so two nodes never
-//    take the same one.
+//    the transaction rolls back (history is numbered at commit, so that lock is brief);
+//  - jobs, due timers and buffered messages are taken with FOR UPDATE SKIP LOCKED, so two
+//    nodes never take the same one; a subscription and a message for the same key take
+//    turns on an advisory lock;
+//  - round trips are saved: a command's rows go in one pipeline, writes no answer waits for
+//    go with the next statement (run_later), a group's jobs and instances are read at once.
 // Every statement is prepared once per connection and run with bound parameters; the
 // PostgreSQL schema (options.schema) is the only name written into SQL, after
 // check_schema_name().
@@ -158,8 +161,12 @@ class PgStore final : public Store {
   Status run_later(Sql id, std::initializer_list<Param> params);
   // Sends what run_later() kept into the open pipeline.
   Status send_later();
-  // Sends what run_later() kept, on its own (at commit, when nothing else goes).
-  Status flush_later();
+  // Runs `queue` (which sends statements: run() queues while queuing_) in one pipeline, a
+  // single round trip, and returns the answers in order. The pipeline is always ended, also
+  // when `queue` fails or throws (a connection left in pipeline mode could not even roll
+  // back); any failure fails the transaction.
+  template <typename Queue>
+  Result<std::vector<Rows>> in_pipeline(Queue queue);
   // Where the state is, for messages: "schema ordo of PostgreSQL at host:port/db".
   std::string where() const;
 
