@@ -138,7 +138,7 @@ void print_table(const std::vector<std::string>& raw_header,
 std::unique_ptr<Engine> open_db(const std::string& cmd, const std::string& path, bool create,
                                 EngineOptions options) {
   std::error_code ec;
-  const bool url = path.starts_with("postgresql://") || path.starts_with("postgres://");
+  const bool url = store::pg::is_url(path);
   if (!create && !url && !fs::exists(path, ec)) {
     std::cerr << "ordo " << cmd << ": no database at " << path << " (ordo deploy --db " << path
               << " FILE creates one)\n";

@@ -14,6 +14,7 @@
 #include <unordered_set>
 
 #include "ordo/sim/simulation.h"
+#include "store/postgres/pq.h"  // is_url, take_schema: what --db names
 #include "time/iso8601.h"
 #include "util/private_file.h"
 
@@ -174,15 +175,9 @@ SimulatedWorld::~SimulatedWorld() {
 }
 
 std::string SimulatedWorld::effects_log_for(const std::string& database) {
-  if (!database.starts_with("postgresql://") && !database.starts_with("postgres://")) {
-    return database + ".effects.jsonl";
-  }
-  const std::size_t at = database.find("schema=");
-  std::string schema = "ordo";
-  if (at != std::string::npos && (database[at - 1] == '?' || database[at - 1] == '&')) {
-    schema = database.substr(at + 7, database.find('&', at) - (at + 7));
-  }
-  return schema + ".effects.jsonl";
+  if (!store::pg::is_url(database)) return database + ".effects.jsonl";
+  return store::pg::take_schema(database).schema.value_or(EngineOptions{}.database_schema) +
+         ".effects.jsonl";
 }
 
 Status SimulatedWorld::open_effects_log(const std::string& path) {
