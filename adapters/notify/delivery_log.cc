@@ -1,11 +1,6 @@
 #include "delivery_log.h"
 
-#include <sqlite3.h>
-
 namespace ordo::notify {
-
-using store::sqlite::Database;
-using store::sqlite::Statement;
 
 namespace {
 
@@ -14,67 +9,76 @@ constexpr std::string_view kColumns =
     "id, dedupe_key, message, order_id, customer, channel, locale, recipient, status, "
     "provider_id, error, provider_status, attempt, created_ms, updated_ms";
 
-DeliveryRecord record_from(const Statement& st) {
+std::string select_deliveries(std::string_view where) {
+  return "SELECT " + std::string(kColumns) + " FROM deliveries " + std::string(where);
+}
+
+DeliveryRecord record_from(const store::SqlRows& rows, int i) {
   DeliveryRecord r;
-  r.id = st.int64(0);
-  r.dedupe_key = st.text(1);
-  r.message = st.text(2);
-  r.order_id = st.text(3);
-  r.customer = st.text(4);
-  r.channel = st.text(5);
-  r.locale = st.text(6);
-  r.recipient = st.text(7);
-  r.status = st.text(8);
-  r.provider_id = st.text(9);
-  r.error = st.text(10);
-  r.provider_status = st.text(11);
-  r.attempt = static_cast<int>(st.int64(12));
-  r.created_ms = st.int64(13);
-  r.updated_ms = st.int64(14);
+  r.id = rows.integer(i, 0);
+  r.dedupe_key = rows.text(i, 1);
+  r.message = rows.text(i, 2);
+  r.order_id = rows.text(i, 3);
+  r.customer = rows.text(i, 4);
+  r.channel = rows.text(i, 5);
+  r.locale = rows.text(i, 6);
+  r.recipient = rows.text(i, 7);
+  r.status = rows.text(i, 8);
+  r.provider_id = rows.text(i, 9);
+  r.error = rows.text(i, 10);
+  r.provider_status = rows.text(i, 11);
+  r.attempt = static_cast<int>(rows.integer(i, 12));
+  r.created_ms = rows.integer(i, 13);
+  r.updated_ms = rows.integer(i, 14);
   return r;
+}
+
+// NULL for "", as the log stores absent fields.
+store::SqlValue text_or_null(std::string_view text) {
+  return text.empty() ? store::SqlValue() : store::SqlValue(text);
 }
 
 }  // namespace
 
-Result<std::unique_ptr<DeliveryLog>> DeliveryLog::open(const std::string& path) {
-  // NORMAL in WAL mode: a commit survives the process being killed (the crashes that matter
-  // here); only a power cut may lose the last ones. A FULL fsync per record would widen
-  // the window in which an email is sent but not yet recorded as sent.
-  store::sqlite::OpenOptions options;
-  options.synchronous_full = false;
-  Result<std::unique_ptr<Database>> db = Database::open(path, options);
+Result<std::unique_ptr<DeliveryLog>> DeliveryLog::open(const std::string& location) {
+  Result<std::unique_ptr<store::SqlDb>> db = store::SqlDb::open(location);
   if (!db) return db.status();
   return std::unique_ptr<DeliveryLog>(new DeliveryLog(std::move(*db)));
 }
 
+template <class F>
+Status DeliveryLog::in_transaction(F&& body) {
+  if (Status s = db_->begin(); !s) return s;
+  Status s = body();
+  if (s) s = db_->commit();
+  if (!s) db_->rollback();
+  return s;
+}
+
 Status DeliveryLog::insert(const Attempt& a, std::string_view status, std::string_view error,
                            std::int64_t* row) {
-  Result<Statement> st = db_->prepare(
+  Result<store::SqlRows> r = db_->query(
       "INSERT INTO deliveries (dedupe_key, message, order_id, customer, channel, locale, "
       "recipient, status, error, job_key, attempt, created_ms, updated_ms) "
-      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12)");
-  if (!st) return st.status();
-  st->bind(1, a.dedupe_key)
-      .bind(2, a.message)
-      .bind_text_or_null(3, a.order_id)
-      .bind_text_or_null(4, a.customer)
-      .bind(5, a.channel)
-      .bind_text_or_null(6, a.locale)
-      .bind_text_or_null(7, a.recipient)
-      .bind(8, status)
-      .bind_text_or_null(9, error)
-      .bind_text_or_null(10, a.job_key)
-      .bind(11, static_cast<std::int64_t>(a.attempt))
-      .bind(12, a.now_ms);
-  if (Status s = st->run(); !s) return s;
-  if (row != nullptr) *row = sqlite3_last_insert_rowid(db_->handle());
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12) RETURNING id",
+      {a.dedupe_key, a.message, text_or_null(a.order_id), text_or_null(a.customer), a.channel,
+       text_or_null(a.locale), text_or_null(a.recipient), status, text_or_null(error),
+       text_or_null(a.job_key), std::int64_t{a.attempt}, a.now_ms});
+  if (!r) return r.status();
+  if (row != nullptr) *row = r->integer(0, 0);
   return Status::ok();
 }
 
 Result<Reservation> DeliveryLog::reserve(const Attempt& a, int cap_per_hour) {
   std::lock_guard lock(mu_);
   Reservation out;
-  Status s = store::sqlite::in_transaction(*db_, [&]() -> Status {
+  Status s = in_transaction([&]() -> Status {
+    // Other machines writing the log wait here: for this message, then for this customer's
+    // hour (always in this order, so two of them never wait for each other).
+    if (Status l = db_->lock("ordo delivery " + a.dedupe_key); !l) return l;
+    if (cap_per_hour > 0 && !a.customer.empty()) {
+      if (Status l = db_->lock("ordo customer " + a.customer); !l) return l;
+    }
     Result<std::optional<DeliveryRecord>> sent = find_sent_locked(a.dedupe_key);
     if (!sent) return sent.status();
     const bool found = sent->has_value();
@@ -88,33 +92,27 @@ Result<Reservation> DeliveryLog::reserve(const Attempt& a, int cap_per_hour) {
                     "sent before (delivery " + std::to_string(out.earlier.id) + ")", nullptr);
     }
     if (cap_per_hour > 0 && !a.customer.empty()) {
-      Result<Statement> recent = db_->prepare(
+      Result<store::SqlRows> recent = db_->query(
           "SELECT created_ms FROM deliveries WHERE customer = ?1 AND created_ms > ?2 AND "
-          "status IN ('sending', 'sent') AND dedupe_key <> ?3 ORDER BY created_ms");
+          "status IN ('sending', 'sent') AND dedupe_key <> ?3 ORDER BY created_ms",
+          {a.customer, a.now_ms - kHourMs, a.dedupe_key});
       if (!recent) return recent.status();
-      recent->bind(1, a.customer).bind(2, a.now_ms - kHourMs).bind(3, a.dedupe_key);
-      std::vector<std::int64_t> times;
-      if (Status r = store::sqlite::each_row(*recent, [&] { times.push_back(recent->int64(0)); });
-          !r) {
-        return r;
-      }
-      if (static_cast<int>(times.size()) >= cap_per_hour) {
+      if (recent->size() >= cap_per_hour) {
         out.gate = Reservation::Gate::kCapped;
         // When enough of them have left the hour for one more.
-        out.retry_at_ms = times[times.size() - static_cast<std::size_t>(cap_per_hour)] + kHourMs;
+        out.retry_at_ms = recent->integer(recent->size() - cap_per_hour, 0) + kHourMs;
         return insert(a, "deferred",
                       "the customer's cap of " + std::to_string(cap_per_hour) +
                           " messages an hour is reached",
                       nullptr);
       }
     }
-    Result<Statement> interrupted = db_->prepare(
+    Result<std::int64_t> interrupted = db_->exec(
         "UPDATE deliveries SET status = 'failed', updated_ms = ?3, error = 'interrupted: "
         "stopped before the outcome was recorded; sent again under the same provider key' "
-        "WHERE dedupe_key = ?1 AND channel = ?2 AND status = 'sending'");
+        "WHERE dedupe_key = ?1 AND channel = ?2 AND status = 'sending'",
+        {a.dedupe_key, a.channel, a.now_ms});
     if (!interrupted) return interrupted.status();
-    interrupted->bind(1, a.dedupe_key).bind(2, a.channel).bind(3, a.now_ms);
-    if (Status r = interrupted->run(); !r) return r;
     return insert(a, "sending", {}, &out.row);
   });
   if (!s) return s;
@@ -122,14 +120,12 @@ Result<Reservation> DeliveryLog::reserve(const Attempt& a, int cap_per_hour) {
 }
 
 Result<std::optional<DeliveryRecord>> DeliveryLog::find_sent_locked(const std::string& dedupe_key) {
-  Result<Statement> st = db_->prepare(
-      "SELECT " + std::string(kColumns) +
-      " FROM deliveries WHERE dedupe_key = ?1 AND status = 'sent' ORDER BY id LIMIT 1");
-  if (!st) return st.status();
-  st->bind(1, dedupe_key);
-  std::optional<DeliveryRecord> out;
-  if (Status s = store::sqlite::each_row(*st, [&] { out = record_from(*st); }); !s) return s;
-  return out;
+  Result<store::SqlRows> rows = db_->query(
+      select_deliveries("WHERE dedupe_key = ?1 AND status = 'sent' ORDER BY id LIMIT 1"),
+      {dedupe_key});
+  if (!rows) return rows.status();
+  if (rows->size() == 0) return std::optional<DeliveryRecord>();
+  return std::optional<DeliveryRecord>(record_from(*rows, 0));
 }
 
 Result<std::optional<DeliveryRecord>> DeliveryLog::find_sent(const std::string& dedupe_key) {
@@ -140,26 +136,21 @@ Result<std::optional<DeliveryRecord>> DeliveryLog::find_sent(const std::string& 
 Status DeliveryLog::mark_forwarded(std::int64_t delivery, const std::string& status,
                                    std::int64_t now_ms) {
   std::lock_guard lock(mu_);
-  Result<Statement> st = db_->prepare(
-      "UPDATE delivery_events SET forwarded_ms = ?3 WHERE delivery = ?1 AND status = ?2");
-  if (!st) return st.status();
-  st->bind(1, delivery).bind(2, status).bind(3, now_ms);
-  return st->run();
+  return db_
+      ->exec("UPDATE delivery_events SET forwarded_ms = ?3 WHERE delivery = ?1 AND status = ?2",
+             {delivery, status, now_ms})
+      .status();
 }
 
 Status DeliveryLog::finish(std::int64_t row, std::string_view status, std::string_view provider_id,
                            std::string_view error, std::int64_t now_ms) {
   std::lock_guard lock(mu_);
-  Result<Statement> st = db_->prepare(
-      "UPDATE deliveries SET status = ?2, provider_id = ?3, error = ?4, updated_ms = ?5 "
-      "WHERE id = ?1");
-  if (!st) return st.status();
-  st->bind(1, row)
-      .bind(2, status)
-      .bind_text_or_null(3, provider_id)
-      .bind_text_or_null(4, error)
-      .bind(5, now_ms);
-  return st->run();
+  return db_
+      ->exec(
+          "UPDATE deliveries SET status = ?2, provider_id = ?3, error = ?4, updated_ms = ?5 "
+          "WHERE id = ?1",
+          {row, status, text_or_null(provider_id), text_or_null(error), now_ms})
+      .status();
 }
 
 Status DeliveryLog::note(const Attempt& a, std::string_view status, std::string_view error) {
@@ -169,39 +160,37 @@ Status DeliveryLog::note(const Attempt& a, std::string_view status, std::string_
 
 Result<std::vector<std::string>> DeliveryLog::rejected_channels(const std::string& dedupe_key) {
   std::lock_guard lock(mu_);
-  Result<Statement> st = db_->prepare(
-      "SELECT DISTINCT channel FROM deliveries WHERE dedupe_key = ?1 AND status = 'rejected'");
-  if (!st) return st.status();
-  st->bind(1, dedupe_key);
+  Result<store::SqlRows> rows = db_->query(
+      "SELECT DISTINCT channel FROM deliveries WHERE dedupe_key = ?1 AND status = 'rejected'",
+      {dedupe_key});
+  if (!rows) return rows.status();
   std::vector<std::string> out;
-  if (Status s = store::sqlite::each_row(*st, [&] { out.push_back(st->text(0)); }); !s) return s;
+  for (int i = 0; i < rows->size(); ++i) out.push_back(rows->text(i, 0));
   return out;
 }
 
 Result<std::vector<DeliveryRecord>> DeliveryLog::list(std::string_view order_id) {
   std::lock_guard lock(mu_);
-  Result<Statement> st = db_->prepare(
-      "SELECT " + std::string(kColumns) + " FROM deliveries" +
-      (order_id.empty() ? std::string(" ORDER BY id") : " WHERE order_id = ?1 ORDER BY id"));
-  if (!st) return st.status();
-  if (!order_id.empty()) st->bind(1, order_id);
+  Result<store::SqlRows> rows =
+      order_id.empty() ? db_->query(select_deliveries("ORDER BY id"), {})
+                       : db_->query(select_deliveries("WHERE order_id = ?1 ORDER BY id"),
+                                    {order_id});
+  if (!rows) return rows.status();
   std::vector<DeliveryRecord> out;
-  if (Status s = store::sqlite::each_row(*st, [&] { out.push_back(record_from(*st)); }); !s) {
-    return s;
-  }
+  out.reserve(static_cast<std::size_t>(rows->size()));
+  for (int i = 0; i < rows->size(); ++i) out.push_back(record_from(*rows, i));
   return out;
 }
 
 Result<std::vector<Notifier::Count>> DeliveryLog::counts() {
   std::lock_guard lock(mu_);
-  Result<Statement> st =
-      db_->prepare("SELECT channel, status, count(*) FROM deliveries GROUP BY channel, status");
-  if (!st) return st.status();
+  Result<store::SqlRows> rows = db_->query(
+      "SELECT channel, status, count(*) FROM deliveries GROUP BY channel, status", {});
+  if (!rows) return rows.status();
   std::vector<Notifier::Count> out;
-  Status s = store::sqlite::each_row(*st, [&] {
-    out.push_back({st->text(0), st->text(1), st->int64(2)});
-  });
-  if (!s) return s;
+  for (int i = 0; i < rows->size(); ++i) {
+    out.push_back({rows->text(i, 0), rows->text(i, 1), rows->integer(i, 2)});
+  }
   return out;
 }
 
@@ -209,47 +198,46 @@ Result<std::optional<DeliveryRecord>> DeliveryLog::record_status(const DeliveryS
   std::lock_guard lock(mu_);
   std::optional<DeliveryRecord> delivery;
   bool fresh = false;
-  Status s = store::sqlite::in_transaction(*db_, [&]() -> Status {
-    Result<Statement> find =
-        db_->prepare("SELECT " + std::string(kColumns) +
-                     " FROM deliveries WHERE channel = ?1 AND provider_id = ?2 AND status = 'sent' "
-                     "ORDER BY id DESC LIMIT 1");
-    if (!find) return find.status();
-    find->bind(1, status.channel).bind(2, status.provider_id);
-    if (Status r = store::sqlite::each_row(*find, [&] { delivery = record_from(*find); }); !r) {
-      return r;
-    }
-    if (!delivery) {
+  Status s = in_transaction([&]() -> Status {
+    Result<store::SqlRows> found = db_->query(
+        select_deliveries("WHERE channel = ?1 AND provider_id = ?2 AND status = 'sent' "
+                          "ORDER BY id DESC LIMIT 1"),
+        {status.channel, status.provider_id});
+    if (!found) return found.status();
+    if (found->size() == 0) {
       return Status::not_found("no " + status.channel + " delivery with provider id '" +
                                status.provider_id + "' in the delivery log");
     }
-    Result<Statement> add = db_->prepare(
+    delivery = record_from(*found, 0);
+    // Callbacks of one delivery take turns across machines (the status recomputed below).
+    if (Status l = db_->lock("ordo delivery events " + std::to_string(delivery->id)); !l) {
+      return l;
+    }
+    const std::string detail = status.detail.dump();
+    Result<std::int64_t> added = db_->exec(
         "INSERT INTO delivery_events (delivery, status, at_ms, detail) VALUES (?1, ?2, ?3, ?4) "
-        "ON CONFLICT DO NOTHING");
-    if (!add) return add.status();
-    add->bind(1, delivery->id)
-        .bind(2, status.status)
-        .bind(3, status.at_ms)
-        .bind(4, status.detail.dump());
-    if (Status r = add->run(); !r) return r;
-    fresh = sqlite3_changes(db_->handle()) == 1;
+        "ON CONFLICT DO NOTHING",
+        {delivery->id, status.status, status.at_ms, detail});
+    if (!added) return added.status();
+    fresh = *added == 1;
     if (!fresh) {
       // Seen before: again only if it never reached the CRM.
-      Result<Statement> pending = db_->prepare(
+      Result<store::SqlRows> pending = db_->query(
           "SELECT 1 FROM delivery_events WHERE delivery = ?1 AND status = ?2 AND "
-          "forwarded_ms IS NULL");
+          "forwarded_ms IS NULL",
+          {delivery->id, status.status});
       if (!pending) return pending.status();
-      pending->bind(1, delivery->id).bind(2, status.status);
-      return store::sqlite::each_row(*pending, [&] { fresh = true; });
+      fresh = pending->size() > 0;
+      return Status::ok();
     }
     // The latest by the provider's time, so callbacks arriving out of order do not move the
     // status backwards.
-    Result<Statement> latest = db_->prepare(
+    Result<std::int64_t> latest = db_->exec(
         "UPDATE deliveries SET provider_status = (SELECT status FROM delivery_events WHERE "
-        "delivery = ?1 ORDER BY at_ms DESC, rowid DESC LIMIT 1) WHERE id = ?1");
+        "delivery = ?1 ORDER BY at_ms DESC, " +
+            std::string(db_->arrival_column()) + " DESC LIMIT 1) WHERE id = ?1",
+        {delivery->id});
     if (!latest) return latest.status();
-    latest->bind(1, delivery->id);
-    if (Status r = latest->run(); !r) return r;
     delivery->provider_status = status.status;
     return Status::ok();
   });

@@ -1,9 +1,11 @@
 // The delivery log: every attempt to send a notification, and the providers' status
-// callbacks, in an Ordo database (schema 2). It is what makes "never twice" hold across
-// crashes: an attempt is reserved (a 'sending' row) in the same transaction that checks for
-// an earlier delivery of the same message and the customer's hourly cap.
+// callbacks, in an Ordo database: an SQLite file (schema 2) or the PostgreSQL schema of
+// several nodes. It is what makes "never twice" hold across crashes and machines: an attempt
+// is reserved (a 'sending' row) in the same transaction that checks for an earlier delivery
+// of the same message and the customer's hourly cap, taking turns per message and per
+// customer with every other process that writes the log.
 //
-// Thread-safe: one connection behind a mutex; several processes may share the file.
+// Thread-safe: one connection behind a mutex; several processes may share the database.
 #pragma once
 
 #include <cstdint>
@@ -14,7 +16,7 @@
 #include <vector>
 
 #include "ordo/adapters/notifications.h"
-#include "store/sqlite/database.h"
+#include "store/sql_db.h"
 
 namespace ordo::notify {
 
@@ -40,7 +42,8 @@ struct Reservation {
 
 class DeliveryLog {
  public:
-  static Result<std::unique_ptr<DeliveryLog>> open(const std::string& path);
+  // An SQLite file (created when missing) or a postgresql:// URL (store::SqlDb::open).
+  static Result<std::unique_ptr<DeliveryLog>> open(const std::string& location);
 
   // In one transaction: the message was sent already -> kDuplicate (a 'duplicate' row
   // records the repeat); the customer has `cap_per_hour` messages sent or in flight in the
@@ -65,12 +68,14 @@ class DeliveryLog {
   Status mark_forwarded(std::int64_t delivery, const std::string& status, std::int64_t now_ms);
 
  private:
-  explicit DeliveryLog(std::unique_ptr<store::sqlite::Database> db) : db_(std::move(db)) {}
+  explicit DeliveryLog(std::unique_ptr<store::SqlDb> db) : db_(std::move(db)) {}
+  template <class F>
+  Status in_transaction(F&& body);
   Status insert(const Attempt& a, std::string_view status, std::string_view error,
                 std::int64_t* row);
   Result<std::optional<DeliveryRecord>> find_sent_locked(const std::string& dedupe_key);
   std::mutex mu_;
-  std::unique_ptr<store::sqlite::Database> db_;
+  std::unique_ptr<store::SqlDb> db_;
 };
 
 }  // namespace ordo::notify

@@ -15,6 +15,7 @@
 #include "http/http_client.h"
 #include "notify/fields.h"
 #include "ordo/adapters/notifications.h"
+#include "store/postgres/pq.h"
 
 namespace ordo {
 
@@ -160,15 +161,18 @@ Result<std::shared_ptr<Notifier>> Notifier::create(const json& settings,
     return s;
   }
   const auto path_of = [&](const std::string& p) {
-    return fs::path(p).is_absolute() || base_dir.empty() ? p : (fs::path(base_dir) / p).string();
+    return store::pg::is_url(p) || fs::path(p).is_absolute() || base_dir.empty()
+               ? p
+               : (fs::path(base_dir) / p).string();
   };
   std::string dir, locale = "en", log_path;
   if (Status s = read_text(settings, where, "templates", dir, true); !s) return s;
   if (Status s = read_text(settings, where, "defaultLocale", locale, false); !s) return s;
   if (Status s = read_text(settings, where, "deliveryLog", log_path, true); !s) {
     return Status::invalid_argument(s.message() +
-                                    ": the database file where every delivery is recorded "
-                                    "(it is what keeps a message from being sent twice)");
+                                    ": the database where every delivery is recorded, a "
+                                    "file or a postgresql:// URL (it is what keeps a message "
+                                    "from being sent twice)");
   }
   Result<NotificationTemplates> templates = NotificationTemplates::load(path_of(dir), locale);
   if (!templates) {
@@ -417,7 +421,7 @@ Result<std::vector<DeliveryRecord>> Notifier::deliveries(std::string_view order_
 Result<std::vector<DeliveryRecord>> read_delivery_log(const std::string& path,
                                                       std::string_view order_id) {
   std::error_code ec;
-  if (!std::filesystem::exists(path, ec)) {
+  if (!store::pg::is_url(path) && !std::filesystem::exists(path, ec)) {
     return Status::not_found("no delivery log at " + path);
   }
   Result<std::unique_ptr<notify::DeliveryLog>> log = notify::DeliveryLog::open(path);

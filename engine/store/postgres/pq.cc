@@ -123,6 +123,7 @@ SchemaInUrl take_schema(std::string_view url) {
 void Rows::Clear::operator()(pg_result* r) const noexcept { PQclear(r); }
 
 int Rows::size() const noexcept { return r_ ? PQntuples(r_.get()) : 0; }
+int Rows::columns() const noexcept { return r_ ? PQnfields(r_.get()) : 0; }
 
 bool Rows::is_null(int row, int column) const noexcept {
   return PQgetisnull(r_.get(), row, column) != 0;
@@ -204,6 +205,12 @@ Status Connection::prepare(const std::string& name, const std::string& sql) {
 Result<Rows> Connection::run(const std::string& name, std::initializer_list<Param> params) {
   return check(PQexecPrepared(c_.get(), name.c_str(), static_cast<int>(params.size()),
                               params.begin(), nullptr, nullptr, 0),
+               name);
+}
+
+Result<Rows> Connection::run(const std::string& name, const std::vector<Param>& params) {
+  return check(PQexecPrepared(c_.get(), name.c_str(), static_cast<int>(params.size()),
+                              params.data(), nullptr, nullptr, 0),
                name);
 }
 

@@ -48,6 +48,7 @@ class Rows {
   Rows& operator=(Rows&&) noexcept = default;
 
   int size() const noexcept;
+  int columns() const noexcept;
   bool empty() const noexcept { return size() == 0; }
   bool is_null(int row, int column) const noexcept;
   // The value's text (a view into the result: valid while the Rows live); "" when null.
@@ -88,6 +89,7 @@ class Connection {
   Status prepare(const std::string& name, const std::string& sql);
   // Runs the prepared statement `name` with `params`.
   Result<Rows> run(const std::string& name, std::initializer_list<Param> params = {});
+  Result<Rows> run(const std::string& name, const std::vector<Param>& params);
   // Runs `sql` once with `params` (not prepared: for statements run rarely).
   Result<Rows> run_once(const std::string& sql, std::initializer_list<Param> params = {});
 

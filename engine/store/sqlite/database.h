@@ -71,6 +71,8 @@ class Statement {
   double real(int column) const;
   std::string text(int column) const;
   bool is_null(int column) const;
+  // How many columns its rows have.
+  int columns() const;
 
  private:
   friend class Database;

@@ -15,6 +15,7 @@
 #include "peers/http_peer.h"
 #include "peers/smtp_sink.h"
 #include "test_util.h"
+#include "store/pg_server.h"
 
 namespace ordo::testing {
 namespace {
@@ -57,10 +58,22 @@ FakeJob notify_job(json vars, const char* message, const char* channel = "email"
   return job;
 }
 
-class NotifierTest : public ::testing::Test {
+// Every test twice: the delivery log in an SQLite file, and in PostgreSQL (a schema of the
+// test's own on the test server), where several nodes share it.
+class NotifierTest : public ::testing::TestWithParam<bool> {
  protected:
   void SetUp() override {
     dir_ = scratch_.dir();
+    if (GetParam()) {
+      std::string why;
+      const std::string& server = PgTestServer::url(why);
+      ASSERT_FALSE(server.empty()) << why;
+      static int tests = 0;
+      log_ = server + (server.find('?') == std::string::npos ? "?" : "&") + "schema=notify_" +
+             std::to_string(::getpid()) + "_" + std::to_string(++tests);
+    } else {
+      log_ = dir_ + "/deliveries.db";
+    }
     sms_.server().Post("/sms", [this](const httplib::Request& req, httplib::Response& res) {
       sms_.record(req);
       const int n = ++sms_calls_;
@@ -81,7 +94,7 @@ class NotifierTest : public ::testing::Test {
 
   json settings(const std::string& smtp_url, json extra = json::object()) {
     json s = {{"templates", ORDO_SOURCE_DIR "/processes/templates"},
-              {"deliveryLog", dir_ + "/deliveries.db"},
+              {"deliveryLog", log_},
               {"shop",
                {{"name", "Ordo Shop"},
                 {"url", "https://shop.example"},
@@ -121,6 +134,7 @@ class NotifierTest : public ::testing::Test {
 
   TempDir scratch_{"notify"};
   std::string dir_;
+  std::string log_;  // notifications.deliveryLog
   HttpPeer sms_, push_;
   std::atomic<int> sms_calls_{0};
   int sms_failures_ = 0;
@@ -132,7 +146,7 @@ class NotifierTest : public ::testing::Test {
     GTEST_SKIP() << "no SMTP server: install python3-aiosmtpd (scripts/install-deps)"; \
   }
 
-TEST_F(NotifierTest, EmailArrivesOverSmtpInTheCustomersLanguageWithCorrectHeaders) {
+TEST_P(NotifierTest, EmailArrivesOverSmtpInTheCustomersLanguageWithCorrectHeaders) {
   SmtpSink smtp(dir_ + "/mail.jsonl");
   REQUIRE_SMTP(smtp);
   auto n = make(settings(smtp.url()));
@@ -171,7 +185,7 @@ TEST_F(NotifierTest, EmailArrivesOverSmtpInTheCustomersLanguageWithCorrectHeader
   EXPECT_EQ(id.find(".."), std::string::npos) << id;
 }
 
-TEST_F(NotifierTest, PolishAndRussianSubjectsSurviveTheWire) {
+TEST_P(NotifierTest, PolishAndRussianSubjectsSurviveTheWire) {
   SmtpSink smtp(dir_ + "/mail.jsonl");
   REQUIRE_SMTP(smtp);
   auto n = make(settings(smtp.url()));
@@ -202,7 +216,7 @@ TEST_F(NotifierTest, PolishAndRussianSubjectsSurviveTheWire) {
   EXPECT_NE(mail[1]["text"].get<std::string>().find("Уважаемый"), std::string::npos);
 }
 
-TEST_F(NotifierTest, TheSameMessageForTheSameOrderIsSentOnce) {
+TEST_P(NotifierTest, TheSameMessageForTheSameOrderIsSentOnce) {
   SmtpSink smtp(dir_ + "/mail.jsonl");
   REQUIRE_SMTP(smtp);
   auto n = make(settings(smtp.url()));
@@ -229,7 +243,42 @@ TEST_F(NotifierTest, TheSameMessageForTheSameOrderIsSentOnce) {
   for (std::size_t i = 1; i < entries.size(); ++i) EXPECT_EQ(entries[i].status, "duplicate");
 }
 
-TEST_F(NotifierTest, SmsGoesThroughTheGatewayWithAnIdempotencyKeyAndE164Number) {
+// Two workers (two machines, or two processes on one) on one delivery log, sixteen threads
+// sending a customer sixteen different texts at once: the hourly cap of three holds across
+// all of them, since each reservation takes its turn per customer.
+TEST_P(NotifierTest, WorkersSharingTheLogKeepTheCustomersHourlyCapBetweenThem) {
+  const json s = settings("smtp://127.0.0.1:1",
+                          {{"capPerHour", 3}, {"rules", {{"order-shipped", {"sms"}}}}});
+  auto first = make(s);
+  auto second = make(s);
+  ASSERT_TRUE(first && second);
+  std::atomic<int> sent{0}, deferred{0}, other{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 16; ++i) {
+    threads.emplace_back([&, i] {
+      json vars = order_vars();
+      const std::string order = "A-" + std::to_string(2000 + i);
+      vars["orderId"] = order;
+      FakeJob job = notify_job(vars, "order-shipped", "sms");
+      job.business(order).keyed("order:" + std::to_string(i) + ":notify");
+      const JobOutcome o = (i % 2 == 0 ? first : second)->handle(job);
+      if (o.kind() == JobOutcome::Kind::kComplete) {
+        ++sent;
+      } else if (o.kind() == JobOutcome::Kind::kDefer) {
+        ++deferred;
+      } else {
+        ++other;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(sent.load(), 3);
+  EXPECT_EQ(deferred.load(), 13);
+  EXPECT_EQ(other.load(), 0);
+  EXPECT_EQ(sms_.seen().size(), 3u);
+}
+
+TEST_P(NotifierTest, SmsGoesThroughTheGatewayWithAnIdempotencyKeyAndE164Number) {
   auto n = make(settings("smtp://127.0.0.1:1"));
   ASSERT_TRUE(n);
   FakeJob job = notify_job(order_vars(), "order-shipped", "sms");
@@ -248,7 +297,7 @@ TEST_F(NotifierTest, SmsGoesThroughTheGatewayWithAnIdempotencyKeyAndE164Number) 
   EXPECT_EQ(entries[0].recipient, "+4915123456789");
 }
 
-TEST_F(NotifierTest, AnInvalidNumberIsNotTextedTheReasonIsRecordedAndEmailIsUsed) {
+TEST_P(NotifierTest, AnInvalidNumberIsNotTextedTheReasonIsRecordedAndEmailIsUsed) {
   SmtpSink smtp(dir_ + "/mail.jsonl");
   REQUIRE_SMTP(smtp);
   auto n = make(settings(smtp.url()));
@@ -273,7 +322,7 @@ TEST_F(NotifierTest, AnInvalidNumberIsNotTextedTheReasonIsRecordedAndEmailIsUsed
   EXPECT_NE(entries[1].error.find("no email address"), std::string::npos) << entries[1].error;
 }
 
-TEST_F(NotifierTest, PreferencesAndOptOutsAreRespected) {
+TEST_P(NotifierTest, PreferencesAndOptOutsAreRespected) {
   auto n = make(settings("smtp://127.0.0.1:1"));
   json c = customer();
   c["preferredChannel"] = "push";
@@ -297,7 +346,7 @@ TEST_F(NotifierTest, PreferencesAndOptOutsAreRespected) {
   EXPECT_EQ(push_.seen().size(), 2u) << "the next channel of the rule";
 }
 
-TEST_F(NotifierTest, SmsInQuietHoursWaitsUntilTheWindowOpens) {
+TEST_P(NotifierTest, SmsInQuietHoursWaitsUntilTheWindowOpens) {
   auto n = make(settings("smtp://127.0.0.1:1"));
   // 2026-12-01T21:30:00Z is 22:30 in Berlin; the window opens at 08:00 Berlin = 07:00Z.
   const std::int64_t late = kMorning + 11 * 60 * kMinute + 30 * kMinute;
@@ -322,7 +371,7 @@ TEST_F(NotifierTest, SmsInQuietHoursWaitsUntilTheWindowOpens) {
 }
 
 // What no job outcome says goes to the LogFunction handed in, and nowhere without one.
-TEST_F(NotifierTest, AnUnknownTimeZoneAndAFailedSendAreReportedThroughTheLogFunction) {
+TEST_P(NotifierTest, AnUnknownTimeZoneAndAFailedSendAreReportedThroughTheLogFunction) {
   std::vector<std::pair<LogLevel, std::string>> reported;
   std::mutex mu;
   auto made = Notifier::create(settings("smtp://127.0.0.1:1"), "", "notifications",
@@ -350,7 +399,7 @@ TEST_F(NotifierTest, AnUnknownTimeZoneAndAFailedSendAreReportedThroughTheLogFunc
       << all;
 }
 
-TEST_F(NotifierTest, TheHourlyCapMakesFurtherMessagesWait) {
+TEST_P(NotifierTest, TheHourlyCapMakesFurtherMessagesWait) {
   auto n = make(settings(
       "smtp://127.0.0.1:1",
       {{"capPerHour", 2},
@@ -371,7 +420,7 @@ TEST_F(NotifierTest, TheHourlyCapMakesFurtherMessagesWait) {
   EXPECT_EQ(sms_.seen().size(), 3u);
 }
 
-TEST_F(NotifierTest, FailuresAreRetriedThenTheFallbackChannelThenAnIncident) {
+TEST_P(NotifierTest, FailuresAreRetriedThenTheFallbackChannelThenAnIncident) {
   SmtpSink smtp(dir_ + "/mail.jsonl", {"--reject", "joerg"});
   REQUIRE_SMTP(smtp);
   auto n = make(settings(smtp.url()));
@@ -398,7 +447,7 @@ TEST_F(NotifierTest, FailuresAreRetriedThenTheFallbackChannelThenAnIncident) {
   EXPECT_TRUE(smtp.mail().empty());
 }
 
-TEST_F(NotifierTest, OnTheLastRetryTheFallbackChannelDelivers) {
+TEST_P(NotifierTest, OnTheLastRetryTheFallbackChannelDelivers) {
   SmtpSink smtp(dir_ + "/mail.jsonl", {"--fail-first", "1"});
   REQUIRE_SMTP(smtp);
   auto n = make(settings(smtp.url()));
@@ -415,7 +464,7 @@ TEST_F(NotifierTest, OnTheLastRetryTheFallbackChannelDelivers) {
   EXPECT_NE(smtp.mail()[0]["text"].get<std::string>().find("0034043416"), std::string::npos);
 }
 
-TEST_F(NotifierTest, ASlowOrGarbledGatewayIsRetriedUnderTheSameKey) {
+TEST_P(NotifierTest, ASlowOrGarbledGatewayIsRetriedUnderTheSameKey) {
   HttpPeer slow;
   std::atomic<int> calls{0};
   slow.server().Post("/sms", [&](const httplib::Request& req, httplib::Response& res) {
@@ -452,7 +501,7 @@ TEST_F(NotifierTest, ASlowOrGarbledGatewayIsRetriedUnderTheSameKey) {
   EXPECT_EQ(entries[2].provider_id, "sms-77");
 }
 
-TEST_F(NotifierTest, AfterAnIncidentIsRetriedEveryChannelGetsAnotherChance) {
+TEST_P(NotifierTest, AfterAnIncidentIsRetriedEveryChannelGetsAnotherChance) {
   SmtpSink smtp(dir_ + "/mail.jsonl", {"--reject", "joerg"});
   REQUIRE_SMTP(smtp);
   auto n = make(settings(smtp.url()));
@@ -468,7 +517,7 @@ TEST_F(NotifierTest, AfterAnIncidentIsRetriedEveryChannelGetsAnotherChance) {
   EXPECT_EQ(sms_.seen().size(), 2u);
 }
 
-TEST_F(NotifierTest, AMessageSentBeforeIsNotHeldBackByQuietHours) {
+TEST_P(NotifierTest, AMessageSentBeforeIsNotHeldBackByQuietHours) {
   auto n = make(settings("smtp://127.0.0.1:1"));
   FakeJob job = notify_job(order_vars(), "order-shipped", "sms");
   ASSERT_EQ(n->handle(job).kind(), JobOutcome::Kind::kComplete);
@@ -478,7 +527,7 @@ TEST_F(NotifierTest, AMessageSentBeforeIsNotHeldBackByQuietHours) {
   EXPECT_EQ(sms_.seen().size(), 1u);
 }
 
-TEST_F(NotifierTest, AFailedForwardToTheCrmIsRetriedByTheNextCallback) {
+TEST_P(NotifierTest, AFailedForwardToTheCrmIsRetriedByTheNextCallback) {
   HttpPeer crm;
   std::atomic<int> calls{0};
   crm.server().Post("/events", [&](const httplib::Request& req, httplib::Response& res) {
@@ -500,7 +549,7 @@ TEST_F(NotifierTest, AFailedForwardToTheCrmIsRetriedByTheNextCallback) {
   EXPECT_EQ(crm.seen().size(), 2u);
 }
 
-TEST_F(NotifierTest, AMessageWithoutTemplatesOrATemplateHeaderIsAnIncident) {
+TEST_P(NotifierTest, AMessageWithoutTemplatesOrATemplateHeaderIsAnIncident) {
   auto n = make(settings("smtp://127.0.0.1:1"));
   FakeJob typo = notify_job(order_vars(), "order-shiped", "sms");
   JobOutcome o = n->handle(typo);
@@ -515,7 +564,7 @@ TEST_F(NotifierTest, AMessageWithoutTemplatesOrATemplateHeaderIsAnIncident) {
   EXPECT_TRUE(sms_.seen().empty());
 }
 
-TEST_F(NotifierTest, ProviderCallbacksAreRecordedOnceAndForwardedToTheCrm) {
+TEST_P(NotifierTest, ProviderCallbacksAreRecordedOnceAndForwardedToTheCrm) {
   HttpPeer crm;
   crm.server().Post("/events", [&](const httplib::Request& req, httplib::Response& res) {
     crm.record(req);
@@ -546,6 +595,11 @@ TEST_F(NotifierTest, ProviderCallbacksAreRecordedOnceAndForwardedToTheCrm) {
   EXPECT_EQ(n->provider_status({"sms", "unknown", "delivered", 0, {}}).status().code(),
             StatusCode::kNotFound);
 }
+
+INSTANTIATE_TEST_SUITE_P(DeliveryLogs, NotifierTest, ::testing::Values(false, true),
+                         [](const ::testing::TestParamInfo<bool>& param) {
+                           return std::string(param.param ? "Postgres" : "Sqlite");
+                         });
 
 TEST(NotificationConfig, MistakesAreErrorsNamingTheSetting) {
   const TempDir scratch("notify-cfg");
