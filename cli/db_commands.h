@@ -108,6 +108,12 @@ struct BackupArgs : DbArgs {
   bool force = false;
 };
 
+struct CopyArgs {
+  std::string from;
+  std::string to;
+  bool json = false;
+};
+
 struct DeliveriesArgs {
   std::string log;
   std::string order;
@@ -125,5 +131,6 @@ int run_cancel(const CancelArgs& args);
 int run_worker(const WorkerArgs& args);
 int run_backup(const BackupArgs& args);
 int run_deliveries(const DeliveriesArgs& args);
+int run_copy(const CopyArgs& args);
 
 }  // namespace ordo::cli::db

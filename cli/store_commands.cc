@@ -26,6 +26,7 @@ struct StoreCommands::Impl {
   WorkerArgs worker;
   BackupArgs backup;
   DeliveriesArgs deliveries;
+  CopyArgs copy;
   CLI::App* deploy_cmd = nullptr;
   CLI::App* start_cmd = nullptr;
   CLI::App* correlate_cmd = nullptr;
@@ -37,6 +38,7 @@ struct StoreCommands::Impl {
   CLI::App* worker_cmd = nullptr;
   CLI::App* backup_cmd = nullptr;
   CLI::App* deliveries_cmd = nullptr;
+  CLI::App* copy_cmd = nullptr;
 };
 
 StoreCommands::StoreCommands(CLI::App& app) : impl_(std::make_unique<Impl>()) {
@@ -201,6 +203,27 @@ StoreCommands::StoreCommands(CLI::App& app) : impl_(std::make_unique<Impl>()) {
     c->footer("See docs/notifications.md.\n" + exit_status +
               "the log is missing or unreadable, 2 on bad usage.");
   }
+  {
+    CLI::App* db = app.add_subcommand("db", "Work on a whole Ordo database");
+    db->require_subcommand(1);
+    CLI::App* c = m.copy_cmd = db->add_subcommand(
+        "copy", "Copy a whole database to an empty one: SQLite to PostgreSQL, or back");
+    c->add_option("from", m.copy.from, "The database to copy: a file or a postgresql:// URL")
+        ->required();
+    c->add_option("to", m.copy.to,
+                  "An empty database (a new file, or a schema with no rows; ?schema=NAME "
+                  "names it)")
+        ->required();
+    c->add_flag("--json", m.copy.json, "Print from, to, rows per table and the checksum as JSON");
+    c->footer(
+        "Deployments, instances where they wait, jobs, timers, buffered messages, incidents, "
+        "history and the delivery log are copied in one transaction, read back and compared "
+        "(rows and a checksum per table) before it commits: a failed copy leaves TO as it "
+        "was. Stop the engines that use FROM first, or what they do afterwards is not in the "
+        "copy. See docs/operations.md.\n" +
+        exit_status + "FROM cannot be read, TO is not empty, or the copy differs; 2 on bad "
+                      "usage.");
+  }
 }
 
 StoreCommands::~StoreCommands() = default;
@@ -218,6 +241,7 @@ std::optional<int> StoreCommands::run() const {
   if (m.worker_cmd->parsed()) return run_worker(m.worker);
   if (m.backup_cmd->parsed()) return run_backup(m.backup);
   if (m.deliveries_cmd->parsed()) return run_deliveries(m.deliveries);
+  if (m.copy_cmd->parsed()) return run_copy(m.copy);
   return std::nullopt;
 }
 

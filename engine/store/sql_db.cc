@@ -29,6 +29,8 @@ namespace {
 
 class SqliteDb final : public SqlDb {
  public:
+  using SqlDb::exec;
+  using SqlDb::query;
   explicit SqliteDb(std::unique_ptr<sqlite::Database> db) : db_(std::move(db)) {}
 
   bool postgres() const noexcept override { return false; }
@@ -39,7 +41,7 @@ class SqliteDb final : public SqlDb {
   void rollback() noexcept override { db_->rollback(); }
   Status lock(std::string_view) override { return Status::ok(); }
 
-  Result<SqlRows> query(const std::string& sql, std::initializer_list<SqlValue> params) override {
+  Result<SqlRows> query(const std::string& sql, std::span<const SqlValue> params) override {
     Result<sqlite::Statement> st = bound(sql, params);
     if (!st) return st.status();
     SqlRows rows(st->columns());
@@ -53,7 +55,7 @@ class SqliteDb final : public SqlDb {
   }
 
   Result<std::int64_t> exec(const std::string& sql,
-                            std::initializer_list<SqlValue> params) override {
+                            std::span<const SqlValue> params) override {
     Result<sqlite::Statement> st = bound(sql, params);
     if (!st) return st.status();
     if (Status s = st->run(); !s) return s;
@@ -64,7 +66,7 @@ class SqliteDb final : public SqlDb {
 
  private:
   Result<sqlite::Statement> bound(const std::string& sql,
-                                         std::initializer_list<SqlValue> params) {
+                                         std::span<const SqlValue> params) {
     Result<sqlite::Statement> st = db_->prepare(sql);
     if (!st) return st.status();
     int i = 0;
@@ -86,6 +88,8 @@ class SqliteDb final : public SqlDb {
 
 class PgDb final : public SqlDb {
  public:
+  using SqlDb::exec;
+  using SqlDb::query;
   PgDb(std::string url, std::string schema) : url_(std::move(url)), schema_(std::move(schema)) {}
 
   Status connect() {
@@ -119,7 +123,7 @@ class PgDb final : public SqlDb {
     return r.status();
   }
 
-  Result<SqlRows> query(const std::string& sql, std::initializer_list<SqlValue> params) override {
+  Result<SqlRows> query(const std::string& sql, std::span<const SqlValue> params) override {
     Result<pg::Rows> r = run(sql, params);
     if (!r) return r.status();
     const int columns = r->columns();
@@ -133,7 +137,7 @@ class PgDb final : public SqlDb {
   }
 
   Result<std::int64_t> exec(const std::string& sql,
-                            std::initializer_list<SqlValue> params) override {
+                            std::span<const SqlValue> params) override {
     Result<pg::Rows> r = run(sql, params);
     if (!r) return r.status();
     return r->affected();
@@ -153,7 +157,7 @@ class PgDb final : public SqlDb {
     return s;
   }
 
-  Result<pg::Rows> run(const std::string& sql, std::initializer_list<SqlValue> params) {
+  Result<pg::Rows> run(const std::string& sql, std::span<const SqlValue> params) {
     if (!conn_ || !conn_->ok()) {
       if (in_txn_) {
         return Status::io_error("the connection to PostgreSQL broke during a delivery log "

@@ -10,6 +10,7 @@
 #include <initializer_list>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -67,10 +68,15 @@ class SqlDb {
   // this one ends (PostgreSQL's advisory locks; SQLite's write lock holds everything).
   virtual Status lock(std::string_view name) = 0;
   // `sql` numbers its parameters ?1, ?2, ... (each may appear more than once).
-  virtual Result<SqlRows> query(const std::string& sql, std::initializer_list<SqlValue> params) = 0;
+  virtual Result<SqlRows> query(const std::string& sql, std::span<const SqlValue> params) = 0;
   // A statement that returns no rows: how many rows it changed.
-  virtual Result<std::int64_t> exec(const std::string& sql,
-                                    std::initializer_list<SqlValue> params) = 0;
+  virtual Result<std::int64_t> exec(const std::string& sql, std::span<const SqlValue> params) = 0;
+  Result<SqlRows> query(const std::string& sql, std::initializer_list<SqlValue> params) {
+    return query(sql, std::span<const SqlValue>(params.begin(), params.size()));
+  }
+  Result<std::int64_t> exec(const std::string& sql, std::initializer_list<SqlValue> params) {
+    return exec(sql, std::span<const SqlValue>(params.begin(), params.size()));
+  }
   // The column that orders delivery_events as they were added.
   virtual std::string_view arrival_column() const noexcept = 0;
 };

@@ -87,6 +87,194 @@ TEST_F(DbCommands, TheCommandsTakeAPostgresqlUrlAndNeverPrintItsPassword) {
   EXPECT_TRUE(c->exec("DROP SCHEMA " + schema + " CASCADE").is_ok());
 }
 
+// ---- ordo db copy ----
+
+constexpr const char* kCopiedProcess = R"(<?xml version="1.0" encoding="UTF-8"?>
+<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL"
+    xmlns:zeebe="http://camunda.org/schema/zeebe/1.0" targetNamespace="t">
+  <message id="m" name="paid"><extensionElements>
+    <zeebe:subscription correlationKey="=orderId"/></extensionElements></message>
+  <process id="moved" isExecutable="true">
+    <startEvent id="s"/>
+    <serviceTask id="reserve"><extensionElements>
+      <zeebe:taskDefinition type="reserve"/></extensionElements></serviceTask>
+    <receiveTask id="paid" messageRef="m"/>
+    <boundaryEvent id="late" attachedToRef="paid"><timerEventDefinition>
+      <timeDuration>PT1H</timeDuration></timerEventDefinition></boundaryEvent>
+    <endEvent id="done"/>
+    <endEvent id="too-late"/>
+    <sequenceFlow id="f1" sourceRef="s" targetRef="reserve"/>
+    <sequenceFlow id="f2" sourceRef="reserve" targetRef="paid"/>
+    <sequenceFlow id="f3" sourceRef="paid" targetRef="done"/>
+    <sequenceFlow id="f4" sourceRef="late" targetRef="too-late"/>
+  </process>
+</definitions>)";
+
+std::string with_schema(const std::string& server, const std::string& schema) {
+  return server + (server.find('?') == std::string::npos ? "?" : "&") + "schema=" + schema;
+}
+
+// A user who outgrows one machine moves an SQLite database holding orders at every stage to
+// PostgreSQL: waiting for a worker, for a payment (with its timeout timer), an incident, a
+// buffered message, a published message id, history and the delivery log. On PostgreSQL the
+// orders go on where they stood, nothing is numbered twice, and a copy back is the same
+// database again (the same checksum). A second copy into the filled schema is refused and
+// changes nothing.
+TEST_F(DbCommands, DbCopyMovesOrdersMidProcessToPostgresqlAndBack) {
+  std::string why;
+  const std::string& server = testing::PgTestServer::url(why);
+  ASSERT_FALSE(server.empty()) << why;
+  const std::string schema = "copy_" + std::to_string(::getpid());
+  const std::string url = with_schema(server, schema);
+  const std::string process = dir_.path("moved.bpmn");
+  std::ofstream(process) << kCopiedProcess;
+  JobKey failing = 0;
+  {
+    auto engine = Engine::open(db_);
+    ASSERT_OK(engine.status());
+    Engine& e = **engine;
+    ASSERT_OK(e.deploy_file(process).status());
+    for (int i = 1; i <= 4; ++i) {
+      const std::string order = "C-" + std::to_string(i);
+      ASSERT_OK(e.start("moved", {{"orderId", order}}, order).status());
+    }
+    // C-1 and C-2 reserved (they wait for their payment), C-3 failed for good (an incident),
+    // C-4 still waits for a worker.
+    auto jobs = e.open_jobs("reserve");
+    ASSERT_OK(jobs.status());
+    ASSERT_EQ(jobs->size(), 4u);
+    ASSERT_OK(e.complete_job((*jobs)[0].key));
+    ASSERT_OK(e.complete_job((*jobs)[1].key));
+    failing = (*jobs)[2].key;
+    ASSERT_OK(e.fail_job(failing, "ERP refused the reservation", 0, 0));
+    // A payment that came before anyone waits for it, and one published with an id.
+    ASSERT_OK(e.publish_message("paid", "C-9", {{"amount", 12}}, 3'600'000).status());
+    Message m;
+    m.name = "paid";
+    m.correlation_key = "C-1";
+    m.message_id = "psp-evt-1";
+    m.variables = {{"amount", 10}};
+    auto paid = e.publish_message(std::move(m));
+    ASSERT_OK(paid.status());
+    ASSERT_EQ(paid->instances.size(), 1u);
+  }
+  {
+    // The delivery log in the engine's own file: a confirmation sent, with a status callback.
+    auto log = notify::DeliveryLog::open(db_);
+    ASSERT_OK(log.status());
+    notify::Attempt a;
+    a.dedupe_key = "order-confirmation:C-1";
+    a.message = "order-confirmation";
+    a.order_id = "C-1";
+    a.customer = "K-1";
+    a.channel = "email";
+    a.recipient = "k1@example.com";
+    a.attempt = 1;
+    a.now_ms = 1'000;
+    auto r = (*log)->reserve(a, 0);
+    ASSERT_OK(r.status());
+    ASSERT_OK((*log)->finish(r->row, "sent", "smtp-1", "", 2'000));
+    DeliveryStatus st;
+    st.channel = "email";
+    st.provider_id = "smtp-1";
+    st.status = "delivered";
+    st.at_ms = 3'000;
+    ASSERT_OK((*log)->record_status(st).status());
+  }
+
+  ProcessRun to_pg = run_ordo({"db", "copy", db_, url, "--json"});
+  ASSERT_EQ(to_pg.exit_code, 0) << to_pg.out;
+  const nlohmann::json copied = nlohmann::json::parse(to_pg.out);
+  EXPECT_EQ(copied["tables"]["instances"], 4);
+  EXPECT_EQ(copied["tables"]["jobs"], 2) << "C-3's, held by its incident, and C-4's";
+  EXPECT_EQ(copied["tables"]["subscriptions"], 1) << "C-2 waits for its payment";
+  EXPECT_EQ(copied["tables"]["timers"], 1) << "C-2's payment timeout";
+  EXPECT_EQ(copied["tables"]["buffered_messages"], 1);
+  EXPECT_EQ(copied["tables"]["messages"], 1);
+  EXPECT_EQ(copied["tables"]["incidents"], 1);
+  EXPECT_EQ(copied["tables"]["deliveries"], 1);
+  EXPECT_EQ(copied["tables"]["delivery_events"], 1);
+  EXPECT_GT(copied["tables"]["history"].get<int>(), 0);
+
+  // Into a schema that holds rows now: refused, nothing changed.
+  ProcessRun again = run_ordo({"db", "copy", db_, url});
+  EXPECT_EQ(again.exit_code, 1);
+  EXPECT_TRUE(holds(again.out, "not empty")) << again.out;
+
+  {
+    auto engine = Engine::open(url);
+    ASSERT_OK(engine.status());
+    Engine& e = **engine;
+    // Each order goes on from where it stood.
+    auto c2 = e.publish_message("paid", "C-2", {{"amount", 11}});
+    ASSERT_OK(c2.status());
+    ASSERT_EQ(c2->instances.size(), 1u);
+    auto incidents = e.incidents();
+    ASSERT_OK(incidents.status());
+    ASSERT_EQ(incidents->size(), 1u);
+    EXPECT_EQ((*incidents)[0].job, failing);
+    ASSERT_OK(e.resolve_incident((*incidents)[0].key));
+    auto jobs = e.open_jobs("reserve");
+    ASSERT_OK(jobs.status());
+    ASSERT_EQ(jobs->size(), 2u);
+    for (const JobInfo& j : *jobs) ASSERT_OK(e.complete_job(j.key));
+    // The published id is still known; the business key still taken; new numbers are new.
+    Message dup;
+    dup.name = "paid";
+    dup.correlation_key = "C-1";
+    dup.message_id = "psp-evt-1";
+    auto repeated = e.publish_message(std::move(dup));
+    ASSERT_OK(repeated.status());
+    EXPECT_TRUE(repeated->duplicate);
+    auto c1 = e.start("moved", {{"orderId", "C-1"}}, "C-1");
+    ASSERT_OK(c1.status());
+    EXPECT_FALSE(c1->created);
+    auto c9 = e.start("moved", {{"orderId", "C-9"}}, "C-9");
+    ASSERT_OK(c9.status());
+    auto before = e.instances();
+    ASSERT_OK(before.status());
+    EXPECT_EQ(before->size(), 5u) << "a new instance, not one that overwrote a copied id";
+    for (const char* order : {"C-3", "C-4"}) {
+      auto p = e.publish_message("paid", order);
+      ASSERT_OK(p.status());
+      EXPECT_EQ(p->instances.size(), 1u) << order;
+    }
+    InstanceFilter done;
+    done.state = InstanceState::kCompleted;
+    auto completed = e.instances(done);
+    ASSERT_OK(completed.status());
+    EXPECT_EQ(completed->size(), 4u) << "C-1 to C-4 at their end";
+  }
+  auto log = notify::DeliveryLog::open(url);
+  ASSERT_OK(log.status());
+  auto deliveries = (*log)->list("C-1");
+  ASSERT_OK(deliveries.status());
+  ASSERT_EQ(deliveries->size(), 1u);
+  EXPECT_EQ((*deliveries)[0].status, "sent");
+  EXPECT_EQ((*deliveries)[0].provider_status, "delivered");
+  log->reset();
+
+  // Back to SQLite: the same database, by its checksum, as a copy of the copy.
+  ProcessRun back = run_ordo({"db", "copy", url, dir_.path("back.db"), "--json"});
+  ASSERT_EQ(back.exit_code, 0) << back.out;
+  ProcessRun there = run_ordo({"db", "copy", dir_.path("back.db"), dir_.path("again.db"),
+                               "--json"});
+  ASSERT_EQ(there.exit_code, 0) << there.out;
+  EXPECT_EQ(nlohmann::json::parse(back.out)["checksum"],
+            nlohmann::json::parse(there.out)["checksum"]);
+  EXPECT_NE(nlohmann::json::parse(back.out)["checksum"], copied["checksum"])
+      << "the orders moved on in PostgreSQL";
+
+  // A source that is not there: said so, and no target file is left behind.
+  ProcessRun missing = run_ordo({"db", "copy", dir_.path("nothing.db"), dir_.path("new.db")});
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_TRUE(holds(missing.out, "no Ordo database at")) << missing.out;
+  EXPECT_FALSE(fs::exists(dir_.path("new.db")));
+  auto c = store::pg::Connection::open(server);
+  ASSERT_TRUE(c.is_ok());
+  EXPECT_TRUE(c->exec("DROP SCHEMA " + schema + " CASCADE").is_ok());
+}
+
 // ---- printing what the database holds ----
 
 TEST_F(DbCommands, InstancesAndShowEscapeControlCharactersTheDatabaseHolds) {
