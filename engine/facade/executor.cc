@@ -278,9 +278,31 @@ Result<std::size_t> Engine::Impl::apply_all(std::vector<Outcome>& outcomes) {
       }
       return rt.end_group();
     });
-    if (!applied) return applied;
+    if (!applied) {
+      outcomes.erase(outcomes.begin(), outcomes.begin() + static_cast<std::ptrdiff_t>(i));
+      return applied;
+    }
   }
   return outcomes.size();
+}
+
+Status Engine::Impl::settle_unfinished() {
+  if (!unreleased.empty()) {
+    Status released = in_transaction([&]() -> Status {
+      for (JobKey key : unreleased) {
+        if (Status r = store->release_job(key, options.worker_id); !r) return r;
+      }
+      return Status::ok();
+    });
+    store->forget_jobs();
+    if (!released) return released;
+    unreleased.clear();
+  }
+  if (!unapplied.empty()) {
+    if (Result<std::size_t> applied = apply_all(unapplied); !applied) return applied.status();
+    unapplied.clear();
+  }
+  return Status::ok();
 }
 
 // Fires up to group_commit due timers in one transaction.
@@ -303,8 +325,22 @@ Result<std::size_t> Engine::Impl::fire_due_group() {
 Result<std::size_t> Engine::Impl::run_durable_until_idle(Call& call) {
   const int group = std::max(1, options.group_commit);
   std::size_t done = 0;
+  if (Status s = settle_unfinished(); !s) return s;
   std::vector<Outcome> outcomes;
   std::vector<JobKey> carry;  // locked here, not handled yet
+  // A round that fails leaves its outcomes, and the jobs locked for later rounds, to be
+  // settled by the next call.
+  struct Leave {
+    Impl& impl;
+    std::vector<Outcome>& outcomes;
+    std::vector<JobKey>& carry;
+    bool finished = false;
+    ~Leave() {
+      if (finished) return;
+      for (Outcome& o : outcomes) impl.unapplied.push_back(std::move(o));
+      impl.unreleased.insert(impl.unreleased.end(), carry.begin(), carry.end());
+    }
+  } leave{*this, outcomes, carry};
   bool maybe_more = true;     // the last acquisition was full, or there was none yet
   // Jobs the rounds create for handlers here are locked as they are created.
   rt.set_claim([this](std::string_view type) { return handler_for(type) != nullptr; });
@@ -380,7 +416,10 @@ Result<std::size_t> Engine::Impl::run_durable_until_idle(Call& call) {
     }
     done += outcomes.size() + fired;
     outcomes.clear();
-    if (jobs.empty() && fired == 0 && carry.empty()) return done;
+    if (jobs.empty() && fired == 0 && carry.empty()) {
+      leave.finished = true;
+      return done;
+    }
     // The handlers run without the engine lock: other calls go on meanwhile.
     call.leave();
     outcomes.reserve(jobs.size());
@@ -426,7 +465,11 @@ Result<std::size_t> Engine::Impl::work(const WorkOptions& wo) {
   };
   std::size_t total = 0;
   Status failure;
-  const auto stopped = [&] { return wo.stop != nullptr && wo.stop->load(); };
+  {
+    Call call(*this);
+    failure = settle_unfinished();
+  }
+  const auto stopped = [&] { return !failure.is_ok() || (wo.stop != nullptr && wo.stop->load()); };
   while (!stopped()) {
     // Keep the handlers busy: top up what they have to do.
     // At most two jobs per handler thread ahead, so none waits long on its lock.
@@ -479,6 +522,7 @@ Result<std::size_t> Engine::Impl::work(const WorkOptions& wo) {
       }();
       if (!applied) {
         failure = applied.status();
+        for (Outcome& o : ready) unapplied.push_back(std::move(o));
         break;
       }
       total += *applied;
@@ -499,16 +543,25 @@ Result<std::size_t> Engine::Impl::work(const WorkOptions& wo) {
       }
       return Status::ok();
     });
-    if (failure.is_ok() && !released) failure = released;
+    if (!released) {
+      for (const Acquired& a : todo) unreleased.push_back(a.key);
+      if (failure.is_ok()) failure = released;
+    }
     todo.clear();
     store->forget_jobs();
   }
-  // Outcomes that arrived while stopping are applied: their side effects happened.
+  // Outcomes that arrived while stopping are applied: their side effects happened. After a
+  // failure they are left for the next call, as are the ones that fail now.
   if (failure.is_ok() && !done.empty()) {
     Result<std::size_t> applied = apply_all(done);
-    if (!applied) return applied.status();
-    total += *applied;
+    if (applied) {
+      total += *applied;
+      done.clear();
+    } else {
+      failure = applied.status();
+    }
   }
+  for (Outcome& o : done) unapplied.push_back(std::move(o));
   if (!failure.is_ok()) return failure;
   return total;
 }

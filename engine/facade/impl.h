@@ -274,8 +274,17 @@ class Engine::Impl {
     return static_cast<std::size_t>(std::max(1, options.group_commit));
   }
 
-  // Applies outcomes in groups of options.group_commit, a transaction each.
+  // Applies outcomes in groups of options.group_commit, a transaction each. On a failure
+  // `outcomes` keeps those not applied.
   Result<std::size_t> apply_all(std::vector<Outcome>& outcomes);
+
+  // What a worker loop left when its store failed (the database went away): outcomes of
+  // handlers that ran, and jobs locked here whose handlers never started. The next work()
+  // or run_until_idle() settles them first, so that the jobs wait neither for their locks
+  // to run out nor for their side effects to be asked for again.
+  std::vector<Outcome> unapplied;
+  std::vector<JobKey> unreleased;
+  Status settle_unfinished();
 
   // Fires up to group_commit due timers in one transaction.
   Result<std::size_t> fire_due_group();

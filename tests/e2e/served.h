@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <string>
 #include <thread>
@@ -73,5 +74,26 @@ class Served {
   pid_t pid_ = -1;
   int port_ = 0;
 };
+
+// Runs scripts/pg-test-server COMMAND DIR; its output (the URL for start), or "" on failure
+// with the reason in `why`.
+inline std::string pg_test_server(const std::string& command, const std::string& dir, std::string& why) {
+  const std::string line = ORDO_SOURCE_DIR "/scripts/pg-test-server " + command + " " + dir + " 2>&1";
+  std::string out;
+  FILE* p = ::popen(line.c_str(), "r");
+  if (p == nullptr) {
+    why = "cannot run scripts/pg-test-server";
+    return {};
+  }
+  char buf[512];
+  while (std::fgets(buf, sizeof buf, p) != nullptr) out += buf;
+  const int status = ::pclose(p);
+  while (!out.empty() && out.back() == '\n') out.pop_back();
+  if (status != 0) {
+    why = "scripts/pg-test-server " + command + ": " + out;
+    return {};
+  }
+  return out.empty() ? std::string("ok") : out;
+}
 
 }  // namespace ordo::testing
