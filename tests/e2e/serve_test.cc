@@ -491,17 +491,10 @@ TEST(Serve, TheWorkerOutlastsADatabaseLockedByAnotherProcess) {
 // new ones are taken.
 TEST(Serve, ANodeThatLosesItsPostgresqlAnswers503AndRecoversByItself) {
   TempDir dir("serve-pg-lost");
-  const std::string pg = dir.path("pg");
+  OwnPgServer pg(dir.path("pg"));
+  const std::string& url = pg.url();
+  ASSERT_FALSE(url.empty()) << pg.why();
   std::string why;
-  const std::string url = pg_test_server("start", pg, why);
-  ASSERT_FALSE(url.empty()) << why;
-  struct StopServer {
-    std::string dir;
-    ~StopServer() {
-      std::string ignored;
-      (void)pg_test_server("stop", dir, ignored);
-    }
-  } stop_server{pg};
   Served served(dir, {"--db", url + "?schema=shop", "--simulate"});
   ASSERT_GT(served.port(), 0) << served.output();
   httplib::Client http("127.0.0.1", served.port());
@@ -532,7 +525,7 @@ TEST(Serve, ANodeThatLosesItsPostgresqlAnswers503AndRecoversByItself) {
   }
   ASSERT_EQ(done, 1) << served.output();
 
-  ASSERT_FALSE(pg_test_server("pause", pg, why).empty()) << why;
+  ASSERT_TRUE(pg.pause(why)) << why;
   std::string ready_body;
   for (int i = 0; i < 200 && ready_body.empty(); ++i) {
     std::this_thread::sleep_for(100ms);
@@ -551,7 +544,7 @@ TEST(Serve, ANodeThatLosesItsPostgresqlAnswers503AndRecoversByItself) {
   ASSERT_TRUE(health);
   EXPECT_EQ(health->status, 200);
 
-  ASSERT_FALSE(pg_test_server("resume", pg, why).empty()) << why;
+  ASSERT_TRUE(pg.resume(why)) << why;
   int ready_status = 0;
   for (int i = 0; i < 300 && ready_status != 200; ++i) {
     std::this_thread::sleep_for(100ms);
@@ -577,17 +570,10 @@ TEST(Serve, ANodeThatLosesItsPostgresqlAnswers503AndRecoversByItself) {
 // its lock to run out. Before, the outcome was dropped and the job waited five minutes.
 TEST(Serve, AWorkerCutOffFromPostgresqlAppliesWhatItsHandlerDidOnceTheDatabaseIsBack) {
   TempDir dir("worker-pg-cut");
-  const std::string pg = dir.path("pg");
+  OwnPgServer pg(dir.path("pg"));
+  const std::string& url = pg.url();
+  ASSERT_FALSE(url.empty()) << pg.why();
   std::string why;
-  const std::string url = pg_test_server("start", pg, why);
-  ASSERT_FALSE(url.empty()) << why;
-  struct StopServer {
-    std::string dir;
-    ~StopServer() {
-      std::string ignored;
-      (void)pg_test_server("stop", dir, ignored);
-    }
-  } stop_server{pg};
   auto opened = Engine::open(url + "?schema=cut");
   ASSERT_OK(opened.status());
   Engine& engine = **opened;
@@ -612,7 +598,7 @@ TEST(Serve, AWorkerCutOffFromPostgresqlAppliesWhatItsHandlerDidOnceTheDatabaseIs
     // The database goes away while the payment is taken.
     if (++charges == 1) {
       std::string ignored;
-      (void)pg_test_server("pause", pg, ignored);
+      (void)pg.pause(ignored);
     }
     return JobOutcome::complete({{"charged", true}});
   });
@@ -620,7 +606,7 @@ TEST(Serve, AWorkerCutOffFromPostgresqlAppliesWhatItsHandlerDidOnceTheDatabaseIs
   once.threads = 1;
   auto cut = engine.work(once);
   EXPECT_FALSE(cut.is_ok()) << "the outcome could not have been committed";
-  ASSERT_FALSE(pg_test_server("resume", pg, why).empty()) << why;
+  ASSERT_TRUE(pg.resume(why)) << why;
   Result<std::size_t> worked = Status::io_error("not yet");
   for (int i = 0; i < 100 && !worked.is_ok(); ++i) {
     worked = engine.work(once);

@@ -96,4 +96,32 @@ inline std::string pg_test_server(const std::string& command, const std::string&
   return out.empty() ? std::string("ok") : out;
 }
 
+// A PostgreSQL server of a test's own, in `dir` (scripts/pg-test-server), for a test that
+// stops it and starts it again; stopped, and `dir` removed, at the end.
+class OwnPgServer {
+ public:
+  explicit OwnPgServer(std::string dir) : dir_(std::move(dir)) {
+    url_ = pg_test_server("start", dir_, why_);
+  }
+  ~OwnPgServer() {
+    std::string ignored;
+    (void)pg_test_server("stop", dir_, ignored);
+  }
+  OwnPgServer(const OwnPgServer&) = delete;
+  OwnPgServer& operator=(const OwnPgServer&) = delete;
+
+  // Empty when it did not start, with the reason in why().
+  const std::string& url() const { return url_; }
+  const std::string& why() const { return why_; }
+  // The server stopped (the database gone away), and started again on the same port: false,
+  // with the reason in `why`, when it could not be.
+  bool pause(std::string& why) { return !pg_test_server("pause", dir_, why).empty(); }
+  bool resume(std::string& why) { return !pg_test_server("resume", dir_, why).empty(); }
+
+ private:
+  std::string dir_;
+  std::string url_;
+  std::string why_;
+};
+
 }  // namespace ordo::testing
