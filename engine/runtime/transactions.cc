@@ -88,6 +88,9 @@ Status Runtime::commit() {
 
 Status Runtime::finish_transaction() {
   if (Status s = store_.commit(); !s) {
+    // A shared store may find at commit that another process got there first (an instance
+    // changed, a business key taken): a race lost, as when a command finds it.
+    lost_race_ = s.code() == StatusCode::kConflict;
     roll_back();
     return s;
   }

@@ -692,7 +692,9 @@ TEST_F(PgStoreTest, AnInstanceIsWrittenReadAndLockedPerTransaction) {
   EXPECT_EQ((*history)[2].sequence, (*history)[0].sequence + 2);
   EXPECT_EQ((*history)[2].detail, "card declined");
 
-  // A copy older than what is stored is refused when written.
+  // A copy older than what is stored is refused when its write reaches the server: at the
+  // latest at commit (a command's rows wait for the next round trip), and nothing of the
+  // transaction is kept.
   ASSERT_OK(a->begin());
   auto stale = std::make_unique<state::Instance>(*b->cached_instance(*id));
   stale->rev = 1;
@@ -701,8 +703,12 @@ TEST_F(PgStoreTest, AnInstanceIsWrittenReadAndLockedPerTransaction) {
   const std::vector<InstanceId> ids{*id};
   const std::vector<JobKey> no_jobs;
   store::Changes changes{ids, no_jobs, no_jobs, no_events};
-  EXPECT_EQ(a->write(changes).code(), StatusCode::kConflict);
+  ASSERT_OK(a->write(changes));
+  EXPECT_EQ(a->commit().code(), StatusCode::kConflict);
   a->rollback();
+  Result<state::Instance*> kept = b->instance(*id);
+  ASSERT_OK(kept.status());
+  EXPECT_EQ((*kept)->rev, 2u);
 }
 
 TEST_F(PgStoreTest, ADamagedInstanceIsHeldForEveryNode) {

@@ -403,6 +403,7 @@ Status PgStore::send_later() {
     for (const auto& p : l.params) params.push_back(p ? p->c_str() : nullptr);
     sent = conn_->send(names_[static_cast<std::size_t>(l.id)], params);
     if (!sent) break;
+    if (l.must_change_one != 0) checks_.emplace_back(queued_, l.must_change_one);
     ++queued_;
   }
   later_.clear();  // sent, or lost with the transaction: never sent twice
@@ -417,6 +418,7 @@ Result<std::vector<Rows>> PgStore::in_pipeline(Queue queue) {
     return s;
   }
   queued_ = 0;
+  checks_.clear();
   Status sent;
   try {
     sent = queue();
@@ -432,10 +434,24 @@ Result<std::vector<Rows>> PgStore::in_pipeline(Queue queue) {
     txn_failed_ = true;
     return !sent ? sent : answered.status();
   }
+  // The instance updates sent: each must have found the revision this transaction read.
+  for (const auto& [answer, id] : checks_) {
+    if (answer < answered->size() && (*answered)[answer].affected() != 1) {
+      txn_failed_ = true;
+      return Status(StatusCode::kConflict,
+                    "instance " + std::to_string(id) +
+                        " was changed by another process during this transaction; run it again");
+    }
+  }
+  checks_.clear();
   return answered;
 }
 
 Result<Rows> PgStore::run(Sql id, std::initializer_list<Param> params) {
+  if (deferring_ && in_txn_ && !queuing_) {
+    if (Status s = run_later(id, params); !s) return s;
+    return Rows();
+  }
   if (Status s = connected(); !s) return s;
   if (!queuing_ && !later_.empty()) {
     // What waited goes first, in the same round trip; this statement's answer is the last.
@@ -548,6 +564,8 @@ void PgStore::rollback() noexcept {
   history_next_ = 1;
   history_shift_ = 0;
   later_.clear();
+  checks_.clear();
+  deferring_ = false;
   cache_.forget();
 }
 
@@ -684,8 +702,7 @@ Status PgStore::write(Changes& changes) {
 }
 
 Status PgStore::write_rows(const RowCache::Rows& rows) {
-  // Every row of the command goes in one pipeline, a single round trip, after what waited
-  // (run_later); the history is kept for commit().
+  // The history is kept for commit().
   if (rows.events != nullptr && !rows.events->empty()) {
     // Numbered from 1 in this transaction and kept: commit() numbers and inserts them.
     const std::uint64_t first = history_next_;
@@ -698,12 +715,11 @@ Status PgStore::write_rows(const RowCache::Rows& rows) {
         });
     if (!kept) return kept;
   }
-  if (rows.instances.empty() && rows.jobs.empty()) return Status::ok();  // nothing to send yet
-  if (Status s = connected(); !s) return s;
-  must_change_one_.clear();
-  Result<std::vector<Rows>> answered = in_pipeline([&]() -> Status {
-    if (Status s = send_later(); !s) return s;  // what waited goes first, in order
-    queuing_ = true;
+  // The rows wait (run_later) for the next statement whose answer is needed, or for the
+  // commit: a group of commands sends all its writes in one round trip. What fails then (an
+  // instance changed meanwhile, a business key taken) fails the transaction.
+  deferring_ = true;
+  Status written = [&]() -> Status {
     for (state::Instance* inst : rows.instances) {
       if (Status s = write_instance(*inst); !s) return s;
     }
@@ -711,16 +727,9 @@ Status PgStore::write_rows(const RowCache::Rows& rows) {
       if (Status s = write_job(key, job); !s) return s;
     }
     return Status::ok();
-  });
-  if (!answered) return answered.status();
-  for (const auto& [statement, id] : must_change_one_) {
-    if (statement < answered->size() && (*answered)[statement].affected() != 1) {
-      return Status(StatusCode::kConflict,
-                    "instance " + std::to_string(id) +
-                        " was changed by another process during this command; run it again");
-    }
-  }
-  return Status::ok();
+  }();
+  deferring_ = false;
+  return written;
 }
 
 Status PgStore::write_instance(state::Instance& inst) {
@@ -751,7 +760,7 @@ Status PgStore::write_instance(state::Instance& inst) {
             : run(Sql::kUpdateInstanceKeepVars,
                   {id.c_str(), state.c_str(), ended.c_str(), end_event, rt.c_str(), rev.c_str()});
     if (!r) return r.status();
-    must_change_one_.emplace_back(queued_ - 1, inst.id);  // checked once answered
+    if (!later_.empty()) later_.back().must_change_one = inst.id;  // checked once answered
   }
   inst.vars_changed = false;
   ++inst.rev;

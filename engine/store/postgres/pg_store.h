@@ -195,16 +195,19 @@ class PgStore final : public Store {
   // A statement of the open transaction failed: PostgreSQL has aborted it, so it must not
   // be reported as committed.
   bool txn_failed_ = false;
-  // write_rows() sends a command's statements in one pipeline: run() queues them then, and
-  // the instance updates whose row count must be 1 are checked when all are answered.
+  // In a pipeline (in_pipeline()), run() queues statements rather than waiting for each.
   bool queuing_ = false;
   std::size_t queued_ = 0;
-  std::vector<std::pair<std::size_t, InstanceId>> must_change_one_;  // statement, instance
   struct Later {
     Sql id;
     std::vector<std::optional<std::string>> params;  // nullopt: NULL
+    InstanceId must_change_one = 0;  // an instance update: it must change exactly one row
   };
   std::vector<Later> later_;
+  // write_rows(): run() keeps the command's statements in later_ rather than sending them.
+  bool deferring_ = false;
+  // The instance updates of the open pipeline: (answer, instance), checked when answered.
+  std::vector<std::pair<std::size_t, InstanceId>> checks_;
   // The message keys whose advisory lock this transaction holds (lock_message_key()).
   std::unordered_set<std::string> locked_keys_;
   Status lock_message_key(std::string_view sub_key);
