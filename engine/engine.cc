@@ -93,6 +93,14 @@ Result<std::vector<StartResult>> Engine::start_many(const std::vector<StartReque
   std::vector<std::shared_ptr<const state::Plan>> plans;
   plans.reserve(requests.size());
   for (std::size_t i = 0; i < requests.size(); ++i) {
+    // Requests for the process and version of the one before share its plan: a shared store
+    // is asked for the latest version once per run of them, not once per request.
+    if (i > 0 && requests[i].process_id == requests[i - 1].process_id &&
+        requests[i].version == requests[i - 1].version &&
+        (requests[i].variables.is_null() || requests[i].variables.is_object())) {
+      plans.push_back(plans.back());
+      continue;
+    }
     Result<std::shared_ptr<const state::Plan>> plan = impl_->plan_for(requests[i]);
     if (!plan) {
       return Status(plan.status().code(),

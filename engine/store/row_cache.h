@@ -80,6 +80,12 @@ class RowCache {
   // Job `key` (null: none), read with `load` unless read in this transaction (`in_txn`).
   Result<state::JobRecord*> job(JobKey key, bool in_txn, const LoadJob& load);
   state::JobRecord& put_job(state::JobRecord job);
+  // Instance `id` is stored at revision `rev` and this transaction holds its row (a store
+  // read the revision along with something else): a cached copy of that revision is current.
+  void confirm(InstanceId id, std::uint64_t rev) noexcept {
+    auto it = instances_.find(id);
+    if (it != instances_.end() && it->second->rev == rev) it->second->checked_in = txn_;
+  }
   // Whether instance `id` was read or checked in this transaction (it is current).
   bool checked(InstanceId id) const noexcept {
     auto it = instances_.find(id);

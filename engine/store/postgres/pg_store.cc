@@ -187,9 +187,12 @@ std::string_view PgStore::sql_text(Sql id) noexcept {
     case Sql::kRemoveSubscription:
       return "DELETE FROM subscriptions WHERE wait_id = $1";
     case Sql::kSubscriptions:
-      return "SELECT instance_id, wait_id FROM subscriptions s WHERE sub_key = $1 AND NOT "
-             "EXISTS (SELECT 1 FROM incidents i WHERE i.instance_id = s.instance_id AND "
-             "i.type = 'damaged') ORDER BY wait_id";
+      // With each subscriber's revision, its row locked: what reading it would take next.
+      // (NULL for a subscription whose instance is gone, which the runtime passes by).
+      return "SELECT instance_id, wait_id, (SELECT rev FROM instances i WHERE i.id = "
+             "s.instance_id FOR UPDATE) FROM subscriptions s WHERE sub_key = $1 AND NOT "
+             "EXISTS (SELECT 1 FROM incidents d WHERE d.instance_id = s.instance_id AND "
+             "d.type = 'damaged') ORDER BY wait_id";
     case Sql::kAddBuffered:
       // Ids from a sequence: increasing, as SQLite numbers rows, and never waited for.
       return "INSERT INTO buffered_messages (id, message_name, correlation_key, variables, "
@@ -933,8 +936,12 @@ Status PgStore::subscriptions(std::string_view sub_key, std::vector<state::Subsc
   if (!r) return r.status();
   out.reserve(static_cast<std::size_t>(r->size()));
   for (int i = 0; i < r->size(); ++i) {
-    out.push_back({static_cast<InstanceId>(int64_at(*r, i, 0)),
-                   static_cast<std::uint64_t>(int64_at(*r, i, 1))});
+    const auto id = static_cast<InstanceId>(int64_at(*r, i, 0));
+    out.push_back({id, static_cast<std::uint64_t>(int64_at(*r, i, 1))});
+    // The subscriber's row is locked now: a cached copy of its revision needs no check.
+    if (in_txn_ && !r->is_null(i, 2)) {
+      cache_.confirm(id, static_cast<std::uint64_t>(int64_at(*r, i, 2)));
+    }
   }
   return Status::ok();
 }
