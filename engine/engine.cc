@@ -119,6 +119,12 @@ Result<std::vector<StartResult>> Engine::start_many(const std::vector<StartReque
     out.clear();
     if (Status s = impl_->rt.begin_group(); !s) return s;
     GroupGuard group(impl_->rt);
+    std::vector<store::Store::BusinessKey> keys;
+    keys.reserve(requests.size());
+    for (std::size_t i = 0; i < requests.size(); ++i) {
+      keys.emplace_back(plans[i]->def->id, requests[i].business_key);
+    }
+    if (Status s = impl_->store->prefetch_business_keys(keys); !s) return s;
     for (std::size_t i = 0; i < requests.size(); ++i) {
       Result<runtime::StartOutcome> r =
           impl_->rt.start(plans[i], requests[i].variables, requests[i].business_key);

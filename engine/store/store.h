@@ -15,6 +15,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "ordo/history.h"
@@ -134,6 +135,15 @@ class Store {
   // The root instance of `process_id` with business key `key`, if any (whatever its state).
   virtual Result<std::optional<InstanceId>> find_business_key(std::string_view process_id,
                                                               std::string_view key) = 0;
+  // Before starts with these business keys (process id, key) in the open transaction: a
+  // store whose every read is a round trip looks them all up at once, and answers
+  // find_business_key() for them from what it found (and what the transaction adds).
+  // Nothing is required of it.
+  using BusinessKey = std::pair<std::string_view, std::string_view>;
+  virtual Status prefetch_business_keys(const std::vector<BusinessKey>& keys) {
+    (void)keys;
+    return Status::ok();
+  }
   // The instance of the open incident `key`, if it is open.
   virtual Result<std::optional<InstanceId>> incident_instance(IncidentKey key) = 0;
 

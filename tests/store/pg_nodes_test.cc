@@ -112,6 +112,73 @@ TEST_F(PgNodes, RacesForOneBusinessKeyOrMessageIdNeverReachTheCaller) {
   for (const auto& [id, count] : taken) EXPECT_EQ(count, 1) << id;
 }
 
+// start_many looks its business keys up at once: a key started before (on another node),
+// one repeated within the batch, and keys two nodes start in overlapping batches at the
+// same moment each have one instance, and every answer names it.
+TEST_F(PgNodes, StartManyFindsEveryBusinessKeyTakenBeforeWithinOrElsewhere) {
+  auto a = node();
+  ASSERT_NE(a, nullptr);
+  LoadResult r = load_bpmn(process("<startEvent id=\"s\"/><userTask id=\"wait\"/>"
+                                   "<endEvent id=\"e\"/>"
+                                   "<sequenceFlow id=\"f1\" sourceRef=\"s\" targetRef=\"wait\"/>"
+                                   "<sequenceFlow id=\"f2\" sourceRef=\"wait\" targetRef=\"e\"/>"),
+                           "p.bpmn");
+  ASSERT_TRUE(r.ok()) << dump(r);
+  ASSERT_TRUE(a->deploy(r.document).is_ok());
+  auto b = node();
+  ASSERT_NE(b, nullptr);
+  const InstanceId before = must(a->start("p", {}, "X-1")).id;
+  std::vector<StartRequest> batch(4);
+  for (std::size_t i = 0; i < batch.size(); ++i) batch[i].process_id = "p";
+  batch[0].business_key = "X-1";
+  batch[1].business_key = "X-2";
+  batch[2].business_key = "X-2";
+  batch[3].business_key = "X-3";
+  std::vector<StartResult> got = must(b->start_many(batch));
+  ASSERT_EQ(got.size(), 4u);
+  EXPECT_FALSE(got[0].created);
+  EXPECT_EQ(got[0].id, before) << "started before, on the other node";
+  EXPECT_TRUE(got[1].created);
+  EXPECT_FALSE(got[2].created);
+  EXPECT_EQ(got[2].id, got[1].id) << "repeated within the batch";
+  EXPECT_TRUE(got[3].created);
+
+  // Overlapping batches on both nodes at once.
+  constexpr int kKeys = 60;
+  std::mutex mu;
+  std::map<std::string, std::set<InstanceId>> answered;
+  std::vector<std::string> errors;
+  auto run = [&](Engine& e, int first) {
+    for (int round = 0; round < 3; ++round) {
+      std::vector<StartRequest> requests;
+      for (int i = first + round * 10; i < first + round * 10 + 30 && i < kKeys; ++i) {
+        StartRequest req;
+        req.process_id = "p";
+        req.business_key = "Y-" + std::to_string(i);
+        requests.push_back(std::move(req));
+      }
+      auto started = e.start_many(requests);
+      std::lock_guard lock(mu);
+      if (!started) {
+        errors.push_back(started.status().to_string());
+        continue;
+      }
+      for (std::size_t i = 0; i < requests.size(); ++i) {
+        answered[requests[i].business_key].insert((*started)[i].id);
+      }
+    }
+  };
+  std::thread on_a(run, std::ref(*a), 0);
+  std::thread on_b(run, std::ref(*b), 15);
+  on_a.join();
+  on_b.join();
+  EXPECT_TRUE(errors.empty()) << errors.size() << " errors, the first: " << errors.front();
+  for (const auto& [key, ids] : answered) EXPECT_EQ(ids.size(), 1u) << key;
+  InstanceFilter all;
+  all.limit = 1000;
+  EXPECT_EQ(must(a->instances(all)).size(), 3u + answered.size());
+}
+
 // A process deployed on one node is used by the others without a restart: the next start
 // there runs the new version, and a message sent there starts its message start event.
 TEST_F(PgNodes, ADeploymentOnOneNodeIsUsedByTheOthers) {

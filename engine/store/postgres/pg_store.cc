@@ -18,6 +18,7 @@ enum class PgStore::Sql : std::uint8_t {
   kLoadInstance,
   kLoadInstanceLocked,
   kFindBusinessKey,
+  kFindBusinessKeys,
   kInsertInstance,
   kUpdateInstance,
   kUpdateInstanceKeepVars,
@@ -89,6 +90,11 @@ std::string_view PgStore::sql_text(Sql id) noexcept {
     case Sql::kFindBusinessKey:
       return "SELECT id FROM instances WHERE process_id = $1 AND business_key = $2 "
              "AND parent_id IS NULL";
+    case Sql::kFindBusinessKeys:
+      // $1: [[process id, business key], ...]
+      return "SELECT process_id, business_key, id FROM instances WHERE parent_id IS NULL AND "
+             "(process_id, business_key) IN (SELECT k->>0, k->>1 FROM "
+             "json_array_elements($1::json) k)";
     case Sql::kInsertInstance:
       return "INSERT INTO instances (id, process_id, version, business_key, state, parent_id, "
              "parent_element, rev, started_at, ended_at, end_event, variables, runtime) "
@@ -489,6 +495,7 @@ Result<Rows> PgStore::run(Sql id, std::initializer_list<Param> params) {
 
 Status PgStore::begin() {
   in_txn_ = false;
+  business_keys_.clear();
   txn_failed_ = false;
   history_rows_.clear();
   history_next_ = 1;
@@ -569,6 +576,7 @@ void PgStore::rollback() noexcept {
   later_.clear();
   checks_.clear();
   deferring_ = false;
+  business_keys_.clear();
   cache_.forget();
 }
 
@@ -682,8 +690,56 @@ Result<std::optional<state::JobRecord>> PgStore::load_job(JobKey key) {
   return std::optional<state::JobRecord>(job_from(ResultRow(*r, 0)));
 }
 
+namespace {
+std::string business_key_of(std::string_view process_id, std::string_view key) {
+  std::string out;
+  out.reserve(process_id.size() + 1 + key.size());
+  out.append(process_id).append(1, '\x1f').append(key);
+  return out;
+}
+}  // namespace
+
+state::Instance& PgStore::add_instance(std::unique_ptr<state::Instance> instance) {
+  // A root instance with a business key: a later start in this transaction finds it.
+  if (in_txn_ && !business_keys_.empty() && instance->parent == 0 &&
+      !instance->business_key.empty()) {
+    business_keys_[business_key_of(instance->plan->def->id, instance->business_key)] =
+        instance->id;
+  }
+  return cache_.add_instance(std::move(instance));
+}
+
+Status PgStore::prefetch_business_keys(const std::vector<BusinessKey>& keys) {
+  if (!in_txn_ || keys.size() < 2) return Status::ok();
+  nlohmann::json pairs = nlohmann::json::array();
+  for (const auto& [process_id, key] : keys) {
+    if (key.empty()) continue;
+    pairs.push_back({process_id, key});
+    business_keys_.emplace(business_key_of(process_id, key), std::nullopt);
+  }
+  if (pairs.empty()) return Status::ok();
+  Result<Rows> r = run(Sql::kFindBusinessKeys, {encode_json(pairs).c_str()});
+  if (!r) {
+    business_keys_.clear();
+    return r.status();
+  }
+  for (int i = 0; i < r->size(); ++i) {
+    business_keys_[business_key_of(r->text(i, 0), r->text(i, 1))] =
+        static_cast<InstanceId>(int64_at(*r, i, 2));
+  }
+  return Status::ok();
+}
+
 Result<std::optional<InstanceId>> PgStore::find_business_key(std::string_view process_id,
                                                              std::string_view key) {
+  if (in_txn_ && !business_keys_.empty()) {
+    // Looked up with the others of this transaction. (Another node starting the same key
+    // meanwhile is caught by the unique index at commit: a race lost, done again.)
+    if (auto it = business_keys_.find(business_key_of(process_id, key));
+        it != business_keys_.end()) {
+      return it->second;
+    }
+  }
   Result<Rows> r =
       run(Sql::kFindBusinessKey, {std::string(process_id).c_str(), std::string(key).c_str()});
   if (!r) return r.status();

@@ -33,6 +33,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
@@ -80,9 +81,8 @@ class PgStore final : public Store {
   const state::Instance* cached_instance(InstanceId id) const noexcept override {
     return cache_.cached_instance(id);
   }
-  state::Instance& add_instance(std::unique_ptr<state::Instance> instance) override {
-    return cache_.add_instance(std::move(instance));
-  }
+  state::Instance& add_instance(std::unique_ptr<state::Instance> instance) override;
+  Status prefetch_business_keys(const std::vector<BusinessKey>& keys) override;
   Result<std::optional<InstanceId>> find_business_key(std::string_view process_id,
                                                       std::string_view key) override;
   Result<std::optional<InstanceId>> incident_instance(IncidentKey key) override;
@@ -204,6 +204,9 @@ class PgStore final : public Store {
     InstanceId must_change_one = 0;  // an instance update: it must change exactly one row
   };
   std::vector<Later> later_;
+  // Business keys looked up in this transaction (prefetch_business_keys()), by process id
+  // and key joined by '\x1f': the root instance that has it, or none.
+  std::unordered_map<std::string, std::optional<InstanceId>> business_keys_;
   // write_rows(): run() keeps the command's statements in later_ rather than sending them.
   bool deferring_ = false;
   // The instance updates of the open pipeline: (answer, instance), checked when answered.
