@@ -230,6 +230,14 @@ class Store {
   // Into `out` (replacing what it held), in the order they were opened.
   virtual Status subscriptions(std::string_view sub_key,
                                std::vector<state::Subscription>& out) = 0;
+  // Before messages to these subscription keys are published in the open transaction: a
+  // store whose every read is a round trip reads the subscriptions of them all at once (and
+  // takes what subscriptions() would take for each), and answers subscriptions() for them
+  // from that and from what the transaction changes. Nothing is required of it.
+  virtual Status prefetch_subscriptions(std::vector<std::string> sub_keys) {
+    (void)sub_keys;
+    return Status::ok();
+  }
 
   // ---- buffered messages ----
   // Stores `message`; a new one (id 0) gets its id, which is its place in line; one put

@@ -179,6 +179,88 @@ TEST_F(PgNodes, StartManyFindsEveryBusinessKeyTakenBeforeWithinOrElsewhere) {
   EXPECT_EQ(must(a->instances(all)).size(), 3u + answered.size());
 }
 
+// publish_many reads the subscriptions of its messages at once: each message goes where it
+// would one by one, also to a subscription opened by an earlier message of the batch, and
+// two nodes publishing overlapping batches at the same moment deliver each once.
+TEST_F(PgNodes, PublishManyDeliversEachMessageOnceAsOneByOne) {
+  auto a = node();
+  ASSERT_NE(a, nullptr);
+  LoadResult r = load_bpmn(
+      bpmn("<message id=\"mp\" name=\"paid\"><extensionElements><zeebe:subscription "
+           "correlationKey=\"=orderId\"/></extensionElements></message>"
+           "<message id=\"ms\" name=\"shipped\"><extensionElements><zeebe:subscription "
+           "correlationKey=\"=orderId\"/></extensionElements></message>"
+           "<process id=\"p\" isExecutable=\"true\"><startEvent id=\"s\"/>"
+           "<intermediateCatchEvent id=\"paid\"><messageEventDefinition messageRef=\"mp\"/>"
+           "</intermediateCatchEvent>"
+           "<intermediateCatchEvent id=\"shipped\"><messageEventDefinition messageRef=\"ms\"/>"
+           "</intermediateCatchEvent><endEvent id=\"e\"/>"
+           "<sequenceFlow id=\"f1\" sourceRef=\"s\" targetRef=\"paid\"/>"
+           "<sequenceFlow id=\"f2\" sourceRef=\"paid\" targetRef=\"shipped\"/>"
+           "<sequenceFlow id=\"f3\" sourceRef=\"shipped\" targetRef=\"e\"/></process>"),
+      "p.bpmn");
+  ASSERT_TRUE(r.ok()) << dump(r);
+  ASSERT_TRUE(a->deploy(r.document).is_ok());
+  auto b = node();
+  ASSERT_NE(b, nullptr);
+  std::map<std::string, InstanceId> ids;
+  for (int i = 0; i < 20; ++i) {
+    const std::string key = "K-" + std::to_string(i);
+    ids[key] = must(a->start("p", {{"orderId", key}}, key)).id;
+  }
+  auto message = [](const char* name, const std::string& key, std::int64_t ttl = 0) {
+    Message m;
+    m.name = name;
+    m.correlation_key = key;
+    m.ttl_ms = ttl;
+    return m;
+  };
+  std::vector<Message> batch;
+  for (int i = 0; i < 10; ++i) batch.push_back(message("paid", "K-" + std::to_string(i)));
+  batch.push_back(message("paid", "K-0"));     // K-0 waits for "shipped" by now
+  batch.push_back(message("shipped", "K-0"));  // opened by the first "paid" of the batch
+  batch.push_back(message("paid", "K-50", 60'000));
+  std::vector<MessageResult> got = must(b->publish_many(batch));
+  ASSERT_EQ(got.size(), batch.size());
+  for (int i = 0; i < 10; ++i) {
+    EXPECT_EQ(got[static_cast<std::size_t>(i)].instances,
+              std::vector<InstanceId>{ids["K-" + std::to_string(i)]})
+        << i;
+  }
+  EXPECT_TRUE(got[10].instances.empty());
+  EXPECT_FALSE(got[10].buffered);
+  EXPECT_EQ(got[11].instances, std::vector<InstanceId>{ids["K-0"]});
+  EXPECT_TRUE(got[12].buffered);
+  EXPECT_EQ(must(a->instance(ids["K-0"])).state, InstanceState::kCompleted);
+  EXPECT_EQ(must(a->instance(ids["K-1"])).elements.at(0).element_id, "shipped");
+
+  // Overlapping batches of "paid" for K-10 to K-19 on both nodes at once.
+  std::mutex mu;
+  std::map<InstanceId, int> received;
+  std::vector<std::string> errors;
+  auto run = [&](Engine& e, int first, int last) {
+    std::vector<Message> ms;
+    for (int i = first; i <= last; ++i) ms.push_back(message("paid", "K-" + std::to_string(i)));
+    auto sent = e.publish_many(ms);
+    std::lock_guard lock(mu);
+    if (!sent) {
+      errors.push_back(sent.status().to_string());
+      return;
+    }
+    for (const MessageResult& m : *sent) {
+      for (InstanceId id : m.instances) ++received[id];
+    }
+  };
+  std::thread on_a(run, std::ref(*a), 10, 16);
+  std::thread on_b(run, std::ref(*b), 13, 19);
+  on_a.join();
+  on_b.join();
+  EXPECT_TRUE(errors.empty()) << errors.size() << " errors, the first: " << errors.front();
+  for (int i = 10; i < 20; ++i) {
+    EXPECT_EQ(received[ids["K-" + std::to_string(i)]], 1) << i;
+  }
+}
+
 // A process deployed on one node is used by the others without a restart: the next start
 // there runs the new version, and a message sent there starts its message start event.
 TEST_F(PgNodes, ADeploymentOnOneNodeIsUsedByTheOthers) {

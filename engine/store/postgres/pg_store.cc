@@ -19,6 +19,7 @@ enum class PgStore::Sql : std::uint8_t {
   kLoadInstanceLocked,
   kFindBusinessKey,
   kFindBusinessKeys,
+  kSubscriptionsOf,
   kInsertInstance,
   kUpdateInstance,
   kUpdateInstanceKeepVars,
@@ -90,6 +91,12 @@ std::string_view PgStore::sql_text(Sql id) noexcept {
     case Sql::kFindBusinessKey:
       return "SELECT id FROM instances WHERE process_id = $1 AND business_key = $2 "
              "AND parent_id IS NULL";
+    case Sql::kSubscriptionsOf:
+      // kSubscriptions for the keys in $1 (a JSON array), with each row's key.
+      return "SELECT sub_key, instance_id, wait_id, (SELECT rev FROM instances i WHERE i.id = "
+             "s.instance_id FOR UPDATE) FROM subscriptions s WHERE sub_key IN (SELECT "
+             "json_array_elements_text($1::json)) AND NOT EXISTS (SELECT 1 FROM incidents d "
+             "WHERE d.instance_id = s.instance_id AND d.type = 'damaged') ORDER BY wait_id";
     case Sql::kFindBusinessKeys:
       // $1: [[process id, business key], ...]
       return "SELECT process_id, business_key, id FROM instances WHERE parent_id IS NULL AND "
@@ -496,6 +503,7 @@ Result<Rows> PgStore::run(Sql id, std::initializer_list<Param> params) {
 Status PgStore::begin() {
   in_txn_ = false;
   business_keys_.clear();
+  subscribers_.clear();
   txn_failed_ = false;
   history_rows_.clear();
   history_next_ = 1;
@@ -577,6 +585,7 @@ void PgStore::rollback() noexcept {
   checks_.clear();
   deferring_ = false;
   business_keys_.clear();
+  subscribers_.clear();
   cache_.forget();
 }
 
@@ -970,8 +979,38 @@ Status PgStore::lock_message_key(std::string_view sub_key) {
   return Status::ok();
 }
 
+Status PgStore::prefetch_subscriptions(std::vector<std::string> sub_keys) {
+  if (!in_txn_ || sub_keys.size() < 2) return Status::ok();
+  // The keys' locks in one order, whoever takes them, so two nodes never wait for each other.
+  std::sort(sub_keys.begin(), sub_keys.end());
+  sub_keys.erase(std::unique(sub_keys.begin(), sub_keys.end()), sub_keys.end());
+  std::erase_if(sub_keys, [this](const std::string& k) { return subscribers_.count(k) != 0; });
+  if (sub_keys.size() < 2) return Status::ok();
+  for (const std::string& key : sub_keys) {
+    if (Status locked = lock_message_key(key); !locked) return locked;
+  }
+  Result<Rows> r = run(Sql::kSubscriptionsOf, {encode_json(nlohmann::json(sub_keys)).c_str()});
+  if (!r) return r.status();
+  for (std::string& key : sub_keys) subscribers_.emplace(std::move(key), std::vector<state::Subscription>());
+  for (int i = 0; i < r->size(); ++i) {
+    const auto id = static_cast<InstanceId>(int64_at(*r, i, 1));
+    subscribers_[std::string(r->text(i, 0))].push_back(
+        {id, static_cast<std::uint64_t>(int64_at(*r, i, 2))});
+    if (!r->is_null(i, 3)) cache_.confirm(id, static_cast<std::uint64_t>(int64_at(*r, i, 3)));
+  }
+  return Status::ok();
+}
+
 Status PgStore::add_subscription(std::string_view sub_key, const state::Subscription& s) {
   if (Status locked = lock_message_key(sub_key); !locked) return locked;
+  if (auto it = subscribers_.find(std::string(sub_key)); it != subscribers_.end()) {
+    auto& subs = it->second;
+    subs.insert(std::upper_bound(subs.begin(), subs.end(), s,
+                                 [](const state::Subscription& a, const state::Subscription& b) {
+                                   return a.wait < b.wait;
+                                 }),
+                s);
+  }
   const std::size_t cut = sub_key.find('\x1f');
   const std::string name(sub_key.substr(0, cut));
   const std::string correlation(cut == std::string_view::npos ? std::string_view()
@@ -981,12 +1020,21 @@ Status PgStore::add_subscription(std::string_view sub_key, const state::Subscrip
                     name.c_str(), correlation.c_str()});
 }
 
-Status PgStore::remove_subscription(std::string_view, std::uint64_t wait) {
+Status PgStore::remove_subscription(std::string_view sub_key, std::uint64_t wait) {
+  if (auto it = subscribers_.find(std::string(sub_key)); it != subscribers_.end()) {
+    std::erase_if(it->second, [wait](const state::Subscription& s) { return s.wait == wait; });
+  }
   return run_later(Sql::kRemoveSubscription, {Num(wait).c_str()});
 }
 
 Status PgStore::subscriptions(std::string_view sub_key, std::vector<state::Subscription>& out) {
   out.clear();
+  if (in_txn_) {
+    if (auto it = subscribers_.find(std::string(sub_key)); it != subscribers_.end()) {
+      out = it->second;  // read with the others of this transaction (and their locks taken)
+      return Status::ok();
+    }
+  }
   if (Status locked = lock_message_key(sub_key); !locked) return locked;
   Result<Rows> r = run(Sql::kSubscriptions, {std::string(sub_key).c_str()});
   if (!r) return r.status();

@@ -83,6 +83,7 @@ class PgStore final : public Store {
   }
   state::Instance& add_instance(std::unique_ptr<state::Instance> instance) override;
   Status prefetch_business_keys(const std::vector<BusinessKey>& keys) override;
+  Status prefetch_subscriptions(std::vector<std::string> sub_keys) override;
   Result<std::optional<InstanceId>> find_business_key(std::string_view process_id,
                                                       std::string_view key) override;
   Result<std::optional<InstanceId>> incident_instance(IncidentKey key) override;
@@ -207,6 +208,9 @@ class PgStore final : public Store {
   // Business keys looked up in this transaction (prefetch_business_keys()), by process id
   // and key joined by '\x1f': the root instance that has it, or none.
   std::unordered_map<std::string, std::optional<InstanceId>> business_keys_;
+  // Subscriptions read in this transaction (prefetch_subscriptions()), by subscription key,
+  // in the order they were opened, kept up to date by the transaction's own changes.
+  std::unordered_map<std::string, std::vector<state::Subscription>> subscribers_;
   // write_rows(): run() keeps the command's statements in later_ rather than sending them.
   bool deferring_ = false;
   // The instance updates of the open pipeline: (answer, instance), checked when answered.
