@@ -51,6 +51,17 @@ class PgNodes : public ::testing::Test {
     return e.is_ok() ? std::move(*e) : nullptr;
   }
 
+  // Process "p": an instance waits in a user task.
+  void deploy_waiting(Engine& e) {
+    LoadResult r =
+        load_bpmn(process("<startEvent id=\"s\"/><userTask id=\"wait\"/><endEvent id=\"e\"/>"
+                          "<sequenceFlow id=\"f1\" sourceRef=\"s\" targetRef=\"wait\"/>"
+                          "<sequenceFlow id=\"f2\" sourceRef=\"wait\" targetRef=\"e\"/>"),
+                  "p.bpmn");
+    ASSERT_TRUE(r.ok()) << dump(r);
+    ASSERT_TRUE(e.deploy(r.document).is_ok());
+  }
+
   std::string server_;
   std::string schema_;
 };
@@ -61,16 +72,9 @@ class PgNodes : public ::testing::Test {
 // it was a duplicate.
 TEST_F(PgNodes, RacesForOneBusinessKeyOrMessageIdNeverReachTheCaller) {
   auto a = node();
-  ASSERT_NE(a, nullptr);
-  LoadResult r = load_bpmn(process("<startEvent id=\"s\"/><userTask id=\"wait\"/>"
-                                   "<endEvent id=\"e\"/>"
-                                   "<sequenceFlow id=\"f1\" sourceRef=\"s\" targetRef=\"wait\"/>"
-                                   "<sequenceFlow id=\"f2\" sourceRef=\"wait\" targetRef=\"e\"/>"),
-                           "p.bpmn");
-  ASSERT_TRUE(r.ok()) << dump(r);
-  ASSERT_TRUE(a->deploy(r.document).is_ok());
   auto b = node();
-  ASSERT_NE(b, nullptr);
+  ASSERT_TRUE(a && b);
+  ASSERT_NO_FATAL_FAILURE(deploy_waiting(*a));
   constexpr int kKeys = 80;
   std::mutex mu;
   std::map<std::string, std::set<InstanceId>> started;  // key -> the ids the starts answered
@@ -117,16 +121,9 @@ TEST_F(PgNodes, RacesForOneBusinessKeyOrMessageIdNeverReachTheCaller) {
 // same moment each have one instance, and every answer names it.
 TEST_F(PgNodes, StartManyFindsEveryBusinessKeyTakenBeforeWithinOrElsewhere) {
   auto a = node();
-  ASSERT_NE(a, nullptr);
-  LoadResult r = load_bpmn(process("<startEvent id=\"s\"/><userTask id=\"wait\"/>"
-                                   "<endEvent id=\"e\"/>"
-                                   "<sequenceFlow id=\"f1\" sourceRef=\"s\" targetRef=\"wait\"/>"
-                                   "<sequenceFlow id=\"f2\" sourceRef=\"wait\" targetRef=\"e\"/>"),
-                           "p.bpmn");
-  ASSERT_TRUE(r.ok()) << dump(r);
-  ASSERT_TRUE(a->deploy(r.document).is_ok());
   auto b = node();
-  ASSERT_NE(b, nullptr);
+  ASSERT_TRUE(a && b);
+  ASSERT_NO_FATAL_FAILURE(deploy_waiting(*a));
   const InstanceId before = must(a->start("p", {}, "X-1")).id;
   std::vector<StartRequest> batch(4);
   for (std::size_t i = 0; i < batch.size(); ++i) batch[i].process_id = "p";
