@@ -90,13 +90,23 @@ class PgDb final : public SqlDb {
  public:
   using SqlDb::exec;
   using SqlDb::query;
-  PgDb(std::string url, std::string schema) : url_(std::move(url)), schema_(std::move(schema)) {}
+  PgDb(std::string url, std::string schema, bool create)
+      : url_(std::move(url)), schema_(std::move(schema)), create_(create) {}
 
   Status connect() {
     statements_.clear();
     conn_.reset();
     Result<pg::Connection> c = pg::Connection::open(url_);
     if (!c) return c.status();
+    if (!create_) {
+      // A schema that is not there is a mistake (a typo in schema=), not a new database.
+      Result<pg::Rows> found = c->run_once(
+          "SELECT 1 FROM information_schema.schemata WHERE schema_name = $1", {schema_.c_str()});
+      if (!found) return found.status();
+      if (found->empty()) {
+        return Status::not_found("no schema " + schema_ + " in PostgreSQL at " + c->where());
+      }
+    }
     if (Result<int> m = pg::migrate(*c, schema_); !m) return m.status();
     // The schema name was checked by migrate(): it can be written into SQL.
     if (Status s = c->exec("SET search_path TO " + schema_); !s) return s;
@@ -200,6 +210,7 @@ class PgDb final : public SqlDb {
 
   std::string url_;
   std::string schema_;
+  bool create_;
   std::optional<pg::Connection> conn_;
   std::unordered_map<std::string, std::string> statements_;  // SQL -> prepared name
   bool in_txn_ = false;
@@ -210,7 +221,7 @@ class PgDb final : public SqlDb {
 Result<std::unique_ptr<SqlDb>> SqlDb::open(const std::string& location, bool create) {
   if (pg::is_url(location)) {
     pg::SchemaInUrl in = pg::take_schema(location);
-    auto db = std::make_unique<PgDb>(in.url, in.schema.value_or("ordo"));
+    auto db = std::make_unique<PgDb>(in.url, in.schema.value_or("ordo"), create);
     if (Status s = db->connect(); !s) return s;
     return std::unique_ptr<SqlDb>(std::move(db));
   }

@@ -50,7 +50,8 @@ class SqlDb {
   // A PostgreSQL URL (postgresql://..., its `schema=` parameter naming Ordo's schema, default
   // "ordo"), or an SQLite file, created when missing. Either is an Ordo database, migrated
   // on open like the engine's.
-  // `create` false: a missing SQLite file is an error rather than a new database.
+  // `create` false: a missing SQLite file, or PostgreSQL schema, is an error rather than a
+  // new database.
   static Result<std::unique_ptr<SqlDb>> open(const std::string& location, bool create = true);
   virtual ~SqlDb() = default;
 

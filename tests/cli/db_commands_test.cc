@@ -270,9 +270,19 @@ TEST_F(DbCommands, DbCopyMovesOrdersMidProcessToPostgresqlAndBack) {
   EXPECT_EQ(missing.exit_code, 1);
   EXPECT_TRUE(holds(missing.out, "no Ordo database at")) << missing.out;
   EXPECT_FALSE(fs::exists(dir_.path("new.db")));
+  // A schema that is not there (a typo): said so, and not made.
+  ProcessRun typo =
+      run_ordo({"db", "copy", with_schema(server, schema + "_typo"), dir_.path("new.db")});
+  EXPECT_EQ(typo.exit_code, 1);
+  EXPECT_TRUE(holds(typo.out, "no schema " + schema + "_typo")) << typo.out;
+  EXPECT_FALSE(fs::exists(dir_.path("new.db")));
   auto c = store::pg::Connection::open(server);
   ASSERT_TRUE(c.is_ok());
   EXPECT_TRUE(c->exec("DROP SCHEMA " + schema + " CASCADE").is_ok());
+  auto typo_made = c->run_once("SELECT 1 FROM information_schema.schemata WHERE schema_name = $1",
+                               {(schema + "_typo").c_str()});
+  ASSERT_TRUE(typo_made.is_ok());
+  EXPECT_TRUE(typo_made->empty()) << "the mistyped schema was created";
 }
 
 // ---- printing what the database holds ----
