@@ -68,7 +68,8 @@ class SqlDb {
   // Inside a transaction: waits for any other transaction holding `name`, and holds it until
   // this one ends (PostgreSQL's advisory locks; SQLite's write lock holds everything).
   virtual Status lock(std::string_view name) = 0;
-  // `sql` numbers its parameters ?1, ?2, ... (each may appear more than once).
+  // `sql` numbers its parameters ?1, ?2, ... (each may appear more than once); it has no
+  // other '?' (PostgreSQL's are written $1, $2, ...: every '?' becomes a '$').
   virtual Result<SqlRows> query(const std::string& sql, std::span<const SqlValue> params) = 0;
   // A statement that returns no rows: how many rows it changed.
   virtual Result<std::int64_t> exec(const std::string& sql, std::span<const SqlValue> params) = 0;
