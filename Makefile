@@ -45,11 +45,16 @@ test: build
 	ORDO_TEST_PG_URL="$$url" ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS); \
 	status=$$?; scripts/pg-test-server stop "$$pg"; exit $$status
 
+# The PostgreSQL benchmarks get a throwaway server of their own, as the tests do.
 bench: build
 	$(BUILD)/bench/ordo_bench_load --benchmark_min_time=1
 	$(BUILD)/bench/ordo_bench_expr --benchmark_min_time=0.5
 	$(BUILD)/bench/ordo_bench_runtime --benchmark_min_time=1
-	$(BUILD)/bench/ordo_bench_durable --benchmark_min_time=2
+	@pg=$$(mktemp -d "$${TMPDIR:-/tmp}/ordo-pg-XXXXXX") && \
+	url=$$(scripts/pg-test-server start "$$pg") || { rm -rf "$$pg"; exit 1; }; \
+	ORDO_BENCH_PG_URL="$$url" $(BUILD)/bench/ordo_bench_durable --benchmark_min_time=2 && \
+	ORDO_BENCH_PG_URL="$$url" $(BUILD)/bench/ordo_bench_nodes --benchmark_min_time=2; \
+	status=$$?; scripts/pg-test-server stop "$$pg"; exit $$status
 	$(BUILD)/bench/ordo_bench_notify --benchmark_min_time=1
 	$(BUILD)/bench/ordo_bench_replay
 
