@@ -1,25 +1,41 @@
-// Durable throughput and footprint: the engine on an SQLite file.
+// Durable throughput, footprint and latency: the engine on an SQLite file, and the same on
+// PostgreSQL when ORDO_BENCH_PG_URL names a server (each run in a fresh schema; the
+// PostgreSQL benchmarks are skipped without it).
 //
 //   build/bench/ordo_bench_durable                      (make bench runs it)
-//   ORDO_BENCH_WAITING=1000000 build/bench/ordo_bench_durable --benchmark_filter=Waiting
+//   d=$(mktemp -d); chmod 755 $d; url=$(scripts/pg-test-server start $d)
+//   ORDO_BENCH_PG_URL=$url ORDO_BENCH_WAITING=1000000 build/bench/ordo_bench_durable
+//     --benchmark_filter='Waiting|Fetch'        (one command line)
 //
 // BM_DurableOrders/sync/group: the shipped order process from start to its "delivered" end
 //   event, 64 orders per iteration, on a database file in $TMPDIR. sync 1 = synchronous=FULL,
 //   0 = NORMAL; group 1 = a transaction per command, 64 = starts, messages and job outcomes
 //   grouped 64 per transaction (start_many, publish_many, EngineOptions::group_commit).
-//   items_per_second is orders completed per second.
-// BM_WaitingInstances: ORDO_BENCH_WAITING instances (default 100,000) waiting at a message
-//   in one database file; reports the engine process's resident memory after building them
-//   and the latency of correlating a message to one of them (p50, p99, max), NORMAL and FULL.
+//   items_per_second is orders completed per second. BM_DurableOrdersPostgres/group: the same
+//   on PostgreSQL.
+// BM_WaitingInstances[Postgres]: ORDO_BENCH_WAITING instances (default 100,000) waiting at a
+//   message; reports the engine process's resident memory after building them and the
+//   latency of correlating a message to one of them (p50, p99, max in microseconds): SQLite
+//   NORMAL and FULL, PostgreSQL as the server commits.
+// BM_FetchAndLock[Postgres]/jobs: ORDO_BENCH_JOBS jobs (default 100,000) open for an
+//   external worker; reports the latency of fetch_and_lock of `jobs` jobs at a time (p50,
+//   p99, max in microseconds), SQLite FULL, PostgreSQL as the server commits.
+// Both build their rows and then measure at once: a burst. ORDO_BENCH_SETTLE_S=70 waits in
+// between, long enough for PostgreSQL's autovacuum to analyze the new rows.
 #include <benchmark/benchmark.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <random>
 #include <string>
+#include <string_view>
+#include <thread>
+#include <utility>
+#include <vector>
 
 #include "ordo/ordo.h"
 
@@ -43,6 +59,21 @@ nlohmann::json make_order(const std::string& id) {
           {"items", {{{"sku", "SKU-1001"}, {"quantity", 2}, {"unitPrice", 249.0}}}},
           {"total", 498.0},
           {"currency", "EUR"}};
+}
+
+// A fresh schema on the server ORDO_BENCH_PG_URL names, so that every run starts from an
+// empty database (the schemas stay: the server is a throwaway one). Empty, with the
+// benchmark skipped, when the variable is not set.
+std::string pg_location(benchmark::State& state) {
+  const char* server = std::getenv("ORDO_BENCH_PG_URL");
+  if (server == nullptr || *server == '\0') {
+    state.SkipWithError("set ORDO_BENCH_PG_URL (scripts/pg-test-server start DIR prints one)");
+    return {};
+  }
+  static int run = 0;
+  return std::string(server) +
+         (std::string_view(server).find('?') == std::string_view::npos ? "?" : "&") +
+         "schema=bench_" + std::to_string(::getpid()) + "_" + std::to_string(++run);
 }
 
 // Orders through the engine on `location` (a file or a PostgreSQL URL), `group` per
@@ -127,11 +158,82 @@ BENCHMARK(BM_DurableOrders)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 
+// The same on PostgreSQL (synchronous_commit as the server has it: on for
+// scripts/pg-test-server), one engine, a fresh schema each run.
+void BM_DurableOrdersPostgres(benchmark::State& state) {
+  const std::string url = pg_location(state);
+  if (url.empty()) return;
+  run_orders(state, url, static_cast<int>(state.range(0)), {});
+}
+BENCHMARK(BM_DurableOrdersPostgres)
+    ->ArgNames({"group"})
+    ->Arg(1)
+    ->Arg(64)
+    ->Arg(256)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+
 std::size_t resident_bytes() {
   std::ifstream statm("/proc/self/statm");
   std::size_t pages = 0, resident = 0;
   statm >> pages >> resident;
   return resident * static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+}
+
+// A count from the environment, at least 1,000.
+int env_count(const char* name, int otherwise) {
+  const char* env = std::getenv(name);
+  return env ? std::max(1000, std::atoi(env)) : otherwise;
+}
+
+// Waits ORDO_BENCH_SETTLE_S seconds (default 0) between building and measuring: time for
+// PostgreSQL's autovacuum to analyze the new rows, as it will have in a steady state. Without
+// it, the measurement is of a burst: the rows just written, the statistics maybe older.
+void settle(benchmark::State& state) {
+  const char* env = std::getenv("ORDO_BENCH_SETTLE_S");
+  const int seconds = env ? std::max(0, std::atoi(env)) : 0;
+  state.counters["settle_s"] = seconds;
+  if (seconds > 0) std::this_thread::sleep_for(std::chrono::seconds(seconds));
+}
+
+// Sorts the samples and reports their p50, p99 and max as NAME_p50_TAG (NAME_p50 without a
+// tag) and so on.
+void report_latency(benchmark::State& state, const std::string& name, const std::string& tag,
+                    std::vector<double>& us) {
+  if (us.empty()) return;
+  std::sort(us.begin(), us.end());
+  const std::string suffix = tag.empty() ? "" : "_" + tag;
+  state.counters[name + "_p50" + suffix] = us[us.size() / 2];
+  state.counters[name + "_p99" + suffix] = us[us.size() * 99 / 100];
+  state.counters[name + "_max" + suffix] = us.back();
+}
+
+// Deploys `xml` and starts `total` instances of `process_id`, each with an order as its
+// variables, 2,000 per transaction. False (with the benchmark skipped) on any failure.
+bool build_instances(benchmark::State& state, ordo::Engine& engine, const char* xml,
+                     const std::string& process_id, int total) {
+  auto loaded = ordo::load_bpmn(xml);
+  if (!loaded.ok() || !engine.deploy(loaded.document)) {
+    state.SkipWithError("the benchmark's process did not deploy");
+    return false;
+  }
+  constexpr int kBatch = 2000;
+  std::vector<ordo::StartRequest> batch;
+  for (int first = 0; first < total; first += kBatch) {
+    batch.clear();
+    for (int i = first; i < std::min(total, first + kBatch); ++i) {
+      ordo::StartRequest r;
+      r.process_id = process_id;
+      r.business_key = "A-" + std::to_string(i);
+      r.variables = make_order(r.business_key);
+      batch.push_back(std::move(r));
+    }
+    if (auto started = engine.start_many(batch); !started) {
+      state.SkipWithError(started.status().to_string().c_str());
+      return false;
+    }
+  }
+  return true;
 }
 
 constexpr const char* kWaitProcess = R"(<?xml version="1.0"?>
@@ -148,100 +250,184 @@ constexpr const char* kWaitProcess = R"(<?xml version="1.0"?>
   </process>
 </definitions>)";
 
+// ORDO_BENCH_WAITING instances waiting at a message in `location`, then the latency of
+// correlating a message to one of them on a freshly opened engine (nothing cached), once
+// per entry of `modes` (SQLite: NORMAL and FULL; PostgreSQL: one, as the server commits),
+// each to instances of its own (drawn without repetition).
+void run_waiting(benchmark::State& state, const std::string& location,
+                 const std::vector<std::pair<std::string, bool>>& modes) {
+  const int total = env_count("ORDO_BENCH_WAITING", 100'000);
+  ordo::EngineOptions options;
+  options.synchronous_full = false;
+  options.keep_history = false;
+  auto opened = ordo::Engine::open(location, options);
+  if (!opened) {
+    state.SkipWithError(opened.status().to_string().c_str());
+    return;
+  }
+  const std::size_t before = resident_bytes();
+  const auto t_build = std::chrono::steady_clock::now();
+  if (!build_instances(state, **opened, kWaitProcess, "wait", total)) return;
+  state.counters["build_s"] =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t_build).count();
+  state.counters["instances"] = total;
+  state.counters["rss_MB_after_build"] = static_cast<double>(resident_bytes()) / 1e6;
+  state.counters["rss_MB_growth"] =
+      (static_cast<double>(resident_bytes()) - static_cast<double>(before)) / 1e6;
+  opened->reset();
+  settle(state);
+
+  constexpr int kSamples = 2000;
+  std::vector<int> picks(static_cast<std::size_t>(total));
+  for (int i = 0; i < total; ++i) picks[static_cast<std::size_t>(i)] = i;
+  std::shuffle(picks.begin(), picks.end(), std::mt19937(7));
+  std::size_t next_pick = 0;
+  for (const auto& [tag, full] : modes) {
+    ordo::EngineOptions o;
+    o.synchronous_full = full;
+    o.keep_history = false;
+    auto engine = ordo::Engine::open(location, o);
+    if (!engine) {
+      state.SkipWithError(engine.status().to_string().c_str());
+      return;
+    }
+    std::vector<double> us;
+    us.reserve(kSamples);
+    for (int i = 0; i < kSamples && next_pick < picks.size(); ++i) {
+      ordo::Message m;
+      m.name = "paid";
+      m.correlation_key = "A-" + std::to_string(picks[next_pick++]);
+      const auto t0 = std::chrono::steady_clock::now();
+      auto r = (*engine)->publish_message(std::move(m));
+      const auto t1 = std::chrono::steady_clock::now();
+      if (!r || r->instances.size() != 1) {
+        state.SkipWithError("a message found no waiting instance");
+        return;
+      }
+      us.push_back(std::chrono::duration<double, std::micro>(t1 - t0).count());
+    }
+    report_latency(state, "correlate_us", tag, us);
+    state.counters["rss_MB_" + tag] = static_cast<double>(resident_bytes()) / 1e6;
+  }
+}
+
 void BM_WaitingInstances(benchmark::State& state) {
-  const char* env = std::getenv("ORDO_BENCH_WAITING");
-  const int total = env ? std::max(1000, std::atoi(env)) : 100'000;
   for (auto _ : state) {
     const std::string path = temp_db("waiting");
+    run_waiting(state, path, {{"normal", false}, {"full", true}});
+    remove_db(path);
+  }
+}
+
+void BM_WaitingInstancesPostgres(benchmark::State& state) {
+  const std::string url = pg_location(state);
+  if (url.empty()) return;
+  for (auto _ : state) {
+    run_waiting(state, url, {{"pg", true}});
+  }
+}
+
+constexpr const char* kShipProcess = R"(<?xml version="1.0"?>
+<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL"
+             xmlns:zeebe="http://camunda.org/schema/zeebe/1.0" id="d">
+  <process id="ship" isExecutable="true">
+    <startEvent id="s"/>
+    <serviceTask id="t"><extensionElements>
+      <zeebe:taskDefinition type="ship"/></extensionElements></serviceTask>
+    <endEvent id="e"/>
+    <sequenceFlow id="f1" sourceRef="s" targetRef="t"/>
+    <sequenceFlow id="f2" sourceRef="t" targetRef="e"/>
+  </process>
+</definitions>)";
+
+// ORDO_BENCH_JOBS jobs (default 100,000) of one type open in `location`, then the latency of
+// fetch_and_lock of `max_jobs` at a time by an external worker on a freshly opened engine
+// (the default durability: SQLite FULL, PostgreSQL as the server commits). The worker
+// completes what it fetched between fetches, outside the timing, and enough jobs are started
+// beforehand that at least ORDO_BENCH_JOBS stay open at every fetch.
+void run_fetch(benchmark::State& state, const std::string& location, int max_jobs) {
+  constexpr int kFetches = 1000;
+  const int open_jobs = env_count("ORDO_BENCH_JOBS", 100'000);
+  {
     ordo::EngineOptions options;
     options.synchronous_full = false;
     options.keep_history = false;
-    auto opened = ordo::Engine::open(path, options);
+    auto opened = ordo::Engine::open(location, options);
     if (!opened) {
       state.SkipWithError(opened.status().to_string().c_str());
       return;
     }
-    auto loaded = ordo::load_bpmn(kWaitProcess);
-    if (!loaded.ok() || !(*opened)->deploy(loaded.document)) std::abort();
-    const std::size_t before = resident_bytes();
-    constexpr int kBatch = 2000;
-    for (int first = 0; first < total; first += kBatch) {
-      std::vector<ordo::StartRequest> batch;
-      for (int i = first; i < std::min(total, first + kBatch); ++i) {
-        ordo::StartRequest r;
-        r.process_id = "wait";
-        r.business_key = "A-" + std::to_string(i);
-        r.variables = make_order(r.business_key);
-        batch.push_back(std::move(r));
-      }
-      if (!(*opened)->start_many(batch)) std::abort();
+    if (!build_instances(state, **opened, kShipProcess, "ship", open_jobs + kFetches * max_jobs)) {
+      return;
     }
-    state.counters["instances"] = total;
-    state.counters["rss_MB_after_build"] = static_cast<double>(resident_bytes()) / 1e6;
-    state.counters["rss_MB_growth"] = static_cast<double>(resident_bytes() - before) / 1e6;
-    opened->reset();
+  }
+  settle(state);
+  ordo::EngineOptions options;
+  options.keep_history = false;
+  auto engine = ordo::Engine::open(location, options);
+  if (!engine) {
+    state.SkipWithError(engine.status().to_string().c_str());
+    return;
+  }
+  ordo::FetchRequest request;
+  request.worker = "bench-worker";
+  request.types = {"ship"};
+  request.max_jobs = max_jobs;
+  std::vector<double> us;
+  us.reserve(kFetches);
+  for (int i = 0; i < kFetches; ++i) {
+    const auto t0 = std::chrono::steady_clock::now();
+    auto got = (*engine)->fetch_and_lock(request);
+    const auto t1 = std::chrono::steady_clock::now();
+    if (!got || got->size() != static_cast<std::size_t>(max_jobs)) {
+      state.SkipWithError(got ? "a fetch found fewer jobs than it asked for"
+                              : got.status().to_string().c_str());
+      return;
+    }
+    us.push_back(std::chrono::duration<double, std::micro>(t1 - t0).count());
+    for (const ordo::LockedJob& job : *got) {
+      if (!(*engine)->answer_job(job.key, request.worker, ordo::JobOutcome::complete())) {
+        state.SkipWithError("a fetched job could not be completed");
+        return;
+      }
+    }
+  }
+  state.counters["open_jobs"] = open_jobs;
+  report_latency(state, "fetch_us", "", us);
+}
 
-    // Correlation latency on a freshly opened engine (nothing cached), NORMAL then FULL,
-    // each to instances of its own (drawn without repetition).
-    constexpr int kSamples = 2000;
-    std::vector<int> picks(static_cast<std::size_t>(total));
-    for (int i = 0; i < total; ++i) picks[static_cast<std::size_t>(i)] = i;
-    std::shuffle(picks.begin(), picks.end(), std::mt19937(7));
-    std::size_t next_pick = 0;
-    for (bool full : {false, true}) {
-      ordo::EngineOptions o;
-      o.synchronous_full = full;
-      o.keep_history = false;
-      auto engine = ordo::Engine::open(path, o);
-      if (!engine) std::abort();
-      std::vector<double> us;
-      for (int i = 0; i < kSamples && next_pick < picks.size(); ++i) {
-        ordo::Message m;
-        m.name = "paid";
-        m.correlation_key = "A-" + std::to_string(picks[next_pick++]);
-        const auto t0 = std::chrono::steady_clock::now();
-        auto r = (*engine)->publish_message(std::move(m));
-        const auto t1 = std::chrono::steady_clock::now();
-        if (!r || r->instances.size() != 1) {
-          state.SkipWithError("a message found no waiting instance");
-          return;
-        }
-        us.push_back(std::chrono::duration<double, std::micro>(t1 - t0).count());
-      }
-      std::sort(us.begin(), us.end());
-      const std::string tag = full ? "full" : "normal";
-      state.counters["correlate_us_p50_" + tag] = us[us.size() / 2];
-      state.counters["correlate_us_p99_" + tag] = us[us.size() * 99 / 100];
-      state.counters["correlate_us_max_" + tag] = us.back();
-      state.counters["rss_MB_" + tag] = static_cast<double>(resident_bytes()) / 1e6;
-    }
+void BM_FetchAndLock(benchmark::State& state) {
+  for (auto _ : state) {
+    const std::string path = temp_db("fetch");
+    run_fetch(state, path, static_cast<int>(state.range(0)));
     remove_db(path);
   }
 }
-// The same on PostgreSQL (synchronous_commit as the server has it: on for
-// scripts/pg-test-server), one engine: ORDO_BENCH_PG_URL names the server; each run uses a
-// fresh schema.
-void BM_DurableOrdersPostgres(benchmark::State& state) {
-  const char* server = std::getenv("ORDO_BENCH_PG_URL");
-  if (server == nullptr || *server == '\0') {
-    state.SkipWithError("set ORDO_BENCH_PG_URL (scripts/pg-test-server start DIR prints one)");
-    return;
+
+void BM_FetchAndLockPostgres(benchmark::State& state) {
+  const std::string url = pg_location(state);
+  if (url.empty()) return;
+  for (auto _ : state) {
+    run_fetch(state, url, static_cast<int>(state.range(0)));
   }
-  static int run = 0;
-  const std::string url = std::string(server) +
-                          (std::string_view(server).find('?') == std::string_view::npos ? "?" : "&") +
-                          "schema=bench_" + std::to_string(::getpid()) + "_" + std::to_string(++run);
-  run_orders(state, url, static_cast<int>(state.range(0)), {});
 }
-BENCHMARK(BM_DurableOrdersPostgres)
-    ->ArgNames({"group"})
-    ->Arg(1)
-    ->Arg(64)
-    ->Arg(256)
-    ->Unit(benchmark::kMillisecond)
-    ->UseRealTime();
 
 BENCHMARK(BM_WaitingInstances)->Iterations(1)->Unit(benchmark::kSecond)->UseRealTime();
+BENCHMARK(BM_WaitingInstancesPostgres)->Iterations(1)->Unit(benchmark::kSecond)->UseRealTime();
+BENCHMARK(BM_FetchAndLock)
+    ->ArgNames({"jobs"})
+    ->Arg(1)
+    ->Arg(32)
+    ->Iterations(1)
+    ->Unit(benchmark::kSecond)
+    ->UseRealTime();
+BENCHMARK(BM_FetchAndLockPostgres)
+    ->ArgNames({"jobs"})
+    ->Arg(1)
+    ->Arg(32)
+    ->Iterations(1)
+    ->Unit(benchmark::kSecond)
+    ->UseRealTime();
 
 }  // namespace
 
