@@ -3,7 +3,10 @@
 // several nodes. It is what makes "never twice" hold across crashes and machines: an attempt
 // is reserved (a 'sending' row) in the same transaction that checks for an earlier delivery
 // of the same message and the customer's hourly cap, taking turns per message and per
-// customer with every other process that writes the log.
+// customer with every other process that writes the log. The turn covers the reservation,
+// not the sending: an attempt that finds another's 'sending' row (one cut short by a crash,
+// or one still sending after its job's lock ran out) sends again under the same provider
+// key, and only the provider's deduplication of that key keeps the customer from a copy.
 //
 // Thread-safe: one connection behind a mutex; several processes may share the database.
 #pragma once

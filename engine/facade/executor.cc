@@ -279,7 +279,12 @@ Result<std::size_t> Engine::Impl::apply_all(std::vector<Outcome>& outcomes) {
       return rt.end_group();
     });
     if (!applied) {
-      outcomes.erase(outcomes.begin(), outcomes.begin() + static_cast<std::ptrdiff_t>(i));
+      // Kept for the next call: those not applied. A group whose commit may have gone
+      // through all the same is not kept (applied twice, a failure would cost two retries);
+      // its jobs come back when their locks run out, and run again.
+      const std::size_t end =
+          store->commit_unknown() ? std::min(outcomes.size(), i + group) : i;
+      outcomes.erase(outcomes.begin(), outcomes.begin() + static_cast<std::ptrdiff_t>(end));
       return applied;
     }
   }
@@ -337,7 +342,10 @@ Result<std::size_t> Engine::Impl::run_durable_until_idle(Call& call) {
     bool finished = false;
     ~Leave() {
       if (finished) return;
-      for (Outcome& o : outcomes) impl.unapplied.push_back(std::move(o));
+      // Not when the round may have committed all the same (see apply_all()).
+      if (!impl.store->commit_unknown()) {
+        for (Outcome& o : outcomes) impl.unapplied.push_back(std::move(o));
+      }
       impl.unreleased.insert(impl.unreleased.end(), carry.begin(), carry.end());
     }
   } leave{*this, outcomes, carry};

@@ -195,7 +195,16 @@ class Engine::Impl {
   auto retrying_races(Work work) -> decltype(work()) {
     for (int attempt = 1;; ++attempt) {
       auto r = work();
-      if (r.is_ok() || attempt == kRaceAttempts || !rt.lost_race()) return r;
+      if (r.is_ok() || attempt == kRaceAttempts) return r;
+      // A shared store may report another engine's win at any later statement of the
+      // transaction (its writes wait for the next round trip): a conflict however it came.
+      StatusCode code;
+      if constexpr (std::is_same_v<decltype(r), Status>) {
+        code = r.code();
+      } else {
+        code = r.status().code();
+      }
+      if (!rt.lost_race() && code != StatusCode::kConflict) return r;
     }
   }
   static constexpr int kRaceAttempts = 5;

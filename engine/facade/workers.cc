@@ -163,8 +163,18 @@ Result<std::vector<LockedJob>> Engine::Impl::fetch_once(const FetchRequest& requ
   }
   if (failed.is_ok()) {
     std::sort(jobs.begin(), jobs.end(), [](const auto& a, const auto& b) { return a.key < b.key; });
+    std::vector<const state::JobRecord*> locked;
+    std::vector<JobKey> keys;
+    locked.reserve(jobs.size());
+    keys.reserve(jobs.size());
     for (state::JobRecord& record : jobs) {
-      const state::JobRecord* job = rt.remember_job(std::move(record));
+      keys.push_back(record.key);
+      locked.push_back(rt.remember_job(std::move(record)));
+    }
+    // Their instances at once, where each read is a round trip (PostgreSQL).
+    failed = store->prefetch_jobs(keys);
+    for (std::size_t i = 0; failed.is_ok() && i < locked.size(); ++i) {
+      const state::JobRecord* job = locked[i];
       if (rt.instance(job->instance) == nullptr) continue;  // its instance is gone
       out.push_back(locked_view(rt, *job, request.variables));
     }

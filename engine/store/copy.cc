@@ -304,7 +304,11 @@ Result<CopyReport> copy_database(const std::string& from, const std::string& to)
     return Status(target.status().code(), "cannot write " + to_name + ": " +
                                               target.status().message());
   }
-  if (Status s = (*source)->begin_snapshot(); !s) return s;
+  if (Status s = (*source)->begin_snapshot(); !s) {
+    target->reset();
+    forget_made();
+    return s;
+  }
   if (Status s = (*target)->begin(); !s) {
     (*source)->rollback();
     forget_made();

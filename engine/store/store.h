@@ -105,6 +105,10 @@ class Store {
   virtual Status begin() = 0;
   virtual Status commit() = 0;
   virtual void rollback() noexcept = 0;
+  // After a commit() that failed: whether the transaction may have committed all the same
+  // (the connection to a database server broke at COMMIT). What it did must then not be
+  // done again as if it had not.
+  virtual bool commit_unknown() const noexcept { return false; }
   // After commit(): how far the history numbers write() gave in that transaction moved. A
   // store shared by several engines numbers history when it commits, so that the counter is
   // held only for that moment (PgStore); write() gives numbers from 1 meanwhile.

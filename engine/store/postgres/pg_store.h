@@ -71,6 +71,7 @@ class PgStore final : public Store {
   Status prefetch_jobs(const std::vector<JobKey>& keys) override;
   std::int64_t history_shift() const noexcept override { return history_shift_; }
   void rollback() noexcept override;
+  bool commit_unknown() const noexcept override { return commit_unknown_; }
   // No cheap way to ask PostgreSQL whether another node committed: always true, and the
   // revision check once per transaction keeps the cached instances right.
   bool changed_by_others() const noexcept override { return true; }
@@ -213,6 +214,7 @@ class PgStore final : public Store {
   std::unordered_map<std::string, std::vector<state::Subscription>> subscribers_;
   // write_rows(): run() keeps the command's statements in later_ rather than sending them.
   bool deferring_ = false;
+  bool commit_unknown_ = false;  // commit_unknown()
   // The instance updates of the open pipeline: (answer, instance), checked when answered.
   std::vector<std::pair<std::size_t, InstanceId>> checks_;
   // The message keys whose advisory lock this transaction holds (lock_message_key()).
