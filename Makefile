@@ -52,8 +52,7 @@ bench: build
 	$(BUILD)/bench/ordo_bench_runtime --benchmark_min_time=1
 	@pg=$$(mktemp -d "$${TMPDIR:-/tmp}/ordo-pg-XXXXXX") && \
 	url=$$(scripts/pg-test-server start "$$pg") || { rm -rf "$$pg"; exit 1; }; \
-	ORDO_BENCH_PG_URL="$$url" $(BUILD)/bench/ordo_bench_durable --benchmark_min_time=2 && \
-	ORDO_BENCH_PG_URL="$$url" $(BUILD)/bench/ordo_bench_nodes --benchmark_min_time=2; \
+	ORDO_BENCH_PG_URL="$$url" $(BUILD)/bench/ordo_bench_durable --benchmark_min_time=2; \
 	status=$$?; scripts/pg-test-server stop "$$pg"; exit $$status
 	$(BUILD)/bench/ordo_bench_notify --benchmark_min_time=1
 	$(BUILD)/bench/ordo_bench_replay

@@ -22,10 +22,17 @@
 //   p99, max in microseconds), SQLite FULL, PostgreSQL as the server commits.
 // Both build their rows and then measure at once: a burst. ORDO_BENCH_SETTLE_S=70 waits in
 // between, long enough for PostgreSQL's autovacuum to analyze the new rows.
+// BM_NodesPostgres/threads:N: N engines (one per benchmark thread, each with its own
+//   connection, as N `ordo serve` nodes) on one schema, each running the shipped order
+//   process for orders of its own as BM_DurableOrdersPostgres/group:64 does, and taking any
+//   node's jobs; messages are kept an hour (another node may still hold the job before the
+//   wait). items_per_second is the orders of all nodes together: does a second node add
+//   throughput, or at least take none away?
 #include <benchmark/benchmark.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -64,16 +71,48 @@ nlohmann::json make_order(const std::string& id) {
 // A fresh schema on the server ORDO_BENCH_PG_URL names, so that every run starts from an
 // empty database (the schemas stay: the server is a throwaway one). Empty, with the
 // benchmark skipped, when the variable is not set.
-std::string pg_location(benchmark::State& state) {
+std::string pg_schema(benchmark::State& state, const std::string& schema) {
   const char* server = std::getenv("ORDO_BENCH_PG_URL");
   if (server == nullptr || *server == '\0') {
     state.SkipWithError("set ORDO_BENCH_PG_URL (scripts/pg-test-server start DIR prints one)");
     return {};
   }
-  static int run = 0;
   return std::string(server) +
          (std::string_view(server).find('?') == std::string_view::npos ? "?" : "&") +
-         "schema=bench_" + std::to_string(::getpid()) + "_" + std::to_string(++run);
+         "schema=" + schema;
+}
+
+std::string pg_location(benchmark::State& state) {
+  static int run = 0;
+  return pg_schema(state, "bench_" + std::to_string(::getpid()) + "_" + std::to_string(++run));
+}
+
+// The shipped order process for orders `first`, `first` + 1, ... (`count` of them, business
+// keys PREFIX-N): the starts, then the payments and the deliveries to publish, kept `ttl_ms`.
+struct OrderBatch {
+  std::vector<ordo::StartRequest> starts;
+  std::vector<ordo::Message> paid, delivered;
+};
+OrderBatch order_batch(const std::string& prefix, std::uint64_t first, std::size_t count,
+                       std::int64_t ttl_ms = 0) {
+  OrderBatch b;
+  b.starts.resize(count);
+  b.paid.resize(count);
+  b.delivered.resize(count);
+  for (std::size_t i = 0; i < count; ++i) {
+    const std::string key = prefix + std::to_string(first + i);
+    b.starts[i].process_id = "order-acceptance";
+    b.starts[i].variables = make_order(key);
+    b.starts[i].business_key = key;
+    b.paid[i].name = "payment-confirmed";
+    b.paid[i].correlation_key = key;
+    b.paid[i].variables = {{"paymentStatus", "approved"}};
+    b.paid[i].ttl_ms = ttl_ms;
+    b.delivered[i].name = "order-delivered";
+    b.delivered[i].correlation_key = key;
+    b.delivered[i].ttl_ms = ttl_ms;
+  }
+  return b;
 }
 
 // Orders through the engine on `location` (a file or a PostgreSQL URL), `group` per
@@ -95,22 +134,9 @@ void run_orders(benchmark::State& state, const std::string& location, int group,
     return ordo::JobOutcome::complete({{"available", true}});
   });
   engine.set_fallback_handler([](const ordo::Job&) { return ordo::JobOutcome::complete(); });
-  std::uint64_t n = 0;
   std::uint64_t completed = 0;
   for (auto _ : state) {
-    std::vector<ordo::StartRequest> starts(kBatch);
-    std::vector<ordo::Message> paid(kBatch), delivered(kBatch);
-    for (std::size_t i = 0; i < kBatch; ++i) {
-      const std::string key = "A-" + std::to_string(++n);
-      starts[i].process_id = "order-acceptance";
-      starts[i].variables = make_order(key);
-      starts[i].business_key = key;
-      paid[i].name = "payment-confirmed";
-      paid[i].correlation_key = key;
-      paid[i].variables = {{"paymentStatus", "approved"}};
-      delivered[i].name = "order-delivered";
-      delivered[i].correlation_key = key;
-    }
+    auto [starts, paid, delivered] = order_batch("A-", completed + 1, kBatch);
     if (group > 1) {
       if (!engine.start_many(starts)) std::abort();
       (void)engine.run_until_idle();
@@ -427,6 +453,80 @@ BENCHMARK(BM_FetchAndLockPostgres)
     ->Arg(32)
     ->Iterations(1)
     ->Unit(benchmark::kSecond)
+    ->UseRealTime();
+
+// Whether every order named in `keys` has completed.
+bool all_completed(ordo::Engine& engine, const std::vector<std::string>& keys) {
+  for (const std::string& key : keys) {
+    ordo::InstanceFilter f;
+    f.business_key = key;
+    f.state = ordo::InstanceState::kCompleted;
+    auto found = engine.instances(f);
+    if (!found || found->empty()) return false;
+  }
+  return true;
+}
+
+void BM_NodesPostgres(benchmark::State& state) {
+  // One schema for every run with this many nodes; orders are numbered across all runs and
+  // threads, so none meets another's.
+  const std::string url = pg_schema(
+      state, "nodes_" + std::to_string(::getpid()) + "_" + std::to_string(state.threads()));
+  if (url.empty()) return;
+  ordo::EngineOptions options;
+  options.clock = std::make_shared<ordo::VirtualClock>(1'796'119'200'000);
+  options.group_commit = 64;
+  options.keep_history = false;
+  auto opened = ordo::Engine::open(url, options);
+  if (!opened) {
+    state.SkipWithError(opened.status().to_string().c_str());
+    return;
+  }
+  ordo::Engine& engine = **opened;
+  // Every node deploys the same file: the first makes version 1, the others find it (one
+  // that loses the race to make it tries again).
+  bool deployed = false;
+  for (int attempt = 0; attempt < 5 && !deployed; ++attempt) {
+    deployed = engine.deploy_file(ORDO_SOURCE_DIR "/processes/order-acceptance.bpmn").is_ok();
+  }
+  if (!deployed) {
+    state.SkipWithError("cannot deploy the order process");
+    return;
+  }
+  engine.register_handler("erp.check-availability", [](const ordo::Job&) {
+    return ordo::JobOutcome::complete({{"available", true}});
+  });
+  engine.set_fallback_handler([](const ordo::Job&) { return ordo::JobOutcome::complete(); });
+  constexpr std::size_t kBatch = 64;
+  static std::atomic<std::uint64_t> numbered{0};
+  std::int64_t orders = 0;
+  std::vector<std::string> last;
+  for (auto _ : state) {
+    auto [starts, paid, delivered] =
+        order_batch("N-", numbered.fetch_add(kBatch), kBatch, 3'600'000);
+    last.clear();
+    for (const ordo::StartRequest& r : starts) last.push_back(r.business_key);
+    if (!engine.start_many(starts)) std::abort();
+    (void)engine.run_until_idle();
+    if (!engine.publish_many(std::move(paid))) std::abort();
+    (void)engine.run_until_idle();
+    if (!engine.publish_many(std::move(delivered))) std::abort();
+    (void)engine.run_until_idle();
+    orders += static_cast<std::int64_t>(kBatch);
+  }
+  // Not timed: this node's last orders are done (another node may have held a job of them).
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (!all_completed(engine, last) && std::chrono::steady_clock::now() < until) {
+    (void)engine.run_until_idle();
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  if (!all_completed(engine, last)) state.SkipWithError("not every order completed");
+  state.SetItemsProcessed(orders);
+}
+BENCHMARK(BM_NodesPostgres)
+    ->Threads(1)
+    ->Threads(2)
+    ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 
 }  // namespace

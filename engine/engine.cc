@@ -149,14 +149,10 @@ Result<std::vector<MessageResult>> Engine::publish_many(std::vector<Message> mes
     out.clear();
     if (Status s = impl_->rt.begin_group(); !s) return s;
     GroupGuard group(impl_->rt);
-    if (again) {
-      std::vector<std::string> keys;
-      keys.reserve(messages.size());
-      for (const Message& m : messages) {
-        keys.push_back(runtime::subscription_key(m.name, m.correlation_key));
-      }
-      if (Status s = impl_->store->prefetch_subscriptions(std::move(keys)); !s) return s;
-    }
+    std::vector<store::Store::MessageKey> keys;
+    keys.reserve(messages.size());
+    for (const Message& m : messages) keys.emplace_back(m.name, m.correlation_key);
+    if (Status s = impl_->store->prefetch_subscriptions(keys); !s) return s;
     for (Message& m : messages) {
       Result<MessageResult> r = impl_->publish(again ? Message(m) : std::move(m));
       if (!r) return r.status();  // the guard rolls the group back

@@ -234,12 +234,13 @@ class Store {
   // Into `out` (replacing what it held), in the order they were opened.
   virtual Status subscriptions(std::string_view sub_key,
                                std::vector<state::Subscription>& out) = 0;
-  // Before messages to these subscription keys are published in the open transaction: a
-  // store whose every read is a round trip reads the subscriptions of them all at once (and
-  // takes what subscriptions() would take for each), and answers subscriptions() for them
-  // from that and from what the transaction changes. Nothing is required of it.
-  virtual Status prefetch_subscriptions(std::vector<std::string> sub_keys) {
-    (void)sub_keys;
+  // Before messages (name, correlation key) are published in the open transaction: a store
+  // whose every read is a round trip reads the subscriptions of them all at once (and takes
+  // what subscriptions() would take for each), and answers subscriptions() for them from
+  // that and from what the transaction changes. Nothing is required of it.
+  using MessageKey = std::pair<std::string_view, std::string_view>;
+  virtual Status prefetch_subscriptions(const std::vector<MessageKey>& messages) {
+    (void)messages;
     return Status::ok();
   }
 

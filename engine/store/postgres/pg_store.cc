@@ -704,10 +704,12 @@ Result<std::optional<state::JobRecord>> PgStore::load_job(JobKey key) {
 }
 
 namespace {
-std::string business_key_of(std::string_view process_id, std::string_view key) {
+// "first\x1fsecond": a business key by process (business_keys_), and a subscription key (a
+// message name and correlation key, as the runtime's subscription_key() makes it).
+std::string joined(std::string_view first, std::string_view second) {
   std::string out;
-  out.reserve(process_id.size() + 1 + key.size());
-  out.append(process_id).append(1, '\x1f').append(key);
+  out.reserve(first.size() + 1 + second.size());
+  out.append(first).append(1, '\x1f').append(second);
   return out;
 }
 }  // namespace
@@ -716,7 +718,7 @@ state::Instance& PgStore::add_instance(std::unique_ptr<state::Instance> instance
   // A root instance with a business key: a later start in this transaction finds it.
   if (in_txn_ && !business_keys_.empty() && instance->parent == 0 &&
       !instance->business_key.empty()) {
-    business_keys_[business_key_of(instance->plan->def->id, instance->business_key)] =
+    business_keys_[joined(instance->plan->def->id, instance->business_key)] =
         instance->id;
   }
   return cache_.add_instance(std::move(instance));
@@ -728,7 +730,7 @@ Status PgStore::prefetch_business_keys(const std::vector<BusinessKey>& keys) {
   for (const auto& [process_id, key] : keys) {
     if (key.empty()) continue;
     pairs.push_back({process_id, key});
-    business_keys_.emplace(business_key_of(process_id, key), std::nullopt);
+    business_keys_.emplace(joined(process_id, key), std::nullopt);
   }
   if (pairs.empty()) return Status::ok();
   Result<Rows> r = run(Sql::kFindBusinessKeys, {encode_json(pairs).c_str()});
@@ -737,7 +739,7 @@ Status PgStore::prefetch_business_keys(const std::vector<BusinessKey>& keys) {
     return r.status();
   }
   for (int i = 0; i < r->size(); ++i) {
-    business_keys_[business_key_of(r->text(i, 0), r->text(i, 1))] =
+    business_keys_[joined(r->text(i, 0), r->text(i, 1))] =
         static_cast<InstanceId>(int64_at(*r, i, 2));
   }
   return Status::ok();
@@ -748,7 +750,7 @@ Result<std::optional<InstanceId>> PgStore::find_business_key(std::string_view pr
   if (in_txn_ && !business_keys_.empty()) {
     // Looked up with the others of this transaction. (Another node starting the same key
     // meanwhile is caught by the unique index at commit: a race lost, done again.)
-    if (auto it = business_keys_.find(business_key_of(process_id, key));
+    if (auto it = business_keys_.find(joined(process_id, key));
         it != business_keys_.end()) {
       return it->second;
     }
@@ -983,8 +985,11 @@ Status PgStore::lock_message_key(std::string_view sub_key) {
   return Status::ok();
 }
 
-Status PgStore::prefetch_subscriptions(std::vector<std::string> sub_keys) {
-  if (!in_txn_ || sub_keys.size() < 2) return Status::ok();
+Status PgStore::prefetch_subscriptions(const std::vector<MessageKey>& messages) {
+  if (!in_txn_ || messages.size() < 2) return Status::ok();
+  std::vector<std::string> sub_keys;
+  sub_keys.reserve(messages.size());
+  for (const auto& [name, key] : messages) sub_keys.push_back(joined(name, key));
   // The keys' locks in one order, whoever takes them, so two nodes never wait for each other.
   std::sort(sub_keys.begin(), sub_keys.end());
   sub_keys.erase(std::unique(sub_keys.begin(), sub_keys.end()), sub_keys.end());

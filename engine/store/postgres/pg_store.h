@@ -84,7 +84,7 @@ class PgStore final : public Store {
   }
   state::Instance& add_instance(std::unique_ptr<state::Instance> instance) override;
   Status prefetch_business_keys(const std::vector<BusinessKey>& keys) override;
-  Status prefetch_subscriptions(std::vector<std::string> sub_keys) override;
+  Status prefetch_subscriptions(const std::vector<MessageKey>& messages) override;
   Result<std::optional<InstanceId>> find_business_key(std::string_view process_id,
                                                       std::string_view key) override;
   Result<std::optional<InstanceId>> incident_instance(IncidentKey key) override;
