@@ -94,6 +94,9 @@ struct Instance {
   std::uint64_t touched_in = 0;
   bool incidents_changed = false;  // the incidents rows must be rewritten
   bool vars_changed = true;        // the process-level variables must be written
+  // The state as last read or written: a write leaves the indexed column alone when the
+  // command did not change it.
+  InstanceState stored_state = InstanceState::kActive;
 
   // `elements` is in key order: create() appends each with next_key++, erase() keeps the
   // order, and the codec refuses a stored state that is not. A multi-instance body with

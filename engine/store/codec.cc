@@ -1,5 +1,6 @@
 #include "store/codec.h"
 
+#include <algorithm>
 #include <charconv>
 
 namespace ordo::store {
@@ -26,8 +27,18 @@ class Writer {
     return *this;
   }
   Writer& str(std::string_view s) {
-    // Through the JSON library, which escapes and replaces invalid UTF-8.
-    out_.append(encode_json(json(std::string(s))));
+    // Ids, keys and job types are printable ASCII with nothing to escape: as they are.
+    // Anything else goes through the JSON library, which escapes and replaces invalid UTF-8.
+    const bool plain = std::all_of(s.begin(), s.end(), [](char c) {
+      return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+    });
+    if (plain) {
+      out_.push_back('"');
+      out_.append(s);
+      out_.push_back('"');
+    } else {
+      out_.append(encode_json(json(std::string(s))));
+    }
     return *this;
   }
   Writer& value(const json& v) {
@@ -292,6 +303,7 @@ Result<RowCache::Loaded> instance_from(const Columns& row, InstanceId id, std::u
                                                state_text + "'; restore it from a backup");
   }
   out.state = *state;
+  out.stored_state = *state;
   out.parent = static_cast<InstanceId>(row.integer(5));
   out.parent_element = static_cast<state::ElemKey>(row.integer(6));
   out.started_ms = row.integer(7);

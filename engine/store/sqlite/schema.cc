@@ -170,6 +170,15 @@ CREATE TABLE delivery_events (
   PRIMARY KEY (delivery, status)
 ) STRICT;
 )sql",
+    // 3: the jobs' indexes hold only the jobs they find: the ready ones by key, the locked
+    // ones by when their lock runs out. A job is written to one index instead of two, and
+    // a job of the other state costs neither a write nor a skip.
+    R"sql(
+DROP INDEX jobs_ready;
+DROP INDEX jobs_expiring;
+CREATE INDEX jobs_ready ON jobs (key) WHERE state = 'created';
+CREATE INDEX jobs_expiring ON jobs (lock_expires_at) WHERE state = 'locked';
+)sql",
 };
 
 Result<std::int64_t> pragma(Database& db, std::string_view name) {

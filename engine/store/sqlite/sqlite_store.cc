@@ -182,19 +182,33 @@ Status SqliteStore::write_rows(const RowCache::Rows& changes) {
       st.bind(11, vars).bind(12, rt);
       if (Status s = st.run(); !s) return s;
     } else {
-      // The variables are written only when a command may have changed them.
+      // The variables are written only when a command may have changed them, and the state
+      // only when it changed: SQLite rewrites the entries of every index on a column an
+      // UPDATE sets, even to the same value, and most commands leave the state as it was.
+      const bool new_state = inst->state != inst->stored_state;
       Result<Statement*> found =
-          inst->vars_changed
-              ? statement(kUpdateInstance,
-                          "UPDATE instances SET state = ?2, rev = rev + 1, ended_at = ?3, "
-                          "end_event = ?4, runtime = ?6, variables = ?5 WHERE id = ?1 AND rev = ?7")
-              : statement(kUpdateInstanceKeepVars,
-                          "UPDATE instances SET state = ?2, rev = rev + 1, ended_at = ?3, "
-                          "end_event = ?4, runtime = ?6 WHERE id = ?1 AND rev = ?7");
+          new_state
+              ? (inst->vars_changed
+                     ? statement(kUpdateInstance,
+                                 "UPDATE instances SET state = ?2, rev = rev + 1, ended_at = ?3, "
+                                 "end_event = ?4, runtime = ?6, variables = ?5 "
+                                 "WHERE id = ?1 AND rev = ?7")
+                     : statement(kUpdateInstanceKeepVars,
+                                 "UPDATE instances SET state = ?2, rev = rev + 1, ended_at = ?3, "
+                                 "end_event = ?4, runtime = ?6 WHERE id = ?1 AND rev = ?7"))
+              : (inst->vars_changed
+                     ? statement(kUpdateInstanceKeepState,
+                                 "UPDATE instances SET rev = rev + 1, ended_at = ?3, "
+                                 "end_event = ?4, runtime = ?6, variables = ?5 "
+                                 "WHERE id = ?1 AND rev = ?7")
+                     : statement(kUpdateInstanceKeepStateAndVars,
+                                 "UPDATE instances SET rev = rev + 1, ended_at = ?3, "
+                                 "end_event = ?4, runtime = ?6 WHERE id = ?1 AND rev = ?7"));
       if (!found) return found.status();
       Statement& st = **found;
       Using using_st(st);
-      st.bind(1, i64(inst->id)).bind(2, to_string(inst->state));
+      st.bind(1, i64(inst->id));
+      if (new_state) st.bind(2, to_string(inst->state));
       st.bind_int_or_null(3, inst->ended_ms).bind_text_or_null(4, end_event);
       if (inst->vars_changed) st.bind(5, vars);
       st.bind(6, rt).bind(7, i64(inst->rev));
@@ -206,6 +220,7 @@ Status SqliteStore::write_rows(const RowCache::Rows& changes) {
       }
     }
     inst->vars_changed = false;
+    inst->stored_state = inst->state;
     ++inst->rev;
     if (inst->incidents_changed) {
       {

@@ -21,6 +21,8 @@ enum Sql : int {
   kInsertInstance,
   kUpdateInstance,
   kUpdateInstanceKeepVars,
+  kUpdateInstanceKeepState,
+  kUpdateInstanceKeepStateAndVars,
   kDeleteIncidents,
   kInsertIncident,
   kUpsertJob,
