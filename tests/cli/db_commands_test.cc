@@ -285,6 +285,83 @@ TEST_F(DbCommands, DbCopyMovesOrdersMidProcessToPostgresqlAndBack) {
   EXPECT_TRUE(typo_made->empty()) << "the mistyped schema was created";
 }
 
+// Tables larger than the copy's page (500 rows) are read page after page, in both
+// directions: every row arrives, the keyless delivery events included, and a copy back
+// has the source's checksum.
+TEST_F(DbCommands, DbCopyReadsTablesLargerThanOnePage) {
+  std::string why;
+  const std::string& server = testing::PgTestServer::url(why);
+  ASSERT_FALSE(server.empty()) << why;
+  const std::string schema = "copy_pages_" + std::to_string(::getpid());
+  const std::string url = with_schema(server, schema);
+  const std::string process = dir_.path("moved.bpmn");
+  std::ofstream(process) << kCopiedProcess;
+  constexpr int kOrders = 1203;  // three pages and a bit
+  constexpr int kSent = 620;     // two pages
+  {
+    auto engine = Engine::open(db_);
+    ASSERT_OK(engine.status());
+    ASSERT_OK((*engine)->deploy_file(process).status());
+    std::vector<StartRequest> starts(kOrders);
+    for (int i = 0; i < kOrders; ++i) {
+      StartRequest& r = starts[static_cast<std::size_t>(i)];
+      r.process_id = "moved";
+      r.business_key = "P-" + std::to_string(i);
+      r.variables = {{"orderId", r.business_key}};
+    }
+    ASSERT_OK((*engine)->start_many(starts).status());
+  }
+  {
+    auto log = notify::DeliveryLog::open(db_);
+    ASSERT_OK(log.status());
+    for (int i = 0; i < kSent; ++i) {
+      notify::Attempt a;
+      a.dedupe_key = "order-confirmation:P-" + std::to_string(i);
+      a.message = "order-confirmation";
+      a.order_id = "P-" + std::to_string(i);
+      a.customer = "K-" + std::to_string(i);
+      a.channel = "email";
+      a.recipient = "k@example.com";
+      a.attempt = 1;
+      a.now_ms = 1'000 + i;
+      auto r = (*log)->reserve(a, 0);
+      ASSERT_OK(r.status());
+      const std::string provider_id = "smtp-" + std::to_string(i);
+      ASSERT_OK((*log)->finish(r->row, "sent", provider_id, "", 2'000 + i));
+      DeliveryStatus st;
+      st.channel = "email";
+      st.provider_id = provider_id;
+      st.status = "delivered";
+      st.at_ms = 3'000 + i;
+      ASSERT_OK((*log)->record_status(st).status());
+    }
+  }
+  ProcessRun to_pg = run_ordo({"db", "copy", db_, url, "--json"});
+  ASSERT_EQ(to_pg.exit_code, 0) << to_pg.out;
+  const nlohmann::json copied = nlohmann::json::parse(to_pg.out);
+  EXPECT_EQ(copied["tables"]["instances"], kOrders);
+  EXPECT_EQ(copied["tables"]["jobs"], kOrders);
+  EXPECT_EQ(copied["tables"]["deliveries"], kSent);
+  EXPECT_EQ(copied["tables"]["delivery_events"], kSent);
+  {
+    auto engine = Engine::open(url);
+    ASSERT_OK(engine.status());
+    auto jobs = (*engine)->open_jobs("reserve");
+    ASSERT_OK(jobs.status());
+    EXPECT_EQ(jobs->size(), static_cast<std::size_t>(kOrders));
+    auto last = (*engine)->start("moved", {{"orderId", "P-1202"}}, "P-1202");
+    ASSERT_OK(last.status());
+    EXPECT_FALSE(last->created) << "the last page's business keys arrived";
+  }
+  ProcessRun back = run_ordo({"db", "copy", url, dir_.path("back.db"), "--json"});
+  ASSERT_EQ(back.exit_code, 0) << back.out;
+  EXPECT_EQ(nlohmann::json::parse(back.out)["checksum"], copied["checksum"]);
+  EXPECT_EQ(nlohmann::json::parse(back.out)["tables"]["delivery_events"], kSent);
+  auto c = store::pg::Connection::open(server);
+  ASSERT_TRUE(c.is_ok());
+  EXPECT_TRUE(c->exec("DROP SCHEMA " + schema + " CASCADE").is_ok());
+}
+
 // ---- printing what the database holds ----
 
 TEST_F(DbCommands, InstancesAndShowEscapeControlCharactersTheDatabaseHolds) {
