@@ -422,6 +422,10 @@ Result<std::size_t> Engine::Impl::run_durable_until_idle(Call& call) {
       if (retry(s)) continue;
       return s;
     }
+    // Jobs that commands at the end of the group created (delivering the buffered messages
+    // its new subscriptions took) are this loop's as well.
+    for (JobKey key : rt.claimed()) carry.push_back(key);
+    rt.claimed().clear();
     done += outcomes.size() + fired;
     outcomes.clear();
     if (jobs.empty() && fired == 0 && carry.empty()) {

@@ -67,6 +67,13 @@ bool Runtime::open_wait(Instance& inst, ElemKey owner, ElementIndex event) {
   }
   const std::int64_t t = now();
   if (!store_failure_.is_ok()) return true;
+  if (group_ && store_.takes_buffered_later()) {
+    // A round trip saved per subscription: the take goes with the next statement, and
+    // what it finds is delivered before the group commits (settle_takes()).
+    failed(store_.take_buffered_later(*name, key, t, wait_id));
+    takes_.push_back(PendingTake{inst.id, wait_id, subscription_key(*name, key)});
+    return true;
+  }
   Result<std::optional<BufferedMessage>> m = store_.take_buffered(*name, key, t);
   if (!m) {
     failed(m.status());

@@ -173,6 +173,15 @@ Result<Correlation> Runtime::correlate(std::string_view name, std::string_view k
   if (!variables.is_object()) {
     return Status::invalid_argument("message variables must be a JSON object");
   }
+  if (!takes_.empty()) {
+    // A subscription of this group to the same message may still take an older buffered
+    // one: that goes first, as it would have without the wait for the takes.
+    const std::string sub_key = subscription_key(name, key);
+    if (std::any_of(takes_.begin(), takes_.end(),
+                    [&](const PendingTake& p) { return p.sub_key == sub_key; })) {
+      (void)settle_takes();  // a failure is the group's: begin() below returns it
+    }
+  }
   if (Status s = begin(); !s) return s;
   Correlation out;
   if (!message_id.empty()) {

@@ -438,6 +438,17 @@ class Runtime {
     BufferedMessage message;  // its variables are the payload
   };
   std::deque<Delivery> deliveries_;  // buffered messages meeting a new subscription
+  // In a group, on a store that takes buffered messages later (store::Store::
+  // takes_buffered_later): the subscriptions opened whose buffered message is still to be
+  // looked for, as (instance, wait); settle_takes() delivers what the takes found, in
+  // commands of their own, before the group commits.
+  struct PendingTake {
+    InstanceId instance;
+    std::uint64_t wait;
+    std::string sub_key;
+  };
+  std::vector<PendingTake> takes_;
+  Status settle_takes();
   std::vector<HistoryEvent> batch_;
   std::vector<InstanceId> touched_;
   std::vector<InstanceId> finished_;  // to drop at the end of the command

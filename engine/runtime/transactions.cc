@@ -3,6 +3,7 @@
 #include "runtime/runtime.h"
 
 #include <algorithm>
+#include <utility>
 
 namespace ordo::runtime {
 
@@ -43,6 +44,7 @@ void Runtime::roll_back() noexcept {
   batch_.clear();
   queue_.clear();
   deliveries_.clear();
+  takes_.clear();
   finished_.clear();
   claimed_.clear();
   // Numbers taken from the store in this transaction were given back with it.
@@ -116,8 +118,37 @@ Status Runtime::begin_group() {
   return Status::ok();
 }
 
+// The buffered messages the group's new subscriptions took: each delivered to its
+// subscription in a command of its own, as if it had been published just then (a
+// subscription closed meanwhile puts it back, in its place in line). Those commands may
+// open subscriptions in turn.
+Status Runtime::settle_takes() {
+  while (!takes_.empty() && store_failure_.is_ok()) {
+    Result<std::vector<store::Store::Taken>> found = store_.taken_buffered();
+    std::vector<PendingTake> asked = std::exchange(takes_, {});
+    if (!found) {
+      failed(found.status());
+      break;
+    }
+    for (auto& [wait, message] : *found) {
+      auto it = std::find_if(asked.begin(), asked.end(),
+                             [w = wait](const PendingTake& p) { return p.wait == w; });
+      if (it == asked.end()) {
+        failed(Status::internal("a buffered message was taken for a subscription not asked"));
+        break;
+      }
+      if (Status s = begin(); !s) break;
+      deliveries_.push_back(Delivery{it->instance, wait, std::move(message)});
+      run_queue();
+      if (Status s = commit(); !s) break;
+    }
+  }
+  return store_failure_;
+}
+
 Status Runtime::end_group() {
   if (!group_) return Status::ok();
+  if (!takes_.empty()) (void)settle_takes();  // a failure is the group's, below
   group_ = false;
   Status failure = std::exchange(store_failure_, Status::ok());
   if (!failure.is_ok()) {

@@ -252,6 +252,19 @@ class Store {
   virtual Result<std::optional<state::BufferedMessage>> take_buffered(std::string_view name,
                                                                         std::string_view key,
                                                                         std::int64_t now_ms) = 0;
+  // A store to which every statement is a round trip may take buffered messages later in
+  // the transaction: take_buffered_later() sends the take with the next statement sent, and
+  // taken_buffered() returns what the takes found (sending any not sent yet), each with
+  // the `ticket` it was given. A transaction must not commit with takes unanswered. Stores
+  // answering false take at once, with take_buffered().
+  virtual bool takes_buffered_later() const noexcept { return false; }
+  virtual Status take_buffered_later(std::string_view name, std::string_view key,
+                                     std::int64_t now_ms, std::uint64_t ticket) {
+    (void)name, (void)key, (void)now_ms, (void)ticket;
+    return Status::internal("this store takes buffered messages at once");
+  }
+  using Taken = std::pair<std::uint64_t, state::BufferedMessage>;  // ticket, message
+  virtual Result<std::vector<Taken>> taken_buffered() { return std::vector<Taken>(); }
 
   // ---- published message ids, with what their first publication did (JSON text) ----
   virtual Result<std::optional<std::string>> published(std::string_view message_id) = 0;

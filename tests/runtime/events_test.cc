@@ -55,6 +55,78 @@ TEST_P(MessageCatchEvent, BufferedMessageIsDeliveredWhenTheSubscriptionOpens) {
   EXPECT_EQ(correlated, Ids{"delivered / A"});
 }
 
+// Subscriptions opened by the commands of a group (start_many, a worker round of
+// run_until_idle) meet the messages buffered before: each instance gets its own, and goes
+// on in the same call, through the jobs the message leads to.
+TEST_P(MessageCatchEvent, BufferedMessagesMeetSubscriptionsOpenedInAGroup) {
+  EngineOptions grouped;
+  grouped.group_commit = 16;  // the three payments' outcomes in one round
+  Harness h(grouped);
+  h.deploy(bpmn(message_def("m", "delivered") +
+                "<process id=\"p\" isExecutable=\"true\">\n<startEvent id=\"s\"/>\n" +
+                svc("pay") +
+                "<intermediateCatchEvent id=\"wait\"><messageEventDefinition messageRef=\"m\"/>"
+                "</intermediateCatchEvent>\n" +
+                svc("ship") + "<endEvent id=\"e\"/>\n" + flow("s", "pay") + flow("pay", "wait") +
+                flow("wait", "ship") + flow("ship", "e") + "</process>"));
+  for (const char* key : {"A", "B"}) {
+    ASSERT_OK(h.engine().publish_message("delivered", key, {{"by", key}}, 60'000).status());
+  }
+  std::vector<StartRequest> starts(3);
+  const char* keys[] = {"A", "B", "C"};
+  for (std::size_t i = 0; i < starts.size(); ++i) {
+    starts[i].process_id = "p";
+    starts[i].variables = {{"orderId", keys[i]}};
+  }
+  auto started = h.engine().start_many(starts);
+  ASSERT_OK(started.status());
+  h.complete_all_jobs();
+  ASSERT_OK(h.engine().run_until_idle().status());
+  for (std::size_t i = 0; i < 2; ++i) {
+    const InstanceInfo done = h.info((*started)[i].id);
+    EXPECT_EQ(done.state, InstanceState::kCompleted) << keys[i];
+    EXPECT_EQ(done.variables["by"], keys[i]);
+  }
+  EXPECT_EQ(h.active((*started)[2].id), Ids{"wait"}) << "C has no message";
+  EXPECT_EQ(h.calls, (Ids{"pay", "pay", "pay", "ship", "ship"}));
+}
+
+// In one group, a subscription opens where an older message is buffered, and then the same
+// message is published again: the older one is delivered, as messages arrive in order, and
+// the newer one is buffered in its turn.
+TEST_P(MessageCatchEvent, AnOlderBufferedMessageGoesFirstInAGroup) {
+  Harness h;
+  h.deploy(bpmn(message_def("m1", "paid") + message_def("m2", "delivered") +
+                "<process id=\"p\" isExecutable=\"true\">\n<startEvent id=\"s\"/>\n"
+                "<intermediateCatchEvent id=\"paid\"><messageEventDefinition messageRef=\"m1\"/>"
+                "</intermediateCatchEvent>\n"
+                "<intermediateCatchEvent id=\"wait\"><messageEventDefinition messageRef=\"m2\"/>"
+                "</intermediateCatchEvent>\n<endEvent id=\"e\"/>\n" +
+                flow("s", "paid") + flow("paid", "wait") + flow("wait", "e") + "</process>"));
+  InstanceId a = h.start("p", {{"orderId", "A"}});
+  ASSERT_OK(h.engine().publish_message("delivered", "A", {{"n", 1}}, 60'000).status());
+  std::vector<Message> messages(2);
+  messages[0].name = "paid";
+  messages[0].correlation_key = "A";
+  messages[1].name = "delivered";
+  messages[1].correlation_key = "A";
+  messages[1].variables = {{"n", 2}};
+  messages[1].ttl_ms = 60'000;
+  auto published = h.engine().publish_many(std::move(messages));
+  ASSERT_OK(published.status());
+  ASSERT_EQ(published->size(), 2u);
+  EXPECT_EQ((*published)[0].instances, std::vector<InstanceId>{a});
+  EXPECT_TRUE((*published)[1].instances.empty()) << "A took the older message";
+  EXPECT_TRUE((*published)[1].buffered);
+  EXPECT_EQ(h.info(a).state, InstanceState::kCompleted);
+  EXPECT_EQ(h.info(a).variables["n"], 1);
+  // The newer one waits for the next order that asks.
+  InstanceId b = h.start("p", {{"orderId", "A"}});
+  ASSERT_OK(h.engine().publish_message("paid", "A").status());
+  EXPECT_EQ(h.info(b).state, InstanceState::kCompleted);
+  EXPECT_EQ(h.info(b).variables["n"], 2);
+}
+
 TEST_P(MessageCatchEvent, WithoutHistoryDetailsObserversSeeTheSameEventsWithoutTheirText) {
   struct Recorder final : Observer {
     std::vector<std::pair<HistoryKind, std::string>> events;

@@ -4,6 +4,7 @@
 #include <charconv>
 #include <concepts>
 #include <functional>
+#include <utility>
 
 #include "state/plan.h"  // element ids and versions of the processes instances run
 #include "store/codec.h"  // the rows are the same in both stores
@@ -420,6 +421,7 @@ Status PgStore::send_later() {
     sent = conn_->send(names_[static_cast<std::size_t>(l.id)], params);
     if (!sent) break;
     if (l.must_change_one != 0) checks_.emplace_back(queued_, l.must_change_one);
+    if (l.take != kNoTake) take_answers_.emplace_back(queued_, l.take);
     ++queued_;
   }
   later_.clear();  // sent, or lost with the transaction: never sent twice
@@ -435,6 +437,7 @@ Result<std::vector<Rows>> PgStore::in_pipeline(Queue queue) {
   }
   queued_ = 0;
   checks_.clear();
+  take_answers_.clear();
   Status sent;
   try {
     sent = queue();
@@ -460,6 +463,15 @@ Result<std::vector<Rows>> PgStore::in_pipeline(Queue queue) {
     }
   }
   checks_.clear();
+  // The takes of buffered messages sent: what they found waits for taken_buffered().
+  for (const auto& [answer, index] : take_answers_) {
+    Take& t = takes_[index];
+    t.answered = true;
+    if (answer < answered->size() && !(*answered)[answer].empty()) {
+      taken_.emplace_back(t.ticket, buffered_from(ResultRow((*answered)[answer], 0), t.name, t.key));
+    }
+  }
+  take_answers_.clear();
   return answered;
 }
 
@@ -513,6 +525,8 @@ Status PgStore::begin() {
   history_shift_ = 0;
   locked_keys_.clear();
   later_.clear();
+  takes_.clear();
+  taken_.clear();
   if (Status s = connected(); !s) return s;
   Status s = conn_->exec("BEGIN");
   if (!s && !conn_->ok()) {
@@ -539,6 +553,13 @@ Status PgStore::commit() {
     return Status::internal(
         "a statement of this transaction failed, so PostgreSQL rolled it "
         "back; it cannot be committed");
+  }
+  if (!takes_.empty()) {
+    // A buffered message taken and handed to nobody would be lost with the commit.
+    rollback();
+    return Status::internal(
+        "a transaction was about to commit with buffered messages taken and not delivered; "
+        "this is a bug in Ordo, please report it");
   }
   // The history last: the counter's row is locked from here to the COMMIT below. (Taking
   // the counter sends what waited first; without history, it is sent on its own.)
@@ -587,6 +608,9 @@ void PgStore::rollback() noexcept {
   history_shift_ = 0;
   later_.clear();
   checks_.clear();
+  takes_.clear();
+  take_answers_.clear();
+  taken_.clear();
   deferring_ = false;
   business_keys_.clear();
   subscribers_.clear();
@@ -1074,6 +1098,38 @@ Status PgStore::add_buffered(state::BufferedMessage& m, std::int64_t) {
   if (!r) return r.status();
   m.id = static_cast<std::uint64_t>(int64_at(*r, 0, 0));
   return Status::ok();
+}
+
+Status PgStore::take_buffered_later(std::string_view name, std::string_view key,
+                                    std::int64_t now_ms, std::uint64_t ticket) {
+  if (!in_txn_ || queuing_) {
+    return Status::internal("a buffered message can be taken later only inside a transaction");
+  }
+  Take& t = takes_.emplace_back();
+  t.ticket = ticket;
+  t.name = name;
+  t.key = key;
+  Later& l = later_.emplace_back();
+  l.id = Sql::kTakeBuffered;
+  l.params = {t.name, t.key, std::string(Num(now_ms).c_str())};
+  l.take = takes_.size() - 1;
+  return Status::ok();
+}
+
+Result<std::vector<Store::Taken>> PgStore::taken_buffered() {
+  const bool unsent =
+      std::any_of(takes_.begin(), takes_.end(), [](const Take& t) { return !t.answered; });
+  if (unsent) {
+    if (Status s = connected(); !s) return s;
+    Result<std::vector<Rows>> answered = in_pipeline([this] { return send_later(); });
+    if (!answered) return answered.status();
+    if (std::any_of(takes_.begin(), takes_.end(), [](const Take& t) { return !t.answered; })) {
+      txn_failed_ = true;
+      return Status::internal("a take of a buffered message went unanswered");
+    }
+  }
+  takes_.clear();
+  return std::exchange(taken_, {});
 }
 
 Result<std::optional<state::BufferedMessage>> PgStore::take_buffered(std::string_view name,

@@ -108,6 +108,10 @@ class PgStore final : public Store {
   Status remove_subscription(std::string_view sub_key, std::uint64_t wait) override;
   Status subscriptions(std::string_view sub_key, std::vector<state::Subscription>& out) override;
   Status add_buffered(state::BufferedMessage& message, std::int64_t now_ms) override;
+  bool takes_buffered_later() const noexcept override { return true; }
+  Status take_buffered_later(std::string_view name, std::string_view key, std::int64_t now_ms,
+                             std::uint64_t ticket) override;
+  Result<std::vector<Taken>> taken_buffered() override;
   Result<std::optional<state::BufferedMessage>> take_buffered(std::string_view name,
                                                               std::string_view key,
                                                               std::int64_t now_ms) override;
@@ -204,7 +208,20 @@ class PgStore final : public Store {
     Sql id;
     std::vector<std::optional<std::string>> params;  // nullopt: NULL
     InstanceId must_change_one = 0;  // an instance update: it must change exactly one row
+    std::size_t take = kNoTake;      // a take of a buffered message: its place in takes_
   };
+  static constexpr std::size_t kNoTake = static_cast<std::size_t>(-1);
+  // The takes of buffered messages asked for in this transaction and not yet handed back
+  // by taken_buffered(); the answers of those sent in the open pipeline, as (answer, take);
+  // what those found.
+  struct Take {
+    std::uint64_t ticket = 0;
+    std::string name, key;
+    bool answered = false;
+  };
+  std::vector<Take> takes_;
+  std::vector<std::pair<std::size_t, std::size_t>> take_answers_;
+  std::vector<Taken> taken_;
   std::vector<Later> later_;
   // Business keys looked up in this transaction (prefetch_business_keys()), by process id
   // and key joined by '\x1f': the root instance that has it, or none.
