@@ -235,6 +235,15 @@ Status Connection::send(const std::string& name, const std::vector<Param>& param
   return Status::ok();
 }
 
+Status Connection::send_once(const std::string& sql, std::initializer_list<Param> params) {
+  if (PQsendQueryParams(c_.get(), sql.c_str(), static_cast<int>(params.size()), nullptr,
+                        params.begin(), nullptr, nullptr, 0) != 1) {
+    return check(nullptr, "sending SQL").status();
+  }
+  ++sent_;
+  return Status::ok();
+}
+
 Result<std::vector<Rows>> Connection::end_pipeline() {
   pg_conn* c = c_.get();
   Status failure;

@@ -101,6 +101,8 @@ class Connection {
   Status begin_pipeline();
   Status send(const std::string& name, std::initializer_list<Param> params);
   Status send(const std::string& name, const std::vector<Param>& params);
+  // The same for SQL that is not prepared: planned for these parameters (run_once()).
+  Status send_once(const std::string& sql, std::initializer_list<Param> params = {});
   Result<std::vector<Rows>> end_pipeline();
 
   // Whether the connection is still up (false after the server went away).
