@@ -216,6 +216,45 @@ TEST(PgSchema, NodesStartingTogetherMigrateOnce) {
   EXPECT_EQ(*again, pg::kSchemaVersion);
 }
 
+// A schema written by the previous release (3: the jobs indexed by state whatever it is)
+// is migrated in place, its jobs kept and found through the new indexes.
+TEST(PgSchema, ASchemaThreeIsMigratedKeepingItsJobs) {
+  ORDO_PG_URL(url);
+  PgScratchSchema old(url);
+  Result<pg::Connection> c = pg::Connection::open(url);
+  ASSERT_OK(c.status());
+  ASSERT_OK(pg::migrate(*c, old.name()).status());
+  const std::string s = old.name() + ".";
+  ASSERT_OK(c->exec("DROP INDEX " + s + "jobs_ready; DROP INDEX " + s + "jobs_expiring; " +
+                    "CREATE INDEX jobs_ready ON " + s + "jobs (state, key); " +
+                    "CREATE INDEX jobs_expiring ON " + s + "jobs (state, lock_expires_at); " +
+                    "ALTER TABLE " + s + "instances RESET (fillfactor); " +
+                    "UPDATE " + s + "meta SET value = 3 WHERE name = 'schema'; " +
+                    "INSERT INTO " + s + "jobs VALUES (7, 1, 1, 1, 'erp', 'created', 3, 0, 'k', " +
+                    "'', NULL, 0)"));
+  Result<int> from = pg::migrate(*c, old.name());
+  ASSERT_OK(from.status());
+  EXPECT_EQ(*from, 3);
+  Result<pg::Rows> index = c->run_once(
+      "SELECT indexdef FROM pg_indexes WHERE schemaname = $1 AND indexname = 'jobs_ready'",
+      {old.name().c_str()});
+  ASSERT_OK(index.status());
+  ASSERT_EQ(index->size(), 1);
+  EXPECT_NE(std::string(index->text(0, 0)).find("WHERE (state = 'created'::text)"),
+            std::string::npos)
+      << index->text(0, 0);
+  Result<pg::Rows> ready =
+      c->run_once("SELECT key FROM " + s + "jobs WHERE state = 'created' ORDER BY key");
+  ASSERT_OK(ready.status());
+  ASSERT_EQ(ready->size(), 1);
+  EXPECT_EQ(ready->integer(0, 0), 7);
+  Result<pg::Rows> options = c->run_once(
+      "SELECT array_to_string(reloptions, ',') FROM pg_class WHERE oid = $1::regclass",
+      {(s + "instances").c_str()});
+  ASSERT_OK(options.status());
+  EXPECT_EQ(std::string(options->text(0, 0)), "fillfactor=75");
+}
+
 // Another application's tables, or a schema of a newer Ordo: refused, nothing changed.
 TEST(PgSchema, ForeignOrNewerSchemasAreRefusedUntouched) {
   ORDO_PG_URL(url);

@@ -401,6 +401,28 @@ std::string PgStore::where() const {
          (conn_ ? conn_->where() : redacted(url_));
 }
 
+bool PgStore::planned_each_time(Sql id) noexcept {
+  switch (id) {
+    case Sql::kSubscriptionsOf:
+    case Sql::kFindBusinessKeys:
+    case Sql::kPrefetchJobs:
+    case Sql::kPrefetchInstances:
+      return true;
+    default:
+      return false;
+  }
+}
+
+Status PgStore::send_statement(Sql id, const std::vector<Param>& params) {
+  return planned_each_time(id) ? conn_->send_once(std::string(sql_text(id)), params)
+                               : conn_->send(names_[static_cast<std::size_t>(id)], params);
+}
+
+Result<Rows> PgStore::run_statement(Sql id, const std::vector<Param>& params) {
+  return planned_each_time(id) ? conn_->run_once(std::string(sql_text(id)), params)
+                               : conn_->run(names_[static_cast<std::size_t>(id)], params);
+}
+
 Status PgStore::run_later(Sql id, std::initializer_list<Param> params) {
   if (!in_txn_ || queuing_) return run(id, params).status();
   Later& l = later_.emplace_back();
@@ -418,7 +440,7 @@ Status PgStore::send_later() {
   for (const Later& l : later_) {
     params.clear();
     for (const auto& p : l.params) params.push_back(p ? p->c_str() : nullptr);
-    sent = conn_->send(names_[static_cast<std::size_t>(l.id)], params);
+    sent = send_statement(l.id, params);
     if (!sent) break;
     if (l.must_change_one != 0) checks_.emplace_back(queued_, l.must_change_one);
     if (l.take != kNoTake) take_answers_.emplace_back(queued_, l.take);
@@ -485,20 +507,20 @@ Result<Rows> PgStore::run(Sql id, std::initializer_list<Param> params) {
     // What waited goes first, in the same round trip; this statement's answer is the last.
     Result<std::vector<Rows>> answered = in_pipeline([&] {
       Status sent = send_later();
-      return sent ? conn_->send(names_[static_cast<std::size_t>(id)], params) : sent;
+      return sent ? send_statement(id, std::vector<Param>(params)) : sent;
     });
     if (!answered) return answered.status();
     return std::move(answered->back());
   }
   if (queuing_) {
-    if (Status s = conn_->send(names_[static_cast<std::size_t>(id)], params); !s) {
+    if (Status s = send_statement(id, std::vector<Param>(params)); !s) {
       txn_failed_ = true;
       return s;
     }
     ++queued_;
     return Rows();
   }
-  Result<Rows> rows = conn_->run(names_[static_cast<std::size_t>(id)], params);
+  Result<Rows> rows = run_statement(id, std::vector<Param>(params));
   if (rows) return rows;
   // PostgreSQL aborts a transaction at its first error: nothing more of it may commit.
   if (in_txn_) txn_failed_ = true;

@@ -150,6 +150,15 @@ class PgStore final : public Store {
   // The prepared statements, by slot (pg_store.cc writes them).
   enum class Sql : std::uint8_t;
   static std::string_view sql_text(Sql id) noexcept;
+  // Statements planned for their parameters each time, never prepared: those that look up
+  // a group's rows at once by a list of keys. A prepared statement's generic plan is made
+  // once, when the tables may still be empty, and a sequential scan chosen then stays
+  // while they grow (1 ms for 64 instances among 2,000, growing with the table); each
+  // runs once per group, so planning it anew costs little.
+  static bool planned_each_time(Sql id) noexcept;
+  // Sends statement `id` in the open pipeline / runs it, prepared or planned each time.
+  Status send_statement(Sql id, const std::vector<Param>& params);
+  Result<Rows> run_statement(Sql id, const std::vector<Param>& params);
 
   PgStore(std::string url, PgOptions options) noexcept
       : url_(std::move(url)), options_(std::move(options)) {}

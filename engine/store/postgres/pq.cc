@@ -236,8 +236,12 @@ Status Connection::send(const std::string& name, const std::vector<Param>& param
 }
 
 Status Connection::send_once(const std::string& sql, std::initializer_list<Param> params) {
+  return send_once(sql, std::vector<Param>(params));
+}
+
+Status Connection::send_once(const std::string& sql, const std::vector<Param>& params) {
   if (PQsendQueryParams(c_.get(), sql.c_str(), static_cast<int>(params.size()), nullptr,
-                        params.begin(), nullptr, nullptr, 0) != 1) {
+                        params.data(), nullptr, nullptr, 0) != 1) {
     return check(nullptr, "sending SQL").status();
   }
   ++sent_;
@@ -286,8 +290,12 @@ Result<std::vector<Rows>> Connection::end_pipeline() {
 }
 
 Result<Rows> Connection::run_once(const std::string& sql, std::initializer_list<Param> params) {
+  return run_once(sql, std::vector<Param>(params));
+}
+
+Result<Rows> Connection::run_once(const std::string& sql, const std::vector<Param>& params) {
   return check(PQexecParams(c_.get(), sql.c_str(), static_cast<int>(params.size()), nullptr,
-                            params.begin(), nullptr, nullptr, 0),
+                            params.data(), nullptr, nullptr, 0),
                "running SQL");
 }
 

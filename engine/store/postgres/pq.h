@@ -92,6 +92,7 @@ class Connection {
   Result<Rows> run(const std::string& name, const std::vector<Param>& params);
   // Runs `sql` once with `params` (not prepared: for statements run rarely).
   Result<Rows> run_once(const std::string& sql, std::initializer_list<Param> params = {});
+  Result<Rows> run_once(const std::string& sql, const std::vector<Param>& params);
 
   // Pipeline mode: between begin_pipeline() and end_pipeline(), send() queues a prepared
   // statement without waiting for its answer (its parameters are copied at once);
@@ -103,6 +104,7 @@ class Connection {
   Status send(const std::string& name, const std::vector<Param>& params);
   // The same for SQL that is not prepared: planned for these parameters (run_once()).
   Status send_once(const std::string& sql, std::initializer_list<Param> params = {});
+  Status send_once(const std::string& sql, const std::vector<Param>& params);
   Result<std::vector<Rows>> end_pipeline();
 
   // Whether the connection is still up (false after the server went away).
