@@ -55,6 +55,22 @@ TEST_P(MessageCatchEvent, BufferedMessageIsDeliveredWhenTheSubscriptionOpens) {
   EXPECT_EQ(correlated, Ids{"delivered / A"});
 }
 
+// A key with quotes, a backslash and a non-ASCII letter comes back out of the history as
+// it went in (each store writes the history as JSON text in its own way).
+TEST_P(MessageCatchEvent, HistoryKeepsKeysWithQuotesAndBackslashes) {
+  Harness h;
+  h.deploy(catch_xml());
+  const std::string key = "A\"1\\b\u00e9";
+  InstanceId a = h.start("p", {{"orderId", key}});
+  ASSERT_OK(h.engine().publish_message("delivered", key).status());
+  EXPECT_EQ(h.info(a).state, InstanceState::kCompleted);
+  std::vector<std::string> correlated;
+  for (const HistoryEvent& e : must(h.engine().history(a))) {
+    if (e.kind == HistoryKind::kMessageCorrelated) correlated.push_back(e.detail);
+  }
+  EXPECT_EQ(correlated, Ids{"delivered / " + key});
+}
+
 // Subscriptions opened by the commands of a group (start_many, a worker round of
 // run_until_idle) meet the messages buffered before: each instance gets its own, and goes
 // on in the same call, through the jobs the message leads to.

@@ -131,7 +131,9 @@ std::string_view PgStore::sql_text(Sql id) noexcept {
     case Sql::kDeleteJob:
       return "DELETE FROM jobs WHERE key = $1";
     case Sql::kInsertHistory:
-      return "INSERT INTO history (sequence, instance_id, events) VALUES ($1, $2, $3)";
+      // A transaction's rows at once: three arrays of the same length (insert_history()).
+      return "INSERT INTO history (sequence, instance_id, events) SELECT * FROM "
+             "unnest($1::bigint[], $2::bigint[], $3::text[])";
     case Sql::kLoadJob:
       return "SELECT " ORDO_JOB_COLUMNS " FROM jobs WHERE key = $1";
     case Sql::kLockMessageKey:
@@ -916,14 +918,33 @@ Status PgStore::insert_history() {
   Result<std::uint64_t> first = allocate("history", history_next_ - 1);
   if (!first) return first.status();
   const std::uint64_t shift = *first - 1;
-  Result<std::vector<Rows>> inserted = in_pipeline([&]() -> Status {
-    for (const HistoryRow& row : history_rows_) {
-      Status sent = conn_->send(names_[static_cast<std::size_t>(Sql::kInsertHistory)],
-                                {Num(row.sequence + shift).c_str(), Num(row.instance).c_str(),
-                                 row.events.c_str()});
-      if (!sent) return sent;
+  // One statement for all the rows, as array literals: {1,2} and {"[...]","[...]"}, each
+  // text quoted with its quotes and backslashes escaped.
+  std::string sequences = "{", instances = "{", events = "{";
+  std::size_t size = 2;
+  for (const HistoryRow& row : history_rows_) size += row.events.size() + 8;
+  events.reserve(size + size / 4);
+  for (const HistoryRow& row : history_rows_) {
+    if (sequences.size() > 1) {
+      sequences += ',';
+      instances += ',';
+      events += ',';
     }
-    return Status::ok();
+    sequences += Num(row.sequence + shift).c_str();
+    instances += Num(row.instance).c_str();
+    events += '"';
+    for (const char ch : row.events) {
+      if (ch == '"' || ch == '\\') events += '\\';
+      events += ch;
+    }
+    events += '"';
+  }
+  sequences += '}';
+  instances += '}';
+  events += '}';
+  Result<std::vector<Rows>> inserted = in_pipeline([&]() -> Status {
+    return conn_->send(names_[static_cast<std::size_t>(Sql::kInsertHistory)],
+                       {sequences.c_str(), instances.c_str(), events.c_str()});
   });
   if (!inserted) return inserted.status();
   history_shift_ = static_cast<std::int64_t>(shift);
