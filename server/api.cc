@@ -4,6 +4,7 @@
 #include <charconv>
 #include <future>
 
+#include "console.h"
 #include "http_server.h"
 #include "ordo/loader.h"
 #include "prometheus.h"
@@ -38,6 +39,8 @@ std::string_view route_template(const std::vector<std::string_view>& seg) {
       "/health/ready",
       "/metrics",
       "/v1/deployments",
+      "/v1/processes",
+      "/v1/processes/{processId}/versions/{version}/xml",
       "/v1/process-instances",
       "/v1/process-instances/{id}",
       "/v1/process-instances/{id}/cancel",
@@ -61,8 +64,9 @@ std::string_view route_template(const std::vector<std::string_view>& seg) {
       const std::size_t end = std::min(route.find('/', at), route.size());
       const std::string_view part = route.substr(at, end - at);
       std::uint64_t id = 0;
-      match = i < seg.size() && (part == seg[i] || part == "{channel}" ||
-                                 (part == "{id}" && parse_id(seg[i], id)));
+      match = i < seg.size() &&
+              (part == seg[i] || part == "{channel}" || part == "{processId}" ||
+               ((part == "{id}" || part == "{version}") && parse_id(seg[i], id)));
       ++i;
       at = end + 1;
     }
@@ -346,8 +350,10 @@ std::string Api::may_not_fetch(const Request& r, std::string_view type) const {
 
 std::optional<Response> Api::refuse_before_body(const Request& r) {
   const std::vector<std::string_view> seg = segments(r.path);
-  // Probes need nothing; webhooks prove themselves by a signature of their body.
+  // Probes need nothing; webhooks prove themselves by a signature of their body; the
+  // console's files hold no data (the page asks for a token to read any).
   if (!seg.empty() && seg[0] == "health") return std::nullopt;
+  if ((r.method == "GET" || r.method == "HEAD") && is_console_path(r.path)) return std::nullopt;
   if (seg.size() >= 2 && seg[0] == "v1" && seg[1] == "webhooks") return std::nullopt;
   std::optional<Response> refused = admit(r, seg);
   if (refused) count(r, seg, refused->status);
@@ -360,6 +366,9 @@ Response Api::dispatch(const Request& r, const std::vector<std::string_view>& se
     return json_response(200, {{"status", "ok"}});
   }
   if (seg.size() == 2 && seg[0] == "health" && seg[1] == "ready") return readiness();
+  if ((r.method == "GET" || r.method == "HEAD") && is_console_path(r.path)) {
+    return console_file(r.path);
+  }
   // A JSON body is refused before it is parsed when it nests too deep; a deployment's body
   // is BPMN XML, whose brackets (in expressions) and quotes mean nothing of the kind.
   const bool xml_body = seg.size() == 2 && seg[0] == "v1" && seg[1] == "deployments";
@@ -486,7 +495,7 @@ Response Api::metrics() {
   }
   if (options_.telemetry) options_.telemetry->write_prometheus(out);
   if (options_.kpis) options_.kpis->write_prometheus(out);
-  return {200, out, "text/plain; version=0.0.4"};
+  return {200, out, "text/plain; version=0.0.4", 0, {}};
 }
 
 Response Api::readiness() {
@@ -556,6 +565,39 @@ Response Api::webhook(const Request& r, std::string_view kind, std::string_view 
   Result<bool> recorded = options_.notifier->provider_status(update);
   if (!recorded) return from_status(recorded.status());
   return json_response(200, {{"recorded", *recorded}});
+}
+
+// Every deployed process with its versions, and its instances counted by state.
+Response Api::processes() {
+  Result<std::vector<Deployment>> deployed = engine_.deployments();
+  if (!deployed) return from_status(deployed.status());
+  Result<std::vector<InstanceCount>> counted = engine_.count_instances();
+  if (!counted) return from_status(counted.status());
+  std::map<std::string, json> by_id;  // by process id, in order
+  for (const Deployment& d : *deployed) {
+    json& p = by_id[d.process_id];
+    if (p.is_null()) {
+      json counts = json::object();
+      for (InstanceState s : {InstanceState::kActive, InstanceState::kSuspended,
+                              InstanceState::kIncident, InstanceState::kCompleted,
+                              InstanceState::kTerminated}) {
+        counts[std::string(to_string(s))] = 0;
+      }
+      p = {{"processId", d.process_id}, {"versions", json::array()}, {"instances", counts}};
+    }
+    p["versions"].push_back({{"version", d.version},
+                             {"contentHash", d.content_hash},
+                             {"deployedAt", d.deployed_ms}});
+  }
+  for (const InstanceCount& c : *counted) {
+    auto it = by_id.find(c.process_id);
+    if (it == by_id.end()) continue;  // a process no longer deployed cannot be: defensive
+    json& n = it->second["instances"][std::string(to_string(c.state))];
+    n = n.get<std::int64_t>() + c.count;
+  }
+  json list = json::array();
+  for (auto& [id, p] : by_id) list.push_back(std::move(p));
+  return json_response(200, {{"processes", list}});
 }
 
 Response Api::route(const Request& r) {
@@ -654,6 +696,21 @@ Response Api::route(const Request& r) {
     if (seg.size() == 4 && seg[3] == "cancel" && r.method == "POST") {
       if (Status s = engine_.cancel(id); !s) return from_status(s);
       return json_response(200, {{"id", id}, {"state", "terminated"}});
+    }
+  }
+
+  if (resource == "processes" && (r.method == "GET" || r.method == "HEAD")) {
+    if (seg.size() == 2) return processes();
+    // /v1/processes/{processId}/versions/{version}/xml: the BPMN XML it was deployed as.
+    std::uint64_t version = 0;
+    if (seg.size() == 6 && seg[3] == "versions" && seg[5] == "xml" && parse_id(seg[4], version) &&
+        version > 0 && version <= 1'000'000) {
+      Result<std::string> xml = engine_.deployment_xml(seg[2], static_cast<int>(version));
+      if (!xml) return from_status(xml.status());
+      Response out;
+      out.content_type = "application/xml; charset=utf-8";
+      out.body = std::move(*xml);
+      return out;
     }
   }
 

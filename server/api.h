@@ -40,6 +40,8 @@ struct Response {
   std::string body;  // JSON unless content_type says otherwise
   std::string content_type = "application/json";
   int retry_after_s = 0;  // > 0: a Retry-After header (503 when overloaded)
+  // More headers (the console's caching and security headers), as they are written.
+  std::vector<std::pair<std::string, std::string>> headers;
 };
 
 // What a bearer token may do: read (GET), write (deploy, start, cancel, messages), worker
@@ -150,6 +152,7 @@ class Api {
   Response route(const Request& request);
   Response webhook(const Request& request, std::string_view kind, std::string_view channel);
   Response metrics();
+  Response processes();
   Response readiness();
   // POST /v1/process-instances and /v1/messages (grouped.cc): parsed here, then run in the
   // next group commit with the requests that arrive meanwhile.

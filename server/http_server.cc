@@ -346,6 +346,18 @@ class Session : public std::enable_shared_from_this<Session> {
     res_->result(static_cast<unsigned>(out.status));
     res_->set(http::field::content_type, out.content_type);
     if (out.retry_after_s > 0) res_->set(http::field::retry_after, std::to_string(out.retry_after_s));
+    // Every answer is what its type says, and none is a page to run or frame: the API's
+    // JSON and XML (which hold what clients sent) get a policy that allows nothing; the
+    // console's files bring their own.
+    res_->set("X-Content-Type-Options", "nosniff");
+    bool own_policy = false;
+    for (auto& [name, value] : out.headers) {
+      own_policy = own_policy || beast::iequals(name, "content-security-policy");
+      res_->set(name, value);
+    }
+    if (!own_policy) {
+      res_->set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'; sandbox");
+    }
     res_->body() = std::move(out.body);
     res_->keep_alive(keep_alive_ && !server_.stopping());
     res_->prepare_payload();

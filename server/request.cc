@@ -36,7 +36,8 @@ Response from_status(const Status& s) {
 }
 
 Response json_response(int status, const json& body) {
-  return {status, body.dump(-1, ' ', false, json::error_handler_t::replace), "application/json"};
+  return {status, body.dump(-1, ' ', false, json::error_handler_t::replace), "application/json",
+          0, {}};
 }
 
 Response error_response(int status, const std::string& message) {

@@ -150,8 +150,19 @@ Result<std::vector<Deployment>> Engine::deployments() const {
   std::vector<Deployment> out;
   Result<std::vector<store::DeploymentRow>> rows = impl_->store->deployments();
   if (!rows) return rows.status();
-  for (auto& r : *rows) out.push_back({r.process_id, r.version, r.content_hash});
+  for (auto& r : *rows) out.push_back({r.process_id, r.version, r.content_hash, r.deployed_ms});
   return out;
+}
+
+Result<std::string> Engine::deployment_xml(std::string_view process_id, int version) const {
+  Impl::Call call(*impl_);
+  Result<std::vector<store::DeploymentRow>> rows = impl_->store->deployments(process_id);
+  if (!rows) return rows.status();
+  for (store::DeploymentRow& r : *rows) {
+    if (r.version == version) return std::move(r.xml);
+  }
+  return Status::not_found("no version " + std::to_string(version) + " of process '" +
+                           std::string(process_id) + "' is deployed");
 }
 
 Result<std::shared_ptr<const ProcessDefinition>> Engine::definition(std::string_view process_id,

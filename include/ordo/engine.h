@@ -164,6 +164,7 @@ struct Deployment {
   std::string process_id;
   int version = 0;           // 1, 2, ... per process id; redeploying the same content keeps it
   std::string content_hash;  // of the BPMN file the process came from
+  std::int64_t deployed_ms = 0;
 };
 
 struct IncidentInfo {
@@ -367,7 +368,10 @@ class Engine {
   // many instances the database holds.
   Result<std::vector<InstanceCount>> count_instances() const;
   // Every deployed version of every process.
-    Result<std::vector<Deployment>> deployments() const;
+  Result<std::vector<Deployment>> deployments() const;
+  // The BPMN XML a deployed version came from, as it was deployed (for diagrams).
+  // kNotFound when no such version is deployed.
+  Result<std::string> deployment_xml(std::string_view process_id, int version) const;
   // The definition of a deployed version (0: the latest), for tools that look at what is
   // deployed (job types, diagrams). kNotFound when no such version is deployed.
   Result<std::shared_ptr<const ProcessDefinition>> definition(std::string_view process_id,

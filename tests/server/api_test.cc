@@ -212,6 +212,37 @@ TEST_F(ApiTest, WithoutTokensOnlyRequestsAddressedToALoopbackAddressAreAnswered)
   }
 }
 
+// What the console's Processes page reads: each process with its versions and its instances
+// by state, and the BPMN XML of a version exactly as it was deployed.
+TEST_F(ApiTest, ProcessesAreListedWithTheirVersionsCountsAndXml) {
+  deploy();
+  for (const char* key : {"P-1", "P-2"}) {
+    ASSERT_EQ(call("POST", "/v1/process-instances",
+                   json{{"processId", "order-acceptance"}, {"businessKey", key}}.dump())
+                  .status,
+              201);
+  }
+  Response listed = call("GET", "/v1/processes");
+  ASSERT_EQ(listed.status, 200) << listed.body;
+  const json processes = body_of(listed)["processes"];
+  ASSERT_EQ(processes.size(), 1u) << listed.body;
+  EXPECT_EQ(processes[0]["processId"], "order-acceptance");
+  ASSERT_EQ(processes[0]["versions"].size(), 1u);
+  EXPECT_EQ(processes[0]["versions"][0]["version"], 1);
+  EXPECT_GT(processes[0]["versions"][0]["deployedAt"].get<std::int64_t>(), 0);
+  EXPECT_EQ(processes[0]["instances"]["active"], 2);
+  EXPECT_EQ(processes[0]["instances"]["completed"], 0);
+  Response xml = call("GET", "/v1/processes/order-acceptance/versions/1/xml");
+  ASSERT_EQ(xml.status, 200) << xml.body;
+  EXPECT_EQ(xml.content_type, "application/xml; charset=utf-8");
+  EXPECT_EQ(xml.body, shipped_process());
+  Response missing = call("GET", "/v1/processes/order-acceptance/versions/2/xml");
+  EXPECT_EQ(missing.status, 404);
+  EXPECT_EQ(body_of(missing)["error"]["message"],
+            "no version 2 of process 'order-acceptance' is deployed");
+  EXPECT_EQ(call("GET", "/v1/processes/order-acceptance/versions/x/xml").status, 404);
+}
+
 // docs/openapi.json describes routes that exist: none of them answers "no such resource".
 TEST_F(ApiTest, EveryRouteOfTheOpenApiFileExists) {
   std::ifstream in(ORDO_SOURCE_DIR "/docs/openapi.json");
@@ -220,7 +251,8 @@ TEST_F(ApiTest, EveryRouteOfTheOpenApiFileExists) {
   for (const auto& [path, methods] : spec["paths"].items()) {
     std::string concrete = path;
     for (const auto& [from, to] :
-         {std::pair<std::string, std::string>{"{id}", "1"}, {"{key}", "1"}, {"{channel}", "sms"}}) {
+         {std::pair<std::string, std::string>{"{id}", "1"}, {"{key}", "1"}, {"{channel}", "sms"},
+          {"{processId}", "p"}, {"{version}", "1"}}) {
       if (auto at = concrete.find(from); at != std::string::npos)
         concrete.replace(at, from.size(), to);
     }
@@ -234,7 +266,7 @@ TEST_F(ApiTest, EveryRouteOfTheOpenApiFileExists) {
       ++routes;
     }
   }
-  EXPECT_EQ(routes, 19);
+  EXPECT_EQ(routes, 21);
 }
 
 // Request metrics are labelled by route template: every documented route has its own label,
@@ -274,7 +306,8 @@ TEST_F(ApiTest, RequestMetricsHaveOneLabelPerRouteWhateverPathsArrive) {
   for (const auto& [path, methods] : spec["paths"].items()) {
     std::string concrete = path, label = path;
     for (const auto& [from, to] :
-         {std::pair<std::string, std::string>{"{id}", "7"}, {"{key}", "7"}, {"{channel}", "sms"}}) {
+         {std::pair<std::string, std::string>{"{id}", "7"}, {"{key}", "7"}, {"{channel}", "sms"},
+          {"{processId}", "p"}, {"{version}", "1"}}) {
       if (auto at = concrete.find(from); at != std::string::npos) concrete.replace(at, from.size(), to);
     }
     if (auto at = label.find("{key}"); at != std::string::npos) label.replace(at, 5, "{id}");

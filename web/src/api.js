@@ -1,0 +1,45 @@
+// The /v1 API, with the bearer token the user gave: kept in this tab's session storage
+// (gone when the tab closes), sent in the Authorization header, never in a URL or a cookie.
+
+const KEY = 'ordo.token';
+
+export function token() {
+  return sessionStorage.getItem(KEY) ?? '';
+}
+
+export function setToken(value) {
+  if (value) sessionStorage.setItem(KEY, value);
+  else sessionStorage.removeItem(KEY);
+}
+
+export class ApiError extends Error {
+  constructor(status, message) {
+    super(message);
+    this.status = status;
+  }
+}
+
+// GET `path`; the answer as JSON (or as text: {text: true}). A refusal or failure is an
+// ApiError with the server's message.
+export async function get(path, { text = false } = {}) {
+  const headers = { Accept: text ? '*/*' : 'application/json' };
+  const t = token();
+  if (t) headers.Authorization = `Bearer ${t}`;
+  let res;
+  try {
+    res = await fetch(path, { headers, credentials: 'omit', cache: 'no-store' });
+  } catch (e) {
+    throw new ApiError(0, `the server did not answer (${e.message})`);
+  }
+  if (!res.ok) {
+    let message = `${res.status} ${res.statusText}`;
+    try {
+      const body = await res.json();
+      if (body?.error?.message) message = body.error.message;
+    } catch {
+      // not JSON: the status says it
+    }
+    throw new ApiError(res.status, message);
+  }
+  return text ? res.text() : res.json();
+}

@@ -1,0 +1,47 @@
+// Building the page. Everything shown comes from the API, and much of it from whoever
+// started an order (business keys, variables, error messages): it is only ever set as text,
+// never parsed as HTML.
+
+// h('a', {href: '#/x', class: 'link'}, 'text', child, ...): an element with attributes
+// (on* attributes are refused: handlers go through `on`) and children (strings become text).
+export function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [name, value] of Object.entries(attrs ?? {})) {
+    if (value === undefined || value === null || value === false) continue;
+    if (name === 'on') {
+      for (const [event, handler] of Object.entries(value)) el.addEventListener(event, handler);
+    } else if (name.startsWith('on')) {
+      throw new Error(`h(): event attributes are not set as text (${name})`);
+    } else {
+      el.setAttribute(name, value === true ? '' : String(value));
+    }
+  }
+  append(el, children);
+  return el;
+}
+
+function append(el, children) {
+  for (const child of children.flat()) {
+    if (child === undefined || child === null || child === false) continue;
+    el.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+}
+
+// Replaces what `el` shows.
+export function show(el, ...children) {
+  el.replaceChildren();
+  append(el, children);
+}
+
+// A hash route's link: #/processes/order%20acceptance
+export function link(...parts) {
+  return '#/' + parts.map((p) => encodeURIComponent(String(p))).join('/');
+}
+
+export function number(n) {
+  return new Intl.NumberFormat('en').format(n);
+}
+
+export function when(ms) {
+  return ms ? new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC') : '';
+}

@@ -1,0 +1,181 @@
+// The web console in a real browser: Debian's Chromium, headless, driven by playwright-core,
+// against a real `ordo serve` with orders in its database. Run by ctest (tests/CMakeLists.txt):
+//
+//   node --test web/test/   with ORDO=build/cli/ordo (and CHROMIUM=/usr/bin/chromium)
+//
+// Screenshots go to ORDO_CONSOLE_SHOTS (default: the test's temporary directory).
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+import { chromium } from 'playwright-core';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');  // web/test -> the checkout
+const ordo = resolve(process.env.ORDO ?? join(root, 'build/cli/ordo'));
+const browserPath = process.env.CHROMIUM ?? '/usr/bin/chromium';
+const READ = 'read-token-0123456789';
+const WRITE = 'write-token-0123456789';
+
+function freePort() {
+  return new Promise((ok, fail) => {
+    const s = createServer();
+    s.once('error', fail);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => ok(port));
+    });
+  });
+}
+
+async function waitFor(check, what, ms = 15000) {
+  const until = Date.now() + ms;
+  for (;;) {
+    try {
+      if (await check()) return;
+    } catch {
+      // not yet
+    }
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe('the web console', () => {
+  let dir, server, base, browser, shots, log = '';
+
+  const api = async (method, path, body, token = WRITE, type = 'application/json') => {
+    const res = await fetch(base + path, {
+      method,
+      headers: { Authorization: `Bearer ${token}`, 'Content-Type': type },
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    });
+    const text = await res.text();
+    return { status: res.status, headers: res.headers, text,
+      json: () => JSON.parse(text) };
+  };
+
+  before(async () => {
+    assert.ok(existsSync(ordo), `no ordo program at ${ordo}: build it first`);
+    assert.ok(existsSync(browserPath),
+      `no Chromium at ${browserPath}: scripts/install-deps --test installs Debian's chromium`);
+    dir = mkdtempSync(join(tmpdir(), 'ordo-console-'));
+    shots = process.env.ORDO_CONSOLE_SHOTS ?? join(dir, 'shots');
+    mkdirSync(shots, { recursive: true });
+    writeFileSync(join(dir, 'ordo.json'), JSON.stringify({
+      server: { tokens: [{ token: READ, scopes: ['read'] },
+        { token: WRITE, scopes: ['read', 'write', 'admin'] }] },
+    }));
+    const port = await freePort();
+    base = `http://127.0.0.1:${port}`;
+    server = spawn(ordo, ['serve', '--db', join(dir, 'ordo.db'), '--config', join(dir, 'ordo.json'),
+      '--listen', `127.0.0.1:${port}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    server.stdout.on('data', (d) => { log += d; });
+    server.stderr.on('data', (d) => { log += d; });
+    await waitFor(async () => (await fetch(`${base}/health`)).ok, `ordo serve to answer:\n${log}`);
+    const xml = readFileSync(join(root, 'processes/order-acceptance.bpmn'), 'utf8');
+    const deployed = await api('POST', '/v1/deployments', xml, WRITE, 'application/xml');
+    assert.equal(deployed.status, 201, deployed.text);
+    // No adapter handles its jobs here: each order waits at its first task, active.
+    for (const key of ['C-1', 'C-2', 'C-3']) {
+      const started = await api('POST', '/v1/process-instances', {
+        processId: 'order-acceptance', businessKey: key,
+        variables: { orderId: key, total: 10, currency: 'EUR',
+          customer: { email: 'c@example.com', locale: 'en' }, items: [] },
+      });
+      assert.equal(started.status, 201, started.text);
+    }
+    browser = await chromium.launch({
+      executablePath: browserPath,
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+        '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+  });
+
+  after(async () => {
+    await browser?.close();
+    if (server && server.exitCode === null) {
+      server.kill('SIGTERM');
+      await new Promise((r) => server.once('exit', r));
+    }
+    if (dir && !process.env.ORDO_CONSOLE_SHOTS) rmSync(dir, { recursive: true, force: true });
+  });
+
+  // A page that records what the browser refused or failed at: a policy violation or a
+  // script error fails the test that saw it.
+  async function open(path = '/') {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
+    const problems = [];
+    // (Chromium also logs each refused request; the pages show those refusals themselves.)
+    page.on('console', (m) => {
+      if (m.type() === 'error' && !/status of 40[13]/.test(m.text())) problems.push(m.text());
+    });
+    page.on('pageerror', (e) => problems.push(e.message));
+    await page.goto(base + path);
+    return { page, problems };
+  }
+
+  it('serves its page with a strict policy, and its files to be cached for good', async () => {
+    const res = await fetch(`${base}/`);
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get('content-type'), /^text\/html/);
+    const policy = res.headers.get('content-security-policy');
+    assert.match(policy, /default-src 'self'/);
+    assert.match(policy, /frame-ancestors 'none'/);
+    assert.doesNotMatch(policy, /unsafe-inline|unsafe-eval/);
+    assert.equal(res.headers.get('x-content-type-options'), 'nosniff');
+    assert.equal(res.headers.get('cache-control'), 'no-cache');
+    const page = await res.text();
+    assert.doesNotMatch(page, /<script>|<script [^>]*>[^<]/, 'no inline script');
+    const script = page.match(/src="(\/assets\/[^"]+\.js)"/)[1];
+    const js = await fetch(base + script);
+    assert.equal(js.status, 200);
+    assert.match(js.headers.get('content-type'), /^text\/javascript/);
+    assert.match(js.headers.get('cache-control'), /immutable/);
+    assert.equal((await fetch(`${base}/assets/nothing.js`)).status, 404);
+    // The API's answers are no page either.
+    const listed = await fetch(`${base}/v1/processes`, { headers: { Authorization: `Bearer ${READ}` } });
+    assert.equal(listed.headers.get('x-content-type-options'), 'nosniff');
+    assert.match(listed.headers.get('content-security-policy'), /default-src 'none'/);
+  });
+
+  it('asks for a token, keeps it in the tab only, and then lists the processes', async () => {
+    const { page, problems } = await open();
+    await page.getByRole('alert').waitFor();
+    assert.match(await page.getByRole('alert').textContent(), /bearer token/);
+    await page.fill('#token', READ);
+    await page.click('text=Use');
+    const row = page.locator('tr[data-process="order-acceptance"]');
+    await row.waitFor();
+    assert.equal(await row.locator('td[data-state="active"]').textContent(), '3');
+    assert.equal(await row.locator('td[data-state="completed"]').textContent(), '0');
+    assert.ok(!page.url().includes(READ), 'the token is not in the URL');
+    assert.equal(await page.evaluate(() => sessionStorage.getItem('ordo.token')), READ);
+    assert.deepEqual((await page.context().cookies()), [], 'no cookie');
+    await page.screenshot({ path: join(shots, 'console-processes.png') });
+    assert.deepEqual(problems, []);
+    await page.close();
+  });
+
+  it('draws a process on its diagram, with its versions to pick from', async () => {
+    const { page, problems } = await open();
+    await page.fill('#token', READ);
+    await page.click('text=Use');
+    await page.click('a:text("order-acceptance")');
+    await page.locator('#diagram[data-ready="true"]').waitFor();
+    // bpmn-js drew the shipped process's elements.
+    for (const id of ['order-received', 'check-availability', 'await-payment-confirmation']) {
+      assert.equal(await page.locator(`#diagram [data-element-id="${id}"]`).count(), 1, id);
+    }
+    assert.match(await page.locator('#version').textContent(), /version 1/);
+    assert.match(await page.locator('.count[data-state="active"]').textContent(), /3 active/);
+    await page.screenshot({ path: join(shots, 'console-process.png') });
+    assert.deepEqual(problems, []);
+    await page.close();
+  });
+});
