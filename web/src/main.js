@@ -7,6 +7,8 @@ import { setToken, token } from './api.js';
 import { h, show } from './dom.js';
 import { processesPage } from './pages/processes.js';
 import { processPage } from './pages/process.js';
+import { instancesPage } from './pages/instances.js';
+import { instancePage } from './pages/instance.js';
 
 const main = document.getElementById('main');
 
@@ -16,6 +18,9 @@ const routes = [
   [/^#?\/?$/, (m, current) => processesPage(main, current)],
   [/^#\/processes\/([^/?]+)(?:\?(.*))?$/, (m, current) =>
     processPage(main, decodeURIComponent(m[1]), new URLSearchParams(m[2] ?? ''), current)],
+  [/^#\/instances(?:\?(.*))?$/, (m, current) =>
+    instancesPage(main, new URLSearchParams(m[1] ?? ''), current)],
+  [/^#\/instances\/(\d+)$/, (m, current) => instancePage(main, m[1], current)],
 ];
 
 let shown = 0;  // a page that finishes loading after the user moved on is not shown

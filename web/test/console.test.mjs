@@ -20,6 +20,8 @@ const ordo = resolve(process.env.ORDO ?? join(root, 'build/cli/ordo'));
 const browserPath = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const READ = 'read-token-0123456789';
 const WRITE = 'write-token-0123456789';
+const HOSTILE_KEY = 'X-3<img src=x onerror="window.__hacked=1">';
+const HOSTILE_NOTE = '</script><script>window.__hacked=2</script>';
 
 function freePort() {
   return new Promise((ok, fail) => {
@@ -80,11 +82,12 @@ describe('the web console', () => {
     const xml = readFileSync(join(root, 'processes/order-acceptance.bpmn'), 'utf8');
     const deployed = await api('POST', '/v1/deployments', xml, WRITE, 'application/xml');
     assert.equal(deployed.status, 201, deployed.text);
-    // No adapter handles its jobs here: each order waits at its first task, active.
-    for (const key of ['C-1', 'C-2', 'C-3']) {
+    // No adapter handles its jobs here: each order waits at its first task, active. The
+    // third one's key and a variable are what an attacker would send.
+    for (const key of ['C-1', 'C-2', HOSTILE_KEY]) {
       const started = await api('POST', '/v1/process-instances', {
         processId: 'order-acceptance', businessKey: key,
-        variables: { orderId: key, total: 10, currency: 'EUR',
+        variables: { orderId: key, total: 10, currency: 'EUR', note: HOSTILE_NOTE,
           customer: { email: 'c@example.com', locale: 'en' }, items: [] },
       });
       assert.equal(started.status, 201, started.text);
@@ -175,6 +178,51 @@ describe('the web console', () => {
     assert.match(await page.locator('#version').textContent(), /version 1/);
     assert.match(await page.locator('.count[data-state="active"]').textContent(), /3 active/);
     await page.screenshot({ path: join(shots, 'console-process.png') });
+    assert.deepEqual(problems, []);
+    await page.close();
+  });
+
+  it('finds an order by its business key and shows where it stands on its diagram', async () => {
+    const { page, problems } = await open();
+    await page.fill('#token', READ);
+    await page.click('text=Use');
+    await page.click('nav >> text=Instances');
+    await page.locator('#instances').waitFor();
+    assert.equal(await page.locator('#instances tbody tr').count(), 3);
+    await page.fill('#business-key', 'C-2');
+    await page.click('text=Find');
+    await page.locator('#instances tbody tr').first().waitFor();
+    await waitFor(async () => (await page.locator('#instances tbody tr').count()) === 1,
+      'the list to show C-2 only');
+    await page.locator('#instances a').first().click();
+    await page.locator('#diagram[data-ready="true"]').waitFor();
+    assert.equal(await page.locator('#business-key').textContent(), 'C-2');
+    assert.equal(await page.locator('#instance-state').textContent(), 'active');
+    // It waits for its availability check: marked there; the start event is behind it.
+    const at = page.locator('#diagram [data-element-id="check-availability"]');
+    assert.match(await at.getAttribute('class'), /ordo-active/);
+    const start = page.locator('#diagram [data-element-id="order-received"]');
+    assert.match(await start.getAttribute('class'), /ordo-passed/);
+    await page.screenshot({ path: join(shots, 'console-instance.png'), fullPage: true });
+    assert.deepEqual(problems, []);
+    await page.close();
+  });
+
+  it('shows business keys and variables that hold markup as text, and runs none of it', async () => {
+    const { page, problems } = await open();
+    await page.fill('#token', READ);
+    await page.click('text=Use');
+    await page.goto(`${base}/#/instances?businessKey=${encodeURIComponent(HOSTILE_KEY)}`);
+    const cell = page.locator('#instances tbody tr td').nth(1);
+    await cell.waitFor();
+    assert.equal(await cell.textContent(), HOSTILE_KEY);
+    assert.equal(await page.locator('#instances img').count(), 0, 'no element made of the key');
+    await page.locator('#instances a').first().click();
+    await page.locator('#variables').waitFor();
+    assert.equal(await page.locator('#business-key').textContent(), HOSTILE_KEY);
+    assert.match(await page.locator('#variables').textContent(), /<\/script><script>window.__hacked=2/);
+    assert.equal(await page.locator('main img, main script').count(), 0);
+    assert.equal(await page.evaluate(() => window.__hacked), undefined, 'nothing ran');
     assert.deepEqual(problems, []);
     await page.close();
   });

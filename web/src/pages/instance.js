@@ -1,0 +1,62 @@
+// An instance: where it stands on its process's diagram (the elements it is at now, those
+// held by incidents, the path it took), its variables, incidents and history.
+import NavigatedViewer from 'bpmn-js/lib/NavigatedViewer';
+
+import { get } from '../api.js';
+import { h, link, show } from '../dom.js';
+
+export async function instancePage(main, id, current) {
+  const instance = await get(`/v1/process-instances/${encodeURIComponent(id)}?history`);
+  const xml = await get(`/v1/processes/${encodeURIComponent(instance.processId)}/versions/` +
+    `${instance.version}/xml`, { text: true });
+  if (!current()) return;
+
+  const canvas = h('div', { class: 'diagram', id: 'diagram' });
+  const incidents = instance.incidents.map((i) => h('li', { 'data-incident': i.key },
+    h('b', {}, i.elementId ?? ''), ` (${i.type}): `, h('span', { class: 'message' }, i.message)));
+  const history = instance.history.map((e) => h('tr', {},
+    h('td', { class: 'num' }, e.sequence), h('td', {}, e.time), h('td', {}, e.kind),
+    h('td', {}, e.elementId ?? ''), h('td', {}, e.detail ?? '')));
+  show(main,
+    h('p', { class: 'crumbs' },
+      h('a', { href: '#/instances' }, 'Instances'), ' / ', `instance ${instance.id}`),
+    h('h1', {}, h('span', { id: 'business-key' }, instance.businessKey ?? `instance ${instance.id}`),
+      h('span', { class: `state ${instance.state}`, id: 'instance-state' }, instance.state)),
+    h('p', { class: 'counts' },
+      h('a', { href: link('processes', instance.processId) + `?version=${instance.version}` },
+        `${instance.processId} version ${instance.version}`),
+      h('span', {}, `started ${instance.startedAt}`),
+      instance.endedAt ? h('span', {}, `ended ${instance.endedAt} at ${instance.endEvent ?? ''}`)
+        : null),
+    canvas,
+    instance.incidents.length
+      ? [h('h2', {}, 'Incidents'), h('ul', { class: 'incidents', id: 'incidents' }, incidents)]
+      : null,
+    h('h2', {}, 'Variables'),
+    h('pre', { class: 'variables', id: 'variables' }, JSON.stringify(instance.variables, null, 2)),
+    h('h2', {}, 'History'),
+    h('table', { class: 'grid history' },
+      h('thead', {}, h('tr', {}, ['#', 'Time', 'Event', 'Element', 'Detail']
+        .map((t) => h('th', {}, t)))),
+      h('tbody', {}, history)));
+
+  const viewer = new NavigatedViewer({ container: canvas });
+  try {
+    await viewer.importXML(xml);
+  } catch (e) {
+    canvas.replaceWith(h('p', { class: 'error' }, `the diagram cannot be drawn: ${e.message}`));
+    return;
+  }
+  const drawn = viewer.get('elementRegistry');
+  const marks = viewer.get('canvas');
+  const mark = (elementId, marker) => {
+    if (elementId && drawn.get(elementId)) marks.addMarker(elementId, marker);
+  };
+  for (const e of instance.history) {
+    if (e.kind === 'element-completed' || e.kind === 'flow-taken') mark(e.elementId, 'ordo-passed');
+  }
+  for (const e of instance.elements) mark(e.elementId, 'ordo-active');
+  for (const i of instance.incidents) mark(i.elementId, 'ordo-incident');
+  marks.zoom('fit-viewport', 'auto');
+  canvas.dataset.ready = 'true';
+}
