@@ -41,6 +41,7 @@ std::string_view route_template(const std::vector<std::string_view>& seg) {
       "/v1/deployments",
       "/v1/processes",
       "/v1/processes/{processId}/versions/{version}/xml",
+      "/v1/token",
       "/v1/process-instances",
       "/v1/process-instances/{id}",
       "/v1/process-instances/{id}/cancel",
@@ -697,6 +698,21 @@ Response Api::route(const Request& r) {
       if (Status s = engine_.cancel(id); !s) return from_status(s);
       return json_response(200, {{"id", id}, {"state", "terminated"}});
     }
+  }
+
+  // What the request's token may do, for a client that shows only what it may do (the
+  // console hides the buttons of actions the API would refuse).
+  if (resource == "token" && seg.size() == 2 && r.method == "GET") {
+    json scopes = json::array();
+    if (options_.tokens.empty()) {
+      // Loopback without tokens: anything, except from a web page (admit() refuses its
+      // actions): a browser says so in its Origin or Sec-Fetch-Site header.
+      const bool page = r.headers.count("origin") || r.headers.count("sec-fetch-site");
+      scopes = page ? json{"read"} : json{"read", "write", "admin", "worker"};
+    } else if (const Token* t = token_of(r)) {
+      scopes = t->scopes;
+    }
+    return json_response(200, {{"scopes", scopes}, {"tokensConfigured", !options_.tokens.empty()}});
   }
 
   if (resource == "processes" && (r.method == "GET" || r.method == "HEAD")) {

@@ -266,7 +266,7 @@ TEST_F(ApiTest, EveryRouteOfTheOpenApiFileExists) {
       ++routes;
     }
   }
-  EXPECT_EQ(routes, 21);
+  EXPECT_EQ(routes, 22);
 }
 
 // Request metrics are labelled by route template: every documented route has its own label,
@@ -681,6 +681,31 @@ TEST(ApiAuth, TokensAndScopesAreChecked) {
   Request lower = req("GET", "/v1/incidents");
   lower.headers["authorization"] = "bearer reader-token-0123456789";
   EXPECT_EQ(api.handle(lower).status, 200) << "the scheme is case-insensitive";
+}
+
+// GET /v1/token tells a client what its token may do; without tokens, a web page may only
+// read (the API refuses its actions), whatever else asks may do anything.
+TEST(ApiAuth, ATokenSaysWhatItMayDo) {
+  Engine engine;
+  server::ApiOptions options;
+  options.tokens = {{"reader-token-0123456789", {"read"}, {}},
+                    {"admin-token-0123456789", {"read", "admin"}, {}}};
+  Api api(engine, options);
+  const auto scopes = [&](Api& a, const std::string& token, const std::string& header = {}) {
+    Request r = req("GET", "/v1/token");
+    if (!token.empty()) r.headers["authorization"] = "Bearer " + token;
+    if (!header.empty()) r.headers[header] = "same-origin";
+    Response out = a.handle(r);
+    return out.status == 200 ? body_of(out)["scopes"] : json(out.status);
+  };
+  EXPECT_EQ(scopes(api, "reader-token-0123456789"), json({"read"}));
+  EXPECT_EQ(scopes(api, "admin-token-0123456789"), json({"read", "admin"}));
+  EXPECT_EQ(scopes(api, ""), json(401));
+  Api open(engine, {});
+  EXPECT_EQ(scopes(open, ""), json({"read", "write", "admin", "worker"}));
+  EXPECT_EQ(scopes(open, "", "sec-fetch-site"), json({"read"}));
+  EXPECT_EQ(scopes(open, "", "origin"), json(403)) << "refused as every request of a page that "
+                                                      "says where it comes from";
 }
 
 // A worker token takes the job types it is meant for: without jobTypes, only types no

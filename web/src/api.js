@@ -19,6 +19,33 @@ export class ApiError extends Error {
   }
 }
 
+// What the current token may do (GET /v1/token): its scopes, asked once per token. A page
+// shows an action only when the scope it needs is here; the API checks again.
+let known = { token: null, scopes: null };
+export function scopes() {
+  if (known.token !== token()) {
+    known = { token: token(), scopes: get('/v1/token').then((r) => r.scopes, () => []) };
+  }
+  return known.scopes;
+}
+
+// POST `body` (JSON) to `path`; the answer as JSON, or an ApiError.
+export async function post(path, body = {}) {
+  const headers = { Accept: 'application/json', 'Content-Type': 'application/json' };
+  const t = token();
+  if (t) headers.Authorization = `Bearer ${t}`;
+  let res;
+  try {
+    res = await fetch(path, { method: 'POST', headers, body: JSON.stringify(body),
+      credentials: 'omit', cache: 'no-store' });
+  } catch (e) {
+    throw new ApiError(0, `the server did not answer (${e.message})`);
+  }
+  const answer = await res.json().catch(() => ({}));
+  if (!res.ok) throw new ApiError(res.status, answer?.error?.message ?? `${res.status} ${res.statusText}`);
+  return answer;
+}
+
 // GET `path`; the answer as JSON (or as text: {text: true}). A refusal or failure is an
 // ApiError with the server's message.
 export async function get(path, { text = false } = {}) {

@@ -45,3 +45,29 @@ export function number(n) {
 export function when(ms) {
   return ms ? new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC') : '';
 }
+
+// An action that asks first: `label` shows a button; clicking it shows `question` with a
+// button that does `act` (its result, or the error, is shown in place) and one that backs out.
+export function confirmed(label, question, yes, act, attrs = {}) {
+  const box = h('span', { class: 'action', ...attrs });
+  const ask = () => show(box,
+    h('span', { class: 'question' }, question, ' '),
+    h('button', { class: 'danger', 'data-confirm': 'yes', on: { click: async (e) => {
+      e.target.disabled = true;
+      try {
+        await act();
+      } catch (err) {
+        show(box, h('span', { class: 'error', role: 'alert' }, err.message));
+      }
+    } } }, yes),
+    ' ',
+    h('button', { 'data-confirm': 'no', on: { click: idle } }, 'No'));
+  const idle = () => show(box, h('button', { on: { click: ask } }, label));
+  idle();
+  return box;
+}
+
+// Shows the current page again (after an action changed what it shows).
+export function refresh() {
+  window.dispatchEvent(new HashChangeEvent('hashchange'));
+}

@@ -70,7 +70,7 @@ describe('the web console', () => {
     mkdirSync(shots, { recursive: true });
     writeFileSync(join(dir, 'ordo.json'), JSON.stringify({
       server: { tokens: [{ token: READ, scopes: ['read'] },
-        { token: WRITE, scopes: ['read', 'write', 'admin'] }] },
+        { token: WRITE, scopes: ['read', 'write', 'admin', 'worker'] }] },
     }));
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
@@ -223,6 +223,86 @@ describe('the web console', () => {
     assert.match(await page.locator('#variables').textContent(), /<\/script><script>window.__hacked=2/);
     assert.equal(await page.locator('main img, main script').count(), 0);
     assert.equal(await page.evaluate(() => window.__hacked), undefined, 'nothing ran');
+    assert.deepEqual(problems, []);
+    await page.close();
+  });
+  it('shows a read token no action, and the API refuses a forged one', async () => {
+    const { page, problems } = await open();
+    await page.fill('#token', READ);
+    await page.click('text=Use');
+    await page.goto(`${base}/#/instances?businessKey=C-1`);
+    await page.locator('#instances a').first().click();
+    await page.locator('#diagram[data-ready="true"]').waitFor();
+    assert.equal(await page.locator('#cancel').count(), 0, 'no cancel button');
+    assert.equal(await page.locator('button', { hasText: 'Retry' }).count(), 0);
+    const id = await page.evaluate(() => location.hash.split('/').pop());
+    const forged = await page.evaluate(async ([instance, token]) => (await fetch(
+      `/v1/process-instances/${instance}/cancel`,
+      { method: 'POST', headers: { Authorization: `Bearer ${token}` } })).status, [id, READ]);
+    assert.equal(forged, 403);
+    assert.deepEqual(problems.filter((p) => !/status of 403/.test(p)), []);
+    await page.close();
+  });
+
+  it('retries an incident after asking, and the order moves on', async () => {
+    // C-1's availability check fails for good: an incident.
+    const fetched = await api('POST', '/v1/jobs/fetch-and-lock', {
+      workerId: 'erp-1', types: ['erp.check-availability'], maxJobs: 1, lockDuration: 'PT1M' });
+    assert.equal(fetched.status, 200, fetched.text);
+    const [job] = fetched.json().jobs;
+    assert.equal(job.businessKey, 'C-1');
+    const failed = await api('POST', `/v1/jobs/${job.key}/fail`,
+      { workerId: 'erp-1', errorMessage: 'ERP answered 503', retries: 0 });
+    assert.equal(failed.status, 200, failed.text);
+
+    const { page, problems } = await open();
+    await page.fill('#token', WRITE);
+    await page.click('text=Use');
+    await page.goto(`${base}/#/instances?state=incident`);
+    await page.locator('#instances a').first().click();
+    await page.locator('#diagram[data-ready="true"]').waitFor();
+    assert.equal(await page.locator('#instance-state').textContent(), 'incident');
+    assert.match(await page.locator('#incidents').textContent(), /ERP answered 503/);
+    const at = page.locator('#diagram [data-element-id="check-availability"]');
+    assert.match(await at.getAttribute('class'), /ordo-incident/);
+    await page.screenshot({ path: join(shots, 'console-incident.png'), fullPage: true });
+    await page.click('[data-retry] button');
+    assert.match(await page.locator('[data-retry] .question').textContent(), /Retry check-availability/);
+    await page.click('[data-retry] [data-confirm="yes"]');
+    await waitFor(async () => (await page.locator('#instance-state').textContent()) === 'active',
+      'the instance to be active again');
+    assert.equal(await page.locator('#incidents').count(), 0);
+    // The job is there again: a worker completes it, and the order goes on.
+    const again = await api('POST', '/v1/jobs/fetch-and-lock', {
+      workerId: 'erp-1', types: ['erp.check-availability'], maxJobs: 5, lockDuration: 'PT1M' });
+    const retried = again.json().jobs.find((j) => j.businessKey === 'C-1');
+    assert.ok(retried, again.text);
+    const done = await api('POST', `/v1/jobs/${retried.key}/complete`,
+      { workerId: 'erp-1', variables: { available: true } });
+    assert.equal(done.status, 200, done.text);
+    await page.reload();
+    await page.locator('#diagram[data-ready="true"]').waitFor();
+    assert.match(await page.locator('#diagram [data-element-id="check-availability"]')
+      .getAttribute('class'), /ordo-passed/);
+    assert.deepEqual(problems, []);
+    await page.close();
+  });
+
+  it('cancels an order only once asked twice', async () => {
+    const { page, problems } = await open();
+    await page.fill('#token', WRITE);
+    await page.click('text=Use');
+    await page.goto(`${base}/#/instances?businessKey=C-2`);
+    await page.locator('#instances a').first().click();
+    await page.locator('#cancel button').waitFor();
+    await page.click('#cancel button');
+    await page.click('#cancel [data-confirm="no"]');
+    assert.equal(await page.locator('#instance-state').textContent(), 'active', 'backed out');
+    await page.click('#cancel button');
+    await page.click('#cancel [data-confirm="yes"]');
+    await waitFor(async () => (await page.locator('#instance-state').textContent()) === 'terminated',
+      'the instance to be terminated');
+    assert.equal(await page.locator('#cancel').count(), 0, 'nothing left to cancel');
     assert.deepEqual(problems, []);
     await page.close();
   });

@@ -2,18 +2,36 @@
 // held by incidents, the path it took), its variables, incidents and history.
 import NavigatedViewer from 'bpmn-js/lib/NavigatedViewer';
 
-import { get } from '../api.js';
-import { h, link, show } from '../dom.js';
+import { get, post, scopes } from '../api.js';
+import { confirmed, h, link, refresh, show } from '../dom.js';
 
 export async function instancePage(main, id, current) {
   const instance = await get(`/v1/process-instances/${encodeURIComponent(id)}?history`);
+  const may = await scopes();
   const xml = await get(`/v1/processes/${encodeURIComponent(instance.processId)}/versions/` +
     `${instance.version}/xml`, { text: true });
   if (!current()) return;
 
   const canvas = h('div', { class: 'diagram', id: 'diagram' });
   const incidents = instance.incidents.map((i) => h('li', { 'data-incident': i.key },
-    h('b', {}, i.elementId ?? ''), ` (${i.type}): `, h('span', { class: 'message' }, i.message)));
+    h('b', {}, i.elementId ?? ''), ` (${i.type}): `, h('span', { class: 'message' }, i.message),
+    ' ',
+    may.includes('admin')
+      ? confirmed('Retry', `Retry ${i.elementId ?? 'it'} once more?`, 'Retry',
+        async () => {
+          await post(`/v1/incidents/${i.key}/resolve`, { retries: 1 });
+          refresh();
+        }, { 'data-retry': i.key })
+      : null));
+  const running = instance.state === 'active' || instance.state === 'incident';
+  const cancel = running && may.includes('write')
+    ? confirmed('Cancel instance',
+      `Cancel instance ${instance.id}? It ends where it stands and cannot go on.`, 'Cancel it',
+      async () => {
+        await post(`/v1/process-instances/${instance.id}/cancel`);
+        refresh();
+      }, { id: 'cancel' })
+    : null;
   const history = instance.history.map((e) => h('tr', {},
     h('td', { class: 'num' }, e.sequence), h('td', {}, e.time), h('td', {}, e.kind),
     h('td', {}, e.elementId ?? ''), h('td', {}, e.detail ?? '')));
@@ -27,7 +45,8 @@ export async function instancePage(main, id, current) {
         `${instance.processId} version ${instance.version}`),
       h('span', {}, `started ${instance.startedAt}`),
       instance.endedAt ? h('span', {}, `ended ${instance.endedAt} at ${instance.endEvent ?? ''}`)
-        : null),
+        : null,
+      cancel),
     canvas,
     instance.incidents.length
       ? [h('h2', {}, 'Incidents'), h('ul', { class: 'incidents', id: 'incidents' }, incidents)]
