@@ -47,6 +47,7 @@ std::string_view route_template(const std::vector<std::string_view>& seg) {
       "/v1/process-instances/{id}/cancel",
       "/v1/messages",
       "/v1/incidents",
+      "/v1/incidents/resolve",
       "/v1/incidents/{id}/resolve",
       "/v1/jobs",
       "/v1/jobs/fetch-and-lock",
@@ -737,6 +738,43 @@ Response Api::route(const Request& r) {
       json list = json::array();
       for (const IncidentInfo& i : *open) list.push_back(incident_view(i));
       return json_response(200, {{"incidents", list}});
+    }
+    // POST /v1/incidents/resolve: every open incident that matches the filter (process,
+    // element, message: each optional, all that are given must match) gets `retries` more.
+    if (seg.size() == 3 && seg[2] == "resolve" && r.method == "POST") {
+      if (!parse_object(r, body, error)) return error;
+      if (!check_fields(body, {{"processId", json::value_t::string},
+                               {"elementId", json::value_t::string},
+                               {"message", json::value_t::string},
+                               {"retries", json::value_t::number_integer}},
+                        error)) {
+        return error;
+      }
+      std::int64_t retries = 1;
+      if (!int_field(body, "retries", 1, 1000, "1 or more (at most 1000)", retries, error)) {
+        return error;
+      }
+      Result<std::vector<IncidentInfo>> open = engine_.incidents();
+      if (!open) return from_status(open.status());
+      const auto matches = [&](const char* field, const std::string& value) {
+        return !body.contains(field) || body[field].get<std::string>() == value;
+      };
+      int resolved = 0;
+      json failed = json::array();
+      for (const IncidentInfo& i : *open) {
+        if (!matches("processId", i.process_id) || !matches("elementId", i.element_id) ||
+            !matches("message", i.message)) {
+          continue;
+        }
+        // One by one, each in its own transaction: one that cannot be resolved (resolved
+        // meanwhile, a damaged instance) is reported and the others go on.
+        if (Status s = engine_.resolve_incident(i.key, static_cast<int>(retries)); s) {
+          ++resolved;
+        } else {
+          failed.push_back({{"key", i.key}, {"message", s.message()}});
+        }
+      }
+      return json_response(200, {{"resolved", resolved}, {"failed", failed}});
     }
     std::uint64_t key = 0;
     if (seg.size() == 4 && seg[3] == "resolve" && r.method == "POST" && parse_id(seg[2], key)) {

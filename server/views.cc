@@ -17,7 +17,10 @@ json incident_view(const IncidentInfo& i) {
           {"job", i.job == 0 ? json() : json(i.job)},
           {"type", to_string(i.kind)},
           {"message", i.message},
-          {"createdAt", when_view(i.created_ms)}};
+          {"createdAt", when_view(i.created_ms)},
+          {"processId", i.process_id},
+          {"version", i.version},
+          {"businessKey", i.business_key.empty() ? json() : json(i.business_key)}};
 }
 
 json event_view(const HistoryEvent& e) {

@@ -29,6 +29,9 @@ IncidentInfo incident_info(const state::Instance& inst, const state::Incident& i
     out.kind = i.kind;
   out.message = i.message;
   out.created_ms = i.created_ms;
+  out.process_id = inst.plan->def->id;
+  out.version = inst.plan->version;
+  out.business_key = inst.business_key;
   return out;
 }
 
@@ -80,8 +83,9 @@ Result<std::vector<IncidentInfo>> Engine::incidents() const {
   std::vector<IncidentInfo> out;
   out.reserve(rows->size());
   for (auto& r : *rows) {
-        out.push_back({r.key, r.instance, std::move(r.element_id), r.job, r.kind,
-                   std::move(r.message), r.created_ms});
+    out.push_back({r.key, r.instance, std::move(r.element_id), r.job, r.kind,
+                   std::move(r.message), r.created_ms, std::move(r.process_id), r.version,
+                   std::move(r.business_key)});
   }
   return out;
 }

@@ -394,7 +394,10 @@ Result<IncidentRow> incident_row_from(const Columns& row, std::string_view where
                      .job = static_cast<JobKey>(row.integer(3)),
                      .kind = *kind,
                      .message = row.text(5),
-                     .created_ms = row.integer(6)};
+                     .created_ms = row.integer(6),
+                     .process_id = row.text(7),
+                     .version = static_cast<int>(row.integer(8)),
+                     .business_key = row.text(9)};
 }
 
 }  // namespace ordo::store

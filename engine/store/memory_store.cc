@@ -347,7 +347,8 @@ Result<std::vector<IncidentRow>> MemoryStore::list_incidents() {
       out.push_back({i.key, inst->id,
                      i.element_index == kNoIndex ? std::string()
                                                  : inst->plan->element(i.element_index).id,
-                                          i.job, i.kind, i.message, i.created_ms});
+                     i.job, i.kind, i.message, i.created_ms, inst->plan->def->id,
+                     inst->plan->version, inst->business_key});
     }
   }
   std::sort(out.begin(), out.end(),

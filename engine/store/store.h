@@ -71,6 +71,9 @@ struct IncidentRow {
   IncidentKind kind = IncidentKind::kExpression;
   std::string message;
   std::int64_t created_ms = 0;
+  std::string process_id;  // of the instance it holds
+  int version = 0;
+  std::string business_key;
 };
 
 // How many instances of a process are in a state (completed ones: at an end event).

@@ -175,6 +175,9 @@ struct IncidentInfo {
   IncidentKind kind = IncidentKind::kExpression;  // to_string(kind): "expression", ...
   std::string message;
   std::int64_t created_ms = 0;
+  std::string process_id;  // of the instance it holds
+  int version = 0;
+  std::string business_key;
 };
 
 struct ElementInfo {

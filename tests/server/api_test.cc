@@ -243,6 +243,39 @@ TEST_F(ApiTest, ProcessesAreListedWithTheirVersionsCountsAndXml) {
   EXPECT_EQ(call("GET", "/v1/processes/order-acceptance/versions/x/xml").status, 404);
 }
 
+// Retrying a group of incidents: those that match every field given, each resolved on its
+// own; the others stay.
+TEST_F(ApiTest, IncidentsThatMatchAFilterAreResolvedTogether) {
+  deploy();
+  std::vector<std::uint64_t> jobs;
+  for (const char* key : {"G-1", "G-2", "G-3"}) {
+    ASSERT_EQ(call("POST", "/v1/process-instances",
+                   json{{"processId", "order-acceptance"}, {"businessKey", key}}.dump())
+                  .status,
+              201);
+  }
+  for (const JobInfo& j : must(engine_->open_jobs())) jobs.push_back(j.key);
+  ASSERT_EQ(jobs.size(), 3u);
+  ASSERT_OK(engine_->fail_job(jobs[0], "ERP down", 0, 0));
+  ASSERT_OK(engine_->fail_job(jobs[1], "ERP down", 0, 0));
+  ASSERT_OK(engine_->fail_job(jobs[2], "ERP refused", 0, 0));
+  Response listed = call("GET", "/v1/incidents");
+  ASSERT_EQ(body_of(listed)["incidents"].size(), 3u);
+  EXPECT_EQ(body_of(listed)["incidents"][0]["processId"], "order-acceptance");
+  EXPECT_EQ(body_of(listed)["incidents"][0]["businessKey"], "G-1");
+  EXPECT_EQ(call("POST", "/v1/incidents/resolve", R"({"message": 7})").status, 400);
+  Response none = call("POST", "/v1/incidents/resolve", R"({"elementId": "nowhere"})");
+  EXPECT_EQ(body_of(none)["resolved"], 0);
+  Response done = call("POST", "/v1/incidents/resolve",
+                       R"({"processId": "order-acceptance", "message": "job 'erp.check-availability' failed and has no retries left: ERP down"})");
+  ASSERT_EQ(done.status, 200) << done.body;
+  EXPECT_EQ(body_of(done)["resolved"], 2) << done.body;
+  EXPECT_TRUE(body_of(done)["failed"].empty());
+  const json left = body_of(call("GET", "/v1/incidents"))["incidents"];
+  ASSERT_EQ(left.size(), 1u);
+  EXPECT_EQ(left[0]["businessKey"], "G-3");
+}
+
 // docs/openapi.json describes routes that exist: none of them answers "no such resource".
 TEST_F(ApiTest, EveryRouteOfTheOpenApiFileExists) {
   std::ifstream in(ORDO_SOURCE_DIR "/docs/openapi.json");
@@ -266,7 +299,7 @@ TEST_F(ApiTest, EveryRouteOfTheOpenApiFileExists) {
       ++routes;
     }
   }
-  EXPECT_EQ(routes, 22);
+  EXPECT_EQ(routes, 23);
 }
 
 // Request metrics are labelled by route template: every documented route has its own label,

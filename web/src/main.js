@@ -9,6 +9,7 @@ import { processesPage } from './pages/processes.js';
 import { processPage } from './pages/process.js';
 import { instancesPage } from './pages/instances.js';
 import { instancePage } from './pages/instance.js';
+import { incidentsPage } from './pages/incidents.js';
 
 const main = document.getElementById('main');
 
@@ -21,6 +22,7 @@ const routes = [
   [/^#\/instances(?:\?(.*))?$/, (m, current) =>
     instancesPage(main, new URLSearchParams(m[1] ?? ''), current)],
   [/^#\/instances\/(\d+)$/, (m, current) => instancePage(main, m[1], current)],
+  [/^#\/incidents$/, (m, current) => incidentsPage(main, current)],
 ];
 
 let shown = 0;  // a page that finishes loading after the user moved on is not shown

@@ -306,4 +306,39 @@ describe('the web console', () => {
     assert.deepEqual(problems, []);
     await page.close();
   });
+
+  it('groups incidents by process, element and message, and retries a group at once', async () => {
+    for (const key of ['D-1', 'D-2']) {
+      const started = await api('POST', '/v1/process-instances', {
+        processId: 'order-acceptance', businessKey: key, variables: { orderId: key } });
+      assert.equal(started.status, 201, started.text);
+    }
+    const fetched = await api('POST', '/v1/jobs/fetch-and-lock', {
+      workerId: 'erp-2', types: ['erp.check-availability'], maxJobs: 10, lockDuration: 'PT1M' });
+    const mine = fetched.json().jobs.filter((j) => j.businessKey?.startsWith('D-'));
+    assert.equal(mine.length, 2, fetched.text);
+    for (const job of mine) {
+      const failed = await api('POST', `/v1/jobs/${job.key}/fail`,
+        { workerId: 'erp-2', errorMessage: 'ERP down', retries: 0 });
+      assert.equal(failed.status, 200, failed.text);
+    }
+    const { page, problems } = await open();
+    await page.fill('#token', WRITE);
+    await page.click('text=Use');
+    await page.click('nav >> text=Incidents');
+    const group = page.locator('#incident-groups tbody tr').filter({ hasText: 'ERP down' });
+    await group.waitFor();
+    assert.equal(await group.locator('td.num').textContent(), '2');
+    assert.match(await group.locator('td.orders').textContent(), /D-1.*D-2/);
+    await page.screenshot({ path: join(shots, 'console-incidents.png') });
+    await group.locator('button', { hasText: 'Retry all 2' }).click();
+    await group.locator('[data-confirm="yes"]').click();
+    await waitFor(async () => (await page.locator('#none').count()) === 1, 'no incident left');
+    for (const key of ['D-1', 'D-2']) {
+      const listed = await api('GET', `/v1/process-instances?businessKey=${key}`, undefined, READ);
+      assert.equal(listed.json().instances[0].state, 'active', key);
+    }
+    assert.deepEqual(problems, []);
+    await page.close();
+  });
 });

@@ -278,8 +278,9 @@ std::string_view PgStore::sql_text(Sql id) noexcept {
     case Sql::kListJobs:
       return "SELECT " ORDO_JOB_COLUMNS " FROM jobs WHERE $1 = '' OR type = $1 ORDER BY key";
     case Sql::kListIncidents:
-      return "SELECT key, instance_id, element_id, job_key, type, message, created_at "
-             "FROM incidents ORDER BY key";
+      return "SELECT d.key, d.instance_id, d.element_id, d.job_key, d.type, d.message, "
+             "d.created_at, n.process_id, n.version, n.business_key FROM incidents d "
+             "JOIN instances n ON n.id = d.instance_id ORDER BY d.key";
     case Sql::kHistory:
       return "SELECT sequence, events FROM history WHERE instance_id = $1 ORDER BY sequence";
     case Sql::kCount:

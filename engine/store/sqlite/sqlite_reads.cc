@@ -161,8 +161,9 @@ Result<std::vector<state::JobRecord>> SqliteStore::list_jobs(std::string_view ty
 
 Result<std::vector<IncidentRow>> SqliteStore::list_incidents() {
   Result<Statement> st = db_->prepare(
-      "SELECT key, instance_id, element_id, job_key, type, message, created_at FROM incidents "
-      "ORDER BY key");
+      "SELECT d.key, d.instance_id, d.element_id, d.job_key, d.type, d.message, d.created_at, "
+      "n.process_id, n.version, n.business_key FROM incidents d "
+      "JOIN instances n ON n.id = d.instance_id ORDER BY d.key");
   if (!st) return st.status();
   std::vector<IncidentRow> out;
   Status read = each_row(*st, [&]() -> Status {
