@@ -42,6 +42,7 @@ std::string_view route_template(const std::vector<std::string_view>& seg) {
       "/v1/processes",
       "/v1/processes/{processId}/versions/{version}/xml",
       "/v1/token",
+      "/v1/dashboard",
       "/v1/process-instances",
       "/v1/process-instances/{id}",
       "/v1/process-instances/{id}/cancel",
@@ -569,6 +570,43 @@ Response Api::webhook(const Request& r, std::string_view kind, std::string_view 
   return json_response(200, {{"recorded", *recorded}});
 }
 
+// The console's dashboard: this server's Telemetry (what its engines did since it started),
+// the open incidents, the delivery log's attempts by channel and status, and the alert rules'
+// states (the same figures as /metrics).
+Response Api::dashboard() {
+  const std::int64_t now = engine_.clock().now_ms();
+  json out = options_.telemetry != nullptr
+                 ? options_.telemetry->dashboard(now)
+                 : json{{"minutes", json::array()}, {"processes", json::array()},
+                        {"jobs", json::array()}};
+  out["now"] = now;
+  Result<std::vector<IncidentInfo>> open = engine_.incidents();
+  if (!open) return from_status(open.status());
+  out["incidentsOpen"] = open->size();
+  json deliveries = json::array();
+  if (options_.notifier) {
+    Result<std::vector<Notifier::Count>> counts = options_.notifier->delivery_counts();
+    if (!counts) return from_status(counts.status());
+    for (const Notifier::Count& c : *counts) {
+      deliveries.push_back({{"channel", c.channel}, {"status", c.status}, {"count", c.count}});
+    }
+  }
+  out["deliveries"] = std::move(deliveries);
+  json alerts = json::array();
+  if (options_.kpis != nullptr) {
+    for (const KpiState& s : options_.kpis->states()) {
+      alerts.push_back({{"name", s.name},
+                        {"kind", to_string(s.kind)},
+                        {"value", s.value ? json(*s.value) : json(nullptr)},
+                        {"threshold", s.threshold},
+                        {"firing", s.firing},
+                        {"since", s.since_ms ? json(s.since_ms) : json(nullptr)}});
+    }
+  }
+  out["alerts"] = std::move(alerts);
+  return json_response(200, out);
+}
+
 // Every deployed process with its versions, and its instances counted by state.
 Response Api::processes() {
   Result<std::vector<Deployment>> deployed = engine_.deployments();
@@ -715,6 +753,8 @@ Response Api::route(const Request& r) {
     }
     return json_response(200, {{"scopes", scopes}, {"tokensConfigured", !options_.tokens.empty()}});
   }
+
+  if (resource == "dashboard" && seg.size() == 2 && r.method == "GET") return dashboard();
 
   if (resource == "processes" && (r.method == "GET" || r.method == "HEAD")) {
     if (seg.size() == 2) return processes();

@@ -186,6 +186,39 @@ TEST_P(TelemetryTest, CycleTimesFromStartToTheFirstCompletionOfAnElement) {
   EXPECT_EQ(telemetry.cycle_times("order", "ship", 0), std::vector<std::int64_t>({3240}));
 }
 
+// The console's dashboard: per minute, and the cycle times to each end event, p50 and p95
+// by nearest rank: shipped in 3,240 ms and 4,340 ms (a failed payment, its 1 s backoff),
+// rejected in 1,700 ms; the cancelled order gives no cycle time.
+TEST_P(TelemetryTest, DashboardCountsPerMinuteAndCycleTimesToEachEndEvent) {
+  Orders orders;
+  orders.run();
+  const std::int64_t now = orders.h.clock().now_ms();
+  const nlohmann::json d = orders.telemetry.dashboard(now);
+  ASSERT_EQ(d["minutes"].size(), 30u);
+  EXPECT_EQ(d["minutes"].back(), now - now % 60'000);
+  ASSERT_EQ(d["processes"].size(), 1u);
+  const nlohmann::json& p = d["processes"][0];
+  const auto sum = [&](const char* key) {
+    std::uint64_t total = 0;
+    for (const auto& n : p[key]) total += n.get<std::uint64_t>();
+    return total;
+  };
+  EXPECT_EQ(sum("started"), 4u);
+  EXPECT_EQ(sum("completed"), 3u);
+  EXPECT_EQ(sum("terminated"), 1u);
+  EXPECT_EQ(p["cycleTimes"], nlohmann::json::parse(R"([
+    {"endEvent": "rejected", "count": 1, "p50Ms": 1700, "p95Ms": 1700},
+    {"endEvent": "shipped", "count": 2, "p50Ms": 3240, "p95Ms": 4340}])"));
+  // An hour on, they are out of the window; the minutes too.
+  const nlohmann::json later = orders.telemetry.dashboard(now + 61 * 60'000);
+  EXPECT_TRUE(later["processes"][0]["cycleTimes"].empty());
+  EXPECT_EQ(later["processes"][0]["started"], nlohmann::json(std::vector<int>(30, 0)));
+  ASSERT_EQ(d["jobs"].size(), 3u);
+  EXPECT_EQ(d["jobs"][0]["type"], "erp.check");
+  EXPECT_EQ(d["jobs"][0]["created"], 4);
+  EXPECT_EQ(d["jobs"][0]["meanMs"], 200);
+}
+
 TEST_P(TelemetryTest, IncidentsRaisedAndResolvedByProcess) {
   Harness h;
   Telemetry telemetry;

@@ -10,6 +10,7 @@ import { processPage } from './pages/process.js';
 import { instancesPage } from './pages/instances.js';
 import { instancePage } from './pages/instance.js';
 import { incidentsPage } from './pages/incidents.js';
+import { dashboardPage } from './pages/dashboard.js';
 
 const main = document.getElementById('main');
 
@@ -23,6 +24,7 @@ const routes = [
     instancesPage(main, new URLSearchParams(m[1] ?? ''), current)],
   [/^#\/instances\/(\d+)$/, (m, current) => instancePage(main, m[1], current)],
   [/^#\/incidents$/, (m, current) => incidentsPage(main, current)],
+  [/^#\/dashboard$/, (m, current) => dashboardPage(main, current)],
 ];
 
 let shown = 0;  // a page that finishes loading after the user moved on is not shown

@@ -70,7 +70,9 @@ describe('the web console', () => {
     mkdirSync(shots, { recursive: true });
     writeFileSync(join(dir, 'ordo.json'), JSON.stringify({
       server: { tokens: [{ token: READ, scopes: ['read'] },
-        { token: WRITE, scopes: ['read', 'write', 'admin', 'worker'] }] },
+        { token: WRITE, scopes: ['read', 'write', 'admin', 'worker'] }],
+      alerts: { interval: 'PT1S',
+        rules: [{ name: 'too-many-incidents', kind: 'incidents', above: 100 }] } },
     }));
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
@@ -338,6 +340,38 @@ describe('the web console', () => {
       const listed = await api('GET', `/v1/process-instances?businessKey=${key}`, undefined, READ);
       assert.equal(listed.json().instances[0].state, 'active', key);
     }
+    assert.deepEqual(problems, []);
+    await page.close();
+  });
+
+  it('shows a live dashboard that counts orders as they complete', async () => {
+    const quick = '<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL" ' +
+      'targetNamespace="t"><process id="quick" isExecutable="true"><startEvent id="s"/>' +
+      '<endEvent id="done"/><sequenceFlow id="f" sourceRef="s" targetRef="done"/></process>' +
+      '</definitions>';
+    assert.equal((await api('POST', '/v1/deployments', quick, WRITE, 'application/xml')).status, 201);
+    const { page, problems } = await open();
+    await page.fill('#token', READ);
+    await page.click('text=Use');
+    await page.click('nav >> text=Dashboard');
+    await page.locator('#completed-total').waitFor();
+    const completed = async () => Number((await page.locator('#completed-total b').textContent())
+      .replace(/,/g, ''));
+    const before = await completed();
+    assert.match(await page.locator('#alerts tr[data-rule="too-many-incidents"]').textContent(),
+      /incidents.*ok/);
+    for (let i = 0; i < 3; i++) {
+      assert.equal((await api('POST', '/v1/process-instances', { processId: 'quick' })).status, 201);
+    }
+    // No reload: the page asks again by itself.
+    await waitFor(async () => (await completed()) === before + 3, 'the three orders to be counted');
+    await page.locator('#cycle-times tr[data-end="quick/done"]').waitFor();
+    // This minute's bar of completed orders is drawn, as tall as its count says.
+    const tallest = await page.locator('svg.bars rect.completed').evaluateAll(
+      (rects) => Math.max(...rects.map((r) => Number(r.getAttribute('height')))));
+    assert.ok(tallest > 0, 'a bar of completed orders is drawn');
+    assert.match(await page.locator('#jobs').textContent(), /erp\.check-availability/);
+    await page.screenshot({ path: join(shots, 'console-dashboard.png'), fullPage: true });
     assert.deepEqual(problems, []);
     await page.close();
   });
