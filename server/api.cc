@@ -46,6 +46,7 @@ std::string_view route_template(const std::vector<std::string_view>& seg) {
       "/v1/process-instances",
       "/v1/process-instances/{id}",
       "/v1/process-instances/{id}/cancel",
+      "/v1/process-instances/{id}/variables",
       "/v1/messages",
       "/v1/incidents",
       "/v1/incidents/resolve",
@@ -737,6 +738,18 @@ Response Api::route(const Request& r) {
       if (Status s = engine_.cancel(id); !s) return from_status(s);
       return json_response(200, {{"id", id}, {"state", "terminated"}});
     }
+    // Sets process-level variables (those given; the others stay).
+    if (seg.size() == 4 && seg[3] == "variables" && r.method == "POST") {
+      if (!parse_object(r, body, error)) return error;
+      if (!check_fields(body, {{"variables", json::value_t::object}}, error)) return error;
+      if (!body.contains("variables")) {
+        return error_response(400, "field 'variables' is required: an object of the variables to set");
+      }
+      if (Status s = engine_.set_variables(id, body["variables"]); !s) return from_status(s);
+      Result<InstanceInfo> now = engine_.instance(id);
+      if (!now) return from_status(now.status());
+      return json_response(200, {{"id", id}, {"variables", now->variables}});
+    }
   }
 
   // What the request's token may do, for a client that shows only what it may do (the
@@ -819,10 +832,28 @@ Response Api::route(const Request& r) {
     std::uint64_t key = 0;
     if (seg.size() == 4 && seg[3] == "resolve" && r.method == "POST" && parse_id(seg[2], key)) {
       if (!parse_object(r, body, error)) return error;
-      if (!check_fields(body, {{"retries", json::value_t::number_integer}}, error)) return error;
+      if (!check_fields(body, {{"retries", json::value_t::number_integer},
+                               {"variables", json::value_t::object}},
+                        error)) {
+        return error;
+      }
       std::int64_t retries = 1;
       if (!int_field(body, "retries", 1, 1000, "1 or more (at most 1000)", retries, error)) {
         return error;
+      }
+      // With variables: set on the incident's instance first (what fixes the cause), then
+      // retried; as `ordo retry --vars` does.
+      if (body.contains("variables")) {
+        Result<std::vector<IncidentInfo>> open = engine_.incidents();
+        if (!open) return from_status(open.status());
+        auto it = std::find_if(open->begin(), open->end(),
+                               [&](const IncidentInfo& i) { return i.key == key; });
+        if (it == open->end()) {
+          return error_response(404, "no open incident " + std::to_string(key));
+        }
+        if (Status s = engine_.set_variables(it->instance, body["variables"]); !s) {
+          return from_status(s);
+        }
       }
       if (Status s = engine_.resolve_incident(key, static_cast<int>(retries)); !s) {
         return from_status(s);

@@ -276,6 +276,40 @@ TEST_F(ApiTest, IncidentsThatMatchAFilterAreResolvedTogether) {
   EXPECT_EQ(left[0]["businessKey"], "G-3");
 }
 
+// Variables set from outside: on a running instance (the others stay), and with a retry, on
+// the incident's instance before the job runs again.
+TEST_F(ApiTest, VariablesAreSetDirectlyOrWithARetry) {
+  deploy();
+  Response started = call("POST", "/v1/process-instances",
+                          json{{"processId", "order-acceptance"}, {"businessKey", "V-1"},
+                               {"variables", {{"orderId", "V-1"}}}}
+                              .dump());
+  const auto id = body_of(started)["id"].get<std::uint64_t>();
+  const std::string at = "/v1/process-instances/" + std::to_string(id) + "/variables";
+  EXPECT_EQ(call("POST", at, "{}").status, 400);
+  EXPECT_EQ(call("POST", at, R"({"variables": [1]})").status, 400);
+  Response set = call("POST", at, R"({"variables": {"warehouse": "A"}})");
+  ASSERT_EQ(set.status, 200) << set.body;
+  EXPECT_EQ(body_of(set)["variables"], json({{"orderId", "V-1"}, {"warehouse", "A"}}));
+  EXPECT_EQ(call("POST", "/v1/process-instances/999/variables", R"({"variables": {}})").status,
+            404);
+  const JobKey job = must(engine_->open_jobs())[0].key;
+  ASSERT_OK(engine_->fail_job(job, "no stock in A", 0, 0));
+  const auto key = body_of(call("GET", "/v1/incidents"))["incidents"][0]["key"].get<std::uint64_t>();
+  Response retried = call("POST", "/v1/incidents/" + std::to_string(key) + "/resolve",
+                          R"({"variables": {"warehouse": "B"}})");
+  ASSERT_EQ(retried.status, 200) << retried.body;
+  EXPECT_TRUE(body_of(call("GET", "/v1/incidents"))["incidents"].empty());
+  Response read = call("GET", "/v1/process-instances/" + std::to_string(id));
+  EXPECT_EQ(body_of(read)["variables"]["warehouse"], "B");
+  EXPECT_EQ(body_of(read)["state"], "active");
+  EXPECT_EQ(call("POST", "/v1/incidents/" + std::to_string(key) + "/resolve",
+                 R"({"variables": {"warehouse": "C"}})")
+                .status,
+            404)
+      << "resolved already";
+}
+
 // docs/openapi.json describes routes that exist: none of them answers "no such resource".
 TEST_F(ApiTest, EveryRouteOfTheOpenApiFileExists) {
   std::ifstream in(ORDO_SOURCE_DIR "/docs/openapi.json");
@@ -299,7 +333,7 @@ TEST_F(ApiTest, EveryRouteOfTheOpenApiFileExists) {
       ++routes;
     }
   }
-  EXPECT_EQ(routes, 24);
+  EXPECT_EQ(routes, 25);
 }
 
 // Request metrics are labelled by route template: every documented route has its own label,

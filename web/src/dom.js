@@ -71,3 +71,42 @@ export function confirmed(label, question, yes, act, attrs = {}) {
 export function refresh() {
   window.dispatchEvent(new HashChangeEvent('hashchange'));
 }
+
+// An action on a JSON object the user writes: `label` shows a button; clicking it shows a
+// text area (with `initial`) and `yes`, which parses the text and does `act(object)`, or says
+// what is wrong with it; No backs out.
+export function edited(label, initial, yes, act, attrs = {}) {
+  const box = h('div', { class: 'action edit', ...attrs });
+  const open = () => {
+    const area = h('textarea', { rows: 8, cols: 60, spellcheck: 'false', 'aria-label': label });
+    area.value = initial;
+    const problem = h('p', { class: 'error', role: 'alert', hidden: true });
+    show(box, area, problem,
+      h('button', { class: 'danger', 'data-confirm': 'yes', on: { click: async (e) => {
+        let value;
+        try {
+          value = JSON.parse(area.value);
+          if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+            throw new Error('write a JSON object: {"name": value, ...}');
+          }
+        } catch (err) {
+          problem.hidden = false;
+          show(problem, `Not saved: ${err.message}`);
+          return;
+        }
+        e.target.disabled = true;
+        try {
+          await act(value);
+        } catch (err) {
+          e.target.disabled = false;
+          problem.hidden = false;
+          show(problem, err.message);
+        }
+      } } }, yes),
+      ' ',
+      h('button', { 'data-confirm': 'no', on: { click: closed } }, 'No'));
+  };
+  const closed = () => show(box, h('button', { on: { click: open } }, label));
+  closed();
+  return box;
+}

@@ -268,12 +268,21 @@ describe('the web console', () => {
     const at = page.locator('#diagram [data-element-id="check-availability"]');
     assert.match(await at.getAttribute('class'), /ordo-incident/);
     await page.screenshot({ path: join(shots, 'console-incident.png'), fullPage: true });
+    // Plain Retry asks first; backing out changes nothing.
     await page.click('[data-retry] button');
     assert.match(await page.locator('[data-retry] .question').textContent(), /Retry check-availability/);
-    await page.click('[data-retry] [data-confirm="yes"]');
+    await page.click('[data-retry] [data-confirm="no"]');
+    // Retried with a changed variable: what is not a JSON object is refused, and says why.
+    await page.click('[data-retry-with] button');
+    await page.fill('[data-retry-with] textarea', '{"warehouse": ');
+    await page.click('[data-retry-with] [data-confirm="yes"]');
+    assert.match(await page.locator('[data-retry-with] .error').textContent(), /Not saved/);
+    await page.fill('[data-retry-with] textarea', '{"warehouse": "B"}');
+    await page.click('[data-retry-with] [data-confirm="yes"]');
     await waitFor(async () => (await page.locator('#instance-state').textContent()) === 'active',
       'the instance to be active again');
     assert.equal(await page.locator('#incidents').count(), 0);
+    assert.match(await page.locator('#variables').textContent(), /"warehouse": "B"/);
     // The job is there again: a worker completes it, and the order goes on.
     const again = await api('POST', '/v1/jobs/fetch-and-lock', {
       workerId: 'erp-1', types: ['erp.check-availability'], maxJobs: 5, lockDuration: 'PT1M' });
@@ -372,6 +381,25 @@ describe('the web console', () => {
     assert.ok(tallest > 0, 'a bar of completed orders is drawn');
     assert.match(await page.locator('#jobs').textContent(), /erp\.check-availability/);
     await page.screenshot({ path: join(shots, 'console-dashboard.png'), fullPage: true });
+    assert.deepEqual(problems, []);
+    await page.close();
+  });
+
+  it('edits an order\'s variables with a write token', async () => {
+    const { page, problems } = await open();
+    await page.fill('#token', WRITE);
+    await page.click('text=Use');
+    await page.goto(`${base}/#/instances?businessKey=${encodeURIComponent(HOSTILE_KEY)}`);
+    await page.locator('#instances a').first().click();
+    await page.locator('#edit-variables button').click();
+    const text = JSON.parse(await page.locator('#edit-variables textarea').inputValue());
+    assert.equal(text.note, HOSTILE_NOTE, 'the editor starts from the variables as they are');
+    await page.fill('#edit-variables textarea', '{"giftWrap": true}');
+    await page.click('#edit-variables [data-confirm="yes"]');
+    await waitFor(async () => /"giftWrap": true/.test(await page.locator('#variables').textContent()),
+      'the new variable to show');
+    assert.match(await page.locator('#variables').textContent(), /"orderId"/, 'the others stay');
+    assert.equal(await page.evaluate(() => window.__hacked), undefined);
     assert.deepEqual(problems, []);
     await page.close();
   });

@@ -3,7 +3,7 @@
 import NavigatedViewer from 'bpmn-js/lib/NavigatedViewer';
 
 import { get, post, scopes } from '../api.js';
-import { confirmed, h, link, refresh, show } from '../dom.js';
+import { confirmed, edited, h, link, refresh, show } from '../dom.js';
 
 export async function instancePage(main, id, current) {
   const instance = await get(`/v1/process-instances/${encodeURIComponent(id)}?history`);
@@ -22,6 +22,12 @@ export async function instancePage(main, id, current) {
           await post(`/v1/incidents/${i.key}/resolve`, { retries: 1 });
           refresh();
         }, { 'data-retry': i.key })
+      : null,
+    may.includes('admin') && may.includes('write')
+      ? edited('Retry with variables', '{\n  \n}', 'Set them and retry', async (variables) => {
+        await post(`/v1/incidents/${i.key}/resolve`, { retries: 1, variables });
+        refresh();
+      }, { 'data-retry-with': i.key })
       : null));
   const running = instance.state === 'active' || instance.state === 'incident';
   const cancel = running && may.includes('write')
@@ -53,6 +59,13 @@ export async function instancePage(main, id, current) {
       : null,
     h('h2', {}, 'Variables'),
     h('pre', { class: 'variables', id: 'variables' }, JSON.stringify(instance.variables, null, 2)),
+    running && may.includes('write')
+      ? edited('Edit variables', JSON.stringify(instance.variables, null, 2), 'Save variables',
+        async (variables) => {
+          await post(`/v1/process-instances/${instance.id}/variables`, { variables });
+          refresh();
+        }, { id: 'edit-variables' })
+      : null,
     h('h2', {}, 'History'),
     h('table', { class: 'grid history' },
       h('thead', {}, h('tr', {}, ['#', 'Time', 'Event', 'Element', 'Detail']
