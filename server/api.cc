@@ -679,7 +679,49 @@ Response Api::route(const Request& r) {
     if (seg.size() == 2 && r.method == "GET") {
       InstanceFilter filter;
       if (auto k = r.query.find("businessKey"); k != r.query.end()) filter.business_key = k->second;
+      if (auto k = r.query.find("businessKeyPrefix"); k != r.query.end()) {
+        if (!filter.business_key.empty()) {
+          return error_response(400, "give either 'businessKey' or 'businessKeyPrefix', not both");
+        }
+        filter.business_key = k->second;
+        filter.business_key_prefix = true;
+      }
       if (auto p = r.query.find("processId"); p != r.query.end()) filter.process_id = p->second;
+      if (auto e = r.query.find("endEvent"); e != r.query.end()) filter.end_event = e->second;
+      if (auto v = r.query.find("version"); v != r.query.end()) {
+        std::uint64_t version = 0;
+        if (!parse_id(v->second, version) || version == 0 || version > 1'000'000) {
+          return error_response(400, "query 'version' must be a version number, 1 or more");
+        }
+        filter.version = static_cast<int>(version);
+      }
+      for (const auto& [name, field] : {std::pair<const char*, std::int64_t*>{
+                                            "startedFrom", &filter.started_from},
+                                        {"startedTo", &filter.started_to}}) {
+        auto t = r.query.find(name);
+        if (t == r.query.end()) continue;
+        std::optional<std::int64_t> at = time::parse_date_time(t->second);
+        if (!at) {
+          return error_response(400, std::string("query '") + name +
+                                         "' must be an ISO 8601 date and time, e.g. "
+                                         "2026-12-01T00:00:00Z");
+        }
+        *field = *at;
+      }
+      if (auto o = r.query.find("order"); o != r.query.end()) {
+        if (o->second != "oldest" && o->second != "newest") {
+          return error_response(400, "query 'order' must be oldest or newest");
+        }
+        filter.newest_first = o->second == "newest";
+      }
+      if (auto a = r.query.find("after"); a != r.query.end()) {
+        std::uint64_t after = 0;
+        if (!parse_id(a->second, after)) {
+          return error_response(400, "query 'after' must be an instance id (the 'next' of the "
+                                     "previous page)");
+        }
+        filter.after = after;
+      }
       if (auto s = r.query.find("state"); s != r.query.end()) {
         for (InstanceState st : {InstanceState::kActive, InstanceState::kCompleted,
                                  InstanceState::kTerminated, InstanceState::kIncident}) {
@@ -702,7 +744,10 @@ Response Api::route(const Request& r) {
       if (!found) return from_status(found.status());
       json list = json::array();
       for (const InstanceInfo& i : *found) list.push_back(summary_view(i));
-      return json_response(200, {{"instances", list}});
+      // A full page may have more after it: `next` is the cursor for ?after=.
+      const bool full = static_cast<int>(found->size()) == filter.limit;
+      return json_response(200, {{"instances", list},
+                                 {"next", full ? json(found->back().id) : json(nullptr)}});
     }
     std::uint64_t id = 0;
     if (seg.size() >= 3 && !parse_id(seg[2], id)) {

@@ -1,5 +1,7 @@
 #include "store/memory_store.h"
 
+#include "store/instance_query.h"
+
 #include <algorithm>
 #include <tuple>
 
@@ -320,14 +322,16 @@ std::string end_event_of(const state::Instance& inst) {
 
 Result<std::vector<InstanceRow>> MemoryStore::list_instances(const InstanceQuery& query) {
   std::vector<InstanceRow> out;
-  for (const state::Instance* inst : sorted_instances()) {
+  std::vector<const state::Instance*> all = sorted_instances();
+  if (query.newest_first) std::reverse(all.begin(), all.end());
+  for (const state::Instance* inst : all) {
     if (static_cast<int>(out.size()) >= query.limit) break;
     if (!query.process_id.empty() && inst->plan->def->id != query.process_id) continue;
     if (query.state && inst->state != *query.state) continue;
-    if (!query.business_key.empty() && inst->business_key != query.business_key) continue;
-    out.push_back({inst->id, inst->plan->def->id, inst->plan->version, inst->business_key,
-                   inst->state, inst->parent, inst->started_ms, inst->ended_ms,
-                   end_event_of(*inst)});
+    InstanceRow row{inst->id, inst->plan->def->id, inst->plan->version, inst->business_key,
+                    inst->state, inst->parent, inst->started_ms, inst->ended_ms,
+                    end_event_of(*inst)};
+    if (instance_matches(query, row)) out.push_back(std::move(row));
   }
   return out;
 }

@@ -59,7 +59,14 @@ struct InstanceRow {
 struct InstanceQuery {
   std::optional<InstanceState> state;  // empty: any
   std::string process_id;              // empty: any
+  int version = 0;                     // 0: any
   std::string business_key;            // empty: any
+  bool business_key_prefix = false;    // business_key is a prefix of the keys wanted
+  std::string end_event;               // empty: any
+  std::int64_t started_from = 0;       // started at or after (0: any)
+  std::int64_t started_to = 0;         // started before (0: any)
+  InstanceId after = 0;                // keyset paging: past this id in the order (0: from the start)
+  bool newest_first = false;           // by id, descending
   int limit = 1000;
 };
 

@@ -310,6 +310,51 @@ TEST_F(ApiTest, VariablesAreSetDirectlyOrWithARetry) {
       << "resolved already";
 }
 
+// The instance search's query: each bad value named, and pages joined by `next`.
+TEST_F(ApiTest, InstancesArePagedByKeysetAndBadFiltersAreNamed) {
+  deploy();
+  // GET with a query string, as the transport hands it over: the path and its parameters.
+  const auto call = [this](const std::string& method, const std::string& target) {
+    Request r = req(method, target.substr(0, target.find('?')));
+    if (auto q = target.find('?'); q != std::string::npos) {
+      std::istringstream pairs(target.substr(q + 1));
+      for (std::string pair; std::getline(pairs, pair, '&');) {
+        const auto eq = pair.find('=');
+        r.query[pair.substr(0, eq)] = eq == std::string::npos ? "" : pair.substr(eq + 1);
+      }
+    }
+    return api_.handle(r);
+  };
+  for (const char* key : {"K-1", "K-2", "L-1"}) {
+    ASSERT_EQ(ApiTest::call("POST", "/v1/process-instances",
+                            json{{"processId", "order-acceptance"}, {"businessKey", key}}.dump())
+                  .status,
+              201);
+  }
+  for (const auto& [query, field] : std::vector<std::pair<std::string, std::string>>{
+           {"businessKey=K-1&businessKeyPrefix=K", "businessKeyPrefix"},
+           {"version=0", "version"},
+           {"startedFrom=yesterday", "startedFrom"},
+           {"order=sideways", "order"},
+           {"after=x", "after"}}) {
+    Response r = call("GET", "/v1/process-instances?" + query);
+    EXPECT_EQ(r.status, 400) << query;
+    EXPECT_NE(body_of(r)["error"]["message"].get<std::string>().find(field), std::string::npos)
+        << r.body;
+  }
+  Response first = call("GET", "/v1/process-instances?businessKeyPrefix=K-&order=newest&limit=1");
+  ASSERT_EQ(first.status, 200) << first.body;
+  EXPECT_EQ(body_of(first)["instances"][0]["businessKey"], "K-2");
+  const auto next = body_of(first)["next"].get<std::uint64_t>();
+  Response second = call("GET", "/v1/process-instances?businessKeyPrefix=K-&order=newest&limit=1"
+                                "&after=" + std::to_string(next));
+  EXPECT_EQ(body_of(second)["instances"][0]["businessKey"], "K-1");
+  Response last = call("GET", "/v1/process-instances?businessKeyPrefix=K-&order=newest&limit=2"
+                              "&after=" + std::to_string(next));
+  EXPECT_EQ(body_of(last)["instances"].size(), 1u);
+  EXPECT_TRUE(body_of(last)["next"].is_null()) << "not a full page: nothing after it";
+}
+
 // docs/openapi.json describes routes that exist: none of them answers "no such resource".
 TEST_F(ApiTest, EveryRouteOfTheOpenApiFileExists) {
   std::ifstream in(ORDO_SOURCE_DIR "/docs/openapi.json");

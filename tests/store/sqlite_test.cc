@@ -55,13 +55,14 @@ TEST_F(SqliteTest, ASchemaOneFileIsMigratedKeepingItsData) {
   // jobs indexed by state whatever it is.
   raw(p,
       "DROP TABLE delivery_events; DROP TABLE deliveries; DROP INDEX jobs_ready; "
+      "DROP INDEX instances_key; DROP INDEX instances_process; "
       "DROP INDEX jobs_expiring; CREATE INDEX jobs_ready ON jobs (state, key); "
       "CREATE INDEX jobs_expiring ON jobs (state, lock_expires_at); PRAGMA user_version=1; "
       "INSERT INTO meta (name, value) VALUES ('probe', 42)");
   raw(p, "INSERT INTO jobs VALUES (7, 1, 1, 1, 'erp', 'created', 3, 0, 'k', '', NULL, 0)");
   auto db = Database::open(p);
   ASSERT_TRUE(db.is_ok()) << db.status().to_string();
-  EXPECT_EQ((*db)->schema_version(), 3);
+  EXPECT_EQ((*db)->schema_version(), kSchemaVersion);
   auto kept = (*db)->prepare("SELECT value FROM meta WHERE name = 'probe'");
   ASSERT_TRUE(*kept->step());
   EXPECT_EQ(kept->int64(0), 42);
@@ -69,7 +70,7 @@ TEST_F(SqliteTest, ASchemaOneFileIsMigratedKeepingItsData) {
   ASSERT_TRUE(log.is_ok()) << log.status().to_string();
   auto version = (*db)->prepare("PRAGMA user_version");
   ASSERT_TRUE(*version->step());
-  EXPECT_EQ(version->int64(0), 3);
+  EXPECT_EQ(version->int64(0), kSchemaVersion);
   // Schema 3: the ready jobs' index holds only them, and the job written before is in it.
   auto index = (*db)->prepare("SELECT sql FROM sqlite_schema WHERE name = 'jobs_ready'");
   ASSERT_TRUE(*index->step());

@@ -8,6 +8,7 @@
 
 #include "state/plan.h"  // element ids and versions of the processes instances run
 #include "store/codec.h"  // the rows are the same in both stores
+#include "store/instance_query.h"
 #include "store/postgres/schema.h"
 
 namespace ordo::store::pg {
@@ -64,7 +65,6 @@ enum class PgStore::Sql : std::uint8_t {
   kReleaseLocks,
   kReleaseJob,
   kCountInstances,
-  kListInstances,
   kListJobs,
   kListIncidents,
   kHistory,
@@ -270,11 +270,6 @@ std::string_view PgStore::sql_text(Sql id) noexcept {
       return "SELECT process_id, state, coalesce(end_event, ''), count(*) FROM instances "
              "GROUP BY 1, 2, 3 ORDER BY process_id COLLATE \"C\", state COLLATE \"C\", "
              "coalesce(end_event, '') COLLATE \"C\"";
-    case Sql::kListInstances:
-      return "SELECT id, process_id, version, business_key, state, parent_id, started_at, "
-             "ended_at, end_event FROM instances WHERE ($1 = '' OR state = $1) "
-             "AND ($2 = '' OR process_id = $2) AND ($4 = '' OR business_key = $4) "
-             "ORDER BY id LIMIT $3";
     case Sql::kListJobs:
       return "SELECT " ORDO_JOB_COLUMNS " FROM jobs WHERE $1 = '' OR type = $1 ORDER BY key";
     case Sql::kListIncidents:
@@ -1309,10 +1304,16 @@ Result<std::vector<InstanceCountRow>> PgStore::count_instances() {
 }
 
 Result<std::vector<InstanceRow>> PgStore::list_instances(const InstanceQuery& query) {
-  const std::string state(query.state ? to_string(*query.state) : std::string_view());
-  Result<Rows> r = run(Sql::kListInstances, {state.c_str(), query.process_id.c_str(),
-                                             Num(query.limit).c_str(), query.business_key.c_str()});
-  if (!r) return r.status();
+  // Planned for its parameters each time: a prefix (LIKE) uses its index only then.
+  const InstanceSql sql = instance_query_sql(query, SqlDialect::kPostgres);
+  std::vector<Param> params;
+  for (const std::string& p : sql.params) params.push_back(p.c_str());
+  if (Status s = connected(); !s) return s;
+  Result<Rows> r = conn_->run_once(sql.text, params);
+  if (!r) {
+    if (in_txn_) txn_failed_ = true;
+    return r.status();
+  }
   return decode_rows(*r, instance_row_from);
 }
 

@@ -185,6 +185,14 @@ ALTER TABLE timers SET (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_th
 ALTER TABLE buffered_messages SET (autovacuum_vacuum_scale_factor = 0,
                                    autovacuum_vacuum_threshold = 1000);
 )sql",
+    // 5: searching instances (the console, GET /v1/process-instances) by business key or
+    // its start (LIKE 'A-10%': text_pattern_ops, whatever the database's collation), and by
+    // process, in id order, without reading every instance.
+    R"sql(
+CREATE INDEX instances_key ON instances (business_key text_pattern_ops, id)
+  WHERE business_key IS NOT NULL;
+CREATE INDEX instances_process ON instances (process_id, id);
+)sql",
 };
 
 // What the schema holds before anything is changed.

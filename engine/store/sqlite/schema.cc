@@ -179,6 +179,12 @@ DROP INDEX jobs_expiring;
 CREATE INDEX jobs_ready ON jobs (key) WHERE state = 'created';
 CREATE INDEX jobs_expiring ON jobs (lock_expires_at) WHERE state = 'locked';
 )sql",
+    // 4: searching instances (the console, GET /v1/process-instances) by business key, or
+    // its start, and by process, in id order, without reading every instance.
+    R"sql(
+CREATE INDEX instances_key ON instances (business_key, id) WHERE business_key IS NOT NULL;
+CREATE INDEX instances_process ON instances (process_id, id);
+)sql",
 };
 
 Result<std::int64_t> pragma(Database& db, std::string_view name) {

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "state/plan.h"  // the process definitions of the history it reads
+#include "store/instance_query.h"
 #include "store/sqlite/sqlite_store.h"
 #include "store/sqlite/statements.h"
 
@@ -132,16 +133,17 @@ Result<std::vector<InstanceCountRow>> SqliteStore::count_instances() {
 }
 
 Result<std::vector<InstanceRow>> SqliteStore::list_instances(const InstanceQuery& query) {
-  const std::string_view state = query.state ? to_string(*query.state) : std::string_view();
-  Result<Statement> st = db_->prepare(
-      "SELECT id, process_id, version, business_key, state, parent_id, started_at, ended_at, "
-      "end_event FROM instances WHERE (?1 = '' OR state = ?1) AND (?2 = '' OR process_id = ?2) "
-      "AND (?4 = '' OR business_key = ?4) ORDER BY id LIMIT ?3");
+  const InstanceSql sql = instance_query_sql(query, SqlDialect::kSqlite);
+  Result<Statement> st = db_->prepare(sql.text);
   if (!st) return st.status();
-  st->bind(1, state)
-      .bind(2, query.process_id)
-      .bind(3, static_cast<std::int64_t>(query.limit))
-      .bind(4, query.business_key);
+  for (std::size_t i = 0; i < sql.params.size(); ++i) {
+    const int at = static_cast<int>(i + 1);
+    if (sql.integers[i]) {
+      st->bind(at, static_cast<std::int64_t>(std::stoll(sql.params[i])));
+    } else {
+      st->bind(at, std::string_view(sql.params[i]));
+    }
+  }
   std::vector<InstanceRow> out;
   Status read = each_row(*st, [&] { out.push_back(instance_row_from(StatementRow(*st))); });
   if (!read) return read;

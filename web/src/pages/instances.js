@@ -1,37 +1,54 @@
-// Instances: found by business key, process and state, newest first... as the API lists them
-// (by id); each links to its page.
+// Instances: found by the start of their business key, process and version, state, end
+// event and start date; newest first, a page at a time (keyset: "Older" continues after the
+// last one shown). Each links to its page.
 import { get } from '../api.js';
 import { h, link, show, when } from '../dom.js';
 
 const STATES = ['', 'active', 'incident', 'completed', 'terminated'];
+const PAGE = 50;
+
+// The form's names are the API's query names (the date fields become ISO 8601 times).
+const FIELDS = ['businessKeyPrefix', 'processId', 'version', 'state', 'endEvent',
+  'startedFrom', 'startedTo'];
 
 export async function instancesPage(main, params, current) {
-  const query = new URLSearchParams();
-  for (const name of ['businessKey', 'processId', 'state']) {
-    if (params.get(name)) query.set(name, params.get(name));
+  const query = new URLSearchParams({ order: 'newest', limit: String(PAGE) });
+  for (const name of FIELDS) {
+    const v = params.get(name);
+    if (!v) continue;
+    query.set(name, name.startsWith('started') ? new Date(`${v}T00:00:00Z`).toISOString() : v);
   }
-  query.set('limit', '200');
-  const [{ processes }, { instances }] = await Promise.all([
+  // Older links keep the old name: a business key given as businessKey (an order's number).
+  if (params.get('businessKey')) query.set('businessKeyPrefix', params.get('businessKey'));
+  if (params.get('after')) query.set('after', params.get('after'));
+  const [{ processes }, { instances, next }] = await Promise.all([
     get('/v1/processes'), get(`/v1/process-instances?${query}`)]);
   if (!current()) return;
 
-  const field = (name, input) => h('label', {}, h('span', {}, name), input);
-  const key = h('input', { name: 'businessKey', value: params.get('businessKey') ?? '',
-    placeholder: 'order number', spellcheck: 'false', id: 'business-key' });
+  const value = (name) => params.get(name) ?? (name === 'businessKeyPrefix' ? params.get('businessKey') ?? '' : '');
+  const field = (label, input) => h('label', {}, h('span', {}, label), input);
+  const key = h('input', { name: 'businessKeyPrefix', value: value('businessKeyPrefix'),
+    placeholder: 'order number, or its start', spellcheck: 'false', id: 'business-key' });
   const process = h('select', { name: 'processId', id: 'process' },
     h('option', { value: '' }, 'any process'),
     processes.map((p) => h('option', { value: p.processId,
       selected: p.processId === params.get('processId') }, p.processId)));
+  const version = h('input', { name: 'version', type: 'number', min: 1, value: value('version'),
+    placeholder: 'any', id: 'version-filter', class: 'narrow' });
   const state = h('select', { name: 'state', id: 'state' },
-    STATES.map((s) => h('option', { value: s, selected: s === (params.get('state') ?? '') },
-      s || 'any state')));
+    STATES.map((s) => h('option', { value: s, selected: s === value('state') }, s || 'any state')));
+  const end = h('input', { name: 'endEvent', value: value('endEvent'), placeholder: 'any',
+    id: 'end-event', spellcheck: 'false' });
+  const from = h('input', { name: 'startedFrom', type: 'date', value: value('startedFrom'), id: 'from' });
+  const to = h('input', { name: 'startedTo', type: 'date', value: value('startedTo'), id: 'to' });
   const form = h('form', { class: 'filters', id: 'filters', on: { submit: (e) => {
     e.preventDefault();
-    const next = new URLSearchParams();
-    for (const [n, v] of new FormData(form)) if (v) next.set(n, v);
-    location.hash = `#/instances?${next}`;
-  } } }, field('Business key', key), field('Process', process), field('State', state),
-  h('button', { type: 'submit' }, 'Find'));
+    const chosen = new URLSearchParams();
+    for (const [n, v] of new FormData(form)) if (v) chosen.set(n, v);
+    location.hash = `#/instances?${chosen}`;
+  } } }, field('Business key', key), field('Process', process), field('Version', version),
+  field('State', state), field('End event', end), field('Started from', from),
+  field('before', to), h('button', { type: 'submit' }, 'Find'));
 
   const rows = instances.map((i) => h('tr', { 'data-instance': i.id },
     h('td', { class: 'num' }, h('a', { href: link('instances', i.id) }, i.id)),
@@ -41,6 +58,10 @@ export async function instancesPage(main, params, current) {
     h('td', {}, when(Date.parse(i.startedAt))),
     h('td', {}, i.endedAt ? when(Date.parse(i.endedAt)) : ''),
     h('td', {}, i.endEvent ?? '')));
+  const older = new URLSearchParams(params);
+  older.delete('businessKey');
+  if (params.get('businessKey')) older.set('businessKeyPrefix', params.get('businessKey'));
+  older.set('after', String(next));
   show(main,
     h('h1', {}, 'Instances'),
     form,
@@ -49,5 +70,8 @@ export async function instancesPage(main, params, current) {
       : h('table', { class: 'grid', id: 'instances' },
         h('thead', {}, h('tr', {}, ['Id', 'Business key', 'Process', 'State', 'Started',
           'Ended', 'End event'].map((t) => h('th', {}, t)))),
-        h('tbody', {}, rows)));
+        h('tbody', {}, rows)),
+    h('p', { class: 'pager' },
+      params.get('after') ? h('a', { href: '#/instances', id: 'newest' }, 'Newest') : null, ' ',
+      next !== null ? h('a', { href: `#/instances?${older}`, id: 'older' }, 'Older →') : null));
 }

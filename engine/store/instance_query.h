@@ -1,0 +1,26 @@
+// The search of instances (Store::list_instances), written once for both SQL stores: only
+// the filters given become conditions, so each can use its index (the instances' state,
+// business key and process indexes) rather than a scan of every instance.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "store/store.h"
+
+namespace ordo::store {
+
+enum class SqlDialect : bool { kSqlite, kPostgres };
+
+struct InstanceSql {
+  std::string text;                 // SELECT ... (instance_row_from's columns)
+  std::vector<std::string> params;  // in order: ?1.. / $1..
+  std::vector<bool> integers;       // which of them are numbers (SQLite binds them so)
+};
+
+InstanceSql instance_query_sql(const InstanceQuery& query, SqlDialect dialect);
+
+// Whether `row` matches `query` (the memory store's search, and the same rules).
+bool instance_matches(const InstanceQuery& query, const InstanceRow& row);
+
+}  // namespace ordo::store

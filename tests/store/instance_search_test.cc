@@ -1,0 +1,83 @@
+// Searching instances (Engine::instances, GET /v1/process-instances, the console's
+// Instances page) on each store: every filter, both orders, and keyset paging.
+#include "runtime/harness.h"
+
+namespace ordo::testing {
+namespace {
+
+ORDO_ON_EACH_STORE(InstanceSearch);
+
+std::vector<std::string> keys_of(const std::vector<InstanceInfo>& found) {
+  std::vector<std::string> out;
+  for (const InstanceInfo& i : found) out.push_back(i.business_key);
+  return out;
+}
+
+TEST_P(InstanceSearch, FiltersOrdersAndPagesByKeyset) {
+  Harness h;
+  h.deploy(process(straight(svc("t"))));
+  // Keys with LIKE's own characters, which a prefix must match as themselves.
+  const std::vector<std::string> keys = {"A-10", "A-100", "A-2", "A%1", "A_1", "B-1", "A\\1"};
+  for (const std::string& key : keys) {
+    ASSERT_OK(h.engine().start("p", nlohmann::json::object(), key).status());
+    h.clock().advance(60'000);
+  }
+  const auto find = [&](InstanceFilter f) {
+    f.process_id = f.process_id.empty() ? "p" : f.process_id;
+    return keys_of(must(h.engine().instances(f)));
+  };
+  InstanceFilter prefix;
+  prefix.business_key = "A-1";
+  prefix.business_key_prefix = true;
+  EXPECT_EQ(find(prefix), (Ids{"A-10", "A-100"}));
+  prefix.business_key = "A%";
+  EXPECT_EQ(find(prefix), Ids{"A%1"}) << "% is itself, not any text";
+  prefix.business_key = "A_";
+  EXPECT_EQ(find(prefix), Ids{"A_1"}) << "_ is itself, not any letter";
+  prefix.business_key = "A\\";
+  EXPECT_EQ(find(prefix), Ids{"A\\1"});
+  InstanceFilter exact;
+  exact.business_key = "A-10";
+  EXPECT_EQ(find(exact), Ids{"A-10"});
+
+  // Newest first, two at a time, each page after the last id of the one before.
+  InstanceFilter page;
+  page.newest_first = true;
+  page.limit = 3;
+  std::vector<InstanceInfo> first = must(h.engine().instances(page));
+  EXPECT_EQ(keys_of(first), (Ids{"A\\1", "B-1", "A_1"}));
+  page.after = first.back().id;
+  std::vector<InstanceInfo> second = must(h.engine().instances(page));
+  EXPECT_EQ(keys_of(second), (Ids{"A%1", "A-2", "A-100"}));
+  page.after = second.back().id;
+  EXPECT_EQ(keys_of(must(h.engine().instances(page))), Ids{"A-10"});
+  InstanceFilter oldest;
+  oldest.after = first.back().id;
+  EXPECT_EQ(keys_of(must(h.engine().instances(oldest))), (Ids{"B-1", "A\\1"}));
+
+  // By when they started: the third and fourth (a minute apart, from the epoch).
+  InstanceFilter started;
+  started.started_from = kEpoch + 2 * 60'000;
+  started.started_to = kEpoch + 4 * 60'000;
+  EXPECT_EQ(find(started), (Ids{"A-2", "A%1"}));
+
+  // By state and end event, and version.
+  const JobKey job = h.job_of("t");
+  ASSERT_OK(h.engine().complete_job(job));
+  InstanceFilter ended;
+  ended.end_event = "e";
+  EXPECT_EQ(find(ended), Ids{"A-10"});
+  ended.state = InstanceState::kCompleted;
+  EXPECT_EQ(find(ended), Ids{"A-10"});
+  InstanceFilter version;
+  version.version = 2;
+  EXPECT_TRUE(find(version).empty());
+  version.version = 1;
+  EXPECT_EQ(find(version).size(), keys.size());
+  InstanceFilter other;
+  other.process_id = "nothing";
+  EXPECT_TRUE(find(other).empty());
+}
+
+}  // namespace
+}  // namespace ordo::testing
