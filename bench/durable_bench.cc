@@ -37,6 +37,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <functional>
 #include <random>
 #include <string>
 #include <string_view>
@@ -438,8 +439,102 @@ void BM_FetchAndLockPostgres(benchmark::State& state) {
   }
 }
 
+// What each page of the web console reads (docs/console.md), with ORDO_BENCH_CONSOLE
+// instances (default 100,000) waiting at a message: the latency of each read, p50, p99 and
+// max in milliseconds over 200 runs. The target (issue 19) is p99 <= 100 ms at 1,000,000.
+void run_console_reads(benchmark::State& state, const std::string& location) {
+  const int total = env_count("ORDO_BENCH_CONSOLE", 100'000);
+  ordo::EngineOptions options;
+  options.synchronous_full = false;
+  options.keep_history = false;
+  auto opened = ordo::Engine::open(location, options);
+  if (!opened) {
+    state.SkipWithError(opened.status().to_string().c_str());
+    return;
+  }
+  ordo::Engine& engine = **opened;
+  if (!build_instances(state, engine, kWaitProcess, "wait", total)) return;
+  state.counters["instances"] = total;
+  settle(state);
+  std::mt19937 random(7);
+  std::uniform_int_distribution<int> any(0, total - 1);
+  const auto measure = [&](const char* name, const std::function<bool()>& read) {
+    std::vector<double> ms;
+    for (int i = 0; i < 200; ++i) {
+      const auto t = std::chrono::steady_clock::now();
+      if (!read()) {
+        state.SkipWithError((std::string("a read failed: ") + name).c_str());
+        return;
+      }
+      ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t)
+                       .count());
+    }
+    report_latency(state, name, "ms", ms);
+  };
+  for (auto _ : state) {
+    // Processes: every version, instances counted by state (GET /v1/processes).
+    measure("processes", [&] { return engine.deployments() && engine.count_instances(); });
+    // An order by its number, and by the start of it (newest first, a page of 50).
+    measure("by_key", [&] {
+      ordo::InstanceFilter f;
+      f.business_key = "A-" + std::to_string(any(random));
+      auto found = engine.instances(f);
+      return found && found->size() == 1;
+    });
+    measure("by_prefix", [&] {
+      ordo::InstanceFilter f;
+      f.business_key = "A-" + std::to_string(any(random) % 1000);
+      f.business_key_prefix = true;
+      f.newest_first = true;
+      f.limit = 50;
+      return static_cast<bool>(engine.instances(f));
+    });
+    // The newest page, and a page deep in the list (keyset).
+    measure("newest_page", [&] {
+      ordo::InstanceFilter f;
+      f.newest_first = true;
+      f.limit = 50;
+      return static_cast<bool>(engine.instances(f));
+    });
+    measure("deep_page", [&] {
+      ordo::InstanceFilter f;
+      f.newest_first = true;
+      f.limit = 50;
+      f.after = static_cast<ordo::InstanceId>(any(random) + 1);
+      return static_cast<bool>(engine.instances(f));
+    });
+    measure("by_state", [&] {
+      ordo::InstanceFilter f;
+      f.state = ordo::InstanceState::kIncident;
+      f.newest_first = true;
+      f.limit = 50;
+      return static_cast<bool>(engine.instances(f));
+    });
+    // An instance's page: the instance, its history, its version's XML.
+    measure("instance", [&] {
+      const auto id = static_cast<ordo::InstanceId>(any(random) + 1);
+      return engine.instance(id) && engine.history(id) && engine.deployment_xml("wait", 1);
+    });
+    measure("incidents", [&] { return static_cast<bool>(engine.incidents()); });
+  }
+}
+
+void BM_ConsoleReads(benchmark::State& state) {
+  const std::string path = temp_db("console");
+  run_console_reads(state, path);
+  remove_db(path);
+}
+
+void BM_ConsoleReadsPostgres(benchmark::State& state) {
+  const std::string url = pg_location(state);
+  if (url.empty()) return;
+  run_console_reads(state, url);
+}
+
 BENCHMARK(BM_WaitingInstances)->Iterations(1)->Unit(benchmark::kSecond)->UseRealTime();
 BENCHMARK(BM_WaitingInstancesPostgres)->Iterations(1)->Unit(benchmark::kSecond)->UseRealTime();
+BENCHMARK(BM_ConsoleReads)->Iterations(1)->Unit(benchmark::kSecond)->UseRealTime();
+BENCHMARK(BM_ConsoleReadsPostgres)->Iterations(1)->Unit(benchmark::kSecond)->UseRealTime();
 BENCHMARK(BM_FetchAndLock)
     ->ArgNames({"jobs"})
     ->Arg(1)

@@ -97,6 +97,7 @@ struct Instance {
   // The state as last read or written: a write leaves the indexed column alone when the
   // command did not change it.
   InstanceState stored_state = InstanceState::kActive;
+  ElementIndex stored_end_event = kNoIndex;  // likewise, for the counts by end event
 
   // `elements` is in key order: create() appends each with next_key++, erase() keeps the
   // order, and the codec refuses a stored state that is not. A multi-instance body with

@@ -316,6 +316,7 @@ Result<RowCache::Loaded> instance_from(const Columns& row, InstanceId id, std::u
                                                " are damaged; restore it from a backup");
   }
   if (Status s = decode_runtime(row.text(10), out); !s) return s;
+  out.stored_end_event = out.end_event;
   return loaded;
 }
 

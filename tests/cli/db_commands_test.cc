@@ -352,6 +352,10 @@ TEST_F(DbCommands, DbCopyReadsTablesLargerThanOnePage) {
     auto last = (*engine)->start("moved", {{"orderId", "P-1202"}}, "P-1202");
     ASSERT_OK(last.status());
     EXPECT_FALSE(last->created) << "the last page's business keys arrived";
+    auto counted = (*engine)->count_instances();
+    ASSERT_OK(counted.status());
+    ASSERT_EQ(counted->size(), 1u);
+    EXPECT_EQ((*counted)[0].count, kOrders) << "the counts came along";
   }
   ProcessRun back = run_ordo({"db", "copy", url, dir_.path("back.db"), "--json"});
   ASSERT_EQ(back.exit_code, 0) << back.out;

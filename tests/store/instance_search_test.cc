@@ -79,5 +79,35 @@ TEST_P(InstanceSearch, FiltersOrdersAndPagesByKeyset) {
   EXPECT_TRUE(find(other).empty());
 }
 
+// Instances counted by process, state and end event, as the stores keep the counts while
+// the instances are written: every change of state moves one instance from one count to
+// another, in the transaction that changes it; a rolled back one changes nothing.
+TEST_P(InstanceSearch, CountsFollowEveryChangeOfState) {
+  Harness h(immediate_retries());
+  h.deploy(process(straight(svc("t"))));
+  std::vector<InstanceId> ids;
+  for (int i = 0; i < 5; ++i) ids.push_back(h.start("p"));
+  ASSERT_OK(h.engine().complete_job(must(h.engine().open_jobs())[0].key));  // 1 completed
+  ASSERT_OK(h.engine().cancel(ids[1]));                                      // 1 terminated
+  ASSERT_OK(h.engine().fail_job(must(h.engine().open_jobs())[0].key, "down", 0, 0));
+  // A start that fails (no such process) counts nothing.
+  EXPECT_FALSE(h.engine().start("nothing").is_ok());
+  const auto counts = [&] {
+    std::map<std::string, std::int64_t> out;
+    for (const InstanceCount& c : must(h.engine().count_instances())) {
+      out[c.process_id + "/" + std::string(to_string(c.state)) + "/" + c.end_event] += c.count;
+    }
+    return out;
+  };
+  EXPECT_EQ(counts(), (std::map<std::string, std::int64_t>{{"p/active/", 2},
+                                                           {"p/completed/e", 1},
+                                                           {"p/incident/", 1},
+                                                           {"p/terminated/", 1}}));
+  ASSERT_OK(h.engine().resolve_incident(must(h.engine().incidents())[0].key));
+  EXPECT_EQ(counts(), (std::map<std::string, std::int64_t>{{"p/active/", 3},
+                                                           {"p/completed/e", 1},
+                                                           {"p/terminated/", 1}}));
+}
+
 }  // namespace
 }  // namespace ordo::testing

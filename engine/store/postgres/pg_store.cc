@@ -65,6 +65,7 @@ enum class PgStore::Sql : std::uint8_t {
   kReleaseLocks,
   kReleaseJob,
   kCountInstances,
+  kAddCount,
   kListJobs,
   kListIncidents,
   kHistory,
@@ -267,9 +268,14 @@ std::string_view PgStore::sql_text(Sql id) noexcept {
              "WHERE key = $1 AND state = 'locked' AND lock_owner = $2";
     case Sql::kCountInstances:
       // Ordered as SQLite's grouping gives them: by byte, no end event first.
-      return "SELECT process_id, state, coalesce(end_event, ''), count(*) FROM instances "
-             "GROUP BY 1, 2, 3 ORDER BY process_id COLLATE \"C\", state COLLATE \"C\", "
-             "coalesce(end_event, '') COLLATE \"C\"";
+      return "SELECT process_id, state, end_event, sum(n) FROM instance_counts "
+             "GROUP BY 1, 2, 3 HAVING sum(n) <> 0 ORDER BY process_id COLLATE \"C\", "
+             "state COLLATE \"C\", end_event COLLATE \"C\"";
+    case Sql::kAddCount:
+      // Each node adds to rows of its own slot: nodes do not wait for each other's.
+      return "INSERT INTO instance_counts (process_id, version, state, end_event, slot, n) "
+             "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (process_id, version, state, "
+             "end_event, slot) DO UPDATE SET n = instance_counts.n + EXCLUDED.n";
     case Sql::kListJobs:
       return "SELECT " ORDO_JOB_COLUMNS " FROM jobs WHERE $1 = '' OR type = $1 ORDER BY key";
     case Sql::kListIncidents:
@@ -547,6 +553,7 @@ Status PgStore::begin() {
   later_.clear();
   takes_.clear();
   taken_.clear();
+  counts_.clear();
   if (Status s = connected(); !s) return s;
   Status s = conn_->exec("BEGIN");
   if (!s && !conn_->ok()) {
@@ -580,6 +587,19 @@ Status PgStore::commit() {
     return Status::internal(
         "a transaction was about to commit with buffered messages taken and not delivered; "
         "this is a bug in Ordo, please report it");
+  }
+  // The counts go with what waits (run_later), in this node's slot.
+  const Num slot(slot_);
+  Status counted = counts_.flush([&](const std::string& process, int version,
+                                     std::string_view state, const std::string& end_event,
+                                     std::int64_t delta) {
+    return run_later(Sql::kAddCount, {process.c_str(), Num(version).c_str(),
+                                      std::string(state).c_str(), end_event.c_str(),
+                                      slot.c_str(), Num(delta).c_str()});
+  });
+  if (!counted) {
+    rollback();
+    return counted;
   }
   // The history last: the counter's row is locked from here to the COMMIT below. (Taking
   // the counter sends what waited first; without history, it is sent on its own.)
@@ -631,6 +651,7 @@ void PgStore::rollback() noexcept {
   takes_.clear();
   take_answers_.clear();
   taken_.clear();
+  counts_.clear();
   deferring_ = false;
   business_keys_.clear();
   subscribers_.clear();
@@ -851,6 +872,7 @@ Status PgStore::write_rows(const RowCache::Rows& rows) {
 }
 
 Status PgStore::write_instance(state::Instance& inst) {
+  counts_.writing(inst);
   const std::string vars =
       inst.rev == 0 || inst.vars_changed ? encode_json(inst.vars) : std::string();
   const std::string rt = encode_runtime(inst);
@@ -881,6 +903,8 @@ Status PgStore::write_instance(state::Instance& inst) {
     if (!later_.empty()) later_.back().must_change_one = inst.id;  // checked once answered
   }
   inst.vars_changed = false;
+  inst.stored_state = inst.state;
+  inst.stored_end_event = inst.end_event;
   ++inst.rev;
   if (!inst.incidents_changed) return Status::ok();
   if (Result<Rows> r = run(Sql::kDeleteIncidents, {id.c_str()}); !r) return r.status();

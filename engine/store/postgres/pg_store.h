@@ -37,6 +37,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "store/instance_counts.h"
 #include "store/postgres/pq.h"
 #include "store/row_cache.h"
 #include "store/store.h"
@@ -161,7 +162,9 @@ class PgStore final : public Store {
   Result<Rows> run_statement(Sql id, const std::vector<Param>& params);
 
   PgStore(std::string url, PgOptions options) noexcept
-      : url_(std::move(url)), options_(std::move(options)) {}
+      : url_(std::move(url)),
+        options_(std::move(options)),
+        slot_(static_cast<int>(std::chrono::steady_clock::now().time_since_epoch().count() % 8)) {}
   // Connects again (after the connection broke).
   Status connect();
   // Readies the new connection conn_: the search path, the prepared statements.
@@ -231,6 +234,10 @@ class PgStore final : public Store {
   std::vector<Take> takes_;
   std::vector<std::pair<std::size_t, std::size_t>> take_answers_;
   std::vector<Taken> taken_;
+  // The transaction's changes to instance_counts, written at commit into rows of this
+  // store's slot (chosen at random, 0 to 7), so that nodes rarely share a row.
+  CountDeltas counts_;
+  int slot_ = 0;
   std::vector<Later> later_;
   // Business keys looked up in this transaction (prefetch_business_keys()), by process id
   // and key joined by '\x1f': the root instance that has it, or none.

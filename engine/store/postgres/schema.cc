@@ -193,6 +193,23 @@ CREATE INDEX instances_key ON instances (business_key text_pattern_ops, id)
   WHERE business_key IS NOT NULL;
 CREATE INDEX instances_process ON instances (process_id, id);
 )sql",
+    // 6: instances counted by process, version, state and end event, kept as they are
+    // written (store/instance_counts.h): counting them reads a few rows. Each node adds to
+    // rows of its own slot.
+    R"sql(
+CREATE TABLE instance_counts (
+  process_id TEXT NOT NULL,
+  version    INTEGER NOT NULL,
+  state      TEXT NOT NULL,
+  end_event  TEXT NOT NULL,
+  slot       INTEGER NOT NULL,
+  n          BIGINT NOT NULL,
+  PRIMARY KEY (process_id, version, state, end_event, slot)
+);
+INSERT INTO instance_counts
+  SELECT process_id, version, state, coalesce(end_event, ''), 0, count(*) FROM instances
+  GROUP BY process_id, version, state, coalesce(end_event, '');
+)sql",
 };
 
 // What the schema holds before anything is changed.

@@ -185,6 +185,22 @@ CREATE INDEX jobs_expiring ON jobs (lock_expires_at) WHERE state = 'locked';
 CREATE INDEX instances_key ON instances (business_key, id) WHERE business_key IS NOT NULL;
 CREATE INDEX instances_process ON instances (process_id, id);
 )sql",
+    // 5: instances counted by process, version, state and end event, kept as they are
+    // written (store/instance_counts.h), so that counting them reads a few rows.
+    R"sql(
+CREATE TABLE instance_counts (
+  process_id TEXT NOT NULL,
+  version    INTEGER NOT NULL,
+  state      TEXT NOT NULL,
+  end_event  TEXT NOT NULL,  -- '' when none
+  slot       INTEGER NOT NULL,
+  n          INTEGER NOT NULL,
+  PRIMARY KEY (process_id, version, state, end_event, slot)
+) STRICT;
+INSERT INTO instance_counts
+  SELECT process_id, version, state, coalesce(end_event, ''), 0, count(*) FROM instances
+  GROUP BY process_id, version, state, coalesce(end_event, '');
+)sql",
 };
 
 Result<std::int64_t> pragma(Database& db, std::string_view name) {

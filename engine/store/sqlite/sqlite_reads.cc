@@ -123,8 +123,9 @@ Status SqliteStore::release_job(JobKey key, std::string_view owner) {
 
 Result<std::vector<InstanceCountRow>> SqliteStore::count_instances() {
   Result<Statement> st = db_->prepare(
-      "SELECT process_id, state, coalesce(end_event, ''), count(*) FROM instances "
-      "GROUP BY process_id, state, end_event");
+      "SELECT process_id, state, end_event, sum(n) FROM instance_counts "
+      "GROUP BY process_id, state, end_event HAVING sum(n) <> 0 "
+      "ORDER BY process_id, state, end_event");
   if (!st) return st.status();
   std::vector<InstanceCountRow> out;
   Status read = each_row(*st, [&] { out.push_back(count_row_from(StatementRow(*st))); });

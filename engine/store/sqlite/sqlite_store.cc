@@ -47,6 +47,7 @@ Result<Statement*> SqliteStore::statement(int id, std::string_view sql) {
 
 Status SqliteStore::begin() {
   history_read_ = false;
+  counts_.clear();
   if (Status s = db_->begin(); !s) return s;
   ORDO_STATEMENT(st, kDataVersion, "PRAGMA data_version");
   Result<bool> row = st.step();
@@ -71,6 +72,17 @@ Status SqliteStore::commit() {
     if (Status s = st.run(); !s) return s;
   }
   history_read_ = false;
+  Status counted = counts_.flush([this](const std::string& process, int version,
+                                        std::string_view state, const std::string& end_event,
+                                        std::int64_t delta) -> Status {
+    ORDO_STATEMENT(st, kCountInstances,
+                   "INSERT INTO instance_counts (process_id, version, state, end_event, slot, n) "
+                   "VALUES (?1, ?2, ?3, ?4, 0, ?5) ON CONFLICT DO UPDATE SET n = n + excluded.n");
+    st.bind(1, process).bind(2, static_cast<std::int64_t>(version)).bind(3, state);
+    st.bind(4, end_event).bind(5, delta);
+    return st.run();
+  });
+  if (!counted) return counted;
   if (Status s = db_->commit(); !s) return s;
   in_txn_ = false;
   cache_.committed();
@@ -79,6 +91,7 @@ Status SqliteStore::commit() {
 
 void SqliteStore::rollback() noexcept {
   history_read_ = false;
+  counts_.clear();
   db_->rollback();
   in_txn_ = false;
   cache_.forget();
@@ -156,6 +169,7 @@ Status SqliteStore::write(Changes& changes) {
 
 Status SqliteStore::write_rows(const RowCache::Rows& changes) {
   for (state::Instance* inst : changes.instances) {
+    counts_.writing(*inst);
     const std::string vars =
         inst->rev == 0 || inst->vars_changed ? encode_json(inst->vars) : std::string();
     const std::string rt = encode_runtime(*inst);
@@ -221,6 +235,7 @@ Status SqliteStore::write_rows(const RowCache::Rows& changes) {
     }
     inst->vars_changed = false;
     inst->stored_state = inst->state;
+    inst->stored_end_event = inst->end_event;
     ++inst->rev;
     if (inst->incidents_changed) {
       {

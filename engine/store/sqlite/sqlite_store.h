@@ -14,6 +14,7 @@
 
 #include "ordo/history.h"
 #include "ordo/lifecycle.h"
+#include "store/instance_counts.h"
 #include "store/row_cache.h"
 #include "store/sqlite/database.h"
 #include "store/store.h"
@@ -129,6 +130,7 @@ class SqliteStore final : public Store {
   // transaction, nothing is checked again (begin()).
   Attach attach_;
   RowCache cache_;
+  CountDeltas counts_;  // the transaction's changes to instance_counts, written at commit
   bool in_txn_ = false;
 };
 

@@ -23,6 +23,7 @@ enum Sql : int {
   kUpdateInstanceKeepVars,
   kUpdateInstanceKeepState,
   kUpdateInstanceKeepStateAndVars,
+  kCountInstances,
   kDeleteIncidents,
   kInsertIncident,
   kUpsertJob,

@@ -1,0 +1,40 @@
+// Instances counted by process, version, state and end event, kept as the instances are
+// written (table instance_counts, in the same transaction), so that counting them
+// (Store::count_instances: the console's Processes page, /metrics) reads a few rows rather
+// than every instance. Written once for both SQL stores.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <tuple>
+
+#include "ordo/status.h"
+#include "state/records.h"
+
+namespace ordo::store {
+
+class CountDeltas {
+ public:
+  // Instance `inst` is about to be written (inserted when its rev is 0, else updated): what
+  // it changes in the counts, from what was stored (Instance::stored_state and
+  // stored_end_event) to what it is now.
+  void writing(const state::Instance& inst);
+  // Applies the transaction's changes with `add(process, version, state, end_event, delta)`
+  // (changes that cancel out are left out), then forgets them.
+  using Add = std::function<Status(const std::string& process, int version,
+                                   std::string_view state, const std::string& end_event,
+                                   std::int64_t delta)>;
+  Status flush(const Add& add);
+  void clear() noexcept { deltas_.clear(); }
+
+ private:
+  using Key = std::tuple<std::string, int, InstanceState, std::string>;
+  std::map<Key, std::int64_t> deltas_;
+};
+
+// The end event id an instance has stored ("" when none): what the counts are keyed by.
+std::string end_event_id(const state::Instance& inst, ElementIndex end_event);
+
+}  // namespace ordo::store
