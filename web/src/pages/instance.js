@@ -1,8 +1,7 @@
 // An instance: where it stands on its process's diagram (the elements it is at now, those
 // held by incidents, the path it took), its variables, incidents and history.
-import NavigatedViewer from 'bpmn-js/lib/NavigatedViewer';
-
 import { get, post, scopes } from '../api.js';
+import { drawDiagram } from '../diagram.js';
 import { confirmed, edited, h, link, refresh, show } from '../dom.js';
 
 export async function instancePage(main, id, current) {
@@ -72,23 +71,16 @@ export async function instancePage(main, id, current) {
         .map((t) => h('th', {}, t)))),
       h('tbody', {}, history)));
 
-  const viewer = new NavigatedViewer({ container: canvas });
-  try {
-    await viewer.importXML(xml);
-  } catch (e) {
-    canvas.replaceWith(h('p', { class: 'error' }, `the diagram cannot be drawn: ${e.message}`));
-    return;
-  }
-  const drawn = viewer.get('elementRegistry');
-  const marks = viewer.get('canvas');
-  const mark = (elementId, marker) => {
-    if (elementId && drawn.get(elementId)) marks.addMarker(elementId, marker);
-  };
-  for (const e of instance.history) {
-    if (e.kind === 'element-completed' || e.kind === 'flow-taken') mark(e.elementId, 'ordo-passed');
-  }
-  for (const e of instance.elements) mark(e.elementId, 'ordo-active');
-  for (const i of instance.incidents) mark(i.elementId, 'ordo-incident');
-  marks.zoom('fit-viewport', 'auto');
-  canvas.dataset.ready = 'true';
+  await drawDiagram(canvas, xml, (viewer) => {
+    const drawn = viewer.get('elementRegistry');
+    const marks = viewer.get('canvas');
+    const mark = (elementId, marker) => {
+      if (elementId && drawn.get(elementId)) marks.addMarker(elementId, marker);
+    };
+    for (const e of instance.history) {
+      if (e.kind === 'element-completed' || e.kind === 'flow-taken') mark(e.elementId, 'ordo-passed');
+    }
+    for (const e of instance.elements) mark(e.elementId, 'ordo-active');
+    for (const i of instance.incidents) mark(i.elementId, 'ordo-incident');
+  });
 }

@@ -1,8 +1,7 @@
 // A process: its diagram (bpmn-js, the navigated viewer: pan and zoom, no editing), the
 // version shown, and its instances by state.
-import NavigatedViewer from 'bpmn-js/lib/NavigatedViewer';
-
 import { get } from '../api.js';
+import { drawDiagram } from '../diagram.js';
 import { h, link, number, show, when } from '../dom.js';
 
 export async function processPage(main, processId, params, current) {
@@ -35,13 +34,5 @@ export async function processPage(main, processId, params, current) {
     h('p', { class: 'counts' }, counts, h('small', {}, ' (all versions)')),
     canvas);
 
-  const viewer = new NavigatedViewer({ container: canvas });
-  try {
-    await viewer.importXML(xml);
-  } catch (e) {
-    canvas.replaceWith(h('p', { class: 'error' }, `the diagram cannot be drawn: ${e.message}`));
-    return;
-  }
-  viewer.get('canvas').zoom('fit-viewport', 'auto');
-  canvas.dataset.ready = 'true';
+  await drawDiagram(canvas, xml);
 }
