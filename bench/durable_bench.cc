@@ -235,6 +235,21 @@ void report_latency(benchmark::State& state, const std::string& name, const std:
   state.counters[name + "_max" + suffix] = us.back();
 }
 
+// An engine on `location` for the benchmarks that build many instances: NORMAL, no history
+// kept in memory. Null (with the benchmark skipped) when it does not open.
+std::unique_ptr<ordo::Engine> open_for_building(benchmark::State& state,
+                                                const std::string& location) {
+  ordo::EngineOptions options;
+  options.synchronous_full = false;
+  options.keep_history = false;
+  auto opened = ordo::Engine::open(location, options);
+  if (!opened) {
+    state.SkipWithError(opened.status().to_string().c_str());
+    return nullptr;
+  }
+  return std::move(*opened);
+}
+
 // Deploys `xml` and starts `total` instances of `process_id`, each with an order as its
 // variables, 2,000 per transaction. False (with the benchmark skipped) on any failure.
 bool build_instances(benchmark::State& state, ordo::Engine& engine, const char* xml,
@@ -284,24 +299,18 @@ constexpr const char* kWaitProcess = R"(<?xml version="1.0"?>
 void run_waiting(benchmark::State& state, const std::string& location,
                  const std::vector<std::pair<std::string, bool>>& modes) {
   const int total = env_count("ORDO_BENCH_WAITING", 100'000);
-  ordo::EngineOptions options;
-  options.synchronous_full = false;
-  options.keep_history = false;
-  auto opened = ordo::Engine::open(location, options);
-  if (!opened) {
-    state.SkipWithError(opened.status().to_string().c_str());
-    return;
-  }
+  std::unique_ptr<ordo::Engine> opened = open_for_building(state, location);
+  if (!opened) return;
   const std::size_t before = resident_bytes();
   const auto t_build = std::chrono::steady_clock::now();
-  if (!build_instances(state, **opened, kWaitProcess, "wait", total)) return;
+  if (!build_instances(state, *opened, kWaitProcess, "wait", total)) return;
   state.counters["build_s"] =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t_build).count();
   state.counters["instances"] = total;
   state.counters["rss_MB_after_build"] = static_cast<double>(resident_bytes()) / 1e6;
   state.counters["rss_MB_growth"] =
       (static_cast<double>(resident_bytes()) - static_cast<double>(before)) / 1e6;
-  opened->reset();
+  opened.reset();
   settle(state);
 
   constexpr int kSamples = 2000;
@@ -376,15 +385,9 @@ void run_fetch(benchmark::State& state, const std::string& location, int max_job
   constexpr int kFetches = 1000;
   const int open_jobs = env_count("ORDO_BENCH_JOBS", 100'000);
   {
-    ordo::EngineOptions options;
-    options.synchronous_full = false;
-    options.keep_history = false;
-    auto opened = ordo::Engine::open(location, options);
-    if (!opened) {
-      state.SkipWithError(opened.status().to_string().c_str());
-      return;
-    }
-    if (!build_instances(state, **opened, kShipProcess, "ship", open_jobs + kFetches * max_jobs)) {
+    std::unique_ptr<ordo::Engine> opened = open_for_building(state, location);
+    if (!opened) return;
+    if (!build_instances(state, *opened, kShipProcess, "ship", open_jobs + kFetches * max_jobs)) {
       return;
     }
   }
@@ -444,15 +447,9 @@ void BM_FetchAndLockPostgres(benchmark::State& state) {
 // max in milliseconds over 200 runs. The target (issue 19) is p99 <= 100 ms at 1,000,000.
 void run_console_reads(benchmark::State& state, const std::string& location) {
   const int total = env_count("ORDO_BENCH_CONSOLE", 100'000);
-  ordo::EngineOptions options;
-  options.synchronous_full = false;
-  options.keep_history = false;
-  auto opened = ordo::Engine::open(location, options);
-  if (!opened) {
-    state.SkipWithError(opened.status().to_string().c_str());
-    return;
-  }
-  ordo::Engine& engine = **opened;
+  std::unique_ptr<ordo::Engine> opened = open_for_building(state, location);
+  if (!opened) return;
+  ordo::Engine& engine = *opened;
   if (!build_instances(state, engine, kWaitProcess, "wait", total)) return;
   state.counters["instances"] = total;
   settle(state);
