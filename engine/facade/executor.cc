@@ -383,6 +383,13 @@ Result<std::size_t> Engine::Impl::run_durable_until_idle(Call& call) {
       return fired_now.status();
     }
     const std::size_t fired = *fired_now;
+    // The buffered messages this round's new subscriptions took are delivered now, before
+    // any job is handed out: one may interrupt the task whose job was just created.
+    if (Status s = rt.settle_takes(); !s) {
+      rt.abort_group();
+      if (retry(s)) continue;
+      return s;
+    }
     // This round's jobs: the `group` oldest (lowest keys) of those carried over, created
     // locked by this round's commands, and still waiting to be acquired, as in memory.
     for (JobKey key : rt.claimed()) carry.push_back(key);

@@ -66,8 +66,30 @@ void Runtime::run_queue() {
       }
       if (wait == nullptr) {
         // The subscription closed before the message got to it (another event after an
-        // event-based gateway won, the scope ended): the message stays buffered.
-        buffer(std::move(d.message));  // keeps its id, so its place in line
+        // event-based gateway won, the scope ended). A subscription to the same message
+        // that opened meanwhile gets it (its own look in the buffer came before the message
+        // was put back); otherwise it stays buffered, keeping its id, so its place in line.
+        std::vector<Subscription> others;
+        const std::string sub_key = subscription_key(d.message.name, d.message.correlation_key);
+        if (Status s = store_.subscriptions(sub_key, others); !s) {
+          failed(s);
+          continue;
+        }
+        const Subscription* next = nullptr;
+        for (const Subscription& s : others) {
+          if (s.wait == d.wait) continue;
+          const Instance* other = get(s.instance);
+          if (other == nullptr || other->finished()) continue;
+          for (const Wait& w : other->waits) {
+            if (w.id == s.wait) next = &s;
+          }
+          if (next != nullptr) break;
+        }
+        if (next != nullptr) {
+          deliveries_.push_back(Delivery{next->instance, next->wait, std::move(d.message)});
+        } else {
+          buffer(std::move(d.message));
+        }
         continue;
       }
       emit(*inst, HistoryKind::kMessageCorrelated, wait->event, wait->id, 0,

@@ -174,6 +174,11 @@ class Runtime {
   Status end_group();
   // Rolls the group back: none of its commands happened.
   void abort_group() noexcept;
+  // Inside a group: delivers the buffered messages that the group's new subscriptions took
+  // (on a store that takes them later), in commands of their own, as end_group() does
+  // anyway. A worker calls it before it hands out the jobs the group created: a message
+  // may interrupt the task of one of them. The group's failure, if any.
+  Status settle_takes();
   bool in_group() const noexcept { return group_; }
   // Whether the open group has failed (it will roll back whatever else it is given).
   bool group_failed() const noexcept { return group_ && !store_failure_.is_ok(); }
@@ -448,7 +453,6 @@ class Runtime {
     std::string sub_key;
   };
   std::vector<PendingTake> takes_;
-  Status settle_takes();
   std::vector<HistoryEvent> batch_;
   std::vector<InstanceId> touched_;
   std::vector<InstanceId> finished_;  // to drop at the end of the command

@@ -107,6 +107,61 @@ TEST_P(MessageCatchEvent, BufferedMessagesMeetSubscriptionsOpenedInAGroup) {
   EXPECT_EQ(h.calls, (Ids{"pay", "pay", "pay", "ship", "ship"}));
 }
 
+// A task whose interrupting message boundary meets a buffered message is interrupted before
+// its job is handed to a handler: the handler of the cancelled task never runs (a card
+// charged for an order already cancelled).
+TEST_P(MessageCatchEvent, ABufferedMessageInterruptsATaskBeforeItsJobIsHandedOut) {
+  EngineOptions grouped;
+  grouped.group_commit = 16;
+  Harness h(grouped);
+  h.deploy(bpmn(message_def("m", "cancel-order") +
+                "<process id=\"p\" isExecutable=\"true\">\n<startEvent id=\"s\"/>\n" +
+                svc("reserve") + svc("charge") +
+                "<boundaryEvent id=\"cancelled\" attachedToRef=\"charge\">"
+                "<messageEventDefinition messageRef=\"m\"/></boundaryEvent>\n"
+                "<endEvent id=\"charged\"/><endEvent id=\"stopped\"/>\n" +
+                flow("s", "reserve") + flow("reserve", "charge") + flow("charge", "charged") +
+                flow("cancelled", "stopped") + "</process>"));
+  const InstanceId id = h.start("p", {{"orderId", "A"}});
+  ASSERT_OK(h.engine().publish_message("cancel-order", "A", {}, 60'000).status());
+  h.complete_all_jobs();
+  ASSERT_OK(h.engine().run_until_idle().status());
+  EXPECT_EQ(h.calls, Ids{"reserve"}) << "charge was interrupted before its handler ran";
+  EXPECT_EQ(h.info(id).state, InstanceState::kCompleted);
+  EXPECT_EQ(h.info(id).end_event, "stopped");
+}
+
+// A buffered message taken for a subscription that closes before it gets there (its
+// instance ended) goes to another subscription to it that opened in the meantime, rather
+// than back into the buffer where nobody would look for it again.
+TEST_P(MessageCatchEvent, AMessageWhoseSubscriptionClosedGoesToTheNextOne) {
+  Harness h;
+  h.deploy(bpmn(message_def("m", "paid") +
+                "<process id=\"race\" isExecutable=\"true\">\n<startEvent id=\"s\"/>\n"
+                "<parallelGateway id=\"fork\"/>\n"
+                "<intermediateCatchEvent id=\"wait\"><messageEventDefinition messageRef=\"m\"/>"
+                "</intermediateCatchEvent>\n<endEvent id=\"got\"/>\n"
+                "<endEvent id=\"stop\"><terminateEventDefinition/></endEvent>\n" +
+                flow("s", "fork") + flow("fork", "wait") + flow("wait", "got") +
+                flow("fork", "stop") + "</process>\n"
+                "<process id=\"waiter\" isExecutable=\"true\">\n<startEvent id=\"s2\"/>\n"
+                "<intermediateCatchEvent id=\"wait2\"><messageEventDefinition messageRef=\"m\"/>"
+                "</intermediateCatchEvent>\n<endEvent id=\"got2\"/>\n" +
+                flow("s2", "wait2") + flow("wait2", "got2") + "</process>"));
+  ASSERT_OK(h.engine().publish_message("paid", "K", {{"amount", 5}}, 60'000).status());
+  std::vector<StartRequest> starts(2);
+  starts[0].process_id = "race";
+  starts[0].variables = {{"orderId", "K"}};
+  starts[1].process_id = "waiter";
+  starts[1].variables = {{"orderId", "K"}};
+  auto started = h.engine().start_many(starts);
+  ASSERT_OK(started.status());
+  EXPECT_EQ(h.info((*started)[0].id).end_event, "stop") << "it ended before the message came";
+  const InstanceInfo waiter = h.info((*started)[1].id);
+  EXPECT_EQ(waiter.state, InstanceState::kCompleted) << "the waiter got the message";
+  EXPECT_EQ(waiter.variables["amount"], 5);
+}
+
 // In one group, a subscription opens where an older message is buffered, and then the same
 // message is published again: the older one is delivered, as messages arrive in order, and
 // the newer one is buffered in its turn.
