@@ -852,6 +852,19 @@ Response Api::route(const Request& r) {
       if (!int_field(body, "retries", 1, 1000, "1 or more (at most 1000)", retries, error)) {
         return error;
       }
+      bool filtered = false;
+      for (const char* field : {"processId", "elementId", "message"}) {
+        if (!body.contains(field)) continue;
+        if (!body[field].is_string()) {
+          return error_response(400, std::string("field '") + field + "' must be a string");
+        }
+        filtered = true;
+      }
+      if (!filtered) {
+        return error_response(400,
+                              "give at least one of 'processId', 'elementId' and 'message': "
+                              "the incidents to retry");
+      }
       Result<std::vector<IncidentInfo>> open = engine_.incidents();
       if (!open) return from_status(open.status());
       const auto matches = [&](const char* field, const std::string& value) {

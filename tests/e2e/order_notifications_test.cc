@@ -71,8 +71,13 @@ TEST(OrderNotificationsEndToEnd, EveryCustomerGetsExactlyTheirMessagesOnceInThei
   std::mt19937 rng(20261123);
   int kills = 0;
   const auto all_ended = [&] {
-    auto completed = (*engine)->instances({"", InstanceState::kCompleted, kNotifiedOrders + 1, ""});
-    auto incidents = (*engine)->instances({"", InstanceState::kIncident, kNotifiedOrders + 1, ""});
+    InstanceFilter done;
+    done.state = InstanceState::kCompleted;
+    done.limit = kNotifiedOrders + 1;
+    InstanceFilter stuck = done;
+    stuck.state = InstanceState::kIncident;
+    auto completed = (*engine)->instances(done);
+    auto incidents = (*engine)->instances(stuck);
     // An incident will not go away by waiting: stop and report it.
     return (completed.is_ok() && completed->size() == static_cast<std::size_t>(kNotifiedOrders)) ||
            (incidents.is_ok() && !incidents->empty());

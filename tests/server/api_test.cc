@@ -264,6 +264,8 @@ TEST_F(ApiTest, IncidentsThatMatchAFilterAreResolvedTogether) {
   EXPECT_EQ(body_of(listed)["incidents"][0]["processId"], "order-acceptance");
   EXPECT_EQ(body_of(listed)["incidents"][0]["businessKey"], "G-1");
   EXPECT_EQ(call("POST", "/v1/incidents/resolve", R"({"message": 7})").status, 400);
+  EXPECT_EQ(call("POST", "/v1/incidents/resolve", R"({"message": null})").status, 400);
+  EXPECT_EQ(call("POST", "/v1/incidents/resolve", "{}").status, 400) << "not every incident";
   Response none = call("POST", "/v1/incidents/resolve", R"({"elementId": "nowhere"})");
   EXPECT_EQ(body_of(none)["resolved"], 0);
   Response done = call("POST", "/v1/incidents/resolve",

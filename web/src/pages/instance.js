@@ -60,8 +60,18 @@ export async function instancePage(main, id, current) {
     h('pre', { class: 'variables', id: 'variables' }, JSON.stringify(instance.variables, null, 2)),
     running && may.includes('write')
       ? edited('Edit variables', JSON.stringify(instance.variables, null, 2), 'Save variables',
-        async (variables) => {
-          await post(`/v1/process-instances/${instance.id}/variables`, { variables });
+        async (edited) => {
+          // Only what was changed or added: a variable left as it was is not written back
+          // (a worker may have changed it meanwhile; a number beyond 2^53 would be rounded).
+          const variables = {};
+          for (const [name, value] of Object.entries(edited)) {
+            if (JSON.stringify(value) !== JSON.stringify(instance.variables[name])) {
+              variables[name] = value;
+            }
+          }
+          if (Object.keys(variables).length) {
+            await post(`/v1/process-instances/${instance.id}/variables`, { variables });
+          }
           refresh();
         }, { id: 'edit-variables' })
       : null,
