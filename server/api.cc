@@ -45,6 +45,7 @@ std::string_view route_template(const std::vector<std::string_view>& seg) {
       "/v1/dashboard",
       "/v1/process-instances",
       "/v1/process-instances/{id}",
+      "/v1/process-instances/cancel",
       "/v1/process-instances/{id}/cancel",
       "/v1/process-instances/{id}/variables",
       "/v1/messages",
@@ -748,6 +749,82 @@ Response Api::route(const Request& r) {
       const bool full = static_cast<int>(found->size()) == filter.limit;
       return json_response(200, {{"instances", list},
                                  {"next", full ? json(found->back().id) : json(nullptr)}});
+    }
+    // POST /v1/process-instances/cancel: the running instances (active, or held by an
+    // incident) that match a filter, at most `max` (1000; up to 10000) per request, each
+    // cancelled in its own transaction; with "dryRun": true only counted.
+    if (seg.size() == 3 && seg[2] == "cancel" && r.method == "POST") {
+      if (!parse_object(r, body, error)) return error;
+      if (!check_fields(body, {{"processId", json::value_t::string},
+                               {"version", json::value_t::number_integer},
+                               {"businessKeyPrefix", json::value_t::string},
+                               {"state", json::value_t::string},
+                               {"max", json::value_t::number_integer},
+                               {"dryRun", json::value_t::boolean}},
+                        error)) {
+        return error;
+      }
+      InstanceFilter filter;
+      for (const char* field : {"processId", "businessKeyPrefix", "state"}) {
+        if (body.contains(field) && !body[field].is_string()) {
+          return error_response(400, std::string("field '") + field + "' must be a string");
+        }
+      }
+      if (!body.contains("processId") && !body.contains("businessKeyPrefix")) {
+        return error_response(400, "give 'processId' or 'businessKeyPrefix' (or both): the "
+                                   "instances to cancel");
+      }
+      if (body.contains("processId")) filter.process_id = body["processId"].get<std::string>();
+      if (body.contains("businessKeyPrefix")) {
+        filter.business_key = body["businessKeyPrefix"].get<std::string>();
+        filter.business_key_prefix = true;
+      }
+      std::int64_t version = 0, max = 1000;
+      if (!int_field(body, "version", 1, 1'000'000, "a version number, 1 or more", version,
+                     error) ||
+          !int_field(body, "max", 1, 10'000, "from 1 to 10000", max, error)) {
+        return error;
+      }
+      filter.version = static_cast<int>(version);
+      std::vector<InstanceState> states = {InstanceState::kActive, InstanceState::kIncident};
+      if (body.contains("state")) {
+        const std::string s = body["state"].get<std::string>();
+        if (s != "active" && s != "incident") {
+          return error_response(400, "field 'state' must be active or incident: only running "
+                                     "instances can be cancelled");
+        }
+        states = {s == "active" ? InstanceState::kActive : InstanceState::kIncident};
+      }
+      // Called instances are cancelled with their root: only roots are taken.
+      std::vector<InstanceId> ids;
+      bool more = false;
+      for (InstanceState s : states) {
+        filter.state = s;
+        filter.limit = static_cast<int>(max) + 1;
+        Result<std::vector<InstanceInfo>> found = engine_.instances(filter);
+        if (!found) return from_status(found.status());
+        for (const InstanceInfo& i : *found) {
+          if (i.parent == 0) ids.push_back(i.id);
+        }
+      }
+      std::sort(ids.begin(), ids.end());
+      if (ids.size() > static_cast<std::size_t>(max)) {
+        ids.resize(static_cast<std::size_t>(max));
+        more = true;
+      }
+      if (body.value("dryRun", false)) {
+        return json_response(200, {{"count", ids.size()}, {"more", more}});
+      }
+      int cancelled = 0;
+      json failed = json::array();
+      for (InstanceId i : ids) {
+        if (Status s = engine_.cancel(i); s) {
+          ++cancelled;
+        } else {
+          failed.push_back({{"id", i}, {"message", s.message()}});
+        }
+      }
+      return json_response(200, {{"cancelled", cancelled}, {"failed", failed}, {"more", more}});
     }
     std::uint64_t id = 0;
     if (seg.size() >= 3 && !parse_id(seg[2], id)) {

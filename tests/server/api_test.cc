@@ -357,6 +357,44 @@ TEST_F(ApiTest, InstancesArePagedByKeysetAndBadFiltersAreNamed) {
   EXPECT_TRUE(body_of(last)["next"].is_null()) << "not a full page: nothing after it";
 }
 
+// Cancelling what matches a filter: counted first (nothing changes), then cancelled; only
+// running instances, and never without a filter.
+TEST_F(ApiTest, InstancesMatchingAFilterAreCountedThenCancelled) {
+  deploy();
+  for (const char* key : {"X-1", "X-2", "X-3", "Y-1"}) {
+    ASSERT_EQ(call("POST", "/v1/process-instances",
+                   json{{"processId", "order-acceptance"}, {"businessKey", key}}.dump())
+                  .status,
+              201);
+  }
+  EXPECT_EQ(call("POST", "/v1/process-instances/cancel", "{}").status, 400);
+  EXPECT_EQ(call("POST", "/v1/process-instances/cancel",
+                 R"({"businessKeyPrefix": "X-", "state": "completed"})")
+                .status,
+            400);
+  Response dry = call("POST", "/v1/process-instances/cancel",
+                      R"({"businessKeyPrefix": "X-", "dryRun": true, "max": 2})");
+  ASSERT_EQ(dry.status, 200) << dry.body;
+  EXPECT_EQ(body_of(dry)["count"], 2);
+  EXPECT_TRUE(body_of(dry)["more"].get<bool>());
+  Response counted = call("POST", "/v1/process-instances/cancel",
+                          R"({"businessKeyPrefix": "X-", "dryRun": true})");
+  EXPECT_EQ(body_of(counted)["count"], 3);
+  EXPECT_EQ(body_of(call("POST", "/v1/process-instances/cancel",
+                         R"({"businessKeyPrefix": "X-", "dryRun": true})"))["count"],
+            3)
+      << "a dry run cancels nothing";
+  Response done = call("POST", "/v1/process-instances/cancel", R"({"businessKeyPrefix": "X-"})");
+  ASSERT_EQ(done.status, 200) << done.body;
+  EXPECT_EQ(body_of(done)["cancelled"], 3);
+  EXPECT_FALSE(body_of(done)["more"].get<bool>());
+  InstanceFilter left;
+  left.state = InstanceState::kActive;
+  const std::vector<InstanceInfo> active = must(engine_->instances(left));
+  ASSERT_EQ(active.size(), 1u);
+  EXPECT_EQ(active[0].business_key, "Y-1");
+}
+
 // docs/openapi.json describes routes that exist: none of them answers "no such resource".
 TEST_F(ApiTest, EveryRouteOfTheOpenApiFileExists) {
   std::ifstream in(ORDO_SOURCE_DIR "/docs/openapi.json");
@@ -380,7 +418,7 @@ TEST_F(ApiTest, EveryRouteOfTheOpenApiFileExists) {
       ++routes;
     }
   }
-  EXPECT_EQ(routes, 25);
+  EXPECT_EQ(routes, 26);
 }
 
 // Request metrics are labelled by route template: every documented route has its own label,

@@ -403,4 +403,25 @@ describe('the web console', () => {
     assert.deepEqual(problems, []);
     await page.close();
   });
+
+  it('cancels every running order a filter matches, showing the count before it asks', async () => {
+    const { page, problems } = await open();
+    await page.fill('#token', READ);
+    await page.click('text=Use');
+    await page.goto(`${base}/#/instances?businessKeyPrefix=D-`);
+    await page.locator('#instances').waitFor();
+    assert.equal(await page.locator('#bulk-cancel button').count(), 0, 'not for a read token');
+    await page.fill('#token', WRITE);
+    await page.click('text=Use');
+    await page.locator('#bulk-cancel button').waitFor();
+    await page.click('#bulk-cancel button');
+    assert.match(await page.locator('#bulk-cancel .question').textContent(),
+      /Cancel 2 running instances matching these filters/);
+    await page.click('#bulk-cancel [data-confirm="yes"]');
+    await waitFor(async () => (await page.locator('#instances tbody tr td:nth-child(4)')
+      .allTextContents()).every((s) => s === 'terminated'), 'both to be terminated');
+    assert.equal(await page.locator('#instances tbody tr').count(), 2);
+    assert.deepEqual(problems, []);
+    await page.close();
+  });
 });

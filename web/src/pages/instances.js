@@ -1,8 +1,8 @@
 // Instances: found by the start of their business key, process and version, state, end
 // event and start date; newest first, a page at a time (keyset: "Older" continues after the
 // last one shown). Each links to its page.
-import { get } from '../api.js';
-import { h, link, show, when } from '../dom.js';
+import { get, post, scopes } from '../api.js';
+import { h, link, refresh, show, when } from '../dom.js';
 
 const STATES = ['', 'active', 'incident', 'completed', 'terminated'];
 const PAGE = 50;
@@ -21,8 +21,8 @@ export async function instancesPage(main, params, current) {
   // Older links keep the old name: a business key given as businessKey (an order's number).
   if (params.get('businessKey')) query.set('businessKeyPrefix', params.get('businessKey'));
   if (params.get('after')) query.set('after', params.get('after'));
-  const [{ processes }, { instances, next }] = await Promise.all([
-    get('/v1/processes'), get(`/v1/process-instances?${query}`)]);
+  const [{ processes }, { instances, next }, may] = await Promise.all([
+    get('/v1/processes'), get(`/v1/process-instances?${query}`), scopes()]);
   if (!current()) return;
 
   const value = (name) => params.get(name) ?? (name === 'businessKeyPrefix' ? params.get('businessKey') ?? '' : '');
@@ -62,9 +62,45 @@ export async function instancesPage(main, params, current) {
   older.delete('businessKey');
   if (params.get('businessKey')) older.set('businessKeyPrefix', params.get('businessKey'));
   older.set('after', String(next));
+  // Cancel what the filters match (process or business key prefix, version, a running
+  // state): counted first, then asked, then done.
+  const filter = {};
+  if (query.get('processId')) filter.processId = query.get('processId');
+  if (query.get('businessKeyPrefix')) filter.businessKeyPrefix = query.get('businessKeyPrefix');
+  if (query.get('version')) filter.version = Number(query.get('version'));
+  if (['active', 'incident'].includes(query.get('state'))) filter.state = query.get('state');
+  const bulk = h('span', { class: 'action', id: 'bulk-cancel' });
+  const offer = () => show(bulk, h('button', { on: { click: ask } }, 'Cancel all matching…'));
+  const ask = async () => {
+    try {
+      const { count, more } = await post('/v1/process-instances/cancel', { ...filter, dryRun: true });
+      if (count === 0) {
+        show(bulk, 'No running instance matches.');
+        return;
+      }
+      show(bulk, h('span', { class: 'question' },
+        `Cancel ${count}${more ? ' (of more)' : ''} running instance${count === 1 ? '' : 's'} ` +
+        'matching these filters? They end where they stand and cannot go on. '),
+      h('button', { class: 'danger', 'data-confirm': 'yes', on: { click: async (e) => {
+        e.target.disabled = true;
+        try {
+          const done = await post('/v1/process-instances/cancel', filter);
+          if (done.failed.length) throw new Error(`${done.cancelled} cancelled; ${done.failed.length} could not be`);
+          refresh();
+        } catch (err) {
+          show(bulk, h('span', { class: 'error', role: 'alert' }, err.message));
+        }
+      } } }, `Cancel ${count}`), ' ',
+      h('button', { 'data-confirm': 'no', on: { click: offer } }, 'No'));
+    } catch (err) {
+      show(bulk, h('span', { class: 'error', role: 'alert' }, err.message));
+    }
+  };
+  if (may.includes('write') && (filter.processId || filter.businessKeyPrefix)) offer();
   show(main,
     h('h1', {}, 'Instances'),
     form,
+    bulk,
     instances.length === 0
       ? h('p', { id: 'none' }, 'No instance matches.')
       : h('table', { class: 'grid', id: 'instances' },
