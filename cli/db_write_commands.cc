@@ -199,12 +199,13 @@ int run_retry(const RetryArgs& args) {
               << " lists them)\n";
     return kExitFound;
   }
-  if (!args.vars.empty()) {
-    if (Status s = engine->set_variables(incident->instance, parse_object(args.vars)); !s) {
-      return fail("retry", s);
-    }
+  // With --vars, set in the same transaction as the retry: both happen, or neither.
+  if (Status s = args.vars.empty()
+                     ? engine->resolve_incident(args.key, args.retries)
+                     : engine->resolve_incident(args.key, args.retries, parse_object(args.vars));
+      !s) {
+    return fail("retry", s);
   }
-  if (Status s = engine->resolve_incident(args.key, args.retries); !s) return fail("retry", s);
   Result<InstanceInfo> after = engine->instance(incident->instance);
   std::cout << "resolved incident " << args.key << " (" << to_string(incident->kind) << " at "
             << shown(incident->element_id) << ")";

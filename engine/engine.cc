@@ -271,6 +271,27 @@ Status Engine::resolve_incident(IncidentKey incident, int job_retries) {
   return impl_->command([&](bool) { return impl_->rt.resolve_incident(incident, job_retries); });
 }
 
+Status Engine::resolve_incident(IncidentKey incident, int job_retries,
+                                nlohmann::json variables) {
+  Impl::Call call(*impl_);
+  return impl_->command([&](bool keep) -> Status {
+    runtime::Runtime& rt = impl_->rt;
+    if (Status s = rt.begin_group(); !s) return s;
+    Result<std::optional<InstanceId>> owner = impl_->store->incident_instance(incident);
+    Status done = !owner ? owner.status()
+                  : !*owner
+                      ? Status::not_found("no open incident " + std::to_string(incident))
+                      : rt.set_variables(**owner, keep ? nlohmann::json(variables)
+                                                        : std::move(variables));
+    if (done) done = rt.resolve_incident(incident, job_retries);
+    if (!done) {
+      rt.abort_group();
+      return done;
+    }
+    return rt.end_group();
+  });
+}
+
 Status Engine::advance_clock(std::int64_t ms) {
   auto* virtual_clock = dynamic_cast<VirtualClock*>(impl_->clock.get());
   if (virtual_clock == nullptr) {

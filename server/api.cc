@@ -976,23 +976,13 @@ Response Api::route(const Request& r) {
       if (!int_field(body, "retries", 1, 1000, "1 or more (at most 1000)", retries, error)) {
         return error;
       }
-      // With variables: set on the incident's instance first (what fixes the cause), then
-      // retried; as `ordo retry --vars` does.
-      if (body.contains("variables")) {
-        Result<std::vector<IncidentInfo>> open = engine_.incidents();
-        if (!open) return from_status(open.status());
-        auto it = std::find_if(open->begin(), open->end(),
-                               [&](const IncidentInfo& i) { return i.key == key; });
-        if (it == open->end()) {
-          return error_response(404, "no open incident " + std::to_string(key));
-        }
-        if (Status s = engine_.set_variables(it->instance, body["variables"]); !s) {
-          return from_status(s);
-        }
-      }
-      if (Status s = engine_.resolve_incident(key, static_cast<int>(retries)); !s) {
-        return from_status(s);
-      }
+      // With variables: set on the incident's instance (what fixes the cause) in the same
+      // transaction as the retry.
+      const Status s = body.contains("variables")
+                           ? engine_.resolve_incident(key, static_cast<int>(retries),
+                                                      std::move(body["variables"]))
+                           : engine_.resolve_incident(key, static_cast<int>(retries));
+      if (!s) return from_status(s);
       return json_response(200, {{"key", key}, {"resolved", true}});
     }
   }

@@ -355,6 +355,9 @@ class Engine {
   // Retries what the incident stopped: a job gets `job_retries` more retries; an element
   // re-runs the step that failed.
   Status resolve_incident(IncidentKey incident, int job_retries = 1);
+  // The same after setting `variables` on the incident's instance (what fixes the cause),
+  // in one transaction: both happen, or neither. kNotFound when the incident is not open.
+  Status resolve_incident(IncidentKey incident, int job_retries, nlohmann::json variables);
 
   // Runs the job executor. Handler threads run the handlers outside any transaction and
   // outside the engine's turn; this thread locks jobs, fires timers and applies outcomes
