@@ -310,6 +310,10 @@ TEST_F(ApiTest, VariablesAreSetDirectlyOrWithARetry) {
                 .status,
             404)
       << "resolved already";
+  EXPECT_EQ(body_of(call("GET", "/v1/process-instances/" + std::to_string(id)))["variables"]
+                                                                               ["warehouse"],
+            "B")
+      << "a retry that cannot be done sets no variable either";
 }
 
 // The instance search's query: each bad value named, and pages joined by `next`.
