@@ -109,19 +109,7 @@ Result<std::vector<InstanceCount>> Engine::count_instances() const {
 
 Result<std::vector<InstanceInfo>> Engine::instances(const InstanceFilter& filter) const {
   Impl::Call call(*impl_);
-  store::InstanceQuery query;
-  query.state = filter.state;
-  query.process_id = filter.process_id;
-  query.business_key = filter.business_key;
-  query.business_key_prefix = filter.business_key_prefix;
-  query.version = filter.version;
-  query.end_event = filter.end_event;
-  query.started_from = filter.started_from;
-  query.started_to = filter.started_to;
-  query.after = filter.after;
-  query.newest_first = filter.newest_first;
-  query.limit = filter.limit;
-  Result<std::vector<store::InstanceRow>> rows = impl_->store->list_instances(query);
+  Result<std::vector<store::InstanceRow>> rows = impl_->store->list_instances(filter);
   if (!rows) return rows.status();
   std::vector<InstanceInfo> out;
   out.reserve(rows->size());

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "ordo/history.h"
+#include "ordo/instance_filter.h"
 #include "ordo/status.h"
 #include "state/records.h"
 
@@ -56,19 +57,8 @@ struct InstanceRow {
   std::string end_event;  // the last process-level end event reached; empty: none
 };
 
-struct InstanceQuery {
-  std::optional<InstanceState> state;  // empty: any
-  std::string process_id;              // empty: any
-  int version = 0;                     // 0: any
-  std::string business_key;            // empty: any
-  bool business_key_prefix = false;    // business_key is a prefix of the keys wanted
-  std::string end_event;               // empty: any
-  std::int64_t started_from = 0;       // started at or after (0: any)
-  std::int64_t started_to = 0;         // started before (0: any)
-  InstanceId after = 0;                // keyset paging: past this id in the order (0: from the start)
-  bool newest_first = false;           // by id, descending
-  int limit = 1000;
-};
+// The stores search instances as the engine's callers ask for them.
+using InstanceQuery = InstanceFilter;
 
 struct IncidentRow {
   IncidentKey key = 0;

@@ -39,6 +39,7 @@
 #include "ordo/clock.h"
 #include "ordo/definition.h"
 #include "ordo/history.h"
+#include "ordo/instance_filter.h"
 #include "ordo/lifecycle.h"
 #include "ordo/observer.h"
 #include "ordo/status.h"
@@ -140,22 +141,6 @@ struct MessageResult {
   std::vector<InstanceId> instances;  // received it, or were started by it
   bool buffered = false;              // nobody received it yet; kept for ttl_ms
   bool duplicate = false;             // its message id was published before
-};
-
-struct InstanceFilter {
-  std::string process_id;              // empty: any
-  std::optional<InstanceState> state;  // empty: any
-  int limit = 1000;
-  std::string business_key;  // empty: any (an order's instances, also long-running ones)
-  bool business_key_prefix = false;  // business_key: the start of the keys wanted
-  int version = 0;                   // 0: any
-  std::string end_event;             // empty: any
-  std::int64_t started_from = 0;     // started at or after, ms since 1970 (0: any)
-  std::int64_t started_to = 0;       // started before (0: any)
-  // Keyset paging: the instances past this id in the order asked for (the last id of the
-  // previous page); stays fast however many instances there are.
-  InstanceId after = 0;
-  bool newest_first = false;  // by id, descending; otherwise ascending
 };
 
 // A worker loop over a durable engine (work()).
