@@ -471,6 +471,10 @@ void run_console_reads(benchmark::State& state, const std::string& location) {
   for (auto _ : state) {
     // Processes: every version, instances counted by state (GET /v1/processes).
     measure("processes", [&] { return engine.deployments() && engine.count_instances(); });
+    // A process's diagram: its XML and what happened at each element (the badges).
+    measure("elements", [&] {
+      return engine.deployment_xml("wait", 1) && engine.element_statistics("wait", 1);
+    });
     // An order by its number, and by the start of it (newest first, a page of 50).
     measure("by_key", [&] {
       ordo::InstanceFilter f;

@@ -41,6 +41,7 @@ std::string_view route_template(const std::vector<std::string_view>& seg) {
       "/v1/deployments",
       "/v1/processes",
       "/v1/processes/{processId}/versions/{version}/xml",
+      "/v1/processes/{processId}/versions/{version}/elements",
       "/v1/token",
       "/v1/dashboard",
       "/v1/process-instances",
@@ -610,6 +611,28 @@ Response Api::dashboard() {
 }
 
 // Every deployed process with its versions, and its instances counted by state.
+Response Api::element_statistics(std::string_view process_id, int version) {
+  // An unknown version is a 404, not an empty list that looks like one nothing reached.
+  if (Result<std::shared_ptr<const ProcessDefinition>> def =
+          engine_.definition(process_id, version);
+      !def) {
+    return from_status(def.status());
+  }
+  Result<std::vector<ElementStatistics>> stats = engine_.element_statistics(process_id, version);
+  if (!stats) return from_status(stats.status());
+  json elements = json::array();
+  for (const ElementStatistics& e : *stats) {
+    elements.push_back({{"elementId", e.element_id},
+                        {"active", e.active},
+                        {"incidents", e.incidents},
+                        {"completed", e.completed},
+                        {"terminated", e.terminated},
+                        {"averageMs", e.timed > 0 ? json(e.time_ms / e.timed) : json(nullptr)}});
+  }
+  return json_response(200, {{"processId", process_id}, {"version", version},
+                             {"elements", std::move(elements)}});
+}
+
 Response Api::processes() {
   Result<std::vector<Deployment>> deployed = engine_.deployments();
   if (!deployed) return from_status(deployed.status());
@@ -903,6 +926,12 @@ Response Api::route(const Request& r) {
       out.content_type = "application/xml; charset=utf-8";
       out.body = std::move(*xml);
       return out;
+    }
+    // /v1/processes/{processId}/versions/{version}/elements: what happened at each element
+    // (the console's badges and heatmap).
+    if (seg.size() == 6 && seg[3] == "versions" && seg[5] == "elements" &&
+        parse_id(seg[4], version) && version > 0 && version <= 1'000'000) {
+      return element_statistics(seg[2], static_cast<int>(version));
     }
   }
 

@@ -153,6 +153,7 @@ class Api {
   Response webhook(const Request& request, std::string_view kind, std::string_view channel);
   Response metrics();
   Response processes();
+  Response element_statistics(std::string_view process_id, int version);
   Response dashboard();
   Response readiness();
   // POST /v1/process-instances and /v1/messages (grouped.cc): parsed here, then run in the

@@ -107,6 +107,12 @@ Result<std::vector<InstanceCount>> Engine::count_instances() const {
   return out;
 }
 
+Result<std::vector<ElementStatistics>> Engine::element_statistics(std::string_view process_id,
+                                                                int version) const {
+  Impl::Call call(*impl_);
+  return impl_->store->element_stats(process_id, version);
+}
+
 Result<std::vector<InstanceInfo>> Engine::instances(const InstanceFilter& filter) const {
   Impl::Call call(*impl_);
   Result<std::vector<store::InstanceRow>> rows = impl_->store->list_instances(filter);

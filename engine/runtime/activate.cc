@@ -16,6 +16,7 @@ ElementInstance& Runtime::create(Instance& inst, ElementIndex element, ElemKey p
   el.parent = parent;
   el.element = element;
   el.role = role;
+  el.activated_ms = now();
   if (role != Role::kMiInner) emit(inst, HistoryKind::kElementActivated, element, el.key);
   return el;
 }

@@ -540,6 +540,11 @@ void Runtime::emit(const Instance& inst, HistoryKind kind, ElementIndex element,
   e.key = key;
   e.value = value;
   e.detail = std::move(detail);
+  if (kind == HistoryKind::kElementCompleted || kind == HistoryKind::kElementTerminated) {
+    // Emitted before the element instance `key` is removed: how long it was active.
+    const ElementInstance* el = inst.find(static_cast<ElemKey>(key));
+    if (el != nullptr && el->activated_ms != 0) e.active_ms = e.time_ms - el->activated_ms;
+  }
 }
 
 bool Runtime::transition(Instance& inst, ElementInstance& el, ElementEvent event) {

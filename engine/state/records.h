@@ -38,6 +38,7 @@ struct ElementInstance {
   std::uint32_t loop_done = 0;   // multi-instance body: inner instances completed
   JobKey job = 0;                // job tasks: the open job
   InstanceId child = 0;          // call activities: the called instance
+  std::int64_t activated_ms = 0;  // when it was created (0: stored before this was kept)
   std::vector<std::uint16_t> arrivals;  // joins: tokens arrived per incoming flow
   nlohmann::json vars;                  // local variables; null when none
   nlohmann::json items;                 // multi-instance body: the input collection

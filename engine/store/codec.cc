@@ -86,7 +86,7 @@ std::string encode_runtime(const state::Instance& inst) {
       }
       w.raw("]");
     }
-    w.raw(",").value(e.vars).raw(",").value(e.items).raw("]");
+    w.raw(",").value(e.vars).raw(",").value(e.items).raw(",").num(e.activated_ms).raw("]");
   }
   w.raw("],\"w\":[");
   first = true;
@@ -173,6 +173,7 @@ Status decode_runtime(std::string_view text, state::Instance& inst) {
       if (!a.at(12).is_null()) e.arrivals = a.at(12).get<std::vector<std::uint16_t>>();
       e.vars = a.at(13);
       e.items = a.at(14);
+      if (a.size() > 15) e.activated_ms = number<std::int64_t>(a, 15);  // absent before
       if (inst.elements.size() > 1 && inst.elements[inst.elements.size() - 2].key >= e.key) {
         return damaged("element " + std::to_string(e.key) + " is out of order");
       }

@@ -1,5 +1,7 @@
 #include "store/instance_counts.h"
 
+#include <algorithm>
+
 #include "state/plan.h"
 
 namespace ordo::store {
@@ -29,6 +31,72 @@ Status CountDeltas::flush(const Add& add) {
   }
   deltas_.clear();
   return Status::ok();
+}
+
+void ElementDeltas::events(const std::vector<HistoryEvent>& events,
+                           const std::vector<state::Instance*>& instances) {
+  const state::Instance* of = nullptr;
+  for (const HistoryEvent& e : events) {
+    if (e.element_id.empty()) continue;
+    if (of == nullptr || of->id != e.instance) {
+      // A command's events come instance by instance, mostly: a short search each time.
+      auto it = std::find_if(instances.begin(), instances.end(),
+                             [&](const state::Instance* i) { return i->id == e.instance; });
+      if (it == instances.end()) continue;
+      of = *it;
+    }
+    event(e, of->plan->def->id, of->plan->version);
+  }
+}
+
+void ElementDeltas::event(const HistoryEvent& e, const std::string& process, int version) {
+  if (e.element_id.empty()) return;
+  switch (e.kind) {
+    case HistoryKind::kElementActivated:
+      ++deltas_[Key{process, version, e.element_id}].active;
+      break;
+    case HistoryKind::kElementCompleted: {
+      Delta& d = deltas_[Key{process, version, e.element_id}];
+      --d.active;
+      ++d.completed;
+      if (e.active_ms >= 0) {
+        d.time_ms += e.active_ms;
+        ++d.timed;
+      }
+      break;
+    }
+    case HistoryKind::kElementTerminated: {
+      Delta& d = deltas_[Key{process, version, e.element_id}];
+      --d.active;
+      ++d.terminated;
+      break;
+    }
+    default:
+      break;
+  }
+}
+
+Status ElementDeltas::flush(const Add& add) {
+  std::erase_if(deltas_, [](const auto& kv) {
+    const Delta& d = kv.second;
+    return d.active == 0 && d.completed == 0 && d.terminated == 0 && d.timed == 0;
+  });
+  if (deltas_.empty()) return Status::ok();
+  Status s = add(deltas_);
+  deltas_.clear();
+  return s;
+}
+
+void add_incidents(std::vector<ElementStatistics>& stats, std::string_view element_id,
+                   std::int64_t n) {
+  auto it = std::lower_bound(stats.begin(), stats.end(), element_id,
+                             [](const ElementStatistics& s, std::string_view id) {
+                               return s.element_id < id;
+                             });
+  if (it == stats.end() || it->element_id != element_id) {
+    it = stats.insert(it, ElementStatistics{.element_id = std::string(element_id)});
+  }
+  it->incidents += n;
 }
 
 }  // namespace ordo::store

@@ -9,7 +9,10 @@
 #include <map>
 #include <string>
 #include <tuple>
+#include <vector>
 
+#include "ordo/element_statistics.h"
+#include "ordo/history.h"
 #include "ordo/status.h"
 #include "state/records.h"
 
@@ -33,6 +36,35 @@ class CountDeltas {
   using Key = std::tuple<std::string, int, InstanceState, std::string>;
   std::map<Key, std::int64_t> deltas_;
 };
+
+// What a transaction changes in the element statistics (table element_stats, kept like
+// instance_counts): counted from its history events, so a store without them (recording
+// off) keeps none.
+class ElementDeltas {
+ public:
+  struct Delta {
+    std::int64_t active = 0, completed = 0, terminated = 0, time_ms = 0, timed = 0;
+  };
+  // A transaction writes `events`, of (some of) `instances`.
+  void events(const std::vector<HistoryEvent>& events,
+              const std::vector<state::Instance*>& instances);
+  // Applies the transaction's changes with `add` (an element whose changes cancel out is left
+  // out), in key order, then forgets them.
+  using Key = std::tuple<std::string, int, std::string_view>;  // the id points into a plan
+  using Add = std::function<Status(const std::map<Key, Delta>& deltas)>;
+  Status flush(const Add& add);
+  void clear() noexcept { deltas_.clear(); }
+
+ private:
+  void event(const HistoryEvent& e, const std::string& process, int version);
+
+  std::map<Key, Delta> deltas_;
+};
+
+// Adds `n` open incidents at `element_id` to `stats`, sorted by element id (a row of its own
+// when the element has no statistics yet: a start event's incident, say).
+void add_incidents(std::vector<ElementStatistics>& stats, std::string_view element_id,
+                   std::int64_t n);
 
 // The end event id an instance has stored ("" when none): what the counts are keyed by.
 std::string end_event_id(const state::Instance& inst, ElementIndex end_event);

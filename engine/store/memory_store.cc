@@ -88,6 +88,23 @@ Status MemoryStore::write(Changes& changes) {
   for (HistoryEvent& e : changes.events) e.sequence = next_sequence_++;
   if (options_.keep_history) {
     for (const HistoryEvent& e : changes.events) history_[e.instance].push_back(e);
+    std::vector<state::Instance*> written;
+    written.reserve(changes.instances.size());
+    for (InstanceId id : changes.instances) {
+      if (auto it = instances_.find(id); it != instances_.end()) written.push_back(it->second.get());
+    }
+    element_deltas_.events(changes.events, written);
+    (void)element_deltas_.flush([this](const auto& deltas) {
+      for (const auto& [key, d] : deltas) {
+        ElementDeltas::Delta& t = element_totals_[key];
+        t.active += d.active;
+        t.completed += d.completed;
+        t.terminated += d.terminated;
+        t.time_ms += d.time_ms;
+        t.timed += d.timed;
+      }
+      return Status::ok();
+    });
   }
   if (!options_.keep_finished_instances) {
     // Forgotten instances free their business key too, or a long simulation would keep one
@@ -368,6 +385,29 @@ Result<std::vector<InstanceCountRow>> MemoryStore::count_instances() {
   std::vector<InstanceCountRow> out;
   for (const auto& [key, n] : counts) {
     out.push_back({std::get<0>(key), std::get<1>(key), std::get<2>(key), n});
+  }
+  return out;
+}
+
+Result<std::vector<ElementStatistics>> MemoryStore::element_stats(std::string_view process_id,
+                                                                 int version) {
+  std::vector<ElementStatistics> out;
+  for (const auto& [key, t] : element_totals_) {
+    const auto& [process, v, element] = key;
+    if (process != process_id || v != version) continue;
+    out.push_back({.element_id = std::string(element), .active = t.active,
+                   .completed = t.completed, .terminated = t.terminated, .time_ms = t.time_ms,
+                   .timed = t.timed});
+  }
+  std::sort(out.begin(), out.end(),
+            [](const auto& a, const auto& b) { return a.element_id < b.element_id; });
+  for (const auto& [id, inst] : instances_) {
+    if (inst->plan->def->id != process_id || inst->plan->version != version) continue;
+    for (const state::Incident& i : inst->incidents) {
+      if (i.element_index != kNoIndex) {
+        add_incidents(out, inst->plan->element(i.element_index).id, 1);
+      }
+    }
   }
   return out;
 }

@@ -9,6 +9,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "store/instance_counts.h"
 #include "store/store.h"
 #include "util/string_hash.h"
 
@@ -97,6 +98,8 @@ class MemoryStore final : public Store {
   Result<std::vector<state::JobRecord>> list_jobs(std::string_view type) override;
   Result<std::vector<IncidentRow>> list_incidents() override;
   Result<std::vector<InstanceCountRow>> count_instances() override;
+  Result<std::vector<ElementStatistics>> element_stats(std::string_view process_id,
+                                                      int version) override;
   Result<std::vector<HistoryEvent>> history(InstanceId id) override;
 
   
@@ -118,6 +121,9 @@ class MemoryStore final : public Store {
   ByString<InstanceId> business_keys_;  // "process\x1fkey"
   ByString<std::string> published_;     // message id -> outcome
   std::unordered_map<InstanceId, std::vector<HistoryEvent>> history_;
+  // Element statistics, kept with the history: the totals so far.
+  ElementDeltas element_deltas_;
+  std::map<ElementDeltas::Key, ElementDeltas::Delta> element_totals_;
   std::vector<DeploymentRow> deployments_;  // in the order deployed
   ByString<int> latest_;                    // process id -> its latest version
     // Instances by id and open jobs by key, in order (the listings).

@@ -18,6 +18,7 @@
 #include <utility>
 #include <vector>
 
+#include "ordo/element_statistics.h"
 #include "ordo/history.h"
 #include "ordo/instance_filter.h"
 #include "ordo/status.h"
@@ -291,6 +292,10 @@ class Store {
   // Open incidents of every instance, by key.
   virtual Result<std::vector<IncidentRow>> list_incidents() = 0;
   virtual Result<std::vector<InstanceCountRow>> count_instances() = 0;
+  // What happened at each element of a process version (store/instance_counts.h), with the
+  // open incidents there, by element id.
+  virtual Result<std::vector<ElementStatistics>> element_stats(std::string_view process_id,
+                                                               int version) = 0;
   // The history of instance `id`, in order (empty when none is kept).
   virtual Result<std::vector<HistoryEvent>> history(InstanceId id) = 0;
 };

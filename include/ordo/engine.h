@@ -39,6 +39,7 @@
 #include "ordo/clock.h"
 #include "ordo/definition.h"
 #include "ordo/history.h"
+#include "ordo/element_statistics.h"
 #include "ordo/instance_filter.h"
 #include "ordo/lifecycle.h"
 #include "ordo/observer.h"
@@ -367,6 +368,12 @@ class Engine {
   // Instances counted by process, state and end event (for metrics): one query, however
   // many instances the database holds.
   Result<std::vector<InstanceCount>> count_instances() const;
+  // What happened at each element of a process version, over every instance stored: tokens
+  // there now, open incidents, completions with the time they took, terminations (by
+  // element id; an element nothing reached is absent). Kept as the history is written: an
+  // in-memory engine with keep_history off keeps none.
+  Result<std::vector<ElementStatistics>> element_statistics(std::string_view process_id,
+                                                            int version) const;
   // Every deployed version of every process.
   Result<std::vector<Deployment>> deployments() const;
   // The BPMN XML a deployed version came from, as it was deployed (for diagrams).

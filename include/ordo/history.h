@@ -59,6 +59,10 @@ struct HistoryEvent {
   std::string_view element_id;  // empty for instance-level events
   std::uint64_t key = 0;        // job, incident or timer key where one applies
   std::int64_t value = 0;       // kind-specific number (see above)
+  // kElementCompleted and kElementTerminated: how long the element instance was active, in
+  // ms (-1: not known: an element instance stored before its start time was, or an event
+  // read back from a durable store, which keeps the times of both ends instead).
+  std::int64_t active_ms = -1;
   std::string detail;           // kind-specific text (see above); usually empty
 };
 

@@ -356,6 +356,11 @@ TEST_F(DbCommands, DbCopyReadsTablesLargerThanOnePage) {
     ASSERT_OK(counted.status());
     ASSERT_EQ(counted->size(), 1u);
     EXPECT_EQ((*counted)[0].count, kOrders) << "the counts came along";
+    std::int64_t waiting = -1;
+    for (const ElementStatistics& e : testing::must((*engine)->element_statistics("moved", 1))) {
+      if (e.element_id == jobs->front().element_id) waiting = e.active;
+    }
+    EXPECT_EQ(waiting, kOrders) << "the element statistics came along";
   }
   ProcessRun back = run_ordo({"db", "copy", url, dir_.path("back.db"), "--json"});
   ASSERT_EQ(back.exit_code, 0) << back.out;

@@ -220,6 +220,14 @@ class Harness {
     ADD_FAILURE() << "no open job for " << element_id;
     return 0;
   }
+  // The open job of instance `instance` at `element_id`.
+  JobKey job_of(std::string_view element_id, InstanceId instance) {
+    for (const JobInfo& j : must(engine_->open_jobs())) {
+      if (j.element_id == element_id && j.instance == instance) return j.key;
+    }
+    ADD_FAILURE() << "no open job for " << element_id << " of instance " << instance;
+    return 0;
+  }
 
   // Element ids of the history events of `kind`.
   std::vector<std::string> history(InstanceId id, HistoryKind kind) {

@@ -241,6 +241,23 @@ TEST_F(ApiTest, ProcessesAreListedWithTheirVersionsCountsAndXml) {
   EXPECT_EQ(body_of(missing)["error"]["message"],
             "no version 2 of process 'order-acceptance' is deployed");
   EXPECT_EQ(call("GET", "/v1/processes/order-acceptance/versions/x/xml").status, 404);
+
+  // What happened at each element: both orders passed the start event, and their tokens
+  // wait somewhere after it.
+  Response elements = call("GET", "/v1/processes/order-acceptance/versions/1/elements");
+  ASSERT_EQ(elements.status, 200) << elements.body;
+  std::int64_t waiting = 0;
+  json start;
+  const json stats = body_of(elements);
+  for (const json& e : stats["elements"]) {
+    waiting += e["active"].get<std::int64_t>();
+    if (e["elementId"] == "order-received") start = e;
+  }
+  EXPECT_EQ(start["completed"], 2) << elements.body;
+  EXPECT_EQ(start["active"], 0);
+  EXPECT_EQ(start["averageMs"], 0);
+  EXPECT_GE(waiting, 2) << elements.body;
+  EXPECT_EQ(call("GET", "/v1/processes/order-acceptance/versions/2/elements").status, 404);
 }
 
 // Retrying a group of incidents: those that match every field given, each resolved on its
@@ -422,7 +439,7 @@ TEST_F(ApiTest, EveryRouteOfTheOpenApiFileExists) {
       ++routes;
     }
   }
-  EXPECT_EQ(routes, 26);
+  EXPECT_EQ(routes, 27);
 }
 
 // Request metrics are labelled by route template: every documented route has its own label,

@@ -109,5 +109,40 @@ TEST_P(InstanceSearch, CountsFollowEveryChangeOfState) {
                                                            {"p/terminated/", 1}}));
 }
 
+// What happened at each element, as the stores keep it with the history: the tokens there
+// now, how many completed there and the time they took, how many were terminated there, and
+// the open incidents.
+TEST_P(InstanceSearch, ElementStatisticsFollowEveryToken) {
+  Harness h(immediate_retries());
+  h.deploy(process(straight(svc("t"))));
+  std::vector<InstanceId> ids;
+  for (int i = 0; i < 4; ++i) ids.push_back(h.start("p"));
+  h.clock().advance(10'000);
+  ASSERT_OK(h.engine().complete_job(h.job_of("t", ids[0])));
+  ASSERT_OK(h.engine().cancel(ids[1]));
+  ASSERT_OK(h.engine().fail_job(h.job_of("t", ids[2]), "down", 0, 0));
+  EXPECT_FALSE(h.engine().start("nothing").is_ok());
+  const auto stats = [&] {
+    std::map<std::string, std::string> out;
+    for (const ElementStatistics& e : must(h.engine().element_statistics("p", 1))) {
+      out[e.element_id] = "active " + std::to_string(e.active) + ", incidents " +
+                          std::to_string(e.incidents) + ", completed " +
+                          std::to_string(e.completed) + ", terminated " +
+                          std::to_string(e.terminated) + ", " + std::to_string(e.time_ms) +
+                          " ms over " + std::to_string(e.timed);
+    }
+    return out;
+  };
+  EXPECT_EQ(stats(), (std::map<std::string, std::string>{
+                         {"s", "active 0, incidents 0, completed 4, terminated 0, 0 ms over 4"},
+                         {"t", "active 2, incidents 1, completed 1, terminated 1, 10000 ms over 1"},
+                         {"e", "active 0, incidents 0, completed 1, terminated 0, 0 ms over 1"}}));
+  ASSERT_OK(h.engine().resolve_incident(must(h.engine().incidents())[0].key));
+  h.clock().advance(5'000);
+  ASSERT_OK(h.engine().complete_job(h.job_of("t", ids[2])));
+  EXPECT_EQ(stats()["t"], "active 1, incidents 0, completed 2, terminated 1, 25000 ms over 2");
+  EXPECT_TRUE(must(h.engine().element_statistics("p", 2)).empty());
+}
+
 }  // namespace
 }  // namespace ordo::testing

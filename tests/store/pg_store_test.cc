@@ -197,6 +197,31 @@ TEST_F(PgStoreTest, OpensANewSchemaAndOpensItAgain) {
   EXPECT_EQ(PgStore::open(url_, bad).status().code(), StatusCode::kInvalidArgument);
 }
 
+// Schema 7 counts what happened at each element from the history already stored: an
+// instance waiting at pay counts one token there, as the statistics kept from then on do.
+TEST_F(PgStoreTest, ASchemaSixIsMigratedCountingElementsFromItsHistory) {
+  std::unique_ptr<PgStore> a = open_node();
+  ASSERT_TRUE(a);
+  ASSERT_OK(deploy(*a));
+  ASSERT_OK(start_instance(*a, "A-1", 10).status());
+  ASSERT_OK(start_instance(*a, "A-2", 11).status());
+  const auto stats = [](PgStore& node) {
+    std::vector<std::string> out;
+    for (const ElementStatistics& e : must(node.element_stats("pg_order", 1))) {
+      out.push_back(e.element_id + " " + std::to_string(e.active) + " " +
+                    std::to_string(e.completed));
+    }
+    return out;
+  };
+  EXPECT_EQ(stats(*a), std::vector<std::string>{"pay 2 0"});
+  ASSERT_OK(a->connection()->exec(
+      "DROP TABLE element_stats; UPDATE meta SET value = 6 WHERE name = 'schema'"));
+  a.reset();
+  std::unique_ptr<PgStore> b = open_node();
+  ASSERT_TRUE(b);
+  EXPECT_EQ(stats(*b), std::vector<std::string>{"pay 2 0"});
+}
+
 TEST_F(PgStoreTest, AllocateGivesDisjointBlocksToNodesSharingASchema) {
   std::unique_ptr<PgStore> a = open_node();
   std::unique_ptr<PgStore> b = open_node();

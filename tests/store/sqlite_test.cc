@@ -56,10 +56,17 @@ TEST_F(SqliteTest, ASchemaOneFileIsMigratedKeepingItsData) {
   raw(p,
       "DROP TABLE delivery_events; DROP TABLE deliveries; DROP INDEX jobs_ready; "
       "DROP INDEX instances_key; DROP INDEX instances_process; DROP TABLE instance_counts; "
+      "DROP TABLE element_stats; "
       "DROP INDEX jobs_expiring; CREATE INDEX jobs_ready ON jobs (state, key); "
       "CREATE INDEX jobs_expiring ON jobs (state, lock_expires_at); PRAGMA user_version=1; "
       "INSERT INTO meta (name, value) VALUES ('probe', 42)");
   raw(p, "INSERT INTO jobs VALUES (7, 1, 1, 1, 'erp', 'created', 3, 0, 'k', '', NULL, 0)");
+  // An instance that passed its start event and waits at t, as its history tells.
+  raw(p,
+      "INSERT INTO instances VALUES (1, 'p', 1, 'A-1', 'active', NULL, NULL, 1, 0, NULL, NULL, "
+      "'{}', '{}'); INSERT INTO history VALUES (1, 1, '[[0,\"instance-started\",null,0,0,null],"
+      "[0,\"element-activated\",\"s\",1,0,null],[0,\"element-completed\",\"s\",1,0,null],"
+      "[0,\"element-activated\",\"t\",2,0,null]]')");
   auto db = Database::open(p);
   ASSERT_TRUE(db.is_ok()) << db.status().to_string();
   EXPECT_EQ((*db)->schema_version(), kSchemaVersion);
@@ -79,6 +86,16 @@ TEST_F(SqliteTest, ASchemaOneFileIsMigratedKeepingItsData) {
   ASSERT_TRUE(ready.is_ok()) << ready.status().to_string();
   ASSERT_TRUE(*ready->step());
   EXPECT_EQ(ready->int64(0), 7);
+  // Schema 6: the element statistics, counted from the history stored.
+  auto stats = (*db)->prepare(
+      "SELECT element_id, active, completed, terminated FROM element_stats ORDER BY 1");
+  ASSERT_TRUE(stats.is_ok()) << stats.status().to_string();
+  std::vector<std::string> rows;
+  while (*stats->step()) {
+    rows.push_back(stats->text(0) + " " + std::to_string(stats->int64(1)) + " " +
+                   std::to_string(stats->int64(2)) + " " + std::to_string(stats->int64(3)));
+  }
+  EXPECT_EQ(rows, (std::vector<std::string>{"s 0 1 0", "t 1 0 0"}));
 }
 
 TEST_F(SqliteTest, NewFileGetsTheCurrentSchemaInWalMode) {

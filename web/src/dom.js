@@ -42,6 +42,15 @@ export function number(n) {
   return new Intl.NumberFormat('en').format(n);
 }
 
+// 850 ms, 12.5 s, 3.2 min, 5.0 h; '' when not known.
+export function duration(ms) {
+  if (ms === null || ms === undefined) return '';
+  if (ms < 1000) return `${ms} ms`;
+  if (ms < 120000) return `${(ms / 1000).toFixed(1)} s`;
+  if (ms < 7200000) return `${(ms / 60000).toFixed(1)} min`;
+  return `${(ms / 3600000).toFixed(1)} h`;
+}
+
 export function when(ms) {
   return ms ? new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC') : '';
 }

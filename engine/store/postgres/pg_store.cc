@@ -66,6 +66,9 @@ enum class PgStore::Sql : std::uint8_t {
   kReleaseJob,
   kCountInstances,
   kAddCount,
+  kAddElementStats,
+  kElementStats,
+  kElementIncidents,
   kListJobs,
   kListIncidents,
   kHistory,
@@ -276,6 +279,26 @@ std::string_view PgStore::sql_text(Sql id) noexcept {
       return "INSERT INTO instance_counts (process_id, version, state, end_event, slot, n) "
              "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (process_id, version, state, "
              "end_event, slot) DO UPDATE SET n = instance_counts.n + EXCLUDED.n";
+    case Sql::kAddElementStats:
+      // A transaction's changes at once, as arrays, in key order (as every node locks them).
+      return "INSERT INTO element_stats (process_id, version, element_id, slot, active, "
+             "completed, terminated, time_ms, timed) SELECT p, v, e, $4, a, c, t, ms, n FROM "
+             "unnest($1::text[], $2::int[], $3::text[], $5::bigint[], $6::bigint[], "
+             "$7::bigint[], $8::bigint[], $9::bigint[]) AS d(p, v, e, a, c, t, ms, n) "
+             "ON CONFLICT (process_id, version, element_id, slot) DO UPDATE SET "
+             "active = element_stats.active + EXCLUDED.active, "
+             "completed = element_stats.completed + EXCLUDED.completed, "
+             "terminated = element_stats.terminated + EXCLUDED.terminated, "
+             "time_ms = element_stats.time_ms + EXCLUDED.time_ms, "
+             "timed = element_stats.timed + EXCLUDED.timed";
+    case Sql::kElementStats:
+      return "SELECT element_id, sum(active), sum(completed), sum(terminated), sum(time_ms), "
+             "sum(timed) FROM element_stats WHERE process_id = $1 AND version = $2 "
+             "GROUP BY element_id ORDER BY element_id COLLATE \"C\"";
+    case Sql::kElementIncidents:
+      return "SELECT d.element_id, count(*) FROM incidents d JOIN instances n ON "
+             "n.id = d.instance_id WHERE n.process_id = $1 AND n.version = $2 AND "
+             "d.element_id IS NOT NULL GROUP BY d.element_id";
     case Sql::kListJobs:
       return "SELECT " ORDO_JOB_COLUMNS " FROM jobs WHERE $1 = '' OR type = $1 ORDER BY key";
     case Sql::kListIncidents:
@@ -554,6 +577,7 @@ Status PgStore::begin() {
   takes_.clear();
   taken_.clear();
   counts_.clear();
+  elements_.clear();
   if (Status s = connected(); !s) return s;
   Status s = conn_->exec("BEGIN");
   if (!s && !conn_->ok()) {
@@ -600,6 +624,46 @@ Status PgStore::commit() {
   if (!counted) {
     rollback();
     return counted;
+  }
+  Status stats = elements_.flush([&](const auto& deltas) {
+    // As array literals: {"a","b"} with quotes and backslashes escaped, {1,2}.
+    std::string process = "{", version = "{", element = "{", active = "{", completed = "{",
+                terminated = "{", time_ms = "{", timed = "{";
+    const auto text = [](std::string& to, std::string_view v) {
+      to += to.size() > 1 ? ",\"" : "\"";
+      for (const char ch : v) {
+        if (ch == '"' || ch == '\\') to += '\\';
+        to += ch;
+      }
+      to += '"';
+    };
+    const auto num = [](std::string& to, std::int64_t v) {
+      if (to.size() > 1) to += ',';
+      to += Num(v).c_str();
+    };
+    for (const auto& [key, d] : deltas) {
+      const auto& [p, v, e] = key;
+      text(process, p);
+      num(version, v);
+      text(element, e);
+      num(active, d.active);
+      num(completed, d.completed);
+      num(terminated, d.terminated);
+      num(time_ms, d.time_ms);
+      num(timed, d.timed);
+    }
+    for (std::string* a : {&process, &version, &element, &active, &completed, &terminated,
+                           &time_ms, &timed}) {
+      *a += '}';
+    }
+    return run_later(Sql::kAddElementStats,
+                     {process.c_str(), version.c_str(), element.c_str(), slot.c_str(),
+                      active.c_str(), completed.c_str(), terminated.c_str(), time_ms.c_str(),
+                      timed.c_str()});
+  });
+  if (!stats) {
+    rollback();
+    return stats;
   }
   // The history last: the counter's row is locked from here to the COMMIT below. (Taking
   // the counter sends what waited first; without history, it is sent on its own.)
@@ -652,6 +716,7 @@ void PgStore::rollback() noexcept {
   take_answers_.clear();
   taken_.clear();
   counts_.clear();
+  elements_.clear();
   deferring_ = false;
   business_keys_.clear();
   subscribers_.clear();
@@ -844,6 +909,7 @@ Status PgStore::write_rows(const RowCache::Rows& rows) {
   // The history is kept for commit().
   if (rows.events != nullptr && !rows.events->empty()) {
     // Numbered from 1 in this transaction and kept: commit() numbers and inserts them.
+    elements_.events(*rows.events, rows.instances);
     const std::uint64_t first = history_next_;
     history_next_ += rows.events->size();
     Status kept = store::write_history(
@@ -1325,6 +1391,29 @@ Result<std::vector<InstanceCountRow>> PgStore::count_instances() {
   Result<Rows> r = run(Sql::kCountInstances);
   if (!r) return r.status();
   return decode_rows(*r, count_row_from);
+}
+
+Result<std::vector<ElementStatistics>> PgStore::element_stats(std::string_view process_id,
+                                                             int version) {
+  const std::string process(process_id);
+  const Num v(version);
+  Result<Rows> r = run(Sql::kElementStats, {process.c_str(), v.c_str()});
+  if (!r) return r.status();
+  std::vector<ElementStatistics> out;
+  out.reserve(static_cast<std::size_t>(r->size()));
+  for (int i = 0; i < r->size(); ++i) {
+    out.push_back({.element_id = std::string(r->text(i, 0)), .active = r->integer(i, 1).value_or(0),
+                   .completed = r->integer(i, 2).value_or(0),
+                   .terminated = r->integer(i, 3).value_or(0),
+                   .time_ms = r->integer(i, 4).value_or(0),
+                   .timed = r->integer(i, 5).value_or(0)});
+  }
+  Result<Rows> inc = run(Sql::kElementIncidents, {process.c_str(), v.c_str()});
+  if (!inc) return inc.status();
+  for (int i = 0; i < inc->size(); ++i) {
+    add_incidents(out, inc->text(i, 0), inc->integer(i, 1).value_or(0));
+  }
+  return out;
 }
 
 Result<std::vector<InstanceRow>> PgStore::list_instances(const InstanceQuery& query) {

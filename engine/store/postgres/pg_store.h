@@ -133,6 +133,8 @@ class PgStore final : public Store {
   Result<std::vector<state::JobRecord>> list_jobs(std::string_view type) override;
   Result<std::vector<IncidentRow>> list_incidents() override;
   Result<std::vector<InstanceCountRow>> count_instances() override;
+  Result<std::vector<ElementStatistics>> element_stats(std::string_view process_id,
+                                                      int version) override;
   Result<std::vector<HistoryEvent>> history(InstanceId id) override;
   Result<std::vector<DeploymentRow>> deployments(std::string_view process_id = {}) override;
   Result<int> latest_version(std::string_view process_id) override;
@@ -237,6 +239,7 @@ class PgStore final : public Store {
   // The transaction's changes to instance_counts, written at commit into rows of this
   // store's slot (chosen at random, 0 to 7), so that nodes rarely share a row.
   CountDeltas counts_;
+  ElementDeltas elements_;  // and to element_stats, likewise
   int slot_ = 0;
   std::vector<Later> later_;
   // Business keys looked up in this transaction (prefetch_business_keys()), by process id

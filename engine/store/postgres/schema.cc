@@ -210,6 +210,35 @@ INSERT INTO instance_counts
   SELECT process_id, version, state, coalesce(end_event, ''), 0, count(*) FROM instances
   GROUP BY process_id, version, state, coalesce(end_event, '');
 )sql",
+    // 7: what happened at each element of a process version (store/instance_counts.h),
+    // kept as the history is written, in each node's slot: the console's badges and
+    // heatmap. Counted from the history already stored; the time spent is known only for
+    // what starts from now on.
+    R"sql(
+CREATE TABLE element_stats (
+  process_id TEXT NOT NULL,
+  version    INTEGER NOT NULL,
+  element_id TEXT NOT NULL,
+  slot       INTEGER NOT NULL,
+  active     BIGINT NOT NULL,
+  completed  BIGINT NOT NULL,
+  terminated BIGINT NOT NULL,
+  time_ms    BIGINT NOT NULL,
+  timed      BIGINT NOT NULL,
+  PRIMARY KEY (process_id, version, element_id, slot)
+);
+INSERT INTO element_stats
+  SELECT i.process_id, i.version, e.value->>2, 0,
+         count(*) FILTER (WHERE e.value->>1 = 'element-activated') -
+           count(*) FILTER (WHERE e.value->>1 <> 'element-activated'),
+         count(*) FILTER (WHERE e.value->>1 = 'element-completed'),
+         count(*) FILTER (WHERE e.value->>1 = 'element-terminated'), 0, 0
+  FROM history h JOIN instances i ON i.id = h.instance_id,
+       jsonb_array_elements(h.events::jsonb) e
+  WHERE e.value->>1 IN ('element-activated', 'element-completed', 'element-terminated')
+    AND e.value->>2 IS NOT NULL
+  GROUP BY 1, 2, 3;
+)sql",
 };
 
 // What the schema holds before anything is changed.

@@ -201,6 +201,34 @@ INSERT INTO instance_counts
   SELECT process_id, version, state, coalesce(end_event, ''), 0, count(*) FROM instances
   GROUP BY process_id, version, state, coalesce(end_event, '');
 )sql",
+    // 6: what happened at each element of a process version (store/instance_counts.h),
+    // kept as the history is written: the console's badges and heatmap. Counted from the
+    // history already stored; the time spent is known only for what starts from now on.
+    R"sql(
+CREATE TABLE element_stats (
+  process_id TEXT NOT NULL,
+  version    INTEGER NOT NULL,
+  element_id TEXT NOT NULL,
+  slot       INTEGER NOT NULL,
+  active     INTEGER NOT NULL,
+  completed  INTEGER NOT NULL,
+  terminated INTEGER NOT NULL,
+  time_ms    INTEGER NOT NULL,
+  timed      INTEGER NOT NULL,
+  PRIMARY KEY (process_id, version, element_id, slot)
+) STRICT;
+INSERT INTO element_stats
+  SELECT i.process_id, i.version, json_extract(e.value, '$[2]'), 0,
+         sum(json_extract(e.value, '$[1]') = 'element-activated') -
+           sum(json_extract(e.value, '$[1]') <> 'element-activated'),
+         sum(json_extract(e.value, '$[1]') = 'element-completed'),
+         sum(json_extract(e.value, '$[1]') = 'element-terminated'), 0, 0
+  FROM history h JOIN instances i ON i.id = h.instance_id, json_each(h.events) e
+  WHERE json_extract(e.value, '$[1]') IN
+        ('element-activated', 'element-completed', 'element-terminated')
+    AND json_extract(e.value, '$[2]') IS NOT NULL
+  GROUP BY 1, 2, 3;
+)sql",
 };
 
 Result<std::int64_t> pragma(Database& db, std::string_view name) {

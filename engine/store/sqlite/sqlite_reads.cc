@@ -133,6 +133,32 @@ Result<std::vector<InstanceCountRow>> SqliteStore::count_instances() {
   return out;
 }
 
+Result<std::vector<ElementStatistics>> SqliteStore::element_stats(std::string_view process_id,
+                                                                 int version) {
+  std::vector<ElementStatistics> out;
+  Result<Statement> st = db_->prepare(
+      "SELECT element_id, sum(active), sum(completed), sum(terminated), sum(time_ms), "
+      "sum(timed) FROM element_stats WHERE process_id = ?1 AND version = ?2 "
+      "GROUP BY element_id ORDER BY element_id");
+  if (!st) return st.status();
+  st->bind(1, process_id).bind(2, static_cast<std::int64_t>(version));
+  Status read = each_row(*st, [&] {
+    out.push_back({.element_id = st->text(0), .active = st->int64(1),
+                   .completed = st->int64(2), .terminated = st->int64(3),
+                   .time_ms = st->int64(4), .timed = st->int64(5)});
+  });
+  if (!read) return read;
+  Result<Statement> inc = db_->prepare(
+      "SELECT d.element_id, count(*) FROM incidents d JOIN instances n ON n.id = d.instance_id "
+      "WHERE n.process_id = ?1 AND n.version = ?2 AND d.element_id IS NOT NULL "
+      "GROUP BY d.element_id");
+  if (!inc) return inc.status();
+  inc->bind(1, process_id).bind(2, static_cast<std::int64_t>(version));
+  read = each_row(*inc, [&] { add_incidents(out, inc->text(0), inc->int64(1)); });
+  if (!read) return read;
+  return out;
+}
+
 Result<std::vector<InstanceRow>> SqliteStore::list_instances(const InstanceQuery& query) {
   const InstanceSql sql = instance_query_sql(query, SqlDialect::kSqlite);
   Result<Statement> st = db_->prepare(sql.text);

@@ -48,6 +48,7 @@ Result<Statement*> SqliteStore::statement(int id, std::string_view sql) {
 Status SqliteStore::begin() {
   history_read_ = false;
   counts_.clear();
+  elements_.clear();
   if (Status s = db_->begin(); !s) return s;
   ORDO_STATEMENT(st, kDataVersion, "PRAGMA data_version");
   Result<bool> row = st.step();
@@ -83,6 +84,24 @@ Status SqliteStore::commit() {
     return st.run();
   });
   if (!counted) return counted;
+  Status stats = elements_.flush([this](const std::map<ElementDeltas::Key, ElementDeltas::Delta>& deltas) {
+    for (const auto& [key, d] : deltas) {
+      ORDO_STATEMENT(st, kAddElementStats,
+                     "INSERT INTO element_stats (process_id, version, element_id, slot, active, "
+                     "completed, terminated, time_ms, timed) VALUES (?1, ?2, ?3, 0, ?4, ?5, ?6, "
+                     "?7, ?8) ON CONFLICT DO UPDATE SET active = active + excluded.active, "
+                     "completed = completed + excluded.completed, terminated = terminated + "
+                     "excluded.terminated, time_ms = time_ms + excluded.time_ms, "
+                     "timed = timed + excluded.timed");
+      const auto& [process, version, element] = key;
+      st.bind(1, process).bind(2, static_cast<std::int64_t>(version)).bind(3, element);
+      st.bind(4, d.active).bind(5, d.completed).bind(6, d.terminated).bind(7, d.time_ms);
+      st.bind(8, d.timed);
+      if (Status s = st.run(); !s) return s;
+    }
+    return Status::ok();
+  });
+  if (!stats) return stats;
   if (Status s = db_->commit(); !s) return s;
   in_txn_ = false;
   cache_.committed();
@@ -92,6 +111,7 @@ Status SqliteStore::commit() {
 void SqliteStore::rollback() noexcept {
   history_read_ = false;
   counts_.clear();
+  elements_.clear();
   db_->rollback();
   in_txn_ = false;
   cache_.forget();
@@ -283,6 +303,7 @@ Status SqliteStore::write_rows(const RowCache::Rows& changes) {
   }
   if (changes.events != nullptr && !changes.events->empty()) {
     std::vector<HistoryEvent>& events = *changes.events;
+    elements_.events(events, changes.instances);
     if (!history_read_) {
       ORDO_STATEMENT(st, kAllocateRead, "SELECT value FROM meta WHERE name = ?1");
       st.bind(1, std::string_view("history"));

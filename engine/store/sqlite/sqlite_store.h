@@ -91,6 +91,8 @@ class SqliteStore final : public Store {
   Result<std::vector<state::JobRecord>> list_jobs(std::string_view type) override;
   Result<std::vector<IncidentRow>> list_incidents() override;
   Result<std::vector<InstanceCountRow>> count_instances() override;
+  Result<std::vector<ElementStatistics>> element_stats(std::string_view process_id,
+                                                      int version) override;
   Result<std::vector<HistoryEvent>> history(InstanceId id) override;
   Result<std::vector<DeploymentRow>> deployments(std::string_view process_id = {}) override;
   Result<int> latest_version(std::string_view process_id) override;
@@ -131,6 +133,7 @@ class SqliteStore final : public Store {
   Attach attach_;
   RowCache cache_;
   CountDeltas counts_;  // the transaction's changes to instance_counts, written at commit
+  ElementDeltas elements_;  // and to element_stats
   bool in_txn_ = false;
 };
 

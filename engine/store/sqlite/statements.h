@@ -24,6 +24,7 @@ enum Sql : int {
   kUpdateInstanceKeepState,
   kUpdateInstanceKeepStateAndVars,
   kCountInstances,
+  kAddElementStats,
   kDeleteIncidents,
   kInsertIncident,
   kUpsertJob,

@@ -2,7 +2,7 @@
 // event, open incidents, jobs by type, deliveries by channel, and the alert rules; asked
 // for again every few seconds while the page is shown.
 import { get } from '../api.js';
-import { h, number, show } from '../dom.js';
+import { duration, h, number, show } from '../dom.js';
 
 const EVERY_MS = 3000;
 
@@ -31,8 +31,6 @@ function bars(started, completed) {
   svg('text', { x: 4, y: 11 }, `max ${top}/min`));
 }
 
-const seconds = (ms) => (ms === null || ms === undefined ? '' : ms < 1000 ? `${ms} ms`
-  : ms < 120000 ? `${(ms / 1000).toFixed(1)} s` : `${(ms / 60000).toFixed(1)} min`);
 
 export async function dashboardPage(main, current) {
   while (current()) {
@@ -76,7 +74,7 @@ export async function dashboardPage(main, current) {
         h('tbody', {}, d.processes.flatMap((p) => p.cycleTimes.map((c) =>
           h('tr', { 'data-end': `${p.processId}/${c.endEvent}` },
             h('td', {}, p.processId), h('td', {}, c.endEvent), h('td', { class: 'num' }, number(c.count)),
-            h('td', { class: 'num' }, seconds(c.p50Ms)), h('td', { class: 'num' }, seconds(c.p95Ms))))))),
+            h('td', { class: 'num' }, duration(c.p50Ms)), h('td', { class: 'num' }, duration(c.p95Ms))))))),
       h('h2', {}, 'Jobs by type'),
       h('table', { class: 'grid', id: 'jobs' },
         h('thead', {}, h('tr', {}, ['Type', 'Created', 'Completed', 'Failed', 'BPMN errors', 'Mean', 'p95 under']
@@ -86,7 +84,7 @@ export async function dashboardPage(main, current) {
           h('td', { class: 'num' }, number(j.completed)),
           h('td', { class: j.failed ? 'num alert' : 'num' }, number(j.failed)),
           h('td', { class: 'num' }, number(j.errors)),
-          h('td', { class: 'num' }, seconds(j.meanMs)), h('td', { class: 'num' }, seconds(j.p95Ms)))))),
+          h('td', { class: 'num' }, duration(j.meanMs)), h('td', { class: 'num' }, duration(j.p95Ms)))))),
       h('h2', {}, 'Deliveries by channel'),
       deliveries.size === 0 ? h('p', {}, 'No message sent yet.')
         : h('table', { class: 'grid', id: 'deliveries' },
