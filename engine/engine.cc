@@ -258,6 +258,16 @@ Status Engine::cancel(InstanceId instance) {
   return impl_->command([&](bool) { return impl_->rt.cancel(instance); });
 }
 
+Status Engine::suspend(InstanceId instance) {
+  Impl::Call call(*impl_);
+  return impl_->command([&](bool) { return impl_->rt.suspend(instance); });
+}
+
+Status Engine::resume(InstanceId instance) {
+  Impl::Call call(*impl_);
+  return impl_->command([&](bool) { return impl_->rt.resume(instance); });
+}
+
 Status Engine::set_variables(InstanceId instance, nlohmann::json variables) {
   Impl::Call call(*impl_);
   return impl_->command([&](bool keep) {

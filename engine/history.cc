@@ -26,6 +26,8 @@ std::string_view to_string(HistoryKind kind) noexcept {
     case HistoryKind::kIncidentRaised: return "incident-raised";
     case HistoryKind::kIncidentResolved: return "incident-resolved";
     case HistoryKind::kJobDeferred: return "job-deferred";
+    case HistoryKind::kInstanceSuspended: return "instance-suspended";
+    case HistoryKind::kInstanceResumed: return "instance-resumed";
   }
   return "unknown";
 }

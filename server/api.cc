@@ -19,6 +19,19 @@ constexpr int kMaxDepth = 64;
 
 using nlohmann::json;
 
+json delivery_view(const DeliveryRecord& d) {
+  return {{"id", d.id},
+          {"message", d.message},
+          {"channel", d.channel},
+          {"recipient", d.recipient},
+          {"status", d.status},
+          {"providerStatus", d.provider_status.empty() ? json() : json(d.provider_status)},
+          {"error", d.error.empty() ? json() : json(d.error)},
+          {"attempt", d.attempt},
+          {"createdAt", when_view(d.created_ms)},
+          {"updatedAt", when_view(d.updated_ms)}};
+}
+
 json summary_view(const InstanceInfo& i) {
   return {{"id", i.id},
           {"processId", i.process_id},
@@ -48,6 +61,8 @@ std::string_view route_template(const std::vector<std::string_view>& seg) {
       "/v1/process-instances/{id}",
       "/v1/process-instances/cancel",
       "/v1/process-instances/{id}/cancel",
+      "/v1/process-instances/{id}/suspend",
+      "/v1/process-instances/{id}/resume",
       "/v1/process-instances/{id}/variables",
       "/v1/messages",
       "/v1/incidents",
@@ -860,13 +875,31 @@ Response Api::route(const Request& r) {
       if (!found) return from_status(found.status());
       json out = summary_view(*found);
       out["variables"] = found->variables;
+      out["parentId"] = found->parent == 0 ? json() : json(found->parent);
       json elements = json::array();
       for (const ElementInfo& e : found->elements) {
-        elements.push_back({{"elementId", e.element_id},
-                            {"kind", to_string(e.kind)},
-                            {"state", to_string(e.state)}});
+        json el = {{"elementId", e.element_id},
+                   {"kind", to_string(e.kind)},
+                   {"state", to_string(e.state)}};
+        if (e.called != 0) el["calledInstanceId"] = e.called;
+        elements.push_back(std::move(el));
       }
       out["elements"] = std::move(elements);
+      json jobs = json::array();
+      for (const JobInfo& j : found->jobs) jobs.push_back(job_view(j));
+      out["jobs"] = std::move(jobs);
+      // ?deliveries: the customer messages sent for the order (the delivery log, by the
+      // business key, as the notification adapter files them).
+      if (r.query.count("deliveries")) {
+        json sent = json::array();
+        if (options_.notifier != nullptr && !found->business_key.empty()) {
+          Result<std::vector<DeliveryRecord>> log =
+              options_.notifier->deliveries(found->business_key);
+          if (!log) return from_status(log.status());
+          for (const DeliveryRecord& d : *log) sent.push_back(delivery_view(d));
+        }
+        out["deliveries"] = std::move(sent);
+      }
       json incidents = json::array();
       for (const IncidentInfo& i : found->incidents) incidents.push_back(incident_view(i));
       out["incidents"] = std::move(incidents);
@@ -882,6 +915,14 @@ Response Api::route(const Request& r) {
     if (seg.size() == 4 && seg[3] == "cancel" && r.method == "POST") {
       if (Status s = engine_.cancel(id); !s) return from_status(s);
       return json_response(200, {{"id", id}, {"state", "terminated"}});
+    }
+    // Pauses a running instance until it is resumed, and resumes it.
+    if (seg.size() == 4 && (seg[3] == "suspend" || seg[3] == "resume") && r.method == "POST") {
+      const bool suspend = seg[3] == "suspend";
+      if (Status s = suspend ? engine_.suspend(id) : engine_.resume(id); !s) return from_status(s);
+      Result<InstanceInfo> now = engine_.instance(id);
+      if (!now) return from_status(now.status());
+      return json_response(200, {{"id", id}, {"state", to_string(now->state)}});
     }
     // Sets process-level variables (those given; the others stay).
     if (seg.size() == 4 && seg[3] == "variables" && r.method == "POST") {

@@ -200,16 +200,7 @@ Response Api::jobs(const Request& r, const std::vector<std::string_view>& seg, R
     json list = json::array();
         Result<std::vector<JobInfo>> open = engine_.open_jobs(type);
     if (!open) return from_status(open.status());
-    for (const JobInfo& j : *open) {
-      list.push_back({{"key", j.key},
-                      {"type", j.type},
-                      {"processInstanceId", j.instance},
-                      {"elementId", j.element_id},
-                      {"state", to_string(j.state)},
-                      {"retries", j.retries},
-                      {"attempt", j.attempt},
-                      {"lastError", j.last_error.empty() ? json() : json(j.last_error)}});
-    }
+    for (const JobInfo& j : *open) list.push_back(job_view(j));
     return json_response(200, {{"jobs", std::move(list)}});
   }
   if (r.method != "POST")

@@ -6,6 +6,21 @@ namespace ordo::server {
 
 using nlohmann::json;
 
+json job_view(const JobInfo& j) {
+  return {{"key", j.key},
+          {"type", j.type},
+          {"processInstanceId", j.instance},
+          {"elementId", j.element_id},
+          {"state", to_string(j.state)},
+          {"retries", j.retries},
+          {"attempt", j.attempt},
+          {"lastError", j.last_error.empty() ? json() : json(j.last_error)},
+          {"lockOwner", j.lock_owner.empty() ? json() : json(j.lock_owner)},
+          {"lockExpiresAt", j.lock_owner.empty() || j.lock_expires_ms >= time::kLatestMs
+                                ? json()
+                                : when_view(j.lock_expires_ms)}};
+}
+
 json when_view(std::int64_t ms) {
   return ms == 0 ? json() : json(time::format_date_time(ms));
 }

@@ -12,6 +12,9 @@ namespace ordo::server {
 
 // An ISO 8601 UTC time, or null for 0 ("not yet").
 nlohmann::json when_view(std::int64_t ms);
+// key, type, processInstanceId, elementId, state, retries, attempt, lastError, lockOwner,
+// lockExpiresAt (null when not locked, or locked for as long as its instance is suspended)
+nlohmann::json job_view(const JobInfo& job);
 // key, instance, elementId, job (or null), type, message, createdAt
 nlohmann::json incident_view(const IncidentInfo& incident);
 // sequence, time, kind, elementId (or null), key, value, detail

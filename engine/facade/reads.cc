@@ -48,7 +48,23 @@ Result<InstanceInfo> Engine::instance(InstanceId id) const {
   out.variables = inst->vars;
   for (const state::ElementInstance& e : inst->elements) {
     const Element& def = inst->plan->element(e.element);
-    out.elements.push_back({def.id, def.kind, e.state});
+    out.elements.push_back({def.id, def.kind, e.state, e.job, e.child});
+    if (e.job == 0) continue;
+    if (const state::JobRecord* j = impl_->rt.job(e.job)) {
+      JobInfo info;
+      info.key = j->key;
+      info.instance = j->instance;
+      info.type = j->type;
+      info.element_id = def.id;
+      info.state = j->state;
+      info.retries = j->retries;
+      info.attempt = j->attempt;
+      info.idempotency_key = j->idempotency_key;
+      info.last_error = j->last_error;
+      info.lock_owner = j->lock_owner;
+      info.lock_expires_ms = j->lock_expires_ms;
+      out.jobs.push_back(std::move(info));
+    }
   }
   for (const state::Incident& i : inst->incidents) out.incidents.push_back(incident_info(*inst, i));
   return out;
@@ -71,6 +87,8 @@ Result<std::vector<JobInfo>> Engine::open_jobs(std::string_view type) const {
     info.attempt = j.attempt;
     info.idempotency_key = std::move(j.idempotency_key);
     info.last_error = std::move(j.last_error);
+    info.lock_owner = std::move(j.lock_owner);
+    info.lock_expires_ms = j.lock_expires_ms;
     out.push_back(std::move(info));
   }
   return out;

@@ -116,6 +116,12 @@ Result<JobRecord*> Runtime::open_job(JobKey key) {
     if (!store_failure_.is_ok()) return store_failure_;
     return Status::not_found("no open job " + std::to_string(key));
   }
+  if (job->lock_owner == kSuspendedOwner) {
+    return Status(StatusCode::kConflict,
+                  "instance " + std::to_string(job->instance) + " of job " + std::to_string(key) +
+                      " is suspended: no answer is taken until it is resumed, and the job is "
+                      "handed out again then");
+  }
   if (!acting_.empty() && (job->state != JobState::kLocked || job->lock_owner != acting_)) {
     // An external worker answers only what it holds. Its lock may have run out: as long as
     // nobody else has fetched the job since, the answer still counts.
@@ -139,7 +145,8 @@ Result<JobRecord*> Runtime::open_job(JobKey key) {
     return Status(StatusCode::kConflict, "job " + std::to_string(key) + " is " +
                                              std::string(to_string(job->state)) + ", not open");
   }
-  if (live(job->instance) == nullptr) {
+  const Instance* inst = live(job->instance);
+  if (inst == nullptr) {
     if (!store_failure_.is_ok()) return store_failure_;
     return Status(StatusCode::kConflict,
                   "the instance of job " + std::to_string(key) + " has ended");

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "runtime/lifecycle.h"
+#include "time/iso8601.h"  // kLatestMs
 
 namespace ordo::runtime {
 
@@ -59,7 +60,7 @@ void Runtime::run_queue() {
       deliveries_.pop_front();
       Instance* inst = live(d.instance);
       const Wait* wait = nullptr;
-      if (inst != nullptr) {
+      if (inst != nullptr && inst->state != InstanceState::kSuspended) {
         for (const Wait& w : inst->waits) {
           if (w.id == d.wait) wait = &w;
         }
@@ -79,7 +80,9 @@ void Runtime::run_queue() {
         for (const Subscription& s : others) {
           if (s.wait == d.wait) continue;
           const Instance* other = get(s.instance);
-          if (other == nullptr || other->finished()) continue;
+          if (other == nullptr || other->finished() || other->state == InstanceState::kSuspended) {
+            continue;
+          }
           for (const Wait& w : other->waits) {
             if (w.id == s.wait) next = &s;
           }
@@ -230,7 +233,7 @@ Result<Correlation> Runtime::correlate(std::string_view name, std::string_view k
       continue;
     }
     Instance* inst = live(s.instance);
-    if (inst == nullptr) continue;
+    if (inst == nullptr || inst->state == InstanceState::kSuspended) continue;
     for (const Wait& w : inst->waits) {
       if (w.id != s.wait) continue;
       Wait copy = w;
@@ -304,6 +307,92 @@ Status Runtime::cancel(InstanceId id) {
   return commit();
 }
 
+Status Runtime::suspend(InstanceId id) {
+  if (Status s = begin(); !s) return s;
+  Instance* inst = live(id);
+  if (inst == nullptr) {
+    Status s = store_failure_.is_ok() ? no_running_instance(id) : store_failure_;
+    abandon();
+    return s;
+  }
+  if (inst->state == InstanceState::kSuspended) {
+    abandon();
+    return Status(StatusCode::kConflict, "instance " + std::to_string(id) + " is suspended already");
+  }
+  if (!transition(*inst, InstanceEvent::kSuspend)) {
+    abandon();
+    return Status::internal("instance " + std::to_string(id) + " cannot be suspended from " +
+                            std::string(to_string(inst->state)));
+  }
+  touch(*inst);
+  // Its open jobs are parked: locked by nobody, for ever. A worker that holds one loses it
+  // (its answer is refused); none is handed out.
+  for (const ElementInstance& el : inst->elements) {
+    if (el.job == 0) continue;
+    JobRecord* j = find_job(el.job);
+    if (j == nullptr || (j->state != JobState::kCreated && j->state != JobState::kLocked)) continue;
+    park(*j);
+  }
+  emit(*inst, HistoryKind::kInstanceSuspended, kNoIndex);
+  return commit();
+}
+
+void Runtime::park(JobRecord& job) {
+  if (auto n = next(job.state, JobEvent::kLock)) job.state = *n;
+  job.lock_owner = kSuspendedOwner;
+  job.lock_expires_ms = time::kLatestMs;
+  touch_job(job.key);
+}
+
+Status Runtime::resume(InstanceId id) {
+  if (Status s = begin(); !s) return s;
+  Instance* inst = live(id);
+  if (inst == nullptr) {
+    Status s = store_failure_.is_ok() ? no_running_instance(id) : store_failure_;
+    abandon();
+    return s;
+  }
+  if (inst->state != InstanceState::kSuspended) {
+    abandon();
+    return Status(StatusCode::kConflict, "instance " + std::to_string(id) + " is " +
+                                             std::string(to_string(inst->state)) +
+                                             ", not suspended");
+  }
+  transition(*inst, InstanceEvent::kResume);
+  // Back to where it was: held by its incidents, if it has any open.
+  if (!inst->incidents.empty()) transition(*inst, InstanceEvent::kRaiseIncident);
+  touch(*inst);
+  emit(*inst, HistoryKind::kInstanceResumed, kNoIndex);
+  for (const ElementInstance& el : inst->elements) {
+    if (el.job == 0) continue;
+    JobRecord* j = find_job(el.job);
+    if (j == nullptr || j->state != JobState::kLocked || j->lock_owner != kSuspendedOwner) continue;
+    if (auto n = next(j->state, JobEvent::kUnlock)) j->state = *n;
+    j->lock_owner.clear();
+    j->lock_expires_ms = 0;
+    touch_job(j->key);
+    made_ready(j->key);
+  }
+  // Messages that arrived meanwhile and were buffered: each open subscription looks again.
+  // (Its timers count again by themselves: the store's query passes only suspended ones by.)
+  const std::int64_t t = now();
+  for (const Wait& w : inst->waits) {
+    if (w.timer || w.sub_key.empty()) continue;
+    const std::size_t cut = w.sub_key.find('\x1f');
+    const std::string_view name = std::string_view(w.sub_key).substr(0, cut);
+    const std::string_view key = cut == std::string::npos ? std::string_view()
+                                                          : std::string_view(w.sub_key).substr(cut + 1);
+    Result<std::optional<BufferedMessage>> m = store_.take_buffered(name, key, t);
+    if (!m) {
+      failed(m.status());
+    } else if (*m) {
+      deliveries_.push_back(Delivery{inst->id, w.id, std::move(**m)});
+    }
+  }
+  run_queue();
+  return commit();
+}
+
 Status Runtime::set_variables(InstanceId id, nlohmann::json variables) {
   if (!variables.is_object()) return Status::invalid_argument("variables must be a JSON object");
   if (Status s = begin(); !s) return s;
@@ -369,6 +458,11 @@ Status Runtime::resolve_incident(IncidentKey key, int job_retries) {
     return s;
   }
   Instance& inst = *found;
+  if (inst.state == InstanceState::kSuspended) {
+    abandon();
+    return Status(StatusCode::kConflict,
+                  "instance " + std::to_string(inst.id) + " is suspended: resume it, then retry");
+  }
   touch(inst);
   const Incident inc = *it;
   inst.incidents.erase(it);
@@ -458,8 +552,13 @@ Result<bool> Runtime::fire_next_due_timer() {
     JobRecord* j = find_job(rec.wait);
     if (j != nullptr && j->state == JobState::kFailed) {
       j->state = *next(j->state, JobEvent::kRetry);
-      touch_job(j->key);
-      made_ready(j->key);
+      const Instance* of = live(j->instance);
+      if (of != nullptr && of->state == InstanceState::kSuspended) {
+        park(*j);
+      } else {
+        touch_job(j->key);
+        made_ready(j->key);
+      }
     }
     if (Status s = commit(); !s) return s;
     return true;

@@ -154,6 +154,13 @@ class Runtime {
                                 nlohmann::json variables, std::int64_t ttl_ms,
                                 std::string_view message_id = {});
   Status cancel(InstanceId id);
+  // Pauses a running instance: its jobs are taken from their workers and handed to nobody,
+  // its timers do not fire and messages pass it by (buffered, when they may be), until
+  // resume(). A worker's answer meanwhile is refused; the job goes out again after resume.
+  Status suspend(InstanceId id);
+  Status resume(InstanceId id);
+  // The lock owner of the jobs of a suspended instance (their lock never runs out).
+  static constexpr std::string_view kSuspendedOwner = "ordo:suspended";
   Status set_variables(InstanceId id, nlohmann::json variables);
   Status resolve_incident(IncidentKey key, int job_retries);
   // Fires the earliest timer due at or before now; false when none is due.
@@ -255,6 +262,8 @@ class Runtime {
   // resolve_incident() of the `damaged` incident `key`, inside its transaction.
   Status release_damaged(IncidentKey key, InstanceId id);
   JobRecord* find_job(JobKey key);
+  // Parks an open job of a suspended instance (suspend()).
+  void park(JobRecord& job);
   void touch_job(JobKey key);
   // A job can be handed out now: to a driver here (ready_jobs()) or a worker anywhere.
   void made_ready(JobKey key) {

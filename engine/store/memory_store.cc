@@ -214,9 +214,15 @@ Status MemoryStore::remove_start_timers(std::string_view process_id) {
 }
 
 Result<std::optional<TimerRow>> MemoryStore::next_timer() {
-  if (timers_.empty()) return std::optional<TimerRow>();
-  const auto& [when, record] = *timers_.begin();
-  return std::optional<TimerRow>(TimerRow{when.first, when.second, record});
+  for (const auto& [when, record] : timers_) {
+    // A suspended instance's timers wait for its resume.
+    if (record.instance != 0) {
+      auto it = instances_.find(record.instance);
+      if (it != instances_.end() && it->second->state == InstanceState::kSuspended) continue;
+    }
+    return std::optional<TimerRow>(TimerRow{when.first, when.second, record});
+  }
+  return std::optional<TimerRow>();
 }
 
 // ---- subscriptions ----

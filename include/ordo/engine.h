@@ -179,6 +179,24 @@ struct ElementInfo {
   std::string element_id;
   ElementKind kind = ElementKind::kTask;
   ElementState state = ElementState::kActive;
+  JobKey job = 0;         // job tasks: the open job (InstanceInfo::jobs)
+  InstanceId called = 0;  // call activities: the instance it called, running now
+};
+
+struct JobInfo {
+  JobKey key = 0;
+  InstanceId instance = 0;
+  std::string type;
+  std::string element_id;
+  JobState state = JobState::kCreated;
+  int retries = 0;
+  int attempt = 1;
+  std::string idempotency_key;
+  std::string last_error;
+  // Locked: by which worker, until when (ms since 1970). A suspended instance's jobs are
+  // locked by "ordo:suspended" with no end.
+  std::string lock_owner;
+  std::int64_t lock_expires_ms = 0;
 };
 
 struct InstanceInfo {
@@ -194,6 +212,7 @@ struct InstanceInfo {
   std::int64_t started_ms = 0;
   std::int64_t ended_ms = 0;  // 0 while running
   InstanceId parent = 0;      // the calling instance, for instances started by a call activity
+  std::vector<JobInfo> jobs;  // its open jobs (Engine::instance() only)
 };
 
 // How many root and child instances are in a state (and, completed, at which end event).
@@ -202,18 +221,6 @@ struct InstanceCount {
   InstanceState state = InstanceState::kActive;
   std::string end_event;  // completed instances only
   std::int64_t count = 0;
-};
-
-struct JobInfo {
-  JobKey key = 0;
-  InstanceId instance = 0;
-  std::string type;
-  std::string element_id;
-  JobState state = JobState::kCreated;
-  int retries = 0;
-  int attempt = 1;
-  std::string idempotency_key;
-  std::string last_error;
 };
 
 // External workers (fetch_and_lock): a service elsewhere does the work of a job type.
@@ -336,6 +343,14 @@ class Engine {
   // An instance started by a call activity is cancelled through its root instance
   // (kConflict names it).
   Status cancel(InstanceId instance);
+  // Pauses a running instance (state suspended) until resume(): none of its jobs is handed
+  // out (a worker holding one loses it, and its answer is refused with kConflict), its
+  // timers do not fire (one due meanwhile fires at the resume), and messages pass it by
+  // (buffered, when their time to live allows, and delivered at the resume). Setting its
+  // variables and cancelling it still work; retrying its incidents waits for the resume.
+  // kConflict when it is suspended already (suspend) or not suspended (resume).
+  Status suspend(InstanceId instance);
+  Status resume(InstanceId instance);
   // Sets process-level variables (e.g. to fix what caused an incident).
   Status set_variables(InstanceId instance, nlohmann::json variables);
   // Retries what the incident stopped: a job gets `job_retries` more retries; an element

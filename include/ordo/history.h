@@ -41,6 +41,8 @@ enum class HistoryKind : std::uint8_t {
   kIncidentRaised,     // key: the incident; detail: its message
   kIncidentResolved,
   kJobDeferred,  // value: when it is handed out again (ms since epoch); detail: why
+  kInstanceSuspended,  // by an operator: no job is handed out, no timer or message delivered
+  kInstanceResumed,
 };
 std::string_view to_string(HistoryKind kind) noexcept;  // "element-activated", ...
 

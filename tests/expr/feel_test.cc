@@ -15,12 +15,12 @@ json feel(std::string_view text, const json& vars = json::object()) {
   return testing::value_of(kFeel, text, vars);
 }
 
-void table(std::initializer_list<Case> cases) {
+void feel_table(std::initializer_list<Case> cases) {
   testing::check_table(kFeel, cases);
 }
 
 TEST(Feel, Literals) {
-  table({
+  feel_table({
       {"1", "{}", "1"},
       {"-2.5", "{}", "-2.5"},
       {"1e3", "{}", "1000.0"},
@@ -39,7 +39,7 @@ TEST(Feel, Literals) {
 }
 
 TEST(Feel, VariablesAndPaths) {
-  table({
+  feel_table({
       {"orderId", R"({"orderId": "A-17"})", "\"A-17\""},
       {"order.customer.locale", R"({"order": {"customer": {"locale": "de"}}})", "\"de\""},
       {"order.missing", R"({"order": {}})", "null"},
@@ -58,7 +58,7 @@ TEST(Feel, VariablesAndPaths) {
 }
 
 TEST(Feel, ListFilters) {
-  table({
+  feel_table({
       {"items[price > 10]", R"({"items": [{"price": 5}, {"price": 12}, {"price": 20}]})",
        R"([{"price": 12}, {"price": 20}])"},
       {"items[item > 1]", R"({"items": [1, 2, 3]})", "[2, 3]"},
@@ -70,7 +70,7 @@ TEST(Feel, ListFilters) {
 }
 
 TEST(Feel, ComparisonOperators) {
-  table({
+  feel_table({
       {"1 = 1", "{}", "true"},
       {"1 = 1.0", "{}", "true"},
       {"1 != 2", "{}", "true"},
@@ -90,7 +90,7 @@ TEST(Feel, ComparisonOperators) {
 }
 
 TEST(Feel, NullComparedWithEqualsIsABoolean) {
-  table({
+  feel_table({
       {"null = null", "{}", "true"},
       {"x = null", "{}", "true"},
       {"x = null", R"({"x": 1})", "false"},
@@ -100,7 +100,7 @@ TEST(Feel, NullComparedWithEqualsIsABoolean) {
 }
 
 TEST(Feel, NullComparedWithLessThanIsNull) {
-  table({
+  feel_table({
       {"null < 1", "{}", "null"},
       {"price > 0", "{}", "null"},
       {"1 >= x", R"({"x": null})", "null"},
@@ -108,7 +108,7 @@ TEST(Feel, NullComparedWithLessThanIsNull) {
 }
 
 TEST(Feel, ComparingDifferentTypesIsNull) {
-  table({
+  feel_table({
       {"1 < \"a\"", "{}", "null"},
       {"1 = \"1\"", "{}", "null"},
       {"true < false", "{}", "null"},
@@ -129,7 +129,7 @@ TEST(Feel, ArithmeticKeepsIntegersIntegral) {
 }
 
 TEST(Feel, Arithmetic) {
-  table({
+  feel_table({
       {"1 + 2 * 3", "{}", "7"},
       {"(1 + 2) * 3", "{}", "9"},
       {"10 - 4 - 3", "{}", "3"},
@@ -149,7 +149,7 @@ TEST(Feel, Arithmetic) {
 }
 
 TEST(Feel, ThreeValuedLogic) {
-  table({
+  feel_table({
       {"true and true", "{}", "true"},
       {"true and false", "{}", "false"},
       {"false and null", "{}", "false"},
@@ -167,7 +167,7 @@ TEST(Feel, ThreeValuedLogic) {
 }
 
 TEST(Feel, IfThenElse) {
-  table({
+  feel_table({
       {"if x > 1 then \"big\" else \"small\"", R"({"x": 5})", "\"big\""},
       {"if x > 1 then \"big\" else \"small\"", R"({"x": 0})", "\"small\""},
       {"if null then 1 else 2", "{}", "2"},
@@ -176,7 +176,7 @@ TEST(Feel, IfThenElse) {
 }
 
 TEST(Feel, InListsRangesAndUnaryTests) {
-  table({
+  feel_table({
       {"x in [1, 2, 3]", R"({"x": 2})", "true"},
       {"x in [1, 2, 3]", R"({"x": 4})", "false"},
       {"x in [1..10]", R"({"x": 10})", "true"},
@@ -197,7 +197,7 @@ TEST(Feel, InListsRangesAndUnaryTests) {
 }
 
 TEST(Feel, Between) {
-  table({
+  feel_table({
       {"x between 1 and 10", R"({"x": 1})", "true"},
       {"x between 1 and 10", R"({"x": 11})", "false"},
       {"x between 1 and 10 and y", R"({"x": 5, "y": false})", "false"},
@@ -206,7 +206,7 @@ TEST(Feel, Between) {
 }
 
 TEST(Feel, StringFunctions) {
-  table({
+  feel_table({
       {"string length(\"héllo\")", "{}", "5"},
       {"string length (name)", R"({"name": "abc"})", "3"},
       {"substring(\"foobar\", 3)", "{}", "\"obar\""},
@@ -230,7 +230,7 @@ TEST(Feel, StringFunctions) {
 }
 
 TEST(Feel, ListFunctions) {
-  table({
+  feel_table({
       {"count([1, 2, 3])", "{}", "3"},
       {"sum([1, 2, 3])", "{}", "6"},
       {"sum(1, 2.5)", "{}", "3.5"},
@@ -260,7 +260,7 @@ TEST(Feel, ListFunctions) {
 }
 
 TEST(Feel, NumberFunctions) {
-  table({
+  feel_table({
       {"floor(1.5)", "{}", "1"},
       {"floor(-1.5)", "{}", "-2"},
       {"ceiling(1.2)", "{}", "2"},
@@ -277,7 +277,7 @@ TEST(Feel, NumberFunctions) {
 }
 
 TEST(Feel, IsDefinedTellsUnsetFromNull) {
-  table({
+  feel_table({
       {"is defined(x)", R"({"x": null})", "true"},
       {"is defined(x)", "{}", "false"},
       {"is defined(order.id)", R"({"order": {"id": 1}})", "true"},
@@ -286,7 +286,7 @@ TEST(Feel, IsDefinedTellsUnsetFromNull) {
 }
 
 TEST(Feel, DatesAndDurationsComeOutAsIsoStrings) {
-  table({
+  feel_table({
       {"date and time(\"2026-12-01T10:00:00Z\")", "{}", "\"2026-12-01T10:00:00Z\""},
       {"date and time(\"2026-12-01T11:00:00+01:00\")", "{}", "\"2026-12-01T10:00:00Z\""},
       {"date(\"2026-12-01\")", "{}", "\"2026-12-01\""},
@@ -315,7 +315,7 @@ TEST(Feel, DatesAndDurationsComeOutAsIsoStrings) {
 }
 
 TEST(Feel, DateAndDurationComparisons) {
-  table({
+  feel_table({
       {"duration(\"PT1H\") > duration(\"PT30M\")", "{}", "true"},
       {"duration(\"P1D\") = duration(\"PT24H\")", "{}", "true"},
       {"duration(\"P1Y\") > duration(\"P11M\")", "{}", "true"},
@@ -332,7 +332,7 @@ TEST(Feel, DateAndDurationComparisons) {
 
 TEST(Feel, FunctionNamesWithSpacesNeedTheirParenthesis) {
   // "string" alone is a variable; "string length" is a function only when called.
-  table({
+  feel_table({
       {"string", R"({"string": "s"})", "\"s\""},
       {"string length(\"ab\") + 1", "{}", "3"},
       {"upper  case(\"a\")", "{}", "\"A\""},
@@ -340,7 +340,7 @@ TEST(Feel, FunctionNamesWithSpacesNeedTheirParenthesis) {
 }
 
 TEST(Feel, CommentsAreIgnored) {
-  table({{"1 + // one\n 2 /* two */", "{}", "3"}});
+  feel_table({{"1 + // one\n 2 /* two */", "{}", "3"}});
 }
 
 TEST(Feel, StaticTextIsAStringLiteral) {

@@ -15,12 +15,12 @@ json juel(std::string_view text, const json& vars = json::object()) {
   return testing::value_of(kJuel, text, vars);
 }
 
-void table(std::initializer_list<Case> cases) {
+void juel_table(std::initializer_list<Case> cases) {
   testing::check_table(kJuel, cases);
 }
 
 TEST(Juel, CorpusExpressions) {
-  table({
+  juel_table({
       {"${input == 3 || input == 1}", R"({"input": 1})", "true"},
       {"${input == 3 || input == 1}", R"({"input": 2})", "false"},
       {"${!terminate}", R"({"terminate": false})", "true"},
@@ -30,7 +30,7 @@ TEST(Juel, CorpusExpressions) {
 }
 
 TEST(Juel, LiteralsAndMemberAccess) {
-  table({
+  juel_table({
       {"${1}", "{}", "1"},
       {"${-1.5}", "{}", "-1.5"},
       {"${'single'}", "{}", "\"single\""},
@@ -48,7 +48,7 @@ TEST(Juel, LiteralsAndMemberAccess) {
 }
 
 TEST(Juel, ComparisonOperatorsInSymbolsAndWords) {
-  table({
+  juel_table({
       {"${a == 1}", R"({"a": 1})", "true"},
       {"${a eq 1}", R"({"a": 1})", "true"},
       {"${a != 1}", R"({"a": 1})", "false"},
@@ -67,7 +67,7 @@ TEST(Juel, ComparisonOperatorsInSymbolsAndWords) {
 }
 
 TEST(Juel, LogicAndEmpty) {
-  table({
+  juel_table({
       {"${not a}", R"({"a": true})", "false"},
       {"${!a && b}", R"({"a": false, "b": true})", "true"},
       {"${empty list}", R"({"list": []})", "true"},
@@ -81,7 +81,7 @@ TEST(Juel, LogicAndEmpty) {
 }
 
 TEST(Juel, Arithmetic) {
-  table({
+  juel_table({
       {"${1 + 2 * 3}", "{}", "7"},
       {"${7 / 2}", "{}", "3.5"},
       {"${7 div 2}", "{}", "3.5"},
@@ -98,7 +98,7 @@ TEST(Juel, Arithmetic) {
 }
 
 TEST(Juel, CompositeTextJoinsParts) {
-  table({
+  juel_table({
       {"Order ${id} for ${name}", R"({"id": 7, "name": "Ann"})", "\"Order 7 for Ann\""},
       {"${a}${b}", R"({"a": "x", "b": "y"})", "\"xy\""},
       {"cost: ${x}", R"({"x": null})", "\"cost: \""},

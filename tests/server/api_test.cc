@@ -378,6 +378,29 @@ TEST_F(ApiTest, InstancesArePagedByKeysetAndBadFiltersAreNamed) {
   EXPECT_TRUE(body_of(last)["next"].is_null()) << "not a full page: nothing after it";
 }
 
+// Suspending an instance and resuming it: each answer says the state it is in now; the
+// same action twice is a conflict, an unknown instance is not found.
+TEST_F(ApiTest, AnInstanceIsSuspendedAndResumed) {
+  deploy();
+  Response started = call("POST", "/v1/process-instances",
+                          json{{"processId", "order-acceptance"}, {"businessKey", "S-1"}}.dump());
+  ASSERT_EQ(started.status, 201) << started.body;
+  const std::string at =
+      "/v1/process-instances/" + std::to_string(body_of(started)["id"].get<std::uint64_t>());
+  Response suspended = call("POST", at + "/suspend");
+  ASSERT_EQ(suspended.status, 200) << suspended.body;
+  EXPECT_EQ(body_of(suspended)["state"], "suspended");
+  EXPECT_EQ(body_of(call("GET", at))["state"], "suspended");
+  Response twice = call("POST", at + "/suspend");
+  EXPECT_EQ(twice.status, 409);
+  EXPECT_NE(twice.body.find("suspended already"), std::string::npos) << twice.body;
+  Response resumed = call("POST", at + "/resume");
+  ASSERT_EQ(resumed.status, 200) << resumed.body;
+  EXPECT_EQ(body_of(resumed)["state"], "active");
+  EXPECT_EQ(call("POST", at + "/resume").status, 409);
+  EXPECT_EQ(call("POST", "/v1/process-instances/999999/suspend").status, 404);
+}
+
 // Cancelling what matches a filter: counted first (nothing changes), then cancelled; only
 // running instances, and never without a filter.
 TEST_F(ApiTest, InstancesMatchingAFilterAreCountedThenCancelled) {
@@ -439,7 +462,7 @@ TEST_F(ApiTest, EveryRouteOfTheOpenApiFileExists) {
       ++routes;
     }
   }
-  EXPECT_EQ(routes, 27);
+  EXPECT_EQ(routes, 29);
 }
 
 // Request metrics are labelled by route template: every documented route has its own label,

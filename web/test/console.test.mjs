@@ -179,7 +179,24 @@ describe('the web console', () => {
     }
     assert.match(await page.locator('#version').textContent(), /version 1/);
     assert.match(await page.locator('.count[data-state="active"]').textContent(), /3 active/);
+    // A badge per element: the three orders passed the start event and wait at the
+    // availability check; the table says the same.
+    const badges = (id) => page.locator(`[data-badges="${id}"]`);
+    assert.equal(await badges('order-received').locator('.badge.passed').textContent(), '3');
+    assert.equal(await badges('check-availability').locator('.badge.active').textContent(), '3');
+    assert.equal(await badges('await-payment-confirmation').count(), 0);
+    const row = page.locator('#elements tr[data-element="check-availability"]');
+    assert.deepEqual(await row.locator('td').allTextContents(),
+      ['check-availability', '3', '0', '0', '0', '']);
     await page.screenshot({ path: join(shots, 'console-process.png') });
+    // The heatmap of instances passed: only the start event has any, so it is the hottest.
+    await page.selectOption('#heatmap', 'passed');
+    await page.locator('#diagram[data-ready="true"]').waitFor();
+    await waitFor(async () => /ordo-heat-5/.test(await page.locator(
+      '#diagram [data-element-id="order-received"]').getAttribute('class')), 'the heatmap');
+    assert.doesNotMatch(await page.locator('#diagram [data-element-id="check-availability"]')
+      .getAttribute('class'), /ordo-heat/);
+    await page.screenshot({ path: join(shots, 'console-heatmap.png') });
     assert.deepEqual(problems, []);
     await page.close();
   });
@@ -210,6 +227,36 @@ describe('the web console', () => {
     await page.close();
   });
 
+  it('suspends an order after asking, shows its jobs parked, and resumes it', async () => {
+    const { page, problems } = await open();
+    await page.fill('#token', WRITE);
+    await page.click('text=Use');
+    await page.goto(`${base}/#/instances?businessKey=C-2`);
+    await page.locator('#instances a').first().click();
+    await page.locator('#diagram[data-ready="true"]').waitFor();
+    const job = page.locator('#jobs tbody tr').first();
+    assert.deepEqual((await job.locator('td').allTextContents()).slice(0, 3),
+      ['check-availability', 'erp.check-availability', 'created']);
+    assert.match(await page.locator('#deliveries').textContent(), /None sent/);
+    await page.click('#suspend button');
+    assert.match(await page.locator('#suspend .question').textContent(), /No job of it is handed out/);
+    await page.click('#suspend [data-confirm="yes"]');
+    await waitFor(async () => (await page.locator('#instance-state').textContent()) === 'suspended',
+      'the instance to be suspended');
+    // Its job is parked: locked by nobody that works, for as long as it is suspended.
+    assert.deepEqual((await page.locator('#jobs tbody tr').first().locator('td').allTextContents())
+      .slice(2, 7), ['locked', '3', '1', 'ordo:suspended', '']);
+    await page.screenshot({ path: join(shots, 'console-suspended.png'), fullPage: true });
+    await page.click('#resume button');
+    await page.click('#resume [data-confirm="yes"]');
+    await waitFor(async () => (await page.locator('#instance-state').textContent()) === 'active',
+      'the instance to be active again');
+    assert.equal(await page.locator('#jobs tbody tr').first().locator('td').nth(2).textContent(),
+      'created');
+    assert.deepEqual(problems, []);
+    await page.close();
+  });
+
   it('shows business keys and variables that hold markup as text, and runs none of it', async () => {
     const { page, problems } = await open();
     await page.fill('#token', READ);
@@ -236,6 +283,7 @@ describe('the web console', () => {
     await page.locator('#instances a').first().click();
     await page.locator('#diagram[data-ready="true"]').waitFor();
     assert.equal(await page.locator('#cancel').count(), 0, 'no cancel button');
+    assert.equal(await page.locator('#suspend').count(), 0, 'no suspend button');
     assert.equal(await page.locator('button', { hasText: 'Retry' }).count(), 0);
     const id = await page.evaluate(() => location.hash.split('/').pop());
     const forged = await page.evaluate(async ([instance, token]) => (await fetch(

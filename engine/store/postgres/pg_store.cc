@@ -198,6 +198,9 @@ std::string_view PgStore::sql_text(Sql id) noexcept {
       return "SELECT id, instance_id, wait_id, due_at, repetitions_left, interval_ms, "
              "process_id, version, start_event FROM timers t WHERE NOT EXISTS (SELECT 1 FROM "
              "incidents i WHERE i.instance_id = t.instance_id AND i.type = 'damaged') "
+             // A suspended instance's timers wait for its resume.
+             "AND NOT EXISTS (SELECT 1 FROM instances n WHERE n.id = t.instance_id AND "
+             "n.state = 'suspended') "
              // Locked until the firing commits; another node takes the next one meanwhile,
              // so a timer fires once (a start or cycle timer has no wait to check it by).
              "ORDER BY due_at, id LIMIT 1 FOR UPDATE OF t SKIP LOCKED";

@@ -464,7 +464,8 @@ Result<std::optional<TimerRow>> SqliteStore::next_timer() {
                  "SELECT id, instance_id, wait_id, due_at, repetitions_left, interval_ms, "
                  "process_id, version, start_event FROM timers t WHERE NOT EXISTS (SELECT 1 FROM "
                  "incidents i WHERE i.instance_id = t.instance_id AND i.type = 'damaged') "
-                 "ORDER BY due_at, id LIMIT 1");
+                 "AND NOT EXISTS (SELECT 1 FROM instances n WHERE n.id = t.instance_id AND "
+                 "n.state = 'suspended') ORDER BY due_at, id LIMIT 1");
   Result<bool> row = st.step();
   if (!row) return row.status();
   if (!*row) return std::optional<TimerRow>();

@@ -1,11 +1,12 @@
 // An instance: where it stands on its process's diagram (the elements it is at now, those
-// held by incidents, the path it took), its variables, incidents and history.
+// held by incidents, the path it took), its variables, incidents, jobs, the customer
+// messages sent for it, the instances it called or was called by, and its history.
 import { get, post, scopes } from '../api.js';
 import { drawDiagram } from '../diagram.js';
 import { confirmed, edited, h, link, refresh, show } from '../dom.js';
 
 export async function instancePage(main, id, current) {
-  const instance = await get(`/v1/process-instances/${encodeURIComponent(id)}?history`);
+  const instance = await get(`/v1/process-instances/${encodeURIComponent(id)}?history&deliveries`);
   const may = await scopes();
   const xml = await get(`/v1/processes/${encodeURIComponent(instance.processId)}/versions/` +
     `${instance.version}/xml`, { text: true });
@@ -28,7 +29,22 @@ export async function instancePage(main, id, current) {
         refresh();
       }, { 'data-retry-with': i.key })
       : null));
-  const running = instance.state === 'active' || instance.state === 'incident';
+  const running = ['active', 'incident', 'suspended'].includes(instance.state);
+  const pause = !may.includes('write') ? null
+    : instance.state === 'suspended'
+      ? confirmed('Resume', `Resume instance ${instance.id}? Its jobs are handed out again, ` +
+        'and timers and messages due meanwhile are delivered.', 'Resume it', async () => {
+        await post(`/v1/process-instances/${instance.id}/resume`);
+        refresh();
+      }, { id: 'resume' })
+      : running
+        ? confirmed('Suspend', `Suspend instance ${instance.id}? No job of it is handed out, ` +
+          'no timer fires and no message is delivered until it is resumed; a worker holding ' +
+          'one of its jobs loses it.', 'Suspend it', async () => {
+          await post(`/v1/process-instances/${instance.id}/suspend`);
+          refresh();
+        }, { id: 'suspend' })
+        : null;
   const cancel = running && may.includes('write')
     ? confirmed('Cancel instance',
       `Cancel instance ${instance.id}? It ends where it stands and cannot go on.`, 'Cancel it',
@@ -37,6 +53,17 @@ export async function instancePage(main, id, current) {
         refresh();
       }, { id: 'cancel' })
     : null;
+  const instanceLink = (other) => h('a', { href: link('instances', other) }, `instance ${other}`);
+  const called = instance.elements.filter((e) => e.calledInstanceId);
+  const jobs = instance.jobs.map((j) => h('tr', { 'data-job': j.key },
+    h('td', {}, j.elementId), h('td', {}, j.type), h('td', {}, j.state),
+    h('td', { class: 'num' }, j.retries), h('td', { class: 'num' }, j.attempt),
+    h('td', {}, j.lockOwner ?? ''), h('td', {}, j.lockExpiresAt ?? ''),
+    h('td', { class: 'message' }, j.lastError ?? '')));
+  const deliveries = instance.deliveries.map((d) => h('tr', { 'data-delivery': d.id },
+    h('td', {}, d.createdAt), h('td', {}, d.message), h('td', {}, d.channel),
+    h('td', {}, d.recipient), h('td', {}, d.status), h('td', {}, d.providerStatus ?? ''),
+    h('td', { class: 'message' }, d.error ?? '')));
   const history = instance.history.map((e) => h('tr', {},
     h('td', { class: 'num' }, e.sequence), h('td', {}, e.time), h('td', {}, e.kind),
     h('td', {}, e.elementId ?? ''), h('td', {}, e.detail ?? '')));
@@ -51,11 +78,20 @@ export async function instancePage(main, id, current) {
       h('span', {}, `started ${instance.startedAt}`),
       instance.endedAt ? h('span', {}, `ended ${instance.endedAt} at ${instance.endEvent ?? ''}`)
         : null,
-      cancel),
+      instance.parentId ? h('span', { id: 'parent' }, 'called by ', instanceLink(instance.parentId))
+        : null,
+      called.length ? h('span', { id: 'called' }, 'calls ', called.map((e, i) =>
+        [i ? ', ' : '', instanceLink(e.calledInstanceId), ` (${e.elementId})`])) : null,
+      pause, cancel),
     canvas,
     instance.incidents.length
       ? [h('h2', {}, 'Incidents'), h('ul', { class: 'incidents', id: 'incidents' }, incidents)]
       : null,
+    instance.jobs.length ? [h('h2', {}, 'Jobs'),
+      h('table', { class: 'grid', id: 'jobs' },
+        h('thead', {}, h('tr', {}, ['Element', 'Type', 'State', 'Retries left', 'Attempt',
+          'Locked by', 'Lock until', 'Last error'].map((t) => h('th', {}, t)))),
+        h('tbody', {}, jobs))] : null,
     h('h2', {}, 'Variables'),
     h('pre', { class: 'variables', id: 'variables' }, JSON.stringify(instance.variables, null, 2)),
     running && may.includes('write')
@@ -75,6 +111,13 @@ export async function instancePage(main, id, current) {
           refresh();
         }, { id: 'edit-variables' })
       : null,
+    h('h2', {}, 'Customer messages'),
+    deliveries.length
+      ? h('table', { class: 'grid', id: 'deliveries' },
+        h('thead', {}, h('tr', {}, ['When', 'Message', 'Channel', 'To', 'Status',
+          'Provider says', 'Error'].map((t) => h('th', {}, t)))),
+        h('tbody', {}, deliveries))
+      : h('p', { id: 'deliveries' }, 'None sent for this order.'),
     h('h2', {}, 'History'),
     h('table', { class: 'grid history' },
       h('thead', {}, h('tr', {}, ['#', 'Time', 'Event', 'Element', 'Detail']
