@@ -96,6 +96,65 @@ std::string_view route_template(const std::vector<std::string_view>& seg) {
   return "(other)";
 }
 
+// `total>100`, `status = paid`, `vip=true`, `note!="late"`: a variable's name, an operator
+// (= != < <= > >=) and a JSON value (text without quotes is taken as text). nullopt, with
+// `why` set, when it is not one.
+std::optional<VariableCondition> parse_variable_condition(std::string_view text, std::string& why,
+                                                          const char* what = "query") {
+  using Op = VariableCondition::Op;
+  const std::size_t at = text.find_first_of("=!<>");
+  if (at == std::string_view::npos) {
+    why = std::string(what) +
+          " 'variable' must be a name, an operator (= != < <= > >=) and a value, e.g. "
+          "total>100 or status=paid";
+    return std::nullopt;
+  }
+  const auto trim = [](std::string_view s) {
+    while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
+    while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
+    return s;
+  };
+  VariableCondition c;
+  c.name = std::string(trim(text.substr(0, at)));
+  const bool two = at + 1 < text.size() && text[at + 1] == '=';
+  switch (text[at]) {
+    case '=': c.op = Op::kEq; break;
+    case '!': c.op = Op::kNe; break;
+    case '<': c.op = two ? Op::kLe : Op::kLt; break;
+    default: c.op = two ? Op::kGe : Op::kGt; break;
+  }
+  if (text[at] == '!' && !two) {
+    why = std::string(what) + " 'variable': '!' must be followed by '=' (!= is 'not equal')";
+    return std::nullopt;
+  }
+  if (c.name.empty() || c.name.size() > 128 ||
+      !std::all_of(c.name.begin(), c.name.end(), [](char ch) {
+        return std::isalnum(static_cast<unsigned char>(ch)) || ch == '_' || ch == '-' || ch == '.';
+      })) {
+    why = std::string(what) +
+          " 'variable' must start with a variable name (letters, digits, _ - .), e.g. "
+          "total>100";
+    return std::nullopt;
+  }
+  const std::string_view value = trim(text.substr(at + (two ? 2 : 1)));
+  c.value = json::parse(value.begin(), value.end(), nullptr, false);
+  if (c.value.is_discarded()) c.value = std::string(value);  // plain text: paid
+  if (c.value.is_object() || c.value.is_array()) {
+    why = std::string(what) +
+          " 'variable' compares with a number, text, true, false or null, not with " +
+          (c.value.is_object() ? "an object" : "a list");
+    return std::nullopt;
+  }
+  const bool ordered = c.op != Op::kEq && c.op != Op::kNe;
+  if (ordered && !c.value.is_number() && !c.value.is_string()) {
+    why = std::string(what) +
+          " 'variable': < <= > >= compare numbers or text; true, false and null only "
+          "with = or !=";
+    return std::nullopt;
+  }
+  return c;
+}
+
 const char* scope_for(const Request& r, const std::vector<std::string_view>& seg) {
   if (seg.size() >= 2 && seg[1] == "jobs" && r.method == "POST") return "worker";
   if (r.method == "GET" || r.method == "HEAD") return "read";
@@ -763,14 +822,23 @@ Response Api::route(const Request& r) {
       }
       if (auto s = r.query.find("state"); s != r.query.end()) {
         for (InstanceState st : {InstanceState::kActive, InstanceState::kCompleted,
-                                 InstanceState::kTerminated, InstanceState::kIncident}) {
+                                 InstanceState::kTerminated, InstanceState::kIncident,
+                                 InstanceState::kSuspended}) {
           if (to_string(st) == s->second) filter.state = st;
         }
         if (!filter.state) {
           return error_response(400,
-                                "query 'state' must be active, completed, terminated or "
-                                "incident");
+                                "query 'state' must be active, completed, terminated, "
+                                "incident or suspended");
         }
+      }
+      if (auto v = r.query.find("variable"); v != r.query.end()) {
+        std::string why;
+        filter.variable = parse_variable_condition(v->second, why);
+        if (!filter.variable) return error_response(400, why);
+      }
+      if (auto m = r.query.find("incidentMessage"); m != r.query.end()) {
+        filter.incident_message = m->second;
       }
       if (auto l = r.query.find("limit"); l != r.query.end()) {
         std::uint64_t limit = 0;
@@ -797,13 +865,18 @@ Response Api::route(const Request& r) {
                                {"version", json::value_t::number_integer},
                                {"businessKeyPrefix", json::value_t::string},
                                {"state", json::value_t::string},
+                               {"variable", json::value_t::string},
+                               {"incidentMessage", json::value_t::string},
+                               {"startedFrom", json::value_t::string},
+                               {"startedTo", json::value_t::string},
                                {"max", json::value_t::number_integer},
                                {"dryRun", json::value_t::boolean}},
                         error)) {
         return error;
       }
       InstanceFilter filter;
-      for (const char* field : {"processId", "businessKeyPrefix", "state"}) {
+      for (const char* field : {"processId", "businessKeyPrefix", "state", "variable",
+                                "incidentMessage", "startedFrom", "startedTo"}) {
         if (body.contains(field) && !body[field].is_string()) {
           return error_response(400, std::string("field '") + field + "' must be a string");
         }
@@ -824,14 +897,40 @@ Response Api::route(const Request& r) {
         return error;
       }
       filter.version = static_cast<int>(version);
-      std::vector<InstanceState> states = {InstanceState::kActive, InstanceState::kIncident};
+      if (body.contains("variable")) {
+        std::string why;
+        filter.variable =
+            parse_variable_condition(body["variable"].get<std::string>(), why, "field");
+        if (!filter.variable) return error_response(400, why);
+      }
+      if (body.contains("incidentMessage")) {
+        filter.incident_message = body["incidentMessage"].get<std::string>();
+      }
+      for (const auto& [name, at] : {std::pair<const char*, std::int64_t*>{
+                                         "startedFrom", &filter.started_from},
+                                     {"startedTo", &filter.started_to}}) {
+        if (!body.contains(name)) continue;
+        std::optional<std::int64_t> t = time::parse_date_time(body[name].get<std::string>());
+        if (!t) {
+          return error_response(400, std::string("field '") + name +
+                                         "' must be an ISO 8601 date and time, e.g. "
+                                         "2026-12-01T00:00:00Z");
+        }
+        *at = *t;
+      }
+      std::vector<InstanceState> states = {InstanceState::kActive, InstanceState::kIncident,
+                                           InstanceState::kSuspended};
       if (body.contains("state")) {
         const std::string s = body["state"].get<std::string>();
-        if (s != "active" && s != "incident") {
-          return error_response(400, "field 'state' must be active or incident: only running "
-                                     "instances can be cancelled");
+        states.clear();
+        for (InstanceState st : {InstanceState::kActive, InstanceState::kIncident,
+                                 InstanceState::kSuspended}) {
+          if (to_string(st) == s) states.push_back(st);
         }
-        states = {s == "active" ? InstanceState::kActive : InstanceState::kIncident};
+        if (states.empty()) {
+          return error_response(400, "field 'state' must be active, incident or suspended: "
+                                     "only running instances can be cancelled");
+        }
       }
       // Called instances are cancelled with their root: only roots are taken.
       std::vector<InstanceId> ids;

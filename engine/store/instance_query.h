@@ -20,6 +20,10 @@ struct InstanceSql {
 
 InstanceSql instance_query_sql(const InstanceQuery& query, SqlDialect dialect);
 
+// Whether `vars` (an instance's process-level variables) satisfy `v` (the memory store's
+// search, by the SQL stores' rules).
+bool variable_matches(const VariableCondition& v, const nlohmann::json& vars);
+
 // Whether `row` matches `query` (the memory store's search, and the same rules).
 bool instance_matches(const InstanceQuery& query, const InstanceRow& row);
 

@@ -3,6 +3,7 @@
 #include "store/instance_query.h"
 
 #include <algorithm>
+#include <cctype>
 #include <tuple>
 
 #include "state/plan.h"  // the process id of an instance, for its business key
@@ -351,6 +352,17 @@ Result<std::vector<InstanceRow>> MemoryStore::list_instances(const InstanceQuery
     if (static_cast<int>(out.size()) >= query.limit) break;
     if (!query.process_id.empty() && inst->plan->def->id != query.process_id) continue;
     if (query.state && inst->state != *query.state) continue;
+    if (query.variable && !variable_matches(*query.variable, inst->vars)) continue;
+    if (!query.incident_message.empty() &&
+        std::none_of(inst->incidents.begin(), inst->incidents.end(), [&](const state::Incident& i) {
+          return std::search(i.message.begin(), i.message.end(), query.incident_message.begin(),
+                             query.incident_message.end(), [](char a, char b) {
+                               return std::tolower(static_cast<unsigned char>(a)) ==
+                                      std::tolower(static_cast<unsigned char>(b));
+                             }) != i.message.end();
+        })) {
+      continue;
+    }
     InstanceRow row{inst->id, inst->plan->def->id, inst->plan->version, inst->business_key,
                     inst->state, inst->parent, inst->started_ms, inst->ended_ms,
                     end_event_of(*inst)};

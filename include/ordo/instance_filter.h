@@ -6,10 +6,22 @@
 #include <optional>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "ordo/history.h"    // InstanceId
 #include "ordo/lifecycle.h"  // InstanceState
 
 namespace ordo {
+
+// A condition on a process-level variable: `total > 100`, `status = "paid"`. Values compare
+// by their JSON type: a number with numbers, text with text (byte order); true, false and
+// null only with = and !=. An instance without the variable matches no condition.
+struct VariableCondition {
+  enum class Op : std::uint8_t { kEq, kNe, kLt, kLe, kGt, kGe };
+  std::string name;
+  Op op = Op::kEq;
+  nlohmann::json value;
+};
 
 struct InstanceFilter {
   std::string process_id;              // empty: any
@@ -25,6 +37,10 @@ struct InstanceFilter {
   // previous page); stays fast however many instances there are.
   InstanceId after = 0;
   bool newest_first = false;  // by id, descending; otherwise ascending
+  std::optional<VariableCondition> variable;  // empty: any
+  // Instances with an open incident whose message contains this text (ASCII letters in
+  // any case); empty: any.
+  std::string incident_message;
 };
 
 }  // namespace ordo

@@ -359,11 +359,31 @@ TEST_F(ApiTest, InstancesArePagedByKeysetAndBadFiltersAreNamed) {
            {"version=0", "version"},
            {"startedFrom=yesterday", "startedFrom"},
            {"order=sideways", "order"},
-           {"after=x", "after"}}) {
+           {"after=x", "after"},
+           {"variable=total", "variable"},
+           {"variable=total!100", "!="},
+           {"variable=to tal>1", "variable name"},
+           {"variable=total>true", "only with = or !="},
+           {"variable=total={}", "not with an object"},
+           {"state=asleep", "suspended"}}) {
     Response r = call("GET", "/v1/process-instances?" + query);
     EXPECT_EQ(r.status, 400) << query;
     EXPECT_NE(body_of(r)["error"]["message"].get<std::string>().find(field), std::string::npos)
         << r.body;
+  }
+  ASSERT_EQ(ApiTest::call("POST", "/v1/process-instances",
+                          json{{"processId", "order-acceptance"},
+                               {"businessKey", "M-1"},
+                               {"variables", {{"total", 120}, {"status", "paid"}}}}
+                              .dump())
+                .status,
+            201);
+  for (const char* query : {"variable=total>=100", "variable= total > 100 ",
+                            "variable=status=paid", "variable=status=\"paid\""}) {
+    Response found = call("GET", std::string("/v1/process-instances?") + query);
+    ASSERT_EQ(found.status, 200) << query << found.body;
+    ASSERT_EQ(body_of(found)["instances"].size(), 1u) << query << found.body;
+    EXPECT_EQ(body_of(found)["instances"][0]["businessKey"], "M-1");
   }
   Response first = call("GET", "/v1/process-instances?businessKeyPrefix=K-&order=newest&limit=1");
   ASSERT_EQ(first.status, 200) << first.body;

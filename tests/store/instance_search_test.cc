@@ -79,6 +79,51 @@ TEST_P(InstanceSearch, FiltersOrdersAndPagesByKeyset) {
   EXPECT_TRUE(find(other).empty());
 }
 
+// By a variable (compared within its JSON type) and by the message of an open incident.
+TEST_P(InstanceSearch, FindsByAVariableAndByAnIncidentMessage) {
+  Harness h(immediate_retries());
+  h.deploy(process(straight(svc("t"))));
+  const std::vector<std::pair<std::string, nlohmann::json>> orders = {
+      {"V-1", {{"total", 50}, {"status", "paid"}, {"vip", true}}},
+      {"V-2", {{"total", 150.5}, {"status", "open"}, {"vip", false}}},
+      {"V-3", {{"total", "150"}, {"status", "paid \"now\""}, {"note", nullptr}}},
+      {"V-4", {{"total", 300}, {"status", "pa%d"}}}};
+  std::map<std::string, InstanceId> ids;
+  for (const auto& [key, vars] : orders) {
+    ids[key] = must(h.engine().start("p", vars, key)).id;
+  }
+  const auto find = [&](const std::string& name, VariableCondition::Op op, nlohmann::json value) {
+    InstanceFilter f;
+    f.variable = VariableCondition{name, op, std::move(value)};
+    return keys_of(must(h.engine().instances(f)));
+  };
+  using Op = VariableCondition::Op;
+  EXPECT_EQ(find("status", Op::kEq, "paid"), Ids{"V-1"});
+  EXPECT_EQ(find("status", Op::kEq, "paid \"now\""), Ids{"V-3"}) << "quotes in the value";
+  EXPECT_EQ(find("status", Op::kEq, "pa%d"), Ids{"V-4"}) << "% is itself";
+  EXPECT_EQ(find("total", Op::kGt, 100), (Ids{"V-2", "V-4"})) << "numbers, not the text 150";
+  EXPECT_EQ(find("total", Op::kLe, 150.5), (Ids{"V-1", "V-2"}));
+  EXPECT_EQ(find("total", Op::kEq, 50.0), Ids{"V-1"}) << "50 and 50.0 are one number";
+  EXPECT_EQ(find("total", Op::kEq, "150"), Ids{"V-3"});
+  EXPECT_EQ(find("total", Op::kNe, 50), (Ids{"V-2", "V-3", "V-4"}));
+  EXPECT_EQ(find("status", Op::kGe, "paid"), (Ids{"V-1", "V-3"})) << "text in byte order";
+  EXPECT_EQ(find("vip", Op::kEq, true), Ids{"V-1"});
+  EXPECT_EQ(find("vip", Op::kNe, true), Ids{"V-2"}) << "an instance without it matches nothing";
+  EXPECT_EQ(find("note", Op::kEq, nullptr), Ids{"V-3"});
+  EXPECT_TRUE(find("nothing", Op::kEq, "paid").empty());
+
+  ASSERT_OK(h.engine().fail_job(h.job_of("t", ids["V-2"]), "ERP answered 503", 0, 0));
+  ASSERT_OK(h.engine().fail_job(h.job_of("t", ids["V-4"]), "card declined", 0, 0));
+  InstanceFilter incident;
+  incident.incident_message = "erp";
+  EXPECT_EQ(keys_of(must(h.engine().instances(incident))), Ids{"V-2"}) << "in any case";
+  incident.incident_message = "%";
+  EXPECT_TRUE(must(h.engine().instances(incident)).empty()) << "% is itself";
+  incident.incident_message = "DECLINED";
+  incident.variable = VariableCondition{"total", Op::kGt, 100};
+  EXPECT_EQ(keys_of(must(h.engine().instances(incident))), Ids{"V-4"});
+}
+
 // Instances counted by process, state and end event, as the stores keep the counts while
 // the instances are written: every change of state moves one instance from one count to
 // another, in the transaction that changes it; a rolled back one changes nothing.

@@ -227,6 +227,32 @@ describe('the web console', () => {
     await page.close();
   });
 
+  it('finds orders by a variable', async () => {
+    const { page, problems } = await open();
+    await page.fill('#token', READ);
+    await page.click('text=Use');
+    await page.click('nav >> text=Instances');
+    await page.locator('#instances').waitFor();
+    await page.fill('#variable', 'orderId = C-2');
+    await page.click('text=Find');
+    await waitFor(async () => (await page.locator('#instances tbody tr').count()) === 1,
+      'the list to show C-2 only');
+    assert.equal(await page.locator('#instances tbody tr td').nth(1).textContent(), 'C-2');
+    await page.fill('#variable', 'total > 10');
+    await page.click('text=Find');
+    await page.locator('#none').waitFor();
+    await page.fill('#variable', 'total >= 10');
+    await page.click('text=Find');
+    await waitFor(async () => (await page.locator('#instances tbody tr').count()) === 3,
+      'all three orders');
+    await page.fill('#variable', 'total > true');
+    await page.click('text=Find');
+    await page.locator('[role="alert"], .error').first().waitFor();
+    assert.match(await page.locator('main').textContent(), /only with = or !=/);
+    assert.deepEqual(problems.filter((p) => !/status of 400/.test(p)), []);
+    await page.close();
+  });
+
   it('suspends an order after asking, shows its jobs parked, and resumes it', async () => {
     const { page, problems } = await open();
     await page.fill('#token', WRITE);
@@ -308,6 +334,11 @@ describe('the web console', () => {
     const { page, problems } = await open();
     await page.fill('#token', WRITE);
     await page.click('text=Use');
+    // Found by its incident's message, in any case.
+    await page.goto(`${base}/#/instances?incidentMessage=erp%20ANSWERED`);
+    await page.locator('#instances').waitFor();
+    assert.deepEqual(await page.locator('#instances tbody tr td:nth-child(2)').allTextContents(),
+      ['C-1']);
     await page.goto(`${base}/#/instances?state=incident`);
     await page.locator('#instances a').first().click();
     await page.locator('#diagram[data-ready="true"]').waitFor();

@@ -1421,10 +1421,10 @@ Result<std::vector<ElementStatistics>> PgStore::element_stats(std::string_view p
 
 Result<std::vector<InstanceRow>> PgStore::list_instances(const InstanceQuery& query) {
   // Planned for its parameters each time: a prefix (LIKE) uses its index only then.
+  if (Status s = connected(); !s) return s;
   const InstanceSql sql = instance_query_sql(query, SqlDialect::kPostgres);
   std::vector<Param> params;
   for (const std::string& p : sql.params) params.push_back(p.c_str());
-  if (Status s = connected(); !s) return s;
   Result<Rows> r = conn_->run_once(sql.text, params);
   if (!r) {
     if (in_txn_) txn_failed_ = true;

@@ -149,8 +149,10 @@ Result<std::vector<ElementStatistics>> SqliteStore::element_stats(std::string_vi
   });
   if (!read) return read;
   Result<Statement> inc = db_->prepare(
-      "SELECT d.element_id, count(*) FROM incidents d JOIN instances n ON n.id = d.instance_id "
-      "WHERE n.process_id = ?1 AND n.version = ?2 AND d.element_id IS NOT NULL "
+      // From the (few) open incidents to their instances, never the other way round: CROSS
+      // JOIN keeps SQLite from walking every instance of the process.
+      "SELECT d.element_id, count(*) FROM incidents d CROSS JOIN instances n "
+      "ON n.id = d.instance_id WHERE n.process_id = ?1 AND n.version = ?2 AND d.element_id IS NOT NULL "
       "GROUP BY d.element_id");
   if (!inc) return inc.status();
   inc->bind(1, process_id).bind(2, static_cast<std::int64_t>(version));
@@ -159,18 +161,26 @@ Result<std::vector<ElementStatistics>> SqliteStore::element_stats(std::string_vi
   return out;
 }
 
+namespace {
+
+void bind_all(Statement& st, const InstanceSql& sql) {
+  for (std::size_t i = 0; i < sql.params.size(); ++i) {
+    const int at = static_cast<int>(i + 1);
+    if (sql.integers[i]) {
+      st.bind(at, static_cast<std::int64_t>(std::stoll(sql.params[i])));
+    } else {
+      st.bind(at, std::string_view(sql.params[i]));
+    }
+  }
+}
+
+}  // namespace
+
 Result<std::vector<InstanceRow>> SqliteStore::list_instances(const InstanceQuery& query) {
   const InstanceSql sql = instance_query_sql(query, SqlDialect::kSqlite);
   Result<Statement> st = db_->prepare(sql.text);
   if (!st) return st.status();
-  for (std::size_t i = 0; i < sql.params.size(); ++i) {
-    const int at = static_cast<int>(i + 1);
-    if (sql.integers[i]) {
-      st->bind(at, static_cast<std::int64_t>(std::stoll(sql.params[i])));
-    } else {
-      st->bind(at, std::string_view(sql.params[i]));
-    }
-  }
+  bind_all(*st, sql);
   std::vector<InstanceRow> out;
   Status read = each_row(*st, [&] { out.push_back(instance_row_from(StatementRow(*st))); });
   if (!read) return read;

@@ -1,15 +1,16 @@
 // Instances: found by the start of their business key, process and version, state, end
-// event and start date; newest first, a page at a time (keyset: "Older" continues after the
+// event, start date, a variable (`total > 100`) and an open incident's message; newest first, a page at a time (keyset: "Older" continues after the
 // last one shown). Each links to its page.
 import { get, post, scopes } from '../api.js';
 import { h, link, refresh, show, when } from '../dom.js';
 
-const STATES = ['', 'active', 'incident', 'completed', 'terminated'];
+const STATES = ['', 'active', 'incident', 'suspended', 'completed', 'terminated'];
+const RUNNING = ['active', 'incident', 'suspended'];
 const PAGE = 50;
 
 // The form's names are the API's query names (the date fields become ISO 8601 times).
 const FIELDS = ['businessKeyPrefix', 'processId', 'version', 'state', 'endEvent',
-  'startedFrom', 'startedTo'];
+  'startedFrom', 'startedTo', 'variable', 'incidentMessage'];
 
 export async function instancesPage(main, params, current) {
   const query = new URLSearchParams({ order: 'newest', limit: String(PAGE) });
@@ -41,6 +42,10 @@ export async function instancesPage(main, params, current) {
     id: 'end-event', spellcheck: 'false' });
   const from = h('input', { name: 'startedFrom', type: 'date', value: value('startedFrom'), id: 'from' });
   const to = h('input', { name: 'startedTo', type: 'date', value: value('startedTo'), id: 'to' });
+  const variable = h('input', { name: 'variable', value: value('variable'), id: 'variable',
+    placeholder: 'total > 100, status = paid', spellcheck: 'false' });
+  const incident = h('input', { name: 'incidentMessage', value: value('incidentMessage'),
+    id: 'incident-message', placeholder: 'any', spellcheck: 'false' });
   const form = h('form', { class: 'filters', id: 'filters', on: { submit: (e) => {
     e.preventDefault();
     const chosen = new URLSearchParams();
@@ -48,7 +53,8 @@ export async function instancesPage(main, params, current) {
     location.hash = `#/instances?${chosen}`;
   } } }, field('Business key', key), field('Process', process), field('Version', version),
   field('State', state), field('End event', end), field('Started from', from),
-  field('before', to), h('button', { type: 'submit' }, 'Find'));
+  field('before', to), field('Variable', variable), field('Incident message', incident),
+  h('button', { type: 'submit' }, 'Find'));
 
   const rows = instances.map((i) => h('tr', { 'data-instance': i.id },
     h('td', { class: 'num' }, h('a', { href: link('instances', i.id) }, i.id)),
@@ -62,13 +68,17 @@ export async function instancesPage(main, params, current) {
   older.delete('businessKey');
   if (params.get('businessKey')) older.set('businessKeyPrefix', params.get('businessKey'));
   older.set('after', String(next));
-  // Cancel what the filters match (process or business key prefix, version, a running
-  // state): counted first, then asked, then done.
+  // Cancel what the filters match (the running instances among them): counted first, then
+  // asked, then done. Every filter of the page goes along; none is offered when the page
+  // shows finished instances only.
   const filter = {};
-  if (query.get('processId')) filter.processId = query.get('processId');
-  if (query.get('businessKeyPrefix')) filter.businessKeyPrefix = query.get('businessKeyPrefix');
+  for (const name of ['processId', 'businessKeyPrefix', 'variable', 'incidentMessage',
+    'startedFrom', 'startedTo', 'endEvent']) {
+    if (query.get(name)) filter[name] = query.get(name);
+  }
   if (query.get('version')) filter.version = Number(query.get('version'));
-  if (['active', 'incident'].includes(query.get('state'))) filter.state = query.get('state');
+  if (query.get('state')) filter.state = query.get('state');
+  const cancellable = !filter.endEvent && (!filter.state || RUNNING.includes(filter.state));
   const bulk = h('span', { class: 'action', id: 'bulk-cancel' });
   const offer = () => show(bulk, h('button', { on: { click: ask } }, 'Cancel all matching…'));
   const ask = async () => {
@@ -96,7 +106,9 @@ export async function instancesPage(main, params, current) {
       show(bulk, h('span', { class: 'error', role: 'alert' }, err.message));
     }
   };
-  if (may.includes('write') && (filter.processId || filter.businessKeyPrefix)) offer();
+  if (may.includes('write') && cancellable && (filter.processId || filter.businessKeyPrefix)) {
+    offer();
+  }
   show(main,
     h('h1', {}, 'Instances'),
     form,
