@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <future>
+#include <map>
 
 #include "console.h"
 #include "http_server.h"
@@ -653,10 +654,46 @@ Response Api::webhook(const Request& r, std::string_view kind, std::string_view 
 Response Api::dashboard() {
   const std::int64_t now = engine_.clock().now_ms();
   json out = options_.telemetry != nullptr
-                 ? options_.telemetry->dashboard(now)
-                 : json{{"minutes", json::array()}, {"processes", json::array()},
-                        {"jobs", json::array()}};
+                 ? options_.telemetry->dashboard()
+                 : json{{"jobs", json::array()}};
   out["now"] = now;
+  // Orders per minute and cycle times from the database: the same on every node.
+  constexpr int kMinutes = 30;
+  constexpr std::int64_t kCycleWindowMs = 60 * 60 * 1000;
+  const std::int64_t last = now - now % 60'000;
+  const std::int64_t first = last - (kMinutes - 1) * 60'000LL;
+  Result<std::vector<MinuteCount>> counted = engine_.instances_per_minute(first);
+  if (!counted) return from_status(counted.status());
+  Result<std::vector<CycleTime>> cycles = engine_.cycle_times(now - kCycleWindowMs);
+  if (!cycles) return from_status(cycles.status());
+  json minutes = json::array();
+  for (int i = 0; i < kMinutes; ++i) minutes.push_back(first + i * 60'000LL);
+  std::map<std::string, json> by_process;
+  const auto process = [&](const std::string& id) -> json& {
+    json& p = by_process[id];
+    if (p.is_null()) {
+      const json zeros(std::vector<std::int64_t>(kMinutes, 0));
+      p = {{"processId", id}, {"started", zeros}, {"completed", zeros},
+           {"terminated", zeros}, {"cycleTimes", json::array()}};
+    }
+    return p;
+  };
+  for (const MinuteCount& m : *counted) {
+    const std::int64_t at = (m.minute_ms - first) / 60'000;
+    if (at < 0 || at >= kMinutes) continue;
+    json& p = process(m.process_id);
+    p["started"][static_cast<std::size_t>(at)] = m.started;
+    p["completed"][static_cast<std::size_t>(at)] = m.completed;
+    p["terminated"][static_cast<std::size_t>(at)] = m.terminated;
+  }
+  for (const CycleTime& c : *cycles) {
+    process(c.process_id)["cycleTimes"].push_back(
+        {{"endEvent", c.end_event}, {"count", c.count}, {"p50Ms", c.p50_ms}, {"p95Ms", c.p95_ms}});
+  }
+  json processes = json::array();
+  for (auto& [id, p] : by_process) processes.push_back(std::move(p));
+  out["minutes"] = std::move(minutes);
+  out["processes"] = std::move(processes);
   Result<std::vector<IncidentInfo>> open = engine_.incidents();
   if (!open) return from_status(open.status());
   out["incidentsOpen"] = open->size();

@@ -61,10 +61,6 @@ void Telemetry::on_event(const HistoryEvent& e) {
     case HistoryKind::kInstanceStarted: {
       ProcessStats& stats = process_stats(e.process_id);
       ++stats.started;
-      ++minute(stats, e.time_ms).started;
-      if (started_at_.size() < options_.max_tracked_instances) {
-        started_at_.emplace(e.instance, e.time_ms);
-      }
       auto spans = spans_.find(e.process_id);
       if (spans != spans_.end() && open_instances_.size() < options_.max_tracked_instances) {
         open_instances_.emplace(e.instance, OpenInstance{&spans->second, e.time_ms, 0});
@@ -78,21 +74,7 @@ void Telemetry::on_event(const HistoryEvent& e) {
                                                                               : e.element_id;
       ProcessStats& stats = process_stats(e.process_id);
       ++entry(stats.ended, end);
-      Minute& m = minute(stats, e.time_ms);
-      ++(e.kind == HistoryKind::kInstanceTerminated ? m.terminated : m.completed);
       open_instances_.erase(e.instance);
-      if (auto started = started_at_.find(e.instance); started != started_at_.end()) {
-        if (e.kind == HistoryKind::kInstanceCompleted) {
-          std::deque<Sample>& samples = entry(stats.cycles, end);
-          samples.push_back(Sample{e.time_ms, e.time_ms - started->second});
-          while (!samples.empty() &&
-                 (samples.size() > options_.max_samples ||
-                  samples.front().ended_ms < e.time_ms - options_.dashboard_window_ms)) {
-            samples.pop_front();
-          }
-        }
-        started_at_.erase(started);
-      }
       return;
     }
     case HistoryKind::kElementCompleted:
@@ -117,67 +99,9 @@ void Telemetry::on_event(const HistoryEvent& e) {
   }
 }
 
-Telemetry::Minute& Telemetry::minute(ProcessStats& stats, std::int64_t at_ms) {
-  const std::int64_t start = at_ms - at_ms % 60'000;
-  if (stats.minutes.empty() || stats.minutes.back().start_ms < start) {
-    stats.minutes.push_back(Minute{start, 0, 0, 0});
-    while (stats.minutes.front().start_ms <= start - options_.dashboard_minutes * 60'000LL) {
-      stats.minutes.pop_front();
-    }
-    return stats.minutes.back();
-  }
-  // An event of an earlier minute (engines' clocks may differ a little): its own minute.
-  for (auto it = stats.minutes.rbegin(); it != stats.minutes.rend(); ++it) {
-    if (it->start_ms == start) return *it;
-    if (it->start_ms < start) break;
-  }
-  return stats.minutes.back();
-}
-
-nlohmann::json Telemetry::dashboard(std::int64_t now_ms) const {
+nlohmann::json Telemetry::dashboard() const {
   using nlohmann::json;
   std::lock_guard lock(mu_);
-  const std::int64_t last = now_ms - now_ms % 60'000;
-  const int n = std::max(1, options_.dashboard_minutes);
-  json minutes = json::array();
-  for (int i = n - 1; i >= 0; --i) minutes.push_back(last - i * 60'000LL);
-  json processes = json::array();
-  for (const auto& [id, stats] : processes_) {
-    std::vector<std::uint64_t> started(static_cast<std::size_t>(n)), completed(started.size()),
-        terminated(started.size());
-    for (const Minute& m : stats.minutes) {
-      const std::int64_t back = (last - m.start_ms) / 60'000;
-      if (back < 0 || back >= n) continue;
-      const auto at = static_cast<std::size_t>(n - 1 - back);
-      started[at] = m.started;
-      completed[at] = m.completed;
-      terminated[at] = m.terminated;
-    }
-    json cycles = json::array();
-    for (const auto& [end, samples] : stats.cycles) {
-      std::vector<std::int64_t> in_window;
-      for (const Sample& s : samples) {
-        if (s.ended_ms >= now_ms - options_.dashboard_window_ms) in_window.push_back(s.duration_ms);
-      }
-      if (in_window.empty()) continue;
-      std::sort(in_window.begin(), in_window.end());
-      const auto rank = [&](double q) {  // nearest rank
-        const auto k = static_cast<std::size_t>(q * static_cast<double>(in_window.size()) + 0.999999);
-        return in_window[std::min(in_window.size(), std::max<std::size_t>(k, 1)) - 1];
-      };
-      cycles.push_back({{"endEvent", end},
-                        {"count", in_window.size()},
-                        {"p50Ms", rank(0.5)},
-                        {"p95Ms", rank(0.95)}});
-    }
-    processes.push_back({{"processId", id},
-                         {"started", started},
-                         {"completed", completed},
-                         {"terminated", terminated},
-                         {"cycleTimes", cycles},
-                         {"incidentsRaised", stats.incidents_raised},
-                         {"incidentsResolved", stats.incidents_resolved}});
-  }
   json jobs = json::array();
   for (const auto& [type, stats] : jobs_) {
     json p95 = nullptr;
@@ -202,7 +126,7 @@ nlohmann::json Telemetry::dashboard(std::int64_t now_ms) const {
                                               : json(nullptr)},
                     {"p95Ms", p95}});
   }
-  return {{"minutes", minutes}, {"processes", processes}, {"jobs", jobs}};
+  return {{"jobs", jobs}};
 }
 
 void Telemetry::element_completed(const HistoryEvent& e) {

@@ -48,10 +48,6 @@ struct TelemetryOptions {
   std::size_t max_tracked_instances = 100'000;
   // Cycle-time samples kept per span, however short the window.
   std::size_t max_samples = 100'000;
-  // The console's dashboard (dashboard()): instances started and ended per minute over this
-  // many minutes, and cycle times to each end event over this window.
-  int dashboard_minutes = 30;
-  std::int64_t dashboard_window_ms = 60 * 60 * 1000;
 };
 
 // The metric families written (all counters, except the histogram):
@@ -85,15 +81,12 @@ class Telemetry final : public Observer {
   // The histogram's upper bounds, in milliseconds (the +Inf bucket not included).
   static const std::vector<std::int64_t>& duration_buckets_ms();
 
-  // What the console's dashboard shows, as of `now_ms` (engine clock), counted since
-  // Telemetry was attached to this server's engines:
-  //   {"minutes": [minute starts, oldest first], "processes": [{"processId",
-  //    "started": [per minute], "completed": [...], "terminated": [...],
-  //    "cycleTimes": [{"endEvent", "count", "p50Ms", "p95Ms"}] (instances that ended at an
-  //    end event in the window, started while attached), "incidentsRaised",
-  //    "incidentsResolved"}], "jobs": [{"type", "created", "completed", "failed", "errors",
-  //    "meanMs", "p95Ms" (the histogram bucket it falls in: an upper bound)}]}
-  nlohmann::json dashboard(std::int64_t now_ms) const;
+  // What the console's dashboard shows of this server's jobs, counted since Telemetry was
+  // attached to its engines (the orders per minute and cycle times come from the database:
+  // Engine::instances_per_minute, cycle_times):
+  //   {"jobs": [{"type", "created", "completed", "failed", "errors", "meanMs", "p95Ms" (the
+  //    histogram bucket it falls in: an upper bound)}]}
+  nlohmann::json dashboard() const;
 
  private:
   enum Outcome : std::uint8_t { kCreated, kCompleted, kFailed, kError, kDeferred, kCancelled };
@@ -108,17 +101,11 @@ class Telemetry final : public Observer {
     std::int64_t ended_ms;
     std::int64_t duration_ms;
   };
-  struct Minute {
-    std::int64_t start_ms = 0;
-    std::uint64_t started = 0, completed = 0, terminated = 0;
-  };
   struct ProcessStats {
     std::uint64_t started = 0;
     std::map<std::string, std::uint64_t, std::less<>> ended;  // by end event
     std::uint64_t incidents_raised = 0;
     std::uint64_t incidents_resolved = 0;
-    std::deque<Minute> minutes;  // the last dashboard_minutes with anything, oldest first
-    std::map<std::string, std::deque<Sample>, std::less<>> cycles;  // by end event
   };
   struct Span {
     std::string to;
@@ -147,9 +134,6 @@ class Telemetry final : public Observer {
   std::map<std::string, std::vector<Span>, std::less<>> spans_;  // by process
   std::unordered_map<JobKey, OpenJob> open_jobs_;
   std::unordered_map<InstanceId, OpenInstance> open_instances_;
-  // When each running instance started (at most max_tracked_instances), for cycle times.
-  std::unordered_map<InstanceId, std::int64_t> started_at_;
-  Minute& minute(ProcessStats& stats, std::int64_t at_ms);
 };
 
 }  // namespace ordo::server

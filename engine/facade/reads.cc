@@ -131,6 +131,44 @@ Result<std::vector<ElementStatistics>> Engine::element_statistics(std::string_vi
   return impl_->store->element_stats(process_id, version);
 }
 
+Result<std::vector<MinuteCount>> Engine::instances_per_minute(std::int64_t from_ms) const {
+  Impl::Call call(*impl_);
+  return impl_->store->minute_counts(from_ms - ((from_ms % 60'000) + 60'000) % 60'000);
+}
+
+Result<std::vector<CycleTime>> Engine::cycle_times(std::int64_t from_ms) const {
+  Impl::Call call(*impl_);
+  Result<std::vector<store::CycleBucketRow>> rows =
+      impl_->store->cycle_buckets(from_ms - ((from_ms % 60'000) + 60'000) % 60'000);
+  if (!rows) return rows.status();
+  std::vector<CycleTime> out;
+  // Rows come by process, end event and bucket: each group's ranks in one walk.
+  for (std::size_t first = 0; first < rows->size();) {
+    std::size_t end = first;
+    std::int64_t total = 0;
+    while (end < rows->size() && (*rows)[end].process_id == (*rows)[first].process_id &&
+           (*rows)[end].end_event == (*rows)[first].end_event) {
+      total += (*rows)[end].count;
+      ++end;
+    }
+    CycleTime c{(*rows)[first].process_id, (*rows)[first].end_event, total, 0, 0};
+    const auto rank = [total](double q) {  // nearest rank, 1-based
+      return std::max<std::int64_t>(1, static_cast<std::int64_t>(std::ceil(q * static_cast<double>(total))));
+    };
+    std::int64_t seen = 0;
+    for (std::size_t i = first; i < end; ++i) {
+      const std::int64_t before = seen;
+      seen += (*rows)[i].count;
+      const std::int64_t upper = cycle_bucket_upper_ms((*rows)[i].bucket);
+      if (before < rank(0.5) && seen >= rank(0.5)) c.p50_ms = upper;
+      if (before < rank(0.95) && seen >= rank(0.95)) c.p95_ms = upper;
+    }
+    out.push_back(std::move(c));
+    first = end;
+  }
+  return out;
+}
+
 Result<std::vector<InstanceInfo>> Engine::instances(const InstanceFilter& filter) const {
   Impl::Call call(*impl_);
   Result<std::vector<store::InstanceRow>> rows = impl_->store->list_instances(filter);

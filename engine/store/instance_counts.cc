@@ -16,11 +16,41 @@ void CountDeltas::writing(const state::Instance& inst) {
     return;
   }
   const std::string& process = inst.plan->def->id;
+  const auto minute = [](std::int64_t ms) { return ms - ((ms % 60'000) + 60'000) % 60'000; };
+  if (is_new) ++minutes_[MinuteKey{process, minute(inst.started_ms)}].started;
+  const bool was_finished = !is_new && (inst.stored_state == InstanceState::kCompleted ||
+                                        inst.stored_state == InstanceState::kTerminated);
+  if (!was_finished && inst.finished()) {
+    MinuteDelta& m = minutes_[MinuteKey{process, minute(inst.ended_ms)}];
+    if (inst.state == InstanceState::kCompleted) {
+      ++m.completed;
+      ++cycles_[CycleKey{process, end_event_id(inst, inst.end_event), minute(inst.ended_ms),
+                         cycle_bucket(inst.ended_ms - inst.started_ms)}];
+    } else {
+      ++m.terminated;
+    }
+  }
   const int version = inst.plan->version;
   if (!is_new) {
     --deltas_[Key{process, version, inst.stored_state, end_event_id(inst, inst.stored_end_event)}];
   }
   ++deltas_[Key{process, version, inst.state, end_event_id(inst, inst.end_event)}];
+}
+
+Status CountDeltas::flush_minutes(const AddMinutes& add) {
+  if (minutes_.empty() && cycles_.empty()) return Status::ok();
+  std::int64_t newest = 0;
+  for (const auto& [key, d] : minutes_) newest = std::max(newest, key.second);
+  std::int64_t prune_before = 0;
+  if (newest - pruned_at_ >= 60 * 60 * 1000LL) {
+    prune_before = newest - kKeptMinutesMs;
+    pruned_at_ = newest;
+  }
+  Status s = add(MinuteChanges{minutes_, cycles_, prune_before});
+  minutes_.clear();
+  cycles_.clear();
+  if (!s) pruned_at_ = 0;  // the prune was rolled back with the rest
+  return s;
 }
 
 Status CountDeltas::flush(const Add& add) {

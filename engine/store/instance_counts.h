@@ -14,6 +14,7 @@
 #include "ordo/element_statistics.h"
 #include "ordo/history.h"
 #include "ordo/status.h"
+#include "ordo/throughput.h"
 #include "state/records.h"
 
 namespace ordo::store {
@@ -30,11 +31,36 @@ class CountDeltas {
                                    std::string_view state, const std::string& end_event,
                                    std::int64_t delta)>;
   Status flush(const Add& add);
-  void clear() noexcept { deltas_.clear(); }
+  void clear() noexcept {
+    deltas_.clear();
+    minutes_.clear();
+    cycles_.clear();
+  }
+
+  // From the same writes: instances started and ended per minute (table instance_minutes)
+  // and the histogram of their cycle times per end event (cycle_times), for the dashboard.
+  struct MinuteDelta {
+    std::int64_t started = 0, completed = 0, terminated = 0;
+  };
+  using MinuteKey = std::pair<std::string, std::int64_t>;  // process, minute start (ms)
+  using CycleKey = std::tuple<std::string, std::string, std::int64_t, int>;  // + end event, bucket
+  struct MinuteChanges {
+    const std::map<MinuteKey, MinuteDelta>& minutes;
+    const std::map<CycleKey, std::int64_t>& cycles;
+    // Rows of minutes before this are dropped (0: not this time). Once an hour of the
+    // engine's clock, what is older than kKeptMinutesMs goes.
+    std::int64_t prune_before = 0;
+  };
+  static constexpr std::int64_t kKeptMinutesMs = 24 * 60 * 60 * 1000LL;
+  using AddMinutes = std::function<Status(const MinuteChanges& changes)>;
+  Status flush_minutes(const AddMinutes& add);
 
  private:
   using Key = std::tuple<std::string, int, InstanceState, std::string>;
   std::map<Key, std::int64_t> deltas_;
+  std::map<MinuteKey, MinuteDelta> minutes_;
+  std::map<CycleKey, std::int64_t> cycles_;
+  std::int64_t pruned_at_ = 0;  // the minute of the last prune
 };
 
 // What a transaction changes in the element statistics (table element_stats, kept like

@@ -95,6 +95,28 @@ Status MemoryStore::write(Changes& changes) {
       if (auto it = instances_.find(id); it != instances_.end()) written.push_back(it->second.get());
     }
     element_deltas_.events(changes.events, written);
+    for (const HistoryEvent& e : changes.events) {
+      const std::int64_t minute = e.time_ms - ((e.time_ms % 60'000) + 60'000) % 60'000;
+      const std::string process(e.process_id);
+      switch (e.kind) {
+        case HistoryKind::kInstanceStarted:
+          ++minute_totals_[{process, minute}].started;
+          break;
+        case HistoryKind::kInstanceTerminated:
+          ++minute_totals_[{process, minute}].terminated;
+          break;
+        case HistoryKind::kInstanceCompleted:
+          ++minute_totals_[{process, minute}].completed;
+          if (auto it = instances_.find(e.instance); it != instances_.end()) {
+            const state::Instance& inst = *it->second;
+            ++cycle_totals_[{process, end_event_id(inst, inst.end_event), minute,
+                             cycle_bucket(e.time_ms - inst.started_ms)}];
+          }
+          break;
+        default:
+          break;
+      }
+    }
     (void)element_deltas_.flush([this](const auto& deltas) {
       for (const auto& [key, d] : deltas) {
         ElementDeltas::Delta& t = element_totals_[key];
@@ -336,14 +358,6 @@ std::vector<const state::Instance*> MemoryStore::sorted_instances() const {
   return out;
 }
 
-namespace {
-
-std::string end_event_of(const state::Instance& inst) {
-  return inst.end_event == kNoIndex ? std::string() : inst.plan->element(inst.end_event).id;
-}
-
-}  // namespace
-
 Result<std::vector<InstanceRow>> MemoryStore::list_instances(const InstanceQuery& query) {
   std::vector<InstanceRow> out;
   std::vector<const state::Instance*> all = sorted_instances();
@@ -365,7 +379,7 @@ Result<std::vector<InstanceRow>> MemoryStore::list_instances(const InstanceQuery
     }
     InstanceRow row{inst->id, inst->plan->def->id, inst->plan->version, inst->business_key,
                     inst->state, inst->parent, inst->started_ms, inst->ended_ms,
-                    end_event_of(*inst)};
+                    end_event_id(*inst, inst->end_event)};
     if (instance_matches(query, row)) out.push_back(std::move(row));
   }
   return out;
@@ -398,10 +412,33 @@ Result<std::vector<IncidentRow>> MemoryStore::list_incidents() {
 Result<std::vector<InstanceCountRow>> MemoryStore::count_instances() {
   std::map<std::tuple<std::string, InstanceState, std::string>, std::int64_t> counts;
   for (const auto& [id, inst] : instances_) {
-    ++counts[{inst->plan->def->id, inst->state, end_event_of(*inst)}];
+    ++counts[{inst->plan->def->id, inst->state, end_event_id(*inst, inst->end_event)}];
   }
   std::vector<InstanceCountRow> out;
   for (const auto& [key, n] : counts) {
+    out.push_back({std::get<0>(key), std::get<1>(key), std::get<2>(key), n});
+  }
+  return out;
+}
+
+Result<std::vector<MinuteCount>> MemoryStore::minute_counts(std::int64_t from_ms) {
+  std::vector<MinuteCount> out;
+  for (const auto& [key, d] : minute_totals_) {
+    if (key.second < from_ms) continue;
+    out.push_back({.process_id = key.first, .minute_ms = key.second, .started = d.started,
+                   .completed = d.completed, .terminated = d.terminated});
+  }
+  return out;
+}
+
+Result<std::vector<CycleBucketRow>> MemoryStore::cycle_buckets(std::int64_t from_ms) {
+  std::map<std::tuple<std::string, std::string, int>, std::int64_t> sums;
+  for (const auto& [key, n] : cycle_totals_) {
+    const auto& [process, end_event, minute, bucket] = key;
+    if (minute >= from_ms) sums[{process, end_event, bucket}] += n;
+  }
+  std::vector<CycleBucketRow> out;
+  for (const auto& [key, n] : sums) {
     out.push_back({std::get<0>(key), std::get<1>(key), std::get<2>(key), n});
   }
   return out;

@@ -100,6 +100,8 @@ class MemoryStore final : public Store {
   Result<std::vector<InstanceCountRow>> count_instances() override;
   Result<std::vector<ElementStatistics>> element_stats(std::string_view process_id,
                                                       int version) override;
+  Result<std::vector<MinuteCount>> minute_counts(std::int64_t from_ms) override;
+  Result<std::vector<CycleBucketRow>> cycle_buckets(std::int64_t from_ms) override;
   Result<std::vector<HistoryEvent>> history(InstanceId id) override;
 
   
@@ -124,6 +126,9 @@ class MemoryStore final : public Store {
   // Element statistics, kept with the history: the totals so far.
   ElementDeltas element_deltas_;
   std::map<ElementDeltas::Key, ElementDeltas::Delta> element_totals_;
+  // Instances per minute and the cycle-time histogram, kept with the history too.
+  std::map<CountDeltas::MinuteKey, CountDeltas::MinuteDelta> minute_totals_;
+  std::map<CountDeltas::CycleKey, std::int64_t> cycle_totals_;
   std::vector<DeploymentRow> deployments_;  // in the order deployed
   ByString<int> latest_;                    // process id -> its latest version
     // Instances by id and open jobs by key, in order (the listings).

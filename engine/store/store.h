@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "ordo/element_statistics.h"
+#include "ordo/throughput.h"
 #include "ordo/history.h"
 #include "ordo/instance_filter.h"
 #include "ordo/status.h"
@@ -79,6 +80,15 @@ struct InstanceCountRow {
   std::string process_id;
   InstanceState state = InstanceState::kActive;
   std::string end_event;
+  std::int64_t count = 0;
+};
+
+// Completions of a process at an end event with a cycle time in one histogram bucket
+// (ordo/throughput.h).
+struct CycleBucketRow {
+  std::string process_id;
+  std::string end_event;
+  int bucket = 0;
   std::int64_t count = 0;
 };
 
@@ -292,6 +302,11 @@ class Store {
   // Open incidents of every instance, by key.
   virtual Result<std::vector<IncidentRow>> list_incidents() = 0;
   virtual Result<std::vector<InstanceCountRow>> count_instances() = 0;
+  // Instances started and ended per minute from `from_ms` on, by process and minute; and
+  // the cycle-time histogram of those that completed since, by process, end event and
+  // bucket (store/instance_counts.h).
+  virtual Result<std::vector<MinuteCount>> minute_counts(std::int64_t from_ms) = 0;
+  virtual Result<std::vector<CycleBucketRow>> cycle_buckets(std::int64_t from_ms) = 0;
   // What happened at each element of a process version (store/instance_counts.h), with the
   // open incidents there, by element id.
   virtual Result<std::vector<ElementStatistics>> element_stats(std::string_view process_id,

@@ -40,6 +40,7 @@
 #include "ordo/definition.h"
 #include "ordo/history.h"
 #include "ordo/element_statistics.h"
+#include "ordo/throughput.h"
 #include "ordo/instance_filter.h"
 #include "ordo/lifecycle.h"
 #include "ordo/observer.h"
@@ -389,6 +390,13 @@ class Engine {
   // in-memory engine with keep_history off keeps none.
   Result<std::vector<ElementStatistics>> element_statistics(std::string_view process_id,
                                                             int version) const;
+  // Instances started and ended per minute, from the minute of `from_ms` on, by process and
+  // minute (minutes with none are absent), and the cycle times of those that completed
+  // since, by process and end event: kept in the database as instances are written, so
+  // every node of several sees all of them (ordo/throughput.h). A day of minutes is kept.
+  // An in-memory engine with keep_history off keeps none.
+  Result<std::vector<MinuteCount>> instances_per_minute(std::int64_t from_ms) const;
+  Result<std::vector<CycleTime>> cycle_times(std::int64_t from_ms) const;
   // Every deployed version of every process.
   Result<std::vector<Deployment>> deployments() const;
   // The BPMN XML a deployed version came from, as it was deployed (for diagrams).

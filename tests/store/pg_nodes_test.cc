@@ -260,6 +260,29 @@ TEST_F(PgNodes, PublishManyDeliversEachMessageOnceAsOneByOne) {
 
 // A process deployed on one node is used by the others without a restart: the next start
 // there runs the new version, and a message sent there starts its message start event.
+// What the dashboard shows is the database's: each node counts its starts and ends in its
+// own rows, and every node reads all of them, its element statistics too.
+TEST_F(PgNodes, EveryNodeSeesTheOrdersPerMinuteAndElementsOfAll) {
+  auto clock = std::make_shared<VirtualClock>(kEpoch);
+  auto a = node(clock);
+  auto b = node(clock);
+  ASSERT_TRUE(a && b);
+  ASSERT_NO_FATAL_FAILURE(deploy_waiting(*a));
+  ASSERT_OK(a->start("p", nlohmann::json::object(), "A-1").status());
+  ASSERT_OK(b->start("p", nlohmann::json::object(), "B-1").status());
+  ASSERT_OK(b->start("p", nlohmann::json::object(), "B-2").status());
+  for (Engine* e : {a.get(), b.get()}) {
+    std::int64_t started = 0;
+    for (const MinuteCount& m : must(e->instances_per_minute(kEpoch))) started += m.started;
+    EXPECT_EQ(started, 3);
+    std::int64_t waiting = 0;
+    for (const ElementStatistics& s : must(e->element_statistics("p", 1))) {
+      if (s.element_id == "wait") waiting = s.active;
+    }
+    EXPECT_EQ(waiting, 3);
+  }
+}
+
 TEST_F(PgNodes, ADeploymentOnOneNodeIsUsedByTheOthers) {
   auto a = node();
   auto b = node();

@@ -215,7 +215,8 @@ TEST_F(PgStoreTest, ASchemaSixIsMigratedCountingElementsFromItsHistory) {
   };
   EXPECT_EQ(stats(*a), std::vector<std::string>{"pay 2 0"});
   ASSERT_OK(a->connection()->exec(
-      "DROP TABLE element_stats; UPDATE meta SET value = 6 WHERE name = 'schema'"));
+      "DROP TABLE element_stats; DROP TABLE instance_minutes; DROP TABLE cycle_times; "
+      "UPDATE meta SET value = 6 WHERE name = 'schema'"));
   a.reset();
   std::unique_ptr<PgStore> b = open_node();
   ASSERT_TRUE(b);

@@ -231,6 +231,7 @@ TEST(PgSchema, ASchemaThreeIsMigratedKeepingItsJobs) {
                     "ALTER TABLE " + s + "instances RESET (fillfactor); " +
                     "DROP INDEX " + s + "instances_key; DROP INDEX " + s + "instances_process; " +
                     "DROP TABLE " + s + "instance_counts; DROP TABLE " + s + "element_stats; " +
+                    "DROP TABLE " + s + "instance_minutes; DROP TABLE " + s + "cycle_times; " +
                     "UPDATE " + s + "meta SET value = 3 WHERE name = 'schema'; " +
                     "INSERT INTO " + s + "jobs VALUES (7, 1, 1, 1, 'erp', 'created', 3, 0, 'k', " +
                     "'', NULL, 0)"));

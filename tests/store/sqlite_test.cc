@@ -56,7 +56,7 @@ TEST_F(SqliteTest, ASchemaOneFileIsMigratedKeepingItsData) {
   raw(p,
       "DROP TABLE delivery_events; DROP TABLE deliveries; DROP INDEX jobs_ready; "
       "DROP INDEX instances_key; DROP INDEX instances_process; DROP TABLE instance_counts; "
-      "DROP TABLE element_stats; "
+      "DROP TABLE element_stats; DROP TABLE instance_minutes; DROP TABLE cycle_times; "
       "DROP INDEX jobs_expiring; CREATE INDEX jobs_ready ON jobs (state, key); "
       "CREATE INDEX jobs_expiring ON jobs (state, lock_expires_at); PRAGMA user_version=1; "
       "INSERT INTO meta (name, value) VALUES ('probe', 42)");

@@ -67,6 +67,12 @@ enum class PgStore::Sql : std::uint8_t {
   kCountInstances,
   kAddCount,
   kAddElementStats,
+  kAddMinute,
+  kAddCycle,
+  kPruneMinutes,
+  kPruneCycles,
+  kMinuteCounts,
+  kCycleBuckets,
   kElementStats,
   kElementIncidents,
   kListJobs,
@@ -294,6 +300,29 @@ std::string_view PgStore::sql_text(Sql id) noexcept {
              "terminated = element_stats.terminated + EXCLUDED.terminated, "
              "time_ms = element_stats.time_ms + EXCLUDED.time_ms, "
              "timed = element_stats.timed + EXCLUDED.timed";
+    case Sql::kAddMinute:
+      return "INSERT INTO instance_minutes (minute, process_id, slot, started, completed, "
+             "terminated) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (minute, process_id, slot) "
+             "DO UPDATE SET started = instance_minutes.started + EXCLUDED.started, "
+             "completed = instance_minutes.completed + EXCLUDED.completed, "
+             "terminated = instance_minutes.terminated + EXCLUDED.terminated";
+    case Sql::kAddCycle:
+      return "INSERT INTO cycle_times (minute, process_id, end_event, bucket, slot, n) VALUES "
+             "($1, $2, $3, $4, $5, $6) ON CONFLICT (minute, process_id, end_event, bucket, slot) "
+             "DO UPDATE SET n = cycle_times.n + EXCLUDED.n";
+    case Sql::kPruneMinutes:
+      // Each node its own slot's rows: nodes do not wait on each other's.
+      return "DELETE FROM instance_minutes WHERE minute < $1 AND slot = $2";
+    case Sql::kPruneCycles:
+      return "DELETE FROM cycle_times WHERE minute < $1 AND slot = $2";
+    case Sql::kMinuteCounts:
+      return "SELECT process_id, minute, sum(started), sum(completed), sum(terminated) FROM "
+             "instance_minutes WHERE minute >= $1 GROUP BY process_id, minute "
+             "ORDER BY process_id COLLATE \"C\", minute";
+    case Sql::kCycleBuckets:
+      return "SELECT process_id, end_event, bucket, sum(n) FROM cycle_times WHERE minute >= $1 "
+             "GROUP BY process_id, end_event, bucket ORDER BY process_id COLLATE \"C\", "
+             "end_event COLLATE \"C\", bucket";
     case Sql::kElementStats:
       return "SELECT element_id, sum(active), sum(completed), sum(terminated), sum(time_ms), "
              "sum(timed) FROM element_stats WHERE process_id = $1 AND version = $2 "
@@ -627,6 +656,36 @@ Status PgStore::commit() {
   if (!counted) {
     rollback();
     return counted;
+  }
+  Status minutes = counts_.flush_minutes([&](const CountDeltas::MinuteChanges& c) -> Status {
+    for (const auto& [key, d] : c.minutes) {
+      if (Status s = run_later(Sql::kAddMinute,
+                               {Num(key.second).c_str(), key.first.c_str(), slot.c_str(),
+                                Num(d.started).c_str(), Num(d.completed).c_str(),
+                                Num(d.terminated).c_str()});
+          !s) {
+        return s;
+      }
+    }
+    for (const auto& [key, n] : c.cycles) {
+      const auto& [process, end_event, minute, bucket] = key;
+      if (Status s = run_later(Sql::kAddCycle, {Num(minute).c_str(), process.c_str(),
+                                                end_event.c_str(), Num(bucket).c_str(),
+                                                slot.c_str(), Num(n).c_str()});
+          !s) {
+        return s;
+      }
+    }
+    if (c.prune_before != 0) {
+      const Num before(c.prune_before);
+      if (Status s = run_later(Sql::kPruneMinutes, {before.c_str(), slot.c_str()}); !s) return s;
+      if (Status s = run_later(Sql::kPruneCycles, {before.c_str(), slot.c_str()}); !s) return s;
+    }
+    return Status::ok();
+  });
+  if (!minutes) {
+    rollback();
+    return minutes;
   }
   Status stats = elements_.flush([&](const auto& deltas) {
     // As array literals: {"a","b"} with quotes and backslashes escaped, {1,2}.
@@ -1394,6 +1453,33 @@ Result<std::vector<InstanceCountRow>> PgStore::count_instances() {
   Result<Rows> r = run(Sql::kCountInstances);
   if (!r) return r.status();
   return decode_rows(*r, count_row_from);
+}
+
+Result<std::vector<MinuteCount>> PgStore::minute_counts(std::int64_t from_ms) {
+  Result<Rows> r = run(Sql::kMinuteCounts, {Num(from_ms).c_str()});
+  if (!r) return r.status();
+  std::vector<MinuteCount> out;
+  for (int i = 0; i < r->size(); ++i) {
+    out.push_back({.process_id = std::string(r->text(i, 0)),
+                   .minute_ms = r->integer(i, 1).value_or(0),
+                   .started = r->integer(i, 2).value_or(0),
+                   .completed = r->integer(i, 3).value_or(0),
+                   .terminated = r->integer(i, 4).value_or(0)});
+  }
+  return out;
+}
+
+Result<std::vector<CycleBucketRow>> PgStore::cycle_buckets(std::int64_t from_ms) {
+  Result<Rows> r = run(Sql::kCycleBuckets, {Num(from_ms).c_str()});
+  if (!r) return r.status();
+  std::vector<CycleBucketRow> out;
+  for (int i = 0; i < r->size(); ++i) {
+    out.push_back({.process_id = std::string(r->text(i, 0)),
+                   .end_event = std::string(r->text(i, 1)),
+                   .bucket = static_cast<int>(r->integer(i, 2).value_or(0)),
+                   .count = r->integer(i, 3).value_or(0)});
+  }
+  return out;
 }
 
 Result<std::vector<ElementStatistics>> PgStore::element_stats(std::string_view process_id,

@@ -135,6 +135,8 @@ class PgStore final : public Store {
   Result<std::vector<InstanceCountRow>> count_instances() override;
   Result<std::vector<ElementStatistics>> element_stats(std::string_view process_id,
                                                       int version) override;
+  Result<std::vector<MinuteCount>> minute_counts(std::int64_t from_ms) override;
+  Result<std::vector<CycleBucketRow>> cycle_buckets(std::int64_t from_ms) override;
   Result<std::vector<HistoryEvent>> history(InstanceId id) override;
   Result<std::vector<DeploymentRow>> deployments(std::string_view process_id = {}) override;
   Result<int> latest_version(std::string_view process_id) override;

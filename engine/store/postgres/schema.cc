@@ -239,6 +239,29 @@ INSERT INTO element_stats
     AND e.value->>2 IS NOT NULL
   GROUP BY 1, 2, 3;
 )sql",
+    // 8: instances started and ended per minute, and the histogram of their cycle times
+    // per end event (store/instance_counts.h), kept as they are written, each node in its
+    // slot, for the console's dashboard (the same on every node); a day of minutes is kept.
+    R"sql(
+CREATE TABLE instance_minutes (
+  minute     BIGINT NOT NULL,
+  process_id TEXT NOT NULL,
+  slot       INTEGER NOT NULL,
+  started    BIGINT NOT NULL,
+  completed  BIGINT NOT NULL,
+  terminated BIGINT NOT NULL,
+  PRIMARY KEY (minute, process_id, slot)
+);
+CREATE TABLE cycle_times (
+  minute     BIGINT NOT NULL,
+  process_id TEXT NOT NULL,
+  end_event  TEXT NOT NULL,
+  bucket     INTEGER NOT NULL,
+  slot       INTEGER NOT NULL,
+  n          BIGINT NOT NULL,
+  PRIMARY KEY (minute, process_id, end_event, bucket, slot)
+);
+)sql",
 };
 
 // What the schema holds before anything is changed.

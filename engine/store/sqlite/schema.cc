@@ -229,6 +229,30 @@ INSERT INTO element_stats
     AND json_extract(e.value, '$[2]') IS NOT NULL
   GROUP BY 1, 2, 3;
 )sql",
+    // 7: instances started and ended per minute, and the histogram of their cycle times
+    // per end event (store/instance_counts.h), kept as they are written for the console's
+    // dashboard; a day of minutes is kept. They start empty: the dashboard's half hour
+    // fills as instances start and end.
+    R"sql(
+CREATE TABLE instance_minutes (
+  minute     INTEGER NOT NULL,
+  process_id TEXT NOT NULL,
+  slot       INTEGER NOT NULL,
+  started    INTEGER NOT NULL,
+  completed  INTEGER NOT NULL,
+  terminated INTEGER NOT NULL,
+  PRIMARY KEY (minute, process_id, slot)
+) STRICT;
+CREATE TABLE cycle_times (
+  minute     INTEGER NOT NULL,
+  process_id TEXT NOT NULL,
+  end_event  TEXT NOT NULL,
+  bucket     INTEGER NOT NULL,
+  slot       INTEGER NOT NULL,
+  n          INTEGER NOT NULL,
+  PRIMARY KEY (minute, process_id, end_event, bucket, slot)
+) STRICT;
+)sql",
 };
 
 Result<std::int64_t> pragma(Database& db, std::string_view name) {

@@ -133,6 +133,38 @@ Result<std::vector<InstanceCountRow>> SqliteStore::count_instances() {
   return out;
 }
 
+Result<std::vector<MinuteCount>> SqliteStore::minute_counts(std::int64_t from_ms) {
+  Result<Statement> st = db_->prepare(
+      "SELECT process_id, minute, sum(started), sum(completed), sum(terminated) FROM "
+      "instance_minutes WHERE minute >= ?1 GROUP BY process_id, minute "
+      "ORDER BY process_id, minute");
+  if (!st) return st.status();
+  st->bind(1, from_ms);
+  std::vector<MinuteCount> out;
+  Status read = each_row(*st, [&] {
+    out.push_back({.process_id = st->text(0), .minute_ms = st->int64(1),
+                   .started = st->int64(2), .completed = st->int64(3),
+                   .terminated = st->int64(4)});
+  });
+  if (!read) return read;
+  return out;
+}
+
+Result<std::vector<CycleBucketRow>> SqliteStore::cycle_buckets(std::int64_t from_ms) {
+  Result<Statement> st = db_->prepare(
+      "SELECT process_id, end_event, bucket, sum(n) FROM cycle_times WHERE minute >= ?1 "
+      "GROUP BY process_id, end_event, bucket ORDER BY process_id, end_event, bucket");
+  if (!st) return st.status();
+  st->bind(1, from_ms);
+  std::vector<CycleBucketRow> out;
+  Status read = each_row(*st, [&] {
+    out.push_back({.process_id = st->text(0), .end_event = st->text(1),
+                   .bucket = static_cast<int>(st->int64(2)), .count = st->int64(3)});
+  });
+  if (!read) return read;
+  return out;
+}
+
 Result<std::vector<ElementStatistics>> SqliteStore::element_stats(std::string_view process_id,
                                                                  int version) {
   std::vector<ElementStatistics> out;

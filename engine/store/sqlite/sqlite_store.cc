@@ -102,6 +102,39 @@ Status SqliteStore::commit() {
     return Status::ok();
   });
   if (!stats) return stats;
+  Status minutes = counts_.flush_minutes([this](const CountDeltas::MinuteChanges& c) -> Status {
+    for (const auto& [key, d] : c.minutes) {
+      ORDO_STATEMENT(st, kAddMinute,
+                     "INSERT INTO instance_minutes (minute, process_id, slot, started, completed, "
+                     "terminated) VALUES (?1, ?2, 0, ?3, ?4, ?5) ON CONFLICT DO UPDATE SET "
+                     "started = started + excluded.started, completed = completed + "
+                     "excluded.completed, terminated = terminated + excluded.terminated");
+      st.bind(1, key.second).bind(2, key.first).bind(3, d.started).bind(4, d.completed);
+      st.bind(5, d.terminated);
+      if (Status s = st.run(); !s) return s;
+    }
+    for (const auto& [key, n] : c.cycles) {
+      ORDO_STATEMENT(st, kAddCycle,
+                     "INSERT INTO cycle_times (minute, process_id, end_event, bucket, slot, n) "
+                     "VALUES (?1, ?2, ?3, ?4, 0, ?5) ON CONFLICT DO UPDATE SET n = n + excluded.n");
+      const auto& [process, end_event, minute, bucket] = key;
+      st.bind(1, minute).bind(2, process).bind(3, end_event);
+      st.bind(4, static_cast<std::int64_t>(bucket)).bind(5, n);
+      if (Status s = st.run(); !s) return s;
+    }
+    if (c.prune_before != 0) {
+      {
+        ORDO_STATEMENT(st, kPruneMinutes, "DELETE FROM instance_minutes WHERE minute < ?1");
+        st.bind(1, c.prune_before);
+        if (Status s = st.run(); !s) return s;
+      }
+      ORDO_STATEMENT(st, kPruneCycles, "DELETE FROM cycle_times WHERE minute < ?1");
+      st.bind(1, c.prune_before);
+      if (Status s = st.run(); !s) return s;
+    }
+    return Status::ok();
+  });
+  if (!minutes) return minutes;
   if (Status s = db_->commit(); !s) return s;
   in_txn_ = false;
   cache_.committed();

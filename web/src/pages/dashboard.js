@@ -93,8 +93,9 @@ export async function dashboardPage(main, current) {
             h('td', {}, channel), h('td', { class: 'num' }, number(c.sent)),
             h('td', { class: 'num' }, number(c.other)),
             h('td', { class: 'num' }, `${((100 * c.sent) / Math.max(1, c.sent + c.other)).toFixed(1)} %`))))),
-      h('p', { class: 'crumbs' }, 'Counted by this server since it started; ',
-        'open incidents are the database\'s.'));
+      h('p', { class: 'crumbs' }, 'Orders, cycle times, incidents and deliveries are the ',
+        'database\'s (every node\'s). Jobs and alert rules are this server\'s, since it ',
+        'started. A cycle time is its histogram bucket\'s upper bound: at most 25% above.'));
     main.dataset.updated = String(d.now);
     await new Promise((r) => setTimeout(r, EVERY_MS));
   }
