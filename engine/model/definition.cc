@@ -116,6 +116,11 @@ bool is_job_task(ElementKind kind) noexcept {
          kind == ElementKind::kUserTask || kind == ElementKind::kBusinessRuleTask;
 }
 
+bool runs_as_job(const Element& e) noexcept {
+  return is_job_task(e.kind) ||
+         (e.kind == ElementKind::kScriptTask && e.script.empty() && !e.task.type.empty());
+}
+
 std::string_view to_string(EventType type) noexcept {
   switch (type) {
     case EventType::kNone:

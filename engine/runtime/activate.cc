@@ -70,6 +70,10 @@ void Runtime::enter(Instance& inst, ElemKey key) {
       open_wait(inst, key, el->element);
       return;
     case ElementKind::kScriptTask: {
+      if (runs_as_job(def)) {  // a worker runs it (zeebe:taskDefinition)
+        create_job(inst, key);
+        return;
+      }
       Result<nlohmann::json> v = eval(inst, key, def.script);
       if (!v) {
         incident(inst, key, IncidentRetry::kActivate, IncidentKind::kExpression, v.status().message());

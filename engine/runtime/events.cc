@@ -316,7 +316,7 @@ bool Runtime::throw_event(Instance& inst, ElemKey from, EventType type, const st
     // The incident belongs where the error was thrown (in a called process too), so that
     // resolving it retries the thrower: a job task gets a new job, an event throws again.
     const Element& def = inst.plan->element(inst.find(from)->element);
-    incident(inst, from, is_job_task(def.kind) ? IncidentRetry::kNone : IncidentRetry::kActivate,
+    incident(inst, from, runs_as_job(def) ? IncidentRetry::kNone : IncidentRetry::kActivate,
              IncidentKind::kUnhandledError,
              "BPMN error '" + code + "'" + (message.empty() ? "" : " (" + message + ")") +
                  " was thrown by '" + def.id +

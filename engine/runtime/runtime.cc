@@ -494,7 +494,7 @@ Status Runtime::resolve_incident(IncidentKey key, int job_retries) {
       break;
     case IncidentRetry::kNone:
       if (ElementInstance* el = inst.find(inc.element)) {
-        if (is_job_task(inst.plan->element(el->element).kind) && el->job == 0) {
+        if (runs_as_job(inst.plan->element(el->element)) && el->job == 0) {
           create_job(inst, inc.element);
         }
       }

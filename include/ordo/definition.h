@@ -212,6 +212,10 @@ struct Element {
   bool for_compensation = false;  // isForCompensation: a compensation handler
 };
 
+// Whether `e`'s work is done by a job: a job task, or a script task given to a worker
+// (zeebe:taskDefinition instead of a script).
+bool runs_as_job(const Element& e) noexcept;
+
 struct SequenceFlow {
   std::string id;
   std::string name;

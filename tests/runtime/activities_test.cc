@@ -197,6 +197,22 @@ TEST_P(ScriptTask, FeelResultGoesIntoTheResultVariable) {
   EXPECT_EQ(h.info(id).variables["doubled"], 12);
 }
 
+// A script task given to a worker (zeebe:taskDefinition, no script) waits for its job, as
+// a service task does; before, it completed at once and no job was made.
+TEST_P(ScriptTask, WithATaskDefinitionWaitsForItsJob) {
+  Harness h;
+  h.deploy(process(straight(
+      "<scriptTask id=\"t\"><extensionElements><zeebe:taskDefinition type=\"groovy-runner\"/>"
+      "</extensionElements></scriptTask>")));
+  InstanceId id = h.start("p");
+  EXPECT_EQ(h.active(id), Ids({"t"}));
+  const std::vector<JobInfo> jobs = must(h.engine().open_jobs("groovy-runner"));
+  ASSERT_EQ(jobs.size(), 1u);
+  ASSERT_OK(h.engine().complete_job(jobs[0].key, {{"scored", 7}}));
+  EXPECT_EQ(h.info(id).state, InstanceState::kCompleted);
+  EXPECT_EQ(h.info(id).variables["scored"], 7);
+}
+
 TEST_P(ReceiveTask, WaitsForItsMessage) {
   Harness h;
   h.deploy(bpmn(message_def("m", "payment-confirmed") +
