@@ -67,8 +67,10 @@ bool Runtime::take_flows(Instance& inst, ElementInstance& el) {
   if (def.outgoing.empty()) return true;  // the token ends here (implicit end)
 
   const bool exclusive = def.kind == ElementKind::kExclusiveGateway;
-  bool any_conditional = false;
-  for (FlowIndex f : def.outgoing) any_conditional |= !plan.flow(f).condition.empty();
+  bool any_conditional = false;  // (a default flow's condition is ignored: BPMN 2.0)
+  for (FlowIndex f : def.outgoing) {
+    any_conditional |= f != def.default_flow && !plan.flow(f).condition.empty();
+  }
   if (def.kind == ElementKind::kParallelGateway || !any_conditional) {
     if (exclusive) {
       // Flows without a condition count as true: the first one (in document order) wins.

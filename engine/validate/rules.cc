@@ -429,10 +429,11 @@ void Rules::check_gateway(const Element& e) {
   for (FlowIndex f : e.outgoing) {
     const SequenceFlow& flow = p_.flows[f];
     if (flow.is_default && !flow.condition.empty()) {
-      report(flow.condition.location, Severity::kError, "default-flow-condition",
+      // BPMN 2.0 (10.5.1): a default flow's condition is ignored.
+      report(flow.condition.location, Severity::kWarning, "default-flow-condition",
              "default flow " + q(flow.id) + " of " + name(e) +
-                 " has a condition; a default flow is taken when no condition holds, so "
-                 "remove its condition");
+                 " has a condition, which is ignored: a default flow is taken when no other "
+                 "condition holds. Remove the condition, or make the flow an ordinary one");
     }
   }
   if (e.kind == ElementKind::kParallelGateway) {

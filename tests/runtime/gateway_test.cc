@@ -36,6 +36,22 @@ TEST_P(ExclusiveGateway, TakesDefaultFlowWhenNoConditionIsTrue) {
   EXPECT_EQ(h.open_job_elements(), Ids({"c"}));
 }
 
+// BPMN 2.0: a default flow's condition is ignored (the loader warns): the flow is taken
+// when no other condition holds, whatever its own says, and only then.
+TEST_P(ExclusiveGateway, ADefaultFlowsConditionIsIgnored) {
+  for (const char* condition : {"=false", "=true"}) {
+    Harness h;
+    h.deploy(process("<startEvent id=\"s\"/>\n<exclusiveGateway id=\"g\" default=\"g-c\"/>\n" +
+                     svc("a") + svc("c") + "<endEvent id=\"e\"/>\n" + flow("s", "g") +
+                     flow("g", "a", "=x &gt; 10") + flow("g", "c", condition) + flow("a", "e") +
+                     flow("c", "e")));
+    h.start("p", {{"x", 1}});
+    EXPECT_EQ(h.open_job_elements(), Ids({"c"})) << condition;
+    h.start("p", {{"x", 20}});
+    EXPECT_EQ(h.open_job_elements(), Ids({"c", "a"})) << condition;
+  }
+}
+
 TEST_P(ExclusiveGateway, NoTrueConditionAndNoDefaultRaisesIncident) {
   Harness h;
   h.deploy(exclusive_xml(false));

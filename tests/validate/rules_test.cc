@@ -50,7 +50,7 @@ const RuleCase kCases[] = {
      S_TO("t") "\n<task id=\"t\"/>"},
     {"Unreachable", "unreachable", Severity::kWarning, 6,
      S_TO("e") "<endEvent id=\"e\"/>\n\n<task id=\"lost\"/>"},
-    {"DefaultFlowWithCondition", "default-flow-condition", Severity::kError, 6,
+    {"DefaultFlowWithCondition", "default-flow-condition", Severity::kWarning, 6,
      S_TO("g") "<exclusiveGateway id=\"g\" default=\"d\"/><endEvent id=\"e\"/>\n"
                "<sequenceFlow id=\"d\" sourceRef=\"g\" targetRef=\"e\">\n"
                "<conditionExpression>=true</conditionExpression></sequenceFlow>"},
