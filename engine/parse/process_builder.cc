@@ -428,8 +428,23 @@ void ProcessBuilder::read_loop(pugi::xml_node node, Element& e) {
         loop.completion_condition = make_expression(text_of(c), x_.location(c), true);
       } else if (q.local == "loopDataInputRef") {
         loop.input_collection = make_expression(text_of(c), x_.location(c), true);
-      } else if (q.local == "inputDataItem") {
-        loop.input_element = std::string(attr(c, "name"));
+      } else if (q.local == "inputDataItem" || q.local == "outputDataItem") {
+        // The item's variable: its name, else its id (an ItemAwareElement is named by its
+        // id in the specification; modelers write either).
+        std::string_view item = attr(c, "name");
+        if (item.empty()) item = attr(c, "id");
+        if (item.empty()) {
+          x_.report(x_.location(c), Severity::kWarning, "unnamed-data-item",
+                    std::string(q.local) + " of " + quote(e.id) +
+                        " has neither a name nor an id, so it binds no variable; add "
+                        "name=\"item\"");
+        } else if (q.local == "inputDataItem") {
+          loop.input_element = std::string(item);
+        } else {
+          loop.output_element = make_expression(item, x_.location(c), true);
+        }
+      } else if (q.local == "loopDataOutputRef") {
+        loop.output_collection = std::string(trim(text_of(c)));
       } else if (q.local == "extensionElements") {
         read_extension_elements(x_, c, e);
       }

@@ -423,6 +423,17 @@ void Rules::check_task(const Element& e) {
                " has neither an input collection nor a loop "
                "cardinality; add <zeebe:loopCharacteristics inputCollection=\"=...\"/>");
   }
+  if (e.loop.present && !e.loop.output_collection.empty() && e.loop.output_element.empty()) {
+    report(e.loop.location, Severity::kWarning, "missing-output-element",
+           "multi-instance " + name(e) + " collects into " + q(e.loop.output_collection) +
+               " but says not what: every entry stays null; add outputElement=\"=...\" "
+               "(or an <outputDataItem name=\"...\"/>)");
+  }
+  if (e.loop.present && e.loop.output_collection.empty() && !e.loop.output_element.empty()) {
+    report(e.loop.location, Severity::kWarning, "missing-output-collection",
+           "multi-instance " + name(e) + " has an output element but no collection to put it "
+               "in, so it is dropped; add outputCollection=\"...\" (or <loopDataOutputRef>)");
+  }
 }
 
 void Rules::check_gateway(const Element& e) {

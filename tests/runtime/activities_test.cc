@@ -423,6 +423,26 @@ TEST_P(MultiInstance, ParallelStartsOneInnerInstancePerItemAndCollectsOutputs) {
   EXPECT_EQ(h.info(id).state, InstanceState::kCompleted);
 }
 
+// The standard data items, as other engines' files write them: an <inputDataItem> named
+// only by its id binds that variable, and <loopDataOutputRef> with an <outputDataItem>
+// collects each inner instance's variable of that name.
+TEST_P(MultiInstance, StandardDataItemsBindByIdAndCollectOutputs) {
+  Harness h;
+  h.deploy(process(straight(
+      "<serviceTask id=\"t\"><extensionElements><zeebe:taskDefinition type=\"t\"/>"
+      "</extensionElements><multiInstanceLoopCharacteristics>"
+      "<loopDataInputRef>items</loopDataInputRef><inputDataItem id=\"item\"/>"
+      "<loopDataOutputRef>doubled</loopDataOutputRef><outputDataItem name=\"twice\"/>"
+      "</multiInstanceLoopCharacteristics></serviceTask>")));
+  InstanceId id = h.start("p", {{"items", {1, 2, 3}}});
+  h.engine().register_handler("t", [&](const Job& job) {
+    return JobOutcome::complete({{"twice", 2 * job.variable("item")->get<int>()}});
+  });
+  must(h.engine().run_until_idle());
+  EXPECT_EQ(h.info(id).state, InstanceState::kCompleted);
+  EXPECT_EQ(h.info(id).variables["doubled"], nlohmann::json({2, 4, 6}));
+}
+
 TEST_P(MultiInstance, SequentialRunsOneAtATime) {
   Harness h;
   h.deploy(multi_xml(true));

@@ -54,6 +54,15 @@ const RuleCase kCases[] = {
      S_TO("g") "<exclusiveGateway id=\"g\" default=\"d\"/><endEvent id=\"e\"/>\n"
                "<sequenceFlow id=\"d\" sourceRef=\"g\" targetRef=\"e\">\n"
                "<conditionExpression>=true</conditionExpression></sequenceFlow>"},
+    {"UnnamedDataItem", "unnamed-data-item", Severity::kWarning, 6,
+     S_TO("t") "<task id=\"t\"><multiInstanceLoopCharacteristics>\n"
+               "<loopDataInputRef>items</loopDataInputRef>\n<inputDataItem/>"
+               "</multiInstanceLoopCharacteristics></task>" TO_E("t")},
+    {"OutputCollectionWithoutElement", "missing-output-element", Severity::kWarning, 5,
+     S_TO("t") "<task id=\"t\">\n<multiInstanceLoopCharacteristics>"
+               "<loopDataInputRef>items</loopDataInputRef>"
+               "<loopDataOutputRef>out</loopDataOutputRef>"
+               "</multiInstanceLoopCharacteristics></task>" TO_E("t")},
     {"ConditionOnParallelGateway", "parallel-gateway-condition", Severity::kError, 6,
      S_TO("g") "<parallelGateway id=\"g\"/><endEvent id=\"e\"/>\n"
                "<sequenceFlow id=\"a\" sourceRef=\"g\" targetRef=\"e\">\n"
