@@ -27,8 +27,10 @@ void compile_expressions(XmlContext& x, ProcessDefinition& p);
 // extensions.cc: Zeebe and Camunda 7 extension elements and attributes.
 void read_extension_elements(XmlContext& x, pugi::xml_node extension_elements, Element& e);
 void read_camunda_attributes(XmlContext& x, pugi::xml_node node, Element& e);
+// `legacy_zeebe`: the file is from Zeebe Modeler before 1.0, whose plain correlation key
+// names a variable (it is read as one, with a warning).
 void read_message_extensions(XmlContext& x, pugi::xml_node extension_elements,
-                             MessageDefinition& m);
+                             MessageDefinition& m, bool legacy_zeebe);
 // Warns about every element of `extension_elements` (used where Ordo reads none).
 void warn_unused_extensions(XmlContext& x, pugi::xml_node extension_elements,
                             std::string_view where);

@@ -225,11 +225,20 @@ void read_camunda_attributes(XmlContext& x, pugi::xml_node node, Element& e) {
   }
 }
 
-void read_message_extensions(XmlContext& x, pugi::xml_node ext, MessageDefinition& m) {
+void read_message_extensions(XmlContext& x, pugi::xml_node ext, MessageDefinition& m,
+                             bool legacy_zeebe) {
   x.each_child(ext, [&](pugi::xml_node c, QName q) {
     if (q.ns == Ns::kZeebe && q.local == "subscription") {
-      m.correlation_key =
-          make_expression(attr(c, "correlationKey"), x.location(c, "correlationKey"), false);
+      const SourceLocation at = x.location(c, "correlationKey");
+      m.correlation_key = make_expression(attr(c, "correlationKey"), at, false);
+      Expression& key = m.correlation_key;
+      if (legacy_zeebe && key.dialect == ExpressionDialect::kStatic && !key.text.empty()) {
+        x.report(at, Severity::kWarning, "legacy-correlation-key",
+                 "correlation key " + quote(key.text) + " of message " + quote(m.id) +
+                     " is read as the variable of that name, as Zeebe Modeler before 1.0 "
+                     "meant it; today it is written correlationKey=\"=" + key.text + "\"");
+        key.dialect = ExpressionDialect::kFeel;
+      }
     } else if (!(q.ns == Ns::kZeebe && is_zeebe_metadata(q.local))) {
       x.warning(c, "unknown-extension",
                 "extension element " + quote(c.name()) + " on a message is ignored");

@@ -150,6 +150,14 @@ constexpr std::string_view kIgnoredRootElements[] = {
     "eventDefinition", "correlationProperty",
 };
 
+// Zeebe Modeler before 1.0 wrote a correlation key as the name of the variable that holds
+// it (correlationKey="orderId"); from 1.0 on, that is the text itself and the variable is
+// "=orderId".
+bool legacy_zeebe(const BpmnDocument& doc) {
+  if (doc.exporter != "Zeebe Modeler") return false;
+  return !doc.exporter_version.empty() && doc.exporter_version.front() == '0';
+}
+
 void read_definitions(XmlContext& x, pugi::xml_node defs, BpmnDocument& doc,
                       const LoadOptions& options) {
   doc.target_namespace = std::string(attr(defs, "targetNamespace"));
@@ -173,7 +181,7 @@ void read_definitions(XmlContext& x, pugi::xml_node defs, BpmnDocument& doc,
       m.location = x.location(c);
       x.each_child(c, [&](pugi::xml_node e, QName eq) {
         if (eq.ns == Ns::kBpmn && eq.local == "extensionElements") {
-          read_message_extensions(x, e, m);
+          read_message_extensions(x, e, m, legacy_zeebe(doc));
         }
       });
       doc.messages.push_back(std::move(m));

@@ -250,6 +250,16 @@ void Rules::check_event(const Element& e) {
         report(at, Severity::kError, "missing-message",
                "message " + q(ev.ref) + " caught by " + name(e) +
                    " has no name; messages correlate by name");
+      } else if (!(e.kind == ElementKind::kStartEvent && e.scope == kNoIndex) &&
+                 ev.correlation_key.dialect == ExpressionDialect::kStatic) {
+        // (A process's message start needs no key: it starts an instance.)
+        report(at, Severity::kWarning, "static-correlation-key",
+               name(e) + " waits for message " + q(ev.message_name.text) +
+                   (ev.correlation_key.text.empty()
+                        ? " with no correlation key"
+                        : " with the fixed correlation key " + q(ev.correlation_key.text)) +
+                   ", so one such message reaches every instance waiting here; correlate by "
+                   "a variable: <zeebe:subscription correlationKey=\"=orderId\"/>");
       }
       break;
     case EventType::kTimer:

@@ -162,5 +162,42 @@ TEST(Camunda7Extensions, ListenersAreIgnoredWithAWarning) {
   EXPECT_EQ(with_rule(r, "ignored-extension").size(), 1u) << dump(r);
 }
 
+// A message catch whose correlation key is fixed text (or none) is reached by every
+// instance's message: a warning. Files of Zeebe Modeler before 1.0 meant a plain key as the
+// variable's name: it is read so, with a warning saying how it is written today.
+TEST(ZeebeExtensions, AFixedCorrelationKeyWarnsAndALegacyOneIsAVariable) {
+  const auto file = [](std::string_view exporter, std::string_view key) {
+    std::string xml = testing::bpmn(
+        "<message id=\"m\" name=\"paid\"><extensionElements><zeebe:subscription "
+        "correlationKey=\"" + std::string(key) + "\"/></extensionElements></message>\n"
+        "<process id=\"p\" isExecutable=\"true\"><startEvent id=\"s\"/>"
+        "<intermediateCatchEvent id=\"w\"><messageEventDefinition messageRef=\"m\"/>"
+        "</intermediateCatchEvent><endEvent id=\"e\"/>"
+        "<sequenceFlow id=\"a\" sourceRef=\"s\" targetRef=\"w\"/>"
+        "<sequenceFlow id=\"b\" sourceRef=\"w\" targetRef=\"e\"/></process>");
+    xml.replace(xml.find("id=\"defs\""), 9, "id=\"defs\" " + std::string(exporter));
+    return load_bpmn(xml, "m.bpmn");
+  };
+  const LoadResult fixed = file("", "orderId");
+  ASSERT_TRUE(fixed.ok()) << dump(fixed);
+  ASSERT_EQ(with_rule(fixed, "static-correlation-key").size(), 1u) << dump(fixed);
+  EXPECT_NE(with_rule(fixed, "static-correlation-key")[0].message.find("fixed correlation key"),
+            std::string::npos);
+  const LoadResult variable = file("", "=orderId");
+  EXPECT_TRUE(with_rule(variable, "static-correlation-key").empty()) << dump(variable);
+
+  const LoadResult legacy =
+      file("exporter=\"Zeebe Modeler\" exporterVersion=\"0.11.0\"", "orderId");
+  ASSERT_TRUE(legacy.ok()) << dump(legacy);
+  EXPECT_EQ(with_rule(legacy, "legacy-correlation-key").size(), 1u) << dump(legacy);
+  EXPECT_TRUE(with_rule(legacy, "static-correlation-key").empty()) << dump(legacy);
+  const Element& w = legacy.document->processes[0]->elements[1];
+  EXPECT_EQ(w.event.correlation_key.dialect, ExpressionDialect::kFeel);
+  EXPECT_EQ(w.event.correlation_key.text, "orderId");
+  const LoadResult modern =
+      file("exporter=\"Zeebe Modeler\" exporterVersion=\"1.2.0\"", "orderId");
+  EXPECT_EQ(with_rule(modern, "static-correlation-key").size(), 1u) << dump(modern);
+}
+
 }  // namespace
 }  // namespace ordo
