@@ -2,7 +2,7 @@
 //
 // Order of work: parse the XML; check ids and nesting over the whole tree; read the root
 // elements processes refer to (messages, errors, signals, escalations) and the diagrams; build
-// each executable process; run the validation rules; sort the diagnostics into file order.
+// each executable process; run the validation rules; sort the diagnostics: errors first, each group in file order.
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
@@ -299,8 +299,13 @@ LoadResult load_bpmn(std::string_view xml, std::string_view file, const LoadOpti
   if (options.validate) {
     for (const auto& p : doc->processes) validate::validate_process(*p, result.diagnostics);
   }
+  x.finish();
+  // Errors first (what stops the file from loading), each group in file order.
   std::stable_sort(result.diagnostics.begin(), result.diagnostics.end(),
                    [](const Diagnostic& a, const Diagnostic& b) {
+                     const bool a_error = a.severity == Severity::kError;
+                     const bool b_error = b.severity == Severity::kError;
+                     if (a_error != b_error) return a_error;
                      return a.line != b.line ? a.line < b.line : a.column < b.column;
                    });
   result.document = std::move(doc);

@@ -488,9 +488,14 @@ void ProcessBuilder::resolve() {
       }
       ElementIndex e = p_.element_index(ref);
       if (e == kNoIndex && !rejected(ref)) {
+        std::vector<std::string_view> ids;
+        ids.reserve(p_.elements.size());
+        for (const Element& el : p_.elements) ids.push_back(el.id);
+        const std::string meant = nearest(ref, ids);
         x_.report(x_.location(r.node, attribute), Severity::kError, "unresolved-reference",
                   std::string(attribute) + " " + quote(ref) + " of sequence flow " + quote(f.id) +
-                      " does not name a flow node of process " + quote(p_.id));
+                      " does not name a flow node of process " + quote(p_.id) +
+                      (meant.empty() ? std::string() : "; did you mean " + quote(meant) + "?"));
       }
       return e;
     };

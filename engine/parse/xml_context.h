@@ -5,6 +5,7 @@
 #include <pugixml.hpp>
 
 #include <cstddef>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -110,9 +111,20 @@ class XmlContext {
           std::string(local) + " at line " + std::to_string(location(node).line) +
               " is not supported by Ordo; docs/bpmn-support.md lists what is");
   }
+  // An unknown extension is said once per kind of element per file (a modeler's plugin
+  // may add one to every task): the first, with how many more there are (finish()).
   void warning(pugi::xml_node node, std::string_view rule, std::string message) {
+    if (rule == "unknown-extension") {
+      auto [it, fresh] = unknown_kinds_.try_emplace(node.name(), UnknownKind{out_.size(), 0});
+      if (!fresh) {
+        ++it->second.more;
+        return;
+      }
+    }
     report(location(node), Severity::kWarning, rule, std::move(message));
   }
+  // Once the file is read: adds "(and N more like it)" to each such warning.
+  void finish();
 
  private:
   std::size_t tag_offset(pugi::xml_node node) const noexcept;
@@ -122,10 +134,19 @@ class XmlContext {
   SourceMap map_;
   NamespaceScope ns_;
   std::vector<Diagnostic>& out_;
+  struct UnknownKind {
+    std::size_t diagnostic;  // in out_
+    std::size_t more;
+  };
+  std::map<std::string, UnknownKind, std::less<>> unknown_kinds_;
 };
 
 // "'name'" quoted for messages; trims to a readable length.
 std::string quote(std::string_view s);
+
+// The id among `known` nearest to `wrong` (a typo's likely meaning), or "" when none is
+// close: for "did you mean" in messages.
+std::string nearest(std::string_view wrong, const std::vector<std::string_view>& known);
 
 // An attribute's value with surrounding white space trimmed.
 std::string_view attr(pugi::xml_node node, const char* name) noexcept;

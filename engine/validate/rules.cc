@@ -556,7 +556,12 @@ void Rules::check_reachability() {
       }
     }
   }
-  for (ElementIndex i = 0; i < p_.elements.size(); ++i) {
+  // A flow whose end names nothing was reported as an error: what looks unreachable
+  // behind it is most likely only its consequence, so nothing more is said.
+  const bool broken = std::any_of(p_.flows.begin(), p_.flows.end(), [](const SequenceFlow& f) {
+    return f.source == kNoIndex || f.target == kNoIndex;
+  });
+  for (ElementIndex i = 0; i < p_.elements.size() && !broken; ++i) {
     const Element& e = el(i);
     if (reached[i] || e.for_compensation || (e.scope != kNoIndex && !reached[e.scope])) continue;
     report(e.location, Severity::kWarning, "unreachable",

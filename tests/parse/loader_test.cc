@@ -501,5 +501,65 @@ TEST(LoaderExpressions, CompiledExpressionsAreAttachedToTheDefinition) {
   EXPECT_NE(r.document->processes[0]->find_element("t")->script.compiled, nullptr);
 }
 
+// A typo in a targetRef: one error, first, naming the id it most likely meant; none of the
+// "unreachable" warnings that would follow from it.
+TEST(Loader, ATargetRefTypoIsOneErrorFirstWithTheNearestId) {
+  std::string body = "<startEvent id=\"s\"/>\n";
+  std::string flows = "<sequenceFlow id=\"f0\" sourceRef=\"s\" targetRef=\"check-stok\"/>\n";
+  const char* chain[] = {"check-stock", "reserve", "charge", "ship", "notify"};
+  for (std::size_t i = 0; i < std::size(chain); ++i) {
+    body += "<task id=\"" + std::string(chain[i]) + "\"/>\n";
+    const std::string next = i + 1 < std::size(chain) ? chain[i + 1] : "e";
+    flows += "<sequenceFlow id=\"f" + std::to_string(i + 1) + "\" sourceRef=\"" + chain[i] +
+             "\" targetRef=\"" + next + "\"/>\n";
+  }
+  body += "<endEvent id=\"e\"/>\n<task id=\"lonely\"/>\n";
+  const LoadResult r = load_bpmn(process(body + flows), "typo.bpmn");
+  EXPECT_FALSE(r.ok());
+  ASSERT_FALSE(r.diagnostics.empty());
+  EXPECT_EQ(r.diagnostics[0].rule, "unresolved-reference") << dump(r);
+  EXPECT_NE(r.diagnostics[0].message.find("did you mean 'check-stock'?"), std::string::npos)
+      << r.diagnostics[0].message;
+  EXPECT_TRUE(with_rule(r, "unreachable").empty()) << dump(r);
+  // Every error comes before every warning.
+  bool warned = false;
+  for (const Diagnostic& d : r.diagnostics) {
+    if (d.severity != Severity::kError) warned = true;
+    EXPECT_FALSE(warned && d.severity == Severity::kError) << dump(r);
+  }
+  // No id is close to a typo of nothing like them: no guess.
+  const LoadResult far = load_bpmn(
+      process(straight("<task id=\"t\"/>") +
+              "<sequenceFlow id=\"x\" sourceRef=\"t\" targetRef=\"somewhere-else\"/>"),
+      "far.bpmn");
+  ASSERT_FALSE(with_rule(far, "unresolved-reference").empty()) << dump(far);
+  EXPECT_EQ(with_rule(far, "unresolved-reference")[0].message.find("did you mean"),
+            std::string::npos);
+}
+
+// An unknown extension element is said once per kind per file, with how many more.
+TEST(Loader, AnUnknownExtensionIsOneWarningPerKind) {
+  std::string body = "<startEvent id=\"s\"/>\n";
+  std::string flows;
+  std::string last = "s";
+  for (int i = 0; i < 4; ++i) {
+    const std::string id = "t" + std::to_string(i);
+    body += "<task id=\"" + id + "\"><extensionElements><zeebe:properties/>"
+            "<zeebe:someday/></extensionElements></task>\n";
+    flows += "<sequenceFlow id=\"f" + id + "\" sourceRef=\"" + last + "\" targetRef=\"" + id +
+             "\"/>\n";
+    last = id;
+  }
+  body += "<endEvent id=\"e\"/>\n";
+  flows += "<sequenceFlow id=\"fe\" sourceRef=\"" + last + "\" targetRef=\"e\"/>\n";
+  const LoadResult r = load_bpmn(process(body + flows), "plugins.bpmn");
+  ASSERT_TRUE(r.ok()) << dump(r);
+  const std::vector<Diagnostic> unknown = with_rule(r, "unknown-extension");
+  ASSERT_EQ(unknown.size(), 1u) << dump(r);
+  EXPECT_NE(unknown[0].message.find("zeebe:someday"), std::string::npos) << unknown[0].message;
+  EXPECT_NE(unknown[0].message.find("(and 3 more like them in this file)"), std::string::npos)
+      << unknown[0].message;
+}
+
 }  // namespace
 }  // namespace ordo
