@@ -29,15 +29,19 @@ std::string node_attributes(const Element& e) {
   std::string label = e.name.empty() ? e.id : e.name;
   std::string shape;
   if (is_event(e.kind)) {
-    shape = e.kind == ElementKind::kEndEvent ? "doublecircle" : "circle";
+    // As modelers draw them: a small circle, its name beside it (xlabel), not inside.
     if (std::string ev = inspect::event_summary(e); !ev.empty()) label += "\n(" + ev + ")";
+    return std::string("shape=") +
+           (e.kind == ElementKind::kEndEvent ? "doublecircle" : "circle") +
+           ", width=0.3, fixedsize=true, label=\"\", xlabel=" + dot_string(label);
   } else if (is_gateway(e.kind)) {
-    shape = "diamond";
-    label = std::string(e.kind == ElementKind::kParallelGateway     ? "+"
-                        : e.kind == ElementKind::kInclusiveGateway  ? "O"
-                        : e.kind == ElementKind::kEventBasedGateway ? "*"
-                                                                    : "X") +
-            (e.name.empty() ? "" : "\n" + e.name);
+    // The gateway's mark inside, its name beside it.
+    const char* mark = e.kind == ElementKind::kParallelGateway     ? "+"
+                       : e.kind == ElementKind::kInclusiveGateway  ? "O"
+                       : e.kind == ElementKind::kEventBasedGateway ? "*"
+                                                                   : "X";
+    return std::string("shape=diamond, width=0.4, height=0.4, fixedsize=true, label=") +
+           dot_string(mark) + (e.name.empty() ? "" : ", xlabel=" + dot_string(e.name));
   } else {
     shape = "box";
     if (!e.task.type.empty()) label += "\n[" + e.task.type.source() + "]";
@@ -67,7 +71,8 @@ void scope_dot(const ProcessDefinition& p, ElementIndex scope, int depth, std::o
 
 std::string outline_dot(const BpmnDocument& doc) {
   std::ostringstream out;
-  out << "digraph " << dot_string(doc.file) << " {\n  rankdir=LR;\n  node [fontsize=10];\n"
+  out << "digraph " << dot_string(doc.file) << " {\n  rankdir=LR;\n  forcelabels=true;\n"
+      << "  node [fontsize=10];\n"
       << "  edge [fontsize=9];\n";
   for (const auto& p : doc.processes) {
     out << "  subgraph " << dot_string("cluster_" + p->id)

@@ -63,6 +63,12 @@ TEST(OutlineDot, IsAGraphvizDigraphWithEveryFlow) {
   std::size_t edges = 0;
   for (std::size_t pos = 0; (pos = dot.find(" -> ", pos)) != std::string::npos; ++pos) ++edges;
   EXPECT_EQ(edges, 27u + 2u);  // flows plus the two boundary attachments
+  // Events and gateways are drawn small, their names beside them, as modelers draw them.
+  EXPECT_NE(dot.find("\"order-acceptance/order-received\" [shape=circle, width=0.3, "
+                     "fixedsize=true, label=\"\", xlabel=\"Order received"),
+            std::string::npos)
+      << dot;
+  EXPECT_NE(dot.find("forcelabels=true"), std::string::npos);
 }
 
 TEST(OutlineDot, QuotesIdsSafely) {
