@@ -75,6 +75,11 @@ struct CorrelateArgs : DbArgs {
   std::string message_id;
 };
 
+struct SignalArgs : DbArgs {
+  std::string name;
+  std::string vars;
+};
+
 struct InstancesArgs : DbArgs {
   std::string state;
   std::string process_id;
@@ -123,6 +128,7 @@ struct DeliveriesArgs {
 int run_deploy(const DeployArgs& args);
 int run_start(const StartArgs& args);
 int run_correlate(const CorrelateArgs& args);
+int run_signal(const SignalArgs& args);
 int run_instances(const InstancesArgs& args);
 int run_show(const ShowArgs& args);
 int run_incidents(const DbArgs& args);

@@ -157,6 +157,24 @@ int run_correlate(const CorrelateArgs& args) {
   return kExitOk;
 }
 
+// ---- signal ----
+
+int run_signal(const SignalArgs& args) {
+  auto engine = open_db("signal", args.db, false);
+  if (!engine) return kExitFound;
+  Result<MessageResult> r = engine->broadcast_signal(args.name, parse_object(args.vars));
+  if (!r) return fail("signal", r.status());
+  if (args.json) {
+    print_json({{"name", args.name}, {"instances", r->instances}});
+    return kExitOk;
+  }
+  std::cout << args.name << ": "
+            << (r->instances.empty() ? std::string("nobody was waiting for it")
+                                     : "reached " + instance_list(r->instances))
+            << '\n';
+  return kExitOk;
+}
+
 // ---- incidents, retry, cancel ----
 
 int run_incidents(const DbArgs& args) {

@@ -18,6 +18,7 @@ struct StoreCommands::Impl {
   DeployArgs deploy;
   StartArgs start;
   CorrelateArgs correlate;
+  SignalArgs signal;
   InstancesArgs instances;
   ShowArgs show;
   DbArgs incidents;
@@ -30,6 +31,7 @@ struct StoreCommands::Impl {
   CLI::App* deploy_cmd = nullptr;
   CLI::App* start_cmd = nullptr;
   CLI::App* correlate_cmd = nullptr;
+  CLI::App* signal_cmd = nullptr;
   CLI::App* instances_cmd = nullptr;
   CLI::App* show_cmd = nullptr;
   CLI::App* incidents_cmd = nullptr;
@@ -96,6 +98,21 @@ StoreCommands::StoreCommands(CLI::App& app) : impl_(std::make_unique<Impl>()) {
         "Each waiting instance receives it once; message start events start instances. A "
         "message nobody receives is dropped unless --ttl is given.\n" +
         exit_status + "publishing fails, 2 on bad usage.");
+  }
+  {
+    CLI::App* c = m.signal_cmd = app.add_subcommand(
+        "signal", "Broadcast a signal to every instance waiting for it, in every process");
+    add_db_option(c, m.signal);
+    c->add_option("name", m.signal.name, "Signal name")->required();
+    c->add_option("--vars", m.signal.vars, "Signal variables, a JSON object")
+        ->check(json_object())
+        ->type_name("JSON");
+    add_json_flag(c, m.signal, "name, instances");
+    c->footer(
+        "Every signal catch, boundary and event-subprocess start waiting for it fires, and each "
+        "process with a signal start event of that name starts. Nothing is kept: an instance "
+        "that waits for it later waits on.\n" +
+        exit_status + "broadcasting fails, 2 on bad usage.");
   }
   {
     CLI::App* c = m.instances_cmd =
@@ -233,6 +250,7 @@ std::optional<int> StoreCommands::run() const {
   if (m.deploy_cmd->parsed()) return run_deploy(m.deploy);
   if (m.start_cmd->parsed()) return run_start(m.start);
   if (m.correlate_cmd->parsed()) return run_correlate(m.correlate);
+  if (m.signal_cmd->parsed()) return run_signal(m.signal);
   if (m.instances_cmd->parsed()) return run_instances(m.instances);
   if (m.show_cmd->parsed()) return run_show(m.show);
   if (m.incidents_cmd->parsed()) return run_incidents(m.incidents);

@@ -258,6 +258,20 @@ Status Engine::cancel(InstanceId instance) {
   return impl_->command([&](bool) { return impl_->rt.cancel(instance); });
 }
 
+Result<MessageResult> Engine::broadcast_signal(std::string_view name, nlohmann::json variables) {
+  Impl::Call call(*impl_);
+  MessageResult out;
+  Status s = impl_->command([&](bool keep) -> Status {
+    Result<runtime::Correlation> c =
+        impl_->rt.signal(name, keep ? nlohmann::json(variables) : std::move(variables));
+    if (!c) return c.status();
+    out.instances = std::move(c->instances);
+    return Status::ok();
+  });
+  if (!s) return s;
+  return out;
+}
+
 Status Engine::suspend(InstanceId instance) {
   Impl::Call call(*impl_);
   return impl_->command([&](bool) { return impl_->rt.suspend(instance); });

@@ -66,6 +66,7 @@ std::string_view route_template(const std::vector<std::string_view>& seg) {
       "/v1/process-instances/{id}/resume",
       "/v1/process-instances/{id}/variables",
       "/v1/messages",
+      "/v1/signals",
       "/v1/incidents",
       "/v1/incidents/resolve",
       "/v1/incidents/{id}/resolve",
@@ -1090,6 +1091,21 @@ Response Api::route(const Request& r) {
   }
 
   if (resource == "dashboard" && seg.size() == 2 && r.method == "GET") return dashboard();
+
+  // POST /v1/signals: broadcast a signal to every instance waiting for it.
+  if (resource == "signals" && seg.size() == 2 && r.method == "POST") {
+    if (!parse_object(r, body, error)) return error;
+    if (!check_fields(body, {{"name", json::value_t::string}, {"variables", json::value_t::object}},
+                      error)) {
+      return error;
+    }
+    const std::string name = text(body, "name");
+    if (name.empty()) return error_response(400, "field 'name' is required: the signal's name");
+    Result<MessageResult> sent =
+        engine_.broadcast_signal(name, body.value("variables", json::object()));
+    if (!sent) return from_status(sent.status());
+    return json_response(200, {{"instances", sent->instances}});
+  }
 
   if (resource == "processes" && (r.method == "GET" || r.method == "HEAD")) {
     if (seg.size() == 2) return processes();

@@ -92,7 +92,8 @@ void Runtime::enter(Instance& inst, ElemKey key) {
       }
       return;
     case ElementKind::kIntermediateCatchEvent:
-      if (def.event.type == EventType::kMessage || def.event.type == EventType::kTimer) {
+      if (def.event.type == EventType::kMessage || def.event.type == EventType::kTimer ||
+          def.event.type == EventType::kSignal) {
         open_wait(inst, key, el->element);
       } else if (def.event.type == EventType::kLink || def.event.type == EventType::kNone) {
         finish(inst, key, nullptr);
@@ -128,7 +129,12 @@ void Runtime::enter(Instance& inst, ElemKey key) {
           finish(inst, key, nullptr);
           return;
         }
-        default:  // none, link, compensation (not executed), signal (rejected at load)
+        case EventType::kSignal:
+          // Every instance waiting for it (this one too) and every process it starts.
+          broadcast(def.event.ref_name, nlohmann::json::object());
+          if (inst.find(key) != nullptr) finish(inst, key, nullptr);
+          return;
+        default:  // none, link, compensation (not executed)
           finish(inst, key, nullptr);
           return;
       }

@@ -13,6 +13,57 @@ std::string subscription_key(std::string_view name, std::string_view key) {
   return out;
 }
 
+std::string signal_key(std::string_view name) {
+  std::string out = "\x02";
+  out.append(name);
+  return subscription_key(out, {});
+}
+
+std::vector<InstanceId> Runtime::broadcast(std::string_view name, const nlohmann::json& variables) {
+  std::vector<InstanceId> reached;
+  std::vector<Subscription> subs;
+  if (Status s = store_.subscriptions(signal_key(name), subs); !s) {
+    failed(s);
+    return reached;
+  }
+  for (const Subscription& s : subs) {
+    Instance* inst = live(s.instance);
+    if (inst == nullptr || inst->state == InstanceState::kSuspended) continue;
+    // (A wait closed by one fired before it in this broadcast is gone: passed by.)
+    auto w = std::find_if(inst->waits.begin(), inst->waits.end(),
+                          [&](const Wait& x) { return x.id == s.wait; });
+    if (w == inst->waits.end()) continue;
+    const Wait copy = *w;
+    trigger(*inst, copy, variables);
+    if (std::find(reached.begin(), reached.end(), inst->id) == reached.end()) {
+      reached.push_back(inst->id);
+    }
+  }
+  for (const auto& plan : signal_start_plans_) {
+    for (ElementIndex s : plan->signal_starts) {
+      if (plan->element(s).event.ref_name != name) continue;
+      Instance& inst = new_instance(plan, {}, nlohmann::json::object());
+      open_event_subprocess_waits(inst, kProcessScope, kNoIndex);
+      activate_triggered(inst, s, kProcessScope, variables, false);
+      reached.push_back(inst.id);
+      break;
+    }
+  }
+  return reached;
+}
+
+Result<Correlation> Runtime::signal(std::string_view name, nlohmann::json variables) {
+  if (variables.is_null()) variables = nlohmann::json::object();
+  if (!variables.is_object()) return Status::invalid_argument("signal variables must be a JSON object");
+  if (name.empty()) return Status::invalid_argument("a signal needs a name");
+  if (Status s = begin(); !s) return s;
+  Correlation out;
+  out.instances = broadcast(name, variables);
+  run_queue();
+  if (Status s = commit(); !s) return s;
+  return out;
+}
+
 void Runtime::reserve_token(Instance& inst, ElemKey scope) {
   if (scope == kProcessScope) {
     ++inst.tokens;
@@ -36,6 +87,17 @@ bool Runtime::open_wait(Instance& inst, ElemKey owner, ElementIndex event) {
   }
   const Element& ev = inst.plan->element(event);
   if (ev.event.type == EventType::kTimer) return schedule_timer(inst, owner, event);
+  if (ev.event.type == EventType::kSignal) {
+    Wait& w = inst.waits.emplace_back();
+    w.id = new_key();
+    w.owner = owner;
+    w.event = event;
+    w.sub_key = signal_key(ev.event.ref_name);
+    if (store_failure_.is_ok()) {
+      failed(store_.add_subscription(w.sub_key, Subscription{inst.id, w.id}));
+    }
+    return true;
+  }
   if (ev.event.type != EventType::kMessage && ev.kind != ElementKind::kReceiveTask) return true;
   Result<std::string> name = eval_string(inst, owner, ev.event.message_name);
   if (!name) {
@@ -87,7 +149,8 @@ bool Runtime::open_boundary_waits(Instance& inst, ElemKey activity) {
   const ElementIndex element = inst.find(activity)->element;
   for (ElementIndex b : inst.plan->element(element).boundary_events) {
     const EventType t = inst.plan->element(b).event.type;
-    if ((t == EventType::kTimer || t == EventType::kMessage) && !open_wait(inst, activity, b)) {
+    if ((t == EventType::kTimer || t == EventType::kMessage || t == EventType::kSignal) &&
+        !open_wait(inst, activity, b)) {
       return false;
     }
   }
@@ -101,7 +164,8 @@ bool Runtime::open_event_subprocess_waits(Instance& inst, ElemKey scope,
     const ElementIndex start = plan.event_sub_start[sub];
     if (start == kNoIndex) continue;
     const EventType t = plan.element(start).event.type;
-    if ((t == EventType::kTimer || t == EventType::kMessage) && !open_wait(inst, scope, start)) {
+    if ((t == EventType::kTimer || t == EventType::kMessage || t == EventType::kSignal) &&
+        !open_wait(inst, scope, start)) {
       return false;
     }
   }

@@ -30,6 +30,8 @@ void Runtime::add_plan(std::shared_ptr<const Plan> plan) {
   // Only the latest version of a process starts instances by message.
   std::erase_if(message_start_plans_,
                 [&](const auto& p) { return p->def->id == plan->def->id; });
+  std::erase_if(signal_start_plans_, [&](const auto& p) { return p->def->id == plan->def->id; });
+  if (!plan->signal_starts.empty()) signal_start_plans_.push_back(plan);
   if (!plan->message_starts.empty()) message_start_plans_.push_back(std::move(plan));
 }
 

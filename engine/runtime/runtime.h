@@ -153,6 +153,11 @@ class Runtime {
   Result<Correlation> correlate(std::string_view name, std::string_view key,
                                 nlohmann::json variables, std::int64_t ttl_ms,
                                 std::string_view message_id = {});
+  // Broadcasts signal `name`: every subscription waiting for it, in every instance, fires
+  // (a suspended instance misses it: signals are not kept), and the latest version of each
+  // process with a signal start event of that name starts. `instances`: those reached, then
+  // those started.
+  Result<Correlation> signal(std::string_view name, nlohmann::json variables);
   Status cancel(InstanceId id);
   // Pauses a running instance: its jobs are taken from their workers and handed to nobody,
   // its timers do not fire and messages pass it by (buffered, when they may be), until
@@ -417,6 +422,10 @@ class Runtime {
 
   std::unordered_map<std::string, std::vector<std::shared_ptr<const Plan>>> plans_;
   std::vector<std::shared_ptr<const Plan>> message_start_plans_;
+  std::vector<std::shared_ptr<const Plan>> signal_start_plans_;
+  // Inside a command: fires every wait for signal `name` and starts the processes it
+  // starts (the queued work runs with the command's); the instances reached or started.
+  std::vector<InstanceId> broadcast(std::string_view name, const nlohmann::json& variables);
   std::deque<JobKey> ready_;
   bool track_ready_ = false;
 
@@ -470,5 +479,8 @@ class Runtime {
 };
 
 std::string subscription_key(std::string_view name, std::string_view key);
+// A signal's subscriptions share the messages' table under a name no message has (it
+// starts with the control character 0x02).
+std::string signal_key(std::string_view name);
 
 }  // namespace ordo::runtime

@@ -31,6 +31,8 @@ std::shared_ptr<const Plan> make_plan(std::shared_ptr<const BpmnDocument> docume
           plan->none_start[slot] = i;
         } else if (e.event.type == EventType::kMessage && e.scope == kNoIndex) {
           plan->message_starts.push_back(i);
+        } else if (e.event.type == EventType::kSignal && e.scope == kNoIndex) {
+          plan->signal_starts.push_back(i);
         } else if (e.event.type == EventType::kTimer && e.scope == kNoIndex) {
           plan->timer_starts.push_back(i);
         }

@@ -27,6 +27,7 @@ struct Plan {
   std::vector<ElementIndex> event_sub_start;
   // Per element: processes-level message start event? (for correlation)
   std::vector<ElementIndex> message_starts;  // process-level message start events
+  std::vector<ElementIndex> signal_starts;   // process-level signal start events
   std::vector<ElementIndex> timer_starts;    // process-level timer start events
   // Per flow: its position in the target's incoming list (join bookkeeping).
   std::vector<std::uint16_t> incoming_slot;

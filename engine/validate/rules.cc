@@ -307,6 +307,13 @@ void Rules::check_event(const Element& e) {
       break;
     }
     case EventType::kSignal:
+      if (ev.ref_name.empty() && (ev.ref.empty() || ev.location.line)) {
+        report(at, Severity::kError, "missing-signal",
+               name(e) + (ev.ref.empty() ? " names no signal" : " names a signal without a name") +
+                   "; set signalRef to a <bpmn:signal name=\"...\">: signals are matched by "
+                   "name");
+      }
+      break;
     case EventType::kConditional:
     case EventType::kCompensation:
       report(at, Severity::kWarning, "not-executed",

@@ -344,6 +344,13 @@ class Engine {
   // An instance started by a call activity is cancelled through its root instance
   // (kConflict names it).
   Status cancel(InstanceId instance);
+  // Broadcasts signal `name` (BPMN signals: no correlation key, nothing kept): every signal
+  // catch, boundary and event-subprocess start waiting for it, in every running instance,
+  // fires; each deployed process with a signal start event of that name starts once (its
+  // latest version). The result lists the instances reached, then those started.
+  // A suspended instance misses it.
+  Result<MessageResult> broadcast_signal(std::string_view name,
+                                         nlohmann::json variables = nlohmann::json::object());
   // Pauses a running instance (state suspended) until resume(): none of its jobs is handed
   // out (a worker holding one loses it, and its answer is refused with kConflict), its
   // timers do not fire (one due meanwhile fires at the resume), and messages pass it by

@@ -371,6 +371,35 @@ TEST_F(DbCommands, DbCopyReadsTablesLargerThanOnePage) {
   EXPECT_TRUE(c->exec("DROP SCHEMA " + schema + " CASCADE").is_ok());
 }
 
+// ---- signals ----
+
+// ordo signal reaches every instance waiting for the signal, with its variables.
+TEST_F(DbCommands, SignalReachesEveryWaitingInstance) {
+  const std::string process = dir_.path("recall.bpmn");
+  std::ofstream(process) << testing::bpmn(
+      "<signal id=\"sig\" name=\"recall\"/>\n<process id=\"p\" isExecutable=\"true\">"
+      "<startEvent id=\"s\"/><intermediateCatchEvent id=\"w\"><signalEventDefinition "
+      "signalRef=\"sig\"/></intermediateCatchEvent><endEvent id=\"e\"/>"
+      "<sequenceFlow id=\"a\" sourceRef=\"s\" targetRef=\"w\"/>"
+      "<sequenceFlow id=\"b\" sourceRef=\"w\" targetRef=\"e\"/></process>");
+  ASSERT_EQ(run_ordo({"deploy", "--db", db_, process}).exit_code, 0);
+  for (const char* key : {"R-1", "R-2"}) {
+    ASSERT_EQ(run_ordo({"start", "--db", db_, "p", "--key", key}).exit_code, 0);
+  }
+  ProcessRun sent = run_ordo({"signal", "--db", db_, "recall", "--vars", "{\"batch\": 7}",
+                              "--json"});
+  ASSERT_EQ(sent.exit_code, 0) << sent.out;
+  EXPECT_EQ(nlohmann::json::parse(sent.out)["instances"].size(), 2u) << sent.out;
+  auto engine = Engine::open(db_);
+  ASSERT_OK(engine.status());
+  for (const InstanceInfo& i : testing::must((*engine)->instances())) {
+    EXPECT_EQ(i.state, InstanceState::kCompleted) << i.business_key;
+  }
+  ProcessRun again = run_ordo({"signal", "--db", db_, "recall"});
+  EXPECT_EQ(again.exit_code, 0);
+  EXPECT_TRUE(holds(again.out, "recall: nobody was waiting for it")) << again.out;
+}
+
 // ---- printing what the database holds ----
 
 TEST_F(DbCommands, InstancesAndShowEscapeControlCharactersTheDatabaseHolds) {

@@ -421,6 +421,29 @@ TEST_F(ApiTest, AnInstanceIsSuspendedAndResumed) {
   EXPECT_EQ(call("POST", "/v1/process-instances/999999/suspend").status, 404);
 }
 
+// A signal broadcast over HTTP reaches the instances waiting for it; a bad body is named.
+TEST_F(ApiTest, ASignalIsBroadcastToTheWaitingInstances) {
+  const std::string xml = testing::bpmn(
+      "<signal id=\"sig\" name=\"recall\"/>\n<process id=\"p\" isExecutable=\"true\">"
+      "<startEvent id=\"s\"/><intermediateCatchEvent id=\"w\"><signalEventDefinition "
+      "signalRef=\"sig\"/></intermediateCatchEvent><endEvent id=\"e\"/>"
+      "<sequenceFlow id=\"a\" sourceRef=\"s\" targetRef=\"w\"/>"
+      "<sequenceFlow id=\"b\" sourceRef=\"w\" targetRef=\"e\"/></process>");
+  ASSERT_EQ(call("POST", "/v1/deployments", xml).status, 201);
+  Response started = call("POST", "/v1/process-instances", json{{"processId", "p"}}.dump());
+  ASSERT_EQ(started.status, 201) << started.body;
+  Response sent = call("POST", "/v1/signals",
+                       json{{"name", "recall"}, {"variables", {{"why", "batch 7"}}}}.dump());
+  ASSERT_EQ(sent.status, 200) << sent.body;
+  EXPECT_EQ(body_of(sent)["instances"], json::array({body_of(started)["id"]}));
+  Response now = call("GET", "/v1/process-instances/" +
+                                 std::to_string(body_of(started)["id"].get<std::uint64_t>()));
+  EXPECT_EQ(body_of(now)["state"], "completed");
+  EXPECT_EQ(body_of(now)["variables"]["why"], "batch 7");
+  EXPECT_EQ(call("POST", "/v1/signals", json{{"variables", json::object()}}.dump()).status, 400);
+  EXPECT_EQ(call("POST", "/v1/signals", json{{"name", 7}}.dump()).status, 400);
+}
+
 // Cancelling what matches a filter: counted first (nothing changes), then cancelled; only
 // running instances, and never without a filter.
 TEST_F(ApiTest, InstancesMatchingAFilterAreCountedThenCancelled) {
@@ -482,7 +505,7 @@ TEST_F(ApiTest, EveryRouteOfTheOpenApiFileExists) {
       ++routes;
     }
   }
-  EXPECT_EQ(routes, 29);
+  EXPECT_EQ(routes, 30);
 }
 
 // Request metrics are labelled by route template: every documented route has its own label,

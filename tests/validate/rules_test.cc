@@ -143,7 +143,7 @@ const RuleCase kCases[] = {
     {"ErrorOnIntermediateCatch", "event-not-allowed", Severity::kError, 5,
      S_TO("c") "<intermediateCatchEvent "
                "id=\"c\">\n<errorEventDefinition/></intermediateCatchEvent>" TO_E("c")},
-    {"SignalIsParsedButNotExecuted", "not-executed", Severity::kWarning, 5,
+    {"SignalWithoutName", "missing-signal", Severity::kError, 5,
      S_TO("c") "<intermediateCatchEvent "
                "id=\"c\">\n<signalEventDefinition/></intermediateCatchEvent>" TO_E("c")},
     {"TwoEventDefinitions", "multiple-event-definitions", Severity::kError, 5,
