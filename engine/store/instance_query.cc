@@ -32,7 +32,7 @@ const char* sql_op(VariableCondition::Op op) {
 
 }  // namespace
 
-InstanceSql instance_query_sql(const InstanceQuery& query, SqlDialect dialect) {
+InstanceSql instance_query_sql(const InstanceQuery& query, SqlDialect dialect, int recent) {
   const bool pg = dialect == SqlDialect::kPostgres;
   InstanceSql out;
   std::string where;
@@ -85,8 +85,13 @@ InstanceSql instance_query_sql(const InstanceQuery& query, SqlDialect dialect) {
       const std::string name = param(v.name);
       const std::string got = "(variables::jsonb -> " + name + ")";
       const std::string want = param(value, "::jsonb");
+      // jsonb's = and <> are typed already (1 is not "1"). One condition, not two: the
+      // planner multiplies their guessed selectivities, and a guess that small makes it
+      // read every instance instead of walking the newest until the page is full.
       if (v.op == VariableCondition::Op::kNe) {
         add(got + " <> " + want);
+      } else if (v.op == VariableCondition::Op::kEq) {
+        add(got + " = " + want);
       } else {
         add("jsonb_typeof" + got + " = jsonb_typeof(" + want + ")");
         add(got + " " + sql_op(v.op) + " " + want);
@@ -133,10 +138,28 @@ InstanceSql instance_query_sql(const InstanceQuery& query, SqlDialect dialect) {
   // that many instances match sorts ids read from that index, not whole rows. (A prefix
   // that 100,000 keys share reads 100,000 index entries, no instance row.)
   const std::string order = std::string(" ORDER BY id") + (query.newest_first ? " DESC" : "");
+  std::string from = " FROM instances";
+  std::string inner_order = order;
+  if (recent > 0) {
+    // Only the `recent` instances next in line (after `after`), with the columns the
+    // conditions read.
+    from = " FROM (SELECT id, process_id, version, business_key, state, end_event, started_at" +
+           std::string(query.variable ? ", variables" : "") + " FROM instances";
+    if (query.after > 0) {
+      from += std::string(" WHERE id ") + (query.newest_first ? "< " : "> ") +
+              param(std::to_string(query.after), "::bigint");
+    }
+    from += order + " LIMIT " + param(std::to_string(recent), "::int") + ") AS recent";
+  } else if (pg && query.business_key_prefix && !query.business_key.empty()) {
+    // The matches through the key index, sorted: PostgreSQL would rather walk the ids and
+    // filter, which reads every instance newer than the newest match (order numbers grow
+    // with time, so a prefix's matches are seldom among the newest).
+    inner_order = std::string(" ORDER BY id + 0") + (query.newest_first ? " DESC" : "");
+  }
   out.text =
       "SELECT id, process_id, version, business_key, state, parent_id, started_at, ended_at, "
-      "end_event FROM instances WHERE id IN (SELECT id FROM instances" +
-      where + order + " LIMIT " + param(std::to_string(query.limit), "::int") + ")" + order;
+      "end_event FROM instances WHERE id IN (SELECT id" + from +
+      where + inner_order + " LIMIT " + param(std::to_string(query.limit), "::int") + ")" + order;
   return out;
 }
 

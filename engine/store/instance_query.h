@@ -18,7 +18,14 @@ struct InstanceSql {
   std::vector<bool> integers;       // which of them are numbers (SQLite binds them so)
 };
 
-InstanceSql instance_query_sql(const InstanceQuery& query, SqlDialect dialect);
+// `recent` > 0: looks only at that many instances next in the order asked for (a first try
+// for a business key prefix: when they hold a full page, it is the page).
+InstanceSql instance_query_sql(const InstanceQuery& query, SqlDialect dialect, int recent = 0);
+
+// How many instances a prefix search looks at first (instance_query_sql's `recent`): a
+// prefix that many keys share fills its page there, whatever their order; otherwise the
+// key index finds every match, however few.
+inline constexpr int kRecentWindow = 2000;
 
 // Whether `vars` (an instance's process-level variables) satisfy `v` (the memory store's
 // search, by the SQL stores' rules).

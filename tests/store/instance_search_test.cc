@@ -36,6 +36,21 @@ TEST_P(InstanceSearch, FiltersOrdersAndPagesByKeyset) {
   EXPECT_EQ(find(prefix), Ids{"A_1"}) << "_ is itself, not any letter";
   prefix.business_key = "A\\";
   EXPECT_EQ(find(prefix), Ids{"A\\1"});
+  // A prefix page, newest first, and the one after it (from the newest instances first,
+  // then through the key index once they run out).
+  InstanceFilter prefix_page;
+  prefix_page.business_key = "A";
+  prefix_page.business_key_prefix = true;
+  prefix_page.newest_first = true;
+  prefix_page.limit = 2;
+  std::vector<InstanceInfo> prefixed = must(h.engine().instances(prefix_page));
+  EXPECT_EQ(keys_of(prefixed), (Ids{"A\\1", "A_1"}));
+  prefix_page.after = prefixed.back().id;
+  prefixed = must(h.engine().instances(prefix_page));
+  EXPECT_EQ(keys_of(prefixed), (Ids{"A%1", "A-2"}));
+  prefix_page.after = prefixed.back().id;
+  prefix_page.limit = 5;
+  EXPECT_EQ(keys_of(must(h.engine().instances(prefix_page))), (Ids{"A-100", "A-10"}));
   InstanceFilter exact;
   exact.business_key = "A-10";
   EXPECT_EQ(find(exact), Ids{"A-10"});

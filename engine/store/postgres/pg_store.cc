@@ -1508,15 +1508,23 @@ Result<std::vector<ElementStatistics>> PgStore::element_stats(std::string_view p
 Result<std::vector<InstanceRow>> PgStore::list_instances(const InstanceQuery& query) {
   // Planned for its parameters each time: a prefix (LIKE) uses its index only then.
   if (Status s = connected(); !s) return s;
-  const InstanceSql sql = instance_query_sql(query, SqlDialect::kPostgres);
-  std::vector<Param> params;
-  for (const std::string& p : sql.params) params.push_back(p.c_str());
-  Result<Rows> r = conn_->run_once(sql.text, params);
-  if (!r) {
-    if (in_txn_) txn_failed_ = true;
-    return r.status();
+  const auto search = [&](int recent) -> Result<std::vector<InstanceRow>> {
+    const InstanceSql sql = instance_query_sql(query, SqlDialect::kPostgres, recent);
+    std::vector<Param> params;
+    for (const std::string& p : sql.params) params.push_back(p.c_str());
+    Result<Rows> r = conn_->run_once(sql.text, params);
+    if (!r) {
+      if (in_txn_) txn_failed_ = true;
+      return r.status();
+    }
+    return decode_rows(*r, instance_row_from);
+  };
+  if (query.business_key_prefix && !query.business_key.empty()) {
+    // The next instances in line first: a full page there is the page (instance_query.h).
+    Result<std::vector<InstanceRow>> recent = search(kRecentWindow);
+    if (!recent || static_cast<int>(recent->size()) >= query.limit) return recent;
   }
-  return decode_rows(*r, instance_row_from);
+  return search(0);
 }
 
 Result<std::vector<state::JobRecord>> PgStore::list_jobs(std::string_view type) {

@@ -209,14 +209,22 @@ void bind_all(Statement& st, const InstanceSql& sql) {
 }  // namespace
 
 Result<std::vector<InstanceRow>> SqliteStore::list_instances(const InstanceQuery& query) {
-  const InstanceSql sql = instance_query_sql(query, SqlDialect::kSqlite);
-  Result<Statement> st = db_->prepare(sql.text);
-  if (!st) return st.status();
-  bind_all(*st, sql);
-  std::vector<InstanceRow> out;
-  Status read = each_row(*st, [&] { out.push_back(instance_row_from(StatementRow(*st))); });
-  if (!read) return read;
-  return out;
+  const auto search = [&](int recent) -> Result<std::vector<InstanceRow>> {
+    const InstanceSql sql = instance_query_sql(query, SqlDialect::kSqlite, recent);
+    Result<Statement> st = db_->prepare(sql.text);
+    if (!st) return st.status();
+    bind_all(*st, sql);
+    std::vector<InstanceRow> out;
+    Status read = each_row(*st, [&] { out.push_back(instance_row_from(StatementRow(*st))); });
+    if (!read) return read;
+    return out;
+  };
+  if (query.business_key_prefix && !query.business_key.empty()) {
+    // The next instances in line first: a full page there is the page (instance_query.h).
+    Result<std::vector<InstanceRow>> recent = search(kRecentWindow);
+    if (!recent || static_cast<int>(recent->size()) >= query.limit) return recent;
+  }
+  return search(0);
 }
 
 Result<std::vector<state::JobRecord>> SqliteStore::list_jobs(std::string_view type) {
