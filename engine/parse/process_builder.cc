@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "parse/builder.h"
+#include "util/spelling.h"
 
 namespace ordo::parse {
 namespace {
@@ -488,14 +489,14 @@ void ProcessBuilder::resolve() {
       }
       ElementIndex e = p_.element_index(ref);
       if (e == kNoIndex && !rejected(ref)) {
-        std::vector<std::string_view> ids;
+        std::vector<std::string> ids;
         ids.reserve(p_.elements.size());
         for (const Element& el : p_.elements) ids.push_back(el.id);
-        const std::string meant = nearest(ref, ids);
+        const std::optional<std::string> meant = util::closest_name(ref, ids);
         x_.report(x_.location(r.node, attribute), Severity::kError, "unresolved-reference",
                   std::string(attribute) + " " + quote(ref) + " of sequence flow " + quote(f.id) +
                       " does not name a flow node of process " + quote(p_.id) +
-                      (meant.empty() ? std::string() : "; did you mean " + quote(meant) + "?"));
+                      (meant ? "; did you mean " + quote(*meant) + "?" : std::string()));
       }
       return e;
     };

@@ -168,38 +168,6 @@ void XmlContext::finish() {
   unknown_kinds_.clear();
 }
 
-std::string nearest(std::string_view wrong, const std::vector<std::string_view>& known) {
-  // Levenshtein distance, one row at a time; a match is worth naming within a third of
-  // the length (at least 2 edits: a typo or a swapped pair).
-  const std::size_t limit = std::max<std::size_t>(2, wrong.size() / 3);
-  std::string_view best;
-  std::size_t best_distance = limit + 1;
-  std::vector<std::size_t> row;
-  for (std::string_view k : known) {
-    if (k.empty() || (k.size() > wrong.size() ? k.size() - wrong.size()
-                                               : wrong.size() - k.size()) > limit) {
-      continue;
-    }
-    row.resize(k.size() + 1);
-    for (std::size_t j = 0; j <= k.size(); ++j) row[j] = j;
-    for (std::size_t i = 1; i <= wrong.size(); ++i) {
-      std::size_t diagonal = row[0];
-      row[0] = i;
-      for (std::size_t j = 1; j <= k.size(); ++j) {
-        const std::size_t up = row[j];
-        row[j] = std::min({row[j] + 1, row[j - 1] + 1,
-                           diagonal + (wrong[i - 1] == k[j - 1] ? 0 : 1)});
-        diagonal = up;
-      }
-    }
-    if (row[k.size()] < best_distance) {
-      best_distance = row[k.size()];
-      best = k;
-    }
-  }
-  return std::string(best);
-}
-
 std::string quote(std::string_view s) {
   constexpr std::size_t kMax = 80;
   std::string out = "'";

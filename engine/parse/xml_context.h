@@ -144,9 +144,6 @@ class XmlContext {
 // "'name'" quoted for messages; trims to a readable length.
 std::string quote(std::string_view s);
 
-// The id among `known` nearest to `wrong` (a typo's likely meaning), or "" when none is
-// close: for "did you mean" in messages.
-std::string nearest(std::string_view wrong, const std::vector<std::string_view>& known);
 
 // An attribute's value with surrounding white space trimmed.
 std::string_view attr(pugi::xml_node node, const char* name) noexcept;

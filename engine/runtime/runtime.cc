@@ -277,20 +277,23 @@ Result<Correlation> Runtime::correlate(std::string_view name, std::string_view k
   return out;
 }
 
-namespace {
-Status no_running_instance(InstanceId id) {
-  return Status::not_found("no running instance " + std::to_string(id));
-}
-}  // namespace
-
-Status Runtime::cancel(InstanceId id) {
+Result<Instance*> Runtime::begin_on_instance(InstanceId id) {
   if (Status s = begin(); !s) return s;
   Instance* inst = live(id);
   if (inst == nullptr) {
-    Status s = store_failure_.is_ok() ? no_running_instance(id) : store_failure_;
+    Status s = store_failure_.is_ok()
+                   ? Status::not_found("no running instance " + std::to_string(id))
+                   : store_failure_;
     abandon();
     return s;
   }
+  return inst;
+}
+
+Status Runtime::cancel(InstanceId id) {
+  Result<Instance*> found = begin_on_instance(id);
+  if (!found) return found.status();
+  Instance* inst = *found;
   if (inst->parent != 0) {
     InstanceId root = inst->parent;
     while (const Instance* p = get(root)) {
@@ -310,13 +313,9 @@ Status Runtime::cancel(InstanceId id) {
 }
 
 Status Runtime::suspend(InstanceId id) {
-  if (Status s = begin(); !s) return s;
-  Instance* inst = live(id);
-  if (inst == nullptr) {
-    Status s = store_failure_.is_ok() ? no_running_instance(id) : store_failure_;
-    abandon();
-    return s;
-  }
+  Result<Instance*> found = begin_on_instance(id);
+  if (!found) return found.status();
+  Instance* inst = *found;
   if (inst->state == InstanceState::kSuspended) {
     abandon();
     return Status(StatusCode::kConflict, "instance " + std::to_string(id) + " is suspended already");
@@ -347,13 +346,9 @@ void Runtime::park(JobRecord& job) {
 }
 
 Status Runtime::resume(InstanceId id) {
-  if (Status s = begin(); !s) return s;
-  Instance* inst = live(id);
-  if (inst == nullptr) {
-    Status s = store_failure_.is_ok() ? no_running_instance(id) : store_failure_;
-    abandon();
-    return s;
-  }
+  Result<Instance*> found = begin_on_instance(id);
+  if (!found) return found.status();
+  Instance* inst = *found;
   if (inst->state != InstanceState::kSuspended) {
     abandon();
     return Status(StatusCode::kConflict, "instance " + std::to_string(id) + " is " +
@@ -397,13 +392,9 @@ Status Runtime::resume(InstanceId id) {
 
 Status Runtime::set_variables(InstanceId id, nlohmann::json variables) {
   if (!variables.is_object()) return Status::invalid_argument("variables must be a JSON object");
-  if (Status s = begin(); !s) return s;
-  Instance* inst = live(id);
-  if (inst == nullptr) {
-    Status s = store_failure_.is_ok() ? no_running_instance(id) : store_failure_;
-    abandon();
-    return s;
-  }
+  Result<Instance*> found = begin_on_instance(id);
+  if (!found) return found.status();
+  Instance* inst = *found;
   std::string names;
   inst->vars_changed = true;
   for (auto& [name, value] : variables.items()) {

@@ -267,6 +267,9 @@ class Runtime {
   // resolve_incident() of the `damaged` incident `key`, inside its transaction.
   Status release_damaged(IncidentKey key, InstanceId id);
   JobRecord* find_job(JobKey key);
+  // Begins a command on the running instance `id` (kNotFound, the transaction abandoned,
+  // when there is none).
+  Result<Instance*> begin_on_instance(InstanceId id);
   // Parks an open job of a suspended instance (suspend()).
   void park(JobRecord& job);
   void touch_job(JobKey key);
