@@ -75,6 +75,7 @@ std::string_view route_template(const std::vector<std::string_view>& seg) {
       "/v1/jobs/{id}/complete",
       "/v1/jobs/{id}/fail",
       "/v1/jobs/{id}/bpmn-error",
+      "/v1/jobs/{id}/escalation",
       "/v1/jobs/{id}/extend-lock",
       "/v1/webhooks/payment",
       "/v1/webhooks/notifications/{channel}",

@@ -280,7 +280,7 @@ Response Api::jobs(const Request& r, const std::vector<std::string_view>& seg, R
   if (seg.size() != 4 || !parse_id(seg[2], key)) {
     return error_response(404, "no such resource: " + r.method + " " + r.path +
                                    " (jobs are /v1/jobs/{key}/complete, fail, bpmn-error, "
-                                   "extend-lock)");
+                                   "escalation, extend-lock)");
   }
   const std::string_view action = seg[3];
   std::string worker;
@@ -332,6 +332,18 @@ Response Api::jobs(const Request& r, const std::vector<std::string_view>& seg, R
     done = engine_.answer_job(
         key, worker,
         JobOutcome::error(std::move(code), text(body, "errorMessage"), std::move(vars)));
+  } else if (action == "escalation") {
+    if (!check_fields(body,
+                      {{"workerId", json::value_t::string},
+                       {"escalationCode", json::value_t::string},
+                       {"variables", json::value_t::object}},
+                      error) ||
+        !worker_field(body, worker, error)) {
+      return error;
+    }
+    std::string code = text(body, "escalationCode");
+    if (code.empty()) return error_response(400, "field 'escalationCode' is required");
+    done = engine_.escalate(key, worker, std::move(code), take_object(body, "variables"));
   } else if (action == "extend-lock") {
     if (!check_fields(
             body, {{"workerId", json::value_t::string}, {"lockDuration", json::value_t::string}},
@@ -348,7 +360,8 @@ Response Api::jobs(const Request& r, const std::vector<std::string_view>& seg, R
     }
   } else {
     return error_response(404, "no such resource: " + r.method + " " + r.path +
-                                   " (answers are complete, fail, bpmn-error, extend-lock)");
+                                   " (answers are complete, fail, bpmn-error, escalation, "
+                                   "extend-lock)");
   }
   if (!done) return from_status(done);
   jobs_may_exist();  // the answer may have created jobs

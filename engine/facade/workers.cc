@@ -195,6 +195,18 @@ Status Engine::answer_job(JobKey job, std::string_view worker, JobOutcome outcom
   return impl_->command([&](bool) { return impl_->apply(job, outcome); });
 }
 
+Status Engine::escalate(JobKey job, std::string_view worker, std::string code,
+                        nlohmann::json variables) {
+  Impl::Call call(*impl_);
+  if (Status s = check_worker(worker); !s) return s;
+  if (code.empty()) return Status::invalid_argument("an escalation needs a code");
+  ActingWorker acting(impl_->rt, worker);
+  return impl_->command([&](bool keep) {
+    return impl_->rt.throw_job_escalation(job, code,
+                                          keep ? nlohmann::json(variables) : std::move(variables));
+  });
+}
+
 Status Engine::extend_lock(JobKey job, std::string_view worker, std::int64_t lock_ms) {
   Impl::Call call(*impl_);
   if (Status s = check_worker(worker); !s) return s;

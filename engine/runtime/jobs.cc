@@ -252,6 +252,22 @@ Status Runtime::defer_job(JobKey key, std::int64_t delay_ms, std::string reason)
   return commit();
 }
 
+Status Runtime::throw_job_escalation(JobKey key, std::string code, nlohmann::json variables) {
+  if (!variables.is_null() && !variables.is_object()) {
+    return Status::invalid_argument("escalation variables must be a JSON object");
+  }
+  Result<JobRecord*> found = begin_on_job(key);
+  if (!found) return found.status();
+  JobRecord& job = **found;
+  Instance& inst = *live(job.instance);
+  const ElemKey el = job.element;
+  // (throw_event records it.) The job stays the worker's: an interrupting catch ends its task (and cancels it), a
+  // non-interrupting one or none lets the worker answer it as usual.
+  throw_event(inst, el, EventType::kEscalation, code, {}, std::move(variables));
+  run_queue();
+  return commit();
+}
+
 Status Runtime::throw_job_error(JobKey key, std::string code, std::string message,
                                 nlohmann::json variables) {
   Result<JobRecord*> found = begin_on_job(key);

@@ -150,6 +150,7 @@ class Runtime {
   Status defer_job(JobKey job, std::int64_t delay_ms, std::string reason);
   Status throw_job_error(JobKey job, std::string code, std::string message,
                          nlohmann::json variables);
+  Status throw_job_escalation(JobKey job, std::string code, nlohmann::json variables);
   Result<Correlation> correlate(std::string_view name, std::string_view key,
                                 nlohmann::json variables, std::int64_t ttl_ms,
                                 std::string_view message_id = {});

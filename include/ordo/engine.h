@@ -320,6 +320,13 @@ class Engine {
   // out still counts until another worker fetches the job). `outcome` is what a handler
   // would answer: complete, fail (with retries and backoff), error or defer.
   Status answer_job(JobKey job, std::string_view worker, JobOutcome outcome);
+  // Throws a BPMN escalation from the task of a job `worker` holds, as an escalation end
+  // event would: an interrupting catch (a boundary event, an event subprocess, in this
+  // instance or a calling one) ends the task and cancels the job; a non-interrupting catch,
+  // or none, leaves the job with the worker, who answers it as usual. `variables` are set
+  // where it is caught. kConflict as answer_job().
+  Status escalate(JobKey job, std::string_view worker, std::string code,
+                  nlohmann::json variables = nlohmann::json::object());
   // `worker` keeps its job for `lock_ms` from now.
   Status extend_lock(JobKey job, std::string_view worker, std::int64_t lock_ms);
   // Job types left to external workers: no handler here takes them, not the fallback

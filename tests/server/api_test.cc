@@ -505,7 +505,7 @@ TEST_F(ApiTest, EveryRouteOfTheOpenApiFileExists) {
       ++routes;
     }
   }
-  EXPECT_EQ(routes, 30);
+  EXPECT_EQ(routes, 31);
 }
 
 // Request metrics are labelled by route template: every documented route has its own label,
@@ -617,6 +617,39 @@ std::string charge_process() {
       "<boundaryEvent id=\"b\" attachedToRef=\"pay\"><errorEventDefinition errorRef=\"err\"/>"
       "</boundaryEvent>\n<endEvent id=\"paid\"/>\n<endEvent id=\"declined\"/>\n" +
       flow("s", "pay") + flow("pay", "paid") + flow("b", "declined") + "</process>");
+}
+
+// A worker escalates from its job over HTTP: the boundary event takes the order on; a bad
+// body is named.
+TEST_F(ApiTest, AWorkerEscalatesFromItsJob) {
+  const std::string xml = testing::bpmn(
+      "<escalation id=\"late\" escalationCode=\"LATE\"/>\n"
+      "<process id=\"p\" isExecutable=\"true\"><startEvent id=\"s\"/>"
+      "<serviceTask id=\"ship\"><extensionElements><zeebe:taskDefinition type=\"ship\"/>"
+      "</extensionElements></serviceTask><boundaryEvent id=\"b\" attachedToRef=\"ship\">"
+      "<escalationEventDefinition escalationRef=\"late\"/></boundaryEvent>"
+      "<endEvent id=\"shipped\"/><endEvent id=\"escalated\"/>"
+      "<sequenceFlow id=\"f1\" sourceRef=\"s\" targetRef=\"ship\"/>"
+      "<sequenceFlow id=\"f2\" sourceRef=\"ship\" targetRef=\"shipped\"/>"
+      "<sequenceFlow id=\"f3\" sourceRef=\"b\" targetRef=\"escalated\"/></process>");
+  ASSERT_EQ(call("POST", "/v1/deployments", xml).status, 201);
+  Response started = call("POST", "/v1/process-instances", json{{"processId", "p"}}.dump());
+  ASSERT_EQ(started.status, 201) << started.body;
+  Response fetched = call("POST", "/v1/jobs/fetch-and-lock",
+                          R"({"workerId": "w1", "types": ["ship"], "maxJobs": 1})");
+  ASSERT_EQ(fetched.status, 200) << fetched.body;
+  const std::string job =
+      "/v1/jobs/" + std::to_string(body_of(fetched)["jobs"][0]["key"].get<std::uint64_t>());
+  EXPECT_EQ(call("POST", job + "/escalation", R"({"workerId": "w1"})").status, 400);
+  Response escalated = call("POST", job + "/escalation",
+                            R"({"workerId": "w1", "escalationCode": "LATE",
+                                "variables": {"delay": 2}})");
+  ASSERT_EQ(escalated.status, 200) << escalated.body;
+  const std::uint64_t id = body_of(started)["id"].get<std::uint64_t>();
+  const json now = body_of(call("GET", "/v1/process-instances/" + std::to_string(id)));
+  EXPECT_EQ(now["state"], "completed");
+  EXPECT_EQ(now["endEvent"], "escalated");
+  EXPECT_EQ(now["variables"]["delay"], 2);
 }
 
 TEST_F(ApiTest, ExternalWorkersFetchLockAndAnswerJobs) {
