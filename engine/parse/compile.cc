@@ -39,6 +39,7 @@ void compile_expressions(XmlContext& x, ProcessDefinition& p) {
     compile_one(x, e.loop.output_element, "output element");
     compile_one(x, e.loop.loop_cardinality, "loop cardinality");
     compile_one(x, e.loop.completion_condition, "completion condition");
+    compile_one(x, e.loop.loop_condition, "loop condition");
   }
   for (SequenceFlow& f : p.flows) compile_one(x, f.condition, "condition");
 }

@@ -1,5 +1,6 @@
 // Builds one ProcessDefinition from a <process> element: flow nodes (recursively through
 // subprocesses), sequence flows, event definitions, loops; then resolves references by id.
+#include <charconv>
 #include <iterator>
 #include <string>
 #include <vector>
@@ -107,6 +108,7 @@ class ProcessBuilder {
   void read_event_definition(pugi::xml_node def, std::string_view local, Element& e);
   void read_timer(pugi::xml_node def, EventDefinition& ev);
   void read_loop(pugi::xml_node node, Element& e);
+  void read_standard_loop(pugi::xml_node node, Element& e);
   void read_script_body(pugi::xml_node node, Element& e);
   void unresolved(pugi::xml_node node, const char* attribute, std::string_view ref,
                   std::string_view what);
@@ -228,10 +230,8 @@ void ProcessBuilder::read_node_child(pugi::xml_node child, QName q, ElementIndex
     read_event_definition(child, q.local, e);
   } else if (q.local == "multiInstanceLoopCharacteristics" && is_activity(e.kind)) {
     read_loop(child, e);
-  } else if (q.local == "standardLoopCharacteristics") {
-    x_.error(child, "unsupported-element",
-             "standardLoopCharacteristics (a while-loop) is not supported; model the loop "
-             "with a gateway and a flow back, or use multiInstanceLoopCharacteristics");
+  } else if (q.local == "standardLoopCharacteristics" && is_activity(e.kind)) {
+    read_standard_loop(child, e);
   } else if (q.local == "script" && e.kind == ElementKind::kScriptTask) {
     read_script_body(child, e);
   } else if (q.local == "incoming" || q.local == "outgoing") {
@@ -449,6 +449,31 @@ void ProcessBuilder::read_loop(pugi::xml_node node, Element& e) {
       } else if (q.local == "extensionElements") {
         read_extension_elements(x_, c, e);
       }
+    }
+  });
+}
+
+void ProcessBuilder::read_standard_loop(pugi::xml_node node, Element& e) {
+  MultiInstance& loop = e.loop;
+  loop.present = true;
+  loop.standard = true;
+  loop.sequential = true;
+  loop.location = x_.location(node);
+  loop.test_before = attr(node, "testBefore") == "true";
+  if (std::string_view max = attr(node, "loopMaximum"); !max.empty()) {
+    std::int64_t n = -1;
+    const auto [end, ec] = std::from_chars(max.data(), max.data() + max.size(), n);
+    if (ec != std::errc() || end != max.data() + max.size() || n < 0) {
+      x_.report(x_.location(node, "loopMaximum"), Severity::kError, "invalid-loop-maximum",
+                "loopMaximum " + quote(max) + " of " + quote(e.id) +
+                    " must be a whole number, 0 or more");
+    } else {
+      loop.loop_maximum = n;
+    }
+  }
+  x_.each_child(node, [&](pugi::xml_node c, QName q) {
+    if (q.ns == Ns::kBpmn && q.local == "loopCondition") {
+      loop.loop_condition = make_expression(text_of(c), x_.location(c), true);
     }
   });
 }

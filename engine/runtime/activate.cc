@@ -174,7 +174,28 @@ void Runtime::enter_multi_instance(Instance& inst, ElemKey body) {
   const Element& def = inst.plan->element(inst.find(body)->element);
   const MultiInstance& loop = def.loop;
   nlohmann::json items;
-  if (!loop.input_collection.empty()) {
+  std::uint64_t runs = 0;  // a standard loop's most runs (its items stay empty)
+  if (loop.standard) {
+    // A while-loop: as many runs as the condition allows, up to its maximum (or the
+    // engine's limit on instances, which is an incident when reached).
+    runs = loop.loop_maximum >= 0 ? static_cast<std::uint64_t>(loop.loop_maximum)
+                                  : options_.max_multi_instance;
+    if (runs > options_.max_multi_instance) {
+      too_many_instances(inst, body, runs);
+      return;
+    }
+    if (loop.test_before && !loop.loop_condition.empty()) {
+      inst.find(body)->vars = nlohmann::json{{"loopCounter", 0}};
+      Result<bool> r = eval_condition(inst, body, loop.loop_condition);
+      if (!r) {
+        incident(inst, body, IncidentRetry::kActivate, IncidentKind::kExpression,
+                 "loop condition: " + r.status().message());
+        return;
+      }
+      if (!*r) runs = 0;
+    }
+    items = nlohmann::json::array();
+  } else if (!loop.input_collection.empty()) {
     Result<nlohmann::json> v = eval(inst, body, loop.input_collection);
     if (!v) {
       incident(inst, body, IncidentRetry::kActivate, IncidentKind::kExpression, v.status().message());
@@ -218,7 +239,7 @@ void Runtime::enter_multi_instance(Instance& inst, ElemKey body) {
     return;
   }
   ElementInstance* el = inst.find(body);
-  el->loop_total = static_cast<std::uint32_t>(items.size());
+  el->loop_total = static_cast<std::uint32_t>(loop.standard ? runs : items.size());
   el->vars = nlohmann::json::object();
   if (!loop.output_collection.empty()) {
     el->vars[loop.output_collection] = nlohmann::json::array();

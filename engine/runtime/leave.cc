@@ -177,7 +177,28 @@ void Runtime::inner_completed(Instance& inst, ElemKey body, ElemKey inner) {
   ElementInstance* b = inst.find(body);
   ++b->loop_done;
   bool done = false;
-  if (!loop.completion_condition.empty()) {
+  if (loop.standard && !loop.loop_condition.empty()) {
+    // Another run while the condition holds (the run's variables are set by now).
+    b->vars["loopCounter"] = b->loop_done;
+    Result<bool> r = eval_condition(inst, inner, loop.loop_condition);
+    if (!r) {
+      --inst.find(body)->loop_done;
+      incident(inst, inner, IncidentRetry::kLeave, IncidentKind::kExpression,
+               "loop condition: " + r.status().message());
+      return;
+    }
+    done = !*r;
+    b = inst.find(body);
+    if (!done && loop.loop_maximum < 0 && b->loop_done >= b->loop_total) {
+      // Still true after the most runs the engine allows: stop where a person can look.
+      --b->loop_done;
+      incident(inst, inner, IncidentRetry::kLeave, IncidentKind::kMultiInstance,
+               "the loop's condition still holds after " + std::to_string(b->loop_total) +
+                   " runs, the limit (EngineOptions::max_multi_instance); fix the variables "
+                   "or the condition, then resolve this incident");
+      return;
+    }
+  } else if (!loop.completion_condition.empty()) {
     b->vars["numberOfInstances"] = b->loop_total;
     b->vars["numberOfCompletedInstances"] = b->loop_done;
     // Of a parallel body, the instances not started yet (a batch at a time) count as active,

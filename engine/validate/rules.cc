@@ -434,7 +434,14 @@ void Rules::check_task(const Element& e) {
                " does not say which process to call; add <zeebe:calledElement "
                "processId=\"...\"/>");
   }
-  if (e.loop.present && e.loop.input_collection.empty() && e.loop.loop_cardinality.empty()) {
+  if (e.loop.standard && e.loop.loop_condition.empty() && e.loop.loop_maximum < 0) {
+    report(e.loop.location, Severity::kError, "endless-loop",
+           "standard loop of " + name(e) +
+               " has neither a loop condition nor a loopMaximum, so it would never end; add "
+               "<loopCondition>=...</loopCondition> or loopMaximum=\"...\"");
+  }
+  if (e.loop.present && !e.loop.standard && e.loop.input_collection.empty() &&
+      e.loop.loop_cardinality.empty()) {
     report(e.loop.location, Severity::kError, "missing-loop-collection",
            "multi-instance " + name(e) +
                " has neither an input collection nor a loop "

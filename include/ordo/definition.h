@@ -172,6 +172,12 @@ struct MultiInstance {
   Expression output_element;
   Expression loop_cardinality;
   Expression completion_condition;
+  // standardLoopCharacteristics: the activity runs again while loop_condition holds, one
+  // run at a time (it is a sequential multi-instance of unknown length).
+  bool standard = false;
+  Expression loop_condition;   // evaluated after each run; also before the first if test_before
+  bool test_before = false;
+  std::int64_t loop_maximum = -1;  // at most this many runs (-1: none)
 };
 
 struct CalledElement {

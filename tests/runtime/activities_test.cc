@@ -443,6 +443,49 @@ TEST_P(MultiInstance, StandardDataItemsBindByIdAndCollectOutputs) {
   EXPECT_EQ(h.info(id).variables["doubled"], nlohmann::json({2, 4, 6}));
 }
 
+// standardLoopCharacteristics: the activity runs again while the loop condition holds,
+// tested after each run (and before the first with testBefore), at most loopMaximum times.
+TEST_P(MultiInstance, AStandardLoopRunsWhileItsConditionHolds) {
+  const auto looped = [](const std::string& attrs, const std::string& condition) {
+    return process(straight(
+        "<serviceTask id=\"t\"><extensionElements><zeebe:taskDefinition type=\"t\"/>"
+        "</extensionElements><standardLoopCharacteristics " + attrs + ">" +
+        (condition.empty() ? "" : "<loopCondition>" + condition + "</loopCondition>") +
+        "</standardLoopCharacteristics></serviceTask>"));
+  };
+  const auto runs = [](Harness& h, const std::string& xml, int start) {
+    h.deploy(xml);
+    int calls = 0;
+    h.engine().register_handler("t", [&](const Job& job) {
+      ++calls;
+      return JobOutcome::complete({{"count", job.variable("count")->get<int>() + 1}});
+    });
+    InstanceId id = h.start("p", {{"count", start}});
+    must(h.engine().run_until_idle());
+    EXPECT_EQ(h.info(id).state, InstanceState::kCompleted) << xml;
+    return calls;
+  };
+  {
+    Harness h;
+    EXPECT_EQ(runs(h, looped("", "=count &lt; 3"), 0), 3);
+  }
+  {
+    Harness h;  // tested after the run: once even when false from the start
+    EXPECT_EQ(runs(h, looped("", "=count &lt; 3"), 5), 1);
+  }
+  {
+    Harness h;  // tested before the first run: none
+    EXPECT_EQ(runs(h, looped("testBefore=\"true\"", "=count &lt; 3"), 5), 0);
+  }
+  {
+    Harness h;  // the maximum ends it, the condition still true
+    EXPECT_EQ(runs(h, looped("loopMaximum=\"2\"", "=true"), 0), 2);
+  }
+  const LoadResult endless = load_bpmn(looped("", ""), "endless.bpmn");
+  EXPECT_FALSE(endless.ok());
+  EXPECT_EQ(with_rule(endless, "endless-loop").size(), 1u) << dump(endless);
+}
+
 TEST_P(MultiInstance, SequentialRunsOneAtATime) {
   Harness h;
   h.deploy(multi_xml(true));
