@@ -93,7 +93,7 @@ void Runtime::enter(Instance& inst, ElemKey key) {
       return;
     case ElementKind::kIntermediateCatchEvent:
       if (def.event.type == EventType::kMessage || def.event.type == EventType::kTimer ||
-          def.event.type == EventType::kSignal) {
+          def.event.type == EventType::kSignal || def.event.type == EventType::kConditional) {
         open_wait(inst, key, el->element);
       } else if (def.event.type == EventType::kLink || def.event.type == EventType::kNone) {
         finish(inst, key, nullptr);

@@ -87,6 +87,16 @@ bool Runtime::open_wait(Instance& inst, ElemKey owner, ElementIndex event) {
   }
   const Element& ev = inst.plan->element(event);
   if (ev.event.type == EventType::kTimer) return schedule_timer(inst, owner, event);
+  if (ev.event.type == EventType::kConditional) {
+    // Checked now (when the command's queue is empty) and whenever the variables change.
+    Wait& w = inst.waits.emplace_back();
+    w.id = new_key();
+    w.owner = owner;
+    w.event = event;
+    w.sub_key = std::string(kConditionWait);
+    conditions_may_hold(inst);
+    return true;
+  }
   if (ev.event.type == EventType::kSignal) {
     Wait& w = inst.waits.emplace_back();
     w.id = new_key();
@@ -149,7 +159,8 @@ bool Runtime::open_boundary_waits(Instance& inst, ElemKey activity) {
   const ElementIndex element = inst.find(activity)->element;
   for (ElementIndex b : inst.plan->element(element).boundary_events) {
     const EventType t = inst.plan->element(b).event.type;
-    if ((t == EventType::kTimer || t == EventType::kMessage || t == EventType::kSignal) &&
+    if ((t == EventType::kTimer || t == EventType::kMessage || t == EventType::kSignal ||
+         t == EventType::kConditional) &&
         !open_wait(inst, activity, b)) {
       return false;
     }
@@ -164,7 +175,8 @@ bool Runtime::open_event_subprocess_waits(Instance& inst, ElemKey scope,
     const ElementIndex start = plan.event_sub_start[sub];
     if (start == kNoIndex) continue;
     const EventType t = plan.element(start).event.type;
-    if ((t == EventType::kTimer || t == EventType::kMessage || t == EventType::kSignal) &&
+    if ((t == EventType::kTimer || t == EventType::kMessage || t == EventType::kSignal ||
+         t == EventType::kConditional) &&
         !open_wait(inst, scope, start)) {
       return false;
     }
@@ -172,11 +184,59 @@ bool Runtime::open_event_subprocess_waits(Instance& inst, ElemKey scope,
   return true;
 }
 
+void Runtime::conditions_may_hold(const Instance& inst) {
+  if (std::find(conditions_due_.begin(), conditions_due_.end(), inst.id) != conditions_due_.end()) {
+    return;
+  }
+  if (std::any_of(inst.waits.begin(), inst.waits.end(),
+                  [](const Wait& w) { return w.sub_key == kConditionWait; })) {
+    conditions_due_.push_back(inst.id);
+  }
+}
+
+void Runtime::check_conditions() {
+  std::vector<InstanceId> due;
+  due.swap(conditions_due_);
+  for (InstanceId id : due) {
+    Instance* inst = live(id);
+    if (inst == nullptr || inst->state == InstanceState::kSuspended) continue;
+    std::vector<Wait> waiting;
+    for (const Wait& w : inst->waits) {
+      if (w.sub_key == kConditionWait &&
+          std::find(conditions_fired_.begin(), conditions_fired_.end(), w.id) ==
+              conditions_fired_.end()) {
+        waiting.push_back(w);
+      }
+    }
+    for (const Wait& w : waiting) {
+      // An earlier one may have ended this one's scope (an interrupting event).
+      inst = live(id);
+      if (inst == nullptr) break;
+      auto it = std::find_if(inst->waits.begin(), inst->waits.end(),
+                             [&](const Wait& x) { return x.id == w.id; });
+      if (it == inst->waits.end()) continue;
+      // A condition that cannot be evaluated yet (a variable not set) counts as false. It
+      // fires when it becomes true (BPMN 2.0): `due_ms` keeps whether it held last time.
+      Result<bool> holds =
+          eval_condition(*inst, w.owner, inst->plan->element(w.event).event.condition);
+      const bool now = holds && *holds;
+      const bool before = it->due_ms != 0;
+      if (now != before) touch(*inst);
+      it->due_ms = now ? 1 : 0;
+      if (!now || before) continue;
+      conditions_fired_.push_back(w.id);
+      const Wait copy = *it;
+      trigger(*inst, copy, nullptr);
+    }
+  }
+}
+
 void Runtime::drop_wait(const Wait& w) {
   if (w.timer) {
     cancel_timer(w.due_ms, w.id);
     return;
   }
+  if (w.sub_key == kConditionWait) return;  // nothing stored but the wait
   if (store_failure_.is_ok()) failed(store_.remove_subscription(w.sub_key, w.id));
 }
 

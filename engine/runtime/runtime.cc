@@ -56,6 +56,16 @@ std::shared_ptr<const Plan> Runtime::plan(std::string_view process_id, int versi
 }
 
 void Runtime::run_queue() {
+  run_work();
+  // Conditions on variables that changed: what fires queues more work, which may change
+  // more variables (each wait fires once per command).
+  while (!conditions_due_.empty()) {
+    check_conditions();
+    run_work();
+  }
+}
+
+void Runtime::run_work() {
   while (!queue_.empty() || !deliveries_.empty()) {
     if (queue_.empty()) {
       Delivery d = std::move(deliveries_.front());
@@ -373,8 +383,9 @@ Status Runtime::resume(InstanceId id) {
   // Messages that arrived meanwhile and were buffered: each open subscription looks again.
   // (Its timers count again by themselves: the store's query passes only suspended ones by.)
   const std::int64_t t = now();
+  conditions_may_hold(*inst);  // variables may have been set while it was suspended
   for (const Wait& w : inst->waits) {
-    if (w.timer || w.sub_key.empty()) continue;
+    if (w.timer || w.sub_key.empty() || w.sub_key == kConditionWait) continue;
     const std::size_t cut = w.sub_key.find('\x1f');
     const std::string_view name = std::string_view(w.sub_key).substr(0, cut);
     const std::string_view key = cut == std::string::npos ? std::string_view()
@@ -402,6 +413,8 @@ Status Runtime::set_variables(InstanceId id, nlohmann::json variables) {
     inst->vars[name] = std::move(value);
   }
   emit(*inst, HistoryKind::kVariablesUpdated, kNoIndex, 0, 0, std::move(names));
+  conditions_may_hold(*inst);
+  run_queue();
   return commit();
 }
 

@@ -427,6 +427,14 @@ class Runtime {
   std::unordered_map<std::string, std::vector<std::shared_ptr<const Plan>>> plans_;
   std::vector<std::shared_ptr<const Plan>> message_start_plans_;
   std::vector<std::shared_ptr<const Plan>> signal_start_plans_;
+  // Conditional events: instances whose variables changed while they wait on a condition
+  // (checked when the command's queue is empty), and the waits fired in this command (each
+  // at most once, so a non-interrupting one whose path sets variables does not loop).
+  std::vector<InstanceId> conditions_due_;
+  std::vector<std::uint64_t> conditions_fired_;
+  void conditions_may_hold(const Instance& inst);
+  void check_conditions();
+  void run_work();  // run_queue() without the conditions
   // Inside a command: fires every wait for signal `name` and starts the processes it
   // starts (the queued work runs with the command's); the instances reached or started.
   std::vector<InstanceId> broadcast(std::string_view name, const nlohmann::json& variables);
@@ -486,5 +494,7 @@ std::string subscription_key(std::string_view name, std::string_view key);
 // A signal's subscriptions share the messages' table under a name no message has (it
 // starts with the control character 0x02).
 std::string signal_key(std::string_view name);
+// A conditional event's wait: no subscription, only this marker.
+inline constexpr std::string_view kConditionWait = "\x03";
 
 }  // namespace ordo::runtime

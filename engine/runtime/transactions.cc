@@ -13,6 +13,8 @@ Status Runtime::begin() {
   ++command_;
   touched_.clear();
   steps_ = 0;
+  conditions_due_.clear();
+  conditions_fired_.clear();
   if (group_) return store_failure_;  // a failed group refuses the rest of its commands
   if (Status s = store_.begin(); !s) return s;
   start_transaction();

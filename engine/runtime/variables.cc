@@ -171,6 +171,7 @@ nlohmann::json* Runtime::find_variable(Instance& inst, ElemKey scope, std::strin
 void Runtime::set_variable(Instance& inst, ElemKey from_scope, const std::string& name,
                            nlohmann::json value) {
   inst.vars_changed = true;  // perhaps a local one: writing the process's too is harmless
+  conditions_may_hold(inst);
   if (nlohmann::json* v = find_variable(inst, from_scope, name)) {
     *v = std::move(value);
     return;

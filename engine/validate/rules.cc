@@ -315,6 +315,16 @@ void Rules::check_event(const Element& e) {
       }
       break;
     case EventType::kConditional:
+      if (ev.condition.empty()) {
+        report(at, Severity::kError, "missing-condition-expression",
+               name(e) + " has a conditional event definition without a condition; add "
+                         "<condition xsi:type=\"tFormalExpression\">=...</condition>");
+      } else if (e.kind == ElementKind::kStartEvent && e.scope == kNoIndex) {
+        report(at, Severity::kWarning, "not-executed",
+               name(e) + " is a conditional start event of a process, which Ordo loads but "
+                         "never fires; start the process by API, message or signal instead");
+      }
+      break;
     case EventType::kCompensation:
       report(at, Severity::kWarning, "not-executed",
              name(e) + " has a " + std::string(to_string(ev.type)) +
