@@ -1,6 +1,7 @@
 // Events: waits (timers and message subscriptions), triggers, BPMN errors and escalations,
 // and termination.
 #include "runtime/runtime.h"
+#include "time/cron.h"
 #include "time/iso8601.h"
 
 namespace ordo::runtime {
@@ -54,7 +55,9 @@ std::vector<InstanceId> Runtime::broadcast(std::string_view name, const nlohmann
 
 Result<Correlation> Runtime::signal(std::string_view name, nlohmann::json variables) {
   if (variables.is_null()) variables = nlohmann::json::object();
-  if (!variables.is_object()) return Status::invalid_argument("signal variables must be a JSON object");
+  if (!variables.is_object()) {
+    return Status::invalid_argument("signal variables must be a JSON object");
+  }
   if (name.empty()) return Status::invalid_argument("a signal needs a name");
   if (Status s = begin(); !s) return s;
   Correlation out;
@@ -279,6 +282,16 @@ Result<TimerSchedule> plan_timer(TimerType type, const std::string& text, std::i
       return out;
     }
     case TimerType::kCycle: {
+      if (time::looks_like_cron(text)) {
+        Result<time::Cron> cron = time::parse_cron(text);
+        if (!cron) return fail("timer cycle '" + text + "': " + cron.status().message());
+        const std::optional<std::int64_t> next = time::next_cron_time(*cron, t);
+        if (!next) return fail("timer cycle '" + text + "' never matches before the year 2169");
+        out.due = *next;
+        out.interval = kCronInterval;  // each next time comes from the expression
+        out.repetitions = -1;
+        return out;
+      }
       auto c = time::parse_cycle(text);
       if (!c) return fail("timer cycle '" + text + "' is not an ISO 8601 repeating interval");
       auto next = time::add_within(t, c->interval);

@@ -261,8 +261,8 @@ Status Runtime::throw_job_escalation(JobKey key, std::string code, nlohmann::jso
   JobRecord& job = **found;
   Instance& inst = *live(job.instance);
   const ElemKey el = job.element;
-  // (throw_event records it.) The job stays the worker's: an interrupting catch ends its task (and cancels it), a
-  // non-interrupting one or none lets the worker answer it as usual.
+  // (throw_event records it.) The job stays the worker's: an interrupting catch ends its
+  // task (and cancels the job), a non-interrupting one or none lets the worker answer it.
   throw_event(inst, el, EventType::kEscalation, code, {}, std::move(variables));
   run_queue();
   return commit();

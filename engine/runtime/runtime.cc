@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "runtime/lifecycle.h"
+#include "time/cron.h"
 #include "time/iso8601.h"  // kLatestMs
 
 namespace ordo::runtime {
@@ -328,7 +329,8 @@ Status Runtime::suspend(InstanceId id) {
   Instance* inst = *found;
   if (inst->state == InstanceState::kSuspended) {
     abandon();
-    return Status(StatusCode::kConflict, "instance " + std::to_string(id) + " is suspended already");
+    return Status(StatusCode::kConflict,
+                  "instance " + std::to_string(id) + " is suspended already");
   }
   if (!transition(*inst, InstanceEvent::kSuspend)) {
     abandon();
@@ -510,6 +512,16 @@ Status Runtime::resolve_incident(IncidentKey key, int job_retries) {
   return commit();
 }
 
+std::int64_t Runtime::next_cycle(std::int64_t due, std::int64_t interval,
+                                 const std::string& text) const {
+  if (interval != kCronInterval) return next_tick(due, interval);
+  // A cron cycle: its next time after this firing (or after now, when the engine was down
+  // meanwhile: the missed times were caught up by this one). 0: none any more.
+  Result<time::Cron> cron = time::parse_cron(text);
+  if (!cron) return 0;
+  return time::next_cron_time(*cron, std::max(due, now())).value_or(0);
+}
+
 std::int64_t Runtime::next_tick(std::int64_t due, std::int64_t interval) const {
   // (plan_timer refuses a cycle without a positive interval; a stored one is not trusted.)
   if (interval <= 0) return std::max(due, now()) + 1;
@@ -540,8 +552,12 @@ Result<bool> Runtime::fire_next_due_timer() {
   failed(store_.remove_timer(due, (*row)->id));
   if (rec.start_event != kNoIndex) {  // a timer start event: a new instance
     if (std::shared_ptr<const Plan> p = plan(rec.process_id, rec.version)) {
-      if (rec.repetitions_left != 0) {
-        add_timer(next_tick(due, rec.interval_ms), new_key(),
+      const std::int64_t again =
+          rec.repetitions_left == 0
+              ? 0
+              : next_cycle(due, rec.interval_ms, p->element(rec.start_event).event.timer.text);
+      if (again != 0) {
+        add_timer(again, new_key(),
                   TimerRecord{0, 0, rec.repetitions_left < 0 ? -1 : rec.repetitions_left - 1,
                               rec.interval_ms, rec.process_id, rec.version, rec.start_event});
       }
@@ -584,8 +600,17 @@ Result<bool> Runtime::fire_next_due_timer() {
       const bool keeps_running =
           (ev.kind == ElementKind::kBoundaryEvent && !ev.cancel_activity) ||
           (ev.kind == ElementKind::kStartEvent && !ev.interrupting);
+      std::int64_t again = 0;
       if (keeps_running && rec.repetitions_left != 0) {
-        w->due_ms = next_tick(due, rec.interval_ms);
+        std::string text = ev.event.timer.text;
+        if (rec.interval_ms == kCronInterval) {
+          Result<std::string> evaluated = eval_string(*inst, fired.owner, ev.event.timer);
+          text = evaluated ? *evaluated : std::string();
+        }
+        again = next_cycle(due, rec.interval_ms, text);
+      }
+      if (again != 0) {
+        w->due_ms = again;
         add_timer(w->due_ms, w->id,
                   TimerRecord{rec.instance, rec.wait,
                               rec.repetitions_left < 0 ? -1 : rec.repetitions_left - 1,

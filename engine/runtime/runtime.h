@@ -87,8 +87,10 @@ struct Correlation {
 struct TimerSchedule {
   std::int64_t due = 0;
   std::int32_t repetitions = 0;  // further firings after the first (-1: unbounded)
-  std::int64_t interval = 0;
+  std::int64_t interval = 0;     // kCronInterval: a cron cycle
 };
+// The interval stored for a cron cycle: each next time is computed from the expression.
+inline constexpr std::int64_t kCronInterval = -1;
 Result<TimerSchedule> plan_timer(TimerType type, const std::string& text, std::int64_t now_ms);
 
 class Runtime {
@@ -355,6 +357,9 @@ class Runtime {
   // When a cycle that fired at `due` fires next: one interval later, or, when that time has
   // passed, its first tick after now (missed ticks are caught up once, not one by one).
   std::int64_t next_tick(std::int64_t due, std::int64_t interval) const;
+  // The next time of a cycle that fired at `due`: next_tick(), or for a cron cycle
+  // (kCronInterval) the expression `text`'s next time; 0 when there is none.
+  std::int64_t next_cycle(std::int64_t due, std::int64_t interval, const std::string& text) const;
   // How many call activities up its root is (0: a root instance); counted up to one past
   // max_call_depth.
   std::uint32_t call_depth(Instance& inst);

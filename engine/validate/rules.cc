@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "time/cron.h"
 #include "time/iso8601.h"
 #include "validate/validator.h"
 
@@ -388,11 +389,12 @@ void Rules::check_timer(const Element& e) {
                " reaches beyond the year 9999, where no timer can be due; give a shorter one");
     return;
   }
-  if (!valid && ev.timer_type == TimerType::kCycle && v.find(' ') != std::string::npos) {
-    report(at, Severity::kError, "invalid-timer-value",
-           "timer cycle " + q(v) + " of " + name(e) +
-               " looks like a cron expression, which "
-               "Ordo does not support yet; write an ISO 8601 repeating interval such as R/PT5M");
+  if (!valid && ev.timer_type == TimerType::kCycle && time::looks_like_cron(v)) {
+    if (Result<time::Cron> cron = time::parse_cron(v); !cron) {
+      report(at, Severity::kError, "invalid-timer-value",
+             "timer cycle " + q(v) + " of " + name(e) + ": " + cron.status().message() +
+                 " (e.g. 0 0 9 * * MON-FRI, in UTC)");
+    }
   } else if (!valid) {
     report(at, Severity::kError, "invalid-timer-value",
            "timer value " + q(v) + " of " + name(e) + " is not " + example +

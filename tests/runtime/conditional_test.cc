@@ -34,17 +34,16 @@ TEST_P(ConditionalEvents, ACatchWaitsUntilTheVariablesMakeItTrue) {
 
 TEST_P(ConditionalEvents, ABoundaryAndAnEventSubprocessFireOnAJobsVariables) {
   Harness h;
-  h.deploy(process("<startEvent id=\"s\"/>" + svc("pack") + svc("ship") +
-                   "<boundaryEvent id=\"too-heavy\" attachedToRef=\"ship\">" +
-                   condition("=weight &gt; 30") + "</boundaryEvent>" + svc("freight") +
-                   "<endEvent id=\"e\"/><endEvent id=\"by-freight\"/>" + flow("s", "pack") +
-                   flow("pack", "ship") + flow("ship", "e") + flow("too-heavy", "freight") +
-                   flow("freight", "by-freight") +
-                   "<subProcess id=\"watch\" triggeredByEvent=\"true\">"
-                   "<startEvent id=\"vip-start\" isInterrupting=\"false\">" +
-                   condition("=vip = true") + "</startEvent>" + svc("greet") +
-                   "<endEvent id=\"greeted\"/>" + flow("vip-start", "greet") +
-                   flow("greet", "greeted") + "</subProcess>"));
+  h.deploy(process(
+      "<startEvent id=\"s\"/>" + svc("pack") + svc("ship") +
+      "<boundaryEvent id=\"too-heavy\" attachedToRef=\"ship\">" + condition("=weight &gt; 30") +
+      "</boundaryEvent>" + svc("freight") + "<endEvent id=\"e\"/><endEvent id=\"by-freight\"/>" +
+      flow("s", "pack") + flow("pack", "ship") + flow("ship", "e") + flow("too-heavy", "freight") +
+      flow("freight", "by-freight") +
+      "<subProcess id=\"watch\" triggeredByEvent=\"true\">"
+      "<startEvent id=\"vip-start\" isInterrupting=\"false\">" +
+      condition("=vip = true") + "</startEvent>" + svc("greet") + "<endEvent id=\"greeted\"/>" +
+      flow("vip-start", "greet") + flow("greet", "greeted") + "</subProcess>"));
   const InstanceId id = h.start("p", {{"weight", 10}});
   // A worker's answer sets the variables: the boundary (on ship) is not open yet.
   ASSERT_OK(h.engine().complete_job(h.job_of("pack", id), {{"weight", 40}, {"vip", true}}));

@@ -526,6 +526,32 @@ TEST_P(TimerStartEvent, CycleStartsAnInstanceAtEachRepetition) {
   EXPECT_FALSE(must(h.engine().next_timer_due()).has_value());
 }
 
+// A cron cycle (Zeebe's Spring syntax, UTC): an instance at each matching time, the next
+// time computed from the expression each firing; a boundary timer too.
+TEST_P(TimerStartEvent, ACronCycleStartsAnInstanceAtEachMatchingTime) {
+  Harness h;
+  h.deploy(timer_start_process("<timeCycle>0 0 */6 * * *</timeCycle>"));
+  // kEpoch is 2026-12-01T10:00:00Z: next at 12:00, then every six hours.
+  EXPECT_EQ(must(h.engine().next_timer_due()), kEpoch + 2 * 3'600'000);
+  ASSERT_OK(h.engine().advance_clock(2 * 3'600'000));
+  EXPECT_EQ(instance_count(h), 1u);
+  EXPECT_EQ(must(h.engine().next_timer_due()), kEpoch + 8 * 3'600'000);
+  ASSERT_OK(h.engine().advance_clock(12 * 3'600'000));
+  EXPECT_EQ(instance_count(h), 3u) << "18:00 and 00:00";
+
+  h.deploy(process("<startEvent id=\"bs\"/>" + svc("wait") +
+                       "<boundaryEvent id=\"ping\" attachedToRef=\"wait\" "
+                       "cancelActivity=\"false\"><timerEventDefinition><timeCycle>0 30 * * * ?"
+                       "</timeCycle></timerEventDefinition></boundaryEvent>" +
+                       svc("remind") + "<endEvent id=\"be\"/><endEvent id=\"reminded\"/>" +
+                       flow("bs", "wait") + flow("wait", "be") + flow("ping", "remind") +
+                       flow("remind", "reminded"),
+                   "pinger"));
+  h.start("pinger");
+  ASSERT_OK(h.engine().advance_clock(2 * 3'600'000));
+  EXPECT_EQ(must(h.engine().open_jobs("remind")).size(), 2u) << "at :30 each hour";
+}
+
 // A cycle that began in the past fires once for all the ticks it missed, then keeps to its
 // ticks from now on (it once fired every missed tick: 720 instances for a month of hours).
 TEST_P(TimerStartEvent, ACycleThatBeganInThePastCatchesUpOnce) {

@@ -23,8 +23,8 @@ TEST_P(Signals, AThrowReachesEveryWaitingInstanceOfEveryProcess) {
   Harness h;
   h.deploy(bpmn(kSignal + waiter("orders") + waiter("returns") +
                 "<process id=\"recall\" isExecutable=\"true\">\n<startEvent id=\"r-s\"/>\n"
-                "<endEvent id=\"shout\">" + kCatch + "</endEvent>\n" + flow("r-s", "shout") +
-                "</process>"));
+                "<endEvent id=\"shout\">" +
+                kCatch + "</endEvent>\n" + flow("r-s", "shout") + "</process>"));
   const InstanceId a = h.start("orders");
   const InstanceId b = h.start("orders");
   const InstanceId c = h.start("returns");
@@ -45,9 +45,9 @@ TEST_P(Signals, ABroadcastInterruptsAtABoundaryAndStartsProcesses) {
                 "</boundaryEvent>\n<endEvent id=\"shipped\"/>\n<endEvent id=\"stopped\"/>\n" +
                 flow("s", "ship") + flow("ship", "shipped") + flow("recalled", "stopped") +
                 "</process>\n<process id=\"notify\" isExecutable=\"true\">\n"
-                "<startEvent id=\"on-recall\">" + kCatch + "</startEvent>\n" + svc("tell") +
-                "<endEvent id=\"told\"/>\n" + flow("on-recall", "tell") + flow("tell", "told") +
-                "</process>"));
+                "<startEvent id=\"on-recall\">" +
+                kCatch + "</startEvent>\n" + svc("tell") + "<endEvent id=\"told\"/>\n" +
+                flow("on-recall", "tell") + flow("tell", "told") + "</process>"));
   const InstanceId a = h.start("orders");
   const InstanceId suspended = h.start("orders");
   ASSERT_OK(h.engine().suspend(suspended));
@@ -72,19 +72,21 @@ TEST_P(Signals, ABroadcastInterruptsAtABoundaryAndStartsProcesses) {
 
 TEST_P(Signals, AnEventSubprocessStartsOnTheSignalAndAGatewayChoosesIt) {
   Harness h;
-  h.deploy(bpmn(kSignal + "<message id=\"m\" name=\"paid\"><extensionElements>"
+  h.deploy(bpmn(kSignal +
+                "<message id=\"m\" name=\"paid\"><extensionElements>"
                 "<zeebe:subscription correlationKey=\"=orderId\"/></extensionElements>"
                 "</message>\n<process id=\"p\" isExecutable=\"true\">\n<startEvent id=\"s\"/>\n"
                 "<eventBasedGateway id=\"g\"/>\n"
                 "<intermediateCatchEvent id=\"paid\"><messageEventDefinition messageRef=\"m\"/>"
-                "</intermediateCatchEvent>\n<intermediateCatchEvent id=\"recalled\">" + kCatch +
-                "</intermediateCatchEvent>\n<endEvent id=\"e1\"/><endEvent id=\"e2\"/>\n" +
+                "</intermediateCatchEvent>\n<intermediateCatchEvent id=\"recalled\">" +
+                kCatch + "</intermediateCatchEvent>\n<endEvent id=\"e1\"/><endEvent id=\"e2\"/>\n" +
                 flow("s", "g") + flow("g", "paid") + flow("g", "recalled") + flow("paid", "e1") +
                 flow("recalled", "e2") +
                 "<subProcess id=\"audit\" triggeredByEvent=\"true\">"
-                "<startEvent id=\"audit-start\" isInterrupting=\"false\">" + kCatch +
-                "</startEvent>" + svc("log") + "<endEvent id=\"logged\"/>" +
-                flow("audit-start", "log") + flow("log", "logged") + "</subProcess>\n"
+                "<startEvent id=\"audit-start\" isInterrupting=\"false\">" +
+                kCatch + "</startEvent>" + svc("log") + "<endEvent id=\"logged\"/>" +
+                flow("audit-start", "log") + flow("log", "logged") +
+                "</subProcess>\n"
                 "</process>"));
   const InstanceId id = h.start("p", {{"orderId", "A-1"}});
   ASSERT_OK(h.engine().broadcast_signal("product-recalled").status());

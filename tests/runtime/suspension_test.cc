@@ -41,7 +41,8 @@ TEST_P(Suspension, NoJobIsHandedOutOrAnsweredUntilTheResume) {
   EXPECT_EQ(h.engine().resume(b).code(), StatusCode::kConflict) << "b is not suspended";
   // Its job is handed to nobody, however long it waits; b's goes on.
   h.clock().advance(600'000);
-  EXPECT_EQ(instances_of(must(h.engine().fetch_and_lock(fetch_t("w2")))), std::vector<InstanceId>{b});
+  EXPECT_EQ(instances_of(must(h.engine().fetch_and_lock(fetch_t("w2")))),
+            std::vector<InstanceId>{b});
   // Its variables can still be set, and it is counted as suspended.
   ASSERT_OK(h.engine().set_variables(a, {{"checked", true}}));
   std::int64_t suspended = 0;
@@ -63,10 +64,11 @@ TEST_P(Suspension, NoJobIsHandedOutOrAnsweredUntilTheResume) {
 
 TEST_P(Suspension, ATimerDueMeanwhileFiresAtTheResume) {
   Harness h;
-  h.deploy(process(
-      "<startEvent id=\"s\"/><intermediateCatchEvent id=\"wait\"><timerEventDefinition>"
-      "<timeDuration>PT5M</timeDuration></timerEventDefinition>"
-      "</intermediateCatchEvent>\n" + svc("after") + flow("s", "wait") + flow("wait", "after")));
+  h.deploy(
+      process("<startEvent id=\"s\"/><intermediateCatchEvent id=\"wait\"><timerEventDefinition>"
+              "<timeDuration>PT5M</timeDuration></timerEventDefinition>"
+              "</intermediateCatchEvent>\n" +
+              svc("after") + flow("s", "wait") + flow("wait", "after")));
   const InstanceId a = h.start("p");
   ASSERT_OK(h.engine().suspend(a));
   ASSERT_OK(h.engine().advance_clock(10 * 60'000));

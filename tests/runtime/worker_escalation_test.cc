@@ -10,14 +10,14 @@ ORDO_ON_EACH_STORE(WorkerEscalation);
 // Task "ship" (job type "ship") with an escalation boundary event for code LATE,
 // interrupting or not; the escalation's path ends at "escalated".
 std::string shipping(bool interrupting) {
-  return bpmn("<escalation id=\"late\" escalationCode=\"LATE\"/>\n"
-              "<process id=\"p\" isExecutable=\"true\">\n<startEvent id=\"s\"/>\n" + svc("ship") +
-              "<boundaryEvent id=\"on-late\" attachedToRef=\"ship\" cancelActivity=\"" +
-              (interrupting ? "true" : "false") +
-              "\"><escalationEventDefinition escalationRef=\"late\"/></boundaryEvent>\n" +
-              svc("tell") + "<endEvent id=\"shipped\"/><endEvent id=\"escalated\"/>\n" +
-              flow("s", "ship") + flow("ship", "shipped") + flow("on-late", "tell") +
-              flow("tell", "escalated") + "</process>");
+  return bpmn(
+      "<escalation id=\"late\" escalationCode=\"LATE\"/>\n"
+      "<process id=\"p\" isExecutable=\"true\">\n<startEvent id=\"s\"/>\n" +
+      svc("ship") + "<boundaryEvent id=\"on-late\" attachedToRef=\"ship\" cancelActivity=\"" +
+      (interrupting ? "true" : "false") +
+      "\"><escalationEventDefinition escalationRef=\"late\"/></boundaryEvent>\n" + svc("tell") +
+      "<endEvent id=\"shipped\"/><endEvent id=\"escalated\"/>\n" + flow("s", "ship") +
+      flow("ship", "shipped") + flow("on-late", "tell") + flow("tell", "escalated") + "</process>");
 }
 
 LockedJob take(Harness& h, const std::string& type) {

@@ -38,9 +38,9 @@ const RuleCase kCases[] = {
     {"ConvergingGatewayWithoutOutgoingEndsImplicitly", "implicit-end", Severity::kWarning, 5,
      S_TO("g") "\n<parallelGateway id=\"g\"/><sequenceFlow id=\"f2\" sourceRef=\"s\" "
                "targetRef=\"g\"/>"},
-    {"CronCycle", "invalid-timer-value", Severity::kError, 5,
+    {"CronCycleWithABadField", "invalid-timer-value", Severity::kError, 5,
      S_TO("c") "<intermediateCatchEvent id=\"c\"><timerEventDefinition>\n"
-               "<timeCycle>0 0/5 * * * "
+               "<timeCycle>0 0/5 25 * * "
                "?</timeCycle></timerEventDefinition></intermediateCatchEvent>" TO_E("c")},
     {"CatchEventWithoutOutgoing", "missing-outgoing", Severity::kError, 5,
      S_TO("c") "\n<intermediateCatchEvent "
