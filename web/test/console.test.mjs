@@ -245,6 +245,7 @@ describe('the web console', () => {
     await page.click('text=Find');
     await waitFor(async () => (await page.locator('#instances tbody tr').count()) === 3,
       'all three orders');
+    await page.screenshot({ path: join(shots, 'console-instances.png') });
     await page.fill('#variable', 'total > true');
     await page.click('text=Find');
     await page.locator('[role="alert"], .error').first().waitFor();
