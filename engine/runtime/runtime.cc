@@ -301,23 +301,37 @@ Result<Instance*> Runtime::begin_on_instance(InstanceId id) {
   return inst;
 }
 
+Status Runtime::refuse_called(const Instance& inst, std::string_view verb) {
+  InstanceId root = inst.parent;
+  while (const Instance* p = get(root)) {
+    if (p->parent == 0) break;
+    root = p->parent;
+  }
+  const InstanceId parent = inst.parent;
+  abandon();
+  return Status(StatusCode::kConflict,
+                "instance " + std::to_string(inst.id) +
+                    " was started by a call activity of instance " + std::to_string(parent) +
+                    "; " + std::string(verb) + " instance " + std::to_string(root) + " instead");
+}
+
+std::vector<InstanceId> Runtime::call_tree(const Instance& root) {
+  std::vector<InstanceId> out{root.id};
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    const Instance* inst = live(out[i]);
+    if (inst == nullptr) continue;
+    for (const ElementInstance& el : inst->elements) {
+      if (el.child != 0 && live(el.child) != nullptr) out.push_back(el.child);
+    }
+  }
+  return out;
+}
+
 Status Runtime::cancel(InstanceId id) {
   Result<Instance*> found = begin_on_instance(id);
   if (!found) return found.status();
   Instance* inst = *found;
-  if (inst->parent != 0) {
-    InstanceId root = inst->parent;
-    while (const Instance* p = get(root)) {
-      if (p->parent == 0) break;
-      root = p->parent;
-    }
-    const InstanceId parent = inst->parent;
-    abandon();
-    return Status(StatusCode::kConflict,
-                  "instance " + std::to_string(id) + " was started by a call activity of instance " +
-                      std::to_string(parent) + "; cancel instance " + std::to_string(root) +
-                      " instead");
-  }
+  if (inst->parent != 0) return refuse_called(*inst, "cancel");
   terminate_instance(*inst, HistoryKind::kInstanceTerminated);
   run_queue();
   return commit();
@@ -327,26 +341,34 @@ Status Runtime::suspend(InstanceId id) {
   Result<Instance*> found = begin_on_instance(id);
   if (!found) return found.status();
   Instance* inst = *found;
+  // A called instance is suspended with its root: the tree moves, or stops, as one.
+  if (inst->parent != 0) return refuse_called(*inst, "suspend");
   if (inst->state == InstanceState::kSuspended) {
     abandon();
     return Status(StatusCode::kConflict,
                   "instance " + std::to_string(id) + " is suspended already");
   }
-  if (!transition(*inst, InstanceEvent::kSuspend)) {
-    abandon();
-    return Status::internal("instance " + std::to_string(id) + " cannot be suspended from " +
-                            std::string(to_string(inst->state)));
+  for (InstanceId member : call_tree(*inst)) {
+    Instance* one = live(member);
+    if (one == nullptr || one->state == InstanceState::kSuspended) continue;
+    if (!transition(*one, InstanceEvent::kSuspend)) {
+      abandon();
+      return Status::internal("instance " + std::to_string(member) +
+                              " cannot be suspended from " + std::string(to_string(one->state)));
+    }
+    touch(*one);
+    // Its open jobs are parked: locked by nobody, for ever. A worker that holds one loses
+    // it (its answer is refused); none is handed out.
+    for (const ElementInstance& el : one->elements) {
+      if (el.job == 0) continue;
+      JobRecord* j = find_job(el.job);
+      if (j == nullptr || (j->state != JobState::kCreated && j->state != JobState::kLocked)) {
+        continue;
+      }
+      park(*j);
+    }
+    emit(*one, HistoryKind::kInstanceSuspended, kNoIndex);
   }
-  touch(*inst);
-  // Its open jobs are parked: locked by nobody, for ever. A worker that holds one loses it
-  // (its answer is refused); none is handed out.
-  for (const ElementInstance& el : inst->elements) {
-    if (el.job == 0) continue;
-    JobRecord* j = find_job(el.job);
-    if (j == nullptr || (j->state != JobState::kCreated && j->state != JobState::kLocked)) continue;
-    park(*j);
-  }
-  emit(*inst, HistoryKind::kInstanceSuspended, kNoIndex);
   return commit();
 }
 
@@ -361,18 +383,29 @@ Status Runtime::resume(InstanceId id) {
   Result<Instance*> found = begin_on_instance(id);
   if (!found) return found.status();
   Instance* inst = *found;
+  if (inst->parent != 0) return refuse_called(*inst, "resume");
   if (inst->state != InstanceState::kSuspended) {
     abandon();
     return Status(StatusCode::kConflict, "instance " + std::to_string(id) + " is " +
                                              std::string(to_string(inst->state)) +
                                              ", not suspended");
   }
-  transition(*inst, InstanceEvent::kResume);
+  for (InstanceId member : call_tree(*inst)) {
+    if (Instance* one = live(member); one != nullptr && one->state == InstanceState::kSuspended) {
+      resume_one(*one);
+    }
+  }
+  run_queue();
+  return commit();
+}
+
+void Runtime::resume_one(Instance& inst) {
+  transition(inst, InstanceEvent::kResume);
   // Back to where it was: held by its incidents, if it has any open.
-  if (!inst->incidents.empty()) transition(*inst, InstanceEvent::kRaiseIncident);
-  touch(*inst);
-  emit(*inst, HistoryKind::kInstanceResumed, kNoIndex);
-  for (const ElementInstance& el : inst->elements) {
+  if (!inst.incidents.empty()) transition(inst, InstanceEvent::kRaiseIncident);
+  touch(inst);
+  emit(inst, HistoryKind::kInstanceResumed, kNoIndex);
+  for (const ElementInstance& el : inst.elements) {
     if (el.job == 0) continue;
     JobRecord* j = find_job(el.job);
     if (j == nullptr || j->state != JobState::kLocked || j->lock_owner != kSuspendedOwner) continue;
@@ -385,22 +418,21 @@ Status Runtime::resume(InstanceId id) {
   // Messages that arrived meanwhile and were buffered: each open subscription looks again.
   // (Its timers count again by themselves: the store's query passes only suspended ones by.)
   const std::int64_t t = now();
-  conditions_may_hold(*inst);  // variables may have been set while it was suspended
-  for (const Wait& w : inst->waits) {
+  conditions_may_hold(inst);  // variables may have been set while it was suspended
+  for (const Wait& w : inst.waits) {
     if (w.timer || w.sub_key.empty() || w.sub_key == kConditionWait) continue;
     const std::size_t cut = w.sub_key.find('\x1f');
     const std::string_view name = std::string_view(w.sub_key).substr(0, cut);
-    const std::string_view key = cut == std::string::npos ? std::string_view()
-                                                          : std::string_view(w.sub_key).substr(cut + 1);
+    const std::string_view key = cut == std::string::npos
+                                     ? std::string_view()
+                                     : std::string_view(w.sub_key).substr(cut + 1);
     Result<std::optional<BufferedMessage>> m = store_.take_buffered(name, key, t);
     if (!m) {
       failed(m.status());
     } else if (*m) {
-      deliveries_.push_back(Delivery{inst->id, w.id, std::move(**m)});
+      deliveries_.push_back(Delivery{inst.id, w.id, std::move(**m)});
     }
   }
-  run_queue();
-  return commit();
 }
 
 Status Runtime::set_variables(InstanceId id, nlohmann::json variables) {

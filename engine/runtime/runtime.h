@@ -273,6 +273,12 @@ class Runtime {
   // Begins a command on the running instance `id` (kNotFound, the transaction abandoned,
   // when there is none).
   Result<Instance*> begin_on_instance(InstanceId id);
+  // kConflict naming the root instance to `verb` instead of the called instance `inst`
+  // (the transaction abandoned).
+  Status refuse_called(const Instance& inst, std::string_view verb);
+  // `root` and every running instance its call activities called, and so on down.
+  std::vector<InstanceId> call_tree(const Instance& root);
+  void resume_one(Instance& inst);
   // Parks an open job of a suspended instance (suspend()).
   void park(JobRecord& job);
   void touch_job(JobKey key);

@@ -84,15 +84,21 @@ InstanceSql instance_query_sql(const InstanceQuery& query, SqlDialect dialect, i
     if (pg) {
       const std::string name = param(v.name);
       const std::string got = "(variables::jsonb -> " + name + ")";
-      const std::string want = param(value, "::jsonb");
       // jsonb's = and <> are typed already (1 is not "1"). One condition, not two: the
       // planner multiplies their guessed selectivities, and a guess that small makes it
       // read every instance instead of walking the newest until the page is full.
       if (v.op == VariableCondition::Op::kNe) {
-        add(got + " <> " + want);
+        add(got + " <> " + param(value, "::jsonb"));
       } else if (v.op == VariableCondition::Op::kEq) {
-        add(got + " = " + want);
+        add(got + " = " + param(value, "::jsonb"));
+      } else if (v.value.is_string()) {
+        // Text in byte order, as the other stores compare it (jsonb would use the
+        // database's collation).
+        add("jsonb_typeof" + got + " = 'string'");
+        add("(variables::jsonb ->> " + name + ") COLLATE \"C\" " + sql_op(v.op) + " " +
+            param(v.value.get<std::string>()) + " COLLATE \"C\"");
       } else {
+        const std::string want = param(value, "::jsonb");
         add("jsonb_typeof" + got + " = jsonb_typeof(" + want + ")");
         add(got + " " + sql_op(v.op) + " " + want);
       }

@@ -68,6 +68,7 @@ Status read_field(std::string_view text, const Field& f, bool months, bool weekd
     std::string_view part = text.substr(from, comma - from);
     from = comma + 1;
     int step = 1;
+    const bool stepped = part.find('/') != std::string_view::npos;
     if (const std::size_t slash = part.find('/'); slash != std::string_view::npos) {
       const std::string_view s = part.substr(slash + 1);
       const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), step);
@@ -82,16 +83,20 @@ Status read_field(std::string_view text, const Field& f, bool months, bool weekd
     } else if (const std::size_t dash = part.find('-'); dash != std::string_view::npos) {
       auto a = value_of(part.substr(0, dash), f, months, weekdays);
       auto b = value_of(part.substr(dash + 1), f, months, weekdays);
+      // Spring counts Sunday as 7 too, so MON-SUN is the whole week.
+      if (a && b && weekdays && f.name_base == 0 && *b == 0 && *a > 0) b = 7;
       if (!a || !b || *a > *b) {
         return bad("a range must be two values from " + std::to_string(f.low) + " to " +
                    std::to_string(f.high) + ", the first not above the second");
       }
       low = *a;
       high = *b;
-    } else if (part.find_first_of("LW#") != std::string_view::npos) {
-      return bad("L, W and # (last, weekday, nth) are not supported; list the days instead");
     } else {
       auto v = value_of(part, f, months, weekdays);
+      if (!v && part.find_first_of("LW#") != std::string_view::npos) {
+        // (Not a name such as WED or JUL: those were read above.)
+        return bad("L, W and # (last, weekday, nth) are not supported; list the days instead");
+      }
       if (!v) {
         return bad("a value must be from " + std::to_string(f.low) + " to " +
                    std::to_string(f.high) +
@@ -100,7 +105,7 @@ Status read_field(std::string_view text, const Field& f, bool months, bool weekd
                                : ""));
       }
       low = *v;
-      high = part.find('/') == std::string_view::npos && step == 1 ? *v : f.high;
+      high = stepped ? f.high : *v;  // 5/15: from 5 on, every 15
     }
     for (int v = low; v <= high; v += step) set(v);
     if (comma == text.size()) break;

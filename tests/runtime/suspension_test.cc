@@ -114,5 +114,29 @@ TEST_P(Suspension, AnInstanceWithAnIncidentGoesBackToItAndCanBeCancelled) {
   EXPECT_EQ(h.engine().resume(a).code(), StatusCode::kNotFound);
 }
 
+// An order that called a subprocess is suspended with it: the called instance's job is
+// parked too, so nothing completes the call while the caller is held; the root is what is
+// suspended and resumed.
+TEST_P(Suspension, ACalledInstanceIsSuspendedAndResumedWithItsRoot) {
+  Harness h;
+  h.deploy_call_child();
+  const InstanceId parent = h.start("p");
+  InstanceId child = 0;
+  for (const ElementInfo& e : h.info(parent).elements) {
+    if (e.called != 0) child = e.called;
+  }
+  ASSERT_NE(child, 0u);
+  const JobKey job = h.job_of("t", child);
+  EXPECT_EQ(h.engine().suspend(child).code(), StatusCode::kConflict) << "its root is";
+  ASSERT_OK(h.engine().suspend(parent));
+  EXPECT_EQ(h.info(child).state, InstanceState::kSuspended);
+  EXPECT_EQ(h.engine().complete_job(job).code(), StatusCode::kConflict);
+  EXPECT_EQ(h.engine().resume(child).code(), StatusCode::kConflict);
+  ASSERT_OK(h.engine().resume(parent));
+  EXPECT_EQ(h.info(child).state, InstanceState::kActive);
+  ASSERT_OK(h.engine().complete_job(job));
+  EXPECT_EQ(h.info(parent).state, InstanceState::kCompleted);
+}
+
 }  // namespace
 }  // namespace ordo::testing

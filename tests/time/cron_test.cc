@@ -38,6 +38,11 @@ TEST(Cron, NextTimesInEachDialect) {
   EXPECT_EQ(next("5 4 * * *", "2026-12-07T04:05:00Z"), "2026-12-08T04:05:00Z");
   // Both day fields given: either matches, as cron does.
   EXPECT_EQ(next("0 0 0 15 * MON", "2026-12-08T00:00:00Z"), "2026-12-14T00:00:00Z");
+  // Names that hold the letters L and W; a value with a step; Sunday as the end of a range.
+  EXPECT_EQ(next("0 0 9 * * MON,WED,FRI", "2026-12-07T10:00:00Z"), "2026-12-09T09:00:00Z");
+  EXPECT_EQ(next("0 0 0 1 JUL *", "2026-12-07T00:00:00Z"), "2027-07-01T00:00:00Z");
+  EXPECT_EQ(next("0 5/20 * * * *", "2026-12-07T10:06:00Z"), "2026-12-07T10:25:00Z");
+  EXPECT_EQ(next("0 0 6 * * MON-SUN", "2026-12-12T07:00:00Z"), "2026-12-13T06:00:00Z");
   // A day that never comes.
   EXPECT_EQ(next("0 0 0 31 2 ?", "2026-12-08T00:00:00Z"), "none");
 }
