@@ -9,6 +9,10 @@ constexpr double kRatio = 1.25;  // each bucket's upper bound is 25% above the o
 constexpr int kLastBucket = 120;  // 1.25^120 ms is about 140,000 years
 }  // namespace
 
+std::int64_t minute_start(std::int64_t ms) noexcept {
+  return ms - ((ms % 60'000) + 60'000) % 60'000;
+}
+
 // Bucket 0 holds up to 1 ms; bucket b up to 1.25^b ms.
 int cycle_bucket(std::int64_t ms) noexcept {
   if (ms <= 1) return 0;

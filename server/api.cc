@@ -1,6 +1,7 @@
 #include "api.h"
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <future>
 #include <map>
@@ -156,6 +157,26 @@ std::optional<VariableCondition> parse_variable_condition(std::string_view text,
     return std::nullopt;
   }
   return c;
+}
+
+// The filter's start-time bounds by their names in the API.
+std::array<std::pair<const char*, std::int64_t*>, 2> start_bounds(InstanceFilter& filter) {
+  return {{{"startedFrom", &filter.started_from}, {"startedTo", &filter.started_to}}};
+}
+
+// `text`, an ISO 8601 date and time, into `out`; else `error` names the `what` ("query" or
+// "field") `name`.
+bool date_time_value(const char* what, const char* name, const std::string& text,
+                     std::int64_t& out, Response& error) {
+  std::optional<std::int64_t> at = time::parse_date_time(text);
+  if (!at) {
+    error = error_response(400, std::string(what) + " '" + name +
+                                    "' must be an ISO 8601 date and time, e.g. "
+                                    "2026-12-01T00:00:00Z");
+    return false;
+  }
+  out = *at;
+  return true;
 }
 
 const char* scope_for(const Request& r, const std::vector<std::string_view>& seg) {
@@ -662,7 +683,7 @@ Response Api::dashboard() {
   // Orders per minute and cycle times from the database: the same on every node.
   constexpr int kMinutes = 30;
   constexpr std::int64_t kCycleWindowMs = 60 * 60 * 1000;
-  const std::int64_t last = now - now % 60'000;
+  const std::int64_t last = minute_start(now);
   const std::int64_t first = last - (kMinutes - 1) * 60'000LL;
   Result<std::vector<MinuteCount>> counted = engine_.instances_per_minute(first);
   if (!counted) return from_status(counted.status());
@@ -832,18 +853,11 @@ Response Api::route(const Request& r) {
         }
         filter.version = static_cast<int>(version);
       }
-      for (const auto& [name, field] : {std::pair<const char*, std::int64_t*>{
-                                            "startedFrom", &filter.started_from},
-                                        {"startedTo", &filter.started_to}}) {
+      for (const auto& [name, field] : start_bounds(filter)) {
         auto t = r.query.find(name);
-        if (t == r.query.end()) continue;
-        std::optional<std::int64_t> at = time::parse_date_time(t->second);
-        if (!at) {
-          return error_response(400, std::string("query '") + name +
-                                         "' must be an ISO 8601 date and time, e.g. "
-                                         "2026-12-01T00:00:00Z");
+        if (t != r.query.end() && !date_time_value("query", name, t->second, *field, error)) {
+          return error;
         }
-        *field = *at;
       }
       if (auto o = r.query.find("order"); o != r.query.end()) {
         if (o->second != "oldest" && o->second != "newest") {
@@ -945,17 +959,11 @@ Response Api::route(const Request& r) {
       if (body.contains("incidentMessage")) {
         filter.incident_message = body["incidentMessage"].get<std::string>();
       }
-      for (const auto& [name, at] : {std::pair<const char*, std::int64_t*>{
-                                         "startedFrom", &filter.started_from},
-                                     {"startedTo", &filter.started_to}}) {
-        if (!body.contains(name)) continue;
-        std::optional<std::int64_t> t = time::parse_date_time(body[name].get<std::string>());
-        if (!t) {
-          return error_response(400, std::string("field '") + name +
-                                         "' must be an ISO 8601 date and time, e.g. "
-                                         "2026-12-01T00:00:00Z");
+      for (const auto& [name, field] : start_bounds(filter)) {
+        if (body.contains(name) &&
+            !date_time_value("field", name, body[name].get<std::string>(), *field, error)) {
+          return error;
         }
-        *at = *t;
       }
       std::vector<InstanceState> states = {InstanceState::kActive, InstanceState::kIncident,
                                            InstanceState::kSuspended};

@@ -133,13 +133,13 @@ Result<std::vector<ElementStatistics>> Engine::element_statistics(std::string_vi
 
 Result<std::vector<MinuteCount>> Engine::instances_per_minute(std::int64_t from_ms) const {
   Impl::Call call(*impl_);
-  return impl_->store->minute_counts(from_ms - ((from_ms % 60'000) + 60'000) % 60'000);
+  return impl_->store->minute_counts(minute_start(from_ms));
 }
 
 Result<std::vector<CycleTime>> Engine::cycle_times(std::int64_t from_ms) const {
   Impl::Call call(*impl_);
   Result<std::vector<store::CycleBucketRow>> rows =
-      impl_->store->cycle_buckets(from_ms - ((from_ms % 60'000) + 60'000) % 60'000);
+      impl_->store->cycle_buckets(minute_start(from_ms));
   if (!rows) return rows.status();
   std::vector<CycleTime> out;
   // Rows come by process, end event and bucket: each group's ranks in one walk.

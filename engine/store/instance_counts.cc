@@ -16,15 +16,14 @@ void CountDeltas::writing(const state::Instance& inst) {
     return;
   }
   const std::string& process = inst.plan->def->id;
-  const auto minute = [](std::int64_t ms) { return ms - ((ms % 60'000) + 60'000) % 60'000; };
-  if (is_new) ++minutes_[MinuteKey{process, minute(inst.started_ms)}].started;
+  if (is_new) ++minutes_[MinuteKey{process, minute_start(inst.started_ms)}].started;
   const bool was_finished = !is_new && (inst.stored_state == InstanceState::kCompleted ||
                                         inst.stored_state == InstanceState::kTerminated);
   if (!was_finished && inst.finished()) {
-    MinuteDelta& m = minutes_[MinuteKey{process, minute(inst.ended_ms)}];
+    MinuteDelta& m = minutes_[MinuteKey{process, minute_start(inst.ended_ms)}];
     if (inst.state == InstanceState::kCompleted) {
       ++m.completed;
-      ++cycles_[CycleKey{process, end_event_id(inst, inst.end_event), minute(inst.ended_ms),
+      ++cycles_[CycleKey{process, end_event_id(inst, inst.end_event), minute_start(inst.ended_ms),
                          cycle_bucket(inst.ended_ms - inst.started_ms)}];
     } else {
       ++m.terminated;
@@ -79,7 +78,7 @@ void ElementDeltas::events(const std::vector<HistoryEvent>& events,
   }
 }
 
-void ElementDeltas::event(const HistoryEvent& e, const std::string& process, int version) {
+void ElementDeltas::event(const HistoryEvent& e, std::string_view process, int version) {
   if (e.element_id.empty()) return;
   switch (e.kind) {
     case HistoryKind::kElementActivated:

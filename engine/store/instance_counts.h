@@ -76,13 +76,15 @@ class ElementDeltas {
               const std::vector<state::Instance*>& instances);
   // Applies the transaction's changes with `add` (an element whose changes cancel out is left
   // out), in key order, then forgets them.
-  using Key = std::tuple<std::string, int, std::string_view>;  // the id points into a plan
+  // Process and element id point into the deployed plan (alive as long as the engine): no
+  // copy per event.
+  using Key = std::tuple<std::string_view, int, std::string_view>;
   using Add = std::function<Status(const std::map<Key, Delta>& deltas)>;
   Status flush(const Add& add);
   void clear() noexcept { deltas_.clear(); }
 
  private:
-  void event(const HistoryEvent& e, const std::string& process, int version);
+  void event(const HistoryEvent& e, std::string_view process, int version);
 
   std::map<Key, Delta> deltas_;
 };

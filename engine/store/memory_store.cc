@@ -96,7 +96,7 @@ Status MemoryStore::write(Changes& changes) {
     }
     element_deltas_.events(changes.events, written);
     for (const HistoryEvent& e : changes.events) {
-      const std::int64_t minute = e.time_ms - ((e.time_ms % 60'000) + 60'000) % 60'000;
+      const std::int64_t minute = minute_start(e.time_ms);
       const std::string process(e.process_id);
       switch (e.kind) {
         case HistoryKind::kInstanceStarted:

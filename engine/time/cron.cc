@@ -132,55 +132,30 @@ Result<Cron> parse_cron(std::string_view text) {
   // 0 and 7 both Sunday.
   const bool quartz = f.size() == 7 || f[3] == "?" || f[5] == "?";
   Cron c;
-  bool any = false;
-  if (Status s = read_field(f[0], {"second", 0, 59}, false, false, any,
-                            [&](int v) { c.seconds.set(static_cast<std::size_t>(v)); });
-      !s) {
-    return s;
-  }
-  if (Status s = read_field(f[1], {"minute", 0, 59}, false, false, any,
-                            [&](int v) { c.minutes.set(static_cast<std::size_t>(v)); });
-      !s) {
-    return s;
-  }
-  if (Status s = read_field(f[2], {"hour", 0, 23}, false, false, any,
-                            [&](int v) { c.hours.set(static_cast<std::size_t>(v)); });
-      !s) {
-    return s;
-  }
-  if (Status s = read_field(f[3], {"day of month", 1, 31}, false, false, c.any_day,
-                            [&](int v) { c.days.set(static_cast<std::size_t>(v)); });
-      !s) {
-    return s;
-  }
-  if (Status s = read_field(f[4], {"month", 1, 12}, true, false, any,
-                            [&](int v) { c.months.set(static_cast<std::size_t>(v)); });
-      !s) {
-    return s;
-  }
+  // Each field sets the values it allows in its set (offset: the set's first value).
+  const auto into = [](auto& bits, int offset = 0) {
+    return [&bits, offset](int v) { bits.set(static_cast<std::size_t>(v - offset)); };
+  };
+  bool any = false;  // only the day fields' is kept
+  Status s = read_field(f[0], {"second", 0, 59}, false, false, any, into(c.seconds));
+  if (s) s = read_field(f[1], {"minute", 0, 59}, false, false, any, into(c.minutes));
+  if (s) s = read_field(f[2], {"hour", 0, 23}, false, false, any, into(c.hours));
+  if (s) s = read_field(f[3], {"day of month", 1, 31}, false, false, c.any_day, into(c.days));
+  if (s) s = read_field(f[4], {"month", 1, 12}, true, false, any, into(c.months));
   // Weekdays are kept 0-6 from Sunday: Quartz counts 1-7 from Sunday, Spring and Unix 0-7
   // (0 and 7 both Sunday).
-  const Field weekday = quartz ? Field{"weekday", 1, 7, 1} : Field{"weekday", 0, 7, 0};
-  if (Status s = read_field(
-          f[5], weekday, false, true, c.any_weekday,
-          [&](int v) { c.weekdays.set(static_cast<std::size_t>(quartz ? v - 1 : v % 7)); });
-      !s) {
-    return s;
+  if (s) {
+    const Field weekday = quartz ? Field{"weekday", 1, 7, 1} : Field{"weekday", 0, 7, 0};
+    s = read_field(f[5], weekday, false, true, c.any_weekday, [&](int v) {
+      c.weekdays.set(static_cast<std::size_t>(quartz ? v - 1 : v % 7));
+    });
   }
-  if (f.size() == 7) {
-    bool any_year = false;
-    if (Status s = read_field(f[6], {"year", 1970, 2169}, false, false, any_year,
-                              [&](int v) { c.years.set(static_cast<std::size_t>(v - 1970)); });
-        !s) {
-      return s;
-    }
-  } else {
+  if (f.size() != 7) {
     c.years.set();
+  } else if (s) {
+    s = read_field(f[6], {"year", 1970, 2169}, false, false, any, into(c.years, 1970));
   }
-  if (c.seconds.none() || c.minutes.none() || c.hours.none() || c.months.none() ||
-      (c.days.none() && !c.any_day) || (c.weekdays.none() && !c.any_weekday)) {
-    return Status::invalid_argument("cron expression '" + std::string(text) + "' matches no time");
-  }
+  if (!s) return s;
   if (c.any_day) c.days.set();
   if (c.any_weekday) c.weekdays.set();
   return c;

@@ -28,6 +28,10 @@ struct CycleTime {
   std::int64_t p95_ms = 0;
 };
 
+// The start of the minute that holds `ms` (ms since 1970, also before it): what the
+// per-minute counts are keyed by.
+std::int64_t minute_start(std::int64_t ms) noexcept;
+
 // The histogram's bucket of a duration, and the longest duration a bucket holds.
 int cycle_bucket(std::int64_t ms) noexcept;
 std::int64_t cycle_bucket_upper_ms(int bucket) noexcept;

@@ -371,6 +371,21 @@ class Num {
   bool null_ = false;
 };
 
+// Appends an item to an array literal being built ("{" so far, or "{...,..."): a number as
+// it is, a text quoted with its quotes and backslashes escaped. The caller closes it.
+void array_number(std::string& to, std::int64_t v) {
+  if (to.size() > 1) to += ',';
+  to += Num(v).c_str();
+}
+void array_text(std::string& to, std::string_view v) {
+  to += to.size() > 1 ? ",\"" : "\"";
+  for (const char ch : v) {
+    if (ch == '"' || ch == '\\') to += '\\';
+    to += ch;
+  }
+  to += '"';
+}
+
 // NULL for an empty text.
 const char* text_or_null(const std::string& text) noexcept {
   return text.empty() ? nullptr : text.c_str();
@@ -688,31 +703,19 @@ Status PgStore::commit() {
     return minutes;
   }
   Status stats = elements_.flush([&](const auto& deltas) {
-    // As array literals: {"a","b"} with quotes and backslashes escaped, {1,2}.
+    // As array literals: {"a","b"}, {1,2}.
     std::string process = "{", version = "{", element = "{", active = "{", completed = "{",
                 terminated = "{", time_ms = "{", timed = "{";
-    const auto text = [](std::string& to, std::string_view v) {
-      to += to.size() > 1 ? ",\"" : "\"";
-      for (const char ch : v) {
-        if (ch == '"' || ch == '\\') to += '\\';
-        to += ch;
-      }
-      to += '"';
-    };
-    const auto num = [](std::string& to, std::int64_t v) {
-      if (to.size() > 1) to += ',';
-      to += Num(v).c_str();
-    };
     for (const auto& [key, d] : deltas) {
       const auto& [p, v, e] = key;
-      text(process, p);
-      num(version, v);
-      text(element, e);
-      num(active, d.active);
-      num(completed, d.completed);
-      num(terminated, d.terminated);
-      num(time_ms, d.time_ms);
-      num(timed, d.timed);
+      array_text(process, p);
+      array_number(version, v);
+      array_text(element, e);
+      array_number(active, d.active);
+      array_number(completed, d.completed);
+      array_number(terminated, d.terminated);
+      array_number(time_ms, d.time_ms);
+      array_number(timed, d.timed);
     }
     for (std::string* a : {&process, &version, &element, &active, &completed, &terminated,
                            &time_ms, &timed}) {
@@ -1073,19 +1076,9 @@ Status PgStore::insert_history() {
   for (const HistoryRow& row : history_rows_) size += row.events.size() + 8;
   events.reserve(size + size / 4);
   for (const HistoryRow& row : history_rows_) {
-    if (sequences.size() > 1) {
-      sequences += ',';
-      instances += ',';
-      events += ',';
-    }
-    sequences += Num(row.sequence + shift).c_str();
-    instances += Num(row.instance).c_str();
-    events += '"';
-    for (const char ch : row.events) {
-      if (ch == '"' || ch == '\\') events += '\\';
-      events += ch;
-    }
-    events += '"';
+    array_number(sequences, static_cast<std::int64_t>(row.sequence + shift));
+    array_number(instances, static_cast<std::int64_t>(row.instance));
+    array_text(events, row.events);
   }
   sequences += '}';
   instances += '}';
