@@ -28,6 +28,7 @@ std::string_view to_string(HistoryKind kind) noexcept {
     case HistoryKind::kJobDeferred: return "job-deferred";
     case HistoryKind::kInstanceSuspended: return "instance-suspended";
     case HistoryKind::kInstanceResumed: return "instance-resumed";
+    case HistoryKind::kCompensationThrown: return "compensation-thrown";
   }
   return "unknown";
 }

@@ -35,6 +35,7 @@ constexpr FlowNodeName kFlowNodes[] = {
     {"inclusiveGateway", ElementKind::kInclusiveGateway},
     {"eventBasedGateway", ElementKind::kEventBasedGateway},
     {"subProcess", ElementKind::kSubProcess},
+    {"transaction", ElementKind::kSubProcess},  // with Element::transaction
     {"callActivity", ElementKind::kCallActivity},
 };
 
@@ -47,8 +48,8 @@ constexpr std::string_view kArtifacts[] = {
 
 // Flow elements BPMN defines that Ordo does not run.
 constexpr std::string_view kUnsupportedFlowElements[] = {
-    "complexGateway",   "transaction",     "adHocSubProcess",    "callChoreography",
-    "choreographyTask", "subChoreography", "implicitThrowEvent",
+    "complexGateway",   "adHocSubProcess", "callChoreography", "choreographyTask",
+    "subChoreography",  "implicitThrowEvent",
 };
 
 // Children of a flow node that describe data or people in ways Ordo does not use.
@@ -70,6 +71,14 @@ struct NodeRefs {
   pugi::xml_node node;
   std::string_view default_ref;
   std::string_view attached_ref;
+};
+
+// An association between two elements: compensation boundary events name their handler
+// this way.
+struct AssociationRefs {
+  pugi::xml_node node;
+  std::string_view source;
+  std::string_view target;
 };
 
 struct FlowRefs {
@@ -103,8 +112,10 @@ class ProcessBuilder {
   bool read_scope_member(pugi::xml_node child, QName q, ElementIndex scope, int depth);
   void read_process_child(pugi::xml_node child, QName q);
   void read_node_child(pugi::xml_node child, QName q, ElementIndex self);
-  void read_flow_node(pugi::xml_node node, ElementKind kind, ElementIndex scope, int depth);
+  void read_flow_node(pugi::xml_node node, ElementKind kind, ElementIndex scope, int depth,
+                      bool transaction);
   void read_flow(pugi::xml_node node);
+  void resolve_associations();
   void read_event_definition(pugi::xml_node def, std::string_view local, Element& e);
   void read_timer(pugi::xml_node def, EventDefinition& ev);
   void read_loop(pugi::xml_node node, Element& e);
@@ -162,6 +173,7 @@ class ProcessBuilder {
   ProcessDefinition& p_;
   std::vector<NodeRefs> node_refs_;             // parallel to p_.elements
   std::vector<FlowRefs> flow_refs_;             // parallel to p_.flows
+  std::vector<AssociationRefs> associations_;
   std::vector<std::string_view> rejected_ids_;  // unsupported elements, already reported
   bool rejected(std::string_view id) const { return contains(rejected_ids_, id); }
 };
@@ -187,13 +199,17 @@ bool ProcessBuilder::read_scope_member(pugi::xml_node child, QName q, ElementInd
     read_flow(child);
     return true;
   }
+  if (q.local == "association") {
+    associations_.push_back({child, attr(child, "sourceRef"), attr(child, "targetRef")});
+    return true;
+  }
   for (const FlowNodeName& f : kFlowNodes) {
     if (f.name == q.local) {
       if (depth + 1 >= kMaxDepth) {
         x_.error(child, "nesting-too-deep",
                  "subprocesses nest deeper than " + std::to_string(kMaxDepth) + " levels");
       } else {
-        read_flow_node(child, f.kind, scope, depth + 1);
+        read_flow_node(child, f.kind, scope, depth + 1, q.local == "transaction");
       }
       return true;
     }
@@ -251,7 +267,7 @@ void ProcessBuilder::read_node_child(pugi::xml_node child, QName q, ElementIndex
 }
 
 void ProcessBuilder::read_flow_node(pugi::xml_node node, ElementKind kind, ElementIndex scope,
-                                    int depth) {
+                                    int depth, bool transaction) {
   std::string_view id = attr(node, "id");
   if (id.empty()) {
     x_.error(node, "missing-id",
@@ -270,6 +286,7 @@ void ProcessBuilder::read_flow_node(pugi::xml_node node, ElementKind kind, Eleme
     e.location = x_.location(node);
     e.scope = scope;
     e.for_compensation = attr(node, "isForCompensation") == "true";
+    e.transaction = transaction;
     node_refs_.push_back({node, attr(node, "default"), attr(node, "attachedToRef")});
 
     if (kind == ElementKind::kBoundaryEvent) {
@@ -566,6 +583,32 @@ void ProcessBuilder::resolve() {
         p_.elements[target].boundary_events.push_back(i);
       }
     }
+  }
+  resolve_associations();
+}
+
+// A compensation boundary event names its handler by an association (either way round);
+// associations of annotations and data are drawings only.
+void ProcessBuilder::resolve_associations() {
+  for (const AssociationRefs& a : associations_) {
+    ElementIndex from = p_.element_index(a.source);
+    ElementIndex to = p_.element_index(a.target);
+    if (from == kNoIndex || to == kNoIndex) continue;
+    if (p_.elements[to].kind == ElementKind::kBoundaryEvent) std::swap(from, to);
+    const Element& boundary = p_.elements[from];
+    if (boundary.kind != ElementKind::kBoundaryEvent ||
+        boundary.event.type != EventType::kCompensation || boundary.attached_to == kNoIndex) {
+      continue;
+    }
+    Element& host = p_.elements[boundary.attached_to];
+    if (host.compensation_handler != kNoIndex && host.compensation_handler != to) {
+      x_.report(x_.location(a.node), Severity::kError, "compensation-handler-ambiguous",
+                "activity " + quote(host.id) + " has two compensation handlers, " +
+                    quote(p_.elements[host.compensation_handler].id) + " and " +
+                    quote(p_.elements[to].id) + "; keep one association");
+      continue;
+    }
+    host.compensation_handler = to;
   }
 }
 

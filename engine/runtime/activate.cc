@@ -117,24 +117,25 @@ void Runtime::enter(Instance& inst, ElemKey key) {
             if (inst.find(key) != nullptr) finish(inst, key, nullptr);
           }
           return;
-        case EventType::kTerminate: {
-          // `el` dangles once a sibling is erased from inst.elements: keep its scope.
-          const ElemKey scope = el->parent;
-          std::vector<ElemKey> siblings;
-          for (const ElementInstance& s : inst.elements) {
-            if (s.parent == scope && s.key != key) siblings.push_back(s.key);
-          }
-          for (ElemKey s : siblings) terminate(inst, s);
-          drop_queued(inst, scope);
+        case EventType::kTerminate:
+          terminate_siblings(inst, key);
           finish(inst, key, nullptr);
           return;
-        }
         case EventType::kSignal:
           // Every instance waiting for it (this one too) and every process it starts.
           broadcast(def.event.ref_name, nlohmann::json::object());
           if (inst.find(key) != nullptr) finish(inst, key, nullptr);
           return;
-        default:  // none, link, compensation (not executed)
+        case EventType::kCompensation:
+          throw_compensation(inst, key, def.event.wait_for_completion);
+          return;
+        case EventType::kCancel:
+          // The transaction stops: what else runs in it ends, its completed activities are
+          // compensated, then its cancel boundary event is taken.
+          terminate_siblings(inst, key);
+          throw_compensation(inst, key, true);
+          return;
+        default:  // none, link
           finish(inst, key, nullptr);
           return;
       }

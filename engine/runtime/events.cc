@@ -530,6 +530,10 @@ void Runtime::terminate(Instance& inst, ElemKey key) {
   if (el == nullptr) return;
   terminate_children(inst, key);
   close_waits(inst, key);
+  if (!inst.compensations.empty()) {  // what completed inside can no longer be compensated
+    drop_compensations(inst, key);
+    if (const ElemKey c = inst.find(key)->compensates; c != 0) drop_compensations(inst, c);
+  }
   el = inst.find(key);
   if (el->job != 0) cancel_job(inst, *el);
   if (el->child != 0) {
@@ -570,6 +574,16 @@ void Runtime::terminate_called(InstanceId child) {
   }
 }
 
+void Runtime::terminate_siblings(Instance& inst, ElemKey key) {
+  const ElemKey scope = inst.find(key)->parent;
+  std::vector<ElemKey> siblings;
+  for (const ElementInstance& s : inst.elements) {
+    if (s.parent == scope && s.key != key) siblings.push_back(s.key);
+  }
+  for (ElemKey s : siblings) terminate(inst, s);
+  drop_queued(inst, scope);
+}
+
 void Runtime::terminate_children(Instance& inst, ElemKey scope) {
   std::vector<ElemKey> children;
   for (const ElementInstance& e : inst.elements) {
@@ -593,6 +607,7 @@ void Runtime::terminate_instance(Instance& inst, HistoryKind kind) {
   if (inst.finished()) return;
   terminate_children(inst, kProcessScope);
   close_waits(inst, kProcessScope);
+  inst.compensations.clear();
   inst.incidents_changed |= !inst.incidents.empty();
   inst.incidents.clear();
   if (!transition(inst, InstanceEvent::kTerminate)) return;

@@ -33,6 +33,7 @@ void Runtime::leave(Instance& inst, ElemKey key) {
   if (def.kind == ElementKind::kEndEvent && el->parent == kProcessScope) {
     inst.end_event = el->element;
   }
+  keep_compensation(inst, key);
   remove(inst, key);
 }
 
@@ -158,6 +159,8 @@ void Runtime::complete_scope(Instance& inst, ElemKey scope) {
   const ElementKind kind = inst.plan->element(s->element).kind;
   if (kind == ElementKind::kSubProcess || kind == ElementKind::kEventSubProcess) {
     finish(inst, scope, nullptr);
+  } else if (is_event(kind)) {  // a compensation thrower: its handler completed
+    compensate_next(inst, scope);
   }
 }
 
@@ -216,6 +219,7 @@ void Runtime::inner_completed(Instance& inst, ElemKey body, ElemKey inner) {
   in = inst.find(inner);
   if (!transition(inst, *in, ElementEvent::kCompleted)) return;
   emit(inst, HistoryKind::kElementCompleted, in->element, inner, index + 1);
+  keep_compensation(inst, inner);
   inst.erase(inner);
   b = inst.find(body);
   --b->tokens;
@@ -237,6 +241,7 @@ void Runtime::inner_completed(Instance& inst, ElemKey body, ElemKey inner) {
 
 void Runtime::complete_instance(Instance& inst) {
   close_waits(inst, kProcessScope);
+  inst.compensations.clear();  // nothing can compensate them now
   if (!transition(inst, InstanceEvent::kComplete)) return;
   inst.ended_ms = now();
   emit(inst, HistoryKind::kInstanceCompleted, inst.end_event);

@@ -120,6 +120,10 @@ void Runtime::run_work() {
     Instance* inst = live(w.instance);
     if (inst == nullptr) continue;
     if (w.parent != kProcessScope && inst->find(w.parent) == nullptr) continue;
+    if (w.compensate) {
+      run_compensation(*inst, w.parent, w.inner);
+      continue;
+    }
     if (w.inner != kNoIndex) {
       start_inner(*inst, w.parent, w.inner, true);
       continue;

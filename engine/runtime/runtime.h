@@ -246,8 +246,10 @@ class Runtime {
     ElemKey parent;
     FlowIndex via;
     // kNoIndex: activate `element` in `parent`; else start this inner instance of the
-    // sequential multi-instance body `parent` (queued, so long loops do not recurse).
+    // sequential multi-instance body `parent` (queued, so long loops do not recurse), or
+    // with `compensate`, run the compensation of this Compensable in `parent`.
     std::uint32_t inner = kNoIndex;
+    bool compensate = false;
   };
 
   // Command framing. begin() opens the command (and, outside a group, its transaction); commit() writes and commits what it did and returns the store's verdict;
@@ -328,6 +330,20 @@ class Runtime {
   void inner_completed(Instance& inst, ElemKey body, ElemKey inner);
   void complete_instance(Instance& inst);
 
+  // compensation.cc
+  // At the completion of `key`: keeps it for compensation, or drops what it kept inside.
+  void keep_compensation(Instance& inst, ElemKey key);
+  // Forgets the compensations kept in `scope`, and in the scopes kept there.
+  void drop_compensations(Instance& inst, ElemKey scope);
+  // The compensation throw event or cancel end event `key` compensates its scope: one
+  // handler after another, then it leaves (`wait`); or all handlers at once, and it leaves.
+  void throw_compensation(Instance& inst, ElemKey key, bool wait);
+  // The thrower `key` starts its next compensation, or, with none left, leaves (a cancel end
+  // event cancels its transaction).
+  void compensate_next(Instance& inst, ElemKey key);
+  void run_compensation(Instance& inst, ElemKey parent, ElemKey record);
+  void cancel_transaction(Instance& inst, ElemKey end);
+
   // events.cc
   // These return false after raising an incident on the owner (an expression failed): the
   // owner must stop there, and resolving the incident enters it again.
@@ -372,6 +388,8 @@ class Runtime {
   // The multi-instance incident for a collection beyond max_multi_instance.
   void too_many_instances(Instance& inst, ElemKey body, std::uint64_t n);
   void terminate_children(Instance& inst, ElemKey scope);
+  // Terminates everything else in the scope of `key` (a terminate or cancel end event).
+  void terminate_siblings(Instance& inst, ElemKey key);
   // Terminates a called instance and all it called in turn, without recursing.
   void terminate_called(InstanceId child);
   // Drops the tokens queued for `scope` (its activations that have not run yet).

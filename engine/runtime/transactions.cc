@@ -184,6 +184,7 @@ Status Runtime::attach(Instance& inst, std::string_view process_id, int version)
   for (const ElementInstance& e : inst.elements) sane &= e.element < n;
   for (const Wait& w : inst.waits) sane &= w.event < n;
   for (const Incident& i : inst.incidents) sane &= i.element_index == kNoIndex || i.element_index < n;
+  for (const state::Compensable& c : inst.compensations) sane &= c.element < n;
   if (!sane) {
     return Status(StatusCode::kCorruption,
                   "the stored state of instance " + std::to_string(inst.id) +

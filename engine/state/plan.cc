@@ -20,6 +20,7 @@ std::shared_ptr<const Plan> make_plan(std::shared_ptr<const BpmnDocument> docume
   plan->link_catches.resize(n + 1);
   plan->event_sub_start.assign(n, kNoIndex);
   plan->reaches_join.resize(n);
+  bool has_cancel = false;
   for (ElementIndex i = 0; i < n; ++i) {
     const Element& e = d.elements[i];
     const std::size_t slot = plan->scope_slot(e.scope);
@@ -47,6 +48,36 @@ std::shared_ptr<const Plan> make_plan(std::shared_ptr<const BpmnDocument> docume
         break;
     }
   }
+  plan->keeps_compensation.assign(n, false);
+  plan->compensation_sub.assign(n, kNoIndex);
+  for (ElementIndex i = 0; i < n; ++i) {
+    const Element& e = d.elements[i];
+    if (e.kind == ElementKind::kStartEvent && e.event.type == EventType::kCompensation &&
+        e.scope != kNoIndex && d.elements[e.scope].kind == ElementKind::kEventSubProcess &&
+        d.elements[e.scope].scope != kNoIndex) {
+      plan->compensation_sub[d.elements[e.scope].scope] = e.scope;
+    }
+  }
+  // Children follow their scope in document order: backwards, a scope is reached after them.
+  for (auto i = static_cast<ElementIndex>(n); i-- > 0;) {
+    const Element& e = d.elements[i];
+    if (e.for_compensation || !is_activity(e.kind) || e.kind == ElementKind::kEventSubProcess) {
+      continue;
+    }
+    if (e.compensation_handler != kNoIndex || plan->compensation_sub[i] != kNoIndex) {
+      plan->keeps_compensation[i] = true;
+    }
+    if (plan->keeps_compensation[i]) {
+      plan->has_compensation = true;
+      if (e.scope != kNoIndex && d.elements[e.scope].kind == ElementKind::kSubProcess) {
+        plan->keeps_compensation[e.scope] = true;
+      }
+    }
+  }
+  for (const Element& e : d.elements) {
+    has_cancel |= e.kind == ElementKind::kEndEvent && e.event.type == EventType::kCancel;
+  }
+  plan->has_compensation |= has_cancel;
   plan->incoming_slot.assign(d.flows.size(), 0);
   for (const Element& e : d.elements) {
     for (std::size_t k = 0; k < e.incoming.size(); ++k) {

@@ -35,6 +35,12 @@ struct Plan {
   // it without passing through it (indexed by element). Empty for other elements.
   std::vector<std::vector<bool>> reaches_join;
   bool has_inclusive_joins = false;
+  // Compensation. Per element: whether a completion of it is remembered for compensation (it
+  // has a compensation handler, or is a subprocess with a compensation event subprocess or
+  // with such activities inside); per subprocess: its compensation event subprocess.
+  std::vector<bool> keeps_compensation;
+  std::vector<ElementIndex> compensation_sub;
+  bool has_compensation = false;
 
   std::size_t scope_slot(ElementIndex scope) const noexcept {
     return scope == kNoIndex ? def->elements.size() : scope;

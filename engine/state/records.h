@@ -42,6 +42,24 @@ struct ElementInstance {
   std::vector<std::uint16_t> arrivals;  // joins: tokens arrived per incoming flow
   nlohmann::json vars;                  // local variables; null when none
   nlohmann::json items;                 // multi-instance body: the input collection
+  // Compensation. A compensation throw event or cancel end event: the compensations it still
+  // has to run, one after another (Compensable keys). An event subprocess started to
+  // compensate a completed subprocess: that subprocess's Compensable key.
+  std::vector<ElemKey> compensating;
+  ElemKey compensates = 0;
+};
+
+// A completed activity that compensation may still undo: kept from its completion until it
+// is compensated, or its scope ends in a way that rules compensation out (terminated; the
+// instance ends).
+struct Compensable {
+  ElemKey key = 0;    // the element instance that completed (keys are never reused)
+  ElemKey scope = 0;  // the scope it completed in (an element instance, or kProcessScope), or
+                      // the Compensable of its completed subprocess; the throw event that
+                      // claimed it, once claimed
+  ElementIndex element = kNoIndex;
+  bool body = false;    // a multi-instance body: its inner instances are compensated
+  nlohmann::json vars;  // its local variables when it completed (the handler sees them)
 };
 
 // Something a scope or element waits for: a timer or a message subscription.
@@ -77,6 +95,7 @@ struct Instance {
   std::vector<ElementInstance> elements;  // alive, in activation order
   std::vector<Wait> waits;
   std::vector<Incident> incidents;  // open
+  std::vector<Compensable> compensations;  // in order of completion
   nlohmann::json vars = nlohmann::json::object();
   InstanceId parent = 0;  // call activity parent
   ElemKey parent_element = 0;

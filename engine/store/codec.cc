@@ -86,7 +86,16 @@ std::string encode_runtime(const state::Instance& inst) {
       }
       w.raw("]");
     }
-    w.raw(",").value(e.vars).raw(",").value(e.items).raw(",").num(e.activated_ms).raw("]");
+    w.raw(",").value(e.vars).raw(",").value(e.items).raw(",").num(e.activated_ms);
+    if (e.compensates != 0 || !e.compensating.empty()) {
+      w.raw(",").num(e.compensates).raw(",[");
+      for (std::size_t i = 0; i < e.compensating.size(); ++i) {
+        if (i) w.raw(",");
+        w.num(e.compensating[i]);
+      }
+      w.raw("]");
+    }
+    w.raw("]");
   }
   w.raw("],\"w\":[");
   first = true;
@@ -105,7 +114,19 @@ std::string encode_runtime(const state::Instance& inst) {
     w.raw(",").num(static_cast<int>(i.retry)).raw(",").str(to_string(i.kind)).raw(",").str(i.message);
     w.raw(",").num(i.created_ms).raw("]");
   }
-  w.raw("]}");
+  w.raw("]");
+  if (!inst.compensations.empty()) {
+    w.raw(",\"c\":[");
+    first = true;
+    for (const state::Compensable& c : inst.compensations) {
+      w.raw(first ? "[" : ",[");
+      first = false;
+      w.num(c.key).raw(",").num(c.scope).raw(",").num(c.element).raw(",").num(c.body ? 1 : 0);
+      w.raw(",").value(c.vars).raw("]");
+    }
+    w.raw("]");
+  }
+  w.raw("}");
   return out;
 }
 
@@ -174,6 +195,10 @@ Status decode_runtime(std::string_view text, state::Instance& inst) {
       e.vars = a.at(13);
       e.items = a.at(14);
       if (a.size() > 15) e.activated_ms = number<std::int64_t>(a, 15);  // absent before
+      if (a.size() > 17) {  // only while compensating
+        e.compensates = number<state::ElemKey>(a, 16);
+        e.compensating = a.at(17).get<std::vector<state::ElemKey>>();
+      }
       if (inst.elements.size() > 1 && inst.elements[inst.elements.size() - 2].key >= e.key) {
         return damaged("element " + std::to_string(e.key) + " is out of order");
       }
@@ -201,6 +226,17 @@ Status decode_runtime(std::string_view text, state::Instance& inst) {
       i.kind = *kind;
       i.message = a.at(6).get<std::string>();
       i.created_ms = number<std::int64_t>(a, 7);
+    }
+    inst.compensations.clear();
+    if (auto c = j.find("c"); c != j.end()) {
+      for (const json& a : *c) {
+        state::Compensable& x = inst.compensations.emplace_back();
+        x.key = number<state::ElemKey>(a, 0);
+        x.scope = number<state::ElemKey>(a, 1);
+        x.element = number<ElementIndex>(a, 2);
+        x.body = number<int>(a, 3) != 0;
+        x.vars = a.at(4);
+      }
     }
   } catch (const json::exception& e) {
     return damaged(e.what());
@@ -243,7 +279,7 @@ Status decode_history(std::string_view events, std::uint64_t first, InstanceId i
     e.instance = id;
     e.process_id = def.id;
     e.time_ms = r[0].is_number() ? r[0].get<std::int64_t>() : 0;
-    e.kind = enum_from<HistoryKind, HistoryKind::kInstanceResumed>(
+    e.kind = enum_from<HistoryKind, HistoryKind::kCompensationThrown>(
                  r[1].is_string() ? r[1].get<std::string>() : std::string())
                  .value_or(HistoryKind::kInstanceStarted);
     const std::string element_id = r[2].is_string() ? r[2].get<std::string>() : std::string();

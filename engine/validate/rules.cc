@@ -6,6 +6,7 @@
 
 #include "time/cron.h"
 #include "time/iso8601.h"
+#include "util/spelling.h"
 #include "validate/validator.h"
 
 namespace ordo::validate {
@@ -33,6 +34,8 @@ class Rules {
       }
       check_flows(e);
       check_event(e);
+      if (e.transaction) check_transaction(i);
+      if (e.for_compensation) check_handler(i);
       check_task(e);
       check_gateway(e);
     }
@@ -64,6 +67,9 @@ class Rules {
   void check_flows(const Element& e);
   void check_event(const Element& e);
   void check_event_allowed(const Element& e);
+  void check_compensation(const Element& e, SourceLocation at);
+  void check_transaction(ElementIndex i);
+  void check_handler(ElementIndex i);
   void check_timer(const Element& e);
   void check_task(const Element& e);
   void check_gateway(const Element& e);
@@ -186,7 +192,7 @@ void Rules::check_event_allowed(const Element& e) {
                               t == T::kConditional;
       break;
     case ElementKind::kEndEvent:
-      ok = t != T::kTimer && t != T::kLink && t != T::kConditional && t != T::kCancel;
+      ok = t != T::kTimer && t != T::kLink && t != T::kConditional;
       break;
     case ElementKind::kIntermediateCatchEvent:
       ok = t == T::kMessage || t == T::kTimer || t == T::kLink || t == T::kSignal ||
@@ -197,7 +203,7 @@ void Rules::check_event_allowed(const Element& e) {
            t == T::kSignal || t == T::kCompensation;
       break;
     case ElementKind::kBoundaryEvent:
-      ok = t != T::kNone && t != T::kTerminate && t != T::kLink && t != T::kCancel;
+      ok = t != T::kNone && t != T::kTerminate && t != T::kLink;
       break;
     default:
       return;
@@ -217,12 +223,96 @@ void Rules::check_event_allowed(const Element& e) {
                      : std::string("aeiou").find(type[0]) != std::string::npos
                          ? "an " + type + " event definition"
                          : "a " + type + " event definition";
-  std::string hint = t == T::kCancel ? "; cancel events belong to transactions, which Ordo "
-                                       "does not support"
+  std::string hint = t == T::kCancel ? "; cancel events are the end events and boundary "
+                                       "events of transactions"
                                      : "";
   report(e.event.type == T::kNone ? e.location : e.event.location, Severity::kError,
          "event-not-allowed",
          name(e) + " has " + what + ", which BPMN does not allow there" + hint);
+}
+
+void Rules::check_compensation(const Element& e, SourceLocation at) {
+  const EventDefinition& ev = e.event;
+  if (e.kind == ElementKind::kBoundaryEvent) {
+    if (e.attached_to == kNoIndex) return;
+    const Element& host = el(e.attached_to);
+    if (host.compensation_handler == kNoIndex) {
+      report(e.location, Severity::kError, "compensation-without-handler",
+             name(e) + " has no compensation handler; draw an association from it to an "
+                       "activity marked as for compensation (isForCompensation=\"true\")");
+    } else if (!el(host.compensation_handler).for_compensation) {
+      report(el(host.compensation_handler).location, Severity::kError,
+             "handler-not-for-compensation",
+             name(el(host.compensation_handler)) + " is associated with " + name(e) +
+                 " but is not marked as for compensation; set isForCompensation=\"true\"");
+    }
+    if (!e.outgoing.empty()) {
+      report(e.location, Severity::kError, "compensation-boundary-outgoing",
+             name(e) + " has an outgoing sequence flow; a compensation boundary event only "
+                       "names its handler, by an association: remove the flow");
+    }
+    return;
+  }
+  if (e.kind == ElementKind::kStartEvent) {
+    const ElementIndex around = e.scope == kNoIndex ? kNoIndex : el(e.scope).scope;
+    if (e.scope != kNoIndex && (around == kNoIndex || el(around).kind != ElementKind::kSubProcess)) {
+      report(at, Severity::kWarning, "never-triggered",
+             name(e) + " starts a compensation event subprocess that is not inside an "
+                       "embedded subprocess, so nothing ever triggers it; move it into the "
+                       "subprocess whose compensation it is");
+    }
+    return;
+  }
+  if (ev.activity_ref.empty()) return;
+  // The scope it compensates: its own, or for a throw in an event subprocess, the one around.
+  ElementIndex scope = e.scope;
+  if (scope != kNoIndex && el(scope).kind == ElementKind::kEventSubProcess) scope = el(scope).scope;
+  const ElementIndex target = p_.element_index(ev.activity_ref);
+  if (target == kNoIndex || !is_activity(el(target).kind) || el(target).scope != scope) {
+    std::vector<std::string> ids;
+    for (ElementIndex c : children_[slot(scope)]) {
+      if (is_activity(el(c).kind) && !el(c).for_compensation) ids.push_back(el(c).id);
+    }
+    const std::optional<std::string> meant = util::closest_name(ev.activity_ref, ids);
+    report(at, Severity::kError, "unresolved-reference",
+           "activityRef " + q(ev.activity_ref) + " of " + name(e) +
+               (target == kNoIndex ? " does not name an activity"
+                                   : " names an activity of another scope") +
+               "; a compensation event compensates an activity of its own (sub)process" +
+               (meant ? "; did you mean " + q(*meant) + "?" : std::string()));
+  }
+}
+
+void Rules::check_transaction(ElementIndex i) {
+  const Element& tx = el(i);
+  bool cancels = false;
+  for (ElementIndex c : children_[slot(i)]) {
+    cancels |= el(c).kind == ElementKind::kEndEvent && el(c).event.type == EventType::kCancel;
+  }
+  bool caught = false;
+  for (ElementIndex b : tx.boundary_events) caught |= el(b).event.type == EventType::kCancel;
+  if (cancels && !caught) {
+    report(tx.location, Severity::kError, "missing-cancel-boundary",
+           "transaction " + q(tx.id) + " has a cancel end event but no cancel boundary event; "
+                                        "attach one to say where the order goes once the "
+                                        "transaction is cancelled and compensated");
+  }
+}
+
+void Rules::check_handler(ElementIndex i) {
+  const Element& h = el(i);
+  if (!h.incoming.empty() || !h.outgoing.empty()) {
+    report(h.location, Severity::kError, "compensation-handler-flows",
+           name(h) + " is a compensation handler (isForCompensation) with sequence flows; a "
+                     "handler runs only when compensation calls it: remove its flows");
+  }
+  bool used = false;
+  for (const Element& e : p_.elements) used |= e.compensation_handler == i;
+  if (!used) {
+    report(h.location, Severity::kWarning, "unused-compensation-handler",
+           name(h) + " is marked as for compensation but no compensation boundary event is "
+                     "associated with it, so it never runs");
+  }
 }
 
 void Rules::check_event(const Element& e) {
@@ -327,9 +417,20 @@ void Rules::check_event(const Element& e) {
       }
       break;
     case EventType::kCompensation:
-      report(at, Severity::kWarning, "not-executed",
-             name(e) + " has a " + std::string(to_string(ev.type)) +
-                 " event definition, which Ordo loads but does not execute yet");
+      check_compensation(e, at);
+      break;
+    case EventType::kCancel:
+      if (e.kind == ElementKind::kEndEvent && (e.scope == kNoIndex || !el(e.scope).transaction)) {
+        report(at, Severity::kError, "cancel-outside-transaction",
+               name(e) + " is a cancel end event outside a transaction; it cancels the "
+                         "transaction it is in, so move it into one (or use a terminate or "
+                         "error end event)");
+      } else if (e.kind == ElementKind::kBoundaryEvent && e.attached_to != kNoIndex &&
+                 !el(e.attached_to).transaction) {
+        report(at, Severity::kError, "cancel-outside-transaction",
+               name(e) + " is a cancel boundary event on " + name(el(e.attached_to)) +
+                   ", which is not a transaction; only a transaction is cancelled");
+      }
       break;
     default:
       break;

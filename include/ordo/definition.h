@@ -216,6 +216,9 @@ struct Element {
   bool async_before = false;      // camunda:asyncBefore
   bool async_after = false;       // camunda:asyncAfter
   bool for_compensation = false;  // isForCompensation: a compensation handler
+  bool transaction = false;       // a <transaction> (kind kSubProcess)
+  // Activities with a compensation boundary event: the handler associated with it.
+  ElementIndex compensation_handler = kNoIndex;
 };
 
 // Whether `e`'s work is done by a job: a job task, or a script task given to a worker

@@ -43,6 +43,9 @@ enum class HistoryKind : std::uint8_t {
   kJobDeferred,  // value: when it is handed out again (ms since epoch); detail: why
   kInstanceSuspended,  // by an operator: no job is handed out, no timer or message delivered
   kInstanceResumed,
+  // A compensation throw or cancel end event began to compensate: value, how many
+  // compensations it runs.
+  kCompensationThrown,
 };
 std::string_view to_string(HistoryKind kind) noexcept;  // "element-activated", ...
 

@@ -156,6 +156,52 @@ TEST_F(Recovery, MultiInstanceBatchesStillToStartSurviveARestart) {
   EXPECT_EQ(info.variables["results"], nlohmann::json({1, 2, 3, 4, 5, 6, 7, 8}));
 }
 
+TEST_F(Recovery, ACompensationHalfDoneGoesOnAfterARestart) {
+  // Each reserved item is released by the handler, newest first: the records kept at each
+  // completion, and the list of handlers still to run, are stored with the instance.
+  const std::string body =
+      "<startEvent id=\"s\"/><serviceTask id=\"reserve\"><extensionElements>"
+      "<zeebe:taskDefinition type=\"reserve\"/></extensionElements>"
+      "<multiInstanceLoopCharacteristics isSequential=\"true\"><extensionElements>"
+      "<zeebe:loopCharacteristics inputCollection=\"=items\" inputElement=\"item\"/>"
+      "</extensionElements></multiInstanceLoopCharacteristics></serviceTask>"
+      "<boundaryEvent id=\"undo-reserve\" attachedToRef=\"reserve\">"
+      "<compensateEventDefinition/></boundaryEvent>"
+      "<serviceTask id=\"release\" isForCompensation=\"true\"><extensionElements>"
+      "<zeebe:taskDefinition type=\"release\"/></extensionElements></serviceTask>"
+      "<association id=\"as\" sourceRef=\"undo-reserve\" targetRef=\"release\"/>"
+      "<endEvent id=\"e\"><compensateEventDefinition/></endEvent>" +
+      flow("s", "reserve") + flow("reserve", "e");
+  InstanceId id = 0;
+  {
+    auto e = open(kT0);
+    deploy(*e, body);
+    id = e->start("p", {{"items", {"a", "b", "c"}}})->id;
+    e->register_handler("reserve", [](const Job&) { return JobOutcome::complete(); });
+    must(e->run_until_idle());
+    const std::vector<JobInfo> open = must(e->open_jobs());
+    ASSERT_EQ(open.size(), 1u);
+    EXPECT_EQ(open[0].element_id, "release");
+  }
+  // One handler per engine: each completion creates the next handler's job, which the
+  // next engine hands out.
+  std::vector<std::string> released;
+  for (int restart = 0; restart < 4; ++restart) {
+    auto e = open(kT0);
+    FetchRequest fetch;
+    fetch.worker = "w";
+    fetch.types = {"release"};
+    const std::vector<LockedJob> jobs = must(e->fetch_and_lock(fetch));
+    if (jobs.empty()) break;
+    ASSERT_EQ(jobs.size(), 1u);
+    released.push_back(jobs[0].variables["item"].get<std::string>());
+    ASSERT_OK(e->answer_job(jobs[0].key, "w", JobOutcome::complete()));
+  }
+  EXPECT_EQ(released, (std::vector<std::string>{"c", "b", "a"}));
+  auto e = open(kT0);
+  EXPECT_EQ(must(e->instance(id)).state, InstanceState::kCompleted);
+}
+
 TEST_F(Recovery, MessageSubscriptionSurvivesARestartAndSaysWhoReceived) {
   const std::string body =
       "<startEvent id=\"s\"/><intermediateCatchEvent id=\"paid\"><messageEventDefinition "

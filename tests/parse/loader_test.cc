@@ -359,7 +359,7 @@ TEST(Loader, DefaultMustLeaveItsGateway) {
 TEST(Loader, UnsupportedElementsAreNamedWithTheirLine) {
   LoadResult r =
       load_bpmn(process("<startEvent id=\"s\"/>\n<complexGateway id=\"c\"/>\n"
-                        "<transaction id=\"tx\"/>"));
+                        "<adHocSubProcess id=\"adhoc\"/>"));
   auto d = with_rule(r, "unsupported-element");
   ASSERT_EQ(d.size(), 2u) << dump(r);
   EXPECT_EQ(d[0].message.rfind("complexGateway at line 5 is not supported", 0), 0u);
