@@ -207,7 +207,7 @@ Status write_synthetic_order_log(std::ostream& out, const OrderLogGenOptions& op
         total += std::round(r.lognormal(35.0, 0.6) * m.per_euro * 100.0) / 100.0;
       }
       const bool in_stock = r.chance(0.90);
-      std::string outcome, decline, confirm, shipped, delivered;
+      std::string outcome, decline, confirm, shipped, delivered, cancelled, failed;
       if (in_stock) {
         const bool declined = r.chance(0.065);
         outcome = declined ? "declined" : "approved";
@@ -241,8 +241,21 @@ Status write_synthetic_order_log(std::ostream& out, const OrderLogGenOptions& op
           }
           const std::int64_t deliver =
               to_utc(zone, local_at(deliver_day, 9 * kHour + r.below(9 * kHour)));
-          shipped = when(ship);
-          delivered = when(deliver);
+          // Drawn from a stream of their own, so that the columns before them stay as they
+          // were: about 3% of paid orders are cancelled before they ship, a few hours after
+          // the payment; about 1% are refused by the carrier when they should ship.
+          Random after(stream(options.seed, 4, static_cast<std::uint64_t>(n)));
+          const std::int64_t paid_ms = created + seconds * 1000;
+          const std::int64_t cancel =
+              paid_ms + static_cast<std::int64_t>(after.lognormal(2.0, 0.8) * static_cast<double>(kHour));
+          if (after.chance(0.03) && cancel < ship) {
+            cancelled = when(cancel);
+          } else if (after.chance(0.01)) {
+            failed = when(ship);
+          } else {
+            shipped = when(ship);
+            delivered = when(deliver);
+          }
         }
       }
       const bool bounced = r.chance(0.015);
@@ -265,7 +278,9 @@ Status write_synthetic_order_log(std::ostream& out, const OrderLogGenOptions& op
       line.append(confirm).push_back(',');
       line.append(shipped).push_back(',');
       line.append(delivered).push_back(',');
-      line.append(bounced ? "true" : "false").push_back('\n');
+      line.append(bounced ? "true" : "false").push_back(',');
+      line.append(cancelled).push_back(',');
+      line.append(failed).push_back('\n');
       out << line;
     }
     if (!out) return Status::io_error("could not write the order log");

@@ -30,7 +30,11 @@ void Runtime::leave(Instance& inst, ElemKey key) {
   el = inst.find(key);
   if (!transition(inst, *el, ElementEvent::kCompleted)) return;
   emit(inst, HistoryKind::kElementCompleted, el->element, key);
-  if (def.kind == ElementKind::kEndEvent && el->parent == kProcessScope) {
+  if (def.kind == ElementKind::kEndEvent &&
+      (el->parent == kProcessScope ||
+       (def.scope != kNoIndex && inst.plan->element(def.scope).kind == ElementKind::kEventSubProcess &&
+        inst.plan->element(def.scope).scope == kNoIndex))) {
+    // The process's own end events, and those of its event subprocesses (a cancellation).
     inst.end_event = el->element;
   }
   keep_compensation(inst, key);

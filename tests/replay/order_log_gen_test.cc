@@ -49,13 +49,15 @@ TEST(OrderLogGen, TheSameSeedGivesTheSameBytesAndAnotherSeedOthers) {
 TEST(OrderLogGen, OrdersArePlausible) {
   const auto rows = rows_of(generate(20000, 7));
   ASSERT_EQ(rows.size(), 20000u);
-  std::size_t in_stock = 0, declined = 0, bounced = 0;
+  std::size_t in_stock = 0, declined = 0, bounced = 0, cancelled = 0, refused = 0;
   std::map<std::string, std::size_t> locales, channels;
   std::string previous;
   for (const auto& r : rows) {
     in_stock += r.at("inStock") == "true";
     declined += r.at("paymentOutcome") == "declined";
     bounced += r.at("notificationBounced") == "true";
+    cancelled += !r.at("cancelledAt").empty();
+    refused += !r.at("shipmentFailedAt").empty();
     ++locales[r.at("locale")];
     ++channels[r.at("preferredChannel")];
     EXPECT_LE(previous, r.at("createdAt")) << "in time order";
@@ -67,6 +69,9 @@ TEST(OrderLogGen, OrdersArePlausible) {
   EXPECT_GE(static_cast<double>(declined) / n, 0.05);
   EXPECT_LE(static_cast<double>(declined) / n, 0.08);
   EXPECT_GT(bounced, 0u);
+  // About 3% and 1% of the paid orders (about 83% of all).
+  EXPECT_NEAR(static_cast<double>(cancelled) / n, 0.025, 0.006);
+  EXPECT_NEAR(static_cast<double>(refused) / n, 0.008, 0.004);
   EXPECT_GE(locales.size(), 5u);
   EXPECT_EQ(channels.size(), 3u);
 }
@@ -79,7 +84,12 @@ TEST(OrderLogGen, PaidOrdersShipAndArriveOnWorkingDaysInTheCustomersZoneAndNothi
     EXPECT_EQ(outcome == "declined", !r.at("declineReason").empty());
     const bool late =
         !r.at("paymentConfirmSeconds").empty() && std::stoll(r.at("paymentConfirmSeconds")) >= 1800;
-    const bool ships = outcome == "approved" && !late;
+    const bool paid = outcome == "approved" && !late;
+    const bool cancelled = !r.at("cancelledAt").empty();
+    const bool refused = !r.at("shipmentFailedAt").empty();
+    ASSERT_FALSE(cancelled && refused) << r.at("orderId");
+    ASSERT_TRUE(paid || (!cancelled && !refused)) << "only paid orders are cancelled or refused";
+    const bool ships = paid && !cancelled && !refused;
     ASSERT_EQ(!r.at("shippedAt").empty(), ships) << r.at("orderId");
     ASSERT_EQ(!r.at("deliveredAt").empty(), ships) << r.at("orderId");
     if (!ships) continue;

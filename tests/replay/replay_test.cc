@@ -536,8 +536,21 @@ TEST(Replay, ItsOwnEventLogConformsToTheProcess) {
   auto report = check_conformance(*loaded.document->processes.front(), **log);
   ASSERT_OK(report);
   EXPECT_EQ(report->cases.size(), 200u);
-  EXPECT_EQ(report->fitting_cases, 200u) << to_json(*report).dump().substr(0, 2000);
-  EXPECT_DOUBLE_EQ(report->fitness, 1.0);
+  // Every order fits, but those the carrier refused: their error stops them at an incident
+  // in "Ship order" (the shipped process does not catch it), so their trace is unfinished.
+  std::set<std::string> refused;
+  auto orders = OrderLogReader::open(kSampleHistory);
+  ASSERT_OK(orders);
+  while (auto record = must((*orders)->next())) {
+    if (record->fields.contains("shipmentFailedAt")) {
+      refused.insert(record->fields["orderId"].get<std::string>());
+    }
+  }
+  ASSERT_FALSE(refused.empty());
+  for (const CaseConformance& c : report->cases) {
+    EXPECT_EQ(c.fits(), refused.count(c.case_id) == 0) << c.case_id;
+  }
+  EXPECT_EQ(report->fitting_cases, 200u - refused.size());
 }
 
 TEST(Replay, OneOrdersLateMessageNeverReachesTheNextOrder) {
@@ -643,9 +656,9 @@ TEST(Replay, ARecordBadInOneVariantIsLeftOutOfAllAndReportedOnce) {
   o.processes = {kProcess, kExpress};
   o.order_log = kSampleHistory;
   json c = json::parse(read(kSampleConfig));
-  // Without its fallback outcome, erp.ship needs shippedAt: the express variant ships
-  // orders whose confirmation came late, which history never shipped.
-  c["tasks"]["erp.ship"]["outcomes"].erase(1);
+  // Without its fallback outcome (the last), erp.ship needs shippedAt: the express variant
+  // ships orders whose confirmation came late, which history never shipped.
+  c["tasks"]["erp.ship"]["outcomes"].erase(c["tasks"]["erp.ship"]["outcomes"].size() - 1);
   o.config = c;
   o.skip_bad_records = true;
   auto r = replay(o);
@@ -655,11 +668,24 @@ TEST(Replay, ARecordBadInOneVariantIsLeftOutOfAllAndReportedOnce) {
   EXPECT_EQ(rec["replayed"].get<int>() + rec["skipped"].get<int>(), 200);
   EXPECT_EQ(r->report["variants"][0]["orders"], rec["replayed"]);
   EXPECT_EQ(r->report["variants"][1]["orders"], rec["replayed"]);
+  // The orders their customers cancelled never shipped either, and neither variant stops
+  // them: bad in both. The rest are bad in the express variant only, which names it.
+  std::set<std::int64_t> cancelled;
+  auto orders = OrderLogReader::open(kSampleHistory);
+  ASSERT_OK(orders);
+  while (auto record = must((*orders)->next())) {
+    if (record->fields.contains("cancelledAt")) cancelled.insert(record->line);
+  }
   std::set<std::int64_t> lines;
+  std::size_t express_only = 0;
   for (const json& s : rec["skippedRecords"]) {
-    EXPECT_TRUE(lines.insert(s["line"].get<std::int64_t>()).second) << "once: " << s;
+    const std::int64_t line = s["line"].get<std::int64_t>();
+    EXPECT_TRUE(lines.insert(line).second) << "once: " << s;
+    if (cancelled.count(line) != 0) continue;
+    ++express_only;
     EXPECT_NE(s["message"].get<std::string>().find("(in order-acceptance-express)"), std::string::npos);
   }
+  EXPECT_GT(express_only, 0u);
 }
 
 }  // namespace

@@ -32,7 +32,7 @@ struct OrderLogGenOptions {
 inline constexpr const char* kOrderLogColumns =
     "orderId,createdAt,customerId,locale,timeZone,country,preferredChannel,email,phone,"
     "itemCount,total,currency,inStock,paymentOutcome,declineReason,paymentConfirmSeconds,"
-    "shippedAt,deliveredAt,notificationBounced";
+    "shippedAt,deliveredAt,notificationBounced,cancelledAt,shipmentFailedAt";
 
 // Writes the header and options.orders records, one line each, streamed. Errors: a bad
 // option (kInvalidArgument), the stream failing (kIoError).

@@ -49,7 +49,8 @@ TEST(NotificationTemplates, EveryMessageRendersForEveryChannelInEveryLocale) {
   for (const std::string& locale : locales) {
     const json view = t.view(vars, "A-1001", locale, {{"name", "Ordo Shop"}});
     for (const char* message : {"order-confirmation", "order-shipped", "order-delivered",
-                                "payment-failed", "order-unavailable"}) {
+                                "payment-failed", "order-unavailable", "order-cancelled",
+                                "shipping-failed"}) {
       for (const char* channel : {"email", "sms", "push"}) {
         SCOPED_TRACE(locale + "/" + message + "." + channel);
         auto r = t.render(message, channel, locale, view);
