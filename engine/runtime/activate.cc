@@ -132,8 +132,7 @@ void Runtime::enter(Instance& inst, ElemKey key) {
         case EventType::kCancel:
           // The transaction stops: what else runs in it ends, its completed activities are
           // compensated, then its cancel boundary event is taken.
-          terminate_siblings(inst, key);
-          throw_compensation(inst, key, true);
+          cancel_end(inst, key);
           return;
         default:  // none, link
           finish(inst, key, nullptr);

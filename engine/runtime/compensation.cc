@@ -8,14 +8,13 @@
 // body likewise holds one record per completed inner instance. A throw compensates the
 // records of its scope (or the one its activityRef names): newest first, a subprocess's own
 // compensation event subprocess standing in for its children, each record once.
+#include <unordered_map>
+
 #include "runtime/runtime.h"
 
 namespace ordo::runtime {
 
 namespace {
-
-// The scope of the records that a compensation which does not wait has queued.
-constexpr ElemKey kClaimed = ~ElemKey{0};
 
 bool is_leaf(const Plan& plan, const state::Compensable& c) {
   return !c.body && (plan.element(c.element).compensation_handler != kNoIndex ||
@@ -27,21 +26,37 @@ bool has_records(const Instance& inst, ElemKey scope) {
                      [&](const state::Compensable& c) { return c.scope == scope; });
 }
 
-// The records to run for `scope` (only those of element `only`, unless kNoIndex), newest
-// first, a record without a handler of its own replaced by its children's; `containers`
-// gets those replaced.
-void expand(const Instance& inst, ElemKey scope, ElementIndex only, std::vector<ElemKey>& leaves,
+// A record to run, with the variables of the records it was found under (a subprocess, a
+// multi-instance inner instance), outermost first, and the scope the search began in.
+struct Claim {
+  ElemKey key;
+  ElemKey home;
+  nlohmann::json outer;
+};
+
+// The records to run for `scope` (only those of element `only`, unless kNoIndex) that no
+// other throw has claimed, newest first, a record without a handler of its own replaced by
+// its children's; `containers` gets those replaced.
+void expand(const Instance& inst, ElemKey scope, ElemKey home, ElementIndex only,
+            const nlohmann::json& outer, std::vector<Claim>& leaves,
             std::vector<ElemKey>& containers) {
   const Plan& plan = *inst.plan;
   for (std::size_t i = inst.compensations.size(); i-- > 0;) {
     const state::Compensable& c = inst.compensations[i];
-    if (c.scope != scope || (only != kNoIndex && c.element != only)) continue;
-    if (is_leaf(plan, c)) {
-      leaves.push_back(c.key);
-    } else {
-      containers.push_back(c.key);
-      expand(inst, c.key, kNoIndex, leaves, containers);
+    if (c.scope != scope || c.claimed_by != 0 || (only != kNoIndex && c.element != only)) {
+      continue;
     }
+    if (is_leaf(plan, c)) {
+      leaves.push_back(Claim{c.key, home, outer});
+      continue;
+    }
+    containers.push_back(c.key);
+    nlohmann::json inner = outer;
+    if (c.vars.is_object()) {
+      if (!inner.is_object()) inner = nlohmann::json::object();
+      for (const auto& [name, value] : c.vars.items()) inner[name] = value;
+    }
+    expand(inst, c.key, home, kNoIndex, inner, leaves, containers);
   }
 }
 
@@ -91,52 +106,75 @@ void Runtime::throw_compensation(Instance& inst, ElemKey key, bool wait) {
   const Element& def = plan.element(el->element);
   // The scope whose completed activities are compensated: the thrower's, or for a throw in
   // an event subprocess, the scope around it (for one compensating a completed subprocess,
-  // that subprocess).
+  // that subprocess). A cancel end event in a multi-instance transaction compensates the
+  // other inner instances that completed too, after its own.
   const ElemKey parent = el->parent;
-  ElemKey scope = parent;
-  if (def.event.type != EventType::kCancel && parent != kProcessScope) {
+  std::vector<ElemKey> scopes{parent};
+  if (def.event.type == EventType::kCancel) {
+    const ElementInstance* tx = inst.find(parent);
+    if (tx->role == Role::kMiInner) scopes.push_back(tx->parent);
+  } else if (parent != kProcessScope) {
     const ElementInstance* s = inst.find(parent);
     if (plan.element(s->element).kind == ElementKind::kEventSubProcess) {
-      scope = s->compensates != 0 ? s->compensates : s->parent;
+      scopes[0] = s->compensates != 0 ? s->compensates : s->parent;
     }
   }
   const ElementIndex only =
       def.event.activity_ref.empty() ? kNoIndex : plan.def->element_index(def.event.activity_ref);
-  std::vector<ElemKey> leaves;
+  std::vector<Claim> leaves;
   std::vector<ElemKey> containers;
-  expand(inst, scope, only, leaves, containers);
+  for (ElemKey scope : scopes) expand(inst, scope, scope, only, nullptr, leaves, containers);
   if (recording_) {
     emit(inst, HistoryKind::kCompensationThrown, el->element, key,
          static_cast<std::int64_t>(leaves.size()));
   }
-  // Claimed, so that another throw does not run them again: by the thrower, so they go if
-  // it is terminated before it gets to them; or, without waiting, by the queued work.
+  // The records found under others now stand in their place, with their variables, and are
+  // the thrower's: another throw passes them by; if the thrower is terminated before it gets
+  // to them, they are given back.
   std::erase_if(inst.compensations, [&](const state::Compensable& c) {
     return std::find(containers.begin(), containers.end(), c.key) != containers.end();
   });
-  for (state::Compensable& c : inst.compensations) {
-    if (std::find(leaves.begin(), leaves.end(), c.key) != leaves.end()) {
-      c.scope = wait ? key : kClaimed;
+  std::unordered_map<ElemKey, std::size_t> at;
+  at.reserve(inst.compensations.size());
+  for (std::size_t i = 0; i < inst.compensations.size(); ++i) {
+    at.emplace(inst.compensations[i].key, i);
+  }
+  std::vector<ElemKey> order;
+  order.reserve(leaves.size());
+  for (Claim& claim : leaves) {
+    state::Compensable& c = inst.compensations[at.at(claim.key)];
+    c.scope = claim.home;
+    c.claimed_by = key;
+    if (claim.outer.is_object()) {
+      if (c.vars.is_object()) {
+        for (auto& [name, value] : c.vars.items()) claim.outer[name] = std::move(value);
+      }
+      c.vars = std::move(claim.outer);
     }
+    order.push_back(claim.key);
   }
   if (wait) {
-    inst.find(key)->compensating = std::move(leaves);
+    // Kept last first: each next one is taken from the back.
+    std::reverse(order.begin(), order.end());
+    inst.find(key)->compensating = std::move(order);
     compensate_next(inst, key);
     return;
   }
-  // Without waiting: the handlers run side by side in the thrower's scope, which goes on.
-  for (ElemKey c : leaves) {
+  // Without waiting: the handlers start side by side in the thrower's scope, which goes on.
+  for (ElemKey c : order) {
+    // A handler that ends the thrower (an error caught around it) gives the rest back.
+    if (inst.find(key) == nullptr) return;
     reserve_token(inst, parent);
-    queue_.push_back(Work{inst.id, inst.find(key)->element, parent, kNoIndex, c, true});
+    run_compensation(inst, parent, c);
   }
-  finish(inst, key, nullptr);
+  if (inst.find(key) != nullptr) finish(inst, key, nullptr);
 }
 
 void Runtime::compensate_next(Instance& inst, ElemKey key) {
   ElementInstance* el = inst.find(key);
   if (!el->compensating.empty()) {
-    const ElemKey next = el->compensating.front();
-    el->compensating.erase(el->compensating.begin());
+    const ElemKey next = el->compensating.back();
+    el->compensating.pop_back();
     reserve_token(inst, key);
     queue_.push_back(Work{inst.id, el->element, key, kNoIndex, next, true});
     return;
@@ -165,7 +203,10 @@ void Runtime::run_compensation(Instance& inst, ElemKey parent, ElemKey record) {
                                 handler.loop.present ? Role::kMiBody : Role::kNormal);
     // The handler sees what the activity saw locally (a multi-instance item, its inputs).
     if (!handler.loop.present && c.vars.is_object() && !c.vars.empty()) h.vars = std::move(c.vars);
-    enter(inst, h.key);
+    const ElemKey key = h.key;
+    // A subprocess undone by its own handler: what completed inside is not compensated.
+    drop_compensations(inst, c.key);
+    enter(inst, key);
     return;
   }
   // A subprocess's compensation event subprocess: it runs for the completed subprocess,
@@ -176,8 +217,35 @@ void Runtime::run_compensation(Instance& inst, ElemKey parent, ElemKey record) {
   if (c.vars.is_object() && !c.vars.empty()) e.vars = std::move(c.vars);
   const ElemKey key = e.key;
   if (!transition(inst, e, ElementEvent::kActivated)) return;
-  if (!open_event_subprocess_waits(inst, key, sub)) return;
+  // (A wait that cannot open is an incident on the event subprocess; it starts anyway.)
+  open_event_subprocess_waits(inst, key, sub);
   activate_triggered(inst, plan.event_sub_start[sub], key, nullptr, false);
+}
+
+void Runtime::cancel_end(Instance& inst, ElemKey key) {
+  const ElemKey tx = inst.find(key)->parent;
+  const ElementInstance* t = inst.find(tx);
+  const ElemKey host = t->role == Role::kMiInner ? t->parent : tx;
+  // Nothing else ends the transaction now: its boundary events and event subprocesses are
+  // disarmed; whatever else runs in it (every inner instance, if it is multi-instance) ends.
+  close_waits(inst, host);
+  if (host != tx) close_waits(inst, tx);
+  terminate_siblings(inst, key);
+  if (host != tx) {
+    std::vector<ElemKey> others;
+    for (const ElementInstance& e : inst.elements) {
+      if (e.parent == host && e.key != tx) others.push_back(e.key);
+    }
+    for (ElemKey o : others) terminate(inst, o);
+    drop_queued(inst, host);
+  }
+  throw_compensation(inst, key, true);
+}
+
+void Runtime::release_claims(Instance& inst, ElemKey thrower) {
+  for (state::Compensable& c : inst.compensations) {
+    if (c.claimed_by == thrower) c.claimed_by = 0;
+  }
 }
 
 void Runtime::cancel_transaction(Instance& inst, ElemKey end) {

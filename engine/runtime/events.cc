@@ -531,6 +531,7 @@ void Runtime::terminate(Instance& inst, ElemKey key) {
   terminate_children(inst, key);
   close_waits(inst, key);
   if (!inst.compensations.empty()) {  // what completed inside can no longer be compensated
+    release_claims(inst, key);  // a thrower's compensations not run yet go back
     drop_compensations(inst, key);
     if (const ElemKey c = inst.find(key)->compensates; c != 0) drop_compensations(inst, c);
   }

@@ -343,6 +343,10 @@ class Runtime {
   void compensate_next(Instance& inst, ElemKey key);
   void run_compensation(Instance& inst, ElemKey parent, ElemKey record);
   void cancel_transaction(Instance& inst, ElemKey end);
+  // A cancel end event: ends the rest of its transaction, then compensates it.
+  void cancel_end(Instance& inst, ElemKey key);
+  // The compensations claimed by `thrower` and not started yet are free again.
+  void release_claims(Instance& inst, ElemKey thrower);
 
   // events.cc
   // These return false after raising an incident on the owner (an expression failed): the

@@ -69,7 +69,8 @@ std::shared_ptr<const Plan> make_plan(std::shared_ptr<const BpmnDocument> docume
     }
     if (plan->keeps_compensation[i]) {
       plan->has_compensation = true;
-      if (e.scope != kNoIndex && d.elements[e.scope].kind == ElementKind::kSubProcess) {
+      if (e.scope != kNoIndex && d.elements[e.scope].kind == ElementKind::kSubProcess &&
+          !d.elements[e.scope].for_compensation) {
         plan->keeps_compensation[e.scope] = true;
       }
     }

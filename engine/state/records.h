@@ -43,7 +43,8 @@ struct ElementInstance {
   nlohmann::json vars;                  // local variables; null when none
   nlohmann::json items;                 // multi-instance body: the input collection
   // Compensation. A compensation throw event or cancel end event: the compensations it still
-  // has to run, one after another (Compensable keys). An event subprocess started to
+  // has to run, one after another (Compensable keys, the next one last). An event subprocess
+  // started to
   // compensate a completed subprocess: that subprocess's Compensable key.
   std::vector<ElemKey> compensating;
   ElemKey compensates = 0;
@@ -55,11 +56,13 @@ struct ElementInstance {
 struct Compensable {
   ElemKey key = 0;    // the element instance that completed (keys are never reused)
   ElemKey scope = 0;  // the scope it completed in (an element instance, or kProcessScope), or
-                      // the Compensable of its completed subprocess; the throw event that
-                      // claimed it, once claimed
+                      // the Compensable of its completed subprocess
   ElementIndex element = kNoIndex;
   bool body = false;    // a multi-instance body: its inner instances are compensated
   nlohmann::json vars;  // its local variables when it completed (the handler sees them)
+  // The throw event that will run it (0: none yet): another throw passes it by, and it is
+  // given back if the thrower is terminated first.
+  ElemKey claimed_by = 0;
 };
 
 // Something a scope or element waits for: a timer or a message subscription.

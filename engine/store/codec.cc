@@ -122,7 +122,7 @@ std::string encode_runtime(const state::Instance& inst) {
       w.raw(first ? "[" : ",[");
       first = false;
       w.num(c.key).raw(",").num(c.scope).raw(",").num(c.element).raw(",").num(c.body ? 1 : 0);
-      w.raw(",").value(c.vars).raw("]");
+      w.raw(",").value(c.vars).raw(",").num(c.claimed_by).raw("]");
     }
     w.raw("]");
   }
@@ -236,6 +236,7 @@ Status decode_runtime(std::string_view text, state::Instance& inst) {
         x.element = number<ElementIndex>(a, 2);
         x.body = number<int>(a, 3) != 0;
         x.vars = a.at(4);
+        x.claimed_by = number<state::ElemKey>(a, 5);
       }
     }
   } catch (const json::exception& e) {

@@ -430,6 +430,10 @@ void Rules::check_event(const Element& e) {
         report(at, Severity::kError, "cancel-outside-transaction",
                name(e) + " is a cancel boundary event on " + name(el(e.attached_to)) +
                    ", which is not a transaction; only a transaction is cancelled");
+      } else if (e.kind == ElementKind::kBoundaryEvent && !e.cancel_activity) {
+        report(e.location, Severity::kError, "event-not-allowed",
+               name(e) + " is a non-interrupting cancel boundary event; a cancelled "
+                         "transaction always ends, so remove cancelActivity=\"false\"");
       }
       break;
     default:

@@ -262,6 +262,103 @@ TEST_P(Compensation, ACancelledTransactionIsCompensatedThenLeavesByItsCancelBoun
   EXPECT_EQ(h.info(id).end_event, "not-booked");
 }
 
+TEST_P(Compensation, AHandlerInsideAMultiInstanceSubprocessSeesItsInstancesVariables) {
+  Harness h;
+  h.deploy(process(
+      "<startEvent id=\"s\"/><subProcess id=\"each\"><multiInstanceLoopCharacteristics "
+      "isSequential=\"true\"><extensionElements><zeebe:loopCharacteristics "
+      "inputCollection=\"=items\" inputElement=\"item\"/></extensionElements>"
+      "</multiInstanceLoopCharacteristics><startEvent id=\"each-s\"/>" +
+      svc("reserve") + undo("reserve", "release") + "<endEvent id=\"each-e\"/>" +
+      flow("each-s", "reserve") + flow("reserve", "each-e") + "</subProcess>" +
+      compensate_end("undo") + flow("s", "each") + flow("each", "undo")));
+  std::vector<nlohmann::json> released;
+  h.engine().register_handler("reserve", [](const Job&) { return JobOutcome::complete(); });
+  h.engine().register_handler("release", [&](const Job& job) {
+    const nlohmann::json* item = job.variable("item");
+    released.push_back(item == nullptr ? nlohmann::json() : *item);
+    return JobOutcome::complete();
+  });
+  const InstanceId id = h.start("p", {{"items", {"x", "y"}}});
+  must(h.engine().run_until_idle());
+  EXPECT_EQ(released, (std::vector<nlohmann::json>{"y", "x"}));
+  EXPECT_EQ(h.info(id).state, InstanceState::kCompleted);
+}
+
+TEST_P(Compensation, ATerminatedThrowerGivesBackWhatItHadNotRunYet) {
+  Harness h;
+  // The refund fails with a BPMN error, which an event subprocess catches: it ends the
+  // running compensation, and compensates again; the release still runs, once.
+  h.deploy(process("<startEvent id=\"s\"/>" + svc("reserve") + undo("reserve", "release") +
+                   svc("charge") + undo("charge", "refund") + compensate_end("undo") +
+                   flow("s", "reserve") + flow("reserve", "charge") + flow("charge", "undo") +
+                   "<subProcess id=\"on-error\" triggeredByEvent=\"true\">"
+                   "<startEvent id=\"err-s\"><errorEventDefinition/></startEvent>" +
+                   compensate_end("undo-again") + flow("err-s", "undo-again") + "</subProcess>"));
+  const InstanceId id = h.start();
+  ASSERT_OK(h.engine().complete_job(h.job_of("reserve")));
+  ASSERT_OK(h.engine().complete_job(h.job_of("charge")));
+  ASSERT_OK(h.engine().throw_error(h.job_of("refund"), "REFUND_REFUSED"));
+  EXPECT_EQ(h.open_job_elements(), Ids({"release"}));
+  ASSERT_OK(h.engine().complete_job(h.job_of("release")));
+  EXPECT_EQ(h.info(id).state, InstanceState::kCompleted);
+  EXPECT_EQ(h.history(id, HistoryKind::kElementActivated).size(), 9u)
+      << "s, reserve, charge, undo, refund, on-error, err-s, undo-again, release";
+}
+
+// A transaction "book" over the seats, one after another; booking a seat is undone by
+// "unbook"; a seat of `bad` cancels the whole transaction.
+std::string seat_transaction() {
+  return process(
+      "<startEvent id=\"s\"/><transaction id=\"book\"><multiInstanceLoopCharacteristics "
+      "isSequential=\"true\"><extensionElements><zeebe:loopCharacteristics "
+      "inputCollection=\"=seats\" inputElement=\"seat\"/></extensionElements>"
+      "</multiInstanceLoopCharacteristics><startEvent id=\"book-s\"/>" +
+      svc("reserve-seat") + undo("reserve-seat", "unbook") +
+      "<exclusiveGateway id=\"ok\" default=\"ok-yes\"/><endEvent id=\"book-e\"/>"
+      "<endEvent id=\"book-cancel\"><cancelEventDefinition/></endEvent>" +
+      flow("book-s", "reserve-seat") + flow("reserve-seat", "ok") +
+      flow("ok", "book-cancel", "=seat = bad") +
+      "<sequenceFlow id=\"ok-yes\" sourceRef=\"ok\" targetRef=\"book-e\"/>"
+      "<subProcess id=\"abort\" triggeredByEvent=\"true\"><startEvent id=\"abort-s\">"
+      "<timerEventDefinition><timeDuration>PT1H</timeDuration></timerEventDefinition>"
+      "</startEvent><endEvent id=\"abort-e\"/>" + flow("abort-s", "abort-e") +
+      "</subProcess></transaction><boundaryEvent id=\"book-cancelled\" "
+      "attachedToRef=\"book\"><cancelEventDefinition/></boundaryEvent>"
+      "<endEvent id=\"booked\"/><endEvent id=\"not-booked\"/>" +
+      flow("s", "book") + flow("book", "booked") + flow("book-cancelled", "not-booked"));
+}
+
+TEST_P(Compensation, ACancelInAMultiInstanceTransactionUndoesEveryInstanceThenLeavesOnce) {
+  Harness h;
+  h.deploy(seat_transaction());
+  std::vector<std::string> unbooked;
+  h.engine().register_handler("unbook", [&](const Job& job) {
+    unbooked.push_back(job.variable("seat")->get<std::string>());
+    return JobOutcome::complete();
+  });
+  h.engine().register_handler("reserve-seat", [](const Job&) { return JobOutcome::complete(); });
+  const InstanceId id = h.start("p", {{"seats", {"1A", "1B", "1C"}}, {"bad", "1B"}});
+  must(h.engine().run_until_idle());
+  // 1B cancels: 1C never starts; 1B, then 1A, are undone.
+  EXPECT_EQ(unbooked, (std::vector<std::string>{"1B", "1A"}));
+  EXPECT_EQ(h.info(id).end_event, "not-booked");
+}
+
+TEST_P(Compensation, NothingElseEndsATransactionWhileItIsCompensated) {
+  Harness h;
+  h.deploy(seat_transaction());
+  const InstanceId id = h.start("p", {{"seats", {"2A"}}, {"bad", "2A"}});
+  ASSERT_OK(h.engine().complete_job(h.job_of("reserve-seat")));
+  EXPECT_EQ(h.open_job_elements(), Ids({"unbook"}));
+  // The transaction's timer event subprocess was disarmed by the cancel.
+  h.clock().advance(2 * 3600 * 1000);
+  must(h.engine().run_until_idle());
+  EXPECT_EQ(h.open_job_elements(), Ids({"unbook"}));
+  ASSERT_OK(h.engine().complete_job(h.job_of("unbook")));
+  EXPECT_EQ(h.info(id).end_event, "not-booked");
+}
+
 TEST_P(Compensation, AHandlerThatFailsWaitsAsAnIncidentAndTheRestFollowOnceResolved) {
   Harness h(immediate_retries());
   h.deploy(saga());
