@@ -100,6 +100,19 @@ struct CancelArgs : DbArgs {
   InstanceId id = 0;
 };
 
+struct MigrateArgs : DbArgs {
+  std::string process_id;
+  int from = 0;
+  int to = 0;
+  std::vector<std::string> maps;  // SOURCE=TARGET
+  bool only_mapped = false;
+  bool reschedule_timers = false;
+  std::vector<std::uint64_t> instances;
+  std::string key_prefix;
+  int limit = 1000;
+  bool dry_run = false;
+};
+
 struct WorkerArgs : DbArgs {
   int threads = 2;
   bool until_idle = false;
@@ -129,6 +142,7 @@ int run_deploy(const DeployArgs& args);
 int run_start(const StartArgs& args);
 int run_correlate(const CorrelateArgs& args);
 int run_signal(const SignalArgs& args);
+int run_migrate(const MigrateArgs& args);
 int run_instances(const InstancesArgs& args);
 int run_show(const ShowArgs& args);
 int run_incidents(const DbArgs& args);

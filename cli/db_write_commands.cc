@@ -175,6 +175,62 @@ int run_signal(const SignalArgs& args) {
   return kExitOk;
 }
 
+// ---- migrate ----
+
+int run_migrate(const MigrateArgs& args) {
+  MigrationRequest request;
+  request.plan.process_id = args.process_id;
+  request.plan.source_version = args.from;
+  request.plan.target_version = args.to;
+  request.plan.map_by_id = !args.only_mapped;
+  request.plan.reschedule_timers = args.reschedule_timers;
+  for (const std::string& pair : args.maps) {
+    const std::size_t eq = pair.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == pair.size()) {
+      std::cerr << "ordo migrate: --map " << shown(pair)
+                << ": write SOURCE=TARGET, two element ids\n";
+      return 2;
+    }
+    request.plan.mappings.emplace_back(pair.substr(0, eq), pair.substr(eq + 1));
+  }
+  for (std::uint64_t id : args.instances) request.instances.push_back(id);
+  if (!args.key_prefix.empty()) {
+    request.filter.business_key = args.key_prefix;
+    request.filter.business_key_prefix = true;
+  }
+  request.filter.limit = args.limit;
+  request.dry_run = args.dry_run;
+  auto engine = open_db("migrate", args.db, false);
+  if (!engine) return kExitFound;
+  Result<MigrationReport> r = engine->migrate(request);
+  if (!r) return fail("migrate", r.status());
+  if (args.json) {
+    print_json(to_json(*r));
+    return r->refused == 0 ? kExitOk : kExitFound;
+  }
+  const std::string verb = r->dry_run ? "would move" : "moved";
+  for (const InstanceMigration& m : r->instances) {
+    if (!m.migrated) {
+      std::cout << m.instance << ": stays at version " << r->source_version << ": "
+                << shown(m.problem) << '\n';
+      continue;
+    }
+    std::cout << m.instance << ": " << verb;
+    std::string sep = " (";
+    for (const std::string& move : m.moves) {
+      std::cout << sep << shown(move);
+      sep = ", ";
+    }
+    std::cout << (m.moves.empty() ? "" : ")") << '\n';
+    for (const std::string& note : m.notes) std::cout << "  " << shown(note) << '\n';
+  }
+  std::cout << args.process_id << " version " << r->source_version << " -> " << r->target_version
+            << ": " << r->migrated << (r->dry_run ? " would move" : " moved") << ", "
+            << r->refused << (r->dry_run ? " would stay" : " stayed")
+            << (r->dry_run ? " (dry run: nothing changed)" : "") << '\n';
+  return r->refused == 0 ? kExitOk : kExitFound;
+}
+
 // ---- incidents, retry, cancel ----
 
 int run_incidents(const DbArgs& args) {

@@ -19,6 +19,7 @@ struct StoreCommands::Impl {
   StartArgs start;
   CorrelateArgs correlate;
   SignalArgs signal;
+  MigrateArgs migrate;
   InstancesArgs instances;
   ShowArgs show;
   DbArgs incidents;
@@ -32,6 +33,7 @@ struct StoreCommands::Impl {
   CLI::App* start_cmd = nullptr;
   CLI::App* correlate_cmd = nullptr;
   CLI::App* signal_cmd = nullptr;
+  CLI::App* migrate_cmd = nullptr;
   CLI::App* instances_cmd = nullptr;
   CLI::App* show_cmd = nullptr;
   CLI::App* incidents_cmd = nullptr;
@@ -113,6 +115,44 @@ StoreCommands::StoreCommands(CLI::App& app) : impl_(std::make_unique<Impl>()) {
         "process with a signal start event of that name starts. Nothing is kept: an instance "
         "that waits for it later waits on.\n" +
         exit_status + "broadcasting fails, 2 on bad usage.");
+  }
+  {
+    CLI::App* c = m.migrate_cmd = app.add_subcommand(
+        "migrate", "Move running instances to another version of their process");
+    add_db_option(c, m.migrate);
+    c->add_option("process-id", m.migrate.process_id, "The process id")->required();
+    c->add_option("--from", m.migrate.from, "The version the instances run now")
+        ->required()
+        ->check(CLI::PositiveNumber);
+    c->add_option("--to", m.migrate.to, "The version they move to (default: the latest)")
+        ->check(CLI::PositiveNumber);
+    c->add_option("--map", m.migrate.maps,
+                  "SOURCE=TARGET: a token at element SOURCE moves to TARGET (repeatable); other "
+                  "elements move to the element of the same id")
+        ->type_name("SOURCE=TARGET");
+    c->add_flag("--only-mapped", m.migrate.only_mapped,
+                "Map only the --map pairs, not the elements of the same id");
+    c->add_flag("--reschedule-timers", m.migrate.reschedule_timers,
+                "Schedule the timers of mapped events again from now, as the target says "
+                "(default: they keep their due time)");
+    c->add_option("--instance", m.migrate.instances,
+                  "Only this instance (repeatable); default: every running instance of the "
+                  "source version")
+        ->check(CLI::PositiveNumber);
+    c->add_option("--key-prefix", m.migrate.key_prefix,
+                  "Only instances whose business key starts so");
+    c->add_option("--limit", m.migrate.limit, "At most this many instances, oldest first")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 100000));
+    c->add_flag("--dry-run", m.migrate.dry_run,
+                "Say what would happen to each instance; change nothing");
+    add_json_flag(c, m.migrate,
+                  "the report (processId, sourceVersion, targetVersion, dryRun, migrated, "
+                  "refused, instances)");
+    c->footer(
+        "The plan is checked before anything moves; then each instance moves in one "
+        "transaction, or stays as it was and the report says why. See docs/operations.md.\n" +
+        exit_status + "the plan cannot work or an instance stays, 2 on bad usage.");
   }
   {
     CLI::App* c = m.instances_cmd =
@@ -251,6 +291,7 @@ std::optional<int> StoreCommands::run() const {
   if (m.start_cmd->parsed()) return run_start(m.start);
   if (m.correlate_cmd->parsed()) return run_correlate(m.correlate);
   if (m.signal_cmd->parsed()) return run_signal(m.signal);
+  if (m.migrate_cmd->parsed()) return run_migrate(m.migrate);
   if (m.instances_cmd->parsed()) return run_instances(m.instances);
   if (m.show_cmd->parsed()) return run_show(m.show);
   if (m.incidents_cmd->parsed()) return run_incidents(m.incidents);

@@ -282,6 +282,90 @@ Status Engine::resume(InstanceId instance) {
   return impl_->command([&](bool) { return impl_->rt.resume(instance); });
 }
 
+Result<MigrationReport> Engine::migrate(const MigrationRequest& request) {
+  Impl::Call call(*impl_);
+  const MigrationPlan& plan = request.plan;
+  if (plan.process_id.empty() || plan.source_version <= 0) {
+    return Status::invalid_argument(
+        "a migration plan names the process and the version its instances run now");
+  }
+  auto version_of = [&](int version) -> Result<std::shared_ptr<const state::Plan>> {
+    std::shared_ptr<const state::Plan> p = impl_->load_plan(plan.process_id, version);
+    if (p != nullptr) return p;
+    if (!impl_->plan_error.is_ok()) return impl_->plan_error;
+    return Status::not_found(
+        version == 0 ? "process '" + plan.process_id + "' is not deployed"
+                     : "version " + std::to_string(version) + " of process '" + plan.process_id +
+                           "' is not deployed");
+  };
+  auto source = version_of(plan.source_version);
+  if (!source) return source.status();
+  auto target = version_of(plan.target_version);
+  if (!target) return target.status();
+  Result<runtime::MigrationMap> map = runtime::resolve_migration(*source, *target, plan);
+  if (!map) return map.status();
+  MigrationReport report;
+  report.process_id = plan.process_id;
+  report.source_version = plan.source_version;
+  report.target_version = (*target)->version;
+  report.dry_run = request.dry_run;
+  std::vector<InstanceId> ids = request.instances;
+  if (ids.empty()) {
+    // The running instances of the source version the filter selects, oldest first.
+    InstanceFilter f = request.filter;
+    f.process_id = plan.process_id;
+    f.version = plan.source_version;
+    std::vector<InstanceState> states;
+    if (f.state) {
+      states.push_back(*f.state);
+    } else {
+      states = {InstanceState::kActive, InstanceState::kIncident, InstanceState::kSuspended};
+    }
+    for (InstanceState st : states) {
+      f.state = st;
+      Result<std::vector<store::InstanceRow>> rows = impl_->store->list_instances(f);
+      if (!rows) return rows.status();
+      for (const store::InstanceRow& r : *rows) ids.push_back(r.id);
+    }
+    std::sort(ids.begin(), ids.end());
+    if (ids.size() > static_cast<std::size_t>(std::max(f.limit, 0))) {
+      ids.resize(static_cast<std::size_t>(std::max(f.limit, 0)));
+    }
+  }
+  for (InstanceId id : ids) {
+    InstanceMigration one;
+    Status s = impl_->command([&](bool) -> Status {
+      Result<InstanceMigration> r = impl_->rt.migrate(id, *map, !request.dry_run);
+      if (!r) return r.status();
+      one = std::move(*r);
+      return Status::ok();
+    });
+    if (!s) {
+      if (s.code() != StatusCode::kNotFound && s.code() != StatusCode::kCorruption) return s;
+      one = InstanceMigration{};
+      one.instance = id;
+      one.problem = s.message();
+    }
+    (one.migrated ? report.migrated : report.refused) += 1;
+    report.instances.push_back(std::move(one));
+  }
+  return report;
+}
+
+nlohmann::json to_json(const MigrationReport& report) {
+  nlohmann::json instances = nlohmann::json::array();
+  for (const InstanceMigration& m : report.instances) {
+    nlohmann::json one = {{"id", m.instance}, {"migrated", m.migrated}, {"moves", m.moves},
+                          {"tokens", m.tokens}, {"notes", m.notes}};
+    if (!m.problem.empty()) one["problem"] = m.problem;
+    instances.push_back(std::move(one));
+  }
+  return {{"processId", report.process_id}, {"sourceVersion", report.source_version},
+          {"targetVersion", report.target_version}, {"dryRun", report.dry_run},
+          {"migrated", report.migrated}, {"refused", report.refused},
+          {"instances", std::move(instances)}};
+}
+
 Status Engine::set_variables(InstanceId instance, nlohmann::json variables) {
   Impl::Call call(*impl_);
   return impl_->command([&](bool keep) {

@@ -29,6 +29,8 @@ std::string_view to_string(HistoryKind kind) noexcept {
     case HistoryKind::kInstanceSuspended: return "instance-suspended";
     case HistoryKind::kInstanceResumed: return "instance-resumed";
     case HistoryKind::kCompensationThrown: return "compensation-thrown";
+    case HistoryKind::kInstanceMigrated: return "instance-migrated";
+    case HistoryKind::kElementMigrated: return "element-migrated";
   }
   return "unknown";
 }

@@ -68,6 +68,7 @@ std::string_view route_template(const std::vector<std::string_view>& seg) {
       "/v1/process-instances/{id}/variables",
       "/v1/messages",
       "/v1/signals",
+      "/v1/migrations",
       "/v1/incidents",
       "/v1/incidents/resolve",
       "/v1/incidents/{id}/resolve",
@@ -182,7 +183,39 @@ bool date_time_value(const char* what, const char* name, const std::string& text
 const char* scope_for(const Request& r, const std::vector<std::string_view>& seg) {
   if (seg.size() >= 2 && seg[1] == "jobs" && r.method == "POST") return "worker";
   if (r.method == "GET" || r.method == "HEAD") return "read";
-  return seg.size() >= 2 && seg[1] == "incidents" ? "admin" : "write";
+  return seg.size() >= 2 && (seg[1] == "incidents" || seg[1] == "migrations") ? "admin"
+                                                                                : "write";
+}
+
+// The filter fields a bulk request shares with the Instances page (their types checked):
+// businessKeyPrefix, variable, incidentMessage, startedFrom, startedTo.
+bool filter_fields(const json& body, InstanceFilter& filter, Response& error) {
+  for (const char* field :
+       {"businessKeyPrefix", "variable", "incidentMessage", "startedFrom", "startedTo"}) {
+    if (body.contains(field) && !body[field].is_null() && !body[field].is_string()) {
+      error = error_response(400, std::string("field '") + field + "' must be a string");
+      return false;
+    }
+  }
+  if (body.contains("businessKeyPrefix")) {
+    filter.business_key = text(body, "businessKeyPrefix");
+    filter.business_key_prefix = true;
+  }
+  if (body.contains("variable")) {
+    std::string why;
+    filter.variable = parse_variable_condition(text(body, "variable"), why, "field");
+    if (!filter.variable) {
+      error = error_response(400, why);
+      return false;
+    }
+  }
+  if (body.contains("incidentMessage")) filter.incident_message = text(body, "incidentMessage");
+  for (const auto& [name, field] : start_bounds(filter)) {
+    if (body.contains(name) && !date_time_value("field", name, text(body, name), *field, error)) {
+      return false;
+    }
+  }
+  return true;
 }
 
 }  // namespace
@@ -928,47 +961,23 @@ Response Api::route(const Request& r) {
         return error;
       }
       InstanceFilter filter;
-      for (const char* field : {"processId", "businessKeyPrefix", "state", "variable",
-                                "incidentMessage", "startedFrom", "startedTo"}) {
-        if (body.contains(field) && !body[field].is_string()) {
-          return error_response(400, std::string("field '") + field + "' must be a string");
-        }
-      }
       if (!body.contains("processId") && !body.contains("businessKeyPrefix")) {
         return error_response(400, "give 'processId' or 'businessKeyPrefix' (or both): the "
                                    "instances to cancel");
       }
-      if (body.contains("processId")) filter.process_id = body["processId"].get<std::string>();
-      if (body.contains("businessKeyPrefix")) {
-        filter.business_key = body["businessKeyPrefix"].get<std::string>();
-        filter.business_key_prefix = true;
-      }
+      filter.process_id = text(body, "processId");
       std::int64_t version = 0, max = 1000;
       if (!int_field(body, "version", 1, 1'000'000, "a version number, 1 or more", version,
                      error) ||
-          !int_field(body, "max", 1, 10'000, "from 1 to 10000", max, error)) {
+          !int_field(body, "max", 1, 10'000, "from 1 to 10000", max, error) ||
+          !filter_fields(body, filter, error)) {
         return error;
       }
       filter.version = static_cast<int>(version);
-      if (body.contains("variable")) {
-        std::string why;
-        filter.variable =
-            parse_variable_condition(body["variable"].get<std::string>(), why, "field");
-        if (!filter.variable) return error_response(400, why);
-      }
-      if (body.contains("incidentMessage")) {
-        filter.incident_message = body["incidentMessage"].get<std::string>();
-      }
-      for (const auto& [name, field] : start_bounds(filter)) {
-        if (body.contains(name) &&
-            !date_time_value("field", name, body[name].get<std::string>(), *field, error)) {
-          return error;
-        }
-      }
       std::vector<InstanceState> states = {InstanceState::kActive, InstanceState::kIncident,
                                            InstanceState::kSuspended};
-      if (body.contains("state")) {
-        const std::string s = body["state"].get<std::string>();
+      if (body.contains("state") && !body["state"].is_null()) {
+        const std::string s = text(body, "state");
         states.clear();
         for (InstanceState st : {InstanceState::kActive, InstanceState::kIncident,
                                  InstanceState::kSuspended}) {
@@ -1100,6 +1109,93 @@ Response Api::route(const Request& r) {
   }
 
   if (resource == "dashboard" && seg.size() == 2 && r.method == "GET") return dashboard();
+
+  // POST /v1/migrations: move running instances to another version of their process
+  // (docs/http-api.md): the instances named, or those of the source version a filter selects
+  // (at most `max`, 1000; up to 10000), each in its own transaction; "dryRun" says what would
+  // happen. 400 for a plan that cannot work, naming every problem.
+  if (resource == "migrations" && seg.size() == 2 && r.method == "POST") {
+    if (!parse_object(r, body, error)) return error;
+    if (!check_fields(body, {{"processId", json::value_t::string},
+                             {"sourceVersion", json::value_t::number_integer},
+                             {"targetVersion", json::value_t::number_integer},
+                             {"mappings", json::value_t::array},
+                             {"mapById", json::value_t::boolean},
+                             {"rescheduleTimers", json::value_t::boolean},
+                             {"instances", json::value_t::array},
+                             {"businessKeyPrefix", json::value_t::string},
+                             {"state", json::value_t::string},
+                             {"variable", json::value_t::string},
+                             {"incidentMessage", json::value_t::string},
+                             {"startedFrom", json::value_t::string},
+                             {"startedTo", json::value_t::string},
+                             {"max", json::value_t::number_integer},
+                             {"dryRun", json::value_t::boolean}},
+                      error)) {
+      return error;
+    }
+    MigrationRequest m;
+    m.plan.process_id = text(body, "processId");
+    if (m.plan.process_id.empty()) {
+      return error_response(400, "field 'processId' is required: the process to migrate");
+    }
+    std::int64_t source = 0, target = 0, max = 1000;
+    if (!body.contains("sourceVersion")) {
+      return error_response(400, "field 'sourceVersion' is required: the version the "
+                                 "instances run now");
+    }
+    if (!int_field(body, "sourceVersion", 1, 1'000'000, "a version number, 1 or more", source,
+                   error) ||
+        !int_field(body, "targetVersion", 1, 1'000'000, "a version number, 1 or more", target,
+                   error) ||
+        !int_field(body, "max", 1, 10'000, "from 1 to 10000", max, error) ||
+        !filter_fields(body, m.filter, error)) {
+      return error;
+    }
+    m.plan.source_version = static_cast<int>(source);
+    m.plan.target_version = static_cast<int>(target);
+    m.plan.map_by_id = body.value("mapById", true);
+    m.plan.reschedule_timers = body.value("rescheduleTimers", false);
+    m.dry_run = body.value("dryRun", false);
+    m.filter.limit = static_cast<int>(max);
+    if (body.contains("mappings") && body["mappings"].is_array()) {
+      for (const json& pair : body["mappings"]) {
+        if (!pair.is_object() || !pair.contains("source") || !pair.contains("target") ||
+            !pair["source"].is_string() || !pair["target"].is_string() || pair.size() != 2) {
+          return error_response(400, "each of 'mappings' must be {\"source\": \"element id\", "
+                                     "\"target\": \"element id\"}");
+        }
+        m.plan.mappings.emplace_back(pair["source"].get<std::string>(),
+                                     pair["target"].get<std::string>());
+      }
+    }
+    if (body.contains("instances") && body["instances"].is_array()) {
+      for (const json& id : body["instances"]) {
+        if (!id.is_number_unsigned() || id.get<std::uint64_t>() == 0) {
+          return error_response(400, "each of 'instances' must be an instance id (1 or more)");
+        }
+        m.instances.push_back(id.get<InstanceId>());
+      }
+      if (m.instances.size() > static_cast<std::size_t>(max)) {
+        return error_response(400, "at most 'max' (" + std::to_string(max) +
+                                       ") instances per request");
+      }
+    }
+    if (body.contains("state") && !body["state"].is_null()) {
+      const std::string s = text(body, "state");
+      for (InstanceState st :
+           {InstanceState::kActive, InstanceState::kIncident, InstanceState::kSuspended}) {
+        if (to_string(st) == s) m.filter.state = st;
+      }
+      if (!m.filter.state) {
+        return error_response(400, "field 'state' must be active, incident or suspended: only "
+                                   "running instances migrate");
+      }
+    }
+    Result<MigrationReport> report = engine_.migrate(m);
+    if (!report) return from_status(report.status());
+    return json_response(200, to_json(*report));
+  }
 
   // POST /v1/signals: broadcast a signal to every instance waiting for it.
   if (resource == "signals" && seg.size() == 2 && r.method == "POST") {

@@ -29,6 +29,7 @@
 
 #include "ordo/clock.h"
 #include "ordo/history.h"
+#include "ordo/migration.h"
 #include "ordo/status.h"
 #include "runtime/lifecycle.h"
 #include "state/plan.h"
@@ -92,6 +93,19 @@ struct TimerSchedule {
 // The interval stored for a cron cycle: each next time is computed from the expression.
 inline constexpr std::int64_t kCronInterval = -1;
 Result<TimerSchedule> plan_timer(TimerType type, const std::string& text, std::int64_t now_ms);
+
+// A migration plan checked against its two versions: per source element, the target's.
+struct MigrationMap {
+  std::shared_ptr<const Plan> source;
+  std::shared_ptr<const Plan> target;
+  std::vector<ElementIndex> to;  // kNoIndex: not mapped
+  bool reschedule_timers = false;
+};
+// Checks `plan` as a whole (each pair names elements of the same kind that exist; scopes
+// keep their parent); kInvalidArgument listing every problem.
+Result<MigrationMap> resolve_migration(std::shared_ptr<const Plan> source,
+                                       std::shared_ptr<const Plan> target,
+                                       const MigrationPlan& plan);
 
 class Runtime {
  public:
@@ -170,6 +184,10 @@ class Runtime {
   // The lock owner of the jobs of a suspended instance (their lock never runs out).
   static constexpr std::string_view kSuspendedOwner = "ordo:suspended";
   Status set_variables(InstanceId id, nlohmann::json variables);
+  // Moves instance `id` to the target version of `map`, in one command; with `apply` false,
+  // only says what would happen. An instance that cannot move is no error: the outcome
+  // names the problem.
+  Result<InstanceMigration> migrate(InstanceId id, const MigrationMap& map, bool apply);
   Status resolve_incident(IncidentKey key, int job_retries);
   // Fires the earliest timer due at or before now; false when none is due.
   Result<bool> fire_next_due_timer();

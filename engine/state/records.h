@@ -121,6 +121,7 @@ struct Instance {
   // command did not change it.
   InstanceState stored_state = InstanceState::kActive;
   ElementIndex stored_end_event = kNoIndex;  // likewise, for the counts by end event
+  int stored_version = 0;  // likewise: the version column (a migration changes it)
 
   // `elements` is in key order: create() appends each with next_key++, erase() keeps the
   // order, and the codec refuses a stored state that is not. A multi-instance body with

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <charconv>
 
+#include "state/plan.h"
+
 namespace ordo::store {
 
 using nlohmann::json;
@@ -247,6 +249,42 @@ Status decode_runtime(std::string_view text, state::Instance& inst) {
 
 // ---- history ----
 
+VersionDefinition version_definitions(const Attach& attach, std::string process_id) {
+  return [&attach, process_id = std::move(process_id)](int version) -> const ProcessDefinition* {
+    if (!attach) return nullptr;
+    state::Instance probe;
+    if (!attach(probe, process_id, version) || probe.plan == nullptr) return nullptr;
+    return probe.plan->def;
+  };
+}
+
+Status decode_history_rows(const std::vector<std::pair<std::uint64_t, std::string>>& rows,
+                           InstanceId id, const ProcessDefinition& current,
+                           const VersionDefinition& version_def, std::string_view where,
+                           std::vector<HistoryEvent>& out) {
+  // Which definition each row names elements of: backwards from the current version, the
+  // rows before a migration's are of the version it came from.
+  std::vector<const ProcessDefinition*> defs(rows.size(), &current);
+  const ProcessDefinition* def = &current;
+  for (std::size_t i = rows.size(); i-- > 0;) {
+    defs[i] = def;
+    if (rows[i].second.find("\"instance-migrated\"") == std::string::npos) continue;
+    const json events = parse_json(rows[i].second);
+    if (!events.is_array()) continue;  // decode_history names the damage
+    for (const json& e : events) {
+      if (e.is_array() && e.size() == 6 && e[1] == "instance-migrated" && e[4].is_number()) {
+        if (const ProcessDefinition* older = version_def(e[4].get<int>())) def = older;
+      }
+    }
+  }
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    if (Status s = decode_history(rows[i].second, rows[i].first, id, *defs[i], where, out); !s) {
+      return s;
+    }
+  }
+  return Status::ok();
+}
+
 Status write_history(std::vector<HistoryEvent>& events, std::uint64_t first,
                      const InsertHistory& insert) {
   std::size_t begin = 0;
@@ -280,7 +318,7 @@ Status decode_history(std::string_view events, std::uint64_t first, InstanceId i
     e.instance = id;
     e.process_id = def.id;
     e.time_ms = r[0].is_number() ? r[0].get<std::int64_t>() : 0;
-    e.kind = enum_from<HistoryKind, HistoryKind::kCompensationThrown>(
+    e.kind = enum_from<HistoryKind, HistoryKind::kElementMigrated>(
                  r[1].is_string() ? r[1].get<std::string>() : std::string())
                  .value_or(HistoryKind::kInstanceStarted);
     const std::string element_id = r[2].is_string() ? r[2].get<std::string>() : std::string();
@@ -342,6 +380,7 @@ Result<RowCache::Loaded> instance_from(const Columns& row, InstanceId id, std::u
   }
   out.state = *state;
   out.stored_state = *state;
+  out.stored_version = loaded.version;
   out.parent = static_cast<InstanceId>(row.integer(5));
   out.parent_element = static_cast<state::ElemKey>(row.integer(6));
   out.started_ms = row.integer(7);

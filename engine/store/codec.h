@@ -75,6 +75,17 @@ Status write_history(std::vector<HistoryEvent>& events, std::uint64_t first,
 Status decode_history(std::string_view events, std::uint64_t first, InstanceId id,
                       const ProcessDefinition& def, std::string_view where,
                       std::vector<HistoryEvent>& out);
+// The history rows of one instance, (first sequence, events) in order, decoded as above:
+// the rows before a migration name the elements of the version it migrated from, which
+// `version_def` finds (null: not known; the rows are read with the newer version then).
+using VersionDefinition = std::function<const ProcessDefinition*(int version)>;
+// The definitions of the versions of `process_id`, found through `attach` (which keeps the
+// plans it hands out alive).
+VersionDefinition version_definitions(const Attach& attach, std::string process_id);
+Status decode_history_rows(const std::vector<std::pair<std::uint64_t, std::string>>& rows,
+                           InstanceId id, const ProcessDefinition& current,
+                           const VersionDefinition& version_def, std::string_view where,
+                           std::vector<HistoryEvent>& out);
 
 // ---- rows ----
 // One row of a statement's result, read by column (from 0).

@@ -12,7 +12,9 @@ std::string end_event_id(const state::Instance& inst, ElementIndex end_event) {
 
 void CountDeltas::writing(const state::Instance& inst) {
   const bool is_new = inst.rev == 0;
-  if (!is_new && inst.state == inst.stored_state && inst.end_event == inst.stored_end_event) {
+  const int version = inst.plan->version;
+  if (!is_new && inst.state == inst.stored_state && inst.end_event == inst.stored_end_event &&
+      version == inst.stored_version) {
     return;
   }
   const std::string& process = inst.plan->def->id;
@@ -29,9 +31,10 @@ void CountDeltas::writing(const state::Instance& inst) {
       ++m.terminated;
     }
   }
-  const int version = inst.plan->version;
   if (!is_new) {
-    --deltas_[Key{process, version, inst.stored_state, end_event_id(inst, inst.stored_end_event)}];
+    // (A migrated instance's stored end event is none: it runs.)
+    --deltas_[Key{process, inst.stored_version, inst.stored_state,
+                  end_event_id(inst, inst.stored_end_event)}];
   }
   ++deltas_[Key{process, version, inst.state, end_event_id(inst, inst.end_event)}];
 }
@@ -100,6 +103,12 @@ void ElementDeltas::event(const HistoryEvent& e, std::string_view process, int v
       ++d.terminated;
       break;
     }
+    case HistoryKind::kElementMigrated:
+      // The token waits at the target's element now, no longer at the source's.
+      moved_from_.push_back(e.detail);
+      --deltas_[Key{process, static_cast<int>(e.value), moved_from_.back()}].active;
+      ++deltas_[Key{process, version, e.element_id}].active;
+      break;
     default:
       break;
   }
@@ -110,9 +119,12 @@ Status ElementDeltas::flush(const Add& add) {
     const Delta& d = kv.second;
     return d.active == 0 && d.completed == 0 && d.terminated == 0 && d.timed == 0;
   });
-  if (deltas_.empty()) return Status::ok();
+  if (deltas_.empty()) {
+    moved_from_.clear();
+    return Status::ok();
+  }
   Status s = add(deltas_);
-  deltas_.clear();
+  clear();
   return s;
 }
 

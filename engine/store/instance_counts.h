@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <deque>
 #include <map>
 #include <string>
 #include <tuple>
@@ -81,12 +82,18 @@ class ElementDeltas {
   using Key = std::tuple<std::string_view, int, std::string_view>;
   using Add = std::function<Status(const std::map<Key, Delta>& deltas)>;
   Status flush(const Add& add);
-  void clear() noexcept { deltas_.clear(); }
+  void clear() noexcept {
+    deltas_.clear();
+    moved_from_.clear();
+  }
 
  private:
   void event(const HistoryEvent& e, std::string_view process, int version);
 
   std::map<Key, Delta> deltas_;
+  // The source element ids of migrated tokens (an event's detail, not the plan's): kept here
+  // for the keys that point into them until the flush.
+  std::deque<std::string> moved_from_;
 };
 
 // Adds `n` open incidents at `element_id` to `stats`, sorted by element id (a row of its own

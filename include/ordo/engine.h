@@ -43,6 +43,7 @@
 #include "ordo/throughput.h"
 #include "ordo/instance_filter.h"
 #include "ordo/lifecycle.h"
+#include "ordo/migration.h"
 #include "ordo/observer.h"
 #include "ordo/status.h"
 #include "ordo/task_handler.h"
@@ -366,6 +367,11 @@ class Engine {
   // kConflict when it is suspended already (suspend) or not suspended (resume).
   Status suspend(InstanceId instance);
   Status resume(InstanceId instance);
+  // Moves running instances to another version of their process (ordo/migration.h): the
+  // plan is checked first (kInvalidArgument naming every problem, kNotFound for a version
+  // not deployed), then each instance moves in a transaction of its own, or, when it cannot,
+  // stays as it was and the report says why. A dry run says what would happen.
+  Result<MigrationReport> migrate(const MigrationRequest& request);
   // Sets process-level variables (e.g. to fix what caused an incident).
   Status set_variables(InstanceId instance, nlohmann::json variables);
   // Retries what the incident stopped: a job gets `job_retries` more retries; an element

@@ -46,6 +46,11 @@ enum class HistoryKind : std::uint8_t {
   // A compensation throw or cancel end event began to compensate: value, how many
   // compensations it runs.
   kCompensationThrown,
+  // Migrated to another version of its process: value, the version it ran before.
+  kInstanceMigrated,
+  // A token moved with its instance's migration: the element it is at now; value, the
+  // version before; detail, the element id it was at (kept with or without details).
+  kElementMigrated,
 };
 std::string_view to_string(HistoryKind kind) noexcept;  // "element-activated", ...
 

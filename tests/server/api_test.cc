@@ -444,6 +444,60 @@ TEST_F(ApiTest, ASignalIsBroadcastToTheWaitingInstances) {
   EXPECT_EQ(call("POST", "/v1/signals", json{{"name", 7}}.dump()).status, 400);
 }
 
+// Migrating over HTTP: a dry run first, then the move; a plan that cannot work is a 400
+// naming what is wrong, and a bad field is named.
+TEST_F(ApiTest, InstancesAreMigratedToANewVersionAfterADryRun) {
+  auto version = [](std::string_view second) {
+    return testing::bpmn("<process id=\"p\" isExecutable=\"true\"><startEvent id=\"s\"/>" +
+                         testing::svc("a") + std::string(second) + "<endEvent id=\"e\"/>" +
+                         "<sequenceFlow id=\"f1\" sourceRef=\"s\" targetRef=\"a\"/>"
+                         "<sequenceFlow id=\"f2\" sourceRef=\"a\" targetRef=\"e\"/></process>");
+  };
+  ASSERT_EQ(call("POST", "/v1/deployments", version("")).status, 201);
+  Response started = call("POST", "/v1/process-instances",
+                          json{{"processId", "p"}, {"businessKey", "M-1"}}.dump());
+  ASSERT_EQ(started.status, 201) << started.body;
+  const json id = body_of(started)["id"];
+  ASSERT_EQ(call("POST", "/v1/deployments",
+                 version("<boundaryEvent id=\"late\" attachedToRef=\"a\"><timerEventDefinition>"
+                         "<timeDuration>PT1H</timeDuration></timerEventDefinition>"
+                         "</boundaryEvent><endEvent id=\"late-e\"/><sequenceFlow id=\"f3\" "
+                         "sourceRef=\"late\" targetRef=\"late-e\"/>"))
+                .status,
+            201);
+  Response dry = call("POST", "/v1/migrations",
+                      json{{"processId", "p"}, {"sourceVersion", 1}, {"dryRun", true},
+                           {"businessKeyPrefix", "M-"}}
+                          .dump());
+  ASSERT_EQ(dry.status, 200) << dry.body;
+  EXPECT_EQ(body_of(dry)["targetVersion"], 2);
+  EXPECT_EQ(body_of(dry)["migrated"], 1);
+  EXPECT_EQ(body_of(dry)["instances"][0]["id"], id);
+  EXPECT_EQ(body_of(dry)["instances"][0]["notes"].size(), 1u);
+  const std::string at = "/v1/process-instances/" + std::to_string(id.get<std::uint64_t>());
+  EXPECT_EQ(body_of(call("GET", at))["version"], 1);
+  Response moved = call("POST", "/v1/migrations",
+                        json{{"processId", "p"}, {"sourceVersion", 1}, {"instances", {id}}}.dump());
+  ASSERT_EQ(moved.status, 200) << moved.body;
+  EXPECT_EQ(body_of(moved)["migrated"], 1);
+  EXPECT_EQ(body_of(call("GET", at))["version"], 2);
+  Response bad = call("POST", "/v1/migrations",
+                      json{{"processId", "p"}, {"sourceVersion", 1},
+                           {"mappings", {{{"source", "aa"}, {"target", "a"}}}}}
+                          .dump());
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_NE(bad.body.find("did you mean 'a'?"), std::string::npos) << bad.body;
+  EXPECT_EQ(call("POST", "/v1/migrations", json{{"processId", "p"}}.dump()).status, 400);
+  EXPECT_EQ(call("POST", "/v1/migrations",
+                 json{{"processId", "p"}, {"sourceVersion", 1}, {"mappings", {"a"}}}.dump())
+                .status,
+            400);
+  EXPECT_EQ(call("POST", "/v1/migrations",
+                 json{{"processId", "p"}, {"sourceVersion", 9}}.dump())
+                .status,
+            404);
+}
+
 // Cancelling what matches a filter: counted first (nothing changes), then cancelled; only
 // running instances, and never without a filter.
 TEST_F(ApiTest, InstancesMatchingAFilterAreCountedThenCancelled) {
@@ -505,7 +559,7 @@ TEST_F(ApiTest, EveryRouteOfTheOpenApiFileExists) {
       ++routes;
     }
   }
-  EXPECT_EQ(routes, 31);
+  EXPECT_EQ(routes, 32);
 }
 
 // Request metrics are labelled by route template: every documented route has its own label,

@@ -25,6 +25,7 @@ enum class PgStore::Sql : std::uint8_t {
   kInsertInstance,
   kUpdateInstance,
   kUpdateInstanceKeepVars,
+  kUpdateInstanceVersion,
   kDeleteIncidents,
   kInsertIncident,
   kUpsertJob,
@@ -123,6 +124,8 @@ std::string_view PgStore::sql_text(Sql id) noexcept {
     case Sql::kUpdateInstanceKeepVars:
       return "UPDATE instances SET state = $2, rev = rev + 1, ended_at = $3, end_event = $4, "
              "runtime = $5 WHERE id = $1 AND rev = $6";
+    case Sql::kUpdateInstanceVersion:
+      return "UPDATE instances SET version = $2 WHERE id = $1";
     case Sql::kDeleteIncidents:
       // The instance's own incidents; a `damaged` one is the hold's (release_damaged).
       return "DELETE FROM incidents WHERE instance_id = $1 AND type <> 'damaged'";
@@ -1032,10 +1035,15 @@ Status PgStore::write_instance(state::Instance& inst) {
                   {id.c_str(), state.c_str(), ended.c_str(), end_event, rt.c_str(), rev.c_str()});
     if (!r) return r.status();
     if (!later_.empty()) later_.back().must_change_one = inst.id;  // checked once answered
+    if (inst.plan->version != inst.stored_version) {  // migrated
+      Result<Rows> v = run(Sql::kUpdateInstanceVersion, {id.c_str(), Num(inst.plan->version).c_str()});
+      if (!v) return v.status();
+    }
   }
   inst.vars_changed = false;
   inst.stored_state = inst.state;
   inst.stored_end_event = inst.end_event;
+  inst.stored_version = inst.plan->version;
   ++inst.rev;
   if (!inst.incidents_changed) return Status::ok();
   if (Result<Rows> r = run(Sql::kDeleteIncidents, {id.c_str()}); !r) return r.status();
@@ -1549,13 +1557,13 @@ Result<std::vector<HistoryEvent>> PgStore::history(InstanceId id) {
   const ProcessDefinition& def = *(*inst)->plan->def;
   Result<Rows> r = run(Sql::kHistory, {Num(id).c_str()});
   if (!r) return r.status();
-  const std::string in = where();
+  std::vector<std::pair<std::uint64_t, std::string>> rows;
+  rows.reserve(static_cast<std::size_t>(r->size()));
   for (int row = 0; row < r->size(); ++row) {
-    if (Status s = decode_history(r->text(row, 1), static_cast<std::uint64_t>(int64_at(*r, row, 0)),
-                                  id, def, in, out);
-        !s) {
-      return s;
-    }
+    rows.emplace_back(static_cast<std::uint64_t>(int64_at(*r, row, 0)), r->text(row, 1));
+  }
+  if (Status s = decode_history_rows(rows, id, def, version_definitions(attach_, def.id), where(), out); !s) {
+    return s;
   }
   return out;
 }

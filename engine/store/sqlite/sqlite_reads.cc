@@ -262,14 +262,18 @@ Result<std::vector<HistoryEvent>> SqliteStore::history(InstanceId id) {
   if (!inst) return inst.status();
   if (*inst == nullptr) return out;
   const ProcessDefinition& def = *(*inst)->plan->def;
+  const std::string process_id = def.id;
   Result<Statement> st =
       db_->prepare("SELECT sequence, events FROM history WHERE instance_id = ?1 ORDER BY sequence");
   if (!st) return st.status();
   st->bind(1, i64(id));
+  std::vector<std::pair<std::uint64_t, std::string>> rows;
   Status read = each_row(*st, [&] {
-    return decode_history(st->text(1), static_cast<std::uint64_t>(st->int64(0)), id, def,
-                          db_->path(), out);
+    rows.emplace_back(static_cast<std::uint64_t>(st->int64(0)), st->text(1));
+    return Status::ok();
   });
+  if (!read) return read;
+  read = decode_history_rows(rows, id, def, version_definitions(attach_, process_id), db_->path(), out);
   if (!read) return read;
   return out;
 }

@@ -286,9 +286,17 @@ Status SqliteStore::write_rows(const RowCache::Rows& changes) {
                           " was changed by another process during this command; run it again");
       }
     }
+    if (inst->rev != 0 && inst->plan->version != inst->stored_version) {
+      // Migrated to another version of its process (rare: a statement of its own).
+      ORDO_STATEMENT(st, kUpdateInstanceVersion,
+                     "UPDATE instances SET version = ?2 WHERE id = ?1");
+      st.bind(1, i64(inst->id)).bind(2, static_cast<std::int64_t>(inst->plan->version));
+      if (Status s = st.run(); !s) return s;
+    }
     inst->vars_changed = false;
     inst->stored_state = inst->state;
     inst->stored_end_event = inst->end_event;
+    inst->stored_version = inst->plan->version;
     ++inst->rev;
     if (inst->incidents_changed) {
       {

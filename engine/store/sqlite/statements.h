@@ -23,6 +23,7 @@ enum Sql : int {
   kUpdateInstanceKeepVars,
   kUpdateInstanceKeepState,
   kUpdateInstanceKeepStateAndVars,
+  kUpdateInstanceVersion,
   kCountInstances,
   kAddElementStats,
   kAddMinute,

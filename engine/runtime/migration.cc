@@ -1,0 +1,367 @@
+// Migration: moving a running instance to another version of its process (ordo/migration.h).
+#include "ordo/migration.h"
+
+#include <algorithm>
+
+#include "runtime/runtime.h"
+#include "util/spelling.h"
+
+namespace ordo::runtime {
+
+namespace {
+
+std::string quote(std::string_view s) {
+  return "'" + std::string(s) + "'";
+}
+
+// What the element is, for a person: "service task 'ship'".
+std::string named(const Element& e) {
+  return std::string(describe(e.kind)) + " " + quote(e.id);
+}
+
+// Whether a token may move from `a` to `b`: the same kind of element doing the same kind of
+// waiting.
+bool same_kind(const Element& a, const Element& b) {
+  return a.kind == b.kind && a.event.type == b.event.type && a.transaction == b.transaction;
+}
+
+bool waitable(EventType t) {
+  return t == EventType::kTimer || t == EventType::kMessage || t == EventType::kSignal ||
+         t == EventType::kConditional;
+}
+
+std::string describe_wait(const Element& event) {
+  switch (event.event.type) {
+    case EventType::kTimer: return "the timer of " + named(event);
+    case EventType::kMessage: return "the message subscription of " + named(event);
+    case EventType::kSignal: return "the signal subscription of " + named(event);
+    case EventType::kConditional: return "the condition of " + named(event);
+    default: return named(event);
+  }
+}
+
+}  // namespace
+
+Result<MigrationMap> resolve_migration(std::shared_ptr<const Plan> source,
+                                       std::shared_ptr<const Plan> target,
+                                       const MigrationPlan& request) {
+  const ProcessDefinition& from = *source->def;
+  const ProcessDefinition& to = *target->def;
+  MigrationMap m;
+  m.to.assign(from.elements.size(), kNoIndex);
+  m.reschedule_timers = request.reschedule_timers;
+  std::vector<std::string> problems;
+  auto ids_of = [](const ProcessDefinition& p) {
+    std::vector<std::string> ids;
+    ids.reserve(p.elements.size());
+    for (const Element& e : p.elements) ids.push_back(e.id);
+    return ids;
+  };
+  std::vector<bool> explicit_pair(from.elements.size(), false);
+  for (const auto& [a, b] : request.mappings) {
+    const ElementIndex ia = from.element_index(a);
+    const ElementIndex ib = to.element_index(b);
+    if (ia == kNoIndex) {
+      const auto meant = util::closest_name(a, ids_of(from));
+      problems.push_back("mapping " + quote(a) + " -> " + quote(b) + ": version " +
+                         std::to_string(source->version) + " has no element " + quote(a) +
+                         (meant ? "; did you mean " + quote(*meant) + "?" : std::string()));
+      continue;
+    }
+    if (ib == kNoIndex) {
+      const auto meant = util::closest_name(b, ids_of(to));
+      problems.push_back("mapping " + quote(a) + " -> " + quote(b) + ": version " +
+                         std::to_string(target->version) + " has no element " + quote(b) +
+                         (meant ? "; did you mean " + quote(*meant) + "?" : std::string()));
+      continue;
+    }
+    if (explicit_pair[ia]) {
+      problems.push_back("element " + quote(a) + " is mapped twice; keep one pair");
+      continue;
+    }
+    explicit_pair[ia] = true;
+    m.to[ia] = ib;
+  }
+  if (request.map_by_id) {
+    for (ElementIndex i = 0; i < from.elements.size(); ++i) {
+      if (!explicit_pair[i]) m.to[i] = to.element_index(from.elements[i].id);
+    }
+  }
+  for (ElementIndex i = 0; i < from.elements.size(); ++i) {
+    if (m.to[i] == kNoIndex) continue;
+    const Element& a = from.elements[i];
+    const Element& b = to.elements[m.to[i]];
+    if (!same_kind(a, b)) {
+      // By id, an element that changed its kind is simply not mapped; asked for, it is wrong.
+      if (explicit_pair[i]) {
+        problems.push_back(named(a) + " cannot become " + named(b) +
+                           ": a token keeps its kind of element (and event)");
+      }
+      m.to[i] = kNoIndex;
+    }
+  }
+  // Scopes keep their parent: what is in subprocess S moves into what S moves to.
+  for (ElementIndex i = 0; i < from.elements.size(); ++i) {
+    if (m.to[i] == kNoIndex) continue;
+    const Element& a = from.elements[i];
+    const Element& b = to.elements[m.to[i]];
+    const ElementIndex scope_to = a.scope == kNoIndex ? kNoIndex : m.to[a.scope];
+    if (a.scope != kNoIndex && scope_to == kNoIndex) {
+      if (explicit_pair[i]) {
+        problems.push_back(named(a) + " is mapped, but the " + named(from.elements[a.scope]) +
+                           " around it is not; map it too");
+      }
+      m.to[i] = kNoIndex;
+      continue;
+    }
+    if (scope_to != b.scope) {
+      const std::string there = b.scope == kNoIndex ? "the process" : named(to.elements[b.scope]);
+      const std::string here =
+          a.scope == kNoIndex ? "the process" : named(from.elements[a.scope]);
+      problems.push_back(named(a) + " is in " + here + ", but " + named(b) + " is in " + there +
+                         ", which that does not map to: a scope keeps its parent");
+    }
+  }
+  if (!problems.empty()) {
+    std::string message = "the migration plan cannot be used:";
+    for (const std::string& p : problems) message += "\n  " + p;
+    return Status::invalid_argument(message);
+  }
+  m.source = std::move(source);
+  m.target = std::move(target);
+  return m;
+}
+
+Result<InstanceMigration> Runtime::migrate(InstanceId id, const MigrationMap& m, bool apply) {
+  if (Status s = begin(); !s) return s;
+  Instance* found = get(id);
+  if (found == nullptr) {
+    Status s = store_failure_.is_ok() ? Status::not_found("no instance " + std::to_string(id))
+                                      : store_failure_;
+    abandon();
+    return s;
+  }
+  Instance& inst = *found;
+  InstanceMigration out;
+  out.instance = id;
+  auto refuse = [&](std::string why) {
+    abandon();
+    out.problem = std::move(why);
+    return out;
+  };
+  const Plan& from = *m.source;
+  const Plan& to = *m.target;
+  if (inst.finished()) return refuse("it has ended");
+  if (inst.plan->def->id != from.def->id || inst.plan->version != from.version) {
+    return refuse("it runs version " + std::to_string(inst.plan->version) + " of " +
+                  quote(inst.plan->def->id) + ", not version " + std::to_string(from.version) +
+                  " of " + quote(from.def->id));
+  }
+  // Every token must have somewhere to go, as what it is.
+  for (const ElementInstance& el : inst.elements) {
+    const Element& a = from.element(el.element);
+    const ElementIndex t = m.to[el.element];
+    if (t == kNoIndex) {
+      return refuse("a token is at " + named(a) + ", which the plan does not map to version " +
+                    std::to_string(to.version) + "; map it to an element of the same kind");
+    }
+    const Element& b = to.element(t);
+    const bool multi = el.role != Role::kNormal;
+    if (multi != b.loop.present || (multi && (a.loop.standard != b.loop.standard ||
+                                              a.loop.sequential != b.loop.sequential))) {
+      return refuse("a token is at " + named(a) + ", whose loop (multi-instance, sequential or "
+                    "not, or standard) differs in " + named(b));
+    }
+    if (!el.arrivals.empty() && el.arrivals.size() != b.incoming.size()) {
+      return refuse("tokens wait at the join " + named(a) + ", which has " +
+                    std::to_string(a.incoming.size()) + " incoming flows; " + named(b) +
+                    " has " + std::to_string(b.incoming.size()));
+    }
+    if (t != el.element || a.id != b.id) {
+      if (a.id != b.id) out.moves.push_back(a.id + " -> " + b.id);
+    }
+    if (a.id == b.id) ++out.tokens;
+  }
+  // Waits: kept when their event maps (a multi-instance batch's follows its body), dropped
+  // otherwise; timers scheduled again when asked.
+  struct Kept {
+    std::size_t index;  // into inst.waits
+    ElementIndex event;  // the target's
+  };
+  std::vector<Kept> kept;
+  std::vector<std::size_t> dropped;
+  struct Armed {
+    ElemKey owner;
+    ElementIndex event;  // the target's
+  };
+  std::vector<Armed> armed;
+  for (std::size_t i = 0; i < inst.waits.size(); ++i) {
+    const Wait& w = inst.waits[i];
+    const ElementIndex t = m.to[w.event];
+    if (is_batch_wait(inst, w)) {
+      kept.push_back({i, t});
+      continue;
+    }
+    if (t == kNoIndex) {
+      dropped.push_back(i);
+      out.notes.push_back("drops " + describe_wait(from.element(w.event)) +
+                          ", which version " + std::to_string(to.version) + " does not have");
+    } else if (w.timer && m.reschedule_timers) {
+      dropped.push_back(i);
+      armed.push_back({w.owner, t});
+      out.notes.push_back("schedules " + describe_wait(to.element(t)) + " again from now");
+    } else {
+      kept.push_back({i, t});
+    }
+  }
+  auto covered = [&](ElemKey owner, ElementIndex event) {
+    for (const Kept& k : kept) {
+      if (inst.waits[k.index].owner == owner && k.event == event) return true;
+    }
+    for (const Armed& a : armed) {
+      if (a.owner == owner && a.event == event) return true;
+    }
+    return false;
+  };
+  auto arm = [&](ElemKey owner, ElementIndex event, const Element& of) {
+    if (!waitable(to.element(event).event.type) || covered(owner, event)) return;
+    armed.push_back({owner, event});
+    out.notes.push_back("arms " + describe_wait(to.element(event)) + " (" + named(of) +
+                        " in version " + std::to_string(to.version) + ")");
+  };
+  // What the target adds: boundary events of the activities where tokens are, events after
+  // a waiting event-based gateway, event subprocesses of the running scopes.
+  auto arm_event_subprocesses = [&](ElemKey scope, ElementIndex scope_element) {
+    for (const ElementInstance& e : inst.elements) {  // an interrupting one runs: none
+      if (e.parent != scope || to.element(m.to[e.element]).kind != ElementKind::kEventSubProcess) {
+        continue;
+      }
+      const ElementIndex start = to.event_sub_start[m.to[e.element]];
+      if (start != kNoIndex && to.element(start).interrupting) return;
+    }
+    for (ElementIndex sub : to.event_subprocesses[to.scope_slot(scope_element)]) {
+      const ElementIndex start = to.event_sub_start[sub];
+      if (start != kNoIndex) {
+        arm(scope, start,
+            scope_element == kNoIndex ? to.element(start) : to.element(scope_element));
+      }
+    }
+  };
+  arm_event_subprocesses(kProcessScope, kNoIndex);
+  for (const ElementInstance& el : inst.elements) {
+    if (el.state != ElementState::kActive) continue;
+    const ElementIndex t = m.to[el.element];
+    const Element& b = to.element(t);
+    if (is_activity(b.kind) && el.role != Role::kMiInner) {
+      for (ElementIndex ev : b.boundary_events) arm(el.key, ev, b);
+    }
+    if (b.kind == ElementKind::kEventBasedGateway) {
+      for (FlowIndex f : b.outgoing) arm(el.key, to.flow(f).target, b);
+    }
+    if ((b.kind == ElementKind::kSubProcess || b.kind == ElementKind::kEventSubProcess) &&
+        el.role != Role::kMiBody) {
+      arm_event_subprocesses(el.key, t);
+    }
+  }
+  // Compensation records of elements the target lacks are forgotten.
+  std::size_t forgotten = 0;
+  for (const state::Compensable& c : inst.compensations) {
+    if (m.to[c.element] == kNoIndex) {
+      ++forgotten;
+      out.notes.push_back("forgets the compensation of " + named(from.element(c.element)) +
+                          ", which version " + std::to_string(to.version) + " does not have");
+    }
+  }
+  // Jobs follow their task; their type follows the target's when it is fixed text.
+  struct Retype {
+    JobKey job;
+    std::string type;
+  };
+  std::vector<Retype> retyped;
+  for (const ElementInstance& el : inst.elements) {
+    if (el.job == 0) continue;
+    const Element& b = to.element(m.to[el.element]);
+    const JobRecord* job = find_job(el.job);
+    if (job == nullptr || b.task.type.dialect != ExpressionDialect::kStatic ||
+        b.task.type.empty() || b.task.type.text == job->type) {
+      continue;
+    }
+    out.notes.push_back("job " + std::to_string(el.job) + " of " + named(b) +
+                        " changes its type from " + quote(job->type) + " to " +
+                        quote(b.task.type.text));
+    retyped.push_back({el.job, b.task.type.text});
+  }
+  out.migrated = true;
+  if (!apply) {
+    abandon();
+    return out;
+  }
+
+  // ---- the move ----
+  touch(inst);
+  const int source_version = from.version;
+  for (auto it = dropped.rbegin(); it != dropped.rend(); ++it) {
+    drop_wait(inst.waits[*it]);
+  }
+  std::vector<Wait> waits;
+  waits.reserve(kept.size());
+  for (const Kept& k : kept) {
+    Wait w = inst.waits[k.index];
+    w.event = k.event;
+    waits.push_back(std::move(w));
+  }
+  inst.waits = std::move(waits);
+  std::vector<ElementIndex> before;  // each token's element in the source, for the history
+  before.reserve(inst.elements.size());
+  for (ElementInstance& el : inst.elements) {
+    before.push_back(el.element);
+    el.element = m.to[el.element];
+  }
+  for (Incident& i : inst.incidents) {
+    if (i.element_index != kNoIndex) i.element_index = m.to[i.element_index];
+  }
+  inst.incidents_changed |= !inst.incidents.empty();
+  if (forgotten != 0) {
+    std::erase_if(inst.compensations,
+                  [&](const state::Compensable& c) { return m.to[c.element] == kNoIndex; });
+  }
+  for (state::Compensable& c : inst.compensations) c.element = m.to[c.element];
+  if (inst.end_event != kNoIndex) inst.end_event = m.to[inst.end_event];
+  for (const ElementInstance& el : inst.elements) {
+    if (el.job == 0) continue;
+    if (JobRecord* job = find_job(el.job)) {
+      job->element_index = el.element;
+      for (const Retype& r : retyped) {
+        if (r.job == job->key) job->type = r.type;
+      }
+      touch_job(job->key);
+    }
+  }
+  inst.plan = m.target;
+  if (recording_) {
+    emit(inst, HistoryKind::kInstanceMigrated, kNoIndex, 0, source_version,
+         detailed() ? "from version " + std::to_string(source_version) + " to " +
+                          std::to_string(to.version)
+                    : std::string());
+    for (std::size_t i = 0; i < inst.elements.size(); ++i) {
+      const ElementInstance& el = inst.elements[i];
+      HistoryEvent& e = record(inst, HistoryKind::kElementMigrated);
+      e.element_id = to.element(el.element).id;
+      e.element_kind = to.element(el.element).kind;
+      e.element_index = el.element;
+      e.key = el.key;
+      e.value = source_version;
+      e.detail = from.element(before[i]).id;
+    }
+  }
+  for (const Armed& a : armed) {
+    if (a.owner != kProcessScope && inst.find(a.owner) == nullptr) continue;
+    open_wait(inst, a.owner, a.event);
+  }
+  conditions_may_hold(inst);
+  run_queue();
+  if (Status s = commit(); !s) return s;
+  return out;
+}
+
+}  // namespace ordo::runtime
