@@ -223,11 +223,15 @@ int run_migrate(const MigrateArgs& args) {
     }
     std::cout << (m.moves.empty() ? "" : ")") << '\n';
     for (const std::string& note : m.notes) std::cout << "  " << shown(note) << '\n';
+    for (const std::string& s : m.stuck) std::cout << "  would get stuck: " << shown(s) << '\n';
   }
+  std::size_t stuck = 0;
+  for (const InstanceMigration& m : r->instances) stuck += m.stuck.empty() ? 0u : 1u;
   std::cout << args.process_id << " version " << r->source_version << " -> " << r->target_version
             << ": " << r->migrated << (r->dry_run ? " would move" : " moved") << ", "
-            << r->refused << (r->dry_run ? " would stay" : " stayed")
-            << (r->dry_run ? " (dry run: nothing changed)" : "") << '\n';
+            << r->refused << (r->dry_run ? " would stay" : " stayed");
+  if (stuck != 0) std::cout << "; " << stuck << " would get stuck";
+  std::cout << (r->dry_run ? " (dry run: nothing changed)" : "") << '\n';
   return r->refused == 0 ? kExitOk : kExitFound;
 }
 

@@ -356,7 +356,7 @@ nlohmann::json to_json(const MigrationReport& report) {
   nlohmann::json instances = nlohmann::json::array();
   for (const InstanceMigration& m : report.instances) {
     nlohmann::json one = {{"id", m.instance}, {"migrated", m.migrated}, {"moves", m.moves},
-                          {"tokens", m.tokens}, {"notes", m.notes}};
+                          {"tokens", m.tokens}, {"notes", m.notes}, {"stuck", m.stuck}};
     if (!m.problem.empty()) one["problem"] = m.problem;
     instances.push_back(std::move(one));
   }

@@ -40,6 +40,61 @@ std::string describe_wait(const Element& event) {
   }
 }
 
+// Where instance `inst`, its tokens at `at` (target elements, with the joins' arrivals),
+// would wait for ever on `to`: parallel joins its tokens can reach with an incoming flow
+// none of them can.
+std::vector<std::string> dead_joins(const Plan& to, const std::vector<ElementIndex>& at,
+                                    const std::vector<const ElementInstance*>& tokens) {
+  const ProcessDefinition& d = *to.def;
+  std::vector<bool> reached(d.elements.size(), false);
+  std::vector<ElementIndex> todo;
+  auto reach = [&](ElementIndex e) {
+    if (e != kNoIndex && !reached[e]) {
+      reached[e] = true;
+      todo.push_back(e);
+    }
+  };
+  for (ElementIndex e : at) {
+    // The token, and the scopes around it, which leave by their flows once it is done.
+    for (ElementIndex s = e; s != kNoIndex; s = d.elements[s].scope) reach(s);
+  }
+  while (!todo.empty()) {
+    const ElementIndex e = todo.back();
+    todo.pop_back();
+    const Element& el = d.elements[e];
+    for (FlowIndex f : el.outgoing) reach(d.flows[f].target);
+    for (ElementIndex b : el.boundary_events) reach(b);
+    if (el.kind == ElementKind::kSubProcess || el.kind == ElementKind::kEventSubProcess) {
+      reach(to.none_start[to.scope_slot(e)]);
+      for (ElementIndex sub : to.event_subprocesses[to.scope_slot(e)]) reach(sub);
+      if (el.kind == ElementKind::kEventSubProcess) reach(to.event_sub_start[e]);
+    }
+    if (el.kind == ElementKind::kIntermediateThrowEvent && el.event.type == EventType::kLink) {
+      for (ElementIndex c : to.link_catches[to.scope_slot(el.scope)]) {
+        if (d.elements[c].event.link_name == el.event.link_name) reach(c);
+      }
+    }
+  }
+  std::vector<std::string> out;
+  for (ElementIndex j = 0; j < d.elements.size(); ++j) {
+    const Element& g = d.elements[j];
+    if (!reached[j] || g.kind != ElementKind::kParallelGateway || g.incoming.size() < 2) continue;
+    for (std::size_t k = 0; k < g.incoming.size(); ++k) {
+      const SequenceFlow& f = d.flows[g.incoming[k]];
+      if (f.source != kNoIndex && reached[f.source]) continue;
+      bool arrived = false;  // a token already waits there for this flow
+      for (std::size_t t = 0; t < at.size(); ++t) {
+        arrived |= at[t] == j && k < tokens[t]->arrivals.size() && tokens[t]->arrivals[k] > 0;
+      }
+      if (arrived) continue;
+      out.push_back("it would wait for ever at " + named(g) + " if it gets there: none of its "
+                    "tokens can reach the incoming flow " + quote(f.id) +
+                    (f.source == kNoIndex ? std::string() : " from " + named(d.elements[f.source])));
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 Result<MigrationMap> resolve_migration(std::shared_ptr<const Plan> source,
@@ -290,6 +345,15 @@ Result<InstanceMigration> Runtime::migrate(InstanceId id, const MigrationMap& m,
                         " changes its type from " + quote(job->type) + " to " +
                         quote(b.task.type.text));
     retyped.push_back({el.job, b.task.type.text});
+  }
+  {
+    std::vector<ElementIndex> at;
+    std::vector<const ElementInstance*> tokens;
+    for (const ElementInstance& el : inst.elements) {
+      at.push_back(m.to[el.element]);
+      tokens.push_back(&el);
+    }
+    out.stuck = dead_joins(to, at, tokens);
   }
   out.migrated = true;
   if (!apply) {

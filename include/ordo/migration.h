@@ -61,6 +61,10 @@ struct InstanceMigration {
   std::size_t tokens = 0;
   // Waits dropped, created and kept, jobs retyped, compensations forgotten, in words.
   std::vector<std::string> notes;
+  // Where it would wait for ever on the target: a parallel join downstream of its tokens
+  // with an incoming flow that none of them can reach (a branch the target added before
+  // where the instance is). It migrates all the same; a dry run is the time to look.
+  std::vector<std::string> stuck;
 };
 
 struct MigrationReport {
@@ -74,7 +78,8 @@ struct MigrationReport {
 };
 
 // {"processId", "sourceVersion", "targetVersion", "dryRun", "migrated", "refused",
-// "instances": [{"id", "migrated", "problem"?, "moves", "tokens", "notes"}]}. Keys are stable
+// "instances": [{"id", "migrated", "problem"?, "moves", "tokens", "notes", "stuck"}]}. Keys
+// are stable
 // (ordo migrate --json, POST /v1/migrations).
 nlohmann::json to_json(const MigrationReport& report);
 

@@ -157,6 +157,31 @@ TEST_P(Migration, APlanThatCannotWorkIsRefusedBeforeAnythingMoves) {
   EXPECT_EQ(h.engine().migrate(request({id}, 1, 7)).status().code(), StatusCode::kNotFound);
 }
 
+TEST_P(Migration, ADryRunNamesTheInstancesThatWouldGetStuck) {
+  Harness h;
+  h.deploy(version_one());
+  const InstanceId at_a = h.start();
+  const InstanceId at_b = h.start();
+  ASSERT_OK(h.engine().complete_job(h.job_of("a", at_b)));
+  // Version 2 checks fraud beside a: a token past the fork never gets a sibling there.
+  h.deploy(process("<startEvent id=\"s\"/><parallelGateway id=\"fork\"/>" + svc("a") +
+                   svc("fraud") + "<parallelGateway id=\"join\"/>" + svc("b") +
+                   "<endEvent id=\"e\"/>" + flow("s", "fork") + flow("fork", "a") +
+                   flow("fork", "fraud") + flow("a", "join") + flow("fraud", "join") +
+                   flow("join", "b") + flow("b", "e")));
+  MigrationRequest r = request({at_a, at_b});
+  r.dry_run = true;
+  const MigrationReport report = must(h.engine().migrate(r));
+  ASSERT_EQ(report.instances.size(), 2u);
+  ASSERT_EQ(report.instances[0].stuck.size(), 1u);
+  EXPECT_NE(report.instances[0].stuck[0].find("parallel gateway 'join' if it gets there: none "
+                                              "of its tokens can reach the incoming flow "
+                                              "'fraud-join' from service task 'fraud'"),
+            std::string::npos)
+      << report.instances[0].stuck[0];
+  EXPECT_TRUE(report.instances[1].stuck.empty()) << "already past the join";
+}
+
 TEST_P(Migration, TimersKeepTheirDueTimeUnlessRescheduled) {
   Harness h;
   auto waiting = [](std::string_view duration) {
