@@ -100,6 +100,15 @@ struct CancelArgs : DbArgs {
   InstanceId id = 0;
 };
 
+// ordo job complete|fail|error|escalate: answering a job by hand.
+struct JobAnswerArgs : DbArgs {
+  std::uint64_t key = 0;
+  std::string code;
+  std::string message;
+  std::string vars;
+  int retries = -1;
+};
+
 struct MigrateArgs : DbArgs {
   std::string process_id;
   int from = 0;
@@ -143,6 +152,8 @@ int run_start(const StartArgs& args);
 int run_correlate(const CorrelateArgs& args);
 int run_signal(const SignalArgs& args);
 int run_migrate(const MigrateArgs& args);
+// `how`: "complete", "fail", "error" or "escalate".
+int run_job_answer(const std::string& how, const JobAnswerArgs& args);
 int run_instances(const InstancesArgs& args);
 int run_show(const ShowArgs& args);
 int run_incidents(const DbArgs& args);

@@ -173,11 +173,12 @@ int run_show(const ShowArgs& args) {
     std::cout << "\nwaiting in\n";
     std::vector<std::vector<std::string>> rows;
     for (const ElementInfo& e : i.elements) {
-      rows.push_back(
-          {e.element_id, std::string(to_string(e.kind)), std::string(to_string(e.state))});
+      rows.push_back({e.element_id, std::string(to_string(e.kind)),
+                      std::string(to_string(e.state)),
+                      e.job == 0 ? std::string() : std::to_string(e.job)});
     }
     for (auto& r : rows) r[0] = "  " + r[0];
-    print_table({"  ELEMENT", "KIND", "STATE"}, rows);
+    print_table({"  ELEMENT", "KIND", "STATE", "JOB"}, rows);
   }
   if (!i.incidents.empty()) {
     std::cout << "\nopen incidents (ordo retry --db " << shown_db(args.db) << " KEY)\n";

@@ -175,6 +175,38 @@ int run_signal(const SignalArgs& args) {
   return kExitOk;
 }
 
+// ---- job ----
+
+int run_job_answer(const std::string& how, const JobAnswerArgs& args) {
+  const std::string cmd = "job " + how;
+  auto engine = open_db(cmd, args.db, false);
+  if (!engine) return kExitFound;
+  const JobKey key = args.key;
+  json vars = args.vars.empty() ? json::object() : parse_object(args.vars);
+  Status s;
+  std::string done;
+  if (how == "complete") {
+    s = engine->complete_job(key, std::move(vars));
+    done = "completed";
+  } else if (how == "fail") {
+    s = engine->fail_job(key, args.message, 0, args.retries);
+    done = "failed";
+  } else if (how == "error") {
+    s = engine->throw_error(key, args.code, args.message, std::move(vars));
+    done = "threw BPMN error " + args.code + " from its task";
+  } else {
+    s = engine->throw_escalation(key, args.code, std::move(vars));
+    done = "threw escalation " + args.code + " from its task";
+  }
+  if (!s) return fail(cmd, s);
+  if (args.json) {
+    print_json({{"job", key}, {"answer", how}});
+    return kExitOk;
+  }
+  std::cout << "job " << key << ": " << shown(done) << '\n';
+  return kExitOk;
+}
+
 // ---- migrate ----
 
 int run_migrate(const MigrateArgs& args) {

@@ -20,6 +20,7 @@ struct StoreCommands::Impl {
   CorrelateArgs correlate;
   SignalArgs signal;
   MigrateArgs migrate;
+  JobAnswerArgs job_complete, job_fail, job_error, job_escalate;
   InstancesArgs instances;
   ShowArgs show;
   DbArgs incidents;
@@ -34,6 +35,10 @@ struct StoreCommands::Impl {
   CLI::App* correlate_cmd = nullptr;
   CLI::App* signal_cmd = nullptr;
   CLI::App* migrate_cmd = nullptr;
+  CLI::App* job_complete_cmd = nullptr;
+  CLI::App* job_fail_cmd = nullptr;
+  CLI::App* job_error_cmd = nullptr;
+  CLI::App* job_escalate_cmd = nullptr;
   CLI::App* instances_cmd = nullptr;
   CLI::App* show_cmd = nullptr;
   CLI::App* incidents_cmd = nullptr;
@@ -153,6 +158,47 @@ StoreCommands::StoreCommands(CLI::App& app) : impl_(std::make_unique<Impl>()) {
         "The plan is checked before anything moves; then each instance moves in one "
         "transaction, or stays as it was and the report says why. See docs/operations.md.\n" +
         exit_status + "the plan cannot work or an instance stays, 2 on bad usage.");
+  }
+  {
+    CLI::App* job = app.add_subcommand(
+        "job", "Answer a job by hand, as its worker would: complete, fail, error, escalate");
+    job->require_subcommand(1);
+    auto common = [&](CLI::App* c, JobAnswerArgs& a) {
+      add_db_option(c, a);
+      c->add_option("key", a.key, "Job key (ordo show lists an instance's jobs)")
+          ->required()
+          ->check(CLI::PositiveNumber);
+      add_json_flag(c, a, "job and answer");
+    };
+    auto vars = [](CLI::App* c, JobAnswerArgs& a, const char* what) {
+      c->add_option("--vars", a.vars, what)->check(json_object())->type_name("JSON");
+    };
+    CLI::App* c = m.job_complete_cmd = job->add_subcommand("complete", "Complete a job");
+    common(c, m.job_complete);
+    vars(c, m.job_complete, "The job's result: variables, a JSON object");
+    c->footer(exit_status + "there is no such open job, 2 on bad usage.");
+    c = m.job_fail_cmd = job->add_subcommand("fail", "Fail a job: it is retried, or an incident");
+    common(c, m.job_fail);
+    c->add_option("--message", m.job_fail.message, "What went wrong")->required();
+    c->add_option("--retries", m.job_fail.retries,
+                  "Retries left from now on (0: an incident at once; default: one less)")
+        ->check(CLI::NonNegativeNumber);
+    c->footer(exit_status + "there is no such open job, 2 on bad usage.");
+    c = m.job_error_cmd = job->add_subcommand(
+        "error", "Throw a BPMN error from the job's task (an error boundary event catches it)");
+    common(c, m.job_error);
+    c->add_option("code", m.job_error.code, "The error code")->required();
+    c->add_option("--message", m.job_error.message, "Why");
+    vars(c, m.job_error, "Variables set where it is caught, a JSON object");
+    c->footer("Uncaught, it becomes an incident.\n" + exit_status +
+              "there is no such open job, 2 on bad usage.");
+    c = m.job_escalate_cmd = job->add_subcommand(
+        "escalate", "Throw a BPMN escalation from the job's task; the job stays open unless an "
+                    "interrupting catch ends the task");
+    common(c, m.job_escalate);
+    c->add_option("code", m.job_escalate.code, "The escalation code")->required();
+    vars(c, m.job_escalate, "Variables set where it is caught, a JSON object");
+    c->footer(exit_status + "there is no such open job, 2 on bad usage.");
   }
   {
     CLI::App* c = m.instances_cmd =
@@ -292,6 +338,10 @@ std::optional<int> StoreCommands::run() const {
   if (m.correlate_cmd->parsed()) return run_correlate(m.correlate);
   if (m.signal_cmd->parsed()) return run_signal(m.signal);
   if (m.migrate_cmd->parsed()) return run_migrate(m.migrate);
+  if (m.job_complete_cmd->parsed()) return run_job_answer("complete", m.job_complete);
+  if (m.job_fail_cmd->parsed()) return run_job_answer("fail", m.job_fail);
+  if (m.job_error_cmd->parsed()) return run_job_answer("error", m.job_error);
+  if (m.job_escalate_cmd->parsed()) return run_job_answer("escalate", m.job_escalate);
   if (m.instances_cmd->parsed()) return run_instances(m.instances);
   if (m.show_cmd->parsed()) return run_show(m.show);
   if (m.incidents_cmd->parsed()) return run_incidents(m.incidents);

@@ -218,6 +218,15 @@ Status Engine::throw_error(JobKey job, std::string code, std::string message,
   });
 }
 
+Status Engine::throw_escalation(JobKey job, std::string code, nlohmann::json variables) {
+  Impl::Call call(*impl_);
+  if (code.empty()) return Status::invalid_argument("an escalation needs a code");
+  return impl_->command([&](bool keep) {
+    return impl_->rt.throw_job_escalation(job, code,
+                                          keep ? nlohmann::json(variables) : std::move(variables));
+  });
+}
+
 Result<MessageResult> Engine::publish_message(std::string_view name,
                                               std::string_view correlation_key,
                                               nlohmann::json variables, std::int64_t ttl_ms) {

@@ -106,8 +106,9 @@ JobOutcome call_handler(const TaskHandler& handler, const Job& job) {
 }  // namespace
 
 Status Engine::Impl::apply(JobKey key, JobOutcome& outcome) {
-  const bool has_vars =
-      outcome.kind() == JobOutcome::Kind::kComplete || outcome.kind() == JobOutcome::Kind::kError;
+  const bool has_vars = outcome.kind() == JobOutcome::Kind::kComplete ||
+                        outcome.kind() == JobOutcome::Kind::kError ||
+                        outcome.kind() == JobOutcome::Kind::kEscalate;
   if (has_vars && !outcome.variables().is_null() && !outcome.variables().is_object()) {
     // A handler's mistake fails its job (and becomes an incident), nothing else.
     return rt.fail_job(key, "the handler answered with variables that are not a JSON object", 0);
@@ -130,6 +131,20 @@ Status Engine::Impl::apply(JobKey key, JobOutcome& outcome) {
       // A shared store: the job is locked by this worker already, until its lock runs out.
       // Otherwise it is locked now, and stays so until it is answered.
       return store->shared() ? Status::ok() : rt.lock_job(key);
+    case JobOutcome::Kind::kEscalate: {
+      if (outcome.error_code().empty()) {
+        return rt.fail_job(key, "the handler escalated without an escalation code", 0);
+      }
+      if (Status s = rt.throw_job_escalation(key, outcome.error_code(), variables()); !s) {
+        return s;
+      }
+      // Still open (no interrupting catch): the handler's, as after pending().
+      const state::JobRecord* job = rt.job(key);
+      if (job == nullptr || job->state != JobState::kCreated || store->shared()) {
+        return Status::ok();
+      }
+      return rt.lock_job(key);
+    }
   }
   return Status::ok();
 }

@@ -312,6 +312,11 @@ class Engine {
                   int retries = -1);
   Status throw_error(JobKey job, std::string code, std::string message = {},
                      nlohmann::json variables = nlohmann::json::object());
+  // A BPMN escalation from the job's task (an operator, a pending handler): an interrupting
+  // catch ends the task and cancels the job; otherwise the job stays open. (escalate() is
+  // the same for an external worker holding the job.)
+  Status throw_escalation(JobKey job, std::string code,
+                          nlohmann::json variables = nlohmann::json::object());
 
   // External workers. Locks up to request.max_jobs jobs of the given types that are open, or
   // whose lock has run out, for request.worker (one transaction when durable), oldest first,

@@ -57,7 +57,7 @@ class Job {
 
 class JobOutcome {
  public:
-  enum class Kind : std::uint8_t { kComplete, kFail, kError, kPending, kDefer };
+  enum class Kind : std::uint8_t { kComplete, kFail, kError, kPending, kDefer, kEscalate };
 
   static JobOutcome complete(nlohmann::json variables = nlohmann::json::object()) {
     return JobOutcome(Kind::kComplete, {}, {}, std::move(variables), 0);
@@ -91,6 +91,14 @@ class JobOutcome {
   }
   // The handler answers later through the Engine API.
   static JobOutcome pending() { return JobOutcome(Kind::kPending, {}, {}, nullptr, 0); }
+  // A BPMN escalation with `code` from the task, as an escalation end event would throw it
+  // (`variables` are set where it is caught): an interrupting catch ends the task and its
+  // job; a non-interrupting catch, or none, leaves the job open and this handler's, which
+  // answers it later through the Engine API, as after pending().
+  static JobOutcome escalate(std::string code,
+                             nlohmann::json variables = nlohmann::json::object()) {
+    return JobOutcome(Kind::kEscalate, std::move(code), {}, std::move(variables), 0);
+  }
 
   Kind kind() const noexcept { return kind_; }
   const std::string& error_code() const noexcept { return code_; }

@@ -400,6 +400,60 @@ TEST_F(DbCommands, SignalReachesEveryWaitingInstance) {
   EXPECT_TRUE(holds(again.out, "recall: nobody was waiting for it")) << again.out;
 }
 
+// A job answered by hand, and instances migrated to a new version, from the command line.
+TEST_F(DbCommands, AJobIsAnsweredByHandAndInstancesMigrate) {
+  const std::string v1 = dir_.path("v1.bpmn");
+  const std::string v2 = dir_.path("v2.bpmn");
+  auto version = [](const std::string& task) {
+    auto service = [](const std::string& id) {
+      return "<serviceTask id=\"" + id + "\"><extensionElements><zeebe:taskDefinition type=\"" +
+             id + "\"/></extensionElements></serviceTask>";
+    };
+    return testing::bpmn("<process id=\"p\" isExecutable=\"true\"><startEvent id=\"s\"/>" +
+                         service(task) + service("b") + "<endEvent id=\"e\"/>" +
+                         "<sequenceFlow id=\"f1\" sourceRef=\"s\" targetRef=\"" + task +
+                         "\"/><sequenceFlow id=\"f2\" sourceRef=\"" + task +
+                         "\" targetRef=\"b\"/><sequenceFlow id=\"f3\" sourceRef=\"b\" "
+                         "targetRef=\"e\"/></process>");
+  };
+  std::ofstream(v1) << version("a");
+  std::ofstream(v2) << version("a2");
+  ASSERT_EQ(run_ordo({"deploy", "--db", db_, v1}).exit_code, 0);
+  for (const char* key : {"J-1", "J-2"}) {
+    ASSERT_EQ(run_ordo({"start", "--db", db_, "p", "--key", key}).exit_code, 0);
+  }
+  ASSERT_EQ(run_ordo({"deploy", "--db", db_, v2}).exit_code, 0);
+  ProcessRun dry = run_ordo({"migrate", "--db", db_, "p", "--from", "1", "--dry-run"});
+  EXPECT_EQ(dry.exit_code, 1) << "the tokens at a are not mapped";
+  EXPECT_TRUE(holds(dry.out, "0 would move, 2 would stay (dry run: nothing changed)")) << dry.out;
+  ProcessRun moved =
+      run_ordo({"migrate", "--db", db_, "p", "--from", "1", "--map", "a=a2", "--json"});
+  ASSERT_EQ(moved.exit_code, 0) << moved.out;
+  const nlohmann::json report = nlohmann::json::parse(moved.out);
+  EXPECT_EQ(report["migrated"], 2);
+  EXPECT_EQ(report["instances"][0]["moves"], nlohmann::json({"a -> a2"}));
+  EXPECT_EQ(run_ordo({"migrate", "--db", db_, "p", "--from", "1", "--map", "a"}).exit_code, 2);
+  // The first order's job, answered by hand: a BPMN error nobody catches is an incident.
+  auto engine = Engine::open(db_);
+  ASSERT_OK(engine.status());
+  // (Their jobs took version 2's type.)
+  std::vector<JobInfo> jobs = testing::must((*engine)->open_jobs("a2"));
+  ASSERT_EQ(jobs.size(), 2u);
+  engine->reset();
+  ProcessRun completed = run_ordo({"job", "complete", "--db", db_,
+                                   std::to_string(jobs[0].key), "--vars", "{\"ok\": true}"});
+  ASSERT_EQ(completed.exit_code, 0) << completed.out;
+  EXPECT_TRUE(holds(completed.out, "job " + std::to_string(jobs[0].key) + ": completed"));
+  ProcessRun error = run_ordo({"job", "error", "--db", db_, std::to_string(jobs[1].key), "NOPE"});
+  ASSERT_EQ(error.exit_code, 0) << error.out;
+  ProcessRun again = run_ordo({"job", "escalate", "--db", db_, std::to_string(jobs[1].key), "X"});
+  EXPECT_EQ(again.exit_code, 1) << "its task ended with the error: no open job";
+  engine = Engine::open(db_);
+  ASSERT_OK(engine.status());
+  EXPECT_EQ(testing::must((*engine)->open_jobs("b")).size(), 1u);
+  EXPECT_EQ(testing::must((*engine)->incidents()).size(), 1u);
+}
+
 // ---- printing what the database holds ----
 
 TEST_F(DbCommands, InstancesAndShowEscapeControlCharactersTheDatabaseHolds) {

@@ -60,5 +60,46 @@ TEST_P(WorkerEscalation, ANonInterruptingCatchLeavesTheJobWithTheWorker) {
   EXPECT_EQ(h.engine().escalate(job.key, "w1", "").code(), StatusCode::kInvalidArgument);
 }
 
+// An in-process handler escalates (JobOutcome::escalate): caught without interrupting, the
+// job stays the handler's, which answers it later; caught interrupting, the job is gone.
+TEST_P(WorkerEscalation, AHandlerEscalatesAndAnswersLater) {
+  Harness h;
+  h.deploy(shipping(false));
+  const InstanceId id = h.start("p");
+  JobKey escalated = 0;
+  h.engine().register_handler("ship", [&](const Job& job) {
+    escalated = job.key();
+    return JobOutcome::escalate("LATE", {{"delay", "1 day"}});
+  });
+  h.engine().register_handler("tell", [](const Job&) { return JobOutcome::complete(); });
+  must(h.engine().run_until_idle());
+  EXPECT_EQ(h.active(id), Ids({"ship"})) << "tell ran beside it";
+  EXPECT_EQ(h.info(id).variables["delay"], "1 day");
+  must(h.engine().run_until_idle());
+  EXPECT_EQ(h.active(id), Ids({"ship"})) << "not handed out again: it is the handler's";
+  ASSERT_OK(h.engine().complete_job(escalated));
+  EXPECT_EQ(h.info(id).state, InstanceState::kCompleted);
+  EXPECT_EQ(h.info(id).end_event, "shipped");
+}
+
+TEST_P(WorkerEscalation, AHandlersInterruptingEscalationEndsItsTask) {
+  Harness h;
+  h.deploy(shipping(true));
+  const InstanceId id = h.start("p");
+  h.engine().register_handler("ship", [](const Job&) { return JobOutcome::escalate("LATE"); });
+  h.engine().register_handler("tell", [](const Job&) { return JobOutcome::complete(); });
+  must(h.engine().run_until_idle());
+  EXPECT_EQ(h.info(id).end_event, "escalated");
+  // An operator's escalation (Engine::throw_escalation) is the same, for any open job.
+  const InstanceId other = h.start("p");
+  h.engine().register_handler("ship", [](const Job&) { return JobOutcome::pending(); });
+  must(h.engine().run_until_idle());
+  const JobKey ship = h.job_of("ship", other);
+  ASSERT_OK(h.engine().throw_escalation(ship, "LATE"));
+  must(h.engine().run_until_idle());
+  EXPECT_EQ(h.info(other).end_event, "escalated");
+  EXPECT_EQ(h.engine().throw_escalation(ship, "LATE").code(), StatusCode::kNotFound);
+}
+
 }  // namespace
 }  // namespace ordo::testing
