@@ -267,6 +267,25 @@ Status Engine::cancel(InstanceId instance) {
   return impl_->command([&](bool) { return impl_->rt.cancel(instance); });
 }
 
+Result<MessageResult> Engine::start_by_conditions(nlohmann::json variables,
+                                                 std::string_view process_id) {
+  Impl::Call call(*impl_);
+  if (!process_id.empty() && impl_->load_plan(process_id, 0) == nullptr) {
+    if (!impl_->plan_error.is_ok()) return impl_->plan_error;
+    return Status::not_found("process '" + std::string(process_id) + "' is not deployed");
+  }
+  MessageResult out;
+  Status s = impl_->command([&](bool keep) -> Status {
+    Result<runtime::Correlation> c = impl_->rt.start_by_conditions(
+        keep ? nlohmann::json(variables) : std::move(variables), process_id);
+    if (!c) return c.status();
+    out.instances = std::move(c->instances);
+    return Status::ok();
+  });
+  if (!s) return s;
+  return out;
+}
+
 Result<MessageResult> Engine::broadcast_signal(std::string_view name, nlohmann::json variables) {
   Impl::Call call(*impl_);
   MessageResult out;
@@ -349,14 +368,18 @@ Result<MigrationReport> Engine::migrate(const MigrationRequest& request) {
       one = std::move(*r);
       return Status::ok();
     });
+    bool stop = false;
     if (!s) {
-      if (s.code() != StatusCode::kNotFound && s.code() != StatusCode::kCorruption) return s;
+      // The instance stays as it was; a failure of the store stops the batch there (what
+      // moved before it moved), and the report says so.
       one = InstanceMigration{};
       one.instance = id;
       one.problem = s.message();
+      stop = s.code() != StatusCode::kNotFound && s.code() != StatusCode::kCorruption;
     }
     (one.migrated ? report.migrated : report.refused) += 1;
     report.instances.push_back(std::move(one));
+    if (stop) break;
   }
   return report;
 }

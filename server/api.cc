@@ -69,6 +69,7 @@ std::string_view route_template(const std::vector<std::string_view>& seg) {
       "/v1/messages",
       "/v1/signals",
       "/v1/migrations",
+      "/v1/conditions",
       "/v1/incidents",
       "/v1/incidents/resolve",
       "/v1/incidents/{id}/resolve",
@@ -192,7 +193,7 @@ const char* scope_for(const Request& r, const std::vector<std::string_view>& seg
 bool filter_fields(const json& body, InstanceFilter& filter, Response& error) {
   for (const char* field :
        {"businessKeyPrefix", "variable", "incidentMessage", "startedFrom", "startedTo"}) {
-    if (body.contains(field) && !body[field].is_null() && !body[field].is_string()) {
+    if (body.contains(field) && !body[field].is_string()) {
       error = error_response(400, std::string("field '") + field + "' must be a string");
       return false;
     }
@@ -961,7 +962,10 @@ Response Api::route(const Request& r) {
         return error;
       }
       InstanceFilter filter;
-      if (!body.contains("processId") && !body.contains("businessKeyPrefix")) {
+      const bool by_process = body.contains("processId") && body["processId"].is_string() &&
+                              !text(body, "processId").empty();
+      const bool by_key = body.contains("businessKeyPrefix") && body["businessKeyPrefix"].is_string();
+      if (!by_process && !by_key) {
         return error_response(400, "give 'processId' or 'businessKeyPrefix' (or both): the "
                                    "instances to cancel");
       }
@@ -1154,11 +1158,17 @@ Response Api::route(const Request& r) {
     }
     m.plan.source_version = static_cast<int>(source);
     m.plan.target_version = static_cast<int>(target);
-    m.plan.map_by_id = body.value("mapById", true);
-    m.plan.reschedule_timers = body.value("rescheduleTimers", false);
-    m.dry_run = body.value("dryRun", false);
+    auto flag = [&](const char* key, bool otherwise) {
+      return body.contains(key) && body[key].is_boolean() ? body[key].get<bool>() : otherwise;
+    };
+    m.plan.map_by_id = flag("mapById", true);
+    m.plan.reschedule_timers = flag("rescheduleTimers", false);
+    m.dry_run = flag("dryRun", false);
     m.filter.limit = static_cast<int>(max);
     if (body.contains("mappings") && body["mappings"].is_array()) {
+      if (body["mappings"].size() > 10'000) {
+        return error_response(400, "at most 10000 'mappings' per request");
+      }
       for (const json& pair : body["mappings"]) {
         if (!pair.is_object() || !pair.contains("source") || !pair.contains("target") ||
             !pair["source"].is_string() || !pair["target"].is_string() || pair.size() != 2) {
@@ -1176,9 +1186,20 @@ Response Api::route(const Request& r) {
         }
         m.instances.push_back(id.get<InstanceId>());
       }
+      if (m.instances.empty()) {
+        return error_response(400, "'instances' is empty: name at least one, or leave it out "
+                                   "to take the running instances a filter selects");
+      }
       if (m.instances.size() > static_cast<std::size_t>(max)) {
         return error_response(400, "at most 'max' (" + std::to_string(max) +
                                        ") instances per request");
+      }
+      for (const char* f : {"businessKeyPrefix", "state", "variable", "incidentMessage",
+                            "startedFrom", "startedTo"}) {
+        if (body.contains(f) && !body[f].is_null()) {
+          return error_response(400, std::string("give 'instances' or filter fields, not "
+                                                 "both ('") + f + "' with 'instances')");
+        }
       }
     }
     if (body.contains("state") && !body["state"].is_null()) {
@@ -1195,6 +1216,25 @@ Response Api::route(const Request& r) {
     Result<MigrationReport> report = engine_.migrate(m);
     if (!report) return from_status(report.status());
     return json_response(200, to_json(*report));
+  }
+
+  // POST /v1/conditions: start the processes whose conditional start event holds for the
+  // variables given.
+  if (resource == "conditions" && seg.size() == 2 && r.method == "POST") {
+    if (!parse_object(r, body, error)) return error;
+    if (!check_fields(body, {{"variables", json::value_t::object},
+                             {"processId", json::value_t::string}},
+                      error)) {
+      return error;
+    }
+    if (!body.contains("variables") || !body["variables"].is_object()) {
+      return error_response(400, "field 'variables' is required: the variables the start "
+                                 "conditions are evaluated on, a JSON object");
+    }
+    Result<MessageResult> started =
+        engine_.start_by_conditions(std::move(body["variables"]), text(body, "processId"));
+    if (!started) return from_status(started.status());
+    return json_response(200, {{"instances", started->instances}});
   }
 
   // POST /v1/signals: broadcast a signal to every instance waiting for it.

@@ -67,6 +67,46 @@ Result<Correlation> Runtime::signal(std::string_view name, nlohmann::json variab
   return out;
 }
 
+Result<Correlation> Runtime::start_by_conditions(nlohmann::json variables,
+                                                 std::string_view process_id) {
+  if (variables.is_null()) variables = nlohmann::json::object();
+  if (!variables.is_object()) return Status::invalid_argument("variables must be a JSON object");
+  std::vector<std::pair<std::shared_ptr<const Plan>, ElementIndex>> starting;
+  for (const auto& [id, versions] : plans_) {
+    if (versions.empty() || (!process_id.empty() && id != process_id)) continue;
+    const std::shared_ptr<const Plan>& plan = versions.back();
+    // Evaluated on the variables alone, as the new instance's would be; a condition that
+    // cannot be evaluated (a variable not given) does not hold.
+    Instance probe;
+    probe.plan = plan;
+    probe.vars = variables;
+    for (ElementIndex s : plan->conditional_starts) {
+      Result<bool> holds = eval_condition(probe, kProcessScope, plan->element(s).event.condition);
+      if (holds && *holds) {
+        starting.emplace_back(plan, s);
+        break;
+      }
+    }
+  }
+  if (!process_id.empty() && latest(process_id) == nullptr) {
+    return Status::not_found("process '" + std::string(process_id) + "' is not deployed");
+  }
+  // In order of process id, so that what starts does not depend on the map's order.
+  std::sort(starting.begin(), starting.end(),
+            [](const auto& a, const auto& b) { return a.first->def->id < b.first->def->id; });
+  if (Status s = begin(); !s) return s;
+  Correlation out;
+  for (const auto& [plan, start] : starting) {
+    Instance& inst = new_instance(plan, {}, variables);
+    open_event_subprocess_waits(inst, kProcessScope, kNoIndex);
+    activate_triggered(inst, start, kProcessScope, nullptr, false);
+    out.instances.push_back(inst.id);
+  }
+  run_queue();
+  if (Status s = commit(); !s) return s;
+  return out;
+}
+
 void Runtime::reserve_token(Instance& inst, ElemKey scope) {
   if (scope == kProcessScope) {
     ++inst.tokens;

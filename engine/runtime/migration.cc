@@ -22,7 +22,26 @@ std::string named(const Element& e) {
 // Whether a token may move from `a` to `b`: the same kind of element doing the same kind of
 // waiting.
 bool same_kind(const Element& a, const Element& b) {
-  return a.kind == b.kind && a.event.type == b.event.type && a.transaction == b.transaction;
+  return a.kind == b.kind && a.event.type == b.event.type && a.transaction == b.transaction &&
+         a.cancel_activity == b.cancel_activity && a.interrupting == b.interrupting;
+}
+
+// Whether a wait kept for `a`'s event would wait for the same thing at `b` (else it is
+// dropped, and the target's armed anew).
+bool same_subscription(const Element& a, const Element& b) {
+  const EventDefinition& x = a.event;
+  const EventDefinition& y = b.event;
+  switch (x.type) {
+    case EventType::kMessage:
+      return x.message_name.source() == y.message_name.source() &&
+             x.correlation_key.source() == y.correlation_key.source();
+    case EventType::kSignal:
+      return x.ref_name == y.ref_name;
+    case EventType::kConditional:
+      return x.condition.source() == y.condition.source();
+    default:
+      return true;
+  }
 }
 
 bool waitable(EventType t) {
@@ -106,10 +125,18 @@ Result<MigrationMap> resolve_migration(std::shared_ptr<const Plan> source,
   m.to.assign(from.elements.size(), kNoIndex);
   m.reschedule_timers = request.reschedule_timers;
   std::vector<std::string> problems;
-  auto ids_of = [](const ProcessDefinition& p) {
-    std::vector<std::string> ids;
-    ids.reserve(p.elements.size());
-    for (const Element& e : p.elements) ids.push_back(e.id);
+  if (source == target) {
+    return Status::invalid_argument("the instances run version " +
+                                    std::to_string(source->version) +
+                                    " already; migrate them to another version");
+  }
+  std::vector<std::string> from_ids, to_ids;  // for "did you mean", made once when needed
+  auto ids_of = [&](const ProcessDefinition& p) -> const std::vector<std::string>& {
+    std::vector<std::string>& ids = &p == &from ? from_ids : to_ids;
+    if (ids.empty()) {
+      ids.reserve(p.elements.size());
+      for (const Element& e : p.elements) ids.push_back(e.id);
+    }
     return ids;
   };
   std::vector<bool> explicit_pair(from.elements.size(), false);
@@ -155,27 +182,33 @@ Result<MigrationMap> resolve_migration(std::shared_ptr<const Plan> source,
       m.to[i] = kNoIndex;
     }
   }
-  // Scopes keep their parent: what is in subprocess S moves into what S moves to.
+  // Scopes keep their parent: what is in subprocess S moves into what S moves to; a
+  // boundary event stays on what its activity moves to. (Outer scopes come first in
+  // document order, so each scope is settled before what is inside it.) Asked for, a pair
+  // that breaks this is a problem; by id, the element is simply not mapped.
   for (ElementIndex i = 0; i < from.elements.size(); ++i) {
     if (m.to[i] == kNoIndex) continue;
     const Element& a = from.elements[i];
     const Element& b = to.elements[m.to[i]];
     const ElementIndex scope_to = a.scope == kNoIndex ? kNoIndex : m.to[a.scope];
+    std::string wrong;
     if (a.scope != kNoIndex && scope_to == kNoIndex) {
-      if (explicit_pair[i]) {
-        problems.push_back(named(a) + " is mapped, but the " + named(from.elements[a.scope]) +
-                           " around it is not; map it too");
-      }
-      m.to[i] = kNoIndex;
-      continue;
-    }
-    if (scope_to != b.scope) {
+      wrong = named(a) + " is mapped, but the " + named(from.elements[a.scope]) +
+              " around it is not; map it too";
+    } else if (scope_to != b.scope) {
       const std::string there = b.scope == kNoIndex ? "the process" : named(to.elements[b.scope]);
       const std::string here =
           a.scope == kNoIndex ? "the process" : named(from.elements[a.scope]);
-      problems.push_back(named(a) + " is in " + here + ", but " + named(b) + " is in " + there +
-                         ", which that does not map to: a scope keeps its parent");
+      wrong = named(a) + " is in " + here + ", but " + named(b) + " is in " + there +
+              ", which that does not map to: a scope keeps its parent";
+    } else if (a.kind == ElementKind::kBoundaryEvent && a.attached_to != kNoIndex &&
+               (m.to[a.attached_to] == kNoIndex || m.to[a.attached_to] != b.attached_to)) {
+      wrong = named(a) + " is attached to " + named(from.elements[a.attached_to]) + ", but " +
+              named(b) + " to another activity than that maps to";
     }
+    if (wrong.empty()) continue;
+    if (explicit_pair[i]) problems.push_back(std::move(wrong));
+    m.to[i] = kNoIndex;
   }
   if (!problems.empty()) {
     std::string message = "the migration plan cannot be used:";
@@ -227,10 +260,18 @@ Result<InstanceMigration> Runtime::migrate(InstanceId id, const MigrationMap& m,
       return refuse("a token is at " + named(a) + ", whose loop (multi-instance, sequential or "
                     "not, or standard) differs in " + named(b));
     }
-    if (!el.arrivals.empty() && el.arrivals.size() != b.incoming.size()) {
-      return refuse("tokens wait at the join " + named(a) + ", which has " +
-                    std::to_string(a.incoming.size()) + " incoming flows; " + named(b) +
-                    " has " + std::to_string(b.incoming.size()));
+    if (!el.arrivals.empty()) {
+      // Arrivals are counted per incoming flow: they follow their flow by id.
+      for (std::size_t k = 0; k < el.arrivals.size() && k < a.incoming.size(); ++k) {
+        if (el.arrivals[k] == 0) continue;
+        const std::string& flow_id = from.flow(a.incoming[k]).id;
+        const bool kept = std::any_of(b.incoming.begin(), b.incoming.end(),
+                                      [&](FlowIndex f) { return to.flow(f).id == flow_id; });
+        if (!kept) {
+          return refuse("a token waits at the join " + named(a) + " from flow " + quote(flow_id) +
+                        ", which is not an incoming flow of " + named(b));
+        }
+      }
     }
     if (t != el.element || a.id != b.id) {
       if (a.id != b.id) out.moves.push_back(a.id + " -> " + b.id);
@@ -257,10 +298,28 @@ Result<InstanceMigration> Runtime::migrate(InstanceId id, const MigrationMap& m,
       kept.push_back({i, t});
       continue;
     }
-    if (t == kNoIndex) {
+    // A wait belongs to where it is owned: an event after a waiting event-based gateway must
+    // still follow the gateway; a boundary event must still be on the activity (checked
+    // with the plan), an event-subprocess start in the scope.
+    bool belongs = t != kNoIndex;
+    if (belongs && w.owner != kProcessScope) {
+      const ElementInstance* owner = inst.find(w.owner);
+      const Element& gw = to.element(m.to[owner->element]);
+      if (gw.kind == ElementKind::kEventBasedGateway) {
+        belongs = std::any_of(gw.outgoing.begin(), gw.outgoing.end(),
+                              [&](FlowIndex f) { return to.flow(f).target == t; });
+      }
+    }
+    if (!belongs) {
       dropped.push_back(i);
       out.notes.push_back("drops " + describe_wait(from.element(w.event)) +
-                          ", which version " + std::to_string(to.version) + " does not have");
+                          ", which version " + std::to_string(to.version) +
+                          (t == kNoIndex ? " does not have" : " has elsewhere"));
+    } else if (!same_subscription(from.element(w.event), to.element(t))) {
+      dropped.push_back(i);
+      armed.push_back({w.owner, t});
+      out.notes.push_back("subscribes " + describe_wait(to.element(t)) + " anew: " +
+                          "version " + std::to_string(to.version) + " waits for something else");
     } else if (w.timer && m.reschedule_timers) {
       dropped.push_back(i);
       armed.push_back({w.owner, t});
@@ -346,6 +405,29 @@ Result<InstanceMigration> Runtime::migrate(InstanceId id, const MigrationMap& m,
                         quote(b.task.type.text));
     retyped.push_back({el.job, b.task.type.text});
   }
+  // What will be armed must be armable: a timer's or a message's expression is evaluated
+  // now, so that an instance that cannot move stays as it was, and the dry run says so.
+  for (const Armed& a : armed) {
+    const Element& ev = to.element(a.event);
+    std::string why;
+    if (ev.event.type == EventType::kTimer) {
+      Result<std::string> text = eval_string(inst, a.owner, ev.event.timer);
+      Result<TimerSchedule> when = text ? plan_timer(ev.event.timer_type, *text, now())
+                                        : Result<TimerSchedule>(text.status());
+      if (!when) why = when.status().message();
+    } else if (ev.event.type == EventType::kMessage) {
+      Result<std::string> name = eval_string(inst, a.owner, ev.event.message_name);
+      if (!name) why = name.status().message();
+      if (name && !ev.event.correlation_key.empty()) {
+        Result<std::string> key = eval_string(inst, a.owner, ev.event.correlation_key);
+        if (!key) why = "correlation key: " + key.status().message();
+      }
+    }
+    if (!why.empty()) {
+      return refuse(describe_wait(ev) + " of version " + std::to_string(to.version) +
+                    " cannot be armed: " + why);
+    }
+  }
   {
     std::vector<ElementIndex> at;
     std::vector<const ElementInstance*> tokens;
@@ -380,6 +462,17 @@ Result<InstanceMigration> Runtime::migrate(InstanceId id, const MigrationMap& m,
   for (ElementInstance& el : inst.elements) {
     before.push_back(el.element);
     el.element = m.to[el.element];
+    if (el.arrivals.empty()) continue;
+    // A join's arrivals follow their flows, by id.
+    const Element& a = from.element(before.back());
+    const Element& b = to.element(el.element);
+    std::vector<std::uint16_t> arrivals(b.incoming.size(), 0);
+    for (std::size_t k = 0; k < b.incoming.size(); ++k) {
+      for (std::size_t j = 0; j < a.incoming.size() && j < el.arrivals.size(); ++j) {
+        if (from.flow(a.incoming[j]).id == to.flow(b.incoming[k]).id) arrivals[k] = el.arrivals[j];
+      }
+    }
+    el.arrivals = std::move(arrivals);
   }
   for (Incident& i : inst.incidents) {
     if (i.element_index != kNoIndex) i.element_index = m.to[i.element_index];

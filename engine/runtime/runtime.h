@@ -175,6 +175,10 @@ class Runtime {
   // process with a signal start event of that name starts. `instances`: those reached, then
   // those started.
   Result<Correlation> signal(std::string_view name, nlohmann::json variables);
+  // Evaluates the process-level conditional start events of the latest version of each
+  // process (of `process_id` only, unless empty) against `variables`: each process with
+  // one that holds starts, once, with those variables. `instances`: those started.
+  Result<Correlation> start_by_conditions(nlohmann::json variables, std::string_view process_id);
   Status cancel(InstanceId id);
   // Pauses a running instance: its jobs are taken from their workers and handed to nobody,
   // its timers do not fire and messages pass it by (buffered, when they may be), until

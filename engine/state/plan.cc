@@ -36,6 +36,8 @@ std::shared_ptr<const Plan> make_plan(std::shared_ptr<const BpmnDocument> docume
           plan->signal_starts.push_back(i);
         } else if (e.event.type == EventType::kTimer && e.scope == kNoIndex) {
           plan->timer_starts.push_back(i);
+        } else if (e.event.type == EventType::kConditional && e.scope == kNoIndex) {
+          plan->conditional_starts.push_back(i);
         }
         break;
       case ElementKind::kEventSubProcess:

@@ -29,6 +29,7 @@ struct Plan {
   std::vector<ElementIndex> message_starts;  // process-level message start events
   std::vector<ElementIndex> signal_starts;   // process-level signal start events
   std::vector<ElementIndex> timer_starts;    // process-level timer start events
+  std::vector<ElementIndex> conditional_starts;  // process-level conditional start events
   // Per flow: its position in the target's incoming list (join bookkeeping).
   std::vector<std::uint16_t> incoming_slot;
   // Per inclusive gateway with several incoming flows: which elements of its scope can reach

@@ -5,8 +5,25 @@
 #include <chrono>
 #include <vector>
 
+#include <date/tz.h>
+
 namespace ordo::time {
 namespace {
+
+// "CRON_TZ=Europe/Berlin ..." or "TZ=...": the zone's name, and the rest.
+std::pair<std::string_view, std::string_view> zone_prefix(std::string_view text) {
+  std::size_t i = 0;
+  while (i < text.size() && (text[i] == ' ' || text[i] == '\t')) ++i;
+  text.remove_prefix(i);
+  for (std::string_view tag : {std::string_view("CRON_TZ="), std::string_view("TZ=")}) {
+    if (text.substr(0, tag.size()) != tag) continue;
+    text.remove_prefix(tag.size());
+    std::size_t end = 0;
+    while (end < text.size() && text[end] != ' ' && text[end] != '\t') ++end;
+    return {text.substr(0, end), text.substr(end)};
+  }
+  return {{}, text};
+}
 
 std::vector<std::string_view> fields_of(std::string_view text) {
   std::vector<std::string_view> out;
@@ -116,12 +133,22 @@ Status read_field(std::string_view text, const Field& f, bool months, bool weekd
 }  // namespace
 
 bool looks_like_cron(std::string_view text) noexcept {
-  const std::size_t n = fields_of(text).size();
+  const std::size_t n = fields_of(zone_prefix(text).second).size();
   return n >= 5 && n <= 7;
 }
 
 Result<Cron> parse_cron(std::string_view text) {
-  std::vector<std::string_view> f = fields_of(text);
+  const auto [zone_name, rest] = zone_prefix(text);
+  const date::time_zone* zone = nullptr;
+  if (!zone_name.empty() || text.find("TZ=") != std::string_view::npos) {
+    try {
+      zone = date::locate_zone(zone_name);
+    } catch (const std::exception&) {
+      return Status::invalid_argument("unknown time zone '" + std::string(zone_name) +
+                                      "'; write an IANA name such as CRON_TZ=Europe/Berlin");
+    }
+  }
+  std::vector<std::string_view> f = fields_of(rest);
   if (f.size() < 5 || f.size() > 7) {
     return Status::invalid_argument(
         "a cron expression has 6 fields (second minute hour day "
@@ -158,10 +185,40 @@ Result<Cron> parse_cron(std::string_view text) {
   if (!s) return s;
   if (c.any_day) c.days.set();
   if (c.any_weekday) c.weekdays.set();
+  c.zone = zone;
   return c;
 }
 
+namespace {
+
+std::optional<std::int64_t> next_utc(const Cron& c, std::int64_t after_ms);
+
+}  // namespace
+
 std::optional<std::int64_t> next_cron_time(const Cron& c, std::int64_t after_ms) {
+  if (c.zone == nullptr) return next_utc(c, after_ms);
+  // The fields are matched in local time; each match is then placed on the timeline.
+  using namespace std::chrono;
+  const auto* zone = static_cast<const date::time_zone*>(c.zone);
+  const auto at = [](std::int64_t ms) { return sys_seconds(seconds(ms >= 0 ? ms / 1000 : (ms - 999) / 1000)); };
+  std::int64_t local = after_ms + zone->get_info(at(after_ms)).offset.count() * 1000;
+  for (int tries = 0; tries < 10000; ++tries) {
+    const std::optional<std::int64_t> next = next_utc(c, local);
+    if (!next) return std::nullopt;
+    local = *next;
+    const date::local_seconds wall{seconds(*next / 1000)};
+    const date::local_info info = zone->get_info(wall);
+    if (info.result == date::local_info::nonexistent) continue;  // a clock change skips it
+    const std::int64_t utc = *next - info.first.offset.count() * 1000;
+    if (utc > after_ms) return utc;
+    // A repeated hour's second pass: fired already, the first time.
+  }
+  return std::nullopt;
+}
+
+namespace {
+
+std::optional<std::int64_t> next_utc(const Cron& c, std::int64_t after_ms) {
   using namespace std::chrono;
   const std::int64_t after_s = after_ms >= 0 ? after_ms / 1000 : (after_ms - 999) / 1000;
   const sys_days first_day = floor<days>(sys_seconds(seconds(after_s)));
@@ -197,5 +254,7 @@ std::optional<std::int64_t> next_cron_time(const Cron& c, std::int64_t after_ms)
   }
   return std::nullopt;
 }
+
+}  // namespace
 
 }  // namespace ordo::time

@@ -1,6 +1,9 @@
 // Cron expressions in a timer's timeCycle, as Zeebe (Spring: "second minute hour day month
 // weekday", e.g. "0 0 9 * * MON-FRI") and Camunda 7 (Quartz: the same with "?" and an
-// optional year) write them; five fields are read as Unix cron (no seconds). Times are UTC.
+// optional year) write them; five fields are read as Unix cron (no seconds). Times are UTC,
+// unless the expression starts with a time zone: "CRON_TZ=Europe/Berlin 0 0 9 * * MON-FRI"
+// (as cronie writes it; "TZ=" too) is 09:00 in Berlin, summer and winter. A local time that
+// a clock change skips is skipped; one it repeats fires once, the first time.
 #pragma once
 
 #include <bitset>
@@ -22,9 +25,11 @@ struct Cron {
   bool any_day = true;      // the day-of-month field is * or ?
   bool any_weekday = true;  // the day-of-week field is * or ?
   std::bitset<200> years;   // 1970 + i; all set unless a Quartz year field says otherwise
+  const void* zone = nullptr;  // the IANA time zone (a date::time_zone), or null: UTC
 };
 
-// Whether `text` looks like a cron expression (5 to 7 fields), not an ISO 8601 cycle.
+// Whether `text` looks like a cron expression (5 to 7 fields, after an optional CRON_TZ=),
+// not an ISO 8601 cycle.
 bool looks_like_cron(std::string_view text) noexcept;
 
 // kInvalidArgument naming the field and what it allows.

@@ -410,10 +410,6 @@ void Rules::check_event(const Element& e) {
         report(at, Severity::kError, "missing-condition-expression",
                name(e) + " has a conditional event definition without a condition; add "
                          "<condition xsi:type=\"tFormalExpression\">=...</condition>");
-      } else if (e.kind == ElementKind::kStartEvent && e.scope == kNoIndex) {
-        report(at, Severity::kWarning, "not-executed",
-               name(e) + " is a conditional start event of a process, which Ordo loads but "
-                         "never fires; start the process by API, message or signal instead");
       }
       break;
     case EventType::kCompensation:
@@ -498,7 +494,7 @@ void Rules::check_timer(const Element& e) {
     if (Result<time::Cron> cron = time::parse_cron(v); !cron) {
       report(at, Severity::kError, "invalid-timer-value",
              "timer cycle " + q(v) + " of " + name(e) + ": " + cron.status().message() +
-                 " (e.g. 0 0 9 * * MON-FRI, in UTC)");
+                 " (e.g. 0 0 9 * * MON-FRI in UTC, or CRON_TZ=Europe/Berlin 0 0 9 * * MON-FRI)");
     }
   } else if (!valid) {
     report(at, Severity::kError, "invalid-timer-value",

@@ -364,6 +364,11 @@ class Engine {
   // A suspended instance misses it.
   Result<MessageResult> broadcast_signal(std::string_view name,
                                          nlohmann::json variables = nlohmann::json::object());
+  // Process-level conditional start events: each deployed process (only `process_id`, unless
+  // empty) whose latest version has one whose condition holds for `variables` starts an
+  // instance with them, once (Camunda 7's evaluateStartConditions). The instances started.
+  Result<MessageResult> start_by_conditions(nlohmann::json variables,
+                                            std::string_view process_id = {});
   // Pauses a running instance (state suspended) until resume(): none of its jobs is handed
   // out (a worker holding one loses it, and its answer is refused with kConflict), its
   // timers do not fire (one due meanwhile fires at the resume), and messages pass it by
@@ -375,7 +380,8 @@ class Engine {
   // Moves running instances to another version of their process (ordo/migration.h): the
   // plan is checked first (kInvalidArgument naming every problem, kNotFound for a version
   // not deployed), then each instance moves in a transaction of its own, or, when it cannot,
-  // stays as it was and the report says why. A dry run says what would happen.
+  // stays as it was and the report says why (a store failure stops the batch at that
+  // instance: those before it moved). A dry run says what would happen.
   Result<MigrationReport> migrate(const MigrationRequest& request);
   // Sets process-level variables (e.g. to fix what caused an incident).
   Status set_variables(InstanceId instance, nlohmann::json variables);

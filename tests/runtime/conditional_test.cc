@@ -58,5 +58,30 @@ TEST_P(ConditionalEvents, ABoundaryAndAnEventSubprocessFireOnAJobsVariables) {
   EXPECT_EQ(must(h.engine().open_jobs("greet")).size(), 2u) << "false, then true again";
 }
 
+// A process-level conditional start event: evaluated on request against the variables
+// given (Camunda 7's evaluateStartConditions); each process whose condition holds starts.
+TEST_P(ConditionalEvents, AProcessStartsWhenItsStartConditionHoldsForTheVariablesGiven) {
+  Harness h;
+  h.deploy(process("<startEvent id=\"big-order\">" + condition("=total &gt; 100") +
+                   "</startEvent>" + svc("review") + "<endEvent id=\"e\"/>" +
+                   flow("big-order", "review") + flow("review", "e"),
+               "review-big"));
+  h.deploy(process("<startEvent id=\"any-order\">" + condition("=total &gt; 0") +
+                   "</startEvent><endEvent id=\"any-e\"/>" + flow("any-order", "any-e"),
+               "count-all"));
+  MessageResult started = must(h.engine().start_by_conditions({{"total", 150}}));
+  ASSERT_EQ(started.instances.size(), 2u);
+  EXPECT_EQ(h.info(started.instances[1]).process_id, "review-big");
+  EXPECT_EQ(h.info(started.instances[1]).variables["total"], 150);
+  EXPECT_EQ(h.active(started.instances[1]), Ids({"review"}));
+  EXPECT_EQ(must(h.engine().start_by_conditions({{"total", 50}})).instances.size(), 1u);
+  EXPECT_EQ(must(h.engine().start_by_conditions({{"total", 150}}, "count-all")).instances.size(),
+            1u);
+  EXPECT_TRUE(must(h.engine().start_by_conditions(nlohmann::json::object())).instances.empty())
+      << "without the variable, no condition holds";
+  EXPECT_EQ(h.engine().start_by_conditions({{"total", 1}}, "no-such-process").status().code(),
+            StatusCode::kNotFound);
+}
+
 }  // namespace
 }  // namespace ordo::testing

@@ -182,6 +182,67 @@ TEST_P(Migration, ADryRunNamesTheInstancesThatWouldGetStuck) {
   EXPECT_TRUE(report.instances[1].stuck.empty()) << "already past the join";
 }
 
+TEST_P(Migration, AWaitGoesWhereItsEventIsInTheTargetOrIsDropped) {
+  Harness h;
+  // Version 1: the timer "late" on a, and after a, an event-based gateway between "paid"
+  // and "gave-up".
+  const std::string timer =
+      "<timerEventDefinition><timeDuration>PT1H</timeDuration></timerEventDefinition>";
+  h.deploy(bpmn(message_def("m", "paid") + "<process id=\"p\" isExecutable=\"true\">"
+                "<startEvent id=\"s\"/>" + svc("a") +
+                "<boundaryEvent id=\"late\" attachedToRef=\"a\">" + timer +
+                "</boundaryEvent><endEvent id=\"late-e\"/><eventBasedGateway id=\"g\"/>"
+                "<intermediateCatchEvent id=\"paid\"><messageEventDefinition messageRef=\"m\"/>"
+                "</intermediateCatchEvent><intermediateCatchEvent id=\"gave-up\">" + timer +
+                "</intermediateCatchEvent><endEvent id=\"e\"/>" + flow("s", "a") +
+                flow("a", "g") + flow("late", "late-e") + flow("g", "paid") +
+                flow("g", "gave-up") + flow("paid", "e") + flow("gave-up", "e") + "</process>"));
+  const InstanceId at_a = h.start("p", {{"orderId", "O-1"}});
+  const InstanceId at_g = h.start("p", {{"orderId", "O-2"}});
+  ASSERT_OK(h.engine().complete_job(h.job_of("a", at_g)));
+  // Version 2: "late" is on b now, and "gave-up" is no longer after the gateway.
+  h.deploy(bpmn(message_def("m", "paid") + "<process id=\"p\" isExecutable=\"true\">"
+                "<startEvent id=\"s\"/>" + svc("a") + svc("b") +
+                "<boundaryEvent id=\"late\" attachedToRef=\"b\">" + timer +
+                "</boundaryEvent><endEvent id=\"late-e\"/><eventBasedGateway id=\"g\"/>"
+                "<intermediateCatchEvent id=\"paid\"><messageEventDefinition messageRef=\"m\"/>"
+                "</intermediateCatchEvent><intermediateCatchEvent id=\"other\">" + timer +
+                "</intermediateCatchEvent><intermediateCatchEvent id=\"gave-up\">" + timer +
+                "</intermediateCatchEvent><endEvent id=\"e\"/>" + flow("s", "a") +
+                flow("a", "b") + flow("b", "g") + flow("late", "late-e") + flow("g", "paid") +
+                flow("g", "other") + flow("paid", "e") + flow("other", "gave-up") +
+                flow("gave-up", "e") + "</process>"));
+  const MigrationReport report = must(h.engine().migrate(request({at_a, at_g})));
+  ASSERT_EQ(report.migrated, 2u);
+  h.clock().advance(2 * 3600 * 1000);
+  must(h.engine().run_until_idle());
+  EXPECT_EQ(h.active(at_a), Ids({"a"})) << "version 2 has no timer on a";
+  // The gateway's old "gave-up" wait was dropped and "other" armed; "other" fired.
+  EXPECT_EQ(h.active(at_g), Ids({"gave-up"}));
+}
+
+TEST_P(Migration, AnInstanceWhoseNewTimerCannotBeScheduledStaysAsItWas) {
+  Harness h;
+  h.deploy(version_one());
+  const InstanceId id = h.start();
+  h.deploy(process("<startEvent id=\"s\"/>" + svc("a") + svc("b") +
+                   "<boundaryEvent id=\"a-limit\" attachedToRef=\"a\"><timerEventDefinition>"
+                   "<timeDuration>=limit</timeDuration></timerEventDefinition></boundaryEvent>"
+                   "<endEvent id=\"e\"/><endEvent id=\"limited\"/>" +
+                   flow("s", "a") + flow("a", "b") + flow("b", "e") + flow("a-limit", "limited")));
+  MigrationReport report = must(h.engine().migrate(request({id})));
+  ASSERT_EQ(report.refused, 1u);
+  EXPECT_NE(report.instances[0].problem.find("the timer of boundary event 'a-limit' of version 2 "
+                                             "cannot be armed"),
+            std::string::npos)
+      << report.instances[0].problem;
+  EXPECT_EQ(h.info(id).version, 1);
+  ASSERT_OK(h.engine().set_variables(id, {{"limit", "PT1H"}}));
+  report = must(h.engine().migrate(request({id})));
+  EXPECT_EQ(report.migrated, 1u);
+  EXPECT_EQ(must(h.engine().open_jobs("a")).size(), 1u);
+}
+
 TEST_P(Migration, TimersKeepTheirDueTimeUnlessRescheduled) {
   Harness h;
   auto waiting = [](std::string_view duration) {

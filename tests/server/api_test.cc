@@ -496,6 +496,20 @@ TEST_F(ApiTest, InstancesAreMigratedToANewVersionAfterADryRun) {
                  json{{"processId", "p"}, {"sourceVersion", 9}}.dump())
                 .status,
             404);
+  EXPECT_EQ(call("POST", "/v1/migrations",
+                 json{{"processId", "p"}, {"sourceVersion", 1}, {"instances", json::array()}}.dump())
+                .status,
+            400);
+  Response nulls = call("POST", "/v1/migrations",
+                        json{{"processId", "p"}, {"sourceVersion", 1}, {"mapById", nullptr},
+                             {"dryRun", nullptr}}
+                            .dump());
+  EXPECT_EQ(nulls.status, 200) << nulls.body;
+  // A null filter is no filter: the bulk cancel refuses it rather than cancel everything.
+  EXPECT_EQ(call("POST", "/v1/process-instances/cancel",
+                 json{{"businessKeyPrefix", nullptr}}.dump())
+                .status,
+            400);
 }
 
 // Cancelling what matches a filter: counted first (nothing changes), then cancelled; only
@@ -559,7 +573,7 @@ TEST_F(ApiTest, EveryRouteOfTheOpenApiFileExists) {
       ++routes;
     }
   }
-  EXPECT_EQ(routes, 32);
+  EXPECT_EQ(routes, 33);
 }
 
 // Request metrics are labelled by route template: every documented route has its own label,

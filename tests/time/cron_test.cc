@@ -47,6 +47,29 @@ TEST(Cron, NextTimesInEachDialect) {
   EXPECT_EQ(next("0 0 0 31 2 ?", "2026-12-08T00:00:00Z"), "none");
 }
 
+// A time zone before the fields: the times are local there, through clock changes
+// (Europe/Berlin: summer time from 2026-03-29 02:00, back on 2026-10-25 03:00).
+TEST(Cron, InATimeZoneTheTimesAreLocal) {
+  EXPECT_EQ(next("CRON_TZ=Europe/Berlin 0 0 9 * * MON-FRI", "2026-12-07T10:00:00Z"),
+            "2026-12-08T08:00:00Z") << "09:00 in winter is 08:00 UTC";
+  EXPECT_EQ(next("CRON_TZ=Europe/Berlin 0 0 9 * * *", "2026-03-28T12:00:00Z"),
+            "2026-03-29T07:00:00Z") << "and 07:00 UTC in summer";
+  EXPECT_EQ(next("TZ=America/New_York 0 0 9 * * *", "2026-12-07T10:00:00Z"),
+            "2026-12-07T14:00:00Z");
+  // 02:30 does not happen on the day clocks go forward: skipped, as cron does.
+  EXPECT_EQ(next("CRON_TZ=Europe/Berlin 0 30 2 * * *", "2026-03-28T12:00:00Z"),
+            "2026-03-30T00:30:00Z");
+  // 02:30 happens twice on the day they go back: once, the first time.
+  EXPECT_EQ(next("CRON_TZ=Europe/Berlin 0 30 2 * * *", "2026-10-24T12:00:00Z"),
+            "2026-10-25T00:30:00Z");
+  EXPECT_EQ(next("CRON_TZ=Europe/Berlin 0 30 2 * * *", "2026-10-25T00:30:00Z"),
+            "2026-10-26T01:30:00Z");
+  EXPECT_TRUE(looks_like_cron("CRON_TZ=Europe/Berlin 0 0 9 * * *"));
+  Result<Cron> bad = parse_cron("CRON_TZ=Europe/Berlinn 0 0 9 * * *");
+  ASSERT_FALSE(bad.is_ok());
+  EXPECT_NE(bad.status().message().find("unknown time zone 'Europe/Berlinn'"), std::string::npos);
+}
+
 TEST(Cron, MistakesAreNamed) {
   for (const auto& [text, says] :
        std::vector<std::pair<const char*, const char*>>{{"0 0 25 * * *", "hour"},
