@@ -256,6 +256,7 @@ int run_migrate(const MigrateArgs& args) {
     std::cout << (m.moves.empty() ? "" : ")") << '\n';
     for (const std::string& note : m.notes) std::cout << "  " << shown(note) << '\n';
     for (const std::string& s : m.stuck) std::cout << "  would get stuck: " << shown(s) << '\n';
+    for (const std::string& h : m.history) std::cout << "  its history: " << shown(h) << '\n';
   }
   std::size_t stuck = 0;
   for (const InstanceMigration& m : r->instances) stuck += m.stuck.empty() ? 0u : 1u;

@@ -368,6 +368,10 @@ Result<MigrationReport> Engine::migrate(const MigrationRequest& request) {
       one = std::move(*r);
       return Status::ok();
     });
+    if (s && request.dry_run) {
+      Result<std::vector<HistoryEvent>> history = impl_->store->history(id);
+      if (history) one.history = runtime::history_misfits(*map, *history);
+    }
     bool stop = false;
     if (!s) {
       // The instance stays as it was; a failure of the store stops the batch there (what
@@ -388,7 +392,8 @@ nlohmann::json to_json(const MigrationReport& report) {
   nlohmann::json instances = nlohmann::json::array();
   for (const InstanceMigration& m : report.instances) {
     nlohmann::json one = {{"id", m.instance}, {"migrated", m.migrated}, {"moves", m.moves},
-                          {"tokens", m.tokens}, {"notes", m.notes}, {"stuck", m.stuck}};
+                          {"tokens", m.tokens}, {"notes", m.notes}, {"stuck", m.stuck},
+                          {"history", m.history}};
     if (!m.problem.empty()) one["problem"] = m.problem;
     instances.push_back(std::move(one));
   }

@@ -220,6 +220,47 @@ Result<MigrationMap> resolve_migration(std::shared_ptr<const Plan> source,
   return m;
 }
 
+std::vector<std::string> history_misfits(const MigrationMap& m,
+                                         const std::vector<HistoryEvent>& history) {
+  const ProcessDefinition& from = *m.source->def;
+  const ProcessDefinition& to = *m.target->def;
+  const std::string target = "version " + std::to_string(m.target->version);
+  std::size_t since = 0;
+  for (std::size_t i = 0; i < history.size(); ++i) {
+    if (history[i].kind == HistoryKind::kInstanceMigrated) since = i + 1;
+  }
+  std::vector<std::string> out;
+  auto add = [&](std::string s) {
+    if (out.size() < 20 && std::find(out.begin(), out.end(), s) == out.end()) {
+      out.push_back(std::move(s));
+    }
+  };
+  for (std::size_t i = since; i < history.size(); ++i) {
+    const HistoryEvent& e = history[i];
+    if (e.element_id.empty()) continue;
+    if (e.kind == HistoryKind::kFlowTaken) {
+      const FlowIndex f = from.flow_index(e.element_id);
+      if (f == kNoIndex) continue;
+      const SequenceFlow& a = from.flows[f];
+      const std::string path = quote(a.id) + " (" + from.elements[a.source].id + " -> " +
+                               from.elements[a.target].id + ")";
+      const FlowIndex g = to.flow_index(e.element_id);
+      if (g == kNoIndex) {
+        add("took flow " + path + ", which " + target + " does not have");
+      } else if (m.to[a.source] != to.flows[g].source || m.to[a.target] != to.flows[g].target) {
+        add("took flow " + path + ", which leads elsewhere in " + target);
+      }
+    } else if (e.kind == HistoryKind::kElementCompleted) {
+      const ElementIndex el = from.element_index(e.element_id);
+      if (el != kNoIndex && m.to[el] == kNoIndex && is_activity(from.elements[el].kind)) {
+        add("completed " + named(from.elements[el]) + ", which the plan does not map to " +
+            target);
+      }
+    }
+  }
+  return out;
+}
+
 Result<InstanceMigration> Runtime::migrate(InstanceId id, const MigrationMap& m, bool apply) {
   if (Status s = begin(); !s) return s;
   Instance* found = get(id);

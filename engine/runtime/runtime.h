@@ -106,6 +106,10 @@ struct MigrationMap {
 Result<MigrationMap> resolve_migration(std::shared_ptr<const Plan> source,
                                        std::shared_ptr<const Plan> target,
                                        const MigrationPlan& plan);
+// Replays an instance's history (as read back) on the map's target: what it did since its
+// last migration that the target would not do the same way, in words, each once.
+std::vector<std::string> history_misfits(const MigrationMap& map,
+                                         const std::vector<HistoryEvent>& history);
 
 class Runtime {
  public:

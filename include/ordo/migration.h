@@ -65,6 +65,11 @@ struct InstanceMigration {
   // with an incoming flow that none of them can reach (a branch the target added before
   // where the instance is). It migrates all the same; a dry run is the time to look.
   std::vector<std::string> stuck;
+  // A dry run replays the instance's history (since its last migration, if any) on the
+  // target: the flows it took and the activities it completed that the target does not
+  // have the same way ("took flow 'f2' (a -> b), which version 2 does not have"). Its
+  // figures and compensations then refer to a path the target cannot take.
+  std::vector<std::string> history;
 };
 
 struct MigrationReport {
@@ -78,8 +83,8 @@ struct MigrationReport {
 };
 
 // {"processId", "sourceVersion", "targetVersion", "dryRun", "migrated", "refused",
-// "instances": [{"id", "migrated", "problem"?, "moves", "tokens", "notes", "stuck"}]}. Keys
-// are stable
+// "instances": [{"id", "migrated", "problem"?, "moves", "tokens", "notes", "stuck",
+// "history"}]}. Keys are stable
 // (ordo migrate --json, POST /v1/migrations).
 nlohmann::json to_json(const MigrationReport& report);
 

@@ -180,6 +180,14 @@ TEST_P(Migration, ADryRunNamesTheInstancesThatWouldGetStuck) {
             std::string::npos)
       << report.instances[0].stuck[0];
   EXPECT_TRUE(report.instances[1].stuck.empty()) << "already past the join";
+  // Its history, replayed on version 2: the flows it took are not there.
+  const std::vector<std::string>& past = report.instances[1].history;
+  EXPECT_NE(std::find(past.begin(), past.end(),
+                      "took flow 'a-b' (a -> b), which version 2 does not have"),
+            past.end());
+  EXPECT_NE(std::find(past.begin(), past.end(),
+                      "took flow 's-a' (s -> a), which version 2 does not have"),
+            past.end());
 }
 
 TEST_P(Migration, AWaitGoesWhereItsEventIsInTheTargetOrIsDropped) {
