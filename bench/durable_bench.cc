@@ -20,6 +20,11 @@
 // BM_FetchAndLock[Postgres]/jobs: ORDO_BENCH_JOBS jobs (default 100,000) open for an
 //   external worker; reports the latency of fetch_and_lock of `jobs` jobs at a time (p50,
 //   p99, max in microseconds), SQLite FULL, PostgreSQL as the server commits.
+// BM_Migrate[Postgres]: ORDO_BENCH_MIGRATE instances (default 10,000) waiting at a message
+//   move to a version that adds a task with a timer after the catch: every instance's
+//   subscription is kept (nothing to arm where they wait); items_per_second is
+//   instances migrated per second (a transaction each, SQLite FULL), and the dry run's
+//   instances per second.
 // Both build their rows and then measure at once: a burst. ORDO_BENCH_SETTLE_S=70 waits in
 // between, long enough for PostgreSQL's autovacuum to analyze the new rows.
 // BM_NodesPostgres/threads:N: N engines (one per benchmark thread, each with its own
@@ -347,6 +352,91 @@ void run_waiting(benchmark::State& state, const std::string& location,
   }
 }
 
+// Version 2 of kWaitProcess: a task after the catch, with a timer on it.
+constexpr const char* kWaitProcessV2 = R"(<?xml version="1.0"?>
+<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL"
+             xmlns:zeebe="http://camunda.org/schema/zeebe/1.0" id="d">
+  <message id="m" name="paid"><extensionElements>
+    <zeebe:subscription correlationKey="=orderId"/></extensionElements></message>
+  <process id="wait" isExecutable="true">
+    <startEvent id="s"/>
+    <intermediateCatchEvent id="paid"><messageEventDefinition messageRef="m"/></intermediateCatchEvent>
+    <serviceTask id="confirm"><extensionElements><zeebe:taskDefinition type="confirm"/>
+    </extensionElements></serviceTask>
+    <boundaryEvent id="late" attachedToRef="confirm"><timerEventDefinition>
+      <timeDuration>PT1H</timeDuration></timerEventDefinition></boundaryEvent>
+    <endEvent id="e"/><endEvent id="late-e"/>
+    <sequenceFlow id="f1" sourceRef="s" targetRef="paid"/>
+    <sequenceFlow id="f2" sourceRef="paid" targetRef="confirm"/>
+    <sequenceFlow id="f3" sourceRef="confirm" targetRef="e"/>
+    <sequenceFlow id="f4" sourceRef="late" targetRef="late-e"/>
+  </process>
+</definitions>)";
+
+void run_migrate(benchmark::State& state, const std::string& location) {
+  const int total = env_count("ORDO_BENCH_MIGRATE", 10'000);
+  {
+    std::unique_ptr<ordo::Engine> opened = open_for_building(state, location);
+    if (!opened || !build_instances(state, *opened, kWaitProcess, "wait", total)) return;
+    auto loaded = ordo::load_bpmn(kWaitProcessV2);
+    if (!loaded.ok() || !opened->deploy(loaded.document)) {
+      state.SkipWithError("version 2 did not deploy");
+      return;
+    }
+  }
+  ordo::EngineOptions o;
+  o.synchronous_full = true;
+  o.keep_history = false;
+  auto engine = ordo::Engine::open(location, o);
+  if (!engine) {
+    state.SkipWithError(engine.status().to_string().c_str());
+    return;
+  }
+  ordo::MigrationRequest r;
+  r.plan.process_id = "wait";
+  r.plan.source_version = 1;
+  r.plan.target_version = 2;
+  r.filter.limit = 10'000;
+  r.dry_run = true;
+  auto t0 = std::chrono::steady_clock::now();
+  auto dry = (*engine)->migrate(r);
+  const double dry_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (!dry || dry->migrated != static_cast<std::size_t>(std::min(total, 10'000))) {
+    state.SkipWithError("the dry run did not take every instance");
+    return;
+  }
+  r.dry_run = false;
+  std::size_t moved = 0;
+  t0 = std::chrono::steady_clock::now();
+  while (true) {
+    auto done = (*engine)->migrate(r);
+    if (!done) {
+      state.SkipWithError(done.status().to_string().c_str());
+      return;
+    }
+    if (done->instances.empty()) break;
+    moved += done->migrated;
+  }
+  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  state.counters["instances"] = static_cast<double>(moved);
+  state.counters["migrated_per_s"] = static_cast<double>(moved) / s;
+  state.counters["dry_run_per_s"] = static_cast<double>(dry->migrated) / dry_s;
+}
+
+void BM_Migrate(benchmark::State& state) {
+  for (auto _ : state) {
+    const std::string path = temp_db("migrate");
+    run_migrate(state, path);
+    remove_db(path);
+  }
+}
+
+void BM_MigratePostgres(benchmark::State& state) {
+  const std::string url = pg_location(state);
+  if (url.empty()) return;
+  for (auto _ : state) run_migrate(state, url);
+}
+
 void BM_WaitingInstances(benchmark::State& state) {
   for (auto _ : state) {
     const std::string path = temp_db("waiting");
@@ -559,6 +649,8 @@ void BM_ConsoleReadsPostgres(benchmark::State& state) {
 }
 
 BENCHMARK(BM_WaitingInstances)->Iterations(1)->Unit(benchmark::kSecond)->UseRealTime();
+BENCHMARK(BM_Migrate)->Iterations(1)->Unit(benchmark::kSecond)->UseRealTime();
+BENCHMARK(BM_MigratePostgres)->Iterations(1)->Unit(benchmark::kSecond)->UseRealTime();
 BENCHMARK(BM_WaitingInstancesPostgres)->Iterations(1)->Unit(benchmark::kSecond)->UseRealTime();
 BENCHMARK(BM_ConsoleReads)->Iterations(1)->Unit(benchmark::kSecond)->UseRealTime();
 BENCHMARK(BM_ConsoleReadsPostgres)->Iterations(1)->Unit(benchmark::kSecond)->UseRealTime();

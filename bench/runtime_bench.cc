@@ -6,6 +6,10 @@
 //   with trivial handlers and the two messages (payment confirmed, delivered) correlated:
 //   items_per_second is instances per second.
 // BM_OrderAcceptanceObserved: the same, with history events built and sent to an observer.
+// BM_SagaDelivered: processes/order-acceptance-saga.bpmn the same way: the completions of
+//   Reserve stock and Take payment are kept for compensation until the order ends.
+// BM_SagaCancelled: the saga, cancelled by the customer after the payment: an event
+//   subprocess compensates (refund, then release) and confirms the cancellation.
 // BM_StartOneTaskEnd: start -> one service task -> end.
 // BM_WaitingInstanceMemory: heap bytes per instance waiting at a message with a ten-item
 //   order, and how much of that is not the variables themselves (glibc mallinfo2).
@@ -40,13 +44,15 @@ nlohmann::json make_order(int items) {
   return order;
 }
 
-std::unique_ptr<ordo::Engine> order_engine(bool keep) {
+std::unique_ptr<ordo::Engine> order_engine(bool keep,
+                                           const char* file = ORDO_SOURCE_DIR
+                                           "/processes/order-acceptance.bpmn") {
   ordo::EngineOptions options;
   options.clock = std::make_shared<ordo::VirtualClock>(1'796'119'200'000);
   options.keep_history = false;
   options.keep_finished_instances = keep;
   auto engine = std::make_unique<ordo::Engine>(options);
-  auto deployed = engine->deploy_file(ORDO_SOURCE_DIR "/processes/order-acceptance.bpmn");
+  auto deployed = engine->deploy_file(file);
   if (!deployed) std::abort();
   engine->register_handler("erp.check-availability", [](const ordo::Job&) {
     return ordo::JobOutcome::complete({{"available", true}});
@@ -91,6 +97,32 @@ BENCHMARK(BM_OrderAcceptance);
 // The same with every history event built and handed to an observer.
 void BM_OrderAcceptanceObserved(benchmark::State& state) { order_loop(state, true); }
 BENCHMARK(BM_OrderAcceptanceObserved);
+
+// The saga: delivered (cancelled false), or cancelled by the customer once paid.
+void saga_loop(benchmark::State& state, bool cancelled) {
+  auto engine = order_engine(false, ORDO_SOURCE_DIR "/processes/order-acceptance-saga.bpmn");
+  const nlohmann::json order = make_order(3);
+  const nlohmann::json approved = {{"paymentStatus", "approved"}};
+  std::uint64_t n = 0;
+  for (auto _ : state) {
+    nlohmann::json vars = order;
+    std::string key = "A-" + std::to_string(++n);
+    vars["orderId"] = key;
+    auto id = engine->start("order-acceptance-saga", std::move(vars), key);
+    (void)engine->run_until_idle();
+    (void)engine->publish_message("payment-confirmed", key, approved);
+    (void)engine->run_until_idle();
+    (void)engine->publish_message(cancelled ? "order-cancelled" : "order-delivered", key);
+    (void)engine->run_until_idle();
+    benchmark::DoNotOptimize(id);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
+void BM_SagaDelivered(benchmark::State& state) { saga_loop(state, false); }
+BENCHMARK(BM_SagaDelivered);
+void BM_SagaCancelled(benchmark::State& state) { saga_loop(state, true); }
+BENCHMARK(BM_SagaCancelled);
 
 void BM_StartOneTaskEnd(benchmark::State& state) {
   ordo::EngineOptions options;

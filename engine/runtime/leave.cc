@@ -4,6 +4,21 @@
 
 namespace ordo::runtime {
 
+namespace {
+
+// An end event of a process-level interrupting event subprocess (a cancellation): where the
+// instance ends, as much as one of the process's own. (A non-interrupting one's is not: the
+// process goes on to an end of its own.)
+bool ends_the_process(const Plan& plan, const Element& end) {
+  if (end.scope == kNoIndex) return false;
+  const Element& sub = plan.element(end.scope);
+  if (sub.kind != ElementKind::kEventSubProcess || sub.scope != kNoIndex) return false;
+  const ElementIndex start = plan.event_sub_start[end.scope];
+  return start != kNoIndex && plan.element(start).interrupting;
+}
+
+}  // namespace
+
 void Runtime::finish(Instance& inst, ElemKey key, nlohmann::json result) {
   if (!apply_outputs(inst, key, std::move(result))) return;
   leave(inst, key);
@@ -31,10 +46,7 @@ void Runtime::leave(Instance& inst, ElemKey key) {
   if (!transition(inst, *el, ElementEvent::kCompleted)) return;
   emit(inst, HistoryKind::kElementCompleted, el->element, key);
   if (def.kind == ElementKind::kEndEvent &&
-      (el->parent == kProcessScope ||
-       (def.scope != kNoIndex && inst.plan->element(def.scope).kind == ElementKind::kEventSubProcess &&
-        inst.plan->element(def.scope).scope == kNoIndex))) {
-    // The process's own end events, and those of its event subprocesses (a cancellation).
+      (el->parent == kProcessScope || ends_the_process(*inst.plan, def))) {
     inst.end_event = el->element;
   }
   keep_compensation(inst, key);
