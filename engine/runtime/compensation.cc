@@ -67,6 +67,12 @@ void Runtime::keep_compensation(Instance& inst, ElemKey key) {
   if (!plan.has_compensation) return;
   const ElementInstance* el = inst.find(key);
   const Element& def = plan.element(el->element);
+  ElemKey compensates = 0;
+  if (!inst.compensation_runs.empty()) {  // its run, if it had one, is over
+    if (const state::CompensationRun* run = inst.run_of(key)) compensates = run->compensates;
+    std::erase_if(inst.compensation_runs,
+                  [&](const state::CompensationRun& r) { return r.owner == key; });
+  }
   const bool children = has_records(inst, key);
   bool keep = false;
   if (plan.keeps_compensation[el->element]) {
@@ -82,7 +88,6 @@ void Runtime::keep_compensation(Instance& inst, ElemKey key) {
     return;
   }
   // Nothing outside can compensate what completed inside (an event subprocess, a handler).
-  const ElemKey compensates = el->compensates;
   if (children) drop_compensations(inst, key);
   if (compensates != 0) drop_compensations(inst, compensates);
 }
@@ -116,7 +121,8 @@ void Runtime::throw_compensation(Instance& inst, ElemKey key, bool wait) {
   } else if (parent != kProcessScope) {
     const ElementInstance* s = inst.find(parent);
     if (plan.element(s->element).kind == ElementKind::kEventSubProcess) {
-      scopes[0] = s->compensates != 0 ? s->compensates : s->parent;
+      const state::CompensationRun* run = inst.run_of(parent);
+      scopes[0] = run != nullptr && run->compensates != 0 ? run->compensates : s->parent;
     }
   }
   const ElementIndex only =
@@ -156,7 +162,7 @@ void Runtime::throw_compensation(Instance& inst, ElemKey key, bool wait) {
   if (wait) {
     // Kept last first: each next one is taken from the back.
     std::reverse(order.begin(), order.end());
-    inst.find(key)->compensating = std::move(order);
+    if (!order.empty()) inst.compensation_runs.push_back({key, 0, std::move(order)});
     compensate_next(inst, key);
     return;
   }
@@ -172,9 +178,9 @@ void Runtime::throw_compensation(Instance& inst, ElemKey key, bool wait) {
 
 void Runtime::compensate_next(Instance& inst, ElemKey key) {
   ElementInstance* el = inst.find(key);
-  if (!el->compensating.empty()) {
-    const ElemKey next = el->compensating.back();
-    el->compensating.pop_back();
+  if (state::CompensationRun* run = inst.run_of(key); run != nullptr && !run->pending.empty()) {
+    const ElemKey next = run->pending.back();
+    run->pending.pop_back();
     reserve_token(inst, key);
     queue_.push_back(Work{inst.id, el->element, key, kNoIndex, next, true});
     return;
@@ -213,9 +219,9 @@ void Runtime::run_compensation(Instance& inst, ElemKey parent, ElemKey record) {
   // with its variables, and a compensation it throws undoes that subprocess's activities.
   const ElementIndex sub = plan.compensation_sub[c.element];
   ElementInstance& e = create(inst, sub, parent, Role::kNormal);
-  e.compensates = c.key;
   if (c.vars.is_object() && !c.vars.empty()) e.vars = std::move(c.vars);
   const ElemKey key = e.key;
+  inst.compensation_runs.push_back({key, c.key, {}});
   if (!transition(inst, e, ElementEvent::kActivated)) return;
   // (A wait that cannot open is an incident on the event subprocess; it starts anyway.)
   open_event_subprocess_waits(inst, key, sub);

@@ -570,10 +570,16 @@ void Runtime::terminate(Instance& inst, ElemKey key) {
   if (el == nullptr) return;
   terminate_children(inst, key);
   close_waits(inst, key);
+  if (!inst.compensation_runs.empty()) {  // a compensation it ran ends with it
+    if (const state::CompensationRun* run = inst.run_of(key); run != nullptr) {
+      if (run->compensates != 0) drop_compensations(inst, run->compensates);
+      std::erase_if(inst.compensation_runs,
+                    [&](const state::CompensationRun& r) { return r.owner == key; });
+    }
+  }
   if (!inst.compensations.empty()) {  // what completed inside can no longer be compensated
     release_claims(inst, key);  // a thrower's compensations not run yet go back
     drop_compensations(inst, key);
-    if (const ElemKey c = inst.find(key)->compensates; c != 0) drop_compensations(inst, c);
   }
   el = inst.find(key);
   if (el->job != 0) cancel_job(inst, *el);
@@ -649,6 +655,7 @@ void Runtime::terminate_instance(Instance& inst, HistoryKind kind) {
   terminate_children(inst, kProcessScope);
   close_waits(inst, kProcessScope);
   inst.compensations.clear();
+  inst.compensation_runs.clear();
   inst.incidents_changed |= !inst.incidents.empty();
   inst.incidents.clear();
   if (!transition(inst, InstanceEvent::kTerminate)) return;

@@ -258,6 +258,7 @@ void Runtime::inner_completed(Instance& inst, ElemKey body, ElemKey inner) {
 void Runtime::complete_instance(Instance& inst) {
   close_waits(inst, kProcessScope);
   inst.compensations.clear();  // nothing can compensate them now
+  inst.compensation_runs.clear();
   if (!transition(inst, InstanceEvent::kComplete)) return;
   inst.ended_ms = now();
   emit(inst, HistoryKind::kInstanceCompleted, inst.end_event);

@@ -42,12 +42,17 @@ struct ElementInstance {
   std::vector<std::uint16_t> arrivals;  // joins: tokens arrived per incoming flow
   nlohmann::json vars;                  // local variables; null when none
   nlohmann::json items;                 // multi-instance body: the input collection
-  // Compensation. A compensation throw event or cancel end event: the compensations it still
-  // has to run, one after another (Compensable keys, the next one last). An event subprocess
-  // started to
-  // compensate a completed subprocess: that subprocess's Compensable key.
-  std::vector<ElemKey> compensating;
+};
+
+// A compensation under way, kept beside the element instance that runs it (not in it: every
+// element instance would grow for what few of them do). A compensation throw event or cancel
+// end event: the compensations it still has to run, one after another (Compensable keys, the
+// next one last). An event subprocess started to compensate a completed subprocess: that
+// subprocess's Compensable key.
+struct CompensationRun {
+  ElemKey owner = 0;
   ElemKey compensates = 0;
+  std::vector<ElemKey> pending;
 };
 
 // A completed activity that compensation may still undo: kept from its completion until it
@@ -99,6 +104,14 @@ struct Instance {
   std::vector<Wait> waits;
   std::vector<Incident> incidents;  // open
   std::vector<Compensable> compensations;  // in order of completion
+  std::vector<CompensationRun> compensation_runs;
+
+  CompensationRun* run_of(ElemKey owner) noexcept {
+    for (CompensationRun& r : compensation_runs) {
+      if (r.owner == owner) return &r;
+    }
+    return nullptr;
+  }
   nlohmann::json vars = nlohmann::json::object();
   InstanceId parent = 0;  // call activity parent
   ElemKey parent_element = 0;

@@ -88,16 +88,7 @@ std::string encode_runtime(const state::Instance& inst) {
       }
       w.raw("]");
     }
-    w.raw(",").value(e.vars).raw(",").value(e.items).raw(",").num(e.activated_ms);
-    if (e.compensates != 0 || !e.compensating.empty()) {
-      w.raw(",").num(e.compensates).raw(",[");
-      for (std::size_t i = 0; i < e.compensating.size(); ++i) {
-        if (i) w.raw(",");
-        w.num(e.compensating[i]);
-      }
-      w.raw("]");
-    }
-    w.raw("]");
+    w.raw(",").value(e.vars).raw(",").value(e.items).raw(",").num(e.activated_ms).raw("]");
   }
   w.raw("],\"w\":[");
   first = true;
@@ -125,6 +116,21 @@ std::string encode_runtime(const state::Instance& inst) {
       first = false;
       w.num(c.key).raw(",").num(c.scope).raw(",").num(c.element).raw(",").num(c.body ? 1 : 0);
       w.raw(",").value(c.vars).raw(",").num(c.claimed_by).raw("]");
+    }
+    w.raw("]");
+  }
+  if (!inst.compensation_runs.empty()) {
+    w.raw(",\"r\":[");
+    first = true;
+    for (const state::CompensationRun& r : inst.compensation_runs) {
+      w.raw(first ? "[" : ",[");
+      first = false;
+      w.num(r.owner).raw(",").num(r.compensates).raw(",[");
+      for (std::size_t i = 0; i < r.pending.size(); ++i) {
+        if (i) w.raw(",");
+        w.num(r.pending[i]);
+      }
+      w.raw("]]");
     }
     w.raw("]");
   }
@@ -197,10 +203,6 @@ Status decode_runtime(std::string_view text, state::Instance& inst) {
       e.vars = a.at(13);
       e.items = a.at(14);
       if (a.size() > 15) e.activated_ms = number<std::int64_t>(a, 15);  // absent before
-      if (a.size() > 17) {  // only while compensating
-        e.compensates = number<state::ElemKey>(a, 16);
-        e.compensating = a.at(17).get<std::vector<state::ElemKey>>();
-      }
       if (inst.elements.size() > 1 && inst.elements[inst.elements.size() - 2].key >= e.key) {
         return damaged("element " + std::to_string(e.key) + " is out of order");
       }
@@ -239,6 +241,15 @@ Status decode_runtime(std::string_view text, state::Instance& inst) {
         x.body = number<int>(a, 3) != 0;
         x.vars = a.at(4);
         x.claimed_by = number<state::ElemKey>(a, 5);
+      }
+    }
+    inst.compensation_runs.clear();
+    if (auto r = j.find("r"); r != j.end()) {
+      for (const json& a : *r) {
+        state::CompensationRun& x = inst.compensation_runs.emplace_back();
+        x.owner = number<state::ElemKey>(a, 0);
+        x.compensates = number<state::ElemKey>(a, 1);
+        x.pending = a.at(2).get<std::vector<state::ElemKey>>();
       }
     }
   } catch (const json::exception& e) {
