@@ -2,6 +2,7 @@
 #pragma once
 
 #include <memory>
+#include <span>
 #include <string_view>
 
 #include "ordo/definition.h"
@@ -17,9 +18,11 @@ inline constexpr int kMaxDepth = 128;
 Expression make_expression(std::string_view raw, SourceLocation at, bool always_expression);
 
 // Builds one executable process. `document` supplies the messages, errors, signals and
-// escalations its events refer to.
+// escalations its events refer to; `associations`, the associations drawn in the file's
+// collaboration (modelers put some there), those between two of its elements count.
 std::shared_ptr<ProcessDefinition> build_process(XmlContext& x, pugi::xml_node process,
-                                                 const BpmnDocument& document);
+                                                 const BpmnDocument& document,
+                                                 std::span<const pugi::xml_node> associations = {});
 
 // compile.cc: compiles the process's FEEL and JUEL expressions; syntax errors are reported.
 void compile_expressions(XmlContext& x, ProcessDefinition& p);

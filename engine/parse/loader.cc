@@ -126,10 +126,13 @@ Diagram read_diagram(XmlContext& x, pugi::xml_node node) {
   return d;
 }
 
-void read_collaboration(XmlContext& x, pugi::xml_node node, BpmnDocument& doc) {
+void read_collaboration(XmlContext& x, pugi::xml_node node, BpmnDocument& doc,
+                        std::vector<pugi::xml_node>& associations) {
   x.each_child(node, [&](pugi::xml_node c, QName q) {
     if (q.ns != Ns::kBpmn) return;
-    if (q.local == "participant") {
+    if (q.local == "association") {
+      associations.push_back(c);
+    } else if (q.local == "participant") {
       doc.participants.push_back({std::string(attr(c, "id")),
                                   std::string(c.attribute("name").value()),
                                   std::string(attr(c, "processRef"))});
@@ -165,6 +168,7 @@ void read_definitions(XmlContext& x, pugi::xml_node defs, BpmnDocument& doc,
   doc.exporter_version = std::string(attr(defs, "exporterVersion"));
 
   std::vector<pugi::xml_node> processes;
+  std::vector<pugi::xml_node> associations;  // drawn in the collaboration
   auto diagrams = std::make_shared<std::vector<Diagram>>();
   x.each_child(defs, [&](pugi::xml_node c, QName q) {
     if (q.ns == Ns::kBpmnDi && q.local == "BPMNDiagram") {
@@ -196,7 +200,7 @@ void read_definitions(XmlContext& x, pugi::xml_node defs, BpmnDocument& doc,
                                  std::string(c.attribute("name").value()),
                                  std::string(attr(c, "escalationCode")), x.location(c)});
     } else if (q.local == "collaboration") {
-      read_collaboration(x, c, doc);
+      read_collaboration(x, c, doc, associations);
     } else if (std::find(std::begin(kIgnoredRootElements), std::end(kIgnoredRootElements),
                          q.local) == std::end(kIgnoredRootElements)) {
       x.unsupported(c, q.local);
@@ -213,7 +217,7 @@ void read_definitions(XmlContext& x, pugi::xml_node defs, BpmnDocument& doc,
                 "process " + quote(attr(node, "id")) +
                     " has isExecutable=\"false\" and is skipped; set it to \"true\" to run it");
     } else {
-      std::shared_ptr<ProcessDefinition> p = build_process(x, node, doc);
+      std::shared_ptr<ProcessDefinition> p = build_process(x, node, doc, associations);
       if (options.task_type_defaults_to_id) {
         for (Element& e : p->elements) {
           const bool message_throw = (e.kind == ElementKind::kIntermediateThrowEvent ||

@@ -107,6 +107,11 @@ class ProcessBuilder {
   // subprocesses are scopes: their children include flow nodes and sequence flows.
   void read_children(pugi::xml_node node, ElementIndex owner, bool is_scope, int depth);
   void resolve();
+  // An association drawn outside the process (in the collaboration): it counts when both
+  // its ends are elements of this process.
+  void add_association(pugi::xml_node a) {
+    associations_.push_back({a, attr(a, "sourceRef"), attr(a, "targetRef")});
+  }
 
  private:
   bool read_scope_member(pugi::xml_node child, QName q, ElementIndex scope, int depth);
@@ -615,7 +620,8 @@ void ProcessBuilder::resolve_associations() {
 }  // namespace
 
 std::shared_ptr<ProcessDefinition> build_process(XmlContext& x, pugi::xml_node process,
-                                                 const BpmnDocument& document) {
+                                                 const BpmnDocument& document,
+                                                 std::span<const pugi::xml_node> associations) {
   auto p = std::make_shared<ProcessDefinition>();
   p->id = std::string(attr(process, "id"));
   p->name = std::string(process.attribute("name").value());
@@ -630,6 +636,7 @@ std::shared_ptr<ProcessDefinition> build_process(XmlContext& x, pugi::xml_node p
   p->flows.reserve(children);
   ProcessBuilder builder(x, document, *p);
   builder.read_children(process, kNoIndex, true, 1);
+  for (pugi::xml_node a : associations) builder.add_association(a);
   builder.resolve();
   return p;
 }

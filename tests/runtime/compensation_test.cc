@@ -407,6 +407,17 @@ TEST(CompensationRules, MistakesAreReportedWithWhatToChange) {
   EXPECT_EQ(rules(start + "<endEvent id=\"e\"><cancelEventDefinition/></endEvent>" +
                   flow("a", "e")),
             Ids({"cancel-outside-transaction"}));
+  // An association drawn in the collaboration (around a pool) names the handler too.
+  const LoadResult pooled = load_bpmn(
+      bpmn("<collaboration id=\"c\"><participant id=\"pool\" processRef=\"p\"/>"
+           "<association id=\"as\" sourceRef=\"a-comp\" targetRef=\"h\"/></collaboration>"
+           "<process id=\"p\" isExecutable=\"true\">" + start +
+           "<boundaryEvent id=\"a-comp\" attachedToRef=\"a\"><compensateEventDefinition/>"
+           "</boundaryEvent><serviceTask id=\"h\" isForCompensation=\"true\"><extensionElements>"
+           "<zeebe:taskDefinition type=\"h\"/></extensionElements></serviceTask>"
+           "<endEvent id=\"e\"/>" + flow("a", "e") + "</process>"),
+      "t.bpmn");
+  EXPECT_TRUE(pooled.ok()) << dump(pooled);
   EXPECT_EQ(rules("<startEvent id=\"s\"/><transaction id=\"t\"><startEvent id=\"ts\"/>"
                   "<endEvent id=\"te\"><cancelEventDefinition/></endEvent>" +
                   flow("ts", "te") + "</transaction><endEvent id=\"e\"/>" + flow("s", "t") +
