@@ -64,6 +64,13 @@ enum class Op : std::uint8_t {
   kTestRange,  // unary test a..b; flags kOpenStart / kOpenEnd
   kCall,       // builtin function `fn` with args
   kConcat,     // JUEL composite "text ${x} text": strings of args joined
+  // FEEL iteration: args alternate a kVar node (the name bound) and what it iterates (a
+  // list, or a kSpan); `a` is the body. for: the list of the body's values over every
+  // combination; some / every: whether the body holds for any / all of them.
+  kFor,
+  kSome,
+  kEvery,
+  kSpan,  // a..b in an iteration context: the whole numbers from a to b (down, if b < a)
 };
 
 // Node flags.

@@ -46,6 +46,15 @@ Value Evaluator::eval(NodeIndex i) {
     case Op::kContext:
     case Op::kConcat:
       return build(n);
+    case Op::kFor:
+    case Op::kSome:
+    case Op::kEvery:
+      return iterate(n);
+    case Op::kSpan: {
+      Value holder;
+      const Json* list = iterable(i, holder);
+      return list == nullptr ? Value() : Value::owned(*list);
+    }
     case Op::kNeg:
     case Op::kNot:
     case Op::kEmpty:
@@ -176,6 +185,110 @@ Value Evaluator::juel_index(const Node& n) {
     return it == base.json().end() ? Value() : part_of(base, *it);
   }
   return error("cannot index " + describe(base) + " with [" + to_text(key) + "]");
+}
+
+const Json* Evaluator::iterable(NodeIndex source, Value& holder) {
+  const Node& s = p_.nodes[source];
+  if (s.op == Op::kSpan) {
+    Value from = eval(s.a);
+    Value to = eval(s.b);
+    if (failed_) return nullptr;
+    if (from.type() != Type::kNumber || to.type() != Type::kNumber || !from.is_int() ||
+        !to.is_int()) {
+      note("a range to iterate needs whole numbers at both ends, got " + describe(from) +
+           " and " + describe(to));
+      return nullptr;
+    }
+    const std::int64_t a = from.as_int();
+    const std::int64_t b = to.as_int();
+    constexpr std::int64_t kMost = 1'000'000;  // a hostile range cannot exhaust memory
+    if ((b >= a ? b - a : a - b) >= kMost) {
+      note("a range to iterate may hold at most " + std::to_string(kMost) + " numbers");
+      return nullptr;
+    }
+    Json list = Json::array();
+    for (std::int64_t k = a;; k += b >= a ? 1 : -1) {
+      list.push_back(k);
+      if (k == b) break;
+    }
+    holder = Value::owned(std::move(list));
+    return &holder.json();
+  }
+  holder = eval(source);
+  if (failed_) return nullptr;
+  if (holder.type() != Type::kList) {
+    if (holder.is_null()) return nullptr;
+    note("'" + std::string(p_.span(s)) + "' is " + describe(holder) + ", not a list to iterate");
+    return nullptr;
+  }
+  return &holder.json();
+}
+
+Value Evaluator::iterate(const Node& n) {
+  const std::uint32_t names = n.arg_count / 2;
+  // One list per name, evaluated when its turn comes (a later one may use an earlier name).
+  std::vector<Value> holders(names);
+  std::vector<const Json*> lists(names, nullptr);
+  std::vector<std::size_t> at(names, 0);
+  const std::size_t base = bound_.size();
+  Json results = Json::array();
+  bool any_true = false, any_false = false, any_other = false;
+  std::uint32_t depth = 0;
+  bool done = false;
+  while (!done) {
+    // Descend: bind the next name to the first element of its list.
+    while (depth < names) {
+      if (lists[depth] == nullptr) {
+        lists[depth] = iterable(arg(n, 2 * depth + 1), holders[depth]);
+        at[depth] = 0;
+        if (failed_ || lists[depth] == nullptr) {
+          bound_.resize(base);
+          return {};
+        }
+      }
+      if (at[depth] >= lists[depth]->size()) break;  // empty: nothing at this level
+      bound_.resize(base + depth);
+      bound_.emplace_back(p_.names[p_.nodes[arg(n, 2 * depth)].a], &(*lists[depth])[at[depth]]);
+      ++depth;
+    }
+    if (depth == names) {
+      Value v = eval(n.a);
+      if (failed_) {
+        bound_.resize(base);
+        return {};
+      }
+      if (n.op == Op::kFor) {
+        results.push_back(std::move(v).to_json());
+      } else if (v.type() == Type::kBool) {
+        (v.as_bool() ? any_true : any_false) = true;
+      } else {
+        any_other = true;
+      }
+      // some stops at the first true, every at the first false.
+      if ((n.op == Op::kSome && any_true) || (n.op == Op::kEvery && any_false)) break;
+    }
+    // Ascend: the next element at the deepest level that has one. The levels below it are
+    // evaluated again for it (a later list may use an earlier name).
+    for (std::uint32_t k = depth; k < names; ++k) lists[k] = nullptr;
+    for (;;) {
+      if (depth == 0) {
+        done = true;
+        break;
+      }
+      --depth;
+      if (++at[depth] < lists[depth]->size()) break;
+      lists[depth] = nullptr;
+    }
+  }
+  bound_.resize(base);
+  switch (n.op) {
+    case Op::kFor:
+      return Value::owned(std::move(results));
+    case Op::kSome:
+      return any_true ? Value::boolean(true) : any_other ? Value() : Value::boolean(false);
+    default:  // kEvery
+      return any_false ? Value::boolean(false) : any_other ? Value() : Value::boolean(true);
+  }
 }
 
 Value Evaluator::build(const Node& n) {

@@ -4,6 +4,8 @@
 
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "expr/ast.h"
 #include "expr/expr.h"
@@ -63,6 +65,9 @@ class Evaluator {
   std::string* why_slot() { return why_.empty() && missing_ == kNoNode ? &why_ : nullptr; }
   NodeIndex arg(const Node& n, std::uint32_t k) const { return p_.args[n.first_arg + k]; }
   const Json* lookup(std::string_view name) const {
+    for (auto it = bound_.rbegin(); it != bound_.rend(); ++it) {
+      if (it->first == name) return it->second;
+    }
     if (item_ != nullptr) {
       if (name == "item") return item_;
       if (item_->is_object()) {
@@ -80,6 +85,11 @@ class Evaluator {
   // JUEL list[i] (0-based) or map["key"].
   Value juel_index(const Node& n);
   Value build(const Node& n);
+  // for / some / every: binds each name in turn (nested, the first outermost).
+  Value iterate(const Node& n);
+  // The values `source` (a list, or a kSpan of whole numbers) iterates, kept alive in
+  // `holder`; null (after a note) when it cannot be iterated.
+  const Json* iterable(NodeIndex source, Value& holder);
   Value unary(const Node& n);
   Value binary(const Node& n);
   Value numeric(const Node& n, const Value& l, const Value& r);
@@ -101,6 +111,8 @@ class Evaluator {
   const CompiledExpression& p_;
   const Context& ctx_;
   const Json* item_ = nullptr;  // FEEL filter: the element being tested
+  // FEEL for / some / every: the names bound now, innermost last (they hide variables).
+  std::vector<std::pair<std::string_view, const Json*>> bound_;
   bool failed_ = false;
   Status status_;
   std::string why_;

@@ -91,11 +91,53 @@ class FeelParser : public ParserBase {
 
   NodeIndex expression_body() {
     if (at_name("if")) return if_expression();
-    if (at_name("for") || at_name("some") || at_name("every")) {
-      return fail(peek().offset,
-                  "'" + std::string(peek().text) + "' expressions are not supported by Ordo yet");
-    }
+    if (at_name("for") || at_name("some") || at_name("every")) return iteration();
     return disjunction();
+  }
+
+  // for x in L (, y in M)* return E  |  some / every x in L (, ...)* satisfies C
+  NodeIndex iteration() {
+    const Token kw = take();
+    const bool is_for = kw.text == "for";
+    const std::string_view closer = is_for ? "return" : "satisfies";
+    std::vector<NodeIndex> args;
+    for (;;) {
+      if (!at(Tok::kName) || is_keyword(peek().text)) {
+        return fail_expected("a name to bind after '" + std::string(kw.text) + "', e.g. " +
+                             std::string(kw.text) + " item in items " + std::string(closer) +
+                             " ...");
+      }
+      const Token name = take();
+      NodeIndex bound = make(Op::kVar, name.offset, {});
+      b_.at(bound).a = b_.name(name.text);
+      if (!at_name("in")) return fail_expected("'in' after '" + std::string(name.text) + "'");
+      take();
+      const std::uint32_t start = peek().offset;
+      NodeIndex source = disjunction();
+      if (error) return kNoNode;
+      if (at(Tok::kDotDot)) {
+        take();
+        NodeIndex end = disjunction();
+        if (error) return kNoNode;
+        source = make(Op::kSpan, start, {source, end});
+      }
+      args.push_back(bound);
+      args.push_back(source);
+      if (!at(Tok::kComma)) break;
+      take();
+    }
+    if (!at_name(closer)) {
+      return fail_expected("'" + std::string(closer) + "' after what '" + std::string(kw.text) +
+                           "' iterates (the '" + std::string(kw.text) + "' at offset " +
+                           std::to_string(kw.offset) + ")");
+    }
+    take();
+    NodeIndex body = expression();
+    if (error) return kNoNode;
+    const Op op = is_for ? Op::kFor : kw.text == "some" ? Op::kSome : Op::kEvery;
+    NodeIndex n = make_with_args(op, kw.offset, args);
+    b_.at(n).a = body;
+    return n;
   }
 
   NodeIndex if_expression() {

@@ -33,6 +33,7 @@ constexpr BuiltinInfo kBuiltins[] = {
     {"contains", Builtin::kContains, 2, 2},
     {"starts with", Builtin::kStartsWith, 2, 2},
     {"ends with", Builtin::kEndsWith, 2, 2},
+    {"string join", Builtin::kStringJoin, 1, 2},
     {"count", Builtin::kCount, 1, 1},
     {"sum", Builtin::kSum, 1, kVariadic},
     {"min", Builtin::kMin, 1, kVariadic},
@@ -60,6 +61,30 @@ Value null_because(const CallSite& site, const std::string& what) {
 Value wrong_type(const CallSite& site, std::string_view expected, const Value& got) {
   return null_because(site, std::string(site.name) + "() expects " + std::string(expected) +
                                 ", got " + describe(got));
+}
+
+// string join(list, delimiter?): the strings of the list, nulls left out, joined by the
+// delimiter (none when absent or null); an element that is not a string makes it null.
+Value string_join(std::span<Value> args, const CallSite& site) {
+  if (args[0].type() != Type::kList) return wrong_type(site, "a list of strings", args[0]);
+  std::string_view delimiter;
+  if (args.size() == 2 && !args[1].is_null()) {
+    if (args[1].type() != Type::kString) return wrong_type(site, "a string delimiter", args[1]);
+    delimiter = args[1].str();
+  }
+  std::string out;
+  bool first = true;
+  for (const Json& j : args[0].json()) {
+    if (j.is_null()) continue;
+    if (!j.is_string()) {
+      return null_because(site, std::string(site.name) + "() joins strings only; the list holds " +
+                                    describe(Value::borrow(j)));
+    }
+    if (!first) out.append(delimiter);
+    first = false;
+    out.append(j.get_ref<const std::string&>());
+  }
+  return Value::owned_string(std::move(out));
 }
 
 // Calls `f` for each item: the elements of a single list argument, or the arguments.
@@ -422,6 +447,8 @@ Value call_builtin(Builtin fn, std::span<Value> args, const CallSite& site) {
     case Builtin::kSubstringBefore:
     case Builtin::kSubstringAfter:
       return two_strings(fn, args, site);
+    case Builtin::kStringJoin:
+      return string_join(args, site);
     case Builtin::kSum:
     case Builtin::kMean:
       return sum_or_mean(args, fn == Builtin::kMean, site);

@@ -35,6 +35,7 @@ enum class Builtin : std::uint8_t {
   kContains,
   kStartsWith,
   kEndsWith,
+  kStringJoin,
   // Lists.
   kCount,
   kSum,

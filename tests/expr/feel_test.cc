@@ -69,6 +69,45 @@ TEST(Feel, ListFilters) {
   });
 }
 
+// for, some and every (DMN 1.5, 10.3.2.13-14): names bound in turn, the first outermost; a
+// later list may use an earlier name; a range of whole numbers iterates too.
+TEST(Feel, ForSomeEvery) {
+  feel_table({
+      {"for x in [1, 2, 3] return x * 2", "{}", "[2, 4, 6]"},
+      {"for i in items return i.sku", R"({"items": [{"sku": "A"}, {"sku": "B"}]})",
+       R"(["A", "B"])"},
+      {"for x in [1, 2], y in [10, 20] return x + y", "{}", "[11, 21, 12, 22]"},
+      {"for x in [1, 2], y in [x, x * 10] return y", "{}", "[1, 10, 2, 20]"},
+      {"for i in 1..3 return i * i", "{}", "[1, 4, 9]"},
+      {"for i in 3..1 return i", "{}", "[3, 2, 1]"},
+      {"for x in [] return x", "{}", "[]"},
+      {"for x in missing return x", "{}", "null"},
+      {"for total in [1] return total", R"({"total": 99})", "[1]"},
+      {"some x in [1, 5, 9] satisfies x > 8", "{}", "true"},
+      {"some x in [1, 5] satisfies x > 8", "{}", "false"},
+      {"every x in [1, 5] satisfies x > 0", "{}", "true"},
+      {"every x in [1, -5] satisfies x > 0", "{}", "false"},
+      {"every x in [] satisfies false", "{}", "true"},
+      {"some x in [] satisfies true", "{}", "false"},
+      {"some i in items satisfies i.qty > stock",
+       R"({"stock": 3, "items": [{"qty": 1}, {"qty": 4}]})", "true"},
+      {"count(for x in [1, 2, 3] return x) + 1", "{}", "4"},
+      {"if every x in [2, 4] satisfies modulo(x, 2) = 0 then \"even\" else \"odd\"", "{}",
+       "\"even\""},
+  });
+}
+
+// string join (the Camunda 8 reference model's `string join(risks, ", ")`).
+TEST(Feel, StringJoin) {
+  feel_table({
+      {"string join(risks, \", \")", R"({"risks": ["fraud", "debt"]})", "\"fraud, debt\""},
+      {"string join([\"a\", null, \"b\"])", "{}", "\"ab\""},
+      {"string join([], \"-\")", "{}", "\"\""},
+      {"string join([\"a\", 1], \"-\")", "{}", "null"},
+      {"string join(\"a\", \"-\")", "{}", "null"},
+  });
+}
+
 TEST(Feel, ComparisonOperators) {
   feel_table({
       {"1 = 1", "{}", "true"},
@@ -435,7 +474,12 @@ TEST(Feel, CompileErrorsSayWhereAndWhat) {
       {"{a: 1, a: 2}", 7, "the key 'a' appears twice in this context"},
       {"\"a\\q\"", 2,
        "unknown escape '\\q' in a string; write \\\\ for a backslash, \\\" for a quote"},
-      {"for x in y return x", 0, "'for' expressions are not supported by Ordo yet"},
+      {"for x in y x", 11,
+       "expected 'return' after what 'for' iterates (the 'for' at offset 0) but found 'x' (is "
+       "an operator or a comma missing? names cannot contain spaces)"},
+      {"some in y satisfies true", 5,
+       "expected a name to bind after 'some', e.g. some item in items satisfies ... but found "
+       "'in' (is an operator or a comma missing? names cannot contain spaces)"},
       {"a b", 2,
        "unexpected 'b' after a complete expression (is an operator or a comma missing? "
        "names cannot contain spaces)"},
