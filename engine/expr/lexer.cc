@@ -164,6 +164,24 @@ void Lexer::advance() {
     finish(Tok::kNumber, i - start);
     return;
   }
+  if (feel_ && c == '`') {
+    // A name in backticks may hold spaces and other characters (`order total`), as Camunda 8
+    // writes names that are not FEEL names.
+    const std::size_t close = text_.find('`', pos_ + 1);
+    if (close == std::string_view::npos || close == pos_ + 1) {
+      finish(Tok::kInvalid, (close == std::string_view::npos ? text_.size() : close + 1) - start);
+      current_.message = close == std::string_view::npos
+                             ? "the name in backticks opened at offset " + std::to_string(start) +
+                                   " is never closed: add a closing `"
+                             : std::string("a name in backticks cannot be empty");
+      return;
+    }
+    current_.kind = Tok::kName;
+    current_.length = static_cast<std::uint32_t>(close + 1 - start);
+    current_.text = text_.substr(pos_ + 1, close - pos_ - 1);
+    pos_ = close + 1;
+    return;
+  }
   if (c == '"' || c == '\'') {
     if (feel_ && c == '\'') {
       finish(Tok::kInvalid, 1);

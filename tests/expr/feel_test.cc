@@ -97,6 +97,17 @@ TEST(Feel, ForSomeEvery) {
   });
 }
 
+// Names that are not FEEL names, in backticks (as Camunda 8 writes them).
+TEST(Feel, NamesInBackticks) {
+  feel_table({
+      {"`order total`", R"({"order total": 5})", "5"},
+      {"`order total` > 3", R"({"order total": 5})", "true"},
+      {"customer.`first name`", R"({"customer": {"first name": "Ann"}})", "\"Ann\""},
+      {"for `line item` in items return `line item` * 2", R"({"items": [1, 2]})", "[2, 4]"},
+      {"`x-ray`", R"({"x-ray": true})", "true"},
+  });
+}
+
 // string join (the Camunda 8 reference model's `string join(risks, ", ")`).
 TEST(Feel, StringJoin) {
   feel_table({
@@ -474,6 +485,7 @@ TEST(Feel, CompileErrorsSayWhereAndWhat) {
       {"{a: 1, a: 2}", 7, "the key 'a' appears twice in this context"},
       {"\"a\\q\"", 2,
        "unknown escape '\\q' in a string; write \\\\ for a backslash, \\\" for a quote"},
+      {"`open", 0, "the name in backticks opened at offset 0 is never closed: add a closing `"},
       {"for x in y x", 11,
        "expected 'return' after what 'for' iterates (the 'for' at offset 0) but found 'x' (is "
        "an operator or a comma missing? names cannot contain spaces)"},
