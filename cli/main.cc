@@ -13,6 +13,7 @@
 #include "ordo/sim/simulation.h"
 #include "ordo/ordo.h"
 #include "conformance_command.h"
+#include "decide_command.h"
 #include "logging.h"  // library_log
 #include "replay_command.h"
 #include "serve_command.h"
@@ -287,6 +288,7 @@ int main(int argc, char** argv) {
   ordo::cli::ServeCommand serve(app);   // the HTTP API (serve_command.cc, server/)
   ordo::cli::ReplayCommand replay(app);  // an order log through variants (replay_command.cc)
   ordo::cli::ConformanceCommand conformance(app);  // event logs against a process
+  ordo::cli::DecideCommand decide(app);  // a DMN decision evaluated (decide_command.cc)
 
   try {
     app.parse(argc, argv);
@@ -308,5 +310,6 @@ int main(int argc, char** argv) {
   if (auto status = serve.run()) return *status;
   if (auto status = replay.run()) return *status;
   if (auto status = conformance.run()) return *status;
+  if (auto status = decide.run()) return *status;
   return kExitUsage;
 }

@@ -63,6 +63,9 @@ enum class Op : std::uint8_t {
   kTestGe,
   kTestRange,  // unary test a..b; flags kOpenStart / kOpenEnd
   kCall,       // builtin function `fn` with args
+  kCallUser,   // function names[a] of Context::functions with args; flag kNamedArgs: args
+               // alternate a string constant (the parameter's name) and the value
+  kInput,      // `?` in unary tests: Context::input
   kConcat,     // JUEL composite "text ${x} text": strings of args joined
   // FEEL iteration: args alternate a kVar node (the name bound) and what it iterates (a
   // list, or a kSpan); `a` is the body. for: the list of the body's values over every
@@ -77,6 +80,10 @@ enum class Op : std::uint8_t {
 inline constexpr std::uint8_t kStrict = 1;     // JUEL: type errors and unknown names are errors
 inline constexpr std::uint8_t kOpenStart = 2;  // range excludes its start
 inline constexpr std::uint8_t kOpenEnd = 4;    // range excludes its end
+inline constexpr std::uint8_t kNamedArgs = 8;  // kCallUser: arguments by name
+// kTestEq of unary tests whose expression reads `?`: a boolean result is the test's result
+// ("? > limit"), as DMN says, rather than a value the input must equal.
+inline constexpr std::uint8_t kUsesInput = 16;
 
 struct Node {
   Op op = Op::kConst;

@@ -89,7 +89,7 @@ const nlohmann::json* JsonVariables::find(std::string_view name) const {
 }
 
 std::variant<std::shared_ptr<const CompiledExpression>, CompileError> compile(
-    ExpressionDialect dialect, std::string_view text) {
+    ExpressionDialect dialect, std::string_view text, const CompileOptions& options) {
   auto out = std::make_shared<CompiledExpression>();
   try {
     out->text = std::string(text);
@@ -101,7 +101,7 @@ std::variant<std::shared_ptr<const CompiledExpression>, CompileError> compile(
         break;
       }
       case ExpressionDialect::kFeel:
-        error = parse_feel(*out);
+        error = parse_feel(*out, options);
         break;
       case ExpressionDialect::kJuel:
         error = parse_juel(*out);

@@ -88,6 +88,10 @@ Value Evaluator::eval(NodeIndex i) {
       return in(n);
     case Op::kCall:
       return call(n);
+    case Op::kCallUser:
+      return call_user(n);
+    case Op::kInput:
+      return ctx_.input != nullptr ? Value::borrow(*ctx_.input) : Value();
     default:
       return {};  // tests are evaluated by in()
   }
@@ -258,7 +262,7 @@ Value Evaluator::iterate(const Node& n) {
         return {};
       }
       if (n.op == Op::kFor) {
-        results.push_back(std::move(v).to_json());
+        results.push_back(element(std::move(v)));
       } else if (v.type() == Type::kBool) {
         (v.as_bool() ? any_true : any_false) = true;
       } else {
@@ -307,11 +311,11 @@ Value Evaluator::build(const Node& n) {
       const std::string& key = p_.constants[p_.nodes[arg(n, k)].a].get_ref<const std::string&>();
       Value v = eval(arg(n, ++k));
       if (failed_) return {};
-      out[key] = std::move(v).to_json();
+      out[key] = element(std::move(v));
     } else {
       Value v = eval(arg(n, k));
       if (failed_) return {};
-      out.push_back(std::move(v).to_json());
+      out.push_back(element(std::move(v)));
     }
   }
   return Value::owned(std::move(out));
@@ -412,6 +416,7 @@ std::optional<bool> Evaluator::test(const Node& t, const Value& v) {
   if (failed_) return false;
   switch (t.op) {
     case Op::kTestEq:
+      if ((t.flags & kUsesInput) != 0 && e.type() == Type::kBool) return e.as_bool();
       if (e.type() == Type::kList && v.type() != Type::kList) {
         for (const Json& j : e.json()) {
           if (equals(Value::borrow(j), v) == true) return true;
@@ -483,6 +488,34 @@ Value Evaluator::call(const Node& n) {
                       CallSite{builtin_name(n.fn), why_slot()});
 }
 
+Value Evaluator::call_user(const Node& n) {
+  const std::string& name = p_.names[n.a];
+  const bool named = (n.flags & kNamedArgs) != 0;
+  std::vector<Json> args;
+  std::vector<std::string> names;
+  args.reserve(named ? n.arg_count / 2 : n.arg_count);
+  for (std::uint32_t k = 0; k < n.arg_count; ++k) {
+    if (named) names.push_back(p_.constants[p_.nodes[arg(n, k++)].a].get<std::string>());
+    Value v = eval(arg(n, k));
+    if (failed_) return {};
+    args.push_back(element(std::move(v)));
+  }
+  std::optional<Result<Json>> r;
+  if (ctx_.functions != nullptr) r = ctx_.functions->call(name, args, names, ctx_);
+  if (!r) {
+    note("there is no function '" + name + "'");
+    return {};
+  }
+  if (!r->is_ok()) {  // an error inside the function is the caller's error
+    if (!failed_) {
+      failed_ = true;
+      status_ = r->status();
+    }
+    return {};
+  }
+  return Value::adopt(std::move(**r));
+}
+
 Result<nlohmann::json> evaluate(const CompiledExpression& e, const Context& ctx) {
   try {
     Evaluator ev(e, ctx);
@@ -491,6 +524,28 @@ Result<nlohmann::json> evaluate(const CompiledExpression& e, const Context& ctx)
     return std::move(v).to_json();
   } catch (const std::exception& ex) {  // nlohmann (e.g. invalid UTF-8), allocation
     return Status::invalid_argument("cannot evaluate `" + e.text + "`: " + ex.what());
+  }
+}
+
+Result<nlohmann::json> evaluate_typed(const CompiledExpression& e, const Context& ctx) {
+  try {
+    Evaluator ev(e, ctx, true);
+    Value v = ev.eval(e.root);
+    if (ev.failed()) return ev.status();
+    return ev.element(std::move(v));
+  } catch (const std::exception& ex) {
+    return Status::invalid_argument("cannot evaluate `" + e.text + "`: " + ex.what());
+  }
+}
+
+Result<bool> evaluate_tests(const CompiledExpression& e, const Context& ctx) {
+  try {
+    Evaluator ev(e, ctx, true);
+    Value v = ev.eval(e.root);
+    if (ev.failed()) return ev.status();
+    return v.type() == Type::kBool && v.as_bool();
+  } catch (const std::exception& ex) {
+    return Status::invalid_argument("cannot evaluate the test `" + e.text + "`: " + ex.what());
   }
 }
 

@@ -35,7 +35,9 @@ inline bool holds(Op op, int c) {
 // null and the first reason is remembered for the message of a failed condition.
 class Evaluator {
  public:
-  Evaluator(const CompiledExpression& p, const Context& ctx) : p_(p), ctx_(ctx) {}
+  // `typed`: lists and contexts built here keep dates and durations typed (DMN).
+  Evaluator(const CompiledExpression& p, const Context& ctx, bool typed = false)
+      : p_(p), ctx_(ctx), typed_(typed) {}
 
   bool failed() const noexcept { return failed_; }
   const Status& status() const noexcept { return status_; }
@@ -102,6 +104,19 @@ class Evaluator {
   Value in(const Node& n);
   std::optional<bool> test(const Node& t, const Value& v);
   [[gnu::noinline]] Value call(const Node& n);
+  [[gnu::noinline]] Value call_user(const Node& n);
+
+ public:
+  // A computed value as an element of a list or context being built, or as a result.
+  Json element(Value&& v) const {
+    const Type t = v.type();
+    if (typed_ && (t == Type::kDate || t == Type::kDateTime || t == Type::kDuration)) {
+      return v.to_typed_json();
+    }
+    return std::move(v).to_json();
+  }
+
+ private:
   bool juel_bool(const Value& v);
   std::optional<Value> juel_number(const Value& v);
   Value juel_arith(const Node& n, const Value& l, const Value& r);
@@ -110,6 +125,7 @@ class Evaluator {
 
   const CompiledExpression& p_;
   const Context& ctx_;
+  const bool typed_;
   const Json* item_ = nullptr;  // FEEL filter: the element being tested
   // FEEL for / some / every: the names bound now, innermost last (they hide variables).
   std::vector<std::pair<std::string_view, const Json*>> bound_;

@@ -14,6 +14,8 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -35,11 +37,26 @@ struct CompileError {
   std::string message;       // for people: what is wrong and what to write instead
 };
 
+// What DMN adds to FEEL text (BPMN expressions compile with the defaults).
+struct CompileOptions {
+  // Names in scope that a plain FEEL name cannot spell: with spaces or with . / - ' + *
+  // ("Monthly Salary", "Date-Time"). Where one starts at a name, the longest is one token;
+  // the white space inside may differ from the spelling here.
+  std::span<const std::string> known_names;
+  // The text is unary tests (a decision table's input entry, allowed values): `-`, tests
+  // separated by commas ("< 10", "[1..5]", "\"a\"", "? > x"), or not(tests); `?` is the
+  // value tested (Context::input). Evaluate it with evaluate_tests().
+  bool unary_tests = false;
+  // A call of a name that is no built-in function calls Context::functions (business
+  // knowledge models) instead of being an error; arguments may be named (f(a: 1, b: 2)).
+  bool user_functions = false;
+};
+
 // Compiles `text` (as stored in ordo::Expression: for FEEL without the leading '=', for JUEL
 // the whole "${...}" string). kStatic text is not an expression: compile it as a string
 // literal.
 std::variant<std::shared_ptr<const CompiledExpression>, CompileError> compile(
-    ExpressionDialect dialect, std::string_view text);
+    ExpressionDialect dialect, std::string_view text, const CompileOptions& options = {});
 
 // Where the evaluator finds variables. `find` returns null when the name is not defined.
 // The pointer must stay valid for the duration of one evaluate() call.
@@ -59,9 +76,27 @@ class JsonVariables final : public Variables {
   const nlohmann::json& object_;
 };
 
+struct Context;
+
+// Functions a FEEL text may call by a name that is not built in (CompileOptions::
+// user_functions): DMN's business knowledge models. Values cross as JSON, dates and
+// durations as {"@type": ..., "value": ...} objects (see Value::to_typed_json).
+class Functions {
+ public:
+  virtual ~Functions() = default;
+  // Calls `name` with `args`; when `names` is not empty, args[k] is the parameter named
+  // names[k]. nullopt: there is no function of that name.
+  virtual std::optional<Result<nlohmann::json>> call(std::string_view name,
+                                                     std::span<const nlohmann::json> args,
+                                                     std::span<const std::string> names,
+                                                     const Context& ctx) const = 0;
+};
+
 struct Context {
   const Variables* variables = nullptr;  // may be null: no variables
   std::int64_t now_ms = 0;               // what now() returns: milliseconds since the epoch, UTC
+  const nlohmann::json* input = nullptr;  // unary tests: the value tested, `?`
+  const Functions* functions = nullptr;   // user functions, when compiled to call them
 };
 
 // Evaluates. Failure: Status kInvalidArgument with a message a person can act on, e.g.
@@ -71,6 +106,15 @@ Result<nlohmann::json> evaluate(const CompiledExpression& e, const Context& ctx)
 // Evaluates a condition: the result must be a boolean; anything else (null included, e.g.
 // `price > 0` when price is not set) is an error naming the type found, as in Zeebe.
 Result<bool> evaluate_condition(const CompiledExpression& e, const Context& ctx);
+
+// Evaluates unary tests (CompileOptions::unary_tests) against ctx.input: whether it passes.
+// A test that cannot be decided (comparing a number with a string) does not pass.
+Result<bool> evaluate_tests(const CompiledExpression& e, const Context& ctx);
+
+// Evaluates to JSON that keeps the types JSON lacks: a date, date-time or duration is
+// {"@type": "date" | "dateTime" | "duration", "value": "..."} (DMN's form) rather than the
+// ISO 8601 string evaluate() gives (the form process variables keep, as Zeebe does).
+Result<nlohmann::json> evaluate_typed(const CompiledExpression& e, const Context& ctx);
 
 // The text the expression was compiled from, for messages.
 std::string_view source_text(const CompiledExpression& e) noexcept;

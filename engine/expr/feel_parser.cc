@@ -22,9 +22,14 @@ std::string at_offset(const Token& t) {
 
 class FeelParser : public ParserBase {
  public:
-  explicit FeelParser(CompiledExpression& out) : ParserBase(out, true, &FeelParser::hint) {}
+  FeelParser(CompiledExpression& out, const CompileOptions& options)
+      : ParserBase(out, true, &FeelParser::hint, 0, options.known_names), options_(options) {}
 
   void run() {
+    if (options_.unary_tests) {
+      run_tests();
+      return;
+    }
     if (at(Tok::kEnd)) {
       fail(0, "the expression is empty: write a value after '='");
       return;
@@ -51,8 +56,71 @@ class FeelParser : public ParserBase {
     finish(root);
   }
 
+  // Unary tests: "-" (any value), tests separated by commas, or not(tests). The root is
+  // `? in (tests)`.
+  void run_tests() {
+    if (at(Tok::kEnd)) {
+      fail(0, "the test is empty: write - for any value, or a test such as < 10 or \"A\"");
+      return;
+    }
+    if (at(Tok::kMinus)) {  // "-" alone; "-5" is a test like any other
+      const Token minus = take();
+      if (at(Tok::kEnd)) {
+        finish(b_.constant(true, minus.offset, minus.length));
+        return;
+      }
+      restart(0);
+      last_end_ = 0;
+    }
+    Token negation;
+    const bool negated = at_name("not");
+    if (negated) {
+      negation = take();
+      if (!at(Tok::kLParen)) {
+        fail_expected("'(' after 'not', e.g. not(\"A\", \"B\")");
+        return;
+      }
+      take();
+    }
+    std::vector<NodeIndex> args{make(Op::kInput, 0, {})};
+    for (;;) {
+      if (!positive_test(args)) return;
+      if (!at(Tok::kComma)) break;
+      take();
+    }
+    if (negated) {
+      if (!at(Tok::kRParen)) {
+        fail_expected("',' or ')' to close 'not('" + at_offset(negation));
+        return;
+      }
+      take();
+    }
+    if (!at(Tok::kEnd)) {
+      const Token& t = peek();
+      fail(t.offset, t.kind == Tok::kInvalid
+                         ? t.message
+                         : "unexpected " + quote(t) + " after a complete test (tests are " +
+                               "separated by commas)" + hint(t));
+      return;
+    }
+    NodeIndex root = make_with_args(Op::kIn, 0, args);
+    if (negated) {
+      root = make_with_args(Op::kCall, negation.offset, {root});
+      b_.at(root).fn = Builtin::kNot;
+    }
+    finish(root);
+  }
+
  private:
+  const CompileOptions& options_;
   bool no_index_ = false;  // at the end of a range, where '[' closes it: "]1..10["
+  std::uint32_t input_refs_ = 0;  // how many times `?` was read so far
+
+  // A test that the value equals `e` (or is in it, a list). In unary tests, when `e` reads
+  // `?` (it was read since `refs_before`), a boolean result decides the test instead.
+  NodeIndex equal_test(NodeIndex e, std::uint32_t start, std::uint32_t refs_before) {
+    return make(Op::kTestEq, start, {e}, input_refs_ != refs_before ? kUsesInput : 0);
+  }
 
   // Why a token does not fit, for people who know other languages.
   static std::string hint(const Token& t) {
@@ -239,6 +307,7 @@ class FeelParser : public ParserBase {
     if (!nest.ok()) return too_deep(), false;
     const Token& t = peek();
     const std::uint32_t start = t.offset;
+    const std::uint32_t refs = input_refs_;
     Op unary = Op::kConst;
     switch (t.kind) {
       case Tok::kLt:
@@ -277,7 +346,7 @@ class FeelParser : public ParserBase {
       if (error) return false;
       if (at(Tok::kDotDot)) return range(open, first, tests);
       if (open.kind == Tok::kRBracket) return fail_expected("'..' in a range such as ]1..10["), false;
-      tests.push_back(make(Op::kTestEq, out_.nodes[first].offset, {first}));
+      tests.push_back(equal_test(first, out_.nodes[first].offset, refs));
       if (open.kind == Tok::kLParen && at(Tok::kComma)) {
         take();
         return test_list(open, tests);
@@ -299,9 +368,11 @@ class FeelParser : public ParserBase {
       take();
       return true;
     }
-    NodeIndex e = additive();
+    // After 'in' a test is an additive expression ("x in y + 1 = b" compares); in unary
+    // tests it is a whole expression ("? > limit", "date(\"2026-01-01\")").
+    NodeIndex e = options_.unary_tests ? expression() : additive();
     if (error) return false;
-    tests.push_back(make(Op::kTestEq, start, {e}));
+    tests.push_back(equal_test(e, start, refs));
     return true;
   }
 
@@ -461,6 +532,14 @@ class FeelParser : public ParserBase {
         return list();
       case Tok::kLBrace:
         return context();
+      case Tok::kQuestion:
+        if (options_.unary_tests) {
+          ++input_refs_;
+          const Token q = take();
+          return make(Op::kInput, q.offset, {});
+        }
+        return fail(t.offset, "'?' stands for the tested value only in unary tests (a decision "
+                              "table's input entries); FEEL writes 'if c then a else b'");
       case Tok::kLt:
       case Tok::kLe:
       case Tok::kGt:
@@ -492,26 +571,23 @@ class FeelParser : public ParserBase {
 
   NodeIndex call(const Token& name) {
     const BuiltinInfo* info = find_builtin(name.text);
-    if (info == nullptr) {
+    if (info == nullptr && !options_.user_functions) {
       return fail(name.offset, "unknown function '" + std::string(name.text) +
                                    "'; docs/expressions.md lists the functions Ordo supports");
     }
-    const Token open = take();
-    std::vector<NodeIndex> args;
-    if (!at(Tok::kRParen)) {
-      for (;;) {
-        NodeIndex a = expression();
-        if (error) return kNoNode;
-        args.push_back(a);
-        if (!at(Tok::kComma)) break;
-        take();
-      }
+    std::vector<NodeIndex> args;  // named: key constant, value, key constant, value ...
+    bool named = false;
+    if (!arguments(name, args, named)) return kNoNode;
+    if (info == nullptr) {  // a function the caller provides (a business knowledge model)
+      NodeIndex c = make_with_args(Op::kCallUser, name.offset, args, named ? kNamedArgs : 0);
+      b_.at(c).a = b_.name(name.text);
+      return c;
     }
-    if (!at(Tok::kRParen)) {
-      return fail_expected("',' or ')' to close the call of " + std::string(name.text) + "()" +
-                         at_offset(open));
+    if (named) {
+      return fail(name.offset, std::string(info->name) +
+                                   "() takes its arguments by position: write them in order, "
+                                   "without names");
     }
-    take();
     const std::size_t n = args.size();
     if (n < info->min_args || (info->max_args != kVariadic && n > info->max_args)) {
       std::string want = std::to_string(info->min_args);
@@ -531,6 +607,47 @@ class FeelParser : public ParserBase {
     NodeIndex c = make_with_args(Op::kCall, name.offset, args);
     b_.at(c).fn = info->id;
     return c;
+  }
+
+  // The arguments of a call, from its '(' to its ')': f(1, 2) or, named, f(a: 1, b: 2),
+  // where `args` alternate a key constant and the value.
+  bool arguments(const Token& name, std::vector<NodeIndex>& args, bool& named) {
+    const Token open = take();
+    if (!at(Tok::kRParen)) {
+      for (std::size_t k = 0;; ++k) {
+        NodeIndex a = expression();
+        if (error) return false;
+        if (at(Tok::kColon)) {
+          const Node key = out_.nodes[a];
+          if (key.op != Op::kVar) return fail(peek().offset, "unexpected ':' after an argument"), false;
+          if (k > 0 && !named) {
+            return fail(key.offset, "name every argument or none: f(a: 1, b: 2) or f(1, 2)"),
+                   false;
+          }
+          named = true;
+          take();
+          NodeIndex value = expression();
+          if (error) return false;
+          args.push_back(b_.constant(out_.names[key.a], key.offset, key.length));
+          args.push_back(value);
+        } else if (named) {
+          return fail(out_.nodes[a].offset,
+                      "name every argument or none: f(a: 1, b: 2) or f(1, 2)"),
+                 false;
+        } else {
+          args.push_back(a);
+        }
+        if (!at(Tok::kComma)) break;
+        take();
+      }
+    }
+    if (!at(Tok::kRParen)) {
+      return fail_expected("',' or ')' to close the call of " + std::string(name.text) + "()" +
+                           at_offset(open)),
+             false;
+    }
+    take();
+    return true;
   }
 
   // date and time("..."), date("..."), duration("...") with a literal: checked and converted
@@ -630,8 +747,8 @@ class FeelParser : public ParserBase {
 
 }  // namespace
 
-std::optional<CompileError> parse_feel(CompiledExpression& out) {
-  FeelParser p(out);
+std::optional<CompileError> parse_feel(CompiledExpression& out, const CompileOptions& options) {
+  FeelParser p(out, options);
   p.run();
   return p.error;
 }

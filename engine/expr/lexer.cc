@@ -64,30 +64,51 @@ std::string quote(const Token& t) {
   return "'" + std::string(t.text) + "'";
 }
 
+std::size_t Lexer::match_spelled(std::string_view spelled) const noexcept {
+  std::size_t i = pos_;
+  std::size_t k = 0;
+  while (k < spelled.size()) {
+    if (is_space(spelled[k])) {  // a run of white space matches any run of it
+      while (k < spelled.size() && is_space(spelled[k])) ++k;
+      const std::size_t before = i;
+      while (i < text_.size() && is_space(text_[i])) ++i;
+      if (i == before) return 0;
+      continue;
+    }
+    if (i >= text_.size() || text_[i] != spelled[k]) return 0;
+    ++i;
+    ++k;
+  }
+  if (!spelled.empty() && name_char(spelled.back()) && i < text_.size() && name_char(text_[i])) {
+    return 0;  // "Loan Amount" is not the start of "Loan Amounts"
+  }
+  return i;
+}
+
 bool Lexer::match_multiword_name() {
+  // A known name of the scope, the longest that fits.
+  std::size_t best = 0;
+  std::string_view best_name;
+  for (const std::string& k : known_) {
+    const std::size_t end = match_spelled(k);
+    if (end > best) {
+      best = end;
+      best_name = k;
+    }
+  }
+  if (best != 0) {
+    current_.kind = Tok::kName;
+    current_.length = static_cast<std::uint32_t>(best - pos_);
+    current_.text = best_name;
+    pos_ = best;
+    return true;
+  }
+  // A built-in function with spaces in its name, when a call follows.
   for (const BuiltinInfo& b : builtins()) {
     if (b.name.find(' ') == std::string_view::npos) continue;
-    std::size_t i = pos_;
-    std::string_view rest = b.name;
-    bool ok = true;
-    while (ok && !rest.empty()) {
-      std::size_t sp = rest.find(' ');
-      std::string_view word = rest.substr(0, sp);
-      rest = sp == std::string_view::npos ? std::string_view() : rest.substr(sp + 1);
-      if (text_.substr(i, word.size()) != word) {
-        ok = false;
-        break;
-      }
-      i += word.size();
-      if (i < text_.size() && name_char(text_[i])) ok = false;
-      if (!rest.empty()) {
-        std::size_t before = i;
-        while (i < text_.size() && is_space(text_[i])) ++i;
-        if (i == before) ok = false;
-      }
-    }
-    if (!ok) continue;
-    std::size_t end = i;
+    const std::size_t end = match_spelled(b.name);
+    if (end == 0) continue;
+    std::size_t i = end;
     while (i < text_.size() && is_space(text_[i])) ++i;
     if (i < text_.size() && text_[i] == '(') {
       current_.kind = Tok::kName;

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -55,7 +56,11 @@ std::string quote(const Token& t);
 
 class Lexer {
  public:
-  Lexer(std::string_view text, bool feel, std::size_t start = 0) : text_(text), feel_(feel) {
+  // `known`: names of the scope that hold spaces or operator characters (CompileOptions::
+  // known_names); they must outlive the lexer and the tokens it gives.
+  Lexer(std::string_view text, bool feel, std::size_t start = 0,
+        std::span<const std::string> known = {})
+      : text_(text), feel_(feel), known_(known) {
     pos_ = start;
     advance();
   }
@@ -72,9 +77,12 @@ class Lexer {
  private:
   void advance();
   bool match_multiword_name();
+  // Where `spelled` ends when the text at pos_ spells it (white space runs alike), else 0.
+  std::size_t match_spelled(std::string_view spelled) const noexcept;
 
   std::string_view text_;
   bool feel_;
+  std::span<const std::string> known_;
   std::size_t pos_ = 0;
   Token current_;
 };

@@ -18,8 +18,14 @@ class ParserBase {
  protected:
   // `hint` adds a dialect's advice for an unexpected token (e.g. FEEL: "compare with '='").
   using Hint = std::string (*)(const Token&);
-  ParserBase(CompiledExpression& out, bool feel, Hint hint, std::size_t start = 0)
-      : out_(out), b_(out), lex_(out.text, feel, start), feel_(feel), hint_(hint) {}
+  ParserBase(CompiledExpression& out, bool feel, Hint hint, std::size_t start = 0,
+             std::span<const std::string> known = {})
+      : out_(out),
+        b_(out),
+        lex_(out.text, feel, start, known),
+        feel_(feel),
+        hint_(hint),
+        known_(known) {}
 
   // Records the first error; returns kNoNode so callers can `return fail(...)`.
   NodeIndex fail(std::uint32_t offset, std::string message);
@@ -63,7 +69,7 @@ class ParserBase {
   NodeIndex too_deep();
 
   // Continues lexing at byte `pos` (JUEL: the next "${" of a composite text).
-  void restart(std::size_t pos) { lex_ = Lexer(out_.text, feel_, pos); }
+  void restart(std::size_t pos) { lex_ = Lexer(out_.text, feel_, pos, known_); }
 
   // After the whole text: reports a tree too deep to evaluate safely.
   bool finish(NodeIndex root);
@@ -73,12 +79,13 @@ class ParserBase {
   Lexer lex_;
   bool feel_;
   Hint hint_;
+  std::span<const std::string> known_;
   int depth_ = 0;
   std::uint32_t last_end_ = 0;
 };
 
 // Parse out.text into out (nodes, root). Return the first error, if any.
-std::optional<CompileError> parse_feel(CompiledExpression& out);
+std::optional<CompileError> parse_feel(CompiledExpression& out, const CompileOptions& options);
 std::optional<CompileError> parse_juel(CompiledExpression& out);
 
 }  // namespace ordo::expr

@@ -1,5 +1,7 @@
 #include "expr/value.h"
 
+#include "expr/functions.h"
+
 #include <charconv>
 #include <cmath>
 #include <limits>
@@ -25,6 +27,24 @@ std::string shorten(std::string s) {
 }
 
 }  // namespace
+
+// {"@type": "date" | "dateTime" | "duration", "value": TEXT} as the value it names; nullopt
+// for any other object (a context that happens to have such keys stays a context).
+static std::optional<Value> typed(const Json& j) {
+  auto t = j.find("@type");
+  auto v = j.find("value");
+  if (t == j.end() || v == j.end() || !t->is_string() || !v->is_string()) return std::nullopt;
+  const std::string& kind = t->get_ref<const std::string&>();
+  Builtin fn = kind == "date"       ? Builtin::kDate
+               : kind == "dateTime" ? Builtin::kDateAndTime
+               : kind == "duration" ? Builtin::kDuration
+                                    : Builtin::kNone;
+  if (fn == Builtin::kNone) return std::nullopt;
+  Value text = Value::borrowed_string(v->get_ref<const std::string&>());
+  Value r = call_builtin(fn, std::span<Value>(&text, 1), CallSite{kind, nullptr});
+  if (r.is_null()) return std::nullopt;
+  return r;
+}
 
 std::string_view type_name(Type t) noexcept {
   switch (t) {
@@ -81,8 +101,12 @@ Value Value::borrow(const Json& j) {
       return real(j.get<double>());
     case Json::value_t::string:
       return borrowed_string(j.get_ref<const std::string&>());
-    case Json::value_t::array:
-    case Json::value_t::object: {
+    case Json::value_t::object:
+      if (j.size() == 2) {
+        if (std::optional<Value> t = typed(j)) return *std::move(t);
+      }
+      [[fallthrough]];
+    case Json::value_t::array: {
       Value v(j.is_array() ? Type::kList : Type::kContext);
       v.ref_ = &j;
       return v;
@@ -90,6 +114,40 @@ Value Value::borrow(const Json& j) {
     default:
       return Value();
   }
+}
+
+Value Value::adopt(Json j) {
+  switch (j.type()) {
+    case Json::value_t::string:
+      return owned_string(std::move(j.get_ref<std::string&>()));
+    case Json::value_t::array:
+      return owned(std::move(j));
+    case Json::value_t::object:
+      if (j.size() == 2) {
+        if (std::optional<Value> t = typed(j)) return *std::move(t);
+      }
+      return owned(std::move(j));
+    default:
+      return borrow(j);  // scalars hold no reference
+  }
+}
+
+Json Value::to_typed_json() const {
+  std::string_view kind;
+  switch (type_) {
+    case Type::kDateTime:
+      kind = "dateTime";
+      break;
+    case Type::kDate:
+      kind = "date";
+      break;
+    case Type::kDuration:
+      kind = "duration";
+      break;
+    default:
+      return to_json();
+  }
+  return Json{{"@type", kind}, {"value", to_text(*this)}};
 }
 
 Json Value::to_json() && {

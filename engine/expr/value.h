@@ -82,8 +82,11 @@ class Value {
   }
   // An owned list (a JSON array) or context (a JSON object).
   static Value owned(Json j);
-  // Borrows `j` (a variable or a constant); `j` must outlive the value.
+  // Borrows `j` (a variable or a constant); `j` must outlive the value. An object
+  // {"@type": "date" | "dateTime" | "duration", "value": TEXT} is that date or duration.
   static Value borrow(const Json& j);
+  // A value that owns what `j` holds (a function's result).
+  static Value adopt(Json j);
 
   Type type() const noexcept { return type_; }
   bool is_null() const noexcept { return type_ == Type::kNull; }
@@ -102,6 +105,9 @@ class Value {
   // The result as JSON: dates and durations become ISO 8601 strings.
   Json to_json() &&;
   Json to_json() const&;
+  // The result as JSON that keeps dates and durations typed: {"@type": "date", "value":
+  // "2026-12-01"} (DMN's form, read back by borrow()).
+  Json to_typed_json() const;
 
  private:
   explicit Value(Type t) : type_(t) {}

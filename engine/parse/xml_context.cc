@@ -17,6 +17,12 @@ Ns namespace_of_uri(std::string_view uri) noexcept {
   }
   if (uri == "http://camunda.org/schema/modeler/1.0") return Ns::kModeler;
   if (uri == "http://www.w3.org/2001/XMLSchema-instance") return Ns::kXsi;
+  for (std::string_view dmn : {"http://www.omg.org/spec/DMN/", "https://www.omg.org/spec/DMN/"}) {
+    if (uri.starts_with(dmn) &&
+        (uri.ends_with("/MODEL/") || uri.ends_with("/MODEL") || uri.ends_with("/dmn.xsd"))) {
+      return Ns::kDmn;
+    }
+  }
   return Ns::kOther;
 }
 

@@ -27,6 +27,8 @@ enum class Ns : unsigned char {
   kCamunda,  // http://camunda.org/schema/1.0/bpmn (and Activiti's, which Camunda 7 accepts)
   kModeler,  // http://camunda.org/schema/modeler/1.0
   kXsi,      // http://www.w3.org/2001/XMLSchema-instance
+  kDmn,      // DMN 1.1 to 1.5 models (http://www.omg.org/spec/DMN/20151101/dmn.xsd ...
+             // https://www.omg.org/spec/DMN/20230324/MODEL/)
 };
 
 Ns namespace_of_uri(std::string_view uri) noexcept;

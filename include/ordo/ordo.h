@@ -7,6 +7,7 @@
 #pragma once
 
 #include "ordo/clock.h"
+#include "ordo/decision.h"
 #include "ordo/definition.h"
 #include "ordo/diagnostic.h"
 #include "ordo/engine.h"

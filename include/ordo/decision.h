@@ -1,0 +1,93 @@
+// DMN decisions: loading DMN 1.1 to 1.5 XML and evaluating its decisions.
+//
+// A DecisionModel holds one or more DMN files (the first is the main model, the others are
+// models it imports, found by namespace). Every FEEL text in it is compiled when it loads, so
+// a syntax error is a Diagnostic at file:line:col, as for BPMN. A loaded model is immutable
+// and may be evaluated from many threads at once.
+//
+// Values in and out are JSON, the same both ways:
+//   - null, booleans, strings, lists and contexts are JSON null, booleans, strings, arrays
+//     and objects; numbers are JSON numbers;
+//   - dates, times, date-times and durations are objects
+//     {"@type": "date" | "time" | "dateTime" | "duration", "value": "<FEEL string() text>"},
+//     e.g. {"@type": "date", "value": "2017-01-01"}, {"@type": "duration", "value": "P1Y2M"}.
+// An input is keyed by its name (the inputData's name); an input of an imported model is
+// keyed "{namespace}name".
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "ordo/diagnostic.h"
+#include "ordo/status.h"
+
+namespace ordo {
+
+class DecisionModel;
+
+struct DecisionSource {
+  std::string file;  // names the file in diagnostics
+  std::string text;  // the DMN XML
+};
+
+struct DecisionLoad {
+  // Null when there are errors.
+  std::shared_ptr<const DecisionModel> model;
+  std::vector<Diagnostic> diagnostics;  // errors first, then warnings
+
+  bool ok() const noexcept { return model != nullptr; }
+};
+
+// Loads DMN XML held in memory: sources[0] is the main model, the rest are imported models.
+DecisionLoad load_decisions(std::vector<DecisionSource> sources);
+// Reads and loads files (the first is the main model). An unreadable file is a diagnostic
+// (rule "file-unreadable").
+DecisionLoad load_decision_files(const std::vector<std::string>& paths);
+
+// What a model offers, for listings and for callers that look decisions up.
+struct DecisionInfo {
+  std::string id;
+  std::string name;
+  std::string kind;  // "decision", "decisionService", "businessKnowledgeModel"
+  std::string file;
+  std::uint32_t line = 0;
+};
+std::vector<DecisionInfo> list_decisions(const DecisionModel& model);
+
+// Which rules of a decision table matched: the history of an evaluation.
+struct DecisionTableHit {
+  std::string decision_id;    // the decision whose table it is
+  std::vector<std::string> rule_ids;  // matched rules, in table order
+};
+struct DecisionTrace {
+  std::vector<DecisionTableHit> tables;  // in the order they were evaluated
+};
+
+struct DecisionOptions {
+  std::int64_t now_ms = 0;       // what now() and today() see (0: the system clock)
+  DecisionTrace* trace = nullptr;  // when set, receives the matched rules
+};
+
+// Evaluates the decision named `decision` (its name or its id) of the main model with
+// `inputs` (a JSON object, see above). Required decisions are evaluated first, each once.
+// FEEL null is JSON null. Failure (kNotFound: no such decision; kInvalidArgument: an
+// evaluation error such as two rules matching under hit policy UNIQUE, or an input outside
+// its input values) carries a message that names the decision and what went wrong.
+Result<nlohmann::json> evaluate_decision(const DecisionModel& model, std::string_view decision,
+                                         const nlohmann::json& inputs,
+                                         const DecisionOptions& options = {});
+
+// Invokes the decision service named `service` (name or id) with `inputs` as its parameters
+// (its input data and input decisions, by name). The result is a context of its output
+// decisions, or the output decision's value when it has exactly one.
+Result<nlohmann::json> evaluate_decision_service(const DecisionModel& model,
+                                                 std::string_view service,
+                                                 const nlohmann::json& inputs,
+                                                 const DecisionOptions& options = {});
+
+}  // namespace ordo

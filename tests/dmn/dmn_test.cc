@@ -1,0 +1,310 @@
+// DMN decisions through the public API: hit policies and their errors, input values, types,
+// the requirement graph, knowledge models, decision services, and the diagnostics of bad
+// files.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "ordo/decision.h"
+
+namespace ordo {
+namespace {
+
+using nlohmann::json;
+
+// A DMN 1.3 file around `body`.
+std::string dmn(const std::string& body) {
+  return R"(<?xml version="1.0" encoding="UTF-8"?>
+<definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/" id="defs" name="test"
+             namespace="http://ordo.test/dmn">
+)" + body + "\n</definitions>\n";
+}
+
+// A decision table decision `name` over input data `Amount` (number) and `Country`.
+std::string table(const std::string& name, const std::string& hit, const std::string& rules,
+                  const std::string& extra_output = "") {
+  return R"(<decision id=")" + name + R"(" name=")" + name + R"(">
+  <informationRequirement id=")" + name + R"(-r1"><requiredInput href="#amount"/></informationRequirement>
+  <informationRequirement id=")" + name + R"(-r2"><requiredInput href="#country"/></informationRequirement>
+  <decisionTable id=")" + name + R"(-t" hitPolicy=")" + hit + R"(">
+    <input id=")" + name + R"(-i1" label="Amount"><inputExpression typeRef="number"><text>Amount</text></inputExpression></input>
+    <input id=")" + name + R"(-i2" label="Country"><inputExpression typeRef="string"><text>Country</text></inputExpression>
+      <inputValues><text>"DE","FR","US"</text></inputValues></input>
+    <output id=")" + name + R"(-o1" name="carrier" typeRef="string"><outputValues><text>"DHL","UPS"</text></outputValues></output>
+)" + extra_output + R"(
+)" + rules + R"(
+  </decisionTable>
+</decision>
+<inputData id="amount" name="Amount"><variable name="Amount" typeRef="number"/></inputData>
+<inputData id="country" name="Country"><variable name="Country" typeRef="string"/></inputData>)";
+}
+
+std::string rule(const std::string& id, const std::string& amount, const std::string& country,
+                 const std::string& carrier, const std::string& extra = "") {
+  return R"(<rule id=")" + id + R"("><inputEntry><text>)" + amount +
+         R"(</text></inputEntry><inputEntry><text>)" + country +
+         R"(</text></inputEntry><outputEntry><text>)" + carrier + "</text></outputEntry>" + extra +
+         "</rule>";
+}
+
+std::shared_ptr<const DecisionModel> load(const std::string& xml) {
+  DecisionLoad l = load_decisions({DecisionSource{"test.dmn", xml}});
+  for (const Diagnostic& d : l.diagnostics) ADD_FAILURE() << format_diagnostic(d);
+  return l.model;
+}
+
+json eval(const DecisionModel& m, const std::string& decision, const json& inputs,
+          DecisionTrace* trace = nullptr) {
+  DecisionOptions o;
+  o.trace = trace;
+  auto r = evaluate_decision(m, decision, inputs, o);
+  return r ? *r : json("error: " + r.status().message());
+}
+
+const std::string kTwoRules = rule("r1", "&gt;= 100", "\"DE\"", "\"DHL\"") +
+                              rule("r2", "-", "\"DE\",\"FR\"", "\"UPS\"");
+
+TEST(Dmn, HitPolicies) {
+  auto m = load(dmn(table("U", "UNIQUE", kTwoRules) ));
+  ASSERT_TRUE(m);
+  EXPECT_EQ(eval(*m, "U", {{"Amount", 50}, {"Country", "FR"}}), "UPS");
+  json both = eval(*m, "U", {{"Amount", 150}, {"Country", "DE"}});
+  EXPECT_NE(both.get<std::string>().find("rules r1, r2 all match, but hit policy UNIQUE"),
+            std::string::npos)
+      << both;
+  // No rule matches and no default: null.
+  EXPECT_EQ(eval(*m, "U", {{"Amount", 150}, {"Country", "US"}}), nullptr);
+
+  struct Case {
+    const char* hit;
+    json expected;
+  };
+  for (const Case& c : {Case{"FIRST", "DHL"}, Case{"PRIORITY", "DHL"},
+                        Case{"RULE ORDER", json::array({"DHL", "UPS"})},
+                        Case{"OUTPUT ORDER", json::array({"DHL", "UPS"})},
+                        Case{"COLLECT", json::array({"DHL", "UPS"})}}) {
+    // Rules listed UPS first, so PRIORITY and OUTPUT ORDER must reorder by output values.
+    auto t = load(dmn(table("T", c.hit,
+                            rule("r2", "-", "\"DE\",\"FR\"", "\"UPS\"") +
+                                rule("r1", "&gt;= 100", "\"DE\"", "\"DHL\""))));
+    ASSERT_TRUE(t);
+    json got = eval(*t, "T", {{"Amount", 150}, {"Country", "DE"}});
+    if (std::string(c.hit) == "FIRST") {
+      EXPECT_EQ(got, "UPS") << c.hit;
+    } else if (std::string(c.hit) == "RULE ORDER" || std::string(c.hit) == "COLLECT") {
+      EXPECT_EQ(got, json::array({"UPS", "DHL"})) << c.hit;
+    } else {
+      EXPECT_EQ(got, c.expected) << c.hit;
+    }
+  }
+  auto any = load(dmn(table("A", "ANY", kTwoRules)));
+  ASSERT_TRUE(any);
+  EXPECT_NE(eval(*any, "A", {{"Amount", 150}, {"Country", "DE"}}).get<std::string>().find("ANY"),
+            std::string::npos);
+}
+
+TEST(Dmn, CollectAggregations) {
+  const std::string rules = R"(<rule id="a"><inputEntry><text>-</text></inputEntry><outputEntry><text>3</text></outputEntry></rule>
+<rule id="b"><inputEntry><text>&gt; 1</text></inputEntry><outputEntry><text>4</text></outputEntry></rule>
+<rule id="c"><inputEntry><text>&gt; 2</text></inputEntry><outputEntry><text>3</text></outputEntry></rule>)";
+  for (auto [agg, expected] : {std::pair<std::string, json>{"SUM", 10}, {"MIN", 3}, {"MAX", 4},
+                               {"COUNT", 2}}) {
+    auto m = load(dmn(R"(<decision id="d" name="d"><decisionTable hitPolicy="COLLECT" aggregation=")" +
+                      agg + R"("><input><inputExpression><text>x</text></inputExpression></input>
+<output name="n" typeRef="number"/>)" + rules + "</decisionTable></decision>"));
+    ASSERT_TRUE(m);
+    EXPECT_EQ(eval(*m, "d", {{"x", 5}}), expected) << agg;
+  }
+}
+
+TEST(Dmn, InputValuesAndTypes) {
+  auto m = load(dmn(table("U", "UNIQUE", kTwoRules)));
+  ASSERT_TRUE(m);
+  json wrong = eval(*m, "U", {{"Amount", 5}, {"Country", "IT"}});
+  EXPECT_NE(wrong.get<std::string>().find("input 'Country' is \"IT\", not one of its input values"),
+            std::string::npos)
+      << wrong;
+  // An input of the wrong type is null (DMN 1.3 10.3.2.9): no rule for null matches.
+  EXPECT_EQ(eval(*m, "U", {{"Amount", "lots"}, {"Country", "DE"}}), "UPS");
+}
+
+TEST(Dmn, DefaultOutputsAndSeveralOutputs) {
+  const std::string out2 =
+      R"(<output id="o2" name="insured" typeRef="boolean"><defaultOutputEntry><text>false</text></defaultOutputEntry></output>)";
+  const std::string rules =
+      rule("r1", "&gt;= 100", "\"DE\"", "\"DHL\"", "<outputEntry><text>true</text></outputEntry>");
+  std::string xml = dmn(table("S", "UNIQUE", rules, out2));
+  // The carrier output gets a default too.
+  xml.replace(xml.find("</outputValues></output>"), 24,
+              "</outputValues><defaultOutputEntry><text>\"UPS\"</text></defaultOutputEntry></output>");
+  auto m = load(xml);
+  ASSERT_TRUE(m);
+  EXPECT_EQ(eval(*m, "S", {{"Amount", 120}, {"Country", "DE"}}),
+            json::parse(R"({"carrier":"DHL","insured":true})"));
+  EXPECT_EQ(eval(*m, "S", {{"Amount", 20}, {"Country", "DE"}}),
+            json::parse(R"({"carrier":"UPS","insured":false})"));
+}
+
+TEST(Dmn, RequiredDecisionsOnceAndTrace) {
+  const std::string xml = dmn(table("Carrier", "FIRST", kTwoRules) + R"(
+<decision id="label" name="Label">
+  <informationRequirement id="l1"><requiredDecision href="#Carrier"/></informationRequirement>
+  <informationRequirement id="l2"><requiredDecision href="#cost"/></informationRequirement>
+  <literalExpression><text>Carrier + " " + string(Shipping Cost)</text></literalExpression>
+</decision>
+<decision id="cost" name="Shipping Cost">
+  <informationRequirement id="c1"><requiredDecision href="#Carrier"/></informationRequirement>
+  <literalExpression><text>if Carrier = "DHL" then 5 else 7</text></literalExpression>
+</decision>)");
+  auto m = load(xml);
+  ASSERT_TRUE(m);
+  DecisionTrace trace;
+  EXPECT_EQ(eval(*m, "label", {{"Amount", 150}, {"Country", "DE"}}, &trace), "DHL 5");
+  ASSERT_EQ(trace.tables.size(), 1u);  // Carrier evaluated once for both that need it
+  EXPECT_EQ(trace.tables[0].decision_id, "Carrier");
+  EXPECT_EQ(trace.tables[0].rule_ids, (std::vector<std::string>{"r1", "r2"}));
+  // By id or by name alike.
+  EXPECT_EQ(eval(*m, "Label", {{"Amount", 1}, {"Country", "FR"}}), "UPS 7");
+  auto missing = evaluate_decision(*m, "Labels", json::object());
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.status().code(), StatusCode::kNotFound);
+  EXPECT_NE(missing.status().message().find("'Label'"), std::string::npos);
+}
+
+TEST(Dmn, KnowledgeModelsAndInvocations) {
+  auto m = load(dmn(R"(
+<businessKnowledgeModel id="fee" name="Fee Of">
+  <encapsulatedLogic>
+    <formalParameter name="amount" typeRef="number"/>
+    <formalParameter name="rate" typeRef="number"/>
+    <literalExpression><text>amount * rate</text></literalExpression>
+  </encapsulatedLogic>
+</businessKnowledgeModel>
+<decision id="d1" name="Positional">
+  <knowledgeRequirement id="k1"><requiredKnowledge href="#fee"/></knowledgeRequirement>
+  <literalExpression><text>Fee Of(200, 0.5)</text></literalExpression>
+</decision>
+<decision id="d2" name="Named">
+  <knowledgeRequirement id="k2"><requiredKnowledge href="#fee"/></knowledgeRequirement>
+  <literalExpression><text>Fee Of(rate: 0.25, amount: 200)</text></literalExpression>
+</decision>
+<decision id="d3" name="Boxed">
+  <knowledgeRequirement id="k3"><requiredKnowledge href="#fee"/></knowledgeRequirement>
+  <invocation>
+    <literalExpression><text>Fee Of</text></literalExpression>
+    <binding><parameter name="amount"/><literalExpression><text>40</text></literalExpression></binding>
+    <binding><parameter name="rate"/><literalExpression><text>0.5</text></literalExpression></binding>
+  </invocation>
+</decision>
+<decision id="d4" name="Context">
+  <context>
+    <contextEntry><variable name="base"/><literalExpression><text>10</text></literalExpression></contextEntry>
+    <contextEntry><variable name="twice"/>
+      <functionDefinition><formalParameter name="x"/><literalExpression><text>x * 2 + base</text></literalExpression></functionDefinition>
+    </contextEntry>
+    <contextEntry><literalExpression><text>twice(base)</text></literalExpression></contextEntry>
+  </context>
+</decision>
+<decision id="d5" name="Wrong">
+  <literalExpression><text>Fee Of(rate: 1, size: 2)</text></literalExpression>
+</decision>)"));
+  ASSERT_TRUE(m);
+  EXPECT_EQ(eval(*m, "Positional", json::object()), 100);
+  EXPECT_EQ(eval(*m, "Named", json::object()), 50);
+  EXPECT_EQ(eval(*m, "Boxed", json::object()), 20);
+  EXPECT_EQ(eval(*m, "Context", json::object()), 30);
+  EXPECT_EQ(eval(*m, "Wrong", json::object()), "error: 'Fee Of' has no parameter 'size'");
+}
+
+TEST(Dmn, DecisionServices) {
+  auto m = load(dmn(R"(
+<decisionService id="svc" name="Price Service">
+  <outputDecision href="#total"/>
+  <inputDecision href="#base"/>
+  <inputData href="#qty"/>
+</decisionService>
+<decision id="base" name="Base Price"><literalExpression><text>1000</text></literalExpression></decision>
+<decision id="total" name="Total">
+  <informationRequirement id="t1"><requiredDecision href="#base"/></informationRequirement>
+  <informationRequirement id="t2"><requiredInput href="#qty"/></informationRequirement>
+  <literalExpression><text>Base Price * Quantity</text></literalExpression>
+</decision>
+<inputData id="qty" name="Quantity"><variable name="Quantity" typeRef="number"/></inputData>
+<decision id="caller" name="Caller">
+  <knowledgeRequirement id="c1"><requiredKnowledge href="#svc"/></knowledgeRequirement>
+  <literalExpression><text>Price Service(3, 2)</text></literalExpression>
+</decision>)"));
+  ASSERT_TRUE(m);
+  // The input decision comes from the caller, not from its own logic.
+  auto r = evaluate_decision_service(*m, "Price Service", {{"Base Price", 7}, {"Quantity", 3}});
+  ASSERT_TRUE(r) << r.status().message();
+  EXPECT_EQ(*r, 21);
+  EXPECT_EQ(eval(*m, "Total", {{"Quantity", 3}}), 3000);
+  EXPECT_EQ(eval(*m, "Caller", json::object()), 6);
+}
+
+// Camunda 7 tables read process variables directly, without inputData elements.
+TEST(Dmn, TablesWithoutInputData) {
+  auto m = load(dmn(R"(<decision id="dish" name="Dish"><decisionTable>
+<input><inputExpression typeRef="string"><text>season</text></inputExpression></input>
+<output name="dish" typeRef="string"/>
+<rule id="a"><inputEntry><text>"Winter"</text></inputEntry><outputEntry><text>"Roastbeef"</text></outputEntry></rule>
+<rule id="b"><inputEntry><text>not("Winter")</text></inputEntry><outputEntry><text>"Salad"</text></outputEntry></rule>
+</decisionTable></decision>)"));
+  ASSERT_TRUE(m);
+  EXPECT_EQ(eval(*m, "dish", {{"season", "Winter"}}), "Roastbeef");
+  EXPECT_EQ(eval(*m, "dish", {{"season", "Spring"}}), "Salad");
+}
+
+std::vector<Diagnostic> problems(const std::string& xml) {
+  return load_decisions({DecisionSource{"bad.dmn", xml}}).diagnostics;
+}
+
+TEST(Dmn, DiagnosticsNameFileLineAndRule) {
+  std::vector<Diagnostic> d = problems(dmn(table("U", "UNIQUE",
+                                                 rule("r1", "&gt;= (100", "\"DE\"", "\"DHL\""))));
+  ASSERT_FALSE(d.empty());
+  EXPECT_EQ(d[0].rule, "feel-syntax");
+  EXPECT_EQ(d[0].file, "bad.dmn");
+  EXPECT_GT(d[0].line, 1u);
+  EXPECT_NE(d[0].message.find("the input entry '>= (100' does not compile (at character"),
+            std::string::npos)
+      << d[0].message;
+
+  d = problems(dmn(R"(<decision id="a" name="A">
+  <informationRequirement id="r"><requiredDecision href="#Bee"/></informationRequirement>
+  <literalExpression><text>1</text></literalExpression></decision>
+<decision id="Be" name="B"><literalExpression><text>1</text></literalExpression></decision>)"));
+  ASSERT_EQ(d.size(), 1u);
+  EXPECT_EQ(d[0].rule, "unknown-reference");
+  EXPECT_NE(d[0].message.find("did you mean 'Be'"), std::string::npos) << d[0].message;
+
+  d = problems(dmn(R"(<decision id="a" name="A">
+  <informationRequirement id="r1"><requiredDecision href="#b"/></informationRequirement>
+  <literalExpression><text>B</text></literalExpression></decision>
+<decision id="b" name="B">
+  <informationRequirement id="r2"><requiredDecision href="#a"/></informationRequirement>
+  <literalExpression><text>A</text></literalExpression></decision>)"));
+  ASSERT_FALSE(d.empty());
+  EXPECT_EQ(d[0].rule, "requirement-cycle");
+
+  d = problems(dmn(R"(<decision id="d" name="d"><decisionTable hitPolicy="SOMETIMES">
+<input><inputExpression><text>x</text></inputExpression></input><output name="o"/>
+<rule id="r"><inputEntry><text>1</text></inputEntry></rule></decisionTable></decision>)"));
+  ASSERT_EQ(d.size(), 2u);
+  EXPECT_EQ(d[0].rule, "unknown-hit-policy");
+  EXPECT_EQ(d[1].rule, "rule-size");
+
+  d = problems("<definitions xmlns=\"http://www.omg.org/spec/BPMN/20100524/MODEL\"/>");
+  ASSERT_EQ(d.size(), 1u);
+  EXPECT_EQ(d[0].rule, "not-dmn");
+  d = problems("<definitions");
+  ASSERT_EQ(d.size(), 1u);
+  EXPECT_EQ(d[0].rule, "xml-syntax");
+  EXPECT_FALSE(load_decision_files({"/nonexistent/x.dmn"}).ok());
+}
+
+}  // namespace
+}  // namespace ordo

@@ -1,0 +1,356 @@
+// The DMN TCK (../shared/corpus/dmn-tck, from github.com/dmn-tck/tck): every test case of
+// compliance levels 2 and 3 run through the public API (ordo/decision.h) and counted, as the
+// TCK's own runners count, per test case. Prints a line per test folder and the totals;
+// skipped with a message when the corpus is absent.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstdint>
+#include <exception>
+#include <filesystem>
+#include <iostream>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+#include <pugixml.hpp>
+
+#include "ordo/decision.h"
+
+namespace ordo {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+// Test cases that must pass at each level: raised as the engine passes more; never lowered.
+constexpr int kLevel2Floor = 116;
+constexpr int kLevel3Floor = 222;
+
+constexpr std::size_t kDetailsPerFolder = 3;  // failures printed per test folder
+constexpr std::size_t kDetailLength = 200;    // characters of each
+
+fs::path level_dir(int level) {
+  return fs::path(ORDO_CORPUS_DIR) / "dmn-tck" / ("compliance-level-" + std::to_string(level));
+}
+
+// ---- The test files ----
+
+// A name without its namespace prefix: "xsd:decimal" -> "decimal", "tc:value" -> "value".
+std::string_view local_name(std::string_view name) {
+  const std::size_t colon = name.find(':');
+  return colon == std::string_view::npos ? name : name.substr(colon + 1);
+}
+
+std::string trimmed(std::string_view text) {
+  const std::size_t first = text.find_first_not_of(" \t\r\n");
+  if (first == std::string_view::npos) return {};
+  const std::size_t last = text.find_last_not_of(" \t\r\n");
+  return std::string(text.substr(first, last - first + 1));
+}
+
+// The child elements of `node` called `local` (whatever their prefix), in document order.
+std::vector<pugi::xml_node> children(const pugi::xml_node& node, std::string_view local) {
+  std::vector<pugi::xml_node> found;
+  for (const pugi::xml_node& c : node.children()) {
+    if (c.type() == pugi::node_element && local_name(c.name()) == local) found.push_back(c);
+  }
+  return found;
+}
+
+pugi::xml_node child(const pugi::xml_node& node, std::string_view local) {
+  const std::vector<pugi::xml_node> found = children(node, local);
+  return found.empty() ? pugi::xml_node() : found.front();
+}
+
+// The value of a prefixed attribute by its local name (xsi:type, xsi:nil); "" when absent.
+std::string_view prefixed_attribute(const pugi::xml_node& node, std::string_view local) {
+  for (const pugi::xml_attribute& a : node.attributes()) {
+    const std::string_view name = a.name();
+    if (name.find(':') != std::string_view::npos && local_name(name) == local) return a.value();
+  }
+  return {};
+}
+
+bool is_nil(const pugi::xml_node& node) {
+  return trimmed(prefixed_attribute(node, "nil")) == "true";
+}
+
+// An xsd number: an int64 when the text is integral and fits, else a double; the text itself
+// (a string, which then matches no number) when it is no number at all.
+json number(const std::string& text) {
+  const std::string_view digits = text.starts_with('+') ? std::string_view(text).substr(1)
+                                                          : std::string_view(text);
+  const char* const end = digits.data() + digits.size();
+  std::int64_t integral = 0;
+  if (auto [p, ec] = std::from_chars(digits.data(), end, integral); ec == std::errc() && p == end) {
+    return integral;
+  }
+  double real = 0;
+  if (auto [p, ec] = std::from_chars(digits.data(), end, real); ec == std::errc() && p == end) {
+    return real;
+  }
+  return text;
+}
+
+// A <value> element: its text as the JSON its xsi:type makes it (decision.h: temporal values
+// are {"@type", "value"} objects; a value without a type is a string).
+json simple_value(const pugi::xml_node& value) {
+  if (is_nil(value)) return nullptr;
+  const std::string text = value.text().get();
+  const std::string_view type = local_name(prefixed_attribute(value, "type"));
+  if (type == "decimal" || type == "double" || type == "integer" || type == "int" ||
+      type == "long") {
+    return number(trimmed(text));
+  }
+  if (type == "boolean") {
+    const std::string b = trimmed(text);
+    return json(b == "true" || b == "1");
+  }
+  if (type == "date" || type == "dateTime" || type == "time" || type == "duration") {
+    return json{{"@type", std::string(type)}, {"value", trimmed(text)}};
+  }
+  return text;
+}
+
+// A valueType element (inputNode, expected, component, item) as JSON: its <value>, its
+// <component>s as an object, or its <list> of <item>s as an array; null when nil or empty.
+json value_of(const pugi::xml_node& node) {
+  if (is_nil(node)) return nullptr;
+  if (const pugi::xml_node value = child(node, "value")) return simple_value(value);
+  if (const pugi::xml_node list = child(node, "list")) {
+    if (is_nil(list)) return nullptr;
+    json items = json::array();
+    for (const pugi::xml_node& item : children(list, "item")) items.push_back(value_of(item));
+    return items;
+  }
+  const std::vector<pugi::xml_node> components = children(node, "component");
+  if (components.empty()) return nullptr;
+  json context = json::object();
+  for (const pugi::xml_node& c : components) context[c.attribute("name").value()] = value_of(c);
+  return context;
+}
+
+// ---- Results ----
+
+// Whether `got` is `expected`: numbers within 1e-8 (relative to a magnitude above 1), strings,
+// booleans and null exactly, contexts with the same keys and equal values, lists element by
+// element. Temporal values are contexts of two strings, so compare exactly.
+bool same(const json& expected, const json& got) {
+  if (expected.is_number()) {
+    if (!got.is_number()) return false;
+    const double e = expected.get<double>();
+    const double g = got.get<double>();
+    return std::fabs(e - g) <= 1e-8 * std::max(1.0, std::fabs(e));
+  }
+  if (expected.is_object()) {
+    if (!got.is_object() || got.size() != expected.size()) return false;
+    for (auto it = expected.begin(); it != expected.end(); ++it) {
+      const auto found = got.find(it.key());
+      if (found == got.end() || !same(it.value(), *found)) return false;
+    }
+    return true;
+  }
+  if (expected.is_array()) {
+    if (!got.is_array() || got.size() != expected.size()) return false;
+    for (std::size_t i = 0; i < expected.size(); ++i) {
+      if (!same(expected[i], got[i])) return false;
+    }
+    return true;
+  }
+  return expected == got;
+}
+
+std::string shown(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+
+std::string shortened(std::string text) {
+  if (text.size() > kDetailLength) text = text.substr(0, kDetailLength - 3) + "...";
+  return text;
+}
+
+// Why the result node `node` fails with `got`; nullopt when it passes. A node with
+// errorResult="true" passes when the evaluation failed or gave null.
+std::optional<std::string> check(const pugi::xml_node& node, const Result<json>& got) {
+  if (node.attribute("errorResult").as_bool()) {
+    if (!got.is_ok() || got->is_null()) return std::nullopt;
+    return "expected an error, got " + shown(*got);
+  }
+  const json expected = value_of(child(node, "expected"));
+  if (!got.is_ok()) return "expected " + shown(expected) + ", got " + got.status().to_string();
+  if (same(expected, *got)) return std::nullopt;
+  return "expected " + shown(expected) + ", got " + shown(*got);
+}
+
+// A decision, or a decision service, evaluated; an exception (the engine is not meant to throw)
+// becomes a failure rather than ending the run.
+Result<json> evaluate(const DecisionModel& model, bool service, const std::string& name,
+                      const json& inputs) {
+  try {
+    return service ? evaluate_decision_service(model, name, inputs)
+                   : evaluate_decision(model, name, inputs);
+  } catch (const std::exception& e) {
+    return Status::internal(std::string("exception: ") + e.what());
+  }
+}
+
+// What a decision service gave for its output decision `name`: the whole result when the
+// test case checks one output (a service with one output decision gives its value), else
+// the context's entry.
+Result<json> output_of(const Result<json>& service_result, const std::string& name,
+                       bool several) {
+  if (!several || !service_result.is_ok()) return service_result;
+  const json& context = *service_result;
+  if (!context.is_object() || !context.contains(name)) return Result<json>(json(nullptr));
+  return Result<json>(context.at(name));
+}
+
+// Runs one <testCase>: nullopt when all its result nodes pass, else why the first fails.
+std::optional<std::string> run_case(const DecisionModel& model, const pugi::xml_node& test_case) {
+  json inputs = json::object();
+  for (const pugi::xml_node& input : children(test_case, "inputNode")) {
+    inputs[input.attribute("name").value()] = value_of(input);
+  }
+  const std::vector<pugi::xml_node> nodes = children(test_case, "resultNode");
+  const bool service = std::string_view(test_case.attribute("type").value()) == "decisionService";
+  std::optional<Result<json>> service_result;  // a service is invoked once for all its nodes
+  if (service) {
+    service_result.emplace(
+        evaluate(model, true, test_case.attribute("invocableName").value(), inputs));
+  }
+  for (const pugi::xml_node& node : nodes) {
+    const std::string name = node.attribute("name").value();
+    const Result<json> got = service ? output_of(*service_result, name, nodes.size() > 1)
+                                     : evaluate(model, false, name, inputs);
+    if (std::optional<std::string> why = check(node, got)) return "node " + name + ": " + *why;
+  }
+  return std::nullopt;
+}
+
+// The models of a test file: the one its <modelName> names first, then the folder's other
+// .dmn files (the models it imports), by name.
+std::vector<std::string> model_files(const fs::path& folder, const pugi::xml_node& test_cases) {
+  const std::string main_model = trimmed(child(test_cases, "modelName").text().get());
+  std::vector<std::string> files;
+  for (const fs::directory_entry& entry : fs::directory_iterator(folder)) {
+    if (entry.path().extension() == ".dmn") files.push_back(entry.path().string());
+  }
+  std::sort(files.begin(), files.end());
+  std::stable_partition(files.begin(), files.end(), [&main_model](const std::string& file) {
+    return fs::path(file).filename().string() == main_model;
+  });
+  return files;
+}
+
+// The paths in `dir` that `keep` accepts, by name.
+template <typename Keep>
+std::vector<fs::path> sorted_entries(const fs::path& dir, Keep keep) {
+  std::vector<fs::path> found;
+  for (const fs::directory_entry& entry : fs::directory_iterator(dir)) {
+    if (keep(entry)) found.push_back(entry.path());
+  }
+  std::sort(found.begin(), found.end());
+  return found;
+}
+
+struct FolderOutcome {
+  int cases = 0;
+  int passed = 0;
+  std::vector<std::string> failures;  // the first kDetailsPerFolder, shortened
+  bool broken = false;                // a test file or a model that does not load
+};
+
+// Runs every test file (*-test-NN.xml) of one TCK folder.
+FolderOutcome run_folder(const fs::path& folder) {
+  FolderOutcome out;
+  const auto fail = [&out](std::string detail) {
+    if (out.failures.size() < kDetailsPerFolder) {
+      out.failures.push_back(shortened(std::move(detail)));
+    }
+  };
+  const std::vector<fs::path> test_files =
+      sorted_entries(folder, [](const fs::directory_entry& entry) {
+        const std::string name = entry.path().filename().string();
+        return entry.is_regular_file() && name.find("-test-") != std::string::npos &&
+               name.ends_with(".xml");
+      });
+  for (const fs::path& test_file : test_files) {
+    const std::string file_name = test_file.filename().string();
+    pugi::xml_document doc;
+    const pugi::xml_parse_result parsed = doc.load_file(test_file.c_str());
+    if (!parsed) {
+      out.broken = true;
+      fail(file_name + " does not parse: " + parsed.description());
+      continue;
+    }
+    const pugi::xml_node test_cases = doc.document_element();
+    const std::vector<pugi::xml_node> cases = children(test_cases, "testCase");
+    const DecisionLoad load = load_decision_files(model_files(folder, test_cases));
+    if (!load.ok()) {
+      out.broken = true;
+      std::string why = file_name + ": the model does not load:";
+      for (std::size_t i = 0; i < load.diagnostics.size() && i < 2; ++i) {
+        why += " " + format_diagnostic(load.diagnostics[i]);
+      }
+      fail(why);
+    }
+    for (const pugi::xml_node& test_case : cases) {
+      ++out.cases;
+      if (!load.ok()) continue;
+      if (std::optional<std::string> why = run_case(*load.model, test_case)) {
+        fail("case " + std::string(test_case.attribute("id").value()) + " " + *why);
+      } else {
+        ++out.passed;
+      }
+    }
+  }
+  return out;
+}
+
+// Runs every folder of one compliance level, printing a line per folder, the total and the
+// folders that failed; returns the test cases passed.
+int run_level(int level, const fs::path& dir) {
+  const std::vector<fs::path> folders = sorted_entries(
+      dir, [](const fs::directory_entry& entry) { return entry.is_directory(); });
+  int cases = 0;
+  int passed = 0;
+  std::vector<std::string> failed;
+  for (const fs::path& folder : folders) {
+    const std::string name = folder.filename().string();
+    const FolderOutcome outcome = run_folder(folder);
+    cases += outcome.cases;
+    passed += outcome.passed;
+    const bool ok = outcome.passed == outcome.cases && !outcome.broken;
+    if (!ok) failed.push_back(name);
+    std::cout << (ok ? "PASS " : "FAIL ") << name << ' ' << outcome.passed << '/' << outcome.cases;
+    for (std::size_t i = 0; i < outcome.failures.size(); ++i) {
+      std::cout << (i == 0 ? ": " : "\n    ") << outcome.failures[i];
+    }
+    std::cout << '\n';
+  }
+  std::cout << "TCK level " << level << ": " << passed << '/' << cases << " test cases passed\n";
+  std::cout << "TCK level " << level << " failed folders (" << failed.size() << "):";
+  for (const std::string& name : failed) std::cout << ' ' << name;
+  std::cout << std::endl;
+  return passed;
+}
+
+TEST(DmnTck, ComplianceLevel2) {
+  const fs::path dir = level_dir(2);
+  if (!fs::is_directory(dir)) GTEST_SKIP() << "DMN TCK not found at " << dir.string();
+  EXPECT_GE(run_level(2, dir), kLevel2Floor) << "fewer TCK level 2 test cases pass than before";
+}
+
+TEST(DmnTck, ComplianceLevel3) {
+  const fs::path dir = level_dir(3);
+  if (!fs::is_directory(dir)) GTEST_SKIP() << "DMN TCK not found at " << dir.string();
+  EXPECT_GE(run_level(3, dir), kLevel3Floor) << "fewer TCK level 3 test cases pass than before";
+}
+
+}  // namespace
+}  // namespace ordo
