@@ -46,9 +46,12 @@ int run_deploy(const DeployArgs& args) {
   auto engine = open_db("deploy", args.db, /*create=*/true);
   if (!engine) return kExitFound;
     std::set<std::pair<std::string, int>> known;
-  Result<std::vector<Deployment>> stored = engine->deployments();
-  if (!stored) return fail("deploy", stored.status());
-  for (const Deployment& d : *stored) known.emplace(d.process_id, d.version);
+  // Decisions are keyed apart from processes: a decision may share an id with a process.
+  auto key = [](const Deployment& d) { return (d.decision ? "decision:" : "") + d.process_id; };
+  for (auto list : {engine->deployments(), engine->decision_deployments()}) {
+    if (!list) return fail("deploy", list.status());
+    for (const Deployment& d : *list) known.emplace(key(d), d.version);
+  }
   json out = json::array();
   int failed = 0;
   for (const std::string& file : args.files) {
@@ -59,15 +62,15 @@ int run_deploy(const DeployArgs& args) {
       continue;
     }
     for (const Deployment& d : *deployed) {
-      const bool fresh = known.emplace(d.process_id, d.version).second;
+      const bool fresh = known.emplace(key(d), d.version).second;
       if (args.json) {
         out.push_back({{"file", file},
-                       {"processId", d.process_id},
+                       {d.decision ? "decisionId" : "processId", d.process_id},
                        {"version", d.version},
                        {"new", fresh},
                        {"contentHash", d.content_hash}});
       } else {
-        std::cout << d.process_id << ": version " << d.version
+        std::cout << (d.decision ? "decision " : "") << d.process_id << ": version " << d.version
                   << (fresh ? ", new" : ", unchanged (same content as the latest version)") << " ("
                   << file << ")\n";
       }

@@ -31,7 +31,7 @@ Status JobTypeWatch::check(const Engine& engine) {
     Result<std::shared_ptr<const ProcessDefinition>> def = engine.definition(d.process_id, d.version);
     if (!def) return def.status();
     for (const Element& e : (*def)->elements) {
-      if (!is_job_task(e.kind)) continue;
+      if (!runs_as_job(e)) continue;
       if (e.task.type.dialect != ExpressionDialect::kStatic) {
         computed_ = true;  // known only when a job is made
         continue;

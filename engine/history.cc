@@ -31,6 +31,7 @@ std::string_view to_string(HistoryKind kind) noexcept {
     case HistoryKind::kCompensationThrown: return "compensation-thrown";
     case HistoryKind::kInstanceMigrated: return "instance-migrated";
     case HistoryKind::kElementMigrated: return "element-migrated";
+    case HistoryKind::kDecisionEvaluated: return "decision-evaluated";
   }
   return "unknown";
 }

@@ -70,6 +70,8 @@ std::string_view route_template(const std::vector<std::string_view>& seg) {
       "/v1/signals",
       "/v1/migrations",
       "/v1/conditions",
+      "/v1/decisions",
+      "/v1/decisions/{decisionId}/evaluate",
       "/v1/incidents",
       "/v1/incidents/resolve",
       "/v1/incidents/{id}/resolve",
@@ -93,6 +95,7 @@ std::string_view route_template(const std::vector<std::string_view>& seg) {
       std::uint64_t id = 0;
       match = i < seg.size() &&
               (part == seg[i] || part == "{channel}" || part == "{processId}" ||
+               part == "{decisionId}" ||
                ((part == "{id}" || part == "{version}") && parse_id(seg[i], id)));
       ++i;
       at = end + 1;
@@ -183,6 +186,8 @@ bool date_time_value(const char* what, const char* name, const std::string& text
 
 const char* scope_for(const Request& r, const std::vector<std::string_view>& seg) {
   if (seg.size() >= 2 && seg[1] == "jobs" && r.method == "POST") return "worker";
+  // Evaluating a decision changes nothing: who may read may ask.
+  if (seg.size() == 4 && seg[1] == "decisions" && seg[3] == "evaluate") return "read";
   if (r.method == "GET" || r.method == "HEAD") return "read";
   return seg.size() >= 2 && (seg[1] == "incidents" || seg[1] == "migrations") ? "admin"
                                                                                 : "write";
@@ -843,7 +848,12 @@ Response Api::route(const Request& r) {
   json body;
 
   if (resource == "deployments" && seg.size() == 2 && r.method == "POST") {
-    LoadResult loaded = load_bpmn(r.body, r.query.count("name") ? r.query.at("name") : "request");
+    const std::string name = r.query.count("name") ? r.query.at("name") : "request";
+    LoadResult loaded = load_bpmn(r.body, name);
+    if (!loaded.document && !loaded.diagnostics.empty() &&
+        loaded.diagnostics[0].rule == "not-bpmn") {
+      return deploy_decisions(name, r.body);
+    }
     if (!loaded.ok()) {
       json out = {{"error",
                    {{"status", 400},
@@ -866,6 +876,8 @@ Response Api::route(const Request& r) {
     if (created && options_.on_deployed) options_.on_deployed(engine_);
     return json_response(created ? 201 : 200, {{"deployments", list}, {"new", created}});
   }
+
+  if (resource == "decisions") return decisions(r, seg);
 
   if (resource == "process-instances") {
     if (seg.size() == 2 && r.method == "GET") {

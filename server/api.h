@@ -153,6 +153,9 @@ class Api {
   Response webhook(const Request& request, std::string_view kind, std::string_view channel);
   Response metrics();
   Response processes();
+  // /v1/decisions and DMN deployments (decisions.cc).
+  Response deploy_decisions(const std::string& name, const std::string& xml);
+  Response decisions(const Request& request, const std::vector<std::string_view>& seg);
   Response element_statistics(std::string_view process_id, int version);
   Response dashboard();
   Response readiness();

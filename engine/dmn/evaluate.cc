@@ -5,7 +5,6 @@
 // the element convert to each other).
 #include <algorithm>
 #include <chrono>
-#include <deque>
 
 #include "dmn/model.h"
 #include "expr/expr.h"
@@ -95,7 +94,9 @@ class Scope final : public expr::Variables, public expr::Functions {
   Evaluation& ev_;
   const Scope* parent_;
   const Json* globals_;
-  std::deque<std::pair<std::string, Json>> vars_;  // a deque: found values stay put
+  // Set between evaluations, never during one: what find() returned stays put while it is
+  // used (the Variables contract).
+  std::vector<std::pair<std::string, Json>> vars_;
   std::vector<std::pair<std::string, const Boxed*>> functions_;
 };
 
@@ -472,12 +473,16 @@ Result<Json> Evaluation::table(const DecisionTable& t, const Scope& s, const Dec
     }
     if (all) matched.push_back(&r);
   }
-  if (options_.trace != nullptr) {
+  // The history: the rules whose outputs make the result (FIRST: only the first).
+  auto fired = [&](std::size_t from, std::size_t to) {
+    if (options_.trace == nullptr) return;
     DecisionTableHit hit;
     hit.decision_id = owner != nullptr ? owner->id : std::string();
-    for (const auto* r : matched) hit.rule_ids.push_back(r->id);
+    for (std::size_t k = from; k < to && k < matched.size(); ++k) {
+      hit.rule_ids.push_back(matched[k]->id);
+    }
     options_.trace->tables.push_back(std::move(hit));
-  }
+  };
   // Each matched rule's outputs.
   std::vector<std::vector<Json>> results;
   for (const DecisionTable::Rule* r : matched) {
@@ -496,6 +501,7 @@ Result<Json> Evaluation::table(const DecisionTable& t, const Scope& s, const Dec
     return out;
   };
   if (results.empty()) {
+    fired(0, 0);
     const bool defaults = std::any_of(t.outputs.begin(), t.outputs.end(),
                                       [](const auto& o) { return o.default_entry != nullptr; });
     if (!defaults) {
@@ -522,6 +528,7 @@ Result<Json> Evaluation::table(const DecisionTable& t, const Scope& s, const Dec
         return Status::invalid_argument(where + ": rules " + rule_ids() +
                                         " all match, but hit policy UNIQUE allows one");
       }
+      fired(0, 1);
       return shape(results[0]);
     case HitPolicy::kAny:
       for (const auto& r : results) {
@@ -531,17 +538,21 @@ Result<Json> Evaluation::table(const DecisionTable& t, const Scope& s, const Dec
                                           "needs them equal");
         }
       }
+      fired(0, results.size());
       return shape(results[0]);
     case HitPolicy::kFirst:
+      fired(0, 1);
       return shape(results[0]);
     case HitPolicy::kPriority: {
       std::size_t best = 0;
       for (std::size_t k = 1; k < results.size(); ++k) {
         if (priority_of(t, results[k]) < priority_of(t, results[best])) best = k;
       }
+      fired(best, best + 1);
       return shape(results[best]);
     }
     case HitPolicy::kOutputOrder: {
+      fired(0, results.size());
       std::vector<std::size_t> order(results.size());
       for (std::size_t k = 0; k < order.size(); ++k) order[k] = k;
       std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
@@ -552,6 +563,7 @@ Result<Json> Evaluation::table(const DecisionTable& t, const Scope& s, const Dec
       return out;
     }
     case HitPolicy::kRuleOrder: {
+      fired(0, results.size());
       Json out = Json::array();
       for (auto& r : results) out.push_back(shape(r));
       return out;
@@ -559,6 +571,7 @@ Result<Json> Evaluation::table(const DecisionTable& t, const Scope& s, const Dec
     case HitPolicy::kCollect:
       break;
   }
+  fired(0, results.size());  // COLLECT uses every one
   if (t.aggregation == Aggregation::kNone) {
     Json out = Json::array();
     for (auto& r : results) out.push_back(shape(r));

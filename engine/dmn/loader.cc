@@ -743,6 +743,7 @@ DecisionLoad load_decisions(std::vector<DecisionSource> sources) {
   }
   if (readable) {
     model->ns = files[0].ns;
+    model->content_hash = parse::content_hash(files[0].text);
     dmn::Reader reader(*model, result.diagnostics);
     reader.read(files);
     // Names must be unique among what expressions can call or read.

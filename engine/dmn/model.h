@@ -158,6 +158,7 @@ namespace ordo {
 class DecisionModel {
  public:
   std::string ns;  // the main model's namespace
+  std::string content_hash;  // of the main model's file
   std::vector<dmn::Decision> decisions;
   std::vector<dmn::InputData> inputs;
   std::vector<dmn::Knowledge> knowledge;

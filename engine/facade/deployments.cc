@@ -1,5 +1,11 @@
 // Deploying processes, and finding the deployed version a command names (also one another
 // process deployed to a shared store).
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "dmn/model.h"
 #include "facade/impl.h"
 
 namespace ordo {
@@ -66,8 +72,43 @@ void Engine::Impl::notice_deployments() {
 Status Engine::Impl::load_deployments() {
   Result<std::vector<store::DeploymentRow>> rows = store->deployments();
   if (!rows) return rows.status();
-  for (const auto& row : *rows) (void)load_plan(row.process_id, row.version);
+  for (const auto& row : *rows) {
+    if ((row.load_flags & kDecisionFlag) != 0) {
+      note_decision(row);
+    } else {
+      (void)load_plan(row.process_id, row.version);
+    }
+  }
   return Status::ok();
+}
+
+void Engine::Impl::note_decision(const store::DeploymentRow& row) {
+  const std::string_view id = std::string_view(row.process_id).substr(kDecisionRow.size());
+  if (auto it = decisions.find(id); it != decisions.end() && it->second.version >= row.version) {
+    return;
+  }
+  std::shared_ptr<const DecisionModel> model;
+  if (auto m = decision_models.find(row.content_hash); m != decision_models.end()) {
+    model = m->second;
+  } else {
+    DecisionLoad loaded = load_decisions({DecisionSource{row.file, row.xml}});
+    if (!loaded.model) return;  // stored by a newer Ordo that reads more: not callable here
+    model = loaded.model;
+    decision_models.emplace(row.content_hash, model);
+  }
+  decisions.insert_or_assign(std::string(id), DeployedDecision{row.version, std::move(model)});
+}
+
+std::shared_ptr<const DecisionModel> Engine::Impl::decision(std::string_view id) {
+  auto it = decisions.find(id);
+  if (it == decisions.end()) {  // perhaps another engine deployed it to a shared store
+    Result<std::vector<store::DeploymentRow>> rows =
+        store->deployments(std::string(kDecisionRow) + std::string(id));
+    if (!rows || rows->empty()) return nullptr;
+    note_decision(rows->back());
+    it = decisions.find(id);
+  }
+  return it == decisions.end() ? nullptr : it->second.model;
 }
 
 // The version a start request names (the latest when 0), with a none start event.
@@ -133,7 +174,92 @@ Result<std::vector<Deployment>> Engine::deploy(std::shared_ptr<const BpmnDocumen
   return out;
 }
 
+Result<std::vector<Deployment>> Engine::deploy_decisions(const std::string& file,
+                                                         std::string xml) {
+  DecisionLoad loaded = load_decisions({DecisionSource{file, xml}});
+  if (!loaded.ok()) {
+    std::string message = "cannot deploy " + file + ":";
+    for (const Diagnostic& d : loaded.diagnostics) {
+      if (d.severity == Severity::kError) message += "\n  " + format_diagnostic(d);
+    }
+    return Status::invalid_definition(std::move(message));
+  }
+  Impl::Call call(*impl_);
+  const std::string& hash = loaded.model->content_hash;
+  std::vector<Deployment> out;
+  std::vector<store::DeploymentRow> added;
+  store::Store& stored = *impl_->store;
+  runtime::Runtime& rt = impl_->rt;
+  if (Status s = rt.begin_group(); !s) return s;
+  for (const DecisionInfo& d : list_decisions(*loaded.model)) {
+    if (d.kind != "decision" || d.id.empty()) continue;
+    const std::string row_id = std::string(Impl::kDecisionRow) + d.id;
+    Result<std::vector<store::DeploymentRow>> versions = stored.deployments(row_id);
+    if (!versions) {
+      rt.abort_group();
+      return versions.status();
+    }
+    const int latest = versions->empty() ? 0 : versions->back().version;
+    if (latest > 0 && versions->back().content_hash == hash) {
+      out.push_back({d.id, latest, hash, versions->back().deployed_ms, true});
+      continue;
+    }
+    store::DeploymentRow row{row_id, latest + 1, hash, file, xml, Impl::kDecisionFlag,
+                             impl_->clock->now_ms()};
+    if (Status s = stored.add_deployment(row); !s) {
+      rt.abort_group();
+      return s;
+    }
+    out.push_back({d.id, row.version, hash, row.deployed_ms, true});
+    added.push_back(std::move(row));
+  }
+  if (Status s = rt.end_group(); !s) return s;
+  impl_->decision_models.emplace(hash, loaded.model);
+  for (const store::DeploymentRow& row : added) impl_->note_decision(row);
+  return out;
+}
+
+Result<std::vector<Deployment>> Engine::decision_deployments() const {
+  Impl::Call call(*impl_);
+  std::vector<Deployment> out;
+  Result<std::vector<store::DeploymentRow>> rows = impl_->store->deployments();
+  if (!rows) return rows.status();
+  for (auto& r : *rows) {
+    if ((r.load_flags & Impl::kDecisionFlag) == 0) continue;
+    out.push_back({r.process_id.substr(Impl::kDecisionRow.size()), r.version, r.content_hash,
+                   r.deployed_ms, true});
+  }
+  return out;
+}
+
+Result<nlohmann::json> Engine::evaluate_decision(std::string_view decision_id,
+                                                 const nlohmann::json& inputs,
+                                                 DecisionTrace* trace) const {
+  std::shared_ptr<const DecisionModel> model;
+  {
+    Impl::Call call(*impl_);
+    model = impl_->decision(decision_id);
+  }
+  if (model == nullptr) {
+    return Status::not_found("no decision '" + std::string(decision_id) + "' is deployed");
+  }
+  DecisionOptions options;
+  options.now_ms = impl_->clock->now_ms();
+  options.trace = trace;
+  return ordo::evaluate_decision(*model, decision_id, inputs, options);
+}
+
 Result<std::vector<Deployment>> Engine::deploy_file(const std::string& path) {
+  if (path.size() > 4 && path.compare(path.size() - 4, 4, ".dmn") == 0) {
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream text;
+    text << in.rdbuf();
+    if (!in) {
+      return Status::invalid_definition("cannot deploy " + path + ": cannot read it (" +
+                                        std::strerror(errno) + ")");
+    }
+    return deploy_decisions(path, std::move(text).str());
+  }
   LoadResult loaded = load_bpmn_file(path);
   if (!loaded.ok()) {
     std::string message = "cannot deploy " + path + ":";
@@ -150,7 +276,10 @@ Result<std::vector<Deployment>> Engine::deployments() const {
   std::vector<Deployment> out;
   Result<std::vector<store::DeploymentRow>> rows = impl_->store->deployments();
   if (!rows) return rows.status();
-  for (auto& r : *rows) out.push_back({r.process_id, r.version, r.content_hash, r.deployed_ms});
+  for (auto& r : *rows) {
+    if ((r.load_flags & Impl::kDecisionFlag) != 0) continue;  // decision_deployments()
+    out.push_back({r.process_id, r.version, r.content_hash, r.deployed_ms});
+  }
   return out;
 }
 

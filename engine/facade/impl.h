@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -86,6 +87,7 @@ class Engine::Impl {
     rt.set_plan_source([this](std::string_view process_id, int version) {
       return load_plan(process_id, version);
     });
+    rt.set_decision_lookup([this](std::string_view id) { return decision(id); });
   }
 
   static runtime::RuntimeOptions runtime_options(const EngineOptions& o, bool shared) {
@@ -323,6 +325,22 @@ class Engine::Impl {
   Status plan_error;
 
   std::shared_ptr<const BpmnDocument> document_of(const store::DeploymentRow& row);
+
+  // Deployed decisions (facade/deployments.cc). Stored as deployment rows named
+  // kDecisionRow + the decision's id, flagged kDecisionFlag, each holding its DMN file.
+  static constexpr std::string_view kDecisionRow = "dmn:";
+  static constexpr int kDecisionFlag = 2;
+  struct DeployedDecision {
+    int version = 0;
+    std::shared_ptr<const DecisionModel> model;
+  };
+  std::map<std::string, DeployedDecision, std::less<>> decisions;  // by decision id: the latest
+  std::unordered_map<std::string, std::shared_ptr<const DecisionModel>> decision_models;  // by hash
+  // The latest deployed model defining decision `id` (read from the store when not known
+  // here: another engine deployed it), or null.
+  std::shared_ptr<const DecisionModel> decision(std::string_view id);
+  // Takes note of a stored decision version.
+  void note_decision(const store::DeploymentRow& row);
 
   Status load_deployments();
 

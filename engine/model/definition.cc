@@ -117,6 +117,7 @@ bool is_job_task(ElementKind kind) noexcept {
 }
 
 bool runs_as_job(const Element& e) noexcept {
+  if (e.kind == ElementKind::kBusinessRuleTask && !e.decision.decision_id.empty()) return false;
   return is_job_task(e.kind) ||
          (e.kind == ElementKind::kScriptTask && e.script.empty() && !e.task.type.empty());
 }

@@ -35,6 +35,7 @@ void compile_expressions(XmlContext& x, ProcessDefinition& p) {
     for (IoMapping& m : e.outputs) compile_one(x, m.source, "output mapping");
     compile_one(x, e.script, "script");
     compile_one(x, e.called.process_id, "called process id");
+    compile_one(x, e.decision.decision_id, "called decision id");
     compile_one(x, e.loop.input_collection, "input collection");
     compile_one(x, e.loop.output_element, "output element");
     compile_one(x, e.loop.loop_cardinality, "loop cardinality");

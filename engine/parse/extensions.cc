@@ -97,10 +97,11 @@ void read_zeebe(XmlContext& x, pugi::xml_node node, std::string_view local, Elem
     if (e.script.empty()) e.script.location = x.location(node);
     e.result_variable = std::string(attr(node, "resultVariable"));
   } else if (local == "calledDecision") {
-    e.task.origin = TaskTypeOrigin::kUnsupported;
-    x.error(node, "unsupported-element",
-            "zeebe:calledDecision is not supported: Ordo has no DMN engine; give the "
-            "business rule task a zeebe:taskDefinition and decide in a job handler");
+    e.decision.decision_id =
+        make_expression(attr(node, "decisionId"), x.location(node, "decisionId"), false);
+    if (e.decision.decision_id.empty()) e.decision.decision_id.location = x.location(node);
+    e.decision.result_variable = std::string(attr(node, "resultVariable"));
+    e.decision.mapping = DecisionResultMapping::kWhole;
   } else if (local == "executionListeners" || local == "taskListeners") {
     x.warning(node, "ignored-extension",
               "zeebe:" + std::string(local) + " is ignored: Ordo does not run listeners");
@@ -207,11 +208,32 @@ void read_camunda_attributes(XmlContext& x, pugi::xml_node node, Element& e) {
     } else if (q.local == "resultVariable") {
       e.result_variable = std::string(v);
     } else if (q.local == "decisionRef") {
-      e.task.origin = TaskTypeOrigin::kUnsupported;
-      x.report(at, Severity::kError, "unsupported-element",
-               "camunda:decisionRef is not supported: Ordo has no DMN engine; use "
-               "camunda:type=\"external\" and decide in a job handler");
+      e.decision.decision_id = make_expression(v, at, false);
+      if (e.decision.mapping == DecisionResultMapping::kWhole) {
+        e.decision.mapping = DecisionResultMapping::kResultList;  // Camunda 7's default
+      }
+    } else if (q.local == "mapDecisionResult") {
+      if (v == "singleEntry") {
+        e.decision.mapping = DecisionResultMapping::kSingleEntry;
+      } else if (v == "singleResult") {
+        e.decision.mapping = DecisionResultMapping::kSingleResult;
+      } else if (v == "collectEntries") {
+        e.decision.mapping = DecisionResultMapping::kCollectEntries;
+      } else if (v == "resultList") {
+        e.decision.mapping = DecisionResultMapping::kResultList;
+      } else {
+        x.report(at, Severity::kError, "invalid-decision-result-mapping",
+                 "camunda:mapDecisionResult " + quote(v) +
+                     " is not one of singleEntry, singleResult, collectEntries, resultList");
+      }
+    } else if (q.local == "decisionRefBinding" && v != "latest") {
+      x.report(at, Severity::kWarning, "decision-binding",
+               "camunda:decisionRefBinding " + quote(v) +
+                   " is not followed: Ordo calls the latest deployed version of the decision");
     }
+  }
+  if (!e.decision.decision_id.empty() && e.decision.result_variable.empty()) {
+    e.decision.result_variable = e.result_variable;  // camunda:resultVariable
   }
   if (!topic.empty() || type == "external") {
     e.task.origin = TaskTypeOrigin::kCamundaExternal;

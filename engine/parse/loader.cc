@@ -223,7 +223,7 @@ void read_definitions(XmlContext& x, pugi::xml_node defs, BpmnDocument& doc,
           const bool message_throw = (e.kind == ElementKind::kIntermediateThrowEvent ||
                                       e.kind == ElementKind::kEndEvent) &&
                                      e.event.type == EventType::kMessage;
-          if ((message_throw || (is_job_task(e.kind) && e.kind != ElementKind::kUserTask)) &&
+          if ((message_throw || (runs_as_job(e) && e.kind != ElementKind::kUserTask)) &&
               e.task.type.empty() && e.task.origin != TaskTypeOrigin::kUnsupported) {
             e.task.type = Expression{ExpressionDialect::kStatic, e.id, e.location, nullptr};
           }
@@ -238,20 +238,6 @@ void read_definitions(XmlContext& x, pugi::xml_node defs, BpmnDocument& doc,
     x.error(defs, "no-executable-process",
             "the file defines no executable process; add a <process isExecutable=\"true\">");
   }
-}
-
-// FNV-1a, 64 bit, as 16 hex digits: identifies a file's content for deployment versions.
-std::string content_hash(std::string_view text) {
-  std::uint64_t h = 14695981039346656037ull;
-  for (char ch : text) {
-    const auto c = static_cast<unsigned char>(ch);
-    h ^= c;
-    h *= 1099511628211ull;
-  }
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out(16, '0');
-  for (int i = 15; i >= 0; --i, h >>= 4) out[static_cast<std::size_t>(i)] = kHex[h & 15u];
-  return out;
 }
 
 }  // namespace

@@ -261,4 +261,19 @@ std::string to_utf8(std::string_view xml, std::string& out) {
          ", which Ordo does not read; save it as UTF-8";
 }
 
+
+// FNV-1a, 64 bit, as 16 hex digits: identifies a file's content for deployment versions.
+std::string content_hash(std::string_view text) {
+  std::uint64_t h = 14695981039346656037ull;
+  for (char ch : text) {
+    const auto c = static_cast<unsigned char>(ch);
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out(16, '0');
+  for (int i = 15; i >= 0; --i, h >>= 4) out[static_cast<std::size_t>(i)] = kHex[h & 15u];
+  return out;
+}
+
 }  // namespace ordo::parse

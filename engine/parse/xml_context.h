@@ -143,6 +143,9 @@ class XmlContext {
   std::map<std::string, UnknownKind, std::less<>> unknown_kinds_;
 };
 
+// FNV-1a, 64 bit, as 16 hex digits: identifies a file's content for deployment versions.
+std::string content_hash(std::string_view text);
+
 // "'name'" quoted for messages; trims to a readable length.
 std::string quote(std::string_view s);
 

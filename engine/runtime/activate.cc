@@ -63,8 +63,14 @@ void Runtime::enter(Instance& inst, ElemKey key) {
     case ElementKind::kServiceTask:
     case ElementKind::kSendTask:
     case ElementKind::kUserTask:
-    case ElementKind::kBusinessRuleTask:
       create_job(inst, key);
+      return;
+    case ElementKind::kBusinessRuleTask:
+      if (!def.decision.decision_id.empty()) {
+        decide(inst, key);
+      } else {
+        create_job(inst, key);
+      }
       return;
     case ElementKind::kReceiveTask:
       open_wait(inst, key, el->element);

@@ -37,12 +37,14 @@ std::string_view to_string(IncidentKind k) noexcept {
       return "call-depth";
     case IncidentKind::kDamaged:
       return "damaged";
+    case IncidentKind::kDecision:
+      return "decision";
   }
   return "unknown";
 }
 
 std::optional<IncidentKind> incident_kind_from(std::string_view text) noexcept {
-  for (int i = 0; i <= static_cast<int>(IncidentKind::kDamaged); ++i) {
+  for (int i = 0; i <= static_cast<int>(IncidentKind::kDecision); ++i) {
     const auto k = static_cast<IncidentKind>(i);
     if (to_string(k) == text) return k;
   }

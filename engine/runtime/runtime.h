@@ -28,6 +28,7 @@
 #include <nlohmann/json.hpp>
 
 #include "ordo/clock.h"
+#include "ordo/decision.h"
 #include "ordo/history.h"
 #include "ordo/migration.h"
 #include "ordo/status.h"
@@ -71,6 +72,9 @@ struct RuntimeOptions {
 // the database): version 0 means the latest.
 using PlanSource = std::function<std::shared_ptr<const Plan>(std::string_view process_id,
                                                              int version)>;
+// Finds the latest deployed DMN model that defines the decision `decision_id`, or null.
+using DecisionLookup =
+    std::function<std::shared_ptr<const DecisionModel>(std::string_view decision_id)>;
 
 struct StartOutcome {
   InstanceId id = 0;
@@ -125,6 +129,7 @@ class Runtime {
   // takes them (to hand them to observers) and leaves the vector empty.
   std::vector<HistoryEvent>& committed() noexcept { return committed_; }
   void set_plan_source(PlanSource source) { plan_source_ = std::move(source); }
+  void set_decision_lookup(DecisionLookup lookup) { decision_lookup_ = std::move(lookup); }
   // The worker name written into job locks taken by lock_job() (none: such jobs are locked
   // without an owner or expiry).
   void set_lock(std::string owner, std::int64_t duration_ms) {
@@ -431,6 +436,9 @@ class Runtime {
   Result<bool> eval_condition(Instance& inst, ElemKey scope, const Expression& e);
   Result<std::string> eval_string(Instance& inst, ElemKey scope, const Expression& e);
   bool apply_inputs(Instance& inst, ElemKey key);
+  // A business rule task that calls a decision: evaluates it and completes with its result,
+  // or raises a `decision` incident (engine/runtime/decisions.cc).
+  void decide(Instance& inst, ElemKey key);
   // Output mappings of the element (or, without any, every variable of `result`) into the
   // scopes around it. False (after raising an incident) when a mapping fails.
   bool apply_outputs(Instance& inst, ElemKey key, nlohmann::json result);
@@ -476,6 +484,7 @@ class Runtime {
   const Clock& clock_;
   store::Store& store_;
   PlanSource plan_source_;
+  DecisionLookup decision_lookup_;
   bool recording_ = true;
   std::string lock_owner_;
   std::string acting_;  // an external worker answering (set_acting_worker)

@@ -329,7 +329,7 @@ Status decode_history(std::string_view events, std::uint64_t first, InstanceId i
     e.instance = id;
     e.process_id = def.id;
     e.time_ms = r[0].is_number() ? r[0].get<std::int64_t>() : 0;
-    e.kind = enum_from<HistoryKind, HistoryKind::kElementMigrated>(
+    e.kind = enum_from<HistoryKind, HistoryKind::kDecisionEvaluated>(
                  r[1].is_string() ? r[1].get<std::string>() : std::string())
                  .value_or(HistoryKind::kInstanceStarted);
     const std::string element_id = r[2].is_string() ? r[2].get<std::string>() : std::string();

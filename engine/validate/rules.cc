@@ -513,8 +513,28 @@ void Rules::check_task(const Element& e) {
                " sends its message through a job, but has no task type; add "
                "<zeebe:taskDefinition type=\"...\"/>");
   }
-  if (is_job_task(e.kind) && e.kind != ElementKind::kUserTask && e.task.type.empty() &&
-      e.task.origin != TaskTypeOrigin::kUnsupported) {
+  if (e.kind == ElementKind::kBusinessRuleTask && !e.decision.decision_id.empty()) {
+    if (!e.task.type.empty()) {
+      report(e.location, Severity::kError, "decision-and-job",
+             name(e) + " both calls a decision and has a task type; keep one: "
+                       "zeebe:calledDecision evaluates the DMN decision in the engine, "
+                       "zeebe:taskDefinition hands the task to a worker");
+    }
+    if (e.decision.result_variable.empty() &&
+        e.decision.mapping == DecisionResultMapping::kWhole) {
+      report(e.decision.decision_id.location, Severity::kError, "missing-result-variable",
+             name(e) + " calls decision " + q(e.decision.decision_id.source()) +
+                 " but names no variable for its result; add resultVariable=\"...\" to "
+                 "zeebe:calledDecision");
+    }
+  } else if (e.kind == ElementKind::kBusinessRuleTask &&
+             e.decision.decision_id.location.line != 0 && e.task.type.empty()) {
+    report(e.decision.decision_id.location, Severity::kError, "missing-decision-id",
+           name(e) + " calls a decision but does not say which; add decisionId=\"...\" "
+                     "with the id of the DMN decision");
+  }
+  if (runs_as_job(e) && e.kind != ElementKind::kUserTask && e.task.type.empty() &&
+      e.task.origin != TaskTypeOrigin::kUnsupported && e.decision.decision_id.location.line == 0) {
     report(e.location, Severity::kError, "missing-task-type",
            name(e) +
                " has no task type, so no handler can do its work; add "

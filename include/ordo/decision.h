@@ -59,10 +59,13 @@ struct DecisionInfo {
 };
 std::vector<DecisionInfo> list_decisions(const DecisionModel& model);
 
-// Which rules of a decision table matched: the history of an evaluation.
+// Which rules of a decision table gave its result: the history of an evaluation.
 struct DecisionTableHit {
-  std::string decision_id;    // the decision whose table it is
-  std::vector<std::string> rule_ids;  // matched rules, in table order
+  std::string decision_id;  // the decision whose table it is
+  // The rules whose outputs make the result, in table order: the one of UNIQUE, FIRST and
+  // PRIORITY, every matching one of ANY, RULE ORDER, OUTPUT ORDER and COLLECT; none when
+  // no rule matched.
+  std::vector<std::string> rule_ids;
 };
 struct DecisionTrace {
   std::vector<DecisionTableHit> tables;  // in the order they were evaluated

@@ -180,6 +180,23 @@ struct MultiInstance {
   std::int64_t loop_maximum = -1;  // at most this many runs (-1: none)
 };
 
+// How a Camunda 7 business rule task stores its decision's result (camunda:mapDecisionResult).
+enum class DecisionResultMapping : unsigned char {
+  kWhole,          // Zeebe: the decision's result as it is
+  kSingleEntry,    // the one output of the one matching rule: a value
+  kSingleResult,   // the outputs of the one matching rule: a context
+  kCollectEntries, // the one output of each matching rule: a list of values
+  kResultList,     // the outputs of each matching rule: a list of contexts (Camunda's default)
+};
+
+// A business rule task that evaluates a DMN decision (zeebe:calledDecision,
+// camunda:decisionRef) instead of creating a job.
+struct CalledDecision {
+  Expression decision_id;  // the decision's id; empty: the task is a job or refused
+  std::string result_variable;
+  DecisionResultMapping mapping = DecisionResultMapping::kWhole;
+};
+
 struct CalledElement {
   Expression process_id;  // zeebe:calledElement processId / calledElement attribute
   bool propagate_all_child_variables = true;
@@ -212,6 +229,7 @@ struct Element {
   Expression script;              // script task (zeebe:script expression)
   std::string result_variable;    // script task
   CalledElement called;           // call activity
+  CalledDecision decision;        // business rule task evaluating a DMN decision
   MultiInstance loop;             // any activity
   bool async_before = false;      // camunda:asyncBefore
   bool async_after = false;       // camunda:asyncAfter
@@ -221,8 +239,8 @@ struct Element {
   ElementIndex compensation_handler = kNoIndex;
 };
 
-// Whether `e`'s work is done by a job: a job task, or a script task given to a worker
-// (zeebe:taskDefinition instead of a script).
+// Whether `e`'s work is done by a job: a job task (but a business rule task that calls a
+// decision), or a script task given to a worker (zeebe:taskDefinition instead of a script).
 bool runs_as_job(const Element& e) noexcept;
 
 struct SequenceFlow {

@@ -37,6 +37,7 @@
 #include <nlohmann/json.hpp>
 
 #include "ordo/clock.h"
+#include "ordo/decision.h"
 #include "ordo/definition.h"
 #include "ordo/history.h"
 #include "ordo/element_statistics.h"
@@ -158,10 +159,11 @@ struct WorkOptions {
 };
 
 struct Deployment {
-  std::string process_id;
+  std::string process_id;    // for a decision: the decision's id
   int version = 0;           // 1, 2, ... per process id; redeploying the same content keeps it
-  std::string content_hash;  // of the BPMN file the process came from
+  std::string content_hash;  // of the BPMN (or DMN) file the process came from
   std::int64_t deployed_ms = 0;
+  bool decision = false;     // a DMN decision (deploy_decisions), not a process
 };
 
 struct IncidentInfo {
@@ -275,8 +277,22 @@ class Engine {
   // this check). Content identical to a process's latest version returns that version;
   // anything else becomes the new latest version.
   Result<std::vector<Deployment>> deploy(std::shared_ptr<const BpmnDocument> document);
-  // Loads, validates and deploys a file; diagnostics are in the error message.
+  // Loads, validates and deploys a file; diagnostics are in the error message. A file whose
+  // name ends in .dmn is deployed with deploy_decisions().
   Result<std::vector<Deployment>> deploy_file(const std::string& path);
+  // Deploys the decisions of a DMN file (`xml`, named `file` in messages): each decision
+  // of its main model becomes a version of its id, as a process does (the same content as
+  // the latest version keeps that version). Business rule tasks that call a decision
+  // (zeebe:calledDecision, camunda:decisionRef) evaluate its latest version. A file with
+  // errors is refused (kInvalidDefinition, its diagnostics in the message).
+  Result<std::vector<Deployment>> deploy_decisions(const std::string& file, std::string xml);
+  // Every deployed version of every decision.
+  Result<std::vector<Deployment>> decision_deployments() const;
+  // Evaluates the latest deployed version of decision `decision_id` with `inputs` (as
+  // ordo/decision.h describes the JSON). kNotFound when no such decision is deployed.
+  Result<nlohmann::json> evaluate_decision(std::string_view decision_id,
+                                           const nlohmann::json& inputs,
+                                           DecisionTrace* trace = nullptr) const;
 
     // Starts an instance of a process (its latest version unless the request names one) at
   // its none start event, and runs it to its first wait states. `variables` must be a JSON

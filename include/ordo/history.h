@@ -51,6 +51,10 @@ enum class HistoryKind : std::uint8_t {
   // A token moved with its instance's migration: the element it is at now; value, the
   // version before; detail, the element id it was at (kept with or without details).
   kElementMigrated,
+  // A business rule task evaluated its decision: detail, the decision's id, then each
+  // decision table evaluated with the ids of its matched rules ("shipping: shipping
+  // [insured-eu]"; "a: b [r1,r2]; a [r7]" when decision a requires table b).
+  kDecisionEvaluated,
 };
 std::string_view to_string(HistoryKind kind) noexcept;  // "element-activated", ...
 

@@ -55,6 +55,7 @@ enum class IncidentKind : std::uint8_t {
   kUnsupported,  // an element Ordo cannot run
   kCallDepth,    // a call activity would nest instances deeper than max_call_depth
   kDamaged,      // the instance's stored state cannot be read: it is held, the rest goes on
+  kDecision,     // a business rule task's decision is not deployed or fails to evaluate
 };
 
 std::string_view to_string(InstanceState s) noexcept;  // "active", "suspended", ...

@@ -99,10 +99,44 @@ TEST(ZeebeExtensions, UnknownExtensionIsAWarning) {
   EXPECT_EQ(d[1].line, 8u);
 }
 
-TEST(ZeebeExtensions, CalledDecisionIsRejected) {
+TEST(ZeebeExtensions, CalledDecision) {
   LoadResult r = load_bpmn(process(straight(
       R"(<businessRuleTask id="t"><extensionElements><zeebe:calledDecision decisionId="d" resultVariable="r"/></extensionElements></businessRuleTask>)")));
-  EXPECT_EQ(with_rule(r, "unsupported-element").size(), 1u) << dump(r);
+  ASSERT_TRUE(r.ok()) << dump(r);
+  const Element& t = only(r, "t");
+  EXPECT_EQ(t.decision.decision_id.text, "d");
+  EXPECT_EQ(t.decision.decision_id.dialect, ExpressionDialect::kStatic);
+  EXPECT_EQ(t.decision.result_variable, "r");
+  EXPECT_FALSE(runs_as_job(t));
+  // Zeebe needs the result variable; a task type beside the decision is one too many.
+  r = load_bpmn(process(straight(
+      R"(<businessRuleTask id="t"><extensionElements><zeebe:calledDecision decisionId="=kind"/></extensionElements></businessRuleTask>)")));
+  EXPECT_EQ(with_rule(r, "missing-result-variable").size(), 1u) << dump(r);
+  r = load_bpmn(process(straight(
+      R"(<businessRuleTask id="t"><extensionElements><zeebe:calledDecision resultVariable="r"/></extensionElements></businessRuleTask>)")));
+  EXPECT_EQ(with_rule(r, "missing-decision-id").size(), 1u) << dump(r);
+  EXPECT_EQ(with_rule(r, "missing-task-type").size(), 0u) << dump(r);
+  r = load_bpmn(process(straight(
+      R"(<businessRuleTask id="t"><extensionElements><zeebe:calledDecision decisionId="d" resultVariable="r"/><zeebe:taskDefinition type="x"/></extensionElements></businessRuleTask>)")));
+  EXPECT_EQ(with_rule(r, "decision-and-job").size(), 1u) << dump(r);
+}
+
+TEST(Camunda7Extensions, DecisionRef) {
+  LoadResult r = load_bpmn(process(straight(
+      R"(<businessRuleTask id="t" camunda:mapDecisionResult="singleEntry" camunda:decisionRef="d" camunda:resultVariable="r" camunda:decisionRefBinding="version"/>)")));
+  ASSERT_TRUE(r.ok()) << dump(r);
+  const Element& t = only(r, "t");
+  EXPECT_EQ(t.decision.decision_id.text, "d");
+  EXPECT_EQ(t.decision.result_variable, "r");
+  EXPECT_EQ(t.decision.mapping, DecisionResultMapping::kSingleEntry);
+  EXPECT_EQ(with_rule(r, "decision-binding").size(), 1u) << dump(r);
+  r = load_bpmn(process(straight(
+      R"(<businessRuleTask id="t" camunda:decisionRef="d" camunda:mapDecisionResult="firstOnly"/>)")));
+  EXPECT_EQ(with_rule(r, "invalid-decision-result-mapping").size(), 1u) << dump(r);
+  // Without a mapping, Camunda 7's default: a list of results.
+  r = load_bpmn(process(straight(R"(<businessRuleTask id="t" camunda:decisionRef="d"/>)")));
+  ASSERT_TRUE(r.ok()) << dump(r);
+  EXPECT_EQ(only(r, "t").decision.mapping, DecisionResultMapping::kResultList);
 }
 
 TEST(Camunda7Extensions, ExternalTopicAsyncAndJuel) {

@@ -135,6 +135,8 @@ class Harness {
         break;
       }
     }
+    location_ = location;
+    options_ = options;
     auto opened = Engine::open(location, std::move(options));
     if (!opened) {
       ADD_FAILURE() << opened.status().to_string();
@@ -159,6 +161,19 @@ class Harness {
 
   Engine& engine() { return *engine_; }
   VirtualClock& clock() { return *clock_; }
+  // Whether the engine keeps its state in a database (not in memory).
+  bool durable() const { return !location_.empty(); }
+  // Closes the engine and opens its database again, as a restart does.
+  void reopen() {
+    engine_.reset();
+    auto opened = Engine::open(location_, options_);
+    if (!opened) {
+      ADD_FAILURE() << opened.status().to_string();
+      engine_ = std::make_unique<Engine>();
+      return;
+    }
+    engine_ = std::move(*opened);
+  }
 
   // Deploys XML; the test fails with the diagnostics if it does not load.
   void deploy(const std::string& xml) {
@@ -244,6 +259,8 @@ class Harness {
   std::shared_ptr<VirtualClock> clock_;
   std::unique_ptr<Engine> engine_;
   std::string db_path_;
+  std::string location_;  // the database Engine::open was given; empty in memory
+  EngineOptions options_;
   std::string pg_url_;     // PostgreSQL: the server, and the schema of this Harness
   std::string pg_schema_;
 };

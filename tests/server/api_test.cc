@@ -35,9 +35,16 @@ std::string shipped_process() {
   return s.str();
 }
 
+// A request as the server reads it: "?name=value" in `path` goes to the query.
 Request req(std::string method, std::string path, std::string body = {}) {
   Request r;
   r.method = std::move(method);
+  if (const std::size_t q = path.find('?'); q != std::string::npos) {
+    const std::string query = path.substr(q + 1);
+    path.resize(q);
+    const std::size_t eq = query.find('=');
+    r.query[query.substr(0, eq)] = eq == std::string::npos ? std::string() : query.substr(eq + 1);
+  }
   r.path = std::move(path);
   r.body = std::move(body);
   return r;
@@ -559,7 +566,7 @@ TEST_F(ApiTest, EveryRouteOfTheOpenApiFileExists) {
     std::string concrete = path;
     for (const auto& [from, to] :
          {std::pair<std::string, std::string>{"{id}", "1"}, {"{key}", "1"}, {"{channel}", "sms"},
-          {"{processId}", "p"}, {"{version}", "1"}}) {
+          {"{processId}", "p"}, {"{version}", "1"}, {"{decisionId}", "d"}}) {
       if (auto at = concrete.find(from); at != std::string::npos)
         concrete.replace(at, from.size(), to);
     }
@@ -573,7 +580,56 @@ TEST_F(ApiTest, EveryRouteOfTheOpenApiFileExists) {
       ++routes;
     }
   }
-  EXPECT_EQ(routes, 33);
+  EXPECT_EQ(routes, 35);
+}
+
+// A DMN file deploys through the same route as BPMN; its decisions are listed, evaluated on
+// request, and called by business rule tasks.
+TEST_F(ApiTest, DecisionsDeployListEvaluateAndRunInAProcess) {
+  const std::string dmn = R"(<definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/"
+      id="d" name="d" namespace="https://ordo.test/api">
+    <decision id="insure" name="Insure"><decisionTable hitPolicy="FIRST">
+      <input><inputExpression typeRef="number"><text>total</text></inputExpression></input>
+      <output name="insured" typeRef="boolean"/>
+      <rule id="big"><inputEntry><text>&gt;= 100</text></inputEntry><outputEntry><text>true</text></outputEntry></rule>
+      <rule id="small"><inputEntry><text>-</text></inputEntry><outputEntry><text>false</text></outputEntry></rule>
+    </decisionTable></decision></definitions>)";
+  Response deployed = call("POST", "/v1/deployments?name=insure.dmn", dmn);
+  ASSERT_EQ(deployed.status, 201) << deployed.body;
+  EXPECT_EQ(body_of(deployed)["deployments"][0]["decisionId"], "insure");
+  EXPECT_EQ(call("POST", "/v1/deployments?name=insure.dmn", dmn).status, 200) << "same content";
+  const json listed = body_of(call("GET", "/v1/decisions"));
+  ASSERT_EQ(listed["decisions"].size(), 1u) << listed;
+  EXPECT_EQ(listed["decisions"][0]["version"], 1);
+  Response evaluated =
+      call("POST", "/v1/decisions/insure/evaluate", json{{"variables", {{"total", 150}}}}.dump());
+  ASSERT_EQ(evaluated.status, 200) << evaluated.body;
+  EXPECT_EQ(body_of(evaluated)["result"], true);
+  EXPECT_EQ(body_of(evaluated)["matchedRules"][0]["ruleIds"], json::array({"big"}))
+      << "FIRST: the rule that gave the result";
+  EXPECT_EQ(call("POST", "/v1/decisions/nope/evaluate", "{}").status, 404);
+  EXPECT_EQ(call("POST", "/v1/decisions/insure/evaluate", R"({"variables": 3})").status, 400);
+  // A file with errors says where.
+  std::string broken = dmn;
+  broken.replace(broken.find("&gt;= 100"), 9, "&gt;= (100");
+  Response refused = call("POST", "/v1/deployments?name=broken.dmn", broken);
+  ASSERT_EQ(refused.status, 400) << refused.body;
+  EXPECT_EQ(body_of(refused)["error"]["diagnostics"][0]["rule"], "feel-syntax");
+  EXPECT_EQ(body_of(refused)["error"]["diagnostics"][0]["file"], "broken.dmn");
+  // A process calls it.
+  ASSERT_EQ(call("POST", "/v1/deployments",
+                 process("<startEvent id=\"s\"/><businessRuleTask id=\"b\"><extensionElements>"
+                         "<zeebe:calledDecision decisionId=\"insure\" resultVariable=\"insured\"/>"
+                         "</extensionElements></businessRuleTask><endEvent id=\"e\"/>" +
+                         flow("s", "b") + flow("b", "e")))
+                .status,
+            201);
+  Response started = call("POST", "/v1/process-instances",
+                          json{{"processId", "p"}, {"variables", {{"total", 20}}}}.dump());
+  ASSERT_EQ(started.status, 201) << started.body;
+  Response read = call("GET", "/v1/process-instances/" +
+                                  std::to_string(body_of(started)["id"].get<std::uint64_t>()));
+  EXPECT_EQ(body_of(read)["variables"]["insured"], false) << read.body;
 }
 
 // Request metrics are labelled by route template: every documented route has its own label,
@@ -614,7 +670,7 @@ TEST_F(ApiTest, RequestMetricsHaveOneLabelPerRouteWhateverPathsArrive) {
     std::string concrete = path, label = path;
     for (const auto& [from, to] :
          {std::pair<std::string, std::string>{"{id}", "7"}, {"{key}", "7"}, {"{channel}", "sms"},
-          {"{processId}", "p"}, {"{version}", "1"}}) {
+          {"{processId}", "p"}, {"{version}", "1"}, {"{decisionId}", "d"}}) {
       if (auto at = concrete.find(from); at != std::string::npos) concrete.replace(at, from.size(), to);
     }
     if (auto at = label.find("{key}"); at != std::string::npos) label.replace(at, 5, "{id}");

@@ -70,6 +70,8 @@ namespace ordo {
 
 struct ReplayOptions {
   // BPMN files, one variant each (the first is the baseline the report compares against).
+  // A file whose name ends in .dmn is no variant: its decisions are deployed beside every
+  // variant, for their business rule tasks to call.
   std::vector<std::string> processes;
   // The order log: CSV with a header, or JSON Lines (ordo/sim/order_log.h).
   std::string order_log;
