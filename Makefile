@@ -27,7 +27,7 @@ demo: deps
 	$(ORDO) validate $(PROCESS)
 	$(ORDO) run $(PROCESS) --orders examples/orders.jsonl
 	$(ORDO) replay $(PROCESS) processes/order-acceptance-express.bpmn \
-	  processes/order-acceptance-saga.bpmn \
+	  processes/order-acceptance-saga.bpmn processes/shipping.dmn \
 	  --order-log examples/order-log/orders.csv --config examples/order-log/replay.json \
 	  --report $(BUILD)/replay-report.html
 

@@ -143,7 +143,8 @@ ReplayCommand::ReplayCommand(CLI::App& app) : args_(std::make_unique<Args>()) {
       "Replay an order log through one or more process variants in virtual time and report "
       "KPIs");
   cmd_->add_option("processes", a.options.processes,
-                   "BPMN files: the variants to compare (the first is the baseline)")
+                   "BPMN files: the variants to compare (the first is the baseline); DMN "
+                   "files among them are deployed beside every variant")
       ->required()
       ->check(CLI::ExistingFile);
   // --history: its name before 0.2 (the history is the audit trail of an instance).

@@ -53,7 +53,7 @@ std::string_view activity_name(const Element& e) {
 }
 
 std::string_view adapter_of(const Element& e) {
-  if (is_job_task(e.kind) && e.task.type.dialect == ExpressionDialect::kStatic)
+  if (runs_as_job(e) && e.task.type.dialect == ExpressionDialect::kStatic)
     return e.task.type.text;
   return {};
 }

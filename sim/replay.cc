@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "ordo/sim/order_log.h"
+#include "ordo/decision.h"
 #include "ordo/loader.h"
 #include "sim/replay_sim.h"
 #include "time/iso8601.h"
@@ -113,7 +114,7 @@ Result<std::unique_ptr<ReplayVariant>> load_variant(const std::string& file,
     const Element& e = def.elements[i];
     v->element_at.emplace(e.id.data(), i);
     v->logged[i] = is_gateway(e.kind) ? 0 : 1;
-    if (is_job_task(e.kind) && e.task.type.dialect == ExpressionDialect::kStatic &&
+    if (runs_as_job(e) && e.task.type.dialect == ExpressionDialect::kStatic &&
         config.task(e.task.type.text) == nullptr) {
       return Status::invalid_argument(
           config.source + ": tasks: no entry for job type '" + e.task.type.text + "' (" +
@@ -137,7 +138,7 @@ Status check_ids(const ReplayConfig& config,
   bool computed = false;  // a type given as an expression: any entry may be for it
   for (const auto& v : variants) {
     for (const Element& e : v->def->elements) {
-      if (!is_job_task(e.kind)) continue;
+      if (!runs_as_job(e)) continue;
       if (e.task.type.dialect == ExpressionDialect::kStatic) {
         types.insert(e.task.type.text);
       } else {
@@ -246,7 +247,21 @@ Result<ReplayResult> replay(const ReplayOptions& options) {
   if (!config) return config.status();
 
   std::vector<std::unique_ptr<ReplayVariant>> variants;
+  std::vector<std::pair<std::string, std::string>> decisions;
   for (const std::string& file : options.processes) {
+    if (file.ends_with(".dmn")) {  // decisions the variants call, not a variant
+      DecisionLoad loaded = load_decision_files({file});
+      if (!loaded.ok()) {
+        std::string message = "cannot load " + file + ":";
+        for (const Diagnostic& d : loaded.diagnostics) message += "\n  " + format_diagnostic(d);
+        return Status::invalid_definition(std::move(message));
+      }
+      std::ifstream in(file, std::ios::binary);
+      std::ostringstream text;
+      text << in.rdbuf();
+      decisions.emplace_back(file, std::move(text).str());
+      continue;
+    }
     Result<std::unique_ptr<ReplayVariant>> v = load_variant(file, *config);
     if (!v) return v.status();
     variants.push_back(std::move(*v));
@@ -258,8 +273,10 @@ Result<ReplayResult> replay(const ReplayOptions& options) {
   }
   if (Status s = check_ids(*config, variants); !s) return s;
 
+  if (variants.empty()) return Status::invalid_argument("give at least one BPMN file");
   ReplayShared shared;
   shared.config = &*config;
+  shared.decisions = std::move(decisions);
   shared.seed = options.seed;
   BadRecords bad;
   DuplicateOrders duplicates;

@@ -133,6 +133,8 @@ class ReplayClock final : public Clock {
 
 struct ReplayShared {
   const ReplayConfig* config = nullptr;
+  // DMN files deployed beside each variant: name and content.
+  std::vector<std::pair<std::string, std::string>> decisions;
   std::uint64_t seed = 1;
   std::string order_log_name;
   bool log_events = false;

@@ -255,7 +255,7 @@ json VariantStats::to_json() const {
     json a = {{"id", e.id},
               {"name", e.name},
               {"kind", std::string(to_string(e.kind))},
-              {"adapter", is_job_task(e.kind) && e.task.type.dialect == ExpressionDialect::kStatic
+              {"adapter", runs_as_job(e) && e.task.type.dialect == ExpressionDialect::kStatic
                               ? json(e.task.type.text)
                               : json()},
               {"count", activity_count_[i]},

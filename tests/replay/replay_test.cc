@@ -525,6 +525,34 @@ TEST(Replay, VariantsSideBySideShowTheLongerPaymentWait) {
   for (const std::string& f : r->event_files) EXPECT_TRUE(fs::exists(f)) << f;
 }
 
+// The saga calls the shipping decision: deployed from the DMN file given beside the
+// processes, it runs for every order (no incident), and is no variant of its own.
+TEST(Replay, TheSagaChoosesItsCarrierWithTheDecisionGivenBesideIt) {
+  ReplayOptions o;
+  o.processes = {ORDO_SOURCE_DIR "/processes/order-acceptance-saga.bpmn",
+                 ORDO_SOURCE_DIR "/processes/shipping.dmn"};
+  o.order_log = kSampleHistory;
+  o.config_path = kSampleConfig;
+  auto r = replay(o);
+  ASSERT_OK(r);
+  ASSERT_EQ(r->report["variants"].size(), 1u);
+  const json& saga = r->report["variants"][0];
+  EXPECT_FALSE(saga["endEvents"].contains("(incident)")) << saga["endEvents"];
+  EXPECT_GT(saga["endEvents"]["end-delivered"].get<int>(), 0);
+  // Without the decision every order that gets that far waits on a decision incident.
+  o.processes.pop_back();
+  auto without = replay(o);
+  ASSERT_OK(without);
+  EXPECT_GT(without->report["variants"][0]["endEvents"]["(incident)"].get<int>(), 0);
+  // A DMN file with errors stops the replay, naming it.
+  const std::string broken = write(temp_dir() + "/broken.dmn", "<definitions");
+  o.processes.push_back(broken);
+  auto refused = replay(o);
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.status().message().find("broken.dmn"), std::string::npos)
+      << refused.status().message();
+}
+
 TEST(Replay, ItsOwnEventLogConformsToTheProcess) {
   const std::string dir = temp_dir();
   auto r = run(kSampleHistory, json::parse(read(kSampleConfig)), 2, dir + "/events.csv");
