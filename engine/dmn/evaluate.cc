@@ -59,7 +59,7 @@ class Evaluation;
 // here or around, then the model's knowledge models and decision services.
 class Scope final : public expr::Variables, public expr::Functions {
  public:
-  Scope(Evaluation& ev, const Scope* parent, const Json* globals = nullptr)
+  Scope(Evaluation& ev, const Scope* parent, const expr::Variables* globals = nullptr)
       : ev_(ev), parent_(parent), globals_(globals) {}
 
   const Json* find(std::string_view name) const override {
@@ -67,11 +67,7 @@ class Scope final : public expr::Variables, public expr::Functions {
       if (it->first == name) return &it->second;
     }
     if (parent_ != nullptr) return parent_->find(name);
-    if (globals_ != nullptr && globals_->is_object()) {
-      auto it = globals_->find(name);
-      if (it != globals_->end()) return &*it;
-    }
-    return nullptr;
+    return globals_ != nullptr ? globals_->find(name) : nullptr;
   }
   std::optional<Result<Json>> call(std::string_view name, std::span<const Json> args,
                                    std::span<const std::string> names,
@@ -93,7 +89,7 @@ class Scope final : public expr::Variables, public expr::Functions {
  private:
   Evaluation& ev_;
   const Scope* parent_;
-  const Json* globals_;
+  const expr::Variables* globals_;  // the inputs: every one is visible, declared or not
   // Set between evaluations, never during one: what find() returned stays put while it is
   // used (the Variables contract).
   std::vector<std::pair<std::string, Json>> vars_;
@@ -102,7 +98,7 @@ class Scope final : public expr::Variables, public expr::Functions {
 
 class Evaluation {
  public:
-  Evaluation(const DecisionModel& m, const Json& inputs, const DecisionOptions& options)
+  Evaluation(const DecisionModel& m, const expr::Variables& inputs, const DecisionOptions& options)
       : m_(m),
         inputs_(inputs),
         options_(options),
@@ -151,7 +147,7 @@ class Evaluation {
   }
 
   const DecisionModel& m_;
-  const Json& inputs_;
+  const expr::Variables& inputs_;
   const DecisionOptions& options_;
   std::vector<std::optional<Result<Json>>> memo_;
   std::vector<bool> busy_;
@@ -167,13 +163,10 @@ std::optional<Result<Json>> Scope::call(std::string_view name, std::span<const J
 }
 
 const Json* Evaluation::input_value(const InputData& in) const {
-  if (!inputs_.is_object()) return nullptr;
   if (in.ns != m_.ns) {
-    auto it = inputs_.find("{" + in.ns + "}" + in.name);
-    if (it != inputs_.end()) return &*it;
+    if (const Json* v = inputs_.find("{" + in.ns + "}" + in.name)) return v;
   }
-  auto it = inputs_.find(in.name);
-  return it == inputs_.end() ? nullptr : &*it;
+  return inputs_.find(in.name);
 }
 
 bool Evaluation::conforms_item(const ItemDefinition& def, const Json& v, bool as_element,
@@ -377,7 +370,8 @@ std::optional<Result<Json>> Evaluation::call(std::string_view name, std::span<co
       return Result<Json>(Status::invalid_argument("calls nest deeper than " +
                                                    std::to_string(kMaxCallDepth)));
     }
-    Evaluation inner(m_, inputs, options_);
+    const expr::JsonVariables given(inputs);
+    Evaluation inner(m_, given, options_);
     inner.depth_ = depth_;
     for (std::size_t k : s.input_decisions) {
       auto it = inputs.find(m_.decisions[k].name);
@@ -667,6 +661,22 @@ std::vector<DecisionInfo> list_decisions(const DecisionModel& model) {
   return out;
 }
 
+Result<nlohmann::json> dmn::evaluate(const DecisionModel& model, std::string_view decision,
+                                     const expr::Variables& inputs,
+                                     const DecisionOptions& options) {
+  std::size_t index = 0;
+  if (dmn::find_decision(model, decision, index) == nullptr) {
+    return Status::not_found(dmn::not_found(model, "decision", decision));
+  }
+  try {
+    dmn::Evaluation ev(model, inputs, options);
+    return ev.decision(index);
+  } catch (const std::exception& e) {
+    return Status::invalid_argument("cannot evaluate decision " + dmn::quote(decision) + ": " +
+                                    e.what());
+  }
+}
+
 Result<nlohmann::json> evaluate_decision(const DecisionModel& model, std::string_view decision,
                                          const nlohmann::json& inputs,
                                          const DecisionOptions& options) {
@@ -678,7 +688,8 @@ Result<nlohmann::json> evaluate_decision(const DecisionModel& model, std::string
     return Status::invalid_argument("the inputs must be a JSON object keyed by input name");
   }
   try {
-    dmn::Evaluation ev(model, inputs, options);
+    const expr::JsonVariables given(inputs);
+    dmn::Evaluation ev(model, given, options);
     return ev.decision(index);
   } catch (const std::exception& e) {  // nlohmann on odd input, allocation
     return Status::invalid_argument("cannot evaluate decision " + dmn::quote(decision) + ": " +
@@ -710,7 +721,8 @@ Result<nlohmann::json> evaluate_decision_service(const DecisionModel& model,
     return Status::invalid_argument("the inputs must be a JSON object keyed by input name");
   }
   try {
-    dmn::Evaluation ev(model, inputs, options);
+    const expr::JsonVariables given(inputs);
+    dmn::Evaluation ev(model, given, options);
     for (std::size_t k : found->input_decisions) {
       const std::string& name = model.decisions[k].name;
       ev.given(k, inputs.is_object() && inputs.contains(name) ? inputs[name] : nlohmann::json());

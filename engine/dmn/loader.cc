@@ -91,6 +91,15 @@ class Reader {
 
   // Pass 2.
   void read_definitions(File& f);
+  // What every element of the definitions has: id, name, and where it is.
+  template <typename T>
+  static void read_header(File& f, pugi::xml_node node, T& out) {
+    out.id = std::string(parse::attr(node, "id"));
+    out.name = std::string(parse::attr(node, "name"));
+    out.ns = f.ns;
+    out.file = f.name;
+    out.at = f.x->location(node);
+  }
   bool read_item(File& f, pugi::xml_node node, ItemDefinition& out, int depth);
   void read_decision(File& f, pugi::xml_node node);
   void read_knowledge(File& f, pugi::xml_node node);
@@ -237,14 +246,10 @@ void Reader::read_definitions(File& f) {
       if (read_item(f, c, def, 0)) m_.types.push_back(std::move(def));
     } else if (local == "inputData") {
       InputData in;
-      in.id = std::string(parse::attr(c, "id"));
-      in.name = std::string(parse::attr(c, "name"));
+      read_header(f, c, in);
       if (pugi::xml_node v = dmn_child(f, c, "variable")) {
         in.type_ref = type_name_of(parse::attr(v, "typeRef"));
       }
-      in.ns = f.ns;
-      in.file = f.name;
-      in.at = f.x->location(c);
       if (in.name.empty()) {
         f.x->error(c, "missing-name", "this inputData has no name: give it one, it is how "
                                       "expressions and callers refer to it");
@@ -296,11 +301,7 @@ void Reader::read_parameters(File& f, pugi::xml_node node, std::vector<Parameter
 
 void Reader::read_decision(File& f, pugi::xml_node node) {
   Decision d;
-  d.id = std::string(parse::attr(node, "id"));
-  d.name = std::string(parse::attr(node, "name"));
-  d.ns = f.ns;
-  d.file = f.name;
-  d.at = f.x->location(node);
+  read_header(f, node, d);
   if (pugi::xml_node v = dmn_child(f, node, "variable")) {
     d.type_ref = type_name_of(parse::attr(v, "typeRef"));
   }
@@ -333,11 +334,7 @@ void Reader::read_decision(File& f, pugi::xml_node node) {
 
 void Reader::read_knowledge(File& f, pugi::xml_node node) {
   Knowledge k;
-  k.id = std::string(parse::attr(node, "id"));
-  k.name = std::string(parse::attr(node, "name"));
-  k.ns = f.ns;
-  k.file = f.name;
-  k.at = f.x->location(node);
+  read_header(f, node, k);
   if (pugi::xml_node logic = dmn_child(f, node, "encapsulatedLogic")) {
     read_parameters(f, logic, k.parameters);
     auto body = std::make_unique<Boxed>();
@@ -354,11 +351,7 @@ void Reader::read_knowledge(File& f, pugi::xml_node node) {
 
 void Reader::read_service(File& f, pugi::xml_node node) {
   DecisionService s;
-  s.id = std::string(parse::attr(node, "id"));
-  s.name = std::string(parse::attr(node, "name"));
-  s.ns = f.ns;
-  s.file = f.name;
-  s.at = f.x->location(node);
+  read_header(f, node, s);
   ServiceRefs refs;
   each_dmn(f, node, [&](pugi::xml_node c, std::string_view local) {
     auto [ns, id] = split_href(parse::attr(c, "href"));

@@ -153,6 +153,19 @@ struct DecisionService {
 
 }  // namespace ordo::dmn
 
+namespace ordo::expr {
+class Variables;
+}
+
+namespace ordo::dmn {
+
+// evaluate_decision() with inputs read through `inputs` (the variables a business rule task
+// sees) instead of a JSON object: nothing is copied.
+Result<Json> evaluate(const DecisionModel& model, std::string_view decision,
+                      const expr::Variables& inputs, const DecisionOptions& options);
+
+}  // namespace ordo::dmn
+
 namespace ordo {
 
 class DecisionModel {

@@ -84,8 +84,7 @@ void Runtime::decide(Instance& inst, ElemKey key) {
   DecisionOptions options;
   options.now_ms = clock_.now_ms();
   if (detailed()) options.trace = &trace;
-  Result<nlohmann::json> result =
-      evaluate_decision(*model, *id, visible_variables(inst, key), options);
+  Result<nlohmann::json> result = evaluate_decision(inst, key, *model, *id, options);
   if (result) result = map_result(def.decision.mapping, std::move(*result));
   if (!result) {
     incident(inst, key, IncidentRetry::kActivate, IncidentKind::kDecision,

@@ -439,6 +439,11 @@ class Runtime {
   // A business rule task that calls a decision: evaluates it and completes with its result,
   // or raises a `decision` incident (engine/runtime/decisions.cc).
   void decide(Instance& inst, ElemKey key);
+  // Decision `id` of `model` with the variables visible from `scope` as its inputs, read in
+  // place (variables.cc).
+  Result<nlohmann::json> evaluate_decision(const Instance& inst, ElemKey scope,
+                                           const DecisionModel& model, std::string_view id,
+                                           const DecisionOptions& options) const;
   // Output mappings of the element (or, without any, every variable of `result`) into the
   // scopes around it. False (after raising an incident) when a mapping fails.
   bool apply_outputs(Instance& inst, ElemKey key, nlohmann::json result);

@@ -6,6 +6,7 @@
 // (job results, message payloads) "propagates": it updates the nearest scope that already
 // has it, else the process scope — the Zeebe rule.
 #include "expr/expr.h"
+#include "dmn/model.h"
 #include "runtime/runtime.h"
 
 namespace ordo::runtime {
@@ -63,6 +64,13 @@ void set_path(nlohmann::json& object, std::string_view path, nlohmann::json valu
 }
 
 }  // namespace
+
+Result<nlohmann::json> Runtime::evaluate_decision(const Instance& inst, ElemKey scope,
+                                                  const DecisionModel& model, std::string_view id,
+                                                  const DecisionOptions& options) const {
+  Scope vars(inst, scope);
+  return dmn::evaluate(model, id, vars, options);
+}
 
 Result<nlohmann::json> Runtime::eval(Instance& inst, ElemKey scope, const Expression& e) {
   if (e.dialect == ExpressionDialect::kStatic) return nlohmann::json(e.text);
