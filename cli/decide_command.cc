@@ -51,7 +51,7 @@ DecideCommand::DecideCommand(CLI::App& app) : args_(std::make_unique<Args>()) {
                          ->excludes(a.decision_option);
   cmd_->add_option("--vars", a.vars,
                    "The inputs, a JSON object keyed by input data name (an imported model's "
-                   "input as \"{namespace}name\"); dates, times and durations as "
+                   "input as \"{namespace}name\"); dates, date-times and durations as "
                    "{\"@type\": \"date\", \"value\": \"2026-09-01\"}")
       ->type_name("JSON");
   cmd_->add_flag("--json", a.json, "Print {\"result\": VALUE} on one line");

@@ -8,6 +8,7 @@
 
 #include "dmn/model.h"
 #include "expr/expr.h"
+#include "expr/functions.h"
 #include "expr/value.h"
 
 namespace ordo {
@@ -15,6 +16,7 @@ namespace dmn {
 namespace {
 
 constexpr int kMaxCallDepth = 64;
+constexpr int kMaxRequirementDepth = 256;  // bounds the stack on a hostile model
 
 std::string quote(std::string_view s) {
   return "'" + std::string(s) + "'";
@@ -33,6 +35,21 @@ bool is_typed(const Json& v, std::string_view kind) {
          v.contains("value");
 }
 
+bool is_temporal(const Json& v) {
+  return is_typed(v, "date") || is_typed(v, "dateTime") || is_typed(v, "duration");
+}
+
+// The FEEL built-in that reads text as a value of `type`, for temporal types.
+expr::Builtin reader_of(std::string_view type) {
+  if (type == "date") return expr::Builtin::kDate;
+  if (type == "dateTime" || type == "date and time") return expr::Builtin::kDateAndTime;
+  if (type == "duration" || type == "dayTimeDuration" || type == "yearMonthDuration" ||
+      type == "days and time duration" || type == "years and months duration") {
+    return expr::Builtin::kDuration;
+  }
+  return expr::Builtin::kNone;
+}
+
 // Whether `v` (not null) is of the FEEL built-in type `type`; nullopt when `type` is not a
 // built-in type name.
 std::optional<bool> builtin_conforms(std::string_view type, const Json& v) {
@@ -47,7 +64,7 @@ std::optional<bool> builtin_conforms(std::string_view type, const Json& v) {
       type == "days and time duration" || type == "years and months duration") {
     return is_typed(v, "duration");
   }
-  if (type == "context") return v.is_object() && !v.contains("@type");
+  if (type == "context") return v.is_object() && !is_temporal(v);
   if (type == "list") return v.is_array();
   return std::nullopt;
 }
@@ -153,7 +170,8 @@ class Evaluation {
   std::vector<bool> busy_;
   Scope root_;
   const std::int64_t now_ms_;
-  int depth_ = 0;
+  int depth_ = 0;  // nested calls of functions
+  int chain_ = 0;  // required decisions being evaluated, one inside the other
 };
 
 std::optional<Result<Json>> Scope::call(std::string_view name, std::span<const Json> args,
@@ -205,8 +223,18 @@ bool Evaluation::conforms(std::string_view type_ref, const Json& v, int depth) c
 }
 
 Json Evaluation::coerce(std::string_view type_ref, Json v) const {
-  if (type_ref.empty() || v.is_null()) return v;
+  if (type_ref.empty() || v.is_null() || type_ref == "Any" || type_ref == "any") return v;
   const ItemDefinition* def = type(type_ref);
+  // A type this model does not define (an imported one, a misspelt one) checks nothing.
+  if (def == nullptr && !builtin_conforms(type_ref, v).has_value()) return v;
+  // Dates and durations from process variables are ISO 8601 text: read them as the type.
+  const std::string_view base = def != nullptr && def->components.empty() ? def->type_ref : type_ref;
+  if (v.is_string() && reader_of(base) != expr::Builtin::kNone) {
+    expr::Value text = expr::Value::borrow(v);
+    expr::Value read = expr::call_builtin(reader_of(base), std::span<expr::Value>(&text, 1),
+                                          expr::CallSite{base, nullptr});
+    if (!read.is_null()) v = read.to_typed_json();
+  }
   const bool collection = def != nullptr ? def->is_collection : type_ref == "list";
   // A list of one element is the element, and the element a list of one, where the type
   // says so (DMN 1.3 10.3.2.9.4).
@@ -226,7 +254,12 @@ Result<Json> Evaluation::decision(std::size_t i) {
   if (busy_[i]) {
     return Status::invalid_argument("decision " + quote(d.name) + " requires itself");
   }
+  if (chain_ > kMaxRequirementDepth) {
+    return Status::invalid_argument("decision " + quote(d.name) + " requires a chain of more than " +
+                                    std::to_string(kMaxRequirementDepth) + " decisions");
+  }
   busy_[i] = true;
+  ++chain_;
   Scope s(*this, &root_);
   Result<Json> r = [&]() -> Result<Json> {
     for (std::size_t k : d.decisions) {
@@ -239,6 +272,9 @@ Result<Json> Evaluation::decision(std::size_t i) {
       const Json* v = input_value(in);
       s.set(in.name, v == nullptr ? Json(nullptr) : coerce(in.type_ref, *v));
     }
+    if (!d.invalid.empty()) {
+      return Status::invalid_argument("decision " + quote(d.name) + " has errors: " + d.invalid);
+    }
     if (!d.has_expression) {
       return Status::invalid_argument("decision " + quote(d.name) +
                                       " has no logic (no decision table or expression)");
@@ -247,6 +283,7 @@ Result<Json> Evaluation::decision(std::size_t i) {
     if (!v) return v;
     return coerce(d.type_ref, std::move(*v));
   }();
+  --chain_;
   busy_[i] = false;
   memo_[i] = r;
   return r;
@@ -338,6 +375,10 @@ std::optional<Result<Json>> Evaluation::call(std::string_view name, std::span<co
   }
   for (const Knowledge& k : m_.knowledge) {
     if (k.name != name) continue;
+    if (!k.invalid.empty()) {
+      return Result<Json>(Status::invalid_argument("business knowledge model " + quote(name) +
+                                                   " has errors: " + k.invalid));
+    }
     if (!k.body) {
       return Result<Json>(Status::invalid_argument("business knowledge model " + quote(name) +
                                                    " has no logic"));
@@ -371,7 +412,9 @@ std::optional<Result<Json>> Evaluation::call(std::string_view name, std::span<co
                                                    std::to_string(kMaxCallDepth)));
     }
     const expr::JsonVariables given(inputs);
-    Evaluation inner(m_, given, options_);
+    DecisionOptions same = options_;
+    same.now_ms = now_ms_;  // one now() for the whole evaluation
+    Evaluation inner(m_, given, same);
     inner.depth_ = depth_;
     for (std::size_t k : s.input_decisions) {
       auto it = inputs.find(m_.decisions[k].name);
@@ -575,14 +618,7 @@ Result<Json> Evaluation::table(const DecisionTable& t, const Scope& s, const Dec
     return Status::invalid_argument(where + ": an aggregation needs a table with one output");
   }
   if (t.aggregation == Aggregation::kCount) {
-    // C#: how many distinct values the matched rules give.
-    std::vector<Json> distinct;
-    for (auto& r : results) {
-      if (std::find(distinct.begin(), distinct.end(), r[0]) == distinct.end()) {
-        distinct.push_back(r[0]);
-      }
-    }
-    return Json(distinct.size());
+    return Json(results.size());  // C#: how many rules matched (DMN 1.2 on; 1.1 counted distinct)
   }
   if (t.aggregation == Aggregation::kSum) {
     bool all_int = true;
@@ -593,9 +629,8 @@ Result<Json> Evaluation::table(const DecisionTable& t, const Scope& s, const Dec
         return Status::invalid_argument(where + ": hit policy C+ sums numbers, got " +
                                         shorten(r[0]));
       }
-      if (r[0].is_number_integer()) {
-        isum += r[0].get<std::int64_t>();
-      } else {
+      if (!r[0].is_number_integer() ||
+          __builtin_add_overflow(isum, r[0].get<std::int64_t>(), &isum)) {
         all_int = false;
       }
       dsum += r[0].get<double>();
@@ -620,8 +655,9 @@ Result<Json> Evaluation::table(const DecisionTable& t, const Scope& s, const Dec
 }
 
 // The decision `name` names (its name, else its id), main model first.
-const Decision* find_decision(const DecisionModel& m, std::string_view name, std::size_t& index) {
-  for (int pass = 0; pass < 3; ++pass) {
+const Decision* find_decision(const DecisionModel& m, std::string_view name, std::size_t& index,
+                              bool by_id = false) {
+  for (int pass = by_id ? 1 : 0; pass < (by_id ? 2 : 3); ++pass) {
     for (std::size_t i = 0; i < m.decisions.size(); ++i) {
       const Decision& d = m.decisions[i];
       const bool hit = pass == 0   ? d.ns == m.ns && d.name == name
@@ -663,9 +699,9 @@ std::vector<DecisionInfo> list_decisions(const DecisionModel& model) {
 
 Result<nlohmann::json> dmn::evaluate(const DecisionModel& model, std::string_view decision,
                                      const expr::Variables& inputs,
-                                     const DecisionOptions& options) {
+                                     const DecisionOptions& options, bool by_id) {
   std::size_t index = 0;
-  if (dmn::find_decision(model, decision, index) == nullptr) {
+  if (dmn::find_decision(model, decision, index, by_id) == nullptr) {
     return Status::not_found(dmn::not_found(model, "decision", decision));
   }
   try {

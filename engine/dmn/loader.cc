@@ -48,6 +48,15 @@ std::pair<std::string, std::string> split_href(std::string_view href) {
   return {std::string(href.substr(0, hash)), std::string(href.substr(hash + 1))};
 }
 
+// Whether an element (by local name) is a boxed expression, not a description or extension.
+bool is_boxed(std::string_view local) {
+  static constexpr std::string_view kBoxed[] = {
+      "literalExpression", "decisionTable", "context",     "invocation", "list",
+      "relation",          "functionDefinition", "conditional", "filter", "for",
+      "some",              "every"};
+  return std::find(std::begin(kBoxed), std::end(kBoxed), local) != std::end(kBoxed);
+}
+
 // Whether an expressionLanguage attribute names FEEL (any DMN version's URI, or "feel").
 bool is_feel(std::string_view lang) {
   if (lang.empty()) return true;
@@ -78,6 +87,10 @@ struct Href {
 class Reader {
  public:
   Reader(DecisionModel& m, std::vector<Diagnostic>& out) : m_(m), out_(out) {}
+
+  // How many errors were found inside decisions and knowledge models (which
+  // keep_invalid_decisions keeps).
+  std::size_t kept_errors = 0;
 
   void read(std::vector<File>& files);
 
@@ -138,6 +151,17 @@ class Reader {
   std::string_view text_child(File& f, pugi::xml_node node) {
     pugi::xml_node t = dmn_child(f, node, "text");
     return t ? parse::text_of(t) : std::string_view();
+  }
+
+  // The first error reported since out_ held `before` diagnostics, formatted; counted.
+  std::string first_error(std::size_t before) {
+    std::string first;
+    for (std::size_t k = before; k < out_.size(); ++k) {
+      if (out_[k].severity != Severity::kError) continue;
+      ++kept_errors;
+      if (first.empty()) first = format_diagnostic(out_[k]);
+    }
+    return first;
   }
 
   DecisionModel& m_;
@@ -256,9 +280,13 @@ void Reader::read_definitions(File& f) {
       }
       m_.inputs.push_back(std::move(in));
     } else if (local == "decision") {
+      const std::size_t before = out_.size();
       read_decision(f, c);
+      m_.decisions.back().invalid = first_error(before);
     } else if (local == "businessKnowledgeModel") {
+      const std::size_t before = out_.size();
       read_knowledge(f, c);
+      m_.knowledge.back().invalid = first_error(before);
     } else if (local == "decisionService") {
       read_service(f, c);
     }
@@ -368,11 +396,7 @@ bool Reader::read_boxed_child(File& f, pugi::xml_node parent, Boxed& out, int de
   bool found = false;
   each_dmn(f, parent, [&](pugi::xml_node c, std::string_view local) {
     if (found) return;
-    static constexpr std::string_view kBoxed[] = {
-        "literalExpression", "decisionTable", "context",     "invocation", "list",
-        "relation",          "functionDefinition", "conditional", "filter", "for",
-        "some",              "every"};
-    if (std::find(std::begin(kBoxed), std::end(kBoxed), local) == std::end(kBoxed)) return;
+    if (!is_boxed(local)) return;
     found = true;
     read_boxed(f, c, local, out, depth);
   });
@@ -443,7 +467,7 @@ bool Reader::read_boxed(File& f, pugi::xml_node node, std::string_view local, Bo
     out.kind = Boxed::Kind::kList;
     each_dmn(f, node, [&](pugi::xml_node c, std::string_view l) {
       Boxed item;
-      if (read_boxed(f, c, l, item, depth + 1)) out.items.push_back(std::move(item));
+      if (is_boxed(l) && read_boxed(f, c, l, item, depth + 1)) out.items.push_back(std::move(item));
     });
     return true;
   }
@@ -455,7 +479,7 @@ bool Reader::read_boxed(File& f, pugi::xml_node node, std::string_view local, Bo
       std::vector<Boxed> row;
       each_dmn(f, c, [&](pugi::xml_node cell, std::string_view cl) {
         Boxed b;
-        if (read_boxed(f, cell, cl, b, depth + 1)) row.push_back(std::move(b));
+        if (is_boxed(cl) && read_boxed(f, cell, cl, b, depth + 1)) row.push_back(std::move(b));
       });
       if (row.size() != out.columns.size()) {
         f.x->error(c, "relation-row-size",
@@ -621,6 +645,25 @@ std::optional<std::size_t> Reader::find(
 }
 
 void Reader::resolve() {
+  // An id names one element of its model: a second one would make every href to it ambiguous.
+  {
+    std::map<std::pair<std::string, std::string>, std::string> seen;
+    auto check = [&](const auto& e, std::string_view kind) {
+      if (e.id.empty()) return;
+      auto [it, fresh] = seen.emplace(std::pair{e.ns, e.id}, std::string(kind));
+      if (!fresh) {
+        out_.push_back(Diagnostic{e.file, e.at.line, e.at.column, Severity::kError,
+                                  "duplicate-id",
+                                  std::string(kind) + " " + parse::quote(e.name) + " has id " +
+                                      parse::quote(e.id) + ", which a " + it->second +
+                                      " before it has: give it another"});
+      }
+    };
+    for (const Decision& d : m_.decisions) check(d, "decision");
+    for (const InputData& in : m_.inputs) check(in, "inputData");
+    for (const Knowledge& k : m_.knowledge) check(k, "businessKnowledgeModel");
+    for (const DecisionService& sv : m_.services) check(sv, "decisionService");
+  }
   std::vector<std::pair<std::string, std::string>> decisions, inputs;
   for (const Decision& d : m_.decisions) decisions.emplace_back(d.ns, d.id);
   for (const InputData& in : m_.inputs) inputs.emplace_back(in.ns, in.id);
@@ -689,11 +732,13 @@ DecisionLoad unreadable(const std::string& file, std::string why) {
 }  // namespace
 }  // namespace dmn
 
-DecisionLoad load_decisions(std::vector<DecisionSource> sources) {
+DecisionLoad load_decisions(std::vector<DecisionSource> sources,
+                            const DecisionLoadOptions& options) {
   DecisionLoad result;
   auto model = std::make_shared<DecisionModel>();
   std::vector<dmn::File> files(sources.size());
   bool readable = true;
+  std::size_t kept_errors = 0;
   for (std::size_t i = 0; i < sources.size(); ++i) {
     dmn::File& f = files[i];
     f.name = std::move(sources[i].file);
@@ -739,6 +784,7 @@ DecisionLoad load_decisions(std::vector<DecisionSource> sources) {
     model->content_hash = parse::content_hash(files[0].text);
     dmn::Reader reader(*model, result.diagnostics);
     reader.read(files);
+    kept_errors = reader.kept_errors;
     // Names must be unique among what expressions can call or read.
     std::map<std::string, std::string> seen;
     for (const dmn::Decision& d : model->decisions) {
@@ -761,11 +807,16 @@ DecisionLoad load_decisions(std::vector<DecisionSource> sources) {
                      const bool b_error = b.severity == Severity::kError;
                      return a_error && !b_error;
                    });
-  if (readable && !has_errors(result.diagnostics)) result.model = std::move(model);
+  std::size_t errors = 0;
+  for (const Diagnostic& d : result.diagnostics) errors += d.severity == Severity::kError ? 1 : 0;
+  if (readable && (errors == 0 || (options.keep_invalid_decisions && errors == kept_errors))) {
+    result.model = std::move(model);
+  }
   return result;
 }
 
-DecisionLoad load_decision_files(const std::vector<std::string>& paths) {
+DecisionLoad load_decision_files(const std::vector<std::string>& paths,
+                                 const DecisionLoadOptions& options) {
   std::vector<DecisionSource> sources;
   for (const std::string& path : paths) {
     std::error_code ec;
@@ -777,7 +828,7 @@ DecisionLoad load_decision_files(const std::vector<std::string>& paths) {
     if (in.bad()) return dmn::unreadable(path, std::strerror(errno));
     sources.push_back(DecisionSource{path, std::move(buffer).str()});
   }
-  return load_decisions(std::move(sources));
+  return load_decisions(std::move(sources), options);
 }
 
 }  // namespace ordo

@@ -128,6 +128,7 @@ struct Decision {
   std::vector<std::size_t> inputs;     // required input data (indices)
   Boxed expression;
   bool has_expression = false;
+  std::string invalid;  // its first error, when kept (keep_invalid_decisions)
 };
 
 struct Knowledge {  // a business knowledge model: a function
@@ -138,6 +139,7 @@ struct Knowledge {  // a business knowledge model: a function
   SourceLocation at;
   std::vector<Parameter> parameters;
   std::unique_ptr<Boxed> body;  // null: no logic (calling it is an error)
+  std::string invalid;          // its first error, when kept (keep_invalid_decisions)
 };
 
 struct DecisionService {
@@ -160,9 +162,11 @@ class Variables;
 namespace ordo::dmn {
 
 // evaluate_decision() with inputs read through `inputs` (the variables a business rule task
-// sees) instead of a JSON object: nothing is copied.
+// sees) instead of a JSON object: nothing is copied. `by_id`: `decision` is an id only (as
+// processes and the HTTP API name decisions), never a name.
 Result<Json> evaluate(const DecisionModel& model, std::string_view decision,
-                      const expr::Variables& inputs, const DecisionOptions& options);
+                      const expr::Variables& inputs, const DecisionOptions& options,
+                      bool by_id = false);
 
 }  // namespace ordo::dmn
 

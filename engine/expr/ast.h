@@ -66,6 +66,7 @@ enum class Op : std::uint8_t {
   kCallUser,   // function names[a] of Context::functions with args; flag kNamedArgs: args
                // alternate a string constant (the parameter's name) and the value
   kInput,      // `?` in unary tests: Context::input
+  kNull,       // a value this release cannot represent: null, and constants[a] says why
   kConcat,     // JUEL composite "text ${x} text": strings of args joined
   // FEEL iteration: args alternate a kVar node (the name bound) and what it iterates (a
   // list, or a kSpan); `a` is the body. for: the list of the body's values over every

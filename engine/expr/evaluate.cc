@@ -92,6 +92,9 @@ Value Evaluator::eval(NodeIndex i) {
       return call_user(n);
     case Op::kInput:
       return ctx_.input != nullptr ? Value::borrow(*ctx_.input) : Value();
+    case Op::kNull:
+      note(p_.constants[n.a].get<std::string>());
+      return {};
     default:
       return {};  // tests are evaluated by in()
   }
@@ -502,8 +505,13 @@ Value Evaluator::call_user(const Node& n) {
   }
   std::optional<Result<Json>> r;
   if (ctx_.functions != nullptr) r = ctx_.functions->call(name, args, names, ctx_);
-  if (!r) {
-    note("there is no function '" + name + "'");
+  if (!r) {  // a misspelt name is an error, not a silent null
+    if (!failed_) {
+      failed_ = true;
+      status_ = Status::invalid_argument("there is no function '" + name +
+                                         "': no built-in, business knowledge model or decision "
+                                         "service has that name, in `" + p_.text + "`");
+    }
     return {};
   }
   if (!r->is_ok()) {  // an error inside the function is the caller's error

@@ -354,9 +354,10 @@ class FeelParser : public ParserBase {
       if (open.kind == Tok::kLBracket) {  // a list literal: equal to any element
         while (!error && at(Tok::kComma)) {
           take();
+          const std::uint32_t element_refs = input_refs_;
           NodeIndex e = expression();
           if (error) return false;
-          tests.push_back(make(Op::kTestEq, out_.nodes[e].offset, {e}));
+          tests.push_back(equal_test(e, out_.nodes[e].offset, element_refs));
         }
       }
       const Tok close = open.kind == Tok::kLParen ? Tok::kRParen : Tok::kRBracket;
@@ -532,6 +533,8 @@ class FeelParser : public ParserBase {
         return list();
       case Tok::kLBrace:
         return context();
+      case Tok::kAt:
+        return at_literal();
       case Tok::kQuestion:
         if (options_.unary_tests) {
           ++input_refs_;
@@ -648,6 +651,50 @@ class FeelParser : public ParserBase {
     }
     take();
     return true;
+  }
+
+  // @"2026-12-01", @"2026-12-01T10:00:00Z", @"P1D": a date, date and time or duration
+  // literal, checked now. A time of day (@"10:00:00") has no value in this release: it
+  // evaluates to null, saying so.
+  NodeIndex at_literal() {
+    const Token sign = take();
+    if (!at(Tok::kString)) {
+      return fail_expected("a string after '@', e.g. @\"2026-12-01\" or @\"P1D\"");
+    }
+    NodeIndex s = string_literal(take());
+    if (error) return kNoNode;
+    const std::string text = const_value(s).get<std::string>();
+    if (text.find_first_of("0123456789") == std::string::npos) {
+      return fail(sign.offset, "@" + Json(text).dump() +
+                                   " is no date, time or duration: write e.g. @\"2026-12-01\", "
+                                   "@\"2026-12-01T10:00:00Z\" or @\"P1D\"");
+    }
+    const std::string_view body = std::string_view(text).substr(text.starts_with('-') ? 1 : 0);
+    const BuiltinInfo* info = find_builtin(body.starts_with('P')                  ? "duration"
+                                           : text.size() == 10                    ? "date"
+                                           : body.find('T') != std::string_view::npos ? "date and time"
+                                                                                  : "time");
+    std::string why;
+    if (info != nullptr) {
+      Value v = Value::borrow(const_value(s));
+      Value r = call_builtin(info->id, std::span<Value>(&v, 1), CallSite{info->name, &why});
+      if (!r.is_null()) {
+        Node& n = b_.at(s);
+        n.offset = sign.offset;
+        n.length = last_end_ - sign.offset;
+        return fold_temporal(*info, s);
+      }
+    }
+    // A time of day, a date and time in a named zone, a negative date: not representable in
+    // this release. The value is null, and says why.
+    NodeIndex note = b_.constant("@" + Json(text).dump() +
+                                     " is a value this release does not represent (times of "
+                                     "day, zones by name and negative years come later)" +
+                                     (why.empty() ? std::string() : ": " + why),
+                                 sign.offset, last_end_ - sign.offset);
+    NodeIndex n = make(Op::kNull, sign.offset, {});
+    b_.at(n).a = out_.nodes[note].a;
+    return n;
   }
 
   // date and time("..."), date("..."), duration("...") with a literal: checked and converted

@@ -265,6 +265,9 @@ void Lexer::advance() {
     case '?':
       kind = Tok::kQuestion;
       break;
+    case '@':
+      if (feel_) kind = Tok::kAt;
+      break;
     case '+':
       kind = Tok::kPlus;
       break;

@@ -39,6 +39,7 @@ enum class Tok : std::uint8_t {
   kGt,
   kGe,
   kBang,
+  kAt,  // FEEL: @"..." (a date, time or duration literal)
   kAndAnd,
   kOrOr,
 };

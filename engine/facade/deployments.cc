@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "dmn/model.h"
+#include "expr/expr.h"
 #include "facade/impl.h"
 
 namespace ordo {
@@ -101,7 +102,13 @@ void Engine::Impl::note_decision(const store::DeploymentRow& row) {
 
 std::shared_ptr<const DecisionModel> Engine::Impl::decision(std::string_view id) {
   auto it = decisions.find(id);
-  if (it == decisions.end()) {  // perhaps another engine deployed it to a shared store
+  // On a shared store another engine may have deployed it, or a newer version of it.
+  bool look = it == decisions.end();
+  if (!look && store->shared()) {
+    Result<int> latest = store->latest_version(std::string(kDecisionRow) + std::string(id));
+    look = latest && *latest > it->second.version;
+  }
+  if (look) {
     Result<std::vector<store::DeploymentRow>> rows =
         store->deployments(std::string(kDecisionRow) + std::string(id));
     if (!rows || rows->empty()) return nullptr;
@@ -246,7 +253,8 @@ Result<nlohmann::json> Engine::evaluate_decision(std::string_view decision_id,
   DecisionOptions options;
   options.now_ms = impl_->clock->now_ms();
   options.trace = trace;
-  return ordo::evaluate_decision(*model, decision_id, inputs, options);
+  const expr::JsonVariables given(inputs);
+  return dmn::evaluate(*model, decision_id, given, options, /*by_id=*/true);
 }
 
 Result<std::vector<Deployment>> Engine::deploy_file(const std::string& path) {

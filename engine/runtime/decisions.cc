@@ -42,12 +42,18 @@ Result<nlohmann::json> map_result(DecisionResultMapping mapping, nlohmann::json 
     case DecisionResultMapping::kSingleEntry: {
       Result<nlohmann::json> r = one(std::move(v), "singleEntry");
       if (!r) return r;
+      if (r->is_object() && r->size() > 1) {
+        return Status::invalid_argument("mapDecisionResult singleEntry needs a decision with one "
+                                        "output, but it gave " +
+                                        std::to_string(r->size()) + "; use singleResult");
+      }
       return entry_of(std::move(*r));
     }
     case DecisionResultMapping::kSingleResult:
       return one(std::move(v), "singleResult");
     case DecisionResultMapping::kCollectEntries: {
       nlohmann::json out = nlohmann::json::array();
+      if (v.is_null()) return out;  // no rule matched
       if (!v.is_array()) v = nlohmann::json::array({std::move(v)});
       for (auto& e : v) out.push_back(entry_of(std::move(e)));
       return out;

@@ -69,7 +69,7 @@ Result<nlohmann::json> Runtime::evaluate_decision(const Instance& inst, ElemKey 
                                                   const DecisionModel& model, std::string_view id,
                                                   const DecisionOptions& options) const {
   Scope vars(inst, scope);
-  return dmn::evaluate(model, id, vars, options);
+  return dmn::evaluate(model, id, vars, options, /*by_id=*/true);
 }
 
 Result<nlohmann::json> Runtime::eval(Instance& inst, ElemKey scope, const Expression& e) {

@@ -8,9 +8,12 @@
 // Values in and out are JSON, the same both ways:
 //   - null, booleans, strings, lists and contexts are JSON null, booleans, strings, arrays
 //     and objects; numbers are JSON numbers;
-//   - dates, times, date-times and durations are objects
-//     {"@type": "date" | "time" | "dateTime" | "duration", "value": "<FEEL string() text>"},
-//     e.g. {"@type": "date", "value": "2017-01-01"}, {"@type": "duration", "value": "P1Y2M"}.
+//   - dates, date-times and durations are objects
+//     {"@type": "date" | "dateTime" | "duration", "value": "<FEEL string() text>"},
+//     e.g. {"@type": "date", "value": "2017-01-01"}, {"@type": "duration", "value": "P1Y2M"};
+//     a time of day has no value in this release (such an object is an ordinary context).
+//   - a decision typed date, dateTime or duration reads ISO 8601 text as that type (process
+//     variables keep dates as text).
 // An input is keyed by its name (the inputData's name); an input of an imported model is
 // keyed "{namespace}name".
 #pragma once
@@ -43,11 +46,21 @@ struct DecisionLoad {
   bool ok() const noexcept { return model != nullptr; }
 };
 
+struct DecisionLoadOptions {
+  // A decision or business knowledge model whose logic has errors (a FEEL text that does
+  // not compile) is kept, and evaluating it fails with the first of them, instead of the
+  // whole model being refused. The errors are still diagnostics. For tools that evaluate
+  // what they can of a model (the DMN TCK counts per test case); a deployment never does.
+  bool keep_invalid_decisions = false;
+};
+
 // Loads DMN XML held in memory: sources[0] is the main model, the rest are imported models.
-DecisionLoad load_decisions(std::vector<DecisionSource> sources);
+DecisionLoad load_decisions(std::vector<DecisionSource> sources,
+                            const DecisionLoadOptions& options = {});
 // Reads and loads files (the first is the main model). An unreadable file is a diagnostic
 // (rule "file-unreadable").
-DecisionLoad load_decision_files(const std::vector<std::string>& paths);
+DecisionLoad load_decision_files(const std::vector<std::string>& paths,
+                                 const DecisionLoadOptions& options = {});
 
 // What a model offers, for listings and for callers that look decisions up.
 struct DecisionInfo {

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "ordo/decision.h"
+#include "ordo/engine.h"
 
 namespace ordo {
 namespace {
@@ -110,7 +111,7 @@ TEST(Dmn, CollectAggregations) {
 <rule id="b"><inputEntry><text>&gt; 1</text></inputEntry><outputEntry><text>4</text></outputEntry></rule>
 <rule id="c"><inputEntry><text>&gt; 2</text></inputEntry><outputEntry><text>3</text></outputEntry></rule>)";
   for (auto [agg, expected] : {std::pair<std::string, json>{"SUM", 10}, {"MIN", 3}, {"MAX", 4},
-                               {"COUNT", 2}}) {
+                               {"COUNT", 3}}) {
     auto m = load(dmn(R"(<decision id="d" name="d"><decisionTable hitPolicy="COLLECT" aggregation=")" +
                       agg + R"("><input><inputExpression><text>x</text></inputExpression></input>
 <output name="n" typeRef="number"/>)" + rules + "</decisionTable></decision>"));
@@ -304,6 +305,94 @@ TEST(Dmn, DiagnosticsNameFileLineAndRule) {
   ASSERT_EQ(d.size(), 1u);
   EXPECT_EQ(d[0].rule, "xml-syntax");
   EXPECT_FALSE(load_decision_files({"/nonexistent/x.dmn"}).ok());
+}
+
+}  // namespace
+}  // namespace ordo
+
+namespace ordo {
+namespace {
+
+// A decision that does not compile: the model is refused, unless the caller asks to keep
+// what works (as the TCK runner does); then that decision alone fails, naming the error.
+TEST(Dmn, InvalidDecisionsAreKeptOnlyWhenAsked) {
+  const std::string xml = dmn(R"(
+<decision id="good" name="Good"><literalExpression><text>1 + 1</text></literalExpression></decision>
+<decision id="bad" name="Bad"><literalExpression><text>1 +</text></literalExpression></decision>
+<decision id="uses" name="Uses">
+  <informationRequirement id="u1"><requiredDecision href="#bad"/></informationRequirement>
+  <literalExpression><text>Bad</text></literalExpression></decision>)");
+  EXPECT_FALSE(load_decisions({DecisionSource{"m.dmn", xml}}).ok());
+  DecisionLoadOptions keep;
+  keep.keep_invalid_decisions = true;
+  DecisionLoad l = load_decisions({DecisionSource{"m.dmn", xml}}, keep);
+  ASSERT_TRUE(l.ok());
+  ASSERT_EQ(l.diagnostics.size(), 1u);
+  EXPECT_EQ(l.diagnostics[0].rule, "feel-syntax");
+  EXPECT_EQ(eval(*l.model, "Good", json::object()), 2);
+  const json bad = eval(*l.model, "Bad", json::object());
+  EXPECT_NE(bad.get<std::string>().find("decision 'Bad' has errors: m.dmn:"), std::string::npos)
+      << bad;
+  EXPECT_NE(eval(*l.model, "Uses", json::object()).get<std::string>().find("has errors"),
+            std::string::npos);
+  // A problem outside any decision's logic is never kept.
+  const std::string cycle = dmn(R"(
+<decision id="a" name="A"><informationRequirement id="r"><requiredDecision href="#a"/></informationRequirement>
+  <literalExpression><text>1</text></literalExpression></decision>)");
+  EXPECT_FALSE(load_decisions({DecisionSource{"c.dmn", cycle}}, keep).ok());
+}
+
+}  // namespace
+}  // namespace ordo
+
+namespace ordo {
+namespace {
+
+// Review fixes: dates given as text where a date is declared, descriptions among a list's
+// items, ids given twice, and C+ beyond 64 bits.
+TEST(Dmn, DatesAsTextDescriptionsDuplicateIdsAndLargeSums) {
+  auto m = load(dmn(R"(
+<inputData id="day" name="Ship Day"><variable name="Ship Day" typeRef="date"/></inputData>
+<decision id="later" name="Later">
+  <informationRequirement id="l1"><requiredInput href="#day"/></informationRequirement>
+  <literalExpression><text>Ship Day + duration("P1D")</text></literalExpression></decision>
+<decision id="items" name="Items"><list><description>three</description>
+  <literalExpression><text>1</text></literalExpression><literalExpression><text>2</text></literalExpression>
+</list></decision>
+<decision id="sum" name="Sum"><decisionTable hitPolicy="COLLECT" aggregation="SUM">
+  <input><inputExpression><text>x</text></inputExpression></input><output name="n" typeRef="number"/>
+  <rule id="a"><inputEntry><text>-</text></inputEntry><outputEntry><text>9223372036854775807</text></outputEntry></rule>
+  <rule id="b"><inputEntry><text>-</text></inputEntry><outputEntry><text>1</text></outputEntry></rule>
+</decisionTable></decision>)"));
+  ASSERT_TRUE(m);
+  // A process variable holds the date as ISO text: the declared type reads it as a date.
+  EXPECT_EQ(eval(*m, "Later", {{"Ship Day", "2026-12-31"}}),
+            json::parse(R"({"@type":"date","value":"2027-01-01"})"));
+  EXPECT_EQ(eval(*m, "Later", {{"Ship Day", "not a date"}}), nullptr);
+  EXPECT_EQ(eval(*m, "Items", json::object()), json::array({1, 2}));
+  const json sum = eval(*m, "Sum", {{"x", 1}});
+  ASSERT_TRUE(sum.is_number_float()) << sum;  // past int64: a double, not a wrapped integer
+  EXPECT_GT(sum.get<double>(), 9.2e18);
+
+  std::vector<Diagnostic> d = problems(dmn(R"(
+<decision id="x" name="One"><literalExpression><text>1</text></literalExpression></decision>
+<decision id="x" name="Two"><literalExpression><text>2</text></literalExpression></decision>)"));
+  ASSERT_FALSE(d.empty());
+  EXPECT_EQ(d[0].rule, "duplicate-id");
+}
+
+// A decision is called by its id where processes and the HTTP API name it; a name that is
+// another decision's id does not take its place.
+TEST(Dmn, EnginesCallDecisionsByIdOnly) {
+  Engine engine;
+  ASSERT_TRUE(engine
+                  .deploy_decisions("ids.dmn", dmn(R"(
+<decision id="a" name="b"><literalExpression><text>"decision a"</text></literalExpression></decision>
+<decision id="b" name="c"><literalExpression><text>"decision b"</text></literalExpression></decision>)"))
+                  .is_ok());
+  auto r = engine.evaluate_decision("b", json::object());
+  ASSERT_TRUE(r) << r.status().message();
+  EXPECT_EQ(*r, "decision b");
 }
 
 }  // namespace

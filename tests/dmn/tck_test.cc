@@ -31,7 +31,7 @@ using nlohmann::json;
 
 // Test cases that must pass at each level: raised as the engine passes more; never lowered.
 constexpr int kLevel2Floor = 116;
-constexpr int kLevel3Floor = 222;
+constexpr int kLevel3Floor = 1927;
 
 constexpr std::size_t kDetailsPerFolder = 3;  // failures printed per test folder
 constexpr std::size_t kDetailLength = 200;    // characters of each
@@ -290,7 +290,11 @@ FolderOutcome run_folder(const fs::path& folder) {
     }
     const pugi::xml_node test_cases = doc.document_element();
     const std::vector<pugi::xml_node> cases = children(test_cases, "testCase");
-    const DecisionLoad load = load_decision_files(model_files(folder, test_cases));
+    // As the TCK's runners count: a decision that does not compile fails its own test
+    // cases, not every case of the model.
+    DecisionLoadOptions lenient;
+    lenient.keep_invalid_decisions = true;
+    const DecisionLoad load = load_decision_files(model_files(folder, test_cases), lenient);
     if (!load.ok()) {
       out.broken = true;
       std::string why = file_name + ": the model does not load:";
