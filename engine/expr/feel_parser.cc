@@ -1,6 +1,8 @@
 // The FEEL front end: a recursive-descent parser from FEEL text (what follows '=') to nodes.
 // Precedence, loosest first: if, or, and, comparison / between / in, + -, * /, **, unary -,
 // postfix (.name, [index or filter]), primary.
+#include <algorithm>
+
 #include "expr/functions.h"
 #include "expr/parser.h"
 #include "expr/value.h"
@@ -586,11 +588,7 @@ class FeelParser : public ParserBase {
       b_.at(c).a = b_.name(name.text);
       return c;
     }
-    if (named) {
-      return fail(name.offset, std::string(info->name) +
-                                   "() takes its arguments by position: write them in order, "
-                                   "without names");
-    }
+    if (named && !by_position(*info, args)) return kNoNode;
     const std::size_t n = args.size();
     if (n < info->min_args || (info->max_args != kVariadic && n > info->max_args)) {
       std::string want = std::to_string(info->min_args);
@@ -610,6 +608,48 @@ class FeelParser : public ParserBase {
     NodeIndex c = make_with_args(Op::kCall, name.offset, args);
     b_.at(c).fn = info->id;
     return c;
+  }
+
+  // Named arguments of a built-in (key constant, value, ...) put in the order of its
+  // parameters; an unknown, repeated or skipped parameter is an error.
+  bool by_position(const BuiltinInfo& info, std::vector<NodeIndex>& args) {
+    std::vector<std::string_view> params;
+    for (std::string_view rest = info.params; !rest.empty();) {
+      const std::size_t comma = rest.find(',');
+      params.push_back(rest.substr(0, comma));
+      rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+    }
+    for (std::size_t k = 0; k < args.size(); k += 2) {  // date(year:, month:, day:)
+      if (info.id == Builtin::kDate && const_value(args[k]) == "year") {
+        params = {"year", "month", "day"};
+      }
+    }
+    std::vector<NodeIndex> ordered(params.size(), kNoNode);
+    for (std::size_t k = 0; k < args.size(); k += 2) {
+      const std::string key = const_value(args[k]).get<std::string>();
+      const auto at = std::find(params.begin(), params.end(), key);
+      const std::uint32_t where = out_.nodes[args[k]].offset;
+      if (at == params.end()) {
+        return fail(where, std::string(info.name) + "() has no parameter '" + key +
+                               "'; its parameters: " + std::string(info.params)),
+               false;
+      }
+      NodeIndex& slot = ordered[static_cast<std::size_t>(at - params.begin())];
+      if (slot != kNoNode) return fail(where, "parameter '" + key + "' is given twice"), false;
+      slot = args[k + 1];
+    }
+    while (!ordered.empty() && ordered.back() == kNoNode) ordered.pop_back();
+    for (std::size_t i = 0; i < ordered.size(); ++i) {
+      if (ordered[i] == kNoNode) {
+        return fail(out_.nodes[args[0]].offset, std::string(info.name) + "() needs '" +
+                                                    std::string(params[i]) + "' before '" +
+                                                    std::string(params[ordered.size() - 1]) +
+                                                    "'"),
+               false;
+      }
+    }
+    args = std::move(ordered);
+    return true;
   }
 
   // The arguments of a call, from its '(' to its ')': f(1, 2) or, named, f(a: 1, b: 2),

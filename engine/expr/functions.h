@@ -64,6 +64,9 @@ struct BuiltinInfo {
   Builtin id;
   std::uint8_t min_args;
   std::uint8_t max_args;  // kVariadic: any number
+  // The parameters' names, comma-separated, as the FEEL specification names them, for
+  // calls with named arguments (substring(string: s, start position: 2)).
+  std::string_view params = {};
 };
 
 // The function called `name`, or null.

@@ -103,6 +103,20 @@ bool Lexer::match_multiword_name() {
     pos_ = best;
     return true;
   }
+  // A built-in's parameter with spaces in its name, when ':' follows (a named argument).
+  for (std::string_view param : {"start position", "grouping separator", "decimal separator"}) {
+    const std::size_t end = match_spelled(param);
+    if (end == 0) continue;
+    std::size_t i = end;
+    while (i < text_.size() && is_space(text_[i])) ++i;
+    if (i < text_.size() && text_[i] == ':') {
+      current_.kind = Tok::kName;
+      current_.length = static_cast<std::uint32_t>(end - pos_);
+      current_.text = param;
+      pos_ = end;
+      return true;
+    }
+  }
   // A built-in function with spaces in its name, when a call follows.
   for (const BuiltinInfo& b : builtins()) {
     if (b.name.find(' ') == std::string_view::npos) continue;

@@ -296,7 +296,7 @@ Result<std::string> Engine::deployment_xml(std::string_view process_id, int vers
   Result<std::vector<store::DeploymentRow>> rows = impl_->store->deployments(process_id);
   if (!rows) return rows.status();
   for (store::DeploymentRow& r : *rows) {
-    if (r.version == version) return std::move(r.xml);
+    if (r.version == version && (r.load_flags & Impl::kDecisionFlag) == 0) return std::move(r.xml);
   }
   return Status::not_found("no version " + std::to_string(version) + " of process '" +
                            std::string(process_id) + "' is deployed");

@@ -587,3 +587,30 @@ TEST(Feel, ArbitraryTextNeverCrashes) {
 
 }  // namespace
 }  // namespace ordo::expr
+
+namespace ordo::expr {
+namespace {
+
+// Built-ins take their arguments by name too, as the FEEL specification names them.
+TEST(Feel, NamedArgumentsOfBuiltIns) {
+  feel_table({
+      {"substring(string: \"abcdef\", start position: 2, length: 3)", "{}", "\"bcd\""},
+      {"substring(start position: 3, string: \"abcdef\")", "{}", "\"cdef\""},
+      {"abs(n: -4)", "{}", "4"},
+      {"modulo(divisor: 3, dividend: 10)", "{}", "1"},
+      {"string length(string: \"four\")", "{}", "4"},
+      {"date(year: 2026, month: 12, day: 1)", "{}", "\"2026-12-01\""},
+      {"count(list: [1, 2])", "{}", "2"},
+  });
+  for (const char* bad : {"abs(x: 1)", "substring(string: \"a\", length: 1)",
+                          "abs(n: 1, n: 2)"}) {
+    auto c = compile(ExpressionDialect::kFeel, bad);
+    EXPECT_TRUE(std::holds_alternative<CompileError>(c)) << bad;
+  }
+  auto c = compile(ExpressionDialect::kFeel, "abs(x: 1)");
+  ASSERT_TRUE(std::holds_alternative<CompileError>(c));
+  EXPECT_EQ(std::get<CompileError>(c).message, "abs() has no parameter 'x'; its parameters: n");
+}
+
+}  // namespace
+}  // namespace ordo::expr
