@@ -96,41 +96,30 @@ bool Lexer::match_multiword_name() {
       best_name = k;
     }
   }
-  if (best != 0) {
+  // The name token spelled `name`, ending at `end`.
+  auto take = [&](std::size_t end, std::string_view name) {
     current_.kind = Tok::kName;
-    current_.length = static_cast<std::uint32_t>(best - pos_);
-    current_.text = best_name;
-    pos_ = best;
+    current_.length = static_cast<std::uint32_t>(end - pos_);
+    current_.text = name;
+    pos_ = end;
     return true;
-  }
+  };
+  // Whether `c` is the next character after `end`, past white space.
+  auto followed_by = [&](std::size_t end, char c) {
+    while (end < text_.size() && is_space(text_[end])) ++end;
+    return end < text_.size() && text_[end] == c;
+  };
+  if (best != 0) return take(best, best_name);
   // A built-in's parameter with spaces in its name, when ':' follows (a named argument).
   for (std::string_view param : {"start position", "grouping separator", "decimal separator"}) {
     const std::size_t end = match_spelled(param);
-    if (end == 0) continue;
-    std::size_t i = end;
-    while (i < text_.size() && is_space(text_[i])) ++i;
-    if (i < text_.size() && text_[i] == ':') {
-      current_.kind = Tok::kName;
-      current_.length = static_cast<std::uint32_t>(end - pos_);
-      current_.text = param;
-      pos_ = end;
-      return true;
-    }
+    if (end != 0 && followed_by(end, ':')) return take(end, param);
   }
   // A built-in function with spaces in its name, when a call follows.
   for (const BuiltinInfo& b : builtins()) {
     if (b.name.find(' ') == std::string_view::npos) continue;
     const std::size_t end = match_spelled(b.name);
-    if (end == 0) continue;
-    std::size_t i = end;
-    while (i < text_.size() && is_space(text_[i])) ++i;
-    if (i < text_.size() && text_[i] == '(') {
-      current_.kind = Tok::kName;
-      current_.length = static_cast<std::uint32_t>(end - pos_);
-      current_.text = b.name;
-      pos_ = end;
-      return true;
-    }
+    if (end != 0 && followed_by(end, '(')) return take(end, b.name);
   }
   return false;
 }
