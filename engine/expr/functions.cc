@@ -1,5 +1,6 @@
 #include "expr/functions.h"
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstdio>
@@ -24,6 +25,11 @@ constexpr BuiltinInfo kBuiltins[] = {
     {"ceiling", Builtin::kCeiling, 1, 1, "n"},
     {"abs", Builtin::kAbs, 1, 1, "n"},
     {"modulo", Builtin::kModulo, 2, 2, "dividend,divisor"},
+    {"sqrt", Builtin::kSqrt, 1, 1, "number"},
+    {"log", Builtin::kLog, 1, 1, "number"},
+    {"exp", Builtin::kExp, 1, 1, "number"},
+    {"odd", Builtin::kOdd, 1, 1, "number"},
+    {"even", Builtin::kEven, 1, 1, "number"},
     {"string length", Builtin::kStringLength, 1, 1, "string"},
     {"substring", Builtin::kSubstring, 2, 3, "string,start position,length"},
     {"substring before", Builtin::kSubstringBefore, 2, 2, "string,match"},
@@ -39,6 +45,10 @@ constexpr BuiltinInfo kBuiltins[] = {
     {"min", Builtin::kMin, 1, kVariadic, "list"},
     {"max", Builtin::kMax, 1, kVariadic, "list"},
     {"mean", Builtin::kMean, 1, kVariadic, "list"},
+    {"product", Builtin::kProduct, 1, kVariadic, "list"},
+    {"median", Builtin::kMedian, 1, kVariadic, "list"},
+    {"stddev", Builtin::kStddev, 1, kVariadic, "list"},
+    {"mode", Builtin::kMode, 1, kVariadic, "list"},
     {"all", Builtin::kAll, 1, kVariadic, "list"},
     {"any", Builtin::kAny, 1, kVariadic, "list"},
     {"list contains", Builtin::kListContains, 2, 2, "list,element"},
@@ -202,6 +212,56 @@ Value sum_or_mean(std::span<Value> args, bool mean, const CallSite& site) {
   return exact ? Value::integer(isum) : Value::number(total);
 }
 
+// product, median, stddev (of a sample) and mode (the most frequent values, ascending) of
+// numbers given as a list or as arguments.
+Value statistics(Builtin fn, std::span<Value> args, const CallSite& site) {
+  std::vector<double> xs;
+  std::string bad;
+  for_items(args, [&](const Value& v) {
+    if (v.type() != Type::kNumber) {
+      if (bad.empty()) bad = describe(v);
+      return;
+    }
+    xs.push_back(v.as_double());
+  });
+  if (!bad.empty()) {
+    return null_because(site, std::string(site.name) + "() takes numbers only, got " + bad);
+  }
+  if (fn == Builtin::kMode) {
+    std::sort(xs.begin(), xs.end());
+    std::size_t best = 0;
+    Json out = Json::array();
+    for (std::size_t i = 0; i < xs.size();) {
+      std::size_t j = i;
+      while (j < xs.size() && xs[j] == xs[i]) ++j;
+      if (j - i > best) {
+        best = j - i;
+        out = Json::array();
+      }
+      if (j - i == best) out.push_back(Value::number(xs[i]).to_json());
+      i = j;
+    }
+    return Value::owned(std::move(out));
+  }
+  if (xs.empty() || (fn == Builtin::kStddev && xs.size() < 2)) return Value();
+  if (fn == Builtin::kProduct) {
+    double p = 1;
+    for (double x : xs) p *= x;
+    return Value::number(p);
+  }
+  if (fn == Builtin::kMedian) {
+    std::sort(xs.begin(), xs.end());
+    const std::size_t mid = xs.size() / 2;
+    return Value::number(xs.size() % 2 == 1 ? xs[mid] : (xs[mid - 1] + xs[mid]) / 2);
+  }
+  double mean = 0;
+  for (double x : xs) mean += x;
+  mean /= static_cast<double>(xs.size());
+  double sq = 0;
+  for (double x : xs) sq += (x - mean) * (x - mean);
+  return Value::number(std::sqrt(sq / static_cast<double>(xs.size() - 1)));
+}
+
 // Items borrow from `args`, which outlive the call, so `best` may borrow too until returned.
 Value min_or_max(std::span<Value> args, bool max, const CallSite& site) {
   Value best;
@@ -324,6 +384,20 @@ Value number_function(Builtin fn, std::span<Value> args, const CallSite& site) {
     case Builtin::kAbs:
       if (n.is_int() && n.as_int() != INT64_MIN) return Value::integer(std::llabs(n.as_int()));
       return Value::number(std::fabs(n.as_double()));
+    case Builtin::kSqrt:
+      if (n.as_double() < 0) return null_because(site, "sqrt() of a negative number");
+      return Value::number(std::sqrt(n.as_double()));
+    case Builtin::kLog:
+      if (n.as_double() <= 0) return null_because(site, "log() of a number that is not positive");
+      return Value::number(std::log(n.as_double()));
+    case Builtin::kExp:
+      return Value::number(std::exp(n.as_double()));
+    case Builtin::kOdd:
+    case Builtin::kEven: {
+      if (!n.is_int()) return null_because(site, std::string(site.name) + "() of a number that is not whole");
+      const bool even = n.as_int() % 2 == 0;
+      return Value::boolean(fn == Builtin::kEven ? even : !even);
+    }
     case Builtin::kDecimal: {
       const double scale = std::floor(args[1].as_double());
       if (scale < -20 || scale > 20) return null_because(site, "decimal() scale out of range");
@@ -432,7 +506,17 @@ Value call_builtin(Builtin fn, std::span<Value> args, const CallSite& site) {
     case Builtin::kCeiling:
     case Builtin::kAbs:
     case Builtin::kModulo:
+    case Builtin::kSqrt:
+    case Builtin::kLog:
+    case Builtin::kExp:
+    case Builtin::kOdd:
+    case Builtin::kEven:
       return number_function(fn, args, site);
+    case Builtin::kProduct:
+    case Builtin::kMedian:
+    case Builtin::kStddev:
+    case Builtin::kMode:
+      return statistics(fn, args, site);
     case Builtin::kStringLength:
       if (args[0].type() != Type::kString) return wrong_type(site, "a string", args[0]);
       return Value::integer(static_cast<std::int64_t>(code_points(args[0].str())));

@@ -614,3 +614,33 @@ TEST(Feel, NamedArgumentsOfBuiltIns) {
 
 }  // namespace
 }  // namespace ordo::expr
+
+namespace ordo::expr {
+namespace {
+
+TEST(Feel, MoreNumberAndListFunctions) {
+  feel_table({
+      {"sqrt(16)", "{}", "4"},
+      {"sqrt(-1)", "{}", "null"},
+      {"log(1)", "{}", "0"},
+      {"log(0)", "{}", "null"},
+      {"exp(0)", "{}", "1"},
+      {"odd(5)", "{}", "true"},
+      {"even(5)", "{}", "false"},
+      {"even(2.5)", "{}", "null"},
+      {"product([2, 3, 4])", "{}", "24"},
+      {"product(2, 3)", "{}", "6"},
+      {"product([])", "{}", "null"},
+      {"median([8, 2, 5, 3, 4])", "{}", "4"},
+      {"median([6, 1, 2, 3])", "{}", "2.5"},
+      {"stddev([2, 4, 7, 5])", "{}", "2.0816659994661326"},
+      {"stddev([1])", "{}", "null"},
+      {"mode([6, 3, 9, 6, 6])", "{}", "[6]"},
+      {"mode([6, 1, 9, 6, 1])", "{}", "[1,6]"},
+      {"mode([])", "{}", "[]"},
+      {"median([1, \"a\"])", "{}", "null"},
+  });
+}
+
+}  // namespace
+}  // namespace ordo::expr
