@@ -259,7 +259,10 @@ Value Evaluator::iterate(const Node& n) {
       ++depth;
     }
     if (depth == names) {
+      // FEEL: `partial` in a for's body is the list of the results so far.
+      if (n.op == Op::kFor) bound_.emplace_back("partial", &results);
       Value v = eval(n.a);
+      if (n.op == Op::kFor) bound_.pop_back();
       if (failed_) {
         bound_.resize(base);
         return {};
@@ -309,18 +312,27 @@ Value Evaluator::build(const Node& n) {
     return Value::owned_string(std::move(out));
   }
   Json out = n.op == Op::kList ? Json::array() : Json::object();
+  // FEEL: a context's entries see the entries before them by name ({a: 1, b: a + 1}); an
+  // object's members stay put as others are added, so they can be bound while it grows.
+  const std::size_t outer = bound_.size();
   for (std::uint32_t k = 0; k < n.arg_count; ++k) {
     if (n.op == Op::kContext) {
       const std::string& key = p_.constants[p_.nodes[arg(n, k)].a].get_ref<const std::string&>();
       Value v = eval(arg(n, ++k));
-      if (failed_) return {};
-      out[key] = element(std::move(v));
+      if (failed_) {
+        bound_.resize(outer);
+        return {};
+      }
+      Json& entry = out[key];
+      entry = element(std::move(v));
+      if ((n.flags & kStrict) == 0) bound_.emplace_back(key, &entry);
     } else {
       Value v = eval(arg(n, k));
       if (failed_) return {};
       out.push_back(element(std::move(v)));
     }
   }
+  bound_.resize(outer);
   return Value::owned(std::move(out));
 }
 

@@ -644,3 +644,19 @@ TEST(Feel, MoreNumberAndListFunctions) {
 
 }  // namespace
 }  // namespace ordo::expr
+
+namespace ordo::expr {
+namespace {
+
+TEST(Feel, ContextEntriesSeeEarlierOnesAndForSeesPartial) {
+  feel_table({
+      {"{a: 1, b: a + 1}", "{}", R"({"a":1,"b":2})"},
+      {"{a: 1, b: a + 1}.b", R"({"a": 10})", "2"},
+      {"{b: a + 1, a: 1}.b", R"({"a": 10})", "11"},
+      {"for i in 1..5 return if i = 1 then 1 else i * partial[-1]", "{}", "[1,2,6,24,120]"},
+      {"for x in [3, 4] return count(partial)", "{}", "[0,1]"},
+  });
+}
+
+}  // namespace
+}  // namespace ordo::expr
