@@ -21,8 +21,12 @@ constexpr BuiltinInfo kBuiltins[] = {
     {"string", Builtin::kString, 1, 1, "from"},
     {"number", Builtin::kNumber, 1, 1, "from"},
     {"decimal", Builtin::kDecimal, 2, 2, "n,scale"},
-    {"floor", Builtin::kFloor, 1, 1, "n"},
-    {"ceiling", Builtin::kCeiling, 1, 1, "n"},
+    {"floor", Builtin::kFloor, 1, 2, "n,scale"},
+    {"ceiling", Builtin::kCeiling, 1, 2, "n,scale"},
+    {"round up", Builtin::kRoundUp, 2, 2, "n,scale"},
+    {"round down", Builtin::kRoundDown, 2, 2, "n,scale"},
+    {"round half up", Builtin::kRoundHalfUp, 2, 2, "n,scale"},
+    {"round half down", Builtin::kRoundHalfDown, 2, 2, "n,scale"},
     {"abs", Builtin::kAbs, 1, 1, "n"},
     {"modulo", Builtin::kModulo, 2, 2, "dividend,divisor"},
     {"sqrt", Builtin::kSqrt, 1, 1, "number"},
@@ -58,6 +62,20 @@ constexpr BuiltinInfo kBuiltins[] = {
     {"flatten", Builtin::kFlatten, 1, 1, "list"},
     {"index of", Builtin::kIndexOf, 2, 2, "list,match"},
     {"reverse", Builtin::kReverse, 1, 1, "list"},
+    {"remove", Builtin::kRemove, 2, 2, "list,position"},
+    {"insert before", Builtin::kInsertBefore, 3, 3, "list,position,newItem"},
+    {"list replace", Builtin::kListReplace, 3, 3, "list,position,newItem"},
+    {"sublist", Builtin::kSublist, 2, 3, "list,start position,length"},
+    {"union", Builtin::kUnion, 1, kVariadic, "lists"},
+    {"get value", Builtin::kGetValue, 2, 2, "m,key"},
+    {"get entries", Builtin::kGetEntries, 1, 1, "m"},
+    {"context", Builtin::kContext, 1, 1, "entries"},
+    {"context put", Builtin::kContextPut, 3, 3, "context,key,value"},
+    {"context merge", Builtin::kContextMerge, 1, 1, "contexts"},
+    {"day of week", Builtin::kDayOfWeek, 1, 1, "date"},
+    {"day of year", Builtin::kDayOfYear, 1, 1, "date"},
+    {"week of year", Builtin::kWeekOfYear, 1, 1, "date"},
+    {"month of year", Builtin::kMonthOfYear, 1, 1, "date"},
     {"date and time", Builtin::kDateAndTime, 1, 1, "from"},
     {"date", Builtin::kDate, 1, 3, "from"},
     {"duration", Builtin::kDuration, 1, 1, "from"},
@@ -210,6 +228,173 @@ Value sum_or_mean(std::span<Value> args, bool mean, const CallSite& site) {
   const double total = exact ? static_cast<double>(isum) : dsum;
   if (mean) return Value::number(total / static_cast<double>(count));
   return exact ? Value::integer(isum) : Value::number(total);
+}
+
+// remove, insert before, list replace (by position), sublist and union.
+Value list_edit(Builtin fn, std::span<Value> args, const CallSite& site) {
+  if (fn == Builtin::kUnion) {
+    Json out = Json::array();
+    std::string bad;
+    auto add = [&](const Json& item) {
+      if (std::find(out.begin(), out.end(), item) == out.end()) out.push_back(item);
+    };
+    for (const Value& a : args) {
+      if (a.type() != Type::kList) {
+        bad = describe(a);
+        break;
+      }
+      for (const Json& item : a.json()) add(item);
+    }
+    if (!bad.empty()) return wrong_type(site, "lists", args[0]);
+    return Value::owned(std::move(out));
+  }
+  if (args[0].type() != Type::kList) return wrong_type(site, "a list", args[0]);
+  if (args[1].type() != Type::kNumber || !args[1].is_int()) {
+    return wrong_type(site, "a whole position", args[1]);
+  }
+  const Json& list = args[0].json();
+  const auto size = static_cast<std::int64_t>(list.size());
+  std::int64_t at = args[1].as_int();  // from 1; negative from the end
+  if (at < 0) at = size + at + 1;
+  const bool inserting = fn == Builtin::kInsertBefore;
+  if (at < 1 || at > size + (inserting ? 1 : 0)) {
+    return null_because(site, "position " + std::to_string(args[1].as_int()) +
+                                  " is outside the list of " + std::to_string(size));
+  }
+  const auto index = static_cast<std::size_t>(at - 1);
+  Json out = list;
+  switch (fn) {
+    case Builtin::kRemove:
+      out.erase(out.begin() + static_cast<std::ptrdiff_t>(index));
+      break;
+    case Builtin::kInsertBefore:
+      out.insert(out.begin() + static_cast<std::ptrdiff_t>(index), args[2].to_typed_json());
+      break;
+    case Builtin::kListReplace:
+      out[index] = args[2].to_typed_json();
+      break;
+    default: {  // kSublist
+      std::int64_t length = size - at + 1;
+      if (args.size() == 3) {
+        if (!args[2].is_int() || args[2].as_int() < 0) return wrong_type(site, "a length", args[2]);
+        length = args[2].as_int();
+      }
+      if (at - 1 + length > size) return null_because(site, "sublist() past the list's end");
+      out = Json::array();
+      for (std::int64_t k = 0; k < length; ++k) out.push_back(list[index + static_cast<std::size_t>(k)]);
+      break;
+    }
+  }
+  return Value::owned(std::move(out));
+}
+
+// get value, get entries, context, context put and context merge.
+Value context_function(Builtin fn, std::span<Value> args, const CallSite& site) {
+  switch (fn) {
+    case Builtin::kGetValue: {
+      if (args[0].type() != Type::kContext) return wrong_type(site, "a context", args[0]);
+      if (args[1].type() != Type::kString) return wrong_type(site, "a string key", args[1]);
+      auto it = args[0].json().find(std::string(args[1].str()));
+      return it == args[0].json().end() ? Value() : Value::adopt(*it);
+    }
+    case Builtin::kGetEntries: {
+      if (args[0].type() != Type::kContext) return wrong_type(site, "a context", args[0]);
+      Json out = Json::array();
+      for (const auto& [k, v] : args[0].json().items()) out.push_back({{"key", k}, {"value", v}});
+      return Value::owned(std::move(out));
+    }
+    case Builtin::kContext: {
+      if (args[0].type() != Type::kList) return wrong_type(site, "a list of entries", args[0]);
+      Json out = Json::object();
+      for (const Json& e : args[0].json()) {
+        if (!e.is_object() || !e.contains("key") || !e["key"].is_string() || !e.contains("value")) {
+          return null_because(site, "context() takes entries {key: \"...\", value: ...}");
+        }
+        const std::string& key = e["key"].get_ref<const std::string&>();
+        if (out.contains(key)) return null_because(site, "context() got key '" + key + "' twice");
+        out[key] = e["value"];
+      }
+      return Value::owned(std::move(out));
+    }
+    case Builtin::kContextPut: {
+      if (args[0].type() != Type::kContext) return wrong_type(site, "a context", args[0]);
+      std::vector<std::string> path;  // a key, or a list of keys into nested contexts
+      if (args[1].type() == Type::kString) {
+        path.emplace_back(args[1].str());
+      } else if (args[1].type() == Type::kList && !args[1].json().empty()) {
+        for (const Json& k : args[1].json()) {
+          if (!k.is_string()) return wrong_type(site, "string keys", args[1]);
+          path.push_back(k.get<std::string>());
+        }
+      } else {
+        return wrong_type(site, "a key or a list of keys", args[1]);
+      }
+      Json out = args[0].json();
+      Json* at = &out;
+      for (std::size_t k = 0; k + 1 < path.size(); ++k) {
+        Json& next = (*at)[path[k]];
+        if (!next.is_object()) return null_because(site, "'" + path[k] + "' is not a context");
+        at = &next;
+      }
+      (*at)[path.back()] = args[2].to_typed_json();
+      return Value::owned(std::move(out));
+    }
+    default: {  // kContextMerge
+      if (args[0].type() != Type::kList) return wrong_type(site, "a list of contexts", args[0]);
+      Json out = Json::object();
+      for (const Json& c : args[0].json()) {
+        if (!c.is_object()) return null_because(site, "context merge() takes contexts only");
+        for (const auto& [k, v] : c.items()) out[k] = v;
+      }
+      return Value::owned(std::move(out));
+    }
+  }
+}
+
+// day of week ("Monday"), day of year (1-366), week of year (ISO 8601) and month of year
+// ("January") of a date or date and time (in UTC).
+Value calendar(Builtin fn, std::span<Value> args, const CallSite& site) {
+  const Value& d = args[0];
+  if (d.type() != Type::kDate && d.type() != Type::kDateTime) {
+    return wrong_type(site, "a date", d);
+  }
+  const std::int64_t ms = d.ms();
+  const std::int64_t days = ms >= 0 ? ms / kMsPerDay : (ms - kMsPerDay + 1) / kMsPerDay;
+  // Civil date from days since 1970-01-01 (H. Hinnant's algorithm).
+  const std::int64_t z = days + 719468;
+  const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const std::int64_t doe = z - era * 146097;
+  const std::int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const std::int64_t doy_march = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const std::int64_t mp = (5 * doy_march + 2) / 153;
+  const std::int64_t month = mp < 10 ? mp + 3 : mp - 9;
+  const std::int64_t year = yoe + era * 400 + (month <= 2 ? 1 : 0);
+  const std::int64_t weekday = ((days % 7) + 7 + 3) % 7;  // 0 = Monday (1970-01-01 a Thursday)
+  static constexpr const char* kDays[] = {"Monday", "Tuesday", "Wednesday", "Thursday",
+                                          "Friday", "Saturday", "Sunday"};
+  static constexpr const char* kMonths[] = {"January", "February", "March",     "April",
+                                            "May",     "June",     "July",      "August",
+                                            "September", "October", "November", "December"};
+  const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+  static constexpr int kBefore[] = {0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334};
+  const std::int64_t yday = kBefore[month - 1] + (doe - (365 * yoe + yoe / 4 - yoe / 100) -
+                                                  (153 * mp + 2) / 5) +
+                            1 + (leap && month > 2 ? 1 : 0);
+  switch (fn) {
+    case Builtin::kDayOfWeek:
+      return Value::borrowed_string(kDays[weekday]);
+    case Builtin::kMonthOfYear:
+      return Value::borrowed_string(kMonths[month - 1]);
+    case Builtin::kDayOfYear:
+      return Value::integer(yday);
+    default: {  // kWeekOfYear, ISO 8601: the week with the year's first Thursday is week 1
+      const std::int64_t thursday = days - weekday + 3;  // the Thursday of this week
+      const Value th = Value::date(thursday * kMsPerDay);
+      std::array<Value, 1> a{th};
+      const Value yd = calendar(Builtin::kDayOfYear, a, site);
+      return Value::integer((yd.as_int() - 1) / 7 + 1);
+    }
+  }
 }
 
 // product, median, stddev (of a sample) and mode (the most frequent values, ascending) of
@@ -378,9 +563,49 @@ Value number_function(Builtin fn, std::span<Value> args, const CallSite& site) {
   const Value& n = args[0];
   switch (fn) {
     case Builtin::kFloor:
-      return n.is_int() ? n : Value::number(std::floor(n.as_double()));
     case Builtin::kCeiling:
-      return n.is_int() ? n : Value::number(std::ceil(n.as_double()));
+    case Builtin::kRoundUp:
+    case Builtin::kRoundDown:
+    case Builtin::kRoundHalfUp:
+    case Builtin::kRoundHalfDown: {
+      if (args.size() == 1) {
+        if (n.is_int()) return n;
+        return Value::number(fn == Builtin::kFloor ? std::floor(n.as_double())
+                                                   : std::ceil(n.as_double()));
+      }
+      if (!args[1].is_int() || args[1].as_int() < -20 || args[1].as_int() > 20) {
+        return null_because(site, std::string(site.name) + "() needs a whole scale from -20 to 20");
+      }
+      const double f = std::pow(10.0, static_cast<double>(args[1].as_int()));
+      double y = n.as_double() * f;
+      // Snap away binary noise first (1.135 * 100 is 113.49999...).
+      if (std::fabs(y) < 1e9) y = std::round(y * 1e6) / 1e6;
+      const double away = y < 0 ? std::floor(y) : std::ceil(y);
+      const double toward = std::trunc(y);
+      const bool half = std::fabs(y - toward) == 0.5;
+      double r = 0;
+      switch (fn) {
+        case Builtin::kFloor:
+          r = std::floor(y);
+          break;
+        case Builtin::kCeiling:
+          r = std::ceil(y);
+          break;
+        case Builtin::kRoundUp:
+          r = away;
+          break;
+        case Builtin::kRoundDown:
+          r = toward;
+          break;
+        case Builtin::kRoundHalfUp:
+          r = half ? away : std::round(y);
+          break;
+        default:  // kRoundHalfDown
+          r = half ? toward : std::round(y);
+          break;
+      }
+      return Value::number(r / f);
+    }
     case Builtin::kAbs:
       if (n.is_int() && n.as_int() != INT64_MIN) return Value::integer(std::llabs(n.as_int()));
       return Value::number(std::fabs(n.as_double()));
@@ -504,6 +729,10 @@ Value call_builtin(Builtin fn, std::span<Value> args, const CallSite& site) {
     case Builtin::kDecimal:
     case Builtin::kFloor:
     case Builtin::kCeiling:
+    case Builtin::kRoundUp:
+    case Builtin::kRoundDown:
+    case Builtin::kRoundHalfUp:
+    case Builtin::kRoundHalfDown:
     case Builtin::kAbs:
     case Builtin::kModulo:
     case Builtin::kSqrt:
@@ -517,6 +746,23 @@ Value call_builtin(Builtin fn, std::span<Value> args, const CallSite& site) {
     case Builtin::kStddev:
     case Builtin::kMode:
       return statistics(fn, args, site);
+    case Builtin::kRemove:
+    case Builtin::kInsertBefore:
+    case Builtin::kListReplace:
+    case Builtin::kSublist:
+    case Builtin::kUnion:
+      return list_edit(fn, args, site);
+    case Builtin::kGetValue:
+    case Builtin::kGetEntries:
+    case Builtin::kContext:
+    case Builtin::kContextPut:
+    case Builtin::kContextMerge:
+      return context_function(fn, args, site);
+    case Builtin::kDayOfWeek:
+    case Builtin::kDayOfYear:
+    case Builtin::kWeekOfYear:
+    case Builtin::kMonthOfYear:
+      return calendar(fn, args, site);
     case Builtin::kStringLength:
       if (args[0].type() != Type::kString) return wrong_type(site, "a string", args[0]);
       return Value::integer(static_cast<std::int64_t>(code_points(args[0].str())));

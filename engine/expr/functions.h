@@ -30,6 +30,10 @@ enum class Builtin : std::uint8_t {
   kExp,
   kOdd,
   kEven,
+  kRoundUp,
+  kRoundDown,
+  kRoundHalfUp,
+  kRoundHalfDown,
   // Strings.
   kStringLength,
   kSubstring,
@@ -60,6 +64,22 @@ enum class Builtin : std::uint8_t {
   kFlatten,
   kIndexOf,
   kReverse,
+  kRemove,
+  kInsertBefore,
+  kListReplace,
+  kSublist,
+  kUnion,
+  // Contexts.
+  kGetValue,
+  kGetEntries,
+  kContext,
+  kContextPut,
+  kContextMerge,
+  // Calendar names and numbers of a date.
+  kDayOfWeek,
+  kDayOfYear,
+  kWeekOfYear,
+  kMonthOfYear,
   // Dates and durations.
   kDateAndTime,
   kDate,

@@ -660,3 +660,43 @@ TEST(Feel, ContextEntriesSeeEarlierOnesAndForSeesPartial) {
 
 }  // namespace
 }  // namespace ordo::expr
+
+namespace ordo::expr {
+namespace {
+
+TEST(Feel, RoundingListEditsContextsAndCalendar) {
+  feel_table({
+      {"round up(5.5, 0)", "{}", "6"},
+      {"round up(-5.5, 0)", "{}", "-6"},
+      {"round up(1.121, 2)", "{}", "1.13"},
+      {"round down(-1.126, 2)", "{}", "-1.12"},
+      {"round half up(5.5, 0)", "{}", "6"},
+      {"round half up(-5.5, 0)", "{}", "-6"},
+      {"round half down(5.5, 0)", "{}", "5"},
+      {"round half down(1.126, 2)", "{}", "1.13"},
+      {"floor(-1.5, 0)", "{}", "-2"},
+      {"ceiling(1.121, 2)", "{}", "1.13"},
+      {"remove([1, 2, 3], 2)", "{}", "[1,3]"},
+      {"remove([1, 2, 3], -1)", "{}", "[1,2]"},
+      {"remove([1], 5)", "{}", "null"},
+      {"insert before([1, 3], 2, 2)", "{}", "[1,2,3]"},
+      {"list replace([1, 9, 3], 2, 2)", "{}", "[1,2,3]"},
+      {"sublist([1, 2, 3, 4], 2, 2)", "{}", "[2,3]"},
+      {"union([1, 2], [2, 3])", "{}", "[1,2,3]"},
+      {"get value({a: 1}, \"a\")", "{}", "1"},
+      {"get entries({a: 1})", "{}", R"([{"key":"a","value":1}])"},
+      {"context([{key: \"a\", value: 1}])", "{}", R"({"a":1})"},
+      {"context([{key: \"a\", value: 1}, {key: \"a\", value: 2}])", "{}", "null"},
+      {"context put({a: 1}, \"b\", 2)", "{}", R"({"a":1,"b":2})"},
+      {"context put({a: {b: 1}}, [\"a\", \"b\"], 2)", "{}", R"({"a":{"b":2}})"},
+      {"context merge([{a: 1}, {a: 2, b: 3}])", "{}", R"({"a":2,"b":3})"},
+      {"day of week(date(\"2026-12-07\"))", "{}", "\"Monday\""},
+      {"day of year(date(\"2024-12-31\"))", "{}", "366"},
+      {"week of year(date(\"2021-01-03\"))", "{}", "53"},
+      {"week of year(date(\"2026-12-07\"))", "{}", "50"},
+      {"month of year(date(\"2026-02-01\"))", "{}", "\"February\""},
+  });
+}
+
+}  // namespace
+}  // namespace ordo::expr
