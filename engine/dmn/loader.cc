@@ -194,6 +194,9 @@ void Reader::collect_names(File& f) {
     if (local == "inputData" || local == "decision" || local == "businessKnowledgeModel" ||
         local == "decisionService") {
       add_known(name);
+      if (local == "businessKnowledgeModel" || local == "decisionService") {
+        m_.function_names.push_back(name);
+      }
       if (local == "businessKnowledgeModel") {
         if (pugi::xml_node logic = dmn_child(f, c, "encapsulatedLogic")) {
           collect_boxed_names(f, logic, 0);
@@ -216,6 +219,11 @@ void Reader::collect_boxed_names(File& f, pugi::xml_node node, int depth) {
       add_known(std::string(parse::attr(c, "name")));
     }
     if (local == "output") add_known(std::string(parse::attr(c, "name")));
+    if (local == "contextEntry" && dmn_child(f, c, "functionDefinition")) {
+      if (pugi::xml_node v = dmn_child(f, c, "variable")) {
+        m_.function_names.emplace_back(parse::attr(v, "name"));
+      }
+    }
     collect_boxed_names(f, c, depth + 1);
   });
 }
@@ -237,6 +245,7 @@ Program Reader::compile(File& f, pugi::xml_node at, std::string_view text, std::
   }
   expr::CompileOptions options;
   options.known_names = m_.known_names;
+  options.functions = m_.function_names;
   options.unary_tests = tests;
   options.user_functions = true;
   auto compiled = expr::compile(dialect, text, options);

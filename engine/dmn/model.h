@@ -184,6 +184,9 @@ class DecisionModel {
   // Names that hold spaces or operator characters, for compiling FEEL (kept for the life of
   // the model: tokens point into them while compiling).
   std::vector<std::string> known_names;
+  // Names of knowledge models, decision services and context functions: calls of them are
+  // the model's, even where a built-in has the name.
+  std::vector<std::string> function_names;
 };
 
 }  // namespace ordo

@@ -2,6 +2,8 @@
 // the public evaluate() and evaluate_condition().
 #include <array>
 #include <cmath>
+#include <map>
+#include <type_traits>
 #include <vector>
 
 #include "expr/evaluator.h"
@@ -9,6 +11,14 @@
 
 namespace ordo::expr {
 namespace {
+
+// Names bound to a context's entries point into the object being built: std::map nodes stay
+// put as members are added (an ordered_json's vector would not).
+template <typename T>
+struct IsStdMap : std::false_type {};
+template <typename K, typename V, typename C, typename A>
+struct IsStdMap<std::map<K, V, C, A>> : std::true_type {};
+static_assert(IsStdMap<Json::object_t>::value, "context entries are bound by pointer");
 
 // A copy that owns its data, for values taken out of something about to go away.
 Value detach(const Json& j) {
@@ -153,10 +163,13 @@ Value Evaluator::feel_index(const Node& n) {
   const Json& list = base.json();
   Json out = Json::array();
   const Json* saved = item_;
+  const std::size_t saved_mark = item_mark_;
   for (std::size_t k = 0; k < list.size(); ++k) {
     item_ = &list[k];
+    item_mark_ = bound_.size();
     Value r = eval(n.b);
     item_ = saved;
+    item_mark_ = saved_mark;
     if (failed_) return {};
     if (k == 0 && r.type() == Type::kNumber) {  // an index, not a filter
       const double d = r.as_double();
@@ -268,7 +281,7 @@ Value Evaluator::iterate(const Node& n) {
         return {};
       }
       if (n.op == Op::kFor) {
-        results.push_back(element(std::move(v)));
+        results.push_back(typed(std::move(v)));  // partial reads them back as dates
       } else if (v.type() == Type::kBool) {
         (v.as_bool() ? any_true : any_false) = true;
       } else {
@@ -293,6 +306,7 @@ Value Evaluator::iterate(const Node& n) {
   bound_.resize(base);
   switch (n.op) {
     case Op::kFor:
+      untype_members(results);
       return Value::owned(std::move(results));
     case Op::kSome:
       return any_true ? Value::boolean(true) : any_other ? Value() : Value::boolean(false);
@@ -323,8 +337,9 @@ Value Evaluator::build(const Node& n) {
         bound_.resize(outer);
         return {};
       }
+      // Bound typed (a later entry reads a date as a date), made text at the end.
       Json& entry = out[key];
-      entry = element(std::move(v));
+      entry = typed(std::move(v));
       if ((n.flags & kStrict) == 0) bound_.emplace_back(key, &entry);
     } else {
       Value v = eval(arg(n, k));
@@ -333,6 +348,7 @@ Value Evaluator::build(const Node& n) {
     }
   }
   bound_.resize(outer);
+  if (n.op == Op::kContext) untype_members(out);
   return Value::owned(std::move(out));
 }
 

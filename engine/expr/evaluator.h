@@ -66,9 +66,12 @@ class Evaluator {
   }
   std::string* why_slot() { return why_.empty() && missing_ == kNoNode ? &why_ : nullptr; }
   NodeIndex arg(const Node& n, std::uint32_t k) const { return p_.args[n.first_arg + k]; }
+  // Innermost first: names bound inside the current filter, the filter's item (and its
+  // fields), names bound outside the filter, then the variables.
   const Json* lookup(std::string_view name) const {
-    for (auto it = bound_.rbegin(); it != bound_.rend(); ++it) {
-      if (it->first == name) return it->second;
+    const std::size_t mark = std::min(item_mark_, bound_.size());
+    for (std::size_t k = bound_.size(); k > mark; --k) {
+      if (bound_[k - 1].first == name) return bound_[k - 1].second;
     }
     if (item_ != nullptr) {
       if (name == "item") return item_;
@@ -76,6 +79,9 @@ class Evaluator {
         auto it = item_->find(name);
         if (it != item_->end()) return &*it;
       }
+    }
+    for (std::size_t k = mark; k > 0; --k) {
+      if (bound_[k - 1].first == name) return bound_[k - 1].second;
     }
     return ctx_.variables != nullptr ? ctx_.variables->find(name) : nullptr;
   }
@@ -108,12 +114,23 @@ class Evaluator {
 
  public:
   // A computed value as an element of a list or context being built, or as a result.
-  Json element(Value&& v) const {
+  Json element(Value&& v) const { return typed_ ? typed(std::move(v)) : std::move(v).to_json(); }
+  // Dates and durations as {"@type", "value"} (what a name bound to them must read back).
+  static Json typed(Value&& v) {
     const Type t = v.type();
-    if (typed_ && (t == Type::kDate || t == Type::kDateTime || t == Type::kDuration)) {
-      return v.to_typed_json();
-    }
+    if (t == Type::kDate || t == Type::kDateTime || t == Type::kDuration) return v.to_typed_json();
     return std::move(v).to_json();
+  }
+  // Process expressions keep dates as text: the typed members of `container` become their
+  // text once nothing reads them by name any more.
+  void untype_members(Json& container) const {
+    if (typed_) return;
+    for (Json& m : container) {
+      if (m.is_object() && m.size() == 2 && m.contains("@type") && m.contains("value")) {
+        Json text = std::move(m["value"]);
+        m = std::move(text);
+      }
+    }
   }
 
  private:
@@ -127,6 +144,7 @@ class Evaluator {
   const Context& ctx_;
   const bool typed_;
   const Json* item_ = nullptr;  // FEEL filter: the element being tested
+  std::size_t item_mark_ = 0;   // how many names were bound when that filter began
   // FEEL for / some / every: the names bound now, innermost last (they hide variables).
   std::vector<std::pair<std::string_view, const Json*>> bound_;
   bool failed_ = false;

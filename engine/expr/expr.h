@@ -50,6 +50,9 @@ struct CompileOptions {
   // A call of a name that is no built-in function calls Context::functions (business
   // knowledge models) instead of being an error; arguments may be named (f(a: 1, b: 2)).
   bool user_functions = false;
+  // Names of the caller's functions that hide built-ins of the same name (a knowledge model
+  // called `remove` is the model's, as the specification scopes names).
+  std::span<const std::string> functions;
 };
 
 // Compiles `text` (as stored in ordo::Expression: for FEEL without the leading '=', for JUEL

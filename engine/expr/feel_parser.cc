@@ -575,7 +575,9 @@ class FeelParser : public ParserBase {
   }
 
   NodeIndex call(const Token& name) {
-    const BuiltinInfo* info = find_builtin(name.text);
+    const bool theirs = std::find(options_.functions.begin(), options_.functions.end(),
+                                  name.text) != options_.functions.end();
+    const BuiltinInfo* info = theirs ? nullptr : find_builtin(name.text);
     if (info == nullptr && !options_.user_functions) {
       return fail(name.offset, "unknown function '" + std::string(name.text) +
                                    "'; docs/expressions.md lists the functions Ordo supports");
@@ -626,7 +628,8 @@ class FeelParser : public ParserBase {
     }
     std::vector<NodeIndex> ordered(params.size(), kNoNode);
     for (std::size_t k = 0; k < args.size(); k += 2) {
-      const std::string key = const_value(args[k]).get<std::string>();
+      std::string key = const_value(args[k]).get<std::string>();
+      if (info.id == Builtin::kContextPut && key == "keys") key = "key";  // DMN 1.5's name
       const auto at = std::find(params.begin(), params.end(), key);
       const std::uint32_t where = out_.nodes[args[k]].offset;
       if (at == params.end()) {
@@ -725,6 +728,13 @@ class FeelParser : public ParserBase {
         return fold_temporal(*info, s);
       }
     }
+    // Shaped like a date (no ':') but not one: a mistake to say now.
+    const bool date_shaped = text.find(':') == std::string::npos &&
+                             body.find('-') != std::string_view::npos && !body.starts_with('P');
+    if (date_shaped) {
+      return fail(sign.offset, "@" + Json(text).dump() + " is no date: write it as @\"2026-12-01\"" +
+                                   (why.empty() ? std::string() : " (" + why + ")"));
+    }
     // A time of day, a date and time in a named zone, a negative date: not representable in
     // this release. The value is null, and says why.
     NodeIndex note = b_.constant("@" + Json(text).dump() +
@@ -797,6 +807,7 @@ class FeelParser : public ParserBase {
         std::string k;
         if (key.kind == Tok::kName) {
           k = std::string(take().text);
+          while (at(Tok::kName)) k += " " + std::string(take().text);  // {foo bar: 1}
         } else if (key.kind == Tok::kString) {
           NodeIndex s = string_literal(take());
           if (error) return kNoNode;

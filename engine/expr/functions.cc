@@ -4,6 +4,8 @@
 #include <array>
 #include <cmath>
 #include <cstdio>
+#include <optional>
+#include <limits>
 #include <vector>
 
 #include "expr/value.h"
@@ -80,6 +82,43 @@ constexpr BuiltinInfo kBuiltins[] = {
     {"date", Builtin::kDate, 1, 3, "from"},
     {"duration", Builtin::kDuration, 1, 1, "from"},
 };
+
+// A number with no fraction (2, 2.0) as an integer; nullopt otherwise.
+std::optional<std::int64_t> whole(const Value& v) {
+  if (v.type() != Type::kNumber) return std::nullopt;
+  if (v.is_int()) return v.as_int();
+  const double d = v.as_double();
+  if (std::trunc(d) != d || std::fabs(d) > 9007199254740992.0) return std::nullopt;
+  return static_cast<std::int64_t>(d);
+}
+
+// A number with its fraction cut off (a scale of 2.5 is 2, as the TCK expects); nullopt for
+// what is no finite number of a sane size.
+std::optional<std::int64_t> truncated(const Value& v) {
+  if (v.type() != Type::kNumber) return std::nullopt;
+  if (v.is_int()) return v.as_int();
+  const double d = v.as_double();
+  if (!std::isfinite(d) || std::fabs(d) > 9007199254740992.0) return std::nullopt;
+  return static_cast<std::int64_t>(std::trunc(d));
+}
+
+// x times 10^scale, without the noise of an inexact power of ten (a negative scale divides),
+// snapped to the nearest half when within a few ulps of it (1.135 * 100 is
+// 113.49999999999999 in binary, and means 113.5).
+double scaled(double x, std::int64_t scale) {
+  double y = scale >= 0 ? x * std::pow(10.0, static_cast<double>(scale))
+                        : x / std::pow(10.0, static_cast<double>(-scale));
+  const double half = std::round(y * 2) / 2;
+  if (std::fabs(y - half) <= 8 * std::numeric_limits<double>::epsilon() * std::max(1.0, std::fabs(y))) {
+    y = half;
+  }
+  return y;
+}
+
+double unscaled(double r, std::int64_t scale) {
+  return scale >= 0 ? r / std::pow(10.0, static_cast<double>(scale))
+                    : r * std::pow(10.0, static_cast<double>(-scale));
+}
 
 Value null_because(const CallSite& site, const std::string& what) {
   if (site.why != nullptr && site.why->empty()) *site.why = what;
@@ -234,27 +273,24 @@ Value sum_or_mean(std::span<Value> args, bool mean, const CallSite& site) {
 Value list_edit(Builtin fn, std::span<Value> args, const CallSite& site) {
   if (fn == Builtin::kUnion) {
     Json out = Json::array();
-    std::string bad;
-    auto add = [&](const Json& item) {
-      if (std::find(out.begin(), out.end(), item) == out.end()) out.push_back(item);
-    };
     for (const Value& a : args) {
-      if (a.type() != Type::kList) {
-        bad = describe(a);
-        break;
+      if (a.type() != Type::kList) return wrong_type(site, "lists", a);
+      for (const Json& item : a.json()) {
+        if (std::find(out.begin(), out.end(), item) == out.end()) out.push_back(item);
       }
-      for (const Json& item : a.json()) add(item);
     }
-    if (!bad.empty()) return wrong_type(site, "lists", args[0]);
     return Value::owned(std::move(out));
   }
   if (args[0].type() != Type::kList) return wrong_type(site, "a list", args[0]);
-  if (args[1].type() != Type::kNumber || !args[1].is_int()) {
-    return wrong_type(site, "a whole position", args[1]);
+  if (args[1].type() != Type::kNumber || !std::isfinite(args[1].as_double()) ||
+      std::fabs(args[1].as_double()) > 1e15) {
+    return wrong_type(site, "a position", args[1]);
   }
   const Json& list = args[0].json();
   const auto size = static_cast<std::int64_t>(list.size());
-  std::int64_t at = args[1].as_int();  // from 1; negative from the end
+  // From 1, negative from the end; a fraction is cut off, as the TCK expects.
+  std::int64_t at = args[1].is_int() ? args[1].as_int()
+                                     : static_cast<std::int64_t>(std::trunc(args[1].as_double()));
   if (at < 0) at = size + at + 1;
   const bool inserting = fn == Builtin::kInsertBefore;
   if (at < 1 || at > size + (inserting ? 1 : 0)) {
@@ -276,10 +312,11 @@ Value list_edit(Builtin fn, std::span<Value> args, const CallSite& site) {
     default: {  // kSublist
       std::int64_t length = size - at + 1;
       if (args.size() == 3) {
-        if (!args[2].is_int() || args[2].as_int() < 0) return wrong_type(site, "a length", args[2]);
-        length = args[2].as_int();
+        const std::optional<std::int64_t> l = whole(args[2]);
+        if (!l || *l < 0) return wrong_type(site, "a length", args[2]);
+        length = *l;
       }
-      if (at - 1 + length > size) return null_because(site, "sublist() past the list's end");
+      if (length > size - (at - 1)) return null_because(site, "sublist() past the list's end");
       out = Json::array();
       for (std::int64_t k = 0; k < length; ++k) out.push_back(list[index + static_cast<std::size_t>(k)]);
       break;
@@ -573,13 +610,13 @@ Value number_function(Builtin fn, std::span<Value> args, const CallSite& site) {
         return Value::number(fn == Builtin::kFloor ? std::floor(n.as_double())
                                                    : std::ceil(n.as_double()));
       }
-      if (!args[1].is_int() || args[1].as_int() < -20 || args[1].as_int() > 20) {
-        return null_because(site, std::string(site.name) + "() needs a whole scale from -20 to 20");
+      const std::optional<std::int64_t> scale = truncated(args[1]);
+      if (!scale || *scale < -300) {
+        return null_because(site, std::string(site.name) + "() needs a whole scale of -300 or more");
       }
-      const double f = std::pow(10.0, static_cast<double>(args[1].as_int()));
-      double y = n.as_double() * f;
-      // Snap away binary noise first (1.135 * 100 is 113.49999...).
-      if (std::fabs(y) < 1e9) y = std::round(y * 1e6) / 1e6;
+      // Finer than a double holds, or a whole number kept whole: nothing to round.
+      if (*scale > 300 || (n.is_int() && *scale >= 0)) return n;
+      const double y = scaled(n.as_double(), *scale);
       const double away = y < 0 ? std::floor(y) : std::ceil(y);
       const double toward = std::trunc(y);
       const bool half = std::fabs(y - toward) == 0.5;
@@ -604,7 +641,7 @@ Value number_function(Builtin fn, std::span<Value> args, const CallSite& site) {
           r = half ? toward : std::round(y);
           break;
       }
-      return Value::number(r / f);
+      return Value::number(unscaled(r, *scale));
     }
     case Builtin::kAbs:
       if (n.is_int() && n.as_int() != INT64_MIN) return Value::integer(std::llabs(n.as_int()));
@@ -619,18 +656,17 @@ Value number_function(Builtin fn, std::span<Value> args, const CallSite& site) {
       return Value::number(std::exp(n.as_double()));
     case Builtin::kOdd:
     case Builtin::kEven: {
-      if (!n.is_int()) return null_because(site, std::string(site.name) + "() of a number that is not whole");
-      const bool even = n.as_int() % 2 == 0;
+      const std::optional<std::int64_t> w = whole(n);
+      if (!w) return null_because(site, std::string(site.name) + "() of a number that is not whole");
+      const bool even = *w % 2 == 0;
       return Value::boolean(fn == Builtin::kEven ? even : !even);
     }
     case Builtin::kDecimal: {
-      const double scale = std::floor(args[1].as_double());
-      if (scale < -20 || scale > 20) return null_because(site, "decimal() scale out of range");
-      const double f = std::pow(10.0, scale);
-      // Snap away binary noise first (1.135 * 100 is 113.49999...), then round half to even.
-      double scaled = n.as_double() * f;
-      if (std::fabs(scaled) < 1e9) scaled = std::round(scaled * 1e6) / 1e6;
-      return Value::number(std::nearbyint(scaled) / f);
+      const std::optional<std::int64_t> scale = truncated(args[1]);
+      if (!scale || *scale < -300) return null_because(site, "decimal() scale out of range");
+      if (*scale > 300 || (n.is_int() && *scale >= 0)) return n;
+      // Round half to even.
+      return Value::number(unscaled(std::nearbyint(scaled(n.as_double(), *scale)), *scale));
     }
     default: {  // kModulo: the result has the sign of the divisor
       const Value& d = args[1];

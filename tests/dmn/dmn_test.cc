@@ -397,3 +397,22 @@ TEST(Dmn, EnginesCallDecisionsByIdOnly) {
 
 }  // namespace
 }  // namespace ordo
+
+namespace ordo {
+namespace {
+
+// A knowledge model named like a built-in is the model's own (names are scoped).
+TEST(Dmn, AKnowledgeModelHidesTheBuiltInOfItsName) {
+  auto m = load(dmn(R"(
+<businessKnowledgeModel id="rm" name="remove"><encapsulatedLogic>
+  <formalParameter name="a"/><formalParameter name="b"/>
+  <literalExpression><text>a - b</text></literalExpression></encapsulatedLogic></businessKnowledgeModel>
+<decision id="d" name="D">
+  <knowledgeRequirement id="k"><requiredKnowledge href="#rm"/></knowledgeRequirement>
+  <literalExpression><text>remove(10, 3)</text></literalExpression></decision>)"));
+  ASSERT_TRUE(m);
+  EXPECT_EQ(eval(*m, "D", json::object()), 7);
+}
+
+}  // namespace
+}  // namespace ordo

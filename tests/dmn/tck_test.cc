@@ -31,7 +31,7 @@ using nlohmann::json;
 
 // Test cases that must pass at each level: raised as the engine passes more; never lowered.
 constexpr int kLevel2Floor = 116;
-constexpr int kLevel3Floor = 2035;
+constexpr int kLevel3Floor = 2039;
 
 constexpr std::size_t kDetailsPerFolder = 3;  // failures printed per test folder
 constexpr std::size_t kDetailLength = 200;    // characters of each

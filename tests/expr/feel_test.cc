@@ -700,3 +700,34 @@ TEST(Feel, RoundingListEditsContextsAndCalendar) {
 
 }  // namespace
 }  // namespace ordo::expr
+
+namespace ordo::expr {
+namespace {
+
+// From a review: a filter's item beats names bound around it, dates bound to names stay
+// dates, and rounding has no noise of its own.
+TEST(Feel, FiltersBoundDatesAndExactRounding) {
+  const char* people = R"({"people": [{"name": "Alice"}, {"name": "Bob"}]})";
+  feel_table({
+      {"{name: \"Bob\", hits: people[name = \"Alice\"]}.hits", people, R"([{"name":"Alice"}])"},
+      {"{d: date(\"2024-01-01\"), n: d + duration(\"P1D\")}.n", "{}", "\"2024-01-02\""},
+      {"{d: date(\"2024-01-01\")}", "{}", R"({"d":"2024-01-01"})"},
+      {"for i in 1..3 return if i = 1 then date(\"2024-01-01\") else partial[-1] + duration(\"P1D\")",
+       "{}", R"(["2024-01-01","2024-01-02","2024-01-03"])"},
+      {"sublist([1, 2, 3], 2, 9223372036854775807)", "{}", "null"},
+      {"round down(0.9999996, 0)", "{}", "0"},
+      {"ceiling(1.0000001, 0)", "{}", "2"},
+      {"floor(802855, -5)", "{}", "800000"},
+      {"round half up(2.4999996, 0)", "{}", "2"},
+      {"round half up(1.135, 2)", "{}", "1.14"},
+      {"decimal(3.4999996, 0)", "{}", "3"},
+      {"even(2.0)", "{}", "true"},
+      {"list replace([1, 9, 3], 2.5, 2)", "{}", "[1,2,3]"},
+      {"union([1], 2)", "{}", "null"},
+  });
+  EXPECT_TRUE(std::holds_alternative<CompileError>(
+      compile(ExpressionDialect::kFeel, "@\"2026-12-1\"")));
+}
+
+}  // namespace
+}  // namespace ordo::expr
