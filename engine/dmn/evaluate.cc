@@ -683,6 +683,36 @@ std::string not_found(const DecisionModel& m, std::string_view what, std::string
 }  // namespace
 }  // namespace dmn
 
+nlohmann::json dmn::camunda_rule_results(const DecisionModel& model, std::string_view decision_id,
+                                         nlohmann::json result) {
+  std::size_t index = 0;
+  const Decision* d = find_decision(model, decision_id, index, /*by_id=*/true);
+  nlohmann::json out = nlohmann::json::array();
+  if (d == nullptr || result.is_null()) return out;
+  const Boxed& e = d->expression;
+  if (e.kind != Boxed::Kind::kDecisionTable || e.table->outputs.size() != 1) {
+    // Several outputs: each rule's result is already a context. A literal expression: one
+    // entry named after the decision.
+    if (e.kind != Boxed::Kind::kDecisionTable) {
+      out.push_back({{d->name, std::move(result)}});
+      return out;
+    }
+    if (result.is_array()) return result;
+    out.push_back(std::move(result));
+    return out;
+  }
+  const DecisionTable& t = *e.table;
+  const std::string& name = t.outputs[0].name.empty() ? d->name : t.outputs[0].name;
+  const bool many = (t.hit == HitPolicy::kCollect && t.aggregation == Aggregation::kNone) ||
+                    t.hit == HitPolicy::kRuleOrder || t.hit == HitPolicy::kOutputOrder;
+  if (many && result.is_array()) {
+    for (auto& v : result) out.push_back({{name, std::move(v)}});
+  } else {
+    out.push_back({{name, std::move(result)}});
+  }
+  return out;
+}
+
 std::vector<DecisionInfo> list_decisions(const DecisionModel& model) {
   std::vector<DecisionInfo> out;
   for (const dmn::Decision& d : model.decisions) {

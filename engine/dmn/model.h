@@ -161,6 +161,11 @@ class Variables;
 
 namespace ordo::dmn {
 
+// A decision's result as Camunda 7 shapes it for camunda:mapDecisionResult: a list with one
+// context per matched rule, keyed by the table's output names (a one-output table too; a
+// literal expression's result keyed by the decision's name); empty when nothing matched.
+Json camunda_rule_results(const DecisionModel& model, std::string_view decision_id, Json result);
+
 // evaluate_decision() with inputs read through `inputs` (the variables a business rule task
 // sees) instead of a JSON object: nothing is copied. `by_id`: `decision` is an id only (as
 // processes and the HTTP API name decisions), never a name.

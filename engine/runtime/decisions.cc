@@ -1,5 +1,6 @@
 // Business rule tasks that call a DMN decision: evaluated in the transaction that reaches
 // them, against the variables the task sees, the result stored in the result variable.
+#include "dmn/model.h"
 #include "runtime/runtime.h"
 
 namespace ordo::runtime {
@@ -20,50 +21,44 @@ void untype(nlohmann::json& v) {
   }
 }
 
-// The value of a context with one entry (a rule's single output, as Camunda 7 shapes it).
-nlohmann::json entry_of(nlohmann::json v) {
-  if (v.is_object() && v.size() == 1) return std::move(v.begin().value());
-  return v;
-}
-
-// The result as camunda:mapDecisionResult asks; an error when the rules matched do not fit.
-Result<nlohmann::json> map_result(DecisionResultMapping mapping, nlohmann::json v) {
-  auto one = [](nlohmann::json r, const char* name) -> Result<nlohmann::json> {
-    if (!r.is_array()) return r;
-    if (r.empty()) return nlohmann::json(nullptr);
-    if (r.size() == 1) return std::move(r[0]);
-    return Status::invalid_argument(std::string("mapDecisionResult ") + name + " needs at most " +
-                                    "one matching rule, but " + std::to_string(r.size()) +
+// The result as camunda:mapDecisionResult asks, from the rule results as Camunda 7 shapes
+// them (a list of contexts keyed by output name); an error when they do not fit the mapping.
+Result<nlohmann::json> map_result(DecisionResultMapping mapping, nlohmann::json rules) {
+  const char* name = mapping == DecisionResultMapping::kSingleEntry ? "singleEntry"
+                     : mapping == DecisionResultMapping::kSingleResult ? "singleResult"
+                                                                       : "collectEntries";
+  if ((mapping == DecisionResultMapping::kSingleEntry ||
+       mapping == DecisionResultMapping::kSingleResult) &&
+      rules.size() > 1) {
+    return Status::invalid_argument(std::string("mapDecisionResult ") + name +
+                                    " needs at most one matching rule, but " +
+                                    std::to_string(rules.size()) +
                                     " matched; use collectEntries or resultList");
-  };
-  switch (mapping) {
-    case DecisionResultMapping::kWhole:
-      return v;
-    case DecisionResultMapping::kSingleEntry: {
-      Result<nlohmann::json> r = one(std::move(v), "singleEntry");
-      if (!r) return r;
-      if (r->is_object() && r->size() > 1) {
-        return Status::invalid_argument("mapDecisionResult singleEntry needs a decision with one "
-                                        "output, but it gave " +
-                                        std::to_string(r->size()) + "; use singleResult");
+  }
+  if (mapping == DecisionResultMapping::kSingleEntry ||
+      mapping == DecisionResultMapping::kCollectEntries) {
+    for (const auto& r : rules) {
+      if (r.size() > 1) {
+        return Status::invalid_argument(std::string("mapDecisionResult ") + name +
+                                        " needs a decision with one output, but it has " +
+                                        std::to_string(r.size()) + "; use " +
+                                        (rules.size() > 1 ? "resultList" : "singleResult"));
       }
-      return entry_of(std::move(*r));
     }
+  }
+  switch (mapping) {
+    case DecisionResultMapping::kSingleEntry:
+      return rules.empty() ? nlohmann::json(nullptr) : std::move(rules[0].begin().value());
     case DecisionResultMapping::kSingleResult:
-      return one(std::move(v), "singleResult");
+      return rules.empty() ? nlohmann::json(nullptr) : std::move(rules[0]);
     case DecisionResultMapping::kCollectEntries: {
       nlohmann::json out = nlohmann::json::array();
-      if (v.is_null()) return out;  // no rule matched
-      if (!v.is_array()) v = nlohmann::json::array({std::move(v)});
-      for (auto& e : v) out.push_back(entry_of(std::move(e)));
+      for (auto& r : rules) out.push_back(std::move(r.begin().value()));
       return out;
     }
-    case DecisionResultMapping::kResultList:
-      if (v.is_null()) return nlohmann::json::array();
-      if (!v.is_array()) return nlohmann::json::array({std::move(v)});
-      return v;
+    default:  // kResultList
+      return rules;
   }
-  return v;
 }
 
 }  // namespace
@@ -91,7 +86,10 @@ void Runtime::decide(Instance& inst, ElemKey key) {
   options.now_ms = clock_.now_ms();
   if (detailed()) options.trace = &trace;
   Result<nlohmann::json> result = evaluate_decision(inst, key, *model, *id, options);
-  if (result) result = map_result(def.decision.mapping, std::move(*result));
+  if (result && def.decision.mapping != DecisionResultMapping::kWhole) {
+    result = map_result(def.decision.mapping,
+                        dmn::camunda_rule_results(*model, *id, std::move(*result)));
+  }
   if (!result) {
     incident(inst, key, IncidentRetry::kActivate, IncidentKind::kDecision,
              "decision '" + *id + "': " + result.status().message());

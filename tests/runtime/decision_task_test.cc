@@ -129,24 +129,57 @@ TEST_P(DecisionTask, ANewVersionOfTheDecisionIsCalledFromThen) {
   EXPECT_EQ(h.engine().evaluate_decision("nope", {}).status().code(), StatusCode::kNotFound);
 }
 
-TEST_P(DecisionTask, CamundaDecisionRefMapsTheResult) {
+TEST_P(DecisionTask, CamundaDecisionRefMapsTheResultAsCamunda7Does) {
   Harness h;
   ASSERT_OK(h.engine().deploy_decisions("shipping.dmn", shipping_dmn()).status());
-  auto task = [](std::string_view id, std::string_view mapping) {
-    return "<businessRuleTask id=\"" + std::string(id) +
-           "\" camunda:decisionRef=\"shipping\" camunda:resultVariable=\"" + std::string(id) +
+  auto task = [](std::string_view id, std::string_view decision, std::string_view mapping) {
+    return "<businessRuleTask id=\"" + std::string(id) + "\" camunda:decisionRef=\"" +
+           std::string(decision) + "\" camunda:resultVariable=\"" + std::string(id) +
            "\" camunda:mapDecisionResult=\"" + std::string(mapping) + "\"/>";
   };
-  h.deploy(process("<startEvent id=\"s\"/>" + task("one", "singleResult") +
-                   task("list", "resultList") + task("entries", "collectEntries") +
-                   "<endEvent id=\"e\"/>" + flow("s", "one") + flow("one", "list") +
-                   flow("list", "entries") + flow("entries", "e")));
+  h.deploy(process("<startEvent id=\"s\"/>" + task("one", "shipping", "singleResult") +
+                   task("list", "shipping", "resultList") + task("entries", "cost", "collectEntries") +
+                   task("entry", "cost", "singleEntry") + "<endEvent id=\"e\"/>" + flow("s", "one") +
+                   flow("one", "list") + flow("list", "entries") + flow("entries", "entry") +
+                   flow("entry", "e")));
   const InstanceId id = h.start("p", {{"total", 10}, {"country", "DE"}});
   EXPECT_EQ(h.info(id).state, InstanceState::kCompleted);
   const nlohmann::json vars = h.info(id).variables;
   EXPECT_EQ(vars["one"], nlohmann::json::parse(R"({"carrier":"Hermes","insured":false})"));
   EXPECT_EQ(vars["list"], nlohmann::json::parse(R"([{"carrier":"Hermes","insured":false}])"));
-  EXPECT_EQ(vars["entries"], nlohmann::json::parse(R"([{"carrier":"Hermes","insured":false}])"));
+  // A literal expression's result is one entry: the value, or a list of values.
+  EXPECT_EQ(vars["entries"], nlohmann::json::parse("[5]"));
+  EXPECT_EQ(vars["entry"], 5);
+  // Entries of a table with two outputs do not fit: an incident says what to use instead.
+  h.deploy(process("<startEvent id=\"s\"/>" + task("bad", "shipping", "singleEntry") +
+                       "<endEvent id=\"e\"/>" + flow("s", "bad") + flow("bad", "e"),
+                   "q"));
+  h.start("q", {{"total", 10}, {"country", "DE"}});
+  std::vector<IncidentInfo> incidents = must(h.engine().incidents());
+  ASSERT_EQ(incidents.size(), 1u);
+  EXPECT_NE(incidents[0].message.find("use singleResult"), std::string::npos)
+      << incidents[0].message;
+}
+
+// A one-output table's rule results are contexts keyed by the output's name, as Camunda 7
+// gives them (${result[0].dish}).
+TEST_P(DecisionTask, AOneOutputTableGivesContextsKeyedByItsOutput) {
+  Harness h;
+  ASSERT_OK(h.engine()
+                .deploy_decisions("dish.dmn", R"(<definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/" id="d" name="d" namespace="https://ordo.test/dish">
+  <decision id="dish" name="Dish"><decisionTable hitPolicy="COLLECT">
+    <input><inputExpression typeRef="string"><text>season</text></inputExpression></input>
+    <output name="dish" typeRef="string"/>
+    <rule id="a"><inputEntry><text>"Winter"</text></inputEntry><outputEntry><text>"Roastbeef"</text></outputEntry></rule>
+    <rule id="b"><inputEntry><text>-</text></inputEntry><outputEntry><text>"Salad"</text></outputEntry></rule>
+  </decisionTable></decision></definitions>)")
+                .status());
+  h.deploy(process("<startEvent id=\"s\"/><businessRuleTask id=\"t\" camunda:decisionRef=\"dish\" "
+                   "camunda:resultVariable=\"result\"/><endEvent id=\"e\"/>" +
+                   flow("s", "t") + flow("t", "e")));
+  const InstanceId id = h.start("p", {{"season", "Winter"}});
+  EXPECT_EQ(h.info(id).variables["result"],
+            nlohmann::json::parse(R"([{"dish":"Roastbeef"},{"dish":"Salad"}])"));
 }
 
 // On the database stores only: in memory nothing outlives the engine.
