@@ -19,7 +19,7 @@ Response Api::deploy_decisions(const std::string& name, const std::string& xml) 
   }
   Result<std::vector<Deployment>> known = engine_.decision_deployments();
   if (!known) return from_status(known.status());
-  Result<std::vector<Deployment>> deployed = engine_.deploy_decisions(name, xml);
+  Result<std::vector<Deployment>> deployed = engine_.deploy_decisions(std::move(loaded.model));
   if (!deployed) return from_status(deployed.status());
   json list = json::array();
   for (const Deployment& d : *deployed) {

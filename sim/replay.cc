@@ -247,7 +247,7 @@ Result<ReplayResult> replay(const ReplayOptions& options) {
   if (!config) return config.status();
 
   std::vector<std::unique_ptr<ReplayVariant>> variants;
-  std::vector<std::pair<std::string, std::string>> decisions;
+  std::vector<std::shared_ptr<const DecisionModel>> decisions;
   for (const std::string& file : options.processes) {
     if (file.ends_with(".dmn")) {  // decisions the variants call, not a variant
       DecisionLoad loaded = load_decision_files({file});
@@ -256,10 +256,7 @@ Result<ReplayResult> replay(const ReplayOptions& options) {
         for (const Diagnostic& d : loaded.diagnostics) message += "\n  " + format_diagnostic(d);
         return Status::invalid_definition(std::move(message));
       }
-      std::ifstream in(file, std::ios::binary);
-      std::ostringstream text;
-      text << in.rdbuf();
-      decisions.emplace_back(file, std::move(text).str());
+      decisions.push_back(std::move(loaded.model));
       continue;
     }
     Result<std::unique_ptr<ReplayVariant>> v = load_variant(file, *config);

@@ -106,8 +106,8 @@ Status ReplaySim::init() {
   element_cache_.resize(variant_.def->elements.size());
   Result<std::vector<Deployment>> deployed = engine_->deploy(variant_.document);
   if (!deployed) return deployed.status();
-  for (const auto& [file, xml] : shared_.decisions) {
-    Result<std::vector<Deployment>> d = engine_->deploy_decisions(file, xml);
+  for (const auto& model : shared_.decisions) {
+    Result<std::vector<Deployment>> d = engine_->deploy_decisions(model);
     if (!d) return d.status();
   }
   engine_->set_fallback_handler([this](const Job& job) { return handle(job); });

@@ -133,8 +133,8 @@ class ReplayClock final : public Clock {
 
 struct ReplayShared {
   const ReplayConfig* config = nullptr;
-  // DMN files deployed beside each variant: name and content.
-  std::vector<std::pair<std::string, std::string>> decisions;
+  // DMN models deployed beside each variant, each loaded once.
+  std::vector<std::shared_ptr<const DecisionModel>> decisions;
   std::uint64_t seed = 1;
   std::string order_log_name;
   bool log_events = false;

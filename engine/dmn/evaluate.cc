@@ -29,10 +29,7 @@ std::string shorten(const Json& v) {
 }
 
 bool is_typed(const Json& v, std::string_view kind) {
-  if (!v.is_object() || v.size() != 2) return false;
-  auto t = v.find("@type");
-  return t != v.end() && t->is_string() && t->get_ref<const std::string&>() == kind &&
-         v.contains("value");
+  return expr::typed_kind(v) == kind;
 }
 
 bool is_temporal(const Json& v) {
@@ -727,6 +724,24 @@ std::vector<DecisionInfo> list_decisions(const DecisionModel& model) {
   return out;
 }
 
+namespace dmn {
+namespace {
+
+// Decision `index` (named `decision` in messages) with `inputs`.
+Result<Json> evaluate_at(const DecisionModel& model, std::size_t index, std::string_view decision,
+                         const expr::Variables& inputs, const DecisionOptions& options) {
+  try {
+    Evaluation ev(model, inputs, options);
+    return ev.decision(index);
+  } catch (const std::exception& e) {  // nlohmann on odd input, allocation
+    return Status::invalid_argument("cannot evaluate decision " + quote(decision) + ": " +
+                                    e.what());
+  }
+}
+
+}  // namespace
+}  // namespace dmn
+
 Result<nlohmann::json> dmn::evaluate(const DecisionModel& model, std::string_view decision,
                                      const expr::Variables& inputs,
                                      const DecisionOptions& options, bool by_id) {
@@ -734,13 +749,7 @@ Result<nlohmann::json> dmn::evaluate(const DecisionModel& model, std::string_vie
   if (dmn::find_decision(model, decision, index, by_id) == nullptr) {
     return Status::not_found(dmn::not_found(model, "decision", decision));
   }
-  try {
-    dmn::Evaluation ev(model, inputs, options);
-    return ev.decision(index);
-  } catch (const std::exception& e) {
-    return Status::invalid_argument("cannot evaluate decision " + dmn::quote(decision) + ": " +
-                                    e.what());
-  }
+  return dmn::evaluate_at(model, index, decision, inputs, options);
 }
 
 Result<nlohmann::json> evaluate_decision(const DecisionModel& model, std::string_view decision,
@@ -753,14 +762,8 @@ Result<nlohmann::json> evaluate_decision(const DecisionModel& model, std::string
   if (!inputs.is_object() && !inputs.is_null()) {
     return Status::invalid_argument("the inputs must be a JSON object keyed by input name");
   }
-  try {
-    const expr::JsonVariables given(inputs);
-    dmn::Evaluation ev(model, given, options);
-    return ev.decision(index);
-  } catch (const std::exception& e) {  // nlohmann on odd input, allocation
-    return Status::invalid_argument("cannot evaluate decision " + dmn::quote(decision) + ": " +
-                                    e.what());
-  }
+  const expr::JsonVariables given(inputs);
+  return dmn::evaluate_at(model, index, decision, given, options);
 }
 
 Result<nlohmann::json> evaluate_decision_service(const DecisionModel& model,

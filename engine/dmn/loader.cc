@@ -262,10 +262,7 @@ Program Reader::compile(File& f, pugi::xml_node at, std::string_view text, std::
 Program Reader::compile_text(File& f, pugi::xml_node node, std::string_view what, bool tests,
                              std::string_view language) {
   pugi::xml_node t = dmn_child(f, node, "text");
-  if (!t) {
-    if (tests) return nullptr;
-    return nullptr;
-  }
+  if (!t) return nullptr;
   std::string_view text = parse::text_of(t);
   if (text.empty()) return nullptr;
   if (language.empty()) language = parse::attr(node, "expressionLanguage");
@@ -791,6 +788,8 @@ DecisionLoad load_decisions(std::vector<DecisionSource> sources,
   if (readable) {
     model->ns = files[0].ns;
     model->content_hash = parse::content_hash(files[0].text);
+    model->file = files[0].name;
+    model->xml = files[0].text;
     dmn::Reader reader(*model, result.diagnostics);
     reader.read(files);
     kept_errors = reader.kept_errors;

@@ -181,6 +181,8 @@ class DecisionModel {
  public:
   std::string ns;  // the main model's namespace
   std::string content_hash;  // of the main model's file
+  std::string file;          // the main model's file, as loaded (what a deployment stores)
+  std::string xml;
   std::vector<dmn::Decision> decisions;
   std::vector<dmn::InputData> inputs;
   std::vector<dmn::Knowledge> knowledge;

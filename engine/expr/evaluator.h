@@ -124,13 +124,7 @@ class Evaluator {
   // Process expressions keep dates as text: the typed members of `container` become their
   // text once nothing reads them by name any more.
   void untype_members(Json& container) const {
-    if (typed_) return;
-    for (Json& m : container) {
-      if (m.is_object() && m.size() == 2 && m.contains("@type") && m.contains("value")) {
-        Json text = std::move(m["value"]);
-        m = std::move(text);
-      }
-    }
+    if (!typed_) untype(container, false);
   }
 
  private:

@@ -28,19 +28,43 @@ std::string shorten(std::string s) {
 
 }  // namespace
 
+std::string_view typed_kind(const Json& j) noexcept {
+  if (!j.is_object() || j.size() != 2) return {};
+  auto t = j.find("@type");
+  auto v = j.find("value");
+  if (t == j.end() || v == j.end() || !t->is_string() || !v->is_string()) return {};
+  return t->get_ref<const std::string&>();
+}
+
+void untype(Json& j, bool deep) {
+  if (!typed_kind(j).empty()) {
+    Json text = std::move(j["value"]);
+    j = std::move(text);
+    return;
+  }
+  if (!j.is_object() && !j.is_array()) return;
+  for (Json& m : j) {
+    if (deep) {
+      untype(m, true);
+    } else if (!typed_kind(m).empty()) {
+      Json text = std::move(m["value"]);
+      m = std::move(text);
+    }
+  }
+}
+
 // {"@type": "date" | "dateTime" | "duration", "value": TEXT} as the value it names; nullopt
 // for any other object (a context that happens to have such keys stays a context).
 static std::optional<Value> typed(const Json& j) {
-  auto t = j.find("@type");
-  auto v = j.find("value");
-  if (t == j.end() || v == j.end() || !t->is_string() || !v->is_string()) return std::nullopt;
-  const std::string& kind = t->get_ref<const std::string&>();
+  const std::string_view kind = typed_kind(j);
+  if (kind.empty()) return std::nullopt;
+  const Json& v = j["value"];
   Builtin fn = kind == "date"       ? Builtin::kDate
                : kind == "dateTime" ? Builtin::kDateAndTime
                : kind == "duration" ? Builtin::kDuration
                                     : Builtin::kNone;
   if (fn == Builtin::kNone) return std::nullopt;
-  Value text = Value::borrowed_string(v->get_ref<const std::string&>());
+  Value text = Value::borrowed_string(v.get_ref<const std::string&>());
   Value r = call_builtin(fn, std::span<Value>(&text, 1), CallSite{kind, nullptr});
   if (r.is_null()) return std::nullopt;
   return r;
@@ -102,9 +126,7 @@ Value Value::borrow(const Json& j) {
     case Json::value_t::string:
       return borrowed_string(j.get_ref<const std::string&>());
     case Json::value_t::object:
-      if (j.size() == 2) {
-        if (std::optional<Value> t = typed(j)) return *std::move(t);
-      }
+      if (std::optional<Value> t = typed(j)) return *std::move(t);
       [[fallthrough]];
     case Json::value_t::array: {
       Value v(j.is_array() ? Type::kList : Type::kContext);
@@ -123,9 +145,7 @@ Value Value::adopt(Json j) {
     case Json::value_t::array:
       return owned(std::move(j));
     case Json::value_t::object:
-      if (j.size() == 2) {
-        if (std::optional<Value> t = typed(j)) return *std::move(t);
-      }
+      if (std::optional<Value> t = typed(j)) return *std::move(t);
       return owned(std::move(j));
     default:
       return borrow(j);  // scalars hold no reference

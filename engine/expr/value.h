@@ -125,6 +125,13 @@ class Value {
   Json owned_;
 };
 
+// The kind of a typed value {"@type": KIND, "value": "TEXT"} ("date", "dateTime",
+// "duration"; DMN's JSON form), or empty when `j` is not one.
+std::string_view typed_kind(const Json& j) noexcept;
+// Replaces each typed value in `j` (itself, its members and elements; deeper ones when
+// `deep`) by its text, the form process variables keep.
+void untype(Json& j, bool deep);
+
 // For messages: `number 3`, `string "a"`, `null`, `list [1,2]` (long values shortened).
 std::string describe(const Value& v);
 // The FEEL string() of a value: "3", "2026-12-01T10:00:00Z", "true"; the JSON for lists.

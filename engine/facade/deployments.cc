@@ -1,9 +1,5 @@
 // Deploying processes, and finding the deployed version a command names (also one another
 // process deployed to a shared store).
-#include <cerrno>
-#include <cstring>
-#include <fstream>
-#include <sstream>
 
 #include "dmn/model.h"
 #include "expr/expr.h"
@@ -181,24 +177,37 @@ Result<std::vector<Deployment>> Engine::deploy(std::shared_ptr<const BpmnDocumen
   return out;
 }
 
+namespace {
+
+// Why a file cannot be deployed: its errors, one per line.
+Status refused(const std::string& file, const std::vector<Diagnostic>& diagnostics) {
+  std::string message = "cannot deploy " + file + ":";
+  for (const Diagnostic& d : diagnostics) {
+    if (d.severity == Severity::kError) message += "\n  " + format_diagnostic(d);
+  }
+  return Status::invalid_definition(std::move(message));
+}
+
+}  // namespace
+
 Result<std::vector<Deployment>> Engine::deploy_decisions(const std::string& file,
                                                          std::string xml) {
-  DecisionLoad loaded = load_decisions({DecisionSource{file, xml}});
-  if (!loaded.ok()) {
-    std::string message = "cannot deploy " + file + ":";
-    for (const Diagnostic& d : loaded.diagnostics) {
-      if (d.severity == Severity::kError) message += "\n  " + format_diagnostic(d);
-    }
-    return Status::invalid_definition(std::move(message));
-  }
+  DecisionLoad loaded = load_decisions({DecisionSource{file, std::move(xml)}});
+  if (!loaded.ok()) return refused(file, loaded.diagnostics);
+  return deploy_decisions(std::move(loaded.model));
+}
+
+Result<std::vector<Deployment>> Engine::deploy_decisions(
+    std::shared_ptr<const DecisionModel> model) {
+  if (!model) return Status::invalid_argument("no decision model to deploy");
   Impl::Call call(*impl_);
-  const std::string& hash = loaded.model->content_hash;
+  const std::string& hash = model->content_hash;
   std::vector<Deployment> out;
   std::vector<store::DeploymentRow> added;
   store::Store& stored = *impl_->store;
   runtime::Runtime& rt = impl_->rt;
   if (Status s = rt.begin_group(); !s) return s;
-  for (const DecisionInfo& d : list_decisions(*loaded.model)) {
+  for (const DecisionInfo& d : list_decisions(*model)) {
     if (d.kind != "decision" || d.id.empty()) continue;
     const std::string row_id = std::string(Impl::kDecisionRow) + d.id;
     Result<std::vector<store::DeploymentRow>> versions = stored.deployments(row_id);
@@ -211,8 +220,8 @@ Result<std::vector<Deployment>> Engine::deploy_decisions(const std::string& file
       out.push_back({d.id, latest, hash, versions->back().deployed_ms, true});
       continue;
     }
-    store::DeploymentRow row{row_id, latest + 1, hash, file, xml, Impl::kDecisionFlag,
-                             impl_->clock->now_ms()};
+    store::DeploymentRow row{row_id, latest + 1, hash, model->file, model->xml,
+                             Impl::kDecisionFlag, impl_->clock->now_ms()};
     if (Status s = stored.add_deployment(row); !s) {
       rt.abort_group();
       return s;
@@ -221,7 +230,7 @@ Result<std::vector<Deployment>> Engine::deploy_decisions(const std::string& file
     added.push_back(std::move(row));
   }
   if (Status s = rt.end_group(); !s) return s;
-  impl_->decision_models.emplace(hash, loaded.model);
+  impl_->decision_models.emplace(hash, std::move(model));
   for (const store::DeploymentRow& row : added) impl_->note_decision(row);
   return out;
 }
@@ -258,24 +267,13 @@ Result<nlohmann::json> Engine::evaluate_decision(std::string_view decision_id,
 }
 
 Result<std::vector<Deployment>> Engine::deploy_file(const std::string& path) {
-  if (path.size() > 4 && path.compare(path.size() - 4, 4, ".dmn") == 0) {
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream text;
-    text << in.rdbuf();
-    if (!in) {
-      return Status::invalid_definition("cannot deploy " + path + ": cannot read it (" +
-                                        std::strerror(errno) + ")");
-    }
-    return deploy_decisions(path, std::move(text).str());
+  if (path.ends_with(".dmn")) {
+    DecisionLoad decisions = load_decision_files({path});
+    if (!decisions.ok()) return refused(path, decisions.diagnostics);
+    return deploy_decisions(std::move(decisions.model));
   }
   LoadResult loaded = load_bpmn_file(path);
-  if (!loaded.ok()) {
-    std::string message = "cannot deploy " + path + ":";
-    for (const Diagnostic& d : loaded.diagnostics) {
-      if (d.severity == Severity::kError) message += "\n  " + format_diagnostic(d);
-    }
-    return Status::invalid_definition(std::move(message));
-  }
+  if (!loaded.ok()) return refused(path, loaded.diagnostics);
   return deploy(loaded.document);
 }
 

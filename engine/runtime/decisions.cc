@@ -1,25 +1,11 @@
 // Business rule tasks that call a DMN decision: evaluated in the transaction that reaches
 // them, against the variables the task sees, the result stored in the result variable.
 #include "dmn/model.h"
+#include "expr/value.h"
 #include "runtime/runtime.h"
 
 namespace ordo::runtime {
 namespace {
-
-// Process variables keep dates and durations as ISO 8601 text, as Zeebe's do: a decision's
-// {"@type": ..., "value": ...} becomes its value.
-void untype(nlohmann::json& v) {
-  if (v.is_object()) {
-    if (v.size() == 2 && v.contains("@type") && v.contains("value") && v["value"].is_string()) {
-      nlohmann::json text = std::move(v["value"]);
-      v = std::move(text);
-      return;
-    }
-    for (auto& [k, e] : v.items()) untype(e);
-  } else if (v.is_array()) {
-    for (auto& e : v) untype(e);
-  }
-}
 
 // The result as camunda:mapDecisionResult asks, from the rule results as Camunda 7 shapes
 // them (a list of contexts keyed by output name); an error when they do not fit the mapping.
@@ -109,7 +95,8 @@ void Runtime::decide(Instance& inst, ElemKey key) {
     }
     emit(inst, HistoryKind::kDecisionEvaluated, element, 0, 0, std::move(detail));
   }
-  untype(*result);
+  // Process variables keep dates and durations as ISO 8601 text, as Zeebe's do.
+  expr::untype(*result, /*deep=*/true);
   nlohmann::json out = nlohmann::json::object();
   if (!def.decision.result_variable.empty()) out[def.decision.result_variable] = std::move(*result);
   finish(inst, key, std::move(out));

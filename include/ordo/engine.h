@@ -280,10 +280,13 @@ class Engine {
   // Loads, validates and deploys a file; diagnostics are in the error message. A file whose
   // name ends in .dmn is deployed with deploy_decisions().
   Result<std::vector<Deployment>> deploy_file(const std::string& path);
-  // Deploys the decisions of a DMN file (`xml`, named `file` in messages): each decision
-  // of its main model becomes a version of its id, as a process does (the same content as
-  // the latest version keeps that version). Business rule tasks that call a decision
-  // (zeebe:calledDecision, camunda:decisionRef) evaluate its latest version. A file with
+  // Deploys the decisions of a DMN model loaded without errors (load_decisions; the file it
+  // came from is stored): each decision of its main model becomes a version of its id, as
+  // a process does (the same content as the latest version keeps that version). Business
+  // rule tasks that call a decision (zeebe:calledDecision, camunda:decisionRef) evaluate its
+  // latest version.
+  Result<std::vector<Deployment>> deploy_decisions(std::shared_ptr<const DecisionModel> model);
+  // Loads DMN XML (`xml`, named `file` in messages) and deploys it as above. A file with
   // errors is refused (kInvalidDefinition, its diagnostics in the message).
   Result<std::vector<Deployment>> deploy_decisions(const std::string& file, std::string xml);
   // Every deployed version of every decision.
