@@ -33,12 +33,13 @@ bool is_typed(const Json& v, std::string_view kind) {
 }
 
 bool is_temporal(const Json& v) {
-  return is_typed(v, "date") || is_typed(v, "dateTime") || is_typed(v, "duration");
+  return !expr::typed_kind(v).empty();
 }
 
 // The FEEL built-in that reads text as a value of `type`, for temporal types.
 expr::Builtin reader_of(std::string_view type) {
   if (type == "date") return expr::Builtin::kDate;
+  if (type == "time") return expr::Builtin::kTime;
   if (type == "dateTime" || type == "date and time") return expr::Builtin::kDateAndTime;
   if (type == "duration" || type == "dayTimeDuration" || type == "yearMonthDuration" ||
       type == "days and time duration" || type == "years and months duration") {
@@ -57,9 +58,14 @@ std::optional<bool> builtin_conforms(std::string_view type, const Json& v) {
   if (type == "date") return is_typed(v, "date");
   if (type == "dateTime" || type == "date and time") return is_typed(v, "dateTime");
   if (type == "time") return is_typed(v, "time");
-  if (type == "duration" || type == "dayTimeDuration" || type == "yearMonthDuration" ||
+  if (type == "duration") return is_typed(v, "duration");
+  if (type == "dayTimeDuration" || type == "yearMonthDuration" ||
       type == "days and time duration" || type == "years and months duration") {
-    return is_typed(v, "duration");
+    if (!is_typed(v, "duration")) return false;
+    const std::optional<expr::FeelDuration> d =
+        expr::parse_duration(v["value"].get_ref<const std::string&>());
+    const bool years_months = type == "yearMonthDuration" || type == "years and months duration";
+    return d.has_value() && d->years_months == years_months;
   }
   if (type == "context") return v.is_object() && !is_temporal(v);
   if (type == "list") return v.is_array();

@@ -12,7 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "expr/functions.h"
-#include "time/iso8601.h"
+#include "expr/value.h"
 
 namespace ordo::expr {
 
@@ -28,9 +28,7 @@ inline constexpr std::uint32_t kMaxTreeDepth = 256;
 
 enum class Op : std::uint8_t {
   kConst,     // constants[a]: a JSON literal (number, string, boolean, null, list, context)
-  kDateTime,  // literal date-time: epoch ms in `number`
-  kDate,      // literal date: epoch ms of midnight UTC in `number`
-  kDuration,  // literal duration: durations[a]
+  kTemporal,  // a literal date, time, date and time or duration: temporals[a]
   kVar,       // names[a]
   kMember,    // a.names[b]
   kIndex,     // a[b]: FEEL: 1-based index or filter; JUEL (kStrict): 0-based index or key
@@ -107,7 +105,7 @@ class CompiledExpression {
   std::vector<expr::NodeIndex> args;
   std::vector<std::string> names;
   std::vector<nlohmann::json> constants;
-  std::vector<time::Duration> durations;
+  std::vector<expr::Value> temporals;
   expr::NodeIndex root = expr::kNoNode;
 
   std::string_view span(const expr::Node& n) const noexcept {

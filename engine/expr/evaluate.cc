@@ -40,12 +40,8 @@ Value Evaluator::eval(NodeIndex i) {
   switch (n.op) {
     case Op::kConst:
       return Value::borrow(p_.constants[n.a]);
-    case Op::kDateTime:
-      return Value::date_time(n.number);
-    case Op::kDate:
-      return Value::date(n.number);
-    case Op::kDuration:
-      return Value::duration(p_.durations[n.a]);
+    case Op::kTemporal:
+      return p_.temporals[n.a];
     case Op::kVar:
       return var(i, n);
     case Op::kMember:
@@ -145,6 +141,11 @@ Value Evaluator::member(const Node& n) {
       }
       break;
     default:
+      if (!strict) {
+        bool found = false;
+        Value v = temporal_property(base, name, found);
+        if (found) return v;
+      }
       break;
   }
   std::string msg = "cannot read '" + name + "' of " + describe(base);
@@ -379,11 +380,8 @@ Value Evaluator::unary(const Node& n) {
     if (v.is_int() && v.as_int() != INT64_MIN) return Value::integer(-v.as_int());
     return Value::number(-v.as_double());
   }
-  if (v.type() == Type::kDuration) {
-    time::Duration d = v.dur();
-    d.negative = !d.negative;
-    return Value::duration(d);
-  }
+  if (v.type() == Type::kYearsMonths) return Value::years_months(-v.months());
+  if (v.type() == Type::kDaysTime) return Value::days_time(-v.nanos());
   if (!v.is_null()) note("cannot negate " + describe(v));
   return {};
 }
@@ -481,7 +479,7 @@ std::optional<bool> Evaluator::test(const Node& t, const Value& v) {
 Value Evaluator::call(const Node& n) {
   switch (n.fn) {
     case Builtin::kNow:
-      return Value::date_time(ctx_.now_ms);
+      return Value::instant_ms(ctx_.now_ms);
     case Builtin::kIsDefined: {
       const Node& a = p_.nodes[arg(n, 0)];
       if (a.op == Op::kVar) return Value::boolean(lookup(p_.names[a.a]) != nullptr);

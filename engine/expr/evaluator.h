@@ -102,9 +102,12 @@ class Evaluator {
   Value binary(const Node& n);
   Value numeric(const Node& n, const Value& l, const Value& r);
   Value feel_arith(const Node& n, const Value& l, const Value& r);
-  static Value shift(const Value& at, time::Duration d, bool minus);
+  // A date, time or date and time moved by a duration (backwards when `minus`).
+  Value shift(const Value& at, const Value& d, bool minus);
+  // The duration between two dates, times or dates and times (l - r).
+  Value between_times(const Value& l, const Value& r);
   Value combine(const Value& l, const Value& r, int sign);
-  Value scale(const time::Duration& d, double f);
+  Value scale(const Value& d, double f);
   Value logic(const Node& n);
   Value between(const Node& n);
   Value in(const Node& n);
@@ -118,7 +121,9 @@ class Evaluator {
   // Dates and durations as {"@type", "value"} (what a name bound to them must read back).
   static Json typed(Value&& v) {
     const Type t = v.type();
-    if (t == Type::kDate || t == Type::kDateTime || t == Type::kDuration) return v.to_typed_json();
+    if (t == Type::kDate || t == Type::kTime || t == Type::kDateTime || v.is_duration()) {
+      return v.to_typed_json();
+    }
     return std::move(v).to_json();
   }
   // Process expressions keep dates as text: the typed members of `container` become their

@@ -491,8 +491,12 @@ class FeelParser : public ParserBase {
         take();
         if (!at(Tok::kName)) return fail_expected("a name after '.'");
         const Token name = take();
+        // A name with spaces (`t.time offset`, `r.start included`, `p.first name`): the
+        // words that follow, up to a keyword or anything not a word.
+        std::string member(name.text);
+        while (at(Tok::kName) && !is_keyword(peek().text)) member.append(" ").append(take().text);
         NodeIndex m = make(Op::kMember, start, {e});
-        b_.at(m).b = b_.name(name.text);
+        b_.at(m).b = b_.name(member);
         e = m;
       } else if (at(Tok::kLBracket) && !no_index_) {
         const Token open = take();
@@ -603,7 +607,7 @@ class FeelParser : public ParserBase {
                                    (want == "1" ? "" : "s") + ", got " + std::to_string(n));
     }
     if ((info->id == Builtin::kDateAndTime || info->id == Builtin::kDate ||
-         info->id == Builtin::kDuration) &&
+         info->id == Builtin::kTime || info->id == Builtin::kDuration) &&
         n == 1 && is_const(args[0])) {
       return fold_temporal(*info, args[0]);
     }
@@ -696,9 +700,8 @@ class FeelParser : public ParserBase {
     return true;
   }
 
-  // @"2026-12-01", @"2026-12-01T10:00:00Z", @"P1D": a date, date and time or duration
-  // literal, checked now. A time of day (@"10:00:00") has no value in this release: it
-  // evaluates to null, saying so.
+  // @"2026-12-01", @"10:30:00", @"2026-12-01T10:00:00@Europe/Paris", @"P1D": a date, time,
+  // date and time or duration literal, checked now (a mistake is a compile error).
   NodeIndex at_literal() {
     const Token sign = take();
     if (!at(Tok::kString)) {
@@ -707,44 +710,25 @@ class FeelParser : public ParserBase {
     NodeIndex s = string_literal(take());
     if (error) return kNoNode;
     const std::string text = const_value(s).get<std::string>();
-    if (text.find_first_of("0123456789") == std::string::npos) {
-      return fail(sign.offset, "@" + Json(text).dump() +
-                                   " is no date, time or duration: write e.g. @\"2026-12-01\", "
-                                   "@\"2026-12-01T10:00:00Z\" or @\"P1D\"");
-    }
     const std::string_view body = std::string_view(text).substr(text.starts_with('-') ? 1 : 0);
-    const BuiltinInfo* info = find_builtin(body.starts_with('P')                  ? "duration"
-                                           : text.size() == 10                    ? "date"
-                                           : body.find('T') != std::string_view::npos ? "date and time"
-                                                                                  : "time");
+    const std::string_view kind = body.starts_with('P')                        ? "duration"
+                                  : body.find('T') != std::string_view::npos ? "date and time"
+                                  : body.find(':') != std::string_view::npos ? "time"
+                                                                             : "date";
+    const BuiltinInfo* info = find_builtin(kind);
     std::string why;
-    if (info != nullptr) {
-      Value v = Value::borrow(const_value(s));
-      Value r = call_builtin(info->id, std::span<Value>(&v, 1), CallSite{info->name, &why});
-      if (!r.is_null()) {
-        Node& n = b_.at(s);
-        n.offset = sign.offset;
-        n.length = last_end_ - sign.offset;
-        return fold_temporal(*info, s);
-      }
-    }
-    // Shaped like a date (no ':') but not one: a mistake to say now.
-    const bool date_shaped = text.find(':') == std::string::npos &&
-                             body.find('-') != std::string_view::npos && !body.starts_with('P');
-    if (date_shaped) {
-      return fail(sign.offset, "@" + Json(text).dump() + " is no date: write it as @\"2026-12-01\"" +
+    Value v = Value::borrow(const_value(s));
+    Value r = call_builtin(info->id, std::span<Value>(&v, 1), CallSite{info->name, &why});
+    if (r.is_null()) {
+      return fail(sign.offset, "@" + Json(text).dump() + " is no " + std::string(kind) +
+                                   ": write e.g. @\"2026-12-01\", @\"10:30:00\", "
+                                   "@\"2026-12-01T10:00:00Z\" or @\"P1D\"" +
                                    (why.empty() ? std::string() : " (" + why + ")"));
     }
-    // A time of day, a date and time in a named zone, a negative date: not representable in
-    // this release. The value is null, and says why.
-    NodeIndex note = b_.constant("@" + Json(text).dump() +
-                                     " is a value this release does not represent (times of "
-                                     "day, zones by name and negative years come later)" +
-                                     (why.empty() ? std::string() : ": " + why),
-                                 sign.offset, last_end_ - sign.offset);
-    NodeIndex n = make(Op::kNull, sign.offset, {});
-    b_.at(n).a = out_.nodes[note].a;
-    return n;
+    Node& n = b_.at(s);
+    n.offset = sign.offset;
+    n.length = last_end_ - sign.offset;
+    return fold_temporal(*info, s);
   }
 
   // date and time("..."), date("..."), duration("...") with a literal: checked and converted
@@ -757,14 +741,9 @@ class FeelParser : public ParserBase {
     if (r.is_null()) return fail(at_arg.offset, why);
     Node n = out_.nodes[arg];
     n.length = last_end_ - n.offset;
-    if (r.type() == Type::kDuration) {
-      n.op = Op::kDuration;
-      n.a = static_cast<std::uint32_t>(out_.durations.size());
-      out_.durations.push_back(r.dur());
-    } else {
-      n.op = r.type() == Type::kDate ? Op::kDate : Op::kDateTime;
-      n.number = r.ms();
-    }
+    n.op = Op::kTemporal;
+    n.a = static_cast<std::uint32_t>(out_.temporals.size());
+    out_.temporals.push_back(std::move(r));
     return b_.add(n);
   }
 

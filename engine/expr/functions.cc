@@ -9,12 +9,9 @@
 #include <vector>
 
 #include "expr/value.h"
-#include "time/iso8601.h"
 
 namespace ordo::expr {
 namespace {
-
-constexpr std::int64_t kMsPerDay = 24 * 60 * 60 * 1000;
 
 constexpr BuiltinInfo kBuiltins[] = {
     {"not", Builtin::kNot, 1, 1, "negand"},
@@ -78,9 +75,11 @@ constexpr BuiltinInfo kBuiltins[] = {
     {"day of year", Builtin::kDayOfYear, 1, 1, "date"},
     {"week of year", Builtin::kWeekOfYear, 1, 1, "date"},
     {"month of year", Builtin::kMonthOfYear, 1, 1, "date"},
-    {"date and time", Builtin::kDateAndTime, 1, 1, "from"},
+    {"date and time", Builtin::kDateAndTime, 1, 2, "from"},
     {"date", Builtin::kDate, 1, 3, "from"},
+    {"time", Builtin::kTime, 1, 4, "from"},
     {"duration", Builtin::kDuration, 1, 1, "from"},
+    {"years and months duration", Builtin::kYearsAndMonthsDuration, 2, 2, "from,to"},
 };
 
 // A number with no fraction (2, 2.0) as an integer; nullopt otherwise.
@@ -120,6 +119,8 @@ double unscaled(double r, std::int64_t scale) {
                     : r * std::pow(10.0, static_cast<double>(-scale));
 }
 
+}  // namespace
+
 Value null_because(const CallSite& site, const std::string& what) {
   if (site.why != nullptr && site.why->empty()) *site.why = what;
   return Value();
@@ -129,6 +130,8 @@ Value wrong_type(const CallSite& site, std::string_view expected, const Value& g
   return null_because(site, std::string(site.name) + "() expects " + std::string(expected) +
                                 ", got " + describe(got));
 }
+
+namespace {
 
 // string join(list, delimiter?): the strings of the list, nulls left out, joined by the
 // delimiter (none when absent or null); an element that is not a string makes it null.
@@ -395,28 +398,16 @@ Value calendar(Builtin fn, std::span<Value> args, const CallSite& site) {
   if (d.type() != Type::kDate && d.type() != Type::kDateTime) {
     return wrong_type(site, "a date", d);
   }
-  const std::int64_t ms = d.ms();
-  const std::int64_t days = ms >= 0 ? ms / kMsPerDay : (ms - kMsPerDay + 1) / kMsPerDay;
-  // Civil date from days since 1970-01-01 (H. Hinnant's algorithm).
-  const std::int64_t z = days + 719468;
-  const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const std::int64_t doe = z - era * 146097;
-  const std::int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const std::int64_t doy_march = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const std::int64_t mp = (5 * doy_march + 2) / 153;
-  const std::int64_t month = mp < 10 ? mp + 3 : mp - 9;
-  const std::int64_t year = yoe + era * 400 + (month <= 2 ? 1 : 0);
-  const std::int64_t weekday = ((days % 7) + 7 + 3) % 7;  // 0 = Monday (1970-01-01 a Thursday)
+  const std::int64_t days = d.days();
+  const Civil civil = civil_from_days(days);
+  const std::int64_t month = civil.month;
+  const std::int64_t weekday = iso_weekday(days) - 1;  // 0 = Monday
   static constexpr const char* kDays[] = {"Monday", "Tuesday", "Wednesday", "Thursday",
                                           "Friday", "Saturday", "Sunday"};
   static constexpr const char* kMonths[] = {"January", "February", "March",     "April",
                                             "May",     "June",     "July",      "August",
                                             "September", "October", "November", "December"};
-  const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-  static constexpr int kBefore[] = {0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334};
-  const std::int64_t yday = kBefore[month - 1] + (doe - (365 * yoe + yoe / 4 - yoe / 100) -
-                                                  (153 * mp + 2) / 5) +
-                            1 + (leap && month > 2 ? 1 : 0);
+  const std::int64_t yday = days - days_from_civil(civil.year, 1, 1) + 1;
   switch (fn) {
     case Builtin::kDayOfWeek:
       return Value::borrowed_string(kDays[weekday]);
@@ -426,7 +417,7 @@ Value calendar(Builtin fn, std::span<Value> args, const CallSite& site) {
       return Value::integer(yday);
     default: {  // kWeekOfYear, ISO 8601: the week with the year's first Thursday is week 1
       const std::int64_t thursday = days - weekday + 3;  // the Thursday of this week
-      const Value th = Value::date(thursday * kMsPerDay);
+      const Value th = Value::date(thursday);
       std::array<Value, 1> a{th};
       const Value yd = calendar(Builtin::kDayOfYear, a, site);
       return Value::integer((yd.as_int() - 1) / 7 + 1);
@@ -682,56 +673,6 @@ Value number_function(Builtin fn, std::span<Value> args, const CallSite& site) {
   }
 }
 
-std::optional<std::int64_t> date_time_from_text(std::string_view s) {
-  if (auto ms = time::parse_date_time(s)) return ms;
-  if (s.size() == 10) return time::parse_date_time(std::string(s) + "T00:00:00Z");
-  return time::parse_date_time(std::string(s) + "Z");  // no offset: taken as UTC
-}
-
-Value temporal(Builtin fn, std::span<Value> args, const CallSite& site) {
-  const Value& v = args[0];
-  if (fn == Builtin::kDate && args.size() == 3) {
-    for (const Value& a : args) {
-      if (a.type() != Type::kNumber || !a.is_int()) return wrong_type(site, "integers", a);
-    }
-    char buf[48];
-    std::snprintf(
-        buf, sizeof buf, "%04lld-%02lld-%02lldT00:00:00Z", static_cast<long long>(args[0].as_int()),
-        static_cast<long long>(args[1].as_int()), static_cast<long long>(args[2].as_int()));
-    if (auto ms = time::parse_date_time(buf)) return Value::date(*ms);
-    return null_because(site, "date() of a day that does not exist");
-  }
-  if (args.size() != 1) return null_because(site, std::string(site.name) + "() takes 1 argument");
-  if (fn == Builtin::kDuration) {
-    if (v.type() == Type::kDuration) return v;
-    if (v.type() != Type::kString) return wrong_type(site, "a string", v);
-    if (auto d = time::parse_duration(v.str())) return Value::duration(*d);
-    return null_because(site, "duration(" + Json(std::string(v.str())).dump() +
-                                  ") is not an ISO 8601 duration such as \"PT30M\" or \"P1DT2H\"");
-  }
-  std::int64_t ms = 0;
-  if (v.type() == Type::kDateTime || v.type() == Type::kDate) {
-    ms = v.ms();
-  } else if (v.type() == Type::kString) {
-    auto parsed = date_time_from_text(v.str());
-    if (!parsed || (fn == Builtin::kDate && v.str().size() != 10)) {
-      return null_because(site, std::string(site.name) + "(" + Json(std::string(v.str())).dump() +
-                                    ") is not an ISO 8601 " +
-                                    (fn == Builtin::kDate ? "date such as \"2026-12-01\""
-                                                          : "date and time such as "
-                                                            "\"2026-12-01T10:00:00Z\""));
-    }
-    ms = *parsed;
-  } else {
-    return wrong_type(site, "a string", v);
-  }
-  if (fn == Builtin::kDate) {
-    const std::int64_t day = ms >= 0 ? ms / kMsPerDay : (ms - kMsPerDay + 1) / kMsPerDay;
-    return Value::date(day * kMsPerDay);
-  }
-  return Value::date_time(ms);
-}
-
 }  // namespace
 
 const BuiltinInfo* find_builtin(std::string_view name) noexcept {
@@ -835,8 +776,10 @@ Value call_builtin(Builtin fn, std::span<Value> args, const CallSite& site) {
       return list_function(fn, args, site);
     case Builtin::kDateAndTime:
     case Builtin::kDate:
+    case Builtin::kTime:
     case Builtin::kDuration:
-      return temporal(fn, args, site);
+    case Builtin::kYearsAndMonthsDuration:
+      return temporal_function(fn, args, site);
     default:
       return null_because(site, std::string(site.name) + "() is not available here");
   }

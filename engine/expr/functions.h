@@ -83,7 +83,9 @@ enum class Builtin : std::uint8_t {
   // Dates and durations.
   kDateAndTime,
   kDate,
+  kTime,
   kDuration,
+  kYearsAndMonthsDuration,
 };
 
 inline constexpr std::uint8_t kVariadic = 255;
@@ -113,5 +115,16 @@ struct CallSite {
 // Calls `fn` (not one of the evaluator's own). FEEL semantics: an argument of the wrong type
 // gives null, and `why` says what was wrong.
 Value call_builtin(Builtin fn, std::span<Value> args, const CallSite& site);
+
+// For the implementations: null, with `what` as the reason (when none is set yet).
+Value null_because(const CallSite& site, const std::string& what);
+// Null because an argument is not what the function takes.
+Value wrong_type(const CallSite& site, std::string_view expected, const Value& got);
+// date(), time(), date and time(), duration(), years and months duration()
+// (temporal_functions.cc).
+Value temporal_function(Builtin fn, std::span<Value> args, const CallSite& site);
+// A property of a temporal value (`d.year`, `t.time offset`, `p.months`); `found` is false
+// when the value has no property of that name.
+Value temporal_property(const Value& v, std::string_view name, bool& found);
 
 }  // namespace ordo::expr

@@ -25,8 +25,12 @@ std::string_view verb(Op op) {
 }
 
 bool is_temporal(Type t) {
-  return t == Type::kDateTime || t == Type::kDate;
+  return t == Type::kDateTime || t == Type::kDate || t == Type::kTime;
 }
+
+// The days of -999999999-01-01 and 999999999-12-31.
+const std::int64_t kMinDays = days_from_civil(-kMaxYear, 1, 1);
+const std::int64_t kMaxDays = days_from_civil(kMaxYear, 12, 31);
 
 }  // namespace
 
@@ -132,31 +136,32 @@ Value Evaluator::feel_arith(const Node& n, const Value& l, const Value& r) {
         s.append(l.str()).append(r.str());
         return Value::owned_string(std::move(s));
       }
-      if (is_temporal(lt) && rt == Type::kDuration) return shift(l, r.dur(), false);
-      if (lt == Type::kDuration && is_temporal(rt)) return shift(r, l.dur(), false);
-      if (lt == Type::kDuration && rt == Type::kDuration) return combine(l, r, 1);
+      if (is_temporal(lt) && r.is_duration()) return shift(l, r, false);
+      if (l.is_duration() && is_temporal(rt)) return shift(r, l, false);
+      if (l.is_duration() && r.is_duration()) return combine(l, r, 1);
       break;
     case Op::kSub:
-      if (is_temporal(lt) && rt == Type::kDuration) return shift(l, r.dur(), true);
-      if (is_temporal(lt) && lt == rt) return Value::duration(from_totals({0, l.ms() - r.ms()}));
-      if (lt == Type::kDuration && rt == Type::kDuration) return combine(l, r, -1);
+      if (is_temporal(lt) && r.is_duration()) return shift(l, r, true);
+      if (is_temporal(lt) && is_temporal(rt)) return between_times(l, r);
+      if (l.is_duration() && r.is_duration()) return combine(l, r, -1);
       break;
     case Op::kMul:
-      if (lt == Type::kDuration && rt == Type::kNumber) return scale(l.dur(), r.as_double());
-      if (lt == Type::kNumber && rt == Type::kDuration) return scale(r.dur(), l.as_double());
+      if (l.is_duration() && rt == Type::kNumber) return scale(l, r.as_double());
+      if (lt == Type::kNumber && r.is_duration()) return scale(r, l.as_double());
       break;
     case Op::kDiv:
-      if (lt == Type::kDuration && rt == Type::kNumber && r.as_double() != 0) {
-        return scale(l.dur(), 1 / r.as_double());
+      if (l.is_duration() && rt == Type::kNumber) {
+        if (r.as_double() == 0) {
+          note("division by zero");
+          return {};
+        }
+        return scale(l, 1 / r.as_double());
       }
-      if (lt == Type::kDuration && rt == Type::kDuration) {
-        DurationTotals a = totals(l.dur()), b = totals(r.dur());
-        if (a.months == 0 && b.months == 0 && b.ms != 0) {
-          return Value::number(static_cast<double>(a.ms) / static_cast<double>(b.ms));
-        }
-        if (a.ms == 0 && b.ms == 0 && b.months != 0) {
-          return Value::number(static_cast<double>(a.months) / static_cast<double>(b.months));
-        }
+      if (lt == rt && lt == Type::kDaysTime && r.nanos() != 0) {
+        return Value::number(static_cast<double>(l.nanos()) / static_cast<double>(r.nanos()));
+      }
+      if (lt == rt && lt == Type::kYearsMonths && r.months() != 0) {
+        return Value::number(static_cast<double>(l.months()) / static_cast<double>(r.months()));
       }
       break;
     default:
@@ -166,41 +171,95 @@ Value Evaluator::feel_arith(const Node& n, const Value& l, const Value& r) {
   return {};
 }
 
-Value Evaluator::shift(const Value& at, time::Duration d, bool minus) {
-  if (minus) d.negative = !d.negative;
-  const std::optional<std::int64_t> shifted = time::add_within(at.ms(), d);
-  if (!shifted) return {};  // null: beyond the years 0000 to 9999
-  const std::int64_t ms = *shifted;
-  if (at.type() == Type::kDate) {
-    constexpr std::int64_t kDay = 24 * 60 * 60 * 1000;
-    return Value::date((ms >= 0 ? ms / kDay : (ms - kDay + 1) / kDay) * kDay);
+Value Evaluator::shift(const Value& at, const Value& d, bool minus) {
+  if (at.type() == Type::kTime) {
+    if (d.type() != Type::kDaysTime) {
+      note("cannot move a time of day by " + describe(d));
+      return {};
+    }
+    const std::int64_t by = floor_mod(d.nanos(), kNanosPerDay);
+    return Value::time_of_day(floor_mod(at.nanos() + (minus ? -by : by), kNanosPerDay),
+                              at.zone());
   }
-  return Value::date_time(ms);
+  if (d.type() == Type::kYearsMonths) {  // by the calendar, in local time
+    const std::optional<std::int64_t> days =
+        add_months(at.days(), minus ? -d.months() : d.months());
+    if (!days) {
+      note("the date lies beyond the year 999,999,999");
+      return {};
+    }
+    if (at.type() == Type::kDate) return Value::date(*days);
+    return Value::date_time(DateTime{*days, at.nanos(), at.zone()});
+  }
+  // Days and time: on the time line (an instant in a zone by name moves in UTC).
+  const std::int64_t by = minus ? -d.nanos() : d.nanos();
+  const DateTime start = at.date_time_parts();
+  DateTime moved;
+  if (start.zone.kind == ZoneKind::kId) {
+    const DateTime utc = to_utc(start);
+    moved = from_utc(utc.days, utc.nanos + by, start.zone);
+  } else {
+    moved = normalized(start.days, start.nanos + by, start.zone);
+  }
+  if (moved.days < kMinDays || moved.days > kMaxDays) {
+    note("the date lies beyond the year 999,999,999");
+    return {};
+  }
+  if (at.type() == Type::kDate) return Value::date(moved.days);
+  return Value::date_time(moved);
+}
+
+Value Evaluator::between_times(const Value& l, const Value& r) {
+  const Type lt = l.type(), rt = r.type();
+  if (lt == Type::kTime || rt == Type::kTime) {
+    if (lt != rt || (l.zone().kind == ZoneKind::kLocal) != (r.zone().kind == ZoneKind::kLocal)) {
+      note("cannot subtract " + describe(r) + " from " + describe(l));
+      return {};
+    }
+    const auto utc = [](const Value& v) {
+      return v.nanos() - std::int64_t{offset_at_local(v.zone(), 0, v.nanos())} * kNanosPerSecond;
+    };
+    return Value::days_time(utc(l) - utc(r));
+  }
+  const DateTime a = l.date_time_parts(), b = r.date_time_parts();
+  if (lt == Type::kDate && rt == Type::kDate) return Value::days_time((a.days - b.days) * kNanosPerDay);
+  if ((a.zone.kind == ZoneKind::kLocal) != (b.zone.kind == ZoneKind::kLocal)) {
+    note("cannot subtract " + describe(r) + " from " + describe(l) +
+         ": one has a time zone, the other not");
+    return {};
+  }
+  const std::optional<std::int64_t> d = nanos_between(to_utc(a), to_utc(b));
+  if (!d) {
+    note("the time between " + describe(l) + " and " + describe(r) + " is too long");
+    return {};
+  }
+  return Value::days_time(*d);
 }
 
 Value Evaluator::combine(const Value& l, const Value& r, int sign) {
-  DurationTotals a = totals(l.dur()), b = totals(r.dur());
-  DurationTotals sum{a.months + sign * b.months, a.ms + sign * b.ms};
-  if (sum.months != 0 && sum.ms != 0) {
-    note("cannot combine a years-and-months duration with a days-and-time duration");
+  if (l.type() != r.type()) {
+    note("cannot combine a years and months duration with a days and time duration");
     return {};
   }
-  return Value::duration(from_totals(sum));
+  const bool months = l.type() == Type::kYearsMonths;
+  const std::int64_t a = months ? l.months() : l.nanos(), b = months ? r.months() : r.nanos();
+  std::int64_t out = 0;
+  if (sign > 0 ? __builtin_add_overflow(a, b, &out) : __builtin_sub_overflow(a, b, &out)) {
+    note("the duration is too long");
+    return {};
+  }
+  return months ? Value::years_months(out) : Value::days_time(out);
 }
 
-Value Evaluator::scale(const time::Duration& d, double f) {
-  DurationTotals t = totals(d);
-  if (t.months != 0 && t.ms != 0) {
-    note("cannot scale a duration with both months and days");
+Value Evaluator::scale(const Value& d, double f) {
+  const bool months = d.type() == Type::kYearsMonths;
+  const double v = static_cast<double>(months ? d.months() : d.nanos()) * f;
+  if (!(std::fabs(v) < 9.2e18)) {
+    note("the scaled duration is too long");
     return {};
   }
-  const double months = static_cast<double>(t.months) * f, ms = static_cast<double>(t.ms) * f;
-  // About 100,000 years either way: beyond that date arithmetic would overflow.
-  if (!(std::fabs(months) < 1.2e6) || !(std::fabs(ms) < 3.2e15)) {
-    note("the scaled duration is too large");
-    return {};
-  }
-  return Value::duration(from_totals({std::llround(months), std::llround(ms)}));
+  const std::int64_t out = months ? static_cast<std::int64_t>(std::trunc(v)) : std::llround(v);
+  return months ? Value::years_months(out) : Value::days_time(out);
 }
 
 bool Evaluator::juel_bool(const Value& v) {

@@ -9,7 +9,6 @@
 namespace ordo::expr {
 namespace {
 
-constexpr std::int64_t kMsPerDay = 24 * 60 * 60 * 1000;
 constexpr double kMaxExactInteger = 9007199254740992.0;  // 2^53
 constexpr std::size_t kDescribeLimit = 60;
 
@@ -53,7 +52,7 @@ void untype(Json& j, bool deep) {
   }
 }
 
-// {"@type": "date" | "dateTime" | "duration", "value": TEXT} as the value it names; nullopt
+// {"@type": "date" | "time" | "dateTime" | "duration", "value": TEXT} as the value it names; nullopt
 // for any other object (a context that happens to have such keys stays a context).
 static std::optional<Value> typed(const Json& j) {
   const std::string_view kind = typed_kind(j);
@@ -62,6 +61,7 @@ static std::optional<Value> typed(const Json& j) {
   Builtin fn = kind == "date"       ? Builtin::kDate
                : kind == "dateTime" ? Builtin::kDateAndTime
                : kind == "duration" ? Builtin::kDuration
+               : kind == "time"     ? Builtin::kTime
                                     : Builtin::kNone;
   if (fn == Builtin::kNone) return std::nullopt;
   Value text = Value::borrowed_string(v.get_ref<const std::string&>());
@@ -80,12 +80,16 @@ std::string_view type_name(Type t) noexcept {
       return "number";
     case Type::kString:
       return "string";
-    case Type::kDateTime:
-      return "date and time";
     case Type::kDate:
       return "date";
-    case Type::kDuration:
-      return "duration";
+    case Type::kTime:
+      return "time";
+    case Type::kDateTime:
+      return "date and time";
+    case Type::kYearsMonths:
+      return "years and months duration";
+    case Type::kDaysTime:
+      return "days and time duration";
     case Type::kList:
       return "list";
     case Type::kContext:
@@ -161,7 +165,11 @@ Json Value::to_typed_json() const {
     case Type::kDate:
       kind = "date";
       break;
-    case Type::kDuration:
+    case Type::kTime:
+      kind = "time";
+      break;
+    case Type::kYearsMonths:
+    case Type::kDaysTime:
       kind = "duration";
       break;
     default:
@@ -189,9 +197,11 @@ Json Value::to_json() const& {
       return std::isfinite(d_) ? Json(d_) : Json(nullptr);
     case Type::kString:
       return std::string(str());
-    case Type::kDateTime:
     case Type::kDate:
-    case Type::kDuration:
+    case Type::kTime:
+    case Type::kDateTime:
+    case Type::kYearsMonths:
+    case Type::kDaysTime:
       return to_text(*this);
     case Type::kList:
     case Type::kContext:
@@ -210,12 +220,16 @@ std::string to_text(const Value& v) {
       return v.is_int() ? std::to_string(v.as_int()) : Json(v.as_double()).dump();
     case Type::kString:
       return std::string(v.str());
-    case Type::kDateTime:
-      return time::format_date_time(v.ms());
     case Type::kDate:
-      return time::format_date_time(v.ms()).substr(0, 10);
-    case Type::kDuration:
-      return time::format_duration(v.dur());
+      return format_date(v.days());
+    case Type::kTime:
+      return format_time(v.nanos(), v.zone());
+    case Type::kDateTime:
+      return format_date_time(v.days(), v.nanos(), v.zone());
+    case Type::kYearsMonths:
+      return format_years_months(v.months());
+    case Type::kDaysTime:
+      return format_days_time(v.nanos());
     case Type::kList:
     case Type::kContext:
       return v.json().dump();
@@ -247,24 +261,6 @@ std::optional<Value> parse_number(std::string_view s) noexcept {
   return std::nullopt;
 }
 
-DurationTotals totals(const time::Duration& d) noexcept {
-  const std::int64_t sign = d.negative ? -1 : 1;
-  return {sign * (std::int64_t{d.years} * 12 + d.months),
-          sign * (std::int64_t{d.days} * kMsPerDay + d.millis)};
-}
-
-time::Duration from_totals(DurationTotals t) noexcept {
-  time::Duration d;
-  d.negative = t.months < 0 || (t.months == 0 && t.ms < 0);
-  const std::int64_t months = t.months < 0 ? -t.months : t.months;
-  const std::int64_t ms = t.ms < 0 ? -t.ms : t.ms;
-  d.years = static_cast<std::int32_t>(months / 12);
-  d.months = static_cast<std::int32_t>(months % 12);
-  d.days = static_cast<std::int32_t>(ms / kMsPerDay);
-  d.millis = ms % kMsPerDay;
-  return d;
-}
-
 std::optional<bool> equals(const Value& a, const Value& b) {
   if (a.is_null() || b.is_null()) return a.is_null() && b.is_null();
   if (a.type() != b.type()) return std::nullopt;
@@ -291,14 +287,30 @@ std::optional<int> compare(const Value& a, const Value& b) {
       return three_way(a.as_double(), b.as_double());
     case Type::kString:
       return three_way(a.str(), b.str());
-    case Type::kDateTime:
     case Type::kDate:
-      return three_way(a.ms(), b.ms());
-    case Type::kDuration: {
-      DurationTotals x = totals(a.dur()), y = totals(b.dur());
-      if (x.months == 0 && y.months == 0) return three_way(x.ms, y.ms);
-      if (x.ms == 0 && y.ms == 0) return three_way(x.months, y.months);
-      return std::nullopt;
+    case Type::kYearsMonths:
+      return three_way(a.days(), b.days());
+    case Type::kDaysTime:
+      return three_way(a.nanos(), b.nanos());
+    case Type::kTime: {
+      // Zoned times compare as UTC times of day (a zone by name at its offset on 1970-01-01).
+      if ((a.zone().kind == ZoneKind::kLocal) != (b.zone().kind == ZoneKind::kLocal)) {
+        return std::nullopt;
+      }
+      const auto utc = [](const Value& v) {
+        return floor_mod(v.nanos() - std::int64_t{offset_at_local(v.zone(), 0, v.nanos())} *
+                                         kNanosPerSecond,
+                         kNanosPerDay);
+      };
+      return three_way(utc(a), utc(b));
+    }
+    case Type::kDateTime: {
+      if ((a.zone().kind == ZoneKind::kLocal) != (b.zone().kind == ZoneKind::kLocal)) {
+        return std::nullopt;  // a local date and time is no instant
+      }
+      const DateTime x = to_utc(a.date_time_parts()), y = to_utc(b.date_time_parts());
+      const int days = three_way(x.days, y.days);
+      return days != 0 ? days : three_way(x.nanos, y.nanos);
     }
     default:
       return std::nullopt;

@@ -10,7 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "time/iso8601.h"
+#include "expr/temporal.h"
 
 namespace ordo::expr {
 
@@ -21,9 +21,11 @@ enum class Type : std::uint8_t {
   kBool,
   kNumber,
   kString,
-  kDateTime,  // an instant, epoch milliseconds (UTC)
-  kDate,      // a calendar date, as epoch milliseconds of its midnight UTC
-  kDuration,
+  kDate,         // days since 1970-01-01
+  kTime,         // a time of day: nanoseconds since midnight, and a zone
+  kDateTime,     // days, nanoseconds of the day (local to the zone), and a zone
+  kYearsMonths,  // a years and months duration: months
+  kDaysTime,     // a days and time duration: nanoseconds
   kList,
   kContext,
 };
@@ -65,25 +67,42 @@ class Value {
     v.owns_str_ = true;
     return v;
   }
-  static Value date_time(std::int64_t ms) {
-    Value v(Type::kDateTime);
-    v.i_ = ms;
-    return v;
-  }
-  static Value date(std::int64_t ms) {
+  static Value date(std::int64_t days) {
     Value v(Type::kDate);
-    v.i_ = ms;
+    v.i_ = days;
     return v;
   }
-  static Value duration(const time::Duration& d) {
-    Value v(Type::kDuration);
-    v.dur_ = d;
+  static Value time_of_day(std::int64_t nanos, const Zone& zone) {
+    Value v(Type::kTime);
+    v.n_ = nanos;
+    v.zone_ = zone;
+    return v;
+  }
+  static Value date_time(const DateTime& t) {
+    Value v(Type::kDateTime);
+    v.i_ = t.days;
+    v.n_ = t.nanos;
+    v.zone_ = t.zone;
+    return v;
+  }
+  // The instant `epoch_ms` as a date and time in UTC ("...Z").
+  static Value instant_ms(std::int64_t epoch_ms) {
+    return date_time(normalized(0, epoch_ms * 1'000'000, Zone::utc()));
+  }
+  static Value years_months(std::int64_t months) {
+    Value v(Type::kYearsMonths);
+    v.i_ = months;
+    return v;
+  }
+  static Value days_time(std::int64_t nanos) {
+    Value v(Type::kDaysTime);
+    v.n_ = nanos;
     return v;
   }
   // An owned list (a JSON array) or context (a JSON object).
   static Value owned(Json j);
   // Borrows `j` (a variable or a constant); `j` must outlive the value. An object
-  // {"@type": "date" | "dateTime" | "duration", "value": TEXT} is that date or duration.
+  // {"@type": "date" | "time" | "dateTime" | "duration", "value": TEXT} is that value.
   static Value borrow(const Json& j);
   // A value that owns what `j` holds (a function's result).
   static Value adopt(Json j);
@@ -94,8 +113,19 @@ class Value {
   bool is_int() const noexcept { return int_; }
   std::int64_t as_int() const noexcept { return i_; }
   double as_double() const noexcept { return int_ ? static_cast<double>(i_) : d_; }
-  std::int64_t ms() const noexcept { return i_; }
-  const time::Duration& dur() const noexcept { return dur_; }
+  bool is_duration() const noexcept {
+    return type_ == Type::kYearsMonths || type_ == Type::kDaysTime;
+  }
+  // A date's or a date and time's days; a years and months duration's months.
+  std::int64_t days() const noexcept { return i_; }
+  std::int64_t months() const noexcept { return i_; }
+  // A time's or a date and time's nanoseconds of the day; a days and time duration's.
+  std::int64_t nanos() const noexcept { return n_; }
+  const Zone& zone() const noexcept { return zone_; }
+  // A date and time's parts (a date: its midnight in UTC, as FEEL compares it with one).
+  DateTime date_time_parts() const noexcept {
+    return type_ == Type::kDate ? DateTime{i_, 0, Zone::utc()} : DateTime{i_, n_, zone_};
+  }
   std::string_view str() const noexcept { return owns_str_ ? owned_str_ : sv_; }
   // The JSON array or object of a list or context.
   const Json& json() const noexcept { return ref_ != nullptr ? *ref_ : owned_; }
@@ -117,15 +147,16 @@ class Value {
   bool int_ = false;
   bool owns_str_ = false;
   std::int64_t i_ = 0;
+  std::int64_t n_ = 0;
   double d_ = 0;
-  time::Duration dur_;
+  Zone zone_;
   std::string_view sv_;
   std::string owned_str_;
   const Json* ref_ = nullptr;
   Json owned_;
 };
 
-// The kind of a typed value {"@type": KIND, "value": "TEXT"} ("date", "dateTime",
+// The kind of a typed value {"@type": KIND, "value": "TEXT"} ("date", "time", "dateTime",
 // "duration"; DMN's JSON form), or empty when `j` is not one.
 std::string_view typed_kind(const Json& j) noexcept;
 // Replaces each typed value in `j` (itself, its members and elements; deeper ones when
@@ -140,20 +171,12 @@ std::string to_text(const Value& v);
 // A number written as text ("42", "-3.5", "1e3"), or nullopt when `s` is not one.
 std::optional<Value> parse_number(std::string_view s) noexcept;
 
-// Signed totals of a duration: months (years-months part) and milliseconds (days count 24h).
-struct DurationTotals {
-  std::int64_t months = 0;
-  std::int64_t ms = 0;
-};
-DurationTotals totals(const time::Duration& d) noexcept;
-// A normalised duration from totals: days and time for `ms`, years and months for `months`.
-time::Duration from_totals(DurationTotals t) noexcept;
 
 // Equality as FEEL `=`: null equals only null; values of different types are not comparable
 // (nullopt); numbers compare across integer and decimal; lists and contexts deeply.
 std::optional<bool> equals(const Value& a, const Value& b);
 // Ordering for < <= > >=: -1, 0 or 1; nullopt when the values cannot be ordered (a null,
-// different types, booleans, lists, years-months against days-time durations).
+// different types, booleans, lists, a local date and time against a zoned one).
 std::optional<int> compare(const Value& a, const Value& b);
 
 }  // namespace ordo::expr

@@ -1,5 +1,6 @@
 // Events: waits (timers and message subscriptions), triggers, BPMN errors and escalations,
 // and termination.
+#include "expr/temporal.h"
 #include "runtime/runtime.h"
 #include "time/cron.h"
 #include "time/iso8601.h"
@@ -308,7 +309,8 @@ Result<TimerSchedule> plan_timer(TimerType type, const std::string& text, std::i
   TimerSchedule out;
   switch (type) {
     case TimerType::kDate: {
-      auto d = time::parse_date_time(text);
+      std::optional<std::int64_t> d = time::parse_date_time(text);
+      if (!d) d = expr::instant_ms(text);  // what a FEEL expression gives: a zone by name
       if (!d) return fail("timer date '" + text + "' is not an ISO 8601 date and time");
       out.due = *d;
       return out;

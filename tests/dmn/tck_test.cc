@@ -8,6 +8,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <exception>
 #include <filesystem>
 #include <iostream>
@@ -31,9 +32,10 @@ using nlohmann::json;
 
 // Test cases that must pass at each level: raised as the engine passes more; never lowered.
 constexpr int kLevel2Floor = 116;
-constexpr int kLevel3Floor = 2039;
+constexpr int kLevel3Floor = 2369;
 
-constexpr std::size_t kDetailsPerFolder = 3;  // failures printed per test folder
+constexpr std::size_t kDetailsPerFolder = 3;  // failures printed per test folder, unless
+                                              // ORDO_TCK_DETAILS=all asks for every one
 constexpr std::size_t kDetailLength = 200;    // characters of each
 
 fs::path level_dir(int level) {
@@ -139,10 +141,61 @@ json value_of(const pugi::xml_node& node) {
 
 // ---- Results ----
 
+// An ISO 8601 duration as months and nanoseconds, signed ("P1Y0M" is 12 months, "P0D" and
+// "PT0S" nothing); nullopt when `text` is not one.
+std::optional<std::pair<std::int64_t, std::int64_t>> duration_value(std::string_view text) {
+  std::int64_t sign = 1, months = 0, nanos = 0;
+  if (text.starts_with('-')) sign = -1, text.remove_prefix(1);
+  if (!text.starts_with('P')) return std::nullopt;
+  text.remove_prefix(1);
+  bool in_time = false;
+  while (!text.empty()) {
+    if (text.front() == 'T') {
+      in_time = true;
+      text.remove_prefix(1);
+      continue;
+    }
+    std::int64_t whole_part = 0, fraction = 0;
+    auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), whole_part);
+    if (ec != std::errc()) return std::nullopt;
+    text.remove_prefix(static_cast<std::size_t>(p - text.data()));
+    if (text.starts_with('.')) {
+      text.remove_prefix(1);
+      std::int64_t scale = 100'000'000;
+      while (!text.empty() && text.front() >= '0' && text.front() <= '9') {
+        fraction += (text.front() - '0') * scale;
+        scale /= 10;
+        text.remove_prefix(1);
+      }
+    }
+    if (text.empty()) return std::nullopt;
+    const char unit = text.front();
+    text.remove_prefix(1);
+    constexpr std::int64_t kSecond = 1'000'000'000;
+    if (!in_time && unit == 'Y') months += whole_part * 12;
+    else if (!in_time && unit == 'M') months += whole_part;
+    else if (!in_time && unit == 'D') nanos += whole_part * 86'400 * kSecond;
+    else if (in_time && unit == 'H') nanos += whole_part * 3'600 * kSecond;
+    else if (in_time && unit == 'M') nanos += whole_part * 60 * kSecond;
+    else if (in_time && unit == 'S') nanos += whole_part * kSecond + fraction;
+    else return std::nullopt;
+  }
+  return std::make_pair(sign * months, sign * nanos);
+}
+
 // Whether `got` is `expected`: numbers within 1e-8 (relative to a magnitude above 1), strings,
 // booleans and null exactly, contexts with the same keys and equal values, lists element by
-// element. Temporal values are contexts of two strings, so compare exactly.
+// element. Temporal values are {"@type", "value"} contexts: durations compare by value (the
+// TCK writes a zero years-and-months duration "P0Y" in one place and "P0M" in another, as its
+// runners compare values), dates and times by their text.
 bool same(const json& expected, const json& got) {
+  if (expected.is_object() && got.is_object() && expected.value("@type", "") == "duration" &&
+      got.value("@type", "") == "duration" && expected.contains("value") &&
+      got.contains("value") && expected["value"].is_string() && got["value"].is_string()) {
+    const auto e = duration_value(expected["value"].get<std::string>());
+    const auto g = duration_value(got["value"].get<std::string>());
+    return e.has_value() && e == g;
+  }
   if (expected.is_number()) {
     if (!got.is_number()) return false;
     const double e = expected.get<double>();
@@ -268,8 +321,10 @@ struct FolderOutcome {
 // Runs every test file (*-test-NN.xml) of one TCK folder.
 FolderOutcome run_folder(const fs::path& folder) {
   FolderOutcome out;
-  const auto fail = [&out](std::string detail) {
-    if (out.failures.size() < kDetailsPerFolder) {
+  const char* const details = std::getenv("ORDO_TCK_DETAILS");
+  const bool all = details != nullptr && std::string_view(details) == "all";
+  const auto fail = [&out, all](std::string detail) {
+    if (all || out.failures.size() < kDetailsPerFolder) {
       out.failures.push_back(shortened(std::move(detail)));
     }
   };

@@ -338,7 +338,8 @@ TEST(Feel, IsDefinedTellsUnsetFromNull) {
 TEST(Feel, DatesAndDurationsComeOutAsIsoStrings) {
   feel_table({
       {"date and time(\"2026-12-01T10:00:00Z\")", "{}", "\"2026-12-01T10:00:00Z\""},
-      {"date and time(\"2026-12-01T11:00:00+01:00\")", "{}", "\"2026-12-01T10:00:00Z\""},
+      // The offset a value is written with is kept (and so is its instant).
+      {"date and time(\"2026-12-01T11:00:00+01:00\")", "{}", "\"2026-12-01T11:00:00+01:00\""},
       {"date(\"2026-12-01\")", "{}", "\"2026-12-01\""},
       {"date(2026, 2, 28)", "{}", "\"2026-02-28\""},
       {"duration(\"PT30M\")", "{}", "\"PT30M\""},
@@ -360,7 +361,45 @@ TEST(Feel, DatesAndDurationsComeOutAsIsoStrings) {
        "\"2026-12-01T11:00:00Z\""},
       {"date and time(d)", R"({"d": "not a date"})", "null"},
       {"duration(\"PT1H\") * 1e300", "{}", "null"},
-      {"date and time(\"2026-12-01T10:00:00\")", "{}", "\"2026-12-01T10:00:00Z\""},
+      // A date and time without a zone is a local one, and stays so.
+      {"date and time(\"2026-12-01T10:00:00\")", "{}", "\"2026-12-01T10:00:00\""},
+  });
+}
+
+TEST(Feel, TimesZonesAndTheTwoKindsOfDuration) {
+  feel_table({
+      {"time(\"10:30:00\") + duration(\"PT1H\")", "{}", "\"11:30:00\""},
+      {"time(\"23:30:00+02:00\") + duration(\"PT1H\")", "{}", "\"00:30:00+02:00\""},
+      {"time(11, 59, 45, duration(\"PT2H\"))", "{}", "\"11:59:45+02:00\""},
+      {"@\"10:30:00.000100\"", "{}", "\"10:30:00.0001\""},
+      {"time(\"10:30:00@Europe/Paris\").timezone", "{}", "\"Europe/Paris\""},
+      {"time(\"10:00:00\") < time(\"11:00:00\")", "{}", "true"},
+      {"time(\"10:00:00\") < time(\"11:00:00Z\")", "{}", "null"},
+      // An hour after 01:30 in Paris on the night clocks go forward is 03:30.
+      {"date and time(\"2021-03-28T01:30:00@Europe/Paris\") + duration(\"PT1H\")", "{}",
+       "\"2021-03-28T03:30:00@Europe/Paris\""},
+      {"date and time(\"2021-01-31T10:00:00\") + duration(\"P1M\")", "{}",
+       "\"2021-02-28T10:00:00\""},
+      {"date and time(date(\"2017-01-01\"), time(\"23:59:01@Europe/Paris\"))", "{}",
+       "\"2017-01-01T23:59:01@Europe/Paris\""},
+      {"date(\"-2017-12-31\")", "{}", "\"-2017-12-31\""},
+      {"date(\"2020-02-29\").weekday", "{}", "6"},
+      {"date and time(\"2018-12-08T10:30:11+11:00\").time offset", "{}", "\"PT11H\""},
+      {"date and time(\"2018-12-08T10:30:11\").time offset", "{}", "null"},
+      {"duration(\"P13M\")", "{}", "\"P1Y1M\""},
+      {"duration(\"PT24H\")", "{}", "\"P1D\""},
+      {"duration(p)", R"({"p": "P1Y2D"})", "null"},
+      {"duration(\"P1Y2M\").months", "{}", "2"},
+      {"years and months duration(date(\"2011-12-22\"), date(\"2013-08-24\"))", "{}",
+       "\"P1Y8M\""},
+      // A local date and time is no instant: it cannot be set against a zoned one.
+      {"date and time(\"2021-01-02T10:10:10\") - date and time(\"2021-01-01T10:10:10@Europe/Paris\")",
+       "{}", "null"},
+      {"date and time(\"2018-10-08T00:00:00+02:00\") = "
+       "date and time(\"2018-10-08T00:00:00@Europe/Paris\")",
+       "{}", "true"},
+      {"date(\"2021-01-02\") - date and time(\"2021-01-01T10:10:10+11:00\")", "{}",
+       "\"P1DT49M50S\""},
   });
 }
 
@@ -478,7 +517,8 @@ TEST(Feel, CompileErrorsSayWhereAndWhat) {
        "date and time(\"2026-13-01T00:00:00Z\") is not an ISO 8601 date and time such as "
        "\"2026-12-01T10:00:00Z\""},
       {"duration(\"30 minutes\")", 9,
-       "duration(\"30 minutes\") is not an ISO 8601 duration such as \"PT30M\" or \"P1DT2H\""},
+       "duration(\"30 minutes\") is not an ISO 8601 duration such as \"PT30M\" or \"P1DT2H\" "
+       "(or \"P1Y2M\": years and months, or days and time, not both)"},
       {"[1..10]", 2, "a range such as [1..10] can only follow 'in', e.g. x in [1..10]"},
       {"> 5", 0,
        "a test such as '> 5' can only follow 'in', e.g. x in > 5; to compare, write x > 5"},
