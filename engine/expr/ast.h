@@ -60,6 +60,8 @@ enum class Op : std::uint8_t {
   kTestGt,
   kTestGe,
   kTestRange,  // unary test a..b; flags kOpenStart / kOpenEnd
+  kTestNe,     // unary test "!= a"
+  kRange,      // a range as a value: a..b, flags kOpenStart / kOpenEnd (a null end: unbounded)
   kCall,       // builtin function `fn` with args
   kCallUser,   // function names[a] of Context::functions with args; flag kNamedArgs: args
                // alternate a string constant (the parameter's name) and the value

@@ -24,7 +24,9 @@ static_assert(IsStdMap<Json::object_t>::value, "context entries are bound by poi
 Value detach(const Json& j) {
   Value v = Value::borrow(j);
   if (v.type() == Type::kString) return Value::owned_string(std::string(v.str()));
-  if (v.type() == Type::kList || v.type() == Type::kContext) return Value::owned(j);
+  if (v.type() == Type::kList || v.type() == Type::kContext || v.type() == Type::kRange) {
+    return Value::owned(j);
+  }
   return v;
 }
 
@@ -90,6 +92,18 @@ Value Evaluator::eval(NodeIndex i) {
     }
     case Op::kBetween:
       return between(n);
+    case Op::kRange: {
+      Value low = eval(n.a);
+      if (failed_) return {};
+      Value high = eval(n.b);
+      if (failed_) return {};
+      if (!low.is_null() && !high.is_null() && !compare(low, high)) {
+        note("a range from " + describe(low) + " to " + describe(high) +
+             ": its ends cannot be compared");
+        return {};
+      }
+      return Value::range(low, high, (n.flags & kOpenStart) == 0, (n.flags & kOpenEnd) == 0);
+    }
     case Op::kIn:
       return in(n);
     case Op::kCall:
@@ -138,6 +152,12 @@ Value Evaluator::member(const Node& n) {
           out.push_back(e.is_object() && it != e.end() ? *it : Json(nullptr));
         }
         return Value::owned(std::move(out));
+      }
+      break;
+    case Type::kRange:
+      if (!strict && (name == "start" || name == "end")) return part_of(base, base.json()[name]);
+      if (!strict && (name == "start included" || name == "end included")) {
+        return Value::boolean(base.json()[name].get<bool>());
       }
       break;
     default:
@@ -446,13 +466,23 @@ std::optional<bool> Evaluator::test(const Node& t, const Value& v) {
   switch (t.op) {
     case Op::kTestEq:
       if ((t.flags & kUsesInput) != 0 && e.type() == Type::kBool) return e.as_bool();
-      if (e.type() == Type::kList && v.type() != Type::kList) {
+      if (e.type() == Type::kList && v.type() != Type::kList) {  // an element, or in one
         for (const Json& j : e.json()) {
-          if (equals(Value::borrow(j), v) == true) return true;
+          const Value element = Value::borrow(j);
+          if (element.type() == Type::kRange ? in_range(v, element) == true
+                                             : equals(element, v) == true) {
+            return true;
+          }
         }
         return false;
       }
+      if (e.type() == Type::kRange && v.type() != Type::kRange) return in_range(v, e);
       return equals(v, e);
+    case Op::kTestNe: {
+      const std::optional<bool> same = equals(v, e);
+      if (!same) return std::nullopt;
+      return !*same;
+    }
     case Op::kTestRange: {
       Value high = eval(t.b);
       if (failed_) return false;

@@ -327,6 +327,9 @@ class FeelParser : public ParserBase {
       case Tok::kEq:
         unary = Op::kTestEq;
         break;
+      case Tok::kNe:
+        unary = Op::kTestNe;
+        break;
       default:
         break;
     }
@@ -386,9 +389,49 @@ class FeelParser : public ParserBase {
       case Tok::kGt:
       case Tok::kGe:
       case Tok::kEq:
+      case Tok::kNe:
         return true;
       default:
         return false;
+    }
+  }
+
+  // After "[a" / "(a" / "]a" with ".." next, in an expression: a range as a value.
+  NodeIndex range_value(const Token& open, NodeIndex low) {
+    take();  // ..
+    no_index_ = true;
+    NodeIndex high = disjunction();
+    no_index_ = false;
+    if (error) return kNoNode;
+    std::uint8_t flags = open.kind == Tok::kLBracket ? 0 : kOpenStart;
+    if (at(Tok::kRParen) || at(Tok::kLBracket)) {
+      flags |= kOpenEnd;
+    } else if (!at(Tok::kRBracket)) {
+      return fail_expected("']' or ')' to close the range" + at_offset(open));
+    }
+    take();
+    return make(Op::kRange, open.offset, {low, high}, flags);
+  }
+
+  // "(< 10)", "(>= 5)", "(= 3)" as a value: the range those values make ((null..10), ...).
+  NodeIndex unary_range(const Token& open) {
+    const Tok op = take().kind;
+    NodeIndex e = additive();
+    if (error) return kNoNode;
+    if (!at(Tok::kRParen)) return fail_expected("')' to close '('" + at_offset(open));
+    take();
+    const NodeIndex none = b_.constant(nullptr, open.offset, 0);
+    switch (op) {
+      case Tok::kLt:
+        return make(Op::kRange, open.offset, {none, e}, kOpenStart | kOpenEnd);
+      case Tok::kLe:
+        return make(Op::kRange, open.offset, {none, e}, kOpenStart);
+      case Tok::kGt:
+        return make(Op::kRange, open.offset, {e, none}, kOpenStart | kOpenEnd);
+      case Tok::kGe:
+        return make(Op::kRange, open.offset, {e, none}, kOpenEnd);
+      default:  // =
+        return make(Op::kRange, open.offset, {e, e}, 0);
     }
   }
 
@@ -525,18 +568,23 @@ class FeelParser : public ParserBase {
         return name();
       case Tok::kLParen: {
         const Token open = take();
+        if (is_unary_test_start() && !at(Tok::kNe)) return unary_range(open);
         NodeIndex e = expression();
         if (error) return kNoNode;
-        if (at(Tok::kDotDot)) {
-          return fail(peek().offset,
-                      "a range such as (1..10) can only follow 'in', e.g. x in (1..10)");
-        }
+        if (at(Tok::kDotDot)) return range_value(open, e);
         if (!at(Tok::kRParen)) return fail_expected("')' to close '('" + at_offset(open));
         take();
         return e;
       }
       case Tok::kLBracket:
         return list();
+      case Tok::kRBracket: {  // ]1..10]: a range that excludes its start
+        const Token open = take();
+        NodeIndex e = expression();
+        if (error) return kNoNode;
+        if (!at(Tok::kDotDot)) return fail_expected("'..' in a range such as ]1..10]");
+        return range_value(open, e);
+      }
       case Tok::kLBrace:
         return context();
       case Tok::kAt:
@@ -755,10 +803,7 @@ class FeelParser : public ParserBase {
       for (;;) {
         NodeIndex e = expression();
         if (error) return kNoNode;
-        if (at(Tok::kDotDot)) {
-          return fail(peek().offset,
-                      "a range such as [1..10] can only follow 'in', e.g. x in [1..10]");
-        }
+        if (at(Tok::kDotDot) && items.empty()) return range_value(open, e);
         items.push_back(e);
         all_const = all_const && is_const(e);
         if (!at(Tok::kComma)) break;

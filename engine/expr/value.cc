@@ -35,6 +35,12 @@ std::string_view typed_kind(const Json& j) noexcept {
   return t->get_ref<const std::string&>();
 }
 
+bool is_range_json(const Json& j) noexcept {
+  if (!j.is_object() || j.size() != 5) return false;
+  auto t = j.find("@type");
+  return t != j.end() && t->is_string() && t->get_ref<const std::string&>() == "range";
+}
+
 void untype(Json& j, bool deep) {
   if (!typed_kind(j).empty()) {
     Json text = std::move(j["value"]);
@@ -94,6 +100,8 @@ std::string_view type_name(Type t) noexcept {
       return "list";
     case Type::kContext:
       return "context";
+    case Type::kRange:
+      return "range";
   }
   return "value";
 }
@@ -107,9 +115,35 @@ Value Value::number(double d) {
 }
 
 Value Value::owned(Json j) {
-  Value v(j.is_array() ? Type::kList : Type::kContext);
+  Value v(j.is_array() ? Type::kList : is_range_json(j) ? Type::kRange : Type::kContext);
   v.owned_ = std::move(j);
   return v;
+}
+
+Value Value::range(const Value& low, const Value& high, bool low_included, bool high_included) {
+  Value v(Type::kRange);
+  v.owned_ = Json{{"@type", "range"},
+                  {"start", low.to_typed_json()},
+                  {"end", high.to_typed_json()},
+                  {"start included", low_included},
+                  {"end included", high_included}};
+  return v;
+}
+
+std::optional<bool> in_range(const Value& v, const Value& r) {
+  const Json& j = r.json();
+  const Value low = Value::borrow(j["start"]), high = Value::borrow(j["end"]);
+  if (!low.is_null()) {
+    const std::optional<int> c = compare(v, low);
+    if (!c) return std::nullopt;
+    if (*c < 0 || (*c == 0 && !j["start included"].get<bool>())) return false;
+  }
+  if (!high.is_null()) {
+    const std::optional<int> c = compare(v, high);
+    if (!c) return std::nullopt;
+    if (*c > 0 || (*c == 0 && !j["end included"].get<bool>())) return false;
+  }
+  return !low.is_null() || !high.is_null();
 }
 
 Value Value::borrow(const Json& j) {
@@ -133,7 +167,7 @@ Value Value::borrow(const Json& j) {
       if (std::optional<Value> t = typed(j)) return *std::move(t);
       [[fallthrough]];
     case Json::value_t::array: {
-      Value v(j.is_array() ? Type::kList : Type::kContext);
+      Value v(j.is_array() ? Type::kList : is_range_json(j) ? Type::kRange : Type::kContext);
       v.ref_ = &j;
       return v;
     }
@@ -180,7 +214,8 @@ Json Value::to_typed_json() const {
 
 Json Value::to_json() && {
   if (type_ == Type::kString && owns_str_) return Json(std::move(owned_str_));
-  if ((type_ == Type::kList || type_ == Type::kContext) && ref_ == nullptr) {
+  if ((type_ == Type::kList || type_ == Type::kContext || type_ == Type::kRange) &&
+      ref_ == nullptr) {
     return std::move(owned_);
   }
   return static_cast<const Value&>(*this).to_json();
@@ -205,6 +240,7 @@ Json Value::to_json() const& {
       return to_text(*this);
     case Type::kList:
     case Type::kContext:
+    case Type::kRange:
       return json();
   }
   return nullptr;
@@ -233,6 +269,11 @@ std::string to_text(const Value& v) {
     case Type::kList:
     case Type::kContext:
       return v.json().dump();
+    case Type::kRange: {
+      const Json& j = v.json();
+      return (j["start included"].get<bool>() ? "[" : "(") + to_text(Value::borrow(j["start"])) +
+             ".." + to_text(Value::borrow(j["end"])) + (j["end included"].get<bool>() ? "]" : ")");
+    }
   }
   return "null";
 }
@@ -269,6 +310,7 @@ std::optional<bool> equals(const Value& a, const Value& b) {
       return a.as_bool() == b.as_bool();
     case Type::kList:
     case Type::kContext:
+    case Type::kRange:
       return a.json() == b.json();
     default: {
       std::optional<int> c = compare(a, b);

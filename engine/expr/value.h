@@ -28,6 +28,7 @@ enum class Type : std::uint8_t {
   kDaysTime,     // a days and time duration: nanoseconds
   kList,
   kContext,
+  kRange,  // {"@type": "range", "start", "end", "start included", "end included"} (json())
 };
 
 // "number", "string", "date and time", ... as FEEL names the types.
@@ -101,6 +102,8 @@ class Value {
   }
   // An owned list (a JSON array) or context (a JSON object).
   static Value owned(Json j);
+  // A range: `low` to `high`, each end included or not; a null end is unbounded.
+  static Value range(const Value& low, const Value& high, bool low_included, bool high_included);
   // Borrows `j` (a variable or a constant); `j` must outlive the value. An object
   // {"@type": "date" | "time" | "dateTime" | "duration", "value": TEXT} is that value.
   static Value borrow(const Json& j);
@@ -127,7 +130,7 @@ class Value {
     return type_ == Type::kDate ? DateTime{i_, 0, Zone::utc()} : DateTime{i_, n_, zone_};
   }
   std::string_view str() const noexcept { return owns_str_ ? owned_str_ : sv_; }
-  // The JSON array or object of a list or context.
+  // The JSON array or object of a list, context or range.
   const Json& json() const noexcept { return ref_ != nullptr ? *ref_ : owned_; }
   // The JSON a borrowed value came from, when it did (lets member access keep borrowing).
   const Json* borrowed() const noexcept { return ref_; }
@@ -159,6 +162,10 @@ class Value {
 // The kind of a typed value {"@type": KIND, "value": "TEXT"} ("date", "time", "dateTime",
 // "duration"; DMN's JSON form), or empty when `j` is not one.
 std::string_view typed_kind(const Json& j) noexcept;
+// Whether `j` is a range as Value::range() writes it into lists and contexts.
+bool is_range_json(const Json& j) noexcept;
+// Whether `v` lies in the range `r`: nullopt when an end cannot be compared with it.
+std::optional<bool> in_range(const Value& v, const Value& r);
 // Replaces each typed value in `j` (itself, its members and elements; deeper ones when
 // `deep`) by its text, the form process variables keep.
 void untype(Json& j, bool deep);

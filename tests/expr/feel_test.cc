@@ -366,6 +366,30 @@ TEST(Feel, DatesAndDurationsComeOutAsIsoStrings) {
   });
 }
 
+TEST(Feel, RangesAreValues) {
+  feel_table({
+      {"[1..10].start", "{}", "1"},
+      {"(1..10].start included", "{}", "false"},
+      {"[1..10).end included", "{}", "false"},
+      {"(< 10) = (null..10)", "{}", "true"},
+      {"(>= 5).start included", "{}", "true"},
+      {"(= 3) = [3..3]", "{}", "true"},
+      {"[1..2] = [1..3]", "{}", "false"},
+      {"string(]1..10])", "{}", "\"(1..10]\""},
+      {"5 in [[1..3], [4..6]]", "{}", "true"},
+      {"7 in [[1..3], [4..6]]", "{}", "false"},
+      {"x in r",
+       R"({"x": 4, "r": {"@type": "range", "start": 1, "end": 4, "start included": true,)"
+       R"( "end included": false}})",
+       "false"},
+      {"for r in [[1..3], [4..6]] return 5 in r", "{}", "[false,true]"},
+      {"10 in != 10", "{}", "false"},
+      {"10 in (!= 11)", "{}", "true"},
+      {"[date(\"2026-01-01\")..date(\"2026-12-31\")].end", "{}", "\"2026-12-31\""},
+      {"[1..\"a\"]", "{}", "null"},
+  });
+}
+
 TEST(Feel, TimesZonesAndTheTwoKindsOfDuration) {
   feel_table({
       {"time(\"10:30:00\") + duration(\"PT1H\")", "{}", "\"11:30:00\""},
@@ -519,7 +543,7 @@ TEST(Feel, CompileErrorsSayWhereAndWhat) {
       {"duration(\"30 minutes\")", 9,
        "duration(\"30 minutes\") is not an ISO 8601 duration such as \"PT30M\" or \"P1DT2H\" "
        "(or \"P1Y2M\": years and months, or days and time, not both)"},
-      {"[1..10]", 2, "a range such as [1..10] can only follow 'in', e.g. x in [1..10]"},
+      {"[1..10}", 6, "expected ']' or ')' to close the range opened at offset 0 but found '}'"},
       {"> 5", 0,
        "a test such as '> 5' can only follow 'in', e.g. x in > 5; to compare, write x > 5"},
       {"{a: 1, a: 2}", 7, "the key 'a' appears twice in this context"},
