@@ -43,6 +43,9 @@ constexpr BuiltinInfo kBuiltins[] = {
     {"starts with", Builtin::kStartsWith, 2, 2, "string,match"},
     {"ends with", Builtin::kEndsWith, 2, 2, "string,match"},
     {"string join", Builtin::kStringJoin, 1, 2, "list,delimiter"},
+    {"matches", Builtin::kMatches, 2, 3, "input,pattern,flags"},
+    {"replace", Builtin::kReplace, 3, 4, "input,pattern,replacement,flags"},
+    {"split", Builtin::kSplit, 2, 2, "string,delimiter"},
     {"count", Builtin::kCount, 1, 1, "list"},
     {"sum", Builtin::kSum, 1, kVariadic, "list"},
     {"min", Builtin::kMin, 1, kVariadic, "list"},
@@ -756,6 +759,10 @@ Value call_builtin(Builtin fn, std::span<Value> args, const CallSite& site) {
       return two_strings(fn, args, site);
     case Builtin::kStringJoin:
       return string_join(args, site);
+    case Builtin::kMatches:
+    case Builtin::kReplace:
+    case Builtin::kSplit:
+      return regex_function(fn, args, site);
     case Builtin::kSum:
     case Builtin::kMean:
       return sum_or_mean(args, fn == Builtin::kMean, site);

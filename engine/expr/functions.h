@@ -45,6 +45,9 @@ enum class Builtin : std::uint8_t {
   kStartsWith,
   kEndsWith,
   kStringJoin,
+  kMatches,
+  kReplace,
+  kSplit,
   // Lists.
   kCount,
   kSum,
@@ -123,6 +126,8 @@ Value wrong_type(const CallSite& site, std::string_view expected, const Value& g
 // date(), time(), date and time(), duration(), years and months duration()
 // (temporal_functions.cc).
 Value temporal_function(Builtin fn, std::span<Value> args, const CallSite& site);
+// matches(), replace(), split() (regex_functions.cc).
+Value regex_function(Builtin fn, std::span<Value> args, const CallSite& site);
 // A property of a temporal value (`d.year`, `t.time offset`, `p.months`); `found` is false
 // when the value has no property of that name.
 Value temporal_property(const Value& v, std::string_view name, bool& found);

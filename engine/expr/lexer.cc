@@ -372,11 +372,10 @@ bool decode_string(std::string_view token, bool feel, std::string& out, std::uin
         append_utf8(out, cp);
         break;
       }
-      default:
-        error_at = static_cast<std::uint32_t>(i);
-        message = "unknown escape '\\" + std::string(1, e) +
-                  "' in a string; write \\\\ for a backslash, \\\" for a quote";
-        return false;
+      default:  // "\d" in a pattern for matches(): kept as written, as other engines do
+        out += '\\';
+        --i;
+        break;
     }
   }
   return true;

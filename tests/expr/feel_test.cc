@@ -366,6 +366,28 @@ TEST(Feel, DatesAndDurationsComeOutAsIsoStrings) {
   });
 }
 
+TEST(Feel, RegularExpressions) {
+  feel_table({
+      {"matches(\"ORD-12345\", \"^ORD-\\d{5}$\")", "{}", "true"},
+      {"matches(\"ord-1\", \"^ORD\")", "{}", "false"},
+      {"matches(\"ord-1\", \"^ORD\", \"i\")", "{}", "true"},
+      {"matches(\"a\nb\", \"^b$\", \"m\")", "{}", "true"},
+      {"matches(\"a.b\", \".\", \"q\") and not(matches(\"ab\", \".\", \"q\"))", "{}",
+       "true"},
+      {"replace(\"0123456789\", \"(\\d{3})(\\d{3})(\\d{4})\", \"($1) $2-$3\")", "{}",
+       "\"(012) 345-6789\""},
+      {"replace(\"facetiously\", \"[iouy]\", \"[$0]\")", "{}", "\"facet[i][o][u]sl[y]\""},
+      {"replace(\"a b c\", \"[a-z] \", \"#\", \"x\")", "{}", "\"# # #\""},  // x: no spaces
+      {"replace(\"price: 5\", \"\\d\", \"\\$\")", "{}", "\"price: $\""},
+      // An empty match would replace forever; a broken pattern or flag is no result.
+      {"replace(\"abc\", \"x*\", \"-\")", "{}", "null"},
+      {"matches(\"abc\", \"(\")", "{}", "null"},
+      {"matches(\"abc\", \"a\", \"g\")", "{}", "null"},
+      {"split(\"John Doe\", \"\\s\")", "{}", "[\"John\",\"Doe\"]"},
+      {"split(\"a;b;;c\", \";\")", "{}", "[\"a\",\"b\",\"\",\"c\"]"},
+  });
+}
+
 TEST(Feel, RangesAreValues) {
   feel_table({
       {"[1..10].start", "{}", "1"},
@@ -547,8 +569,7 @@ TEST(Feel, CompileErrorsSayWhereAndWhat) {
       {"> 5", 0,
        "a test such as '> 5' can only follow 'in', e.g. x in > 5; to compare, write x > 5"},
       {"{a: 1, a: 2}", 7, "the key 'a' appears twice in this context"},
-      {"\"a\\q\"", 2,
-       "unknown escape '\\q' in a string; write \\\\ for a backslash, \\\" for a quote"},
+      {"\"a\\u12\"", 2, "'\\u' must be followed by four hex digits, e.g. \\u00e9"},
       {"`open", 0, "the name in backticks opened at offset 0 is never closed: add a closing `"},
       {"for x in y x", 11,
        "expected 'return' after what 'for' iterates (the 'for' at offset 0) but found 'x' (is "
