@@ -21,10 +21,6 @@ constexpr int kExitUsage = 2;
 
 constexpr const char* kVarsExample = R"('{"total": 120, "country": "DE"}')";
 
-std::string dump(const json& j, int indent) {
-  return j.dump(indent, ' ', false, json::error_handler_t::replace);
-}
-
 }  // namespace
 
 struct DecideCommand::Args {
@@ -83,11 +79,12 @@ std::optional<int> DecideCommand::run() const {
   }
   json inputs = json::object();
   if (!a.vars.empty()) {
-    inputs = json::parse(a.vars, nullptr, false);
-    if (inputs.is_discarded()) {
+    std::optional<json> parsed = parse_decision_json(a.vars);  // numbers from their text
+    if (!parsed) {
       return usage(std::string("--vars is not valid JSON: write a JSON object such as ") +
                    kVarsExample);
     }
+    inputs = std::move(*parsed);
     if (!inputs.is_object()) {
       return usage(std::string("--vars is a JSON ") + inputs.type_name() +
                    ": write a JSON object such as " + kVarsExample);
@@ -104,9 +101,9 @@ std::optional<int> DecideCommand::run() const {
   if (a.json) {
     json out = json::object();
     out["result"] = *result;
-    std::cout << dump(out, -1) << '\n';
+    std::cout << dump_decision_json(out, -1) << '\n';
   } else {
-    std::cout << dump(*result, 2) << '\n';
+    std::cout << dump_decision_json(*result, 2) << '\n';
   }
   return kExitOk;
 }

@@ -50,6 +50,10 @@ Response Api::decisions(const Request& r, const std::vector<std::string_view>& s
     Response error;
     if (!parse_object(r, body, error)) return error;
     if (!check_fields(body, {{"variables", json::value_t::object}}, error)) return error;
+    // Again, numbers from their text: 0.1 reaches FEEL as 0.1, 20 digits as 20 digits.
+    if (std::optional<json> exact = parse_decision_json(r.body.empty() ? "{}" : r.body)) {
+      body = std::move(*exact);
+    }
     DecisionTrace trace;
     Result<json> result =
         engine_.evaluate_decision(seg[2], body.value("variables", json::object()), &trace);
@@ -58,7 +62,8 @@ Response Api::decisions(const Request& r, const std::vector<std::string_view>& s
     for (const DecisionTableHit& t : trace.tables) {
       matched.push_back({{"decisionId", t.decision_id}, {"ruleIds", t.rule_ids}});
     }
-    return json_response(200, {{"result", *result}, {"matchedRules", matched}});
+    const json answer = {{"result", *result}, {"matchedRules", matched}};
+    return {200, dump_decision_json(answer), "application/json", 0, {}};
   }
   return error_response(404, "no such resource: " + r.path +
                                  " (GET /v1/decisions, POST /v1/decisions/{id}/evaluate)");

@@ -52,7 +52,7 @@ expr::Builtin reader_of(std::string_view type) {
 // built-in type name.
 std::optional<bool> builtin_conforms(std::string_view type, const Json& v) {
   if (type.empty() || type == "Any" || type == "any") return true;
-  if (type == "number") return v.is_number();
+  if (type == "number") return v.is_number() || is_typed(v, "number");
   if (type == "string") return v.is_string();
   if (type == "boolean") return v.is_boolean();
   if (type == "date") return is_typed(v, "date");
@@ -623,22 +623,17 @@ Result<Json> Evaluation::table(const DecisionTable& t, const Scope& s, const Dec
   if (t.aggregation == Aggregation::kCount) {
     return Json(results.size());  // C#: how many rules matched (DMN 1.2 on; 1.1 counted distinct)
   }
-  if (t.aggregation == Aggregation::kSum) {
-    bool all_int = true;
-    std::int64_t isum = 0;
-    double dsum = 0;
+  if (t.aggregation == Aggregation::kSum) {  // as FEEL's sum(): in decimals
+    expr::Decimal sum;
     for (auto& r : results) {
-      if (!r[0].is_number()) {
+      const expr::Value v = expr::Value::borrow(r[0]);
+      if (v.type() != expr::Type::kNumber) {
         return Status::invalid_argument(where + ": hit policy C+ sums numbers, got " +
                                         shorten(r[0]));
       }
-      if (!r[0].is_number_integer() ||
-          __builtin_add_overflow(isum, r[0].get<std::int64_t>(), &isum)) {
-        all_int = false;
-      }
-      dsum += r[0].get<double>();
+      sum = sum + v.as_decimal();
     }
-    return all_int ? Json(isum) : Json(dsum);
+    return expr::Value::decimal(sum).to_typed_json();
   }
   // C< and C>: the least or greatest value, compared as FEEL compares.
   const Json* best = &results[0][0];

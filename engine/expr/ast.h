@@ -61,6 +61,7 @@ enum class Op : std::uint8_t {
   kTestGe,
   kTestRange,  // unary test a..b; flags kOpenStart / kOpenEnd
   kTestNe,     // unary test "!= a"
+  kInstanceOf,  // a instance of (constants[b]: the type's text)
   kRange,      // a range as a value: a..b, flags kOpenStart / kOpenEnd (a null end: unbounded)
   kCall,       // builtin function `fn` with args
   kCallUser,   // function names[a] of Context::functions with args; flag kNamedArgs: args

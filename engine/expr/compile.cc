@@ -56,12 +56,15 @@ NodeIndex ParserBase::number_literal(const Token& t) {
     auto [p, ec] = std::from_chars(s.data(), end, i);
     if (ec == std::errc() && p == end) return b_.constant(i, t.offset, t.length);
   }
+  const std::optional<Decimal> exact = Decimal::parse(s);
+  if (!exact) return fail(t.offset, "the number " + std::string(s) + " is too large");
   double d = 0;
   auto [p, ec] = std::from_chars(s.data(), end, d);
-  if (ec != std::errc() || p != end || !std::isfinite(d)) {
-    return fail(t.offset, "the number " + std::string(s) + " is too large");
+  if (ec == std::errc() && p == end && std::isfinite(d) && Decimal::from_double(d) == *exact) {
+    return b_.constant(d, t.offset, t.length);
   }
-  return b_.constant(d, t.offset, t.length);
+  // More digits than a double holds: the decimal, typed (Value::borrow reads it back).
+  return b_.constant(Value::decimal(*exact).to_typed_json(), t.offset, t.length);
 }
 
 NodeIndex ParserBase::string_literal(const Token& t) {

@@ -92,6 +92,8 @@ Value Evaluator::eval(NodeIndex i) {
     }
     case Op::kBetween:
       return between(n);
+    case Op::kInstanceOf:
+      return instance_of(n);
     case Op::kRange: {
       Value low = eval(n.a);
       if (failed_) return {};
@@ -398,7 +400,7 @@ Value Evaluator::unary(const Node& n) {
   }
   if (v.type() == Type::kNumber) {
     if (v.is_int() && v.as_int() != INT64_MIN) return Value::integer(-v.as_int());
-    return Value::number(-v.as_double());
+    return Value::decimal(-v.as_decimal());
   }
   if (v.type() == Type::kYearsMonths) return Value::years_months(-v.months());
   if (v.type() == Type::kDaysTime) return Value::days_time(-v.nanos());
@@ -445,6 +447,90 @@ Value Evaluator::between(const Node& n) {
   if (a && b) return Value::boolean(true);
   note("cannot compare " + describe(v) + " with " + describe(low) + " and " + describe(high));
   return {};
+}
+
+namespace {
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
+  while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
+  return s;
+}
+
+// Whether `v` is an instance of the FEEL type written `type` ("number", "list<string>",
+// "context<name: string, age: number>"); nullopt for a type FEEL does not know.
+std::optional<bool> instance(const Value& v, std::string_view type) {
+  type = trim(type);
+  if (type == "Any") return !v.is_null();
+  if (type == "Null") return v.is_null();
+  const std::size_t lt = type.find('<');
+  const std::string_view base = trim(type.substr(0, lt));
+  if (lt != std::string_view::npos) {
+    const std::size_t gt = type.rfind('>');
+    if (gt == std::string_view::npos || gt < lt) return std::nullopt;
+    const std::string_view inner = type.substr(lt + 1, gt - lt - 1);
+    if (base == "function") return false;  // FEEL text has no function values here
+    if (v.is_null()) return false;
+    if (base == "list") {
+      if (v.type() != Type::kList) return false;
+      for (const Json& e : v.json()) {
+        const Value element = Value::borrow(e);
+        if (!element.is_null() && instance(element, inner) != true) return false;
+      }
+      return true;
+    }
+    if (base == "range") {
+      if (v.type() != Type::kRange) return false;
+      for (const char* end : {"start", "end"}) {
+        const Value e = Value::borrow(v.json()[end]);
+        if (!e.is_null() && instance(e, inner) != true) return false;
+      }
+      return true;
+    }
+    if (base == "context") {  // each "name: type" entry present and of its type
+      if (v.type() != Type::kContext) return false;
+      int depth = 0;
+      std::size_t from = 0;
+      for (std::size_t i = 0; i <= inner.size(); ++i) {
+        const char c = i < inner.size() ? inner[i] : ',';
+        if (c == '<') ++depth;
+        if (c == '>') --depth;
+        if (c != ',' || depth != 0) continue;
+        const std::string_view entry = inner.substr(from, i - from);
+        from = i + 1;
+        const std::size_t colon = entry.find(':');
+        if (colon == std::string_view::npos) return std::nullopt;
+        auto it = v.json().find(std::string(trim(entry.substr(0, colon))));
+        if (it == v.json().end()) return false;
+        const Value member = Value::borrow(*it);
+        if (!member.is_null() && instance(member, entry.substr(colon + 1)) != true) return false;
+      }
+      return true;
+    }
+    return std::nullopt;
+  }
+  for (std::string_view known : {"number", "string", "boolean", "date", "time", "date and time",
+                                 "days and time duration", "years and months duration", "list",
+                                 "context", "range"}) {
+    if (type == known) return !v.is_null() && type_name(v.type()) == known;
+  }
+  if (type == "function") return false;
+  return std::nullopt;
+}
+
+}  // namespace
+
+Value Evaluator::instance_of(const Node& n) {
+  Value v = eval(n.a);
+  if (failed_) return {};
+  const std::string& type = p_.constants[p_.nodes[n.b].a].get_ref<const std::string&>();
+  const std::optional<bool> r = instance(v, type);
+  if (!r) {
+    note("'" + type + "' is no FEEL type (number, string, boolean, date, time, date and time, "
+         "days and time duration, years and months duration, list<T>, context, range<T>, Any)");
+    return {};
+  }
+  return Value::boolean(*r);
 }
 
 Value Evaluator::in(const Node& n) {
@@ -510,6 +596,8 @@ Value Evaluator::call(const Node& n) {
   switch (n.fn) {
     case Builtin::kNow:
       return Value::instant_ms(ctx_.now_ms);
+    case Builtin::kToday:  // the date now, in UTC
+      return Value::date(floor_div(ctx_.now_ms, 86'400'000));
     case Builtin::kIsDefined: {
       const Node& a = p_.nodes[arg(n, 0)];
       if (a.op == Op::kVar) return Value::boolean(lookup(p_.names[a.a]) != nullptr);

@@ -110,6 +110,7 @@ class Evaluator {
   Value scale(const Value& d, double f);
   Value logic(const Node& n);
   Value between(const Node& n);
+  Value instance_of(const Node& n);
   Value in(const Node& n);
   std::optional<bool> test(const Node& t, const Value& v);
   [[gnu::noinline]] Value call(const Node& n);
@@ -118,10 +119,12 @@ class Evaluator {
  public:
   // A computed value as an element of a list or context being built, or as a result.
   Json element(Value&& v) const { return typed_ ? typed(std::move(v)) : std::move(v).to_json(); }
-  // Dates and durations as {"@type", "value"} (what a name bound to them must read back).
+  // Dates, durations and long decimals as {"@type", "value"} (what a name bound to them
+  // must read back).
   static Json typed(Value&& v) {
     const Type t = v.type();
-    if (t == Type::kDate || t == Type::kTime || t == Type::kDateTime || v.is_duration()) {
+    if (t == Type::kDate || t == Type::kTime || t == Type::kDateTime || v.is_duration() ||
+        (t == Type::kNumber && !v.is_int())) {
       return v.to_typed_json();
     }
     return std::move(v).to_json();

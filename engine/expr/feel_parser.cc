@@ -293,7 +293,7 @@ class FeelParser : public ParserBase {
           if (!positive_test(args)) return kNoNode;
           return make_with_args(Op::kIn, start, args);
         }
-        if (at_name("instance")) return fail(peek().offset, "'instance of' is not supported");
+        if (at_name("instance")) return instance_of(start, left);
         return left;
     }
     take();
@@ -379,6 +379,50 @@ class FeelParser : public ParserBase {
     NodeIndex e = options_.unary_tests ? expression() : additive();
     if (error) return false;
     tests.push_back(equal_test(e, start, refs));
+    return true;
+  }
+
+  // `left instance of TYPE`: TYPE is a FEEL type's name ("number", "date and time", an item
+  // definition's name) or a generic one ("list<number>", "range<date>", "context<a: string>",
+  // "function<number>->string"), kept as text for the evaluator.
+  NodeIndex instance_of(std::uint32_t start, NodeIndex left) {
+    take();  // instance
+    if (!at_name("of")) return fail_expected("'of' after 'instance'");
+    take();
+    const std::uint32_t first = peek().offset;
+    if (!type_text()) return kNoNode;
+    const std::string type(std::string_view(out_.text).substr(first, last_end_ - first));
+    const NodeIndex t = b_.constant(type, first, last_end_ - first);
+    return make(Op::kInstanceOf, start, {left, t});
+  }
+
+  // Takes the tokens of one type (see instance_of).
+  bool type_text() {
+    if (!at(Tok::kName)) return fail_expected("a type after 'instance of', e.g. number"), false;
+    const std::string_view rest = std::string_view(out_.text).substr(peek().offset);
+    const std::uint32_t first = peek().offset;
+    take();
+    for (std::string_view spaced : {"date and time", "days and time duration",
+                                    "years and months duration"}) {
+      if (rest.starts_with(spaced)) {
+        while (at(Tok::kName) && peek().offset < first + spaced.size()) take();
+        break;
+      }
+    }
+    if (at(Tok::kLt)) {  // <...>, nested
+      int depth = 0;
+      do {
+        if (at(Tok::kEnd)) return fail_expected("'>' to close the type"), false;
+        if (at(Tok::kLt)) ++depth;
+        if (at(Tok::kGt)) --depth;
+        take();
+      } while (depth > 0);
+    }
+    if (at(Tok::kMinus) && std::string_view(out_.text).substr(peek().offset).starts_with("->")) {
+      take();
+      take();
+      return type_text();  // a function's result type
+    }
     return true;
   }
 

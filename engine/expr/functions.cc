@@ -17,6 +17,7 @@ constexpr BuiltinInfo kBuiltins[] = {
     {"not", Builtin::kNot, 1, 1, "negand"},
     {"is defined", Builtin::kIsDefined, 1, 1, "value"},
     {"now", Builtin::kNow, 0, 0, ""},
+    {"today", Builtin::kToday, 0, 0, ""},
     {"string", Builtin::kString, 1, 1, "from"},
     {"number", Builtin::kNumber, 1, 1, "from"},
     {"decimal", Builtin::kDecimal, 2, 2, "n,scale"},
@@ -102,24 +103,6 @@ std::optional<std::int64_t> truncated(const Value& v) {
   const double d = v.as_double();
   if (!std::isfinite(d) || std::fabs(d) > 9007199254740992.0) return std::nullopt;
   return static_cast<std::int64_t>(std::trunc(d));
-}
-
-// x times 10^scale, without the noise of an inexact power of ten (a negative scale divides),
-// snapped to the nearest half when within a few ulps of it (1.135 * 100 is
-// 113.49999999999999 in binary, and means 113.5).
-double scaled(double x, std::int64_t scale) {
-  double y = scale >= 0 ? x * std::pow(10.0, static_cast<double>(scale))
-                        : x / std::pow(10.0, static_cast<double>(-scale));
-  const double half = std::round(y * 2) / 2;
-  if (std::fabs(y - half) <= 8 * std::numeric_limits<double>::epsilon() * std::max(1.0, std::fabs(y))) {
-    y = half;
-  }
-  return y;
-}
-
-double unscaled(double r, std::int64_t scale) {
-  return scale >= 0 ? r / std::pow(10.0, static_cast<double>(scale))
-                    : r * std::pow(10.0, static_cast<double>(-scale));
 }
 
 }  // namespace
@@ -251,7 +234,7 @@ Value change_case(std::span<Value> args, bool upper, const CallSite& site) {
 
 Value sum_or_mean(std::span<Value> args, bool mean, const CallSite& site) {
   std::int64_t isum = 0, count = 0;
-  double dsum = 0;
+  Decimal dsum;
   bool exact = true;
   std::string bad;
   for_items(args, [&](const Value& v) {
@@ -262,17 +245,17 @@ Value sum_or_mean(std::span<Value> args, bool mean, const CallSite& site) {
     }
     ++count;
     if (exact && v.is_int() && !__builtin_add_overflow(isum, v.as_int(), &isum)) return;
-    if (exact) dsum = static_cast<double>(isum);
+    if (exact) dsum = Decimal::from_int(isum);
     exact = false;
-    dsum += v.as_double();
+    dsum = dsum + v.as_decimal();
   });
   if (!bad.empty()) {
     return null_because(site, std::string(site.name) + "() takes numbers only, got " + bad);
   }
   if (count == 0) return Value();
-  const double total = exact ? static_cast<double>(isum) : dsum;
-  if (mean) return Value::number(total / static_cast<double>(count));
-  return exact ? Value::integer(isum) : Value::number(total);
+  const Decimal total = exact ? Decimal::from_int(isum) : dsum;
+  if (mean) return Value::decimal(total / Decimal::from_int(count));
+  return exact ? Value::integer(isum) : Value::decimal(total);
 }
 
 // remove, insert before, list replace (by position), sublist and union.
@@ -431,20 +414,21 @@ Value calendar(Builtin fn, std::span<Value> args, const CallSite& site) {
 // product, median, stddev (of a sample) and mode (the most frequent values, ascending) of
 // numbers given as a list or as arguments.
 Value statistics(Builtin fn, std::span<Value> args, const CallSite& site) {
-  std::vector<double> xs;
+  std::vector<Decimal> xs;
   std::string bad;
   for_items(args, [&](const Value& v) {
     if (v.type() != Type::kNumber) {
       if (bad.empty()) bad = describe(v);
       return;
     }
-    xs.push_back(v.as_double());
+    xs.push_back(v.as_decimal());
   });
   if (!bad.empty()) {
     return null_because(site, std::string(site.name) + "() takes numbers only, got " + bad);
   }
+  const auto less = [](const Decimal& a, const Decimal& b) { return a.compare(b) < 0; };
   if (fn == Builtin::kMode) {
-    std::sort(xs.begin(), xs.end());
+    std::sort(xs.begin(), xs.end(), less);
     std::size_t best = 0;
     Json out = Json::array();
     for (std::size_t i = 0; i < xs.size();) {
@@ -454,28 +438,30 @@ Value statistics(Builtin fn, std::span<Value> args, const CallSite& site) {
         best = j - i;
         out = Json::array();
       }
-      if (j - i == best) out.push_back(Value::number(xs[i]).to_json());
+      if (j - i == best) out.push_back(Value::decimal(xs[i]).to_typed_json());
       i = j;
     }
     return Value::owned(std::move(out));
   }
   if (xs.empty() || (fn == Builtin::kStddev && xs.size() < 2)) return Value();
   if (fn == Builtin::kProduct) {
-    double p = 1;
-    for (double x : xs) p *= x;
-    return Value::number(p);
+    Decimal p = Decimal::from_int(1);
+    for (const Decimal& x : xs) p = p * x;
+    return Value::decimal(p);
   }
   if (fn == Builtin::kMedian) {
-    std::sort(xs.begin(), xs.end());
+    std::sort(xs.begin(), xs.end(), less);
     const std::size_t mid = xs.size() / 2;
-    return Value::number(xs.size() % 2 == 1 ? xs[mid] : (xs[mid - 1] + xs[mid]) / 2);
+    return Value::decimal(xs.size() % 2 == 1 ? xs[mid]
+                                             : (xs[mid - 1] + xs[mid]) / Decimal::from_int(2));
   }
-  double mean = 0;
-  for (double x : xs) mean += x;
-  mean /= static_cast<double>(xs.size());
-  double sq = 0;
-  for (double x : xs) sq += (x - mean) * (x - mean);
-  return Value::number(std::sqrt(sq / static_cast<double>(xs.size() - 1)));
+  Decimal mean;
+  for (const Decimal& x : xs) mean = mean + x;
+  mean = mean / Decimal::from_int(static_cast<std::int64_t>(xs.size()));
+  Decimal sq;
+  for (const Decimal& x : xs) sq = sq + (x - mean) * (x - mean);
+  const Decimal variance = sq / Decimal::from_int(static_cast<std::int64_t>(xs.size() - 1));
+  return Value::number(std::sqrt(variance.to_double()));
 }
 
 // Items borrow from `args`, which outlive the call, so `best` may borrow too until returned.
@@ -598,48 +584,30 @@ Value number_function(Builtin fn, std::span<Value> args, const CallSite& site) {
     case Builtin::kRoundUp:
     case Builtin::kRoundDown:
     case Builtin::kRoundHalfUp:
-    case Builtin::kRoundHalfDown: {
-      if (args.size() == 1) {
-        if (n.is_int()) return n;
-        return Value::number(fn == Builtin::kFloor ? std::floor(n.as_double())
-                                                   : std::ceil(n.as_double()));
+    case Builtin::kRoundHalfDown:
+    case Builtin::kDecimal: {
+      std::int64_t scale = 0;
+      if (args.size() == 2) {
+        const std::optional<std::int64_t> s = truncated(args[1]);
+        if (!s || *s < -6111 || *s > 6176) {
+          return null_because(site, std::string(site.name) +
+                                        "() needs a whole scale from -6111 to 6176");
+        }
+        scale = *s;
       }
-      const std::optional<std::int64_t> scale = truncated(args[1]);
-      if (!scale || *scale < -300) {
-        return null_because(site, std::string(site.name) + "() needs a whole scale of -300 or more");
-      }
-      // Finer than a double holds, or a whole number kept whole: nothing to round.
-      if (*scale > 300 || (n.is_int() && *scale >= 0)) return n;
-      const double y = scaled(n.as_double(), *scale);
-      const double away = y < 0 ? std::floor(y) : std::ceil(y);
-      const double toward = std::trunc(y);
-      const bool half = std::fabs(y - toward) == 0.5;
-      double r = 0;
-      switch (fn) {
-        case Builtin::kFloor:
-          r = std::floor(y);
-          break;
-        case Builtin::kCeiling:
-          r = std::ceil(y);
-          break;
-        case Builtin::kRoundUp:
-          r = away;
-          break;
-        case Builtin::kRoundDown:
-          r = toward;
-          break;
-        case Builtin::kRoundHalfUp:
-          r = half ? away : std::round(y);
-          break;
-        default:  // kRoundHalfDown
-          r = half ? toward : std::round(y);
-          break;
-      }
-      return Value::number(unscaled(r, *scale));
+      if (n.is_int() && scale >= 0) return n;  // a whole number: nothing to round
+      const Rounding mode = fn == Builtin::kFloor         ? Rounding::kFloor
+                            : fn == Builtin::kCeiling     ? Rounding::kCeiling
+                            : fn == Builtin::kRoundUp     ? Rounding::kUp
+                            : fn == Builtin::kRoundDown   ? Rounding::kDown
+                            : fn == Builtin::kRoundHalfUp ? Rounding::kHalfUp
+                            : fn == Builtin::kRoundHalfDown ? Rounding::kHalfDown
+                                                            : Rounding::kHalfEven;
+      return Value::decimal(n.as_decimal().round(scale, mode));
     }
     case Builtin::kAbs:
       if (n.is_int() && n.as_int() != INT64_MIN) return Value::integer(std::llabs(n.as_int()));
-      return Value::number(std::fabs(n.as_double()));
+      return Value::decimal(n.as_decimal().abs());
     case Builtin::kSqrt:
       if (n.as_double() < 0) return null_because(site, "sqrt() of a negative number");
       return Value::number(std::sqrt(n.as_double()));
@@ -655,23 +623,16 @@ Value number_function(Builtin fn, std::span<Value> args, const CallSite& site) {
       const bool even = *w % 2 == 0;
       return Value::boolean(fn == Builtin::kEven ? even : !even);
     }
-    case Builtin::kDecimal: {
-      const std::optional<std::int64_t> scale = truncated(args[1]);
-      if (!scale || *scale < -300) return null_because(site, "decimal() scale out of range");
-      if (*scale > 300 || (n.is_int() && *scale >= 0)) return n;
-      // Round half to even.
-      return Value::number(unscaled(std::nearbyint(scaled(n.as_double(), *scale)), *scale));
-    }
     default: {  // kModulo: the result has the sign of the divisor
       const Value& d = args[1];
-      if (d.as_double() == 0) return null_because(site, "modulo() by zero");
+      if (d.as_decimal().is_zero()) return null_because(site, "modulo() by zero");
       if (n.is_int() && d.is_int() && d.as_int() != -1) {
         std::int64_t r = n.as_int() % d.as_int();
         if (r != 0 && (r < 0) != (d.as_int() < 0)) r += d.as_int();
         return Value::integer(r);
       }
-      const double a = n.as_double(), b = d.as_double();
-      return Value::number(a - b * std::floor(a / b));
+      const Decimal a = n.as_decimal(), b = d.as_decimal();
+      return Value::decimal(a - b * (a / b).round(0, Rounding::kFloor));
     }
   }
 }

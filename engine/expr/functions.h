@@ -17,6 +17,7 @@ enum class Builtin : std::uint8_t {
   kNot,
   kIsDefined,
   kNow,
+  kToday,
   // Conversion and numbers.
   kString,
   kNumber,

@@ -102,25 +102,36 @@ Value Evaluator::numeric(const Node& n, const Value& l, const Value& r) {
         break;
     }
   }
-  const double x = l.as_double(), y = r.as_double();
-  if ((n.op == Op::kDiv || n.op == Op::kMod) && y == 0) {
+  const Decimal x = l.as_decimal(), y = r.as_decimal();
+  if ((n.op == Op::kDiv || n.op == Op::kMod) && y.is_zero()) {
     if ((n.flags & kStrict) != 0) return error("division by zero");
     note("division by zero");
     return {};
   }
   switch (n.op) {
     case Op::kAdd:
-      return Value::number(x + y);
+      return Value::decimal(x + y);
     case Op::kSub:
-      return Value::number(x - y);
+      return Value::decimal(x - y);
     case Op::kMul:
-      return Value::number(x * y);
+      return Value::decimal(x * y);
     case Op::kDiv:
-      return Value::number(x / y);
-    case Op::kMod:
-      return Value::number(std::fmod(x, y));
-    default:
-      return Value::number(std::pow(x, y));
+      return Value::decimal(x / y);
+    case Op::kMod:  // JUEL's %: the sign of the dividend, as Java's
+      return Value::decimal(x - y * (x / y).round(0, Rounding::kDown));
+    default: {
+      // A whole exponent: exact, as far as 34 digits go; otherwise through binary floating
+      // point (FEEL leaves the precision of such powers to the implementation).
+      if (r.is_int() && r.as_int() >= -10'000 && r.as_int() <= 10'000) {
+        std::optional<Decimal> p = x.pow(r.as_int());
+        if (!p) {
+          note("the power is too large");
+          return {};
+        }
+        return Value::decimal(*p);
+      }
+      return Value::number(std::pow(l.as_double(), r.as_double()));
+    }
   }
 }
 

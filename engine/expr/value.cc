@@ -41,29 +41,45 @@ bool is_range_json(const Json& j) noexcept {
   return t != j.end() && t->is_string() && t->get_ref<const std::string&>() == "range";
 }
 
+// A typed value as process variables keep it: a date, time or duration as its text, a
+// decimal as the nearest JSON number.
+static void untype_one(Json& j, std::string_view kind) {
+  Json text = std::move(j["value"]);
+  if (kind == "number") {
+    const std::optional<Decimal> d = Decimal::parse(text.get_ref<const std::string&>());
+    j = d ? Json(d->to_double()) : Json(nullptr);
+    return;
+  }
+  j = std::move(text);
+}
+
 void untype(Json& j, bool deep) {
-  if (!typed_kind(j).empty()) {
-    Json text = std::move(j["value"]);
-    j = std::move(text);
+  if (const std::string_view kind = typed_kind(j); !kind.empty()) {
+    untype_one(j, kind);
     return;
   }
   if (!j.is_object() && !j.is_array()) return;
   for (Json& m : j) {
     if (deep) {
       untype(m, true);
-    } else if (!typed_kind(m).empty()) {
-      Json text = std::move(m["value"]);
-      m = std::move(text);
+    } else if (const std::string_view kind = typed_kind(m); !kind.empty()) {
+      untype_one(m, kind);
     }
   }
 }
 
-// {"@type": "date" | "time" | "dateTime" | "duration", "value": TEXT} as the value it names; nullopt
-// for any other object (a context that happens to have such keys stays a context).
+// {"@type": "date" | "time" | "dateTime" | "duration" | "number", "value": TEXT} as the value
+// it names; nullopt for any other object (a context that happens to have such keys stays a
+// context).
 static std::optional<Value> typed(const Json& j) {
   const std::string_view kind = typed_kind(j);
   if (kind.empty()) return std::nullopt;
   const Json& v = j["value"];
+  if (kind == "number") {
+    std::optional<Decimal> d = Decimal::parse(v.get_ref<const std::string&>());
+    if (!d) return std::nullopt;
+    return Value::decimal(*d);
+  }
   Builtin fn = kind == "date"       ? Builtin::kDate
                : kind == "dateTime" ? Builtin::kDateAndTime
                : kind == "duration" ? Builtin::kDuration
@@ -111,7 +127,24 @@ Value Value::number(double d) {
   if (std::trunc(d) == d && std::fabs(d) < kMaxExactInteger) {
     return integer(static_cast<std::int64_t>(d));
   }
-  return real(d);
+  return decimal(Decimal::from_double(d));
+}
+
+Value Value::decimal(const Decimal& d) {
+  if (!d.is_finite()) return Value();
+  if (std::optional<std::int64_t> i = d.to_int()) return integer(*i);
+  Value v(Type::kNumber);
+  v.dec_ = d;
+  return v;
+}
+
+// A decimal as JSON: a JSON number when the double it becomes prints back as the same
+// decimal, else (typed) its full text or (untyped) the nearest double.
+static Json decimal_json(const Decimal& d, bool typed) {
+  const double x = d.to_double();
+  if (!typed && !std::isfinite(x)) return Json(nullptr);  // beyond what JSON numbers hold
+  if (!typed || Decimal::from_double(x) == d) return Json(x);
+  return Json{{"@type", "number"}, {"value", d.text()}};
 }
 
 Value Value::owned(Json j) {
@@ -157,10 +190,10 @@ Value Value::borrow(const Json& j) {
       if (u <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
         return integer(static_cast<std::int64_t>(u));
       }
-      return real(static_cast<double>(u));
+      return decimal(*Decimal::parse(std::to_string(u)));
     }
     case Json::value_t::number_float:
-      return real(j.get<double>());
+      return number(j.get<double>());
     case Json::value_t::string:
       return borrowed_string(j.get_ref<const std::string&>());
     case Json::value_t::object:
@@ -206,6 +239,8 @@ Json Value::to_typed_json() const {
     case Type::kDaysTime:
       kind = "duration";
       break;
+    case Type::kNumber:
+      return int_ ? Json(i_) : decimal_json(dec_, true);
     default:
       return to_json();
   }
@@ -229,7 +264,7 @@ Json Value::to_json() const& {
       return b_;
     case Type::kNumber:
       if (int_) return i_;
-      return std::isfinite(d_) ? Json(d_) : Json(nullptr);
+      return decimal_json(dec_, false);
     case Type::kString:
       return std::string(str());
     case Type::kDate:
@@ -253,7 +288,7 @@ std::string to_text(const Value& v) {
     case Type::kBool:
       return v.as_bool() ? "true" : "false";
     case Type::kNumber:
-      return v.is_int() ? std::to_string(v.as_int()) : Json(v.as_double()).dump();
+      return v.is_int() ? std::to_string(v.as_int()) : v.as_decimal().text();
     case Type::kString:
       return std::string(v.str());
     case Type::kDate:
@@ -296,9 +331,7 @@ std::optional<Value> parse_number(std::string_view s) noexcept {
   std::int64_t i = 0;
   auto [p, ec] = std::from_chars(begin, end, i);
   if (ec == std::errc() && p == end && begin != end) return Value::integer(i);
-  double d = 0;
-  auto [q, ec2] = std::from_chars(begin, end, d);
-  if (ec2 == std::errc() && q == end && begin != end && std::isfinite(d)) return Value::real(d);
+  if (std::optional<Decimal> d = Decimal::parse(s)) return Value::decimal(*d);
   return std::nullopt;
 }
 
@@ -325,8 +358,7 @@ std::optional<int> compare(const Value& a, const Value& b) {
   switch (a.type()) {
     case Type::kNumber:
       if (a.is_int() && b.is_int()) return three_way(a.as_int(), b.as_int());
-      if (std::isnan(a.as_double()) || std::isnan(b.as_double())) return std::nullopt;
-      return three_way(a.as_double(), b.as_double());
+      return a.as_decimal().compare(b.as_decimal());
     case Type::kString:
       return three_way(a.str(), b.str());
     case Type::kDate:

@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "expr/decimal.h"
 #include "expr/temporal.h"
 
 namespace ordo::expr {
@@ -49,14 +50,12 @@ class Value {
     v.i_ = i;
     return v;
   }
-  // A computed number: integral results within 2^53 become integers, so 6 / 3 is 2, not 2.0.
+  // A number computed as a double (sqrt, log, ...): the decimal its shortest text writes; a
+  // whole one that fits is an integer. Null when not finite.
   static Value number(double d);
-  // A number exactly as given (a double stays a double).
-  static Value real(double d) {
-    Value v(Type::kNumber);
-    v.d_ = d;
-    return v;
-  }
+  // A decimal number: a whole one that fits int64 is an integer (so 2.5 * 2 is 5, and 6 / 3
+  // is 2). Null when not finite (an overflow).
+  static Value decimal(const Decimal& d);
   static Value borrowed_string(std::string_view s) {  // borrowed: `s` must outlive the value
     Value v(Type::kString);
     v.sv_ = s;
@@ -115,7 +114,8 @@ class Value {
   bool as_bool() const noexcept { return b_; }
   bool is_int() const noexcept { return int_; }
   std::int64_t as_int() const noexcept { return i_; }
-  double as_double() const noexcept { return int_ ? static_cast<double>(i_) : d_; }
+  double as_double() const noexcept { return int_ ? static_cast<double>(i_) : dec_.to_double(); }
+  Decimal as_decimal() const noexcept { return int_ ? Decimal::from_int(i_) : dec_; }
   bool is_duration() const noexcept {
     return type_ == Type::kYearsMonths || type_ == Type::kDaysTime;
   }
@@ -139,7 +139,8 @@ class Value {
   Json to_json() &&;
   Json to_json() const&;
   // The result as JSON that keeps dates and durations typed: {"@type": "date", "value":
-  // "2026-12-01"} (DMN's form, read back by borrow()).
+  // "2026-12-01"} (DMN's form, read back by borrow()); a decimal that a JSON number (a
+  // double) would not hold exactly too: {"@type": "number", "value": "0.3333333333333333333"}.
   Json to_typed_json() const;
 
  private:
@@ -151,7 +152,7 @@ class Value {
   bool owns_str_ = false;
   std::int64_t i_ = 0;
   std::int64_t n_ = 0;
-  double d_ = 0;
+  Decimal dec_;
   Zone zone_;
   std::string_view sv_;
   std::string owned_str_;

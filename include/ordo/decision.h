@@ -7,19 +7,23 @@
 //
 // Values in and out are JSON, the same both ways:
 //   - null, booleans, strings, lists and contexts are JSON null, booleans, strings, arrays
-//     and objects; numbers are JSON numbers;
-//   - dates, date-times and durations are objects
-//     {"@type": "date" | "dateTime" | "duration", "value": "<FEEL string() text>"},
-//     e.g. {"@type": "date", "value": "2017-01-01"}, {"@type": "duration", "value": "P1Y2M"};
-//     a time of day has no value in this release (such an object is an ordinary context).
-//   - a decision typed date, dateTime or duration reads ISO 8601 text as that type (process
-//     variables keep dates as text).
+//     and objects; numbers are JSON numbers, computed as FEEL decimals (34 digits). A number
+//     a double would not hold exactly (0.3333333333333333333333333333333333) is
+//     {"@type": "number", "value": "<decimal text>"}: parse_decision_json() makes those from
+//     JSON text and dump_decision_json() prints them as JSON numbers again;
+//   - dates, times, date-times and durations are objects
+//     {"@type": "date" | "time" | "dateTime" | "duration", "value": "<FEEL string() text>"},
+//     e.g. {"@type": "date", "value": "2017-01-01"}, {"@type": "duration", "value": "P1Y2M"},
+//     {"@type": "dateTime", "value": "2017-01-01T10:00:00@Europe/Rome"};
+//   - a decision typed date, time, dateTime or duration reads ISO 8601 text as that type
+//     (process variables keep dates as text).
 // An input is keyed by its name (the inputData's name); an input of an imported model is
 // keyed "{namespace}name".
 #pragma once
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -80,6 +84,14 @@ struct DecisionTableHit {
   // no rule matched.
   std::vector<std::string> rule_ids;
 };
+// JSON text as decision values: like nlohmann::json::parse, except that a number whose text
+// a double would not hold exactly ("0.1234567890123456789") becomes {"@type": "number",
+// "value": TEXT}, so it reaches FEEL as written. nullopt when `text` is not JSON.
+std::optional<nlohmann::json> parse_decision_json(std::string_view text);
+// Decision values as JSON text: like json::dump(indent), except that {"@type": "number"}
+// objects are printed as the number they hold, in full.
+std::string dump_decision_json(const nlohmann::json& value, int indent = -1);
+
 struct DecisionTrace {
   std::vector<DecisionTableHit> tables;  // in the order they were evaluated
 };

@@ -114,6 +114,41 @@ TEST_F(DecideCommand, PrintsTheResultOfTheFirstMatchingRule) {
             json::parse(R"({"result":{"carrier":"UPS","insured":true}})"));
 }
 
+// A third of a number, to see digits go in and come out whole.
+const std::string kThird = R"(<?xml version="1.0" encoding="UTF-8"?>
+<definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/" id="third-definitions"
+             name="Third" namespace="https://example.com/ordo/third">
+  <inputData id="amount" name="amount"><variable name="amount" typeRef="number"/></inputData>
+  <decision id="third" name="Third">
+    <variable name="Third" typeRef="number"/>
+    <informationRequirement id="requires-amount"><requiredInput href="#amount"/></informationRequirement>
+    <literalExpression id="third-expression"><text>amount / 3</text></literalExpression>
+  </decision>
+  <decision id="sum" name="Sum">
+    <variable name="Sum" typeRef="number"/>
+    <informationRequirement id="sum-amount"><requiredInput href="#amount"/></informationRequirement>
+    <literalExpression id="sum-expression"><text>amount + 0.2</text></literalExpression>
+  </decision>
+</definitions>
+)";
+
+TEST_F(DecideCommand, NumbersGoInAsWrittenAndComeOutInFull) {
+  const std::string file = write("third.dmn", kThird);
+  const auto run = [&](const std::string& decision, const std::string& vars) {
+    const ProcessRun r = run_ordo({"decide", file, "--decision", decision, "--vars", vars,
+                                   "--json"});
+    EXPECT_EQ(r.exit_code, 0) << r.out;
+    return last_line(r.out);
+  };
+  // 34 digits, as FEEL's decimals have; a double would print 0.3333333333333333.
+  EXPECT_EQ(run("Third", R"({"amount": 1})"), R"({"result":0.3333333333333333333333333333333333})");
+  // 21 significant digits in: a double would have made them 1.0.
+  EXPECT_EQ(run("Third", R"({"amount": 1.00000000000000000003})"),
+            R"({"result":0.3333333333333333333433333333333333})");
+  // 0.1 is 0.1, not the double nearest it: the sum is 0.3 exactly.
+  EXPECT_EQ(run("Sum", R"({"amount": 0.1})"), R"({"result":0.3})");
+}
+
 TEST_F(DecideCommand, AnUnknownDecisionIsNamedAndExitsOne) {
   const std::string file = write("shipping.dmn", kShipping);
   const ProcessRun r = run_ordo({"decide", file, "--decision", "Delivery Window", "--vars",

@@ -366,6 +366,50 @@ TEST(Feel, DatesAndDurationsComeOutAsIsoStrings) {
   });
 }
 
+TEST(Feel, NumbersAreDecimals) {
+  feel_table({
+      {"0.1 + 0.2", "{}", "0.3"},
+      {"0.1 + 0.2 = 0.3", "{}", "true"},
+      {"x + y = 0.3", R"({"x": 0.1, "y": 0.2})", "true"},
+      {"string(1 / 3)", "{}", "\"0.3333333333333333333333333333333333\""},
+      {"10 / 4", "{}", "2.5"},
+      {"2.5 * 2", "{}", "5"},
+      {"decimal(1.125, 2)", "{}", "1.12"},  // half to even
+      {"round half up(1.125, 2)", "{}", "1.13"},
+      {"round half down(-1.125, 2)", "{}", "-1.12"},
+      {"floor(-1.5)", "{}", "-2"},
+      {"ceiling(1.01, 1)", "{}", "1.1"},
+      {"string(123456789012345678901234567890 + 1)", "{}",
+       "\"123456789012345678901234567891\""},
+      {"string(2 ** 100)", "{}", "\"1267650600228229401496703205376\""},
+      {"string(1.10 * 3)", "{}", "\"3.3\""},
+      {"sum([0.1, 0.2, 0.3]) = 0.6", "{}", "true"},
+      {"mean([1, 2]) * 2", "{}", "3"},
+      {"modulo(-7.5, 2)", "{}", "0.5"},
+      {"1 / 0", "{}", "null"},
+      {"string(9.99e6000 * 10)", "{}", "\"9.99E+6001\""},
+      {"9.99e6144 * 10", "{}", "null"},  // beyond decimal128: no value
+  });
+}
+
+TEST(Feel, InstanceOf) {
+  feel_table({
+      {"5 instance of number", "{}", "true"},
+      {"\"5\" instance of number", "{}", "false"},
+      {"@\"2026-12-01T10:00:00Z\" instance of date and time", "{}", "true"},
+      {"@\"P1D\" instance of days and time duration", "{}", "true"},
+      {"@\"P1Y\" instance of days and time duration", "{}", "false"},
+      {"[1, 2] instance of list<number>", "{}", "true"},
+      {"[1, \"a\"] instance of list<number>", "{}", "false"},
+      {"{a: 1} instance of context<a: number>", "{}", "true"},
+      {"[1..5] instance of range<number>", "{}", "true"},
+      {"null instance of Any", "{}", "false"},
+      {"x instance of Any", R"({"x": "a"})", "true"},
+      {"1 instance of tOrder", "{}", "null"},  // no FEEL type
+      {"today() = date(now())", "{}", "true"},
+  });
+}
+
 TEST(Feel, RegularExpressions) {
   feel_table({
       {"matches(\"ORD-12345\", \"^ORD-\\d{5}$\")", "{}", "true"},
