@@ -144,6 +144,8 @@ std::string table_20x4(std::string_view hit) {
       <output name="carrier" typeRef="string"/>)" + rules + "</decisionTable></decision></definitions>";
 }
 
+// Arg 0: whole numbers in (the int64 fast path); arg 1: amounts with cents and a weight with a
+// fraction, compared as decimals.
 void BM_DecisionTable20x4(benchmark::State& state) {
   ordo::DecisionLoad load = ordo::load_decisions({{"bench.dmn", table_20x4("FIRST")}});
   if (!load.ok()) {
@@ -151,8 +153,12 @@ void BM_DecisionTable20x4(benchmark::State& state) {
     return;
   }
   // Matches rule 18 only: [900..949], "DE", < 28, false.
-  const nlohmann::json inputs = {
-      {"total", 920}, {"country", "DE"}, {"weight", 12}, {"express", false}};
+  const bool decimals = state.range(0) == 1;
+  const nlohmann::json inputs = {{"total", decimals ? nlohmann::json(920.45) : nlohmann::json(920)},
+                                 {"country", "DE"},
+                                 {"weight", decimals ? nlohmann::json(12.5) : nlohmann::json(12)},
+                                 {"express", false}};
+  state.SetLabel(decimals ? "decimals" : "integers");
   for (auto _ : state) {
     auto r = ordo::evaluate_decision(*load.model, "carrier", inputs);
     benchmark::DoNotOptimize(r);
@@ -162,7 +168,7 @@ void BM_DecisionTable20x4(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations());
 }
-BENCHMARK(BM_DecisionTable20x4);
+BENCHMARK(BM_DecisionTable20x4)->Arg(0)->Arg(1);
 
 }  // namespace
 

@@ -21,11 +21,17 @@ constexpr int kDigits = 34;
 constexpr int kPlainZeros = 40;  // text(): plain up to this many zeros, then scientific
 constexpr std::uint64_t kCoefficientHighMask = (std::uint64_t{1} << 49) - 1;
 
-constexpr u128 pow10(int n) {
-  u128 p = 1;
-  for (int i = 0; i < n; ++i) p *= 10;
-  return p;
-}
+struct Powers {
+  u128 of[39];
+  constexpr Powers() : of() {
+    of[0] = 1;
+    for (int i = 1; i < 39; ++i) of[i] = of[i - 1] * 10;
+  }
+};
+constexpr Powers kPowers;
+
+// 10^n for n in 0..38 (what u128 holds).
+constexpr u128 pow10(int n) { return kPowers.of[n]; }
 constexpr u128 kMaxCoefficient = pow10(kDigits);  // exclusive
 
 struct Parts {
@@ -55,13 +61,14 @@ std::string digits_of(u128 c) {
   return std::string(buf + i, buf + 40);
 }
 
+// Decimal digits of `c` (1 for 0), from its bit length: no division.
 int digit_count(u128 c) {
-  int n = 1;
-  while (c >= 10) {
-    c /= 10;
-    ++n;
-  }
-  return n;
+  if (c == 0) return 1;
+  const auto high = static_cast<std::uint64_t>(c >> 64);
+  const int bits = high != 0 ? 128 - __builtin_clzll(high)
+                             : 64 - __builtin_clzll(static_cast<std::uint64_t>(c));
+  const int guess = (bits * 1233) >> 12;  // about bits * log10(2): the digits, or one fewer
+  return guess + (guess < 39 && c >= pow10(guess) ? 1 : 0);
 }
 
 }  // namespace
@@ -134,6 +141,23 @@ Decimal Decimal::from_int(std::int64_t v) noexcept {
 }
 
 Decimal Decimal::from_double(double v) noexcept {
+  // Most doubles in orders are short decimals (19.99, 0.5): the fewest fraction digits k for
+  // which round(v * 10^k) / 10^k gives v back is the shortest round-trip text's, found
+  // without printing. Division by an exact power of ten is correctly rounded, so the check
+  // is exact; anything else goes through the text.
+  static constexpr double kPow10[] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                      1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+  if (std::fabs(v) < 1e15) {
+    for (int k = 0; k < 16; ++k) {
+      const double scaled = std::nearbyint(v * kPow10[k]);
+      if (std::fabs(scaled) >= 9007199254740992.0) break;  // 2^53: no longer exact
+      if (scaled / kPow10[k] == v) {
+        const auto c = static_cast<std::int64_t>(scaled);
+        const bool negative = c < 0;
+        return A::encode(negative, static_cast<u128>(negative ? -c : c), -k);
+      }
+    }
+  }
   char buf[32];
   const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
   if (ec != std::errc()) return Decimal();
@@ -295,8 +319,29 @@ Decimal Decimal::abs() const noexcept {
 }
 
 int Decimal::compare(const Decimal& o) const noexcept {
-  const D128 a = A::native(*this), b = A::native(o);
-  return a < b ? -1 : (b < a ? 1 : 0);
+  // On the coefficients: a few integer operations instead of a call into libgcc.
+  const Parts a = A::decode(*this), b = A::decode(o);
+  if (a.special || b.special) {
+    const D128 x = A::native(*this), y = A::native(o);
+    return x < y ? -1 : (y < x ? 1 : 0);
+  }
+  const int sa = a.coefficient == 0 ? 0 : (a.negative ? -1 : 1);
+  const int sb = b.coefficient == 0 ? 0 : (b.negative ? -1 : 1);
+  if (sa != sb || sa == 0) return sa < sb ? -1 : (sa > sb ? 1 : 0);
+  // Same sign: compare magnitudes by their leading digit's power of ten, then digit by digit.
+  const int ea = a.exponent + digit_count(a.coefficient);
+  const int eb = b.exponent + digit_count(b.coefficient);
+  int magnitude = 0;
+  if (ea != eb) {
+    magnitude = ea < eb ? -1 : 1;
+  } else {
+    // Equal leading powers: the exponents differ by fewer than 34, so scaling fits.
+    u128 ca = a.coefficient, cb = b.coefficient;
+    if (a.exponent > b.exponent) ca *= pow10(a.exponent - b.exponent);
+    if (b.exponent > a.exponent) cb *= pow10(b.exponent - a.exponent);
+    magnitude = ca < cb ? -1 : (ca > cb ? 1 : 0);
+  }
+  return sa > 0 ? magnitude : -magnitude;
 }
 
 Decimal Decimal::round(std::int64_t scale, Rounding mode) const noexcept {

@@ -127,7 +127,11 @@ Value Value::number(double d) {
   if (std::trunc(d) == d && std::fabs(d) < kMaxExactInteger) {
     return integer(static_cast<std::int64_t>(d));
   }
-  return decimal(Decimal::from_double(d));
+  if (std::trunc(d) == d) return decimal(Decimal::from_double(d));  // whole; int64 may hold it
+  Value v(Type::kNumber);
+  v.d_ = d;
+  v.has_double_ = true;
+  return v;
 }
 
 Value Value::decimal(const Decimal& d) {
@@ -240,7 +244,7 @@ Json Value::to_typed_json() const {
       kind = "duration";
       break;
     case Type::kNumber:
-      return int_ ? Json(i_) : decimal_json(dec_, true);
+      return int_ ? Json(i_) : has_double_ ? Json(d_) : decimal_json(dec_, true);
     default:
       return to_json();
   }
@@ -264,7 +268,7 @@ Json Value::to_json() const& {
       return b_;
     case Type::kNumber:
       if (int_) return i_;
-      return decimal_json(dec_, false);
+      return has_double_ ? Json(d_) : decimal_json(dec_, false);
     case Type::kString:
       return std::string(str());
     case Type::kDate:
@@ -358,7 +362,18 @@ std::optional<int> compare(const Value& a, const Value& b) {
   switch (a.type()) {
     case Type::kNumber:
       if (a.is_int() && b.is_int()) return three_way(a.as_int(), b.as_int());
+    {
+      // Doubles decide when they differ: rounding to the nearest double keeps order, so if
+      // the doubles of two numbers differ, the numbers differ the same way.
+      const bool da = a.has_double() || (a.is_int() && std::llabs(a.as_int()) < (1LL << 53));
+      const bool db = b.has_double() || (b.is_int() && std::llabs(b.as_int()) < (1LL << 53));
+      if (da && db) {
+        const double x = a.is_int() ? static_cast<double>(a.as_int()) : a.source_double();
+        const double y = b.is_int() ? static_cast<double>(b.as_int()) : b.source_double();
+        if (x != y) return x < y ? -1 : 1;
+      }
       return a.as_decimal().compare(b.as_decimal());
+    }
     case Type::kString:
       return three_way(a.str(), b.str());
     case Type::kDate:

@@ -114,8 +114,18 @@ class Value {
   bool as_bool() const noexcept { return b_; }
   bool is_int() const noexcept { return int_; }
   std::int64_t as_int() const noexcept { return i_; }
-  double as_double() const noexcept { return int_ ? static_cast<double>(i_) : dec_.to_double(); }
-  Decimal as_decimal() const noexcept { return int_ ? Decimal::from_int(i_) : dec_; }
+  double as_double() const noexcept {
+    return int_ ? static_cast<double>(i_) : has_double_ ? d_ : dec_.to_double();
+  }
+  // A number read from a JSON double becomes its decimal (its shortest text) only here, when
+  // decimal arithmetic needs it.
+  Decimal as_decimal() const noexcept {
+    return int_ ? Decimal::from_int(i_) : has_double_ ? Decimal::from_double(d_) : dec_;
+  }
+  // The double a decimal was read from (a JSON number), when it was: comparisons with it
+  // answer without decimal arithmetic unless the doubles are equal.
+  bool has_double() const noexcept { return has_double_; }
+  double source_double() const noexcept { return d_; }
   bool is_duration() const noexcept {
     return type_ == Type::kYearsMonths || type_ == Type::kDaysTime;
   }
@@ -150,9 +160,11 @@ class Value {
   bool b_ = false;
   bool int_ = false;
   bool owns_str_ = false;
+  bool has_double_ = false;
   std::int64_t i_ = 0;
   std::int64_t n_ = 0;
   Decimal dec_;
+  double d_ = 0;
   Zone zone_;
   std::string_view sv_;
   std::string owned_str_;
