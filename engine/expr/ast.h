@@ -86,6 +86,9 @@ inline constexpr std::uint8_t kNamedArgs = 8;  // kCallUser: arguments by name
 // kTestEq of unary tests whose expression reads `?`: a boolean result is the test's result
 // ("? > limit"), as DMN says, rather than a value the input must equal.
 inline constexpr std::uint8_t kUsesInput = 16;
+// kRange written as a test ("(< 10)"): its missing end is unbounded. A range written with a
+// null end ("(null..10)") has no value.
+inline constexpr std::uint8_t kUnaryRange = 32;
 
 struct Node {
   Op op = Op::kConst;

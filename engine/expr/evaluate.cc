@@ -99,6 +99,10 @@ Value Evaluator::eval(NodeIndex i) {
       if (failed_) return {};
       Value high = eval(n.b);
       if (failed_) return {};
+      if ((n.flags & kUnaryRange) == 0 && (low.is_null() || high.is_null())) {
+        note("a range needs both ends: write (< 10) for everything below 10");
+        return {};
+      }
       if (!low.is_null() && !high.is_null() && !compare(low, high)) {
         note("a range from " + describe(low) + " to " + describe(high) +
              ": its ends cannot be compared");
@@ -179,11 +183,9 @@ Value Evaluator::member(const Node& n) {
 Value Evaluator::feel_index(const Node& n) {
   Value base = eval(n.a);
   if (failed_ || base.is_null()) return {};
-  if (base.type() != Type::kList) {
-    note("cannot index " + describe(base) + "; only lists have elements");
-    return {};
-  }
-  const Json& list = base.json();
+  Json singleton;  // a value that is not a list is a list of one (DMN 10.3.2.9.4)
+  if (base.type() != Type::kList) singleton = Json::array({element(std::move(base))});
+  const Json& list = singleton.is_array() ? singleton : base.json();
   Json out = Json::array();
   const Json* saved = item_;
   const std::size_t saved_mark = item_mark_;
@@ -203,7 +205,8 @@ Value Evaluator::feel_index(const Node& n) {
         return {};
       }
       const auto at = static_cast<std::size_t>(d > 0 ? d - 1 : size + d);
-      return part_of(base, list[at]);
+      return singleton.is_array() ? Value::adopt(std::move(singleton[at]))
+                                  : part_of(base, list[at]);
     }
     if (r.type() == Type::kBool && r.as_bool()) out.push_back(list[k]);
   }

@@ -73,12 +73,12 @@ class Evaluator {
     for (std::size_t k = bound_.size(); k > mark; --k) {
       if (bound_[k - 1].first == name) return bound_[k - 1].second;
     }
-    if (item_ != nullptr) {
-      if (name == "item") return item_;
+    if (item_ != nullptr) {  // a context element's own entries first, then `item`
       if (item_->is_object()) {
         auto it = item_->find(name);
         if (it != item_->end()) return &*it;
       }
+      if (name == "item") return item_;
     }
     for (std::size_t k = mark; k > 0; --k) {
       if (bound_[k - 1].first == name) return bound_[k - 1].second;

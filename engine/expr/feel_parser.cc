@@ -467,15 +467,15 @@ class FeelParser : public ParserBase {
     const NodeIndex none = b_.constant(nullptr, open.offset, 0);
     switch (op) {
       case Tok::kLt:
-        return make(Op::kRange, open.offset, {none, e}, kOpenStart | kOpenEnd);
+        return make(Op::kRange, open.offset, {none, e}, kOpenStart | kOpenEnd | kUnaryRange);
       case Tok::kLe:
-        return make(Op::kRange, open.offset, {none, e}, kOpenStart);
+        return make(Op::kRange, open.offset, {none, e}, kOpenStart | kUnaryRange);
       case Tok::kGt:
-        return make(Op::kRange, open.offset, {e, none}, kOpenStart | kOpenEnd);
+        return make(Op::kRange, open.offset, {e, none}, kOpenStart | kOpenEnd | kUnaryRange);
       case Tok::kGe:
-        return make(Op::kRange, open.offset, {e, none}, kOpenEnd);
+        return make(Op::kRange, open.offset, {e, none}, kOpenEnd | kUnaryRange);
       default:  // =
-        return make(Op::kRange, open.offset, {e, e}, 0);
+        return make(Op::kRange, open.offset, {e, e}, kUnaryRange);
     }
   }
 

@@ -218,9 +218,15 @@ std::optional<DateTime> parse_date_time(std::string_view s) noexcept {
     return DateTime{*d, 0, Zone{}};
   }
   std::optional<std::int64_t> d = parse_date(s.substr(0, t));
-  std::optional<TimeOfDay> tod = parse_time(s.substr(t + 1));
+  std::string_view clock = s.substr(t + 1);
+  // "24:00:00" is the midnight that ends the day (XML Schema), the next day's 00:00:00.
+  const bool end_of_day = clock.starts_with("24:00:00") &&
+                          (clock.size() == 8 || (clock[8] != '.' && clock[8] != ','));
+  std::string next_day;
+  if (end_of_day) next_day = "00" + std::string(clock.substr(2));
+  std::optional<TimeOfDay> tod = parse_time(end_of_day ? std::string_view(next_day) : clock);
   if (!d || !tod) return std::nullopt;
-  return DateTime{*d, tod->nanos, tod->zone};
+  return DateTime{*d + (end_of_day ? 1 : 0), tod->nanos, tod->zone};
 }
 
 std::optional<FeelDuration> parse_duration(std::string_view s) noexcept {

@@ -437,7 +437,13 @@ TEST(Feel, RangesAreValues) {
       {"[1..10].start", "{}", "1"},
       {"(1..10].start included", "{}", "false"},
       {"[1..10).end included", "{}", "false"},
-      {"(< 10) = (null..10)", "{}", "true"},
+      {"(< 10).start", "{}", "null"},  // unbounded below
+      {"(null..10)", "{}", "null"},     // a range written with a null end has no value
+      {"(< 10) = (< 10)", "{}", "true"},
+      {"true[1]", "{}", "true"},         // a value that is not a list is a list of one
+      {"100[item > 50]", "{}", "[100]"},
+      {"[{item: 1}, {item: 2}][item >= 2]", "{}", "[{\"item\":2}]"},
+      {"date and time(\"2021-01-01T24:00:00\")", "{}", "\"2021-01-02T00:00:00\""},
       {"(>= 5).start included", "{}", "true"},
       {"(= 3) = [3..3]", "{}", "true"},
       {"[1..2] = [1..3]", "{}", "false"},
