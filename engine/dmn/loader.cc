@@ -2,6 +2,8 @@
 // compiled, every requirement resolved. Problems are diagnostics at file:line:col with a
 // rule id (docs/dmn.md lists them); a model with errors is not returned.
 #include <algorithm>
+#include <cctype>
+#include <optional>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -49,6 +51,46 @@ std::pair<std::string, std::string> split_href(std::string_view href) {
 }
 
 // Whether an element (by local name) is a boxed expression, not a description or extension.
+// A FEEL function definition written as a literal expression, "function(a, b: number) a + b":
+// its parameters and the text of its body. nullopt for any other text (which then compiles,
+// or fails to, as FEEL).
+struct LiteralFunction {
+  std::vector<Parameter> parameters;
+  std::string_view body;
+};
+
+std::string_view trim_spaces(std::string_view s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front())) != 0) s.remove_prefix(1);
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back())) != 0) s.remove_suffix(1);
+  return s;
+}
+
+std::optional<LiteralFunction> literal_function(std::string_view text) {
+  text = trim_spaces(text);
+  if (!text.starts_with("function")) return std::nullopt;
+  std::string_view rest = trim_spaces(text.substr(8));
+  if (!rest.starts_with('(')) return std::nullopt;
+  const std::size_t close = rest.find(')');
+  if (close == std::string_view::npos) return std::nullopt;
+  LiteralFunction out;
+  std::string_view params = rest.substr(1, close - 1);
+  while (!trim_spaces(params).empty()) {
+    const std::size_t comma = params.find(',');
+    std::string_view one = params.substr(0, comma);
+    const std::size_t colon = one.find(':');
+    Parameter p;
+    p.name = std::string(trim_spaces(one.substr(0, colon)));
+    if (colon != std::string_view::npos) p.type_ref = std::string(trim_spaces(one.substr(colon + 1)));
+    if (p.name.empty()) return std::nullopt;
+    out.parameters.push_back(std::move(p));
+    if (comma == std::string_view::npos) break;
+    params.remove_prefix(comma + 1);
+  }
+  out.body = trim_spaces(rest.substr(close + 1));
+  if (out.body.empty() || out.body.starts_with("external")) return std::nullopt;
+  return out;
+}
+
 bool is_boxed(std::string_view local) {
   static constexpr std::string_view kBoxed[] = {
       "literalExpression", "decisionTable", "context",     "invocation", "list",
@@ -219,9 +261,18 @@ void Reader::collect_boxed_names(File& f, pugi::xml_node node, int depth) {
       add_known(std::string(parse::attr(c, "name")));
     }
     if (local == "output") add_known(std::string(parse::attr(c, "name")));
-    if (local == "contextEntry" && dmn_child(f, c, "functionDefinition")) {
-      if (pugi::xml_node v = dmn_child(f, c, "variable")) {
-        m_.function_names.emplace_back(parse::attr(v, "name"));
+    if (local == "contextEntry") {
+      const pugi::xml_node literal = dmn_child(f, c, "literalExpression");
+      const pugi::xml_node text = literal ? dmn_child(f, literal, "text") : pugi::xml_node();
+      std::optional<LiteralFunction> fn;
+      if (text) fn = literal_function(parse::text_of(text));
+      if (fn) {
+        for (const Parameter& p : fn->parameters) add_known(p.name);
+      }
+      if (fn || dmn_child(f, c, "functionDefinition")) {
+        if (pugi::xml_node v = dmn_child(f, c, "variable")) {
+          m_.function_names.emplace_back(parse::attr(v, "name"));
+        }
       }
     }
     collect_boxed_names(f, c, depth + 1);
@@ -420,6 +471,19 @@ bool Reader::read_boxed(File& f, pugi::xml_node node, std::string_view local, Bo
   out.at = f.x->location(node);
   if (out.type_ref.empty()) out.type_ref = type_name_of(parse::attr(node, "typeRef"));
   if (local == "literalExpression") {
+    // "function(a, b) a + b" in a context entry: a function its later entries can call, as a
+    // functionDefinition would be.
+    const pugi::xml_node t = dmn_child(f, node, "text");
+    if (std::optional<LiteralFunction> fn = literal_function(t ? parse::text_of(t) : "")) {
+      out.kind = Boxed::Kind::kFunction;
+      out.parameters = std::move(fn->parameters);
+      out.body = std::make_unique<Boxed>();
+      out.body->at = out.at;
+      out.body->kind = Boxed::Kind::kLiteral;
+      out.body->literal = compile(f, t, fn->body, "the function's body", false,
+                                  parse::attr(node, "expressionLanguage"));
+      return true;
+    }
     out.kind = Boxed::Kind::kLiteral;
     out.literal = compile_text(f, node, "the expression", false);
     return true;

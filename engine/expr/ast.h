@@ -62,6 +62,8 @@ enum class Op : std::uint8_t {
   kTestRange,  // unary test a..b; flags kOpenStart / kOpenEnd
   kTestNe,     // unary test "!= a"
   kInstanceOf,  // a instance of (constants[b]: the type's text)
+  kLambda,      // function(params) body: args are the parameters' name constants, a the body
+  kCallValue,   // a(args): calls the function value `a` evaluates to (flag kNamedArgs)
   kRange,      // a range as a value: a..b, flags kOpenStart / kOpenEnd (a null end: unbounded)
   kCall,       // builtin function `fn` with args
   kCallUser,   // function names[a] of Context::functions with args; flag kNamedArgs: args

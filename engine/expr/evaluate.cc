@@ -94,6 +94,10 @@ Value Evaluator::eval(NodeIndex i) {
       return between(n);
     case Op::kInstanceOf:
       return instance_of(n);
+    case Op::kLambda:
+      return make_function(i);
+    case Op::kCallValue:
+      return call_value(n);
     case Op::kRange: {
       Value low = eval(n.a);
       if (failed_) return {};
@@ -612,6 +616,19 @@ Value Evaluator::call(const Node& n) {
       Value v = eval(arg(n, 0));
       return failed_ ? Value() : Value::boolean(!v.is_null());
     }
+    case Builtin::kSort:
+      return sort(n);
+    case Builtin::kListReplace: {  // list replace(list, match function, new item)
+      Value list = eval(arg(n, 0));
+      if (failed_) return {};
+      Value match = eval(arg(n, 1));
+      if (failed_) return {};
+      Value item = eval(arg(n, 2));
+      if (failed_) return {};
+      if (match.type() == Type::kFunction) return replace_matching(list, match, item);
+      std::array<Value, 3> a{std::move(list), std::move(match), std::move(item)};
+      return call_builtin(n.fn, a, CallSite{builtin_name(n.fn), why_slot()});
+    }
     case Builtin::kNot: {
       Value v = eval(arg(n, 0));
       if (failed_) return {};
@@ -638,9 +655,167 @@ Value Evaluator::call(const Node& n) {
                       CallSite{builtin_name(n.fn), why_slot()});
 }
 
+Value Evaluator::make_function(NodeIndex i) {
+  Closure c;
+  c.node = i;
+  c.captured.reserve(bound_.size());
+  for (const auto& [name, value] : bound_) c.captured.emplace_back(std::string(name), *value);
+  closures_.push_back(std::move(c));
+  return Value::function(static_cast<std::int64_t>(closures_.size() - 1));
+}
+
+Value Evaluator::invoke(const Value& fn, std::vector<Value>& args,
+                        const std::vector<std::string>& names) {
+  constexpr int kMaxCallDepth = 64;
+  if (fn.type() != Type::kFunction || fn.as_int() < 0 ||
+      static_cast<std::size_t>(fn.as_int()) >= closures_.size()) {
+    note("cannot call " + describe(fn) + ": it is not a function of this expression");
+    return {};
+  }
+  if (call_depth_ >= kMaxCallDepth) {
+    return error("functions call each other more than " + std::to_string(kMaxCallDepth) +
+                 " deep in `" + p_.text + "`");
+  }
+  const Closure& c = closures_[static_cast<std::size_t>(fn.as_int())];
+  const Node& lambda = p_.nodes[c.node];
+  // The parameters' values, by position or by name; missing ones are null.
+  std::deque<Json> values;
+  std::vector<std::pair<std::string_view, const Json*>> params;
+  for (std::uint32_t k = 0; k < lambda.arg_count; ++k) {
+    const std::string& param = p_.constants[p_.nodes[arg(lambda, k)].a].get_ref<const std::string&>();
+    std::size_t from = k;
+    if (!names.empty()) {
+      from = static_cast<std::size_t>(std::find(names.begin(), names.end(), param) - names.begin());
+    }
+    values.push_back(from < args.size() ? element(std::move(args[from])) : Json(nullptr));
+    params.emplace_back(param, &values.back());
+  }
+  if (names.empty() && args.size() > lambda.arg_count) {
+    note("the function takes " + std::to_string(lambda.arg_count) + " arguments, got " +
+         std::to_string(args.size()));
+    return {};
+  }
+  const std::size_t mark = bound_.size();
+  const Json* saved_item = item_;
+  const std::size_t saved_mark = item_mark_;
+  for (const auto& [name, value] : c.captured) bound_.emplace_back(name, &value);
+  for (const auto& p : params) bound_.push_back(p);
+  item_ = nullptr;
+  ++call_depth_;
+  Value r = eval(lambda.a);
+  --call_depth_;
+  bound_.resize(mark);
+  item_ = saved_item;
+  item_mark_ = saved_mark;
+  if (failed_) return {};
+  return r.borrowed() != nullptr ? Value::adopt(element(std::move(r))) : r;
+}
+
+Value Evaluator::call_value(const Node& n) {
+  Value fn = eval(n.a);
+  if (failed_) return {};
+  const bool named = (n.flags & kNamedArgs) != 0;
+  std::vector<Value> args;
+  std::vector<std::string> names;
+  for (std::uint32_t k = 0; k < n.arg_count; ++k) {
+    if (named) names.push_back(p_.constants[p_.nodes[arg(n, k++)].a].get<std::string>());
+    args.push_back(eval(arg(n, k)));
+    if (failed_) return {};
+  }
+  if (fn.is_null()) return {};
+  return invoke(fn, args, names);
+}
+
+Value Evaluator::sort(const Node& n) {
+  Value list = eval(arg(n, 0));
+  if (failed_) return {};
+  Value precedes;
+  if (n.arg_count > 1) {
+    precedes = eval(arg(n, 1));
+    if (failed_) return {};
+    if (precedes.type() != Type::kFunction) {
+      note("sort() takes a function as its second argument, e.g. function(x, y) x < y");
+      return {};
+    }
+  }
+  if (list.type() != Type::kList) {
+    if (!list.is_null()) note("sort() takes a list, got " + describe(list));
+    return {};
+  }
+  const Json& items = list.json();
+  // A merge sort that asks the function only about pairs: correct for any answers (a
+  // function that is no ordering gives some order, never undefined behaviour).
+  std::vector<std::size_t> order(items.size()), scratch(items.size());
+  for (std::size_t k = 0; k < order.size(); ++k) order[k] = k;
+  bool ok = true;
+  const auto before = [&](std::size_t a, std::size_t b) {
+    if (!ok) return false;
+    if (precedes.is_null()) {
+      const std::optional<int> c = compare(Value::borrow(items[b]), Value::borrow(items[a]));
+      if (!c) ok = false;
+      return c.value_or(0) > 0;
+    }
+    std::vector<Value> args{Value::borrow(items[a]), Value::borrow(items[b])};
+    const Value r = invoke(precedes, args, {});
+    if (failed_ || r.type() != Type::kBool) ok = false;
+    return ok && r.as_bool();
+  };
+  for (std::size_t width = 1; width < order.size() && ok; width *= 2) {
+    for (std::size_t lo = 0; lo < order.size(); lo += 2 * width) {
+      const std::size_t mid = std::min(lo + width, order.size());
+      const std::size_t hi = std::min(lo + 2 * width, order.size());
+      std::size_t i = lo, j = mid, out = lo;
+      while (i < mid && j < hi) scratch[out++] = before(order[j], order[i]) ? order[j++] : order[i++];
+      while (i < mid) scratch[out++] = order[i++];
+      while (j < hi) scratch[out++] = order[j++];
+    }
+    order.swap(scratch);
+  }
+  if (failed_) return {};
+  if (!ok) {
+    note("sort(): the elements cannot be compared, or the function did not answer true or false");
+    return {};
+  }
+  Json out = Json::array();
+  for (std::size_t k : order) out.push_back(items[k]);
+  return Value::owned(std::move(out));
+}
+
+Value Evaluator::replace_matching(const Value& list, const Value& match, const Value& item) {
+  if (list.type() != Type::kList) {
+    note("list replace() takes a list, got " + describe(list));
+    return {};
+  }
+  Json out = Json::array();
+  const Json replacement = element(Value(item));
+  for (const Json& e : list.json()) {
+    std::vector<Value> args{Value::borrow(e), item};
+    const Value hit = invoke(match, args, {});
+    if (failed_) return {};
+    if (hit.type() != Type::kBool) {
+      note("list replace(): the match function must answer true or false, got " + describe(hit));
+      return {};
+    }
+    out.push_back(hit.as_bool() ? replacement : e);
+  }
+  return Value::owned(std::move(out));
+}
+
 Value Evaluator::call_user(const Node& n) {
   const std::string& name = p_.names[n.a];
   const bool named = (n.flags & kNamedArgs) != 0;
+  // A function value bound to the name ({f: function(x) ..., r: f(2)}) comes first.
+  if (const Json* bound = lookup(name); bound != nullptr && typed_kind(*bound) == "function") {
+    const Value fn = Value::borrow(*bound);
+    std::vector<Value> values;
+    std::vector<std::string> keys;
+    for (std::uint32_t k = 0; k < n.arg_count; ++k) {
+      if (named) keys.push_back(p_.constants[p_.nodes[arg(n, k++)].a].get<std::string>());
+      values.push_back(eval(arg(n, k)));
+      if (failed_) return {};
+    }
+    return invoke(fn, values, keys);
+  }
   std::vector<Json> args;
   std::vector<std::string> names;
   args.reserve(named ? n.arg_count / 2 : n.arg_count);

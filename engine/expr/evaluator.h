@@ -2,6 +2,7 @@
 // operators.cc (arithmetic, comparison and the JUEL coercions). Internal to the engine.
 #pragma once
 
+#include <deque>
 #include <optional>
 #include <string>
 #include <utility>
@@ -115,6 +116,13 @@ class Evaluator {
   std::optional<bool> test(const Node& t, const Value& v);
   [[gnu::noinline]] Value call(const Node& n);
   [[gnu::noinline]] Value call_user(const Node& n);
+  // FEEL function values: function(...) ... makes one (capturing the names bound now), a
+  // call runs its body with the parameters bound; sort() and list replace() call them too.
+  [[gnu::noinline]] Value make_function(NodeIndex i);
+  [[gnu::noinline]] Value call_value(const Node& n);
+  Value invoke(const Value& fn, std::vector<Value>& args, const std::vector<std::string>& names);
+  [[gnu::noinline]] Value sort(const Node& n);
+  Value replace_matching(const Value& list, const Value& match, const Value& item);
 
  public:
   // A computed value as an element of a list or context being built, or as a result.
@@ -149,6 +157,12 @@ class Evaluator {
   std::size_t item_mark_ = 0;   // how many names were bound when that filter began
   // FEEL for / some / every: the names bound now, innermost last (they hide variables).
   std::vector<std::pair<std::string_view, const Json*>> bound_;
+  struct Closure {
+    NodeIndex node;                                       // the kLambda
+    std::vector<std::pair<std::string, Json>> captured;  // the names bound when it was made
+  };
+  std::deque<Closure> closures_;  // a deque: references stay valid as functions are made
+  int call_depth_ = 0;
   bool failed_ = false;
   Status status_;
   std::string why_;

@@ -117,6 +117,7 @@ class FeelParser : public ParserBase {
   const CompileOptions& options_;
   bool no_index_ = false;  // at the end of a range, where '[' closes it: "]1..10["
   std::uint32_t input_refs_ = 0;  // how many times `?` was read so far
+  std::vector<std::string> lambda_names_;  // context entries holding functions so far
 
   // A test that the value equals `e` (or is in it, a list). In unary tests, when `e` reads
   // `?` (it was read since `refs_before`), a boolean result decides the test instead.
@@ -592,8 +593,14 @@ class FeelParser : public ParserBase {
         if (!at(Tok::kRBracket)) return fail_expected("']' to close '['" + at_offset(open));
         take();
         e = make(Op::kIndex, start, {e, index});
-      } else if (at(Tok::kLParen)) {
-        return fail(peek().offset, "only built-in functions can be called, by their name");
+      } else if (at(Tok::kLParen)) {  // a function value called: lib.f(1), (function(x) x)(1)
+        const Token callee = peek();
+        std::vector<NodeIndex> args;
+        bool named = false;
+        if (!arguments(callee, args, named)) return kNoNode;
+        NodeIndex c = make_with_args(Op::kCallValue, start, args, named ? kNamedArgs : 0);
+        b_.at(c).a = e;
+        e = c;
       } else {
         break;
       }
@@ -660,6 +667,7 @@ class FeelParser : public ParserBase {
     if (t.text == "true" || t.text == "false")
       return b_.constant(t.text == "true", t.offset, t.length);
     if (t.text == "null") return b_.constant(nullptr, t.offset, t.length);
+    if (t.text == "function" && at(Tok::kLParen)) return lambda(t);
     if (at(Tok::kLParen)) return call(t);
     if (t.text == "not") return fail(t.offset, "FEEL writes not(x), with parentheses");
     if (is_keyword(t.text)) {
@@ -670,11 +678,48 @@ class FeelParser : public ParserBase {
     return v;
   }
 
+  // function(a, b: number) body: a function value. Parameter types are read and not checked.
+  NodeIndex lambda(const Token& keyword) {
+    const Token open = take();
+    std::vector<NodeIndex> params;
+    while (!error && !at(Tok::kRParen)) {
+      if (!at(Tok::kName)) return fail_expected("a parameter name in function(...)");
+      const Token first = take();
+      std::string name(first.text);
+      while (at(Tok::kName)) name.append(" ").append(take().text);  // a name with spaces
+      params.push_back(b_.constant(name, first.offset, last_end_ - first.offset));
+      if (at(Tok::kColon)) {  // a type: skipped up to ',' or ')'
+        take();
+        int depth = 0;
+        while (!at(Tok::kEnd) && (depth > 0 || (!at(Tok::kComma) && !at(Tok::kRParen)))) {
+          if (at(Tok::kLt)) ++depth;
+          if (at(Tok::kGt)) --depth;
+          take();
+        }
+      }
+      if (!at(Tok::kComma)) break;
+      take();
+    }
+    if (!at(Tok::kRParen)) return fail_expected("')' to close the parameters" + at_offset(open));
+    take();
+    if (at_name("external")) {
+      return fail(peek().offset, "external functions (Java, PMML) are not supported: write the "
+                                 "function in FEEL");
+    }
+    NodeIndex body = expression();
+    if (error) return kNoNode;
+    NodeIndex n = make_with_args(Op::kLambda, keyword.offset, params);
+    b_.at(n).a = body;
+    return n;
+  }
+
   NodeIndex call(const Token& name) {
     const bool theirs = std::find(options_.functions.begin(), options_.functions.end(),
-                                  name.text) != options_.functions.end();
+                                  name.text) != options_.functions.end() ||
+                        std::find(lambda_names_.begin(), lambda_names_.end(), name.text) !=
+                            lambda_names_.end();
     const BuiltinInfo* info = theirs ? nullptr : find_builtin(name.text);
-    if (info == nullptr && !options_.user_functions) {
+    if (info == nullptr && !options_.user_functions && !theirs) {
       return fail(name.offset, "unknown function '" + std::string(name.text) +
                                    "'; docs/expressions.md lists the functions Ordo supports");
     }
@@ -889,6 +934,8 @@ class FeelParser : public ParserBase {
         }
         if (!at(Tok::kColon)) return fail_expected("':' after the key '" + k + "'");
         take();
+        // {f: function(x) ..., r: f(2)}: later entries (and f itself) call f by name.
+        if (at_name("function")) lambda_names_.push_back(k);
         NodeIndex value = expression();
         if (error) return kNoNode;
         keys.push_back(k);

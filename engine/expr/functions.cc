@@ -18,6 +18,7 @@ constexpr BuiltinInfo kBuiltins[] = {
     {"is defined", Builtin::kIsDefined, 1, 1, "value"},
     {"now", Builtin::kNow, 0, 0, ""},
     {"today", Builtin::kToday, 0, 0, ""},
+    {"sort", Builtin::kSort, 1, 2, "list,precedes"},
     {"string", Builtin::kString, 1, 1, "from"},
     {"number", Builtin::kNumber, 1, 1, "from"},
     {"decimal", Builtin::kDecimal, 2, 2, "n,scale"},

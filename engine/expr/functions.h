@@ -18,6 +18,7 @@ enum class Builtin : std::uint8_t {
   kIsDefined,
   kNow,
   kToday,
+  kSort,  // sort(list, precedes): calls a FEEL function
   // Conversion and numbers.
   kString,
   kNumber,

@@ -80,6 +80,14 @@ static std::optional<Value> typed(const Json& j) {
     if (!d) return std::nullopt;
     return Value::decimal(*d);
   }
+  if (kind == "function") {
+    const std::string& ref = v.get_ref<const std::string&>();
+    std::int64_t id = -1;
+    if (ref.size() < 2 || ref[0] != '#') return std::nullopt;
+    auto [p, ec] = std::from_chars(ref.data() + 1, ref.data() + ref.size(), id);
+    if (ec != std::errc() || p != ref.data() + ref.size()) return std::nullopt;
+    return Value::function(id);
+  }
   Builtin fn = kind == "date"       ? Builtin::kDate
                : kind == "dateTime" ? Builtin::kDateAndTime
                : kind == "duration" ? Builtin::kDuration
@@ -118,6 +126,8 @@ std::string_view type_name(Type t) noexcept {
       return "context";
     case Type::kRange:
       return "range";
+    case Type::kFunction:
+      return "function";
   }
   return "value";
 }
@@ -245,6 +255,8 @@ Json Value::to_typed_json() const {
       break;
     case Type::kNumber:
       return int_ ? Json(i_) : has_double_ ? Json(d_) : decimal_json(dec_, true);
+    case Type::kFunction:
+      return Json{{"@type", "function"}, {"value", "#" + std::to_string(i_)}};
     default:
       return to_json();
   }
@@ -281,6 +293,8 @@ Json Value::to_json() const& {
     case Type::kContext:
     case Type::kRange:
       return json();
+    case Type::kFunction:
+      return to_typed_json();
   }
   return nullptr;
 }
@@ -313,6 +327,8 @@ std::string to_text(const Value& v) {
       return (j["start included"].get<bool>() ? "[" : "(") + to_text(Value::borrow(j["start"])) +
              ".." + to_text(Value::borrow(j["end"])) + (j["end included"].get<bool>() ? "]" : ")");
     }
+    case Type::kFunction:
+      return "function";
   }
   return "null";
 }
@@ -349,6 +365,8 @@ std::optional<bool> equals(const Value& a, const Value& b) {
     case Type::kContext:
     case Type::kRange:
       return a.json() == b.json();
+    case Type::kFunction:
+      return a.as_int() == b.as_int();
     default: {
       std::optional<int> c = compare(a, b);
       if (c) return *c == 0;

@@ -30,6 +30,7 @@ enum class Type : std::uint8_t {
   kList,
   kContext,
   kRange,  // {"@type": "range", "start", "end", "start included", "end included"} (json())
+  kFunction,  // a FEEL function defined in the expression being evaluated: its number there
 };
 
 // "number", "string", "date and time", ... as FEEL names the types.
@@ -92,6 +93,13 @@ class Value {
   static Value years_months(std::int64_t months) {
     Value v(Type::kYearsMonths);
     v.i_ = months;
+    return v;
+  }
+  // The function `id` of the evaluation that made it ({"@type": "function", "value": "#id"}
+  // in lists and contexts; meaningless outside that evaluation).
+  static Value function(std::int64_t id) {
+    Value v(Type::kFunction);
+    v.i_ = id;
     return v;
   }
   static Value days_time(std::int64_t nanos) {

@@ -410,6 +410,32 @@ TEST(Feel, InstanceOf) {
   });
 }
 
+TEST(Feel, FunctionsAreValues) {
+  feel_table({
+      {"{f: function(x) x + 1, r: f(2)}.r", "{}", "3"},
+      {"{f: function(a, b) a - b, r: f(b: 1, a: 5)}.r", "{}", "4"},
+      {"{f: function(n: number, l: list<number>) n * count(l), r: f(21, [1, 2])}.r", "{}",
+       "42"},
+      {"(function(a, b) a * b)(3, 4)", "{}", "12"},
+      // A function sees the names bound where it was made.
+      {"for k in [1, 2] return {add: function(x) x + k, r: add(10)}.r", "{}", "[11,12]"},
+      {"sort([3, 1, 2], function(x, y) x > y)", "{}", "[3,2,1]"},
+      {"sort([3, 1, 2])", "{}", "[1,2,3]"},
+      {"sort([{n: 2}, {n: 1}], function(a, b) a.n < b.n)", "{}", "[{\"n\":1},{\"n\":2}]"},
+      {"sort([1, \"a\"])", "{}", "null"},
+      {"sort([2, 1], function(x, y) \"yes\")", "{}", "null"},
+      {"list replace([2, 4, 7, 8], function(item, newItem) item < newItem, 5)", "{}",
+       "[5,5,7,8]"},
+      {"5(1)", "{}", "null"},  // not a function
+  });
+  // A function that calls itself for ever is stopped, with a message.
+  const json r =
+      testing::value_of(ExpressionDialect::kFeel, "{f: function(n) f(n + 1), r: f(0)}.r");
+  ASSERT_TRUE(r.is_string()) << r;
+  EXPECT_NE(r.get<std::string>().find("call each other more than 64 deep"), std::string::npos)
+      << r.get<std::string>();
+}
+
 TEST(Feel, RegularExpressions) {
   feel_table({
       {"matches(\"ORD-12345\", \"^ORD-\\d{5}$\")", "{}", "true"},
