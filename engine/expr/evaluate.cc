@@ -711,9 +711,7 @@ Value Evaluator::invoke(const Value& fn, std::vector<Value>& args,
   return r.borrowed() != nullptr ? Value::adopt(element(std::move(r))) : r;
 }
 
-Value Evaluator::call_value(const Node& n) {
-  Value fn = eval(n.a);
-  if (failed_) return {};
+Value Evaluator::invoke_with(const Value& fn, const Node& n) {
   const bool named = (n.flags & kNamedArgs) != 0;
   std::vector<Value> args;
   std::vector<std::string> names;
@@ -724,6 +722,12 @@ Value Evaluator::call_value(const Node& n) {
   }
   if (fn.is_null()) return {};
   return invoke(fn, args, names);
+}
+
+Value Evaluator::call_value(const Node& n) {
+  Value fn = eval(n.a);
+  if (failed_) return {};
+  return invoke_with(fn, n);
 }
 
 Value Evaluator::sort(const Node& n) {
@@ -806,15 +810,7 @@ Value Evaluator::call_user(const Node& n) {
   const bool named = (n.flags & kNamedArgs) != 0;
   // A function value bound to the name ({f: function(x) ..., r: f(2)}) comes first.
   if (const Json* bound = lookup(name); bound != nullptr && typed_kind(*bound) == "function") {
-    const Value fn = Value::borrow(*bound);
-    std::vector<Value> values;
-    std::vector<std::string> keys;
-    for (std::uint32_t k = 0; k < n.arg_count; ++k) {
-      if (named) keys.push_back(p_.constants[p_.nodes[arg(n, k++)].a].get<std::string>());
-      values.push_back(eval(arg(n, k)));
-      if (failed_) return {};
-    }
-    return invoke(fn, values, keys);
+    return invoke_with(Value::borrow(*bound), n);
   }
   std::vector<Json> args;
   std::vector<std::string> names;

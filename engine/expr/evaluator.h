@@ -121,6 +121,8 @@ class Evaluator {
   [[gnu::noinline]] Value make_function(NodeIndex i);
   [[gnu::noinline]] Value call_value(const Node& n);
   Value invoke(const Value& fn, std::vector<Value>& args, const std::vector<std::string>& names);
+  // `fn` called with the arguments of the call node `n` (by position, or by name).
+  Value invoke_with(const Value& fn, const Node& n);
   [[gnu::noinline]] Value sort(const Node& n);
   Value replace_matching(const Value& list, const Value& match, const Value& item);
 
