@@ -151,6 +151,8 @@ class Evaluation {
     return expr::evaluate_typed(*p, context(s));
   }
   Result<Json> boxed(const Boxed& b, const Scope& s, const Decision* owner);
+  // DMN 1.5 filter, for, some and every over the list its <in> gives.
+  Result<Json> iterate(const Boxed& b, const Scope& s, const Decision* owner);
   Result<Json> table(const DecisionTable& t, const Scope& s, const Decision* owner);
   Result<Json> invoke(std::string_view what, const std::vector<Parameter>& params,
                       const Boxed& body, std::span<const Json> args,
@@ -366,8 +368,59 @@ Result<Json> Evaluation::boxed(const Boxed& b, const Scope& s, const Decision* o
     }
     case Boxed::Kind::kFunction:
       return Json(nullptr);  // a function is no value JSON can carry
+    case Boxed::Kind::kConditional: {
+      Result<Json> c = boxed(b.items[0], s, owner);
+      if (!c) return c;
+      return boxed(b.items[c->is_boolean() && c->get<bool>() ? 1 : 2], s, owner);
+    }
+    case Boxed::Kind::kFilter:
+    case Boxed::Kind::kFor:
+    case Boxed::Kind::kSome:
+    case Boxed::Kind::kEvery:
+      return iterate(b, s, owner);
   }
   return Json(nullptr);
+}
+
+Result<Json> Evaluation::iterate(const Boxed& b, const Scope& s, const Decision* owner) {
+  Result<Json> in = boxed(b.items[0], s, owner);
+  if (!in) return in;
+  if (in->is_null()) return Json(nullptr);
+  Json list = in->is_array() ? std::move(*in) : Json::array({std::move(*in)});  // one: a list
+  Json out = Json::array();
+  bool unknown = false;
+  for (Json& element : list) {
+    Scope inner(*this, &s);
+    if (b.kind == Boxed::Kind::kFilter) {
+      inner.set("item", element);
+      if (element.is_object()) {  // a context element's entries, before `item`
+        for (auto it = element.begin(); it != element.end(); ++it) inner.set(it.key(), *it);
+      }
+    } else {
+      inner.set(b.iterator, element);
+    }
+    Result<Json> r = boxed(b.items[1], inner, owner);
+    if (!r) return r;
+    switch (b.kind) {
+      case Boxed::Kind::kFilter:  // a match that is no boolean: no result
+        if (!r->is_boolean() && !r->is_null()) return Json(nullptr);
+        if (r->is_boolean() && r->get<bool>()) out.push_back(std::move(element));
+        break;
+      case Boxed::Kind::kFor:
+        out.push_back(std::move(*r));
+        break;
+      default: {  // some / every: the first true / false decides
+        const bool every = b.kind == Boxed::Kind::kEvery;
+        if (r->is_boolean() && r->get<bool>() != every) return Json(!every);
+        unknown = unknown || !r->is_boolean();
+        break;
+      }
+    }
+  }
+  if (b.kind == Boxed::Kind::kSome || b.kind == Boxed::Kind::kEvery) {
+    return unknown ? Json(nullptr) : Json(b.kind == Boxed::Kind::kEvery);
+  }
+  return out;
 }
 
 std::optional<Result<Json>> Evaluation::call(std::string_view name, std::span<const Json> args,

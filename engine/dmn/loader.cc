@@ -261,6 +261,9 @@ void Reader::collect_boxed_names(File& f, pugi::xml_node node, int depth) {
       add_known(std::string(parse::attr(c, "name")));
     }
     if (local == "output") add_known(std::string(parse::attr(c, "name")));
+    if (local == "for" || local == "some" || local == "every") {
+      add_known(std::string(parse::attr(c, "iteratorVariable")));
+    }
     if (local == "contextEntry") {
       const pugi::xml_node literal = dmn_child(f, c, "literalExpression");
       const pugi::xml_node text = literal ? dmn_child(f, literal, "text") : pugi::xml_node();
@@ -560,6 +563,38 @@ bool Reader::read_boxed(File& f, pugi::xml_node node, std::string_view local, Bo
     });
     return true;
   }
+  // DMN 1.5's boxed conditional, filter and iterators: their parts, each a boxed expression.
+  using Parts = std::initializer_list<std::string_view>;
+  const auto parts = [&](Boxed::Kind kind, Parts names) {
+    out.kind = kind;
+    out.iterator = std::string(parse::attr(node, "iteratorVariable"));
+    for (std::string_view part : names) {
+      Boxed& b = out.items.emplace_back();
+      const pugi::xml_node holder = dmn_child(f, node, part);
+      if (!holder) {
+        f.x->error(node, "missing-part",
+                   "the " + std::string(local) + " has no <" + std::string(part) + ">");
+        return false;
+      }
+      if (!read_boxed_child(f, holder, b, depth + 1)) {
+        f.x->error(holder, "missing-part",
+                   "<" + std::string(part) + "> holds no expression");
+        return false;
+      }
+    }
+    if ((kind == Boxed::Kind::kFor || kind == Boxed::Kind::kSome ||
+         kind == Boxed::Kind::kEvery) && out.iterator.empty()) {
+      f.x->error(node, "missing-iterator-variable",
+                 "the " + std::string(local) + " names no iteratorVariable");
+      return false;
+    }
+    return true;
+  };
+  if (local == "conditional") return parts(Boxed::Kind::kConditional, {"if", "then", "else"});
+  if (local == "filter") return parts(Boxed::Kind::kFilter, {"in", "match"});
+  if (local == "for") return parts(Boxed::Kind::kFor, {"in", "return"});
+  if (local == "some") return parts(Boxed::Kind::kSome, {"in", "satisfies"});
+  if (local == "every") return parts(Boxed::Kind::kEvery, {"in", "satisfies"});
   if (local == "functionDefinition") {
     out.kind = Boxed::Kind::kFunction;
     read_parameters(f, node, out.parameters);

@@ -93,6 +93,12 @@ struct Boxed {
     kList,
     kRelation,
     kFunction,
+    // DMN 1.5: items hold the parts in order.
+    kConditional,  // if, then, else
+    kFilter,       // in, match (`item` is each element)
+    kFor,          // in, return (iterator names each element)
+    kSome,         // in, satisfies
+    kEvery,        // in, satisfies
   };
   Kind kind = Kind::kLiteral;
   std::string type_ref;
@@ -101,7 +107,8 @@ struct Boxed {
   std::unique_ptr<DecisionTable> table;  // kDecisionTable
   std::vector<Entry> entries;           // kContext; kInvocation: the bindings
   std::string callee;                   // kInvocation: the function's name
-  std::vector<Boxed> items;             // kList
+  std::vector<Boxed> items;             // kList; the parts of the DMN 1.5 kinds
+  std::string iterator;                 // kFor, kSome, kEvery: the name bound to each element
   std::vector<std::string> columns;     // kRelation
   std::vector<std::vector<Boxed>> rows;  // kRelation
   std::vector<Parameter> parameters;    // kFunction

@@ -668,6 +668,14 @@ Value call_builtin(Builtin fn, std::span<Value> args, const CallSite& site) {
       if (auto n = parse_number(args[0].str())) return *n;
       return null_because(
           site, "number(" + Json(std::string(args[0].str())).dump() + ") is not a number");
+    case Builtin::kAbs:  // of a duration too
+      if (args[0].type() == Type::kYearsMonths) {
+        return Value::years_months(args[0].months() < 0 ? -args[0].months() : args[0].months());
+      }
+      if (args[0].type() == Type::kDaysTime) {
+        return Value::days_time(args[0].nanos() < 0 ? -args[0].nanos() : args[0].nanos());
+      }
+      return number_function(fn, args, site);
     case Builtin::kDecimal:
     case Builtin::kFloor:
     case Builtin::kCeiling:
@@ -675,7 +683,6 @@ Value call_builtin(Builtin fn, std::span<Value> args, const CallSite& site) {
     case Builtin::kRoundDown:
     case Builtin::kRoundHalfUp:
     case Builtin::kRoundHalfDown:
-    case Builtin::kAbs:
     case Builtin::kModulo:
     case Builtin::kSqrt:
     case Builtin::kLog:
@@ -696,7 +703,6 @@ Value call_builtin(Builtin fn, std::span<Value> args, const CallSite& site) {
       return list_edit(fn, args, site);
     case Builtin::kGetValue:
     case Builtin::kGetEntries:
-    case Builtin::kContext:
     case Builtin::kContextPut:
     case Builtin::kContextMerge:
       return context_function(fn, args, site);
@@ -720,7 +726,14 @@ Value call_builtin(Builtin fn, std::span<Value> args, const CallSite& site) {
     case Builtin::kSubstringAfter:
       return two_strings(fn, args, site);
     case Builtin::kStringJoin:
-      return string_join(args, site);
+    case Builtin::kContext:
+      // A single value where a list is expected is a list of one (DMN 10.3.2.9.4).
+      if (!args[0].is_null() && args[0].type() != Type::kList) {
+        Value one = Value::owned(Json::array({args[0].to_typed_json()}));
+        args[0] = std::move(one);
+      }
+      return fn == Builtin::kStringJoin ? string_join(args, site)
+                                        : context_function(fn, args, site);
     case Builtin::kMatches:
     case Builtin::kReplace:
     case Builtin::kSplit:

@@ -219,6 +219,73 @@ TEST(Dmn, KnowledgeModelsAndInvocations) {
   EXPECT_EQ(eval(*m, "Wrong", json::object()), "error: 'Fee Of' has no parameter 'size'");
 }
 
+TEST(Dmn, LiteralFunctionsAndTheBoxedExpressionsOfDmn15) {
+  auto m = load(dmn(R"(
+<inputData id="lines" name="Lines"><variable name="Lines"/></inputData>
+<decision id="f" name="Literal function">
+  <context>
+    <contextEntry><variable name="net price"/>
+      <literalExpression><text>function(gross, vat rate) gross / (1 + vat rate)</text></literalExpression>
+    </contextEntry>
+    <contextEntry><literalExpression><text>net price(119, 0.19)</text></literalExpression></contextEntry>
+  </context>
+</decision>
+<decision id="c" name="Conditional">
+  <informationRequirement id="c-r"><requiredInput href="#lines"/></informationRequirement>
+  <conditional>
+    <if><literalExpression><text>count(Lines) &gt; 2</text></literalExpression></if>
+    <then><literalExpression><text>"bulk"</text></literalExpression></then>
+    <else><literalExpression><text>"single"</text></literalExpression></else>
+  </conditional>
+</decision>
+<decision id="fi" name="Filter">
+  <informationRequirement id="fi-r"><requiredInput href="#lines"/></informationRequirement>
+  <filter>
+    <in><literalExpression><text>Lines</text></literalExpression></in>
+    <match><literalExpression><text>qty &gt; 1</text></literalExpression></match>
+  </filter>
+</decision>
+<decision id="fo" name="For">
+  <informationRequirement id="fo-r"><requiredInput href="#lines"/></informationRequirement>
+  <for iteratorVariable="line">
+    <in><literalExpression><text>Lines</text></literalExpression></in>
+    <return><literalExpression><text>line.qty * 10</text></literalExpression></return>
+  </for>
+</decision>
+<decision id="ev" name="Every">
+  <informationRequirement id="ev-r"><requiredInput href="#lines"/></informationRequirement>
+  <every iteratorVariable="line">
+    <in><literalExpression><text>Lines</text></literalExpression></in>
+    <satisfies><literalExpression><text>line.qty &gt; 0</text></literalExpression></satisfies>
+  </every>
+</decision>
+<decision id="so" name="Some">
+  <informationRequirement id="so-r"><requiredInput href="#lines"/></informationRequirement>
+  <some iteratorVariable="line">
+    <in><literalExpression><text>Lines</text></literalExpression></in>
+    <satisfies><literalExpression><text>line.qty &gt; 5</text></literalExpression></satisfies>
+  </some>
+</decision>)"));
+  ASSERT_TRUE(m);
+  const json lines = {{"Lines", json::parse(R"([{"qty": 1}, {"qty": 3}, {"qty": 2}])")}};
+  EXPECT_EQ(eval(*m, "Literal function", json::object()), 100);
+  EXPECT_EQ(eval(*m, "Conditional", lines), "bulk");
+  EXPECT_EQ(eval(*m, "Filter", lines), json::parse(R"([{"qty": 3}, {"qty": 2}])"));
+  EXPECT_EQ(eval(*m, "For", lines), json::parse("[10, 30, 20]"));
+  EXPECT_EQ(eval(*m, "Every", lines), true);
+  EXPECT_EQ(eval(*m, "Some", lines), false);
+  EXPECT_EQ(eval(*m, "Conditional", {{"Lines", json::array({1})}}), "single");
+  // A part that is missing is a load error at its line.
+  DecisionLoad broken = load_decisions({DecisionSource{"broken.dmn", dmn(R"(
+<decision id="b" name="Broken">
+  <for iteratorVariable="x"><in><literalExpression><text>[1]</text></literalExpression></in></for>
+</decision>)")}});
+  ASSERT_FALSE(broken.ok());
+  EXPECT_NE(format_diagnostic(broken.diagnostics.at(0)).find("the for has no <return> [missing-part]"),
+            std::string::npos)
+      << format_diagnostic(broken.diagnostics.at(0));
+}
+
 TEST(Dmn, DecisionServices) {
   auto m = load(dmn(R"(
 <decisionService id="svc" name="Price Service">

@@ -115,7 +115,7 @@ TEST(Feel, StringJoin) {
       {"string join([\"a\", null, \"b\"])", "{}", "\"ab\""},
       {"string join([], \"-\")", "{}", "\"\""},
       {"string join([\"a\", 1], \"-\")", "{}", "null"},
-      {"string join(\"a\", \"-\")", "{}", "null"},
+      {"string join(\"a\", \"-\")", "{}", "\"a\""},  // one string is a list of one
   });
 }
 
