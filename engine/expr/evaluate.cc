@@ -243,22 +243,24 @@ const Json* Evaluator::iterable(NodeIndex source, Value& holder) {
     Value from = eval(s.a);
     Value to = eval(s.b);
     if (failed_) return nullptr;
-    if (from.type() != Type::kNumber || to.type() != Type::kNumber || !from.is_int() ||
-        !to.is_int()) {
-      note("a range to iterate needs whole numbers at both ends, got " + describe(from) +
-           " and " + describe(to));
+    const bool dates = from.type() == Type::kDate && to.type() == Type::kDate;  // day by day
+    if (!dates && (from.type() != Type::kNumber || to.type() != Type::kNumber ||
+                   !from.is_int() || !to.is_int())) {
+      note("a range to iterate needs whole numbers (or dates) at both ends, got " +
+           describe(from) + " and " + describe(to));
       return nullptr;
     }
-    const std::int64_t a = from.as_int();
-    const std::int64_t b = to.as_int();
+    const std::int64_t a = dates ? from.days() : from.as_int();
+    const std::int64_t b = dates ? to.days() : to.as_int();
     constexpr std::int64_t kMost = 1'000'000;  // a hostile range cannot exhaust memory
-    if ((b >= a ? b - a : a - b) >= kMost) {
-      note("a range to iterate may hold at most " + std::to_string(kMost) + " numbers");
+    std::int64_t span = 0;
+    if (__builtin_sub_overflow(b, a, &span) || span >= kMost || span <= -kMost) {
+      note("a range to iterate may hold at most " + std::to_string(kMost) + " values");
       return nullptr;
     }
     Json list = Json::array();
     for (std::int64_t k = a;; k += b >= a ? 1 : -1) {
-      list.push_back(k);
+      list.push_back(dates ? Value::date(k).to_typed_json() : Json(k));
       if (k == b) break;
     }
     holder = Value::owned(std::move(list));
@@ -570,7 +572,8 @@ std::optional<bool> Evaluator::test(const Node& t, const Value& v) {
         return false;
       }
       if (e.type() == Type::kRange && v.type() != Type::kRange) return in_range(v, e);
-      return equals(v, e);
+      // A value of another type is not equal: `true in [false, 2]` is false, not null.
+      return equals(v, e).value_or(false);
     case Op::kTestNe: {
       const std::optional<bool> same = equals(v, e);
       if (!same) return std::nullopt;
@@ -625,6 +628,10 @@ Value Evaluator::call(const Node& n) {
       if (failed_) return {};
       Value item = eval(arg(n, 2));
       if (failed_) return {};
+      if (!list.is_null() && list.type() != Type::kList) {  // one value: a list of one
+        Value one = Value::owned(Json::array({element(std::move(list))}));
+        list = std::move(one);
+      }
       if (match.type() == Type::kFunction) return replace_matching(list, match, item);
       std::array<Value, 3> a{std::move(list), std::move(match), std::move(item)};
       return call_builtin(n.fn, a, CallSite{builtin_name(n.fn), why_slot()});

@@ -766,11 +766,18 @@ class FeelParser : public ParserBase {
       if (info.id == Builtin::kDate && const_value(args[k]) == "year") {
         params = {"year", "month", "day"};
       }
+      if (info.id == Builtin::kTime && const_value(args[k]) == "hour") {
+        params = {"hour", "minute", "second", "offset"};
+      }
+      if (info.id == Builtin::kDateAndTime && const_value(args[k]) == "date") {
+        params = {"date", "time"};
+      }
     }
     std::vector<NodeIndex> ordered(params.size(), kNoNode);
     for (std::size_t k = 0; k < args.size(); k += 2) {
       std::string key = const_value(args[k]).get<std::string>();
       if (info.id == Builtin::kContextPut && key == "keys") key = "key";  // DMN 1.5's name
+      if (info.id == Builtin::kListReplace && key == "match") key = "position";  // a function
       const auto at = std::find(params.begin(), params.end(), key);
       const std::uint32_t where = out_.nodes[args[k]].offset;
       if (at == params.end()) {

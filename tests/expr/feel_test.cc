@@ -427,6 +427,9 @@ TEST(Feel, FunctionsAreValues) {
       {"list replace([2, 4, 7, 8], function(item, newItem) item < newItem, 5)", "{}",
        "[5,5,7,8]"},
       {"5(1)", "{}", "null"},  // not a function
+      {"list replace(match: function(item, newItem) item = 2, newItem: 4, list: [1, 2, 3])", "{}",
+       "[1,4,3]"},
+      {"list replace(1, 1, 5)", "{}", "[5]"},
   });
   // A function that calls itself for ever is stopped, with a message.
   const json r =
@@ -483,6 +486,7 @@ TEST(Feel, RangesAreValues) {
       {"for r in [[1..3], [4..6]] return 5 in r", "{}", "[false,true]"},
       {"10 in != 10", "{}", "false"},
       {"10 in (!= 11)", "{}", "true"},
+      {"true in [false, 2, 3]", "{}", "false"},  // another type is not equal
       {"[date(\"2026-01-01\")..date(\"2026-12-31\")].end", "{}", "\"2026-12-31\""},
       {"[1..\"a\"]", "{}", "null"},
   });
@@ -512,6 +516,13 @@ TEST(Feel, TimesZonesAndTheTwoKindsOfDuration) {
       {"duration(\"PT24H\")", "{}", "\"P1D\""},
       {"duration(p)", R"({"p": "P1Y2D"})", "null"},
       {"duration(\"P1Y2M\").months", "{}", "2"},
+      {"time(hour: 11, minute: 59, second: 0, offset: duration(\"-PT2H\"))", "{}",
+       "\"11:59:00-02:00\""},
+      {"for d in @\"2026-01-30\"..@\"2026-02-01\" return string(d)", "{}",
+       "[\"2026-01-30\",\"2026-01-31\",\"2026-02-01\"]"},
+      // By the dates alone: a later time of day on the last day still makes the year whole.
+      {"years and months duration(@\"2014-12-31T23:59:59\", @\"2016-12-31T00:00:01\")", "{}",
+       "\"P2Y\""},
       {"years and months duration(date(\"2011-12-22\"), date(\"2013-08-24\"))", "{}",
        "\"P1Y8M\""},
       // A local date and time is no instant: it cannot be set against a zoned one.
