@@ -1,4 +1,5 @@
 // The decision JSON of ordo/decision.h both ways: numbers from their text, printed in full.
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -79,9 +80,11 @@ void dump(const json& j, int indent, int depth, std::string& out) {
     out += '\n';
     out.append(static_cast<std::size_t>(indent * d), ' ');
   };
-  if (expr::typed_kind(j) == "number") {
-    out += j["value"].get_ref<const std::string&>();
-    return;
+  if (expr::typed_kind(j) == "number") {  // printed as the number it is, never as given
+    if (std::optional<expr::Decimal> d = expr::Decimal::parse(j["value"].get_ref<const std::string&>())) {
+      out += d->text();
+      return;
+    }
   }
   if (j.is_object() && !j.empty()) {
     out += '{';

@@ -75,7 +75,15 @@ std::optional<LiteralFunction> literal_function(std::string_view text) {
   LiteralFunction out;
   std::string_view params = rest.substr(1, close - 1);
   while (!trim_spaces(params).empty()) {
-    const std::size_t comma = params.find(',');
+    std::size_t comma = std::string_view::npos;  // the next one outside a type's <...>
+    for (std::size_t i = 0, depth = 0; i < params.size(); ++i) {
+      if (params[i] == '<') ++depth;
+      if (params[i] == '>' && depth > 0) --depth;
+      if (params[i] == ',' && depth == 0) {
+        comma = i;
+        break;
+      }
+    }
     std::string_view one = params.substr(0, comma);
     const std::size_t colon = one.find(':');
     Parameter p;

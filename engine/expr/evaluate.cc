@@ -1,6 +1,7 @@
 // The evaluator's walk over the nodes: variables, paths, lists, logic, tests and calls; and
 // the public evaluate() and evaluate_condition().
 #include <array>
+#include <atomic>
 #include <cmath>
 #include <map>
 #include <type_traits>
@@ -188,7 +189,7 @@ Value Evaluator::feel_index(const Node& n) {
   Value base = eval(n.a);
   if (failed_ || base.is_null()) return {};
   Json singleton;  // a value that is not a list is a list of one (DMN 10.3.2.9.4)
-  if (base.type() != Type::kList) singleton = Json::array({element(std::move(base))});
+  if (base.type() != Type::kList) singleton = Json::array({typed(std::move(base))});
   const Json& list = singleton.is_array() ? singleton : base.json();
   Json out = Json::array();
   const Json* saved = item_;
@@ -411,8 +412,10 @@ Value Evaluator::unary(const Node& n) {
     if (v.is_int() && v.as_int() != INT64_MIN) return Value::integer(-v.as_int());
     return Value::decimal(-v.as_decimal());
   }
-  if (v.type() == Type::kYearsMonths) return Value::years_months(-v.months());
-  if (v.type() == Type::kDaysTime) return Value::days_time(-v.nanos());
+  if (v.type() == Type::kYearsMonths && v.months() != INT64_MIN) {
+    return Value::years_months(-v.months());
+  }
+  if (v.type() == Type::kDaysTime && v.nanos() != INT64_MIN) return Value::days_time(-v.nanos());
   if (!v.is_null()) note("cannot negate " + describe(v));
   return {};
 }
@@ -663,19 +666,34 @@ Value Evaluator::call(const Node& n) {
 }
 
 Value Evaluator::make_function(NodeIndex i) {
+  constexpr std::size_t kMostFunctions = 10'000;
+  if (closures_.size() >= kMostFunctions) {
+    return error("more than " + std::to_string(kMostFunctions) + " functions made in `" +
+                 p_.text + "`");
+  }
+  if (closures_.empty()) {  // ids of this evaluation's functions: none from elsewhere match
+    static std::atomic<std::int64_t> evaluations{0};
+    function_base_ = ((evaluations.fetch_add(1, std::memory_order_relaxed) & 0xFFFFFFFF) + 1)
+                     << 16;
+  }
   Closure c;
   c.node = i;
   c.captured.reserve(bound_.size());
-  for (const auto& [name, value] : bound_) c.captured.emplace_back(std::string(name), *value);
+  for (const auto& [name, value] : bound_) {
+    if (name != "partial") c.captured.emplace_back(std::string(name), *value);
+  }
   closures_.push_back(std::move(c));
-  return Value::function(static_cast<std::int64_t>(closures_.size() - 1));
+  return Value::function(function_base_ + static_cast<std::int64_t>(closures_.size() - 1));
 }
 
 Value Evaluator::invoke(const Value& fn, std::vector<Value>& args,
                         const std::vector<std::string>& names) {
-  constexpr int kMaxCallDepth = 64;
-  if (fn.type() != Type::kFunction || fn.as_int() < 0 ||
-      static_cast<std::size_t>(fn.as_int()) >= closures_.size()) {
+  // Each call may nest the body's own depth (kMaxTreeDepth) of evaluation: 32 keep the
+  // stack well within a server thread's.
+  constexpr int kMaxCallDepth = 32;
+  const std::int64_t index = fn.as_int() - function_base_;
+  if (fn.type() != Type::kFunction || closures_.empty() || index < 0 ||
+      static_cast<std::size_t>(index) >= closures_.size()) {
     note("cannot call " + describe(fn) + ": it is not a function of this expression");
     return {};
   }
@@ -683,7 +701,7 @@ Value Evaluator::invoke(const Value& fn, std::vector<Value>& args,
     return error("functions call each other more than " + std::to_string(kMaxCallDepth) +
                  " deep in `" + p_.text + "`");
   }
-  const Closure& c = closures_[static_cast<std::size_t>(fn.as_int())];
+  const Closure& c = closures_[static_cast<std::size_t>(index)];
   const Node& lambda = p_.nodes[c.node];
   // The parameters' values, by position or by name; missing ones are null.
   std::deque<Json> values;
@@ -694,7 +712,7 @@ Value Evaluator::invoke(const Value& fn, std::vector<Value>& args,
     if (!names.empty()) {
       from = static_cast<std::size_t>(std::find(names.begin(), names.end(), param) - names.begin());
     }
-    values.push_back(from < args.size() ? element(std::move(args[from])) : Json(nullptr));
+    values.push_back(from < args.size() ? typed(std::move(args[from])) : Json(nullptr));
     params.emplace_back(param, &values.back());
   }
   if (names.empty() && args.size() > lambda.arg_count) {
@@ -715,7 +733,10 @@ Value Evaluator::invoke(const Value& fn, std::vector<Value>& args,
   item_ = saved_item;
   item_mark_ = saved_mark;
   if (failed_) return {};
-  return r.borrowed() != nullptr ? Value::adopt(element(std::move(r))) : r;
+  // The result may borrow from `values` or the closure: a copy that owns what it holds.
+  if (r.type() == Type::kString) return Value::owned_string(std::string(r.str()));
+  if (r.borrowed() != nullptr) return Value::owned(*r.borrowed());
+  return r;
 }
 
 Value Evaluator::invoke_with(const Value& fn, const Node& n) {
@@ -798,7 +819,7 @@ Value Evaluator::replace_matching(const Value& list, const Value& match, const V
     return {};
   }
   Json out = Json::array();
-  const Json replacement = element(Value(item));
+  const Json replacement = typed(Value(item));
   for (const Json& e : list.json()) {
     std::vector<Value> args{Value::borrow(e), item};
     const Value hit = invoke(match, args, {});
@@ -809,6 +830,7 @@ Value Evaluator::replace_matching(const Value& list, const Value& match, const V
     }
     out.push_back(hit.as_bool() ? replacement : e);
   }
+  untype_members(out);
   return Value::owned(std::move(out));
 }
 

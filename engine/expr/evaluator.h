@@ -164,6 +164,7 @@ class Evaluator {
     std::vector<std::pair<std::string, Json>> captured;  // the names bound when it was made
   };
   std::deque<Closure> closures_;  // a deque: references stay valid as functions are made
+  std::int64_t function_base_ = 0;  // the id of closures_[0] (unique per evaluation)
   int call_depth_ = 0;
   bool failed_ = false;
   Status status_;

@@ -245,7 +245,11 @@ Value sum_or_mean(std::span<Value> args, bool mean, const CallSite& site) {
       return;
     }
     ++count;
-    if (exact && v.is_int() && !__builtin_add_overflow(isum, v.as_int(), &isum)) return;
+    std::int64_t next = 0;
+    if (exact && v.is_int() && !__builtin_add_overflow(isum, v.as_int(), &next)) {
+      isum = next;
+      return;
+    }
     if (exact) dsum = Decimal::from_int(isum);
     exact = false;
     dsum = dsum + v.as_decimal();
@@ -487,7 +491,10 @@ Value min_or_max(std::span<Value> args, bool max, const CallSite& site) {
   });
   if (!ok || !found) return Value();
   if (best.type() == Type::kString) return Value::owned_string(std::string(best.str()));
-  if (best.type() == Type::kList || best.type() == Type::kContext) return Value::owned(best.json());
+  if (best.type() == Type::kList || best.type() == Type::kContext ||
+      best.type() == Type::kRange) {
+    return Value::owned(best.json());
+  }
   return best;
 }
 
@@ -669,10 +676,10 @@ Value call_builtin(Builtin fn, std::span<Value> args, const CallSite& site) {
       return null_because(
           site, "number(" + Json(std::string(args[0].str())).dump() + ") is not a number");
     case Builtin::kAbs:  // of a duration too
-      if (args[0].type() == Type::kYearsMonths) {
+      if (args[0].type() == Type::kYearsMonths && args[0].months() != INT64_MIN) {
         return Value::years_months(args[0].months() < 0 ? -args[0].months() : args[0].months());
       }
-      if (args[0].type() == Type::kDaysTime) {
+      if (args[0].type() == Type::kDaysTime && args[0].nanos() != INT64_MIN) {
         return Value::days_time(args[0].nanos() < 0 ? -args[0].nanos() : args[0].nanos());
       }
       return number_function(fn, args, site);

@@ -192,6 +192,10 @@ Value Evaluator::shift(const Value& at, const Value& d, bool minus) {
     return Value::time_of_day(floor_mod(at.nanos() + (minus ? -by : by), kNanosPerDay),
                               at.zone());
   }
+  if ((d.type() == Type::kYearsMonths ? d.months() : d.nanos()) == INT64_MIN) {
+    note("the duration is too long");
+    return {};
+  }
   if (d.type() == Type::kYearsMonths) {  // by the calendar, in local time
     const std::optional<std::int64_t> days =
         add_months(at.days(), minus ? -d.months() : d.months());
@@ -208,9 +212,12 @@ Value Evaluator::shift(const Value& at, const Value& d, bool minus) {
   DateTime moved;
   if (start.zone.kind == ZoneKind::kId) {
     const DateTime utc = to_utc(start);
-    moved = from_utc(utc.days, utc.nanos + by, start.zone);
+    // Whole days and the rest apart, so no sum overflows.
+    moved = from_utc(utc.days + floor_div(by, kNanosPerDay),
+                     utc.nanos + floor_mod(by, kNanosPerDay), start.zone);
   } else {
-    moved = normalized(start.days, start.nanos + by, start.zone);
+    moved = normalized(start.days + floor_div(by, kNanosPerDay),
+                       start.nanos + floor_mod(by, kNanosPerDay), start.zone);
   }
   if (moved.days < kMinDays || moved.days > kMaxDays) {
     note("the date lies beyond the year 999,999,999");
@@ -233,7 +240,14 @@ Value Evaluator::between_times(const Value& l, const Value& r) {
     return Value::days_time(utc(l) - utc(r));
   }
   const DateTime a = l.date_time_parts(), b = r.date_time_parts();
-  if (lt == Type::kDate && rt == Type::kDate) return Value::days_time((a.days - b.days) * kNanosPerDay);
+  if (lt == Type::kDate && rt == Type::kDate) {
+    const std::optional<std::int64_t> d = nanos_between(a, b);
+    if (!d) {
+      note("the time between " + describe(l) + " and " + describe(r) + " is too long");
+      return {};
+    }
+    return Value::days_time(*d);
+  }
   if ((a.zone.kind == ZoneKind::kLocal) != (b.zone.kind == ZoneKind::kLocal)) {
     note("cannot subtract " + describe(r) + " from " + describe(l) +
          ": one has a time zone, the other not");

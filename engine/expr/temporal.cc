@@ -282,14 +282,15 @@ std::optional<FeelDuration> parse_duration(std::string_view s) noexcept {
     } else {
       dt = true;
       std::int64_t part = 0;
-      if (__builtin_mul_overflow(n, unit_nanos, &part) ||
-          __builtin_add_overflow(nanos, part + frac, &nanos)) {
+      if (__builtin_mul_overflow(n, unit_nanos, &part) || __builtin_add_overflow(part, frac, &part) ||
+          __builtin_add_overflow(nanos, part, &nanos)) {
         return std::nullopt;
       }
     }
   }
   if (ym == dt) return std::nullopt;  // nothing, or both kinds
   const std::int64_t v = ym ? months : nanos;
+  if (v == INT64_MIN) return std::nullopt;
   return FeelDuration{ym, negative ? -v : v};
 }
 

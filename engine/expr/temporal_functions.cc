@@ -62,9 +62,18 @@ Value time_of(std::span<Value> args, const CallSite& site) {
     if (*h < 0 || *h > 23 || *m < 0 || *m > 59 || !(s >= 0 && s < 60)) {
       return null_because(site, "time() of an hour, minute or second out of range");
     }
-    const std::int64_t nanos = ((*h * 60 + *m) * 60) * kNanosPerSecond +
-                               (args[2].is_int() ? args[2].as_int() * kNanosPerSecond
-                                                 : std::llround(s * 1e9));
+    // Seconds to the nanosecond, cut off (59.9999999999 is 59.999999999, not a minute more).
+    const std::int64_t second_nanos =
+        args[2].is_int()
+            ? args[2].as_int() * kNanosPerSecond
+            : (args[2].as_decimal() * Decimal::from_int(kNanosPerSecond))
+                  .round(0, Rounding::kDown)
+                  .to_int()
+                  .value_or(60 * kNanosPerSecond);
+    if (second_nanos >= 60 * kNanosPerSecond) {
+      return null_because(site, "time() of a second out of range");
+    }
+    const std::int64_t nanos = ((*h * 60 + *m) * 60) * kNanosPerSecond + second_nanos;
     Zone zone;
     if (args.size() == 4 && !args[3].is_null()) {
       if (args[3].type() != Type::kDaysTime) {

@@ -38,7 +38,10 @@ std::string_view typed_kind(const Json& j) noexcept {
 bool is_range_json(const Json& j) noexcept {
   if (!j.is_object() || j.size() != 5) return false;
   auto t = j.find("@type");
-  return t != j.end() && t->is_string() && t->get_ref<const std::string&>() == "range";
+  if (t == j.end() || !t->is_string() || t->get_ref<const std::string&>() != "range") return false;
+  auto si = j.find("start included"), ei = j.find("end included");
+  return j.contains("start") && j.contains("end") && si != j.end() && si->is_boolean() &&
+         ei != j.end() && ei->is_boolean();
 }
 
 // A typed value as process variables keep it: a date, time or duration as its text, a
@@ -383,8 +386,11 @@ std::optional<int> compare(const Value& a, const Value& b) {
     {
       // Doubles decide when they differ: rounding to the nearest double keeps order, so if
       // the doubles of two numbers differ, the numbers differ the same way.
-      const bool da = a.has_double() || (a.is_int() && std::llabs(a.as_int()) < (1LL << 53));
-      const bool db = b.has_double() || (b.is_int() && std::llabs(b.as_int()) < (1LL << 53));
+      constexpr std::int64_t kExact = std::int64_t{1} << 53;  // ints a double holds exactly
+      const auto exact = [](const Value& v) {
+        return v.has_double() || (v.is_int() && v.as_int() > -kExact && v.as_int() < kExact);
+      };
+      const bool da = exact(a), db = exact(b);
       if (da && db) {
         const double x = a.is_int() ? static_cast<double>(a.as_int()) : a.source_double();
         const double y = b.is_int() ? static_cast<double>(b.as_int()) : b.source_double();

@@ -286,6 +286,18 @@ TEST(Dmn, LiteralFunctionsAndTheBoxedExpressionsOfDmn15) {
       << format_diagnostic(broken.diagnostics.at(0));
 }
 
+TEST(Dmn, DecisionJsonKeepsDigitsAndPrintsOnlyNumbers) {
+  const std::optional<json> in = parse_decision_json(R"({"a": 0.1, "b": 1.00000000000000000001})");
+  ASSERT_TRUE(in.has_value());
+  EXPECT_EQ((*in)["a"], 0.1);
+  EXPECT_EQ((*in)["b"], json::parse(R"({"@type": "number", "value": "1.00000000000000000001"})"));
+  EXPECT_EQ(dump_decision_json(*in), R"({"a":0.1,"b":1.00000000000000000001})");
+  EXPECT_FALSE(parse_decision_json("{\"a\": }").has_value());
+  // A typed number whose text is no number is printed as the object it is, never raw.
+  const json forged = json::parse(R"({"x": {"@type": "number", "value": "1,\"admin\":true"}})");
+  EXPECT_EQ(json::parse(dump_decision_json(forged)), forged);
+}
+
 TEST(Dmn, DecisionServices) {
   auto m = load(dmn(R"(
 <decisionService id="svc" name="Price Service">
