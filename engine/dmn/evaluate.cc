@@ -443,11 +443,12 @@ std::optional<Result<Json>> Evaluation::call(std::string_view name, std::span<co
   }
   for (const DecisionService& s : m_.services) {
     if (s.name != name) continue;
-    // Parameters: the input decisions, then the input data, in the order the service lists
-    // them. The service runs as an evaluation of its own.
+    // Parameters: the input data, then the input decisions, each in the order the service
+    // lists them (as the DMN TCK calls services by position). The service runs as an
+    // evaluation of its own.
     std::vector<Parameter> params;
-    for (std::size_t k : s.input_decisions) params.push_back({m_.decisions[k].name, {}});
     for (std::size_t k : s.input_data) params.push_back({m_.inputs[k].name, {}});
+    for (std::size_t k : s.input_decisions) params.push_back({m_.decisions[k].name, {}});
     Json inputs = Json::object();
     for (std::size_t k = 0; k < args.size(); ++k) {
       std::string key;
