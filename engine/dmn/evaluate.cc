@@ -205,8 +205,8 @@ bool Evaluation::conforms_item(const ItemDefinition& def, const Json& v, bool as
   if (!def.components.empty()) {
     if (!v.is_object()) return false;
     for (const ItemDefinition& c : def.components) {
-      auto it = v.find(c.name);
-      if (it != v.end() && !conforms_item(c, *it, false, depth + 1)) return false;
+      auto it = v.find(c.name);  // every component present (null is a value), of its type
+      if (it == v.end() || !conforms_item(c, *it, false, depth + 1)) return false;
     }
   } else if (!def.type_ref.empty() && !conforms(def.type_ref, v, depth + 1)) {
     return false;
@@ -506,7 +506,11 @@ Result<Json> Evaluation::invoke(std::string_view what, const std::vector<Paramet
     } else if (p < args.size()) {
       v = &args[p];
     }
-    s.set(params[p].name, v == nullptr ? Json(nullptr) : coerce(params[p].type_ref, *v));
+    Json value = v == nullptr ? Json(nullptr) : coerce(params[p].type_ref, *v);
+    // An argument not of its parameter's type: the invocation has no result (DMN 1.5
+    // 10.3.2.9.4), rather than a body that runs with null.
+    if (value.is_null() && v != nullptr && !v->is_null()) return Json(nullptr);
+    s.set(params[p].name, std::move(value));
   }
   if (named) {
     for (const std::string& n : names) {

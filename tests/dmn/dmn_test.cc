@@ -298,6 +298,37 @@ TEST(Dmn, DecisionJsonKeepsDigitsAndPrintsOnlyNumbers) {
   EXPECT_EQ(json::parse(dump_decision_json(forged)), forged);
 }
 
+TEST(Dmn, AContextOfAStructuredTypeHasEveryComponentAndArgumentsAreOfTheirType) {
+  auto m = load(dmn(R"(
+<itemDefinition name="tCustomer">
+  <itemComponent name="name"><typeRef>string</typeRef></itemComponent>
+  <itemComponent name="tier"><typeRef>number</typeRef></itemComponent>
+</itemDefinition>
+<businessKnowledgeModel id="greet" name="Greeting">
+  <encapsulatedLogic>
+    <formalParameter name="customer" typeRef="tCustomer"/>
+    <literalExpression><text>"Hello " + customer.name</text></literalExpression>
+  </encapsulatedLogic>
+</businessKnowledgeModel>
+<decision id="whole" name="Whole">
+  <knowledgeRequirement id="w-k"><requiredKnowledge href="#greet"/></knowledgeRequirement>
+  <literalExpression><text>Greeting({name: "Ann", tier: 1})</text></literalExpression>
+</decision>
+<decision id="partial" name="Partial">
+  <knowledgeRequirement id="p-k"><requiredKnowledge href="#greet"/></knowledgeRequirement>
+  <literalExpression><text>Greeting({name: "Ann"})</text></literalExpression>
+</decision>
+<decision id="typed" name="Typed">
+  <variable name="Typed" typeRef="tCustomer"/>
+  <literalExpression><text>{name: "Ann", tier: null}</text></literalExpression>
+</decision>)"));
+  ASSERT_TRUE(m);
+  EXPECT_EQ(eval(*m, "Whole", json::object()), "Hello Ann");
+  // Without `tier` the context is no tCustomer: the call has no result (not "Hello Ann").
+  EXPECT_EQ(eval(*m, "Partial", json::object()), nullptr);
+  EXPECT_EQ(eval(*m, "Typed", json::object()), json::parse(R"({"name": "Ann", "tier": null})"));
+}
+
 TEST(Dmn, DecisionServices) {
   auto m = load(dmn(R"(
 <decisionService id="svc" name="Price Service">
