@@ -99,22 +99,8 @@ Value Evaluator::eval(NodeIndex i) {
       return make_function(i);
     case Op::kCallValue:
       return call_value(n);
-    case Op::kRange: {
-      Value low = eval(n.a);
-      if (failed_) return {};
-      Value high = eval(n.b);
-      if (failed_) return {};
-      if ((n.flags & kUnaryRange) == 0 && (low.is_null() || high.is_null())) {
-        note("a range needs both ends: write (< 10) for everything below 10");
-        return {};
-      }
-      if (!low.is_null() && !high.is_null() && !compare(low, high)) {
-        note("a range from " + describe(low) + " to " + describe(high) +
-             ": its ends cannot be compared");
-        return {};
-      }
-      return Value::range(low, high, (n.flags & kOpenStart) == 0, (n.flags & kOpenEnd) == 0);
-    }
+    case Op::kRange:
+      return range(n);
     case Op::kIn:
       return in(n);
     case Op::kCall:
@@ -532,6 +518,23 @@ std::optional<bool> instance(const Value& v, std::string_view type) {
 
 }  // namespace
 
+Value Evaluator::range(const Node& n) {
+  Value low = eval(n.a);
+  if (failed_) return {};
+  Value high = eval(n.b);
+  if (failed_) return {};
+  if ((n.flags & kUnaryRange) == 0 && (low.is_null() || high.is_null())) {
+    note("a range needs both ends: write (< 10) for everything below 10");
+    return {};
+  }
+  if (!low.is_null() && !high.is_null() && !compare(low, high)) {
+    note("a range from " + describe(low) + " to " + describe(high) +
+         ": its ends cannot be compared");
+    return {};
+  }
+  return Value::range(low, high, (n.flags & kOpenStart) == 0, (n.flags & kOpenEnd) == 0);
+}
+
 Value Evaluator::instance_of(const Node& n) {
   Value v = eval(n.a);
   if (failed_) return {};
@@ -682,7 +685,7 @@ Value Evaluator::make_function(NodeIndex i) {
   for (const auto& [name, value] : bound_) {
     if (name != "partial") c.captured.emplace_back(std::string(name), *value);
   }
-  closures_.push_back(std::move(c));
+  closures_.push_back(std::make_unique<Closure>(std::move(c)));
   return Value::function(function_base_ + static_cast<std::int64_t>(closures_.size() - 1));
 }
 
@@ -701,7 +704,7 @@ Value Evaluator::invoke(const Value& fn, std::vector<Value>& args,
     return error("functions call each other more than " + std::to_string(kMaxCallDepth) +
                  " deep in `" + p_.text + "`");
   }
-  const Closure& c = closures_[static_cast<std::size_t>(index)];
+  const Closure& c = *closures_[static_cast<std::size_t>(index)];
   const Node& lambda = p_.nodes[c.node];
   // The parameters' values, by position or by name; missing ones are null.
   std::deque<Json> values;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <deque>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -111,7 +112,8 @@ class Evaluator {
   Value scale(const Value& d, double f);
   Value logic(const Node& n);
   Value between(const Node& n);
-  Value instance_of(const Node& n);
+  [[gnu::noinline]] Value instance_of(const Node& n);
+  [[gnu::noinline]] Value range(const Node& n);
   Value in(const Node& n);
   std::optional<bool> test(const Node& t, const Value& v);
   [[gnu::noinline]] Value call(const Node& n);
@@ -163,7 +165,9 @@ class Evaluator {
     NodeIndex node;                                       // the kLambda
     std::vector<std::pair<std::string, Json>> captured;  // the names bound when it was made
   };
-  std::deque<Closure> closures_;  // a deque: references stay valid as functions are made
+  // Each closure on the heap, so references stay valid as more are made; an empty vector
+  // allocates nothing (most evaluations make no function: a deque would allocate each time).
+  std::vector<std::unique_ptr<Closure>> closures_;
   std::int64_t function_base_ = 0;  // the id of closures_[0] (unique per evaluation)
   int call_depth_ = 0;
   bool failed_ = false;

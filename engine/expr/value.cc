@@ -142,7 +142,7 @@ Value Value::number(double d) {
   }
   if (std::trunc(d) == d) return decimal(Decimal::from_double(d));  // whole; int64 may hold it
   Value v(Type::kNumber);
-  v.d_ = d;
+  v.n_ = std::bit_cast<std::int64_t>(d);
   v.has_double_ = true;
   return v;
 }
@@ -257,7 +257,7 @@ Json Value::to_typed_json() const {
       kind = "duration";
       break;
     case Type::kNumber:
-      return int_ ? Json(i_) : has_double_ ? Json(d_) : decimal_json(dec_, true);
+      return int_ ? Json(i_) : has_double_ ? Json(source_double()) : decimal_json(dec_, true);
     case Type::kFunction:
       return Json{{"@type", "function"}, {"value", "#" + std::to_string(i_)}};
     default:
@@ -283,7 +283,7 @@ Json Value::to_json() const& {
       return b_;
     case Type::kNumber:
       if (int_) return i_;
-      return has_double_ ? Json(d_) : decimal_json(dec_, false);
+      return has_double_ ? Json(source_double()) : decimal_json(dec_, false);
     case Type::kString:
       return std::string(str());
     case Type::kDate:

@@ -3,6 +3,7 @@
 // and comparing variables copies nothing; only the final result is turned into JSON.
 #pragma once
 
+#include <bit>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -123,17 +124,17 @@ class Value {
   bool is_int() const noexcept { return int_; }
   std::int64_t as_int() const noexcept { return i_; }
   double as_double() const noexcept {
-    return int_ ? static_cast<double>(i_) : has_double_ ? d_ : dec_.to_double();
+    return int_ ? static_cast<double>(i_) : has_double_ ? source_double() : dec_.to_double();
   }
   // A number read from a JSON double becomes its decimal (its shortest text) only here, when
   // decimal arithmetic needs it.
   Decimal as_decimal() const noexcept {
-    return int_ ? Decimal::from_int(i_) : has_double_ ? Decimal::from_double(d_) : dec_;
+    return int_ ? Decimal::from_int(i_) : has_double_ ? Decimal::from_double(source_double()) : dec_;
   }
   // The double a decimal was read from (a JSON number), when it was: comparisons with it
   // answer without decimal arithmetic unless the doubles are equal.
   bool has_double() const noexcept { return has_double_; }
-  double source_double() const noexcept { return d_; }
+  double source_double() const noexcept { return std::bit_cast<double>(n_); }
   bool is_duration() const noexcept {
     return type_ == Type::kYearsMonths || type_ == Type::kDaysTime;
   }
@@ -170,9 +171,8 @@ class Value {
   bool owns_str_ = false;
   bool has_double_ = false;
   std::int64_t i_ = 0;
-  std::int64_t n_ = 0;
+  std::int64_t n_ = 0;  // nanoseconds; a number's source double (has_double_), its bits
   Decimal dec_;
-  double d_ = 0;
   Zone zone_;
   std::string_view sv_;
   std::string owned_str_;
