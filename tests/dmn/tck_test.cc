@@ -33,7 +33,7 @@ using nlohmann::json;
 
 // Test cases that must pass at each level: raised as the engine passes more; never lowered.
 constexpr int kLevel2Floor = 116;
-constexpr int kLevel3Floor = 2537;
+constexpr int kLevel3Floor = 2538;
 
 constexpr std::size_t kDetailsPerFolder = 3;  // failures printed per test folder, unless
                                               // ORDO_TCK_DETAILS=all asks for every one
@@ -350,7 +350,9 @@ FolderOutcome run_folder(const fs::path& folder) {
   for (const fs::path& test_file : test_files) {
     const std::string file_name = test_file.filename().string();
     pugi::xml_document doc;
-    const pugi::xml_parse_result parsed = doc.load_file(test_file.c_str());
+    // A <value> of spaces alone is a string of spaces, not empty: keep such text.
+    const pugi::xml_parse_result parsed =
+        doc.load_file(test_file.c_str(), pugi::parse_default | pugi::parse_ws_pcdata_single);
     if (!parsed) {
       out.broken = true;
       fail(file_name + " does not parse: " + parsed.description());
