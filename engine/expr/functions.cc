@@ -85,6 +85,20 @@ constexpr BuiltinInfo kBuiltins[] = {
     {"time", Builtin::kTime, 1, 4, "from"},
     {"duration", Builtin::kDuration, 1, 1, "from"},
     {"years and months duration", Builtin::kYearsAndMonthsDuration, 2, 2, "from,to"},
+    {"before", Builtin::kBefore, 2, 2, "point1,point2"},
+    {"after", Builtin::kAfter, 2, 2, "point1,point2"},
+    {"meets", Builtin::kMeets, 2, 2, "range1,range2"},
+    {"met by", Builtin::kMetBy, 2, 2, "range1,range2"},
+    {"overlaps", Builtin::kOverlaps, 2, 2, "range1,range2"},
+    {"overlaps before", Builtin::kOverlapsBefore, 2, 2, "range1,range2"},
+    {"overlaps after", Builtin::kOverlapsAfter, 2, 2, "range1,range2"},
+    {"finishes", Builtin::kFinishes, 2, 2, "point,range"},
+    {"finished by", Builtin::kFinishedBy, 2, 2, "range,point"},
+    {"includes", Builtin::kIncludes, 2, 2, "range,point"},
+    {"during", Builtin::kDuring, 2, 2, "point,range"},
+    {"starts", Builtin::kStarts, 2, 2, "point,range"},
+    {"started by", Builtin::kStartedBy, 2, 2, "range,point"},
+    {"coincides", Builtin::kCoincides, 2, 2, "point1,point2"},
 };
 
 // A number with no fraction (2, 2.0) as an integer; nullopt otherwise.
@@ -745,6 +759,21 @@ Value call_builtin(Builtin fn, std::span<Value> args, const CallSite& site) {
     case Builtin::kReplace:
     case Builtin::kSplit:
       return regex_function(fn, args, site);
+    case Builtin::kBefore:
+    case Builtin::kAfter:
+    case Builtin::kMeets:
+    case Builtin::kMetBy:
+    case Builtin::kOverlaps:
+    case Builtin::kOverlapsBefore:
+    case Builtin::kOverlapsAfter:
+    case Builtin::kFinishes:
+    case Builtin::kFinishedBy:
+    case Builtin::kIncludes:
+    case Builtin::kDuring:
+    case Builtin::kStarts:
+    case Builtin::kStartedBy:
+    case Builtin::kCoincides:
+      return range_function(fn, args, site);
     case Builtin::kSum:
     case Builtin::kMean:
       return sum_or_mean(args, fn == Builtin::kMean, site);

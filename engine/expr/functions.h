@@ -91,6 +91,21 @@ enum class Builtin : std::uint8_t {
   kTime,
   kDuration,
   kYearsAndMonthsDuration,
+  // Ranges and points.
+  kBefore,
+  kAfter,
+  kMeets,
+  kMetBy,
+  kOverlaps,
+  kOverlapsBefore,
+  kOverlapsAfter,
+  kFinishes,
+  kFinishedBy,
+  kIncludes,
+  kDuring,
+  kStarts,
+  kStartedBy,
+  kCoincides,
 };
 
 inline constexpr std::uint8_t kVariadic = 255;
@@ -128,6 +143,8 @@ Value wrong_type(const CallSite& site, std::string_view expected, const Value& g
 // date(), time(), date and time(), duration(), years and months duration()
 // (temporal_functions.cc).
 Value temporal_function(Builtin fn, std::span<Value> args, const CallSite& site);
+// before(), after(), meets(), ... coincides() (range_functions.cc).
+Value range_function(Builtin fn, std::span<Value> args, const CallSite& site);
 // matches(), replace(), split() (regex_functions.cc).
 Value regex_function(Builtin fn, std::span<Value> args, const CallSite& site);
 // A property of a temporal value (`d.year`, `t.time offset`, `p.months`); `found` is false

@@ -503,6 +503,38 @@ TEST(Feel, RangesAreValues) {
   });
 }
 
+TEST(Feel, RangeFunctions) {
+  feel_table({
+      {"[before(1, 10), before(10, 1)]", "{}", "[true,false]"},
+      {"[before(1, [2..5]), before(1, (1..5]), before(1, [1..5])]", "{}", "[true,true,false]"},
+      {"[before([1..5], 10), before([1..5], [6..8]), before([1..5], (5..8]), before([1..5], [5..8])]",
+       "{}", "[true,true,true,false]"},
+      {"[after(10, 5), after([11..20], [1..10]), after([11..20], 12)]", "{}", "[true,true,false]"},
+      {"[meets([1..5], [5..8]), meets([1..5), [5..8]), met by([5..10], [1..5])]", "{}",
+       "[true,false,true]"},
+      {"[overlaps([1..5], [3..8]), overlaps([1..5], [6..8]), overlaps([1..5], [5..8]), "
+       "overlaps([1..5], (5..8])]",
+       "{}", "[true,false,true,false]"},
+      {"[overlaps before([1..5], [3..8]), overlaps after([3..8], [1..5]), "
+       "overlaps before([3..8], [1..5])]",
+       "{}", "[true,true,false]"},
+      {"[finishes(10, [1..10]), finishes([3..5], [1..5]), finished by([1..10], 10), "
+       "finishes(10, [1..10))]",
+       "{}", "[true,true,true,false]"},
+      {"[includes([1..10], 5), includes([1..10], [4..6]), includes([1..10], (0..5]), "
+       "during(5, [1..10]), during([4..6], [1..10])]",
+       "{}", "[true,true,false,true,true]"},
+      {"[starts(1, [1..10]), starts((1..5], (1..8]), started by([1..10], 1), starts(1, (1..10])]",
+       "{}", "[true,true,true,false]"},
+      {"[coincides(5, 5), coincides([1..5], [1..5]), coincides([1..5], (1..5])]", "{}",
+       "[true,true,false]"},
+      // Unbounded ends: (> 10) runs to plus infinity, (< 10) from minus infinity.
+      {"[before(5, (> 10)), includes((< 10), 5), after(5, (< 10))]", "{}", "[true,true,false]"},
+      {"before(1, \"a\")", "{}", "null"},
+      {"meets(1, [1..2])", "{}", "null"},
+  });
+}
+
 TEST(Feel, TimesZonesAndTheTwoKindsOfDuration) {
   feel_table({
       {"time(\"10:30:00\") + duration(\"PT1H\")", "{}", "\"11:30:00\""},
