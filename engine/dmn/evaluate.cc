@@ -4,6 +4,9 @@
 // (a value that does not conform to its declared type is null; a list of one element and
 // the element convert to each other).
 #include <algorithm>
+#include <memory>
+#include <charconv>
+#include <atomic>
 #include <chrono>
 
 #include "dmn/model.h"
@@ -92,6 +95,9 @@ class Scope final : public expr::Variables, public expr::Functions {
   std::optional<Result<Json>> call(std::string_view name, std::span<const Json> args,
                                    std::span<const std::string> names,
                                    const expr::Context& ctx) const override;
+  std::optional<Result<Json>> call_value(const Json& ref, std::span<const Json> args,
+                                         std::span<const std::string> names,
+                                         const expr::Context& ctx) const override;
 
   void set(std::string name, Json v) { vars_.emplace_back(std::move(name), std::move(v)); }
   void define(std::string name, const Boxed* function) {
@@ -136,8 +142,20 @@ class Evaluation {
   Result<Json> service(const DecisionService& s);
   std::optional<Result<Json>> call(std::string_view name, std::span<const Json> args,
                                    std::span<const std::string> names, const Scope& from);
+  // A function entry of a context as a value that outlives the context ({"@type":
+  // "function", "value": "dmn:EVALUATION:N"}), and calling one.
+  Json escape(const Boxed& fn, const std::string& name, const Json& entries);
+  std::optional<Result<Json>> call_escaped(const Json& ref, std::span<const Json> args,
+                                           std::span<const std::string> names);
 
  private:
+  struct Escaped {
+    const Boxed* fn;
+    std::string name;
+    Json entries;  // the context's entries before it, which its body may read
+  };
+  std::vector<std::unique_ptr<Escaped>> escaped_;  // each put, as calls may add more
+  std::string escaped_prefix_;  // "dmn:N:", unique to this evaluation
   expr::Context context(const Scope& s, const Json* input = nullptr) const {
     expr::Context c;
     c.variables = &s;
@@ -183,6 +201,36 @@ std::optional<Result<Json>> Scope::call(std::string_view name, std::span<const J
                                         std::span<const std::string> names,
                                         const expr::Context&) const {
   return ev_.call(name, args, names, *this);
+}
+
+std::optional<Result<Json>> Scope::call_value(const Json& ref, std::span<const Json> args,
+                                              std::span<const std::string> names,
+                                              const expr::Context&) const {
+  return ev_.call_escaped(ref, args, names);
+}
+
+Json Evaluation::escape(const Boxed& fn, const std::string& name, const Json& entries) {
+  if (escaped_prefix_.empty()) {
+    static std::atomic<std::uint64_t> evaluations{0};
+    escaped_prefix_ = "dmn:" + std::to_string(evaluations.fetch_add(1) + 1) + ":";
+  }
+  escaped_.push_back(std::make_unique<Escaped>(Escaped{&fn, name, entries}));
+  return Json{{"@type", "function"},
+              {"value", escaped_prefix_ + std::to_string(escaped_.size() - 1)}};
+}
+
+std::optional<Result<Json>> Evaluation::call_escaped(const Json& ref, std::span<const Json> args,
+                                                     std::span<const std::string> names) {
+  const std::string& id = ref["value"].get_ref<const std::string&>();
+  if (escaped_prefix_.empty() || !id.starts_with(escaped_prefix_)) return std::nullopt;
+  std::size_t k = 0;
+  const char* begin = id.data() + escaped_prefix_.size();
+  auto [p, ec] = std::from_chars(begin, id.data() + id.size(), k);
+  if (ec != std::errc() || p != id.data() + id.size() || k >= escaped_.size()) return std::nullopt;
+  const Escaped& e = *escaped_[k];
+  Scope s(*this, &root_);
+  for (auto it = e.entries.begin(); it != e.entries.end(); ++it) s.set(it.key(), *it);
+  return invoke(e.name, e.fn->parameters, *e.fn->body, args, names, &s);
 }
 
 const Json* Evaluation::input_value(const InputData& in) const {
@@ -317,6 +365,9 @@ Result<Json> Evaluation::boxed(const Boxed& b, const Scope& s, const Decision* o
       for (const Entry& e : b.entries) {
         if (e.value->kind == Boxed::Kind::kFunction) {
           inner.define(e.name, e.value.get());
+          // In the context's value too: a decision can return a library of functions that
+          // another decision calls (`fn library.sumFn(1, 2)`).
+          if (!e.name.empty()) out[e.name] = escape(*e.value, e.name, out);
           continue;
         }
         Result<Json> v = boxed(*e.value, inner, owner);

@@ -752,6 +752,20 @@ Value Evaluator::invoke_with(const Value& fn, const Node& n) {
     if (failed_) return {};
   }
   if (fn.is_null()) return {};
+  // A function value from outside this expression (a DMN context's function entry): the
+  // caller's functions call it.
+  if (fn.type() == Type::kContext && typed_kind(fn.json()) == "function" &&
+      ctx_.functions != nullptr) {
+    std::vector<Json> values;
+    for (Value& a : args) values.push_back(element(std::move(a)));
+    std::optional<Result<Json>> r = ctx_.functions->call_value(fn.json(), values, names, ctx_);
+    if (!r) {
+      note("cannot call " + describe(fn) + ": it is no function this evaluation knows");
+      return {};
+    }
+    if (!r->is_ok()) return error(r->status().message());
+    return Value::adopt(std::move(**r));
+  }
   return invoke(fn, args, names);
 }
 

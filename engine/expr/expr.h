@@ -93,6 +93,14 @@ class Functions {
                                                      std::span<const nlohmann::json> args,
                                                      std::span<const std::string> names,
                                                      const Context& ctx) const = 0;
+  // Calls the function value `ref` ({"@type": "function", "value": ...}) that the caller
+  // made outside this expression (a DMN context's function entry); nullopt: not one of its.
+  virtual std::optional<Result<nlohmann::json>> call_value(const nlohmann::json& /*ref*/,
+                                                           std::span<const nlohmann::json>,
+                                                           std::span<const std::string>,
+                                                           const Context&) const {
+    return std::nullopt;
+  }
 };
 
 struct Context {

@@ -329,6 +329,33 @@ TEST(Dmn, AContextOfAStructuredTypeHasEveryComponentAndArgumentsAreOfTheirType) 
   EXPECT_EQ(eval(*m, "Typed", json::object()), json::parse(R"({"name": "Ann", "tier": null})"));
 }
 
+TEST(Dmn, ADecisionCanReturnALibraryOfFunctionsForAnotherToCall) {
+  auto m = load(dmn(R"(
+<decision id="lib" name="Pricing">
+  <context>
+    <contextEntry><variable name="vat"/><literalExpression><text>0.19</text></literalExpression></contextEntry>
+    <contextEntry><variable name="gross"/>
+      <literalExpression><text>function(net) net * (1 + vat)</text></literalExpression>
+    </contextEntry>
+    <contextEntry><variable name="discounted"/>
+      <functionDefinition><formalParameter name="price"/><formalParameter name="percent"/>
+        <literalExpression><text>price * (100 - percent) / 100</text></literalExpression>
+      </functionDefinition>
+    </contextEntry>
+  </context>
+</decision>
+<decision id="use" name="Price">
+  <informationRequirement id="use-r"><requiredDecision href="#lib"/></informationRequirement>
+  <literalExpression><text>Pricing.discounted(percent: 10, price: Pricing.gross(100))</text></literalExpression>
+</decision>)"));
+  ASSERT_TRUE(m);
+  // The function sees the context's entries before it (vat), wherever it is called from.
+  EXPECT_EQ(eval(*m, "Price", json::object()), 107.1);
+  const json library = eval(*m, "Pricing", json::object());
+  EXPECT_EQ(library["vat"], 0.19);
+  EXPECT_EQ(library["gross"]["@type"], "function");
+}
+
 TEST(Dmn, DecisionServices) {
   auto m = load(dmn(R"(
 <decisionService id="svc" name="Price Service">
