@@ -35,7 +35,8 @@ bool is_typed(const Json& v, std::string_view kind) {
   return expr::typed_kind(v) == kind;
 }
 
-bool is_temporal(const Json& v) {
+// A typed value ({"@type", "value"}: a date, duration, long decimal...), not a context.
+bool is_typed_value(const Json& v) {
   return !expr::typed_kind(v).empty();
 }
 
@@ -70,7 +71,7 @@ std::optional<bool> builtin_conforms(std::string_view type, const Json& v) {
     const bool years_months = type == "yearMonthDuration" || type == "years and months duration";
     return d.has_value() && d->years_months == years_months;
   }
-  if (type == "context") return v.is_object() && !is_temporal(v);
+  if (type == "context") return v.is_object() && !is_typed_value(v);
   if (type == "list") return v.is_array();
   return std::nullopt;
 }

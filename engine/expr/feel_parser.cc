@@ -443,7 +443,13 @@ class FeelParser : public ParserBase {
 
   // After "[a" / "(a" / "]a" with ".." next, in an expression: a range as a value.
   NodeIndex range_value(const Token& open, NodeIndex low) {
+    return range_rest(open, low, Op::kRange);
+  }
+
+  // The rest of a range from its "..": a test after 'in' (kTestRange) or a value (kRange).
+  NodeIndex range_rest(const Token& open, NodeIndex low, Op op) {
     take();  // ..
+    // In "]1..10[" the '[' closes the range; it does not index 10.
     no_index_ = true;
     NodeIndex high = disjunction();
     no_index_ = false;
@@ -455,7 +461,7 @@ class FeelParser : public ParserBase {
       return fail_expected("']' or ')' to close the range" + at_offset(open));
     }
     take();
-    return make(Op::kRange, open.offset, {low, high}, flags);
+    return make(op, open.offset, {low, high}, flags);
   }
 
   // "(< 10)", "(>= 5)", "(= 3)" as a value: the range those values make ((null..10), ...).
@@ -496,20 +502,9 @@ class FeelParser : public ParserBase {
 
   // After "[a" / "(a" / "]a" with ".." next: the rest of a range.
   bool range(const Token& open, NodeIndex low, std::vector<NodeIndex>& tests) {
-    take();  // ..
-    // In "]1..10[" the '[' closes the range; it does not index 10.
-    no_index_ = true;
-    NodeIndex high = disjunction();
-    no_index_ = false;
+    const NodeIndex r = range_rest(open, low, Op::kTestRange);
     if (error) return false;
-    std::uint8_t flags = open.kind == Tok::kLBracket ? 0 : kOpenStart;
-    if (at(Tok::kRParen) || at(Tok::kLBracket)) {
-      flags |= kOpenEnd;
-    } else if (!at(Tok::kRBracket)) {
-      return fail_expected("']' or ')' to close the range" + at_offset(open)), false;
-    }
-    take();
-    tests.push_back(make(Op::kTestRange, open.offset, {low, high}, flags));
+    tests.push_back(r);
     return true;
   }
 

@@ -101,15 +101,6 @@ constexpr BuiltinInfo kBuiltins[] = {
     {"coincides", Builtin::kCoincides, 2, 2, "point1,point2"},
 };
 
-// A number with no fraction (2, 2.0) as an integer; nullopt otherwise.
-std::optional<std::int64_t> whole(const Value& v) {
-  if (v.type() != Type::kNumber) return std::nullopt;
-  if (v.is_int()) return v.as_int();
-  const double d = v.as_double();
-  if (std::trunc(d) != d || std::fabs(d) > 9007199254740992.0) return std::nullopt;
-  return static_cast<std::int64_t>(d);
-}
-
 // A number with its fraction cut off (a scale of 2.5 is 2, as the TCK expects); nullopt for
 // what is no finite number of a sane size.
 std::optional<std::int64_t> truncated(const Value& v) {
@@ -130,6 +121,14 @@ Value null_because(const CallSite& site, const std::string& what) {
 Value wrong_type(const CallSite& site, std::string_view expected, const Value& got) {
   return null_because(site, std::string(site.name) + "() expects " + std::string(expected) +
                                 ", got " + describe(got));
+}
+
+std::optional<std::int64_t> whole(const Value& v) {
+  if (v.type() != Type::kNumber) return std::nullopt;
+  if (v.is_int()) return v.as_int();
+  const double d = v.as_double();
+  if (std::trunc(d) != d || std::fabs(d) > 9007199254740992.0) return std::nullopt;
+  return static_cast<std::int64_t>(d);
 }
 
 namespace {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -140,6 +141,8 @@ Value call_builtin(Builtin fn, std::span<Value> args, const CallSite& site);
 Value null_because(const CallSite& site, const std::string& what);
 // Null because an argument is not what the function takes.
 Value wrong_type(const CallSite& site, std::string_view expected, const Value& got);
+// A number with no fraction (2, 2.0) as an integer; nullopt otherwise.
+std::optional<std::int64_t> whole(const Value& v);
 // date(), time(), date and time(), duration(), years and months duration()
 // (temporal_functions.cc).
 Value temporal_function(Builtin fn, std::span<Value> args, const CallSite& site);

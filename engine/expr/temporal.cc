@@ -64,6 +64,17 @@ void append_two(std::string& out, std::int64_t v) {
   out += static_cast<char>('0' + v % 10);
 }
 
+// ".25" for 250,000,000 nanoseconds: the fraction of a second without trailing zeros; nothing
+// for none.
+void append_fraction(std::string& out, std::int64_t frac) {
+  if (frac == 0) return;
+  char buf[16];
+  std::snprintf(buf, sizeof buf, ".%09lld", static_cast<long long>(frac));
+  std::string_view f(buf);
+  while (f.back() == '0') f.remove_suffix(1);
+  out += f;
+}
+
 // "HH:MM:SS" and a fraction without trailing zeros.
 void append_clock(std::string& out, std::int64_t nanos) {
   const std::int64_t seconds = nanos / kNanosPerSecond;
@@ -72,14 +83,7 @@ void append_clock(std::string& out, std::int64_t nanos) {
   append_two(out, seconds / 60 % 60);
   out += ':';
   append_two(out, seconds % 60);
-  std::int64_t frac = nanos % kNanosPerSecond;
-  if (frac != 0) {
-    char buf[16];
-    std::snprintf(buf, sizeof buf, ".%09lld", static_cast<long long>(frac));
-    std::string_view f(buf);
-    while (f.back() == '0') f.remove_suffix(1);
-    out += f;
-  }
+  append_fraction(out, nanos % kNanosPerSecond);
 }
 
 void append_zone(std::string& out, const Zone& zone) {
@@ -361,13 +365,7 @@ std::string format_days_time(std::int64_t nanos) {
   if (seconds / 60 % 60 != 0) out += std::to_string(seconds / 60 % 60) + "M";
   if (seconds % 60 != 0 || frac != 0) {
     out += std::to_string(seconds % 60);
-    if (frac != 0) {
-      char buf[16];
-      std::snprintf(buf, sizeof buf, ".%09lld", static_cast<long long>(frac));
-      std::string_view f(buf);
-      while (f.back() == '0') f.remove_suffix(1);
-      out += f;
-    }
+    append_fraction(out, frac);
     out += 'S';
   }
   return out;

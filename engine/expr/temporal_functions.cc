@@ -9,15 +9,6 @@
 namespace ordo::expr {
 namespace {
 
-// A whole number argument, or nullopt.
-std::optional<std::int64_t> whole_number(const Value& v) {
-  if (v.type() != Type::kNumber) return std::nullopt;
-  if (v.is_int()) return v.as_int();
-  const double d = v.as_double();
-  if (std::trunc(d) != d || std::fabs(d) > 9e15) return std::nullopt;
-  return static_cast<std::int64_t>(d);
-}
-
 Value not_text_of(const CallSite& site, const Value& text, std::string_view example) {
   return null_because(site, std::string(site.name) + "(" + Json(std::string(text.str())).dump() +
                                 ") is not " + std::string(example));
@@ -27,7 +18,7 @@ Value date_of(std::span<Value> args, const CallSite& site) {
   if (args.size() == 3) {
     std::optional<std::int64_t> parts[3];
     for (std::size_t k = 0; k < 3; ++k) {
-      parts[k] = whole_number(args[k]);
+      parts[k] = whole(args[k]);
       if (!parts[k]) return wrong_type(site, "whole numbers for year, month and day", args[k]);
     }
     if (!valid_civil(*parts[0], *parts[1], *parts[2])) {
@@ -55,7 +46,7 @@ Value date_of(std::span<Value> args, const CallSite& site) {
 
 Value time_of(std::span<Value> args, const CallSite& site) {
   if (args.size() >= 3) {
-    const std::optional<std::int64_t> h = whole_number(args[0]), m = whole_number(args[1]);
+    const std::optional<std::int64_t> h = whole(args[0]), m = whole(args[1]);
     if (!h || !m) return wrong_type(site, "whole numbers for hour and minute", args[h ? 1 : 0]);
     if (args[2].type() != Type::kNumber) return wrong_type(site, "a number of seconds", args[2]);
     const double s = args[2].as_double();
