@@ -464,6 +464,25 @@ TEST_P(TimerCatchEvent, FeelExpressionGivesTheDuration) {
   EXPECT_EQ(must(h.engine().next_timer_due()), kEpoch + 5 * 60'000);
 }
 
+// A FEEL date and time in a zone by name fires at its instant; one without a zone, as UTC.
+TEST_P(TimerCatchEvent, FeelDateAndTimeInAZoneFiresAtItsInstant) {
+  Harness h;
+  h.deploy(process(
+      "<startEvent id=\"s\"/><intermediateCatchEvent id=\"t\"><timerEventDefinition>"
+      "<timeDate>=date and time(when)</timeDate></timerEventDefinition>"
+      "</intermediateCatchEvent>\n" + svc("after") + flow("s", "t") + flow("t", "after")));
+  // Berlin is UTC+1 in December: 12:00 there is 11:00Z, an hour after the epoch.
+  h.start("p", {{"when", "2026-12-01T12:00:00@Europe/Berlin"}});
+  EXPECT_EQ(must(h.engine().next_timer_due()), kEpoch + 3'600'000);
+  Harness local;
+  local.deploy(process(
+      "<startEvent id=\"s\"/><intermediateCatchEvent id=\"t\"><timerEventDefinition>"
+      "<timeDate>=date and time(when)</timeDate></timerEventDefinition>"
+      "</intermediateCatchEvent>\n" + svc("after") + flow("s", "t") + flow("t", "after")));
+  local.start("p", {{"when", "2026-12-01T12:00:00"}});
+  EXPECT_EQ(must(local.engine().next_timer_due()), kEpoch + 2 * 3'600'000);
+}
+
 TEST_P(TimerCatchEvent, InvalidTimerValueIsAnIncident) {
   Harness h;
   h.deploy(process(
