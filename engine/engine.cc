@@ -127,7 +127,8 @@ Result<std::vector<StartResult>> Engine::start_many(const std::vector<StartReque
     if (Status s = impl_->store->prefetch_business_keys(keys); !s) return s;
     for (std::size_t i = 0; i < requests.size(); ++i) {
       Result<runtime::StartOutcome> r =
-          impl_->rt.start(plans[i], requests[i].variables, requests[i].business_key);
+          impl_->rt.start(plans[i], requests[i].variables, requests[i].business_key,
+                          requests[i].request_id);
       if (!r) return r.status();  // the guard rolls the group back
       out.push_back({r->id, r->created, r->version});
     }
@@ -175,10 +176,11 @@ Result<StartResult> Engine::start(StartRequest request) {
   Result<runtime::StartOutcome> r =
       impl_->store->shared()
           ? impl_->retrying_races([&] {
-              return impl_->rt.start(*plan, request.variables, request.business_key);
+              return impl_->rt.start(*plan, request.variables, request.business_key,
+                                     request.request_id);
             })
           : impl_->rt.start(std::move(*plan), std::move(request.variables),
-                            std::move(request.business_key));
+                            std::move(request.business_key), request.request_id);
   if (!r) return r.status();
   return StartResult{r->id, r->created, r->version};
 }

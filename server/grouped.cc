@@ -142,6 +142,14 @@ Response Api::start(const Request& r) {
     return error;
   }
   start.version = static_cast<int>(version);
+  // A client that retries a start after a lost answer sends the same key: the retry gets
+  // the first start's instance.
+  if (auto key = r.headers.find("idempotency-key"); key != r.headers.end()) {
+    if (key->second.empty() || key->second.size() > 255) {
+      return error_response(400, "header 'Idempotency-Key' must be 1 to 255 characters");
+    }
+    start.request_id = key->second;
+  }
   submit(g);
   const Result<StartResult>& started = *g.started;
   if (!started) return from_status(started.status());

@@ -160,8 +160,19 @@ Instance& Runtime::new_instance(std::shared_ptr<const Plan> plan, std::string bu
   return inst;
 }
 
+namespace {
+
+// Start request ids share the inbox of message ids, apart from them.
+std::string start_request_key(std::string_view request_id) {
+  std::string key = "start:";
+  key += request_id;
+  return key;
+}
+
+}  // namespace
+
 Result<StartOutcome> Runtime::start(std::shared_ptr<const Plan> plan, nlohmann::json variables,
-                                    std::string business_key) {
+                                    std::string business_key, std::string_view request_id) {
   if (variables.is_null()) variables = nlohmann::json::object();
   if (!variables.is_object()) return Status::invalid_argument("variables must be a JSON object");
   const ElementIndex start = plan->none_start[plan->scope_slot(kNoIndex)];
@@ -170,6 +181,23 @@ Result<StartOutcome> Runtime::start(std::shared_ptr<const Plan> plan, nlohmann::
                                     "' has no none start event; start it with a message");
   }
   if (Status s = begin(); !s) return s;
+  if (!request_id.empty()) {
+    Result<std::optional<std::string>> seen = store_.published(start_request_key(request_id));
+    if (!seen) {
+      abandon();
+      return seen.status();
+    }
+    if (*seen) {
+      abandon();
+      const nlohmann::json j = nlohmann::json::parse(**seen, nullptr, false);
+      StartOutcome again{0, false, 0};
+      if (j.is_object()) {
+        again.id = j.value("instance", InstanceId{0});
+        again.version = j.value("version", 0);
+      }
+      return again;
+    }
+  }
   if (std::optional<InstanceId> existing = find_business_key(*plan, business_key)) {
     const Instance* found = get(*existing);
     const int version = found != nullptr ? found->plan->version : plan->version;
@@ -182,6 +210,11 @@ Result<StartOutcome> Runtime::start(std::shared_ptr<const Plan> plan, nlohmann::
   run_queue();
   const InstanceId id = inst.id;
   const int version = inst.plan->version;
+  if (!request_id.empty() && store_failure_.is_ok()) {
+    const nlohmann::json outcome = {{"instance", id}, {"version", version}};
+    failed(store_.record_published(start_request_key(request_id), inst.plan->def->id,
+                                   inst.business_key, outcome.dump(), now()));
+  }
   if (Status s = commit(); !s) return s;
   return StartOutcome{id, true, version};
 }

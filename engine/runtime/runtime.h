@@ -165,8 +165,10 @@ class Runtime {
 
   // Commands. Each commits before returning (unless a group is open); a store failure rolls
   // the command back and is returned.
+  // A `request_id` seen before returns what that start did (an inbox: the id is recorded
+  // in the start's transaction).
   Result<StartOutcome> start(std::shared_ptr<const Plan> plan, nlohmann::json variables,
-                             std::string business_key);
+                             std::string business_key, std::string_view request_id = {});
   Status complete_job(JobKey job, nlohmann::json variables);
   // `retries`: what the job has left from now on; negative: one less than before.
   Status fail_job(JobKey job, std::string message, std::int64_t backoff_ms, int retries = -1);

@@ -123,6 +123,10 @@ struct StartRequest {
   // returns the existing instance (created = false) instead of starting another.
   std::string business_key;
   int version = 0;  // 0: the latest
+  // An inbox for at-least-once senders (a queue redelivering a message): starting again
+  // with an id already used returns what that start did (created = false) and starts
+  // nothing. The id is recorded in the start's own transaction.
+  std::string request_id;
 };
 
 struct StartResult {

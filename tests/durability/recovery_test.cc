@@ -319,6 +319,47 @@ TEST_F(Recovery, VersionsAndIdempotentStartsAreKeptInTheDatabase) {
   EXPECT_EQ(e->start(fresh)->version, 1);
 }
 
+// A start request id is an inbox entry: a repeat, in the same batch or after a restart,
+// returns the first start's instance and starts nothing.
+TEST_F(Recovery, AStartRequestIdStartsOnceAcrossBatchesAndRestarts) {
+  const std::string body = "<startEvent id=\"s\"/>" + svc("a") + "<endEvent id=\"e\"/>" +
+                           flow("s", "a") + flow("a", "e");
+  InstanceId first = 0;
+  {
+    auto e = open(kT0);
+    deploy(*e, body);
+    std::vector<StartRequest> batch(3);
+    for (StartRequest& r : batch) r.process_id = "p";
+    batch[0].request_id = "msg-1";
+    batch[1].request_id = "msg-2";
+    batch[2].request_id = "msg-1";  // redelivered within the batch
+    std::vector<StartResult> got = must(e->start_many(batch));
+    ASSERT_EQ(got.size(), 3u);
+    EXPECT_TRUE(got[0].created);
+    EXPECT_TRUE(got[1].created);
+    EXPECT_FALSE(got[2].created);
+    EXPECT_EQ(got[2].id, got[0].id);
+    EXPECT_NE(got[1].id, got[0].id);
+    first = got[0].id;
+  }
+  auto e = open(kT0);
+  StartRequest again;
+  again.process_id = "p";
+  again.request_id = "msg-1";
+  StartResult r = must(e->start(again));
+  EXPECT_FALSE(r.created);
+  EXPECT_EQ(r.id, first);
+  EXPECT_EQ(r.version, 1);
+  // A message id of the same text is another inbox entry: publishing does not see the start.
+  Message m;
+  m.name = "nobody-waits";
+  m.message_id = "msg-1";
+  EXPECT_FALSE(must(e->publish_message(m)).duplicate);
+  InstanceFilter all;
+  all.limit = 100;
+  EXPECT_EQ(must(e->instances(all)).size(), 2u);
+}
+
 TEST_F(Recovery, FullDatabaseFailsTheCommandAndKeepsWhatWasCommitted) {
   InstanceId first = 0;
   {

@@ -39,7 +39,7 @@ class ExternalWorker : public OnEachStore {
   void SetUp() override { h.deploy(payment_process()); }
   InstanceId start_order(const std::string& order) {
     auto r = h.engine().start(
-        {"p", {{"orderId", order}, {"amount", 99.5}, {"card", "tok_visa"}}, order, 0});
+        {"p", {{"orderId", order}, {"amount", 99.5}, {"card", "tok_visa"}}, order, 0, {}});
     EXPECT_TRUE(r.is_ok()) << r.status().to_string();
     return r.is_ok() ? r->id : 0;
   }

@@ -107,6 +107,26 @@ TEST_F(ApiTest, DeployStartAndReadAnInstanceByIdAndByBusinessKey) {
             "terminated");
 }
 
+TEST_F(ApiTest, AStartWithAnIdempotencyKeyStartsOnce) {
+  deploy();
+  Request first = req("POST", "/v1/process-instances",
+                      R"({"processId": "order-acceptance", "variables": {"orderId": "B-1"}})");
+  first.headers["idempotency-key"] = "start-B-1";
+  Response made = api_.handle(first);
+  ASSERT_EQ(made.status, 201) << made.body;
+  Response retried = api_.handle(first);
+  EXPECT_EQ(retried.status, 200) << retried.body;
+  EXPECT_EQ(body_of(retried)["id"], body_of(made)["id"]);
+  EXPECT_FALSE(body_of(retried)["created"].get<bool>());
+  Request other = first;
+  other.headers["idempotency-key"] = "start-B-2";
+  EXPECT_EQ(api_.handle(other).status, 201);
+  other.headers["idempotency-key"] = std::string(256, 'k');
+  Response refused = api_.handle(other);
+  EXPECT_EQ(refused.status, 400);
+  EXPECT_NE(refused.body.find("Idempotency-Key"), std::string::npos) << refused.body;
+}
+
 TEST_F(ApiTest, AMessageIdIsCorrelatedOnceAndAnEarlyMessageIsBuffered) {
   deploy();
   const std::string msg = R"({"name": "payment-confirmed", "correlationKey": "A-9",
