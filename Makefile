@@ -38,13 +38,19 @@ configure: deps-test
 build: configure
 	cmake --build $(BUILD) -j $(JOBS)
 
-# One throwaway PostgreSQL server for the whole run (scripts/pg-test-server), stopped after
-# it whatever the outcome; the tests find it in ORDO_TEST_PG_URL.
+# One throwaway PostgreSQL server and one RabbitMQ broker for the whole run
+# (scripts/pg-test-server, scripts/rabbitmq-test-server), stopped after it whatever the
+# outcome; the tests find them in ORDO_TEST_PG_URL and ORDO_TEST_AMQP_URL.
 test: build
 	@pg=$$(mktemp -d "$${TMPDIR:-/tmp}/ordo-pg-XXXXXX") && \
 	url=$$(scripts/pg-test-server start "$$pg") || { rm -rf "$$pg"; exit 1; }; \
-	ORDO_TEST_PG_URL="$$url" ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS); \
-	status=$$?; scripts/pg-test-server stop "$$pg"; exit $$status
+	rmq=$$(mktemp -d "$${TMPDIR:-/tmp}/ordo-rmq-XXXXXX") && \
+	amqp=$$(scripts/rabbitmq-test-server start "$$rmq") || \
+	  { scripts/pg-test-server stop "$$pg"; scripts/rabbitmq-test-server stop "$$rmq"; exit 1; }; \
+	ORDO_TEST_PG_URL="$$url" ORDO_TEST_AMQP_URL="$$amqp" \
+	  ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS); \
+	status=$$?; scripts/pg-test-server stop "$$pg"; scripts/rabbitmq-test-server stop "$$rmq"; \
+	exit $$status
 
 # The PostgreSQL benchmarks get a throwaway server of their own, as the tests do.
 bench: build

@@ -6,6 +6,7 @@
 
 #include "ordo/adapters/adapters.h"
 #include "ordo/adapters/notifications.h"
+#include "ordo/adapters/queues.h"
 
 namespace ordo {
 namespace {
@@ -88,10 +89,11 @@ Result<AdapterConfig> parse_adapter_config(const std::string& text, const std::s
   if (!doc.is_object()) return config_error(file, "(top)", "must be a JSON object");
   AdapterConfig out;
   for (auto& [section, value] : doc.items()) {
-    if (section != "adapters" && section != "notifications" && section != "server") {
+    if (section != "adapters" && section != "notifications" && section != "server" &&
+        section != "queues") {
       return config_error(file, section,
                           "is not a section Ordo knows (this version reads \"adapters\", "
-                          "\"notifications\" and \"server\")");
+                          "\"notifications\", \"queues\" and \"server\")");
     }
   }
   if (auto srv = doc.find("server"); srv != doc.end()) {
@@ -106,6 +108,12 @@ Result<AdapterConfig> parse_adapter_config(const std::string& text, const std::s
                          log);
     if (!notifier) return Status::invalid_argument(file + ": " + notifier.status().message());
     out.notifier = std::move(*notifier);
+  }
+  if (auto q = doc.find("queues"); q != doc.end()) {
+    if (Status s = expand(*q, file, "queues", env); !s) return s;
+    Result<std::unique_ptr<QueueConsumers>> queues = QueueConsumers::create(*q, "queues", log);
+    if (!queues) return Status::invalid_argument(file + ": " + queues.status().message());
+    out.queues = std::move(*queues);
   }
   if (auto value = doc.find("adapters"); value != doc.end()) {
     if (!value->is_object()) {

@@ -10,6 +10,7 @@
 #include "job_types.h"
 #include "logging.h"
 #include "ordo/adapters/adapters.h"
+#include "ordo/adapters/queues.h"
 #include "ordo/sim/simulation.h"
 #include "ordo/ordo.h"
 #include "work_loop.h"
@@ -241,12 +242,21 @@ std::optional<int> ServeCommand::run() const {
     return Status::ok();
   };
   if (!settings->alerts.rules.empty()) kpis.start(engine.clock());
+  // Queue consumers apply deliveries to the engine from threads of their own; each
+  // acknowledges only what the database holds.
+  if (config.queues) {
+    settings->api.queues = config.queues;
+    config.queues->start(engine);
+    say("ordo serve: consuming " + std::to_string(config.queues->states().size()) +
+        " queue(s) at " + config.queues->broker());
+  }
   server::Api api(engine, settings->api);
   listen.on_listening = [&](int port) {
     say("ordo serve: listening on http://" + listen.host + ":" + std::to_string(port));
   };
   Status served = server::serve(api, listen, stop);
   stop.store(true);
+  if (config.queues) config.queues->stop();
   working.join();
   kpis.stop();
   if (!served) return fail(served.message());

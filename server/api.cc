@@ -8,6 +8,7 @@
 
 #include "console.h"
 #include "http_server.h"
+#include "ordo/adapters/queues.h"
 #include "ordo/loader.h"
 #include "prometheus.h"
 #include "request.h"
@@ -608,6 +609,43 @@ Response Api::metrics() {
              label(c.status) + "\"} " + std::to_string(c.count) + "\n";
     }
   }
+  if (options_.queues) {
+    const std::vector<QueueConsumerState> queues = options_.queues->states();
+    family("ordo_queue_consumer_up", "gauge",
+           "1 when the consumer of a queue is consuming, 0 when it is connecting or retrying.");
+    for (const QueueConsumerState& q : queues) {
+      out += "ordo_queue_consumer_up{queue=\"" + label(q.queue) + "\"} " +
+             (q.state == "consuming" ? "1" : "0") + "\n";
+    }
+    family("ordo_queue_ready_messages", "gauge",
+           "Messages waiting in a consumed queue when last looked (about once a second): its "
+           "lag.");
+    for (const QueueConsumerState& q : queues) {
+      if (q.ready < 0) continue;
+      out += "ordo_queue_ready_messages{queue=\"" + label(q.queue) + "\"} " +
+             std::to_string(q.ready) + "\n";
+    }
+    family("ordo_queue_messages_total", "counter",
+           "Deliveries from a queue by outcome: applied (started or published), duplicate "
+           "(a message id seen before), dead_lettered, returned (given back when the database "
+           "failed).");
+    for (const QueueConsumerState& q : queues) {
+      const std::pair<const char*, std::uint64_t> outcomes[] = {
+          {"applied", q.applied},
+          {"duplicate", q.duplicates},
+          {"dead_lettered", q.dead_lettered},
+          {"returned", q.returned}};
+      for (const auto& [outcome, n] : outcomes) {
+        out += "ordo_queue_messages_total{queue=\"" + label(q.queue) + "\",outcome=\"" +
+               outcome + "\"} " + std::to_string(n) + "\n";
+      }
+    }
+    family("ordo_queue_reconnects_total", "counter", "Connections to the broker made again.");
+    for (const QueueConsumerState& q : queues) {
+      out += "ordo_queue_reconnects_total{queue=\"" + label(q.queue) + "\"} " +
+             std::to_string(q.reconnects) + "\n";
+    }
+  }
   std::lock_guard lock(metrics_mu_);
   family("ordo_http_requests_total", "counter", "HTTP requests by route, method and status.");
   for (const auto& [key, n] : requests_) {
@@ -654,6 +692,20 @@ Response Api::readiness() {
   }
   json out = {{"status", "ready"}};
   if (options_.unhandled_job_types) out["unhandledJobTypes"] = options_.unhandled_job_types();
+  // A broker away does not take the API out of service: the consumers say what they wait for.
+  if (options_.queues) {
+    json queues = json::array();
+    for (const QueueConsumerState& q : options_.queues->states()) {
+      json one = {{"queue", q.queue}, {"state", q.state}, {"received", q.received},
+                  {"applied", q.applied}, {"duplicates", q.duplicates},
+                  {"deadLettered", q.dead_lettered}, {"returned", q.returned},
+                  {"reconnects", q.reconnects}};
+      if (q.ready >= 0) one["readyMessages"] = q.ready;
+      if (!q.last_error.empty()) one["lastError"] = q.last_error;
+      queues.push_back(std::move(one));
+    }
+    out["queues"] = std::move(queues);
+  }
   return json_response(200, out);
 }
 

@@ -71,6 +71,9 @@ struct ApiOptions {
   // `notifier` (and forwarded to the CRM).
   WebhookRoute notifications;
   std::shared_ptr<Notifier> notifier;
+  // RabbitMQ consumers: their state, counts and queue depth in /health/ready (`queues`)
+  // and /metrics (ordo_queue_*). Null: none.
+  std::shared_ptr<const QueueConsumers> queues;
   // GET /metrics also writes these (not owned; null: left out).
   const Telemetry* telemetry = nullptr;
   const KpiMonitor* kpis = nullptr;

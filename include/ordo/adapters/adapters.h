@@ -104,12 +104,14 @@ bool verify_webhook_signature(std::string_view body, std::string_view secret,
 // The signature of `body` as "sha256=<hex>" (for peers and tests).
 std::string webhook_signature(std::string_view body, std::string_view secret);
 
-class Notifier;  // notifications.h
+class Notifier;        // notifications.h
+class QueueConsumers;  // queues.h
 
 // The adapters of a configuration file (ordo.json):
 //   {"adapters": {"<task type>": {"adapter": "http" | "erp" | "payment" | "notify" |
 //                                             "simulated", ...settings}},
-//    "notifications": {...}}   (docs/notifications.md; "notify" adapters need it)
+//    "notifications": {...},   (docs/notifications.md; "notify" adapters need it)
+//    "queues": {...}}          (RabbitMQ consumers, docs/queues.md)
 // Relative paths in the file (templates, the delivery log) are relative to its directory.
 // Any string may contain ${env:NAME}, replaced by that environment variable (secrets stay
 // out of the file). Errors name the key: an unknown adapter or top-level section, a missing
@@ -124,6 +126,8 @@ struct AdapterConfig {
   // The notifications section's Notifier (its delivery log, provider status callbacks), or
   // null without one.
   std::shared_ptr<Notifier> notifier;
+  // The "queues" section's consumers (not started), or null without one.
+  std::shared_ptr<QueueConsumers> queues;
   // The "server" section (ordo serve: tokens, limits), secrets expanded; null without one.
   nlohmann::json server;
 };

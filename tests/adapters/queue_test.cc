@@ -1,0 +1,363 @@
+// RabbitMQ in (adapters/queue): a real broker (scripts/rabbitmq-test-server), deliveries
+// applied to an engine, acknowledged after the commit, repeats dropped by message id, and
+// what cannot apply dead-lettered with its reason.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <functional>
+#include <thread>
+
+#include "must.h"
+#include "ordo/adapters/adapters.h"
+#include "ordo/adapters/queues.h"
+#include "ordo/ordo.h"
+#include "peers/script_server.h"
+#include "queue/amqp.h"
+#include "test_util.h"
+
+namespace ordo::testing {
+namespace {
+
+using adapters::amqp::Connection;
+using adapters::amqp::Delivery;
+using adapters::amqp::Properties;
+using nlohmann::json;
+
+// A process waiting at a message catch for "paid" with the order id, and one waiting at a
+// service task.
+std::string order_processes() {
+  return bpmn(
+      "<process id=\"order\" isExecutable=\"true\">"
+      "<startEvent id=\"s\"/><intermediateCatchEvent id=\"paid\"><messageEventDefinition "
+      "messageRef=\"m\"/></intermediateCatchEvent><endEvent id=\"e\"/>"
+      "<sequenceFlow id=\"f1\" sourceRef=\"s\" targetRef=\"paid\"/>"
+      "<sequenceFlow id=\"f2\" sourceRef=\"paid\" targetRef=\"e\"/></process>"
+      "<message id=\"m\" name=\"paid\"><extensionElements><zeebe:subscription "
+      "correlationKey=\"=orderId\"/></extensionElements></message>");
+}
+
+// Waits up to 30 s for `done`.
+bool eventually(const std::function<bool()>& done) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return done();
+}
+
+class QueueTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string why;
+    url_ = AmqpTestServer::url(why);
+    ASSERT_FALSE(url_.empty()) << why;
+    // Names of this test alone: the broker is shared by the whole run.
+    prefix_ = std::string("t") + std::to_string(::getpid()) + "." +
+              ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    LoadResult loaded = load_bpmn(order_processes(), "order.bpmn");
+    ASSERT_TRUE(loaded.ok()) << dump(loaded);
+    ASSERT_TRUE(engine_.deploy(loaded.document).is_ok());
+    auto c = Connection::open(url_, "ordo test client");
+    ASSERT_TRUE(c.is_ok()) << c.status().to_string();
+    client_ = std::move(*c);
+    ASSERT_TRUE(client_->open_channel(1).is_ok());
+    ASSERT_TRUE(client_->confirm_select(1).is_ok());
+  }
+  void TearDown() override {
+    if (consumers_) consumers_->stop();
+  }
+  std::string queue(const std::string& name) const { return prefix_ + "." + name; }
+
+  // The consumers of `section`, started.
+  void consume(const json& section) {
+    auto made = QueueConsumers::create(section, "queues");
+    ASSERT_TRUE(made.is_ok()) << made.status().to_string();
+    consumers_ = std::move(*made);
+    consumers_->start(engine_);
+    ASSERT_TRUE(eventually([&] { return all_consuming(); })) << states();
+  }
+  bool all_consuming() const {
+    for (const QueueConsumerState& s : consumers_->states()) {
+      if (s.state != "consuming") return false;
+    }
+    return true;
+  }
+  std::string states() const {
+    std::string out;
+    for (const QueueConsumerState& s : consumers_->states()) {
+      out += s.queue + ": " + s.state + " " + s.last_error + "; applied " +
+             std::to_string(s.applied) + ", duplicates " + std::to_string(s.duplicates) +
+             ", dead " + std::to_string(s.dead_lettered) + "\n";
+    }
+    return out;
+  }
+  QueueConsumerState state_of(const std::string& q) const {
+    for (const QueueConsumerState& s : consumers_->states()) {
+      if (s.queue == q) return s;
+    }
+    return {};
+  }
+  // Publishes to the default exchange (straight to queue `q`), confirmed by the broker.
+  void send(const std::string& q, const std::string& body, const std::string& message_id,
+            json headers = json::object()) {
+    Properties p;
+    p.content_type = "application/json";
+    p.message_id = message_id;
+    p.headers = std::move(headers);
+    ASSERT_TRUE(client_->publish(1, "", q, body, p, true).is_ok());
+    Status confirmed = client_->wait_for_confirms(1, 10'000);
+    ASSERT_TRUE(confirmed.is_ok()) << confirmed.to_string();
+  }
+  // Everything in queue `q` now (consumed and acknowledged by the test).
+  std::vector<Delivery> drain(const std::string& q, std::size_t expected) {
+    auto c = Connection::open(url_, "ordo test drain");
+    EXPECT_TRUE(c.is_ok()) << c.status().to_string();
+    std::vector<Delivery> out;
+    if (!c) return out;
+    Connection& conn = **c;
+    EXPECT_TRUE(conn.open_channel(1).is_ok());
+    EXPECT_TRUE(conn.consume(1, q).is_ok());
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (std::chrono::steady_clock::now() < deadline) {
+      auto d = conn.next(out.size() >= expected ? 300 : 1000);
+      if (!d.is_ok()) {
+        ADD_FAILURE() << d.status().to_string();
+        break;
+      }
+      if (!*d) {
+        if (out.size() >= expected) break;
+        continue;
+      }
+      EXPECT_TRUE(conn.ack(1, (*d)->tag, false).is_ok());
+      out.push_back(std::move(**d));
+    }
+    return out;
+  }
+  std::size_t instance_count() {
+    InstanceFilter all;
+    all.limit = 100'000;
+    return must(engine_.instances(all)).size();
+  }
+
+  std::string url_;
+  std::string prefix_;
+  Engine engine_;
+  std::unique_ptr<Connection> client_;
+  std::unique_ptr<QueueConsumers> consumers_;
+};
+
+json start_consumer(const std::string& q) {
+  return {{"queue", q},
+          {"start",
+           {{"processId", "order"}, {"businessKey", "=body.orderId"}, {"variables", "=body"}}},
+          {"deadLetterExchange", q + ".dlx"},
+          {"prefetch", 64},
+          {"declare", true}};
+}
+
+TEST_F(QueueTest, EachOrderOnTheQueueStartsOneInstanceAndARedeliveryStartsNothing) {
+  const std::string q = queue("orders");
+  ASSERT_NO_FATAL_FAILURE(consume({{"url", url_}, {"consumers", json::array({start_consumer(q)})}}));
+  constexpr int kOrders = 300;
+  for (int i = 0; i < kOrders; ++i) {
+    const std::string id = "A-" + std::to_string(i);
+    ASSERT_NO_FATAL_FAILURE(send(q, json{{"orderId", id}, {"total", i}}.dump(), "msg-" + id));
+  }
+  ASSERT_TRUE(eventually([&] { return state_of(q).applied == kOrders; })) << states();
+  EXPECT_EQ(instance_count(), static_cast<std::size_t>(kOrders));
+  InstanceFilter one;
+  one.business_key = "A-7";
+  std::vector<InstanceInfo> found = must(engine_.instances(one));
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(must(engine_.instance(found[0].id)).variables["total"], 7);
+
+  // The same message ids again, as a broker redelivers after a crash between commit and ack:
+  // acknowledged, nothing started. A new id for an order already started is its business
+  // key's: nothing started either.
+  for (int i = 0; i < 20; ++i) {
+    const std::string id = "A-" + std::to_string(i);
+    ASSERT_NO_FATAL_FAILURE(send(q, json{{"orderId", id}, {"total", -1}}.dump(), "msg-" + id));
+  }
+  ASSERT_NO_FATAL_FAILURE(send(q, json{{"orderId", "A-1"}}.dump(), "another-id"));
+  ASSERT_TRUE(eventually([&] { return state_of(q).duplicates == 21; })) << states();
+  EXPECT_EQ(instance_count(), static_cast<std::size_t>(kOrders));
+  EXPECT_EQ(must(engine_.instance(found[0].id)).variables["total"], 7);
+  EXPECT_EQ(state_of(q).dead_lettered, 0u);
+  EXPECT_TRUE(eventually([&] { return state_of(q).ready == 0; })) << "nothing left unacknowledged";
+}
+
+TEST_F(QueueTest, WhatCannotApplyIsDeadLetteredWithItsReasonAndTheRestGoesOn) {
+  const std::string q = queue("orders");
+  ASSERT_NO_FATAL_FAILURE(consume({{"url", url_}, {"consumers", json::array({start_consumer(q)})}}));
+  ASSERT_NO_FATAL_FAILURE(send(q, "{not json", "bad-json"));
+  ASSERT_NO_FATAL_FAILURE(send(q, json{{"orderId", "B-1"}}.dump(), ""));  // no message id
+  ASSERT_NO_FATAL_FAILURE(send(q, json{{"orderId", true}}.dump(), "bad-key"));
+  ASSERT_NO_FATAL_FAILURE(send(q, json::array({1, 2}).dump(), "not-an-object"));
+  ASSERT_NO_FATAL_FAILURE(send(q, json{{"orderId", "B-2"}}.dump(), "good", {{"source", "shop"}}));
+  ASSERT_TRUE(eventually([&] { return state_of(q).dead_lettered == 4 && state_of(q).applied == 1; }))
+      << states();
+  EXPECT_EQ(instance_count(), 1u);
+
+  std::vector<Delivery> dead = drain(q + ".dead", 4);
+  ASSERT_EQ(dead.size(), 4u);
+  std::map<std::string, std::string> reasons;
+  for (const Delivery& d : dead) {
+    ASSERT_TRUE(d.properties.headers.contains("x-ordo-error")) << d.properties.headers.dump();
+    EXPECT_EQ(d.properties.headers["x-ordo-queue"], q);
+    EXPECT_EQ(d.properties.headers["x-ordo-routing-key"], q);
+    reasons[d.properties.message_id] = d.properties.headers["x-ordo-error"].get<std::string>();
+  }
+  EXPECT_NE(reasons["bad-json"].find("not JSON"), std::string::npos) << reasons["bad-json"];
+  EXPECT_NE(reasons[""].find("no message id"), std::string::npos) << reasons[""];
+  EXPECT_NE(reasons["bad-key"].find("businessKey =body.orderId gave true"), std::string::npos)
+      << reasons["bad-key"];
+  EXPECT_NE(reasons["not-an-object"].find("not a JSON object"), std::string::npos)
+      << reasons["not-an-object"];
+  // The body is kept as it came.
+  for (const Delivery& d : dead) {
+    if (d.properties.message_id == "bad-json") {
+      EXPECT_EQ(d.body, "{not json");
+    }
+  }
+}
+
+TEST_F(QueueTest, AProcessThatDoesNotExistDeadLettersOnlyItsOwnMessages) {
+  const std::string q = queue("mixed");
+  json c = start_consumer(q);
+  c["start"]["processId"] = "=body.process";
+  ASSERT_NO_FATAL_FAILURE(consume({{"url", url_}, {"consumers", json::array({c})}}));
+  // Sent before the consumer takes them, so that they arrive in one batch.
+  consumers_->stop();
+  for (int i = 0; i < 10; ++i) {
+    const std::string process = i == 4 ? "no-such-process" : "order";
+    ASSERT_NO_FATAL_FAILURE(send(q, json{{"orderId", "C-" + std::to_string(i)}, {"process", process}}.dump(),
+                                 "c-" + std::to_string(i)));
+  }
+  consumers_->start(engine_);
+  ASSERT_TRUE(eventually([&] { return state_of(q).applied == 9 && state_of(q).dead_lettered == 1; }))
+      << states();
+  EXPECT_EQ(instance_count(), 9u);
+  std::vector<Delivery> dead = drain(q + ".dead", 1);
+  ASSERT_EQ(dead.size(), 1u);
+  EXPECT_EQ(dead[0].properties.message_id, "c-4");
+  EXPECT_NE(dead[0].properties.headers["x-ordo-error"].get<std::string>().find("no-such-process"),
+            std::string::npos)
+      << dead[0].properties.headers.dump();
+}
+
+TEST_F(QueueTest, PaymentEventsArePublishedToTheWaitingOrderAndAnEarlyOneIsBuffered) {
+  const std::string orders = queue("orders");
+  const std::string payments = queue("payments");
+  json p = {{"queue", payments},
+            {"message",
+             {{"name", "=headers.event"},
+              {"correlationKey", "=body.orderId"},
+              {"variables", "={paymentId: body.id, amount: body.amount}"},
+              {"timeToLive", "PT1H"}}},
+            {"deadLetterExchange", payments + ".dlx"},
+            {"declare", true}};
+  ASSERT_NO_FATAL_FAILURE(
+      consume({{"url", url_}, {"consumers", json::array({start_consumer(orders), p})}}));
+  ASSERT_NO_FATAL_FAILURE(send(orders, json{{"orderId", "D-1"}}.dump(), "o-1"));
+  ASSERT_TRUE(eventually([&] { return state_of(orders).applied == 1; })) << states();
+  ASSERT_NO_FATAL_FAILURE(send(payments, json{{"orderId", "D-1"}, {"id", "pi_1"}, {"amount", 12.5}}.dump(),
+                               "evt-1", {{"event", "paid"}}));
+  // Paid before the order arrives: kept for it.
+  ASSERT_NO_FATAL_FAILURE(send(payments, json{{"orderId", "D-2"}, {"id", "pi_2"}, {"amount", 3}}.dump(),
+                               "evt-2", {{"event", "paid"}}));
+  ASSERT_NO_FATAL_FAILURE(send(payments, json{{"orderId", "D-1"}, {"id", "pi_1"}, {"amount", 12.5}}.dump(),
+                               "evt-1", {{"event", "paid"}}));
+  ASSERT_TRUE(eventually([&] { return state_of(payments).applied == 2 && state_of(payments).duplicates == 1; }))
+      << states();
+  ASSERT_NO_FATAL_FAILURE(send(orders, json{{"orderId", "D-2"}}.dump(), "o-2"));
+  ASSERT_TRUE(eventually([&] { return state_of(orders).applied == 2; })) << states();
+  for (const char* key : {"D-1", "D-2"}) {
+    InstanceFilter f;
+    f.business_key = key;
+    std::vector<InstanceInfo> found = must(engine_.instances(f));
+    ASSERT_EQ(found.size(), 1u) << key;
+    InstanceInfo info = must(engine_.instance(found[0].id));
+    EXPECT_EQ(info.state, InstanceState::kCompleted) << key;
+    EXPECT_EQ(info.variables["paymentId"], key == std::string("D-1") ? "pi_1" : "pi_2");
+  }
+}
+
+TEST_F(QueueTest, ConfigurationMistakesNameTheSetting) {
+  const auto error = [](const json& section) {
+    auto made = QueueConsumers::create(section, "queues");
+    return made.is_ok() ? std::string("accepted") : made.status().message();
+  };
+  const json good = start_consumer("q");
+  EXPECT_EQ(error({{"url", "amqp://localhost"}, {"consumers", json::array({good})}}), "accepted");
+  json no_dlx = good;
+  no_dlx.erase("deadLetterExchange");
+  EXPECT_NE(error({{"url", "amqp://x"}, {"consumers", json::array({no_dlx})}})
+                .find("queues.consumers[0].deadLetterExchange: is required"),
+            std::string::npos);
+  json both = good;
+  both["message"] = {{"name", "x"}};
+  EXPECT_NE(error({{"url", "amqp://x"}, {"consumers", json::array({both})}})
+                .find("either starts instances or publishes messages"),
+            std::string::npos);
+  json typo = good;
+  typo["prefech"] = 10;
+  EXPECT_NE(error({{"url", "amqp://x"}, {"consumers", json::array({typo})}})
+                .find("queues.consumers[0].prefech: is not a setting here"),
+            std::string::npos);
+  json bad_feel = good;
+  bad_feel["start"]["businessKey"] = "=body.(";
+  EXPECT_NE(error({{"url", "amqp://x"}, {"consumers", json::array({bad_feel})}})
+                .find("queues.consumers[0].start.businessKey: expression =body.( does not compile"),
+            std::string::npos);
+  json no_process = good;
+  no_process["start"].erase("processId");
+  EXPECT_NE(error({{"url", "amqp://x"}, {"consumers", json::array({no_process})}})
+                .find("start.processId: is required"),
+            std::string::npos);
+  EXPECT_NE(error({{"url", "http://x"}, {"consumers", json::array({good})}}).find("queues.url"),
+            std::string::npos);
+  EXPECT_NE(error({{"url", "amqp://x"}, {"consumers", json::array({good, good})}})
+                .find("consumed twice"),
+            std::string::npos);
+  json ttl = {{"queue", "p"},
+              {"message", {{"name", "paid"}, {"timeToLive", "soon"}}},
+              {"deadLetterExchange", "d"}};
+  EXPECT_NE(error({{"url", "amqp://x"}, {"consumers", json::array({ttl})}})
+                .find("message.timeToLive: must be an ISO 8601 duration"),
+            std::string::npos);
+  // Through ordo.json, with the file's name in front.
+  auto config = parse_adapter_config(
+      json{{"queues", {{"url", "amqp://x"}, {"consumers", json::array({no_dlx})}}}}.dump(),
+      "ordo.json");
+  ASSERT_FALSE(config.is_ok());
+  EXPECT_NE(config.status().message().find("ordo.json: queues.consumers[0].deadLetterExchange"),
+            std::string::npos)
+      << config.status().message();
+}
+
+TEST_F(QueueTest, AConsumerWhoseBrokerRefusesItSaysWhyAndKeepsTrying) {
+  // A queue that does not exist, not declared: the broker refuses to consume it.
+  json c = start_consumer(queue("missing"));
+  c["declare"] = false;
+  auto made = QueueConsumers::create({{"url", url_}, {"consumers", json::array({c})}}, "queues");
+  ASSERT_TRUE(made.is_ok());
+  consumers_ = std::move(*made);
+  consumers_->start(engine_);
+  ASSERT_TRUE(eventually([&] { return consumers_->states()[0].state == "retrying"; })) << states();
+  EXPECT_NE(consumers_->states()[0].last_error.find("404"), std::string::npos) << states();
+  // A wrong password, said without the password.
+  std::string wrong = url_;
+  wrong.replace(wrong.find(':', 5) + 1, wrong.find('@') - wrong.find(':', 5) - 1, "nope");
+  auto refused = Connection::open(wrong, "ordo test");
+  ASSERT_FALSE(refused.is_ok());
+  EXPECT_NE(refused.status().message().find("refused the login of user 'ordo'"), std::string::npos)
+      << refused.status().message();
+  EXPECT_EQ(refused.status().message().find("nope"), std::string::npos);
+  EXPECT_EQ(Connection::redacted(wrong).find("nope"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace ordo::testing
