@@ -62,6 +62,10 @@ bench: build
 	ORDO_BENCH_PG_URL="$$url" $(BUILD)/bench/ordo_bench_durable --benchmark_min_time=2; \
 	status=$$?; scripts/pg-test-server stop "$$pg"; exit $$status
 	$(BUILD)/bench/ordo_bench_notify --benchmark_min_time=1
+	@rmq=$$(mktemp -d "$${TMPDIR:-/tmp}/ordo-rmq-XXXXXX") && \
+	url=$$(scripts/rabbitmq-test-server start "$$rmq") || { scripts/rabbitmq-test-server stop "$$rmq"; exit 1; }; \
+	ORDO_BENCH_AMQP_URL="$$url" $(BUILD)/bench/ordo_bench_queue; \
+	status=$$?; scripts/rabbitmq-test-server stop "$$rmq"; exit $$status
 	$(BUILD)/bench/ordo_bench_replay
 
 fuzz:
