@@ -114,6 +114,9 @@ Result<AdapterConfig> parse_adapter_config(const std::string& text, const std::s
     Result<std::unique_ptr<QueueConsumers>> queues = QueueConsumers::create(*q, "queues", log);
     if (!queues) return Status::invalid_argument(file + ": " + queues.status().message());
     out.queues = std::move(*queues);
+    Result<std::unique_ptr<EventPublisher>> events = EventPublisher::create(*q, "queues", log);
+    if (!events) return Status::invalid_argument(file + ": " + events.status().message());
+    out.events = std::move(*events);
   }
   if (auto value = doc.find("adapters"); value != doc.end()) {
     if (!value->is_object()) {

@@ -244,11 +244,17 @@ std::optional<int> ServeCommand::run() const {
   if (!settings->alerts.rules.empty()) kpis.start(engine.clock());
   // Queue consumers apply deliveries to the engine from threads of their own; each
   // acknowledges only what the database holds.
-  if (config.queues) {
+  if (config.queues && !config.queues->states().empty()) {
     settings->api.queues = config.queues;
     config.queues->start(engine);
     say("ordo serve: consuming " + std::to_string(config.queues->states().size()) +
         " queue(s) at " + config.queues->broker());
+  }
+  // Process events go out from the history, which the commands wrote (the outbox).
+  if (config.events) {
+    settings->api.events = config.events;
+    config.events->start(engine);
+    say("ordo serve: publishing events to exchange '" + config.events->state().exchange + "'");
   }
   server::Api api(engine, settings->api);
   listen.on_listening = [&](int port) {
@@ -257,6 +263,7 @@ std::optional<int> ServeCommand::run() const {
   Status served = server::serve(api, listen, stop);
   stop.store(true);
   if (config.queues) config.queues->stop();
+  if (config.events) config.events->stop();
   working.join();
   kpis.stop();
   if (!served) return fail(served.message());

@@ -646,6 +646,20 @@ Response Api::metrics() {
              std::to_string(q.reconnects) + "\n";
     }
   }
+  if (options_.events) {
+    const EventPublisherState e = options_.events->state();
+    family("ordo_events_publisher_up", "gauge",
+           "1 when the event publisher is publishing, 0 when it is connecting or retrying.");
+    out += "ordo_events_publisher_up{exchange=\"" + label(e.exchange) + "\"} " +
+           (e.state == "publishing" ? "1" : "0") + "\n";
+    family("ordo_events_position", "gauge",
+           "The last history event number the publisher has handled (confirmed by the broker).");
+    out += "ordo_events_position{exchange=\"" + label(e.exchange) + "\"} " +
+           std::to_string(e.position) + "\n";
+    family("ordo_events_published_total", "counter", "Events published and confirmed.");
+    out += "ordo_events_published_total{exchange=\"" + label(e.exchange) + "\"} " +
+           std::to_string(e.published) + "\n";
+  }
   std::lock_guard lock(metrics_mu_);
   family("ordo_http_requests_total", "counter", "HTTP requests by route, method and status.");
   for (const auto& [key, n] : requests_) {
@@ -705,6 +719,13 @@ Response Api::readiness() {
       queues.push_back(std::move(one));
     }
     out["queues"] = std::move(queues);
+  }
+  if (options_.events) {
+    const EventPublisherState e = options_.events->state();
+    json one = {{"exchange", e.exchange}, {"state", e.state}, {"position", e.position},
+                {"published", e.published}, {"reconnects", e.reconnects}};
+    if (!e.last_error.empty()) one["lastError"] = e.last_error;
+    out["events"] = std::move(one);
   }
   return json_response(200, out);
 }

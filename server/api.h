@@ -74,6 +74,8 @@ struct ApiOptions {
   // RabbitMQ consumers: their state, counts and queue depth in /health/ready (`queues`)
   // and /metrics (ordo_queue_*). Null: none.
   std::shared_ptr<const QueueConsumers> queues;
+  // The event publisher: /health/ready (`events`) and /metrics (ordo_events_*). Null: none.
+  std::shared_ptr<const EventPublisher> events;
   // GET /metrics also writes these (not owned; null: left out).
   const Telemetry* telemetry = nullptr;
   const KpiMonitor* kpis = nullptr;

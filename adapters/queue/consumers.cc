@@ -10,6 +10,7 @@
 #include "http/http_call.h"
 #include "ordo/adapters/queues.h"
 #include "queue/amqp.h"
+#include "queue/common.h"
 #include "time/iso8601.h"
 
 namespace ordo {
@@ -23,9 +24,11 @@ constexpr std::uint16_t kPublish = 1;       // dead letters, on the control conn
 constexpr std::uint16_t kLook = 2;          // queue depth, on the control connection
 constexpr std::int64_t kPollMs = 200;       // how often a quiet consumer checks for stop
 constexpr std::int64_t kLookEveryMs = 1000;  // how often the queue's depth is read
-constexpr std::int64_t kConfirmMs = 10'000;
-constexpr std::int64_t kFirstBackoffMs = 200;
-constexpr std::int64_t kMaxBackoffMs = 10'000;
+using adapters::queue::bad;
+using adapters::queue::kConfirmMs;
+using adapters::queue::kFirstBackoffMs;
+using adapters::queue::kMaxBackoffMs;
+using adapters::queue::read_keys;
 
 struct Binding {
   std::string queue;
@@ -42,26 +45,6 @@ struct Binding {
   std::uint16_t prefetch = 256;
   bool declare = false;
 };
-
-Status bad(const std::string& where, const std::string& why) {
-  return Status::invalid_argument(where + ": " + why);
-}
-
-// Reads the keys of `object` with `read`, refusing any key not in `known`.
-template <typename Read>
-Status read_keys(const json& object, const std::string& where,
-                 std::initializer_list<std::string_view> known, Read read) {
-  if (!object.is_object()) return bad(where, "must be an object");
-  for (const auto& [key, value] : object.items()) {
-    if (std::find(known.begin(), known.end(), key) == known.end()) {
-      std::string list;
-      for (std::string_view k : known) list += (list.empty() ? "" : ", ") + std::string(k);
-      return bad(where + "." + key, "is not a setting here (known: " + list + ")");
-    }
-    if (Status s = read(key, value, where + "." + key); !s) return s;
-  }
-  return Status::ok();
-}
 
 Result<std::shared_ptr<const CompiledExpression>> expression(const json& value,
                                                              const std::string& at) {
@@ -329,18 +312,11 @@ struct QueueConsumers::Impl {
     std::thread thread;
   };
   std::vector<std::unique_ptr<Consumer>> consumers;
-  std::mutex stop_mu;
-  std::condition_variable stop_cv;
-  std::atomic<bool> stopping{false};
+  adapters::queue::Stopper stop;
   Engine* engine = nullptr;
 
   void say(LogLevel level, const std::string& message) const {
     if (log) log(level, message);
-  }
-  // Sleeps up to `ms`, waking early when stopping. False when stopping.
-  bool pause(std::int64_t ms) {
-    std::unique_lock lock(stop_mu);
-    return !stop_cv.wait_for(lock, std::chrono::milliseconds(ms), [&] { return stopping.load(); });
   }
   void run(Consumer& c);
   Status consume(Consumer& c, std::int64_t& backoff_ms);
@@ -358,15 +334,11 @@ Result<std::unique_ptr<QueueConsumers>> QueueConsumers::create(const json& secti
   auto impl = std::make_unique<Impl>();
   impl->log = std::move(log);
   std::vector<Binding> bindings;
-  Status s = read_keys(section, where, {"url", "consumers"},
+  // "events" is the EventPublisher's (publisher.cc).
+  Status s = read_keys(section, where, {"url", "consumers", "events"},
                        [&](const std::string& key, const json& v, const std::string& at) -> Status {
-                         if (key == "url") {
-                           if (!v.is_string() || !v.get<std::string>().starts_with("amqp://")) {
-                             return bad(at, "must be an amqp:// URL (amqp://user:password@host:5672/%2f)");
-                           }
-                           impl->url = v.get<std::string>();
-                           return Status::ok();
-                         }
+                         if (key == "url") return adapters::queue::read_url(v, at, impl->url);
+                         if (key == "events") return Status::ok();
                          if (!v.is_array()) return bad(at, "must be a list of consumers");
                          for (std::size_t i = 0; i < v.size(); ++i) {
                            Result<Binding> b = read_binding(v[i], at + "[" + std::to_string(i) + "]");
@@ -397,7 +369,7 @@ Result<std::unique_ptr<QueueConsumers>> QueueConsumers::create(const json& secti
 
 void QueueConsumers::start(Engine& engine) {
   impl_->engine = &engine;
-  impl_->stopping.store(false);
+  impl_->stop.reset();
   for (auto& c : impl_->consumers) {
     if (c->thread.joinable()) continue;
     c->thread = std::thread([this, consumer = c.get()] { impl_->run(*consumer); });
@@ -405,11 +377,7 @@ void QueueConsumers::start(Engine& engine) {
 }
 
 void QueueConsumers::stop() {
-  {
-    std::lock_guard lock(impl_->stop_mu);
-    impl_->stopping.store(true);
-  }
-  impl_->stop_cv.notify_all();
+  impl_->stop.raise();
   for (auto& c : impl_->consumers) {
     if (c->thread.joinable()) c->thread.join();
   }
@@ -431,7 +399,7 @@ std::string QueueConsumers::broker() const {
 void QueueConsumers::Impl::run(Consumer& c) {
   std::int64_t backoff_ms = kFirstBackoffMs;
   bool first = true;
-  while (!stopping.load()) {
+  while (!stop.stopping()) {
     {
       std::lock_guard lock(c.mu);
       c.state.state = "connecting";
@@ -439,7 +407,7 @@ void QueueConsumers::Impl::run(Consumer& c) {
     }
     first = false;
     Status s = consume(c, backoff_ms);
-    if (stopping.load()) break;
+    if (stop.stopping()) break;
     {
       std::lock_guard lock(c.mu);
       c.state.state = "retrying";
@@ -449,7 +417,7 @@ void QueueConsumers::Impl::run(Consumer& c) {
       }
       c.state.last_error = s.message();
     }
-    if (!pause(backoff_ms)) break;
+    if (!stop.pause(backoff_ms)) break;
     backoff_ms = std::min(backoff_ms * 2, kMaxBackoffMs);
   }
   std::lock_guard lock(c.mu);
@@ -492,7 +460,7 @@ Status QueueConsumers::Impl::consume(Consumer& c, std::int64_t& backoff_ms) {
   std::vector<adapters::amqp::Delivery> batch;
   batch.reserve(b.prefetch);
   auto looked = std::chrono::steady_clock::time_point{};
-  while (!stopping.load()) {
+  while (!stop.stopping()) {
     const auto now = std::chrono::steady_clock::now();
     if (now - looked >= std::chrono::milliseconds(kLookEveryMs)) {
       looked = now;

@@ -1,6 +1,7 @@
 // Reading state: instances, open jobs and incidents, history, counts. Each goes through the
 // store, whichever it is.
 #include "facade/impl.h"
+#include "store/codec.h"
 
 namespace ordo {
 namespace {
@@ -111,6 +112,47 @@ Result<std::vector<IncidentInfo>> Engine::incidents() const {
 Result<std::vector<HistoryEvent>> Engine::history(InstanceId id) const {
   Impl::Call call(*impl_);
   return impl_->store->history(id);
+}
+
+Result<std::vector<LogEvent>> Engine::history_log(std::uint64_t after, std::size_t limit) const {
+  Impl::Call call(*impl_);
+  std::vector<LogEvent> out;
+  if (limit == 0) return out;
+  // Every row holds one event at least: `limit` rows are enough.
+  Result<std::vector<store::Store::LogRow>> rows = impl_->store->history_log(after, limit);
+  if (!rows) return rows.status();
+  std::vector<HistoryEvent> events;
+  for (store::Store::LogRow& row : *rows) {
+    std::shared_ptr<const state::Plan> plan = impl_->load_plan(row.process_id, row.version);
+    if (plan == nullptr) {
+      return Status(StatusCode::kCorruption,
+                    "history row " + std::to_string(row.sequence) + " of instance " +
+                        std::to_string(row.instance) + " names process '" + row.process_id +
+                        "' version " + std::to_string(row.version) + ", which is not deployed");
+    }
+    events.clear();
+    if (Status s = store::decode_history(row.events, row.sequence, row.instance, *plan->def,
+                                         "the history log", events);
+        !s) {
+      return s;
+    }
+    for (HistoryEvent& e : events) {
+      if (e.sequence <= after) continue;
+      out.push_back({std::move(e), row.business_key, row.version});
+      if (out.size() == limit) return out;
+    }
+  }
+  return out;
+}
+
+Result<std::uint64_t> Engine::log_position(std::string_view reader) const {
+  Impl::Call call(*impl_);
+  return impl_->store->log_position(reader);
+}
+
+Status Engine::set_log_position(std::string_view reader, std::uint64_t position) {
+  Impl::Call call(*impl_);
+  return impl_->in_transaction([&] { return impl_->store->set_log_position(reader, position); });
 }
 
 Result<std::vector<InstanceCount>> Engine::count_instances() const {

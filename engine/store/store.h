@@ -313,6 +313,37 @@ class Store {
                                                                int version) = 0;
   // The history of instance `id`, in order (empty when none is kept).
   virtual Result<std::vector<HistoryEvent>> history(InstanceId id) = 0;
+
+  // ---- the history of all instances as one log (Engine::history_log) ----
+  // History rows are numbered in the order their transactions commit, without gaps (a
+  // shared store numbers them at commit, holding the counter until then), so a reader that
+  // has seen number N has seen everything before it.
+  struct LogRow {
+    std::uint64_t sequence = 0;  // the row's first event
+    InstanceId instance = 0;
+    std::string process_id;
+    int version = 0;
+    std::string business_key;
+    std::string events;  // encode_history()
+  };
+  // The rows that hold events numbered after `after`, in order, at most `limit` (the first
+  // may begin before it). Only durable stores keep such a log.
+  virtual Result<std::vector<LogRow>> history_log(std::uint64_t after, std::size_t limit) {
+    (void)after;
+    (void)limit;
+    return Status::invalid_argument("the history log needs a durable engine (Engine::open)");
+  }
+  // Where reader `reader` got to in the log (0: nowhere yet), kept in the database.
+  virtual Result<std::uint64_t> log_position(std::string_view reader) {
+    (void)reader;
+    return Status::invalid_argument("the history log needs a durable engine (Engine::open)");
+  }
+  // Moves it forward to `position` (never back).
+  virtual Status set_log_position(std::string_view reader, std::uint64_t position) {
+    (void)reader;
+    (void)position;
+    return Status::invalid_argument("the history log needs a durable engine (Engine::open)");
+  }
 };
 
 }  // namespace ordo::store

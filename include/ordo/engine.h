@@ -116,6 +116,15 @@ struct EngineOptions {
   std::string database_schema = "ordo";
 };
 
+// An event of the history log (Engine::history_log) with what a reader outside the engine
+// needs of its instance. event.process_id and element_id point into the deployed
+// definition, which the engine keeps alive.
+struct LogEvent {
+  HistoryEvent event;
+  std::string business_key;
+  int version = 0;
+};
+
 struct StartRequest {
   std::string process_id;
   nlohmann::json variables = nlohmann::json::object();
@@ -433,6 +442,17 @@ class Engine {
   Result<std::vector<IncidentInfo>> incidents() const;                         // all open ones
   // In memory: empty unless keep_history. Durable: from the database.
   Result<std::vector<HistoryEvent>> history(InstanceId id) const;
+  // The history of every instance as one log, for publishing it elsewhere (the outbox of
+  // queues.h's event publisher): the events numbered after `after`, in order, at most
+  // `limit`. An event is in the log once the command that made it has committed, in the
+  // same transaction; events are numbered in commit order without gaps, so a reader that
+  // goes on from the last number it handled misses nothing, also with several engines on
+  // one database. Durable engines only (kInvalidArgument in memory: use an Observer).
+  Result<std::vector<LogEvent>> history_log(std::uint64_t after, std::size_t limit) const;
+  // A reader's position in the log, kept in the database (0 for a reader never seen), and
+  // moving it forward (a position before the kept one changes nothing).
+  Result<std::uint64_t> log_position(std::string_view reader) const;
+  Status set_log_position(std::string_view reader, std::uint64_t position);
   // Root and called instances, by id, without variables or elements.
   Result<std::vector<InstanceInfo>> instances(const InstanceFilter& filter = {}) const;
   // Instances counted by process, state and end event (for metrics): one query, however

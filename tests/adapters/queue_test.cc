@@ -410,5 +410,147 @@ TEST_F(QueueTest, AConsumerWhoseBrokerRefusesItSaysWhyAndKeepsTrying) {
   EXPECT_EQ(Connection::redacted(wrong).find("nope"), std::string::npos);
 }
 
+// RabbitMQ out: the history published as CloudEvents from a durable engine.
+class EventsTest : public QueueTest {
+ protected:
+  void SetUp() override {
+    QueueTest::SetUp();
+    if (HasFatalFailure()) return;
+    auto opened = Engine::open(dir_.path("ordo.db"));
+    ASSERT_TRUE(opened.is_ok()) << opened.status().to_string();
+    durable_ = std::move(*opened);
+    LoadResult loaded = load_bpmn(order_processes(), "order.bpmn");
+    ASSERT_TRUE(durable_->deploy(loaded.document).is_ok());
+    exchange_ = queue("status");
+    // The test's own queue on the exchange, bound before anything is published.
+    ASSERT_TRUE(client_->declare_exchange(1, exchange_, "topic").is_ok());
+    ASSERT_TRUE(client_->declare_queue(1, exchange_ + ".all", {}).is_ok());
+    ASSERT_TRUE(client_->bind_queue(1, exchange_ + ".all", exchange_, "#").is_ok());
+  }
+  void TearDown() override {
+    if (publisher_) publisher_->stop();
+    QueueTest::TearDown();
+  }
+  json section(const std::string& reader) const {
+    return {{"url", url_},
+            {"events",
+             {{"exchange", exchange_},
+              {"source", "urn:test:shop"},
+              {"reader", reader},
+              {"publish", json::array({{{"on", "instance-started"}},
+                                       {{"on", "element-activated"}, {"elements", {"paid"}},
+                                        {"routingKey", "=processId + \".waits-for-payment\""}},
+                                       {{"on", "instance-ended"}}})}}}};
+  }
+  void publish_with(const std::string& reader) {
+    if (publisher_) publisher_->stop();
+    auto made = EventPublisher::create(section(reader), "queues");
+    ASSERT_TRUE(made.is_ok()) << made.status().to_string();
+    publisher_ = std::move(*made);
+    publisher_->start(*durable_);
+  }
+  TempDir dir_{"events"};
+  std::unique_ptr<Engine> durable_;
+  std::string exchange_;
+  std::unique_ptr<EventPublisher> publisher_;
+};
+
+TEST_F(EventsTest, EventsGoOutAfterTheirCommitWithStableIdsAndIdenticalRepeats) {
+  for (int i = 0; i < 5; ++i) {
+    const std::string key = "F-" + std::to_string(i);
+    ASSERT_TRUE(durable_->start("order", {{"orderId", key}}, key).is_ok());
+  }
+  for (const char* key : {"F-1", "F-3"}) {
+    Message m;
+    m.name = "paid";
+    m.correlation_key = key;
+    ASSERT_TRUE(durable_->publish_message(m).is_ok());
+  }
+  ASSERT_NO_FATAL_FAILURE(publish_with("crm"));
+  // 5 started, 5 waiting at "paid", 2 ended.
+  std::vector<Delivery> got = drain(exchange_ + ".all", 12);
+  ASSERT_EQ(got.size(), 12u) << publisher_->state().last_error;
+  std::map<std::string, json> by_id;
+  std::map<std::string, int> types;
+  for (const Delivery& d : got) {
+    EXPECT_EQ(d.properties.content_type, "application/cloudevents+json");
+    const json ce = json::parse(d.body);
+    EXPECT_EQ(ce["specversion"], "1.0");
+    EXPECT_EQ(ce["source"], "urn:test:shop");
+    EXPECT_EQ(ce["id"], d.properties.message_id);
+    EXPECT_TRUE(ce["subject"].get<std::string>().starts_with("F-")) << ce.dump();
+    EXPECT_EQ(ce["data"]["businessKey"], ce["subject"]);
+    ++types[ce["type"].get<std::string>()];
+    if (ce["type"] == "io.ordo.element-activated") {
+      EXPECT_EQ(d.routing_key, "order.waits-for-payment");
+      EXPECT_EQ(ce["data"]["elementId"], "paid");
+    } else {
+      EXPECT_EQ(d.routing_key, "order." + ce["type"].get<std::string>().substr(8));
+    }
+    EXPECT_TRUE(by_id.emplace(ce["id"].get<std::string>(), ce).second) << "one id per event";
+  }
+  EXPECT_EQ(types["io.ordo.instance-started"], 5);
+  EXPECT_EQ(types["io.ordo.element-activated"], 5);
+  EXPECT_EQ(types["io.ordo.instance-completed"], 2);
+  // The ids are history numbers: they rise in the order things happened.
+  for (std::size_t i = 1; i < got.size(); ++i) {
+    EXPECT_LT(std::stoull(got[i - 1].properties.message_id), std::stoull(got[i].properties.message_id));
+  }
+  ASSERT_TRUE(eventually([&] { return publisher_->state().position > 0; }));
+  const std::uint64_t position = publisher_->state().position;
+  EXPECT_EQ(must(durable_->log_position("crm")), position);
+
+  // A publisher with the same reader goes on from the position kept in the database:
+  // nothing again, only what happens from now on.
+  ASSERT_NO_FATAL_FAILURE(publish_with("crm"));
+  ASSERT_TRUE(durable_->start("order", {{"orderId", "F-9"}}, "F-9").is_ok());
+  std::vector<Delivery> more = drain(exchange_ + ".all", 2);
+  ASSERT_EQ(more.size(), 2u);
+  for (const Delivery& d : more) EXPECT_EQ(json::parse(d.body)["subject"], "F-9");
+
+  // A position lost (a crash before it was kept): everything since is published again, with
+  // the same ids and the same bodies.
+  ASSERT_NO_FATAL_FAILURE(publish_with("replayed"));
+  std::vector<Delivery> again = drain(exchange_ + ".all", 14);
+  ASSERT_EQ(again.size(), 14u);
+  for (const Delivery& d : again) {
+    const json ce = json::parse(d.body);
+    auto first = by_id.find(ce["id"].get<std::string>());
+    if (first == by_id.end()) continue;  // F-9's
+    EXPECT_EQ(ce, first->second) << "the repeat of event " << first->first << " differs";
+  }
+}
+
+TEST_F(EventsTest, AnEngineInMemoryHasNoLogToPublish) {
+  auto made = EventPublisher::create(section("mem"), "queues");
+  ASSERT_TRUE(made.is_ok());
+  publisher_ = std::move(*made);
+  publisher_->start(engine_);  // the fixture's engine in memory
+  ASSERT_TRUE(eventually([&] { return publisher_->state().state == "retrying"; }));
+  EXPECT_NE(publisher_->state().last_error.find("needs a durable engine"), std::string::npos)
+      << publisher_->state().last_error;
+}
+
+TEST_F(EventsTest, EventSettingsMistakesNameTheSetting) {
+  const auto error = [&](json events) {
+    auto made = EventPublisher::create({{"url", "amqp://x"}, {"events", std::move(events)}}, "queues");
+    return made.is_ok() ? std::string("accepted") : made.status().message();
+  };
+  EXPECT_EQ(error({{"exchange", "x"}, {"publish", {{{"on", "instance-started"}}}}}), "accepted");
+  EXPECT_NE(error({{"publish", {{{"on", "instance-started"}}}}}).find("queues.events.exchange: is required"),
+            std::string::npos);
+  EXPECT_NE(error({{"exchange", "x"}, {"publish", {{{"on", "order-shipped"}}}}})
+                .find("queues.events.publish[0].on: 'order-shipped' is not an event"),
+            std::string::npos);
+  EXPECT_NE(error({{"exchange", "x"}, {"publish", json::array()}}).find("queues.events.publish"),
+            std::string::npos);
+  EXPECT_NE(error({{"exchange", "x"}, {"exchangeType", "fan"}, {"publish", {{{"on", "instance-started"}}}}})
+                .find("exchangeType: must be topic"),
+            std::string::npos);
+  EXPECT_NE(error({{"exchange", "x"}, {"publish", {{{"on", "instance-started"}, {"routingKey", "=("}}}}})
+                .find("publish[0].routingKey: expression =( does not compile"),
+            std::string::npos);
+}
+
 }  // namespace
 }  // namespace ordo::testing

@@ -79,6 +79,9 @@ enum class PgStore::Sql : std::uint8_t {
   kListJobs,
   kListIncidents,
   kHistory,
+  kHistoryLog,
+  kLogPosition,
+  kSetLogPosition,
   kCount  // not a statement: how many there are
 };
 
@@ -342,6 +345,16 @@ std::string_view PgStore::sql_text(Sql id) noexcept {
              "JOIN instances n ON n.id = d.instance_id ORDER BY d.key";
     case Sql::kHistory:
       return "SELECT sequence, events FROM history WHERE instance_id = $1 ORDER BY sequence";
+    case Sql::kHistoryLog:
+      return "SELECT h.sequence, h.instance_id, n.process_id, n.version, n.business_key, h.events "
+             "FROM history h JOIN instances n ON n.id = h.instance_id WHERE h.sequence >= "
+             "COALESCE((SELECT max(sequence) FROM history WHERE sequence <= $1), 0) "
+             "ORDER BY h.sequence LIMIT $2";
+    case Sql::kLogPosition:
+      return "SELECT value FROM meta WHERE name = $1";
+    case Sql::kSetLogPosition:
+      return "INSERT INTO meta (name, value) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET "
+             "value = GREATEST(meta.value, EXCLUDED.value)";
     case Sql::kCount:
       break;
   }
@@ -1566,6 +1579,46 @@ Result<std::vector<HistoryEvent>> PgStore::history(InstanceId id) {
     return s;
   }
   return out;
+}
+
+Result<std::vector<Store::LogRow>> PgStore::history_log(std::uint64_t after, std::size_t limit) {
+  Result<Rows> r = run(Sql::kHistoryLog, {Num(static_cast<std::int64_t>(after)).c_str(),
+                                          Num(static_cast<std::int64_t>(limit)).c_str()});
+  if (!r) return r.status();
+  std::vector<LogRow> out;
+  out.reserve(static_cast<std::size_t>(r->size()));
+  for (int row = 0; row < r->size(); ++row) {
+    LogRow l;
+    l.sequence = static_cast<std::uint64_t>(int64_at(*r, row, 0));
+    l.instance = static_cast<InstanceId>(int64_at(*r, row, 1));
+    l.process_id = std::string(r->text(row, 2));
+    l.version = static_cast<int>(int64_at(*r, row, 3));
+    l.business_key = std::string(r->text(row, 4));
+    l.events = std::string(r->text(row, 5));
+    out.push_back(std::move(l));
+  }
+  return out;
+}
+
+namespace {
+std::string log_position_name(std::string_view reader) {
+  std::string name = "log:";
+  name += reader;
+  return name;
+}
+}  // namespace
+
+Result<std::uint64_t> PgStore::log_position(std::string_view reader) {
+  Result<Rows> r = run(Sql::kLogPosition, {log_position_name(reader).c_str()});
+  if (!r) return r.status();
+  if (r->empty()) return std::uint64_t{0};
+  return static_cast<std::uint64_t>(int64_at(*r, 0, 0));
+}
+
+Status PgStore::set_log_position(std::string_view reader, std::uint64_t position) {
+  Result<Rows> r = run(Sql::kSetLogPosition, {log_position_name(reader).c_str(),
+                                              Num(static_cast<std::int64_t>(position)).c_str()});
+  return r ? Status::ok() : r.status();
 }
 
 Status PgStore::backup(const std::string&) {

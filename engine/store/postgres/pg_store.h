@@ -138,6 +138,9 @@ class PgStore final : public Store {
   Result<std::vector<MinuteCount>> minute_counts(std::int64_t from_ms) override;
   Result<std::vector<CycleBucketRow>> cycle_buckets(std::int64_t from_ms) override;
   Result<std::vector<HistoryEvent>> history(InstanceId id) override;
+  Result<std::vector<LogRow>> history_log(std::uint64_t after, std::size_t limit) override;
+  Result<std::uint64_t> log_position(std::string_view reader) override;
+  Status set_log_position(std::string_view reader, std::uint64_t position) override;
   Result<std::vector<DeploymentRow>> deployments(std::string_view process_id = {}) override;
   Result<int> latest_version(std::string_view process_id) override;
   Result<std::int64_t> deployment_count() override;

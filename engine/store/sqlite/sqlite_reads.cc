@@ -278,6 +278,49 @@ Result<std::vector<HistoryEvent>> SqliteStore::history(InstanceId id) {
   return out;
 }
 
+Result<std::vector<Store::LogRow>> SqliteStore::history_log(std::uint64_t after,
+                                                             std::size_t limit) {
+  Result<Statement> st = db_->prepare(
+      "SELECT h.sequence, h.instance_id, n.process_id, n.version, n.business_key, h.events "
+      "FROM history h JOIN instances n ON n.id = h.instance_id WHERE h.sequence >= "
+      "COALESCE((SELECT max(sequence) FROM history WHERE sequence <= ?1), 0) "
+      "ORDER BY h.sequence LIMIT ?2");
+  if (!st) return st.status();
+  st->bind(1, i64(after)).bind(2, static_cast<std::int64_t>(limit));
+  std::vector<LogRow> out;
+  Status read = each_row(*st, [&] {
+    LogRow l;
+    l.sequence = static_cast<std::uint64_t>(st->int64(0));
+    l.instance = static_cast<InstanceId>(st->int64(1));
+    l.process_id = st->text(2);
+    l.version = static_cast<int>(st->int64(3));
+    l.business_key = st->text(4);
+    l.events = st->text(5);
+    out.push_back(std::move(l));
+    return Status::ok();
+  });
+  if (!read) return read;
+  return out;
+}
+
+Result<std::uint64_t> SqliteStore::log_position(std::string_view reader) {
+  Result<Statement> st = db_->prepare("SELECT value FROM meta WHERE name = 'log:' || ?1");
+  if (!st) return st.status();
+  st->bind(1, reader);
+  Result<bool> row = st->step();
+  if (!row) return row.status();
+  return *row ? static_cast<std::uint64_t>(st->int64(0)) : std::uint64_t{0};
+}
+
+Status SqliteStore::set_log_position(std::string_view reader, std::uint64_t position) {
+  Result<Statement> st = db_->prepare(
+      "INSERT INTO meta (name, value) VALUES ('log:' || ?1, ?2) ON CONFLICT (name) DO UPDATE "
+      "SET value = max(value, excluded.value)");
+  if (!st) return st.status();
+  st->bind(1, reader).bind(2, i64(position));
+  return st->run();
+}
+
 Status SqliteStore::backup(const std::string& dest) {
   // The copy is as private as the database (and stays so when it is put back in its place).
   if (Status s = create_private_file(dest); !s) return s;

@@ -106,6 +106,7 @@ std::string webhook_signature(std::string_view body, std::string_view secret);
 
 class Notifier;        // notifications.h
 class QueueConsumers;  // queues.h
+class EventPublisher;  // queues.h
 
 // The adapters of a configuration file (ordo.json):
 //   {"adapters": {"<task type>": {"adapter": "http" | "erp" | "payment" | "notify" |
@@ -128,6 +129,8 @@ struct AdapterConfig {
   std::shared_ptr<Notifier> notifier;
   // The "queues" section's consumers (not started), or null without one.
   std::shared_ptr<QueueConsumers> queues;
+  // The "queues" section's event publisher ("events"; not started), or null without one.
+  std::shared_ptr<EventPublisher> events;
   // The "server" section (ordo serve: tokens, limits), secrets expanded; null without one.
   nlohmann::json server;
 };

@@ -99,4 +99,56 @@ class QueueConsumers {
   std::unique_ptr<Impl> impl_;
 };
 
+// RabbitMQ out: process events published to an exchange, for the CRM, BI and the warehouse
+// (docs/queues.md#events). The "events" key of the "queues" section:
+//   {"exchange": "order-status",                         required
+//    "exchangeType": "topic",                            default "topic" (with declare)
+//    "declare": true,                                    default false: declare the exchange
+//    "source": "urn:shop:ordo",                          CloudEvents source; default "ordo"
+//    "reader": "order-status",                           the log position's name; default
+//                                                        the exchange's
+//    "publish": [{"on": "instance-started"},             a history kind (history.h) or
+//                                                        "instance-ended"
+//                {"on": "element-activated", "elements": ["ship"],
+//                 "routingKey": "=processId + \".shipping\""}]}
+// routingKey: text or FEEL over the event (type, processId, instanceId, businessKey,
+// elementId, detail); default "<processId>.<type>".
+//
+// The outbox is the engine's history (Engine::history_log): an event is written in the
+// transaction of the step that caused it, and published after it, with publisher confirms;
+// the reader's position moves (in the database) only once the broker has confirmed. After a
+// crash the events since the position are published again with the same id and the same
+// body: at least once, each id's content identical. The body is a CloudEvent (JSON,
+// application/cloudevents+json) whose id is the event's number in the history.
+struct EventPublisherState {
+  std::string exchange;
+  std::string state;  // "connecting", "publishing", "retrying", "stopped"
+  std::string last_error;
+  std::uint64_t position = 0;   // the last history number handled
+  std::uint64_t published = 0;  // since this process started
+  std::uint64_t reconnects = 0;
+};
+
+class EventPublisher {
+ public:
+  // Reads section["events"] (and section["url"]); null when the section has no "events".
+  static Result<std::unique_ptr<EventPublisher>> create(const nlohmann::json& section,
+                                                        const std::string& where,
+                                                        LogFunction log = {});
+  ~EventPublisher();  // stops
+  EventPublisher(const EventPublisher&) = delete;
+  EventPublisher& operator=(const EventPublisher&) = delete;
+
+  // Publishes from a thread of its own (`engine` must be durable and outlive stop()).
+  void start(Engine& engine);
+  void stop();
+  EventPublisherState state() const;
+
+  struct Impl;
+
+ private:
+  explicit EventPublisher(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
 }  // namespace ordo
