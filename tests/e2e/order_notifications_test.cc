@@ -63,7 +63,7 @@ TEST(OrderNotificationsEndToEnd, EveryCustomerGetsExactlyTheirMessagesOnceInThei
   ASSERT_OK(engine.status());
   ASSERT_OK((*engine)->deploy_file(ORDO_SOURCE_DIR "/processes/order-acceptance.bpmn").status());
   for (const Order& o : orders) {
-    ASSERT_OK((*engine)->start({"order-acceptance", o.vars, o.id}).status());
+    ASSERT_OK((*engine)->start({"order-acceptance", o.vars, o.id, 0, {}}).status());
   }
 
   // The worker, killed with SIGKILL at random moments (often in the middle of sending) and

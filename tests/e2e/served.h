@@ -75,14 +75,16 @@ class Served {
   int port_ = 0;
 };
 
-// Runs scripts/pg-test-server COMMAND DIR; its output (the URL for start), or "" on failure
-// with the reason in `why`.
-inline std::string pg_test_server(const std::string& command, const std::string& dir, std::string& why) {
-  const std::string line = ORDO_SOURCE_DIR "/scripts/pg-test-server " + command + " " + dir + " 2>&1";
+// Runs scripts/SCRIPT COMMAND DIR (pg-test-server, rabbitmq-test-server); its output (the
+// URL for start), or "" on failure with the reason in `why`.
+inline std::string test_server_script(const std::string& script, const std::string& command,
+                                      const std::string& dir, std::string& why) {
+  const std::string line =
+      ORDO_SOURCE_DIR "/scripts/" + script + " " + command + " " + dir + " 2>&1";
   std::string out;
   FILE* p = ::popen(line.c_str(), "r");
   if (p == nullptr) {
-    why = "cannot run scripts/pg-test-server";
+    why = "cannot run scripts/" + script;
     return {};
   }
   char buf[512];
@@ -90,38 +92,51 @@ inline std::string pg_test_server(const std::string& command, const std::string&
   const int status = ::pclose(p);
   while (!out.empty() && out.back() == '\n') out.pop_back();
   if (status != 0) {
-    why = "scripts/pg-test-server " + command + ": " + out;
+    why = "scripts/" + script + " " + command + ": " + out;
     return {};
   }
   return out.empty() ? std::string("ok") : out;
 }
 
-// A PostgreSQL server of a test's own, in `dir` (scripts/pg-test-server), for a test that
-// stops it and starts it again; stopped, and `dir` removed, at the end.
-class OwnPgServer {
+// A server of a test's own, in `dir`, for a test that stops it and starts it again;
+// stopped, and `dir` removed, at the end.
+class OwnServer {
  public:
-  explicit OwnPgServer(std::string dir) : dir_(std::move(dir)) {
-    url_ = pg_test_server("start", dir_, why_);
+  OwnServer(std::string script, std::string dir) : script_(std::move(script)), dir_(std::move(dir)) {
+    url_ = test_server_script(script_, "start", dir_, why_);
   }
-  ~OwnPgServer() {
+  ~OwnServer() {
     std::string ignored;
-    (void)pg_test_server("stop", dir_, ignored);
+    (void)test_server_script(script_, "stop", dir_, ignored);
   }
-  OwnPgServer(const OwnPgServer&) = delete;
-  OwnPgServer& operator=(const OwnPgServer&) = delete;
+  OwnServer(const OwnServer&) = delete;
+  OwnServer& operator=(const OwnServer&) = delete;
 
   // Empty when it did not start, with the reason in why().
   const std::string& url() const { return url_; }
   const std::string& why() const { return why_; }
-  // The server stopped (the database gone away), and started again on the same port: false,
-  // with the reason in `why`, when it could not be.
-  bool pause(std::string& why) { return !pg_test_server("pause", dir_, why).empty(); }
-  bool resume(std::string& why) { return !pg_test_server("resume", dir_, why).empty(); }
+  // The server stopped (gone away), and started again on the same port: false, with the
+  // reason in `why`, when it could not be.
+  bool pause(std::string& why) { return !test_server_script(script_, "pause", dir_, why).empty(); }
+  bool resume(std::string& why) { return !test_server_script(script_, "resume", dir_, why).empty(); }
 
  private:
+  std::string script_;
   std::string dir_;
   std::string url_;
   std::string why_;
+};
+
+// A PostgreSQL server (scripts/pg-test-server).
+class OwnPgServer : public OwnServer {
+ public:
+  explicit OwnPgServer(std::string dir) : OwnServer("pg-test-server", std::move(dir)) {}
+};
+
+// A RabbitMQ broker (scripts/rabbitmq-test-server).
+class OwnRabbitmq : public OwnServer {
+ public:
+  explicit OwnRabbitmq(std::string dir) : OwnServer("rabbitmq-test-server", std::move(dir)) {}
 };
 
 }  // namespace ordo::testing
