@@ -531,6 +531,29 @@ TEST_F(EventsTest, AnEngineInMemoryHasNoLogToPublish) {
       << publisher_->state().last_error;
 }
 
+// Every ordo.json example in docs/queues.md loads as written.
+TEST_F(EventsTest, EveryConfigurationInTheDocsLoads) {
+  std::ifstream in(ORDO_SOURCE_DIR "/docs/queues.md");
+  std::stringstream text;
+  text << in.rdbuf();
+  const std::string doc = text.str();
+  int configs = 0;
+  for (std::size_t open = doc.find("```json\n"); open != std::string::npos;
+       open = doc.find("```json\n", open + 1)) {
+    const std::size_t close = doc.find("```", open + 8);
+    const json block = json::parse(doc.substr(open + 8, close - open - 8), nullptr, false);
+    ASSERT_FALSE(block.is_discarded()) << doc.substr(open, 200);
+    if (!block.contains("queues") || !block["queues"].is_object()) continue;  // not /health/ready
+    ++configs;
+    auto config = parse_adapter_config(block.dump(), "ordo.json", [&](const std::string&, std::string& value) {
+      value = url_;
+      return true;
+    });
+    EXPECT_TRUE(config.is_ok()) << config.status().to_string();
+  }
+  EXPECT_EQ(configs, 2);
+}
+
 TEST_F(EventsTest, EventSettingsMistakesNameTheSetting) {
   const auto error = [&](json events) {
     auto made = EventPublisher::create({{"url", "amqp://x"}, {"events", std::move(events)}}, "queues");
