@@ -116,7 +116,7 @@ class TableBuilder {
         e.value.value.f64 = value.get<double>();
       } else {
         e.value.kind = AMQP_FIELD_KIND_UTF8;
-        e.value.value.bytes = bytes(keep(value.dump()));
+        e.value.value.bytes = bytes(keep(value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)));
       }
       entries_.push_back(e);
     }
@@ -226,13 +226,23 @@ Result<std::unique_ptr<Connection>> Connection::open(const std::string& url, std
   }
   (void)amqp_set_rpc_timeout(conn, &tv);
   const std::string connection_name(name);
-  amqp_table_entry_t entry{};
-  entry.key = amqp_cstring_bytes("connection_name");
-  entry.value.kind = AMQP_FIELD_KIND_UTF8;
-  entry.value.value.bytes = bytes(connection_name);
+  // consumer_cancel_notify: the broker tells a consumer whose queue is deleted (rabbitmq-c
+  // does not ask for it by itself).
+  amqp_table_entry_t capability{};
+  capability.key = amqp_cstring_bytes("consumer_cancel_notify");
+  capability.value.kind = AMQP_FIELD_KIND_BOOLEAN;
+  capability.value.value.boolean = 1;
+  amqp_table_entry_t entries[2] = {};
+  entries[0].key = amqp_cstring_bytes("connection_name");
+  entries[0].value.kind = AMQP_FIELD_KIND_UTF8;
+  entries[0].value.value.bytes = bytes(connection_name);
+  entries[1].key = amqp_cstring_bytes("capabilities");
+  entries[1].value.kind = AMQP_FIELD_KIND_TABLE;
+  entries[1].value.value.table.num_entries = 1;
+  entries[1].value.value.table.entries = &capability;
   amqp_table_t properties;
-  properties.num_entries = 1;
-  properties.entries = &entry;
+  properties.num_entries = 2;
+  properties.entries = entries;
   amqp_rpc_reply_t r = amqp_login_with_properties(conn, info.vhost, 0, 131072, 15, &properties,
                                                   AMQP_SASL_METHOD_PLAIN, info.user, info.password);
   if (r.reply_type != AMQP_RESPONSE_NORMAL) {
@@ -299,7 +309,9 @@ Result<std::uint32_t> Connection::ready_messages(std::uint16_t channel, const st
   amqp_queue_declare_ok_t* ok =
       amqp_queue_declare(state_->conn, channel, bytes(queue), 1, 0, 0, 0, amqp_empty_table);
   if (Status s = rpc_status(("looking at queue '" + queue + "'").c_str()); !s) return s;
-  return ok == nullptr ? 0u : ok->message_count;
+  const std::uint32_t count = ok == nullptr ? 0u : ok->message_count;
+  amqp_maybe_release_buffers(state_->conn);
+  return count;
 }
 
 Status Connection::delete_queue(std::uint16_t channel, const std::string& queue) {
@@ -379,6 +391,25 @@ Result<std::optional<Delivery>> Connection::next(std::int64_t timeout_ms) {
     }
   }
   return lost(Status(StatusCode::kAdapterError, "consuming: " + reply_text(r)));
+}
+
+Status Connection::keep_alive() {
+  // Reading lets rabbitmq-c answer the broker's heartbeats and send its own.
+  amqp_frame_t frame{};
+  timeval none = timeval_of(0);
+  const int rc = amqp_simple_wait_frame_noblock(state_->conn, &frame, &none);
+  if (rc == AMQP_STATUS_TIMEOUT) return Status::ok();
+  if (rc != AMQP_STATUS_OK) {
+    return lost(Status(StatusCode::kAdapterError,
+                       std::string("reading from the broker: ") + amqp_error_string2(rc)));
+  }
+  if (frame.frame_type == AMQP_FRAME_METHOD &&
+      (frame.payload.method.id == AMQP_CONNECTION_CLOSE_METHOD ||
+       frame.payload.method.id == AMQP_CHANNEL_CLOSE_METHOD)) {
+    return lost(Status(StatusCode::kAdapterError, "the broker closed the connection"));
+  }
+  amqp_maybe_release_buffers(state_->conn);
+  return Status::ok();
 }
 
 Status Connection::ack(std::uint16_t channel, std::uint64_t tag, bool multiple) {
@@ -534,6 +565,7 @@ Status Connection::wait_for_confirms(std::uint16_t channel, std::int64_t timeout
         break;
     }
   }
+  amqp_maybe_release_buffers(state_->conn);
   if (!c.refused.empty()) {
     std::string why = std::move(c.refused);
     c.refused.clear();

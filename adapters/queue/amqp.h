@@ -94,6 +94,9 @@ class Connection {
   Status publish(std::uint16_t channel, const std::string& exchange, const std::string& routing_key,
                  std::string_view body, const Properties& properties, bool mandatory);
   Status wait_for_confirms(std::uint16_t channel, std::int64_t timeout_ms);
+  // While idle: reads what the broker sent, so that heartbeats flow both ways (rabbitmq-c
+  // handles them only inside its calls); an error when the broker closed the connection.
+  Status keep_alive();
 
  private:
   struct State;

@@ -207,10 +207,13 @@ Result<std::string> key_of(const adapters::Text& t, const expr::Variables& vars,
   if (!t.feel) return t.text;
   Result<json> v = adapters::evaluate_now(*t.feel, vars);
   if (!v) return Status::invalid_argument(std::string(what) + " " + t.text + ": " + v.status().message());
+  if (v->is_string() && v->get<std::string>().find('\0') != std::string::npos) {
+    return Status::invalid_argument(std::string(what) + " " + t.text + " gave a text with a NUL character");
+  }
   if (v->is_string() && !v->get<std::string>().empty()) return v->get<std::string>();
   if (v->is_number_integer()) return v->dump();
   return Status::invalid_argument(std::string(what) + " " + t.text + " gave " +
-                                  (v->is_null() ? std::string("null") : v->dump().substr(0, 80)) +
+                                  (v->is_null() ? std::string("null") : v->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).substr(0, 80)) +
                                   ", not a text");
 }
 
@@ -223,7 +226,7 @@ Result<json> variables_of(const Binding& b, const json& body, const expr::Variab
   if (!v) return Status::invalid_argument("variables " + std::string(expr::source_text(*b.variables)) + ": " + v.status().message());
   if (!v->is_object()) {
     return Status::invalid_argument("variables gave " +
-                                    (v->is_null() ? std::string("null") : v->dump().substr(0, 80)) +
+                                    (v->is_null() ? std::string("null") : v->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).substr(0, 80)) +
                                     ", not a JSON object");
   }
   return v;
@@ -406,7 +409,13 @@ void QueueConsumers::Impl::run(Consumer& c) {
       if (!first) ++c.state.reconnects;
     }
     first = false;
-    Status s = consume(c, backoff_ms);
+    Status s = Status::ok();
+    try {
+      s = consume(c, backoff_ms);
+    } catch (const std::exception& e) {
+      // Nothing acknowledged: the batch comes back; the thread goes on.
+      s = Status::internal(std::string("unexpected error (please report it): ") + e.what());
+    }
     if (stop.stopping()) break;
     {
       std::lock_guard lock(c.mu);
@@ -518,27 +527,42 @@ Status QueueConsumers::Impl::apply(Consumer& c, std::vector<adapters::amqp::Deli
   for (std::size_t i = 0; i < mapped.size(); ++i) {
     if (mapped[i].error.empty()) good.push_back(i);
   }
+  // One by one. A delivery the database refuses while others of the batch go through is
+  // the delivery's fault (a key too long for an index, say): it is dead-lettered rather
+  // than returned to block the queue for ever. When nothing goes through, the database is
+  // the trouble: the batch is returned.
   const auto one_by_one = [&]() -> Status {
+    bool any_went = false;
+    Status store_failure = Status::ok();
+    std::vector<std::size_t> refused;
     for (std::size_t i : good) {
+      Status failed = Status::ok();
       if (b.starts) {
         Result<StartResult> r = engine->start(mapped[i].start);
-        if (r) {
-          ++(r->created ? applied : duplicates);
-        } else if (request_fault(r.status())) {
-          mapped[i].error = r.status().message();
-        } else {
-          return r.status();
-        }
+        if (r) ++(r->created ? applied : duplicates);
+        failed = r.status();
       } else {
         Result<MessageResult> r = engine->publish_message(mapped[i].message);
-        if (r) {
-          ++(r->duplicate ? duplicates : applied);
-        } else if (request_fault(r.status())) {
-          mapped[i].error = r.status().message();
-        } else {
-          return r.status();
-        }
+        if (r) ++(r->duplicate ? duplicates : applied);
+        failed = r.status();
       }
+      if (failed.is_ok()) {
+        any_went = true;
+      } else if (request_fault(failed)) {
+        mapped[i].error = failed.message();
+      } else {
+        store_failure = failed;
+        refused.push_back(i);
+      }
+    }
+    if (refused.empty()) return Status::ok();
+    // A lock held elsewhere or a race is passing: everything not done goes back.
+    const bool passing = store_failure.code() == StatusCode::kBusy ||
+                         store_failure.code() == StatusCode::kConflict;
+    if (!any_went || passing) return store_failure;
+    for (std::size_t i : refused) {
+      mapped[i].error = "the database refused it while it took the rest of the batch: " +
+                        store_failure.message();
     }
     return Status::ok();
   };
@@ -567,7 +591,8 @@ Status QueueConsumers::Impl::apply(Consumer& c, std::vector<adapters::amqp::Deli
       }
     }
     if (!together) {
-      if (!request_fault(together)) return together;
+      // A batch of one that the database refuses has nothing to compare with: returned.
+      if (!request_fault(together) && good.size() == 1) return together;
       if (Status s = one_by_one(); !s) return s;
     }
   }

@@ -214,7 +214,12 @@ void EventPublisher::Impl::run() {
       if (!first) ++state.reconnects;
     }
     first = false;
-    Status s = publish(backoff_ms);
+    Status s = Status::ok();
+    try {
+      s = publish(backoff_ms);
+    } catch (const std::exception& e) {
+      s = Status::internal(std::string("unexpected error (please report it): ") + e.what());
+    }
     if (stop.stopping()) break;
     {
       std::lock_guard lock(mu);
@@ -262,6 +267,7 @@ Status EventPublisher::Impl::publish(std::int64_t& backoff_ms) {
     Result<std::vector<LogEvent>> events = engine->history_log(at, kBatch);
     if (!events) return events.status();
     if (events->empty()) {
+      if (Status s = conn->keep_alive(); !s) return s;
       stop.pause(kIdleMs);
       continue;
     }
@@ -307,7 +313,7 @@ Status EventPublisher::Impl::publish(std::int64_t& backoff_ms) {
       p.message_id = id;
       p.type = "io.ordo." + type;
       p.timestamp = e.event.time_ms / 1000;
-      if (Status s = conn->publish(kChannel, settings.exchange, routing_key, cloud_event.dump(), p,
+      if (Status s = conn->publish(kChannel, settings.exchange, routing_key, cloud_event.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), p,
                                    false);
           !s) {
         return s;

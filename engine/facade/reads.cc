@@ -118,13 +118,15 @@ Result<std::vector<LogEvent>> Engine::history_log(std::uint64_t after, std::size
   Impl::Call call(*impl_);
   std::vector<LogEvent> out;
   if (limit == 0) return out;
-  // Every row holds one event at least: `limit` rows are enough.
-  Result<std::vector<store::Store::LogRow>> rows = impl_->store->history_log(after, limit);
+  // Every row holds one event at least, and the first may hold none after `after`: `limit`
+  // rows and one more are enough.
+  Result<std::vector<store::Store::LogRow>> rows = impl_->store->history_log(after, limit + 1);
   if (!rows) return rows.status();
   std::vector<HistoryEvent> events;
   for (store::Store::LogRow& row : *rows) {
     std::shared_ptr<const state::Plan> plan = impl_->load_plan(row.process_id, row.version);
     if (plan == nullptr) {
+      if (!impl_->plan_error.is_ok()) return impl_->plan_error;  // the store, not the row
       return Status(StatusCode::kCorruption,
                     "history row " + std::to_string(row.sequence) + " of instance " +
                         std::to_string(row.instance) + " names process '" + row.process_id +

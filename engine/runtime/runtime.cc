@@ -194,6 +194,14 @@ Result<StartOutcome> Runtime::start(std::shared_ptr<const Plan> plan, nlohmann::
       if (j.is_object()) {
         again.id = j.value("instance", InstanceId{0});
         again.version = j.value("version", 0);
+        // The same id for another process is a mistake of the sender's, not a repeat.
+        if (const std::string process = j.value("process", plan->def->id);
+            process != plan->def->id) {
+          return Status::invalid_argument(
+                        "request id '" + std::string(request_id) + "' started process '" +
+                            process + "' (instance " + std::to_string(again.id) +
+                            "); it cannot start '" + plan->def->id + "' too");
+        }
       }
       return again;
     }
@@ -211,7 +219,8 @@ Result<StartOutcome> Runtime::start(std::shared_ptr<const Plan> plan, nlohmann::
   const InstanceId id = inst.id;
   const int version = inst.plan->version;
   if (!request_id.empty() && store_failure_.is_ok()) {
-    const nlohmann::json outcome = {{"instance", id}, {"version", version}};
+    const nlohmann::json outcome = {
+        {"instance", id}, {"version", version}, {"process", inst.plan->def->id}};
     failed(store_.record_published(start_request_key(request_id), inst.plan->def->id,
                                    inst.business_key, outcome.dump(), now()));
   }

@@ -389,6 +389,14 @@ TEST_F(QueueTest, ConfigurationMistakesNameTheSetting) {
       << config.status().message();
 }
 
+TEST_F(QueueTest, AConsumerWhoseQueueIsDeletedSaysSo) {
+  const std::string q = queue("deleted");
+  ASSERT_NO_FATAL_FAILURE(consume({{"url", url_}, {"consumers", json::array({start_consumer(q)})}}));
+  ASSERT_TRUE(client_->delete_queue(1, q).is_ok());
+  ASSERT_TRUE(eventually([&] { return state_of(q).last_error.find("cancelled") != std::string::npos; }))
+      << states();
+}
+
 TEST_F(QueueTest, AConsumerWhoseBrokerRefusesItSaysWhyAndKeepsTrying) {
   // A queue that does not exist, not declared: the broker refuses to consume it.
   json c = start_consumer(queue("missing"));

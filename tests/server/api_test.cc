@@ -121,6 +121,19 @@ TEST_F(ApiTest, AStartWithAnIdempotencyKeyStartsOnce) {
   Request other = first;
   other.headers["idempotency-key"] = "start-B-2";
   EXPECT_EQ(api_.handle(other).status, 201);
+  // The same key for another process is the client's mistake, not a repeat.
+  ASSERT_EQ(call("POST", "/v1/deployments",
+                 process("<startEvent id=\"s\"/><endEvent id=\"e\"/>"
+                         "<sequenceFlow id=\"f\" sourceRef=\"s\" targetRef=\"e\"/>",
+                         "other"))
+                .status,
+            201);
+  Request elsewhere = req("POST", "/v1/process-instances", R"({"processId": "other"})");
+  elsewhere.headers["idempotency-key"] = "start-B-1";
+  Response mistaken = api_.handle(elsewhere);
+  EXPECT_EQ(mistaken.status, 400) << mistaken.body;
+  EXPECT_NE(mistaken.body.find("started process 'order-acceptance'"), std::string::npos)
+      << mistaken.body;
   other.headers["idempotency-key"] = std::string(256, 'k');
   Response refused = api_.handle(other);
   EXPECT_EQ(refused.status, 400);
