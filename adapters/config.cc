@@ -130,7 +130,7 @@ Result<AdapterConfig> parse_adapter_config(const std::string& text, const std::s
       if (adapter == settings.end() || !adapter->is_string()) {
         return config_error(file, key + ".adapter",
                             "is missing: say which adapter does this work (erp, external, "
-                            "http, notify, payment, simulated)");
+                            "http, notify, payment, simulated, stripe)");
       }
       const std::string name = adapter->get<std::string>();
       if (name == "simulated" || name == "external") {
@@ -142,9 +142,10 @@ Result<AdapterConfig> parse_adapter_config(const std::string& text, const std::s
         Result<TaskHandler> h = make_http_adapter(settings, key);
         if (!h) return Status::invalid_argument(file + ": " + h.status().message());
         out.handlers.emplace(type, std::move(*h));
-      } else if (name == "erp" || name == "payment") {
-        Result<TaskHandler> h =
-            name == "erp" ? make_erp_adapter(settings, key) : make_payment_adapter(settings, key);
+      } else if (name == "erp" || name == "payment" || name == "stripe") {
+        Result<TaskHandler> h = name == "erp"       ? make_erp_adapter(settings, key)
+                                : name == "payment" ? make_payment_adapter(settings, key)
+                                                    : make_stripe_adapter(settings, key);
         if (!h) return Status::invalid_argument(file + ": " + h.status().message());
         out.handlers.emplace(type, std::move(*h));
       } else if (name == "notify") {

@@ -5,6 +5,8 @@
 #include <openssl/hmac.h>
 
 #include <cctype>
+#include <optional>
+#include <vector>
 
 #include "ordo/adapters/adapters.h"
 
@@ -43,6 +45,81 @@ bool verify_webhook_signature(std::string_view body, std::string_view secret,
   const std::string expected = hmac_sha256_hex(body, secret);
   return given.size() == expected.size() &&
          CRYPTO_memcmp(given.data(), expected.data(), expected.size()) == 0;
+}
+
+std::string timestamped_signature(std::string_view body, std::string_view secret,
+                                  std::int64_t unix_seconds) {
+  std::string payload = std::to_string(unix_seconds);
+  payload += '.';
+  payload += body;
+  return "t=" + std::to_string(unix_seconds) + ",v1=" + hmac_sha256_hex(payload, secret);
+}
+
+Status verify_timestamped_signature(std::string_view body, std::string_view header,
+                                    std::string_view secret, std::int64_t now_ms,
+                                    std::int64_t tolerance_s) {
+  const auto refuse = [](std::string why) {
+    return Status(StatusCode::kUnauthenticated, std::move(why));
+  };
+  if (secret.empty()) return refuse("no signing secret is configured");
+  if (header.empty()) return refuse("it carries no signature");
+  std::optional<std::int64_t> t;
+  std::vector<std::string_view> v1;
+  while (!header.empty()) {
+    const std::size_t comma = header.find(',');
+    std::string_view item = header.substr(0, comma);
+    header = comma == std::string_view::npos ? std::string_view() : header.substr(comma + 1);
+    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+    const std::size_t eq = item.find('=');
+    if (eq == std::string_view::npos) continue;
+    const std::string_view key = item.substr(0, eq);
+    const std::string_view value = item.substr(eq + 1);
+    if (key == "t") {
+      std::int64_t n = 0;
+      bool digits = !value.empty() && value.size() <= 12;
+      for (char c : value) {
+        if (c < '0' || c > '9') digits = false;
+        n = n * 10 + (c - '0');
+      }
+      if (digits) t = n;
+    } else if (key == "v1") {
+      v1.push_back(value);
+    }
+  }
+  if (!t || v1.empty()) {
+    return refuse("the signature header is not t=<timestamp>,v1=<signature>");
+  }
+  const std::int64_t age_s = now_ms / 1000 - *t;
+  if (age_s > tolerance_s || age_s < -tolerance_s) {
+    return refuse("its timestamp is " + std::to_string(age_s) + " s from now, outside the " +
+                  std::to_string(tolerance_s) +
+                  " s tolerance (a replayed request, or a clock that is wrong)");
+  }
+  std::string payload = std::to_string(*t);
+  payload += '.';
+  payload += body;
+  const std::string expected = hmac_sha256_hex(payload, secret);
+  for (std::string_view given : v1) {
+    if (given.size() == expected.size() &&
+        CRYPTO_memcmp(given.data(), expected.data(), expected.size()) == 0) {
+      return Status::ok();
+    }
+  }
+  return refuse("its signature does not verify");
+}
+
+Status verify_ordo_webhook_signature(std::string_view body, std::string_view signature,
+                                     std::string_view secret, std::int64_t now_ms,
+                                     std::int64_t tolerance_s) {
+  if (signature.substr(0, 2) == "t=") {
+    return verify_timestamped_signature(body, signature, secret, now_ms, tolerance_s);
+  }
+  if (secret.empty()) return Status(StatusCode::kUnauthenticated, "no shared secret is configured");
+  if (signature.empty()) return Status(StatusCode::kUnauthenticated, "it carries no signature");
+  if (!verify_webhook_signature(body, secret, signature)) {
+    return Status(StatusCode::kUnauthenticated, "its signature does not verify");
+  }
+  return Status::ok();
 }
 
 }  // namespace ordo

@@ -124,6 +124,7 @@ std::optional<int> ServeCommand::run() const {
   }
   settings->api.notifier = config.notifier;  // delivery status callbacks
   settings->api.payment_options.log = server::library_log("webhooks");
+  settings->api.stripe_options.log = server::library_log("webhooks");
   listen.max_body_bytes = settings->max_body_bytes;
   listen.max_in_flight = settings->max_in_flight;
   listen.max_connections = settings->max_connections;

@@ -84,6 +84,7 @@ std::string_view route_template(const std::vector<std::string_view>& seg) {
       "/v1/jobs/{id}/escalation",
       "/v1/jobs/{id}/extend-lock",
       "/v1/webhooks/payment",
+      "/v1/webhooks/stripe",
       "/v1/webhooks/notifications/{channel}",
   };
   for (std::string_view route : kRoutes) {
@@ -299,12 +300,14 @@ Result<ServerSettings> read_server_settings(const json& section) {
       if (!value.is_object()) return Status::invalid_argument("server.webhooks: must be an object");
       for (const auto& [kind, hook] : value.items()) {
         const std::string at = "server.webhooks." + kind;
-        if (kind != "payment" && kind != "notifications") {
+        if (kind != "payment" && kind != "notifications" && kind != "stripe") {
           return Status::invalid_argument(at +
                                           ": unknown webhook (known: payment, "
-                                          "notifications)");
+                                          "notifications, stripe)");
         }
-        WebhookRoute& route = kind == "payment" ? out.api.payment : out.api.notifications;
+        WebhookRoute& route = kind == "payment" ? out.api.payment
+                              : kind == "stripe" ? out.api.stripe
+                                                 : out.api.notifications;
         if (!hook.is_object() || !hook.contains("secret") || !hook["secret"].is_string() ||
             hook["secret"].get<std::string>().empty()) {
           return Status::invalid_argument(at +
@@ -314,16 +317,18 @@ Result<ServerSettings> read_server_settings(const json& section) {
         for (const auto& [setting, v] : hook.items()) {
           const bool known =
               setting == "secret" || setting == "signatureHeader" ||
-              (kind == "payment" && (setting == "messageName" || setting == "timeToLive"));
+              setting == "tolerance" ||
+              ((kind == "payment" || kind == "stripe") &&
+               (setting == "messageName" || setting == "timeToLive"));
           if (!known || !v.is_string()) {
             return Status::invalid_argument(
                 at + "." + setting +
                 (known ? ": must be a string"
                        : ": is not a setting (known: secret, "
-                         "signatureHeader" +
-                             std::string(kind == "payment" ? ", messageName, "
-                                                             "timeToLive)"
-                                                           : ")")));
+                         "signatureHeader, tolerance" +
+                             std::string(kind != "notifications" ? ", messageName, "
+                                                                  "timeToLive)"
+                                                                : ")")));
           }
         }
         route.secret = hook["secret"].get<std::string>();
@@ -333,17 +338,31 @@ Result<ServerSettings> read_server_settings(const json& section) {
             c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
           }
         }
-        if (kind == "payment" && hook.contains("messageName")) {
-          out.api.payment_options.message_name = hook["messageName"].get<std::string>();
+        if (hook.contains("messageName")) {
+          (kind == "stripe" ? out.api.stripe_options.message_name
+                            : out.api.payment_options.message_name) =
+              hook["messageName"].get<std::string>();
         }
-        if (kind == "payment" && hook.contains("timeToLive")) {
+        if (hook.contains("timeToLive")) {
           const auto ttl = time::parse_fixed_duration_ms(hook["timeToLive"].get<std::string>());
           if (!ttl) {
             return Status::invalid_argument(at +
                                             ".timeToLive: must be a duration such as "
                                             "PT1H (days, hours, minutes, seconds)");
           }
-          out.api.payment_options.ttl_ms = *ttl;
+          (kind == "stripe" ? out.api.stripe_options.ttl_ms : out.api.payment_options.ttl_ms) =
+              *ttl;
+        }
+        if (hook.contains("tolerance")) {
+          const auto tolerance = time::parse_fixed_duration_ms(hook["tolerance"].get<std::string>());
+          if (!tolerance || *tolerance < 1000 || *tolerance > 3'600'000) {
+            return Status::invalid_argument(at +
+                                            ".tolerance: must be a duration from PT1S to PT1H "
+                                            "(how far a signature's timestamp may be from now)");
+          }
+          route.tolerance_s = *tolerance / 1000;
+          if (kind == "stripe") out.api.stripe_options.tolerance_s = route.tolerance_s;
+          if (kind == "payment") out.api.payment_options.tolerance_s = route.tolerance_s;
         }
       }
     } else if (key == "maxCallDepth" || key == "maxMultiInstance" ||
@@ -732,8 +751,10 @@ Response Api::readiness() {
 
 Response Api::webhook(const Request& r, std::string_view kind, std::string_view channel) {
   const bool payment = kind == "payment" && channel.empty();
+  const bool stripe = kind == "stripe" && channel.empty();
   const bool status = kind == "notifications" && !channel.empty();
   const WebhookRoute* route = payment  ? &options_.payment
+                              : stripe ? &options_.stripe
                               : status ? &options_.notifications
                                        : nullptr;
   if (route == nullptr || route->secret.empty() || (status && !options_.notifier)) {
@@ -748,10 +769,20 @@ Response Api::webhook(const Request& r, std::string_view kind, std::string_view 
     if (!m) return from_status(m.status());
     return published_response(publish_grouped(std::move(*m)));
   }
-  if (!verify_webhook_signature(r.body, route->secret, signature)) {
+  if (stripe) {
+    Result<std::optional<Message>> m = stripe_webhook_message(
+        r.body, signature, route->secret, engine_.clock().now_ms(), options_.stripe_options);
+    if (!m) return from_status(m.status());
+    // A verified event Ordo does not act on: 200, or Stripe sends it again for days.
+    if (!*m) return json_response(200, {{"ignored", true}});
+    return published_response(publish_grouped(std::move(**m)));
+  }
+  if (Status verified = verify_ordo_webhook_signature(r.body, signature, route->secret,
+                                                      engine_.clock().now_ms(), route->tolerance_s);
+      !verified) {
     return error_response(401, "the signature in '" + route->signature_header +
-                                   "' does not match the body (HMAC-SHA256 with the shared "
-                                   "secret)");
+                                   "' does not verify: " + verified.message() +
+                                   " (HMAC-SHA256 with the shared secret)");
   }
   json body;
   Response error;

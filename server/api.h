@@ -59,6 +59,8 @@ struct Token {
 struct WebhookRoute {
   std::string secret;                            // empty: the route is off (404)
   std::string signature_header = "x-signature";  // lower case
+  // How far a timestamped signature ("t=...,v1=...") may be from now, in seconds.
+  std::int64_t tolerance_s = 300;
 };
 
 struct ApiOptions {
@@ -67,6 +69,9 @@ struct ApiOptions {
   // POST /v1/webhooks/payment: the payment provider's confirmations.
   WebhookRoute payment;
   PaymentWebhookOptions payment_options;
+  // POST /v1/webhooks/stripe: Stripe's events (Stripe-Signature).
+  WebhookRoute stripe{{}, "stripe-signature"};
+  StripeWebhookOptions stripe_options;
   // POST /v1/webhooks/notifications/{channel}: delivery status callbacks, recorded by
   // `notifier` (and forwarded to the CRM).
   WebhookRoute notifications;

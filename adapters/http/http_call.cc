@@ -2,6 +2,7 @@
 // (retry, incident) or handed to the adapter's mapper.
 #include "http_call.h"
 
+#include <algorithm>
 #include <chrono>
 #include <variant>
 
@@ -117,7 +118,7 @@ Result<std::string> render(const Text& t, const expr::Variables& vars) {
   if (!t.feel) return t.text;
   Result<json> v = evaluate_now(*t.feel, vars);
   if (!v) return v.status();
-  return v->is_string() ? v->get<std::string>() : v->dump();
+  return v->is_string() ? v->get<std::string>() : v->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 json Reply::response() const {
@@ -137,16 +138,23 @@ JobOutcome call(const CallSettings& s, const std::string& where, const Job& job,
   request.url = r.url;
   request.connect_timeout_ms = s.connect_timeout_ms;
   request.timeout_ms = s.timeout_ms;
-  request.headers.emplace_back("Content-Type", "application/json");
+  request.headers.emplace_back("Content-Type", r.form ? "application/x-www-form-urlencoded"
+                                                     : "application/json");
   request.headers.emplace_back("Accept", "application/json");
-  request.headers.emplace_back("Idempotency-Key", std::string(job.idempotency_key()));
+  request.headers.emplace_back("Idempotency-Key",
+                               std::string(job.idempotency_key()) + r.idempotency_suffix);
+  for (const auto& header : r.headers) request.headers.push_back(header);
   const JobVariables vars(job, nullptr);
   for (const auto& [name, text] : s.headers) {
     Result<std::string> v = render(text, vars);
     if (!v) return JobOutcome::incident(where + ".headers." + name + ": " + v.status().message());
     request.headers.emplace_back(name, std::move(*v));
   }
-  if (r.body) request.body = r.body->dump(-1, ' ', false, json::error_handler_t::replace);
+  if (r.form) {
+    request.body = *r.form;
+  } else if (r.body) {
+    request.body = r.body->dump(-1, ' ', false, json::error_handler_t::replace);
+  }
 
   Result<HttpAnswer> answer = http_exchange(request);
   if (!answer) return JobOutcome::fail(answer.status().message(), s.retry_backoff_ms);
@@ -155,7 +163,16 @@ JobOutcome call(const CallSettings& s, const std::string& where, const Job& job,
   reply.said = r.method + " " + redact_url(r.url) + " answered " + std::to_string(answer->status);
   reply.start = start_of(answer->body);
   if (reply.status >= 500 || reply.status == 429 || reply.status == 408) {
-    return JobOutcome::fail(reply.said + ": " + reply.start, s.retry_backoff_ms);
+    // A rate limit or an outage that says when to come back is waited for that long.
+    std::int64_t backoff_ms = s.retry_backoff_ms;
+    if (auto after = answer->headers.find("retry-after"); after != answer->headers.end()) {
+      const std::string& v = after->second;
+      if (!v.empty() && v.size() <= 6 && v.find_first_not_of("0123456789") == std::string::npos) {
+        backoff_ms = std::max(backoff_ms, std::min<std::int64_t>(std::stoll(v), 3600) * 1000);
+        reply.said += " (Retry-After: " + v + " s)";
+      }
+    }
+    return JobOutcome::fail(reply.said + ": " + reply.start, backoff_ms);
   }
   if (reply.status < 200 || (reply.status >= 300 && reply.status < 400)) {
     return JobOutcome::incident(reply.said + ", which the adapter does not handle");
@@ -181,9 +198,10 @@ JobOutcome malformed(const Reply& reply, std::string_view what_is_wrong) {
                               ": " + reply.start);
 }
 
-std::string path_segment(std::string_view value) {
+namespace {
+
+void percent_encode(std::string_view value, std::string& out) {
   static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
   for (const char ch : value) {
     const auto c = static_cast<unsigned char>(ch);
     if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
@@ -195,6 +213,24 @@ std::string path_segment(std::string_view value) {
       out.push_back(kHex[c & 0xf]);
     }
   }
+}
+
+}  // namespace
+
+std::string form_encode(const std::vector<std::pair<std::string, std::string>>& fields) {
+  std::string out;
+  for (const auto& [name, value] : fields) {
+    if (!out.empty()) out.push_back('&');
+    percent_encode(name, out);
+    out.push_back('=');
+    percent_encode(value, out);
+  }
+  return out;
+}
+
+std::string path_segment(std::string_view value) {
+  std::string out;
+  percent_encode(value, out);
   return out;
 }
 

@@ -6,7 +6,8 @@
 //                (the same on every retry and after a crash), then the configured headers
 //   transport    connectTimeoutMs, timeoutMs (libcurl)
 //   a refused or broken connection, a timeout, 5xx, 408, 429
-//                -> fail, retried after retryBackoffMs while the job has retries
+//                -> fail, retried after retryBackoffMs while the job has retries, or after
+//                   the answer's Retry-After (seconds) when that is longer
 //   1xx, 3xx     -> incident
 //   2xx whose body is not JSON -> incident quoting the start of the body
 //   2xx with a JSON body (or none), and every other 4xx -> the adapter's AnswerMapper
@@ -87,7 +88,19 @@ struct Request {
   std::string method = "POST";
   std::string url;
   std::optional<nlohmann::json> body;  // none: the request has no body
+  // A form-encoded body instead of JSON (application/x-www-form-urlencoded), as Stripe and
+  // Twilio take them: form_encode()'s text.
+  std::optional<std::string> form;
+  // Headers of the protocol (Authorization), before the configured ones.
+  std::vector<std::pair<std::string, std::string>> headers;
+  // Appended to the job's idempotency key, for a job that makes a second, different request
+  // (a cancel that turns into a refund): a provider refuses one key for two requests.
+  std::string idempotency_suffix;
 };
+
+// `fields` as application/x-www-form-urlencoded text, in order (names as given, so nested
+// ones are written "metadata[orderId]").
+std::string form_encode(const std::vector<std::pair<std::string, std::string>>& fields);
 
 // An answer the layer hands to the adapter's mapper.
 struct Reply {

@@ -100,7 +100,10 @@ Result<HttpAnswer> http_exchange(const HttpRequest& request) {
   curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, request.method.c_str());
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers.get());
-  if (!request.body.empty()) {
+  // A POST, PUT or PATCH without a body still says so (Content-Length: 0); servers wait for
+  // a body that is announced by neither length nor chunks.
+  if (!request.body.empty() || request.method == "POST" || request.method == "PUT" ||
+      request.method == "PATCH") {
     curl_easy_setopt(c, CURLOPT_POSTFIELDS, request.body.data());
     curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
   }

@@ -20,7 +20,8 @@ std::string names(std::span<const Operation> operations) {
 
 Result<TaskHandler> make_protocol_adapter(const json& settings, const std::string& where,
                                           std::string_view adapter,
-                                          std::span<const Operation> operations) {
+                                          std::span<const Operation> operations,
+                                          const Profile* profile) {
   if (!settings.is_object()) return bad_setting(where, "must be a JSON object of settings");
   const auto op = settings.find("operation");
   if (op == settings.end() || !op->is_string()) {
@@ -62,15 +63,25 @@ Result<TaskHandler> make_protocol_adapter(const json& settings, const std::strin
         } else if (key == "errorCode") {
           return bad_setting(at, "is not a setting of the " + std::string(op_name) +
                                      " operation: it throws no BPMN error");
+        } else if (profile != nullptr && profile->read &&
+                   (", " + std::string(profile->setting_names) + ", ").find(", " + key + ", ") !=
+                       std::string::npos) {
+          return profile->read(key, value, at, s);
         } else {
           return bad_setting(at, "is not a setting of the " + std::string(adapter) +
                                      " adapter (adapter, operation, baseUrl, " +
                                      (has_error_code ? "errorCode, " : "") +
+                                     (profile != nullptr ? std::string(profile->setting_names) + ", "
+                                                         : std::string()) +
                                      std::string(kCallSettingNames) + ")");
         }
         return Status::ok();
       });
   if (!read) return read;
+  if (s.base_url.empty() && profile != nullptr) s.base_url = std::string(profile->default_base_url);
+  if (profile != nullptr && profile->check) {
+    if (Status c = profile->check(s); !c) return c;
+  }
   if (s.base_url.empty()) {
     return bad_setting(where + ".baseUrl", "is missing: say where the " + std::string(adapter) +
                                                " answers (e.g. https://" + std::string(adapter) +

@@ -7,6 +7,7 @@
 // mapped in C++; sending and classifying is the call layer's (http_call.h).
 #pragma once
 
+#include <functional>
 #include <initializer_list>
 #include <optional>
 #include <span>
@@ -26,6 +27,20 @@ struct ProtocolSettings {
   std::string base_url;  // without a trailing '/'
   std::string error_code;
   CallSettings call;
+  // The settings of a provider's profile (Stripe's apiKey, ...), as read by its Profile.
+  nlohmann::json profile = nlohmann::json::object();
+};
+
+// A provider profile's own settings beyond the common ones: the names it reads, a reader
+// that checks each (and may store it in ProtocolSettings::profile), a check once all are
+// read (required ones), and the base URL when the file gives none (the provider's API).
+struct Profile {
+  std::string_view setting_names;  // for messages: "apiKey, captureMethod"
+  std::function<Status(const std::string& key, const nlohmann::json& value, const std::string& at,
+                       ProtocolSettings& s)>
+      read;
+  std::function<Status(const ProtocolSettings& s)> check;
+  std::string_view default_base_url;
 };
 
 struct Operation {
@@ -41,7 +56,8 @@ struct Operation {
 // `adapter` is the adapter's name in ordo.json ("erp", "payment").
 Result<TaskHandler> make_protocol_adapter(const nlohmann::json& settings, const std::string& where,
                                           std::string_view adapter,
-                                          std::span<const Operation> operations);
+                                          std::span<const Operation> operations,
+                                          const Profile* profile = nullptr);
 
 // POSTs `body` to base URL + `path` through the call layer.
 JobOutcome post(const ProtocolSettings& s, const Job& job, const std::string& path,

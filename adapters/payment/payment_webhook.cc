@@ -1,6 +1,7 @@
 // Payment webhooks -> messages: the signature checked first, then the event mapped to the
 // message the order process waits for (docs/adapters.md#the-payment-webhook).
 
+#include <chrono>
 #include <optional>
 
 #include "ordo/adapters/adapters.h"
@@ -60,10 +61,13 @@ Result<Message> parse_event(std::string_view body, const PaymentWebhookOptions& 
 Result<Message> payment_webhook_message(std::string_view body, std::string_view signature,
                                         std::string_view secret,
                                         const PaymentWebhookOptions& options) {
-  if (signature.empty() || !verify_webhook_signature(body, secret, signature)) {
-    const std::string why = secret.empty()      ? "no shared secret is configured"
-                            : signature.empty() ? "it carries no signature"
-                                                : "its signature does not verify";
+  const std::int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                 std::chrono::system_clock::now().time_since_epoch())
+                                 .count();
+  if (Status verified = verify_ordo_webhook_signature(body, signature, secret, now_ms,
+                                                      options.tolerance_s);
+      !verified) {
+    const std::string why = verified.message();
     if (options.log) {
       options.log(LogLevel::kWarning, "payment webhook rejected (" + std::to_string(body.size()) +
                                           " bytes): " + why);

@@ -9,6 +9,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -73,6 +74,31 @@ Result<TaskHandler> make_erp_adapter(const nlohmann::json& settings, const std::
 // The provider should honour Idempotency-Key: a retried charge carries the same key.
 Result<TaskHandler> make_payment_adapter(const nlohmann::json& settings, const std::string& where);
 
+// The payment adapter's Stripe profile ("adapter": "stripe"; docs/adapters.md#stripe):
+// PaymentIntents as Stripe's API documents them: form-encoded requests to baseUrl (default
+// https://api.stripe.com) with "Authorization: Bearer <apiKey>" and the job's
+// Idempotency-Key, amounts in the currency's minor unit.
+//   operation        required: charge, capture, cancel, refund
+//   apiKey           required: the secret key (sk_... or rk_...), "${env:STRIPE_SECRET_KEY}"
+//   captureMethod    charge: automatic (default) or manual (authorize; capture later)
+//   apiVersion       sent as Stripe-Version (default: the account's)
+//   errorCode        charge: the BPMN error of a decline; "PAYMENT_DECLINED"
+//   baseUrl, headers, connectTimeoutMs, timeoutMs, retryBackoffMs
+//   charge   POST /v1/payment_intents (amount from total and currency, payment_method from
+//            paymentMethod, customer from customerId, confirm=true, metadata[orderId]) ->
+//            paymentId (pi_...), paymentStatus approved (succeeded), authorized
+//            (requires_capture) or pending (processing, requires_action: the webhook says
+//            how it ends); a card_error (402) -> errorCode with declineReason (the
+//            decline_code, else the code) and paymentId
+//   capture  POST /v1/payment_intents/{paymentId}/capture -> paymentStatus approved
+//   cancel   POST /v1/payment_intents/{paymentId}/cancel -> paymentCancellation voided; one
+//            captured already is refunded instead (refunded); no paymentId: none
+//   refund   POST /v1/refunds (payment_intent, amount from refundAmount when set) ->
+//            refundId, refundStatus refunded
+// 429 and 5xx are retried after Retry-After when Stripe sends one; 401 (the key), 400 (a
+// parameter) and idempotency errors are incidents quoting Stripe's message.
+Result<TaskHandler> make_stripe_adapter(const nlohmann::json& settings, const std::string& where);
+
 struct PaymentWebhookOptions {
   // The message the process waits for.
   std::string message_name = "payment-confirmed";
@@ -80,9 +106,12 @@ struct PaymentWebhookOptions {
   std::int64_t ttl_ms = 60 * 60 * 1000;
   // Where rejected webhooks are reported (as warnings); null: nowhere (the Status says why).
   LogFunction log;
+  // How far a timestamped signature's time may be from now (verify_ordo_webhook_signature).
+  std::int64_t tolerance_s = 300;
 };
 // A payment provider's webhook as the message to publish (Engine::publish_message). Checks
-// `signature` (the header's value) against `secret` first; then reads the body
+// `signature` (the header's value) against `secret` first (verify_ordo_webhook_signature:
+// "t=...,v1=..." or "sha256=..."); then reads the body
 //   {"id": "evt_...", "type": "payment.succeeded" | "payment.failed",
 //    "data": {"paymentId": "...", "orderId": "...", "reason": "..."?}}
 // into: name options.message_name, correlation key data.orderId, message id "payment:<id>"
@@ -103,6 +132,48 @@ bool verify_webhook_signature(std::string_view body, std::string_view secret,
                               std::string_view signature);
 // The signature of `body` as "sha256=<hex>" (for peers and tests).
 std::string webhook_signature(std::string_view body, std::string_view secret);
+
+// Timestamped webhook signatures, as Stripe signs its webhooks (Stripe-Signature) and Ordo's
+// own webhooks may: the header "t=<unix seconds>,v1=<hex>", the HMAC-SHA256 of
+// "<t>.<body>" with the shared secret. Several v1 may be given (while a secret is rotated);
+// one must verify. A timestamp more than `tolerance_s` from `now_ms` is refused, so a
+// request captured on the way cannot be sent again later. kUnauthenticated says why.
+Status verify_timestamped_signature(std::string_view body, std::string_view header,
+                                    std::string_view secret, std::int64_t now_ms,
+                                    std::int64_t tolerance_s = 300);
+// Ordo's own webhooks (the payment webhook, delivery status callbacks) take either form:
+// "t=<unix seconds>,v1=<hex>" as above, which senders should use, or the older
+// "sha256=<hex>" of the body alone, which has no timestamp (a replay is then stopped only
+// by the message id). kUnauthenticated says why.
+Status verify_ordo_webhook_signature(std::string_view body, std::string_view signature,
+                                     std::string_view secret, std::int64_t now_ms,
+                                     std::int64_t tolerance_s = 300);
+// The header for `body` signed at `unix_seconds` (for peers and tests).
+std::string timestamped_signature(std::string_view body, std::string_view secret,
+                                  std::int64_t unix_seconds);
+
+struct StripeWebhookOptions {
+  std::string message_name = "payment-confirmed";
+  std::int64_t ttl_ms = 60 * 60 * 1000;
+  std::int64_t tolerance_s = 300;  // Stripe's own libraries' default
+  LogFunction log;                 // rejected or passed-over events (warnings, info)
+};
+// A Stripe webhook (docs/adapters.md#stripe-webhooks) as the message to publish: the
+// Stripe-Signature header checked first (verify_timestamped_signature); then the event
+//   payment_intent.succeeded       -> paymentStatus "approved"
+//   payment_intent.payment_failed  -> paymentStatus "failed", paymentFailureReason (the
+//                                     last_payment_error's decline_code, code or message)
+//   payment_intent.canceled        -> paymentStatus "failed", paymentFailureReason "canceled"
+// with paymentId (pi_...), correlation key data.object.metadata.orderId (as the stripe
+// adapter's charge sets it), message id "stripe:<event id>" (Stripe delivers an event more
+// than once: the engine drops the repeat) and ttl options.ttl_ms. nullopt for a verified
+// event Ordo does not act on (other types, PaymentIntents without an orderId): answer 200
+// so that Stripe stops sending it. kUnauthenticated for a signature that fails,
+// kInvalidArgument for a body that is not a Stripe event.
+Result<std::optional<Message>> stripe_webhook_message(std::string_view body,
+                                                      std::string_view signature,
+                                                      std::string_view secret, std::int64_t now_ms,
+                                                      const StripeWebhookOptions& options = {});
 
 class Notifier;        // notifications.h
 class QueueConsumers;  // queues.h
