@@ -85,6 +85,7 @@ std::string_view route_template(const std::vector<std::string_view>& seg) {
       "/v1/jobs/{id}/extend-lock",
       "/v1/webhooks/payment",
       "/v1/webhooks/stripe",
+      "/v1/webhooks/twilio",
       "/v1/webhooks/notifications/{channel}",
   };
   for (std::string_view route : kRoutes) {
@@ -300,13 +301,15 @@ Result<ServerSettings> read_server_settings(const json& section) {
       if (!value.is_object()) return Status::invalid_argument("server.webhooks: must be an object");
       for (const auto& [kind, hook] : value.items()) {
         const std::string at = "server.webhooks." + kind;
-        if (kind != "payment" && kind != "notifications" && kind != "stripe") {
+        if (kind != "payment" && kind != "notifications" && kind != "stripe" &&
+            kind != "twilio") {
           return Status::invalid_argument(at +
                                           ": unknown webhook (known: payment, "
-                                          "notifications, stripe)");
+                                          "notifications, stripe, twilio)");
         }
-        WebhookRoute& route = kind == "payment" ? out.api.payment
+        WebhookRoute& route = kind == "payment"  ? out.api.payment
                               : kind == "stripe" ? out.api.stripe
+                              : kind == "twilio" ? out.api.twilio
                                                  : out.api.notifications;
         if (!hook.is_object() || !hook.contains("secret") || !hook["secret"].is_string() ||
             hook["secret"].get<std::string>().empty()) {
@@ -317,7 +320,7 @@ Result<ServerSettings> read_server_settings(const json& section) {
         for (const auto& [setting, v] : hook.items()) {
           const bool known =
               setting == "secret" || setting == "signatureHeader" ||
-              setting == "tolerance" ||
+              setting == "tolerance" || (kind == "twilio" && setting == "url") ||
               ((kind == "payment" || kind == "stripe") &&
                (setting == "messageName" || setting == "timeToLive"));
           if (!known || !v.is_string()) {
@@ -332,6 +335,14 @@ Result<ServerSettings> read_server_settings(const json& section) {
           }
         }
         route.secret = hook["secret"].get<std::string>();
+        if (kind == "twilio") {
+          if (!hook.contains("url")) {
+            return Status::invalid_argument(
+                at + ".url: is missing: the public URL Twilio calls (the statusCallback of the "
+                     "SMS channel), which its signature covers");
+          }
+          route.url = hook["url"].get<std::string>();
+        }
         if (hook.contains("signatureHeader")) {
           route.signature_header = hook["signatureHeader"].get<std::string>();
           for (char& c : route.signature_header) {
@@ -752,12 +763,14 @@ Response Api::readiness() {
 Response Api::webhook(const Request& r, std::string_view kind, std::string_view channel) {
   const bool payment = kind == "payment" && channel.empty();
   const bool stripe = kind == "stripe" && channel.empty();
+  const bool twilio = kind == "twilio" && channel.empty();
   const bool status = kind == "notifications" && !channel.empty();
   const WebhookRoute* route = payment  ? &options_.payment
                               : stripe ? &options_.stripe
+                              : twilio ? &options_.twilio
                               : status ? &options_.notifications
                                        : nullptr;
-  if (route == nullptr || route->secret.empty() || (status && !options_.notifier)) {
+  if (route == nullptr || route->secret.empty() || ((status || twilio) && !options_.notifier)) {
     return error_response(
         404, "no webhook at " + r.path + " (configure it in the server section: webhooks)");
   }
@@ -776,6 +789,14 @@ Response Api::webhook(const Request& r, std::string_view kind, std::string_view 
     // A verified event Ordo does not act on: 200, or Stripe sends it again for days.
     if (!*m) return json_response(200, {{"ignored", true}});
     return published_response(publish_grouped(std::move(**m)));
+  }
+  if (twilio) {
+    Result<DeliveryStatus> update = twilio_status_callback(route->url, r.body, signature,
+                                                           route->secret, engine_.clock().now_ms());
+    if (!update) return from_status(update.status());
+    Result<bool> recorded = options_.notifier->provider_status(*update);
+    if (!recorded) return from_status(recorded.status());
+    return json_response(200, {{"recorded", *recorded}});
   }
   if (Status verified = verify_ordo_webhook_signature(r.body, signature, route->secret,
                                                       engine_.clock().now_ms(), route->tolerance_s);

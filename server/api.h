@@ -61,6 +61,8 @@ struct WebhookRoute {
   std::string signature_header = "x-signature";  // lower case
   // How far a timestamped signature ("t=...,v1=...") may be from now, in seconds.
   std::int64_t tolerance_s = 300;
+  // Twilio signs the URL it calls: the public URL of the route (its statusCallback).
+  std::string url;
 };
 
 struct ApiOptions {
@@ -70,7 +72,10 @@ struct ApiOptions {
   WebhookRoute payment;
   PaymentWebhookOptions payment_options;
   // POST /v1/webhooks/stripe: Stripe's events (Stripe-Signature).
-  WebhookRoute stripe{{}, "stripe-signature"};
+  WebhookRoute stripe{{}, "stripe-signature", 300, {}};
+  // POST /v1/webhooks/twilio: Twilio's SMS status callbacks (X-Twilio-Signature), recorded
+  // by `notifier`. secret: the auth token; url: the statusCallback Twilio calls.
+  WebhookRoute twilio{{}, "x-twilio-signature", 300, {}};
   StripeWebhookOptions stripe_options;
   // POST /v1/webhooks/notifications/{channel}: delivery status callbacks, recorded by
   // `notifier` (and forwarded to the CRM).

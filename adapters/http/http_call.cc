@@ -165,12 +165,9 @@ JobOutcome call(const CallSettings& s, const std::string& where, const Job& job,
   if (reply.status >= 500 || reply.status == 429 || reply.status == 408) {
     // A rate limit or an outage that says when to come back is waited for that long.
     std::int64_t backoff_ms = s.retry_backoff_ms;
-    if (auto after = answer->headers.find("retry-after"); after != answer->headers.end()) {
-      const std::string& v = after->second;
-      if (!v.empty() && v.size() <= 6 && v.find_first_not_of("0123456789") == std::string::npos) {
-        backoff_ms = std::max(backoff_ms, std::min<std::int64_t>(std::stoll(v), 3600) * 1000);
-        reply.said += " (Retry-After: " + v + " s)";
-      }
+    if (const std::int64_t after = retry_after_ms(*answer); after > 0) {
+      backoff_ms = std::max(backoff_ms, after);
+      reply.said += " (Retry-After: " + std::to_string(after / 1000) + " s)";
     }
     return JobOutcome::fail(reply.said + ": " + reply.start, backoff_ms);
   }

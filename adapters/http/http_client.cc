@@ -129,4 +129,12 @@ Result<HttpAnswer> http_exchange(const HttpRequest& request) {
   return answer;
 }
 
+std::int64_t retry_after_ms(const HttpAnswer& answer) {
+  auto after = answer.headers.find("retry-after");
+  if (after == answer.headers.end()) return 0;
+  const std::string& v = after->second;
+  if (v.empty() || v.size() > 6 || v.find_first_not_of("0123456789") != std::string::npos) return 0;
+  return std::min<std::int64_t>(std::stoll(v), 3600) * 1000;
+}
+
 }  // namespace ordo::adapters

@@ -39,4 +39,8 @@ std::string redact_url(std::string_view url);
 // says which.
 Result<HttpAnswer> http_exchange(const HttpRequest& request);
 
+// An answer's Retry-After in milliseconds when it gives whole seconds (capped at an hour);
+// 0 without one.
+std::int64_t retry_after_ms(const HttpAnswer& answer);
+
 }  // namespace ordo::adapters

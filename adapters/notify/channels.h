@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "http/http_client.h"
 #include "ordo/adapters/notifications.h"
 #include "ordo/status.h"
 
@@ -34,6 +35,7 @@ struct SendResult {
   enum class Kind { kSent, kRetry, kRejected } kind = Kind::kSent;
   std::string provider_id;
   std::string error;
+  std::int64_t backoff_ms = 0;  // kRetry: at least this long (a provider's Retry-After)
 };
 
 // A daily window in which a channel stays silent ("21:00" to "08:00"; may wrap midnight).
@@ -63,6 +65,17 @@ Result<std::unique_ptr<Channel>> make_sms_channel(const nlohmann::json& settings
                                                   const std::string& where);
 Result<std::unique_ptr<Channel>> make_push_channel(const nlohmann::json& settings,
                                                    const std::string& where);
+// SMS through Twilio's Messages API (twilio_channel.cc): notifications.channels.sms with
+// "provider": "twilio".
+Result<std::unique_ptr<Channel>> make_twilio_channel(const nlohmann::json& settings,
+                                                     const std::string& where);
+// The customer's phone as an E.164 number: where every SMS channel sends.
+Result<Recipient> phone_recipient(const nlohmann::json& customer);
+// Base64 (OpenSSL's encoder): MIME bodies, basic authentication.
+std::string base64(std::string_view bytes);
+// One HTTP exchange of a channel: the answer, or the kRetry result of a transport failure
+// (a refused connection, a timeout).
+std::optional<SendResult> exchange(const adapters::HttpRequest& request, adapters::HttpAnswer& answer);
 
 // Shared setting readers: a string / a positive number / an object of strings, or an error
 // naming where.key. Absent optional settings keep `out` as it is.

@@ -3,6 +3,14 @@
 namespace ordo::notify {
 
 namespace {
+// Where a delivery ends: nothing later changes it.
+bool is_final_status(std::string_view s) {
+  return s == "delivered" || s == "failed" || s == "bounced" || s == "read" ||
+         s == "opened" || s == "clicked" || s == "rejected" || s == "canceled";
+}
+}  // namespace
+
+namespace {
 
 constexpr std::int64_t kHourMs = 3'600'000;
 constexpr std::string_view kColumns =
@@ -228,6 +236,13 @@ Result<std::optional<DeliveryRecord>> DeliveryLog::record_status(const DeliveryS
           {delivery->id, status.status});
       if (!pending) return pending.status();
       fresh = pending->size() > 0;
+      return Status::ok();
+    }
+    // Without the provider's time, arrival order is all there is: a status that is not
+    // final does not replace a final one that came first (Twilio's "sent" after
+    // "delivered").
+    if (status.no_provider_time && is_final_status(delivery->provider_status) &&
+        !is_final_status(status.status)) {
       return Status::ok();
     }
     // The latest by the provider's time, so callbacks arriving out of order do not move the

@@ -14,9 +14,6 @@
 #include "http/http_client.h"
 
 namespace ordo::notify {
-namespace {
-
-using nlohmann::json;
 
 std::string base64(std::string_view bytes) {
   std::string out(4 * ((bytes.size() + 2) / 3), '\0');
@@ -26,6 +23,10 @@ std::string base64(std::string_view bytes) {
   out.resize(static_cast<std::size_t>(n));
   return out;
 }
+
+namespace {
+
+using nlohmann::json;
 
 bool is_ascii_printable(std::string_view text) {
   for (char ch : text) {

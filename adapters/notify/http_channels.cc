@@ -28,12 +28,9 @@ class HttpChannel : public Channel {
     req.connect_timeout_ms = connect_timeout_ms;
     req.timeout_ms = timeout_ms;
     SendResult result;
-    Result<adapters::HttpAnswer> answer = adapters::http_exchange(req);
-    if (!answer) {
-      result.kind = SendResult::Kind::kRetry;
-      result.error = answer.status().message();
-      return result;
-    }
+    adapters::HttpAnswer got;
+    if (auto failed = exchange(req, got)) return *failed;
+    const adapters::HttpAnswer* answer = &got;
     const long status = answer->status;
     const std::string start = answer->body.substr(0, 200);
     if (status >= 200 && status < 300) {
@@ -96,13 +93,7 @@ class SmsChannel final : public HttpChannel {
   std::string sender;
   std::string_view name() const noexcept override { return "sms"; }
   Result<Recipient> recipient(const json& customer) const override {
-    auto it = customer.find("phone");
-    if (it == customer.end() || it->is_null()) {
-      return Status::invalid_argument("the customer has no phone number");
-    }
-    Result<std::string> number = to_e164(*it);
-    if (!number) return number.status();
-    return Recipient{*number, {}};
+    return phone_recipient(customer);
   }
   SendResult send(const Outgoing& out) override {
     json body = {{"to", out.to.address}, {"text", out.message->text}, {"reference", out.reference}};
@@ -135,7 +126,35 @@ class PushChannel final : public HttpChannel {
 
 }  // namespace
 
+std::optional<SendResult> exchange(const adapters::HttpRequest& request,
+                                   adapters::HttpAnswer& answer) {
+  Result<adapters::HttpAnswer> got = adapters::http_exchange(request);
+  if (!got) {
+    SendResult result;
+    result.kind = SendResult::Kind::kRetry;
+    result.error = got.status().message();
+    return result;
+  }
+  answer = std::move(*got);
+  return std::nullopt;
+}
+
+Result<Recipient> phone_recipient(const json& customer) {
+  auto it = customer.find("phone");
+  if (it == customer.end() || it->is_null()) {
+    return Status::invalid_argument("the customer has no phone number");
+  }
+  Result<std::string> number = to_e164(*it);
+  if (!number) return number.status();
+  return Recipient{*number, {}};
+}
+
 Result<std::unique_ptr<Channel>> make_sms_channel(const json& settings, const std::string& where) {
+  if (auto provider = settings.find("provider"); settings.is_object() && provider != settings.end()) {
+    if (*provider == "twilio") return make_twilio_channel(settings, where);
+    return Status::invalid_argument(where + ".provider: unknown SMS provider (known: twilio; "
+                                            "without provider: an HTTP gateway taking Ordo's JSON)");
+  }
   auto ch = std::make_unique<SmsChannel>();
   if (Status s = ch->configure(settings, where, ", from"); !s) return s;
   if (Status s = read_text(settings, where, "from", ch->sender, false); !s) return s;

@@ -402,7 +402,7 @@ JobOutcome Notifier::handle(const Job& job) {
     }
     errors += (errors.empty() ? "" : "; ") + sent.error;
     if (sent.kind == SendResult::Kind::kRetry && !last_try) {
-      return JobOutcome::fail(sent.error, ch->retry_backoff_ms);
+      return JobOutcome::fail(sent.error, std::max(ch->retry_backoff_ms, sent.backoff_ms));
     }
     // Refused for good, or out of retries: the next channel, now.
   }

@@ -109,7 +109,24 @@ struct DeliveryStatus {
   std::string status;  // delivered, bounced, opened, clicked, failed, ...
   std::int64_t at_ms = 0;
   nlohmann::json detail = nlohmann::json::object();
+  // The provider gives no time of its own (at_ms is when the callback came): a status that
+  // is not final (queued, sending, sent, ...) then never replaces a final one (delivered,
+  // failed, bounced, read, ...) that came before it.
+  bool no_provider_time = false;
 };
+
+// Twilio's status callbacks (form-encoded, X-Twilio-Signature: the base64 HMAC-SHA1 with the
+// auth token of `url` followed by each parameter's name and value, sorted by name). `url` is
+// the callback's URL exactly as Twilio calls it (the statusCallback the SMS was sent with).
+// The status is Twilio's MessageStatus ("undelivered" becomes "failed"), with detail
+// {provider, twilioStatus, errorCode}. kUnauthenticated when the signature fails,
+// kInvalidArgument without MessageSid or MessageStatus.
+Result<DeliveryStatus> twilio_status_callback(std::string_view url, std::string_view form_body,
+                                              std::string_view signature,
+                                              std::string_view auth_token, std::int64_t now_ms);
+// The header Twilio would send (for peers and tests).
+std::string twilio_signature(std::string_view url, std::string_view form_body,
+                             std::string_view auth_token);
 
 // The delivery log in `path` (an Ordo database), for one order when `order_id` is given.
 // Errors: the file is missing or not an Ordo database.

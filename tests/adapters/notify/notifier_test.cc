@@ -13,6 +13,8 @@
 #include "ordo/adapters/adapters.h"
 #include "ordo/adapters/notifications.h"
 #include "peers/http_peer.h"
+#include "peers/twilio_peer.h"
+#include "api.h"
 #include "peers/smtp_sink.h"
 #include "test_util.h"
 #include "store/pg_server.h"
@@ -594,6 +596,105 @@ TEST_P(NotifierTest, ProviderCallbacksAreRecordedOnceAndForwardedToTheCrm) {
   EXPECT_EQ(body["channel"], "sms");
   EXPECT_EQ(n->provider_status({"sms", "unknown", "delivered", 0, {}}).status().code(),
             StatusCode::kNotFound);
+}
+
+// Twilio's own example of X-Twilio-Signature (its security documentation: auth token 12345).
+TEST(TwilioSignature, MatchesTwilioDocumentedExample) {
+  const std::string body =
+      "CallSid=CA1234567890ABCDE&Caller=%2B12349013030&Digits=1234&From=%2B12349013030&"
+      "To=%2B18005551212";
+  EXPECT_EQ(twilio_signature("https://mycompany.com/myapp.php?foo=1&bar=2", body, "12345"),
+            "0/KCTR6DLpKmkAf8muzZqo1nDgQ=");
+  auto ok = twilio_status_callback("https://mycompany.com/myapp.php?foo=1&bar=2", body,
+                                   "0/KCTR6DLpKmkAf8muzZqo1nDgQ=", "12345", 0);
+  EXPECT_EQ(ok.status().code(), StatusCode::kInvalidArgument) << "signed, but not a status callback";
+  auto wrong_url = twilio_status_callback("http://mycompany.com/myapp.php?foo=1&bar=2", body,
+                                          "0/KCTR6DLpKmkAf8muzZqo1nDgQ=", "12345", 0);
+  EXPECT_EQ(wrong_url.status().code(), StatusCode::kUnauthenticated);
+}
+
+// SMS through Twilio's own API, and its status callbacks through ordo serve's route.
+TEST_P(NotifierTest, SmsThroughTwilioAndItsSignedStatusCallbacksInAnyOrder) {
+  TwilioPeer twilio;
+  const std::string callback = "https://shop.example/v1/webhooks/twilio";
+  json s = settings("smtp://127.0.0.1:1");
+  s["channels"]["sms"] = {{"provider", "twilio"},
+                          {"accountSid", TwilioPeer::kSid},
+                          {"authToken", TwilioPeer::kToken},
+                          {"from", "+4930123456"},
+                          {"statusCallback", callback},
+                          {"baseUrl", twilio.base_url()}};
+  auto n = make(s);
+  ASSERT_TRUE(n);
+  twilio.rate_limit(1);
+  FakeJob job = notify_job(order_vars(), "order-shipped", "sms");
+  JobOutcome limited = n->handle(job);
+  ASSERT_EQ(limited.kind(), JobOutcome::Kind::kFail) << limited.message();
+  EXPECT_GE(limited.backoff_ms(), 3000) << "Retry-After: 3";
+  EXPECT_NE(limited.message().find("error 20429"), std::string::npos) << limited.message();
+  ASSERT_EQ(n->handle(job).kind(), JobOutcome::Kind::kComplete);
+  const auto seen = twilio.seen();
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(seen[1].path, std::string("/2010-04-01/Accounts/") + TwilioPeer::kSid + "/Messages.json");
+  EXPECT_NE(seen[1].body.find("To=%2B4915123456789"), std::string::npos) << seen[1].body;
+  EXPECT_NE(seen[1].body.find("StatusCallback=https%3A%2F%2Fshop.example"), std::string::npos);
+  // One attempt per row: the rate-limited one, then the one Twilio took.
+  const auto sent = [&] {
+    for (const DeliveryRecord& d : log(*n)) {
+      if (d.provider_id.starts_with("SM")) return d;
+    }
+    return DeliveryRecord{};
+  };
+  EXPECT_EQ(log(*n).size(), 2u);
+  const std::string sid = sent().provider_id;
+  ASSERT_TRUE(sid.starts_with("SM")) << sid;
+
+  server::ApiOptions options;
+  options.notifier = n;
+  options.twilio.secret = TwilioPeer::kToken;
+  options.twilio.url = callback;
+  Engine engine;
+  server::Api api(engine, options);
+  const auto post = [&](const std::string& status, const std::string& signature = {}) {
+    const std::string body = "AccountSid=" + std::string(TwilioPeer::kSid) + "&MessageSid=" + sid +
+                             "&MessageStatus=" + status + "&To=%2B4915123456789&ApiVersion=2010-04-01";
+    server::Request r;
+    r.method = "POST";
+    r.path = "/v1/webhooks/twilio";
+    r.body = body;
+    r.headers["x-twilio-signature"] =
+        signature.empty() ? twilio_signature(callback, body, TwilioPeer::kToken) : signature;
+    return api.handle(r);
+  };
+  EXPECT_EQ(post("sent").status, 200);
+  server::Response delivered = post("delivered");
+  EXPECT_EQ(delivered.status, 200) << delivered.body;
+  EXPECT_TRUE(json::parse(delivered.body)["recorded"].get<bool>());
+  // Twilio repeats a callback, and a "sent" can come after "delivered".
+  EXPECT_FALSE(json::parse(post("delivered").body)["recorded"].get<bool>());
+  EXPECT_EQ(post("sent").status, 200);
+  EXPECT_EQ(sent().provider_status, "delivered");
+  // Forged: refused, nothing recorded.
+  server::Response forged = post("failed", "bm90IHRoZSBzaWduYXR1cmU=");
+  EXPECT_EQ(forged.status, 401) << forged.body;
+  EXPECT_EQ(sent().provider_status, "delivered");
+
+  // An invalid number is refused for good (no retry); the reason is Twilio's.
+  json bad = customer();
+  bad["phone"] = "+15005550001";
+  FakeJob invalid = notify_job(order_vars(bad), "order-delivered", "sms");
+  (void)n->handle(invalid);  // falls back to push and email (this test's SMTP is away)
+  (void)n->handle(invalid);  // the job again: the SMS is not tried again
+  int tried = 0;
+  for (const HttpPeer::Seen& r : twilio.seen()) {
+    tried += r.body.find("To=%2B15005550001") != std::string::npos ? 1 : 0;
+  }
+  EXPECT_EQ(tried, 1) << "a number Twilio refused is refused for good";
+  bool recorded = false;
+  for (const DeliveryRecord& d : log(*n)) {
+    if (d.error.find("21211") != std::string::npos) recorded = true;
+  }
+  EXPECT_TRUE(recorded) << "Twilio's error 21211 is in the delivery log";
 }
 
 INSTANTIATE_TEST_SUITE_P(DeliveryLogs, NotifierTest, ::testing::Values(false, true),
