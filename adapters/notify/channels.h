@@ -69,6 +69,12 @@ Result<std::unique_ptr<Channel>> make_push_channel(const nlohmann::json& setting
 // "provider": "twilio".
 Result<std::unique_ptr<Channel>> make_twilio_channel(const nlohmann::json& settings,
                                                      const std::string& where);
+// Push through Firebase Cloud Messaging HTTP v1 (fcm_channel.cc):
+// notifications.channels.push with "provider": "fcm"; a relative serviceAccountFile is read
+// from `base_dir`.
+Result<std::unique_ptr<Channel>> make_fcm_channel(const nlohmann::json& settings,
+                                                  const std::string& where,
+                                                  const std::string& base_dir);
 // The customer's phone as an E.164 number: where every SMS channel sends.
 Result<Recipient> phone_recipient(const nlohmann::json& customer);
 // Base64 (OpenSSL's encoder): MIME bodies, basic authentication.

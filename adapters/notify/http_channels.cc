@@ -162,6 +162,10 @@ Result<std::unique_ptr<Channel>> make_sms_channel(const json& settings, const st
 }
 
 Result<std::unique_ptr<Channel>> make_push_channel(const json& settings, const std::string& where) {
+  if (settings.is_object() && settings.contains("provider")) {
+    return Status::invalid_argument(where + ".provider: unknown push provider (known: fcm; "
+                                            "without provider: a webhook taking Ordo's JSON)");
+  }
   auto ch = std::make_unique<PushChannel>();
   if (Status s = ch->configure(settings, where, ""); !s) return s;
   return std::unique_ptr<Channel>(std::move(ch));

@@ -195,7 +195,9 @@ Result<std::shared_ptr<Notifier>> Notifier::create(const json& settings,
     Result<std::unique_ptr<Channel>> made =
         name == "email"  ? notify::make_email_channel(ch, at)
         : name == "sms"  ? notify::make_sms_channel(ch, at)
-        : name == "push" ? notify::make_push_channel(ch, at)
+        : name == "push" ? (ch.is_object() && ch.contains("provider") && ch["provider"] == "fcm"
+                                ? notify::make_fcm_channel(ch, at, base_dir)
+                                : notify::make_push_channel(ch, at))
                          : Result<std::unique_ptr<Channel>>(Status::invalid_argument(
                                at + ": unknown channel (known: email, sms, push)"));
     if (!made) return made.status();

@@ -13,6 +13,7 @@
 #include "ordo/adapters/adapters.h"
 #include "ordo/adapters/notifications.h"
 #include "peers/http_peer.h"
+#include "peers/fcm_peer.h"
 #include "peers/twilio_peer.h"
 #include "api.h"
 #include "peers/smtp_sink.h"
@@ -695,6 +696,81 @@ TEST_P(NotifierTest, SmsThroughTwilioAndItsSignedStatusCallbacksInAnyOrder) {
     if (d.error.find("21211") != std::string::npos) recorded = true;
   }
   EXPECT_TRUE(recorded) << "Twilio's error 21211 is in the delivery log";
+}
+
+// Push through FCM HTTP v1 with a service account: the token fetched once, kept, renewed
+// before it expires and after it is revoked; FCM's errors read as FCM sends them.
+TEST_P(NotifierTest, PushThroughFcmWithAServiceAccountTokenKeptAndRenewed) {
+  FcmPeer google;
+  std::ofstream(dir_ + "/service-account.json") << google.key_file().dump(2);
+  json s = settings("smtp://127.0.0.1:1");
+  s["channels"]["push"] = {{"provider", "fcm"},
+                           {"serviceAccountFile", dir_ + "/service-account.json"},
+                           {"baseUrl", google.url("")}};
+  auto n = make(s);
+  ASSERT_TRUE(n);
+  const auto push = [&](const std::string& order, const std::string& device) {
+    json c = customer();
+    c["pushToken"] = device;
+    c["preferredChannel"] = "push";
+    json vars = order_vars(c);
+    vars["orderId"] = order;
+    FakeJob job = notify_job(vars, "order-delivered", "push");
+    job.keyed("order:" + order + ":push").business(order);
+    return n->handle(job);
+  };
+  const auto sends = [&] {
+    int count = 0;
+    for (const HttpPeer::Seen& r : google.seen()) count += r.path != "/token" ? 1 : 0;
+    return count;
+  };
+  JobOutcome first = push("P-1", "device-1");
+  ASSERT_EQ(first.kind(), JobOutcome::Kind::kComplete) << first.message();
+  EXPECT_EQ(push("P-2", "device-1").kind(), JobOutcome::Kind::kComplete);
+  EXPECT_EQ(google.tokens(), 1) << "one token for both";
+  const json sent = json::parse(google.seen().back().body);
+  EXPECT_EQ(sent["message"]["token"], "device-1");
+  EXPECT_EQ(sent["message"]["data"]["orderId"], "P-2");
+  EXPECT_FALSE(sent["message"]["notification"]["title"].get<std::string>().empty());
+  bool named = false;
+  const std::vector<DeliveryRecord> first_order = n->deliveries("P-1").value();
+  for (const DeliveryRecord& d : first_order) {
+    named = named || d.provider_id.starts_with("projects/shop-project/messages/");
+  }
+  EXPECT_TRUE(named) << "the delivery log keeps FCM's message name";
+
+  // A token that lives less than the renewal margin is renewed before its next use.
+  google.revoke();
+  google.expires_in(120);
+  JobOutcome revoked = push("P-3", "device-1");
+  EXPECT_EQ(revoked.kind(), JobOutcome::Kind::kFail) << "the kept token was revoked: retried";
+  EXPECT_NE(revoked.message().find("UNAUTHENTICATED"), std::string::npos) << revoked.message();
+  EXPECT_EQ(push("P-3", "device-1").kind(), JobOutcome::Kind::kComplete);
+  EXPECT_EQ(google.tokens(), 2);
+  EXPECT_EQ(push("P-4", "device-1").kind(), JobOutcome::Kind::kComplete);
+  EXPECT_EQ(google.tokens(), 3) << "120 s left is within the renewal margin";
+  google.expires_in(3599);
+
+  // Quota: retried no sooner than Retry-After.
+  google.rate_limit(1);
+  JobOutcome limited = push("P-5", "device-1");
+  ASSERT_EQ(limited.kind(), JobOutcome::Kind::kFail) << limited.message();
+  EXPECT_GE(limited.backoff_ms(), 4000);
+  EXPECT_NE(limited.message().find("QUOTA_EXCEEDED"), std::string::npos) << limited.message();
+
+  // An app uninstalled: refused for good, not tried again.
+  const int before = sends();
+  (void)push("P-6", "unregistered-device");
+  (void)push("P-6", "unregistered-device");
+  EXPECT_EQ(sends() - before, 1);
+
+  // A key file that is not one.
+  std::ofstream(dir_ + "/not-a-key.json") << R"({"type": "authorized_user"})";
+  s["channels"]["push"]["serviceAccountFile"] = dir_ + "/not-a-key.json";
+  auto refused = Notifier::create(s, "");
+  ASSERT_FALSE(refused.is_ok());
+  EXPECT_NE(refused.status().message().find("is not a service account key file"), std::string::npos)
+      << refused.status().message();
 }
 
 INSTANTIATE_TEST_SUITE_P(DeliveryLogs, NotifierTest, ::testing::Values(false, true),
