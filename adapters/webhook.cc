@@ -77,9 +77,9 @@ Status verify_timestamped_signature(std::string_view body, std::string_view head
     if (key == "t") {
       std::int64_t n = 0;
       bool digits = !value.empty() && value.size() <= 12;
-      for (char c : value) {
-        if (c < '0' || c > '9') digits = false;
-        n = n * 10 + (c - '0');
+      for (std::size_t i = 0; digits && i < value.size(); ++i) {
+        if (value[i] < '0' || value[i] > '9') digits = false;
+        n = n * 10 + (value[i] - '0');
       }
       if (digits) t = n;
     } else if (key == "v1") {

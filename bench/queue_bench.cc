@@ -7,6 +7,8 @@
 //   ORDO_BENCH_AMQP_URL=$url build/bench/ordo_bench_queue         (make bench does this)
 //   scripts/rabbitmq-test-server stop $d
 //
+// BM_OutboxPublish: the event publisher draining the history of 2,000 started orders
+//   (below).
 // BM_QueueToStartedInstance/prefetch: each iteration puts 2,000 orders on a fresh queue
 //   (not timed: published with confirms before the consumer starts), then times the
 //   consumer from its start until the last order is started and acknowledged.
@@ -126,6 +128,78 @@ void BM_QueueToStartedInstance(benchmark::State& state) {
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()) * kOrders);
 }
 BENCHMARK(BM_QueueToStartedInstance)->Arg(64)->Arg(256)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(3);
+
+// BM_OutboxPublish: 2,000 orders started (not timed), then the event publisher from its
+// start until it has published every order's instance-started and check-availability
+// element-activated event (4,000 events, confirmed by the broker) out of the whole history
+// it reads. items_per_second is events published per second: does the outbox keep up with
+// the queue's starts?
+void BM_OutboxPublish(benchmark::State& state) {
+  const char* url = std::getenv("ORDO_BENCH_AMQP_URL");
+  if (url == nullptr || *url == '\0') {
+    state.SkipWithError("set ORDO_BENCH_AMQP_URL (scripts/rabbitmq-test-server start DIR prints one)");
+    return;
+  }
+  const char* tmp = std::getenv("TMPDIR");
+  const std::string db = std::string(tmp ? tmp : "/tmp") + "/ordo-bench-outbox-" +
+                         std::to_string(::getpid()) + ".db";
+  const auto remove_db = [&] {
+    for (const char* suffix : {"", "-wal", "-shm"}) std::remove((db + suffix).c_str());
+  };
+  auto client = ordo::adapters::amqp::Connection::open(url, "ordo bench");
+  if (!client || !(*client)->open_channel(1)) {
+    state.SkipWithError("cannot reach the broker");
+    return;
+  }
+  const std::string process = shipped_process();
+  int round = 0;
+  for (auto _ : state) {
+    state.PauseTiming();
+    remove_db();
+    ordo::EngineOptions options;
+    options.group_commit = 64;
+    auto engine = ordo::Engine::open(db, options);
+    if (!engine) {
+      state.SkipWithError(engine.status().to_string().c_str());
+      return;
+    }
+    (void)(*engine)->deploy(ordo::load_bpmn(process, "order-acceptance.bpmn").document);
+    std::vector<ordo::StartRequest> starts(kOrders);
+    for (int i = 0; i < kOrders; ++i) {
+      starts[static_cast<std::size_t>(i)].process_id = "order-acceptance";
+      starts[static_cast<std::size_t>(i)].business_key = "E-" + std::to_string(i);
+      starts[static_cast<std::size_t>(i)].variables = {{"orderId", "E-" + std::to_string(i)}};
+    }
+    (void)(*engine)->start_many(starts);
+    const std::string exchange = "bench.status." + std::to_string(::getpid()) + "." + std::to_string(round++);
+    (void)(*client)->declare_exchange(1, exchange, "topic");
+    (void)(*client)->declare_queue(1, exchange + ".all", {});
+    (void)(*client)->bind_queue(1, exchange + ".all", exchange, "#");
+    json section = {{"url", url},
+                    {"events",
+                     {{"exchange", exchange},
+                      {"publish", json::array({{{"on", "instance-started"}},
+                                               {{"on", "element-activated"},
+                                                {"elements", {"check-availability"}}}})}}}};
+    auto publisher = ordo::EventPublisher::create(section, "queues");
+    if (!publisher || !*publisher) {
+      state.SkipWithError("cannot make the publisher");
+      return;
+    }
+    state.ResumeTiming();
+    (*publisher)->start(**engine);
+    while ((*publisher)->state().published < static_cast<std::uint64_t>(2 * kOrders)) {
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
+    }
+    state.PauseTiming();
+    (*publisher)->stop();
+    (void)(*client)->delete_queue(1, exchange + ".all");
+    state.ResumeTiming();
+  }
+  remove_db();
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()) * 2 * kOrders);
+}
+BENCHMARK(BM_OutboxPublish)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(3);
 
 }  // namespace
 

@@ -329,9 +329,10 @@ Result<ServerSettings> read_server_settings(const json& section) {
                 (known ? ": must be a string"
                        : ": is not a setting (known: secret, "
                          "signatureHeader, tolerance" +
-                             std::string(kind != "notifications" ? ", messageName, "
-                                                                  "timeToLive)"
-                                                                : ")")));
+                             std::string(kind == "twilio" ? ", url)"
+                                         : kind != "notifications" ? ", messageName, "
+                                                                     "timeToLive)"
+                                                                   : ")")));
           }
         }
         route.secret = hook["secret"].get<std::string>();
@@ -342,6 +343,9 @@ Result<ServerSettings> read_server_settings(const json& section) {
                      "SMS channel), which its signature covers");
           }
           route.url = hook["url"].get<std::string>();
+          if (!route.url.starts_with("https://") && !route.url.starts_with("http://")) {
+            return Status::invalid_argument(at + ".url: must be the http(s):// URL Twilio calls");
+          }
         }
         if (hook.contains("signatureHeader")) {
           route.signature_header = hook["signatureHeader"].get<std::string>();

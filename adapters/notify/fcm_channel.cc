@@ -6,6 +6,7 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <mutex>
@@ -31,6 +32,16 @@ std::string base64url(std::string_view bytes) {
   return out;
 }
 
+// A string field of `object`, or "" (whatever else the provider or a proxy sent).
+std::string text_at(const json& object, const char* name) {
+  if (!object.is_object()) return {};
+  auto it = object.find(name);
+  return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+// Never asks for a passphrase (OpenSSL would prompt on the terminal for an encrypted key).
+int no_passphrase(char*, int, int, void*) { return 0; }
+
 std::int64_t now_s() {
   return std::chrono::duration_cast<std::chrono::seconds>(
              std::chrono::system_clock::now().time_since_epoch())
@@ -42,7 +53,7 @@ std::string rs256(const std::string& pem, std::string_view data) {
   std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())), BIO_free);
   if (!bio) return {};
   std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(
-      PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr), EVP_PKEY_free);
+      PEM_read_bio_PrivateKey(bio.get(), nullptr, no_passphrase, nullptr), EVP_PKEY_free);
   if (!key) return {};
   std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
   std::size_t length = 0;
@@ -108,16 +119,18 @@ class FcmChannel final : public Channel {
         result.provider_id = doc["name"].get<std::string>();
         return result;
       }
-      result.kind = SendResult::Kind::kRetry;
+      // Taken: sending again would push twice (FCM has no idempotency key).
       result.error = "FCM answered " + std::to_string(answer.status) + " without a message name";
       return result;
     }
     // {"error": {"code", "message", "status", "details": [{"errorCode": "UNREGISTERED"}]}}
     std::string code;
     std::string said = "FCM answered " + std::to_string(answer.status);
+    std::string status_name;
     if (doc.is_object() && doc.contains("error") && doc["error"].is_object()) {
       const json& e = doc["error"];
-      code = e.value("status", std::string());
+      code = text_at(e, "status");
+      status_name = code;
       if (e.contains("details") && e["details"].is_array()) {
         for (const json& d : e["details"]) {
           if (d.is_object() && d.contains("errorCode") && d["errorCode"].is_string()) {
@@ -125,10 +138,12 @@ class FcmChannel final : public Channel {
           }
         }
       }
-      said += " " + code + ": " + e.value("message", std::string());
+      said += " " + code + ": " + text_at(e, "message");
     }
     result.error = said;
-    if (answer.status == 401) forget_token();  // revoked or expired early: a new one next time
+    // The OAuth token refused (revoked or expired early): a new one next time. Not for
+    // THIRD_PARTY_AUTH_ERROR, which is about the APNs or web push credentials.
+    if (answer.status == 401 && code != "THIRD_PARTY_AUTH_ERROR") forget_token();
     // The device is gone or the message is wrong for good; the rest may pass.
     const bool refused = code == "UNREGISTERED" || code == "INVALID_ARGUMENT" ||
                          code == "SENDER_ID_MISMATCH" || answer.status == 404;
@@ -142,7 +157,7 @@ class FcmChannel final : public Channel {
   Result<std::string> access_token() {
     std::lock_guard lock(mu_);
     const std::int64_t now = now_s();
-    if (!token_.empty() && now < expires_at_ - kRefreshBeforeS) return token_;
+    if (!token_.empty() && now < renew_at_) return token_;
     const json header = {{"alg", "RS256"}, {"typ", "JWT"}, {"kid", private_key_id}};
     const json claims = {{"iss", client_email},
                          {"scope", "https://www.googleapis.com/auth/firebase.messaging"},
@@ -169,15 +184,17 @@ class FcmChannel final : public Channel {
     if (answer->status != 200 || !doc.is_object() || !doc.contains("access_token") ||
         !doc["access_token"].is_string()) {
       std::string why = answer->body.substr(0, 200);
-      if (doc.is_object()) why = doc.value("error", std::string()) + ": " + doc.value("error_description", std::string());
+      if (doc.is_object()) why = text_at(doc, "error") + ": " + text_at(doc, "error_description");
       return Status(StatusCode::kAdapterError, "FCM token: " + adapters::redact_url(token_uri) +
                                                    " answered " + std::to_string(answer->status) +
                                                    " (" + why + ")");
     }
     token_ = doc["access_token"].get<std::string>();
-    expires_at_ = now + (doc.contains("expires_in") && doc["expires_in"].is_number_integer()
-                             ? doc["expires_in"].get<std::int64_t>()
-                             : 3600);
+    const std::int64_t lifetime = doc.contains("expires_in") && doc["expires_in"].is_number_integer()
+                                      ? std::max<std::int64_t>(doc["expires_in"].get<std::int64_t>(), 0)
+                                      : 3600;
+    // Renewed kRefreshBeforeS before it expires; a short-lived token at half its life.
+    renew_at_ = now + std::max(lifetime - kRefreshBeforeS, lifetime / 2);
     return token_;
   }
   void forget_token() {
@@ -187,7 +204,7 @@ class FcmChannel final : public Channel {
 
   std::mutex mu_;
   std::string token_;
-  std::int64_t expires_at_ = 0;
+  std::int64_t renew_at_ = 0;
 };
 
 }  // namespace
@@ -222,6 +239,10 @@ Result<std::unique_ptr<Channel>> make_fcm_channel(const json& settings, const st
                                     "private_key, client_email)");
   }
   ch->private_key = field("private_key");
+  if (rs256(ch->private_key, "probe").empty()) {
+    return Status::invalid_argument(where + ".serviceAccountFile: the private_key of " + file +
+                                    " cannot sign (not an unencrypted PEM private key)");
+  }
   ch->private_key_id = field("private_key_id");
   ch->client_email = field("client_email");
   ch->token_uri = field("token_uri").empty() ? "https://oauth2.googleapis.com/token" : field("token_uri");

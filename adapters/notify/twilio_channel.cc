@@ -148,7 +148,7 @@ class TwilioChannel final : public Channel {
         result.provider_id = doc["sid"].get<std::string>();
         return result;
       }
-      result.kind = SendResult::Kind::kRetry;
+      // Taken: sending again would text twice (the Messages API has no idempotency key).
       result.error = "twilio answered " + std::to_string(status) + " without a message sid: " +
                      answer->body.substr(0, 200);
       return result;

@@ -33,12 +33,16 @@ std::string lower(std::string s) {
 // The amount in the currency's minor unit ("19.99" EUR -> 1999); nullopt when the total has
 // more decimals than the currency, is negative or is too large.
 std::optional<std::int64_t> minor_units(double total, const std::string& currency) {
-  const double scaled = total * std::pow(10.0, minor_digits(currency));
+  const int digits = minor_digits(currency);
+  const double scaled = total * std::pow(10.0, digits);
   const double rounded = std::round(scaled);
-  if (!(rounded >= 0) || rounded > 99'999'999'999.0 || std::fabs(scaled - rounded) > 1e-6) {
+  if (!(rounded > 0) || rounded > 99'999'999'999.0 || std::fabs(scaled - rounded) > 1e-6) {
     return std::nullopt;
   }
-  return static_cast<std::int64_t>(rounded);
+  const auto units = static_cast<std::int64_t>(rounded);
+  // Stripe takes three-decimal currencies in steps of ten (10.005 KWD is refused).
+  if (digits == 3 && units % 10 != 0) return std::nullopt;
+  return units;
 }
 
 // Stripe's error object of a 4xx answer, or null.
@@ -70,6 +74,9 @@ JobOutcome stripe_post(const ProtocolSettings& s, const Job& job, const std::str
 // A 4xx other than a decline: the API key (401), a request Stripe refuses (400, naming the
 // parameter), an Idempotency-Key reused with other parameters (400 idempotency_error).
 JobOutcome stripe_refused(const Reply& r, std::string_view doing) {
+  // Another request with this key is still running (a retry while the first call is on its
+  // way): Stripe's own libraries try again, and so does the job.
+  if (r.status == 409) return JobOutcome::fail(r.said + ": " + r.start);
   const json* e = stripe_error(r);
   std::string why = error_text(e, "message");
   if (const std::string param = error_text(e, "param"); !param.empty()) why += " (parameter " + param + ")";
@@ -96,8 +103,10 @@ JobOutcome charge(const ProtocolSettings& s, const Job& job) {
   const auto amount = minor_units(total->get<double>(), currency);
   if (!amount) {
     return bad_variable(s, "total", total->dump() + " is not an amount Stripe takes in " + currency +
-                                        " (at most " + std::to_string(minor_digits(currency)) +
-                                        " decimals, not negative)");
+                                        " (more than zero, at most " +
+                                        std::to_string(minor_digits(currency)) +
+                                        (minor_digits(currency) == 3 ? " decimals, the last 0)"
+                                                                     : " decimals)"));
   }
   const json* method = given(job, "paymentMethod");
   auto method_id = id_text(method);
@@ -141,8 +150,13 @@ JobOutcome charge(const ProtocolSettings& s, const Job& job) {
       mapped = "approved";
     } else if (st == "requires_capture") {
       mapped = "authorized";
-    } else if (st == "processing" || st == "requires_action") {
+    } else if (st == "processing") {
       mapped = "pending";  // the webhook says how it ends
+    } else if (st == "requires_action") {
+      // The card wants the customer to authenticate (3-D Secure), and no customer is here
+      // to do it: declined, so that the order does not wait for a webhook that never comes.
+      return JobOutcome::error(s.error_code, r.said + ": the card requires authentication by the customer",
+                               {{"declineReason", "authentication_required"}, {"paymentId", *id}});
     } else if (st == "requires_payment_method" || st == "canceled") {
       return JobOutcome::error(s.error_code, r.said + ": the PaymentIntent is " + st,
                                {{"declineReason", st}, {"paymentId", *id}});
@@ -174,15 +188,20 @@ JobOutcome capture(const ProtocolSettings& s, const Job& job) {
 }
 
 JobOutcome refund_payment(const ProtocolSettings& s, const Job& job, const std::string& id,
-                          const char* outcome_variable, std::string idempotency_suffix = {}) {
+                          const char* outcome_variable, bool whole,
+                          std::string idempotency_suffix = {}) {
   Fields f = {{"payment_intent", id}, {"metadata[orderId]", order_id(job)}};
-  if (const json* amount = given(job, "refundAmount"); amount != nullptr && amount->is_number()) {
+  // A cancel gives everything back; a refund task may give part of it.
+  if (const json* amount = given(job, "refundAmount"); amount != nullptr && !whole) {
+    if (!amount->is_number()) {
+      return bad_variable(s, "refundAmount", "must be a number (the amount to give back), not " + amount->dump());
+    }
     const json* currency = given(job, "currency");
-    const auto units = minor_units(amount->get<double>(),
-                                   currency != nullptr && currency->is_string()
-                                       ? lower(currency->get<std::string>())
-                                       : std::string("eur"));
-    if (!units) return bad_variable(s, "refundAmount", "is not an amount Stripe takes");
+    if (currency == nullptr || !currency->is_string()) {
+      return bad_variable(s, "currency", "must be the currency of refundAmount (e.g. \"EUR\")");
+    }
+    const auto units = minor_units(amount->get<double>(), lower(currency->get<std::string>()));
+    if (!units) return bad_variable(s, "refundAmount", "is not an amount Stripe takes in that currency");
     f.emplace_back("amount", std::to_string(*units));
   }
   return stripe_post(s, job, "/v1/refunds", f, [&](const Reply& r) {
@@ -211,7 +230,12 @@ JobOutcome cancel(const ProtocolSettings& s, const Job& job) {
   if (!id) return JobOutcome::complete({{"paymentCancellation", "none"}});  // nothing charged
   return stripe_post(s, job, "/v1/payment_intents/" + path_segment(*id) + "/cancel",
                      {{"cancellation_reason", "abandoned"}}, [&](const Reply& r) {
-                       if (r.status == 404) return JobOutcome::complete({{"paymentCancellation", "none"}});
+                       // Unknown to this account: a key of another account or mode
+                       // (test/live) would say the same, so only Stripe's own code counts.
+                       if (r.status == 404 &&
+                           error_text(stripe_error(r), "code") == "resource_missing") {
+                         return JobOutcome::complete({{"paymentCancellation", "none"}});
+                       }
                        if (r.status >= 400) {
                          const json* e = stripe_error(r);
                          // Already captured: give the money back instead.
@@ -223,7 +247,7 @@ JobOutcome cancel(const ProtocolSettings& s, const Job& job) {
                              }
                            }
                            if (state == "succeeded") {
-                             return refund_payment(s, job, *id, "paymentCancellation", ":refund");
+                             return refund_payment(s, job, *id, "paymentCancellation", true, ":refund");
                            }
                            if (state == "canceled") {
                              return JobOutcome::complete({{"paymentCancellation", "voided"}});
@@ -238,7 +262,7 @@ JobOutcome cancel(const ProtocolSettings& s, const Job& job) {
 JobOutcome refund(const ProtocolSettings& s, const Job& job) {
   auto id = payment_id(s, job);
   if (!id) return bad_variable(s, "paymentId", "must be the PaymentIntent to refund (pi_...)");
-  return refund_payment(s, job, *id, "refundStatus");
+  return refund_payment(s, job, *id, "refundStatus", false);
 }
 
 constexpr std::array<Operation, 4> kOperations = {{

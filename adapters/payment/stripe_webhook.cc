@@ -49,6 +49,8 @@ Result<std::optional<Message>> stripe_webhook_message(std::string_view body,
     reason = text_at(error, "decline_code");
     if (reason.empty()) reason = text_at(error, "code");
     if (reason.empty()) reason = text_at(error, "message");
+  } else if (type == "payment_intent.amount_capturable_updated") {
+    status = "authorized";  // manual capture: authorised, a capture task takes it
   } else if (type == "payment_intent.canceled") {
     status = "failed";
     reason = "canceled";

@@ -91,6 +91,11 @@ TEST(StripeAdapter, AChargeIsAFormEncodedPaymentIntentInMinorUnitsAndARetryCharg
   EXPECT_TRUE(fraction.no_retry());
   EXPECT_NE(fraction.message().find("not an amount Stripe takes in jpy"), std::string::npos)
       << fraction.message();
+  // Three-decimal currencies go in steps of ten, as Stripe takes them; nothing is free.
+  EXPECT_EQ(charge(FakeJob(order(10.5, "KWD")).keyed("order:6:2")).kind(), Kind::kComplete);
+  EXPECT_EQ(form(peer.seen().back().body).at("amount"), "10500");
+  EXPECT_TRUE(charge(FakeJob(order(10.005, "KWD")).keyed("order:7:2")).no_retry());
+  EXPECT_TRUE(charge(FakeJob(order(0, "EUR")).keyed("order:8:2")).no_retry());
 }
 
 TEST(StripeAdapter, ADeclineIsTheBpmnErrorWithStripesDeclineCode) {
@@ -104,9 +109,10 @@ TEST(StripeAdapter, ADeclineIsTheBpmnErrorWithStripesDeclineCode) {
       FakeJob(order(50, "EUR", "pm_card_chargeDeclined")).keyed("k2"));
   EXPECT_EQ(generic.error_code(), "CARD_REFUSED");
   EXPECT_EQ(generic.variables()["declineReason"], "generic_decline");
-  // 3-D Secure: pending until the webhook says how it ended.
+  // 3-D Secure wants the customer, who is not there: declined, not left waiting.
   JobOutcome action = stripe(peer, "charge")(FakeJob(order(50, "EUR", "pm_card_authenticationRequired")).keyed("k3"));
-  EXPECT_EQ(action.variables()["paymentStatus"], "pending");
+  ASSERT_EQ(action.kind(), Kind::kError) << action.message();
+  EXPECT_EQ(action.variables()["declineReason"], "authentication_required");
 }
 
 TEST(StripeAdapter, ARateLimitIsRetriedNoSoonerThanRetryAfter) {
@@ -139,6 +145,13 @@ TEST(StripeAdapter, CancelVoidsAnAuthorisationAndRefundsACapture) {
   ASSERT_EQ(refunded.kind(), Kind::kComplete) << refunded.message();
   EXPECT_EQ(refunded.variables()["paymentCancellation"], "refunded");
   EXPECT_TRUE(refunded.variables()["refundId"].get<std::string>().starts_with("re_"));
+  // A refund amount that is not a number is a mistake, never a refund of everything.
+  json wrong_amount = with_id;
+  wrong_amount["refundAmount"] = "5.00";
+  JobOutcome mistaken = stripe(peer, "refund")(FakeJob(wrong_amount).keyed("c4b"));
+  EXPECT_TRUE(mistaken.no_retry());
+  EXPECT_NE(mistaken.message().find("refundAmount must be a number"), std::string::npos)
+      << mistaken.message();
   // Refunding again: refunded before, nothing more to give back.
   JobOutcome twice = stripe(peer, "refund")(FakeJob(with_id).keyed("c5"));
   ASSERT_EQ(twice.kind(), Kind::kComplete) << twice.message();

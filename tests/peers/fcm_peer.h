@@ -73,7 +73,7 @@ class FcmPeer {
       std::lock_guard lock(mu_);
       const std::string auth = req.get_header_value("Authorization");
       if (!auth.starts_with("Bearer ") || valid_.count(auth.substr(7)) == 0) {
-        return fail(401, "UNAUTHENTICATED", "THIRD_PARTY_AUTH_ERROR");
+        return fail(401, "UNAUTHENTICATED", "");
       }
       if (limited_ > 0) {
         --limited_;

@@ -1280,7 +1280,16 @@ TEST(ServerSettings, MistakesNameTheKey) {
   EXPECT_NE(error({{"webhooks", {{"payment", {{"signatureHeader", "X-Sig"}}}}}})
                 .find("server.webhooks.payment.secret: is missing"),
             std::string::npos);
-  EXPECT_NE(error({{"webhooks", {{"stripe", {{"secret", "x"}}}}}}).find("server.webhooks.stripe"),
+  EXPECT_NE(error({{"webhooks", {{"paypal", {{"secret", "x"}}}}}})
+                .find("server.webhooks.paypal: unknown webhook (known: payment, notifications, "
+                      "stripe, twilio)"),
+            std::string::npos);
+  EXPECT_EQ(error({{"webhooks", {{"stripe", {{"secret", "whsec_x"}, {"tolerance", "PT2M"}}}}}}), "");
+  EXPECT_NE(error({{"webhooks", {{"twilio", {{"secret", "token"}}}}}})
+                .find("server.webhooks.twilio.url: is missing"),
+            std::string::npos);
+  EXPECT_NE(error({{"webhooks", {{"stripe", {{"secret", "x"}, {"tolerance", "PT2H"}}}}}})
+                .find("server.webhooks.stripe.tolerance: must be a duration from PT1S to PT1H"),
             std::string::npos);
   auto good = server::read_server_settings(
       {{"webhooks",

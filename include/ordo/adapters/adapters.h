@@ -87,16 +87,18 @@ Result<TaskHandler> make_payment_adapter(const nlohmann::json& settings, const s
 //   charge   POST /v1/payment_intents (amount from total and currency, payment_method from
 //            paymentMethod, customer from customerId, confirm=true, metadata[orderId]) ->
 //            paymentId (pi_...), paymentStatus approved (succeeded), authorized
-//            (requires_capture) or pending (processing, requires_action: the webhook says
-//            how it ends); a card_error (402) -> errorCode with declineReason (the
-//            decline_code, else the code) and paymentId
+//            (requires_capture) or pending (processing: the webhook says how it ends); a
+//            card_error (402) -> errorCode with declineReason (the decline_code, else the
+//            code) and paymentId; requires_action (3-D Secure, nobody to authenticate) ->
+//            errorCode with declineReason authentication_required
 //   capture  POST /v1/payment_intents/{paymentId}/capture -> paymentStatus approved
 //   cancel   POST /v1/payment_intents/{paymentId}/cancel -> paymentCancellation voided; one
 //            captured already is refunded instead (refunded); no paymentId: none
-//   refund   POST /v1/refunds (payment_intent, amount from refundAmount when set) ->
-//            refundId, refundStatus refunded
-// 429 and 5xx are retried after Retry-After when Stripe sends one; 401 (the key), 400 (a
-// parameter) and idempotency errors are incidents quoting Stripe's message.
+//   refund   POST /v1/refunds (payment_intent, amount from refundAmount and currency
+//            when set) -> refundId, refundStatus refunded
+// 429, 409 (the same key in flight) and 5xx are retried, after Retry-After when Stripe
+// sends one; 401 (the key), 400 (a parameter) and idempotency errors are incidents quoting
+// Stripe's message.
 Result<TaskHandler> make_stripe_adapter(const nlohmann::json& settings, const std::string& where);
 
 struct PaymentWebhookOptions {
@@ -164,6 +166,7 @@ struct StripeWebhookOptions {
 //   payment_intent.payment_failed  -> paymentStatus "failed", paymentFailureReason (the
 //                                     last_payment_error's decline_code, code or message)
 //   payment_intent.canceled        -> paymentStatus "failed", paymentFailureReason "canceled"
+//   payment_intent.amount_capturable_updated -> paymentStatus "authorized" (manual capture)
 // with paymentId (pi_...), correlation key data.object.metadata.orderId (as the stripe
 // adapter's charge sets it), message id "stripe:<event id>" (Stripe delivers an event more
 // than once: the engine drops the repeat) and ttl options.ttl_ms. nullopt for a verified
