@@ -41,6 +41,22 @@ std::string shipped_process() {
   return s.str();
 }
 
+// A fresh SQLite engine (synchronous=FULL, group commit) at `db` with the shipped order
+// process deployed; null, with the benchmark skipped, when it cannot be opened.
+std::unique_ptr<ordo::Engine> fresh_engine(benchmark::State& state, const std::string& db,
+                                           const std::string& process) {
+  for (const char* suffix : {"", "-wal", "-shm"}) std::remove((db + suffix).c_str());
+  ordo::EngineOptions options;
+  options.group_commit = 64;
+  auto engine = ordo::Engine::open(db, options);
+  if (!engine) {
+    state.SkipWithError(engine.status().to_string().c_str());
+    return nullptr;
+  }
+  (void)(*engine)->deploy(ordo::load_bpmn(process, "order-acceptance.bpmn").document);
+  return std::move(*engine);
+}
+
 void BM_QueueToStartedInstance(benchmark::State& state) {
   const char* url = std::getenv("ORDO_BENCH_AMQP_URL");
   if (url == nullptr || *url == '\0') {
@@ -63,16 +79,8 @@ void BM_QueueToStartedInstance(benchmark::State& state) {
   int round = 0;
   for (auto _ : state) {
     state.PauseTiming();
-    remove_db();
-    ordo::EngineOptions options;
-    options.group_commit = 64;
-    auto engine = ordo::Engine::open(db, options);
-    if (!engine) {
-      state.SkipWithError(engine.status().to_string().c_str());
-      return;
-    }
-    ordo::LoadResult loaded = ordo::load_bpmn(process, "order-acceptance.bpmn");
-    (void)(*engine)->deploy(loaded.document);
+    std::unique_ptr<ordo::Engine> engine = fresh_engine(state, db, process);
+    if (!engine) return;
     const std::string queue =
         "bench." + std::to_string(::getpid()) + "." + std::to_string(prefetch) + "." +
         std::to_string(round++);
@@ -91,7 +99,7 @@ void BM_QueueToStartedInstance(benchmark::State& state) {
       return;
     }
     // Declares the queue, then stops: the orders wait for the timed start.
-    (*consumers)->start(**engine);
+    (*consumers)->start(*engine);
     while ((*consumers)->states()[0].state != "consuming") {
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
@@ -114,7 +122,7 @@ void BM_QueueToStartedInstance(benchmark::State& state) {
       return;
     }
     state.ResumeTiming();
-    (*consumers)->start(**engine);
+    (*consumers)->start(*engine);
     while ((*consumers)->states()[0].applied < static_cast<std::uint64_t>(kOrders)) {
       std::this_thread::sleep_for(std::chrono::microseconds(200));
     }
@@ -155,22 +163,15 @@ void BM_OutboxPublish(benchmark::State& state) {
   int round = 0;
   for (auto _ : state) {
     state.PauseTiming();
-    remove_db();
-    ordo::EngineOptions options;
-    options.group_commit = 64;
-    auto engine = ordo::Engine::open(db, options);
-    if (!engine) {
-      state.SkipWithError(engine.status().to_string().c_str());
-      return;
-    }
-    (void)(*engine)->deploy(ordo::load_bpmn(process, "order-acceptance.bpmn").document);
+    std::unique_ptr<ordo::Engine> engine = fresh_engine(state, db, process);
+    if (!engine) return;
     std::vector<ordo::StartRequest> starts(kOrders);
     for (int i = 0; i < kOrders; ++i) {
       starts[static_cast<std::size_t>(i)].process_id = "order-acceptance";
       starts[static_cast<std::size_t>(i)].business_key = "E-" + std::to_string(i);
       starts[static_cast<std::size_t>(i)].variables = {{"orderId", "E-" + std::to_string(i)}};
     }
-    (void)(*engine)->start_many(starts);
+    (void)engine->start_many(starts);
     const std::string exchange = "bench.status." + std::to_string(::getpid()) + "." + std::to_string(round++);
     (void)(*client)->declare_exchange(1, exchange, "topic");
     (void)(*client)->declare_queue(1, exchange + ".all", {});
@@ -187,7 +188,7 @@ void BM_OutboxPublish(benchmark::State& state) {
       return;
     }
     state.ResumeTiming();
-    (*publisher)->start(**engine);
+    (*publisher)->start(*engine);
     while ((*publisher)->state().published < static_cast<std::uint64_t>(2 * kOrders)) {
       std::this_thread::sleep_for(std::chrono::microseconds(200));
     }

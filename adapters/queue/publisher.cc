@@ -19,7 +19,7 @@ using adapters::queue::bad;
 using adapters::queue::read_keys;
 
 constexpr std::uint16_t kChannel = 1;
-constexpr std::size_t kBatch = 512;     // events read from the log at a time
+constexpr std::size_t kBatch = 4096;    // events read from the log at a time
 constexpr std::int64_t kIdleMs = 50;    // how long to wait when the log has nothing new
 
 struct Rule {
