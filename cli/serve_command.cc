@@ -67,8 +67,9 @@ ServeCommand::ServeCommand(CLI::App& app) : args_(std::make_unique<Args>()) {
       ->capture_default_str()
       ->check(CLI::IsMember({"text", "json"}));
   cmd_->footer(
-      "The API is documented in docs/http-api.md. Without tokens in the config's server "
-      "section the server only listens on loopback. SIGINT or SIGTERM stop it: no new "
+      "The API is documented in docs/http-api.md; the config's queues section (RabbitMQ "
+      "consumers and the event publisher) in docs/queues.md. Without tokens in the config's "
+      "server section the server only listens on loopback. SIGINT or SIGTERM stop it: no new "
       "requests, the ones in flight answered, jobs in flight finished or released.\nExit "
       "status: 0 after a stop, 1 when the database, the config or the address cannot be "
       "used, 2 on bad usage.\nNothing is simulated unless --simulate says so (or a type's "
