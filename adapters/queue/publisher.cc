@@ -1,5 +1,7 @@
 // RabbitMQ out: the history log published as CloudEvents, with confirms, from a position
 // kept in the database (include/ordo/adapters/queues.h, docs/queues.md#events).
+#include <unistd.h>
+
 #include <mutex>
 #include <thread>
 
@@ -35,6 +37,8 @@ struct Settings {
   bool declare = false;
   std::string source = "ordo";
   std::string reader;
+  std::int64_t lease_ms = 10'000;
+  std::string node;  // who holds the lease: default the host's name
   std::vector<Rule> rules;
 };
 
@@ -60,8 +64,18 @@ Result<Settings> read_settings(const json& section, const std::string& where) {
   const std::string at = where + ".events";
   Status s = read_keys(
       section["events"], at,
-      {"exchange", "exchangeType", "declare", "source", "reader", "publish"},
+      {"exchange", "exchangeType", "declare", "source", "reader", "lease", "node", "publish"},
       [&](const std::string& key, const json& v, const std::string& k_at) -> Status {
+        if (key == "lease") {
+          std::optional<std::int64_t> ms;
+          if (v.is_string()) ms = time::parse_fixed_duration_ms(v.get<std::string>());
+          if (!ms || *ms < 1000 || *ms > 600'000) {
+            return bad(k_at, "must be a duration from PT1S to PT10M (how long a node that "
+                             "stopped keeps the others from publishing)");
+          }
+          out.lease_ms = *ms;
+          return Status::ok();
+        }
         if (key == "declare") {
           if (!v.is_boolean()) return bad(k_at, "must be true or false");
           out.declare = v.get<bool>();
@@ -79,6 +93,7 @@ Result<Settings> read_settings(const json& section, const std::string& where) {
           (key == "exchange"       ? out.exchange
            : key == "exchangeType" ? out.exchange_type
            : key == "source"       ? out.source
+           : key == "node"         ? out.node
                                    : out.reader) = text;
           return Status::ok();
         }
@@ -143,6 +158,8 @@ class EventVariables final : public expr::Variables {
 
 struct EventPublisher::Impl {
   Settings settings;
+  // Who this publisher is among the nodes of one database (Engine::claim_log).
+  std::string owner;
   LogFunction log;
   adapters::queue::Stopper stop;
   Engine* engine = nullptr;
@@ -183,6 +200,12 @@ Result<std::unique_ptr<EventPublisher>> EventPublisher::create(const json& secti
   impl->settings = std::move(*settings);
   impl->log = std::move(log);
   impl->state.exchange = impl->settings.exchange;
+  // A node restarting takes its own lease back at once; another waits for it to run out.
+  if (impl->settings.node.empty()) {
+    char host[256] = {};
+    impl->settings.node = ::gethostname(host, sizeof host - 1) == 0 ? host : "ordo";
+  }
+  impl->owner = impl->settings.node;
   impl->state.state = "stopped";
   return std::unique_ptr<EventPublisher>(new EventPublisher(std::move(impl)));
 }
@@ -249,21 +272,40 @@ Status EventPublisher::Impl::publish(std::int64_t& backoff_ms) {
     }
   }
   if (Status s = conn->confirm_select(kChannel); !s) return s;
-  Result<std::uint64_t> position = engine->log_position(settings.reader);
-  if (!position) return position.status();
   {
     std::lock_guard lock(mu);
-    state.state = "publishing";
-    state.position = *position;
-    if (!state.last_error.empty()) say(LogLevel::kInfo, "events to exchange '" + settings.exchange + "': publishing again");
+    if (!state.last_error.empty()) say(LogLevel::kInfo, "events to exchange '" + settings.exchange + "': connected again");
     state.last_error.clear();
   }
   backoff_ms = adapters::queue::kFirstBackoffMs;
   adapters::amqp::Properties p;
   p.content_type = "application/cloudevents+json";
   p.app_id = "ordo";
-  std::uint64_t at = *position;
+  std::uint64_t at = 0;
+  bool leading = false;
+  auto next_claim = std::chrono::steady_clock::time_point{};
   while (!stop.stopping()) {
+    // One publisher of the reader among the nodes of a database: the lease's holder. The
+    // others stand by, and one takes over, from the kept position, when it runs out.
+    if (std::chrono::steady_clock::now() >= next_claim) {
+      Result<bool> held = engine->claim_log(settings.reader, owner, settings.lease_ms);
+      if (!held) return held.status();
+      next_claim = std::chrono::steady_clock::now() + std::chrono::milliseconds(settings.lease_ms / 3);
+      if (*held && !leading) {
+        Result<std::uint64_t> position = engine->log_position(settings.reader);
+        if (!position) return position.status();
+        at = *position;
+      }
+      leading = *held;
+      std::lock_guard lock(mu);
+      state.state = leading ? "publishing" : "standby";
+      state.position = at;
+    }
+    if (!leading) {
+      if (Status s = conn->keep_alive(); !s) return s;
+      stop.pause(std::min<std::int64_t>(settings.lease_ms / 3, 1000));
+      continue;
+    }
     Result<std::vector<LogEvent>> events = engine->history_log(at, kBatch);
     if (!events) return events.status();
     if (events->empty()) {

@@ -152,6 +152,21 @@ Result<std::uint64_t> Engine::log_position(std::string_view reader) const {
   return impl_->store->log_position(reader);
 }
 
+Result<bool> Engine::claim_log(std::string_view reader, std::string_view owner,
+                               std::int64_t lease_ms) {
+  Impl::Call call(*impl_);
+  const auto id = static_cast<std::int64_t>(std::hash<std::string_view>{}(owner) & 0xFFFFF);
+  bool held = false;
+  Status s = impl_->in_transaction([&]() -> Status {
+    Result<bool> r = impl_->store->claim_log(reader, id, impl_->clock->now_ms(), lease_ms);
+    if (!r) return r.status();
+    held = *r;
+    return Status::ok();
+  });
+  if (!s) return s;
+  return held;
+}
+
 Status Engine::set_log_position(std::string_view reader, std::uint64_t position) {
   Impl::Call call(*impl_);
   return impl_->in_transaction([&] { return impl_->store->set_log_position(reader, position); });

@@ -344,6 +344,17 @@ class Store {
     (void)position;
     return Status::invalid_argument("the history log needs a durable engine (Engine::open)");
   }
+  // Takes or keeps the lease of reader `reader` for `owner` (20 bits) until now_ms +
+  // lease_ms, when it is free, run out or `owner`'s already: whether `owner` holds it now.
+  // One statement, so two engines claiming at once cannot both win.
+  virtual Result<bool> claim_log(std::string_view reader, std::int64_t owner,
+                                 std::int64_t now_ms, std::int64_t lease_ms) {
+    (void)reader;
+    (void)owner;
+    (void)now_ms;
+    (void)lease_ms;
+    return Status::invalid_argument("the history log needs a durable engine (Engine::open)");
+  }
 };
 
 }  // namespace ordo::store

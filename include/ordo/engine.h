@@ -453,6 +453,11 @@ class Engine {
   // moving it forward (a position before the kept one changes nothing).
   Result<std::uint64_t> log_position(std::string_view reader) const;
   Status set_log_position(std::string_view reader, std::uint64_t position);
+  // One reader among several engines on one database: takes or keeps the lease of
+  // `reader` for `owner` for `lease_ms` when it is free, has run out or is `owner`'s
+  // already; whether `owner` holds it now. Owners are told apart by 20 bits of a hash of
+  // `owner`: give each engine's reader a random or unique one.
+  Result<bool> claim_log(std::string_view reader, std::string_view owner, std::int64_t lease_ms);
   // Root and called instances, by id, without variables or elements.
   Result<std::vector<InstanceInfo>> instances(const InstanceFilter& filter = {}) const;
   // Instances counted by process, state and end event (for metrics): one query, however

@@ -529,6 +529,33 @@ TEST_F(EventsTest, EventsGoOutAfterTheirCommitWithStableIdsAndIdenticalRepeats) 
   }
 }
 
+// Nodes of one database: one publisher holds the lease, the others stand by; when it stops,
+// one of them takes over from the kept position, and nothing is lost.
+TEST_F(EventsTest, OnePublisherPerDatabaseAndAnotherTakesOverWhenItStops) {
+  json shared = section("status");
+  shared["events"]["lease"] = "PT1S";
+  shared["events"]["node"] = "node-a";
+  auto a = EventPublisher::create(shared, "queues");
+  shared["events"]["node"] = "node-b";
+  auto b = EventPublisher::create(shared, "queues");
+  ASSERT_TRUE(a.is_ok() && b.is_ok());
+  (*a)->start(*durable_);
+  ASSERT_TRUE(eventually([&] { return (*a)->state().state == "publishing"; })) << (*a)->state().last_error;
+  (*b)->start(*durable_);
+  ASSERT_TRUE(eventually([&] { return (*b)->state().state == "standby"; })) << (*b)->state().state;
+  ASSERT_TRUE(durable_->start("order", {{"orderId", "G-1"}}, "G-1").is_ok());
+  std::vector<Delivery> first = drain(exchange_ + ".all", 2);
+  EXPECT_EQ(first.size(), 2u) << "published once, by one of them";
+  EXPECT_EQ((*b)->state().published, 0u);
+  (*a)->stop();
+  ASSERT_TRUE(eventually([&] { return (*b)->state().state == "publishing"; })) << (*b)->state().state;
+  ASSERT_TRUE(durable_->start("order", {{"orderId", "G-2"}}, "G-2").is_ok());
+  std::vector<Delivery> second = drain(exchange_ + ".all", 2);
+  ASSERT_EQ(second.size(), 2u);
+  for (const Delivery& d : second) EXPECT_EQ(json::parse(d.body)["subject"], "G-2");
+  (*b)->stop();
+}
+
 TEST_F(EventsTest, AnEngineInMemoryHasNoLogToPublish) {
   auto made = EventPublisher::create(section("mem"), "queues");
   ASSERT_TRUE(made.is_ok());

@@ -284,6 +284,25 @@ TEST_F(PgNodes, EveryNodeSeesTheOrdersPerMinuteAndElementsOfAll) {
   }
 }
 
+// The history log's lease (the event publisher): one node holds it, the other waits until
+// it runs out; the log's position moves only forward, whoever moves it.
+TEST_F(PgNodes, OneNodeHoldsTheLogLeaseUntilItRunsOut) {
+  auto clock = std::make_shared<VirtualClock>(1'765'100'000'000);
+  auto a = node(clock);
+  auto b = node(clock);
+  ASSERT_TRUE(a && b);
+  EXPECT_TRUE(must(a->claim_log("status", "node-a", 10'000)));
+  EXPECT_FALSE(must(b->claim_log("status", "node-b", 10'000)));
+  EXPECT_TRUE(must(a->claim_log("status", "node-a", 10'000))) << "kept by its holder";
+  EXPECT_TRUE(must(b->claim_log("other-reader", "node-b", 10'000))) << "one lease per reader";
+  clock->advance(10'001);
+  EXPECT_TRUE(must(b->claim_log("status", "node-b", 10'000))) << "run out: taken over";
+  EXPECT_FALSE(must(a->claim_log("status", "node-a", 10'000)));
+  ASSERT_TRUE(a->set_log_position("status", 40).is_ok());
+  ASSERT_TRUE(b->set_log_position("status", 30).is_ok());
+  EXPECT_EQ(must(b->log_position("status")), 40u);
+}
+
 TEST_F(PgNodes, ADeploymentOnOneNodeIsUsedByTheOthers) {
   auto a = node();
   auto b = node();

@@ -82,6 +82,7 @@ enum class PgStore::Sql : std::uint8_t {
   kHistoryLog,
   kLogPosition,
   kSetLogPosition,
+  kClaimLog,
   kCount  // not a statement: how many there are
 };
 
@@ -352,6 +353,11 @@ std::string_view PgStore::sql_text(Sql id) noexcept {
              "ORDER BY h.sequence LIMIT $2";
     case Sql::kLogPosition:
       return "SELECT value FROM meta WHERE name = $1";
+    case Sql::kClaimLog:
+      // value: the lease's end (ms) shifted up 20 bits, its owner in the low 20.
+      return "INSERT INTO meta (name, value) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET "
+             "value = EXCLUDED.value WHERE (meta.value >> 20) < $3 OR (meta.value & 1048575) = $4 "
+             "RETURNING value";
     case Sql::kSetLogPosition:
       return "INSERT INTO meta (name, value) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET "
              "value = GREATEST(meta.value, EXCLUDED.value)";
@@ -1613,6 +1619,17 @@ Result<std::uint64_t> PgStore::log_position(std::string_view reader) {
   if (!r) return r.status();
   if (r->empty()) return std::uint64_t{0};
   return static_cast<std::uint64_t>(int64_at(*r, 0, 0));
+}
+
+Result<bool> PgStore::claim_log(std::string_view reader, std::int64_t owner, std::int64_t now_ms,
+                                std::int64_t lease_ms) {
+  const std::string name = "log-lease:" + std::string(reader);
+  const std::int64_t mine = owner & 0xFFFFF;
+  const std::int64_t value = ((now_ms + lease_ms) << 20) | mine;
+  Result<Rows> r = run(Sql::kClaimLog, {name.c_str(), Num(value).c_str(), Num(now_ms).c_str(),
+                                        Num(mine).c_str()});
+  if (!r) return r.status();
+  return !r->empty();
 }
 
 Status PgStore::set_log_position(std::string_view reader, std::uint64_t position) {

@@ -141,6 +141,8 @@ class PgStore final : public Store {
   Result<std::vector<LogRow>> history_log(std::uint64_t after, std::size_t limit) override;
   Result<std::uint64_t> log_position(std::string_view reader) override;
   Status set_log_position(std::string_view reader, std::uint64_t position) override;
+  Result<bool> claim_log(std::string_view reader, std::int64_t owner, std::int64_t now_ms,
+                         std::int64_t lease_ms) override;
   Result<std::vector<DeploymentRow>> deployments(std::string_view process_id = {}) override;
   Result<int> latest_version(std::string_view process_id) override;
   Result<std::int64_t> deployment_count() override;

@@ -312,6 +312,27 @@ Result<std::uint64_t> SqliteStore::log_position(std::string_view reader) {
   return *row ? static_cast<std::uint64_t>(st->int64(0)) : std::uint64_t{0};
 }
 
+Result<bool> SqliteStore::claim_log(std::string_view reader, std::int64_t owner,
+                                    std::int64_t now_ms, std::int64_t lease_ms) {
+  // value: the lease's end (ms) shifted up 20 bits, its owner in the low 20.
+  Result<Statement> st = db_->prepare(
+      "INSERT INTO meta (name, value) VALUES ('log-lease:' || ?1, ?2) ON CONFLICT (name) DO "
+      "UPDATE SET value = excluded.value WHERE (meta.value >> 20) < ?3 OR "
+      "(meta.value & 1048575) = ?4 RETURNING value");
+  if (!st) return st.status();
+  const std::int64_t mine = owner & 0xFFFFF;
+  st->bind(1, reader).bind(2, ((now_ms + lease_ms) << 20) | mine).bind(3, now_ms).bind(4, mine);
+  Result<bool> row = st->step();
+  if (!row) return row.status();
+  const bool held = *row;
+  if (held) {
+    // Step to the end, so that the statement finishes its write.
+    Result<bool> more = st->step();
+    if (!more) return more.status();
+  }
+  return held;
+}
+
 Status SqliteStore::set_log_position(std::string_view reader, std::uint64_t position) {
   Result<Statement> st = db_->prepare(
       "INSERT INTO meta (name, value) VALUES ('log:' || ?1, ?2) ON CONFLICT (name) DO UPDATE "

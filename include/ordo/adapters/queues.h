@@ -107,6 +107,13 @@ class QueueConsumers {
 //    "source": "urn:shop:ordo",                          CloudEvents source; default "ordo"
 //    "reader": "order-status",                           the log position's name; default
 //                                                        the exchange's
+//    "lease": "PT10S",                                   nodes of one database: one
+//                                                        publishes, the others stand by
+//                                                        and take over this long after it
+//                                                        stops
+//    "node": "ordo-2",                                   this node's name for the lease;
+//                                                        default the host's name (a node
+//                                                        restarting takes it back at once)
 //    "publish": [{"on": "instance-started"},             a history kind (history.h) or
 //                                                        "instance-ended"
 //                {"on": "element-activated", "elements": ["ship"],
@@ -122,7 +129,8 @@ class QueueConsumers {
 // application/cloudevents+json) whose id is the event's number in the history.
 struct EventPublisherState {
   std::string exchange;
-  std::string state;  // "connecting", "publishing", "retrying", "stopped"
+  std::string state;  // "connecting", "publishing", "standby" (another node publishes),
+                      // "retrying", "stopped"
   std::string last_error;
   std::uint64_t position = 0;   // the last history number handled
   std::uint64_t published = 0;  // since this process started
