@@ -41,11 +41,29 @@ std::string shipped_process() {
   return s.str();
 }
 
+// The broker of ORDO_BENCH_AMQP_URL; null, with the benchmark skipped, without one.
+const char* broker_url(benchmark::State& state) {
+  const char* url = std::getenv("ORDO_BENCH_AMQP_URL");
+  if (url != nullptr && *url != '\0') return url;
+  state.SkipWithError("set ORDO_BENCH_AMQP_URL (scripts/rabbitmq-test-server start DIR prints one)");
+  return nullptr;
+}
+
+std::string bench_db(const std::string& name) {
+  const char* tmp = std::getenv("TMPDIR");
+  return std::string(tmp ? tmp : "/tmp") + "/ordo-bench-" + name + "-" + std::to_string(::getpid()) +
+         ".db";
+}
+
+void remove_db(const std::string& db) {
+  for (const char* suffix : {"", "-wal", "-shm"}) std::remove((db + suffix).c_str());
+}
+
 // A fresh SQLite engine (synchronous=FULL, group commit) at `db` with the shipped order
 // process deployed; null, with the benchmark skipped, when it cannot be opened.
 std::unique_ptr<ordo::Engine> fresh_engine(benchmark::State& state, const std::string& db,
                                            const std::string& process) {
-  for (const char* suffix : {"", "-wal", "-shm"}) std::remove((db + suffix).c_str());
+  remove_db(db);
   ordo::EngineOptions options;
   options.group_commit = 64;
   auto engine = ordo::Engine::open(db, options);
@@ -58,18 +76,10 @@ std::unique_ptr<ordo::Engine> fresh_engine(benchmark::State& state, const std::s
 }
 
 void BM_QueueToStartedInstance(benchmark::State& state) {
-  const char* url = std::getenv("ORDO_BENCH_AMQP_URL");
-  if (url == nullptr || *url == '\0') {
-    state.SkipWithError("set ORDO_BENCH_AMQP_URL (scripts/rabbitmq-test-server start DIR prints one)");
-    return;
-  }
+  const char* url = broker_url(state);
+  if (url == nullptr) return;
   const int prefetch = static_cast<int>(state.range(0));
-  const char* tmp = std::getenv("TMPDIR");
-  const std::string db = std::string(tmp ? tmp : "/tmp") + "/ordo-bench-queue-" +
-                         std::to_string(::getpid()) + ".db";
-  const auto remove_db = [&] {
-    for (const char* suffix : {"", "-wal", "-shm"}) std::remove((db + suffix).c_str());
-  };
+  const std::string db = bench_db("queue");
   auto client = ordo::adapters::amqp::Connection::open(url, "ordo bench publisher");
   if (!client || !(*client)->open_channel(1) || !(*client)->confirm_select(1)) {
     state.SkipWithError("cannot publish to the broker");
@@ -132,7 +142,7 @@ void BM_QueueToStartedInstance(benchmark::State& state) {
     (void)(*client)->delete_queue(1, queue + ".dead");
     state.ResumeTiming();
   }
-  remove_db();
+  remove_db(db);
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()) * kOrders);
 }
 BENCHMARK(BM_QueueToStartedInstance)->Arg(64)->Arg(256)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(3);
@@ -143,17 +153,9 @@ BENCHMARK(BM_QueueToStartedInstance)->Arg(64)->Arg(256)->Unit(benchmark::kMillis
 // it reads. items_per_second is events published per second: does the outbox keep up with
 // the queue's starts?
 void BM_OutboxPublish(benchmark::State& state) {
-  const char* url = std::getenv("ORDO_BENCH_AMQP_URL");
-  if (url == nullptr || *url == '\0') {
-    state.SkipWithError("set ORDO_BENCH_AMQP_URL (scripts/rabbitmq-test-server start DIR prints one)");
-    return;
-  }
-  const char* tmp = std::getenv("TMPDIR");
-  const std::string db = std::string(tmp ? tmp : "/tmp") + "/ordo-bench-outbox-" +
-                         std::to_string(::getpid()) + ".db";
-  const auto remove_db = [&] {
-    for (const char* suffix : {"", "-wal", "-shm"}) std::remove((db + suffix).c_str());
-  };
+  const char* url = broker_url(state);
+  if (url == nullptr) return;
+  const std::string db = bench_db("outbox");
   auto client = ordo::adapters::amqp::Connection::open(url, "ordo bench");
   if (!client || !(*client)->open_channel(1)) {
     state.SkipWithError("cannot reach the broker");
@@ -197,7 +199,7 @@ void BM_OutboxPublish(benchmark::State& state) {
     (void)(*client)->delete_queue(1, exchange + ".all");
     state.ResumeTiming();
   }
-  remove_db();
+  remove_db(db);
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()) * 2 * kOrders);
 }
 BENCHMARK(BM_OutboxPublish)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(3);

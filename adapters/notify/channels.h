@@ -77,6 +77,8 @@ Result<std::unique_ptr<Channel>> make_fcm_channel(const nlohmann::json& settings
                                                   const std::string& base_dir);
 // The customer's phone as an E.164 number: where every SMS channel sends.
 Result<Recipient> phone_recipient(const nlohmann::json& customer);
+// The customer's app: pushToken (or deviceToken), where every push channel sends.
+Result<Recipient> push_recipient(const nlohmann::json& customer);
 // Base64 (OpenSSL's encoder): MIME bodies, basic authentication.
 std::string base64(std::string_view bytes);
 // One HTTP exchange of a channel: the answer, or the kRetry result of a transport failure

@@ -80,13 +80,7 @@ class FcmChannel final : public Channel {
 
   std::string_view name() const noexcept override { return "push"; }
   Result<Recipient> recipient(const json& customer) const override {
-    for (const char* k : {"pushToken", "deviceToken"}) {
-      auto it = customer.find(k);
-      if (it != customer.end() && it->is_string() && !it->get<std::string>().empty()) {
-        return Recipient{it->get<std::string>(), {}};
-      }
-    }
-    return Status::invalid_argument("the customer has no pushToken (no app installed)");
+    return push_recipient(customer);
   }
 
   SendResult send(const Outgoing& out) override {

@@ -106,13 +106,7 @@ class PushChannel final : public HttpChannel {
  public:
   std::string_view name() const noexcept override { return "push"; }
   Result<Recipient> recipient(const json& customer) const override {
-    for (const char* k : {"pushToken", "deviceToken"}) {
-      auto it = customer.find(k);
-      if (it != customer.end() && it->is_string() && !it->get<std::string>().empty()) {
-        return Recipient{it->get<std::string>(), {}};
-      }
-    }
-    return Status::invalid_argument("the customer has no pushToken (no app installed)");
+    return push_recipient(customer);
   }
   SendResult send(const Outgoing& out) override {
     return post({{"to", out.to.address},
@@ -125,6 +119,16 @@ class PushChannel final : public HttpChannel {
 };
 
 }  // namespace
+
+Result<Recipient> push_recipient(const json& customer) {
+  for (const char* k : {"pushToken", "deviceToken"}) {
+    auto it = customer.find(k);
+    if (it != customer.end() && it->is_string() && !it->get<std::string>().empty()) {
+      return Recipient{it->get<std::string>(), {}};
+    }
+  }
+  return Status::invalid_argument("the customer has no pushToken (no app installed)");
+}
 
 std::optional<SendResult> exchange(const adapters::HttpRequest& request,
                                    adapters::HttpAnswer& answer) {

@@ -167,14 +167,8 @@ JobOutcome charge(const ProtocolSettings& s, const Job& job) {
   });
 }
 
-Result<std::string> payment_id(const ProtocolSettings&, const Job& job) {
-  auto id = id_text(given(job, "paymentId"));
-  if (!id) return Status::not_found("no paymentId");
-  return *id;
-}
-
 JobOutcome capture(const ProtocolSettings& s, const Job& job) {
-  auto id = payment_id(s, job);
+  auto id = id_text(given(job, "paymentId"));
   if (!id) return bad_variable(s, "paymentId", "must be the PaymentIntent to capture (pi_...)");
   return stripe_post(s, job, "/v1/payment_intents/" + path_segment(*id) + "/capture", {},
                      [&](const Reply& r) {
@@ -226,7 +220,7 @@ JobOutcome refund_payment(const ProtocolSettings& s, const Job& job, const std::
 
 // Cancel: void what is not captured, refund what is (the order process's cancel-payment).
 JobOutcome cancel(const ProtocolSettings& s, const Job& job) {
-  auto id = payment_id(s, job);
+  auto id = id_text(given(job, "paymentId"));
   if (!id) return JobOutcome::complete({{"paymentCancellation", "none"}});  // nothing charged
   return stripe_post(s, job, "/v1/payment_intents/" + path_segment(*id) + "/cancel",
                      {{"cancellation_reason", "abandoned"}}, [&](const Reply& r) {
@@ -260,7 +254,7 @@ JobOutcome cancel(const ProtocolSettings& s, const Job& job) {
 }
 
 JobOutcome refund(const ProtocolSettings& s, const Job& job) {
-  auto id = payment_id(s, job);
+  auto id = id_text(given(job, "paymentId"));
   if (!id) return bad_variable(s, "paymentId", "must be the PaymentIntent to refund (pi_...)");
   return refund_payment(s, job, *id, "refundStatus", false);
 }

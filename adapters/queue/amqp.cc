@@ -134,6 +134,27 @@ class TableBuilder {
   std::vector<amqp_table_entry_t> entries_;
 };
 
+// What a method that ends a channel, a connection or a consumer says (the broker closed or
+// cancelled it); empty for any other method.
+std::string closing_text(const amqp_method_t& method) {
+  switch (method.id) {
+    case AMQP_CONNECTION_CLOSE_METHOD: {
+      const auto* m = static_cast<const amqp_connection_close_t*>(method.decoded);
+      return "the broker closed the connection: " + std::to_string(m->reply_code) + " " +
+             text(m->reply_text);
+    }
+    case AMQP_CHANNEL_CLOSE_METHOD: {
+      const auto* m = static_cast<const amqp_channel_close_t*>(method.decoded);
+      return "the broker closed the channel: " + std::to_string(m->reply_code) + " " +
+             text(m->reply_text);
+    }
+    case AMQP_BASIC_CANCEL_METHOD:
+      return "the broker cancelled the consumer (was its queue deleted?)";
+    default:
+      return {};
+  }
+}
+
 std::string reply_text(const amqp_rpc_reply_t& r) {
   switch (r.reply_type) {
     case AMQP_RESPONSE_NORMAL:
@@ -143,16 +164,7 @@ std::string reply_text(const amqp_rpc_reply_t& r) {
     case AMQP_RESPONSE_LIBRARY_EXCEPTION:
       return amqp_error_string2(r.library_error);
     case AMQP_RESPONSE_SERVER_EXCEPTION:
-      if (r.reply.id == AMQP_CONNECTION_CLOSE_METHOD) {
-        const auto* m = static_cast<const amqp_connection_close_t*>(r.reply.decoded);
-        return "the broker closed the connection: " + std::to_string(m->reply_code) + " " +
-               text(m->reply_text);
-      }
-      if (r.reply.id == AMQP_CHANNEL_CLOSE_METHOD) {
-        const auto* m = static_cast<const amqp_channel_close_t*>(r.reply.decoded);
-        return "the broker closed the channel: " + std::to_string(m->reply_code) + " " +
-               text(m->reply_text);
-      }
+      if (std::string closed = closing_text(r.reply); !closed.empty()) return closed;
       return "the broker answered method " + std::to_string(r.reply.id);
   }
   return "unknown reply";
@@ -369,26 +381,10 @@ Result<std::optional<Delivery>> Connection::next(std::int64_t timeout_ms) {
                          std::string("reading from the broker: ") + amqp_error_string2(rc)));
     }
     if (frame.frame_type != AMQP_FRAME_METHOD) return std::optional<Delivery>();
-    switch (frame.payload.method.id) {
-      case AMQP_BASIC_CANCEL_METHOD:
-        return lost(Status(StatusCode::kAdapterError,
-                           "the broker cancelled the consumer (was its queue deleted?)"));
-      case AMQP_CHANNEL_CLOSE_METHOD: {
-        const auto* m = static_cast<const amqp_channel_close_t*>(frame.payload.method.decoded);
-        return lost(Status(StatusCode::kAdapterError,
-                           "the broker closed the channel: " + std::to_string(m->reply_code) +
-                               " " + text(m->reply_text)));
-      }
-      case AMQP_CONNECTION_CLOSE_METHOD: {
-        const auto* m =
-            static_cast<const amqp_connection_close_t*>(frame.payload.method.decoded);
-        return lost(Status(StatusCode::kAdapterError,
-                           "the broker closed the connection: " + std::to_string(m->reply_code) +
-                               " " + text(m->reply_text)));
-      }
-      default:
-        return std::optional<Delivery>();
+    if (std::string closed = closing_text(frame.payload.method); !closed.empty()) {
+      return lost(Status(StatusCode::kAdapterError, closed));
     }
+    return std::optional<Delivery>();
   }
   return lost(Status(StatusCode::kAdapterError, "consuming: " + reply_text(r)));
 }
@@ -403,10 +399,10 @@ Status Connection::keep_alive() {
     return lost(Status(StatusCode::kAdapterError,
                        std::string("reading from the broker: ") + amqp_error_string2(rc)));
   }
-  if (frame.frame_type == AMQP_FRAME_METHOD &&
-      (frame.payload.method.id == AMQP_CONNECTION_CLOSE_METHOD ||
-       frame.payload.method.id == AMQP_CHANNEL_CLOSE_METHOD)) {
-    return lost(Status(StatusCode::kAdapterError, "the broker closed the connection"));
+  if (frame.frame_type == AMQP_FRAME_METHOD) {
+    if (std::string closed = closing_text(frame.payload.method); !closed.empty()) {
+      return lost(Status(StatusCode::kAdapterError, closed));
+    }
   }
   amqp_maybe_release_buffers(state_->conn);
   return Status::ok();
@@ -548,20 +544,10 @@ Status Connection::wait_for_confirms(std::uint16_t channel, std::int64_t timeout
         amqp_destroy_message(&returned);
         break;
       }
-      case AMQP_CHANNEL_CLOSE_METHOD: {
-        const auto* m = static_cast<const amqp_channel_close_t*>(frame.payload.method.decoded);
-        return lost(Status(StatusCode::kAdapterError,
-                           "the broker closed the channel: " + std::to_string(m->reply_code) +
-                               " " + text(m->reply_text)));
-      }
-      case AMQP_CONNECTION_CLOSE_METHOD: {
-        const auto* m =
-            static_cast<const amqp_connection_close_t*>(frame.payload.method.decoded);
-        return lost(Status(StatusCode::kAdapterError,
-                           "the broker closed the connection: " + std::to_string(m->reply_code) +
-                               " " + text(m->reply_text)));
-      }
       default:
+        if (std::string closed = closing_text(frame.payload.method); !closed.empty()) {
+          return lost(Status(StatusCode::kAdapterError, closed));
+        }
         break;
     }
   }

@@ -33,10 +33,10 @@ using adapters::queue::read_keys;
 struct Binding {
   std::string queue;
   bool starts = true;  // "start"; else "message"
-  adapters::Text process_id;
-  std::optional<adapters::Text> business_key;
-  adapters::Text name;
-  std::optional<adapters::Text> correlation_key;
+  adapters::Text target;              // start: processId; message: name
+  std::optional<adapters::Text> key;  // start: businessKey; message: correlationKey
+  const char* target_name() const { return starts ? "processId" : "name"; }
+  const char* key_name() const { return starts ? "businessKey" : "correlationKey"; }
   std::shared_ptr<const CompiledExpression> variables;  // null: the body
   adapters::Text message_id;
   std::int64_t ttl_ms = 0;
@@ -52,6 +52,48 @@ Result<std::shared_ptr<const CompiledExpression>> expression(const json& value,
     return bad(at, "must be a FEEL expression, \"=...\" (e.g. \"=body\")");
   }
   return adapters::compile_feel(value.get<std::string>(), at);
+}
+
+// A consumer's "start" or "message" object: what each delivery becomes.
+Status read_mapping(const json& v, const std::string& where, Binding& b) {
+  const std::initializer_list<std::string_view> start_keys = {"processId", "businessKey",
+                                                              "variables"};
+  const std::initializer_list<std::string_view> message_keys = {"name", "correlationKey",
+                                                                "variables", "timeToLive"};
+  bool has_target = false;
+  Status m = read_keys(
+      v, where, b.starts ? start_keys : message_keys,
+      [&](const std::string& k, const json& x, const std::string& w) -> Status {
+        if (k == "variables") {
+          auto e = expression(x, w);
+          if (!e) return e.status();
+          b.variables = std::move(*e);
+          return Status::ok();
+        }
+        if (k == "timeToLive") {
+          std::optional<std::int64_t> ms;
+          if (x.is_string()) ms = time::parse_fixed_duration_ms(x.get<std::string>());
+          if (!ms) return bad(w, "must be an ISO 8601 duration such as \"PT1H\" (at most P3660D)");
+          b.ttl_ms = *ms;
+          return Status::ok();
+        }
+        auto t = adapters::text_setting(x, w);
+        if (!t) return t.status();
+        if (t->text.empty()) return bad(w, "must not be empty");
+        if (k == b.target_name()) {
+          has_target = true;
+          b.target = std::move(*t);
+        } else {
+          b.key = std::move(*t);
+        }
+        return Status::ok();
+      });
+  if (!m) return m;
+  if (!has_target) {
+    return bad(where + "." + b.target_name(),
+               b.starts ? "is required: the process to start" : "is required: the message's name");
+  }
+  return Status::ok();
 }
 
 Result<Binding> read_binding(const json& c, const std::string& at) {
@@ -96,63 +138,7 @@ Result<Binding> read_binding(const json& c, const std::string& at) {
         if (mapped) return bad(where, "a consumer either starts instances or publishes messages");
         mapped = true;
         b.starts = key == "start";
-        if (b.starts) {
-          bool has_process = false;
-          Status m = read_keys(
-              v, where, {"processId", "businessKey", "variables"},
-              [&](const std::string& k, const json& x, const std::string& w) -> Status {
-                if (k == "variables") {
-                  auto e = expression(x, w);
-                  if (!e) return e.status();
-                  b.variables = std::move(*e);
-                  return Status::ok();
-                }
-                auto t = adapters::text_setting(x, w);
-                if (!t) return t.status();
-                if (t->text.empty()) return bad(w, "must not be empty");
-                if (k == "processId") {
-                  has_process = true;
-                  b.process_id = std::move(*t);
-                } else {
-                  b.business_key = std::move(*t);
-                }
-                return Status::ok();
-              });
-          if (!m) return m;
-          if (!has_process) return bad(where + ".processId", "is required: the process to start");
-          return Status::ok();
-        }
-        bool has_name = false;
-        Status m = read_keys(
-            v, where, {"name", "correlationKey", "variables", "timeToLive"},
-            [&](const std::string& k, const json& x, const std::string& w) -> Status {
-              if (k == "variables") {
-                auto e = expression(x, w);
-                if (!e) return e.status();
-                b.variables = std::move(*e);
-                return Status::ok();
-              }
-              if (k == "timeToLive") {
-                std::optional<std::int64_t> ms;
-                if (x.is_string()) ms = time::parse_fixed_duration_ms(x.get<std::string>());
-                if (!ms) return bad(w, "must be an ISO 8601 duration such as \"PT1H\" (at most P3660D)");
-                b.ttl_ms = *ms;
-                return Status::ok();
-              }
-              auto t = adapters::text_setting(x, w);
-              if (!t) return t.status();
-              if (t->text.empty()) return bad(w, "must not be empty");
-              if (k == "name") {
-                has_name = true;
-                b.name = std::move(*t);
-              } else {
-                b.correlation_key = std::move(*t);
-              }
-              return Status::ok();
-            });
-        if (!m) return m;
-        if (!has_name) return bad(where + ".name", "is required: the message's name");
-        return Status::ok();
+        return read_mapping(v, where, b);
       });
   if (!s) return s;
   if (b.queue.empty()) return bad(at + ".queue", "is required: the queue to consume");
@@ -258,42 +244,32 @@ Mapped map_delivery(const Binding& b, const adapters::amqp::Delivery& d) {
     m.error = variables.status().message();
     return m;
   }
-  if (b.starts) {
-    Result<std::string> process = key_of(b.process_id, vars, "processId");
-    if (!process) {
-      m.error = process.status().message();
+  Result<std::string> target = key_of(b.target, vars, b.target_name());
+  if (!target) {
+    m.error = target.status().message();
+    return m;
+  }
+  std::string key;
+  if (b.key) {
+    Result<std::string> k = key_of(*b.key, vars, b.key_name());
+    if (!k) {
+      m.error = k.status().message();
       return m;
     }
-    m.start.process_id = std::move(*process);
-    if (b.business_key) {
-      Result<std::string> key = key_of(*b.business_key, vars, "businessKey");
-      if (!key) {
-        m.error = key.status().message();
-        return m;
-      }
-      m.start.business_key = std::move(*key);
-    }
+    key = std::move(*k);
+  }
+  if (b.starts) {
+    m.start.process_id = std::move(*target);
+    m.start.business_key = std::move(key);
     m.start.variables = std::move(*variables);
     m.start.request_id = std::move(*id);
-    return m;
+  } else {
+    m.message.name = std::move(*target);
+    m.message.correlation_key = std::move(key);
+    m.message.variables = std::move(*variables);
+    m.message.message_id = std::move(*id);
+    m.message.ttl_ms = b.ttl_ms;
   }
-  Result<std::string> name = key_of(b.name, vars, "name");
-  if (!name) {
-    m.error = name.status().message();
-    return m;
-  }
-  m.message.name = std::move(*name);
-  if (b.correlation_key) {
-    Result<std::string> key = key_of(*b.correlation_key, vars, "correlationKey");
-    if (!key) {
-      m.error = key.status().message();
-      return m;
-    }
-    m.message.correlation_key = std::move(*key);
-  }
-  m.message.variables = std::move(*variables);
-  m.message.message_id = std::move(*id);
-  m.message.ttl_ms = b.ttl_ms;
   return m;
 }
 
@@ -325,6 +301,20 @@ struct QueueConsumers::Impl {
   Status consume(Consumer& c, std::int64_t& backoff_ms);
   Status apply(Consumer& c, std::vector<adapters::amqp::Delivery>& batch,
                std::unique_ptr<adapters::amqp::Connection>& control);
+  // The consumer's second connection (dead letters, confirmed; the queue's depth), made
+  // when there is none or it broke; null again when it cannot be made.
+  Status open_control(std::unique_ptr<adapters::amqp::Connection>& control,
+                      const std::string& queue) const {
+    if (control != nullptr && !control->broken()) return Status::ok();
+    control.reset();
+    auto made = adapters::amqp::Connection::open(url, "ordo: control of " + queue);
+    if (!made) return made.status();
+    if (Status s = (*made)->open_channel(kPublish); !s) return s;
+    if (Status s = (*made)->confirm_select(kPublish); !s) return s;
+    if (Status s = (*made)->open_channel(kLook); !s) return s;
+    control = std::move(*made);
+    return Status::ok();
+  }
 };
 
 QueueConsumers::QueueConsumers(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -473,15 +463,8 @@ Status QueueConsumers::Impl::consume(Consumer& c, std::int64_t& backoff_ms) {
     const auto now = std::chrono::steady_clock::now();
     if (now - looked >= std::chrono::milliseconds(kLookEveryMs)) {
       looked = now;
-      if (control == nullptr || control->broken()) {
-        auto made = Connection::open(url, "ordo: control of " + b.queue);
-        control = made ? std::move(*made) : nullptr;
-        if (control != nullptr && (!control->open_channel(kPublish) || !control->confirm_select(kPublish) ||
-                                   !control->open_channel(kLook))) {
-          control.reset();
-        }
-      }
-      if (control != nullptr) {
+      // The depth is for the state only: no control connection now, none shown.
+      if (open_control(control, b.queue)) {
         Result<std::uint32_t> ready = control->ready_messages(kLook, b.queue);
         std::lock_guard lock(c.mu);
         c.state.ready = ready ? static_cast<std::int64_t>(*ready) : -1;
@@ -600,14 +583,7 @@ Status QueueConsumers::Impl::apply(Consumer& c, std::vector<adapters::amqp::Deli
   std::uint64_t dead = 0;
   for (std::size_t i = 0; i < mapped.size(); ++i) {
     if (mapped[i].error.empty()) continue;
-    if (control == nullptr || control->broken()) {
-      auto made = adapters::amqp::Connection::open(url, "ordo: control of " + b.queue);
-      if (!made) return made.status();
-      control = std::move(*made);
-      if (Status s = control->open_channel(kPublish); !s) return s;
-      if (Status s = control->confirm_select(kPublish); !s) return s;
-      if (Status s = control->open_channel(kLook); !s) return s;
-    }
+    if (Status s = open_control(control, b.queue); !s) return s;
     const adapters::amqp::Delivery& d = batch[i];
     adapters::amqp::Properties p = d.properties;
     if (!p.headers.is_object()) p.headers = json::object();
