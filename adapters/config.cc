@@ -130,7 +130,7 @@ Result<AdapterConfig> parse_adapter_config(const std::string& text, const std::s
       if (adapter == settings.end() || !adapter->is_string()) {
         return config_error(file, key + ".adapter",
                             "is missing: say which adapter does this work (erp, external, "
-                            "http, notify, payment, simulated, stripe)");
+                            "http, notify, payment, segments, simulated, stripe)");
       }
       const std::string name = adapter->get<std::string>();
       if (name == "simulated" || name == "external") {
@@ -148,26 +148,37 @@ Result<AdapterConfig> parse_adapter_config(const std::string& text, const std::s
                                                     : make_stripe_adapter(settings, key);
         if (!h) return Status::invalid_argument(file + ": " + h.status().message());
         out.handlers.emplace(type, std::move(*h));
-      } else if (name == "notify") {
+      } else if (name == "notify" || name == "segments") {
         if (!out.notifier) {
           return config_error(file, key + ".adapter",
-                              "the notify adapter needs a \"notifications\" section (channels, "
-                              "templates, delivery log): see docs/notifications.md");
+                              "the " + name +
+                                  " adapter needs a \"notifications\" section (channels, "
+                                  "templates, delivery log): see docs/notifications.md");
         }
         if (settings.size() > 1) {
           return config_error(file, key,
-                              "the notify adapter has no settings of its own; they live in the "
-                              "\"notifications\" section");
+                              "the " + name +
+                                  " adapter has no settings of its own; they live in the "
+                                  "\"notifications\" section");
         }
-        out.handlers.emplace(type, out.notifier->handler());
+        out.handlers.emplace(type, name == "notify" ? out.notifier->handler()
+                                                    : out.notifier->segment_handler());
       } else {
         return config_error(file, key + ".adapter",
                             "unknown adapter '" + name +
-                                "' (known: erp, external, http, notify, payment, simulated)");
+                                "' (known: erp, external, http, notify, payment, segments, "
+                                "simulated, stripe)");
       }
     }
   }
   return out;
+}
+
+void AdapterConfig::attach(const Engine& engine) const {
+  if (!notifier) return;
+  notifier->use_decisions([&engine](std::string_view decision, const nlohmann::json& inputs) {
+    return engine.evaluate_decision(decision, inputs);
+  });
 }
 
 Result<AdapterConfig> load_adapter_config(const std::string& path, Environment env,

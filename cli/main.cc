@@ -131,6 +131,11 @@ int run_run(const RunArgs& args) {
       return kExitFound;
     }
     options.handlers = std::move(config->handlers);
+    options.attach = [notifier = config->notifier](const ordo::Engine& engine) {
+      ordo::AdapterConfig attached;
+      attached.notifier = notifier;
+      attached.attach(engine);
+    };
   }
   auto summary = ordo::run_orders(args.process, *orders, options);
   if (!summary) {

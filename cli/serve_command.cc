@@ -158,6 +158,7 @@ std::optional<int> ServeCommand::run() const {
     for (const std::string& type : config.simulated) engine.register_handler(type, world->handler());
   }
   for (auto& [type, handler] : config.handlers) engine.register_handler(type, handler);
+  config.attach(engine);
   engine.leave_to_external_workers(config.external);
   JobTypeWatch job_types(handling_of(config, a.config, a.simulate),
                          [](const std::string& line) { spdlog::warn("ordo serve: " + line); });
@@ -181,6 +182,7 @@ std::optional<int> ServeCommand::run() const {
   };
   if (config.notifier) {
     sources.delivery_counts = [notifier = config.notifier] { return notifier->delivery_counts(); };
+    sources.engagement = [notifier = config.notifier] { return notifier->engagement(); };
   }
   server::KpiMonitor kpis(settings->alerts, telemetry, sources);
   Observing observed(engine, telemetry);

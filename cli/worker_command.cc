@@ -61,6 +61,7 @@ int run_worker(const WorkerArgs& args) {
     for (const std::string& type : config.simulated) engine->register_handler(type, world->handler());
   }
   for (auto& [type, handler] : config.handlers) engine->register_handler(type, handler);
+  config.attach(*engine);
   engine->leave_to_external_workers(config.external);
   JobTypeWatch job_types(handling_of(config, args.config, args.simulate),
                          [](const std::string& line) { std::cerr << "ordo worker: " << line << '\n'; });

@@ -87,6 +87,8 @@ std::string_view route_template(const std::vector<std::string_view>& seg) {
       "/v1/webhooks/stripe",
       "/v1/webhooks/twilio",
       "/v1/webhooks/notifications/{channel}",
+      "/t/o/{token}",
+      "/t/c/{token}",
   };
   for (std::string_view route : kRoutes) {
     std::size_t i = 0;
@@ -98,6 +100,7 @@ std::string_view route_template(const std::vector<std::string_view>& seg) {
       std::uint64_t id = 0;
       match = i < seg.size() &&
               (part == seg[i] || part == "{channel}" || part == "{processId}" ||
+               part == "{token}" ||
                part == "{decisionId}" ||
                ((part == "{id}" || part == "{version}") && parse_id(seg[i], id)));
       ++i;
@@ -554,6 +557,16 @@ Response Api::dispatch(const Request& r, const std::vector<std::string_view>& se
     return error_response(
         400, "the body nests arrays and objects more than " + std::to_string(kMaxDepth) + " deep");
   }
+  // Tracking URLs are opened by customers' mail apps and browsers: their signature is the
+  // proof, not a token.
+  if (seg.size() == 3 && seg[0] == "t" && (seg[1] == "o" || seg[1] == "c") &&
+      (r.method == "GET" || r.method == "HEAD")) {
+    try {
+      return tracking(r, seg[1], seg[2]);
+    } catch (const std::exception& e) {
+      return error_response(500, std::string("internal error: ") + e.what());
+    }
+  }
   // Providers' webhooks prove themselves by their signature, not a bearer token.
   if ((seg.size() == 3 || seg.size() == 4) && seg[0] == "v1" && seg[1] == "webhooks" &&
       r.method == "POST") {
@@ -642,6 +655,45 @@ Response Api::metrics() {
       out += "ordo_notification_attempts{channel=\"" + label(c.channel) + "\",status=\"" +
              label(c.status) + "\"} " + std::to_string(c.count) + "\n";
     }
+    Result<std::vector<EngagementCount>> engaged = options_.notifier->engagement();
+    if (!engaged) return from_status(engaged.status());
+    const auto labels = [&](const EngagementCount& e) {
+      return "{channel=\"" + label(e.channel) + "\",segment=\"" + label(e.segment) +
+             "\",experiment=\"" + label(e.experiment) + "\",variant=\"" + label(e.variant) + "\"}";
+    };
+    const auto rate = [](std::int64_t n, std::int64_t of) {
+      return of == 0 ? std::string("0") : prometheus::number(static_cast<double>(n) / static_cast<double>(of));
+    };
+    const std::pair<const char*, std::int64_t EngagementCount::*> counts[] = {
+        {"sent", &EngagementCount::sent},
+        {"delivered", &EngagementCount::delivered},
+        {"opened", &EngagementCount::opened},
+        {"clicked", &EngagementCount::clicked}};
+    family("ordo_notification_engagement", "gauge",
+           "Sent notifications by channel, segment and A/B variant, and how many of them were "
+           "delivered, opened (or clicked) and clicked (the delivery log).");
+    for (const EngagementCount& e : *engaged) {
+      std::string l = labels(e);
+      l.pop_back();
+      for (const auto& [event, member] : counts) {
+        out += "ordo_notification_engagement" + l + ",event=\"" + event + "\"} " +
+               std::to_string(e.*member) + "\n";
+      }
+    }
+    family("ordo_notification_open_rate", "gauge",
+           "Opened (or clicked) / sent, by channel, segment and variant.");
+    for (const EngagementCount& e : *engaged) {
+      out += "ordo_notification_open_rate" + labels(e) + " " + rate(e.opened, e.sent) + "\n";
+    }
+    family("ordo_notification_click_rate", "gauge",
+           "Clicked / sent, by channel, segment and variant.");
+    for (const EngagementCount& e : *engaged) {
+      out += "ordo_notification_click_rate" + labels(e) + " " + rate(e.clicked, e.sent) + "\n";
+    }
+    family("ordo_tracking_unrecorded_total", "counter",
+           "Opens and clicks with a valid URL that could not be recorded or forwarded (the "
+           "delivery log or the CRM failed).");
+    out += "ordo_tracking_unrecorded_total " + std::to_string(tracking_unrecorded_.load()) + "\n";
   }
   if (options_.queues) {
     const std::vector<QueueConsumerState> queues = options_.queues->states();
@@ -762,6 +814,44 @@ Response Api::readiness() {
     out["events"] = std::move(one);
   }
   return json_response(200, out);
+}
+
+Response Api::tracking(const Request& r, std::string_view kind, std::string_view token) {
+  if (!options_.notifier || !options_.notifier->tracking()) {
+    return error_response(404, "no such resource: " + r.path +
+                                   " (tracking is off: configure notifications.tracking)");
+  }
+  // The customer's time, not a simulated one: opens and clicks happen in the world.
+  const std::int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                               std::chrono::system_clock::now().time_since_epoch())
+                               .count();
+  Result<Notifier::Tracked> t = options_.notifier->track(kind, token, now);
+  if (!t) {
+    // A forged or edited URL: nothing recorded, nowhere redirected.
+    Response out = error_response(404, "this link is not valid: " + t.status().message());
+    out.headers.emplace_back("Cache-Control", "no-store");
+    return out;
+  }
+  if (!t->problem.ok() && t->problem.code() != StatusCode::kNotFound) ++tracking_unrecorded_;
+  Response out;
+  out.headers.emplace_back("Cache-Control", "no-store, private");
+  out.headers.emplace_back("Referrer-Policy", "no-referrer");
+  if (kind == "o") {
+    // The smallest transparent GIF (1x1, 43 bytes).
+    static constexpr unsigned char kPixel[] = {
+        0x47, 0x49, 0x46, 0x38, 0x39, 0x61, 0x01, 0x00, 0x01, 0x00, 0x80, 0x00, 0x00, 0x00, 0x00,
+        0x00, 0xff, 0xff, 0xff, 0x21, 0xf9, 0x04, 0x01, 0x00, 0x00, 0x00, 0x00, 0x2c, 0x00, 0x00,
+        0x00, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0x02, 0x02, 0x44, 0x01, 0x00, 0x3b};
+    out.status = 200;
+    out.content_type = "image/gif";
+    out.body.assign(reinterpret_cast<const char*>(kPixel), sizeof kPixel);
+    return out;
+  }
+  out.status = 302;
+  out.content_type = "text/plain";
+  out.headers.emplace_back("Location", t->redirect);
+  out.body = "Redirecting to " + t->redirect + "\n";
+  return out;
 }
 
 Response Api::webhook(const Request& r, std::string_view kind, std::string_view channel) {

@@ -166,6 +166,8 @@ class Api {
   std::string may_not_fetch(const Request& request, std::string_view type) const;
   Response route(const Request& request);
   Response webhook(const Request& request, std::string_view kind, std::string_view channel);
+  // GET /t/o/{token} (the open pixel) and /t/c/{token} (a click: 302 to the link).
+  Response tracking(const Request& request, std::string_view kind, std::string_view token);
   Response metrics();
   Response processes();
   // /v1/decisions and DMN deployments (decisions.cc).
@@ -198,6 +200,7 @@ class Api {
   Engine& engine_;
   ApiOptions options_;
   std::atomic<int> in_flight_{0};
+  std::atomic<std::uint64_t> tracking_unrecorded_{0};
   // Parked long polls look again when the API may have created jobs (jobs_generation_
   // moved on), every quarter second (another process may have), at their deadline, and
   // when the API closes. The poller thread starts with the first parked poll.

@@ -45,6 +45,14 @@ std::string described(const KpiRule& rule) {
              " over the last " + duration_text(rule.window_ms);
     case KpiKind::kIncidents:
       return "the number of open incidents";
+    case KpiKind::kOpenRate:
+    case KpiKind::kClickRate: {
+      std::string of = rule.channel.empty() ? "" : " on " + rule.channel;
+      if (!rule.segment.empty()) of += " to segment " + rule.segment;
+      if (!rule.variant.empty()) of += " in variant " + rule.variant;
+      return std::string(rule.kind == KpiKind::kOpenRate ? "open" : "click") +
+             " rate of notifications" + of + " over the last " + duration_text(rule.window_ms);
+    }
   }
   return {};
 }
@@ -54,6 +62,8 @@ std::string_view bound(const KpiRule& rule) {
     case KpiKind::kCycleTime:
       return "the target";
     case KpiKind::kDeliveryRate:
+    case KpiKind::kOpenRate:
+    case KpiKind::kClickRate:
       return "the floor";
     case KpiKind::kIncidents:
       return "the limit";
@@ -90,11 +100,15 @@ KpiMonitor::KpiMonitor(AlertSettings settings, const Telemetry& telemetry, KpiSo
       snapshots_(settings_.rules.size()) {
   for (const KpiRule& r : settings_.rules) {
     states_.push_back(KpiState{r.name, r.kind, std::nullopt, r.threshold, false, 0});
+    const bool engagement = r.kind == KpiKind::kOpenRate || r.kind == KpiKind::kClickRate;
     const bool blind = (r.kind == KpiKind::kIncidents && !sources_.open_incidents) ||
-                       (r.kind == KpiKind::kDeliveryRate && !sources_.delivery_counts);
+                       (r.kind == KpiKind::kDeliveryRate && !sources_.delivery_counts) ||
+                       (engagement && !sources_.engagement);
     if (blind) {
       logger_->warn("KPI rule '{}': nothing to read {} from; it never fires", r.name,
-                    r.kind == KpiKind::kIncidents ? "incidents" : "notification deliveries");
+                    r.kind == KpiKind::kIncidents ? "incidents"
+                    : engagement                  ? "opens and clicks"
+                                                  : "notification deliveries");
     }
   }
 }
@@ -119,6 +133,8 @@ KpiMonitor::Measure KpiMonitor::measure(std::size_t i, std::int64_t now_ms) {
       return m;
     }
     case KpiKind::kDeliveryRate:
+    case KpiKind::kOpenRate:
+    case KpiKind::kClickRate:
       return delivery_rate(i, now_ms);
     case KpiKind::kIncidents: {
       if (!sources_.open_incidents) {
@@ -141,22 +157,48 @@ KpiMonitor::Measure KpiMonitor::measure(std::size_t i, std::int64_t now_ms) {
 KpiMonitor::Measure KpiMonitor::delivery_rate(std::size_t i, std::int64_t now_ms) {
   const KpiRule& rule = settings_.rules[i];
   Measure m;
-  if (!sources_.delivery_counts) {
-    m.detail = "no source of notification deliveries";
-    return m;
-  }
-  Result<std::vector<Notifier::Count>> counts = sources_.delivery_counts();
-  if (!counts) {
-    m.ok = false;
-    m.detail = counts.status().message();
-    return m;
-  }
   Snapshot now{now_ms, 0, 0};
-  for (const Notifier::Count& c : *counts) {
-    if (!rule.channel.empty() && c.channel != rule.channel) continue;
-    if (c.status == "sent") now.sent += c.count;
-    if (c.status == "sent" || c.status == "failed" || c.status == "rejected") {
-      now.attempts += c.count;
+  const char* counted = "attempts sent";
+  if (rule.kind == KpiKind::kDeliveryRate) {
+    if (!sources_.delivery_counts) {
+      m.detail = "no source of notification deliveries";
+      return m;
+    }
+    Result<std::vector<Notifier::Count>> counts = sources_.delivery_counts();
+    if (!counts) {
+      m.ok = false;
+      m.detail = counts.status().message();
+      return m;
+    }
+    for (const Notifier::Count& c : *counts) {
+      if (!rule.channel.empty() && c.channel != rule.channel) continue;
+      if (c.status == "sent") now.sent += c.count;
+      if (c.status == "sent" || c.status == "failed" || c.status == "rejected") {
+        now.attempts += c.count;
+      }
+    }
+  } else {
+    // open-rate and click-rate: `sent` counts the opened (clicked), `attempts` the sent.
+    if (!sources_.engagement) {
+      m.detail = "no source of opens and clicks";
+      return m;
+    }
+    Result<std::vector<EngagementCount>> counts = sources_.engagement();
+    if (!counts) {
+      m.ok = false;
+      m.detail = counts.status().message();
+      return m;
+    }
+    const bool opens = rule.kind == KpiKind::kOpenRate;
+    counted = opens ? "sent messages opened" : "sent messages clicked";
+    for (const EngagementCount& c : *counts) {
+      if ((!rule.channel.empty() && c.channel != rule.channel) ||
+          (!rule.segment.empty() && c.segment != rule.segment) ||
+          (!rule.variant.empty() && c.variant != rule.variant)) {
+        continue;
+      }
+      now.sent += opens ? c.opened : c.clicked;
+      now.attempts += c.sent;
     }
   }
   std::deque<Snapshot>& seen = snapshots_[i];
@@ -170,7 +212,7 @@ KpiMonitor::Measure KpiMonitor::delivery_rate(std::size_t i, std::int64_t now_ms
     const Snapshot& base = seen.front();
     const std::int64_t attempts = now.attempts - base.attempts;
     const std::int64_t sent = now.sent - base.sent;
-    m.detail = std::to_string(sent) + " of " + std::to_string(attempts) + " attempts sent";
+    m.detail = std::to_string(sent) + " of " + std::to_string(attempts) + " " + counted;
     if (attempts >= rule.minimum && attempts > 0) {
       m.value = static_cast<double>(sent) / static_cast<double>(attempts);
     } else {
@@ -200,8 +242,7 @@ void KpiMonitor::evaluate(std::int64_t now_ms) {
       continue;
     }
     const bool breached =
-        m.value && (rule.kind == KpiKind::kDeliveryRate ? *m.value < rule.threshold
-                                                        : *m.value > rule.threshold);
+        m.value && (is_rate(rule.kind) ? *m.value < rule.threshold : *m.value > rule.threshold);
     bool was_firing = false;
     {
       std::lock_guard state(state_mu_);
@@ -219,7 +260,7 @@ void KpiMonitor::transition(std::size_t i, const Measure& m, bool firing, std::i
   if (m.value) {
     message +=
         " is " + shown(rule, *m.value) + (m.detail.empty() ? "" : " (" + m.detail + ")") + ", " +
-        (firing ? (rule.kind == KpiKind::kDeliveryRate ? "below " : "above ") : "back within ") +
+        (firing ? (is_rate(rule.kind) ? "below " : "above ") : "back within ") +
         std::string(bound(rule)) + " " + shown(rule, rule.threshold);
   } else {
     message += ": no data (" + m.detail + ")";

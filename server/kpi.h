@@ -32,6 +32,8 @@ enum class KpiKind : std::uint8_t {
   kCycleTime,     // a statistic of cycle times (Telemetry) over a window, above a target
   kDeliveryRate,  // notifications sent / attempts over a window, below a floor
   kIncidents,     // open incidents, above a limit
+  kOpenRate,      // sent notifications opened (or clicked) over a window, below a floor
+  kClickRate,     // sent notifications clicked over a window, below a floor
 };
 std::string_view to_string(KpiKind kind) noexcept;  // "cycle-time", ...
 
@@ -52,11 +54,19 @@ struct KpiRule {
   // (delivery-rate, "below"), a count (incidents, "above"). Breached when the value is above
   // it (cycle-time, incidents) or below it (delivery-rate); equal is within bounds.
   double threshold = 0;
-  // delivery-rate: no judgement on fewer attempts than this in the window; only attempts on
-  // `channel` when it is not empty.
+  // delivery-rate, open-rate, click-rate: no judgement on fewer attempts (sent messages)
+  // than this in the window; only those on `channel` (and, for open-rate and click-rate, in
+  // `segment`, of A/B `variant`) when not empty.
   std::int64_t minimum = 1;
   std::string channel;
+  std::string segment;
+  std::string variant;
 };
+// Whether a rule of `kind` measures a rate with a floor (delivery-, open-, click-rate).
+inline bool is_rate(KpiKind kind) {
+  return kind == KpiKind::kDeliveryRate || kind == KpiKind::kOpenRate ||
+         kind == KpiKind::kClickRate;
+}
 
 struct AlertWebhook {
   std::string url;     // empty: alerts are only logged
@@ -78,7 +88,10 @@ struct AlertSettings {
 //               "to": "ship", "statistic": "p90", "window": "PT1H", "above": "PT24H"},
 //              {"name": "notifications-failing", "kind": "delivery-rate", "window": "PT1H",
 //               "below": 0.95, "minimum": 20},
-//              {"name": "incidents", "kind": "incidents", "above": 10}]}
+//              {"name": "incidents", "kind": "incidents", "above": 10},
+//              {"name": "opens-dropping", "kind": "open-rate", "channel": "email",
+//               "segment": "new", "variant": "short", "window": "P1D", "below": 0.2,
+//               "minimum": 100}]}
 // Durations are ISO 8601 (days, hours, minutes, seconds). Null gives no rules. Errors name
 // the key ("server.alerts.rules[1].below: must be a number from 0 to 1"); unknown keys are
 // errors.
@@ -95,6 +108,8 @@ struct KpiSources {
   std::function<Result<std::int64_t>()> open_incidents;
   // Cumulative attempts by channel and status (Notifier::delivery_counts).
   std::function<Result<std::vector<Notifier::Count>>()> delivery_counts;
+  // Cumulative sent messages and their engagement (Notifier::engagement).
+  std::function<Result<std::vector<EngagementCount>>()> engagement;
 };
 
 // The current state of one rule.
@@ -119,6 +134,8 @@ struct KpiState {
 // the growth of the cumulative counts between the evaluation at (or just before) the start
 // of the window and now; until the monitor has watched a whole window, since its first
 // evaluation. A count that goes down (a new delivery log) starts the measurement again.
+// open-rate and click-rate the same way: messages opened (clicked) / messages sent, of
+// those sent in the window as far as the counts know by now.
 //
 // Thread-safe. `telemetry` and the sources must outlive the monitor.
 class KpiMonitor {

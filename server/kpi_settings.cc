@@ -40,7 +40,8 @@ Result<std::int64_t> whole(const json& value, std::int64_t least, const std::str
   return value.get<std::int64_t>();
 }
 
-constexpr std::string_view kKindNames[] = {"cycle-time", "delivery-rate", "incidents"};
+constexpr std::string_view kKindNames[] = {"cycle-time", "delivery-rate", "incidents",
+                                           "open-rate", "click-rate"};
 constexpr std::string_view kStatisticNames[] = {"p50", "p90", "p95", "p99", "max", "mean"};
 
 // The enumerator whose name is `name` (the enumerators in the order of `names`).
@@ -62,6 +63,9 @@ std::vector<std::string_view> settings_of(KpiKind kind) {
       return {"below", "window", "minimum", "channel"};
     case KpiKind::kIncidents:
       return {"above"};
+    case KpiKind::kOpenRate:
+    case KpiKind::kClickRate:
+      return {"below", "window", "minimum", "channel", "segment", "variant"};
   }
   return {};
 }
@@ -80,10 +84,14 @@ std::string listed(const std::vector<std::string_view>& names, std::size_t n) {
 
 // One setting of a rule (known to be one of its kind's).
 Status read_setting(KpiRule& rule, const std::string& key, const json& v, const std::string& at) {
-  if (key == "process" || key == "to" || key == "channel") {
+  if (key == "process" || key == "to" || key == "channel" || key == "segment" || key == "variant") {
     Result<std::string> t = text(v, at);
     if (!t) return t.status();
-    (key == "process" ? rule.process : key == "to" ? rule.to : rule.channel) = std::move(*t);
+    (key == "process"   ? rule.process
+     : key == "to"      ? rule.to
+     : key == "channel" ? rule.channel
+     : key == "segment" ? rule.segment
+                        : rule.variant) = std::move(*t);
   } else if (key == "statistic") {
     const auto s = named<KpiStatistic>(kStatisticNames, v);
     if (!s) return error(at, "must be one of p50, p90, p95, p99, max, mean");
@@ -102,7 +110,9 @@ Status read_setting(KpiRule& rule, const std::string& key, const json& v, const 
     rule.threshold = static_cast<double>(*n);
   } else if (key == "below") {
     if (!v.is_number() || v.get<double>() < 0 || v.get<double>() > 1) {
-      return error(at, "must be a number from 0 to 1 (0.95: 95% of attempts sent)");
+      return error(at, rule.kind == KpiKind::kDeliveryRate
+                           ? "must be a number from 0 to 1 (0.95: 95% of attempts sent)"
+                           : "must be a number from 0 to 1 (0.2: 20% of messages sent)");
     }
     rule.threshold = v.get<double>();
   } else if (key == "minimum") {
@@ -128,7 +138,10 @@ Result<KpiRule> read_rule(const json& r, const std::string& at,
   }
   rule.name = std::move(*name);
   const std::optional<KpiKind> k = named<KpiKind>(kKindNames, r.value("kind", json()));
-  if (!k) return error(at + ".kind", "must be one of cycle-time, delivery-rate, incidents");
+  if (!k) {
+    return error(at + ".kind",
+                 "must be one of cycle-time, delivery-rate, incidents, open-rate, click-rate");
+  }
   rule.kind = *k;
   const std::vector<std::string_view> known = settings_of(rule.kind);
   for (const auto& [key, v] : r.items()) {

@@ -405,6 +405,7 @@ Result<RunSummary> run_orders(const std::string& process_file,
   }
   engine.set_fallback_handler(world.handler());
   for (const auto& [type, handler] : options.handlers) engine.register_handler(type, handler);
+  if (options.attach) options.attach(engine);
 
   RunSummary summary;
   summary.orders.resize(orders.size());

@@ -81,6 +81,8 @@ Result<Recipient> phone_recipient(const nlohmann::json& customer);
 Result<Recipient> push_recipient(const nlohmann::json& customer);
 // Base64 (OpenSSL's encoder): MIME bodies, basic authentication.
 std::string base64(std::string_view bytes);
+// Base64url without padding (RFC 4648 section 5): JWTs, tracking URLs.
+std::string base64url(std::string_view bytes);
 // One HTTP exchange of a channel: the answer, or the kRetry result of a transport failure
 // (a refused connection, a timeout).
 std::optional<SendResult> exchange(const adapters::HttpRequest& request, adapters::HttpAnswer& answer);

@@ -15,7 +15,8 @@ namespace {
 constexpr std::int64_t kHourMs = 3'600'000;
 constexpr std::string_view kColumns =
     "id, dedupe_key, message, order_id, customer, channel, locale, recipient, status, "
-    "provider_id, error, provider_status, attempt, created_ms, updated_ms";
+    "provider_id, error, provider_status, attempt, created_ms, updated_ms, segment, experiment, "
+    "variant";
 
 std::string select_deliveries(std::string_view where) {
   return "SELECT " + std::string(kColumns) + " FROM deliveries " + std::string(where);
@@ -38,6 +39,9 @@ DeliveryRecord record_from(const store::SqlRows& rows, int i) {
   r.attempt = static_cast<int>(rows.integer(i, 12));
   r.created_ms = rows.integer(i, 13);
   r.updated_ms = rows.integer(i, 14);
+  r.segment = rows.text(i, 15);
+  r.experiment = rows.text(i, 16);
+  r.variant = rows.text(i, 17);
   return r;
 }
 
@@ -67,19 +71,42 @@ Status DeliveryLog::insert(const Attempt& a, std::string_view status, std::strin
                            std::int64_t* row) {
   Result<store::SqlRows> r = db_->query(
       "INSERT INTO deliveries (dedupe_key, message, order_id, customer, channel, locale, "
-      "recipient, status, error, job_key, attempt, created_ms, updated_ms) "
-      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12) RETURNING id",
+      "recipient, status, error, job_key, attempt, created_ms, updated_ms, segment, experiment, "
+      "variant) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12, ?13, ?14, ?15) RETURNING id",
       {a.dedupe_key, a.message, text_or_null(a.order_id), text_or_null(a.customer), a.channel,
        text_or_null(a.locale), text_or_null(a.recipient), status, text_or_null(error),
-       text_or_null(a.job_key), std::int64_t{a.attempt}, a.now_ms});
+       text_or_null(a.job_key), std::int64_t{a.attempt}, a.now_ms, text_or_null(a.segment),
+       text_or_null(a.experiment), text_or_null(a.variant)});
   if (!r) return r.status();
   if (row != nullptr) *row = r->integer(0, 0);
   return Status::ok();
 }
 
-Result<Reservation> DeliveryLog::reserve(const Attempt& a, int cap_per_hour) {
+Status DeliveryLog::assign_variant_locked(const Attempt& a, std::string& variant) {
+  // The first assignment stays: a customer who changed segment (and so weights) since, or
+  // whose weights were edited, keeps the variant they saw first.
+  Result<std::int64_t> added = db_->exec(
+      "INSERT INTO experiment_variants (experiment, customer, variant, segment, assigned_ms) "
+      "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING",
+      {a.experiment, a.customer, a.variant, a.segment, a.now_ms});
+  if (!added) return added.status();
+  if (*added == 1) {
+    variant = a.variant;
+    return Status::ok();
+  }
+  Result<store::SqlRows> kept = db_->query(
+      "SELECT variant FROM experiment_variants WHERE experiment = ?1 AND customer = ?2",
+      {a.experiment, a.customer});
+  if (!kept) return kept.status();
+  variant = kept->size() > 0 ? kept->text(0, 0) : a.variant;
+  return Status::ok();
+}
+
+Result<Reservation> DeliveryLog::reserve(const Attempt& attempt, int cap_per_hour) {
   std::lock_guard lock(mu_);
   Reservation out;
+  Attempt a = attempt;
   Status s = in_transaction([&]() -> Status {
     // Other machines writing the log wait here: for this message, then for this customer's
     // hour (always in this order, so two of them never wait for each other).
@@ -87,6 +114,10 @@ Result<Reservation> DeliveryLog::reserve(const Attempt& a, int cap_per_hour) {
     if (cap_per_hour > 0 && !a.customer.empty()) {
       if (Status l = db_->lock("ordo customer " + a.customer); !l) return l;
     }
+    if (!a.experiment.empty() && !a.customer.empty()) {
+      if (Status v = assign_variant_locked(a, a.variant); !v) return v;
+    }
+    out.variant = a.variant;
     Result<std::optional<DeliveryRecord>> sent = find_sent_locked(a.dedupe_key);
     if (!sent) return sent.status();
     const bool found = sent->has_value();
@@ -202,6 +233,46 @@ Result<std::vector<Notifier::Count>> DeliveryLog::counts() {
   return out;
 }
 
+Status DeliveryLog::add_event_locked(DeliveryRecord& delivery, const DeliveryStatus& status,
+                                     bool& fresh) {
+  // Callbacks of one delivery take turns across machines (the status recomputed below).
+  if (Status l = db_->lock("ordo delivery events " + std::to_string(delivery.id)); !l) return l;
+  const std::string detail = status.detail.dump();
+  Result<std::int64_t> added = db_->exec(
+      "INSERT INTO delivery_events (delivery, status, at_ms, detail) VALUES (?1, ?2, ?3, ?4) "
+      "ON CONFLICT DO NOTHING",
+      {delivery.id, status.status, status.at_ms, detail});
+  if (!added) return added.status();
+  fresh = *added == 1;
+  if (!fresh) {
+    // Seen before: again only if it never reached the CRM.
+    Result<store::SqlRows> pending = db_->query(
+        "SELECT 1 FROM delivery_events WHERE delivery = ?1 AND status = ?2 AND "
+        "forwarded_ms IS NULL",
+        {delivery.id, status.status});
+    if (!pending) return pending.status();
+    fresh = pending->size() > 0;
+    return Status::ok();
+  }
+  // Without the provider's time, arrival order is all there is: a status that is not
+  // final does not replace a final one that came first (Twilio's "sent" after
+  // "delivered").
+  if (status.no_provider_time && is_final_status(delivery.provider_status) &&
+      !is_final_status(status.status)) {
+    return Status::ok();
+  }
+  // The latest by the provider's time, so callbacks arriving out of order do not move the
+  // status backwards.
+  Result<std::int64_t> latest = db_->exec(
+      "UPDATE deliveries SET provider_status = (SELECT status FROM delivery_events WHERE "
+      "delivery = ?1 ORDER BY at_ms DESC, " +
+          std::string(db_->arrival_column()) + " DESC LIMIT 1) WHERE id = ?1",
+      {delivery.id});
+  if (!latest) return latest.status();
+  delivery.provider_status = status.status;
+  return Status::ok();
+}
+
 Result<std::optional<DeliveryRecord>> DeliveryLog::record_status(const DeliveryStatus& status) {
   std::lock_guard lock(mu_);
   std::optional<DeliveryRecord> delivery;
@@ -217,48 +288,94 @@ Result<std::optional<DeliveryRecord>> DeliveryLog::record_status(const DeliveryS
                                status.provider_id + "' in the delivery log");
     }
     delivery = record_from(*found, 0);
-    // Callbacks of one delivery take turns across machines (the status recomputed below).
-    if (Status l = db_->lock("ordo delivery events " + std::to_string(delivery->id)); !l) {
-      return l;
-    }
-    const std::string detail = status.detail.dump();
-    Result<std::int64_t> added = db_->exec(
-        "INSERT INTO delivery_events (delivery, status, at_ms, detail) VALUES (?1, ?2, ?3, ?4) "
-        "ON CONFLICT DO NOTHING",
-        {delivery->id, status.status, status.at_ms, detail});
-    if (!added) return added.status();
-    fresh = *added == 1;
-    if (!fresh) {
-      // Seen before: again only if it never reached the CRM.
-      Result<store::SqlRows> pending = db_->query(
-          "SELECT 1 FROM delivery_events WHERE delivery = ?1 AND status = ?2 AND "
-          "forwarded_ms IS NULL",
-          {delivery->id, status.status});
-      if (!pending) return pending.status();
-      fresh = pending->size() > 0;
-      return Status::ok();
-    }
-    // Without the provider's time, arrival order is all there is: a status that is not
-    // final does not replace a final one that came first (Twilio's "sent" after
-    // "delivered").
-    if (status.no_provider_time && is_final_status(delivery->provider_status) &&
-        !is_final_status(status.status)) {
-      return Status::ok();
-    }
-    // The latest by the provider's time, so callbacks arriving out of order do not move the
-    // status backwards.
-    Result<std::int64_t> latest = db_->exec(
-        "UPDATE deliveries SET provider_status = (SELECT status FROM delivery_events WHERE "
-        "delivery = ?1 ORDER BY at_ms DESC, " +
-            std::string(db_->arrival_column()) + " DESC LIMIT 1) WHERE id = ?1",
-        {delivery->id});
-    if (!latest) return latest.status();
-    delivery->provider_status = status.status;
-    return Status::ok();
+    return add_event_locked(*delivery, status, fresh);
   });
   if (!s) return s;
   if (!fresh) return std::optional<DeliveryRecord>();
   return delivery;
+}
+
+Result<std::optional<DeliveryRecord>> DeliveryLog::record_engagement(const std::string& dedupe_key,
+                                                                     const DeliveryStatus& status) {
+  std::lock_guard lock(mu_);
+  std::optional<DeliveryRecord> delivery;
+  bool fresh = false;
+  Status s = in_transaction([&]() -> Status {
+    Result<store::SqlRows> found = db_->query(
+        select_deliveries("WHERE dedupe_key = ?1 AND channel = ?2 AND status = 'sent' "
+                          "ORDER BY id LIMIT 1"),
+        {dedupe_key, status.channel});
+    if (!found) return found.status();
+    if (found->size() == 0) {
+      return Status::not_found("no " + status.channel + " delivery of " + dedupe_key +
+                               " was sent");
+    }
+    delivery = record_from(*found, 0);
+    return add_event_locked(*delivery, status, fresh);
+  });
+  if (!s) return s;
+  if (!fresh) return std::optional<DeliveryRecord>();
+  return delivery;
+}
+
+Result<OrderSegment> DeliveryLog::segment_order(
+    const std::string& customer, const std::string& order_id, std::int64_t now_ms,
+    std::int64_t window_ms, const std::function<Result<std::string>(const CustomerHistory&)>& decide) {
+  std::lock_guard lock(mu_);
+  OrderSegment out;
+  Status s = in_transaction([&]() -> Status {
+    if (Status l = db_->lock("ordo customer orders " + customer); !l) return l;
+    Result<store::SqlRows> kept = db_->query(
+        "SELECT segment, ordered_ms FROM customer_orders WHERE customer = ?1 AND order_id = ?2",
+        {customer, order_id});
+    if (!kept) return kept.status();
+    const bool known = kept->size() > 0;
+    // A retried job sees the history as it was when the order came.
+    const std::int64_t at = known ? kept->integer(0, 1) : now_ms;
+    Result<store::SqlRows> h = db_->query(
+        "SELECT count(*), coalesce(min(ordered_ms), 0), "
+        "coalesce(sum(CASE WHEN ordered_ms >= ?3 THEN 1 ELSE 0 END), 0) FROM customer_orders "
+        "WHERE customer = ?1 AND order_id <> ?2 AND ordered_ms <= ?4",
+        {customer, order_id, at - window_ms, at});
+    if (!h) return h.status();
+    out.history = {h->integer(0, 0), h->integer(0, 2), h->integer(0, 1)};
+    if (known) {
+      out.segment = kept->text(0, 0);
+      return Status::ok();
+    }
+    Result<std::string> segment = decide(out.history);
+    if (!segment) return segment.status();
+    out.segment = std::move(*segment);
+    return db_
+        ->exec("INSERT INTO customer_orders (customer, order_id, ordered_ms, segment) "
+               "VALUES (?1, ?2, ?3, ?4)",
+               {customer, order_id, now_ms, out.segment})
+        .status();
+  });
+  if (!s) return s;
+  return out;
+}
+
+Result<std::vector<EngagementCount>> DeliveryLog::engagement_counts() {
+  std::lock_guard lock(mu_);
+  const auto has = [](std::string_view statuses) {
+    return "sum(CASE WHEN EXISTS (SELECT 1 FROM delivery_events e WHERE e.delivery = d.id AND "
+           "e.status IN (" + std::string(statuses) + ")) THEN 1 ELSE 0 END)";
+  };
+  Result<store::SqlRows> rows = db_->query(
+      "SELECT channel, coalesce(segment, ''), coalesce(experiment, ''), coalesce(variant, ''), "
+      "count(*), " + has("'delivered', 'read', 'opened', 'clicked'") + ", " +
+          has("'opened', 'clicked'") + ", " + has("'clicked'") +
+          " FROM deliveries d WHERE status = 'sent' GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4",
+      {});
+  if (!rows) return rows.status();
+  std::vector<EngagementCount> out;
+  for (int i = 0; i < rows->size(); ++i) {
+    out.push_back({rows->text(i, 0), rows->text(i, 1), rows->text(i, 2), rows->text(i, 3),
+                   rows->integer(i, 4), rows->integer(i, 5), rows->integer(i, 6),
+                   rows->integer(i, 7)});
+  }
+  return out;
 }
 
 }  // namespace ordo::notify

@@ -12,12 +12,14 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "engagement.h"
 #include "ordo/adapters/notifications.h"
 #include "store/sql_db.h"
 
@@ -34,11 +36,21 @@ struct Attempt {
   std::string job_key;
   int attempt = 0;
   std::int64_t now_ms = 0;
+  std::string segment;     // the instance's segment variable, when there is one
+  std::string experiment;  // the message's experiment for this segment, if any
+  std::string variant;     // reserve(): the variant the hash picked (the first assignment wins)
+};
+
+// The orders a customer placed before this one, and the segment this one was given.
+struct OrderSegment {
+  std::string segment;
+  CustomerHistory history;
 };
 
 struct Reservation {
   enum class Gate { kGo, kDuplicate, kCapped } gate = Gate::kGo;
   std::int64_t row = 0;          // kGo: the 'sending' row to finish
+  std::string variant;           // the customer's variant in the attempt's experiment
   DeliveryRecord earlier;        // kDuplicate: the delivery that was sent
   std::int64_t retry_at_ms = 0;  // kCapped: when the oldest counted message leaves the hour
 };
@@ -68,6 +80,19 @@ class DeliveryLog {
   // recorded and forwarded before (a status recorded but not forwarded is returned again,
   // so a repeated callback retries the forward). kNotFound for an unknown provider id.
   Result<std::optional<DeliveryRecord>> record_status(const DeliveryStatus& status);
+  // The same for an open or a click of the sent delivery of `dedupe_key` on `channel`
+  // (engagement tracking: the URL names the message, not the provider's id). kNotFound when
+  // that message was not sent on that channel.
+  Result<std::optional<DeliveryRecord>> record_engagement(const std::string& dedupe_key,
+                                                          const DeliveryStatus& status);
+  // The segment of order `order_id` of `customer`: the one it was given before (a retried
+  // job), else `decide`'s for the customer's earlier orders, recorded in the same
+  // transaction (orders of one customer take turns across machines).
+  Result<OrderSegment> segment_order(
+      const std::string& customer, const std::string& order_id, std::int64_t now_ms,
+      std::int64_t window_ms,
+      const std::function<Result<std::string>(const CustomerHistory&)>& decide);
+  Result<std::vector<EngagementCount>> engagement_counts();
   Status mark_forwarded(std::int64_t delivery, const std::string& status, std::int64_t now_ms);
 
  private:
@@ -77,6 +102,10 @@ class DeliveryLog {
   Status insert(const Attempt& a, std::string_view status, std::string_view error,
                 std::int64_t* row);
   Result<std::optional<DeliveryRecord>> find_sent_locked(const std::string& dedupe_key);
+  // Adds `status` to `delivery` (found in this transaction); `fresh` says whether it is
+  // new, or was never forwarded.
+  Status add_event_locked(DeliveryRecord& delivery, const DeliveryStatus& status, bool& fresh);
+  Status assign_variant_locked(const Attempt& a, std::string& variant);
   std::mutex mu_;
   std::unique_ptr<store::SqlDb> db_;
 };

@@ -24,6 +24,16 @@ std::string base64(std::string_view bytes) {
   return out;
 }
 
+std::string base64url(std::string_view bytes) {
+  std::string out = base64(bytes);
+  for (char& c : out) {
+    if (c == '+') c = '-';
+    if (c == '/') c = '_';
+  }
+  while (!out.empty() && out.back() == '=') out.pop_back();
+  return out;
+}
+
 namespace {
 
 using nlohmann::json;

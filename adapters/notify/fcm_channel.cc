@@ -22,16 +22,6 @@ using nlohmann::json;
 
 constexpr std::int64_t kRefreshBeforeS = 300;  // a token is renewed this long before it expires
 
-std::string base64url(std::string_view bytes) {
-  std::string out = base64(bytes);
-  for (char& c : out) {
-    if (c == '+') c = '-';
-    if (c == '/') c = '_';
-  }
-  while (!out.empty() && out.back() == '=') out.pop_back();
-  return out;
-}
-
 // A string field of `object`, or "" (whatever else the provider or a proxy sent).
 std::string text_at(const json& object, const char* name) {
   if (!object.is_object()) return {};

@@ -12,6 +12,7 @@
 
 #include "channels.h"
 #include "delivery_log.h"
+#include "engagement.h"
 #include "http/http_client.h"
 #include "notify/fields.h"
 #include "ordo/adapters/notifications.h"
@@ -65,6 +66,16 @@ std::int64_t quiet_until(const notify::QuietHours& q, const date::time_zone* zon
   return std::max<std::int64_t>(1, duration_cast<milliseconds>(end - now).count());
 }
 
+// Who the customer is, for dedupe, caps, segments and variants: their id, else their email
+// address or phone, else (nobody to tell apart) the order.
+std::string customer_key(const json& customer, const std::string& order_id) {
+  for (const char* k : {"id", "customerId", "email", "phone"}) {
+    std::string key = text_of(field(customer, k));
+    if (!key.empty()) return key;
+  }
+  return order_id;
+}
+
 Result<const date::time_zone*> find_zone(const std::string& name) {
   try {
     return date::locate_zone(name);
@@ -92,14 +103,22 @@ struct Notifier::State {
   std::string forward_url;
   std::vector<std::pair<std::string, std::string>> forward_headers;
   std::int64_t forward_timeout_ms = 10000;
+  notify::SegmentSettings segments;
+  std::map<std::string, notify::Experiment, std::less<>> experiments;  // by message
+  notify::TrackingSettings tracking;
+  DecisionFunction decide;
 
   explicit State(NotificationTemplates t) : templates(std::move(t)) {}
 
   // The channels to try, in order, and why the others were left out.
   std::vector<std::string> plan(std::string_view message, std::string_view designer_channel,
-                                const json& customer, std::vector<std::string>& left_out) const {
+                                const json& customer, const notify::SegmentRules* segment,
+                                std::vector<std::string>& left_out) const {
     std::vector<std::string> order;
-    if (auto r = rules.find(message); r != rules.end()) {
+    if (auto sr = segment ? segment->rules.find(message) : rules.end();
+        segment && sr != segment->rules.end()) {
+      order = sr->second;
+    } else if (auto r = rules.find(message); r != rules.end()) {
       order = r->second;
     } else {
       if (!designer_channel.empty()) order.emplace_back(designer_channel);
@@ -156,7 +175,8 @@ Result<std::shared_ptr<Notifier>> Notifier::create(const json& settings,
   using notify::read_text;
   if (Status s = only_known(settings, where,
                             "templates, defaultLocale, shop, channels, rules, timeZone, "
-                            "capPerHour, deliveryLog, statusForward");
+                            "capPerHour, deliveryLog, statusForward, segments, experiments, "
+                            "tracking");
       !s) {
     return s;
   }
@@ -203,14 +223,18 @@ Result<std::shared_ptr<Notifier>> Notifier::create(const json& settings,
     if (!made) return made.status();
     state->channels.emplace(name, std::move(*made));
   }
-  if (const json* rules = field(settings, "rules")) {
-    if (!rules->is_object()) {
-      return Status::invalid_argument(where +
-                                      ".rules: must be an object: message -> "
+  // message -> channels, first choice first; each channel configured, each message with
+  // a template for it in the default locale.
+  const auto read_rules = [&](const json& rules, const std::string& at_rules,
+                              std::map<std::string, std::vector<std::string>, std::less<>>& out)
+      -> Status {
+    if (!rules.is_object()) {
+      return Status::invalid_argument(at_rules +
+                                      ": must be an object: message -> "
                                       "[channels, first choice first]");
     }
-    for (const auto& [message, list] : rules->items()) {
-      const std::string at = where + ".rules." + message;
+    for (const auto& [message, list] : rules.items()) {
+      const std::string at = at_rules + "." + message;
       if (!list.is_array() || list.empty()) {
         return Status::invalid_argument(at + ": must be a non-empty list of channels");
       }
@@ -228,8 +252,33 @@ Result<std::shared_ptr<Notifier>> Notifier::create(const json& settings,
         }
         order.push_back(name);
       }
-      state->rules.emplace(message, std::move(order));
+      out.emplace(message, std::move(order));
     }
+    return Status::ok();
+  };
+  if (const json* rules = field(settings, "rules")) {
+    if (Status s = read_rules(*rules, where + ".rules", state->rules); !s) return s;
+  }
+  if (const json* segments = field(settings, "segments")) {
+    const std::string at = where + ".segments";
+    if (Status s = notify::read_segments(*segments, at, read_rules, state->segments); !s) return s;
+  }
+  if (const json* experiments = field(settings, "experiments")) {
+    const auto has_template = [&](const std::string& message, const std::string& channel) {
+      return state->templates.has(message, channel);
+    };
+    std::vector<std::string> channel_names;
+    for (const auto& [name, _] : state->channels) channel_names.push_back(name);
+    if (Status s = notify::read_experiments(*experiments, where + ".experiments", channel_names,
+                                    has_template, locale, state->experiments);
+        !s) {
+      return s;
+    }
+  }
+  if (const json* tracking = field(settings, "tracking")) {
+    Result<notify::TrackingSettings> t = notify::parse_tracking(*tracking, where + ".tracking");
+    if (!t) return t.status();
+    state->tracking = std::move(*t);
   }
   if (Status s = read_text(settings, where, "timeZone", state->zone_name, false); !s) return s;
   Result<const date::time_zone*> zone = find_zone(state->zone_name);
@@ -285,16 +334,25 @@ JobOutcome Notifier::handle(const Job& job) {
   a.message = message;
   a.order_id = order_id;
   a.dedupe_key = message + ":" + (order_id.empty() ? std::string(job.idempotency_key()) : order_id);
-  for (const char* k : {"id", "customerId", "email", "phone"}) {
-    if (a.customer.empty()) a.customer = text_of(field(customer, k));
-  }
-  if (a.customer.empty()) a.customer = order_id;
+  a.customer = customer_key(customer, order_id);
   std::string requested = text_of(field(customer, "locale"));
   if (requested.empty()) requested = text_of(field(variables, "locale"));
   a.locale = st.templates.resolve_locale(requested);
   a.job_key = std::string(job.idempotency_key());
   a.attempt = job.attempt();
   a.now_ms = job.now_ms();
+  // The segment the order was given when it started (customer.segment), its rules, and the
+  // message's experiment for it: the variant by the hash, unless the customer has one.
+  a.segment = text_of(field(variables, "segment"));
+  const notify::SegmentRules* seg = a.segment.empty() ? nullptr : st.segments.rules_of(a.segment);
+  const notify::Experiment* experiment = nullptr;
+  if (auto e = st.experiments.find(message); e != st.experiments.end()) {
+    if (const std::vector<int>* weights = e->second.weights_of(a.segment)) {
+      experiment = &e->second;
+      a.experiment = experiment->id;
+      a.variant = notify::pick_variant(*experiment, *weights, a.customer).name;
+    }
+  }
 
   // Sent before (a retry, a crash, another step): done, whatever the hour.
   if (Result<std::optional<DeliveryRecord>> sent = st.log->find_sent(a.dedupe_key); !sent) {
@@ -307,9 +365,19 @@ JobOutcome Notifier::handle(const Job& job) {
                        "sent before (delivery " + std::to_string((*sent)->id) + ")");
     return JobOutcome::complete();
   }
+  if (seg != nullptr && std::find(seg->skip.begin(), seg->skip.end(), message) != seg->skip.end()) {
+    a.channel = "none";
+    if (Status s = st.log->note(a, "skipped",
+                                "not sent to the segment " + a.segment + " (segments.bySegment." +
+                                    a.segment + ".skip)");
+        !s) {
+      return JobOutcome::fail("the delivery log: " + s.message());
+    }
+    return JobOutcome::complete();
+  }
 
   std::vector<std::string> left_out;
-  std::vector<std::string> order = st.plan(message, job.header("channel"), customer, left_out);
+  std::vector<std::string> order = st.plan(message, job.header("channel"), customer, seg, left_out);
   // A channel whose provider refused this message for good is not tried again in this
   // run of retries; when that would leave none, an operator retried the incident (having
   // fixed something): every channel gets another chance.
@@ -359,8 +427,10 @@ JobOutcome Notifier::handle(const Job& job) {
     auto& [ch, to] = usable[i];
     a.channel = std::string(ch->name());
     a.recipient = to.address;
-    if (ch->quiet_hours) {
-      if (std::int64_t wait = quiet_until(*ch->quiet_hours, st.zone_of(customer), a.now_ms)) {
+    const std::optional<notify::QuietHours>& quiet =
+        seg != nullptr && seg->quiet_hours ? seg->quiet_hours : ch->quiet_hours;
+    if (quiet) {
+      if (std::int64_t wait = quiet_until(*quiet, st.zone_of(customer), a.now_ms)) {
         const std::string why = a.channel + " quiet hours for " + a.customer + " until " +
                                 std::to_string(wait / 60'000) + " min from now";
         if (Status s = st.log->note(a, "deferred", why); !s) {
@@ -369,18 +439,28 @@ JobOutcome Notifier::handle(const Job& job) {
         return JobOutcome::defer(wait, why);
       }
     }
-    Result<notify::Reservation> r = st.log->reserve(a, st.cap_per_hour);
+    Result<notify::Reservation> r =
+        st.log->reserve(a, seg != nullptr && seg->cap_per_hour ? *seg->cap_per_hour : st.cap_per_hour);
     if (!r) return JobOutcome::fail("the delivery log: " + r.status().message());
     if (r->gate == notify::Reservation::Gate::kDuplicate) return JobOutcome::complete();
     if (r->gate == notify::Reservation::Gate::kCapped) {
       return JobOutcome::defer(std::max<std::int64_t>(1, r->retry_at_ms - a.now_ms),
                                "the hourly cap for " + a.customer + " is reached");
     }
+    std::string_view template_id = message;
+    if (experiment != nullptr) {
+      for (const notify::Variant& v : experiment->variants) {
+        if (v.name == r->variant) template_id = v.template_id;
+      }
+    }
     Result<RenderedMessage> rendered = st.templates.render(
-        message, a.channel, a.locale, st.templates.view(variables, order_id, a.locale, st.shop));
+        template_id, a.channel, a.locale, st.templates.view(variables, order_id, a.locale, st.shop));
     if (!rendered) {
       (void)st.log->finish(r->row, "failed", {}, rendered.status().message(), a.now_ms);
       return JobOutcome::incident(rendered.status().message());
+    }
+    if (st.tracking.enabled() && !notify::tracking_opted_out(customer)) {
+      notify::add_tracking(*rendered, st.tracking, a.dedupe_key, a.channel);
     }
     notify::Outgoing out;
     out.message = &*rendered;
@@ -431,40 +511,153 @@ Result<std::vector<DeliveryRecord>> read_delivery_log(const std::string& path,
   return (*log)->list(order_id);
 }
 
-Result<bool> Notifier::provider_status(const DeliveryStatus& status) {
-  Result<std::optional<DeliveryRecord>> recorded = state_->log->record_status(status);
-  if (!recorded) return recorded.status();
-  if (!recorded->has_value()) return false;
-  const DeliveryRecord& d = **recorded;
+namespace {
+
+// A status recorded for the first time (or never forwarded) goes to the CRM; true once it
+// got there (or there is no CRM).
+Result<bool> forward_status(notify::DeliveryLog& log, const std::string& url,
+                            const std::vector<std::pair<std::string, std::string>>& headers,
+                            std::int64_t timeout_ms, const DeliveryRecord& d,
+                            const DeliveryStatus& status) {
   const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
                        std::chrono::system_clock::now().time_since_epoch())
                        .count();
-  if (state_->forward_url.empty()) {
-    if (Status s = state_->log->mark_forwarded(d.id, status.status, now); !s) return s;
+  if (url.empty()) {
+    if (Status s = log.mark_forwarded(d.id, status.status, now); !s) return s;
     return true;
   }
   adapters::HttpRequest req;
-  req.url = state_->forward_url;
-  req.headers = state_->forward_headers;
+  req.url = url;
+  req.headers = headers;
   req.headers.emplace_back("Content-Type", "application/json");
-  req.headers.emplace_back("Idempotency-Key",
-                           status.channel + ":" + status.provider_id + ":" + status.status);
-  req.timeout_ms = state_->forward_timeout_ms;
-  req.body =
-      json{{"orderId", d.order_id},   {"customer", d.customer},   {"message", d.message},
-           {"channel", d.channel},    {"recipient", d.recipient}, {"providerId", d.provider_id},
-           {"status", status.status}, {"at", status.at_ms},       {"detail", status.detail}}
-          .dump();
+  req.headers.emplace_back("Idempotency-Key", d.channel + ":" +
+                                                  (d.provider_id.empty() ? d.dedupe_key : d.provider_id) +
+                                                  ":" + status.status);
+  req.timeout_ms = timeout_ms;
+  json body = {{"orderId", d.order_id},   {"customer", d.customer},   {"message", d.message},
+               {"channel", d.channel},    {"recipient", d.recipient}, {"providerId", d.provider_id},
+               {"status", status.status}, {"at", status.at_ms},       {"detail", status.detail}};
+  if (!d.segment.empty()) body["segment"] = d.segment;
+  if (!d.experiment.empty()) {
+    body["experiment"] = d.experiment;
+    body["variant"] = d.variant;
+  }
+  req.body = body.dump();
   Result<adapters::HttpAnswer> answer = adapters::http_exchange(req);
   if (!answer) return answer.status();
   if (answer->status < 200 || answer->status >= 300) {
-    return Status(StatusCode::kAdapterError, "forwarding the status to " + adapters::redact_url(state_->forward_url) +
+    return Status(StatusCode::kAdapterError, "forwarding the status to " + adapters::redact_url(url) +
                                                  ": answered " + std::to_string(answer->status) +
                                                  " (recorded; the provider's next callback "
                                                  "forwards it again)");
   }
-  if (Status s = state_->log->mark_forwarded(d.id, status.status, now); !s) return s;
+  if (Status s = log.mark_forwarded(d.id, status.status, now); !s) return s;
   return true;
+}
+
+}  // namespace
+
+Result<bool> Notifier::provider_status(const DeliveryStatus& status) {
+  Result<std::optional<DeliveryRecord>> recorded = state_->log->record_status(status);
+  if (!recorded) return recorded.status();
+  if (!recorded->has_value()) return false;
+  return forward_status(*state_->log, state_->forward_url, state_->forward_headers,
+                        state_->forward_timeout_ms, **recorded, status);
+}
+
+bool Notifier::tracking() const {
+  return state_->tracking.enabled();
+}
+
+Result<Notifier::Tracked> Notifier::track(std::string_view kind, std::string_view token,
+                                          std::int64_t now_ms) {
+  State& st = *state_;
+  if (!st.tracking.enabled()) return Status::not_found("tracking is not configured");
+  Result<notify::TrackedEvent> event = notify::read_tracking_token(st.tracking.secret, token);
+  if (!event) return event.status();
+  if (event->kind != kind) return Status::invalid_argument("not a tracking token of this kind");
+  Tracked out;
+  out.redirect = event->url;
+  DeliveryStatus status;
+  status.channel = event->channel;
+  status.status = event->kind == "o" ? "opened" : "clicked";
+  status.at_ms = now_ms;
+  status.detail = event->kind == "o" ? json{{"source", "pixel"}}
+                                     : json{{"source", "link"}, {"url", event->url}};
+  Result<std::optional<DeliveryRecord>> recorded =
+      st.log->record_engagement(event->dedupe_key, status);
+  if (!recorded) {
+    out.problem = recorded.status();
+    return out;
+  }
+  if (!recorded->has_value()) return out;
+  out.recorded = true;
+  status.provider_id = (*recorded)->provider_id;
+  Result<bool> forwarded = forward_status(*st.log, st.forward_url, st.forward_headers,
+                                          st.forward_timeout_ms, **recorded, status);
+  if (!forwarded) out.problem = forwarded.status();
+  return out;
+}
+
+Result<std::vector<EngagementCount>> Notifier::engagement() const {
+  return state_->log->engagement_counts();
+}
+
+void Notifier::use_decisions(DecisionFunction evaluate) {
+  state_->decide = std::move(evaluate);
+}
+
+bool Notifier::needs_decisions() const {
+  return !state_->segments.decision.empty();
+}
+
+TaskHandler Notifier::segment_handler() {
+  return [self = shared_from_this()](const Job& job) { return self->segment(job); };
+}
+
+JobOutcome Notifier::segment(const Job& job) {
+  State& st = *state_;
+  const json variables = job.variables();
+  const json empty = json::object();
+  const json& customer = field(variables, "customer") ? variables["customer"] : empty;
+  std::string order_id(job.business_key());
+  if (order_id.empty()) order_id = text_of(field(variables, "orderId"));
+  if (order_id.empty()) order_id = std::string(job.idempotency_key());
+  const std::string customer_id = customer_key(customer, order_id);
+  const notify::SegmentSettings& settings = st.segments;
+  std::optional<Status> decision_error;
+  const auto decide = [&](const notify::CustomerHistory& history) -> Result<std::string> {
+    if (settings.decision.empty()) return notify::classify(settings, history, job.now_ms());
+    const auto refuse = [&](std::string why) {
+      decision_error = Status::invalid_argument("notifications.segments.decision '" +
+                                                settings.decision + "': " + std::move(why));
+      return *decision_error;
+    };
+    if (!st.decide) return refuse("no engine to evaluate it in (Notifier::use_decisions)");
+    json inputs = notify::history_json(settings, history, job.now_ms());
+    inputs["customer"] = customer;
+    Result<json> result = st.decide(settings.decision, inputs);
+    if (!result) {
+      return refuse(result.status().code() == StatusCode::kNotFound
+                        ? "is not deployed: deploy the .dmn file that defines it"
+                        : result.status().message());
+    }
+    const json* value = &*result;
+    if (value->is_object() && value->size() == 1) value = &value->begin().value();
+    if (value->is_object() && value->contains("segment")) value = &(*value)["segment"];
+    if (!value->is_string() || value->get<std::string>().empty()) {
+      return refuse("gave " + result->dump() + ", not a segment name (a string, or an object "
+                    "with the output segment)");
+    }
+    return value->get<std::string>();
+  };
+  Result<notify::OrderSegment> r = st.log->segment_order(
+      customer_id, order_id, job.now_ms(), std::int64_t{settings.window_days} * 86'400'000, decide);
+  if (decision_error) return JobOutcome::incident(decision_error->message());
+  if (!r) return JobOutcome::fail("the delivery log: " + r.status().message());
+  return JobOutcome::complete(
+      {{"segment", r->segment},
+       {"customerHistory", notify::history_json(settings, r->history, job.now_ms())}});
 }
 
 }  // namespace ordo

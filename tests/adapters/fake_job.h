@@ -31,6 +31,7 @@ class FakeJob final : public Job {
   }
   nlohmann::json variables() const override { return vars_; }
 
+  nlohmann::json& vars() { return vars_; }
   FakeJob& with_header(std::string key, std::string value) {
     headers_.push_back(TaskHeader{std::move(key), std::move(value)});
     return *this;

@@ -1251,6 +1251,67 @@ TEST(ApiWebhooks, DeliveryStatusCallbacksReachTheDeliveryLogOnce) {
   EXPECT_EQ(api.handle(unknown).status, 404);
 }
 
+TEST(ApiTracking, ThePixelAndTheRedirectAreServedToAnyoneWithASignedUrlOnly) {
+  HttpPeer gateway;
+  std::string sms_text;
+  gateway.server().Post("/sms", [&](const httplib::Request& r, httplib::Response& res) {
+    sms_text = json::parse(r.body)["text"];
+    res.set_content(R"({"id": "sms-9"})", "application/json");
+  });
+  const TempDir scratch("api-tracking");
+  auto notifier = Notifier::create(
+      {{"templates", ORDO_SOURCE_DIR "/processes/templates"},
+       {"deliveryLog", scratch.path("deliveries.db")},
+       {"channels", {{"sms", {{"url", gateway.url("/sms")}}}}},
+       {"tracking",
+        {{"baseUrl", "https://shop.example/ordo"},
+         {"secret", "tracking-secret-for-the-api-test"},
+         {"clickChannels", {"sms"}}}}},
+      "");
+  ASSERT_OK(notifier.status());
+  FakeJob job(json{{"customer", {{"phone", "+4915123456789"}}},
+                   {"trackingUrl", "https://track.example/T-1"}});
+  job.with_header("template", "order-shipped").with_header("channel", "sms").business("A-78");
+  ASSERT_EQ((*notifier)->handle(job).kind(), JobOutcome::Kind::kComplete);
+  const std::string prefix = "https://shop.example/ordo";
+  const std::size_t at = sms_text.find(prefix + "/t/c/");
+  ASSERT_NE(at, std::string::npos) << sms_text;
+  const std::string path = sms_text.substr(at + prefix.size(), sms_text.find(' ', at) - at - prefix.size());
+  Engine engine;
+  server::ApiOptions options;
+  options.tokens = {{"read-token", {"read"}, {}}};  // the API needs tokens; tracking does not
+  options.notifier = *notifier;
+  Api api(engine, options);
+  Request click = req("GET", path);
+  click.headers["host"] = "shop.example";  // from the customer's phone, not loopback
+  const Response redirected = api.handle(click);
+  ASSERT_EQ(redirected.status, 302) << redirected.body;
+  const auto header = [](const Response& r, const std::string& name) {
+    for (const auto& [k, v] : r.headers) {
+      if (k == name) return v;
+    }
+    return std::string();
+  };
+  EXPECT_EQ(header(redirected, "Location"), "https://track.example/T-1");
+  EXPECT_EQ(header(redirected, "Cache-Control"), "no-store, private");
+  auto log = (*notifier)->deliveries("A-78");
+  ASSERT_OK(log.status());
+  EXPECT_EQ((*log)[0].provider_status, "clicked");
+  // An edited path: no redirect anywhere.
+  Request edited = click;
+  edited.path = path.substr(0, path.size() - 2) + (path.back() == 'A' ? "BB" : "AA");
+  const Response refused = api.handle(edited);
+  EXPECT_EQ(refused.status, 404);
+  EXPECT_EQ(header(refused, "Location"), "");
+  // The click's token as an open pixel: refused too.
+  Request pixel = click;
+  pixel.path = "/t/o/" + path.substr(5);
+  EXPECT_EQ(api.handle(pixel).status, 404);
+  // Without tracking configured there is no such route.
+  Api plain(engine, server::ApiOptions{});
+  EXPECT_EQ(plain.handle(click).status, 404);
+}
+
 TEST(ServerSettings, OnlyLiteralLoopbackAddressesCountAsLoopback) {
   for (const char* yes : {"127.0.0.1", "127.1.2.3", "::1", "[::1]", "localhost"}) {
     EXPECT_TRUE(server::is_loopback(yes)) << yes;

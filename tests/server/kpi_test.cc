@@ -90,7 +90,7 @@ TEST(KpiMonitor, FiresOncePerCrossingResolvesOnceAndFiresAgainOnANewCrossing) {
   Telemetry telemetry;
   std::int64_t open = 3;
   KpiMonitor monitor(incident_rule(receiver), telemetry,
-                     KpiSources{[&]() -> Result<std::int64_t> { return open; }, nullptr});
+                     KpiSources{[&]() -> Result<std::int64_t> { return open; }, nullptr, nullptr});
   std::int64_t now = kT0;
   monitor.evaluate(now);
   EXPECT_TRUE(receiver.received().empty());
@@ -220,6 +220,59 @@ TEST(KpiMonitor, DeliveryRateNeedsTheMinimumOfAttemptsInTheWindow) {
             "sent), below the floor 0.95");
 }
 
+TEST(KpiMonitor, OpenRateOfOneSegmentAndVariantFallsBelowItsFloor) {
+  AlertReceiver receiver;
+  Telemetry telemetry;
+  AlertSettings settings = settings_for({{"webhook", {{"url", receiver.url()}}},
+                                         {"rules",
+                                          {{{"name", "short-opens"},
+                                            {"kind", "open-rate"},
+                                            {"channel", "email"},
+                                            {"segment", "new"},
+                                            {"variant", "short"},
+                                            {"window", "PT1H"},
+                                            {"below", 0.3},
+                                            {"minimum", 10}},
+                                           {{"name", "clicks"},
+                                            {"kind", "click-rate"},
+                                            {"below", 0.05},
+                                            {"minimum", 40}}}}});
+  std::int64_t sent = 100, opened = 40, clicked = 10;
+  KpiSources sources;
+  sources.engagement = [&]() -> Result<std::vector<EngagementCount>> {
+    return std::vector<EngagementCount>{
+        {"email", "new", "x", "short", sent, sent, opened, clicked},
+        // Other segments, variants and channels are not the rule's business.
+        {"email", "new", "x", "control", 1000, 1000, 0, 0},
+        {"email", "active", "x", "short", 1000, 1000, 0, 0},
+        {"sms", "new", "x", "short", 1000, 1000, 0, 0}};
+  };
+  KpiMonitor monitor(settings, telemetry, sources);
+  std::int64_t now = kT0;
+  monitor.evaluate(now);
+  sent += 20;
+  opened += 10;  // 10 of 20 opened: fine
+  clicked += 0;
+  monitor.evaluate(now += 60'000);
+  EXPECT_EQ(monitor.states()[0].value, 0.5);
+  EXPECT_FALSE(monitor.states()[0].firing);
+  sent += 30;
+  opened += 2;  // 12 of 50
+  monitor.evaluate(now += 60'000);
+  EXPECT_EQ(monitor.states()[0].value, 0.24);
+  EXPECT_TRUE(monitor.states()[0].firing);
+  // The click rule counts every channel, segment and variant: 0 clicks of the 50 sent since
+  // the first look (20 were fewer than its minimum).
+  EXPECT_EQ(monitor.states()[1].value, 0.0);
+  EXPECT_TRUE(monitor.states()[1].firing);
+  const auto posts = receiver.received();
+  ASSERT_EQ(posts.size(), 2u);
+  EXPECT_EQ(posts[0].body["message"],
+            "open rate of notifications on email to segment new in variant short over the last "
+            "PT1H is 0.24 (12 of 50 sent messages opened), below the floor 0.3");
+  EXPECT_EQ(posts[0].body["kind"], "open-rate");
+}
+
 TEST(KpiMonitor, NoDataNeverFires) {
   AlertReceiver receiver;
   Telemetry telemetry;
@@ -257,7 +310,7 @@ TEST(KpiMonitor, AFailedPostIsRetriedAtTheNextEvaluationWithoutFiringTwice) {
   Telemetry telemetry;
   std::int64_t open = 50;
   KpiMonitor monitor(incident_rule(receiver), telemetry,
-                     KpiSources{[&]() -> Result<std::int64_t> { return open; }, nullptr});
+                     KpiSources{[&]() -> Result<std::int64_t> { return open; }, nullptr, nullptr});
   receiver.status = 503;
   monitor.evaluate(kT0);
   EXPECT_EQ(receiver.received().size(), 1u);
@@ -281,7 +334,7 @@ TEST(KpiMonitor, AlertsAreSignedWithTheSecret) {
   AlertSettings settings = incident_rule(receiver);
   settings.webhook.secret = "correct horse battery staple";
   KpiMonitor monitor(settings, telemetry,
-                     KpiSources{[]() -> Result<std::int64_t> { return 11; }, nullptr});
+                     KpiSources{[]() -> Result<std::int64_t> { return 11; }, nullptr, nullptr});
   monitor.evaluate(kT0);
   const auto posts = receiver.received();
   ASSERT_EQ(posts.size(), 1u);
@@ -299,7 +352,7 @@ TEST(KpiMonitor, LogsAWarningWithRuleValueAndThreshold) {
       "kpi", std::make_shared<spdlog::sinks::ostream_sink_mt>(logged));
   std::int64_t open = 11;
   KpiMonitor monitor(settings, telemetry,
-                     KpiSources{[&]() -> Result<std::int64_t> { return open; }, nullptr}, logger);
+                     KpiSources{[&]() -> Result<std::int64_t> { return open; }, nullptr, nullptr}, logger);
   monitor.evaluate(kT0);
   monitor.evaluate(kT0 + 1);
   open = 0;
@@ -324,7 +377,7 @@ TEST(KpiMonitor, ASourceThatFailsKeepsTheState) {
                                   if (broken) return Status::io_error("database is locked");
                                   return 11;
                                 },
-                                nullptr});
+                                nullptr, nullptr});
   monitor.evaluate(kT0);
   broken = true;
   monitor.evaluate(kT0 + 30'000);
@@ -338,7 +391,7 @@ TEST(KpiMonitor, WritesValueAndFiringGauges) {
       settings_for({{"rules",
                      {{{"name", "incidents"}, {"kind", "incidents"}, {"above", 10}},
                       {{"name", "few \"incidents\""}, {"kind", "incidents"}, {"above", 100}}}}}),
-      telemetry, KpiSources{[]() -> Result<std::int64_t> { return 12; }, nullptr},
+      telemetry, KpiSources{[]() -> Result<std::int64_t> { return 12; }, nullptr, nullptr},
       std::make_shared<spdlog::logger>("quiet"));
   monitor.evaluate(kT0);
   std::string text;
@@ -362,7 +415,7 @@ TEST(KpiMonitor, StartEvaluatesInTheBackgroundAndStopIsPrompt) {
   AlertSettings settings = incident_rule(receiver);
   settings.interval_ms = 60 * 60 * 1000;  // stop() must not wait for the next evaluation
   KpiMonitor monitor(settings, telemetry,
-                     KpiSources{[]() -> Result<std::int64_t> { return 11; }, nullptr});
+                     KpiSources{[]() -> Result<std::int64_t> { return 11; }, nullptr, nullptr});
   VirtualClock clock(kT0);
   monitor.start(clock);
   monitor.start(clock);  // a second start does nothing
@@ -429,7 +482,8 @@ TEST(AlertSettings, ErrorsNameTheKey) {
       {R"({"rules": [{"name": "a", "kind": "incidents", "above": -1}]})",
        "server.alerts.rules[0].above: must be a whole number from 0"},
       {R"({"rules": [{"name": "a", "kind": "latency"}]})",
-       "server.alerts.rules[0].kind: must be one of cycle-time, delivery-rate, incidents"},
+       "server.alerts.rules[0].kind: must be one of cycle-time, delivery-rate, incidents, "
+       "open-rate, click-rate"},
       {R"({"rules": [{"kind": "incidents", "above": 1}]})",
        "server.alerts.rules[0].name: is missing"},
       {R"({"rules": [{"name": "a", "kind": "incidents", "above": 1},

@@ -262,6 +262,28 @@ CREATE TABLE cycle_times (
   PRIMARY KEY (minute, process_id, end_event, bucket, slot)
 );
 )sql",
+    // 9: customer segments and A/B variants (docs/engagement.md), as SQLite's schema 8.
+    R"sql(
+ALTER TABLE deliveries ADD COLUMN segment TEXT;
+ALTER TABLE deliveries ADD COLUMN experiment TEXT;
+ALTER TABLE deliveries ADD COLUMN variant TEXT;
+CREATE TABLE customer_orders (
+  customer   TEXT NOT NULL,
+  order_id   TEXT NOT NULL,
+  ordered_ms BIGINT NOT NULL,
+  segment    TEXT NOT NULL,
+  PRIMARY KEY (customer, order_id)
+);
+CREATE INDEX customer_orders_time ON customer_orders (customer, ordered_ms);
+CREATE TABLE experiment_variants (
+  experiment  TEXT NOT NULL,
+  customer    TEXT NOT NULL,
+  variant     TEXT NOT NULL,
+  segment     TEXT NOT NULL,
+  assigned_ms BIGINT NOT NULL,
+  PRIMARY KEY (experiment, customer)
+);
+)sql",
 };
 
 // What the schema holds before anything is changed.

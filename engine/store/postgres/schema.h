@@ -14,7 +14,7 @@
 
 namespace ordo::store::pg {
 
-inline constexpr int kSchemaVersion = 8;
+inline constexpr int kSchemaVersion = 9;
 // meta ('application'): marks the schema as Ordo's ("ORDO"), as SQLite's application_id.
 inline constexpr std::int64_t kApplicationMark = 0x4F52444F;
 

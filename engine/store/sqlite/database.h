@@ -24,7 +24,7 @@ struct sqlite3_stmt;
 namespace ordo::store::sqlite {
 
 // The schema this build writes; older files are migrated on open.
-inline constexpr int kSchemaVersion = 7;
+inline constexpr int kSchemaVersion = 8;
 // PRAGMA application_id of every Ordo database: "ORDO".
 inline constexpr std::int32_t kApplicationId = 0x4F52444F;
 

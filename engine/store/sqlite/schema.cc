@@ -253,6 +253,31 @@ CREATE TABLE cycle_times (
   PRIMARY KEY (minute, process_id, end_event, bucket, slot)
 ) STRICT;
 )sql",
+    // 8: customer segments and A/B variants (docs/engagement.md): each delivery records the
+    // customer's segment and the experiment variant it was sent in; the orders each
+    // customer placed (the history segments are computed from); the variant each customer
+    // was first given in each experiment (kept for the rest of the experiment).
+    R"sql(
+ALTER TABLE deliveries ADD COLUMN segment TEXT;
+ALTER TABLE deliveries ADD COLUMN experiment TEXT;
+ALTER TABLE deliveries ADD COLUMN variant TEXT;
+CREATE TABLE customer_orders (
+  customer   TEXT NOT NULL,
+  order_id   TEXT NOT NULL,
+  ordered_ms INTEGER NOT NULL,
+  segment    TEXT NOT NULL,
+  PRIMARY KEY (customer, order_id)
+) STRICT;
+CREATE INDEX customer_orders_time ON customer_orders (customer, ordered_ms);
+CREATE TABLE experiment_variants (
+  experiment  TEXT NOT NULL,
+  customer    TEXT NOT NULL,
+  variant     TEXT NOT NULL,
+  segment     TEXT NOT NULL,
+  assigned_ms INTEGER NOT NULL,
+  PRIMARY KEY (experiment, customer)
+) STRICT;
+)sql",
 };
 
 Result<std::int64_t> pragma(Database& db, std::string_view name) {

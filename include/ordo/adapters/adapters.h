@@ -207,6 +207,10 @@ struct AdapterConfig {
   std::shared_ptr<EventPublisher> events;
   // The "server" section (ordo serve: tokens, limits), secrets expanded; null without one.
   nlohmann::json server;
+
+  // Lets the adapters use what `engine` has deployed (the segments' DMN decision). Call once
+  // the engine is open, before it runs jobs; the engine must outlive the handlers' use.
+  void attach(const Engine& engine) const;
 };
 // `environment` looks a variable up (default: getenv); it returns false when it is unset.
 using Environment = std::function<bool(const std::string& name, std::string& value)>;

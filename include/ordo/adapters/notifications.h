@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -101,6 +102,9 @@ struct DeliveryRecord {
   int attempt = 0;              // the job's attempt
   std::int64_t created_ms = 0;  // the engine's clock
   std::int64_t updated_ms = 0;
+  std::string segment;     // the customer's segment (the instance's `segment` variable)
+  std::string experiment;  // the A/B experiment the message was part of, if any
+  std::string variant;     // and the customer's variant in it
 };
 
 struct DeliveryStatus {
@@ -132,6 +136,21 @@ std::string twilio_signature(std::string_view url, std::string_view form_body,
 // Errors: the file is missing or not an Ordo database.
 Result<std::vector<DeliveryRecord>> read_delivery_log(const std::string& path,
                                                       std::string_view order_id = {});
+
+// Sent deliveries counted by channel, segment, experiment and variant (empty when none),
+// with how many of them were delivered, opened (an open or a click: a mail app that blocks
+// the pixel still follows links) and clicked. Opens are a lower bound of a sort only: mail
+// apps that fetch images ahead (Apple Mail Privacy Protection) open every message.
+struct EngagementCount {
+  std::string channel;
+  std::string segment;
+  std::string experiment;
+  std::string variant;
+  std::int64_t sent = 0;
+  std::int64_t delivered = 0;
+  std::int64_t opened = 0;
+  std::int64_t clicked = 0;
+};
 
 // ---- the notifier ----
 
@@ -171,6 +190,45 @@ class Notifier : public std::enable_shared_from_this<Notifier> {
   Result<std::vector<Count>> delivery_counts() const;
 
   const NotificationTemplates& templates() const;
+
+  // ---- segments (docs/engagement.md) ----
+
+  // The handler for customer.segment tasks (the "segments" adapter): the customer's
+  // segment for this order from the orders they placed before (kept in the delivery log's
+  // database, this order added), by notifications.segments' thresholds or its DMN decision.
+  // Completes with the variables `segment` and `customerHistory`; a retried job gets the
+  // segment it was given before.
+  TaskHandler segment_handler();
+  JobOutcome segment(const Job& job);
+  // Evaluates a deployed decision (Engine::evaluate_decision): what notifications.segments'
+  // `decision` needs. Set once, before jobs run.
+  using DecisionFunction =
+      std::function<Result<nlohmann::json>(std::string_view decision, const nlohmann::json& inputs)>;
+  void use_decisions(DecisionFunction evaluate);
+  // Whether notifications.segments names a decision (the engine must then be attached).
+  bool needs_decisions() const;
+
+  // ---- engagement tracking ----
+
+  // Whether notifications.tracking is configured (ordo serve then serves /t/o and /t/c).
+  bool tracking() const;
+  struct Tracked {
+    std::string redirect;   // a click: where to send the customer
+    bool recorded = false;  // the first open / click of this message
+    // Why it was not recorded or forwarded (the customer is served all the same): kNotFound
+    // for a message the log has not (yet) recorded as sent, the delivery log's or the CRM's
+    // error.
+    Status problem;
+  };
+  // An open (`kind` "o") or a click ("c") of a tracking URL's token: checked against the
+  // secret (kUnauthenticated for a forged or edited one, kInvalidArgument for something
+  // else or a kind that does not match the token), then recorded once per message and
+  // event as the delivery's status "opened" / "clicked" and forwarded like a provider's
+  // callback.
+  Result<Tracked> track(std::string_view kind, std::string_view token, std::int64_t now_ms);
+
+  // Sent deliveries with their engagement, by channel, segment, experiment and variant.
+  Result<std::vector<EngagementCount>> engagement() const;
 
  private:
   struct State;

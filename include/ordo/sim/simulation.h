@@ -23,6 +23,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -133,6 +134,9 @@ struct RunOptions {
   std::int64_t max_database_pages = 0;
   // Handlers by task type that replace the simulated ones (ordo run --config).
   std::map<std::string, TaskHandler> handlers;
+  // Called with the engine once the process is deployed, before any order runs (the
+  // adapters' AdapterConfig::attach).
+  std::function<void(const Engine&)> attach;
 };
 
 // Deploys `process_file` into a fresh engine on a virtual clock, runs every order, and

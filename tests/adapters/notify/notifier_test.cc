@@ -69,11 +69,8 @@ class NotifierTest : public ::testing::TestWithParam<bool> {
     dir_ = scratch_.dir();
     if (GetParam()) {
       std::string why;
-      const std::string& server = PgTestServer::url(why);
-      ASSERT_FALSE(server.empty()) << why;
-      static int tests = 0;
-      log_ = server + (server.find('?') == std::string::npos ? "?" : "&") + "schema=notify_" +
-             std::to_string(::getpid()) + "_" + std::to_string(++tests);
+      log_ = pg_test_schema_url("notify", why);
+      ASSERT_FALSE(log_.empty()) << why;
     } else {
       log_ = dir_ + "/deliveries.db";
     }
