@@ -219,6 +219,11 @@ int run_deliveries(const DeliveriesArgs& args) {
                      {"providerId", d.provider_id}, {"providerStatus", d.provider_status},
                      {"error", d.error},      {"attempt", d.attempt},
                      {"time", time::format_date_time(d.created_ms)}});
+      if (!d.segment.empty()) out.back()["segment"] = d.segment;
+      if (!d.experiment.empty()) {
+        out.back()["experiment"] = d.experiment;
+        out.back()["variant"] = d.variant;
+      }
     }
     print_json(out);
     return kExitOk;
@@ -234,6 +239,10 @@ int run_deliveries(const DeliveriesArgs& args) {
     if (!d.locale.empty()) std::cout << " (" << shown(d.locale) << ")";
     if (!d.provider_id.empty()) std::cout << "  id " << shown(d.provider_id);
     if (!d.provider_status.empty()) std::cout << "  [" << shown(d.provider_status) << "]";
+    if (!d.segment.empty()) std::cout << "  segment " << shown(d.segment);
+    if (!d.experiment.empty()) {
+      std::cout << "  " << shown(d.experiment) << "/" << shown(d.variant);
+    }
     if (!d.error.empty()) std::cout << "\n    " << shown(d.error);
     std::cout << '\n';
   }

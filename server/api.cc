@@ -818,8 +818,8 @@ Response Api::readiness() {
 
 Response Api::tracking(const Request& r, std::string_view kind, std::string_view token) {
   if (!options_.notifier || !options_.notifier->tracking()) {
-    return error_response(404, "no such resource: " + r.path +
-                                   " (tracking is off: configure notifications.tracking)");
+    return error_response(404, "tracking is off: configure notifications.tracking to serve " +
+                                   r.path);
   }
   // The customer's time, not a simulated one: opens and clicks happen in the world.
   const std::int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(

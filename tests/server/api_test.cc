@@ -599,7 +599,7 @@ TEST_F(ApiTest, EveryRouteOfTheOpenApiFileExists) {
     std::string concrete = path;
     for (const auto& [from, to] :
          {std::pair<std::string, std::string>{"{id}", "1"}, {"{key}", "1"}, {"{channel}", "sms"},
-          {"{processId}", "p"}, {"{version}", "1"}, {"{decisionId}", "d"}}) {
+          {"{processId}", "p"}, {"{version}", "1"}, {"{decisionId}", "d"}, {"{token}", "x.y"}}) {
       if (auto at = concrete.find(from); at != std::string::npos)
         concrete.replace(at, from.size(), to);
     }
@@ -613,7 +613,7 @@ TEST_F(ApiTest, EveryRouteOfTheOpenApiFileExists) {
       ++routes;
     }
   }
-  EXPECT_EQ(routes, 37);
+  EXPECT_EQ(routes, 39);
 }
 
 // A DMN file deploys through the same route as BPMN; its decisions are listed, evaluated on
@@ -703,7 +703,7 @@ TEST_F(ApiTest, RequestMetricsHaveOneLabelPerRouteWhateverPathsArrive) {
     std::string concrete = path, label = path;
     for (const auto& [from, to] :
          {std::pair<std::string, std::string>{"{id}", "7"}, {"{key}", "7"}, {"{channel}", "sms"},
-          {"{processId}", "p"}, {"{version}", "1"}, {"{decisionId}", "d"}}) {
+          {"{processId}", "p"}, {"{version}", "1"}, {"{decisionId}", "d"}, {"{token}", "x.y"}}) {
       if (auto at = concrete.find(from); at != std::string::npos) concrete.replace(at, from.size(), to);
     }
     if (auto at = label.find("{key}"); at != std::string::npos) label.replace(at, 5, "{id}");
