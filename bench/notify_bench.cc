@@ -76,6 +76,9 @@ class BenchJob final : public ordo::Job {
   std::vector<ordo::TaskHeader> headers_ = {{"template", "order-shipped"}, {"channel", "sms"}};
 };
 
+// The same job (state.range(0) == 1) with a segment on the instance whose rules apply, and
+// the message in an A/B experiment: the variant by the hash, recorded in the reservation's
+// transaction, and the variant's template rendered.
 void BM_NotifySmsJob(benchmark::State& state) {
   httplib::Server gateway;
   std::atomic<int> n{0};
@@ -88,18 +91,29 @@ void BM_NotifySmsJob(benchmark::State& state) {
   const std::string dir = std::filesystem::temp_directory_path() / "ordo-bench-notify";
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
-  auto notifier = ordo::Notifier::create(
-      {{"templates", ORDO_SOURCE_DIR "/processes/templates"},
-       {"deliveryLog", dir + "/deliveries.db"},
-       {"channels", {{"sms", {{"url", "http://127.0.0.1:" + std::to_string(port) + "/sms"}}}}}},
-      "");
+  json settings = {
+      {"templates", ORDO_SOURCE_DIR "/processes/templates"},
+      {"deliveryLog", dir + "/deliveries.db"},
+      {"channels", {{"sms", {{"url", "http://127.0.0.1:" + std::to_string(port) + "/sms"}}}}}};
+  const bool engaged = state.range(0) == 1;
+  if (engaged) {
+    settings["segments"] = {
+        {"bySegment", {{"occasional", {{"capPerHour", 5}, {"rules", {{"order-shipped", {"sms"}}}}}}}}};
+    settings["experiments"] = {
+        {"shipped-copy",
+         {{"message", "order-shipped"},
+          {"variants", {{"control", "order-shipped"}, {"short", "order-shipped-short"}}}}}};
+  }
+  auto notifier = ordo::Notifier::create(settings, "");
   if (!notifier) {
     state.SkipWithError(notifier.status().message().c_str());
   } else {
     int i = 0;
     for (auto _ : state) {
       const std::string order = "B-" + std::to_string(++i);
-      BenchJob job(order_vars(i), order);
+      json vars = order_vars(i);
+      if (engaged) vars["segment"] = "occasional";
+      BenchJob job(std::move(vars), order);
       auto outcome = (*notifier)->handle(job);
       if (outcome.kind() != ordo::JobOutcome::Kind::kComplete) {
         state.SkipWithError(outcome.message().c_str());
@@ -111,7 +125,9 @@ void BM_NotifySmsJob(benchmark::State& state) {
   gateway.stop();
   serving.join();
 }
-BENCHMARK(BM_NotifySmsJob)->Unit(benchmark::kMicrosecond)->UseRealTime();
+// Arg 0: as before; 1: with a segment's rules and an A/B experiment. Run side by side:
+// build/bench/ordo_bench_notify --benchmark_filter=NotifySms --benchmark_repetitions=5
+BENCHMARK(BM_NotifySmsJob)->Arg(0)->Arg(1)->Unit(benchmark::kMicrosecond)->UseRealTime();
 
 }  // namespace
 

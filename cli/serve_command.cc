@@ -182,7 +182,9 @@ std::optional<int> ServeCommand::run() const {
   };
   if (config.notifier) {
     sources.delivery_counts = [notifier = config.notifier] { return notifier->delivery_counts(); };
-    sources.engagement = [notifier = config.notifier] { return notifier->engagement(); };
+    sources.engagement = [notifier = config.notifier](std::int64_t since_ms) {
+      return notifier->engagement(since_ms);
+    };
   }
   server::KpiMonitor kpis(settings->alerts, telemetry, sources);
   Observing observed(engine, telemetry);

@@ -450,6 +450,14 @@ void Api::handle(const Request& r, Reply reply) {
   reply(std::move(out));
 }
 
+namespace {
+// GET /t/o/{token} and /t/c/{token} (and HEAD).
+bool is_tracking_path(const Request& r, const std::vector<std::string_view>& seg) {
+  return seg.size() == 3 && seg[0] == "t" && (seg[1] == "o" || seg[1] == "c") &&
+         (r.method == "GET" || r.method == "HEAD");
+}
+}  // namespace
+
 // Who may ask: without tokens, loopback requests that no web page sent; with tokens, a valid
 // one with the route's scope. A refusal, or nothing when the request may go on. Reads only
 // the method, path and headers: it runs before the body is read, too.
@@ -536,6 +544,9 @@ std::optional<Response> Api::refuse_before_body(const Request& r) {
   if (!seg.empty() && seg[0] == "health") return std::nullopt;
   if ((r.method == "GET" || r.method == "HEAD") && is_console_path(r.path)) return std::nullopt;
   if (seg.size() >= 2 && seg[0] == "v1" && seg[1] == "webhooks") return std::nullopt;
+  // Tracking URLs are opened by customers' mail apps and browsers, from anywhere: their
+  // signature is the proof.
+  if (is_tracking_path(r, seg)) return std::nullopt;
   std::optional<Response> refused = admit(r, seg);
   if (refused) count(r, seg, refused->status);
   return refused;
@@ -559,8 +570,7 @@ Response Api::dispatch(const Request& r, const std::vector<std::string_view>& se
   }
   // Tracking URLs are opened by customers' mail apps and browsers: their signature is the
   // proof, not a token.
-  if (seg.size() == 3 && seg[0] == "t" && (seg[1] == "o" || seg[1] == "c") &&
-      (r.method == "GET" || r.method == "HEAD")) {
+  if (is_tracking_path(r, seg)) {
     try {
       return tracking(r, seg[1], seg[2]);
     } catch (const std::exception& e) {
@@ -825,7 +835,8 @@ Response Api::tracking(const Request& r, std::string_view kind, std::string_view
   const std::int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
                                std::chrono::system_clock::now().time_since_epoch())
                                .count();
-  Result<Notifier::Tracked> t = options_.notifier->track(kind, token, now);
+  // A HEAD (a link checker, a preview) is answered without being recorded.
+  Result<Notifier::Tracked> t = options_.notifier->track(kind, token, now, r.method != "HEAD");
   if (!t) {
     // A forged or edited URL: nothing recorded, nowhere redirected.
     Response out = error_response(404, "this link is not valid: " + t.status().message());

@@ -49,6 +49,7 @@ std::string described(const KpiRule& rule) {
     case KpiKind::kClickRate: {
       std::string of = rule.channel.empty() ? "" : " on " + rule.channel;
       if (!rule.segment.empty()) of += " to segment " + rule.segment;
+      if (!rule.experiment.empty()) of += " in experiment " + rule.experiment;
       if (!rule.variant.empty()) of += " in variant " + rule.variant;
       return std::string(rule.kind == KpiKind::kOpenRate ? "open" : "click") +
              " rate of notifications" + of + " over the last " + duration_text(rule.window_ms);
@@ -133,9 +134,10 @@ KpiMonitor::Measure KpiMonitor::measure(std::size_t i, std::int64_t now_ms) {
       return m;
     }
     case KpiKind::kDeliveryRate:
+      return delivery_rate(i, now_ms);
     case KpiKind::kOpenRate:
     case KpiKind::kClickRate:
-      return delivery_rate(i, now_ms);
+      return engagement_rate(rule, now_ms);
     case KpiKind::kIncidents: {
       if (!sources_.open_incidents) {
         m.detail = "no source of incidents";
@@ -157,48 +159,22 @@ KpiMonitor::Measure KpiMonitor::measure(std::size_t i, std::int64_t now_ms) {
 KpiMonitor::Measure KpiMonitor::delivery_rate(std::size_t i, std::int64_t now_ms) {
   const KpiRule& rule = settings_.rules[i];
   Measure m;
+  if (!sources_.delivery_counts) {
+    m.detail = "no source of notification deliveries";
+    return m;
+  }
+  Result<std::vector<Notifier::Count>> counts = sources_.delivery_counts();
+  if (!counts) {
+    m.ok = false;
+    m.detail = counts.status().message();
+    return m;
+  }
   Snapshot now{now_ms, 0, 0};
-  const char* counted = "attempts sent";
-  if (rule.kind == KpiKind::kDeliveryRate) {
-    if (!sources_.delivery_counts) {
-      m.detail = "no source of notification deliveries";
-      return m;
-    }
-    Result<std::vector<Notifier::Count>> counts = sources_.delivery_counts();
-    if (!counts) {
-      m.ok = false;
-      m.detail = counts.status().message();
-      return m;
-    }
-    for (const Notifier::Count& c : *counts) {
-      if (!rule.channel.empty() && c.channel != rule.channel) continue;
-      if (c.status == "sent") now.sent += c.count;
-      if (c.status == "sent" || c.status == "failed" || c.status == "rejected") {
-        now.attempts += c.count;
-      }
-    }
-  } else {
-    // open-rate and click-rate: `sent` counts the opened (clicked), `attempts` the sent.
-    if (!sources_.engagement) {
-      m.detail = "no source of opens and clicks";
-      return m;
-    }
-    Result<std::vector<EngagementCount>> counts = sources_.engagement();
-    if (!counts) {
-      m.ok = false;
-      m.detail = counts.status().message();
-      return m;
-    }
-    const bool opens = rule.kind == KpiKind::kOpenRate;
-    counted = opens ? "sent messages opened" : "sent messages clicked";
-    for (const EngagementCount& c : *counts) {
-      if ((!rule.channel.empty() && c.channel != rule.channel) ||
-          (!rule.segment.empty() && c.segment != rule.segment) ||
-          (!rule.variant.empty() && c.variant != rule.variant)) {
-        continue;
-      }
-      now.sent += opens ? c.opened : c.clicked;
-      now.attempts += c.sent;
+  for (const Notifier::Count& c : *counts) {
+    if (!rule.channel.empty() && c.channel != rule.channel) continue;
+    if (c.status == "sent") now.sent += c.count;
+    if (c.status == "sent" || c.status == "failed" || c.status == "rejected") {
+      now.attempts += c.count;
     }
   }
   std::deque<Snapshot>& seen = snapshots_[i];
@@ -212,7 +188,7 @@ KpiMonitor::Measure KpiMonitor::delivery_rate(std::size_t i, std::int64_t now_ms
     const Snapshot& base = seen.front();
     const std::int64_t attempts = now.attempts - base.attempts;
     const std::int64_t sent = now.sent - base.sent;
-    m.detail = std::to_string(sent) + " of " + std::to_string(attempts) + " " + counted;
+    m.detail = std::to_string(sent) + " of " + std::to_string(attempts) + " attempts sent";
     if (attempts >= rule.minimum && attempts > 0) {
       m.value = static_cast<double>(sent) / static_cast<double>(attempts);
     } else {
@@ -223,6 +199,42 @@ KpiMonitor::Measure KpiMonitor::delivery_rate(std::size_t i, std::int64_t now_ms
   }
   const std::int64_t spacing = std::max<std::int64_t>(1, rule.window_ms / kSnapshotsPerWindow);
   if (seen.empty() || now_ms - seen.back().at_ms >= spacing) seen.push_back(now);
+  return m;
+}
+
+KpiMonitor::Measure KpiMonitor::engagement_rate(const KpiRule& rule, std::int64_t now_ms) {
+  Measure m;
+  if (!sources_.engagement) {
+    m.detail = "no source of opens and clicks";
+    return m;
+  }
+  // The cohort of the window: what was sent in it, and how much of that was opened
+  // (clicked) by now. Opens of older messages do not count.
+  Result<std::vector<EngagementCount>> counts = sources_.engagement(now_ms - rule.window_ms);
+  if (!counts) {
+    m.ok = false;
+    m.detail = counts.status().message();
+    return m;
+  }
+  const bool opens = rule.kind == KpiKind::kOpenRate;
+  std::int64_t sent = 0, engaged = 0;
+  for (const EngagementCount& c : *counts) {
+    if ((!rule.channel.empty() && c.channel != rule.channel) ||
+        (!rule.segment.empty() && c.segment != rule.segment) ||
+        (!rule.experiment.empty() && c.experiment != rule.experiment) ||
+        (!rule.variant.empty() && c.variant != rule.variant)) {
+      continue;
+    }
+    engaged += opens ? c.opened : c.clicked;
+    sent += c.sent;
+  }
+  m.detail = std::to_string(engaged) + " of " + std::to_string(sent) + " sent messages " +
+             (opens ? "opened" : "clicked");
+  if (sent >= rule.minimum && sent > 0) {
+    m.value = static_cast<double>(engaged) / static_cast<double>(sent);
+  } else {
+    m.detail += ", fewer than " + std::to_string(rule.minimum) + " sent";
+  }
   return m;
 }
 

@@ -56,10 +56,11 @@ struct KpiRule {
   double threshold = 0;
   // delivery-rate, open-rate, click-rate: no judgement on fewer attempts (sent messages)
   // than this in the window; only those on `channel` (and, for open-rate and click-rate, in
-  // `segment`, of A/B `variant`) when not empty.
+  // `segment`, of A/B `experiment` and `variant`) when not empty.
   std::int64_t minimum = 1;
   std::string channel;
   std::string segment;
+  std::string experiment;
   std::string variant;
 };
 // Whether a rule of `kind` measures a rate with a floor (delivery-, open-, click-rate).
@@ -90,8 +91,8 @@ struct AlertSettings {
 //               "below": 0.95, "minimum": 20},
 //              {"name": "incidents", "kind": "incidents", "above": 10},
 //              {"name": "opens-dropping", "kind": "open-rate", "channel": "email",
-//               "segment": "new", "variant": "short", "window": "P1D", "below": 0.2,
-//               "minimum": 100}]}
+//               "segment": "new", "experiment": "shipped-copy", "variant": "short",
+//               "window": "P1D", "below": 0.2, "minimum": 100}]}
 // Durations are ISO 8601 (days, hours, minutes, seconds). Null gives no rules. Errors name
 // the key ("server.alerts.rules[1].below: must be a number from 0 to 1"); unknown keys are
 // errors.
@@ -108,8 +109,9 @@ struct KpiSources {
   std::function<Result<std::int64_t>()> open_incidents;
   // Cumulative attempts by channel and status (Notifier::delivery_counts).
   std::function<Result<std::vector<Notifier::Count>>()> delivery_counts;
-  // Cumulative sent messages and their engagement (Notifier::engagement).
-  std::function<Result<std::vector<EngagementCount>>()> engagement;
+  // The messages sent since a time (the engine's clock, ms) and their engagement so far
+  // (Notifier::engagement).
+  std::function<Result<std::vector<EngagementCount>>(std::int64_t since_ms)> engagement;
 };
 
 // The current state of one rule.
@@ -134,8 +136,8 @@ struct KpiState {
 // the growth of the cumulative counts between the evaluation at (or just before) the start
 // of the window and now; until the monitor has watched a whole window, since its first
 // evaluation. A count that goes down (a new delivery log) starts the measurement again.
-// open-rate and click-rate the same way: messages opened (clicked) / messages sent, of
-// those sent in the window as far as the counts know by now.
+// open-rate and click-rate: of the messages sent within the window, the share opened
+// (clicked) by now, read from the delivery log each time.
 //
 // Thread-safe. `telemetry` and the sources must outlive the monitor.
 class KpiMonitor {
@@ -183,6 +185,7 @@ class KpiMonitor {
 
   Measure measure(std::size_t rule, std::int64_t now_ms);
   Measure delivery_rate(std::size_t rule, std::int64_t now_ms);
+  Measure engagement_rate(const KpiRule& rule, std::int64_t now_ms);
   void transition(std::size_t rule, const Measure& m, bool firing, std::int64_t now_ms);
   void deliver();
 

@@ -65,7 +65,7 @@ std::vector<std::string_view> settings_of(KpiKind kind) {
       return {"above"};
     case KpiKind::kOpenRate:
     case KpiKind::kClickRate:
-      return {"below", "window", "minimum", "channel", "segment", "variant"};
+      return {"below", "window", "minimum", "channel", "segment", "experiment", "variant"};
   }
   return {};
 }
@@ -84,14 +84,16 @@ std::string listed(const std::vector<std::string_view>& names, std::size_t n) {
 
 // One setting of a rule (known to be one of its kind's).
 Status read_setting(KpiRule& rule, const std::string& key, const json& v, const std::string& at) {
-  if (key == "process" || key == "to" || key == "channel" || key == "segment" || key == "variant") {
+  if (key == "process" || key == "to" || key == "channel" || key == "segment" ||
+      key == "experiment" || key == "variant") {
     Result<std::string> t = text(v, at);
     if (!t) return t.status();
-    (key == "process"   ? rule.process
-     : key == "to"      ? rule.to
-     : key == "channel" ? rule.channel
-     : key == "segment" ? rule.segment
-                        : rule.variant) = std::move(*t);
+    (key == "process"      ? rule.process
+     : key == "to"         ? rule.to
+     : key == "channel"    ? rule.channel
+     : key == "segment"    ? rule.segment
+     : key == "experiment" ? rule.experiment
+                           : rule.variant) = std::move(*t);
   } else if (key == "statistic") {
     const auto s = named<KpiStatistic>(kStatisticNames, v);
     if (!s) return error(at, "must be one of p50, p90, p95, p99, max, mean");

@@ -1,5 +1,7 @@
 #include "delivery_log.h"
 
+#include <algorithm>
+
 namespace ordo::notify {
 
 namespace {
@@ -85,22 +87,36 @@ Status DeliveryLog::insert(const Attempt& a, std::string_view status, std::strin
 
 Status DeliveryLog::assign_variant_locked(const Attempt& a, std::string& variant) {
   // The first assignment stays: a customer who changed segment (and so weights) since, or
-  // whose weights were edited, keeps the variant they saw first.
-  Result<std::int64_t> added = db_->exec(
-      "INSERT INTO experiment_variants (experiment, customer, variant, segment, assigned_ms) "
-      "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING",
-      {a.experiment, a.customer, a.variant, a.segment, a.now_ms});
-  if (!added) return added.status();
-  if (*added == 1) {
-    variant = a.variant;
-    return Status::ok();
-  }
+  // whose weights were edited, keeps the variant they saw first, as long as it exists.
   Result<store::SqlRows> kept = db_->query(
       "SELECT variant FROM experiment_variants WHERE experiment = ?1 AND customer = ?2",
       {a.experiment, a.customer});
   if (!kept) return kept.status();
-  variant = kept->size() > 0 ? kept->text(0, 0) : a.variant;
-  return Status::ok();
+  if (kept->size() > 0) {
+    const std::string& was = kept->text(0, 0);
+    const bool exists = a.variants != nullptr &&
+                        std::any_of(a.variants->begin(), a.variants->end(),
+                                    [&](const Variant& v) { return v.name == was; });
+    if (exists) {
+      variant = was;
+      return Status::ok();
+    }
+    // Its variant was removed from the experiment: the hash's pick, from now on.
+    variant = a.variant;
+    if (variant.empty()) return Status::ok();
+    return db_
+        ->exec("UPDATE experiment_variants SET variant = ?3, segment = ?4, assigned_ms = ?5 "
+               "WHERE experiment = ?1 AND customer = ?2",
+               {a.experiment, a.customer, a.variant, a.segment, a.now_ms})
+        .status();
+  }
+  variant = a.variant;
+  if (variant.empty()) return Status::ok();  // a segment that takes no part
+  return db_
+      ->exec("INSERT INTO experiment_variants (experiment, customer, variant, segment, "
+             "assigned_ms) VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING",
+             {a.experiment, a.customer, a.variant, a.segment, a.now_ms})
+      .status();
 }
 
 Result<Reservation> DeliveryLog::reserve(const Attempt& attempt, int cap_per_hour) {
@@ -117,6 +133,7 @@ Result<Reservation> DeliveryLog::reserve(const Attempt& attempt, int cap_per_hou
     if (!a.experiment.empty() && !a.customer.empty()) {
       if (Status v = assign_variant_locked(a, a.variant); !v) return v;
     }
+    if (a.variant.empty()) a.experiment.clear();  // not part of the experiment
     out.variant = a.variant;
     Result<std::optional<DeliveryRecord>> sent = find_sent_locked(a.dedupe_key);
     if (!sent) return sent.status();
@@ -194,7 +211,11 @@ Status DeliveryLog::finish(std::int64_t row, std::string_view status, std::strin
 
 Status DeliveryLog::note(const Attempt& a, std::string_view status, std::string_view error) {
   std::lock_guard lock(mu_);
-  return insert(a, status, error, nullptr);
+  // Nothing was sent: no variant was shown (the assignment is made when one is).
+  Attempt noted = a;
+  noted.variant.clear();
+  if (noted.variant.empty()) noted.experiment.clear();
+  return insert(noted, status, error, nullptr);
 }
 
 Result<std::vector<std::string>> DeliveryLog::rejected_channels(const std::string& dedupe_key) {
@@ -298,6 +319,15 @@ Result<std::optional<DeliveryRecord>> DeliveryLog::record_status(const DeliveryS
 Result<std::optional<DeliveryRecord>> DeliveryLog::record_engagement(const std::string& dedupe_key,
                                                                      const DeliveryStatus& status) {
   std::lock_guard lock(mu_);
+  // Opened or clicked before, and forwarded: nothing to write (mail apps fetch the pixel
+  // again and again; no write transaction for them).
+  Result<store::SqlRows> seen = db_->query(
+      "SELECT 1 FROM delivery_events e JOIN deliveries d ON d.id = e.delivery WHERE "
+      "d.dedupe_key = ?1 AND d.channel = ?2 AND d.status = 'sent' AND e.status = ?3 AND "
+      "e.forwarded_ms IS NOT NULL LIMIT 1",
+      {dedupe_key, status.channel, status.status});
+  if (!seen) return seen.status();
+  if (seen->size() > 0) return std::optional<DeliveryRecord>();
   std::optional<DeliveryRecord> delivery;
   bool fresh = false;
   Status s = in_transaction([&]() -> Status {
@@ -339,6 +369,7 @@ Result<OrderSegment> DeliveryLog::segment_order(
         {customer, order_id, at - window_ms, at});
     if (!h) return h.status();
     out.history = {h->integer(0, 0), h->integer(0, 2), h->integer(0, 1)};
+    out.ordered_ms = at;
     if (known) {
       out.segment = kept->text(0, 0);
       return Status::ok();
@@ -356,18 +387,44 @@ Result<OrderSegment> DeliveryLog::segment_order(
   return out;
 }
 
-Result<std::vector<EngagementCount>> DeliveryLog::engagement_counts() {
+namespace {
+// 1 when the delivery d has a status callback among `statuses`, else 0.
+std::string has_event(std::string_view statuses) {
+  return "CASE WHEN EXISTS (SELECT 1 FROM delivery_events e WHERE e.delivery = d.id AND "
+         "e.status IN (" + std::string(statuses) + ")) THEN 1 ELSE 0 END";
+}
+constexpr std::string_view kDelivered = "'delivered', 'read', 'opened', 'clicked'";
+constexpr std::string_view kOpened = "'opened', 'clicked'";
+constexpr std::string_view kClicked = "'clicked'";
+}  // namespace
+
+Result<std::vector<DeliveryLog::ExperimentDelivery>> DeliveryLog::experiment_deliveries() {
   std::lock_guard lock(mu_);
-  const auto has = [](std::string_view statuses) {
-    return "sum(CASE WHEN EXISTS (SELECT 1 FROM delivery_events e WHERE e.delivery = d.id AND "
-           "e.status IN (" + std::string(statuses) + ")) THEN 1 ELSE 0 END)";
-  };
+  Result<store::SqlRows> rows = db_->query(
+      "SELECT experiment, variant, coalesce(segment, ''), coalesce(order_id, ''), created_ms, " +
+          has_event(kDelivered) + ", " + has_event(kOpened) + ", " + has_event(kClicked) +
+          " FROM deliveries d WHERE status = 'sent' AND experiment IS NOT NULL ORDER BY id",
+      {});
+  if (!rows) return rows.status();
+  std::vector<ExperimentDelivery> out;
+  out.reserve(static_cast<std::size_t>(rows->size()));
+  for (int i = 0; i < rows->size(); ++i) {
+    out.push_back({rows->text(i, 0), rows->text(i, 1), rows->text(i, 2), rows->text(i, 3),
+                   rows->integer(i, 4), rows->integer(i, 5) != 0, rows->integer(i, 6) != 0,
+                   rows->integer(i, 7) != 0});
+  }
+  return out;
+}
+
+Result<std::vector<EngagementCount>> DeliveryLog::engagement_counts(std::int64_t since_ms) {
+  std::lock_guard lock(mu_);
+  const auto has = [](std::string_view statuses) { return "sum(" + has_event(statuses) + ")"; };
   Result<store::SqlRows> rows = db_->query(
       "SELECT channel, coalesce(segment, ''), coalesce(experiment, ''), coalesce(variant, ''), "
-      "count(*), " + has("'delivered', 'read', 'opened', 'clicked'") + ", " +
-          has("'opened', 'clicked'") + ", " + has("'clicked'") +
-          " FROM deliveries d WHERE status = 'sent' GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4",
-      {});
+      "count(*), " + has(kDelivered) + ", " + has(kOpened) + ", " + has(kClicked) +
+          " FROM deliveries d WHERE status = 'sent' AND created_ms >= ?1 GROUP BY 1, 2, 3, 4 "
+          "ORDER BY 1, 2, 3, 4",
+      {since_ms});
   if (!rows) return rows.status();
   std::vector<EngagementCount> out;
   for (int i = 0; i < rows->size(); ++i) {

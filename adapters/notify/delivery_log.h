@@ -37,20 +37,25 @@ struct Attempt {
   int attempt = 0;
   std::int64_t now_ms = 0;
   std::string segment;     // the instance's segment variable, when there is one
-  std::string experiment;  // the message's experiment for this segment, if any
-  std::string variant;     // reserve(): the variant the hash picked (the first assignment wins)
+  std::string experiment;  // the message's experiment, if any
+  // reserve(): the variant the hash picked for this segment, empty when the segment takes
+  // no part; the customer's first assignment wins while its variant is still in
+  // `variants` (the experiment's).
+  std::string variant;
+  const std::vector<Variant>* variants = nullptr;
 };
 
 // The orders a customer placed before this one, and the segment this one was given.
 struct OrderSegment {
   std::string segment;
   CustomerHistory history;
+  std::int64_t ordered_ms = 0;  // when the order was recorded (the first try of its job)
 };
 
 struct Reservation {
   enum class Gate { kGo, kDuplicate, kCapped } gate = Gate::kGo;
   std::int64_t row = 0;          // kGo: the 'sending' row to finish
-  std::string variant;           // the customer's variant in the attempt's experiment
+  std::string variant;           // the customer's variant in the attempt's experiment, if any
   DeliveryRecord earlier;        // kDuplicate: the delivery that was sent
   std::int64_t retry_at_ms = 0;  // kCapped: when the oldest counted message leaves the hour
 };
@@ -92,7 +97,15 @@ class DeliveryLog {
       const std::string& customer, const std::string& order_id, std::int64_t now_ms,
       std::int64_t window_ms,
       const std::function<Result<std::string>(const CustomerHistory&)>& decide);
-  Result<std::vector<EngagementCount>> engagement_counts();
+  // Of the deliveries sent at or after `since_ms`.
+  Result<std::vector<EngagementCount>> engagement_counts(std::int64_t since_ms);
+  // Every sent delivery of an experiment, oldest first, with its engagement.
+  struct ExperimentDelivery {
+    std::string experiment, variant, segment, order_id;
+    std::int64_t sent_ms = 0;
+    bool delivered = false, opened = false, clicked = false;
+  };
+  Result<std::vector<ExperimentDelivery>> experiment_deliveries();
   Status mark_forwarded(std::int64_t delivery, const std::string& status, std::int64_t now_ms);
 
  private:

@@ -32,6 +32,8 @@ std::string hmac(std::string_view secret, std::string_view data) {
   return std::string(reinterpret_cast<const char*>(digest), std::min<std::size_t>(length, kMacBytes));
 }
 
+// Strict: the text must be exactly what base64url() writes for the bytes (the unused low
+// bits of the last character zero), so a token has one spelling only.
 std::optional<std::string> base64url_decode(std::string_view text) {
   std::string b64(text);
   for (char& c : b64) {
@@ -55,6 +57,26 @@ std::optional<std::string> base64url_decode(std::string_view text) {
                                 static_cast<int>(b64.size()));
   if (n < 0) return std::nullopt;
   out.resize(static_cast<std::size_t>(n) - pad);
+  if (base64url(out) != text) return std::nullopt;
+  return out;
+}
+
+// The host of an http(s) URL, lower case, without the port; "" when it has user info or no
+// host.
+std::string host_of(std::string_view url) {
+  const std::size_t scheme = url.find("://");
+  if (scheme == std::string_view::npos) return {};
+  std::string_view rest = url.substr(scheme + 3);
+  rest = rest.substr(0, rest.find_first_of("/?#\\"));
+  if (rest.find('@') != std::string_view::npos || rest.empty()) return {};
+  if (rest.front() == '[') {
+    const std::size_t close = rest.find(']');
+    rest = close == std::string_view::npos ? std::string_view() : rest.substr(0, close + 1);
+  } else {
+    rest = rest.substr(0, rest.find(':'));
+  }
+  std::string out(rest);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return out;
 }
 
@@ -106,8 +128,22 @@ bool is_web_url(std::string_view s) {
   return starts_with_nocase(s, "https://") || starts_with_nocase(s, "http://");
 }
 
-// href="..." / href='...' in HTML whose value is a web URL, through the redirect.
-std::string rewrite_html(std::string_view html, const std::function<std::string(std::string)>& wrap) {
+// Whether the attribute at `at` belongs to an <a> or <area> tag (not <link>, <base>, ...).
+bool in_link_tag(std::string_view html, std::size_t at) {
+  const std::size_t open = html.rfind('<', at);
+  if (open == std::string_view::npos || html.find('>', open) < at) return false;
+  const std::string_view tag = html.substr(open + 1);
+  const auto named = [&](std::string_view name) {
+    return starts_with_nocase(tag, name) && tag.size() > name.size() &&
+           std::isspace(static_cast<unsigned char>(tag[name.size()]));
+  };
+  return named("a") || named("area");
+}
+
+// href="..." / href='...' of <a> and <area> whose value is a trackable link, through the
+// redirect.
+std::string rewrite_html(std::string_view html, const std::function<bool(std::string_view)>& trackable,
+                         const std::function<std::string(std::string)>& wrap) {
   std::string out;
   out.reserve(html.size() + 256);
   std::size_t i = 0;
@@ -116,7 +152,7 @@ std::string rewrite_html(std::string_view html, const std::function<std::string(
     for (std::size_t j = i; j + 6 <= html.size(); ++j) {
       if ((html[j] == 'h' || html[j] == 'H') && starts_with_nocase(html.substr(j), "href=") &&
           (j == 0 || std::isspace(static_cast<unsigned char>(html[j - 1]))) &&
-          (html[j + 5] == '"' || html[j + 5] == '\'')) {
+          (html[j + 5] == '"' || html[j + 5] == '\'') && in_link_tag(html, j)) {
         at = j;
         break;
       }
@@ -128,7 +164,7 @@ std::string rewrite_html(std::string_view html, const std::function<std::string(
     if (end == std::string_view::npos) break;
     out.append(html.substr(i, start - i));
     const std::string url = html_unescape(html.substr(start, end - start));
-    if (is_web_url(url)) {
+    if (trackable(url)) {
       out += wrap(url);  // base64url and '/': nothing to escape
     } else {
       out.append(html.substr(start, end - start));
@@ -140,7 +176,8 @@ std::string rewrite_html(std::string_view html, const std::function<std::string(
 }
 
 // Web URLs in plain text (up to white space or <>"), less trailing punctuation.
-std::string rewrite_text(std::string_view text, const std::function<std::string(std::string)>& wrap) {
+std::string rewrite_text(std::string_view text, const std::function<bool(std::string_view)>& trackable,
+                         const std::function<std::string(std::string)>& wrap) {
   std::string out;
   out.reserve(text.size() + 128);
   std::size_t i = 0;
@@ -163,7 +200,8 @@ std::string rewrite_text(std::string_view text, const std::function<std::string(
       --end;
     }
     out.append(text.substr(i, at - i));
-    out += wrap(std::string(text.substr(at, end - at)));
+    const std::string_view url = text.substr(at, end - at);
+    out += trackable(url) ? wrap(std::string(url)) : std::string(url);
     i = end;
   }
   out.append(text.substr(i));
@@ -249,8 +287,8 @@ Status read_segments(const json& settings, const std::string& where, const Rules
 
 Status read_experiments(const json& settings, const std::string& where,
                         const std::vector<std::string>& channels,
-                        const std::function<bool(const std::string&, const std::string&)>& has_template,
-                        const std::string& locale, std::map<std::string, Experiment, std::less<>>& out) {
+                        const NotificationTemplates& templates,
+                        std::map<std::string, Experiment, std::less<>>& out) {
   if (!settings.is_object()) {
     return Status::invalid_argument(where + ": must be an object: experiment -> {message, "
                                     "variants, weights}");
@@ -275,11 +313,13 @@ Status read_experiments(const json& settings, const std::string& where,
     }
     for (const auto& [name, tmpl] : variants->items()) {
       const std::string template_id = text_of(&tmpl);
-      for (const std::string& ch : channels) {
-        if (has_template(x.message, ch) && !has_template(template_id, ch)) {
-          return Status::invalid_argument(at + ".variants." + name + ": no template " + template_id +
-                                          "." + ch + ".mustache for the default locale '" + locale +
-                                          "' (" + x.message + " has one for " + ch + ")");
+      for (const std::string& locale : templates.locales()) {
+        for (const std::string& ch : channels) {
+          if (templates.has_in(locale, x.message, ch) && !templates.has_in(locale, template_id, ch)) {
+            return Status::invalid_argument(at + ".variants." + name + ": no template " + locale +
+                                            "/" + template_id + "." + ch + ".mustache (" + x.message +
+                                            " has one for " + ch + " in '" + locale + "')");
+          }
         }
       }
       x.variants.push_back({name, template_id});
@@ -355,13 +395,34 @@ const Variant& pick_variant(const Experiment& e, const std::vector<int>& weights
 
 // ---- tracking ----
 
+bool TrackingSettings::trackable(std::string_view url) const {
+  if (!is_web_url(url) || url.size() > 2048) return false;
+  for (char c : url) {
+    if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) return false;
+  }
+  const std::string host = host_of(url);
+  if (host.empty()) return false;
+  for (const std::string& allowed : link_hosts) {
+    if (allowed == host) return true;
+    if (allowed.size() > 2 && allowed.starts_with("*.") && host.size() > allowed.size() - 1 &&
+        host.ends_with(std::string_view(allowed).substr(1))) {
+      return true;
+    }
+  }
+  return false;
+}
+
 bool TrackingSettings::tracks_clicks(std::string_view channel) const {
   return clicks && std::find(click_channels.begin(), click_channels.end(), channel) !=
                        click_channels.end();
 }
 
-Result<TrackingSettings> parse_tracking(const json& settings, const std::string& where) {
-  if (Status s = only_known(settings, where, "baseUrl, secret, opens, clicks, clickChannels"); !s) {
+Result<TrackingSettings> parse_tracking(const json& settings, const std::string& where,
+                                        const std::string& shop_url) {
+  if (Status s = only_known(settings, where,
+                            "baseUrl, secret, previousSecrets, opens, clicks, clickChannels, "
+                            "linkHosts");
+      !s) {
     return s;
   }
   TrackingSettings t;
@@ -378,6 +439,24 @@ Result<TrackingSettings> parse_tracking(const json& settings, const std::string&
                                     ".secret: is shorter than 16 characters: use a long random "
                                     "secret (e.g. ${env:ORDO_TRACKING_SECRET}); it makes the "
                                     "tracking URLs unguessable");
+  }
+  const auto read_list = [&](const char* key, std::vector<std::string>& out) -> Status {
+    const json* list = field(settings, key);
+    if (list == nullptr) return Status::ok();
+    if (!list->is_array()) return Status::invalid_argument(where + "." + key + ": must be a list");
+    for (const json& v : *list) {
+      if (!v.is_string() || v.get<std::string>().empty()) {
+        return Status::invalid_argument(where + "." + key + ": must be a list of strings");
+      }
+      out.push_back(v.get<std::string>());
+    }
+    return Status::ok();
+  };
+  if (Status s = read_list("previousSecrets", t.previous_secrets); !s) return s;
+  if (is_web_url(shop_url) && !host_of(shop_url).empty()) t.link_hosts.push_back(host_of(shop_url));
+  if (Status s = read_list("linkHosts", t.link_hosts); !s) return s;
+  for (std::string& h : t.link_hosts) {
+    for (char& c : h) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   }
   for (const char* key : {"opens", "clicks"}) {
     if (const json* v = field(settings, key)) {
@@ -407,7 +486,7 @@ std::string tracking_token(std::string_view secret, const TrackedEvent& e) {
   return base64url(payload) + "." + base64url(hmac(secret, payload));
 }
 
-Result<TrackedEvent> read_tracking_token(std::string_view secret, std::string_view token) {
+Result<TrackedEvent> read_tracking_token(const TrackingSettings& settings, std::string_view token) {
   const std::size_t dot = token.rfind('.');
   if (dot == std::string_view::npos || dot == 0) {
     return Status::invalid_argument("not a tracking token");
@@ -415,10 +494,18 @@ Result<TrackedEvent> read_tracking_token(std::string_view secret, std::string_vi
   std::optional<std::string> payload = base64url_decode(token.substr(0, dot));
   std::optional<std::string> mac = base64url_decode(token.substr(dot + 1));
   if (!payload || !mac) return Status::invalid_argument("not a tracking token");
-  const std::string expected = hmac(secret, *payload);
-  if (secret.empty() || mac->size() != expected.size() ||
-      CRYPTO_memcmp(mac->data(), expected.data(), expected.size()) != 0) {
-    return Status(StatusCode::kUnauthenticated, "the tracking URL's signature does not match (forged or edited)");
+  bool signed_here = false;
+  const auto check = [&](const std::string& secret) {
+    const std::string expected = hmac(secret, *payload);
+    signed_here = signed_here ||
+                  (!secret.empty() && mac->size() == expected.size() &&
+                   CRYPTO_memcmp(mac->data(), expected.data(), expected.size()) == 0);
+  };
+  check(settings.secret);
+  for (const std::string& previous : settings.previous_secrets) check(previous);
+  if (!signed_here) {
+    return Status(StatusCode::kUnauthenticated,
+                  "the tracking URL's signature does not match (forged or edited)");
   }
   const json parsed = json::parse(*payload, nullptr, false);
   if (!parsed.is_array() || parsed.size() != 4) return Status::invalid_argument("not a tracking token");
@@ -426,8 +513,10 @@ Result<TrackedEvent> read_tracking_token(std::string_view secret, std::string_vi
     if (!v.is_string()) return Status::invalid_argument("not a tracking token");
   }
   TrackedEvent e{parsed[0], parsed[1], parsed[2], parsed[3]};
-  if ((e.kind != "o" && e.kind != "c") || (e.kind == "c" && !is_web_url(e.url))) {
-    return Status::invalid_argument("not a tracking token");
+  if (e.kind != "o" && e.kind != "c") return Status::invalid_argument("not a tracking token");
+  if (e.kind == "c" && !settings.trackable(e.url)) {
+    return Status(StatusCode::kUnauthenticated,
+                  "the tracking URL leads to a link that is not (any more) in tracking.linkHosts");
   }
   return e;
 }
@@ -441,14 +530,15 @@ void add_tracking(RenderedMessage& m, const TrackingSettings& settings, std::str
       event.url = std::move(url);
       return link_url(settings, "c", event, settings.secret);
     };
-    m.text = rewrite_text(m.text, wrap);
-    if (!m.html.empty()) m.html = rewrite_html(m.html, wrap);
+    const auto trackable = [&](std::string_view url) { return settings.trackable(url); };
+    m.text = rewrite_text(m.text, trackable, wrap);
+    if (!m.html.empty()) m.html = rewrite_html(m.html, trackable, wrap);
   }
   if (settings.opens && channel == "email" && !m.html.empty()) {
     event.kind = "o";
     event.url.clear();
     const std::string pixel = "<img src=\"" + link_url(settings, "o", event, settings.secret) +
-                              "\" width=\"1\" height=\"1\" alt=\"\" style=\"display:none\">";
+                              "\" width=\"1\" height=\"1\" alt=\"\" style=\"border:0\">";
     std::size_t body = std::string::npos;
     for (std::size_t j = m.html.size(); j-- > 0;) {
       if (m.html[j] == '<' && starts_with_nocase(std::string_view(m.html).substr(j), "</body")) {

@@ -88,13 +88,13 @@ struct Experiment {
   const std::vector<int>* weights_of(std::string_view segment) const;
 };
 
-// notifications.experiments: every variant's template must exist (in the default locale
-// `locale`) for each channel the message itself has one for; errors name the setting.
+// notifications.experiments: in every locale, each variant's template must exist for each
+// channel the message itself has one for there (else a customer in that locale would get
+// the variant in another language, and the comparison would be skewed); errors name the
+// setting.
 Status read_experiments(const nlohmann::json& settings, const std::string& where,
                         const std::vector<std::string>& channels,
-                        const std::function<bool(const std::string& message,
-                                                 const std::string& channel)>& has_template,
-                        const std::string& locale,
+                        const NotificationTemplates& templates,
                         std::map<std::string, Experiment, std::less<>>& by_message);
 
 // The variant a customer falls in by the weights: SHA-256 of "<experiment>:<customer>" as a
@@ -107,15 +107,25 @@ const Variant& pick_variant(const Experiment& experiment, const std::vector<int>
 struct TrackingSettings {
   std::string base_url;  // where `ordo serve` is reachable from the customer: .../t/o/...
   std::string secret;    // signs the URLs
+  std::vector<std::string> previous_secrets;  // still accepted (links sent before a rotation)
   bool opens = true;     // a pixel in HTML email
   bool clicks = true;    // links through the redirect
   std::vector<std::string> click_channels = {"email"};
+  // The hosts whose links are tracked ("shop.example", or "*.dhl.de" for its subdomains);
+  // links to others stay as written, so a URL that came in with the order's data (a
+  // customer's name) never gets a signed redirect.
+  std::vector<std::string> link_hosts;
 
   bool enabled() const { return !secret.empty(); }
   bool tracks_clicks(std::string_view channel) const;
+  // A link that may go through the redirect: http(s), a host of link_hosts, no user info,
+  // no white space or control characters, at most 2048 characters.
+  bool trackable(std::string_view url) const;
 };
 
-Result<TrackingSettings> parse_tracking(const nlohmann::json& settings, const std::string& where);
+// `shop_url`: notifications.shop.url, whose host linkHosts starts with.
+Result<TrackingSettings> parse_tracking(const nlohmann::json& settings, const std::string& where,
+                                        const std::string& shop_url);
 
 // A tracking URL's token: base64url of [kind, dedupe key, channel, url] and a truncated
 // HMAC-SHA256 of it with the secret. kind: "o" (open) or "c" (click).
@@ -126,9 +136,10 @@ struct TrackedEvent {
   std::string url;  // a click's destination
 };
 std::string tracking_token(std::string_view secret, const TrackedEvent& event);
-// kUnauthenticated for a token that was not signed with `secret` (forged or edited),
-// kInvalidArgument for one that is not a token at all.
-Result<TrackedEvent> read_tracking_token(std::string_view secret, std::string_view token);
+// kUnauthenticated for a token that was not signed with the secret or a previous one
+// (forged or edited) or whose link is not trackable (any more), kInvalidArgument for one
+// that is not a token at all.
+Result<TrackedEvent> read_tracking_token(const TrackingSettings& settings, std::string_view token);
 
 // Rewrites the message's links (http and https URLs in the HTML's href attributes and in
 // the text) through the click redirect, and adds the open pixel to the HTML.
@@ -138,5 +149,9 @@ void add_tracking(RenderedMessage& message, const TrackingSettings& settings,
 // Whether the customer opted out of tracking: optOut names "tracking" (or is true / "all"),
 // or customer.tracking is false.
 bool tracking_opted_out(const nlohmann::json& customer);
+
+class DeliveryLog;
+// engagement_report() of an open delivery log (report.cc).
+Result<nlohmann::json> experiments_report(DeliveryLog& log, const EngagementReportOptions& options);
 
 }  // namespace ordo::notify

@@ -264,19 +264,17 @@ Result<std::shared_ptr<Notifier>> Notifier::create(const json& settings,
     if (Status s = notify::read_segments(*segments, at, read_rules, state->segments); !s) return s;
   }
   if (const json* experiments = field(settings, "experiments")) {
-    const auto has_template = [&](const std::string& message, const std::string& channel) {
-      return state->templates.has(message, channel);
-    };
     std::vector<std::string> channel_names;
     for (const auto& [name, _] : state->channels) channel_names.push_back(name);
     if (Status s = notify::read_experiments(*experiments, where + ".experiments", channel_names,
-                                    has_template, locale, state->experiments);
+                                            state->templates, state->experiments);
         !s) {
       return s;
     }
   }
   if (const json* tracking = field(settings, "tracking")) {
-    Result<notify::TrackingSettings> t = notify::parse_tracking(*tracking, where + ".tracking");
+    Result<notify::TrackingSettings> t =
+        notify::parse_tracking(*tracking, where + ".tracking", text_of(field(state->shop, "url")));
     if (!t) return t.status();
     state->tracking = std::move(*t);
   }
@@ -347,9 +345,11 @@ JobOutcome Notifier::handle(const Job& job) {
   const notify::SegmentRules* seg = a.segment.empty() ? nullptr : st.segments.rules_of(a.segment);
   const notify::Experiment* experiment = nullptr;
   if (auto e = st.experiments.find(message); e != st.experiments.end()) {
+    // A segment without weights takes no part, unless the customer has a variant already.
+    experiment = &e->second;
+    a.experiment = experiment->id;
+    a.variants = &experiment->variants;
     if (const std::vector<int>* weights = e->second.weights_of(a.segment)) {
-      experiment = &e->second;
-      a.experiment = experiment->id;
       a.variant = notify::pick_variant(*experiment, *weights, a.customer).name;
     }
   }
@@ -570,14 +570,15 @@ bool Notifier::tracking() const {
 }
 
 Result<Notifier::Tracked> Notifier::track(std::string_view kind, std::string_view token,
-                                          std::int64_t now_ms) {
+                                          std::int64_t now_ms, bool record) {
   State& st = *state_;
   if (!st.tracking.enabled()) return Status::not_found("tracking is not configured");
-  Result<notify::TrackedEvent> event = notify::read_tracking_token(st.tracking.secret, token);
+  Result<notify::TrackedEvent> event = notify::read_tracking_token(st.tracking, token);
   if (!event) return event.status();
   if (event->kind != kind) return Status::invalid_argument("not a tracking token of this kind");
   Tracked out;
   out.redirect = event->url;
+  if (!record) return out;
   DeliveryStatus status;
   status.channel = event->channel;
   status.status = event->kind == "o" ? "opened" : "clicked";
@@ -599,8 +600,17 @@ Result<Notifier::Tracked> Notifier::track(std::string_view kind, std::string_vie
   return out;
 }
 
-Result<std::vector<EngagementCount>> Notifier::engagement() const {
-  return state_->log->engagement_counts();
+Result<std::vector<EngagementCount>> Notifier::engagement(std::int64_t sent_since_ms) const {
+  return state_->log->engagement_counts(sent_since_ms);
+}
+
+Result<json> Notifier::experiments_report(const Engine* engine) const {
+  EngagementReportOptions options;
+  options.engine = engine;
+  for (const auto& [message, experiment] : state_->experiments) {
+    if (!experiment.outcome.empty()) options.outcomes.emplace(experiment.id, experiment.outcome);
+  }
+  return notify::experiments_report(*state_->log, options);
 }
 
 void Notifier::use_decisions(DecisionFunction evaluate) {
@@ -657,7 +667,7 @@ JobOutcome Notifier::segment(const Job& job) {
   if (!r) return JobOutcome::fail("the delivery log: " + r.status().message());
   return JobOutcome::complete(
       {{"segment", r->segment},
-       {"customerHistory", notify::history_json(settings, r->history, job.now_ms())}});
+       {"customerHistory", notify::history_json(settings, r->history, r->ordered_ms)}});
 }
 
 }  // namespace ordo

@@ -266,8 +266,12 @@ std::string NotificationTemplates::resolve_locale(std::string_view requested) co
 }
 
 bool NotificationTemplates::has(std::string_view message, std::string_view channel) const {
-  return data_->find(data_->default_locale, std::string(message) + "." + std::string(channel)) !=
-         nullptr;
+  return has_in(data_->default_locale, message, channel);
+}
+
+bool NotificationTemplates::has_in(std::string_view locale, std::string_view message,
+                                   std::string_view channel) const {
+  return data_->find(locale, std::string(message) + "." + std::string(channel)) != nullptr;
 }
 
 std::vector<std::string> NotificationTemplates::locales() const {

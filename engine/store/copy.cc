@@ -84,11 +84,18 @@ const std::vector<Table>& tables() {
        {{"id", I}, {"dedupe_key", T}, {"message", T}, {"order_id", T}, {"customer", T},
         {"channel", T}, {"locale", T}, {"recipient", T}, {"status", T}, {"provider_id", T},
         {"error", T}, {"provider_status", T}, {"job_key", T}, {"attempt", I},
-        {"created_ms", I}, {"updated_ms", I}},
+        {"created_ms", I}, {"updated_ms", I}, {"segment", T}, {"experiment", T},
+        {"variant", T}},
        {"id"}},
       {"delivery_events",
        {{"delivery", I}, {"status", T}, {"at_ms", I}, {"detail", T}, {"forwarded_ms", I}},
        {}},
+      {"customer_orders",
+       {{"customer", T}, {"order_id", T}, {"ordered_ms", I}, {"segment", T}},
+       {"customer", "order_id"}},
+      {"experiment_variants",
+       {{"experiment", T}, {"customer", T}, {"variant", T}, {"segment", T}, {"assigned_ms", I}},
+       {"experiment", "customer"}},
   };
   return kTables;
 }

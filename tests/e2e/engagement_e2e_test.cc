@@ -91,12 +91,21 @@ TEST(EngagementEndToEnd, SegmentsVariantsOpensAndClicksThroughOrdoServe) {
          {{"shipped-copy",
            {{"message", "order-shipped"},
             {"variants", {{"control", "order-shipped"}, {"short", "order-shipped-short"}}}}}}},
-        {"tracking", {{"baseUrl", kBase}, {"secret", "e2e-tracking-secret-0123456789"}}},
-        {"statusForward", {{"url", crm.url("/crm")}}}}}};
+        {"tracking",
+         {{"baseUrl", kBase},
+          {"secret", "e2e-tracking-secret-0123456789"},
+          {"linkHosts", {"track.example"}}}},
+        {"statusForward", {{"url", crm.url("/crm")}}}}},
+      // The API wants a token; the tracking URLs, opened by customers, do not.
+      {"server", {{"tokens", {{{"token", "e2e-token-0123456789"}, {"scopes", {"read", "write"}}}}}}}};
   { std::ofstream(dir.path("ordo.json")) << config.dump(2); }
   Served served(dir, {"--db", dir.path("orders.db"), "--config", dir.path("ordo.json")});
   ASSERT_GT(served.port(), 0) << served.output();
   httplib::Client http("127.0.0.1", served.port());
+  http.set_bearer_token_auth("e2e-token-0123456789");
+  // The customer's mail app and browser: no token, and the shop's host name.
+  httplib::Client mail_app("127.0.0.1", served.port());
+  mail_app.set_default_headers({{"Host", "shop.example"}});
   auto deployed = http.Post("/v1/deployments?name=engaged.bpmn", kEngagedProcess, "application/xml");
   ASSERT_TRUE(deployed);
   ASSERT_EQ(deployed->status, 201) << deployed->body;
@@ -181,12 +190,12 @@ TEST(EngagementEndToEnd, SegmentsVariantsOpensAndClicksThroughOrdoServe) {
   ASSERT_FALSE(pixel.empty()) << html;
   ASSERT_FALSE(link.empty()) << html;
   for (int fetch = 0; fetch < 2; ++fetch) {
-    auto gif = http.Get(pixel);
+    auto gif = mail_app.Get(pixel);
     ASSERT_TRUE(gif);
     EXPECT_EQ(gif->status, 200);
     EXPECT_EQ(gif->get_header_value("Content-Type"), "image/gif");
     EXPECT_EQ(gif->body.substr(0, 6), "GIF89a");
-    auto go = http.Get(link);
+    auto go = mail_app.Get(link);
     ASSERT_TRUE(go);
     EXPECT_EQ(go->status, 302);
     EXPECT_EQ(go->get_header_value("Location"), "https://track.example/E-3-1");
@@ -203,11 +212,11 @@ TEST(EngagementEndToEnd, SegmentsVariantsOpensAndClicksThroughOrdoServe) {
   // A forged or edited URL: refused, nothing recorded or forwarded, no redirect.
   std::string edited = link;
   edited[edited.size() / 2] = edited[edited.size() / 2] == 'x' ? 'y' : 'x';
-  auto refused = http.Get(edited);
+  auto refused = mail_app.Get(edited);
   ASSERT_TRUE(refused);
   EXPECT_EQ(refused->status, 404);
   EXPECT_EQ(refused->get_header_value("Location"), "");
-  auto forged = http.Get("/t/c/WyJjIiwiYSIsImVtYWlsIiwiaHR0cHM6Ly9ldmlsLmV4YW1wbGUiXQ.AAAAAAAAAAAAAAAAAAAAAA");
+  auto forged = mail_app.Get("/t/c/WyJjIiwiYSIsImVtYWlsIiwiaHR0cHM6Ly9ldmlsLmV4YW1wbGUiXQ.AAAAAAAAAAAAAAAAAAAAAA");
   ASSERT_TRUE(forged);
   EXPECT_EQ(forged->status, 404);
   EXPECT_EQ(crm.seen().size(), 2u);

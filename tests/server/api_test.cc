@@ -1266,7 +1266,8 @@ TEST(ApiTracking, ThePixelAndTheRedirectAreServedToAnyoneWithASignedUrlOnly) {
        {"tracking",
         {{"baseUrl", "https://shop.example/ordo"},
          {"secret", "tracking-secret-for-the-api-test"},
-         {"clickChannels", {"sms"}}}}},
+         {"clickChannels", {"sms"}},
+         {"linkHosts", {"track.example"}}}}},
       "");
   ASSERT_OK(notifier.status());
   FakeJob job(json{{"customer", {{"phone", "+4915123456789"}}},
@@ -1284,6 +1285,14 @@ TEST(ApiTracking, ThePixelAndTheRedirectAreServedToAnyoneWithASignedUrlOnly) {
   Api api(engine, options);
   Request click = req("GET", path);
   click.headers["host"] = "shop.example";  // from the customer's phone, not loopback
+  // Admitted before its body is read (the HTTP server asks first), without a token.
+  EXPECT_FALSE(api.refuse_before_body(click).has_value());
+  Request head = click;
+  head.method = "HEAD";
+  EXPECT_EQ(api.handle(head).status, 302);
+  auto unrecorded = (*notifier)->deliveries("A-78");
+  ASSERT_OK(unrecorded.status());
+  EXPECT_EQ((*unrecorded)[0].provider_status, "") << "a HEAD is not a click";
   const Response redirected = api.handle(click);
   ASSERT_EQ(redirected.status, 302) << redirected.body;
   const auto header = [](const Response& r, const std::string& name) {

@@ -6,7 +6,9 @@
 #include <spdlog/sinks/ostream_sink.h>
 
 #include <atomic>
+#include <map>
 #include <sstream>
+#include <tuple>
 
 #include "peers/http_peer.h"
 #include "test_util.h"
@@ -220,7 +222,7 @@ TEST(KpiMonitor, DeliveryRateNeedsTheMinimumOfAttemptsInTheWindow) {
             "sent), below the floor 0.95");
 }
 
-TEST(KpiMonitor, OpenRateOfOneSegmentAndVariantFallsBelowItsFloor) {
+TEST(KpiMonitor, OpenRateIsTheShareOfTheWindowsMessagesOpenedSoFar) {
   AlertReceiver receiver;
   Telemetry telemetry;
   AlertSettings settings = settings_for({{"webhook", {{"url", receiver.url()}}},
@@ -229,6 +231,7 @@ TEST(KpiMonitor, OpenRateOfOneSegmentAndVariantFallsBelowItsFloor) {
                                             {"kind", "open-rate"},
                                             {"channel", "email"},
                                             {"segment", "new"},
+                                            {"experiment", "x"},
                                             {"variant", "short"},
                                             {"window", "PT1H"},
                                             {"below", 0.3},
@@ -237,40 +240,73 @@ TEST(KpiMonitor, OpenRateOfOneSegmentAndVariantFallsBelowItsFloor) {
                                             {"kind", "click-rate"},
                                             {"below", 0.05},
                                             {"minimum", 40}}}}});
-  std::int64_t sent = 100, opened = 40, clicked = 10;
+  // The messages: when each was sent, to whom, and whether it was opened / clicked by now.
+  struct Sent {
+    std::int64_t at;
+    std::string channel, segment, experiment, variant;
+    bool opened, clicked;
+  };
+  std::vector<Sent> sent;
+  const auto send = [&](std::int64_t at, int n, int opened, const char* segment = "new",
+                        const char* experiment = "x", const char* variant = "short",
+                        const char* channel = "email") {
+    for (int i = 0; i < n; ++i) sent.push_back({at, channel, segment, experiment, variant, i < opened, false});
+  };
+  std::vector<std::int64_t> asked;
   KpiSources sources;
-  sources.engagement = [&]() -> Result<std::vector<EngagementCount>> {
-    return std::vector<EngagementCount>{
-        {"email", "new", "x", "short", sent, sent, opened, clicked},
-        // Other segments, variants and channels are not the rule's business.
-        {"email", "new", "x", "control", 1000, 1000, 0, 0},
-        {"email", "active", "x", "short", 1000, 1000, 0, 0},
-        {"sms", "new", "x", "short", 1000, 1000, 0, 0}};
+  sources.engagement = [&](std::int64_t since) -> Result<std::vector<EngagementCount>> {
+    asked.push_back(since);
+    std::map<std::tuple<std::string, std::string, std::string, std::string>, EngagementCount> by;
+    for (const Sent& m : sent) {
+      if (m.at < since) continue;
+      EngagementCount& c = by[{m.channel, m.segment, m.experiment, m.variant}];
+      c = {m.channel, m.segment, m.experiment, m.variant, c.sent + 1, c.sent + 1,
+           c.opened + m.opened, c.clicked + m.clicked};
+    }
+    std::vector<EngagementCount> out;
+    for (auto& [_, c] : by) out.push_back(c);
+    return out;
   };
   KpiMonitor monitor(settings, telemetry, sources);
   std::int64_t now = kT0;
+  // Long ago, 100 messages all opened: outside the window, they do not count.
+  send(now - 3 * kHour, 100, 100);
+  // In the window: 20 sent, 10 opened; other segments, experiments, variants and channels
+  // are not the rule's business.
+  send(now - 10 * 60'000, 20, 10);
+  send(now - 10 * 60'000, 50, 0, "active");
+  send(now - 10 * 60'000, 50, 0, "new", "y");
+  send(now - 10 * 60'000, 50, 0, "new", "x", "control");
+  send(now - 10 * 60'000, 50, 0, "new", "x", "short", "sms");
   monitor.evaluate(now);
-  sent += 20;
-  opened += 10;  // 10 of 20 opened: fine
-  clicked += 0;
-  monitor.evaluate(now += 60'000);
+  EXPECT_EQ(asked.front(), now - kHour) << "the window's cohort";
   EXPECT_EQ(monitor.states()[0].value, 0.5);
   EXPECT_FALSE(monitor.states()[0].firing);
-  sent += 30;
-  opened += 2;  // 12 of 50
-  monitor.evaluate(now += 60'000);
+  // Half an hour on: 30 more sent, 2 of them opened: 12 of 50.
+  now += 30 * 60'000;
+  send(now - 60'000, 30, 2);
+  monitor.evaluate(now);
   EXPECT_EQ(monitor.states()[0].value, 0.24);
   EXPECT_TRUE(monitor.states()[0].firing);
-  // The click rule counts every channel, segment and variant: 0 clicks of the 50 sent since
-  // the first look (20 were fewer than its minimum).
+  // The click rule counts every message of its window: none clicked.
   EXPECT_EQ(monitor.states()[1].value, 0.0);
   EXPECT_TRUE(monitor.states()[1].firing);
-  const auto posts = receiver.received();
-  ASSERT_EQ(posts.size(), 2u);
-  EXPECT_EQ(posts[0].body["message"],
-            "open rate of notifications on email to segment new in variant short over the last "
-            "PT1H is 0.24 (12 of 50 sent messages opened), below the floor 0.3");
-  EXPECT_EQ(posts[0].body["kind"], "open-rate");
+  std::vector<json> opens;
+  for (const auto& p : receiver.received()) {
+    if (p.body["kind"] == "open-rate") opens.push_back(p.body);
+  }
+  ASSERT_EQ(opens.size(), 1u);
+  EXPECT_EQ(opens[0]["message"],
+            "open rate of notifications on email to segment new in experiment x in variant "
+            "short over the last PT1H is 0.24 (12 of 50 sent messages opened), below the floor "
+            "0.3");
+  // Opens of the window's messages that come in later raise it again.
+  for (Sent& m : sent) {
+    if (m.at >= now - kHour && m.segment == "new" && m.variant == "short") m.opened = true;
+  }
+  monitor.evaluate(now += 60'000);
+  EXPECT_EQ(monitor.states()[0].value, 1.0);
+  EXPECT_FALSE(monitor.states()[0].firing);
 }
 
 TEST(KpiMonitor, NoDataNeverFires) {

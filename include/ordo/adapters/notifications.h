@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -53,6 +54,8 @@ class NotificationTemplates {
   // Whether `message` exists for `channel` in the default locale (what every locale falls
   // back to).
   bool has(std::string_view message, std::string_view channel) const;
+  // Whether `locale` itself has `message` for `channel` (no fallback).
+  bool has_in(std::string_view locale, std::string_view message, std::string_view channel) const;
   std::vector<std::string> locales() const;
 
   // The view the templates see, from a job's variables (the order: customer, items, total,
@@ -152,6 +155,46 @@ struct EngagementCount {
   std::int64_t clicked = 0;
 };
 
+// ---- the experiments' report ----
+
+// A share with its 95% Wilson score interval (n = 0: rate, low and high are 0).
+struct Proportion {
+  std::int64_t count = 0;
+  std::int64_t of = 0;
+  double rate = 0;
+  double low = 0;
+  double high = 0;
+};
+Proportion wilson_interval(std::int64_t count, std::int64_t of);
+// The difference a.rate - b.rate with its 95% interval (Newcombe's hybrid score method,
+// from the two Wilson intervals).
+struct Difference {
+  double value = 0;
+  double low = 0;
+  double high = 0;
+};
+Difference difference_interval(const Proportion& a, const Proportion& b);
+
+class Engine;
+
+struct EngagementReportOptions {
+  // Experiment -> the element whose completion, after the message was sent, counts as the
+  // order's success (notifications.experiments.<id>.outcome).
+  std::map<std::string, std::string, std::less<>> outcomes;
+  // Where the orders' outcomes are looked up (by business key = order id); null: no
+  // outcomes.
+  const Engine* engine = nullptr;
+};
+
+// The experiments of the delivery log at `location`, as JSON (docs/engagement.md#the-report):
+// per experiment, per variant (all segments, then each segment): messages sent, delivered,
+// opened, clicked and orders that reached the outcome, each a Proportion of the sent; and a
+// headline per KPI comparing each variant with the control ("control", else the first by
+// name): the difference with its interval, and whether it is clear (the interval excludes
+// 0). kNotFound when there is no delivery log there.
+Result<nlohmann::json> engagement_report(const std::string& location,
+                                         const EngagementReportOptions& options);
+
 // ---- the notifier ----
 
 // The `notifications` section of ordo.json (docs/notifications.md lists every setting).
@@ -224,11 +267,16 @@ class Notifier : public std::enable_shared_from_this<Notifier> {
   // secret (kUnauthenticated for a forged or edited one, kInvalidArgument for something
   // else or a kind that does not match the token), then recorded once per message and
   // event as the delivery's status "opened" / "clicked" and forwarded like a provider's
-  // callback.
-  Result<Tracked> track(std::string_view kind, std::string_view token, std::int64_t now_ms);
+  // callback. `record` false (a HEAD request): checked and answered, not recorded.
+  Result<Tracked> track(std::string_view kind, std::string_view token, std::int64_t now_ms,
+                        bool record = true);
 
-  // Sent deliveries with their engagement, by channel, segment, experiment and variant.
-  Result<std::vector<EngagementCount>> engagement() const;
+  // Sent deliveries (those sent at or after `sent_since_ms`, the engine's clock) with their
+  // engagement so far, by channel, segment, experiment and variant.
+  Result<std::vector<EngagementCount>> engagement(std::int64_t sent_since_ms = 0) const;
+  // engagement_report() of this Notifier's delivery log, with its experiments' outcomes
+  // looked up in `engine` (null: none).
+  Result<nlohmann::json> experiments_report(const Engine* engine) const;
 
  private:
   struct State;

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "adapters/fake_job.h"
+#include "notify/engagement.h"
 #include "ordo/adapters/adapters.h"
 #include "ordo/adapters/notifications.h"
 #include "ordo/engine.h"
@@ -268,6 +269,22 @@ TEST_P(EngagementTest, EachCustomerSeesOneVariantChosenByTheHashAndRecorded) {
     ASSERT_EQ(d->size(), 1u);
     EXPECT_EQ((*d)[0].variant, variant_of[customer]) << customer;
   }
+  // A customer now in a segment the experiment has no weights for keeps their variant too;
+  // a new customer there takes no part (the message itself, no experiment recorded).
+  json partial = kExperiment;
+  partial["shipped-copy"]["weights"] = {{"occasional", {{"control", 1}, {"short", 1}}}};
+  json partial_settings = settings({{"experiments", partial}});
+  auto narrowed = make(partial_settings);
+  ASSERT_TRUE(narrowed);
+  ASSERT_EQ(narrowed->handle(shipped_job("V-3", "S-3", "vip")).kind(), JobOutcome::Kind::kComplete);
+  auto kept = narrowed->deliveries("S-3");
+  ASSERT_OK(kept.status());
+  EXPECT_EQ((*kept)[0].variant, variant_of["V-3"]);
+  ASSERT_EQ(narrowed->handle(shipped_job("N-1", "S-4", "vip")).kind(), JobOutcome::Kind::kComplete);
+  auto outside = narrowed->deliveries("S-4");
+  ASSERT_OK(outside.status());
+  EXPECT_EQ((*outside)[0].experiment, "");
+  EXPECT_EQ((*outside)[0].variant, "");
   // A new active customer gets control only.
   for (int i = 0; i < 20; ++i) {
     ASSERT_EQ(n->handle(shipped_job("W-" + std::to_string(i), "Q-" + std::to_string(i), "active"))
@@ -308,7 +325,8 @@ std::string tracking_token_in(const std::string& text, const char* kind) {
 
 const json kTracking = {{"baseUrl", "https://t.example/ordo/"},
                         {"secret", "a-long-tracking-secret-0123456789"},
-                        {"clickChannels", {"email", "sms"}}};
+                        {"clickChannels", {"email", "sms"}},
+                        {"linkHosts", {"track.example"}}};
 
 TEST_P(EngagementTest, ClicksGoOnlyWhereTheMessageLinkedAndAreRecordedOnceAndForwarded) {
   auto n = make(settings({{"tracking", kTracking}, {"experiments", kExperiment}}));
@@ -403,10 +421,14 @@ TEST_P(EngagementTest, EmailCarriesAnOpenPixelAndTrackedLinksUnlessTheCustomerOp
   EXPECT_FALSE(n->track("o", pixel, kDayOne + 9'000)->recorded);
   ASSERT_EQ(crm_.seen().size(), 1u);
   EXPECT_EQ(json::parse(crm_.seen()[0].body)["status"], "opened");
-  // The click in the text part: the order's link, unescaped.
-  auto click = n->track("c", tracking_token_in(text, "c"), kDayOne + 10'000);
+  // The click in the HTML part: the order's link as it was before HTML escaping.
+  auto click = n->track("c", tracking_token_in(html, "c"), kDayOne + 10'000);
   ASSERT_OK(click.status());
-  EXPECT_EQ(click->redirect.rfind("https://", 0), 0u);
+  EXPECT_EQ(click->redirect, "https://track.example/0034043416?lang=en&from=mail");
+  // The shop's own links are tracked too (linkHosts starts with shop.url's host); mailto:
+  // links stay as written.
+  EXPECT_NE(html.find("href=\"https://t.example/ordo/t/c/"), std::string::npos);
+  EXPECT_EQ(html.find("href=\"https://shop.example"), std::string::npos) << html;
 
   auto counts = n->engagement();
   ASSERT_OK(counts.status());
@@ -418,6 +440,95 @@ TEST_P(EngagementTest, EmailCarriesAnOpenPixelAndTrackedLinksUnlessTheCustomerOp
   EXPECT_EQ((*counts)[0].clicked, 1);
 }
 
+TEST_P(EngagementTest, OnlyLinksToTheConfiguredHostsInLinkTagsAreTracked) {
+  json s = settings({{"tracking", kTracking}, {"experiments", kExperiment}});
+  auto n = make(s);
+  ASSERT_TRUE(n);
+  // A link that came with the order's data (a customer who wrote a URL into their name) is
+  // left as written: the shop never signs a redirect to it.
+  FakeJob job = shipped_job("T-9", "A-9", "new");
+  job.vars()["customer"]["name"] = "https://evil.example/x";
+  job.vars()["trackingUrl"] = "https://evil.example/parcel";
+  ASSERT_EQ(n->handle(job).kind(), JobOutcome::Kind::kComplete);
+  const std::string text = json::parse(sms_.seen().back().body)["text"];
+  EXPECT_TRUE(tracking_token_in(text, "c").empty()) << text;
+  EXPECT_NE(text.find("https://evil.example/parcel"), std::string::npos) << text;
+  // A URL with a line break or a space in it is not a link to track (a header in the making).
+  FakeJob crlf = shipped_job("T-10", "A-10", "new");
+  crlf.vars()["trackingUrl"] = "https://track.example/x\r\nSet-Cookie: a=b";
+  ASSERT_EQ(n->handle(crlf).kind(), JobOutcome::Kind::kComplete);
+  const std::string crlf_text = json::parse(sms_.seen().back().body)["text"];
+  const std::string token = tracking_token_in(crlf_text, "c");
+  if (!token.empty()) {
+    auto r = n->track("c", token, kDayOne);
+    ASSERT_OK(r.status());
+    EXPECT_EQ(r->redirect.find_first_of("\r\n "), std::string::npos) << r->redirect;
+  }
+  // A rotated secret: links signed with the previous one still lead where they did.
+  FakeJob before = shipped_job("T-11", "A-11", "new");
+  ASSERT_EQ(n->handle(before).kind(), JobOutcome::Kind::kComplete);
+  const std::string old_token = tracking_token_in(json::parse(sms_.seen().back().body)["text"], "c");
+  ASSERT_FALSE(old_token.empty());
+  s["tracking"]["previousSecrets"] = {s["tracking"]["secret"]};
+  s["tracking"]["secret"] = "the-new-tracking-secret-9876543210";
+  auto rotated = make(s);
+  ASSERT_TRUE(rotated);
+  auto followed = rotated->track("c", old_token, kDayOne);
+  ASSERT_OK(followed.status());
+  EXPECT_EQ(followed->redirect, "https://track.example/0034043416?lang=en&from=mail");
+  // Checked but not recorded (a HEAD request).
+  auto looked = n->track("c", old_token, kDayOne, false);
+  ASSERT_OK(looked.status());
+  EXPECT_FALSE(looked->recorded);
+}
+
+TEST(EngagementRewriting, LinkTagsOnlyAndTheTextsUrlsWithoutTrailingPunctuation) {
+  auto tracking = notify::parse_tracking(
+      {{"baseUrl", "https://t.example"}, {"secret", "0123456789abcdef0123"}, {"linkHosts", {"*.shop.example"}}},
+      "tracking", "https://shop.example");
+  ASSERT_OK(tracking.status());
+  RenderedMessage m;
+  m.html = "<html><head><link rel=\"stylesheet\" href=\"https://shop.example/s.css\"></head><body>"
+           "<a class=\"b\" href=\"https://shop.example/a?x=1&amp;y=2\">A</a> "
+           "<a href='https://www.shop.example/b'>B</a> <a href=\"mailto:help@shop.example\">M</a> "
+           "<A HREF=\"https://other.example/c\">C</A></body></html>";
+  m.text = "See https://shop.example/a?x=1&y=2. Or (https://www.shop.example/b), or "
+           "https://other.example/c!";
+  notify::add_tracking(m, *tracking, "order-shipped:A-1", "email");
+  EXPECT_NE(m.html.find("href=\"https://shop.example/s.css\""), std::string::npos)
+      << "a stylesheet is not a click";
+  EXPECT_NE(m.html.find("href=\"mailto:help@shop.example\""), std::string::npos);
+  EXPECT_NE(m.html.find("HREF=\"https://other.example/c\""), std::string::npos);
+  EXPECT_EQ(m.html.find("https://shop.example/a"), std::string::npos) << m.html;
+  EXPECT_EQ(m.html.find("https://www.shop.example/b"), std::string::npos) << m.html;
+  EXPECT_NE(m.html.find("<img src=\"https://t.example/t/o/"), std::string::npos);
+  EXPECT_LT(m.html.find("<img src="), m.html.find("</body>"));
+  EXPECT_NE(m.text.find("https://other.example/c!"), std::string::npos) << m.text;
+  EXPECT_EQ(m.text.find("https://shop.example"), std::string::npos) << m.text;
+  EXPECT_NE(m.text.find(". Or (https://t.example/t/c/"), std::string::npos) << m.text;
+  // Each rewritten link leads back to exactly its URL.
+  std::vector<std::string> targets;
+  for (std::size_t at = 0; (at = m.html.find("https://t.example/t/c/", at)) != std::string::npos;) {
+    const std::size_t start = at + std::string("https://t.example/t/c/").size();
+    const std::size_t end = m.html.find_first_of("\"'", start);
+    auto e = notify::read_tracking_token(*tracking, m.html.substr(start, end - start));
+    ASSERT_OK(e.status());
+    targets.push_back(e->url);
+    at = end;
+  }
+  EXPECT_EQ(targets, (std::vector<std::string>{"https://shop.example/a?x=1&y=2",
+                                               "https://www.shop.example/b"}));
+  // One spelling per token: changing the last character's unused bits is refused too.
+  const std::size_t at = m.html.find("https://t.example/t/c/") + std::string("https://t.example/t/c/").size();
+  std::string token = m.html.substr(at, m.html.find('"', at) - at);
+  for (char c : std::string("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")) {
+    std::string edited = token;
+    if (edited.back() == c) continue;
+    edited.back() = c;
+    EXPECT_FALSE(notify::read_tracking_token(*tracking, edited).is_ok()) << edited;
+  }
+}
+
 TEST_P(EngagementTest, MistakesInTheSettingsAreNamed) {
   const auto error_of = [&](json extra) {
     auto n = Notifier::create(settings(std::move(extra)), "");
@@ -426,7 +537,7 @@ TEST_P(EngagementTest, MistakesInTheSettingsAreNamed) {
   json missing = kExperiment;
   missing["shipped-copy"]["variants"]["long"] = "order-shipped-long";
   EXPECT_NE(error_of({{"experiments", missing}})
-                .find("experiments.shipped-copy.variants.long: no template order-shipped-long.email"),
+                .find("experiments.shipped-copy.variants.long: no template de/order-shipped-long.email"),
             std::string::npos)
       << error_of({{"experiments", missing}});
   json unknown = kExperiment;
