@@ -22,6 +22,7 @@ using nlohmann::json;
 
 constexpr int kExitOk = 0;
 constexpr int kExitFound = 1;
+constexpr int kExitUsage = 2;
 
 struct DbArgs {
   std::string db;
@@ -145,6 +146,10 @@ struct DeliveriesArgs {
   std::string log;
   std::string order;
   bool json = false;
+  // --report: the experiments' results instead of the attempts; outcomes from `db`.
+  bool report = false;
+  std::string db;
+  std::vector<std::string> outcomes;  // EXPERIMENT=ELEMENT
 };
 
 int run_deploy(const DeployArgs& args);

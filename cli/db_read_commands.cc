@@ -206,7 +206,87 @@ int run_show(const ShowArgs& args) {
 // ---- deliveries ----
 
 
+namespace {
+
+// "45.4% [40.6, 50.2]"
+std::string share(const json& p) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.1f%% [%.1f, %.1f]", 100 * p["rate"].get<double>(),
+                100 * p["low"].get<double>(), 100 * p["high"].get<double>());
+  return buf;
+}
+
+int run_report(const DeliveriesArgs& args) {
+  EngagementReportOptions options;
+  for (const std::string& o : args.outcomes) {
+    const std::size_t eq = o.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == o.size()) {
+      std::cerr << "ordo deliveries: --outcome '" << o
+                << "' must be EXPERIMENT=ELEMENT (e.g. shipped-copy=payment-received)\n";
+      return kExitUsage;
+    }
+    options.outcomes[o.substr(0, eq)] = o.substr(eq + 1);
+  }
+  if (!options.outcomes.empty() && args.db.empty()) {
+    std::cerr << "ordo deliveries: --outcome needs --db, the database of the orders\n";
+    return kExitUsage;
+  }
+  std::unique_ptr<Engine> engine;
+  if (!args.db.empty()) {
+    engine = open_db("deliveries", args.db, false, {});
+    if (!engine) return kExitFound;
+    options.engine = engine.get();
+  }
+  Result<json> report = engagement_report(args.log, options);
+  if (!report) return fail("deliveries", report.status());
+  if (args.json) {
+    print_json(*report);
+    return kExitOk;
+  }
+  if ((*report)["experiments"].empty()) {
+    std::cout << "no experiments in " << args.log << '\n';
+    return kExitOk;
+  }
+  for (const json& e : (*report)["experiments"]) {
+    const bool outcome = e.contains("outcome");
+    std::cout << "experiment " << e["experiment"].get<std::string>() << " (against "
+              << e["control"].get<std::string>()
+              << (outcome ? ", outcome " + e["outcome"].get<std::string>() : std::string()) << ")\n";
+    std::vector<std::string> header = {"  VARIANT", "SEGMENT", "SENT", "DELIVERED", "OPENED",
+                                       "CLICKED"};
+    if (outcome) header.push_back("OUTCOME");
+    std::vector<std::vector<std::string>> rows;
+    const auto row = [&](const std::string& variant, const std::string& segment, const json& t) {
+      std::vector<std::string> r = {"  " + variant, segment, std::to_string(t["sent"].get<std::int64_t>()),
+                                    share(t["delivered"]), share(t["opened"]), share(t["clicked"])};
+      if (outcome) r.push_back(share(t["converted"]));
+      rows.push_back(std::move(r));
+    };
+    for (const json& v : e["variants"]) row(v["variant"], "(all)", v["all"]);
+    for (const json& v : e["variants"]) {
+      for (const auto& [segment, t] : v["segments"].items()) row(v["variant"], segment, t);
+    }
+    print_table(header, rows);
+    for (const json& h : e["headline"]) {
+      char buf[160];
+      std::snprintf(buf, sizeof buf, "%+.1f points [%+.1f, %+.1f]", 100 * h["difference"].get<double>(),
+                    100 * h["low"].get<double>(), 100 * h["high"].get<double>());
+      std::cout << "  " << h["variant"].get<std::string>() << " vs " << h["against"].get<std::string>()
+                << ", " << h["kpi"].get<std::string>() << ": " << buf << ", "
+                << h["verdict"].get<std::string>() << '\n';
+    }
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
 int run_deliveries(const DeliveriesArgs& args) {
+  if (args.report) return run_report(args);
+  if (!args.db.empty() || !args.outcomes.empty()) {
+    std::cerr << "ordo deliveries: --db and --outcome go with --report\n";
+    return kExitUsage;
+  }
   Result<std::vector<DeliveryRecord>> rows = read_delivery_log(args.log, args.order);
   if (!rows) return fail("deliveries", rows.status());
   if (args.json) {

@@ -303,7 +303,17 @@ StoreCommands::StoreCommands(CLI::App& app) : impl_(std::make_unique<Impl>()) {
         ->required();
     c->add_option("--order", m.deliveries.order, "Only this order's deliveries");
     c->add_flag("--json", m.deliveries.json, "Print JSON");
-    c->footer("See docs/notifications.md.\n" + exit_status +
+    c->add_flag("--report", m.deliveries.report,
+                "The A/B experiments' results: per variant and segment, messages sent, "
+                "delivered, opened, clicked and orders that reached the outcome, with 95% "
+                "intervals, and which variant is better on which KPI");
+    c->add_option("--db", m.deliveries.db,
+                  "--report: the orders' database, where the outcomes are looked up");
+    c->add_option("--outcome", m.deliveries.outcomes,
+                  "--report: EXPERIMENT=ELEMENT, the element whose completion after the "
+                  "message counts as the order's success (notifications.experiments.*.outcome; "
+                  "repeatable)");
+    c->footer("See docs/notifications.md and docs/engagement.md.\n" + exit_status +
               "the log is missing or unreadable, 2 on bad usage.");
   }
   {

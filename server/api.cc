@@ -87,6 +87,7 @@ std::string_view route_template(const std::vector<std::string_view>& seg) {
       "/v1/webhooks/stripe",
       "/v1/webhooks/twilio",
       "/v1/webhooks/notifications/{channel}",
+      "/v1/notifications/experiments",
       "/t/o/{token}",
       "/t/c/{token}",
   };
@@ -1108,6 +1109,25 @@ Response Api::route(const Request& r) {
   }
 
   if (resource == "decisions") return decisions(r, seg);
+
+  if (resource == "notifications" && seg.size() == 3 && seg[2] == "experiments" &&
+      r.method == "GET") {
+    if (!options_.notifier) {
+      return error_response(404, "notifications are not configured (the notifications section "
+                                 "of ordo.json)");
+    }
+    // Each order's outcome is looked up in its history: computed at most every 15 s, and
+    // shared by the dashboards polling meanwhile.
+    std::lock_guard lock(experiments_mu_);
+    const auto now = std::chrono::steady_clock::now();
+    if (experiments_report_.is_null() || now - experiments_at_ > std::chrono::seconds(15)) {
+      Result<json> report = options_.notifier->experiments_report(&engine_);
+      if (!report) return from_status(report.status());
+      experiments_report_ = std::move(*report);
+      experiments_at_ = now;
+    }
+    return json_response(200, experiments_report_);
+  }
 
   if (resource == "process-instances") {
     if (seg.size() == 2 && r.method == "GET") {

@@ -201,6 +201,9 @@ class Api {
   ApiOptions options_;
   std::atomic<int> in_flight_{0};
   std::atomic<std::uint64_t> tracking_unrecorded_{0};
+  std::mutex experiments_mu_;
+  nlohmann::json experiments_report_;  // GET /v1/notifications/experiments, kept 15 s
+  std::chrono::steady_clock::time_point experiments_at_;
   // Parked long polls look again when the API may have created jobs (jobs_generation_
   // moved on), every quarter second (another process may have), at their deadline, and
   // when the API closes. The poller thread starts with the first parked poll.

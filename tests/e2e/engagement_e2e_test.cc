@@ -231,6 +231,36 @@ TEST(EngagementEndToEnd, SegmentsVariantsOpensAndClicksThroughOrdoServe) {
   EXPECT_NE(metrics->body.find("ordo_notification_engagement{channel=\"email\",segment=\"new\""),
             std::string::npos);
   EXPECT_EQ(served.stop(), 0);
+
+  // The analyst's report: every order reached its end after the message, in both variants.
+  const ProcessRun report =
+      run_ordo({"deliveries", "--report", "--log", dir.path("deliveries.db"), "--db",
+                dir.path("orders.db"), "--outcome", "shipped-copy=done", "--json"});
+  ASSERT_EQ(report.exit_code, 0) << report.out;
+  const json r = json::parse(report.out);
+  ASSERT_EQ(r["experiments"].size(), 1u) << report.out;
+  std::int64_t sent = 0;
+  for (const json& v : r["experiments"][0]["variants"]) {
+    sent += v["all"]["sent"].get<std::int64_t>();
+    EXPECT_EQ(v["all"]["converted"]["rate"], 1.0) << v;
+    EXPECT_EQ(v["all"]["opened"]["count"], v["variant"] == variants_of["K-3"].begin()->c_str() ? 1 : 0)
+        << "the one email opened";
+  }
+  EXPECT_EQ(sent, kCustomers * kOrdersEach);
+  const ProcessRun text =
+      run_ordo({"deliveries", "--report", "--log", dir.path("deliveries.db"), "--db",
+                dir.path("orders.db"), "--outcome", "shipped-copy=done"});
+  ASSERT_EQ(text.exit_code, 0);
+  EXPECT_NE(text.out.find("experiment shipped-copy (against control, outcome done)"),
+            std::string::npos)
+      << text.out;
+  EXPECT_NE(text.out.find("short vs control, converted: +0.0 points"), std::string::npos)
+      << text.out;
+  EXPECT_EQ(run_ordo({"deliveries", "--report", "--log", dir.path("deliveries.db"), "--outcome",
+                      "shipped-copy"})
+                .exit_code,
+            2)
+      << "EXPERIMENT=ELEMENT, and --db";
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -48,7 +49,8 @@ async function waitFor(check, what, ms = 15000) {
 }
 
 describe('the web console', () => {
-  let dir, server, base, browser, shots, log = '';
+  let dir, server, base, browser, shots, gateway, log = '';
+  const texts = [];  // what the SMS gateway was asked to send
 
   const api = async (method, path, body, token = WRITE, type = 'application/json') => {
     const res = await fetch(base + path, {
@@ -68,11 +70,32 @@ describe('the web console', () => {
     dir = mkdtempSync(join(tmpdir(), 'ordo-console-'));
     shots = process.env.ORDO_CONSOLE_SHOTS ?? join(dir, 'shots');
     mkdirSync(shots, { recursive: true });
+    // An SMS gateway on loopback for the messages of an A/B experiment (task type
+    // console.notify: the order process's own notify.send jobs are left alone).
+    gateway = createHttpServer((req, res) => {
+      let body = '';
+      req.on('data', (c) => { body += c; });
+      req.on('end', () => {
+        texts.push(JSON.parse(body).text);
+        res.setHeader('Content-Type', 'application/json');
+        res.end(JSON.stringify({ id: `sms-${texts.length}` }));
+      });
+    });
+    await new Promise((ok) => gateway.listen(0, '127.0.0.1', ok));
     writeFileSync(join(dir, 'ordo.json'), JSON.stringify({
       server: { tokens: [{ token: READ, scopes: ['read'] },
         { token: WRITE, scopes: ['read', 'write', 'admin', 'worker'] }],
       alerts: { interval: 'PT1S',
         rules: [{ name: 'too-many-incidents', kind: 'incidents', above: 100 }] } },
+      adapters: { 'console.notify': { adapter: 'notify' } },
+      notifications: {
+        templates: join(root, 'processes/templates'),
+        deliveryLog: join(dir, 'deliveries.db'),
+        channels: { sms: { url: `http://127.0.0.1:${gateway.address().port}/sms` } },
+        rules: { 'order-shipped': ['sms'] },
+        experiments: { 'shipped-copy': { message: 'order-shipped', outcome: 'done',
+          variants: { control: 'order-shipped', short: 'order-shipped-short' } } },
+      },
     }));
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
@@ -108,6 +131,7 @@ describe('the web console', () => {
       server.kill('SIGTERM');
       await new Promise((r) => server.once('exit', r));
     }
+    gateway?.close();
     if (dir && !process.env.ORDO_CONSOLE_SHOTS) rmSync(dir, { recursive: true, force: true });
   });
 
@@ -429,6 +453,46 @@ describe('the web console', () => {
       const listed = await api('GET', `/v1/process-instances?businessKey=${key}`, undefined, READ);
       assert.equal(listed.json().instances[0].state, 'active', key);
     }
+    assert.deepEqual(problems, []);
+    await page.close();
+  });
+
+  it('shows the A/B experiment on the dashboard, each variant with its intervals', async () => {
+    const shipped = '<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL" ' +
+      'xmlns:zeebe="http://camunda.org/schema/zeebe/1.0" targetNamespace="t">' +
+      '<process id="tell" isExecutable="true"><startEvent id="s"/>' +
+      '<serviceTask id="notify"><extensionElements><zeebe:taskDefinition type="console.notify"/>' +
+      '<zeebe:taskHeaders><zeebe:header key="template" value="order-shipped"/></zeebe:taskHeaders>' +
+      '</extensionElements></serviceTask><endEvent id="done"/>' +
+      '<sequenceFlow id="f1" sourceRef="s" targetRef="notify"/>' +
+      '<sequenceFlow id="f2" sourceRef="notify" targetRef="done"/></process></definitions>';
+    assert.equal((await api('POST', '/v1/deployments', shipped, WRITE, 'application/xml')).status, 201);
+    for (let i = 0; i < 16; i++) {
+      const started = await api('POST', '/v1/process-instances', {
+        processId: 'tell', businessKey: `T-${i}`,
+        variables: { orderId: `T-${i}`, customer: { id: `K-${i}`, phone: '+4915123456789' } },
+      });
+      assert.equal(started.status, 201, started.text);
+    }
+    await waitFor(() => texts.length === 16, 'sixteen texts to be sent');
+    const { page, problems } = await open();
+    await page.fill('#token', READ);
+    await page.click('text=Use');
+    await page.click('nav >> text=Dashboard');
+    // The report is recomputed every 15 s at most: the page shows it once it is.
+    await waitFor(async () => (await page.locator(
+      '#experiments tr[data-variant="control"][data-segment="all"]').count()) === 1 &&
+      (await page.locator('#experiments tr[data-variant="short"][data-segment="all"]').count()) === 1,
+    'both variants on the dashboard', 30000);
+    const sent = async (variant) => Number(await page.locator(
+      `#experiments tr[data-variant="${variant}"][data-segment="all"] td:nth-child(3)`).textContent());
+    assert.equal((await sent('control')) + (await sent('short')), 16);
+    // Every order reached `done` after its message: 100% in both, no clear difference.
+    assert.match(await page.locator('#experiments tr[data-variant="short"][data-segment="all"]')
+      .textContent(), /100\.0% \(\d/);
+    assert.match(await page.locator('#experiments .headline li[data-kpi="converted"]').textContent(),
+      /short vs control, converted: \+0\.0 points .*no clear difference/);
+    await page.screenshot({ path: join(shots, 'console-experiments.png'), fullPage: true });
     assert.deepEqual(problems, []);
     await page.close();
   });

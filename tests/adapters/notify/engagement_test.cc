@@ -12,6 +12,7 @@
 #include "ordo/adapters/adapters.h"
 #include "ordo/adapters/notifications.h"
 #include "ordo/engine.h"
+#include "ordo/loader.h"
 #include "peers/http_peer.h"
 #include "peers/smtp_sink.h"
 #include "store/pg_server.h"
@@ -527,6 +528,113 @@ TEST(EngagementRewriting, LinkTagsOnlyAndTheTextsUrlsWithoutTrailingPunctuation)
     edited.back() = c;
     EXPECT_FALSE(notify::read_tracking_token(*tracking, edited).is_ok()) << edited;
   }
+}
+
+constexpr const char* kPaymentProcess = R"(<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="pay-defs"
+    targetNamespace="https://ordo.test/pay">
+  <bpmn:process id="pay" isExecutable="true">
+    <bpmn:startEvent id="s"/>
+    <bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="g"/>
+    <bpmn:exclusiveGateway id="g" default="f3"/>
+    <bpmn:sequenceFlow id="f2" sourceRef="g" targetRef="payment-received">
+      <bpmn:conditionExpression>=pays</bpmn:conditionExpression>
+    </bpmn:sequenceFlow>
+    <bpmn:sequenceFlow id="f3" sourceRef="g" targetRef="unpaid"/>
+    <bpmn:intermediateThrowEvent id="payment-received"/>
+    <bpmn:sequenceFlow id="f4" sourceRef="payment-received" targetRef="paid"/>
+    <bpmn:endEvent id="paid"/>
+    <bpmn:endEvent id="unpaid"/>
+  </bpmn:process>
+</bpmn:definitions>)";
+
+TEST_P(EngagementTest, TheReportComparesVariantsByWhatTheOrdersDidWithIntervals) {
+  json experiments = kExperiment;
+  experiments["shipped-copy"]["outcome"] = "payment-received";
+  auto n = make(settings({{"experiments", experiments}}));
+  ASSERT_TRUE(n);
+  Engine engine;
+  LoadResult loaded = load_bpmn(kPaymentProcess, "pay.bpmn");
+  ASSERT_TRUE(loaded.ok());
+  ASSERT_OK(engine.deploy(loaded.document).status());
+  std::map<std::string, int> sent_per_variant;
+  for (int i = 0; i < 80; ++i) {
+    const std::string order = "O-" + std::to_string(i);
+    ASSERT_EQ(n->handle(shipped_job("C-" + std::to_string(i), order, i % 4 ? "occasional" : "new"))
+                  .kind(),
+              JobOutcome::Kind::kComplete);
+    auto d = n->deliveries(order);
+    ASSERT_OK(d.status());
+    const std::string variant = (*d)[0].variant;
+    ++sent_per_variant[variant];
+    // The short copy's customers click and pay; the control's do neither. One order of
+    // the control pays too, but it has no instance of its own in the engine.
+    const bool short_copy = variant == "short";
+    if (short_copy) {
+      DeliveryStatus click{"sms", (*d)[0].provider_id, "clicked", kDayOne + 1000, json::object(), false};
+      ASSERT_OK(n->provider_status(click).status());
+    }
+    ASSERT_OK(engine.start({"pay", {{"pays", short_copy}}, order, 0, {}}).status());
+  }
+  ASSERT_OK(engine.run_until_idle().status());
+  ASSERT_EQ(sent_per_variant.size(), 2u);
+
+  auto report = n->experiments_report(&engine);
+  ASSERT_OK(report.status());
+  ASSERT_EQ((*report)["experiments"].size(), 1u);
+  const json& e = (*report)["experiments"][0];
+  EXPECT_EQ(e["experiment"], "shipped-copy");
+  EXPECT_EQ(e["control"], "control");
+  EXPECT_EQ(e["outcome"], "payment-received");
+  for (const json& v : e["variants"]) {
+    const std::string name = v["variant"];
+    const json& all = v["all"];
+    EXPECT_EQ(all["sent"], sent_per_variant[name]);
+    EXPECT_EQ(all["converted"]["count"], name == "short" ? sent_per_variant[name] : 0) << v;
+    EXPECT_EQ(all["clicked"]["rate"], name == "short" ? 1.0 : 0.0);
+    // Each segment on its own, adding up to the whole.
+    std::int64_t by_segment = 0;
+    for (const auto& [segment, t] : v["segments"].items()) by_segment += t["sent"].get<std::int64_t>();
+    EXPECT_EQ(by_segment, all["sent"].get<std::int64_t>());
+    EXPECT_TRUE(v["segments"].contains("new") && v["segments"].contains("occasional")) << v;
+  }
+  std::map<std::string, std::string> verdicts;
+  for (const json& h : e["headline"]) {
+    EXPECT_EQ(h["variant"], "short");
+    EXPECT_EQ(h["against"], "control");
+    EXPECT_LE(h["low"].get<double>(), h["difference"].get<double>());
+    EXPECT_GE(h["high"].get<double>(), h["difference"].get<double>());
+    verdicts[h["kpi"]] = h["verdict"];
+  }
+  EXPECT_EQ(verdicts["clicked"], "better");
+  EXPECT_EQ(verdicts["converted"], "better");
+  EXPECT_EQ(verdicts["delivered"], "better") << "a click proves the delivery";
+  EXPECT_EQ(verdicts["opened"], "better") << "a click counts as an open";
+
+  // Without an engine: no outcomes, the rest the same.
+  auto plain = engagement_report(log_, {});
+  ASSERT_OK(plain.status());
+  EXPECT_FALSE((*plain)["experiments"][0].contains("outcome"));
+  EXPECT_FALSE((*plain)["experiments"][0]["variants"][0]["all"].contains("converted"));
+}
+
+TEST(EngagementReport, WilsonAndNewcombeIntervalsMatchTheirTextbookValues) {
+  // Newcombe (1998), table I and II: 81/263 gives [0.2553, 0.3662]; 56/70 vs 48/80 gives a
+  // difference of 0.2 in [0.0524, 0.3339].
+  const Proportion a = wilson_interval(81, 263);
+  EXPECT_NEAR(a.rate, 0.3080, 1e-4);
+  EXPECT_NEAR(a.low, 0.2553, 1e-4);
+  EXPECT_NEAR(a.high, 0.3662, 1e-4);
+  const Difference d = difference_interval(wilson_interval(56, 70), wilson_interval(48, 80));
+  EXPECT_NEAR(d.value, 0.2, 1e-9);
+  EXPECT_NEAR(d.low, 0.0524, 1e-4);
+  EXPECT_NEAR(d.high, 0.3339, 1e-4);
+  const Proportion none = wilson_interval(0, 0);
+  EXPECT_EQ(none.rate, 0);
+  EXPECT_EQ(none.high, 0);
+  const Proportion zero = wilson_interval(0, 10);
+  EXPECT_EQ(zero.low, 0);
+  EXPECT_NEAR(zero.high, 0.2775, 1e-4);
 }
 
 TEST_P(EngagementTest, MistakesInTheSettingsAreNamed) {

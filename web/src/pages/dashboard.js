@@ -1,7 +1,7 @@
 // The dashboard, live: orders started and completed per minute, cycle times to each end
-// event, open incidents, jobs by type, deliveries by channel, and the alert rules; asked
-// for again every few seconds while the page is shown.
-import { get } from '../api.js';
+// event, open incidents, jobs by type, deliveries by channel, the A/B experiments, and the
+// alert rules; asked for again every few seconds while the page is shown.
+import { ApiError, get } from '../api.js';
 import { duration, h, number, show } from '../dom.js';
 
 const EVERY_MS = 3000;
@@ -32,9 +32,49 @@ function bars(started, completed) {
 }
 
 
+// "45.4% (40.6–50.2)": a share with its 95% interval.
+function share(p) {
+  const pct = (x) => (100 * x).toFixed(1);
+  return `${pct(p.rate)}% (${pct(p.low)}–${pct(p.high)})`;
+}
+
+// The experiments' report (GET /v1/notifications/experiments): a table per experiment, its
+// variants over all segments and then per segment, and the headline under it.
+function experimentsView(report) {
+  if (report === null) return h('p', {}, 'Notifications are not configured (ordo.json).');
+  if (report.experiments.length === 0) return h('p', {}, 'No message sent in an experiment yet.');
+  return report.experiments.map((e) => {
+    const outcome = e.outcome !== undefined;
+    const heads = ['Variant', 'Segment', 'Sent', 'Delivered', 'Opened', 'Clicked'];
+    if (outcome) heads.push(`Reached ${e.outcome}`);
+    const row = (variant, segment, t) => h('tr', { 'data-variant': variant, 'data-segment': segment },
+      h('td', {}, variant), h('td', {}, segment), h('td', { class: 'num' }, number(t.sent)),
+      h('td', { class: 'num' }, share(t.delivered)), h('td', { class: 'num' }, share(t.opened)),
+      h('td', { class: 'num' }, share(t.clicked)),
+      outcome ? h('td', { class: 'num' }, share(t.converted)) : null);
+    const pts = (x) => `${x >= 0 ? '+' : ''}${(100 * x).toFixed(1)}`;
+    return h('section', { class: 'experiment', 'data-experiment': e.experiment },
+      h('h3', {}, e.experiment, h('small', {}, ` against ${e.control}`)),
+      h('table', { class: 'grid' },
+        h('thead', {}, h('tr', {}, heads.map((t) => h('th', {}, t)))),
+        h('tbody', {},
+          e.variants.map((v) => row(v.variant, 'all', v.all)),
+          e.variants.flatMap((v) => Object.entries(v.segments).map(([s, t]) => row(v.variant, s, t))))),
+      h('ul', { class: 'headline' }, e.headline.map((x) =>
+        h('li', { class: x.verdict === 'better' ? 'better' : x.verdict === 'worse' ? 'alert' : '',
+          'data-kpi': x.kpi },
+        `${x.variant} vs ${x.against}, ${x.kpi}: ${pts(x.difference)} points `,
+        `(95%: ${pts(x.low)} to ${pts(x.high)}), ${x.verdict}`))));
+  });
+}
+
 export async function dashboardPage(main, current) {
   while (current()) {
     const d = await get('/v1/dashboard');
+    const experiments = await get('/v1/notifications/experiments').catch((e) => {
+      if (e instanceof ApiError && e.status === 404) return null;
+      throw e;
+    });
     if (!current()) return;
     const sum = (key) => d.minutes.map((_, i) => d.processes.reduce((t, p) => t + p[key][i], 0));
     const started = sum('started'), completed = sum('completed');
@@ -93,9 +133,13 @@ export async function dashboardPage(main, current) {
             h('td', {}, channel), h('td', { class: 'num' }, number(c.sent)),
             h('td', { class: 'num' }, number(c.other)),
             h('td', { class: 'num' }, `${((100 * c.sent) / Math.max(1, c.sent + c.other)).toFixed(1)} %`))))),
-      h('p', { class: 'crumbs' }, 'Orders, cycle times, incidents and deliveries are the ',
-        'database\'s (every node\'s). Jobs and alert rules are this server\'s, since it ',
-        'started. A cycle time is its histogram bucket\'s upper bound: at most 25% above.'));
+      h('h2', {}, 'Experiments'),
+      h('div', { id: 'experiments' }, experimentsView(experiments)),
+      h('p', { class: 'crumbs' }, 'Orders, cycle times, incidents, deliveries and experiments ',
+        'are the database\'s (every node\'s). Jobs and alert rules are this server\'s, since it ',
+        'started. A cycle time is its histogram bucket\'s upper bound: at most 25% above. ',
+        'Experiments are recomputed at most every 15 s; opens are a lower bound (mail apps ',
+        'block the pixel) or inflated (they fetch it ahead), so judge by what the orders did.'));
     main.dataset.updated = String(d.now);
     await new Promise((r) => setTimeout(r, EVERY_MS));
   }
