@@ -70,7 +70,8 @@ ConformanceCommand::ConformanceCommand(CLI::App& app) : args_(std::make_unique<A
       "Check an event log (what really happened) against a process by token-based replay");
   cmd_->add_option("process", args_->process, "BPMN file")->required();
   cmd_->add_option("--log", args_->log,
-                   "The event log: CSV with a header, or JSON Lines (.jsonl), one event a row")
+                   "The event log: CSV with a header, or JSON Lines (.jsonl), one event a row; or "
+                   "XES (.xes, or .xes.gz compressed), as ordo replay --events writes it")
       ->required()
       ->type_name("FILE");
   cmd_->add_option("--process-id", args_->process_id,

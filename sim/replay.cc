@@ -3,6 +3,8 @@
 // include/ordo/sim/replay.h and docs/simulation.md.
 #include "ordo/sim/replay.h"
 
+#include <zlib.h>
+
 #include <algorithm>
 #include <condition_variable>
 #include <cstring>
@@ -184,18 +186,67 @@ Status check_ids(const ReplayConfig& config,
 std::string variant_path(const std::string& path, const std::string& name, bool several) {
   if (!several) return path;
   std::filesystem::path p(path);
-  return (p.parent_path() / (p.stem().string() + "." + name + p.extension().string())).string();
+  // OUT.xes.gz -> OUT.NAME.xes.gz, as OUT.csv -> OUT.NAME.csv.
+  const bool gz = path.ends_with(".gz");
+  if (gz) p = p.parent_path() / p.stem();
+  return (p.parent_path() / (p.stem().string() + "." + name + p.extension().string() +
+                             (gz ? ".gz" : "")))
+      .string();
 }
+
+// Where the event log goes: a file, or a gzip file (zlib) for a name ending in .gz.
+class LogFile {
+ public:
+  explicit LogFile(const std::string& path) : gz_(path.ends_with(".gz")) {
+    if (gz_) {
+      gz_file_ = gzopen(path.c_str(), "wb6");
+      if (gz_file_ != nullptr) gzbuffer(gz_file_, 1 << 20);
+    } else {
+      out_.rdbuf()->pubsetbuf(buffer_.data(), static_cast<std::streamsize>(buffer_.size()));
+      out_.open(path, std::ios::binary);
+    }
+  }
+  ~LogFile() {
+    if (gz_file_ != nullptr) gzclose(gz_file_);
+  }
+  LogFile(const LogFile&) = delete;
+  LogFile& operator=(const LogFile&) = delete;
+  bool ok() const { return gz_ ? gz_file_ != nullptr && good_ : static_cast<bool>(out_); }
+  void write(std::string_view bytes) {
+    if (gz_) {
+      while (good_ && !bytes.empty()) {
+        const auto n = static_cast<unsigned>(std::min<std::size_t>(bytes.size(), 1u << 30));
+        good_ = gz_file_ != nullptr && gzwrite(gz_file_, bytes.data(), n) == static_cast<int>(n);
+        bytes.remove_prefix(n);
+      }
+    } else {
+      out_.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    }
+  }
+  bool close() {
+    if (gz_) {
+      const bool closed = gz_file_ != nullptr && gzclose(gz_file_) == Z_OK;
+      gz_file_ = nullptr;
+      return closed && good_;
+    }
+    out_.close();
+    return static_cast<bool>(out_);
+  }
+
+ private:
+  bool gz_;
+  bool good_ = true;
+  gzFile gz_file_ = nullptr;
+  std::vector<char> buffer_ = std::vector<char>(1 << 20);
+  std::ofstream out_;
+};
 
 // The lanes' spills, merged by (start, line): cases in the order they started.
 Status write_event_log(const std::string& path, EventLogFormat format, const std::string& name,
                        std::vector<std::FILE*> spills) {
-  std::vector<char> out_buffer(1 << 20);
-  std::ofstream out;
-  out.rdbuf()->pubsetbuf(out_buffer.data(), static_cast<std::streamsize>(out_buffer.size()));
-  out.open(path, std::ios::binary);
-  if (!out) return Status::io_error("cannot write the event log " + path);
-  out << event_log_header(format, name);
+  LogFile out(path);
+  if (!out.ok()) return Status::io_error("cannot write the event log " + path);
+  out.write(event_log_header(format, name));
   struct Head {
     std::int64_t v[3];
     bool live = false;
@@ -221,12 +272,11 @@ Status write_event_log(const std::string& path, EventLogFormat format, const std
     if (std::fread(buffer.data(), 1, buffer.size(), spills[best]) != buffer.size()) {
       return Status::io_error("the event log's temporary file was cut short");
     }
-    out.write(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+    out.write(std::string_view(buffer.data(), buffer.size()));
     read_head(best);
   }
-  out << event_log_footer(format);
-  out.close();
-  if (!out) return Status::io_error("cannot write the event log " + path);
+  out.write(event_log_footer(format));
+  if (!out.close()) return Status::io_error("cannot write the event log " + path);
   return Status::ok();
 }
 
@@ -279,13 +329,14 @@ Result<ReplayResult> replay(const ReplayOptions& options) {
   DuplicateOrders duplicates;
   shared.order_log_name = options.order_log;
   if (!options.events_path.empty()) {
-    const std::string ext = std::filesystem::path(options.events_path).extension().string();
-    if (ext != ".csv" && ext != ".xes") {
-      return Status::invalid_argument("--events " + options.events_path +
-                                      ": name a .csv or a .xes file");
+    const std::string& p = options.events_path;
+    const bool xes = p.ends_with(".xes") || p.ends_with(".xes.gz");
+    if (!p.ends_with(".csv") && !xes) {
+      return Status::invalid_argument("--events " + p +
+                                      ": name a .csv, a .xes or a .xes.gz (compressed) file");
     }
     shared.log_events = true;
-    shared.log_format = ext == ".csv" ? EventLogFormat::kCsv : EventLogFormat::kXes;
+    shared.log_format = xes ? EventLogFormat::kXes : EventLogFormat::kCsv;
   }
 
   Result<std::unique_ptr<OrderLogReader>> reader = OrderLogReader::open(options.order_log);

@@ -45,8 +45,11 @@ struct OrderLogCells {
 
 class OrderLogReader {
  public:
-  // The format follows the name: .csv, or .jsonl / .ndjson / .json (JSON Lines). Errors: the
-  // file cannot be read; a CSV header that is empty or names a column twice.
+  // The format follows the name: .csv, or .jsonl / .ndjson / .json (JSON Lines), or .xes /
+  // .xes.gz (an XES event log, gzip-compressed or not: one record per event, {case_id,
+  // activity, activity_id, lifecycle, timestamp, and its other attributes by key}, read
+  // whole). Errors: the file cannot be read; a CSV header that is empty or names a column
+  // twice; XES that is not well-formed (file:line).
   static Result<std::unique_ptr<OrderLogReader>> open(const std::string& path);
   // The same over text in memory (tests, small inputs); `name` is used in messages.
   static Result<std::unique_ptr<OrderLogReader>> from_text(std::string text, const std::string& name,
