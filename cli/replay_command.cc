@@ -133,6 +133,7 @@ struct ReplayCommand::Args {
   ReplayOptions options;
   std::string json_out;
   std::string report_out;
+  std::string chart_scale = "auto";
   bool quiet = false;
 };
 
@@ -164,6 +165,11 @@ ReplayCommand::ReplayCommand(CLI::App& app) : args_(std::make_unique<Args>()) {
       ->check(CLI::Range(0, 64));
   cmd_->add_option("--json", a.json_out, "Write the KPIs as one JSON document to this file (- for stdout)");
   cmd_->add_option("--report", a.report_out, "Write a self-contained HTML report to this file");
+  cmd_->add_option("--chart-scale", a.chart_scale,
+                   "The report's cycle-time charts: linear, log, or auto (log when the bins "
+                   "differ by a factor of 100 or more)")
+      ->check(CLI::IsMember({"auto", "linear", "log"}))
+      ->capture_default_str();
   cmd_->add_option("--events", a.options.events_path,
                    "Write the event log: OUT.csv or OUT.xes (with several variants, one file each: "
                    "OUT.NAME.csv)");
@@ -209,7 +215,11 @@ std::optional<int> ReplayCommand::run() const {
     return 1;
   }
   if (!a.report_out.empty() &&
-      !write_file(a.report_out, render_replay_html(result->report, result->documents))) {
+      !write_file(a.report_out,
+                  render_replay_html(result->report, result->documents,
+                                     {a.chart_scale == "log"      ? ReplayReportOptions::Scale::kLog
+                                      : a.chart_scale == "linear" ? ReplayReportOptions::Scale::kLinear
+                                                                  : ReplayReportOptions::Scale::kAuto}))) {
     std::cerr << "ordo replay: cannot write " << a.report_out << "\n";
     return 1;
   }

@@ -16,6 +16,7 @@
 
 #include "ordo/sim/replay.h"
 #include "sim/replay_report_svg.h"
+#include "util/proportions.h"
 
 namespace ordo {
 namespace {
@@ -234,6 +235,16 @@ class Names {
   const ProcessDefinition* process(std::size_t variant) const {
     return variant < per_variant_.size() ? per_variant_[variant] : nullptr;
   }
+  // An element a reader of a path does not need: one without a name that is not where the
+  // process starts or ends (a gateway, a subprocess's own start and end events).
+  bool unnamed_internal(std::string_view id, std::size_t variant) const {
+    const ProcessDefinition* p = process(variant);
+    const Element* e = p ? p->find_element(id) : nullptr;
+    if (!e || !e->name.empty()) return false;
+    const bool edge = (e->kind == ElementKind::kStartEvent || e->kind == ElementKind::kEndEvent) &&
+                      e->scope == kNoIndex;
+    return !edge;
+  }
   std::string name(std::string_view id, std::size_t variant) const {
     if (const ProcessDefinition* p = process(variant)) {
       if (const Element* e = p->find_element(id); e && !e->name.empty()) return e->name;
@@ -366,7 +377,125 @@ std::string kpi_section(const json& variants, const Names& names) {
   return "<section id=\"kpis\"><h2>KPIs</h2>" + t.html() + "</section>";
 }
 
-std::string charts_section(const json& variants) {
+// ---- the headline: which variant is better than the baseline on which KPI ----
+
+struct Finding {
+  std::string key;    // the KPI row's key
+  std::string label;  // unescaped
+  bool duration = false;
+  Better better = Better::kNeutral;
+  util::Interval difference;  // variant - baseline: a fraction, or seconds
+};
+
+// "+3.2 pp" / "−2h 10m"
+std::string signed_amount(double v, bool duration) {
+  const std::string sign = v > 0 ? "+" : v < 0 ? std::string(kMinus) : "\u00b1";
+  return sign + (duration ? human_duration(std::abs(v)) : fixed(std::abs(v) * 100, 1) + " pp");
+}
+
+// Every KPI with a direction, compared between variant `i` and the baseline: shares (end
+// events, rates, SLA breaches) by Newcombe's interval, mean cycle times by Welch's.
+std::vector<Finding> findings(const json& base, const json& v, const Names& names) {
+  std::vector<Finding> out;
+  const auto share = [&](std::string key, std::string label, Better better, std::optional<double> n_a,
+                         std::optional<double> d_a, std::optional<double> n_b,
+                         std::optional<double> d_b) {
+    if (better == Better::kNeutral || !n_a || !d_a || !n_b || !d_b || *d_a <= 0 || *d_b <= 0) return;
+    const auto whole = [](double x) { return static_cast<std::int64_t>(std::llround(x)); };
+    out.push_back({std::move(key), std::move(label), false, better,
+                   util::newcombe(util::wilson(whole(*n_a), whole(*d_a)),
+                                  util::wilson(whole(*n_b), whole(*d_b)))});
+  };
+  const json& ends = at(v, "endEvents");
+  if (ends.is_object()) {
+    for (const auto& [k, n] : ends.items()) {
+      const std::string name = names.name(k, 0);
+      const Better better = k == "(incident)" ? Better::kLower : rate_direction(name + " " + k);
+      share("endEvents." + k, "orders ending at " + (name == k ? k : name), better, number(n),
+            number(at(v, "orders")), number(at(at(base, "endEvents"), k)), number(at(base, "orders")));
+    }
+  }
+  const json& rates = at(v, "rates");
+  if (rates.is_object()) {
+    for (const auto& [k, r] : rates.items()) {
+      const json& b = at(at(base, "rates"), k);
+      share("rates." + k, k, rate_direction(k), number(at(r, "numerator")),
+            number(at(r, "denominator")), number(at(b, "numerator")), number(at(b, "denominator")));
+    }
+  }
+  if (at(v, "sla").is_array() && at(base, "sla").is_array()) {
+    for (const json& s : at(v, "sla")) {
+      for (const json& b : at(base, "sla")) {
+        if (text(at(b, "name")) != text(at(s, "name"))) continue;
+        share("sla." + text(at(s, "name")), "SLA " + text(at(s, "name")) + " breached",
+              Better::kLower, number(at(s, "breached")), number(at(s, "applicable")),
+              number(at(b, "breached")), number(at(b, "applicable")));
+      }
+    }
+  }
+  const json& cycles = at(v, "cycleTimes");
+  if (cycles.is_object()) {
+    for (const auto& [k, c] : cycles.items()) {
+      const json& b = at(at(base, "cycleTimes"), k);
+      const auto m_a = number(at(c, "mean")), s_a = number(at(c, "sd")), n_a = number(at(c, "count"));
+      const auto m_b = number(at(b, "mean")), s_b = number(at(b, "sd")), n_b = number(at(b, "count"));
+      if (!m_a || !s_a || !n_a || !m_b || !s_b || !n_b || *n_a < 2 || *n_b < 2) continue;
+      out.push_back({"cycleTimes." + k + ".mean",
+                     k == "end" ? "mean cycle time" : "mean cycle time to " + names.name(k, 0),
+                     true, Better::kLower,
+                     util::mean_difference(*m_a, *s_a, std::llround(*n_a), *m_b, *s_b,
+                                           std::llround(*n_b))});
+    }
+  }
+  return out;
+}
+
+std::string headline_section(const json& variants, const Names& names) {
+  if (variants.size() < 2) return {};
+  const std::string base_name = text(at(variants[0], "name"));
+  std::string out =
+      "<section id=\"headline\"><h2>Headline</h2><p class=\"sub\">Each variant against the "
+      "baseline, " + escape(base_name) +
+      ", on the KPIs with a direction; the difference with its 95% interval (Newcombe's for "
+      "shares, Welch's for means). Only differences whose interval excludes zero are "
+      "named.</p>";
+  for (std::size_t i = 1; i < variants.size(); ++i) {
+    std::vector<Finding> all = findings(variants[0], variants[i], names);
+    std::vector<const Finding*> clear;
+    for (const Finding& f : all) {
+      if (f.difference.low > 0 || f.difference.high < 0) clear.push_back(&f);
+    }
+    // The largest effects first: shares by points, durations by their share of the spread.
+    std::stable_sort(clear.begin(), clear.end(), [](const Finding* a, const Finding* b) {
+      return a->duration != b->duration ? !a->duration
+                                        : std::abs(a->difference.value) > std::abs(b->difference.value);
+    });
+    const std::string name = text(at(variants[i], "name"));
+    out += "<ul class=\"headline\" data-variant=\"" + std::to_string(i) + "\">";
+    for (const Finding* f : clear) {
+      const bool up = f->difference.value > 0;
+      const bool better = (f->better == Better::kHigher) == up;
+      out += "<li class=\"" + std::string(better ? "better" : "worse") + "\" data-kpi=\"" +
+             escape(f->key) + "\"><b>" + escape(name) + "</b> is " +
+             (better ? "better" : "worse") + " on " + escape(f->label) + ": " +
+             escape(signed_amount(f->difference.value, f->duration)) + " (95%: " +
+             escape(signed_amount(f->difference.low, f->duration)) + " to " +
+             escape(signed_amount(f->difference.high, f->duration)) + ")</li>";
+    }
+    const std::size_t unclear = all.size() - clear.size();
+    if (clear.empty()) {
+      out += "<li class=\"same\"><b>" + escape(name) + "</b>: no clear difference from " +
+             escape(base_name) + " on any of " + std::to_string(all.size()) + " KPIs.</li>";
+    } else if (unclear > 0) {
+      out += "<li class=\"same\">No clear difference on " + std::to_string(unclear) +
+             " other KPI" + (unclear == 1 ? "" : "s") + ".</li>";
+    }
+    out += "</ul>";
+  }
+  return out + "</section>";
+}
+
+std::string charts_section(const json& variants, sim::report::ChartScale scale) {
   const auto keys = cycle_keys(variants);
   if (keys.empty()) return {};
   std::vector<std::string> names;
@@ -381,7 +510,7 @@ std::string charts_section(const json& variants) {
     const std::string title = k == "end" ? "Order to any end event" : "Order to " + k;
     out += "<figure class=\"chart\" data-cycle=\"" + escape(k) + "\"><figcaption>" + escape(title) +
            " (orders per cycle-time bin)</figcaption>" +
-           sim::report::histogram_svg(title, histograms, names);
+           sim::report::histogram_svg(title, histograms, names, scale);
     if (variants.size() > 1) {
       out += "<p class=\"legend\">";
       for (std::size_t i = 0; i < names.size(); ++i) {
@@ -433,11 +562,16 @@ std::string traces_table(const json& variant, const Names& names, std::size_t in
   std::string out =
       "<table class=\"traces\"><thead><tr><th>#</th><th>orders</th><th>share</th><th>path</th>"
       "</tr></thead><tbody>";
+  bool hidden = false;
   for (std::size_t i = 0; i < list.size() && i < kTopTraces; ++i) {
     const json& t = list[i];
     std::string path;
     if (at(t, "path").is_array()) {
       for (const json& id : at(t, "path")) {
+        if (names.unnamed_internal(text(id), index)) {
+          hidden = true;
+          continue;
+        }
         if (!path.empty()) path += " \u2192 ";
         path += escape(names.name(text(id), index));
       }
@@ -449,6 +583,10 @@ std::string traces_table(const json& variant, const Names& names, std::size_t in
            "</td><td class=\"path\">" + path + "</td></tr>";
   }
   out += "</tbody></table>";
+  if (hidden) {
+    out += "<p class=\"note\">Elements without a name (gateways, a subprocess's own start and "
+           "end events) are left out of the paths.</p>";
+  }
   if (list.size() > kTopTraces) {
     out += "<p class=\"note\">The " + std::to_string(kTopTraces) + " most frequent of " +
            std::to_string(list.size()) + " paths.</p>";
@@ -506,6 +644,7 @@ thead th{background:#f5f5f5}td.num{text-align:right;white-space:nowrap}tr.sectio
 tbody th{font-weight:normal}.sub,.note{color:#666;font-size:.85em}td.path{font-size:.85em}
 .delta{display:inline-block;margin-left:.3rem;padding:0 .3rem;border-radius:3px;font-size:.85em}
 .delta.better{background:#e3f4e1;color:#1e6b1a}.delta.worse{background:#fbe3e1;color:#a3221a}
+ul.headline li.better{color:#1e6b1a}ul.headline li.worse{color:#a3221a}ul.headline li.same{color:#666}
 .delta.changed{background:#fdf0d0;color:#7a5400}.delta.same{color:#888}
 .swatch{display:inline-block;width:.8em;height:.8em;margin-right:.3em;border-radius:2px;vertical-align:baseline}
 figure.chart{display:inline-block;margin:.5rem 1.5rem .5rem 0;vertical-align:top}figcaption{font-size:.9rem;font-weight:600}
@@ -529,7 +668,8 @@ p.no-diagram{padding:1rem;background:#f7f7f7;border:1px dashed #bbb;color:#555}
 }  // namespace
 
 std::string render_replay_html(const nlohmann::json& report,
-                               const std::vector<std::shared_ptr<const BpmnDocument>>& documents) {
+                               const std::vector<std::shared_ptr<const BpmnDocument>>& documents,
+                               const ReplayReportOptions& options) {
   static const json kEmpty = json::array();
   const json& variants = at(report, "variants").is_array() ? at(report, "variants") : kEmpty;
   const Names names(variants, documents);
@@ -555,8 +695,9 @@ std::string render_replay_html(const nlohmann::json& report,
   if (variants.empty()) {
     out += "<p class=\"empty\">The report has no variants.</p>";
   } else {
+    out += headline_section(variants, names);
     out += kpi_section(variants, names);
-    out += charts_section(variants);
+    out += charts_section(variants, static_cast<sim::report::ChartScale>(options.chart_scale));
   }
   for (std::size_t i = 0; i < variants.size(); ++i) {
     const json& v = variants[i];

@@ -421,8 +421,20 @@ std::string_view variant_colour(std::size_t index) {
   return kPalette[index % kPalette.size()];
 }
 
+namespace {
+
+// A count for a label over a bar: "950", "12.5k", "123k", "1.2M".
+std::string short_count(double n) {
+  if (n < 1000) return trimmed(n, 0);
+  if (n < 10'000) return trimmed(n / 1000, 1) + "k";
+  if (n < 1'000'000) return trimmed(std::round(n / 1000), 0) + "k";
+  return trimmed(n / 1'000'000, 1) + "M";
+}
+
+}  // namespace
+
 std::string histogram_svg(std::string_view title, const std::vector<const json*>& histograms,
-                          const std::vector<std::string>& variant_names) {
+                          const std::vector<std::string>& variant_names, ChartScale scale) {
   const json* bins = nullptr;
   for (const json* h : histograms) {
     if (h && h->is_array() && !h->empty()) {
@@ -438,36 +450,66 @@ std::string histogram_svg(std::string_view title, const std::vector<const json*>
     if (!h || !h->is_array() || i >= h->size()) return 0.0;
     return number_at((*h)[i], "count").value_or(0);
   };
-  double max_count = 0;
+  double max_count = 0, min_count = 0;
+  std::size_t widest = 0;  // the longest count label, in characters
   for (std::size_t v = 0; v < histograms.size(); ++v) {
-    for (std::size_t i = 0; i < nb; ++i) max_count = std::max(max_count, count(v, i));
+    for (std::size_t i = 0; i < nb; ++i) {
+      const double n = count(v, i);
+      max_count = std::max(max_count, n);
+      if (n > 0 && (min_count == 0 || n < min_count)) min_count = n;
+      if (n > 0) widest = std::max(widest, short_count(n).size());
+    }
   }
-  // An even top, so the middle grid line falls on a whole number of orders.
-  const double top_value = max_count > 1 ? 2 * std::ceil(max_count / 2) : 1;
+  const bool log = scale == ChartScale::kLog ||
+                   (scale == ChartScale::kAuto && min_count > 0 && max_count >= 100 * min_count);
+  // Linear: an even top, so the middle grid line falls on a whole number of orders. Log: the
+  // next power of ten.
+  const double top_value = log ? std::pow(10.0, std::ceil(std::log10(std::max(max_count, 1.0))))
+                               : (max_count > 1 ? 2 * std::ceil(max_count / 2) : 1);
 
   const double bar = nv == 1 ? 22 : std::max(8.0, 40.0 / static_cast<double>(nv));
   const double group = bar * static_cast<double>(nv) + 8;
-  const double left = 52, top = 16, plot_h = 160, bottom = 64;
+  constexpr double kCharWidth = 5.6;  // of the 9.5px count labels
+  // Counts wider than their bar stand upright; room is made above the tallest bar for them.
+  const bool upright = static_cast<double>(widest) * kCharWidth > bar + 2;
+  const double left = 52, plot_h = 160, bottom = 64;
+  const double top = 16 + (upright ? static_cast<double>(widest) * kCharWidth : 0);
   const double plot_w = std::max(240.0, group * static_cast<double>(nb));
   const double width = left + plot_w + 12, height = top + plot_h + bottom;
-  std::string out = "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\" viewBox=\"0 0 " +
-                    c(width) + " " + c(height) + "\" width=\"" + c(width) + "\" height=\"" +
-                    c(height) + "\"><title>" + escape(title) + "</title>";
-  // Grid lines and the y axis: 0, half, the largest count.
-  for (double f : {0.0, 0.5, 1.0}) {
-    const double y = top + plot_h - plot_h * f;
+  const auto bar_height = [&](double n) {
+    if (n <= 0) return 0.0;
+    // Log: one order is a sliver, not nothing.
+    return log ? plot_h * std::max(0.02, std::log10(n + 1) / std::log10(top_value + 1))
+               : plot_h * n / top_value;
+  };
+  std::string out = "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart" +
+                    std::string(log ? " log" : "") + "\" viewBox=\"0 0 " + c(width) + " " +
+                    c(height) + "\" width=\"" + c(width) + "\" height=\"" + c(height) +
+                    "\"><title>" + escape(title) + (log ? " (log scale)" : "") + "</title>";
+  // Grid lines and the y axis: linear 0, half, the top; log 1, 10, 100, ... the top.
+  std::vector<double> ticks;
+  if (log) {
+    ticks.push_back(0);
+    for (double t = 1; t <= top_value; t *= 10) ticks.push_back(t);
+  } else {
+    ticks = {0.0, top_value / 2, top_value};
+  }
+  for (double t : ticks) {
+    const double y = top + plot_h - bar_height(t);
     out += "<line class=\"grid\" x1=\"" + c(left) + "\" y1=\"" + c(y) + "\" x2=\"" +
            c(left + plot_w) + "\" y2=\"" + c(y) + "\"/><text class=\"tick\" x=\"" + c(left - 6) +
-           "\" y=\"" + c(y + 4) + "\" text-anchor=\"end\">" + trimmed(top_value * f, 1) + "</text>";
+           "\" y=\"" + c(y + 4) + "\" text-anchor=\"end\">" + (log ? short_count(t) : trimmed(t, 1)) +
+           "</text>";
   }
   out += "<text class=\"axis-title\" transform=\"translate(12," + c(top + plot_h / 2) +
-         ") rotate(-90)\" text-anchor=\"middle\">orders</text>";
+         ") rotate(-90)\" text-anchor=\"middle\">" + std::string(log ? "orders (log scale)" : "orders") +
+         "</text>";
   std::string previous_edge;
   for (std::size_t i = 0; i < nb; ++i) {
     const double gx = left + group * static_cast<double>(i) + 4;
     for (std::size_t v = 0; v < histograms.size(); ++v) {
       const double n = count(v, i);
-      const double h = plot_h * n / top_value;
+      const double h = bar_height(n);
       const double x = gx + bar * static_cast<double>(v);
       const std::string name = v < variant_names.size() ? variant_names[v] : std::string();
       out += "<rect class=\"bar\" data-variant=\"" + std::to_string(v) + "\" data-bin=\"" +
@@ -476,8 +518,12 @@ std::string histogram_svg(std::string_view title, const std::vector<const json*>
              "\" fill=\"" + std::string(variant_colour(v)) + "\"><title>" + escape(name) + ": " +
              count_text(n) + " orders</title></rect>";
       if (n > 0) {
-        out += "<text class=\"count\" x=\"" + c(x + (bar - 1) / 2) + "\" y=\"" +
-               c(top + plot_h - h - 3) + "\" text-anchor=\"middle\">" + count_text(n) + "</text>";
+        const double cx = x + (bar - 1) / 2;
+        const double cy = top + plot_h - h - 3;
+        out += upright ? "<text class=\"count\" transform=\"translate(" + c(cx + 3) + "," + c(cy) +
+                             ") rotate(-90)\" text-anchor=\"start\">" + short_count(n) + "</text>"
+                       : "<text class=\"count\" x=\"" + c(cx) + "\" y=\"" + c(cy) +
+                             "\" text-anchor=\"middle\">" + short_count(n) + "</text>";
       }
     }
     const auto up_to = number_at((*bins)[i], "upTo");

@@ -41,9 +41,15 @@ std::string_view variant_colour(std::size_t index);
 // with several variants the bars of a bin stand side by side, one colour per variant. The
 // bins of the first variant that has some label the axis. `title` goes into the SVG's
 // <title>. Returns a short paragraph instead when no variant has bins.
+// Counts above bars are short ("12.5k") and stand upright when they are wider than their
+// bar, so neighbours never overlap. `scale`: the y axis linear, logarithmic (ticks at powers
+// of ten; a bar of one order still shows), or kAuto: logarithmic when the tallest bar is at
+// least 100 times the lowest non-empty one, so the small bins do not vanish.
+enum class ChartScale : std::uint8_t { kAuto, kLinear, kLog };
 std::string histogram_svg(std::string_view title,
                           const std::vector<const nlohmann::json*>& histograms,
-                          const std::vector<std::string>& variant_names);
+                          const std::vector<std::string>& variant_names,
+                          ChartScale scale = ChartScale::kAuto);
 
 // The largest counts the heat scale runs up to (shared by every variant's diagram, so equal
 // colours mean equal counts).

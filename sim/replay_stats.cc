@@ -70,6 +70,7 @@ void Histogram::add(std::int64_t ms) {
   }
   ++count_;
   sum_ += ms;
+  sum_squares_ += static_cast<Wide>(ms) * ms;
   max_ = std::max(max_, ms);
 }
 
@@ -87,6 +88,7 @@ void Histogram::merge(const Histogram& o) {
   for (std::size_t i = 0; i < chart_.size(); ++i) chart_[i] += o.chart_[i];
   count_ += o.count_;
   sum_ += o.sum_;
+  sum_squares_ += o.sum_squares_;
   max_ = std::max(max_, o.max_);
 }
 
@@ -111,8 +113,18 @@ double Histogram::mean_seconds() const {
 }
 
 json Histogram::to_json() const {
+  double sd = 0;
+  if (count_ > 1) {
+    // n·Σx² − (Σx)², exact, then the sample variance in ms².
+    const Wide n = count_;
+    const Wide spread = n * sum_squares_ - static_cast<Wide>(sum_) * sum_;
+    const long double variance = static_cast<long double>(spread) /
+                                 (static_cast<long double>(count_) * static_cast<long double>(count_ - 1));
+    sd = std::round(static_cast<double>(std::sqrt(std::max(0.0L, variance)))) / 1000.0;
+  }
   json out = {{"count", count_},
               {"mean", mean_seconds()},
+              {"sd", sd},
               {"p50", seconds(percentile(50))},
               {"p90", seconds(percentile(90))},
               {"p95", seconds(percentile(95))},

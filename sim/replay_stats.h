@@ -38,8 +38,9 @@ class Histogram {
   // The nearest-rank percentile (p in (0, 100]): the smallest value with at least p% of the
   // values at or below it. 0 when empty.
   std::int64_t percentile(double p) const;
-  // {"count", "mean", "p50", "p90", "p95", "p99", "max"} in seconds, with the chart bins
-  // ("histogram") when charted.
+  // {"count", "mean", "sd", "p50", "p90", "p95", "p99", "max"} in seconds ("sd": the sample
+  // standard deviation, 0 for fewer than two values), with the chart bins ("histogram")
+  // when charted.
   nlohmann::json to_json() const;
   // {"mean", "p50", "p90", "max"} in seconds.
   nlohmann::json brief_json() const;
@@ -57,6 +58,10 @@ class Histogram {
   std::array<std::int64_t, 18> chart_{};
   bool charted_ = false;
   std::int64_t count_ = 0, sum_ = 0, max_ = 0;
+  // The sum of the squares (ms²), exact whatever the order values and lanes are merged in,
+  // so the standard deviation is the same bytes on every run.
+  __extension__ using Wide = __int128;
+  Wide sum_squares_ = 0;
 };
 
 // Seconds with millisecond precision, as the report writes every duration.

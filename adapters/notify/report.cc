@@ -10,14 +10,13 @@
 #include "ordo/adapters/notifications.h"
 #include "ordo/engine.h"
 #include "store/postgres/pq.h"
+#include "util/proportions.h"
 
 namespace ordo {
 
 using nlohmann::json;
 
 namespace {
-
-constexpr double kZ = 1.959963984540054;  // the 97.5th percentile of the standard normal
 
 json proportion_json(const Proportion& p) {
   return {{"count", p.count}, {"rate", p.rate}, {"low", p.low}, {"high", p.high}};
@@ -159,28 +158,13 @@ Result<json> report_of(notify::DeliveryLog& log, const EngagementReportOptions& 
 }  // namespace
 
 Proportion wilson_interval(std::int64_t count, std::int64_t of) {
-  Proportion p;
-  p.count = count;
-  p.of = of;
-  if (of <= 0) return p;
-  const double n = static_cast<double>(of);
-  const double phat = static_cast<double>(count) / n;
-  const double z2 = kZ * kZ;
-  const double denominator = 1 + z2 / n;
-  const double centre = (phat + z2 / (2 * n)) / denominator;
-  const double half = kZ * std::sqrt(phat * (1 - phat) / n + z2 / (4 * n * n)) / denominator;
-  p.rate = phat;
-  p.low = std::max(0.0, centre - half);
-  p.high = std::min(1.0, centre + half);
-  return p;
+  const util::Share s = util::wilson(count, of);
+  return {count, of, s.rate, s.low, s.high};
 }
 
 Difference difference_interval(const Proportion& a, const Proportion& b) {
-  Difference d;
-  d.value = a.rate - b.rate;
-  d.low = d.value - std::sqrt((a.rate - a.low) * (a.rate - a.low) + (b.high - b.rate) * (b.high - b.rate));
-  d.high = d.value + std::sqrt((a.high - a.rate) * (a.high - a.rate) + (b.rate - b.low) * (b.rate - b.low));
-  return d;
+  const util::Interval d = util::newcombe({a.rate, a.low, a.high}, {b.rate, b.low, b.high});
+  return {d.value, d.low, d.high};
 }
 
 Result<json> engagement_report(const std::string& location, const EngagementReportOptions& options) {

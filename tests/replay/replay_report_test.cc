@@ -427,5 +427,99 @@ TEST(ReplayReportFormat, DurationsReadLikePeopleWriteThem) {
   EXPECT_EQ(human_duration(-190), "\u22123m 10s");
 }
 
+
+TEST(ReplayReportHeadline, NamesTheClearDifferencesWithTheirIntervals) {
+  json current = variant("current", 3600, 2, 500, 0.899);
+  json proposed = variant("proposed", 3600, 1, 520, 0.99);
+  proposed["rates"]["availability"]["numerator"] = 196;  // 196 of 198 against 178 of 198
+  current["cycleTimes"]["end"]["mean"] = 9000;
+  current["cycleTimes"]["end"]["sd"] = 100;
+  proposed["cycleTimes"]["end"]["mean"] = 5000;
+  proposed["cycleTimes"]["end"]["sd"] = 100;
+  const pugi::xml_document doc =
+      parse(render_replay_html(report({current, proposed}), {order_acceptance(), order_acceptance()}));
+  ASSERT_EQ(count(doc, "//section[@id='headline']"), 1u);
+  const pugi::xml_node rate = doc.select_node("//ul[@class='headline']/li[@data-kpi='rates.availability']").node();
+  ASSERT_TRUE(rate);
+  EXPECT_STREQ(rate.attribute("class").value(), "better");
+  const std::string all_rate = [&] {
+    std::string t;
+    for (pugi::xml_node n = rate.first_child(); n; n = n.next_sibling()) {
+      t += n.type() == pugi::node_pcdata ? n.value() : n.text().get();
+    }
+    return t;
+  }();
+  EXPECT_NE(all_rate.find("proposed is better on availability: +9.1 pp (95%: +"), std::string::npos)
+      << all_rate;
+  const pugi::xml_node mean =
+      doc.select_node("//ul[@class='headline']/li[@data-kpi='cycleTimes.end.mean']").node();
+  ASSERT_TRUE(mean);
+  EXPECT_STREQ(mean.attribute("class").value(), "better");
+  // One incident against two, of 198 orders: no clear difference, so not named.
+  EXPECT_EQ(count(doc, "//ul[@class='headline']/li[@data-kpi='endEvents.(incident)']"), 0u);
+  EXPECT_EQ(count(doc, "//ul[@class='headline']/li[@class='same']"), 1u);
+  // One variant: nothing to compare.
+  EXPECT_EQ(count(parse(render_replay_html(one_variant(), {order_acceptance()})),
+                  "//section[@id='headline']"),
+            0u);
+}
+
+TEST(ReplayReportCharts, BinsThatDifferByOrdersOfMagnitudeGetALogScaleAndLabelsThatDoNotCollide) {
+  json big = variant("current", 3600, 2, 500, 0.899);
+  big["cycleTimes"]["end"]["histogram"] = histogram({123456, 48000, 950, 3, 1});
+  json also = big;
+  also["name"] = "proposed";
+  json third = big;
+  third["name"] = "third";
+  const std::string html = render_replay_html(report({big, also, third}),
+                                              {order_acceptance(), order_acceptance(), order_acceptance()});
+  const pugi::xml_document doc = parse(html);
+  const pugi::xml_node chart =
+      doc.select_node("//figure[@data-cycle='end']//*[local-name()='svg']").node();
+  ASSERT_TRUE(chart);
+  EXPECT_STREQ(chart.attribute("class").value(), "chart log");
+  EXPECT_NE(html.find("orders (log scale)"), std::string::npos);
+  // Every bar with orders is seen, the one of a single order too.
+  for (const pugi::xpath_node& b : chart.select_nodes(".//*[local-name()='rect'][@class='bar']")) {
+    const double n = b.node().attribute("data-count").as_double();
+    const double h = b.node().attribute("height").as_double();
+    EXPECT_EQ(n > 0, h > 0) << n;
+  }
+  // Short counts, upright over bars narrower than them: no two labels share space.
+  std::size_t labels = 0;
+  for (const pugi::xpath_node& t : chart.select_nodes(".//*[local-name()='text'][@class='count']")) {
+    ++labels;
+    const std::string text = t.node().text().get();
+    EXPECT_LE(text.size(), 4u) << text;
+    EXPECT_NE(std::string(t.node().attribute("transform").value()).find("rotate(-90)"),
+              std::string::npos)
+        << text;
+  }
+  EXPECT_EQ(labels, 15u);
+  EXPECT_NE(html.find(">123k<"), std::string::npos);
+  // Asked for linear, linear it is.
+  ReplayReportOptions linear;
+  linear.chart_scale = ReplayReportOptions::Scale::kLinear;
+  const std::string flat = render_replay_html(report({big}), {order_acceptance()}, linear);
+  EXPECT_EQ(flat.find("orders (log scale)"), std::string::npos);
+  // Bins of a similar size stay linear by default.
+  EXPECT_EQ(render_replay_html(one_variant(), {order_acceptance()}).find("log scale"),
+            std::string::npos);
+}
+
+TEST(ReplayReportPaths, LeaveOutElementsWithoutANameInside) {
+  json v = variant("current", 3600, 2, 500, 0.899);
+  v["traces"] = json::array(
+      {{{"path", {"order-received", "payment-start", "charge-payment", "end-delivered"}},
+        {"count", 150},
+        {"share", 0.75}}});
+  const pugi::xml_document doc = parse(render_replay_html(report({v}), {order_acceptance()}));
+  const std::string path = doc.select_node("//table[@class='traces']//td[@class='path']").node().text().get();
+  EXPECT_EQ(path.find("payment-start"), std::string::npos) << path;
+  EXPECT_NE(path.find("Order received"), std::string::npos) << path;
+  EXPECT_NE(path.find("Charge payment"), std::string::npos) << path;
+  EXPECT_EQ(count(doc, "//section[@class='variant']//p[@class='note']"), 1u);
+}
+
 }  // namespace
 }  // namespace ordo::testing

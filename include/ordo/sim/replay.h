@@ -108,7 +108,15 @@ Result<ReplayResult> replay(const ReplayOptions& options);
 // diagram interchange) with every element coloured and labelled by how many orders passed
 // it; with several variants, side by side with the differences to the first highlighted.
 // `documents` are the variants' documents, in the report's order (ReplayResult::documents).
+// With several variants a headline names, for each, the KPIs on which it is clearly better or
+// worse than the first (the difference with its 95% interval).
+struct ReplayReportOptions {
+  // The cycle-time charts' y axis: kAuto is logarithmic when the tallest bar is 100 times
+  // the lowest non-empty one or more.
+  enum class Scale : std::uint8_t { kAuto, kLinear, kLog } chart_scale = Scale::kAuto;
+};
 std::string render_replay_html(const nlohmann::json& report,
-                               const std::vector<std::shared_ptr<const BpmnDocument>>& documents);
+                               const std::vector<std::shared_ptr<const BpmnDocument>>& documents,
+                               const ReplayReportOptions& options = {});
 
 }  // namespace ordo
