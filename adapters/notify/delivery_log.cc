@@ -86,11 +86,13 @@ Status DeliveryLog::insert(const Attempt& a, std::string_view status, std::strin
 }
 
 Status DeliveryLog::assign_variant_locked(const Attempt& a, std::string& variant) {
-  // The first assignment stays: a customer who changed segment (and so weights) since, or
-  // whose weights were edited, keeps the variant they saw first, as long as it exists.
+  // The delivery log is the record: a customer's first delivery in the experiment says
+  // their variant. A customer who changed segment (and so weights) since, or whose weights
+  // were edited, keeps it, as long as it still exists; it costs a read, not a write.
   Result<store::SqlRows> kept = db_->query(
-      "SELECT variant FROM experiment_variants WHERE experiment = ?1 AND customer = ?2",
-      {a.experiment, a.customer});
+      "SELECT variant FROM deliveries WHERE customer = ?1 AND experiment = ?2 AND experiment IS "
+      "NOT NULL AND variant IS NOT NULL ORDER BY id LIMIT 1",
+      {a.customer, a.experiment});
   if (!kept) return kept.status();
   if (kept->size() > 0) {
     const std::string& was = kept->text(0, 0);
@@ -101,22 +103,11 @@ Status DeliveryLog::assign_variant_locked(const Attempt& a, std::string& variant
       variant = was;
       return Status::ok();
     }
-    // Its variant was removed from the experiment: the hash's pick, from now on.
-    variant = a.variant;
-    if (variant.empty()) return Status::ok();
-    return db_
-        ->exec("UPDATE experiment_variants SET variant = ?3, segment = ?4, assigned_ms = ?5 "
-               "WHERE experiment = ?1 AND customer = ?2",
-               {a.experiment, a.customer, a.variant, a.segment, a.now_ms})
-        .status();
   }
+  // A first delivery, or one whose variant was removed from the experiment: the hash's pick
+  // (empty for a segment that takes no part).
   variant = a.variant;
-  if (variant.empty()) return Status::ok();  // a segment that takes no part
-  return db_
-      ->exec("INSERT INTO experiment_variants (experiment, customer, variant, segment, "
-             "assigned_ms) VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING",
-             {a.experiment, a.customer, a.variant, a.segment, a.now_ms})
-      .status();
+  return Status::ok();
 }
 
 Result<Reservation> DeliveryLog::reserve(const Attempt& attempt, int cap_per_hour) {

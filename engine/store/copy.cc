@@ -93,9 +93,6 @@ const std::vector<Table>& tables() {
       {"customer_orders",
        {{"customer", T}, {"order_id", T}, {"ordered_ms", I}, {"segment", T}},
        {"customer", "order_id"}},
-      {"experiment_variants",
-       {{"experiment", T}, {"customer", T}, {"variant", T}, {"segment", T}, {"assigned_ms", I}},
-       {"experiment", "customer"}},
   };
   return kTables;
 }

@@ -42,33 +42,44 @@ class SqliteDb final : public SqlDb {
   Status lock(std::string_view) override { return Status::ok(); }
 
   Result<SqlRows> query(const std::string& sql, std::span<const SqlValue> params) override {
-    Result<sqlite::Statement> st = bound(sql, params);
-    if (!st) return st.status();
-    SqlRows rows(st->columns());
-    Status s = sqlite::each_row(*st, [&] {
-      for (int c = 0; c < st->columns(); ++c) {
-        rows.add(st->is_null(c) ? std::nullopt : std::optional<std::string>(st->text(c)));
+    Result<sqlite::Statement*> bound_st = bound(sql, params);
+    if (!bound_st) return bound_st.status();
+    sqlite::Statement& st = **bound_st;
+    SqlRows rows(st.columns());
+    Status s = sqlite::each_row(st, [&] {
+      for (int c = 0; c < st.columns(); ++c) {
+        rows.add(st.is_null(c) ? std::nullopt : std::optional<std::string>(st.text(c)));
       }
     });
+    st.reset();
     if (!s) return s;
     return rows;
   }
 
   Result<std::int64_t> exec(const std::string& sql,
                             std::span<const SqlValue> params) override {
-    Result<sqlite::Statement> st = bound(sql, params);
+    Result<sqlite::Statement*> st = bound(sql, params);
     if (!st) return st.status();
-    if (Status s = st->run(); !s) return s;
+    Status s = (*st)->run();
+    (*st)->reset();
+    if (!s) return s;
     return static_cast<std::int64_t>(sqlite3_changes(db_->handle()));
   }
 
   std::string_view arrival_column() const noexcept override { return "rowid"; }
 
  private:
-  Result<sqlite::Statement> bound(const std::string& sql,
-                                         std::span<const SqlValue> params) {
-    Result<sqlite::Statement> st = db_->prepare(sql);
-    if (!st) return st.status();
+  // Statements are prepared once per SQL text and kept (the callers' SQL is a small fixed
+  // set): a delivery's reservation runs a handful of them, and parsing each anew cost more
+  // than running it.
+  Result<sqlite::Statement*> bound(const std::string& sql, std::span<const SqlValue> params) {
+    auto it = statements_.find(sql);
+    if (it == statements_.end()) {
+      Result<sqlite::Statement> prepared = db_->prepare(sql);
+      if (!prepared) return prepared.status();
+      it = statements_.emplace(sql, std::move(*prepared)).first;
+    }
+    sqlite::Statement* st = &it->second;
     int i = 0;
     for (const SqlValue& v : params) {
       ++i;
@@ -83,7 +94,9 @@ class SqliteDb final : public SqlDb {
     return st;
   }
 
+  // Declared after the database: statements are finalized before it closes.
   std::unique_ptr<sqlite::Database> db_;
+  std::unordered_map<std::string, sqlite::Statement> statements_;
 };
 
 class PgDb final : public SqlDb {

@@ -232,8 +232,8 @@ TEST(PgSchema, ASchemaThreeIsMigratedKeepingItsJobs) {
                     "DROP INDEX " + s + "instances_key; DROP INDEX " + s + "instances_process; " +
                     "DROP TABLE " + s + "instance_counts; DROP TABLE " + s + "element_stats; " +
                     "DROP TABLE " + s + "instance_minutes; DROP TABLE " + s + "cycle_times; " +
-                    "DROP TABLE " + s + "customer_orders; DROP TABLE " + s +
-                    "experiment_variants; ALTER TABLE " + s + "deliveries DROP COLUMN segment, " +
+                    "DROP TABLE " + s + "customer_orders; ALTER TABLE " + s +
+                    "deliveries DROP COLUMN segment, " +
                     "DROP COLUMN experiment, DROP COLUMN variant; " +
                     "UPDATE " + s + "meta SET value = 3 WHERE name = 'schema'; " +
                     "INSERT INTO " + s + "jobs VALUES (7, 1, 1, 1, 'erp', 'created', 3, 0, 'k', " +

@@ -58,7 +58,7 @@ TEST_F(SqliteTest, ASchemaOneFileIsMigratedKeepingItsData) {
       "DROP INDEX instances_key; DROP INDEX instances_process; DROP TABLE instance_counts; "
       "DROP TABLE element_stats; DROP TABLE instance_minutes; DROP TABLE cycle_times; "
       "DROP INDEX jobs_expiring; CREATE INDEX jobs_ready ON jobs (state, key); "
-      "DROP TABLE customer_orders; DROP TABLE experiment_variants; "
+      "DROP TABLE customer_orders; "
       "CREATE INDEX jobs_expiring ON jobs (state, lock_expires_at); PRAGMA user_version=1; "
       "INSERT INTO meta (name, value) VALUES ('probe', 42)");
   raw(p, "INSERT INTO jobs VALUES (7, 1, 1, 1, 'erp', 'created', 3, 0, 'k', '', NULL, 0)");

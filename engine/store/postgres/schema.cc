@@ -267,6 +267,9 @@ CREATE TABLE cycle_times (
 ALTER TABLE deliveries ADD COLUMN segment TEXT;
 ALTER TABLE deliveries ADD COLUMN experiment TEXT;
 ALTER TABLE deliveries ADD COLUMN variant TEXT;
+-- A customer's first delivery in an experiment (their variant), found without a scan.
+CREATE INDEX deliveries_experiment ON deliveries (customer, experiment, id)
+  WHERE experiment IS NOT NULL;
 CREATE TABLE customer_orders (
   customer   TEXT NOT NULL,
   order_id   TEXT NOT NULL,
@@ -275,14 +278,6 @@ CREATE TABLE customer_orders (
   PRIMARY KEY (customer, order_id)
 );
 CREATE INDEX customer_orders_time ON customer_orders (customer, ordered_ms);
-CREATE TABLE experiment_variants (
-  experiment  TEXT NOT NULL,
-  customer    TEXT NOT NULL,
-  variant     TEXT NOT NULL,
-  segment     TEXT NOT NULL,
-  assigned_ms BIGINT NOT NULL,
-  PRIMARY KEY (experiment, customer)
-);
 )sql",
 };
 

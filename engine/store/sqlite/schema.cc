@@ -254,13 +254,16 @@ CREATE TABLE cycle_times (
 ) STRICT;
 )sql",
     // 8: customer segments and A/B variants (docs/engagement.md): each delivery records the
-    // customer's segment and the experiment variant it was sent in; the orders each
-    // customer placed (the history segments are computed from); the variant each customer
-    // was first given in each experiment (kept for the rest of the experiment).
+    // customer's segment and the experiment variant it was sent in (a customer's first
+    // delivery in an experiment is their variant for the rest of it); the orders each
+    // customer placed (the history segments are computed from).
     R"sql(
 ALTER TABLE deliveries ADD COLUMN segment TEXT;
 ALTER TABLE deliveries ADD COLUMN experiment TEXT;
 ALTER TABLE deliveries ADD COLUMN variant TEXT;
+-- A customer's first delivery in an experiment (their variant), found without a scan.
+CREATE INDEX deliveries_experiment ON deliveries (customer, experiment, id)
+  WHERE experiment IS NOT NULL;
 CREATE TABLE customer_orders (
   customer   TEXT NOT NULL,
   order_id   TEXT NOT NULL,
@@ -269,14 +272,6 @@ CREATE TABLE customer_orders (
   PRIMARY KEY (customer, order_id)
 ) STRICT;
 CREATE INDEX customer_orders_time ON customer_orders (customer, ordered_ms);
-CREATE TABLE experiment_variants (
-  experiment  TEXT NOT NULL,
-  customer    TEXT NOT NULL,
-  variant     TEXT NOT NULL,
-  segment     TEXT NOT NULL,
-  assigned_ms INTEGER NOT NULL,
-  PRIMARY KEY (experiment, customer)
-) STRICT;
 )sql",
 };
 
