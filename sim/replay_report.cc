@@ -658,6 +658,7 @@ svg.diagram .marker{stroke:#333;stroke-width:3;fill:none;stroke-linecap:round}sv
 svg.diagram .name{font-size:12px;fill:#222}svg.diagram .name.dark{fill:#fff}svg.diagram .label{font-size:11px;fill:#333}
 svg.diagram .badge rect{fill:#333}svg.diagram .badge text{font-size:10px;fill:#fff;font-weight:600}svg.diagram .badge.zero rect{fill:#ddd}svg.diagram .badge.zero text{fill:#666}
 svg.diagram .flow polyline{fill:none;stroke:#555}svg.diagram .flow.untaken polyline{stroke:#aaa;stroke-dasharray:4 3}
+svg.diagram .flow.more polyline{stroke:#2166ac}svg.diagram .flow.fewer polyline{stroke:#b2182b}svg.diagram .flow.same polyline{stroke:#bbb}
 svg.diagram .flow-count{font-size:10px;fill:#333;paint-order:stroke;stroke:#fff;stroke-width:3px}
 svg.diagram .arrow{fill:#555}svg.diagram .arrow-off{fill:#aaa}svg.diagram .other rect{fill:none;stroke:#bbb}svg.diagram .other-edge{fill:none;stroke:#999;stroke-dasharray:6 4}
 .heat{display:inline-block;padding:0 .4rem;border:1px solid #999;border-radius:3px;font-size:.85em}
@@ -710,6 +711,35 @@ std::string render_replay_html(const nlohmann::json& report,
            heat_legend(heat) + sim::report::diagram_svg(v, document, heat, i) +
            "<h3>Activities</h3>" + activities_table(v) + "<h3>Most frequent paths</h3>" +
            traces_table(v, names, i) + "</section>";
+  }
+  // Each variant's difference to the baseline, on the variant's diagram.
+  for (std::size_t i = 1; i < variants.size(); ++i) {
+    const json& v = variants[i];
+    const json& base = variants[0];
+    const BpmnDocument* document = i < documents.size() ? documents[i].get() : nullptr;
+    sim::report::HeatScale difference = heat;
+    difference.baseline = &base;
+    for (const auto& [map, max] : {std::pair{"elements", &difference.max_element_difference},
+                                   std::pair{"flows", &difference.max_flow_difference}}) {
+      const json& counts = at(v, map);
+      if (!counts.is_object()) continue;
+      for (const auto& [k, n] : counts.items()) {
+        *max = std::max(*max, std::abs(number(n).value_or(0) - number(at(at(base, map), k)).value_or(0)));
+      }
+    }
+    out += "\n<section class=\"difference\" id=\"difference-" + std::to_string(i) + "\"><h2>" +
+           escape(text(at(v, "name"))) + " against " + escape(text(at(base, "name"))) +
+           "</h2><p class=\"legend\">Orders through each element and flow of " +
+           escape(text(at(v, "name"))) + " minus those through the element or flow of the same "
+           "id in " + escape(text(at(base, "name"))) +
+           ": <span class=\"heat\" style=\"background:" + sim::report::difference_colour(1) +
+           ";color:#fff\">more</span> <span class=\"heat\" style=\"background:" +
+           sim::report::difference_colour(0) + "\">the same</span> <span class=\"heat\" "
+           "style=\"background:" + sim::report::difference_colour(-1) +
+           ";color:#fff\">fewer</span> (the strongest colour: " +
+           trimmed(difference.max_element_difference, 0) +
+           " orders); arrows are wider the larger the change.</p>" +
+           sim::report::diagram_svg(v, document, difference, variants.size() + i) + "</section>";
   }
   return out + "\n</body></html>\n";
 }

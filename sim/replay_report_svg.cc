@@ -25,6 +25,13 @@ std::optional<double> number_at(const json& object, std::string_view key) {
   return it->get<double>();
 }
 
+// object[outer][key] as a number.
+std::optional<double> number_at(const json& object, std::string_view outer, std::string_view key) {
+  if (!object.is_object()) return std::nullopt;
+  const auto it = object.find(outer);
+  return it == object.end() ? std::nullopt : number_at(*it, key);
+}
+
 // A coordinate: one decimal at most.
 std::string c(double v) {
   return trimmed(v, 1);
@@ -140,6 +147,12 @@ double heat_level(double count, double max) {
   return max > 0 ? std::clamp(count / max, 0.0, 1.0) : 0.0;
 }
 
+// "+12", "−30", "±0"
+std::string signed_count(double v) {
+  if (std::abs(v) < 0.5) return "\u00b10";
+  return (v > 0 ? "+" : "\u2212") + trimmed(std::abs(v), 0);
+}
+
 // ---------------------------------------------------------------------------------------
 // Diagram shapes.
 
@@ -148,10 +161,12 @@ struct Node {
   const Element* element = nullptr;  // null: a shape of something else (pool, lane, ...)
   const Participant* participant = nullptr;
   double count = 0;
+  std::optional<double> difference;  // a difference diagram: count minus the baseline's
 };
 
-std::string badge(double right, double top, double count) {
-  const std::string text = count_text(count);
+std::string badge(double right, double top, double count,
+                  const std::optional<double>& difference = std::nullopt) {
+  const std::string text = difference ? signed_count(*difference) : count_text(count);
   const double w = 10 + 6.5 * static_cast<double>(text.size());
   const double x = right - w + 8;
   return "<g class=\"badge" + std::string(count > 0 ? "" : " zero") + "\"><rect x=\"" + c(x) +
@@ -215,9 +230,15 @@ std::string draw_node(const Node& node, const HeatScale& heat) {
     return out + "</g>";
   }
   const Element& e = *node.element;
-  const double level = heat_level(node.count, heat.max_element);
-  const bool visited = node.count > 0;
-  const std::string fill = visited ? heat_colour(level) : "#f2f2f2";
+  const double level = node.difference ? heat_level(std::abs(*node.difference), heat.max_element_difference)
+                                       : heat_level(node.count, heat.max_element);
+  const bool visited = node.difference ? std::abs(*node.difference) >= 0.5 || node.count > 0
+                                       : node.count > 0;
+  const std::string fill =
+      node.difference
+          ? difference_colour(std::abs(*node.difference) < 0.5 ? 0.0
+                                                               : (*node.difference > 0 ? level : -level))
+          : (visited ? heat_colour(level) : "#f2f2f2");
   const std::string name = e.name.empty() ? e.id : e.name;
   const double cx = b.x + b.width / 2;
   const double cy = b.y + b.height / 2;
@@ -225,8 +246,14 @@ std::string draw_node(const Node& node, const HeatScale& heat) {
 
   std::string out = "<g class=\"node " + std::string(to_string(e.kind)) +
                     (visited ? "" : " unvisited") + "\" data-element=\"" + escape(e.id) +
-                    "\" data-count=\"" + count_text(node.count) + "\"><title>" + escape(name) +
-                    " (" + escape(e.id) + "): " + count_text(node.count) + " orders</title>";
+                    "\" data-count=\"" + count_text(node.count) + "\"" +
+                    (node.difference ? " data-difference=\"" + signed_count(*node.difference) + "\""
+                                     : std::string()) +
+                    "><title>" + escape(name) + " (" + escape(e.id) + "): " +
+                    count_text(node.count) + " orders" +
+                    (node.difference ? ", " + signed_count(*node.difference) + " against the baseline"
+                                     : std::string()) +
+                    "</title>";
   if (is_event(e.kind)) {
     const double r = std::min(b.width, b.height) / 2;
     std::string cls = "shape";
@@ -275,7 +302,7 @@ std::string draw_node(const Node& node, const HeatScale& heat) {
       }
     }
   }
-  out += badge(b.x + b.width, b.y, node.count);
+  out += badge(b.x + b.width, b.y, node.count, node.difference);
   return out + "</g>";
 }
 
@@ -309,9 +336,22 @@ std::string draw_edge(const DiagramEdge& edge, const SequenceFlow* flow,
     return "<polyline class=\"other-edge\" points=\"" + points + "\"/>";
   }
   const double n = count.value_or(0);
+  std::optional<double> difference;
+  if (heat.baseline != nullptr) {
+    difference = n - number_at(*heat.baseline, "flows", flow->id).value_or(0);
+  }
   const bool taken = n > 0;
-  const double width = taken ? 1.2 + 3.8 * heat_level(n, heat.max_flow) : 1;
-  std::string out = "<g class=\"flow" + std::string(taken ? "" : " untaken") + "\" data-flow=\"" +
+  const double width =
+      difference ? (std::abs(*difference) < 0.5
+                        ? 1
+                        : 1.2 + 3.8 * heat_level(std::abs(*difference), heat.max_flow_difference))
+                 : (taken ? 1.2 + 3.8 * heat_level(n, heat.max_flow) : 1);
+  const std::string change = !difference                   ? std::string()
+                             : std::abs(*difference) < 0.5 ? " same"
+                             : *difference > 0            ? " more"
+                                                          : " fewer";
+  std::string out = "<g class=\"flow" + std::string(taken ? "" : " untaken") + change +
+                    "\" data-flow=\"" +
                     escape(flow->id) + "\" data-count=\"" + count_text(n) + "\"><title>" +
                     escape(flow->name.empty() ? flow->id : flow->name) + ": " + count_text(n) +
                     " orders</title><polyline points=\"" + points + "\" stroke-width=\"" +
@@ -325,10 +365,10 @@ std::string draw_edge(const DiagramEdge& edge, const SequenceFlow* flow,
     const Point& p = edge.waypoints.front();
     out += text_lines(wrap(flow->name, 80, 6.2, 2), p.x + 6, p.y - 6, "label", "start");
   }
-  if (taken) {
+  if (difference ? std::abs(*difference) >= 0.5 : taken) {
     const Point m = midpoint(edge.waypoints);
     out += "<text class=\"flow-count\" x=\"" + c(m.x + 4) + "\" y=\"" + c(m.y - 4) + "\">" +
-           count_text(n) + "</text>";
+           (difference ? signed_count(*difference) : count_text(n)) + "</text>";
   }
   return out + "</g>";
 }
@@ -413,6 +453,15 @@ std::string heat_colour(double level) {
   level = std::clamp(level, 0.0, 1.0);
   return hex({kPale.r + (kStrong.r - kPale.r) * level, kPale.g + (kStrong.g - kPale.g) * level,
               kPale.b + (kStrong.b - kPale.b) * level});
+}
+
+std::string difference_colour(double level) {
+  level = std::clamp(level, -1.0, 1.0);
+  constexpr Rgb kNeutral{245, 245, 245}, kMore{33, 102, 172}, kFewer{178, 24, 43};
+  const Rgb& to = level >= 0 ? kMore : kFewer;
+  const double f = std::abs(level);
+  return hex({kNeutral.r + (to.r - kNeutral.r) * f, kNeutral.g + (to.g - kNeutral.g) * f,
+              kNeutral.b + (to.b - kNeutral.b) * f});
 }
 
 std::string_view variant_colour(std::size_t index) {
@@ -579,7 +628,7 @@ std::string diagram_svg(const json& variant, const BpmnDocument* document, const
     y1 = std::max(y1, y);
   };
   for (const DiagramShape& s : diagram->shapes) {
-    Node node{&s};
+    Node node{&s, nullptr, nullptr, 0, std::nullopt};
     for (const ProcessDefinition* p : processes) {
       if ((node.element = p->find_element(s.element_id))) break;
     }
@@ -589,6 +638,9 @@ std::string diagram_svg(const json& variant, const BpmnDocument* document, const
       }
     }
     node.count = number_at(elements, s.element_id).value_or(0);
+    if (heat.baseline != nullptr && node.element) {
+      node.difference = node.count - number_at(*heat.baseline, "elements", s.element_id).value_or(0);
+    }
     nodes.push_back(node);
     extend(s.bounds.x, s.bounds.y);
     extend(s.bounds.x + s.bounds.width, s.bounds.y + s.bounds.height);

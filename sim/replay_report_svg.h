@@ -56,7 +56,17 @@ std::string histogram_svg(std::string_view title,
 struct HeatScale {
   double max_element = 0;
   double max_flow = 0;
+  // Set for a difference diagram: each element and flow is drawn by its count minus the
+  // baseline's ("elements", "flows" of this report variant), on a diverging scale up to the
+  // largest difference either way.
+  const nlohmann::json* baseline = nullptr;
+  double max_element_difference = 0;
+  double max_flow_difference = 0;
 };
+
+// The colour of a difference in [-1, 1]: blue for more orders than the baseline, red for
+// fewer, pale near 0; "#rrggbb".
+std::string difference_colour(double level);
 
 // One variant's diagram drawn from the document's diagram interchange: shapes by element
 // kind, each flow node filled on the heat scale by the variant's "elements" count and

@@ -521,5 +521,35 @@ TEST(ReplayReportPaths, LeaveOutElementsWithoutANameInside) {
   EXPECT_EQ(count(doc, "//section[@class='variant']//p[@class='note']"), 1u);
 }
 
+
+TEST(ReplayReportDifference, OneDiagramShowsWhereTheVariantSendsMoreOrFewerOrders) {
+  json first = variant("current", 3600, 2, 500, 0.899);
+  json second = variant("proposed", 4000, 1, 520, 0.95);
+  second["elements"]["check-availability"] = 396;
+  second["elements"]["reserve-stock"] = 99;
+  second["flows"]["f-timed-out"] = 12;
+  const pugi::xml_document doc =
+      parse(render_replay_html(report({first, second}), {order_acceptance(), order_acceptance()}));
+  ASSERT_EQ(count(doc, "//section[@class='difference']"), 1u);
+  const pugi::xml_node svg = doc.select_node("//section[@class='difference']//svg[@class='diagram']").node();
+  ASSERT_TRUE(svg);
+  const auto element = [&](const std::string& id) {
+    return svg.select_node((".//g[@data-element='" + id + "']").c_str()).node();
+  };
+  EXPECT_STREQ(element("check-availability").attribute("data-difference").value(), "+198");
+  EXPECT_STREQ(element("reserve-stock").attribute("data-difference").value(), "\u221281");
+  EXPECT_STREQ(element("take-payment").attribute("data-difference").value(), "\u00b10");
+  EXPECT_STREQ(element("check-availability").select_node("rect").node().attribute("fill").value(),
+               sim::report::difference_colour(1.0).c_str())
+      << "the largest change has the strongest colour";
+  EXPECT_STREQ(element("reserve-stock").select_node("g/text").node().text().get(), "\u221281");
+  const pugi::xml_node timed_out = svg.select_node(".//g[@data-flow='f-timed-out']").node();
+  EXPECT_NE(std::string(timed_out.attribute("class").value()).find("more"), std::string::npos);
+  // A single variant has nothing to differ from.
+  EXPECT_EQ(count(parse(render_replay_html(one_variant(), {order_acceptance()})),
+                  "//section[@class='difference']"),
+            0u);
+}
+
 }  // namespace
 }  // namespace ordo::testing
