@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <fstream>
+#include <filesystem>
 #include <set>
 #include <sstream>
 
@@ -347,6 +348,9 @@ class XesReader final : public OrderLogReader {
     if (in == nullptr) return Status::io_error("cannot read " + path);
     gzbuffer(in, 1 << 20);
     auto reader = std::unique_ptr<XesReader>(new XesReader(path));
+    std::error_code size_error;
+    const auto size = std::filesystem::file_size(path, size_error);
+    reader->file_size_ = size_error ? 0 : static_cast<std::uint64_t>(size);
     std::string& text = reader->text_;
     std::vector<char> chunk(1 << 20);
     int n = 0;
@@ -385,15 +389,20 @@ class XesReader final : public OrderLogReader {
       if (trace_) event_ = trace_.child("event");
     }
     if (!trace_) return std::optional<OrderRecord>();
+    if (case_of_ != trace_) {  // the trace's id once, not per event
+      case_of_ = trace_;
+      case_id_.clear();
+      for (const pugi::xml_node a : trace_.children("string")) {
+        if (std::string_view(a.attribute("key").value()) == "concept:name") case_id_ = a.attribute("value").value();
+      }
+    }
+    const std::string& case_id = case_id_;
     const pugi::xml_node event = event_;
     event_ = event_.next_sibling("event");
     OrderRecord out;
+    position_ = static_cast<std::size_t>(std::max<std::ptrdiff_t>(0, event.offset_debug()));
     out.line = last_line_ = line_at(event.offset_debug());
     out.fields = json::object();
-    std::string case_id;
-    for (const pugi::xml_node a : trace_.children()) {
-      if (std::string_view(a.attribute("key").value()) == "concept:name") case_id = a.attribute("value").value();
-    }
     if (case_id.empty()) {
       return Status::invalid_argument(name_ + ":" + std::to_string(line_at(trace_.offset_debug())) +
                                       ": a <trace> without concept:name (the case id)");
@@ -412,7 +421,14 @@ class XesReader final : public OrderLogReader {
     return std::optional<OrderRecord>(std::move(out));
   }
 
-  std::uint64_t bytes_read() const override { return text_.size(); }
+  // How far into the file, in its own bytes (compressed ones too): the share of the
+  // document read so far.
+  std::uint64_t bytes_read() const override {
+    return text_.empty() ? file_size_
+                         : static_cast<std::uint64_t>(static_cast<double>(file_size_) *
+                                                      static_cast<double>(position_) /
+                                                      static_cast<double>(text_.size()));
+  }
   std::int64_t line() const override { return last_line_; }
 
  private:
@@ -428,6 +444,10 @@ class XesReader final : public OrderLogReader {
   std::string text_;   // parsed in place: pugixml's nodes point into it
   pugi::xml_document doc_;
   pugi::xml_node trace_, event_;
+  pugi::xml_node case_of_;  // the trace whose id case_id_ is
+  std::string case_id_;
+  std::size_t position_ = 0;
+  std::uint64_t file_size_ = 0;
   std::vector<std::size_t> newlines_;
   std::int64_t last_line_ = 0;
 };

@@ -110,11 +110,26 @@ std::string delta(std::optional<double> base, std::optional<double> value, Unit 
   return "<span class=\"delta " + std::string(cls) + "\">" + out + "</span>";
 }
 
-// A rate's name says which way is good: failures down, successes up, others no verdict.
+// A rate's name says which way is good: failures down, successes up, others no verdict. A
+// success negated ("unpaid", "not-shipped", "incomplete") is a failure.
 Better rate_direction(std::string_view name) {
   std::string lower(name);
   std::transform(lower.begin(), lower.end(), lower.begin(),
                  [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+  for (std::string_view negated : {"un", "in", "not", "non", "no"}) {
+    for (std::string_view good : {"paid", "deliver", "ship", "confirm", "approv", "complete",
+                                  "success", "met"}) {
+      for (std::string_view sep : {"", "-", "_", " "}) {
+        const std::string both = std::string(negated) + std::string(sep) + std::string(good);
+        const std::size_t at = lower.find(both);
+        // "in" and "no" only as a word's start ("incomplete", not "pinpaid").
+        if (at != std::string::npos &&
+            (at == 0 || !std::isalpha(static_cast<unsigned char>(lower[at - 1])))) {
+          return Better::kLower;
+        }
+      }
+    }
+  }
   for (std::string_view bad :
        {"fail", "declin", "error", "incident", "breach", "bounce", "cancel", "timeout", "timed",
         "late", "reject", "unavail", "lost", "return", "abandon"}) {
@@ -235,15 +250,15 @@ class Names {
   const ProcessDefinition* process(std::size_t variant) const {
     return variant < per_variant_.size() ? per_variant_[variant] : nullptr;
   }
-  // An element a reader of a path does not need: one without a name that is not where the
-  // process starts or ends (a gateway, a subprocess's own start and end events).
+  // An element a reader of a path does not need: an unnamed gateway, or an unnamed start or
+  // end event of a subprocess (its activity is in the path already).
   bool unnamed_internal(std::string_view id, std::size_t variant) const {
     const ProcessDefinition* p = process(variant);
     const Element* e = p ? p->find_element(id) : nullptr;
     if (!e || !e->name.empty()) return false;
-    const bool edge = (e->kind == ElementKind::kStartEvent || e->kind == ElementKind::kEndEvent) &&
-                      e->scope == kNoIndex;
-    return !edge;
+    if (is_gateway(e->kind)) return true;
+    return (e->kind == ElementKind::kStartEvent || e->kind == ElementKind::kEndEvent) &&
+           e->scope != kNoIndex;
   }
   std::string name(std::string_view id, std::size_t variant) const {
     if (const ProcessDefinition* p = process(variant)) {
@@ -406,14 +421,19 @@ std::vector<Finding> findings(const json& base, const json& v, const Names& name
                    util::newcombe(util::wilson(whole(*n_a), whole(*d_a)),
                                   util::wilson(whole(*n_b), whole(*d_b)))});
   };
-  const json& ends = at(v, "endEvents");
-  if (ends.is_object()) {
-    for (const auto& [k, n] : ends.items()) {
-      const std::string name = names.name(k, 0);
-      const Better better = k == "(incident)" ? Better::kLower : rate_direction(name + " " + k);
-      share("endEvents." + k, "orders ending at " + (name == k ? k : name), better, number(n),
-            number(at(v, "orders")), number(at(at(base, "endEvents"), k)), number(at(base, "orders")));
-    }
+  // End events either side reached (one the other never reached counts 0 there).
+  std::set<std::string> ends;
+  for (const json* side : {&v, &base}) {
+    const json& e = at(*side, "endEvents");
+    if (!e.is_object()) continue;
+    for (const auto& [k, n] : e.items()) ends.insert(k);
+  }
+  for (const std::string& k : ends) {
+    const std::string name = names.name(k, 0);
+    const Better better = k == "(incident)" ? Better::kLower : rate_direction(name + " " + k);
+    share("endEvents." + k, "orders ending at " + (name == k ? k : name), better,
+          number(at(at(v, "endEvents"), k)).value_or(0), number(at(v, "orders")),
+          number(at(at(base, "endEvents"), k)).value_or(0), number(at(base, "orders")));
   }
   const json& rates = at(v, "rates");
   if (rates.is_object()) {
@@ -439,7 +459,8 @@ std::vector<Finding> findings(const json& base, const json& v, const Names& name
       const json& b = at(at(base, "cycleTimes"), k);
       const auto m_a = number(at(c, "mean")), s_a = number(at(c, "sd")), n_a = number(at(c, "count"));
       const auto m_b = number(at(b, "mean")), s_b = number(at(b, "sd")), n_b = number(at(b, "count"));
-      if (!m_a || !s_a || !n_a || !m_b || !s_b || !n_b || *n_a < 2 || *n_b < 2) continue;
+      // The normal approximation of the difference of means wants enough orders per side.
+      if (!m_a || !s_a || !n_a || !m_b || !s_b || !n_b || *n_a < 30 || *n_b < 30) continue;
       out.push_back({"cycleTimes." + k + ".mean",
                      k == "end" ? "mean cycle time" : "mean cycle time to " + names.name(k, 0),
                      true, Better::kLower,
@@ -465,7 +486,7 @@ std::string headline_section(const json& variants, const Names& names) {
     for (const Finding& f : all) {
       if (f.difference.low > 0 || f.difference.high < 0) clear.push_back(&f);
     }
-    // The largest effects first: shares by points, durations by their share of the spread.
+    // Shares first, the largest difference first; then durations, the largest first.
     std::stable_sort(clear.begin(), clear.end(), [](const Finding* a, const Finding* b) {
       return a->duration != b->duration ? !a->duration
                                         : std::abs(a->difference.value) > std::abs(b->difference.value);
@@ -584,8 +605,8 @@ std::string traces_table(const json& variant, const Names& names, std::size_t in
   }
   out += "</tbody></table>";
   if (hidden) {
-    out += "<p class=\"note\">Elements without a name (gateways, a subprocess's own start and "
-           "end events) are left out of the paths.</p>";
+    out += "<p class=\"note\">Unnamed gateways and a subprocess's own unnamed start and end "
+           "events are left out of the paths.</p>";
   }
   if (list.size() > kTopTraces) {
     out += "<p class=\"note\">The " + std::to_string(kTopTraces) + " most frequent of " +

@@ -167,9 +167,10 @@ struct Node {
 std::string badge(double right, double top, double count,
                   const std::optional<double>& difference = std::nullopt) {
   const std::string text = difference ? signed_count(*difference) : count_text(count);
+  const bool zero = difference ? std::abs(*difference) < 0.5 : count <= 0;
   const double w = 10 + 6.5 * static_cast<double>(text.size());
   const double x = right - w + 8;
-  return "<g class=\"badge" + std::string(count > 0 ? "" : " zero") + "\"><rect x=\"" + c(x) +
+  return "<g class=\"badge" + std::string(zero ? " zero" : "") + "\"><rect x=\"" + c(x) +
          "\" y=\"" + c(top - 9) + "\" width=\"" + c(w) + "\" height=\"16\" rx=\"8\"/><text x=\"" +
          c(x + w / 2) + "\" y=\"" + c(top + 3) + "\" text-anchor=\"middle\">" + text +
          "</text></g>";
@@ -476,7 +477,7 @@ namespace {
 std::string short_count(double n) {
   if (n < 1000) return trimmed(n, 0);
   if (n < 10'000) return trimmed(n / 1000, 1) + "k";
-  if (n < 1'000'000) return trimmed(std::round(n / 1000), 0) + "k";
+  if (n < 999'500) return trimmed(std::round(n / 1000), 0) + "k";
   return trimmed(n / 1'000'000, 1) + "M";
 }
 

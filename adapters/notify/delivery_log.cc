@@ -86,12 +86,12 @@ Status DeliveryLog::insert(const Attempt& a, std::string_view status, std::strin
 }
 
 Status DeliveryLog::assign_variant_locked(const Attempt& a, std::string& variant) {
-  // The delivery log is the record: a customer's first delivery in the experiment says
-  // their variant. A customer who changed segment (and so weights) since, or whose weights
+  // The delivery log is the record: a customer's deliveries in the experiment say their
+  // variant (all the same one; the latest, should one have been re-picked). A customer who changed segment (and so weights) since, or whose weights
   // were edited, keeps it, as long as it still exists; it costs a read, not a write.
   Result<store::SqlRows> kept = db_->query(
       "SELECT variant FROM deliveries WHERE customer = ?1 AND experiment = ?2 AND experiment IS "
-      "NOT NULL AND variant IS NOT NULL ORDER BY id LIMIT 1",
+      "NOT NULL AND variant IS NOT NULL ORDER BY id DESC LIMIT 1",
       {a.customer, a.experiment});
   if (!kept) return kept.status();
   if (kept->size() > 0) {

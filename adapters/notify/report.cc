@@ -45,9 +45,9 @@ json tally_json(const Tally& t, bool outcome) {
   return out;
 }
 
-// When the order `order_id` first completed `element` at or after `after_ms`: the
-// instance with that business key (the newest, should there be several), its history.
-// -1: never (or no such instance).
+// Whether the order `order_id` completed `element` at or after `after_ms`: the order's
+// instance is the newest one with that business key that no call activity started (a
+// called process's instance carries its caller's key).
 class Outcomes {
  public:
   explicit Outcomes(const Engine& engine) : engine_(engine) {}
@@ -59,11 +59,13 @@ class Outcomes {
       InstanceFilter filter;
       filter.business_key = order_id;
       filter.newest_first = true;
-      filter.limit = 1;
+      filter.limit = 100;
       Result<std::vector<InstanceInfo>> found = engine_.instances(filter);
       if (!found) return found.status();
-      if (!found->empty()) {
-        Result<std::vector<HistoryEvent>> history = engine_.history(found->front().id);
+      auto root = std::find_if(found->begin(), found->end(),
+                               [](const InstanceInfo& i) { return i.parent == 0; });
+      if (root != found->end()) {
+        Result<std::vector<HistoryEvent>> history = engine_.history(root->id);
         if (!history) return history.status();
         for (const HistoryEvent& e : *history) {
           if (e.kind != HistoryKind::kElementCompleted || e.element_id.empty()) continue;

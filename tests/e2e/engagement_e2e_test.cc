@@ -256,11 +256,16 @@ TEST(EngagementEndToEnd, SegmentsVariantsOpensAndClicksThroughOrdoServe) {
       << text.out;
   EXPECT_NE(text.out.find("short vs control, converted: +0.0 points"), std::string::npos)
       << text.out;
-  EXPECT_EQ(run_ordo({"deliveries", "--report", "--log", dir.path("deliveries.db"), "--outcome",
-                      "shipped-copy"})
+  EXPECT_EQ(run_ordo({"deliveries", "--report", "--log", dir.path("deliveries.db"), "--db",
+                      dir.path("orders.db"), "--outcome", "shipped-copy"})
                 .exit_code,
             2)
-      << "EXPERIMENT=ELEMENT, and --db";
+      << "EXPERIMENT=ELEMENT";
+  EXPECT_EQ(run_ordo({"deliveries", "--report", "--log", dir.path("deliveries.db"), "--outcome",
+                      "shipped-copy=done"})
+                .exit_code,
+            2)
+      << "--outcome needs --db";
 }
 
 }  // namespace

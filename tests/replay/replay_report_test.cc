@@ -458,6 +458,20 @@ TEST(ReplayReportHeadline, NamesTheClearDifferencesWithTheirIntervals) {
   // One incident against two, of 198 orders: no clear difference, so not named.
   EXPECT_EQ(count(doc, "//ul[@class='headline']/li[@data-kpi='endEvents.(incident)']"), 0u);
   EXPECT_EQ(count(doc, "//ul[@class='headline']/li[@class='same']"), 1u);
+  // An end event the variant never reached counts 0 there; "unpaid" is a failure, fewer of
+  // them better.
+  current["endEvents"]["(incident)"] = 40;
+  proposed["endEvents"].erase("(incident)");
+  current["endEvents"]["unpaid"] = 60;
+  proposed["endEvents"]["unpaid"] = 10;
+  const pugi::xml_document again =
+      parse(render_replay_html(report({current, proposed}), {order_acceptance(), order_acceptance()}));
+  for (const char* kpi : {"endEvents.(incident)", "endEvents.unpaid"}) {
+    const pugi::xml_node li =
+        again.select_node(("//ul[@class='headline']/li[@data-kpi='" + std::string(kpi) + "']").c_str()).node();
+    ASSERT_TRUE(li) << kpi;
+    EXPECT_STREQ(li.attribute("class").value(), "better") << kpi;
+  }
   // One variant: nothing to compare.
   EXPECT_EQ(count(parse(render_replay_html(one_variant(), {order_acceptance()})),
                   "//section[@id='headline']"),

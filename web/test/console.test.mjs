@@ -481,14 +481,14 @@ describe('the web console', () => {
     await page.click('nav >> text=Dashboard');
     // The report is recomputed every 15 s at most: the page shows it once it is.
     await waitFor(async () => (await page.locator(
-      '#experiments tr[data-variant="control"][data-segment="all"]').count()) === 1 &&
-      (await page.locator('#experiments tr[data-variant="short"][data-segment="all"]').count()) === 1,
+      '#experiments tr[data-variant="control"][data-segment="(all)"]').count()) === 1 &&
+      (await page.locator('#experiments tr[data-variant="short"][data-segment="(all)"]').count()) === 1,
     'both variants on the dashboard', 30000);
     const sent = async (variant) => Number(await page.locator(
-      `#experiments tr[data-variant="${variant}"][data-segment="all"] td:nth-child(3)`).textContent());
+      `#experiments tr[data-variant="${variant}"][data-segment="(all)"] td:nth-child(3)`).textContent());
     assert.equal((await sent('control')) + (await sent('short')), 16);
     // Every order reached `done` after its message: 100% in both, no clear difference.
-    assert.match(await page.locator('#experiments tr[data-variant="short"][data-segment="all"]')
+    assert.match(await page.locator('#experiments tr[data-variant="short"][data-segment="(all)"]')
       .textContent(), /100\.0% \(\d/);
     assert.match(await page.locator('#experiments .headline li[data-kpi="converted"]').textContent(),
       /short vs control, converted: \+0\.0 points .*no clear difference/);

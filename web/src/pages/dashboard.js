@@ -42,6 +42,9 @@ function share(p) {
 // variants over all segments and then per segment, and the headline under it.
 function experimentsView(report) {
   if (report === null) return h('p', {}, 'Notifications are not configured (ordo.json).');
+  if (report.error !== undefined) {
+    return h('p', { class: 'alert' }, `The experiments' report failed: ${report.error}`);
+  }
   if (report.experiments.length === 0) return h('p', {}, 'No message sent in an experiment yet.');
   return report.experiments.map((e) => {
     const outcome = e.outcome !== undefined;
@@ -58,7 +61,7 @@ function experimentsView(report) {
       h('table', { class: 'grid' },
         h('thead', {}, h('tr', {}, heads.map((t) => h('th', {}, t)))),
         h('tbody', {},
-          e.variants.map((v) => row(v.variant, 'all', v.all)),
+          e.variants.map((v) => row(v.variant, '(all)', v.all)),
           e.variants.flatMap((v) => Object.entries(v.segments).map(([s, t]) => row(v.variant, s, t))))),
       h('ul', { class: 'headline' }, e.headline.map((x) =>
         h('li', { class: x.verdict === 'better' ? 'better' : x.verdict === 'worse' ? 'alert' : '',
@@ -71,9 +74,10 @@ function experimentsView(report) {
 export async function dashboardPage(main, current) {
   while (current()) {
     const d = await get('/v1/dashboard');
+    // The experiments' report failing (a busy delivery log) leaves the rest of the page be.
     const experiments = await get('/v1/notifications/experiments').catch((e) => {
       if (e instanceof ApiError && e.status === 404) return null;
-      throw e;
+      return { error: e.message };
     });
     if (!current()) return;
     const sum = (key) => d.minutes.map((_, i) => d.processes.reduce((t, p) => t + p[key][i], 0));
