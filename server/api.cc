@@ -1121,10 +1121,11 @@ Response Api::route(const Request& r) {
     std::lock_guard lock(experiments_mu_);
     const auto now = std::chrono::steady_clock::now();
     if (experiments_report_.is_null() || now - experiments_at_ > std::chrono::seconds(15)) {
-      Result<json> report = options_.notifier->experiments_report(&engine_);
-      if (!report) return from_status(report.status());
-      experiments_report_ = std::move(*report);
+      // Tried at most every 15 s, failed or not; a failure serves the last report, if any.
       experiments_at_ = now;
+      Result<json> report = options_.notifier->experiments_report(&engine_);
+      if (!report && experiments_report_.is_null()) return from_status(report.status());
+      if (report) experiments_report_ = std::move(*report);
     }
     return json_response(200, experiments_report_);
   }

@@ -107,6 +107,7 @@ struct Notifier::State {
   std::map<std::string, notify::Experiment, std::less<>> experiments;  // by message
   notify::TrackingSettings tracking;
   DecisionFunction decide;
+  std::string log_location;  // where the delivery log is (the report reads it on its own)
 
   explicit State(NotificationTemplates t) : templates(std::move(t)) {}
 
@@ -302,6 +303,7 @@ Result<std::shared_ptr<Notifier>> Notifier::create(const json& settings,
   Result<std::unique_ptr<notify::DeliveryLog>> log = notify::DeliveryLog::open(path_of(log_path));
   if (!log) return Status::invalid_argument(where + ".deliveryLog: " + log.status().message());
   state->log = std::move(*log);
+  state->log_location = path_of(log_path);
   return std::shared_ptr<Notifier>(new Notifier(std::move(state)));
 }
 
@@ -610,7 +612,11 @@ Result<json> Notifier::experiments_report(const Engine* engine) const {
   for (const auto& [message, experiment] : state_->experiments) {
     if (!experiment.outcome.empty()) options.outcomes.emplace(experiment.id, experiment.outcome);
   }
-  return notify::experiments_report(*state_->log, options);
+  // A connection of its own: the report's scan does not hold up the jobs sending meanwhile
+  // (SQLite's WAL and PostgreSQL let it read beside them).
+  Result<std::unique_ptr<notify::DeliveryLog>> reader = notify::DeliveryLog::open(state_->log_location);
+  if (!reader) return reader.status();
+  return notify::experiments_report(**reader, options);
 }
 
 void Notifier::use_decisions(DecisionFunction evaluate) {
