@@ -551,23 +551,8 @@ void add_tracking(RenderedMessage& m, const TrackingSettings& settings, std::str
 }
 
 bool tracking_opted_out(const json& customer) {
-  if (const json* t = field(customer, "tracking"); t != nullptr && t->is_boolean() && !t->get<bool>()) {
-    return true;
-  }
-  const json* out = field(customer, "optOut");
-  if (out == nullptr) return false;
-  if (out->is_boolean()) return out->get<bool>();
-  if (out->is_string()) return *out == "all" || *out == "tracking";
-  if (out->is_array()) {
-    for (const json& c : *out) {
-      if (c == "tracking" || c == "all") return true;
-    }
-  }
-  if (out->is_object()) {
-    const json* c = field(*out, "tracking");
-    return c != nullptr && c->is_boolean() && c->get<bool>();
-  }
-  return false;
+  const json* t = field(customer, "tracking");
+  return (t != nullptr && t->is_boolean() && !t->get<bool>()) || opted_out(customer, "tracking");
 }
 
 }  // namespace ordo::notify

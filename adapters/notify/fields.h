@@ -20,4 +20,23 @@ inline std::string text_of(const nlohmann::json* v) {
   return v->is_string() ? v->get<std::string>() : v->dump();
 }
 
+// Whether the customer opted out of `what` (a channel, or "tracking"): optOut: ["sms"],
+// {"sms": true}, "sms", or true / "all".
+inline bool opted_out(const nlohmann::json& customer, std::string_view channel) {
+  const nlohmann::json* out = field(customer, "optOut");
+  if (out == nullptr) return false;
+  if (out->is_boolean()) return out->get<bool>();
+  if (out->is_string()) return *out == "all" || *out == channel;
+  if (out->is_array()) {
+    for (const nlohmann::json& c : *out) {
+      if (c.is_string() && (c == channel || c == "all")) return true;
+    }
+  }
+  if (out->is_object()) {
+    const nlohmann::json* c = field(*out, channel);
+    return c != nullptr && c->is_boolean() && c->get<bool>();
+  }
+  return false;
+}
+
 }  // namespace ordo::notify

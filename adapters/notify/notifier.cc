@@ -27,25 +27,8 @@ using notify::SendResult;
 namespace {
 
 using notify::field;
+using notify::opted_out;
 using notify::text_of;
-
-// The channels the customer opted out of: optOut: ["sms"], {"sms": true}, or true / "all".
-bool opted_out(const json& customer, std::string_view channel) {
-  const json* out = field(customer, "optOut");
-  if (out == nullptr) return false;
-  if (out->is_boolean()) return out->get<bool>();
-  if (out->is_string()) return *out == "all" || *out == channel;
-  if (out->is_array()) {
-    for (const json& c : *out) {
-      if (c.is_string() && (c == channel || c == "all")) return true;
-    }
-  }
-  if (out->is_object()) {
-    const json* c = field(*out, channel);
-    return c != nullptr && c->is_boolean() && c->get<bool>();
-  }
-  return false;
-}
 
 // Milliseconds until the quiet window ends, or 0 when `now_ms` is outside it.
 std::int64_t quiet_until(const notify::QuietHours& q, const date::time_zone* zone,
@@ -64,6 +47,20 @@ std::int64_t quiet_until(const notify::QuietHours& q, const date::time_zone* zon
   const auto end_local = end_day + minutes(q.to_minute);
   const auto end = zone->to_sys(end_local, date::choose::latest);
   return std::max<std::int64_t>(1, duration_cast<milliseconds>(end - now).count());
+}
+
+// The job's customer object (an empty object when the order has none).
+const json& customer_of(const json& variables) {
+  static const json kNone = json::object();
+  const json* c = field(variables, "customer");
+  return c != nullptr ? *c : kNone;
+}
+
+// The order a job is about: the instance's business key, else the orderId variable.
+std::string order_id_of(const Job& job, const json& variables) {
+  std::string id(job.business_key());
+  if (id.empty()) id = text_of(field(variables, "orderId"));
+  return id;
 }
 
 // Who the customer is, for dedupe, caps, segments and variants: their id, else their email
@@ -326,10 +323,8 @@ JobOutcome Notifier::handle(const Job& job) {
                                 "task's 'template' header");
   }
   const json variables = job.variables();
-  const json empty = json::object();
-  const json& customer = field(variables, "customer") ? variables["customer"] : empty;
-  std::string order_id(job.business_key());
-  if (order_id.empty()) order_id = text_of(field(variables, "orderId"));
+  const json& customer = customer_of(variables);
+  const std::string order_id = order_id_of(job, variables);
   notify::Attempt a;
   a.message = message;
   a.order_id = order_id;
@@ -634,10 +629,8 @@ TaskHandler Notifier::segment_handler() {
 JobOutcome Notifier::segment(const Job& job) {
   State& st = *state_;
   const json variables = job.variables();
-  const json empty = json::object();
-  const json& customer = field(variables, "customer") ? variables["customer"] : empty;
-  std::string order_id(job.business_key());
-  if (order_id.empty()) order_id = text_of(field(variables, "orderId"));
+  const json& customer = customer_of(variables);
+  std::string order_id = order_id_of(job, variables);
   if (order_id.empty()) order_id = std::string(job.idempotency_key());
   const std::string customer_id = customer_key(customer, order_id);
   const notify::SegmentSettings& settings = st.segments;
