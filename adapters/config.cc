@@ -181,6 +181,90 @@ void AdapterConfig::attach(const Engine& engine) const {
   });
 }
 
+Result<NotificationRehearsal> load_notification_rehearsal(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return Status::io_error("cannot read the configuration " + path);
+  std::stringstream text;
+  text << in.rdbuf();
+  json doc = json::parse(text.str(), nullptr, false);
+  if (doc.is_discarded()) {
+    // parse_adapter_config says where; it builds nothing before it finds the mistake.
+    Result<AdapterConfig> bad = parse_adapter_config(text.str(), path);
+    return bad ? Status::invalid_argument(path + ": not valid JSON") : bad.status();
+  }
+  if (!doc.is_object()) return config_error(path, "(top)", "must be a JSON object");
+  NotificationRehearsal out;
+  out.file = path;
+  out.base_dir = std::filesystem::path(path).parent_path().string();
+  const Environment lenient = [](const std::string& name, std::string& value) {
+    const char* v = std::getenv(name.c_str());
+    value = v != nullptr ? std::string(v) : "${env:" + name + "}";
+    return true;
+  };
+  auto n = doc.find("notifications");
+  if (n == doc.end() || !n->is_object()) {
+    return config_error(path, "notifications",
+                        "is missing: a replay rehearses the notification rules of this "
+                        "section (docs/notifications.md)");
+  }
+  if (Status s = expand(*n, path, "notifications", lenient); !s) return s;
+  out.settings = std::move(*n);
+  if (auto a = doc.find("adapters"); a != doc.end() && a->is_object()) {
+    for (const auto& [type, settings] : a->items()) {
+      const std::string adapter =
+          settings.is_object() ? settings.value("adapter", std::string()) : std::string();
+      if (adapter == "notify") out.notify_types.push_back(type);
+      if (adapter == "segments") out.segment_types.push_back(type);
+    }
+  }
+  if (out.notify_types.empty()) {
+    return config_error(path, "adapters",
+                        "no task type is done by the \"notify\" adapter, so the rules would "
+                        "answer no job: name the process's notification task type here, e.g. "
+                        "\"notify.send\": {\"adapter\": \"notify\"}");
+  }
+  // Built once here, so a mistake in the section is reported before the replay starts.
+  Result<std::shared_ptr<Notifier>> probe = Notifier::rehearsal(out.settings, out.base_dir);
+  if (!probe) return Status::invalid_argument(path + ": " + probe.status().message());
+  return out;
+}
+
+ReplayNotifications NotificationRehearsal::for_replay() const {
+  ReplayNotifications out;
+  out.job_types = notify_types;
+  out.job_types.insert(out.job_types.end(), segment_types.begin(), segment_types.end());
+  out.make = [self = std::make_shared<const NotificationRehearsal>(*this)](
+                 const Engine& engine) -> Result<ReplayNotificationHandlers> {
+    Result<std::shared_ptr<Notifier>> made = Notifier::rehearsal(self->settings, self->base_dir);
+    if (!made) return Status::invalid_argument(self->file + ": " + made.status().message());
+    std::shared_ptr<Notifier> notifier = std::move(*made);
+    notifier->use_decisions([&engine](std::string_view decision, const json& inputs) {
+      return engine.evaluate_decision(decision, inputs);
+    });
+    ReplayNotificationHandlers h;
+    for (const std::string& t : self->notify_types) h.handlers.emplace(t, notifier->handler());
+    for (const std::string& t : self->segment_types) {
+      h.handlers.emplace(t, notifier->segment_handler());
+    }
+    h.deliveries = [n = notifier.get()](
+                       std::string_view order_id) -> Result<std::vector<ReplayDelivery>> {
+      std::vector<ReplayDelivery> found;
+      if (order_id.empty()) return found;  // (an empty id would list every order's)
+      Result<std::vector<DeliveryRecord>> records = n->deliveries(order_id);
+      if (!records) return records.status();
+      found.reserve(records->size());
+      for (DeliveryRecord& r : *records) {
+        found.push_back({std::move(r.message), std::move(r.channel), std::move(r.status),
+                       std::move(r.segment), std::move(r.experiment), std::move(r.variant)});
+      }
+      return found;
+    };
+    h.keep = std::move(notifier);
+    return h;
+  };
+  return out;
+}
+
 Result<AdapterConfig> load_adapter_config(const std::string& path, Environment env,
                                           LogFunction log) {
   std::ifstream in(path);

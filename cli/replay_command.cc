@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "ordo/adapters/adapters.h"
 #include "ordo/sim/replay.h"
 
 namespace ordo::cli {
@@ -134,6 +135,7 @@ struct ReplayCommand::Args {
   std::string json_out;
   std::string report_out;
   std::string chart_scale = "auto";
+  std::string notifications;
   bool quiet = false;
 };
 
@@ -173,6 +175,11 @@ ReplayCommand::ReplayCommand(CLI::App& app) : args_(std::make_unique<Args>()) {
   cmd_->add_option("--events", a.options.events_path,
                    "Write the event log: OUT.csv or OUT.xes (with several variants, one file each: "
                    "OUT.NAME.csv)");
+  cmd_->add_option("--notifications", a.notifications,
+                   "An ordo.json whose notification rules (channels, caps, quiet hours, "
+                   "segments, A/B variants) the replay applies to its notify and segments "
+                   "tasks, in virtual time; nothing is sent")
+      ->check(CLI::ExistingFile);
   cmd_->add_flag("--skip-bad-records", a.options.skip_bad_records,
                  "Leave out orders whose record is malformed or lacks a field the config needs "
                  "(reported), instead of stopping");
@@ -189,6 +196,14 @@ std::optional<int> ReplayCommand::run() const {
   if (!cmd_->parsed()) return std::nullopt;
   Args& a = *args_;
   ReplayOptions options = a.options;
+  if (!a.notifications.empty()) {
+    Result<NotificationRehearsal> rules = load_notification_rehearsal(a.notifications);
+    if (!rules) {
+      std::cerr << "ordo replay: --notifications: " << rules.status().message() << "\n";
+      return 1;
+    }
+    options.notifications = rules->for_replay();
+  }
   const bool bar = !a.quiet && ::isatty(STDERR_FILENO) == 1;
   const auto began = std::chrono::steady_clock::now();
   if (bar) {

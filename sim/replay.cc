@@ -89,8 +89,10 @@ Result<json> read_config_file(const std::string& path) {
   }
 }
 
+// `answered`: job types the notification rules answer (the config needs no entry for them).
 Result<std::unique_ptr<ReplayVariant>> load_variant(const std::string& file,
-                                                    const ReplayConfig& config) {
+                                                    const ReplayConfig& config,
+                                                    const std::vector<std::string>& answered) {
   LoadResult loaded = load_bpmn_file(file);
   std::string errors;
   for (const Diagnostic& d : loaded.diagnostics) {
@@ -117,7 +119,8 @@ Result<std::unique_ptr<ReplayVariant>> load_variant(const std::string& file,
     v->element_at.emplace(e.id.data(), i);
     v->logged[i] = is_gateway(e.kind) ? 0 : 1;
     if (runs_as_job(e) && e.task.type.dialect == ExpressionDialect::kStatic &&
-        config.task(e.task.type.text) == nullptr) {
+        config.task(e.task.type.text) == nullptr &&
+        std::find(answered.begin(), answered.end(), e.task.type.text) == answered.end()) {
       return Status::invalid_argument(
           config.source + ": tasks: no entry for job type '" + e.task.type.text + "' (" +
           std::string(describe(e.kind)) + " '" + e.id + "' at " + file + ":" +
@@ -309,7 +312,9 @@ Result<ReplayResult> replay(const ReplayOptions& options) {
       decisions.push_back(std::move(loaded.model));
       continue;
     }
-    Result<std::unique_ptr<ReplayVariant>> v = load_variant(file, *config);
+    Result<std::unique_ptr<ReplayVariant>> v = load_variant(
+        file, *config,
+        options.notifications ? options.notifications->job_types : std::vector<std::string>());
     if (!v) return v.status();
     variants.push_back(std::move(*v));
   }
@@ -325,6 +330,7 @@ Result<ReplayResult> replay(const ReplayOptions& options) {
   shared.config = &*config;
   shared.decisions = std::move(decisions);
   shared.seed = options.seed;
+  if (options.notifications) shared.notifications = &*options.notifications;
   BadRecords bad;
   DuplicateOrders duplicates;
   shared.order_log_name = options.order_log;

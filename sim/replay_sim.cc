@@ -111,6 +111,12 @@ Status ReplaySim::init() {
     if (!d) return d.status();
   }
   engine_->set_fallback_handler([this](const Job& job) { return handle(job); });
+  if (shared_.notifications != nullptr) {
+    Result<ReplayNotificationHandlers> rules = shared_.notifications->make(*engine_);
+    if (!rules) return rules.status();
+    rules_ = std::move(*rules);
+    for (const auto& [type, handler] : rules_.handlers) engine_->register_handler(type, handler);
+  }
   engine_->add_observer(this);
   if (shared_.log_events) {
     case_writer_ = std::make_unique<CaseWriter>(shared_.log_format, *variant_.def);
@@ -186,7 +192,11 @@ bool ReplaySim::replay(const ReplayRecord& record, json variables) {
   track.outcome.milestone_ms.assign(shared_.config->milestones.size(), -1);
   tracks_.push_back(std::move(owned));
   starting_ = &track;
-  Result<StartResult> id = engine_->start(variant_.def->id, std::move(variables));
+  // With the notification rules, the order's id is its business key: the order their
+  // delivery log records.
+  Result<StartResult> id =
+      engine_->start(variant_.def->id, std::move(variables),
+                     rules_.deliveries ? record.order_id : std::string());
   starting_ = nullptr;
   if (!id) {
     error_ = at_line(shared_.order_log_name, record.line, id.status().message());
@@ -426,6 +436,27 @@ void ReplaySim::finalize(Track& t, std::string bucket) {
   done_.push_back(&t);
   if (t.failed) return;
   OrderOutcome& o = t.outcome;
+  if (rules_.deliveries) {
+    // What the rules did for it: each delivery, skip and hold-back the log recorded.
+    Result<std::vector<ReplayDelivery>> recorded = rules_.deliveries(t.record->order_id);
+    if (!recorded) {
+      t.failed = true;
+      error_ = at_line(shared_.order_log_name, t.record->line,
+                       "the notification rules' delivery log: " + recorded.status().message());
+      return;
+    }
+    for (ReplayDelivery& d : *recorded) {
+      using Kind = OrderOutcome::Note::Kind;
+      const Kind kind = d.status == "sent"       ? Kind::kSent
+                        : d.status == "skipped"  ? Kind::kSkipped
+                        : d.status == "deferred" ? Kind::kDeferred
+                                                 : Kind::kOther;
+      if (kind == Kind::kOther) continue;
+      o.notifications.push_back({std::move(d.channel), std::move(d.message), false, kind,
+                                 std::move(d.segment), std::move(d.experiment),
+                                 std::move(d.variant)});
+    }
+  }
   o.bucket = std::move(bucket);
   o.finalized_ms = clock_->now_ms();
   if (spill_ != nullptr) {

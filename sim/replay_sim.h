@@ -30,6 +30,7 @@
 #include "ordo/engine.h"
 #include "ordo/sim/order_log.h"
 #include "ordo/observer.h"
+#include "ordo/sim/replay.h"
 #include "sim/event_log.h"
 #include "sim/replay_config.h"
 #include "sim/replay_stats.h"
@@ -139,6 +140,7 @@ struct ReplayShared {
   std::string order_log_name;
   bool log_events = false;
   EventLogFormat log_format = EventLogFormat::kCsv;
+  const ReplayNotifications* notifications = nullptr;  // the real rules, when given
 };
 
 class ReplaySim final : public Observer {
@@ -226,6 +228,7 @@ class ReplaySim final : public Observer {
   std::unique_ptr<Track> spare_;  // the last order's track, to reuse
   std::string chunk_;
   std::string error_;
+  ReplayNotificationHandlers rules_;  // with ReplayShared::notifications
   struct ElementCache {
     bool ready = false;
     const TaskSpec* spec = nullptr;

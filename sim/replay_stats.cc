@@ -10,6 +10,8 @@ namespace {
 
 using nlohmann::json;
 
+// Notifications of orders the rules gave no segment.
+const std::string kNoSegment = "(none)";
 constexpr std::size_t kExact = 256;
 constexpr std::size_t kSub = 128;
 constexpr std::size_t kBuckets = kExact + (63 - 8) * kSub;
@@ -207,12 +209,32 @@ void VariantStats::add(const OrderOutcome& o) {
     processing_[a.element].add(a.processing_ms);
   }
   ++traces_[o.path];
+  std::int64_t sent = 0;
   for (const OrderOutcome::Note& n : o.notifications) {
-    ++notifications_;
+    using Kind = OrderOutcome::Note::Kind;
+    const std::string& segment = n.segment.empty() ? kNoSegment : n.segment;
+    if (n.kind == Kind::kSkipped) {
+      ++skipped_;
+      ++skipped_by_segment_[segment];
+      ++skipped_by_template_[n.template_id];
+      continue;
+    }
+    if (n.kind == Kind::kDeferred) {
+      ++deferred_;
+      continue;
+    }
+    ++sent;
     if (n.bounced) ++bounced_;
     ++by_channel_template_[n.channel][n.template_id];
+    if (!n.segment.empty()) ++by_segment_[n.segment];
+    if (!n.experiment.empty()) {
+      VariantCount& v = experiments_[n.experiment][n.variant];
+      ++v.sent;
+      ++v.by_segment[segment];
+    }
   }
-  ++per_order_[static_cast<std::int64_t>(o.notifications.size())];
+  notifications_ += sent;
+  ++per_order_[sent];
   for (const OrderOutcome::Incident& i : o.incidents) {
     ++incidents_;
     ++incidents_by_type_[i.type];
@@ -234,6 +256,18 @@ void VariantStats::merge(const VariantStats& o) {
   for (const auto& [k, v] : o.traces_) traces_[k] += v;
   notifications_ += o.notifications_;
   bounced_ += o.bounced_;
+  for (const auto& [k, v] : o.by_segment_) by_segment_[k] += v;
+  for (const auto& [e, variants] : o.experiments_) {
+    for (const auto& [name, count] : variants) {
+      VariantCount& into = experiments_[e][name];
+      into.sent += count.sent;
+      for (const auto& [k, v] : count.by_segment) into.by_segment[k] += v;
+    }
+  }
+  skipped_ += o.skipped_;
+  deferred_ += o.deferred_;
+  for (const auto& [k, v] : o.skipped_by_segment_) skipped_by_segment_[k] += v;
+  for (const auto& [k, v] : o.skipped_by_template_) skipped_by_template_[k] += v;
   for (const auto& [c, m] : o.by_channel_template_) {
     for (const auto& [t, v] : m) by_channel_template_[c][t] += v;
   }
@@ -338,6 +372,20 @@ json VariantStats::to_json() const {
                            {{"mean", ratio(notifications_, orders_)},
                             {"max", max_per_order},
                             {"histogram", per_order}}}};
+  json experiments = json::object();
+  for (const auto& [e, variants] : experiments_) {
+    json& into = experiments[e] = json::object();
+    for (const auto& [name, count] : variants) {
+      into[name] = {{"sent", count.sent}, {"bySegment", count.by_segment}};
+    }
+  }
+  json& n = out["notifications"];
+  n["bySegment"] = by_segment_;
+  n["experiments"] = std::move(experiments);
+  n["skipped"] = {{"total", skipped_},
+                  {"bySegment", skipped_by_segment_},
+                  {"byTemplate", skipped_by_template_}};
+  n["deferred"] = deferred_;
 
   json sla = json::array();
   for (std::size_t s = 0; s < config_.sla.size(); ++s) {

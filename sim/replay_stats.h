@@ -88,6 +88,10 @@ struct OrderOutcome {
     std::string channel;
     std::string template_id;
     bool bounced = false;
+    // With the notification rules: sent, not sent at all, or held back for a while (quiet
+    // hours, the cap: once each time).
+    enum class Kind : std::uint8_t { kSent, kSkipped, kDeferred, kOther } kind = Kind::kSent;
+    std::string segment, experiment, variant;
   };
   std::vector<Note> notifications;
   struct Incident {
@@ -119,6 +123,15 @@ class VariantStats {
   std::int64_t notifications_ = 0, bounced_ = 0;
   std::map<std::string, std::map<std::string, std::int64_t>> by_channel_template_;
   std::map<std::int64_t, std::int64_t> per_order_;  // notifications an order got -> orders
+  // With the notification rules (sent ones by segment and experiment variant).
+  std::map<std::string, std::int64_t> by_segment_;
+  struct VariantCount {
+    std::int64_t sent = 0;
+    std::map<std::string, std::int64_t> by_segment;
+  };
+  std::map<std::string, std::map<std::string, VariantCount>> experiments_;
+  std::int64_t skipped_ = 0, deferred_ = 0;
+  std::map<std::string, std::int64_t> skipped_by_segment_, skipped_by_template_;
   std::vector<std::int64_t> sla_applicable_, sla_breached_;
   std::vector<std::size_t> sla_milestone_;  // index into cycle_
   std::map<std::string, std::int64_t> incidents_by_type_, incidents_by_element_;

@@ -71,10 +71,11 @@ Result<std::unique_ptr<Channel>> make_twilio_channel(const nlohmann::json& setti
                                                      const std::string& where);
 // Push through Firebase Cloud Messaging HTTP v1 (fcm_channel.cc):
 // notifications.channels.push with "provider": "fcm"; a relative serviceAccountFile is read
-// from `base_dir`.
+// from `base_dir`. A `rehearsal` channel never sends: it reads no key file.
 Result<std::unique_ptr<Channel>> make_fcm_channel(const nlohmann::json& settings,
                                                   const std::string& where,
-                                                  const std::string& base_dir);
+                                                  const std::string& base_dir,
+                                                  bool rehearsal = false);
 // The customer's phone as an E.164 number: where every SMS channel sends.
 Result<Recipient> phone_recipient(const nlohmann::json& customer);
 // The customer's app: pushToken (or deviceToken), where every push channel sends.

@@ -139,10 +139,13 @@ Result<Reservation> DeliveryLog::reserve(const Attempt& attempt, int cap_per_hou
                     "sent before (delivery " + std::to_string(out.earlier.id) + ")", nullptr);
     }
     if (cap_per_hour > 0 && !a.customer.empty()) {
+      // The hour before now, not after it: a node whose clock is behind, or a replay that
+      // follows a customer's orders one after another, may find later messages recorded.
       Result<store::SqlRows> recent = db_->query(
           "SELECT created_ms FROM deliveries WHERE customer = ?1 AND created_ms > ?2 AND "
-          "status IN ('sending', 'sent') AND dedupe_key <> ?3 ORDER BY created_ms",
-          {a.customer, a.now_ms - kHourMs, a.dedupe_key});
+          "created_ms <= ?4 AND status IN ('sending', 'sent') AND dedupe_key <> ?3 "
+          "ORDER BY created_ms",
+          {a.customer, a.now_ms - kHourMs, a.dedupe_key, a.now_ms});
       if (!recent) return recent.status();
       if (recent->size() >= cap_per_hour) {
         out.gate = Reservation::Gate::kCapped;

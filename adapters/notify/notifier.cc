@@ -84,6 +84,24 @@ Result<const date::time_zone*> find_zone(const std::string& name) {
   }
 }
 
+// A channel that sends nothing (Notifier::rehearsal): whom it reaches and when it is quiet
+// are the real channel's; a message it would send is recorded as sent.
+class RehearsalChannel final : public Channel {
+ public:
+  explicit RehearsalChannel(std::unique_ptr<Channel> real) : real_(std::move(real)) {
+    quiet_hours = real_->quiet_hours;
+    retry_backoff_ms = real_->retry_backoff_ms;
+  }
+  std::string_view name() const noexcept override { return real_->name(); }
+  Result<notify::Recipient> recipient(const json& customer) const override {
+    return real_->recipient(customer);
+  }
+  SendResult send(const notify::Outgoing&) override { return {}; }
+
+ private:
+  std::unique_ptr<Channel> real_;
+};
+
 }  // namespace
 
 struct Notifier::State {
@@ -168,6 +186,18 @@ TaskHandler Notifier::handler() {
 Result<std::shared_ptr<Notifier>> Notifier::create(const json& settings,
                                                    const std::string& base_dir,
                                                    const std::string& where, LogFunction report) {
+  return make(settings, base_dir, where, std::move(report), false);
+}
+
+Result<std::shared_ptr<Notifier>> Notifier::rehearsal(const json& settings,
+                                                      const std::string& base_dir,
+                                                      const std::string& where) {
+  return make(settings, base_dir, where, {}, true);
+}
+
+Result<std::shared_ptr<Notifier>> Notifier::make(const json& settings, const std::string& base_dir,
+                                                 const std::string& where, LogFunction report,
+                                                 bool rehearsal) {
   namespace fs = std::filesystem;
   using notify::only_known;
   using notify::read_text;
@@ -186,7 +216,7 @@ Result<std::shared_ptr<Notifier>> Notifier::create(const json& settings,
   std::string dir, locale = "en", log_path;
   if (Status s = read_text(settings, where, "templates", dir, true); !s) return s;
   if (Status s = read_text(settings, where, "defaultLocale", locale, false); !s) return s;
-  if (Status s = read_text(settings, where, "deliveryLog", log_path, true); !s) {
+  if (Status s = read_text(settings, where, "deliveryLog", log_path, !rehearsal); !s) {
     return Status::invalid_argument(s.message() +
                                     ": the database where every delivery is recorded, a "
                                     "file or a postgresql:// URL (it is what keeps a message "
@@ -214,11 +244,12 @@ Result<std::shared_ptr<Notifier>> Notifier::create(const json& settings,
         name == "email"  ? notify::make_email_channel(ch, at)
         : name == "sms"  ? notify::make_sms_channel(ch, at)
         : name == "push" ? (ch.is_object() && ch.contains("provider") && ch["provider"] == "fcm"
-                                ? notify::make_fcm_channel(ch, at, base_dir)
+                                ? notify::make_fcm_channel(ch, at, base_dir, rehearsal)
                                 : notify::make_push_channel(ch, at))
                          : Result<std::unique_ptr<Channel>>(Status::invalid_argument(
                                at + ": unknown channel (known: email, sms, push)"));
     if (!made) return made.status();
+    if (rehearsal) *made = std::make_unique<RehearsalChannel>(std::move(*made));
     state->channels.emplace(name, std::move(*made));
   }
   // message -> channels, first choice first; each channel configured, each message with
@@ -297,10 +328,13 @@ Result<std::shared_ptr<Notifier>> Notifier::create(const json& settings,
       return s;
     }
   }
-  Result<std::unique_ptr<notify::DeliveryLog>> log = notify::DeliveryLog::open(path_of(log_path));
+  // A rehearsal: nothing leaves (no CRM forwards), and a delivery log of its own, in memory.
+  if (rehearsal) state->forward_url.clear();
+  Result<std::unique_ptr<notify::DeliveryLog>> log =
+      notify::DeliveryLog::open(rehearsal ? std::string(":memory:") : path_of(log_path));
   if (!log) return Status::invalid_argument(where + ".deliveryLog: " + log.status().message());
   state->log = std::move(*log);
-  state->log_location = path_of(log_path);
+  if (!rehearsal) state->log_location = path_of(log_path);
   return std::shared_ptr<Notifier>(new Notifier(std::move(state)));
 }
 

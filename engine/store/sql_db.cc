@@ -242,7 +242,7 @@ Result<std::unique_ptr<SqlDb>> SqlDb::open(const std::string& location, bool cre
   // here); only a power cut may lose the last ones. A FULL fsync per record would widen
   // the window in which an email is sent but not yet recorded as sent.
   std::error_code ec;
-  if (!create && !std::filesystem::exists(location, ec)) {
+  if (!create && location != ":memory:" && !std::filesystem::exists(location, ec)) {
     return Status::not_found("no Ordo database at " + location);
   }
   sqlite::OpenOptions options;

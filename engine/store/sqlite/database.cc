@@ -157,8 +157,11 @@ std::string Statement::text(int column) const {
 
 Result<std::unique_ptr<Database>> Database::open(const std::string& path,
                                                  const OpenOptions& options) {
+  // A database in memory (a replay's delivery log): nothing on disk to check or protect.
+  const bool in_memory = path == ":memory:";
   std::error_code ec;
-  const bool exists = std::filesystem::exists(path, ec);
+  const bool exists = !in_memory && std::filesystem::exists(path, ec);
+  if (in_memory && !options.create) return Status::not_found("no database in memory to open");
   if (exists && std::filesystem::is_directory(path, ec)) {
     return Status::io_error(path + " is a directory, not a database file");
   }
@@ -171,7 +174,7 @@ Result<std::unique_ptr<Database>> Database::open(const std::string& path,
   // The database holds personal data (customers, addresses, what they ordered): a new file
   // is created 0600 first, whatever the umask. SQLite gives its -wal and -shm files the
   // mode of the database file.
-  if (!exists) {
+  if (!exists && !in_memory) {
     if (Status s = create_private_file(path); !s) return s;
   }
   sqlite3* raw = nullptr;
@@ -190,7 +193,7 @@ Result<std::unique_ptr<Database>> Database::open(const std::string& path,
   if (Status s = db->check_and_migrate(); !s) return s;
   // WAL after the checks, so a refused file is never switched to WAL. Switching needs the
   // file to itself for a moment: when several processes open a new file at once, wait.
-  for (int waited_ms = 0;; waited_ms += 10) {
+  for (int waited_ms = 0; !in_memory; waited_ms += 10) {
     Status s = db->exec("PRAGMA journal_mode=WAL");
     if (s) break;
     if (s.code() != StatusCode::kBusy || waited_ms >= options.busy_timeout_ms) return s;

@@ -18,6 +18,7 @@
 
 #include "ordo/engine.h"
 #include "ordo/log.h"
+#include "ordo/sim/replay.h"
 #include "ordo/status.h"
 #include "ordo/task_handler.h"
 
@@ -220,5 +221,23 @@ Result<AdapterConfig> load_adapter_config(const std::string& path, Environment e
                                           LogFunction log = {});
 Result<AdapterConfig> parse_adapter_config(const std::string& text, const std::string& file,
                                            Environment environment = {}, LogFunction log = {});
+
+// The notification rules of an ordo.json, for a replay to rehearse (`ordo replay
+// --notifications`, docs/simulation.md#notification-rules): its "notifications" section and
+// the task types its "notify" and "segments" adapters do. Nothing else in the file is built
+// or connected to, and a ${env:NAME} that is not set stays as it is (a rehearsal sends
+// nothing, so the secrets need not be there). Errors as load_adapter_config's; a file
+// without a notifications section or a notify adapter is refused.
+struct NotificationRehearsal {
+  std::string file;
+  nlohmann::json settings;  // the notifications section
+  std::string base_dir;     // the file's directory: relative paths are relative to it
+  std::vector<std::string> notify_types, segment_types;
+  // The rules as a replay applies them (ReplayOptions::notifications): each variant on each
+  // lane gets a Notifier::rehearsal of these settings, with a delivery log of its own, and
+  // its engine evaluates the segments' decision.
+  ReplayNotifications for_replay() const;
+};
+Result<NotificationRehearsal> load_notification_rehearsal(const std::string& path);
 
 }  // namespace ordo

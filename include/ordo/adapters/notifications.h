@@ -209,6 +209,13 @@ class Notifier : public std::enable_shared_from_this<Notifier> {
                                                   const std::string& base_dir,
                                                   const std::string& where = "notifications",
                                                   LogFunction log = {});
+  // A Notifier that sends nothing, for a replay (`ordo replay --notifications`): the same
+  // settings and rules, and each channel decides whom it reaches as it would, but a message
+  // it would send is recorded as sent, the delivery log is a new one in memory (whatever
+  // `deliveryLog` says), no status is forwarded, and a push channel's key file is not read.
+  static Result<std::shared_ptr<Notifier>> rehearsal(const nlohmann::json& settings,
+                                                     const std::string& base_dir,
+                                                     const std::string& where = "notifications");
   ~Notifier();
 
   // The handler for notify.send (it keeps the Notifier alive); thread-safe.
@@ -280,6 +287,10 @@ class Notifier : public std::enable_shared_from_this<Notifier> {
 
  private:
   struct State;
+  static Result<std::shared_ptr<Notifier>> make(const nlohmann::json& settings,
+                                                const std::string& base_dir,
+                                                const std::string& where, LogFunction log,
+                                                bool rehearsal);
   explicit Notifier(std::unique_ptr<State> state);
   std::unique_ptr<State> state_;
 };

@@ -57,16 +57,46 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "ordo/definition.h"
 #include "ordo/status.h"
+#include "ordo/task_handler.h"
 
 namespace ordo {
+
+class Engine;
+
+// A delivery the notification rules recorded for an order (ReplayNotifications).
+struct ReplayDelivery {
+  std::string message;  // the template's id (order-shipped)
+  std::string channel;
+  std::string status;  // "sent", "skipped", "deferred"; others are not counted
+  std::string segment, experiment, variant;
+};
+
+// The real notification rules in a replay (`ordo replay --notifications`): handlers that
+// answer some job types at once, on the variant's engine, in place of the replay config's
+// simulated adapters, and the deliveries they recorded for an order, read when it ends.
+struct ReplayNotificationHandlers {
+  std::map<std::string, TaskHandler> handlers;  // by job type
+  std::function<Result<std::vector<ReplayDelivery>>(std::string_view order_id)> deliveries;
+  std::shared_ptr<void> keep;  // what the handlers need kept alive
+};
+struct ReplayNotifications {
+  std::vector<std::string> job_types;  // the config needs no entry for them
+  // Called once per variant and lane, each with a state of its own (its delivery log):
+  // lanes hold disjoint customers, so caps, segments and variants per customer come out the
+  // same whatever the threads. `engine` evaluates deployed decisions.
+  std::function<Result<ReplayNotificationHandlers>(const Engine& engine)> make;
+};
 
 struct ReplayOptions {
   // BPMN files, one variant each (the first is the baseline the report compares against).
@@ -87,6 +117,10 @@ struct ReplayOptions {
   // The event log: a .csv or .xes file; empty: none. With several variants each gets its
   // own file, the variant's name inserted before the extension (events.order-acceptance.csv).
   std::string events_path;
+  // The notification rules to apply (none: the config's tasks count the notifications).
+  // Orders are then started with their id as the business key, which is the order the
+  // rules' delivery log records.
+  std::optional<ReplayNotifications> notifications;
   // Called now and then from the reading thread with the bytes of the order log read so far and
   // the file's size (for a progress bar).
   std::function<void(std::uint64_t read, std::uint64_t total)> progress;
