@@ -123,6 +123,7 @@ struct Notifier::State {
   notify::TrackingSettings tracking;
   DecisionFunction decide;
   std::string log_location;  // where the delivery log is (the report reads it on its own)
+  bool rehearsal = false;    // Notifier::rehearsal: nothing is rendered or sent
 
   explicit State(NotificationTemplates t) : templates(std::move(t)) {}
 
@@ -329,6 +330,7 @@ Result<std::shared_ptr<Notifier>> Notifier::make(const json& settings, const std
     }
   }
   // A rehearsal: nothing leaves (no CRM forwards), and a delivery log of its own, in memory.
+  state->rehearsal = rehearsal;
   if (rehearsal) state->forward_url.clear();
   Result<std::unique_ptr<notify::DeliveryLog>> log =
       notify::DeliveryLog::open(rehearsal ? std::string(":memory:") : path_of(log_path));
@@ -477,6 +479,14 @@ JobOutcome Notifier::handle(const Job& job) {
     if (r->gate == notify::Reservation::Gate::kCapped) {
       return JobOutcome::defer(std::max<std::int64_t>(1, r->retry_at_ms - a.now_ms),
                                "the hourly cap for " + a.customer + " is reached");
+    }
+    if (st.rehearsal) {
+      // What would be sent is decided; the words are not needed (templates were checked
+      // when the settings were read).
+      if (Status s = st.log->finish(r->row, "sent", {}, {}, a.now_ms); !s) {
+        return JobOutcome::fail("the delivery log: " + s.message());
+      }
+      return JobOutcome::complete();
     }
     std::string_view template_id = message;
     if (experiment != nullptr) {
