@@ -231,6 +231,7 @@ Result<NotificationRehearsal> load_notification_rehearsal(const std::string& pat
 
 ReplayNotifications NotificationRehearsal::for_replay() const {
   ReplayNotifications out;
+  out.source = file;
   out.job_types = notify_types;
   out.job_types.insert(out.job_types.end(), segment_types.begin(), segment_types.end());
   out.make = [self = std::make_shared<const NotificationRehearsal>(*this)](

@@ -86,6 +86,23 @@ void print_summary(const json& report, std::ostream& out) {
         << " per order, " << n["bounced"] << " bounced)";
     for (const auto& [channel, count] : n["byChannel"].items()) out << ", " << channel << " " << count;
     out << "\n";
+    // With the notification rules (--notifications): who got them, and what was held back.
+    if (!n["bySegment"].empty()) {
+      out << "    by segment:";
+      for (const auto& [segment, count] : n["bySegment"].items()) out << " " << segment << " " << count;
+      out << "\n";
+    }
+    for (const auto& [experiment, variants] : n["experiments"].items()) {
+      out << "    experiment " << experiment << ":";
+      for (const auto& [variant, counts] : variants.items()) {
+        out << " " << variant << " " << counts["sent"];
+      }
+      out << "\n";
+    }
+    if (n["skipped"]["total"] != 0 || n["deferred"] != 0) {
+      out << "    not sent (the rules skip them): " << n["skipped"]["total"]
+          << "; held back (quiet hours, the cap): " << n["deferred"] << "\n";
+    }
     for (const json& s : v["sla"]) {
       char line[200];
       std::snprintf(line, sizeof line, "  SLA %-30s %lld of %lld breached (%.2f%%)\n",
@@ -135,7 +152,7 @@ struct ReplayCommand::Args {
   std::string json_out;
   std::string report_out;
   std::string chart_scale = "auto";
-  std::string notifications;
+  std::vector<std::string> notifications;
   bool quiet = false;
 };
 
@@ -178,7 +195,8 @@ ReplayCommand::ReplayCommand(CLI::App& app) : args_(std::make_unique<Args>()) {
   cmd_->add_option("--notifications", a.notifications,
                    "An ordo.json whose notification rules (channels, caps, quiet hours, "
                    "segments, A/B variants) the replay applies to its notify and segments "
-                   "tasks, in virtual time; nothing is sent")
+                   "tasks, in virtual time; nothing is sent. Once for every variant, or once "
+                   "per variant in their order, to compare rules")
       ->check(CLI::ExistingFile);
   cmd_->add_flag("--skip-bad-records", a.options.skip_bad_records,
                  "Leave out orders whose record is malformed or lacks a field the config needs "
@@ -196,13 +214,13 @@ std::optional<int> ReplayCommand::run() const {
   if (!cmd_->parsed()) return std::nullopt;
   Args& a = *args_;
   ReplayOptions options = a.options;
-  if (!a.notifications.empty()) {
-    Result<NotificationRehearsal> rules = load_notification_rehearsal(a.notifications);
+  for (const std::string& file : a.notifications) {
+    Result<NotificationRehearsal> rules = load_notification_rehearsal(file);
     if (!rules) {
       std::cerr << "ordo replay: --notifications: " << rules.status().message() << "\n";
       return 1;
     }
-    options.notifications = rules->for_replay();
+    options.notifications.push_back(rules->for_replay());
   }
   const bool bar = !a.quiet && ::isatty(STDERR_FILENO) == 1;
   const auto began = std::chrono::steady_clock::now();

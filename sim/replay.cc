@@ -301,6 +301,17 @@ Result<ReplayResult> replay(const ReplayOptions& options) {
 
   std::vector<std::unique_ptr<ReplayVariant>> variants;
   std::vector<std::shared_ptr<const DecisionModel>> decisions;
+  // Notification rules: one set for every variant, or one each.
+  const std::size_t variant_files = static_cast<std::size_t>(
+      std::count_if(options.processes.begin(), options.processes.end(),
+                    [](const std::string& f) { return !f.ends_with(".dmn"); }));
+  const std::vector<ReplayNotifications>& rules = options.notifications;
+  if (rules.size() > 1 && rules.size() != variant_files) {
+    return Status::invalid_argument(
+        "notification rules: " + std::to_string(rules.size()) + " sets for " +
+        std::to_string(variant_files) +
+        " variants; give one for every variant, or one set for each variant in their order");
+  }
   for (const std::string& file : options.processes) {
     if (file.ends_with(".dmn")) {  // decisions the variants call, not a variant
       DecisionLoad loaded = load_decision_files({file});
@@ -312,10 +323,12 @@ Result<ReplayResult> replay(const ReplayOptions& options) {
       decisions.push_back(std::move(loaded.model));
       continue;
     }
-    Result<std::unique_ptr<ReplayVariant>> v = load_variant(
-        file, *config,
-        options.notifications ? options.notifications->job_types : std::vector<std::string>());
+    const ReplayNotifications* own =
+        rules.empty() ? nullptr : &rules[rules.size() == 1 ? 0 : variants.size()];
+    Result<std::unique_ptr<ReplayVariant>> v =
+        load_variant(file, *config, own ? own->job_types : std::vector<std::string>());
     if (!v) return v.status();
+    (*v)->notifications = own;
     variants.push_back(std::move(*v));
   }
   for (std::size_t i = 0; i < variants.size(); ++i) {
@@ -330,7 +343,6 @@ Result<ReplayResult> replay(const ReplayOptions& options) {
   shared.config = &*config;
   shared.decisions = std::move(decisions);
   shared.seed = options.seed;
-  if (options.notifications) shared.notifications = &*options.notifications;
   BadRecords bad;
   DuplicateOrders duplicates;
   shared.order_log_name = options.order_log;
@@ -572,6 +584,9 @@ Result<ReplayResult> replay(const ReplayOptions& options) {
                     {"file", variants[v]->file},
                     {"process", variants[v]->def->id},
                     {"processName", variants[v]->def->name}};
+    if (variants[v]->notifications != nullptr) {
+      variant["notificationRules"] = variants[v]->notifications->source;
+    }
     variant.update(total.to_json());
     out_variants.push_back(std::move(variant));
     result.documents.push_back(variants[v]->document);

@@ -343,6 +343,38 @@ std::string kpi_section(const json& variants, const Names& names) {
     }
   }
   t.row("notifications.bounced", "bounced", Unit::kCount, Better::kLower, notification("bounced"));
+  // With the notification rules: sent per segment and per experiment variant, and what the
+  // rules skipped or held back.
+  for (const std::string& k : union_keys(variants, notification("bySegment"))) {
+    t.row("notifications.bySegment." + k, "segment " + k, Unit::kCount, Better::kNeutral,
+          notification("bySegment", k));
+  }
+  for (const std::string& e : union_keys(variants, notification("experiments"))) {
+    const auto of_experiment = [e](const json& v) -> const json& {
+      return at(at(at(v, "notifications"), "experiments"), e);
+    };
+    for (const std::string& name : union_keys(variants, of_experiment)) {
+      t.row("notifications.experiments." + e + "." + name, e + ": " + name, Unit::kCount,
+            Better::kNeutral,
+            [of_experiment, name](const json& v) -> const json& {
+              return at(at(of_experiment(v), name), "sent");
+            });
+    }
+  }
+  const auto has = [&](const char* a, const char* b) {
+    return std::any_of(variants.begin(), variants.end(), [&](const json& v) {
+      const json& n = b == nullptr ? notification(a)(v) : notification(a, b)(v);
+      return n.is_number() && n.get<double>() != 0;
+    });
+  };
+  if (has("skipped", "total")) {
+    t.row("notifications.skipped.total", "not sent (skipped by the rules)", Unit::kCount,
+          Better::kNeutral, notification("skipped", "total"));
+  }
+  if (has("deferred", nullptr)) {
+    t.row("notifications.deferred", "held back (quiet hours, cap)", Unit::kCount,
+          Better::kNeutral, notification("deferred"));
+  }
 
   // SLAs by name, in the order they first appear.
   std::vector<std::string> slas;

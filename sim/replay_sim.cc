@@ -111,8 +111,8 @@ Status ReplaySim::init() {
     if (!d) return d.status();
   }
   engine_->set_fallback_handler([this](const Job& job) { return handle(job); });
-  if (shared_.notifications != nullptr) {
-    Result<ReplayNotificationHandlers> rules = shared_.notifications->make(*engine_);
+  if (variant_.notifications != nullptr) {
+    Result<ReplayNotificationHandlers> rules = variant_.notifications->make(*engine_);
     if (!rules) return rules.status();
     rules_ = std::move(*rules);
     for (const auto& [type, handler] : rules_.handlers) engine_->register_handler(type, handler);

@@ -120,6 +120,7 @@ struct ReplayVariant {
   std::unordered_map<const char*, std::uint32_t> element_at;
   std::vector<int> milestone_of;     // per element: the milestone it marks, or -1
   std::vector<std::uint8_t> logged;  // per element: goes into the event log / path
+  const ReplayNotifications* notifications = nullptr;  // the real rules, when given
 };
 
 // A clock the lane sets to each order's time, forwards and (between orders) backwards.
@@ -140,7 +141,6 @@ struct ReplayShared {
   std::string order_log_name;
   bool log_events = false;
   EventLogFormat log_format = EventLogFormat::kCsv;
-  const ReplayNotifications* notifications = nullptr;  // the real rules, when given
 };
 
 class ReplaySim final : public Observer {
@@ -228,7 +228,7 @@ class ReplaySim final : public Observer {
   std::unique_ptr<Track> spare_;  // the last order's track, to reuse
   std::string chunk_;
   std::string error_;
-  ReplayNotificationHandlers rules_;  // with ReplayShared::notifications
+  ReplayNotificationHandlers rules_;  // with ReplayVariant::notifications
   struct ElementCache {
     bool ready = false;
     const TaskSpec* spec = nullptr;

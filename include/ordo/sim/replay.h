@@ -91,6 +91,7 @@ struct ReplayNotificationHandlers {
   std::shared_ptr<void> keep;  // what the handlers need kept alive
 };
 struct ReplayNotifications {
+  std::string source;                  // where they come from (the report names it)
   std::vector<std::string> job_types;  // the config needs no entry for them
   // Called once per variant and lane, each with a state of its own (its delivery log):
   // lanes hold disjoint customers, so caps, segments and variants per customer come out the
@@ -117,10 +118,11 @@ struct ReplayOptions {
   // The event log: a .csv or .xes file; empty: none. With several variants each gets its
   // own file, the variant's name inserted before the extension (events.order-acceptance.csv).
   std::string events_path;
-  // The notification rules to apply (none: the config's tasks count the notifications).
+  // The notification rules to apply: none (the config's tasks count the notifications),
+  // one set for every variant, or one for each variant, in their order (to compare rules).
   // Orders are then started with their id as the business key, which is the order the
   // rules' delivery log records.
-  std::optional<ReplayNotifications> notifications;
+  std::vector<ReplayNotifications> notifications;
   // Called now and then from the reading thread with the bytes of the order log read so far and
   // the file's size (for a progress bar).
   std::function<void(std::uint64_t read, std::uint64_t total)> progress;
