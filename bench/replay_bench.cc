@@ -9,6 +9,7 @@
 //   seconds (wall clock for the whole replay, reading the history included), and the
 //   process's peak resident memory after a tenth of the orders and after all of them
 //   (rss_MB_tenth, rss_MB_all): the replay's memory does not grow with the number of orders.
+// BM_ReplayNotificationRules/threads/rules: below.
 #include <benchmark/benchmark.h>
 #include <unistd.h>
 
@@ -18,6 +19,7 @@
 #include <fstream>
 #include <string>
 
+#include "ordo/adapters/adapters.h"
 #include "ordo/sim/order_log_gen.h"
 #include "ordo/sim/replay.h"
 #include "ordo/ordo.h"
@@ -121,6 +123,55 @@ BENCHMARK(BM_Replay)
     ->Args({2, 0})
     ->Args({2, 1})
     ->Args({1, 0})
+    ->Iterations(1)
+    ->Unit(benchmark::kSecond)
+    ->UseRealTime();
+
+// The notification rules in the replay (ordo replay --notifications): the example of
+// examples/notification-rules over the first tenth of the orders (100,000 by default), with
+// the config's counting (rules 0) and with the rules of its ordo.json (rules 1): segments,
+// an experiment, caps and quiet hours, each lane with its delivery log in memory.
+void BM_ReplayNotificationRules(benchmark::State& state) {
+  const int threads = static_cast<int>(state.range(0));
+  const bool rules = state.range(1) != 0;
+  ordo::ReplayOptions o;
+  o.processes = {ORDO_SOURCE_DIR "/examples/notification-rules/order-notifications.bpmn"};
+  o.order_log = history(true);
+  o.config_path = ORDO_SOURCE_DIR "/examples/notification-rules/replay.json";
+  o.threads = threads;
+  if (rules) {
+    auto loaded =
+        ordo::load_notification_rehearsal(ORDO_SOURCE_DIR "/examples/notification-rules/ordo.json");
+    if (!loaded) {
+      state.SkipWithError(loaded.status().message().c_str());
+      return;
+    }
+    o.notifications = {loaded->for_replay()};
+  }
+  double seconds = 0;
+  std::int64_t orders = 0, sent = 0;
+  for (auto _ : state) {
+    const auto began = std::chrono::steady_clock::now();
+    auto r = ordo::replay(o);
+    seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
+    if (!r) {
+      state.SkipWithError(r.status().message().c_str());
+      return;
+    }
+    orders = r->report["records"]["replayed"].get<std::int64_t>();
+    sent = r->report["variants"][0]["notifications"]["total"].get<std::int64_t>();
+  }
+  state.counters["orders"] = static_cast<double>(orders);
+  state.counters["messages"] = static_cast<double>(sent);
+  state.counters["seconds"] = seconds;
+  state.counters["orders_per_s"] = seconds > 0 ? static_cast<double>(orders) / seconds : 0;
+  state.counters["rss_MB_peak"] = peak_rss_mb();
+}
+BENCHMARK(BM_ReplayNotificationRules)
+    ->ArgNames({"threads", "rules"})
+    ->Args({2, 0})
+    ->Args({2, 1})
+    ->Args({1, 1})
     ->Iterations(1)
     ->Unit(benchmark::kSecond)
     ->UseRealTime();

@@ -49,6 +49,9 @@ void print_summary(const json& report, std::ostream& out) {
   for (const json& v : report["variants"]) {
     out << "\n" << v["name"].get<std::string>() << " (" << v["file"].get<std::string>() << "): "
         << v["orders"] << " orders\n";
+    if (v.contains("notificationRules")) {
+      out << "  notification rules: " << v["notificationRules"].get<std::string>() << "\n";
+    }
     out << "  end events:\n";
     for (const auto& [name, n] : v["endEvents"].items()) {
       char line[160];

@@ -25,6 +25,7 @@
 //     "name": "order-acceptance",          // the BPMN file's stem
 //     "file": "processes/order-acceptance.bpmn",
 //     "process": "order-acceptance", "processName": "Order acceptance",
+//     "notificationRules": "ordo.json",    // with the notification rules only
 //     "orders": 198,                       // orders replayed through this variant
 //     "endEvents": {"end-delivered": 150, "(waiting)": 2, "(incident)": 1},
 //     "cycleTimes": {                      // "end" (order to any end event) and one per
@@ -46,7 +47,16 @@
 //     "notifications": {"total": 500, "byChannel": {"email": 400}, "byTemplate": {...},
 //                       "byChannelAndTemplate": {"email": {"order-confirmation": 150}},
 //                       "bounced": 3,
-//                       "perOrder": {"mean": 2.5, "max": 4, "histogram": {"0": 2, "1": 20}}},
+//                       "perOrder": {"mean": 2.5, "max": 4, "histogram": {"0": 2, "1": 20}},
+//                       // with the notification rules (ReplayOptions::notifications), else
+//                       // empty / 0: sent by segment and by experiment variant, not sent,
+//                       // held back (quiet hours, the cap; each time)
+//                       "bySegment": {"new": 120, "active": 300},
+//                       "experiments": {"shipped-copy": {"control": {"sent": 60,
+//                                                        "bySegment": {"new": 20}}}},
+//                       "skipped": {"total": 4, "bySegment": {"active": 4},
+//                                   "byTemplate": {"order-delivered": 4}},
+//                       "deferred": 7},
 //     "sla": [{"name": "confirmation within 1h", "milestone": "confirmation", "target": 3600,
 //              "applicable": 170, "met": 165, "breached": 5, "breachRate": 0.0294}],
 //     "incidents": {"total": 1, "byType": {"job-no-retries": 1},
