@@ -760,7 +760,12 @@ std::string render_replay_html(const nlohmann::json& report,
            (variants.size() > 1 ? "Variant " + std::to_string(i + 1) + ": " : std::string()) +
            escape(text(at(v, "name"))) + "</h2><p class=\"sub\">" +
            escape(text(at(v, "processName"))) + " (<code>" + escape(text(at(v, "process"))) +
-           "</code>) from <code>" + escape(text(at(v, "file"))) + "</code></p><h3>Diagram</h3>" +
+           "</code>) from <code>" + escape(text(at(v, "file"))) + "</code>" +
+           (v.contains("notificationRules")
+                ? ", notification rules from <code>" + escape(text(at(v, "notificationRules"))) +
+                      "</code>"
+                : std::string()) +
+           "</p><h3>Diagram</h3>" +
            heat_legend(heat) + sim::report::diagram_svg(v, document, heat, i) +
            "<h3>Activities</h3>" + activities_table(v) + "<h3>Most frequent paths</h3>" +
            traces_table(v, names, i) + "</section>";

@@ -257,6 +257,15 @@ TEST_F(ReplayRules, EachVariantMayHaveRulesOfItsOwnToCompareThem) {
   EXPECT_EQ(b["notifications"]["skipped"]["byTemplate"],
             (json{{"order-delivered", 1}, {"order-shipped", 2}}));
 
+  // The report shows both rule sets and the volumes side by side.
+  const std::string html = render_replay_html(r->report, r->documents);
+  EXPECT_NE(html.find("notification rules from <code>" + dir_.path("proposed.json")),
+            std::string::npos);
+  for (const char* row : {">segment new<", ">segment active<", ">shipped-copy: control<",
+                          ">not sent (skipped by the rules)<"}) {
+    EXPECT_NE(html.find(row), std::string::npos) << row;
+  }
+
   o.processes.push_back(kNotifyProcess);
   Result<ReplayResult> mismatch = replay(o);
   ASSERT_FALSE(mismatch.is_ok());
