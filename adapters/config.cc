@@ -211,8 +211,9 @@ Result<NotificationRehearsal> load_notification_rehearsal(const std::string& pat
   out.settings = std::move(*n);
   if (auto a = doc.find("adapters"); a != doc.end() && a->is_object()) {
     for (const auto& [type, settings] : a->items()) {
+      const auto named = settings.is_object() ? settings.find("adapter") : settings.end();
       const std::string adapter =
-          settings.is_object() ? settings.value("adapter", std::string()) : std::string();
+          named != settings.end() && named->is_string() ? named->get<std::string>() : "";
       if (adapter == "notify") out.notify_types.push_back(type);
       if (adapter == "segments") out.segment_types.push_back(type);
     }
@@ -232,6 +233,10 @@ Result<NotificationRehearsal> load_notification_rehearsal(const std::string& pat
 ReplayNotifications NotificationRehearsal::for_replay() const {
   ReplayNotifications out;
   out.source = file;
+  out.customer = [](const json& variables) {
+    const auto c = variables.find("customer");
+    return c == variables.end() ? std::string() : Notifier::customer_of(*c);
+  };
   out.job_types = notify_types;
   out.job_types.insert(out.job_types.end(), segment_types.begin(), segment_types.end());
   out.make = [self = std::make_shared<const NotificationRehearsal>(*this)](
@@ -259,6 +264,9 @@ ReplayNotifications NotificationRehearsal::for_replay() const {
                        std::move(r.segment), std::move(r.experiment), std::move(r.variant)});
       }
       return found;
+    };
+    h.forget_order = [n = notifier.get()](std::string_view order_id) {
+      return n->forget_order(order_id);
     };
     h.keep = std::move(notifier);
     return h;

@@ -200,6 +200,7 @@ ReplayCommand::ReplayCommand(CLI::App& app) : args_(std::make_unique<Args>()) {
                    "segments, A/B variants) the replay applies to its notify and segments "
                    "tasks, in virtual time; nothing is sent. Once for every variant, or once "
                    "per variant in their order, to compare rules")
+      ->allow_extra_args(false)  // one file each time: the processes may follow it
       ->check(CLI::ExistingFile);
   cmd_->add_flag("--skip-bad-records", a.options.skip_bad_records,
                  "Leave out orders whose record is malformed or lacks a field the config needs "

@@ -394,6 +394,7 @@ Result<ReplayResult> replay(const ReplayOptions& options) {
             local.line = r->line;
             local.start_ms = r->start_ms;
             local.order_id.assign(r->order_id);
+            local.partition = r->partition;
             OrderLogReader::fill(local.fields, columns, r->cells);
           }
           const ReplayRecord& record = columns.empty() ? *r : local;

@@ -182,6 +182,24 @@ bool ReplaySim::replay(const ReplayRecord& record, json variables) {
   has_outcome_ = false;
   error_.clear();
   outcome_line_ = record.line;
+  if (variant_.notifications != nullptr) {
+    last_order_ = record.order_id;
+    // The rules keep a customer's history in the lane's delivery log: all their orders must
+    // come to this lane.
+    if (variant_.notifications->customer) {
+      const std::string customer = variant_.notifications->customer(variables);
+      if (!customer.empty() && stable_hash(customer) != record.partition) {
+        error_ = at_line(
+            shared_.order_log_name, record.line,
+            "the notification rules know this order's customer as '" + customer +
+                "' (customer.id, else its customerId, email or phone), but orders are put "
+                "on lanes by the record's '" + shared_.config->partition_field +
+                "', which differs: make start.partition the field the customer's id comes "
+                "from, so that each customer's orders meet in one delivery log");
+        return false;
+      }
+    }
+  }
   clock_->set(record.start_ms);
   std::unique_ptr<Track> owned = spare_ ? std::move(spare_) : std::make_unique<Track>();
   owned->reset();
@@ -206,6 +224,10 @@ bool ReplaySim::replay(const ReplayRecord& record, json variables) {
     return false;
   }
   const std::uint64_t key = track.id;
+  if (!id->created) {
+    // (Duplicates are left out before; an order with this id still open would be a bug.)
+    fail_record(track, "an order with the id " + record.order_id + " is still being replayed");
+  }
   const std::int64_t horizon = record.start_ms + shared_.config->horizon_ms;
   // In memory nothing fails: a replay's engine has no store that could refuse a write.
   (void)engine_->run_until_idle();
@@ -256,6 +278,9 @@ void ReplaySim::commit() {
 
 void ReplaySim::discard() {
   has_outcome_ = false;
+  // Left out of the results, and out of the customer's history: the rules forget it. (In
+  // memory: nothing to fail but memory itself.)
+  if (rules_.forget_order && !last_order_.empty()) (void)rules_.forget_order(last_order_);
 }
 
 void ReplaySim::drain() {
@@ -452,6 +477,7 @@ void ReplaySim::finalize(Track& t, std::string bucket) {
                         : d.status == "deferred" ? Kind::kDeferred
                                                  : Kind::kOther;
       if (kind == Kind::kOther) continue;
+      if (d.segment.empty()) d.segment = "(none)";  // the order had no segment task
       o.notifications.push_back({std::move(d.channel), std::move(d.message), false, kind,
                                  std::move(d.segment), std::move(d.experiment),
                                  std::move(d.variant)});

@@ -229,6 +229,7 @@ class ReplaySim final : public Observer {
   std::string chunk_;
   std::string error_;
   ReplayNotificationHandlers rules_;  // with ReplayVariant::notifications
+  std::string last_order_;            // the order replay() last started (with the rules)
   struct ElementCache {
     bool ready = false;
     const TaskSpec* spec = nullptr;

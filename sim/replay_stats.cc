@@ -10,8 +10,6 @@ namespace {
 
 using nlohmann::json;
 
-// Notifications of orders the rules gave no segment.
-const std::string kNoSegment = "(none)";
 constexpr std::size_t kExact = 256;
 constexpr std::size_t kSub = 128;
 constexpr std::size_t kBuckets = kExact + (63 - 8) * kSub;
@@ -212,10 +210,9 @@ void VariantStats::add(const OrderOutcome& o) {
   std::int64_t sent = 0;
   for (const OrderOutcome::Note& n : o.notifications) {
     using Kind = OrderOutcome::Note::Kind;
-    const std::string& segment = n.segment.empty() ? kNoSegment : n.segment;
     if (n.kind == Kind::kSkipped) {
       ++skipped_;
-      ++skipped_by_segment_[segment];
+      ++skipped_by_segment_[n.segment];
       ++skipped_by_template_[n.template_id];
       continue;
     }
@@ -230,7 +227,7 @@ void VariantStats::add(const OrderOutcome& o) {
     if (!n.experiment.empty()) {
       VariantCount& v = experiments_[n.experiment][n.variant];
       ++v.sent;
-      ++v.by_segment[segment];
+      ++v.by_segment[n.segment];
     }
   }
   notifications_ += sent;

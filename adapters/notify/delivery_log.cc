@@ -139,13 +139,16 @@ Result<Reservation> DeliveryLog::reserve(const Attempt& attempt, int cap_per_hou
                     "sent before (delivery " + std::to_string(out.earlier.id) + ")", nullptr);
     }
     if (cap_per_hour > 0 && !a.customer.empty()) {
-      // The hour before now, not after it: a node whose clock is behind, or a replay that
-      // follows a customer's orders one after another, may find later messages recorded.
-      Result<store::SqlRows> recent = db_->query(
-          "SELECT created_ms FROM deliveries WHERE customer = ?1 AND created_ms > ?2 AND "
-          "created_ms <= ?4 AND status IN ('sending', 'sent') AND dedupe_key <> ?3 "
-          "ORDER BY created_ms",
-          {a.customer, a.now_ms - kHourMs, a.dedupe_key, a.now_ms});
+      Result<store::SqlRows> recent =
+          count_only_earlier_
+              ? db_->query("SELECT created_ms FROM deliveries WHERE customer = ?1 AND "
+                           "created_ms > ?2 AND created_ms <= ?4 AND status IN ('sending', "
+                           "'sent') AND dedupe_key <> ?3 ORDER BY created_ms",
+                           {a.customer, a.now_ms - kHourMs, a.dedupe_key, a.now_ms})
+              : db_->query("SELECT created_ms FROM deliveries WHERE customer = ?1 AND "
+                           "created_ms > ?2 AND status IN ('sending', 'sent') AND "
+                           "dedupe_key <> ?3 ORDER BY created_ms",
+                           {a.customer, a.now_ms - kHourMs, a.dedupe_key});
       if (!recent) return recent.status();
       if (recent->size() >= cap_per_hour) {
         out.gate = Reservation::Gate::kCapped;
@@ -340,6 +343,20 @@ Result<std::optional<DeliveryRecord>> DeliveryLog::record_engagement(const std::
   if (!s) return s;
   if (!fresh) return std::optional<DeliveryRecord>();
   return delivery;
+}
+
+Status DeliveryLog::forget_order(std::string_view order_id) {
+  std::lock_guard lock(mu_);
+  return in_transaction([&]() -> Status {
+    for (const char* sql :
+         {"DELETE FROM delivery_events WHERE delivery IN (SELECT id FROM deliveries WHERE "
+          "order_id = ?1)",
+          "DELETE FROM deliveries WHERE order_id = ?1",
+          "DELETE FROM customer_orders WHERE order_id = ?1"}) {
+      if (Result<std::int64_t> r = db_->exec(sql, {order_id}); !r) return r.status();
+    }
+    return Status::ok();
+  });
 }
 
 Result<OrderSegment> DeliveryLog::segment_order(

@@ -78,6 +78,13 @@ class DeliveryLog {
   // The channels a provider refused for good for this message (not worth trying again).
   Result<std::vector<std::string>> rejected_channels(const std::string& dedupe_key);
   Result<std::vector<DeliveryRecord>> list(std::string_view order_id);
+  // Forgets an order: its deliveries (and their events) and its customer_orders row.
+  Status forget_order(std::string_view order_id);
+  // The hourly cap counts only messages recorded at or before the attempt's time (a
+  // rehearsal, which follows a customer's orders one after another, may have recorded
+  // later ones). Otherwise a message another node recorded "later" by a clock ahead of
+  // this one counts too: it was sent before.
+  void count_only_earlier() noexcept { count_only_earlier_ = true; }
   Result<std::vector<Notifier::Count>> counts();
   // The delivery of this message that was sent, if any.
   Result<std::optional<DeliveryRecord>> find_sent(const std::string& dedupe_key);
@@ -119,6 +126,7 @@ class DeliveryLog {
   // new, or was never forwarded.
   Status add_event_locked(DeliveryRecord& delivery, const DeliveryStatus& status, bool& fresh);
   Status assign_variant_locked(const Attempt& a, std::string& variant);
+  bool count_only_earlier_ = false;
   std::mutex mu_;
   std::unique_ptr<store::SqlDb> db_;
 };

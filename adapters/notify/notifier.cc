@@ -50,7 +50,7 @@ std::int64_t quiet_until(const notify::QuietHours& q, const date::time_zone* zon
 }
 
 // The job's customer object (an empty object when the order has none).
-const json& customer_of(const json& variables) {
+const json& customer_object(const json& variables) {
   static const json kNone = json::object();
   const json* c = field(variables, "customer");
   return c != nullptr ? *c : kNone;
@@ -66,11 +66,8 @@ std::string order_id_of(const Job& job, const json& variables) {
 // Who the customer is, for dedupe, caps, segments and variants: their id, else their email
 // address or phone, else (nobody to tell apart) the order.
 std::string customer_key(const json& customer, const std::string& order_id) {
-  for (const char* k : {"id", "customerId", "email", "phone"}) {
-    std::string key = text_of(field(customer, k));
-    if (!key.empty()) return key;
-  }
-  return order_id;
+  std::string key = Notifier::customer_of(customer);
+  return key.empty() ? order_id : key;
 }
 
 Result<const date::time_zone*> find_zone(const std::string& name) {
@@ -336,7 +333,11 @@ Result<std::shared_ptr<Notifier>> Notifier::make(const json& settings, const std
       notify::DeliveryLog::open(rehearsal ? std::string(":memory:") : path_of(log_path));
   if (!log) return Status::invalid_argument(where + ".deliveryLog: " + log.status().message());
   state->log = std::move(*log);
-  if (!rehearsal) state->log_location = path_of(log_path);
+  if (rehearsal) {
+    state->log->count_only_earlier();
+  } else {
+    state->log_location = path_of(log_path);
+  }
   return std::shared_ptr<Notifier>(new Notifier(std::move(state)));
 }
 
@@ -359,7 +360,7 @@ JobOutcome Notifier::handle(const Job& job) {
                                 "task's 'template' header");
   }
   const json variables = job.variables();
-  const json& customer = customer_of(variables);
+  const json& customer = customer_object(variables);
   const std::string order_id = order_id_of(job, variables);
   notify::Attempt a;
   a.message = message;
@@ -533,6 +534,21 @@ JobOutcome Notifier::handle(const Job& job) {
                               (reasons.empty() ? "" : " (left out: " + reasons + ")"));
 }
 
+std::string Notifier::customer_of(const json& customer) {
+  for (const char* k : {"id", "customerId", "email", "phone"}) {
+    std::string key = text_of(field(customer, k));
+    if (!key.empty()) return key;
+  }
+  return {};
+}
+
+Status Notifier::forget_order(std::string_view order_id) {
+  if (!state_->rehearsal) {
+    return Status::invalid_argument("only a rehearsal's delivery log forgets an order");
+  }
+  return state_->log->forget_order(order_id);
+}
+
 Result<std::vector<Notifier::Count>> Notifier::delivery_counts() const {
   return state_->log->counts();
 }
@@ -673,7 +689,7 @@ TaskHandler Notifier::segment_handler() {
 JobOutcome Notifier::segment(const Job& job) {
   State& st = *state_;
   const json variables = job.variables();
-  const json& customer = customer_of(variables);
+  const json& customer = customer_object(variables);
   std::string order_id = order_id_of(job, variables);
   if (order_id.empty()) order_id = std::string(job.idempotency_key());
   const std::string customer_id = customer_key(customer, order_id);

@@ -46,5 +46,31 @@ TEST(ReplayCommand, WarnsOfEachRepeatedOrderIdWithBothLinesAndCountsThem) {
   EXPECT_EQ(nlohmann::json::parse(json.out)["records"]["duplicates"], 1);
 }
 
+TEST(ReplayCommand, NotificationRulesOncePerFlagAnywhereOnTheLine) {
+  // --notifications before the processes takes one file; the summary names the rules and
+  // what they did; a rules file with a mistake stops the run naming it.
+  const std::string rules = ORDO_SOURCE_DIR "/examples/notification-rules/ordo.json";
+  const std::string process =
+      ORDO_SOURCE_DIR "/examples/notification-rules/order-notifications.bpmn";
+  const ProcessRun r = run_ordo(
+      {"replay", "--notifications", rules, process, "--order-log",
+       ORDO_SOURCE_DIR "/examples/order-log/orders.csv", "--config",
+       ORDO_SOURCE_DIR "/examples/notification-rules/replay.json"});
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_TRUE(mentions(r.out, "  notification rules: " + rules)) << r.out;
+  EXPECT_TRUE(mentions(r.out, "    by segment: active ")) << r.out;
+  EXPECT_TRUE(mentions(r.out, "    experiment shipped-copy: control ")) << r.out;
+
+  TempDir dir("replay-rules-cmd");
+  const std::string bad = dir.path("ordo.json");
+  std::ofstream(bad) << R"({"adapters": {"notify.send": {"adapter": 7}}, "notifications": {}})";
+  const ProcessRun refused = run_ordo(
+      {"replay", process, "--order-log", ORDO_SOURCE_DIR "/examples/order-log/orders.csv",
+       "--config", ORDO_SOURCE_DIR "/examples/notification-rules/replay.json",
+       "--notifications", bad});
+  EXPECT_EQ(refused.exit_code, 1) << refused.out;
+  EXPECT_TRUE(mentions(refused.out, "ordo replay: --notifications: " + bad)) << refused.out;
+}
+
 }  // namespace
 }  // namespace ordo::replay_command_test

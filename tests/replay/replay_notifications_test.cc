@@ -228,6 +228,50 @@ TEST_F(ReplayRules, GeneratedHistoryShowsEverySegmentTheSameWhateverTheThreads) 
   EXPECT_GT(n["skipped"]["bySegment"].value("active", 0), 0);
 }
 
+TEST_F(ReplayRules, AnOrderLeftOutIsNotInItsCustomersHistory) {
+  // A1 has no shipping time: a bad record, left out; A2 is then C1's first order.
+  const std::string orders =
+      std::string(kColumns) +
+      "A1,2026-09-01T08:00:00Z,C1,c1@example.com,+4915111111111,de,Europe/Berlin,,\n"
+      "A2,2026-09-05T08:00:00Z,C1,c1@example.com,+4915111111111,de,Europe/Berlin,"
+      "2026-09-05T10:00:00Z,2026-09-06T10:00:00Z\n";
+  Result<NotificationRehearsal> loaded =
+      load_notification_rehearsal(put(dir_.path("ordo.json"), rules_file().dump()));
+  ASSERT_OK(loaded);
+  ReplayOptions o;
+  o.processes = {kNotifyProcess};
+  o.order_log = put(dir_.path("orders.csv"), orders);
+  o.config = fixed_rules_config();
+  o.notifications = {loaded->for_replay()};
+  o.skip_bad_records = true;
+  Result<ReplayResult> r = replay(o);
+  ASSERT_OK(r);
+  EXPECT_EQ(r->report["records"]["skipped"], 1);
+  const json& n = r->report["variants"][0]["notifications"];
+  EXPECT_EQ(n["bySegment"], (json{{"new", 3}})) << n.dump();
+  EXPECT_EQ(n["byTemplate"]["order-confirmation"], 1);
+}
+
+TEST_F(ReplayRules, ACustomerTheLanesDoNotFollowIsABadRecord) {
+  // C5's orders name no customerId: the lanes would go by order id while the rules know
+  // the customer by email, and their history would be split over lanes.
+  const std::string orders =
+      std::string(kColumns) +
+      "E1,2026-09-01T08:00:00Z,,c5@example.com,+4915155555555,en,Europe/Berlin,"
+      "2026-09-01T10:00:00Z,2026-09-02T10:00:00Z\n" +
+      kCustomers;
+  json config = fixed_rules_config();
+  config["start"]["variables"]["customer"] =
+      "={id: if customerId = \"\" then null else customerId, email: email, phone: phone}";
+  auto r = run(orders, rules_file(), config);
+  ASSERT_FALSE(r.is_ok());
+  EXPECT_NE(r.status().message().find("orders.csv:2: the notification rules know this order's "
+                                      "customer as 'c5@example.com'"),
+            std::string::npos)
+      << r.status().message();
+  EXPECT_NE(r.status().message().find("'customerId'"), std::string::npos);
+}
+
 TEST_F(ReplayRules, EachVariantMayHaveRulesOfItsOwnToCompareThem) {
   // Today's rules against a change: new customers are not told that their order shipped.
   json change = rules_file();

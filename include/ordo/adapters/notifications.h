@@ -217,6 +217,13 @@ class Notifier : public std::enable_shared_from_this<Notifier> {
                                                      const std::string& base_dir,
                                                      const std::string& where = "notifications");
   ~Notifier();
+  // Who the rules take `customer` (the instance's customer object) to be: its id, else
+  // customerId, email or phone; empty when it has none (the order is then its own
+  // customer). Caps, segments and variants are per this key.
+  static std::string customer_of(const nlohmann::json& customer);
+  // A rehearsal forgets an order a replay left out (a bad record): its deliveries and its
+  // place in the customer's history. Refused (kInvalidArgument) for a real log.
+  Status forget_order(std::string_view order_id);
 
   // The handler for notify.send (it keeps the Notifier alive); thread-safe.
   TaskHandler handler();

@@ -98,11 +98,17 @@ struct ReplayDelivery {
 struct ReplayNotificationHandlers {
   std::map<std::string, TaskHandler> handlers;  // by job type
   std::function<Result<std::vector<ReplayDelivery>>(std::string_view order_id)> deliveries;
+  // Forgets an order the replay left out (a bad record), as if it had never started.
+  std::function<Status(std::string_view order_id)> forget_order;
   std::shared_ptr<void> keep;  // what the handlers need kept alive
 };
 struct ReplayNotifications {
   std::string source;                  // where they come from (the report names it)
   std::vector<std::string> job_types;  // the config needs no entry for them
+  // Who the rules take an order's customer to be, from its start variables (empty: the
+  // order is its own customer). Each customer's orders must share a lane (one delivery
+  // log): an order whose customer the partition field does not name is a bad record.
+  std::function<std::string(const nlohmann::json& variables)> customer;
   // Called once per variant and lane, each with a state of its own (its delivery log):
   // lanes hold disjoint customers, so caps, segments and variants per customer come out the
   // same whatever the threads. `engine` evaluates deployed decisions.

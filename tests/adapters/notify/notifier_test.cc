@@ -420,6 +420,37 @@ TEST_P(NotifierTest, TheHourlyCapMakesFurtherMessagesWait) {
   EXPECT_EQ(sms_.seen().size(), 3u);
 }
 
+TEST_P(NotifierTest, AMessageAnotherNodeRecordedAheadCountsTowardsTheCapButNotInARehearsal) {
+  const json s = settings("smtp://127.0.0.1:1",
+                          {{"capPerHour", 1},
+                           {"rules", {{"order-shipped", {"sms"}}, {"order-delivered", {"sms"}}}}});
+  // A node whose clock is half an hour ahead sent one; this node's clock is behind.
+  auto n = make(s);
+  FakeJob ahead = notify_job(order_vars(), "order-shipped", "sms");
+  ahead.at(kMorning + 30 * kMinute);
+  ASSERT_EQ(n->handle(ahead).kind(), JobOutcome::Kind::kComplete);
+  FakeJob behind = notify_job(order_vars(), "order-delivered", "sms");
+  behind.at(kMorning);
+  EXPECT_EQ(n->handle(behind).kind(), JobOutcome::Kind::kDefer) << "it was sent: it counts";
+  EXPECT_EQ(sms_.seen().size(), 1u);
+
+  // A replay follows a customer's orders one after another: an earlier order's message at
+  // 10:30 is no reason to hold back a later order's at 10:00. Nothing reaches the gateway.
+  Result<std::shared_ptr<Notifier>> rehearsal = Notifier::rehearsal(s, "");
+  ASSERT_OK(rehearsal);
+  ASSERT_EQ((*rehearsal)->handle(ahead).kind(), JobOutcome::Kind::kComplete);
+  EXPECT_EQ((*rehearsal)->handle(behind).kind(), JobOutcome::Kind::kComplete);
+  EXPECT_EQ(sms_.seen().size(), 1u);
+  Result<std::vector<DeliveryRecord>> sent = (*rehearsal)->deliveries();
+  ASSERT_OK(sent);
+  ASSERT_EQ(sent->size(), 2u);
+  EXPECT_EQ((*sent)[1].status, "sent");
+  // Forgetting an order is a rehearsal's only.
+  ASSERT_OK((*rehearsal)->forget_order(order_vars()["orderId"].get<std::string>()));
+  EXPECT_TRUE((*rehearsal)->deliveries()->empty());
+  EXPECT_FALSE(n->forget_order("A-1").is_ok());
+}
+
 TEST_P(NotifierTest, FailuresAreRetriedThenTheFallbackChannelThenAnIncident) {
   SmtpSink smtp(dir_ + "/mail.jsonl", {"--reject", "joerg"});
   REQUIRE_SMTP(smtp);
