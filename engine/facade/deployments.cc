@@ -252,7 +252,11 @@ Result<nlohmann::json> Engine::evaluate_decision(std::string_view decision_id,
                                                  const nlohmann::json& inputs,
                                                  DecisionTrace* trace) const {
   std::shared_ptr<const DecisionModel> model;
-  {
+  if (impl_->dispatching_here()) {
+    // A handler that run_until_idle runs (the segments adapter's decision): this thread
+    // holds the engine already.
+    model = impl_->decision(decision_id);
+  } else {
     Impl::Call call(*impl_);
     model = impl_->decision(decision_id);
   }

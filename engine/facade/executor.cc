@@ -155,7 +155,9 @@ bool Engine::Impl::dispatch(JobKey key) {
   if (job == nullptr || job->state != JobState::kCreated) return false;
   const TaskHandler* handler = handler_for(job->type);
   if (handler == nullptr) return false;  // left for an external worker
+  dispatching.store(std::this_thread::get_id(), std::memory_order_relaxed);
   JobOutcome outcome = call_handler(*handler, JobView(rt, *job));
+  dispatching.store(std::thread::id(), std::memory_order_relaxed);
   (void)apply(key, outcome);
   return true;
 }

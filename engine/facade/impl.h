@@ -9,6 +9,7 @@
 #pragma once
 
 #include <atomic>
+#include <thread>
 #include <chrono>
 #include <map>
 #include <memory>
@@ -132,6 +133,13 @@ class Engine::Impl {
   // Not under the engine lock: hands what is undelivered to the observers, unless another
   // thread is doing so already (it takes these too).
   void deliver();
+
+  // The thread running a handler from run_until_idle (in memory), which holds the engine
+  // lock meanwhile: what the handler may call back (evaluate_decision) must not lock again.
+  std::atomic<std::thread::id> dispatching{};
+  bool dispatching_here() const noexcept {
+    return dispatching.load(std::memory_order_relaxed) == std::this_thread::get_id();
+  }
 
   // The engine lock for one public call (engine_mu). On leaving, the events the call
   // committed go to the observers, outside the lock.

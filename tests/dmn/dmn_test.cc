@@ -9,6 +9,7 @@
 
 #include "ordo/decision.h"
 #include "ordo/engine.h"
+#include "ordo/loader.h"
 
 namespace ordo {
 namespace {
@@ -530,6 +531,40 @@ TEST(Dmn, EnginesCallDecisionsByIdOnly) {
   auto r = engine.evaluate_decision("b", json::object());
   ASSERT_TRUE(r) << r.status().message();
   EXPECT_EQ(*r, "decision b");
+}
+
+// A handler may evaluate a deployed decision (the segments adapter does), also while an
+// in-memory engine's run_until_idle runs it on the caller's thread.
+TEST(Dmn, AHandlerEvaluatesADecisionWhileTheEngineRunsIt) {
+  Engine engine;
+  ASSERT_TRUE(engine
+                  .deploy_decisions("tier.dmn", dmn(R"(
+<decision id="tier" name="Tier"><literalExpression><text>if orders >= 3 then "active" else "new"</text></literalExpression></decision>)"))
+                  .is_ok());
+  LoadResult loaded = load_bpmn(R"(<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:zeebe="http://camunda.org/schema/zeebe/1.0" id="d" targetNamespace="t">
+  <bpmn:process id="p" isExecutable="true">
+    <bpmn:startEvent id="s"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:serviceTask id="t"><bpmn:extensionElements><zeebe:taskDefinition type="tier" /></bpmn:extensionElements>
+      <bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing></bpmn:serviceTask>
+    <bpmn:userTask id="w"><bpmn:incoming>f2</bpmn:incoming></bpmn:userTask>
+    <bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="t" />
+    <bpmn:sequenceFlow id="f2" sourceRef="t" targetRef="w" />
+  </bpmn:process>
+</bpmn:definitions>)", "p.bpmn");
+  ASSERT_TRUE(loaded.document) << (loaded.diagnostics.empty() ? "" : loaded.diagnostics[0].message);
+  ASSERT_TRUE(engine.deploy(loaded.document).is_ok());
+  engine.register_handler("tier", [&engine](const Job& job) {
+    auto tier = engine.evaluate_decision("tier", {{"orders", *job.variable("orders")}});
+    if (!tier) return JobOutcome::fail(tier.status().message());
+    return JobOutcome::complete({{"tier", *tier}});
+  });
+  auto started = engine.start("p", {{"orders", 4}});
+  ASSERT_TRUE(started) << started.status().message();
+  ASSERT_TRUE(engine.run_until_idle().is_ok());
+  auto state = engine.instance(started->id);
+  ASSERT_TRUE(state) << state.status().message();
+  EXPECT_EQ(state->variables["tier"], "active");
 }
 
 }  // namespace

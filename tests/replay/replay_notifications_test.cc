@@ -228,6 +228,35 @@ TEST_F(ReplayRules, GeneratedHistoryShowsEverySegmentTheSameWhateverTheThreads) 
   EXPECT_GT(n["skipped"]["bySegment"].value("active", 0), 0);
 }
 
+TEST_F(ReplayRules, ADecisionGivenBesideTheProcessGivesTheSegments) {
+  const std::string dmn = put(dir_.path("segments.dmn"), R"(<?xml version="1.0" encoding="UTF-8"?>
+<definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/" id="replay-segments" name="Segments" namespace="https://ordo.test/replay-segments">
+  <decision id="customer-segment" name="Customer segment">
+    <decisionTable id="table" hitPolicy="FIRST">
+      <input id="orders"><inputExpression typeRef="number"><text>orders</text></inputExpression></input>
+      <output id="segment" name="segment" typeRef="string"/>
+      <rule id="loyal"><inputEntry><text>&gt;= 2</text></inputEntry><outputEntry><text>"loyal"</text></outputEntry></rule>
+      <rule id="rest"><inputEntry><text>-</text></inputEntry><outputEntry><text>"first-timer"</text></outputEntry></rule>
+    </decisionTable>
+  </decision>
+</definitions>)");
+  json rules = rules_file();
+  rules["notifications"]["segments"] = {{"decision", "customer-segment"}};
+  Result<NotificationRehearsal> loaded =
+      load_notification_rehearsal(put(dir_.path("ordo.json"), rules.dump()));
+  ASSERT_OK(loaded);
+  ReplayOptions o;
+  o.processes = {kNotifyProcess, dmn};
+  o.order_log = put(dir_.path("orders.csv"), std::string(kColumns) + kCustomers);
+  o.config = fixed_rules_config();
+  o.notifications = {loaded->for_replay()};
+  Result<ReplayResult> r = replay(o);
+  ASSERT_OK(r);
+  // A1, A2 (one earlier order) and B1 first-timers; A3 (two earlier) loyal.
+  EXPECT_EQ(r->report["variants"][0]["notifications"]["bySegment"],
+            (json{{"first-timer", 9}, {"loyal", 3}}));
+}
+
 TEST_F(ReplayRules, AnOrderLeftOutIsNotInItsCustomersHistory) {
   // A1 has no shipping time: a bad record, left out; A2 is then C1's first order.
   const std::string orders =
