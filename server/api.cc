@@ -435,17 +435,23 @@ void Api::handle(const Request& r, Reply reply) {
     ~InFlight() {
       if (n != nullptr) --*n;
     }
-  } in_flight(in_flight_, !probe);
+  };
   Response out;
-  if (options_.max_in_flight > 0 && in_flight.now > options_.max_in_flight) {
-    out = error_response(503, "the server is busy: more than server.maxInFlight (" +
-                                  std::to_string(options_.max_in_flight) +
-                                  ") requests at once; retry shortly");
-    out.retry_after_s = 1;
-  } else {
-    out = dispatch(r, seg, &reply);
-    // A parked poll is counted when it is answered.
-    if (out.status == kParked) return;
+  {
+    // Counted until the answer is ready, not until it is written: a client that has its
+    // answer may send the next request before this thread gets to leave (under load, a
+    // sequential client was refused as if it had sent three at once).
+    InFlight in_flight(in_flight_, !probe);
+    if (options_.max_in_flight > 0 && in_flight.now > options_.max_in_flight) {
+      out = error_response(503, "the server is busy: more than server.maxInFlight (" +
+                                    std::to_string(options_.max_in_flight) +
+                                    ") requests at once; retry shortly");
+      out.retry_after_s = 1;
+    } else {
+      out = dispatch(r, seg, &reply);
+      // A parked poll is counted when it is answered.
+      if (out.status == kParked) return;
+    }
   }
   count(r, seg, out.status);
   reply(std::move(out));
