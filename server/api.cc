@@ -449,7 +449,8 @@ void Api::handle(const Request& r, Reply reply) {
       out.retry_after_s = 1;
     } else {
       out = dispatch(r, seg, &reply);
-      // A parked poll is counted when it is answered.
+      // A parked poll is counted in /metrics when the poller answers it; it is not in
+      // flight meanwhile.
       if (out.status == kParked) return;
     }
   }

@@ -155,9 +155,20 @@ bool Engine::Impl::dispatch(JobKey key) {
   if (job == nullptr || job->state != JobState::kCreated) return false;
   const TaskHandler* handler = handler_for(job->type);
   if (handler == nullptr) return false;  // left for an external worker
-  dispatching.store(std::this_thread::get_id(), std::memory_order_relaxed);
-  JobOutcome outcome = call_handler(*handler, JobView(rt, *job));
-  dispatching.store(std::thread::id(), std::memory_order_relaxed);
+  // This thread runs the handler under the engine lock (Impl::dispatching).
+  struct Dispatching {
+    std::atomic<std::thread::id>& mark;
+    explicit Dispatching(std::atomic<std::thread::id>& m) : mark(m) {
+      mark.store(std::this_thread::get_id(), std::memory_order_relaxed);
+    }
+    ~Dispatching() { mark.store(std::thread::id(), std::memory_order_relaxed); }
+    Dispatching(const Dispatching&) = delete;
+    Dispatching& operator=(const Dispatching&) = delete;
+  };
+  JobOutcome outcome = [&] {
+    Dispatching running(dispatching);
+    return call_handler(*handler, JobView(rt, *job));
+  }();
   (void)apply(key, outcome);
   return true;
 }

@@ -9,14 +9,15 @@
 #pragma once
 
 #include <atomic>
-#include <thread>
 #include <chrono>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <set>
+#include <stdexcept>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <type_traits>
 #include <unordered_map>
 #include <vector>
@@ -145,7 +146,7 @@ class Engine::Impl {
   // committed go to the observers, outside the lock.
   class Call {
    public:
-    explicit Call(Impl& impl) : impl_(impl), lock_(impl.engine_mu) {}
+    explicit Call(Impl& impl) : impl_(impl), lock_(lock_for(impl)) {}
     ~Call() {
       if (lock_.owns_lock()) leave();
     }
@@ -161,6 +162,17 @@ class Engine::Impl {
     void enter() { lock_.lock(); }
 
    private:
+    // A handler that the in-memory run_until_idle runs holds the lock on this thread:
+    // calling its engine (but for evaluate_decision) would wait for itself forever.
+    static std::unique_lock<std::mutex> lock_for(Impl& impl) {
+      if (impl.dispatching_here()) {
+        throw std::logic_error(
+            "a handler run by the in-memory Engine::run_until_idle called its engine, which "
+            "is busy running it: return the outcome instead (only evaluate_decision may be "
+            "called from such a handler)");
+      }
+      return std::unique_lock<std::mutex>(impl.engine_mu);
+    }
     Impl& impl_;
     std::unique_lock<std::mutex> lock_;
   };

@@ -21,8 +21,9 @@
 // Thread safety: an Engine may be called from several threads at once (commands, reads,
 // work(), fetch_and_lock ...): its calls take turns, one at a time. work() and a durable
 // run_until_idle() let other calls in while their handlers run; the in-memory
-// run_until_idle() runs handlers in the call, so a handler must not call its engine (it
-// would wait for itself). Register handlers before work() starts. Two engines share
+// run_until_idle() runs handlers in the call, so such a handler may call only
+// evaluate_decision() of its engine: any other call throws std::logic_error (the job fails
+// saying so) instead of waiting for itself. Register handlers before work() starts. Two engines share
 // nothing but, when durable, the database file: one engine per process is enough.
 #pragma once
 

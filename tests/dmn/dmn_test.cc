@@ -545,7 +545,7 @@ TEST(Dmn, AHandlerEvaluatesADecisionWhileTheEngineRunsIt) {
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:zeebe="http://camunda.org/schema/zeebe/1.0" id="d" targetNamespace="t">
   <bpmn:process id="p" isExecutable="true">
     <bpmn:startEvent id="s"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
-    <bpmn:serviceTask id="t"><bpmn:extensionElements><zeebe:taskDefinition type="tier" /></bpmn:extensionElements>
+    <bpmn:serviceTask id="t"><bpmn:extensionElements><zeebe:taskDefinition type="tier" retries="1" /></bpmn:extensionElements>
       <bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing></bpmn:serviceTask>
     <bpmn:userTask id="w"><bpmn:incoming>f2</bpmn:incoming></bpmn:userTask>
     <bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="t" />
@@ -565,6 +565,22 @@ TEST(Dmn, AHandlerEvaluatesADecisionWhileTheEngineRunsIt) {
   auto state = engine.instance(started->id);
   ASSERT_TRUE(state) << state.status().message();
   EXPECT_EQ(state->variables["tier"], "active");
+
+  // Any other call of its engine from such a handler fails the job saying why, instead of
+  // waiting for itself.
+  engine.register_handler("tier", [&engine](const Job&) {
+    (void)engine.next_timer_due();
+    return JobOutcome::complete();
+  });
+  auto second = engine.start("p", {{"orders", 1}});
+  ASSERT_TRUE(second) << second.status().message();
+  ASSERT_TRUE(engine.run_until_idle().is_ok());
+  auto failed = engine.instance(second->id);
+  ASSERT_TRUE(failed) << failed.status().message();
+  ASSERT_EQ(failed->incidents.size(), 1u);
+  EXPECT_NE(failed->incidents[0].message.find("called its engine, which is busy running it"),
+            std::string::npos)
+      << failed->incidents[0].message;
 }
 
 }  // namespace
