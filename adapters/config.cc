@@ -17,6 +17,14 @@ Status config_error(const std::string& file, const std::string& key, const std::
   return Status::invalid_argument(file + ": " + key + ": " + why);
 }
 
+Result<std::string> read_config_text(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return Status::io_error("cannot read the configuration " + path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
 // Replaces ${env:NAME} in every string of `value`, in place.
 Status expand(json& value, const std::string& file, const std::string& key,
               const Environment& env) {
@@ -182,14 +190,12 @@ void AdapterConfig::attach(const Engine& engine) const {
 }
 
 Result<NotificationRehearsal> load_notification_rehearsal(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return Status::io_error("cannot read the configuration " + path);
-  std::stringstream text;
-  text << in.rdbuf();
-  json doc = json::parse(text.str(), nullptr, false);
+  Result<std::string> text = read_config_text(path);
+  if (!text) return text.status();
+  json doc = json::parse(*text, nullptr, false);
   if (doc.is_discarded()) {
     // parse_adapter_config says where; it builds nothing before it finds the mistake.
-    Result<AdapterConfig> bad = parse_adapter_config(text.str(), path);
+    Result<AdapterConfig> bad = parse_adapter_config(*text, path);
     return bad ? Status::invalid_argument(path + ": not valid JSON") : bad.status();
   }
   if (!doc.is_object()) return config_error(path, "(top)", "must be a JSON object");
@@ -276,11 +282,9 @@ ReplayNotifications NotificationRehearsal::for_replay() const {
 
 Result<AdapterConfig> load_adapter_config(const std::string& path, Environment env,
                                           LogFunction log) {
-  std::ifstream in(path);
-  if (!in) return Status::io_error("cannot read the configuration " + path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return parse_adapter_config(text.str(), path, std::move(env), std::move(log));
+  Result<std::string> text = read_config_text(path);
+  if (!text) return text.status();
+  return parse_adapter_config(*text, path, std::move(env), std::move(log));
 }
 
 }  // namespace ordo

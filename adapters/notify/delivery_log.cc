@@ -1,6 +1,7 @@
 #include "delivery_log.h"
 
 #include <algorithm>
+#include <limits>
 
 namespace ordo::notify {
 
@@ -87,8 +88,9 @@ Status DeliveryLog::insert(const Attempt& a, std::string_view status, std::strin
 
 Status DeliveryLog::assign_variant_locked(const Attempt& a, std::string& variant) {
   // The delivery log is the record: a customer's deliveries in the experiment say their
-  // variant (all the same one; the latest, should one have been re-picked). A customer who changed segment (and so weights) since, or whose weights
-  // were edited, keeps it, as long as it still exists; it costs a read, not a write.
+  // variant (all the same one; the latest, should one have been re-picked). A customer who
+  // changed segment (and so weights) since, or whose weights were edited, keeps it, as long
+  // as it still exists; it costs a read, not a write.
   Result<store::SqlRows> kept = db_->query(
       "SELECT variant FROM deliveries WHERE customer = ?1 AND experiment = ?2 AND experiment IS "
       "NOT NULL AND variant IS NOT NULL ORDER BY id DESC LIMIT 1",
@@ -139,16 +141,12 @@ Result<Reservation> DeliveryLog::reserve(const Attempt& attempt, int cap_per_hou
                     "sent before (delivery " + std::to_string(out.earlier.id) + ")", nullptr);
     }
     if (cap_per_hour > 0 && !a.customer.empty()) {
-      Result<store::SqlRows> recent =
-          count_only_earlier_
-              ? db_->query("SELECT created_ms FROM deliveries WHERE customer = ?1 AND "
-                           "created_ms > ?2 AND created_ms <= ?4 AND status IN ('sending', "
-                           "'sent') AND dedupe_key <> ?3 ORDER BY created_ms",
-                           {a.customer, a.now_ms - kHourMs, a.dedupe_key, a.now_ms})
-              : db_->query("SELECT created_ms FROM deliveries WHERE customer = ?1 AND "
-                           "created_ms > ?2 AND status IN ('sending', 'sent') AND "
-                           "dedupe_key <> ?3 ORDER BY created_ms",
-                           {a.customer, a.now_ms - kHourMs, a.dedupe_key});
+      Result<store::SqlRows> recent = db_->query(
+          "SELECT created_ms FROM deliveries WHERE customer = ?1 AND created_ms > ?2 AND "
+          "created_ms <= ?4 AND status IN ('sending', 'sent') AND dedupe_key <> ?3 "
+          "ORDER BY created_ms",
+          {a.customer, a.now_ms - kHourMs, a.dedupe_key,
+           count_only_earlier_ ? a.now_ms : std::numeric_limits<std::int64_t>::max()});
       if (!recent) return recent.status();
       if (recent->size() >= cap_per_hour) {
         out.gate = Reservation::Gate::kCapped;
